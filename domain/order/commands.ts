@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { CustomerId, OrderId } from '../shared/values.js';
+import { OrderLine, RejectionReason } from './events.js';
+
+export const PlaceOrder = z.strictObject({
+  type: z.literal('PlaceOrder'),
+  data: z.strictObject({
+    orderId: OrderId,
+    customerId: CustomerId,
+    lines: z.array(OrderLine).min(1).max(50),
+    paymentToken: z.string().min(1).max(256),
+  }),
+});
+export type PlaceOrder = z.infer<typeof PlaceOrder>;
+
+export const ConfirmOrder = z.strictObject({ type: z.literal('ConfirmOrder'), data: z.strictObject({ orderId: OrderId }) });
+export type ConfirmOrder = z.infer<typeof ConfirmOrder>;
+
+export const RejectOrder = z.strictObject({
+  type: z.literal('RejectOrder'),
+  data: z.strictObject({ orderId: OrderId, reason: RejectionReason }),
+});
+export type RejectOrder = z.infer<typeof RejectOrder>;
+
+export const CancelOrder = z.strictObject({ type: z.literal('CancelOrder'), data: z.strictObject({ orderId: OrderId }) });
+export type CancelOrder = z.infer<typeof CancelOrder>;
+
+export const OrderCommand = z.discriminatedUnion('type', [PlaceOrder, ConfirmOrder, RejectOrder, CancelOrder]);
+export type OrderCommand = z.infer<typeof OrderCommand>;

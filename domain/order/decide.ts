@@ -1,0 +1,84 @@
+import { assertNever } from '../shared/decider.js';
+import {
+  DuplicateOrderLineError,
+  InvalidOrderTransitionError,
+  MixedCurrenciesError,
+  OrderAlreadyPlacedError,
+  OrderNotFoundError,
+} from '../shared/errors.js';
+import type { Money } from '../shared/values.js';
+import type { CancelOrder, ConfirmOrder, OrderCommand, PlaceOrder, RejectOrder } from './commands.js';
+import type { OrderEvent, OrderLine } from './events.js';
+import type { OrderState } from './state.js';
+
+type Placed = Exclude<OrderState, { status: 'NONE' }>;
+
+const placed = (state: OrderState, orderId: string): Placed => {
+  if (state.status === 'NONE') throw new OrderNotFoundError(orderId);
+  return state;
+};
+
+export const orderTotal = (lines: OrderLine[]): Money => {
+  const currencies = [...new Set(lines.map((line) => line.unitPrice.currency))];
+  const [currency] = currencies;
+  if (currency === undefined || currencies.length > 1) throw new MixedCurrenciesError(currencies);
+  const amount = lines.reduce((sum, line) => sum + line.quantity * line.unitPrice.amount, 0);
+  return { amount, currency };
+};
+
+const sameLines = (a: OrderLine[], b: OrderLine[]): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+const place = ({ data }: PlaceOrder, state: OrderState): OrderEvent[] => {
+  if (state.status !== 'NONE') {
+    // The same request again (an idempotent retry) changes nothing; different contents under the same id are refused.
+    const same =
+      state.customerId === data.customerId &&
+      state.paymentToken === data.paymentToken &&
+      sameLines(state.lines, data.lines);
+    if (same) return [];
+    throw new OrderAlreadyPlacedError(data.orderId);
+  }
+  const seen = new Set<string>();
+  for (const line of data.lines) {
+    if (seen.has(line.sku)) throw new DuplicateOrderLineError(line.sku);
+    seen.add(line.sku);
+  }
+  return [{ type: 'OrderPlaced', data: { ...data, total: orderTotal(data.lines) } }];
+};
+
+const confirm = ({ data }: ConfirmOrder, state: OrderState): OrderEvent[] => {
+  const order = placed(state, data.orderId);
+  if (order.status === 'CONFIRMED') return [];
+  if (order.status !== 'PENDING') throw new InvalidOrderTransitionError(data.orderId, order.status, 'CONFIRMED');
+  return [{ type: 'OrderConfirmed', data }];
+};
+
+const reject = ({ data }: RejectOrder, state: OrderState): OrderEvent[] => {
+  const order = placed(state, data.orderId);
+  if (order.status === 'REJECTED') return [];
+  if (order.status !== 'PENDING') throw new InvalidOrderTransitionError(data.orderId, order.status, 'REJECTED');
+  return [{ type: 'OrderRejected', data }];
+};
+
+const cancel = ({ data }: CancelOrder, state: OrderState): OrderEvent[] => {
+  const order = placed(state, data.orderId);
+  if (order.status !== 'PENDING' && order.status !== 'CONFIRMED') {
+    throw new InvalidOrderTransitionError(data.orderId, order.status, 'CANCELLED');
+  }
+  return [{ type: 'OrderCancelled', data: { orderId: data.orderId, previousStatus: order.status } }];
+};
+
+export const decide = (command: OrderCommand, state: OrderState): OrderEvent[] => {
+  switch (command.type) {
+    case 'PlaceOrder':
+      return place(command, state);
+    case 'ConfirmOrder':
+      return confirm(command, state);
+    case 'RejectOrder':
+      return reject(command, state);
+    case 'CancelOrder':
+      return cancel(command, state);
+    default:
+      return assertNever(command);
+  }
+};

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { CustomerId, Money, OrderId, Quantity, Sku } from '../shared/values.js';
+
+/** A line as placed: the unit price is the product's at placement, never the client's. */
+export const OrderLine = z.strictObject({ sku: Sku, quantity: Quantity, unitPrice: Money });
+export type OrderLine = z.infer<typeof OrderLine>;
+
+export const RejectionReason = z.enum(['OUT_OF_STOCK', 'PAYMENT_DECLINED']);
+export type RejectionReason = z.infer<typeof RejectionReason>;
+
+export const OrderPlaced = z.strictObject({
+  type: z.literal('OrderPlaced'),
+  data: z.strictObject({
+    orderId: OrderId,
+    customerId: CustomerId,
+    lines: z.array(OrderLine).min(1),
+    total: Money,
+    paymentToken: z.string().min(1),
+  }),
+});
+export type OrderPlaced = z.infer<typeof OrderPlaced>;
+
+export const OrderConfirmed = z.strictObject({
+  type: z.literal('OrderConfirmed'),
+  data: z.strictObject({ orderId: OrderId }),
+});
+export type OrderConfirmed = z.infer<typeof OrderConfirmed>;
+
+export const OrderRejected = z.strictObject({
+  type: z.literal('OrderRejected'),
+  data: z.strictObject({ orderId: OrderId, reason: RejectionReason }),
+});
+export type OrderRejected = z.infer<typeof OrderRejected>;
+
+export const OrderCancelled = z.strictObject({
+  type: z.literal('OrderCancelled'),
+  data: z.strictObject({ orderId: OrderId, previousStatus: z.enum(['PENDING', 'CONFIRMED']) }),
+});
+export type OrderCancelled = z.infer<typeof OrderCancelled>;
+
+export const OrderEvent = z.discriminatedUnion('type', [OrderPlaced, OrderConfirmed, OrderRejected, OrderCancelled]);
+export type OrderEvent = z.infer<typeof OrderEvent>;

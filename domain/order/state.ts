@@ -1,0 +1,23 @@
+import type { Money } from '../shared/values.js';
+import type { OrderLine, RejectionReason } from './events.js';
+
+export type OrderStatus = 'PENDING' | 'CONFIRMED' | 'REJECTED' | 'CANCELLED';
+
+/** States no command can leave. */
+export const terminalStatuses: readonly OrderStatus[] = ['REJECTED', 'CANCELLED'];
+
+type Placed = {
+  orderId: string;
+  customerId: string;
+  lines: OrderLine[];
+  total: Money;
+  paymentToken: string;
+};
+
+export type OrderState =
+  | { status: 'NONE' }
+  | (Placed & { status: 'PENDING' | 'CONFIRMED' })
+  | (Placed & { status: 'REJECTED'; rejectionReason: RejectionReason })
+  | (Placed & { status: 'CANCELLED'; cancelledFrom: 'PENDING' | 'CONFIRMED' });
+
+export const initialState = (): OrderState => ({ status: 'NONE' });

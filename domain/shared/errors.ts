@@ -1,0 +1,107 @@
+/**
+ * How a refused command should be understood by a caller: the command clashes with the aggregate's current state
+ * (`conflict`), names something that does not exist (`not-found`), or can never succeed as given
+ * (`unprocessable`). Adapters map the kind, never the class, so a new error needs no new mapping.
+ */
+export type DomainErrorKind = 'conflict' | 'not-found' | 'unprocessable';
+
+/** A command the domain does not allow. `code` is stable and documented; `message` is for people. */
+export class DomainError extends Error {
+  constructor(
+    readonly code: string,
+    readonly kind: DomainErrorKind,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export class ProductAlreadyRegisteredError extends DomainError {
+  constructor(readonly sku: string) {
+    super('PRODUCT_ALREADY_REGISTERED', 'conflict', `Product ${sku} is already registered.`);
+    this.name = 'ProductAlreadyRegisteredError';
+  }
+}
+
+export class ProductNotFoundError extends DomainError {
+  constructor(readonly sku: string) {
+    super('PRODUCT_NOT_FOUND', 'not-found', `Product ${sku} does not exist.`);
+    this.name = 'ProductNotFoundError';
+  }
+}
+
+export class InsufficientStockError extends DomainError {
+  constructor(
+    readonly sku: string,
+    readonly requested: number,
+    readonly available: number,
+  ) {
+    super('OUT_OF_STOCK', 'conflict', `Product ${sku} has ${available} available, ${requested} requested.`);
+    this.name = 'InsufficientStockError';
+  }
+}
+
+export class ReservationNotFoundError extends DomainError {
+  constructor(
+    readonly sku: string,
+    readonly orderId: string,
+  ) {
+    super('RESERVATION_NOT_FOUND', 'conflict', `Order ${orderId} holds no reservation of ${sku}.`);
+    this.name = 'ReservationNotFoundError';
+  }
+}
+
+export class OrderNotFoundError extends DomainError {
+  constructor(readonly orderId: string) {
+    super('ORDER_NOT_FOUND', 'not-found', `Order ${orderId} does not exist.`);
+    this.name = 'OrderNotFoundError';
+  }
+}
+
+export class OrderAlreadyPlacedError extends DomainError {
+  constructor(readonly orderId: string) {
+    super(
+      'ORDER_ALREADY_PLACED',
+      'unprocessable',
+      `Order ${orderId} was already placed with different contents; an idempotency key cannot be reused for another order.`,
+    );
+    this.name = 'OrderAlreadyPlacedError';
+  }
+}
+
+export class InvalidOrderTransitionError extends DomainError {
+  constructor(
+    readonly orderId: string,
+    readonly from: string,
+    readonly to: string,
+  ) {
+    super('INVALID_ORDER_TRANSITION', 'conflict', `Order ${orderId} is ${from} and cannot become ${to}.`);
+    this.name = 'InvalidOrderTransitionError';
+  }
+}
+
+export class MixedCurrenciesError extends DomainError {
+  constructor(readonly currencies: string[]) {
+    super('MIXED_CURRENCIES', 'unprocessable', `An order is paid in one currency; got ${currencies.join(', ')}.`);
+    this.name = 'MixedCurrenciesError';
+  }
+}
+
+export class DuplicateOrderLineError extends DomainError {
+  constructor(readonly sku: string) {
+    super('DUPLICATE_ORDER_LINE', 'unprocessable', `Product ${sku} appears on more than one line.`);
+    this.name = 'DuplicateOrderLineError';
+  }
+}
+
+export class PaymentStateError extends DomainError {
+  constructor(
+    readonly orderId: string,
+    readonly status: string,
+    readonly attempted: string,
+  ) {
+    super('INVALID_PAYMENT_TRANSITION', 'conflict', `Payment of order ${orderId} is ${status}; cannot ${attempted}.`);
+    this.name = 'PaymentStateError';
+  }
+}

@@ -1,0 +1,29 @@
+import { z } from 'zod';
+
+/** ISO 4217 alphabetic code. */
+export const Currency = z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 currency code such as EUR');
+export type Currency = z.infer<typeof Currency>;
+
+/** Money in integer minor units (cents), so sums are exact. */
+export const Money = z.strictObject({
+  amount: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
+  currency: Currency,
+});
+export type Money = z.infer<typeof Money>;
+
+export const Sku = z.string().regex(/^[A-Z0-9][A-Z0-9-]{0,63}$/, 'an upper-case SKU such as ABC-123');
+export type Sku = z.infer<typeof Sku>;
+
+export const OrderId = z.string().min(1).max(64);
+export type OrderId = z.infer<typeof OrderId>;
+
+export const CustomerId = z.string().min(1).max(256);
+export type CustomerId = z.infer<typeof CustomerId>;
+
+/** A positive whole number of units. */
+export const Quantity = z.int().min(1).max(1_000_000);
+export type Quantity = z.infer<typeof Quantity>;
+
+/** A stock level: zero or more units. */
+export const StockLevel = z.int().min(0).max(1_000_000_000);
+export type StockLevel = z.infer<typeof StockLevel>;
