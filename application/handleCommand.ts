@@ -1,0 +1,145 @@
+import { fold } from '../domain/shared/decider.js';
+import { ConcurrencyError, CorruptEventError } from '../eventstore/errors.js';
+import type { ZodType } from 'zod';
+import type { DomainEvent, EventMetadata, EventStore, StoredEvent } from '../eventstore/types.js';
+import type { Aggregate } from './aggregates.js';
+
+export type Loaded<State> = { state: State; version: number };
+
+/** Loads a stream's state: from its snapshot, if the aggregate keeps them, plus the events after it. */
+export const load = async <State, Command, Event extends DomainEvent>(
+  store: EventStore,
+  aggregate: Aggregate<State, Command, Event>,
+  streamId: string,
+  options: { toVersion?: number } = {},
+): Promise<Loaded<State>> => {
+  const snapshot =
+    aggregate.snapshot && options.toVersion === undefined
+      ? await store.readSnapshot<State>(streamId, aggregate.snapshot.schema)
+      : undefined;
+  const stored = await store.readStream(streamId, {
+    afterVersion: snapshot?.version ?? 0,
+    ...(options.toVersion === undefined ? {} : { toVersion: options.toVersion }),
+  });
+  const events = stored.map((event) => parseEvent(aggregate.events, event));
+  const state = fold(aggregate.decider, events, snapshot?.state ?? aggregate.decider.initialState());
+  return { state, version: stored.at(-1)?.version ?? snapshot?.version ?? 0 };
+};
+
+export const parseEvent = <Event extends DomainEvent>(schema: ZodType<Event>, event: StoredEvent): Event => {
+  const parsed = schema.safeParse({ type: event.type, data: event.data });
+  if (!parsed.success) throw new CorruptEventError(event.streamId, event.version, { cause: parsed.error });
+  return parsed.data;
+};
+
+/**
+ * One stream's part of a command, with its types sealed inside, so one command can span aggregates of different
+ * types (an order and its SKUs). Build it with {@link decision}.
+ */
+export type Decision = {
+  streamId: string;
+  /** Loads the stream and takes the decision on its current state. */
+  prepare(store: EventStore): Promise<Prepared>;
+};
+
+type Prepared = {
+  expectedVersion: number;
+  events: DomainEvent[];
+  state: unknown;
+  snapshot: Aggregate<unknown, unknown, DomainEvent>['snapshot'];
+};
+
+export const decision = <State, Command, Event extends DomainEvent>(
+  aggregate: Aggregate<State, Command, Event>,
+  streamId: string,
+  decide: (state: State) => Event[],
+): Decision => ({
+  streamId,
+  async prepare(store) {
+    const { state, version } = await load(store, aggregate, streamId);
+    const events = decide(state);
+    return {
+      expectedVersion: version,
+      events,
+      state: fold(aggregate.decider, events, state),
+      snapshot: aggregate.snapshot,
+    };
+  },
+});
+
+export type CommandContext = {
+  store: EventStore;
+  metadata: EventMetadata;
+  now?: Date;
+  retry?: RetryPolicy;
+  /** Told of each lost race before the retry, for logs and metrics. */
+  onConflict?: (error: ConcurrencyError, attempt: number) => void;
+};
+
+export type RetryPolicy = { attempts: number; baseDelayMs: number; maxDelayMs: number };
+export const defaultRetry: RetryPolicy = { attempts: 5, baseDelayMs: 10, maxDelayMs: 200 };
+
+/** "Full jitter" backoff: spreads retrying writers apart instead of having them collide again in step. */
+const backoff = (attempt: number, { baseDelayMs, maxDelayMs }: RetryPolicy): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** attempt)));
+
+export type StreamOutcome = { streamId: string; version: number; state: unknown; events: DomainEvent[] };
+
+/**
+ * Loads every stream, decides on each, and appends all new events in one atomic write; on a lost race it reloads
+ * and decides again, up to `retry.attempts` times, then lets the {@link ConcurrencyError} through.
+ * A decision that throws (a domain error) ends the command with nothing written to any stream.
+ */
+export const handleCommands = async (
+  decisions: Decision[],
+  { store, metadata, now, retry = defaultRetry, onConflict }: CommandContext,
+): Promise<StreamOutcome[]> => {
+  for (let attempt = 1; ; attempt++) {
+    const prepared = await Promise.all(decisions.map((d) => d.prepare(store)));
+    const outcomes = prepared.map((p, index) => ({ ...p, streamId: (decisions[index] as Decision).streamId }));
+    const appends = outcomes.filter((o) => o.events.length > 0);
+    try {
+      if (appends.length > 0) await store.append(appends, metadata, now ? { now } : {});
+    } catch (error) {
+      if (!(error instanceof ConcurrencyError) || attempt >= retry.attempts) throw error;
+      onConflict?.(error, attempt);
+      await backoff(attempt, retry);
+      continue;
+    }
+    await Promise.all(appends.map((o) => maybeSnapshot(store, o)));
+    return outcomes.map(({ streamId, expectedVersion, events, state }) => ({
+      streamId,
+      version: expectedVersion + events.length,
+      state,
+      events,
+    }));
+  }
+};
+
+/** One stream: load → decide → append, with the same retries. */
+export const handleCommand = async <State, Command, Event extends DomainEvent>(
+  aggregate: Aggregate<State, Command, Event>,
+  streamId: string,
+  decide: (state: State) => Event[],
+  context: CommandContext,
+): Promise<{ streamId: string; version: number; state: State; events: Event[] }> => {
+  const [outcome] = await handleCommands([decision(aggregate, streamId, decide)], context);
+  if (!outcome) throw new Error('handleCommands returned no outcome');
+  // decision() built this outcome from this aggregate's decide and evolve, so the sealed types are these.
+  return outcome as { streamId: string; version: number; state: State; events: Event[] };
+};
+
+const maybeSnapshot = async (
+  store: EventStore,
+  { streamId, expectedVersion, events, state, snapshot }: Prepared & { streamId: string },
+): Promise<void> => {
+  if (!snapshot) return;
+  const version = expectedVersion + events.length;
+  // Write one when this append crossed a multiple of `every`.
+  if (Math.floor(version / snapshot.every) === Math.floor(expectedVersion / snapshot.every)) return;
+  try {
+    await store.writeSnapshot({ streamId, version, state, schema: snapshot.schema });
+  } catch {
+    // A snapshot only speeds up loading; the events are already committed, so a failed one is not an error.
+  }
+};

@@ -1,0 +1,196 @@
+import { randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gunzip, gzip } from 'node:zlib';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  paginateQuery,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { AppendTooLargeError, ConcurrencyError } from './errors.js';
+import { STREAM_ID, VERSION } from './tableKeys.js';
+import type { AppendResult, EventMetadata, EventStore, ReadOptions, Snapshot, StoredEvent, StreamAppend } from './types.js';
+import { type EventSchemaRegistry, eventSchemaRegistry } from './upcasting.js';
+
+const gzipAsync = promisify(gzip);
+const gunzipAsync = promisify(gunzip);
+
+/** DynamoDB's limits for one TransactWriteItems and one item. */
+export const TRANSACTION_MAX_ITEMS = 100;
+export const TRANSACTION_MAX_BYTES = 4 * 1024 * 1024;
+export const ITEM_MAX_BYTES = 400 * 1024;
+
+export type DynamoEventStoreOptions = {
+  client: DynamoDBDocumentClient;
+  eventsTable: string;
+  snapshotsTable: string;
+  schemas?: EventSchemaRegistry;
+};
+
+type EventItem = StoredEvent;
+
+const isConditionFailure = (error: unknown): boolean => {
+  if (error instanceof ConditionalCheckFailedException) return true;
+  if (error instanceof TransactionCanceledException) {
+    // A condition failed on one of our items, or another transaction held one of them: both mean "reload and retry".
+    return (error.CancellationReasons ?? []).some(
+      (reason) => reason.Code === 'ConditionalCheckFailed' || reason.Code === 'TransactionConflict',
+    );
+  }
+  return false;
+};
+
+/** The stream ids whose conditions failed, when DynamoDB says; otherwise all of them. */
+const failedStreams = (error: unknown, items: EventItem[]): string[] => {
+  const reasons = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
+  const failed = items.filter((_, index) => {
+    const code = reasons[index]?.Code;
+    return code === 'ConditionalCheckFailed' || code === 'TransactionConflict';
+  });
+  return [...new Set((failed.length > 0 ? failed : items).map((item) => item.streamId))];
+};
+
+/**
+ * The event store on DynamoDB: one item per event, keyed by `streamId` and `version`.
+ *
+ * Optimistic concurrency needs no lock: every new item is written with `attribute_not_exists(streamId)`, so of two
+ * writers that read the same version, the second finds its version taken and gets a {@link ConcurrencyError}.
+ *
+ * @example
+ * const store = dynamoEventStore({ client, eventsTable: 'orderflow-dev-events', snapshotsTable: 'orderflow-dev-snapshots' });
+ * await store.append([{ streamId: 'order-42', expectedVersion: 0, events: [placed] }], metadata);
+ */
+export const dynamoEventStore = ({
+  client,
+  eventsTable,
+  snapshotsTable,
+  schemas = eventSchemaRegistry(),
+}: DynamoEventStoreOptions): EventStore => {
+  const toItems = (appends: StreamAppend[], metadata: EventMetadata, recordedAt: string): EventItem[] =>
+    appends.flatMap(({ streamId, expectedVersion, events }) =>
+      events.map((event, index) => ({
+        streamId,
+        version: expectedVersion + index + 1,
+        eventId: randomUUID(),
+        type: event.type,
+        data: event.data,
+        schemaVersion: schemas.currentVersion(event.type),
+        recordedAt,
+        metadata,
+      })),
+    );
+
+  const checkSize = (items: EventItem[]): void => {
+    if (items.length > TRANSACTION_MAX_ITEMS) {
+      throw new AppendTooLargeError(
+        `An atomic append holds at most ${TRANSACTION_MAX_ITEMS} events; got ${items.length}.`,
+      );
+    }
+    let total = 0;
+    for (const item of items) {
+      const bytes = Buffer.byteLength(JSON.stringify(item));
+      if (bytes > ITEM_MAX_BYTES) {
+        throw new AppendTooLargeError(`Event ${item.type} on ${item.streamId} is ${bytes} bytes; the limit is 400 KB.`);
+      }
+      total += bytes;
+    }
+    if (total > TRANSACTION_MAX_BYTES) {
+      throw new AppendTooLargeError(`An atomic append holds at most 4 MB; got ${total} bytes.`);
+    }
+  };
+
+  const condition = `attribute_not_exists(${STREAM_ID})`;
+
+  return {
+    async append(appends, metadata, { now = new Date() } = {}): Promise<AppendResult> {
+      const items = toItems(appends, metadata, now.toISOString());
+      const results = appends.map(({ streamId, expectedVersion, events }) => ({
+        streamId,
+        version: expectedVersion + events.length,
+      }));
+      if (items.length === 0) return results;
+      checkSize(items);
+      try {
+        const [only] = items;
+        if (items.length === 1 && only) {
+          // One event on one stream: a plain conditional put costs half the write units of a transaction.
+          await client.send(new PutCommand({ TableName: eventsTable, Item: only, ConditionExpression: condition }));
+        } else {
+          const input: TransactWriteCommandInput = {
+            TransactItems: items.map((Item) => ({
+              Put: { TableName: eventsTable, Item, ConditionExpression: condition },
+            })),
+          };
+          await client.send(new TransactWriteCommand(input));
+        }
+      } catch (error) {
+        if (isConditionFailure(error)) throw new ConcurrencyError(failedStreams(error, items), { cause: error });
+        throw error;
+      }
+      return results;
+    },
+
+    async readStream(streamId, { afterVersion = 0, toVersion }: ReadOptions = {}): Promise<StoredEvent[]> {
+      const pages = paginateQuery(
+        { client },
+        {
+          TableName: eventsTable,
+          ConsistentRead: true,
+          KeyConditionExpression:
+            toVersion === undefined
+              ? `#streamId = :streamId AND #version > :after`
+              : `#streamId = :streamId AND #version BETWEEN :from AND :to`,
+          ExpressionAttributeNames: { '#streamId': STREAM_ID, '#version': VERSION },
+          ExpressionAttributeValues: {
+            ':streamId': streamId,
+            ...(toVersion === undefined ? { ':after': afterVersion } : { ':from': afterVersion + 1, ':to': toVersion }),
+          },
+        },
+      );
+      const events: StoredEvent[] = [];
+      for await (const page of pages) {
+        for (const item of page.Items ?? []) events.push(upcastItem(item as EventItem, schemas));
+      }
+      return events;
+    },
+
+    async readSnapshot<State>(streamId: string, schema: string): Promise<Snapshot<State> | undefined> {
+      const { Item } = await client.send(
+        new GetCommand({ TableName: snapshotsTable, Key: { [STREAM_ID]: streamId }, ConsistentRead: true }),
+      );
+      // A snapshot of another state shape (the decider changed) is ignored: the stream is folded from the start.
+      if (!Item || Item.schema !== schema) return undefined;
+      const json = await gunzipAsync(Item.state as Uint8Array);
+      return { streamId, version: Item.version as number, schema, state: JSON.parse(json.toString('utf8')) as State };
+    },
+
+    async writeSnapshot<State>({ streamId, version, state, schema }: Snapshot<State>): Promise<void> {
+      // Compressed, because a popular SKU's state grows with its orders and an item holds at most 400 KB.
+      const compressed = await gzipAsync(JSON.stringify(state));
+      try {
+        await client.send(
+          new PutCommand({
+            TableName: snapshotsTable,
+            Item: { [STREAM_ID]: streamId, version, schema, state: compressed },
+            // Never replace a newer snapshot with an older one.
+            ConditionExpression: `attribute_not_exists(${STREAM_ID}) OR #version < :version OR #schema <> :schema`,
+            ExpressionAttributeNames: { '#version': VERSION, '#schema': 'schema' },
+            ExpressionAttributeValues: { ':version': version, ':schema': schema },
+          }),
+        );
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException) return;
+        throw error;
+      }
+    },
+  };
+};
+
+const upcastItem = (item: EventItem, schemas: EventSchemaRegistry): StoredEvent => {
+  const current = schemas.currentVersion(item.type);
+  if (item.schemaVersion === current) return item;
+  return { ...item, data: schemas.upcast(item.type, item.schemaVersion, item.data), schemaVersion: current };
+};

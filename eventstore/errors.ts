@@ -1,0 +1,34 @@
+/** A stream was not at the version the writer expected: someone else appended first. Safe to retry from a reload. */
+export class ConcurrencyError extends Error {
+  constructor(
+    readonly streamIds: string[],
+    options?: { cause?: unknown },
+  ) {
+    super(`Stream ${streamIds.join(', ')} changed since it was read.`, options);
+    this.name = 'ConcurrencyError';
+  }
+}
+
+/**
+ * An append that DynamoDB cannot commit atomically: more than 100 items or 4 MB in one TransactWriteItems, or one
+ * event over the 400 KB item limit. Refused before anything is sent, so nothing is written; the caller must split
+ * the work into smaller commands (the API's limits keep every request well below this).
+ */
+export class AppendTooLargeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AppendTooLargeError';
+  }
+}
+
+/** A stored event whose shape no longer parses, even after upcasting. */
+export class CorruptEventError extends Error {
+  constructor(
+    readonly streamId: string,
+    readonly version: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`Event ${streamId}@${version} does not match its schema.`, options);
+    this.name = 'CorruptEventError';
+  }
+}

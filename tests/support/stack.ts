@@ -1,0 +1,46 @@
+import { randomUUID } from 'node:crypto';
+import { inject } from 'vitest';
+import { documentClient } from '../../eventstore/dynamoClient.js';
+import { dynamoEventStore } from '../../eventstore/dynamoEventStore.js';
+import type { EventMetadata } from '../../eventstore/types.js';
+import type { EventSchemaRegistry } from '../../eventstore/upcasting.js';
+import { localAwsEnv } from '../../local/dynamoLocal.js';
+
+/** Clients for the DynamoDB Local the global setup started, with the `test` stage's table names. */
+export const localStack = () => {
+  const environment = inject('environment');
+  const client = documentClient({
+    endpoint: inject('dynamoEndpoint'),
+    region: localAwsEnv.AWS_REGION,
+    credentials: { accessKeyId: localAwsEnv.AWS_ACCESS_KEY_ID, secretAccessKey: localAwsEnv.AWS_SECRET_ACCESS_KEY },
+  });
+  const tables = {
+    events: required(environment, 'EVENTS_TABLE'),
+    snapshots: required(environment, 'SNAPSHOTS_TABLE'),
+  };
+  const store = (schemas?: EventSchemaRegistry) =>
+    dynamoEventStore({
+      client,
+      eventsTable: tables.events,
+      snapshotsTable: tables.snapshots,
+      ...(schemas ? { schemas } : {}),
+    });
+  return { client, tables, store };
+};
+
+const required = (environment: Record<string, string>, name: string): string => {
+  const value = environment[name];
+  if (!value) throw new Error(`serverless.yml sets no ${name}`);
+  return value;
+};
+
+/** A stream id no other test uses, so tests can share tables. */
+export const uniqueId = (prefix: string): string => `${prefix}-${randomUUID()}`;
+
+export const testMetadata = (overrides: Partial<EventMetadata> = {}): EventMetadata => ({
+  correlationId: randomUUID(),
+  causationId: randomUUID(),
+  commandId: randomUUID(),
+  actor: 'test',
+  ...overrides,
+});
