@@ -13,7 +13,10 @@ export const PlaceOrder = z.strictObject({
 });
 export type PlaceOrder = z.infer<typeof PlaceOrder>;
 
-export const ConfirmOrder = z.strictObject({ type: z.literal('ConfirmOrder'), data: z.strictObject({ orderId: OrderId }) });
+export const ConfirmOrder = z.strictObject({
+  type: z.literal('ConfirmOrder'),
+  data: z.strictObject({ orderId: OrderId }),
+});
 export type ConfirmOrder = z.infer<typeof ConfirmOrder>;
 
 export const RejectOrder = z.strictObject({
@@ -22,7 +25,10 @@ export const RejectOrder = z.strictObject({
 });
 export type RejectOrder = z.infer<typeof RejectOrder>;
 
-export const CancelOrder = z.strictObject({ type: z.literal('CancelOrder'), data: z.strictObject({ orderId: OrderId }) });
+export const CancelOrder = z.strictObject({
+  type: z.literal('CancelOrder'),
+  data: z.strictObject({ orderId: OrderId }),
+});
 export type CancelOrder = z.infer<typeof CancelOrder>;
 
 export const OrderCommand = z.discriminatedUnion('type', [PlaceOrder, ConfirmOrder, RejectOrder, CancelOrder]);

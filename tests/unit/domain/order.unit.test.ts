@@ -1,0 +1,321 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CancelOrder,
+  OrderCommand,
+  PlaceOrder,
+  RejectOrder,
+  order,
+  orderStreamId,
+  orderTotal,
+  terminalStatuses,
+  type OrderEvent,
+  type OrderLine,
+  type RejectionReason,
+} from '../../../domain/order/index.js';
+import { fold } from '../../../domain/shared/decider.js';
+import {
+  DomainError,
+  DuplicateOrderLineError,
+  InvalidOrderTransitionError,
+  MixedCurrenciesError,
+  OrderAlreadyPlacedError,
+  OrderNotFoundError,
+} from '../../../domain/shared/errors.js';
+import { given } from '../../support/givenWhenThen.js';
+
+const orderId = 'order-1';
+const customerId = 'customer-1';
+const paymentToken = 'tok_approve';
+const eur = (amount: number) => ({ amount, currency: 'EUR' });
+const mug: OrderLine = { sku: 'MUG-1', quantity: 2, unitPrice: eur(1250) };
+const tea: OrderLine = { sku: 'TEA-9', quantity: 3, unitPrice: eur(499) };
+const lines = [mug, tea];
+const spec = given(order);
+
+const placed: OrderEvent = {
+  type: 'OrderPlaced',
+  data: { orderId, customerId, lines, total: eur(3997), paymentToken },
+};
+const confirmed: OrderEvent = { type: 'OrderConfirmed', data: { orderId } };
+const rejected = (reason: RejectionReason = 'OUT_OF_STOCK'): OrderEvent => ({
+  type: 'OrderRejected',
+  data: { orderId, reason },
+});
+const cancelled = (previousStatus: 'PENDING' | 'CONFIRMED'): OrderEvent => ({
+  type: 'OrderCancelled',
+  data: { orderId, previousStatus },
+});
+
+const place = (data: Partial<PlaceOrder['data']> = {}): OrderCommand => ({
+  type: 'PlaceOrder',
+  data: { orderId, customerId, lines, paymentToken, ...data },
+});
+const confirm: OrderCommand = { type: 'ConfirmOrder', data: { orderId } };
+const reject = (reason: RejectionReason = 'OUT_OF_STOCK'): OrderCommand => ({
+  type: 'RejectOrder',
+  data: { orderId, reason },
+});
+const cancel: OrderCommand = { type: 'CancelOrder', data: { orderId } };
+
+describe('order decider', () => {
+  describe('PlaceOrder', () => {
+    it('places a new order and prices it from its lines', () => {
+      spec([]).when(place()).then([placed]);
+    });
+
+    it.each([
+      ['pending', [placed]],
+      ['confirmed', [placed, confirmed]],
+      ['rejected', [placed, rejected()]],
+      ['cancelled', [placed, cancelled('PENDING')]],
+    ])('changes nothing when the same order is placed again while %s (an idempotent retry)', (_, history) => {
+      spec(history).when(place()).then([]);
+    });
+
+    it('recognises a retry whose lines list the same fields in another order', () => {
+      const reordered = lines.map(({ sku, quantity, unitPrice }) => ({
+        unitPrice: { currency: unitPrice.currency, amount: unitPrice.amount },
+        quantity,
+        sku,
+      }));
+      spec([placed])
+        .when(place({ lines: reordered }))
+        .then([]);
+    });
+
+    it.each([
+      ['other lines', { lines: [{ sku: 'MUG-1', quantity: 1, unitPrice: eur(1250) }] }],
+      ['a different quantity', { lines: [mug, { ...tea, quantity: tea.quantity + 1 }] }],
+      ['another customer', { customerId: 'customer-2' }],
+      ['another payment token', { paymentToken: 'tok_other' }],
+    ])('refuses to reuse the order id for %s', (_, change) => {
+      const error = spec([placed])
+        .when(place(change))
+        .thenThrows(OrderAlreadyPlacedError, { code: 'ORDER_ALREADY_PLACED', kind: 'unprocessable', orderId });
+      expect(error).toBeInstanceOf(DomainError);
+    });
+
+    it('treats a retry after a price change as the same order: prices were captured at the first placement', () => {
+      spec([placed])
+        .when(place({ lines: [mug, { ...tea, unitPrice: eur(500) }] }))
+        .then([]);
+    });
+
+    it('refuses an order listing the same product on two lines', () => {
+      spec([])
+        .when(place({ lines: [...lines, { sku: 'MUG-1', quantity: 1, unitPrice: eur(1250) }] }))
+        .thenThrows(DuplicateOrderLineError, { code: 'DUPLICATE_ORDER_LINE', kind: 'unprocessable', sku: 'MUG-1' });
+    });
+
+    it('refuses an order priced in more than one currency', () => {
+      spec([])
+        .when(place({ lines: [mug, { sku: 'TEA-9', quantity: 1, unitPrice: { amount: 499, currency: 'USD' } }] }))
+        .thenThrows(MixedCurrenciesError, {
+          code: 'MIXED_CURRENCIES',
+          kind: 'unprocessable',
+          currencies: ['EUR', 'USD'],
+        });
+    });
+  });
+
+  describe('ConfirmOrder', () => {
+    it('confirms a pending order', () => {
+      spec([placed]).when(confirm).then([confirmed]);
+    });
+
+    it('changes nothing when the order is already confirmed', () => {
+      spec([placed, confirmed]).when(confirm).then([]);
+    });
+
+    it('refuses an order that does not exist', () => {
+      spec([]).when(confirm).thenThrows(OrderNotFoundError, { code: 'ORDER_NOT_FOUND', kind: 'not-found', orderId });
+    });
+
+    it.each([
+      ['REJECTED', [placed, rejected()]],
+      ['CANCELLED', [placed, cancelled('PENDING')]],
+    ])('refuses to confirm a %s order', (from, history) => {
+      const error = spec(history).when(confirm).thenThrows(InvalidOrderTransitionError, {
+        code: 'INVALID_ORDER_TRANSITION',
+        kind: 'conflict',
+        orderId,
+        from,
+        to: 'CONFIRMED',
+      });
+      expect(error.message).toBe(`Order ${orderId} is ${from} and cannot become CONFIRMED.`);
+    });
+  });
+
+  describe('RejectOrder', () => {
+    it.each(['OUT_OF_STOCK', 'PAYMENT_DECLINED'] as const)('rejects a pending order (%s)', (reason) => {
+      spec([placed])
+        .when(reject(reason))
+        .then([rejected(reason)]);
+    });
+
+    it('changes nothing when the order is already rejected, whatever the reason given again', () => {
+      spec([placed, rejected('OUT_OF_STOCK')])
+        .when(reject('PAYMENT_DECLINED'))
+        .then([]);
+    });
+
+    it('refuses an order that does not exist', () => {
+      spec([]).when(reject()).thenThrows(OrderNotFoundError, { code: 'ORDER_NOT_FOUND', kind: 'not-found', orderId });
+    });
+
+    it.each([
+      ['CONFIRMED', [placed, confirmed]],
+      ['CANCELLED', [placed, cancelled('PENDING')]],
+    ])('refuses to reject a %s order', (from, history) => {
+      spec(history).when(reject()).thenThrows(InvalidOrderTransitionError, {
+        code: 'INVALID_ORDER_TRANSITION',
+        kind: 'conflict',
+        from,
+        to: 'REJECTED',
+      });
+    });
+  });
+
+  describe('CancelOrder', () => {
+    it('cancels a pending order and records that it was pending', () => {
+      spec([placed])
+        .when(cancel)
+        .then([cancelled('PENDING')]);
+    });
+
+    it('cancels a confirmed order and records that it was confirmed (its stock must be returned)', () => {
+      spec([placed, confirmed])
+        .when(cancel)
+        .then([cancelled('CONFIRMED')]);
+    });
+
+    it.each([
+      ['pending', [placed, cancelled('PENDING')]],
+      ['confirmed', [placed, confirmed, cancelled('CONFIRMED')]],
+    ])('refuses to cancel again an order that, once %s, is already cancelled (the API answers 409)', (_, history) => {
+      spec(history).when(cancel).thenThrows(InvalidOrderTransitionError, {
+        code: 'INVALID_ORDER_TRANSITION',
+        kind: 'conflict',
+        from: 'CANCELLED',
+        to: 'CANCELLED',
+      });
+    });
+
+    it('refuses to cancel a rejected order', () => {
+      spec([placed, rejected()]).when(cancel).thenThrows(InvalidOrderTransitionError, {
+        code: 'INVALID_ORDER_TRANSITION',
+        kind: 'conflict',
+        from: 'REJECTED',
+        to: 'CANCELLED',
+      });
+    });
+
+    it('refuses an order that does not exist', () => {
+      spec([]).when(cancel).thenThrows(OrderNotFoundError, { code: 'ORDER_NOT_FOUND', kind: 'not-found', orderId });
+    });
+  });
+
+  describe('evolve', () => {
+    const details = { orderId, customerId, lines, total: eur(3997), paymentToken };
+
+    it('starts with no order', () => {
+      expect(order.initialState()).toEqual({ status: 'NONE' });
+    });
+
+    it.each([
+      ['placed', [placed], { ...details, status: 'PENDING' }],
+      ['confirmed', [placed, confirmed], { ...details, status: 'CONFIRMED' }],
+      [
+        'rejected',
+        [placed, rejected('PAYMENT_DECLINED')],
+        { ...details, status: 'REJECTED', rejectionReason: 'PAYMENT_DECLINED' },
+      ],
+      [
+        'cancelled after confirmation',
+        [placed, confirmed, cancelled('CONFIRMED')],
+        { ...details, status: 'CANCELLED', cancelledFrom: 'CONFIRMED' },
+      ],
+    ])('folds an order %s into its state', (_, history, expected) => {
+      expect(fold(order, history)).toEqual(expected);
+    });
+
+    it('ignores events for an order that was never placed', () => {
+      expect(fold(order, [confirmed, cancelled('PENDING')])).toEqual({ status: 'NONE' });
+    });
+  });
+
+  it('knows which states are terminal', () => {
+    expect([...terminalStatuses].sort()).toEqual(['CANCELLED', 'REJECTED']);
+  });
+
+  it('names one stream per order', () => {
+    expect(orderStreamId(orderId)).toBe('order-order-1');
+  });
+});
+
+describe('orderTotal', () => {
+  it('sums quantity times unit price over the lines, in minor units', () => {
+    expect(orderTotal(lines)).toEqual(eur(2 * 1250 + 3 * 499));
+  });
+
+  it('prices a single line', () => {
+    expect(orderTotal([{ sku: 'A', quantity: 7, unitPrice: { amount: 3, currency: 'JPY' } }])).toEqual({
+      amount: 21,
+      currency: 'JPY',
+    });
+  });
+
+  it('counts free lines as zero', () => {
+    expect(orderTotal([...lines, { sku: 'GIFT', quantity: 1, unitPrice: eur(0) }])).toEqual(eur(3997));
+  });
+
+  it('refuses lines in mixed currencies and names each currency once', () => {
+    const mixed: OrderLine[] = [
+      { sku: 'A', quantity: 1, unitPrice: eur(100) },
+      { sku: 'B', quantity: 1, unitPrice: { amount: 100, currency: 'USD' } },
+      { sku: 'C', quantity: 1, unitPrice: eur(100) },
+    ];
+    expect(() => orderTotal(mixed)).toThrow(MixedCurrenciesError);
+    expect(() => orderTotal(mixed)).toThrow(
+      expect.objectContaining({ code: 'MIXED_CURRENCIES', kind: 'unprocessable', currencies: ['EUR', 'USD'] }),
+    );
+  });
+});
+
+describe('order command schemas', () => {
+  const valid = { type: 'PlaceOrder', data: { orderId, customerId, lines, paymentToken } };
+  const withLine = (line: Record<string, unknown>) => ({ ...valid, data: { ...valid.data, lines: [line] } });
+
+  it('accept a well-formed order', () => {
+    expect(OrderCommand.parse(valid)).toEqual(valid);
+  });
+
+  it.each([
+    ['a fractional quantity', withLine({ ...mug, quantity: 1.5 })],
+    ['a zero quantity', withLine({ ...mug, quantity: 0 })],
+    ['a lower-case SKU', withLine({ ...mug, sku: 'mug-1' })],
+    ['a negative price', withLine({ ...mug, unitPrice: eur(-1) })],
+    ['a fractional price', withLine({ ...mug, unitPrice: eur(12.5) })],
+    ['a price without a currency', withLine({ ...mug, unitPrice: { amount: 100 } })],
+    ['an unknown field on a line', withLine({ ...mug, discount: 10 })],
+    ['an unknown field on the order', { ...valid, data: { ...valid.data, coupon: 'FREE' } }],
+    ['no lines', { ...valid, data: { ...valid.data, lines: [] } }],
+    ['more than 50 lines', { ...valid, data: { ...valid.data, lines: Array.from({ length: 51 }, () => mug) } }],
+    ['an empty payment token', { ...valid, data: { ...valid.data, paymentToken: '' } }],
+    ['a missing customer', { ...valid, data: { orderId, lines, paymentToken } }],
+  ])('PlaceOrder rejects %s', (_, command) => {
+    expect(PlaceOrder.safeParse(command).success).toBe(false);
+  });
+
+  it('RejectOrder accepts only the known reasons', () => {
+    expect(RejectOrder.safeParse({ type: 'RejectOrder', data: { orderId, reason: 'PAYMENT_DECLINED' } }).success).toBe(
+      true,
+    );
+    expect(RejectOrder.safeParse({ type: 'RejectOrder', data: { orderId, reason: 'BORED' } }).success).toBe(false);
+  });
+
+  it('CancelOrder rejects an unknown field and an empty order id', () => {
+    expect(CancelOrder.safeParse({ type: 'CancelOrder', data: { orderId, why: 'x' } }).success).toBe(false);
+    expect(CancelOrder.safeParse({ type: 'CancelOrder', data: { orderId: '' } }).success).toBe(false);
+  });
+});
