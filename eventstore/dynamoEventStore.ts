@@ -12,7 +12,15 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { AppendTooLargeError, ConcurrencyError } from './errors.js';
 import { STREAM_ID, VERSION } from './tableKeys.js';
-import type { AppendResult, EventMetadata, EventStore, ReadOptions, Snapshot, StoredEvent, StreamAppend } from './types.js';
+import type {
+  AppendResult,
+  EventMetadata,
+  EventStore,
+  ReadOptions,
+  Snapshot,
+  StoredEvent,
+  StreamAppend,
+} from './types.js';
 import { type EventSchemaRegistry, eventSchemaRegistry } from './upcasting.js';
 
 const gzipAsync = promisify(gzip);

@@ -25,7 +25,9 @@ export const freePort = (): Promise<number> =>
     server.on('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 
@@ -85,7 +87,10 @@ export const startDynamoLocal = async ({ dbPath }: { dbPath?: string } = {}): Pr
   };
 };
 
-const localCredentials = { accessKeyId: localAwsEnv.AWS_ACCESS_KEY_ID, secretAccessKey: localAwsEnv.AWS_SECRET_ACCESS_KEY };
+const localCredentials = {
+  accessKeyId: localAwsEnv.AWS_ACCESS_KEY_ID,
+  secretAccessKey: localAwsEnv.AWS_SECRET_ACCESS_KEY,
+};
 
 const waitUntilAnswers = async (client: DynamoDBClient, timeoutMs = 60_000): Promise<void> => {
   const deadline = Date.now() + timeoutMs;
@@ -102,8 +107,14 @@ const waitUntilAnswers = async (client: DynamoDBClient, timeoutMs = 60_000): Pro
 
 /** The properties of a CloudFormation table that CreateTable understands; the rest (PITR, deletion protection) is AWS-only. */
 const createTableInput = (properties: Record<string, unknown>): CreateTableCommandInput => {
-  const { TableName, AttributeDefinitions, KeySchema, GlobalSecondaryIndexes, LocalSecondaryIndexes, StreamSpecification } =
-    properties as CreateTableCommandInput;
+  const {
+    TableName,
+    AttributeDefinitions,
+    KeySchema,
+    GlobalSecondaryIndexes,
+    LocalSecondaryIndexes,
+    StreamSpecification,
+  } = properties as unknown as CreateTableCommandInput;
   return {
     TableName,
     AttributeDefinitions,
@@ -132,9 +143,7 @@ export const createTables = async (config: ServerlessConfig, endpoint: string): 
       }
       const ttl = properties.TimeToLiveSpecification as { AttributeName: string; Enabled: boolean } | undefined;
       if (ttl?.Enabled) {
-        await client.send(
-          new UpdateTimeToLiveCommand({ TableName: input.TableName, TimeToLiveSpecification: ttl }),
-        );
+        await client.send(new UpdateTimeToLiveCommand({ TableName: input.TableName, TimeToLiveSpecification: ttl }));
       }
       await client.send(new DescribeTableCommand({ TableName: input.TableName }));
     }

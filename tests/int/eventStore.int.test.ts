@@ -63,7 +63,10 @@ describe('DynamoDB event store', () => {
   it('writes nothing to any stream when one stream of an atomic append is stale', async () => {
     const fresh = uniqueId('fresh');
     const stale = uniqueId('stale');
-    await events.append([{ streamId: stale, expectedVersion: 0, events: [restocked(1), restocked(1)] }], testMetadata());
+    await events.append(
+      [{ streamId: stale, expectedVersion: 0, events: [restocked(1), restocked(1)] }],
+      testMetadata(),
+    );
 
     await expect(
       events.append(

@@ -1,0 +1,116 @@
+import { z, type ZodType } from 'zod';
+import { Sku } from '../domain/shared/values.js';
+import {
+  IdempotencyKey,
+  OrderAccepted,
+  OrderHistory,
+  OrderIdParam,
+  PlaceOrderRequest,
+  Product,
+  RegisterProductRequest,
+  RestockRequest,
+  StockFigures,
+} from './schemas.js';
+
+/** Who may call a route: anyone, any signed-in customer, or a caller with the admin scope. */
+export type Access = 'public' | 'customer' | 'admin';
+
+export const ADMIN_SCOPE = 'orderflow/admin';
+
+export type Route = {
+  /** Also the name of the function serving it in serverless.yml. */
+  operationId: string;
+  method: 'GET' | 'POST';
+  path: string;
+  access: Access;
+  summary: string;
+  params?: z.ZodObject;
+  headers?: z.ZodObject;
+  body?: ZodType;
+  responses: Record<number, { description: string; schema?: ZodType }>;
+};
+
+/** The HTTP contract, written once: handlers validate with it, OpenAPI is generated from it, serverless.yml must match it. */
+export const routes = [
+  {
+    operationId: 'registerProduct',
+    method: 'POST',
+    path: '/products',
+    access: 'admin',
+    summary: 'Register a product with its price and initial stock.',
+    body: RegisterProductRequest,
+    responses: {
+      201: { description: 'The product.', schema: Product },
+      409: { description: 'A product with this SKU exists.' },
+    },
+  },
+  {
+    operationId: 'restockProduct',
+    method: 'POST',
+    path: '/products/{sku}/restock',
+    access: 'admin',
+    summary: 'Add units to a product’s available stock.',
+    params: z.object({ sku: Sku }),
+    body: RestockRequest,
+    responses: {
+      200: { description: 'The new stock figures.', schema: StockFigures.extend({ sku: Sku, version: z.int() }) },
+      404: { description: 'No product with this SKU.' },
+    },
+  },
+  {
+    operationId: 'placeOrder',
+    method: 'POST',
+    path: '/orders',
+    access: 'customer',
+    summary: 'Place an order for the caller. Prices come from the products, never from the request.',
+    headers: z.object({ 'idempotency-key': IdempotencyKey.optional() }),
+    body: PlaceOrderRequest,
+    responses: {
+      202: { description: 'Accepted: the order is PENDING until the saga settles it.', schema: OrderAccepted },
+      422: { description: 'An unknown SKU, mixed currencies, or an idempotency key reused for another order.' },
+    },
+  },
+  {
+    operationId: 'cancelOrder',
+    method: 'POST',
+    path: '/orders/{orderId}/cancel',
+    access: 'customer',
+    summary: 'Cancel a PENDING or CONFIRMED order (its customer, or an admin).',
+    params: z.object({ orderId: OrderIdParam }),
+    responses: {
+      202: { description: 'The order is cancelled; compensation follows.', schema: OrderAccepted },
+      404: { description: 'No such order for this caller.' },
+      409: { description: 'The order is already rejected or cancelled.' },
+    },
+  },
+  {
+    operationId: 'getOrderEvents',
+    method: 'GET',
+    path: '/orders/{orderId}/events',
+    access: 'customer',
+    summary: 'The order’s history as stored (its customer, or an admin).',
+    params: z.object({ orderId: OrderIdParam }),
+    responses: {
+      200: { description: 'The events, oldest first.', schema: OrderHistory },
+      404: { description: 'No such order for this caller.' },
+    },
+  },
+  {
+    operationId: 'getOpenApi',
+    method: 'GET',
+    path: '/openapi.json',
+    access: 'public',
+    summary: 'This document.',
+    responses: { 200: { description: 'The OpenAPI 3.1 document.' } },
+  },
+] as const satisfies readonly Route[];
+
+type Routes = (typeof routes)[number];
+export type OperationId = Routes['operationId'];
+
+/** A route by its operation id, typed exactly, so a handler's body, params and headers are the schemas' outputs. */
+export const route = <Id extends OperationId>(operationId: Id): Extract<Routes, { operationId: Id }> => {
+  const found = routes.find((r): r is Extract<Routes, { operationId: Id }> => r.operationId === operationId);
+  if (!found) throw new Error(`No route ${operationId}`);
+  return found;
+};

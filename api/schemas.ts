@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { Money, Sku } from '../domain/shared/values.js';
+
+/** Order ids are UUIDs we mint; anything else cannot name an order. */
+export const OrderIdParam = z.string().regex(/^[0-9a-f-]{36}$/, 'an order id');
+
+export const RegisterProductRequest = z
+  .strictObject({
+    sku: Sku,
+    name: z.string().trim().min(1).max(200),
+    price: Money,
+    stock: z.int().min(0).max(1_000_000),
+  })
+  .meta({ id: 'RegisterProductRequest' });
+export type RegisterProductRequest = z.infer<typeof RegisterProductRequest>;
+
+export const RestockRequest = z
+  .strictObject({ quantity: z.int().min(1).max(1_000_000) })
+  .meta({ id: 'RestockRequest' });
+export type RestockRequest = z.infer<typeof RestockRequest>;
+
+export const PlaceOrderRequest = z
+  .strictObject({
+    items: z
+      .array(z.strictObject({ sku: Sku, quantity: z.int().min(1).max(1000) }))
+      .min(1)
+      .max(50),
+    payment: z.strictObject({ token: z.string().min(1).max(256) }),
+  })
+  .meta({ id: 'PlaceOrderRequest' });
+export type PlaceOrderRequest = z.infer<typeof PlaceOrderRequest>;
+
+export const IdempotencyKey = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,255}$/, '1 to 255 visible ASCII characters')
+  .meta({ description: 'Sending the same key again returns the same order instead of placing another.' });
+
+export const StockFigures = z
+  .strictObject({ available: z.int(), reserved: z.int(), sold: z.int() })
+  .meta({ id: 'StockFigures' });
+
+export const Product = z
+  .strictObject({ sku: Sku, name: z.string(), price: Money, stock: StockFigures, version: z.int() })
+  .meta({ id: 'Product' });
+export type Product = z.infer<typeof Product>;
+
+export const OrderAccepted = z
+  .strictObject({ orderId: z.string(), status: z.enum(['PENDING', 'CONFIRMED', 'REJECTED', 'CANCELLED']) })
+  .meta({ id: 'OrderAccepted' });
+export type OrderAccepted = z.infer<typeof OrderAccepted>;
+
+export const OrderHistoryEvent = z
+  .strictObject({
+    type: z.string(),
+    version: z.int(),
+    data: z.record(z.string(), z.unknown()),
+    recordedAt: z.string(),
+    correlationId: z.string(),
+  })
+  .meta({ id: 'OrderHistoryEvent' });
+
+export const OrderHistory = z.strictObject({ events: z.array(OrderHistoryEvent) }).meta({ id: 'OrderHistory' });
+export type OrderHistory = z.infer<typeof OrderHistory>;
+
+/** RFC 9457 problem details, as every error is answered. */
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.int(),
+    detail: z.string(),
+    instance: z.string().optional(),
+    correlationId: z.string(),
+    errors: z.array(z.strictObject({ pointer: z.string(), detail: z.string() })).optional(),
+  })
+  .meta({ id: 'Problem' });
+export type Problem = z.infer<typeof Problem>;

@@ -1,0 +1,15 @@
+import { z } from 'zod';
+import { levels } from './logger.js';
+
+const Config = z.object({
+  STAGE: z.string().min(1).default('dev'),
+  LOG_LEVEL: z.enum(levels).default('info'),
+  EVENTS_TABLE: z.string().min(1),
+  SNAPSHOTS_TABLE: z.string().min(1),
+});
+export type Config = z.infer<typeof Config>;
+
+let cached: Config | undefined;
+
+/** The function's configuration, read and validated once per cold start; a missing variable fails loudly. */
+export const config = (): Config => (cached ??= Config.parse(process.env));

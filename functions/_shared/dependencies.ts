@@ -1,0 +1,31 @@
+import type { CommandContext } from '../../application/handleCommand.js';
+import { documentClient } from '../../eventstore/dynamoClient.js';
+import { dynamoEventStore } from '../../eventstore/dynamoEventStore.js';
+import type { EventMetadata, EventStore } from '../../eventstore/types.js';
+import { config } from './config.js';
+import type { Logger } from './logger.js';
+
+// One store per cold start: its client keeps connections warm across invocations. Only functions that import this
+// module bundle the AWS SDK.
+let store: EventStore | undefined;
+
+export const eventStore = (): EventStore => {
+  if (!store) {
+    const { EVENTS_TABLE, SNAPSHOTS_TABLE } = config();
+    store = dynamoEventStore({ client: documentClient(), eventsTable: EVENTS_TABLE, snapshotsTable: SNAPSHOTS_TABLE });
+  }
+  return store;
+};
+
+/** What a command issued by this request needs: the store, the request's metadata, and a log of lost races. */
+export const commandContext = ({
+  metadata,
+  logger,
+}: {
+  metadata: () => EventMetadata;
+  logger: Logger;
+}): CommandContext => ({
+  store: eventStore(),
+  metadata: metadata(),
+  onConflict: (error, attempt) => logger.warn('command lost a race; retrying', { streams: error.streamIds, attempt }),
+});

@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { z, ZodType } from 'zod';
+import type { Route } from '../../api/routes.js';
+import { actorOf, type Caller } from '../../application/caller.js';
+import type { EventMetadata } from '../../eventstore/types.js';
+import { baseLogger } from './log.js';
+import type { Logger } from './logger.js';
+import {
+  accessLog,
+  authClaims,
+  correlationId,
+  type HttpContext,
+  jsonBody,
+  problemErrors,
+  validate,
+} from './middlewares.js';
+
+type Parsed<R, K extends string, Otherwise> = R extends { [P in K]: infer S extends ZodType } ? z.output<S> : Otherwise;
+
+/** What a route's handler receives: validated input, the caller, and what a command needs. */
+export type HttpRequest<R extends Route> = {
+  body: Parsed<R, 'body', undefined>;
+  params: Parsed<R, 'params', Record<string, never>>;
+  headers: Parsed<R, 'headers', Record<string, never>>;
+  caller: R['access'] extends 'public' ? undefined : Caller;
+  correlationId: string;
+  logger: Logger;
+  /** Metadata for a command this request issues, tying its events to this request (a new command id per call). */
+  metadata: () => EventMetadata;
+};
+
+export type HttpResponse = { status: number; body?: unknown; headers?: Record<string, string> };
+
+export const ok = (body: unknown): HttpResponse => ({ status: 200, body });
+export const created = (location: string, body: unknown): HttpResponse => ({
+  status: 201,
+  body,
+  headers: { location },
+});
+export const accepted = (location: string, body: unknown): HttpResponse => ({
+  status: 202,
+  body,
+  headers: { location },
+});
+
+const toResult = ({ status, body, headers }: HttpResponse): APIGatewayProxyStructuredResultV2 => ({
+  statusCode: status,
+  headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+  ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+});
+
+/**
+ * The one middy stack every HTTP route uses: correlation id → access log → auth claims → JSON body (64 KiB) →
+ * zod validation → handler, with the problem+json error gate registered last so its onError runs first.
+ *
+ * @example
+ * export const handler = httpHandler(route('cancelOrder'), async (request) => {
+ *   const order = await cancelOrder({ orderId: request.params.orderId, caller: request.caller }, commandContext(request));
+ *   return accepted(`/orders/${order.orderId}`, order);
+ * });
+ */
+export const httpHandler = <R extends Route>(route: R, handle: (request: HttpRequest<R>) => Promise<HttpResponse>) =>
+  middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2, Error, HttpContext>()
+    .use(correlationId(baseLogger))
+    .use(accessLog())
+    .use(authClaims(route.access))
+    .use(jsonBody({ required: route.body !== undefined }))
+    .use(validate(route))
+    .use(problemErrors())
+    .handler(async (event, context) => {
+      const { correlationId: id, caller, logger, input } = context;
+      const requestId = event.requestContext?.requestId ?? randomUUID();
+      const request = {
+        body: input?.body,
+        params: input?.params ?? {},
+        headers: input?.headers ?? {},
+        caller,
+        correlationId: id,
+        logger,
+        metadata: (): EventMetadata => ({
+          correlationId: id,
+          causationId: requestId,
+          commandId: randomUUID(),
+          actor: caller ? actorOf(caller) : 'anonymous',
+        }),
+      } as HttpRequest<R>;
+      return toResult(await handle(request));
+    });

@@ -1,0 +1,250 @@
+import { randomUUID } from 'node:crypto';
+import type { MiddlewareObj } from '@middy/core';
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyResultV2,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from 'aws-lambda';
+import type { z } from 'zod';
+import { ADMIN_SCOPE, type Access, type Route } from '../../api/routes.js';
+import type { Caller } from '../../application/caller.js';
+import { DomainError } from '../../domain/shared/errors.js';
+import { ConcurrencyError } from '../../eventstore/errors.js';
+import { createLogger, type Logger } from './logger.js';
+import { type FieldError, ProblemError, problemResponse } from './problem.js';
+
+/** What the middlewares learn about a request, for the ones after them and the handler. */
+export type HttpContext = Context & {
+  correlationId: string;
+  logger: Logger;
+  caller?: Caller;
+  input?: { body: unknown; params: unknown; headers: unknown };
+};
+
+type Middleware = MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyResultV2, Error, HttpContext>;
+
+const structured = (
+  response: APIGatewayProxyResultV2 | null | undefined,
+): APIGatewayProxyStructuredResultV2 | undefined =>
+  typeof response === 'object' && response !== null ? (response as APIGatewayProxyStructuredResultV2) : undefined;
+
+const CORRELATION_HEADER = 'x-correlation-id';
+const acceptableCorrelationId = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Takes the caller's correlation id (or mints one), binds it to the logger, and echoes it on every answer. */
+export const correlationId = (baseLogger: () => Logger): Middleware => {
+  const echo: Middleware['after'] = (request) => {
+    const response = structured(request.response);
+    if (response) response.headers = { ...response.headers, [CORRELATION_HEADER]: request.context.correlationId };
+  };
+  return {
+    before: (request) => {
+      const sent = request.event.headers?.[CORRELATION_HEADER];
+      const id = sent && acceptableCorrelationId.test(sent) ? sent : randomUUID();
+      request.context.correlationId = id;
+      request.context.logger = baseLogger().child({
+        function: request.context.functionName,
+        correlationId: id,
+        requestId: request.event.requestContext?.requestId,
+        route: request.event.routeKey,
+      });
+    },
+    after: echo,
+    onError: echo,
+  };
+};
+
+/** One line per request: what was asked, what was answered, and how long it took. */
+export const accessLog = (): Middleware => {
+  const started = new WeakMap<object, number>();
+  const log: Middleware['after'] = (request) => {
+    const status = structured(request.response)?.statusCode ?? 200;
+    const durationMs = Date.now() - (started.get(request) ?? Date.now());
+    const line = {
+      method: request.event.requestContext?.http?.method,
+      path: request.event.rawPath,
+      status,
+      durationMs,
+    };
+    if (status >= 500) request.context.logger?.error('request failed', line);
+    else request.context.logger?.info('request answered', line);
+  };
+  return { before: (request) => void started.set(request, Date.now()), after: log, onError: log };
+};
+
+/** Scopes arrive as a space-separated `scope` claim; API Gateway renders list claims as "[a b]". */
+const scopesOf = (claims: Record<string, unknown>): string[] => {
+  const raw = claims.scope ?? claims.scp;
+  const text = Array.isArray(raw) ? raw.join(' ') : typeof raw === 'string' ? raw : '';
+  return text
+    .replace(/^\[|\]$/g, '')
+    .split(/[\s,]+/)
+    .filter(Boolean);
+};
+
+/**
+ * Reads the claims the JWT authorizer verified (API Gateway on AWS, the local server's verifier locally) into a
+ * {@link Caller}. API Gateway already refuses bad tokens and missing scopes; checking again keeps a misconfigured
+ * route from becoming an open one.
+ */
+export const authClaims = (access: Access): Middleware => ({
+  before: (request) => {
+    if (access === 'public') return;
+    const authorizer = (request.event.requestContext as { authorizer?: { jwt?: { claims?: Record<string, unknown> } } })
+      .authorizer;
+    const claims = authorizer?.jwt?.claims ?? {};
+    const sub = typeof claims.sub === 'string' ? claims.sub : undefined;
+    if (!sub) {
+      throw new ProblemError(401, 'unauthorized', 'Unauthorized', 'A valid bearer token is required.', {
+        headers: { 'www-authenticate': 'Bearer' },
+      });
+    }
+    const isAdmin = scopesOf(claims).includes(ADMIN_SCOPE);
+    if (access === 'admin' && !isAdmin) {
+      throw new ProblemError(403, 'forbidden', 'Forbidden', `This call needs the ${ADMIN_SCOPE} scope.`);
+    }
+    request.context.caller = { sub, isAdmin };
+  },
+});
+
+export const MAX_BODY_BYTES = 64 * 1024;
+const jsonMediaType = /^application\/([\w.-]+\+)?json\s*(;.*)?$/i;
+
+/**
+ * Parses a JSON body within the size limit. (middy's json-body-parser answers malformed JSON with 415, which
+ * tells a client to change its media type; a broken body is a 400.)
+ */
+export const jsonBody = ({
+  required,
+  maxBytes = MAX_BODY_BYTES,
+}: {
+  required: boolean;
+  maxBytes?: number;
+}): Middleware => ({
+  before: (request) => {
+    const { event } = request;
+    if (!required) return;
+    const raw =
+      event.body === undefined
+        ? undefined
+        : event.isBase64Encoded
+          ? Buffer.from(event.body, 'base64')
+          : Buffer.from(event.body);
+    if (raw && raw.byteLength > maxBytes) {
+      throw new ProblemError(
+        413,
+        'payload-too-large',
+        'Payload Too Large',
+        `The body is ${raw.byteLength} bytes; the limit is ${maxBytes}.`,
+      );
+    }
+    if (!raw || raw.byteLength === 0) {
+      throw new ProblemError(400, 'body-required', 'Bad Request', 'This call needs a JSON body.');
+    }
+    const contentType = event.headers?.['content-type'] ?? '';
+    if (!jsonMediaType.test(contentType)) {
+      throw new ProblemError(
+        415,
+        'unsupported-media-type',
+        'Unsupported Media Type',
+        'Send the body as application/json.',
+      );
+    }
+    try {
+      (event as { body: unknown }).body = JSON.parse(raw.toString('utf8'));
+    } catch {
+      throw new ProblemError(400, 'malformed-json', 'Bad Request', 'The body is not valid JSON.');
+    }
+  },
+});
+
+const pointer = (path: PropertyKey[]): string =>
+  `#/${path.map((part) => String(part).replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}`;
+
+/** Every field zod complains about, each named by a JSON pointer into the body (unknown keys included). */
+export const fieldErrors = (error: z.ZodError): FieldError[] =>
+  error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ pointer: pointer([...issue.path, key]), detail: 'Unknown field.' }))
+      : [{ pointer: pointer(issue.path), detail: issue.message }],
+  );
+
+/** Validates path parameters, headers and body against the route's schemas. */
+export const validate = (route: Route): Middleware => ({
+  before: (request) => {
+    const { event } = request;
+    const params = route.params ? route.params.safeParse(event.pathParameters ?? {}) : undefined;
+    // A path that cannot name a resource names no resource.
+    if (params && !params.success) throw notFound();
+    const headers = route.headers ? route.headers.safeParse(event.headers ?? {}) : undefined;
+    if (headers && !headers.success) {
+      const errors = headers.error.issues.map((issue) => ({ header: String(issue.path[0]), detail: issue.message }));
+      throw new ProblemError(400, 'validation-failed', 'Bad Request', 'A header is invalid.', { errors });
+    }
+    const body = route.body ? route.body.safeParse(event.body) : undefined;
+    if (body && !body.success) {
+      const errors = fieldErrors(body.error);
+      throw new ProblemError(
+        400,
+        'validation-failed',
+        'Bad Request',
+        `The body has ${errors.length} invalid field(s).`,
+        { errors },
+      );
+    }
+    request.context.input = { body: body?.data, params: params?.data ?? {}, headers: headers?.data ?? {} };
+  },
+});
+
+export const notFound = (): ProblemError =>
+  new ProblemError(404, 'not-found', 'Not Found', 'There is no such resource.');
+
+const slugOf = (code: string): string => code.toLowerCase().replaceAll('_', '-');
+
+const domainStatus = { conflict: 409, 'not-found': 404, unprocessable: 422 } as const;
+
+/** Turns any error into a problem answer. Known errors keep their meaning; anything else is a 500 that says nothing. */
+export const toProblem = (error: unknown): ProblemError => {
+  if (error instanceof ProblemError) return error;
+  if (error instanceof DomainError) {
+    const status = domainStatus[error.kind];
+    const title = { 409: 'Conflict', 404: 'Not Found', 422: 'Unprocessable Content' }[status];
+    // Not-found answers never say more than that, so ids cannot be probed.
+    return status === 404 ? notFound() : new ProblemError(status, slugOf(error.code), title, error.message);
+  }
+  if (error instanceof ConcurrencyError) {
+    return new ProblemError(
+      409,
+      'concurrent-modification',
+      'Conflict',
+      'The resource changed while this request was handled; retry it.',
+      {
+        headers: { 'retry-after': '1' },
+      },
+    );
+  }
+  const status = (error as { statusCode?: unknown }).statusCode;
+  // middy's own HttpErrors below 500 are the client's; keep their status.
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return new ProblemError(status, 'bad-request', 'Bad Request', (error as Error).message);
+  }
+  return new ProblemError(
+    500,
+    'internal-error',
+    'Internal Server Error',
+    'Something went wrong on our side; quote the correlation id when reporting it.',
+  );
+};
+
+/** The one error gate. Registered last, so its onError runs first and every other middleware sees an answer. */
+export const problemErrors = (): Middleware => ({
+  onError: (request) => {
+    const problem = toProblem(request.error);
+    // If the failure came before the request's logger existed (bad configuration), still say what it was.
+    const logger = request.context.logger ?? createLogger({ fields: { function: request.context.functionName } });
+    if (problem.status >= 500) logger.error('unhandled error', { error: request.error });
+    else logger.info('request refused', { status: problem.status, problem: problem.slug });
+    request.response = problemResponse(problem, request.context.correlationId ?? 'unknown', request.event.rawPath);
+  },
+});

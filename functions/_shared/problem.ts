@@ -1,0 +1,41 @@
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+
+/** A field-level complaint: a JSON pointer into the body, or the name of a header. */
+export type FieldError = { pointer?: string; header?: string; detail: string };
+
+/**
+ * An HTTP failure to be answered as an RFC 9457 problem document. `slug` names the problem type; the list of them
+ * is in docs/problems.md.
+ */
+export class ProblemError extends Error {
+  constructor(
+    readonly status: number,
+    readonly slug: string,
+    readonly title: string,
+    readonly detail: string,
+    readonly extras: { errors?: FieldError[]; headers?: Record<string, string> } = {},
+  ) {
+    super(detail);
+    this.name = 'ProblemError';
+  }
+}
+
+export const problemType = (slug: string): string => `urn:orderflow:problem:${slug}`;
+
+export const problemResponse = (
+  error: ProblemError,
+  correlationId: string,
+  instance?: string,
+): APIGatewayProxyStructuredResultV2 => ({
+  statusCode: error.status,
+  headers: { 'content-type': 'application/problem+json', ...error.extras.headers },
+  body: JSON.stringify({
+    type: problemType(error.slug),
+    title: error.title,
+    status: error.status,
+    detail: error.detail,
+    ...(instance ? { instance } : {}),
+    correlationId,
+    ...(error.extras.errors ? { errors: error.extras.errors } : {}),
+  }),
+});

@@ -1,0 +1,31 @@
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import { routes } from '../../api/routes.js';
+import { baseLogger } from '../_shared/log.js';
+import { accessLog, correlationId, type HttpContext, notFound, problemErrors } from '../_shared/middlewares.js';
+import { ProblemError } from '../_shared/problem.js';
+
+const templates = routes.map((r) => ({
+  method: r.method,
+  pattern: new RegExp(`^${r.path.replace(/\{[^}]+\}/g, '[^/]+')}$`),
+}));
+
+/**
+ * API Gateway's `$default` route: whatever no other route matched. A known path with another method is a 405 with
+ * the methods it allows; anything else is a 404. Both as problem documents, like every other error.
+ */
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2, Error, HttpContext>()
+  .use(correlationId(baseLogger))
+  .use(accessLog())
+  .use(problemErrors())
+  .handler(async (event) => {
+    const allowed = templates.filter((t) => t.pattern.test(event.rawPath)).map((t) => t.method);
+    if (allowed.length === 0) throw notFound();
+    throw new ProblemError(
+      405,
+      'method-not-allowed',
+      'Method Not Allowed',
+      `${event.requestContext.http.method} is not allowed here; use ${allowed.join(', ')}.`,
+      { headers: { allow: allowed.join(', ') } },
+    );
+  });

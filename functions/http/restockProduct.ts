@@ -1,0 +1,13 @@
+import { route } from '../../api/routes.js';
+import { restockProduct } from '../../application/products.js';
+import { commandContext } from '../_shared/dependencies.js';
+import { httpHandler, ok } from '../_shared/httpHandler.js';
+
+export const handler = httpHandler(route('restockProduct'), async (request) => {
+  const { params, body } = request;
+  const { sku, stock, version } = await restockProduct(
+    { sku: params.sku, quantity: body.quantity },
+    commandContext(request),
+  );
+  return ok({ sku, ...stock, version });
+});

@@ -1,0 +1,79 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { exportJWK, generateKeyPair, importJWK, type JWK, type JWTPayload, jwtVerify, SignJWT } from 'jose';
+import { ADMIN_SCOPE } from '../api/routes.js';
+import type { ServerlessConfig } from './serverlessConfig.js';
+
+const ALGORITHM = 'ES256';
+
+/** Signs and verifies tokens as the stage's identity provider would: same issuer, same audience. */
+export type LocalIssuer = {
+  issuer: string;
+  audience: string;
+  sign(sub: string, options?: { admin?: boolean; expiresIn?: string; scopes?: string[] }): Promise<string>;
+  verify(token: string): Promise<JWTPayload>;
+};
+
+type KeyPair = Awaited<ReturnType<typeof generateKeyPair>>;
+type Key = KeyPair['privateKey'];
+
+/** The issuer and audience that serverless.yml gives the HTTP API's JWT authorizer for this stage. */
+export const jwtSettings = (config: ServerlessConfig): { issuer: string; audience: string } => {
+  const authorizers = (
+    config.provider.httpApi as { authorizers?: Record<string, { issuerUrl?: string; audience?: string[] }> } | undefined
+  )?.authorizers;
+  const jwt = authorizers?.jwt;
+  const audience = jwt?.audience?.[0];
+  if (!jwt?.issuerUrl || !audience)
+    throw new Error('serverless.yml declares no jwt authorizer with an issuer and audience');
+  return { issuer: jwt.issuerUrl, audience };
+};
+
+const loadOrCreateKeys = async (keyDir: string | undefined): Promise<KeyPair> => {
+  const file = keyDir ? join(keyDir, 'signing-key.jwk.json') : undefined;
+  const saved = file ? await readFile(file, 'utf8').catch(() => undefined) : undefined;
+  if (saved) {
+    const { privateJwk, publicJwk } = JSON.parse(saved) as { privateJwk: JWK; publicJwk: JWK };
+    return {
+      privateKey: (await importJWK(privateJwk, ALGORITHM)) as Key,
+      publicKey: (await importJWK(publicJwk, ALGORITHM)) as Key,
+    };
+  }
+  const pair = await generateKeyPair(ALGORITHM, { extractable: true });
+  if (file && keyDir) {
+    await mkdir(keyDir, { recursive: true });
+    const keys = { privateJwk: await exportJWK(pair.privateKey), publicJwk: await exportJWK(pair.publicKey) };
+    await writeFile(file, JSON.stringify(keys), { mode: 0o600 });
+  }
+  return pair;
+};
+
+/**
+ * The local stand-in for the identity provider. With `keyDir` the signing key is kept there, so `npm run token`
+ * and `npm start` agree; without it the key lives only in memory (tests).
+ */
+export const localIssuer = async ({
+  issuer,
+  audience,
+  keyDir,
+}: {
+  issuer: string;
+  audience: string;
+  keyDir?: string;
+}): Promise<LocalIssuer> => {
+  const { privateKey, publicKey } = await loadOrCreateKeys(keyDir);
+  return {
+    issuer,
+    audience,
+    sign: (sub, { admin = false, expiresIn = '1h', scopes = [] } = {}) =>
+      new SignJWT({ scope: [...scopes, ...(admin ? [ADMIN_SCOPE] : [])].join(' ') })
+        .setProtectedHeader({ alg: ALGORITHM })
+        .setSubject(sub)
+        .setIssuer(issuer)
+        .setAudience(audience)
+        .setIssuedAt()
+        .setExpirationTime(expiresIn)
+        .sign(privateKey),
+    verify: async (token) => (await jwtVerify(token, publicKey, { issuer, audience, algorithms: [ALGORITHM] })).payload,
+  };
+};

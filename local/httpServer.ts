@@ -1,0 +1,245 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { LocalIssuer } from './auth.js';
+import { invoke, type LambdaHandler, loadHandler } from './lambda.js';
+import { HttpApiEvent, type ServerlessConfig } from './serverlessConfig.js';
+
+/** One HTTP API route as serverless.yml declares it. */
+export type HttpRoute = {
+  functionName: string;
+  routeKey: string;
+  method: string;
+  path: string;
+  pattern: RegExp;
+  paramNames: string[];
+  authorizer?: { name?: string; scopes?: string[] };
+};
+
+/** API Gateway's own limit for an HTTP API payload. */
+const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+
+/** The routes of the stage, read from serverless.yml: there is no second route table. */
+export const httpRoutes = (config: ServerlessConfig): HttpRoute[] =>
+  Object.entries(config.functions ?? {}).flatMap(([functionName, fn]) =>
+    (fn.events ?? []).flatMap((raw) => {
+      const parsed = HttpApiEvent.safeParse(raw);
+      if (!parsed.success) return [];
+      const event = parsed.data.httpApi;
+      if (event === '*') {
+        return [{ functionName, routeKey: '$default', method: '*', path: '*', pattern: /^/, paramNames: [] }];
+      }
+      const [method, path] =
+        typeof event === 'string' ? (event.split(' ') as [string, string]) : [event.method ?? '*', event.path];
+      const paramNames: string[] = [];
+      const source = path.replace(/\{([^}+]+)(\+?)\}/g, (_, name: string, greedy: string) => {
+        paramNames.push(name);
+        return greedy ? '(.+)' : '([^/]+)';
+      });
+      return [
+        {
+          functionName,
+          routeKey: `${method.toUpperCase()} ${path}`,
+          method: method.toUpperCase(),
+          path,
+          pattern: new RegExp(`^${source}$`),
+          paramNames,
+          ...(typeof event === 'object' && event.authorizer ? { authorizer: event.authorizer } : {}),
+        },
+      ];
+    }),
+  );
+
+/** API Gateway's choice: the route whose method and path match, else `$default`. */
+const matchRoute = (routes: HttpRoute[], method: string, path: string) => {
+  for (const route of routes) {
+    if (route.routeKey === '$default') continue;
+    if (route.method !== '*' && route.method !== 'ANY' && route.method !== method) continue;
+    const match = route.pattern.exec(path);
+    if (!match) continue;
+    const params = Object.fromEntries(
+      route.paramNames.map((name, i) => [name, decodeURIComponent(match[i + 1] ?? '')]),
+    );
+    return { route, params };
+  }
+  const fallback = routes.find((route) => route.routeKey === '$default');
+  return fallback ? { route: fallback, params: {} } : undefined;
+};
+
+const readBody = (request: IncomingMessage): Promise<Buffer | 'too-large'> =>
+  new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.byteLength;
+      if (size <= MAX_PAYLOAD_BYTES) chunks.push(chunk);
+    });
+    request.on('end', () => resolve(size > MAX_PAYLOAD_BYTES ? 'too-large' : Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
+
+const textual = /^(application\/([\w.-]+\+)?(json|xml|x-www-form-urlencoded)|text\/)/i;
+
+/** API Gateway renders claims as strings, and lists as "[a b]". */
+const claimsOf = (payload: Record<string, unknown>): Record<string, string> =>
+  Object.fromEntries(
+    Object.entries(payload).map(([key, value]) => [
+      key,
+      Array.isArray(value) ? `[${value.join(' ')}]` : typeof value === 'string' ? value : JSON.stringify(value),
+    ]),
+  );
+
+const problem = (
+  status: number,
+  slug: string,
+  title: string,
+  detail: string,
+  headers: Record<string, string> = {},
+) => ({
+  statusCode: status,
+  headers: { 'content-type': 'application/problem+json', ...headers },
+  body: JSON.stringify({ type: `urn:orderflow:problem:${slug}`, title, status, detail, correlationId: randomUUID() }),
+});
+
+export type ApiServer = { url: string; port: number; close(): Promise<void> };
+
+/**
+ * The local stand-in for API Gateway (HTTP API): it matches the routes of serverless.yml, verifies bearer tokens
+ * and scopes as the JWT authorizer does, builds the same version 2.0 event, and invokes the very handler.
+ */
+export const startApi = async ({
+  config,
+  issuer,
+  port = 0,
+  host = '127.0.0.1',
+  log = () => undefined,
+}: {
+  config: ServerlessConfig;
+  issuer: LocalIssuer;
+  port?: number;
+  host?: string;
+  log?: (line: string) => void;
+}): Promise<ApiServer> => {
+  const routes = httpRoutes(config);
+  const handlers = new Map<string, Promise<LambdaHandler>>();
+  const handlerOf = (name: string): Promise<LambdaHandler> => {
+    let handler = handlers.get(name);
+    if (!handler) {
+      const fn = config.functions?.[name];
+      if (!fn) throw new Error(`serverless.yml has no function ${name}`);
+      handler = loadHandler(fn);
+      handlers.set(name, handler);
+    }
+    return handler;
+  };
+
+  const answer = async (request: IncomingMessage): Promise<APIGatewayProxyStructuredResultV2> => {
+    const url = new URL(request.url ?? '/', `http://${request.headers.host ?? host}`);
+    const method = (request.method ?? 'GET').toUpperCase();
+    const matched = matchRoute(routes, method, url.pathname);
+    if (!matched) return problem(404, 'not-found', 'Not Found', 'There is no such resource.');
+    const { route, params } = matched;
+
+    const body = await readBody(request);
+    if (body === 'too-large') return problem(413, 'payload-too-large', 'Payload Too Large', 'The body is over 10 MB.');
+
+    const headers: Record<string, string> = {};
+    for (const [key, value] of Object.entries(request.headers)) {
+      if (value !== undefined && key !== 'cookie') headers[key] = Array.isArray(value) ? value.join(',') : value;
+    }
+
+    let authorizer: { jwt: { claims: Record<string, string>; scopes: null } } | undefined;
+    if (route.authorizer) {
+      const token = /^Bearer (.+)$/i.exec(headers.authorization ?? '')?.[1];
+      const payload = token ? await issuer.verify(token).catch(() => undefined) : undefined;
+      if (!payload) {
+        return problem(401, 'unauthorized', 'Unauthorized', 'A valid bearer token is required.', {
+          'www-authenticate': 'Bearer',
+        });
+      }
+      const granted = String(payload.scope ?? '').split(' ');
+      const needed = route.authorizer.scopes ?? [];
+      if (needed.length > 0 && !needed.some((scope) => granted.includes(scope))) {
+        return problem(403, 'forbidden', 'Forbidden', `This call needs the ${needed.join(' or ')} scope.`);
+      }
+      authorizer = { jwt: { claims: claimsOf(payload as Record<string, unknown>), scopes: null } };
+    }
+
+    const isText = textual.test(headers['content-type'] ?? '');
+    const now = new Date();
+    const event: APIGatewayProxyEventV2 = {
+      version: '2.0',
+      routeKey: route.routeKey,
+      rawPath: url.pathname,
+      rawQueryString: url.search.slice(1),
+      ...(request.headers.cookie ? { cookies: request.headers.cookie.split(/;\s*/) } : {}),
+      headers,
+      ...(url.search ? { queryStringParameters: Object.fromEntries(url.searchParams) } : {}),
+      ...(Object.keys(params).length > 0 ? { pathParameters: params } : {}),
+      requestContext: {
+        accountId: '000000000000',
+        apiId: 'local',
+        domainName: url.host,
+        domainPrefix: 'local',
+        http: {
+          method,
+          path: url.pathname,
+          protocol: `HTTP/${request.httpVersion}`,
+          sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+          userAgent: headers['user-agent'] ?? '',
+        },
+        requestId: randomUUID(),
+        routeKey: route.routeKey,
+        stage: '$default',
+        time: now.toUTCString(),
+        timeEpoch: now.getTime(),
+        ...(authorizer ? { authorizer } : {}),
+      } as APIGatewayProxyEventV2['requestContext'],
+      ...(body.byteLength > 0 ? { body: isText ? body.toString('utf8') : body.toString('base64') } : {}),
+      isBase64Encoded: body.byteLength > 0 && !isText,
+    };
+
+    const result = await invoke(config, route.functionName, await handlerOf(route.functionName), event);
+    // Like API Gateway: a result without a statusCode is a 200 with the result as its JSON body.
+    if (typeof result === 'object' && result !== null && 'statusCode' in result)
+      return result as APIGatewayProxyStructuredResultV2;
+    return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(result) };
+  };
+
+  const respond = (result: APIGatewayProxyStructuredResultV2, response: ServerResponse) => {
+    response.statusCode = result.statusCode ?? 200;
+    for (const [key, value] of Object.entries(result.headers ?? {})) response.setHeader(key, String(value));
+    if (result.cookies?.length) response.setHeader('set-cookie', result.cookies);
+    const body = result.body ?? '';
+    response.end(result.isBase64Encoded ? Buffer.from(body, 'base64') : body);
+  };
+
+  const server = createServer((request, response) => {
+    const started = Date.now();
+    answer(request)
+      .catch((error: unknown) => {
+        // What API Gateway answers when the integration fails: nothing about the failure itself.
+        log(`invocation failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        return problem(500, 'internal-error', 'Internal Server Error', 'The function failed.');
+      })
+      .then((result) => {
+        respond(result, response);
+        log(`${request.method} ${request.url} → ${result.statusCode} (${Date.now() - started} ms)`);
+      });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${address.port}`,
+    port: address.port,
+    close: () =>
+      new Promise((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+};

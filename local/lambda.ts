@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Context } from 'aws-lambda';
+import type { FunctionConfig, ServerlessConfig } from './serverlessConfig.js';
+import { projectRoot } from './paths.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a Lambda handler's event and result are any JSON
+export type LambdaHandler = (event: any, context: Context) => Promise<unknown>;
+
+/** Loads the handler a serverless.yml function names, e.g. `functions/http/placeOrder.handler`, from its source. */
+export const loadHandler = async (fn: FunctionConfig): Promise<LambdaHandler> => {
+  const dot = fn.handler.lastIndexOf('.');
+  const modulePath = fn.handler.slice(0, dot);
+  const exportName = fn.handler.slice(dot + 1);
+  const module = (await import(pathToFileURL(join(projectRoot, `${modulePath}.ts`)).href)) as Record<string, unknown>;
+  const handler = module[exportName];
+  if (typeof handler !== 'function') throw new Error(`${fn.handler} does not export a function`);
+  return handler as LambdaHandler;
+};
+
+export class LambdaTimeoutError extends Error {
+  constructor(
+    readonly functionName: string,
+    readonly timeoutSeconds: number,
+  ) {
+    super(`${functionName} timed out after ${timeoutSeconds} s`);
+    this.name = 'LambdaTimeoutError';
+  }
+}
+
+/** Invokes a handler as Lambda would: with a context, and cut off at the function's timeout. */
+export const invoke = async (
+  config: ServerlessConfig,
+  name: string,
+  handler: LambdaHandler,
+  event: unknown,
+): Promise<unknown> => {
+  const fn = config.functions?.[name];
+  const timeoutSeconds = fn?.timeout ?? (config.provider as { timeout?: number }).timeout ?? 6;
+  const functionName = `${config.service}-${config.provider.stage}-${name}`;
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  const awsRequestId = randomUUID();
+  const context: Context = {
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${config.provider.region}:000000000000:function:${functionName}`,
+    memoryLimitInMB: String(fn?.memorySize ?? (config.provider as { memorySize?: number }).memorySize ?? 1024),
+    awsRequestId,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: `local/${awsRequestId}`,
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new LambdaTimeoutError(functionName, timeoutSeconds)), timeoutSeconds * 1000);
+  });
+  try {
+    return await Promise.race([handler(event, context), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+};
