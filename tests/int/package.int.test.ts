@@ -1,0 +1,175 @@
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_SCOPE, routes } from '../../api/routes.js';
+import { STREAM_ID, VERSION } from '../../eventstore/tableKeys.js';
+import { httpRoutes } from '../../local/httpServer.js';
+import { projectRoot } from '../../local/paths.js';
+import { loadServerlessConfig } from '../../local/serverlessConfig.js';
+import {
+  actionsOf,
+  type CfnResource,
+  packageStage,
+  resourcesOfType,
+  statementsOf,
+  type Template,
+} from '../support/packaged.js';
+
+let template: Template;
+let dir: string;
+
+beforeAll(async () => {
+  ({ template, dir } = await packageStage('prod'));
+}, 180_000);
+
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+const resource = (logicalId: string): CfnResource => {
+  const found = template.Resources[logicalId];
+  if (!found) throw new Error(`no resource ${logicalId} in the template`);
+  return found;
+};
+
+/** The logical id of a function's Lambda resource, as the framework names it (placeOrder → PlaceOrderLambdaFunction). */
+const lambdaId = (name: string) => `${name[0]?.toUpperCase()}${name.slice(1)}LambdaFunction`;
+
+const roleOf = (functionName: string): CfnResource => {
+  const role = resource(lambdaId(functionName)).Properties.Role as { 'Fn::GetAtt': [string, string] };
+  return resource(role['Fn::GetAtt'][0]);
+};
+
+const dynamoStatements = (functionName: string) =>
+  statementsOf(roleOf(functionName)).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+
+describe('the packaged prod template', () => {
+  it('has an HTTP API route for every route of the contract, each behind the JWT authorizer unless public', () => {
+    const apiRoutes = resourcesOfType(template, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
+    const [[authorizerId, authorizer] = []] = resourcesOfType(template, 'AWS::ApiGatewayV2::Authorizer');
+    expect(authorizer?.Properties).toMatchObject({
+      AuthorizerType: 'JWT',
+      IdentitySource: ['$request.header.Authorization'],
+      JwtConfiguration: { Audience: [expect.any(String)], Issuer: expect.stringMatching(/^https:\/\//) },
+    });
+    for (const route of routes) {
+      const found = apiRoutes.find((r) => r.RouteKey === `${route.method} ${route.path}`);
+      expect(found, `${route.method} ${route.path}`).toBeDefined();
+      if (route.access === 'public') {
+        expect(found?.AuthorizationType ?? 'NONE').toBe('NONE');
+        continue;
+      }
+      expect(found).toMatchObject({ AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizerId } });
+      if (route.access === 'admin') expect(found?.AuthorizationScopes).toEqual([ADMIN_SCOPE]);
+      else expect(found?.AuthorizationScopes).toBeUndefined();
+    }
+    // Everything else goes to the function that answers 404/405 as problem documents.
+    expect(apiRoutes.some((r) => r.RouteKey === '$default')).toBe(true);
+    expect(apiRoutes).toHaveLength(routes.length + 1);
+  });
+
+  it('runs every function on nodejs22.x, arm64, with a bundle of its own', async () => {
+    const functions = resourcesOfType(template, 'AWS::Lambda::Function');
+    expect(functions.length).toBe(routes.length + 1);
+    for (const [, fn] of functions) {
+      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'] });
+      const artifact = (fn.Properties.Code as { S3Key: string }).S3Key.split('/').at(-1) ?? '';
+      await expect(readFile(join(dir, artifact))).resolves.toBeInstanceOf(Buffer);
+    }
+  });
+
+  it('gives each function its own role, with no wildcard action and no wildcard resource', () => {
+    const functions = resourcesOfType(template, 'AWS::Lambda::Function');
+    const roles = new Set(functions.map(([, fn]) => JSON.stringify(fn.Properties.Role)));
+    expect(roles.size).toBe(functions.length);
+    for (const [name] of functions) {
+      const functionName = name.replace(/LambdaFunction$/, '').replace(/^./, (c) => c.toLowerCase());
+      for (const statement of statementsOf(roleOf(functionName))) {
+        for (const action of actionsOf(statement)) expect(action, `${name}: ${action}`).not.toMatch(/\*/);
+        const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+        for (const r of resources) expect(r, `${name}: ${JSON.stringify(statement)}`).not.toBe('*');
+      }
+    }
+  });
+
+  it('grants each function only the table actions it uses', () => {
+    const eventsArn = { 'Fn::GetAtt': ['EventsTable', 'Arn'] };
+    const snapshotsArn = { 'Fn::GetAtt': ['SnapshotsTable', 'Arn'] };
+    const grants = (fn: string) =>
+      dynamoStatements(fn)
+        .flatMap((s) => actionsOf(s).map((action) => `${action} ${JSON.stringify(s.Resource)}`))
+        .sort();
+    const on = (arn: unknown, ...actions: string[]) => actions.map((a) => `dynamodb:${a} ${JSON.stringify(arn)}`);
+
+    expect(grants('getOrderEvents')).toEqual(on(eventsArn, 'Query'));
+    expect(grants('cancelOrder')).toEqual(on(eventsArn, 'ConditionCheckItem', 'PutItem', 'Query').sort());
+    expect(grants('placeOrder')).toEqual(
+      [...on(eventsArn, 'ConditionCheckItem', 'PutItem', 'Query'), ...on(snapshotsArn, 'GetItem')].sort(),
+    );
+    for (const fn of ['registerProduct', 'restockProduct']) {
+      expect(grants(fn)).toEqual(
+        [...on(eventsArn, 'ConditionCheckItem', 'PutItem', 'Query'), ...on(snapshotsArn, 'GetItem', 'PutItem')].sort(),
+      );
+    }
+    expect(grants('getOpenApi')).toEqual([]);
+    expect(grants('notFound')).toEqual([]);
+  });
+
+  it('declares the event store tables with the keys the adapter uses, protected in prod', () => {
+    expect(resource('EventsTable').Properties).toMatchObject({
+      TableName: 'orderflow-prod-events',
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: STREAM_ID, KeyType: 'HASH' },
+        { AttributeName: VERSION, KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: expect.arrayContaining([
+        { AttributeName: STREAM_ID, AttributeType: 'S' },
+        { AttributeName: VERSION, AttributeType: 'N' },
+      ]),
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      DeletionProtectionEnabled: true,
+    });
+    expect(resource('SnapshotsTable').Properties).toMatchObject({
+      TableName: 'orderflow-prod-snapshots',
+      KeySchema: [{ AttributeName: STREAM_ID, KeyType: 'HASH' }],
+      DeletionProtectionEnabled: true,
+    });
+    const environment = (
+      resource(lambdaId('placeOrder')).Properties.Environment as { Variables: Record<string, string> }
+    ).Variables;
+    expect(environment).toMatchObject({
+      EVENTS_TABLE: 'orderflow-prod-events',
+      SNAPSHOTS_TABLE: 'orderflow-prod-snapshots',
+      STAGE: 'prod',
+      LOG_LEVEL: 'info',
+    });
+  });
+
+  it('keeps logs for the stage’s retention', () => {
+    const groups = resourcesOfType(template, 'AWS::Logs::LogGroup');
+    expect(groups.length).toBe(routes.length + 1);
+    for (const [, group] of groups) expect(group.Properties.RetentionInDays).toBe(90);
+  });
+});
+
+describe('serverless.yml and the contract', () => {
+  it('routes each contract route to the function named by its operationId, with the scopes its access needs', async () => {
+    const declared = httpRoutes(await loadServerlessConfig('test'));
+    for (const route of routes) {
+      const match = declared.find((r) => r.routeKey === `${route.method} ${route.path}`);
+      expect(match?.functionName, route.operationId).toBe(route.operationId);
+      expect(match?.authorizer === undefined, route.operationId).toBe(route.access === 'public');
+      expect(match?.authorizer?.scopes ?? [], route.operationId).toEqual(route.access === 'admin' ? [ADMIN_SCOPE] : []);
+    }
+    expect(declared.map((r) => r.routeKey).sort()).toEqual(
+      ['$default', ...routes.map((r) => `${r.method} ${r.path}`)].sort(),
+    );
+  });
+
+  it('has every handler serverless.yml names', async () => {
+    const config = await loadServerlessConfig('test');
+    for (const fn of Object.values(config.functions ?? {})) {
+      const [modulePath] = fn.handler.split(/\.(?=[^.]+$)/);
+      await expect(readFile(join(projectRoot, `${modulePath}.ts`), 'utf8')).resolves.toContain('export const handler');
+    }
+  });
+});

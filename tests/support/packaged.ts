@@ -1,0 +1,44 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { projectRoot } from '../../local/paths.js';
+
+export type CfnResource = { Type: string; Properties: Record<string, unknown> & { [key: string]: unknown } };
+export type Template = { Resources: Record<string, CfnResource>; Outputs?: Record<string, unknown> };
+
+const slsBin = createRequire(import.meta.url).resolve('osls/bin/serverless.js');
+
+/**
+ * Runs `sls package --stage <stage>` offline, as a team would before deploying, into a temporary folder, and
+ * returns the CloudFormation template and the artifacts' folder.
+ */
+export const packageStage = async (stage: string): Promise<{ template: Template; dir: string }> => {
+  const dir = await mkdtemp(join(tmpdir(), `orderflow-package-${stage}-`));
+  await promisify(execFile)(process.execPath, [slsBin, 'package', '--stage', stage, '--package', dir], {
+    cwd: projectRoot,
+    // No AWS credentials at all: packaging must not need an account.
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, SLS_TELEMETRY_DISABLED: '1' },
+    maxBuffer: 32 * 1024 * 1024,
+  });
+  const template = JSON.parse(
+    await readFile(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'),
+  ) as Template;
+  return { template, dir };
+};
+
+export const resourcesOfType = (template: Template, type: string): [string, CfnResource][] =>
+  Object.entries(template.Resources).filter(([, resource]) => resource.Type === type);
+
+export type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
+
+/** Every IAM statement of a role, across its inline policies. */
+export const statementsOf = (role: CfnResource): Statement[] =>
+  ((role.Properties.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[]).flatMap(
+    (policy) => policy.PolicyDocument.Statement,
+  );
+
+export const actionsOf = (statement: Statement): string[] =>
+  Array.isArray(statement.Action) ? statement.Action : [statement.Action];
