@@ -71,7 +71,15 @@ export const Problem = z
     detail: z.string(),
     instance: z.string().optional(),
     correlationId: z.string(),
-    errors: z.array(z.strictObject({ pointer: z.string(), detail: z.string() })).optional(),
+    /** Each invalid field: a JSON pointer into the body, or the name of a header. */
+    errors: z
+      .array(
+        z.union([
+          z.strictObject({ pointer: z.string(), detail: z.string() }),
+          z.strictObject({ header: z.string(), detail: z.string() }),
+        ]),
+      )
+      .optional(),
   })
   .meta({ id: 'Problem' });
 export type Problem = z.infer<typeof Problem>;

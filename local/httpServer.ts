@@ -90,17 +90,28 @@ const claimsOf = (payload: Record<string, unknown>): Record<string, string> =>
     ]),
   );
 
+/** The caller's correlation id if it is one the functions would accept too, else a fresh one. */
+const correlationIdOf = (request: IncomingMessage): string => {
+  const sent = request.headers['x-correlation-id'];
+  return typeof sent === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(sent) ? sent : randomUUID();
+};
+
+/** An answer of the gateway itself, carrying a correlation id like every answer of the functions. */
 const problem = (
+  request: IncomingMessage,
   status: number,
   slug: string,
   title: string,
   detail: string,
   headers: Record<string, string> = {},
-) => ({
-  statusCode: status,
-  headers: { 'content-type': 'application/problem+json', ...headers },
-  body: JSON.stringify({ type: `urn:orderflow:problem:${slug}`, title, status, detail, correlationId: randomUUID() }),
-});
+) => {
+  const correlationId = correlationIdOf(request);
+  return {
+    statusCode: status,
+    headers: { 'content-type': 'application/problem+json', 'x-correlation-id': correlationId, ...headers },
+    body: JSON.stringify({ type: `urn:orderflow:problem:${slug}`, title, status, detail, correlationId }),
+  };
+};
 
 export type ApiServer = { url: string; port: number; close(): Promise<void> };
 
@@ -138,11 +149,12 @@ export const startApi = async ({
     const url = new URL(request.url ?? '/', `http://${request.headers.host ?? host}`);
     const method = (request.method ?? 'GET').toUpperCase();
     const matched = matchRoute(routes, method, url.pathname);
-    if (!matched) return problem(404, 'not-found', 'Not Found', 'There is no such resource.');
+    if (!matched) return problem(request, 404, 'not-found', 'Not Found', 'There is no such resource.');
     const { route, params } = matched;
 
     const body = await readBody(request);
-    if (body === 'too-large') return problem(413, 'payload-too-large', 'Payload Too Large', 'The body is over 10 MB.');
+    if (body === 'too-large')
+      return problem(request, 413, 'payload-too-large', 'Payload Too Large', 'The body is over 10 MB.');
 
     const headers: Record<string, string> = {};
     for (const [key, value] of Object.entries(request.headers)) {
@@ -154,14 +166,14 @@ export const startApi = async ({
       const token = /^Bearer (.+)$/i.exec(headers.authorization ?? '')?.[1];
       const payload = token ? await issuer.verify(token).catch(() => undefined) : undefined;
       if (!payload) {
-        return problem(401, 'unauthorized', 'Unauthorized', 'A valid bearer token is required.', {
+        return problem(request, 401, 'unauthorized', 'Unauthorized', 'A valid bearer token is required.', {
           'www-authenticate': 'Bearer',
         });
       }
       const granted = String(payload.scope ?? '').split(' ');
       const needed = route.authorizer.scopes ?? [];
       if (needed.length > 0 && !needed.some((scope) => granted.includes(scope))) {
-        return problem(403, 'forbidden', 'Forbidden', `This call needs the ${needed.join(' or ')} scope.`);
+        return problem(request, 403, 'forbidden', 'Forbidden', `This call needs the ${needed.join(' or ')} scope.`);
       }
       authorizer = { jwt: { claims: claimsOf(payload as Record<string, unknown>), scopes: null } };
     }
@@ -221,7 +233,7 @@ export const startApi = async ({
       .catch((error: unknown) => {
         // What API Gateway answers when the integration fails: nothing about the failure itself.
         log(`invocation failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-        return problem(500, 'internal-error', 'Internal Server Error', 'The function failed.');
+        return problem(request, 500, 'internal-error', 'Internal Server Error', 'The function failed.');
       })
       .then((result) => {
         respond(result, response);

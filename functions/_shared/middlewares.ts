@@ -159,8 +159,9 @@ export const jsonBody = ({
   },
 });
 
+/** An RFC 6901 pointer in its URI fragment form: `#` is the whole body, `#/items/0` its first item. */
 const pointer = (path: PropertyKey[]): string =>
-  `#/${path.map((part) => String(part).replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}`;
+  ['#', ...path.map((part) => String(part).replaceAll('~', '~0').replaceAll('/', '~1'))].join('/');
 
 /** Every field zod complains about, each named by a JSON pointer into the body (unknown keys included). */
 export const fieldErrors = (error: z.ZodError): FieldError[] =>

@@ -1,0 +1,522 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { routes } from '../../api/routes.js';
+import { OrderAccepted, OrderHistory, Product } from '../../api/schemas.js';
+import { orderIdForKey } from '../../application/orders.js';
+import { startTestApi, type TestApi } from '../support/api.js';
+import {
+  admin,
+  type Call,
+  checked,
+  expectProblem,
+  givenOrder,
+  givenProduct,
+  storedEvents,
+  uniqueCustomer,
+  uniqueSku,
+} from './http.js';
+
+let testApi: TestApi;
+let call: Call;
+
+beforeAll(async () => {
+  testApi = await startTestApi();
+  call = checked(testApi.call);
+});
+afterAll(() => testApi.api.close());
+
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const payment = { token: 'tok_visa' };
+
+const historyOf = async (orderId: string, as: string | { admin: string }) => {
+  const answer = await call('GET', `/orders/${orderId}/events`, { as });
+  expect(answer.status, answer.text).toBe(200);
+  return OrderHistory.parse(answer.json).events;
+};
+
+describe('POST /products', () => {
+  it('registers a product for an admin: 201 with the product and its Location', async () => {
+    const sku = uniqueSku();
+    const answer = await call('POST', '/products', {
+      as: admin,
+      body: { sku, name: 'Espresso cup', price: { amount: 1250, currency: 'EUR' }, stock: 7 },
+    });
+
+    expect(answer.status).toBe(201);
+    expect(answer.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(answer.headers.get('location')).toBe(`/products/${sku}`);
+    expect(Product.parse(answer.json)).toEqual({
+      sku,
+      name: 'Espresso cup',
+      price: { amount: 1250, currency: 'EUR' },
+      stock: { available: 7, reserved: 0, sold: 0 },
+      version: 1,
+    });
+  });
+
+  it('refuses a SKU that is already registered with 409', async () => {
+    const sku = await givenProduct(call);
+    const answer = await call('POST', '/products', {
+      as: admin,
+      body: { sku, name: 'Another', price: { amount: 1, currency: 'EUR' }, stock: 1 },
+    });
+    expectProblem(answer, 409, 'product-already-registered');
+    expect(answer.json.detail).toContain(sku);
+  });
+});
+
+describe('POST /products/{sku}/restock', () => {
+  it('adds units and answers 200 with the new stock figures', async () => {
+    const sku = await givenProduct(call, { stock: 10 });
+
+    const first = await call('POST', `/products/${sku}/restock`, { as: admin, body: { quantity: 5 } });
+    expect(first.status, first.text).toBe(200);
+    expect(first.json).toEqual({ sku, available: 15, reserved: 0, sold: 0, version: 2 });
+
+    const second = await call('POST', `/products/${sku}/restock`, { as: admin, body: { quantity: 1 } });
+    expect(second.json).toEqual({ sku, available: 16, reserved: 0, sold: 0, version: 3 });
+  });
+
+  it('answers 404 for a SKU that was never registered', async () => {
+    const answer = await call('POST', `/products/${uniqueSku()}/restock`, { as: admin, body: { quantity: 5 } });
+    expectProblem(answer, 404, 'not-found');
+  });
+});
+
+describe('POST /orders', () => {
+  it('accepts an order: 202 with its id, PENDING, and Location /orders/{orderId}', async () => {
+    const sku = await givenProduct(call);
+    const answer = await call('POST', '/orders', {
+      as: uniqueCustomer(),
+      body: { items: [{ sku, quantity: 2 }], payment },
+    });
+
+    expect(answer.status, answer.text).toBe(202);
+    const accepted = OrderAccepted.parse(answer.json);
+    expect(accepted).toEqual({ orderId: expect.stringMatching(uuid), status: 'PENDING' });
+    expect(answer.headers.get('location')).toBe(`/orders/${accepted.orderId}`);
+  });
+
+  it('prices the order from the products, never from the request', async () => {
+    const cup = await givenProduct(call, { price: { amount: 1250, currency: 'EUR' } });
+    const saucer = await givenProduct(call, { price: { amount: 399, currency: 'EUR' } });
+    const customer = uniqueCustomer();
+    const orderId = await (async () => {
+      const answer = await call('POST', '/orders', {
+        as: customer,
+        body: {
+          items: [
+            { sku: cup, quantity: 2 },
+            { sku: saucer, quantity: 3 },
+          ],
+          payment,
+        },
+      });
+      expect(answer.status, answer.text).toBe(202);
+      return OrderAccepted.parse(answer.json).orderId;
+    })();
+
+    const [placed, ...rest] = await historyOf(orderId, customer);
+    expect(rest).toEqual([]);
+    expect(placed).toMatchObject({ type: 'OrderPlaced', version: 1 });
+    expect(placed?.data).toEqual({
+      orderId,
+      customerId: customer,
+      lines: [
+        { sku: cup, quantity: 2, unitPrice: { amount: 1250, currency: 'EUR' } },
+        { sku: saucer, quantity: 3, unitPrice: { amount: 399, currency: 'EUR' } },
+      ],
+      total: { amount: 2 * 1250 + 3 * 399, currency: 'EUR' },
+      paymentToken: 'tok_visa',
+    });
+  });
+
+  it('refuses a client-sent price as an unknown field (400)', async () => {
+    const sku = await givenProduct(call);
+    const answer = await call('POST', '/orders', {
+      as: uniqueCustomer(),
+      body: {
+        items: [{ sku, quantity: 1, unitPrice: { amount: 1, currency: 'EUR' } }],
+        payment,
+        total: { amount: 1, currency: 'EUR' },
+      },
+    });
+    expectProblem(answer, 400, 'validation-failed');
+    expect(answer.json.errors).toEqual(
+      expect.arrayContaining([
+        { pointer: '#/items/0/unitPrice', detail: 'Unknown field.' },
+        { pointer: '#/total', detail: 'Unknown field.' },
+      ]),
+    );
+  });
+
+  it('answers 422 for an unknown SKU, naming it', async () => {
+    const known = await givenProduct(call);
+    const unknown = uniqueSku();
+    const answer = await call('POST', '/orders', {
+      as: uniqueCustomer(),
+      body: {
+        items: [
+          { sku: known, quantity: 1 },
+          { sku: unknown, quantity: 1 },
+        ],
+        payment,
+      },
+    });
+    expectProblem(answer, 422, 'unknown-sku');
+    expect(answer.json.detail).toContain(unknown);
+    expect(answer.json.detail).not.toContain(known);
+  });
+
+  it('answers 422 for products priced in different currencies', async () => {
+    const euros = await givenProduct(call, { price: { amount: 100, currency: 'EUR' } });
+    const dollars = await givenProduct(call, { price: { amount: 100, currency: 'USD' } });
+    const answer = await call('POST', '/orders', {
+      as: uniqueCustomer(),
+      body: {
+        items: [
+          { sku: euros, quantity: 1 },
+          { sku: dollars, quantity: 1 },
+        ],
+        payment,
+      },
+    });
+    expectProblem(answer, 422, 'mixed-currencies');
+  });
+});
+
+describe('POST /orders: one line per product', () => {
+  it('answers 422 for an order that lists the same SKU twice', async () => {
+    const sku = await givenProduct(call);
+    const answer = await call('POST', '/orders', {
+      as: uniqueCustomer(),
+      body: {
+        items: [
+          { sku, quantity: 1 },
+          { sku, quantity: 2 },
+        ],
+        payment,
+      },
+    });
+    expectProblem(answer, 422, 'duplicate-order-line');
+    expect(answer.json.detail).toContain(sku);
+  });
+});
+
+describe('POST /orders/{orderId}/cancel', () => {
+  it('cancels a PENDING order (202), then refuses to cancel it again (409)', async () => {
+    const customer = uniqueCustomer();
+    const orderId = await givenOrder(call, customer, await givenProduct(call));
+
+    const cancelled = await call('POST', `/orders/${orderId}/cancel`, { as: customer });
+    expect(cancelled.status, cancelled.text).toBe(202);
+    expect(OrderAccepted.parse(cancelled.json)).toEqual({ orderId, status: 'CANCELLED' });
+    expect(cancelled.headers.get('location')).toBe(`/orders/${orderId}`);
+
+    const history = await historyOf(orderId, customer);
+    expect(history.map(({ type, version }) => [type, version])).toEqual([
+      ['OrderPlaced', 1],
+      ['OrderCancelled', 2],
+    ]);
+    expect(history[1]?.data).toEqual({ orderId, previousStatus: 'PENDING' });
+
+    const again = await call('POST', `/orders/${orderId}/cancel`, { as: customer });
+    expectProblem(again, 409, 'invalid-order-transition');
+    expect(await storedEvents(`order-${orderId}`)).toHaveLength(2);
+  });
+});
+
+describe('GET /orders/{orderId}/events', () => {
+  it('answers 200 with the stored events: type, version, data, recordedAt and correlationId', async () => {
+    const customer = uniqueCustomer();
+    const sku = await givenProduct(call);
+    const before = Date.now();
+    const placed = await call('POST', '/orders', { as: customer, body: { items: [{ sku, quantity: 1 }], payment } });
+    const { orderId } = OrderAccepted.parse(placed.json);
+
+    const answer = await call('GET', `/orders/${orderId}/events`, { as: customer });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('content-type')).toMatch(/^application\/json/);
+    const { events } = OrderHistory.parse(answer.json);
+    expect(events).toHaveLength(1);
+    const [event] = events;
+    expect(event).toMatchObject({
+      type: 'OrderPlaced',
+      version: 1,
+      data: { orderId, customerId: customer },
+      correlationId: placed.headers.get('x-correlation-id'),
+    });
+    const recordedAt = Date.parse(event?.recordedAt ?? '');
+    expect(new Date(recordedAt).toISOString()).toBe(event?.recordedAt);
+    expect(recordedAt).toBeGreaterThanOrEqual(before - 1000);
+    expect(recordedAt).toBeLessThanOrEqual(Date.now() + 1000);
+  });
+});
+
+describe('GET /openapi.json', () => {
+  it('is public and documents every route of the contract as OpenAPI 3.1.0', async () => {
+    const answer = await call('GET', '/openapi.json', { as: null });
+    expect(answer.status, answer.text).toBe(200);
+    expect(answer.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(answer.json.openapi).toBe('3.1.0');
+
+    const paths = answer.json.paths as Record<string, Record<string, { operationId?: string }>>;
+    expect(Object.keys(paths).sort()).toEqual([...new Set(routes.map((r) => r.path))].sort());
+    for (const route of routes) {
+      expect(paths[route.path]?.[route.method.toLowerCase()]?.operationId, `${route.method} ${route.path}`).toBe(
+        route.operationId,
+      );
+    }
+  });
+});
+
+describe("someone else's order", () => {
+  /** The parts of a 404 a caller could tell two orders apart by. */
+  const shapeOf = (json: Record<string, unknown>) => ({
+    type: json.type,
+    title: json.title,
+    status: json.status,
+    detail: json.detail,
+    keys: Object.keys(json)
+      .filter((key) => key !== 'instance' && key !== 'correlationId')
+      .sort(),
+  });
+
+  it('does not exist for another customer: the same 404 as a missing order, for reading and cancelling', async () => {
+    const owner = uniqueCustomer();
+    const intruder = uniqueCustomer();
+    const orderId = await givenOrder(call, owner, await givenProduct(call));
+    const missingId = randomUUID();
+
+    const theirs = await call('GET', `/orders/${orderId}/events`, { as: intruder });
+    const missing = await call('GET', `/orders/${missingId}/events`, { as: intruder });
+    expectProblem(theirs, 404, 'not-found');
+    expectProblem(missing, 404, 'not-found');
+    expect(shapeOf(theirs.json)).toEqual(shapeOf(missing.json));
+
+    const cancelTheirs = await call('POST', `/orders/${orderId}/cancel`, { as: intruder });
+    const cancelMissing = await call('POST', `/orders/${missingId}/cancel`, { as: intruder });
+    expectProblem(cancelTheirs, 404, 'not-found');
+    expectProblem(cancelMissing, 404, 'not-found');
+    expect(shapeOf(cancelTheirs.json)).toEqual(shapeOf(cancelMissing.json));
+    expect(shapeOf(cancelTheirs.json)).toEqual(shapeOf(theirs.json));
+    expect(cancelTheirs.json.detail).not.toContain(orderId);
+
+    // The failed cancel changed nothing, and the owner still sees the order.
+    expect(await storedEvents(`order-${orderId}`)).toHaveLength(1);
+    expect((await historyOf(orderId, owner)).map((e) => e.type)).toEqual(['OrderPlaced']);
+  });
+
+  it('is visible to an admin, who may cancel it', async () => {
+    const owner = uniqueCustomer();
+    const orderId = await givenOrder(call, owner, await givenProduct(call));
+
+    expect((await historyOf(orderId, admin)).map((e) => e.type)).toEqual(['OrderPlaced']);
+
+    const cancelled = await call('POST', `/orders/${orderId}/cancel`, { as: admin });
+    expect(cancelled.status, cancelled.text).toBe(202);
+    expect(cancelled.json).toEqual({ orderId, status: 'CANCELLED' });
+
+    expect((await historyOf(orderId, owner)).map((e) => e.type)).toEqual(['OrderPlaced', 'OrderCancelled']);
+    const [, stored] = await storedEvents(`order-${orderId}`);
+    expect(stored?.metadata).toMatchObject({ actor: `admin:${admin.admin}` });
+  });
+});
+
+describe('Idempotency-Key', () => {
+  it('places one order for ten concurrent requests with the same key from the same customer', async () => {
+    const customer = uniqueCustomer();
+    const key = `key-${randomUUID()}`;
+    const sku = await givenProduct(call);
+    const body = { items: [{ sku, quantity: 2 }], payment };
+
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        call('POST', '/orders', { as: customer, body, headers: { 'idempotency-key': key } }),
+      ),
+    );
+    const orderId = orderIdForKey(customer, key);
+    for (const answer of answers) {
+      expect(answer.status, answer.text).toBe(202);
+      expect(answer.json).toEqual({ orderId, status: 'PENDING' });
+      expect(answer.headers.get('location')).toBe(`/orders/${orderId}`);
+    }
+
+    const stored = await storedEvents(`order-${orderId}`);
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatchObject({ version: 1, type: 'OrderPlaced', data: { orderId, customerId: customer } });
+  });
+
+  it('keeps keys apart per customer: the same key from another customer is another order', async () => {
+    const key = `key-${randomUUID()}`;
+    const sku = await givenProduct(call);
+    const body = { items: [{ sku, quantity: 1 }], payment };
+    const [alice, bob] = [uniqueCustomer(), uniqueCustomer()];
+
+    const first = await call('POST', '/orders', { as: alice, body, headers: { 'idempotency-key': key } });
+    const second = await call('POST', '/orders', { as: bob, body, headers: { 'idempotency-key': key } });
+    expect(first.status).toBe(202);
+    expect(second.status).toBe(202);
+    expect(first.json.orderId).toBe(orderIdForKey(alice, key));
+    expect(second.json.orderId).toBe(orderIdForKey(bob, key));
+    expect(second.json.orderId).not.toBe(first.json.orderId);
+    expect(await storedEvents(`order-${orderIdForKey(alice, key)}`)).toHaveLength(1);
+    expect(await storedEvents(`order-${orderIdForKey(bob, key)}`)).toHaveLength(1);
+  });
+
+  it('refuses the same key with a different body (422) and leaves the first order as it was', async () => {
+    const customer = uniqueCustomer();
+    const key = `key-${randomUUID()}`;
+    const sku = await givenProduct(call);
+    const headers = { 'idempotency-key': key };
+
+    const first = await call('POST', '/orders', {
+      as: customer,
+      body: { items: [{ sku, quantity: 1 }], payment },
+      headers,
+    });
+    expect(first.status).toBe(202);
+    const other = await call('POST', '/orders', {
+      as: customer,
+      body: { items: [{ sku, quantity: 3 }], payment },
+      headers,
+    });
+    expectProblem(other, 422, 'order-already-placed');
+
+    const stored = await storedEvents(`order-${orderIdForKey(customer, key)}`);
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatchObject({ data: { lines: [{ sku, quantity: 1 }] } });
+  });
+
+  it('refuses a key that is not 1 to 255 visible ASCII characters (400, naming the header)', async () => {
+    const sku = await givenProduct(call);
+    const answer = await call('POST', '/orders', {
+      as: uniqueCustomer(),
+      body: { items: [{ sku, quantity: 1 }], payment },
+      headers: { 'idempotency-key': 'k'.repeat(256) },
+    });
+    expectProblem(answer, 400, 'validation-failed');
+    expect(answer.json.errors).toEqual([expect.objectContaining({ header: 'idempotency-key' })]);
+  });
+});
+
+describe('correlation ids', () => {
+  it('mints a fresh one for every answer when the caller sends none', async () => {
+    const first = await call('GET', '/openapi.json', { as: null });
+    const second = await call('GET', '/openapi.json', { as: null });
+    expect(first.headers.get('x-correlation-id')).toMatch(uuid);
+    expect(second.headers.get('x-correlation-id')).toMatch(uuid);
+    expect(first.headers.get('x-correlation-id')).not.toBe(second.headers.get('x-correlation-id'));
+  });
+
+  it("echoes the caller's id and records it on the events that request appended", async () => {
+    const customer = uniqueCustomer();
+    const sku = await givenProduct(call);
+    const placeId = `e2e-place-${randomUUID()}`;
+    const cancelId = `e2e-cancel-${randomUUID()}`;
+
+    const placed = await call('POST', '/orders', {
+      as: customer,
+      body: { items: [{ sku, quantity: 1 }], payment },
+      headers: { 'x-correlation-id': placeId },
+    });
+    expect(placed.headers.get('x-correlation-id')).toBe(placeId);
+    const { orderId } = OrderAccepted.parse(placed.json);
+
+    const cancelled = await call('POST', `/orders/${orderId}/cancel`, {
+      as: customer,
+      headers: { 'x-correlation-id': cancelId },
+    });
+    expect(cancelled.headers.get('x-correlation-id')).toBe(cancelId);
+
+    expect((await historyOf(orderId, customer)).map((e) => [e.type, e.correlationId])).toEqual([
+      ['OrderPlaced', placeId],
+      ['OrderCancelled', cancelId],
+    ]);
+    const stored = await storedEvents(`order-${orderId}`);
+    expect(stored.map((item) => (item.metadata as { correlationId?: unknown }).correlationId)).toEqual([
+      placeId,
+      cancelId,
+    ]);
+  });
+
+  it('records it on a product registration and restock too', async () => {
+    const sku = uniqueSku();
+    const registerId = `e2e-register-${randomUUID()}`;
+    const restockId = `e2e-restock-${randomUUID()}`;
+    const registered = await call('POST', '/products', {
+      as: admin,
+      body: { sku, name: 'Mug', price: { amount: 800, currency: 'EUR' }, stock: 1 },
+      headers: { 'x-correlation-id': registerId },
+    });
+    expect(registered.headers.get('x-correlation-id')).toBe(registerId);
+    const restocked = await call('POST', `/products/${sku}/restock`, {
+      as: admin,
+      body: { quantity: 2 },
+      headers: { 'x-correlation-id': restockId },
+    });
+    expect(restocked.headers.get('x-correlation-id')).toBe(restockId);
+
+    const stored = await storedEvents(`inventory-${sku}`);
+    expect(stored.map((item) => [item.type, (item.metadata as { correlationId?: unknown }).correlationId])).toEqual([
+      ['ProductRegistered', registerId],
+      ['ProductRestocked', restockId],
+    ]);
+  });
+
+  it.each([
+    ['a 400', 'POST', '/orders', { rawBody: '{"items": [' }],
+    ['a 404 (no route)', 'GET', '/no-such-thing', {}],
+    ['a 404 (no order)', 'GET', `/orders/${randomUUID()}/events`, {}],
+    ['a 405', 'DELETE', '/orders', {}],
+    ['a 401', 'POST', '/orders', { as: null, body: { items: [{ sku: 'A-1', quantity: 1 }], payment } }],
+    [
+      'a 403',
+      'POST',
+      '/products',
+      { body: { sku: 'A-1', name: 'x', price: { amount: 1, currency: 'EUR' }, stock: 1 } },
+    ],
+  ] as const)("echoes the caller's id on %s, in the header and the problem", async (_, method, path, options) => {
+    const id = `e2e-${randomUUID()}`;
+    const answer = await call(method, path, { as: uniqueCustomer(), ...options, headers: { 'x-correlation-id': id } });
+    expect(answer.status).toBeGreaterThanOrEqual(400);
+    expect(answer.headers.get('x-correlation-id')).toBe(id);
+    expect(answer.json.correlationId).toBe(id);
+  });
+
+  it('replaces an id it cannot safely log with a fresh one', async () => {
+    for (const sent of ['has spaces in it', 'x'.repeat(129), 'quote"and<angle>']) {
+      const answer = await call('GET', '/openapi.json', { as: null, headers: { 'x-correlation-id': sent } });
+      expect(answer.status).toBe(200);
+      expect(answer.headers.get('x-correlation-id')).toMatch(uuid);
+    }
+  });
+});
+
+describe('limits at their edges are accepted', () => {
+  it('takes a 200-character name, stock 0 and stock 1 000 000', async () => {
+    for (const [name, stock] of [
+      ['n'.repeat(200), 0],
+      ['Bulk', 1_000_000],
+    ] as const) {
+      const sku = uniqueSku();
+      const answer = await call('POST', '/products', {
+        as: admin,
+        body: { sku, name, price: { amount: 0, currency: 'EUR' }, stock },
+      });
+      expect(answer.status, answer.text).toBe(201);
+      expect(answer.json).toMatchObject({ name, stock: { available: stock } });
+    }
+  });
+
+  it('takes an order of 50 lines and a quantity of 1000', async () => {
+    const skus = await Promise.all(Array.from({ length: 50 }, () => givenProduct(call, { stock: 2000 })));
+    const answer = await call('POST', '/orders', {
+      as: uniqueCustomer(),
+      body: { items: skus.map((sku, i) => ({ sku, quantity: i === 0 ? 1000 : 1 })), payment },
+    });
+    expect(answer.status, answer.text).toBe(202);
+    const [placed] = await storedEvents(`order-${OrderAccepted.parse(answer.json).orderId}`);
+    expect((placed?.data as { lines: unknown[] }).lines).toHaveLength(50);
+  });
+});

@@ -1,0 +1,513 @@
+import { randomUUID } from 'node:crypto';
+import { decodeJwt } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { orderIdForKey } from '../../application/orders.js';
+import { localIssuer } from '../../local/auth.js';
+import { startTestApi, type TestApi } from '../support/api.js';
+import {
+  admin,
+  type Call,
+  checked,
+  expectProblem,
+  givenOrder,
+  givenProduct,
+  pointersOf,
+  storedEvents,
+  uniqueCustomer,
+  uniqueSku,
+} from './http.js';
+
+let testApi: TestApi;
+let call: Call;
+
+beforeAll(async () => {
+  testApi = await startTestApi();
+  call = checked(testApi.call);
+});
+afterAll(() => testApi.api.close());
+
+const payment = { token: 'tok_visa' };
+const product = (overrides: Record<string, unknown> = {}) => ({
+  sku: uniqueSku(),
+  name: 'Teapot',
+  price: { amount: 2500, currency: 'EUR' },
+  stock: 10,
+  ...overrides,
+});
+const order = (overrides: Record<string, unknown> = {}) => ({
+  items: [{ sku: 'ANY-1', quantity: 1 }],
+  payment,
+  ...overrides,
+});
+/** A JSON body just over the 64 KiB limit, valid in every other respect. */
+const oversized = (body: Record<string, unknown>) => JSON.stringify({ ...body, name: 'n'.repeat(64 * 1024) });
+
+describe('bodies that cannot be read', () => {
+  it.each([
+    ['truncated', '{"items": ['],
+    ['a trailing comma', '{"items": [],}'],
+    ['single quotes', "{'items': []}"],
+    ['not JSON at all', 'items=1'],
+  ])('answers 400 malformed-json for %s', async (_, rawBody) => {
+    const answer = await call('POST', '/orders', { as: uniqueCustomer(), rawBody });
+    expectProblem(answer, 400, 'malformed-json');
+  });
+
+  it('answers 400 body-required for a POST without a body', async () => {
+    const answer = await call('POST', '/products', { as: admin });
+    expectProblem(answer, 400, 'body-required');
+  });
+
+  it('answers 413 for a body over 64 KiB', async () => {
+    const answer = await call('POST', '/products', { as: admin, rawBody: oversized(product()) });
+    expectProblem(answer, 413, 'payload-too-large');
+  });
+
+  it.each(['text/plain', 'application/x-www-form-urlencoded', 'application/xml'])(
+    'answers 415 for a body sent as %s',
+    async (contentType) => {
+      const answer = await call('POST', '/orders', {
+        as: uniqueCustomer(),
+        rawBody: JSON.stringify(order()),
+        headers: { 'content-type': contentType },
+      });
+      expectProblem(answer, 415, 'unsupported-media-type');
+    },
+  );
+
+  it('answers 415 for a body without a content type', async () => {
+    const token = await testApi.issuer.sign(uniqueCustomer());
+    const response = await fetch(`${testApi.api.url}/orders`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+      body: new Blob([JSON.stringify(order())]),
+    });
+    expect(response.status).toBe(415);
+    expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(response.headers.get('x-correlation-id')).toBeTruthy();
+    expect(await response.json()).toMatchObject({ status: 415, type: 'urn:orderflow:problem:unsupported-media-type' });
+  });
+});
+
+describe('bodies that do not match the schema', () => {
+  it('names every mistyped field of an order by its JSON pointer', async () => {
+    const answer = await call('POST', '/orders', {
+      as: uniqueCustomer(),
+      body: {
+        items: [
+          { sku: 'OK-1', quantity: 1 },
+          { sku: 42, quantity: 'two' },
+        ],
+        payment: { token: 7 },
+      },
+    });
+    expectProblem(answer, 400, 'validation-failed');
+    expect(pointersOf(answer).sort()).toEqual(['#/items/1/quantity', '#/items/1/sku', '#/payment/token']);
+    for (const error of answer.json.errors ?? []) {
+      expect(error).toEqual({ pointer: expect.any(String), detail: expect.stringMatching(/\S/) });
+    }
+    expect(answer.json.detail).toBe('The body has 3 invalid field(s).');
+  });
+
+  it('names every mistyped field of a product by its JSON pointer', async () => {
+    const answer = await call('POST', '/products', {
+      as: admin,
+      body: { sku: uniqueSku(), name: 5, price: { amount: '10', currency: 'eur' }, stock: 'many' },
+    });
+    expectProblem(answer, 400, 'validation-failed');
+    expect(pointersOf(answer).sort()).toEqual(['#/name', '#/price/amount', '#/price/currency', '#/stock']);
+  });
+
+  it('names missing fields and a body that is not an object', async () => {
+    const missing = await call('POST', '/orders', { as: uniqueCustomer(), body: { items: [{ sku: 'A-1' }] } });
+    expectProblem(missing, 400, 'validation-failed');
+    expect(pointersOf(missing).sort()).toEqual(['#/items/0/quantity', '#/payment']);
+
+    const array = await call('POST', '/orders', { as: uniqueCustomer(), body: [order()] });
+    expectProblem(array, 400, 'validation-failed');
+    expect(pointersOf(array)).toEqual(['#']);
+  });
+
+  it.each([
+    ['POST', '/orders', ['#/coupon'], order({ coupon: 'FREE' })],
+    ['POST', '/orders', ['#/items/0/colour'], order({ items: [{ sku: 'A-1', quantity: 1, colour: 'red' }] })],
+    ['POST', '/orders', ['#/payment/cvv'], order({ payment: { token: 't', cvv: '123' } })],
+    ['POST', '/products', ['#/reserved'], product({ reserved: 3 })],
+    ['POST', '/products', ['#/price/vat'], product({ price: { amount: 1, currency: 'EUR', vat: 0 } })],
+  ] as const)('%s %s: refuses the unknown field %j (400)', async (method, path, pointers, body) => {
+    const answer = await call(method, path, { as: path === '/products' ? admin : uniqueCustomer(), body });
+    expectProblem(answer, 400, 'validation-failed');
+    expect(answer.json.errors).toEqual(pointers.map((pointer) => ({ pointer, detail: 'Unknown field.' })));
+  });
+
+  it('refuses unknown fields on a restock', async () => {
+    const sku = await givenProduct(call);
+    const answer = await call('POST', `/products/${sku}/restock`, { as: admin, body: { quantity: 1, price: 5 } });
+    expectProblem(answer, 400, 'validation-failed');
+    expect(pointersOf(answer)).toEqual(['#/price']);
+  });
+});
+
+describe('limits', () => {
+  const lines = (count: number) => Array.from({ length: count }, (_, i) => ({ sku: `LINE-${i}`, quantity: 1 }));
+
+  it.each([
+    ['no items', '#/items', order({ items: [] })],
+    ['51 items', '#/items', order({ items: lines(51) })],
+    ['quantity 0', '#/items/0/quantity', order({ items: [{ sku: 'A-1', quantity: 0 }] })],
+    ['quantity 1001', '#/items/0/quantity', order({ items: [{ sku: 'A-1', quantity: 1001 }] })],
+    ['quantity 1.5', '#/items/0/quantity', order({ items: [{ sku: 'A-1', quantity: 1.5 }] })],
+    ['a lower-case SKU', '#/items/0/sku', order({ items: [{ sku: 'abc-1', quantity: 1 }] })],
+    ['a SKU starting with a dash', '#/items/0/sku', order({ items: [{ sku: '-ABC', quantity: 1 }] })],
+    ['an empty payment token', '#/payment/token', order({ payment: { token: '' } })],
+  ])('refuses an order with %s (400 naming %s)', async (_, pointer, body) => {
+    const answer = await call('POST', '/orders', { as: uniqueCustomer(), body });
+    expectProblem(answer, 400, 'validation-failed');
+    expect(pointersOf(answer)).toEqual([pointer]);
+  });
+
+  it.each([
+    ['a SKU with a space', '#/sku', product({ sku: 'ABC 1' })],
+    ['a lower-case SKU', '#/sku', product({ sku: 'abc-1' })],
+    ['a SKU of 65 characters', '#/sku', product({ sku: 'A'.repeat(65) })],
+    ['a name of 201 characters', '#/name', product({ name: 'n'.repeat(201) })],
+    ['a blank name', '#/name', product({ name: '   ' })],
+    ['stock -1', '#/stock', product({ stock: -1 })],
+    ['stock 1 000 001', '#/stock', product({ stock: 1_000_001 })],
+    ['stock 1.5', '#/stock', product({ stock: 1.5 })],
+    ['a negative price', '#/price/amount', product({ price: { amount: -1, currency: 'EUR' } })],
+    ['a fractional price', '#/price/amount', product({ price: { amount: 9.99, currency: 'EUR' } })],
+  ])('refuses a product with %s (400 naming %s)', async (_, pointer, body) => {
+    const answer = await call('POST', '/products', { as: admin, body });
+    expectProblem(answer, 400, 'validation-failed');
+    expect(pointersOf(answer)).toEqual([pointer]);
+  });
+
+  it.each([0, -1, 1.5, 1_000_001])('refuses a restock of %s units', async (quantity) => {
+    const sku = await givenProduct(call);
+    const answer = await call('POST', `/products/${sku}/restock`, { as: admin, body: { quantity } });
+    expectProblem(answer, 400, 'validation-failed');
+    expect(pointersOf(answer)).toEqual(['#/quantity']);
+  });
+});
+
+describe('authentication', () => {
+  const targets = [
+    ['POST', '/orders', { body: order() }],
+    ['GET', `/orders/${randomUUID()}/events`, {}],
+    ['POST', `/orders/${randomUUID()}/cancel`, {}],
+    ['POST', '/products', { body: product() }],
+    ['POST', `/products/${uniqueSku()}/restock`, { body: { quantity: 1 } }],
+  ] as const;
+
+  const tokens: [string, () => Promise<string | undefined>][] = [
+    ['no token', async () => undefined],
+    ['a garbage token', async () => 'not-a-jwt'],
+    ['a token three dots long', async () => 'a.b.c'],
+    [
+      'an expired token',
+      async () => {
+        const token = await testApi.issuer.sign(uniqueCustomer(), { admin: true, expiresIn: '-1m' });
+        expect(decodeJwt(token).exp).toBeLessThan(Date.now() / 1000);
+        return token;
+      },
+    ],
+    [
+      'a token signed by another key',
+      async () => {
+        const { issuer, audience } = testApi.issuer;
+        const impostor = await localIssuer({ issuer, audience });
+        const token = await impostor.sign(uniqueCustomer(), { admin: true });
+        // Same issuer, audience and claims: only the key is wrong.
+        expect(await impostor.verify(token)).toMatchObject({ iss: issuer, aud: audience });
+        return token;
+      },
+    ],
+  ];
+
+  describe.each(tokens)('with %s', (_, token) => {
+    it.each(targets)('%s %s answers 401', async (method, path, options) => {
+      const bearer = await token();
+      const answer = await call(method, path, {
+        as: null,
+        ...options,
+        headers: bearer ? { authorization: `Bearer ${bearer}` } : {},
+      });
+      expectProblem(answer, 401, 'unauthorized');
+      expect(answer.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    });
+  });
+
+  it('answers 401 for a token sent under another scheme', async () => {
+    const token = await testApi.issuer.sign(uniqueCustomer());
+    const answer = await call('POST', '/orders', {
+      as: null,
+      body: order(),
+      headers: { authorization: `Basic ${token}` },
+    });
+    expectProblem(answer, 401, 'unauthorized');
+  });
+});
+
+describe('authorization', () => {
+  it.each([
+    ['POST', '/products', { body: product() }],
+    ['POST', `/products/${uniqueSku()}/restock`, { body: { quantity: 1 } }],
+  ] as const)('answers 403 to a customer calling %s %s', async (method, path, options) => {
+    const answer = await call(method, path, { as: uniqueCustomer(), ...options });
+    expectProblem(answer, 403, 'forbidden');
+    expect(answer.json.detail).toContain('orderflow/admin');
+  });
+});
+
+describe('routing', () => {
+  it.each([
+    ['GET', '/'],
+    ['GET', '/nope'],
+    ['POST', '/order'],
+    ['GET', '/orders/x/y/z'],
+    ['POST', '/products/A-1/restock/now'],
+  ])('answers 404 for %s %s', async (method, path) => {
+    const answer = await call(method, path, { as: uniqueCustomer() });
+    expectProblem(answer, 404, 'not-found');
+  });
+
+  it.each([
+    ['an order id that is not one', 'GET', '/orders/not-an-id/events'],
+    ['an upper-case order id', 'POST', `/orders/${randomUUID().toUpperCase()}/cancel`],
+    ['a SKU that is not one', 'POST', '/products/lower-case/restock'],
+  ])('answers 404 for %s', async (_, method, path) => {
+    const answer = await call(method, path, {
+      as: method === 'POST' && path.startsWith('/products') ? admin : uniqueCustomer(),
+      ...(path.startsWith('/products') ? { body: { quantity: 1 } } : {}),
+    });
+    expectProblem(answer, 404, 'not-found');
+  });
+
+  it.each([
+    ['DELETE', '/orders', 'POST'],
+    ['GET', '/orders', 'POST'],
+    ['PUT', '/orders', 'POST'],
+    ['GET', '/products', 'POST'],
+    ['PATCH', '/products', 'POST'],
+    ['GET', `/orders/${randomUUID()}/cancel`, 'POST'],
+    ['POST', `/orders/${randomUUID()}/events`, 'GET'],
+    ['DELETE', '/products/A-1/restock', 'POST'],
+    ['POST', '/openapi.json', 'GET'],
+  ])('answers 405 for %s %s, allowing %s', async (method, path, allowed) => {
+    const answer = await call(method, path, { as: uniqueCustomer() });
+    expectProblem(answer, 405, 'method-not-allowed');
+    expect(answer.headers.get('allow')).toBe(allowed);
+  });
+});
+
+describe('a rejected request appends nothing', () => {
+  /** Asserts the stream is empty after `reject`, then that a valid request does write to it: the check looks in the right place. */
+  const nothingThenSomething = async (
+    streamId: string,
+    reject: () => Promise<unknown>,
+    accept: () => Promise<unknown>,
+  ) => {
+    await reject();
+    expect(await storedEvents(streamId)).toEqual([]);
+    await accept();
+    expect(await storedEvents(streamId)).toHaveLength(1);
+  };
+
+  describe('POST /products', () => {
+    const register = async (sku: string) => {
+      const answer = await call('POST', '/products', { as: admin, body: product({ sku }) });
+      expect(answer.status).toBe(201);
+    };
+
+    it.each([
+      [400, (sku: string) => call('POST', '/products', { as: admin, body: product({ sku, stock: -1 }) })],
+      [400, (sku: string) => call('POST', '/products', { as: admin, body: product({ sku, extra: true }) })],
+      [401, (sku: string) => call('POST', '/products', { as: null, body: product({ sku }) })],
+      [403, (sku: string) => call('POST', '/products', { as: uniqueCustomer(), body: product({ sku }) })],
+      [413, (sku: string) => call('POST', '/products', { as: admin, rawBody: oversized(product({ sku })) })],
+      [
+        415,
+        (sku: string) =>
+          call('POST', '/products', {
+            as: admin,
+            rawBody: JSON.stringify(product({ sku })),
+            headers: { 'content-type': 'text/plain' },
+          }),
+      ],
+    ])('writes no event for a %s', async (status, send) => {
+      const sku = uniqueSku();
+      await nothingThenSomething(
+        `inventory-${sku}`,
+        async () => expect((await send(sku)).status).toBe(status),
+        () => register(sku),
+      );
+    });
+
+    it('writes no event for a 409 (the SKU exists) and keeps the first registration', async () => {
+      const sku = uniqueSku();
+      await register(sku);
+      const again = await call('POST', '/products', { as: admin, body: product({ sku, name: 'Impostor' }) });
+      expectProblem(again, 409, 'product-already-registered');
+      const stored = await storedEvents(`inventory-${sku}`);
+      expect(stored).toHaveLength(1);
+      expect(stored[0]).toMatchObject({ type: 'ProductRegistered', data: { name: 'Teapot' } });
+    });
+  });
+
+  describe('POST /products/{sku}/restock', () => {
+    it('writes no event for a 404 (unknown SKU)', async () => {
+      const sku = uniqueSku();
+      const answer = await call('POST', `/products/${sku}/restock`, { as: admin, body: { quantity: 3 } });
+      expectProblem(answer, 404, 'not-found');
+      expect(await storedEvents(`inventory-${sku}`)).toEqual([]);
+    });
+
+    it.each([
+      [400, (sku: string) => call('POST', `/products/${sku}/restock`, { as: admin, body: { quantity: 0 } })],
+      [403, (sku: string) => call('POST', `/products/${sku}/restock`, { as: uniqueCustomer(), body: { quantity: 3 } })],
+      [401, (sku: string) => call('POST', `/products/${sku}/restock`, { as: null, body: { quantity: 3 } })],
+    ])('writes no event for a %s on a registered product', async (status, send) => {
+      const sku = await givenProduct(call);
+      expect((await send(sku)).status).toBe(status);
+      expect(await storedEvents(`inventory-${sku}`)).toHaveLength(1);
+    });
+  });
+
+  describe('POST /orders with an Idempotency-Key', () => {
+    type Send = (customer: string, key: string, sku: string) => ReturnType<Call>;
+    const place =
+      (body: (sku: string) => unknown, options: { token?: (customer: string) => Promise<string> } = {}): Send =>
+      async (customer, key, sku) =>
+        call('POST', '/orders', {
+          as: options.token ? null : customer,
+          body: body(sku),
+          headers: {
+            'idempotency-key': key,
+            ...(options.token ? { authorization: `Bearer ${await options.token(customer)}` } : {}),
+          },
+        });
+
+    it.each<[string, number, Send]>([
+      ['a 400 (validation)', 400, place((sku) => ({ items: [{ sku, quantity: 0 }], payment }))],
+      [
+        'a 400 (malformed JSON)',
+        400,
+        (customer, key) =>
+          call('POST', '/orders', { as: customer, rawBody: '{"items":', headers: { 'idempotency-key': key } }),
+      ],
+      [
+        'a 401 (expired token)',
+        401,
+        place((sku) => ({ items: [{ sku, quantity: 1 }], payment }), {
+          token: (customer) => testApi.issuer.sign(customer, { expiresIn: '-1m' }),
+        }),
+      ],
+      [
+        'a 413',
+        413,
+        (customer, key, sku) =>
+          call('POST', '/orders', {
+            as: customer,
+            rawBody: JSON.stringify({ items: [{ sku, quantity: 1 }], payment: { token: 't'.repeat(65 * 1024) } }),
+            headers: { 'idempotency-key': key },
+          }),
+      ],
+      [
+        'a 415',
+        415,
+        (customer, key, sku) =>
+          call('POST', '/orders', {
+            as: customer,
+            rawBody: JSON.stringify({ items: [{ sku, quantity: 1 }], payment }),
+            headers: { 'idempotency-key': key, 'content-type': 'text/plain' },
+          }),
+      ],
+      [
+        'a 422 (unknown SKU)',
+        422,
+        place((sku) => ({
+          items: [
+            { sku, quantity: 1 },
+            { sku: uniqueSku(), quantity: 1 },
+          ],
+          payment,
+        })),
+      ],
+    ])('writes no order for %s, and the key still places the order afterwards', async (_, status, send) => {
+      const customer = uniqueCustomer();
+      const key = `key-${randomUUID()}`;
+      const sku = await givenProduct(call);
+      const orderId = orderIdForKey(customer, key);
+      await nothingThenSomething(
+        `order-${orderId}`,
+        async () => expect((await send(customer, key, sku)).status).toBe(status),
+        async () => {
+          const answer = await call('POST', '/orders', {
+            as: customer,
+            body: { items: [{ sku, quantity: 1 }], payment },
+            headers: { 'idempotency-key': key },
+          });
+          expect(answer.json).toEqual({ orderId, status: 'PENDING' });
+        },
+      );
+    });
+
+    it('writes no order for a 422 (mixed currencies)', async () => {
+      const customer = uniqueCustomer();
+      const key = `key-${randomUUID()}`;
+      const euros = await givenProduct(call, { price: { amount: 1, currency: 'EUR' } });
+      const pounds = await givenProduct(call, { price: { amount: 1, currency: 'GBP' } });
+      const answer = await call('POST', '/orders', {
+        as: customer,
+        body: {
+          items: [
+            { sku: euros, quantity: 1 },
+            { sku: pounds, quantity: 1 },
+          ],
+          payment,
+        },
+        headers: { 'idempotency-key': key },
+      });
+      expectProblem(answer, 422, 'mixed-currencies');
+      expect(await storedEvents(`order-${orderIdForKey(customer, key)}`)).toEqual([]);
+    });
+
+    it('writes nothing to the products an order names when it is refused', async () => {
+      const sku = await givenProduct(call);
+      const answer = await call('POST', '/orders', {
+        as: uniqueCustomer(),
+        body: {
+          items: [
+            { sku, quantity: 1 },
+            { sku: uniqueSku(), quantity: 1 },
+          ],
+          payment,
+        },
+      });
+      expectProblem(answer, 422, 'unknown-sku');
+      expect(await storedEvents(`inventory-${sku}`)).toHaveLength(1);
+    });
+  });
+
+  describe('POST /orders/{orderId}/cancel', () => {
+    it.each([
+      [
+        'another customer (404)',
+        404,
+        (orderId: string) => call('POST', `/orders/${orderId}/cancel`, { as: uniqueCustomer() }),
+      ],
+      ['no token (401)', 401, (orderId: string) => call('POST', `/orders/${orderId}/cancel`, { as: null })],
+    ])('writes no event for %s', async (_, status, send) => {
+      const orderId = await givenOrder(call, uniqueCustomer(), await givenProduct(call));
+      expect((await send(orderId)).status).toBe(status);
+      expect(await storedEvents(`order-${orderId}`)).toHaveLength(1);
+    });
+
+    it('writes no stream for a missing order', async () => {
+      const orderId = randomUUID();
+      expectProblem(await call('POST', `/orders/${orderId}/cancel`, { as: admin }), 404, 'not-found');
+      expect(await storedEvents(`order-${orderId}`)).toEqual([]);
+    });
+  });
+});

@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { expect } from 'vitest';
+import { Problem } from '../../api/schemas.js';
+import type { TestApi } from '../support/api.js';
+import { localStack } from '../support/stack.js';
+
+export type Call = TestApi['call'];
+export type Answer = Awaited<ReturnType<Call>>;
+
+/** What an answer must never show: a stack frame, an error's name, a source position. */
+const leak = /\n\s*at |\bat (?:async )?(?:file:|node:|\/|[A-Za-z]:\\)|\b\w*Error:|\.[cm]?[jt]s:\d+/;
+const correlationIdShape = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Every error answer: an RFC 9457 problem document whose `status` is the HTTP status, and nothing internal. */
+export const expectProblemShape = (answer: Answer): void => {
+  expect(answer.headers.get('content-type'), answer.text).toMatch(/^application\/problem\+json\b/);
+  const problem = Problem.parse(answer.json);
+  expect(problem.status).toBe(answer.status);
+  expect(problem.type).toMatch(/^urn:orderflow:problem:[a-z-]+$/);
+  expect(problem.title).not.toBe('');
+  expect(problem.detail).not.toBe('');
+  expect(problem.correlationId).toBe(answer.headers.get('x-correlation-id'));
+};
+
+/**
+ * What holds for every answer the API gives, success or not: never a 5xx, always a correlation id, no stack trace;
+ * and an error is always a well-formed problem document.
+ */
+export const expectWellFormed = (answer: Answer): void => {
+  expect(answer.status, answer.text).toBeLessThan(500);
+  expect(answer.headers.get('x-correlation-id')).toMatch(correlationIdShape);
+  expect(answer.text).not.toMatch(leak);
+  if (answer.status >= 400) expectProblemShape(answer);
+};
+
+/** The harness's `call`, with {@link expectWellFormed} applied to every answer. */
+export const checked =
+  (call: Call): Call =>
+  async (...args) => {
+    const answer = await call(...args);
+    expectWellFormed(answer);
+    return answer;
+  };
+
+/** A problem answer with this status and, when given, this problem type. */
+export const expectProblem = (answer: Answer, status: number, slug?: string): void => {
+  expect(answer.status, answer.text).toBe(status);
+  expectProblemShape(answer);
+  if (slug) expect(answer.json.type).toBe(`urn:orderflow:problem:${slug}`);
+};
+
+/** The JSON pointers a validation problem names. */
+export const pointersOf = (answer: Answer): string[] =>
+  (answer.json.errors ?? []).map((error) => (error as { pointer?: string; header?: string }).pointer ?? '');
+
+export const uniqueSku = (): string => `SKU-${randomUUID().slice(0, 8).toUpperCase()}`;
+export const uniqueCustomer = (): string => `customer-${randomUUID()}`;
+export const admin = { admin: 'ops-e2e' } as const;
+
+export type Money = { amount: number; currency: string };
+
+/** Registers a product as an admin and returns its SKU. */
+export const givenProduct = async (
+  call: Call,
+  { price = { amount: 1000, currency: 'EUR' }, stock = 100 }: { price?: Money; stock?: number } = {},
+): Promise<string> => {
+  const sku = uniqueSku();
+  const answer = await call('POST', '/products', { as: admin, body: { sku, name: `Product ${sku}`, price, stock } });
+  expect(answer.status, answer.text).toBe(201);
+  return sku;
+};
+
+/** Places an order of one unit of `sku` for `customer` and returns its id. */
+export const givenOrder = async (call: Call, customer: string, sku: string): Promise<string> => {
+  const answer = await call('POST', '/orders', {
+    as: customer,
+    body: { items: [{ sku, quantity: 1 }], payment: { token: 'tok_visa' } },
+  });
+  expect(answer.status, answer.text).toBe(202);
+  const { orderId } = answer.json;
+  if (typeof orderId !== 'string') throw new Error(`no order id in ${answer.text}`);
+  return orderId;
+};
+
+/** The raw items of a stream in the events table, read past the API. */
+let stack: ReturnType<typeof localStack> | undefined;
+
+export const storedEvents = async (streamId: string): Promise<Record<string, unknown>[]> => {
+  const { client, tables } = (stack ??= localStack());
+  const { Items = [] } = await client.send(
+    new QueryCommand({
+      TableName: tables.events,
+      KeyConditionExpression: 'streamId = :s',
+      ExpressionAttributeValues: { ':s': streamId },
+      ConsistentRead: true,
+    }),
+  );
+  return Items;
+};
