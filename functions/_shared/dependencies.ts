@@ -1,3 +1,4 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CommandContext } from '../../application/handleCommand.js';
 import { documentClient } from '../../eventstore/dynamoClient.js';
 import { dynamoEventStore } from '../../eventstore/dynamoEventStore.js';
@@ -7,12 +8,19 @@ import type { Logger } from './logger.js';
 
 // One store per cold start: its client keeps connections warm across invocations. Only functions that import this
 // module bundle the AWS SDK.
+let client: DynamoDBDocumentClient | undefined;
 let store: EventStore | undefined;
+
+export const documentClientSingleton = (): DynamoDBDocumentClient => (client ??= documentClient());
 
 export const eventStore = (): EventStore => {
   if (!store) {
     const { EVENTS_TABLE, SNAPSHOTS_TABLE } = config();
-    store = dynamoEventStore({ client: documentClient(), eventsTable: EVENTS_TABLE, snapshotsTable: SNAPSHOTS_TABLE });
+    store = dynamoEventStore({
+      client: documentClientSingleton(),
+      eventsTable: EVENTS_TABLE,
+      snapshotsTable: SNAPSHOTS_TABLE,
+    });
   }
   return store;
 };

@@ -15,7 +15,7 @@ const restocked = (quantity: number) => ({ type: 'ProductRestocked', data: { sku
 
 describe('DynamoDB event store', () => {
   it('reads back what it appended, in order, inside the full envelope', async () => {
-    const streamId = uniqueId('order');
+    const streamId = uniqueId('es');
     const metadata = testMetadata({ actor: 'customer-1' });
     const now = new Date('2026-11-23T10:00:00.000Z');
     const result = await events.append(
@@ -136,7 +136,7 @@ describe('DynamoDB event store', () => {
   });
 
   it('brings an event stored in an older shape up to date through its upcaster', async () => {
-    const streamId = uniqueId('inventory');
+    const streamId = uniqueId('legacy');
     // Version 1 of this event kept the price flat; version 2 nests it as Money.
     await client.send(
       new PutCommand({

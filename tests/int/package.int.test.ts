@@ -17,9 +17,12 @@ import {
 
 let template: Template;
 let dir: string;
+/** Every function serverless.yml declares: the routes', the `$default` one, and the stream consumers. */
+let functionNames: string[];
 
 beforeAll(async () => {
   ({ template, dir } = await packageStage('prod'));
+  functionNames = Object.keys((await loadServerlessConfig('prod')).functions ?? {});
 }, 180_000);
 
 afterAll(() => rm(dir, { recursive: true, force: true }));
@@ -68,7 +71,7 @@ describe('the packaged prod template', () => {
 
   it('runs every function on nodejs22.x, arm64, with a bundle of its own', async () => {
     const functions = resourcesOfType(template, 'AWS::Lambda::Function');
-    expect(functions.length).toBe(routes.length + 1);
+    expect(functions.map(([id]) => id).sort()).toEqual(functionNames.map(lambdaId).sort());
     for (const [, fn] of functions) {
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'] });
       const artifact = (fn.Properties.Code as { S3Key: string }).S3Key.split('/').at(-1) ?? '';
@@ -109,6 +112,18 @@ describe('the packaged prod template', () => {
         [...on(eventsArn, 'ConditionCheckItem', 'PutItem', 'Query'), ...on(snapshotsArn, 'GetItem', 'PutItem')].sort(),
       );
     }
+    for (const [fn, table] of [
+      ['ordersProjection', 'OrdersTable'],
+      ['inventoryProjection', 'InventoryTable'],
+    ] as const) {
+      expect(grants(fn)).toEqual(
+        [
+          ...on(eventsArn, 'Query'),
+          ...on({ 'Fn::GetAtt': ['ProjectionsTable', 'Arn'] }, 'BatchGetItem', 'DeleteItem', 'GetItem', 'PutItem'),
+          ...on({ 'Fn::GetAtt': [table, 'Arn'] }, 'GetItem', 'PutItem'),
+        ].sort(),
+      );
+    }
     expect(grants('getOpenApi')).toEqual([]);
     expect(grants('notFound')).toEqual([]);
   });
@@ -146,8 +161,80 @@ describe('the packaged prod template', () => {
 
   it('keeps logs for the stage’s retention', () => {
     const groups = resourcesOfType(template, 'AWS::Logs::LogGroup');
-    expect(groups.length).toBe(routes.length + 1);
+    expect(groups.length).toBe(functionNames.length);
     for (const [, group] of groups) expect(group.Properties.RetentionInDays).toBe(90);
+  });
+});
+
+describe('the read side in the packaged prod template', () => {
+  const changesArn = { 'Fn::GetAtt': ['ChangesStream', 'Arn'] };
+
+  it('streams every change of the events table into the Kinesis stream, sharded per stage', () => {
+    expect(resource('EventsTable').Properties.KinesisStreamSpecification).toEqual({
+      StreamArn: changesArn,
+      ApproximateCreationDateTimePrecision: 'MILLISECOND',
+    });
+    expect(resource('ChangesStream')).toMatchObject({
+      Type: 'AWS::Kinesis::Stream',
+      Properties: { Name: 'orderflow-prod-changes', ShardCount: 2, StreamEncryption: { EncryptionType: 'KMS' } },
+    });
+  });
+
+  it('maps each projection to the stream with partial batch responses, bisection, bounded retries and a failure queue', () => {
+    const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').map(([, m]) => m.Properties);
+    for (const fn of ['ordersProjection', 'inventoryProjection']) {
+      const mapping = mappings.find(
+        (m) => JSON.stringify(m.FunctionName) === JSON.stringify({ 'Fn::GetAtt': [lambdaId(fn), 'Arn'] }),
+      );
+      expect(mapping, fn).toMatchObject({
+        EventSourceArn: changesArn,
+        BatchSize: 100,
+        StartingPosition: 'TRIM_HORIZON',
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        BisectBatchOnFunctionError: true,
+        MaximumRetryAttempts: 3,
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['ProjectionFailuresQueue', 'Arn'] } } },
+      });
+      // The consumer may read the stream (what Lambda's poller needs) and send to the failure queue, nothing more.
+      const kinesis = statementsOf(roleOf(fn)).filter((s) => actionsOf(s).some((a) => a.startsWith('kinesis:')));
+      expect(kinesis.flatMap(actionsOf).sort()).toEqual(
+        [
+          'kinesis:DescribeStream',
+          'kinesis:DescribeStreamSummary',
+          'kinesis:GetRecords',
+          'kinesis:GetShardIterator',
+          'kinesis:ListShards',
+          'kinesis:ListStreams',
+        ].sort(),
+      );
+      for (const statement of kinesis) expect([statement.Resource].flat()).toEqual([changesArn]);
+    }
+    expect(resource('ProjectionFailuresQueue').Type).toBe('AWS::SQS::Queue');
+  });
+
+  it('declares the read models: orders with a by-customer index, inventory by SKU, and the bookkeeping table', () => {
+    expect(resource('OrdersTable').Properties).toMatchObject({
+      KeySchema: [{ AttributeName: 'orderId', KeyType: 'HASH' }],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'byCustomer',
+          KeySchema: [
+            { AttributeName: 'customerId', KeyType: 'HASH' },
+            { AttributeName: 'placedAt', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    });
+    expect(resource('InventoryTable').Properties).toMatchObject({
+      KeySchema: [{ AttributeName: 'sku', KeyType: 'HASH' }],
+    });
+    expect(resource('ProjectionsTable').Properties).toMatchObject({
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    });
   });
 });
 

@@ -1,23 +1,28 @@
 import type { TestProject } from 'vitest/node';
-import { createTables, startDynamoLocal } from '../../local/dynamoLocal.js';
-import { loadServerlessConfig } from '../../local/serverlessConfig.js';
+import { startLocalStack } from '../../local/stack.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     dynamoEndpoint: string;
+    kinesisEndpoint: string;
     environment: Record<string, string>;
   }
 }
 
-/** One DynamoDB Local for the whole run, in memory, with the tables of serverless.yml's `test` stage. */
+/**
+ * One local stack for the whole run, as `npm start` runs it but in memory and for serverless.yml's `test` stage:
+ * DynamoDB Local, kinesalite, the change relay and the Kinesis consumers (whose handlers run in this process).
+ * Test files start the HTTP API themselves, against it.
+ */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const config = await loadServerlessConfig('test');
-  const dynamo = await startDynamoLocal();
-  await createTables(config, dynamo.endpoint);
-  const environment = Object.fromEntries(
-    Object.entries(config.provider.environment ?? {}).map(([key, value]) => [key, String(value)]),
-  );
-  project.provide('dynamoEndpoint', dynamo.endpoint);
-  project.provide('environment', environment);
-  return () => dynamo.stop();
+  const stack = await startLocalStack({
+    stage: 'test',
+    log: (line) => {
+      if (process.env.ORDERFLOW_STACK_LOG) console.log(`[stack] ${line}`);
+    },
+  });
+  project.provide('dynamoEndpoint', stack.dynamo.endpoint);
+  project.provide('kinesisEndpoint', stack.kinesis.endpoint);
+  project.provide('environment', stack.environment);
+  return () => stack.stop();
 }

@@ -1,0 +1,40 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { KinesisStreamRecord } from 'aws-lambda';
+import { upcastItem } from '../eventstore/dynamoEventStore.js';
+import { StoredEventEnvelope } from '../eventstore/envelope.js';
+import type { StoredEvent } from '../eventstore/types.js';
+import type { EventSchemaRegistry } from '../eventstore/upcasting.js';
+
+/** One change of the events table, as Kinesis Data Streams for DynamoDB delivers it inside a Kinesis record. */
+export type ChangeRecord = { sequenceNumber: string; eventName: string; event: StoredEvent };
+
+/** A record that is not a change of the events table: it can never be applied, only set aside. */
+export class UndecodableRecordError extends Error {
+  constructor(
+    readonly sequenceNumber: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Kinesis record ${sequenceNumber} is not a change of the events table.`, options);
+    this.name = 'UndecodableRecordError';
+  }
+}
+
+type DynamoChange = {
+  eventName?: string;
+  dynamodb?: { NewImage?: Record<string, AttributeValue> };
+};
+
+/** Decodes a Kinesis record into the stored event it carries (upcast to the current schema), or throws. */
+export const decodeChangeRecord = (record: KinesisStreamRecord, schemas: EventSchemaRegistry): ChangeRecord => {
+  const { sequenceNumber, data } = record.kinesis;
+  try {
+    const change = JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as DynamoChange;
+    const image = change.dynamodb?.NewImage;
+    if (!image || !change.eventName) throw new Error('no eventName or NewImage');
+    const event = StoredEventEnvelope.parse(unmarshall(image)) as StoredEvent;
+    return { sequenceNumber, eventName: change.eventName, event: upcastItem(event, schemas) };
+  } catch (error) {
+    throw new UndecodableRecordError(sequenceNumber, { cause: error });
+  }
+};

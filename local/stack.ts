@@ -1,0 +1,65 @@
+import { join } from 'node:path';
+import { type ChangeRelay, startChangeRelay } from './changeRelay.js';
+import { createTables, type DynamoLocal, startDynamoLocal } from './dynamoLocal.js';
+import { stackEnvironment } from './environment.js';
+import { createStreams, type KinesisLocal, startKinesalite } from './kinesisLocal.js';
+import { localStateDir } from './paths.js';
+import { loadServerlessConfig, type ServerlessConfig } from './serverlessConfig.js';
+import { type StreamConsumers, startStreamConsumers } from './streamConsumers.js';
+
+export type LocalStack = {
+  config: ServerlessConfig;
+  dynamo: DynamoLocal;
+  kinesis: KinesisLocal;
+  relay: ChangeRelay;
+  consumers: StreamConsumers;
+  tables: string[];
+  streams: string[];
+  /** The environment the handlers run with: serverless.yml's, pointed at the local stand-ins. */
+  environment: Record<string, string>;
+  stop(): Promise<void>;
+};
+
+/**
+ * Everything behind the API, for one stage: DynamoDB Local with the tables of serverless.yml, kinesalite with its
+ * streams, the relay that does Kinesis Data Streams for DynamoDB's job, and the Kinesis consumers (projections,
+ * later the saga starter) invoked as Lambda would. Sets `process.env` for the handlers it runs.
+ */
+export const startLocalStack = async ({
+  stage,
+  dbPath,
+  log = () => undefined,
+}: {
+  stage: string;
+  /** Keep DynamoDB Local's data here; in memory without it. */
+  dbPath?: string;
+  log?: (line: string) => void;
+}): Promise<LocalStack> => {
+  const config = await loadServerlessConfig(stage);
+  const dynamo = await startDynamoLocal(dbPath ? { dbPath } : {});
+  const stopped: (() => Promise<void>)[] = [() => dynamo.stop()];
+  const stop = async () => {
+    for (const step of stopped.reverse()) await step().catch(() => undefined);
+  };
+  try {
+    const tables = await createTables(config, dynamo.endpoint);
+    const kinesis = await startKinesalite();
+    stopped.push(() => kinesis.stop());
+    const streams = await createStreams(config, kinesis.client);
+    const environment = stackEnvironment(config, { dynamodb: dynamo.endpoint, kinesis: kinesis.endpoint });
+    Object.assign(process.env, environment);
+    const consumers = await startStreamConsumers({
+      config,
+      kinesis: kinesis.client,
+      failuresFile: join(localStateDir, 'failures', `${stage}.jsonl`),
+      log,
+    });
+    stopped.push(() => consumers.stop());
+    const relay = await startChangeRelay({ config, dynamoEndpoint: dynamo.endpoint, kinesis: kinesis.client, log });
+    stopped.push(() => relay.stop());
+    return { config, dynamo, kinesis, relay, consumers, tables, streams, environment, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+};

@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { OrderEvent, OrderLine, RejectionReason } from '../domain/order/index.js';
+import { assertNever } from '../domain/shared/decider.js';
+import { CustomerId, Money, OrderId } from '../domain/shared/values.js';
+import type { StoredEvent } from '../eventstore/types.js';
+import type { Projection } from './projection.js';
+
+const streamPrefix = 'order-';
+const timestamp = z.iso.datetime();
+
+/**
+ * An order as clients read it. It never holds the payment token: read models are served and logged. Timestamps are
+ * the `recordedAt` of the events that set them. Unknown keys (the stored `version`, say) are stripped when parsing,
+ * so serving a stored item through this schema passes on nothing else.
+ */
+export const OrderView = z.object({
+  orderId: OrderId,
+  customerId: CustomerId,
+  status: z.enum(['PENDING', 'CONFIRMED', 'REJECTED', 'CANCELLED']),
+  lines: z.array(OrderLine),
+  total: Money,
+  rejectionReason: RejectionReason.optional(),
+  placedAt: timestamp,
+  updatedAt: timestamp,
+  confirmedAt: timestamp.optional(),
+  rejectedAt: timestamp.optional(),
+  cancelledAt: timestamp.optional(),
+});
+export type OrderView = z.infer<typeof OrderView>;
+
+const evolve = (view: OrderView | undefined, event: StoredEvent<OrderEvent>): OrderView => {
+  const at = event.recordedAt;
+  if (event.type === 'OrderPlaced') {
+    // A stream has one OrderPlaced (a retried PlaceOrder appends nothing): a second one means a corrupt stream.
+    if (view !== undefined) throw new Error(`${event.streamId}: OrderPlaced at version ${event.version} again`);
+    // Picked field by field, so the payment token stays out.
+    const { orderId, customerId, lines, total } = event.data;
+    return { orderId, customerId, status: 'PENDING', lines, total, placedAt: at, updatedAt: at };
+  }
+  if (view === undefined) {
+    throw new Error(`${event.streamId}: ${event.type} at version ${event.version} before OrderPlaced`);
+  }
+  switch (event.type) {
+    case 'OrderConfirmed':
+      return { ...view, status: 'CONFIRMED', confirmedAt: at, updatedAt: at };
+    case 'OrderRejected':
+      return { ...view, status: 'REJECTED', rejectionReason: event.data.reason, rejectedAt: at, updatedAt: at };
+    case 'OrderCancelled':
+      return { ...view, status: 'CANCELLED', cancelledAt: at, updatedAt: at };
+    default:
+      return assertNever(event);
+  }
+};
+
+/** One view per order stream (`order-<orderId>`), keyed by `orderId`. */
+export const ordersProjection: Projection<OrderView, OrderEvent> = {
+  name: 'orders',
+  streamPrefix,
+  key: (streamId) => ({ orderId: streamId.slice(streamPrefix.length) }),
+  events: OrderEvent,
+  evolve,
+};

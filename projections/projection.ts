@@ -1,0 +1,62 @@
+import type { ZodType } from 'zod';
+import type { DomainEvent, StoredEvent } from '../eventstore/types.js';
+
+/**
+ * A read model: a pure fold from stored events to one view per stream. The runner keeps each view's `version`
+ * (the last applied stream version) beside it; the projection itself never sees versions.
+ */
+export type Projection<View extends Record<string, unknown>, Event extends DomainEvent> = {
+  /** Also the read model's name everywhere: `orders`, `inventory`. */
+  name: string;
+  /** The streams it reads, by id prefix (`order-`, `inventory-`); others are skipped. */
+  streamPrefix: string;
+  /** The view item's key in its table, from the stream id. */
+  key: (streamId: string) => Record<string, string>;
+  /** Parses a stored event's type and data; an event that does not parse is a poison event. */
+  events: ZodType<Event>;
+  /** Folds one event into the view; `undefined` before the stream's first event. */
+  evolve: (view: View | undefined, event: StoredEvent<Event>) => View;
+};
+
+/** A view as stored: the projection's fields plus the last applied stream version. */
+export type Versioned<View> = { view: View; version: number };
+
+/** Reads a stream's events with versions in `(after, to]` from the event store, in order. */
+export type ReadRange = (streamId: string, after: number, to: number) => Promise<StoredEvent[]>;
+
+/** What catching up did: the new view (unchanged when every record was a duplicate) and how many events applied. */
+export type CatchUp<View> = Versioned<View | undefined> & { applied: number; readFromStore: boolean };
+
+/**
+ * Brings one stream's view up to the highest version among `records`, which may arrive duplicated, out of order
+ * or with gaps (Kinesis Data Streams for DynamoDB promises none of that). Records at or below the view's version
+ * are duplicates and skipped; when the records do not cover every version up to the highest one, the events are
+ * read from the store instead, so a gap is filled and never skipped.
+ */
+export const catchUp = async <View extends Record<string, unknown>, Event extends DomainEvent>(
+  projection: Projection<View, Event>,
+  streamId: string,
+  current: Versioned<View | undefined>,
+  records: StoredEvent[],
+  readRange: ReadRange,
+): Promise<CatchUp<View>> => {
+  const target = Math.max(current.version, ...records.map((r) => r.version));
+  if (target === current.version) return { ...current, applied: 0, readFromStore: false };
+
+  const byVersion = new Map(records.filter((r) => r.version > current.version).map((r) => [r.version, r]));
+  const contiguous = byVersion.size === target - current.version;
+  const events = contiguous
+    ? [...byVersion.values()].sort((a, b) => a.version - b.version)
+    : await readRange(streamId, current.version, target);
+  // The store answers with every version it holds up to the target; anything else means the store lost events.
+  if (events.length !== target - current.version || events.some((e, i) => e.version !== current.version + i + 1)) {
+    throw new Error(`${streamId}: expected versions ${current.version + 1}..${target} from the store`);
+  }
+
+  let view = current.view;
+  for (const event of events) {
+    const parsed = projection.events.parse({ type: event.type, data: event.data });
+    view = projection.evolve(view, { ...event, ...parsed });
+  }
+  return { view, version: target, applied: events.length, readFromStore: !contiguous };
+};

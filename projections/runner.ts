@@ -1,0 +1,164 @@
+import type { ParkingLot } from '../adapters/parking.js';
+import type { ChangeRecord } from '../adapters/changeRecords.js';
+import type { ViewStore } from '../adapters/viewStore.js';
+import type { DomainEvent, StoredEvent } from '../eventstore/types.js';
+import type { Logger } from '../functions/_shared/logger.js';
+import { catchUp, type Projection, type ReadRange } from './projection.js';
+
+export type RunnerDependencies<View> = {
+  views: ViewStore<View>;
+  parking: ParkingLot;
+  readRange: ReadRange;
+  logger: Logger;
+  /** How often one stream is tried within an invocation before it is parked (or left to Lambda's retry). */
+  attempts?: number;
+  now?: () => Date;
+};
+
+export type RunResult = {
+  applied: number;
+  duplicates: number;
+  /** Records of parked streams, held back: the store has them for the redrive. */
+  heldBack: number;
+  parked: string[];
+  /** Streams whose failure may pass (throttling, a timeout): Lambda should deliver them again. */
+  retry: { streamId: string; sequenceNumber: string }[];
+};
+
+/** Errors worth delivering again rather than parking: the AWS SDK marks them, or they are timeouts and throttles. */
+export const isTransient = (error: unknown): boolean => {
+  const e = error as { $retryable?: unknown; $metadata?: { httpStatusCode?: number }; name?: string; code?: string };
+  return (
+    e.$retryable !== undefined ||
+    (e.$metadata?.httpStatusCode ?? 0) >= 500 ||
+    /Throttl|TimeoutError|RequestLimitExceeded|ProvisionedThroughputExceeded/.test(e.name ?? '') ||
+    ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE'].includes(e.code ?? '')
+  );
+};
+
+const describe = (error: unknown): string =>
+  error instanceof Error
+    ? `${error.name}: ${error.message}${error.cause instanceof Error ? ` (${error.cause.message})` : ''}`
+    : String(error);
+
+/** Brings one stream's view up to date under the version guard; a lost race re-reads and tries again. */
+export const applyStream = async <View extends Record<string, unknown>, Event extends DomainEvent>(
+  projection: Projection<View, Event>,
+  streamId: string,
+  events: StoredEvent[],
+  { views, readRange }: Pick<RunnerDependencies<View>, 'views' | 'readRange'>,
+): Promise<{ applied: number }> => {
+  const key = projection.key(streamId);
+  for (let race = 0; race < 10; race++) {
+    const current = (await views.get(key)) ?? { view: undefined, version: 0 };
+    const result = await catchUp(projection, streamId, current, events, readRange);
+    if (result.applied === 0 || result.view === undefined) return { applied: 0 };
+    if ((await views.put(result.view, result.version, current.version)) === 'written')
+      return { applied: result.applied };
+  }
+  throw new Error(`${streamId}: the view kept changing under ${projection.name}; giving up for now`);
+};
+
+/**
+ * Applies a batch of change records to one projection. Records are grouped by stream; each stream is handled on
+ * its own, so a poison event holds back only its stream: after `attempts` tries the stream is parked (its version
+ * and the error recorded) and every other stream keeps flowing. A transient failure is handed back for Lambda to
+ * deliver again instead.
+ */
+export const runProjection = async <View extends Record<string, unknown>, Event extends DomainEvent>(
+  projection: Projection<View, Event>,
+  records: ChangeRecord[],
+  dependencies: RunnerDependencies<View>,
+): Promise<RunResult> => {
+  const { parking, logger, attempts = 3, now = () => new Date() } = dependencies;
+  const byStream = new Map<string, ChangeRecord[]>();
+  for (const record of records) {
+    if (record.eventName !== 'INSERT' || !record.event.streamId.startsWith(projection.streamPrefix)) continue;
+    byStream.set(record.event.streamId, [...(byStream.get(record.event.streamId) ?? []), record]);
+  }
+  const result: RunResult = { applied: 0, duplicates: 0, heldBack: 0, parked: [], retry: [] };
+  if (byStream.size === 0) return result;
+
+  const parked = await parking.parked(projection.name, [...byStream.keys()]);
+  for (const [streamId, streamRecords] of byStream) {
+    const log = logger.child({
+      projection: projection.name,
+      streamId,
+      correlationId: streamRecords.at(-1)?.event.metadata.correlationId,
+    });
+    if (parked.has(streamId)) {
+      result.heldBack += streamRecords.length;
+      log.debug('stream is parked; records held back', { records: streamRecords.length });
+      continue;
+    }
+    const events = streamRecords.map((r) => r.event);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { applied } = await applyStream(projection, streamId, events, dependencies);
+        result.applied += applied;
+        result.duplicates += applied === 0 ? events.length : 0;
+        log.debug('applied', { applied, upTo: Math.max(...events.map((e) => e.version)) });
+        break;
+      } catch (error) {
+        if (attempt < attempts) continue;
+        if (isTransient(error)) {
+          const first = streamRecords.reduce((a, b) => (BigInt(a.sequenceNumber) < BigInt(b.sequenceNumber) ? a : b));
+          result.retry.push({ streamId, sequenceNumber: first.sequenceNumber });
+          log.warn('transient failure; Lambda will deliver the records again', { error });
+          break;
+        }
+        const version = ((await dependencies.views.get(projection.key(streamId)))?.version ?? 0) + 1;
+        await parking.park({
+          projection: projection.name,
+          streamId,
+          version,
+          error: describe(error),
+          parkedAt: now().toISOString(),
+        });
+        result.parked.push(streamId);
+        log.error('poison event: stream parked until redriven', { version, error });
+        break;
+      }
+    }
+  }
+  return result;
+};
+
+export type RedriveResult = {
+  streamId: string;
+  outcome: 'completed' | 'parked-again';
+  applied: number;
+  error?: string;
+};
+
+/**
+ * Re-applies parked streams in order, from the store, once their cause is fixed. A stream is unparked before it is
+ * caught up, so no record that arrives meanwhile is held back unseen; one that fails again is parked again.
+ */
+export const redrive = async <View extends Record<string, unknown>, Event extends DomainEvent>(
+  projection: Projection<View, Event>,
+  dependencies: RunnerDependencies<View> & { readAll: (streamId: string) => Promise<StoredEvent[]> },
+  only?: string,
+): Promise<RedriveResult[]> => {
+  const { parking, readAll, now = () => new Date() } = dependencies;
+  const parked = (await parking.list(projection.name)).filter((p) => only === undefined || p.streamId === only);
+  const results: RedriveResult[] = [];
+  for (const { streamId } of parked) {
+    await parking.unpark(projection.name, streamId);
+    try {
+      const { applied } = await applyStream(projection, streamId, await readAll(streamId), dependencies);
+      results.push({ streamId, outcome: 'completed', applied });
+    } catch (error) {
+      const version = ((await dependencies.views.get(projection.key(streamId)))?.version ?? 0) + 1;
+      await parking.park({
+        projection: projection.name,
+        streamId,
+        version,
+        error: describe(error),
+        parkedAt: now().toISOString(),
+      });
+      results.push({ streamId, outcome: 'parked-again', applied: 0, error: describe(error) });
+    }
+  }
+  return results;
+};

@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import type { OrderEvent, OrderLine, RejectionReason } from '../../../domain/order/index.js';
+import { OrderView, ordersProjection } from '../../../projections/index.js';
+import { at, foldView, givenView, stored } from './givenView.js';
+
+const orderId = 'o-1';
+const streamId = `order-${orderId}`;
+const paymentToken = 'tok_secret_4242';
+const eur = (amount: number) => ({ amount, currency: 'EUR' });
+const lines: OrderLine[] = [
+  { sku: 'MUG-1', quantity: 2, unitPrice: eur(1250) },
+  { sku: 'TEA-9', quantity: 3, unitPrice: eur(499) },
+];
+
+const placed: OrderEvent = {
+  type: 'OrderPlaced',
+  data: { orderId, customerId: 'customer-1', lines, total: eur(3997), paymentToken },
+};
+const confirmed: OrderEvent = { type: 'OrderConfirmed', data: { orderId } };
+const rejected = (reason: RejectionReason): OrderEvent => ({ type: 'OrderRejected', data: { orderId, reason } });
+const cancelled = (previousStatus: 'PENDING' | 'CONFIRMED'): OrderEvent => ({
+  type: 'OrderCancelled',
+  data: { orderId, previousStatus },
+});
+
+/** The view right after OrderPlaced, at version 1. */
+const pending: OrderView = {
+  orderId,
+  customerId: 'customer-1',
+  status: 'PENDING',
+  lines,
+  total: eur(3997),
+  placedAt: at(1),
+  updatedAt: at(1),
+};
+
+const spec = givenView(ordersProjection, streamId);
+
+describe('orders projection', () => {
+  it('reads order streams and keys each view by order id', () => {
+    expect(ordersProjection.name).toBe('orders');
+    expect(ordersProjection.streamPrefix).toBe('order-');
+    expect(ordersProjection.key('order-3f2a-order-b')).toEqual({ orderId: '3f2a-order-b' });
+  });
+
+  describe('OrderPlaced', () => {
+    it('creates a pending view with the lines, total and placement time', () => {
+      spec([]).when(placed).then(pending);
+    });
+
+    it('never copies the payment token into the view', () => {
+      const view = spec([]).when(placed).then(pending);
+      expect(JSON.stringify(view)).not.toContain(paymentToken);
+      expect(view).not.toHaveProperty('paymentToken');
+    });
+
+    it('throws when the stream already has a view: one OrderPlaced per stream, a second one is corruption', () => {
+      spec([placed])
+        .when(placed)
+        .thenThrows(/order-o-1: OrderPlaced at version 2 again/);
+    });
+  });
+
+  describe('OrderConfirmed', () => {
+    it('confirms the order and records when', () => {
+      spec([placed])
+        .when(confirmed)
+        .then({ ...pending, status: 'CONFIRMED', confirmedAt: at(2), updatedAt: at(2) });
+    });
+  });
+
+  describe('OrderRejected', () => {
+    it.each(['OUT_OF_STOCK', 'PAYMENT_DECLINED'] as const)('rejects the order with its reason (%s)', (reason) => {
+      spec([placed])
+        .when(rejected(reason))
+        .then({ ...pending, status: 'REJECTED', rejectionReason: reason, rejectedAt: at(2), updatedAt: at(2) });
+    });
+  });
+
+  describe('OrderCancelled', () => {
+    it('cancels a pending order', () => {
+      spec([placed])
+        .when(cancelled('PENDING'))
+        .then({ ...pending, status: 'CANCELLED', cancelledAt: at(2), updatedAt: at(2) });
+    });
+
+    it('cancels a confirmed order and keeps when it was confirmed', () => {
+      spec([placed, confirmed])
+        .when(cancelled('CONFIRMED'))
+        .then({ ...pending, status: 'CANCELLED', confirmedAt: at(2), cancelledAt: at(3), updatedAt: at(3) });
+    });
+  });
+
+  describe('an event before OrderPlaced (out of order, or a poison stream)', () => {
+    it.each([
+      ['OrderConfirmed', confirmed],
+      ['OrderRejected', rejected('OUT_OF_STOCK')],
+      ['OrderCancelled', cancelled('PENDING')],
+    ])('throws on %s instead of inventing a view', (type, event) => {
+      spec([])
+        .when(event)
+        .thenThrows(new RegExp(`^order-o-1: ${type} at version 1 before OrderPlaced$`));
+    });
+  });
+
+  describe('OrderView schema', () => {
+    const history = stored(streamId, [placed, confirmed, cancelled('CONFIRMED')]);
+    const views = history.map((_, n) => foldView(ordersProjection, history.slice(0, n + 1)));
+
+    it('accepts every view the projection builds, unchanged', () => {
+      for (const view of views) expect(OrderView.parse(view)).toStrictEqual(view);
+    });
+
+    it('strips whatever else a stored item carries, a stray payment token included', () => {
+      const item = { ...pending, version: 1, paymentToken };
+      expect(OrderView.parse(item)).toStrictEqual(pending);
+    });
+  });
+});
