@@ -11,6 +11,7 @@ const problemResponse = (description: string) => ({
 const commonErrors = (route: Route) => ({
   ...(route.access === 'public' ? {} : { 401: problemResponse('Missing, expired or invalid bearer token.') }),
   ...(route.access === 'admin' ? { 403: problemResponse('The token lacks the orderflow/admin scope.') } : {}),
+  ...(route.query ? { 400: problemResponse('A query parameter is invalid (see `errors`).') } : {}),
   ...(route.body
     ? {
         400: problemResponse('Malformed JSON, or a body that does not match the schema (see `errors`).'),
@@ -40,7 +41,13 @@ const operation = (route: Route): ZodOpenApiOperationObject => ({
         status,
         Number(status) >= 400
           ? problemResponse(description)
-          : { description, ...(schema ? { content: { 'application/json': { schema } } } : {}) },
+          : {
+              description,
+              ...(schema ? { content: { 'application/json': { schema } } } : {}),
+              ...(Number(status) === 200 && route.method === 'GET' && route.access !== 'public'
+                ? { headers: { ETag: { description: 'The representation’s version.', schema: { type: 'string' } } } }
+                : {}),
+            },
       ]),
     ),
     ...commonErrors(route),

@@ -2,6 +2,10 @@ import { z, type ZodType } from 'zod';
 import { Sku } from '../domain/shared/values.js';
 import {
   IdempotencyKey,
+  ListOrdersQuery,
+  Order,
+  OrderAtQuery,
+  OrderPage,
   OrderAccepted,
   OrderHistory,
   OrderIdParam,
@@ -25,6 +29,7 @@ export type Route = {
   access: Access;
   summary: string;
   params?: z.ZodObject;
+  query?: z.ZodObject;
   headers?: z.ZodObject;
   body?: ZodType;
   responses: Record<number, { description: string; schema?: ZodType }>;
@@ -93,6 +98,46 @@ export const routes = [
     responses: {
       200: { description: 'The events, oldest first.', schema: OrderHistory },
       404: { description: 'No such order for this caller.' },
+    },
+  },
+  {
+    operationId: 'getOrder',
+    method: 'GET',
+    path: '/orders/{orderId}',
+    access: 'customer',
+    summary:
+      'The order from the read model (eventually consistent: it follows the events within a second or so), or with `at`, as it was then, folded from its events.',
+    params: z.object({ orderId: OrderIdParam }),
+    query: OrderAtQuery,
+    responses: {
+      200: { description: 'The order, with its version; ETag for If-None-Match.', schema: Order },
+      304: { description: 'Unchanged since the ETag sent in If-None-Match.' },
+      404: { description: 'No such order for this caller (or none yet at `at`).' },
+    },
+  },
+  {
+    operationId: 'listOrders',
+    method: 'GET',
+    path: '/orders',
+    access: 'customer',
+    summary: 'The caller’s own orders, newest first, a page at a time.',
+    query: ListOrdersQuery,
+    responses: {
+      200: { description: 'A page of orders.', schema: OrderPage },
+      304: { description: 'Unchanged since the ETag sent in If-None-Match.' },
+    },
+  },
+  {
+    operationId: 'getProduct',
+    method: 'GET',
+    path: '/products/{sku}',
+    access: 'customer',
+    summary: 'A product and its stock figures, from the read model.',
+    params: z.object({ sku: Sku }),
+    responses: {
+      200: { description: 'The product, with its version; ETag for If-None-Match.', schema: Product },
+      304: { description: 'Unchanged since the ETag sent in If-None-Match.' },
+      404: { description: 'No product with this SKU.' },
     },
   },
   {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Money, Sku } from '../domain/shared/values.js';
+import { OrderView } from '../projections/orders.js';
 
 /** Order ids are UUIDs we mint; anything else cannot name an order. */
 export const OrderIdParam = z.string().regex(/^[0-9a-f-]{36}$/, 'an order id');
@@ -71,15 +72,40 @@ export const Problem = z
     detail: z.string(),
     instance: z.string().optional(),
     correlationId: z.string(),
-    /** Each invalid field: a JSON pointer into the body, or the name of a header. */
+    /** Each invalid field: a JSON pointer into the body, or the name of a header or query parameter. */
     errors: z
       .array(
         z.union([
           z.strictObject({ pointer: z.string(), detail: z.string() }),
           z.strictObject({ header: z.string(), detail: z.string() }),
+          z.strictObject({ parameter: z.string(), detail: z.string() }),
         ]),
       )
       .optional(),
   })
   .meta({ id: 'Problem' });
 export type Problem = z.infer<typeof Problem>;
+
+/** An order as the read model holds it, with the stream version it reflects (also its ETag). */
+export const Order = OrderView.extend({ version: z.int() }).meta({ id: 'Order' });
+export type Order = z.infer<typeof Order>;
+
+export const OrderPage = z
+  .strictObject({
+    orders: z.array(Order),
+    nextCursor: z.string().optional().meta({ description: 'Pass as `cursor` for the next page; absent on the last.' }),
+  })
+  .meta({ id: 'OrderPage' });
+export type OrderPage = z.infer<typeof OrderPage>;
+
+export const ListOrdersQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().min(1).max(2048).optional(),
+});
+
+export const OrderAtQuery = z.object({
+  at: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .meta({ description: 'Answer the order as it was at this moment, folded from its events.' }),
+});

@@ -1,4 +1,6 @@
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type RunningStack, runningStackFile } from '../ops/stage.js';
 import { jwtSettings, localIssuer } from './auth.js';
 import { startApi } from './httpServer.js';
 import { localStateDir } from './paths.js';
@@ -23,6 +25,7 @@ let api: Awaited<ReturnType<typeof startApi>> | undefined;
 
 const stop = async (signal: string) => {
   console.log(`\n${signal}: stopping…`);
+  await rm(runningStackFile, { force: true });
   await api?.close();
   await stack.stop();
   console.log('stopped: API, stream consumers, change relay, kinesalite, DynamoDB Local');
@@ -35,6 +38,14 @@ try {
   const { config, dynamo, kinesis, tables, streams } = stack;
   const issuer = await localIssuer({ ...jwtSettings(config), keyDir: join(localStateDir, 'jwt') });
   api = await startApi({ config, issuer, port, log: (line) => console.log(`[api] ${line}`) });
+  const running: RunningStack = {
+    stage,
+    dynamoEndpoint: dynamo.endpoint,
+    kinesisEndpoint: kinesis.endpoint,
+    apiUrl: api.url,
+    pid: process.pid,
+  };
+  await writeFile(runningStackFile, JSON.stringify(running, null, 2));
   const consumers = Object.entries(config.functions ?? {})
     .filter(([, fn]) => (fn.events ?? []).some((e) => 'stream' in e))
     .map(([name]) => name);

@@ -54,9 +54,51 @@ export const catchUp = async <View extends Record<string, unknown>, Event extend
   }
 
   let view = current.view;
+  let version = current.version;
   for (const event of events) {
-    const parsed = projection.events.parse({ type: event.type, data: event.data });
-    view = projection.evolve(view, { ...event, ...parsed });
+    try {
+      const parsed = projection.events.parse({ type: event.type, data: event.data });
+      view = projection.evolve(view, { ...event, ...parsed });
+    } catch (error) {
+      throw new ProjectionApplyError(projection.name, event, { view, version }, { cause: error });
+    }
+    version = event.version;
   }
   return { view, version: target, applied: events.length, readFromStore: !contiguous };
 };
+
+/**
+ * An event the projection cannot apply (it does not parse, or evolve refuses it). It carries the view as far as it
+ * got, so the runner can keep that progress and park the stream exactly at the failing version.
+ */
+export class ProjectionApplyError<View = unknown> extends Error {
+  readonly streamId: string;
+  readonly version: number;
+  readonly type: string;
+
+  constructor(
+    readonly projection: string,
+    event: Pick<StoredEvent, 'streamId' | 'version' | 'type'>,
+    readonly applied: Versioned<View | undefined>,
+    options?: { cause?: unknown },
+  ) {
+    const cause =
+      options?.cause instanceof Error ? `${options.cause.name}: ${options.cause.message}` : String(options?.cause);
+    super(`${projection} cannot apply ${event.type} at ${event.streamId}@${event.version}: ${cause}`, options);
+    this.name = 'ProjectionApplyError';
+    this.streamId = event.streamId;
+    this.version = event.version;
+    this.type = event.type;
+  }
+}
+
+/**
+ * Recognises a {@link ProjectionApplyError} by its shape, not by `instanceof`: a module loaded twice (the local
+ * stack imports handlers at run time) has two classes of the same name, and a poison event must still be parked at
+ * its exact version.
+ */
+export const isProjectionApplyError = (error: unknown): error is ProjectionApplyError =>
+  error instanceof Error &&
+  error.name === 'ProjectionApplyError' &&
+  typeof (error as Partial<ProjectionApplyError>).version === 'number' &&
+  typeof (error as Partial<ProjectionApplyError>).applied === 'object';

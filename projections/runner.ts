@@ -3,7 +3,7 @@ import type { ChangeRecord } from '../adapters/changeRecords.js';
 import type { ViewStore } from '../adapters/viewStore.js';
 import type { DomainEvent, StoredEvent } from '../eventstore/types.js';
 import type { Logger } from '../functions/_shared/logger.js';
-import { catchUp, type Projection, type ReadRange } from './projection.js';
+import { type CatchUp, catchUp, isProjectionApplyError, type Projection, type ReadRange } from './projection.js';
 
 export type RunnerDependencies<View> = {
   views: ViewStore<View>;
@@ -36,6 +36,15 @@ export const isTransient = (error: unknown): boolean => {
   );
 };
 
+/** The version a stream is parked at: the event that failed, or else the first one its view lacks. */
+const failedVersion = async <View>(
+  error: unknown,
+  projection: { key: (streamId: string) => Record<string, string> },
+  streamId: string,
+  views: ViewStore<View>,
+): Promise<number> =>
+  isProjectionApplyError(error) ? error.version : ((await views.get(projection.key(streamId)))?.version ?? 0) + 1;
+
 const describe = (error: unknown): string =>
   error instanceof Error
     ? `${error.name}: ${error.message}${error.cause instanceof Error ? ` (${error.cause.message})` : ''}`
@@ -51,7 +60,17 @@ export const applyStream = async <View extends Record<string, unknown>, Event ex
   const key = projection.key(streamId);
   for (let race = 0; race < 10; race++) {
     const current = (await views.get(key)) ?? { view: undefined, version: 0 };
-    const result = await catchUp(projection, streamId, current, events, readRange);
+    let result: CatchUp<View>;
+    try {
+      result = await catchUp(projection, streamId, current, events, readRange);
+    } catch (error) {
+      // Keep what applied before the poison event, so the view stops exactly where the stream is parked.
+      const { applied } = isProjectionApplyError(error) ? error : { applied: undefined };
+      if (applied?.view && applied.version > current.version) {
+        if ((await views.put(applied.view as View, applied.version, current.version)) === 'stale') continue;
+      }
+      throw error;
+    }
     if (result.applied === 0 || result.view === undefined) return { applied: 0 };
     if ((await views.put(result.view, result.version, current.version)) === 'written')
       return { applied: result.applied };
@@ -149,7 +168,7 @@ export const redrive = async <View extends Record<string, unknown>, Event extend
       const { applied } = await applyStream(projection, streamId, await readAll(streamId), dependencies);
       results.push({ streamId, outcome: 'completed', applied });
     } catch (error) {
-      const version = ((await dependencies.views.get(projection.key(streamId)))?.version ?? 0) + 1;
+      const version = await failedVersion(error, projection, streamId, dependencies.views);
       await parking.park({
         projection: projection.name,
         streamId,

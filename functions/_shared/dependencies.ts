@@ -1,5 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CommandContext } from '../../application/handleCommand.js';
+import { dynamoReadModels, type ReadModels } from '../../adapters/readModels.js';
 import { documentClient } from '../../eventstore/dynamoClient.js';
 import { dynamoEventStore } from '../../eventstore/dynamoEventStore.js';
 import type { EventMetadata, EventStore } from '../../eventstore/types.js';
@@ -10,6 +11,7 @@ import type { Logger } from './logger.js';
 // module bundle the AWS SDK.
 let client: DynamoDBDocumentClient | undefined;
 let store: EventStore | undefined;
+let reads: ReadModels | undefined;
 
 export const documentClientSingleton = (): DynamoDBDocumentClient => (client ??= documentClient());
 
@@ -24,6 +26,13 @@ export const eventStore = (): EventStore => {
   }
   return store;
 };
+
+export const readModels = (): ReadModels =>
+  (reads ??= dynamoReadModels({
+    client: documentClientSingleton(),
+    ordersTable: config().ORDERS_TABLE,
+    inventoryTable: config().INVENTORY_TABLE,
+  }));
 
 /** What a command issued by this request needs: the store, the request's metadata, and a log of lost races. */
 export const commandContext = ({

@@ -23,10 +23,15 @@ type Parsed<R, K extends string, Otherwise> = R extends { [P in K]: infer S exte
 export type HttpRequest<R extends Route> = {
   body: Parsed<R, 'body', undefined>;
   params: Parsed<R, 'params', Record<string, never>>;
+  query: Parsed<R, 'query', Record<string, never>>;
   headers: Parsed<R, 'headers', Record<string, never>>;
   caller: R['access'] extends 'public' ? undefined : Caller;
   correlationId: string;
   logger: Logger;
+  /**
+   * A 200 with `body` and its ETag, or a 304 without a body when the client's If-None-Match already names the ETag.
+   */
+  conditional: (etag: string, body: unknown) => HttpResponse;
   /** Metadata for a command this request issues, tying its events to this request (a new command id per call). */
   metadata: () => EventMetadata;
 };
@@ -44,6 +49,16 @@ export const accepted = (location: string, body: unknown): HttpResponse => ({
   body,
   headers: { location },
 });
+
+/** RFC 9110's weak comparison: `*`, or any listed tag equal to ours once `W/` is set aside. */
+const ifNoneMatch = (header: string | undefined, etag: string): boolean => {
+  if (!header) return false;
+  const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
+  return header.trim() === '*' || header.split(',').some((tag) => opaque(tag) === opaque(etag));
+};
+
+/** A strong ETag from a version or any other exact description of a representation. */
+export const etagOf = (value: string | number): string => `"${value}"`;
 
 const toResult = ({ status, body, headers }: HttpResponse): APIGatewayProxyStructuredResultV2 => ({
   statusCode: status,
@@ -75,6 +90,11 @@ export const httpHandler = <R extends Route>(route: R, handle: (request: HttpReq
       const request = {
         body: input?.body,
         params: input?.params ?? {},
+        query: input?.query ?? {},
+        conditional: (etag: string, body: unknown): HttpResponse =>
+          ifNoneMatch(event.headers?.['if-none-match'], etag)
+            ? { status: 304, headers: { etag } }
+            : { status: 200, body, headers: { etag } },
         headers: input?.headers ?? {},
         caller,
         correlationId: id,

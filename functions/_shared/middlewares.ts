@@ -19,7 +19,7 @@ export type HttpContext = Context & {
   correlationId: string;
   logger: Logger;
   caller?: Caller;
-  input?: { body: unknown; params: unknown; headers: unknown };
+  input?: { body: unknown; params: unknown; query: unknown; headers: unknown };
 };
 
 type Middleware = MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyResultV2, Error, HttpContext>;
@@ -183,6 +183,11 @@ export const validate = (route: Route): Middleware => ({
       const errors = headers.error.issues.map((issue) => ({ header: String(issue.path[0]), detail: issue.message }));
       throw new ProblemError(400, 'validation-failed', 'Bad Request', 'A header is invalid.', { errors });
     }
+    const query = route.query ? route.query.safeParse(event.queryStringParameters ?? {}) : undefined;
+    if (query && !query.success) {
+      const errors = query.error.issues.map((issue) => ({ parameter: String(issue.path[0]), detail: issue.message }));
+      throw new ProblemError(400, 'validation-failed', 'Bad Request', 'A query parameter is invalid.', { errors });
+    }
     const body = route.body ? route.body.safeParse(event.body) : undefined;
     if (body && !body.success) {
       const errors = fieldErrors(body.error);
@@ -194,7 +199,12 @@ export const validate = (route: Route): Middleware => ({
         { errors },
       );
     }
-    request.context.input = { body: body?.data, params: params?.data ?? {}, headers: headers?.data ?? {} };
+    request.context.input = {
+      body: body?.data,
+      params: params?.data ?? {},
+      query: query?.data ?? {},
+      headers: headers?.data ?? {},
+    };
   },
 });
 

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 
-/** A field-level complaint: a JSON pointer into the body, or the name of a header. */
-export type FieldError = { pointer?: string; header?: string; detail: string };
+/** A field-level complaint: a JSON pointer into the body, or the name of a header or query parameter. */
+export type FieldError = { pointer?: string; header?: string; parameter?: string; detail: string };
 
 /**
  * An HTTP failure to be answered as an RFC 9457 problem document. `slug` names the problem type; the list of them

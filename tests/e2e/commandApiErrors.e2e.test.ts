@@ -285,9 +285,8 @@ describe('routing', () => {
   });
 
   it.each([
-    ['DELETE', '/orders', 'POST'],
-    ['GET', '/orders', 'POST'],
-    ['PUT', '/orders', 'POST'],
+    ['DELETE', '/orders', 'POST, GET'],
+    ['PUT', '/orders', 'POST, GET'],
     ['GET', '/products', 'POST'],
     ['PATCH', '/products', 'POST'],
     ['GET', `/orders/${randomUUID()}/cancel`, 'POST'],

@@ -98,3 +98,32 @@ export const storedEvents = async (streamId: string): Promise<Record<string, unk
   );
   return Items;
 };
+
+/**
+ * Reads until what it reads passes `expectation`, for the read models, which follow the events asynchronously.
+ * Only the expectation is retried: an error from `read` itself (a broken invariant of {@link checked}, say) fails at
+ * once, so waiting never hides a bad answer behind a later good one. On timeout, the last expectation's failure.
+ *
+ * @example
+ * const answer = await eventually(
+ *   () => call('GET', `/orders/${orderId}`, { as: customer }),
+ *   (answer) => expect(answer.status).toBe(200),
+ * );
+ */
+export const eventually = async <T>(
+  read: () => Promise<T>,
+  expectation: (value: T) => void,
+  { timeoutMs = 10_000, intervalMs = 50 }: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<T> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    try {
+      expectation(value);
+      return value;
+    } catch (error) {
+      if (Date.now() >= deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  }
+};

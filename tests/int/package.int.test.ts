@@ -124,6 +124,11 @@ describe('the packaged prod template', () => {
         ].sort(),
       );
     }
+    expect(grants('getOrder')).toEqual(
+      [...on(eventsArn, 'Query'), ...on({ 'Fn::GetAtt': ['OrdersTable', 'Arn'] }, 'GetItem')].sort(),
+    );
+    expect(grants('listOrders')).toEqual(on({ 'Fn::Sub': '${OrdersTable.Arn}/index/byCustomer' }, 'Query'));
+    expect(grants('getProduct')).toEqual(on({ 'Fn::GetAtt': ['InventoryTable', 'Arn'] }, 'GetItem'));
     expect(grants('getOpenApi')).toEqual([]);
     expect(grants('notFound')).toEqual([]);
   });
@@ -235,6 +240,43 @@ describe('the read side in the packaged prod template', () => {
         { AttributeName: 'sk', KeyType: 'RANGE' },
       ],
     });
+  });
+});
+
+describe('the replay job in the packaged prod template', () => {
+  it('deploys replay.asl.json as is, with the worker function substituted in', async () => {
+    const machine = resource('ReplayStateMachine').Properties;
+    const asl = JSON.parse(await readFile(join(projectRoot, 'statemachines', 'replay.asl.json'), 'utf8')) as unknown;
+    expect(machine.Definition).toEqual(asl);
+    expect(machine.DefinitionSubstitutions).toEqual({
+      ReplaySegmentFunctionArn: { 'Fn::GetAtt': [lambdaId('replaySegment'), 'Arn'] },
+    });
+  });
+
+  it('lets the state machine invoke the replay worker and nothing else', () => {
+    const role = resource('ReplayStateMachineRole');
+    const statements = statementsOf(role);
+    expect(statements.flatMap(actionsOf)).toEqual(['lambda:InvokeFunction']);
+    expect(JSON.stringify(statements[0]?.Resource)).toContain(lambdaId('replaySegment'));
+    expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument)).toContain('states.amazonaws.com');
+  });
+
+  it('gives the worker the scan and view writes a rebuild needs', () => {
+    const actions = dynamoStatements('replaySegment').flatMap(actionsOf).sort();
+    expect(actions).toEqual(
+      [
+        'dynamodb:BatchWriteItem',
+        'dynamodb:GetItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'dynamodb:Query',
+        'dynamodb:Scan',
+        'dynamodb:Scan',
+      ].sort(),
+    );
+    expect(resource(lambdaId('replaySegment')).Properties.Timeout).toBe(900);
   });
 });
 

@@ -8,6 +8,7 @@ import { DomainError } from '../../../domain/shared/errors.js';
 import type { DomainEvent, StoredEvent } from '../../../eventstore/types.js';
 import {
   catchUp,
+  ProjectionApplyError,
   inventoryProjection,
   ordersProjection,
   type InventoryView,
@@ -296,15 +297,36 @@ describe('catchUp', () => {
 
     it("rejects a record that does not parse as one of the projection's events: a poison event", async () => {
       const foreign: StoredEvent = { ...v(2), type: 'PaymentAuthorized' };
-      await expect(catchUp(inventoryProjection, skuStreamId, upTo(1), [foreign], storeOf(stream))).rejects.toThrow(
-        ZodError,
+      const error = await catchUp(inventoryProjection, skuStreamId, upTo(1), [foreign], storeOf(stream)).catch(
+        (e: unknown) => e,
       );
+      expect(error).toBeInstanceOf(ProjectionApplyError);
+      expect(error).toMatchObject({ projection: 'inventory', streamId: skuStreamId, version: 2, applied: upTo(1) });
+      expect((error as Error).cause).toBeInstanceOf(ZodError);
+    });
+
+    it('reports how far it got before the poison event, so the runner keeps that progress', async () => {
+      const [first, second] = stream;
+      if (!first || !second) throw new Error('the stream is too short');
+      const poison: StoredEvent = { ...v(3), type: 'PaymentAuthorized' };
+      const error = await catchUp(
+        inventoryProjection,
+        skuStreamId,
+        upTo(0),
+        [first, second, poison],
+        storeOf(stream),
+      ).catch((e: unknown) => e);
+      expect(error).toMatchObject({ version: 3, applied: upTo(2) });
     });
 
     it('throws when the first event of a stream does not create the view', async () => {
       const confirmed = stored<OrderEvent>(orderStreamId, [{ type: 'OrderConfirmed', data: { orderId } }]);
       const first = { view: undefined, version: 0 };
-      await expect(catchUp(ordersProjection, orderStreamId, first, confirmed, storeOf(confirmed))).rejects.toThrow(
+      const error = await catchUp(ordersProjection, orderStreamId, first, confirmed, storeOf(confirmed)).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toMatchObject({ name: 'ProjectionApplyError', version: 1, applied: first });
+      expect((error as Error).cause).toEqual(
         new Error(`${orderStreamId}: OrderConfirmed at version 1 before OrderPlaced`),
       );
     });

@@ -1,0 +1,60 @@
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { InventoryView } from '../projections/inventory.js';
+import { OrderView } from '../projections/orders.js';
+import type { Versioned } from '../projections/projection.js';
+import { dynamoViewStore, VIEW_VERSION } from './viewStore.js';
+
+/** The index of the orders table that lists a customer's orders by `placedAt`. */
+export const BY_CUSTOMER_INDEX = 'byCustomer';
+
+export type OrderPageQuery = { customerId: string; limit: number; after?: Record<string, unknown> };
+
+/** Reads of the `orders` and `inventory` read models. */
+export type ReadModels = {
+  order(orderId: string): Promise<Versioned<OrderView> | undefined>;
+  ordersOf(query: OrderPageQuery): Promise<{ orders: Versioned<OrderView>[]; next?: Record<string, unknown> }>;
+  product(sku: string): Promise<Versioned<InventoryView> | undefined>;
+};
+
+/** Parsing through the view schemas passes on only the view's fields: never a stray attribute of the item. */
+const parsed = <View>(schema: { parse: (value: unknown) => View }, found: Versioned<unknown> | undefined) =>
+  found ? { view: schema.parse(found.view), version: found.version } : undefined;
+
+export const dynamoReadModels = ({
+  client,
+  ordersTable,
+  inventoryTable,
+}: {
+  client: DynamoDBDocumentClient;
+  ordersTable: string;
+  inventoryTable: string;
+}): ReadModels => {
+  const orders = dynamoViewStore<OrderView>({ client, table: ordersTable });
+  const inventory = dynamoViewStore<InventoryView>({ client, table: inventoryTable });
+  return {
+    order: async (orderId) => parsed(OrderView, await orders.get({ orderId })),
+    product: async (sku) => parsed(InventoryView, await inventory.get({ sku })),
+    async ordersOf({ customerId, limit, after }) {
+      // One more than asked: whether it exists says if there is a next page, so the last page has no cursor.
+      const { Items = [] } = await client.send(
+        new QueryCommand({
+          TableName: ordersTable,
+          IndexName: BY_CUSTOMER_INDEX,
+          KeyConditionExpression: 'customerId = :customerId',
+          ExpressionAttributeValues: { ':customerId': customerId },
+          ScanIndexForward: false,
+          Limit: limit + 1,
+          ...(after ? { ExclusiveStartKey: after } : {}),
+        }),
+      );
+      const page = Items.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        orders: page.map((item) => ({ view: OrderView.parse(item), version: Number(item[VIEW_VERSION]) })),
+        ...(Items.length > limit && last
+          ? { next: { orderId: last.orderId, customerId: last.customerId, placedAt: last.placedAt } }
+          : {}),
+      };
+    },
+  };
+};

@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import type { ReadModels } from '../adapters/readModels.js';
+import { orderStreamId } from '../domain/order/index.js';
+import { OrderNotFoundError, ProductNotFoundError } from '../domain/shared/errors.js';
+import type { EventStore } from '../eventstore/types.js';
+import { ordersProjection, OrderView } from '../projections/orders.js';
+import { catchUp, type Versioned } from '../projections/projection.js';
+import { type Caller, mayAccess } from './caller.js';
+import { DomainError } from '../domain/shared/errors.js';
+
+/** A page cursor that does not decode, or belongs to another customer's listing. */
+export class InvalidCursorError extends DomainError {
+  constructor() {
+    super('INVALID_CURSOR', 'unprocessable', 'The cursor is not one this listing handed out.');
+    this.name = 'InvalidCursorError';
+  }
+}
+
+/** The order from its read model; someone else's order is as missing as an absent one. */
+export const getOrder = async (
+  { orderId, caller }: { orderId: string; caller: Caller },
+  readModels: ReadModels,
+): Promise<Versioned<OrderView>> => {
+  const found = await readModels.order(orderId);
+  if (!found || !mayAccess(caller, found.view.customerId)) throw new OrderNotFoundError(orderId);
+  return found;
+};
+
+/**
+ * The order as it was at `at`: its events recorded up to then, folded by the same projection that builds the read
+ * model, so both answers have one shape. Before the order existed, it is not found.
+ */
+export const getOrderAt = async (
+  { orderId, caller, at }: { orderId: string; caller: Caller; at: Date },
+  store: EventStore,
+): Promise<Versioned<OrderView>> => {
+  const streamId = orderStreamId(orderId);
+  const events = (await store.readStream(streamId)).filter((event) => new Date(event.recordedAt) <= at);
+  const { view, version } = await catchUp(ordersProjection, streamId, { view: undefined, version: 0 }, events, () =>
+    Promise.resolve([]),
+  );
+  if (!view || !mayAccess(caller, view.customerId)) throw new OrderNotFoundError(orderId);
+  return { view, version };
+};
+
+// The index key's fields, shaped as in the view: a crafted cursor with an empty one, which DynamoDB refuses as a
+// start key, is the caller's mistake (422), not a 500.
+const CursorKey = z.strictObject(OrderView.pick({ orderId: true, customerId: true, placedAt: true }).shape);
+
+/** Cursors are opaque to clients: the index position, base64url-encoded. */
+const encodeCursor = (key: Record<string, unknown>): string => Buffer.from(JSON.stringify(key)).toString('base64url');
+
+const decodeCursor = (cursor: string, customerId: string): Record<string, unknown> => {
+  try {
+    const key = CursorKey.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+    if (key.customerId !== customerId) throw new Error('another customer’s cursor');
+    return key;
+  } catch {
+    throw new InvalidCursorError();
+  }
+};
+
+/** The caller's orders, newest first, `limit` at a time. */
+export const listOrders = async (
+  { caller, limit, cursor }: { caller: Caller; limit: number; cursor?: string },
+  readModels: ReadModels,
+): Promise<{ orders: Versioned<OrderView>[]; nextCursor?: string }> => {
+  const { orders, next } = await readModels.ordersOf({
+    customerId: caller.sub,
+    limit,
+    ...(cursor ? { after: decodeCursor(cursor, caller.sub) } : {}),
+  });
+  return { orders, ...(next ? { nextCursor: encodeCursor(next) } : {}) };
+};
+
+export const getProduct = async (sku: string, readModels: ReadModels) => {
+  const found = await readModels.product(sku);
+  if (!found) throw new ProductNotFoundError(sku);
+  return found;
+};

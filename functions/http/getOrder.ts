@@ -1,0 +1,12 @@
+import { route } from '../../api/routes.js';
+import { getOrder, getOrderAt } from '../../application/queries.js';
+import { eventStore, readModels } from '../_shared/dependencies.js';
+import { etagOf, httpHandler } from '../_shared/httpHandler.js';
+
+export const handler = httpHandler(route('getOrder'), async ({ params, query, caller, conditional }) => {
+  const { orderId } = params;
+  const { view, version } = query.at
+    ? await getOrderAt({ orderId, caller, at: new Date(query.at) }, eventStore())
+    : await getOrder({ orderId, caller }, readModels());
+  return conditional(etagOf(version), { ...view, version });
+});

@@ -1,0 +1,50 @@
+import { parseArgs } from 'node:util';
+import { inventoryProjection } from '../projections/inventory.js';
+import { ordersProjection } from '../projections/orders.js';
+import { redrive } from '../projections/runner.js';
+import { dynamoViewStore } from '../adapters/viewStore.js';
+import { createLogger } from '../functions/_shared/logger.js';
+import { stageClients } from './stage.js';
+
+/**
+ * `npm run redrive -- [<streamId>] [--stage <name>]`: re-applies parked streams, in order, from the event store,
+ * once the cause of their failure is fixed (and deployed). Without a stream id, every parked stream.
+ */
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { stage: { type: 'string', default: 'local' } },
+});
+const [only] = positionals;
+const clients = await stageClients(values.stage);
+const logger = createLogger({ level: 'warn' });
+const common = {
+  parking: clients.parking,
+  readRange: (streamId: string, after: number, to: number) =>
+    clients.store.readStream(streamId, { afterVersion: after, toVersion: to }),
+  readAll: (streamId: string) => clients.store.readStream(streamId),
+  logger,
+};
+const results = [
+  ...(
+    await redrive(
+      ordersProjection,
+      { ...common, views: dynamoViewStore({ client: clients.client, table: clients.tables.orders }) },
+      only,
+    )
+  ).map((r) => ({ projection: 'orders', ...r })),
+  ...(
+    await redrive(
+      inventoryProjection,
+      { ...common, views: dynamoViewStore({ client: clients.client, table: clients.tables.inventory }) },
+      only,
+    )
+  ).map((r) => ({ projection: 'inventory', ...r })),
+];
+if (results.length === 0) console.log(only ? `${only} is not parked.` : 'No parked streams.');
+for (const r of results) {
+  console.log(
+    `${r.projection.padEnd(10)} ${r.streamId}  ${r.outcome}${r.outcome === 'completed' ? ` (${r.applied} event(s) applied)` : `: ${r.error}`}`,
+  );
+}
+process.exit(results.some((r) => r.outcome === 'parked-again') ? 1 : 0);

@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamoCheckpoints, replaySegment, type SegmentProgress } from '../projections/replay.js';
+import type { StageClients } from './stage.js';
+
+export type ProjectionName = 'orders' | 'inventory';
+
+export type ReplayProgress = {
+  runId: string;
+  events: number;
+  streams: number;
+  failed: number;
+  /** The table's approximate item count (DynamoDB refreshes it every few hours on AWS). */
+  estimatedTotal: number;
+  elapsedMs: number;
+  segmentsDone: number;
+  segments: number;
+};
+
+export type ReplaySummary = ReplayProgress & { resumed: boolean; cleared: number; eventsPerSecond: number };
+
+export type ReplayOptions = {
+  clients: StageClients;
+  projections: ProjectionName[];
+  /** Empty the read models first, then rebuild them whole. */
+  fromScratch?: boolean;
+  /** Start over even if an earlier run of the same projections did not finish. */
+  restart?: boolean;
+  segments?: number;
+  pageSize?: number;
+  onProgress?: (progress: ReplayProgress) => void;
+};
+
+/**
+ * Rebuilds read models from the event store while the API keeps serving: a parallel scan, each segment folding its
+ * streams under the version guard. An interrupted run is resumed from its checkpoints by the next one for the same
+ * projections, unless `restart` or `fromScratch` is given.
+ */
+export const runReplay = async ({
+  clients,
+  projections,
+  fromScratch = false,
+  restart = false,
+  segments = 4,
+  pageSize,
+  onProgress,
+}: ReplayOptions): Promise<ReplaySummary> => {
+  const { client, tables, store, parking, targets } = clients;
+  const started = Date.now();
+  const pointerKey = { pk: 'replay-latest', sk: [...projections].sort().join('+') };
+  const { Item: latest } = await client.send(
+    new GetCommand({ TableName: tables.projections, Key: pointerKey, ConsistentRead: true }),
+  );
+  const resumable = latest && !latest.done && !restart && !fromScratch;
+  const runId = resumable
+    ? String(latest.runId)
+    : `${pointerKey.sk}-${new Date().toISOString()}-${randomUUID().slice(0, 8)}`;
+  const totalSegments = resumable ? Number(latest.totalSegments) : segments;
+
+  let cleared = 0;
+  if (fromScratch) {
+    for (const name of projections) cleared += await targets[name].clear();
+  }
+  await client.send(
+    new PutCommand({ TableName: tables.projections, Item: { ...pointerKey, runId, totalSegments, done: false } }),
+  );
+
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: tables.events }));
+  const estimatedTotal = Number(Table?.ItemCount ?? 0);
+  const checkpoints = dynamoCheckpoints({ client, table: tables.projections, runId });
+  const bySegment = new Map<number, SegmentProgress>((await checkpoints.list()).map((p) => [p.segment, p]));
+  const overall = (): ReplayProgress => {
+    const all = [...bySegment.values()];
+    return {
+      runId,
+      events: all.reduce((sum, p) => sum + p.events, 0),
+      streams: all.reduce((sum, p) => sum + p.streams, 0),
+      failed: all.reduce((sum, p) => sum + p.failed, 0),
+      estimatedTotal,
+      elapsedMs: Date.now() - started,
+      segmentsDone: all.filter((p) => p.done).length,
+      segments: totalSegments,
+    };
+  };
+
+  await Promise.all(
+    Array.from({ length: totalSegments }, (_, segment) =>
+      replaySegment({
+        client,
+        eventsTable: tables.events,
+        segment,
+        totalSegments,
+        targets: projections.map((name) => targets[name]),
+        readRange: (streamId, after, to) => store.readStream(streamId, { afterVersion: after, toVersion: to }),
+        parking,
+        checkpoints,
+        ...(pageSize ? { pageSize } : {}),
+        onProgress: (progress) => {
+          bySegment.set(segment, progress);
+          onProgress?.(overall());
+        },
+      }),
+    ),
+  );
+  await client.send(
+    new PutCommand({ TableName: tables.projections, Item: { ...pointerKey, runId, totalSegments, done: true } }),
+  );
+  const summary = overall();
+  return {
+    ...summary,
+    resumed: Boolean(resumable),
+    cleared,
+    eventsPerSecond: Math.round(summary.events / Math.max(0.001, summary.elapsedMs / 1000)),
+  };
+};

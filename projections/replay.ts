@@ -1,0 +1,176 @@
+import { GetCommand, PutCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ParkingLot } from '../adapters/parking.js';
+import type { ViewStore } from '../adapters/viewStore.js';
+import { upcastItem } from '../eventstore/dynamoEventStore.js';
+import { type EventSchemaRegistry, eventSchemaRegistry } from '../eventstore/upcasting.js';
+import type { DomainEvent, StoredEvent } from '../eventstore/types.js';
+import { type Projection, isProjectionApplyError, type ReadRange } from './projection.js';
+import { applyStream } from './runner.js';
+
+/** A projection and the store of its views, with their types sealed in, so one rebuild can serve several. */
+export type ReplayTarget = {
+  name: string;
+  streamPrefix: string;
+  apply(streamId: string, events: StoredEvent[], readRange: ReadRange): Promise<void>;
+  /** The version a stream's view is at (0 without a view). */
+  versionOf(streamId: string): Promise<number>;
+  /** Empties the read model (a rebuild from scratch); answers how many views it deleted. */
+  clear(): Promise<number>;
+};
+
+export const replayTarget = <View extends Record<string, unknown>, Event extends DomainEvent>(
+  projection: Projection<View, Event>,
+  views: ViewStore<View>,
+): ReplayTarget => ({
+  name: projection.name,
+  streamPrefix: projection.streamPrefix,
+  apply: async (streamId, events, readRange) => {
+    await applyStream(projection, streamId, events, { views, readRange });
+  },
+  versionOf: async (streamId) => (await views.get(projection.key(streamId)))?.version ?? 0,
+  clear: () => views.clear(Object.keys(projection.key(`${projection.streamPrefix}any`))),
+});
+
+export type SegmentProgress = { segment: number; events: number; streams: number; failed: number; done: boolean };
+
+/** Where a replay run stands, per segment, in the projections table (`replay#<runId>`): what makes it resumable. */
+export type Checkpoints = {
+  load(segment: number): Promise<{ lastKey?: Record<string, unknown>; progress: SegmentProgress } | undefined>;
+  save(lastKey: Record<string, unknown> | undefined, progress: SegmentProgress): Promise<void>;
+  list(): Promise<SegmentProgress[]>;
+};
+
+export const dynamoCheckpoints = ({
+  client,
+  table,
+  runId,
+}: {
+  client: DynamoDBDocumentClient;
+  table: string;
+  runId: string;
+}): Checkpoints => {
+  const pk = `replay#${runId}`;
+  const sk = (segment: number) => `segment#${String(segment).padStart(5, '0')}`;
+  return {
+    async load(segment) {
+      const { Item } = await client.send(
+        new GetCommand({ TableName: table, Key: { pk, sk: sk(segment) }, ConsistentRead: true }),
+      );
+      if (!Item) return undefined;
+      return {
+        lastKey: Item.lastKey as Record<string, unknown> | undefined,
+        progress: Item.progress as SegmentProgress,
+      };
+    },
+    async save(lastKey, progress) {
+      await client.send(
+        new PutCommand({
+          TableName: table,
+          Item: { pk, sk: sk(progress.segment), lastKey, progress, updatedAt: new Date().toISOString() },
+        }),
+      );
+    },
+    async list() {
+      const { Items = [] } = await client.send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': pk },
+          ConsistentRead: true,
+        }),
+      );
+      return Items.map((item) => item.progress as SegmentProgress);
+    },
+  };
+};
+
+export type ReplaySegmentOptions = {
+  client: DynamoDBDocumentClient;
+  eventsTable: string;
+  segment: number;
+  totalSegments: number;
+  targets: ReplayTarget[];
+  readRange: ReadRange;
+  parking: ParkingLot;
+  checkpoints: Checkpoints;
+  /** Brings stored shapes up to date, as every other read does. */
+  schemas?: EventSchemaRegistry;
+  /** Items per scan page; each page is one checkpoint. */
+  pageSize?: number;
+  onProgress?: (progress: SegmentProgress) => void;
+  /** Stop (with the checkpoint saved) once this returns true: a Lambda near its timeout hands over to the next. */
+  shouldPause?: () => boolean;
+  now?: () => Date;
+};
+
+/**
+ * Rebuilds the views of every target from one parallel-scan segment of the events table. Within a segment a
+ * stream's events come together and in version order; each stream is folded and written under the same version
+ * guard as the live projector, so a rebuild is safe while traffic flows. A stream that fails to apply is parked,
+ * as the live projector would, and the rebuild goes on.
+ */
+export const replaySegment = async (options: ReplaySegmentOptions): Promise<SegmentProgress> => {
+  const {
+    client,
+    eventsTable,
+    segment,
+    totalSegments,
+    targets,
+    readRange,
+    parking,
+    checkpoints,
+    pageSize = 500,
+  } = options;
+  const schemas = options.schemas ?? eventSchemaRegistry();
+  const saved = await checkpoints.load(segment);
+  const progress: SegmentProgress = saved?.progress ?? { segment, events: 0, streams: 0, failed: 0, done: false };
+  if (progress.done) return progress;
+  let lastKey = saved?.lastKey;
+
+  let previousStream: string | undefined;
+  const flush = async (streamId: string, events: StoredEvent[]) => {
+    for (const target of targets) {
+      if (!streamId.startsWith(target.streamPrefix)) continue;
+      try {
+        await target.apply(streamId, events, readRange);
+      } catch (error) {
+        const version = isProjectionApplyError(error) ? error.version : (await target.versionOf(streamId)) + 1;
+        await parking.park({
+          projection: target.name,
+          streamId,
+          version,
+          error: error instanceof Error ? error.message : String(error),
+          parkedAt: (options.now?.() ?? new Date()).toISOString(),
+        });
+        progress.failed++;
+      }
+    }
+    // A stream cut by a page boundary counts once.
+    if (streamId !== previousStream) progress.streams++;
+    previousStream = streamId;
+  };
+
+  do {
+    const page = await client.send(
+      new ScanCommand({
+        TableName: eventsTable,
+        Segment: segment,
+        TotalSegments: totalSegments,
+        Limit: pageSize,
+        ...(lastKey ? { ExclusiveStartKey: lastKey } : {}),
+      }),
+    );
+    // Group the page by stream; a stream cut by the page boundary continues on the next page, contiguously.
+    const streams = new Map<string, StoredEvent[]>();
+    for (const item of (page.Items ?? []) as StoredEvent[]) {
+      streams.set(item.streamId, [...(streams.get(item.streamId) ?? []), upcastItem(item, schemas)]);
+    }
+    for (const [streamId, events] of streams) await flush(streamId, events);
+    progress.events += page.Items?.length ?? 0;
+    lastKey = page.LastEvaluatedKey;
+    progress.done = lastKey === undefined;
+    await checkpoints.save(lastKey, progress);
+    options.onProgress?.({ ...progress });
+  } while (lastKey && !options.shouldPause?.());
+  return progress;
+};

@@ -1,0 +1,496 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OrderAccepted, OrderHistory, OrderPage, Product } from '../../api/schemas.js';
+import { startTestApi, type TestApi } from '../support/api.js';
+import {
+  admin,
+  type Answer,
+  type Call,
+  checked,
+  eventually,
+  expectProblem,
+  givenOrder,
+  givenProduct,
+  type Money,
+  uniqueCustomer,
+  uniqueSku,
+} from './http.js';
+
+let testApi: TestApi;
+let call: Call;
+
+beforeAll(async () => {
+  testApi = await startTestApi();
+  call = checked(testApi.call);
+});
+afterAll(() => testApi.api.close());
+
+type Caller = string | { admin: string };
+
+const get = (path: string, as: Caller, headers: Record<string, string> = {}) => call('GET', path, { as, headers });
+
+const expectOk = (answer: Answer): void => expect(answer.status, answer.text).toBe(200);
+
+/** GETs `path` until the read model answers 200 and `expectation` holds. */
+const readEventually = (path: string, as: Caller, expectation: (answer: Answer) => void = () => undefined) =>
+  eventually(
+    () => get(path, as),
+    (answer) => {
+      expectOk(answer);
+      expectation(answer);
+    },
+  );
+
+const historyOf = async (orderId: string, as: Caller) => {
+  const answer = await get(`/orders/${orderId}/events`, as);
+  expectOk(answer);
+  return OrderHistory.parse(answer.json).events;
+};
+
+/** The `recordedAt` of the order's event at `version`, as the event store holds it. */
+const recordedAt = async (orderId: string, as: Caller, version: number): Promise<string> => {
+  const event = (await historyOf(orderId, as)).find((e) => e.version === version);
+  if (!event) throw new Error(`order ${orderId} has no event at version ${version}`);
+  return event.recordedAt;
+};
+
+const cancel = async (orderId: string, as: Caller): Promise<void> => {
+  const answer = await call('POST', `/orders/${orderId}/cancel`, { as });
+  expect(answer.status, answer.text).toBe(202);
+};
+
+const orderIdsOf = (answer: Answer): string[] => OrderPage.parse(answer.json).orders.map((order) => order.orderId);
+
+const withQuery = (path: string, query: Record<string, string | number>): string =>
+  `${path}?${new URLSearchParams(Object.entries(query).map(([key, value]): [string, string] => [key, String(value)])).toString()}`;
+
+/** The parts of a 404 a caller could tell two resources apart by. */
+const shapeOf = (json: Record<string, unknown>) => ({
+  type: json.type,
+  title: json.title,
+  status: json.status,
+  detail: json.detail,
+  keys: Object.keys(json)
+    .filter((key) => key !== 'instance' && key !== 'correlationId')
+    .sort(),
+});
+
+const expectParameterError = (answer: Answer, parameter: string): void => {
+  expectProblem(answer, 400, 'validation-failed');
+  expect(answer.json.errors).toEqual([{ parameter, detail: expect.any(String) }]);
+};
+
+describe('GET /orders/{orderId} and GET /orders: an order as it moves', () => {
+  it('shows a placed order PENDING at version 1, priced from the product, in the order and its customer’s list', async () => {
+    const price: Money = { amount: 1250, currency: 'EUR' };
+    const sku = await givenProduct(call, { price });
+    const customer = uniqueCustomer();
+    const token = `tok_secret_${randomUUID()}`;
+    const placed = await call('POST', '/orders', {
+      as: customer,
+      body: { items: [{ sku, quantity: 3 }], payment: { token } },
+    });
+    expect(placed.status, placed.text).toBe(202);
+    const { orderId } = OrderAccepted.parse(placed.json);
+    const placedAt = await recordedAt(orderId, customer, 1);
+
+    const answer = await readEventually(`/orders/${orderId}`, customer);
+    expect(answer.headers.get('content-type')).toMatch(/^application\/json/);
+    const expected = {
+      orderId,
+      customerId: customer,
+      status: 'PENDING',
+      lines: [{ sku, quantity: 3, unitPrice: price }],
+      total: { amount: 3 * 1250, currency: 'EUR' },
+      placedAt,
+      updatedAt: placedAt,
+      version: 1,
+    };
+    expect(answer.json).toEqual(expected);
+    expect(answer.text).not.toContain(token);
+    expect(answer.text).not.toMatch(/payment/i);
+
+    const list = await readEventually('/orders', customer, (page) => expect(orderIdsOf(page)).toEqual([orderId]));
+    expect(list.json).toEqual({ orders: [expected] });
+    expect(list.text).not.toContain(token);
+    expect(list.text).not.toMatch(/payment/i);
+  });
+
+  it('shows a cancelled order CANCELLED at version 2, with cancelledAt, once the read model follows', async () => {
+    const customer = uniqueCustomer();
+    const orderId = await givenOrder(call, customer, await givenProduct(call));
+    await readEventually(`/orders/${orderId}`, customer);
+
+    await cancel(orderId, customer);
+    const [placedAt, cancelledAt] = [await recordedAt(orderId, customer, 1), await recordedAt(orderId, customer, 2)];
+
+    const answer = await readEventually(`/orders/${orderId}`, customer, (a) => expect(a.json.version).toBe(2));
+    expect(answer.json).toMatchObject({ orderId, status: 'CANCELLED', placedAt, cancelledAt, updatedAt: cancelledAt });
+    expect(answer.json).not.toHaveProperty('confirmedAt');
+    expect(answer.json).not.toHaveProperty('rejectedAt');
+
+    const list = await readEventually('/orders', customer, (page) =>
+      expect(OrderPage.parse(page.json).orders.map(({ status, version }) => [status, version])).toEqual([
+        ['CANCELLED', 2],
+      ]),
+    );
+    expect(OrderPage.parse(list.json).orders[0]).toEqual(answer.json);
+  });
+
+  it('lists nothing, and hands out no cursor, for a customer without orders', async () => {
+    const answer = await get('/orders', uniqueCustomer());
+    expectOk(answer);
+    expect(answer.json).toEqual({ orders: [] });
+  });
+});
+
+describe('GET /products/{sku}', () => {
+  it('serves a registered product with its stock figures to any customer, and follows a restock', async () => {
+    const price: Money = { amount: 899, currency: 'EUR' };
+    const sku = await givenProduct(call, { price, stock: 10 });
+    const [someone, someoneElse] = [uniqueCustomer(), uniqueCustomer()];
+
+    const first = await readEventually(`/products/${sku}`, someone);
+    expect(first.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(first.json).toEqual({
+      sku,
+      name: `Product ${sku}`,
+      price,
+      stock: { available: 10, reserved: 0, sold: 0 },
+      version: 1,
+    });
+    const byAnother = await get(`/products/${sku}`, someoneElse);
+    expectOk(byAnother);
+    expect(byAnother.json).toEqual(first.json);
+
+    const restocked = await call('POST', `/products/${sku}/restock`, { as: admin, body: { quantity: 5 } });
+    expect(restocked.status, restocked.text).toBe(200);
+
+    const after = await readEventually(`/products/${sku}`, someoneElse, (a) => expect(a.json.version).toBe(2));
+    expect(Product.parse(after.json)).toEqual({
+      sku,
+      name: `Product ${sku}`,
+      price,
+      stock: { available: 15, reserved: 0, sold: 0 },
+      version: 2,
+    });
+  });
+
+  it('answers 404 for an unknown SKU, and for a path that cannot be a SKU', async () => {
+    expectProblem(await get(`/products/${uniqueSku()}`, uniqueCustomer()), 404, 'not-found');
+    expectProblem(await get('/products/not-a-sku', uniqueCustomer()), 404, 'not-found');
+  });
+
+  it('answers 401 without a token, for a product that exists', async () => {
+    const sku = await givenProduct(call);
+    await readEventually(`/products/${sku}`, uniqueCustomer());
+
+    const answer = await call('GET', `/products/${sku}`, { as: null });
+    expectProblem(answer, 401, 'unauthorized');
+    expect(answer.headers.get('www-authenticate')).toBe('Bearer');
+    expect(answer.text).not.toContain('Product ');
+  });
+});
+
+describe('ETag and If-None-Match', () => {
+  /**
+   * The 304 rules for one resource whose current ETag is `etag`: the tag itself, its weak form, a list naming it and
+   * `*` each give 304 without a body and with the same ETag; a list of other tags gives the 200 again.
+   */
+  const expectConditionalGets = async (path: string, as: Caller, current: Answer): Promise<void> => {
+    const etag = current.headers.get('etag');
+    expect(etag, `${path} has an ETag`).toMatch(/^"[^"]+"$/);
+    if (!etag) return;
+
+    for (const ifNoneMatch of [etag, `W/${etag}`, `"no-such-tag", ${etag}`, `W/"other",W/${etag}`, '*']) {
+      const answer = await get(path, as, { 'if-none-match': ifNoneMatch });
+      expect(answer.status, `If-None-Match: ${ifNoneMatch}`).toBe(304);
+      expect(answer.text).toBe('');
+      expect(answer.headers.get('etag')).toBe(etag);
+      expect(answer.headers.get('content-type')).toBeNull();
+    }
+
+    const otherTags = await get(path, as, { 'if-none-match': `"no-such-tag", W/"neither"` });
+    expectOk(otherTags);
+    expect(otherTags.headers.get('etag')).toBe(etag);
+    expect(otherTags.json).toEqual(current.json);
+  };
+
+  /** After a change, the old ETag gets the new representation (200) with a new ETag, which then gives 304. */
+  const expectStale = async (path: string, as: Caller, old: string, changed: (answer: Answer) => void) => {
+    const answer = await eventually(
+      () => get(path, as, { 'if-none-match': old }),
+      (a) => {
+        expectOk(a);
+        changed(a);
+      },
+    );
+    const fresh = answer.headers.get('etag');
+    expect(fresh).toMatch(/^"[^"]+"$/);
+    expect(fresh).not.toBe(old);
+    const again = await get(path, as, { 'if-none-match': fresh ?? '' });
+    expect(again.status).toBe(304);
+    expect(again.headers.get('etag')).toBe(fresh);
+    return answer;
+  };
+
+  it('GET /orders/{orderId}: 304 while unchanged, 200 with a new ETag after a cancel', async () => {
+    const customer = uniqueCustomer();
+    const orderId = await givenOrder(call, customer, await givenProduct(call));
+    const path = `/orders/${orderId}`;
+    const current = await readEventually(path, customer);
+    await expectConditionalGets(path, customer, current);
+
+    await cancel(orderId, customer);
+    const after = await expectStale(path, customer, current.headers.get('etag') ?? '', (a) =>
+      expect(a.json.status).toBe('CANCELLED'),
+    );
+    expect(after.json.version).toBe(2);
+  });
+
+  it('GET /products/{sku}: 304 while unchanged, 200 with a new ETag after a restock', async () => {
+    const sku = await givenProduct(call, { stock: 3 });
+    const reader = uniqueCustomer();
+    const path = `/products/${sku}`;
+    const current = await readEventually(path, reader);
+    await expectConditionalGets(path, reader, current);
+
+    const restocked = await call('POST', `/products/${sku}/restock`, { as: admin, body: { quantity: 4 } });
+    expect(restocked.status, restocked.text).toBe(200);
+    const after = await expectStale(path, reader, current.headers.get('etag') ?? '', (a) =>
+      expect(a.json.version).toBe(2),
+    );
+    expect(Product.parse(after.json).stock).toEqual({ available: 7, reserved: 0, sold: 0 });
+  });
+
+  it('GET /orders: 304 while unchanged, 200 with a new ETag after another order or a cancel', async () => {
+    const customer = uniqueCustomer();
+    const sku = await givenProduct(call);
+    const first = await givenOrder(call, customer, sku);
+    const current = await readEventually('/orders', customer, (a) => expect(orderIdsOf(a)).toEqual([first]));
+    await expectConditionalGets('/orders', customer, current);
+
+    const second = await givenOrder(call, customer, sku);
+    const afterPlacing = await expectStale('/orders', customer, current.headers.get('etag') ?? '', (a) =>
+      expect(orderIdsOf(a)).toEqual([second, first]),
+    );
+
+    // The same orders with a changed one is a changed page too.
+    await cancel(first, customer);
+    await expectStale('/orders', customer, afterPlacing.headers.get('etag') ?? '', (a) =>
+      expect(OrderPage.parse(a.json).orders.map((order) => order.status)).toEqual(['PENDING', 'CANCELLED']),
+    );
+  });
+
+  it('GET /orders/{orderId}?at=: carries an ETag and honours If-None-Match too', async () => {
+    const customer = uniqueCustomer();
+    const orderId = await givenOrder(call, customer, await givenProduct(call));
+    const path = withQuery(`/orders/${orderId}`, { at: new Date().toISOString() });
+    const current = await get(path, customer);
+    expectOk(current);
+    await expectConditionalGets(path, customer, current);
+  });
+});
+
+describe("someone else's order", () => {
+  it('is the same 404 as an order that never existed, even with an If-None-Match or `at`; an admin reads it', async () => {
+    const [owner, intruder] = [uniqueCustomer(), uniqueCustomer()];
+    const orderId = await givenOrder(call, owner, await givenProduct(call));
+    // The view exists: the 404 below is about who asks, not about the read model lagging.
+    const owners = await readEventually(`/orders/${orderId}`, owner);
+    const etag = owners.headers.get('etag') ?? '';
+    const missingId = randomUUID();
+
+    const theirs = await get(`/orders/${orderId}`, intruder);
+    const missing = await get(`/orders/${missingId}`, intruder);
+    expectProblem(theirs, 404, 'not-found');
+    expectProblem(missing, 404, 'not-found');
+    expect(shapeOf(theirs.json)).toEqual(shapeOf(missing.json));
+    expect(theirs.text).not.toContain(owner);
+
+    // Guessing the ETag must not confirm that the order exists.
+    for (const ifNoneMatch of [etag, '*']) {
+      expectProblem(await get(`/orders/${orderId}`, intruder, { 'if-none-match': ifNoneMatch }), 404, 'not-found');
+    }
+
+    const at = new Date().toISOString();
+    const theirsThen = await get(withQuery(`/orders/${orderId}`, { at }), intruder);
+    const missingThen = await get(withQuery(`/orders/${missingId}`, { at }), intruder);
+    expectProblem(theirsThen, 404, 'not-found');
+    expectProblem(missingThen, 404, 'not-found');
+    expect(shapeOf(theirsThen.json)).toEqual(shapeOf(theirs.json));
+
+    const byAdmin = await get(`/orders/${orderId}`, admin);
+    expectOk(byAdmin);
+    expect(byAdmin.json).toEqual(owners.json);
+    const byAdminThen = await get(withQuery(`/orders/${orderId}`, { at }), admin);
+    expectOk(byAdminThen);
+    expect(byAdminThen.json).toEqual(owners.json);
+  });
+
+  it('never appears in GET /orders: each customer lists exactly their own orders', async () => {
+    const [alice, bob] = [uniqueCustomer(), uniqueCustomer()];
+    const sku = await givenProduct(call);
+    const alices = [await givenOrder(call, alice, sku), await givenOrder(call, alice, sku)];
+    const bobs = [await givenOrder(call, bob, sku)];
+
+    // Both lists are complete (so neither is empty merely because the read model lags) and hold nothing else.
+    const alicesList = await readEventually('/orders', alice, (a) => expect(orderIdsOf(a)).toHaveLength(2));
+    const bobsList = await readEventually('/orders', bob, (a) => expect(orderIdsOf(a)).toHaveLength(1));
+    expect(new Set(orderIdsOf(alicesList))).toEqual(new Set(alices));
+    expect(orderIdsOf(bobsList)).toEqual(bobs);
+    expect(OrderPage.parse(alicesList.json).orders.every((order) => order.customerId === alice)).toBe(true);
+    expect(bobsList.text).not.toContain(alice);
+  });
+});
+
+describe('GET /orders: pagination', () => {
+  it('pages through 7 orders 3 at a time, newest first, each exactly once', async () => {
+    const customer = uniqueCustomer();
+    const sku = await givenProduct(call);
+    const placed: string[] = [];
+    for (let i = 0; i < 7; i += 1) placed.push(await givenOrder(call, customer, sku));
+    await readEventually(withQuery('/orders', { limit: 100 }), customer, (a) => expect(orderIdsOf(a)).toHaveLength(7));
+
+    const pages: OrderPage[] = [];
+    let cursor: string | undefined;
+    do {
+      const answer = await get(withQuery('/orders', { limit: 3, ...(cursor ? { cursor } : {}) }), customer);
+      expectOk(answer);
+      const page = OrderPage.parse(answer.json);
+      pages.push(page);
+      cursor = page.nextCursor;
+    } while (cursor && pages.length < 5);
+
+    expect(pages.map((page) => page.orders.length)).toEqual([3, 3, 1]);
+    expect(pages.map((page) => page.nextCursor !== undefined)).toEqual([true, true, false]);
+    const orders = pages.flatMap((page) => page.orders);
+    expect(orders.map((order) => order.orderId)).toEqual([...placed].reverse());
+    expect(new Set(orders.map((order) => order.orderId)).size).toBe(7);
+    const placedAts = orders.map((order) => order.placedAt);
+    expect(placedAts).toEqual([...placedAts].sort().reverse());
+    expect(new Set(placedAts).size).toBe(7);
+  });
+
+  it.each([['0'], ['101'], ['abc'], ['1.5'], ['']])('refuses limit=%j with 400 naming `limit`', async (limit) => {
+    expectParameterError(await get(`/orders?limit=${limit}`, uniqueCustomer()), 'limit');
+  });
+
+  it('accepts limit=1 and limit=100, its edges', async () => {
+    const customer = uniqueCustomer();
+    const sku = await givenProduct(call);
+    const placed = [await givenOrder(call, customer, sku), await givenOrder(call, customer, sku)];
+    await readEventually('/orders', customer, (a) => expect(orderIdsOf(a)).toHaveLength(2));
+
+    const one = await get('/orders?limit=1', customer);
+    expectOk(one);
+    expect(orderIdsOf(one)).toEqual([placed[1]]);
+    expect(OrderPage.parse(one.json).nextCursor).toEqual(expect.any(String));
+    const hundred = await get('/orders?limit=100', customer);
+    expectOk(hundred);
+    expect(orderIdsOf(hundred)).toEqual([...placed].reverse());
+  });
+
+  it('refuses a cursor over 2048 characters with 400 naming `cursor`', async () => {
+    expectParameterError(await get(withQuery('/orders', { cursor: 'a'.repeat(2049) }), uniqueCustomer()), 'cursor');
+  });
+
+  it.each([
+    ['not base64url JSON', 'garbage!'],
+    ['JSON that is no cursor', Buffer.from('{"hello":"world"}').toString('base64url')],
+    ['a JSON array', Buffer.from('[1,2,3]').toString('base64url')],
+    ['JSON null', Buffer.from('null').toString('base64url')],
+  ])('answers 422 invalid-cursor for %s', async (_, cursor) => {
+    const answer = await get(withQuery('/orders', { cursor }), uniqueCustomer());
+    expectProblem(answer, 422, 'invalid-cursor');
+  });
+
+  it('answers 422 invalid-cursor to a cursor crafted with the caller’s own id but no position in the index', async () => {
+    const customer = uniqueCustomer();
+    await givenOrder(call, customer, await givenProduct(call));
+    await readEventually('/orders', customer, (a) => expect(orderIdsOf(a)).toHaveLength(1));
+    const crafted = (key: Record<string, unknown>) => Buffer.from(JSON.stringify(key)).toString('base64url');
+    const placedAt = new Date().toISOString();
+
+    for (const key of [
+      { orderId: '', customerId: customer, placedAt },
+      { orderId: randomUUID(), customerId: customer, placedAt: '' },
+      { orderId: randomUUID(), customerId: customer, placedAt: 'yesterday' },
+      { orderId: 'x'.repeat(65), customerId: customer, placedAt },
+      { orderId: randomUUID(), customerId: customer },
+      { orderId: randomUUID(), customerId: customer, placedAt, extra: 1 },
+    ]) {
+      expectProblem(await get(withQuery('/orders', { cursor: crafted(key) }), customer), 422, 'invalid-cursor');
+    }
+  });
+
+  it('answers 422 invalid-cursor to a cursor handed to another customer, which still works for its owner', async () => {
+    const [owner, stranger] = [uniqueCustomer(), uniqueCustomer()];
+    const sku = await givenProduct(call);
+    const placed = [await givenOrder(call, owner, sku), await givenOrder(call, owner, sku)];
+    await givenOrder(call, stranger, sku);
+    await readEventually('/orders', owner, (a) => expect(orderIdsOf(a)).toHaveLength(2));
+
+    const first = await get('/orders?limit=1', owner);
+    expectOk(first);
+    const { nextCursor } = OrderPage.parse(first.json);
+    if (!nextCursor) throw new Error(`no cursor in ${first.text}`);
+
+    const forOwner = await get(withQuery('/orders', { limit: 1, cursor: nextCursor }), owner);
+    expectOk(forOwner);
+    expect(orderIdsOf(forOwner)).toEqual([placed[0]]);
+
+    const forStranger = await get(withQuery('/orders', { limit: 1, cursor: nextCursor }), stranger);
+    expectProblem(forStranger, 422, 'invalid-cursor');
+    expect(forStranger.text).not.toContain(owner);
+  });
+});
+
+describe('GET /orders/{orderId}?at=: time travel', () => {
+  /** `iso` (a UTC instant) written with a +02:00 offset: the same moment. */
+  const inPlusTwo = (iso: string): string =>
+    new Date(Date.parse(iso) + 2 * 3_600_000).toISOString().replace('Z', '+02:00');
+
+  const at = (orderId: string, when: string, as: Caller) => get(withQuery(`/orders/${orderId}`, { at: when }), as);
+
+  it('answers the order as it was: PENDING before the cancel, CANCELLED after, 404 before it existed', async () => {
+    const customer = uniqueCustomer();
+    const orderId = await givenOrder(call, customer, await givenProduct(call));
+    const placedAt = await recordedAt(orderId, customer, 1);
+    await cancel(orderId, customer);
+    const cancelledAt = await recordedAt(orderId, customer, 2);
+    expect(Date.parse(cancelledAt)).toBeGreaterThan(Date.parse(placedAt));
+
+    // The event store is read directly: no waiting for the read model.
+    const then = await at(orderId, placedAt, customer);
+    expectOk(then);
+    expect(then.json).toMatchObject({ orderId, status: 'PENDING', placedAt, updatedAt: placedAt, version: 1 });
+    expect(then.json).not.toHaveProperty('cancelledAt');
+
+    const justBeforeCancel = await at(orderId, new Date(Date.parse(cancelledAt) - 1).toISOString(), customer);
+    expectOk(justBeforeCancel);
+    expect(justBeforeCancel.json).toEqual(then.json);
+
+    const withOffset = await at(orderId, inPlusTwo(placedAt), customer);
+    expectOk(withOffset);
+    expect(withOffset.json).toEqual(then.json);
+
+    const now = await at(orderId, new Date().toISOString(), customer);
+    expectOk(now);
+    expect(now.json).toMatchObject({ orderId, status: 'CANCELLED', cancelledAt, updatedAt: cancelledAt, version: 2 });
+
+    // Time travel and the read model fold the same events the same way.
+    const current = await readEventually(`/orders/${orderId}`, customer, (a) => expect(a.json.version).toBe(2));
+    expect(now.json).toEqual(current.json);
+
+    const before = await at(orderId, new Date(Date.parse(placedAt) - 1).toISOString(), customer);
+    expectProblem(before, 404, 'not-found');
+  });
+
+  it.each([['not-a-date'], ['2024-13-01T00:00:00Z'], ['2024-01-01'], ['']])(
+    'refuses at=%j with 400 naming `at`',
+    async (when) => {
+      expectParameterError(await get(`/orders/${randomUUID()}?at=${encodeURIComponent(when)}`, uniqueCustomer()), 'at');
+    },
+  );
+});
