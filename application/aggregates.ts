@@ -29,7 +29,7 @@ export const inventoryAggregate: Aggregate<InventoryState, InventoryCommand, Inv
   name: 'inventory',
   decider: inventory,
   events: InventoryEvent,
-  snapshot: { every: 100, schema: 'inventory-state-1' },
+  snapshot: { every: 100, schema: 'inventory-state-2' },
 };
 
 export const paymentAggregate: Aggregate<PaymentState, PaymentCommand, PaymentEvent> = {

@@ -15,6 +15,7 @@ import type {
   ReturnStock,
 } from './commands.js';
 import type { InventoryEvent } from './events.js';
+import { allocationOf } from './ledger.js';
 import type { InventoryState, OrderAllocation } from './state.js';
 
 type Registered = Extract<InventoryState, { status: 'REGISTERED' }>;
@@ -24,9 +25,8 @@ const registered = (state: InventoryState, sku: string): Registered => {
   return state;
 };
 
-/** This order's allocation, if any. An own-property check, so an order id such as `constructor` finds nothing. */
-const allocationOf = (state: Registered, orderId: string): OrderAllocation | undefined =>
-  Object.hasOwn(state.orders, orderId) ? state.orders[orderId] : undefined;
+const allocationOfOrder = (state: Registered, orderId: string): OrderAllocation | undefined =>
+  allocationOf(state.orders, orderId);
 
 const register = ({ data }: RegisterProduct, state: InventoryState): InventoryEvent[] => {
   if (state.status === 'REGISTERED') throw new ProductAlreadyRegisteredError(data.sku);
@@ -41,20 +41,20 @@ const restock = ({ data }: RestockProduct, state: InventoryState): InventoryEven
 const reserve = ({ data }: ReserveStock, state: InventoryState): InventoryEvent[] => {
   const product = registered(state, data.sku);
   // One reservation per order: whatever became of an earlier one, a repeated request changes nothing.
-  if (allocationOf(product, data.orderId)) return [];
+  if (allocationOfOrder(product, data.orderId)) return [];
   if (data.quantity > product.available) throw new InsufficientStockError(data.sku, data.quantity, product.available);
   return [{ type: 'StockReserved', data }];
 };
 
 const release = ({ data }: ReleaseReservation, state: InventoryState): InventoryEvent[] => {
   if (state.status !== 'REGISTERED') return [];
-  const allocation = allocationOf(state, data.orderId);
+  const allocation = allocationOfOrder(state, data.orderId);
   if (allocation?.status !== 'RESERVED') return [];
   return [{ type: 'ReservationReleased', data: { ...data, quantity: allocation.quantity } }];
 };
 
 const confirm = ({ data }: ConfirmReservation, state: InventoryState): InventoryEvent[] => {
-  const allocation = allocationOf(registered(state, data.sku), data.orderId);
+  const allocation = allocationOfOrder(registered(state, data.sku), data.orderId);
   if (allocation?.status === 'SOLD' || allocation?.status === 'RETURNED') return [];
   // Selling units that are not held for the order would break the stock identity: refuse loudly.
   if (allocation?.status !== 'RESERVED') throw new ReservationNotFoundError(data.sku, data.orderId);
@@ -63,7 +63,7 @@ const confirm = ({ data }: ConfirmReservation, state: InventoryState): Inventory
 
 const returnStock = ({ data }: ReturnStock, state: InventoryState): InventoryEvent[] => {
   if (state.status !== 'REGISTERED') return [];
-  const allocation = allocationOf(state, data.orderId);
+  const allocation = allocationOfOrder(state, data.orderId);
   if (allocation?.status !== 'SOLD') return [];
   return [{ type: 'StockReturned', data: { ...data, quantity: allocation.quantity } }];
 };

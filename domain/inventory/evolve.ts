@@ -1,5 +1,6 @@
 import { assertNever } from '../shared/decider.js';
 import type { InventoryEvent } from './events.js';
+import { withAllocation } from './ledger.js';
 import type { InventoryState, OrderAllocation } from './state.js';
 
 export const evolve = (state: InventoryState, event: InventoryEvent): InventoryState => {
@@ -21,7 +22,7 @@ export const evolve = (state: InventoryState, event: InventoryEvent): InventoryS
   // Events for an unregistered SKU cannot be produced by decide; ignore rather than invent a product.
   if (state.status !== 'REGISTERED') return state;
 
-  const allocate = (orderId: string, allocation: OrderAllocation) => ({ ...state.orders, [orderId]: allocation });
+  const allocate = (orderId: string, allocation: OrderAllocation) => withAllocation(state.orders, orderId, allocation);
   switch (event.type) {
     case 'ProductRestocked':
       return {

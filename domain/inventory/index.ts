@@ -7,6 +7,7 @@ import { initialState, type InventoryState } from './state.js';
 
 export * from './commands.js';
 export * from './events.js';
+export * from './ledger.js';
 export * from './state.js';
 export { decide, evolve };
 

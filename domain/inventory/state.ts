@@ -1,4 +1,5 @@
 import type { Money } from '../shared/values.js';
+import type { Ledger } from './ledger.js';
 
 /** Where one order's units of this SKU stand. Kept for every order, so a redelivered command appends nothing. */
 export type OrderAllocation = {
@@ -18,7 +19,8 @@ export type InventoryState =
       available: number;
       reserved: number;
       sold: number;
-      orders: Record<string, OrderAllocation>;
+      /** Every order's allocation: read it with `allocationOf`, change it with `withAllocation`. */
+      orders: Ledger;
     };
 
 export const initialState = (): InventoryState => ({ status: 'UNREGISTERED' });

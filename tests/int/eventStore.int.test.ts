@@ -265,7 +265,7 @@ describe('command handling', () => {
         );
       }
     }
-    const snapshot = await events.readSnapshot<InventoryState>(inventoryStreamId(sku), 'inventory-state-1');
+    const snapshot = await events.readSnapshot<InventoryState>(inventoryStreamId(sku), 'inventory-state-2');
     expect(snapshot?.version).toBe(100);
 
     const fromSnapshot = await load(events, inventoryAggregate, inventoryStreamId(sku));
@@ -277,6 +277,6 @@ describe('command handling', () => {
     expect(fromSnapshot.version).toBe(all.length);
     expect(fromSnapshot.state).toEqual(fullFold);
     // A snapshot under another state schema is ignored rather than misread.
-    expect(await events.readSnapshot(inventoryStreamId(sku), 'inventory-state-0')).toBeUndefined();
+    expect(await events.readSnapshot(inventoryStreamId(sku), 'inventory-state-1')).toBeUndefined();
   });
 });

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  allocations,
   InventoryEvent,
   inventory,
   type InventoryCommand,
@@ -73,7 +74,7 @@ describe('inventory invariants', () => {
     expect(state.initialStock + state.restocked).toBe(supplied);
     expect(state.available + state.reserved + state.sold).toBe(state.initialStock + state.restocked);
     const held = (status: string) =>
-      Object.values(state.orders)
+      Object.values(allocations(state.orders))
         .filter((allocation) => allocation.status === status)
         .reduce((sum, allocation) => sum + allocation.quantity, 0);
     expect(state.reserved).toBe(held('RESERVED'));

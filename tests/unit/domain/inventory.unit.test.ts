@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  allocations,
   InventoryCommand,
   RegisterProduct,
   ReserveStock,
@@ -324,7 +325,7 @@ describe('inventory decider', () => {
         confirmed('order-3', 2),
         returned('order-3', 2),
       ]);
-      expect(state).toEqual({
+      expect(state).toMatchObject({
         status: 'REGISTERED',
         sku,
         name: 'Blue mug',
@@ -334,12 +335,12 @@ describe('inventory decider', () => {
         available: 10,
         reserved: 1,
         sold: 4,
-        orders: {
-          'order-1': { quantity: 3, status: 'RELEASED' },
-          'order-2': { quantity: 4, status: 'SOLD' },
-          'order-3': { quantity: 2, status: 'RETURNED' },
-          'order-4': { quantity: 1, status: 'RESERVED' },
-        },
+      });
+      expect(state.status === 'REGISTERED' && allocations(state.orders)).toEqual({
+        'order-1': { quantity: 3, status: 'RELEASED' },
+        'order-2': { quantity: 4, status: 'SOLD' },
+        'order-3': { quantity: 2, status: 'RETURNED' },
+        'order-4': { quantity: 1, status: 'RESERVED' },
       });
     });
 

@@ -1,0 +1,70 @@
+/** Median and 99th percentile of a sample, in the sample's unit. */
+export const stats = (samples: number[]) => {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+  return { n: sorted.length, median: at(0.5), p99: at(0.99), mean: sorted.reduce((a, b) => a + b, 0) / sorted.length };
+};
+
+/** Times `fn` `runs` times after `warmup` untimed runs; answers milliseconds per run. */
+export const time = async (
+  fn: (i: number) => Promise<unknown>,
+  { runs, warmup = 20 }: { runs: number; warmup?: number },
+) => {
+  for (let i = 0; i < warmup; i++) await fn(-1 - i);
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const started = process.hrtime.bigint();
+    await fn(i);
+    samples.push(Number(process.hrtime.bigint() - started) / 1e6);
+  }
+  return stats(samples);
+};
+
+const ms = (value: number) => `${value.toFixed(value < 10 ? 2 : 1)} ms`;
+
+/** Prints a benchmark's rows beside its baseline, with the ratio of medians. */
+export const printTable = (
+  title: string,
+  rows: {
+    name: string;
+    median: number;
+    p99: number;
+    n: number;
+    baseline?: boolean;
+    unit?: 'ms' | 'raw';
+    note?: string;
+  }[],
+) => {
+  const baseline = rows.find((r) => r.baseline);
+  console.log(`\n${title}`);
+  console.log(
+    `${'case'.padEnd(52)}${'n'.padStart(6)}${'median'.padStart(14)}${'p99'.padStart(14)}${'vs baseline'.padStart(14)}`,
+  );
+  for (const row of rows) {
+    const format = row.unit === 'raw' ? (v: number) => v.toLocaleString('en', { maximumFractionDigits: 0 }) : ms;
+    const ratio =
+      baseline && !row.baseline ? `×${(row.median / baseline.median).toFixed(2)}` : row.baseline ? 'baseline' : '';
+    console.log(
+      `${(row.name + (row.note ? ` (${row.note})` : '')).padEnd(52)}${String(row.n).padStart(6)}${format(row.median).padStart(14)}${format(row.p99).padStart(14)}${ratio.padStart(14)}`,
+    );
+  }
+};
+
+/**
+ * Times several cases in the same loop, in turn, so warm-up, garbage collection and the stand-in's own state weigh
+ * on all of them alike; answers one result per case.
+ */
+export const timeInterleaved = async (
+  cases: ((i: number) => Promise<unknown>)[],
+  { runs, warmup = 20 }: { runs: number; warmup?: number },
+) => {
+  const samples = cases.map(() => [] as number[]);
+  for (let i = -warmup; i < runs; i++) {
+    for (const [index, fn] of cases.entries()) {
+      const started = process.hrtime.bigint();
+      await fn(i);
+      if (i >= 0) samples[index]?.push(Number(process.hrtime.bigint() - started) / 1e6);
+    }
+  }
+  return samples.map(stats);
+};

@@ -1,0 +1,30 @@
+import { cpus, totalmem } from 'node:os';
+import { appendBench, snapshotBench } from './eventStore.bench.js';
+import { latencyBench } from './latency.bench.js';
+import { replayBench } from './replay.bench.js';
+import { startBenchStack } from './stack.js';
+
+/**
+ * `npm run bench -- [append] [snapshot] [replay] [latency]`: each benchmark prints the median and p99 beside a
+ * baseline measured in the same run, on the same local stack. Not part of `npm test`.
+ */
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+const all = ['append', 'snapshot', 'replay', 'latency'] as const;
+const asked = process.argv.slice(2);
+const chosen = asked.length === 0 ? all : all.filter((name) => asked.includes(name));
+console.log(`orderflow benchmarks: ${chosen.join(', ')}`);
+console.log(
+  `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; DynamoDB Local (in memory), kinesalite`,
+);
+
+const needsTables = chosen.some((name) => name !== 'latency');
+const stack = needsTables ? await startBenchStack() : undefined;
+try {
+  if (stack && chosen.includes('append')) await appendBench(stack);
+  if (stack && chosen.includes('snapshot')) await snapshotBench(stack);
+  if (stack && chosen.includes('replay')) await replayBench(stack);
+} finally {
+  await stack?.stop();
+}
+if (chosen.includes('latency')) await latencyBench();
+process.exit(0);
