@@ -38,6 +38,8 @@ export const parseEvent = <Event extends DomainEvent>(schema: ZodType<Event>, ev
  */
 export type Decision = {
   streamId: string;
+  /** Appends nothing, but the command commits only if this stream is still at the version it was read at. */
+  guard?: boolean;
   /** Loads the stream and takes the decision on its current state. */
   prepare(store: EventStore): Promise<Prepared>;
 };
@@ -65,6 +67,24 @@ export const decision = <State, Command, Event extends DomainEvent>(
       snapshot: aggregate.snapshot,
     };
   },
+});
+
+/**
+ * A stream the command reads but does not change, and must not see change before it commits: `check` may refuse
+ * (throw) on the state; the append carries a condition that the stream is still at the version read. This is how a
+ * saga step that moves stock stays atomic with the order it serves: a cancellation appended meanwhile makes the
+ * step lose the race, reload, and decide again.
+ */
+export const guard = <State, Command, Event extends DomainEvent>(
+  aggregate: Aggregate<State, Command, Event>,
+  streamId: string,
+  check: (state: State) => void,
+): Decision => ({
+  ...decision(aggregate, streamId, (state) => {
+    check(state);
+    return [];
+  }),
+  guard: true,
 });
 
 export type CommandContext = {
@@ -98,8 +118,11 @@ export const handleCommands = async (
     const prepared = await Promise.all(decisions.map((d) => d.prepare(store)));
     const outcomes = prepared.map((p, index) => ({ ...p, streamId: (decisions[index] as Decision).streamId }));
     const appends = outcomes.filter((o) => o.events.length > 0);
+    const guards = outcomes
+      .filter((o, index) => decisions[index]?.guard && o.events.length === 0)
+      .map(({ streamId, expectedVersion }) => ({ streamId, version: expectedVersion }));
     try {
-      if (appends.length > 0) await store.append(appends, metadata, now ? { now } : {});
+      if (appends.length > 0) await store.append(appends, metadata, { ...(now ? { now } : {}), guards });
     } catch (error) {
       if (!(error instanceof ConcurrencyError) || attempt >= retry.attempts) throw error;
       onConflict?.(error, attempt);

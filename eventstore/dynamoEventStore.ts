@@ -50,7 +50,7 @@ const isConditionFailure = (error: unknown): boolean => {
 };
 
 /** The stream ids whose conditions failed, when DynamoDB says; otherwise all of them. */
-const failedStreams = (error: unknown, items: StoredEvent[]): string[] => {
+const failedStreams = (error: unknown, items: { streamId: string }[]): string[] => {
   const reasons = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
   const failed = items.filter((_, index) => {
     const code = reasons[index]?.Code;
@@ -111,7 +111,7 @@ export const dynamoEventStore = ({
   const condition = `attribute_not_exists(${STREAM_ID})`;
 
   return {
-    async append(appends, metadata, { now = new Date() } = {}): Promise<AppendResult> {
+    async append(appends, metadata, { now = new Date(), guards = [] } = {}): Promise<AppendResult> {
       const items = toItems(appends, metadata, now.toISOString());
       const results = appends.map(({ streamId, expectedVersion, events }) => ({
         streamId,
@@ -119,21 +119,34 @@ export const dynamoEventStore = ({
       }));
       if (items.length === 0) return results;
       checkSize(items);
+      if (items.length + guards.length > TRANSACTION_MAX_ITEMS) {
+        throw new AppendTooLargeError(`An atomic append holds at most ${TRANSACTION_MAX_ITEMS} events and guards.`);
+      }
       try {
         const [only] = items;
-        if (items.length === 1 && only) {
+        if (items.length === 1 && only && guards.length === 0) {
           // One event on one stream: a plain conditional put costs half the write units of a transaction.
           await client.send(new PutCommand({ TableName: eventsTable, Item: only, ConditionExpression: condition }));
         } else {
           const input: TransactWriteCommandInput = {
-            TransactItems: items.map((Item) => ({
-              Put: { TableName: eventsTable, Item, ConditionExpression: condition },
-            })),
+            TransactItems: [
+              ...items.map((Item) => ({ Put: { TableName: eventsTable, Item, ConditionExpression: condition } })),
+              // A guarded stream is unchanged exactly when its next version does not exist yet.
+              ...guards.map(({ streamId, version }) => ({
+                ConditionCheck: {
+                  TableName: eventsTable,
+                  Key: { [STREAM_ID]: streamId, [VERSION]: version + 1 },
+                  ConditionExpression: condition,
+                },
+              })),
+            ],
           };
           await client.send(new TransactWriteCommand(input));
         }
       } catch (error) {
-        if (isConditionFailure(error)) throw new ConcurrencyError(failedStreams(error, items), { cause: error });
+        if (isConditionFailure(error)) {
+          throw new ConcurrencyError(failedStreams(error, [...items, ...guards]), { cause: error });
+        }
         throw error;
       }
       return results;

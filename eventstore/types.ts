@@ -32,6 +32,9 @@ export type StreamAppend<E extends DomainEvent = DomainEvent> = {
 
 export type AppendResult = { streamId: string; version: number }[];
 
+/** A stream that must still be at `version` for an append to commit, though nothing is appended to it. */
+export type StreamGuard = { streamId: string; version: number };
+
 export type ReadOptions = {
   /** Read only events with a version above this one (the version of a snapshot). */
   afterVersion?: number;
@@ -44,7 +47,11 @@ export type Snapshot<State> = { streamId: string; version: number; state: State;
 /** The event store port. The DynamoDB adapter implements it; the application layer only sees this. */
 export interface EventStore {
   /** Appends to one or several streams atomically: all of them are written, or none. */
-  append(appends: StreamAppend[], metadata: EventMetadata, options?: { now?: Date }): Promise<AppendResult>;
+  append(
+    appends: StreamAppend[],
+    metadata: EventMetadata,
+    options?: { now?: Date; guards?: StreamGuard[] },
+  ): Promise<AppendResult>;
   readStream(streamId: string, options?: ReadOptions): Promise<StoredEvent[]>;
   readSnapshot<State>(streamId: string, schema: string): Promise<Snapshot<State> | undefined>;
   writeSnapshot<State>(snapshot: Snapshot<State>): Promise<void>;

@@ -5,12 +5,14 @@ import { stackEnvironment } from './environment.js';
 import { createStreams, type KinesisLocal, startKinesalite } from './kinesisLocal.js';
 import { localStateDir } from './paths.js';
 import { loadServerlessConfig, type ServerlessConfig } from './serverlessConfig.js';
+import { type LocalStepFunctions, startStepFunctions } from './stepFunctions.js';
 import { type StreamConsumers, startStreamConsumers } from './streamConsumers.js';
 
 export type LocalStack = {
   config: ServerlessConfig;
   dynamo: DynamoLocal;
   kinesis: KinesisLocal;
+  stepFunctions: LocalStepFunctions;
   relay: ChangeRelay;
   consumers: StreamConsumers;
   tables: string[];
@@ -46,7 +48,13 @@ export const startLocalStack = async ({
     const kinesis = await startKinesalite();
     stopped.push(() => kinesis.stop());
     const streams = await createStreams(config, kinesis.client);
-    const environment = stackEnvironment(config, { dynamodb: dynamo.endpoint, kinesis: kinesis.endpoint });
+    const stepFunctions = await startStepFunctions({ config, log });
+    stopped.push(() => stepFunctions.stop());
+    const environment = stackEnvironment(config, {
+      dynamodb: dynamo.endpoint,
+      kinesis: kinesis.endpoint,
+      sfn: stepFunctions.endpoint,
+    });
     Object.assign(process.env, environment);
     const consumers = await startStreamConsumers({
       config,
@@ -57,7 +65,7 @@ export const startLocalStack = async ({
     stopped.push(() => consumers.stop());
     const relay = await startChangeRelay({ config, dynamoEndpoint: dynamo.endpoint, kinesis: kinesis.client, log });
     stopped.push(() => relay.stop());
-    return { config, dynamo, kinesis, relay, consumers, tables, streams, environment, stop };
+    return { config, dynamo, kinesis, stepFunctions, relay, consumers, tables, streams, environment, stop };
   } catch (error) {
     await stop();
     throw error;

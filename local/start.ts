@@ -56,6 +56,7 @@ orderflow is running locally (stage "${stage}", ready in ${Date.now() - started}
   API             ${api.url}        (routes from serverless.yml; OpenAPI at ${api.url}/openapi.json)
   DynamoDB Local  ${dynamo.endpoint}   (pid ${dynamo.pid}, data in .local/dynamodb; tables: ${tables.join(', ')})
   Kinesis         ${kinesis.endpoint}   (kinesalite; streams: ${streams.join(', ')}), fed by the change relay
+  Step Functions  ${stack.stepFunctions.endpoint}   (aws-local-stepfunctions running statemachines/*.asl.json)
   Consumers       ${consumers.join(', ')}
 
 Get a token:      npm run token -- alice            (customer "alice")

@@ -95,6 +95,8 @@ export type ReplaySegmentOptions = {
   checkpoints: Checkpoints;
   /** Brings stored shapes up to date, as every other read does. */
   schemas?: EventSchemaRegistry;
+  /** Streams folded at once within a page. */
+  concurrency?: number;
   /** Items per scan page; each page is one checkpoint. */
   pageSize?: number;
   onProgress?: (progress: SegmentProgress) => void;
@@ -120,6 +122,7 @@ export const replaySegment = async (options: ReplaySegmentOptions): Promise<Segm
     parking,
     checkpoints,
     pageSize = 500,
+    concurrency = 16,
   } = options;
   const schemas = options.schemas ?? eventSchemaRegistry();
   const saved = await checkpoints.load(segment);
@@ -145,9 +148,6 @@ export const replaySegment = async (options: ReplaySegmentOptions): Promise<Segm
         progress.failed++;
       }
     }
-    // A stream cut by a page boundary counts once.
-    if (streamId !== previousStream) progress.streams++;
-    previousStream = streamId;
   };
 
   do {
@@ -165,7 +165,16 @@ export const replaySegment = async (options: ReplaySegmentOptions): Promise<Segm
     for (const item of (page.Items ?? []) as StoredEvent[]) {
       streams.set(item.streamId, [...(streams.get(item.streamId) ?? []), upcastItem(item, schemas)]);
     }
-    for (const [streamId, events] of streams) await flush(streamId, events);
+    // Streams are independent: fold a page's streams concurrently, a bounded number at a time.
+    const pending = [...streams];
+    await Promise.all(
+      Array.from({ length: Math.min(concurrency, pending.length) }, async () => {
+        for (let next = pending.shift(); next; next = pending.shift()) await flush(...next);
+      }),
+    );
+    // A stream cut by the page boundary counts once.
+    progress.streams += streams.size - (streams.has(previousStream ?? '') ? 1 : 0);
+    previousStream = [...streams.keys()].at(-1);
     progress.events += page.Items?.length ?? 0;
     lastKey = page.LastEvaluatedKey;
     progress.done = lastKey === undefined;

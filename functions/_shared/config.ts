@@ -9,6 +9,9 @@ const Config = z.object({
   ORDERS_TABLE: z.string().min(1),
   INVENTORY_TABLE: z.string().min(1),
   PROJECTIONS_TABLE: z.string().min(1),
+  PAYMENT_SIMULATOR_TABLE: z.string().min(1),
+  /** Only the saga starter has it. */
+  ORDER_SAGA_ARN: z.string().min(1).optional(),
 });
 export type Config = z.infer<typeof Config>;
 

@@ -1,6 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CommandContext } from '../../application/handleCommand.js';
 import { dynamoReadModels, type ReadModels } from '../../adapters/readModels.js';
+import { simulatedPaymentGateway } from '../../adapters/simulatedPaymentGateway.js';
+import type { PaymentGateway } from '../../application/paymentGateway.js';
 import { documentClient } from '../../eventstore/dynamoClient.js';
 import { dynamoEventStore } from '../../eventstore/dynamoEventStore.js';
 import type { EventMetadata, EventStore } from '../../eventstore/types.js';
@@ -26,6 +28,12 @@ export const eventStore = (): EventStore => {
   }
   return store;
 };
+
+let gateway: PaymentGateway | undefined;
+
+/** The payment gateway: the simulated one (test tokens in adapters/simulatedPaymentGateway.ts) until a real provider plugs in here. */
+export const paymentGateway = (): PaymentGateway =>
+  (gateway ??= simulatedPaymentGateway({ client: documentClientSingleton(), table: config().PAYMENT_SIMULATOR_TABLE }));
 
 export const readModels = (): ReadModels =>
   (reads ??= dynamoReadModels({

@@ -280,3 +280,25 @@ describe('command handling', () => {
     expect(await events.readSnapshot(inventoryStreamId(sku), 'inventory-state-1')).toBeUndefined();
   });
 });
+
+describe('guarded appends', () => {
+  it('commits only while every guarded stream is still at the version read', async () => {
+    const order = uniqueId('guarded-order');
+    const sku = uniqueId('guarded-sku');
+    await events.append([{ streamId: order, expectedVersion: 0, events: [restocked(1)] }], testMetadata());
+
+    await events.append([{ streamId: sku, expectedVersion: 0, events: [restocked(2)] }], testMetadata(), {
+      guards: [{ streamId: order, version: 1 }],
+    });
+    expect(await events.readStream(sku)).toHaveLength(1);
+
+    // The guarded stream moves on (a cancellation, say): the next guarded append writes nothing.
+    await events.append([{ streamId: order, expectedVersion: 1, events: [restocked(3)] }], testMetadata());
+    await expect(
+      events.append([{ streamId: sku, expectedVersion: 1, events: [restocked(4)] }], testMetadata(), {
+        guards: [{ streamId: order, version: 1 }],
+      }),
+    ).rejects.toSatisfy((error) => error instanceof ConcurrencyError && error.streamIds.includes(order));
+    expect(await events.readStream(sku)).toHaveLength(1);
+  });
+});

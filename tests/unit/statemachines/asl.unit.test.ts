@@ -4,7 +4,11 @@ import aslValidator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
 import { projectRoot } from '../../../local/paths.js';
 
-type State = { Type: string; Retry?: { ErrorEquals: string[] }[]; ItemProcessor?: { States: Record<string, State> } };
+type State = {
+  Type: string;
+  Retry?: { ErrorEquals: string[]; MaxAttempts?: number; JitterStrategy?: string }[];
+  ItemProcessor?: { States: Record<string, State> };
+};
 
 const folder = join(projectRoot, 'statemachines');
 const files = (await readdir(folder)).filter((file) => file.endsWith('.asl.json'));
@@ -37,6 +41,7 @@ describe.each(files)('statemachines/%s', (file) => {
       expect(name).toMatch(/^[A-Z][A-Za-z]+$/);
       if (state.Type !== 'Task') continue;
       const retried = (state.Retry ?? []).flatMap((r) => r.ErrorEquals);
+      if (retried.includes('States.ALL')) continue;
       expect(retried, name).toEqual(
         expect.arrayContaining(['Lambda.ServiceException', 'Lambda.TooManyRequestsException']),
       );
@@ -45,5 +50,43 @@ describe.each(files)('statemachines/%s', (file) => {
 });
 
 it('finds the state machines', () => {
-  expect(files).toContain('replay.asl.json');
+  expect(files).toEqual(expect.arrayContaining(['replay.asl.json', 'order-saga.asl.json']));
+});
+
+describe('the order saga', async () => {
+  const saga = JSON.parse(await readFile(join(folder, 'order-saga.asl.json'), 'utf8')) as {
+    States: Record<
+      string,
+      State & {
+        Catch?: { ErrorEquals: string[]; Next: string }[];
+        Retry?: { ErrorEquals: string[]; MaxAttempts?: number; JitterStrategy?: string }[];
+      }
+    >;
+  };
+
+  it('sends business failures to compensation', () => {
+    expect(saga.States.ReserveInventory?.Catch).toEqual([
+      expect.objectContaining({ ErrorEquals: ['OutOfStockError'], Next: 'RejectOutOfStock' }),
+    ]);
+    expect(saga.States.AuthorizePayment?.Catch).toEqual([
+      expect.objectContaining({ ErrorEquals: ['PaymentDeclinedError'], Next: 'ReleaseReservations' }),
+    ]);
+  });
+
+  it('retries compensation steps until they succeed, and every retry backs off with jitter', () => {
+    for (const name of ['ReleaseReservations', 'RejectOrder']) {
+      const [retry] = saga.States[name]?.Retry ?? [];
+      expect(retry?.ErrorEquals, name).toEqual(['States.ALL']);
+      expect(retry?.MaxAttempts, name).toBeGreaterThanOrEqual(50);
+    }
+    for (const state of Object.values(saga.States)) {
+      for (const retry of state.Retry ?? []) expect(retry.JitterStrategy).toBe('FULL');
+    }
+  });
+
+  it('retries a gateway outage on the payment step (tok_flaky fails twice)', () => {
+    const retries = saga.States.AuthorizePayment?.Retry ?? [];
+    const outage = retries.find((r) => r.ErrorEquals.includes('PaymentGatewayUnavailableError'));
+    expect(outage?.MaxAttempts).toBeGreaterThanOrEqual(3);
+  });
 });

@@ -1,0 +1,288 @@
+/**
+ * The simulated payment gateway of the `dev` and `test` stages: deterministic, with test tokens in the manner of
+ * Stripe's `tok_visa`, and idempotent the way a real gateway is, by keeping what it answered in DynamoDB.
+ *
+ * | token          | authorize answers                                                                              |
+ * | -------------- | ---------------------------------------------------------------------------------------------- |
+ * | `tok_visa`     | `APPROVED`                                                                                     |
+ * | `tok_declined` | `DECLINED`, reason `card_declined`                                                             |
+ * | `tok_flaky`    | throws {@link PaymentGatewayUnavailableError} on the first two attempts of a key, then `APPROVED` |
+ * | anything else  | `DECLINED`, reason `unknown_test_token`                                                        |
+ *
+ * An approval's reference is `sim_auth_<the first 12 hex digits of sha256(idempotencyKey)>`, a refund's
+ * `sim_refund_<the same digits>`, so a test can predict both and a reader can pair them.
+ *
+ * One item per idempotency key (the order id) holds the token and amount of the first call, the attempts so far,
+ * the final result once there is one, `charges` (1 after the approval, never more), and the refund state
+ * (`refunded`, `refundReference`, `refunds`). So:
+ * - a repeated authorize returns the stored result and charges nothing more;
+ * - attempts are counted with an atomic `ADD`, so concurrent callers each see their own attempt number, and the
+ *   result is written only if there is none yet: of concurrent callers, the losers read the winner's result;
+ * - reusing a key with another token or amount throws a {@link PaymentGatewayRequestError}, as a real gateway refuses;
+ * - a refund happens once: a repeat answers the same refund reference and refunds nothing more.
+ *
+ * @example
+ * const gateway = simulatedPaymentGateway({ client, table: process.env.PAYMENT_SIMULATOR_TABLE });
+ * await gateway.authorize({ idempotencyKey: orderId, token: 'tok_visa', amount: { amount: 1299, currency: 'EUR' } });
+ * // → { outcome: 'APPROVED', reference: 'sim_auth_…' }
+ *
+ * @packageDocumentation
+ */
+import { createHash } from 'node:crypto';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import {
+  type AuthorizationResult,
+  type PaymentGateway,
+  PaymentGatewayUnavailableError,
+} from '../application/paymentGateway.js';
+import type { Money } from '../domain/shared/values.js';
+
+/** The partition key of the simulator's table (serverless.yml, `PaymentSimulatorTable`). */
+export const IDEMPOTENCY_KEY = 'idempotencyKey';
+
+/** The documented test tokens. */
+export const TEST_TOKENS = {
+  approved: 'tok_visa',
+  declined: 'tok_declined',
+  flaky: 'tok_flaky',
+} as const;
+
+/** How many attempts of a key `tok_flaky` answers with {@link PaymentGatewayUnavailableError}. */
+export const FLAKY_FAILURES = 2;
+
+/**
+ * The gateway refused the request itself: an idempotency key reused with another token or amount, or a refund of
+ * an authorization it does not know. Retrying does not help, unlike {@link PaymentGatewayUnavailableError}.
+ */
+export class PaymentGatewayRequestError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PaymentGatewayRequestError';
+  }
+}
+
+const StoredResult = z.discriminatedUnion('outcome', [
+  z.object({ outcome: z.literal('APPROVED'), reference: z.string() }),
+  z.object({ outcome: z.literal('DECLINED'), reason: z.string() }),
+]);
+
+/** One item of the simulator's table. */
+const SimulatorRecord = z.object({
+  [IDEMPOTENCY_KEY]: z.string(),
+  token: z.string(),
+  amount: z.number(),
+  currency: z.string(),
+  attempts: z.number(),
+  charges: z.number(),
+  refunds: z.number(),
+  refunded: z.boolean(),
+  result: StoredResult.optional(),
+  refundReference: z.string().optional(),
+  createdAt: z.string(),
+  decidedAt: z.string().optional(),
+  refundedAt: z.string().optional(),
+});
+type SimulatorRecord = z.infer<typeof SimulatorRecord>;
+
+const digest = (idempotencyKey: string): string =>
+  createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 12);
+
+/** The deterministic reference of the approval for `idempotencyKey`. */
+export const authorizationReference = (idempotencyKey: string): string => `sim_auth_${digest(idempotencyKey)}`;
+
+/** The deterministic reference of the refund for `idempotencyKey`. */
+export const refundReference = (idempotencyKey: string): string => `sim_refund_${digest(idempotencyKey)}`;
+
+/** What the simulator answers to `token` on the `attempt`-th call of a key (1-based); throws while `tok_flaky` fails. */
+const decide = (idempotencyKey: string, token: string, attempt: number): AuthorizationResult => {
+  switch (token) {
+    case TEST_TOKENS.approved:
+      return { outcome: 'APPROVED', reference: authorizationReference(idempotencyKey) };
+    case TEST_TOKENS.declined:
+      return { outcome: 'DECLINED', reason: 'card_declined' };
+    case TEST_TOKENS.flaky:
+      if (attempt <= FLAKY_FAILURES) {
+        throw new PaymentGatewayUnavailableError(
+          `Simulated outage: attempt ${attempt} of ${FLAKY_FAILURES} failing attempts for ${TEST_TOKENS.flaky}.`,
+        );
+      }
+      return { outcome: 'APPROVED', reference: authorizationReference(idempotencyKey) };
+    default:
+      return { outcome: 'DECLINED', reason: 'unknown_test_token' };
+  }
+};
+
+const sameAmount = (record: SimulatorRecord, amount: Money): boolean =>
+  record.amount === amount.amount && record.currency === amount.currency;
+
+/** The simulated {@link PaymentGateway} on the DynamoDB table `table`; `now` stamps the items (default: the clock). */
+export const simulatedPaymentGateway = ({
+  client,
+  table,
+  now = () => new Date(),
+}: {
+  client: DynamoDBDocumentClient;
+  table: string;
+  now?: () => Date;
+}): PaymentGateway => {
+  const read = async (idempotencyKey: string): Promise<SimulatorRecord | undefined> => {
+    const { Item } = await client.send(
+      new GetCommand({ TableName: table, Key: { [IDEMPOTENCY_KEY]: idempotencyKey }, ConsistentRead: true }),
+    );
+    return Item ? SimulatorRecord.parse(Item) : undefined;
+  };
+
+  /** Counts one more attempt, creating the item on the first; refuses a key first used with other parameters. */
+  const countAttempt = async (idempotencyKey: string, token: string, amount: Money): Promise<SimulatorRecord> => {
+    try {
+      const { Attributes } = await client.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { [IDEMPOTENCY_KEY]: idempotencyKey },
+          UpdateExpression:
+            'SET #token = if_not_exists(#token, :token), #amount = if_not_exists(#amount, :amount), ' +
+            '#currency = if_not_exists(#currency, :currency), #charges = if_not_exists(#charges, :zero), ' +
+            '#refunds = if_not_exists(#refunds, :zero), #refunded = if_not_exists(#refunded, :false), ' +
+            '#createdAt = if_not_exists(#createdAt, :now) ' +
+            'ADD #attempts :one',
+          ConditionExpression:
+            'attribute_not_exists(#key) OR (#token = :token AND #amount = :amount AND #currency = :currency)',
+          ExpressionAttributeNames: {
+            '#key': IDEMPOTENCY_KEY,
+            '#token': 'token',
+            '#amount': 'amount',
+            '#currency': 'currency',
+            '#charges': 'charges',
+            '#refunds': 'refunds',
+            '#refunded': 'refunded',
+            '#createdAt': 'createdAt',
+            '#attempts': 'attempts',
+          },
+          ExpressionAttributeValues: {
+            ':token': token,
+            ':amount': amount.amount,
+            ':currency': amount.currency,
+            ':zero': 0,
+            ':one': 1,
+            ':false': false,
+            ':now': now().toISOString(),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return SimulatorRecord.parse(Attributes);
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        throw new PaymentGatewayRequestError(
+          `Idempotency key ${idempotencyKey} was first used with another token or amount.`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+  };
+
+  /** Writes `result` unless another caller wrote one first; answers the result that stands. */
+  const settle = async (idempotencyKey: string, result: AuthorizationResult): Promise<AuthorizationResult> => {
+    try {
+      await client.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { [IDEMPOTENCY_KEY]: idempotencyKey },
+          // An UpdateItem rather than a Put: a Put would replace the item and lose concurrent attempt counts.
+          UpdateExpression:
+            result.outcome === 'APPROVED'
+              ? 'SET #result = :result, #decidedAt = :now ADD #charges :one'
+              : 'SET #result = :result, #decidedAt = :now',
+          ConditionExpression: 'attribute_not_exists(#result)',
+          ExpressionAttributeNames: {
+            '#result': 'result',
+            '#decidedAt': 'decidedAt',
+            ...(result.outcome === 'APPROVED' ? { '#charges': 'charges' } : {}),
+          },
+          ExpressionAttributeValues: {
+            ':result': result,
+            ':now': now().toISOString(),
+            ...(result.outcome === 'APPROVED' ? { ':one': 1 } : {}),
+          },
+        }),
+      );
+      return result;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // Another caller settled first: its result is the one.
+      const winner = (await read(idempotencyKey))?.result;
+      if (!winner) throw new Error(`The result for ${idempotencyKey} vanished after it was written.`, { cause: error });
+      return winner;
+    }
+  };
+
+  return {
+    async authorize({ idempotencyKey, token, amount }) {
+      const record = await countAttempt(idempotencyKey, token, amount);
+      if (record.result) return record.result;
+      return settle(idempotencyKey, decide(idempotencyKey, token, record.attempts));
+    },
+
+    async refund({ idempotencyKey, reference, amount }) {
+      const refund = refundReference(idempotencyKey);
+      try {
+        await client.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: { [IDEMPOTENCY_KEY]: idempotencyKey },
+            UpdateExpression: 'SET #refunded = :true, #refundReference = :refund, #refundedAt = :now ADD #refunds :one',
+            ConditionExpression:
+              'attribute_exists(#key) AND #refunded = :false AND #result.#outcome = :approved AND ' +
+              '#result.#reference = :reference AND #amount = :amount AND #currency = :currency',
+            ExpressionAttributeNames: {
+              '#key': IDEMPOTENCY_KEY,
+              '#refunded': 'refunded',
+              '#refundReference': 'refundReference',
+              '#refundedAt': 'refundedAt',
+              '#refunds': 'refunds',
+              '#result': 'result',
+              '#outcome': 'outcome',
+              '#reference': 'reference',
+              '#amount': 'amount',
+              '#currency': 'currency',
+            },
+            ExpressionAttributeValues: {
+              ':true': true,
+              ':false': false,
+              ':refund': refund,
+              ':now': now().toISOString(),
+              ':one': 1,
+              ':approved': 'APPROVED',
+              ':reference': reference,
+              ':amount': amount.amount,
+              ':currency': amount.currency,
+            },
+          }),
+        );
+        return { reference: refund };
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        // Refunded already, or not a refund we can make: the item tells which.
+        const record = await read(idempotencyKey);
+        const approval = record?.result?.outcome === 'APPROVED' ? record.result : undefined;
+        if (!record || !approval || approval.reference !== reference) {
+          throw new PaymentGatewayRequestError(
+            `No approved authorization ${reference} under idempotency key ${idempotencyKey}.`,
+            { cause: error },
+          );
+        }
+        if (!sameAmount(record, amount)) {
+          throw new PaymentGatewayRequestError(
+            `Authorization ${reference} was for ${record.amount} ${record.currency}; a refund is in full.`,
+            { cause: error },
+          );
+        }
+        if (record.refunded && record.refundReference) return { reference: record.refundReference };
+        throw new Error(`The refund of ${reference} failed its condition for no known reason.`, { cause: error });
+      }
+    },
+  };
+};

@@ -1,0 +1,23 @@
+import type { Money } from '../domain/shared/values.js';
+
+/** The gateway's answer to an authorization: approved with its reference, or declined with a reason. */
+export type AuthorizationResult = { outcome: 'APPROVED'; reference: string } | { outcome: 'DECLINED'; reason: string };
+
+/**
+ * The payment gateway port. Every call carries an idempotency key (the order id): a repeated call returns the first
+ * call's result and never charges twice, as real providers (Stripe, Adyen) do.
+ */
+export type PaymentGateway = {
+  /** Authorizes `amount` on the payment `token`. Throws {@link PaymentGatewayUnavailableError} when it may pass. */
+  authorize(request: { idempotencyKey: string; token: string; amount: Money }): Promise<AuthorizationResult>;
+  /** Refunds an earlier authorization in full. Repeating it refunds nothing more. */
+  refund(request: { idempotencyKey: string; reference: string; amount: Money }): Promise<{ reference: string }>;
+};
+
+/** The gateway did not answer, or answered that it cannot now: retry later, with the same idempotency key. */
+export class PaymentGatewayUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'PaymentGatewayUnavailableError';
+  }
+}

@@ -1,0 +1,234 @@
+import { inventory, inventoryStreamId } from '../domain/inventory/index.js';
+import { order, orderStreamId, type OrderState, type RejectionReason } from '../domain/order/index.js';
+import { payment, paymentStreamId } from '../domain/payment/index.js';
+import { InsufficientStockError, OrderNotFoundError } from '../domain/shared/errors.js';
+import { inventoryAggregate, orderAggregate, paymentAggregate } from './aggregates.js';
+import { type CommandContext, decision, guard, handleCommand, handleCommands, load } from './handleCommand.js';
+import type { PaymentGateway } from './paymentGateway.js';
+
+/**
+ * The order saga's steps, one use case each (statemachines/order-saga.asl.json runs them). Each is safe to run
+ * twice, concurrently too (Lambda and Step Functions retry; an EXPRESS workflow may start twice): decisions that
+ * were already taken append nothing. A step answers `PROCEED`, or `STOP` when the order is no longer PENDING
+ * (cancelled meanwhile, or settled by another execution), and throws a named business error that the state
+ * machine catches to compensate.
+ */
+export type StepOutcome = 'PROCEED' | 'STOP';
+
+/** Business failure: some SKU cannot cover its line. Caught by the saga as `OutOfStockError`. */
+export class OutOfStockError extends Error {
+  constructor(
+    readonly orderId: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Order ${orderId}: not enough stock.`, options);
+    this.name = 'OutOfStockError';
+  }
+}
+
+/** Business failure: the gateway declined the payment. Caught by the saga as `PaymentDeclinedError`. */
+export class PaymentDeclinedError extends Error {
+  constructor(
+    readonly orderId: string,
+    readonly reason: string,
+  ) {
+    super(`Order ${orderId}: payment declined (${reason}).`);
+    this.name = 'PaymentDeclinedError';
+  }
+}
+
+type Placed = Exclude<OrderState, { status: 'NONE' }>;
+
+const placedOrder = async (orderId: string, context: CommandContext): Promise<Placed> => {
+  const { state } = await load(context.store, orderAggregate, orderStreamId(orderId));
+  if (state.status === 'NONE') throw new OrderNotFoundError(orderId);
+  return state;
+};
+
+/** Throws inside a guard to end the attempt when the order is not PENDING; the step then answers STOP. */
+class OrderNotPending extends Error {}
+const pendingOrder = (state: OrderState) => {
+  if (state.status !== 'PENDING') throw new OrderNotPending();
+};
+const stopUnlessPending = async (run: () => Promise<unknown>): Promise<StepOutcome> => {
+  try {
+    await run();
+    return 'PROCEED';
+  } catch (error) {
+    if (error instanceof OrderNotPending) return 'STOP';
+    throw error;
+  }
+};
+
+/** Reserves every SKU of the order in one transaction, all or nothing, while the order is still PENDING. */
+export const reserveInventory = async (orderId: string, context: CommandContext): Promise<StepOutcome> => {
+  const { lines } = await placedOrder(orderId, context);
+  try {
+    return await stopUnlessPending(() =>
+      handleCommands(
+        [
+          guard(orderAggregate, orderStreamId(orderId), pendingOrder),
+          ...lines.map(({ sku, quantity }) =>
+            decision(inventoryAggregate, inventoryStreamId(sku), (state) =>
+              inventory.decide({ type: 'ReserveStock', data: { sku, orderId, quantity } }, state),
+            ),
+          ),
+        ],
+        context,
+      ),
+    );
+  } catch (error) {
+    if (error instanceof InsufficientStockError) throw new OutOfStockError(orderId, { cause: error });
+    throw error;
+  }
+};
+
+/**
+ * Authorizes the order's total through the gateway, keyed by the order id, and records the answer. A decline is
+ * recorded, then thrown. If the order was cancelled while the gateway answered, the authorization is refunded here:
+ * the cancellation's own compensation may already have looked and found nothing to refund.
+ */
+export const authorizePayment = async (
+  orderId: string,
+  context: CommandContext,
+  gateway: PaymentGateway,
+): Promise<StepOutcome> => {
+  const placed = await placedOrder(orderId, context);
+  if (placed.status !== 'PENDING') return 'STOP';
+  const { state: current } = await load(context.store, paymentAggregate, paymentStreamId(orderId));
+  if (current.status === 'DECLINED') throw new PaymentDeclinedError(orderId, current.reason);
+  if (current.status === 'NONE') {
+    const answer = await gateway.authorize({
+      idempotencyKey: orderId,
+      token: placed.paymentToken,
+      amount: placed.total,
+    });
+    if (answer.outcome === 'DECLINED') {
+      await handleCommand(
+        paymentAggregate,
+        paymentStreamId(orderId),
+        (state) =>
+          payment.decide(
+            { type: 'DeclinePayment', data: { orderId, amount: placed.total, reason: answer.reason } },
+            state,
+          ),
+        context,
+      );
+      throw new PaymentDeclinedError(orderId, answer.reason);
+    }
+    await handleCommand(
+      paymentAggregate,
+      paymentStreamId(orderId),
+      (state) =>
+        payment.decide(
+          { type: 'AuthorizePayment', data: { orderId, amount: placed.total, gatewayReference: answer.reference } },
+          state,
+        ),
+      context,
+    );
+  }
+  if ((await placedOrder(orderId, context)).status === 'CANCELLED') {
+    await refundPayment(orderId, context, gateway);
+    return 'STOP';
+  }
+  return 'PROCEED';
+};
+
+/** Turns the order's reservations into sales, in one transaction with a check that the order is still PENDING. */
+export const confirmReservations = async (orderId: string, context: CommandContext): Promise<StepOutcome> => {
+  const { lines } = await placedOrder(orderId, context);
+  return stopUnlessPending(() =>
+    handleCommands(
+      [
+        guard(orderAggregate, orderStreamId(orderId), pendingOrder),
+        ...lines.map(({ sku }) =>
+          decision(inventoryAggregate, inventoryStreamId(sku), (state) =>
+            inventory.decide({ type: 'ConfirmReservation', data: { sku, orderId } }, state),
+          ),
+        ),
+      ],
+      context,
+    ),
+  );
+};
+
+/** Confirms the order; a cancelled (or otherwise settled) order stays as it is, and the saga stops. */
+export const confirmOrder = async (orderId: string, context: CommandContext): Promise<StepOutcome> => {
+  const { state } = await handleCommand(
+    orderAggregate,
+    orderStreamId(orderId),
+    (current) =>
+      current.status === 'PENDING' || current.status === 'CONFIRMED'
+        ? order.decide({ type: 'ConfirmOrder', data: { orderId } }, current)
+        : [],
+    context,
+  );
+  return state.status === 'CONFIRMED' ? 'PROCEED' : 'STOP';
+};
+
+/** Compensation: gives every reserved unit of the order back. Appends nothing where nothing is reserved. */
+export const releaseReservations = async (orderId: string, context: CommandContext): Promise<void> => {
+  const { lines } = await placedOrder(orderId, context);
+  await handleCommands(
+    lines.map(({ sku }) =>
+      decision(inventoryAggregate, inventoryStreamId(sku), (state) =>
+        inventory.decide({ type: 'ReleaseReservation', data: { sku, orderId } }, state),
+      ),
+    ),
+    context,
+  );
+};
+
+/** Rejects the order for `reason`; an order that is no longer PENDING (cancelled meanwhile) stays as it is. */
+export const rejectOrder = async (orderId: string, reason: RejectionReason, context: CommandContext): Promise<void> => {
+  await handleCommand(
+    orderAggregate,
+    orderStreamId(orderId),
+    (current) =>
+      current.status === 'PENDING' || current.status === 'REJECTED'
+        ? order.decide({ type: 'RejectOrder', data: { orderId, reason } }, current)
+        : [],
+    context,
+  );
+};
+
+/** Refunds an authorized payment in full, through the gateway (idempotent by order id) and then in the stream. */
+export const refundPayment = async (
+  orderId: string,
+  context: CommandContext,
+  gateway: PaymentGateway,
+): Promise<void> => {
+  const { state } = await load(context.store, paymentAggregate, paymentStreamId(orderId));
+  if (state.status !== 'AUTHORIZED') return;
+  await gateway.refund({ idempotencyKey: orderId, reference: state.gatewayReference, amount: state.amount });
+  await handleCommand(
+    paymentAggregate,
+    paymentStreamId(orderId),
+    (current) => payment.decide({ type: 'RefundPayment', data: { orderId } }, current),
+    context,
+  );
+};
+
+/**
+ * What a cancellation sets off (from its `OrderCancelled` event): every unit of the order back to available stock,
+ * whether reserved or already sold, and the payment refunded if it was authorized. Idempotent: run it as often as
+ * the stream delivers the event.
+ */
+export const compensateCancellation = async (
+  orderId: string,
+  context: CommandContext,
+  gateway: PaymentGateway,
+): Promise<void> => {
+  const placed = await placedOrder(orderId, context);
+  if (placed.status !== 'CANCELLED') return;
+  await handleCommands(
+    placed.lines.map(({ sku }) =>
+      decision(inventoryAggregate, inventoryStreamId(sku), (state) => [
+        ...inventory.decide({ type: 'ReleaseReservation', data: { sku, orderId } }, state),
+        ...inventory.decide({ type: 'ReturnStock', data: { sku, orderId } }, state),
+      ]),
+    ),
+    context,
+  );
+  await refundPayment(orderId, context, gateway);
+};

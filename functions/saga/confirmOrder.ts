@@ -1,0 +1,4 @@
+import { confirmOrder } from '../../application/saga.js';
+import { sagaHandler } from '../_shared/sagaHandler.js';
+
+export const handler = sagaHandler('ConfirmOrder', ({ orderId }, context) => confirmOrder(orderId, context));

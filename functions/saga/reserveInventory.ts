@@ -1,0 +1,4 @@
+import { reserveInventory } from '../../application/saga.js';
+import { sagaHandler } from '../_shared/sagaHandler.js';
+
+export const handler = sagaHandler('ReserveInventory', ({ orderId }, context) => reserveInventory(orderId, context));

@@ -1,0 +1,45 @@
+import { randomUUID } from 'node:crypto';
+import middy from '@middy/core';
+import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import { decodeChangeRecord } from '../../adapters/changeRecords.js';
+import { compensateCancellation } from '../../application/saga.js';
+import { eventSchemaRegistry } from '../../eventstore/upcasting.js';
+import { eventStore, paymentGateway } from '../_shared/dependencies.js';
+import { baseLogger } from '../_shared/log.js';
+
+const schemas = eventSchemaRegistry();
+
+/**
+ * What a cancellation sets off, from its `OrderCancelled` event (the mapping's filter lets no other event in): the
+ * order's units back to available stock, reserved or sold, and its payment refunded. Idempotent; a failure is
+ * reported so Lambda delivers the event again until the compensation is done.
+ */
+export const handler = middy<KinesisStreamEvent, KinesisStreamBatchResponse, Error, Context>().handler(
+  async (event, context) => {
+    const failures: string[] = [];
+    for (const record of event.Records) {
+      const { sequenceNumber } = record.kinesis;
+      let logger = baseLogger().child({ function: context.functionName, sequenceNumber });
+      try {
+        const { event: cancelled } = decodeChangeRecord(record, schemas);
+        if (cancelled.type !== 'OrderCancelled') continue;
+        const orderId = String(cancelled.data.orderId);
+        const { correlationId } = cancelled.metadata;
+        logger = logger.child({ orderId, correlationId });
+        await compensateCancellation(
+          orderId,
+          {
+            store: eventStore(),
+            metadata: { correlationId, causationId: cancelled.eventId, commandId: randomUUID(), actor: 'saga' },
+          },
+          paymentGateway(),
+        );
+        logger.info('cancellation compensated: stock returned, payment refunded if it was authorized');
+      } catch (error) {
+        logger.error('compensation failed; Lambda will deliver the cancellation again', { error });
+        failures.push(sequenceNumber);
+      }
+    }
+    return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+  },
+);

@@ -1,0 +1,52 @@
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import middy from '@middy/core';
+import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import { decodeChangeRecord } from '../../adapters/changeRecords.js';
+import { eventSchemaRegistry } from '../../eventstore/upcasting.js';
+import { config } from '../_shared/config.js';
+import { baseLogger } from '../_shared/log.js';
+
+let sfn: SFNClient | undefined;
+const schemas = eventSchemaRegistry();
+
+/**
+ * Starts one order saga per `OrderPlaced` (the event source mapping's filter lets no other event through). The
+ * execution is named by the order id, so on a STANDARD workflow a redelivered event cannot start a second one; on
+ * EXPRESS it can, and the saga's idempotent steps make two executions end where one would.
+ */
+export const handler = middy<KinesisStreamEvent, KinesisStreamBatchResponse, Error, Context>().handler(
+  async (event, context) => {
+    const stateMachineArn = config().ORDER_SAGA_ARN;
+    if (!stateMachineArn) throw new Error('ORDER_SAGA_ARN is not set');
+    sfn ??= new SFNClient({});
+    const failures: string[] = [];
+    for (const record of event.Records) {
+      const { sequenceNumber } = record.kinesis;
+      let logger = baseLogger().child({ function: context.functionName, sequenceNumber });
+      try {
+        const { event: placed } = decodeChangeRecord(record, schemas);
+        if (placed.type !== 'OrderPlaced') continue;
+        const orderId = String(placed.data.orderId);
+        const { correlationId } = placed.metadata;
+        logger = logger.child({ orderId, correlationId });
+        try {
+          const { executionArn } = await sfn.send(
+            new StartExecutionCommand({
+              stateMachineArn,
+              name: orderId,
+              input: JSON.stringify({ orderId, correlationId }),
+            }),
+          );
+          logger.info('order saga started', { executionArn });
+        } catch (error) {
+          if (!(error instanceof ExecutionAlreadyExists)) throw error;
+          logger.info('order saga already started; redelivery ignored');
+        }
+      } catch (error) {
+        logger.error('could not start the order saga; Lambda will deliver the record again', { error });
+        failures.push(sequenceNumber);
+      }
+    }
+    return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+  },
+);

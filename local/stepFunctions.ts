@@ -1,0 +1,267 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type RunOptions, StateMachine } from 'aws-local-stepfunctions';
+import { invoke, type LambdaHandler, loadHandler } from './lambda.js';
+import type { ServerlessConfig } from './serverlessConfig.js';
+
+// aws-local-stepfunctions uses Promise.withResolvers, which Node 20 lacks.
+if (!('withResolvers' in Promise)) {
+  Object.defineProperty(Promise, 'withResolvers', {
+    value: <T>() => {
+      let resolve!: (value: T | PromiseLike<T>) => void;
+      let reject!: (reason?: unknown) => void;
+      const promise = new Promise<T>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      return { promise, resolve, reject };
+    },
+  });
+}
+
+/** A Task's JSON input and output, as the library types them. */
+type TaskInput = Parameters<
+  NonNullable<NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>[string]>
+>[0];
+
+type Definition = {
+  States: Record<string, { Type: string; Resource?: string; ItemProcessor?: { States: Definition['States'] } }>;
+};
+
+type LocalStateMachine = {
+  name: string;
+  arn: string;
+  type: 'STANDARD' | 'EXPRESS';
+  definition: Definition;
+  /** Task state name → the serverless.yml function its Resource substitutes to. */
+  tasks: Map<string, string>;
+};
+
+export type Execution = {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  input: string;
+  output?: string;
+  error?: string;
+  cause?: string;
+  startDate: Date;
+  stopDate?: Date;
+  /** States entered, in order: what a saga did. */
+  states: string[];
+};
+
+const allStates = (states: Definition['States']): [string, Definition['States'][string]][] =>
+  Object.entries(states).flatMap(([name, state]) => [
+    [name, state] as [string, Definition['States'][string]],
+    ...allStates(state.ItemProcessor?.States ?? {}),
+  ]);
+
+/** The state machines serverless.yml declares, with each Task resolved to its function through DefinitionSubstitutions. */
+export const stateMachines = (config: ServerlessConfig): LocalStateMachine[] =>
+  Object.values(config.resources?.Resources ?? {})
+    .filter((r) => r.Type === 'AWS::StepFunctions::StateMachine')
+    .map((resource) => {
+      const properties = resource.Properties ?? {};
+      const name = String(properties.StateMachineName);
+      const substitutions = (properties.DefinitionSubstitutions ?? {}) as Record<
+        string,
+        { 'Fn::GetAtt'?: [string, string] }
+      >;
+      const definition = structuredClone(properties.Definition) as Definition;
+      const tasks = new Map<string, string>();
+      for (const [stateName, state] of allStates(definition.States)) {
+        const placeholder = /^\$\{(\w+)\}$/.exec(state.Resource ?? '')?.[1];
+        const logicalId = placeholder ? substitutions[placeholder]?.['Fn::GetAtt']?.[0] : undefined;
+        if (!logicalId) continue;
+        // The framework names a function's resource <Name>LambdaFunction.
+        const functionName = logicalId.replace(/LambdaFunction$/, '').replace(/^./, (c) => c.toLowerCase());
+        tasks.set(stateName, functionName);
+        state.Resource = `arn:aws:lambda:${config.provider.region}:000000000000:function:${config.service}-${config.provider.stage}-${functionName}`;
+      }
+      return {
+        name,
+        arn: `arn:aws:states:${config.provider.region}:000000000000:stateMachine:${name}`,
+        type: properties.StateMachineType === 'EXPRESS' ? 'EXPRESS' : 'STANDARD',
+        definition,
+        tasks,
+      };
+    });
+
+export type LocalStepFunctions = {
+  endpoint: string;
+  executions: Map<string, Execution>;
+  stop(): Promise<void>;
+};
+
+class AwsError extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Local only: Step Functions' API (StartExecution, DescribeExecution, ListExecutions) over its JSON protocol, running
+ * each state machine of serverless.yml from its ASL with aws-local-stepfunctions; every Task invokes the handler that
+ * serverless.yml maps it to. Each state entered and exited is logged with the execution's order and correlation id.
+ */
+export const startStepFunctions = async ({
+  config,
+  log = () => undefined,
+}: {
+  config: ServerlessConfig;
+  log?: (line: string) => void;
+}): Promise<LocalStepFunctions> => {
+  const machines = new Map(stateMachines(config).map((m) => [m.arn, m]));
+  const executions = new Map<string, Execution>();
+  const handlers = new Map<string, Promise<LambdaHandler>>();
+  const running = new Set<Promise<void>>();
+  const handlerOf = (name: string) => {
+    let handler = handlers.get(name);
+    if (!handler) {
+      const fn = config.functions?.[name];
+      if (!fn) throw new Error(`serverless.yml has no function ${name}`);
+      handler = loadHandler(fn);
+      handlers.set(name, handler);
+    }
+    return handler;
+  };
+
+  const run = async (machine: LocalStateMachine, execution: Execution) => {
+    const input = JSON.parse(execution.input) as { orderId?: string; correlationId?: string };
+    const tag = `${machine.name} ${execution.name} (order ${input.orderId ?? '?'}, correlation ${input.correlationId ?? '?'})`;
+    const overrides = Object.fromEntries(
+      [...machine.tasks].map(([stateName, functionName]) => [
+        stateName,
+        async (taskInput: TaskInput) =>
+          (await invoke(config, functionName, await handlerOf(functionName), taskInput)) as TaskInput,
+      ]),
+    );
+    const stateMachine = new StateMachine(machine.definition as never, { validationOptions: { checkPaths: true } });
+    const { result, eventLogs } = stateMachine.run(input, {
+      overrides: { taskResourceLocalHandlers: overrides },
+      context: {
+        Execution: {
+          Id: execution.executionArn,
+          Name: execution.name,
+          Input: input,
+          StartTime: execution.startDate.toISOString(),
+        },
+        StateMachine: { Id: machine.arn, Name: machine.name },
+      },
+    });
+    const logging = (async () => {
+      for await (const event of eventLogs) {
+        const e = event as { type: string; state?: { name: string }; Error?: string; Cause?: unknown };
+        if (e.type === 'StateEntered' && e.state) {
+          execution.states.push(e.state.name);
+          log(`${tag}: entered ${e.state.name}`);
+        } else if (e.type === 'StateExited' && e.state) log(`${tag}: exited ${e.state.name}`);
+        else if (e.type === 'StateRetried' && e.state) log(`${tag}: retrying ${e.state.name}`);
+        else if (e.type === 'StateCaught' && e.state) log(`${tag}: ${e.state.name} failed; caught, compensating`);
+        else if (e.type === 'ExecutionFailed') log(`${tag}: FAILED ${e.Error ?? ''} ${String(e.Cause ?? '')}`);
+      }
+    })();
+    try {
+      execution.output = JSON.stringify(await result);
+      execution.status = 'SUCCEEDED';
+      log(`${tag}: succeeded`);
+    } catch (error) {
+      execution.status = 'FAILED';
+      execution.error = (error as Error).name;
+      execution.cause = (error as Error).message;
+      log(`${tag}: failed with ${execution.error}: ${execution.cause}`);
+    } finally {
+      execution.stopDate = new Date();
+      await logging.catch(() => undefined);
+    }
+  };
+
+  const actions: Record<string, (body: Record<string, unknown>) => unknown> = {
+    StartExecution: ({ stateMachineArn, name, input }) => {
+      const machine = machines.get(String(stateMachineArn));
+      if (!machine)
+        throw new AwsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${String(stateMachineArn)}'`);
+      const executionName = String(name ?? crypto.randomUUID());
+      const executionArn = `arn:aws:states:${config.provider.region}:000000000000:${machine.type === 'EXPRESS' ? 'express' : 'execution'}:${machine.name}:${executionName}${machine.type === 'EXPRESS' ? `:${crypto.randomUUID()}` : ''}`;
+      // A STANDARD execution name is unique per state machine: a second start is refused, as on AWS.
+      if (machine.type === 'STANDARD' && executions.has(executionArn)) {
+        throw new AwsError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
+      }
+      const execution: Execution = {
+        executionArn,
+        stateMachineArn: machine.arn,
+        name: executionName,
+        status: 'RUNNING',
+        input: String(input ?? '{}'),
+        startDate: new Date(),
+        states: [],
+      };
+      executions.set(executionArn, execution);
+      const promise = run(machine, execution);
+      running.add(promise);
+      void promise.finally(() => running.delete(promise));
+      return { executionArn, startDate: execution.startDate.getTime() / 1000 };
+    },
+    DescribeExecution: ({ executionArn }) => {
+      const execution = executions.get(String(executionArn));
+      if (!execution)
+        throw new AwsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${String(executionArn)}'`);
+      const { states: _, startDate, stopDate, ...rest } = execution;
+      return {
+        ...rest,
+        startDate: startDate.getTime() / 1000,
+        ...(stopDate ? { stopDate: stopDate.getTime() / 1000 } : {}),
+      };
+    },
+    ListExecutions: ({ stateMachineArn }) => ({
+      executions: [...executions.values()]
+        .filter((e) => e.stateMachineArn === stateMachineArn)
+        .map(({ executionArn, stateMachineArn: arn, name, status, startDate }) => ({
+          executionArn,
+          stateMachineArn: arn,
+          name,
+          status,
+          startDate: startDate.getTime() / 1000,
+        })),
+    }),
+  };
+
+  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const action =
+        String(request.headers['x-amz-target'] ?? '')
+          .split('.')
+          .at(-1) ?? '';
+      response.setHeader('content-type', 'application/x-amz-json-1.0');
+      try {
+        const handler = actions[action];
+        if (!handler) throw new AwsError('UnknownOperationException', `${action} is not served by the local stand-in`);
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
+        response.end(JSON.stringify(handler(body)));
+      } catch (error) {
+        response.statusCode = 400;
+        const type = error instanceof AwsError ? error.type : 'InternalFailure';
+        response.end(JSON.stringify({ __type: type, message: (error as Error).message }));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    executions,
+    async stop() {
+      await Promise.allSettled([...running]);
+      await new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      });
+    },
+  };
+};
