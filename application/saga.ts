@@ -167,7 +167,7 @@ export const confirmOrder = async (orderId: string, context: CommandContext): Pr
 };
 
 /** Compensation: gives every reserved unit of the order back. Appends nothing where nothing is reserved. */
-export const releaseReservations = async (orderId: string, context: CommandContext): Promise<void> => {
+export const releaseReservations = async (orderId: string, context: CommandContext): Promise<StepOutcome> => {
   const { lines } = await placedOrder(orderId, context);
   await handleCommands(
     lines.map(({ sku }) =>
@@ -177,10 +177,15 @@ export const releaseReservations = async (orderId: string, context: CommandConte
     ),
     context,
   );
+  return 'PROCEED';
 };
 
 /** Rejects the order for `reason`; an order that is no longer PENDING (cancelled meanwhile) stays as it is. */
-export const rejectOrder = async (orderId: string, reason: RejectionReason, context: CommandContext): Promise<void> => {
+export const rejectOrder = async (
+  orderId: string,
+  reason: RejectionReason,
+  context: CommandContext,
+): Promise<StepOutcome> => {
   await handleCommand(
     orderAggregate,
     orderStreamId(orderId),
@@ -190,6 +195,7 @@ export const rejectOrder = async (orderId: string, reason: RejectionReason, cont
         : [],
     context,
   );
+  return 'PROCEED';
 };
 
 /** Refunds an authorized payment in full, through the gateway (idempotent by order id) and then in the stream. */

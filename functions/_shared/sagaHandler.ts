@@ -25,7 +25,7 @@ export type SagaInput = z.infer<typeof SagaInput>;
  */
 export const sagaHandler = (
   step: string,
-  run: (input: SagaInput, context: CommandContext, logger: Logger) => Promise<StepOutcome | void>,
+  run: (input: SagaInput, context: CommandContext, logger: Logger) => Promise<StepOutcome | undefined>,
 ) =>
   middy<unknown, { outcome: StepOutcome }, Error, Context>().handler(async (event, lambdaContext) => {
     const input = SagaInput.parse(event);

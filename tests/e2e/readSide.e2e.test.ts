@@ -267,18 +267,23 @@ describe('ETag and If-None-Match', () => {
     const customer = uniqueCustomer();
     const sku = await givenProduct(call);
     const first = await givenOrder(call, customer, sku);
-    const current = await readEventually('/orders', customer, (a) => expect(orderIdsOf(a)).toEqual([first]));
+    // The saga settles each order (tok_visa: CONFIRMED); the page is unchanged only from then on.
+    const current = await readEventually('/orders', customer, (a) => {
+      expect(orderIdsOf(a)).toEqual([first]);
+      expect(OrderPage.parse(a.json).orders.map((order) => order.status)).toEqual(['CONFIRMED']);
+    });
     await expectConditionalGets('/orders', customer, current);
 
     const second = await givenOrder(call, customer, sku);
-    const afterPlacing = await expectStale('/orders', customer, current.headers.get('etag') ?? '', (a) =>
-      expect(orderIdsOf(a)).toEqual([second, first]),
-    );
+    const afterPlacing = await expectStale('/orders', customer, current.headers.get('etag') ?? '', (a) => {
+      expect(orderIdsOf(a)).toEqual([second, first]);
+      expect(OrderPage.parse(a.json).orders.map((order) => order.status)).toEqual(['CONFIRMED', 'CONFIRMED']);
+    });
 
     // The same orders with a changed one is a changed page too.
     await cancel(first, customer);
     await expectStale('/orders', customer, afterPlacing.headers.get('etag') ?? '', (a) =>
-      expect(OrderPage.parse(a.json).orders.map((order) => order.status)).toEqual(['PENDING', 'CANCELLED']),
+      expect(OrderPage.parse(a.json).orders.map((order) => order.status)).toEqual(['CONFIRMED', 'CANCELLED']),
     );
   });
 

@@ -166,7 +166,9 @@ describe('the packaged prod template', () => {
 
   it('keeps logs for the stage’s retention', () => {
     const groups = resourcesOfType(template, 'AWS::Logs::LogGroup');
-    expect(groups.length).toBe(functionNames.length);
+    // One per function, and the saga's (Express executions log only there).
+    expect(groups.map(([id]) => id)).toContain('OrderSagaLogGroup');
+    expect(groups.length).toBe(functionNames.length + 1);
     for (const [, group] of groups) expect(group.Properties.RetentionInDays).toBe(90);
   });
 });
@@ -277,6 +279,67 @@ describe('the replay job in the packaged prod template', () => {
       ].sort(),
     );
     expect(resource(lambdaId('replaySegment')).Properties.Timeout).toBe(900);
+  });
+});
+
+describe('the order saga in the packaged templates', () => {
+  it('deploys order-saga.asl.json as is, EXPRESS on prod, with logging and tracing, each Task a saga function', async () => {
+    const machine = resource('OrderSagaStateMachine').Properties;
+    const asl = JSON.parse(
+      await readFile(join(projectRoot, 'statemachines', 'order-saga.asl.json'), 'utf8'),
+    ) as unknown;
+    expect(machine.Definition).toEqual(asl);
+    expect(machine.StateMachineType).toBe('EXPRESS');
+    expect(machine.TracingConfiguration).toEqual({ Enabled: true });
+    expect(machine.LoggingConfiguration).toMatchObject({
+      Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': ['OrderSagaLogGroup', 'Arn'] } } }],
+    });
+    const tasks = [
+      'reserveInventory',
+      'authorizePayment',
+      'confirmReservations',
+      'confirmOrder',
+      'releaseReservations',
+      'rejectOrder',
+    ];
+    expect(Object.values(machine.DefinitionSubstitutions as object).sort()).toEqual(
+      tasks.map((fn) => ({ 'Fn::GetAtt': [lambdaId(fn), 'Arn'] })).sort(),
+    );
+    // The role may invoke exactly those functions.
+    const invoke = statementsOf(resource('OrderSagaRole')).filter((s) =>
+      actionsOf(s).includes('lambda:InvokeFunction'),
+    );
+    expect(invoke.flatMap((s) => [s.Resource].flat()).sort()).toEqual(
+      tasks.map((fn) => ({ 'Fn::GetAtt': [lambdaId(fn), 'Arn'] })).sort(),
+    );
+  });
+
+  it('is STANDARD on dev, where an execution named by the order id runs once', async () => {
+    const dev = await packageStage('dev');
+    try {
+      expect(dev.template.Resources.OrderSagaStateMachine?.Properties.StateMachineType).toBe('STANDARD');
+    } finally {
+      await rm(dev.dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+
+  it('starts the saga from OrderPlaced only, by the mapping filter, and may start nothing but the saga', () => {
+    const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').map(([, m]) => m.Properties);
+    const starter = mappings.find((m) => JSON.stringify(m.FunctionName).includes(lambdaId('startSaga')));
+    const patterns = (starter?.FilterCriteria as { Filters: { Pattern: string }[] }).Filters.map(
+      (f) => JSON.parse(f.Pattern) as unknown,
+    );
+    expect(patterns).toEqual([
+      { data: { eventName: ['INSERT'], dynamodb: { NewImage: { type: { S: ['OrderPlaced'] } } } } },
+    ]);
+    const start = statementsOf(roleOf('startSaga')).filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
+    expect(start).toEqual([
+      { Effect: 'Allow', Action: ['states:StartExecution'], Resource: { Ref: 'OrderSagaStateMachine' } },
+    ]);
+    const compensator = mappings.find((m) =>
+      JSON.stringify(m.FunctionName).includes(lambdaId('compensateCancellation')),
+    );
+    expect(JSON.stringify(compensator?.FilterCriteria)).toContain('OrderCancelled');
   });
 });
 
