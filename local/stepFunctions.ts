@@ -120,6 +120,7 @@ export const startStepFunctions = async ({
   const executions = new Map<string, Execution>();
   const handlers = new Map<string, Promise<LambdaHandler>>();
   const running = new Set<Promise<void>>();
+  const aborts = new Set<() => void>();
   const handlerOf = (name: string) => {
     let handler = handlers.get(name);
     if (!handler) {
@@ -142,7 +143,8 @@ export const startStepFunctions = async ({
       ]),
     );
     const stateMachine = new StateMachine(machine.definition as never, { validationOptions: { checkPaths: true } });
-    const { result, eventLogs } = stateMachine.run(input, {
+    const { result, eventLogs, abort } = stateMachine.run(input, {
+      noThrowOnAbort: true,
       overrides: { taskResourceLocalHandlers: overrides },
       context: {
         Execution: {
@@ -154,6 +156,7 @@ export const startStepFunctions = async ({
         StateMachine: { Id: machine.arn, Name: machine.name },
       },
     });
+    aborts.add(abort);
     const logging = (async () => {
       for await (const event of eventLogs) {
         const e = event as { type: string; state?: { name: string }; Error?: string; Cause?: unknown };
@@ -176,6 +179,7 @@ export const startStepFunctions = async ({
       execution.cause = (error as Error).message;
       log(`${tag}: failed with ${execution.error}: ${execution.cause}`);
     } finally {
+      aborts.delete(abort);
       execution.stopDate = new Date();
       await logging.catch(() => undefined);
     }
@@ -257,6 +261,8 @@ export const startStepFunctions = async ({
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     executions,
     async stop() {
+      // A compensation may be retrying for a long while; stopping the stack ends it, as deleting a stack would.
+      for (const abort of aborts) abort();
       await Promise.allSettled([...running]);
       await new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -185,7 +185,8 @@ export const startStreamConsumers = async ({
 
     /** Invokes with `records` until they succeed or the retries run out; answers nothing, like Lambda. */
     const deliver = async (records: KinesisStreamRecord[], attempt = 0): Promise<void> => {
-      if (records.length === 0) return;
+      // A mapping that retries forever (maximumRetryAttempts -1) still ends when the stack stops.
+      if (records.length === 0 || !running) return;
       let failedFrom: number | undefined;
       let reason: string;
       try {

@@ -45,6 +45,24 @@ const failedVersion = async <View>(
 ): Promise<number> =>
   isProjectionApplyError(error) ? error.version : ((await views.get(projection.key(streamId)))?.version ?? 0) + 1;
 
+/** Parks the stream at the version that failed, with the error; answers that version. */
+const parkStream = async <View>(
+  projection: { name: string; key: (streamId: string) => Record<string, string> },
+  streamId: string,
+  error: unknown,
+  { views, parking, now = () => new Date() }: Pick<RunnerDependencies<View>, 'views' | 'parking' | 'now'>,
+): Promise<number> => {
+  const version = await failedVersion(error, projection, streamId, views);
+  await parking.park({
+    projection: projection.name,
+    streamId,
+    version,
+    error: describe(error),
+    parkedAt: now().toISOString(),
+  });
+  return version;
+};
+
 const describe = (error: unknown): string =>
   error instanceof Error
     ? `${error.name}: ${error.message}${error.cause instanceof Error ? ` (${error.cause.message})` : ''}`
@@ -89,7 +107,7 @@ export const runProjection = async <View extends Record<string, unknown>, Event 
   records: ChangeRecord[],
   dependencies: RunnerDependencies<View>,
 ): Promise<RunResult> => {
-  const { parking, logger, attempts = 3, now = () => new Date() } = dependencies;
+  const { parking, logger, attempts = 3 } = dependencies;
   const byStream = new Map<string, ChangeRecord[]>();
   for (const record of records) {
     if (record.eventName !== 'INSERT' || !record.event.streamId.startsWith(projection.streamPrefix)) continue;
@@ -126,14 +144,7 @@ export const runProjection = async <View extends Record<string, unknown>, Event 
           log.warn('transient failure; Lambda will deliver the records again', { error });
           break;
         }
-        const version = ((await dependencies.views.get(projection.key(streamId)))?.version ?? 0) + 1;
-        await parking.park({
-          projection: projection.name,
-          streamId,
-          version,
-          error: describe(error),
-          parkedAt: now().toISOString(),
-        });
+        const version = await parkStream(projection, streamId, error, dependencies);
         result.parked.push(streamId);
         log.error('poison event: stream parked until redriven', { version, error });
         break;
@@ -159,7 +170,7 @@ export const redrive = async <View extends Record<string, unknown>, Event extend
   dependencies: RunnerDependencies<View> & { readAll: (streamId: string) => Promise<StoredEvent[]> },
   only?: string,
 ): Promise<RedriveResult[]> => {
-  const { parking, readAll, now = () => new Date() } = dependencies;
+  const { parking, readAll } = dependencies;
   const parked = (await parking.list(projection.name)).filter((p) => only === undefined || p.streamId === only);
   const results: RedriveResult[] = [];
   for (const { streamId } of parked) {
@@ -168,14 +179,7 @@ export const redrive = async <View extends Record<string, unknown>, Event extend
       const { applied } = await applyStream(projection, streamId, await readAll(streamId), dependencies);
       results.push({ streamId, outcome: 'completed', applied });
     } catch (error) {
-      const version = await failedVersion(error, projection, streamId, dependencies.views);
-      await parking.park({
-        projection: projection.name,
-        streamId,
-        version,
-        error: describe(error),
-        parkedAt: now().toISOString(),
-      });
+      await parkStream(projection, streamId, error, dependencies);
       results.push({ streamId, outcome: 'parked-again', applied: 0, error: describe(error) });
     }
   }

@@ -12,7 +12,7 @@ const schemas = eventSchemaRegistry();
 /**
  * What a cancellation sets off, from its `OrderCancelled` event (the mapping's filter lets no other event in): the
  * order's units back to available stock, reserved or sold, and its payment refunded. Idempotent; a failure is
- * reported so Lambda delivers the event again until the compensation is done.
+ * reported so Lambda delivers the event again (5 times, then to the failure queue, so one cannot stall the rest).
  */
 export const handler = middy<KinesisStreamEvent, KinesisStreamBatchResponse, Error, Context>().handler(
   async (event, context) => {

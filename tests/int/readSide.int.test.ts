@@ -261,12 +261,19 @@ describe('replay', () => {
         context(),
       );
     }
+    // Settled: every saga has finished (no foldable order is PENDING) and every view has caught up with its stream.
     const settled = async () => {
       const orders = await scanViews(clients.tables.orders, 'orderId');
+      const inventory = await scanViews(clients.tables.inventory, 'sku');
       const streams = await streamsOfStore();
-      const orderStreams = [...streams.keys()].filter((id) => id.startsWith('order-') && !parkedStreams.has(id));
-      for (const id of orderStreams)
-        expect(orders.get(id.slice('order-'.length))?.version, id).toBe(streams.get(id)?.length);
+      for (const [id, events] of streams) {
+        if (parkedStreams.has(id)) continue;
+        const view = id.startsWith('order-')
+          ? orders.get(id.slice('order-'.length))
+          : inventory.get(id.slice('inventory-'.length));
+        expect(view?.version, id).toBe(events.length);
+        if (id.startsWith('order-')) expect(view?.status, id).not.toBe('PENDING');
+      }
     };
     await eventually(settled, { timeoutMs: 30_000 });
     const ordersBefore = await scanViews(clients.tables.orders, 'orderId');

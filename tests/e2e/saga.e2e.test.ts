@@ -1,0 +1,226 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { simulatedPaymentGateway } from '../../adapters/simulatedPaymentGateway.js';
+import { Order, Product } from '../../api/schemas.js';
+import type { CommandContext } from '../../application/handleCommand.js';
+import type { PaymentGateway } from '../../application/paymentGateway.js';
+import { authorizePayment, confirmOrder, confirmReservations, reserveInventory } from '../../application/saga.js';
+import { startTestApi, type TestApi } from '../support/api.js';
+import { localStack, testMetadata } from '../support/stack.js';
+import { admin, type Call, checked, eventually, givenProduct, storedEvents, uniqueCustomer } from './http.js';
+
+let testApi: TestApi;
+let call: Call;
+
+beforeAll(async () => {
+  testApi = await startTestApi();
+  call = checked(testApi.call);
+});
+afterAll(() => testApi.api.close());
+
+type OrderStatus = Order['status'];
+const terminal: readonly OrderStatus[] = ['CONFIRMED', 'REJECTED', 'CANCELLED'];
+
+const placeOrder = async (
+  customer: string,
+  sku: string,
+  { quantity = 1, token = 'tok_visa' }: { quantity?: number; token?: string } = {},
+): Promise<string> => {
+  const answer = await call('POST', '/orders', {
+    as: customer,
+    body: { items: [{ sku, quantity }], payment: { token } },
+  });
+  expect(answer.status, answer.text).toBe(202);
+  const { orderId } = answer.json;
+  if (typeof orderId !== 'string') throw new Error(`no order id in ${answer.text}`);
+  return orderId;
+};
+
+const readOrder = async (orderId: string, customer: string): Promise<Order | undefined> => {
+  const answer = await call('GET', `/orders/${orderId}`, { as: customer });
+  if (answer.status === 404) return undefined;
+  expect(answer.status, answer.text).toBe(200);
+  return Order.parse(answer.json);
+};
+
+/** Polls the order until it is in a terminal state, then expects `status`. */
+const settledOrder = async (
+  orderId: string,
+  customer: string,
+  status: OrderStatus,
+  timeoutMs = 20_000,
+): Promise<Order> => {
+  const order = await eventually(
+    () => readOrder(orderId, customer),
+    (read) => expect(read?.status).toBe(status),
+    { timeoutMs, intervalMs: 100 },
+  );
+  if (!order) throw new Error(`order ${orderId} not found`);
+  return order;
+};
+
+const readProduct = async (sku: string): Promise<Product> => {
+  const answer = await call('GET', `/products/${sku}`, { as: admin });
+  expect(answer.status, answer.text).toBe(200);
+  return Product.parse(answer.json);
+};
+
+const stockEventually = (sku: string, stock: Product['stock']): Promise<Product> =>
+  eventually(
+    () => readProduct(sku),
+    (product) => expect(product.stock).toEqual(stock),
+    { timeoutMs: 20_000, intervalMs: 100 },
+  );
+
+const simulatorItem = async (orderId: string): Promise<Record<string, unknown> | undefined> => {
+  const { client } = localStack();
+  const table = inject('environment').PAYMENT_SIMULATOR_TABLE;
+  if (!table) throw new Error('no PAYMENT_SIMULATOR_TABLE in the environment');
+  const { Item } = await client.send(
+    new GetCommand({ TableName: table, Key: { idempotencyKey: orderId }, ConsistentRead: true }),
+  );
+  return Item;
+};
+
+const eventTypes = async (streamId: string): Promise<string[]> =>
+  (await storedEvents(streamId)).map((event) => String(event.type));
+
+const eventsFor = async (streamId: string, type: string, orderId: string): Promise<number> =>
+  (await storedEvents(streamId)).filter((event) => {
+    const data = event.data as { orderId?: unknown } | undefined;
+    return event.type === type && data?.orderId === orderId;
+  }).length;
+
+describe('order saga', () => {
+  it('confirms an order paid with tok_visa and sells its stock', async () => {
+    const sku = await givenProduct(call, { stock: 10 });
+    const customer = uniqueCustomer();
+    const orderId = await placeOrder(customer, sku, { quantity: 3 });
+
+    const order = await settledOrder(orderId, customer, 'CONFIRMED');
+    expect(order.rejectionReason).toBeUndefined();
+    expect(order.confirmedAt).toEqual(expect.any(String));
+    await stockEventually(sku, { available: 7, reserved: 0, sold: 3 });
+    expect(await eventTypes(`payment-${orderId}`)).toEqual(['PaymentAuthorized']);
+    expect(await simulatorItem(orderId)).toMatchObject({ charges: 1, refunds: 0 });
+  });
+
+  it('rejects an order whose payment is declined and releases its reservation', async () => {
+    const sku = await givenProduct(call, { stock: 5 });
+    const customer = uniqueCustomer();
+    const orderId = await placeOrder(customer, sku, { quantity: 2, token: 'tok_declined' });
+
+    const order = await settledOrder(orderId, customer, 'REJECTED');
+    expect(order.rejectionReason).toBe('PAYMENT_DECLINED');
+    await stockEventually(sku, { available: 5, reserved: 0, sold: 0 });
+    // The reservation was really taken, then given back.
+    expect(await eventsFor(`inventory-${sku}`, 'StockReserved', orderId)).toBe(1);
+    expect(await eventsFor(`inventory-${sku}`, 'ReservationReleased', orderId)).toBe(1);
+    expect(await eventTypes(`payment-${orderId}`)).toEqual(['PaymentDeclined']);
+    expect(await simulatorItem(orderId)).toMatchObject({ charges: 0 });
+  });
+
+  it('rejects an order for more than the stock, holding nothing', async () => {
+    const sku = await givenProduct(call, { stock: 2 });
+    const customer = uniqueCustomer();
+    const orderId = await placeOrder(customer, sku, { quantity: 3 });
+
+    const order = await settledOrder(orderId, customer, 'REJECTED');
+    expect(order.rejectionReason).toBe('OUT_OF_STOCK');
+    await stockEventually(sku, { available: 2, reserved: 0, sold: 0 });
+    expect(await eventsFor(`inventory-${sku}`, 'StockReserved', orderId)).toBe(0);
+    // Never got as far as the payment.
+    expect(await simulatorItem(orderId)).toBeUndefined();
+    expect(await eventTypes(`payment-${orderId}`)).toEqual([]);
+  });
+
+  it('confirms a tok_flaky order after retrying the gateway, charging once', async () => {
+    const sku = await givenProduct(call, { stock: 4 });
+    const customer = uniqueCustomer();
+    const orderId = await placeOrder(customer, sku, { quantity: 1, token: 'tok_flaky' });
+
+    await settledOrder(orderId, customer, 'CONFIRMED', 30_000);
+    const item = await simulatorItem(orderId);
+    expect(item).toMatchObject({ charges: 1, result: { outcome: 'APPROVED' } });
+    expect(item?.attempts).toEqual(expect.any(Number));
+    expect(Number(item?.attempts)).toBeGreaterThanOrEqual(3);
+    expect(await eventTypes(`payment-${orderId}`)).toEqual(['PaymentAuthorized']);
+    await stockEventually(sku, { available: 3, reserved: 0, sold: 1 });
+  });
+
+  it('cancelling a confirmed order refunds the payment and returns the stock', async () => {
+    const sku = await givenProduct(call, { stock: 6 });
+    const customer = uniqueCustomer();
+    const orderId = await placeOrder(customer, sku, { quantity: 2 });
+    await settledOrder(orderId, customer, 'CONFIRMED');
+    await stockEventually(sku, { available: 4, reserved: 0, sold: 2 });
+
+    const cancelled = await call('POST', `/orders/${orderId}/cancel`, { as: customer });
+    expect(cancelled.status, cancelled.text).toBe(202);
+
+    const order = await settledOrder(orderId, customer, 'CANCELLED');
+    expect(order.cancelledAt).toEqual(expect.any(String));
+    await eventually(
+      () => eventTypes(`payment-${orderId}`),
+      (types) => expect(types).toEqual(['PaymentAuthorized', 'PaymentRefunded']),
+      { timeoutMs: 20_000, intervalMs: 100 },
+    );
+    expect(await simulatorItem(orderId)).toMatchObject({ charges: 1, refunds: 1, refunded: true });
+    await stockEventually(sku, { available: 6, reserved: 0, sold: 0 });
+  });
+
+  it('sells exactly the stock to 50 concurrent orders for 20 units', async () => {
+    const sku = await givenProduct(call, { stock: 20 });
+    const customers = Array.from({ length: 50 }, () => uniqueCustomer());
+    const orderIds = await Promise.all(customers.map((customer) => placeOrder(customer, sku)));
+    expect(new Set(orderIds).size).toBe(50);
+
+    const orders = await eventually(
+      () => Promise.all(orderIds.map((orderId, index) => readOrder(orderId, customers[index] ?? ''))),
+      (read) => {
+        const pending = read.filter((order) => !order || !terminal.includes(order.status));
+        expect(pending.length).toBe(0);
+      },
+      { timeoutMs: 60_000, intervalMs: 250 },
+    );
+
+    const settled = orders.filter((order): order is Order => order !== undefined);
+    const confirmed = settled.filter((order) => order.status === 'CONFIRMED');
+    const rejected = settled.filter((order) => order.status === 'REJECTED');
+    expect(confirmed).toHaveLength(20);
+    expect(rejected).toHaveLength(30);
+    expect(rejected.every((order) => order.rejectionReason === 'OUT_OF_STOCK')).toBe(true);
+    await stockEventually(sku, { available: 0, reserved: 0, sold: 20 });
+  }, 90_000);
+
+  it('running the saga steps twice concurrently authorizes once and ends the same', async () => {
+    const { client, store } = localStack();
+    const table = inject('environment').PAYMENT_SIMULATOR_TABLE;
+    if (!table) throw new Error('no PAYMENT_SIMULATOR_TABLE in the environment');
+    const gateway: PaymentGateway = simulatedPaymentGateway({ client, table });
+    const sku = await givenProduct(call, { stock: 10 });
+    const customer = uniqueCustomer();
+    const orderId = await placeOrder(customer, sku, { quantity: 2 });
+
+    const runSaga = async (): Promise<string> => {
+      const context: CommandContext = { store: store(), metadata: testMetadata({ actor: 'saga-e2e' }) };
+      if ((await reserveInventory(orderId, context)) === 'STOP') return 'STOP@reserve';
+      if ((await authorizePayment(orderId, context, gateway)) === 'STOP') return 'STOP@authorize';
+      if ((await confirmReservations(orderId, context)) === 'STOP') return 'STOP@confirmReservations';
+      return confirmOrder(orderId, context);
+    };
+    // Two more runs, racing each other and the saga the order placement started.
+    const outcomes = await Promise.all([runSaga(), runSaga()]);
+    for (const outcome of outcomes)
+      expect(['PROCEED', 'STOP@reserve', 'STOP@authorize', 'STOP@confirmReservations']).toContain(outcome);
+
+    await settledOrder(orderId, customer, 'CONFIRMED');
+    await stockEventually(sku, { available: 8, reserved: 0, sold: 2 });
+    expect(await eventsFor(`payment-${orderId}`, 'PaymentAuthorized', orderId)).toBe(1);
+    expect(await eventTypes(`payment-${orderId}`)).toEqual(['PaymentAuthorized']);
+    expect(await eventsFor(`inventory-${sku}`, 'StockReserved', orderId)).toBe(1);
+    expect(await eventsFor(`inventory-${sku}`, 'ReservationConfirmed', orderId)).toBe(1);
+    expect(await eventTypes(`order-${orderId}`)).toEqual(['OrderPlaced', 'OrderConfirmed']);
+    expect(await simulatorItem(orderId)).toMatchObject({ charges: 1 });
+  });
+});
