@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { LocalIssuer } from './auth.js';
-import { invoke, type LambdaHandler, loadHandler } from './lambda.js';
+import { functionHandlers, invoke } from './lambda.js';
 import { HttpApiEvent, type ServerlessConfig } from './serverlessConfig.js';
 
 /** One HTTP API route as serverless.yml declares it. */
@@ -133,17 +133,7 @@ export const startApi = async ({
   log?: (line: string) => void;
 }): Promise<ApiServer> => {
   const routes = httpRoutes(config);
-  const handlers = new Map<string, Promise<LambdaHandler>>();
-  const handlerOf = (name: string): Promise<LambdaHandler> => {
-    let handler = handlers.get(name);
-    if (!handler) {
-      const fn = config.functions?.[name];
-      if (!fn) throw new Error(`serverless.yml has no function ${name}`);
-      handler = loadHandler(fn);
-      handlers.set(name, handler);
-    }
-    return handler;
-  };
+  const handlerOf = functionHandlers(config);
 
   const answer = async (request: IncomingMessage): Promise<APIGatewayProxyStructuredResultV2> => {
     const url = new URL(request.url ?? '/', `http://${request.headers.host ?? host}`);

@@ -19,6 +19,21 @@ export const loadHandler = async (fn: FunctionConfig): Promise<LambdaHandler> =>
   return handler as LambdaHandler;
 };
 
+/** Each serverless.yml function's handler by name, loaded on first use and kept, as a warm Lambda keeps it. */
+export const functionHandlers = (config: ServerlessConfig): ((name: string) => Promise<LambdaHandler>) => {
+  const handlers = new Map<string, Promise<LambdaHandler>>();
+  return (name) => {
+    let handler = handlers.get(name);
+    if (!handler) {
+      const fn = config.functions?.[name];
+      if (!fn) throw new Error(`serverless.yml has no function ${name}`);
+      handler = loadHandler(fn);
+      handlers.set(name, handler);
+    }
+    return handler;
+  };
+};
+
 export class LambdaTimeoutError extends Error {
   constructor(
     readonly functionName: string,

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type RunOptions, StateMachine } from 'aws-local-stepfunctions';
-import { invoke, type LambdaHandler, loadHandler } from './lambda.js';
+import { functionHandlers, invoke } from './lambda.js';
 import type { ServerlessConfig } from './serverlessConfig.js';
 
 // aws-local-stepfunctions uses Promise.withResolvers, which Node 20 lacks.
@@ -118,19 +118,9 @@ export const startStepFunctions = async ({
 }): Promise<LocalStepFunctions> => {
   const machines = new Map(stateMachines(config).map((m) => [m.arn, m]));
   const executions = new Map<string, Execution>();
-  const handlers = new Map<string, Promise<LambdaHandler>>();
   const running = new Set<Promise<void>>();
   const aborts = new Set<() => void>();
-  const handlerOf = (name: string) => {
-    let handler = handlers.get(name);
-    if (!handler) {
-      const fn = config.functions?.[name];
-      if (!fn) throw new Error(`serverless.yml has no function ${name}`);
-      handler = loadHandler(fn);
-      handlers.set(name, handler);
-    }
-    return handler;
-  };
+  const handlerOf = functionHandlers(config);
 
   const run = async (machine: LocalStateMachine, execution: Execution) => {
     const input = JSON.parse(execution.input) as { orderId?: string; correlationId?: string };
