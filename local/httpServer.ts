@@ -51,6 +51,15 @@ export const httpRoutes = (config: ServerlessConfig): HttpRoute[] =>
     }),
   );
 
+/** A path segment decoded; one that is not valid percent-encoding is passed on as sent, for the handler to refuse. */
+const decodedSegment = (segment: string): string => {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+};
+
 /** API Gateway's choice: the route whose method and path match, else `$default`. */
 const matchRoute = (routes: HttpRoute[], method: string, path: string) => {
   for (const route of routes) {
@@ -58,9 +67,7 @@ const matchRoute = (routes: HttpRoute[], method: string, path: string) => {
     if (route.method !== '*' && route.method !== 'ANY' && route.method !== method) continue;
     const match = route.pattern.exec(path);
     if (!match) continue;
-    const params = Object.fromEntries(
-      route.paramNames.map((name, i) => [name, decodeURIComponent(match[i + 1] ?? '')]),
-    );
+    const params = Object.fromEntries(route.paramNames.map((name, i) => [name, decodedSegment(match[i + 1] ?? '')]));
     return { route, params };
   }
   const fallback = routes.find((route) => route.routeKey === '$default');
@@ -136,7 +143,9 @@ export const startApi = async ({
   const handlerOf = functionHandlers(config);
 
   const answer = async (request: IncomingMessage): Promise<APIGatewayProxyStructuredResultV2> => {
-    const url = new URL(request.url ?? '/', `http://${request.headers.host ?? host}`);
+    // The request target is a path, never a URL to resolve: `//localhost/products` is that path, not that host.
+    const target = request.url?.startsWith('/') ? request.url : `/${request.url ?? ''}`;
+    const url = new URL(`http://${request.headers.host ?? host}${target}`);
     const method = (request.method ?? 'GET').toUpperCase();
     const matched = matchRoute(routes, method, url.pathname);
     if (!matched) return problem(request, 404, 'not-found', 'Not Found', 'There is no such resource.');
