@@ -48,12 +48,15 @@ export const startChangeRelay = async ({
   kinesis,
   pollMs = 50,
   log = () => undefined,
+  onRelayed = () => undefined,
 }: {
   config: ServerlessConfig;
   dynamoEndpoint: string;
   kinesis: KinesisClient;
   pollMs?: number;
   log?: (line: string) => void;
+  /** Sees the size of every record put on the stream (the meter counts them). */
+  onRelayed?: (bytes: number) => void;
 }): Promise<ChangeRelay> => {
   const clientConfig = {
     endpoint: dynamoEndpoint,
@@ -106,10 +109,11 @@ export const startChangeRelay = async ({
         await kinesis.send(
           new PutRecordsCommand({
             StreamName: streamName,
-            Records: Records.map((record) => ({
-              Data: Buffer.from(JSON.stringify(kinesisChange(record, tableName, localAwsEnv.AWS_REGION))),
-              PartitionKey: String(record.dynamodb?.Keys?.streamId?.S ?? record.eventID),
-            })),
+            Records: Records.map((record) => {
+              const data = Buffer.from(JSON.stringify(kinesisChange(record, tableName, localAwsEnv.AWS_REGION)));
+              onRelayed(data.length);
+              return { Data: data, PartitionKey: String(record.dynamodb?.Keys?.streamId?.S ?? record.eventID) };
+            }),
           }),
         );
         count += Records.length;

@@ -44,6 +44,21 @@ export class LambdaTimeoutError extends Error {
   }
 }
 
+/** What the local stack may do around every invocation: meter it, or (for `npm run chaos`) break it. */
+export type InvocationHook = {
+  /** Runs before the handler; throwing fails the invocation before the handler runs. */
+  before?(functionName: string, event: unknown): Promise<void> | void;
+  /** Runs after the handler, with its duration; throwing loses a result the handler produced. */
+  after?(functionName: string, durationMs: number, failed: boolean): Promise<void> | void;
+};
+const hooks = new Set<InvocationHook>();
+
+/** Adds a hook to every local invocation; answers the function that removes it. */
+export const addInvocationHook = (hook: InvocationHook): (() => void) => {
+  hooks.add(hook);
+  return () => hooks.delete(hook);
+};
+
 /** Invokes a handler as Lambda would: with a context, and cut off at the function's timeout. */
 export const invoke = async (
   config: ServerlessConfig,
@@ -74,9 +89,16 @@ export const invoke = async (
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new LambdaTimeoutError(functionName, timeoutSeconds)), timeoutSeconds * 1000);
   });
+  const started = performance.now();
+  let failed = false;
   try {
+    for (const hook of hooks) await hook.before?.(name, event);
     return await Promise.race([handler(event, context), timeout]);
+  } catch (error) {
+    failed = true;
+    throw error;
   } finally {
     clearTimeout(timer);
+    for (const hook of hooks) await hook.after?.(name, performance.now() - started, failed);
   }
 };

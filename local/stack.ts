@@ -3,6 +3,8 @@ import { type ChangeRelay, startChangeRelay } from './changeRelay.js';
 import { createTables, type DynamoLocal, startDynamoLocal } from './dynamoLocal.js';
 import { stackEnvironment } from './environment.js';
 import { createStreams, type KinesisLocal, startKinesalite } from './kinesisLocal.js';
+import { addInvocationHook } from './lambda.js';
+import { type Meter, startMeter } from './meter.js';
 import { localStateDir } from './paths.js';
 import { loadServerlessConfig, type ServerlessConfig } from './serverlessConfig.js';
 import { type LocalStepFunctions, startStepFunctions } from './stepFunctions.js';
@@ -19,6 +21,8 @@ export type LocalStack = {
   streams: string[];
   /** The environment the handlers run with: serverless.yml's, pointed at the local stand-ins. */
   environment: Record<string, string>;
+  /** What the handlers asked of AWS, when the stack was started `metered`. */
+  meter?: Meter;
   stop(): Promise<void>;
 };
 
@@ -31,8 +35,11 @@ export const startLocalStack = async ({
   stage,
   dbPath,
   log = () => undefined,
+  metered = false,
 }: {
   stage: string;
+  /** Count the handlers' requests, units and invocations (benchmarks and `npm run cost`). */
+  metered?: boolean;
   /** Keep DynamoDB Local's data here; in memory without it. */
   dbPath?: string;
   log?: (line: string) => void;
@@ -50,10 +57,18 @@ export const startLocalStack = async ({
     const streams = await createStreams(config, kinesis.client);
     const stepFunctions = await startStepFunctions({ config, log });
     stopped.push(() => stepFunctions.stop());
+    const meter = metered ? await startMeter({ dynamodb: dynamo.endpoint, sfn: stepFunctions.endpoint }) : undefined;
+    if (meter) {
+      const removeHook = addInvocationHook({ after: (name, ms) => meter.recordInvocation(name, ms) });
+      stopped.push(async () => {
+        removeHook();
+        await meter.stop();
+      });
+    }
     const environment = stackEnvironment(config, {
-      dynamodb: dynamo.endpoint,
+      dynamodb: meter?.endpoints.dynamodb ?? dynamo.endpoint,
       kinesis: kinesis.endpoint,
-      sfn: stepFunctions.endpoint,
+      sfn: meter?.endpoints.sfn ?? stepFunctions.endpoint,
     });
     Object.assign(process.env, environment);
     const consumers = await startStreamConsumers({
@@ -63,9 +78,27 @@ export const startLocalStack = async ({
       log,
     });
     stopped.push(() => consumers.stop());
-    const relay = await startChangeRelay({ config, dynamoEndpoint: dynamo.endpoint, kinesis: kinesis.client, log });
+    const relay = await startChangeRelay({
+      config,
+      dynamoEndpoint: dynamo.endpoint,
+      kinesis: kinesis.client,
+      log,
+      ...(meter ? { onRelayed: (bytes: number) => meter.recordChange(bytes) } : {}),
+    });
     stopped.push(() => relay.stop());
-    return { config, dynamo, kinesis, stepFunctions, relay, consumers, tables, streams, environment, stop };
+    return {
+      config,
+      dynamo,
+      kinesis,
+      stepFunctions,
+      relay,
+      consumers,
+      tables,
+      streams,
+      environment,
+      ...(meter ? { meter } : {}),
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

@@ -50,6 +50,8 @@ export type Execution = {
   stopDate?: Date;
   /** States entered, in order: what a saga did. */
   states: string[];
+  /** Retries of a failed state: each is a state transition too, as Step Functions bills them. */
+  retries: number;
 };
 
 const allStates = (states: Definition['States']): [string, Definition['States'][string]][] =>
@@ -154,8 +156,10 @@ export const startStepFunctions = async ({
           execution.states.push(e.state.name);
           log(`${tag}: entered ${e.state.name}`);
         } else if (e.type === 'StateExited' && e.state) log(`${tag}: exited ${e.state.name}`);
-        else if (e.type === 'StateRetried' && e.state) log(`${tag}: retrying ${e.state.name}`);
-        else if (e.type === 'StateCaught' && e.state) log(`${tag}: ${e.state.name} failed; caught, compensating`);
+        else if (e.type === 'StateRetried' && e.state) {
+          execution.retries += 1;
+          log(`${tag}: retrying ${e.state.name}`);
+        } else if (e.type === 'StateCaught' && e.state) log(`${tag}: ${e.state.name} failed; caught, compensating`);
         else if (e.type === 'ExecutionFailed') log(`${tag}: FAILED ${e.Error ?? ''} ${String(e.Cause ?? '')}`);
       }
     })();
@@ -194,6 +198,7 @@ export const startStepFunctions = async ({
         input: String(input ?? '{}'),
         startDate: new Date(),
         states: [],
+        retries: 0,
       };
       executions.set(executionArn, execution);
       const promise = run(machine, execution);
@@ -205,7 +210,7 @@ export const startStepFunctions = async ({
       const execution = executions.get(String(executionArn));
       if (!execution)
         throw new AwsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${String(executionArn)}'`);
-      const { states: _, startDate, stopDate, ...rest } = execution;
+      const { states: _, retries: __, startDate, stopDate, ...rest } = execution;
       return {
         ...rest,
         startDate: startDate.getTime() / 1000,

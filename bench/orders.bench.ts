@@ -1,0 +1,211 @@
+import { randomUUID } from 'node:crypto';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { localAwsEnv } from '../local/dynamoLocal.js';
+import { jwtSettings, localIssuer } from '../local/auth.js';
+import { startApi } from '../local/httpServer.js';
+import type { Usage } from '../local/meter.js';
+import { startLocalStack } from '../local/stack.js';
+import { stageClients } from '../ops/stage.js';
+import { printTable, stats } from './lib.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The whole local stack, metered, behind its HTTP API: one order at a time at light load (POST → CONFIRMED), then
+ * orders at a fixed concurrency (how many `POST /orders` accepts per second), and what each confirmed order asked of
+ * DynamoDB, Kinesis, Step Functions and Lambda.
+ */
+export const ordersBench = async ({ light = 50, burst = 400, concurrency = 8 } = {}) => {
+  const stack = await startLocalStack({ stage: 'bench', metered: true });
+  const issuer = await localIssuer(jwtSettings(stack.config));
+  const api = await startApi({ config: stack.config, issuer });
+  try {
+    // The bench reads views straight from DynamoDB Local, past the meter: polling is not what an order costs.
+    const clients = await stageClients('bench', { dynamoEndpoint: stack.dynamo.endpoint });
+    const meter = stack.meter;
+    if (!meter) throw new Error('the bench stack is metered');
+    const adminToken = await issuer.sign('bench-admin', { admin: true });
+    const customerToken = await issuer.sign('bench-customer');
+    const post = async (path: string, token: string, body: unknown, headers: Record<string, string> = {}) => {
+      const response = await fetch(`${api.url}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      });
+      const json = (await response.json()) as Record<string, unknown>;
+      if (response.status >= 300) throw new Error(`${path} answered ${response.status}: ${JSON.stringify(json)}`);
+      return json;
+    };
+    const sku = `BENCH-${randomUUID().slice(0, 6).toUpperCase()}`;
+    await post('/products', adminToken, { sku, name: sku, price: { amount: 1000, currency: 'EUR' }, stock: 1_000_000 });
+    const placeOne = async () => {
+      const { orderId } = await post(
+        '/orders',
+        customerToken,
+        { items: [{ sku, quantity: 1 }], payment: { token: 'tok_visa' } },
+        { 'idempotency-key': randomUUID() },
+      );
+      return String(orderId);
+    };
+    const statusOf = async (orderId: string) => {
+      const { Item } = await clients.client.send(
+        new GetCommand({ TableName: clients.tables.orders, Key: { orderId }, ConsistentRead: true }),
+      );
+      return Item?.status as string | undefined;
+    };
+    const settled = async (orderIds: string[], deadlineMs = 120_000) => {
+      const deadline = Date.now() + deadlineMs;
+      for (const orderId of orderIds) {
+        while ((await statusOf(orderId)) !== 'CONFIRMED') {
+          if (Date.now() > deadline) throw new Error(`order ${orderId} did not reach CONFIRMED`);
+          await sleep(20);
+        }
+      }
+    };
+    // Warm every handler and the stand-ins' caches once, unmetered.
+    await settled([await placeOne()]);
+    meter.reset();
+    const executionsBefore = new Set(stack.stepFunctions.executions.keys());
+
+    const accepted: number[] = [];
+    const pending: number[] = [];
+    const confirmed: number[] = [];
+    const lightIds: string[] = [];
+    for (let i = 0; i < light; i++) {
+      const started = performance.now();
+      const orderId = await placeOne();
+      accepted.push(performance.now() - started);
+      lightIds.push(orderId);
+      let sawPending = false;
+      for (;;) {
+        const status = await statusOf(orderId);
+        if (status && !sawPending) {
+          pending.push(performance.now() - started);
+          sawPending = true;
+        }
+        if (status === 'CONFIRMED') break;
+        await sleep(2);
+      }
+      confirmed.push(performance.now() - started);
+      await sleep(100);
+    }
+    // Let the last order's trailing work (projections of OrderConfirmed, the saga's end) finish before counting.
+    await sleep(1500);
+    const usage = meter.usage();
+    const executions = [...stack.stepFunctions.executions.values()].filter(
+      (e) => !executionsBefore.has(e.executionArn),
+    );
+    printTable(`POST /orders → CONFIRMED at light load (${light} orders, one at a time, 100 ms apart; tok_visa)`, [
+      { name: 'POST /orders answers 202', ...stats(accepted), baseline: true },
+      { name: 'POST → order in the read model (PENDING or later)', ...stats(pending) },
+      { name: 'POST → CONFIRMED in the read model', ...stats(confirmed) },
+    ]);
+    printUsage(usage, light, executions);
+
+    // Throughput: a fixed number of clients posting orders back to back; the baseline is the raw DynamoDB write of
+    // an order's first event at the same concurrency, which is the least an accepted order costs.
+    const burstIds: string[] = [];
+    const run = async (task: () => Promise<unknown>) => {
+      const latencies: number[] = [];
+      let next = 0;
+      const started = performance.now();
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (next < burst) {
+            next += 1;
+            const t = performance.now();
+            await task();
+            latencies.push(performance.now() - t);
+          }
+        }),
+      );
+      return { ...stats(latencies), perSecond: burst / ((performance.now() - started) / 1000) };
+    };
+    // The baseline writes into a table of the events table's key schema with no change stream: the same write,
+    // without starting sagas or feeding projections with items that are not events.
+    const baselineTable = `${clients.tables.events}-baseline`;
+    await new DynamoDBClient({
+      endpoint: stack.dynamo.endpoint,
+      region: localAwsEnv.AWS_REGION,
+      credentials: { accessKeyId: localAwsEnv.AWS_ACCESS_KEY_ID, secretAccessKey: localAwsEnv.AWS_SECRET_ACCESS_KEY },
+    }).send(
+      new CreateTableCommand({
+        TableName: baselineTable,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'streamId', AttributeType: 'S' },
+          { AttributeName: 'version', AttributeType: 'N' },
+        ],
+        KeySchema: [
+          { AttributeName: 'streamId', KeyType: 'HASH' },
+          { AttributeName: 'version', KeyType: 'RANGE' },
+        ],
+      }),
+    );
+    const raw = await run(() =>
+      clients.client.send(
+        new PutCommand({
+          TableName: baselineTable,
+          Item: {
+            streamId: `order-${randomUUID()}`,
+            version: 1,
+            type: 'OrderPlaced',
+            data: { customerId: 'bench', lines: [{ sku, quantity: 1, unitPrice: { amount: 1000, currency: 'EUR' } }] },
+            recordedAt: new Date().toISOString(),
+          },
+          ConditionExpression: 'attribute_not_exists(streamId)',
+        }),
+      ),
+    );
+    const api202 = await run(async () => burstIds.push(await placeOne()));
+    printTable(`Orders accepted at ${concurrency} concurrent clients (${burst} each; latency per request)`, [
+      { name: 'raw PutItem of an order event', ...raw, note: `${raw.perSecond.toFixed(0)}/s`, baseline: true },
+      { name: 'POST /orders (202)', ...api202, note: `${api202.perSecond.toFixed(0)} orders/s` },
+    ]);
+    const drained = performance.now();
+    await settled(burstIds, 600_000);
+    console.log(
+      `  the saga confirmed all ${burst} burst orders ${((performance.now() - drained) / 1000).toFixed(1)} s after the last 202`,
+    );
+  } finally {
+    await api.close();
+    await stack.stop();
+  }
+};
+
+const perOrder = (value: number, orders: number) => (value / orders).toFixed(2);
+
+/** What the metered orders asked of each service, per order. */
+const printUsage = (
+  usage: Usage,
+  orders: number,
+  executions: { states: string[]; retries: number; status: string }[],
+) => {
+  console.log(`\nRequests per confirmed order (metered over the ${orders} orders above)`);
+  const dynamo = Object.entries(usage.dynamodb).sort(([a], [b]) => a.localeCompare(b));
+  const total = dynamo.reduce(
+    (sum, [, c]) => ({
+      requests: sum.requests + c.requests,
+      readUnits: sum.readUnits + c.readUnits,
+      writeUnits: sum.writeUnits + c.writeUnits,
+    }),
+    { requests: 0, readUnits: 0, writeUnits: 0 },
+  );
+  console.log(
+    `  DynamoDB        ${perOrder(total.requests, orders)} requests (${dynamo.map(([op, c]) => `${op} ${perOrder(c.requests, orders)}`).join(', ')}); ${perOrder(total.readUnits, orders)} RCU, ${perOrder(total.writeUnits, orders)} WCU`,
+  );
+  console.log(
+    `  Kinesis         ${perOrder(usage.kinesis.records, orders)} records put on the change stream (${perOrder(usage.kinesis.payloadUnits, orders)} PUT payload units, ${perOrder(usage.kinesis.bytes, orders)} bytes)`,
+  );
+  const sfn = Object.entries(usage.stepFunctions);
+  const transitions = executions.reduce((sum, e) => sum + e.states.length + e.retries, 0);
+  console.log(
+    `  Step Functions  ${sfn.map(([action, n]) => `${action} ${perOrder(n, orders)}`).join(', ') || 'no API requests'}; ${executions.length} executions, ${perOrder(transitions, executions.length || 1)} state transitions each (${executions[0]?.states.join(' → ') ?? '-'})`,
+  );
+  const lambda = Object.entries(usage.lambda).sort(([a], [b]) => a.localeCompare(b));
+  const invocations = lambda.reduce((sum, [, c]) => sum + c.invocations, 0);
+  console.log(
+    `  Lambda          ${perOrder(invocations, orders)} invocations (${lambda.map(([fn, c]) => `${fn} ${perOrder(c.invocations, orders)}`).join(', ')})`,
+  );
+};

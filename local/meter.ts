@@ -1,0 +1,148 @@
+import { createServer, request as httpRequest, Agent, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** What the handlers asked of AWS, counted the way AWS bills it. */
+export type Usage = {
+  /** By operation: requests, and the capacity units DynamoDB reports (`ReturnConsumedCapacity: INDEXES`). */
+  dynamodb: Record<string, { requests: number; readUnits: number; writeUnits: number }>;
+  /** Step Functions API requests by action. */
+  stepFunctions: Record<string, number>;
+  /** Records put on the change stream, their bytes and PUT payload units (25 KiB each, rounded up per record). */
+  kinesis: { records: number; bytes: number; payloadUnits: number };
+  /** By function: invocations and the sum of their durations in this process. */
+  lambda: Record<string, { invocations: number; durationMs: number }>;
+};
+
+export type Meter = {
+  /** Endpoints to give the handlers instead of the stand-ins' own. */
+  endpoints: { dynamodb: string; sfn: string };
+  usage(): Usage;
+  reset(): void;
+  recordChange(bytes: number): void;
+  recordInvocation(functionName: string, durationMs: number): void;
+  stop(): Promise<void>;
+};
+
+const readOperations = new Set(['GetItem', 'BatchGetItem', 'Query', 'Scan', 'TransactGetItems']);
+const dataOperations = new Set([
+  ...readOperations,
+  'PutItem',
+  'UpdateItem',
+  'DeleteItem',
+  'BatchWriteItem',
+  'TransactWriteItems',
+]);
+const payloadUnit = 25 * 1024;
+
+const body = (stream: IncomingMessage): Promise<Buffer> =>
+  new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('end', () => resolve(Buffer.concat(chunks)));
+    stream.on('error', reject);
+  });
+
+const operationOf = (request: IncomingMessage) =>
+  String(request.headers['x-amz-target'] ?? '')
+    .split('.')
+    .at(-1) ?? '';
+
+/**
+ * A loopback proxy in front of one stand-in: forwards every request as is (or as `rewrite` makes it) and shows
+ * `observe` each exchange. Stand-ins check no signatures, so a rewritten body still passes.
+ */
+const startProxy = async (
+  target: string,
+  exchange: (operation: string, request: Buffer) => { forward: Buffer; observe?: (response: Buffer) => void },
+) => {
+  const upstream = new URL(target);
+  const agent = new Agent({ keepAlive: true });
+  const server = createServer((incoming: IncomingMessage, outgoing: ServerResponse) => {
+    void (async () => {
+      const { forward, observe } = exchange(operationOf(incoming), await body(incoming));
+      const headers = { ...incoming.headers, 'content-length': String(forward.length), host: upstream.host };
+      const proxied = httpRequest(
+        { host: upstream.hostname, port: upstream.port, method: incoming.method, path: incoming.url, headers, agent },
+        (answer) => {
+          void body(answer).then((payload) => {
+            if ((answer.statusCode ?? 500) < 300) observe?.(payload);
+            outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+            outgoing.end(payload);
+          });
+        },
+      );
+      proxied.on('error', () => outgoing.destroy());
+      proxied.end(forward);
+    })();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        agent.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+};
+
+type Consumed = { CapacityUnits?: number };
+
+/**
+ * Local only, for `npm run bench` and `npm run cost`: counts what the handlers ask of DynamoDB and Step Functions
+ * (through proxies in front of the stand-ins), the records the change stream carries and the Lambda invocations.
+ */
+export const startMeter = async (targets: { dynamodb: string; sfn: string }): Promise<Meter> => {
+  let usage: Usage;
+  const reset = () => {
+    usage = { dynamodb: {}, stepFunctions: {}, kinesis: { records: 0, bytes: 0, payloadUnits: 0 }, lambda: {} };
+  };
+  reset();
+
+  const dynamodb = await startProxy(targets.dynamodb, (operation, request) => {
+    if (!dataOperations.has(operation)) return { forward: request };
+    const input = JSON.parse(request.toString('utf8')) as Record<string, unknown>;
+    // Ask for the units whatever the caller asked: INDEXES includes what the GSIs cost.
+    const forward = Buffer.from(JSON.stringify({ ...input, ReturnConsumedCapacity: 'INDEXES' }));
+    return {
+      forward,
+      observe: (response) => {
+        const { ConsumedCapacity } = JSON.parse(response.toString('utf8')) as {
+          ConsumedCapacity?: Consumed | Consumed[];
+        };
+        const units = [ConsumedCapacity ?? []].flat().reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
+        const counted = (usage.dynamodb[operation] ??= { requests: 0, readUnits: 0, writeUnits: 0 });
+        counted.requests += 1;
+        if (readOperations.has(operation)) counted.readUnits += units;
+        else counted.writeUnits += units;
+      },
+    };
+  });
+  const sfn = await startProxy(targets.sfn, (operation, request) => ({
+    forward: request,
+    observe: () => {
+      usage.stepFunctions[operation] = (usage.stepFunctions[operation] ?? 0) + 1;
+    },
+  }));
+
+  return {
+    endpoints: { dynamodb: dynamodb.endpoint, sfn: sfn.endpoint },
+    usage: () => structuredClone(usage),
+    reset,
+    recordChange(bytes) {
+      usage.kinesis.records += 1;
+      usage.kinesis.bytes += bytes;
+      usage.kinesis.payloadUnits += Math.max(1, Math.ceil(bytes / payloadUnit));
+    },
+    recordInvocation(functionName, durationMs) {
+      const counted = (usage.lambda[functionName] ??= { invocations: 0, durationMs: 0 });
+      counted.invocations += 1;
+      counted.durationMs += durationMs;
+    },
+    stop: async () => {
+      await dynamodb.stop();
+      await sfn.stop();
+    },
+  };
+};
