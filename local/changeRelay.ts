@@ -49,6 +49,7 @@ export const startChangeRelay = async ({
   pollMs = 50,
   log = () => undefined,
   onRelayed = () => undefined,
+  redeliverAfter = () => undefined,
 }: {
   config: ServerlessConfig;
   dynamoEndpoint: string;
@@ -57,6 +58,11 @@ export const startChangeRelay = async ({
   log?: (line: string) => void;
   /** Sees the size of every record put on the stream (the meter counts them). */
   onRelayed?: (bytes: number) => void;
+  /**
+   * For fault injection: answers a delay to put a record on the stream a second time after, or undefined. Kinesis
+   * Data Streams for DynamoDB may deliver a change twice; a late copy also arrives out of order.
+   */
+  redeliverAfter?: () => number | undefined;
 }): Promise<ChangeRelay> => {
   const clientConfig = {
     endpoint: dynamoEndpoint,
@@ -67,6 +73,7 @@ export const startChangeRelay = async ({
   const streams = new DynamoDBStreamsClient(clientConfig);
   let running = true;
   let count = 0;
+  const copies = new Set<Promise<unknown>>();
 
   const relays = tableResources(config).flatMap(([logicalId, properties]) => {
     const spec = properties.KinesisStreamSpecification as { StreamArn?: unknown } | undefined;
@@ -106,16 +113,23 @@ export const startChangeRelay = async ({
         iterators.set(shardId, NextShardIterator);
         if (Records.length === 0) continue;
         idle = false;
-        await kinesis.send(
-          new PutRecordsCommand({
-            StreamName: streamName,
-            Records: Records.map((record) => {
-              const data = Buffer.from(JSON.stringify(kinesisChange(record, tableName, localAwsEnv.AWS_REGION)));
-              onRelayed(data.length);
-              return { Data: data, PartitionKey: String(record.dynamodb?.Keys?.streamId?.S ?? record.eventID) };
-            }),
-          }),
-        );
+        const entries = Records.map((record) => {
+          const data = Buffer.from(JSON.stringify(kinesisChange(record, tableName, localAwsEnv.AWS_REGION)));
+          onRelayed(data.length);
+          return { Data: data, PartitionKey: String(record.dynamodb?.Keys?.streamId?.S ?? record.eventID) };
+        });
+        await kinesis.send(new PutRecordsCommand({ StreamName: streamName, Records: entries }));
+        for (const entry of entries) {
+          const delay = redeliverAfter();
+          if (delay === undefined) continue;
+          const copy: Promise<unknown> = new Promise((resolve) => setTimeout(resolve, delay))
+            .then(async () => {
+              if (running) await kinesis.send(new PutRecordsCommand({ StreamName: streamName, Records: [entry] }));
+            })
+            .catch(() => undefined)
+            .finally(() => copies.delete(copy));
+          copies.add(copy);
+        }
         count += Records.length;
       }
       if (idle) await sleep(pollMs);
@@ -134,7 +148,7 @@ export const startChangeRelay = async ({
     relayed: () => count,
     async stop() {
       running = false;
-      await Promise.all(loops);
+      await Promise.all([...loops, ...copies]);
       dynamo.destroy();
       streams.destroy();
     },

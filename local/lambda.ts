@@ -40,7 +40,8 @@ export class LambdaTimeoutError extends Error {
     readonly timeoutSeconds: number,
   ) {
     super(`${functionName} timed out after ${timeoutSeconds} s`);
-    this.name = 'LambdaTimeoutError';
+    // Step Functions reports a function timeout as Lambda.Unknown, and its Retry rules match that name.
+    this.name = 'Lambda.Unknown';
   }
 }
 
@@ -49,7 +50,7 @@ export type InvocationHook = {
   /** Runs before the handler; throwing fails the invocation before the handler runs. */
   before?(functionName: string, event: unknown): Promise<void> | void;
   /** Runs after the handler, with its duration; throwing loses a result the handler produced. */
-  after?(functionName: string, durationMs: number, failed: boolean): Promise<void> | void;
+  after?(functionName: string, durationMs: number, failed: boolean, event: unknown): Promise<void> | void;
 };
 const hooks = new Set<InvocationHook>();
 
@@ -99,6 +100,6 @@ export const invoke = async (
     throw error;
   } finally {
     clearTimeout(timer);
-    for (const hook of hooks) await hook.after?.(name, performance.now() - started, failed);
+    for (const hook of hooks) await hook.after?.(name, performance.now() - started, failed, event);
   }
 };

@@ -3,6 +3,7 @@ import { type ChangeRelay, startChangeRelay } from './changeRelay.js';
 import { createTables, type DynamoLocal, startDynamoLocal } from './dynamoLocal.js';
 import { stackEnvironment } from './environment.js';
 import { createStreams, type KinesisLocal, startKinesalite } from './kinesisLocal.js';
+import { type FaultPlan, type Faults, injectFaults } from './faults.js';
 import { addInvocationHook } from './lambda.js';
 import { type Meter, startMeter } from './meter.js';
 import { localStateDir } from './paths.js';
@@ -23,6 +24,8 @@ export type LocalStack = {
   environment: Record<string, string>;
   /** What the handlers asked of AWS, when the stack was started `metered`. */
   meter?: Meter;
+  /** What was injected, when the stack was started with `faults`. */
+  faults?: Faults;
   stop(): Promise<void>;
 };
 
@@ -36,10 +39,13 @@ export const startLocalStack = async ({
   dbPath,
   log = () => undefined,
   metered = false,
+  faults: faultPlan,
 }: {
   stage: string;
   /** Count the handlers' requests, units and invocations (benchmarks and `npm run cost`). */
   metered?: boolean;
+  /** Break invocations and the change stream on purpose (`npm run chaos`). */
+  faults?: FaultPlan;
   /** Keep DynamoDB Local's data here; in memory without it. */
   dbPath?: string;
   log?: (line: string) => void;
@@ -65,6 +71,9 @@ export const startLocalStack = async ({
         await meter.stop();
       });
     }
+    // After the meter's hook, so an injected failure is still counted as an invocation.
+    const faults = faultPlan ? injectFaults(config, faultPlan) : undefined;
+    if (faults) stopped.push(async () => faults.remove());
     const environment = stackEnvironment(config, {
       dynamodb: meter?.endpoints.dynamodb ?? dynamo.endpoint,
       kinesis: kinesis.endpoint,
@@ -84,6 +93,7 @@ export const startLocalStack = async ({
       kinesis: kinesis.client,
       log,
       ...(meter ? { onRelayed: (bytes: number) => meter.recordChange(bytes) } : {}),
+      ...(faults ? { redeliverAfter: faults.redeliverAfter } : {}),
     });
     stopped.push(() => relay.stop());
     return {
@@ -97,6 +107,7 @@ export const startLocalStack = async ({
       streams,
       environment,
       ...(meter ? { meter } : {}),
+      ...(faults ? { faults } : {}),
       stop,
     };
   } catch (error) {

@@ -1,0 +1,184 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../eventstore/dynamoClient.js';
+import { jwtSettings, localIssuer } from '../local/auth.js';
+import { localAwsEnv } from '../local/dynamoLocal.js';
+import type { FaultPlan, FaultReport } from '../local/faults.js';
+import { startApi } from '../local/httpServer.js';
+import { startLocalStack } from '../local/stack.js';
+import { checkInvariants, type InvariantResult } from '../ops/invariants.js';
+import { type Mix, runScenario, type ScenarioResult } from './scenario.js';
+
+/** Every kind of order, cancellations racing their saga included. */
+export const chaosMix: Mix = {
+  confirmed: 40,
+  flaky: 10,
+  declined: 15,
+  outOfStock: 10,
+  cancelled: 10,
+  cancelledEarly: 15,
+};
+
+export type ChaosOptions = {
+  orders: number;
+  /** The share of Lambda invocations that fail: half before the handler runs, half losing the handler's result. */
+  failure: number;
+  concurrency: number;
+  seed: number;
+  /** serverless.yml's stage to run (its table names and log level). */
+  stage?: string;
+  /** How long the read models and compensations may take to converge once every saga has ended. */
+  convergeWithinMs?: number;
+  log?: (line: string) => void;
+};
+
+export type ChaosReport = {
+  plan: FaultPlan;
+  injected: FaultReport;
+  scenario: ScenarioResult;
+  executions: Record<string, number>;
+  stateRetries: number;
+  invariants: InvariantResult[];
+  /** From the last saga's end until every invariant held (or the deadline). */
+  convergedInMs: number;
+  passed: boolean;
+};
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs a mix of orders on a local stack that breaks a share of all Lambda invocations (API, saga Tasks and Kinesis
+ * consumers), delays Kinesis deliveries and delivers change records twice, then checks the store's invariants.
+ */
+export const runChaos = async ({
+  orders,
+  failure,
+  concurrency,
+  seed,
+  stage = 'bench',
+  convergeWithinMs = 60_000,
+  log = () => undefined,
+}: ChaosOptions): Promise<ChaosReport> => {
+  const failBefore = failure / 2;
+  const plan: FaultPlan = {
+    failBefore,
+    // Of the invocations that got past the first fault, the share that makes the total `failure`.
+    loseResult: failure / 2 / (1 - failBefore),
+    kinesisDelayMs: 250,
+    redeliver: 0.1,
+    seed,
+  };
+  const stack = await startLocalStack({ stage, faults: plan, log });
+  const issuer = await localIssuer(jwtSettings(stack.config));
+  const api = await startApi({ config: stack.config, issuer });
+  const client = documentClient({
+    endpoint: stack.dynamo.endpoint,
+    region: localAwsEnv.AWS_REGION,
+    credentials: { accessKeyId: localAwsEnv.AWS_ACCESS_KEY_ID, secretAccessKey: localAwsEnv.AWS_SECRET_ACCESS_KEY },
+  });
+  const table = (name: string) => {
+    const value = stack.environment[name];
+    if (!value) throw new Error(`serverless.yml sets no ${name}`);
+    return value;
+  };
+  try {
+    const scenario = await runScenario({
+      apiUrl: api.url,
+      adminToken: await issuer.sign('chaos-admin', { admin: true }),
+      customerTokens: await Promise.all([1, 2, 3].map((i) => issuer.sign(`chaos-customer-${i}`))),
+      orders,
+      mix: chaosMix,
+      concurrency,
+      statusOf: async (orderId) => {
+        const { Item } = await client.send(
+          new GetCommand({ TableName: table('ORDERS_TABLE'), Key: { orderId }, ConsistentRead: true }),
+        );
+        return Item as { status: string; rejectionReason?: string } | undefined;
+      },
+    });
+    log(`scenario done in ${(scenario.elapsedMs / 1000).toFixed(1)} s; waiting for sagas and read models`);
+
+    const running = () => [...stack.stepFunctions.executions.values()].filter((e) => e.status === 'RUNNING').length;
+    const sagaDeadline = Date.now() + 300_000;
+    while (running() > 0 && Date.now() < sagaDeadline) await sleep(200);
+    const sagasEnded = performance.now();
+    const tables = {
+      client,
+      events: table('EVENTS_TABLE'),
+      orders: table('ORDERS_TABLE'),
+      inventory: table('INVENTORY_TABLE'),
+      paymentSimulator: table('PAYMENT_SIMULATOR_TABLE'),
+    };
+    let invariants = await checkInvariants(tables);
+    const convergeDeadline = Date.now() + convergeWithinMs;
+    while (invariants.some((i) => i.violations.length > 0) && Date.now() < convergeDeadline) {
+      await sleep(1000);
+      invariants = await checkInvariants(tables);
+    }
+    const convergedInMs = performance.now() - sagasEnded;
+
+    const executions: Record<string, number> = {};
+    let stateRetries = 0;
+    for (const execution of stack.stepFunctions.executions.values()) {
+      executions[execution.status] = (executions[execution.status] ?? 0) + 1;
+      stateRetries += execution.retries;
+    }
+    const injected = stack.faults?.report();
+    if (!injected) throw new Error('the chaos stack injects faults');
+    return {
+      plan,
+      injected,
+      scenario,
+      executions,
+      stateRetries,
+      invariants,
+      convergedInMs,
+      passed:
+        scenario.mismatches.length === 0 &&
+        invariants.every((i) => i.violations.length === 0) &&
+        running() === 0 &&
+        !executions.FAILED,
+    };
+  } finally {
+    client.destroy();
+    await api.close();
+    await stack.stop();
+  }
+};
+
+const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+const top = (counts: Record<string, number>) =>
+  Object.entries(counts)
+    .sort(([, a], [, b]) => b - a)
+    .map(([name, n]) => `${name} ${n}`)
+    .join(', ');
+
+/** The report as `npm run chaos` prints it. */
+export const formatChaosReport = (report: ChaosReport): string => {
+  const { plan, injected, scenario } = report;
+  const invocations = sum(injected.invocations);
+  const failed = sum(injected.failedBefore) + sum(injected.lostResults);
+  const kinds = scenario.orders.reduce<Record<string, number>>((acc, { kind }) => {
+    acc[kind] = (acc[kind] ?? 0) + 1;
+    return acc;
+  }, {});
+  return [
+    `\nInjected (seed ${plan.seed})`,
+    `  Lambda invocations   ${invocations}, of which ${failed} failed (${((failed / Math.max(1, invocations)) * 100).toFixed(1)}%)`,
+    `    before the handler (Lambda.ServiceException): ${sum(injected.failedBefore)}: ${top(injected.failedBefore)}`,
+    `    result lost after the handler ran (Lambda.Unknown, a timeout): ${sum(injected.lostResults)}: ${top(injected.lostResults)}`,
+    `  Kinesis deliveries delayed up to ${plan.kinesisDelayMs} ms: ${injected.delayedDeliveries}`,
+    `  change records delivered twice, the copy late: ${injected.redelivered}`,
+    `\nDriven`,
+    `  ${scenario.orders.length} orders (${top(kinds)}) in ${(scenario.elapsedMs / 1000).toFixed(1)} s`,
+    `  answers to the clients: ${top(scenario.answers)}; ${scenario.retries} requests sent again after a 5xx or conflict`,
+    `  saga executions: ${top(report.executions)}; ${report.stateRetries} Task retries`,
+    `  every order ended as its kind says: ${scenario.mismatches.length === 0 ? 'yes' : `NO, ${scenario.mismatches.length} did not`}`,
+    ...scenario.mismatches.slice(0, 10).map((m) => `    ${m}`),
+    `\nChecked (converged ${(report.convergedInMs / 1000).toFixed(1)} s after the last saga ended)`,
+    ...report.invariants.flatMap((i) => [
+      `  ${i.violations.length === 0 ? 'ok  ' : 'FAIL'} ${i.name} (${i.checked} checked${i.violations.length ? `, ${i.violations.length} broken` : ''})`,
+      ...i.violations.slice(0, 5).map((v) => `         ${v}`),
+    ]),
+    `\n${report.passed ? 'PASSED' : 'FAILED'}`,
+  ].join('\n');
+};

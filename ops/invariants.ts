@@ -1,0 +1,200 @@
+import { isDeepStrictEqual } from 'node:util';
+import { type DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
+import { type Aggregate, inventoryAggregate, orderAggregate, paymentAggregate } from '../application/aggregates.js';
+import { parseEvent } from '../application/handleCommand.js';
+import { allocationOf } from '../domain/inventory/index.js';
+import { fold } from '../domain/shared/decider.js';
+import { upcastItem } from '../eventstore/dynamoEventStore.js';
+import type { DomainEvent, StoredEvent } from '../eventstore/types.js';
+import { eventSchemaRegistry } from '../eventstore/upcasting.js';
+import { inventoryProjection } from '../projections/inventory.js';
+import { ordersProjection } from '../projections/orders.js';
+import type { Projection } from '../projections/projection.js';
+
+/** One invariant over the whole store: how many things it looked at, and every one that broke it. */
+export type InvariantResult = { name: string; checked: number; violations: string[] };
+
+export type InvariantTables = {
+  client: DynamoDBDocumentClient;
+  events: string;
+  orders: string;
+  inventory: string;
+  paymentSimulator: string;
+};
+
+/** Every item of a table, read with parallel scan segments and strongly consistent reads. */
+const scanAll = async (client: DynamoDBDocumentClient, table: string, segments = 4) => {
+  const pages = await Promise.all(
+    Array.from({ length: segments }, async (_, segment) => {
+      const items: Record<string, unknown>[] = [];
+      for await (const page of paginateScan(
+        { client },
+        { TableName: table, Segment: segment, TotalSegments: segments, ConsistentRead: true },
+      )) {
+        items.push(...(page.Items ?? []));
+      }
+      return items;
+    }),
+  );
+  return pages.flat();
+};
+
+const settled = new Set(['CONFIRMED', 'REJECTED', 'CANCELLED']);
+
+/** A view as DynamoDB stores it: no undefined fields. */
+const asStored = (view: unknown): unknown => JSON.parse(JSON.stringify(view)) as unknown;
+
+const checkReadModel = <View extends Record<string, unknown>, Event extends DomainEvent>(
+  projection: Projection<View, Event>,
+  streams: Map<string, StoredEvent[]>,
+  stored: Map<string, Record<string, unknown>>,
+  keyOf: (streamId: string) => string,
+): InvariantResult => {
+  const violations: string[] = [];
+  let checked = 0;
+  for (const [streamId, events] of streams) {
+    if (!streamId.startsWith(projection.streamPrefix)) continue;
+    checked += 1;
+    const fresh = events.reduce<View | undefined>(
+      (view, event) =>
+        projection.evolve(view, { ...event, ...projection.events.parse({ type: event.type, data: event.data }) }),
+      undefined,
+    );
+    const item = stored.get(keyOf(streamId));
+    if (!item) {
+      violations.push(`${streamId}: no view in the ${projection.name} read model`);
+      continue;
+    }
+    const { version, ...view } = item;
+    const last = events.at(-1)?.version ?? 0;
+    if (version !== last) violations.push(`${streamId}: view at version ${String(version)}, stream at ${last}`);
+    else if (!isDeepStrictEqual(view, asStored(fresh))) {
+      violations.push(
+        `${streamId}: view differs from a fresh fold: ${JSON.stringify(view)} ≠ ${JSON.stringify(fresh)}`,
+      );
+    }
+  }
+  return { name: `the ${projection.name} read model equals a fresh fold of its streams`, checked, violations };
+};
+
+/**
+ * Reads the whole event store, the read models and the payment simulator's ledger of charges, and checks what must
+ * hold once every order has settled, whatever failed on the way:
+ * every stream's versions are gapless; every order is CONFIRMED, REJECTED or CANCELLED; for every SKU
+ * `available + reserved + sold = initial + restocked`, with no stock held for a settled order and sold stock only
+ * for confirmed ones; no order's payment is authorized or charged twice; every read model equals a fresh fold.
+ * Scans everything: meant for the local stack and test stages, not for a large production table.
+ */
+export const checkInvariants = async (tables: InvariantTables): Promise<InvariantResult[]> => {
+  const schemas = eventSchemaRegistry();
+  const [eventItems, orderViews, inventoryViews, charges] = await Promise.all([
+    scanAll(tables.client, tables.events),
+    scanAll(tables.client, tables.orders),
+    scanAll(tables.client, tables.inventory),
+    scanAll(tables.client, tables.paymentSimulator),
+  ]);
+
+  const streams = new Map<string, StoredEvent[]>();
+  for (const item of eventItems) {
+    const event = upcastItem(item as StoredEvent, schemas);
+    const list = streams.get(event.streamId) ?? [];
+    list.push(event);
+    streams.set(event.streamId, list);
+  }
+  for (const events of streams.values()) events.sort((a, b) => a.version - b.version);
+
+  const gapless: InvariantResult = { name: "every stream's versions are 1..n, gapless", checked: 0, violations: [] };
+  for (const [streamId, events] of streams) {
+    gapless.checked += 1;
+    const broken = events.findIndex((event, i) => event.version !== i + 1);
+    if (broken >= 0)
+      gapless.violations.push(`${streamId}: version ${events[broken]?.version} at position ${broken + 1}`);
+  }
+
+  /** Each stream of an aggregate folded to its state, by the id after the prefix. */
+  const folded = <State, Command, Event extends DomainEvent>(
+    aggregate: Aggregate<State, Command, Event>,
+    prefix: string,
+  ) =>
+    new Map(
+      [...streams]
+        .filter(([streamId]) => streamId.startsWith(prefix))
+        .map(([streamId, events]) => [
+          streamId.slice(prefix.length),
+          {
+            state: fold(
+              aggregate.decider,
+              events.map((event) => parseEvent(aggregate.events, event)),
+            ),
+            events,
+          },
+        ]),
+    );
+  const orders = folded(orderAggregate, 'order-');
+  const skus = folded(inventoryAggregate, 'inventory-');
+  const payments = folded(paymentAggregate, 'payment-');
+
+  const terminal: InvariantResult = {
+    name: 'every order has settled: CONFIRMED, REJECTED or CANCELLED',
+    checked: orders.size,
+    violations: [],
+  };
+  for (const [orderId, { state }] of orders) {
+    if (!settled.has(state.status)) terminal.violations.push(`order ${orderId} is ${state.status}`);
+  }
+
+  const stock: InvariantResult = {
+    name: "for every SKU, available + reserved + sold = initial + restocked, and each order's units match its status",
+    checked: skus.size,
+    violations: [],
+  };
+  for (const [sku, { state }] of skus) {
+    if (state.status !== 'REGISTERED') continue;
+    const { available, reserved, sold, initialStock, restocked } = state;
+    if (available + reserved + sold !== initialStock + restocked || available < 0 || reserved < 0 || sold < 0) {
+      stock.violations.push(
+        `${sku}: available ${available} + reserved ${reserved} + sold ${sold} ≠ initial ${initialStock} + restocked ${restocked}`,
+      );
+    }
+    for (const [orderId, { state: order }] of orders) {
+      if (order.status === 'NONE' || !order.lines.some((line) => line.sku === sku)) continue;
+      const allocation = allocationOf(state.orders, orderId);
+      const held = allocation?.status === 'RESERVED' || allocation?.status === 'SOLD';
+      if (order.status === 'CONFIRMED' && allocation?.status !== 'SOLD') {
+        stock.violations.push(`${sku}: confirmed order ${orderId} holds ${allocation?.status ?? 'nothing'}, not SOLD`);
+      } else if ((order.status === 'REJECTED' || order.status === 'CANCELLED') && held) {
+        stock.violations.push(
+          `${sku}: ${order.status.toLowerCase()} order ${orderId} still holds ${allocation.status}`,
+        );
+      }
+    }
+  }
+
+  const charged: InvariantResult = {
+    name: 'no payment is authorized or charged twice',
+    checked: payments.size + charges.length,
+    violations: [],
+  };
+  for (const [orderId, { events }] of payments) {
+    const authorizations = events.filter((event) => event.type === 'PaymentAuthorized').length;
+    if (authorizations > 1) charged.violations.push(`payment of order ${orderId} authorized ${authorizations} times`);
+  }
+  for (const item of charges) {
+    const times = Number(item.charges ?? 0);
+    if (times > 1) charged.violations.push(`gateway charged key ${String(item.idempotencyKey)} ${times} times`);
+    if (Number(item.refunds ?? 0) > times) {
+      charged.violations.push(`gateway refunded key ${String(item.idempotencyKey)} more often than it charged`);
+    }
+  }
+
+  const viewsBy = (items: Record<string, unknown>[], key: string) =>
+    new Map(items.map((item) => [String(item[key]), item]));
+  return [
+    gapless,
+    terminal,
+    stock,
+    charged,
+    checkReadModel(ordersProjection, streams, viewsBy(orderViews, 'orderId'), (id) => id.slice('order-'.length)),
+    checkReadModel(inventoryProjection, streams, viewsBy(inventoryViews, 'sku'), (id) => id.slice('inventory-'.length)),
+  ];
+};
