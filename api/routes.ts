@@ -83,9 +83,13 @@ export const routes = [
     summary: 'Cancel a PENDING or CONFIRMED order (its customer, or an admin).',
     params: z.object({ orderId: OrderIdParam }),
     responses: {
-      202: { description: 'The order is cancelled; compensation follows.', schema: OrderAccepted },
+      202: {
+        description:
+          'The order is cancelled (or already was: a cancel sent again changes nothing); compensation follows.',
+        schema: OrderAccepted,
+      },
       404: { description: 'No such order for this caller.' },
-      409: { description: 'The order is already rejected or cancelled.' },
+      409: { description: 'The order was rejected: there is nothing to cancel.' },
     },
   },
   {

@@ -70,6 +70,8 @@ const reject = ({ data }: RejectOrder, state: OrderState): OrderEvent[] => {
 
 const cancel = ({ data }: CancelOrder, state: OrderState): OrderEvent[] => {
   const order = placed(state, data.orderId);
+  // A cancel sent again (its answer lost to a timeout) must find it done, not fail: idempotent like confirm and reject.
+  if (order.status === 'CANCELLED') return [];
   if (order.status !== 'PENDING' && order.status !== 'CONFIRMED') {
     throw new InvalidOrderTransitionError(data.orderId, order.status, 'CANCELLED');
   }
