@@ -1,0 +1,167 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../eventstore/dynamoClient.js';
+import { jwtSettings, localIssuer } from '../local/auth.js';
+import { localAwsEnv } from '../local/dynamoLocal.js';
+import { startApi } from '../local/httpServer.js';
+import type { Usage } from '../local/meter.js';
+import { startLocalStack } from '../local/stack.js';
+import { prices } from './prices.js';
+import { type Mix, runScenario } from './scenario.js';
+
+/**
+ * `npm run cost -- [--orders 200] [--concurrency 4]`: runs a documented mix of orders on the metered local stack,
+ * counts what each order asks of AWS (DynamoDB request units from ReturnConsumedCapacity, change-stream records and
+ * PUT payload units, Lambda invocations and durations, API requests, Step Functions transitions and durations), and
+ * prices a million orders for a STANDARD and an EXPRESS saga from bench/prices.ts.
+ */
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+const option = (name: string, fallback: number): number => {
+  const at = process.argv.indexOf(`--${name}`);
+  const value = at >= 0 ? Number(process.argv[at + 1]) : fallback;
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} takes a whole number`);
+  return value;
+};
+const orders = option('orders', 200);
+const concurrency = option('concurrency', 4);
+/** The proportions of a day's orders this model prices. */
+const costMix: Mix = { confirmed: 70, declined: 10, outOfStock: 10, cancelled: 10 };
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const total = (usage: Usage) =>
+  Object.values(usage.dynamodb).reduce((sum, c) => sum + c.requests, 0) +
+  usage.kinesis.records +
+  Object.values(usage.stepFunctions).reduce((sum, n) => sum + n, 0) +
+  Object.values(usage.lambda).reduce((sum, c) => sum + c.invocations, 0);
+
+const stack = await startLocalStack({ stage: 'bench', metered: true });
+const issuer = await localIssuer(jwtSettings(stack.config));
+const api = await startApi({ config: stack.config, issuer });
+const client = documentClient({
+  endpoint: stack.dynamo.endpoint,
+  region: localAwsEnv.AWS_REGION,
+  credentials: { accessKeyId: localAwsEnv.AWS_ACCESS_KEY_ID, secretAccessKey: localAwsEnv.AWS_SECRET_ACCESS_KEY },
+});
+const meter = stack.meter;
+if (!meter) throw new Error('the cost stack is metered');
+try {
+  const ordersTable = stack.environment.ORDERS_TABLE ?? '';
+  const scenario = await runScenario({
+    apiUrl: api.url,
+    adminToken: await issuer.sign('cost-admin', { admin: true }),
+    customerTokens: await Promise.all([1, 2, 3].map((i) => issuer.sign(`cost-customer-${i}`))),
+    orders,
+    mix: costMix,
+    concurrency,
+    statusOf: async (orderId) =>
+      (await client.send(new GetCommand({ TableName: ordersTable, Key: { orderId }, ConsistentRead: true }))).Item as
+        { status: string; rejectionReason?: string } | undefined,
+  });
+  if (scenario.mismatches.length > 0) throw new Error(`orders ended wrongly:\n${scenario.mismatches.join('\n')}`);
+  // Everything an order sets off is counted once the meter stops moving: projections and compensations run late.
+  let last = -1;
+  for (let quiet = 0; quiet < 4;) {
+    await sleep(500);
+    const now = total(meter.usage());
+    quiet = now === last ? quiet + 1 : 0;
+    last = now;
+  }
+  const usage = meter.usage();
+  const executions = [...stack.stepFunctions.executions.values()];
+  if (executions.some((e) => e.status === 'RUNNING')) throw new Error('a saga is still running');
+
+  // Registering the run's products is setup, not what an order costs.
+  const setup = usage.lambda.registerProduct?.invocations ?? 0;
+  const per = (value: number) => value / orders;
+  const memoryOf = (fn: string) =>
+    (stack.config.functions?.[fn]?.memorySize ??
+      (stack.config.provider as { memorySize?: number }).memorySize ??
+      1024) / 1024;
+  const httpFunctions = new Set(
+    Object.entries(stack.config.functions ?? {})
+      .filter(([name, fn]) => name !== 'registerProduct' && (fn.events ?? []).some((e) => 'httpApi' in e))
+      .map(([name]) => name),
+  );
+  const dynamo = Object.values(usage.dynamodb).reduce(
+    (sum, c) => ({
+      requests: sum.requests + c.requests,
+      read: sum.read + c.readUnits,
+      write: sum.write + c.writeUnits,
+    }),
+    { requests: 0, read: 0, write: 0 },
+  );
+  const lambda = Object.entries(usage.lambda).reduce(
+    (sum, [fn, c]) => ({
+      invocations: sum.invocations + c.invocations,
+      gbSeconds: sum.gbSeconds + (c.durationMs / 1000) * memoryOf(fn),
+    }),
+    { invocations: -setup, gbSeconds: 0 },
+  );
+  const apiRequests = Object.entries(usage.lambda)
+    .filter(([fn]) => httpFunctions.has(fn))
+    .reduce((sum, [, c]) => sum + c.invocations, 0);
+  const transitions = executions.reduce((sum, e) => sum + e.states.length + e.retries, 0);
+  // Express bills each execution's duration rounded up to 100 ms, at 64 MB (its smallest step; our payloads are tiny).
+  const expressGbSeconds = executions.reduce(
+    (sum, e) =>
+      sum + Math.ceil(((e.stopDate ?? e.startDate).getTime() - e.startDate.getTime()) / 100) * 0.1 * (64 / 1024),
+    0,
+  );
+
+  const rows: [string, string, number][] = [
+    [
+      'DynamoDB',
+      `${per(dynamo.requests).toFixed(1)} requests: ${per(dynamo.write).toFixed(1)} WRU, ${per(dynamo.read).toFixed(1)} RRU`,
+      per(dynamo.write) * prices.dynamodb.writeRequestUnit + per(dynamo.read) * prices.dynamodb.readRequestUnit,
+    ],
+    [
+      'DynamoDB → Kinesis',
+      `${per(usage.kinesis.records).toFixed(1)} change data capture units (one per event item up to 1 KB)`,
+      per(usage.kinesis.records) * prices.dynamodb.changeDataCaptureUnit,
+    ],
+    [
+      'Kinesis',
+      `${per(usage.kinesis.payloadUnits).toFixed(1)} PUT payload units (${per(usage.kinesis.bytes).toFixed(0)} bytes)`,
+      per(usage.kinesis.payloadUnits) * prices.kinesis.putPayloadUnit,
+    ],
+    [
+      'Lambda',
+      `${per(lambda.invocations).toFixed(1)} invocations, ${(per(lambda.gbSeconds) * 1000).toFixed(1)} GB-ms`,
+      per(lambda.invocations) * prices.lambda.request + per(lambda.gbSeconds) * prices.lambda.gbSecond,
+    ],
+    ['API Gateway', `${per(apiRequests).toFixed(2)} requests`, per(apiRequests) * prices.apiGateway.request],
+  ];
+  const shared = rows.reduce((sum, [, , usd]) => sum + usd, 0);
+  const standard = per(transitions) * prices.stepFunctions.stateTransition;
+  const express =
+    per(executions.length) * prices.stepFunctions.expressRequest +
+    per(expressGbSeconds) * prices.stepFunctions.expressGbSecond;
+  const million = (usd: number) => `$${(usd * 1e6).toFixed(2)}`.padStart(12);
+
+  const kinds = Object.entries(costMix)
+    .map(([kind, weight]) => `${kind} ${weight}%`)
+    .join(', ');
+  console.log(`\nCost of ${orders} orders (${kinds}), ${concurrency} clients, metered on the local stack`);
+  console.log(`prices: ${prices.region}, list prices as of ${prices.asOf} (bench/prices.ts)\n`);
+  console.log(`${'service'.padEnd(20)}${'per order'.padEnd(62)}${'per 1M orders'.padStart(14)}`);
+  for (const [service, units, usd] of rows) console.log(`${service.padEnd(20)}${units.padEnd(62)}${million(usd)}`);
+  console.log(
+    `${'Step Functions'.padEnd(20)}${`STANDARD: ${per(transitions).toFixed(2)} state transitions (retries included)`.padEnd(62)}${million(standard)}`,
+  );
+  console.log(
+    `${''.padEnd(20)}${`EXPRESS: 1 request, ${(per(expressGbSeconds) * 1000).toFixed(1)} GB-ms (64 MB, 100 ms steps)`.padEnd(62)}${million(express)}`,
+  );
+  console.log(`\n${'total, STANDARD saga'.padEnd(82)}${million(shared + standard)}`);
+  console.log(`${'total, EXPRESS saga'.padEnd(82)}${million(shared + express)}`);
+  const shards = Number(
+    (stack.config.resources?.Resources?.ChangesStream?.Properties as { ShardCount?: unknown } | undefined)
+      ?.ShardCount ?? 1,
+  );
+  console.log(
+    `\nNot per order: the change stream's ${shards} shard(s) at this stage cost $${(shards * 730 * prices.kinesis.shardHour).toFixed(2)} a month whatever the volume; storage, CloudWatch Logs ingestion and X-Ray traces are not counted. Lambda and Express durations are this machine's, in one process against local stand-ins.`,
+  );
+} finally {
+  client.destroy();
+  await api.close();
+  await stack.stop();
+}
+process.exit(0);
