@@ -79,7 +79,7 @@ describe('the packaged prod template', () => {
     }
   });
 
-  it('gives each function its own role, with no wildcard action and no wildcard resource', () => {
+  it('gives each function its own role, with no wildcard action and no wildcard resource but X-Ray’s', () => {
     const functions = resourcesOfType(template, 'AWS::Lambda::Function');
     const roles = new Set(functions.map(([, fn]) => JSON.stringify(fn.Properties.Role)));
     expect(roles.size).toBe(functions.length);
@@ -87,6 +87,8 @@ describe('the packaged prod template', () => {
       const functionName = name.replace(/LambdaFunction$/, '').replace(/^./, (c) => c.toLowerCase());
       for (const statement of statementsOf(roleOf(functionName))) {
         for (const action of actionsOf(statement)) expect(action, `${name}: ${action}`).not.toMatch(/\*/);
+        // X-Ray's write actions take no resource ARN: '*' is the only resource they accept.
+        if (actionsOf(statement).every((action) => action.startsWith('xray:'))) continue;
         const resources = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
         for (const r of resources) expect(r, `${name}: ${JSON.stringify(statement)}`).not.toBe('*');
       }
@@ -200,7 +202,7 @@ describe('the read side in the packaged prod template', () => {
         FunctionResponseTypes: ['ReportBatchItemFailures'],
         BisectBatchOnFunctionError: true,
         MaximumRetryAttempts: 3,
-        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['ProjectionFailuresQueue', 'Arn'] } } },
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['ChangeFailuresQueue', 'Arn'] } } },
       });
       // The consumer may read the stream (what Lambda's poller needs) and send to the failure queue, nothing more.
       const kinesis = statementsOf(roleOf(fn)).filter((s) => actionsOf(s).some((a) => a.startsWith('kinesis:')));
@@ -216,7 +218,7 @@ describe('the read side in the packaged prod template', () => {
       );
       for (const statement of kinesis) expect([statement.Resource].flat()).toEqual([changesArn]);
     }
-    expect(resource('ProjectionFailuresQueue').Type).toBe('AWS::SQS::Queue');
+    expect(resource('ChangeFailuresQueue').Properties.QueueName).toBe('orderflow-prod-change-failures');
   });
 
   it('declares the read models: orders with a by-customer index, inventory by SKU, and the bookkeeping table', () => {
@@ -255,10 +257,16 @@ describe('the replay job in the packaged prod template', () => {
     });
   });
 
-  it('lets the state machine invoke the replay worker and nothing else', () => {
+  it('lets the state machine invoke the replay worker and send traces, nothing else', () => {
     const role = resource('ReplayStateMachineRole');
     const statements = statementsOf(role);
-    expect(statements.flatMap(actionsOf)).toEqual(['lambda:InvokeFunction']);
+    expect(statements.flatMap(actionsOf)).toEqual([
+      'lambda:InvokeFunction',
+      'xray:PutTraceSegments',
+      'xray:PutTelemetryRecords',
+      'xray:GetSamplingRules',
+      'xray:GetSamplingTargets',
+    ]);
     expect(JSON.stringify(statements[0]?.Resource)).toContain(lambdaId('replaySegment'));
     expect(JSON.stringify(role.Properties.AssumeRolePolicyDocument)).toContain('states.amazonaws.com');
   });
