@@ -42,6 +42,7 @@ try {
     stage,
     dynamoEndpoint: dynamo.endpoint,
     kinesisEndpoint: kinesis.endpoint,
+    stepFunctionsEndpoint: stack.stepFunctions.endpoint,
     apiUrl: api.url,
     pid: process.pid,
   };

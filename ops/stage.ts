@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamoParkingLot, type ParkingLot } from '../adapters/parking.js';
 import { dynamoViewStore } from '../adapters/viewStore.js';
@@ -7,6 +8,7 @@ import { documentClient } from '../eventstore/dynamoClient.js';
 import { dynamoEventStore } from '../eventstore/dynamoEventStore.js';
 import type { EventStore } from '../eventstore/types.js';
 import { localAwsEnv } from '../local/dynamoLocal.js';
+import { stackEnvironment } from '../local/environment.js';
 import { localStateDir } from '../local/paths.js';
 import { loadServerlessConfig } from '../local/serverlessConfig.js';
 import { inventoryProjection } from '../projections/inventory.js';
@@ -18,6 +20,7 @@ export type RunningStack = {
   stage: string;
   dynamoEndpoint: string;
   kinesisEndpoint: string;
+  stepFunctionsEndpoint: string;
   apiUrl: string;
   pid: number;
 };
@@ -30,6 +33,9 @@ export type StageClients = {
   parking: ParkingLot;
   tables: { events: string; orders: string; inventory: string; projections: string };
   targets: Record<'orders' | 'inventory', ReplayTarget>;
+  sfn: SFNClient;
+  /** The order saga's state machine; its ARN is known up front only locally (on AWS it holds the account id). */
+  orderSaga: { name: string; type: 'STANDARD' | 'EXPRESS'; arn?: string };
 };
 
 const required = (environment: Record<string, unknown>, name: string): string => {
@@ -38,38 +44,65 @@ const required = (environment: Record<string, unknown>, name: string): string =>
   return value;
 };
 
+const notRunning = 'The local stack is not running: start it with `npm start`, or pass --stage <name>.';
+
+/** The endpoints of the running `npm start`, from what it left in `.local/stack.json`. */
+const runningStack = async (): Promise<RunningStack> => {
+  const text = await readFile(runningStackFile, 'utf8').catch(() => {
+    throw new Error(notRunning);
+  });
+  const running = JSON.parse(text) as Partial<RunningStack>;
+  if (!running.dynamoEndpoint || !running.stepFunctionsEndpoint) {
+    throw new Error(`${runningStackFile} was written by an older \`npm start\`: restart it.`);
+  }
+  return running as RunningStack;
+};
+
 /**
- * Clients for a stage's tables. `local` (the default) is the running `npm start`; any other stage is the deployed
- * one, reached with the caller's AWS credentials and region (the usual AWS_PROFILE / AWS_REGION).
+ * Clients for a stage's tables and its order saga. `local` (the default) is the running `npm start`; any other
+ * stage is the deployed one, reached with the caller's AWS credentials and region (the usual AWS_PROFILE /
+ * AWS_REGION). The tests pass the endpoints of their own stack.
  */
 export const stageClients = async (
   stage = 'local',
-  /** A local stack's DynamoDB endpoint other than the one `npm start` recorded (the tests' stack). */
-  { dynamoEndpoint }: { dynamoEndpoint?: string } = {},
+  endpoints: { dynamoEndpoint?: string; stepFunctionsEndpoint?: string } = {},
 ): Promise<StageClients> => {
   const config = await loadServerlessConfig(stage);
   const environment = config.provider.environment ?? {};
-  const endpoint =
-    dynamoEndpoint ??
-    (stage === 'local'
-      ? await readFile(runningStackFile, 'utf8')
-          .then((text) => (JSON.parse(text) as RunningStack).dynamoEndpoint)
-          .catch(() => {
-            throw new Error('The local stack is not running: start it with `npm start`, or pass --stage <name>.');
-          })
-      : undefined);
-  const client: DynamoDBDocumentClient = endpoint
-    ? documentClient({
-        endpoint,
-        region: localAwsEnv.AWS_REGION,
-        credentials: { accessKeyId: localAwsEnv.AWS_ACCESS_KEY_ID, secretAccessKey: localAwsEnv.AWS_SECRET_ACCESS_KEY },
-      })
-    : documentClient({ region: process.env.AWS_REGION ?? config.provider.region });
+  const local =
+    endpoints.dynamoEndpoint || endpoints.stepFunctionsEndpoint
+      ? endpoints
+      : stage === 'local'
+        ? await runningStack()
+        : undefined;
+  const localClient = {
+    region: localAwsEnv.AWS_REGION,
+    credentials: {
+      accessKeyId: localAwsEnv.AWS_ACCESS_KEY_ID,
+      secretAccessKey: localAwsEnv.AWS_SECRET_ACCESS_KEY,
+    },
+  };
+  const awsClient = { region: process.env.AWS_REGION ?? config.provider.region };
+  const client: DynamoDBDocumentClient = local?.dynamoEndpoint
+    ? documentClient({ endpoint: local.dynamoEndpoint, ...localClient })
+    : documentClient(awsClient);
+  const sfn = local?.stepFunctionsEndpoint
+    ? new SFNClient({ endpoint: local.stepFunctionsEndpoint, ...localClient })
+    : new SFNClient(awsClient);
   const tables = {
     events: required(environment, 'EVENTS_TABLE'),
     orders: required(environment, 'ORDERS_TABLE'),
     inventory: required(environment, 'INVENTORY_TABLE'),
     projections: required(environment, 'PROJECTIONS_TABLE'),
+  };
+  const saga = config.resources?.Resources?.OrderSagaStateMachine?.Properties ?? {};
+  const orderSaga = {
+    name: String(saga.StateMachineName),
+    type: saga.StateMachineType === 'EXPRESS' ? ('EXPRESS' as const) : ('STANDARD' as const),
+    // Locally, the ARN the saga starter is given (the stand-in's account id is fixed).
+    ...(local
+      ? { arn: required(stackEnvironment(config, { dynamodb: local.dynamoEndpoint ?? '' }), 'ORDER_SAGA_ARN') }
+      : {}),
   };
   return {
     stage,
@@ -85,5 +118,7 @@ export const stageClients = async (
       orders: replayTarget(ordersProjection, dynamoViewStore({ client, table: tables.orders })),
       inventory: replayTarget(inventoryProjection, dynamoViewStore({ client, table: tables.inventory })),
     },
+    sfn,
+    orderSaga,
   };
 };

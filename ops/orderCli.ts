@@ -1,0 +1,96 @@
+import { parseArgs } from 'node:util';
+import { OrderNotFoundError, type OrderReport, orderReport } from './orderReport.js';
+import { stageClients } from './stage.js';
+
+/**
+ * `npm run order -- <orderId> [--stage <name>] [--json]`: where is order X. Prints the order's events (event store),
+ * its read-model view (orders table) and its saga (Step Functions), side by side. Without --stage it asks the running
+ * local stack (`npm start`); with it, that deployed stage, with your AWS credentials.
+ */
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { stage: { type: 'string', default: 'local' }, json: { type: 'boolean', default: false } },
+});
+const [orderId] = positionals;
+if (!orderId) {
+  console.error('usage: npm run order -- <orderId> [--stage <name>] [--json]');
+  process.exit(2);
+}
+
+const sagaSummary = (report: OrderReport): [string, string] => {
+  const { saga } = report;
+  switch (saga.kind) {
+    case 'execution':
+      return [saga.status, saga.states.join(' → ') || '(no states known yet)'];
+    case 'not-started':
+      return ['NOT STARTED', 'no execution named by this order id'];
+    case 'express':
+      return ['EXPRESS', `no execution record; see log group ${saga.logGroup}`];
+  }
+};
+
+const print = (report: OrderReport) => {
+  const [sagaStatus, sagaDetail] = sagaSummary(report);
+  const view = report.view;
+  const rows: [string, string, string, string][] = [
+    ['', 'status', 'version', ''],
+    ['events', report.fromEvents.status, String(report.fromEvents.version), `${report.events.length} event(s)`],
+    [
+      'read model',
+      view?.view.status ?? 'absent',
+      view ? String(view.version) : '–',
+      view && view.version < report.fromEvents.version ? 'behind the events: the projection has not caught up' : '',
+    ],
+    ['saga', sagaStatus, '', sagaDetail],
+  ];
+  const width = (i: number) => Math.max(...rows.map((row) => (row[i] ?? '').length));
+  console.log(`order ${report.orderId} on stage "${report.stage}"\n`);
+  for (const row of rows) {
+    console.log(`  ${row.map((cell, i) => (i < 3 ? cell.padEnd(width(i)) : cell)).join('   ')}`.trimEnd());
+  }
+
+  console.log('\nevents (order and payment streams, as recorded)');
+  for (const e of report.events) {
+    console.log(
+      `  ${e.recordedAt}  ${e.streamId.split('-')[0]?.padEnd(7)} v${e.version}  ${e.type.padEnd(17)} ${JSON.stringify(e.data)}`,
+    );
+  }
+  const correlationIds = [...new Set(report.events.map((e) => e.correlationId))];
+  if (correlationIds.length > 0) console.log(`  correlation id(s): ${correlationIds.join(', ')}`);
+
+  console.log('\nread model (orders table)');
+  console.log(view ? `  ${JSON.stringify(view.view)}` : '  no view yet');
+
+  console.log('\nsaga');
+  const { saga } = report;
+  if (saga.kind === 'execution') {
+    console.log(`  ${saga.executionArn}`);
+    console.log(
+      `  ${saga.status}  started ${saga.startDate ?? '?'}${saga.stopDate ? `, stopped ${saga.stopDate}` : ''}`,
+    );
+    if (saga.error) console.log(`  error ${saga.error}: ${saga.cause ?? ''}`);
+    console.log(`  states (${saga.statesFrom}): ${saga.states.join(' → ') || '–'}`);
+  } else if (saga.kind === 'not-started') {
+    console.log(`  no execution of ${saga.stateMachineArn} is named ${report.orderId}`);
+  } else {
+    console.log(
+      `  ${saga.stateMachineName} is EXPRESS on this stage: Step Functions keeps no execution history to ask.`,
+      `\n  The events above are the saga's record; its failures are logged in ${saga.logGroup}.`,
+    );
+  }
+};
+
+try {
+  const report = await orderReport(await stageClients(values.stage), orderId);
+  if (values.json) console.log(JSON.stringify(report, null, 2));
+  else print(report);
+  process.exit(0);
+} catch (error) {
+  if (error instanceof OrderNotFoundError) {
+    console.error(`no such order: ${orderId} (stage "${values.stage}")`);
+  } else {
+    console.error(`order failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  process.exit(1);
+}

@@ -1,0 +1,185 @@
+import {
+  DescribeExecutionCommand,
+  ExecutionDoesNotExist,
+  paginateGetExecutionHistory,
+  paginateListStateMachines,
+  type HistoryEvent,
+} from '@aws-sdk/client-sfn';
+import { dynamoViewStore } from '../adapters/viewStore.js';
+import { order, OrderEvent, type OrderState, orderStreamId } from '../domain/order/index.js';
+import { paymentStreamId } from '../domain/payment/index.js';
+import type { StoredEvent } from '../eventstore/types.js';
+import type { OrderView } from '../projections/orders.js';
+import type { StageClients } from './stage.js';
+
+/** One event of the order, as the report shows it: the envelope's facts, and its data without secrets. */
+export type ReportedEvent = {
+  streamId: string;
+  version: number;
+  type: string;
+  recordedAt: string;
+  correlationId: string;
+  actor: string;
+  data: Record<string, unknown>;
+};
+
+/** Where the saga of an order is, as Step Functions knows it. */
+export type SagaReport =
+  | {
+      kind: 'execution';
+      executionArn: string;
+      status: string;
+      startDate?: string;
+      stopDate?: string;
+      error?: string;
+      cause?: string;
+      /**
+       * The states the execution went through, in order: every state entered, from its history; or, where the
+       * history is not served (the local stand-in), the Task states that left a `<State>Result` or `<State>Error`
+       * in the output of a finished execution.
+       */
+      states: string[];
+      statesFrom: 'history' | 'output' | 'none';
+    }
+  | { kind: 'not-started'; stateMachineArn: string }
+  | {
+      /** EXPRESS executions keep no record Step Functions can be asked about: their log group is the only one. */
+      kind: 'express';
+      stateMachineName: string;
+      logGroup: string;
+    };
+
+export type OrderReport = {
+  orderId: string;
+  stage: string;
+  /** The order as its events say, folded by the domain's own `evolve`, and the version of its stream. */
+  fromEvents: { status: OrderState['status']; version: number };
+  /** The order's stream and its payment's, merged in the order they were recorded. */
+  events: ReportedEvent[];
+  /** The read model (the `orders` table), with the stream version it has applied. */
+  view: { view: OrderView; version: number } | undefined;
+  saga: SagaReport;
+};
+
+export class OrderNotFoundError extends Error {
+  constructor(readonly orderId: string) {
+    super(`no such order: ${orderId}`);
+    this.name = 'OrderNotFoundError';
+  }
+}
+
+/** Keys whose values never leave the event store through this report (the payment token of OrderPlaced). */
+const secretKeys = new Set(['paymentToken']);
+const withoutSecrets = (data: Record<string, unknown>): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(data).map(([key, value]) => [key, secretKeys.has(key) ? '[redacted]' : value]));
+
+const reported = (event: StoredEvent): ReportedEvent => ({
+  streamId: event.streamId,
+  version: event.version,
+  type: event.type,
+  recordedAt: event.recordedAt,
+  correlationId: event.metadata.correlationId,
+  actor: event.metadata.actor,
+  data: withoutSecrets(event.data),
+});
+
+const iso = (date: Date | undefined): string | undefined => date?.toISOString();
+
+const enteredStates = (events: HistoryEvent[]): string[] =>
+  events.flatMap((event) => (event.stateEnteredEventDetails?.name ? [event.stateEnteredEventDetails.name] : []));
+
+/** The Task states whose ResultPath (`$.<State>Result`) or Catch (`$.<State>Error`) left a mark in the output. */
+const statesInOutput = (output: string | undefined): string[] => {
+  if (!output) return [];
+  const parsed = JSON.parse(output) as unknown;
+  if (typeof parsed !== 'object' || parsed === null) return [];
+  return Object.keys(parsed).flatMap((key) => {
+    const state = /^(\w+?)(?:Result|Error)$/.exec(key)?.[1];
+    return state ? [state] : [];
+  });
+};
+
+/** The ARN of the stage's order saga: the one the saga starter is given, or the deployed one of that name. */
+const sagaStateMachineArn = async (clients: StageClients): Promise<string> => {
+  if (clients.orderSaga.arn) return clients.orderSaga.arn;
+  for await (const page of paginateListStateMachines({ client: clients.sfn }, {})) {
+    const found = page.stateMachines?.find((machine) => machine.name === clients.orderSaga.name);
+    if (found?.stateMachineArn) return found.stateMachineArn;
+  }
+  throw new Error(`No state machine ${clients.orderSaga.name} in this account and region: is the stage deployed?`);
+};
+
+const sagaReport = async (clients: StageClients, orderId: string): Promise<SagaReport> => {
+  const { name, type } = clients.orderSaga;
+  if (type === 'EXPRESS') {
+    return { kind: 'express', stateMachineName: name, logGroup: `/aws/vendedlogs/states/${name}` };
+  }
+  const stateMachineArn = await sagaStateMachineArn(clients);
+  // A STANDARD execution is named by its order id, so its ARN follows from the state machine's.
+  const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${orderId}`;
+  try {
+    const execution = await clients.sfn.send(new DescribeExecutionCommand({ executionArn }));
+    const history = await readHistory(clients, executionArn);
+    const states = history ? enteredStates(history) : statesInOutput(execution.output);
+    return {
+      kind: 'execution',
+      executionArn,
+      status: execution.status ?? 'UNKNOWN',
+      ...(execution.startDate ? { startDate: iso(execution.startDate) } : {}),
+      ...(execution.stopDate ? { stopDate: iso(execution.stopDate) } : {}),
+      ...(execution.error ? { error: execution.error } : {}),
+      ...(execution.cause ? { cause: execution.cause } : {}),
+      states,
+      statesFrom: history ? 'history' : states.length > 0 ? 'output' : 'none',
+    };
+  } catch (error) {
+    if (error instanceof ExecutionDoesNotExist || (error as Error).name === 'ExecutionDoesNotExist') {
+      return { kind: 'not-started', stateMachineArn };
+    }
+    throw error;
+  }
+};
+
+/** The execution's history, or undefined where it is not served (the local stand-in answers only Describe). */
+const readHistory = async (clients: StageClients, executionArn: string): Promise<HistoryEvent[] | undefined> => {
+  const events: HistoryEvent[] = [];
+  try {
+    for await (const page of paginateGetExecutionHistory(
+      { client: clients.sfn },
+      { executionArn, includeExecutionData: false },
+    )) {
+      events.push(...(page.events ?? []));
+    }
+    return events;
+  } catch (error) {
+    if ((error as Error).name === 'UnknownOperationException') return undefined;
+    throw error;
+  }
+};
+
+/**
+ * Everything the stage knows about one order, from its three sources: the events in the store, the read model, and
+ * the saga's execution. Throws {@link OrderNotFoundError} when none of them knows the order.
+ *
+ * @example
+ * const report = await orderReport(await stageClients('local'), '3f0c…');
+ * report.view?.view.status; // 'CONFIRMED'
+ */
+export const orderReport = async (clients: StageClients, orderId: string): Promise<OrderReport> => {
+  const [orderEvents, paymentEvents, view, saga] = await Promise.all([
+    clients.store.readStream(orderStreamId(orderId)),
+    clients.store.readStream(paymentStreamId(orderId)),
+    dynamoViewStore<OrderView>({ client: clients.client, table: clients.tables.orders }).get({ orderId }),
+    sagaReport(clients, orderId),
+  ]);
+  const events = [...orderEvents, ...paymentEvents]
+    .sort((a, b) => a.recordedAt.localeCompare(b.recordedAt))
+    .map(reported);
+  if (events.length === 0 && !view && saga.kind !== 'execution') throw new OrderNotFoundError(orderId);
+  const state = orderEvents.reduce(
+    (folded, event) => order.evolve(folded, OrderEvent.parse({ type: event.type, data: event.data })),
+    order.initialState(),
+  );
+  const fromEvents = { status: state.status, version: orderEvents.at(-1)?.version ?? 0 };
+  return { orderId, stage: clients.stage, fromEvents, events, view, saga };
+};

@@ -1,0 +1,93 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { OrderNotFoundError, type OrderReport, orderReport } from '../../ops/orderReport.js';
+import { type StageClients, stageClients } from '../../ops/stage.js';
+import { type Call, checked, eventually, givenProduct, uniqueCustomer } from '../e2e/http.js';
+import { startTestApi, type TestApi } from '../support/api.js';
+
+let testApi: TestApi;
+let call: Call;
+let clients: StageClients;
+
+beforeAll(async () => {
+  testApi = await startTestApi();
+  call = checked(testApi.call);
+  const stepFunctionsEndpoint = inject('environment').AWS_ENDPOINT_URL_SFN;
+  if (!stepFunctionsEndpoint) throw new Error('the test stack runs no Step Functions stand-in');
+  clients = await stageClients('test', { dynamoEndpoint: inject('dynamoEndpoint'), stepFunctionsEndpoint });
+});
+afterAll(() => testApi.api.close());
+
+const sagaTasks = ['ReserveInventory', 'AuthorizePayment', 'ConfirmReservations', 'ConfirmOrder'];
+
+/** Places an order of one unit and answers its id and the request's correlation id. */
+const placeOrder = async (customer: string, sku: string, token: string) => {
+  const correlationId = `ops-${randomUUID()}`;
+  const answer = await call('POST', '/orders', {
+    as: customer,
+    body: { items: [{ sku, quantity: 1 }], payment: { token } },
+    headers: { 'x-correlation-id': correlationId },
+  });
+  expect(answer.status, answer.text).toBe(202);
+  return { orderId: String(answer.json.orderId), correlationId };
+};
+
+/** The report once the order has settled everywhere: events, view and saga. */
+const settledReport = (orderId: string): Promise<OrderReport> =>
+  eventually(
+    () => orderReport(clients, orderId),
+    (report) => {
+      expect(report.fromEvents.status).not.toBe('PENDING');
+      expect(report.view?.version).toBe(report.fromEvents.version);
+      expect(report.saga).toMatchObject({ kind: 'execution', status: 'SUCCEEDED' });
+    },
+    { timeoutMs: 20_000, intervalMs: 100 },
+  );
+
+describe('npm run order: where is order X', () => {
+  it('shows a confirmed order’s events, read model and saga, in agreement', async () => {
+    const sku = await givenProduct(call, { stock: 5 });
+    const { orderId, correlationId } = await placeOrder(uniqueCustomer(), sku, 'tok_visa');
+
+    const report = await settledReport(orderId);
+
+    expect(report).toMatchObject({ orderId, stage: 'test', fromEvents: { status: 'CONFIRMED', version: 2 } });
+    expect(report.events.map((e) => `${e.streamId} v${e.version} ${e.type}`)).toEqual([
+      `order-${orderId} v1 OrderPlaced`,
+      `payment-${orderId} v1 PaymentAuthorized`,
+      `order-${orderId} v2 OrderConfirmed`,
+    ]);
+    // One conversation: every event carries the correlation id of POST /orders.
+    expect(new Set(report.events.map((e) => e.correlationId))).toEqual(new Set([correlationId]));
+    // The payment token never leaves the store through the report.
+    expect(report.events[0]?.data.paymentToken).toBe('[redacted]');
+    expect(JSON.stringify(report)).not.toContain('tok_visa');
+
+    expect(report.view).toMatchObject({ version: 2, view: { orderId, status: 'CONFIRMED' } });
+
+    if (report.saga.kind !== 'execution') throw new Error(`saga: ${JSON.stringify(report.saga)}`);
+    expect(report.saga.executionArn).toMatch(new RegExp(`:execution:orderflow-test-order-saga:${orderId}$`));
+    expect(report.saga.states.filter((state) => sagaTasks.includes(state))).toEqual(sagaTasks);
+    expect(report.saga.statesFrom).not.toBe('none');
+    expect(report.saga.stopDate).toBeDefined();
+  });
+
+  it('shows a rejected order’s reason in its events and view, and the compensation in its saga', async () => {
+    const sku = await givenProduct(call, { stock: 5 });
+    const { orderId } = await placeOrder(uniqueCustomer(), sku, 'tok_declined');
+
+    const report = await settledReport(orderId);
+
+    expect(report.fromEvents.status).toBe('REJECTED');
+    expect(report.events.map((e) => e.type)).toEqual(['OrderPlaced', 'PaymentDeclined', 'OrderRejected']);
+    expect(report.view?.view).toMatchObject({ status: 'REJECTED', rejectionReason: 'PAYMENT_DECLINED' });
+    if (report.saga.kind !== 'execution') throw new Error(`saga: ${JSON.stringify(report.saga)}`);
+    expect(report.saga.states).toEqual(
+      expect.arrayContaining(['AuthorizePayment', 'ReleaseReservations', 'RejectOrder']),
+    );
+  });
+
+  it('says plainly that an unknown order does not exist', async () => {
+    await expect(orderReport(clients, randomUUID())).rejects.toBeInstanceOf(OrderNotFoundError);
+  });
+});
