@@ -1,12 +1,6 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClient } from '../eventstore/dynamoClient.js';
-import { jwtSettings, localIssuer } from '../local/auth.js';
-import { localAwsEnv } from '../local/dynamoLocal.js';
 import type { FaultPlan, FaultReport } from '../local/faults.js';
-import { startApi } from '../local/httpServer.js';
-import { startLocalStack } from '../local/stack.js';
 import { checkInvariants, type InvariantResult } from '../ops/invariants.js';
-import { type Mix, runScenario, type ScenarioResult } from './scenario.js';
+import { type Mix, type ScenarioResult, startDrivenStack } from './scenario.js';
 
 /** Every kind of order, cancellations racing their saga included. */
 export const chaosMix: Mix = {
@@ -67,34 +61,9 @@ export const runChaos = async ({
     redeliver: 0.1,
     seed,
   };
-  const stack = await startLocalStack({ stage, faults: plan, log });
-  const issuer = await localIssuer(jwtSettings(stack.config));
-  const api = await startApi({ config: stack.config, issuer });
-  const client = documentClient({
-    endpoint: stack.dynamo.endpoint,
-    region: localAwsEnv.AWS_REGION,
-    credentials: { accessKeyId: localAwsEnv.AWS_ACCESS_KEY_ID, secretAccessKey: localAwsEnv.AWS_SECRET_ACCESS_KEY },
-  });
-  const table = (name: string) => {
-    const value = stack.environment[name];
-    if (!value) throw new Error(`serverless.yml sets no ${name}`);
-    return value;
-  };
+  const { stack, client, table, drive, stop } = await startDrivenStack({ stage, faults: plan, log });
   try {
-    const scenario = await runScenario({
-      apiUrl: api.url,
-      adminToken: await issuer.sign('chaos-admin', { admin: true }),
-      customerTokens: await Promise.all([1, 2, 3].map((i) => issuer.sign(`chaos-customer-${i}`))),
-      orders,
-      mix: chaosMix,
-      concurrency,
-      statusOf: async (orderId) => {
-        const { Item } = await client.send(
-          new GetCommand({ TableName: table('ORDERS_TABLE'), Key: { orderId }, ConsistentRead: true }),
-        );
-        return Item as { status: string; rejectionReason?: string } | undefined;
-      },
-    });
+    const scenario = await drive({ orders, mix: chaosMix, concurrency });
     log(`scenario done in ${(scenario.elapsedMs / 1000).toFixed(1)} s; waiting for sagas and read models`);
 
     const running = () => [...stack.stepFunctions.executions.values()].filter((e) => e.status === 'RUNNING').length;
@@ -139,9 +108,7 @@ export const runChaos = async ({
         !executions.FAILED,
     };
   } finally {
-    client.destroy();
-    await api.close();
-    await stack.stop();
+    await stop();
   }
 };
 

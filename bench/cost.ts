@@ -1,12 +1,6 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClient } from '../eventstore/dynamoClient.js';
-import { jwtSettings, localIssuer } from '../local/auth.js';
-import { localAwsEnv } from '../local/dynamoLocal.js';
-import { startApi } from '../local/httpServer.js';
 import type { Usage } from '../local/meter.js';
-import { startLocalStack } from '../local/stack.js';
 import { prices } from './prices.js';
-import { type Mix, runScenario } from './scenario.js';
+import { type Mix, startDrivenStack } from './scenario.js';
 
 /**
  * `npm run cost -- [--orders 200] [--concurrency 4]`: runs a documented mix of orders on the metered local stack,
@@ -33,29 +27,11 @@ const total = (usage: Usage) =>
   Object.values(usage.stepFunctions).reduce((sum, n) => sum + n, 0) +
   Object.values(usage.lambda).reduce((sum, c) => sum + c.invocations, 0);
 
-const stack = await startLocalStack({ stage: 'bench', metered: true });
-const issuer = await localIssuer(jwtSettings(stack.config));
-const api = await startApi({ config: stack.config, issuer });
-const client = documentClient({
-  endpoint: stack.dynamo.endpoint,
-  region: localAwsEnv.AWS_REGION,
-  credentials: { accessKeyId: localAwsEnv.AWS_ACCESS_KEY_ID, secretAccessKey: localAwsEnv.AWS_SECRET_ACCESS_KEY },
-});
+const { stack, drive, stop } = await startDrivenStack({ stage: 'bench', metered: true });
 const meter = stack.meter;
 if (!meter) throw new Error('the cost stack is metered');
 try {
-  const ordersTable = stack.environment.ORDERS_TABLE ?? '';
-  const scenario = await runScenario({
-    apiUrl: api.url,
-    adminToken: await issuer.sign('cost-admin', { admin: true }),
-    customerTokens: await Promise.all([1, 2, 3].map((i) => issuer.sign(`cost-customer-${i}`))),
-    orders,
-    mix: costMix,
-    concurrency,
-    statusOf: async (orderId) =>
-      (await client.send(new GetCommand({ TableName: ordersTable, Key: { orderId }, ConsistentRead: true }))).Item as
-        { status: string; rejectionReason?: string } | undefined,
-  });
+  const scenario = await drive({ orders, mix: costMix, concurrency });
   if (scenario.mismatches.length > 0) throw new Error(`orders ended wrongly:\n${scenario.mismatches.join('\n')}`);
   // Everything an order sets off is counted once the meter stops moving: projections and compensations run late.
   let last = -1;
@@ -160,8 +136,6 @@ try {
     `\nNot per order: the change stream's ${shards} shard(s) at this stage cost $${(shards * 730 * prices.kinesis.shardHour).toFixed(2)} a month whatever the volume; storage, CloudWatch Logs ingestion and X-Ray traces are not counted. Lambda and Express durations are this machine's, in one process against local stand-ins.`,
   );
 } finally {
-  client.destroy();
-  await api.close();
-  await stack.stop();
+  await stop();
 }
 process.exit(0);

@@ -1,4 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../eventstore/dynamoClient.js';
+import { jwtSettings, localIssuer } from '../local/auth.js';
+import { localAwsEnv } from '../local/dynamoLocal.js';
+import { type ApiServer, startApi } from '../local/httpServer.js';
+import { type LocalStack, startLocalStack } from '../local/stack.js';
 
 /**
  * A mix of orders driven over the HTTP API as clients would drive it, for `npm run cost` and `npm run chaos`. Each
@@ -188,4 +194,55 @@ export const runScenario = async (options: ScenarioOptions): Promise<ScenarioRes
     }),
   );
   return { orders, skus: [...skus, scarce], answers, retries, mismatches, elapsedMs: performance.now() - started };
+};
+
+/** A local stack behind its HTTP API, ready to drive scenarios; its client reads the tables past any meter. */
+export type DrivenStack = {
+  stack: LocalStack;
+  api: ApiServer;
+  client: DynamoDBDocumentClient;
+  /** A table name from the handlers' environment, e.g. `ORDERS_TABLE`. */
+  table(variable: string): string;
+  drive(options: Pick<ScenarioOptions, 'orders' | 'mix' | 'concurrency' | 'settleWithinMs'>): Promise<ScenarioResult>;
+  stop(): Promise<void>;
+};
+
+export const startDrivenStack = async (options: Parameters<typeof startLocalStack>[0]): Promise<DrivenStack> => {
+  const stack = await startLocalStack(options);
+  const issuer = await localIssuer(jwtSettings(stack.config));
+  const api = await startApi({ config: stack.config, issuer });
+  const client = documentClient({
+    endpoint: stack.dynamo.endpoint,
+    region: localAwsEnv.AWS_REGION,
+    credentials: { accessKeyId: localAwsEnv.AWS_ACCESS_KEY_ID, secretAccessKey: localAwsEnv.AWS_SECRET_ACCESS_KEY },
+  });
+  const table = (variable: string) => {
+    const name = stack.environment[variable];
+    if (!name) throw new Error(`serverless.yml sets no ${variable}`);
+    return name;
+  };
+  return {
+    stack,
+    api,
+    client,
+    table,
+    drive: async (scenario) =>
+      runScenario({
+        ...scenario,
+        apiUrl: api.url,
+        adminToken: await issuer.sign('scenario-admin', { admin: true }),
+        customerTokens: await Promise.all([1, 2, 3].map((i) => issuer.sign(`scenario-customer-${i}`))),
+        statusOf: async (orderId) =>
+          (
+            await client.send(
+              new GetCommand({ TableName: table('ORDERS_TABLE'), Key: { orderId }, ConsistentRead: true }),
+            )
+          ).Item as { status: string; rejectionReason?: string } | undefined,
+      }),
+    stop: async () => {
+      client.destroy();
+      await api.close();
+      await stack.stop();
+    },
+  };
 };

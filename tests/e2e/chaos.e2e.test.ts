@@ -1,0 +1,33 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { runChaos } from '../../bench/chaos.js';
+
+/*
+ * The short version of `npm run chaos`: a stack of its own (the shared one must not break for the other files), with
+ * a fifth of all Lambda invocations failing, Kinesis deliveries delayed and change records delivered twice. Every
+ * order must still end as its kind says, and every invariant of the store must hold.
+ */
+const environment = { ...process.env };
+afterAll(() => {
+  // The chaos stack pointed this worker's SDK endpoints at itself; give the next file what it had.
+  for (const key of Object.keys(process.env)) if (!(key in environment)) delete process.env[key];
+  Object.assign(process.env, environment);
+});
+
+describe('chaos: orders under injected failures', () => {
+  it('settles every order as its kind says and keeps every invariant, with 20% of invocations failing', async () => {
+    const report = await runChaos({ orders: 30, failure: 0.2, concurrency: 6, seed: 20261123, stage: 'test' });
+
+    // The faults really happened, of every kind, to every sort of function.
+    expect(Object.keys(report.injected.failedBefore).length).toBeGreaterThan(3);
+    expect(Object.values(report.injected.lostResults).reduce((a, b) => a + b, 0)).toBeGreaterThan(5);
+    expect(report.injected.redelivered).toBeGreaterThan(0);
+    expect(report.injected.delayedDeliveries).toBeGreaterThan(0);
+
+    expect(report.scenario.orders).toHaveLength(30);
+    expect(report.scenario.mismatches).toEqual([]);
+    expect(report.executions).toEqual({ SUCCEEDED: report.executions.SUCCEEDED });
+    expect(report.invariants.map((i) => [i.name, i.violations])).toEqual(report.invariants.map((i) => [i.name, []]));
+    expect(report.invariants.every((i) => i.checked > 0)).toBe(true);
+    expect(report.passed).toBe(true);
+  }, 240_000);
+});
