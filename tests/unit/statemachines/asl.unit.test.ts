@@ -84,6 +84,17 @@ describe('the order saga', async () => {
     }
   });
 
+  it("retries Lambda's transient failures, a timeout's Lambda.Unknown too, at least 6 times on every forward step", () => {
+    // AWS's advice for Lambda service exceptions; `npm run chaos` (20% of invocations failing) needs it too.
+    for (const name of ['ReserveInventory', 'AuthorizePayment', 'ConfirmReservations', 'ConfirmOrder']) {
+      const retry = (saga.States[name]?.Retry ?? []).find((r) => r.ErrorEquals.includes('Lambda.ServiceException'));
+      expect(retry?.ErrorEquals, name).toEqual(
+        expect.arrayContaining(['Lambda.ServiceException', 'Lambda.TooManyRequestsException', 'Lambda.Unknown']),
+      );
+      expect(retry?.MaxAttempts, name).toBeGreaterThanOrEqual(6);
+    }
+  });
+
   it('retries a gateway outage on the payment step (tok_flaky fails twice)', () => {
     const retries = saga.States.AuthorizePayment?.Retry ?? [];
     const outage = retries.find((r) => r.ErrorEquals.includes('PaymentGatewayUnavailableError'));
