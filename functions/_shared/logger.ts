@@ -14,21 +14,63 @@ export type Logger = {
 
 export type LogSink = (line: string) => void;
 
-const stdoutSink: LogSink = (line) => process.stdout.write(`${line}\n`);
+export const stdoutSink: LogSink = (line) => process.stdout.write(`${line}\n`);
 
-const serializeError = (error: unknown): unknown =>
-  error instanceof Error
-    ? {
-        name: error.name,
-        message: error.message,
-        stack: error.stack,
-        ...(error.cause ? { cause: serializeError(error.cause) } : {}),
-      }
-    : error;
+/**
+ * Readers of every line the functions of this process write, at their own level whatever LOG_LEVEL lets through to
+ * stdout: the local stack's stand-in for CloudWatch Logs. Empty on Lambda, where stdout is the log.
+ */
+const taps = new Set<{ threshold: number; sink: LogSink }>();
+
+/**
+ * Sends every log line at `level` or above, and every metrics document, to `sink` too; answers the function that
+ * stops it.
+ *
+ * @example
+ * const stop = tapLogs((line) => file.write(`${line}\n`), 'info');
+ */
+export const tapLogs = (sink: LogSink, level: WritableLevel = 'debug'): (() => void) => {
+  const tap = { threshold: levels.indexOf(level), sink };
+  taps.add(tap);
+  return () => void taps.delete(tap);
+};
+
+/** Hands a line that is not a log event (an embedded-metric-format document) to the taps. */
+export const tapLine = (line: string): void => {
+  for (const tap of taps) tap.sink(line);
+};
+
+/**
+ * Keys whose values never reach a log, at any depth: payment tokens, bearer tokens, secrets. A whole `payment`
+ * object goes, since it carries the token.
+ */
+const secretKey = /token|authori[sz]ation|payment|secret|passw(or)?d|cookie|api[-_]?key|credential|signature/i;
+/** Secrets that may hide in free text (an error message quoting a header): bearer tokens and JWTs. */
+const secretText = [/\bBearer\s+[\w.~+/-]+=*/gi, /\beyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]*/g];
+export const REDACTED = '[REDACTED]';
+
+const redactText = (text: string): string =>
+  secretText.reduce((redacted, pattern) => redacted.replace(pattern, REDACTED), text);
+
+const serializeError = (error: Error): Record<string, unknown> => ({
+  name: error.name,
+  message: error.message,
+  stack: error.stack,
+  ...(error.cause ? { cause: error.cause } : {}),
+});
+
+/** JSON.stringify's replacer runs on every key at every depth, so one pass serializes errors and redacts. */
+const replacer = (key: string, value: unknown): unknown => {
+  if (key !== '' && secretKey.test(key)) return REDACTED;
+  if (value instanceof Error) return serializeError(value);
+  if (typeof value === 'string') return redactText(value);
+  return value;
+};
 
 /**
  * One JSON object per line, as CloudWatch Logs Insights reads them. Base fields (function, stage) come first,
- * then the bound fields (correlation id, order id), then the line's own.
+ * then the bound fields (correlation id, order id), then the line's own. Values under secret-looking keys
+ * (`token`, `authorization`, `payment`, …) are replaced by `[REDACTED]`, whoever logs them.
  */
 export const createLogger = ({
   level = 'info',
@@ -39,19 +81,16 @@ export const createLogger = ({
   const write =
     (lineLevel: WritableLevel) =>
     (message: string, extra: LogFields = {}) => {
-      if (levels.indexOf(lineLevel) < threshold) return;
-      const entries = Object.entries({ ...fields, ...extra }).map(([key, value]) => [
-        key,
-        value instanceof Error ? serializeError(value) : value,
-      ]);
-      sink(
-        JSON.stringify({
-          timestamp: new Date().toISOString(),
-          level: lineLevel,
-          message,
-          ...Object.fromEntries(entries),
-        }),
+      const rank = levels.indexOf(lineLevel);
+      const toSink = rank >= threshold;
+      const toTaps = [...taps].filter((tap) => rank >= tap.threshold);
+      if (!toSink && toTaps.length === 0) return;
+      const line = JSON.stringify(
+        { timestamp: new Date().toISOString(), level: lineLevel, message, ...fields, ...extra },
+        replacer,
       );
+      if (toSink) sink(line);
+      for (const tap of toTaps) tap.sink(line);
     };
   return {
     debug: write('debug'),
