@@ -13,6 +13,8 @@ export type RunnerDependencies<View> = {
   /** How often one stream is tried within an invocation before it is parked (or left to Lambda's retry). */
   attempts?: number;
   now?: () => Date;
+  /** Told of the batch's events a stream applied (not its duplicates), for logs and the lag metric; must not throw. */
+  onApplied?: (events: StoredEvent[]) => void;
 };
 
 export type RunResult = {
@@ -74,7 +76,7 @@ export const applyStream = async <View extends Record<string, unknown>, Event ex
   streamId: string,
   events: StoredEvent[],
   { views, readRange }: Pick<RunnerDependencies<View>, 'views' | 'readRange'>,
-): Promise<{ applied: number }> => {
+): Promise<{ applied: number; version?: number }> => {
   const key = projection.key(streamId);
   for (let race = 0; race < 10; race++) {
     const current = (await views.get(key)) ?? { view: undefined, version: 0 };
@@ -91,7 +93,7 @@ export const applyStream = async <View extends Record<string, unknown>, Event ex
     }
     if (result.applied === 0 || result.view === undefined) return { applied: 0 };
     if ((await views.put(result.view, result.version, current.version)) === 'written')
-      return { applied: result.applied };
+      return { applied: result.applied, version: result.version };
   }
   throw new Error(`${streamId}: the view kept changing under ${projection.name}; giving up for now`);
 };
@@ -131,8 +133,13 @@ export const runProjection = async <View extends Record<string, unknown>, Event 
     const events = streamRecords.map((r) => r.event);
     for (let attempt = 1; ; attempt++) {
       try {
-        const { applied } = await applyStream(projection, streamId, events, dependencies);
+        const { applied, version } = await applyStream(projection, streamId, events, dependencies);
         result.applied += applied;
+        // The view moved from `version - applied` to `version`: the batch's events in between are the applied ones.
+        if (applied > 0 && version !== undefined) {
+          const fresh = events.filter((e) => e.version > version - applied && e.version <= version);
+          dependencies.onApplied?.([...new Map(fresh.map((e) => [e.version, e])).values()]);
+        }
         result.duplicates += applied === 0 ? events.length : 0;
         log.debug('applied', { applied, upTo: Math.max(...events.map((e) => e.version)) });
         break;

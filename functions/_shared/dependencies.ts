@@ -8,6 +8,8 @@ import { dynamoEventStore } from '../../eventstore/dynamoEventStore.js';
 import type { EventMetadata, EventStore } from '../../eventstore/types.js';
 import { config } from './config.js';
 import type { Logger } from './logger.js';
+import { onConflict, observedStore } from './telemetry.js';
+import { tracer } from './tracing.js';
 
 // One store per cold start: its client keeps connections warm across invocations. Only functions that import this
 // module bundle the AWS SDK.
@@ -15,7 +17,8 @@ let client: DynamoDBDocumentClient | undefined;
 let store: EventStore | undefined;
 let reads: ReadModels | undefined;
 
-export const documentClientSingleton = (): DynamoDBDocumentClient => (client ??= documentClient());
+export const documentClientSingleton = (): DynamoDBDocumentClient =>
+  (client ??= documentClient({}, { instrument: (base) => tracer().captureClient(base) }));
 
 export const eventStore = (): EventStore => {
   if (!store) {
@@ -42,7 +45,10 @@ export const readModels = (): ReadModels =>
     inventoryTable: config().INVENTORY_TABLE,
   }));
 
-/** What a command issued by this request needs: the store, the request's metadata, and a log of lost races. */
+/**
+ * What a command issued by this request needs: the store (metered: lost races and committed order outcomes are
+ * counted), the request's metadata, and a log of lost races.
+ */
 export const commandContext = ({
   metadata,
   logger,
@@ -50,7 +56,7 @@ export const commandContext = ({
   metadata: () => EventMetadata;
   logger: Logger;
 }): CommandContext => ({
-  store: eventStore(),
+  store: observedStore(eventStore()),
   metadata: metadata(),
-  onConflict: (error, attempt) => logger.warn('command lost a race; retrying', { streams: error.streamIds, attempt }),
+  onConflict: onConflict(logger),
 });

@@ -7,6 +7,8 @@ import { actorOf, type Caller } from '../../application/caller.js';
 import type { EventMetadata } from '../../eventstore/types.js';
 import { baseLogger } from './log.js';
 import type { Logger } from './logger.js';
+import { telemetry } from './telemetry.js';
+import { type TraceAnnotations, tracer } from './tracing.js';
 import {
   accessLog,
   authClaims,
@@ -66,8 +68,20 @@ const toResult = ({ status, body, headers }: HttpResponse): APIGatewayProxyStruc
   ...(body === undefined ? {} : { body: JSON.stringify(body) }),
 });
 
+/** The order and SKU a request or its answer names, for its log lines and its trace. */
+const identifiersOf = (...sources: unknown[]): Pick<TraceAnnotations, 'orderId' | 'sku'> => {
+  const found: Pick<TraceAnnotations, 'orderId' | 'sku'> = {};
+  for (const source of sources) {
+    if (typeof source !== 'object' || source === null) continue;
+    const { orderId, sku } = source as Record<string, unknown>;
+    if (typeof orderId === 'string') found.orderId ??= orderId;
+    if (typeof sku === 'string') found.sku ??= sku;
+  }
+  return found;
+};
+
 /**
- * The one middy stack every HTTP route uses: correlation id → access log → auth claims → JSON body (64 KiB) →
+ * The one middy stack every HTTP route uses: telemetry (trace subsegment, metrics flush) → correlation id → access log → auth claims → JSON body (64 KiB) →
  * zod validation → handler, with the problem+json error gate registered last so its onError runs first.
  *
  * @example
@@ -78,6 +92,7 @@ const toResult = ({ status, body, headers }: HttpResponse): APIGatewayProxyStruc
  */
 export const httpHandler = <R extends Route>(route: R, handle: (request: HttpRequest<R>) => Promise<HttpResponse>) =>
   middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2, Error, HttpContext>()
+    .use(telemetry())
     .use(correlationId(baseLogger))
     .use(accessLog())
     .use(authClaims(route.access))
@@ -85,7 +100,11 @@ export const httpHandler = <R extends Route>(route: R, handle: (request: HttpReq
     .use(validate(route))
     .use(problemErrors())
     .handler(async (event, context) => {
-      const { correlationId: id, caller, logger, input } = context;
+      const { correlationId: id, caller, input } = context;
+      // Bound to the request's logger, so the access log line after the handler names the order too.
+      const named = identifiersOf(input?.params, input?.body);
+      tracer().annotate({ correlationId: id, ...named });
+      const logger = (context.logger = context.logger.child(named));
       const requestId = event.requestContext?.requestId ?? randomUUID();
       const request = {
         body: input?.body,
@@ -106,5 +125,11 @@ export const httpHandler = <R extends Route>(route: R, handle: (request: HttpReq
           actor: caller ? actorOf(caller) : 'anonymous',
         }),
       } as HttpRequest<R>;
-      return toResult(await handle(request));
+      const response = await handle(request);
+      const answered = identifiersOf(response.body);
+      if (!named.orderId && answered.orderId) {
+        tracer().annotate({ orderId: answered.orderId });
+        context.logger = logger.child({ orderId: answered.orderId });
+      }
+      return toResult(response);
     });

@@ -253,7 +253,9 @@ export const problemErrors = (): Middleware => ({
   onError: (request) => {
     const problem = toProblem(request.error);
     // If the failure came before the request's logger existed (bad configuration), still say what it was.
-    const logger = request.context.logger ?? createLogger({ fields: { function: request.context.functionName } });
+    const logger =
+      request.context.logger ??
+      createLogger({ fields: { function: request.context.functionName, stage: process.env.STAGE } });
     if (problem.status >= 500) logger.error('unhandled error', { error: request.error });
     else logger.info('request refused', { status: problem.status, problem: problem.slug });
     request.response = problemResponse(problem, request.context.correlationId ?? 'unknown', request.event.rawPath);

@@ -4,10 +4,14 @@ import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import type { CommandContext } from '../../application/handleCommand.js';
 import type { StepOutcome } from '../../application/saga.js';
-import { RejectionReason } from '../../domain/order/index.js';
+import { orderStreamId, RejectionReason } from '../../domain/order/index.js';
+import type { StreamAppend } from '../../eventstore/types.js';
 import { eventStore } from './dependencies.js';
 import { baseLogger } from './log.js';
 import type { Logger } from './logger.js';
+import { metrics } from './metrics.js';
+import { observedStore, onConflict, telemetry } from './telemetry.js';
+import { tracer } from './tracing.js';
 
 /** What every saga Task receives (the state machine's Parameters). */
 export const SagaInput = z.object({
@@ -18,42 +22,69 @@ export const SagaInput = z.object({
 });
 export type SagaInput = z.infer<typeof SagaInput>;
 
+const settlements = { OrderConfirmed: 'CONFIRMED', OrderRejected: 'REJECTED' } as const;
+
+/** The order's outcome, if this step's commands committed it. */
+const settledBy = (appends: StreamAppend[]): 'CONFIRMED' | 'REJECTED' | undefined => {
+  for (const { events } of appends) {
+    for (const { type } of events) if (type in settlements) return settlements[type as keyof typeof settlements];
+  }
+  return undefined;
+};
+
+/** SagaDuration: from the order's placement (its first event) to the settlement this step just committed. */
+const recordSagaDuration = async (orderId: string, outcome: 'CONFIRMED' | 'REJECTED', logger: Logger) => {
+  try {
+    const [placed] = await eventStore().readStream(orderStreamId(orderId), { toVersion: 1 });
+    if (placed) metrics().add('SagaDuration', Date.now() - Date.parse(placed.recordedAt), { outcome });
+  } catch (error) {
+    logger.warn('could not measure the saga duration', { error });
+  }
+};
+
 /**
- * The one stack of every saga step: validates the input, binds the order id, correlation id and execution name to
- * the logger, gives the step a command context whose events carry the request's correlation id, and answers the
- * step's outcome. A business failure is thrown as is: its name is what the state machine's Catch matches.
+ * The one stack of every saga step: telemetry, then the step. It validates the input, binds the order id,
+ * correlation id and execution name to the logger and the trace, gives the step a command context whose events
+ * carry the request's correlation id, and answers the step's outcome. A business failure is thrown as is: its name
+ * is what the state machine's Catch matches.
  */
 export const sagaHandler = (
   step: string,
   run: (input: SagaInput, context: CommandContext, logger: Logger) => Promise<StepOutcome | undefined>,
 ) =>
-  middy<unknown, { outcome: StepOutcome }, Error, Context>().handler(async (event, lambdaContext) => {
-    const input = SagaInput.parse(event);
-    const logger = baseLogger().child({
-      function: lambdaContext.functionName,
-      step,
-      orderId: input.orderId,
-      correlationId: input.correlationId,
-      execution: input.executionName,
-    });
-    const context: CommandContext = {
-      store: eventStore(),
-      metadata: {
+  middy<unknown, { outcome: StepOutcome }, Error, Context>()
+    .use(telemetry())
+    .handler(async (event, lambdaContext) => {
+      const input = SagaInput.parse(event);
+      const logger = baseLogger().child({
+        function: lambdaContext.functionName,
+        step,
+        orderId: input.orderId,
         correlationId: input.correlationId,
-        causationId: input.executionName,
-        commandId: randomUUID(),
-        actor: 'saga',
-      },
-      onConflict: (error, attempt) =>
-        logger.warn('saga step lost a race; retrying', { streams: error.streamIds, attempt }),
-    };
-    logger.info('saga step started');
-    try {
-      const outcome = (await run(input, context, logger)) ?? 'PROCEED';
-      logger.info('saga step finished', { outcome });
-      return { outcome };
-    } catch (error) {
-      logger.warn('saga step failed', { error: { name: (error as Error).name, message: (error as Error).message } });
-      throw error;
-    }
-  });
+        execution: input.executionName,
+      });
+      tracer().annotate({ orderId: input.orderId, correlationId: input.correlationId });
+      let settled: 'CONFIRMED' | 'REJECTED' | undefined;
+      const context: CommandContext = {
+        store: observedStore(eventStore(), (appends) => (settled ??= settledBy(appends))),
+        metadata: {
+          correlationId: input.correlationId,
+          causationId: input.executionName,
+          commandId: randomUUID(),
+          actor: 'saga',
+        },
+        onConflict: onConflict(logger, 'saga step lost a race; retrying'),
+      };
+      logger.info('saga step started');
+      try {
+        const outcome = (await run(input, context, logger)) ?? 'PROCEED';
+        if (settled) await recordSagaDuration(input.orderId, settled, logger);
+        logger.info('saga step finished', { outcome, ...(settled ? { settled } : {}) });
+        return { outcome };
+      } catch (error) {
+        logger.warn('saga step failed', {
+          error: { name: (error as Error).name, message: (error as Error).message },
+        });
+        throw error;
+      }
+    });

@@ -9,6 +9,7 @@ import { dynamoCheckpoints, replaySegment, replayTarget } from '../../projection
 import { config } from '../_shared/config.js';
 import { documentClientSingleton, eventStore } from '../_shared/dependencies.js';
 import { baseLogger } from '../_shared/log.js';
+import { telemetry } from '../_shared/telemetry.js';
 
 const Projections = z.array(z.enum(['orders', 'inventory'])).min(1);
 const Input = z.discriminatedUnion('action', [
@@ -37,29 +38,31 @@ const targets = () => {
  * One worker of the replay job (statemachines/replay.asl.json): clears the read models, or rebuilds them from one
  * scan segment until it is done or the invocation nears its timeout; Step Functions invokes it again until done.
  */
-export const handler = middy<unknown, unknown, Error, Context>().handler(async (event, context) => {
-  const input = Input.parse(event);
-  const logger = baseLogger().child({ function: context.functionName, job: 'replay', ...input });
-  const all = targets();
-  if (input.action === 'clear') {
-    let cleared = 0;
-    for (const name of input.projections) cleared += await all[name].clear();
-    logger.info('read models cleared', { cleared });
-    return { cleared };
-  }
-  const client = documentClientSingleton();
-  const store = eventStore();
-  const progress = await replaySegment({
-    client,
-    eventsTable: config().EVENTS_TABLE,
-    segment: input.segment,
-    totalSegments: input.totalSegments,
-    targets: input.projections.map((name) => all[name]),
-    readRange: (streamId, after, to) => store.readStream(streamId, { afterVersion: after, toVersion: to }),
-    parking: dynamoParkingLot({ client, table: config().PROJECTIONS_TABLE }),
-    checkpoints: dynamoCheckpoints({ client, table: config().PROJECTIONS_TABLE, runId: input.runId }),
-    shouldPause: () => context.getRemainingTimeInMillis() < HANDOVER_MS,
+export const handler = middy<unknown, unknown, Error, Context>()
+  .use(telemetry())
+  .handler(async (event, context) => {
+    const input = Input.parse(event);
+    const logger = baseLogger().child({ function: context.functionName, job: 'replay', ...input });
+    const all = targets();
+    if (input.action === 'clear') {
+      let cleared = 0;
+      for (const name of input.projections) cleared += await all[name].clear();
+      logger.info('read models cleared', { cleared });
+      return { cleared };
+    }
+    const client = documentClientSingleton();
+    const store = eventStore();
+    const progress = await replaySegment({
+      client,
+      eventsTable: config().EVENTS_TABLE,
+      segment: input.segment,
+      totalSegments: input.totalSegments,
+      targets: input.projections.map((name) => all[name]),
+      readRange: (streamId, after, to) => store.readStream(streamId, { afterVersion: after, toVersion: to }),
+      parking: dynamoParkingLot({ client, table: config().PROJECTIONS_TABLE }),
+      checkpoints: dynamoCheckpoints({ client, table: config().PROJECTIONS_TABLE, runId: input.runId }),
+      shouldPause: () => context.getRemainingTimeInMillis() < HANDOVER_MS,
+    });
+    logger.info(progress.done ? 'segment replayed' : 'handing over before the timeout', { ...progress });
+    return progress;
   });
-  logger.info(progress.done ? 'segment replayed' : 'handing over before the timeout', { ...progress });
-  return progress;
-});

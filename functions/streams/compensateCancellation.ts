@@ -6,6 +6,8 @@ import { compensateCancellation } from '../../application/saga.js';
 import { eventSchemaRegistry } from '../../eventstore/upcasting.js';
 import { eventStore, paymentGateway } from '../_shared/dependencies.js';
 import { baseLogger } from '../_shared/log.js';
+import { observedStore, onConflict, telemetry } from '../_shared/telemetry.js';
+import { tracer } from '../_shared/tracing.js';
 
 const schemas = eventSchemaRegistry();
 
@@ -14,8 +16,9 @@ const schemas = eventSchemaRegistry();
  * order's units back to available stock, reserved or sold, and its payment refunded. Idempotent; a failure is
  * reported so Lambda delivers the event again (5 times, then to the failure queue, so one cannot stall the rest).
  */
-export const handler = middy<KinesisStreamEvent, KinesisStreamBatchResponse, Error, Context>().handler(
-  async (event, context) => {
+export const handler = middy<KinesisStreamEvent, KinesisStreamBatchResponse, Error, Context>()
+  .use(telemetry())
+  .handler(async (event, context) => {
     const failures: string[] = [];
     for (const record of event.Records) {
       const { sequenceNumber } = record.kinesis;
@@ -26,13 +29,17 @@ export const handler = middy<KinesisStreamEvent, KinesisStreamBatchResponse, Err
         const orderId = String(cancelled.data.orderId);
         const { correlationId } = cancelled.metadata;
         logger = logger.child({ orderId, correlationId });
-        await compensateCancellation(
-          orderId,
-          {
-            store: eventStore(),
-            metadata: { correlationId, causationId: cancelled.eventId, commandId: randomUUID(), actor: 'saga' },
-          },
-          paymentGateway(),
+        const log = logger;
+        await tracer().inSubsegment(`### ${orderId}`, { orderId, correlationId }, () =>
+          compensateCancellation(
+            orderId,
+            {
+              store: observedStore(eventStore()),
+              metadata: { correlationId, causationId: cancelled.eventId, commandId: randomUUID(), actor: 'saga' },
+              onConflict: onConflict(log),
+            },
+            paymentGateway(),
+          ),
         );
         logger.info('cancellation compensated: stock returned, payment refunded if it was authorized');
       } catch (error) {
@@ -41,5 +48,4 @@ export const handler = middy<KinesisStreamEvent, KinesisStreamBatchResponse, Err
       }
     }
     return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
-  },
-);
+  });

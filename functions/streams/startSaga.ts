@@ -5,6 +5,8 @@ import { decodeChangeRecord } from '../../adapters/changeRecords.js';
 import { eventSchemaRegistry } from '../../eventstore/upcasting.js';
 import { config } from '../_shared/config.js';
 import { baseLogger } from '../_shared/log.js';
+import { telemetry } from '../_shared/telemetry.js';
+import { tracer } from '../_shared/tracing.js';
 
 let sfn: SFNClient | undefined;
 const schemas = eventSchemaRegistry();
@@ -14,11 +16,12 @@ const schemas = eventSchemaRegistry();
  * execution is named by the order id, so on a STANDARD workflow a redelivered event cannot start a second one; on
  * EXPRESS it can, and the saga's idempotent steps make two executions end where one would.
  */
-export const handler = middy<KinesisStreamEvent, KinesisStreamBatchResponse, Error, Context>().handler(
-  async (event, context) => {
+export const handler = middy<KinesisStreamEvent, KinesisStreamBatchResponse, Error, Context>()
+  .use(telemetry())
+  .handler(async (event, context) => {
     const stateMachineArn = config().ORDER_SAGA_ARN;
     if (!stateMachineArn) throw new Error('ORDER_SAGA_ARN is not set');
-    sfn ??= new SFNClient({});
+    sfn ??= tracer().captureClient(new SFNClient({}));
     const failures: string[] = [];
     for (const record of event.Records) {
       const { sequenceNumber } = record.kinesis;
@@ -28,25 +31,27 @@ export const handler = middy<KinesisStreamEvent, KinesisStreamBatchResponse, Err
         if (placed.type !== 'OrderPlaced') continue;
         const orderId = String(placed.data.orderId);
         const { correlationId } = placed.metadata;
-        logger = logger.child({ orderId, correlationId });
-        try {
-          const { executionArn } = await sfn.send(
-            new StartExecutionCommand({
-              stateMachineArn,
-              name: orderId,
-              input: JSON.stringify({ orderId, correlationId }),
-            }),
-          );
-          logger.info('order saga started', { executionArn });
-        } catch (error) {
-          if (!(error instanceof ExecutionAlreadyExists)) throw error;
-          logger.info('order saga already started; redelivery ignored');
-        }
+        logger = logger.child({ orderId, correlationId, execution: orderId });
+        const client = sfn;
+        await tracer().inSubsegment(`### ${orderId}`, { orderId, correlationId }, async () => {
+          try {
+            const { executionArn } = await client.send(
+              new StartExecutionCommand({
+                stateMachineArn,
+                name: orderId,
+                input: JSON.stringify({ orderId, correlationId }),
+              }),
+            );
+            logger.info('order saga started', { executionArn });
+          } catch (error) {
+            if (!(error instanceof ExecutionAlreadyExists)) throw error;
+            logger.info('order saga already started; redelivery ignored');
+          }
+        });
       } catch (error) {
         logger.error('could not start the order saga; Lambda will deliver the record again', { error });
         failures.push(sequenceNumber);
       }
     }
     return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
-  },
-);
+  });

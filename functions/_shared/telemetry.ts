@@ -1,0 +1,85 @@
+import type { MiddlewareObj } from '@middy/core';
+import type { Context } from 'aws-lambda';
+import type { CommandContext } from '../../application/handleCommand.js';
+import { ConcurrencyError } from '../../eventstore/errors.js';
+import type { EventStore, StreamAppend } from '../../eventstore/types.js';
+import type { Logger } from './logger.js';
+import { metrics } from './metrics.js';
+import { tracer } from './tracing.js';
+
+/**
+ * The first middleware of every handler's stack, so it wraps all the others: opens the invocation's `## <function>`
+ * trace subsegment, and at the end, success or failure, closes it and flushes the metrics once.
+ */
+export const telemetry = <Event, Result, C extends Context = Context>(): MiddlewareObj<Event, Result, Error, C> => {
+  const open = new WeakMap<object, (error?: unknown) => void>();
+  const end = (request: object, error?: unknown): void => {
+    open.get(request)?.(error);
+    open.delete(request);
+    // Losing the metrics must never fail the invocation, nor hide the error it is failing with.
+    try {
+      metrics().flush();
+    } catch {
+      /* nothing to tell: the log is where it would go */
+    }
+  };
+  return {
+    before: (request) => {
+      open.set(request, tracer().openHandler(request.context.functionName));
+    },
+    after: (request) => end(request),
+    onError: (request) => end(request, request.error),
+  };
+};
+
+/** Counts the order outcomes an append committed. */
+const countOutcomes = (appends: StreamAppend[]): void => {
+  for (const { events } of appends) {
+    for (const event of events) {
+      switch (event.type) {
+        case 'OrderPlaced':
+          metrics().add('OrdersPlaced', 1);
+          break;
+        case 'OrderConfirmed':
+          metrics().add('OrdersConfirmed', 1);
+          break;
+        case 'OrderRejected':
+          metrics().add('OrdersRejected', 1, { reason: String(event.data.reason) });
+          break;
+        case 'OrderCancelled':
+          metrics().add('OrdersCancelled', 1);
+          break;
+      }
+    }
+  }
+};
+
+/**
+ * The event store as a function's commands see it, metered at the port: a lost race is counted where it happens
+ * (retried or not), and an order outcome only once its append has committed, so a retried or idempotent command,
+ * which appends nothing, never counts twice. `onCommitted` hears of each committed append too.
+ */
+export const observedStore = (store: EventStore, onCommitted?: (appends: StreamAppend[]) => void): EventStore => ({
+  readStream: (...args) => store.readStream(...args),
+  readSnapshot: (...args) => store.readSnapshot(...args),
+  writeSnapshot: (...args) => store.writeSnapshot(...args),
+  append: async (appends, metadata, options) => {
+    try {
+      const result = await store.append(appends, metadata, options);
+      countOutcomes(appends);
+      onCommitted?.(appends);
+      return result;
+    } catch (error) {
+      if (error instanceof ConcurrencyError) metrics().add('CommandConflicts', 1);
+      throw error;
+    }
+  },
+});
+
+/** Logs and counts the retry after a lost race (the race itself is counted by {@link observedStore}). */
+export const onConflict =
+  (logger: Logger, message = 'command lost a race; retrying'): CommandContext['onConflict'] =>
+  (error, attempt) => {
+    metrics().add('CommandRetries', 1);
+    logger.warn(message, { streams: error.streamIds, attempt });
+  };

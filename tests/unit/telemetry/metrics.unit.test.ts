@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import {
+  createMetrics,
+  MAX_VALUES_PER_METRIC,
+  metricDefinitions,
+  type Metrics,
+} from '../../../functions/_shared/metrics.js';
+
+type Document = {
+  _aws: {
+    Timestamp: number;
+    CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[];
+  };
+  [key: string]: unknown;
+};
+
+const NOW = Date.UTC(2025, 0, 1, 12);
+
+const capture = (stage = 'test'): { metrics: Metrics; documents: () => Document[] } => {
+  const lines: string[] = [];
+  const metrics = createMetrics({ stage, sink: (line) => lines.push(line), now: () => NOW });
+  return { metrics, documents: () => lines.map((line) => JSON.parse(line) as Document) };
+};
+
+describe('metrics in embedded metric format', () => {
+  it('keeps the contract alarms and docs are written against', () => {
+    expect(metricDefinitions).toEqual({
+      OrdersPlaced: { unit: 'Count' },
+      OrdersConfirmed: { unit: 'Count' },
+      OrdersRejected: { unit: 'Count', dimension: 'reason' },
+      OrdersCancelled: { unit: 'Count' },
+      CommandConflicts: { unit: 'Count' },
+      CommandRetries: { unit: 'Count' },
+      ProjectionLag: { unit: 'Milliseconds', dimension: 'projection' },
+      SagaDuration: { unit: 'Milliseconds', dimension: 'outcome' },
+    });
+  });
+
+  it('writes one document per dimension set in the EMF shape, values as top-level keys', () => {
+    const { metrics, documents } = capture('prod');
+    metrics.add('OrdersPlaced', 1);
+    metrics.add('OrdersPlaced', 1);
+    metrics.add('CommandConflicts', 1);
+    metrics.flush();
+
+    expect(documents()).toEqual([
+      {
+        _aws: {
+          Timestamp: NOW,
+          CloudWatchMetrics: [
+            {
+              Namespace: 'orderflow',
+              Dimensions: [['stage']],
+              Metrics: [
+                { Name: 'OrdersPlaced', Unit: 'Count' },
+                { Name: 'CommandConflicts', Unit: 'Count' },
+              ],
+            },
+          ],
+        },
+        stage: 'prod',
+        OrdersPlaced: [1, 1],
+        CommandConflicts: 1,
+      },
+    ]);
+  });
+
+  it('adds each metric its extra dimension, one document per value of it', () => {
+    const { metrics, documents } = capture();
+    metrics.add('OrdersRejected', 1, { reason: 'OUT_OF_STOCK' });
+    metrics.add('OrdersRejected', 1, { reason: 'PAYMENT_DECLINED' });
+    metrics.add('OrdersRejected', 1, { reason: 'OUT_OF_STOCK' });
+    metrics.add('ProjectionLag', 120, { projection: 'orders' });
+    metrics.add('SagaDuration', 850, { outcome: 'CONFIRMED' });
+    metrics.flush();
+
+    const docs = documents();
+    expect(docs).toHaveLength(4);
+    const find = (key: string, value: string) => docs.find((doc) => doc[key] === value);
+    expect(find('reason', 'OUT_OF_STOCK')).toMatchObject({
+      _aws: {
+        CloudWatchMetrics: [
+          { Dimensions: [['stage', 'reason']], Metrics: [{ Name: 'OrdersRejected', Unit: 'Count' }] },
+        ],
+      },
+      stage: 'test',
+      OrdersRejected: [1, 1],
+    });
+    expect(find('reason', 'PAYMENT_DECLINED')).toMatchObject({ OrdersRejected: 1 });
+    expect(find('projection', 'orders')).toMatchObject({
+      _aws: {
+        CloudWatchMetrics: [
+          { Dimensions: [['stage', 'projection']], Metrics: [{ Name: 'ProjectionLag', Unit: 'Milliseconds' }] },
+        ],
+      },
+      ProjectionLag: 120,
+    });
+    expect(find('outcome', 'CONFIRMED')).toMatchObject({
+      _aws: {
+        CloudWatchMetrics: [
+          { Dimensions: [['stage', 'outcome']], Metrics: [{ Name: 'SagaDuration', Unit: 'Milliseconds' }] },
+        ],
+      },
+      SagaDuration: 850,
+    });
+    // Every dimension a document names is one of its top-level keys, as CloudWatch requires.
+    for (const doc of docs) {
+      for (const name of doc._aws.CloudWatchMetrics[0]?.Dimensions[0] ?? [])
+        expect(doc[name]).toEqual(expect.any(String));
+    }
+  });
+
+  it('empties on flush, and writes nothing when nothing was recorded', () => {
+    const { metrics, documents } = capture();
+    metrics.flush();
+    expect(documents()).toEqual([]);
+    metrics.add('OrdersCancelled', 1);
+    metrics.flush();
+    metrics.flush();
+    expect(documents()).toHaveLength(1);
+  });
+
+  it('splits a metric with more than 100 values across documents', () => {
+    const { metrics, documents } = capture();
+    for (let value = 0; value < 250; value++) metrics.add('ProjectionLag', value, { projection: 'inventory' });
+    metrics.add('ProjectionLag', 1, { projection: 'orders' });
+    metrics.flush();
+
+    const inventory = documents().filter((doc) => doc.projection === 'inventory');
+    expect(inventory.map((doc) => (doc.ProjectionLag as number[]).length)).toEqual([
+      MAX_VALUES_PER_METRIC,
+      MAX_VALUES_PER_METRIC,
+      50,
+    ]);
+    expect(inventory.flatMap((doc) => doc.ProjectionLag as number[])).toEqual(Array.from({ length: 250 }, (_, i) => i));
+    for (const doc of inventory)
+      expect(doc._aws.CloudWatchMetrics[0]?.Metrics).toEqual([{ Name: 'ProjectionLag', Unit: 'Milliseconds' }]);
+  });
+
+  it('leaves a metric out of the documents that have none of its values', () => {
+    const { metrics, documents } = capture();
+    for (let i = 0; i < 101; i++) metrics.add('OrdersPlaced', 1);
+    metrics.add('OrdersConfirmed', 1);
+    metrics.flush();
+
+    const [first, second] = documents();
+    expect(first?._aws.CloudWatchMetrics[0]?.Metrics.map((m) => m.Name)).toEqual(['OrdersPlaced', 'OrdersConfirmed']);
+    expect(second?._aws.CloudWatchMetrics[0]?.Metrics.map((m) => m.Name)).toEqual(['OrdersPlaced']);
+    expect(second).not.toHaveProperty('OrdersConfirmed');
+    expect(second?.OrdersPlaced).toBe(1);
+  });
+
+  // Checked by the type checker (npm run typecheck): each line would not compile without its @ts-expect-error.
+  it('demands the extra dimension a metric has, and refuses one it has not', () => {
+    const { metrics } = capture();
+    // @ts-expect-error OrdersRejected needs its reason.
+    metrics.add('OrdersRejected', 1);
+    // @ts-expect-error OrdersPlaced has no extra dimension.
+    metrics.add('OrdersPlaced', 1, { reason: 'x' });
+    // @ts-expect-error Not a metric of the contract.
+    metrics.add('OrdersShipped', 1);
+  });
+});

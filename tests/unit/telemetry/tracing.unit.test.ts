@@ -1,0 +1,114 @@
+import AWSXRay from 'aws-xray-sdk-core';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createTracer, tracingEnabled } from '../../../functions/_shared/tracing.js';
+
+const lambda = { LAMBDA_TASK_ROOT: '/var/task', AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x' };
+const hasXRayMiddleware = (client: DynamoDBClient): boolean =>
+  client.middlewareStack.identify().some((entry) => entry.startsWith('XRaySDKInstrumentation'));
+
+/** What the SDK will send for a subsegment's annotations (its typings leave the field out). */
+const annotationsOf = (subsegment: AWSXRay.Subsegment | undefined): unknown =>
+  (subsegment as { annotations?: unknown } | undefined)?.annotations;
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('tracing', () => {
+  it.each([
+    ['in Lambda', lambda, true],
+    ['outside Lambda (the local stack, tests)', {}, false],
+    ['with a task root but no Lambda runtime', { LAMBDA_TASK_ROOT: '/var/task' }, false],
+    ['under sam local', { ...lambda, AWS_SAM_LOCAL: 'true' }, false],
+    ['in Lambda with TRACING=false', { ...lambda, TRACING: 'false' }, false],
+  ])('is %s: %s', (_, env, enabled) => {
+    expect(tracingEnabled(env)).toBe(enabled);
+  });
+
+  it('off, touches neither the clients nor the X-Ray SDK, and says nothing', async () => {
+    const getSegment = vi.spyOn(AWSXRay, 'getSegment');
+    const output = [
+      vi.spyOn(process.stdout, 'write'),
+      vi.spyOn(process.stderr, 'write'),
+      vi.spyOn(console, 'error'),
+      vi.spyOn(console, 'warn'),
+      vi.spyOn(console, 'info'),
+    ];
+    const tracer = createTracer({ enabled: false });
+    const client = new DynamoDBClient({ region: 'eu-west-1' });
+
+    expect(tracer.captureClient(client)).toBe(client);
+    expect(hasXRayMiddleware(client)).toBe(false);
+    const close = tracer.openHandler('orderflow-test-placeOrder');
+    tracer.annotate({ orderId: 'o-1', correlationId: 'c-1' });
+    tracer.mark('### order-o-1', { orderId: 'o-1' });
+    expect(await tracer.inSubsegment('### o-1', { orderId: 'o-1' }, async () => 42)).toBe(42);
+    close(new Error('failed'));
+
+    expect(getSegment).not.toHaveBeenCalled();
+    for (const spy of output) expect(spy).not.toHaveBeenCalled();
+  });
+
+  describe('on', () => {
+    /** Runs `work` in an X-Ray context whose current segment is an open root (as Lambda's facade would be). */
+    const inTrace = <T>(work: (root: AWSXRay.Segment) => Promise<T>): Promise<T> => {
+      const namespace = AWSXRay.getNamespace();
+      return namespace.runAndReturn(() => {
+        const root = new AWSXRay.Segment('orderflow-test');
+        AWSXRay.setSegment(root);
+        return work(root);
+      });
+    };
+
+    it('captures an SDK v3 client', () => {
+      const client = new DynamoDBClient({ region: 'eu-west-1' });
+      createTracer({ enabled: true }).captureClient(client);
+      expect(hasXRayMiddleware(client)).toBe(true);
+    });
+
+    it('records the handler in a ## subsegment annotated with the order and correlation id, then restores the parent', async () => {
+      const tracer = createTracer({ enabled: true });
+      await inTrace(async (root) => {
+        const close = tracer.openHandler('orderflow-test-reserveInventory');
+        const [handler] = root.subsegments ?? [];
+        expect(handler?.name).toBe('## orderflow-test-reserveInventory');
+        expect(AWSXRay.getSegment()).toBe(handler);
+
+        tracer.annotate({ orderId: 'o-1', sku: undefined, correlationId: 'c-1' });
+        close();
+
+        expect(annotationsOf(handler)).toEqual({ ColdStart: true, orderId: 'o-1', correlationId: 'c-1' });
+        expect(handler?.isClosed()).toBe(true);
+        expect(AWSXRay.getSegment()).toBe(root);
+
+        const again = tracer.openHandler('orderflow-test-reserveInventory');
+        again();
+        expect(annotationsOf(root.subsegments?.[1])).toEqual({ ColdStart: false });
+      });
+    });
+
+    it('gives each record of a batch its own annotated subsegment, and records its error', async () => {
+      const tracer = createTracer({ enabled: true });
+      await inTrace(async (root) => {
+        const close = tracer.openHandler('orderflow-test-startSaga');
+        const handler = root.subsegments?.[0];
+        await tracer.inSubsegment('### o-1', { orderId: 'o-1', correlationId: 'c-1' }, async () => {
+          expect(AWSXRay.getSegment()).toBe(handler?.subsegments?.[0]);
+        });
+        await expect(
+          tracer.inSubsegment('### o-2', { orderId: 'o-2', correlationId: 'c-2' }, async () => {
+            throw new Error('no saga');
+          }),
+        ).rejects.toThrow('no saga');
+        tracer.mark('### order-o-3', { orderId: 'o-3', correlationId: 'c-3' });
+        expect(AWSXRay.getSegment()).toBe(handler);
+        close();
+
+        const [first, second, third] = handler?.subsegments ?? [];
+        expect(first).toMatchObject({ name: '### o-1', annotations: { orderId: 'o-1', correlationId: 'c-1' } });
+        expect(second).toMatchObject({ name: '### o-2', annotations: { orderId: 'o-2' }, fault: true });
+        expect(third).toMatchObject({ name: '### order-o-3', annotations: { orderId: 'o-3', correlationId: 'c-3' } });
+        expect([first, second, third].every((s) => s?.isClosed())).toBe(true);
+      });
+    });
+  });
+});
