@@ -1,4 +1,8 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { recordFunctionLogs } from '../../local/functionLogs.js';
 import { startLocalStack } from '../../local/stack.js';
 
 declare module 'vitest' {
@@ -6,6 +10,8 @@ declare module 'vitest' {
     dynamoEndpoint: string;
     kinesisEndpoint: string;
     environment: Record<string, string>;
+    /** JSON lines written by the handlers this process runs (saga steps, stream consumers): their CloudWatch Logs. */
+    functionLogFile: string;
   }
 }
 
@@ -15,6 +21,8 @@ declare module 'vitest' {
  * Test files start the HTTP API themselves, against it.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // A file per run, so runs side by side do not mix their lines.
+  const functionLogs = recordFunctionLogs(join(mkdtempSync(join(tmpdir(), 'orderflow-logs-')), 'functions.jsonl'));
   const stack = await startLocalStack({
     stage: 'test',
     log: (line) => {
@@ -24,5 +32,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('dynamoEndpoint', stack.dynamo.endpoint);
   project.provide('kinesisEndpoint', stack.kinesis.endpoint);
   project.provide('environment', stack.environment);
-  return () => stack.stop();
+  project.provide('functionLogFile', functionLogs.file);
+  return async () => {
+    await stack.stop();
+    await functionLogs.stop();
+  };
 }
