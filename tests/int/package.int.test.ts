@@ -201,7 +201,7 @@ describe('the read side in the packaged prod template', () => {
         StartingPosition: 'TRIM_HORIZON',
         FunctionResponseTypes: ['ReportBatchItemFailures'],
         BisectBatchOnFunctionError: true,
-        MaximumRetryAttempts: 3,
+        MaximumRetryAttempts: 10,
         DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['ChangeFailuresQueue', 'Arn'] } } },
       });
       // The consumer may read the stream (what Lambda's poller needs) and send to the failure queue, nothing more.
