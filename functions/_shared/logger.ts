@@ -83,6 +83,7 @@ export const createLogger = ({
     (message: string, extra: LogFields = {}) => {
       const rank = levels.indexOf(lineLevel);
       const toSink = rank >= threshold;
+      if (!toSink && taps.size === 0) return;
       const toTaps = [...taps].filter((tap) => rank >= tap.threshold);
       if (!toSink && toTaps.length === 0) return;
       const line = JSON.stringify(

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { tapLogs } from '../../functions/_shared/logger.js';
 import { startTestApi, type TestApi } from '../support/api.js';
@@ -23,12 +23,30 @@ afterAll(async () => {
   await testApi.api.close();
 });
 
-/** The raw lines the global setup's handlers have written so far: the local stand-in for their CloudWatch Logs. */
-const functionLogText = async (): Promise<string[]> => {
-  const text = await readFile(inject('functionLogFile'), 'utf8');
-  // The writer may be midway through the last line.
-  return text.split('\n').filter((line, index, all) => line !== '' && (index < all.length - 1 || text.endsWith('\n')));
+/**
+ * The raw lines the global setup's handlers have written since byte `from` of the file: the local stand-in for
+ * their CloudWatch Logs. Read from the offset, since the file holds the whole run's lines.
+ */
+const functionLogText = async (from = 0): Promise<string[]> => {
+  const file = await open(inject('functionLogFile'));
+  try {
+    // From the byte before `from`, so a line cut at `from` can be told and left out.
+    const start = Math.max(0, from - 1);
+    const { size } = await file.stat();
+    const buffer = Buffer.alloc(Math.max(0, size - start));
+    await file.read(buffer, 0, buffer.length, start);
+    let text = buffer.toString('utf8');
+    if (from > 0) text = text.slice(text.indexOf('\n') + 1);
+    // The writer may be midway through the last line.
+    return text
+      .slice(0, text.lastIndexOf('\n') + 1)
+      .split('\n')
+      .filter(Boolean);
+  } finally {
+    await file.close();
+  }
 };
+const functionLogSize = async (): Promise<number> => (await stat(inject('functionLogFile'))).size;
 const parse = (lines: string[]): Line[] => lines.map((line) => JSON.parse(line) as Line);
 const isMetrics = (line: Line): boolean => '_aws' in line;
 
@@ -51,7 +69,7 @@ describe('telemetry follows one order', () => {
   it('by its correlation id: API answer → events → saga step logs → projection logs, with no payment token', async () => {
     const sku = await givenProduct(call, { stock: 10 });
     const customer = uniqueCustomer();
-    const linesBefore = (await functionLogText()).length;
+    const logStart = await functionLogSize();
     const apiLinesBefore = apiLines.length;
 
     const { orderId, correlationId } = await placeOrder(customer, sku, 'tok_visa');
@@ -94,7 +112,7 @@ describe('telemetry follows one order', () => {
     const ofOrder = (lines: Line[], id: string) => lines.filter((line) => !isMetrics(line) && line.orderId === id);
     const sagaSteps = ['ReserveInventory', 'AuthorizePayment', 'ConfirmReservations', 'ConfirmOrder'];
     const logs = await eventually(
-      async () => parse((await functionLogText()).slice(linesBefore)),
+      async () => parse(await functionLogText(logStart)),
       (lines) => {
         const mine = ofOrder(lines, orderId);
         const finished = mine.filter((line) => line.message === 'saga step finished').map((line) => line.step);

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -21,8 +21,9 @@ declare module 'vitest' {
  * Test files start the HTTP API themselves, against it.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  // A file per run, so runs side by side do not mix their lines.
-  const functionLogs = recordFunctionLogs(join(mkdtempSync(join(tmpdir(), 'orderflow-logs-')), 'functions.jsonl'));
+  // A file per run, so runs side by side do not mix their lines; removed with the stack.
+  const logDir = mkdtempSync(join(tmpdir(), 'orderflow-logs-'));
+  const functionLogs = recordFunctionLogs(join(logDir, 'functions.jsonl'));
   const stack = await startLocalStack({
     stage: 'test',
     log: (line) => {
@@ -36,5 +37,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
   return async () => {
     await stack.stop();
     await functionLogs.stop();
+    rmSync(logDir, { recursive: true, force: true });
   };
 }
