@@ -9,7 +9,7 @@ import { runChaos } from '../../bench/chaos.js';
 const environment = { ...process.env };
 afterAll(() => {
   // The chaos stack pointed this worker's SDK endpoints at itself; give the next file what it had.
-  for (const key of Object.keys(process.env)) if (!(key in environment)) delete process.env[key];
+  for (const key of Object.keys(process.env)) if (!(key in environment)) Reflect.deleteProperty(process.env, key);
   Object.assign(process.env, environment);
 });
 
