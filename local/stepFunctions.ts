@@ -52,6 +52,8 @@ export type Execution = {
   states: string[];
   /** Retries of a failed state: each is a state transition too, as Step Functions bills them. */
   retries: number;
+  /** What GetExecutionHistory answers: the execution's start and end, and each state entered and exited. */
+  history: { timestamp: Date; type: string; details: Record<string, unknown> }[];
 };
 
 const allStates = (states: Definition['States']): [string, Definition['States'][string]][] =>
@@ -59,6 +61,13 @@ const allStates = (states: Definition['States']): [string, Definition['States'][
     [name, state] as [string, Definition['States'][string]],
     ...allStates(state.ItemProcessor?.States ?? {}),
   ]);
+
+const record = (execution: Execution, type: string, details: Record<string, unknown>) =>
+  execution.history.push({ timestamp: new Date(), type, details });
+
+/** A state's type as history events name it: `Task`, `Choice`, `Pass`, `Succeed`… */
+const stateType = (machine: LocalStateMachine, name: string): string =>
+  allStates(machine.definition.States).find(([stateName]) => stateName === name)?.[1].Type ?? 'Task';
 
 /** The state machines serverless.yml declares, with each Task resolved to its function through DefinitionSubstitutions. */
 export const stateMachines = (config: ServerlessConfig): LocalStateMachine[] =>
@@ -154,9 +163,16 @@ export const startStepFunctions = async ({
         const e = event as { type: string; state?: { name: string }; Error?: string; Cause?: unknown };
         if (e.type === 'StateEntered' && e.state) {
           execution.states.push(e.state.name);
+          record(execution, `${stateType(machine, e.state.name)}StateEntered`, {
+            stateEnteredEventDetails: { name: e.state.name },
+          });
           log(`${tag}: entered ${e.state.name}`);
-        } else if (e.type === 'StateExited' && e.state) log(`${tag}: exited ${e.state.name}`);
-        else if (e.type === 'StateRetried' && e.state) {
+        } else if (e.type === 'StateExited' && e.state) {
+          record(execution, `${stateType(machine, e.state.name)}StateExited`, {
+            stateExitedEventDetails: { name: e.state.name },
+          });
+          log(`${tag}: exited ${e.state.name}`);
+        } else if (e.type === 'StateRetried' && e.state) {
           execution.retries += 1;
           log(`${tag}: retrying ${e.state.name}`);
         } else if (e.type === 'StateCaught' && e.state) log(`${tag}: ${e.state.name} failed; caught, compensating`);
@@ -166,11 +182,15 @@ export const startStepFunctions = async ({
     try {
       execution.output = JSON.stringify(await result);
       execution.status = 'SUCCEEDED';
+      record(execution, 'ExecutionSucceeded', { executionSucceededEventDetails: {} });
       log(`${tag}: succeeded`);
     } catch (error) {
       execution.status = 'FAILED';
       execution.error = (error as Error).name;
       execution.cause = (error as Error).message;
+      record(execution, 'ExecutionFailed', {
+        executionFailedEventDetails: { error: execution.error, cause: execution.cause },
+      });
       log(`${tag}: failed with ${execution.error}: ${execution.cause}`);
     } finally {
       aborts.delete(abort);
@@ -199,7 +219,9 @@ export const startStepFunctions = async ({
         startDate: new Date(),
         states: [],
         retries: 0,
+        history: [],
       };
+      record(execution, 'ExecutionStarted', { executionStartedEventDetails: { roleArn: machine.arn } });
       executions.set(executionArn, execution);
       const promise = run(machine, execution);
       running.add(promise);
@@ -210,11 +232,26 @@ export const startStepFunctions = async ({
       const execution = executions.get(String(executionArn));
       if (!execution)
         throw new AwsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${String(executionArn)}'`);
-      const { states: _, retries: __, startDate, stopDate, ...rest } = execution;
+      const { states: _, retries: __, history: ___, startDate, stopDate, ...rest } = execution;
       return {
         ...rest,
         startDate: startDate.getTime() / 1000,
         ...(stopDate ? { stopDate: stopDate.getTime() / 1000 } : {}),
+      };
+    },
+    // The whole history in one page, oldest first (AWS pages it, and reverseOrder is not served here).
+    GetExecutionHistory: ({ executionArn }) => {
+      const execution = executions.get(String(executionArn));
+      if (!execution)
+        throw new AwsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${String(executionArn)}'`);
+      return {
+        events: execution.history.map(({ timestamp, type, details }, i) => ({
+          timestamp: timestamp.getTime() / 1000,
+          type,
+          id: i + 1,
+          previousEventId: i,
+          ...details,
+        })),
       };
     },
     ListExecutions: ({ stateMachineArn }) => ({

@@ -140,7 +140,7 @@ const sagaReport = async (clients: StageClients, orderId: string): Promise<SagaR
   }
 };
 
-/** The execution's history, or undefined where it is not served (the local stand-in answers only Describe). */
+/** The execution's history, or undefined where a Step Functions endpoint does not serve it. */
 const readHistory = async (clients: StageClients, executionArn: string): Promise<HistoryEvent[] | undefined> => {
   const events: HistoryEvent[] = [];
   try {
