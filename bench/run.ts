@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { coldStartBench } from './coldStart.bench.js';
 import { appendBench, snapshotBench } from './eventStore.bench.js';
 import { latencyBench } from './latency.bench.js';
@@ -7,17 +9,19 @@ import { replayBench } from './replay.bench.js';
 import { startBenchStack } from './stack.js';
 
 /**
- * `npm run bench -- [append] [snapshot] [replay] [latency] [orders] [coldstart]`: each benchmark prints the median and p99 beside a
- * baseline measured in the same run, on the same local stack. Not part of `npm test`.
+ * `npm run bench -- [append] [snapshot] [replay] [latency] [orders] [coldstart]`: each benchmark prints the median
+ * and p99 beside a baseline measured in the same run, on the same local stack. Not part of `npm test`.
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const all = ['append', 'snapshot', 'replay', 'latency', 'orders', 'coldstart'] as const;
 const asked = process.argv.slice(2);
 const chosen = asked.length === 0 ? all : all.filter((name) => asked.includes(name));
-console.log(`orderflow benchmarks: ${chosen.join(', ')}`);
-console.log(
-  `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; DynamoDB Local (in memory), kinesalite`,
-);
+if (!process.env.ORDERFLOW_BENCH_CHILD) {
+  console.log(`orderflow benchmarks: ${chosen.join(', ')}`);
+  console.log(
+    `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; DynamoDB Local (in memory), kinesalite`,
+  );
+}
 
 const needsTables = chosen.some((name) => ['append', 'snapshot', 'replay'].includes(name));
 const stack = needsTables ? await startBenchStack() : undefined;
@@ -28,7 +32,20 @@ try {
 } finally {
   await stack?.stop();
 }
-if (chosen.includes('latency')) await latencyBench();
-if (chosen.includes('orders')) await ordersBench();
+// A whole local stack per process: its handlers keep their SDK clients across invocations as a warm Lambda does,
+// so a second stack in the same process would find them pointed at the first one's stopped stand-ins.
+const wholeStack = { latency: latencyBench, orders: ordersBench } as const;
+const inOwnProcess = chosen.filter((name): name is keyof typeof wholeStack => name in wholeStack);
+if (inOwnProcess.length === 1 && chosen.length === 1) {
+  await wholeStack[inOwnProcess[0] as keyof typeof wholeStack]();
+} else {
+  for (const name of inOwnProcess) {
+    const { status } = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), name], {
+      stdio: 'inherit',
+      env: { ...process.env, ORDERFLOW_BENCH_CHILD: '1' },
+    });
+    if (status !== 0) throw new Error(`the ${name} benchmark failed (exit ${status})`);
+  }
+}
 if (chosen.includes('coldstart')) await coldStartBench();
 process.exit(0);
