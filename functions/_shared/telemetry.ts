@@ -5,7 +5,7 @@ import { ConcurrencyError } from '../../eventstore/errors.js';
 import type { EventStore, StreamAppend } from '../../eventstore/types.js';
 import type { Logger } from './logger.js';
 import { metrics } from './metrics.js';
-import { tracer } from './tracing.js';
+import { initTracing, tracer } from './tracing.js';
 
 /**
  * The first middleware of every handler's stack, so it wraps all the others: opens the invocation's `## <function>`
@@ -24,7 +24,8 @@ export const telemetry = <Event, Result, C extends Context = Context>(): Middlew
     }
   };
   return {
-    before: (request) => {
+    before: async (request) => {
+      await initTracing();
       open.set(request, tracer().openHandler(request.context.functionName));
     },
     after: (request) => end(request),

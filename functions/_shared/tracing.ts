@@ -1,5 +1,9 @@
-import AWSXRay from 'aws-xray-sdk-core';
+// Only types here: importing the X-Ray SDK creates its context namespace with a process-wide async hook that slows
+// every await of the process (about 16x on a promise-bound loop), so it is loaded only where tracing is on.
+import type * as XRaySdk from 'aws-xray-sdk-core';
 import type { Segment, Subsegment } from 'aws-xray-sdk-core';
+
+type XRay = typeof XRaySdk;
 
 /** What a trace is searched by in X-Ray (`annotation.orderId = "…"`); undefined values are left out. */
 export type TraceAnnotations = { orderId?: string; sku?: string; correlationId?: string };
@@ -22,13 +26,8 @@ const annotateOn = (subsegment: Subsegment, annotations: TraceAnnotations): void
   for (const [key, value] of Object.entries(annotations)) if (value !== undefined) subsegment.addAnnotation(key, value);
 };
 
-/** The current subsegment, if there is one to record into: never the facade segment. */
-const currentSubsegment = (): Subsegment | undefined => {
-  const segment = AWSXRay.getSegment();
-  return segment instanceof AWSXRay.Subsegment ? segment : undefined;
-};
-
-const disabled: Tracer = {
+/** A tracer that records nothing: outside Lambda, or with `TRACING=false`. */
+export const disabledTracer: Tracer = {
   enabled: false,
   captureClient: (client) => client,
   openHandler: () => () => undefined,
@@ -41,11 +40,15 @@ const disabled: Tracer = {
  * A tracer on the X-Ray SDK, as Powertools Tracer uses it: clients captured once, and per invocation a
  * `## <function>` subsegment set as current, so the SDK calls and record subsegments nest under it.
  */
-export const createTracer = ({ enabled }: { enabled: boolean }): Tracer => {
-  if (!enabled) return disabled;
+export const xrayTracer = (AWSXRay: XRay): Tracer => {
   let coldStart = true;
+  /** The current subsegment, if there is one to record into: never the facade segment. */
+  const currentSubsegment = (): Subsegment | undefined => {
+    const segment = AWSXRay.getSegment();
+    return segment instanceof AWSXRay.Subsegment ? segment : undefined;
+  };
   return {
-    enabled,
+    enabled: true,
     captureClient: <Client>(client: Client): Client =>
       AWSXRay.captureAWSv3Client(client as Parameters<typeof AWSXRay.captureAWSv3Client>[0]) as Client,
     openHandler(name) {
@@ -100,7 +103,17 @@ export const createTracer = ({ enabled }: { enabled: boolean }): Tracer => {
 export const tracingEnabled = (env: NodeJS.ProcessEnv = process.env): boolean =>
   Boolean(env.LAMBDA_TASK_ROOT && env.AWS_EXECUTION_ENV) && !env.AWS_SAM_LOCAL && env.TRACING !== 'false';
 
-let instance: Tracer | undefined;
+let instance: Tracer = disabledTracer;
+let loading: Promise<Tracer> | undefined;
 
-/** The process's tracer, created on first use. */
-export const tracer = (): Tracer => (instance ??= createTracer({ enabled: tracingEnabled() }));
+/**
+ * Decides once per cold start whether this process traces, loading the X-Ray SDK only if it does. The telemetry
+ * middleware, first on every stack, awaits it before anything else runs, so clients are captured from the start.
+ */
+export const initTracing = (env: NodeJS.ProcessEnv = process.env): Promise<Tracer> =>
+  (loading ??= tracingEnabled(env)
+    ? import('aws-xray-sdk-core').then((sdk) => (instance = xrayTracer(sdk.default)))
+    : Promise.resolve(instance));
+
+/** The process's tracer: the X-Ray one once {@link initTracing} has loaded it, else one that records nothing. */
+export const tracer = (): Tracer => instance;

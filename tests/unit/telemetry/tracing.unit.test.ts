@@ -1,7 +1,9 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import AWSXRay from 'aws-xray-sdk-core';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createTracer, tracingEnabled } from '../../../functions/_shared/tracing.js';
+import { disabledTracer, tracingEnabled, xrayTracer } from '../../../functions/_shared/tracing.js';
 
 const lambda = { LAMBDA_TASK_ROOT: '/var/task', AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x' };
 const hasXRayMiddleware = (client: DynamoDBClient): boolean =>
@@ -24,6 +26,24 @@ describe('tracing', () => {
     expect(tracingEnabled(env)).toBe(enabled);
   });
 
+  it.each([
+    ['outside Lambda, never loads the X-Ray SDK (its async hook would slow every await of the process)', {}, 0],
+    ['in Lambda, loads it once', lambda, 1],
+  ])('%s', async (_, env, namespaces) => {
+    // A fresh process, since this file imports the SDK itself: how many context namespaces exist after init.
+    const script = `const { initTracing } = await import('./functions/_shared/tracing.ts');
+      const first = await initTracing(); const second = await initTracing();
+      console.log(JSON.stringify({ namespaces: Object.keys(process.namespaces ?? {}).length, enabled: first.enabled, same: first === second }));`;
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      {
+        env: { PATH: process.env.PATH, ...env },
+      },
+    );
+    expect(JSON.parse(stdout)).toEqual({ namespaces, enabled: namespaces === 1, same: true });
+  });
+
   it('off, touches neither the clients nor the X-Ray SDK, and says nothing', async () => {
     const getSegment = vi.spyOn(AWSXRay, 'getSegment');
     const output = [
@@ -33,7 +53,7 @@ describe('tracing', () => {
       vi.spyOn(console, 'warn'),
       vi.spyOn(console, 'info'),
     ];
-    const tracer = createTracer({ enabled: false });
+    const tracer = disabledTracer;
     const client = new DynamoDBClient({ region: 'eu-west-1' });
 
     expect(tracer.captureClient(client)).toBe(client);
@@ -61,12 +81,12 @@ describe('tracing', () => {
 
     it('captures an SDK v3 client', () => {
       const client = new DynamoDBClient({ region: 'eu-west-1' });
-      createTracer({ enabled: true }).captureClient(client);
+      xrayTracer(AWSXRay).captureClient(client);
       expect(hasXRayMiddleware(client)).toBe(true);
     });
 
     it('records the handler in a ## subsegment annotated with the order and correlation id, then restores the parent', async () => {
-      const tracer = createTracer({ enabled: true });
+      const tracer = xrayTracer(AWSXRay);
       await inTrace(async (root) => {
         const close = tracer.openHandler('orderflow-test-reserveInventory');
         const [handler] = root.subsegments ?? [];
@@ -87,7 +107,7 @@ describe('tracing', () => {
     });
 
     it('gives each record of a batch its own annotated subsegment, and records its error', async () => {
-      const tracer = createTracer({ enabled: true });
+      const tracer = xrayTracer(AWSXRay);
       await inTrace(async (root) => {
         const close = tracer.openHandler('orderflow-test-startSaga');
         const handler = root.subsegments?.[0];
