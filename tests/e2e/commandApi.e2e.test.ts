@@ -1,29 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { routes } from '../../api/routes.js';
 import { OrderAccepted, OrderHistory, Product } from '../../api/schemas.js';
 import { orderIdForKey } from '../../application/orders.js';
-import { startTestApi, type TestApi } from '../support/api.js';
 import {
   admin,
-  type Call,
-  checked,
   expectProblem,
   givenOrder,
   givenProduct,
   storedEvents,
   uniqueCustomer,
   uniqueSku,
+  useTestApi,
 } from './http.js';
 
-let testApi: TestApi;
-let call: Call;
-
-beforeAll(async () => {
-  testApi = await startTestApi();
-  call = checked(testApi.call);
-});
-afterAll(() => testApi.api.close());
+const { call } = useTestApi();
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const payment = { token: 'tok_visa' };

@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { decodeJwt } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { orderIdForKey } from '../../application/orders.js';
 import { localIssuer } from '../../local/auth.js';
-import { startTestApi, type TestApi } from '../support/api.js';
 import {
   admin,
   type Call,
-  checked,
   expectProblem,
   givenOrder,
   givenProduct,
@@ -15,16 +13,10 @@ import {
   storedEvents,
   uniqueCustomer,
   uniqueSku,
+  useTestApi,
 } from './http.js';
 
-let testApi: TestApi;
-let call: Call;
-
-beforeAll(async () => {
-  testApi = await startTestApi();
-  call = checked(testApi.call);
-});
-afterAll(() => testApi.api.close());
+const { call, api } = useTestApi();
 
 const payment = { token: 'tok_visa' };
 const product = (overrides: Record<string, unknown> = {}) => ({
@@ -76,8 +68,8 @@ describe('bodies that cannot be read', () => {
   );
 
   it('answers 415 for a body without a content type', async () => {
-    const token = await testApi.issuer.sign(uniqueCustomer());
-    const response = await fetch(`${testApi.api.url}/orders`, {
+    const token = await api().issuer.sign(uniqueCustomer());
+    const response = await fetch(`${api().api.url}/orders`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}` },
       body: new Blob([JSON.stringify(order())]),
@@ -207,7 +199,7 @@ describe('authentication', () => {
     [
       'an expired token',
       async () => {
-        const token = await testApi.issuer.sign(uniqueCustomer(), { admin: true, expiresIn: '-1m' });
+        const token = await api().issuer.sign(uniqueCustomer(), { admin: true, expiresIn: '-1m' });
         expect(decodeJwt(token).exp).toBeLessThan(Date.now() / 1000);
         return token;
       },
@@ -215,7 +207,7 @@ describe('authentication', () => {
     [
       'a token signed by another key',
       async () => {
-        const { issuer, audience } = testApi.issuer;
+        const { issuer, audience } = api().issuer;
         const impostor = await localIssuer({ issuer, audience });
         const token = await impostor.sign(uniqueCustomer(), { admin: true });
         // Same issuer, audience and claims: only the key is wrong.
@@ -239,7 +231,7 @@ describe('authentication', () => {
   });
 
   it('answers 401 for a token sent under another scheme', async () => {
-    const token = await testApi.issuer.sign(uniqueCustomer());
+    const token = await api().issuer.sign(uniqueCustomer());
     const answer = await call('POST', '/orders', {
       as: null,
       body: order(),
@@ -399,7 +391,7 @@ describe('a rejected request appends nothing', () => {
         'a 401 (expired token)',
         401,
         place((sku) => ({ items: [{ sku, quantity: 1 }], payment }), {
-          token: (customer) => testApi.issuer.sign(customer, { expiresIn: '-1m' }),
+          token: (customer) => api().issuer.sign(customer, { expiresIn: '-1m' }),
         }),
       ],
       [

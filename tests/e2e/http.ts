@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { Problem } from '../../api/schemas.js';
-import type { TestApi } from '../support/api.js';
+import { startTestApi, type TestApi } from '../support/api.js';
 import { localStack } from '../support/stack.js';
 
 export type Call = TestApi['call'];
@@ -42,6 +42,23 @@ export const checked =
     expectWellFormed(answer);
     return answer;
   };
+
+/**
+ * The test API for the calling file: started before its tests and closed after them. `call` checks every answer
+ * with {@link expectWellFormed}; `api()` is the running API itself (its issuer, its URL).
+ */
+export const useTestApi = (): { call: Call; api: () => TestApi } => {
+  let testApi: TestApi | undefined;
+  beforeAll(async () => {
+    testApi = await startTestApi();
+  });
+  afterAll(() => testApi?.api.close());
+  const api = (): TestApi => {
+    if (!testApi) throw new Error('the test API starts in beforeAll');
+    return testApi;
+  };
+  return { call: checked((...args) => api().call(...args)), api };
+};
 
 /** A problem answer with this status and, when given, this problem type. */
 export const expectProblem = (answer: Answer, status: number, slug?: string): void => {

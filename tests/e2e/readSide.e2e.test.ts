@@ -1,12 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OrderAccepted, OrderHistory, OrderPage, Product } from '../../api/schemas.js';
-import { startTestApi, type TestApi } from '../support/api.js';
 import {
   admin,
   type Answer,
-  type Call,
-  checked,
   eventually,
   expectProblem,
   givenOrder,
@@ -14,16 +11,10 @@ import {
   type Money,
   uniqueCustomer,
   uniqueSku,
+  useTestApi,
 } from './http.js';
 
-let testApi: TestApi;
-let call: Call;
-
-beforeAll(async () => {
-  testApi = await startTestApi();
-  call = checked(testApi.call);
-});
-afterAll(() => testApi.api.close());
+const { call } = useTestApi();
 
 type Caller = string | { admin: string };
 

@@ -1,22 +1,14 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { simulatedPaymentGateway } from '../../adapters/simulatedPaymentGateway.js';
 import { Order, Product } from '../../api/schemas.js';
 import type { CommandContext } from '../../application/handleCommand.js';
 import type { PaymentGateway } from '../../application/paymentGateway.js';
 import { authorizePayment, confirmOrder, confirmReservations, reserveInventory } from '../../application/saga.js';
-import { startTestApi, type TestApi } from '../support/api.js';
 import { localStack, testMetadata } from '../support/stack.js';
-import { admin, type Call, checked, eventually, givenProduct, storedEvents, uniqueCustomer } from './http.js';
+import { admin, eventually, givenProduct, storedEvents, uniqueCustomer, useTestApi } from './http.js';
 
-let testApi: TestApi;
-let call: Call;
-
-beforeAll(async () => {
-  testApi = await startTestApi();
-  call = checked(testApi.call);
-});
-afterAll(() => testApi.api.close());
+const { call } = useTestApi();
 
 type OrderStatus = Order['status'];
 const terminal: readonly OrderStatus[] = ['CONFIRMED', 'REJECTED', 'CANCELLED'];
