@@ -1,7 +1,8 @@
 import { rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { type RunningStack, runningStackFile } from '../ops/stage.js';
 import { jwtSettings, localIssuer } from './auth.js';
+import { recordFunctionLogs } from './functionLogs.js';
 import { startApi } from './httpServer.js';
 import { localStateDir } from './paths.js';
 import { startLocalStack } from './stack.js';
@@ -16,6 +17,8 @@ const started = Date.now();
 const stage = 'local';
 const port = Number(process.env.PORT ?? 3000);
 
+// The local CloudWatch Logs: every function's lines at debug and up (with the EMF metrics), whatever reaches stdout.
+const functionLogs = recordFunctionLogs(join(localStateDir, 'logs', `${stage}.jsonl`));
 const stack = await startLocalStack({
   stage,
   dbPath: join(localStateDir, 'dynamodb'),
@@ -28,6 +31,7 @@ const stop = async (signal: string) => {
   await rm(runningStackFile, { force: true });
   await api?.close();
   await stack.stop();
+  await functionLogs.stop();
   console.log('stopped: API, stream consumers, change relay, kinesalite, DynamoDB Local');
   process.exit(0);
 };
@@ -58,6 +62,7 @@ orderflow is running locally (stage "${stage}", ready in ${Date.now() - started}
   DynamoDB Local  ${dynamo.endpoint}   (pid ${dynamo.pid}, data in .local/dynamodb; tables: ${tables.join(', ')})
   Kinesis         ${kinesis.endpoint}   (kinesalite; streams: ${streams.join(', ')}), fed by the change relay
   Step Functions  ${stack.stepFunctions.endpoint}   (aws-local-stepfunctions running statemachines/*.asl.json)
+  Function logs   ${relative(process.cwd(), functionLogs.file)}   (every function's JSON lines; grep an order's correlation id)
   Consumers       ${consumers.join(', ')}
 
 Get a token:      npm run token -- alice            (customer "alice")
