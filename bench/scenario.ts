@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../eventstore/dynamoClient.js';
-import { jwtSettings, localIssuer } from '../local/auth.js';
+import { jwtSettings, type LocalIssuer, localIssuer } from '../local/auth.js';
 import { localAwsEnv } from '../local/dynamoLocal.js';
 import { type ApiServer, startApi } from '../local/httpServer.js';
 import { type LocalStack, startLocalStack } from '../local/stack.js';
@@ -200,6 +200,8 @@ export const runScenario = async (options: ScenarioOptions): Promise<ScenarioRes
 export type DrivenStack = {
   stack: LocalStack;
   api: ApiServer;
+  /** Signs tokens the API accepts. */
+  issuer: LocalIssuer;
   client: DynamoDBDocumentClient;
   /** A table name from the handlers' environment, e.g. `ORDERS_TABLE`. */
   table(variable: string): string;
@@ -224,6 +226,7 @@ export const startDrivenStack = async (options: Parameters<typeof startLocalStac
   return {
     stack,
     api,
+    issuer,
     client,
     table,
     drive: async (scenario) =>

@@ -88,10 +88,24 @@ describe('the order saga', async () => {
     // AWS's advice for Lambda service exceptions; `npm run chaos` (20% of invocations failing) needs it too.
     for (const name of ['ReserveInventory', 'AuthorizePayment', 'ConfirmReservations', 'ConfirmOrder']) {
       const retry = (saga.States[name]?.Retry ?? []).find((r) => r.ErrorEquals.includes('Lambda.ServiceException'));
+      // TimeoutError: middy's own, thrown just before Lambda's deadline; without it a slow step failed its saga at once.
       expect(retry?.ErrorEquals, name).toEqual(
-        expect.arrayContaining(['Lambda.ServiceException', 'Lambda.TooManyRequestsException', 'Lambda.Unknown']),
+        expect.arrayContaining([
+          'Lambda.ServiceException',
+          'Lambda.TooManyRequestsException',
+          'Lambda.Unknown',
+          'TimeoutError',
+        ]),
       );
       expect(retry?.MaxAttempts, name).toBeGreaterThanOrEqual(6);
+    }
+  });
+
+  it('retries a lost race far longer than a service error: on a hot SKU it is the common case, and always transient', () => {
+    for (const name of ['ReserveInventory', 'AuthorizePayment', 'ConfirmReservations', 'ConfirmOrder']) {
+      const retry = (saga.States[name]?.Retry ?? []).find((r) => r.ErrorEquals.includes('ConcurrencyError'));
+      expect(retry?.ErrorEquals, name).toEqual(['ConcurrencyError']);
+      expect(retry?.MaxAttempts, name).toBeGreaterThanOrEqual(20);
     }
   });
 
