@@ -1,13 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { localAwsEnv } from '../local/dynamoLocal.js';
-import { jwtSettings, localIssuer } from '../local/auth.js';
-import { startApi } from '../local/httpServer.js';
 import type { Usage } from '../local/meter.js';
-import { startLocalStack } from '../local/stack.js';
-import { stageClients } from '../ops/stage.js';
 import { printTable, stats } from './lib.js';
+import { startDrivenStack } from './scenario.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -17,12 +14,20 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * DynamoDB, Kinesis, Step Functions and Lambda.
  */
 export const ordersBench = async ({ light = 50, burst = 400, concurrency = 8 } = {}) => {
-  const stack = await startLocalStack({ stage: 'bench', metered: true });
-  const issuer = await localIssuer(jwtSettings(stack.config));
-  const api = await startApi({ config: stack.config, issuer });
+  const {
+    stack,
+    api,
+    issuer,
+    client,
+    table,
+    statusOf: viewOf,
+    stop,
+  } = await startDrivenStack({
+    stage: 'bench',
+    metered: true,
+  });
   try {
     // The bench reads views straight from DynamoDB Local, past the meter: polling is not what an order costs.
-    const clients = await stageClients('bench', { dynamoEndpoint: stack.dynamo.endpoint });
     const meter = stack.meter;
     if (!meter) throw new Error('the bench stack is metered');
     const adminToken = await issuer.sign('bench-admin', { admin: true });
@@ -48,12 +53,7 @@ export const ordersBench = async ({ light = 50, burst = 400, concurrency = 8 } =
       );
       return String(orderId);
     };
-    const statusOf = async (orderId: string) => {
-      const { Item } = await clients.client.send(
-        new GetCommand({ TableName: clients.tables.orders, Key: { orderId }, ConsistentRead: true }),
-      );
-      return Item?.status as string | undefined;
-    };
+    const statusOf = async (orderId: string) => (await viewOf(orderId))?.status;
     const settled = async (orderIds: string[], deadlineMs = 120_000) => {
       const deadline = Date.now() + deadlineMs;
       for (const orderId of orderIds) {
@@ -124,7 +124,7 @@ export const ordersBench = async ({ light = 50, burst = 400, concurrency = 8 } =
     };
     // The baseline writes into a table of the events table's key schema with no change stream: the same write,
     // without starting sagas or feeding projections with items that are not events.
-    const baselineTable = `${clients.tables.events}-baseline`;
+    const baselineTable = `${table('EVENTS_TABLE')}-baseline`;
     await new DynamoDBClient({
       endpoint: stack.dynamo.endpoint,
       region: localAwsEnv.AWS_REGION,
@@ -144,7 +144,7 @@ export const ordersBench = async ({ light = 50, burst = 400, concurrency = 8 } =
       }),
     );
     const raw = await run(() =>
-      clients.client.send(
+      client.send(
         new PutCommand({
           TableName: baselineTable,
           Item: {
@@ -201,8 +201,7 @@ export const ordersBench = async ({ light = 50, burst = 400, concurrency = 8 } =
         .join(', ')}`,
     );
   } finally {
-    await api.close();
-    await stack.stop();
+    await stop();
   }
 };
 

@@ -205,6 +205,8 @@ export type DrivenStack = {
   client: DynamoDBDocumentClient;
   /** A table name from the handlers' environment, e.g. `ORDERS_TABLE`. */
   table(variable: string): string;
+  /** An order's view, read straight from the orders table (consistently), past any meter. */
+  statusOf: OrderStatusReader;
   drive(options: Pick<ScenarioOptions, 'orders' | 'mix' | 'concurrency' | 'settleWithinMs'>): Promise<ScenarioResult>;
   stop(): Promise<void>;
 };
@@ -223,24 +225,23 @@ export const startDrivenStack = async (options: Parameters<typeof startLocalStac
     if (!name) throw new Error(`serverless.yml sets no ${variable}`);
     return name;
   };
+  const statusOf: OrderStatusReader = async (orderId) =>
+    (await client.send(new GetCommand({ TableName: table('ORDERS_TABLE'), Key: { orderId }, ConsistentRead: true })))
+      .Item as { status: string; rejectionReason?: string } | undefined;
   return {
     stack,
     api,
     issuer,
     client,
     table,
+    statusOf,
     drive: async (scenario) =>
       runScenario({
         ...scenario,
         apiUrl: api.url,
         adminToken: await issuer.sign('scenario-admin', { admin: true }),
         customerTokens: await Promise.all([1, 2, 3].map((i) => issuer.sign(`scenario-customer-${i}`))),
-        statusOf: async (orderId) =>
-          (
-            await client.send(
-              new GetCommand({ TableName: table('ORDERS_TABLE'), Key: { orderId }, ConsistentRead: true }),
-            )
-          ).Item as { status: string; rejectionReason?: string } | undefined,
+        statusOf,
       }),
     stop: async () => {
       client.destroy();
