@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { CommandContext } from '../../application/handleCommand.js';
 import type { StepOutcome } from '../../application/saga.js';
 import { orderStreamId, RejectionReason } from '../../domain/order/index.js';
-import type { StreamAppend } from '../../eventstore/types.js';
+import type { EventStore, StreamAppend } from '../../eventstore/types.js';
 import { eventStore } from './dependencies.js';
 import { baseLogger } from './log.js';
 import type { Logger } from './logger.js';
@@ -32,15 +32,34 @@ const settledBy = (appends: StreamAppend[]): 'CONFIRMED' | 'REJECTED' | undefine
   return undefined;
 };
 
-/** SagaDuration: from the order's placement (its first event) to the settlement this step just committed. */
-const recordSagaDuration = async (orderId: string, outcome: 'CONFIRMED' | 'REJECTED', logger: Logger) => {
+/**
+ * SagaDuration: from the order's placement (its first event) to the settlement this step just committed. `placedAt`
+ * is known when the step loaded the order's stream, as the settling steps do; else the first event is read.
+ */
+const recordSagaDuration = async (
+  orderId: string,
+  outcome: 'CONFIRMED' | 'REJECTED',
+  placedAt: string | undefined,
+  logger: Logger,
+) => {
   try {
-    const [placed] = await eventStore().readStream(orderStreamId(orderId), { toVersion: 1 });
-    if (placed) metrics().add('SagaDuration', Date.now() - Date.parse(placed.recordedAt), { outcome });
+    const placed = placedAt ?? (await eventStore().readStream(orderStreamId(orderId), { toVersion: 1 }))[0]?.recordedAt;
+    if (placed) metrics().add('SagaDuration', Date.now() - Date.parse(placed), { outcome });
   } catch (error) {
     logger.warn('could not measure the saga duration', { error });
   }
 };
+
+/** The step's store, noting when the order was placed as the step reads the order's stream (orders keep no snapshot). */
+const noticingPlacement = (store: EventStore, orderId: string, noted: (recordedAt: string) => void): EventStore => ({
+  ...store,
+  readStream: async (streamId, options) => {
+    const events = await store.readStream(streamId, options);
+    const placed = streamId === orderStreamId(orderId) ? events.find((e) => e.version === 1) : undefined;
+    if (placed) noted(placed.recordedAt);
+    return events;
+  },
+});
 
 /**
  * The one stack of every saga step: telemetry, then the step. It validates the input, binds the order id,
@@ -65,8 +84,13 @@ export const sagaHandler = (
       });
       tracer().annotate({ orderId: input.orderId, correlationId: input.correlationId });
       let settled: 'CONFIRMED' | 'REJECTED' | undefined;
+      let placedAt: string | undefined;
       const context: CommandContext = {
-        store: observedStore(eventStore(), (appends) => (settled ??= settledBy(appends))),
+        store: noticingPlacement(
+          observedStore(eventStore(), (appends) => (settled ??= settledBy(appends))),
+          input.orderId,
+          (recordedAt) => (placedAt ??= recordedAt),
+        ),
         metadata: {
           correlationId: input.correlationId,
           causationId: input.executionName,
@@ -78,7 +102,7 @@ export const sagaHandler = (
       logger.info('saga step started');
       try {
         const outcome = (await run(input, context, logger)) ?? 'PROCEED';
-        if (settled) await recordSagaDuration(input.orderId, settled, logger);
+        if (settled) await recordSagaDuration(input.orderId, settled, placedAt, logger);
         logger.info('saga step finished', { outcome, ...(settled ? { settled } : {}) });
         return { outcome };
       } catch (error) {
