@@ -1,4 +1,6 @@
+import { parseArgs } from 'node:util';
 import { formatChaosReport, runChaos } from './chaos.js';
+import { numberOption } from './lib.js';
 
 /**
  * `npm run chaos -- [--orders 300] [--failure 0.2] [--concurrency 8] [--seed N]`: a few hundred orders on a local
@@ -6,17 +8,20 @@ import { formatChaosReport, runChaos } from './chaos.js';
  * any order ended otherwise than its kind says or any invariant broke.
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-const option = (name: string, fallback: number): number => {
-  const at = process.argv.indexOf(`--${name}`);
-  const value = at >= 0 ? Number(process.argv[at + 1]) : fallback;
-  if (!Number.isFinite(value) || value < 0) throw new Error(`--${name} takes a number`);
-  return value;
-};
+const { values } = parseArgs({
+  options: {
+    orders: { type: 'string', default: '300' },
+    failure: { type: 'string', default: '0.2' },
+    concurrency: { type: 'string', default: '8' },
+    seed: { type: 'string', default: String(Date.now() % 2 ** 31) },
+  },
+  strict: true,
+});
 const options = {
-  orders: option('orders', 300),
-  failure: option('failure', 0.2),
-  concurrency: option('concurrency', 8),
-  seed: option('seed', Date.now() % 2 ** 31),
+  orders: numberOption('orders', values.orders, { min: 1, whole: true }),
+  failure: numberOption('failure', values.failure),
+  concurrency: numberOption('concurrency', values.concurrency, { min: 1, whole: true }),
+  seed: numberOption('seed', values.seed, { whole: true }),
 };
 if (options.failure >= 1) throw new Error('--failure is a share below 1, e.g. 0.2');
 console.log(

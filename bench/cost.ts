@@ -1,4 +1,6 @@
+import { parseArgs } from 'node:util';
 import type { Usage } from '../local/meter.js';
+import { numberOption } from './lib.js';
 import { prices } from './prices.js';
 import { type Mix, startDrivenStack } from './scenario.js';
 
@@ -9,14 +11,12 @@ import { type Mix, startDrivenStack } from './scenario.js';
  * prices a million orders for a STANDARD and an EXPRESS saga from bench/prices.ts.
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-const option = (name: string, fallback: number): number => {
-  const at = process.argv.indexOf(`--${name}`);
-  const value = at >= 0 ? Number(process.argv[at + 1]) : fallback;
-  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} takes a whole number`);
-  return value;
-};
-const orders = option('orders', 200);
-const concurrency = option('concurrency', 4);
+const { values } = parseArgs({
+  options: { orders: { type: 'string', default: '200' }, concurrency: { type: 'string', default: '4' } },
+  strict: true,
+});
+const orders = numberOption('orders', values.orders, { min: 1, whole: true });
+const concurrency = numberOption('concurrency', values.concurrency, { min: 1, whole: true });
 /** The proportions of a day's orders this model prices. */
 const costMix: Mix = { confirmed: 70, declined: 10, outOfStock: 10, cancelled: 10 };
 

@@ -68,3 +68,12 @@ export const timeInterleaved = async (
   }
   return samples.map(stats);
 };
+
+/** A numeric command-line value, checked: a number of at least `min`, and whole where `whole` says so. */
+export const numberOption = (name: string, value: string, { min = 0, whole = false } = {}): number => {
+  const number = Number(value);
+  if (!Number.isFinite(number) || number < min || (whole && !Number.isInteger(number))) {
+    throw new Error(`--${name} takes ${whole ? 'a whole number' : 'a number'} of at least ${min}, not "${value}"`);
+  }
+  return number;
+};
