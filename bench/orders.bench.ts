@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { localAwsEnv } from '../local/dynamoLocal.js';
+import { localClientConfig } from '../local/dynamoLocal.js';
 import type { Usage } from '../local/meter.js';
 import { printTable, stats } from './lib.js';
 import { startDrivenStack } from './scenario.js';
@@ -127,8 +127,7 @@ export const ordersBench = async ({ light = 50, burst = 400, concurrency = 8 } =
     const baselineTable = `${table('EVENTS_TABLE')}-baseline`;
     await new DynamoDBClient({
       endpoint: stack.dynamo.endpoint,
-      region: localAwsEnv.AWS_REGION,
-      credentials: { accessKeyId: localAwsEnv.AWS_ACCESS_KEY_ID, secretAccessKey: localAwsEnv.AWS_SECRET_ACCESS_KEY },
+      ...localClientConfig,
     }).send(
       new CreateTableCommand({
         TableName: baselineTable,

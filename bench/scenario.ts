@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../eventstore/dynamoClient.js';
 import { jwtSettings, type LocalIssuer, localIssuer } from '../local/auth.js';
-import { localAwsEnv } from '../local/dynamoLocal.js';
+import { localClientConfig } from '../local/dynamoLocal.js';
 import { type ApiServer, startApi } from '../local/httpServer.js';
 import { type LocalStack, startLocalStack } from '../local/stack.js';
 
@@ -217,8 +217,7 @@ export const startDrivenStack = async (options: Parameters<typeof startLocalStac
   const api = await startApi({ config: stack.config, issuer });
   const client = documentClient({
     endpoint: stack.dynamo.endpoint,
-    region: localAwsEnv.AWS_REGION,
-    credentials: { accessKeyId: localAwsEnv.AWS_ACCESS_KEY_ID, secretAccessKey: localAwsEnv.AWS_SECRET_ACCESS_KEY },
+    ...localClientConfig,
   });
   const table = (variable: string) => {
     const name = stack.environment[variable];

@@ -7,7 +7,7 @@ import {
   type _Record as StreamRecord,
 } from '@aws-sdk/client-dynamodb-streams';
 import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { localAwsEnv } from './dynamoLocal.js';
+import { localAwsEnv, localClientConfig } from './dynamoLocal.js';
 import { streamOfArn } from './kinesisLocal.js';
 import { tableResources, type ServerlessConfig } from './serverlessConfig.js';
 
@@ -66,8 +66,7 @@ export const startChangeRelay = async ({
 }): Promise<ChangeRelay> => {
   const clientConfig = {
     endpoint: dynamoEndpoint,
-    region: localAwsEnv.AWS_REGION,
-    credentials: { accessKeyId: localAwsEnv.AWS_ACCESS_KEY_ID, secretAccessKey: localAwsEnv.AWS_SECRET_ACCESS_KEY },
+    ...localClientConfig,
   };
   const dynamo = new DynamoDBClient(clientConfig);
   const streams = new DynamoDBStreamsClient(clientConfig);

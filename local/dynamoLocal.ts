@@ -19,6 +19,12 @@ export type DynamoLocal = { endpoint: string; port: number; pid: number; stop():
 /** The credentials and region every local client uses: DynamoDB Local accepts any. */
 export const localAwsEnv = { AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' };
 
+/** Region and credentials of every SDK client talking to a local stand-in (none of them checks signatures). */
+export const localClientConfig = {
+  region: localAwsEnv.AWS_REGION,
+  credentials: { accessKeyId: localAwsEnv.AWS_ACCESS_KEY_ID, secretAccessKey: localAwsEnv.AWS_SECRET_ACCESS_KEY },
+};
+
 export const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
     const server = createServer();
@@ -63,7 +69,7 @@ export const startDynamoLocal = async ({ dbPath }: { dbPath?: string } = {}): Pr
   process.once('exit', killOnExit);
 
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = new DynamoDBClient({ endpoint, region: localAwsEnv.AWS_REGION, credentials: localCredentials });
+  const client = new DynamoDBClient({ endpoint, ...localClientConfig });
   try {
     await Promise.race([spawnError, waitUntilAnswers(client)]);
   } catch (error) {
@@ -86,11 +92,6 @@ export const startDynamoLocal = async ({ dbPath }: { dbPath?: string } = {}): Pr
       clearTimeout(timeout);
     },
   };
-};
-
-const localCredentials = {
-  accessKeyId: localAwsEnv.AWS_ACCESS_KEY_ID,
-  secretAccessKey: localAwsEnv.AWS_SECRET_ACCESS_KEY,
 };
 
 const waitUntilAnswers = async (client: DynamoDBClient, timeoutMs = 60_000): Promise<void> => {
@@ -155,7 +156,7 @@ const upgradeTable = async (client: DynamoDBClient, input: CreateTableCommandInp
 
 /** Creates every table that serverless.yml declares, as declared there; tables that exist already are kept. */
 export const createTables = async (config: ServerlessConfig, endpoint: string): Promise<string[]> => {
-  const client = new DynamoDBClient({ endpoint, region: localAwsEnv.AWS_REGION, credentials: localCredentials });
+  const client = new DynamoDBClient({ endpoint, ...localClientConfig });
   try {
     const names: string[] = [];
     for (const [logicalId, properties] of tableResources(config)) {

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import kinesalite from 'kinesalite';
-import { freePort, localAwsEnv } from './dynamoLocal.js';
+import { freePort, localClientConfig } from './dynamoLocal.js';
 import type { ServerlessConfig } from './serverlessConfig.js';
 
 export type KinesisLocal = { endpoint: string; client: KinesisClient; stop(): Promise<void> };
@@ -16,8 +16,7 @@ export type KinesisLocal = { endpoint: string; client: KinesisClient; stop(): Pr
 export const localKinesisClient = (endpoint: string): KinesisClient =>
   new KinesisClient({
     endpoint,
-    region: localAwsEnv.AWS_REGION,
-    credentials: { accessKeyId: localAwsEnv.AWS_ACCESS_KEY_ID, secretAccessKey: localAwsEnv.AWS_SECRET_ACCESS_KEY },
+    ...localClientConfig,
     requestHandler: new NodeHttpHandler(),
   });
 

@@ -7,7 +7,7 @@ import { dynamoViewStore } from '../adapters/viewStore.js';
 import { documentClient } from '../eventstore/dynamoClient.js';
 import { dynamoEventStore } from '../eventstore/dynamoEventStore.js';
 import type { EventStore } from '../eventstore/types.js';
-import { localAwsEnv } from '../local/dynamoLocal.js';
+import { localClientConfig } from '../local/dynamoLocal.js';
 import { stackEnvironment } from '../local/environment.js';
 import { localStateDir } from '../local/paths.js';
 import { loadServerlessConfig } from '../local/serverlessConfig.js';
@@ -75,19 +75,12 @@ export const stageClients = async (
       : stage === 'local'
         ? await runningStack()
         : undefined;
-  const localClient = {
-    region: localAwsEnv.AWS_REGION,
-    credentials: {
-      accessKeyId: localAwsEnv.AWS_ACCESS_KEY_ID,
-      secretAccessKey: localAwsEnv.AWS_SECRET_ACCESS_KEY,
-    },
-  };
   const awsClient = { region: process.env.AWS_REGION ?? config.provider.region };
   const client: DynamoDBDocumentClient = local?.dynamoEndpoint
-    ? documentClient({ endpoint: local.dynamoEndpoint, ...localClient })
+    ? documentClient({ endpoint: local.dynamoEndpoint, ...localClientConfig })
     : documentClient(awsClient);
   const sfn = local?.stepFunctionsEndpoint
-    ? new SFNClient({ endpoint: local.stepFunctionsEndpoint, ...localClient })
+    ? new SFNClient({ endpoint: local.stepFunctionsEndpoint, ...localClientConfig })
     : new SFNClient(awsClient);
   const tables = {
     events: required(environment, 'EVENTS_TABLE'),

@@ -4,15 +4,14 @@ import { documentClient } from '../../eventstore/dynamoClient.js';
 import { dynamoEventStore } from '../../eventstore/dynamoEventStore.js';
 import type { EventMetadata } from '../../eventstore/types.js';
 import type { EventSchemaRegistry } from '../../eventstore/upcasting.js';
-import { localAwsEnv } from '../../local/dynamoLocal.js';
+import { localClientConfig } from '../../local/dynamoLocal.js';
 
 /** Clients for the DynamoDB Local the global setup started, with the `test` stage's table names. */
 export const localStack = () => {
   const environment = inject('environment');
   const client = documentClient({
     endpoint: inject('dynamoEndpoint'),
-    region: localAwsEnv.AWS_REGION,
-    credentials: { accessKeyId: localAwsEnv.AWS_ACCESS_KEY_ID, secretAccessKey: localAwsEnv.AWS_SECRET_ACCESS_KEY },
+    ...localClientConfig,
   });
   const tables = {
     events: required(environment, 'EVENTS_TABLE'),
