@@ -37,6 +37,15 @@ type LocalStateMachine = {
   tasks: Map<string, string>;
 };
 
+/** A state machine ready to run: validated and built once, as Step Functions does when it is deployed. */
+type BuiltStateMachine = LocalStateMachine & {
+  stateMachine: StateMachine;
+  /** Each state's type (`Task`, `Choice`…), as history events name it. */
+  stateTypes: Map<string, string>;
+  /** Each Task state's local handler: the function serverless.yml maps it to, invoked as Lambda would. */
+  overrides: Record<string, (input: TaskInput) => Promise<TaskInput>>;
+};
+
 export type Execution = {
   executionArn: string;
   stateMachineArn: string;
@@ -64,10 +73,6 @@ const allStates = (states: Definition['States']): [string, Definition['States'][
 
 const record = (execution: Execution, type: string, details: Record<string, unknown>) =>
   execution.history.push({ timestamp: new Date(), type, details });
-
-/** A state's type as history events name it: `Task`, `Choice`, `Pass`, `Succeed`… */
-const stateType = (machine: LocalStateMachine, name: string): string =>
-  allStates(machine.definition.States).find(([stateName]) => stateName === name)?.[1].Type ?? 'Task';
 
 /** The state machines serverless.yml declares, with each Task resolved to its function through DefinitionSubstitutions. */
 export const stateMachines = (config: ServerlessConfig): LocalStateMachine[] =>
@@ -127,26 +132,37 @@ export const startStepFunctions = async ({
   config: ServerlessConfig;
   log?: (line: string) => void;
 }): Promise<LocalStepFunctions> => {
-  const machines = new Map(stateMachines(config).map((m) => [m.arn, m]));
+  const handlerOf = functionHandlers(config);
+  // Validating an ASL definition compiles JSON schemas (ajv): once per machine here, not once per execution, which
+  // took a third of the local stack's CPU under load.
+  const machines = new Map(
+    stateMachines(config).map((machine): [string, BuiltStateMachine] => [
+      machine.arn,
+      {
+        ...machine,
+        stateMachine: new StateMachine(machine.definition as never, { validationOptions: { checkPaths: true } }),
+        stateTypes: new Map(allStates(machine.definition.States).map(([name, state]) => [name, state.Type])),
+        overrides: Object.fromEntries(
+          [...machine.tasks].map(([stateName, functionName]) => [
+            stateName,
+            async (taskInput: TaskInput) =>
+              (await invoke(config, functionName, await handlerOf(functionName), taskInput)) as TaskInput,
+          ]),
+        ),
+      },
+    ]),
+  );
   const executions = new Map<string, Execution>();
   const running = new Set<Promise<void>>();
   const aborts = new Set<() => void>();
-  const handlerOf = functionHandlers(config);
 
-  const run = async (machine: LocalStateMachine, execution: Execution) => {
+  const run = async (machine: BuiltStateMachine, execution: Execution) => {
     const input = JSON.parse(execution.input) as { orderId?: string; correlationId?: string };
     const tag = `${machine.name} ${execution.name} (order ${input.orderId ?? '?'}, correlation ${input.correlationId ?? '?'})`;
-    const overrides = Object.fromEntries(
-      [...machine.tasks].map(([stateName, functionName]) => [
-        stateName,
-        async (taskInput: TaskInput) =>
-          (await invoke(config, functionName, await handlerOf(functionName), taskInput)) as TaskInput,
-      ]),
-    );
-    const stateMachine = new StateMachine(machine.definition as never, { validationOptions: { checkPaths: true } });
-    const { result, eventLogs, abort } = stateMachine.run(input, {
+    const stateType = (name: string) => machine.stateTypes.get(name) ?? 'Task';
+    const { result, eventLogs, abort } = machine.stateMachine.run(input, {
       noThrowOnAbort: true,
-      overrides: { taskResourceLocalHandlers: overrides },
+      overrides: { taskResourceLocalHandlers: machine.overrides },
       context: {
         Execution: {
           Id: execution.executionArn,
@@ -163,12 +179,12 @@ export const startStepFunctions = async ({
         const e = event as { type: string; state?: { name: string }; Error?: string; Cause?: unknown };
         if (e.type === 'StateEntered' && e.state) {
           execution.states.push(e.state.name);
-          record(execution, `${stateType(machine, e.state.name)}StateEntered`, {
+          record(execution, `${stateType(e.state.name)}StateEntered`, {
             stateEnteredEventDetails: { name: e.state.name },
           });
           log(`${tag}: entered ${e.state.name}`);
         } else if (e.type === 'StateExited' && e.state) {
-          record(execution, `${stateType(machine, e.state.name)}StateExited`, {
+          record(execution, `${stateType(e.state.name)}StateExited`, {
             stateExitedEventDetails: { name: e.state.name },
           });
           log(`${tag}: exited ${e.state.name}`);
