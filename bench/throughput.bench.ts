@@ -1,0 +1,281 @@
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '../eventstore/dynamoClient.js';
+import { localClientConfig } from '../local/dynamoLocal.js';
+import { localStateDir } from '../local/paths.js';
+import { printProfileSummary, startCpuProfile } from './cpuProfile.js';
+import { stats } from './lib.js';
+import { startDrivenStack } from './scenario.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** CPU seconds a process has used so far, from /proc (Linux); undefined where there is none. */
+const cpuSecondsOf = async (pid: number): Promise<number | undefined> => {
+  try {
+    const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
+    // utime and stime, fields 14 and 15 of stat, counted from the state field (3) here; in clock ticks of 1/100 s.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+};
+
+/** Runs `task(i)` for i in [0, count) from `clients` concurrent loops; answers each task's latency in ms. */
+const concurrently = async (count: number, clients: number, task: (i: number) => Promise<unknown>) => {
+  const latencies: number[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      for (let i = next++; i < count; i = next++) {
+        const started = performance.now();
+        await task(i);
+        latencies.push(performance.now() - started);
+      }
+    }),
+  );
+  return latencies;
+};
+
+/**
+ * `npm run bench -- throughput [--profile]`: orders of two lines over many SKUs from concurrent clients, over HTTP
+ * against the whole local stack (API, handlers, DynamoDB Local, kinesalite, relay, consumers, Step Functions), to
+ * CONFIRMED in the read model. The baseline, measured in the same run at the same concurrency, is DynamoDB Local
+ * alone doing the writes an order needs (placed; reserved on both SKUs, guarded by the order; authorized; sold,
+ * guarded; confirmed) with nothing else: the floor the stand-in sets.
+ */
+export const throughputBench = async ({
+  orders = 600,
+  skus = 50,
+  clients = 16,
+  profile = false,
+}: { orders?: number; skus?: number; clients?: number; profile?: boolean } = {}) => {
+  const { stack, api, issuer, client, table, stop } = await startDrivenStack({ stage: 'bench' });
+  try {
+    // The baseline: a table of its own, with no stream, so nothing downstream does any work for it.
+    const raw = new DynamoDBClient({ endpoint: stack.dynamo.endpoint, ...localClientConfig });
+    const rawTable = `throughput-baseline-${randomUUID().slice(0, 8)}`;
+    await raw.send(
+      new CreateTableCommand({
+        TableName: rawTable,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: 'streamId', AttributeType: 'S' },
+          { AttributeName: 'version', AttributeType: 'N' },
+        ],
+        KeySchema: [
+          { AttributeName: 'streamId', KeyType: 'HASH' },
+          { AttributeName: 'version', KeyType: 'RANGE' },
+        ],
+      }),
+    );
+    const rawClient = documentClient({ endpoint: stack.dynamo.endpoint, ...localClientConfig });
+    const event = (streamId: string, version: number, type: string) => ({
+      streamId,
+      version,
+      eventId: randomUUID(),
+      type,
+      data: { orderId: streamId, lines: [{ sku: 'SKU-1', quantity: 1, unitPrice: { amount: 100, currency: 'EUR' } }] },
+      schemaVersion: 1,
+      recordedAt: new Date().toISOString(),
+      metadata: { correlationId: randomUUID(), causationId: randomUUID(), commandId: randomUUID(), actor: 'bench' },
+    });
+    const put = (item: ReturnType<typeof event>) =>
+      rawClient.send(
+        new PutCommand({ TableName: rawTable, Item: item, ConditionExpression: 'attribute_not_exists(streamId)' }),
+      );
+    const transact = (items: ReturnType<typeof event>[], guard: { streamId: string; version: number }) =>
+      rawClient.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            ...items.map((Item) => ({
+              Put: { TableName: rawTable, Item, ConditionExpression: 'attribute_not_exists(streamId)' },
+            })),
+            {
+              ConditionCheck: {
+                TableName: rawTable,
+                Key: guard,
+                ConditionExpression: 'attribute_not_exists(streamId)',
+              },
+            },
+          ],
+        }),
+      );
+    const rawOrder = async (i: number) => {
+      const order = `order-${randomUUID()}`;
+      const [a, b] = [`inventory-${randomUUID()}`, `inventory-${randomUUID()}`];
+      await put(event(order, 1, 'OrderPlaced'));
+      await transact([event(a, i + 1, 'StockReserved'), event(b, i + 1, 'StockReserved')], {
+        streamId: order,
+        version: 2,
+      });
+      await put(event(`payment-${order}`, 1, 'PaymentAuthorized'));
+      await transact([event(a, i + 2, 'ReservationConfirmed'), event(b, i + 2, 'ReservationConfirmed')], {
+        streamId: order,
+        version: 2,
+      });
+      await put(event(order, 2, 'OrderConfirmed'));
+    };
+    await concurrently(50, clients, rawOrder); // warm-up
+    const rawStarted = performance.now();
+    const rawLatencies = await concurrently(orders, clients, rawOrder);
+    const rawSeconds = (performance.now() - rawStarted) / 1000;
+    raw.destroy();
+    rawClient.destroy();
+
+    // The stack: products first, then every client places orders back to back without waiting for them to settle.
+    const adminToken = await issuer.sign('bench-admin', { admin: true });
+    const customers = await Promise.all(Array.from({ length: clients }, (_, i) => issuer.sign(`bench-customer-${i}`)));
+    const post = async (path: string, token: string, body: unknown, headers: Record<string, string> = {}) => {
+      const response = await fetch(`${api.url}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      });
+      const json = (await response.json()) as Record<string, unknown>;
+      if (response.status >= 300) throw new Error(`${path} answered ${response.status}: ${JSON.stringify(json)}`);
+      return json;
+    };
+    const run = randomUUID().slice(0, 6).toUpperCase();
+    const skuIds = Array.from({ length: skus }, (_, i) => `TP-${run}-${i}`);
+    await concurrently(skuIds.length, 4, (i) =>
+      post('/products', adminToken, {
+        sku: skuIds[i],
+        name: `Product ${i}`,
+        price: { amount: 1000 + i, currency: 'EUR' },
+        stock: orders * 4,
+      }),
+    );
+    const placeOrder = async (i: number) => {
+      // Two different SKUs, spread over all of them.
+      const first = (i * 7) % skus;
+      const second = (first + 1 + (i % (skus - 1))) % skus;
+      const { orderId } = await post(
+        '/orders',
+        customers[i % clients] as string,
+        {
+          items: [
+            { sku: skuIds[first], quantity: 1 },
+            { sku: skuIds[second], quantity: 1 + (i % 2) },
+          ],
+          payment: { token: 'tok_visa' },
+        },
+        { 'idempotency-key': `${run}-${i}` },
+      );
+      return String(orderId);
+    };
+    // Warm every handler once, and wait for that order to settle, before anything is timed.
+    const warm = await placeOrder(orders);
+    const ordersTable = table('ORDERS_TABLE');
+    const statuses = async (ids: string[]) => {
+      const found = new Map<string, string>();
+      for (let i = 0; i < ids.length; i += 100) {
+        const { Responses } = await client.send(
+          new BatchGetCommand({
+            RequestItems: {
+              [ordersTable]: {
+                Keys: ids.slice(i, i + 100).map((orderId) => ({ orderId })),
+                ProjectionExpression: 'orderId, #status',
+                ExpressionAttributeNames: { '#status': 'status' },
+              },
+            },
+          }),
+        );
+        for (const item of Responses?.[ordersTable] ?? []) found.set(String(item.orderId), String(item.status));
+      }
+      return found;
+    };
+    for (let tries = 0; (await statuses([warm])).get(warm) !== 'CONFIRMED'; tries++) {
+      if (tries > 600) throw new Error('the warm-up order did not settle');
+      await sleep(100);
+    }
+
+    const jvm = stack.dynamo.pid;
+    const cpuBefore = { node: process.cpuUsage(), jvm: await cpuSecondsOf(jvm) };
+    const profiler = profile
+      ? await startCpuProfile(join(localStateDir, 'profiles', `throughput-${run}.cpuprofile`))
+      : undefined;
+    const started = performance.now();
+    const placed: string[] = [];
+    const settledAt = new Map<string, number>();
+    let accepting = true;
+    let acceptedSeconds = 0;
+    // Watches the read model for CONFIRMED: one batched read of the unsettled orders every 200 ms.
+    const watcher = (async () => {
+      const deadline = Date.now() + 15 * 60_000;
+      while (accepting || settledAt.size < placed.length) {
+        if (Date.now() > deadline) break;
+        await sleep(200);
+        const open = placed.filter((id) => !settledAt.has(id));
+        const found = await statuses(open);
+        for (const [id, status] of found) {
+          if (status !== 'PENDING') settledAt.set(id, performance.now() - started);
+          if (status !== 'PENDING' && status !== 'CONFIRMED') console.log(`order ${id} ended ${status}`);
+        }
+        process.stdout.write(
+          `\r  placed ${placed.length}/${orders}, settled ${settledAt.size}, ${((settledAt.size * 1000) / (performance.now() - started)).toFixed(1)} orders/s to settled   `,
+        );
+      }
+    })();
+    const postLatencies = await concurrently(orders, clients, async (i) => placed.push(await placeOrder(i)));
+    acceptedSeconds = (performance.now() - started) / 1000;
+    accepting = false;
+    await watcher;
+    process.stdout.write('\n');
+    const cpuProfile = await profiler?.stop();
+    const confirmedSeconds = Math.max(...settledAt.values()) / 1000;
+    const nodeCpu = process.cpuUsage(cpuBefore.node);
+    const jvmAfter = await cpuSecondsOf(jvm);
+    const executions = [...stack.stepFunctions.executions.values()];
+    const failed = executions.filter((e) => e.status === 'FAILED').length;
+    if (settledAt.size < placed.length) console.log(`${placed.length - settledAt.size} orders did not settle in time`);
+
+    const rawRate = orders / rawSeconds;
+    const confirmedRate = settledAt.size / confirmedSeconds;
+    const postStats = stats(postLatencies);
+    const rawStats = stats(rawLatencies);
+    const wall = confirmedSeconds;
+    console.log(
+      `\nThroughput: ${orders} two-line orders over ${skus} SKUs from ${clients} concurrent clients, POST /orders → CONFIRMED`,
+    );
+    console.log(
+      `${'case'.padEnd(58)}${'orders/s'.padStart(10)}${'p50'.padStart(12)}${'p99'.padStart(12)}${'vs baseline'.padStart(14)}`,
+    );
+    const row = (name: string, rate: number, p50?: number, p99?: number, ratio = '') =>
+      console.log(
+        `${name.padEnd(58)}${rate.toFixed(1).padStart(10)}${(p50 === undefined ? '' : `${p50.toFixed(1)} ms`).padStart(12)}${(p99 === undefined ? '' : `${p99.toFixed(1)} ms`).padStart(12)}${ratio.padStart(14)}`,
+      );
+    row(
+      "raw DynamoDB Local: an order's 5 writes, same concurrency",
+      rawRate,
+      rawStats.median,
+      rawStats.p99,
+      'baseline',
+    );
+    row(
+      'stack: accepted (POST /orders → 202)',
+      orders / acceptedSeconds,
+      postStats.median,
+      postStats.p99,
+      `×${(orders / acceptedSeconds / rawRate).toFixed(2)}`,
+    );
+    row(
+      'stack: to CONFIRMED in the read model',
+      confirmedRate,
+      undefined,
+      undefined,
+      `×${(confirmedRate / rawRate).toFixed(2)}`,
+    );
+    console.log(
+      `sagas: ${executions.length - 1} run, ${failed} failed, ${executions.reduce((n, e) => n + e.retries, 0)} state retries; CPU during the load: this process ${((nodeCpu.user + nodeCpu.system) / 1e6 / wall).toFixed(2)} cores, DynamoDB Local ${jvmAfter !== undefined && cpuBefore.jvm !== undefined ? ((jvmAfter - cpuBefore.jvm) / wall).toFixed(2) : '?'} cores`,
+    );
+    if (cpuProfile) {
+      printProfileSummary(cpuProfile);
+      console.log(`  profile written to .local/profiles/throughput-${run}.cpuprofile (open in Chrome DevTools)`);
+    }
+  } finally {
+    await stop();
+  }
+};
