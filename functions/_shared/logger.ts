@@ -1,7 +1,7 @@
 /** Log levels in order; a logger writes its level and the ones after it. */
 export const levels = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof levels)[number];
-type WritableLevel = Exclude<LogLevel, 'silent'>;
+export type WritableLevel = Exclude<LogLevel, 'silent'>;
 
 export type LogFields = Record<string, unknown>;
 
@@ -14,7 +14,32 @@ export type Logger = {
 
 export type LogSink = (line: string) => void;
 
-export const stdoutSink: LogSink = (line) => process.stdout.write(`${line}\n`);
+/** Local commands that print a report of their own and keep the functions' lines in a file instead (muteStdout). */
+let stdoutMutes = 0;
+
+/** Lambda's log: stdout, which CloudWatch Logs reads. Drops lines while a local command has muted it. */
+export const stdoutSink: LogSink = (line) => {
+  if (stdoutMutes === 0) process.stdout.write(`${line}\n`);
+};
+
+/**
+ * Keeps the functions of this process off stdout until the answered function is called, for a local command that
+ * prints only progress and a report and records their lines with tapLogs instead (`npm run chaos`, `cost`, `bench`).
+ * Log levels and taps are untouched, so the lines still exist at every level; nothing on Lambda calls it.
+ *
+ * @example
+ * const unmute = muteStdout();
+ * const untap = tapLogs((line) => file.write(`${line}\n`), 'warn');
+ */
+export const muteStdout = (): (() => void) => {
+  stdoutMutes += 1;
+  let unmuted = false;
+  return () => {
+    if (unmuted) return;
+    unmuted = true;
+    stdoutMutes -= 1;
+  };
+};
 
 /**
  * Readers of every line the functions of this process write, at their own level whatever LOG_LEVEL lets through to
