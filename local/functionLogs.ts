@@ -1,28 +1,48 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { tapLogs } from '../functions/_shared/logger.js';
+import { muteStdout, tapLogs, type WritableLevel } from '../functions/_shared/logger.js';
 
-export type FunctionLogs = { file: string; stop(): Promise<void> };
+export type FunctionLogs = {
+  file: string;
+  /**
+   * Writes one of the local stack's own lines (what startLocalStack's `log` gets: saga states, relay, consumers) into
+   * the file beside the functions' lines, as `{"timestamp","source":"stack","message"}`.
+   */
+  stack(line: string): void;
+  stop(): Promise<void>;
+};
 
 /**
  * The local stand-in for CloudWatch Logs: every line the functions of this process write, as JSON lines in `file`
  * (truncated first). It records log events at `level` and above whatever the stage's LOG_LEVEL prints to stdout,
- * so a local run can be followed in detail without flooding the terminal, and the metrics documents too.
+ * so a local run can be followed in detail without flooding the terminal, and the metrics documents too. With
+ * `stdout: false` the functions' lines go only to the file until `stop()`, for commands that print a report.
  *
  * @example
  * const logs = recordFunctionLogs('.local/logs/dev.jsonl', 'info');
  * // … run the stack …
  * await logs.stop();
  */
-export const recordFunctionLogs = (file: string, level: 'debug' | 'info' = 'debug'): FunctionLogs => {
+export const recordFunctionLogs = (
+  file: string,
+  level: WritableLevel = 'debug',
+  { stdout = true }: { stdout?: boolean } = {},
+): FunctionLogs => {
   mkdirSync(dirname(file), { recursive: true });
   const out = createWriteStream(file, { flags: 'w' });
-  const untap = tapLogs((line) => void out.write(`${line}\n`), level);
+  // A line that arrives after stop() (a stand-in still winding down) is dropped, not written after the end.
+  const write = (line: string) => {
+    if (!out.writableEnded) out.write(`${line}\n`);
+  };
+  const untap = tapLogs(write, level);
+  const unmute = stdout ? () => undefined : muteStdout();
   return {
     file,
+    stack: (line) => write(JSON.stringify({ timestamp: new Date().toISOString(), source: 'stack', message: line })),
     stop: async () => {
       untap();
-      await new Promise<void>((resolve) => out.end(resolve));
+      unmute();
+      if (!out.writableEnded) await new Promise<void>((resolve) => out.end(resolve));
     },
   };
 };
