@@ -1,5 +1,6 @@
 import type { FaultPlan, FaultReport } from '../local/faults.js';
 import { checkInvariants, type InvariantResult } from '../ops/invariants.js';
+import type { Progress } from './progress.js';
 import { type Mix, type ScenarioResult, startDrivenStack } from './scenario.js';
 
 /** Every kind of order, cancellations racing their saga included. */
@@ -23,6 +24,8 @@ export type ChaosOptions = {
   /** How long the read models and compensations may take to converge once every saga has ended. */
   convergeWithinMs?: number;
   log?: (line: string) => void;
+  /** Told as orders are placed and settle, and what the run waits for after: `npm run chaos`'s progress line. */
+  progress?: Pick<Progress, 'placed' | 'settled' | 'note'>;
 };
 
 export type ChaosReport = {
@@ -51,6 +54,7 @@ export const runChaos = async ({
   stage = 'bench',
   convergeWithinMs = 60_000,
   log = () => undefined,
+  progress,
 }: ChaosOptions): Promise<ChaosReport> => {
   const failBefore = failure / 2;
   const plan: FaultPlan = {
@@ -63,13 +67,21 @@ export const runChaos = async ({
   };
   const { stack, client, table, drive, stop } = await startDrivenStack({ stage, faults: plan, log });
   try {
-    const scenario = await drive({ orders, mix: chaosMix, concurrency });
+    progress?.note();
+    const scenario = await drive({
+      orders,
+      mix: chaosMix,
+      concurrency,
+      ...(progress ? { onProgress: (step: 'placed' | 'settled') => progress[step]() } : {}),
+    });
     log(`scenario done in ${(scenario.elapsedMs / 1000).toFixed(1)} s; waiting for sagas and read models`);
+    progress?.note('waiting for the sagas');
 
     const running = () => [...stack.stepFunctions.executions.values()].filter((e) => e.status === 'RUNNING').length;
     const sagaDeadline = Date.now() + 300_000;
     while (running() > 0 && Date.now() < sagaDeadline) await sleep(200);
     const sagasEnded = performance.now();
+    progress?.note('checking the invariants');
     const tables = {
       client,
       events: table('EVENTS_TABLE'),

@@ -1,11 +1,14 @@
 import { parseArgs } from 'node:util';
-import { formatChaosReport, runChaos } from './chaos.js';
+import { type ChaosReport, formatChaosReport, runChaos } from './chaos.js';
 import { numberOption } from './lib.js';
+import { startProgress } from './progress.js';
+import { stackOutput } from './stackOutput.js';
 
 /**
- * `npm run chaos -- [--orders 300] [--failure 0.2] [--concurrency 8] [--seed N]`: a few hundred orders on a local
- * stack that breaks a share of every Lambda invocation, then the invariants that must hold regardless. Exits 1 if
- * any order ended otherwise than its kind says or any invariant broke.
+ * `npm run chaos -- [--orders 300] [--failure 0.2] [--concurrency 8] [--seed N] [--verbose]`: a few hundred orders on
+ * a local stack that breaks a share of every Lambda invocation, then the invariants that must hold regardless. Exits
+ * 1 if any order ended otherwise than its kind says or any invariant broke. It prints one progress line, then the
+ * report; the stack's and the functions' lines go to .local/logs/bench-chaos.jsonl, and print too with --verbose.
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const { values } = parseArgs({
@@ -14,6 +17,7 @@ const { values } = parseArgs({
     failure: { type: 'string', default: '0.2' },
     concurrency: { type: 'string', default: '8' },
     seed: { type: 'string', default: String(Date.now() % 2 ** 31) },
+    verbose: { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -27,6 +31,25 @@ if (options.failure >= 1) throw new Error('--failure is a share below 1, e.g. 0.
 console.log(
   `orderflow chaos: ${options.orders} orders, ${options.concurrency} clients, ${(options.failure * 100).toFixed(0)}% of Lambda invocations failing; local stack (DynamoDB Local, kinesalite, aws-local-stepfunctions)`,
 );
-const report = await runChaos({ ...options, log: (line) => process.stderr.write(`[stack] ${line}\n`) });
+const stage = 'bench';
+const output = await stackOutput({ stage, command: 'chaos', verbose: values.verbose });
+const progress = startProgress({
+  label: 'chaos',
+  total: options.orders,
+  ...(output.verbose ? { inPlace: false } : {}),
+});
+progress.note('starting the local stack');
+let report: ChaosReport;
+try {
+  report = await runChaos({ ...options, stage, log: output.log, progress });
+} catch (error) {
+  progress.done();
+  await output.stop();
+  console.error(output.where);
+  throw error;
+}
+progress.done();
+await output.stop();
 console.log(formatChaosReport(report));
+console.log(`\n${output.where}`);
 process.exit(report.passed ? 0 : 1);

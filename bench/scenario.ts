@@ -50,6 +50,8 @@ export type ScenarioOptions = {
   statusOf: OrderStatusReader;
   /** How long every order may take to settle. */
   settleWithinMs?: number;
+  /** Told as each order is accepted (`placed`) and as it ends, as its kind says or not (`settled`): for a progress line. */
+  onProgress?: (step: 'placed' | 'settled') => void;
 };
 
 export type ScenarioResult = {
@@ -177,6 +179,7 @@ export const runScenario = async (options: ScenarioOptions): Promise<ScenarioRes
         });
         const id = String(orderId);
         orders.push({ orderId: id, kind });
+        options.onProgress?.('placed');
         if (kind === 'cancelled') await settles(id, (status) => status !== 'PENDING', deadline);
         if (kind === 'cancelled' || kind === 'cancelledEarly') await send('POST', `/orders/${id}/cancel`, token);
         const want = expected[kind];
@@ -190,6 +193,7 @@ export const runScenario = async (options: ScenarioOptions): Promise<ScenarioRes
             `${kind} order ${id} ended ${view?.status ?? 'unseen'}${view?.rejectionReason ? ` (${view.rejectionReason})` : ''}`,
           );
         }
+        options.onProgress?.('settled');
       }
     }),
   );
@@ -207,7 +211,9 @@ export type DrivenStack = {
   table(variable: string): string;
   /** An order's view, read straight from the orders table (consistently), past any meter. */
   statusOf: OrderStatusReader;
-  drive(options: Pick<ScenarioOptions, 'orders' | 'mix' | 'concurrency' | 'settleWithinMs'>): Promise<ScenarioResult>;
+  drive(
+    options: Pick<ScenarioOptions, 'orders' | 'mix' | 'concurrency' | 'settleWithinMs' | 'onProgress'>,
+  ): Promise<ScenarioResult>;
   stop(): Promise<void>;
 };
 
