@@ -2,17 +2,24 @@ import { parseArgs } from 'node:util';
 import type { Usage } from '../local/meter.js';
 import { numberOption } from './lib.js';
 import { prices } from './prices.js';
+import { startProgress } from './progress.js';
 import { type Mix, startDrivenStack } from './scenario.js';
+import { stackOutput } from './stackOutput.js';
 
 /**
- * `npm run cost -- [--orders 200] [--concurrency 4]`: runs a documented mix of orders on the metered local stack,
+ * `npm run cost -- [--orders 200] [--concurrency 4] [--verbose]`: runs a documented mix of orders on the metered local stack,
  * counts what each order asks of AWS (DynamoDB request units from ReturnConsumedCapacity, change-stream records and
  * PUT payload units, Lambda invocations and durations, API requests, Step Functions transitions and durations), and
- * prices a million orders for a STANDARD and an EXPRESS saga from bench/prices.ts.
+ * prices a million orders for a STANDARD and an EXPRESS saga from bench/prices.ts. It prints one progress line, then
+ * the table; the stack's and the functions' lines go to .local/logs/bench-cost.jsonl, and print too with --verbose.
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const { values } = parseArgs({
-  options: { orders: { type: 'string', default: '200' }, concurrency: { type: 'string', default: '4' } },
+  options: {
+    orders: { type: 'string', default: '200' },
+    concurrency: { type: 'string', default: '4' },
+    verbose: { type: 'boolean', default: false },
+  },
   strict: true,
 });
 const orders = numberOption('orders', values.orders, { min: 1, whole: true });
@@ -27,11 +34,28 @@ const total = (usage: Usage) =>
   Object.values(usage.stepFunctions).reduce((sum, n) => sum + n, 0) +
   Object.values(usage.lambda).reduce((sum, c) => sum + c.invocations, 0);
 
-const { stack, drive, stop } = await startDrivenStack({ stage: 'bench', metered: true });
+const stage = 'bench';
+const output = await stackOutput({ stage, command: 'cost', verbose: values.verbose });
+const progress = startProgress({ label: 'cost', total: orders, ...(output.verbose ? { inPlace: false } : {}) });
+progress.note('starting the local stack');
+const { stack, drive, stop } = await startDrivenStack({ stage, metered: true, log: output.log }).catch(
+  async (error: unknown) => {
+    progress.done();
+    await output.stop();
+    throw error;
+  },
+);
 const meter = stack.meter;
 if (!meter) throw new Error('the cost stack is metered');
 try {
-  const scenario = await drive({ orders, mix: costMix, concurrency });
+  progress.note();
+  const scenario = await drive({
+    orders,
+    mix: costMix,
+    concurrency,
+    onProgress: (step) => progress[step](),
+  });
+  progress.note('waiting for the meter to stop moving');
   if (scenario.mismatches.length > 0) throw new Error(`orders ended wrongly:\n${scenario.mismatches.join('\n')}`);
   // Everything an order sets off is counted once the meter stops moving: projections and compensations run late.
   let last = -1;
@@ -42,6 +66,7 @@ try {
     last = now;
   }
   const usage = meter.usage();
+  progress.done();
   const executions = [...stack.stepFunctions.executions.values()];
   if (executions.some((e) => e.status === 'RUNNING')) throw new Error('a saga is still running');
 
@@ -136,6 +161,9 @@ try {
     `\nNot per order: the change stream's ${shards} shard(s) at this stage cost $${(shards * 730 * prices.kinesis.shardHour).toFixed(2)} a month whatever the volume; storage, CloudWatch Logs ingestion and X-Ray traces are not counted. Lambda and Express durations are this machine's, in one process against local stand-ins.`,
   );
 } finally {
+  progress.done();
   await stop();
+  await output.stop();
+  console.log(`\n${output.where}`);
 }
 process.exit(0);
