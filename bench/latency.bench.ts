@@ -6,16 +6,30 @@ import { registerProduct } from '../application/products.js';
 import { startLocalStack } from '../local/stack.js';
 import { stageClients } from '../ops/stage.js';
 import { printTable, stats } from './lib.js';
+import { startProgress } from './progress.js';
+import { stackOutput } from './stackOutput.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Light load on the whole local stack (one order every 100 ms): the time from the append's commit until the order's
- * read model answers, against the time until the change is on the Kinesis stream (the relay alone).
+ * read model answers, against the time until the change is on the Kinesis stream (the relay alone). While it runs it
+ * prints a progress line; the stack's and the functions' lines go to .local/logs/bench-latency.jsonl, and print too
+ * with `verbose`.
  */
-export const latencyBench = async (orders = 100) => {
-  const stack = await startLocalStack({ stage: 'bench' });
+export const latencyBench = async ({ orders = 100, verbose = false } = {}) => {
+  const stage = 'bench';
+  const output = await stackOutput({ stage, command: 'latency', verbose });
+  // An order is settled here once the orders read model answers for it.
+  const progress = startProgress({ label: 'latency', total: orders, ...(verbose ? { inPlace: false } : {}) });
+  progress.note('starting the local stack');
+  const stack = await startLocalStack({ stage, log: output.log }).catch(async (error: unknown) => {
+    progress.done();
+    await output.stop();
+    throw error;
+  });
   try {
+    progress.note();
     const clients = await stageClients('bench', { dynamoEndpoint: stack.dynamo.endpoint });
     const metadata = () => ({
       correlationId: randomUUID(),
@@ -67,6 +81,7 @@ export const latencyBench = async (orders = 100) => {
         { store: clients.store, metadata: metadata() },
       );
       const committed = Date.now();
+      progress.placed();
       for (;;) {
         const { Item } = await clients.client.send(
           new GetCommand({ TableName: clients.tables.orders, Key: { orderId }, ConsistentRead: true }),
@@ -75,17 +90,22 @@ export const latencyBench = async (orders = 100) => {
         await sleep(2);
       }
       toView.push(Date.now() - committed);
+      progress.settled();
       const onStream = seenOnStream.get(`order-${orderId}`);
       if (onStream) toStream.push(onStream - committed);
       await sleep(100);
     }
     watching = false;
     await watcher;
+    progress.done();
     printTable(`Append → read model at light load (${orders} orders, one every 100 ms)`, [
       { name: 'append → record on the Kinesis stream (relay)', ...stats(toStream), baseline: true },
       { name: 'append → orders read model answers', ...stats(toView) },
     ]);
   } finally {
+    progress.done();
     await stack.stop();
+    await output.stop();
+    console.log(`\n${output.where}`);
   }
 };

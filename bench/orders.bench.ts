@@ -4,28 +4,31 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { localClientConfig } from '../local/dynamoLocal.js';
 import type { Usage } from '../local/meter.js';
 import { printTable, stats } from './lib.js';
+import { type Progress, startProgress } from './progress.js';
 import { startDrivenStack } from './scenario.js';
+import { stackOutput } from './stackOutput.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The whole local stack, metered, behind its HTTP API: one order at a time at light load (POST → CONFIRMED), then
  * orders at a fixed concurrency (how many `POST /orders` accepts per second), and what each confirmed order asked of
- * DynamoDB, Kinesis, Step Functions and Lambda.
+ * DynamoDB, Kinesis, Step Functions and Lambda. While it runs it prints a progress line per phase; the stack's and the
+ * functions' lines go to .local/logs/bench-orders.jsonl, and print too with `verbose`.
  */
-export const ordersBench = async ({ light = 50, burst = 400, concurrency = 8 } = {}) => {
-  const {
-    stack,
-    api,
-    issuer,
-    client,
-    table,
-    statusOf: viewOf,
-    stop,
-  } = await startDrivenStack({
-    stage: 'bench',
-    metered: true,
+export const ordersBench = async ({ light = 50, burst = 400, concurrency = 8, verbose = false } = {}) => {
+  const stage = 'bench';
+  const output = await stackOutput({ stage, command: 'orders', verbose });
+  const progressOf = (label: string, total: number) =>
+    startProgress({ label, total, ...(verbose ? { inPlace: false } : {}) });
+  let progress: Progress = progressOf('orders, one at a time', light);
+  progress.note('starting the local stack');
+  const driven = await startDrivenStack({ stage, metered: true, log: output.log }).catch(async (error: unknown) => {
+    progress.done();
+    await output.stop();
+    throw error;
   });
+  const { stack, api, issuer, client, table, statusOf: viewOf, stop } = driven;
   try {
     // The bench reads views straight from DynamoDB Local, past the meter: polling is not what an order costs.
     const meter = stack.meter;
@@ -64,7 +67,9 @@ export const ordersBench = async ({ light = 50, burst = 400, concurrency = 8 } =
       }
     };
     // Warm every handler and the stand-ins' caches once, unmetered.
+    progress.note('warming up');
     await settled([await placeOne()]);
+    progress.note();
     meter.reset();
     const executionsBefore = new Set(stack.stepFunctions.executions.keys());
 
@@ -76,6 +81,7 @@ export const ordersBench = async ({ light = 50, burst = 400, concurrency = 8 } =
       const started = performance.now();
       const orderId = await placeOne();
       accepted.push(performance.now() - started);
+      progress.placed();
       lightIds.push(orderId);
       let sawPending = false;
       for (;;) {
@@ -88,10 +94,13 @@ export const ordersBench = async ({ light = 50, burst = 400, concurrency = 8 } =
         await sleep(2);
       }
       confirmed.push(performance.now() - started);
+      progress.settled();
       await sleep(100);
     }
     // Let the last order's trailing work (projections of OrderConfirmed, the saga's end) finish before counting.
+    progress.note('letting the last order finish');
     await sleep(1500);
+    progress.done();
     const usage = meter.usage();
     const executions = [...stack.stepFunctions.executions.values()].filter(
       (e) => !executionsBefore.has(e.executionArn),
@@ -142,6 +151,8 @@ export const ordersBench = async ({ light = 50, burst = 400, concurrency = 8 } =
         ],
       }),
     );
+    progress = progressOf(`orders, ${concurrency} clients`, burst);
+    progress.note('the raw PutItem baseline first');
     const raw = await run(() =>
       client.send(
         new PutCommand({
@@ -157,16 +168,12 @@ export const ordersBench = async ({ light = 50, burst = 400, concurrency = 8 } =
         }),
       ),
     );
-    const api202 = await run(async () => burstIds.push(await placeOne()));
-    // Worst case on purpose: one SKU, so every reservation races for one inventory stream, and the whole local
-    // backend (sagas, projections, stand-ins) runs in this one process beside the API it is measuring.
-    printTable(
-      `Orders accepted at ${concurrency} concurrent clients (${burst} orders, all of one SKU; latency per request)`,
-      [
-        { name: 'raw PutItem of an order event', ...raw, note: `${raw.perSecond.toFixed(0)}/s`, baseline: true },
-        { name: 'POST /orders (202)', ...api202, note: `${api202.perSecond.toFixed(0)} orders/s` },
-      ],
-    );
+    progress.note();
+    const api202 = await run(async () => {
+      burstIds.push(await placeOne());
+      progress.placed();
+    });
+    progress.note('waiting for their sagas');
     // Every burst order's saga must end, and its order reach CONFIRMED; said as counts, never as a bare timeout.
     const drained = performance.now();
     const deadline = Date.now() + 600_000;
@@ -183,7 +190,19 @@ export const ordersBench = async ({ light = 50, burst = 400, concurrency = 8 } =
         if ((status && status !== 'RUNNING' && status !== 'SUCCEEDED') || Date.now() > deadline) break;
         await sleep(20);
       }
+      progress.settled();
     }
+    const drainedInMs = performance.now() - drained;
+    progress.done();
+    // Worst case on purpose: one SKU, so every reservation races for one inventory stream, and the whole local
+    // backend (sagas, projections, stand-ins) runs in this one process beside the API it is measuring.
+    printTable(
+      `Orders accepted at ${concurrency} concurrent clients (${burst} orders, all of one SKU; latency per request)`,
+      [
+        { name: 'raw PutItem of an order event', ...raw, note: `${raw.perSecond.toFixed(0)}/s`, baseline: true },
+        { name: 'POST /orders (202)', ...api202, note: `${api202.perSecond.toFixed(0)} orders/s` },
+      ],
+    );
     const endings: Record<string, number> = {};
     for (const orderId of burstIds) {
       const execution = executionOf(orderId);
@@ -193,14 +212,17 @@ export const ordersBench = async ({ light = 50, burst = 400, concurrency = 8 } =
       endings[key] = (endings[key] ?? 0) + 1;
     }
     console.log(
-      `  ${((performance.now() - drained) / 1000).toFixed(1)} s after the last 202: ${confirmedCount} of ${burst} burst orders CONFIRMED; their sagas: ${Object.entries(
+      `  ${(drainedInMs / 1000).toFixed(1)} s after the last 202: ${confirmedCount} of ${burst} burst orders CONFIRMED; their sagas: ${Object.entries(
         endings,
       )
         .map(([ending, n]) => `${ending} ${n}`)
         .join(', ')}`,
     );
   } finally {
+    progress.done();
     await stop();
+    await output.stop();
+    console.log(`\n${output.where}`);
   }
 };
 
