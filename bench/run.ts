@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { coldStartBench } from './coldStart.bench.js';
 import { appendBench, snapshotBench } from './eventStore.bench.js';
 import { latencyBench } from './latency.bench.js';
@@ -9,12 +10,18 @@ import { replayBench } from './replay.bench.js';
 import { startBenchStack } from './stack.js';
 
 /**
- * `npm run bench -- [append] [snapshot] [replay] [latency] [orders] [coldstart]`: each benchmark prints the median
- * and p99 beside a baseline measured in the same run, on the same local stack. Not part of `npm test`.
+ * `npm run bench -- [append] [snapshot] [replay] [latency] [orders] [coldstart] [--verbose]`: each benchmark prints
+ * the median and p99 beside a baseline measured in the same run, on the same local stack. Not part of `npm test`.
+ * The whole-stack ones (latency, orders) print a progress line while they run and keep the stack's lines in a file.
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const all = ['append', 'snapshot', 'replay', 'latency', 'orders', 'coldstart'] as const;
-const asked = process.argv.slice(2);
+// Benchmark names are positionals; --verbose prints the whole-stack benchmarks' stack and function lines as they come.
+const { values, positionals: asked } = parseArgs({
+  options: { verbose: { type: 'boolean', default: false } },
+  allowPositionals: true,
+  strict: true,
+});
 const chosen = asked.length === 0 ? all : all.filter((name) => asked.includes(name));
 if (!process.env.ORDERFLOW_BENCH_CHILD) {
   console.log(`orderflow benchmarks: ${chosen.join(', ')}`);
@@ -34,16 +41,23 @@ try {
 }
 // A whole local stack per process: its handlers keep their SDK clients across invocations as a warm Lambda does,
 // so a second stack in the same process would find them pointed at the first one's stopped stand-ins.
-const wholeStack = { latency: latencyBench, orders: ordersBench } as const;
+const wholeStack = {
+  latency: () => latencyBench({ verbose: values.verbose }),
+  orders: () => ordersBench({ verbose: values.verbose }),
+} as const;
 const inOwnProcess = chosen.filter((name): name is keyof typeof wholeStack => name in wholeStack);
 if (inOwnProcess.length === 1 && chosen.length === 1) {
   await wholeStack[inOwnProcess[0] as keyof typeof wholeStack]();
 } else {
   for (const name of inOwnProcess) {
-    const { status } = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), name], {
-      stdio: 'inherit',
-      env: { ...process.env, ORDERFLOW_BENCH_CHILD: '1' },
-    });
+    const { status } = spawnSync(
+      process.execPath,
+      [...process.execArgv, fileURLToPath(import.meta.url), name, ...(values.verbose ? ['--verbose'] : [])],
+      {
+        stdio: 'inherit',
+        env: { ...process.env, ORDERFLOW_BENCH_CHILD: '1' },
+      },
+    );
     if (status !== 0) throw new Error(`the ${name} benchmark failed (exit ${status})`);
   }
 }
