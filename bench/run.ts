@@ -8,17 +8,21 @@ import { latencyBench } from './latency.bench.js';
 import { ordersBench } from './orders.bench.js';
 import { replayBench } from './replay.bench.js';
 import { startBenchStack } from './stack.js';
+import { throughputBench } from './throughput.bench.js';
 
 /**
- * `npm run bench -- [append] [snapshot] [replay] [latency] [orders] [coldstart] [--verbose]`: each benchmark prints
+ * `npm run bench -- [append] [snapshot] [replay] [latency] [orders] [throughput] [coldstart] [--verbose] [--profile]`: each benchmark prints
  * the median and p99 beside a baseline measured in the same run, on the same local stack. Not part of `npm test`.
- * The whole-stack ones (latency, orders) print a progress line while they run and keep the stack's lines in a file.
+ * `--profile` adds a CPU profile summary to the throughput benchmark. The whole-stack ones (latency, orders, throughput) print a progress line while they run and keep the stack's lines in a file.
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-const all = ['append', 'snapshot', 'replay', 'latency', 'orders', 'coldstart'] as const;
+const all = ['append', 'snapshot', 'replay', 'latency', 'orders', 'throughput', 'coldstart'] as const;
 // Benchmark names are positionals; --verbose prints the whole-stack benchmarks' stack and function lines as they come.
 const { values, positionals: asked } = parseArgs({
-  options: { verbose: { type: 'boolean', default: false } },
+  options: {
+    verbose: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+  },
   allowPositionals: true,
   strict: true,
 });
@@ -44,6 +48,7 @@ try {
 const wholeStack = {
   latency: () => latencyBench({ verbose: values.verbose }),
   orders: () => ordersBench({ verbose: values.verbose }),
+  throughput: () => throughputBench({ profile: values.profile, verbose: values.verbose }),
 } as const;
 const inOwnProcess = chosen.filter((name): name is keyof typeof wholeStack => name in wholeStack);
 if (inOwnProcess.length === 1 && chosen.length === 1) {
@@ -52,7 +57,13 @@ if (inOwnProcess.length === 1 && chosen.length === 1) {
   for (const name of inOwnProcess) {
     const { status } = spawnSync(
       process.execPath,
-      [...process.execArgv, fileURLToPath(import.meta.url), name, ...(values.verbose ? ['--verbose'] : [])],
+      [
+        ...process.execArgv,
+        fileURLToPath(import.meta.url),
+        name,
+        ...(values.verbose ? ['--verbose'] : []),
+        ...(values.profile ? ['--profile'] : []),
+      ],
       {
         stdio: 'inherit',
         env: { ...process.env, ORDERFLOW_BENCH_CHILD: '1' },
