@@ -8,7 +8,9 @@ import { localClientConfig } from '../local/dynamoLocal.js';
 import { localStateDir } from '../local/paths.js';
 import { printProfileSummary, startCpuProfile } from './cpuProfile.js';
 import { stats } from './lib.js';
+import { startProgress } from './progress.js';
 import { startDrivenStack } from './scenario.js';
+import { stackOutput } from './stackOutput.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -51,79 +53,95 @@ export const throughputBench = async ({
   skus = 50,
   clients = 16,
   profile = false,
-}: { orders?: number; skus?: number; clients?: number; profile?: boolean } = {}) => {
-  const { stack, api, issuer, client, table, stop } = await startDrivenStack({ stage: 'bench' });
+  verbose = false,
+}: { orders?: number; skus?: number; clients?: number; profile?: boolean; verbose?: boolean } = {}) => {
+  const stage = 'bench';
+  const output = await stackOutput({ stage, command: 'throughput', verbose });
+  const progress = startProgress({ label: 'throughput', total: orders, ...(verbose ? { inPlace: false } : {}) });
+  progress.note('starting the local stack');
+  const driven = await startDrivenStack({ stage, log: output.log }).catch(async (error: unknown) => {
+    progress.done();
+    await output.stop();
+    throw error;
+  });
+  const { stack, api, issuer, client, table, stop } = driven;
   try {
-    // The baseline: a table of its own, with no stream, so nothing downstream does any work for it.
-    const raw = new DynamoDBClient({ endpoint: stack.dynamo.endpoint, ...localClientConfig });
-    const rawTable = `throughput-baseline-${randomUUID().slice(0, 8)}`;
-    await raw.send(
-      new CreateTableCommand({
-        TableName: rawTable,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'streamId', AttributeType: 'S' },
-          { AttributeName: 'version', AttributeType: 'N' },
-        ],
-        KeySchema: [
-          { AttributeName: 'streamId', KeyType: 'HASH' },
-          { AttributeName: 'version', KeyType: 'RANGE' },
-        ],
-      }),
-    );
-    const rawClient = documentClient({ endpoint: stack.dynamo.endpoint, ...localClientConfig });
-    const event = (streamId: string, version: number, type: string) => ({
-      streamId,
-      version,
-      eventId: randomUUID(),
-      type,
-      data: { orderId: streamId, lines: [{ sku: 'SKU-1', quantity: 1, unitPrice: { amount: 100, currency: 'EUR' } }] },
-      schemaVersion: 1,
-      recordedAt: new Date().toISOString(),
-      metadata: { correlationId: randomUUID(), causationId: randomUUID(), commandId: randomUUID(), actor: 'bench' },
-    });
-    const put = (item: ReturnType<typeof event>) =>
-      rawClient.send(
-        new PutCommand({ TableName: rawTable, Item: item, ConditionExpression: 'attribute_not_exists(streamId)' }),
-      );
-    const transact = (items: ReturnType<typeof event>[], guard: { streamId: string; version: number }) =>
-      rawClient.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            ...items.map((Item) => ({
-              Put: { TableName: rawTable, Item, ConditionExpression: 'attribute_not_exists(streamId)' },
-            })),
-            {
-              ConditionCheck: {
-                TableName: rawTable,
-                Key: guard,
-                ConditionExpression: 'attribute_not_exists(streamId)',
-              },
-            },
+    /** The baseline: a table of its own, with no stream, so nothing downstream does any work for it. */
+    const rawBaseline = async () => {
+      const raw = new DynamoDBClient({ endpoint: stack.dynamo.endpoint, ...localClientConfig });
+      const rawTable = `throughput-baseline-${randomUUID().slice(0, 8)}`;
+      await raw.send(
+        new CreateTableCommand({
+          TableName: rawTable,
+          BillingMode: 'PAY_PER_REQUEST',
+          AttributeDefinitions: [
+            { AttributeName: 'streamId', AttributeType: 'S' },
+            { AttributeName: 'version', AttributeType: 'N' },
+          ],
+          KeySchema: [
+            { AttributeName: 'streamId', KeyType: 'HASH' },
+            { AttributeName: 'version', KeyType: 'RANGE' },
           ],
         }),
       );
-    const rawOrder = async (i: number) => {
-      const order = `order-${randomUUID()}`;
-      const [a, b] = [`inventory-${randomUUID()}`, `inventory-${randomUUID()}`];
-      await put(event(order, 1, 'OrderPlaced'));
-      await transact([event(a, i + 1, 'StockReserved'), event(b, i + 1, 'StockReserved')], {
-        streamId: order,
-        version: 2,
+      const rawClient = documentClient({ endpoint: stack.dynamo.endpoint, ...localClientConfig });
+      const event = (streamId: string, version: number, type: string) => ({
+        streamId,
+        version,
+        eventId: randomUUID(),
+        type,
+        data: {
+          orderId: streamId,
+          lines: [{ sku: 'SKU-1', quantity: 1, unitPrice: { amount: 100, currency: 'EUR' } }],
+        },
+        schemaVersion: 1,
+        recordedAt: new Date().toISOString(),
+        metadata: { correlationId: randomUUID(), causationId: randomUUID(), commandId: randomUUID(), actor: 'bench' },
       });
-      await put(event(`payment-${order}`, 1, 'PaymentAuthorized'));
-      await transact([event(a, i + 2, 'ReservationConfirmed'), event(b, i + 2, 'ReservationConfirmed')], {
-        streamId: order,
-        version: 2,
-      });
-      await put(event(order, 2, 'OrderConfirmed'));
+      const put = (item: ReturnType<typeof event>) =>
+        rawClient.send(
+          new PutCommand({ TableName: rawTable, Item: item, ConditionExpression: 'attribute_not_exists(streamId)' }),
+        );
+      const transact = (items: ReturnType<typeof event>[], guard: { streamId: string; version: number }) =>
+        rawClient.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              ...items.map((Item) => ({
+                Put: { TableName: rawTable, Item, ConditionExpression: 'attribute_not_exists(streamId)' },
+              })),
+              {
+                ConditionCheck: {
+                  TableName: rawTable,
+                  Key: guard,
+                  ConditionExpression: 'attribute_not_exists(streamId)',
+                },
+              },
+            ],
+          }),
+        );
+      const rawOrder = async (i: number) => {
+        const order = `order-${randomUUID()}`;
+        const [a, b] = [`inventory-${randomUUID()}`, `inventory-${randomUUID()}`];
+        await put(event(order, 1, 'OrderPlaced'));
+        await transact([event(a, i + 1, 'StockReserved'), event(b, i + 1, 'StockReserved')], {
+          streamId: order,
+          version: 2,
+        });
+        await put(event(`payment-${order}`, 1, 'PaymentAuthorized'));
+        await transact([event(a, i + 2, 'ReservationConfirmed'), event(b, i + 2, 'ReservationConfirmed')], {
+          streamId: order,
+          version: 2,
+        });
+        await put(event(order, 2, 'OrderConfirmed'));
+      };
+      await concurrently(50, clients, rawOrder); // warm-up
+      const rawStarted = performance.now();
+      const rawLatencies = await concurrently(orders, clients, rawOrder);
+      const rawSeconds = (performance.now() - rawStarted) / 1000;
+      raw.destroy();
+      rawClient.destroy();
+      return { rawLatencies, rawSeconds };
     };
-    await concurrently(50, clients, rawOrder); // warm-up
-    const rawStarted = performance.now();
-    const rawLatencies = await concurrently(orders, clients, rawOrder);
-    const rawSeconds = (performance.now() - rawStarted) / 1000;
-    raw.destroy();
-    rawClient.destroy();
 
     // The stack: products first, then every client places orders back to back without waiting for them to settle.
     const adminToken = await issuer.sign('bench-admin', { admin: true });
@@ -166,6 +184,7 @@ export const throughputBench = async ({
       );
       return String(orderId);
     };
+    progress.note('warming up');
     // Warm every handler once, and wait for that order to settle, before anything is timed.
     const warm = await placeOrder(orders);
     const ordersTable = table('ORDERS_TABLE');
@@ -192,6 +211,10 @@ export const throughputBench = async ({
       await sleep(100);
     }
 
+    // After the warm-up, so the stack's stream has records (see changeRelay.ts: an idle new shard can be trimmed).
+    progress.note('measuring the baseline: DynamoDB Local alone');
+    const { rawLatencies, rawSeconds } = await rawBaseline();
+    progress.note();
     const jvm = stack.dynamo.pid;
     const cpuBefore = { node: process.cpuUsage(), jvm: await cpuSecondsOf(jvm) };
     const profiler = profile
@@ -201,36 +224,40 @@ export const throughputBench = async ({
     const placed: string[] = [];
     const settledAt = new Map<string, number>();
     let accepting = true;
+    const unexpected: string[] = [];
     let acceptedSeconds = 0;
-    // Watches the read model for CONFIRMED: one batched read of the unsettled orders every 200 ms.
+    // Watches the read model for CONFIRMED: one batched read of the oldest unsettled orders every 200 ms, so watching
+    // costs DynamoDB Local little beside the load it measures.
     const watcher = (async () => {
       const deadline = Date.now() + 15 * 60_000;
       while (accepting || settledAt.size < placed.length) {
         if (Date.now() > deadline) break;
         await sleep(200);
-        const open = placed.filter((id) => !settledAt.has(id));
-        const found = await statuses(open);
-        for (const [id, status] of found) {
-          if (status !== 'PENDING') settledAt.set(id, performance.now() - started);
-          if (status !== 'PENDING' && status !== 'CONFIRMED') console.log(`order ${id} ended ${status}`);
+        const open = placed.filter((id) => !settledAt.has(id)).slice(0, 100);
+        for (const [id, status] of await statuses(open)) {
+          if (status === 'PENDING') continue;
+          settledAt.set(id, performance.now() - started);
+          progress.settled();
+          if (status !== 'CONFIRMED') unexpected.push(`order ${id} ended ${status}`);
         }
-        process.stdout.write(
-          `\r  placed ${placed.length}/${orders}, settled ${settledAt.size}, ${((settledAt.size * 1000) / (performance.now() - started)).toFixed(1)} orders/s to settled   `,
-        );
       }
     })();
-    const postLatencies = await concurrently(orders, clients, async (i) => placed.push(await placeOrder(i)));
+    const postLatencies = await concurrently(orders, clients, async (i) => {
+      placed.push(await placeOrder(i));
+      progress.placed();
+    });
     acceptedSeconds = (performance.now() - started) / 1000;
     accepting = false;
     await watcher;
-    process.stdout.write('\n');
+    progress.done();
     const cpuProfile = await profiler?.stop();
     const confirmedSeconds = Math.max(...settledAt.values()) / 1000;
     const nodeCpu = process.cpuUsage(cpuBefore.node);
     const jvmAfter = await cpuSecondsOf(jvm);
     const executions = [...stack.stepFunctions.executions.values()];
     const failed = executions.filter((e) => e.status === 'FAILED').length;
-    if (settledAt.size < placed.length) console.log(`${placed.length - settledAt.size} orders did not settle in time`);
+    if (settledAt.size < placed.length)
+      unexpected.push(`${placed.length - settledAt.size} orders did not settle in time`);
 
     const rawRate = orders / rawSeconds;
     const confirmedRate = settledAt.size / confirmedSeconds;
@@ -275,7 +302,11 @@ export const throughputBench = async ({
       printProfileSummary(cpuProfile);
       console.log(`  profile written to .local/profiles/throughput-${run}.cpuprofile (open in Chrome DevTools)`);
     }
+    for (const line of unexpected) console.log(line);
   } finally {
+    progress.done();
     await stop();
+    await output.stop();
+    console.log(output.where);
   }
 };
