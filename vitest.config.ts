@@ -9,11 +9,22 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'unit', include: ['tests/**/*.unit.test.ts'] } },
       {
+        // `sls package` needs no stack: packaging (most of a minute) runs beside the stack's files instead of before them.
+        extends: true,
+        test: {
+          name: 'package',
+          include: ['tests/int/package.int.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
         // Integration and end-to-end tests share one stack, started once: filter by suffix to run one tier.
         extends: true,
         test: {
           name: 'stack',
           include: ['tests/**/*.int.test.ts', 'tests/**/*.e2e.test.ts'],
+          exclude: ['tests/int/package.int.test.ts'],
           globalSetup: ['tests/support/globalSetup.ts'],
           // One file at a time: they share the stack, and a rebuild from scratch must not pull views from under another.
           fileParallelism: false,
