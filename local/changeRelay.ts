@@ -6,7 +6,20 @@ import {
   GetShardIteratorCommand,
   type _Record as StreamRecord,
 } from '@aws-sdk/client-dynamodb-streams';
-import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { type KinesisClient, PutRecordsCommand, type PutRecordsRequestEntry } from '@aws-sdk/client-kinesis';
+import { join } from 'node:path';
+import {
+  type Checkpoints,
+  DAY_MS,
+  describeStart,
+  type IteratorStart,
+  isAfter,
+  measureBacklog,
+  openCheckpoints,
+  openShardIterator,
+  type StartPosition,
+  startPosition,
+} from './checkpoints.js';
 import { localAwsEnv, localClientConfig } from './dynamoLocal.js';
 import { streamOfArn } from './kinesisLocal.js';
 import { tableResources, type ServerlessConfig } from './serverlessConfig.js';
@@ -33,20 +46,33 @@ export const kinesisChange = (record: StreamRecord, tableName: string, region: s
   eventSource: 'aws:dynamodb',
 });
 
-export type ChangeRelay = { stop(): Promise<void>; relayed(): number };
+export type ChangeRelay = {
+  stop(): Promise<void>;
+  /** Records put on the stream by this relay since it started. */
+  relayed(): number;
+};
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** DynamoDB Streams keeps a change for 24 hours. */
+const streamRetentionMs = DAY_MS;
+
 /**
  * Local only: does what Kinesis Data Streams for DynamoDB does on AWS. For every table that serverless.yml streams
- * into Kinesis, it reads DynamoDB Local's own stream of the table (every shard, from the oldest record) and puts
- * each change into the Kinesis stream, partitioned by the item's partition key (the event's stream id).
+ * into Kinesis, it reads DynamoDB Local's own stream of the table (every shard) and puts each change into the
+ * Kinesis stream, partitioned by the item's partition key (the event's stream id).
+ *
+ * With `checkpointDir` it keeps, per table, the last change it put on the Kinesis stream of each shard (and which
+ * shards it read to their end) in `relay-<table>.json` there, and resumes after it when started again; a shard it
+ * has never read starts at the trim horizon, as on AWS. Without it, every start reads from the trim horizon.
  */
 export const startChangeRelay = async ({
   config,
   dynamoEndpoint,
   kinesis,
   pollMs = 50,
+  checkpointDir,
+  checkpointFlushMs = 200,
   log = () => undefined,
   onRelayed = () => undefined,
   redeliverAfter = () => undefined,
@@ -55,6 +81,10 @@ export const startChangeRelay = async ({
   dynamoEndpoint: string;
   kinesis: KinesisClient;
   pollMs?: number;
+  /** Keep the relay's positions here, to resume after a restart; in memory without it. */
+  checkpointDir?: string;
+  /** Checkpoints are written at most this often (and on stop), never per record. */
+  checkpointFlushMs?: number;
   log?: (line: string) => void;
   /** Sees the size of every record put on the stream (the meter counts them). */
   onRelayed?: (bytes: number) => void;
@@ -73,6 +103,7 @@ export const startChangeRelay = async ({
   let running = true;
   let count = 0;
   const copies = new Set<Promise<unknown>>();
+  const opened: Checkpoints[] = [];
 
   const relays = tableResources(config).flatMap(([logicalId, properties]) => {
     const spec = properties.KinesisStreamSpecification as { StreamArn?: unknown } | undefined;
@@ -82,42 +113,149 @@ export const startChangeRelay = async ({
     return [{ tableName: String(properties.TableName), streamName: target.name }];
   });
 
+  /** Puts entries on the stream, again for those Kinesis refused, until all are on it or the relay stops. */
+  const put = async (streamName: string, entries: PutRecordsRequestEntry[]): Promise<boolean> => {
+    let pending = entries;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (!running && attempt > 0) return false;
+      const { FailedRecordCount = 0, Records = [] } = await kinesis.send(
+        new PutRecordsCommand({ StreamName: streamName, Records: pending }),
+      );
+      if (FailedRecordCount === 0) return true;
+      pending = pending.filter((_, index) => Records[index]?.ErrorCode);
+      await sleep(Math.min(1000, 20 * 2 ** attempt));
+    }
+    return true;
+  };
+
   const relayTable = async ({ tableName, streamName }: { tableName: string; streamName: string }) => {
+    const label = `relay ${tableName} → ${streamName}`;
     const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: tableName }));
     const streamArn = Table?.LatestStreamArn;
     if (!streamArn) throw new Error(`${tableName} has no stream in DynamoDB Local`);
-    const iterators = new Map<string, string | undefined>();
-    const finished = new Set<string>();
-    while (running) {
-      // Shards roll over: pick up new ones, follow each until it closes.
-      const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
-      for (const shard of StreamDescription?.Shards ?? []) {
-        const shardId = shard.ShardId;
-        if (!shardId || iterators.has(shardId) || finished.has(shardId)) continue;
-        const { ShardIterator } = await streams.send(
-          new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }),
+    const checkpoints = await openCheckpoints({
+      ...(checkpointDir ? { file: join(checkpointDir, `relay-${tableName}.json`) } : {}),
+      flushMs: checkpointFlushMs,
+      log,
+    });
+    opened.push(checkpoints);
+    const previous = checkpoints.stream();
+    if (previous !== streamArn) {
+      if (previous && checkpoints.shards().length > 0) {
+        log(
+          `WARNING: ${label}: the checkpoint is for stream ${previous}, but the table's stream is now ${streamArn} ` +
+            '(the table was created again?); its shards start at the trim horizon',
         );
-        iterators.set(shardId, ShardIterator);
+      }
+      checkpoints.restart(streamArn);
+    }
+
+    const iteratorOf = (shardId: string) => (start: IteratorStart) =>
+      streams
+        .send(
+          new GetShardIteratorCommand({
+            StreamArn: streamArn,
+            ShardId: shardId,
+            ShardIteratorType: start.type,
+            ...(start.sequenceNumber ? { SequenceNumber: start.sequenceNumber } : {}),
+          }),
+        )
+        .then(({ ShardIterator }) => ShardIterator);
+    const readPage = async (iterator: string) => {
+      const { Records = [], NextShardIterator } = await streams.send(
+        new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }),
+      );
+      return {
+        records: Records.map((record) => ({
+          sequenceNumber: record.dynamodb?.SequenceNumber,
+          recordedAt: record.dynamodb?.ApproximateCreationDateTime?.getTime(),
+        })),
+        next: NextShardIterator,
+      };
+    };
+
+    /** Each open shard's iterator, and the sequence number up to which its records were relayed already. */
+    const shards = new Map<string, { iterator: string | undefined; skipThrough?: string }>();
+    const open = async (shardId: string, position: StartPosition) => {
+      const opened = await openShardIterator(iteratorOf(shardId), position, (reason) =>
+        log(`WARNING: ${label}: shard ${shardId}: ${reason}`),
+      );
+      const skipThrough = opened.position.type === 'TRIM_HORIZON' ? opened.position.skipThrough : undefined;
+      shards.set(shardId, { iterator: opened.iterator, ...(skipThrough ? { skipThrough } : {}) });
+      return opened;
+    };
+
+    // Where each shard resumes, said once, with how much is waiting.
+    const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
+    const present = new Set((StreamDescription?.Shards ?? []).flatMap((shard) => shard.ShardId ?? []));
+    for (const [shardId, checkpoint] of checkpoints.shards()) {
+      if (present.has(shardId)) continue;
+      if (!checkpoint.finished) {
+        log(
+          `WARNING: ${label}: shard ${shardId} of the checkpoint (after sequence ${checkpoint.sequenceNumber ?? '?'}) ` +
+            'is gone from the stream: whatever it held after the checkpoint was trimmed unread; the shards there now ' +
+            'start at the trim horizon',
+        );
+      }
+      checkpoints.forget(shardId);
+    }
+    const now = Date.now();
+    const starts: string[] = [];
+    for (const shardId of present) {
+      const checkpoint = checkpoints.shard(shardId);
+      if (checkpoint?.finished) continue;
+      const { iterator, position } = await open(
+        shardId,
+        startPosition(checkpoint, { now, retentionMs: streamRetentionMs }),
+      );
+      const backlog = await measureBacklog(readPage, iterator, {
+        ...(position.type === 'TRIM_HORIZON' && position.skipThrough ? { skipThrough: position.skipThrough } : {}),
+      });
+      starts.push(describeStart(shardId, position, backlog, now));
+    }
+    log(`${label}: ${starts.length > 0 ? starts.join('; ') : 'every shard was read to its end'}`);
+
+    while (running) {
+      // Shards roll over: pick up new ones (from their start, as never read), follow each until it closes.
+      const { StreamDescription: described } = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
+      for (const shard of described?.Shards ?? []) {
+        const shardId = shard.ShardId;
+        if (!shardId || shards.has(shardId) || checkpoints.shard(shardId)?.finished) continue;
+        await open(shardId, startPosition(checkpoints.shard(shardId), { now: Date.now() }));
       }
       let idle = true;
-      for (const [shardId, iterator] of iterators) {
-        if (!iterator) {
-          iterators.delete(shardId);
-          finished.add(shardId);
+      for (const [shardId, shard] of shards) {
+        if (!running) break;
+        if (!shard.iterator) {
+          shards.delete(shardId);
+          checkpoints.finish(shardId);
           continue;
         }
-        const { Records = [], NextShardIterator } = await streams.send(
-          new GetRecordsCommand({ ShardIterator: iterator, Limit: 500 }),
+        const { Records: page = [], NextShardIterator } = await streams.send(
+          new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: 500 }),
         );
-        iterators.set(shardId, NextShardIterator);
-        if (Records.length === 0) continue;
+        const { skipThrough } = shard;
+        const Records = skipThrough
+          ? page.filter((record) => isAfter(record.dynamodb?.SequenceNumber ?? '0', skipThrough))
+          : page;
+        if (skipThrough && Records.length > 0) delete shard.skipThrough;
+        if (Records.length === 0) {
+          shard.iterator = NextShardIterator;
+          continue;
+        }
         idle = false;
         const entries = Records.map((record) => {
           const data = Buffer.from(JSON.stringify(kinesisChange(record, tableName, localAwsEnv.AWS_REGION)));
           onRelayed(data.length);
           return { Data: data, PartitionKey: String(record.dynamodb?.Keys?.streamId?.S ?? record.eventID) };
         });
-        await kinesis.send(new PutRecordsCommand({ StreamName: streamName, Records: entries }));
+        // Stopped before the stream took them all: the checkpoint stays before this page, which comes again.
+        if (!(await put(streamName, entries))) break;
+        shard.iterator = NextShardIterator;
+        const last = Records.at(-1)?.dynamodb;
+        if (last?.SequenceNumber) {
+          checkpoints.advance(shardId, last.SequenceNumber, last.ApproximateCreationDateTime?.getTime());
+        }
         for (const entry of entries) {
           const delay = redeliverAfter();
           if (delay === undefined) continue;
@@ -141,13 +279,13 @@ export const startChangeRelay = async ({
         log(`relay of ${relay.tableName} stopped: ${error instanceof Error ? error.message : String(error)}`);
     }),
   );
-  log(`relaying ${relays.map((r) => `${r.tableName} → ${r.streamName}`).join(', ')}`);
 
   return {
     relayed: () => count,
     async stop() {
       running = false;
       await Promise.all([...loops, ...copies]);
+      await Promise.all(opened.map((checkpoints) => checkpoints.close()));
       dynamo.destroy();
       streams.destroy();
     },

@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import {
   CreateStreamCommand,
@@ -20,10 +21,20 @@ export const localKinesisClient = (endpoint: string): KinesisClient =>
     requestHandler: new NodeHttpHandler(),
   });
 
-/** Starts kinesalite in this process, in memory, on a free loopback port. */
-export const startKinesalite = async (): Promise<KinesisLocal> => {
+/**
+ * Starts kinesalite in this process on a free loopback port: in memory, or with `path`, kept on disk there
+ * (LevelDB), so the stream's records and sequence numbers survive a restart as they do on AWS.
+ */
+export const startKinesalite = async ({ path }: { path?: string } = {}): Promise<KinesisLocal> => {
+  if (path) await mkdir(path, { recursive: true });
   const port = await freePort();
-  const server = kinesalite({ createStreamMs: 0, deleteStreamMs: 0, updateStreamMs: 0, shardLimit: 100 }) as Server;
+  const server = kinesalite({
+    createStreamMs: 0,
+    deleteStreamMs: 0,
+    updateStreamMs: 0,
+    shardLimit: 100,
+    ...(path ? { path } : {}),
+  }) as Server;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve());
@@ -33,6 +44,7 @@ export const startKinesalite = async (): Promise<KinesisLocal> => {
   return {
     endpoint,
     client,
+    // Closing the server closes its database too, so the next start can open the folder again.
     stop: () =>
       new Promise((resolve) => {
         client.destroy();
@@ -42,19 +54,25 @@ export const startKinesalite = async (): Promise<KinesisLocal> => {
   };
 };
 
-/** The Kinesis streams that serverless.yml declares, by logical id: name and shard count. */
-export const kinesisStreams = (config: ServerlessConfig): Map<string, { name: string; shards: number }> =>
+type KinesisStream = { name: string; shards: number; retentionHours: number };
+
+/** The Kinesis streams that serverless.yml declares, by logical id: name, shard count and retention. */
+export const kinesisStreams = (config: ServerlessConfig): Map<string, KinesisStream> =>
   new Map(
     Object.entries(config.resources?.Resources ?? {})
       .filter(([, r]) => r.Type === 'AWS::Kinesis::Stream')
       .map(([logicalId, r]) => [
         logicalId,
-        { name: String(r.Properties?.Name), shards: Number(r.Properties?.ShardCount ?? 1) },
+        {
+          name: String(r.Properties?.Name),
+          shards: Number(r.Properties?.ShardCount ?? 1),
+          retentionHours: Number(r.Properties?.RetentionPeriodHours ?? 24),
+        },
       ]),
   );
 
 /** The stream a CloudFormation `!GetAtt X.Arn` points at. */
-export const streamOfArn = (config: ServerlessConfig, arn: unknown): { name: string; shards: number } | undefined => {
+export const streamOfArn = (config: ServerlessConfig, arn: unknown): KinesisStream | undefined => {
   const logicalId = (arn as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt']?.[0];
   return logicalId ? kinesisStreams(config).get(logicalId) : undefined;
 };

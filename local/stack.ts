@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { type ChangeRelay, startChangeRelay } from './changeRelay.js';
 import { createTables, type DynamoLocal, startDynamoLocal } from './dynamoLocal.js';
 import { stackEnvironment } from './environment.js';
@@ -33,10 +33,17 @@ export type LocalStack = {
  * Everything behind the API, for one stage: DynamoDB Local with the tables of serverless.yml, kinesalite with its
  * streams, the relay that does Kinesis Data Streams for DynamoDB's job, and the Kinesis consumers (projections,
  * later the saga starter) invoked as Lambda would. Sets `process.env` for the handlers it runs.
+ *
+ * With a state folder (`stateDir`, or the folder `dbPath` is in) the stack keeps its position across a restart:
+ * DynamoDB Local's data in `dynamodb/` (or `dbPath`), kinesalite's in `kinesis/`, and the checkpoints of the relay
+ * and of every event source mapping in `checkpoints/<stage>/`, so a restart resumes where the last run stopped.
+ * Without one, everything is in memory and nothing is written but the failures file, as the tests run it.
  */
 export const startLocalStack = async ({
   stage,
-  dbPath,
+  dbPath: dbPathOption,
+  stateDir: stateDirOption,
+  checkpointFlushMs,
   log = () => undefined,
   metered = false,
   faults: faultPlan,
@@ -46,11 +53,18 @@ export const startLocalStack = async ({
   metered?: boolean;
   /** Break invocations and the change stream on purpose (`npm run chaos`). */
   faults?: FaultPlan;
-  /** Keep DynamoDB Local's data here; in memory without it. */
+  /** Keep DynamoDB Local's data here (its parent is the state folder, unless `stateDir` says otherwise). */
   dbPath?: string;
+  /** Keep the stack's state here: DynamoDB Local's and kinesalite's data, checkpoints, failures. */
+  stateDir?: string;
+  /** How often the relay and the consumers write their checkpoints at most (they also write on stop). */
+  checkpointFlushMs?: number;
   log?: (line: string) => void;
 }): Promise<LocalStack> => {
   const config = await loadServerlessConfig(stage);
+  const stateDir = stateDirOption ?? (dbPathOption ? dirname(dbPathOption) : undefined);
+  const dbPath = dbPathOption ?? (stateDir ? join(stateDir, 'dynamodb') : undefined);
+  const checkpointDir = stateDir ? join(stateDir, 'checkpoints', stage) : undefined;
   const dynamo = await startDynamoLocal(dbPath ? { dbPath } : {});
   const stopped: (() => Promise<void>)[] = [() => dynamo.stop()];
   const stop = async () => {
@@ -58,7 +72,7 @@ export const startLocalStack = async ({
   };
   try {
     const tables = await createTables(config, dynamo.endpoint);
-    const kinesis = await startKinesalite();
+    const kinesis = await startKinesalite(stateDir ? { path: join(stateDir, 'kinesis') } : {});
     stopped.push(() => kinesis.stop());
     const streams = await createStreams(config, kinesis.client);
     const stepFunctions = await startStepFunctions({ config, log });
@@ -83,7 +97,9 @@ export const startLocalStack = async ({
     const consumers = await startStreamConsumers({
       config,
       kinesis: kinesis.client,
-      failuresFile: join(localStateDir, 'failures', `${stage}.jsonl`),
+      failuresFile: join(stateDir ?? localStateDir, 'failures', `${stage}.jsonl`),
+      ...(checkpointDir ? { checkpointDir } : {}),
+      ...(checkpointFlushMs !== undefined ? { checkpointFlushMs } : {}),
       log,
     });
     stopped.push(() => consumers.stop());
@@ -91,6 +107,8 @@ export const startLocalStack = async ({
       config,
       dynamoEndpoint: dynamo.endpoint,
       kinesis: kinesis.client,
+      ...(checkpointDir ? { checkpointDir } : {}),
+      ...(checkpointFlushMs !== undefined ? { checkpointFlushMs } : {}),
       log,
       ...(meter ? { onRelayed: (bytes: number) => meter.recordChange(bytes) } : {}),
       ...(faults ? { redeliverAfter: faults.redeliverAfter } : {}),

@@ -1,5 +1,5 @@
 import { appendFile, mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   DescribeStreamCommand,
   GetRecordsCommand,
@@ -9,6 +9,16 @@ import {
 } from '@aws-sdk/client-kinesis';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { z } from 'zod';
+import {
+  type Checkpoints,
+  describeStart,
+  type IteratorStart,
+  isAfter,
+  measureBacklog,
+  openCheckpoints,
+  openShardIterator,
+  startPosition,
+} from './checkpoints.js';
 import { invoke, loadHandler } from './lambda.js';
 import { streamOfArn } from './kinesisLocal.js';
 import type { ServerlessConfig } from './serverlessConfig.js';
@@ -42,6 +52,8 @@ export type StreamConsumers = {
   failures: ConsumerFailure[];
   /** Records seen per function, filtered out or not. */
   delivered(functionName: string): number;
+  /** Records per function that are behind its checkpoint: delivered successfully, given up on, or filtered out. */
+  processed(functionName: string): number;
 };
 
 /** Whether a record's data (parsed JSON) matches one of the event filter patterns (Lambda's filter syntax). */
@@ -93,30 +105,54 @@ const toLambdaRecord = (
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** One function's event source mapping on one stream. */
+type Mapping = {
+  functionName: string;
+  handler: (event: KinesisStreamEvent) => Promise<unknown>;
+  settings: StreamEventSettings;
+  streamName: string;
+  streamArn: string;
+  retentionMs: number;
+  checkpoints: Checkpoints;
+};
+
 /**
  * Local only: Lambda's Kinesis event source mappings. For every function with a `stream` event of type kinesis,
  * it polls each shard of the stream, applies the filter patterns, and invokes the handler with batches of up to
  * `batchSize` records in the Kinesis event shape. It honours partial batch responses (retrying from the lowest
  * failed sequence number), bisects a failing batch when asked, gives up after `maximumRetryAttempts` and records
  * the batch as sent to the on-failure destination (a line in `failuresFile`, and the `failures` list).
+ *
+ * Like Lambda, each mapping keeps its own position per shard: the last record delivered successfully, given up on
+ * or filtered out. With `checkpointDir` that position is kept in `consumer-<function>-<stream>.json` there and a
+ * restart resumes after it; a shard without one starts at the mapping's `startingPosition`.
  */
 export const startStreamConsumers = async ({
   config,
   kinesis,
   pollMs = 50,
   failuresFile,
+  checkpointDir,
+  checkpointFlushMs = 200,
   log = () => undefined,
 }: {
   config: ServerlessConfig;
   kinesis: KinesisClient;
   pollMs?: number;
   failuresFile?: string;
+  /** Keep each mapping's positions here, to resume after a restart; in memory without it. */
+  checkpointDir?: string;
+  /** Checkpoints are written at most this often (and on stop), never per record. */
+  checkpointFlushMs?: number;
   log?: (line: string) => void;
 }): Promise<StreamConsumers> => {
   let running = true;
   const failures: ConsumerFailure[] = [];
   const deliveredCount = new Map<string, number>();
+  const processedCount = new Map<string, number>();
   const loops: Promise<void>[] = [];
+  const mappings: Mapping[] = [];
+  const count = (counts: Map<string, number>, name: string, n: number) => counts.set(name, (counts.get(name) ?? 0) + n);
 
   const giveUp = async (failure: ConsumerFailure) => {
     failures.push(failure);
@@ -138,61 +174,115 @@ export const startStreamConsumers = async ({
       if (!stream) throw new Error(`${functionName} consumes a stream serverless.yml does not declare`);
       const handler = await loadHandler(fn);
       const streamArn = `arn:aws:kinesis:${config.provider.region}:000000000000:stream/${stream.name}`;
-      const { StreamDescription } = await kinesis.send(new DescribeStreamCommand({ StreamName: stream.name }));
-      for (const shard of StreamDescription?.Shards ?? []) {
-        const shardId = shard.ShardId ?? '';
-        loops.push(
-          consumeShard({
-            functionName,
-            handler: (e) => invoke(config, functionName, handler, e),
-            settings,
-            streamName: stream.name,
-            streamArn,
-            shardId,
-          }).catch((error: unknown) => {
-            if (running)
-              log(`${functionName}/${shardId} stopped: ${error instanceof Error ? error.message : String(error)}`);
-          }),
-        );
-      }
+      const checkpoints = await openCheckpoints({
+        ...(checkpointDir ? { file: join(checkpointDir, `consumer-${functionName}-${stream.name}.json`) } : {}),
+        flushMs: checkpointFlushMs,
+        log,
+      });
+      if (checkpoints.stream() !== streamArn) checkpoints.restart(streamArn);
+      mappings.push({
+        functionName,
+        handler: (e) => invoke(config, functionName, handler, e),
+        settings,
+        streamName: stream.name,
+        streamArn,
+        retentionMs: stream.retentionHours * 60 * 60 * 1000,
+        checkpoints,
+      });
     }
   }
 
-  async function consumeShard({
-    functionName,
-    handler,
-    settings,
-    streamName,
-    streamArn,
-    shardId,
-  }: {
-    functionName: string;
-    handler: (event: KinesisStreamEvent) => Promise<unknown>;
-    settings: StreamEventSettings;
-    streamName: string;
-    streamArn: string;
-    shardId: string;
-  }): Promise<void> {
-    let { ShardIterator: iterator } = await kinesis.send(
-      new GetShardIteratorCommand({
-        StreamName: streamName,
-        ShardId: shardId,
-        ShardIteratorType: settings.startingPosition,
+  const iteratorOf = (streamName: string, shardId: string) => (start: IteratorStart) =>
+    kinesis
+      .send(
+        new GetShardIteratorCommand({
+          StreamName: streamName,
+          ShardId: shardId,
+          ShardIteratorType: start.type,
+          ...(start.sequenceNumber ? { StartingSequenceNumber: start.sequenceNumber } : {}),
+        }),
+      )
+      .then(({ ShardIterator }) => ShardIterator);
+
+  /** Where each shard of a mapping starts, said in one line with how much is waiting; then its pollers run. */
+  const startMapping = async (mapping: Mapping) => {
+    const { functionName, streamName, checkpoints } = mapping;
+    const warn = (line: string) => log(`WARNING: ${functionName}: ${line}`);
+    const { StreamDescription } = await kinesis.send(new DescribeStreamCommand({ StreamName: streamName }));
+    const shardIds = (StreamDescription?.Shards ?? []).flatMap((shard) => shard.ShardId ?? []);
+    for (const [shardId, checkpoint] of checkpoints.shards()) {
+      if (shardIds.includes(shardId)) continue;
+      if (!checkpoint.finished) {
+        warn(
+          `shard ${shardId} of the checkpoint (after sequence ${checkpoint.sequenceNumber ?? '?'}) is gone from ` +
+            `${streamName}: whatever it held after the checkpoint was not delivered`,
+        );
+      }
+      checkpoints.forget(shardId);
+    }
+    const now = Date.now();
+    const readPage = async (iterator: string) => {
+      const { Records = [], NextShardIterator } = await kinesis.send(
+        new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }),
+      );
+      return {
+        records: Records.map((r) => ({
+          sequenceNumber: r.SequenceNumber,
+          recordedAt: r.ApproximateArrivalTimestamp?.getTime(),
+        })),
+        next: NextShardIterator,
+      };
+    };
+    const shards = await Promise.all(
+      shardIds.map(async (shardId) => {
+        const opened = await openShardIterator(
+          iteratorOf(streamName, shardId),
+          startPosition(checkpoints.shard(shardId), {
+            now,
+            retentionMs: mapping.retentionMs,
+            initial: mapping.settings.startingPosition,
+          }),
+          (reason) => warn(`shard ${shardId}: ${reason}`),
+        );
+        const skipThrough = opened.position.type !== 'AFTER_SEQUENCE_NUMBER' ? opened.position.skipThrough : undefined;
+        const backlog = await measureBacklog(readPage, opened.iterator, skipThrough ? { skipThrough } : {});
+        return { shardId, ...opened, skipThrough, line: describeStart(shardId, opened.position, backlog, now) };
       }),
     );
+    log(`${functionName}: ${shards.map((shard) => shard.line).join('; ')}`);
+    for (const shard of shards) {
+      loops.push(
+        consumeShard(mapping, shard).catch((error: unknown) => {
+          if (running)
+            log(`${functionName}/${shard.shardId} stopped: ${error instanceof Error ? error.message : String(error)}`);
+        }),
+      );
+    }
+  };
+
+  async function consumeShard(
+    { functionName, handler, settings, streamName, streamArn, checkpoints }: Mapping,
+    start: { shardId: string; iterator: string | undefined; skipThrough: string | undefined },
+  ): Promise<void> {
+    const { shardId } = start;
+    let { iterator, skipThrough } = start;
     const region = config.provider.region;
     const reportsItems = settings.functionResponseType === 'ReportBatchItemFailures';
 
-    /** Invokes with `records` until they succeed or the retries run out; answers nothing, like Lambda. */
-    const deliver = async (records: KinesisStreamRecord[], attempt = 0): Promise<void> => {
+    /**
+     * Invokes with `records` until they succeed or the retries run out, like Lambda. Answers false when the stack
+     * stopped first: those records were not handled, and the checkpoint must not pass them.
+     */
+    const deliver = async (records: KinesisStreamRecord[], attempt = 0): Promise<boolean> => {
+      if (records.length === 0) return true;
       // A mapping that retries forever (maximumRetryAttempts -1) still ends when the stack stops.
-      if (records.length === 0 || !running) return;
+      if (!running) return false;
       let failedFrom: number | undefined;
       let reason: string;
       try {
         const response = (await handler({ Records: records })) as KinesisStreamBatchResponse | undefined;
         const failed = reportsItems ? (response?.batchItemFailures ?? []).map((f) => f.itemIdentifier) : [];
-        if (failed.length === 0) return;
+        if (failed.length === 0) return true;
         // Lambda resumes from the lowest failed sequence number; everything after it comes again.
         const lowest = failed.reduce((a, b) => (BigInt(a) < BigInt(b) ? a : b));
         failedFrom = Math.max(
@@ -204,9 +294,9 @@ export const startStreamConsumers = async ({
         reason = error instanceof Error ? error.message : String(error);
         if (settings.bisectBatchOnFunctionError && records.length > 1) {
           const half = Math.ceil(records.length / 2);
-          await deliver(records.slice(0, half), attempt + 1);
-          await deliver(records.slice(half), attempt + 1);
-          return;
+          return (
+            (await deliver(records.slice(0, half), attempt + 1)) && (await deliver(records.slice(half), attempt + 1))
+          );
         }
         failedFrom = 0;
       }
@@ -220,22 +310,35 @@ export const startStreamConsumers = async ({
           records: remaining.length,
           reason,
         });
-        return;
+        return true;
       }
       await sleep(Math.min(1000, 20 * 2 ** attempt));
-      await deliver(remaining, attempt + 1);
+      return deliver(remaining, attempt + 1);
     };
 
     while (running && iterator) {
-      const { Records = [], NextShardIterator } = await kinesis.send(
-        new GetRecordsCommand({ ShardIterator: iterator, Limit: settings.batchSize }),
-      );
-      iterator = NextShardIterator;
-      if (Records.length === 0) {
-        await sleep(pollMs);
+      let page: KinesisRecord[];
+      try {
+        const { Records = [], NextShardIterator } = await kinesis.send(
+          new GetRecordsCommand({ ShardIterator: iterator, Limit: settings.batchSize }),
+        );
+        page = Records;
+        iterator = NextShardIterator;
+      } catch (error) {
+        // A batch retried for longer than an iterator lives (5 minutes): carry on after the checkpoint.
+        const after = checkpoints.shard(shardId)?.sequenceNumber;
+        if ((error as { name?: unknown }).name !== 'ExpiredIteratorException' || !after) throw error;
+        iterator = await iteratorOf(streamName, shardId)({ type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: after });
         continue;
       }
-      deliveredCount.set(functionName, (deliveredCount.get(functionName) ?? 0) + Records.length);
+      const bound = skipThrough;
+      const Records = bound ? page.filter((record) => isAfter(record.SequenceNumber ?? '0', bound)) : page;
+      if (bound && Records.length > 0) skipThrough = undefined;
+      if (Records.length === 0) {
+        if (page.length === 0) await sleep(pollMs);
+        continue;
+      }
+      count(deliveredCount, functionName, Records.length);
       const matching = Records.filter((record) => {
         if (!settings.filterPatterns) return true;
         try {
@@ -247,16 +350,32 @@ export const startStreamConsumers = async ({
           return false; // Lambda drops records whose data is not JSON when the filter looks into the data.
         }
       });
-      await deliver(matching.map((record) => toLambdaRecord(record, shardId, streamArn, region)));
+      const handled = await deliver(matching.map((record) => toLambdaRecord(record, shardId, streamArn, region)));
+      if (!handled) break;
+      const last = Records.at(-1);
+      if (last?.SequenceNumber) {
+        checkpoints.advance(shardId, last.SequenceNumber, last.ApproximateArrivalTimestamp?.getTime());
+      }
+      count(processedCount, functionName, Records.length);
     }
   }
+
+  await Promise.all(
+    mappings.map((mapping) =>
+      startMapping(mapping).catch((error: unknown) => {
+        log(`${mapping.functionName} stopped: ${error instanceof Error ? error.message : String(error)}`);
+      }),
+    ),
+  );
 
   return {
     failures,
     delivered: (name) => deliveredCount.get(name) ?? 0,
+    processed: (name) => processedCount.get(name) ?? 0,
     async stop() {
       running = false;
       await Promise.all(loops);
+      await Promise.all(mappings.map((mapping) => mapping.checkpoints.close()));
     },
   };
 };
