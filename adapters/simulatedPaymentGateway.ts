@@ -19,7 +19,11 @@
  * - attempts are counted with an atomic `ADD`, so concurrent callers each see their own attempt number, and the
  *   result is written only if there is none yet: of concurrent callers, the losers read the winner's result;
  * - reusing a key with another token or amount throws a {@link PaymentGatewayRequestError}, as a real gateway refuses;
- * - a refund happens once: a repeat answers the same refund reference and refunds nothing more.
+ * - a refund happens once: a repeat answers the same refund reference and refunds nothing more;
+ * - a void (`voidAuthorization`) marks the key `voided`, creating the item if no authorize came yet, and refunds an
+ *   approval it finds; an authorize under a voided key is declined with reason `voided`, and an approval is written
+ *   only while the key is not voided, so an authorize racing the void either lands before it (and is refunded) or
+ *   is declined.
  *
  * @example
  * const gateway = simulatedPaymentGateway({ client, table: process.env.PAYMENT_SIMULATOR_TABLE });
@@ -36,6 +40,7 @@ import {
   type AuthorizationResult,
   type PaymentGateway,
   PaymentGatewayUnavailableError,
+  type VoidResult,
 } from '../application/paymentGateway.js';
 import type { Money } from '../domain/shared/values.js';
 
@@ -71,9 +76,10 @@ const StoredResult = z.discriminatedUnion('outcome', [
 /** One item of the simulator's table. */
 const SimulatorRecord = z.object({
   [IDEMPOTENCY_KEY]: z.string(),
-  token: z.string(),
-  amount: z.number(),
-  currency: z.string(),
+  // Absent on an item a void created before any authorize.
+  token: z.string().optional(),
+  amount: z.number().optional(),
+  currency: z.string().optional(),
   attempts: z.number(),
   charges: z.number(),
   refunds: z.number(),
@@ -83,6 +89,8 @@ const SimulatorRecord = z.object({
   createdAt: z.string(),
   decidedAt: z.string().optional(),
   refundedAt: z.string().optional(),
+  voided: z.boolean().optional(),
+  voidedAt: z.string().optional(),
 });
 type SimulatorRecord = z.infer<typeof SimulatorRecord>;
 
@@ -117,6 +125,9 @@ const decide = (idempotencyKey: string, token: string, attempt: number): Authori
 const sameAmount = (record: SimulatorRecord, amount: Money): boolean =>
   record.amount === amount.amount && record.currency === amount.currency;
 
+/** What an authorize under a voided key answers. */
+const VOIDED: AuthorizationResult = { outcome: 'DECLINED', reason: 'voided' };
+
 /** The simulated {@link PaymentGateway} on the DynamoDB table `table`; `now` stamps the items (default: the clock). */
 export const simulatedPaymentGateway = ({
   client,
@@ -148,7 +159,8 @@ export const simulatedPaymentGateway = ({
             '#createdAt = if_not_exists(#createdAt, :now) ' +
             'ADD #attempts :one',
           ConditionExpression:
-            'attribute_not_exists(#key) OR (#token = :token AND #amount = :amount AND #currency = :currency)',
+            'attribute_not_exists(#key) OR attribute_not_exists(#token) OR ' +
+            '(#token = :token AND #amount = :amount AND #currency = :currency)',
           ExpressionAttributeNames: {
             '#key': IDEMPOTENCY_KEY,
             '#token': 'token',
@@ -196,11 +208,15 @@ export const simulatedPaymentGateway = ({
             result.outcome === 'APPROVED'
               ? 'SET #result = :result, #decidedAt = :now ADD #charges :one'
               : 'SET #result = :result, #decidedAt = :now',
-          ConditionExpression: 'attribute_not_exists(#result)',
+          // An approval only while the key is not voided: a void that came first wins.
+          ConditionExpression:
+            result.outcome === 'APPROVED'
+              ? 'attribute_not_exists(#result) AND attribute_not_exists(#voided)'
+              : 'attribute_not_exists(#result)',
           ExpressionAttributeNames: {
             '#result': 'result',
             '#decidedAt': 'decidedAt',
-            ...(result.outcome === 'APPROVED' ? { '#charges': 'charges' } : {}),
+            ...(result.outcome === 'APPROVED' ? { '#charges': 'charges', '#voided': 'voided' } : {}),
           },
           ExpressionAttributeValues: {
             ':result': result,
@@ -212,17 +228,19 @@ export const simulatedPaymentGateway = ({
       return result;
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      // Another caller settled first: its result is the one.
-      const winner = (await read(idempotencyKey))?.result;
-      if (!winner) throw new Error(`The result for ${idempotencyKey} vanished after it was written.`, { cause: error });
-      return winner;
+      // Another caller settled first: its result is the one. Or a void came first: decline.
+      const record = await read(idempotencyKey);
+      if (record?.result) return record.result;
+      if (record?.voided) return settle(idempotencyKey, VOIDED);
+      throw new Error(`The result for ${idempotencyKey} vanished after it was written.`, { cause: error });
     }
   };
 
-  return {
+  const gateway: PaymentGateway = {
     async authorize({ idempotencyKey, token, amount }) {
       const record = await countAttempt(idempotencyKey, token, amount);
       if (record.result) return record.result;
+      if (record.voided) return settle(idempotencyKey, VOIDED);
       return settle(idempotencyKey, decide(idempotencyKey, token, record.attempts));
     },
 
@@ -284,5 +302,40 @@ export const simulatedPaymentGateway = ({
         throw new Error(`The refund of ${reference} failed its condition for no known reason.`, { cause: error });
       }
     },
+
+    async voidAuthorization({ idempotencyKey }): Promise<VoidResult> {
+      const stamp = now().toISOString();
+      const { Attributes } = await client.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { [IDEMPOTENCY_KEY]: idempotencyKey },
+          UpdateExpression:
+            'SET #voided = :true, #voidedAt = if_not_exists(#voidedAt, :now), ' +
+            '#attempts = if_not_exists(#attempts, :zero), #charges = if_not_exists(#charges, :zero), ' +
+            '#refunds = if_not_exists(#refunds, :zero), #refunded = if_not_exists(#refunded, :false), ' +
+            '#createdAt = if_not_exists(#createdAt, :now)',
+          ExpressionAttributeNames: {
+            '#voided': 'voided',
+            '#voidedAt': 'voidedAt',
+            '#attempts': 'attempts',
+            '#charges': 'charges',
+            '#refunds': 'refunds',
+            '#refunded': 'refunded',
+            '#createdAt': 'createdAt',
+          },
+          ExpressionAttributeValues: { ':true': true, ':false': false, ':zero': 0, ':now': stamp },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      const record = SimulatorRecord.parse(Attributes);
+      if (record.result?.outcome !== 'APPROVED' || record.amount === undefined || record.currency === undefined) {
+        return { outcome: 'NOTHING_AUTHORIZED' };
+      }
+      const amount = { amount: record.amount, currency: record.currency };
+      const { reference } = record.result;
+      const refunded = await gateway.refund({ idempotencyKey, reference, amount });
+      return { outcome: 'REFUNDED', authorization: { reference, amount }, refundReference: refunded.reference };
+    },
   };
+  return gateway;
 };

@@ -12,7 +12,19 @@ export type PaymentGateway = {
   authorize(request: { idempotencyKey: string; token: string; amount: Money }): Promise<AuthorizationResult>;
   /** Refunds an earlier authorization in full. Repeating it refunds nothing more. */
   refund(request: { idempotencyKey: string; reference: string; amount: Money }): Promise<{ reference: string }>;
+  /**
+   * Gives up the payment of `idempotencyKey` without knowing whether it was ever authorized, as when an
+   * authorization's answer was lost (Adyen's "technical cancel" by merchant reference): an approval under the key
+   * is refunded in full, and any later authorize under the key is declined (`voided`). Repeating it does nothing
+   * more and answers the same.
+   */
+  voidAuthorization(request: { idempotencyKey: string }): Promise<VoidResult>;
 };
+
+/** What a void found: nothing approved under the key, or the approval it refunded. */
+export type VoidResult =
+  | { outcome: 'NOTHING_AUTHORIZED' }
+  | { outcome: 'REFUNDED'; authorization: { reference: string; amount: Money }; refundReference: string };
 
 /** The gateway did not answer, or answered that it cannot now: retry later, with the same idempotency key. */
 export class PaymentGatewayUnavailableError extends Error {

@@ -5,7 +5,11 @@ import { CustomerId, Money, OrderId, Quantity, Sku } from '../shared/values.js';
 export const OrderLine = z.strictObject({ sku: Sku, quantity: Quantity, unitPrice: Money });
 export type OrderLine = z.infer<typeof OrderLine>;
 
-export const RejectionReason = z.enum(['OUT_OF_STOCK', 'PAYMENT_DECLINED']);
+/**
+ * Why the saga rejected an order. `UNAVAILABLE`: a step failed for good (its retries ran out, it timed out, or the
+ * saga vanished), so the order was given up and everything it held given back, by the saga's catch-all or the sweeper.
+ */
+export const RejectionReason = z.enum(['OUT_OF_STOCK', 'PAYMENT_DECLINED', 'UNAVAILABLE']);
 export type RejectionReason = z.infer<typeof RejectionReason>;
 
 export const OrderPlaced = z.strictObject({

@@ -190,4 +190,61 @@ describe('simulated payment gateway', () => {
       expect(await stored(key)).toMatchObject({ refunded: false, refunds: 0 });
     });
   });
+  describe('voidAuthorization (an authorization whose answer was lost)', () => {
+    it('refunds an approval under the key in full, once, however often it is asked', async () => {
+      const key = randomUUID();
+      const approval = await gateway.authorize({ idempotencyKey: key, token: 'tok_visa', amount });
+      const reference = expectedReference(key, 'sim_auth_');
+      expect(approval).toEqual({ outcome: 'APPROVED', reference });
+
+      const voids = await Promise.all([1, 2, 3].map(() => gateway.voidAuthorization({ idempotencyKey: key })));
+      for (const result of voids) {
+        expect(result).toEqual({
+          outcome: 'REFUNDED',
+          authorization: { reference, amount },
+          refundReference: expectedReference(key, 'sim_refund_'),
+        });
+      }
+      expect(await stored(key)).toMatchObject({ charges: 1, refunds: 1, refunded: true, voided: true });
+    });
+
+    it('finds nothing to refund under an unknown key, and declines any authorize under it afterwards', async () => {
+      const key = randomUUID();
+      expect(await gateway.voidAuthorization({ idempotencyKey: key })).toEqual({ outcome: 'NOTHING_AUTHORIZED' });
+      expect(await gateway.authorize({ idempotencyKey: key, token: 'tok_visa', amount })).toEqual({
+        outcome: 'DECLINED',
+        reason: 'voided',
+      });
+      expect(await stored(key)).toMatchObject({ charges: 0, refunds: 0, voided: true, token: 'tok_visa' });
+      expect(await gateway.voidAuthorization({ idempotencyKey: key })).toEqual({ outcome: 'NOTHING_AUTHORIZED' });
+    });
+
+    it('leaves a declined authorization as it is', async () => {
+      const key = randomUUID();
+      await gateway.authorize({ idempotencyKey: key, token: 'tok_declined', amount });
+      expect(await gateway.voidAuthorization({ idempotencyKey: key })).toEqual({ outcome: 'NOTHING_AUTHORIZED' });
+      expect(await stored(key)).toMatchObject({ charges: 0, refunds: 0, result: { outcome: 'DECLINED' } });
+    });
+
+    it('never leaves an approval unrefunded when an authorize races the void', async () => {
+      for (let round = 0; round < 10; round++) {
+        const key = randomUUID();
+        const [approval, voided] = await Promise.all([
+          gateway.authorize({ idempotencyKey: key, token: 'tok_visa', amount }),
+          gateway.voidAuthorization({ idempotencyKey: key }),
+        ]);
+        const item = await stored(key);
+        if (approval.outcome === 'APPROVED') {
+          // The authorize landed first: the void found it, or a second void does.
+          const settled =
+            voided.outcome === 'REFUNDED' ? voided : await gateway.voidAuthorization({ idempotencyKey: key });
+          expect(settled.outcome).toBe('REFUNDED');
+          expect(await stored(key)).toMatchObject({ charges: 1, refunds: 1, refunded: true });
+        } else {
+          expect(approval).toEqual({ outcome: 'DECLINED', reason: 'voided' });
+          expect(item).toMatchObject({ charges: 0, refunds: 0 });
+        }
+      }
+    });
+  });
 });
