@@ -1,27 +1,40 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
 import { type RunningStack, runningStackFile } from '../ops/stage.js';
 import { jwtSettings, localIssuer } from './auth.js';
 import { recordFunctionLogs } from './functionLogs.js';
 import { startApi } from './httpServer.js';
 import { localStateDir } from './paths.js';
+import { resetLocalState, runningStack } from './reset.js';
 import { startLocalStack } from './stack.js';
 
 /**
- * `npm start`: the whole backend on this machine. DynamoDB Local keeps its data under .local/dynamodb, so orders
- * survive a restart; the API serves the handlers of serverless.yml's `local` stage. Ctrl-C stops everything.
+ * `npm start [-- --fresh]`: the whole backend on this machine. Its state is kept under .local (DynamoDB Local's
+ * tables, kinesalite's stream, and where the change relay and every consumer got to), so a restart carries on
+ * where the last run stopped; `--fresh` empties it first, as `npm run reset` does. The API serves the handlers of
+ * serverless.yml's `local` stage. Ctrl-C stops everything.
  */
 // Before any SDK client exists: the SDK's notice that its 2027 releases need Node 22 (Lambda runs nodejs22.x).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const started = Date.now();
 const stage = 'local';
 const port = Number(process.env.PORT ?? 3000);
+const { values: options } = parseArgs({ options: { fresh: { type: 'boolean', default: false } } });
+
+// One stack per state folder: a second would share DynamoDB Local's files and find kinesalite's locked.
+const other = await runningStack();
+if (other) {
+  console.error(`The local stack is already running (pid ${other.pid}, API at ${other.apiUrl}): stop it first.`);
+  process.exit(1);
+}
+if (options.fresh) await resetLocalState({ log: (line) => console.log(`[fresh] ${line}`) });
 
 // The local CloudWatch Logs: every function's lines at debug and up (with the EMF metrics), whatever reaches stdout.
 const functionLogs = recordFunctionLogs(join(localStateDir, 'logs', `${stage}.jsonl`));
 const stack = await startLocalStack({
   stage,
-  dbPath: join(localStateDir, 'dynamodb'),
+  stateDir: localStateDir,
   log: (line) => console.log(`[stack] ${line}`),
 });
 let api: Awaited<ReturnType<typeof startApi>> | undefined;
@@ -32,7 +45,9 @@ const stop = async (signal: string) => {
   await api?.close();
   await stack.stop();
   await functionLogs.stop();
-  console.log('stopped: API, stream consumers, change relay, kinesalite, DynamoDB Local');
+  console.log(
+    `stopped: API, stream consumers, change relay, kinesalite, DynamoDB Local (positions kept in .local/checkpoints/${stage})`,
+  );
   process.exit(0);
 };
 process.once('SIGINT', () => void stop('SIGINT'));
@@ -60,16 +75,16 @@ orderflow is running locally (stage "${stage}", ready in ${Date.now() - started}
 
   API             ${api.url}        (routes from serverless.yml; OpenAPI at ${api.url}/openapi.json)
   DynamoDB Local  ${dynamo.endpoint}   (pid ${dynamo.pid}, data in .local/dynamodb; tables: ${tables.join(', ')})
-  Kinesis         ${kinesis.endpoint}   (kinesalite; streams: ${streams.join(', ')}), fed by the change relay
+  Kinesis         ${kinesis.endpoint}   (kinesalite, data in .local/kinesis; streams: ${streams.join(', ')}), fed by the change relay
   Step Functions  ${stack.stepFunctions.endpoint}   (aws-local-stepfunctions running statemachines/*.asl.json)
   Function logs   ${relative(process.cwd(), functionLogs.file)}   (every function's JSON lines; grep an order's correlation id)
-  Consumers       ${consumers.join(', ')}
+  Consumers       ${consumers.join(', ')}   (they and the relay resume from .local/checkpoints/${stage})
 
 Get a token:      npm run token -- alice            (customer "alice")
                   npm run token -- ops --admin      (with the orderflow/admin scope)
 Try it:           curl -s ${api.url}/openapi.json | head
 
-Ctrl-C stops everything.
+Ctrl-C stops everything, and \`npm start\` carries on where it stopped. \`npm run reset\` (or \`npm start -- --fresh\`) starts over empty.
 `);
 } catch (error) {
   console.error(error);
