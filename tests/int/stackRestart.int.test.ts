@@ -1,0 +1,230 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, describe, expect, it } from 'vitest';
+import { dynamoReadModels } from '../../adapters/readModels.js';
+import { placeOrder } from '../../application/orders.js';
+import { registerProduct } from '../../application/products.js';
+import { orderStreamId } from '../../domain/order/index.js';
+import { localKinesisClient } from '../../local/kinesisLocal.js';
+import { loadServerlessConfig } from '../../local/serverlessConfig.js';
+import { stageClients, type StageClients } from '../../ops/stage.js';
+import { eventually } from '../support/eventually.js';
+import { type StackProcess, type StackReport, startStackProcess } from '../support/stackProcess.js';
+import { testMetadata } from '../support/stack.js';
+
+/**
+ * The local stack keeps its position across a restart (issue 12): a second stack over the first one's state
+ * folder relays no old change again, delivers no old record to any consumer, starts no saga for an old order,
+ * and still settles a new order. Each stack runs in a process of its own (see tests/support/stackProcess.ts).
+ */
+const ORDERS = 1_000;
+const stage = 'test';
+const stateDir = mkdtempSync(join(tmpdir(), 'orderflow-restart-'));
+const running: StackProcess[] = [];
+const began = Date.now();
+/** With ORDERFLOW_STACK_LOG set, how long each step took (the test asserts no timing). */
+const progress = (step: string) => {
+  if (process.env.ORDERFLOW_STACK_LOG)
+    console.log(`[restart test] ${((Date.now() - began) / 1000).toFixed(1)} s: ${step}`);
+};
+
+afterAll(async () => {
+  await Promise.all(running.map((stack) => stack.stop().catch(() => stack.kill())));
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+const start = async () => {
+  const stack = await startStackProcess({ stateDir, stage });
+  running.push(stack);
+  const clients = await stageClients(stage, {
+    dynamoEndpoint: stack.dynamoEndpoint,
+    stepFunctionsEndpoint: stack.stepFunctionsEndpoint,
+  });
+  return { stack, clients };
+};
+
+const stop = async (stack: StackProcess) => {
+  const report = await stack.stop();
+  running.splice(running.indexOf(stack), 1);
+  return report;
+};
+
+const countEvents = async (clients: StageClients): Promise<number> => {
+  let count = 0;
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await clients.client.send(
+      new ScanCommand({ TableName: clients.tables.events, Select: 'COUNT', ExclusiveStartKey }),
+    );
+    count += page.Count ?? 0;
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return count;
+};
+
+/** Every record on the Kinesis stream, as `<streamId>#<version>` of the event it carries. */
+const kinesisRecords = async (stack: StackProcess, streamName: string): Promise<string[]> => {
+  const kinesis = localKinesisClient(stack.kinesisEndpoint);
+  try {
+    const keys: string[] = [];
+    const { Shards = [] } = await kinesis.send(new ListShardsCommand({ StreamName: streamName }));
+    for (const shard of Shards) {
+      let { ShardIterator: iterator } = await kinesis.send(
+        new GetShardIteratorCommand({
+          StreamName: streamName,
+          ShardId: shard.ShardId,
+          ShardIteratorType: 'TRIM_HORIZON',
+        }),
+      );
+      while (iterator) {
+        const { Records = [], NextShardIterator } = await kinesis.send(
+          new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }),
+        );
+        if (Records.length === 0) break;
+        for (const record of Records) {
+          const change = JSON.parse(Buffer.from(record.Data ?? new Uint8Array()).toString('utf8')) as {
+            dynamodb: { Keys: { streamId: { S: string }; version: { N: string } } };
+          };
+          keys.push(`${change.dynamodb.Keys.streamId.S}#${change.dynamodb.Keys.version.N}`);
+        }
+        iterator = NextShardIterator;
+      }
+    }
+    return keys;
+  } finally {
+    kinesis.destroy();
+  }
+};
+
+/** The relay has put every change of the events table on the stream, and every consumer has handled all of it. */
+const caughtUp = (report: StackReport, expectedChanges: number) => {
+  expect(report.relayed).toBe(expectedChanges);
+  for (const [name, processed] of Object.entries(report.processed))
+    expect({ [name]: processed }).toEqual({
+      [name]: report.relayed,
+    });
+  expect(report.executions.filter((execution) => execution.status === 'RUNNING')).toEqual([]);
+};
+
+describe('the local stack across a restart', () => {
+  it('resumes the relay and every consumer where they stopped, and still settles a new order', async () => {
+    const config = await loadServerlessConfig(stage);
+    const streamName = String(config.resources?.Resources?.ChangesStream?.Properties?.Name);
+    const sku = `RESTART-${randomUUID().slice(0, 8).toUpperCase()}`;
+    const price = { amount: 250, currency: 'EUR' };
+
+    // A first stack over an empty state folder, and 1,000 settled orders written straight into the store.
+    const first = await start();
+    progress('first stack started');
+    const context = { store: first.clients.store, metadata: testMetadata({ actor: 'restart-test' }) };
+    await registerProduct({ sku, name: 'Restart mug', price, stock: 10_000 }, context);
+    const oldOrders = Array.from({ length: ORDERS }, () => randomUUID());
+    // Two events per order, 50 orders per append (100 items: one TransactWriteItems), four appends at a time.
+    const batches = Array.from({ length: ORDERS / 50 }, (_, index) => oldOrders.slice(index * 50, (index + 1) * 50));
+    const appendOrders = async (orderIds: string[]) =>
+      first.clients.store.append(
+        orderIds.map((orderId) => ({
+          streamId: orderStreamId(orderId),
+          expectedVersion: 0,
+          events: [
+            {
+              type: 'OrderPlaced',
+              data: {
+                orderId,
+                customerId: 'restart-customer',
+                lines: [{ sku, quantity: 1, unitPrice: price }],
+                total: price,
+                paymentToken: 'tok_visa',
+              },
+            },
+            { type: 'OrderConfirmed', data: { orderId } },
+          ],
+        })),
+        testMetadata({ actor: 'restart-test' }),
+      );
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        for (let batch = batches.shift(); batch; batch = batches.shift()) await appendOrders(batch);
+      }),
+    );
+    progress(`${ORDERS} settled orders appended`);
+    // Caught up: every change relayed once, every consumer through all of them, every saga ended.
+    const changesBefore = await eventually(
+      async () => {
+        const changes = await countEvents(first.clients);
+        caughtUp(await first.stack.report(), changes);
+        return changes;
+      },
+      { timeoutMs: 240_000, intervalMs: 1_000 },
+    );
+    expect(changesBefore).toBeGreaterThanOrEqual(2 * ORDERS + 1);
+    progress('first stack caught up');
+    const firstRun = await stop(first.stack);
+    progress('first stack stopped');
+    expect(firstRun.executions).toHaveLength(ORDERS);
+    expect(firstRun.failures).toBe(0);
+    expect(firstRun.lines.join('\n')).toMatch(/started at trim horizon on shard \S+ \(no checkpoint/);
+    const checkpointFiles = await readdir(join(stateDir, 'checkpoints', stage));
+    expect(checkpointFiles.sort()).toEqual(
+      [
+        ...Object.keys(firstRun.processed).map((name) => `consumer-${name}-${streamName}.json`),
+        `relay-${String(config.resources?.Resources?.EventsTable?.Properties?.TableName)}.json`,
+      ].sort(),
+    );
+
+    // A second stack over the same folder: it resumes, and says so, with nothing to catch up.
+    const second = await start();
+    progress('second stack started');
+    // One line per reader, once each has found where to start (the relay looks up its table's stream first).
+    const readers = 1 + Object.keys(firstRun.processed).length;
+    const startLines = await eventually(async () => {
+      const lines = (await second.stack.report()).lines.filter((line) => / (resumed|started) at /.test(line));
+      expect(lines).toHaveLength(readers);
+      return lines;
+    });
+    expect((await second.stack.report()).lines.filter((line) => line.includes('WARNING'))).toEqual([]);
+    for (const line of startLines)
+      expect(line).toMatch(/resumed at shard \S+ after sequence \d+ \(nothing to catch up\)/);
+
+    // A new order, placed through the application layer, is confirmed by its saga.
+    const placed = await placeOrder(
+      { customerId: 'restart-customer', items: [{ sku, quantity: 2 }], paymentToken: 'tok_visa' },
+      { store: second.clients.store, metadata: testMetadata({ actor: 'restart-test' }) },
+    );
+    const reads = dynamoReadModels({
+      client: second.clients.client,
+      ordersTable: second.clients.tables.orders,
+      inventoryTable: second.clients.tables.inventory,
+    });
+    await eventually(async () => expect((await reads.order(placed.orderId))?.view.status).toBe('CONFIRMED'), {
+      timeoutMs: 30_000,
+    });
+    progress('new order CONFIRMED');
+    const changesAfter = await countEvents(second.clients);
+    await eventually(async () => caughtUp(await second.stack.report(), changesAfter - changesBefore));
+    const secondRun = await second.stack.report({ deliveries: true });
+
+    // No old change was relayed again: the stream holds each change of the store exactly once.
+    const onStream = await kinesisRecords(second.stack, streamName);
+    expect(new Set(onStream).size).toBe(onStream.length);
+    expect(onStream).toHaveLength(changesAfter);
+    // No consumer was invoked with an old record: only the new order's, its product's and its payment's.
+    const oldStreams = new Set(oldOrders.map(orderStreamId));
+    for (const [name, keys] of Object.entries(secondRun.deliveries ?? {})) {
+      expect({ [name]: keys.filter((key) => oldStreams.has(key.split('#')[0] ?? '')) }).toEqual({ [name]: [] });
+    }
+    expect(secondRun.deliveries?.startSaga).toEqual([`${orderStreamId(placed.orderId)}#1`]);
+    // No saga started for an old order.
+    expect(secondRun.executions).toEqual([{ name: placed.orderId, status: 'SUCCEEDED' }]);
+    expect(secondRun.failures).toBe(0);
+
+    const secondStop = await stop(second.stack);
+    progress('second stack stopped');
+    expect(secondStop.lines.filter((line) => line.includes('WARNING'))).toEqual([]);
+  }, 400_000);
+});
