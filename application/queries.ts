@@ -3,7 +3,7 @@ import type { ReadModels } from '../adapters/readModels.js';
 import { orderStreamId } from '../domain/order/index.js';
 import { OrderNotFoundError, ProductNotFoundError } from '../domain/shared/errors.js';
 import type { EventStore } from '../eventstore/types.js';
-import { ordersProjection, OrderView } from '../projections/orders.js';
+import { ordersProjection, OrderView, publicView } from '../projections/orders.js';
 import { catchUp, type Versioned } from '../projections/projection.js';
 import { type Caller, mayAccess } from './caller.js';
 import { DomainError } from '../domain/shared/errors.js';
@@ -40,7 +40,7 @@ export const getOrderAt = async (
     Promise.resolve([]),
   );
   if (!view || !mayAccess(caller, view.customerId)) throw new OrderNotFoundError(orderId);
-  return { view, version };
+  return { view: publicView(view), version };
 };
 
 // The index key's fields, shaped as in the view: a crafted cursor with an empty one, which DynamoDB refuses as a

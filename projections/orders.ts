@@ -28,18 +28,50 @@ export const OrderView = z.object({
 });
 export type OrderView = z.infer<typeof OrderView>;
 
-const evolve = (view: OrderView | undefined, event: StoredEvent<OrderEvent>): OrderView => {
+/** How many partitions the sparse `pendingSince` index spreads PENDING orders over. */
+export const PENDING_SHARDS = 4;
+
+/**
+ * The orders table's item: the view, plus the keys of the sparse `pendingSince` index (serverless.yml) while, and only
+ * while, the order is PENDING. The sweeper queries each shard for `pendingSince` older than its threshold, and reads
+ * nothing else: a settled order leaves the index. Clients never see these keys (reads parse with {@link OrderView}).
+ */
+export type StoredOrderView = OrderView & { pendingShard?: string; pendingSince?: string };
+
+/** The index shard of an order: a small stable hash of its id. */
+export const pendingShardOf = (orderId: string): string => {
+  let hash = 0;
+  for (const char of orderId) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
+  return String(hash % PENDING_SHARDS);
+};
+
+/** The view without the index keys: what a settled order stores, and what clients read. */
+export const publicView = ({ pendingShard: _, pendingSince: __, ...view }: StoredOrderView): OrderView => view;
+
+const evolve = (stored: StoredOrderView | undefined, event: StoredEvent<OrderEvent>): StoredOrderView => {
   const at = event.recordedAt;
   if (event.type === 'OrderPlaced') {
     // A stream has one OrderPlaced (a retried PlaceOrder appends nothing): a second one means a corrupt stream.
-    if (view !== undefined) throw new Error(`${event.streamId}: OrderPlaced at version ${event.version} again`);
+    if (stored !== undefined) throw new Error(`${event.streamId}: OrderPlaced at version ${event.version} again`);
     // Picked field by field, so the payment token stays out.
     const { orderId, customerId, lines, total } = event.data;
-    return { orderId, customerId, status: 'PENDING', lines, total, placedAt: at, updatedAt: at };
+    return {
+      orderId,
+      customerId,
+      status: 'PENDING',
+      lines,
+      total,
+      placedAt: at,
+      updatedAt: at,
+      pendingShard: pendingShardOf(orderId),
+      pendingSince: at,
+    };
   }
-  if (view === undefined) {
+  if (stored === undefined) {
     throw new Error(`${event.streamId}: ${event.type} at version ${event.version} before OrderPlaced`);
   }
+  // Every other event settles the order: it leaves the pending index.
+  const view = publicView(stored);
   switch (event.type) {
     case 'OrderConfirmed':
       return { ...view, status: 'CONFIRMED', confirmedAt: at, updatedAt: at };
@@ -53,7 +85,7 @@ const evolve = (view: OrderView | undefined, event: StoredEvent<OrderEvent>): Or
 };
 
 /** One view per order stream (`order-<orderId>`), keyed by `orderId`. */
-export const ordersProjection: Projection<OrderView, OrderEvent> = {
+export const ordersProjection: Projection<StoredOrderView, OrderEvent> = {
   name: 'orders',
   streamPrefix,
   key: (streamId) => ({ orderId: streamId.slice(streamPrefix.length) }),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { OrderEvent, OrderLine, RejectionReason } from '../../../domain/order/index.js';
 import { OrderView, ordersProjection } from '../../../projections/index.js';
+import { PENDING_SHARDS, pendingShardOf, publicView } from '../../../projections/orders.js';
 import { at, foldView, givenView, stored } from './givenView.js';
 
 const orderId = 'o-1';
@@ -34,6 +35,9 @@ const pending: OrderView = {
   updatedAt: at(1),
 };
 
+/** The keys of the sparse pending index, which the stored item carries while the order is PENDING. */
+const pendingIndex = { pendingShard: pendingShardOf(orderId), pendingSince: at(1) };
+
 const spec = givenView(ordersProjection, streamId);
 
 describe('orders projection', () => {
@@ -44,12 +48,16 @@ describe('orders projection', () => {
   });
 
   describe('OrderPlaced', () => {
-    it('creates a pending view with the lines, total and placement time', () => {
-      spec([]).when(placed).then(pending);
+    it('creates a pending view with the lines, total and placement time, in the pending index', () => {
+      spec([])
+        .when(placed)
+        .then({ ...pending, ...pendingIndex });
     });
 
     it('never copies the payment token into the view', () => {
-      const view = spec([]).when(placed).then(pending);
+      const view = spec([])
+        .when(placed)
+        .then({ ...pending, ...pendingIndex });
       expect(JSON.stringify(view)).not.toContain(paymentToken);
       expect(view).not.toHaveProperty('paymentToken');
     });
@@ -70,11 +78,14 @@ describe('orders projection', () => {
   });
 
   describe('OrderRejected', () => {
-    it.each(['OUT_OF_STOCK', 'PAYMENT_DECLINED'] as const)('rejects the order with its reason (%s)', (reason) => {
-      spec([placed])
-        .when(rejected(reason))
-        .then({ ...pending, status: 'REJECTED', rejectionReason: reason, rejectedAt: at(2), updatedAt: at(2) });
-    });
+    it.each(['OUT_OF_STOCK', 'PAYMENT_DECLINED', 'UNAVAILABLE'] as const)(
+      'rejects the order with its reason (%s)',
+      (reason) => {
+        spec([placed])
+          .when(rejected(reason))
+          .then({ ...pending, status: 'REJECTED', rejectionReason: reason, rejectedAt: at(2), updatedAt: at(2) });
+      },
+    );
   });
 
   describe('OrderCancelled', () => {
@@ -107,8 +118,26 @@ describe('orders projection', () => {
     const history = stored(streamId, [placed, confirmed, cancelled('CONFIRMED')]);
     const views = history.map((_, n) => foldView(ordersProjection, history.slice(0, n + 1)));
 
-    it('accepts every view the projection builds, unchanged', () => {
-      for (const view of views) expect(OrderView.parse(view)).toStrictEqual(view);
+    it('accepts every view the projection builds, less the pending index keys', () => {
+      for (const view of views) {
+        if (!view) throw new Error('no view');
+        expect(OrderView.parse(view)).toStrictEqual(publicView(view));
+      }
+    });
+
+    it('keeps the pending index keys while PENDING only, so the sparse index holds nothing settled', () => {
+      expect(views.map((view) => view && 'pendingSince' in view)).toEqual([true, false, false]);
+      for (const settled of [confirmed, rejected('UNAVAILABLE'), cancelled('PENDING')]) {
+        const view = foldView(ordersProjection, stored(streamId, [placed, settled]));
+        expect(view).not.toHaveProperty('pendingSince');
+        expect(view).not.toHaveProperty('pendingShard');
+      }
+    });
+
+    it('spreads pending orders over every shard of the index, the same shard for the same order', () => {
+      const shards = new Set(Array.from({ length: 200 }, (_, i) => pendingShardOf(`order-${i}`)));
+      expect([...shards].sort()).toEqual(Array.from({ length: PENDING_SHARDS }, (_, i) => String(i)));
+      expect(pendingShardOf(orderId)).toBe(pendingShardOf(orderId));
     });
 
     it('strips whatever else a stored item carries, a stray payment token included', () => {
