@@ -1,5 +1,12 @@
 import { inventory, inventoryStreamId } from '../domain/inventory/index.js';
-import { order, orderStreamId, type OrderState, type RejectionReason } from '../domain/order/index.js';
+import {
+  order,
+  type OrderLine,
+  orderStreamId,
+  type OrderState,
+  type OrderStatus,
+  type RejectionReason,
+} from '../domain/order/index.js';
 import { payment, paymentStreamId } from '../domain/payment/index.js';
 import { InsufficientStockError, OrderNotFoundError } from '../domain/shared/errors.js';
 import { inventoryAggregate, orderAggregate, paymentAggregate } from './aggregates.js';
@@ -85,8 +92,8 @@ export const reserveInventory = async (orderId: string, context: CommandContext)
 
 /**
  * Authorizes the order's total through the gateway, keyed by the order id, and records the answer. A decline is
- * recorded, then thrown. If the order was cancelled while the gateway answered, the authorization is refunded here:
- * the cancellation's own compensation may already have looked and found nothing to refund.
+ * recorded, then thrown. If the order was cancelled or given up (rejected `UNAVAILABLE`) while the gateway answered,
+ * the authorization is refunded here: that compensation may already have looked and found nothing to refund.
  */
 export const authorizePayment = async (
   orderId: string,
@@ -127,7 +134,8 @@ export const authorizePayment = async (
       context,
     );
   }
-  if ((await placedOrder(orderId, context)).status === 'CANCELLED') {
+  const now = (await placedOrder(orderId, context)).status;
+  if (now === 'CANCELLED' || now === 'REJECTED') {
     await refundPayment(orderId, context, gateway);
     return 'STOP';
   }
@@ -216,6 +224,18 @@ export const refundPayment = async (
 };
 
 /**
+ * Every unit the order holds back to available stock, whether reserved or already sold: one decision per SKU, each
+ * appending nothing where the order holds nothing.
+ */
+const givingBackStock = (orderId: string, lines: OrderLine[]) =>
+  lines.map(({ sku }) =>
+    decision(inventoryAggregate, inventoryStreamId(sku), (state) => [
+      ...inventory.decide({ type: 'ReleaseReservation', data: { sku, orderId } }, state),
+      ...inventory.decide({ type: 'ReturnStock', data: { sku, orderId } }, state),
+    ]),
+  );
+
+/**
  * What a cancellation sets off (from its `OrderCancelled` event): every unit of the order back to available stock,
  * whether reserved or already sold, and the payment refunded if it was authorized. Idempotent: run it as often as
  * the stream delivers the event.
@@ -227,14 +247,92 @@ export const compensateCancellation = async (
 ): Promise<void> => {
   const placed = await placedOrder(orderId, context);
   if (placed.status !== 'CANCELLED') return;
-  await handleCommands(
-    placed.lines.map(({ sku }) =>
-      decision(inventoryAggregate, inventoryStreamId(sku), (state) => [
-        ...inventory.decide({ type: 'ReleaseReservation', data: { sku, orderId } }, state),
-        ...inventory.decide({ type: 'ReturnStock', data: { sku, orderId } }, state),
-      ]),
-    ),
+  await handleCommands(givingBackStock(orderId, placed.lines), context);
+  await refundPayment(orderId, context, gateway);
+};
+
+/** What {@link voidPayment} did: refunded an authorization (recorded, or found at the gateway), or found none. */
+export type PaymentUndone = 'REFUNDED' | 'NOTHING';
+
+/**
+ * Compensation: gives back whatever the order's payment may hold, whether or not the saga recorded it. An
+ * authorization in the payment stream is refunded ({@link refundPayment}). With nothing recorded, the authorize step
+ * may still have been approved and lost the answer, so the gateway is told to void the order's key: an approval
+ * there is refunded and recorded here as authorized and refunded, and no later authorize under the key can succeed.
+ * A declined or refunded payment holds nothing. Idempotent.
+ */
+export const voidPayment = async (
+  orderId: string,
+  context: CommandContext,
+  gateway: PaymentGateway,
+): Promise<PaymentUndone> => {
+  const { state } = await load(context.store, paymentAggregate, paymentStreamId(orderId));
+  if (state.status === 'AUTHORIZED') {
+    await refundPayment(orderId, context, gateway);
+    return 'REFUNDED';
+  }
+  if (state.status !== 'NONE') return 'NOTHING';
+  const voided = await gateway.voidAuthorization({ idempotencyKey: orderId });
+  if (voided.outcome === 'NOTHING_AUTHORIZED') return 'NOTHING';
+  const { reference: gatewayReference, amount } = voided.authorization;
+  await handleCommand(
+    paymentAggregate,
+    paymentStreamId(orderId),
+    (current) => {
+      const authorized = payment.decide(
+        { type: 'AuthorizePayment', data: { orderId, amount, gatewayReference } },
+        current,
+      );
+      const after = authorized.reduce(payment.evolve, current);
+      return [...authorized, ...payment.decide({ type: 'RefundPayment', data: { orderId } }, after)];
+    },
     context,
   );
-  await refundPayment(orderId, context, gateway);
+  return 'REFUNDED';
+};
+
+/** What {@link abandonOrder} did, and the order's status after it. */
+export type Abandonment =
+  | { outcome: 'REJECTED'; payment: PaymentUndone }
+  | { outcome: 'NOT_PENDING'; status: Exclude<OrderStatus, 'PENDING'>; payment?: PaymentUndone };
+
+/**
+ * Gives up an order that a saga step failed for good: the saga's catch-all compensation, and the sweeper's. It undoes
+ * whatever the order may hold, including what the failed step may have committed before it failed, then rejects it
+ * `UNAVAILABLE`. It never touches an order that is no longer PENDING: a CONFIRMED one stays confirmed with its stock
+ * sold and its payment kept (ConfirmOrder may have committed before it failed), a CANCELLED one is its
+ * cancellation's to compensate, and a REJECTED one was settled with nothing held.
+ *
+ * 1. The payment first, while the order is PENDING: {@link voidPayment} refunds what was authorized, recorded or not.
+ * 2. Then one transaction: the order rejected `UNAVAILABLE` (appended at the order's version, so a step that
+ *    settled it meanwhile makes this lose the race and stop) together with every unit it holds, reserved or sold,
+ *    back to available stock. The order is never REJECTED with stock held, and never has its stock back while
+ *    still PENDING.
+ *
+ * If it fails part way, the order is still PENDING: a retry, or the sweeper, runs it again. Idempotent.
+ */
+export const abandonOrder = async (
+  orderId: string,
+  context: CommandContext,
+  gateway: PaymentGateway,
+): Promise<Abandonment> => {
+  const placed = await placedOrder(orderId, context);
+  if (placed.status !== 'PENDING') return { outcome: 'NOT_PENDING', status: placed.status };
+  const payment = await voidPayment(orderId, context, gateway);
+  const outcome = await stopUnlessPending(() =>
+    handleCommands(
+      [
+        decision(orderAggregate, orderStreamId(orderId), (state) => {
+          pendingOrder(state);
+          return order.decide({ type: 'RejectOrder', data: { orderId, reason: 'UNAVAILABLE' } }, state);
+        }),
+        ...givingBackStock(orderId, placed.lines),
+      ],
+      context,
+    ),
+  );
+  if (outcome === 'PROCEED') return { outcome: 'REJECTED', payment };
+  const { status } = await placedOrder(orderId, context);
+  if (status === 'PENDING') throw new Error(`Order ${orderId} is PENDING after losing the race to settle it.`);
+  return { outcome: 'NOT_PENDING', status, payment };
 };

@@ -109,3 +109,31 @@ export const injectFaults = (config: ServerlessConfig, plan: FaultPlan): Faults 
     remove,
   };
 };
+
+/**
+ * Fails one function for good for some orders: every invocation of `functionName` whose event names one of
+ * `orderIds` (a saga Task's input) fails, until removed. `after` (the default) lets the handler run to the end and
+ * loses its result, as a function that times out after its writes every time (`Lambda.Unknown`): the step committed,
+ * and its Retry and then its Catch must cope with that. `before` fails it before the handler runs
+ * (`Lambda.ServiceException`): nothing committed. Answers the function that removes it.
+ *
+ * @example
+ * const heal = failPermanently('confirmReservations', [orderId]); // the saga's catch-all must settle the order
+ */
+export const failPermanently = (
+  functionName: string,
+  orderIds: Iterable<string>,
+  when: 'before' | 'after' = 'after',
+): (() => void) => {
+  const doomed = new Set(orderIds);
+  const hit = (name: string, event: unknown) =>
+    name === functionName && doomed.has(String((event as { orderId?: unknown } | null)?.orderId));
+  return addInvocationHook({
+    before(name, event) {
+      if (when === 'before' && hit(name, event)) throw new InjectedFaultError('Lambda.ServiceException', name);
+    },
+    after(name, _durationMs, failed, event) {
+      if (when === 'after' && !failed && hit(name, event)) throw new InjectedFaultError('Lambda.Unknown', name);
+    },
+  });
+};

@@ -50,7 +50,8 @@ export type Execution = {
   executionArn: string;
   stateMachineArn: string;
   name: string;
-  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  /** As Step Functions says it: TIMED_OUT past the machine's TimeoutSeconds, ABORTED by StopExecution. */
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
   input: string;
   output?: string;
   error?: string;
@@ -121,7 +122,8 @@ class AwsError extends Error {
 }
 
 /**
- * Local only: Step Functions' API (StartExecution, DescribeExecution, ListExecutions) over its JSON protocol, running
+ * Local only: Step Functions' API (StartExecution, StopExecution, DescribeExecution, GetExecutionHistory,
+ * ListExecutions) over its JSON protocol, running
  * each state machine of serverless.yml from its ASL with aws-local-stepfunctions; every Task invokes the handler that
  * serverless.yml maps it to. Each state entered and exited is logged with the execution's order and correlation id.
  */
@@ -154,7 +156,8 @@ export const startStepFunctions = async ({
   );
   const executions = new Map<string, Execution>();
   const running = new Set<Promise<void>>();
-  const aborts = new Set<() => void>();
+  /** How to abort each running execution, by its ARN. */
+  const aborts = new Map<string, () => void>();
 
   const run = async (machine: BuiltStateMachine, execution: Execution) => {
     const input = JSON.parse(execution.input) as { orderId?: string; correlationId?: string };
@@ -173,7 +176,7 @@ export const startStepFunctions = async ({
         StateMachine: { Id: machine.arn, Name: machine.name },
       },
     });
-    aborts.add(abort);
+    aborts.set(execution.executionArn, abort);
     const logging = (async () => {
       for await (const event of eventLogs) {
         const e = event as { type: string; state?: { name: string }; Error?: string; Cause?: unknown };
@@ -196,11 +199,23 @@ export const startStepFunctions = async ({
       }
     })();
     try {
-      execution.output = JSON.stringify(await result);
+      const output = await result;
+      if (execution.status === 'ABORTED') return;
+      execution.output = JSON.stringify(output);
       execution.status = 'SUCCEEDED';
       record(execution, 'ExecutionSucceeded', { executionSucceededEventDetails: {} });
       log(`${tag}: succeeded`);
     } catch (error) {
+      if (execution.status === 'ABORTED') return;
+      // The library throws ExecutionTimeoutError past the machine's TimeoutSeconds: Step Functions says TIMED_OUT.
+      if ((error as Error).name === 'ExecutionTimeoutError') {
+        execution.status = 'TIMED_OUT';
+        execution.error = 'States.Timeout';
+        execution.cause = (error as Error).message;
+        record(execution, 'ExecutionTimedOut', { executionTimedOutEventDetails: { error: execution.error } });
+        log(`${tag}: timed out`);
+        return;
+      }
       execution.status = 'FAILED';
       execution.error = (error as Error).name;
       execution.cause = (error as Error).message;
@@ -209,7 +224,7 @@ export const startStepFunctions = async ({
       });
       log(`${tag}: failed with ${execution.error}: ${execution.cause}`);
     } finally {
-      aborts.delete(abort);
+      aborts.delete(execution.executionArn);
       execution.stopDate = new Date();
       await logging.catch(() => undefined);
     }
@@ -243,6 +258,23 @@ export const startStepFunctions = async ({
       running.add(promise);
       void promise.finally(() => running.delete(promise));
       return { executionArn, startDate: execution.startDate.getTime() / 1000 };
+    },
+    // Ends a running execution at once, as on AWS: the Task running at that moment is not waited for.
+    StopExecution: ({ executionArn, error, cause }) => {
+      const execution = executions.get(String(executionArn));
+      if (!execution)
+        throw new AwsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${String(executionArn)}'`);
+      const abort = aborts.get(execution.executionArn);
+      if (execution.status === 'RUNNING' && abort) {
+        execution.status = 'ABORTED';
+        if (error !== undefined) execution.error = String(error);
+        if (cause !== undefined) execution.cause = String(cause);
+        execution.stopDate = new Date();
+        record(execution, 'ExecutionAborted', { executionAbortedEventDetails: {} });
+        log(`${machines.get(execution.stateMachineArn)?.name ?? ''} ${execution.name}: aborted`);
+        abort();
+      }
+      return { stopDate: (execution.stopDate ?? new Date()).getTime() / 1000 };
     },
     DescribeExecution: ({ executionArn }) => {
       const execution = executions.get(String(executionArn));
@@ -310,7 +342,7 @@ export const startStepFunctions = async ({
     executions,
     async stop() {
       // A compensation may be retrying for a long while; stopping the stack ends it, as deleting a stack would.
-      for (const abort of aborts) abort();
+      for (const abort of aborts.values()) abort();
       await Promise.allSettled([...running]);
       await new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -82,7 +82,8 @@ const checkReadModel = <View extends Record<string, unknown>, Event extends Doma
  * hold once every order has settled, whatever failed on the way:
  * every stream's versions are gapless; every order is CONFIRMED, REJECTED or CANCELLED; for every SKU
  * `available + reserved + sold = initial + restocked`, with no stock held for a settled order and sold stock only
- * for confirmed ones; no order's payment is authorized or charged twice; every read model equals a fresh fold.
+ * for confirmed ones; no order's payment is authorized or charged twice, and no order that did not end CONFIRMED keeps
+ * an authorization or a charge at the gateway; every read model equals a fresh fold.
  * Scans everything: meant for the local stack and test stages, not for a large production table.
  */
 export const checkInvariants = async (tables: InvariantTables): Promise<InvariantResult[]> => {
@@ -171,7 +172,7 @@ export const checkInvariants = async (tables: InvariantTables): Promise<Invarian
   }
 
   const charged: InvariantResult = {
-    name: 'no payment is authorized or charged twice',
+    name: 'no payment is authorized or charged twice, and none is kept by an order that did not end CONFIRMED',
     checked: payments.size + charges.length,
     violations: [],
   };
@@ -179,11 +180,25 @@ export const checkInvariants = async (tables: InvariantTables): Promise<Invarian
     const authorizations = events.filter((event) => event.type === 'PaymentAuthorized').length;
     if (authorizations > 1) charged.violations.push(`payment of order ${orderId} authorized ${authorizations} times`);
   }
+  const statusOf = (orderId: string) => orders.get(orderId)?.state.status;
+  for (const [orderId, { state }] of payments) {
+    const status = statusOf(orderId);
+    if (state.status === 'AUTHORIZED' && status !== 'CONFIRMED') {
+      charged.violations.push(`payment of ${status?.toLowerCase() ?? 'unknown'} order ${orderId} is still authorized`);
+    }
+  }
   for (const item of charges) {
     const times = Number(item.charges ?? 0);
     if (times > 1) charged.violations.push(`gateway charged key ${String(item.idempotencyKey)} ${times} times`);
     if (Number(item.refunds ?? 0) > times) {
       charged.violations.push(`gateway refunded key ${String(item.idempotencyKey)} more often than it charged`);
+    }
+    // Keyed by order id: a charge the gateway kept for an order that is not CONFIRMED, recorded by the saga or not.
+    const status = statusOf(String(item.idempotencyKey));
+    if (times > Number(item.refunds ?? 0) && status !== undefined && status !== 'CONFIRMED') {
+      charged.violations.push(
+        `gateway kept the charge of ${status.toLowerCase()} order ${String(item.idempotencyKey)}`,
+      );
     }
   }
 

@@ -10,8 +10,12 @@ const Config = z.object({
   INVENTORY_TABLE: z.string().min(1),
   PROJECTIONS_TABLE: z.string().min(1),
   PAYMENT_SIMULATOR_TABLE: z.string().min(1),
-  /** Only the saga starter has it. */
+  /** Only the saga starter and the sweeper have it. */
   ORDER_SAGA_ARN: z.string().min(1).optional(),
+  /** The sweeper's: the saga's workflow type (STANDARD executions can be described; EXPRESS ones cannot). */
+  SAGA_TYPE: z.enum(['STANDARD', 'EXPRESS']).optional(),
+  /** The sweeper's: how long an order may stay PENDING before it is settled. */
+  SWEEP_PENDING_AFTER_SECONDS: z.coerce.number().int().positive().optional(),
 });
 export type Config = z.infer<typeof Config>;
 

@@ -10,7 +10,7 @@ export type MetricUnit = 'Count' | 'Milliseconds';
 export const metricDefinitions = {
   OrdersPlaced: { unit: 'Count' },
   OrdersConfirmed: { unit: 'Count' },
-  /** `reason`: OUT_OF_STOCK, PAYMENT_DECLINED, … */
+  /** `reason`: OUT_OF_STOCK, PAYMENT_DECLINED, UNAVAILABLE */
   OrdersRejected: { unit: 'Count', dimension: 'reason' },
   OrdersCancelled: { unit: 'Count' },
   /** A command lost an optimistic-concurrency race. */
@@ -21,6 +21,8 @@ export const metricDefinitions = {
   ProjectionLag: { unit: 'Milliseconds', dimension: 'projection' },
   /** From the order's placement to its confirmation or rejection; `outcome`: CONFIRMED, REJECTED. */
   SagaDuration: { unit: 'Milliseconds', dimension: 'outcome' },
+  /** Orders the sweeper found PENDING past its threshold; `outcome`: ABANDONED (it rejected them), FAILED (it could not). */
+  OrdersSwept: { unit: 'Count', dimension: 'outcome' },
 } as const satisfies Record<string, { unit: MetricUnit; dimension?: string }>;
 
 export type MetricName = keyof typeof metricDefinitions;

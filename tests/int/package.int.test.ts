@@ -221,7 +221,7 @@ describe('the read side in the packaged prod template', () => {
     expect(resource('ChangeFailuresQueue').Properties.QueueName).toBe('orderflow-prod-change-failures');
   });
 
-  it('declares the read models: orders with a by-customer index, inventory by SKU, and the bookkeeping table', () => {
+  it('declares the read models: orders with a by-customer index and the sparse pending index, inventory by SKU, and the bookkeeping table', () => {
     expect(resource('OrdersTable').Properties).toMatchObject({
       KeySchema: [{ AttributeName: 'orderId', KeyType: 'HASH' }],
       GlobalSecondaryIndexes: [
@@ -232,6 +232,15 @@ describe('the read side in the packaged prod template', () => {
             { AttributeName: 'placedAt', KeyType: 'RANGE' },
           ],
           Projection: { ProjectionType: 'ALL' },
+        },
+        {
+          // Only PENDING orders carry its keys (projections/orders.ts): what the sweeper reads.
+          IndexName: 'pendingSince',
+          KeySchema: [
+            { AttributeName: 'pendingShard', KeyType: 'HASH' },
+            { AttributeName: 'pendingSince', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
         },
       ],
     });
@@ -309,6 +318,7 @@ describe('the order saga in the packaged templates', () => {
       'confirmOrder',
       'releaseReservations',
       'rejectOrder',
+      'abandonOrder',
     ];
     expect(Object.values(machine.DefinitionSubstitutions as object).sort()).toEqual(
       tasks.map((fn) => ({ 'Fn::GetAtt': [lambdaId(fn), 'Arn'] })).sort(),
@@ -348,6 +358,87 @@ describe('the order saga in the packaged templates', () => {
       JSON.stringify(m.FunctionName).includes(lambdaId('compensateCancellation')),
     );
     expect(JSON.stringify(compensator?.FilterCriteria)).toContain('OrderCancelled');
+  });
+});
+
+describe('the sweeper in the packaged prod template', () => {
+  it('runs on a schedule, enabled, every 5 minutes', () => {
+    const rules = resourcesOfType(template, 'AWS::Events::Rule').map(([, rule]) => rule.Properties);
+    const sweeps = rules.filter((rule) => JSON.stringify(rule.Targets).includes(lambdaId('sweepPendingOrders')));
+    expect(sweeps).toEqual([
+      expect.objectContaining({
+        ScheduleExpression: 'rate(5 minutes)',
+        State: 'ENABLED',
+        Targets: [expect.objectContaining({ Arn: { 'Fn::GetAtt': [lambdaId('sweepPendingOrders'), 'Arn'] } })],
+      }),
+    ]);
+    const permissions = resourcesOfType(template, 'AWS::Lambda::Permission').map(([, p]) => p.Properties);
+    expect(permissions).toContainEqual(
+      expect.objectContaining({
+        FunctionName: { 'Fn::GetAtt': [lambdaId('sweepPendingOrders'), 'Arn'] },
+        Principal: 'events.amazonaws.com',
+      }),
+    );
+  });
+
+  it('waits longer than the saga may run before it settles an order, knowing the saga is EXPRESS on prod', async () => {
+    const asl = JSON.parse(await readFile(join(projectRoot, 'statemachines', 'order-saga.asl.json'), 'utf8')) as {
+      TimeoutSeconds: number;
+    };
+    const sweeper = resource(lambdaId('sweepPendingOrders')).Properties;
+    const variables = (sweeper.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variables).toMatchObject({ SAGA_TYPE: 'EXPRESS', ORDER_SAGA_ARN: { Ref: 'OrderSagaStateMachine' } });
+    expect(Number(variables.SWEEP_PENDING_AFTER_SECONDS)).toBeGreaterThan(asl.TimeoutSeconds);
+    expect(sweeper.Timeout).toBe(120);
+  });
+
+  it('may query the pending index, settle orders as the saga does, and describe the saga’s executions, nothing more', () => {
+    const grants = dynamoStatements('sweepPendingOrders')
+      .flatMap((s) => actionsOf(s).map((action) => `${action} ${JSON.stringify(s.Resource)}`))
+      .sort();
+    const on = (arn: unknown, ...actions: string[]) => actions.map((a) => `dynamodb:${a} ${JSON.stringify(arn)}`);
+    expect(grants).toEqual(
+      [
+        ...on({ 'Fn::GetAtt': ['EventsTable', 'Arn'] }, 'ConditionCheckItem', 'PutItem', 'Query'),
+        ...on({ 'Fn::GetAtt': ['SnapshotsTable', 'Arn'] }, 'GetItem', 'PutItem'),
+        ...on({ 'Fn::GetAtt': ['PaymentSimulatorTable', 'Arn'] }, 'GetItem', 'UpdateItem'),
+        ...on({ 'Fn::Sub': '${OrdersTable.Arn}/index/pendingSince' }, 'Query'),
+      ].sort(),
+    );
+    const states = statementsOf(roleOf('sweepPendingOrders')).filter((s) =>
+      actionsOf(s).some((a) => a.startsWith('states:')),
+    );
+    expect(states).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['states:DescribeExecution'],
+        Resource: {
+          'Fn::Sub':
+            'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${OrderSagaStateMachine.Name}:*',
+        },
+      },
+    ]);
+  });
+
+  it('alarms on any order it settled or could not settle (OrdersSwept)', () => {
+    const alarm = resource('SweptOrdersAlarm').Properties as {
+      Metrics: { Id: string; Expression?: string; MetricStat?: { Metric: Record<string, unknown> } }[];
+      Threshold: number;
+      ComparisonOperator: string;
+    };
+    const metrics = alarm.Metrics.flatMap((m) => (m.MetricStat ? [m.MetricStat.Metric] : []));
+    expect(metrics).toEqual(
+      ['ABANDONED', 'FAILED'].map((outcome) => ({
+        Namespace: 'orderflow',
+        MetricName: 'OrdersSwept',
+        Dimensions: [
+          { Name: 'stage', Value: 'prod' },
+          { Name: 'outcome', Value: outcome },
+        ],
+      })),
+    );
+    expect(alarm.Metrics.find((m) => m.Expression)?.Expression).toBe('SUM([abandoned, failed])');
+    expect(alarm).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
   });
 });
 

@@ -6,6 +6,7 @@ import { projectRoot } from '../../../local/paths.js';
 
 type State = {
   Type: string;
+  TimeoutSeconds?: number;
   Retry?: { ErrorEquals: string[]; MaxAttempts?: number; JitterStrategy?: string }[];
   ItemProcessor?: { States: Record<string, State> };
 };
@@ -55,26 +56,74 @@ it('finds the state machines', () => {
 
 describe('the order saga', async () => {
   const saga = JSON.parse(await readFile(join(folder, 'order-saga.asl.json'), 'utf8')) as {
+    TimeoutSeconds?: number;
     States: Record<
       string,
       State & {
         Catch?: { ErrorEquals: string[]; Next: string }[];
-        Retry?: { ErrorEquals: string[]; MaxAttempts?: number; JitterStrategy?: string }[];
+        Retry?: {
+          ErrorEquals: string[];
+          MaxAttempts?: number;
+          JitterStrategy?: string;
+          BackoffRate?: number;
+          MaxDelaySeconds?: number;
+        }[];
       }
     >;
   };
 
-  it('sends business failures to compensation', () => {
+  const forwardSteps = ['ReserveInventory', 'AuthorizePayment', 'ConfirmReservations', 'ConfirmOrder'];
+
+  it('sends business failures to their compensation, and any other failure of a step to AbandonOrder', () => {
+    const catchAll = expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'AbandonOrder' });
     expect(saga.States.ReserveInventory?.Catch).toEqual([
       expect.objectContaining({ ErrorEquals: ['OutOfStockError'], Next: 'RejectOutOfStock' }),
+      catchAll,
     ]);
     expect(saga.States.AuthorizePayment?.Catch).toEqual([
       expect.objectContaining({ ErrorEquals: ['PaymentDeclinedError'], Next: 'ReleaseReservations' }),
+      catchAll,
     ]);
+    for (const name of ['ConfirmReservations', 'ConfirmOrder'])
+      expect(saga.States[name]?.Catch, name).toEqual([catchAll]);
+  });
+
+  it('catches States.ALL, last, on every forward step: no failure leaves the order PENDING', () => {
+    const tasks = Object.entries(saga.States).filter(([, state]) => state.Type === 'Task');
+    for (const [name, state] of tasks) {
+      // A compensation retries everything instead: it has nothing left to fall back on.
+      if (!forwardSteps.includes(name)) {
+        expect(state.Retry?.[0]?.ErrorEquals, name).toEqual(['States.ALL']);
+        continue;
+      }
+      expect(state.Catch?.at(-1), name).toMatchObject({ ErrorEquals: ['States.ALL'], Next: 'AbandonOrder' });
+    }
+    expect(saga.States.AbandonOrder).toMatchObject({ Type: 'Task', Next: 'EndSaga' });
+  });
+
+  it('bounds every Task and the whole execution in time, within EXPRESS’s five minutes', () => {
+    const tasks = Object.entries(saga.States).filter(([, state]) => state.Type === 'Task');
+    expect(tasks.map(([name]) => name)).toEqual(expect.arrayContaining([...forwardSteps, 'AbandonOrder']));
+    for (const [name, state] of tasks) {
+      expect(state.TimeoutSeconds, name).toEqual(expect.any(Number));
+      expect(state.TimeoutSeconds, name).toBeGreaterThan(10); // the functions' Lambda timeout comes first
+    }
+    expect(saga.TimeoutSeconds).toBeGreaterThan(0);
+    expect(saga.TimeoutSeconds).toBeLessThanOrEqual(300);
+  });
+
+  it('retries compensations with backoff for minutes, within the machine’s timeout', () => {
+    for (const name of ['ReleaseReservations', 'RejectOrder', 'AbandonOrder']) {
+      const [retry] = saga.States[name]?.Retry ?? [];
+      expect(retry, name).toMatchObject({ ErrorEquals: ['States.ALL'], BackoffRate: 2, JitterStrategy: 'FULL' });
+      // Longer than a minute of waiting before the timeout, and no single wait longer than the machine may run.
+      expect(retry?.MaxDelaySeconds, name).toBeGreaterThanOrEqual(60);
+      expect(retry?.MaxDelaySeconds, name).toBeLessThan(saga.TimeoutSeconds ?? 0);
+    }
   });
 
   it('retries compensation steps until they succeed, and every retry backs off with jitter', () => {
-    for (const name of ['ReleaseReservations', 'RejectOrder']) {
+    for (const name of ['ReleaseReservations', 'RejectOrder', 'AbandonOrder']) {
       const [retry] = saga.States[name]?.Retry ?? [];
       expect(retry?.ErrorEquals, name).toEqual(['States.ALL']);
       expect(retry?.MaxAttempts, name).toBeGreaterThanOrEqual(50);

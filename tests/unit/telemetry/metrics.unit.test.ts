@@ -33,6 +33,7 @@ describe('metrics in embedded metric format', () => {
       CommandRetries: { unit: 'Count' },
       ProjectionLag: { unit: 'Milliseconds', dimension: 'projection' },
       SagaDuration: { unit: 'Milliseconds', dimension: 'outcome' },
+      OrdersSwept: { unit: 'Count', dimension: 'outcome' },
     });
   });
 

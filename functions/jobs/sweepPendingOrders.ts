@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { dynamoPendingOrders, stepFunctionsExecutions } from '../../adapters/pendingOrders.js';
+import type { CommandContext } from '../../application/handleCommand.js';
+import { sweepPendingOrders } from '../../application/sweeper.js';
+import { orderStreamId } from '../../domain/order/index.js';
+import { config } from '../_shared/config.js';
+import { documentClientSingleton, eventStore, paymentGateway } from '../_shared/dependencies.js';
+import { baseLogger } from '../_shared/log.js';
+import { metrics } from '../_shared/metrics.js';
+import { observedStore, onConflict, telemetry } from '../_shared/telemetry.js';
+import { tracer } from '../_shared/tracing.js';
+
+/**
+ * What invokes it: EventBridge's scheduled event (whose fields are ignored), or a person or test sweeping now, who
+ * may set the threshold (`pendingAfterSeconds`, 0 for every PENDING order whose saga is not running).
+ */
+const Input = z.looseObject({ pendingAfterSeconds: z.int().min(0).optional() });
+
+/** Orders one sweep looks at, at most: the rest wait for the next one. */
+const LIMIT = 200;
+
+let sfn: SFNClient | undefined;
+
+/** The sweep's outcome per action, and the orders it touched. */
+export type SweepReport = {
+  found: number;
+  counts: Record<string, number>;
+  orders: { orderId: string; action: string }[];
+};
+
+/**
+ * The sweeper (serverless.yml's schedule, every `sweepRate`): settles the orders left PENDING for longer than
+ * `SWEEP_PENDING_AFTER_SECONDS` whose saga is not running (application/sweeper.ts). Each order it gives up, or fails
+ * to, is counted in `OrdersSwept` (alarmed: docs/operations.md, "Swept orders") and logged with its order and
+ * correlation id.
+ */
+export const handler = middy<unknown, SweepReport, Error, Context>()
+  .use(telemetry())
+  .handler(async (event, lambdaContext) => {
+    const input = Input.parse(event ?? {});
+    const { ORDER_SAGA_ARN, SAGA_TYPE, SWEEP_PENDING_AFTER_SECONDS, ORDERS_TABLE } = config();
+    if (!ORDER_SAGA_ARN) throw new Error('ORDER_SAGA_ARN is not set');
+    const pendingAfterSeconds = input.pendingAfterSeconds ?? SWEEP_PENDING_AFTER_SECONDS ?? 900;
+    const logger = baseLogger().child({ function: lambdaContext.functionName, job: 'sweep', pendingAfterSeconds });
+    sfn ??= tracer().captureClient(new SFNClient({}));
+    const store = eventStore();
+    const correlations = new Map<string, string>();
+    const contextFor = async (orderId: string): Promise<CommandContext> => {
+      const [placed] = await store.readStream(orderStreamId(orderId), { toVersion: 1 });
+      const correlationId = placed?.metadata.correlationId ?? randomUUID();
+      correlations.set(orderId, correlationId);
+      const orderLogger = logger.child({ orderId, correlationId });
+      return {
+        store: observedStore(store),
+        metadata: {
+          correlationId,
+          causationId: `sweep-${lambdaContext.awsRequestId}`,
+          commandId: randomUUID(),
+          actor: 'sweeper',
+        },
+        onConflict: onConflict(orderLogger, 'sweeper lost a race; retrying'),
+      };
+    };
+    const swept = await sweepPendingOrders({
+      now: new Date(),
+      pendingAfterMs: pendingAfterSeconds * 1000,
+      limit: LIMIT,
+      pending: dynamoPendingOrders({ client: documentClientSingleton(), table: ORDERS_TABLE }),
+      executions: stepFunctionsExecutions({
+        client: sfn,
+        stateMachineArn: ORDER_SAGA_ARN,
+        type: SAGA_TYPE ?? 'STANDARD',
+      }),
+      contextFor,
+      gateway: paymentGateway(),
+    });
+    const counts: Record<string, number> = {};
+    for (const order of swept) {
+      counts[order.action] = (counts[order.action] ?? 0) + 1;
+      const fields = { orderId: order.orderId, correlationId: correlations.get(order.orderId), action: order.action };
+      if (order.action === 'ABANDONED') {
+        metrics().add('OrdersSwept', 1, { outcome: 'ABANDONED' });
+        logger.warn('order left PENDING given up: payment refunded or voided, stock given back, rejected UNAVAILABLE', {
+          ...fields,
+          // `payment…` keys are redacted in logs: say what happened to it under another name.
+          refunded: order.abandonment.payment === 'REFUNDED',
+        });
+      } else if (order.action === 'FAILED') {
+        metrics().add('OrdersSwept', 1, { outcome: 'FAILED' });
+        logger.error('could not settle an order left PENDING; the next sweep tries again', {
+          ...fields,
+          error: order.error,
+        });
+      } else logger.info('order left PENDING needs nothing from the sweeper', fields);
+    }
+    logger.info('sweep finished', { found: swept.length, ...counts });
+    return {
+      found: swept.length,
+      counts,
+      orders: swept.map(({ orderId, action }) => ({ orderId, action })),
+    };
+  });

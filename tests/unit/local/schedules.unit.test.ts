@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { rateMs, schedulesOf } from '../../../local/schedules.js';
+import type { ServerlessConfig } from '../../../local/serverlessConfig.js';
+
+const config = (events: Record<string, unknown>[]): ServerlessConfig => ({
+  service: 'orderflow',
+  provider: { stage: 'test', region: 'eu-west-1' },
+  functions: {
+    sweepPendingOrders: { handler: 'functions/jobs/sweepPendingOrders.handler', events },
+    placeOrder: { handler: 'functions/http/placeOrder.handler', events: [{ httpApi: { path: '/orders' } }] },
+  },
+});
+
+describe('local schedules', () => {
+  it('reads rate expressions as EventBridge does, and nothing else', () => {
+    expect(rateMs('rate(5 minutes)')).toBe(300_000);
+    expect(rateMs('rate(1 minute)')).toBe(60_000);
+    expect(rateMs('rate(2 hours)')).toBe(7_200_000);
+    expect(rateMs('rate(1 day)')).toBe(86_400_000);
+    expect(rateMs('rate(30 seconds)')).toBe(30_000);
+    expect(rateMs('cron(0 12 * * ? *)')).toBeUndefined();
+    expect(rateMs('rate(0 minutes)')).toBeUndefined();
+    expect(rateMs('every 5 minutes')).toBeUndefined();
+  });
+
+  it('finds every schedule event of every function, as sls print resolves them', () => {
+    expect(
+      schedulesOf(
+        config([
+          { schedule: { rate: ['rate(5 minutes)'], enabled: false } },
+          { schedule: 'rate(1 hour)' },
+          { schedule: { rate: 'cron(0 12 * * ? *)', input: { pendingAfterSeconds: 60 } } },
+        ]),
+      ),
+    ).toEqual([
+      { functionName: 'sweepPendingOrders', expression: 'rate(5 minutes)', everyMs: 300_000, enabled: false },
+      { functionName: 'sweepPendingOrders', expression: 'rate(1 hour)', everyMs: 3_600_000, enabled: true },
+      {
+        functionName: 'sweepPendingOrders',
+        expression: 'cron(0 12 * * ? *)',
+        everyMs: undefined,
+        enabled: true,
+        input: { pendingAfterSeconds: 60 },
+      },
+    ]);
+  });
+});
