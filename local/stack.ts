@@ -8,6 +8,7 @@ import { addInvocationHook } from './lambda.js';
 import { type Meter, startMeter } from './meter.js';
 import { localStateDir } from './paths.js';
 import { loadServerlessConfig, type ServerlessConfig } from './serverlessConfig.js';
+import { startSchedules } from './schedules.js';
 import { type LocalStepFunctions, startStepFunctions } from './stepFunctions.js';
 import { type StreamConsumers, startStreamConsumers } from './streamConsumers.js';
 
@@ -114,6 +115,9 @@ export const startLocalStack = async ({
       ...(faults ? { redeliverAfter: faults.redeliverAfter } : {}),
     });
     stopped.push(() => relay.stop());
+    // serverless.yml's `schedule` events (the sweeper), fired as EventBridge would: local/schedules.ts.
+    const schedules = startSchedules({ config, log });
+    stopped.push(() => schedules.stop());
     return {
       config,
       dynamo,
