@@ -57,6 +57,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** DynamoDB Streams keeps a change for 24 hours. */
 const streamRetentionMs = DAY_MS;
 
+/** How often the relay looks for new shards of a table's stream while it reads the ones it has. */
+const describeEveryMs = 1000;
+
 /**
  * Local only: does what Kinesis Data Streams for DynamoDB does on AWS. For every table that serverless.yml streams
  * into Kinesis, it reads DynamoDB Local's own stream of the table (every shard) and puts each change into the
@@ -215,13 +218,20 @@ export const startChangeRelay = async ({
     }
     log(`${label}: ${starts.length > 0 ? starts.join('; ') : 'every shard was read to its end'}`);
 
+    // Shards roll over rarely: look for new ones once a second, or as soon as one closes, not on every poll.
+    let describedAt = 0;
     while (running) {
-      // Shards roll over: pick up new ones (from their start, as never read), follow each until it closes.
-      const { StreamDescription: described } = await streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
-      for (const shard of described?.Shards ?? []) {
-        const shardId = shard.ShardId;
-        if (!shardId || shards.has(shardId) || checkpoints.shard(shardId)?.finished) continue;
-        await open(shardId, startPosition(checkpoints.shard(shardId), { now: Date.now() }));
+      // Pick up new shards (from their start, as never read), and follow each until it closes.
+      if (Date.now() - describedAt >= describeEveryMs) {
+        describedAt = Date.now();
+        const { StreamDescription: described } = await streams.send(
+          new DescribeStreamCommand({ StreamArn: streamArn }),
+        );
+        for (const shard of described?.Shards ?? []) {
+          const shardId = shard.ShardId;
+          if (!shardId || shards.has(shardId) || checkpoints.shard(shardId)?.finished) continue;
+          await open(shardId, startPosition(checkpoints.shard(shardId), { now: Date.now() }));
+        }
       }
       let idle = true;
       for (const [shardId, shard] of shards) {
@@ -229,11 +239,25 @@ export const startChangeRelay = async ({
         if (!shard.iterator) {
           shards.delete(shardId);
           checkpoints.finish(shardId);
+          describedAt = 0;
           continue;
         }
-        const { Records: page = [], NextShardIterator } = await streams.send(
-          new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: 500 }),
-        );
+        let page: StreamRecord[];
+        let NextShardIterator: string | undefined;
+        try {
+          ({ Records: page = [], NextShardIterator } = await streams.send(
+            new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: 500 }),
+          ));
+        } catch (error) {
+          // DynamoDB Local trims a shard under an idle iterator, and an iterator expires after 15 minutes: open the
+          // shard again after the last record relayed (checkpoint), never skipping one silently.
+          const name = (error as { name?: unknown }).name;
+          if (name !== 'TrimmedDataAccessException' && name !== 'ExpiredIteratorException') throw error;
+          log(`${label}: shard ${shardId}: ${String(name)}; opening it again after the last record relayed`);
+          await open(shardId, startPosition(checkpoints.shard(shardId), { now: Date.now() }));
+          idle = false;
+          continue;
+        }
         const { skipThrough } = shard;
         const Records = skipThrough
           ? page.filter((record) => isAfter(record.dynamodb?.SequenceNumber ?? '0', skipThrough))
