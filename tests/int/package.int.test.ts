@@ -420,6 +420,20 @@ describe('the sweeper in the packaged prod template', () => {
     ]);
   });
 
+  it('alarms on any order rejected UNAVAILABLE, which ends its execution normally', () => {
+    expect(resource('UnavailableOrdersAlarm').Properties).toMatchObject({
+      Namespace: 'orderflow',
+      MetricName: 'OrdersRejected',
+      Dimensions: [
+        { Name: 'stage', Value: 'prod' },
+        { Name: 'reason', Value: 'UNAVAILABLE' },
+      ],
+      Statistic: 'Sum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
   it('alarms on any order it settled or could not settle (OrdersSwept)', () => {
     const alarm = resource('SweptOrdersAlarm').Properties as {
       Metrics: { Id: string; Expression?: string; MetricStat?: { Metric: Record<string, unknown> } }[];
