@@ -46,6 +46,7 @@ export const startLocalStack = async ({
   stateDir: stateDirOption,
   checkpointFlushMs,
   log = () => undefined,
+  trace,
   metered = false,
   faults: faultPlan,
 }: {
@@ -61,6 +62,8 @@ export const startLocalStack = async ({
   /** How often the relay and the consumers write their checkpoints at most (they also write on stop). */
   checkpointFlushMs?: number;
   log?: (line: string) => void;
+  /** The saga's every state entered and exited (local/stepFunctions.ts): for `--verbose`, off the hot path otherwise. */
+  trace?: (line: string) => void;
 }): Promise<LocalStack> => {
   const config = await loadServerlessConfig(stage);
   const stateDir = stateDirOption ?? (dbPathOption ? dirname(dbPathOption) : undefined);
@@ -76,7 +79,7 @@ export const startLocalStack = async ({
     const kinesis = await startKinesalite(stateDir ? { path: join(stateDir, 'kinesis') } : {});
     stopped.push(() => kinesis.stop());
     const streams = await createStreams(config, kinesis.client);
-    const stepFunctions = await startStepFunctions({ config, log });
+    const stepFunctions = await startStepFunctions({ config, log, ...(trace ? { trace } : {}) });
     stopped.push(() => stepFunctions.stop());
     const meter = metered ? await startMeter({ dynamodb: dynamo.endpoint, sfn: stepFunctions.endpoint }) : undefined;
     if (meter) {

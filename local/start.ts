@@ -10,17 +10,20 @@ import { resetLocalState, runningStack } from './reset.js';
 import { startLocalStack } from './stack.js';
 
 /**
- * `npm start [-- --fresh]`: the whole backend on this machine. Its state is kept under .local (DynamoDB Local's
+ * `npm start [-- --fresh] [--verbose]`: the whole backend on this machine. Its state is kept under .local (DynamoDB Local's
  * tables, kinesalite's stream, and where the change relay and every consumer got to), so a restart carries on
  * where the last run stopped; `--fresh` empties it first, as `npm run reset` does. The API serves the handlers of
- * serverless.yml's `local` stage. Ctrl-C stops everything.
+ * serverless.yml's `local` stage. `--verbose` also records the functions' debug lines and prints every saga state.
+ * Ctrl-C stops everything.
  */
 // Before any SDK client exists: the SDK's notice that its 2027 releases need Node 22 (Lambda runs nodejs22.x).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const started = Date.now();
 const stage = 'local';
 const port = Number(process.env.PORT ?? 3000);
-const { values: options } = parseArgs({ options: { fresh: { type: 'boolean', default: false } } });
+const { values: options } = parseArgs({
+  options: { fresh: { type: 'boolean', default: false }, verbose: { type: 'boolean', default: false } },
+});
 
 // One stack per state folder: a second would share DynamoDB Local's files and find kinesalite's locked.
 const other = await runningStack();
@@ -30,12 +33,24 @@ if (other) {
 }
 if (options.fresh) await resetLocalState({ log: (line) => console.log(`[fresh] ${line}`) });
 
-// The local CloudWatch Logs: every function's lines at debug and up (with the EMF metrics), whatever reaches stdout.
-const functionLogs = recordFunctionLogs(join(localStateDir, 'logs', `${stage}.jsonl`));
+// The local CloudWatch Logs: every function's lines at info and up (with the EMF metrics), whatever reaches stdout.
+// Debug lines and the saga's every state only with --verbose: serializing them cost the hot path more than its work.
+const functionLogs = recordFunctionLogs(
+  join(localStateDir, 'logs', `${stage}.jsonl`),
+  options.verbose ? 'debug' : 'info',
+);
 const stack = await startLocalStack({
   stage,
   stateDir: localStateDir,
   log: (line) => console.log(`[stack] ${line}`),
+  ...(options.verbose
+    ? {
+        trace: (line: string) => {
+          console.log(`[stack] ${line}`);
+          functionLogs.stack(line);
+        },
+      }
+    : {}),
 });
 let api: Awaited<ReturnType<typeof startApi>> | undefined;
 

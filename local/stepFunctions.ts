@@ -125,14 +125,18 @@ class AwsError extends Error {
  * Local only: Step Functions' API (StartExecution, StopExecution, DescribeExecution, GetExecutionHistory,
  * ListExecutions) over its JSON protocol, running
  * each state machine of serverless.yml from its ASL with aws-local-stepfunctions; every Task invokes the handler that
- * serverless.yml maps it to. Each state entered and exited is logged with the execution's order and correlation id.
+ * serverless.yml maps it to. How an execution ends, and what it caught, is logged with its order and correlation id;
+ * each state entered and exited too, with `trace`.
  */
 export const startStepFunctions = async ({
   config,
   log = () => undefined,
+  trace,
 }: {
   config: ServerlessConfig;
   log?: (line: string) => void;
+  /** Every state entered and exited, and every execution that succeeded: eight lines an order, so only when asked. */
+  trace?: (line: string) => void;
 }): Promise<LocalStepFunctions> => {
   const handlerOf = functionHandlers(config);
   // Validating an ASL definition compiles JSON schemas (ajv): once per machine here, not once per execution, which
@@ -185,12 +189,12 @@ export const startStepFunctions = async ({
           record(execution, `${stateType(e.state.name)}StateEntered`, {
             stateEnteredEventDetails: { name: e.state.name },
           });
-          log(`${tag}: entered ${e.state.name}`);
+          trace?.(`${tag}: entered ${e.state.name}`);
         } else if (e.type === 'StateExited' && e.state) {
           record(execution, `${stateType(e.state.name)}StateExited`, {
             stateExitedEventDetails: { name: e.state.name },
           });
-          log(`${tag}: exited ${e.state.name}`);
+          trace?.(`${tag}: exited ${e.state.name}`);
         } else if (e.type === 'StateRetried' && e.state) {
           execution.retries += 1;
           log(`${tag}: retrying ${e.state.name}`);
@@ -204,7 +208,7 @@ export const startStepFunctions = async ({
       execution.output = JSON.stringify(output);
       execution.status = 'SUCCEEDED';
       record(execution, 'ExecutionSucceeded', { executionSucceededEventDetails: {} });
-      log(`${tag}: succeeded`);
+      trace?.(`${tag}: succeeded`);
     } catch (error) {
       if (execution.status === 'ABORTED') return;
       // The library throws ExecutionTimeoutError past the machine's TimeoutSeconds: Step Functions says TIMED_OUT.
