@@ -95,6 +95,9 @@ export const handler = middy<unknown, SweepReport, Error, Context>()
           ...fields,
           error: order.error,
         });
+      } else if (order.action === 'ALREADY_SETTLED' && order.abandonment.payment === 'REFUNDED') {
+        // The one window left open (docs/architecture.md, "Every order settles"): it was confirmed meanwhile.
+        logger.error('a CONFIRMED order was refunded by a sweep that raced its confirmation', fields);
       } else logger.info('order left PENDING needs nothing from the sweeper', fields);
     }
     logger.info('sweep finished', { found: swept.length, ...counts });

@@ -1,0 +1,271 @@
+import { describe, expect, it } from 'vitest';
+import { inventoryAggregate } from '../../../application/aggregates.js';
+import { type CommandContext, load } from '../../../application/handleCommand.js';
+import { cancelOrder, placeOrder } from '../../../application/orders.js';
+import type { AuthorizationResult, PaymentGateway, VoidResult } from '../../../application/paymentGateway.js';
+import { registerProduct } from '../../../application/products.js';
+import {
+  abandonOrder,
+  authorizePayment,
+  confirmOrder,
+  confirmReservations,
+  reserveInventory,
+} from '../../../application/saga.js';
+import { type PendingOrders, type SagaExecutions, sweepPendingOrders } from '../../../application/sweeper.js';
+import { inventoryStreamId } from '../../../domain/inventory/index.js';
+import type { Money } from '../../../domain/shared/values.js';
+import { ConcurrencyError } from '../../../eventstore/errors.js';
+import type { EventStore, StoredEvent } from '../../../eventstore/types.js';
+
+/** An event store in memory: enough of DynamoDB's conditional appends for commands to race. */
+const memoryStore = (): EventStore & { all(): StoredEvent[] } => {
+  const streams = new Map<string, StoredEvent[]>();
+  return {
+    async append(appends, metadata, { now = new Date(), guards = [] } = {}) {
+      const stale = [...appends, ...guards.map((g) => ({ streamId: g.streamId, expectedVersion: g.version }))].filter(
+        ({ streamId, expectedVersion }) => (streams.get(streamId)?.length ?? 0) !== expectedVersion,
+      );
+      if (stale.length > 0) throw new ConcurrencyError(stale.map((s) => s.streamId));
+      return appends.map(({ streamId, expectedVersion, events }) => {
+        const stored = events.map((event, index) => ({
+          ...event,
+          streamId,
+          version: expectedVersion + index + 1,
+          eventId: `${streamId}/${expectedVersion + index + 1}`,
+          schemaVersion: 1,
+          recordedAt: now.toISOString(),
+          metadata,
+        }));
+        streams.set(streamId, [...(streams.get(streamId) ?? []), ...stored]);
+        return { streamId, version: expectedVersion + events.length };
+      });
+    },
+    readStream: async (streamId, { afterVersion = 0, toVersion = Infinity } = {}) =>
+      (streams.get(streamId) ?? []).filter((e) => e.version > afterVersion && e.version <= toVersion),
+    readSnapshot: async () => undefined,
+    writeSnapshot: async () => undefined,
+    all: () => [...streams.values()].flat(),
+  };
+};
+
+/** A gateway in memory with the port's promises: idempotent by key, one refund, a void that bars the key. */
+const memoryGateway = () => {
+  const keys = new Map<string, { result?: AuthorizationResult; amount?: Money; refunded: boolean; voided: boolean }>();
+  const calls: string[] = [];
+  const entry = (key: string) => {
+    let found = keys.get(key);
+    if (!found) keys.set(key, (found = { refunded: false, voided: false }));
+    return found;
+  };
+  const gateway: PaymentGateway = {
+    async authorize({ idempotencyKey, amount }) {
+      calls.push(`authorize ${idempotencyKey}`);
+      const key = entry(idempotencyKey);
+      key.result ??= key.voided
+        ? { outcome: 'DECLINED', reason: 'voided' }
+        : { outcome: 'APPROVED', reference: `auth-${idempotencyKey}` };
+      key.amount ??= amount;
+      return key.result;
+    },
+    async refund({ idempotencyKey }) {
+      calls.push(`refund ${idempotencyKey}`);
+      entry(idempotencyKey).refunded = true;
+      return { reference: `refund-${idempotencyKey}` };
+    },
+    async voidAuthorization({ idempotencyKey }): Promise<VoidResult> {
+      calls.push(`void ${idempotencyKey}`);
+      const key = entry(idempotencyKey);
+      key.voided = true;
+      if (key.result?.outcome !== 'APPROVED' || !key.amount) return { outcome: 'NOTHING_AUTHORIZED' };
+      const { reference } = await gateway.refund({
+        idempotencyKey,
+        reference: key.result.reference,
+        amount: key.amount,
+      });
+      return {
+        outcome: 'REFUNDED',
+        authorization: { reference: key.result.reference, amount: key.amount },
+        refundReference: reference,
+      };
+    },
+  };
+  return { gateway, calls, keys };
+};
+
+const given = async () => {
+  const store = memoryStore();
+  const context: CommandContext = {
+    store,
+    metadata: { correlationId: 'c-1', causationId: 'x-1', commandId: 'cmd-1', actor: 'test' },
+    retry: { attempts: 5, baseDelayMs: 0, maxDelayMs: 0 },
+  };
+  const { gateway, calls, keys } = memoryGateway();
+  await registerProduct({ sku: 'MUG-1', name: 'Mug', price: { amount: 1250, currency: 'EUR' }, stock: 10 }, context);
+  const { orderId } = await placeOrder(
+    { customerId: 'customer-1', items: [{ sku: 'MUG-1', quantity: 2 }], paymentToken: 'tok_visa' },
+    context,
+  );
+  const stock = async () => {
+    const { state } = await load(store, inventoryAggregate, inventoryStreamId('MUG-1'));
+    if (state.status !== 'REGISTERED') throw new Error('no product');
+    return { available: state.available, reserved: state.reserved, sold: state.sold };
+  };
+  const types = async (streamId: string) => (await store.readStream(streamId)).map((e) => e.type);
+  return { store, context, gateway, calls, keys, orderId, stock, types };
+};
+
+describe('abandonOrder: the catch-all compensation', () => {
+  it('gives back reserved stock, refunds a recorded authorization, and rejects the order UNAVAILABLE', async () => {
+    const { context, gateway, calls, orderId, stock, types } = await given();
+    await reserveInventory(orderId, context);
+    await authorizePayment(orderId, context, gateway);
+
+    expect(await abandonOrder(orderId, context, gateway)).toEqual({ outcome: 'REJECTED', payment: 'REFUNDED' });
+    expect(await types(`order-${orderId}`)).toEqual(['OrderPlaced', 'OrderRejected']);
+    expect(await stock()).toEqual({ available: 10, reserved: 0, sold: 0 });
+    expect(await types(`payment-${orderId}`)).toEqual(['PaymentAuthorized', 'PaymentRefunded']);
+    expect(calls.filter((c) => c.startsWith('refund'))).toHaveLength(1);
+  });
+
+  it('returns stock that was already sold when the order was not confirmed', async () => {
+    const { context, gateway, orderId, stock, types } = await given();
+    await reserveInventory(orderId, context);
+    await authorizePayment(orderId, context, gateway);
+    await confirmReservations(orderId, context);
+    expect(await stock()).toEqual({ available: 8, reserved: 0, sold: 2 });
+
+    expect(await abandonOrder(orderId, context, gateway)).toMatchObject({ outcome: 'REJECTED' });
+    expect(await stock()).toEqual({ available: 10, reserved: 0, sold: 0 });
+    expect(await types('inventory-MUG-1')).toContain('StockReturned');
+  });
+
+  it('voids at the gateway an authorization whose answer was lost, and records it as authorized and refunded', async () => {
+    const { context, gateway, keys, orderId, types } = await given();
+    await reserveInventory(orderId, context);
+    await gateway.authorize({ idempotencyKey: orderId, token: 'tok_visa', amount: { amount: 2500, currency: 'EUR' } });
+
+    expect(await abandonOrder(orderId, context, gateway)).toEqual({ outcome: 'REJECTED', payment: 'REFUNDED' });
+    expect(await types(`payment-${orderId}`)).toEqual(['PaymentAuthorized', 'PaymentRefunded']);
+    expect(keys.get(orderId)).toMatchObject({ refunded: true, voided: true });
+  });
+
+  it('bars the key when nothing was authorized, so a late authorize is declined, and refunds nothing', async () => {
+    const { context, gateway, calls, orderId, types } = await given();
+    expect(await abandonOrder(orderId, context, gateway)).toEqual({ outcome: 'REJECTED', payment: 'NOTHING' });
+    expect(calls).toEqual([`void ${orderId}`]);
+    expect(await types(`payment-${orderId}`)).toEqual([]);
+    expect(
+      await gateway.authorize({ idempotencyKey: orderId, token: 'tok_visa', amount: { amount: 1, currency: 'EUR' } }),
+    ).toEqual({ outcome: 'DECLINED', reason: 'voided' });
+  });
+
+  it('never touches a CONFIRMED order, even when ConfirmOrder committed and then failed', async () => {
+    const { store, context, gateway, calls, orderId, stock } = await given();
+    await reserveInventory(orderId, context);
+    await authorizePayment(orderId, context, gateway);
+    await confirmReservations(orderId, context);
+    await confirmOrder(orderId, context);
+    const before = store.all().length;
+
+    expect(await abandonOrder(orderId, context, gateway)).toEqual({ outcome: 'NOT_PENDING', status: 'CONFIRMED' });
+    expect(store.all()).toHaveLength(before);
+    expect(await stock()).toEqual({ available: 8, reserved: 0, sold: 2 });
+    expect(calls).toEqual([`authorize ${orderId}`]);
+  });
+
+  it('leaves a CANCELLED order to its cancellation', async () => {
+    const { store, context, gateway, calls, orderId } = await given();
+    await reserveInventory(orderId, context);
+    await cancelOrder({ orderId, caller: { sub: 'customer-1', isAdmin: false } }, context);
+    const before = store.all().length;
+    expect(await abandonOrder(orderId, context, gateway)).toEqual({ outcome: 'NOT_PENDING', status: 'CANCELLED' });
+    expect(store.all()).toHaveLength(before);
+    expect(calls).toEqual([]);
+  });
+
+  it('gives back no stock when the order is confirmed while it voids the payment, and says the payment was refunded', async () => {
+    const { store, context, gateway, orderId, stock, types } = await given();
+    await reserveInventory(orderId, context);
+    await authorizePayment(orderId, context, gateway);
+    await confirmReservations(orderId, context);
+    // Another execution confirms the order between the void and the transaction.
+    const racing: PaymentGateway = {
+      ...gateway,
+      refund: async (request) => {
+        const answer = await gateway.refund(request);
+        await confirmOrder(orderId, context);
+        return answer;
+      },
+    };
+
+    expect(await abandonOrder(orderId, { ...context, store }, racing)).toEqual({
+      outcome: 'NOT_PENDING',
+      status: 'CONFIRMED',
+      payment: 'REFUNDED',
+    });
+    expect(await types(`order-${orderId}`)).toEqual(['OrderPlaced', 'OrderConfirmed']);
+    expect(await stock()).toEqual({ available: 8, reserved: 0, sold: 2 });
+  });
+
+  it('does nothing the second time', async () => {
+    const { store, context, gateway, calls, orderId } = await given();
+    await reserveInventory(orderId, context);
+    await authorizePayment(orderId, context, gateway);
+    await abandonOrder(orderId, context, gateway);
+    const [events, gatewayCalls] = [store.all().length, calls.length];
+    expect(await abandonOrder(orderId, context, gateway)).toEqual({ outcome: 'NOT_PENDING', status: 'REJECTED' });
+    expect(store.all()).toHaveLength(events);
+    expect(calls).toHaveLength(gatewayCalls);
+  });
+});
+
+describe('sweepPendingOrders', () => {
+  it('gives up stale orders whose saga is not running, leaves running ones, and goes on past a failure', async () => {
+    const { context, gateway, orderId } = await given();
+    const asked: string[] = [];
+    const pending: PendingOrders = {
+      placedBefore: async (cutoff, limit) => {
+        asked.push(`${cutoff} ${limit}`);
+        return ['broken', 'running', orderId];
+      },
+    };
+    const executions: SagaExecutions = {
+      running: async (id) => {
+        if (id === 'broken') throw new Error('describe failed');
+        return id === 'running';
+      },
+    };
+    const swept = await sweepPendingOrders({
+      now: new Date('2026-11-29T12:00:00.000Z'),
+      pendingAfterMs: 900_000,
+      limit: 50,
+      pending,
+      executions,
+      contextFor: async () => context,
+      gateway,
+    });
+    expect(asked).toEqual(['2026-11-29T11:45:00.000Z 50']);
+    expect(swept.map(({ orderId: id, action }) => [id, action])).toEqual([
+      ['broken', 'FAILED'],
+      ['running', 'LEFT_RUNNING'],
+      [orderId, 'ABANDONED'],
+    ]);
+  });
+
+  it('takes an order it cannot tell about (EXPRESS) as ended, and one settled meanwhile as settled', async () => {
+    const { context, gateway, orderId } = await given();
+    const sweep = () =>
+      sweepPendingOrders({
+        now: new Date(),
+        pendingAfterMs: 0,
+        limit: 10,
+        pending: { placedBefore: async () => [orderId] },
+        executions: { running: async () => undefined },
+        contextFor: async () => context,
+        gateway,
+      });
+    expect((await sweep()).map((s) => s.action)).toEqual(['ABANDONED']);
+    // The index follows the projection, so it may still list the order: the order's own stream decides.
+    expect((await sweep()).map((s) => s.action)).toEqual(['ALREADY_SETTLED']);
+  });
+});
