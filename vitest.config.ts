@@ -2,6 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 // Three tiers, told apart by suffix. Unit tests touch no network; int and e2e share one local stack
 // (DynamoDB Local and friends) that the global setup starts once and stops at the end.
+const standalone = ['tests/int/package.int.test.ts', 'tests/int/stackRestart.int.test.ts'];
+
 export default defineConfig({
   test: {
     // The SDK warns that its 2027 releases drop Node 20; the Lambdas run on nodejs22.x, so in tests it is noise.
@@ -9,12 +11,14 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'unit', include: ['tests/**/*.unit.test.ts'] } },
       {
-        // `sls package` needs no stack: packaging (most of a minute) runs beside the stack's files instead of before them.
+        // Files that need no shared stack: packaging (sls package) and the restart test (stacks of its own, in child
+        // processes). They run one at a time, beside the shared stack's files rather than before or after them.
         extends: true,
         test: {
-          name: 'package',
-          include: ['tests/int/package.int.test.ts'],
-          testTimeout: 60_000,
+          name: 'standalone',
+          include: standalone,
+          fileParallelism: false,
+          testTimeout: 240_000,
           hookTimeout: 180_000,
         },
       },
@@ -24,7 +28,7 @@ export default defineConfig({
         test: {
           name: 'stack',
           include: ['tests/**/*.int.test.ts', 'tests/**/*.e2e.test.ts'],
-          exclude: ['tests/int/package.int.test.ts'],
+          exclude: standalone,
           globalSetup: ['tests/support/globalSetup.ts'],
           // One file at a time: they share the stack, and a rebuild from scratch must not pull views from under another.
           fileParallelism: false,
