@@ -7,16 +7,17 @@ import { appendBench, snapshotBench } from './eventStore.bench.js';
 import { latencyBench } from './latency.bench.js';
 import { ordersBench } from './orders.bench.js';
 import { replayBench } from './replay.bench.js';
+import { restartBench } from './restart.bench.js';
 import { startBenchStack } from './stack.js';
 import { throughputBench } from './throughput.bench.js';
 
 /**
- * `npm run bench -- [append] [snapshot] [replay] [latency] [orders] [throughput] [coldstart] [--verbose] [--profile]`: each benchmark prints
+ * `npm run bench -- [append] [snapshot] [replay] [latency] [orders] [throughput] [restart] [coldstart] [--verbose] [--profile]`: each benchmark prints
  * the median and p99 beside a baseline measured in the same run, on the same local stack. Not part of `npm test`.
  * `--profile` adds a CPU profile summary to the throughput benchmark. The whole-stack ones (latency, orders, throughput) print a progress line while they run and keep the stack's lines in a file.
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-const all = ['append', 'snapshot', 'replay', 'latency', 'orders', 'throughput', 'coldstart'] as const;
+const all = ['append', 'snapshot', 'replay', 'latency', 'orders', 'throughput', 'restart', 'coldstart'] as const;
 // Benchmark names are positionals; --verbose prints the whole-stack benchmarks' stack and function lines as they come.
 const { values, positionals: asked } = parseArgs({
   options: {
@@ -72,5 +73,7 @@ if (inOwnProcess.length === 1 && chosen.length === 1) {
     if (status !== 0) throw new Error(`the ${name} benchmark failed (exit ${status})`);
   }
 }
+// Its stacks run in child processes of their own.
+if (chosen.includes('restart')) await restartBench();
 if (chosen.includes('coldstart')) await coldStartBench();
 process.exit(0);

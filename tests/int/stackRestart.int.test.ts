@@ -16,6 +16,7 @@ import { stageClients, type StageClients } from '../../ops/stage.js';
 import { eventually } from '../support/eventually.js';
 import { type StackProcess, type StackReport, startStackProcess } from '../support/stackProcess.js';
 import { testMetadata } from '../support/stack.js';
+import { appendSettledOrders } from '../support/settledOrders.js';
 
 /**
  * The local stack keeps its position across a restart (issue 12): a second stack over the first one's state
@@ -123,35 +124,13 @@ describe('the local stack across a restart', () => {
     progress('first stack started');
     const context = { store: first.clients.store, metadata: testMetadata({ actor: 'restart-test' }) };
     await registerProduct({ sku, name: 'Restart mug', price, stock: 10_000 }, context);
-    const oldOrders = Array.from({ length: ORDERS }, () => randomUUID());
-    // Two events per order, 50 orders per append (100 items: one TransactWriteItems), four appends at a time.
-    const batches = Array.from({ length: ORDERS / 50 }, (_, index) => oldOrders.slice(index * 50, (index + 1) * 50));
-    const appendOrders = async (orderIds: string[]) =>
-      first.clients.store.append(
-        orderIds.map((orderId) => ({
-          streamId: orderStreamId(orderId),
-          expectedVersion: 0,
-          events: [
-            {
-              type: 'OrderPlaced',
-              data: {
-                orderId,
-                customerId: 'restart-customer',
-                lines: [{ sku, quantity: 1, unitPrice: price }],
-                total: price,
-                paymentToken: 'tok_visa',
-              },
-            },
-            { type: 'OrderConfirmed', data: { orderId } },
-          ],
-        })),
-        testMetadata({ actor: 'restart-test' }),
-      );
-    await Promise.all(
-      Array.from({ length: 4 }, async () => {
-        for (let batch = batches.shift(); batch; batch = batches.shift()) await appendOrders(batch);
-      }),
-    );
+    const oldOrders = await appendSettledOrders(first.clients.store, {
+      sku,
+      price,
+      count: ORDERS,
+      customerId: 'restart-customer',
+      metadata: () => testMetadata({ actor: 'restart-test' }),
+    });
     progress(`${ORDERS} settled orders appended`);
     // Caught up: every change relayed once, every consumer through all of them, every saga ended.
     const changesBefore = await eventually(
