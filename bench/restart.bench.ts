@@ -114,7 +114,7 @@ export const restartBench = async ({ history = 1_000, orders = 10 } = {}) => {
     );
     const row = (name: string, first: number, median: number, ratio: string) =>
       console.log(
-        `${name.padEnd(52)}${`${first.toFixed(0)} ms`.padStart(14)}${`${median.toFixed(0)} ms`.padStart(16)}${ratio.padStart(12)}`,
+        `${name.padEnd(52)}${`${first.toFixed(0)} ms`.padStart(14)}${`${median.toFixed(0)} ms`.padStart(16)}${ratio.padStart(18)}`,
       );
     row('fresh stack (empty state folder): the baseline', freshFirst, freshRest.median, 'baseline');
     row(
