@@ -60,6 +60,7 @@ describe('the order saga', async () => {
     States: Record<
       string,
       State & {
+        Error?: string;
         Catch?: { ErrorEquals: string[]; Next: string }[];
         Retry?: {
           ErrorEquals: string[];
@@ -88,17 +89,19 @@ describe('the order saga', async () => {
       expect(saga.States[name]?.Catch, name).toEqual([catchAll]);
   });
 
-  it('catches States.ALL, last, on every forward step: no failure leaves the order PENDING', () => {
+  it('catches States.ALL, last, on every Task: a forward step or a compensation that fails for good ends in AbandonOrder', () => {
     const tasks = Object.entries(saga.States).filter(([, state]) => state.Type === 'Task');
     for (const [name, state] of tasks) {
-      // A compensation retries everything instead: it has nothing left to fall back on.
-      if (!forwardSteps.includes(name)) {
-        expect(state.Retry?.[0]?.ErrorEquals, name).toEqual(['States.ALL']);
-        continue;
-      }
-      expect(state.Catch?.at(-1), name).toMatchObject({ ErrorEquals: ['States.ALL'], Next: 'AbandonOrder' });
+      // Compensations retry everything first; only then does their catch take over.
+      if (!forwardSteps.includes(name)) expect(state.Retry?.[0]?.ErrorEquals, name).toEqual(['States.ALL']);
+      expect(state.Catch?.at(-1), name).toMatchObject({
+        ErrorEquals: ['States.ALL'],
+        Next: name === 'AbandonOrder' ? 'LeaveToSweeper' : 'AbandonOrder',
+      });
     }
     expect(saga.States.AbandonOrder).toMatchObject({ Type: 'Task', Next: 'EndSaga' });
+    // The last resort fails the execution (alarmed), and the order, still PENDING, is the sweeper's.
+    expect(saga.States.LeaveToSweeper).toMatchObject({ Type: 'Fail', Error: 'OrderLeftPending' });
   });
 
   it('bounds every Task and the whole execution in time, within EXPRESS’s five minutes', () => {
