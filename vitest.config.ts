@@ -2,7 +2,12 @@ import { defineConfig } from 'vitest/config';
 
 // Three tiers, told apart by suffix. Unit tests touch no network; int and e2e share one local stack
 // (DynamoDB Local and friends) that the global setup starts once and stops at the end.
-const standalone = ['tests/int/package.int.test.ts', 'tests/int/stackRestart.int.test.ts'];
+const standalone = [
+  'tests/int/package.int.test.ts',
+  'tests/int/operations.int.test.ts',
+  'tests/int/stackRestart.int.test.ts',
+  'tests/e2e/sagaSettles.e2e.test.ts',
+];
 
 export default defineConfig({
   test: {
@@ -11,12 +16,13 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'unit', include: ['tests/**/*.unit.test.ts'] } },
       {
-        // Files that need no shared stack: packaging (sls package) and the restart test (stacks of its own, in child
-        // processes). They run one at a time, beside the shared stack's files rather than before or after them.
+        // Files that need no shared stack: the templates (packaged once, by the global setup) and the files that start
+        // stacks of their own. They run one at a time, beside the shared stack's files rather than before or after them.
         extends: true,
         test: {
           name: 'standalone',
           include: standalone,
+          globalSetup: ['tests/support/packagedSetup.ts'],
           fileParallelism: false,
           testTimeout: 240_000,
           hookTimeout: 180_000,

@@ -1,28 +1,19 @@
-import { rm } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   actionsOf,
   type CfnResource,
-  packageStage,
+  packaged,
   resourcesOfType,
   statementsOf,
   type Template,
 } from '../support/packaged.js';
 
-/** What `sls package` produces for each stage; one packaging per stage for this whole file. */
+/** What `sls package` produces for each stage: the run's one packaging of it (tests/support/packagedSetup.ts). */
 const templates: Record<string, Template> = {};
-const dirs: string[] = [];
 
 beforeAll(async () => {
-  // One after the other: serverless-esbuild builds in the project's .esbuild folder.
-  for (const stage of ['prod', 'dev']) {
-    const { template, dir } = await packageStage(stage);
-    templates[stage] = template;
-    dirs.push(dir);
-  }
-}, 300_000);
-
-afterAll(() => Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true }))));
+  for (const stage of ['prod', 'dev']) templates[stage] = (await packaged(stage)).template;
+});
 
 /** What serverless.yml's params set per stage, as this file expects to find it in the templates. */
 const expected = {

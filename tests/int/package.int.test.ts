@@ -1,6 +1,6 @@
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_SCOPE, routes } from '../../api/routes.js';
 import { STREAM_ID, VERSION } from '../../eventstore/tableKeys.js';
 import { httpRoutes } from '../../local/httpServer.js';
@@ -9,7 +9,7 @@ import { loadServerlessConfig } from '../../local/serverlessConfig.js';
 import {
   actionsOf,
   type CfnResource,
-  packageStage,
+  packaged,
   resourcesOfType,
   statementsOf,
   type Template,
@@ -21,11 +21,9 @@ let dir: string;
 let functionNames: string[];
 
 beforeAll(async () => {
-  ({ template, dir } = await packageStage('prod'));
+  ({ template, dir } = await packaged('prod'));
   functionNames = Object.keys((await loadServerlessConfig('prod')).functions ?? {});
 }, 180_000);
-
-afterAll(() => rm(dir, { recursive: true, force: true }));
 
 const resource = (logicalId: string): CfnResource => {
   const found = template.Resources[logicalId];
@@ -333,13 +331,9 @@ describe('the order saga in the packaged templates', () => {
   });
 
   it('is STANDARD on dev, where an execution named by the order id runs once', async () => {
-    const dev = await packageStage('dev');
-    try {
-      expect(dev.template.Resources.OrderSagaStateMachine?.Properties.StateMachineType).toBe('STANDARD');
-    } finally {
-      await rm(dev.dir, { recursive: true, force: true });
-    }
-  }, 180_000);
+    const dev = await packaged('dev');
+    expect(dev.template.Resources.OrderSagaStateMachine?.Properties.StateMachineType).toBe('STANDARD');
+  });
 
   it('starts the saga from OrderPlaced only, by the mapping filter, and may start nothing but the saga', () => {
     const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').map(([, m]) => m.Properties);

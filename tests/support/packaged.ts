@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { inject } from 'vitest';
 import { projectRoot } from '../../local/paths.js';
 
 export type CfnResource = { Type: string; Properties: Record<string, unknown> & { [key: string]: unknown } };
@@ -23,6 +24,19 @@ export const packageStage = async (stage: string): Promise<{ template: Template;
     env: { PATH: process.env.PATH, HOME: process.env.HOME, SLS_TELEMETRY_DISABLED: '1' },
     maxBuffer: 32 * 1024 * 1024,
   });
+  const template = JSON.parse(
+    await readFile(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'),
+  ) as Template;
+  return { template, dir };
+};
+
+/**
+ * The packaging of `stage` that the standalone project's global setup made (tests/support/packagedSetup.ts): its
+ * template and the folder of its artifacts.
+ */
+export const packaged = async (stage: string): Promise<{ template: Template; dir: string }> => {
+  const dir = inject('packaged')[stage];
+  if (!dir) throw new Error(`the global setup packaged no ${stage} stage`);
   const template = JSON.parse(
     await readFile(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'),
   ) as Template;
