@@ -3,41 +3,12 @@ import type { CommandContext } from '../../../application/handleCommand.js';
 import { cancelOrder, placeOrder } from '../../../application/orders.js';
 import { registerProduct } from '../../../application/products.js';
 import { confirmOrder, rejectOrder } from '../../../application/saga.js';
-import { ConcurrencyError } from '../../../eventstore/errors.js';
-import type { EventStore, StoredEvent } from '../../../eventstore/types.js';
+import type { EventStore } from '../../../eventstore/types.js';
 import { createLogger, tapLogs } from '../../../functions/_shared/logger.js';
 import { metrics } from '../../../functions/_shared/metrics.js';
 import { observedStore, onConflict } from '../../../functions/_shared/telemetry.js';
-
-/** An event store in memory: enough of DynamoDB's conditional appends for commands to race. */
-const memoryStore = (): EventStore => {
-  const streams = new Map<string, StoredEvent[]>();
-  return {
-    async append(appends, metadata, { now = new Date(), guards = [] } = {}) {
-      const stale = [...appends, ...guards.map((g) => ({ streamId: g.streamId, expectedVersion: g.version }))].filter(
-        ({ streamId, expectedVersion }) => (streams.get(streamId)?.length ?? 0) !== expectedVersion,
-      );
-      if (stale.length > 0) throw new ConcurrencyError(stale.map((s) => s.streamId));
-      return appends.map(({ streamId, expectedVersion, events }) => {
-        const stored = events.map((event, index) => ({
-          ...event,
-          streamId,
-          version: expectedVersion + index + 1,
-          eventId: `${streamId}/${expectedVersion + index + 1}`,
-          schemaVersion: 1,
-          recordedAt: now.toISOString(),
-          metadata,
-        }));
-        streams.set(streamId, [...(streams.get(streamId) ?? []), ...stored]);
-        return { streamId, version: expectedVersion + events.length };
-      });
-    },
-    readStream: async (streamId, { afterVersion = 0, toVersion = Infinity } = {}) =>
-      (streams.get(streamId) ?? []).filter((e) => e.version > afterVersion && e.version <= toVersion),
-    readSnapshot: async () => undefined,
-    writeSnapshot: async () => undefined,
-  };
-};
+import { ConcurrencyError } from '../../../eventstore/errors.js';
+import { memoryStore } from '../../support/memoryStore.js';
 
 const environment = {
   STAGE: 'unit',
