@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { localClientConfig } from '../local/dynamoLocal.js';
 import type { Usage } from '../local/meter.js';
 import { printTable, stats } from './lib.js';
 import { type Progress, startProgress } from './progress.js';
 import { startDrivenStack } from './scenario.js';
+import { createBaselineTable } from './stack.js';
 import { stackOutput } from './stackOutput.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -134,23 +133,7 @@ export const ordersBench = async ({ light = 50, burst = 400, concurrency = 8, ve
     // The baseline writes into a table of the events table's key schema with no change stream: the same write,
     // without starting sagas or feeding projections with items that are not events.
     const baselineTable = `${table('EVENTS_TABLE')}-baseline`;
-    await new DynamoDBClient({
-      endpoint: stack.dynamo.endpoint,
-      ...localClientConfig,
-    }).send(
-      new CreateTableCommand({
-        TableName: baselineTable,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: 'streamId', AttributeType: 'S' },
-          { AttributeName: 'version', AttributeType: 'N' },
-        ],
-        KeySchema: [
-          { AttributeName: 'streamId', KeyType: 'HASH' },
-          { AttributeName: 'version', KeyType: 'RANGE' },
-        ],
-      }),
-    );
+    await createBaselineTable(stack.dynamo.endpoint, baselineTable);
     progress = progressOf(`orders, ${concurrency} clients`, burst);
     progress.note('the raw PutItem baseline first');
     const raw = await run(() =>

@@ -1,5 +1,7 @@
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createTables, type DynamoLocal, startDynamoLocal } from '../local/dynamoLocal.js';
+import { STREAM_ID, VERSION } from '../eventstore/tableKeys.js';
+import { createTables, type DynamoLocal, localClientConfig, startDynamoLocal } from '../local/dynamoLocal.js';
 import { loadServerlessConfig } from '../local/serverlessConfig.js';
 import { stageClients, type StageClients } from '../ops/stage.js';
 import type { EventStore } from '../eventstore/types.js';
@@ -27,4 +29,30 @@ export const startBenchStack = async (): Promise<BenchStack> => {
     tables: clients.tables,
     stop: () => dynamo.stop(),
   };
+};
+
+/**
+ * A table of the events table's key schema (`streamId`, `version`) with no change stream, for a benchmark's raw
+ * baseline: the same writes as the store's, without starting sagas or feeding projections.
+ */
+export const createBaselineTable = async (endpoint: string, tableName: string): Promise<void> => {
+  const client = new DynamoDBClient({ endpoint, ...localClientConfig });
+  try {
+    await client.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: STREAM_ID, AttributeType: 'S' },
+          { AttributeName: VERSION, AttributeType: 'N' },
+        ],
+        KeySchema: [
+          { AttributeName: STREAM_ID, KeyType: 'HASH' },
+          { AttributeName: VERSION, KeyType: 'RANGE' },
+        ],
+      }),
+    );
+  } finally {
+    client.destroy();
+  }
 };

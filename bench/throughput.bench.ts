@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../eventstore/dynamoClient.js';
 import { localClientConfig } from '../local/dynamoLocal.js';
@@ -10,6 +9,7 @@ import { printProfileSummary, startCpuProfile } from './cpuProfile.js';
 import { stats } from './lib.js';
 import { startProgress } from './progress.js';
 import { startDrivenStack } from './scenario.js';
+import { createBaselineTable } from './stack.js';
 import { stackOutput } from './stackOutput.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -68,22 +68,8 @@ export const throughputBench = async ({
   try {
     /** The baseline: a table of its own, with no stream, so nothing downstream does any work for it. */
     const rawBaseline = async () => {
-      const raw = new DynamoDBClient({ endpoint: stack.dynamo.endpoint, ...localClientConfig });
       const rawTable = `throughput-baseline-${randomUUID().slice(0, 8)}`;
-      await raw.send(
-        new CreateTableCommand({
-          TableName: rawTable,
-          BillingMode: 'PAY_PER_REQUEST',
-          AttributeDefinitions: [
-            { AttributeName: 'streamId', AttributeType: 'S' },
-            { AttributeName: 'version', AttributeType: 'N' },
-          ],
-          KeySchema: [
-            { AttributeName: 'streamId', KeyType: 'HASH' },
-            { AttributeName: 'version', KeyType: 'RANGE' },
-          ],
-        }),
-      );
+      await createBaselineTable(stack.dynamo.endpoint, rawTable);
       const rawClient = documentClient({ endpoint: stack.dynamo.endpoint, ...localClientConfig });
       const event = (streamId: string, version: number, type: string) => ({
         streamId,
@@ -138,7 +124,6 @@ export const throughputBench = async ({
       const rawStarted = performance.now();
       const rawLatencies = await concurrently(orders, clients, rawOrder);
       const rawSeconds = (performance.now() - rawStarted) / 1000;
-      raw.destroy();
       rawClient.destroy();
       return { rawLatencies, rawSeconds };
     };
