@@ -1,7 +1,14 @@
-import type { FaultPlan, FaultReport } from '../local/faults.js';
+import { failPermanently, type FaultPlan, type FaultReport } from '../local/faults.js';
 import { checkInvariants, type InvariantResult } from '../ops/invariants.js';
 import type { Progress } from './progress.js';
-import { type Mix, type ScenarioResult, startDrivenStack } from './scenario.js';
+import {
+  faultsThatHit,
+  type Mix,
+  type OrderKind,
+  type ScenarioResult,
+  startDrivenStack,
+  type StepFault,
+} from './scenario.js';
 
 /** Every kind of order, cancellations racing their saga included. */
 export const chaosMix: Mix = {
@@ -17,6 +24,12 @@ export type ChaosOptions = {
   orders: number;
   /** The share of Lambda invocations that fail: half before the handler runs, half losing the handler's result. */
   failure: number;
+  /**
+   * The share of orders (0 to 1, spread over the run and the kinds, from the first) for which one saga forward step fails every time:
+   * each gets the next of the steps and moments that really fail its kind's saga, before the handler runs or after
+   * it committed (local/faults.ts `failPermanently`). The saga's catch-all must settle them. 0 by default.
+   */
+  failSteps?: number;
   concurrency: number;
   seed: number;
   /** serverless.yml's stage to run (its table names and log level). */
@@ -30,6 +43,7 @@ export type ChaosOptions = {
 
 export type ChaosReport = {
   plan: FaultPlan;
+  failSteps: number;
   injected: FaultReport;
   scenario: ScenarioResult;
   executions: Record<string, number>;
@@ -49,6 +63,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export const runChaos = async ({
   orders,
   failure,
+  failSteps = 0,
   concurrency,
   seed,
   stage = 'bench',
@@ -66,12 +81,30 @@ export const runChaos = async ({
     seed,
   };
   const { stack, client, table, drive, stop } = await startDrivenStack({ stage, faults: plan, log });
+  const heals: (() => void)[] = [];
+  // The k-th order with a step failing for good is order k / failSteps, moved on by k modulo that stride, so that
+  // across a run they meet every position of the mix's cycle, hence every kind, not the same kind each time.
+  const stride = failSteps > 0 ? 1 / failSteps : Infinity;
+  const doomedIndices = new Set<number>();
+  for (let k = 0; Math.floor(k * stride) < orders; k++) {
+    doomedIndices.add(Math.floor(k * stride) + (k % Math.floor(stride)));
+  }
+  let doomed = 0;
+  const stepFault = ({ index, kind, orderId }: { index: number; kind: OrderKind; orderId: string }) => {
+    if (!doomedIndices.has(index)) return undefined;
+    // Each gets the next of the steps and moments that really fail its kind's saga.
+    const hits = faultsThatHit(kind);
+    const fault = hits[(seed + doomed++) % hits.length] as StepFault;
+    heals.push(failPermanently(fault.step, [orderId], fault.when));
+    return fault;
+  };
   try {
     progress?.note();
     const scenario = await drive({
       orders,
       mix: chaosMix,
       concurrency,
+      ...(failSteps > 0 ? { stepFault } : {}),
       ...(progress ? { onProgress: (step: 'placed' | 'settled') => progress[step]() } : {}),
     });
     log(`scenario done in ${(scenario.elapsedMs / 1000).toFixed(1)} s; waiting for sagas and read models`);
@@ -107,6 +140,7 @@ export const runChaos = async ({
     if (!injected) throw new Error('the chaos stack injects faults');
     return {
       plan,
+      failSteps,
       injected,
       scenario,
       executions,
@@ -120,6 +154,7 @@ export const runChaos = async ({
         !executions.FAILED,
     };
   } finally {
+    for (const heal of heals) heal();
     await stop();
   }
 };
@@ -130,6 +165,35 @@ const top = (counts: Record<string, number>) =>
     .sort(([, a], [, b]) => b - a)
     .map(([name, n]) => `${name} ${n}`)
     .join(', ');
+
+/** The orders that had a saga step fail for good, by step and moment, and how they ended. */
+const failedForGood = ({ failSteps, scenario }: ChaosReport): string[] => {
+  const doomed = scenario.orders.filter((o) => o.fault);
+  const byFault = new Map<string, { kinds: string[]; endings: string[] }>();
+  for (const { fault, kind, ended } of doomed) {
+    const key = `${fault?.step} failing ${fault?.when}`;
+    const seen = byFault.get(key) ?? { kinds: [], endings: [] };
+    seen.kinds.push(kind);
+    seen.endings.push(ended);
+    byFault.set(key, seen);
+  }
+  if (doomed.length === 0) return [`  a saga step failing for good: no order (share ${failSteps})`];
+  return [
+    `  a saga step failing for good (share ${failSteps}): ${doomed.length} orders, ended ${top(count(doomed.map((o) => o.ended)))}`,
+    ...[...byFault.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(
+        ([fault, { kinds, endings }]) =>
+          `    ${fault}: ${kinds.length} (${top(count(kinds))}), ended ${top(count(endings))}`,
+      ),
+  ];
+};
+
+const count = (values: string[]) =>
+  values.reduce<Record<string, number>>((acc, value) => {
+    acc[value] = (acc[value] ?? 0) + 1;
+    return acc;
+  }, {});
 
 /** The report as `npm run chaos` prints it. */
 export const formatChaosReport = (report: ChaosReport): string => {
@@ -147,6 +211,7 @@ export const formatChaosReport = (report: ChaosReport): string => {
     `    result lost after the handler ran (Lambda.Unknown, a timeout): ${sum(injected.lostResults)}: ${top(injected.lostResults)}`,
     `  Kinesis deliveries delayed up to ${plan.kinesisDelayMs} ms: ${injected.delayedDeliveries}`,
     `  change records delivered twice, the copy late: ${injected.redelivered}`,
+    ...failedForGood(report),
     `\nDriven`,
     `  ${scenario.orders.length} orders (${top(kinds)}) in ${(scenario.elapsedMs / 1000).toFixed(1)} s`,
     `  answers to the clients: ${top(scenario.answers)}; ${scenario.retries} requests sent again after a 5xx or conflict`,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { orderIdForKey } from '../application/orders.js';
 import { documentClient } from '../eventstore/dynamoClient.js';
 import { jwtSettings, type LocalIssuer, localIssuer } from '../local/auth.js';
 import { localClientConfig } from '../local/dynamoLocal.js';
@@ -15,11 +16,65 @@ import { type LocalStack, startLocalStack } from '../local/stack.js';
  * - `outOfStock`: one line asks for more than a scarce SKU will ever hold → REJECTED / OUT_OF_STOCK, nothing held
  * - `cancelled`: confirmed, then cancelled → CANCELLED, refunded, stock back
  * - `cancelledEarly`: cancelled right after it is accepted, racing its saga → CANCELLED, nothing held or charged
+ *
+ * An order may also be given a {@link StepFault}: one saga step fails for good for it, and {@link expectedEndings}
+ * says how it must end then.
  */
 export type OrderKind = 'confirmed' | 'flaky' | 'declined' | 'outOfStock' | 'cancelled' | 'cancelledEarly';
 export type Mix = Partial<Record<OrderKind, number>>;
 
-const expected: Record<OrderKind, { status: string; reason?: string }> = {
+/** A saga forward step (its function's name) that fails every time for one order, before its handler runs or after. */
+export type StepFault = {
+  step: 'reserveInventory' | 'authorizePayment' | 'confirmReservations' | 'confirmOrder';
+  when: 'before' | 'after';
+};
+type Ending = { status: string; reason?: string };
+
+const forwardSteps: StepFault['step'][] = [
+  'reserveInventory',
+  'authorizePayment',
+  'confirmReservations',
+  'confirmOrder',
+];
+const everyFault: StepFault[] = forwardSteps.flatMap((step) => [
+  { step, when: 'before' as const },
+  { step, when: 'after' as const },
+]);
+
+/**
+ * The faults that really fail a step of this kind's saga. A step an order never reaches cannot fail (a declined
+ * order never sells its reservations), and an `after` fault only loses a result the handler returned: a step that
+ * throws its business error (OutOfStockError, PaymentDeclinedError) is not touched, so it cannot fail for good.
+ */
+export const faultsThatHit = (kind: OrderKind): StepFault[] => {
+  if (kind === 'outOfStock') return [{ step: 'reserveInventory', when: 'before' }];
+  if (kind === 'declined') {
+    return everyFault.filter(
+      (f) => f.step === 'reserveInventory' || (f.step === 'authorizePayment' && f.when === 'before'),
+    );
+  }
+  return everyFault;
+};
+
+/**
+ * How an order of this kind, with this step failing for good, may end. The saga's catch-all gives it up: REJECTED
+ * (UNAVAILABLE), unless ConfirmOrder committed before it failed, which leaves it CONFIRMED. A `cancelled` order is
+ * cancelled only once CONFIRMED; a `cancelledEarly` one races its saga, and which ending it must have is told by
+ * its cancel's answer (see {@link runScenario}).
+ */
+export const expectedEndings = (kind: OrderKind, fault?: StepFault): Ending[] => {
+  if (!fault) return [expected[kind]];
+  if (!faultsThatHit(kind).some((f) => f.step === fault.step && f.when === fault.when)) {
+    throw new Error(`${fault.step} failing ${fault.when} never fails a ${kind} order's saga`);
+  }
+  const confirms = fault.step === 'confirmOrder' && fault.when === 'after';
+  const givenUp = { status: 'REJECTED', reason: 'UNAVAILABLE' };
+  if (kind === 'cancelledEarly') return [{ status: 'CANCELLED' }, givenUp];
+  if (kind === 'cancelled') return [confirms ? { status: 'CANCELLED' } : givenUp];
+  return [confirms ? { status: 'CONFIRMED' } : givenUp];
+};
+
+const expected: Record<OrderKind, Ending> = {
   confirmed: { status: 'CONFIRMED' },
   flaky: { status: 'CONFIRMED' },
   declined: { status: 'REJECTED', reason: 'PAYMENT_DECLINED' },
@@ -40,9 +95,9 @@ export type OrderStatusReader = (orderId: string) => Promise<{ status: string; r
 
 export type ScenarioOptions = {
   apiUrl: string;
-  /** Bearer tokens: an admin (registers products) and customers (place orders). */
+  /** Bearer tokens: an admin (registers products) and customers (place orders), each with its id (the token's `sub`). */
   adminToken: string;
-  customerTokens: string[];
+  customers: { id: string; token: string }[];
   orders: number;
   mix: Mix;
   concurrency: number;
@@ -52,10 +107,17 @@ export type ScenarioOptions = {
   settleWithinMs?: number;
   /** Told as each order is accepted (`placed`) and as it ends, as its kind says or not (`settled`): for a progress line. */
   onProgress?: (step: 'placed' | 'settled') => void;
+  /**
+   * Asked before each order is placed, with the id it will have (derived from its Idempotency-Key): a step to fail
+   * for good for it, which the caller sets up before answering (one of {@link faultsThatHit} its kind), or none. The
+   * order must then end as {@link expectedEndings} says. Its client does not wait for it to settle before the next.
+   */
+  stepFault?: (order: { index: number; kind: OrderKind; orderId: string }) => StepFault | undefined;
 };
 
 export type ScenarioResult = {
-  orders: { orderId: string; kind: OrderKind }[];
+  /** Every order, its permanent fault if it had one, and how it ended (`REJECTED (UNAVAILABLE)`, `unseen`, …). */
+  orders: { orderId: string; kind: OrderKind; fault?: StepFault; ended: string }[];
   skus: string[];
   /** Answers the clients got, by status; 5xx answers were retried with the same Idempotency-Key. */
   answers: Record<string, number>;
@@ -99,8 +161,9 @@ export const runScenario = async (options: ScenarioOptions): Promise<ScenarioRes
       body,
       key,
       conflictAfterRetryIsDone = false,
-    }: { body?: unknown; key?: string; conflictAfterRetryIsDone?: boolean } = {},
-  ) => {
+      refusalIsAnswer = false,
+    }: { body?: unknown; key?: string; conflictAfterRetryIsDone?: boolean; refusalIsAnswer?: boolean } = {},
+  ): Promise<Record<string, unknown>> => {
     for (let attempt = 1; ; attempt++) {
       // 0: no answer at all (a broken connection).
       let status = 0;
@@ -123,6 +186,10 @@ export const runScenario = async (options: ScenarioOptions): Promise<ScenarioRes
       answers[status] = (answers[status] ?? 0) + 1;
       // A registration whose answer was lost, sent again, finds the product already there.
       if (status === 409 && attempt > 1 && conflictAfterRetryIsDone) return json;
+      // A 409 other than a lost race is the answer itself: e.g. a cancel refused because the order was rejected.
+      if (status === 409 && refusalIsAnswer && json.type !== 'urn:orderflow:problem:concurrent-modification') {
+        return { ...json, refused: true };
+      }
       const transient = status === 0 || status >= 500 || status === 429 || status === 409;
       if (!transient) {
         if (status >= 300) throw new Error(`${method} ${path} answered ${status}: ${JSON.stringify(json)}`);
@@ -161,42 +228,68 @@ export const runScenario = async (options: ScenarioOptions): Promise<ScenarioRes
   const deadline = Date.now() + (options.settleWithinMs ?? 300_000);
   const orders: ScenarioResult['orders'] = [];
   const mismatches: string[] = [];
+  const describe = (view: { status: string; rejectionReason?: string } | undefined) =>
+    `${view?.status ?? 'unseen'}${view?.rejectionReason ? ` (${view.rejectionReason})` : ''}`;
+
+  /** Cancels the order if its kind says so, waits for it to end, and checks it ended as it must. */
+  const follow = async (id: string, kind: OrderKind, token: string, fault: StepFault | undefined) => {
+    let endings = expectedEndings(kind, fault);
+    if (kind === 'cancelled') {
+      const view = await settles(id, (status) => status !== 'PENDING', deadline);
+      // A client cancels an order it sees confirmed; one given up by a failed step has nothing to cancel.
+      if (view?.status === 'CONFIRMED' || !fault) await send('POST', `/orders/${id}/cancel`, token);
+    }
+    if (kind === 'cancelledEarly') {
+      const answer = await send('POST', `/orders/${id}/cancel`, token, { refusalIsAnswer: fault !== undefined });
+      // Racing a saga that gives the order up: the cancel that won ends it CANCELLED; refused, it was REJECTED first.
+      if (fault) endings = endings.filter((e) => (e.status === 'CANCELLED') === !answer.refused);
+    }
+    const view = await settles(
+      id,
+      (status) => endings.some((e) => e.status === status) || (status !== 'PENDING' && status !== 'CONFIRMED'),
+      deadline,
+    );
+    const ended = describe(view);
+    orders.push({ orderId: id, kind, ...(fault ? { fault } : {}), ended });
+    if (!endings.some((e) => view?.status === e.status && (!e.reason || view.rejectionReason === e.reason))) {
+      const fate = fault ? ` with ${fault.step} failing ${fault.when} for good` : '';
+      mismatches.push(`${kind} order ${id}${fate} ended ${ended}, not ${endings.map(describe).join(' or ')}`);
+    }
+    options.onProgress?.('settled');
+  };
+
+  // Orders with a step failing for good take their saga's retries to settle: followed beside the client's next ones.
+  const aside: Promise<void>[] = [];
   let next = 0;
   await Promise.all(
     Array.from({ length: options.concurrency }, async () => {
       for (let i = next++; i < kinds.length; i = next++) {
         const kind = kinds[i] as OrderKind;
-        const token = options.customerTokens[i % options.customerTokens.length] as string;
+        const customer = options.customers[i % options.customers.length] as { id: string; token: string };
         const items = [
           { sku: skus[i % skus.length] as string, quantity: 1 },
           kind === 'outOfStock'
             ? { sku: scarce, quantity: 2 }
             : { sku: skus[(i + 1) % skus.length] as string, quantity: 1 + (i % 2) },
         ];
-        const { orderId } = await send('POST', '/orders', token, {
+        const key = randomUUID();
+        const fault = options.stepFault?.({ index: i, kind, orderId: orderIdForKey(customer.id, key) });
+        const { orderId } = await send('POST', '/orders', customer.token, {
           body: { items, payment: { token: tokens[kind] } },
-          key: randomUUID(),
+          key,
         });
         const id = String(orderId);
-        orders.push({ orderId: id, kind });
         options.onProgress?.('placed');
-        if (kind === 'cancelled') await settles(id, (status) => status !== 'PENDING', deadline);
-        if (kind === 'cancelled' || kind === 'cancelledEarly') await send('POST', `/orders/${id}/cancel`, token);
-        const want = expected[kind];
-        const view = await settles(
-          id,
-          (status) => status === want.status || (status !== 'PENDING' && status !== 'CONFIRMED'),
-          deadline,
-        );
-        if (view?.status !== want.status || (want.reason && view.rejectionReason !== want.reason)) {
-          mismatches.push(
-            `${kind} order ${id} ended ${view?.status ?? 'unseen'}${view?.rejectionReason ? ` (${view.rejectionReason})` : ''}`,
-          );
-        }
-        options.onProgress?.('settled');
+        const following = follow(id, kind, customer.token, fault);
+        if (fault) {
+          // Awaited below; handled now, so a failure is not reported as unhandled before then.
+          following.catch(() => undefined);
+          aside.push(following);
+        } else await following;
       }
     }),
   );
+  await Promise.all(aside);
   return { orders, skus: [...skus, scarce], answers, retries, mismatches, elapsedMs: performance.now() - started };
 };
 
@@ -212,7 +305,7 @@ export type DrivenStack = {
   /** An order's view, read straight from the orders table (consistently), past any meter. */
   statusOf: OrderStatusReader;
   drive(
-    options: Pick<ScenarioOptions, 'orders' | 'mix' | 'concurrency' | 'settleWithinMs' | 'onProgress'>,
+    options: Pick<ScenarioOptions, 'orders' | 'mix' | 'concurrency' | 'settleWithinMs' | 'onProgress' | 'stepFault'>,
   ): Promise<ScenarioResult>;
   stop(): Promise<void>;
 };
@@ -245,7 +338,12 @@ export const startDrivenStack = async (options: Parameters<typeof startLocalStac
         ...scenario,
         apiUrl: api.url,
         adminToken: await issuer.sign('scenario-admin', { admin: true }),
-        customerTokens: await Promise.all([1, 2, 3].map((i) => issuer.sign(`scenario-customer-${i}`))),
+        customers: await Promise.all(
+          [1, 2, 3].map(async (i) => ({
+            id: `scenario-customer-${i}`,
+            token: await issuer.sign(`scenario-customer-${i}`),
+          })),
+        ),
         statusOf,
       }),
     stop: async () => {
