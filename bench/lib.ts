@@ -77,3 +77,19 @@ export const numberOption = (name: string, value: string, { min = 0, whole = fal
   }
   return number;
 };
+
+/** Runs `task(i)` for i in [0, count) from `clients` concurrent loops; answers each task's latency in ms. */
+export const concurrently = async (count: number, clients: number, task: (i: number) => Promise<unknown>) => {
+  const latencies: number[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      for (let i = next++; i < count; i = next++) {
+        const started = performance.now();
+        await task(i);
+        latencies.push(performance.now() - started);
+      }
+    }),
+  );
+  return latencies;
+};

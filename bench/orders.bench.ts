@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Usage } from '../local/meter.js';
-import { printTable, stats } from './lib.js';
+import { concurrently, printTable, stats } from './lib.js';
 import { type Progress, startProgress } from './progress.js';
 import { startDrivenStack } from './scenario.js';
 import { createBaselineTable } from './stack.js';
@@ -27,23 +27,13 @@ export const ordersBench = async ({ light = 50, burst = 400, concurrency = 8, ve
     await output.stop();
     throw error;
   });
-  const { stack, api, issuer, client, table, statusOf: viewOf, stop } = driven;
+  const { stack, issuer, client, table, statusOf: viewOf, post, stop } = driven;
   try {
     // The bench reads views straight from DynamoDB Local, past the meter: polling is not what an order costs.
     const meter = stack.meter;
     if (!meter) throw new Error('the bench stack is metered');
     const adminToken = await issuer.sign('bench-admin', { admin: true });
     const customerToken = await issuer.sign('bench-customer');
-    const post = async (path: string, token: string, body: unknown, headers: Record<string, string> = {}) => {
-      const response = await fetch(`${api.url}${path}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
-        body: JSON.stringify(body),
-      });
-      const json = (await response.json()) as Record<string, unknown>;
-      if (response.status >= 300) throw new Error(`${path} answered ${response.status}: ${JSON.stringify(json)}`);
-      return json;
-    };
     const sku = `BENCH-${randomUUID().slice(0, 6).toUpperCase()}`;
     await post('/products', adminToken, { sku, name: sku, price: { amount: 1000, currency: 'EUR' }, stock: 1_000_000 });
     const placeOne = async () => {
@@ -115,19 +105,8 @@ export const ordersBench = async ({ light = 50, burst = 400, concurrency = 8, ve
     // an order's first event at the same concurrency, which is the least an accepted order costs.
     const burstIds: string[] = [];
     const run = async (task: () => Promise<unknown>) => {
-      const latencies: number[] = [];
-      let next = 0;
       const started = performance.now();
-      await Promise.all(
-        Array.from({ length: concurrency }, async () => {
-          while (next < burst) {
-            next += 1;
-            const t = performance.now();
-            await task();
-            latencies.push(performance.now() - t);
-          }
-        }),
-      );
+      const latencies = await concurrently(burst, concurrency, task);
       return { ...stats(latencies), perSecond: burst / ((performance.now() - started) / 1000) };
     };
     // The baseline writes into a table of the events table's key schema with no change stream: the same write,

@@ -304,6 +304,8 @@ export type DrivenStack = {
   table(variable: string): string;
   /** An order's view, read straight from the orders table (consistently), past any meter. */
   statusOf: OrderStatusReader;
+  /** POSTs JSON to the API as `token`'s bearer; answers the body, and throws on any answer but 2xx. */
+  post(path: string, token: string, body: unknown, headers?: Record<string, string>): Promise<Record<string, unknown>>;
   drive(
     options: Pick<ScenarioOptions, 'orders' | 'mix' | 'concurrency' | 'settleWithinMs' | 'onProgress' | 'stepFault'>,
   ): Promise<ScenarioResult>;
@@ -333,6 +335,16 @@ export const startDrivenStack = async (options: Parameters<typeof startLocalStac
     client,
     table,
     statusOf,
+    post: async (path, token, body, headers = {}) => {
+      const response = await fetch(`${api.url}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      });
+      const json = (await response.json()) as Record<string, unknown>;
+      if (response.status >= 300) throw new Error(`${path} answered ${response.status}: ${JSON.stringify(json)}`);
+      return json;
+    },
     drive: async (scenario) =>
       runScenario({
         ...scenario,

@@ -6,7 +6,7 @@ import { documentClient } from '../eventstore/dynamoClient.js';
 import { localClientConfig } from '../local/dynamoLocal.js';
 import { localStateDir } from '../local/paths.js';
 import { printProfileSummary, startCpuProfile } from './cpuProfile.js';
-import { stats } from './lib.js';
+import { concurrently, stats } from './lib.js';
 import { startProgress } from './progress.js';
 import { startDrivenStack } from './scenario.js';
 import { createBaselineTable } from './stack.js';
@@ -23,22 +23,6 @@ const cpuSecondsOf = async (pid: number): Promise<number | undefined> => {
   } catch {
     return undefined;
   }
-};
-
-/** Runs `task(i)` for i in [0, count) from `clients` concurrent loops; answers each task's latency in ms. */
-const concurrently = async (count: number, clients: number, task: (i: number) => Promise<unknown>) => {
-  const latencies: number[] = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: clients }, async () => {
-      for (let i = next++; i < count; i = next++) {
-        const started = performance.now();
-        await task(i);
-        latencies.push(performance.now() - started);
-      }
-    }),
-  );
-  return latencies;
 };
 
 /**
@@ -64,7 +48,7 @@ export const throughputBench = async ({
     await output.stop();
     throw error;
   });
-  const { stack, api, issuer, client, table, stop } = driven;
+  const { stack, issuer, client, table, post, stop } = driven;
   try {
     /** The baseline: a table of its own, with no stream, so nothing downstream does any work for it. */
     const rawBaseline = async () => {
@@ -131,16 +115,6 @@ export const throughputBench = async ({
     // The stack: products first, then every client places orders back to back without waiting for them to settle.
     const adminToken = await issuer.sign('bench-admin', { admin: true });
     const customers = await Promise.all(Array.from({ length: clients }, (_, i) => issuer.sign(`bench-customer-${i}`)));
-    const post = async (path: string, token: string, body: unknown, headers: Record<string, string> = {}) => {
-      const response = await fetch(`${api.url}${path}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
-        body: JSON.stringify(body),
-      });
-      const json = (await response.json()) as Record<string, unknown>;
-      if (response.status >= 300) throw new Error(`${path} answered ${response.status}: ${JSON.stringify(json)}`);
-      return json;
-    };
     const run = randomUUID().slice(0, 6).toUpperCase();
     const skuIds = Array.from({ length: skus }, (_, i) => `TP-${run}-${i}`);
     await concurrently(skuIds.length, 4, (i) =>
