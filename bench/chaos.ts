@@ -1,5 +1,5 @@
 import { failPermanently, type FaultPlan, type FaultReport } from '../local/faults.js';
-import { checkInvariants, type InvariantResult } from '../ops/invariants.js';
+import { checkInvariants, type InvariantResult, invariantTables } from '../ops/invariants.js';
 import type { Progress } from './progress.js';
 import {
   faultsThatHit,
@@ -115,13 +115,7 @@ export const runChaos = async ({
     while (running() > 0 && Date.now() < sagaDeadline) await sleep(200);
     const sagasEnded = performance.now();
     progress?.note('checking the invariants');
-    const tables = {
-      client,
-      events: table('EVENTS_TABLE'),
-      orders: table('ORDERS_TABLE'),
-      inventory: table('INVENTORY_TABLE'),
-      paymentSimulator: table('PAYMENT_SIMULATOR_TABLE'),
-    };
+    const tables = invariantTables(client, table);
     let invariants = await checkInvariants(tables);
     const convergeDeadline = Date.now() + convergeWithinMs;
     while (invariants.some((i) => i.violations.length > 0) && Date.now() < convergeDeadline) {

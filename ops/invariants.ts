@@ -22,6 +22,18 @@ export type InvariantTables = {
   paymentSimulator: string;
 };
 
+/** The tables the invariants read, named as the stage's environment names them (`table('EVENTS_TABLE')`, …). */
+export const invariantTables = (
+  client: DynamoDBDocumentClient,
+  table: (variable: string) => string,
+): InvariantTables => ({
+  client,
+  events: table('EVENTS_TABLE'),
+  orders: table('ORDERS_TABLE'),
+  inventory: table('INVENTORY_TABLE'),
+  paymentSimulator: table('PAYMENT_SIMULATOR_TABLE'),
+});
+
 /** Every item of a table, read with parallel scan segments and strongly consistent reads. */
 const scanAll = async (client: DynamoDBDocumentClient, table: string, segments = 4) => {
   const pages = await Promise.all(
