@@ -7,7 +7,7 @@ import {
   type OrderStatus,
   type RejectionReason,
 } from '../domain/order/index.js';
-import { payment, paymentStreamId } from '../domain/payment/index.js';
+import { payment, type PaymentState, paymentStreamId } from '../domain/payment/index.js';
 import { InsufficientStockError, OrderNotFoundError } from '../domain/shared/errors.js';
 import { inventoryAggregate, orderAggregate, paymentAggregate } from './aggregates.js';
 import { type CommandContext, decision, guard, handleCommand, handleCommands, load } from './handleCommand.js';
@@ -213,7 +213,16 @@ export const refundPayment = async (
   gateway: PaymentGateway,
 ): Promise<void> => {
   const { state } = await load(context.store, paymentAggregate, paymentStreamId(orderId));
-  if (state.status !== 'AUTHORIZED') return;
+  if (state.status === 'AUTHORIZED') await refundAuthorized(orderId, state, context, gateway);
+};
+
+/** Refunds the authorization `state` holds: at the gateway, then in the payment stream. */
+const refundAuthorized = async (
+  orderId: string,
+  state: Extract<PaymentState, { gatewayReference: string }>,
+  context: CommandContext,
+  gateway: PaymentGateway,
+): Promise<void> => {
   await gateway.refund({ idempotencyKey: orderId, reference: state.gatewayReference, amount: state.amount });
   await handleCommand(
     paymentAggregate,
@@ -268,7 +277,8 @@ export const voidPayment = async (
 ): Promise<PaymentUndone> => {
   const { state } = await load(context.store, paymentAggregate, paymentStreamId(orderId));
   if (state.status === 'AUTHORIZED') {
-    await refundPayment(orderId, context, gateway);
+    // The stream was just read: refund what it holds without reading it again.
+    await refundAuthorized(orderId, state, context, gateway);
     return 'REFUNDED';
   }
   if (state.status !== 'NONE') return 'NOTHING';
