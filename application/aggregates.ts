@@ -1,9 +1,21 @@
 import type { ZodType } from 'zod';
-import { inventory, InventoryEvent, type InventoryCommand, type InventoryState } from '../domain/inventory/index.js';
+import {
+  inventory,
+  type InventoryEvent,
+  type InventoryState,
+  ProductEvent,
+  type ProductCommand,
+  reservation,
+  ReservationEvent,
+  type ReservationCommand,
+  type ReservationState,
+  stockBalanceId,
+  stockMove,
+} from '../domain/inventory/index.js';
 import { order, OrderEvent, type OrderCommand, type OrderState } from '../domain/order/index.js';
 import { payment, PaymentEvent, type PaymentCommand, type PaymentState } from '../domain/payment/index.js';
 import type { Decider } from '../domain/shared/decider.js';
-import type { DomainEvent } from '../eventstore/types.js';
+import type { BalanceMove, DomainEvent } from '../eventstore/types.js';
 
 /** What the application needs to load and change one kind of stream. */
 export type Aggregate<State, Command, Event extends DomainEvent> = {
@@ -16,6 +28,8 @@ export type Aggregate<State, Command, Event extends DomainEvent> = {
    * change it whenever `evolve` or the state type changes, and old snapshots are ignored.
    */
   snapshot?: { every: number; schema: string };
+  /** The balances an event moves, in the same atomic write that appends it. */
+  moves?: (event: Event) => BalanceMove[];
 };
 
 export const orderAggregate: Aggregate<OrderState, OrderCommand, OrderEvent> = {
@@ -24,12 +38,29 @@ export const orderAggregate: Aggregate<OrderState, OrderCommand, OrderEvent> = {
   events: OrderEvent,
 };
 
-/** A popular SKU collects an event per reservation, sale and release: it is the one stream that grows long. */
-export const inventoryAggregate: Aggregate<InventoryState, InventoryCommand, InventoryEvent> = {
+/** Every stock-moving event moves its SKU's stock balance, which refuses to go below zero. */
+const movesStock = (event: InventoryEvent): BalanceMove[] => [
+  { balanceId: stockBalanceId(event.data.sku), delta: stockMove(event) },
+];
+
+/**
+ * A product: registered once, restocked now and then. Its stream never holds an order, so pricing an order and
+ * restocking read a handful of events however much the product sells. Snapshots cover a product restocked for years.
+ */
+export const inventoryAggregate: Aggregate<InventoryState, ProductCommand, ProductEvent> = {
   name: 'inventory',
   decider: inventory,
-  events: InventoryEvent,
-  snapshot: { every: 100, schema: 'inventory-state-2' },
+  events: ProductEvent,
+  snapshot: { every: 100, schema: 'inventory-state-3' },
+  moves: movesStock,
+};
+
+/** One order's reservation of one SKU: at most three events, whatever the SKU's history. */
+export const reservationAggregate: Aggregate<ReservationState, ReservationCommand, ReservationEvent> = {
+  name: 'reservation',
+  decider: reservation,
+  events: ReservationEvent,
+  moves: movesStock,
 };
 
 export const paymentAggregate: Aggregate<PaymentState, PaymentCommand, PaymentEvent> = {

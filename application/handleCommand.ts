@@ -1,7 +1,7 @@
 import { fold } from '../domain/shared/decider.js';
-import { ConcurrencyError, CorruptEventError } from '../eventstore/errors.js';
+import { type BalanceTooLowError, ConcurrencyError, CorruptEventError } from '../eventstore/errors.js';
 import type { ZodType } from 'zod';
-import type { DomainEvent, EventMetadata, EventStore, StoredEvent } from '../eventstore/types.js';
+import type { BalanceMove, DomainEvent, EventMetadata, EventStore, StoredEvent } from '../eventstore/types.js';
 import type { Aggregate } from './aggregates.js';
 
 export type Loaded<State> = { state: State; version: number };
@@ -47,6 +47,7 @@ export type Decision = {
 type Prepared = {
   expectedVersion: number;
   events: DomainEvent[];
+  moves: BalanceMove[];
   state: unknown;
   snapshot: Aggregate<unknown, unknown, DomainEvent>['snapshot'];
 };
@@ -63,6 +64,7 @@ export const decision = <State, Command, Event extends DomainEvent>(
     return {
       expectedVersion: version,
       events,
+      moves: aggregate.moves ? events.flatMap(aggregate.moves) : [],
       state: fold(aggregate.decider, events, state),
       snapshot: aggregate.snapshot,
     };
@@ -108,7 +110,8 @@ export type StreamOutcome = { streamId: string; version: number; state: unknown;
 /**
  * Loads every stream, decides on each, and appends all new events in one atomic write; on a lost race it reloads
  * and decides again, up to `retry.attempts` times, then lets the {@link ConcurrencyError} through.
- * A decision that throws (a domain error) ends the command with nothing written to any stream.
+ * A decision that throws (a domain error) ends the command with nothing written to any stream, and so does a balance
+ * that refuses its move ({@link BalanceTooLowError}, not retried: it is an answer, not a race).
  */
 export const handleCommands = async (
   decisions: Decision[],
@@ -122,7 +125,8 @@ export const handleCommands = async (
       .filter((o, index) => decisions[index]?.guard && o.events.length === 0)
       .map(({ streamId, expectedVersion }) => ({ streamId, version: expectedVersion }));
     try {
-      if (appends.length > 0) await store.append(appends, metadata, { ...(now ? { now } : {}), guards });
+      const moves = appends.flatMap((o) => o.moves);
+      if (appends.length > 0) await store.append(appends, metadata, { ...(now ? { now } : {}), guards, moves });
     } catch (error) {
       if (!(error instanceof ConcurrencyError) || attempt >= retry.attempts) throw error;
       onConflict?.(error, attempt);

@@ -1,28 +1,37 @@
-import { inventory, inventoryStreamId, type InventoryState } from '../domain/inventory/index.js';
+import { inventory, inventoryStreamId, noStock, type Stock, stockBalanceId } from '../domain/inventory/index.js';
 import { ProductNotFoundError } from '../domain/shared/errors.js';
 import type { Money } from '../domain/shared/values.js';
+import type { Balance, EventStore } from '../eventstore/types.js';
 import { inventoryAggregate } from './aggregates.js';
 import { type CommandContext, handleCommand } from './handleCommand.js';
 
+/** A product as clients see it. `version` counts the moves of its stock, so it changes whenever the figures do. */
 export type ProductView = {
   sku: string;
   name: string;
   price: Money;
-  stock: { available: number; reserved: number; sold: number };
+  stock: Stock;
   version: number;
 };
 
-export const productView = (state: InventoryState, version: number): ProductView => {
-  if (state.status !== 'REGISTERED') throw new Error('productView of an unregistered product');
-  const { sku, name, unitPrice, available, reserved, sold } = state;
-  return { sku, name, price: unitPrice, stock: { available, reserved, sold }, version };
+/** The SKU's stock as its balance holds it: the figures every reservation, sale and restock has moved. */
+export const stockOf = (balance: Balance | undefined): { stock: Stock; version: number } => {
+  const counts = balance?.counts ?? {};
+  const { available = 0, reserved = 0, sold = 0 } = counts;
+  return { stock: { ...noStock(), available, reserved, sold }, version: balance?.version ?? 0 };
 };
+
+export const readStock = async (
+  store: EventStore,
+  sku: string,
+  options: { consistent?: boolean } = {},
+): Promise<{ stock: Stock; version: number }> => stockOf(await store.readBalance(stockBalanceId(sku), options));
 
 export const registerProduct = async (
   input: { sku: string; name: string; price: Money; stock: number },
   context: CommandContext,
 ): Promise<ProductView> => {
-  const { state, version } = await handleCommand(
+  await handleCommand(
     inventoryAggregate,
     inventoryStreamId(input.sku),
     (current) =>
@@ -35,19 +44,28 @@ export const registerProduct = async (
       ),
     context,
   );
-  return productView(state, version);
+  // Registration is the balance's first move: nothing else can have moved it yet.
+  return {
+    sku: input.sku,
+    name: input.name,
+    price: input.price,
+    stock: { available: input.stock, reserved: 0, sold: 0 },
+    version: 1,
+  };
 };
 
 export const restockProduct = async (
   input: { sku: string; quantity: number },
   context: CommandContext,
 ): Promise<ProductView> => {
-  const { state, version } = await handleCommand(
+  const { state } = await handleCommand(
     inventoryAggregate,
     inventoryStreamId(input.sku),
     (current) => inventory.decide({ type: 'RestockProduct', data: input }, current),
     context,
   );
   if (state.status !== 'REGISTERED') throw new ProductNotFoundError(input.sku);
-  return productView(state, version);
+  // Orders move the balance too, so the figures after the restock are read, consistently, not computed here.
+  const { stock, version } = await readStock(context.store, input.sku, { consistent: true });
+  return { sku: input.sku, name: state.name, price: state.unitPrice, stock, version };
 };

@@ -6,6 +6,7 @@ import type { EventStore } from '../eventstore/types.js';
 import { ordersProjection, OrderView, publicView } from '../projections/orders.js';
 import { catchUp, type Versioned } from '../projections/projection.js';
 import { type Caller, mayAccess } from './caller.js';
+import { type ProductView, readStock } from './products.js';
 import { DomainError } from '../domain/shared/errors.js';
 
 /** A page cursor that does not decode, or belongs to another customer's listing. */
@@ -73,8 +74,13 @@ export const listOrders = async (
   return { orders, ...(next ? { nextCursor: encodeCursor(next) } : {}) };
 };
 
-export const getProduct = async (sku: string, readModels: ReadModels) => {
-  const found = await readModels.product(sku);
+/**
+ * The product: its catalogue facts from the read model, and its stock from the balance that every reservation moves
+ * as it commits, so the figures are never behind the orders (one small item, read eventually consistent).
+ */
+export const getProduct = async (sku: string, readModels: ReadModels, store: EventStore): Promise<ProductView> => {
+  const [found, { stock, version }] = await Promise.all([readModels.product(sku), readStock(store, sku)]);
   if (!found) throw new ProductNotFoundError(sku);
-  return found;
+  const { name, price } = found.view;
+  return { sku, name, price, stock, version };
 };

@@ -1,4 +1,4 @@
-import { inventory, inventoryStreamId } from '../domain/inventory/index.js';
+import { reservation, reservationStreamId } from '../domain/inventory/index.js';
 import {
   order,
   type OrderLine,
@@ -8,8 +8,9 @@ import {
   type RejectionReason,
 } from '../domain/order/index.js';
 import { payment, type PaymentState, paymentStreamId } from '../domain/payment/index.js';
-import { InsufficientStockError, OrderNotFoundError } from '../domain/shared/errors.js';
-import { inventoryAggregate, orderAggregate, paymentAggregate } from './aggregates.js';
+import { OrderNotFoundError } from '../domain/shared/errors.js';
+import { BalanceTooLowError } from '../eventstore/errors.js';
+import { orderAggregate, paymentAggregate, reservationAggregate } from './aggregates.js';
 import { type CommandContext, decision, guard, handleCommand, handleCommands, load } from './handleCommand.js';
 import type { PaymentGateway } from './paymentGateway.js';
 
@@ -67,7 +68,21 @@ const stopUnlessPending = async (run: () => Promise<unknown>): Promise<StepOutco
   }
 };
 
-/** Reserves every SKU of the order in one transaction, all or nothing, while the order is still PENDING. */
+/** One decision on the order's reservation of `sku`. */
+const onReservation = (
+  sku: string,
+  orderId: string,
+  command: (data: { sku: string; orderId: string }) => Parameters<typeof reservation.decide>[0],
+) =>
+  decision(reservationAggregate, reservationStreamId(sku, orderId), (state) =>
+    reservation.decide(command({ sku, orderId }), state),
+  );
+
+/**
+ * Reserves every SKU of the order in one transaction, all or nothing, while the order is still PENDING. Each line
+ * writes its own reservation stream and moves its SKU's stock balance; a balance that would go below zero refuses
+ * the whole transaction, which is the order's answer (out of stock), not a race to retry.
+ */
 export const reserveInventory = async (orderId: string, context: CommandContext): Promise<StepOutcome> => {
   const { lines } = await placedOrder(orderId, context);
   try {
@@ -76,16 +91,14 @@ export const reserveInventory = async (orderId: string, context: CommandContext)
         [
           guard(orderAggregate, orderStreamId(orderId), pendingOrder),
           ...lines.map(({ sku, quantity }) =>
-            decision(inventoryAggregate, inventoryStreamId(sku), (state) =>
-              inventory.decide({ type: 'ReserveStock', data: { sku, orderId, quantity } }, state),
-            ),
+            onReservation(sku, orderId, (data) => ({ type: 'ReserveStock', data: { ...data, quantity } })),
           ),
         ],
         context,
       ),
     );
   } catch (error) {
-    if (error instanceof InsufficientStockError) throw new OutOfStockError(orderId, { cause: error });
+    if (error instanceof BalanceTooLowError) throw new OutOfStockError(orderId, { cause: error });
     throw error;
   }
 };
@@ -149,11 +162,7 @@ export const confirmReservations = async (orderId: string, context: CommandConte
     handleCommands(
       [
         guard(orderAggregate, orderStreamId(orderId), pendingOrder),
-        ...lines.map(({ sku }) =>
-          decision(inventoryAggregate, inventoryStreamId(sku), (state) =>
-            inventory.decide({ type: 'ConfirmReservation', data: { sku, orderId } }, state),
-          ),
-        ),
+        ...lines.map(({ sku }) => onReservation(sku, orderId, (data) => ({ type: 'ConfirmReservation', data }))),
       ],
       context,
     ),
@@ -178,11 +187,7 @@ export const confirmOrder = async (orderId: string, context: CommandContext): Pr
 export const releaseReservations = async (orderId: string, context: CommandContext): Promise<StepOutcome> => {
   const { lines } = await placedOrder(orderId, context);
   await handleCommands(
-    lines.map(({ sku }) =>
-      decision(inventoryAggregate, inventoryStreamId(sku), (state) =>
-        inventory.decide({ type: 'ReleaseReservation', data: { sku, orderId } }, state),
-      ),
-    ),
+    lines.map(({ sku }) => onReservation(sku, orderId, (data) => ({ type: 'ReleaseReservation', data }))),
     context,
   );
   return 'PROCEED';
@@ -238,9 +243,9 @@ const refundAuthorized = async (
  */
 const givingBackStock = (orderId: string, lines: OrderLine[]) =>
   lines.map(({ sku }) =>
-    decision(inventoryAggregate, inventoryStreamId(sku), (state) => [
-      ...inventory.decide({ type: 'ReleaseReservation', data: { sku, orderId } }, state),
-      ...inventory.decide({ type: 'ReturnStock', data: { sku, orderId } }, state),
+    decision(reservationAggregate, reservationStreamId(sku, orderId), (state) => [
+      ...reservation.decide({ type: 'ReleaseReservation', data: { sku, orderId } }, state),
+      ...reservation.decide({ type: 'ReturnStock', data: { sku, orderId } }, state),
     ]),
   );
 

@@ -10,10 +10,12 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { AppendTooLargeError, ConcurrencyError } from './errors.js';
+import { AppendTooLargeError, BalanceTooLowError, ConcurrencyError } from './errors.js';
 import { STREAM_ID, VERSION } from './tableKeys.js';
 import type {
   AppendResult,
+  Balance,
+  BalanceMove,
   EventMetadata,
   EventStore,
   ReadOptions,
@@ -59,11 +61,77 @@ const failedStreams = (error: unknown, items: { streamId: string }[]): string[] 
   return [...new Set((failed.length > 0 ? failed : items).map((item) => item.streamId))];
 };
 
+/** One move per balance: a transaction may touch an item only once. */
+const mergeMoves = (moves: BalanceMove[]): BalanceMove[] => {
+  const merged = new Map<string, Record<string, number>>();
+  for (const { balanceId, delta } of moves) {
+    const sum = merged.get(balanceId) ?? {};
+    for (const [name, by] of Object.entries(delta)) sum[name] = (sum[name] ?? 0) + by;
+    merged.set(balanceId, sum);
+  }
+  return [...merged].map(([balanceId, delta]) => ({ balanceId, delta }));
+};
+
+/** The attribute that counts a balance's moves. */
+const MOVES = 'moves';
+
+/**
+ * When the only conditions that failed are balances' (no stream changed, no transaction held an item), the append
+ * was refused for stock, not lost in a race: the balances, with their counts as DynamoDB last saw them.
+ */
+const tooLow = (error: unknown, streams: number, moves: BalanceMove[]): BalanceTooLowError | undefined => {
+  if (!(error instanceof TransactionCanceledException)) return undefined;
+  const reasons = error.CancellationReasons ?? [];
+  const other = reasons.slice(0, streams).some((reason) => reason.Code && reason.Code !== 'None');
+  const conflict = reasons.some((reason) => reason.Code === 'TransactionConflict');
+  const refused = moves.filter((_, index) => reasons[streams + index]?.Code === 'ConditionalCheckFailed');
+  if (other || conflict || refused.length === 0) return undefined;
+  const item = reasons[streams + moves.indexOf(refused[0] as BalanceMove)]?.Item;
+  const current = item
+    ? Object.fromEntries(
+        Object.entries(item).flatMap(([name, value]) =>
+          value.N !== undefined && name !== MOVES ? [[name, Number(value.N)]] : [],
+        ),
+      )
+    : undefined;
+  return new BalanceTooLowError(
+    refused.map((move) => move.balanceId),
+    current,
+    { cause: error },
+  );
+};
+
+/** Each counter moves by its delta, and none may end below zero: the condition is on those that fall. */
+const balanceUpdate = (table: string, { balanceId, delta }: BalanceMove) => {
+  const entries = Object.entries(delta);
+  const names = Object.fromEntries(entries.map(([name], i) => [`#c${i}`, name]));
+  const falling = entries.flatMap(([, by], i) => (by < 0 ? [`#c${i} >= :n${i}`] : []));
+  return {
+    Update: {
+      TableName: table,
+      Key: { [STREAM_ID]: balanceId },
+      UpdateExpression: `ADD ${[...entries.map((_, i) => `#c${i} :d${i}`), '#moves :one'].join(', ')}`,
+      ...(falling.length > 0 ? { ConditionExpression: falling.join(' AND ') } : {}),
+      ExpressionAttributeNames: { ...names, '#moves': MOVES },
+      ExpressionAttributeValues: {
+        ...Object.fromEntries(entries.map(([, by], i) => [`:d${i}`, by])),
+        ...Object.fromEntries(entries.flatMap(([, by], i) => (by < 0 ? [[`:n${i}`, -by]] : []))),
+        ':one': 1,
+      },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+    },
+  };
+};
+
 /**
  * The event store on DynamoDB: one item per event, keyed by `streamId` and `version`.
  *
  * Optimistic concurrency needs no lock: every new item is written with `attribute_not_exists(streamId)`, so of two
  * writers that read the same version, the second finds its version taken and gets a {@link ConcurrencyError}.
+ *
+ * Table `snapshots` holds what is derived from streams and kept beside them, keyed by `streamId`: a stream's folded
+ * snapshot, and balances (`stock-<SKU>`), whose counters an append moves in its own transaction with `ADD` under a
+ * condition that none falls below zero ({@link BalanceTooLowError} when one would).
  *
  * @example
  * const store = dynamoEventStore({ client, eventsTable: 'orderflow-dev-events', snapshotsTable: 'orderflow-dev-snapshots' });
@@ -111,7 +179,7 @@ export const dynamoEventStore = ({
   const condition = `attribute_not_exists(${STREAM_ID})`;
 
   return {
-    async append(appends, metadata, { now = new Date(), guards = [] } = {}): Promise<AppendResult> {
+    async append(appends, metadata, { now = new Date(), guards = [], moves = [] } = {}): Promise<AppendResult> {
       const items = toItems(appends, metadata, now.toISOString());
       const results = appends.map(({ streamId, expectedVersion, events }) => ({
         streamId,
@@ -119,12 +187,15 @@ export const dynamoEventStore = ({
       }));
       if (items.length === 0) return results;
       checkSize(items);
-      if (items.length + guards.length > TRANSACTION_MAX_ITEMS) {
-        throw new AppendTooLargeError(`An atomic append holds at most ${TRANSACTION_MAX_ITEMS} events and guards.`);
+      const balances = mergeMoves(moves);
+      if (items.length + guards.length + balances.length > TRANSACTION_MAX_ITEMS) {
+        throw new AppendTooLargeError(
+          `An atomic append holds at most ${TRANSACTION_MAX_ITEMS} events, guards and balance moves.`,
+        );
       }
       try {
         const [only] = items;
-        if (items.length === 1 && only && guards.length === 0) {
+        if (items.length === 1 && only && guards.length === 0 && balances.length === 0) {
           // One event on one stream: a plain conditional put costs half the write units of a transaction.
           await client.send(new PutCommand({ TableName: eventsTable, Item: only, ConditionExpression: condition }));
         } else {
@@ -139,11 +210,14 @@ export const dynamoEventStore = ({
                   ConditionExpression: condition,
                 },
               })),
+              ...balances.map((move) => balanceUpdate(snapshotsTable, move)),
             ],
           };
           await client.send(new TransactWriteCommand(input));
         }
       } catch (error) {
+        const refused = tooLow(error, items.length + guards.length, balances);
+        if (refused) throw refused;
         if (isConditionFailure(error)) {
           throw new ConcurrencyError(failedStreams(error, [...items, ...guards]), { cause: error });
         }
@@ -184,6 +258,15 @@ export const dynamoEventStore = ({
       if (!Item || Item.schema !== schema) return undefined;
       const json = await gunzipAsync(Item.state as Uint8Array);
       return { streamId, version: Item.version as number, schema, state: JSON.parse(json.toString('utf8')) as State };
+    },
+
+    async readBalance(balanceId, { consistent = false } = {}): Promise<Balance | undefined> {
+      const { Item } = await client.send(
+        new GetCommand({ TableName: snapshotsTable, Key: { [STREAM_ID]: balanceId }, ConsistentRead: consistent }),
+      );
+      if (!Item) return undefined;
+      const { [STREAM_ID]: _, [MOVES]: version, ...counts } = Item;
+      return { balanceId, counts: counts as Record<string, number>, version: Number(version) };
     },
 
     async writeSnapshot<State>({ streamId, version, state, schema }: Snapshot<State>): Promise<void> {

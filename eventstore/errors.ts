@@ -32,3 +32,18 @@ export class CorruptEventError extends Error {
     this.name = 'CorruptEventError';
   }
 }
+
+/**
+ * A balance move would take a count below zero (a SKU's `available`, say): the append is refused and nothing is
+ * written. Not a race to retry: a business answer. `current` is the balance as the refusing write saw it, when known.
+ */
+export class BalanceTooLowError extends Error {
+  constructor(
+    readonly balanceIds: string[],
+    readonly current?: Record<string, number>,
+    options?: { cause?: unknown },
+  ) {
+    super(`Balance ${balanceIds.join(', ')} cannot move below zero.`, options);
+    this.name = 'BalanceTooLowError';
+  }
+}

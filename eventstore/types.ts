@@ -35,6 +35,16 @@ export type AppendResult = { streamId: string; version: number }[];
 /** A stream that must still be at `version` for an append to commit, though nothing is appended to it. */
 export type StreamGuard = { streamId: string; version: number };
 
+/**
+ * A change to a balance: named counters kept beside the streams (a SKU's stock), moved by the events of many streams
+ * in the same atomic write as those events. The write commits only if no counter goes below zero; that condition,
+ * not a stream version, serializes the writers, so writers of different streams never race on one stream.
+ */
+export type BalanceMove = { balanceId: string; delta: Record<string, number> };
+
+/** A balance's counters, and how many moves it has taken (a version for caches and ETags). */
+export type Balance = { balanceId: string; counts: Record<string, number>; version: number };
+
 export type ReadOptions = {
   /** Read only events with a version above this one (the version of a snapshot). */
   afterVersion?: number;
@@ -50,9 +60,14 @@ export interface EventStore {
   append(
     appends: StreamAppend[],
     metadata: EventMetadata,
-    options?: { now?: Date; guards?: StreamGuard[] },
+    options?: { now?: Date; guards?: StreamGuard[]; moves?: BalanceMove[] },
   ): Promise<AppendResult>;
   readStream(streamId: string, options?: ReadOptions): Promise<StoredEvent[]>;
   readSnapshot<State>(streamId: string, schema: string): Promise<Snapshot<State> | undefined>;
   writeSnapshot<State>(snapshot: Snapshot<State>): Promise<void>;
+  /**
+   * A balance as of the last committed move; `undefined` if nothing ever moved it. Eventually consistent unless
+   * `consistent`: a writer answering with what it just wrote needs that; a reader showing stock does not.
+   */
+  readBalance(balanceId: string, options?: { consistent?: boolean }): Promise<Balance | undefined>;
 }

@@ -1,8 +1,22 @@
 import { isDeepStrictEqual } from 'node:util';
 import { type DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
-import { type Aggregate, inventoryAggregate, orderAggregate, paymentAggregate } from '../application/aggregates.js';
+import {
+  type Aggregate,
+  inventoryAggregate,
+  orderAggregate,
+  paymentAggregate,
+  reservationAggregate,
+} from '../application/aggregates.js';
 import { parseEvent } from '../application/handleCommand.js';
-import { allocationOf } from '../domain/inventory/index.js';
+import {
+  InventoryEvent,
+  moveStock,
+  noStock,
+  reservationStreamId,
+  type Stock,
+  stockBalanceId,
+  stockMove,
+} from '../domain/inventory/index.js';
 import { fold } from '../domain/shared/decider.js';
 import { upcastItem } from '../eventstore/dynamoEventStore.js';
 import type { DomainEvent, StoredEvent } from '../eventstore/types.js';
@@ -17,6 +31,7 @@ export type InvariantResult = { name: string; checked: number; violations: strin
 export type InvariantTables = {
   client: DynamoDBDocumentClient;
   events: string;
+  snapshots: string;
   orders: string;
   inventory: string;
   paymentSimulator: string;
@@ -29,6 +44,7 @@ export const invariantTables = (
 ): InvariantTables => ({
   client,
   events: table('EVENTS_TABLE'),
+  snapshots: table('SNAPSHOTS_TABLE'),
   orders: table('ORDERS_TABLE'),
   inventory: table('INVENTORY_TABLE'),
   paymentSimulator: table('PAYMENT_SIMULATOR_TABLE'),
@@ -100,8 +116,9 @@ const checkReadModel = <View extends Record<string, unknown>, Event extends Doma
  */
 export const checkInvariants = async (tables: InvariantTables): Promise<InvariantResult[]> => {
   const schemas = eventSchemaRegistry();
-  const [eventItems, orderViews, inventoryViews, charges] = await Promise.all([
+  const [eventItems, derived, orderViews, inventoryViews, charges] = await Promise.all([
     scanAll(tables.client, tables.events),
+    scanAll(tables.client, tables.snapshots),
     scanAll(tables.client, tables.orders),
     scanAll(tables.client, tables.inventory),
     scanAll(tables.client, tables.paymentSimulator),
@@ -145,6 +162,7 @@ export const checkInvariants = async (tables: InvariantTables): Promise<Invarian
     );
   const orders = folded(orderAggregate, 'order-');
   const skus = folded(inventoryAggregate, 'inventory-');
+  const reservations = folded(reservationAggregate, 'reservation-');
   const payments = folded(paymentAggregate, 'payment-');
 
   const terminal: InvariantResult = {
@@ -157,28 +175,50 @@ export const checkInvariants = async (tables: InvariantTables): Promise<Invarian
   }
 
   const stock: InvariantResult = {
-    name: "for every SKU, available + reserved + sold = initial + restocked, and each order's units match its status",
+    name:
+      "for every SKU, its balance is the sum of its events' moves, never below zero, available + reserved + sold = " +
+      "initial + restocked, and each order's units match its status",
     checked: skus.size,
     violations: [],
   };
+  // Every stock-moving event of a SKU, from its product stream and its reservations' streams, summed.
+  const expected = new Map<string, Stock>();
+  const add = (events: StoredEvent[]) => {
+    for (const event of events) {
+      const parsed = InventoryEvent.parse({ type: event.type, data: event.data });
+      const before = expected.get(parsed.data.sku) ?? noStock();
+      const after = moveStock(before, stockMove(parsed));
+      if (!after) stock.violations.push(`${event.streamId}@${event.version}: ${event.type} takes stock below zero`);
+      expected.set(parsed.data.sku, after ?? before);
+    }
+  };
+  for (const { events } of skus.values()) add(events);
+  for (const { events } of reservations.values()) add(events);
+  const balances = new Map(derived.map((item) => [String(item.streamId), item]));
   for (const [sku, { state }] of skus) {
     if (state.status !== 'REGISTERED') continue;
-    const { available, reserved, sold, initialStock, restocked } = state;
-    if (available + reserved + sold !== initialStock + restocked || available < 0 || reserved < 0 || sold < 0) {
+    const sum = expected.get(sku) ?? noStock();
+    const item = balances.get(stockBalanceId(sku));
+    const held = { available: Number(item?.available), reserved: Number(item?.reserved), sold: Number(item?.sold) };
+    if (!isDeepStrictEqual(held, sum)) {
+      stock.violations.push(`${sku}: balance ${JSON.stringify(held)} ≠ its events' moves ${JSON.stringify(sum)}`);
+    }
+    const { available, reserved, sold } = sum;
+    if (available + reserved + sold !== state.initialStock + state.restocked) {
       stock.violations.push(
-        `${sku}: available ${available} + reserved ${reserved} + sold ${sold} ≠ initial ${initialStock} + restocked ${restocked}`,
+        `${sku}: available ${available} + reserved ${reserved} + sold ${sold} ≠ initial ${state.initialStock} + restocked ${state.restocked}`,
       );
     }
-    for (const [orderId, { state: order }] of orders) {
-      if (order.status === 'NONE' || !order.lines.some((line) => line.sku === sku)) continue;
-      const allocation = allocationOf(state.orders, orderId);
-      const held = allocation?.status === 'RESERVED' || allocation?.status === 'SOLD';
-      if (order.status === 'CONFIRMED' && allocation?.status !== 'SOLD') {
-        stock.violations.push(`${sku}: confirmed order ${orderId} holds ${allocation?.status ?? 'nothing'}, not SOLD`);
+  }
+  for (const [orderId, { state: order }] of orders) {
+    if (order.status === 'NONE') continue;
+    for (const { sku } of order.lines) {
+      const status = reservations.get(reservationStreamId(sku, orderId).slice('reservation-'.length))?.state.status;
+      const held = status === 'RESERVED' || status === 'SOLD';
+      if (order.status === 'CONFIRMED' && status !== 'SOLD') {
+        stock.violations.push(`${sku}: confirmed order ${orderId} holds ${status ?? 'nothing'}, not SOLD`);
       } else if ((order.status === 'REJECTED' || order.status === 'CANCELLED') && held) {
-        stock.violations.push(
-          `${sku}: ${order.status.toLowerCase()} order ${orderId} still holds ${allocation.status}`,
-        );
+        stock.violations.push(`${sku}: ${order.status.toLowerCase()} order ${orderId} still holds ${status}`);
       }
     }
   }

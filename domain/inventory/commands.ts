@@ -30,6 +30,19 @@ export type ConfirmReservation = z.infer<typeof ConfirmReservation>;
 export const ReturnStock = z.strictObject({ type: z.literal('ReturnStock'), data: forOrder });
 export type ReturnStock = z.infer<typeof ReturnStock>;
 
+/** What is said about a product as a whole: its catalogue facts and the stock supplied. */
+export const ProductCommand = z.discriminatedUnion('type', [RegisterProduct, RestockProduct]);
+export type ProductCommand = z.infer<typeof ProductCommand>;
+
+/** What is said about one order's hold on one SKU's units. */
+export const ReservationCommand = z.discriminatedUnion('type', [
+  ReserveStock,
+  ReleaseReservation,
+  ConfirmReservation,
+  ReturnStock,
+]);
+export type ReservationCommand = z.infer<typeof ReservationCommand>;
+
 export const InventoryCommand = z.discriminatedUnion('type', [
   RegisterProduct,
   RestockProduct,

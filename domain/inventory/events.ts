@@ -29,6 +29,20 @@ export type ReservationConfirmed = z.infer<typeof ReservationConfirmed>;
 export const StockReturned = z.strictObject({ type: z.literal('StockReturned'), data: orderQuantity });
 export type StockReturned = z.infer<typeof StockReturned>;
 
+/** The events of a product's stream (`inventory-<SKU>`): a handful per product, however much it sells. */
+export const ProductEvent = z.discriminatedUnion('type', [ProductRegistered, ProductRestocked]);
+export type ProductEvent = z.infer<typeof ProductEvent>;
+
+/** The events of one reservation's stream (`reservation-<SKU>/<order id>`): at most three. */
+export const ReservationEvent = z.discriminatedUnion('type', [
+  StockReserved,
+  ReservationReleased,
+  ReservationConfirmed,
+  StockReturned,
+]);
+export type ReservationEvent = z.infer<typeof ReservationEvent>;
+
+/** Every event that moves a SKU's stock. */
 export const InventoryEvent = z.discriminatedUnion('type', [
   ProductRegistered,
   ProductRestocked,

@@ -1,17 +1,26 @@
 import type { Decider } from '../shared/decider.js';
-import type { InventoryCommand } from './commands.js';
-import { decide } from './decide.js';
-import type { InventoryEvent } from './events.js';
-import { evolve } from './evolve.js';
-import { initialState, type InventoryState } from './state.js';
+import type { ProductCommand, ReservationCommand } from './commands.js';
+import { decide, decideReservation } from './decide.js';
+import type { ProductEvent, ReservationEvent } from './events.js';
+import { evolve, evolveReservation } from './evolve.js';
+import { initialReservation, initialState, type InventoryState, type ReservationState } from './state.js';
 
 export * from './commands.js';
 export * from './events.js';
-export * from './ledger.js';
 export * from './state.js';
-export { decide, evolve };
+export * from './stock.js';
+export { decide, decideReservation, evolve, evolveReservation };
 
-/** One stream per SKU: `inventory-<SKU>`. */
+/** One stream per SKU: `inventory-<SKU>`, the product's catalogue facts and restocks. */
 export const inventoryStreamId = (sku: string): string => `inventory-${sku}`;
 
-export const inventory: Decider<InventoryState, InventoryCommand, InventoryEvent> = { decide, evolve, initialState };
+/** One stream per order and SKU: `reservation-<SKU>/<order id>`. A SKU never holds a `/`, so the id is unambiguous. */
+export const reservationStreamId = (sku: string, orderId: string): string => `reservation-${sku}/${orderId}`;
+
+export const inventory: Decider<InventoryState, ProductCommand, ProductEvent> = { decide, evolve, initialState };
+
+export const reservation: Decider<ReservationState, ReservationCommand, ReservationEvent> = {
+  decide: decideReservation,
+  evolve: evolveReservation,
+  initialState: initialReservation,
+};

@@ -1,12 +1,6 @@
 import type { Money } from '../shared/values.js';
-import type { Ledger } from './ledger.js';
 
-/** Where one order's units of this SKU stand. Kept for every order, so a redelivered command appends nothing. */
-export type OrderAllocation = {
-  quantity: number;
-  status: 'RESERVED' | 'RELEASED' | 'SOLD' | 'RETURNED';
-};
-
+/** A product: its catalogue facts and the stock supplied to it. Bounded: no order is kept here. */
 export type InventoryState =
   | { status: 'UNREGISTERED' }
   | {
@@ -16,11 +10,16 @@ export type InventoryState =
       unitPrice: Money;
       initialStock: number;
       restocked: number;
-      available: number;
-      reserved: number;
-      sold: number;
-      /** Every order's allocation: read it with `allocationOf`, change it with `withAllocation`. */
-      orders: Ledger;
     };
 
 export const initialState = (): InventoryState => ({ status: 'UNREGISTERED' });
+
+/**
+ * Where one order's units of one SKU stand, in a stream of its own, so a redelivered command finds what it already
+ * did without reading anything that grows with the SKU's sales.
+ */
+export type ReservationState =
+  | { status: 'NONE' }
+  | { status: 'RESERVED' | 'RELEASED' | 'SOLD' | 'RETURNED'; sku: string; orderId: string; quantity: number };
+
+export const initialReservation = (): ReservationState => ({ status: 'NONE' });

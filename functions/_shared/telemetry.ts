@@ -64,6 +64,7 @@ export const observedStore = (store: EventStore, onCommitted?: (appends: StreamA
   readStream: (...args) => store.readStream(...args),
   readSnapshot: (...args) => store.readSnapshot(...args),
   writeSnapshot: (...args) => store.writeSnapshot(...args),
+  readBalance: (...args) => store.readBalance(...args),
   append: async (appends, metadata, options) => {
     try {
       const result = await store.append(appends, metadata, options);

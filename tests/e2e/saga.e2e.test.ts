@@ -106,8 +106,8 @@ describe('order saga', () => {
     expect(order.rejectionReason).toBe('PAYMENT_DECLINED');
     await stockEventually(sku, { available: 5, reserved: 0, sold: 0 });
     // The reservation was really taken, then given back.
-    expect(await eventsFor(`inventory-${sku}`, 'StockReserved', orderId)).toBe(1);
-    expect(await eventsFor(`inventory-${sku}`, 'ReservationReleased', orderId)).toBe(1);
+    expect(await eventsFor(`reservation-${sku}/${orderId}`, 'StockReserved', orderId)).toBe(1);
+    expect(await eventsFor(`reservation-${sku}/${orderId}`, 'ReservationReleased', orderId)).toBe(1);
     expect(await eventTypes(`payment-${orderId}`)).toEqual(['PaymentDeclined']);
     expect(await simulatorItem(orderId)).toMatchObject({ charges: 0 });
   });
@@ -120,7 +120,7 @@ describe('order saga', () => {
     const order = await settledOrder(orderId, customer, 'REJECTED');
     expect(order.rejectionReason).toBe('OUT_OF_STOCK');
     await stockEventually(sku, { available: 2, reserved: 0, sold: 0 });
-    expect(await eventsFor(`inventory-${sku}`, 'StockReserved', orderId)).toBe(0);
+    expect(await eventsFor(`reservation-${sku}/${orderId}`, 'StockReserved', orderId)).toBe(0);
     // Never got as far as the payment.
     expect(await simulatorItem(orderId)).toBeUndefined();
     expect(await eventTypes(`payment-${orderId}`)).toEqual([]);
@@ -210,8 +210,8 @@ describe('order saga', () => {
     await stockEventually(sku, { available: 8, reserved: 0, sold: 2 });
     expect(await eventsFor(`payment-${orderId}`, 'PaymentAuthorized', orderId)).toBe(1);
     expect(await eventTypes(`payment-${orderId}`)).toEqual(['PaymentAuthorized']);
-    expect(await eventsFor(`inventory-${sku}`, 'StockReserved', orderId)).toBe(1);
-    expect(await eventsFor(`inventory-${sku}`, 'ReservationConfirmed', orderId)).toBe(1);
+    expect(await eventsFor(`reservation-${sku}/${orderId}`, 'StockReserved', orderId)).toBe(1);
+    expect(await eventsFor(`reservation-${sku}/${orderId}`, 'ReservationConfirmed', orderId)).toBe(1);
     expect(await eventTypes(`order-${orderId}`)).toEqual(['OrderPlaced', 'OrderConfirmed']);
     expect(await simulatorItem(orderId)).toMatchObject({ charges: 1 });
   });

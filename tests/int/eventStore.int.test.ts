@@ -1,10 +1,20 @@
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { inventoryAggregate } from '../../application/aggregates.js';
-import { handleCommand, load } from '../../application/handleCommand.js';
-import { inventory, inventoryStreamId, type InventoryState } from '../../domain/inventory/index.js';
+import { inventoryAggregate, reservationAggregate } from '../../application/aggregates.js';
+import { decision, handleCommand, handleCommands, load } from '../../application/handleCommand.js';
+import { readStock } from '../../application/products.js';
+import {
+  inventory,
+  inventoryStreamId,
+  type InventoryState,
+  reservation,
+  type ReservationState,
+  reservationStreamId,
+} from '../../domain/inventory/index.js';
 import { fold } from '../../domain/shared/decider.js';
-import { AppendTooLargeError, ConcurrencyError } from '../../eventstore/errors.js';
+import { AppendTooLargeError, BalanceTooLowError, ConcurrencyError } from '../../eventstore/errors.js';
+import type { EventStore } from '../../eventstore/types.js';
+import { memoryStore } from '../support/memoryStore.js';
 import { eventSchemaRegistry } from '../../eventstore/upcasting.js';
 import { localStack, testMetadata, uniqueId } from '../support/stack.js';
 
@@ -164,7 +174,7 @@ describe('DynamoDB event store', () => {
       data: { sku: 'OLD-1', name: 'Old', unitPrice: { amount: 250, currency: 'EUR' }, initialStock: 3 },
     });
     const { state } = await load(store(schemas), { ...inventoryAggregate, snapshot: undefined }, streamId);
-    expect(state).toMatchObject({ status: 'REGISTERED', available: 3, unitPrice: { amount: 250, currency: 'EUR' } });
+    expect(state).toMatchObject({ status: 'REGISTERED', initialStock: 3, unitPrice: { amount: 250, currency: 'EUR' } });
   });
 });
 
@@ -205,7 +215,11 @@ describe('command handling', () => {
     );
     const { state, version } = await load(events, inventoryAggregate, inventoryStreamId(sku));
     expect(version).toBe(11);
-    expect(state).toMatchObject({ available: 30, restocked: 30 });
+    expect(state).toMatchObject({ restocked: 30 });
+    expect(await readStock(events, sku, { consistent: true })).toEqual({
+      stock: { available: 30, reserved: 0, sold: 0 },
+      version: 11,
+    });
     expect(conflicts).toBeGreaterThan(0);
   });
 
@@ -234,38 +248,31 @@ describe('command handling', () => {
   it('appends nothing for a decision that changes nothing', async () => {
     const sku = `N-${Date.now()}`;
     await register(sku, 5);
-    const reserve = (state: InventoryState) =>
-      inventory.decide({ type: 'ReserveStock', data: { sku, orderId: 'o-1', quantity: 2 } }, state);
+    const reserve = (state: ReservationState) =>
+      reservation.decide({ type: 'ReserveStock', data: { sku, orderId: 'o-1', quantity: 2 } }, state);
     const context = { store: events, metadata: testMetadata() };
-    const first = await handleCommand(inventoryAggregate, inventoryStreamId(sku), reserve, context);
-    const second = await handleCommand(inventoryAggregate, inventoryStreamId(sku), reserve, context);
+    const streamId = reservationStreamId(sku, 'o-1');
+    const first = await handleCommand(reservationAggregate, streamId, reserve, context);
+    const second = await handleCommand(reservationAggregate, streamId, reserve, context);
     expect(first.events).toHaveLength(1);
     expect(second.events).toEqual([]);
-    expect(await events.readStream(inventoryStreamId(sku))).toHaveLength(2);
+    expect(await events.readStream(streamId)).toHaveLength(1);
+    expect((await readStock(events, sku, { consistent: true })).stock).toEqual({ available: 3, reserved: 2, sold: 0 });
   });
 
   it('loads a long stream from its snapshot plus the tail, to the same state as a full fold', async () => {
     const sku = `S-${Date.now()}`;
     await register(sku, 1_000);
     const context = { store: events, metadata: testMetadata() };
-    for (let i = 0; i < 130; i++) {
-      const orderId = `o-${i}`;
+    for (let i = 0; i < 129; i++) {
       await handleCommand(
         inventoryAggregate,
         inventoryStreamId(sku),
-        (state) => inventory.decide({ type: 'ReserveStock', data: { sku, orderId, quantity: 1 + (i % 3) } }, state),
+        (state) => inventory.decide({ type: 'RestockProduct', data: { sku, quantity: 1 + (i % 3) } }, state),
         context,
       );
-      if (i % 2 === 0) {
-        await handleCommand(
-          inventoryAggregate,
-          inventoryStreamId(sku),
-          (state) => inventory.decide({ type: 'ConfirmReservation', data: { sku, orderId } }, state),
-          context,
-        );
-      }
     }
-    const snapshot = await events.readSnapshot<InventoryState>(inventoryStreamId(sku), 'inventory-state-2');
+    const snapshot = await events.readSnapshot<InventoryState>(inventoryStreamId(sku), 'inventory-state-3');
     expect(snapshot?.version).toBe(100);
 
     const fromSnapshot = await load(events, inventoryAggregate, inventoryStreamId(sku));
@@ -277,7 +284,7 @@ describe('command handling', () => {
     expect(fromSnapshot.version).toBe(all.length);
     expect(fromSnapshot.state).toEqual(fullFold);
     // A snapshot under another state schema is ignored rather than misread.
-    expect(await events.readSnapshot(inventoryStreamId(sku), 'inventory-state-1')).toBeUndefined();
+    expect(await events.readSnapshot(inventoryStreamId(sku), 'inventory-state-2')).toBeUndefined();
   });
 });
 
@@ -302,3 +309,92 @@ describe('guarded appends', () => {
     expect(await events.readStream(sku)).toHaveLength(1);
   });
 });
+
+/**
+ * The balance contract, held by the DynamoDB store and by the in-memory one the unit tests use: a balance moves only
+ * with the events that move it, never below zero, and its condition, not a stream version, serializes its writers.
+ */
+describe.each([
+  ['DynamoDB', () => events],
+  ['in-memory', () => memoryStore()],
+] as [string, () => EventStore][])('balances (%s store)', (_, storeFor) => {
+  const reserve = (sku: string, orderId: string, quantity: number) =>
+    decision(reservationAggregate, reservationStreamId(sku, orderId), (state) =>
+      reservation.decide({ type: 'ReserveStock', data: { sku, orderId, quantity } }, state),
+    );
+  const registered = async (target: EventStore, sku: string, initialStock: number) => {
+    await handleCommand(
+      inventoryAggregate,
+      inventoryStreamId(sku),
+      (state) =>
+        inventory.decide(
+          {
+            type: 'RegisterProduct',
+            data: { sku, name: sku, unitPrice: { amount: 1, currency: 'EUR' }, initialStock },
+          },
+          state,
+        ),
+      { store: target, metadata: testMetadata() },
+    );
+  };
+
+  it('moves a balance in the same write as the events that move it, and counts its moves', async () => {
+    const target = storeFor();
+    const sku = `B-${randomSuffix()}`;
+    await registered(target, sku, 5);
+    await handleCommands([reserve(sku, 'o-1', 2), reserve(sku, 'o-2', 1)], { store: target, metadata: testMetadata() });
+    expect(await readStock(target, sku, { consistent: true })).toEqual({
+      stock: { available: 2, reserved: 3, sold: 0 },
+      version: 2,
+    });
+  });
+
+  it('refuses a move below zero with BalanceTooLowError, writing nothing of the append', async () => {
+    const target = storeFor();
+    const sku = `L-${randomSuffix()}`;
+    await registered(target, sku, 2);
+    const error: unknown = await handleCommands([reserve(sku, 'o-1', 1), reserve(sku, 'o-2', 2)], {
+      store: target,
+      metadata: testMetadata(),
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BalanceTooLowError);
+    expect((error as BalanceTooLowError).balanceIds).toEqual([`stock-${sku}`]);
+    expect(await target.readStream(reservationStreamId(sku, 'o-1'))).toEqual([]);
+    expect((await readStock(target, sku, { consistent: true })).stock).toEqual({ available: 2, reserved: 0, sold: 0 });
+  });
+
+  it('answers a lost stream race as a ConcurrencyError, to retry, even when the balance would refuse too', async () => {
+    const target = storeFor();
+    const sku = `C-${randomSuffix()}`;
+    await registered(target, sku, 1);
+    const streamId = reservationStreamId(sku, 'o-1');
+    const reserved = { type: 'StockReserved', data: { sku, orderId: 'o-1', quantity: 1 } };
+    const move = { balanceId: `stock-${sku}`, delta: { available: -1, reserved: 1, sold: 0 } };
+    await target.append([{ streamId, expectedVersion: 0, events: [reserved] }], testMetadata(), { moves: [move] });
+    await expect(
+      target.append([{ streamId, expectedVersion: 0, events: [reserved] }], testMetadata(), { moves: [move] }),
+    ).rejects.toBeInstanceOf(ConcurrencyError);
+  });
+
+  it('sells exactly the stock to 40 concurrent buyers of one SKU: the rest are refused, none oversold', async () => {
+    const target = storeFor();
+    const sku = `H-${randomSuffix()}`;
+    await registered(target, sku, 15);
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 40 }, (_, i) =>
+        handleCommands([reserve(sku, `o-${i}`, 1)], {
+          store: target,
+          metadata: testMetadata(),
+          retry: { attempts: 50, baseDelayMs: 2, maxDelayMs: 50 },
+        }),
+      ),
+    );
+    const refused = outcomes.filter((o) => o.status === 'rejected');
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(15);
+    expect(refused).toHaveLength(25);
+    for (const outcome of refused) expect(outcome.reason).toBeInstanceOf(BalanceTooLowError);
+    expect((await readStock(target, sku, { consistent: true })).stock).toEqual({ available: 0, reserved: 15, sold: 0 });
+  });
+});
+
+const randomSuffix = () => Math.random().toString(36).slice(2, 10).toUpperCase();

@@ -1,15 +1,34 @@
-import { ConcurrencyError } from '../../eventstore/errors.js';
-import type { EventStore, StoredEvent } from '../../eventstore/types.js';
+import { BalanceTooLowError, ConcurrencyError } from '../../eventstore/errors.js';
+import type { Balance, EventStore, StoredEvent } from '../../eventstore/types.js';
 
-/** An event store in memory: enough of DynamoDB's conditional appends for commands to race. */
+/** An event store in memory: enough of DynamoDB's conditional appends and balance moves for commands to race. */
 export const memoryStore = (): EventStore & { all(): StoredEvent[] } => {
   const streams = new Map<string, StoredEvent[]>();
+  const balances = new Map<string, Balance>();
   return {
-    async append(appends, metadata, { now = new Date(), guards = [] } = {}) {
+    async append(appends, metadata, { now = new Date(), guards = [], moves = [] } = {}) {
+      if (appends.every((a) => a.events.length === 0)) return appends.map((a) => ({ ...a, version: a.expectedVersion }));
       const stale = [...appends, ...guards.map((g) => ({ streamId: g.streamId, expectedVersion: g.version }))].filter(
         ({ streamId, expectedVersion }) => (streams.get(streamId)?.length ?? 0) !== expectedVersion,
       );
       if (stale.length > 0) throw new ConcurrencyError(stale.map((s) => s.streamId));
+      const moved = new Map<string, Balance>();
+      // As in DynamoDB, an append moves each balance once, by the sum of its moves.
+      for (const { balanceId, delta } of moves) {
+        const balance = moved.get(balanceId) ?? balances.get(balanceId) ?? { balanceId, counts: {}, version: 0 };
+        const counts = { ...balance.counts };
+        for (const [name, by] of Object.entries(delta)) counts[name] = (counts[name] ?? 0) + by;
+        const version = moved.has(balanceId) ? balance.version : balance.version + 1;
+        moved.set(balanceId, { balanceId, counts, version });
+      }
+      const refused = [...moved.values()].filter((b) => Object.values(b.counts).some((count) => count < 0));
+      if (refused.length > 0) {
+        throw new BalanceTooLowError(
+          refused.map((b) => b.balanceId),
+          balances.get(refused[0]?.balanceId ?? '')?.counts,
+        );
+      }
+      for (const [balanceId, balance] of moved) balances.set(balanceId, balance);
       return appends.map(({ streamId, expectedVersion, events }) => {
         const stored = events.map((event, index) => ({
           ...event,
@@ -28,6 +47,7 @@ export const memoryStore = (): EventStore & { all(): StoredEvent[] } => {
       (streams.get(streamId) ?? []).filter((e) => e.version > afterVersion && e.version <= toVersion),
     readSnapshot: async () => undefined,
     writeSnapshot: async () => undefined,
+    readBalance: async (balanceId) => structuredClone(balances.get(balanceId)),
     all: () => [...streams.values()].flat(),
   };
 };

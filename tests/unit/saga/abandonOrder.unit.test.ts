@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { inventoryAggregate } from '../../../application/aggregates.js';
-import { type CommandContext, load } from '../../../application/handleCommand.js';
+import { type CommandContext } from '../../../application/handleCommand.js';
 import { cancelOrder, placeOrder } from '../../../application/orders.js';
 import type { AuthorizationResult, PaymentGateway, VoidResult } from '../../../application/paymentGateway.js';
-import { registerProduct } from '../../../application/products.js';
+import { readStock, registerProduct } from '../../../application/products.js';
 import {
   abandonOrder,
   authorizePayment,
@@ -12,7 +11,6 @@ import {
   reserveInventory,
 } from '../../../application/saga.js';
 import { type PendingOrders, type SagaExecutions, sweepPendingOrders } from '../../../application/sweeper.js';
-import { inventoryStreamId } from '../../../domain/inventory/index.js';
 import type { Money } from '../../../domain/shared/values.js';
 import { memoryStore } from '../../support/memoryStore.js';
 
@@ -73,11 +71,7 @@ const given = async () => {
     { customerId: 'customer-1', items: [{ sku: 'MUG-1', quantity: 2 }], paymentToken: 'tok_visa' },
     context,
   );
-  const stock = async () => {
-    const { state } = await load(store, inventoryAggregate, inventoryStreamId('MUG-1'));
-    if (state.status !== 'REGISTERED') throw new Error('no product');
-    return { available: state.available, reserved: state.reserved, sold: state.sold };
-  };
+  const stock = async () => (await readStock(store, 'MUG-1')).stock;
   const types = async (streamId: string) => (await store.readStream(streamId)).map((e) => e.type);
   return { store, context, gateway, calls, keys, orderId, stock, types };
 };
@@ -104,7 +98,11 @@ describe('abandonOrder: the catch-all compensation', () => {
 
     expect(await abandonOrder(orderId, context, gateway)).toMatchObject({ outcome: 'REJECTED' });
     expect(await stock()).toEqual({ available: 10, reserved: 0, sold: 0 });
-    expect(await types('inventory-MUG-1')).toContain('StockReturned');
+    expect(await types(`reservation-MUG-1/${orderId}`)).toEqual([
+      'StockReserved',
+      'ReservationConfirmed',
+      'StockReturned',
+    ]);
   });
 
   it('voids at the gateway an authorization whose answer was lost, and records it as authorized and refunded', async () => {
