@@ -9,15 +9,26 @@ import { ordersBench } from './orders.bench.js';
 import { replayBench } from './replay.bench.js';
 import { restartBench } from './restart.bench.js';
 import { startBenchStack } from './stack.js';
+import { stockModelsBench } from './stockModels.bench.js';
 import { throughputBench } from './throughput.bench.js';
 
 /**
- * `npm run bench -- [append] [snapshot] [replay] [latency] [orders] [throughput] [restart] [coldstart] [--verbose] [--profile]`: each benchmark prints
+ * `npm run bench -- [append] [snapshot] [replay] [stockmodels] [latency] [orders] [throughput] [restart] [coldstart] [--verbose] [--profile]`: each benchmark prints
  * the median and p99 beside a baseline measured in the same run, on the same local stack. Not part of `npm test`.
  * `--profile` adds a CPU profile summary to the throughput benchmark. The whole-stack ones (latency, orders, throughput) print a progress line while they run and keep the stack's lines in a file.
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-const all = ['append', 'snapshot', 'replay', 'latency', 'orders', 'throughput', 'restart', 'coldstart'] as const;
+const all = [
+  'append',
+  'snapshot',
+  'replay',
+  'stockmodels',
+  'latency',
+  'orders',
+  'throughput',
+  'restart',
+  'coldstart',
+] as const;
 // Benchmark names are positionals; --verbose prints the whole-stack benchmarks' stack and function lines as they come.
 const { values, positionals: asked } = parseArgs({
   options: {
@@ -35,12 +46,13 @@ if (!process.env.ORDERFLOW_BENCH_CHILD) {
   );
 }
 
-const needsTables = chosen.some((name) => ['append', 'snapshot', 'replay'].includes(name));
+const needsTables = chosen.some((name) => ['append', 'snapshot', 'replay', 'stockmodels'].includes(name));
 const stack = needsTables ? await startBenchStack() : undefined;
 try {
   if (stack && chosen.includes('append')) await appendBench(stack);
   if (stack && chosen.includes('snapshot')) await snapshotBench(stack);
   if (stack && chosen.includes('replay')) await replayBench(stack);
+  if (stack && chosen.includes('stockmodels')) await stockModelsBench(stack);
 } finally {
   await stack?.stop();
 }
