@@ -1,11 +1,16 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  allocations,
   InventoryEvent,
   inventory,
+  moveStock,
+  noStock,
+  reservation,
+  stockMove,
   type InventoryCommand,
   type InventoryState,
+  type ReservationState,
+  type Stock,
 } from '../../../domain/inventory/index.js';
 import {
   OrderEvent,
@@ -37,27 +42,35 @@ const attempt = <State, Command, Event>(
 
 describe('inventory invariants', () => {
   const sku = 'SKU-1';
-  const orderId = fc.constantFrom('o1', 'o2', 'o3', 'o4');
+  /** Each run is up to 41 commands, each checked (and some replayed) against the model: fewer runs than below. */
+  const inventoryRuns = 200;
+  const orderIds = ['o1', 'o2', 'o3', 'o4', 'o5'] as const;
+  const orderId = fc.constantFrom(...orderIds);
   const quantity = fc.integer({ min: 1, max: 8 });
 
   const register: fc.Arbitrary<InventoryCommand> = fc.integer({ min: 0, max: 15 }).map((initialStock) => ({
     type: 'RegisterProduct',
     data: { sku, name: 'Widget', unitPrice: { amount: 500, currency: 'EUR' }, initialStock },
   }));
+  const reserve = fc
+    .tuple(orderId, quantity)
+    .map(([id, q]): InventoryCommand => ({ type: 'ReserveStock', data: { sku, orderId: id, quantity: q } }));
   const command: fc.Arbitrary<InventoryCommand> = fc.oneof(
     { weight: 1, arbitrary: register },
     {
       weight: 2,
       arbitrary: quantity.map((q): InventoryCommand => ({ type: 'RestockProduct', data: { sku, quantity: q } })),
     },
-    {
-      weight: 5,
-      arbitrary: fc
-        .tuple(orderId, quantity)
-        .map(([id, q]): InventoryCommand => ({ type: 'ReserveStock', data: { sku, orderId: id, quantity: q } })),
-    },
-    ...(['ReleaseReservation', 'ConfirmReservation', 'ReturnStock'] as const).map((type) => ({
-      weight: 3,
+    { weight: 5, arbitrary: reserve },
+    // Confirm and return weigh more: a return needs a reservation that was confirmed and not released first.
+    ...(
+      [
+        ['ReleaseReservation', 2],
+        ['ConfirmReservation', 4],
+        ['ReturnStock', 4],
+      ] as const
+    ).map(([type, weight]) => ({
+      weight,
       arbitrary: orderId.map((id): InventoryCommand => ({ type, data: { sku, orderId: id } })),
     })),
   );
@@ -66,67 +79,197 @@ describe('inventory invariants', () => {
     .tuple(fc.option(register, { freq: 10 }), fc.array(command, { minLength: 5, maxLength: 40, size: 'max' }))
     .map(([first, rest]) => (first ? [first, ...rest] : rest));
 
-  const checkCounters = (state: InventoryState, supplied: number) => {
-    if (state.status !== 'REGISTERED') return;
-    expect(state.available).toBeGreaterThanOrEqual(0);
-    expect(state.reserved).toBeGreaterThanOrEqual(0);
-    expect(state.sold).toBeGreaterThanOrEqual(0);
-    expect(state.initialStock + state.restocked).toBe(supplied);
-    expect(state.available + state.reserved + state.sold).toBe(state.initialStock + state.restocked);
-    const held = (status: string) =>
-      Object.values(allocations(state.orders))
-        .filter((allocation) => allocation.status === status)
-        .reduce((sum, allocation) => sum + allocation.quantity, 0);
-    expect(state.reserved).toBe(held('RESERVED'));
-    expect(state.sold).toBe(held('SOLD'));
+  /**
+   * One SKU as the application keeps it: the product's stream, one reservation stream per order, and the SKU's
+   * stock balance, which every stock-moving event moves in the same atomic write.
+   */
+  type Model = { product: InventoryState; reservations: ReadonlyMap<string, ReservationState>; stock: Stock };
+  const start = (): Model => ({ product: inventory.initialState(), reservations: new Map(), stock: noStock() });
+  const reservationOf = (model: Model, id: string): ReservationState =>
+    model.reservations.get(id) ?? reservation.initialState();
+
+  /** What a command came to: refused by its decider, refused by the balance (the store), or committed (maybe `[]`). */
+  type Outcome =
+    | { kind: 'refused' }
+    | { kind: 'balance-too-low'; events: InventoryEvent[] }
+    | { kind: 'committed'; events: InventoryEvent[] };
+
+  const decideOn = (model: Model, cmd: InventoryCommand): InventoryEvent[] | undefined => {
+    switch (cmd.type) {
+      case 'RegisterProduct':
+      case 'RestockProduct':
+        return attempt(inventory, cmd, model.product);
+      default:
+        return attempt(reservation, cmd, reservationOf(model, cmd.data.orderId));
+    }
   };
 
-  it('keeps stock non-negative and available + reserved + sold = initial + restocked after every event', () => {
-    const seen = new Map<string, number>();
+  const apply = (model: Model, event: InventoryEvent): Model => {
+    switch (event.type) {
+      case 'ProductRegistered':
+      case 'ProductRestocked':
+        return { ...model, product: inventory.evolve(model.product, event) };
+      default: {
+        const { orderId: id } = event.data;
+        const next = reservation.evolve(reservationOf(model, id), event);
+        return { ...model, reservations: new Map(model.reservations).set(id, next) };
+      }
+    }
+  };
+
+  /** The sum of the events' moves, as the store adds up every move of one balance in a write before checking it. */
+  const totalMove = (events: InventoryEvent[]): Stock =>
+    events.map(stockMove).reduce(
+      (sum, move) => ({
+        available: sum.available + move.available,
+        reserved: sum.reserved + move.reserved,
+        sold: sum.sold + move.sold,
+      }),
+      noStock(),
+    );
+
+  /** Decides, then writes as the store does: the events and the balance's move together, or nothing. */
+  const step = (model: Model, cmd: InventoryCommand): { model: Model; outcome: Outcome } => {
+    const events = decideOn(model, cmd);
+    if (events === undefined) return { model, outcome: { kind: 'refused' } };
+    // The store skips a write with no events: no balance is moved, nothing can be refused.
+    if (events.length === 0) return { model, outcome: { kind: 'committed', events } };
+    const stock = moveStock(model.stock, totalMove(events));
+    if (stock === undefined) return { model, outcome: { kind: 'balance-too-low', events } };
+    return { model: { ...events.reduce(apply, model), stock }, outcome: { kind: 'committed', events } };
+  };
+
+  type Check = (stepped: { before: Model; cmd: InventoryCommand; after: Model; outcome: Outcome }) => void;
+
+  /** Runs every scenario command by command from a new SKU, handing each step to a check made for that run. */
+  const forEachRun = (checkFor: () => Check): void => {
     fc.assert(
       fc.property(scenario, (commands) => {
-        let state = inventory.initialState();
-        let supplied = 0;
+        const checkStep = checkFor();
+        let model = start();
         for (const cmd of commands) {
-          const events = attempt(inventory, cmd, state) ?? [];
-          expect(events.length).toBeLessThanOrEqual(1);
-          for (const event of events) {
-            expect(InventoryEvent.parse(event)).toEqual(event);
-            if (event.type === 'ProductRegistered') supplied = event.data.initialStock;
-            if (event.type === 'ProductRestocked') supplied += event.data.quantity;
-            state = inventory.evolve(state, event);
-            checkCounters(state, supplied);
-            seen.set(event.type, (seen.get(event.type) ?? 0) + 1);
-          }
+          const { model: after, outcome } = step(model, cmd);
+          checkStep({ before: model, cmd, after, outcome });
+          model = after;
         }
       }),
-      { numRuns },
+      { numRuns: inventoryRuns },
     );
-    // Not vacuous: every kind of event was decided and checked, many times.
+  };
+
+  const count = (counts: Map<string, number>, key: string) => counts.set(key, (counts.get(key) ?? 0) + 1);
+  const heldAs = (model: Model, status: ReservationState['status']) =>
+    [...model.reservations.values()].reduce(
+      (sum, r) => (r.status === status && r.status !== 'NONE' ? sum + r.quantity : sum),
+      0,
+    );
+
+  it('never oversells: no count goes below zero, and the balance agrees with the reservations', () => {
+    const committed = new Map<string, number>();
+    let refusedByBalance = 0;
+    forEachRun(() => ({ after, outcome }) => {
+      const { available, reserved, sold } = after.stock;
+      expect(Math.min(available, reserved, sold)).toBeGreaterThanOrEqual(0);
+      // The balance holds exactly what the reservation streams say is reserved and sold.
+      expect({ reserved, sold }).toEqual({ reserved: heldAs(after, 'RESERVED'), sold: heldAs(after, 'SOLD') });
+      if (outcome.kind === 'balance-too-low') refusedByBalance++;
+      if (outcome.kind !== 'committed') return;
+      for (const event of outcome.events) {
+        expect(InventoryEvent.parse(event)).toEqual(event);
+        count(committed, event.type);
+      }
+    });
+    // Not vacuous: every kind of event was committed and checked, many times, and the balance refused oversells.
     for (const type of InventoryEvent.options.map((option) => option.shape.type.value)) {
-      expect(seen.get(type) ?? 0, type).toBeGreaterThan(20);
+      expect(committed.get(type) ?? 0, type).toBeGreaterThan(20);
     }
+    expect(refusedByBalance).toBeGreaterThan(20);
   });
 
-  it('decides nothing the second time for reserve, release, confirm and return', () => {
-    const repeatable = new Set(['ReserveStock', 'ReleaseReservation', 'ConfirmReservation', 'ReturnStock']);
-    const exercised = new Map<string, number>();
-    fc.assert(
-      fc.property(scenario, (commands) => {
-        let state = inventory.initialState();
-        for (const cmd of commands) {
-          const events = attempt(inventory, cmd, state);
-          if (events === undefined) continue;
-          state = events.reduce(inventory.evolve, state);
-          if (!repeatable.has(cmd.type)) continue;
-          expect(inventory.decide(cmd, state)).toEqual([]);
-          if (events.length > 0) exercised.set(cmd.type, (exercised.get(cmd.type) ?? 0) + 1);
+  it('conserves stock: available + reserved + sold = initial + restocked after every step', () => {
+    let registeredSteps = 0;
+    forEachRun(() => {
+      // Tallied from the committed events alone, apart from the product's state and the balance.
+      let supplied = 0;
+      return ({ after, outcome }) => {
+        if (outcome.kind === 'committed') {
+          for (const event of outcome.events) {
+            if (event.type === 'ProductRegistered') supplied = event.data.initialStock;
+            if (event.type === 'ProductRestocked') supplied += event.data.quantity;
+          }
         }
-      }),
-      { numRuns },
-    );
-    // Not vacuous: each command was repeated right after it had changed something.
-    for (const type of repeatable) expect(exercised.get(type) ?? 0, type).toBeGreaterThan(20);
+        const { available, reserved, sold } = after.stock;
+        const { product } = after;
+        if (product.status === 'REGISTERED') {
+          registeredSteps++;
+          expect(product.initialStock + product.restocked).toBe(supplied);
+          expect(available + reserved + sold).toBe(product.initialStock + product.restocked);
+        } else {
+          // Nothing was supplied, so nothing can be reserved, sold or returned.
+          expect(after.stock).toEqual(noStock());
+        }
+      };
+    });
+    expect(registeredSteps).toBeGreaterThan(1000);
+  });
+
+  it('is idempotent per order: the same command again decides nothing, or is refused again, and changes nothing', () => {
+    const repeatedAfterCommit = new Map<string, number>();
+    const repeatedAfterRefusal = new Map<string, number>();
+    let otherQuantity = 0;
+    forEachRun(() => ({ cmd, after, outcome }) => {
+      if (cmd.type === 'RegisterProduct' || cmd.type === 'RestockProduct') return;
+      const again = step(after, cmd);
+      expect(again.model).toBe(after);
+      expect(again.outcome.kind === 'committed' ? again.outcome.events : []).toEqual([]);
+      if (outcome.kind !== 'committed') expect(again.outcome.kind).toBe(outcome.kind);
+      if (outcome.kind === 'committed' && outcome.events.length > 0) {
+        expect(again.outcome).toEqual({ kind: 'committed', events: [] });
+        count(repeatedAfterCommit, cmd.type);
+      }
+      if (outcome.kind !== 'committed') count(repeatedAfterRefusal, outcome.kind);
+      // Whatever became of an order's reservation, asking again for any quantity decides nothing.
+      if (cmd.type === 'ReserveStock' && reservationOf(after, cmd.data.orderId).status !== 'NONE') {
+        for (const q of [1, cmd.data.quantity + 1, 1_000]) {
+          const other: InventoryCommand = { type: 'ReserveStock', data: { ...cmd.data, quantity: q } };
+          expect(step(after, other)).toEqual({ model: after, outcome: { kind: 'committed', events: [] } });
+        }
+        otherQuantity++;
+      }
+    });
+    // Not vacuous: each command was repeated right after it had changed something, and after a refusal.
+    for (const type of ['ReserveStock', 'ReleaseReservation', 'ConfirmReservation', 'ReturnStock']) {
+      expect(repeatedAfterCommit.get(type) ?? 0, type).toBeGreaterThan(20);
+    }
+    expect(repeatedAfterRefusal.get('balance-too-low') ?? 0).toBeGreaterThan(20);
+    expect(repeatedAfterRefusal.get('refused') ?? 0).toBeGreaterThan(20);
+    expect(otherQuantity).toBeGreaterThan(20);
+  });
+
+  it('refuses no order while the stock it asks for is available, and every order that asks for more', () => {
+    const seen = { fits: 0, exactlyAll: 0, tooMany: 0 };
+    forEachRun(() => ({ before, cmd, after, outcome }) => {
+      if (cmd.type !== 'ReserveStock' || reservationOf(before, cmd.data.orderId).status !== 'NONE') return;
+      const { quantity: q } = cmd.data;
+      if (q <= before.stock.available) {
+        expect(outcome).toEqual({ kind: 'committed', events: [{ type: 'StockReserved', data: cmd.data }] });
+        expect(after.stock).toEqual({
+          available: before.stock.available - q,
+          reserved: before.stock.reserved + q,
+          sold: before.stock.sold,
+        });
+        seen.fits++;
+        if (q === before.stock.available) seen.exactlyAll++;
+      } else {
+        expect(outcome).toEqual({ kind: 'balance-too-low', events: [{ type: 'StockReserved', data: cmd.data }] });
+        expect(after).toBe(before);
+        seen.tooMany++;
+      }
+    });
+    // Not vacuous: orders that fit, that took the last unit, and that asked for too much were all seen.
+    expect(seen.fits).toBeGreaterThan(50);
+    expect(seen.exactlyAll).toBeGreaterThan(5);
+    expect(seen.tooMany).toBeGreaterThan(50);
   });
 });
 
