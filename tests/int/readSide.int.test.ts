@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { z } from 'zod';
 import { placeOrder, cancelOrder } from '../../application/orders.js';
-import { registerProduct } from '../../application/products.js';
+import { readStock, registerProduct } from '../../application/products.js';
 import { OrderEvent, orderStreamId } from '../../domain/order/index.js';
 import type { DomainEvent, StoredEvent } from '../../eventstore/types.js';
 import { localKinesisClient } from '../../local/kinesisLocal.js';
@@ -110,7 +110,11 @@ describe('the orders and inventory read models', () => {
       const stock = await dynamoViewStore({ client: clients.client, table: clients.tables.inventory }).get({
         sku: product,
       });
-      expect(stock?.view).toMatchObject({ available: 100, reserved: 0, sold: 0 });
+      expect(stock?.view).toMatchObject({ sku: product, supplied: 100 });
+    });
+    // The figures are the balance's: the cancellation's compensation gave back whatever the saga had reserved.
+    await eventually(async () => {
+      expect((await readStock(clients.store, product)).stock).toEqual({ available: 100, reserved: 0, sold: 0 });
     });
     expect(await clients.parking.parked('orders', [streamId])).toEqual(new Set());
   });
