@@ -29,8 +29,8 @@ const cpuSecondsOf = async (pid: number): Promise<number | undefined> => {
  * `npm run bench -- throughput [--profile]`: orders of two lines over many SKUs from concurrent clients, over HTTP
  * against the whole local stack (API, handlers, DynamoDB Local, kinesalite, relay, consumers, Step Functions), to
  * CONFIRMED in the read model. The baseline, measured in the same run at the same concurrency, is DynamoDB Local
- * alone doing the writes an order needs (placed; reserved on both SKUs, guarded by the order; authorized; sold,
- * guarded; confirmed) with nothing else: the floor the stand-in sets.
+ * alone doing the writes an order needs (placed; reserved on both SKUs' reservation streams with their stock balances,
+ * guarded by the order; authorized; sold, likewise; confirmed) with nothing else: the floor the stand-in sets.
  */
 export const throughputBench = async ({
   orders = 600,
@@ -72,7 +72,12 @@ export const throughputBench = async ({
         rawClient.send(
           new PutCommand({ TableName: rawTable, Item: item, ConditionExpression: 'attribute_not_exists(streamId)' }),
         );
-      const transact = (items: ReturnType<typeof event>[], guard: { streamId: string; version: number }) =>
+      /** Events on reservation streams, the order's guard, and each SKU's stock balance moved under a condition. */
+      const transact = (
+        items: ReturnType<typeof event>[],
+        guard: { streamId: string; version: number },
+        balances: { sku: string; take: 'available' | 'reserved'; give: 'reserved' | 'sold' }[],
+      ) =>
         rawClient.send(
           new TransactWriteCommand({
             TransactItems: [
@@ -86,22 +91,46 @@ export const throughputBench = async ({
                   ConditionExpression: 'attribute_not_exists(streamId)',
                 },
               },
+              ...balances.map(({ sku, take, give }) => ({
+                Update: {
+                  TableName: rawTable,
+                  Key: { streamId: `stock-${sku}`, version: 0 },
+                  UpdateExpression: 'ADD #take :minus, #give :one',
+                  ConditionExpression: '#take >= :one',
+                  ExpressionAttributeNames: { '#take': take, '#give': give },
+                  ExpressionAttributeValues: { ':minus': -1, ':one': 1 },
+                },
+              })),
             ],
           }),
         );
+      const rawSkus = Array.from({ length: skus }, (_, i) => `RAW-${i}`);
+      for (const sku of rawSkus) {
+        await rawClient.send(
+          new PutCommand({
+            TableName: rawTable,
+            Item: { streamId: `stock-${sku}`, version: 0, available: orders * 4 },
+          }),
+        );
+      }
       const rawOrder = async (i: number) => {
         const order = `order-${randomUUID()}`;
-        const [a, b] = [`inventory-${randomUUID()}`, `inventory-${randomUUID()}`];
+        const [skuA, skuB] = [rawSkus[(i * 7) % skus] ?? '', rawSkus[(i * 7 + 1) % skus] ?? ''];
+        const [a, b] = [`reservation-${skuA}/${order}`, `reservation-${skuB}/${order}`];
         await put(event(order, 1, 'OrderPlaced'));
-        await transact([event(a, i + 1, 'StockReserved'), event(b, i + 1, 'StockReserved')], {
-          streamId: order,
-          version: 2,
-        });
+        await transact([event(a, 1, 'StockReserved'), event(b, 1, 'StockReserved')], { streamId: order, version: 2 }, [
+          { sku: skuA, take: 'available', give: 'reserved' },
+          { sku: skuB, take: 'available', give: 'reserved' },
+        ]);
         await put(event(`payment-${order}`, 1, 'PaymentAuthorized'));
-        await transact([event(a, i + 2, 'ReservationConfirmed'), event(b, i + 2, 'ReservationConfirmed')], {
-          streamId: order,
-          version: 2,
-        });
+        await transact(
+          [event(a, 2, 'ReservationConfirmed'), event(b, 2, 'ReservationConfirmed')],
+          { streamId: order, version: 2 },
+          [
+            { sku: skuA, take: 'reserved', give: 'sold' },
+            { sku: skuB, take: 'reserved', give: 'sold' },
+          ],
+        );
         await put(event(order, 2, 'OrderConfirmed'));
       };
       await concurrently(50, clients, rawOrder); // warm-up
