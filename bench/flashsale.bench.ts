@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../eventstore/dynamoClient.js';
 import { localClientConfig } from '../local/dynamoLocal.js';
 import { concurrently, stats } from './lib.js';
@@ -54,7 +54,7 @@ export const flashsaleBench = async ({
     await output.stop();
     throw error;
   });
-  const { stack, api, issuer, client, table, post, stop } = driven;
+  const { stack, api, issuer, views: viewsOf, post, stop } = driven;
   try {
     /** A request whose answer is counted rather than thrown: under load a refusal is a figure, not a crash. */
     const send = async (path: string, token: string, body?: unknown, headers: Record<string, string> = {}) => {
@@ -74,31 +74,6 @@ export const flashsaleBench = async ({
         // 0: no answer at all (a broken connection).
         return { status: 0, json: {} as Record<string, unknown> };
       }
-    };
-    const ordersTable = table('ORDERS_TABLE');
-    /** Views of these orders from the read model, 100 keys per BatchGetItem; an order not in it yet is missing. */
-    const viewsOf = async (ids: string[]) => {
-      const found = new Map<string, View>();
-      for (let i = 0; i < ids.length; i += 100) {
-        const { Responses } = await client.send(
-          new BatchGetCommand({
-            RequestItems: {
-              [ordersTable]: {
-                Keys: ids.slice(i, i + 100).map((orderId) => ({ orderId })),
-                ProjectionExpression: 'orderId, #status, rejectionReason',
-                ExpressionAttributeNames: { '#status': 'status' },
-              },
-            },
-          }),
-        );
-        for (const item of Responses?.[ordersTable] ?? []) {
-          found.set(String(item.orderId), {
-            status: String(item.status),
-            ...(item.rejectionReason ? { rejectionReason: String(item.rejectionReason) } : {}),
-          });
-        }
-      }
-      return found;
     };
     const ending = (view: View | undefined) =>
       view ? `${view.status}${view.rejectionReason ? ` (${view.rejectionReason})` : ''}` : 'not in the read model';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { orderIdForKey } from '../application/orders.js';
 import { documentClient } from '../eventstore/dynamoClient.js';
 import { jwtSettings, type LocalIssuer, localIssuer } from '../local/auth.js';
@@ -304,6 +304,8 @@ export type DrivenStack = {
   table(variable: string): string;
   /** An order's view, read straight from the orders table (consistently), past any meter. */
   statusOf: OrderStatusReader;
+  /** Many orders' statuses from the orders table, 100 per BatchGetItem; an order not in it yet is missing. */
+  views(orderIds: string[]): Promise<Map<string, { status: string; rejectionReason?: string }>>;
   /** POSTs JSON to the API as `token`'s bearer; answers the body, and throws on any answer but 2xx. */
   post(path: string, token: string, body: unknown, headers?: Record<string, string>): Promise<Record<string, unknown>>;
   drive(
@@ -328,6 +330,30 @@ export const startDrivenStack = async (options: Parameters<typeof startLocalStac
   const statusOf: OrderStatusReader = async (orderId) =>
     (await client.send(new GetCommand({ TableName: table('ORDERS_TABLE'), Key: { orderId }, ConsistentRead: true })))
       .Item as { status: string; rejectionReason?: string } | undefined;
+  const views: DrivenStack['views'] = async (orderIds) => {
+    const ordersTable = table('ORDERS_TABLE');
+    const found = new Map<string, { status: string; rejectionReason?: string }>();
+    for (let i = 0; i < orderIds.length; i += 100) {
+      const { Responses } = await client.send(
+        new BatchGetCommand({
+          RequestItems: {
+            [ordersTable]: {
+              Keys: orderIds.slice(i, i + 100).map((orderId) => ({ orderId })),
+              ProjectionExpression: 'orderId, #status, rejectionReason',
+              ExpressionAttributeNames: { '#status': 'status' },
+            },
+          },
+        }),
+      );
+      for (const item of Responses?.[ordersTable] ?? []) {
+        found.set(String(item.orderId), {
+          status: String(item.status),
+          ...(item.rejectionReason ? { rejectionReason: String(item.rejectionReason) } : {}),
+        });
+      }
+    }
+    return found;
+  };
   return {
     stack,
     api,
@@ -335,6 +361,7 @@ export const startDrivenStack = async (options: Parameters<typeof startLocalStac
     client,
     table,
     statusOf,
+    views,
     post: async (path, token, body, headers = {}) => {
       const response = await fetch(`${api.url}${path}`, {
         method: 'POST',

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BatchGetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../eventstore/dynamoClient.js';
 import { localClientConfig } from '../local/dynamoLocal.js';
 import { localStateDir } from '../local/paths.js';
@@ -48,7 +48,7 @@ export const throughputBench = async ({
     await output.stop();
     throw error;
   });
-  const { stack, issuer, client, table, post, stop } = driven;
+  const { stack, issuer, views, post, stop } = driven;
   try {
     /** The baseline: a table of its own, with no stream, so nothing downstream does any work for it. */
     const rawBaseline = async () => {
@@ -175,25 +175,7 @@ export const throughputBench = async ({
     progress.note('warming up');
     // Warm every handler once, and wait for that order to settle, before anything is timed.
     const warm = await placeOrder(orders);
-    const ordersTable = table('ORDERS_TABLE');
-    const statuses = async (ids: string[]) => {
-      const found = new Map<string, string>();
-      for (let i = 0; i < ids.length; i += 100) {
-        const { Responses } = await client.send(
-          new BatchGetCommand({
-            RequestItems: {
-              [ordersTable]: {
-                Keys: ids.slice(i, i + 100).map((orderId) => ({ orderId })),
-                ProjectionExpression: 'orderId, #status',
-                ExpressionAttributeNames: { '#status': 'status' },
-              },
-            },
-          }),
-        );
-        for (const item of Responses?.[ordersTable] ?? []) found.set(String(item.orderId), String(item.status));
-      }
-      return found;
-    };
+    const statuses = async (ids: string[]) => new Map([...(await views(ids))].map(([id, view]) => [id, view.status]));
     for (let tries = 0; (await statuses([warm])).get(warm) !== 'CONFIRMED'; tries++) {
       if (tries > 600) throw new Error('the warm-up order did not settle');
       await sleep(100);
