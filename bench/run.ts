@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { coldStartBench } from './coldStart.bench.js';
 import { appendBench, snapshotBench } from './eventStore.bench.js';
 import { flashsaleBench } from './flashsale.bench.js';
+import { historyBench } from './history.bench.js';
 import { latencyBench } from './latency.bench.js';
 import { ordersBench } from './orders.bench.js';
 import { replayBench } from './replay.bench.js';
@@ -14,7 +15,7 @@ import { stockModelsBench } from './stockModels.bench.js';
 import { throughputBench } from './throughput.bench.js';
 
 /**
- * `npm run bench -- [append] [snapshot] [replay] [stockmodels] [latency] [orders] [throughput] [flashsale] [restart] [coldstart] [--verbose] [--profile]`: each benchmark prints
+ * `npm run bench -- [append] [snapshot] [replay] [stockmodels] [history] [latency] [orders] [throughput] [flashsale] [restart] [coldstart] [--verbose] [--profile]`: each benchmark prints
  * the median and p99 beside a baseline measured in the same run, on the same local stack. Not part of `npm test`.
  * `--profile` adds a CPU profile summary to the throughput benchmark. The whole-stack ones (latency, orders, throughput, flashsale) print a progress line while they run and keep the stack's lines in a file.
  * flashsale prints PASS or FAIL for each of its criteria, and any FAIL makes the exit code non-zero.
@@ -25,6 +26,7 @@ const all = [
   'snapshot',
   'replay',
   'stockmodels',
+  'history',
   'latency',
   'orders',
   'throughput',
@@ -49,13 +51,14 @@ if (!process.env.ORDERFLOW_BENCH_CHILD) {
   );
 }
 
-const needsTables = chosen.some((name) => ['append', 'snapshot', 'replay', 'stockmodels'].includes(name));
+const needsTables = chosen.some((name) => ['append', 'snapshot', 'replay', 'stockmodels', 'history'].includes(name));
 const stack = needsTables ? await startBenchStack() : undefined;
 try {
   if (stack && chosen.includes('append')) await appendBench(stack);
   if (stack && chosen.includes('snapshot')) await snapshotBench(stack);
   if (stack && chosen.includes('replay')) await replayBench(stack);
   if (stack && chosen.includes('stockmodels')) await stockModelsBench(stack);
+  if (stack && chosen.includes('history')) await historyBench(stack);
 } finally {
   await stack?.stop();
 }
