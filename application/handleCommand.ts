@@ -1,5 +1,5 @@
 import { fold } from '../domain/shared/decider.js';
-import { type BalanceTooLowError, ConcurrencyError, CorruptEventError } from '../eventstore/errors.js';
+import { ConcurrencyError, CorruptEventError } from '../eventstore/errors.js';
 import type { ZodType } from 'zod';
 import type { BalanceMove, DomainEvent, EventMetadata, EventStore, StoredEvent } from '../eventstore/types.js';
 import type { Aggregate } from './aggregates.js';
@@ -111,7 +111,7 @@ export type StreamOutcome = { streamId: string; version: number; state: unknown;
  * Loads every stream, decides on each, and appends all new events in one atomic write; on a lost race it reloads
  * and decides again, up to `retry.attempts` times, then lets the {@link ConcurrencyError} through.
  * A decision that throws (a domain error) ends the command with nothing written to any stream, and so does a balance
- * that refuses its move ({@link BalanceTooLowError}, not retried: it is an answer, not a race).
+ * that refuses its move (`BalanceTooLowError`, not retried: it is an answer, not a race).
  */
 export const handleCommands = async (
   decisions: Decision[],
