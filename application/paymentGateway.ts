@@ -48,5 +48,8 @@ export const guardedPaymentGateway = (
   voidAuthorization: (request) => breaker.call(() => gateway.voidAuthorization(request)),
 });
 
+/** The name of the payment gateway's circuit: its item in the circuits table, and its metrics' `circuit`. */
+export const PAYMENT_CIRCUIT = 'payment-gateway';
+
 /** What the payment gateway's breaker counts as a failure. */
 export const isGatewayFailure = (error: unknown): boolean => error instanceof PaymentGatewayUnavailableError;

@@ -7,6 +7,7 @@ import { circuitBreaker } from '../../application/circuitBreaker.js';
 import {
   guardedPaymentGateway,
   isGatewayFailure,
+  PAYMENT_CIRCUIT,
   type PaymentGateway,
 } from '../../application/paymentGateway.js';
 import { documentClient } from '../../eventstore/dynamoClient.js';
@@ -41,9 +42,6 @@ export const eventStore = (): EventStore => {
 };
 
 let gateway: PaymentGateway | undefined;
-
-/** The name of the payment gateway's circuit: its item in the circuits table, and its metrics' `circuit`. */
-export const PAYMENT_CIRCUIT = 'payment-gateway';
 
 /** How long a half-open probe may hold the circuit: a saga step's function times out before that. */
 const PROBE_TIMEOUT_MS = 15_000;
