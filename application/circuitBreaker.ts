@@ -186,16 +186,19 @@ export const circuitBreaker = ({
         }
         reportChange(circuit, admission.next, at);
       }
+      // Recording an outcome never replaces it: a count lost to a burst of writers only opens the circuit a call
+      // later, and a probe whose closing is lost holds it only until probeUntil.
+      const record = (change: Parameters<typeof update>[0]) => update(change).catch(() => undefined);
       let result: Awaited<ReturnType<typeof call>>;
       try {
         result = await call();
       } catch (error) {
-        if (isFailure(error)) await update((current, when) => afterFailure(current, when, settings, probe));
+        if (isFailure(error)) await record((current, when) => afterFailure(current, when, settings, probe));
         // Any other error is an answer from the dependency: for a probe, it is up.
-        else if (probe) await update((current) => afterSuccess(current, probe));
+        else if (probe) await record((current) => afterSuccess(current, probe));
         throw error;
       }
-      if (probe) await update((current) => afterSuccess(current, probe));
+      if (probe) await record((current) => afterSuccess(current, probe));
       return result;
     },
   };

@@ -184,6 +184,17 @@ describe('the breaker around a gateway', () => {
     expect(memory.writes()).toBe(0);
   });
 
+  it('answers the call’s own error even when its failure cannot be recorded', async () => {
+    const { memory } = setup();
+    const losing = circuitBreaker({
+      name: 'payment-gateway',
+      store: { ...memory.store, write: async () => false },
+      settings,
+      isFailure: isGatewayFailure,
+    });
+    await expect(losing.call(unavailable)).rejects.toThrow(PaymentGatewayUnavailableError);
+  });
+
   it('counts concurrent failures without losing any to a race', async () => {
     const { memory } = setup();
     const big = circuitBreaker({
