@@ -7,7 +7,8 @@ export const memoryStore = (): EventStore & { all(): StoredEvent[] } => {
   const balances = new Map<string, Balance>();
   return {
     async append(appends, metadata, { now = new Date(), guards = [], moves = [] } = {}) {
-      if (appends.every((a) => a.events.length === 0)) return appends.map((a) => ({ ...a, version: a.expectedVersion }));
+      if (appends.every((a) => a.events.length === 0))
+        return appends.map((a) => ({ ...a, version: a.expectedVersion }));
       const stale = [...appends, ...guards.map((g) => ({ streamId: g.streamId, expectedVersion: g.version }))].filter(
         ({ streamId, expectedVersion }) => (streams.get(streamId)?.length ?? 0) !== expectedVersion,
       );
