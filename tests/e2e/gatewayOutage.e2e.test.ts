@@ -168,12 +168,14 @@ describe('a payment gateway outage', () => {
     );
     expect(await orderView(String(waiting?.orderId))).not.toHaveProperty('pendingReason');
     if (!withoutBreaker) {
-      // The calls before it opened (the threshold, and a few already in flight), then one probe at a time.
+      // The calls before it opened (the threshold, plus the calls other sagas made while the failures that opened it
+      // were still being recorded: up to 10 on a loaded 2-core machine), then one probe at a time. Without the breaker
+      // every order would call at least 3 times (1 + 2 retries) per attempt.
       const threshold = param('CIRCUIT_FAILURE_THRESHOLD');
       expect(stack.probes()).toBeLessThanOrEqual(
         Math.ceil((upAt - downAt) / (param('CIRCUIT_COOL_DOWN_SECONDS') * 1000)) + 1,
       );
-      expect(refusedCalls).toBeLessThanOrEqual(threshold + stack.probes() + 3);
+      expect(refusedCalls).toBeLessThanOrEqual(threshold + stack.probes() + 10);
     }
     await expectInvariants();
   });
