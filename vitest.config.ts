@@ -7,6 +7,7 @@ const standalone = [
   'tests/int/operations.int.test.ts',
   'tests/int/stackRestart.int.test.ts',
   'tests/e2e/sagaSettles.e2e.test.ts',
+  'tests/e2e/gatewayOutage.e2e.test.ts',
 ];
 
 export default defineConfig({

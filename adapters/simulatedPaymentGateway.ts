@@ -25,6 +25,11 @@
  *   only while the key is not voided, so an authorize racing the void either lands before it (and is refunded) or
  *   is declined.
  *
+ * **Outage switch.** An item under the key {@link OUTAGE_KEY} beside the ledger says whether the simulated gateway is
+ * down (`npm run gateway -- down|up`, {@link simulatorOutage}). While it is, every call is refused with
+ * {@link PaymentGatewayUnavailableError} before it touches the ledger, as a gateway that does not answer, and counted
+ * on that item (`refusedCalls`), so a test can tell how often callers knocked on a dead gateway.
+ *
  * @example
  * const gateway = simulatedPaymentGateway({ client, table: process.env.PAYMENT_SIMULATOR_TABLE });
  * await gateway.authorize({ idempotencyKey: orderId, token: 'tok_visa', amount: { amount: 1299, currency: 'EUR' } });
@@ -34,7 +39,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import {
   type AuthorizationResult,
@@ -46,6 +51,18 @@ import type { Money } from '../domain/shared/values.js';
 
 /** The partition key of the simulator's table (serverless.yml, `PaymentSimulatorTable`). */
 export const IDEMPOTENCY_KEY = 'idempotencyKey';
+
+/** The key of the outage switch's item, beside the ledger's order ids (which never start with `#`). */
+export const OUTAGE_KEY = '#outage';
+
+/** The outage switch's item: whether the gateway is down, since when, and the calls it refused meanwhile. */
+export const SimulatorOutage = z.object({
+  down: z.boolean(),
+  since: z.string().optional(),
+  upAt: z.string().optional(),
+  refusedCalls: z.number().int().nonnegative(),
+});
+export type SimulatorOutage = z.infer<typeof SimulatorOutage>;
 
 /** The documented test tokens. */
 export const TEST_TOKENS = {
@@ -236,8 +253,25 @@ export const simulatedPaymentGateway = ({
     }
   };
 
+  /** Refuses the call, counting it, while the outage switch says the gateway is down. */
+  const refuseWhileDown = async (operation: string) => {
+    const { Item } = await client.send(new GetCommand({ TableName: table, Key: { [IDEMPOTENCY_KEY]: OUTAGE_KEY } }));
+    if (!Item || !SimulatorOutage.parse(Item).down) return;
+    await client.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { [IDEMPOTENCY_KEY]: OUTAGE_KEY },
+        UpdateExpression: 'ADD #refusedCalls :one',
+        ExpressionAttributeNames: { '#refusedCalls': 'refusedCalls' },
+        ExpressionAttributeValues: { ':one': 1 },
+      }),
+    );
+    throw new PaymentGatewayUnavailableError(`Simulated outage: the gateway is down (${operation} refused).`);
+  };
+
   const gateway: PaymentGateway = {
     async authorize({ idempotencyKey, token, amount }) {
+      await refuseWhileDown('authorize');
       const record = await countAttempt(idempotencyKey, token, amount);
       if (record.result) return record.result;
       if (record.voided) return settle(idempotencyKey, VOIDED);
@@ -245,6 +279,7 @@ export const simulatedPaymentGateway = ({
     },
 
     async refund({ idempotencyKey, reference, amount }) {
+      await refuseWhileDown('refund');
       const refund = refundReference(idempotencyKey);
       try {
         await client.send(
@@ -304,6 +339,7 @@ export const simulatedPaymentGateway = ({
     },
 
     async voidAuthorization({ idempotencyKey }): Promise<VoidResult> {
+      await refuseWhileDown('void');
       const stamp = now().toISOString();
       const { Attributes } = await client.send(
         new UpdateCommand({
@@ -339,3 +375,41 @@ export const simulatedPaymentGateway = ({
   };
   return gateway;
 };
+
+/**
+ * The simulator's outage switch (`npm run gateway -- down|up|status`). Taking it down starts a fresh count of refused
+ * calls; bringing it up keeps the count, so it can be read after the outage.
+ */
+export const simulatorOutage = ({
+  client,
+  table,
+  now = () => new Date(),
+}: {
+  client: DynamoDBDocumentClient;
+  table: string;
+  now?: () => Date;
+}) => ({
+  async down(): Promise<void> {
+    const item: SimulatorOutage = { down: true, since: now().toISOString(), refusedCalls: 0 };
+    await client.send(new PutCommand({ TableName: table, Item: { [IDEMPOTENCY_KEY]: OUTAGE_KEY, ...item } }));
+  },
+  async up(): Promise<SimulatorOutage> {
+    const { Attributes } = await client.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { [IDEMPOTENCY_KEY]: OUTAGE_KEY },
+        UpdateExpression: 'SET #down = :false, #upAt = :now, #refusedCalls = if_not_exists(#refusedCalls, :zero)',
+        ExpressionAttributeNames: { '#down': 'down', '#upAt': 'upAt', '#refusedCalls': 'refusedCalls' },
+        ExpressionAttributeValues: { ':false': false, ':now': now().toISOString(), ':zero': 0 },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return SimulatorOutage.parse(Attributes);
+  },
+  async status(): Promise<SimulatorOutage> {
+    const { Item } = await client.send(
+      new GetCommand({ TableName: table, Key: { [IDEMPOTENCY_KEY]: OUTAGE_KEY }, ConsistentRead: true }),
+    );
+    return Item ? SimulatorOutage.parse(Item) : { down: false, refusedCalls: 0 };
+  },
+});

@@ -33,3 +33,23 @@ export class PaymentGatewayUnavailableError extends Error {
     this.name = 'PaymentGatewayUnavailableError';
   }
 }
+
+/**
+ * `gateway` behind a circuit breaker (application/circuitBreaker.ts): every call goes through `breaker`, so while the
+ * gateway is down the callers fail fast with `CircuitOpenError` instead of waiting on it. The breaker counts only
+ * {@link PaymentGatewayUnavailableError} as a failure: a decline is the gateway's answer.
+ */
+export const guardedPaymentGateway = (
+  gateway: PaymentGateway,
+  breaker: { call<T>(call: () => Promise<T>): Promise<T> },
+): PaymentGateway => ({
+  authorize: (request) => breaker.call(() => gateway.authorize(request)),
+  refund: (request) => breaker.call(() => gateway.refund(request)),
+  voidAuthorization: (request) => breaker.call(() => gateway.voidAuthorization(request)),
+});
+
+/** The name of the payment gateway's circuit: its item in the circuits table, and its metrics' `circuit`. */
+export const PAYMENT_CIRCUIT = 'payment-gateway';
+
+/** What the payment gateway's breaker counts as a failure. */
+export const isGatewayFailure = (error: unknown): boolean => error instanceof PaymentGatewayUnavailableError;

@@ -169,6 +169,69 @@ export const confirmReservations = async (orderId: string, context: CommandConte
   );
 };
 
+/** How the parked payment step waits (stage params; ADR 0007). */
+export type PaymentWaitPolicy = {
+  /** The first wait. */
+  firstWaitSeconds: number;
+  /** No wait is longer: the most an order waits after the gateway is back. */
+  maxWaitSeconds: number;
+  /** From the execution's start: past it, the order is rejected PAYMENT_UNAVAILABLE. */
+  boundSeconds: number;
+};
+
+/** What the parked payment step does next: wait and try again, give the order up, or stop (it settled meanwhile). */
+export type PaymentWait = { outcome: 'WAIT'; waitSeconds: number; until: string } | { outcome: 'GIVE_UP' | 'STOP' };
+
+/**
+ * The next wait of a parked payment step, in whole seconds: as long as it has waited so far (so the waits double),
+ * at least the first wait, at most the max, and never past the bound. At or past the bound: give up.
+ */
+export const nextPaymentWait = ({
+  startedAt,
+  since,
+  now,
+  policy,
+}: {
+  startedAt: Date;
+  since: Date;
+  now: Date;
+  policy: PaymentWaitPolicy;
+}): { outcome: 'WAIT'; waitSeconds: number } | { outcome: 'GIVE_UP' } => {
+  const remaining = (startedAt.getTime() + policy.boundSeconds * 1000 - now.getTime()) / 1000;
+  if (remaining <= 0) return { outcome: 'GIVE_UP' };
+  const waited = Math.max(0, (now.getTime() - since.getTime()) / 1000);
+  const wait = Math.min(Math.max(policy.firstWaitSeconds, waited), policy.maxWaitSeconds, remaining);
+  return { outcome: 'WAIT', waitSeconds: Math.max(1, Math.ceil(wait)) };
+};
+
+/**
+ * Parks the payment step of an order whose gateway is unavailable (its breaker is open, or it kept failing): the
+ * first time, the order records that it awaits payment and until when at most, so `GET /orders/{id}` says why it is
+ * still PENDING; each time, it answers how long to wait before trying again. Past the bound, measured from the
+ * execution's start (`startedAt`), it answers GIVE_UP, and the saga rejects the order PAYMENT_UNAVAILABLE. An order
+ * that is no longer PENDING (cancelled while it waited) answers STOP.
+ */
+export const awaitPayment = async (
+  orderId: string,
+  { startedAt, now, policy }: { startedAt: Date; now: Date; policy: PaymentWaitPolicy },
+  context: CommandContext,
+): Promise<PaymentWait> => {
+  const placed = await placedOrder(orderId, context);
+  if (placed.status !== 'PENDING') return { outcome: 'STOP' };
+  const until = new Date(startedAt.getTime() + policy.boundSeconds * 1000).toISOString();
+  if (nextPaymentWait({ startedAt, since: now, now, policy }).outcome === 'GIVE_UP') return { outcome: 'GIVE_UP' };
+  const { state } = await handleCommand(
+    orderAggregate,
+    orderStreamId(orderId),
+    (current) => order.decide({ type: 'AwaitPayment', data: { orderId, since: now.toISOString(), until } }, current),
+    context,
+  );
+  if (state.status !== 'PENDING') return { outcome: 'STOP' };
+  const since = new Date(state.awaitingPayment?.since ?? now.toISOString());
+  const next = nextPaymentWait({ startedAt, since, now, policy });
+  return next.outcome === 'WAIT' ? { ...next, until: state.awaitingPayment?.until ?? until } : next;
+};
+
 /** Confirms the order; a cancelled (or otherwise settled) order stays as it is, and the saga stops. */
 export const confirmOrder = async (orderId: string, context: CommandContext): Promise<StepOutcome> => {
   const { state } = await handleCommand(
@@ -311,15 +374,19 @@ export type Abandonment =
   | { outcome: 'REJECTED'; payment: PaymentUndone }
   | { outcome: 'NOT_PENDING'; status: Exclude<OrderStatus, 'PENDING'>; payment?: PaymentUndone };
 
+/** Why an order is given up: a step failed for good, or the payment gateway stayed unavailable past the bound. */
+export type GiveUpReason = Extract<RejectionReason, 'UNAVAILABLE' | 'PAYMENT_UNAVAILABLE'>;
+
 /**
- * Gives up an order that a saga step failed for good: the saga's catch-all compensation, and the sweeper's. It undoes
+ * Gives up an order that a saga step failed for good: the saga's catch-all compensation, and the sweeper's; and, with
+ * `PAYMENT_UNAVAILABLE`, an order whose payment gateway stayed unavailable past the bound (GiveUpPayment). It undoes
  * whatever the order may hold, including what the failed step may have committed before it failed, then rejects it
- * `UNAVAILABLE`. It never touches an order that is no longer PENDING: a CONFIRMED one stays confirmed with its stock
+ * for `reason`. It never touches an order that is no longer PENDING: a CONFIRMED one stays confirmed with its stock
  * sold and its payment kept (ConfirmOrder may have committed before it failed), a CANCELLED one is its
  * cancellation's to compensate, and a REJECTED one was settled with nothing held.
  *
  * 1. The payment first, while the order is PENDING: {@link voidPayment} refunds what was authorized, recorded or not.
- * 2. Then one transaction: the order rejected `UNAVAILABLE` (appended at the order's version, so a step that
+ * 2. Then one transaction: the order rejected (appended at the order's version, so a step that
  *    settled it meanwhile makes this lose the race and stop) together with every unit it holds, reserved or sold,
  *    back to available stock. The order is never REJECTED with stock held, and never has its stock back while
  *    still PENDING.
@@ -330,6 +397,7 @@ export const abandonOrder = async (
   orderId: string,
   context: CommandContext,
   gateway: PaymentGateway,
+  reason: GiveUpReason = 'UNAVAILABLE',
 ): Promise<Abandonment> => {
   const placed = await placedOrder(orderId, context);
   if (placed.status !== 'PENDING') return { outcome: 'NOT_PENDING', status: placed.status };
@@ -339,7 +407,7 @@ export const abandonOrder = async (
       [
         decision(orderAggregate, orderStreamId(orderId), (state) => {
           pendingOrder(state);
-          return order.decide({ type: 'RejectOrder', data: { orderId, reason: 'UNAVAILABLE' } }, state);
+          return order.decide({ type: 'RejectOrder', data: { orderId, reason } }, state);
         }),
         ...givingBackStock(orderId, placed.lines),
       ],

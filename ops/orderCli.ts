@@ -50,6 +50,17 @@ const print = (report: OrderReport) => {
     console.log(`  ${row.map((cell, i) => (i < 3 ? cell.padEnd(width(i)) : cell)).join('   ')}`.trimEnd());
   }
 
+  if (report.awaitingPayment) {
+    const { since, until, circuit } = report.awaitingPayment;
+    const breaker = circuit
+      ? `${circuit.state}${circuit.openSince ? ` since ${new Date(circuit.openSince).toISOString()}` : ''}`
+      : 'CLOSED (never tripped)';
+    console.log(
+      `\n  waiting on the payment gateway since ${since}: the saga tries again after each wait, and rejects the`,
+      `\n  order PAYMENT_UNAVAILABLE at ${until} if the gateway is not back. Its circuit breaker: ${breaker}.`,
+    );
+  }
+
   console.log('\nevents (order and payment streams, as recorded)');
   for (const e of report.events) {
     console.log(

@@ -1,3 +1,6 @@
+import { dynamoCircuitStore } from '../adapters/dynamoCircuitStore.js';
+import type { Circuit } from '../application/circuitBreaker.js';
+import { PAYMENT_CIRCUIT } from '../application/paymentGateway.js';
 import {
   DescribeExecutionCommand,
   ExecutionDoesNotExist,
@@ -59,6 +62,11 @@ export type OrderReport = {
   /** The read model (the `orders` table), with the stream version it has applied. */
   view: { view: OrderView; version: number } | undefined;
   saga: SagaReport;
+  /**
+   * While the order is PENDING and its payment step parked: since when it waits for the payment gateway, the bound it
+   * is given up at, and the gateway's circuit breaker as it stands (absent: never tripped).
+   */
+  awaitingPayment?: { since: string; until: string; circuit: Circuit | undefined };
 };
 
 export class OrderNotFoundError extends Error {
@@ -181,5 +189,20 @@ export const orderReport = async (clients: StageClients, orderId: string): Promi
     order.initialState(),
   );
   const fromEvents = { status: state.status, version: orderEvents.at(-1)?.version ?? 0 };
-  return { orderId, stage: clients.stage, fromEvents, events, view, saga };
+  const waiting = state.status === 'PENDING' ? state.awaitingPayment : undefined;
+  const awaitingPayment = waiting && {
+    ...waiting,
+    circuit: (
+      await dynamoCircuitStore({ client: clients.client, table: clients.tables.circuits }).read(PAYMENT_CIRCUIT)
+    )?.circuit,
+  };
+  return {
+    orderId,
+    stage: clients.stage,
+    fromEvents,
+    events,
+    view,
+    saga,
+    ...(awaitingPayment ? { awaitingPayment } : {}),
+  };
 };

@@ -31,7 +31,7 @@ export type StageClients = {
   client: DynamoDBDocumentClient;
   store: EventStore;
   parking: ParkingLot;
-  tables: { events: string; orders: string; inventory: string; projections: string };
+  tables: { events: string; orders: string; inventory: string; projections: string; circuits: string };
   targets: Record<'orders' | 'inventory', ReplayTarget>;
   sfn: SFNClient;
   /** The order saga's state machine; its ARN is known up front only locally (on AWS it holds the account id). */
@@ -87,6 +87,7 @@ export const stageClients = async (
     orders: required(environment, 'ORDERS_TABLE'),
     inventory: required(environment, 'INVENTORY_TABLE'),
     projections: required(environment, 'PROJECTIONS_TABLE'),
+    circuits: required(environment, 'CIRCUITS_TABLE'),
   };
   const saga = config.resources?.Resources?.OrderSagaStateMachine?.Properties ?? {};
   const orderSaga = {

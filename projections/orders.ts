@@ -20,6 +20,13 @@ export const OrderView = z.object({
   lines: z.array(OrderLine),
   total: Money,
   rejectionReason: RejectionReason.optional(),
+  /**
+   * Why a PENDING order is still pending, when the saga knows: `AWAITING_PAYMENT`, the payment gateway is unavailable
+   * and the order waits for it, at most until `awaitingPaymentUntil`; then it is rejected `PAYMENT_UNAVAILABLE`.
+   * Settling the order removes both.
+   */
+  pendingReason: z.enum(['AWAITING_PAYMENT']).optional(),
+  awaitingPaymentUntil: timestamp.optional(),
   placedAt: timestamp,
   updatedAt: timestamp,
   confirmedAt: timestamp.optional(),
@@ -70,8 +77,13 @@ const evolve = (stored: StoredOrderView | undefined, event: StoredEvent<OrderEve
   if (stored === undefined) {
     throw new Error(`${event.streamId}: ${event.type} at version ${event.version} before OrderPlaced`);
   }
-  // Every other event settles the order: it leaves the pending index.
-  const view = publicView(stored);
+  if (event.type === 'PaymentAwaited') {
+    // Still PENDING, so still in the pending index; a settled order (a late record) stays as it is.
+    if (stored.status !== 'PENDING') return stored;
+    return { ...stored, pendingReason: 'AWAITING_PAYMENT', awaitingPaymentUntil: event.data.until, updatedAt: at };
+  }
+  // Every other event settles the order: it leaves the pending index, and is no longer waiting for anything.
+  const { pendingReason: _, awaitingPaymentUntil: __, ...view } = publicView(stored);
   switch (event.type) {
     case 'OrderConfirmed':
       return { ...view, status: 'CONFIRMED', confirmedAt: at, updatedAt: at };

@@ -31,5 +31,18 @@ export const CancelOrder = z.strictObject({
 });
 export type CancelOrder = z.infer<typeof CancelOrder>;
 
-export const OrderCommand = z.discriminatedUnion('type', [PlaceOrder, ConfirmOrder, RejectOrder, CancelOrder]);
+/** The saga parks the payment step of a PENDING order until `until` at the latest: see `PaymentAwaited`. */
+export const AwaitPayment = z.strictObject({
+  type: z.literal('AwaitPayment'),
+  data: z.strictObject({ orderId: OrderId, since: z.iso.datetime(), until: z.iso.datetime() }),
+});
+export type AwaitPayment = z.infer<typeof AwaitPayment>;
+
+export const OrderCommand = z.discriminatedUnion('type', [
+  PlaceOrder,
+  ConfirmOrder,
+  RejectOrder,
+  CancelOrder,
+  AwaitPayment,
+]);
 export type OrderCommand = z.infer<typeof OrderCommand>;

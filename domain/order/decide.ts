@@ -7,7 +7,7 @@ import {
   OrderNotFoundError,
 } from '../shared/errors.js';
 import type { Money } from '../shared/values.js';
-import type { CancelOrder, ConfirmOrder, OrderCommand, PlaceOrder, RejectOrder } from './commands.js';
+import type { AwaitPayment, CancelOrder, ConfirmOrder, OrderCommand, PlaceOrder, RejectOrder } from './commands.js';
 import type { OrderEvent, OrderLine } from './events.js';
 import type { OrderState } from './state.js';
 
@@ -78,6 +78,16 @@ const cancel = ({ data }: CancelOrder, state: OrderState): OrderEvent[] => {
   return [{ type: 'OrderCancelled', data: { orderId: data.orderId, previousStatus: order.status } }];
 };
 
+/**
+ * Parks a PENDING order's payment: recorded once, so a saga that wakes and parks again appends nothing, and the
+ * order keeps the bound it was first given. An order that is no longer PENDING has nothing to wait for.
+ */
+const awaitPayment = ({ data }: AwaitPayment, state: OrderState): OrderEvent[] => {
+  const order = placed(state, data.orderId);
+  if (order.status !== 'PENDING' || order.awaitingPayment) return [];
+  return [{ type: 'PaymentAwaited', data }];
+};
+
 export const decide = (command: OrderCommand, state: OrderState): OrderEvent[] => {
   switch (command.type) {
     case 'PlaceOrder':
@@ -88,6 +98,8 @@ export const decide = (command: OrderCommand, state: OrderState): OrderEvent[] =
       return reject(command, state);
     case 'CancelOrder':
       return cancel(command, state);
+    case 'AwaitPayment':
+      return awaitPayment(command, state);
     default:
       return assertNever(command);
   }

@@ -8,8 +8,9 @@ export type OrderLine = z.infer<typeof OrderLine>;
 /**
  * Why the saga rejected an order. `UNAVAILABLE`: a step failed for good (its retries ran out, it timed out, or the
  * saga vanished), so the order was given up and everything it held given back, by the saga's catch-all or the sweeper.
+ * `PAYMENT_UNAVAILABLE`: the payment gateway stayed unavailable past the order's bound on waiting for it (ADR 0007).
  */
-export const RejectionReason = z.enum(['OUT_OF_STOCK', 'PAYMENT_DECLINED', 'UNAVAILABLE']);
+export const RejectionReason = z.enum(['OUT_OF_STOCK', 'PAYMENT_DECLINED', 'PAYMENT_UNAVAILABLE', 'UNAVAILABLE']);
 export type RejectionReason = z.infer<typeof RejectionReason>;
 
 export const OrderPlaced = z.strictObject({
@@ -42,5 +43,21 @@ export const OrderCancelled = z.strictObject({
 });
 export type OrderCancelled = z.infer<typeof OrderCancelled>;
 
-export const OrderEvent = z.discriminatedUnion('type', [OrderPlaced, OrderConfirmed, OrderRejected, OrderCancelled]);
+/**
+ * The saga parked the order's payment step: the gateway is unavailable, so the order waits for it, PENDING with its
+ * stock reserved, from `since` until `until` at the latest. Recorded once, the first time the step is parked.
+ */
+export const PaymentAwaited = z.strictObject({
+  type: z.literal('PaymentAwaited'),
+  data: z.strictObject({ orderId: OrderId, since: z.iso.datetime(), until: z.iso.datetime() }),
+});
+export type PaymentAwaited = z.infer<typeof PaymentAwaited>;
+
+export const OrderEvent = z.discriminatedUnion('type', [
+  OrderPlaced,
+  OrderConfirmed,
+  OrderRejected,
+  OrderCancelled,
+  PaymentAwaited,
+]);
 export type OrderEvent = z.infer<typeof OrderEvent>;

@@ -17,6 +17,10 @@ export const evolve = (state: OrderState, event: OrderEvent): OrderState => {
       return { ...order, status: 'REJECTED', rejectionReason: event.data.reason };
     case 'OrderCancelled':
       return { ...order, status: 'CANCELLED', cancelledFrom: event.data.previousStatus };
+    case 'PaymentAwaited':
+      return state.status === 'PENDING'
+        ? { ...state, awaitingPayment: { since: event.data.since, until: event.data.until } }
+        : state;
     default:
       return assertNever(event);
   }

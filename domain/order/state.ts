@@ -14,9 +14,13 @@ type Placed = {
   paymentToken: string;
 };
 
+/** While PENDING: since when, and until when at most, the saga waits for the payment gateway. */
+export type AwaitingPayment = { since: string; until: string };
+
 export type OrderState =
   | { status: 'NONE' }
-  | (Placed & { status: 'PENDING' | 'CONFIRMED' })
+  | (Placed & { status: 'PENDING'; awaitingPayment?: AwaitingPayment })
+  | (Placed & { status: 'CONFIRMED' })
   | (Placed & { status: 'REJECTED'; rejectionReason: RejectionReason })
   | (Placed & { status: 'CANCELLED'; cancelledFrom: 'PENDING' | 'CONFIRMED' });
 

@@ -10,12 +10,21 @@ const Config = z.object({
   INVENTORY_TABLE: z.string().min(1),
   PROJECTIONS_TABLE: z.string().min(1),
   PAYMENT_SIMULATOR_TABLE: z.string().min(1),
+  /** The payment gateway's circuit breaker: its table and its stage params. */
+  CIRCUITS_TABLE: z.string().min(1),
+  CIRCUIT_FAILURE_THRESHOLD: z.coerce.number().int().positive(),
+  CIRCUIT_WINDOW_SECONDS: z.coerce.number().positive(),
+  CIRCUIT_COOL_DOWN_SECONDS: z.coerce.number().positive(),
   /** Only the saga starter and the sweeper have it. */
   ORDER_SAGA_ARN: z.string().min(1).optional(),
   /** The sweeper's: the saga's workflow type (STANDARD executions can be described; EXPRESS ones cannot). */
   SAGA_TYPE: z.enum(['STANDARD', 'EXPRESS']).optional(),
   /** The sweeper's: how long an order may stay PENDING before it is settled. */
   SWEEP_PENDING_AFTER_SECONDS: z.coerce.number().int().positive().optional(),
+  /** AwaitPayment's: how the parked payment step waits, and for how long at most (ADR 0007). */
+  PAYMENT_WAIT_FIRST_SECONDS: z.coerce.number().int().positive().optional(),
+  PAYMENT_WAIT_MAX_SECONDS: z.coerce.number().int().positive().optional(),
+  PAYMENT_WAIT_BOUND_SECONDS: z.coerce.number().int().positive().optional(),
 });
 export type Config = z.infer<typeof Config>;
 

@@ -1,13 +1,22 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CommandContext } from '../../application/handleCommand.js';
 import { dynamoReadModels, type ReadModels } from '../../adapters/readModels.js';
+import { dynamoCircuitStore } from '../../adapters/dynamoCircuitStore.js';
 import { simulatedPaymentGateway } from '../../adapters/simulatedPaymentGateway.js';
-import type { PaymentGateway } from '../../application/paymentGateway.js';
+import { circuitBreaker } from '../../application/circuitBreaker.js';
+import {
+  guardedPaymentGateway,
+  isGatewayFailure,
+  PAYMENT_CIRCUIT,
+  type PaymentGateway,
+} from '../../application/paymentGateway.js';
 import { documentClient } from '../../eventstore/dynamoClient.js';
 import { dynamoEventStore } from '../../eventstore/dynamoEventStore.js';
 import type { EventMetadata, EventStore } from '../../eventstore/types.js';
 import { config } from './config.js';
+import { baseLogger } from './log.js';
 import type { Logger } from './logger.js';
+import { metrics } from './metrics.js';
 import { onConflict, observedStore } from './telemetry.js';
 import { tracer } from './tracing.js';
 
@@ -34,9 +43,43 @@ export const eventStore = (): EventStore => {
 
 let gateway: PaymentGateway | undefined;
 
-/** The payment gateway: the simulated one (test tokens in adapters/simulatedPaymentGateway.ts) until a real provider plugs in here. */
-export const paymentGateway = (): PaymentGateway =>
-  (gateway ??= simulatedPaymentGateway({ client: documentClientSingleton(), table: config().PAYMENT_SIMULATOR_TABLE }));
+/** How long a half-open probe may hold the circuit: a saga step's function times out before that. */
+const PROBE_TIMEOUT_MS = 15_000;
+
+/**
+ * The payment gateway: the simulated one (test tokens in adapters/simulatedPaymentGateway.ts) until a real provider
+ * plugs in here, behind the stage's circuit breaker. Its state changes are logged (warn when it opens) and counted
+ * (`CircuitTransitions`); each refused call reports how long it has been open (`CircuitOpenFor`).
+ */
+export const paymentGateway = (): PaymentGateway => {
+  if (gateway) return gateway;
+  const settings = config();
+  const breaker = circuitBreaker({
+    name: PAYMENT_CIRCUIT,
+    store: dynamoCircuitStore({ client: documentClientSingleton(), table: settings.CIRCUITS_TABLE }),
+    settings: {
+      failureThreshold: settings.CIRCUIT_FAILURE_THRESHOLD,
+      windowMs: settings.CIRCUIT_WINDOW_SECONDS * 1000,
+      coolDownMs: settings.CIRCUIT_COOL_DOWN_SECONDS * 1000,
+      probeTimeoutMs: PROBE_TIMEOUT_MS,
+    },
+    isFailure: isGatewayFailure,
+    observer: {
+      transition: ({ circuit, from, to, openForMs }) => {
+        metrics().add('CircuitTransitions', 1, { state: to });
+        const line = { circuit, from, to, openForMs };
+        if (to === 'OPEN') baseLogger().warn('circuit opened: calls to the payment gateway fail fast', line);
+        else baseLogger().info(`circuit ${to === 'CLOSED' ? 'closed' : 'half-open'}`, line);
+      },
+      refused: ({ circuit, openForMs }) => metrics().add('CircuitOpenFor', openForMs, { circuit }),
+    },
+  });
+  gateway = guardedPaymentGateway(
+    simulatedPaymentGateway({ client: documentClientSingleton(), table: settings.PAYMENT_SIMULATOR_TABLE }),
+    breaker,
+  );
+  return gateway;
+};
 
 export const readModels = (): ReadModels =>
   (reads ??= dynamoReadModels({

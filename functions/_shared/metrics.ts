@@ -10,7 +10,7 @@ export type MetricUnit = 'Count' | 'Milliseconds';
 export const metricDefinitions = {
   OrdersPlaced: { unit: 'Count' },
   OrdersConfirmed: { unit: 'Count' },
-  /** `reason`: OUT_OF_STOCK, PAYMENT_DECLINED, UNAVAILABLE */
+  /** `reason`: OUT_OF_STOCK, PAYMENT_DECLINED, PAYMENT_UNAVAILABLE, UNAVAILABLE */
   OrdersRejected: { unit: 'Count', dimension: 'reason' },
   OrdersCancelled: { unit: 'Count' },
   /** A command lost an optimistic-concurrency race. */
@@ -23,6 +23,10 @@ export const metricDefinitions = {
   SagaDuration: { unit: 'Milliseconds', dimension: 'outcome' },
   /** Orders the sweeper found PENDING past its threshold; `outcome`: ABANDONED (it rejected them), FAILED (it could not). */
   OrdersSwept: { unit: 'Count', dimension: 'outcome' },
+  /** A circuit breaker changed state; `state`: the state it entered (OPEN, HALF_OPEN, CLOSED). */
+  CircuitTransitions: { unit: 'Count', dimension: 'state' },
+  /** Per call a circuit refused: how long it has been open; `circuit`: payment-gateway. PaymentCircuitOpenAlarm. */
+  CircuitOpenFor: { unit: 'Milliseconds', dimension: 'circuit' },
 } as const satisfies Record<string, { unit: MetricUnit; dimension?: string }>;
 
 export type MetricName = keyof typeof metricDefinitions;

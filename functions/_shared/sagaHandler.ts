@@ -3,7 +3,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import type { CommandContext } from '../../application/handleCommand.js';
-import type { StepOutcome } from '../../application/saga.js';
+import type { PaymentWait, StepOutcome } from '../../application/saga.js';
 import { orderStreamId, RejectionReason } from '../../domain/order/index.js';
 import type { EventStore, StreamAppend } from '../../eventstore/types.js';
 import { eventStore } from './dependencies.js';
@@ -19,6 +19,8 @@ export const SagaInput = z.object({
   correlationId: z.string().min(1),
   executionName: z.string().min(1),
   reason: RejectionReason.optional(),
+  /** The execution's start (`$$.Execution.StartTime`): what AwaitPayment's bound counts from. */
+  startedAt: z.iso.datetime({ offset: true }).optional(),
 });
 export type SagaInput = z.infer<typeof SagaInput>;
 
@@ -69,9 +71,9 @@ const noticingPlacement = (store: EventStore, orderId: string, noted: (recordedA
  */
 export const sagaHandler = (
   step: string,
-  run: (input: SagaInput, context: CommandContext, logger: Logger) => Promise<StepOutcome | undefined>,
+  run: (input: SagaInput, context: CommandContext, logger: Logger) => Promise<StepOutcome | PaymentWait | undefined>,
 ) =>
-  middy<unknown, { outcome: StepOutcome }, Error, Context>()
+  middy<unknown, { outcome: StepOutcome } | PaymentWait, Error, Context>()
     .use(telemetry())
     .handler(async (event, lambdaContext) => {
       const input = SagaInput.parse(event);
@@ -101,10 +103,11 @@ export const sagaHandler = (
       };
       logger.info('saga step started');
       try {
-        const outcome = (await run(input, context, logger)) ?? 'PROCEED';
+        const result = (await run(input, context, logger)) ?? 'PROCEED';
+        const answer = typeof result === 'string' ? { outcome: result } : result;
         if (settled) await recordSagaDuration(input.orderId, settled, placedAt, logger);
-        logger.info('saga step finished', { outcome, ...(settled ? { settled } : {}) });
-        return { outcome };
+        logger.info('saga step finished', { ...answer, ...(settled ? { settled } : {}) });
+        return answer;
       } catch (error) {
         logger.warn('saga step failed', {
           error: { name: (error as Error).name, message: (error as Error).message },

@@ -2,13 +2,25 @@ import { abandonOrder } from '../../application/saga.js';
 import { paymentGateway } from '../_shared/dependencies.js';
 import { sagaHandler } from '../_shared/sagaHandler.js';
 
-/** The saga's catch-all compensation: a forward step failed for good, so the order is given up (`UNAVAILABLE`). */
-export const handler = sagaHandler('AbandonOrder', async ({ orderId }, context, logger) => {
-  const abandonment = await abandonOrder(orderId, context, paymentGateway());
+/**
+ * The saga's catch-all compensation: a forward step failed for good, so the order is given up (`UNAVAILABLE`). The
+ * GiveUpPayment state runs it too, with `reason` PAYMENT_UNAVAILABLE: the gateway stayed unavailable past the bound.
+ */
+export const handler = sagaHandler('AbandonOrder', async ({ orderId, reason }, context, logger) => {
+  if (reason !== undefined && reason !== 'UNAVAILABLE' && reason !== 'PAYMENT_UNAVAILABLE') {
+    throw new Error(`AbandonOrder cannot give an order up for ${reason}`);
+  }
+  const abandonment = await abandonOrder(orderId, context, paymentGateway(), reason);
   // `payment…` keys are redacted in logs: say what happened to it under another name.
   const refunded = abandonment.payment === 'REFUNDED';
-  if (abandonment.outcome === 'REJECTED') logger.warn('order given up after a failed step', { refunded });
-  else if (abandonment.status === 'CONFIRMED' && refunded) {
+  if (abandonment.outcome === 'REJECTED') {
+    logger.warn(
+      reason === 'PAYMENT_UNAVAILABLE'
+        ? 'order given up: the payment gateway stayed unavailable past the bound'
+        : 'order given up after a failed step',
+      { refunded },
+    );
+  } else if (abandonment.status === 'CONFIRMED' && refunded) {
     // The one window left open (docs/architecture.md, "Every order settles"): a racing execution confirmed it.
     logger.error('a CONFIRMED order was refunded by a compensation that raced its confirmation', { refunded });
   } else logger.info('order not PENDING: nothing to give up', { status: abandonment.status, refunded });

@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_SCOPE, routes } from '../../api/routes.js';
+import { CIRCUIT_KEY } from '../../adapters/dynamoCircuitStore.js';
+import { PAYMENT_CIRCUIT } from '../../application/paymentGateway.js';
 import { STREAM_ID, VERSION } from '../../eventstore/tableKeys.js';
 import { httpRoutes } from '../../local/httpServer.js';
 import { projectRoot } from '../../local/paths.js';
@@ -323,6 +325,7 @@ describe('the order saga in the packaged templates', () => {
       'releaseReservations',
       'rejectOrder',
       'abandonOrder',
+      'awaitPayment',
     ];
     expect(Object.values(machine.DefinitionSubstitutions as object).sort()).toEqual(
       tasks.map((fn) => ({ 'Fn::GetAtt': [lambdaId(fn), 'Arn'] })).sort(),
@@ -402,6 +405,7 @@ describe('the sweeper in the packaged prod template', () => {
         ...on({ 'Fn::GetAtt': ['EventsTable', 'Arn'] }, 'ConditionCheckItem', 'PutItem', 'Query'),
         ...on({ 'Fn::GetAtt': ['SnapshotsTable', 'Arn'] }, 'GetItem', 'PutItem', 'UpdateItem'),
         ...on({ 'Fn::GetAtt': ['PaymentSimulatorTable', 'Arn'] }, 'GetItem', 'UpdateItem'),
+        ...on({ 'Fn::GetAtt': ['CircuitsTable', 'Arn'] }, 'GetItem', 'PutItem'),
         ...on({ 'Fn::Sub': '${OrdersTable.Arn}/index/pendingSince' }, 'Query'),
       ].sort(),
     );
@@ -453,6 +457,75 @@ describe('the sweeper in the packaged prod template', () => {
     );
     expect(alarm.Metrics.find((m) => m.Expression)?.Expression).toBe('SUM([abandoned, failed])');
     expect(alarm).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+  });
+});
+
+describe('the payment gateway’s circuit breaker in the packaged prod template', () => {
+  const grants = (fn: string) =>
+    dynamoStatements(fn)
+      .flatMap((s) => actionsOf(s).map((action) => `${action} ${JSON.stringify(s.Resource)}`))
+      .sort();
+  const on = (table: string, ...actions: string[]) =>
+    actions.map((a) => `dynamodb:${a} ${JSON.stringify({ 'Fn::GetAtt': [table, 'Arn'] })}`);
+
+  it('keeps one item per circuit in a table of its own, keyed by the name the adapter uses', () => {
+    expect(resource('CircuitsTable').Properties).toMatchObject({
+      TableName: 'orderflow-prod-circuits',
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: CIRCUIT_KEY, KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: CIRCUIT_KEY, AttributeType: 'S' }],
+    });
+  });
+
+  it('lets exactly the functions that call the gateway read the breaker and write it, nothing more', () => {
+    const callers = ['authorizePayment', 'abandonOrder', 'sweepPendingOrders', 'compensateCancellation'];
+    for (const fn of functionNames) {
+      const circuitGrants = grants(fn).filter((g) => g.includes('CircuitsTable'));
+      expect(circuitGrants, fn).toEqual(callers.includes(fn) ? on('CircuitsTable', 'GetItem', 'PutItem') : []);
+    }
+    expect(grants('authorizePayment')).toEqual(
+      [
+        ...on('EventsTable', 'ConditionCheckItem', 'PutItem', 'Query'),
+        ...on('PaymentSimulatorTable', 'GetItem', 'UpdateItem'),
+        ...on('CircuitsTable', 'GetItem', 'PutItem'),
+      ].sort(),
+    );
+    // The parked payment step only records that the order waits.
+    expect(grants('awaitPayment')).toEqual(on('EventsTable', 'ConditionCheckItem', 'PutItem', 'Query'));
+  });
+
+  it('gives every function the breaker’s settings, and the parked step a bound that leaves the execution 120 s', async () => {
+    const asl = JSON.parse(await readFile(join(projectRoot, 'statemachines', 'order-saga.asl.json'), 'utf8')) as {
+      TimeoutSeconds: number;
+    };
+    const variables = (fn: string) =>
+      (resource(lambdaId(fn)).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variables('authorizePayment')).toMatchObject({
+      CIRCUITS_TABLE: 'orderflow-prod-circuits',
+      CIRCUIT_FAILURE_THRESHOLD: expect.anything(),
+      CIRCUIT_WINDOW_SECONDS: expect.anything(),
+      CIRCUIT_COOL_DOWN_SECONDS: expect.anything(),
+    });
+    const wait = variables('awaitPayment');
+    // EXPRESS on prod: an execution lasts at most TimeoutSeconds (300 s); the give-up needs time after the bound.
+    expect(Number(wait.PAYMENT_WAIT_BOUND_SECONDS) + 120).toBeLessThanOrEqual(asl.TimeoutSeconds);
+    expect(Number(wait.PAYMENT_WAIT_MAX_SECONDS)).toBeLessThan(Number(wait.PAYMENT_WAIT_BOUND_SECONDS));
+    expect(Number(wait.PAYMENT_WAIT_FIRST_SECONDS)).toBeGreaterThan(0);
+  });
+
+  it('alarms when the breaker has been open longer than the threshold (CircuitOpenFor, the outage so far)', () => {
+    expect(resource('PaymentCircuitOpenAlarm').Properties).toMatchObject({
+      Namespace: 'orderflow',
+      MetricName: 'CircuitOpenFor',
+      Dimensions: [
+        { Name: 'stage', Value: 'prod' },
+        { Name: 'circuit', Value: PAYMENT_CIRCUIT },
+      ],
+      Statistic: 'Maximum',
+      Threshold: 120000,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [{ Ref: 'AlarmTopic' }],
+    });
   });
 });
 

@@ -314,3 +314,40 @@ describe('order command schemas', () => {
     expect(CancelOrder.safeParse({ type: 'CancelOrder', data: { orderId: '' } }).success).toBe(false);
   });
 });
+
+describe('parking the payment (AwaitPayment)', () => {
+  const since = '2026-11-30T10:00:00.000Z';
+  const until = '2026-11-30T10:03:00.000Z';
+  const awaitPayment: OrderCommand = { type: 'AwaitPayment', data: { orderId, since, until } };
+  const awaited: OrderEvent = { type: 'PaymentAwaited', data: { orderId, since, until } };
+
+  it('records that a PENDING order waits for the gateway, with its bound', () => {
+    spec([placed]).when(awaitPayment).then([awaited]);
+    expect(fold(order, [placed, awaited])).toMatchObject({ status: 'PENDING', awaitingPayment: { since, until } });
+  });
+
+  it('records it once: parking again keeps the first bound', () => {
+    spec([placed, awaited])
+      .when({ type: 'AwaitPayment', data: { orderId, since: until, until: '2026-11-30T11:00:00.000Z' } })
+      .then([]);
+  });
+
+  it.each([
+    ['CONFIRMED', [placed, confirmed]],
+    ['REJECTED', [placed, rejected('PAYMENT_UNAVAILABLE')]],
+    ['CANCELLED', [placed, cancelled('PENDING')]],
+  ] as const)('has nothing to wait for once the order is %s', (_, history) => {
+    spec([...history])
+      .when(awaitPayment)
+      .then([]);
+  });
+
+  it('forgets the wait once the order settles', () => {
+    expect(fold(order, [placed, awaited, confirmed])).not.toHaveProperty('awaitingPayment');
+    expect(fold(order, [placed, awaited, cancelled('PENDING')])).not.toHaveProperty('awaitingPayment');
+  });
+
+  it('needs a placed order', () => {
+    spec([]).when(awaitPayment).thenThrows(OrderNotFoundError);
+  });
+});

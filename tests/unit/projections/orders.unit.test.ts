@@ -78,7 +78,7 @@ describe('orders projection', () => {
   });
 
   describe('OrderRejected', () => {
-    it.each(['OUT_OF_STOCK', 'PAYMENT_DECLINED', 'UNAVAILABLE'] as const)(
+    it.each(['OUT_OF_STOCK', 'PAYMENT_DECLINED', 'PAYMENT_UNAVAILABLE', 'UNAVAILABLE'] as const)(
       'rejects the order with its reason (%s)',
       (reason) => {
         spec([placed])
@@ -86,6 +86,38 @@ describe('orders projection', () => {
           .then({ ...pending, status: 'REJECTED', rejectionReason: reason, rejectedAt: at(2), updatedAt: at(2) });
       },
     );
+  });
+
+  describe('PaymentAwaited', () => {
+    const until = '2026-11-30T10:03:00.000Z';
+    const awaited: OrderEvent = { type: 'PaymentAwaited', data: { orderId, since: at(1), until } };
+
+    it('says why the order is still PENDING, and until when at most, keeping it in the pending index', () => {
+      spec([placed])
+        .when(awaited)
+        .then({
+          ...pending,
+          ...pendingIndex,
+          pendingReason: 'AWAITING_PAYMENT',
+          awaitingPaymentUntil: until,
+          updatedAt: at(2),
+        });
+    });
+
+    it('drops the reason once the order settles', () => {
+      spec([placed, awaited])
+        .when(confirmed)
+        .then({ ...pending, status: 'CONFIRMED', confirmedAt: at(3), updatedAt: at(3) });
+      spec([placed, awaited])
+        .when(rejected('PAYMENT_UNAVAILABLE'))
+        .then({
+          ...pending,
+          status: 'REJECTED',
+          rejectionReason: 'PAYMENT_UNAVAILABLE',
+          rejectedAt: at(3),
+          updatedAt: at(3),
+        });
+    });
   });
 
   describe('OrderCancelled', () => {

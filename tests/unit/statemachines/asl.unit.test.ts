@@ -61,6 +61,12 @@ describe('the order saga', async () => {
       string,
       State & {
         Error?: string;
+        Resource?: string;
+        Next?: string;
+        Default?: string;
+        SecondsPath?: string;
+        Parameters?: Record<string, unknown>;
+        Choices?: { Variable: string; StringEquals: string; Next: string }[];
         Catch?: { ErrorEquals: string[]; Next: string }[];
         Retry?: {
           ErrorEquals: string[];
@@ -73,7 +79,9 @@ describe('the order saga', async () => {
     >;
   };
 
-  const forwardSteps = ['ReserveInventory', 'AuthorizePayment', 'ConfirmReservations', 'ConfirmOrder'];
+  const forwardSteps = ['ReserveInventory', 'AuthorizePayment', 'AwaitPayment', 'ConfirmReservations', 'ConfirmOrder'];
+  /** The steps that give an order up: their last resort is the sweeper. */
+  const givingUp = ['AbandonOrder', 'GiveUpPayment'];
 
   it('sends business failures to their compensation, and any other failure of a step to AbandonOrder', () => {
     const catchAll = expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'AbandonOrder' });
@@ -83,6 +91,10 @@ describe('the order saga', async () => {
     ]);
     expect(saga.States.AuthorizePayment?.Catch).toEqual([
       expect.objectContaining({ ErrorEquals: ['PaymentDeclinedError'], Next: 'ReleaseReservations' }),
+      expect.objectContaining({
+        ErrorEquals: ['CircuitOpenError', 'PaymentGatewayUnavailableError'],
+        Next: 'AwaitPayment',
+      }),
       catchAll,
     ]);
     for (const name of ['ConfirmReservations', 'ConfirmOrder'])
@@ -96,7 +108,7 @@ describe('the order saga', async () => {
       if (!forwardSteps.includes(name)) expect(state.Retry?.[0]?.ErrorEquals, name).toEqual(['States.ALL']);
       expect(state.Catch?.at(-1), name).toMatchObject({
         ErrorEquals: ['States.ALL'],
-        Next: name === 'AbandonOrder' ? 'LeaveToSweeper' : 'AbandonOrder',
+        Next: givingUp.includes(name) ? 'LeaveToSweeper' : 'AbandonOrder',
       });
     }
     expect(saga.States.AbandonOrder).toMatchObject({ Type: 'Task', Next: 'EndSaga' });
@@ -138,7 +150,7 @@ describe('the order saga', async () => {
 
   it("retries Lambda's transient failures, a timeout's Lambda.Unknown too, at least 6 times on every forward step", () => {
     // AWS's advice for Lambda service exceptions; `npm run chaos` (20% of invocations failing) needs it too.
-    for (const name of ['ReserveInventory', 'AuthorizePayment', 'ConfirmReservations', 'ConfirmOrder']) {
+    for (const name of forwardSteps) {
       const retry = (saga.States[name]?.Retry ?? []).find((r) => r.ErrorEquals.includes('Lambda.ServiceException'));
       // TimeoutError: middy's own, thrown just before Lambda's deadline; without it a slow step failed its saga at once.
       expect(retry?.ErrorEquals, name).toEqual(
@@ -154,16 +166,58 @@ describe('the order saga', async () => {
   });
 
   it('retries a lost race far longer than a service error: on a hot SKU it is the common case, and always transient', () => {
-    for (const name of ['ReserveInventory', 'AuthorizePayment', 'ConfirmReservations', 'ConfirmOrder']) {
+    for (const name of forwardSteps) {
       const retry = (saga.States[name]?.Retry ?? []).find((r) => r.ErrorEquals.includes('ConcurrencyError'));
       expect(retry?.ErrorEquals, name).toEqual(['ConcurrencyError']);
       expect(retry?.MaxAttempts, name).toBeGreaterThanOrEqual(20);
     }
   });
 
-  it('retries a gateway outage on the payment step (tok_flaky fails twice)', () => {
+  it('retries a gateway blip briefly on the payment step (tok_flaky fails twice), then parks the order', () => {
     const retries = saga.States.AuthorizePayment?.Retry ?? [];
     const outage = retries.find((r) => r.ErrorEquals.includes('PaymentGatewayUnavailableError'));
-    expect(outage?.MaxAttempts).toBeGreaterThanOrEqual(3);
+    // Two retries: the third call approves tok_flaky; a longer outage is the parked wait's, not the Retry's.
+    expect(outage?.MaxAttempts).toBe(2);
+    // A refusal by the open breaker is not retried in place: the breaker already said the gateway is down.
+    expect(retries.some((r) => r.ErrorEquals.includes('CircuitOpenError'))).toBe(false);
+  });
+
+  it('parks the payment step: AwaitPayment says how long, WaitForGateway waits, AuthorizePayment tries again', () => {
+    const { AwaitPayment, CheckAwaiting, WaitForGateway } = saga.States;
+    expect(AwaitPayment).toMatchObject({
+      Type: 'Task',
+      Resource: '${AwaitPaymentFunctionArn}',
+      // The bound counts from the execution's start, so a parked order can never outlive the execution.
+      Parameters: expect.objectContaining({ 'startedAt.$': '$$.Execution.StartTime' }),
+      Next: 'CheckAwaiting',
+    });
+    expect(CheckAwaiting).toMatchObject({
+      Type: 'Choice',
+      Choices: [
+        { Variable: '$.AwaitPaymentResult.outcome', StringEquals: 'STOP', Next: 'EndSaga' },
+        { Variable: '$.AwaitPaymentResult.outcome', StringEquals: 'GIVE_UP', Next: 'GiveUpPayment' },
+      ],
+      Default: 'WaitForGateway',
+    });
+    expect(WaitForGateway).toEqual({
+      Type: 'Wait',
+      SecondsPath: '$.AwaitPaymentResult.waitSeconds',
+      Next: 'AuthorizePayment',
+    });
+  });
+
+  it('gives an order up past the bound as AbandonOrder does, rejected PAYMENT_UNAVAILABLE, retrying until the gateway answers the void', () => {
+    const { GiveUpPayment, AbandonOrder } = saga.States;
+    expect(GiveUpPayment).toMatchObject({
+      Type: 'Task',
+      Resource: AbandonOrder?.Resource,
+      Parameters: expect.objectContaining({ reason: 'PAYMENT_UNAVAILABLE' }),
+      Next: 'EndSaga',
+    });
+    const [retry] = GiveUpPayment?.Retry ?? [];
+    expect(retry).toMatchObject({ ErrorEquals: ['States.ALL'], JitterStrategy: 'FULL' });
+    expect(retry?.MaxAttempts).toBeGreaterThanOrEqual(50);
+    // Short waits: the gateway is coming back, and the customer waits for the answer.
+    expect(retry?.MaxDelaySeconds).toBeLessThanOrEqual(10);
   });
 });

@@ -18,6 +18,10 @@ const environment = {
   INVENTORY_TABLE: 'inventory',
   PROJECTIONS_TABLE: 'projections',
   PAYMENT_SIMULATOR_TABLE: 'payments',
+  CIRCUITS_TABLE: 'circuits',
+  CIRCUIT_FAILURE_THRESHOLD: '5',
+  CIRCUIT_WINDOW_SECONDS: '30',
+  CIRCUIT_COOL_DOWN_SECONDS: '15',
 };
 
 let documents: Record<string, unknown>[] = [];

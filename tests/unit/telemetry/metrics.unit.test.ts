@@ -34,6 +34,8 @@ describe('metrics in embedded metric format', () => {
       ProjectionLag: { unit: 'Milliseconds', dimension: 'projection' },
       SagaDuration: { unit: 'Milliseconds', dimension: 'outcome' },
       OrdersSwept: { unit: 'Count', dimension: 'outcome' },
+      CircuitTransitions: { unit: 'Count', dimension: 'state' },
+      CircuitOpenFor: { unit: 'Milliseconds', dimension: 'circuit' },
     });
   });
 
