@@ -1,3 +1,4 @@
+import { simulatorOutage } from '../adapters/simulatedPaymentGateway.js';
 import { failPermanently, type FaultPlan, type FaultReport } from '../local/faults.js';
 import { checkInvariants, type InvariantResult, invariantTables } from '../ops/invariants.js';
 import type { Progress } from './progress.js';
@@ -30,6 +31,12 @@ export type ChaosOptions = {
    * it committed (local/faults.ts `failPermanently`). The saga's catch-all must settle them. 0 by default.
    */
   failSteps?: number;
+  /**
+   * A payment gateway outage in the middle of the run: the simulator refuses every call from `afterMs` after the first
+   * order for `forMs`. Shorter than the stage's payment wait bound, so every order must still end as its kind says:
+   * the breaker parks payments and they go through once the gateway is back.
+   */
+  outage?: { afterMs: number; forMs: number };
   concurrency: number;
   seed: number;
   /** serverless.yml's stage to run (its table names and log level). */
@@ -44,6 +51,8 @@ export type ChaosOptions = {
 export type ChaosReport = {
   plan: FaultPlan;
   failSteps: number;
+  /** The outage, if any, and how many gateway calls it refused: what got past the breaker while it lasted. */
+  outage?: { afterMs: number; forMs: number; refusedCalls: number };
   injected: FaultReport;
   scenario: ScenarioResult;
   executions: Record<string, number>;
@@ -64,6 +73,7 @@ export const runChaos = async ({
   orders,
   failure,
   failSteps = 0,
+  outage,
   concurrency,
   seed,
   stage = 'bench',
@@ -98,8 +108,21 @@ export const runChaos = async ({
     heals.push(failPermanently(fault.step, [orderId], fault.when));
     return fault;
   };
+  const gateway = simulatorOutage({ client, table: table('PAYMENT_SIMULATOR_TABLE') });
+  let outagePhase: Promise<{ refusedCalls: number }> | undefined;
   try {
     progress?.note();
+    outagePhase = outage
+      ? (async () => {
+          await sleep(outage.afterMs);
+          log(`payment gateway down for ${outage.forMs} ms`);
+          await gateway.down();
+          await sleep(outage.forMs);
+          const { refusedCalls } = await gateway.up();
+          log(`payment gateway up again: ${refusedCalls} calls refused`);
+          return { refusedCalls };
+        })()
+      : undefined;
     const scenario = await drive({
       orders,
       mix: chaosMix,
@@ -107,6 +130,7 @@ export const runChaos = async ({
       ...(failSteps > 0 ? { stepFault } : {}),
       ...(progress ? { onProgress: (step: 'placed' | 'settled') => progress[step]() } : {}),
     });
+    const outageReport = outage && outagePhase ? { ...outage, ...(await outagePhase) } : undefined;
     log(`scenario done in ${(scenario.elapsedMs / 1000).toFixed(1)} s; waiting for sagas and read models`);
     progress?.note('waiting for the sagas');
 
@@ -135,6 +159,7 @@ export const runChaos = async ({
     return {
       plan,
       failSteps,
+      ...(outageReport ? { outage: outageReport } : {}),
       injected,
       scenario,
       executions,
@@ -149,6 +174,9 @@ export const runChaos = async ({
     };
   } finally {
     for (const heal of heals) heal();
+    // Never leave the stage's gateway down: wait out a phase cut short, then bring it up.
+    await outagePhase?.catch(() => undefined);
+    await gateway.up().catch(() => undefined);
     await stop();
   }
 };
@@ -206,6 +234,11 @@ export const formatChaosReport = (report: ChaosReport): string => {
     `  Kinesis deliveries delayed up to ${plan.kinesisDelayMs} ms: ${injected.delayedDeliveries}`,
     `  change records delivered twice, the copy late: ${injected.redelivered}`,
     ...failedForGood(report),
+    ...(report.outage
+      ? [
+          `  payment gateway down for ${(report.outage.forMs / 1000).toFixed(1)} s, ${(report.outage.afterMs / 1000).toFixed(1)} s into the run: ${report.outage.refusedCalls} calls reached it and were refused (the breaker held back the rest)`,
+        ]
+      : []),
     `\nDriven`,
     `  ${scenario.orders.length} orders (${top(kinds)}) in ${(scenario.elapsedMs / 1000).toFixed(1)} s`,
     `  answers to the clients: ${top(scenario.answers)}; ${scenario.retries} requests sent again after a 5xx or conflict`,

@@ -5,9 +5,11 @@ import { startProgress } from './progress.js';
 import { stackOutput } from './stackOutput.js';
 
 /**
- * `npm run chaos -- [--orders 300] [--failure 0.2] [--fail-steps 0.05] [--concurrency 8] [--seed N] [--verbose]`: a few hundred orders on
- * a local stack that breaks a share of every Lambda invocation and, for a share of the orders, fails one saga step
- * every time (the saga's catch-all must settle them), then the invariants that must hold regardless. Exits
+ * `npm run chaos -- [--orders 300] [--failure 0.2] [--fail-steps 0.05] [--outage 20] [--outage-after 5] [--concurrency 8] [--seed N] [--verbose]`:
+ * a few hundred orders on a local stack that breaks a share of every Lambda invocation, for a share of the orders
+ * fails one saga step every time (the saga's catch-all must settle them), and takes the payment gateway down for
+ * `--outage` seconds (0: none) `--outage-after` seconds in (the breaker must park payments, not lose orders), then
+ * the invariants that must hold regardless. Exits
  * 1 if any order ended otherwise than its kind says or any invariant broke. It prints one progress line, then the
  * report; the stack's and the functions' lines go to .local/logs/bench-chaos.jsonl, and print too with --verbose.
  */
@@ -17,6 +19,8 @@ const { values } = parseArgs({
     orders: { type: 'string', default: '300' },
     failure: { type: 'string', default: '0.2' },
     'fail-steps': { type: 'string', default: '0.05' },
+    outage: { type: 'string', default: '20' },
+    'outage-after': { type: 'string', default: '5' },
     concurrency: { type: 'string', default: '8' },
     seed: { type: 'string', default: String(Date.now() % 2 ** 31) },
     verbose: { type: 'boolean', default: false },
@@ -27,13 +31,15 @@ const options = {
   orders: numberOption('orders', values.orders, { min: 1, whole: true }),
   failure: numberOption('failure', values.failure),
   failSteps: numberOption('fail-steps', values['fail-steps']),
+  outageSeconds: numberOption('outage', values.outage),
+  outageAfterSeconds: numberOption('outage-after', values['outage-after']),
   concurrency: numberOption('concurrency', values.concurrency, { min: 1, whole: true }),
   seed: numberOption('seed', values.seed, { whole: true }),
 };
 if (options.failure >= 1) throw new Error('--failure is a share below 1, e.g. 0.2');
 if (options.failSteps > 1) throw new Error('--fail-steps is a share of the orders, at most 1, e.g. 0.05');
 console.log(
-  `orderflow chaos: ${options.orders} orders, ${options.concurrency} clients, ${(options.failure * 100).toFixed(0)}% of Lambda invocations failing, ${(options.failSteps * 100).toFixed(0)}% of orders with a saga step failing for good; local stack (DynamoDB Local, kinesalite, aws-local-stepfunctions)`,
+  `orderflow chaos: ${options.orders} orders, ${options.concurrency} clients, ${(options.failure * 100).toFixed(0)}% of Lambda invocations failing, ${(options.failSteps * 100).toFixed(0)}% of orders with a saga step failing for good, ${options.outageSeconds > 0 ? `the payment gateway down for ${options.outageSeconds} s` : 'no gateway outage'}; local stack (DynamoDB Local, kinesalite, aws-local-stepfunctions)`,
 );
 const stage = 'bench';
 const output = await stackOutput({ stage, command: 'chaos', verbose: values.verbose });
@@ -45,7 +51,14 @@ const progress = startProgress({
 progress.note('starting the local stack');
 let report: ChaosReport;
 try {
-  report = await runChaos({ ...options, stage, log: output.log, progress });
+  const { outageSeconds, outageAfterSeconds, ...rest } = options;
+  report = await runChaos({
+    ...rest,
+    ...(outageSeconds > 0 ? { outage: { afterMs: outageAfterSeconds * 1000, forMs: outageSeconds * 1000 } } : {}),
+    stage,
+    log: output.log,
+    progress,
+  });
 } catch (error) {
   progress.done();
   await output.stop();
