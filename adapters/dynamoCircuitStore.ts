@@ -1,7 +1,8 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import type { CircuitStore } from '../application/circuitBreaker.js';
+import type { TableAdapterOptions } from './table.js';
 
 /** The partition key of the circuits table (serverless.yml, `CircuitsTable`): the circuit's name. */
 export const CIRCUIT_KEY = 'name';
@@ -21,15 +22,7 @@ const CircuitItem = z.object({
  * read, so concurrent Lambdas never overwrite each other's transition. Reads are eventually consistent: a stale read
  * only loses its write's condition and is read again (or lets a call through that the next read would refuse).
  */
-export const dynamoCircuitStore = ({
-  client,
-  table,
-  now = () => new Date(),
-}: {
-  client: DynamoDBDocumentClient;
-  table: string;
-  now?: () => Date;
-}): CircuitStore => ({
+export const dynamoCircuitStore = ({ client, table, now = () => new Date() }: TableAdapterOptions): CircuitStore => ({
   async read(name) {
     const { Item } = await client.send(new GetCommand({ TableName: table, Key: { [CIRCUIT_KEY]: name } }));
     if (!Item) return undefined;

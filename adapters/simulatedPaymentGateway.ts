@@ -39,7 +39,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import {
   type AuthorizationResult,
@@ -48,6 +48,7 @@ import {
   type VoidResult,
 } from '../application/paymentGateway.js';
 import type { Money } from '../domain/shared/values.js';
+import type { TableAdapterOptions } from './table.js';
 
 /** The partition key of the simulator's table (serverless.yml, `PaymentSimulatorTable`). */
 export const IDEMPOTENCY_KEY = 'idempotencyKey';
@@ -150,11 +151,7 @@ export const simulatedPaymentGateway = ({
   client,
   table,
   now = () => new Date(),
-}: {
-  client: DynamoDBDocumentClient;
-  table: string;
-  now?: () => Date;
-}): PaymentGateway => {
+}: TableAdapterOptions): PaymentGateway => {
   const read = async (idempotencyKey: string): Promise<SimulatorRecord | undefined> => {
     const { Item } = await client.send(
       new GetCommand({ TableName: table, Key: { [IDEMPOTENCY_KEY]: idempotencyKey }, ConsistentRead: true }),
@@ -380,15 +377,7 @@ export const simulatedPaymentGateway = ({
  * The simulator's outage switch (`npm run gateway -- down|up|status`). Taking it down starts a fresh count of refused
  * calls; bringing it up keeps the count, so it can be read after the outage.
  */
-export const simulatorOutage = ({
-  client,
-  table,
-  now = () => new Date(),
-}: {
-  client: DynamoDBDocumentClient;
-  table: string;
-  now?: () => Date;
-}) => ({
+export const simulatorOutage = ({ client, table, now = () => new Date() }: TableAdapterOptions) => ({
   async down(): Promise<void> {
     const item: SimulatorOutage = { down: true, since: now().toISOString(), refusedCalls: 0 };
     await client.send(new PutCommand({ TableName: table, Item: { [IDEMPOTENCY_KEY]: OUTAGE_KEY, ...item } }));

@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { runChaos } from '../../bench/chaos.js';
+import { keepEnvironment } from '../support/environment.js';
 
 /*
  * The short version of `npm run chaos`: a stack of its own (the shared one must not break for the other files), with
@@ -7,11 +8,9 @@ import { runChaos } from '../../bench/chaos.js';
  * saga step failing for good for a tenth of the orders, and the payment gateway down for 3 s. Every order must still end as its kind (and its permanent
  * fault) says, and every invariant of the store must hold: stock conserved, no authorization left held.
  */
-const environment = { ...process.env };
+const restoreEnvironment = keepEnvironment();
 afterAll(() => {
-  // The chaos stack pointed this worker's SDK endpoints at itself; give the next file what it had.
-  for (const key of Object.keys(process.env)) if (!(key in environment)) Reflect.deleteProperty(process.env, key);
-  Object.assign(process.env, environment);
+  restoreEnvironment();
 });
 
 describe('chaos: orders under injected failures', () => {

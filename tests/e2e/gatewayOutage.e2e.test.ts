@@ -18,6 +18,7 @@ import { orderReport } from '../../ops/orderReport.js';
 import { stageClients } from '../../ops/stage.js';
 import { eventually } from '../support/eventually.js';
 import { testMetadata } from '../support/stack.js';
+import { keepEnvironment } from '../support/environment.js';
 
 /*
  * The payment gateway goes down while orders come in (issue 17), on a stack of its own: the outage and the breaker
@@ -26,7 +27,7 @@ import { testMetadata } from '../support/stack.js';
  * of 30 s, an outage of 6 s instead of 90 s. ORDERFLOW_NO_BREAKER=1 raises the breaker's threshold out of reach, to
  * measure the calls a dead gateway gets without it (the bound on them is then not asserted).
  */
-const environment = { ...process.env };
+const restoreEnvironment = keepEnvironment();
 const withoutBreaker = process.env.ORDERFLOW_NO_BREAKER === '1';
 let stack: LogStack;
 type LogStack = LocalStack & { probes: () => number; untap: () => void };
@@ -57,8 +58,7 @@ afterAll(async () => {
   stack?.untap();
   client?.destroy();
   await stack?.stop();
-  for (const key of Object.keys(process.env)) if (!(key in environment)) Reflect.deleteProperty(process.env, key);
-  Object.assign(process.env, environment);
+  restoreEnvironment();
 });
 
 const context = (): CommandContext => ({ store, metadata: testMetadata({ actor: 'gateway-outage-e2e' }) });

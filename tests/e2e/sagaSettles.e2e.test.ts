@@ -19,13 +19,14 @@ import { type LocalStack, startLocalStack } from '../../local/stack.js';
 import { checkInvariants, invariantTables } from '../../ops/invariants.js';
 import { eventually } from '../support/eventually.js';
 import { testMetadata } from '../support/stack.js';
+import { keepEnvironment } from '../support/environment.js';
 
 /*
  * Every order settles, whatever fails: a stack of its own (the faults below must not reach the shared one), where a
  * saga step fails for good, or a saga is stopped half way, and the order still ends CONFIRMED or REJECTED with
  * nothing held for it. The failures are the local stack's own invocation hooks (local/faults.ts), not mocks.
  */
-const environment = { ...process.env };
+const restoreEnvironment = keepEnvironment();
 let stack: LocalStack;
 let client: DynamoDBDocumentClient;
 let store: EventStore;
@@ -48,9 +49,7 @@ afterAll(async () => {
   sfn?.destroy();
   client?.destroy();
   await stack?.stop();
-  // The stack pointed this worker's SDK endpoints at itself; give the next file what it had.
-  for (const key of Object.keys(process.env)) if (!(key in environment)) Reflect.deleteProperty(process.env, key);
-  Object.assign(process.env, environment);
+  restoreEnvironment();
 });
 
 /** Reads until the expectation holds (a read that throws is tried again too), then answers the last read. */
