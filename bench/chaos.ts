@@ -127,6 +127,9 @@ export const runChaos = async ({
       orders,
       mix: chaosMix,
       concurrency,
+      // For the whole run, not per order: parked payments (an outage, or the breaker opened by flaky tokens) and
+      // injected failures make a few hundred orders take longer than the default five minutes.
+      settleWithinMs: 900_000,
       ...(failSteps > 0 ? { stepFault } : {}),
       ...(progress ? { onProgress: (step: 'placed' | 'settled') => progress[step]() } : {}),
     });
