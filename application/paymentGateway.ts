@@ -35,17 +35,22 @@ export class PaymentGatewayUnavailableError extends Error {
 }
 
 /**
- * `gateway` behind a circuit breaker (application/circuitBreaker.ts): every call goes through `breaker`, so while the
- * gateway is down the callers fail fast with `CircuitOpenError` instead of waiting on it. The breaker counts only
- * {@link PaymentGatewayUnavailableError} as a failure: a decline is the gateway's answer.
+ * `gateway` with its authorizations behind a circuit breaker (application/circuitBreaker.ts): while the gateway is
+ * down, authorize fails fast with `CircuitOpenError` and the saga parks the order instead of calling a dead gateway.
+ * The breaker counts only {@link PaymentGatewayUnavailableError} as a failure: a decline is the gateway's answer.
+ *
+ * Refunds and voids go straight to the gateway. They give money back, and their callers (a cancellation's
+ * compensation, the catch-all, the sweeper) have no wait to park in: failing them fast only spent their bounded
+ * retries while the breaker was open, and left cancelled orders' payments authorized in the failure queue, even when
+ * the breaker had opened on a few flaky authorizations and the gateway answered refunds all along.
  */
 export const guardedPaymentGateway = (
   gateway: PaymentGateway,
   breaker: { call<T>(call: () => Promise<T>): Promise<T> },
 ): PaymentGateway => ({
   authorize: (request) => breaker.call(() => gateway.authorize(request)),
-  refund: (request) => breaker.call(() => gateway.refund(request)),
-  voidAuthorization: (request) => breaker.call(() => gateway.voidAuthorization(request)),
+  refund: (request) => gateway.refund(request),
+  voidAuthorization: (request) => gateway.voidAuthorization(request),
 });
 
 /** The name of the payment gateway's circuit: its item in the circuits table, and its metrics' `circuit`. */

@@ -184,6 +184,39 @@ describe('the breaker around a gateway', () => {
     expect(memory.writes()).toBe(0);
   });
 
+  it('lets refunds and voids through while it is open: money owed back is never failed fast', async () => {
+    const { breaker } = setup();
+    for (let i = 0; i < 10; i += 1) await breaker.call(unavailable).catch(() => undefined);
+    const calls: string[] = [];
+    const gateway = guardedPaymentGateway(
+      {
+        authorize: async () => {
+          calls.push('authorize');
+          return { outcome: 'DECLINED', reason: 'card_declined' };
+        },
+        refund: async () => {
+          calls.push('refund');
+          return { reference: 'r' };
+        },
+        voidAuthorization: async () => {
+          calls.push('void');
+          return { outcome: 'NOTHING_AUTHORIZED' };
+        },
+      },
+      breaker,
+    );
+    await expect(
+      gateway.authorize({ idempotencyKey: 'o1', token: 't', amount: { amount: 1, currency: 'EUR' } }),
+    ).rejects.toBeInstanceOf(CircuitOpenError);
+    await expect(
+      gateway.refund({ idempotencyKey: 'o1', reference: 'a', amount: { amount: 1, currency: 'EUR' } }),
+    ).resolves.toEqual({ reference: 'r' });
+    await expect(gateway.voidAuthorization({ idempotencyKey: 'o1' })).resolves.toEqual({
+      outcome: 'NOTHING_AUTHORIZED',
+    });
+    expect(calls).toEqual(['refund', 'void']);
+  });
+
   it('answers the call’s own error even when its failure cannot be recorded', async () => {
     const { memory } = setup();
     const losing = circuitBreaker({
