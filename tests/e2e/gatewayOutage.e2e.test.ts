@@ -19,6 +19,7 @@ import { stageClients } from '../../ops/stage.js';
 import { eventually } from '../support/eventually.js';
 import { testMetadata } from '../support/stack.js';
 import { keepEnvironment } from '../support/environment.js';
+import { simulatorItem } from '../support/simulator.js';
 
 /*
  * The payment gateway goes down while orders come in (issue 17), on a stack of its own: the outage and the breaker
@@ -247,16 +248,8 @@ describe('a payment gateway outage', () => {
       );
       // Nothing authorized: no approval under any order's key at the gateway.
       for (const { orderId } of others) {
-        const item = (
-          await client.send(
-            new GetCommand({
-              TableName: table('PAYMENT_SIMULATOR_TABLE'),
-              Key: { idempotencyKey: orderId },
-              ConsistentRead: true,
-            }),
-          )
-        ).Item;
-        expect(item?.result?.outcome, orderId).not.toBe('APPROVED');
+        const item = await simulatorItem(client, table('PAYMENT_SIMULATOR_TABLE'), orderId);
+        expect((item?.result as { outcome?: string } | undefined)?.outcome, orderId).not.toBe('APPROVED');
       }
       await expectInvariants();
     },

@@ -1,4 +1,3 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, inject, it } from 'vitest';
 import { simulatedPaymentGateway } from '../../adapters/simulatedPaymentGateway.js';
 import { Order, Product } from '../../api/schemas.js';
@@ -7,6 +6,7 @@ import type { PaymentGateway } from '../../application/paymentGateway.js';
 import { authorizePayment, confirmOrder, confirmReservations, reserveInventory } from '../../application/saga.js';
 import { localStack, testMetadata } from '../support/stack.js';
 import { admin, eventually, givenProduct, storedEvents, uniqueCustomer, useTestApi } from './http.js';
+import { simulatorItem as readSimulatorItem } from '../support/simulator.js';
 
 const { call } = useTestApi();
 
@@ -68,10 +68,7 @@ const simulatorItem = async (orderId: string): Promise<Record<string, unknown> |
   const { client } = localStack();
   const table = inject('environment').PAYMENT_SIMULATOR_TABLE;
   if (!table) throw new Error('no PAYMENT_SIMULATOR_TABLE in the environment');
-  const { Item } = await client.send(
-    new GetCommand({ TableName: table, Key: { idempotencyKey: orderId }, ConsistentRead: true }),
-  );
-  return Item;
+  return readSimulatorItem(client, table, orderId);
 };
 
 const eventTypes = async (streamId: string): Promise<string[]> =>

@@ -20,6 +20,7 @@ import { checkInvariants, invariantTables } from '../../ops/invariants.js';
 import { eventually } from '../support/eventually.js';
 import { testMetadata } from '../support/stack.js';
 import { keepEnvironment } from '../support/environment.js';
+import { simulatorItem as readSimulatorItem } from '../support/simulator.js';
 
 /*
  * Every order settles, whatever fails: a stack of its own (the faults below must not reach the shared one), where a
@@ -98,16 +99,7 @@ const stockOf = async (sku: string) => (await readStock(store, sku, { consistent
 const eventTypes = async (streamId: string): Promise<string[]> =>
   (await store.readStream(streamId)).map((event) => event.type);
 
-const simulatorItem = async (orderId: string) =>
-  (
-    await client.send(
-      new GetCommand({
-        TableName: table('PAYMENT_SIMULATOR_TABLE'),
-        Key: { idempotencyKey: orderId },
-        ConsistentRead: true,
-      }),
-    )
-  ).Item;
+const simulatorItem = (orderId: string) => readSimulatorItem(client, table('PAYMENT_SIMULATOR_TABLE'), orderId);
 
 const settled = (orderId: string, timeoutMs = 90_000): Promise<OrderState> =>
   waitFor(

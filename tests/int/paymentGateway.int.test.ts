@@ -1,10 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, inject, it } from 'vitest';
 import { PaymentGatewayUnavailableError } from '../../application/paymentGateway.js';
 import { PaymentGatewayRequestError, simulatedPaymentGateway } from '../../adapters/simulatedPaymentGateway.js';
 import type { Money } from '../../domain/shared/values.js';
 import { localStack } from '../support/stack.js';
+import { simulatorItem } from '../support/simulator.js';
 
 const { client } = localStack();
 const table = inject('environment').PAYMENT_SIMULATOR_TABLE;
@@ -18,12 +18,7 @@ const expectedReference = (key: string, prefix: string): string =>
   `${prefix}${createHash('sha256').update(key).digest('hex').slice(0, 12)}`;
 
 /** The simulator's item for `key`, read straight from the table. */
-const stored = async (key: string) => {
-  const { Item } = await client.send(
-    new GetCommand({ TableName: table, Key: { idempotencyKey: key }, ConsistentRead: true }),
-  );
-  return Item;
-};
+const stored = (key: string) => simulatorItem(client, table, key);
 
 /** Authorizes with `token` and answers whether it threw, without stopping at the first failure. */
 const authorizeAll = (key: string, token: string, times: number) =>
