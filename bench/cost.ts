@@ -151,6 +151,21 @@ try {
   console.log(
     `${''.padEnd(20)}${`EXPRESS: 1 request, ${(per(expressGbSeconds) * 1000).toFixed(1)} GB-ms (64 MB, 100 ms steps)`.padEnd(62)}${million(express)}`,
   );
+  console.log(`\nDynamoDB per order, by request and table`);
+  for (const [name, c] of Object.entries(usage.dynamodbByTable).sort(
+    ([, a], [, b]) => b.writeUnits * 5 + b.readUnits - (a.writeUnits * 5 + a.readUnits),
+  )) {
+    console.log(
+      `  ${name.padEnd(36)}${per(c.requests).toFixed(2).padStart(7)} requests${per(c.writeUnits).toFixed(2).padStart(8)} WRU${per(c.readUnits).toFixed(2).padStart(8)} RRU`,
+    );
+  }
+  console.log(`\nLambda per order, by function (duration in this process, at its configured memory)`);
+  for (const [fn, c] of Object.entries(usage.lambda).sort(([, a], [, b]) => b.invocations - a.invocations)) {
+    if (fn === 'registerProduct') continue;
+    console.log(
+      `  ${fn.padEnd(36)}${per(c.invocations).toFixed(2).padStart(7)} invocations${(c.durationMs / c.invocations).toFixed(1).padStart(8)} ms each${(memoryOf(fn) * 1024).toFixed(0).padStart(6)} MB`,
+    );
+  }
   console.log(`\n${'total, STANDARD saga'.padEnd(82)}${million(shared + standard)}`);
   console.log(`${'total, EXPRESS saga'.padEnd(82)}${million(shared + express)}`);
   const shards = Number(

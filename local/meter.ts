@@ -5,6 +5,11 @@ import type { AddressInfo } from 'node:net';
 export type Usage = {
   /** By operation: requests, and the capacity units DynamoDB reports (`ReturnConsumedCapacity: INDEXES`). */
   dynamodb: Record<string, { requests: number; readUnits: number; writeUnits: number }>;
+  /**
+   * The same requests by operation and table (`Query events`): a request that spans tables counts once under each,
+   * with the units DynamoDB charged that table.
+   */
+  dynamodbByTable: Record<string, { requests: number; readUnits: number; writeUnits: number }>;
   /** Step Functions API requests by action. */
   stepFunctions: Record<string, number>;
   /** Records put on the change stream, their bytes and PUT payload units (25 KiB each, rounded up per record). */
@@ -87,7 +92,26 @@ const startProxy = async (
   };
 };
 
-type Consumed = { CapacityUnits?: number };
+type Consumed = { CapacityUnits?: number; TableName?: string };
+
+/** The tables a request names: its own, or its items' (transactions, batches), without the stage's prefix. */
+const tablesOf = (input: Record<string, unknown>): string[] => {
+  const named = new Set<string>();
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) value.forEach(visit);
+    else if (value && typeof value === 'object') {
+      for (const [key, inner] of Object.entries(value)) {
+        if (key === 'TableName' && typeof inner === 'string') named.add(inner);
+        else if (key === 'RequestItems' && inner && typeof inner === 'object')
+          Object.keys(inner).forEach((t) => named.add(t));
+        else if (key !== 'Item' && key !== 'Key' && key !== 'ExpressionAttributeValues') visit(inner);
+      }
+    }
+  };
+  visit(input);
+  return [...named];
+};
+const shortName = (table: string) => table.split('-').at(-1) ?? table;
 
 /**
  * Local only, for `npm run bench` and `npm run cost`: counts what the handlers ask of DynamoDB and Step Functions
@@ -96,7 +120,13 @@ type Consumed = { CapacityUnits?: number };
 export const startMeter = async (targets: { dynamodb: string; sfn: string }): Promise<Meter> => {
   let usage: Usage;
   const reset = () => {
-    usage = { dynamodb: {}, stepFunctions: {}, kinesis: { records: 0, bytes: 0, payloadUnits: 0 }, lambda: {} };
+    usage = {
+      dynamodb: {},
+      dynamodbByTable: {},
+      stepFunctions: {},
+      kinesis: { records: 0, bytes: 0, payloadUnits: 0 },
+      lambda: {},
+    };
   };
   reset();
 
@@ -111,11 +141,27 @@ export const startMeter = async (targets: { dynamodb: string; sfn: string }): Pr
         const { ConsumedCapacity } = JSON.parse(response.toString('utf8')) as {
           ConsumedCapacity?: Consumed | Consumed[];
         };
-        const units = [ConsumedCapacity ?? []].flat().reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
-        const counted = (usage.dynamodb[operation] ??= { requests: 0, readUnits: 0, writeUnits: 0 });
-        counted.requests += 1;
-        if (readOperations.has(operation)) counted.readUnits += units;
-        else counted.writeUnits += units;
+        const consumed = [ConsumedCapacity ?? []].flat();
+        const units = consumed.reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
+        const count = (counted: { requests: number; readUnits: number; writeUnits: number }, charged: number) => {
+          counted.requests += 1;
+          if (readOperations.has(operation)) counted.readUnits += charged;
+          else counted.writeUnits += charged;
+        };
+        count((usage.dynamodb[operation] ??= { requests: 0, readUnits: 0, writeUnits: 0 }), units);
+        for (const table of tablesOf(input)) {
+          const charged = consumed
+            .filter((c) => c.TableName === table)
+            .reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
+          count(
+            (usage.dynamodbByTable[`${operation} ${shortName(table)}`] ??= {
+              requests: 0,
+              readUnits: 0,
+              writeUnits: 0,
+            }),
+            charged,
+          );
+        }
       },
     };
   });
