@@ -28,6 +28,8 @@ const StreamEventSettings = z.looseObject({
   type: z.literal('kinesis'),
   arn: z.unknown(),
   batchSize: z.number().default(100),
+  /** MaximumBatchingWindowInSeconds: gather records this long before invoking, unless a full batch comes sooner. */
+  batchWindow: z.number().min(0).max(300).default(0),
   startingPosition: z.enum(['TRIM_HORIZON', 'LATEST']).default('TRIM_HORIZON'),
   functionResponseType: z.string().optional(),
   bisectBatchOnFunctionError: z.boolean().default(false),
@@ -316,6 +318,8 @@ export const startStreamConsumers = async ({
       return deliver(remaining, attempt + 1);
     };
 
+    /** Records read but not yet delivered: the batching window is gathering them. */
+    let gathered: { records: KinesisRecord[]; since: number } | undefined;
     while (running && iterator) {
       let page: KinesisRecord[];
       try {
@@ -328,18 +332,29 @@ export const startStreamConsumers = async ({
         // A batch retried for longer than an iterator lives (5 minutes): carry on after the checkpoint.
         const after = checkpoints.shard(shardId)?.sequenceNumber;
         if ((error as { name?: unknown }).name !== 'ExpiredIteratorException' || !after) throw error;
+        gathered = undefined; // read again from the checkpoint
         iterator = await iteratorOf(streamName, shardId)({ type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: after });
         continue;
       }
       const bound = skipThrough;
       const Records = bound ? page.filter((record) => isAfter(record.SequenceNumber ?? '0', bound)) : page;
       if (bound && Records.length > 0) skipThrough = undefined;
-      if (Records.length === 0) {
+      if (Records.length > 0) {
+        gathered ??= { records: [], since: Date.now() };
+        gathered.records.push(...Records);
+      }
+      // Like Lambda's batching window: invoke once a full batch is in, or the window since the first record is over.
+      const ready =
+        gathered !== undefined &&
+        (gathered.records.length >= settings.batchSize || Date.now() - gathered.since >= settings.batchWindow * 1000);
+      if (!ready || !gathered) {
         if (page.length === 0) await sleep(pollMs);
         continue;
       }
-      count(deliveredCount, functionName, Records.length);
-      const matching = Records.filter((record) => {
+      const batch = gathered.records;
+      gathered = undefined;
+      count(deliveredCount, functionName, batch.length);
+      const matching = batch.filter((record) => {
         if (!settings.filterPatterns) return true;
         try {
           return matchesFilters(
@@ -350,13 +365,17 @@ export const startStreamConsumers = async ({
           return false; // Lambda drops records whose data is not JSON when the filter looks into the data.
         }
       });
-      const handled = await deliver(matching.map((record) => toLambdaRecord(record, shardId, streamArn, region)));
+      const lambdaRecords = matching.map((record) => toLambdaRecord(record, shardId, streamArn, region));
+      let handled = true;
+      for (let from = 0; handled && from < lambdaRecords.length; from += settings.batchSize) {
+        handled = await deliver(lambdaRecords.slice(from, from + settings.batchSize));
+      }
       if (!handled) break;
-      const last = Records.at(-1);
+      const last = batch.at(-1);
       if (last?.SequenceNumber) {
         checkpoints.advance(shardId, last.SequenceNumber, last.ApproximateArrivalTimestamp?.getTime());
       }
-      count(processedCount, functionName, Records.length);
+      count(processedCount, functionName, batch.length);
     }
   }
 

@@ -148,8 +148,11 @@ describe('the orders and inventory read models', () => {
       context(),
     );
 
-    // The other stream, behind the poison on the same shard, is applied…
-    await eventually(async () => expect((await orderViews().get({ orderId: healthy }))?.version).toBe(1));
+    // The other stream, behind the poison on the same shard, is applied (its saga may have confirmed it already:
+    // the batching window can bring both events at once)…
+    await eventually(async () =>
+      expect((await orderViews().get({ orderId: healthy }))?.version).toBeGreaterThanOrEqual(1),
+    );
     // …while the poisoned one is parked at version 2, its view held at version 1 (its version 3 held back).
     const [parked] = await eventually(async () => {
       const list = (await clients.parking.list('orders')).filter((p) => p.streamId === streamId);
@@ -177,7 +180,9 @@ describe('the orders and inventory read models', () => {
       { customerId: customer, items: [{ sku: product, quantity: 1 }], paymentToken: 'tok_visa' },
       context(),
     );
-    await eventually(async () => expect((await orderViews().get({ orderId: after }))?.version).toBe(1));
+    await eventually(async () =>
+      expect((await orderViews().get({ orderId: after }))?.version).toBeGreaterThanOrEqual(1),
+    );
 
     // The fix ships: the projection learns the new event. Redrive re-applies the stream in order, from the store.
     const GiftWrapped = z.strictObject({
