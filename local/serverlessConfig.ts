@@ -49,11 +49,16 @@ const slsBin = createRequire(import.meta.url).resolve('osls/bin/serverless.js');
 
 /**
  * serverless.yml as the framework resolves it for `stage` (`sls print`), so the local stack declares nothing twice.
- * Printing takes seconds, so the result is cached under .local/ by the file's content and the stage.
+ * Printing takes seconds, so the result is cached under .local/ by the content of serverless.yml and of the files it
+ * includes (`${file(...)}`: the state machines), and the stage.
  */
 export const loadServerlessConfig = async (stage: string): Promise<ServerlessConfig> => {
   const source = await readFile(join(projectRoot, 'serverless.yml'), 'utf8');
-  const key = createHash('sha256').update(source).update(stage).digest('hex').slice(0, 16);
+  const hash = createHash('sha256').update(source).update(stage);
+  for (const [, included] of source.matchAll(/\$\{file\(\.\/([^)]+)\)/g)) {
+    if (included) hash.update(await readFile(join(projectRoot, included)));
+  }
+  const key = hash.digest('hex').slice(0, 16);
   const cacheFile = join(localStateDir, 'cache', `serverless-${stage}-${key}.json`);
   const cached = await readFile(cacheFile, 'utf8').catch(() => undefined);
   if (cached) return ServerlessConfig.parse(JSON.parse(cached));
