@@ -67,9 +67,9 @@ const eventTypes = async (streamId: string): Promise<unknown[]> =>
 
 describe('telemetry follows one order', () => {
   it('by its correlation id: API answer → events → saga step logs → projection logs, with no payment token', async () => {
+    const logStart = await functionLogSize();
     const sku = await givenProduct(call, { stock: 10 });
     const customer = uniqueCustomer();
-    const logStart = await functionLogSize();
     const apiLinesBefore = apiLines.length;
 
     const { orderId, correlationId } = await placeOrder(customer, sku, 'tok_visa');
@@ -122,6 +122,8 @@ describe('telemetry follows one order', () => {
         );
         const rejected = ofOrder(lines, declined.orderId).filter((line) => line.step === 'RejectOrder');
         expect(rejected.map((line) => line.message)).toContain('saga step finished');
+        // The product's registration, projected by the inventory projection once its batching window closed.
+        expect(lines.some((line) => line.projection === 'inventory' && line.sku === sku)).toBe(true);
       },
       { timeoutMs: 20_000, intervalMs: 100 },
     );
