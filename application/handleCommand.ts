@@ -6,19 +6,24 @@ import type { Aggregate } from './aggregates.js';
 
 export type Loaded<State> = { state: State; version: number };
 
-/** Loads a stream's state: from its snapshot, if the aggregate keeps them, plus the events after it. */
+/**
+ * Loads a stream's state: from its snapshot, if the aggregate keeps them, plus the events after it. Strongly
+ * consistent unless `consistent` is false (ADR 0008 says where that is safe).
+ */
 export const load = async <State, Command, Event extends DomainEvent>(
   store: EventStore,
   aggregate: Aggregate<State, Command, Event>,
   streamId: string,
-  options: { toVersion?: number } = {},
+  options: { toVersion?: number; consistent?: boolean } = {},
 ): Promise<Loaded<State>> => {
+  const consistent = options.consistent ?? true;
   const snapshot =
     aggregate.snapshot && options.toVersion === undefined
-      ? await store.readSnapshot<State>(streamId, aggregate.snapshot.schema)
+      ? await store.readSnapshot<State>(streamId, aggregate.snapshot.schema, { consistent })
       : undefined;
   const stored = await store.readStream(streamId, {
     afterVersion: snapshot?.version ?? 0,
+    consistent,
     ...(options.toVersion === undefined ? {} : { toVersion: options.toVersion }),
   });
   const events = stored.map((event) => parseEvent(aggregate.events, event));
@@ -33,6 +38,16 @@ export const parseEvent = <Event extends DomainEvent>(schema: ZodType<Event>, ev
 };
 
 /**
+ * How a decision reads its stream on one attempt (ADR 0008):
+ * - `assumed`: not at all, when the caller knows the state it expects (a saga carries the order it started for);
+ *   decisions without an assumed state read eventually consistently instead;
+ * - `eventual`: an eventually consistent read, which may miss the latest events;
+ * - `consistent`: a strongly consistent read.
+ * The first two are safe only for a decision that appends: its version condition refuses a stale state.
+ */
+export type ReadMode = 'assumed' | 'eventual' | 'consistent';
+
+/**
  * One stream's part of a command, with its types sealed inside, so one command can span aggregates of different
  * types (an order and its SKUs). Build it with {@link decision}.
  */
@@ -40,8 +55,8 @@ export type Decision = {
   streamId: string;
   /** Appends nothing, but the command commits only if this stream is still at the version it was read at. */
   guard?: boolean;
-  /** Loads the stream and takes the decision on its current state. */
-  prepare(store: EventStore): Promise<Prepared>;
+  /** Reads the stream as `read` says and takes the decision on that state. */
+  prepare(store: EventStore, read: ReadMode): Promise<Prepared>;
 };
 
 type Prepared = {
@@ -52,14 +67,19 @@ type Prepared = {
   snapshot: Aggregate<unknown, unknown, DomainEvent>['snapshot'];
 };
 
+/** `assumed`: the state the caller expects the stream to be in, tried first without reading it. */
 export const decision = <State, Command, Event extends DomainEvent>(
   aggregate: Aggregate<State, Command, Event>,
   streamId: string,
   decide: (state: State) => Event[],
+  assumed?: Loaded<State>,
 ): Decision => ({
   streamId,
-  async prepare(store) {
-    const { state, version } = await load(store, aggregate, streamId);
+  async prepare(store, read) {
+    const { state, version } =
+      read === 'assumed' && assumed
+        ? assumed
+        : await load(store, aggregate, streamId, { consistent: read === 'consistent' });
     const events = decide(state);
     return {
       expectedVersion: version,
@@ -81,11 +101,17 @@ export const guard = <State, Command, Event extends DomainEvent>(
   aggregate: Aggregate<State, Command, Event>,
   streamId: string,
   check: (state: State) => void,
+  assumed?: Loaded<State>,
 ): Decision => ({
-  ...decision(aggregate, streamId, (state) => {
-    check(state);
-    return [];
-  }),
+  ...decision(
+    aggregate,
+    streamId,
+    (state) => {
+      check(state);
+      return [];
+    },
+    assumed,
+  ),
   guard: true,
 });
 
@@ -112,15 +138,33 @@ export type StreamOutcome = { streamId: string; version: number; state: unknown;
  * and decides again, up to `retry.attempts` times, then lets the {@link ConcurrencyError} through.
  * A decision that throws (a domain error) ends the command with nothing written to any stream, and so does a balance
  * that refuses its move (`BalanceTooLowError`, not retried: it is an answer, not a race).
+ *
+ * The first attempt takes assumed states where given and eventually consistent reads elsewhere: the append's
+ * version conditions refuse any that was stale. What no condition checks is taken only on strongly consistent
+ * reads: a refusal (a decision that throws), or a decision that appends nothing (ADR 0008).
  */
 export const handleCommands = async (
   decisions: Decision[],
   { store, metadata, now, retry = defaultRetry, onConflict }: CommandContext,
 ): Promise<StreamOutcome[]> => {
-  for (let attempt = 1; ; attempt++) {
-    const prepared = await Promise.all(decisions.map((d) => d.prepare(store)));
+  let read: ReadMode = 'assumed';
+  for (let attempt = 1; ;) {
+    let prepared: Prepared[];
+    try {
+      prepared = await Promise.all(decisions.map((d) => d.prepare(store, read)));
+    } catch (error) {
+      if (read === 'consistent') throw error;
+      read = 'consistent';
+      continue;
+    }
     const outcomes = prepared.map((p, index) => ({ ...p, streamId: (decisions[index] as Decision).streamId }));
     const appends = outcomes.filter((o) => o.events.length > 0);
+    const unchecked =
+      appends.length === 0 || outcomes.some((o, index) => !decisions[index]?.guard && o.events.length === 0);
+    if (unchecked && read !== 'consistent') {
+      read = 'consistent';
+      continue;
+    }
     const guards = outcomes
       .filter((o, index) => decisions[index]?.guard && o.events.length === 0)
       .map(({ streamId, expectedVersion }) => ({ streamId, version: expectedVersion }));
@@ -131,6 +175,8 @@ export const handleCommands = async (
       if (!(error instanceof ConcurrencyError) || attempt >= retry.attempts) throw error;
       onConflict?.(error, attempt);
       await backoff(attempt, retry);
+      attempt++;
+      read = 'consistent';
       continue;
     }
     await Promise.all(appends.map((o) => maybeSnapshot(store, o)));
@@ -149,8 +195,9 @@ export const handleCommand = async <State, Command, Event extends DomainEvent>(
   streamId: string,
   decide: (state: State) => Event[],
   context: CommandContext,
+  assumed?: Loaded<State>,
 ): Promise<{ streamId: string; version: number; state: State; events: Event[] }> => {
-  const [outcome] = await handleCommands([decision(aggregate, streamId, decide)], context);
+  const [outcome] = await handleCommands([decision(aggregate, streamId, decide, assumed)], context);
   if (!outcome) throw new Error('handleCommands returned no outcome');
   // decision() built this outcome from this aggregate's decide and evolve, so the sealed types are these.
   return outcome as { streamId: string; version: number; state: State; events: Event[] };

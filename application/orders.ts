@@ -47,14 +47,25 @@ export const placeOrder = async (
         current,
       ),
     context,
+    // A new order's stream does not exist yet; a repeated key loses the append's condition and reads the order.
+    { state: order.initialState(), version: 0 },
   );
   if (state.status === 'NONE') throw new Error('an order that was just placed does not exist');
   return { orderId, status: state.status };
 };
 
-/** Captures each product's price now; the client never sets a price. */
+/**
+ * Captures each product's price now; the client never sets a price. A price is set once, by ProductRegistered, the
+ * first event of the product's stream: that one event is read, eventually consistently, and again strongly
+ * consistently for a product not found that way (one registered a moment ago).
+ */
 const priceLines = async (store: EventStore, items: PlaceOrderInput['items']): Promise<OrderLine[]> => {
-  const products = await Promise.all(items.map((item) => load(store, inventoryAggregate, inventoryStreamId(item.sku))));
+  const registration = async (sku: string) => {
+    const streamId = inventoryStreamId(sku);
+    const first = await load(store, inventoryAggregate, streamId, { toVersion: 1, consistent: false });
+    return first.state.status === 'REGISTERED' ? first : load(store, inventoryAggregate, streamId, { toVersion: 1 });
+  };
+  const products = await Promise.all(items.map((item) => registration(item.sku)));
   const unknown = items.filter((_, index) => products[index]?.state.status !== 'REGISTERED').map((item) => item.sku);
   if (unknown.length > 0) throw new UnknownSkuError(unknown);
   return items.map((item, index) => {

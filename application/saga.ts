@@ -1,7 +1,8 @@
-import { reservation, reservationStreamId } from '../domain/inventory/index.js';
+import { reservation, type ReservationState, reservationStreamId } from '../domain/inventory/index.js';
 import {
   order,
   type OrderLine,
+  type OrderPlaced,
   orderStreamId,
   type OrderState,
   type OrderStatus,
@@ -11,7 +12,15 @@ import { payment, type PaymentState, paymentStreamId } from '../domain/payment/i
 import { OrderNotFoundError } from '../domain/shared/errors.js';
 import { BalanceTooLowError } from '../eventstore/errors.js';
 import { orderAggregate, paymentAggregate, reservationAggregate } from './aggregates.js';
-import { type CommandContext, decision, guard, handleCommand, handleCommands, load } from './handleCommand.js';
+import {
+  type CommandContext,
+  decision,
+  guard,
+  handleCommand,
+  handleCommands,
+  load,
+  type Loaded,
+} from './handleCommand.js';
 import type { PaymentGateway } from './paymentGateway.js';
 
 /**
@@ -47,6 +56,39 @@ export class PaymentDeclinedError extends Error {
 
 type Placed = Exclude<OrderState, { status: 'NONE' }>;
 
+/**
+ * The order as placed: the saga's execution carries it from the `OrderPlaced` that started it, so its steps need not
+ * read the order to know its lines, total and payment token, which never change.
+ */
+export type PlacedOrder = OrderPlaced['data'];
+
+/**
+ * The order as a step expects to find it, without reading it: just placed, at version 1. If anything was appended
+ * since (a cancellation, an awaited payment), the step's version condition fails and it reads the order instead.
+ */
+const assumedOrder = (placed: PlacedOrder | undefined): Loaded<OrderState> | undefined =>
+  placed && { state: order.evolve(order.initialState(), { type: 'OrderPlaced', data: placed }), version: 1 };
+
+/** A reservation as a step expects to find it: not yet made, or (`reserved`) made by ReserveInventory, at version 1. */
+const assumedReservation = (
+  sku: string,
+  orderId: string,
+  line: { quantity: number } | undefined,
+): Loaded<ReservationState> =>
+  line
+    ? {
+        state: reservation.evolve(reservation.initialState(), {
+          type: 'StockReserved',
+          data: { sku, orderId, quantity: line.quantity },
+        }),
+        version: 1,
+      }
+    : { state: reservation.initialState(), version: 0 };
+
+/** The order's lines: carried by the saga, or read. */
+const linesOf = async (orderId: string, placed: PlacedOrder | undefined, context: CommandContext) =>
+  placed?.lines ?? (await placedOrder(orderId, context)).lines;
+
 const placedOrder = async (orderId: string, context: CommandContext): Promise<Placed> => {
   const { state } = await load(context.store, orderAggregate, orderStreamId(orderId));
   if (state.status === 'NONE') throw new OrderNotFoundError(orderId);
@@ -73,9 +115,13 @@ const onReservation = (
   sku: string,
   orderId: string,
   command: (data: { sku: string; orderId: string }) => Parameters<typeof reservation.decide>[0],
+  assumed?: Loaded<ReservationState>,
 ) =>
-  decision(reservationAggregate, reservationStreamId(sku, orderId), (state) =>
-    reservation.decide(command({ sku, orderId }), state),
+  decision(
+    reservationAggregate,
+    reservationStreamId(sku, orderId),
+    (state) => reservation.decide(command({ sku, orderId }), state),
+    assumed,
   );
 
 /**
@@ -83,15 +129,24 @@ const onReservation = (
  * writes its own reservation stream and moves its SKU's stock balance; a balance that would go below zero refuses
  * the whole transaction, which is the order's answer (out of stock), not a race to retry.
  */
-export const reserveInventory = async (orderId: string, context: CommandContext): Promise<StepOutcome> => {
-  const { lines } = await placedOrder(orderId, context);
+export const reserveInventory = async (
+  orderId: string,
+  context: CommandContext,
+  placed?: PlacedOrder,
+): Promise<StepOutcome> => {
+  const lines = await linesOf(orderId, placed, context);
   try {
     return await stopUnlessPending(() =>
       handleCommands(
         [
-          guard(orderAggregate, orderStreamId(orderId), pendingOrder),
+          guard(orderAggregate, orderStreamId(orderId), pendingOrder, assumedOrder(placed)),
           ...lines.map(({ sku, quantity }) =>
-            onReservation(sku, orderId, (data) => ({ type: 'ReserveStock', data: { ...data, quantity } })),
+            onReservation(
+              sku,
+              orderId,
+              (data) => ({ type: 'ReserveStock', data: { ...data, quantity } }),
+              placed && assumedReservation(sku, orderId, undefined),
+            ),
           ),
         ],
         context,
@@ -112,40 +167,35 @@ export const authorizePayment = async (
   orderId: string,
   context: CommandContext,
   gateway: PaymentGateway,
+  placed?: PlacedOrder,
 ): Promise<StepOutcome> => {
-  const placed = await placedOrder(orderId, context);
-  if (placed.status !== 'PENDING') return 'STOP';
-  const { state: current } = await load(context.store, paymentAggregate, paymentStreamId(orderId));
+  // Carried, the order is not read first: authorizing an order cancelled meanwhile is caught by the check below.
+  const order = placed ?? (await placedOrder(orderId, context));
+  if (!placed && (order as Placed).status !== 'PENDING') return 'STOP';
+  // Carried, the payment is assumed not yet authorized: the gateway answers a repeated key as it did the first time,
+  // and the append's condition sends a repeat to the recorded answer.
+  const none = { state: payment.initialState(), version: 0 };
+  const { state: current } = placed ? none : await load(context.store, paymentAggregate, paymentStreamId(orderId));
   if (current.status === 'DECLINED') throw new PaymentDeclinedError(orderId, current.reason);
   if (current.status === 'NONE') {
-    const answer = await gateway.authorize({
-      idempotencyKey: orderId,
-      token: placed.paymentToken,
-      amount: placed.total,
-    });
-    if (answer.outcome === 'DECLINED') {
-      await handleCommand(
-        paymentAggregate,
-        paymentStreamId(orderId),
-        (state) =>
-          payment.decide(
-            { type: 'DeclinePayment', data: { orderId, amount: placed.total, reason: answer.reason } },
-            state,
-          ),
-        context,
-      );
-      throw new PaymentDeclinedError(orderId, answer.reason);
-    }
-    await handleCommand(
+    const answer = await gateway.authorize({ idempotencyKey: orderId, token: order.paymentToken, amount: order.total });
+    const { state } = await handleCommand(
       paymentAggregate,
       paymentStreamId(orderId),
       (state) =>
         payment.decide(
-          { type: 'AuthorizePayment', data: { orderId, amount: placed.total, gatewayReference: answer.reference } },
+          answer.outcome === 'DECLINED'
+            ? { type: 'DeclinePayment', data: { orderId, amount: order.total, reason: answer.reason } }
+            : {
+                type: 'AuthorizePayment',
+                data: { orderId, amount: order.total, gatewayReference: answer.reference },
+              },
           state,
         ),
       context,
+      placed && none,
     );
+    if (state.status === 'DECLINED') throw new PaymentDeclinedError(orderId, state.reason);
   }
   const now = (await placedOrder(orderId, context)).status;
   if (now === 'CANCELLED' || now === 'REJECTED') {
@@ -156,13 +206,24 @@ export const authorizePayment = async (
 };
 
 /** Turns the order's reservations into sales, in one transaction with a check that the order is still PENDING. */
-export const confirmReservations = async (orderId: string, context: CommandContext): Promise<StepOutcome> => {
-  const { lines } = await placedOrder(orderId, context);
+export const confirmReservations = async (
+  orderId: string,
+  context: CommandContext,
+  placed?: PlacedOrder,
+): Promise<StepOutcome> => {
+  const lines = await linesOf(orderId, placed, context);
   return stopUnlessPending(() =>
     handleCommands(
       [
-        guard(orderAggregate, orderStreamId(orderId), pendingOrder),
-        ...lines.map(({ sku }) => onReservation(sku, orderId, (data) => ({ type: 'ConfirmReservation', data }))),
+        guard(orderAggregate, orderStreamId(orderId), pendingOrder, assumedOrder(placed)),
+        ...lines.map((line) =>
+          onReservation(
+            line.sku,
+            orderId,
+            (data) => ({ type: 'ConfirmReservation', data }),
+            placed && assumedReservation(line.sku, orderId, line),
+          ),
+        ),
       ],
       context,
     ),
@@ -233,7 +294,11 @@ export const awaitPayment = async (
 };
 
 /** Confirms the order; a cancelled (or otherwise settled) order stays as it is, and the saga stops. */
-export const confirmOrder = async (orderId: string, context: CommandContext): Promise<StepOutcome> => {
+export const confirmOrder = async (
+  orderId: string,
+  context: CommandContext,
+  placed?: PlacedOrder,
+): Promise<StepOutcome> => {
   const { state } = await handleCommand(
     orderAggregate,
     orderStreamId(orderId),
@@ -242,15 +307,27 @@ export const confirmOrder = async (orderId: string, context: CommandContext): Pr
         ? order.decide({ type: 'ConfirmOrder', data: { orderId } }, current)
         : [],
     context,
+    assumedOrder(placed),
   );
   return state.status === 'CONFIRMED' ? 'PROCEED' : 'STOP';
 };
 
 /** Compensation: gives every reserved unit of the order back. Appends nothing where nothing is reserved. */
-export const releaseReservations = async (orderId: string, context: CommandContext): Promise<StepOutcome> => {
-  const { lines } = await placedOrder(orderId, context);
+export const releaseReservations = async (
+  orderId: string,
+  context: CommandContext,
+  placed?: PlacedOrder,
+): Promise<StepOutcome> => {
+  const lines = await linesOf(orderId, placed, context);
   await handleCommands(
-    lines.map(({ sku }) => onReservation(sku, orderId, (data) => ({ type: 'ReleaseReservation', data }))),
+    lines.map((line) =>
+      onReservation(
+        line.sku,
+        orderId,
+        (data) => ({ type: 'ReleaseReservation', data }),
+        placed && assumedReservation(line.sku, orderId, line),
+      ),
+    ),
     context,
   );
   return 'PROCEED';
@@ -261,6 +338,7 @@ export const rejectOrder = async (
   orderId: string,
   reason: RejectionReason,
   context: CommandContext,
+  placed?: PlacedOrder,
 ): Promise<StepOutcome> => {
   await handleCommand(
     orderAggregate,
@@ -270,6 +348,7 @@ export const rejectOrder = async (
         ? order.decide({ type: 'RejectOrder', data: { orderId, reason } }, current)
         : [],
     context,
+    assumedOrder(placed),
   );
   return 'PROCEED';
 };

@@ -226,12 +226,15 @@ export const dynamoEventStore = ({
       return results;
     },
 
-    async readStream(streamId, { afterVersion = 0, toVersion }: ReadOptions = {}): Promise<StoredEvent[]> {
+    async readStream(
+      streamId,
+      { afterVersion = 0, toVersion, consistent = true }: ReadOptions = {},
+    ): Promise<StoredEvent[]> {
       const pages = paginateQuery(
         { client },
         {
           TableName: eventsTable,
-          ConsistentRead: true,
+          ConsistentRead: consistent,
           KeyConditionExpression:
             toVersion === undefined
               ? `#streamId = :streamId AND #version > :after`
@@ -250,9 +253,13 @@ export const dynamoEventStore = ({
       return events;
     },
 
-    async readSnapshot<State>(streamId: string, schema: string): Promise<Snapshot<State> | undefined> {
+    async readSnapshot<State>(
+      streamId: string,
+      schema: string,
+      { consistent = true }: { consistent?: boolean } = {},
+    ): Promise<Snapshot<State> | undefined> {
       const { Item } = await client.send(
-        new GetCommand({ TableName: snapshotsTable, Key: { [STREAM_ID]: streamId }, ConsistentRead: true }),
+        new GetCommand({ TableName: snapshotsTable, Key: { [STREAM_ID]: streamId }, ConsistentRead: consistent }),
       );
       // A snapshot of another state shape (the decider changed) is ignored: the stream is folded from the start.
       if (!Item || Item.schema !== schema) return undefined;

@@ -50,6 +50,11 @@ export type ReadOptions = {
   afterVersion?: number;
   /** Read only events with a version up to this one. */
   toVersion?: number;
+  /**
+   * Strongly consistent (the default) or not. An eventually consistent read may miss the latest events: use it only
+   * where what is read is written back under a version condition, which catches a stale read (ADR 0008).
+   */
+  consistent?: boolean;
 };
 
 export type Snapshot<State> = { streamId: string; version: number; state: State; schema: string };
@@ -63,7 +68,11 @@ export interface EventStore {
     options?: { now?: Date; guards?: StreamGuard[]; moves?: BalanceMove[] },
   ): Promise<AppendResult>;
   readStream(streamId: string, options?: ReadOptions): Promise<StoredEvent[]>;
-  readSnapshot<State>(streamId: string, schema: string): Promise<Snapshot<State> | undefined>;
+  readSnapshot<State>(
+    streamId: string,
+    schema: string,
+    options?: { consistent?: boolean },
+  ): Promise<Snapshot<State> | undefined>;
   writeSnapshot<State>(snapshot: Snapshot<State>): Promise<void>;
   /**
    * A balance as of the last committed move; `undefined` if nothing ever moved it. Eventually consistent unless

@@ -4,7 +4,7 @@ import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import type { CommandContext } from '../../application/handleCommand.js';
 import type { PaymentWait, StepOutcome } from '../../application/saga.js';
-import { orderStreamId, RejectionReason } from '../../domain/order/index.js';
+import { OrderPlaced, orderStreamId, RejectionReason } from '../../domain/order/index.js';
 import type { EventStore, StreamAppend } from '../../eventstore/types.js';
 import { eventStore } from './dependencies.js';
 import { baseLogger } from './log.js';
@@ -21,6 +21,10 @@ export const SagaInput = z.object({
   reason: RejectionReason.optional(),
   /** The execution's start (`$$.Execution.StartTime`): what AwaitPayment's bound counts from. */
   startedAt: z.iso.datetime({ offset: true }).optional(),
+  /** The order as placed, carried from the `OrderPlaced` that started the execution, so steps need not read it. */
+  placed: OrderPlaced.shape.data.optional(),
+  /** When the order was placed (its `OrderPlaced`'s `recordedAt`): what SagaDuration counts from. */
+  placedAt: z.iso.datetime({ offset: true }).optional(),
 });
 export type SagaInput = z.infer<typeof SagaInput>;
 
@@ -86,7 +90,7 @@ export const sagaHandler = (
       });
       tracer().annotate({ orderId: input.orderId, correlationId: input.correlationId });
       let settled: 'CONFIRMED' | 'REJECTED' | undefined;
-      let placedAt: string | undefined;
+      let placedAt = input.placedAt;
       const context: CommandContext = {
         store: noticingPlacement(
           observedStore(eventStore(), (appends) => (settled ??= settledBy(appends))),

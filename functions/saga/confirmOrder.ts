@@ -1,4 +1,6 @@
 import { confirmOrder } from '../../application/saga.js';
 import { sagaHandler } from '../_shared/sagaHandler.js';
 
-export const handler = sagaHandler('ConfirmOrder', ({ orderId }, context) => confirmOrder(orderId, context));
+export const handler = sagaHandler('ConfirmOrder', ({ orderId, placed }, context) =>
+  confirmOrder(orderId, context, placed),
+);

@@ -1,6 +1,6 @@
 import { confirmReservations } from '../../application/saga.js';
 import { sagaHandler } from '../_shared/sagaHandler.js';
 
-export const handler = sagaHandler('ConfirmReservations', ({ orderId }, context) =>
-  confirmReservations(orderId, context),
+export const handler = sagaHandler('ConfirmReservations', ({ orderId, placed }, context) =>
+  confirmReservations(orderId, context, placed),
 );

@@ -1,7 +1,7 @@
 import { rejectOrder } from '../../application/saga.js';
 import { sagaHandler } from '../_shared/sagaHandler.js';
 
-export const handler = sagaHandler('RejectOrder', ({ orderId, reason }, context) => {
+export const handler = sagaHandler('RejectOrder', ({ orderId, reason, placed }, context) => {
   if (!reason) throw new Error('RejectOrder needs a reason');
-  return rejectOrder(orderId, reason, context);
+  return rejectOrder(orderId, reason, context, placed);
 });

@@ -1,6 +1,6 @@
 import { releaseReservations } from '../../application/saga.js';
 import { sagaHandler } from '../_shared/sagaHandler.js';
 
-export const handler = sagaHandler('ReleaseReservations', ({ orderId }, context) =>
-  releaseReservations(orderId, context),
+export const handler = sagaHandler('ReleaseReservations', ({ orderId, placed }, context) =>
+  releaseReservations(orderId, context, placed),
 );

@@ -1,4 +1,6 @@
 import { reserveInventory } from '../../application/saga.js';
 import { sagaHandler } from '../_shared/sagaHandler.js';
 
-export const handler = sagaHandler('ReserveInventory', ({ orderId }, context) => reserveInventory(orderId, context));
+export const handler = sagaHandler('ReserveInventory', ({ orderId, placed }, context) =>
+  reserveInventory(orderId, context, placed),
+);

@@ -39,7 +39,8 @@ export const handler = middy<KinesisStreamEvent, KinesisStreamBatchResponse, Err
               new StartExecutionCommand({
                 stateMachineArn,
                 name: orderId,
-                input: JSON.stringify({ orderId, correlationId }),
+                // The order as placed travels with the execution: its steps need not read what never changes.
+                input: JSON.stringify({ orderId, correlationId, placed: placed.data, placedAt: placed.recordedAt }),
               }),
             );
             logger.info('order saga started', { executionArn });

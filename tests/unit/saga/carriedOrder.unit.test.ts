@@ -1,0 +1,154 @@
+import { describe, expect, it } from 'vitest';
+import { type CommandContext, handleCommand } from '../../../application/handleCommand.js';
+import { cancelOrder, placeOrder } from '../../../application/orders.js';
+import { readStock, registerProduct } from '../../../application/products.js';
+import {
+  authorizePayment,
+  confirmOrder,
+  confirmReservations,
+  type PlacedOrder,
+  releaseReservations,
+  reserveInventory,
+} from '../../../application/saga.js';
+import { orderAggregate, reservationAggregate } from '../../../application/aggregates.js';
+import { reservation, reservationStreamId } from '../../../domain/inventory/index.js';
+import { order, orderStreamId } from '../../../domain/order/index.js';
+import type { EventStore, ReadOptions } from '../../../eventstore/types.js';
+import { memoryGateway } from '../../support/memoryGateway.js';
+import { memoryStore } from '../../support/memoryStore.js';
+
+/**
+ * A store that counts its reads, and whose eventually consistent reads can be made stale: they then answer the
+ * stream as it was before its last `stale` events, as a replica that has not caught up would.
+ */
+const observedStore = (store: EventStore) => {
+  const reads: { streamId: string; consistent: boolean }[] = [];
+  let stale = 0;
+  const observed: EventStore = {
+    ...store,
+    async readStream(streamId, options: ReadOptions = {}) {
+      const consistent = options.consistent ?? true;
+      reads.push({ streamId, consistent });
+      const events = await store.readStream(streamId, options);
+      return consistent ? events : events.slice(0, Math.max(0, events.length - stale));
+    },
+  };
+  return {
+    store: observed,
+    reads,
+    staleBy: (n: number) => {
+      stale = n;
+    },
+  };
+};
+
+const given = async () => {
+  const base = memoryStore();
+  const observed = observedStore(base);
+  const context: CommandContext = {
+    store: observed.store,
+    metadata: { correlationId: 'c-1', causationId: 'x-1', commandId: 'cmd-1', actor: 'test' },
+    retry: { attempts: 5, baseDelayMs: 0, maxDelayMs: 0 },
+  };
+  const { gateway, calls } = memoryGateway();
+  await registerProduct({ sku: 'MUG-1', name: 'Mug', price: { amount: 1250, currency: 'EUR' }, stock: 10 }, context);
+  const { orderId } = await placeOrder(
+    { customerId: 'customer-1', items: [{ sku: 'MUG-1', quantity: 2 }], paymentToken: 'tok_visa' },
+    context,
+  );
+  const [placedEvent] = await base.readStream(orderStreamId(orderId));
+  const placed = placedEvent?.data as PlacedOrder;
+  observed.reads.length = 0;
+  const types = async (streamId: string) => (await base.readStream(streamId)).map((e) => e.type);
+  const stock = async () => (await readStock(base, 'MUG-1')).stock;
+  return { ...observed, context, gateway, calls, orderId, placed, types, stock };
+};
+
+describe('saga steps with the order the execution carries', () => {
+  it('reserve, confirm the reservations and confirm the order without reading a stream', async () => {
+    const { context, orderId, placed, reads, types, stock } = await given();
+    expect(await reserveInventory(orderId, context, placed)).toBe('PROCEED');
+    expect(await confirmReservations(orderId, context, placed)).toBe('PROCEED');
+    expect(await confirmOrder(orderId, context, placed)).toBe('PROCEED');
+    expect(reads).toEqual([]);
+    expect(await types(orderStreamId(orderId))).toEqual(['OrderPlaced', 'OrderConfirmed']);
+    expect(await stock()).toEqual({ available: 8, reserved: 0, sold: 2 });
+  });
+
+  it('authorize reads only the order, strongly consistently, to catch a cancellation made meanwhile', async () => {
+    const { context, gateway, orderId, placed, reads, types } = await given();
+    await reserveInventory(orderId, context, placed);
+    expect(await authorizePayment(orderId, context, gateway, placed)).toBe('PROCEED');
+    expect(reads).toEqual([{ streamId: orderStreamId(orderId), consistent: true }]);
+    expect(await types(`payment-${orderId}`)).toEqual(['PaymentAuthorized']);
+  });
+
+  it('a step run again finds its assumption stale, reads, and appends nothing more', async () => {
+    const { context, gateway, calls, orderId, placed, types, stock } = await given();
+    await reserveInventory(orderId, context, placed);
+    await reserveInventory(orderId, context, placed);
+    await authorizePayment(orderId, context, gateway, placed);
+    await authorizePayment(orderId, context, gateway, placed);
+    expect(calls).toEqual([`authorize ${orderId}`, `authorize ${orderId}`]);
+    expect(await types(`payment-${orderId}`)).toEqual(['PaymentAuthorized']);
+    expect(await types(reservationStreamId('MUG-1', orderId))).toEqual(['StockReserved']);
+    expect(await stock()).toEqual({ available: 8, reserved: 2, sold: 0 });
+  });
+
+  it('a cancellation made meanwhile makes the assumed order stale: the step reads it and stops', async () => {
+    const { context, gateway, calls, orderId, placed, types, stock } = await given();
+    await reserveInventory(orderId, context, placed);
+    await cancelOrder({ orderId, caller: { sub: 'customer-1', isAdmin: false } }, context);
+    expect(await confirmReservations(orderId, context, placed)).toBe('STOP');
+    expect(await confirmOrder(orderId, context, placed)).toBe('STOP');
+    // Authorized after the cancellation: refunded at once, since the compensation may have looked already.
+    expect(await authorizePayment(orderId, context, gateway, placed)).toBe('STOP');
+    expect(calls).toEqual([`authorize ${orderId}`, `refund ${orderId}`]);
+    expect(await types(orderStreamId(orderId))).toEqual(['OrderPlaced', 'OrderCancelled']);
+    expect(await stock()).toEqual({ available: 8, reserved: 2, sold: 0 });
+  });
+});
+
+describe('reads that are not strongly consistent', () => {
+  it('a stale read that would append nothing is read again strongly consistently before it is believed', async () => {
+    const { context, orderId, placed, staleBy, reads, types, stock } = await given();
+    await reserveInventory(orderId, context, placed);
+    // The replica has not seen the reservation yet: on it alone, releasing would find nothing to release.
+    staleBy(1);
+    await releaseReservations(orderId, context);
+    expect(reads.filter((r) => r.streamId === reservationStreamId('MUG-1', orderId))).toEqual([
+      { streamId: reservationStreamId('MUG-1', orderId), consistent: false },
+      { streamId: reservationStreamId('MUG-1', orderId), consistent: true },
+    ]);
+    expect(await types(reservationStreamId('MUG-1', orderId))).toEqual(['StockReserved', 'ReservationReleased']);
+    expect(await stock()).toEqual({ available: 10, reserved: 0, sold: 0 });
+  });
+
+  it('a stale read that appends loses the version condition and decides again on a consistent read', async () => {
+    const { context, orderId, staleBy, reads, types } = await given();
+    staleBy(1);
+    const { state } = await handleCommand(
+      orderAggregate,
+      orderStreamId(orderId),
+      (current) => order.decide({ type: 'CancelOrder', data: { orderId } }, current),
+      context,
+    );
+    expect(state.status).toBe('CANCELLED');
+    expect(reads.map((r) => r.consistent)).toEqual([false, true]);
+    expect(await types(orderStreamId(orderId))).toEqual(['OrderPlaced', 'OrderCancelled']);
+  });
+
+  it('a refusal on a stale read is taken again on a consistent one', async () => {
+    const { context, orderId, placed, staleBy, types } = await given();
+    await reserveInventory(orderId, context, placed);
+    staleBy(1);
+    // Stale, the reservation does not exist and cannot be confirmed; consistently read, it is.
+    await handleCommand(
+      reservationAggregate,
+      reservationStreamId('MUG-1', orderId),
+      (current) => reservation.decide({ type: 'ConfirmReservation', data: { sku: 'MUG-1', orderId } }, current),
+      context,
+    );
+    expect(await types(reservationStreamId('MUG-1', orderId))).toEqual(['StockReserved', 'ReservationConfirmed']);
+  });
+});
