@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { BatchWriteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { runReplay } from '../ops/replay.js';
+import { rebuildDependencies, runRebuild } from '../ops/rebuild.js';
+import { batchWriteAll, emptySlot, settleMs } from '../projections/rebuild.js';
 import type { BenchStack } from './stack.js';
 import { printTable } from './lib.js';
 
@@ -65,53 +66,109 @@ const seed = async ({ client, tables }: BenchStack, events: number) => {
   );
 };
 
-/** Replay of `events` events against a raw parallel scan of the same table with as many segments: the read limit. */
+/** Every event of the table, with the rebuild's own scan settings; `onPage` sees each page before the next is read. */
+const scan = async (
+  { client, tables }: BenchStack,
+  segments: number,
+  onPage: (items: Record<string, unknown>[]) => Promise<void> = () => Promise.resolve(),
+): Promise<number> => {
+  let scanned = 0;
+  await Promise.all(
+    Array.from({ length: segments }, async (_, segment) => {
+      let lastKey: Record<string, unknown> | undefined;
+      do {
+        const page = await client.send(
+          new ScanCommand({
+            TableName: tables.events,
+            Segment: segment,
+            TotalSegments: segments,
+            Limit: 1000,
+            ConsistentRead: true,
+            ...(lastKey ? { ExclusiveStartKey: lastKey } : {}),
+          }),
+        );
+        scanned += page.Items?.length ?? 0;
+        await onPage(page.Items ?? []);
+        lastKey = page.LastEvaluatedKey;
+      } while (lastKey);
+    }),
+  );
+  return scanned;
+};
+
+/**
+ * The three rows issue 16 asks for, from one run: a raw parallel scan (the read limit); the same scan plus a raw
+ * BatchWriteItem of one view-sized item per stream into the orders read model's idle table (the physical floor of a
+ * rebuild); and `npm run replay -- --projection orders --rebuild`, every phase included (the waits for the pointer
+ * cache, the catch-up and the parity check), switch included.
+ */
 export const replayBench = async (stack: BenchStack, events = 100_000, segments = 4) => {
   const seeded = Date.now();
   await seed(stack, events);
   console.log(
     `\nseeded ${events.toLocaleString('en')} events (${events / 2} order streams) in ${((Date.now() - seeded) / 1000).toFixed(1)} s`,
   );
+  const { clients } = stack;
+  const target = clients.rebuildTargets.orders;
+  const idle = (await clients.pointers.get('orders')).live.slot === 'blue' ? 'green' : 'blue';
 
   const scanStarted = Date.now();
-  let scanned = 0;
-  await Promise.all(
-    Array.from({ length: segments }, async (_, segment) => {
-      let lastKey: Record<string, unknown> | undefined;
-      do {
-        const page = await stack.client.send(
-          new ScanCommand({
-            TableName: stack.tables.events,
-            Segment: segment,
-            TotalSegments: segments,
-            Limit: 500,
-            ...(lastKey ? { ExclusiveStartKey: lastKey } : {}),
-          }),
-        );
-        scanned += page.Items?.length ?? 0;
-        lastKey = page.LastEvaluatedKey;
-      } while (lastKey);
-    }),
-  );
+  const scanned = await scan(stack, segments);
   const scanMs = Date.now() - scanStarted;
 
-  const summary = await runReplay({ clients: stack.clients, projections: ['orders'], fromScratch: true, segments });
-  if (summary.events !== scanned) throw new Error(`replay read ${summary.events} events, the scan ${scanned}`);
-  printTable(`Replay of ${events.toLocaleString('en')} events (${segments} segments), total time`, [
+  // The floor: what any rebuild must do at least, reading every event and writing one view per stream, nothing else.
+  const floorStarted = Date.now();
+  let written = 0;
+  await scan(stack, segments, async (items) => {
+    const views = items
+      .filter((item) => item.type === 'OrderPlaced')
+      .map((item) => {
+        const data = item.data as Record<string, unknown>;
+        return {
+          PutRequest: {
+            Item: {
+              orderId: data.orderId,
+              customerId: data.customerId,
+              status: 'CONFIRMED',
+              lines: data.lines,
+              total: data.total,
+              placedAt: item.recordedAt,
+              updatedAt: item.recordedAt,
+              confirmedAt: item.recordedAt,
+              version: 2,
+            },
+          },
+        };
+      });
+    written += views.length;
+    await batchWriteAll(stack.client, target.tables[idle], views);
+  });
+  const floorMs = Date.now() - floorStarted;
+  await emptySlot(rebuildDependencies(clients), target, idle, segments);
+
+  const summary = await runRebuild({ clients, projection: 'orders', segments });
+  if (summary.events !== scanned) throw new Error(`the rebuild read ${summary.events} events, the scan ${scanned}`);
+  if (summary.streams !== written) throw new Error(`the rebuild wrote ${summary.streams} views, the floor ${written}`);
+  const rate = (ms: number) => `${Math.round(scanned / (ms / 1000)).toLocaleString('en')} events/s`;
+  printTable(`Rebuild of the orders read model from ${events.toLocaleString('en')} events (${segments} segments)`, [
+    { name: `raw parallel scan, ${segments} segments`, n: 1, median: scanMs, p99: scanMs, note: rate(scanMs) },
     {
-      name: `raw parallel scan, ${segments} segments`,
+      name: `scan + raw BatchWriteItem of ${written.toLocaleString('en')} views`,
       n: 1,
-      median: scanMs,
-      p99: scanMs,
+      median: floorMs,
+      p99: floorMs,
       baseline: true,
-      note: `${Math.round(scanned / (scanMs / 1000)).toLocaleString('en')} events/s`,
+      note: rate(floorMs),
     },
     {
-      name: 'npm run replay -- --projection orders --from-scratch',
+      name: 'npm run replay -- --projection orders --rebuild',
       n: 1,
       median: summary.elapsedMs,
       p99: summary.elapsedMs,
-      note: `${summary.eventsPerSecond.toLocaleString('en')} events/s`,
+      note: `${rate(summary.elapsedMs)}; waits ${settleMs(clients.readModelCacheMs) * 2} ms for the pointer cache`,
     },
   ]);
+  console.log(
+    `  goal: --rebuild at most ×1.5 the floor: ${summary.elapsedMs <= 1.5 * floorMs ? 'PASS' : 'FAIL'} (×${(summary.elapsedMs / floorMs).toFixed(2)}); parity ${summary.parity.sampled} sampled, ${summary.parity.mismatches.length} mismatched; caught up ${summary.caughtUp} stream(s)`,
+  );
 };

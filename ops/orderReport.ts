@@ -177,7 +177,9 @@ export const orderReport = async (clients: StageClients, orderId: string): Promi
   const [orderEvents, paymentEvents, view, saga] = await Promise.all([
     clients.store.readStream(orderStreamId(orderId)),
     clients.store.readStream(paymentStreamId(orderId)),
-    dynamoViewStore<OrderView>({ client: clients.client, table: clients.tables.orders }).get({ orderId }),
+    clients
+      .liveTable('orders')
+      .then((table) => dynamoViewStore<OrderView>({ client: clients.client, table }).get({ orderId })),
     sagaReport(clients, orderId),
   ]);
   const events = [...orderEvents, ...paymentEvents]

@@ -29,14 +29,14 @@ const results = [
   ...(
     await redrive(
       ordersProjection,
-      { ...common, views: dynamoViewStore({ client: clients.client, table: clients.tables.orders }) },
+      { ...common, views: dynamoViewStore({ client: clients.client, table: await clients.liveTable('orders') }) },
       only,
     )
   ).map((r) => ({ projection: 'orders', ...r })),
   ...(
     await redrive(
       inventoryProjection,
-      { ...common, views: dynamoViewStore({ client: clients.client, table: clients.tables.inventory }) },
+      { ...common, views: dynamoViewStore({ client: clients.client, table: await clients.liveTable('inventory') }) },
       only,
     )
   ).map((r) => ({ projection: 'inventory', ...r })),

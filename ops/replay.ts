@@ -46,7 +46,9 @@ export const runReplay = async ({
   pageSize,
   onProgress,
 }: ReplayOptions): Promise<ReplaySummary> => {
-  const { client, tables, store, parking, targets } = clients;
+  const { client, tables, store, parking } = clients;
+  // In place, on whichever table of each read model is live now (ADR 0008); `--rebuild` builds beside it instead.
+  const targets = await clients.liveTargets();
   const started = Date.now();
   const pointerKey = { pk: 'replay-latest', sk: [...projections].sort().join('+') };
   const { Item: latest } = await client.send(

@@ -1,50 +1,181 @@
 import { parseArgs } from 'node:util';
+import { PointerConflictError } from '../adapters/readModelPointer.js';
+import { type ReadModelPointer, RebuildStateError } from '../projections/readModelVersions.js';
+import {
+  dropReadModelVersion,
+  rebuildReadModelUsage,
+  rollbackReadModel,
+  runRebuild,
+  switchReadModel,
+} from './rebuild.js';
 import { type ProjectionName, type ReplayProgress, runReplay } from './replay.js';
 import { stageClients } from './stage.js';
 
 /**
  * `npm run replay -- [--projection orders|inventory|all] [--from-scratch] [--stage <name>] [--segments N] [--restart]`
- * Rebuilds read models from the event store while the API keeps serving. Without --stage it works on the running
- * local stack (`npm start`); with it, on that deployed stage, with your AWS credentials.
+ * rebuilds read models in place, from the event store, while the API keeps serving. Without --stage it works on
+ * the running local stack (`npm start`); with it, on that deployed stage, with your AWS credentials.
+ *
+ * Blue-green (ADR 0008), one projection at a time: `--rebuild [--no-switch] [--sample N]` builds the next version
+ * beside the live one and switches readers to it once checked; `--switch`, `--rollback`, `--finalize`, `--abort`
+ * move the pointer. Bad input answers a problem document (RFC 9457) on stderr and exits 2.
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-const { values } = parseArgs({
-  options: {
-    projection: { type: 'string', default: 'all' },
-    stage: { type: 'string', default: 'local' },
-    'from-scratch': { type: 'boolean', default: false },
-    restart: { type: 'boolean', default: false },
-    segments: { type: 'string', default: '4' },
-  },
-});
+
+type Problem = { status: number; slug: string; title: string; detail: string };
+const fail = ({ status, slug, title, detail }: Problem): never => {
+  console.error(JSON.stringify({ type: `urn:orderflow:problem:${slug}`, title, status, detail }, null, 2));
+  process.exit(2);
+};
+
+const parsed = (() => {
+  try {
+    return parseArgs({
+      options: {
+        projection: { type: 'string', default: 'all' },
+        stage: { type: 'string', default: 'local' },
+        'from-scratch': { type: 'boolean', default: false },
+        restart: { type: 'boolean', default: false },
+        segments: { type: 'string', default: '4' },
+        rebuild: { type: 'boolean', default: false },
+        'no-switch': { type: 'boolean', default: false },
+        sample: { type: 'string', default: '200' },
+        switch: { type: 'boolean', default: false },
+        rollback: { type: 'boolean', default: false },
+        finalize: { type: 'boolean', default: false },
+        abort: { type: 'boolean', default: false },
+      },
+    });
+  } catch (error) {
+    return fail({
+      status: 400,
+      slug: 'validation-failed',
+      title: 'Unknown or malformed option',
+      detail: `${error instanceof Error ? error.message : String(error)}. ${rebuildReadModelUsage}`,
+    });
+  }
+})();
+const { values } = parsed;
+
 const all: ProjectionName[] = ['orders', 'inventory'];
 const projections = values.projection === 'all' ? all : all.filter((name) => name === values.projection);
 if (projections.length === 0) {
-  console.error(`Unknown projection "${values.projection}": use orders, inventory or all.`);
-  process.exit(2);
+  fail({
+    status: 400,
+    slug: 'validation-failed',
+    title: 'Unknown projection',
+    detail: `Unknown projection "${values.projection}": use orders, inventory or all.`,
+  });
+}
+const positive = (name: 'segments' | 'sample', max: number): number => {
+  const value = Number(values[name]);
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    fail({
+      status: 400,
+      slug: 'validation-failed',
+      title: `Invalid --${name}`,
+      detail: `--${name} must be a whole number from 1 to ${max}, not "${values[name]}".`,
+    });
+  }
+  return value;
+};
+const segments = positive('segments', 1000);
+const sample = positive('sample', 100_000);
+
+const commands = (['rebuild', 'switch', 'rollback', 'finalize', 'abort'] as const).filter((name) => values[name]);
+if (commands.length > 1 || (commands.length === 1 && (values['from-scratch'] || values.restart))) {
+  fail({
+    status: 400,
+    slug: 'validation-failed',
+    title: 'Conflicting options',
+    detail: `Give one of --${[...commands, ...(values['from-scratch'] ? ['from-scratch'] : []), ...(values.restart ? ['restart'] : [])].join(', --')} at a time. ${rebuildReadModelUsage}`,
+  });
+}
+const [command] = commands;
+const projection = projections[0];
+if (command && (projections.length !== 1 || !projection)) {
+  fail({
+    status: 400,
+    slug: 'validation-failed',
+    title: 'One projection at a time',
+    detail: `--${command} works on one read model: add --projection orders or --projection inventory.`,
+  });
+}
+if (values['no-switch'] && command !== 'rebuild') {
+  fail({
+    status: 400,
+    slug: 'validation-failed',
+    title: 'Misplaced --no-switch',
+    detail: '--no-switch goes with --rebuild.',
+  });
 }
 
 const seconds = (ms: number) => `${Math.round(ms / 100) / 10}s`;
-const bar = (progress: ReplayProgress): string => {
+const bar = (progress: ReplayProgress & { phase?: string }): string => {
   const total = Math.max(progress.estimatedTotal, progress.events);
   const share = total === 0 ? 1 : progress.events / total;
   const rate = progress.events / Math.max(0.001, progress.elapsedMs / 1000);
   const eta = rate > 0 && share < 1 ? seconds(((total - progress.events) / rate) * 1000) : '–';
   const width = 30;
   const filled = Math.round(share * width);
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${Math.round(share * 100)}% ${progress.events.toLocaleString('en')}/${total.toLocaleString('en')} events · ${progress.streams.toLocaleString('en')} streams · ${Math.round(rate).toLocaleString('en')} events/s · ETA ${eta} · segments ${progress.segmentsDone}/${progress.segments}`;
+  return `${progress.phase ? `${progress.phase.padEnd(8)} ` : ''}[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${Math.round(share * 100)}% ${progress.events.toLocaleString('en')}/${total.toLocaleString('en')} events · ${progress.streams.toLocaleString('en')} streams · ${Math.round(rate).toLocaleString('en')} events/s · ETA ${eta} · segments ${progress.segmentsDone}/${progress.segments}`;
 };
 
 let lastPrint = 0;
-const print = (progress: ReplayProgress) => {
+const print = (progress: ReplayProgress & { phase?: string }) => {
   const now = Date.now();
   if (now - lastPrint < (process.stderr.isTTY ? 200 : 2000)) return;
   lastPrint = now;
   process.stderr.write(process.stderr.isTTY ? `\r${bar(progress)}` : `${bar(progress)}\n`);
 };
 
+const describePointer = (pointer: ReadModelPointer): string =>
+  [
+    `live: version ${pointer.live.version} (${pointer.live.slot})`,
+    pointer.previous ? `kept for rollback: version ${pointer.previous.version} (${pointer.previous.slot})` : '',
+    pointer.building
+      ? `building: version ${pointer.building.version} (${pointer.building.slot}), ${pointer.building.phase}`
+      : '',
+  ]
+    .filter(Boolean)
+    .join(' · ');
+
 try {
   const clients = await stageClients(values.stage);
+  if (command && projection) {
+    if (command === 'rebuild') {
+      console.error(`Rebuilding ${projection} beside the live version on stage "${clients.stage}"…`);
+      const summary = await runRebuild({
+        clients,
+        projection,
+        segments,
+        sample,
+        switchWhenReady: !values['no-switch'],
+        onProgress: print,
+      });
+      lastPrint = 0;
+      print(summary);
+      console.error(`
+${summary.resumed ? 'Resumed and finished' : 'Finished'} run ${summary.runId} in ${seconds(summary.elapsedMs)}: version ${summary.version} (${summary.slot})
+  events read      ${summary.events.toLocaleString('en')} (${summary.eventsPerSecond.toLocaleString('en')} events/s)
+  streams folded   ${summary.streams.toLocaleString('en')}
+  caught up        ${summary.caughtUp.toLocaleString('en')} stream(s) appended to during the scan
+  parity check     ${summary.parity.sampled} stream(s) sampled, no mismatch
+  streams parked   ${summary.failed}${summary.failed > 0 ? ' — see `npm run redrive` once the cause is fixed' : ''}
+  ${summary.switched ? 'switched' : 'ready, not switched (--switch when you are)'}: ${describePointer(summary.pointer)}`);
+    } else if (command === 'switch' || command === 'rollback') {
+      const pointer = await (command === 'switch' ? switchReadModel : rollbackReadModel)(clients, projection);
+      console.error(
+        `${command === 'switch' ? 'Switched' : 'Rolled back'} ${projection}: ${describePointer(pointer)}. Readers follow within ${clients.readModelCacheMs} ms.`,
+      );
+    } else {
+      const { pointer, slot, deleted } = await dropReadModelVersion(clients, projection, command);
+      console.error(
+        `${command === 'finalize' ? 'Finalized' : 'Aborted'} ${projection}: ${deleted.toLocaleString('en')} view(s) dropped from the ${slot} table; ${describePointer(pointer)}.`,
+      );
+    }
+    process.exit(0);
+  }
   console.error(
     `Replaying ${projections.join(', ')} on stage "${clients.stage}" from ${clients.tables.events}${values['from-scratch'] ? ' (from scratch)' : ''}…`,
   );
@@ -53,7 +184,7 @@ try {
     projections,
     fromScratch: values['from-scratch'],
     restart: values.restart,
-    segments: Number(values.segments),
+    segments,
     onProgress: print,
   });
   lastPrint = 0;
@@ -66,7 +197,10 @@ ${summary.resumed ? 'Resumed and finished' : 'Finished'} run ${summary.runId} in
   streams parked   ${summary.failed}${summary.failed > 0 ? ' — see `npm run redrive` once the cause is fixed' : ''}`);
   process.exit(0);
 } catch (error) {
-  console.error(`\nreplay failed: ${error instanceof Error ? error.message : String(error)}`);
+  if (error instanceof RebuildStateError || error instanceof PointerConflictError) {
+    fail({ status: 409, slug: 'read-model-version-conflict', title: 'Not in that state', detail: error.message });
+  }
+  console.error(`\n${command ?? 'replay'} failed: ${error instanceof Error ? error.message : String(error)}`);
   console.error('It can be resumed: run the same command again.');
   process.exit(1);
 }

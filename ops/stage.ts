@@ -3,6 +3,13 @@ import { join } from 'node:path';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamoParkingLot, type ParkingLot } from '../adapters/parking.js';
+import {
+  dynamoPointerStore,
+  dynamoRebuildNotes,
+  type PointerStore,
+  type RebuildNotes,
+  type SlotTables,
+} from '../adapters/readModelPointer.js';
 import { dynamoViewStore } from '../adapters/viewStore.js';
 import { documentClient } from '../eventstore/dynamoClient.js';
 import { dynamoEventStore } from '../eventstore/dynamoEventStore.js';
@@ -13,6 +20,7 @@ import { localStateDir } from '../local/paths.js';
 import { loadServerlessConfig } from '../local/serverlessConfig.js';
 import { inventoryProjection } from '../projections/inventory.js';
 import { ordersProjection } from '../projections/orders.js';
+import { rebuildTarget, type RebuildTarget } from '../projections/rebuild.js';
 import { replayTarget, type ReplayTarget } from '../projections/replay.js';
 
 /** What `npm start` leaves in `.local/stack.json` while it runs, so ops commands find the local stack. */
@@ -32,7 +40,17 @@ export type StageClients = {
   store: EventStore;
   parking: ParkingLot;
   tables: { events: string; orders: string; inventory: string; projections: string; circuits: string };
-  targets: Record<'orders' | 'inventory', ReplayTarget>;
+  /** Each read model's two tables (ADR 0008); `tables.orders` and `tables.inventory` are their blue slots. */
+  slots: SlotTables;
+  /** The replay targets on each read model's live table, as the pointer says now. */
+  liveTargets(): Promise<Record<'orders' | 'inventory', ReplayTarget>>;
+  /** The table a read model's readers use now. */
+  liveTable(projection: 'orders' | 'inventory'): Promise<string>;
+  rebuildTargets: Record<'orders' | 'inventory', RebuildTarget>;
+  pointers: PointerStore;
+  notes: RebuildNotes;
+  /** How long readers and live projections cache the pointer (READ_MODEL_CACHE_MS): a rebuild waits it out. */
+  readModelCacheMs: number;
   sfn: SFNClient;
   /** The order saga's state machine; its ARN is known up front only locally (on AWS it holds the account id). */
   orderSaga: { name: string; type: 'STANDARD' | 'EXPRESS'; arn?: string };
@@ -98,6 +116,13 @@ export const stageClients = async (
       ? { arn: required(stackEnvironment(config, { dynamodb: local.dynamoEndpoint ?? '' }), 'ORDER_SAGA_ARN') }
       : {}),
   };
+  const slots: SlotTables = {
+    orders: { blue: tables.orders, green: required(environment, 'ORDERS_GREEN_TABLE') },
+    inventory: { blue: tables.inventory, green: required(environment, 'INVENTORY_GREEN_TABLE') },
+  };
+  const pointers = dynamoPointerStore({ client, table: tables.projections });
+  const liveTable = async (projection: 'orders' | 'inventory') =>
+    slots[projection][(await pointers.get(projection)).live.slot];
   return {
     stage,
     client,
@@ -108,10 +133,19 @@ export const stageClients = async (
     }),
     parking: dynamoParkingLot({ client, table: tables.projections }),
     tables,
-    targets: {
-      orders: replayTarget(ordersProjection, dynamoViewStore({ client, table: tables.orders })),
-      inventory: replayTarget(inventoryProjection, dynamoViewStore({ client, table: tables.inventory })),
+    slots,
+    liveTable,
+    liveTargets: async () => ({
+      orders: replayTarget(ordersProjection, dynamoViewStore({ client, table: await liveTable('orders') })),
+      inventory: replayTarget(inventoryProjection, dynamoViewStore({ client, table: await liveTable('inventory') })),
+    }),
+    rebuildTargets: {
+      orders: rebuildTarget(ordersProjection, client, slots.orders),
+      inventory: rebuildTarget(inventoryProjection, client, slots.inventory),
     },
+    pointers,
+    notes: dynamoRebuildNotes({ client, table: tables.projections }),
+    readModelCacheMs: Number(environment.READ_MODEL_CACHE_MS ?? 5000),
     sfn,
     orderSaga,
   };

@@ -8,6 +8,10 @@ const Config = z.object({
   SNAPSHOTS_TABLE: z.string().min(1),
   ORDERS_TABLE: z.string().min(1),
   INVENTORY_TABLE: z.string().min(1),
+  /** Each read model's second table (its green slot, ADR 0008), and how long the pointer to the live one is kept. */
+  ORDERS_GREEN_TABLE: z.string().min(1),
+  INVENTORY_GREEN_TABLE: z.string().min(1),
+  READ_MODEL_CACHE_MS: z.coerce.number().int().min(0).default(5000),
   PROJECTIONS_TABLE: z.string().min(1),
   PAYMENT_SIMULATOR_TABLE: z.string().min(1),
   /** The payment gateway's circuit breaker: its table and its stage params. */

@@ -1,6 +1,9 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CommandContext } from '../../application/handleCommand.js';
-import { dynamoReadModels, type ReadModels } from '../../adapters/readModels.js';
+import { liveReadModels } from '../../adapters/liveReadModels.js';
+import { cachedPointers, type SlotTables } from '../../adapters/readModelPointer.js';
+import type { ReadModels } from '../../adapters/readModels.js';
+import type { ReadModelPointer } from '../../projections/readModelVersions.js';
 import { dynamoCircuitStore } from '../../adapters/dynamoCircuitStore.js';
 import { simulatedPaymentGateway } from '../../adapters/simulatedPaymentGateway.js';
 import { circuitBreaker } from '../../application/circuitBreaker.js';
@@ -81,12 +84,25 @@ export const paymentGateway = (): PaymentGateway => {
   return gateway;
 };
 
+/** Each read model's two tables, by slot (ADR 0008). */
+export const slotTables = (): SlotTables => {
+  const { ORDERS_TABLE, ORDERS_GREEN_TABLE, INVENTORY_TABLE, INVENTORY_GREEN_TABLE } = config();
+  return {
+    orders: { blue: ORDERS_TABLE, green: ORDERS_GREEN_TABLE },
+    inventory: { blue: INVENTORY_TABLE, green: INVENTORY_GREEN_TABLE },
+  };
+};
+
+let pointers: ((projection: string) => Promise<ReadModelPointer>) | undefined;
+
+/** Which table of a read model is live (and what a rebuild is doing), read at most every `READ_MODEL_CACHE_MS`. */
+export const readModelPointer = (projection: string): Promise<ReadModelPointer> =>
+  (pointers ??= cachedPointers(documentClientSingleton(), config().PROJECTIONS_TABLE, config().READ_MODEL_CACHE_MS))(
+    projection,
+  );
+
 export const readModels = (): ReadModels =>
-  (reads ??= dynamoReadModels({
-    client: documentClientSingleton(),
-    ordersTable: config().ORDERS_TABLE,
-    inventoryTable: config().INVENTORY_TABLE,
-  }));
+  (reads ??= liveReadModels({ client: documentClientSingleton(), tables: slotTables(), pointer: readModelPointer }));
 
 /**
  * What a command issued by this request needs: the store (metered: lost races and committed order outcomes are

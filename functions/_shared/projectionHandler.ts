@@ -2,13 +2,15 @@ import middy from '@middy/core';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { type ChangeRecord, decodeChangeRecord } from '../../adapters/changeRecords.js';
 import { dynamoParkingLot } from '../../adapters/parking.js';
+import { dynamoRebuildNotes, type SlotTables } from '../../adapters/readModelPointer.js';
 import { dynamoViewStore } from '../../adapters/viewStore.js';
 import type { DomainEvent, StoredEvent } from '../../eventstore/types.js';
 import { eventSchemaRegistry } from '../../eventstore/upcasting.js';
 import type { Projection } from '../../projections/projection.js';
-import { runProjection } from '../../projections/runner.js';
+import { writePlan } from '../../projections/readModelVersions.js';
+import { runProjection, type RunResult } from '../../projections/runner.js';
 import { type Config, config } from './config.js';
-import { documentClientSingleton, eventStore } from './dependencies.js';
+import { documentClientSingleton, eventStore, readModelPointer, slotTables } from './dependencies.js';
 import { baseLogger } from './log.js';
 import type { Logger } from './logger.js';
 import { metrics } from './metrics.js';
@@ -51,10 +53,15 @@ const observeApplied = (projection: string, logger: Logger) => (events: StoredEv
  * The Kinesis consumer of one projection. It answers with a partial batch response: undecodable records and
  * transient failures are reported, so Lambda delivers them again (and, past its retries, sends the batch to the
  * on-failure queue); poison events are parked by the runner and do not hold the shard.
+ *
+ * It writes every table the read model's pointer asks for (projections/readModelVersions.ts, `writePlan`): the live
+ * one, the version kept for rollback and, once its bulk writes are done, a version being built; while they run, it
+ * notes the streams it saw for the rebuild's catch-up instead. Only the live table's writes are logged and measured.
  */
 export const projectionHandler = <View extends Record<string, unknown>, Event extends DomainEvent>(
   projection: Projection<View, Event>,
-  tableVariable: keyof Pick<Config, 'ORDERS_TABLE' | 'INVENTORY_TABLE'>,
+  // The blue slot's variable; the pointer picks the table (ADR 0008), so this only names the read model.
+  _tableVariable: keyof Pick<Config, 'ORDERS_TABLE' | 'INVENTORY_TABLE'>,
 ) => {
   const schemas = eventSchemaRegistry();
   return middy<KinesisStreamEvent, KinesisStreamBatchResponse, Error, Context>()
@@ -76,14 +83,39 @@ export const projectionHandler = <View extends Record<string, unknown>, Event ex
         }
       }
       const store = eventStore();
-      const result = await runProjection(projection, records, {
-        views: dynamoViewStore<View>({ client, table: config()[tableVariable] }),
-        parking: dynamoParkingLot({ client, table: config().PROJECTIONS_TABLE }),
-        readRange: (streamId, after, to) => store.readStream(streamId, { afterVersion: after, toVersion: to }),
-        logger,
-        onApplied: observeApplied(projection.name, logger),
-      });
-      failures.push(...result.retry.map((r) => r.sequenceNumber));
+      const pointer = await readModelPointer(projection.name);
+      const plan = writePlan(pointer);
+      if (plan.noteFor) {
+        const seen = records
+          .filter((r) => r.eventName === 'INSERT' && r.event.streamId.startsWith(projection.streamPrefix))
+          .map((r) => r.event.streamId);
+        await dynamoRebuildNotes({ client, table: config().PROJECTIONS_TABLE }).note(
+          projection.name,
+          plan.noteFor,
+          seen,
+        );
+      }
+      const tables = slotTables()[projection.name as keyof SlotTables];
+      let result: RunResult | undefined;
+      for (const slot of plan.slots) {
+        const live = slot === pointer.live.slot;
+        const outcome = await runProjection(
+          // Another version parks its own poison streams (`orders@green`), so they never hold back the live one.
+          live ? projection : { ...projection, name: `${projection.name}@${slot}` },
+          records,
+          {
+            views: dynamoViewStore<View>({ client, table: tables[slot] }),
+            parking: dynamoParkingLot({ client, table: config().PROJECTIONS_TABLE }),
+            readRange: (streamId, after, to) => store.readStream(streamId, { afterVersion: after, toVersion: to }),
+            logger: live ? logger : logger.child({ slot }),
+            ...(live ? { onApplied: observeApplied(projection.name, logger) } : {}),
+          },
+        );
+        if (live) result = outcome;
+        for (const { sequenceNumber } of outcome.retry)
+          if (!failures.includes(sequenceNumber)) failures.push(sequenceNumber);
+      }
+      if (!result) throw new Error(`${projection.name}: the write plan has no live table`);
       logger.info('batch projected', {
         records: event.Records.length,
         applied: result.applied,

@@ -8,7 +8,13 @@ import type { CommandContext } from '../../application/handleCommand.js';
 import { sweepPendingOrders } from '../../application/sweeper.js';
 import { orderStreamId } from '../../domain/order/index.js';
 import { config } from '../_shared/config.js';
-import { documentClientSingleton, eventStore, paymentGateway } from '../_shared/dependencies.js';
+import {
+  documentClientSingleton,
+  eventStore,
+  paymentGateway,
+  readModelPointer,
+  slotTables,
+} from '../_shared/dependencies.js';
 import { baseLogger } from '../_shared/log.js';
 import { metrics } from '../_shared/metrics.js';
 import { observedStore, onConflict, telemetry } from '../_shared/telemetry.js';
@@ -42,7 +48,7 @@ export const handler = middy<unknown, SweepReport, Error, Context>()
   .use(telemetry())
   .handler(async (event, lambdaContext) => {
     const input = Input.parse(event ?? {});
-    const { ORDER_SAGA_ARN, SAGA_TYPE, SWEEP_PENDING_AFTER_SECONDS, ORDERS_TABLE } = config();
+    const { ORDER_SAGA_ARN, SAGA_TYPE, SWEEP_PENDING_AFTER_SECONDS } = config();
     if (!ORDER_SAGA_ARN) throw new Error('ORDER_SAGA_ARN is not set');
     const pendingAfterSeconds = input.pendingAfterSeconds ?? SWEEP_PENDING_AFTER_SECONDS ?? 900;
     const logger = baseLogger().child({ function: lambdaContext.functionName, job: 'sweep', pendingAfterSeconds });
@@ -69,7 +75,11 @@ export const handler = middy<unknown, SweepReport, Error, Context>()
       now: new Date(),
       pendingAfterMs: pendingAfterSeconds * 1000,
       limit: LIMIT,
-      pending: dynamoPendingOrders({ client: documentClientSingleton(), table: ORDERS_TABLE }),
+      // The live version of the orders read model: its pendingSince index (ADR 0008).
+      pending: dynamoPendingOrders({
+        client: documentClientSingleton(),
+        table: slotTables().orders[(await readModelPointer('orders')).live.slot],
+      }),
       executions: stepFunctionsExecutions({
         client: sfn,
         stateMachineArn: ORDER_SAGA_ARN,

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_SCOPE, routes } from '../../api/routes.js';
 import { CIRCUIT_KEY } from '../../adapters/dynamoCircuitStore.js';
+import { POINTER_PK } from '../../adapters/readModelPointer.js';
 import { PAYMENT_CIRCUIT } from '../../application/paymentGateway.js';
 import { STREAM_ID, VERSION } from '../../eventstore/tableKeys.js';
 import { httpRoutes } from '../../local/httpServer.js';
@@ -117,9 +118,19 @@ describe('the packaged prod template', () => {
         ].sort(),
       );
     }
+    // Each read model is two tables, blue and green (ADR 0008); readers get the pointer's key of the projections table.
+    const both = (table: string) => [
+      { 'Fn::GetAtt': [table, 'Arn'] },
+      { 'Fn::GetAtt': [`${table.replace('Table', '')}GreenTable`, 'Arn'] },
+    ];
+    const projectionsArn = { 'Fn::GetAtt': ['ProjectionsTable', 'Arn'] };
     // Stock figures come from the SKU's balance, beside the catalogue view.
     expect(grants('getProduct')).toEqual(
-      [...on({ 'Fn::GetAtt': ['InventoryTable', 'Arn'] }, 'GetItem'), ...on(snapshotsArn, 'GetItem')].sort(),
+      [
+        ...on(both('InventoryTable'), 'GetItem'),
+        ...on(snapshotsArn, 'GetItem'),
+        ...on(projectionsArn, 'GetItem'),
+      ].sort(),
     );
     for (const [fn, table] of [
       ['ordersProjection', 'OrdersTable'],
@@ -128,15 +139,42 @@ describe('the packaged prod template', () => {
       expect(grants(fn)).toEqual(
         [
           ...on(eventsArn, 'Query'),
-          ...on({ 'Fn::GetAtt': ['ProjectionsTable', 'Arn'] }, 'BatchGetItem', 'DeleteItem', 'GetItem', 'PutItem'),
-          ...on({ 'Fn::GetAtt': [table, 'Arn'] }, 'GetItem', 'PutItem'),
+          ...on(projectionsArn, 'BatchGetItem', 'DeleteItem', 'GetItem', 'PutItem'),
+          // The streams seen while a rebuild's bulk writes run, noted for its catch-up.
+          ...on(projectionsArn, 'BatchWriteItem'),
+          ...on(both(table), 'GetItem', 'PutItem'),
         ].sort(),
       );
     }
     expect(grants('getOrder')).toEqual(
-      [...on(eventsArn, 'Query'), ...on({ 'Fn::GetAtt': ['OrdersTable', 'Arn'] }, 'GetItem')].sort(),
+      [...on(eventsArn, 'Query'), ...on(both('OrdersTable'), 'GetItem'), ...on(projectionsArn, 'GetItem')].sort(),
     );
-    expect(grants('listOrders')).toEqual(on({ 'Fn::Sub': '${OrdersTable.Arn}/index/byCustomer' }, 'Query'));
+    expect(grants('listOrders')).toEqual(
+      [
+        ...on(
+          [
+            { 'Fn::Sub': '${OrdersTable.Arn}/index/byCustomer' },
+            { 'Fn::Sub': '${OrdersGreenTable.Arn}/index/byCustomer' },
+          ],
+          'Query',
+        ),
+        ...on(projectionsArn, 'GetItem'),
+      ].sort(),
+    );
+    // A reader's GetItem on the projections table reaches the pointers' partition and nothing else of it.
+    for (const fn of ['getOrder', 'listOrders', 'getProduct', 'sweepPendingOrders']) {
+      const onProjections = dynamoStatements(fn).filter(
+        (s) => JSON.stringify(s.Resource) === JSON.stringify(projectionsArn),
+      );
+      expect(onProjections, fn).toEqual([
+        {
+          Effect: 'Allow',
+          Action: ['dynamodb:GetItem'],
+          Resource: projectionsArn,
+          Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [POINTER_PK] } },
+        },
+      ]);
+    }
     expect(grants('getOpenApi')).toEqual([]);
     expect(grants('notFound')).toEqual([]);
   });
@@ -253,6 +291,13 @@ describe('the read side in the packaged prod template', () => {
     expect(resource('InventoryTable').Properties).toMatchObject({
       KeySchema: [{ AttributeName: 'sku', KeyType: 'HASH' }],
     });
+    // Each read model's green slot is its blue table under another name: same keys, same indexes (ADR 0008).
+    for (const [blue, green, name] of [
+      ['OrdersTable', 'OrdersGreenTable', 'orderflow-prod-orders-green'],
+      ['InventoryTable', 'InventoryGreenTable', 'orderflow-prod-inventory-green'],
+    ] as const) {
+      expect(resource(green).Properties).toEqual({ ...resource(blue).Properties, TableName: name });
+    }
     expect(resource('ProjectionsTable').Properties).toMatchObject({
       KeySchema: [
         { AttributeName: 'pk', KeyType: 'HASH' },
@@ -290,6 +335,7 @@ describe('the replay job in the packaged prod template', () => {
     const actions = dynamoStatements('replaySegment').flatMap(actionsOf).sort();
     expect(actions).toEqual(
       [
+        'dynamodb:BatchWriteItem',
         'dynamodb:BatchWriteItem',
         'dynamodb:GetItem',
         'dynamodb:GetItem',
@@ -406,7 +452,14 @@ describe('the sweeper in the packaged prod template', () => {
         ...on({ 'Fn::GetAtt': ['SnapshotsTable', 'Arn'] }, 'GetItem', 'PutItem', 'UpdateItem'),
         ...on({ 'Fn::GetAtt': ['PaymentSimulatorTable', 'Arn'] }, 'GetItem', 'UpdateItem'),
         ...on({ 'Fn::GetAtt': ['CircuitsTable', 'Arn'] }, 'GetItem', 'PutItem'),
-        ...on({ 'Fn::Sub': '${OrdersTable.Arn}/index/pendingSince' }, 'Query'),
+        ...on(
+          [
+            { 'Fn::Sub': '${OrdersTable.Arn}/index/pendingSince' },
+            { 'Fn::Sub': '${OrdersGreenTable.Arn}/index/pendingSince' },
+          ],
+          'Query',
+        ),
+        ...on({ 'Fn::GetAtt': ['ProjectionsTable', 'Arn'] }, 'GetItem'),
       ].sort(),
     );
     const states = statementsOf(roleOf('sweepPendingOrders')).filter((s) =>

@@ -16,6 +16,8 @@ const environment = {
   SNAPSHOTS_TABLE: 'snapshots',
   ORDERS_TABLE: 'orders',
   INVENTORY_TABLE: 'inventory',
+  ORDERS_GREEN_TABLE: 'orders-green',
+  INVENTORY_GREEN_TABLE: 'inventory-green',
   PROJECTIONS_TABLE: 'projections',
   PAYMENT_SIMULATOR_TABLE: 'payments',
   CIRCUITS_TABLE: 'circuits',

@@ -1,0 +1,35 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ReadModelPointer } from '../projections/readModelVersions.js';
+import type { SlotTables } from './readModelPointer.js';
+import { dynamoReadModels, type ReadModels } from './readModels.js';
+
+/**
+ * {@link ReadModels} on whichever table of each read model is live: every read asks the (cached) pointer first, so
+ * a switch or a rollback reaches readers within the cache's lifetime, with no redeploy. Both tables have the same
+ * keys and indexes, so the reads themselves are the plain ones.
+ */
+export const liveReadModels = ({
+  client,
+  tables,
+  pointer,
+}: {
+  client: DynamoDBDocumentClient;
+  tables: SlotTables;
+  pointer: (projection: string) => Promise<ReadModelPointer>;
+}): ReadModels => {
+  const bySlots = new Map<string, ReadModels>();
+  const live = async (): Promise<ReadModels> => {
+    const [orders, inventory] = await Promise.all([pointer('orders'), pointer('inventory')]);
+    const ordersTable = tables.orders[orders.live.slot];
+    const inventoryTable = tables.inventory[inventory.live.slot];
+    const key = `${ordersTable}|${inventoryTable}`;
+    let reads = bySlots.get(key);
+    if (!reads) bySlots.set(key, (reads = dynamoReadModels({ client, ordersTable, inventoryTable })));
+    return reads;
+  };
+  return {
+    order: async (orderId) => (await live()).order(orderId),
+    ordersOf: async (query) => (await live()).ordersOf(query),
+    product: async (sku) => (await live()).product(sku),
+  };
+};

@@ -1,0 +1,172 @@
+import { randomUUID } from 'node:crypto';
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import {
+  beginRebuild,
+  catchUpNoted,
+  checkParity,
+  dropVersion,
+  endScan,
+  type Mismatch,
+  rebuildSegment,
+  type RebuildDependencies,
+  rollBackTo,
+  settleCheck,
+  switchTo,
+} from '../projections/rebuild.js';
+import type { ReadModelPointer, RebuildPhase } from '../projections/readModelVersions.js';
+import { dynamoCheckpoints, type SegmentProgress } from '../projections/replay.js';
+import type { ProjectionName, ReplayProgress } from './replay.js';
+import type { StageClients } from './stage.js';
+
+export type RebuildProgress = ReplayProgress & { phase: RebuildPhase | 'switched' };
+
+export type RebuildSummary = RebuildProgress & {
+  resumed: boolean;
+  version: number;
+  slot: string;
+  eventsPerSecond: number;
+  caughtUp: number;
+  parity: { sampled: number; mismatches: Mismatch[] };
+  switched: boolean;
+  pointer: ReadModelPointer;
+};
+
+export type RebuildOptions = {
+  clients: StageClients;
+  projection: ProjectionName;
+  segments?: number;
+  pageSize?: number;
+  /** Streams the parity check compares with a fresh fold before the switch. */
+  sample?: number;
+  /** Switch readers to the new version once it is checked (the default); false stops at `ready`. */
+  switchWhenReady?: boolean;
+  onProgress?: (progress: RebuildProgress) => void;
+};
+
+export const rebuildDependencies = (clients: StageClients): RebuildDependencies => ({
+  client: clients.client,
+  eventsTable: clients.tables.events,
+  store: clients.store,
+  parking: clients.parking,
+  pointers: clients.pointers,
+  notes: clients.notes,
+  cacheMs: clients.readModelCacheMs,
+});
+
+/**
+ * `--rebuild`: builds the next version of a read model beside the live one and switches readers to it (ADR 0008).
+ * Phases: begin (the pointer names the idle slot) → bulk (parallel scan, whole-stream folds, BatchWriteItem) →
+ * catch-up (the streams the live projection saw meanwhile, through the conditional path) → parity check → switch.
+ * Run again after an interruption, it resumes the build the pointer names, each segment from its checkpoint.
+ */
+export const runRebuild = async ({
+  clients,
+  projection,
+  segments = 4,
+  pageSize,
+  sample = 200,
+  switchWhenReady = true,
+  onProgress,
+}: RebuildOptions): Promise<RebuildSummary> => {
+  const deps = rebuildDependencies(clients);
+  const target = clients.rebuildTargets[projection];
+  const started = Date.now();
+  const { pointer: begun, resumed } = await beginRebuild(deps, target, {
+    runId: `rebuild-${projection}-${new Date().toISOString()}-${randomUUID().slice(0, 8)}`,
+    segments,
+  });
+  const building = begun.building;
+  if (!building) throw new Error(`${projection}: the pointer names no build`);
+  const { runId, slot, version } = building;
+  const totalSegments = building.segments;
+
+  const { Table } = await clients.client.send(new DescribeTableCommand({ TableName: clients.tables.events }));
+  const estimatedTotal = Number(Table?.ItemCount ?? 0);
+  const checkpoints = dynamoCheckpoints({ client: clients.client, table: clients.tables.projections, runId });
+  const bySegment = new Map<number, SegmentProgress>((await checkpoints.list()).map((p) => [p.segment, p]));
+  let phase: RebuildProgress['phase'] = building.phase;
+  const overall = (): RebuildProgress => {
+    const all = [...bySegment.values()];
+    return {
+      runId,
+      phase,
+      events: all.reduce((sum, p) => sum + p.events, 0),
+      streams: all.reduce((sum, p) => sum + p.streams, 0),
+      failed: all.reduce((sum, p) => sum + p.failed, 0),
+      estimatedTotal,
+      elapsedMs: Date.now() - started,
+      segmentsDone: all.filter((p) => p.done).length,
+      segments: totalSegments,
+    };
+  };
+
+  if (phase === 'scan') {
+    await Promise.all(
+      Array.from({ length: totalSegments }, (_, segment) =>
+        rebuildSegment({
+          deps,
+          target,
+          slot,
+          segment,
+          totalSegments,
+          checkpoints,
+          ...(pageSize ? { pageSize } : {}),
+          onProgress: (progress) => {
+            bySegment.set(segment, progress);
+            onProgress?.(overall());
+          },
+        }),
+      ),
+    );
+    await endScan(deps, target, runId);
+    phase = 'catchup';
+    onProgress?.(overall());
+  }
+  let caughtUp = 0;
+  let parity: RebuildSummary['parity'] = { sampled: 0, mismatches: [] };
+  if (phase === 'catchup') {
+    caughtUp = (await catchUpNoted(deps, target, { runId, slot })).streams;
+    parity = await checkParity(deps, target, { slot, sample, events: Math.max(estimatedTotal, overall().events) });
+    // Refuses (RebuildStateError) on a mismatch: the build stays in catch-up, readers stay where they are.
+    await settleCheck(deps, target, runId, {
+      sampled: parity.sampled,
+      mismatches: parity.mismatches.length,
+      examples: parity.mismatches.map(({ streamId, reason }) => `${streamId}: ${reason}`),
+    });
+    phase = 'ready';
+    onProgress?.(overall());
+  }
+  let pointer = await clients.pointers.get(projection);
+  if (switchWhenReady) {
+    pointer = await switchTo(deps, target);
+    phase = 'switched';
+    onProgress?.(overall());
+  }
+  const summary = overall();
+  return {
+    ...summary,
+    resumed,
+    version,
+    slot,
+    eventsPerSecond: Math.round(summary.events / Math.max(0.001, summary.elapsedMs / 1000)),
+    caughtUp,
+    parity,
+    switched: switchWhenReady,
+    pointer,
+  };
+};
+
+/** `--switch`: readers move to a checked build. */
+export const switchReadModel = (clients: StageClients, projection: ProjectionName) =>
+  switchTo(rebuildDependencies(clients), clients.rebuildTargets[projection]);
+
+/** `--rollback`: readers move back to the version the last switch replaced. */
+export const rollbackReadModel = (clients: StageClients, projection: ProjectionName) =>
+  rollBackTo(rebuildDependencies(clients), clients.rebuildTargets[projection]);
+
+/** `--finalize`: the previous version is dropped; `--abort`: a build not switched to is. */
+export const dropReadModelVersion = (clients: StageClients, projection: ProjectionName, how: 'finalize' | 'abort') =>
+  dropVersion(rebuildDependencies(clients), clients.rebuildTargets[projection], how);
+
+export const rebuildReadModelUsage =
+  'Usage: npm run replay -- --projection orders|inventory (--rebuild [--no-switch] [--sample N] [--segments N] | --switch | --rollback | --finalize | --abort) [--stage <name>]';

@@ -1,0 +1,170 @@
+/**
+ * Blue-green read models (ADR 0008). Each projection has two physical tables, its slots `blue` and `green`; one
+ * item per projection (the pointer) says which slot is live, which is being built, and which is kept for rollback.
+ * This module is the pointer's pure part: its shape, where the live projection writes, and the transitions a
+ * rebuild goes through. The adapter (adapters/readModelPointer.ts) stores it with a condition on `revision`.
+ */
+
+export const SLOTS = ['blue', 'green'] as const;
+export type Slot = (typeof SLOTS)[number];
+export const otherSlot = (slot: Slot): Slot => (slot === 'blue' ? 'green' : 'blue');
+
+/**
+ * A rebuild's phases. `scan`: the bulk writes fill the slot, and the live projection only notes which streams it
+ * saw (a conditional write there could be overwritten by a bulk write). `catchup`: the bulk writes are done, the live
+ * projection writes the slot too, and the rebuild re-applies the noted streams. `ready`: caught up and checked.
+ */
+export type RebuildPhase = 'scan' | 'catchup' | 'ready';
+
+export type SlotVersion = { slot: Slot; version: number };
+
+export type Building = SlotVersion & {
+  runId: string;
+  phase: RebuildPhase;
+  segments: number;
+  startedAt: string;
+  /** The parity check's outcome, once it ran. */
+  checked?: { sampled: number; mismatches: number };
+};
+
+export type ReadModelPointer = {
+  projection: string;
+  /** Bumped by every change; each write is conditional on the revision it read, so transitions never interleave. */
+  revision: number;
+  live: SlotVersion;
+  /** The version the last switch replaced, kept current by the live projection until `--finalize`, for rollback. */
+  previous?: SlotVersion;
+  building?: Building;
+  /** The highest version ever started, so a version number is never given twice (a rolled-back one included). */
+  lastVersion: number;
+  changedAt: string;
+};
+
+/** Before any rebuild there is no item: the original tables (the blue slot) hold version 1. */
+export const initialPointer = (projection: string): ReadModelPointer => ({
+  projection,
+  revision: 0,
+  live: { slot: 'blue', version: 1 },
+  lastVersion: 1,
+  changedAt: new Date(0).toISOString(),
+});
+
+/**
+ * Where the live projection writes a batch: the live slot, the version kept for rollback, and a version being built
+ * once its bulk writes are done. While they are not, it notes the streams it saw under `noteFor` (the run id)
+ * instead, for the rebuild's catch-up. Every write is the conditional one, so writing a slot twice is harmless.
+ */
+export const writePlan = (pointer: ReadModelPointer): { slots: Slot[]; noteFor?: string } => {
+  const slots = new Set<Slot>([pointer.live.slot]);
+  if (pointer.previous) slots.add(pointer.previous.slot);
+  const { building } = pointer;
+  if (building && building.phase !== 'scan') slots.add(building.slot);
+  return { slots: [...slots], ...(building?.phase === 'scan' ? { noteFor: building.runId } : {}) };
+};
+
+/** A transition the pointer's state does not allow: the CLI answers it as a 409 problem. */
+export class RebuildStateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RebuildStateError';
+  }
+}
+
+const changed = (pointer: ReadModelPointer, next: Partial<ReadModelPointer>, now: Date): ReadModelPointer => {
+  const { previous: _, building: __, ...kept } = pointer;
+  return { ...kept, ...next, revision: pointer.revision + 1, changedAt: now.toISOString() };
+};
+
+/** Starts building the next version into the idle slot; refused while a previous version is still kept. */
+export const startBuild = (
+  pointer: ReadModelPointer,
+  { runId, segments, now }: { runId: string; segments: number; now: Date },
+): ReadModelPointer => {
+  if (pointer.building) {
+    throw new RebuildStateError(
+      `${pointer.projection}: version ${pointer.building.version} is already being built (run ${pointer.building.runId}); resume it with --rebuild, or drop it with --abort`,
+    );
+  }
+  if (pointer.previous) {
+    throw new RebuildStateError(
+      `${pointer.projection}: version ${pointer.previous.version} is still kept for rollback; --finalize (or --rollback) first`,
+    );
+  }
+  const slot = otherSlot(pointer.live.slot);
+  const version = pointer.lastVersion + 1;
+  return changed(
+    pointer,
+    { building: { slot, version, runId, phase: 'scan', segments, startedAt: now.toISOString() }, lastVersion: version },
+    now,
+  );
+};
+
+/** The bulk writes are done: from now on the live projection writes the new slot too. */
+export const scanDone = (pointer: ReadModelPointer, runId: string, now: Date): ReadModelPointer => {
+  const building = buildingRun(pointer, runId, ['scan', 'catchup']);
+  return changed(pointer, { building: { ...building, phase: 'catchup' } }, now);
+};
+
+/** Caught up and checked: the new version may be switched to. */
+export const markReady = (
+  pointer: ReadModelPointer,
+  runId: string,
+  { sampled, mismatches, examples = [] }: { sampled: number; mismatches: number; examples?: string[] },
+  now: Date,
+): ReadModelPointer => {
+  const building = buildingRun(pointer, runId, ['catchup', 'ready']);
+  if (mismatches > 0) {
+    throw new RebuildStateError(
+      `${pointer.projection}: the parity check found ${mismatches} of ${sampled} views unlike a fresh fold (${examples.slice(0, 3).join('; ')}); not switching`,
+    );
+  }
+  return changed(pointer, { building: { ...building, phase: 'ready', checked: { sampled, mismatches } } }, now);
+};
+
+/** Readers move to the new version; the old one is kept, still written, for rollback. */
+export const switchLive = (pointer: ReadModelPointer, now: Date): ReadModelPointer => {
+  const { building } = pointer;
+  if (building?.phase !== 'ready') {
+    throw new RebuildStateError(
+      building
+        ? `${pointer.projection}: version ${building.version} is in phase ${building.phase}, not ready; finish it with --rebuild first`
+        : `${pointer.projection}: no version is being built; nothing to switch to`,
+    );
+  }
+  return changed(pointer, { live: { slot: building.slot, version: building.version }, previous: pointer.live }, now);
+};
+
+/** Readers move back to the version the last switch replaced; the newer one is kept, so this can be undone too. */
+export const rollBack = (pointer: ReadModelPointer, now: Date): ReadModelPointer => {
+  if (!pointer.previous) {
+    throw new RebuildStateError(`${pointer.projection}: no previous version is kept; nothing to roll back to`);
+  }
+  return changed(pointer, { live: pointer.previous, previous: pointer.live }, now);
+};
+
+/** Stops keeping the previous version: answers the pointer and the slot whose views are to be dropped. */
+export const finalize = (pointer: ReadModelPointer, now: Date): { pointer: ReadModelPointer; drop: Slot } => {
+  if (!pointer.previous) {
+    throw new RebuildStateError(`${pointer.projection}: no previous version is kept; nothing to finalize`);
+  }
+  return { pointer: changed(pointer, {}, now), drop: pointer.previous.slot };
+};
+
+/** Gives up a build that has not been switched to: answers the pointer and the slot to empty. */
+export const abortBuild = (pointer: ReadModelPointer, now: Date): { pointer: ReadModelPointer; drop: Slot } => {
+  if (!pointer.building) throw new RebuildStateError(`${pointer.projection}: no version is being built`);
+  return {
+    pointer: changed(pointer, pointer.previous ? { previous: pointer.previous } : {}, now),
+    drop: pointer.building.slot,
+  };
+};
+
+const buildingRun = (pointer: ReadModelPointer, runId: string, phases: RebuildPhase[]): Building => {
+  const { building } = pointer;
+  if (!building || building.runId !== runId || !phases.includes(building.phase)) {
+    throw new RebuildStateError(
+      `${pointer.projection}: run ${runId} is not in phase ${phases.join(' or ')} (the pointer says ${building ? `run ${building.runId}, ${building.phase}` : 'nothing is being built'})`,
+    );
+  }
+  return building;
+};

@@ -1,0 +1,461 @@
+import { randomInt } from 'node:crypto';
+import { BatchWriteCommand, type DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { ParkingLot } from '../adapters/parking.js';
+import { backoff, type PointerStore, type RebuildNotes } from '../adapters/readModelPointer.js';
+import { dynamoViewStore, VIEW_VERSION } from '../adapters/viewStore.js';
+import { upcastItem } from '../eventstore/dynamoEventStore.js';
+import { type EventSchemaRegistry, eventSchemaRegistry } from '../eventstore/upcasting.js';
+import type { DomainEvent, EventStore, StoredEvent } from '../eventstore/types.js';
+import { catchUp, isProjectionApplyError, type Projection, type ReadRange } from './projection.js';
+import type { Checkpoints, SegmentProgress } from './replay.js';
+import {
+  abortBuild,
+  finalize,
+  markReady,
+  type ReadModelPointer,
+  rollBack,
+  scanDone,
+  type Slot,
+  startBuild,
+  switchLive,
+} from './readModelVersions.js';
+import { applyStream } from './runner.js';
+
+/**
+ * A projection and its two tables, with the view type sealed in, so the rebuild's phases (ADR 0008) can serve any
+ * read model. `fold` is the whole-stream fold of the bulk phase; `apply` the live, conditional path of the catch-up.
+ */
+export type RebuildTarget = {
+  name: string;
+  streamPrefix: string;
+  keyNames: string[];
+  tables: Record<Slot, string>;
+  /** A stream folded from nothing: the item to store (view and version), or the error that stopped it. */
+  fold(streamId: string, events: StoredEvent[], readRange: ReadRange): Promise<FoldResult>;
+  /** The conditional path of the live projection, on one slot's table. */
+  apply(slot: Slot, streamId: string, events: StoredEvent[], readRange: ReadRange): Promise<void>;
+  /** The stored item of a stream's view in one slot (`version` included), if any. */
+  stored(slot: Slot, streamId: string): Promise<Record<string, unknown> | undefined>;
+};
+
+type FoldResult = { item?: Record<string, unknown>; error?: { version: number; message: string } };
+
+export const rebuildTarget = <View extends Record<string, unknown>, Event extends DomainEvent>(
+  projection: Projection<View, Event>,
+  client: DynamoDBDocumentClient,
+  tables: Record<Slot, string>,
+): RebuildTarget => ({
+  name: projection.name,
+  streamPrefix: projection.streamPrefix,
+  keyNames: Object.keys(projection.key(`${projection.streamPrefix}any`)),
+  tables,
+  async fold(streamId, events, readRange) {
+    try {
+      const { view, version } = await catchUp(projection, streamId, { view: undefined, version: 0 }, events, readRange);
+      return view ? { item: { ...view, [VIEW_VERSION]: version } } : {};
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (!isProjectionApplyError(error)) return { error: { version: 1, message } };
+      // Keep what applied before the poison event, as the live projection does, so the view stops where it is parked.
+      const { view, version } = error.applied;
+      return {
+        ...(view ? { item: { ...(view as View), [VIEW_VERSION]: version } } : {}),
+        error: { version: error.version, message },
+      };
+    }
+  },
+  async apply(slot, streamId, events, readRange) {
+    await applyStream(projection, streamId, events, {
+      views: dynamoViewStore<View>({ client, table: tables[slot] }),
+      readRange,
+    });
+  },
+  async stored(slot, streamId) {
+    const { Item } = await client.send(
+      new GetCommand({ TableName: tables[slot], Key: projection.key(streamId), ConsistentRead: true }),
+    );
+    return Item;
+  },
+});
+
+/** What every phase needs: the stage's clients and tables, the pointer, and how long readers cache it. */
+export type RebuildDependencies = {
+  client: DynamoDBDocumentClient;
+  eventsTable: string;
+  store: EventStore;
+  parking: ParkingLot;
+  pointers: PointerStore;
+  notes: RebuildNotes;
+  /** The pointer cache's lifetime in readers and live projections (`READ_MODEL_CACHE_MS`). */
+  cacheMs: number;
+  schemas?: EventSchemaRegistry;
+  now?: () => Date;
+  sleep?: (ms: number) => Promise<void>;
+};
+
+const sleeper = (deps: RebuildDependencies) => deps.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
+const clock = (deps: RebuildDependencies) => deps.now?.() ?? new Date();
+const readRangeOf =
+  (store: EventStore): ReadRange =>
+  (streamId, after, to) =>
+    store.readStream(streamId, { afterVersion: after, toVersion: to });
+
+/**
+ * How long a phase change waits before relying on every reader and live projection having seen it: one cache
+ * lifetime, and as much again for a batch that read the old pointer to write what it read it for.
+ */
+export const settleMs = (cacheMs: number): number => 2 * cacheMs;
+
+/** Writes items with BatchWriteItem, 25 a call, `concurrency` calls at once, sending unprocessed items again. */
+export const batchWriteAll = async (
+  client: DynamoDBDocumentClient,
+  table: string,
+  requests: Record<string, unknown>[],
+  concurrency = 4,
+): Promise<void> => {
+  const chunks: Record<string, unknown>[][] = [];
+  for (let i = 0; i < requests.length; i += 25) chunks.push(requests.slice(i, i + 25));
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, chunks.length) }, async () => {
+      for (let chunk = chunks.shift(); chunk; chunk = chunks.shift()) {
+        let pending = chunk;
+        for (let attempt = 0; pending.length > 0; attempt++) {
+          if (attempt > 0) await backoff(attempt);
+          const { UnprocessedItems } = await client.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
+          pending = (UnprocessedItems?.[table] ?? []) as typeof pending;
+        }
+      }
+    }),
+  );
+};
+
+export type RebuildSegmentOptions = {
+  deps: RebuildDependencies;
+  target: RebuildTarget;
+  slot: Slot;
+  segment: number;
+  totalSegments: number;
+  checkpoints: Checkpoints;
+  /** Items per scan page; each page's views are written, then checkpointed. */
+  pageSize?: number;
+  writeConcurrency?: number;
+  onProgress?: (progress: SegmentProgress) => void;
+  /** Stop (with the checkpoint saved) once this returns true: a Lambda near its timeout hands over to the next. */
+  shouldPause?: () => boolean;
+};
+
+/**
+ * The bulk phase for one parallel-scan segment: reads the events table (consistently, so every event appended
+ * before the scan began is seen), folds each stream whole in memory and writes its view to the new slot with
+ * unconditional BatchWriteItem: nothing else writes there yet (ADR 0008). Within a segment a stream's events come
+ * together and in order; a stream cut by a page boundary is carried to the next page and folded whole, and the
+ * checkpoint stays before it, so a resumed segment reads it again from its first event.
+ */
+export const rebuildSegment = async ({
+  deps,
+  target,
+  slot,
+  segment,
+  totalSegments,
+  checkpoints,
+  pageSize = 1000,
+  writeConcurrency = 4,
+  onProgress,
+  shouldPause,
+}: RebuildSegmentOptions): Promise<SegmentProgress> => {
+  const { client, eventsTable, parking } = deps;
+  const schemas = deps.schemas ?? eventSchemaRegistry();
+  const readRange = readRangeOf(deps.store);
+  const saved = await checkpoints.load(segment);
+  const progress: SegmentProgress = saved?.progress ?? { segment, events: 0, streams: 0, failed: 0, done: false };
+  if (progress.done) return progress;
+  let resumeKey = saved?.lastKey;
+  let scanKey = resumeKey;
+  let carry: { streamId: string; events: StoredEvent[] } | undefined;
+
+  do {
+    const page = await client.send(
+      new ScanCommand({
+        TableName: eventsTable,
+        Segment: segment,
+        TotalSegments: totalSegments,
+        Limit: pageSize,
+        ConsistentRead: true,
+        ...(scanKey ? { ExclusiveStartKey: scanKey } : {}),
+      }),
+    );
+    scanKey = page.LastEvaluatedKey;
+    const streams = new Map<string, StoredEvent[]>(carry ? [[carry.streamId, carry.events]] : []);
+    for (const item of (page.Items ?? []) as StoredEvent[]) {
+      const events = streams.get(item.streamId);
+      if (events) events.push(upcastItem(item, schemas));
+      else streams.set(item.streamId, [upcastItem(item, schemas)]);
+    }
+    progress.events += page.Items?.length ?? 0;
+    // The page's last stream may go on in the next page: fold it with the rest of its events, unless this was the end.
+    const entries = [...streams];
+    const last = scanKey ? entries.pop() : undefined;
+    carry = last ? { streamId: last[0], events: last[1] } : undefined;
+
+    const items: Record<string, unknown>[] = [];
+    for (const [streamId, events] of entries) {
+      if (!streamId.startsWith(target.streamPrefix)) continue;
+      const { item, error } = await target.fold(streamId, events, readRange);
+      if (item) items.push({ PutRequest: { Item: item } });
+      if (error) {
+        await parking.park({
+          projection: target.name,
+          streamId,
+          version: error.version,
+          error: error.message,
+          parkedAt: clock(deps).toISOString(),
+        });
+        progress.failed++;
+      }
+    }
+    await batchWriteAll(client, target.tables[slot], items, writeConcurrency);
+    progress.streams += entries.filter(([id]) => id.startsWith(target.streamPrefix)).length;
+    const lastFlushed = entries.at(-1)?.[1].at(-1);
+    if (lastFlushed) resumeKey = { streamId: lastFlushed.streamId, version: lastFlushed.version };
+    progress.done = scanKey === undefined;
+    await checkpoints.save(progress.done ? undefined : resumeKey, progress);
+    onProgress?.({ ...progress });
+  } while (scanKey && !shouldPause?.());
+  return progress;
+};
+
+/**
+ * Starts a rebuild of `target` (or finds the one under way): the pointer names the slot and the run. A new build
+ * empties its slot first when something was left there (a crashed finalize), then waits for every live projection to
+ * see the scan phase, so from then on each event it applies is either in the scan or noted.
+ */
+export const beginRebuild = async (
+  deps: RebuildDependencies,
+  target: RebuildTarget,
+  { runId, segments }: { runId: string; segments: number },
+): Promise<{ pointer: ReadModelPointer; resumed: boolean }> => {
+  const current = await deps.pointers.get(target.name);
+  if (current.building) {
+    // Resumed: the first run may have stopped before its wait was over.
+    if (current.building.phase === 'scan') await sleeper(deps)(settleMs(deps.cacheMs));
+    return { pointer: current, resumed: true };
+  }
+  const pointer = startBuild(current, { runId, segments, now: clock(deps) });
+  await deps.pointers.replace(pointer);
+  const slot = pointer.building?.slot;
+  if (slot) await emptySlot(deps, target, slot, segments);
+  await sleeper(deps)(settleMs(deps.cacheMs));
+  return { pointer, resumed: false };
+};
+
+/** Every segment is written: the live projections write the new slot too from now on. */
+export const endScan = async (deps: RebuildDependencies, target: RebuildTarget, runId: string) => {
+  const current = await deps.pointers.get(target.name);
+  if (current.building?.phase !== 'scan') return current;
+  const pointer = scanDone(current, runId, clock(deps));
+  await deps.pointers.replace(pointer);
+  return pointer;
+};
+
+/**
+ * The catch-up: once no live projection can still be noting streams (the settle time after the phase change), every
+ * stream noted during the bulk phase is caught up from the store on the new slot, with the live conditional path.
+ * Events applied after the phase change reached the new slot through the live projections themselves.
+ */
+export const catchUpNoted = async (
+  deps: RebuildDependencies,
+  target: RebuildTarget,
+  { runId, slot, concurrency = 16 }: { runId: string; slot: Slot; concurrency?: number },
+): Promise<{ streams: number; failed: number }> => {
+  await sleeper(deps)(settleMs(deps.cacheMs));
+  const noted = await deps.notes.noted(target.name, runId);
+  const readRange = readRangeOf(deps.store);
+  const pending = [...noted];
+  let failed = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, pending.length) }, async () => {
+      for (let streamId = pending.shift(); streamId; streamId = pending.shift()) {
+        try {
+          await target.apply(slot, streamId, await deps.store.readStream(streamId), readRange);
+        } catch (error) {
+          // A stream the projection cannot fold is parked by the bulk phase or the live projection; count it.
+          if (!isProjectionApplyError(error)) throw error;
+          failed++;
+        }
+      }
+    }),
+  );
+  await deps.notes.forget(target.name, runId, noted);
+  return { streams: noted.length, failed };
+};
+
+export type Mismatch = { streamId: string; reason: string };
+
+/** Key order aside, the stored item and a fresh fold's item are the same JSON. */
+const canonical = (value: unknown): string =>
+  JSON.stringify(value, (_, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)))
+      : v,
+  );
+
+/**
+ * The parity check: streams drawn from the events table at random (a page from each of a few random parallel-scan
+ * segments), each view in the new slot compared with a fresh fold of its stream from the store. A view behind the
+ * store may be an append the live projection has not applied yet: it is read again until `patienceMs` has passed.
+ * Parked streams are left out (they have no full view in any version).
+ */
+export const checkParity = async (
+  deps: RebuildDependencies,
+  target: RebuildTarget,
+  {
+    slot,
+    sample = 200,
+    patienceMs = 30_000,
+    events = 100_000,
+  }: {
+    slot: Slot;
+    sample?: number;
+    /** How long a view whose version is not its stream's may take to catch up (the live projection's lag). */
+    patienceMs?: number;
+    /** About how many events the table holds. */
+    events?: number;
+  },
+): Promise<{ sampled: number; mismatches: Mismatch[] }> => {
+  const drawn = new Set<string>();
+  // Segments of about 100 events, so a random one is a page; a small table is read whole.
+  const totalSegments = Math.max(1, Math.min(1000, Math.floor(events / 100)));
+  for (let draw = 0; draw < 4 * Math.ceil(sample / 25) && drawn.size < sample; draw++) {
+    const { Items = [] } = await deps.client.send(
+      new ScanCommand({
+        TableName: deps.eventsTable,
+        Segment: randomInt(totalSegments),
+        TotalSegments: totalSegments,
+        Limit: 100,
+        ProjectionExpression: 'streamId',
+      }),
+    );
+    for (const { streamId } of Items as { streamId: string }[]) {
+      if (streamId.startsWith(target.streamPrefix) && drawn.size < sample) drawn.add(streamId);
+    }
+  }
+  const parked = await deps.parking.parked(target.name, [...drawn]);
+  const streams = [...drawn].filter((id) => !parked.has(id));
+  const readRange = readRangeOf(deps.store);
+  const mismatches: Mismatch[] = [];
+  const pending = [...streams];
+  await Promise.all(
+    Array.from({ length: Math.min(8, pending.length) }, async () => {
+      for (let streamId = pending.shift(); streamId; streamId = pending.shift()) {
+        let reason: string | undefined;
+        const deadline = Date.now() + patienceMs;
+        for (let attempt = 0; attempt === 0 || Date.now() < deadline; attempt++) {
+          if (attempt > 0) await sleeper(deps)(Math.max(250, deps.cacheMs / 2));
+          const fresh = await target.fold(streamId, await deps.store.readStream(streamId), readRange);
+          const stored = await target.stored(slot, streamId);
+          if (fresh.error) {
+            reason = undefined; // parked meanwhile: not a mismatch of the rebuild
+            break;
+          }
+          const [storedVersion, freshVersion] = [
+            Number(stored?.[VIEW_VERSION] ?? 0),
+            Number(fresh.item?.[VIEW_VERSION]),
+          ];
+          // Versions apart: an append between the two reads, or one the live projection has not applied yet.
+          const moving = storedVersion !== freshVersion;
+          reason = !stored
+            ? 'no view'
+            : moving
+              ? `at version ${storedVersion}, the stream at ${freshVersion}`
+              : canonical(stored) === canonical(fresh.item)
+                ? undefined
+                : 'differs from a fresh fold';
+          if (!reason || !moving) break;
+        }
+        if (reason) mismatches.push({ streamId, reason });
+      }
+    }),
+  );
+  return { sampled: streams.length, mismatches };
+};
+
+/** Records the parity check's outcome; refuses (RebuildStateError) when it found a mismatch. */
+export const settleCheck = async (
+  deps: RebuildDependencies,
+  target: RebuildTarget,
+  runId: string,
+  checked: { sampled: number; mismatches: number; examples?: string[] },
+): Promise<ReadModelPointer> => {
+  const pointer = markReady(await deps.pointers.get(target.name), runId, checked, clock(deps));
+  await deps.pointers.replace(pointer);
+  return pointer;
+};
+
+/** Readers move to the checked version: one conditional write of the pointer. */
+export const switchTo = async (deps: RebuildDependencies, target: RebuildTarget): Promise<ReadModelPointer> => {
+  const pointer = switchLive(await deps.pointers.get(target.name), clock(deps));
+  await deps.pointers.replace(pointer);
+  return pointer;
+};
+
+/** Readers move back to the version kept for rollback (kept current meanwhile by the live projection). */
+export const rollBackTo = async (deps: RebuildDependencies, target: RebuildTarget): Promise<ReadModelPointer> => {
+  const pointer = rollBack(await deps.pointers.get(target.name), clock(deps));
+  await deps.pointers.replace(pointer);
+  return pointer;
+};
+
+/**
+ * Stops keeping the previous version (`finalize`) or drops a build not switched to (`abort`): the pointer first,
+ * then, once no live projection writes that slot any more, its views are deleted.
+ */
+export const dropVersion = async (
+  deps: RebuildDependencies,
+  target: RebuildTarget,
+  how: 'finalize' | 'abort',
+  segments = 4,
+): Promise<{ pointer: ReadModelPointer; slot: Slot; deleted: number }> => {
+  const current = await deps.pointers.get(target.name);
+  const { pointer, drop } = how === 'finalize' ? finalize(current, clock(deps)) : abortBuild(current, clock(deps));
+  await deps.pointers.replace(pointer);
+  await sleeper(deps)(settleMs(deps.cacheMs));
+  return { pointer, slot: drop, deleted: await emptySlot(deps, target, drop, segments) };
+};
+
+/** Deletes every view in a slot's table: a parallel scan of its keys, and BatchWriteItem deletes. */
+export const emptySlot = async (
+  deps: RebuildDependencies,
+  target: RebuildTarget,
+  slot: Slot,
+  segments = 4,
+): Promise<number> => {
+  const table = target.tables[slot];
+  const names = Object.fromEntries(target.keyNames.map((name, i) => [`#k${i}`, name]));
+  let deleted = 0;
+  await Promise.all(
+    Array.from({ length: segments }, async (_, segment) => {
+      let lastKey: Record<string, unknown> | undefined;
+      do {
+        const page = await deps.client.send(
+          new ScanCommand({
+            TableName: table,
+            Segment: segment,
+            TotalSegments: segments,
+            ProjectionExpression: Object.keys(names).join(', '),
+            ExpressionAttributeNames: names,
+            ...(lastKey ? { ExclusiveStartKey: lastKey } : {}),
+          }),
+        );
+        const keys = page.Items ?? [];
+        await batchWriteAll(
+          deps.client,
+          table,
+          keys.map((Key) => ({ DeleteRequest: { Key } })),
+        );
+        deleted += keys.length;
+        lastKey = page.LastEvaluatedKey;
+      } while (lastKey);
+    }),
+  );
+  return deleted;
+};
