@@ -67,7 +67,7 @@ export const dynamoPointerStore = ({ client, table }: { client: DynamoDBDocument
 /**
  * The pointer as readers and the live projection see it: read at most once per `ttlMs` per projection and process
  * (one eventually consistent GetItem). A rebuild waits out this cache's lifetime at each phase change before it
- * relies on everyone having seen it (ADR 0008), so keep the two the same setting (`READ_MODEL_CACHE_MS`).
+ * relies on everyone having seen it (ADR 0009), so keep the two the same setting (`READ_MODEL_CACHE_MS`).
  */
 export const cachedPointers = (
   client: DynamoDBDocumentClient,

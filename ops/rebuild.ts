@@ -54,7 +54,7 @@ export const rebuildDependencies = (clients: StageClients): RebuildDependencies 
 });
 
 /**
- * `--rebuild`: builds the next version of a read model beside the live one and switches readers to it (ADR 0008).
+ * `--rebuild`: builds the next version of a read model beside the live one and switches readers to it (ADR 0009).
  * Phases: begin (the pointer names the idle slot) → bulk (parallel scan, whole-stream folds, BatchWriteItem) →
  * catch-up (the streams the live projection saw meanwhile, through the conditional path) → parity check → switch.
  * Run again after an interruption, it resumes the build the pointer names, each segment from its checkpoint.

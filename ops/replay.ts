@@ -47,7 +47,7 @@ export const runReplay = async ({
   onProgress,
 }: ReplayOptions): Promise<ReplaySummary> => {
   const { client, tables, store, parking } = clients;
-  // In place, on whichever table of each read model is live now (ADR 0008); `--rebuild` builds beside it instead.
+  // In place, on whichever table of each read model is live now (ADR 0009); `--rebuild` builds beside it instead.
   const targets = await clients.liveTargets();
   const started = Date.now();
   const pointerKey = { pk: 'replay-latest', sk: [...projections].sort().join('+') };

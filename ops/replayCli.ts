@@ -16,7 +16,7 @@ import { stageClients } from './stage.js';
  * rebuilds read models in place, from the event store, while the API keeps serving. Without --stage it works on
  * the running local stack (`npm start`); with it, on that deployed stage, with your AWS credentials.
  *
- * Blue-green (ADR 0008), one projection at a time: `--rebuild [--no-switch] [--sample N]` builds the next version
+ * Blue-green (ADR 0009), one projection at a time: `--rebuild [--no-switch] [--sample N]` builds the next version
  * beside the live one and switches readers to it once checked; `--switch`, `--rollback`, `--finalize`, `--abort`
  * move the pointer. Bad input answers a problem document (RFC 9457) on stderr and exits 2.
  */

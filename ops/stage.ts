@@ -40,7 +40,7 @@ export type StageClients = {
   store: EventStore;
   parking: ParkingLot;
   tables: { events: string; orders: string; inventory: string; projections: string; circuits: string };
-  /** Each read model's two tables (ADR 0008); `tables.orders` and `tables.inventory` are their blue slots. */
+  /** Each read model's two tables (ADR 0009); `tables.orders` and `tables.inventory` are their blue slots. */
   slots: SlotTables;
   /** The replay targets on each read model's live table, as the pointer says now. */
   liveTargets(): Promise<Record<'orders' | 'inventory', ReplayTarget>>;

@@ -1,5 +1,5 @@
 /**
- * Blue-green read models (ADR 0008). Each projection has two physical tables, its slots `blue` and `green`; one
+ * Blue-green read models (ADR 0009). Each projection has two physical tables, its slots `blue` and `green`; one
  * item per projection (the pointer) says which slot is live, which is being built, and which is kept for rollback.
  * This module is the pointer's pure part: its shape, where the live projection writes, and the transitions a
  * rebuild goes through. The adapter (adapters/readModelPointer.ts) stores it with a condition on `revision`.

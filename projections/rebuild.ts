@@ -22,7 +22,7 @@ import {
 import { applyStream } from './runner.js';
 
 /**
- * A projection and its two tables, with the view type sealed in, so the rebuild's phases (ADR 0008) can serve any
+ * A projection and its two tables, with the view type sealed in, so the rebuild's phases (ADR 0009) can serve any
  * read model. `fold` is the whole-stream fold of the bulk phase; `apply` the live, conditional path of the catch-up.
  */
 export type RebuildTarget = {
@@ -147,7 +147,7 @@ export type RebuildSegmentOptions = {
 /**
  * The bulk phase for one parallel-scan segment: reads the events table (consistently, so every event appended
  * before the scan began is seen), folds each stream whole in memory and writes its view to the new slot with
- * unconditional BatchWriteItem: nothing else writes there yet (ADR 0008). Within a segment a stream's events come
+ * unconditional BatchWriteItem: nothing else writes there yet (ADR 0009). Within a segment a stream's events come
  * together and in order; a stream cut by a page boundary is carried to the next page and folded whole, and the
  * checkpoint stays before it, so a resumed segment reads it again from its first event.
  */

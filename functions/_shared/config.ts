@@ -8,7 +8,7 @@ const Config = z.object({
   SNAPSHOTS_TABLE: z.string().min(1),
   ORDERS_TABLE: z.string().min(1),
   INVENTORY_TABLE: z.string().min(1),
-  /** Each read model's second table (its green slot, ADR 0008), and how long the pointer to the live one is kept. */
+  /** Each read model's second table (its green slot, ADR 0009), and how long the pointer to the live one is kept. */
   ORDERS_GREEN_TABLE: z.string().min(1),
   INVENTORY_GREEN_TABLE: z.string().min(1),
   READ_MODEL_CACHE_MS: z.coerce.number().int().min(0).default(5000),

@@ -84,7 +84,7 @@ export const paymentGateway = (): PaymentGateway => {
   return gateway;
 };
 
-/** Each read model's two tables, by slot (ADR 0008). */
+/** Each read model's two tables, by slot (ADR 0009). */
 export const slotTables = (): SlotTables => {
   const { ORDERS_TABLE, ORDERS_GREEN_TABLE, INVENTORY_TABLE, INVENTORY_GREEN_TABLE } = config();
   return {

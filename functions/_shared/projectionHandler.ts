@@ -60,7 +60,7 @@ const observeApplied = (projection: string, logger: Logger) => (events: StoredEv
  */
 export const projectionHandler = <View extends Record<string, unknown>, Event extends DomainEvent>(
   projection: Projection<View, Event>,
-  // The blue slot's variable; the pointer picks the table (ADR 0008), so this only names the read model.
+  // The blue slot's variable; the pointer picks the table (ADR 0009), so this only names the read model.
   _tableVariable: keyof Pick<Config, 'ORDERS_TABLE' | 'INVENTORY_TABLE'>,
 ) => {
   const schemas = eventSchemaRegistry();

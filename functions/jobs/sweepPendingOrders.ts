@@ -75,7 +75,7 @@ export const handler = middy<unknown, SweepReport, Error, Context>()
       now: new Date(),
       pendingAfterMs: pendingAfterSeconds * 1000,
       limit: LIMIT,
-      // The live version of the orders read model: its pendingSince index (ADR 0008).
+      // The live version of the orders read model: its pendingSince index (ADR 0009).
       pending: dynamoPendingOrders({
         client: documentClientSingleton(),
         table: slotTables().orders[(await readModelPointer('orders')).live.slot],

@@ -118,7 +118,7 @@ describe('the packaged prod template', () => {
         ].sort(),
       );
     }
-    // Each read model is two tables, blue and green (ADR 0008); readers get the pointer's key of the projections table.
+    // Each read model is two tables, blue and green (ADR 0009); readers get the pointer's key of the projections table.
     const both = (table: string) => [
       { 'Fn::GetAtt': [table, 'Arn'] },
       { 'Fn::GetAtt': [`${table.replace('Table', '')}GreenTable`, 'Arn'] },
@@ -291,7 +291,7 @@ describe('the read side in the packaged prod template', () => {
     expect(resource('InventoryTable').Properties).toMatchObject({
       KeySchema: [{ AttributeName: 'sku', KeyType: 'HASH' }],
     });
-    // Each read model's green slot is its blue table under another name: same keys, same indexes (ADR 0008).
+    // Each read model's green slot is its blue table under another name: same keys, same indexes (ADR 0009).
     for (const [blue, green, name] of [
       ['OrdersTable', 'OrdersGreenTable', 'orderflow-prod-orders-green'],
       ['InventoryTable', 'InventoryGreenTable', 'orderflow-prod-inventory-green'],
