@@ -15,6 +15,8 @@ export type RunnerDependencies<View> = {
   now?: () => Date;
   /** Told of the batch's events a stream applied (not its duplicates), for logs and the lag metric; must not throw. */
   onApplied?: (events: StoredEvent[]) => void;
+  /** How many of a batch's streams are applied at once (default 8). */
+  streamConcurrency?: number;
 };
 
 export type RunResult = {
@@ -109,7 +111,7 @@ export const runProjection = async <View extends Record<string, unknown>, Event 
   records: ChangeRecord[],
   dependencies: RunnerDependencies<View>,
 ): Promise<RunResult> => {
-  const { parking, logger, attempts = 3 } = dependencies;
+  const { parking, logger, attempts = 3, streamConcurrency = 8 } = dependencies;
   const byStream = new Map<string, ChangeRecord[]>();
   for (const record of records) {
     if (record.eventName !== 'INSERT' || !record.event.streamId.startsWith(projection.streamPrefix)) continue;
@@ -119,7 +121,7 @@ export const runProjection = async <View extends Record<string, unknown>, Event 
   if (byStream.size === 0) return result;
 
   const parked = await parking.parked(projection.name, [...byStream.keys()]);
-  for (const [streamId, streamRecords] of byStream) {
+  const handleStream = async ([streamId, streamRecords]: [string, ChangeRecord[]]): Promise<void> => {
     const log = logger.child({
       projection: projection.name,
       streamId,
@@ -128,7 +130,7 @@ export const runProjection = async <View extends Record<string, unknown>, Event 
     if (parked.has(streamId)) {
       result.heldBack += streamRecords.length;
       log.debug('stream is parked; records held back', { records: streamRecords.length });
-      continue;
+      return;
     }
     const events = streamRecords.map((r) => r.event);
     for (let attempt = 1; ; attempt++) {
@@ -157,7 +159,14 @@ export const runProjection = async <View extends Record<string, unknown>, Event 
         break;
       }
     }
-  }
+  };
+  // Streams are independent, and each is applied in order by one worker: a few at a time, so a batch takes the
+  // time of its slowest streams rather than the sum of all of them.
+  const queue = [...byStream];
+  const worker = async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) await handleStream(next);
+  };
+  await Promise.all(Array.from({ length: Math.min(streamConcurrency, queue.length) }, worker));
   return result;
 };
 

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import type { ParkingLot } from '../../../adapters/parking.js';
+import type { ViewStore } from '../../../adapters/viewStore.js';
+import { createLogger } from '../../../functions/_shared/logger.js';
+import type { OrderEvent } from '../../../domain/order/index.js';
+import { ordersProjection, type OrderView } from '../../../projections/orders.js';
+import type { Versioned } from '../../../projections/projection.js';
+import { runProjection } from '../../../projections/runner.js';
+import { stored } from './givenView.js';
+
+/** Views in memory, each read taking a few milliseconds, with the most reads ever in flight at once. */
+const slowViews = () => {
+  const views = new Map<string, Versioned<OrderView>>();
+  let inFlight = 0;
+  let most = 0;
+  const store: ViewStore<OrderView> = {
+    async get(key) {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      inFlight -= 1;
+      return views.get(String(key.orderId));
+    },
+    async put(view, version, previousVersion) {
+      if ((views.get(view.orderId)?.version ?? 0) !== previousVersion) return 'stale';
+      views.set(view.orderId, { view, version });
+      return 'written';
+    },
+    async clear() {
+      return 0;
+    },
+  };
+  return { store, views, most: () => most };
+};
+
+const noParking: ParkingLot = {
+  parked: async () => new Set(),
+  park: async () => undefined,
+  unpark: async () => undefined,
+  list: async () => [],
+};
+
+const placedAndConfirmed = (orderId: string): OrderEvent[] => [
+  {
+    type: 'OrderPlaced',
+    data: {
+      orderId,
+      customerId: 'customer-1',
+      lines: [{ sku: 'MUG-1', quantity: 1, unitPrice: { amount: 1250, currency: 'EUR' } }],
+      total: { amount: 1250, currency: 'EUR' },
+      paymentToken: 'tok_visa',
+    },
+  },
+  { type: 'OrderConfirmed', data: { orderId } },
+];
+
+describe('runProjection', () => {
+  it('applies a batch’s streams a few at a time, each in its own order, and writes each view once', async () => {
+    const { store, views, most } = slowViews();
+    const orderIds = Array.from({ length: 20 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+    let sequence = 0;
+    const records = orderIds
+      .flatMap((orderId) => stored(`order-${orderId}`, placedAndConfirmed(orderId)))
+      .map((event) => ({ sequenceNumber: String(++sequence), eventName: 'INSERT', event }));
+    const writes: string[] = [];
+    const counted: ViewStore<OrderView> = {
+      ...store,
+      put: (view, version, previous) => {
+        writes.push(view.orderId);
+        return store.put(view, version, previous);
+      },
+    };
+
+    const result = await runProjection(ordersProjection, records, {
+      views: counted,
+      parking: noParking,
+      readRange: async () => [],
+      logger: createLogger({ level: 'error', sink: () => undefined }),
+      streamConcurrency: 4,
+    });
+
+    expect(result).toMatchObject({ applied: 40, duplicates: 0, parked: [], retry: [] });
+    expect(most()).toBe(4);
+    expect(writes.toSorted()).toEqual(orderIds.toSorted());
+    for (const orderId of orderIds)
+      expect(views.get(orderId)).toMatchObject({ version: 2, view: { status: 'CONFIRMED' } });
+  });
+});
