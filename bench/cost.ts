@@ -7,10 +7,12 @@ import { type Mix, startDrivenStack } from './scenario.js';
 import { stackOutput } from './stackOutput.js';
 
 /**
- * `npm run cost -- [--orders 200] [--concurrency 4] [--verbose]`: runs a documented mix of orders on the metered local stack,
+ * `npm run cost -- [--orders 200] [--concurrency 4] [--solo 20] [--verbose]`: runs a documented mix of orders on the metered local stack,
  * counts what each order asks of AWS (DynamoDB request units from ReturnConsumedCapacity, change-stream records and
  * PUT payload units, Lambda invocations and durations, API requests, Step Functions transitions and durations), and
- * prices a million orders for a STANDARD and an EXPRESS saga from bench/prices.ts. It prints one progress line, then
+ * prices a million orders for a STANDARD and an EXPRESS saga from bench/prices.ts. Lambda and Express durations are
+ * timed in a second run of `--solo` orders placed one at a time, since orders sharing this process slow each other.
+ * It prints one progress line, then
  * the table; the stack's and the functions' lines go to .local/logs/bench-cost.jsonl, and print too with --verbose.
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -18,12 +20,14 @@ const { values } = parseArgs({
   options: {
     orders: { type: 'string', default: '200' },
     concurrency: { type: 'string', default: '4' },
+    solo: { type: 'string', default: '20' },
     verbose: { type: 'boolean', default: false },
   },
   strict: true,
 });
 const orders = numberOption('orders', values.orders, { min: 1, whole: true });
 const concurrency = numberOption('concurrency', values.concurrency, { min: 1, whole: true });
+const soloOrders = numberOption('solo', values.solo, { min: 1, whole: true });
 /** The proportions of a day's orders this model prices. */
 const costMix: Mix = { confirmed: 70, declined: 10, outOfStock: 10, cancelled: 10 };
 
@@ -47,6 +51,17 @@ const { stack, drive, stop } = await startDrivenStack({ stage, metered: true, lo
 );
 const meter = stack.meter;
 if (!meter) throw new Error('the cost stack is metered');
+/** Everything an order sets off is counted once the meter stops moving: projections and compensations run late. */
+const quiet = async () => {
+  let last = -1;
+  for (let still = 0; still < 4;) {
+    await sleep(500);
+    const now = total(meter.usage());
+    still = now === last ? still + 1 : 0;
+    last = now;
+  }
+};
+
 try {
   progress.note();
   const scenario = await drive({
@@ -57,21 +72,23 @@ try {
   });
   progress.note('waiting for the meter to stop moving');
   if (scenario.mismatches.length > 0) throw new Error(`orders ended wrongly:\n${scenario.mismatches.join('\n')}`);
-  // Everything an order sets off is counted once the meter stops moving: projections and compensations run late.
-  let last = -1;
-  for (let quiet = 0; quiet < 4;) {
-    await sleep(500);
-    const now = total(meter.usage());
-    quiet = now === last ? quiet + 1 : 0;
-    last = now;
-  }
+  await quiet();
   const usage = meter.usage();
-  progress.done();
   const executions = [...stack.stepFunctions.executions.values()];
   if (executions.some((e) => e.status === 'RUNNING')) throw new Error('a saga is still running');
 
+  // Durations measured while several orders share this one process are longer than a Lambda's own: price them from
+  // a second, solo run of the same mix, one order at a time, and count everything else from the first.
+  progress.note(`timing ${soloOrders} orders one at a time`);
+  meter.reset();
+  const solo = await drive({ orders: soloOrders, mix: costMix, concurrency: 1 });
+  if (solo.mismatches.length > 0) throw new Error(`orders ended wrongly:\n${solo.mismatches.join('\n')}`);
+  await quiet();
+  const soloUsage = meter.usage();
+  const soloExecutions = [...stack.stepFunctions.executions.values()].filter((e) => !executions.includes(e));
+  progress.done();
+
   // Registering the run's products is setup, not what an order costs.
-  const setup = usage.lambda.registerProduct?.invocations ?? 0;
   const per = (value: number) => value / orders;
   const memoryOf = (fn: string) =>
     (stack.config.functions?.[fn]?.memorySize ??
@@ -90,23 +107,37 @@ try {
     }),
     { requests: 0, read: 0, write: 0 },
   );
-  const lambda = Object.entries(usage.lambda).reduce(
-    (sum, [fn, c]) => ({
-      invocations: sum.invocations + c.invocations,
-      gbSeconds: sum.gbSeconds + (c.durationMs / 1000) * memoryOf(fn),
-    }),
-    { invocations: -setup, gbSeconds: 0 },
+  /** A function's duration per invocation: from the solo run, or, if it was not invoked there, the first. */
+  const soloMs = (fn: string) => {
+    const timed = soloUsage.lambda[fn]?.invocations ? soloUsage.lambda[fn] : usage.lambda[fn];
+    return timed && timed.invocations > 0 ? timed.durationMs / timed.invocations : 0;
+  };
+  const functions = Object.entries(usage.lambda)
+    .filter(([fn]) => fn !== 'registerProduct')
+    .map(([fn, c]) => ({
+      fn,
+      invocations: c.invocations,
+      concurrentMs: c.durationMs / c.invocations,
+      soloMs: soloMs(fn),
+      memoryMb: memoryOf(fn) * 1024,
+      gbSeconds: c.invocations * (soloMs(fn) / 1000) * memoryOf(fn),
+    }))
+    .sort((a, b) => b.invocations - a.invocations);
+  const lambda = functions.reduce(
+    (sum, f) => ({ invocations: sum.invocations + f.invocations, gbSeconds: sum.gbSeconds + f.gbSeconds }),
+    { invocations: 0, gbSeconds: 0 },
   );
   const apiRequests = Object.entries(usage.lambda)
     .filter(([fn]) => httpFunctions.has(fn))
     .reduce((sum, [, c]) => sum + c.invocations, 0);
   const transitions = executions.reduce((sum, e) => sum + e.states.length + e.retries, 0);
-  // Express bills each execution's duration rounded up to 100 ms, at 64 MB (its smallest step; our payloads are tiny).
-  const expressGbSeconds = executions.reduce(
-    (sum, e) =>
-      sum + Math.ceil(((e.stopDate ?? e.startDate).getTime() - e.startDate.getTime()) / 100) * 0.1 * (64 / 1024),
-    0,
-  );
+  // Express bills each execution's duration rounded up to 100 ms, at 64 MB (its smallest step; our payloads are
+  // tiny): timed, like Lambda, in the solo run, and counted per execution of the first.
+  const expressGbSecondsOf = (e: (typeof executions)[number]) =>
+    Math.ceil(((e.stopDate ?? e.startDate).getTime() - e.startDate.getTime()) / 100) * 0.1 * (64 / 1024);
+  const expressGbSeconds =
+    (soloExecutions.reduce((sum, e) => sum + expressGbSecondsOf(e), 0) / Math.max(1, soloExecutions.length)) *
+    executions.length;
 
   const rows: [string, string, number][] = [
     [
@@ -159,11 +190,13 @@ try {
       `  ${name.padEnd(36)}${per(c.requests).toFixed(2).padStart(7)} requests${per(c.writeUnits).toFixed(2).padStart(8)} WRU${per(c.readUnits).toFixed(2).padStart(8)} RRU`,
     );
   }
-  console.log(`\nLambda per order, by function (duration in this process, at its configured memory)`);
-  for (const [fn, c] of Object.entries(usage.lambda).sort(([, a], [, b]) => b.invocations - a.invocations)) {
-    if (fn === 'registerProduct') continue;
+  console.log(
+    `\nLambda per order, by function: duration per invocation timed in ${soloOrders} orders one at a time (and, beside it, while ${concurrency} clients shared this process), at the function's memory`,
+  );
+  for (const f of functions) {
+    const usd = per(f.invocations) * prices.lambda.request + per(f.gbSeconds) * prices.lambda.gbSecond;
     console.log(
-      `  ${fn.padEnd(36)}${per(c.invocations).toFixed(2).padStart(7)} invocations${(c.durationMs / c.invocations).toFixed(1).padStart(8)} ms each${(memoryOf(fn) * 1024).toFixed(0).padStart(6)} MB`,
+      `  ${f.fn.padEnd(26)}${per(f.invocations).toFixed(2).padStart(6)} invocations${f.soloMs.toFixed(1).padStart(7)} ms (${f.concurrentMs.toFixed(1)} ms)${`${f.memoryMb.toFixed(0)} MB`.padStart(8)}${million(usd)}`,
     );
   }
   console.log(`\n${'total, STANDARD saga'.padEnd(82)}${million(shared + standard)}`);
