@@ -34,7 +34,8 @@ export type ChaosOptions = {
   /**
    * A payment gateway outage in the middle of the run: the simulator refuses every call from `afterMs` after the first
    * order for `forMs`. Shorter than the stage's payment wait bound, so every order must still end as its kind says:
-   * the breaker parks payments and they go through once the gateway is back.
+   * the breaker parks payments and they go through once the gateway is back, and a cancellation's refund or void that
+   * meets it is parked in the compensation state machine until then.
    */
   outage?: { afterMs: number; forMs: number };
   concurrency: number;
@@ -55,8 +56,13 @@ export type ChaosReport = {
   outage?: { afterMs: number; forMs: number; refusedCalls: number };
   injected: FaultReport;
   scenario: ScenarioResult;
+  /** The order sagas' executions by status. */
   executions: Record<string, number>;
+  /** The parked compensations' executions by status: one per cancellation that met the gateway unavailable. */
+  compensations: Record<string, number>;
   stateRetries: number;
+  /** Batches a consumer of the change stream gave up on, by function: what reached the failure queue. */
+  failureQueue: Record<string, number>;
   invariants: InvariantResult[];
   /** From the last saga's end until every invariant held (or the deadline). */
   convergedInMs: number;
@@ -152,10 +158,16 @@ export const runChaos = async ({
     const convergedInMs = performance.now() - sagasEnded;
 
     const executions: Record<string, number> = {};
+    const compensations: Record<string, number> = {};
     let stateRetries = 0;
     for (const execution of stack.stepFunctions.executions.values()) {
-      executions[execution.status] = (executions[execution.status] ?? 0) + 1;
+      const byStatus = execution.stateMachineArn === stack.environment.COMPENSATION_ARN ? compensations : executions;
+      byStatus[execution.status] = (byStatus[execution.status] ?? 0) + 1;
       stateRetries += execution.retries;
+    }
+    const failureQueue: Record<string, number> = {};
+    for (const { functionName } of stack.consumers.failures) {
+      failureQueue[functionName] = (failureQueue[functionName] ?? 0) + 1;
     }
     const injected = stack.faults?.report();
     if (!injected) throw new Error('the chaos stack injects faults');
@@ -166,14 +178,18 @@ export const runChaos = async ({
       injected,
       scenario,
       executions,
+      compensations,
       stateRetries,
+      failureQueue,
       invariants,
       convergedInMs,
       passed:
         scenario.mismatches.length === 0 &&
         invariants.every((i) => i.violations.length === 0) &&
         running() === 0 &&
-        !executions.FAILED,
+        !executions.FAILED &&
+        Object.keys(compensations).every((status) => status === 'SUCCEEDED') &&
+        stack.consumers.failures.length === 0,
     };
   } finally {
     for (const heal of heals) heal();
@@ -246,6 +262,8 @@ export const formatChaosReport = (report: ChaosReport): string => {
     `  ${scenario.orders.length} orders (${top(kinds)}) in ${(scenario.elapsedMs / 1000).toFixed(1)} s`,
     `  answers to the clients: ${top(scenario.answers)}; ${scenario.retries} requests sent again after a 5xx or conflict`,
     `  saga executions: ${top(report.executions)}; ${report.stateRetries} Task retries`,
+    `  compensations parked while the gateway was unavailable: ${sum(report.compensations) === 0 ? 'none' : top(report.compensations)}`,
+    `  batches given up to the failure queue: ${sum(report.failureQueue) === 0 ? 'none' : top(report.failureQueue)}`,
     `  every order ended as its kind says: ${scenario.mismatches.length === 0 ? 'yes' : `NO, ${scenario.mismatches.length} did not`}`,
     ...scenario.mismatches.slice(0, 10).map((m) => `    ${m}`),
     `\nChecked (converged ${(report.convergedInMs / 1000).toFixed(1)} s after the last saga ended)`,
