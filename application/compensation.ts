@@ -34,7 +34,7 @@ export const compensateOrPark = async (
   } catch (error) {
     if (!isGatewayUnavailable(error)) throw error;
     const parked = await parking.park({ orderId, correlationId: context.metadata.correlationId });
-    return { outcome: 'PARKED', alreadyParked: !parked, cause: error as Error };
+    return { outcome: 'PARKED', alreadyParked: !parked, cause: error };
   }
 };
 

@@ -65,5 +65,5 @@ export const isGatewayFailure = (error: unknown): boolean => error instanceof Pa
  * open), as opposed to a real failure that waiting will not mend (a refused request, a defect, a table error). What
  * meets the first may wait for the gateway; the second must surface.
  */
-export const isGatewayUnavailable = (error: unknown): boolean =>
+export const isGatewayUnavailable = (error: unknown): error is PaymentGatewayUnavailableError | CircuitOpenError =>
   error instanceof PaymentGatewayUnavailableError || error instanceof CircuitOpenError;
