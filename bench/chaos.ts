@@ -116,10 +116,19 @@ export const runChaos = async ({
   };
   const gateway = simulatorOutage({ client, table: table('PAYMENT_SIMULATOR_TABLE') });
   let outagePhase: Promise<{ refusedCalls: number }> | undefined;
+  // The outage counts from the first order accepted, not from the start: on a loaded machine the stack and the
+  // catalogue can take seconds, and a short outage over before any payment was asked for would test nothing.
+  let firstPlaced!: () => void;
+  const placed = new Promise<void>((resolve) => {
+    firstPlaced = resolve;
+  });
+  let finished = false;
   try {
     progress?.note();
     outagePhase = outage
       ? (async () => {
+          await placed;
+          if (finished) return { refusedCalls: 0 };
           await sleep(outage.afterMs);
           log(`payment gateway down for ${outage.forMs} ms`);
           await gateway.down();
@@ -137,7 +146,10 @@ export const runChaos = async ({
       // injected failures make a few hundred orders take longer than the default five minutes.
       settleWithinMs: 900_000,
       ...(failSteps > 0 ? { stepFault } : {}),
-      ...(progress ? { onProgress: (step: 'placed' | 'settled') => progress[step]() } : {}),
+      onProgress: (step: 'placed' | 'settled') => {
+        if (step === 'placed') firstPlaced();
+        progress?.[step]();
+      },
     });
     const outageReport = outage && outagePhase ? { ...outage, ...(await outagePhase) } : undefined;
     log(`scenario done in ${(scenario.elapsedMs / 1000).toFixed(1)} s; waiting for sagas and read models`);
@@ -193,6 +205,9 @@ export const runChaos = async ({
     };
   } finally {
     for (const heal of heals) heal();
+    // A run that failed before its first order never starts the outage.
+    finished = true;
+    firstPlaced();
     // Never leave the stage's gateway down: wait out a phase cut short, then bring it up.
     await outagePhase?.catch(() => undefined);
     await gateway.up().catch(() => undefined);
@@ -255,7 +270,7 @@ export const formatChaosReport = (report: ChaosReport): string => {
     ...failedForGood(report),
     ...(report.outage
       ? [
-          `  payment gateway down for ${(report.outage.forMs / 1000).toFixed(1)} s, ${(report.outage.afterMs / 1000).toFixed(1)} s into the run: ${report.outage.refusedCalls} calls reached it and were refused (the breaker held back the rest)`,
+          `  payment gateway down for ${(report.outage.forMs / 1000).toFixed(1)} s, ${(report.outage.afterMs / 1000).toFixed(1)} s after the first order: ${report.outage.refusedCalls} calls reached it and were refused (the breaker held back the rest)`,
         ]
       : []),
     `\nDriven`,

@@ -8,7 +8,7 @@ import { stackOutput } from './stackOutput.js';
  * `npm run chaos -- [--orders 300] [--failure 0.2] [--fail-steps 0.05] [--outage 20] [--outage-after 5] [--concurrency 8] [--seed N] [--verbose]`:
  * a few hundred orders on a local stack that breaks a share of every Lambda invocation, for a share of the orders
  * fails one saga step every time (the saga's catch-all must settle them), and takes the payment gateway down for
- * `--outage` seconds (0: none) `--outage-after` seconds in (the breaker must park payments, not lose orders), then
+ * `--outage` seconds (0: none) `--outage-after` seconds after the first order (the breaker must park payments, not lose orders), then
  * the invariants that must hold regardless, and that no change record went to the failure queue. Exits
  * 1 if any order ended otherwise than its kind says, any invariant broke, or any record was given up. It prints one progress line, then the
  * report; the stack's and the functions' lines go to .local/logs/bench-chaos.jsonl, and print too with --verbose.
