@@ -1,4 +1,5 @@
 import type { Money } from '../domain/shared/values.js';
+import { CircuitOpenError } from './circuitBreaker.js';
 
 /** The gateway's answer to an authorization: approved with its reference, or declined with a reason. */
 export type AuthorizationResult = { outcome: 'APPROVED'; reference: string } | { outcome: 'DECLINED'; reason: string };
@@ -58,3 +59,11 @@ export const PAYMENT_CIRCUIT = 'payment-gateway';
 
 /** What the payment gateway's breaker counts as a failure. */
 export const isGatewayFailure = (error: unknown): boolean => error instanceof PaymentGatewayUnavailableError;
+
+/**
+ * Whether a gateway call failed because the gateway cannot answer now (it refused or timed out, or its breaker is
+ * open), as opposed to a real failure that waiting will not mend (a refused request, a defect, a table error). What
+ * meets the first may wait for the gateway; the second must surface.
+ */
+export const isGatewayUnavailable = (error: unknown): error is PaymentGatewayUnavailableError | CircuitOpenError =>
+  error instanceof PaymentGatewayUnavailableError || error instanceof CircuitOpenError;

@@ -21,7 +21,7 @@ import {
   load,
   type Loaded,
 } from './handleCommand.js';
-import type { PaymentGateway } from './paymentGateway.js';
+import { isGatewayUnavailable, type PaymentGateway } from './paymentGateway.js';
 
 /**
  * The order saga's steps, one use case each (statemachines/order-saga.asl.json runs them). Each is safe to run
@@ -161,7 +161,9 @@ export const reserveInventory = async (
 /**
  * Authorizes the order's total through the gateway, keyed by the order id, and records the answer. A decline is
  * recorded, then thrown. If the order was cancelled or given up (rejected `UNAVAILABLE`) while the gateway answered,
- * the authorization is refunded here: that compensation may already have looked and found nothing to refund.
+ * the authorization is refunded here at once. That compensation voids the order's key at the gateway too, which
+ * refunds an approval that came first and declines one that comes later, so nothing is left authorized even when
+ * this refund meets an unavailable gateway.
  */
 export const authorizePayment = async (
   orderId: string,
@@ -199,7 +201,14 @@ export const authorizePayment = async (
   }
   const now = (await placedOrder(orderId, context)).status;
   if (now === 'CANCELLED' || now === 'REJECTED') {
-    await refundPayment(orderId, context, gateway);
+    try {
+      await refundPayment(orderId, context, gateway);
+    } catch (error) {
+      // The compensation that settled the order owns its payment: it voids the order's key at the gateway (a
+      // cancellation's, or abandonOrder's before it rejects), which refunds this approval, and it waits out an outage.
+      // This refund is only the quick way, so an unavailable gateway must not send a settled order to AwaitPayment.
+      if (!isGatewayUnavailable(error)) throw error;
+    }
     return 'STOP';
   }
   return 'PROCEED';
@@ -393,18 +402,20 @@ const givingBackStock = (orderId: string, lines: OrderLine[]) =>
 
 /**
  * What a cancellation sets off (from its `OrderCancelled` event): every unit of the order back to available stock,
- * whether reserved or already sold, and the payment refunded if it was authorized. Idempotent: run it as often as
- * the stream delivers the event.
+ * whether reserved or already sold, then the payment voided ({@link voidPayment}): an authorization, recorded or
+ * not, is refunded, and with none the order's key is voided at the gateway, so that a saga authorizing it at this
+ * moment is declined, or refunded here. The stock is given back first: it needs no gateway, so an outage delays only
+ * the payment. Idempotent: run it as often as the stream delivers the event, or a parked retry runs it.
  */
 export const compensateCancellation = async (
   orderId: string,
   context: CommandContext,
   gateway: PaymentGateway,
-): Promise<void> => {
+): Promise<PaymentUndone> => {
   const placed = await placedOrder(orderId, context);
-  if (placed.status !== 'CANCELLED') return;
+  if (placed.status !== 'CANCELLED') return 'NOTHING';
   await handleCommands(givingBackStock(orderId, placed.lines), context);
-  await refundPayment(orderId, context, gateway);
+  return voidPayment(orderId, context, gateway);
 };
 
 /** What {@link voidPayment} did: refunded an authorization (recorded, or found at the gateway), or found none. */

@@ -34,7 +34,8 @@ export type ChaosOptions = {
   /**
    * A payment gateway outage in the middle of the run: the simulator refuses every call from `afterMs` after the first
    * order for `forMs`. Shorter than the stage's payment wait bound, so every order must still end as its kind says:
-   * the breaker parks payments and they go through once the gateway is back.
+   * the breaker parks payments and they go through once the gateway is back, and a cancellation's refund or void that
+   * meets it is parked in the compensation state machine until then.
    */
   outage?: { afterMs: number; forMs: number };
   concurrency: number;
@@ -55,8 +56,13 @@ export type ChaosReport = {
   outage?: { afterMs: number; forMs: number; refusedCalls: number };
   injected: FaultReport;
   scenario: ScenarioResult;
+  /** The order sagas' executions by status. */
   executions: Record<string, number>;
+  /** The parked compensations' executions by status: one per cancellation that met the gateway unavailable. */
+  compensations: Record<string, number>;
   stateRetries: number;
+  /** Batches a consumer of the change stream gave up on, by function: what reached the failure queue. */
+  failureQueue: Record<string, number>;
   invariants: InvariantResult[];
   /** From the last saga's end until every invariant held (or the deadline). */
   convergedInMs: number;
@@ -110,10 +116,19 @@ export const runChaos = async ({
   };
   const gateway = simulatorOutage({ client, table: table('PAYMENT_SIMULATOR_TABLE') });
   let outagePhase: Promise<{ refusedCalls: number }> | undefined;
+  // The outage counts from the first order accepted, not from the start: on a loaded machine the stack and the
+  // catalogue can take seconds, and a short outage over before any payment was asked for would test nothing.
+  let firstPlaced!: () => void;
+  const placed = new Promise<void>((resolve) => {
+    firstPlaced = resolve;
+  });
+  let finished = false;
   try {
     progress?.note();
     outagePhase = outage
       ? (async () => {
+          await placed;
+          if (finished) return { refusedCalls: 0 };
           await sleep(outage.afterMs);
           log(`payment gateway down for ${outage.forMs} ms`);
           await gateway.down();
@@ -131,7 +146,10 @@ export const runChaos = async ({
       // injected failures make a few hundred orders take longer than the default five minutes.
       settleWithinMs: 900_000,
       ...(failSteps > 0 ? { stepFault } : {}),
-      ...(progress ? { onProgress: (step: 'placed' | 'settled') => progress[step]() } : {}),
+      onProgress: (step: 'placed' | 'settled') => {
+        if (step === 'placed') firstPlaced();
+        progress?.[step]();
+      },
     });
     const outageReport = outage && outagePhase ? { ...outage, ...(await outagePhase) } : undefined;
     log(`scenario done in ${(scenario.elapsedMs / 1000).toFixed(1)} s; waiting for sagas and read models`);
@@ -152,10 +170,16 @@ export const runChaos = async ({
     const convergedInMs = performance.now() - sagasEnded;
 
     const executions: Record<string, number> = {};
+    const compensations: Record<string, number> = {};
     let stateRetries = 0;
     for (const execution of stack.stepFunctions.executions.values()) {
-      executions[execution.status] = (executions[execution.status] ?? 0) + 1;
+      const byStatus = execution.stateMachineArn === stack.environment.COMPENSATION_ARN ? compensations : executions;
+      byStatus[execution.status] = (byStatus[execution.status] ?? 0) + 1;
       stateRetries += execution.retries;
+    }
+    const failureQueue: Record<string, number> = {};
+    for (const { functionName } of stack.consumers.failures) {
+      failureQueue[functionName] = (failureQueue[functionName] ?? 0) + 1;
     }
     const injected = stack.faults?.report();
     if (!injected) throw new Error('the chaos stack injects faults');
@@ -166,17 +190,24 @@ export const runChaos = async ({
       injected,
       scenario,
       executions,
+      compensations,
       stateRetries,
+      failureQueue,
       invariants,
       convergedInMs,
       passed:
         scenario.mismatches.length === 0 &&
         invariants.every((i) => i.violations.length === 0) &&
         running() === 0 &&
-        !executions.FAILED,
+        !executions.FAILED &&
+        Object.keys(compensations).every((status) => status === 'SUCCEEDED') &&
+        stack.consumers.failures.length === 0,
     };
   } finally {
     for (const heal of heals) heal();
+    // A run that failed before its first order never starts the outage.
+    finished = true;
+    firstPlaced();
     // Never leave the stage's gateway down: wait out a phase cut short, then bring it up.
     await outagePhase?.catch(() => undefined);
     await gateway.up().catch(() => undefined);
@@ -239,13 +270,15 @@ export const formatChaosReport = (report: ChaosReport): string => {
     ...failedForGood(report),
     ...(report.outage
       ? [
-          `  payment gateway down for ${(report.outage.forMs / 1000).toFixed(1)} s, ${(report.outage.afterMs / 1000).toFixed(1)} s into the run: ${report.outage.refusedCalls} calls reached it and were refused (the breaker held back the rest)`,
+          `  payment gateway down for ${(report.outage.forMs / 1000).toFixed(1)} s, ${(report.outage.afterMs / 1000).toFixed(1)} s after the first order: ${report.outage.refusedCalls} calls reached it and were refused (the breaker held back the rest)`,
         ]
       : []),
     `\nDriven`,
     `  ${scenario.orders.length} orders (${top(kinds)}) in ${(scenario.elapsedMs / 1000).toFixed(1)} s`,
     `  answers to the clients: ${top(scenario.answers)}; ${scenario.retries} requests sent again after a 5xx or conflict`,
     `  saga executions: ${top(report.executions)}; ${report.stateRetries} Task retries`,
+    `  compensations parked while the gateway was unavailable: ${sum(report.compensations) === 0 ? 'none' : top(report.compensations)}`,
+    `  batches given up to the failure queue: ${sum(report.failureQueue) === 0 ? 'none' : top(report.failureQueue)}`,
     `  every order ended as its kind says: ${scenario.mismatches.length === 0 ? 'yes' : `NO, ${scenario.mismatches.length} did not`}`,
     ...scenario.mismatches.slice(0, 10).map((m) => `    ${m}`),
     `\nChecked (converged ${(report.convergedInMs / 1000).toFixed(1)} s after the last saga ended)`,

@@ -29,6 +29,12 @@ const Config = z.object({
   PAYMENT_WAIT_FIRST_SECONDS: z.coerce.number().int().positive().optional(),
   PAYMENT_WAIT_MAX_SECONDS: z.coerce.number().int().positive().optional(),
   PAYMENT_WAIT_BOUND_SECONDS: z.coerce.number().int().positive().optional(),
+  /** compensateCancellation's: the state machine where a compensation waits out a gateway outage. */
+  COMPENSATION_ARN: z.string().min(1).optional(),
+  /** resumeCompensation's: how a parked compensation waits, and for how long at most (ADR 0010). */
+  COMPENSATION_WAIT_FIRST_SECONDS: z.coerce.number().int().positive().optional(),
+  COMPENSATION_WAIT_MAX_SECONDS: z.coerce.number().int().positive().optional(),
+  COMPENSATION_WAIT_BOUND_SECONDS: z.coerce.number().int().positive().optional(),
 });
 export type Config = z.infer<typeof Config>;
 

@@ -27,6 +27,12 @@ export const metricDefinitions = {
   CircuitTransitions: { unit: 'Count', dimension: 'state' },
   /** Per call a circuit refused: how long it has been open; `circuit`: payment-gateway. PaymentCircuitOpenAlarm. */
   CircuitOpenFor: { unit: 'Milliseconds', dimension: 'circuit' },
+  /** A cancellation's compensation met the payment gateway unavailable and was parked to wait for it. */
+  CompensationsParked: { unit: 'Count' },
+  /** Per retry of a parked compensation that still finds the gateway unavailable: how long it has been parked. */
+  CompensationParkedFor: { unit: 'Milliseconds' },
+  /** A parked compensation got through: its payment refunded or voided. */
+  CompensationsResumed: { unit: 'Count' },
 } as const satisfies Record<string, { unit: MetricUnit; dimension?: string }>;
 
 export type MetricName = keyof typeof metricDefinitions;

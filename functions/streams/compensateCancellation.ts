@@ -1,20 +1,34 @@
 import { randomUUID } from 'node:crypto';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { decodeChangeRecord } from '../../adapters/changeRecords.js';
-import { compensateCancellation } from '../../application/saga.js';
+import { stepFunctionsParking } from '../../adapters/compensationParking.js';
+import { type CompensationParking, compensateOrPark } from '../../application/compensation.js';
 import { eventSchemaRegistry } from '../../eventstore/upcasting.js';
+import { config } from '../_shared/config.js';
 import { eventStore, paymentGateway } from '../_shared/dependencies.js';
 import { baseLogger } from '../_shared/log.js';
+import { metrics } from '../_shared/metrics.js';
 import { observedStore, onConflict, telemetry } from '../_shared/telemetry.js';
 import { tracer } from '../_shared/tracing.js';
 
 const schemas = eventSchemaRegistry();
+let parking: CompensationParking | undefined;
+
+const compensationParking = (): CompensationParking => {
+  if (parking) return parking;
+  const stateMachineArn = config().COMPENSATION_ARN;
+  if (!stateMachineArn) throw new Error('COMPENSATION_ARN is not set');
+  return (parking = stepFunctionsParking({ client: tracer().captureClient(new SFNClient({})), stateMachineArn }));
+};
 
 /**
  * What a cancellation sets off, from its `OrderCancelled` event (the mapping's filter lets no other event in): the
- * order's units back to available stock, reserved or sold, and its payment refunded. Idempotent; a failure is
- * reported so Lambda delivers the event again (5 times, then to the failure queue, so one cannot stall the rest).
+ * order's units back to available stock, reserved or sold, and its payment refunded or voided. When the payment
+ * gateway is unavailable, the stock is back and the payment part is parked (application/compensation.ts): the
+ * compensation state machine retries it until the gateway answers. Any other failure is reported so Lambda delivers
+ * the event again (5 times, then to the failure queue, so one cannot stall the rest). Idempotent.
  */
 export const handler = middy<KinesisStreamEvent, KinesisStreamBatchResponse, Error, Context>()
   .use(telemetry())
@@ -30,8 +44,8 @@ export const handler = middy<KinesisStreamEvent, KinesisStreamBatchResponse, Err
         const { correlationId } = cancelled.metadata;
         logger = logger.child({ orderId, correlationId });
         const log = logger;
-        await tracer().inSubsegment(`### ${orderId}`, { orderId, correlationId }, () =>
-          compensateCancellation(
+        const done = await tracer().inSubsegment(`### ${orderId}`, { orderId, correlationId }, () =>
+          compensateOrPark(
             orderId,
             {
               store: observedStore(eventStore()),
@@ -39,9 +53,25 @@ export const handler = middy<KinesisStreamEvent, KinesisStreamBatchResponse, Err
               onConflict: onConflict(log),
             },
             paymentGateway(),
+            compensationParking(),
           ),
         );
-        logger.info('cancellation compensated: stock returned, payment refunded if it was authorized');
+        if (done.outcome === 'COMPENSATED') {
+          // `payment…` keys are redacted in logs: say what happened to it under another name.
+          logger.info('cancellation compensated: stock returned, payment refunded or voided', {
+            refunded: done.payment === 'REFUNDED',
+          });
+        } else if (done.alreadyParked) {
+          logger.info('cancellation delivered again while its compensation is parked; nothing more to do');
+        } else {
+          metrics().add('CompensationsParked', 1);
+          logger.warn(
+            'payment gateway unavailable: stock returned, the payment compensation is parked until it answers',
+            {
+              error: { name: done.cause.name, message: done.cause.message },
+            },
+          );
+        }
       } catch (error) {
         logger.error('compensation failed; Lambda will deliver the cancellation again', { error });
         failures.push(sequenceNumber);

@@ -25,7 +25,8 @@ import { simulatorItem } from '../support/simulator.js';
  * The payment gateway goes down while orders come in (issue 17), on a stack of its own: the outage and the breaker
  * are the stage's, and must not reach the shared stack's tests. The `test` stage runs the issue's figures at about a
  * fifteenth of real time (serverless.yml: a 1 s cool-down, waits of 1–2 s, a 15 s bound): 50 orders over 2 s instead
- * of 30 s, an outage of 6 s instead of 90 s. ORDERFLOW_NO_BREAKER=1 raises the breaker's threshold out of reach, to
+ * of 30 s, an outage of 6 s instead of 90 s. Cancellations during an outage park their compensation (waits of 1–2 s
+ * on this stage) until the gateway answers. ORDERFLOW_NO_BREAKER=1 raises the breaker's threshold out of reach, to
  * measure the calls a dead gateway gets without it (the bound on them is then not asserted).
  */
 const restoreEnvironment = keepEnvironment();
@@ -88,6 +89,8 @@ const placeOrders = async (sku: string, count: number, overMs: number) => {
   await Promise.all(placing);
   return orders;
 };
+
+const ids = (orders: { orderId: string }[]) => orders.map((o) => o.orderId);
 
 const orderOf = async (orderId: string): Promise<OrderState> =>
   (await load(store, orderAggregate, orderStreamId(orderId))).state;
@@ -251,6 +254,98 @@ describe('a payment gateway outage', () => {
         const item = await simulatorItem(client, table('PAYMENT_SIMULATOR_TABLE'), orderId);
         expect((item?.result as { outcome?: string } | undefined)?.outcome, orderId).not.toBe('APPROVED');
       }
+      await expectInvariants();
+    },
+  );
+
+  it.skipIf(withoutBreaker)(
+    'waits out the outage for cancellations too: once the gateway is back every cancelled order is refunded or voided, its stock back, nothing in the failure queue',
+    async () => {
+      const sku = await givenProduct(20);
+      // Confirmed before the outage: cancelling them must refund an authorization.
+      const confirmed = await placeOrders(sku, 4, 200);
+      expect((await allSettled(ids(confirmed), 30_000)).map((s) => s.status)).toEqual(confirmed.map(() => 'CONFIRMED'));
+
+      await outage().down();
+      // Placed while it is down, and waiting for it: cancelling them must void their key.
+      const waiting = await placeOrders(sku, 4, 200);
+      await eventually(
+        async () => {
+          const states = await Promise.all(ids(waiting).map(orderOf));
+          expect(states.every((s) => s.status === 'PENDING' && s.awaitingPayment !== undefined)).toBe(true);
+        },
+        { timeoutMs: 20_000, intervalMs: 200 },
+      );
+      const cancelled = [...confirmed, ...waiting];
+      for (const { orderId, customerId } of cancelled) {
+        await cancelOrder({ orderId, caller: { sub: customerId, isAdmin: false } }, context());
+      }
+
+      // Each compensation meets the dead gateway: the stock is back at once, and the payment is parked, not failed.
+      const compensations = () =>
+        [...stack.stepFunctions.executions.values()].filter(
+          (e) => e.stateMachineArn === table('COMPENSATION_ARN') && ids(cancelled).includes(e.name),
+        );
+      await eventually(
+        async () => {
+          expect(
+            compensations()
+              .map((e) => [e.name, e.status])
+              .sort(),
+          ).toEqual(
+            ids(cancelled)
+              .map((id) => [id, 'RUNNING'])
+              .sort(),
+          );
+          expect((await readStock(store, sku, { consistent: true })).stock).toEqual({
+            available: 20,
+            reserved: 0,
+            sold: 0,
+          });
+        },
+        { timeoutMs: 20_000, intervalMs: 200 },
+      );
+      // A few of their retries meet the outage too, and they keep waiting.
+      await sleep(3_000);
+      expect(compensations().every((e) => e.status === 'RUNNING')).toBe(true);
+      for (const { orderId } of confirmed) {
+        expect(await simulatorItem(client, table('PAYMENT_SIMULATOR_TABLE'), orderId)).toMatchObject({
+          refunded: false,
+        });
+      }
+
+      await outage().up();
+      await eventually(
+        async () => expect(compensations().map((e) => e.status)).toEqual(cancelled.map(() => 'SUCCEEDED')),
+        { timeoutMs: 30_000, intervalMs: 250 },
+      );
+      // Refunded at the gateway and in the payment stream; or voided, with nothing approved to keep.
+      for (const { orderId } of confirmed) {
+        expect(await simulatorItem(client, table('PAYMENT_SIMULATOR_TABLE'), orderId), orderId).toMatchObject({
+          charges: 1,
+          refunds: 1,
+          refunded: true,
+        });
+        expect((await store.readStream(`payment-${orderId}`)).map((e) => e.type)).toEqual([
+          'PaymentAuthorized',
+          'PaymentRefunded',
+        ]);
+      }
+      for (const { orderId } of waiting) {
+        const item = await simulatorItem(client, table('PAYMENT_SIMULATOR_TABLE'), orderId);
+        expect(item, orderId).toMatchObject({ voided: true, charges: 0 });
+        expect((await store.readStream(`payment-${orderId}`)).map((e) => e.type)).not.toContain('PaymentAuthorized');
+      }
+      expect((await Promise.all(ids(cancelled).map(orderOf))).map((s) => s.status)).toEqual(
+        cancelled.map(() => 'CANCELLED'),
+      );
+      expect((await readStock(store, sku, { consistent: true })).stock).toEqual({
+        available: 20,
+        reserved: 0,
+        sold: 0,
+      });
+      // No record of this stack's change stream was given up on: none went to the failure queue.
+      expect(stack.consumers.failures).toEqual([]);
       await expectInvariants();
     },
   );

@@ -79,7 +79,7 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
   };
   const settings = expected[stage];
 
-  it('traces every function and both state machines with X-Ray, and lets each role send traces', () => {
+  it('traces every function and every state machine with X-Ray, and lets each role send traces', () => {
     const functions = resourcesOfType(template(), 'AWS::Lambda::Function');
     expect(functions.length).toBeGreaterThan(0);
     for (const [id, fn] of functions) {
@@ -91,6 +91,7 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
     for (const [machine, role] of [
       ['OrderSagaStateMachine', 'OrderSagaRole'],
       ['ReplayStateMachine', 'ReplayStateMachineRole'],
+      ['CompensationStateMachine', 'CompensationRole'],
     ] as const) {
       expect(resourceOf(template(), machine).Properties.TracingConfiguration, machine).toEqual({ Enabled: true });
       const actions = statementsOf(resourceOf(template(), role)).flatMap(actionsOf);
@@ -141,8 +142,12 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
     });
   });
 
-  it('alarms on order saga executions that failed, timed out or were aborted', () => {
-    const alarm = resourceOf(template(), 'OrderSagaFailuresAlarm').Properties as Alarm;
+  it.each([
+    ['OrderSagaFailuresAlarm', 'OrderSagaStateMachine'],
+    // A parked compensation that gave up past its bound, or failed: a cancelled order's payment may be authorized.
+    ['CompensationFailuresAlarm', 'CompensationStateMachine'],
+  ])('alarms (%s) on executions of %s that failed, timed out or were aborted', (alarmId, machine) => {
+    const alarm = resourceOf(template(), alarmId).Properties as Alarm;
     const metrics = (alarm.Metrics ?? []).filter((m) => m.MetricStat).map((m) => m.MetricStat?.Metric);
     expect(metrics.map((m) => m?.MetricName).sort()).toEqual(
       ['ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut'].sort(),
@@ -150,7 +155,7 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
     for (const metric of metrics) {
       expect(metric).toMatchObject({
         Namespace: 'AWS/States',
-        Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: 'OrderSagaStateMachine' } }],
+        Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: machine } }],
       });
     }
     expect(alarm.Metrics?.find((m) => m.ReturnData)?.Expression).toBe('SUM([failed, timedOut, aborted])');

@@ -531,7 +531,13 @@ describe('the payment gateway’s circuit breaker in the packaged prod template'
   });
 
   it('lets exactly the functions that call the gateway read the breaker and write it, nothing more', () => {
-    const callers = ['authorizePayment', 'abandonOrder', 'sweepPendingOrders', 'compensateCancellation'];
+    const callers = [
+      'authorizePayment',
+      'abandonOrder',
+      'sweepPendingOrders',
+      'compensateCancellation',
+      'resumeCompensation',
+    ];
     for (const fn of functionNames) {
       const circuitGrants = grants(fn).filter((g) => g.includes('CircuitsTable'));
       expect(circuitGrants, fn).toEqual(callers.includes(fn) ? on('CircuitsTable', 'GetItem', 'PutItem') : []);
@@ -576,6 +582,99 @@ describe('the payment gateway’s circuit breaker in the packaged prod template'
       ],
       Statistic: 'Maximum',
       Threshold: 120000,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [{ Ref: 'AlarmTopic' }],
+    });
+  });
+});
+
+describe('the parked compensation in the packaged prod template', () => {
+  const variables = (fn: string) =>
+    (resource(lambdaId(fn)).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+
+  it('deploys compensation.asl.json as is, STANDARD even where the saga is EXPRESS, traced, its Task resumeCompensation', async () => {
+    const machine = resource('CompensationStateMachine').Properties;
+    const asl = JSON.parse(
+      await readFile(join(projectRoot, 'statemachines', 'compensation.asl.json'), 'utf8'),
+    ) as unknown;
+    expect(machine.Definition).toEqual(asl);
+    expect(machine).toMatchObject({
+      StateMachineName: 'orderflow-prod-compensation',
+      // An outage may last longer than an EXPRESS execution's five minutes.
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+    });
+    expect(resource('OrderSagaStateMachine').Properties.StateMachineType).toBe('EXPRESS');
+    expect(machine.DefinitionSubstitutions).toEqual({
+      ResumeCompensationFunctionArn: { 'Fn::GetAtt': [lambdaId('resumeCompensation'), 'Arn'] },
+    });
+    const statements = statementsOf(resource('CompensationRole'));
+    expect(statements.flatMap(actionsOf)).toEqual([
+      'lambda:InvokeFunction',
+      'xray:PutTraceSegments',
+      'xray:PutTelemetryRecords',
+      'xray:GetSamplingRules',
+      'xray:GetSamplingTargets',
+    ]);
+    expect(statements[0]?.Resource).toEqual([{ 'Fn::GetAtt': [lambdaId('resumeCompensation'), 'Arn'] }]);
+  });
+
+  it('lets the cancellation consumer park a compensation there and nowhere else, still retrying real failures into the failure queue', () => {
+    expect(variables('compensateCancellation')).toMatchObject({
+      COMPENSATION_ARN: { Ref: 'CompensationStateMachine' },
+    });
+    const states = statementsOf(roleOf('compensateCancellation')).filter((s) =>
+      actionsOf(s).some((a) => a.startsWith('states:')),
+    );
+    expect(states).toEqual([
+      { Effect: 'Allow', Action: ['states:StartExecution'], Resource: { Ref: 'CompensationStateMachine' } },
+    ]);
+    const mapping = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping')
+      .map(([, m]) => m.Properties)
+      .find((m) => JSON.stringify(m.FunctionName).includes(lambdaId('compensateCancellation')));
+    expect(mapping).toMatchObject({
+      MaximumRetryAttempts: 5,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['ChangeFailuresQueue', 'Arn'] } } },
+    });
+  });
+
+  it('gives resumeCompensation what a compensation writes and the wait params, bounded well past the alarm', () => {
+    const grants = dynamoStatements('resumeCompensation')
+      .flatMap((s) => actionsOf(s).map((action) => `${action} ${JSON.stringify(s.Resource)}`))
+      .sort();
+    const on = (table: string, ...actions: string[]) =>
+      actions.map((a) => `dynamodb:${a} ${JSON.stringify({ 'Fn::GetAtt': [table, 'Arn'] })}`);
+    expect(grants).toEqual(
+      [
+        ...on('EventsTable', 'ConditionCheckItem', 'PutItem', 'Query'),
+        ...on('SnapshotsTable', 'GetItem', 'PutItem', 'UpdateItem'),
+        ...on('PaymentSimulatorTable', 'GetItem', 'UpdateItem'),
+        ...on('CircuitsTable', 'GetItem', 'PutItem'),
+      ].sort(),
+    );
+    const wait = variables('resumeCompensation');
+    const [first, max, bound] = [
+      wait.COMPENSATION_WAIT_FIRST_SECONDS,
+      wait.COMPENSATION_WAIT_MAX_SECONDS,
+      wait.COMPENSATION_WAIT_BOUND_SECONDS,
+    ].map(Number);
+    expect(first).toBeGreaterThan(0);
+    expect(max).toBeGreaterThanOrEqual(Number(first));
+    // Far longer than the outages the saga waits out in its execution (paymentWaitBoundSeconds, 180 s).
+    expect(bound).toBeGreaterThanOrEqual(3600);
+    const alarm = resource('ParkedCompensationAlarm').Properties;
+    // The alarm fires long before a compensation gives up, and always sees a retry in its period.
+    expect(Number(alarm.Threshold)).toBeLessThan(Number(bound) * 1000);
+    expect(Number(alarm.Period)).toBeGreaterThanOrEqual(2 * Number(max));
+  });
+
+  it('alarms when a refund has waited for the gateway longer than the threshold (CompensationParkedFor)', () => {
+    expect(resource('ParkedCompensationAlarm').Properties).toMatchObject({
+      Namespace: 'orderflow',
+      MetricName: 'CompensationParkedFor',
+      Dimensions: [{ Name: 'stage', Value: 'prod' }],
+      Statistic: 'Maximum',
+      Threshold: 600000,
       ComparisonOperator: 'GreaterThanThreshold',
       AlarmActions: [{ Ref: 'AlarmTopic' }],
     });

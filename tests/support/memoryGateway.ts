@@ -1,18 +1,32 @@
-import type { AuthorizationResult, PaymentGateway, VoidResult } from '../../application/paymentGateway.js';
+import {
+  type AuthorizationResult,
+  type PaymentGateway,
+  PaymentGatewayUnavailableError,
+  type VoidResult,
+} from '../../application/paymentGateway.js';
 import type { Money } from '../../domain/shared/values.js';
 
-/** A gateway in memory with the port's promises: idempotent by key, one refund, a void that bars the key. */
+/**
+ * A payment gateway in memory, for unit tests only, with the port's promises: idempotent by key, one refund, a void
+ * that bars the key. `down` makes every call fail with PaymentGatewayUnavailableError, as an outage does; `calls`
+ * records the calls it answered.
+ */
 export const memoryGateway = () => {
   const keys = new Map<string, { result?: AuthorizationResult; amount?: Money; refunded: boolean; voided: boolean }>();
   const calls: string[] = [];
+  const outage = { down: false };
   const entry = (key: string) => {
     let found = keys.get(key);
     if (!found) keys.set(key, (found = { refunded: false, voided: false }));
     return found;
   };
+  const answer = (call: string) => {
+    if (outage.down) throw new PaymentGatewayUnavailableError(`the gateway is down (${call} refused)`);
+    calls.push(call);
+  };
   const gateway: PaymentGateway = {
     async authorize({ idempotencyKey, amount }) {
-      calls.push(`authorize ${idempotencyKey}`);
+      answer(`authorize ${idempotencyKey}`);
       const key = entry(idempotencyKey);
       key.result ??= key.voided
         ? { outcome: 'DECLINED', reason: 'voided' }
@@ -21,12 +35,12 @@ export const memoryGateway = () => {
       return key.result;
     },
     async refund({ idempotencyKey }) {
-      calls.push(`refund ${idempotencyKey}`);
+      answer(`refund ${idempotencyKey}`);
       entry(idempotencyKey).refunded = true;
       return { reference: `refund-${idempotencyKey}` };
     },
     async voidAuthorization({ idempotencyKey }): Promise<VoidResult> {
-      calls.push(`void ${idempotencyKey}`);
+      answer(`void ${idempotencyKey}`);
       const key = entry(idempotencyKey);
       key.voided = true;
       if (key.result?.outcome !== 'APPROVED' || !key.amount) return { outcome: 'NOTHING_AUTHORIZED' };
@@ -42,5 +56,11 @@ export const memoryGateway = () => {
       };
     },
   };
-  return { gateway, calls, keys };
+  return {
+    gateway,
+    calls,
+    keys,
+    down: () => void (outage.down = true),
+    up: () => void (outage.down = false),
+  };
 };

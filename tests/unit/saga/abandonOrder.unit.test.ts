@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type CommandContext } from '../../../application/handleCommand.js';
 import { cancelOrder, placeOrder } from '../../../application/orders.js';
+import type { PaymentGateway } from '../../../application/paymentGateway.js';
 import { readStock, registerProduct } from '../../../application/products.js';
 import {
   abandonOrder,
@@ -10,7 +11,6 @@ import {
   reserveInventory,
 } from '../../../application/saga.js';
 import { type PendingOrders, type SagaExecutions, sweepPendingOrders } from '../../../application/sweeper.js';
-import type { PaymentGateway } from '../../../application/paymentGateway.js';
 import { memoryGateway } from '../../support/memoryGateway.js';
 import { memoryStore } from '../../support/memoryStore.js';
 

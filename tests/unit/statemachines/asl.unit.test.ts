@@ -51,7 +51,7 @@ describe.each(files)('statemachines/%s', (file) => {
 });
 
 it('finds the state machines', () => {
-  expect(files).toEqual(expect.arrayContaining(['replay.asl.json', 'order-saga.asl.json']));
+  expect(files).toEqual(expect.arrayContaining(['replay.asl.json', 'order-saga.asl.json', 'compensation.asl.json']));
 });
 
 describe('the order saga', async () => {
@@ -219,5 +219,67 @@ describe('the order saga', async () => {
     expect(retry?.MaxAttempts).toBeGreaterThanOrEqual(50);
     // Short waits: the gateway is coming back, and the customer waits for the answer.
     expect(retry?.MaxDelaySeconds).toBeLessThanOrEqual(10);
+  });
+});
+
+describe('the parked compensation', async () => {
+  const machine = JSON.parse(await readFile(join(folder, 'compensation.asl.json'), 'utf8')) as {
+    StartAt: string;
+    TimeoutSeconds?: number;
+    States: Record<
+      string,
+      State & {
+        Resource?: string;
+        Next?: string;
+        Default?: string;
+        Error?: string;
+        SecondsPath?: string;
+        Parameters?: Record<string, unknown>;
+        Choices?: { Variable: string; StringEquals: string; Next: string }[];
+        Catch?: unknown[];
+        Retry?: { ErrorEquals: string[]; MaxAttempts?: number; JitterStrategy?: string }[];
+      }
+    >;
+  };
+
+  it('tries the compensation, waits as long as ResumeCompensation says while the gateway is down, and tries again', () => {
+    const { ResumeCompensation, CheckResumed, WaitForGateway } = machine.States;
+    expect(machine.StartAt).toBe('ResumeCompensation');
+    expect(ResumeCompensation).toMatchObject({
+      Type: 'Task',
+      Resource: '${ResumeCompensationFunctionArn}',
+      // The bound counts from the execution's start: when the compensation was parked.
+      Parameters: expect.objectContaining({ 'orderId.$': '$.orderId', 'startedAt.$': '$$.Execution.StartTime' }),
+      Next: 'CheckResumed',
+    });
+    expect(CheckResumed).toMatchObject({
+      Type: 'Choice',
+      Choices: [
+        { Variable: '$.ResumeCompensationResult.outcome', StringEquals: 'WAIT', Next: 'WaitForGateway' },
+        { Variable: '$.ResumeCompensationResult.outcome', StringEquals: 'GIVE_UP', Next: 'LeaveToOperator' },
+      ],
+      Default: 'EndCompensation',
+    });
+    expect(WaitForGateway).toEqual({
+      Type: 'Wait',
+      SecondsPath: '$.ResumeCompensationResult.waitSeconds',
+      Next: 'ResumeCompensation',
+    });
+  });
+
+  it('fails the execution, alarmed, past the bound or on a failure its retries did not mend: nothing is swallowed', () => {
+    const { ResumeCompensation, LeaveToOperator } = machine.States;
+    expect(LeaveToOperator).toMatchObject({ Type: 'Fail', Error: 'CompensationPastBound' });
+    // No Catch: a real failure fails the execution at the Task, which a redrive runs again.
+    expect(ResumeCompensation?.Catch).toBeUndefined();
+    const retries = ResumeCompensation?.Retry ?? [];
+    expect(retries.at(-1)).toMatchObject({ ErrorEquals: ['States.ALL'], JitterStrategy: 'FULL' });
+    expect(retries.find((r) => r.ErrorEquals.includes('ConcurrencyError'))?.MaxAttempts).toBeGreaterThanOrEqual(20);
+    // The gateway's unavailability is an answer (WAIT), not an error to retry in place.
+    expect(retries.some((r) => r.ErrorEquals.includes('PaymentGatewayUnavailableError'))).toBe(false);
+  });
+
+  it('sets no execution timeout: the wait is bounded by the stage’s param, which may pass EXPRESS’s five minutes', () => {
+    expect(machine.TimeoutSeconds).toBeUndefined();
   });
 });

@@ -36,6 +36,9 @@ describe('metrics in embedded metric format', () => {
       OrdersSwept: { unit: 'Count', dimension: 'outcome' },
       CircuitTransitions: { unit: 'Count', dimension: 'state' },
       CircuitOpenFor: { unit: 'Milliseconds', dimension: 'circuit' },
+      CompensationsParked: { unit: 'Count' },
+      CompensationParkedFor: { unit: 'Milliseconds' },
+      CompensationsResumed: { unit: 'Count' },
     });
   });
 

@@ -1,0 +1,31 @@
+import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { CompensationParking } from '../application/compensation.js';
+
+/**
+ * {@link CompensationParking} on Step Functions: one execution of the compensation state machine
+ * (statemachines/compensation.asl.json, STANDARD, so it may wait for days) per parked order, named by the order id,
+ * so a cancellation delivered again finds it parked already instead of parking it twice.
+ */
+export const stepFunctionsParking = ({
+  client,
+  stateMachineArn,
+}: {
+  client: SFNClient;
+  stateMachineArn: string;
+}): CompensationParking => ({
+  async park({ orderId, correlationId }) {
+    try {
+      await client.send(
+        new StartExecutionCommand({
+          stateMachineArn,
+          name: orderId,
+          input: JSON.stringify({ orderId, correlationId }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ExecutionAlreadyExists) return false;
+      throw error;
+    }
+  },
+});

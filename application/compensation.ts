@@ -1,0 +1,67 @@
+import type { CommandContext } from './handleCommand.js';
+import { isGatewayUnavailable, type PaymentGateway } from './paymentGateway.js';
+import { compensateCancellation, nextPaymentWait, type PaymentUndone, type PaymentWaitPolicy } from './saga.js';
+
+/**
+ * Where a cancellation's compensation waits while the payment gateway is unavailable
+ * (adapters/compensationParking.ts: an execution of the compensation state machine, named by the order id, that
+ * retries it with backoff). The change stream's retries are bounded and cannot outlast an outage; this wait can.
+ */
+export type CompensationParking = {
+  /** Parks the order's compensation; false when it is parked already (the cancellation was delivered again). */
+  park(request: { orderId: string; correlationId: string }): Promise<boolean>;
+};
+
+/** What a cancellation's compensation did as its event arrived: all of it, or the stock and then parked. */
+export type CancellationCompensation =
+  { outcome: 'COMPENSATED'; payment: PaymentUndone } | { outcome: 'PARKED'; alreadyParked: boolean; cause: Error };
+
+/**
+ * Runs a cancellation's compensation ({@link compensateCancellation}) as its `OrderCancelled` arrives. When the
+ * payment gateway is unavailable (it refused, timed out, or its breaker is open), the stock is already given back
+ * and only the payment waits: the compensation is parked, to be retried by {@link retryParkedCompensation} until the
+ * gateway answers, instead of spending the stream's few retries and landing in the failure queue. Any other error is
+ * a real failure and is thrown, for the stream to retry and, past its retries, to send to the failure queue.
+ */
+export const compensateOrPark = async (
+  orderId: string,
+  context: CommandContext,
+  gateway: PaymentGateway,
+  parking: CompensationParking,
+): Promise<CancellationCompensation> => {
+  try {
+    return { outcome: 'COMPENSATED', payment: await compensateCancellation(orderId, context, gateway) };
+  } catch (error) {
+    if (!isGatewayUnavailable(error)) throw error;
+    const parked = await parking.park({ orderId, correlationId: context.metadata.correlationId });
+    return { outcome: 'PARKED', alreadyParked: !parked, cause: error };
+  }
+};
+
+/** What a parked compensation's attempt did: done, wait and try again, or give up (past the bound). */
+export type ParkedCompensation =
+  | { outcome: 'COMPENSATED'; payment: PaymentUndone }
+  | { outcome: 'WAIT'; waitSeconds: number; until: string }
+  | { outcome: 'GIVE_UP' };
+
+/**
+ * One attempt of a parked compensation: the whole compensation again (idempotent: the stock moves nothing twice).
+ * While the gateway is still unavailable it answers how long to wait, as the saga's parked payment step does: as long
+ * as it has waited so far since `parkedAt`, at least the first wait, at most the max, never past the bound; at the
+ * bound, GIVE_UP, for an operator to look at. Any other error is thrown.
+ */
+export const retryParkedCompensation = async (
+  orderId: string,
+  { parkedAt, now, policy }: { parkedAt: Date; now: Date; policy: PaymentWaitPolicy },
+  context: CommandContext,
+  gateway: PaymentGateway,
+): Promise<ParkedCompensation> => {
+  try {
+    return { outcome: 'COMPENSATED', payment: await compensateCancellation(orderId, context, gateway) };
+  } catch (error) {
+    if (!isGatewayUnavailable(error)) throw error;
+    const next = nextPaymentWait({ startedAt: parkedAt, since: parkedAt, now, policy });
+    if (next.outcome === 'GIVE_UP') return next;
+    return { ...next, until: new Date(parkedAt.getTime() + policy.boundSeconds * 1000).toISOString() };
+  }
+};

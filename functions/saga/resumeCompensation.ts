@@ -1,0 +1,61 @@
+import { retryParkedCompensation } from '../../application/compensation.js';
+import type { PaymentWaitPolicy } from '../../application/saga.js';
+import { config } from '../_shared/config.js';
+import { paymentGateway } from '../_shared/dependencies.js';
+import { metrics } from '../_shared/metrics.js';
+import { sagaHandler } from '../_shared/sagaHandler.js';
+
+let policy: PaymentWaitPolicy | undefined;
+
+/** The stage's wait params for parked compensations (serverless.yml), read once per cold start. */
+const waitPolicy = (): PaymentWaitPolicy => {
+  if (policy) return policy;
+  const { COMPENSATION_WAIT_FIRST_SECONDS, COMPENSATION_WAIT_MAX_SECONDS, COMPENSATION_WAIT_BOUND_SECONDS } = config();
+  if (!COMPENSATION_WAIT_FIRST_SECONDS || !COMPENSATION_WAIT_MAX_SECONDS || !COMPENSATION_WAIT_BOUND_SECONDS) {
+    throw new Error(
+      'resumeCompensation needs COMPENSATION_WAIT_FIRST_SECONDS, COMPENSATION_WAIT_MAX_SECONDS and COMPENSATION_WAIT_BOUND_SECONDS',
+    );
+  }
+  return (policy = {
+    firstWaitSeconds: COMPENSATION_WAIT_FIRST_SECONDS,
+    maxWaitSeconds: COMPENSATION_WAIT_MAX_SECONDS,
+    boundSeconds: COMPENSATION_WAIT_BOUND_SECONDS,
+  });
+};
+
+/**
+ * The compensation state machine's one Task (statemachines/compensation.asl.json): a cancellation's compensation,
+ * parked because the payment gateway was unavailable, tried again. Answers PROCEED once it got through, a wait while
+ * the gateway is still unavailable (counted: `CompensationParkedFor`, the time parked so far), or GIVE_UP past the
+ * bound, which fails the execution for an operator (docs/operations.md, "Parked compensations").
+ */
+export const handler = sagaHandler('ResumeCompensation', async ({ orderId, startedAt }, context, logger) => {
+  if (!startedAt) throw new Error('ResumeCompensation needs the execution start time (startedAt)');
+  const parkedAt = new Date(startedAt);
+  const now = new Date();
+  const attempt = await retryParkedCompensation(
+    orderId,
+    { parkedAt, now, policy: waitPolicy() },
+    context,
+    paymentGateway(),
+  );
+  const parkedForMs = now.getTime() - parkedAt.getTime();
+  if (attempt.outcome === 'COMPENSATED') {
+    metrics().add('CompensationsResumed', 1);
+    // `payment…` keys are redacted in logs: say what happened to it under another name.
+    logger.info('parked compensation done: payment refunded or voided', {
+      refunded: attempt.payment === 'REFUNDED',
+      parkedForMs,
+    });
+    return 'PROCEED';
+  }
+  if (attempt.outcome === 'WAIT') {
+    metrics().add('CompensationParkedFor', parkedForMs);
+    logger.info('compensation parked: the payment gateway is still unavailable', { ...attempt, parkedForMs });
+    return attempt;
+  }
+  logger.error('compensation parked past its bound: the payment gateway never answered; left to an operator', {
+    parkedForMs,
+  });
+  return attempt;
+});
