@@ -191,7 +191,6 @@ export const rebuildSegment = async ({
       if (events) events.push(upcastItem(item, schemas));
       else streams.set(item.streamId, [upcastItem(item, schemas)]);
     }
-    progress.events += page.Items?.length ?? 0;
     // The page's last stream may go on in the next page: fold it with the rest of its events, unless this was the end.
     const entries = [...streams];
     const last = scanKey ? entries.pop() : undefined;
@@ -215,6 +214,8 @@ export const rebuildSegment = async ({
     }
     await batchWriteAll(client, target.tables[slot], items, writeConcurrency);
     progress.streams += entries.filter(([id]) => id.startsWith(target.streamPrefix)).length;
+    // Counted once folded, as streams are: a carried stream is read again by a resumed segment, not counted twice.
+    progress.events += entries.reduce((sum, [, events]) => sum + events.length, 0);
     const lastFlushed = entries.at(-1)?.[1].at(-1);
     if (lastFlushed) resumeKey = { streamId: lastFlushed.streamId, version: lastFlushed.version };
     progress.done = scanKey === undefined;
