@@ -31,8 +31,14 @@ export type RebuildSummary = RebuildProgress & {
   pointer: ReadModelPointer;
 };
 
+/** What a rebuild uses of a stage: its tables, store, pointer and targets (a test passes tables of its own). */
+export type RebuildClients = Pick<
+  StageClients,
+  'client' | 'store' | 'parking' | 'pointers' | 'notes' | 'readModelCacheMs' | 'rebuildTargets'
+> & { tables: Pick<StageClients['tables'], 'events' | 'projections'> };
+
 export type RebuildOptions = {
-  clients: StageClients;
+  clients: RebuildClients;
   projection: ProjectionName;
   segments?: number;
   pageSize?: number;
@@ -41,9 +47,14 @@ export type RebuildOptions = {
   /** Switch readers to the new version once it is checked (the default); false stops at `ready`. */
   switchWhenReady?: boolean;
   onProgress?: (progress: RebuildProgress) => void;
+  /**
+   * Once aborted, each segment stops after its current page, checkpoint saved, and the rebuild returns in phase
+   * `scan`; run again, it resumes. How an interruption is tested without killing a process.
+   */
+  signal?: AbortSignal;
 };
 
-export const rebuildDependencies = (clients: StageClients): RebuildDependencies => ({
+export const rebuildDependencies = (clients: RebuildClients): RebuildDependencies => ({
   client: clients.client,
   eventsTable: clients.tables.events,
   store: clients.store,
@@ -67,6 +78,7 @@ export const runRebuild = async ({
   sample = 200,
   switchWhenReady = true,
   onProgress,
+  signal,
 }: RebuildOptions): Promise<RebuildSummary> => {
   const deps = rebuildDependencies(clients);
   const target = clients.rebuildTargets[projection];
@@ -99,6 +111,11 @@ export const runRebuild = async ({
       segments: totalSegments,
     };
   };
+  const summarize = (outcome: Pick<RebuildSummary, 'caughtUp' | 'parity' | 'switched' | 'pointer'>): RebuildSummary => {
+    const summary = overall();
+    const eventsPerSecond = Math.round(summary.events / Math.max(0.001, summary.elapsedMs / 1000));
+    return { ...summary, resumed, version, slot, eventsPerSecond, ...outcome };
+  };
 
   if (phase === 'scan') {
     await Promise.all(
@@ -115,9 +132,19 @@ export const runRebuild = async ({
             bySegment.set(segment, progress);
             onProgress?.(overall());
           },
+          shouldPause: () => signal?.aborted ?? false,
         }),
       ),
     );
+    if (overall().segmentsDone < totalSegments) {
+      // Stopped mid-scan: the build stays in phase `scan`, each segment at its checkpoint, readers untouched.
+      return summarize({
+        caughtUp: 0,
+        parity: { sampled: 0, mismatches: [] },
+        switched: false,
+        pointer: await clients.pointers.get(projection),
+      });
+    }
     await endScan(deps, target, runId);
     phase = 'catchup';
     onProgress?.(overall());
@@ -142,18 +169,7 @@ export const runRebuild = async ({
     phase = 'switched';
     onProgress?.(overall());
   }
-  const summary = overall();
-  return {
-    ...summary,
-    resumed,
-    version,
-    slot,
-    eventsPerSecond: Math.round(summary.events / Math.max(0.001, summary.elapsedMs / 1000)),
-    caughtUp,
-    parity,
-    switched: switchWhenReady,
-    pointer,
-  };
+  return summarize({ caughtUp, parity, switched: switchWhenReady, pointer });
 };
 
 /** `--switch`: readers move to a checked build. */
