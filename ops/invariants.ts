@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { type DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
+import { dynamoPointerStore, type SlotTables } from '../adapters/readModelPointer.js';
 import {
   type Aggregate,
   inventoryAggregate,
@@ -32,8 +33,10 @@ export type InvariantTables = {
   client: DynamoDBDocumentClient;
   events: string;
   snapshots: string;
-  orders: string;
-  inventory: string;
+  /** Both tables of each read model: the checks read the live one, as the pointer names it (ADR 0009). */
+  slots: SlotTables;
+  /** Where the read models' pointers are. */
+  projections: string;
   paymentSimulator: string;
 };
 
@@ -45,8 +48,11 @@ export const invariantTables = (
   client,
   events: table('EVENTS_TABLE'),
   snapshots: table('SNAPSHOTS_TABLE'),
-  orders: table('ORDERS_TABLE'),
-  inventory: table('INVENTORY_TABLE'),
+  slots: {
+    orders: { blue: table('ORDERS_TABLE'), green: table('ORDERS_GREEN_TABLE') },
+    inventory: { blue: table('INVENTORY_TABLE'), green: table('INVENTORY_GREEN_TABLE') },
+  },
+  projections: table('PROJECTIONS_TABLE'),
   paymentSimulator: table('PAYMENT_SIMULATOR_TABLE'),
 });
 
@@ -116,11 +122,16 @@ const checkReadModel = <View extends Record<string, unknown>, Event extends Doma
  */
 export const checkInvariants = async (tables: InvariantTables): Promise<InvariantResult[]> => {
   const schemas = eventSchemaRegistry();
+  // The pointer read consistently, not cached: after a switch or a rollback, the table readers are pointed at now.
+  const pointers = dynamoPointerStore({ client: tables.client, table: tables.projections });
+  const live = async (projection: keyof SlotTables) =>
+    tables.slots[projection][(await pointers.get(projection)).live.slot];
+  const [ordersTable, inventoryTable] = await Promise.all([live('orders'), live('inventory')]);
   const [eventItems, derived, orderViews, inventoryViews, charges] = await Promise.all([
     scanAll(tables.client, tables.events),
     scanAll(tables.client, tables.snapshots),
-    scanAll(tables.client, tables.orders),
-    scanAll(tables.client, tables.inventory),
+    scanAll(tables.client, ordersTable),
+    scanAll(tables.client, inventoryTable),
     scanAll(tables.client, tables.paymentSimulator),
   ]);
 
