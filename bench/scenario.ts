@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { cachedPointers } from '../adapters/readModelPointer.js';
 import { orderIdForKey } from '../application/orders.js';
 import { documentClient } from '../eventstore/dynamoClient.js';
 import { jwtSettings, type LocalIssuer, localIssuer } from '../local/auth.js';
@@ -302,9 +303,9 @@ export type DrivenStack = {
   client: DynamoDBDocumentClient;
   /** A table name from the handlers' environment, e.g. `ORDERS_TABLE`. */
   table(variable: string): string;
-  /** An order's view, read straight from the orders table (consistently), past any meter. */
+  /** An order's view, read straight from the live orders table (consistently), past any meter. */
   statusOf: OrderStatusReader;
-  /** Many orders' statuses from the orders table, 100 per BatchGetItem; an order not in it yet is missing. */
+  /** Many orders' statuses from the live orders table, 100 per BatchGetItem; an order not in it yet is missing. */
   views(orderIds: string[]): Promise<Map<string, { status: string; rejectionReason?: string }>>;
   /** POSTs JSON to the API as `token`'s bearer; answers the body, and throws on any answer but 2xx. */
   post(path: string, token: string, body: unknown, headers?: Record<string, string>): Promise<Record<string, unknown>>;
@@ -327,11 +328,15 @@ export const startDrivenStack = async (options: Parameters<typeof startLocalStac
     if (!name) throw new Error(`serverless.yml sets no ${variable}`);
     return name;
   };
+  // The orders table readers use, as the handlers find it: through the pointer, cached as long (ADR 0009).
+  const pointer = cachedPointers(client, table('PROJECTIONS_TABLE'), Number(table('READ_MODEL_CACHE_MS')));
+  const slots = { blue: table('ORDERS_TABLE'), green: table('ORDERS_GREEN_TABLE') };
+  const liveOrdersTable = async () => slots[(await pointer('orders')).live.slot];
   const statusOf: OrderStatusReader = async (orderId) =>
-    (await client.send(new GetCommand({ TableName: table('ORDERS_TABLE'), Key: { orderId }, ConsistentRead: true })))
+    (await client.send(new GetCommand({ TableName: await liveOrdersTable(), Key: { orderId }, ConsistentRead: true })))
       .Item as { status: string; rejectionReason?: string } | undefined;
   const views: DrivenStack['views'] = async (orderIds) => {
-    const ordersTable = table('ORDERS_TABLE');
+    const ordersTable = await liveOrdersTable();
     const found = new Map<string, { status: string; rejectionReason?: string }>();
     for (let i = 0; i < orderIds.length; i += 100) {
       const { Responses } = await client.send(
