@@ -7,7 +7,7 @@ import { inventoryProjection } from '../../projections/inventory.js';
 import { ordersProjection } from '../../projections/orders.js';
 import { dynamoCheckpoints, replaySegment, replayTarget } from '../../projections/replay.js';
 import { config } from '../_shared/config.js';
-import { documentClientSingleton, eventStore } from '../_shared/dependencies.js';
+import { documentClientSingleton, eventStore, readModelPointer, slotTables } from '../_shared/dependencies.js';
 import { baseLogger } from '../_shared/log.js';
 import { telemetry } from '../_shared/telemetry.js';
 
@@ -26,11 +26,17 @@ const Input = z.discriminatedUnion('action', [
 /** Time left for a last page and its checkpoint before Lambda's timeout: the next invocation resumes. */
 const HANDOVER_MS = 60_000;
 
-const targets = () => {
+/** The live table of each read model, as the pointer names it (as `npm run replay` does): after a switch, not blue. */
+const targets = async () => {
   const client = documentClientSingleton();
+  const tables = slotTables();
+  const [orders, inventory] = await Promise.all([readModelPointer('orders'), readModelPointer('inventory')]);
   return {
-    orders: replayTarget(ordersProjection, dynamoViewStore({ client, table: config().ORDERS_TABLE })),
-    inventory: replayTarget(inventoryProjection, dynamoViewStore({ client, table: config().INVENTORY_TABLE })),
+    orders: replayTarget(ordersProjection, dynamoViewStore({ client, table: tables.orders[orders.live.slot] })),
+    inventory: replayTarget(
+      inventoryProjection,
+      dynamoViewStore({ client, table: tables.inventory[inventory.live.slot] }),
+    ),
   };
 };
 
@@ -43,7 +49,7 @@ export const handler = middy<unknown, unknown, Error, Context>()
   .handler(async (event, context) => {
     const input = Input.parse(event);
     const logger = baseLogger().child({ function: context.functionName, job: 'replay', ...input });
-    const all = targets();
+    const all = await targets();
     if (input.action === 'clear') {
       let cleared = 0;
       for (const name of input.projections) cleared += await all[name].clear();
