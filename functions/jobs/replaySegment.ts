@@ -5,15 +5,52 @@ import { dynamoParkingLot } from '../../adapters/parking.js';
 import { dynamoViewStore } from '../../adapters/viewStore.js';
 import { inventoryProjection } from '../../projections/inventory.js';
 import { ordersProjection } from '../../projections/orders.js';
+import { dynamoPointerStore, dynamoRebuildNotes } from '../../adapters/readModelPointer.js';
+import {
+  beginRebuild,
+  catchUpNoted,
+  checkParity,
+  endScan,
+  type RebuildDependencies,
+  rebuildSegment,
+  rebuildTarget,
+  settleCheck,
+  switchTo,
+} from '../../projections/rebuild.js';
 import { dynamoCheckpoints, replaySegment, replayTarget } from '../../projections/replay.js';
 import { config } from '../_shared/config.js';
 import { documentClientSingleton, eventStore, readModelPointer, slotTables } from '../_shared/dependencies.js';
 import { baseLogger } from '../_shared/log.js';
 import { telemetry } from '../_shared/telemetry.js';
 
-const Projections = z.array(z.enum(['orders', 'inventory'])).min(1);
+const Projection = z.enum(['orders', 'inventory']);
+const Projections = z.array(Projection).min(1);
+const Slot = z.enum(['blue', 'green']);
 const Input = z.discriminatedUnion('action', [
   z.object({ action: z.literal('clear'), projections: Projections }),
+  // The blue-green rebuild's phases (ADR 0009), as `npm run replay -- --rebuild` runs them in one process.
+  z.object({
+    action: z.literal('rebuildBegin'),
+    projection: Projection,
+    runId: z.string().min(1),
+    totalSegments: z.int().min(1).max(1000),
+  }),
+  z.object({
+    action: z.literal('rebuildSegment'),
+    projection: Projection,
+    runId: z.string().min(1),
+    slot: Slot,
+    segment: z.int().min(0),
+    totalSegments: z.int().min(1).max(1000),
+  }),
+  z.object({
+    action: z.literal('rebuildCheck'),
+    projection: Projection,
+    runId: z.string().min(1),
+    slot: Slot,
+    sample: z.int().min(1).max(10_000),
+  }),
+  z.object({ action: z.literal('rebuildSwitch'), projection: Projection }),
   z.object({
     action: z.literal('segment'),
     runId: z.string().min(1),
@@ -40,6 +77,83 @@ const targets = async () => {
   };
 };
 
+const rebuildDependencies = (): RebuildDependencies => {
+  const client = documentClientSingleton();
+  const { EVENTS_TABLE, PROJECTIONS_TABLE, READ_MODEL_CACHE_MS } = config();
+  return {
+    client,
+    eventsTable: EVENTS_TABLE,
+    store: eventStore(),
+    parking: dynamoParkingLot({ client, table: PROJECTIONS_TABLE }),
+    pointers: dynamoPointerStore({ client, table: PROJECTIONS_TABLE }),
+    notes: dynamoRebuildNotes({ client, table: PROJECTIONS_TABLE }),
+    cacheMs: READ_MODEL_CACHE_MS,
+  };
+};
+
+const rebuildTargetOf = (projection: z.infer<typeof Projection>) =>
+  projection === 'orders'
+    ? rebuildTarget(ordersProjection, documentClientSingleton(), slotTables().orders)
+    : rebuildTarget(inventoryProjection, documentClientSingleton(), slotTables().inventory);
+
+/** One phase of a blue-green rebuild; what it answers is what the state machine's next state reads. */
+const rebuildPhase = async (
+  input: Exclude<z.infer<typeof Input>, { action: 'clear' | 'segment' }>,
+  context: Context,
+): Promise<unknown> => {
+  const deps = rebuildDependencies();
+  const target = rebuildTargetOf(input.projection);
+  switch (input.action) {
+    case 'rebuildBegin': {
+      const { pointer, resumed } = await beginRebuild(deps, target, {
+        runId: input.runId,
+        segments: input.totalSegments,
+      });
+      const building = pointer.building;
+      if (!building) throw new Error(`${input.projection}: the pointer names no build`);
+      return { runId: building.runId, slot: building.slot, totalSegments: building.segments, resumed };
+    }
+    case 'rebuildSegment':
+      return rebuildSegment({
+        deps,
+        target,
+        slot: input.slot,
+        segment: input.segment,
+        totalSegments: input.totalSegments,
+        checkpoints: dynamoCheckpoints({ client: deps.client, table: config().PROJECTIONS_TABLE, runId: input.runId }),
+        shouldPause: () => context.getRemainingTimeInMillis() < HANDOVER_MS,
+      });
+    case 'rebuildCheck': {
+      await endScan(deps, target, input.runId);
+      const caughtUp = await catchUpNoted(deps, target, { runId: input.runId, slot: input.slot });
+      // About how many events the table holds, for drawing the sample: what the segments scanned.
+      const checkpoints = dynamoCheckpoints({
+        client: deps.client,
+        table: config().PROJECTIONS_TABLE,
+        runId: input.runId,
+      });
+      const events = (await checkpoints.list()).reduce((sum, segment) => sum + segment.events, 0);
+      const parity = await checkParity(deps, target, { slot: input.slot, sample: input.sample, events });
+      // Refuses (RebuildStateError) on a mismatch: the execution fails, readers stay where they are.
+      const ready = await settleCheck(deps, target, input.runId, {
+        sampled: parity.sampled,
+        mismatches: parity.mismatches.length,
+        examples: parity.mismatches.map(({ streamId, reason }) => `${streamId}: ${reason}`),
+      });
+      return {
+        caughtUp: caughtUp.streams,
+        sampled: parity.sampled,
+        mismatches: parity.mismatches.length,
+        version: ready.building?.version,
+      };
+    }
+    case 'rebuildSwitch': {
+      const pointer = await switchTo(deps, target);
+      return { live: pointer.live };
+    }
+  }
+};
+
 /**
  * One worker of the replay job (statemachines/replay.asl.json): clears the read models, or rebuilds them from one
  * scan segment until it is done or the invocation nears its timeout; Step Functions invokes it again until done.
@@ -49,6 +163,11 @@ export const handler = middy<unknown, unknown, Error, Context>()
   .handler(async (event, context) => {
     const input = Input.parse(event);
     const logger = baseLogger().child({ function: context.functionName, job: 'replay', ...input });
+    if (input.action !== 'clear' && input.action !== 'segment') {
+      const answer = await rebuildPhase(input, context);
+      logger.info('rebuild phase done', { answer });
+      return answer;
+    }
     const all = await targets();
     if (input.action === 'clear') {
       let cleared = 0;
