@@ -15,7 +15,7 @@ import {
 } from '../projections/rebuild.js';
 import type { ReadModelPointer, RebuildPhase } from '../projections/readModelVersions.js';
 import { dynamoCheckpoints, type SegmentProgress } from '../projections/replay.js';
-import type { ProjectionName, ReplayProgress } from './replay.js';
+import { jobProgress, type ProjectionName, type ReplayProgress } from './replay.js';
 import type { StageClients } from './stage.js';
 
 export type RebuildProgress = ReplayProgress & { phase: RebuildPhase | 'switched' };
@@ -97,20 +97,10 @@ export const runRebuild = async ({
   const checkpoints = dynamoCheckpoints({ client: clients.client, table: clients.tables.projections, runId });
   const bySegment = new Map<number, SegmentProgress>((await checkpoints.list()).map((p) => [p.segment, p]));
   let phase: RebuildProgress['phase'] = building.phase;
-  const overall = (): RebuildProgress => {
-    const all = [...bySegment.values()];
-    return {
-      runId,
-      phase,
-      events: all.reduce((sum, p) => sum + p.events, 0),
-      streams: all.reduce((sum, p) => sum + p.streams, 0),
-      failed: all.reduce((sum, p) => sum + p.failed, 0),
-      estimatedTotal,
-      elapsedMs: Date.now() - started,
-      segmentsDone: all.filter((p) => p.done).length,
-      segments: totalSegments,
-    };
-  };
+  const overall = (): RebuildProgress => ({
+    ...jobProgress(bySegment.values(), { runId, estimatedTotal, started, segments: totalSegments }),
+    phase,
+  });
   const summarize = (outcome: Pick<RebuildSummary, 'caughtUp' | 'parity' | 'switched' | 'pointer'>): RebuildSummary => {
     const summary = overall();
     const eventsPerSecond = Math.round(summary.events / Math.max(0.001, summary.elapsedMs / 1000));

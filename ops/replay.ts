@@ -18,6 +18,24 @@ export type ReplayProgress = {
   segments: number;
 };
 
+/** A whole job's progress, summed from its segments' checkpoints. */
+export const jobProgress = (
+  segments: Iterable<SegmentProgress>,
+  job: Pick<ReplayProgress, 'runId' | 'estimatedTotal' | 'segments'> & { started: number },
+): ReplayProgress => {
+  const all = [...segments];
+  return {
+    runId: job.runId,
+    events: all.reduce((sum, p) => sum + p.events, 0),
+    streams: all.reduce((sum, p) => sum + p.streams, 0),
+    failed: all.reduce((sum, p) => sum + p.failed, 0),
+    estimatedTotal: job.estimatedTotal,
+    elapsedMs: Date.now() - job.started,
+    segmentsDone: all.filter((p) => p.done).length,
+    segments: job.segments,
+  };
+};
+
 export type ReplaySummary = ReplayProgress & { resumed: boolean; cleared: number; eventsPerSecond: number };
 
 export type ReplayOptions = {
@@ -72,19 +90,8 @@ export const runReplay = async ({
   const estimatedTotal = Number(Table?.ItemCount ?? 0);
   const checkpoints = dynamoCheckpoints({ client, table: tables.projections, runId });
   const bySegment = new Map<number, SegmentProgress>((await checkpoints.list()).map((p) => [p.segment, p]));
-  const overall = (): ReplayProgress => {
-    const all = [...bySegment.values()];
-    return {
-      runId,
-      events: all.reduce((sum, p) => sum + p.events, 0),
-      streams: all.reduce((sum, p) => sum + p.streams, 0),
-      failed: all.reduce((sum, p) => sum + p.failed, 0),
-      estimatedTotal,
-      elapsedMs: Date.now() - started,
-      segmentsDone: all.filter((p) => p.done).length,
-      segments: totalSegments,
-    };
-  };
+  const overall = (): ReplayProgress =>
+    jobProgress(bySegment.values(), { runId, estimatedTotal, started, segments: totalSegments });
 
   await Promise.all(
     Array.from({ length: totalSegments }, (_, segment) =>

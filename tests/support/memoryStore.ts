@@ -1,3 +1,4 @@
+import type { CommandContext } from '../../application/handleCommand.js';
 import { BalanceTooLowError, ConcurrencyError } from '../../eventstore/errors.js';
 import type { Balance, EventStore, StoredEvent } from '../../eventstore/types.js';
 
@@ -52,3 +53,10 @@ export const memoryStore = (): EventStore & { all(): StoredEvent[] } => {
     all: () => [...streams.values()].flat(),
   };
 };
+
+/** A command context on `store` for unit tests: fixed metadata, and retries without waiting. */
+export const testContext = (store: EventStore): CommandContext => ({
+  store,
+  metadata: { correlationId: 'c-1', causationId: 'x-1', commandId: 'cmd-1', actor: 'test' },
+  retry: { attempts: 5, baseDelayMs: 0, maxDelayMs: 0 },
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type CommandContext } from '../../../application/handleCommand.js';
+
 import { cancelOrder, placeOrder } from '../../../application/orders.js';
 import type { PaymentGateway } from '../../../application/paymentGateway.js';
 import { readStock, registerProduct } from '../../../application/products.js';
@@ -12,15 +12,11 @@ import {
 } from '../../../application/saga.js';
 import { type PendingOrders, type SagaExecutions, sweepPendingOrders } from '../../../application/sweeper.js';
 import { memoryGateway } from '../../support/memoryGateway.js';
-import { memoryStore } from '../../support/memoryStore.js';
+import { memoryStore, testContext } from '../../support/memoryStore.js';
 
 const given = async () => {
   const store = memoryStore();
-  const context: CommandContext = {
-    store,
-    metadata: { correlationId: 'c-1', causationId: 'x-1', commandId: 'cmd-1', actor: 'test' },
-    retry: { attempts: 5, baseDelayMs: 0, maxDelayMs: 0 },
-  };
+  const context = testContext(store);
   const { gateway, calls, keys } = memoryGateway();
   await registerProduct({ sku: 'MUG-1', name: 'Mug', price: { amount: 1250, currency: 'EUR' }, stock: 10 }, context);
   const { orderId } = await placeOrder(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CommandContext } from '../../../application/handleCommand.js';
+
 import { cancelOrder, placeOrder } from '../../../application/orders.js';
 import { readStock, registerProduct } from '../../../application/products.js';
 import {
@@ -10,7 +10,7 @@ import {
   type PaymentWaitPolicy,
 } from '../../../application/saga.js';
 import type { PaymentGateway } from '../../../application/paymentGateway.js';
-import { memoryStore } from '../../support/memoryStore.js';
+import { memoryStore, testContext } from '../../support/memoryStore.js';
 
 const policy: PaymentWaitPolicy = { firstWaitSeconds: 5, maxWaitSeconds: 30, boundSeconds: 180 };
 const startedAt = new Date('2026-11-30T10:00:00.000Z');
@@ -47,11 +47,7 @@ const deadGateway: PaymentGateway = {
 
 const given = async () => {
   const store = memoryStore();
-  const context: CommandContext = {
-    store,
-    metadata: { correlationId: 'c-1', causationId: 'x-1', commandId: 'cmd-1', actor: 'test' },
-    retry: { attempts: 5, baseDelayMs: 0, maxDelayMs: 0 },
-  };
+  const context = testContext(store);
   await registerProduct({ sku: 'MUG-1', name: 'Mug', price: { amount: 1250, currency: 'EUR' }, stock: 10 }, context);
   const { orderId } = await placeOrder(
     { customerId: 'customer-1', items: [{ sku: 'MUG-1', quantity: 2 }], paymentToken: 'tok_visa' },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type CommandContext, handleCommand } from '../../../application/handleCommand.js';
+import { handleCommand } from '../../../application/handleCommand.js';
 import { cancelOrder, placeOrder } from '../../../application/orders.js';
 import { readStock, registerProduct } from '../../../application/products.js';
 import {
@@ -15,7 +15,7 @@ import { reservation, reservationStreamId } from '../../../domain/inventory/inde
 import { order, orderStreamId } from '../../../domain/order/index.js';
 import type { EventStore, ReadOptions } from '../../../eventstore/types.js';
 import { memoryGateway } from '../../support/memoryGateway.js';
-import { memoryStore } from '../../support/memoryStore.js';
+import { memoryStore, testContext } from '../../support/memoryStore.js';
 
 /**
  * A store that counts its reads, and whose eventually consistent reads can be made stale: they then answer the
@@ -45,11 +45,7 @@ const observedStore = (store: EventStore) => {
 const given = async () => {
   const base = memoryStore();
   const observed = observedStore(base);
-  const context: CommandContext = {
-    store: observed.store,
-    metadata: { correlationId: 'c-1', causationId: 'x-1', commandId: 'cmd-1', actor: 'test' },
-    retry: { attempts: 5, baseDelayMs: 0, maxDelayMs: 0 },
-  };
+  const context = testContext(observed.store);
   const { gateway, calls } = memoryGateway();
   await registerProduct({ sku: 'MUG-1', name: 'Mug', price: { amount: 1250, currency: 'EUR' }, stock: 10 }, context);
   const { orderId } = await placeOrder(

@@ -5,7 +5,7 @@ import {
   compensateOrPark,
   retryParkedCompensation,
 } from '../../../application/compensation.js';
-import type { CommandContext } from '../../../application/handleCommand.js';
+
 import { cancelOrder, placeOrder } from '../../../application/orders.js';
 import type { PaymentGateway } from '../../../application/paymentGateway.js';
 import { readStock, registerProduct } from '../../../application/products.js';
@@ -18,7 +18,7 @@ import {
   reserveInventory,
 } from '../../../application/saga.js';
 import { memoryGateway } from '../../support/memoryGateway.js';
-import { memoryStore } from '../../support/memoryStore.js';
+import { memoryStore, testContext } from '../../support/memoryStore.js';
 
 const policy: PaymentWaitPolicy = { firstWaitSeconds: 5, maxWaitSeconds: 300, boundSeconds: 3600 };
 const parkedAt = new Date('2026-11-30T10:00:00.000Z');
@@ -39,11 +39,7 @@ const memoryParking = () => {
 
 const given = async () => {
   const store = memoryStore();
-  const context: CommandContext = {
-    store,
-    metadata: { correlationId: 'c-1', causationId: 'x-1', commandId: 'cmd-1', actor: 'test' },
-    retry: { attempts: 5, baseDelayMs: 0, maxDelayMs: 0 },
-  };
+  const context = testContext(store);
   const gateway = memoryGateway();
   await registerProduct({ sku: 'MUG-1', name: 'Mug', price: { amount: 1250, currency: 'EUR' }, stock: 10 }, context);
   const { orderId } = await placeOrder(
