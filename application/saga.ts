@@ -173,7 +173,7 @@ export const authorizePayment = async (
 ): Promise<StepOutcome> => {
   // Carried, the order is not read first: authorizing an order cancelled meanwhile is caught by the check below.
   const order = placed ?? (await placedOrder(orderId, context));
-  if (!placed && (order as Placed).status !== 'PENDING') return 'STOP';
+  if ('status' in order && order.status !== 'PENDING') return 'STOP';
   // Carried, the payment is assumed not yet authorized: the gateway answers a repeated key as it did the first time,
   // and the append's condition sends a repeat to the recorded answer.
   const none = { state: payment.initialState(), version: 0 };

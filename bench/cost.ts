@@ -114,14 +114,17 @@ try {
   };
   const functions = Object.entries(usage.lambda)
     .filter(([fn]) => fn !== 'registerProduct')
-    .map(([fn, c]) => ({
-      fn,
-      invocations: c.invocations,
-      concurrentMs: c.durationMs / c.invocations,
-      soloMs: soloMs(fn),
-      memoryMb: memoryOf(fn) * 1024,
-      gbSeconds: c.invocations * (soloMs(fn) / 1000) * memoryOf(fn),
-    }))
+    .map(([fn, c]) => {
+      const ms = soloMs(fn);
+      return {
+        fn,
+        invocations: c.invocations,
+        concurrentMs: c.durationMs / c.invocations,
+        soloMs: ms,
+        memoryMb: memoryOf(fn) * 1024,
+        gbSeconds: c.invocations * (ms / 1000) * memoryOf(fn),
+      };
+    })
     .sort((a, b) => b.invocations - a.invocations);
   const lambda = functions.reduce(
     (sum, f) => ({ invocations: sum.invocations + f.invocations, gbSeconds: sum.gbSeconds + f.gbSeconds }),

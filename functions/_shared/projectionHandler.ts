@@ -9,7 +9,7 @@ import { eventSchemaRegistry } from '../../eventstore/upcasting.js';
 import type { Projection } from '../../projections/projection.js';
 import { writePlan } from '../../projections/readModelVersions.js';
 import { runProjection, type RunResult } from '../../projections/runner.js';
-import { type Config, config } from './config.js';
+import { config } from './config.js';
 import { documentClientSingleton, eventStore, readModelPointer, slotTables } from './dependencies.js';
 import { baseLogger } from './log.js';
 import type { Logger } from './logger.js';
@@ -60,8 +60,6 @@ const observeApplied = (projection: string, logger: Logger) => (events: StoredEv
  */
 export const projectionHandler = <View extends Record<string, unknown>, Event extends DomainEvent>(
   projection: Projection<View, Event>,
-  // The blue slot's variable; the pointer picks the table (ADR 0009), so this only names the read model.
-  _tableVariable: keyof Pick<Config, 'ORDERS_TABLE' | 'INVENTORY_TABLE'>,
 ) => {
   const schemas = eventSchemaRegistry();
   return middy<KinesisStreamEvent, KinesisStreamBatchResponse, Error, Context>()

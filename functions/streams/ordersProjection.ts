@@ -1,4 +1,4 @@
 import { ordersProjection } from '../../projections/orders.js';
 import { projectionHandler } from '../_shared/projectionHandler.js';
 
-export const handler = projectionHandler(ordersProjection, 'ORDERS_TABLE');
+export const handler = projectionHandler(ordersProjection);
