@@ -2,7 +2,7 @@ import type { ParkingLot } from '../adapters/parking.js';
 import type { ChangeRecord } from '../adapters/changeRecords.js';
 import type { ViewStore } from '../adapters/viewStore.js';
 import type { DomainEvent, StoredEvent } from '../eventstore/types.js';
-import type { Logger } from '../functions/_shared/logger.js';
+import type { Logger } from '../ports/logger.js';
 import { type CatchUp, catchUp, isProjectionApplyError, type Projection, type ReadRange } from './projection.js';
 
 export type RunnerDependencies<View> = {

@@ -3,14 +3,9 @@ export const levels = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof levels)[number];
 export type WritableLevel = Exclude<LogLevel, 'silent'>;
 
-export type LogFields = Record<string, unknown>;
+import type { LogFields, Logger } from '../../ports/logger.js';
 
-export type Logger = {
-  [L in WritableLevel]: (message: string, fields?: LogFields) => void;
-} & {
-  /** A logger that adds `fields` to every line. */
-  child(fields: LogFields): Logger;
-};
+export type { LogFields, Logger };
 
 export type LogSink = (line: string) => void;
 
