@@ -1,11 +1,11 @@
+import type { LogFields, Logger } from '../../ports/logger.js';
+
+export type { LogFields, Logger };
+
 /** Log levels in order; a logger writes its level and the ones after it. */
 export const levels = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof levels)[number];
 export type WritableLevel = Exclude<LogLevel, 'silent'>;
-
-import type { LogFields, Logger } from '../../ports/logger.js';
-
-export type { LogFields, Logger };
 
 export type LogSink = (line: string) => void;
 
