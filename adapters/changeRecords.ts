@@ -1,13 +1,12 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { KinesisStreamRecord } from 'aws-lambda';
-import { upcastItem } from '../eventstore/dynamoEventStore.js';
 import { StoredEventEnvelope } from '../eventstore/envelope.js';
 import type { StoredEvent } from '../eventstore/types.js';
-import type { EventSchemaRegistry } from '../eventstore/upcasting.js';
+import { type EventSchemaRegistry, upcastItem } from '../eventstore/upcasting.js';
+import type { ChangeRecord } from '../projections/ports.js';
 
-/** One change of the events table, as Kinesis Data Streams for DynamoDB delivers it inside a Kinesis record. */
-export type ChangeRecord = { sequenceNumber: string; eventName: string; event: StoredEvent };
+export type { ChangeRecord };
 
 /** A record that is not a change of the events table: it can never be applied, only set aside. */
 export class UndecodableRecordError extends Error {

@@ -5,17 +5,7 @@ import {
   PutCommand,
   paginateQuery,
 } from '@aws-sdk/lib-dynamodb';
-
-/** A stream a projection set aside: its view stays at `version - 1` until the stream is redriven. */
-export type ParkedStream = { projection: string; streamId: string; version: number; error: string; parkedAt: string };
-
-export type ParkingLot = {
-  /** Which of these streams are parked for the projection. */
-  parked(projection: string, streamIds: string[]): Promise<Set<string>>;
-  park(stream: ParkedStream): Promise<void>;
-  unpark(projection: string, streamId: string): Promise<void>;
-  list(projection: string): Promise<ParkedStream[]>;
-};
+import type { ParkedStream, ParkingLot } from '../projections/ports.js';
 
 const pk = (projection: string) => `parked#${projection}`;
 

@@ -1,18 +1,11 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  BatchWriteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  paginateQuery,
-  PutCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { initialPointer, type ReadModelPointer, type Slot } from '../projections/readModelVersions.js';
+import { type DynamoDBDocumentClient, GetCommand, paginateQuery, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { PointerStore, RebuildNotes } from '../projections/ports.js';
+import { initialPointer, type ReadModelPointer } from '../projections/readModelVersions.js';
+import { batchWriteAll } from './batchWrite.js';
 
 /** The pointers' partition in the projections table: readers may read this key and nothing else of the table. */
 export const POINTER_PK = 'readmodel';
-
-/** The two tables of each read model, by slot (serverless.yml: the original table is blue). */
-export type SlotTables = Record<'orders' | 'inventory', Record<Slot, string>>;
 
 /** Someone else changed the pointer since it was read: the transition is refused, read it again. */
 export class PointerConflictError extends Error {
@@ -21,13 +14,6 @@ export class PointerConflictError extends Error {
     this.name = 'PointerConflictError';
   }
 }
-
-export type PointerStore = {
-  /** The pointer as stored (strongly consistent), or the initial one when none was ever written. */
-  get(projection: string): Promise<ReadModelPointer>;
-  /** Writes `next` only if the stored pointer is still at `next.revision - 1`: one atomic step. */
-  replace(next: ReadModelPointer): Promise<void>;
-};
 
 export const dynamoPointerStore = ({ client, table }: { client: DynamoDBDocumentClient; table: string }) => {
   const store: PointerStore = {
@@ -97,25 +83,22 @@ export const cachedPointers = (
  * The streams the live projection saw while a rebuild's bulk writes ran (`rebuild#<projection>#<runId>`, one item
  * per stream id): the catch-up re-applies exactly these.
  */
-export const dynamoRebuildNotes = ({ client, table }: { client: DynamoDBDocumentClient; table: string }) => {
+export const dynamoRebuildNotes = ({
+  client,
+  table,
+}: {
+  client: DynamoDBDocumentClient;
+  table: string;
+}): RebuildNotes => {
   const pk = (projection: string, runId: string) => `rebuild#${projection}#${runId}`;
-  const batchWrite = async (requests: Record<string, unknown>[]) => {
-    for (let i = 0; i < requests.length; i += 25) {
-      let pending = requests.slice(i, i + 25);
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt > 0) await backoff(attempt);
-        const { UnprocessedItems } = await client.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
-        pending = (UnprocessedItems?.[table] ?? []) as typeof pending;
-      }
-    }
-  };
+  const batchWrite = (requests: Record<string, unknown>[]) => batchWriteAll(client, table, requests, 1);
   return {
-    async note(projection: string, runId: string, streamIds: string[]): Promise<void> {
+    async note(projection, runId, streamIds) {
       await batchWrite(
         [...new Set(streamIds)].map((sk) => ({ PutRequest: { Item: { pk: pk(projection, runId), sk } } })),
       );
     },
-    async noted(projection: string, runId: string): Promise<string[]> {
+    async noted(projection, runId) {
       const streams: string[] = [];
       for await (const page of paginateQuery(
         { client },
@@ -131,13 +114,10 @@ export const dynamoRebuildNotes = ({ client, table }: { client: DynamoDBDocument
       }
       return streams;
     },
-    async forget(projection: string, runId: string, streamIds: string[]): Promise<void> {
+    async forget(projection, runId, streamIds) {
       await batchWrite(streamIds.map((sk) => ({ DeleteRequest: { Key: { pk: pk(projection, runId), sk } } })));
     },
   };
 };
-export type RebuildNotes = ReturnType<typeof dynamoRebuildNotes>;
 
-/** Full-jitter backoff for BatchWriteItem's unprocessed items: up to 50 ms, doubling, at most 2 s. */
-export const backoff = (attempt: number): Promise<void> =>
-  new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2000, 50 * 2 ** attempt)));
+export type { PointerStore, RebuildNotes };

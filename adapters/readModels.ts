@@ -2,19 +2,13 @@ import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb
 import { InventoryView } from '../projections/inventory.js';
 import { OrderView } from '../projections/orders.js';
 import type { Versioned } from '../projections/projection.js';
+import type { OrderPageQuery, ReadModels } from '../application/queries.js';
 import { dynamoViewStore, VIEW_VERSION } from './viewStore.js';
+
+export type { OrderPageQuery, ReadModels };
 
 /** The index of the orders table that lists a customer's orders by `placedAt`. */
 export const BY_CUSTOMER_INDEX = 'byCustomer';
-
-export type OrderPageQuery = { customerId: string; limit: number; after?: Record<string, unknown> };
-
-/** Reads of the `orders` and `inventory` read models. */
-export type ReadModels = {
-  order(orderId: string): Promise<Versioned<OrderView> | undefined>;
-  ordersOf(query: OrderPageQuery): Promise<{ orders: Versioned<OrderView>[]; next?: Record<string, unknown> }>;
-  product(sku: string): Promise<Versioned<InventoryView> | undefined>;
-};
 
 /** Parsing through the view schemas passes on only the view's fields: never a stray attribute of the item. */
 const parsed = <View>(schema: { parse: (value: unknown) => View }, found: Versioned<unknown> | undefined) =>

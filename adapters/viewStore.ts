@@ -1,28 +1,18 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  BatchWriteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  paginateScan,
-  PutCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { ViewStore } from '../projections/ports.js';
 import type { Versioned } from '../projections/projection.js';
+import { batchWriteAll } from './batchWrite.js';
 
 /** The attribute that holds the last applied stream version on every view item. */
 export const VIEW_VERSION = 'version';
 
-/** Where a projection keeps its views: one item per stream, each with the last applied stream version. */
-export type ViewStore<View> = {
-  get(key: Record<string, string>): Promise<Versioned<View> | undefined>;
-  /**
-   * Writes `view` at `version` only if the item is still at `previousVersion` (0: absent), so a live projector and
-   * a rebuild never overwrite newer state. Answers `stale` when someone else wrote first.
-   */
-  put(view: View, version: number, previousVersion: number): Promise<'written' | 'stale'>;
-  /** Deletes every view (a rebuild from scratch); answers how many. */
-  clear(keyNames: string[]): Promise<number>;
+const versioned = <View>(item: Record<string, unknown>): Versioned<View> => {
+  const { [VIEW_VERSION]: version, ...view } = item;
+  return { view: view as View, version: Number(version) };
 };
 
+/** A read model's views in one DynamoDB table, one item per stream. */
 export const dynamoViewStore = <View extends Record<string, unknown>>({
   client,
   table,
@@ -32,9 +22,7 @@ export const dynamoViewStore = <View extends Record<string, unknown>>({
 }): ViewStore<View> => ({
   async get(key) {
     const { Item } = await client.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }));
-    if (!Item) return undefined;
-    const { [VIEW_VERSION]: version, ...view } = Item;
-    return { view: view as View, version: Number(version) };
+    return Item ? versioned<View>(Item) : undefined;
   },
 
   async put(view, version, previousVersion) {
@@ -55,26 +43,44 @@ export const dynamoViewStore = <View extends Record<string, unknown>>({
     }
   },
 
-  async clear(keyNames) {
-    let deleted = 0;
+  async putAll(views, concurrency = 4) {
+    const requests = views.map(({ view, version }) => ({ PutRequest: { Item: { ...view, [VIEW_VERSION]: version } } }));
+    await batchWriteAll(client, table, requests, concurrency);
+  },
+
+  async sample(limit) {
+    const { Items = [] } = await client.send(new ScanCommand({ TableName: table, Limit: limit, ConsistentRead: true }));
+    return Items.map((item) => versioned<View>(item));
+  },
+
+  async clear(keyNames, segments = 1) {
     const names = Object.fromEntries(keyNames.map((name, i) => [`#k${i}`, name]));
-    for await (const page of paginateScan(
-      { client },
-      { TableName: table, ProjectionExpression: Object.keys(names).join(', '), ExpressionAttributeNames: names },
-    )) {
-      const keys = page.Items ?? [];
-      for (let i = 0; i < keys.length; i += 25) {
-        let requests = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
-        // BatchWrite may leave some undone under load; send those again.
-        while (requests.length > 0) {
-          const { UnprocessedItems } = await client.send(
-            new BatchWriteCommand({ RequestItems: { [table]: requests } }),
+    let deleted = 0;
+    await Promise.all(
+      Array.from({ length: segments }, async (_, segment) => {
+        let lastKey: Record<string, unknown> | undefined;
+        do {
+          const page = await client.send(
+            new ScanCommand({
+              TableName: table,
+              Segment: segment,
+              TotalSegments: segments,
+              ProjectionExpression: Object.keys(names).join(', '),
+              ExpressionAttributeNames: names,
+              ...(lastKey ? { ExclusiveStartKey: lastKey } : {}),
+            }),
           );
-          requests = (UnprocessedItems?.[table] ?? []) as typeof requests;
-        }
-      }
-      deleted += keys.length;
-    }
+          const keys = page.Items ?? [];
+          await batchWriteAll(
+            client,
+            table,
+            keys.map((Key) => ({ DeleteRequest: { Key } })),
+          );
+          deleted += keys.length;
+          lastKey = page.LastEvaluatedKey;
+        } while (lastKey);
+      }),
+    );
     return deleted;
   },
 });

@@ -1,13 +1,22 @@
 import { z } from 'zod';
-import type { ReadModels } from '../adapters/readModels.js';
 import { orderStreamId } from '../domain/order/index.js';
 import { OrderNotFoundError, ProductNotFoundError } from '../domain/shared/errors.js';
 import type { EventStore } from '../eventstore/types.js';
 import { ordersProjection, OrderView, publicView } from '../projections/orders.js';
 import { catchUp, type Versioned } from '../projections/projection.js';
 import { type Caller, mayAccess } from './caller.js';
+import type { InventoryView } from '../projections/inventory.js';
 import { type ProductView, readStock } from './products.js';
 import { DomainError } from '../domain/shared/errors.js';
+
+export type OrderPageQuery = { customerId: string; limit: number; after?: Record<string, unknown> };
+
+/** Reads of the `orders` and `inventory` read models. */
+export type ReadModels = {
+  order(orderId: string): Promise<Versioned<OrderView> | undefined>;
+  ordersOf(query: OrderPageQuery): Promise<{ orders: Versioned<OrderView>[]; next?: Record<string, unknown> }>;
+  product(sku: string): Promise<Versioned<InventoryView> | undefined>;
+};
 
 /** A page cursor that does not decode, or belongs to another customer's listing. */
 export class InvalidCursorError extends DomainError {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { BatchWriteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { rebuildDependencies, runRebuild } from '../ops/rebuild.js';
-import { batchWriteAll, emptySlot, settleMs } from '../projections/rebuild.js';
+import { batchWriteAll } from '../adapters/batchWrite.js';
+import { runRebuild } from '../ops/rebuild.js';
+import { emptySlot, settleMs } from '../projections/rebuild.js';
 import type { BenchStack } from './stack.js';
 import { printTable } from './lib.js';
 
@@ -141,10 +142,10 @@ export const replayBench = async (stack: BenchStack, events = 100_000, segments 
         };
       });
     written += views.length;
-    await batchWriteAll(stack.client, target.tables[idle], views);
+    await batchWriteAll(stack.client, clients.slots.orders[idle], views);
   });
   const floorMs = Date.now() - floorStarted;
-  await emptySlot(rebuildDependencies(clients), target, idle, segments);
+  await emptySlot(clients.rebuildDependencies, target, idle, segments);
 
   const summary = await runRebuild({ clients, projection: 'orders', segments });
   if (summary.events !== scanned) throw new Error(`the rebuild read ${summary.events} events, the scan ${scanned}`);

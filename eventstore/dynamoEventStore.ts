@@ -23,7 +23,7 @@ import type {
   StoredEvent,
   StreamAppend,
 } from './types.js';
-import { type EventSchemaRegistry, eventSchemaRegistry } from './upcasting.js';
+import { type EventSchemaRegistry, upcastItem } from './upcasting.js';
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
@@ -37,7 +37,7 @@ export type DynamoEventStoreOptions = {
   client: DynamoDBDocumentClient;
   eventsTable: string;
   snapshotsTable: string;
-  schemas?: EventSchemaRegistry;
+  schemas: EventSchemaRegistry;
 };
 
 const isConditionFailure = (error: unknown): boolean => {
@@ -141,7 +141,7 @@ export const dynamoEventStore = ({
   client,
   eventsTable,
   snapshotsTable,
-  schemas = eventSchemaRegistry(),
+  schemas,
 }: DynamoEventStoreOptions): EventStore => {
   const toItems = (appends: StreamAppend[], metadata: EventMetadata, recordedAt: string): StoredEvent[] =>
     appends.flatMap(({ streamId, expectedVersion, events }) =>
@@ -296,11 +296,4 @@ export const dynamoEventStore = ({
       }
     },
   };
-};
-
-/** Brings a stored event to its type's current schema version. */
-export const upcastItem = (item: StoredEvent, schemas: EventSchemaRegistry): StoredEvent => {
-  const current = schemas.currentVersion(item.type);
-  if (item.schemaVersion === current) return item;
-  return { ...item, data: schemas.upcast(item.type, item.schemaVersion, item.data), schemaVersion: current };
 };

@@ -1,3 +1,5 @@
+import type { StoredEvent } from './types.js';
+
 /**
  * Events are a storage contract: a stored event keeps the `schemaVersion` it was written with, and reading brings
  * it up to the current shape through one upcaster per version step. Changing an event's shape therefore means:
@@ -30,4 +32,11 @@ export const eventSchemaRegistry = (steps: Record<string, Record<number, Upcaste
       return upcasted;
     },
   };
+};
+
+/** Brings a stored event to its type's current schema version. */
+export const upcastItem = (item: StoredEvent, schemas: EventSchemaRegistry): StoredEvent => {
+  const current = schemas.currentVersion(item.type);
+  if (item.schemaVersion === current) return item;
+  return { ...item, data: schemas.upcast(item.type, item.schemaVersion, item.data), schemaVersion: current };
 };

@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { type DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
-import { dynamoPointerStore, type SlotTables } from '../adapters/readModelPointer.js';
+import { dynamoPointerStore } from '../adapters/readModelPointer.js';
+import { eventSchemas, type SlotTables } from '../composition/root.js';
 import {
   type Aggregate,
   inventoryAggregate,
@@ -19,9 +20,8 @@ import {
   stockMove,
 } from '../domain/inventory/index.js';
 import { fold } from '../domain/shared/decider.js';
-import { upcastItem } from '../eventstore/dynamoEventStore.js';
 import type { DomainEvent, StoredEvent } from '../eventstore/types.js';
-import { eventSchemaRegistry } from '../eventstore/upcasting.js';
+import { type EventSchemaRegistry, upcastItem } from '../eventstore/upcasting.js';
 import { inventoryProjection } from '../projections/inventory.js';
 import { ordersProjection } from '../projections/orders.js';
 import type { Projection } from '../projections/projection.js';
@@ -38,6 +38,8 @@ export type InvariantTables = {
   /** Where the read models' pointers are. */
   projections: string;
   paymentSimulator: string;
+  /** The stage's event-schema registry: the invariants read events as every other reader does. */
+  schemas: EventSchemaRegistry;
 };
 
 /** The tables the invariants read, named as the stage's environment names them (`table('EVENTS_TABLE')`, …). */
@@ -54,6 +56,7 @@ export const invariantTables = (
   },
   projections: table('PROJECTIONS_TABLE'),
   paymentSimulator: table('PAYMENT_SIMULATOR_TABLE'),
+  schemas: eventSchemas,
 });
 
 /** Every item of a table, read with parallel scan segments and strongly consistent reads. */
@@ -121,10 +124,10 @@ const checkReadModel = <View extends Record<string, unknown>, Event extends Doma
  * Scans everything: meant for the local stack and test stages, not for a large production table.
  */
 export const checkInvariants = async (tables: InvariantTables): Promise<InvariantResult[]> => {
-  const schemas = eventSchemaRegistry();
+  const { schemas } = tables;
   // The pointer read consistently, not cached: after a switch or a rollback, the table readers are pointed at now.
   const pointers = dynamoPointerStore({ client: tables.client, table: tables.projections });
-  const live = async (projection: keyof SlotTables) =>
+  const live = async (projection: 'orders' | 'inventory') =>
     tables.slots[projection][(await pointers.get(projection)).live.slot];
   const [ordersTable, inventoryTable] = await Promise.all([live('orders'), live('inventory')]);
   const [eventItems, derived, orderViews, inventoryViews, charges] = await Promise.all([

@@ -8,13 +8,12 @@ import {
   endScan,
   type Mismatch,
   rebuildSegment,
-  type RebuildDependencies,
   rollBackTo,
   settleCheck,
   switchTo,
 } from '../projections/rebuild.js';
 import type { ReadModelPointer, RebuildPhase } from '../projections/readModelVersions.js';
-import { dynamoCheckpoints, type SegmentProgress } from '../projections/replay.js';
+import type { SegmentProgress } from '../projections/ports.js';
 import { jobProgress, type ProjectionName, type ReplayProgress } from './replay.js';
 import type { StageClients } from './stage.js';
 
@@ -32,10 +31,9 @@ export type RebuildSummary = RebuildProgress & {
 };
 
 /** What a rebuild uses of a stage: its tables, store, pointer and targets (a test passes tables of its own). */
-export type RebuildClients = Pick<
-  StageClients,
-  'client' | 'store' | 'parking' | 'pointers' | 'notes' | 'readModelCacheMs' | 'rebuildTargets'
-> & { tables: Pick<StageClients['tables'], 'events' | 'projections'> };
+export type RebuildClients = Pick<StageClients, 'client' | 'rebuildDependencies' | 'rebuildTargets' | 'checkpoints'> & {
+  tables: Pick<StageClients['tables'], 'events'>;
+};
 
 export type RebuildOptions = {
   clients: RebuildClients;
@@ -54,16 +52,6 @@ export type RebuildOptions = {
   signal?: AbortSignal;
 };
 
-export const rebuildDependencies = (clients: RebuildClients): RebuildDependencies => ({
-  client: clients.client,
-  eventsTable: clients.tables.events,
-  store: clients.store,
-  parking: clients.parking,
-  pointers: clients.pointers,
-  notes: clients.notes,
-  cacheMs: clients.readModelCacheMs,
-});
-
 /**
  * `--rebuild`: builds the next version of a read model beside the live one and switches readers to it (ADR 0009).
  * Phases: begin (the pointer names the idle slot) → bulk (parallel scan, whole-stream folds, BatchWriteItem) →
@@ -80,7 +68,7 @@ export const runRebuild = async ({
   onProgress,
   signal,
 }: RebuildOptions): Promise<RebuildSummary> => {
-  const deps = rebuildDependencies(clients);
+  const deps = clients.rebuildDependencies;
   const target = clients.rebuildTargets[projection];
   const started = Date.now();
   const { pointer: begun, resumed } = await beginRebuild(deps, target, {
@@ -94,7 +82,7 @@ export const runRebuild = async ({
 
   const { Table } = await clients.client.send(new DescribeTableCommand({ TableName: clients.tables.events }));
   const estimatedTotal = Number(Table?.ItemCount ?? 0);
-  const checkpoints = dynamoCheckpoints({ client: clients.client, table: clients.tables.projections, runId });
+  const checkpoints = clients.checkpoints(runId);
   const bySegment = new Map<number, SegmentProgress>((await checkpoints.list()).map((p) => [p.segment, p]));
   let phase: RebuildProgress['phase'] = building.phase;
   const overall = (): RebuildProgress => ({
@@ -132,7 +120,7 @@ export const runRebuild = async ({
         caughtUp: 0,
         parity: { sampled: 0, mismatches: [] },
         switched: false,
-        pointer: await clients.pointers.get(projection),
+        pointer: await clients.rebuildDependencies.pointers.get(projection),
       });
     }
     await endScan(deps, target, runId);
@@ -153,7 +141,7 @@ export const runRebuild = async ({
     phase = 'ready';
     onProgress?.(overall());
   }
-  let pointer = await clients.pointers.get(projection);
+  let pointer = await clients.rebuildDependencies.pointers.get(projection);
   if (switchWhenReady) {
     pointer = await switchTo(deps, target);
     phase = 'switched';
@@ -164,15 +152,15 @@ export const runRebuild = async ({
 
 /** `--switch`: readers move to a checked build. */
 export const switchReadModel = (clients: StageClients, projection: ProjectionName) =>
-  switchTo(rebuildDependencies(clients), clients.rebuildTargets[projection]);
+  switchTo(clients.rebuildDependencies, clients.rebuildTargets[projection]);
 
 /** `--rollback`: readers move back to the version the last switch replaced. */
 export const rollbackReadModel = (clients: StageClients, projection: ProjectionName) =>
-  rollBackTo(rebuildDependencies(clients), clients.rebuildTargets[projection]);
+  rollBackTo(clients.rebuildDependencies, clients.rebuildTargets[projection]);
 
 /** `--finalize`: the previous version is dropped; `--abort`: a build not switched to is. */
 export const dropReadModelVersion = (clients: StageClients, projection: ProjectionName, how: 'finalize' | 'abort') =>
-  dropVersion(rebuildDependencies(clients), clients.rebuildTargets[projection], how);
+  dropVersion(clients.rebuildDependencies, clients.rebuildTargets[projection], how);
 
 export const rebuildReadModelUsage =
   'Usage: npm run replay -- --projection orders|inventory (--rebuild [--no-switch] [--sample N] [--segments N] | --switch | --rollback | --finalize | --abort) [--stage <name>]';

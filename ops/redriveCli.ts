@@ -2,7 +2,6 @@ import { parseArgs } from 'node:util';
 import { inventoryProjection } from '../projections/inventory.js';
 import { ordersProjection } from '../projections/orders.js';
 import { redrive } from '../projections/runner.js';
-import { dynamoViewStore } from '../adapters/viewStore.js';
 import { createLogger } from '../functions/_shared/logger.js';
 import { stageClients } from './stage.js';
 
@@ -18,6 +17,9 @@ const { values, positionals } = parseArgs({
 const [only] = positionals;
 const clients = await stageClients(values.stage);
 const logger = createLogger({ level: 'warn' });
+/** A read model's views in the table its readers use now. */
+const liveViews = async (name: 'orders' | 'inventory') =>
+  clients.viewStore(name, (await clients.pointers.get(name)).live.slot);
 const common = {
   parking: clients.parking,
   readRange: (streamId: string, after: number, to: number) =>
@@ -26,20 +28,14 @@ const common = {
   logger,
 };
 const results = [
-  ...(
-    await redrive(
-      ordersProjection,
-      { ...common, views: dynamoViewStore({ client: clients.client, table: await clients.liveTable('orders') }) },
-      only,
-    )
-  ).map((r) => ({ projection: 'orders', ...r })),
-  ...(
-    await redrive(
-      inventoryProjection,
-      { ...common, views: dynamoViewStore({ client: clients.client, table: await clients.liveTable('inventory') }) },
-      only,
-    )
-  ).map((r) => ({ projection: 'inventory', ...r })),
+  ...(await redrive(ordersProjection, { ...common, views: await liveViews('orders') }, only)).map((r) => ({
+    projection: 'orders',
+    ...r,
+  })),
+  ...(await redrive(inventoryProjection, { ...common, views: await liveViews('inventory') }, only)).map((r) => ({
+    projection: 'inventory',
+    ...r,
+  })),
 ];
 if (results.length === 0) console.log(only ? `${only} is not parked.` : 'No parked streams.');
 for (const r of results) {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { dynamoCheckpoints, replaySegment, type SegmentProgress } from '../projections/replay.js';
+import type { SegmentProgress } from '../projections/ports.js';
+import { replaySegment } from '../projections/replay.js';
 import type { StageClients } from './stage.js';
 
 export type ProjectionName = 'orders' | 'inventory';
@@ -64,7 +65,7 @@ export const runReplay = async ({
   pageSize,
   onProgress,
 }: ReplayOptions): Promise<ReplaySummary> => {
-  const { client, tables, store, parking } = clients;
+  const { client, tables, store, parking, events } = clients;
   // In place, on whichever table of each read model is live now (ADR 0009); `--rebuild` builds beside it instead.
   const targets = await clients.liveTargets();
   const started = Date.now();
@@ -88,7 +89,7 @@ export const runReplay = async ({
 
   const { Table } = await client.send(new DescribeTableCommand({ TableName: tables.events }));
   const estimatedTotal = Number(Table?.ItemCount ?? 0);
-  const checkpoints = dynamoCheckpoints({ client, table: tables.projections, runId });
+  const checkpoints = clients.checkpoints(runId);
   const bySegment = new Map<number, SegmentProgress>((await checkpoints.list()).map((p) => [p.segment, p]));
   const overall = (): ReplayProgress =>
     jobProgress(bySegment.values(), { runId, estimatedTotal, started, segments: totalSegments });
@@ -96,8 +97,7 @@ export const runReplay = async ({
   await Promise.all(
     Array.from({ length: totalSegments }, (_, segment) =>
       replaySegment({
-        client,
-        eventsTable: tables.events,
+        events,
         segment,
         totalSegments,
         targets: projections.map((name) => targets[name]),

@@ -2,26 +2,15 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { dynamoParkingLot, type ParkingLot } from '../adapters/parking.js';
-import {
-  dynamoPointerStore,
-  dynamoRebuildNotes,
-  type PointerStore,
-  type RebuildNotes,
-  type SlotTables,
-} from '../adapters/readModelPointer.js';
-import { dynamoViewStore } from '../adapters/viewStore.js';
+import { composeStage, type ReadModelName, type Stage } from '../composition/root.js';
+import { StageEnvironment } from '../composition/settings.js';
 import { documentClient } from '../eventstore/dynamoClient.js';
-import { dynamoEventStore } from '../eventstore/dynamoEventStore.js';
-import type { EventStore } from '../eventstore/types.js';
 import { localClientConfig } from '../local/dynamoLocal.js';
 import { stackEnvironment } from '../local/environment.js';
 import { localStateDir } from '../local/paths.js';
 import { loadServerlessConfig } from '../local/serverlessConfig.js';
-import { inventoryProjection } from '../projections/inventory.js';
-import { ordersProjection } from '../projections/orders.js';
-import { rebuildTarget, type RebuildTarget } from '../projections/rebuild.js';
-import { replayTarget, type ReplayTarget } from '../projections/replay.js';
+import type { RebuildTarget } from '../projections/rebuild.js';
+import type { ReplayTarget } from '../projections/replay.js';
 
 /** What `npm start` leaves in `.local/stack.json` while it runs, so ops commands find the local stack. */
 export type RunningStack = {
@@ -34,21 +23,15 @@ export type RunningStack = {
 };
 export const runningStackFile = join(localStateDir, 'stack.json');
 
-export type StageClients = {
+/** A stage as ops commands see it: the composition root's wiring (composition/root.ts), and what only ops need. */
+export type StageClients = Stage & {
   stage: string;
-  client: DynamoDBDocumentClient;
-  store: EventStore;
-  parking: ParkingLot;
   tables: { events: string; orders: string; inventory: string; projections: string; circuits: string };
-  /** Each read model's two tables (ADR 0009); `tables.orders` and `tables.inventory` are their blue slots. */
-  slots: SlotTables;
   /** The replay targets on each read model's live table, as the pointer says now. */
-  liveTargets(): Promise<Record<'orders' | 'inventory', ReplayTarget>>;
+  liveTargets(): Promise<Record<ReadModelName, ReplayTarget>>;
   /** The table a read model's readers use now. */
-  liveTable(projection: 'orders' | 'inventory'): Promise<string>;
-  rebuildTargets: Record<'orders' | 'inventory', RebuildTarget>;
-  pointers: PointerStore;
-  notes: RebuildNotes;
+  liveTable(projection: ReadModelName): Promise<string>;
+  rebuildTargets: Record<ReadModelName, RebuildTarget>;
   /** How long readers and live projections cache the pointer (READ_MODEL_CACHE_MS): a rebuild waits it out. */
   readModelCacheMs: number;
   sfn: SFNClient;
@@ -100,12 +83,14 @@ export const stageClients = async (
   const sfn = local?.stepFunctionsEndpoint
     ? new SFNClient({ endpoint: local.stepFunctionsEndpoint, ...localClientConfig })
     : new SFNClient(awsClient);
+  const wired = composeStage({ client, environment: StageEnvironment.parse(environment) });
+  const { environment: settings } = wired;
   const tables = {
-    events: required(environment, 'EVENTS_TABLE'),
-    orders: required(environment, 'ORDERS_TABLE'),
-    inventory: required(environment, 'INVENTORY_TABLE'),
-    projections: required(environment, 'PROJECTIONS_TABLE'),
-    circuits: required(environment, 'CIRCUITS_TABLE'),
+    events: settings.EVENTS_TABLE,
+    orders: settings.ORDERS_TABLE,
+    inventory: settings.INVENTORY_TABLE,
+    projections: settings.PROJECTIONS_TABLE,
+    circuits: settings.CIRCUITS_TABLE,
   };
   const saga = config.resources?.Resources?.OrderSagaStateMachine?.Properties ?? {};
   const orderSaga = {
@@ -116,36 +101,22 @@ export const stageClients = async (
       ? { arn: required(stackEnvironment(config, { dynamodb: local.dynamoEndpoint ?? '' }), 'ORDER_SAGA_ARN') }
       : {}),
   };
-  const slots: SlotTables = {
-    orders: { blue: tables.orders, green: required(environment, 'ORDERS_GREEN_TABLE') },
-    inventory: { blue: tables.inventory, green: required(environment, 'INVENTORY_GREEN_TABLE') },
-  };
-  const pointers = dynamoPointerStore({ client, table: tables.projections });
-  const liveTable = async (projection: 'orders' | 'inventory') =>
-    slots[projection][(await pointers.get(projection)).live.slot];
+  const liveTable = async (projection: ReadModelName) =>
+    wired.slots[projection][(await wired.pointers.get(projection)).live.slot];
   return {
+    ...wired,
     stage,
-    client,
-    store: dynamoEventStore({
-      client,
-      eventsTable: tables.events,
-      snapshotsTable: required(environment, 'SNAPSHOTS_TABLE'),
-    }),
-    parking: dynamoParkingLot({ client, table: tables.projections }),
     tables,
-    slots,
     liveTable,
-    liveTargets: async () => ({
-      orders: replayTarget(ordersProjection, dynamoViewStore({ client, table: await liveTable('orders') })),
-      inventory: replayTarget(inventoryProjection, dynamoViewStore({ client, table: await liveTable('inventory') })),
-    }),
-    rebuildTargets: {
-      orders: rebuildTarget(ordersProjection, client, slots.orders),
-      inventory: rebuildTarget(inventoryProjection, client, slots.inventory),
+    liveTargets: async () => {
+      const [orders, inventory] = await Promise.all([wired.pointers.get('orders'), wired.pointers.get('inventory')]);
+      return {
+        orders: wired.replayTarget('orders', orders.live.slot),
+        inventory: wired.replayTarget('inventory', inventory.live.slot),
+      };
     },
-    pointers,
-    notes: dynamoRebuildNotes({ client, table: tables.projections }),
-    readModelCacheMs: Number(environment.READ_MODEL_CACHE_MS ?? 5000),
+    rebuildTargets: { orders: wired.rebuildTarget('orders'), inventory: wired.rebuildTarget('inventory') },
+    readModelCacheMs: settings.READ_MODEL_CACHE_MS,
     sfn,
     orderSaga,
   };

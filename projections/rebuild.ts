@@ -1,13 +1,16 @@
 import { randomInt } from 'node:crypto';
-import { BatchWriteCommand, type DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { ParkingLot } from '../adapters/parking.js';
-import { backoff, type PointerStore, type RebuildNotes } from '../adapters/readModelPointer.js';
-import { dynamoViewStore, VIEW_VERSION } from '../adapters/viewStore.js';
-import { upcastItem } from '../eventstore/dynamoEventStore.js';
-import { type EventSchemaRegistry, eventSchemaRegistry } from '../eventstore/upcasting.js';
 import type { DomainEvent, EventStore, StoredEvent } from '../eventstore/types.js';
-import { catchUp, isProjectionApplyError, type Projection, type ReadRange } from './projection.js';
-import type { Checkpoints, SegmentProgress } from './replay.js';
+import type {
+  Checkpoints,
+  EventScan,
+  ParkingLot,
+  PointerStore,
+  RebuildNotes,
+  ScanPosition,
+  SegmentProgress,
+  ViewStore,
+} from './ports.js';
+import { catchUp, isProjectionApplyError, type Projection, type ReadRange, type Versioned } from './projection.js';
 import {
   abortBuild,
   finalize,
@@ -29,66 +32,71 @@ export type RebuildTarget = {
   name: string;
   streamPrefix: string;
   keyNames: string[];
-  tables: Record<Slot, string>;
-  /** A stream folded from nothing: the item to store (view and version), or the error that stopped it. */
+  /** A stream folded from nothing: the view to store (with its version), or the error that stopped it. */
   fold(streamId: string, events: StoredEvent[], readRange: ReadRange): Promise<FoldResult>;
   /** The conditional path of the live projection, on one slot's table. */
   apply(slot: Slot, streamId: string, events: StoredEvent[], readRange: ReadRange): Promise<void>;
-  /** The stored item of a stream's view in one slot (`version` included), if any. */
-  stored(slot: Slot, streamId: string): Promise<Record<string, unknown> | undefined>;
+  /** The stored view of a stream in one slot, if any. */
+  stored(slot: Slot, streamId: string): Promise<Versioned<Record<string, unknown>> | undefined>;
+  /** Writes folded views to one slot unconditionally: the bulk phase, where nothing else writes yet. */
+  putAll(slot: Slot, views: Versioned<Record<string, unknown>>[], concurrency?: number): Promise<void>;
+  /** Up to `limit` views stored in one slot. */
+  sample(slot: Slot, limit: number): Promise<Versioned<Record<string, unknown>>[]>;
+  /** Deletes every view of one slot; answers how many. */
+  clear(slot: Slot, segments: number): Promise<number>;
 };
 
-type FoldResult = { item?: Record<string, unknown>; error?: { version: number; message: string } };
+type FoldResult = { item?: Versioned<Record<string, unknown>>; error?: { version: number; message: string } };
 
 export const rebuildTarget = <View extends Record<string, unknown>, Event extends DomainEvent>(
   projection: Projection<View, Event>,
-  client: DynamoDBDocumentClient,
-  tables: Record<Slot, string>,
-): RebuildTarget => ({
-  name: projection.name,
-  streamPrefix: projection.streamPrefix,
-  keyNames: Object.keys(projection.key(`${projection.streamPrefix}any`)),
-  tables,
-  async fold(streamId, events, readRange) {
-    try {
-      const { view, version } = await catchUp(projection, streamId, { view: undefined, version: 0 }, events, readRange);
-      return view ? { item: { ...view, [VIEW_VERSION]: version } } : {};
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      if (!isProjectionApplyError(error)) return { error: { version: 1, message } };
-      // Keep what applied before the poison event, as the live projection does, so the view stops where it is parked.
-      const { view, version } = error.applied;
-      return {
-        ...(view ? { item: { ...(view as View), [VIEW_VERSION]: version } } : {}),
-        error: { version: error.version, message },
-      };
-    }
-  },
-  async apply(slot, streamId, events, readRange) {
-    await applyStream(projection, streamId, events, {
-      views: dynamoViewStore<View>({ client, table: tables[slot] }),
-      readRange,
-    });
-  },
-  async stored(slot, streamId) {
-    const { Item } = await client.send(
-      new GetCommand({ TableName: tables[slot], Key: projection.key(streamId), ConsistentRead: true }),
-    );
-    return Item;
-  },
-});
+  views: Record<Slot, ViewStore<View>>,
+): RebuildTarget => {
+  const keyNames = Object.keys(projection.key(`${projection.streamPrefix}any`));
+  return {
+    name: projection.name,
+    streamPrefix: projection.streamPrefix,
+    keyNames,
+    async fold(streamId, events, readRange) {
+      try {
+        const { view, version } = await catchUp(
+          projection,
+          streamId,
+          { view: undefined, version: 0 },
+          events,
+          readRange,
+        );
+        return view ? { item: { view, version } } : {};
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        if (!isProjectionApplyError(error)) return { error: { version: 1, message } };
+        // Keep what applied before the poison event, as the live projection does, so the view stops where it is parked.
+        const { view, version } = error.applied;
+        return {
+          ...(view ? { item: { view: view as View, version } } : {}),
+          error: { version: error.version, message },
+        };
+      }
+    },
+    async apply(slot, streamId, events, readRange) {
+      await applyStream(projection, streamId, events, { views: views[slot], readRange });
+    },
+    stored: (slot, streamId) => views[slot].get(projection.key(streamId)),
+    putAll: (slot, items, concurrency) => views[slot].putAll(items as Versioned<View>[], concurrency),
+    sample: (slot, limit) => views[slot].sample(limit),
+    clear: (slot, segments) => views[slot].clear(keyNames, segments),
+  };
+};
 
-/** What every phase needs: the stage's clients and tables, the pointer, and how long readers cache it. */
+/** What every phase needs: the store and its scan, the pointer, and how long readers cache it. */
 export type RebuildDependencies = {
-  client: DynamoDBDocumentClient;
-  eventsTable: string;
+  events: EventScan;
   store: EventStore;
   parking: ParkingLot;
   pointers: PointerStore;
   notes: RebuildNotes;
   /** The pointer cache's lifetime in readers and live projections (`READ_MODEL_CACHE_MS`). */
   cacheMs: number;
-  schemas?: EventSchemaRegistry;
   now?: () => Date;
   sleep?: (ms: number) => Promise<void>;
 };
@@ -105,29 +113,6 @@ const readRangeOf =
  * lifetime, and as much again for a batch that read the old pointer to write what it read it for.
  */
 export const settleMs = (cacheMs: number): number => 2 * cacheMs;
-
-/** Writes items with BatchWriteItem, 25 a call, `concurrency` calls at once, sending unprocessed items again. */
-export const batchWriteAll = async (
-  client: DynamoDBDocumentClient,
-  table: string,
-  requests: Record<string, unknown>[],
-  concurrency = 4,
-): Promise<void> => {
-  const chunks: Record<string, unknown>[][] = [];
-  for (let i = 0; i < requests.length; i += 25) chunks.push(requests.slice(i, i + 25));
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, chunks.length) }, async () => {
-      for (let chunk = chunks.shift(); chunk; chunk = chunks.shift()) {
-        let pending = chunk;
-        for (let attempt = 0; pending.length > 0; attempt++) {
-          if (attempt > 0) await backoff(attempt);
-          const { UnprocessedItems } = await client.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
-          pending = (UnprocessedItems?.[table] ?? []) as typeof pending;
-        }
-      }
-    }),
-  );
-};
 
 export type RebuildSegmentOptions = {
   deps: RebuildDependencies;
@@ -163,44 +148,40 @@ export const rebuildSegment = async ({
   onProgress,
   shouldPause,
 }: RebuildSegmentOptions): Promise<SegmentProgress> => {
-  const { client, eventsTable, parking } = deps;
-  const schemas = deps.schemas ?? eventSchemaRegistry();
+  const { events: scan, parking } = deps;
   const readRange = readRangeOf(deps.store);
   const saved = await checkpoints.load(segment);
   const progress: SegmentProgress = saved?.progress ?? { segment, events: 0, streams: 0, failed: 0, done: false };
   if (progress.done) return progress;
-  let resumeKey = saved?.lastKey;
+  let resumeKey: ScanPosition | undefined = saved?.lastKey;
   let scanKey = resumeKey;
   let carry: { streamId: string; events: StoredEvent[] } | undefined;
 
   do {
-    const page = await client.send(
-      new ScanCommand({
-        TableName: eventsTable,
-        Segment: segment,
-        TotalSegments: totalSegments,
-        Limit: pageSize,
-        ConsistentRead: true,
-        ...(scanKey ? { ExclusiveStartKey: scanKey } : {}),
-      }),
-    );
-    scanKey = page.LastEvaluatedKey;
+    const page = await scan.page({
+      segment,
+      totalSegments,
+      limit: pageSize,
+      consistent: true,
+      ...(scanKey ? { after: scanKey } : {}),
+    });
+    scanKey = page.next;
     const streams = new Map<string, StoredEvent[]>(carry ? [[carry.streamId, carry.events]] : []);
-    for (const item of (page.Items ?? []) as StoredEvent[]) {
-      const events = streams.get(item.streamId);
-      if (events) events.push(upcastItem(item, schemas));
-      else streams.set(item.streamId, [upcastItem(item, schemas)]);
+    for (const event of page.events) {
+      const events = streams.get(event.streamId);
+      if (events) events.push(event);
+      else streams.set(event.streamId, [event]);
     }
     // The page's last stream may go on in the next page: fold it with the rest of its events, unless this was the end.
     const entries = [...streams];
     const last = scanKey ? entries.pop() : undefined;
     carry = last ? { streamId: last[0], events: last[1] } : undefined;
 
-    const items: Record<string, unknown>[] = [];
+    const items: Versioned<Record<string, unknown>>[] = [];
     for (const [streamId, events] of entries) {
       if (!streamId.startsWith(target.streamPrefix)) continue;
       const { item, error } = await target.fold(streamId, events, readRange);
-      if (item) items.push({ PutRequest: { Item: item } });
+      if (item) items.push(item);
       if (error) {
         await parking.park({
           projection: target.name,
@@ -212,12 +193,12 @@ export const rebuildSegment = async ({
         progress.failed++;
       }
     }
-    await batchWriteAll(client, target.tables[slot], items, writeConcurrency);
+    await target.putAll(slot, items, writeConcurrency);
     progress.streams += entries.filter(([id]) => id.startsWith(target.streamPrefix)).length;
     // Counted once folded, as streams are: a carried stream is read again by a resumed segment, not counted twice.
     progress.events += entries.reduce((sum, [, events]) => sum + events.length, 0);
     const lastFlushed = entries.at(-1)?.[1].at(-1);
-    if (lastFlushed) resumeKey = { streamId: lastFlushed.streamId, version: lastFlushed.version };
+    if (lastFlushed) resumeKey = scan.positionAfter(lastFlushed);
     progress.done = scanKey === undefined;
     await checkpoints.save(progress.done ? undefined : resumeKey, progress);
     onProgress?.({ ...progress });
@@ -327,16 +308,8 @@ export const checkParity = async (
   // Segments of about 100 events, so a random one is a page; a small table is read whole.
   const totalSegments = Math.max(1, Math.min(1000, Math.floor(events / 100)));
   for (let draw = 0; draw < 4 * Math.ceil(sample / 25) && drawn.size < sample; draw++) {
-    const { Items = [] } = await deps.client.send(
-      new ScanCommand({
-        TableName: deps.eventsTable,
-        Segment: randomInt(totalSegments),
-        TotalSegments: totalSegments,
-        Limit: 100,
-        ProjectionExpression: 'streamId',
-      }),
-    );
-    for (const { streamId } of Items as { streamId: string }[]) {
+    const streamIds = await deps.events.streamIds({ segment: randomInt(totalSegments), totalSegments, limit: 100 });
+    for (const streamId of streamIds) {
       if (streamId.startsWith(target.streamPrefix) && drawn.size < sample) drawn.add(streamId);
     }
   }
@@ -344,10 +317,9 @@ export const checkParity = async (
   // sample up from the new version's own views, so a check never passes for having compared nothing.
   if (drawn.size < sample) {
     const [keyName] = target.keyNames;
-    const { Items = [] } = await deps.client.send(
-      new ScanCommand({ TableName: target.tables[slot], Limit: sample - drawn.size, ConsistentRead: true }),
-    );
-    for (const item of Items) if (keyName && item[keyName]) drawn.add(`${target.streamPrefix}${String(item[keyName])}`);
+    for (const { view } of await target.sample(slot, sample - drawn.size)) {
+      if (keyName && view[keyName]) drawn.add(`${target.streamPrefix}${String(view[keyName])}`);
+    }
   }
   const parked = await deps.parking.parked(target.name, [...drawn]);
   const streams = [...drawn].filter((id) => !parked.has(id));
@@ -367,10 +339,7 @@ export const checkParity = async (
             reason = undefined; // parked meanwhile: not a mismatch of the rebuild
             break;
           }
-          const [storedVersion, freshVersion] = [
-            Number(stored?.[VIEW_VERSION] ?? 0),
-            Number(fresh.item?.[VIEW_VERSION]),
-          ];
+          const [storedVersion, freshVersion] = [stored?.version ?? 0, fresh.item?.version];
           // Versions apart: an append between the two reads, or one the live projection has not applied yet.
           const moving = storedVersion !== freshVersion;
           reason = !stored
@@ -432,40 +401,10 @@ export const dropVersion = async (
   return { pointer, slot: drop, deleted: await emptySlot(deps, target, drop, segments) };
 };
 
-/** Deletes every view in a slot's table: a parallel scan of its keys, and BatchWriteItem deletes. */
-export const emptySlot = async (
-  deps: RebuildDependencies,
+/** Deletes every view in a slot: `segments` parallel scans of its keys. */
+export const emptySlot = (
+  _deps: RebuildDependencies,
   target: RebuildTarget,
   slot: Slot,
   segments = 4,
-): Promise<number> => {
-  const table = target.tables[slot];
-  const names = Object.fromEntries(target.keyNames.map((name, i) => [`#k${i}`, name]));
-  let deleted = 0;
-  await Promise.all(
-    Array.from({ length: segments }, async (_, segment) => {
-      let lastKey: Record<string, unknown> | undefined;
-      do {
-        const page = await deps.client.send(
-          new ScanCommand({
-            TableName: table,
-            Segment: segment,
-            TotalSegments: segments,
-            ProjectionExpression: Object.keys(names).join(', '),
-            ExpressionAttributeNames: names,
-            ...(lastKey ? { ExclusiveStartKey: lastKey } : {}),
-          }),
-        );
-        const keys = page.Items ?? [];
-        await batchWriteAll(
-          deps.client,
-          table,
-          keys.map((Key) => ({ DeleteRequest: { Key } })),
-        );
-        deleted += keys.length;
-        lastKey = page.LastEvaluatedKey;
-      } while (lastKey);
-    }),
-  );
-  return deleted;
-};
+): Promise<number> => target.clear(slot, segments);

@@ -1,9 +1,5 @@
-import { GetCommand, PutCommand, QueryCommand, ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ParkingLot } from '../adapters/parking.js';
-import type { ViewStore } from '../adapters/viewStore.js';
-import { upcastItem } from '../eventstore/dynamoEventStore.js';
-import { type EventSchemaRegistry, eventSchemaRegistry } from '../eventstore/upcasting.js';
 import type { DomainEvent, StoredEvent } from '../eventstore/types.js';
+import type { Checkpoints, EventScan, ParkingLot, SegmentProgress, ViewStore } from './ports.js';
 import { type Projection, isProjectionApplyError, type ReadRange } from './projection.js';
 import { applyStream } from './runner.js';
 
@@ -31,70 +27,14 @@ export const replayTarget = <View extends Record<string, unknown>, Event extends
   clear: () => views.clear(Object.keys(projection.key(`${projection.streamPrefix}any`))),
 });
 
-export type SegmentProgress = { segment: number; events: number; streams: number; failed: number; done: boolean };
-
-/** Where a replay run stands, per segment, in the projections table (`replay#<runId>`): what makes it resumable. */
-export type Checkpoints = {
-  load(segment: number): Promise<{ lastKey?: Record<string, unknown>; progress: SegmentProgress } | undefined>;
-  save(lastKey: Record<string, unknown> | undefined, progress: SegmentProgress): Promise<void>;
-  list(): Promise<SegmentProgress[]>;
-};
-
-export const dynamoCheckpoints = ({
-  client,
-  table,
-  runId,
-}: {
-  client: DynamoDBDocumentClient;
-  table: string;
-  runId: string;
-}): Checkpoints => {
-  const pk = `replay#${runId}`;
-  const sk = (segment: number) => `segment#${String(segment).padStart(5, '0')}`;
-  return {
-    async load(segment) {
-      const { Item } = await client.send(
-        new GetCommand({ TableName: table, Key: { pk, sk: sk(segment) }, ConsistentRead: true }),
-      );
-      if (!Item) return undefined;
-      return {
-        lastKey: Item.lastKey as Record<string, unknown> | undefined,
-        progress: Item.progress as SegmentProgress,
-      };
-    },
-    async save(lastKey, progress) {
-      await client.send(
-        new PutCommand({
-          TableName: table,
-          Item: { pk, sk: sk(progress.segment), lastKey, progress, updatedAt: new Date().toISOString() },
-        }),
-      );
-    },
-    async list() {
-      const { Items = [] } = await client.send(
-        new QueryCommand({
-          TableName: table,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': pk },
-          ConsistentRead: true,
-        }),
-      );
-      return Items.map((item) => item.progress as SegmentProgress);
-    },
-  };
-};
-
 export type ReplaySegmentOptions = {
-  client: DynamoDBDocumentClient;
-  eventsTable: string;
+  events: EventScan;
   segment: number;
   totalSegments: number;
   targets: ReplayTarget[];
   readRange: ReadRange;
   parking: ParkingLot;
   checkpoints: Checkpoints;
-  /** Brings stored shapes up to date, as every other read does. */
-  schemas?: EventSchemaRegistry;
   /** Streams folded at once within a page. */
   concurrency?: number;
   /** Items per scan page; each page is one checkpoint. */
@@ -113,8 +53,7 @@ export type ReplaySegmentOptions = {
  */
 export const replaySegment = async (options: ReplaySegmentOptions): Promise<SegmentProgress> => {
   const {
-    client,
-    eventsTable,
+    events,
     segment,
     totalSegments,
     targets,
@@ -124,7 +63,6 @@ export const replaySegment = async (options: ReplaySegmentOptions): Promise<Segm
     pageSize = 500,
     concurrency = 16,
   } = options;
-  const schemas = options.schemas ?? eventSchemaRegistry();
   const saved = await checkpoints.load(segment);
   const progress: SegmentProgress = saved?.progress ?? { segment, events: 0, streams: 0, failed: 0, done: false };
   if (progress.done) return progress;
@@ -151,20 +89,10 @@ export const replaySegment = async (options: ReplaySegmentOptions): Promise<Segm
   };
 
   do {
-    const page = await client.send(
-      new ScanCommand({
-        TableName: eventsTable,
-        Segment: segment,
-        TotalSegments: totalSegments,
-        Limit: pageSize,
-        ...(lastKey ? { ExclusiveStartKey: lastKey } : {}),
-      }),
-    );
+    const page = await events.page({ segment, totalSegments, limit: pageSize, ...(lastKey ? { after: lastKey } : {}) });
     // Group the page by stream; a stream cut by the page boundary continues on the next page, contiguously.
     const streams = new Map<string, StoredEvent[]>();
-    for (const item of (page.Items ?? []) as StoredEvent[]) {
-      streams.set(item.streamId, [...(streams.get(item.streamId) ?? []), upcastItem(item, schemas)]);
-    }
+    for (const event of page.events) streams.set(event.streamId, [...(streams.get(event.streamId) ?? []), event]);
     // Streams are independent: fold a page's streams concurrently, a bounded number at a time.
     const pending = [...streams];
     await Promise.all(
@@ -175,8 +103,8 @@ export const replaySegment = async (options: ReplaySegmentOptions): Promise<Segm
     // A stream cut by the page boundary counts once.
     progress.streams += streams.size - (streams.has(previousStream ?? '') ? 1 : 0);
     previousStream = [...streams.keys()].at(-1);
-    progress.events += page.Items?.length ?? 0;
-    lastKey = page.LastEvaluatedKey;
+    progress.events += page.events.length;
+    lastKey = page.next;
     progress.done = lastKey === undefined;
     await checkpoints.save(lastKey, progress);
     options.onProgress?.({ ...progress });

@@ -1,12 +1,11 @@
-import type { ParkingLot } from '../adapters/parking.js';
-import type { ChangeRecord } from '../adapters/changeRecords.js';
-import type { ViewStore } from '../adapters/viewStore.js';
 import type { DomainEvent, StoredEvent } from '../eventstore/types.js';
 import type { Logger } from '../ports/logger.js';
+import type { ChangeRecord, ParkingLot, ViewStore } from './ports.js';
 import { type CatchUp, catchUp, isProjectionApplyError, type Projection, type ReadRange } from './projection.js';
 
 export type RunnerDependencies<View> = {
-  views: ViewStore<View>;
+  /** Only the conditional path: the live projection never writes in bulk. */
+  views: Pick<ViewStore<View>, 'get' | 'put'>;
   parking: ParkingLot;
   readRange: ReadRange;
   logger: Logger;
@@ -45,7 +44,7 @@ const failedVersion = async <View>(
   error: unknown,
   projection: { key: (streamId: string) => Record<string, string> },
   streamId: string,
-  views: ViewStore<View>,
+  views: Pick<ViewStore<View>, 'get' | 'put'>,
 ): Promise<number> =>
   isProjectionApplyError(error) ? error.version : ((await views.get(projection.key(streamId)))?.version ?? 0) + 1;
 

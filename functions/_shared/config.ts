@@ -1,24 +1,10 @@
 import { z } from 'zod';
+import { StageEnvironment } from '../../composition/settings.js';
 import { levels } from './logger.js';
 
-const Config = z.object({
+const Config = StageEnvironment.extend({
   STAGE: z.string().min(1).default('dev'),
   LOG_LEVEL: z.enum(levels).default('info'),
-  EVENTS_TABLE: z.string().min(1),
-  SNAPSHOTS_TABLE: z.string().min(1),
-  ORDERS_TABLE: z.string().min(1),
-  INVENTORY_TABLE: z.string().min(1),
-  /** Each read model's second table (its green slot, ADR 0009), and how long the pointer to the live one is kept. */
-  ORDERS_GREEN_TABLE: z.string().min(1),
-  INVENTORY_GREEN_TABLE: z.string().min(1),
-  READ_MODEL_CACHE_MS: z.coerce.number().int().min(0).default(5000),
-  PROJECTIONS_TABLE: z.string().min(1),
-  PAYMENT_SIMULATOR_TABLE: z.string().min(1),
-  /** The payment gateway's circuit breaker: its table and its stage params. */
-  CIRCUITS_TABLE: z.string().min(1),
-  CIRCUIT_FAILURE_THRESHOLD: z.coerce.number().int().positive(),
-  CIRCUIT_WINDOW_SECONDS: z.coerce.number().positive(),
-  CIRCUIT_COOL_DOWN_SECONDS: z.coerce.number().positive(),
   /** Only the saga starter and the sweeper have it. */
   ORDER_SAGA_ARN: z.string().min(1).optional(),
   /** The sweeper's: the saga's workflow type (STANDARD executions can be described; EXPRESS ones cannot). */

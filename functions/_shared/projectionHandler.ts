@@ -1,16 +1,13 @@
 import middy from '@middy/core';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { type ChangeRecord, decodeChangeRecord } from '../../adapters/changeRecords.js';
-import { dynamoParkingLot } from '../../adapters/parking.js';
-import { dynamoRebuildNotes, type SlotTables } from '../../adapters/readModelPointer.js';
-import { dynamoViewStore } from '../../adapters/viewStore.js';
+import { eventSchemas, type ReadModelName } from '../../composition/root.js';
 import type { DomainEvent, StoredEvent } from '../../eventstore/types.js';
-import { eventSchemaRegistry } from '../../eventstore/upcasting.js';
+import type { ViewStore } from '../../projections/ports.js';
 import type { Projection } from '../../projections/projection.js';
 import { writePlan } from '../../projections/readModelVersions.js';
 import { runProjection, type RunResult } from '../../projections/runner.js';
-import { config } from './config.js';
-import { documentClientSingleton, eventStore, readModelPointer, slotTables } from './dependencies.js';
+import { readModelPointer, services } from './dependencies.js';
 import { baseLogger } from './log.js';
 import type { Logger } from './logger.js';
 import { metrics } from './metrics.js';
@@ -61,12 +58,12 @@ const observeApplied = (projection: string, logger: Logger) => (events: StoredEv
 export const projectionHandler = <View extends Record<string, unknown>, Event extends DomainEvent>(
   projection: Projection<View, Event>,
 ) => {
-  const schemas = eventSchemaRegistry();
+  const schemas = eventSchemas;
+  const name = projection.name as ReadModelName;
   return middy<KinesisStreamEvent, KinesisStreamBatchResponse, Error, Context>()
     .use(telemetry())
     .handler(async (event, context) => {
       const logger = baseLogger().child({ function: context.functionName, projection: projection.name });
-      const client = documentClientSingleton();
       const records: ChangeRecord[] = [];
       const failures: string[] = [];
       for (const record of event.Records) {
@@ -80,20 +77,16 @@ export const projectionHandler = <View extends Record<string, unknown>, Event ex
           failures.push(record.kinesis.sequenceNumber);
         }
       }
-      const store = eventStore();
+      const stage = services();
+      const { store } = stage;
       const pointer = await readModelPointer(projection.name);
       const plan = writePlan(pointer);
       if (plan.noteFor) {
         const seen = records
           .filter((r) => r.eventName === 'INSERT' && r.event.streamId.startsWith(projection.streamPrefix))
           .map((r) => r.event.streamId);
-        await dynamoRebuildNotes({ client, table: config().PROJECTIONS_TABLE }).note(
-          projection.name,
-          plan.noteFor,
-          seen,
-        );
+        await stage.notes.note(projection.name, plan.noteFor, seen);
       }
-      const tables = slotTables()[projection.name as keyof SlotTables];
       let result: RunResult | undefined;
       for (const slot of plan.slots) {
         const live = slot === pointer.live.slot;
@@ -102,8 +95,8 @@ export const projectionHandler = <View extends Record<string, unknown>, Event ex
           live ? projection : { ...projection, name: `${projection.name}@${slot}` },
           records,
           {
-            views: dynamoViewStore<View>({ client, table: tables[slot] }),
-            parking: dynamoParkingLot({ client, table: config().PROJECTIONS_TABLE }),
+            views: stage.viewStore(name, slot) as unknown as ViewStore<View>,
+            parking: stage.parking,
             readRange: (streamId, after, to) => store.readStream(streamId, { afterVersion: after, toVersion: to }),
             logger: live ? logger : logger.child({ slot }),
             ...(live ? { onApplied: observeApplied(projection.name, logger) } : {}),

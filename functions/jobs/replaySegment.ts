@@ -1,25 +1,17 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { dynamoParkingLot } from '../../adapters/parking.js';
-import { dynamoViewStore } from '../../adapters/viewStore.js';
-import { inventoryProjection } from '../../projections/inventory.js';
-import { ordersProjection } from '../../projections/orders.js';
-import { dynamoPointerStore, dynamoRebuildNotes } from '../../adapters/readModelPointer.js';
 import {
   beginRebuild,
   catchUpNoted,
   checkParity,
   endScan,
-  type RebuildDependencies,
   rebuildSegment,
-  rebuildTarget,
   settleCheck,
   switchTo,
 } from '../../projections/rebuild.js';
-import { dynamoCheckpoints, replaySegment, replayTarget } from '../../projections/replay.js';
-import { config } from '../_shared/config.js';
-import { documentClientSingleton, eventStore, readModelPointer, slotTables } from '../_shared/dependencies.js';
+import { replaySegment } from '../../projections/replay.js';
+import { readModelPointer, services } from '../_shared/dependencies.js';
 import { baseLogger } from '../_shared/log.js';
 import { telemetry } from '../_shared/telemetry.js';
 
@@ -65,44 +57,21 @@ const HANDOVER_MS = 60_000;
 
 /** The live table of each read model, as the pointer names it (as `npm run replay` does): after a switch, not blue. */
 const targets = async () => {
-  const client = documentClientSingleton();
-  const tables = slotTables();
   const [orders, inventory] = await Promise.all([readModelPointer('orders'), readModelPointer('inventory')]);
   return {
-    orders: replayTarget(ordersProjection, dynamoViewStore({ client, table: tables.orders[orders.live.slot] })),
-    inventory: replayTarget(
-      inventoryProjection,
-      dynamoViewStore({ client, table: tables.inventory[inventory.live.slot] }),
-    ),
+    orders: services().replayTarget('orders', orders.live.slot),
+    inventory: services().replayTarget('inventory', inventory.live.slot),
   };
 };
-
-const rebuildDependencies = (): RebuildDependencies => {
-  const client = documentClientSingleton();
-  const { EVENTS_TABLE, PROJECTIONS_TABLE, READ_MODEL_CACHE_MS } = config();
-  return {
-    client,
-    eventsTable: EVENTS_TABLE,
-    store: eventStore(),
-    parking: dynamoParkingLot({ client, table: PROJECTIONS_TABLE }),
-    pointers: dynamoPointerStore({ client, table: PROJECTIONS_TABLE }),
-    notes: dynamoRebuildNotes({ client, table: PROJECTIONS_TABLE }),
-    cacheMs: READ_MODEL_CACHE_MS,
-  };
-};
-
-const rebuildTargetOf = (projection: z.infer<typeof Projection>) =>
-  projection === 'orders'
-    ? rebuildTarget(ordersProjection, documentClientSingleton(), slotTables().orders)
-    : rebuildTarget(inventoryProjection, documentClientSingleton(), slotTables().inventory);
 
 /** One phase of a blue-green rebuild; what it answers is what the state machine's next state reads. */
 const rebuildPhase = async (
   input: Exclude<z.infer<typeof Input>, { action: 'clear' | 'segment' }>,
   context: Context,
 ): Promise<unknown> => {
-  const deps = rebuildDependencies();
-  const target = rebuildTargetOf(input.projection);
+  const stage = services();
+  const deps = stage.rebuildDependencies;
+  const target = stage.rebuildTarget(input.projection);
   switch (input.action) {
     case 'rebuildBegin': {
       const { pointer, resumed } = await beginRebuild(deps, target, {
@@ -120,19 +89,14 @@ const rebuildPhase = async (
         slot: input.slot,
         segment: input.segment,
         totalSegments: input.totalSegments,
-        checkpoints: dynamoCheckpoints({ client: deps.client, table: config().PROJECTIONS_TABLE, runId: input.runId }),
+        checkpoints: stage.checkpoints(input.runId),
         shouldPause: () => context.getRemainingTimeInMillis() < HANDOVER_MS,
       });
     case 'rebuildCheck': {
       await endScan(deps, target, input.runId);
       const caughtUp = await catchUpNoted(deps, target, { runId: input.runId, slot: input.slot });
       // About how many events the table holds, for drawing the sample: what the segments scanned.
-      const checkpoints = dynamoCheckpoints({
-        client: deps.client,
-        table: config().PROJECTIONS_TABLE,
-        runId: input.runId,
-      });
-      const events = (await checkpoints.list()).reduce((sum, segment) => sum + segment.events, 0);
+      const events = (await stage.checkpoints(input.runId).list()).reduce((sum, segment) => sum + segment.events, 0);
       const parity = await checkParity(deps, target, { slot: input.slot, sample: input.sample, events });
       // Refuses (RebuildStateError) on a mismatch: the execution fails, readers stay where they are.
       const ready = await settleCheck(deps, target, input.runId, {
@@ -175,17 +139,15 @@ export const handler = middy<unknown, unknown, Error, Context>()
       logger.info('read models cleared', { cleared });
       return { cleared };
     }
-    const client = documentClientSingleton();
-    const store = eventStore();
+    const { store, events, parking, checkpoints } = services();
     const progress = await replaySegment({
-      client,
-      eventsTable: config().EVENTS_TABLE,
+      events,
       segment: input.segment,
       totalSegments: input.totalSegments,
       targets: input.projections.map((name) => all[name]),
       readRange: (streamId, after, to) => store.readStream(streamId, { afterVersion: after, toVersion: to }),
-      parking: dynamoParkingLot({ client, table: config().PROJECTIONS_TABLE }),
-      checkpoints: dynamoCheckpoints({ client, table: config().PROJECTIONS_TABLE, runId: input.runId }),
+      parking,
+      checkpoints: checkpoints(input.runId),
       shouldPause: () => context.getRemainingTimeInMillis() < HANDOVER_MS,
     });
     logger.info(progress.done ? 'segment replayed' : 'handing over before the timeout', { ...progress });

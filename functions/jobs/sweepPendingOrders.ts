@@ -3,18 +3,12 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { dynamoPendingOrders, stepFunctionsExecutions } from '../../adapters/pendingOrders.js';
+import { stepFunctionsExecutions } from '../../adapters/pendingOrders.js';
 import type { CommandContext } from '../../application/handleCommand.js';
 import { sweepPendingOrders } from '../../application/sweeper.js';
 import { orderStreamId } from '../../domain/order/index.js';
 import { config } from '../_shared/config.js';
-import {
-  documentClientSingleton,
-  eventStore,
-  paymentGateway,
-  readModelPointer,
-  slotTables,
-} from '../_shared/dependencies.js';
+import { eventStore, paymentGateway, services } from '../_shared/dependencies.js';
 import { baseLogger } from '../_shared/log.js';
 import { metrics } from '../_shared/metrics.js';
 import { observedStore, onConflict, telemetry } from '../_shared/telemetry.js';
@@ -75,11 +69,7 @@ export const handler = middy<unknown, SweepReport, Error, Context>()
       now: new Date(),
       pendingAfterMs: pendingAfterSeconds * 1000,
       limit: LIMIT,
-      // The live version of the orders read model: its pendingSince index (ADR 0009).
-      pending: dynamoPendingOrders({
-        client: documentClientSingleton(),
-        table: slotTables().orders[(await readModelPointer('orders')).live.slot],
-      }),
+      pending: await services().pendingOrders(),
       executions: stepFunctionsExecutions({
         client: sfn,
         stateMachineArn: ORDER_SAGA_ARN,

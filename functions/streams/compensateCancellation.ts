@@ -5,7 +5,7 @@ import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aw
 import { decodeChangeRecord } from '../../adapters/changeRecords.js';
 import { stepFunctionsParking } from '../../adapters/compensationParking.js';
 import { type CompensationParking, compensateOrPark } from '../../application/compensation.js';
-import { eventSchemaRegistry } from '../../eventstore/upcasting.js';
+import { eventSchemas } from '../../composition/schemas.js';
 import { config } from '../_shared/config.js';
 import { eventStore, paymentGateway } from '../_shared/dependencies.js';
 import { baseLogger } from '../_shared/log.js';
@@ -13,7 +13,7 @@ import { metrics } from '../_shared/metrics.js';
 import { observedStore, onConflict, telemetry } from '../_shared/telemetry.js';
 import { tracer } from '../_shared/tracing.js';
 
-const schemas = eventSchemaRegistry();
+const schemas = eventSchemas;
 let parking: CompensationParking | undefined;
 
 const compensationParking = (): CompensationParking => {

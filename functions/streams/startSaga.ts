@@ -2,14 +2,14 @@ import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-s
 import middy from '@middy/core';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { decodeChangeRecord } from '../../adapters/changeRecords.js';
-import { eventSchemaRegistry } from '../../eventstore/upcasting.js';
+import { eventSchemas } from '../../composition/schemas.js';
 import { config } from '../_shared/config.js';
 import { baseLogger } from '../_shared/log.js';
 import { telemetry } from '../_shared/telemetry.js';
 import { tracer } from '../_shared/tracing.js';
 
 let sfn: SFNClient | undefined;
-const schemas = eventSchemaRegistry();
+const schemas = eventSchemas;
 
 /**
  * Starts one order saga per `OrderPlaced` (the event source mapping's filter lets no other event through). The

@@ -9,6 +9,7 @@ import { readStock, registerProduct } from '../../application/products.js';
 import { orderStreamId, type OrderState } from '../../domain/order/index.js';
 import { documentClient } from '../../eventstore/dynamoClient.js';
 import { dynamoEventStore } from '../../eventstore/dynamoEventStore.js';
+import { eventSchemas } from '../../composition/schemas.js';
 import type { EventStore } from '../../eventstore/types.js';
 import { tapLogs } from '../../functions/_shared/logger.js';
 import { localClientConfig } from '../../local/dynamoLocal.js';
@@ -53,7 +54,12 @@ beforeAll(async () => {
   }, 'info');
   stack = { ...local, probes: () => probes, untap };
   client = documentClient({ endpoint: stack.dynamo.endpoint, ...localClientConfig });
-  store = dynamoEventStore({ client, eventsTable: table('EVENTS_TABLE'), snapshotsTable: table('SNAPSHOTS_TABLE') });
+  store = dynamoEventStore({
+    client,
+    eventsTable: table('EVENTS_TABLE'),
+    snapshotsTable: table('SNAPSHOTS_TABLE'),
+    schemas: eventSchemas,
+  });
 }, 120_000);
 
 afterAll(async () => {

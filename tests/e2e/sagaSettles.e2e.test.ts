@@ -11,6 +11,7 @@ import { reservationStreamId } from '../../domain/inventory/index.js';
 import { orderStreamId, type OrderState } from '../../domain/order/index.js';
 import { documentClient } from '../../eventstore/dynamoClient.js';
 import { dynamoEventStore } from '../../eventstore/dynamoEventStore.js';
+import { eventSchemas } from '../../composition/schemas.js';
 import type { EventStore } from '../../eventstore/types.js';
 import { localClientConfig } from '../../local/dynamoLocal.js';
 import { failPermanently, InjectedFaultError } from '../../local/faults.js';
@@ -42,7 +43,12 @@ const table = (variable: string): string => {
 beforeAll(async () => {
   stack = await startLocalStack({ stage: 'test' });
   client = documentClient({ endpoint: stack.dynamo.endpoint, ...localClientConfig });
-  store = dynamoEventStore({ client, eventsTable: table('EVENTS_TABLE'), snapshotsTable: table('SNAPSHOTS_TABLE') });
+  store = dynamoEventStore({
+    client,
+    eventsTable: table('EVENTS_TABLE'),
+    snapshotsTable: table('SNAPSHOTS_TABLE'),
+    schemas: eventSchemas,
+  });
   sfn = new SFNClient({ endpoint: stack.stepFunctions.endpoint, ...localClientConfig });
 }, 120_000);
 

@@ -2,20 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { DeleteTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { paginateScan } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { dynamoParkingLot } from '../../adapters/parking.js';
-import { dynamoPointerStore, dynamoRebuildNotes } from '../../adapters/readModelPointer.js';
+import { composeStage } from '../../composition/root.js';
+import { StageEnvironment } from '../../composition/settings.js';
 import { orderStreamId } from '../../domain/order/index.js';
 import { documentClient } from '../../eventstore/dynamoClient.js';
-import { dynamoEventStore } from '../../eventstore/dynamoEventStore.js';
 import type { StoredEvent } from '../../eventstore/types.js';
 import { createTables, localClientConfig } from '../../local/dynamoLocal.js';
 import { loadServerlessConfig, tableResources } from '../../local/serverlessConfig.js';
 import { checkInvariants, invariantTables } from '../../ops/invariants.js';
 import { type RebuildClients, runRebuild } from '../../ops/rebuild.js';
-import { inventoryProjection } from '../../projections/inventory.js';
 import { ordersProjection } from '../../projections/orders.js';
 import { catchUp } from '../../projections/projection.js';
-import { rebuildTarget } from '../../projections/rebuild.js';
 import { testMetadata } from '../support/stack.js';
 
 /**
@@ -83,28 +80,27 @@ beforeAll(async () => {
   );
   await createTables({ ...config, resources: { Resources: resources } }, inject('dynamoEndpoint'));
   tableOf = (variable) => `${String(config.provider.environment?.[variable])}${suffix}`;
-  const orderSlots = { blue: table('OrdersTable'), green: table('OrdersGreenTable') };
-  const store = dynamoEventStore({
+  const environment = config.provider.environment ?? {};
+  // The stage's wiring on this file's own tables; no live projection reads this pointer, so no cache to wait out.
+  const stage = composeStage({
     client,
-    eventsTable: table('EventsTable'),
-    snapshotsTable: table('SnapshotsTable'),
+    environment: StageEnvironment.parse({
+      ...Object.fromEntries(
+        Object.keys(environment)
+          .filter((name) => name.endsWith('_TABLE'))
+          .map((name) => [name, tableOf(name)]),
+      ),
+      READ_MODEL_CACHE_MS: 0,
+      CIRCUIT_FAILURE_THRESHOLD: 5,
+      CIRCUIT_WINDOW_SECONDS: 30,
+      CIRCUIT_COOL_DOWN_SECONDS: 30,
+    }),
   });
+  const store = stage.store;
   clients = {
-    client,
-    store,
-    tables: { events: table('EventsTable'), projections: table('ProjectionsTable') },
-    parking: dynamoParkingLot({ client, table: table('ProjectionsTable') }),
-    pointers: dynamoPointerStore({ client, table: table('ProjectionsTable') }),
-    notes: dynamoRebuildNotes({ client, table: table('ProjectionsTable') }),
-    // No live projection reads this pointer: nothing to wait for at a phase change.
-    readModelCacheMs: 0,
-    rebuildTargets: {
-      orders: rebuildTarget(ordersProjection, client, orderSlots),
-      inventory: rebuildTarget(inventoryProjection, client, {
-        blue: table('InventoryTable'),
-        green: table('InventoryGreenTable'),
-      }),
-    },
+    ...stage,
+    tables: { events: table('EventsTable') },
+    rebuildTargets: { orders: stage.rebuildTarget('orders'), inventory: stage.rebuildTarget('inventory') },
   };
 
   const sku = 'RESUME-1';
@@ -212,7 +208,7 @@ describe('a rebuild interrupted in its bulk phase', () => {
   });
 
   it('is what the chaos run’s invariants check once readers are switched to it', async () => {
-    expect((await clients.pointers.get('orders')).live.slot).toBe('green');
+    expect((await clients.rebuildDependencies.pointers.get('orders')).live.slot).toBe('green');
     const results = await checkInvariants(invariantTables(client, tableOf));
     const orders = results.find((r) => r.name === 'the orders read model equals a fresh fold of its streams');
     // Blue is empty: read there, every order would be "no view".

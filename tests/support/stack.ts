@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import { documentClient } from '../../eventstore/dynamoClient.js';
 import { dynamoEventStore } from '../../eventstore/dynamoEventStore.js';
+import { eventSchemas } from '../../composition/schemas.js';
 import type { EventMetadata } from '../../eventstore/types.js';
 import type { EventSchemaRegistry } from '../../eventstore/upcasting.js';
 import { localClientConfig } from '../../local/dynamoLocal.js';
@@ -17,13 +18,9 @@ export const localStack = () => {
     events: required(environment, 'EVENTS_TABLE'),
     snapshots: required(environment, 'SNAPSHOTS_TABLE'),
   };
-  const store = (schemas?: EventSchemaRegistry) =>
-    dynamoEventStore({
-      client,
-      eventsTable: tables.events,
-      snapshotsTable: tables.snapshots,
-      ...(schemas ? { schemas } : {}),
-    });
+  /** The store as the stage wires it, or with a registry of a test's own (an upcasting test). */
+  const store = (schemas: EventSchemaRegistry = eventSchemas) =>
+    dynamoEventStore({ client, eventsTable: tables.events, snapshotsTable: tables.snapshots, schemas });
   return { client, tables, store };
 };
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ParkingLot } from '../../../adapters/parking.js';
-import type { ViewStore } from '../../../adapters/viewStore.js';
+import type { ParkingLot, ViewStore } from '../../../projections/ports.js';
 import { createLogger } from '../../../functions/_shared/logger.js';
 import type { OrderEvent } from '../../../domain/order/index.js';
 import { ordersProjection, type OrderView } from '../../../projections/orders.js';
@@ -13,7 +12,7 @@ const slowViews = () => {
   const views = new Map<string, Versioned<OrderView>>();
   let inFlight = 0;
   let most = 0;
-  const store: ViewStore<OrderView> = {
+  const store: Pick<ViewStore<OrderView>, 'get' | 'put'> = {
     async get(key) {
       inFlight += 1;
       most = Math.max(most, inFlight);
@@ -25,9 +24,6 @@ const slowViews = () => {
       if ((views.get(view.orderId)?.version ?? 0) !== previousVersion) return 'stale';
       views.set(view.orderId, { view, version });
       return 'written';
-    },
-    async clear() {
-      return 0;
     },
   };
   return { store, views, most: () => most };
@@ -63,7 +59,7 @@ describe('runProjection', () => {
       .flatMap((orderId) => stored(`order-${orderId}`, placedAndConfirmed(orderId)))
       .map((event) => ({ sequenceNumber: String(++sequence), eventName: 'INSERT', event }));
     const writes: string[] = [];
-    const counted: ViewStore<OrderView> = {
+    const counted: Pick<ViewStore<OrderView>, 'get' | 'put'> = {
       ...store,
       put: (view, version, previous) => {
         writes.push(view.orderId);

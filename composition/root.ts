@@ -1,0 +1,172 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { dynamoCheckpoints } from '../adapters/checkpoints.js';
+import { dynamoCircuitStore } from '../adapters/dynamoCircuitStore.js';
+import { dynamoEventScan } from '../adapters/eventScan.js';
+import { liveReadModels, type SlotTables } from '../adapters/liveReadModels.js';
+import { dynamoParkingLot } from '../adapters/parking.js';
+import { dynamoPendingOrders } from '../adapters/pendingOrders.js';
+import { cachedPointers, dynamoPointerStore, dynamoRebuildNotes } from '../adapters/readModelPointer.js';
+import { simulatedPaymentGateway } from '../adapters/simulatedPaymentGateway.js';
+import { dynamoViewStore } from '../adapters/viewStore.js';
+import { circuitBreaker, type CircuitObserver } from '../application/circuitBreaker.js';
+import {
+  guardedPaymentGateway,
+  isGatewayFailure,
+  PAYMENT_CIRCUIT,
+  type PaymentGateway,
+} from '../application/paymentGateway.js';
+import type { ReadModels } from '../application/queries.js';
+import type { PendingOrders } from '../application/sweeper.js';
+import { dynamoEventStore } from '../eventstore/dynamoEventStore.js';
+import type { EventStore } from '../eventstore/types.js';
+import type { EventSchemaRegistry } from '../eventstore/upcasting.js';
+import { inventoryProjection } from '../projections/inventory.js';
+import { ordersProjection } from '../projections/orders.js';
+import type {
+  Checkpoints,
+  EventScan,
+  ParkingLot,
+  PointerStore,
+  RebuildNotes,
+  ViewStore,
+} from '../projections/ports.js';
+import type { Projection } from '../projections/projection.js';
+import type { ReadModelPointer, Slot } from '../projections/readModelVersions.js';
+import { type RebuildDependencies, rebuildTarget, type RebuildTarget } from '../projections/rebuild.js';
+import { replayTarget, type ReplayTarget } from '../projections/replay.js';
+import { eventSchemas } from './schemas.js';
+import type { StageEnvironment } from './settings.js';
+
+export { eventSchemas };
+export type { SlotTables };
+
+/** The read models, by name: the one list the projection consumers, replay, rebuilds and ops commands share. */
+export const readModelProjections = { orders: ordersProjection, inventory: inventoryProjection } as const;
+export type ReadModelName = keyof typeof readModelProjections;
+/** The view type of a read model. */
+export type ViewOf<Name extends ReadModelName> =
+  (typeof readModelProjections)[Name] extends Projection<infer View, infer _Event> ? View : never;
+export const readModelNames = Object.keys(readModelProjections) as ReadModelName[];
+
+/** How long a half-open probe may hold the circuit: a saga step's function times out before that. */
+const PROBE_TIMEOUT_MS = 15_000;
+
+export type Stage = {
+  client: DynamoDBDocumentClient;
+  schemas: EventSchemaRegistry;
+  environment: StageEnvironment;
+  store: EventStore;
+  /** The events table read whole, by segments: replay and rebuilds. */
+  events: EventScan;
+  parking: ParkingLot;
+  /** Each read model's two tables (ADR 0009). */
+  slots: SlotTables;
+  pointers: PointerStore;
+  notes: RebuildNotes;
+  /** Which table of a read model is live, read at most every `READ_MODEL_CACHE_MS`: readers and live projections. */
+  cachedPointer(projection: string): Promise<ReadModelPointer>;
+  readModels: ReadModels;
+  /** The orders still PENDING, from the live orders table's pendingSince index: the sweeper's (ADR 0009). */
+  pendingOrders(): Promise<PendingOrders>;
+  /** A read model's views in one of its tables. */
+  viewStore<Name extends ReadModelName>(name: Name, slot: Slot): ViewStore<ViewOf<Name>>;
+  /** The replay target of a read model on one of its tables. */
+  replayTarget(name: ReadModelName, slot: Slot): ReplayTarget;
+  rebuildTarget(name: ReadModelName): RebuildTarget;
+  rebuildDependencies: RebuildDependencies;
+  checkpoints(runId: string): Checkpoints;
+  /** The payment gateway behind the stage's circuit breaker; `observer` hears its state changes. */
+  paymentGateway(observer?: CircuitObserver): PaymentGateway;
+};
+
+/** A read model's views in each of its two tables. */
+const slotViews = <View extends Record<string, unknown>>(
+  client: DynamoDBDocumentClient,
+  tables: Record<Slot, string>,
+): Record<Slot, ViewStore<View>> => ({
+  blue: dynamoViewStore<View>({ client, table: tables.blue }),
+  green: dynamoViewStore<View>({ client, table: tables.green }),
+});
+
+/**
+ * The composition root: every entry point (the Lambda handlers, the replay worker, the ops commands, the local
+ * stack, the tests and benchmarks) builds the store, the registry, the read models and the gateway here, from a
+ * DynamoDB client and the stage's environment. Nothing else wires adapters to ports.
+ */
+export const composeStage = ({
+  client,
+  environment,
+}: {
+  client: DynamoDBDocumentClient;
+  environment: StageEnvironment;
+}): Stage => {
+  const schemas = eventSchemas;
+  const projectionsTable = environment.PROJECTIONS_TABLE;
+  const slots: SlotTables = {
+    orders: { blue: environment.ORDERS_TABLE, green: environment.ORDERS_GREEN_TABLE },
+    inventory: { blue: environment.INVENTORY_TABLE, green: environment.INVENTORY_GREEN_TABLE },
+  };
+  const store = dynamoEventStore({
+    client,
+    eventsTable: environment.EVENTS_TABLE,
+    snapshotsTable: environment.SNAPSHOTS_TABLE,
+    schemas,
+  });
+  const events = dynamoEventScan({ client, table: environment.EVENTS_TABLE, schemas });
+  const parking = dynamoParkingLot({ client, table: projectionsTable });
+  const pointers = dynamoPointerStore({ client, table: projectionsTable });
+  const notes = dynamoRebuildNotes({ client, table: projectionsTable });
+  const cachedPointer = cachedPointers(client, projectionsTable, environment.READ_MODEL_CACHE_MS);
+  const rebuildTargets = {
+    orders: rebuildTarget(ordersProjection, slotViews(client, slots.orders)),
+    inventory: rebuildTarget(inventoryProjection, slotViews(client, slots.inventory)),
+  };
+  const gateways = new Map<CircuitObserver | undefined, PaymentGateway>();
+  return {
+    client,
+    schemas,
+    environment,
+    store,
+    events,
+    parking,
+    slots,
+    pointers,
+    notes,
+    cachedPointer,
+    readModels: liveReadModels({ client, tables: slots, pointer: cachedPointer }),
+    pendingOrders: async () =>
+      dynamoPendingOrders({ client, table: slots.orders[(await cachedPointer('orders')).live.slot] }),
+    viewStore: <Name extends ReadModelName>(name: Name, slot: Slot) =>
+      dynamoViewStore<ViewOf<Name>>({ client, table: slots[name][slot] }),
+    replayTarget: (name, slot) =>
+      name === 'orders'
+        ? replayTarget(ordersProjection, dynamoViewStore({ client, table: slots.orders[slot] }))
+        : replayTarget(inventoryProjection, dynamoViewStore({ client, table: slots.inventory[slot] })),
+    rebuildTarget: (name) => rebuildTargets[name],
+    rebuildDependencies: { events, store, parking, pointers, notes, cacheMs: environment.READ_MODEL_CACHE_MS },
+    checkpoints: (runId) => dynamoCheckpoints({ client, table: projectionsTable, runId }),
+    paymentGateway(observer) {
+      const known = gateways.get(observer);
+      if (known) return known;
+      const breaker = circuitBreaker({
+        name: PAYMENT_CIRCUIT,
+        store: dynamoCircuitStore({ client, table: environment.CIRCUITS_TABLE }),
+        settings: {
+          failureThreshold: environment.CIRCUIT_FAILURE_THRESHOLD,
+          windowMs: environment.CIRCUIT_WINDOW_SECONDS * 1000,
+          coolDownMs: environment.CIRCUIT_COOL_DOWN_SECONDS * 1000,
+          probeTimeoutMs: PROBE_TIMEOUT_MS,
+        },
+        isFailure: isGatewayFailure,
+        ...(observer ? { observer } : {}),
+      });
+      // The simulated gateway (test tokens in adapters/simulatedPaymentGateway.ts) until a real provider plugs in here.
+      const gateway = guardedPaymentGateway(
+        simulatedPaymentGateway({ client, table: environment.PAYMENT_SIMULATOR_TABLE }),
+        breaker,
+      );
+      gateways.set(observer, gateway);
+      return gateway;
+    },
+  };
+};

@@ -1,0 +1,83 @@
+import type { StoredEvent } from '../eventstore/types.js';
+import type { Versioned } from './projection.js';
+import type { ReadModelPointer } from './readModelVersions.js';
+
+// What the read side needs from storage, declared here and implemented in adapters/ (DynamoDB), so nothing in
+// projections/ knows a table, a client or a key schema.
+
+/** Where a projection keeps its views: one per stream, each with the last applied stream version. */
+export type ViewStore<View> = {
+  /** The stored view, read consistently. */
+  get(key: Record<string, string>): Promise<Versioned<View> | undefined>;
+  /**
+   * Writes `view` at `version` only if the stored one is still at `previousVersion` (0: absent), so a live projector
+   * and a rebuild never overwrite newer state. Answers `stale` when someone else wrote first.
+   */
+  put(view: View, version: number, previousVersion: number): Promise<'written' | 'stale'>;
+  /** Writes views unconditionally, many at a time: a rebuild's bulk phase, into a slot nothing else writes yet. */
+  putAll(views: Versioned<View>[], concurrency?: number): Promise<void>;
+  /** Up to `limit` stored views, in storage order: the parity check's top-up sample. */
+  sample(limit: number): Promise<Versioned<View>[]>;
+  /** Deletes every view (`segments` scans at once); answers how many. */
+  clear(keyNames: string[], segments?: number): Promise<number>;
+};
+
+/** A stream a projection set aside: its view stays at `version - 1` until the stream is redriven. */
+export type ParkedStream = { projection: string; streamId: string; version: number; error: string; parkedAt: string };
+
+export type ParkingLot = {
+  /** Which of these streams are parked for the projection. */
+  parked(projection: string, streamIds: string[]): Promise<Set<string>>;
+  park(stream: ParkedStream): Promise<void>;
+  unpark(projection: string, streamId: string): Promise<void>;
+  list(projection: string): Promise<ParkedStream[]>;
+};
+
+/** One change of the event store as the change stream delivers it. */
+export type ChangeRecord = { sequenceNumber: string; eventName: string; event: StoredEvent };
+
+/** Where each read model's pointer is kept (ADR 0009). */
+export type PointerStore = {
+  /** The pointer as stored (strongly consistent), or the initial one when none was ever written. */
+  get(projection: string): Promise<ReadModelPointer>;
+  /** Writes `next` only if the stored pointer is still at `next.revision - 1`: one atomic step. */
+  replace(next: ReadModelPointer): Promise<void>;
+};
+
+/** The streams the live projection saw while a rebuild's bulk writes ran: the catch-up re-applies exactly these. */
+export type RebuildNotes = {
+  note(projection: string, runId: string, streamIds: string[]): Promise<void>;
+  noted(projection: string, runId: string): Promise<string[]>;
+  forget(projection: string, runId: string, streamIds: string[]): Promise<void>;
+};
+
+export type SegmentProgress = { segment: number; events: number; streams: number; failed: number; done: boolean };
+
+/** Where one scan segment stopped: opaque to the read side, meaningful to the store that scans. */
+export type ScanPosition = Record<string, unknown>;
+
+/** Where a replay or rebuild run stands, per segment: what makes it resumable. */
+export type Checkpoints = {
+  load(segment: number): Promise<{ lastKey?: ScanPosition; progress: SegmentProgress } | undefined>;
+  save(lastKey: ScanPosition | undefined, progress: SegmentProgress): Promise<void>;
+  list(): Promise<SegmentProgress[]>;
+};
+
+/**
+ * The whole event store read in parallel segments, as a replay or rebuild reads it. Within a segment a stream's
+ * events come together and in version order; every event comes upcast to its current schema.
+ */
+export type EventScan = {
+  page(options: {
+    segment: number;
+    totalSegments: number;
+    after?: ScanPosition;
+    limit: number;
+    /** Every event appended before the scan began is seen. */
+    consistent?: boolean;
+  }): Promise<{ events: StoredEvent[]; next?: ScanPosition }>;
+  /** The stream ids of up to `limit` events of one segment: a cheap random draw for sampling. */
+  streamIds(options: { segment: number; totalSegments: number; limit: number }): Promise<string[]>;
+  /** The position just after `event`: a resumed segment goes on from there. */
+  positionAfter(event: StoredEvent): ScanPosition;
+};
