@@ -2,6 +2,50 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** The project's top-level code folders: the layers, and the entry points above them. */
+const topLevel = [
+  'ports',
+  'domain',
+  'eventstore',
+  'projections',
+  'application',
+  'adapters',
+  'composition',
+  'functions',
+  'api',
+  'ops',
+  'local',
+  'bench',
+  'tests',
+];
+
+/**
+ * One `no-restricted-imports` block per layer: a relative import that climbs out to another top-level folder must
+ * land in one of the layers this one may use. (No folder inside a layer shares a name with a top-level one.)
+ */
+function layers(allowed) {
+  return Object.entries(allowed).map(([layer, below]) => {
+    const forbidden = topLevel.filter((folder) => folder !== layer && !below.includes(folder));
+    const allowedFiles = below.filter((entry) => entry.includes('/'));
+    return {
+      files: [`${layer}/**/*.ts`],
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns: [
+              {
+                regex: `^(\\.\\./)+(${forbidden.join('|')})/${allowedFiles.length ? `(?!(${allowedFiles.map((f) => f.split('/')[1]).join('|')})\\.js$)` : ''}`,
+                message: `${layer}/ may import only ${below.length ? below.join(', ') : 'nothing of the project'} (docs/architecture.md, "Layers").`,
+              },
+            ],
+          },
+        ],
+      },
+    };
+  });
+}
+
 export default tseslint.config(
   { ignores: ['node_modules', '.serverless', '.esbuild', '.local', 'coverage', 'docs'] },
   js.configs.recommended,
@@ -29,4 +73,25 @@ export default tseslint.config(
       ],
     },
   },
+  // Each layer imports only the layers below it (docs/architecture.md, "Layers"):
+  // domain, ports < eventstore < projections < application < adapters < composition < functions, api < ops, local, bench.
+  ...layers({
+    ports: [],
+    eventstore: ['domain', 'ports'],
+    projections: ['domain', 'ports', 'eventstore'],
+    application: ['domain', 'ports', 'eventstore', 'projections'],
+    adapters: ['domain', 'ports', 'eventstore', 'projections', 'application'],
+    composition: ['domain', 'ports', 'eventstore', 'projections', 'application', 'adapters'],
+    // A handler decodes its own Lambda event (adapters/changeRecords.ts); everything else it gets from the root.
+    functions: [
+      'domain',
+      'ports',
+      'eventstore',
+      'projections',
+      'application',
+      'composition',
+      'api',
+      'adapters/changeRecords',
+    ],
+  }),
 );

@@ -38,6 +38,11 @@ import { eventSchemas } from './schemas.js';
 import type { StageEnvironment } from './settings.js';
 
 export { eventSchemas };
+
+// The Step Functions implementations of the saga's ports. They take the calling function's own (traced) SFN client,
+// so they are chosen here but built where that client is: the sweeper and the cancellation's compensation.
+export { stepFunctionsExecutions as sagaExecutions } from '../adapters/pendingOrders.js';
+export { stepFunctionsParking as compensationParking } from '../adapters/compensationParking.js';
 export type { SlotTables };
 
 /** The read models, by name: the one list the projection consumers, replay, rebuilds and ops commands share. */

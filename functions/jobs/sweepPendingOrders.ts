@@ -3,7 +3,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
-import { stepFunctionsExecutions } from '../../adapters/pendingOrders.js';
+import { sagaExecutions } from '../../composition/root.js';
 import type { CommandContext } from '../../application/handleCommand.js';
 import { sweepPendingOrders } from '../../application/sweeper.js';
 import { orderStreamId } from '../../domain/order/index.js';
@@ -70,7 +70,7 @@ export const handler = middy<unknown, SweepReport, Error, Context>()
       pendingAfterMs: pendingAfterSeconds * 1000,
       limit: LIMIT,
       pending: await services().pendingOrders(),
-      executions: stepFunctionsExecutions({
+      executions: sagaExecutions({
         client: sfn,
         stateMachineArn: ORDER_SAGA_ARN,
         type: SAGA_TYPE ?? 'STANDARD',

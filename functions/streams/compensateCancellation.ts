@@ -3,7 +3,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { decodeChangeRecord } from '../../adapters/changeRecords.js';
-import { stepFunctionsParking } from '../../adapters/compensationParking.js';
+import { compensationParking as stepFunctionsParking } from '../../composition/root.js';
 import { type CompensationParking, compensateOrPark } from '../../application/compensation.js';
 import { eventSchemas } from '../../composition/schemas.js';
 import { config } from '../_shared/config.js';
