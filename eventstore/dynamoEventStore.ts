@@ -10,7 +10,8 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { AppendTooLargeError, BalanceTooLowError, ConcurrencyError } from './errors.js';
+import { checkAppendLimits, mergeMoves } from './appendRules.js';
+import { BalanceTooLowError, ConcurrencyError } from './errors.js';
 import { STREAM_ID, VERSION } from './tableKeys.js';
 import type {
   AppendResult,
@@ -28,10 +29,7 @@ import { type EventSchemaRegistry, upcastItem } from './upcasting.js';
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
 
-/** DynamoDB's limits for one TransactWriteItems and one item. */
-export const TRANSACTION_MAX_ITEMS = 100;
-export const TRANSACTION_MAX_BYTES = 4 * 1024 * 1024;
-export const ITEM_MAX_BYTES = 400 * 1024;
+export { ITEM_MAX_BYTES, TRANSACTION_MAX_BYTES, TRANSACTION_MAX_ITEMS } from './appendRules.js';
 
 export type DynamoEventStoreOptions = {
   client: DynamoDBDocumentClient;
@@ -59,17 +57,6 @@ const failedStreams = (error: unknown, items: { streamId: string }[]): string[] 
     return code === 'ConditionalCheckFailed' || code === 'TransactionConflict';
   });
   return [...new Set((failed.length > 0 ? failed : items).map((item) => item.streamId))];
-};
-
-/** One move per balance: a transaction may touch an item only once. */
-const mergeMoves = (moves: BalanceMove[]): BalanceMove[] => {
-  const merged = new Map<string, Record<string, number>>();
-  for (const { balanceId, delta } of moves) {
-    const sum = merged.get(balanceId) ?? {};
-    for (const [name, by] of Object.entries(delta)) sum[name] = (sum[name] ?? 0) + by;
-    merged.set(balanceId, sum);
-  }
-  return [...merged].map(([balanceId, delta]) => ({ balanceId, delta }));
 };
 
 /** The attribute that counts a balance's moves. */
@@ -157,25 +144,6 @@ export const dynamoEventStore = ({
       })),
     );
 
-  const checkSize = (items: StoredEvent[]): void => {
-    if (items.length > TRANSACTION_MAX_ITEMS) {
-      throw new AppendTooLargeError(
-        `An atomic append holds at most ${TRANSACTION_MAX_ITEMS} events; got ${items.length}.`,
-      );
-    }
-    let total = 0;
-    for (const item of items) {
-      const bytes = Buffer.byteLength(JSON.stringify(item));
-      if (bytes > ITEM_MAX_BYTES) {
-        throw new AppendTooLargeError(`Event ${item.type} on ${item.streamId} is ${bytes} bytes; the limit is 400 KB.`);
-      }
-      total += bytes;
-    }
-    if (total > TRANSACTION_MAX_BYTES) {
-      throw new AppendTooLargeError(`An atomic append holds at most 4 MB; got ${total} bytes.`);
-    }
-  };
-
   const condition = `attribute_not_exists(${STREAM_ID})`;
 
   return {
@@ -186,13 +154,8 @@ export const dynamoEventStore = ({
         version: expectedVersion + events.length,
       }));
       if (items.length === 0) return results;
-      checkSize(items);
       const balances = mergeMoves(moves);
-      if (items.length + guards.length + balances.length > TRANSACTION_MAX_ITEMS) {
-        throw new AppendTooLargeError(
-          `An atomic append holds at most ${TRANSACTION_MAX_ITEMS} events, guards and balance moves.`,
-        );
-      }
+      checkAppendLimits(items, guards.length + balances.length);
       try {
         const [only] = items;
         if (items.length === 1 && only && guards.length === 0 && balances.length === 0) {

@@ -1,9 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import { documentClient } from '../../eventstore/dynamoClient.js';
 import { dynamoEventStore } from '../../eventstore/dynamoEventStore.js';
 import { eventSchemas } from '../../composition/schemas.js';
-import type { EventMetadata } from '../../eventstore/types.js';
 import type { EventSchemaRegistry } from '../../eventstore/upcasting.js';
 import { localClientConfig } from '../../local/dynamoLocal.js';
 
@@ -30,13 +28,4 @@ const required = (environment: Record<string, string>, name: string): string => 
   return value;
 };
 
-/** A stream id no other test uses, so tests can share tables. */
-export const uniqueId = (prefix: string): string => `${prefix}-${randomUUID()}`;
-
-export const testMetadata = (overrides: Partial<EventMetadata> = {}): EventMetadata => ({
-  correlationId: randomUUID(),
-  causationId: randomUUID(),
-  commandId: randomUUID(),
-  actor: 'test',
-  ...overrides,
-});
+export { testMetadata, uniqueId } from './metadata.js';

@@ -83,10 +83,10 @@ describe('abandonOrder: the catch-all compensation', () => {
     await authorizePayment(orderId, context, gateway);
     await confirmReservations(orderId, context);
     await confirmOrder(orderId, context);
-    const before = store.all().length;
+    const before = store.readAll().length;
 
     expect(await abandonOrder(orderId, context, gateway)).toEqual({ outcome: 'NOT_PENDING', status: 'CONFIRMED' });
-    expect(store.all()).toHaveLength(before);
+    expect(store.readAll()).toHaveLength(before);
     expect(await stock()).toEqual({ available: 8, reserved: 0, sold: 2 });
     expect(calls).toEqual([`authorize ${orderId}`]);
   });
@@ -95,9 +95,9 @@ describe('abandonOrder: the catch-all compensation', () => {
     const { store, context, gateway, calls, orderId } = await given();
     await reserveInventory(orderId, context);
     await cancelOrder({ orderId, caller: { sub: 'customer-1', isAdmin: false } }, context);
-    const before = store.all().length;
+    const before = store.readAll().length;
     expect(await abandonOrder(orderId, context, gateway)).toEqual({ outcome: 'NOT_PENDING', status: 'CANCELLED' });
-    expect(store.all()).toHaveLength(before);
+    expect(store.readAll()).toHaveLength(before);
     expect(calls).toEqual([]);
   });
 
@@ -130,9 +130,9 @@ describe('abandonOrder: the catch-all compensation', () => {
     await reserveInventory(orderId, context);
     await authorizePayment(orderId, context, gateway);
     await abandonOrder(orderId, context, gateway);
-    const [events, gatewayCalls] = [store.all().length, calls.length];
+    const [events, gatewayCalls] = [store.readAll().length, calls.length];
     expect(await abandonOrder(orderId, context, gateway)).toEqual({ outcome: 'NOT_PENDING', status: 'REJECTED' });
-    expect(store.all()).toHaveLength(events);
+    expect(store.readAll()).toHaveLength(events);
     expect(calls).toHaveLength(gatewayCalls);
   });
 });

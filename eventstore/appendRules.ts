@@ -1,0 +1,46 @@
+import { AppendTooLargeError } from './errors.js';
+import type { BalanceMove, StoredEvent } from './types.js';
+
+// What one atomic append may hold, and how its balance moves combine: DynamoDB's transaction limits, kept by every
+// store so that a command too large for production fails in the fast tests too.
+
+/** DynamoDB's limits for one TransactWriteItems and one item. */
+export const TRANSACTION_MAX_ITEMS = 100;
+export const TRANSACTION_MAX_BYTES = 4 * 1024 * 1024;
+export const ITEM_MAX_BYTES = 400 * 1024;
+
+/** Refuses an append of `items` plus `others` guards and balance moves that one transaction cannot hold. */
+export const checkAppendLimits = (items: StoredEvent[], others: number): void => {
+  if (items.length > TRANSACTION_MAX_ITEMS) {
+    throw new AppendTooLargeError(
+      `An atomic append holds at most ${TRANSACTION_MAX_ITEMS} events; got ${items.length}.`,
+    );
+  }
+  let total = 0;
+  for (const item of items) {
+    const bytes = Buffer.byteLength(JSON.stringify(item));
+    if (bytes > ITEM_MAX_BYTES) {
+      throw new AppendTooLargeError(`Event ${item.type} on ${item.streamId} is ${bytes} bytes; the limit is 400 KB.`);
+    }
+    total += bytes;
+  }
+  if (total > TRANSACTION_MAX_BYTES) {
+    throw new AppendTooLargeError(`An atomic append holds at most 4 MB; got ${total} bytes.`);
+  }
+  if (items.length + others > TRANSACTION_MAX_ITEMS) {
+    throw new AppendTooLargeError(
+      `An atomic append holds at most ${TRANSACTION_MAX_ITEMS} events, guards and balance moves.`,
+    );
+  }
+};
+
+/** One move per balance: a transaction may touch each item once. */
+export const mergeMoves = (moves: BalanceMove[]): BalanceMove[] => {
+  const merged = new Map<string, Record<string, number>>();
+  for (const { balanceId, delta } of moves) {
+    const sum = merged.get(balanceId) ?? {};
+    for (const [name, by] of Object.entries(delta)) sum[name] = (sum[name] ?? 0) + by;
+    merged.set(balanceId, sum);
+  }
+  return [...merged].map(([balanceId, delta]) => ({ balanceId, delta }));
+};

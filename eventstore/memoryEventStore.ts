@@ -1,0 +1,191 @@
+import { randomUUID } from 'node:crypto';
+import { checkAppendLimits, mergeMoves } from './appendRules.js';
+import { BalanceTooLowError, ConcurrencyError } from './errors.js';
+import type { AppendResult, Balance, EventStore, Snapshot, StoredEvent } from './types.js';
+import { type EventSchemaRegistry, upcastItem } from './upcasting.js';
+
+/**
+ * The data behind one or more memory stores: what the DynamoDB tables hold for the DynamoDB store. Stores made on
+ * the same tables see one another's writes, as two releases (each with its own schema registry) share a table.
+ */
+export type MemoryTables = {
+  /** Each stream's events by version: a stream may, as in DynamoDB, only gain a version nobody holds yet. */
+  streams: Map<string, Map<number, StoredEvent>>;
+  /** Every event in commit order. */
+  log: StoredEvent[];
+  /** Snapshots by stream id, their state kept as JSON (the DynamoDB store keeps it gzipped JSON). */
+  snapshots: Map<string, { version: number; schema: string; json: string }>;
+  balances: Map<string, Balance>;
+};
+
+export const memoryTables = (): MemoryTables => ({
+  streams: new Map(),
+  log: [],
+  snapshots: new Map(),
+  balances: new Map(),
+});
+
+export type MemoryEventStoreOptions = {
+  /** The registry that stamps new events with their schema version and upcasts old ones on every read. */
+  schemas: EventSchemaRegistry;
+  /** Tables to share with other memory stores; fresh ones otherwise. */
+  tables?: MemoryTables;
+};
+
+export type MemoryEventStore = EventStore & {
+  /** Every event of every stream, in the order they were committed, upcast as reads are. For tests' assertions. */
+  readAll(): StoredEvent[];
+};
+
+/**
+ * The event store port in memory, with the DynamoDB store's semantics, for fast tests of commands and saga steps:
+ * the same envelopes and upcasting, the same version conditions ({@link ConcurrencyError} naming the streams that
+ * changed), guards, balance moves that never go below zero ({@link BalanceTooLowError}, with a lost stream race
+ * taking precedence), the same transaction limits ({@link AppendTooLargeError}), and snapshots that never give way to
+ * an older one. An append is atomic: it checks every condition and then writes, with nothing in between.
+ *
+ * Data is stored as DynamoDB's document client stores it: copied, with `undefined` fields dropped, and refused when
+ * it holds something DynamoDB cannot (a `Date`, a function, a number that is not finite).
+ *
+ * An eventually consistent read here always sees the latest write, as it may on DynamoDB; a test that needs a stale
+ * replica wraps the store (tests/unit/saga/carriedOrder.unit.test.ts does).
+ *
+ * @example
+ * const store = memoryEventStore({ schemas });
+ * await store.append([{ streamId: 'order-42', expectedVersion: 0, events: [placed] }], metadata);
+ */
+export const memoryEventStore = ({ schemas, tables = memoryTables() }: MemoryEventStoreOptions): MemoryEventStore => {
+  const { streams, log, snapshots, balances } = tables;
+  const taken = (streamId: string, version: number): boolean => streams.get(streamId)?.has(version) ?? false;
+  const upcast = (event: StoredEvent): StoredEvent => {
+    return upcastItem(structuredClone(event), schemas);
+  };
+
+  return {
+    async append(appends, metadata, { now = new Date(), guards = [], moves = [] } = {}): Promise<AppendResult> {
+      const recordedAt = now.toISOString();
+      const items: StoredEvent[] = appends.flatMap(({ streamId, expectedVersion, events }) =>
+        events.map((event, index) => ({
+          streamId,
+          version: expectedVersion + index + 1,
+          eventId: randomUUID(),
+          type: event.type,
+          data: storable(event.data, 'data'),
+          schemaVersion: schemas.currentVersion(event.type),
+          recordedAt,
+          metadata: storable(metadata, 'metadata'),
+        })),
+      );
+      const results = appends.map(({ streamId, expectedVersion, events }) => ({
+        streamId,
+        version: expectedVersion + events.length,
+      }));
+      if (items.length === 0) return results;
+      const merged = mergeMoves(moves);
+      checkAppendLimits(items, guards.length + merged.length);
+
+      // A transaction may touch each item once: one stream's version twice (or appended and guarded) is refused.
+      const keys = [
+        ...items.map((item) => `${item.streamId}@${item.version}`),
+        ...guards.map((g) => `${g.streamId}@${g.version + 1}`),
+      ];
+      if (new Set(keys).size !== keys.length) {
+        throw new Error('Transaction request cannot include multiple operations on one item (one stream version).');
+      }
+
+      const stale = [
+        ...items.filter((item) => taken(item.streamId, item.version)),
+        ...guards.filter((g) => taken(g.streamId, g.version + 1)),
+      ];
+      if (stale.length > 0) throw new ConcurrencyError([...new Set(stale.map((s) => s.streamId))]);
+
+      const refused = merged.filter(({ balanceId, delta }) => !fits(balances.get(balanceId), delta));
+      const [firstRefused] = refused;
+      if (firstRefused) {
+        const current = balances.get(firstRefused.balanceId);
+        throw new BalanceTooLowError(
+          refused.map((move) => move.balanceId),
+          current && { ...current.counts },
+        );
+      }
+
+      // Every condition holds: commit, with no await between the checks and the writes.
+      for (const item of items) {
+        let stream = streams.get(item.streamId);
+        if (!stream) streams.set(item.streamId, (stream = new Map()));
+        stream.set(item.version, item);
+        log.push(item);
+      }
+      for (const { balanceId, delta } of merged) {
+        const balance = balances.get(balanceId) ?? { balanceId, counts: {}, version: 0 };
+        const counts = { ...balance.counts };
+        for (const [name, by] of Object.entries(delta)) counts[name] = (counts[name] ?? 0) + by;
+        balances.set(balanceId, { balanceId, counts, version: balance.version + 1 });
+      }
+      return results;
+    },
+
+    async readStream(streamId, { afterVersion = 0, toVersion = Number.POSITIVE_INFINITY } = {}) {
+      const stream = streams.get(streamId);
+      if (!stream) return [];
+      return [...stream.values()]
+        .filter(({ version }) => version > afterVersion && version <= toVersion)
+        .sort((a, b) => a.version - b.version)
+        .map(upcast);
+    },
+
+    async readSnapshot<State>(streamId: string, schema: string): Promise<Snapshot<State> | undefined> {
+      const stored = snapshots.get(streamId);
+      // A snapshot of another state shape (the decider changed) is ignored: the stream is folded from the start.
+      if (!stored || stored.schema !== schema) return undefined;
+      return { streamId, version: stored.version, schema, state: JSON.parse(stored.json) as State };
+    },
+
+    async writeSnapshot<State>({ streamId, version, state, schema }: Snapshot<State>): Promise<void> {
+      const stored = snapshots.get(streamId);
+      // Never replace a newer snapshot with an older one (nor with one of the same version).
+      if (stored && stored.version >= version && stored.schema === schema) return;
+      snapshots.set(streamId, { version, schema, json: JSON.stringify(state) });
+    },
+
+    async readBalance(balanceId) {
+      return structuredClone(balances.get(balanceId));
+    },
+
+    readAll: () => log.map(upcast),
+  };
+};
+
+/** Whether every falling counter has enough to fall by; a counter that does not exist yet has nothing. */
+const fits = (balance: Balance | undefined, delta: Record<string, number>): boolean =>
+  Object.entries(delta).every(([name, by]) => {
+    if (by >= 0) return true;
+    const count = balance?.counts[name];
+    return count !== undefined && count >= -by;
+  });
+
+/**
+ * A copy of `value` as DynamoDB's document client (with `removeUndefinedValues`, without class instances as maps)
+ * stores it: `undefined` left out of objects and lists, anything it cannot marshal refused.
+ */
+const storable = <T>(value: T, path: string): T => {
+  const copy = (item: unknown, at: string): unknown => {
+    if (item === null || typeof item === 'string' || typeof item === 'boolean') return item;
+    if (typeof item === 'number') {
+      if (!Number.isFinite(item)) throw new TypeError(`${at}: ${item} cannot be stored.`);
+      return item;
+    }
+    if (Array.isArray(item)) {
+      return item.filter((element) => element !== undefined).map((element, i) => copy(element, `${at}[${i}]`));
+    }
+    if (typeof item === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(item))) {
+      return Object.fromEntries(
+        Object.entries(item).flatMap(([key, field]) =>
+          field === undefined ? [] : [[key, copy(field, `${at}.${key}`)]],
+        ),
+      );
+    }
+    throw new TypeError(`${at}: a ${typeof item === 'object' ? item.constructor.name : typeof item} cannot be stored.`);
+  };
+  return copy(value, path) as T;
+};

@@ -1,0 +1,646 @@
+import { describe, expect, it } from 'vitest';
+import { inventoryAggregate, reservationAggregate } from '../../application/aggregates.js';
+import { decision, handleCommand, handleCommands, load } from '../../application/handleCommand.js';
+import { readStock } from '../../application/products.js';
+import {
+  inventory,
+  inventoryStreamId,
+  type InventoryState,
+  reservation,
+  type ReservationState,
+  reservationStreamId,
+} from '../../domain/inventory/index.js';
+import { fold } from '../../domain/shared/decider.js';
+import { AppendTooLargeError, BalanceTooLowError, ConcurrencyError } from '../../eventstore/errors.js';
+import type { EventStore } from '../../eventstore/types.js';
+import { type EventSchemaRegistry, eventSchemaRegistry, type Upcaster } from '../../eventstore/upcasting.js';
+import { testMetadata, uniqueId } from './metadata.js';
+
+/** How the contract gets at a store: the DynamoDB one on DynamoDB Local, or the in-memory one. */
+export type EventStoreHarness = {
+  /**
+   * A store reading and writing through `schemas`. Every store a harness makes shares one database, as two releases
+   * with different registries share a table: what one appends, the others read.
+   */
+  store(schemas: EventSchemaRegistry): EventStore;
+};
+
+const restocked = (quantity: number) => ({ type: 'ProductRestocked', data: { sku: 'X', quantity } });
+const randomSuffix = () => Math.random().toString(36).slice(2, 10).toUpperCase();
+
+/**
+ * The event store port's contract: what the application may rely on from any EventStore. Registers its tests in the
+ * calling file, once per store: tests/int/eventStore.int.test.ts runs it on DynamoDB Local,
+ * tests/unit/eventstore/memoryEventStore.unit.test.ts on the in-memory store. Stream ids are unique per test, so the
+ * stores may be shared with other tests.
+ */
+export const eventStoreContract = (name: string, harness: EventStoreHarness): void => {
+  const events = harness.store(eventSchemaRegistry());
+
+  describe(`${name} event store: appends and reads`, () => {
+    it('reads back what it appended, in order, inside the full envelope', async () => {
+      const streamId = uniqueId('es');
+      const metadata = testMetadata({ actor: 'customer-1' });
+      const now = new Date('2026-11-23T10:00:00.000Z');
+      const result = await events.append(
+        [{ streamId, expectedVersion: 0, events: [restocked(1), restocked(2)] }],
+        metadata,
+        { now },
+      );
+      expect(result).toEqual([{ streamId, version: 2 }]);
+
+      const read = await events.readStream(streamId);
+      expect(read).toHaveLength(2);
+      expect(read.map((e) => [e.version, e.type, e.data])).toEqual([
+        [1, 'ProductRestocked', { sku: 'X', quantity: 1 }],
+        [2, 'ProductRestocked', { sku: 'X', quantity: 2 }],
+      ]);
+      for (const event of read) {
+        expect(event).toMatchObject({ streamId, schemaVersion: 1, recordedAt: now.toISOString(), metadata });
+        expect(event.eventId).toMatch(/^[0-9a-f-]{36}$/);
+      }
+      expect(read[0]?.eventId).not.toEqual(read[1]?.eventId);
+      expect(await events.readStream(streamId, { afterVersion: 1 })).toHaveLength(1);
+      expect(await events.readStream(streamId, { toVersion: 1 })).toHaveLength(1);
+    });
+
+    it('reads the window between afterVersion and toVersion, eventually consistently too, and nothing of a stream never written', async () => {
+      const streamId = uniqueId('window');
+      await events.append([{ streamId, expectedVersion: 0, events: [1, 2, 3, 4, 5].map(restocked) }], testMetadata());
+      const window = await events.readStream(streamId, { afterVersion: 1, toVersion: 3 });
+      expect(window.map((e) => [e.version, e.data.quantity])).toEqual([
+        [2, 2],
+        [3, 3],
+      ]);
+      expect((await events.readStream(streamId, { consistent: false })).map((e) => e.version)).toEqual([1, 2, 3, 4, 5]);
+      expect(await events.readStream(streamId, { afterVersion: 5 })).toEqual([]);
+      expect(await events.readStream(uniqueId('never'))).toEqual([]);
+    });
+
+    it('lets exactly one of 20 concurrent appends at the same expected version win', async () => {
+      const streamId = uniqueId('race');
+      await events.append([{ streamId, expectedVersion: 0, events: [restocked(1)] }], testMetadata());
+
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) =>
+          events.append([{ streamId, expectedVersion: 1, events: [restocked(i + 10)] }], testMetadata()),
+        ),
+      );
+      const won = outcomes.filter((o) => o.status === 'fulfilled');
+      const lost = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
+      expect(won).toHaveLength(1);
+      expect(lost).toHaveLength(19);
+      for (const reason of lost) {
+        expect(reason).toBeInstanceOf(ConcurrencyError);
+        expect((reason as ConcurrencyError).streamIds).toEqual([streamId]);
+      }
+      expect((await events.readStream(streamId)).map((e) => e.version)).toEqual([1, 2]);
+    });
+
+    it('writes nothing to any stream when one stream of an atomic append is stale, and names only that one', async () => {
+      const fresh = uniqueId('fresh');
+      const stale = uniqueId('stale');
+      await events.append(
+        [{ streamId: stale, expectedVersion: 0, events: [restocked(1), restocked(1)] }],
+        testMetadata(),
+      );
+
+      const error: unknown = await events
+        .append(
+          [
+            { streamId: fresh, expectedVersion: 0, events: [restocked(5)] },
+            { streamId: stale, expectedVersion: 1, events: [restocked(5)] },
+          ],
+          testMetadata(),
+        )
+        .catch((e: unknown) => e);
+      expect(error).toSatisfy((e) => e instanceof ConcurrencyError && e.streamIds.includes(stale));
+      expect((error as ConcurrencyError).streamIds).toEqual([stale]);
+
+      expect(await events.readStream(fresh)).toEqual([]);
+      expect((await events.readStream(stale)).map((e) => e.version)).toEqual([1, 2]);
+    });
+
+    it('commits several streams atomically when all are current', async () => {
+      const a = uniqueId('a');
+      const b = uniqueId('b');
+      const result = await events.append(
+        [
+          { streamId: a, expectedVersion: 0, events: [restocked(1)] },
+          { streamId: b, expectedVersion: 0, events: [restocked(2), restocked(3)] },
+        ],
+        testMetadata(),
+      );
+      expect(result).toEqual([
+        { streamId: a, version: 1 },
+        { streamId: b, version: 2 },
+      ]);
+      expect(await events.readStream(b)).toHaveLength(2);
+    });
+
+    it('appends nothing, and checks nothing, when no stream has an event to add', async () => {
+      const streamId = uniqueId('empty');
+      await events.append([{ streamId, expectedVersion: 0, events: [restocked(1)] }], testMetadata());
+      // A stale expected version with nothing to append is no conflict: there is nothing to write.
+      expect(await events.append([{ streamId, expectedVersion: 0, events: [] }], testMetadata())).toEqual([
+        { streamId, version: 0 },
+      ]);
+      expect(await events.readStream(streamId)).toHaveLength(1);
+    });
+
+    it('refuses an append beyond DynamoDB transaction limits before writing anything', async () => {
+      const streamId = uniqueId('big');
+      const tooMany = Array.from({ length: 101 }, () => restocked(1));
+      await expect(events.append([{ streamId, expectedVersion: 0, events: tooMany }], testMetadata())).rejects.toThrow(
+        AppendTooLargeError,
+      );
+      const tooHeavy = [{ type: 'Note', data: { text: 'x'.repeat(401 * 1024) } }];
+      await expect(events.append([{ streamId, expectedVersion: 0, events: tooHeavy }], testMetadata())).rejects.toThrow(
+        AppendTooLargeError,
+      );
+      // Each event under 400 KB, all of them over 4 MB.
+      const tooMuch = Array.from({ length: 11 }, () => ({ type: 'Note', data: { text: 'x'.repeat(390 * 1024) } }));
+      await expect(events.append([{ streamId, expectedVersion: 0, events: tooMuch }], testMetadata())).rejects.toThrow(
+        AppendTooLargeError,
+      );
+      // Guards and balance moves count towards the 100 items too.
+      const other = uniqueId('other');
+      await expect(
+        events.append(
+          [{ streamId, expectedVersion: 0, events: Array.from({ length: 99 }, () => restocked(1)) }],
+          testMetadata(),
+          {
+            guards: [{ streamId: other, version: 0 }],
+            moves: [{ balanceId: `stock-${uniqueId('limit')}`, delta: { available: 1 } }],
+          },
+        ),
+      ).rejects.toThrow(AppendTooLargeError);
+      expect(await events.readStream(streamId)).toEqual([]);
+    });
+
+    it('takes exactly 100 events, and an event just under 400 KB, in one atomic append', async () => {
+      const hundred = uniqueId('hundred');
+      expect(
+        await events.append(
+          [{ streamId: hundred, expectedVersion: 0, events: Array.from({ length: 100 }, (_, i) => restocked(i)) }],
+          testMetadata(),
+        ),
+      ).toEqual([{ streamId: hundred, version: 100 }]);
+      const heavy = uniqueId('heavy');
+      await events.append(
+        [{ streamId: heavy, expectedVersion: 0, events: [{ type: 'Note', data: { text: 'x'.repeat(399 * 1024) } }] }],
+        testMetadata(),
+      );
+      expect((await events.readStream(hundred)).map((e) => e.data.quantity)).toEqual(
+        Array.from({ length: 100 }, (_, i) => i),
+      );
+      expect((await events.readStream(heavy))[0]?.data.text).toHaveLength(399 * 1024);
+    });
+
+    it('refuses an append that touches one stream version twice, writing nothing', async () => {
+      // DynamoDB refuses a transaction that names one item twice (ValidationException); DynamoDB Local reports it as
+      // a failed condition instead. Either way the append is refused whole, which is what callers may rely on.
+      const streamId = uniqueId('twice');
+      const other = uniqueId('other');
+      await expect(
+        events.append(
+          [
+            { streamId: other, expectedVersion: 0, events: [restocked(1)] },
+            { streamId, expectedVersion: 0, events: [restocked(1)] },
+            { streamId, expectedVersion: 0, events: [restocked(2)] },
+          ],
+          testMetadata(),
+        ),
+      ).rejects.toBeInstanceOf(Error);
+      // Appending to a stream and guarding it at the same version is the same mistake.
+      await expect(
+        events.append([{ streamId, expectedVersion: 0, events: [restocked(1)] }], testMetadata(), {
+          guards: [{ streamId, version: 0 }],
+        }),
+      ).rejects.toBeInstanceOf(Error);
+      expect(await events.readStream(streamId)).toEqual([]);
+      expect(await events.readStream(other)).toEqual([]);
+    });
+
+    it('reads a stream of many appends whole and in order', async () => {
+      const streamId = uniqueId('long');
+      const total = 300;
+      for (let from = 0; from < total; from += 50) {
+        const batch = Array.from({ length: 50 }, (_, i) => ({ type: 'Numbered', data: { n: from + i } }));
+        await events.append([{ streamId, expectedVersion: from, events: batch }], testMetadata());
+      }
+      const read = await events.readStream(streamId);
+      expect(read.map((e) => e.version)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+      expect(read.map((e) => e.data.n)).toEqual(Array.from({ length: total }, (_, i) => i));
+    });
+  });
+
+  describe(`${name} event store: stored data`, () => {
+    it('stores a copy: changing what was appended, or what was read, changes nothing stored', async () => {
+      const streamId = uniqueId('copy');
+      const data = { sku: 'X', lines: [{ quantity: 1 }] };
+      await events.append([{ streamId, expectedVersion: 0, events: [{ type: 'Noted', data }] }], testMetadata());
+      data.lines[0] = { quantity: 99 };
+      const [first] = await events.readStream(streamId);
+      expect(first?.data).toEqual({ sku: 'X', lines: [{ quantity: 1 }] });
+      if (first) first.data.sku = 'changed';
+      expect((await events.readStream(streamId))[0]?.data).toEqual({ sku: 'X', lines: [{ quantity: 1 }] });
+    });
+
+    it('leaves undefined fields out, in objects and in lists, as the document client does', async () => {
+      const streamId = uniqueId('undefined');
+      const data = { kept: 1, dropped: undefined, nested: { also: undefined, here: true }, list: [1, undefined, 2] };
+      await events.append([{ streamId, expectedVersion: 0, events: [{ type: 'Noted', data }] }], testMetadata());
+      const [event] = await events.readStream(streamId);
+      expect(Object.keys(event?.data ?? {}).sort()).toEqual(['kept', 'list', 'nested']);
+      expect(event?.data).toStrictEqual({ kept: 1, nested: { here: true }, list: [1, 2] });
+    });
+
+    it('refuses data DynamoDB cannot store (a Date), writing nothing', async () => {
+      const streamId = uniqueId('date');
+      const error: unknown = await events
+        .append(
+          [{ streamId, expectedVersion: 0, events: [{ type: 'Noted', data: { at: new Date('2026-01-01') } }] }],
+          testMetadata(),
+        )
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(Error);
+      expect(error).not.toBeInstanceOf(ConcurrencyError);
+      expect(await events.readStream(streamId)).toEqual([]);
+    });
+  });
+
+  describe(`${name} event store: upcasting`, () => {
+    // Version 1 of this event kept the price flat; version 2 nests it as Money.
+    const flatPrice: Upcaster = ({ priceCents, currency, ...rest }) => ({
+      ...rest,
+      unitPrice: { amount: priceCents, currency },
+    });
+
+    it('brings an event stored in an older shape up to date through its upcaster', async () => {
+      const streamId = uniqueId('legacy');
+      // Written by a release whose registry knew only version 1.
+      const legacy = harness.store(eventSchemaRegistry());
+      await legacy.append(
+        [
+          {
+            streamId,
+            expectedVersion: 0,
+            events: [
+              {
+                type: 'ProductRegistered',
+                data: { sku: 'OLD-1', name: 'Old', priceCents: 250, currency: 'EUR', initialStock: 3 },
+              },
+            ],
+          },
+        ],
+        testMetadata(),
+        { now: new Date('2025-01-01T00:00:00.000Z') },
+      );
+      const schemas = eventSchemaRegistry({ ProductRegistered: { 1: flatPrice } });
+      const [event] = await harness.store(schemas).readStream(streamId);
+      expect(event).toMatchObject({
+        schemaVersion: 2,
+        recordedAt: '2025-01-01T00:00:00.000Z',
+        data: { sku: 'OLD-1', name: 'Old', unitPrice: { amount: 250, currency: 'EUR' }, initialStock: 3 },
+      });
+      expect(event?.data).not.toHaveProperty('priceCents');
+      const { state } = await load(harness.store(schemas), { ...inventoryAggregate, snapshot: undefined }, streamId);
+      expect(state).toMatchObject({
+        status: 'REGISTERED',
+        initialStock: 3,
+        unitPrice: { amount: 250, currency: 'EUR' },
+      });
+      // Upcasting is on read: the stored event keeps its shape, and the old release still reads it as written.
+      expect((await legacy.readStream(streamId))[0]).toMatchObject({ schemaVersion: 1, data: { priceCents: 250 } });
+    });
+
+    it('stamps new events with the current schema version and reads them without upcasting', async () => {
+      const streamId = uniqueId('current');
+      let upcasts = 0;
+      const schemas = eventSchemaRegistry({
+        ProductRegistered: {
+          1: (data) => {
+            upcasts++;
+            return flatPrice(data);
+          },
+        },
+      });
+      const current = harness.store(schemas);
+      const data = { sku: 'NEW-1', name: 'New', unitPrice: { amount: 100, currency: 'EUR' }, initialStock: 1 };
+      await current.append(
+        [{ streamId, expectedVersion: 0, events: [{ type: 'ProductRegistered', data }] }],
+        testMetadata(),
+      );
+      const [event] = await current.readStream(streamId);
+      expect(event).toMatchObject({ schemaVersion: 2, data });
+      expect(upcasts).toBe(0);
+    });
+  });
+
+  describe(`${name} event store: command handling`, () => {
+    const register = (sku: string, stock: number) =>
+      handleCommand(
+        inventoryAggregate,
+        inventoryStreamId(sku),
+        (state) =>
+          inventory.decide(
+            {
+              type: 'RegisterProduct',
+              data: { sku, name: sku, unitPrice: { amount: 100, currency: 'EUR' }, initialStock: stock },
+            },
+            state,
+          ),
+        { store: events, metadata: testMetadata() },
+      );
+
+    it('retries lost races, so 10 concurrent restocks all land', async () => {
+      const sku = `R-${randomSuffix()}`;
+      await register(sku, 0);
+      let conflicts = 0;
+      await Promise.all(
+        Array.from({ length: 10 }, () =>
+          handleCommand(
+            inventoryAggregate,
+            inventoryStreamId(sku),
+            (state) => inventory.decide({ type: 'RestockProduct', data: { sku, quantity: 3 } }, state),
+            {
+              store: events,
+              metadata: testMetadata(),
+              retry: { attempts: 20, baseDelayMs: 5, maxDelayMs: 100 },
+              onConflict: () => conflicts++,
+            },
+          ),
+        ),
+      );
+      const { state, version } = await load(events, inventoryAggregate, inventoryStreamId(sku));
+      expect(version).toBe(11);
+      expect(state).toMatchObject({ restocked: 30 });
+      expect(await readStock(events, sku, { consistent: true })).toEqual({
+        stock: { available: 30, reserved: 0, sold: 0 },
+        version: 11,
+      });
+      expect(conflicts).toBeGreaterThan(0);
+    });
+
+    it('gives up with a ConcurrencyError after its bounded attempts', async () => {
+      const sku = `G-${randomSuffix()}`;
+      await register(sku, 0);
+      // A store whose every append loses the race.
+      const losing = { ...events, append: () => Promise.reject(new ConcurrencyError([inventoryStreamId(sku)])) };
+      let conflicts = 0;
+      await expect(
+        handleCommand(
+          inventoryAggregate,
+          inventoryStreamId(sku),
+          (state) => inventory.decide({ type: 'RestockProduct', data: { sku, quantity: 1 } }, state),
+          {
+            store: losing,
+            metadata: testMetadata(),
+            retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 },
+            onConflict: () => conflicts++,
+          },
+        ),
+      ).rejects.toThrow(ConcurrencyError);
+      expect(conflicts).toBe(2);
+    });
+
+    it('appends nothing for a decision that changes nothing', async () => {
+      const sku = `N-${randomSuffix()}`;
+      await register(sku, 5);
+      const reserve = (state: ReservationState) =>
+        reservation.decide({ type: 'ReserveStock', data: { sku, orderId: 'o-1', quantity: 2 } }, state);
+      const context = { store: events, metadata: testMetadata() };
+      const streamId = reservationStreamId(sku, 'o-1');
+      const first = await handleCommand(reservationAggregate, streamId, reserve, context);
+      const second = await handleCommand(reservationAggregate, streamId, reserve, context);
+      expect(first.events).toHaveLength(1);
+      expect(second.events).toEqual([]);
+      expect(await events.readStream(streamId)).toHaveLength(1);
+      expect((await readStock(events, sku, { consistent: true })).stock).toEqual({
+        available: 3,
+        reserved: 2,
+        sold: 0,
+      });
+    });
+
+    it('loads a long stream from its snapshot plus the tail, to the same state as a full fold', async () => {
+      const sku = `S-${randomSuffix()}`;
+      await register(sku, 1_000);
+      const context = { store: events, metadata: testMetadata() };
+      for (let i = 0; i < 129; i++) {
+        await handleCommand(
+          inventoryAggregate,
+          inventoryStreamId(sku),
+          (state) => inventory.decide({ type: 'RestockProduct', data: { sku, quantity: 1 + (i % 3) } }, state),
+          context,
+        );
+      }
+      const snapshot = await events.readSnapshot<InventoryState>(inventoryStreamId(sku), 'inventory-state-3');
+      expect(snapshot?.version).toBe(100);
+
+      const fromSnapshot = await load(events, inventoryAggregate, inventoryStreamId(sku));
+      const all = await events.readStream(inventoryStreamId(sku));
+      const fullFold = fold(
+        inventory,
+        all.map((e) => inventoryAggregate.events.parse({ type: e.type, data: e.data })),
+      );
+      expect(fromSnapshot.version).toBe(all.length);
+      expect(fromSnapshot.state).toEqual(fullFold);
+      // A snapshot under another state schema is ignored rather than misread.
+      expect(await events.readSnapshot(inventoryStreamId(sku), 'inventory-state-2')).toBeUndefined();
+    });
+  });
+
+  describe(`${name} event store: snapshots`, () => {
+    it('keeps the newest snapshot of a schema: an older one, or another of the same version, does not replace it', async () => {
+      const streamId = uniqueId('snap');
+      expect(await events.readSnapshot(streamId, 'state-1')).toBeUndefined();
+      await events.writeSnapshot({ streamId, version: 100, state: { n: 100 }, schema: 'state-1' });
+      await events.writeSnapshot({ streamId, version: 50, state: { n: 50 }, schema: 'state-1' });
+      await events.writeSnapshot({ streamId, version: 100, state: { n: -1 }, schema: 'state-1' });
+      expect(await events.readSnapshot(streamId, 'state-1')).toEqual({
+        streamId,
+        version: 100,
+        schema: 'state-1',
+        state: { n: 100 },
+      });
+      await events.writeSnapshot({ streamId, version: 200, state: { n: 200 }, schema: 'state-1' });
+      expect(await events.readSnapshot(streamId, 'state-1', { consistent: false })).toMatchObject({
+        version: 200,
+        state: { n: 200 },
+      });
+    });
+
+    it('lets a snapshot of a new state schema replace the old one, whatever its version', async () => {
+      const streamId = uniqueId('reshaped');
+      await events.writeSnapshot({ streamId, version: 200, state: { n: 200 }, schema: 'state-1' });
+      await events.writeSnapshot({ streamId, version: 10, state: { m: 10 }, schema: 'state-2' });
+      expect(await events.readSnapshot(streamId, 'state-1')).toBeUndefined();
+      expect(await events.readSnapshot(streamId, 'state-2')).toEqual({
+        streamId,
+        version: 10,
+        schema: 'state-2',
+        state: { m: 10 },
+      });
+    });
+
+    it('keeps a snapshot as JSON: a copy of the state written, with dates as their ISO strings', async () => {
+      const streamId = uniqueId('json');
+      const state = { items: ['a'], at: new Date('2026-11-23T10:00:00.000Z'), gone: undefined };
+      await events.writeSnapshot({ streamId, version: 1, state, schema: 'state-1' });
+      state.items.push('b');
+      const read = await events.readSnapshot<{ items: string[]; at: string }>(streamId, 'state-1');
+      expect(read?.state).toStrictEqual({ items: ['a'], at: '2026-11-23T10:00:00.000Z' });
+    });
+  });
+
+  describe(`${name} event store: guarded appends`, () => {
+    it('commits only while every guarded stream is still at the version read', async () => {
+      const order = uniqueId('guarded-order');
+      const sku = uniqueId('guarded-sku');
+      await events.append([{ streamId: order, expectedVersion: 0, events: [restocked(1)] }], testMetadata());
+
+      await events.append([{ streamId: sku, expectedVersion: 0, events: [restocked(2)] }], testMetadata(), {
+        guards: [{ streamId: order, version: 1 }],
+      });
+      expect(await events.readStream(sku)).toHaveLength(1);
+
+      // The guarded stream moves on (a cancellation, say): the next guarded append writes nothing.
+      await events.append([{ streamId: order, expectedVersion: 1, events: [restocked(3)] }], testMetadata());
+      await expect(
+        events.append([{ streamId: sku, expectedVersion: 1, events: [restocked(4)] }], testMetadata(), {
+          guards: [{ streamId: order, version: 1 }],
+        }),
+      ).rejects.toSatisfy((error) => error instanceof ConcurrencyError && error.streamIds.includes(order));
+      expect(await events.readStream(sku)).toHaveLength(1);
+    });
+
+    it('names only the guarded stream that moved, when the appended ones are current', async () => {
+      const order = uniqueId('guard-moved');
+      const sku = uniqueId('guard-current');
+      await events.append([{ streamId: order, expectedVersion: 0, events: [restocked(1)] }], testMetadata());
+      const error: unknown = await events
+        .append([{ streamId: sku, expectedVersion: 0, events: [restocked(2)] }], testMetadata(), {
+          guards: [{ streamId: order, version: 0 }],
+        })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConcurrencyError);
+      expect((error as ConcurrencyError).streamIds).toEqual([order]);
+      expect(await events.readStream(sku)).toEqual([]);
+    });
+  });
+
+  /**
+   * The balance contract: a balance moves only with the events that move it, never below zero, and its condition,
+   * not a stream version, serializes its writers.
+   */
+  describe(`${name} event store: balances`, () => {
+    const reserve = (sku: string, orderId: string, quantity: number) =>
+      decision(reservationAggregate, reservationStreamId(sku, orderId), (state) =>
+        reservation.decide({ type: 'ReserveStock', data: { sku, orderId, quantity } }, state),
+      );
+    const registered = async (target: EventStore, sku: string, initialStock: number) => {
+      await handleCommand(
+        inventoryAggregate,
+        inventoryStreamId(sku),
+        (state) =>
+          inventory.decide(
+            {
+              type: 'RegisterProduct',
+              data: { sku, name: sku, unitPrice: { amount: 1, currency: 'EUR' }, initialStock },
+            },
+            state,
+          ),
+        { store: target, metadata: testMetadata() },
+      );
+    };
+
+    it('moves a balance in the same write as the events that move it, and counts its moves', async () => {
+      const sku = `B-${randomSuffix()}`;
+      expect(await events.readBalance(`stock-${sku}`, { consistent: true })).toBeUndefined();
+      await registered(events, sku, 5);
+      await handleCommands([reserve(sku, 'o-1', 2), reserve(sku, 'o-2', 1)], {
+        store: events,
+        metadata: testMetadata(),
+      });
+      expect(await readStock(events, sku, { consistent: true })).toEqual({
+        stock: { available: 2, reserved: 3, sold: 0 },
+        version: 2,
+      });
+      expect(await events.readBalance(`stock-${sku}`, { consistent: true })).toEqual({
+        balanceId: `stock-${sku}`,
+        counts: { available: 2, reserved: 3, sold: 0 },
+        version: 2,
+      });
+    });
+
+    it('refuses a move below zero with BalanceTooLowError, writing nothing of the append', async () => {
+      const sku = `L-${randomSuffix()}`;
+      await registered(events, sku, 2);
+      const error: unknown = await handleCommands([reserve(sku, 'o-1', 1), reserve(sku, 'o-2', 2)], {
+        store: events,
+        metadata: testMetadata(),
+      }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(BalanceTooLowError);
+      expect((error as BalanceTooLowError).balanceIds).toEqual([`stock-${sku}`]);
+      // The balance as the refusing write saw it.
+      expect((error as BalanceTooLowError).current).toEqual({ available: 2, reserved: 0, sold: 0 });
+      expect(await events.readStream(reservationStreamId(sku, 'o-1'))).toEqual([]);
+      expect((await readStock(events, sku, { consistent: true })).stock).toEqual({
+        available: 2,
+        reserved: 0,
+        sold: 0,
+      });
+    });
+
+    it('refuses to take a count that does not exist below zero', async () => {
+      const balanceId = `stock-${uniqueId('none')}`;
+      const streamId = uniqueId('unbalanced');
+      const error: unknown = await events
+        .append([{ streamId, expectedVersion: 0, events: [restocked(1)] }], testMetadata(), {
+          moves: [{ balanceId, delta: { available: -1, reserved: 1 } }],
+        })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(BalanceTooLowError);
+      expect((error as BalanceTooLowError).balanceIds).toEqual([balanceId]);
+      expect(await events.readStream(streamId)).toEqual([]);
+      expect(await events.readBalance(balanceId, { consistent: true })).toBeUndefined();
+    });
+
+    it('answers a lost stream race as a ConcurrencyError, to retry, even when the balance would refuse too', async () => {
+      const sku = `C-${randomSuffix()}`;
+      await registered(events, sku, 1);
+      const streamId = reservationStreamId(sku, 'o-1');
+      const reserved = { type: 'StockReserved', data: { sku, orderId: 'o-1', quantity: 1 } };
+      const move = { balanceId: `stock-${sku}`, delta: { available: -1, reserved: 1, sold: 0 } };
+      await events.append([{ streamId, expectedVersion: 0, events: [reserved] }], testMetadata(), { moves: [move] });
+      await expect(
+        events.append([{ streamId, expectedVersion: 0, events: [reserved] }], testMetadata(), { moves: [move] }),
+      ).rejects.toBeInstanceOf(ConcurrencyError);
+    });
+
+    it('sells exactly the stock to 40 concurrent buyers of one SKU: the rest are refused, none oversold', async () => {
+      const sku = `H-${randomSuffix()}`;
+      await registered(events, sku, 15);
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 40 }, (_, i) =>
+          handleCommands([reserve(sku, `o-${i}`, 1)], {
+            store: events,
+            metadata: testMetadata(),
+            retry: { attempts: 50, baseDelayMs: 2, maxDelayMs: 50 },
+          }),
+        ),
+      );
+      const refused = outcomes.filter((o) => o.status === 'rejected');
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(15);
+      expect(refused).toHaveLength(25);
+      for (const outcome of refused) expect(outcome.reason).toBeInstanceOf(BalanceTooLowError);
+      expect((await readStock(events, sku, { consistent: true })).stock).toEqual({
+        available: 0,
+        reserved: 15,
+        sold: 0,
+      });
+    });
+  });
+};

@@ -1,0 +1,245 @@
+import { describe, expect, it } from 'vitest';
+import { cancelOrder } from '../../../application/orders.js';
+import type { PaymentGateway } from '../../../application/paymentGateway.js';
+import {
+  authorizePayment,
+  compensateCancellation,
+  confirmOrder,
+  confirmReservations,
+  OutOfStockError,
+  PaymentDeclinedError,
+  rejectOrder,
+  releaseReservations,
+  reserveInventory,
+} from '../../../application/saga.js';
+import { reservationStreamId } from '../../../domain/inventory/index.js';
+import { orderStreamId } from '../../../domain/order/index.js';
+import { paymentStreamId } from '../../../domain/payment/index.js';
+import { BalanceTooLowError } from '../../../eventstore/errors.js';
+import { givenShop, withWriteBetween } from '../../support/shop.js';
+
+/**
+ * The order saga's steps (application/saga.ts), run as statemachines/order-saga.asl.json runs them, on the in-memory
+ * event store: each test is given a shop, runs steps, and checks the streams, the stock and the gateway's calls.
+ * Without the order the execution carries (tests/unit/saga/carriedOrder.unit.test.ts covers that), so every step
+ * reads what it needs.
+ */
+const customer = { sub: 'customer-1', isAdmin: false };
+
+describe('the order saga, step by step', () => {
+  it('reserve → authorize → confirm the reservations → confirm the order: CONFIRMED, its stock sold, its total authorized', async () => {
+    const shop = await givenShop({ 'MUG-1': 10, 'TEA-1': 5 });
+    const orderId = await shop.placed({ 'MUG-1': 2, 'TEA-1': 1 });
+
+    expect(await reserveInventory(orderId, shop.context)).toBe('PROCEED');
+    expect(await shop.stock('MUG-1')).toEqual({ available: 8, reserved: 2, sold: 0 });
+    expect(await authorizePayment(orderId, shop.context, shop.gateway)).toBe('PROCEED');
+    expect(await confirmReservations(orderId, shop.context)).toBe('PROCEED');
+    expect(await confirmOrder(orderId, shop.context)).toBe('PROCEED');
+
+    expect(await shop.types(orderStreamId(orderId))).toEqual(['OrderPlaced', 'OrderConfirmed']);
+    for (const sku of ['MUG-1', 'TEA-1']) {
+      expect(await shop.types(reservationStreamId(sku, orderId))).toEqual(['StockReserved', 'ReservationConfirmed']);
+    }
+    expect(await shop.stock('MUG-1')).toEqual({ available: 8, reserved: 0, sold: 2 });
+    expect(await shop.stock('TEA-1')).toEqual({ available: 4, reserved: 0, sold: 1 });
+    const [authorized] = await shop.store.readStream(paymentStreamId(orderId));
+    expect(authorized).toMatchObject({
+      type: 'PaymentAuthorized',
+      data: { orderId, amount: { amount: 3000, currency: 'EUR' }, gatewayReference: `auth-${orderId}` },
+    });
+    expect(shop.calls).toEqual([`authorize ${orderId}`]);
+    expect(shop.conflicts).toEqual([]);
+  });
+
+  it('out of stock: one short line refuses the whole reservation; the saga releases nothing and rejects the order', async () => {
+    const shop = await givenShop({ 'MUG-1': 10, 'TEA-1': 1 });
+    const orderId = await shop.placed({ 'MUG-1': 2, 'TEA-1': 2 });
+
+    const error: unknown = await reserveInventory(orderId, shop.context).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OutOfStockError);
+    expect(error).toMatchObject({ orderId });
+    expect((error as OutOfStockError).cause).toBeInstanceOf(BalanceTooLowError);
+    expect(((error as OutOfStockError).cause as BalanceTooLowError).balanceIds).toEqual(['stock-TEA-1']);
+    // All or nothing: the mug that was in stock is not held either.
+    expect(await shop.types(reservationStreamId('MUG-1', orderId))).toEqual([]);
+    expect(await shop.stock('MUG-1')).toEqual({ available: 10, reserved: 0, sold: 0 });
+
+    // The saga's catch: release (nothing to release), then reject.
+    const before = shop.count();
+    expect(await releaseReservations(orderId, shop.context)).toBe('PROCEED');
+    expect(shop.count()).toBe(before);
+    expect(await rejectOrder(orderId, 'OUT_OF_STOCK', shop.context)).toBe('PROCEED');
+    const [, rejected] = await shop.store.readStream(orderStreamId(orderId));
+    expect(rejected).toMatchObject({ type: 'OrderRejected', data: { orderId, reason: 'OUT_OF_STOCK' } });
+    expect(await shop.stock('TEA-1')).toEqual({ available: 1, reserved: 0, sold: 0 });
+    expect(shop.calls).toEqual([]);
+  });
+
+  it('a declined payment is recorded once; run again, the step declines from the record without asking the gateway', async () => {
+    const shop = await givenShop({ 'MUG-1': 10 });
+    const orderId = await shop.placed({ 'MUG-1': 3 });
+    const asked: string[] = [];
+    const declining: PaymentGateway = {
+      ...shop.gateway,
+      authorize: async ({ idempotencyKey }) => {
+        asked.push(idempotencyKey);
+        return { outcome: 'DECLINED', reason: 'insufficient_funds' };
+      },
+    };
+    await reserveInventory(orderId, shop.context);
+
+    for (let run = 0; run < 2; run++) {
+      const error: unknown = await authorizePayment(orderId, shop.context, declining).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PaymentDeclinedError);
+      expect(error).toMatchObject({ orderId, reason: 'insufficient_funds' });
+    }
+    expect(asked).toEqual([orderId]);
+    expect(await shop.store.readStream(paymentStreamId(orderId))).toMatchObject([
+      {
+        type: 'PaymentDeclined',
+        data: { orderId, amount: { amount: 3000, currency: 'EUR' }, reason: 'insufficient_funds' },
+      },
+    ]);
+
+    // The saga's catch: the stock back, the order rejected.
+    await releaseReservations(orderId, shop.context);
+    await rejectOrder(orderId, 'PAYMENT_DECLINED', shop.context);
+    expect(await shop.types(reservationStreamId('MUG-1', orderId))).toEqual(['StockReserved', 'ReservationReleased']);
+    expect(await shop.types(orderStreamId(orderId))).toEqual(['OrderPlaced', 'OrderRejected']);
+    expect(await shop.stock('MUG-1')).toEqual({ available: 10, reserved: 0, sold: 0 });
+  });
+
+  it('every step retried (Lambda and Step Functions retry) appends nothing the second time and moves no stock twice', async () => {
+    const shop = await givenShop({ 'MUG-1': 10, 'TEA-1': 5 });
+    const orderId = await shop.placed({ 'MUG-1': 2, 'TEA-1': 1 });
+    const steps = [
+      () => reserveInventory(orderId, shop.context),
+      () => authorizePayment(orderId, shop.context, shop.gateway),
+      () => confirmReservations(orderId, shop.context),
+      () => confirmOrder(orderId, shop.context),
+    ];
+    for (const step of steps) {
+      expect(await step()).toBe('PROCEED');
+      const events = shop.count();
+      expect(await step()).toBe('PROCEED');
+      expect(shop.count()).toBe(events);
+    }
+    expect(await shop.stock('MUG-1')).toEqual({ available: 8, reserved: 0, sold: 2 });
+    expect(await shop.stock('TEA-1')).toEqual({ available: 4, reserved: 0, sold: 1 });
+    // The payment was read as recorded the second time: the gateway was asked once.
+    expect(shop.calls).toEqual([`authorize ${orderId}`]);
+  });
+
+  it('releasing and rejecting run twice give the stock back once', async () => {
+    const shop = await givenShop({ 'MUG-1': 10 });
+    const orderId = await shop.placed({ 'MUG-1': 4 });
+    await reserveInventory(orderId, shop.context);
+    for (let run = 0; run < 2; run++) {
+      await releaseReservations(orderId, shop.context);
+      await rejectOrder(orderId, 'PAYMENT_DECLINED', shop.context);
+    }
+    expect(await shop.types(reservationStreamId('MUG-1', orderId))).toEqual(['StockReserved', 'ReservationReleased']);
+    expect(await shop.types(orderStreamId(orderId))).toEqual(['OrderPlaced', 'OrderRejected']);
+    expect(await shop.stock('MUG-1')).toEqual({ available: 10, reserved: 0, sold: 0 });
+  });
+});
+
+describe('the order saga racing itself and its customer', () => {
+  it('two executions reserving at once: one commits, the other loses the race, reads again and appends nothing', async () => {
+    const shop = await givenShop({ 'MUG-1': 10, 'TEA-1': 5 });
+    const orderId = await shop.placed({ 'MUG-1': 2, 'TEA-1': 1 });
+
+    expect(
+      await Promise.all([reserveInventory(orderId, shop.context), reserveInventory(orderId, shop.context)]),
+    ).toEqual(['PROCEED', 'PROCEED']);
+    expect(shop.conflicts.length).toBeGreaterThan(0);
+    expect(await shop.types(reservationStreamId('MUG-1', orderId))).toEqual(['StockReserved']);
+    expect(await shop.types(reservationStreamId('TEA-1', orderId))).toEqual(['StockReserved']);
+    expect(await shop.stock('MUG-1')).toEqual({ available: 8, reserved: 2, sold: 0 });
+    expect(await shop.stock('TEA-1')).toEqual({ available: 4, reserved: 1, sold: 0 });
+  });
+
+  it('the last unit goes to one of two orders reserving it at once; the other is out of stock', async () => {
+    const shop = await givenShop({ 'MUG-1': 1 });
+    const first = await shop.placed({ 'MUG-1': 1 }, 'first');
+    const second = await shop.placed({ 'MUG-1': 1 }, 'second');
+
+    const outcomes = await Promise.allSettled([
+      reserveInventory(first, shop.context),
+      reserveInventory(second, shop.context),
+    ]);
+    expect(outcomes.filter((o) => o.status === 'fulfilled').map((o) => o.value)).toEqual(['PROCEED']);
+    const [refused] = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
+    expect(refused).toBeInstanceOf(OutOfStockError);
+    expect(await shop.stock('MUG-1')).toEqual({ available: 0, reserved: 1, sold: 0 });
+  });
+
+  it('a cancellation landing between a step’s read and its append: the step loses the race, reads again and stops', async () => {
+    const shop = await givenShop({ 'MUG-1': 10 });
+    const orderId = await shop.placed({ 'MUG-1': 2 });
+    await reserveInventory(orderId, shop.context);
+    await authorizePayment(orderId, shop.context, shop.gateway);
+    const cancelled = withWriteBetween(shop.store, () => cancelOrder({ orderId, caller: customer }, shop.context));
+
+    expect(await confirmReservations(orderId, { ...shop.context, store: cancelled })).toBe('STOP');
+    expect(shop.conflicts).toEqual([[orderStreamId(orderId)]]);
+    // Nothing was sold to a cancelled order.
+    expect(await shop.types(reservationStreamId('MUG-1', orderId))).toEqual(['StockReserved']);
+    expect(await shop.stock('MUG-1')).toEqual({ available: 8, reserved: 2, sold: 0 });
+    expect(await confirmOrder(orderId, shop.context)).toBe('STOP');
+    expect(await shop.types(orderStreamId(orderId))).toEqual(['OrderPlaced', 'OrderCancelled']);
+
+    // The cancellation's compensation gives the stock back and refunds the payment.
+    expect(await compensateCancellation(orderId, shop.context, shop.gateway)).toBe('REFUNDED');
+    expect(await shop.stock('MUG-1')).toEqual({ available: 10, reserved: 0, sold: 0 });
+    expect(await shop.types(paymentStreamId(orderId))).toEqual(['PaymentAuthorized', 'PaymentRefunded']);
+  });
+});
+
+describe('cancellation compensation', () => {
+  it('gives back every unit of a confirmed order on each SKU and refunds it; run again, it does nothing more', async () => {
+    const shop = await givenShop({ 'MUG-1': 10, 'TEA-1': 5 });
+    const orderId = await shop.placed({ 'MUG-1': 2, 'TEA-1': 1 });
+    await reserveInventory(orderId, shop.context);
+    await authorizePayment(orderId, shop.context, shop.gateway);
+    await confirmReservations(orderId, shop.context);
+    await confirmOrder(orderId, shop.context);
+    await cancelOrder({ orderId, caller: customer }, shop.context);
+
+    expect(await compensateCancellation(orderId, shop.context, shop.gateway)).toBe('REFUNDED');
+    for (const sku of ['MUG-1', 'TEA-1']) {
+      expect(await shop.types(reservationStreamId(sku, orderId))).toEqual([
+        'StockReserved',
+        'ReservationConfirmed',
+        'StockReturned',
+      ]);
+    }
+    expect(await shop.stock('MUG-1')).toEqual({ available: 10, reserved: 0, sold: 0 });
+    expect(await shop.stock('TEA-1')).toEqual({ available: 5, reserved: 0, sold: 0 });
+    expect(await shop.types(paymentStreamId(orderId))).toEqual(['PaymentAuthorized', 'PaymentRefunded']);
+
+    const [events, calls] = [shop.count(), shop.calls.length];
+    expect(await compensateCancellation(orderId, shop.context, shop.gateway)).toBe('NOTHING');
+    expect(shop.count()).toBe(events);
+    expect(shop.calls).toHaveLength(calls);
+    expect(await shop.stock('MUG-1')).toEqual({ available: 10, reserved: 0, sold: 0 });
+  });
+
+  it('does nothing for an order not cancelled; cancelled while PENDING, gives back its reservations on each SKU and voids its key', async () => {
+    const shop = await givenShop({ 'MUG-1': 10, 'TEA-1': 5 });
+    const orderId = await shop.placed({ 'MUG-1': 2, 'TEA-1': 1 });
+    await reserveInventory(orderId, shop.context);
+    const before = shop.count();
+    expect(await compensateCancellation(orderId, shop.context, shop.gateway)).toBe('NOTHING');
+    expect(shop.count()).toBe(before);
+
+    await cancelOrder({ orderId, caller: customer }, shop.context);
+    expect(await compensateCancellation(orderId, shop.context, shop.gateway)).toBe('NOTHING');
+    expect(await shop.types(reservationStreamId('TEA-1', orderId))).toEqual(['StockReserved', 'ReservationReleased']);
+    expect(await shop.stock('MUG-1')).toEqual({ available: 10, reserved: 0, sold: 0 });
+    expect(await shop.stock('TEA-1')).toEqual({ available: 5, reserved: 0, sold: 0 });
+    // Nothing was authorized, so the order's key is voided at the gateway.
+    expect(shop.calls).toEqual([`void ${orderId}`]);
+  });
+});
