@@ -1,5 +1,6 @@
 import { Metrics as PowertoolsMetrics } from '@aws-lambda-powertools/metrics';
 import { config } from './config.js';
+import { baseLogger } from './log.js';
 import { createLogger, type Logger, type LogSink, stdoutSink, tapLine } from './logger.js';
 
 export type MetricUnit = 'Count' | 'Milliseconds';
@@ -143,4 +144,4 @@ const metricsSink: LogSink = (line) => {
 let instance: Metrics | undefined;
 
 /** The function's metrics, created once per cold start; the `telemetry` middleware flushes them per invocation. */
-export const metrics = (): Metrics => (instance ??= createMetrics({ stage: config().STAGE }));
+export const metrics = (): Metrics => (instance ??= createMetrics({ stage: config().STAGE, logger: baseLogger() }));
