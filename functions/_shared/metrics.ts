@@ -1,5 +1,7 @@
+import { Metrics as PowertoolsMetrics } from '@aws-lambda-powertools/metrics';
 import { config } from './config.js';
-import { type LogSink, stdoutSink, tapLine } from './logger.js';
+import { baseLogger } from './log.js';
+import { createLogger, type Logger, type LogSink, stdoutSink, tapLine } from './logger.js';
 
 export type MetricUnit = 'Count' | 'Milliseconds';
 
@@ -43,7 +45,7 @@ type DimensionArgs<N extends MetricName> = (typeof metricDefinitions)[N] extends
   : [];
 
 export const METRICS_NAMESPACE = 'orderflow';
-/** CloudWatch takes at most 100 values of one metric in one document. */
+/** CloudWatch takes at most 100 values of one metric in one document; Powertools writes a document when one has them. */
 export const MAX_VALUES_PER_METRIC = 100;
 
 export type Metrics = {
@@ -53,13 +55,37 @@ export type Metrics = {
   flush(): void;
 };
 
-type Group = { dimensions: Record<string, string>; values: Map<MetricName, number[]> };
+/**
+ * Powertools Metrics, writing its documents to `sink` rather than its own Console on stdout (the one part of
+ * `publishStoredMetrics` this replaces), and nothing when it has nothing: no "no metrics" warning per invocation.
+ */
+class SinkMetrics extends PowertoolsMetrics {
+  constructor(
+    private readonly sink: LogSink,
+    options: ConstructorParameters<typeof PowertoolsMetrics>[0],
+  ) {
+    super(options);
+  }
+
+  override publishStoredMetrics(): this {
+    if (!this.hasStoredMetrics()) return this;
+    try {
+      if (!this.isDisabled()) this.sink(JSON.stringify(this.serializeMetrics()));
+    } finally {
+      this.clearMetrics();
+      this.clearDimensions();
+      this.clearMetadata();
+    }
+    return this;
+  }
+}
 
 /**
- * Metrics in CloudWatch's embedded metric format: log lines that CloudWatch turns into metrics, so recording one
- * costs no API call. The shape is Powertools Metrics': `_aws.Timestamp`, `_aws.CloudWatchMetrics` with the
- * namespace, the dimension names and each metric's name and unit, then the dimension values and the metric values
- * as top-level keys.
+ * Metrics in CloudWatch's embedded metric format, on Powertools Metrics: log lines that CloudWatch turns into
+ * metrics, so recording one costs no API call. Each dimension set (`stage`, or `stage` and the metric's extra one)
+ * is one Powertools Metrics whose default dimensions are exactly that set (not Powertools' `service`: the alarms
+ * and dashboards are written against `stage`), so a flush writes one document per dimension set, and Powertools
+ * writes one early when a metric reaches 100 values.
  *
  * @example
  * const metrics = createMetrics({ stage: 'prod' });
@@ -70,49 +96,38 @@ export const createMetrics = ({
   stage,
   namespace = METRICS_NAMESPACE,
   sink = metricsSink,
-  now = Date.now,
+  logger = createLogger({ fields: { stage } }),
 }: {
   stage: string;
   namespace?: string;
   sink?: LogSink;
-  now?: () => number;
+  /** Where Powertools says what it refused (an empty dimension value, say). */
+  logger?: Logger;
 }): Metrics => {
-  const groups = new Map<string, Group>();
+  const groups = new Map<string, SinkMetrics>();
+  const groupOf = (dimensions: Record<string, string>): SinkMetrics => {
+    const key = JSON.stringify(Object.entries(dimensions));
+    let group = groups.get(key);
+    if (!group) {
+      group = new SinkMetrics(sink, { namespace, logger });
+      group.clearDefaultDimensions();
+      group.setDefaultDimensions({ stage, ...dimensions });
+      groups.set(key, group);
+    }
+    return group;
+  };
   return {
     add(name, value, ...[extra]) {
-      const dimensions: Record<string, string> = { stage, ...(extra as Record<string, string> | undefined) };
-      const key = JSON.stringify(Object.entries(dimensions));
-      let group = groups.get(key);
-      if (!group) groups.set(key, (group = { dimensions, values: new Map() }));
-      group.values.set(name, [...(group.values.get(name) ?? []), value]);
+      // Powertools refuses by throwing (a name off the contract, a value not a number); a metric never fails the work
+      // it measures.
+      try {
+        groupOf(extra ?? {}).addMetric(name, metricDefinitions[name].unit, value);
+      } catch (error) {
+        logger.warn('metric not recorded', { metric: name, value, error });
+      }
     },
     flush() {
-      const timestamp = now();
-      for (const { dimensions, values } of groups.values()) {
-        const longest = Math.max(...[...values.values()].map((list) => list.length));
-        for (let offset = 0; offset < longest; offset += MAX_VALUES_PER_METRIC) {
-          const chunk = [...values]
-            .map(([name, list]) => [name, list.slice(offset, offset + MAX_VALUES_PER_METRIC)] as const)
-            .filter(([, list]) => list.length > 0);
-          sink(
-            JSON.stringify({
-              _aws: {
-                Timestamp: timestamp,
-                CloudWatchMetrics: [
-                  {
-                    Namespace: namespace,
-                    Dimensions: [Object.keys(dimensions)],
-                    Metrics: chunk.map(([name]) => ({ Name: name, Unit: metricDefinitions[name].unit })),
-                  },
-                ],
-              },
-              ...dimensions,
-              ...Object.fromEntries(chunk.map(([name, list]) => [name, list.length === 1 ? list[0] : list])),
-            }),
-          );
-        }
-      }
-      groups.clear();
+      for (const group of groups.values()) group.publishStoredMetrics();
     },
   };
 };
@@ -129,4 +144,4 @@ const metricsSink: LogSink = (line) => {
 let instance: Metrics | undefined;
 
 /** The function's metrics, created once per cold start; the `telemetry` middleware flushes them per invocation. */
-export const metrics = (): Metrics => (instance ??= createMetrics({ stage: config().STAGE }));
+export const metrics = (): Metrics => (instance ??= createMetrics({ stage: config().STAGE, logger: baseLogger() }));

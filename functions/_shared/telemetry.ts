@@ -8,14 +8,13 @@ import { metrics } from './metrics.js';
 import { initTracing, tracer } from './tracing.js';
 
 /**
- * The first middleware of every handler's stack, so it wraps all the others: opens the invocation's `## <function>`
- * trace subsegment, and at the end, success or failure, closes it and flushes the metrics once.
+ * The first middleware of every handler's stack, so it wraps all the others: loads the tracer once, runs Powertools'
+ * `captureLambdaHandler` (the invocation's `## <handler>` subsegment) when tracing is on, and at the end, success or
+ * failure, closes it and flushes the metrics once. (Powertools' `logMetrics` takes its Metrics instances when the
+ * stack is built; ours are made per dimension set as values arrive, so the flush stays here.)
  */
 export const telemetry = <Event, Result, C extends Context = Context>(): MiddlewareObj<Event, Result, Error, C> => {
-  const open = new WeakMap<object, (error?: unknown) => void>();
-  const end = (request: object, error?: unknown): void => {
-    open.get(request)?.(error);
-    open.delete(request);
+  const flush = (): void => {
     // Losing the metrics must never fail the invocation, nor hide the error it is failing with.
     try {
       metrics().flush();
@@ -26,10 +25,16 @@ export const telemetry = <Event, Result, C extends Context = Context>(): Middlew
   return {
     before: async (request) => {
       await initTracing();
-      open.set(request, tracer().openHandler(request.context.functionName));
+      await tracer().handler.before?.(request);
     },
-    after: (request) => end(request),
-    onError: (request) => end(request, request.error),
+    after: async (request) => {
+      await tracer().handler.after?.(request);
+      flush();
+    },
+    onError: async (request) => {
+      await tracer().handler.onError?.(request);
+      flush();
+    },
   };
 };
 

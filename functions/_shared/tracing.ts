@@ -1,9 +1,10 @@
-// Only types here: importing the X-Ray SDK creates its context namespace with a process-wide async hook that slows
-// every await of the process (about 16x on a promise-bound loop), so it is loaded only where tracing is on.
-import type * as XRaySdk from 'aws-xray-sdk-core';
-import type { Segment, Subsegment } from 'aws-xray-sdk-core';
-
-type XRay = typeof XRaySdk;
+// Only types from the tracer here: Powertools Tracer imports the X-Ray SDK, which creates its context namespace with a
+// process-wide async hook that slows every await of the process (about 16x on a promise-bound loop), so it is loaded
+// only where tracing is on. Its middy middleware imports nothing of the SDK.
+import type { MiddlewareLikeObj } from '@aws-lambda-powertools/commons/types';
+import type { Tracer as PowertoolsTracer } from '@aws-lambda-powertools/tracer';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import type { Subsegment } from 'aws-xray-sdk-core';
 
 /** What a trace is searched by in X-Ray (`annotation.orderId = "…"`); undefined values are left out. */
 export type TraceAnnotations = { orderId?: string; sku?: string; correlationId?: string };
@@ -12,8 +13,11 @@ export type Tracer = {
   enabled: boolean;
   /** Instruments an AWS SDK v3 client, so each call is a subsegment of the current one. */
   captureClient<Client>(client: Client): Client;
-  /** Opens the invocation's `## <function>` subsegment (the facade segment Lambda owns takes no annotations). */
-  openHandler(name: string): (error?: unknown) => void;
+  /**
+   * Powertools' `captureLambdaHandler`: per invocation a `## <handler>` subsegment, annotated `ColdStart` and
+   * `Service`, set as current (the facade segment Lambda owns takes no annotations), and the error if it fails.
+   */
+  handler: MiddlewareLikeObj;
   /** Annotates the current subsegment: the handler's, or a record's inside {@link Tracer.inSubsegment}. */
   annotate(annotations: TraceAnnotations): void;
   /** Records that something happened now, as an empty subsegment with its annotations (one applied stream of a batch). */
@@ -30,64 +34,48 @@ const annotateOn = (subsegment: Subsegment, annotations: TraceAnnotations): void
 export const disabledTracer: Tracer = {
   enabled: false,
   captureClient: (client) => client,
-  openHandler: () => () => undefined,
+  handler: {},
   annotate: () => undefined,
   mark: () => undefined,
   inSubsegment: (_name, _annotations, work) => work(),
 };
 
+/** The service name X-Ray shows, and the `Service` annotation Powertools adds to each handler subsegment. */
+export const TRACE_SERVICE = 'orderflow';
+
 /**
- * A tracer on the X-Ray SDK, as Powertools Tracer uses it: clients captured once, and per invocation a
- * `## <function>` subsegment set as current, so the SDK calls and record subsegments nest under it.
+ * The facade on Powertools Tracer: clients captured with `captureAWSv3Client`, the invocation's subsegment by its
+ * middy middleware, and per record a subsegment of the handler's so the SDK calls of that record nest under it.
  */
-export const xrayTracer = (AWSXRay: XRay): Tracer => {
-  let coldStart = true;
-  /** The current subsegment, if there is one to record into: never the facade segment. */
-  const currentSubsegment = (): Subsegment | undefined => {
-    const segment = AWSXRay.getSegment();
-    return segment instanceof AWSXRay.Subsegment ? segment : undefined;
-  };
+export const powertoolsTracer = (tracer: PowertoolsTracer): Tracer => {
   return {
-    enabled: true,
-    captureClient: <Client>(client: Client): Client =>
-      AWSXRay.captureAWSv3Client(client as Parameters<typeof AWSXRay.captureAWSv3Client>[0]) as Client,
-    openHandler(name) {
-      const parent = AWSXRay.getSegment();
-      if (!parent) return () => undefined;
-      const subsegment = parent.addNewSubsegment(`## ${name}`);
-      subsegment.addAnnotation('ColdStart', coldStart);
-      coldStart = false;
-      AWSXRay.setSegment(subsegment);
-      return (error) => {
-        if (error !== undefined) subsegment.addError(error instanceof Error ? error : String(error));
-        subsegment.close();
-        AWSXRay.setSegment(parent);
-      };
-    },
+    enabled: tracer.isTracingEnabled(),
+    captureClient: (client) => tracer.captureAWSv3Client(client),
+    // The response stays out of the trace: it may carry what the logs redact.
+    handler: captureLambdaHandler(tracer, { captureResponse: false }),
     annotate(annotations) {
-      const subsegment = currentSubsegment();
-      if (subsegment) annotateOn(subsegment, annotations);
+      for (const [key, value] of Object.entries(annotations)) if (value !== undefined) tracer.putAnnotation(key, value);
     },
     mark(name, annotations) {
-      const subsegment = AWSXRay.getSegment()?.addNewSubsegment(name);
+      const subsegment = tracer.getSegment()?.addNewSubsegment(name);
       if (!subsegment) return;
       annotateOn(subsegment, annotations);
       subsegment.close();
     },
     async inSubsegment(name, annotations, work) {
-      const parent: Segment | Subsegment | undefined = AWSXRay.getSegment();
+      const parent = tracer.getSegment();
       if (!parent) return work();
       const subsegment = parent.addNewSubsegment(name);
       annotateOn(subsegment, annotations);
-      AWSXRay.setSegment(subsegment);
+      tracer.setSegment(subsegment);
       try {
         return await work();
       } catch (error) {
-        subsegment.addError(error instanceof Error ? error : String(error));
+        tracer.addErrorAsMetadata(error instanceof Error ? error : new Error(String(error)));
         throw error;
       } finally {
         subsegment.close();
-        AWSXRay.setSegment(parent);
+        tracer.setSegment(parent);
       }
     },
   };
@@ -107,13 +95,17 @@ let instance: Tracer = disabledTracer;
 let loading: Promise<Tracer> | undefined;
 
 /**
- * Decides once per cold start whether this process traces, loading the X-Ray SDK only if it does. The telemetry
- * middleware, first on every stack, awaits it before anything else runs, so clients are captured from the start.
+ * Decides once per cold start whether this process traces, loading Powertools Tracer (and with it the X-Ray SDK)
+ * only if it does. The telemetry middleware, first on every stack, awaits it before anything else runs, so clients
+ * are captured from the start. Only SDK clients are traced, as before: not every HTTP request of the process.
  */
 export const initTracing = (env: NodeJS.ProcessEnv = process.env): Promise<Tracer> =>
   (loading ??= tracingEnabled(env)
-    ? import('aws-xray-sdk-core').then((sdk) => (instance = xrayTracer(sdk.default)))
+    ? import('@aws-lambda-powertools/tracer').then(
+        ({ Tracer }) =>
+          (instance = powertoolsTracer(new Tracer({ serviceName: TRACE_SERVICE, captureHTTPsRequests: false }))),
+      )
     : Promise.resolve(instance));
 
-/** The process's tracer: the X-Ray one once {@link initTracing} has loaded it, else one that records nothing. */
+/** The process's tracer: the Powertools one once {@link initTracing} has loaded it, else one that records nothing. */
 export const tracer = (): Tracer => instance;

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
-import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { decodeChangeRecord } from '../../adapters/changeRecords.js';
 import { compensationParking as stepFunctionsParking } from '../../composition/root.js';
 import { type CompensationParking, compensateOrPark } from '../../application/compensation.js';
@@ -33,13 +34,14 @@ const compensationParking = (): CompensationParking => {
 export const handler = middy<KinesisStreamEvent, KinesisStreamBatchResponse, Error, Context>()
   .use(telemetry())
   .handler(async (event, context) => {
-    const failures: string[] = [];
-    for (const record of event.Records) {
-      const { sequenceNumber } = record.kinesis;
-      let logger = baseLogger().child({ function: context.functionName, sequenceNumber });
+    const compensate = async (record: KinesisStreamRecord): Promise<void> => {
+      let logger = baseLogger().child({
+        function: context.functionName,
+        sequenceNumber: record.kinesis.sequenceNumber,
+      });
       try {
         const { event: cancelled } = decodeChangeRecord(record, schemas);
-        if (cancelled.type !== 'OrderCancelled') continue;
+        if (cancelled.type !== 'OrderCancelled') return;
         const orderId = String(cancelled.data.orderId);
         const { correlationId } = cancelled.metadata;
         logger = logger.child({ orderId, correlationId });
@@ -74,8 +76,13 @@ export const handler = middy<KinesisStreamEvent, KinesisStreamBatchResponse, Err
         }
       } catch (error) {
         logger.error('compensation failed; Lambda will deliver the cancellation again', { error });
-        failures.push(sequenceNumber);
+        throw error;
       }
-    }
-    return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+    };
+    // A shard's records one after another, in order; every failed one reported, even when all of them fail. A
+    // processor per invocation: the local stack may run two shards' batches through one process at once.
+    return processPartialResponse(event, compensate, new BatchProcessor(EventType.KinesisDataStreams), {
+      processInParallel: false,
+      throwOnFullBatchFailure: false,
+    });
   });

@@ -1,6 +1,7 @@
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
-import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { decodeChangeRecord } from '../../adapters/changeRecords.js';
 import { eventSchemas } from '../../composition/schemas.js';
 import { config } from '../_shared/config.js';
@@ -22,17 +23,18 @@ export const handler = middy<KinesisStreamEvent, KinesisStreamBatchResponse, Err
     const stateMachineArn = config().ORDER_SAGA_ARN;
     if (!stateMachineArn) throw new Error('ORDER_SAGA_ARN is not set');
     sfn ??= tracer().captureClient(new SFNClient({}));
-    const failures: string[] = [];
-    for (const record of event.Records) {
-      const { sequenceNumber } = record.kinesis;
-      let logger = baseLogger().child({ function: context.functionName, sequenceNumber });
+    const client = sfn;
+    const start = async (record: KinesisStreamRecord): Promise<void> => {
+      let logger = baseLogger().child({
+        function: context.functionName,
+        sequenceNumber: record.kinesis.sequenceNumber,
+      });
       try {
         const { event: placed } = decodeChangeRecord(record, schemas);
-        if (placed.type !== 'OrderPlaced') continue;
+        if (placed.type !== 'OrderPlaced') return;
         const orderId = String(placed.data.orderId);
         const { correlationId } = placed.metadata;
         logger = logger.child({ orderId, correlationId, execution: orderId });
-        const client = sfn;
         await tracer().inSubsegment(`### ${orderId}`, { orderId, correlationId }, async () => {
           try {
             const { executionArn } = await client.send(
@@ -51,8 +53,13 @@ export const handler = middy<KinesisStreamEvent, KinesisStreamBatchResponse, Err
         });
       } catch (error) {
         logger.error('could not start the order saga; Lambda will deliver the record again', { error });
-        failures.push(sequenceNumber);
+        throw error;
       }
-    }
-    return { batchItemFailures: failures.map((itemIdentifier) => ({ itemIdentifier })) };
+    };
+    // A shard's records one after another, in order; every failed one reported, even when all of them fail. A
+    // processor per invocation: the local stack may run two shards' batches through one process at once.
+    return processPartialResponse(event, start, new BatchProcessor(EventType.KinesisDataStreams), {
+      processInParallel: false,
+      throwOnFullBatchFailure: false,
+    });
   });

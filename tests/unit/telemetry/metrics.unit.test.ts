@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../../functions/_shared/logger.js';
 import {
   createMetrics,
   MAX_VALUES_PER_METRIC,
@@ -14,11 +15,9 @@ type Document = {
   [key: string]: unknown;
 };
 
-const NOW = Date.UTC(2025, 0, 1, 12);
-
 const capture = (stage = 'test'): { metrics: Metrics; documents: () => Document[] } => {
   const lines: string[] = [];
-  const metrics = createMetrics({ stage, sink: (line) => lines.push(line), now: () => NOW });
+  const metrics = createMetrics({ stage, sink: (line) => lines.push(line), logger: createLogger({ level: 'silent' }) });
   return { metrics, documents: () => lines.map((line) => JSON.parse(line) as Document) };
 };
 
@@ -44,6 +43,7 @@ describe('metrics in embedded metric format', () => {
 
   it('writes one document per dimension set in the EMF shape, values as top-level keys', () => {
     const { metrics, documents } = capture('prod');
+    const before = Date.now();
     metrics.add('OrdersPlaced', 1);
     metrics.add('OrdersPlaced', 1);
     metrics.add('CommandConflicts', 1);
@@ -52,7 +52,7 @@ describe('metrics in embedded metric format', () => {
     expect(documents()).toEqual([
       {
         _aws: {
-          Timestamp: NOW,
+          Timestamp: expect.any(Number),
           CloudWatchMetrics: [
             {
               Namespace: 'orderflow',
@@ -69,6 +69,7 @@ describe('metrics in embedded metric format', () => {
         CommandConflicts: 1,
       },
     ]);
+    expect(documents()[0]?._aws.Timestamp).toBeGreaterThanOrEqual(before);
   });
 
   it('adds each metric its extra dimension, one document per value of it', () => {
@@ -145,14 +146,21 @@ describe('metrics in embedded metric format', () => {
 
   it('leaves a metric out of the documents that have none of its values', () => {
     const { metrics, documents } = capture();
-    for (let i = 0; i < 101; i++) metrics.add('OrdersPlaced', 1);
+    // The 100th value of OrdersPlaced writes a document at once; the 101st and OrdersConfirmed go in the next.
+    for (let i = 0; i < 100; i++) metrics.add('OrdersPlaced', 1);
     metrics.add('OrdersConfirmed', 1);
+    metrics.add('CommandRetries', 1);
+    metrics.add('OrdersPlaced', 1);
     metrics.flush();
 
     const [first, second] = documents();
-    expect(first?._aws.CloudWatchMetrics[0]?.Metrics.map((m) => m.Name)).toEqual(['OrdersPlaced', 'OrdersConfirmed']);
-    expect(second?._aws.CloudWatchMetrics[0]?.Metrics.map((m) => m.Name)).toEqual(['OrdersPlaced']);
-    expect(second).not.toHaveProperty('OrdersConfirmed');
+    expect(first?._aws.CloudWatchMetrics[0]?.Metrics.map((m) => m.Name)).toEqual(['OrdersPlaced']);
+    expect(first).not.toHaveProperty('OrdersConfirmed');
+    expect(second?._aws.CloudWatchMetrics[0]?.Metrics.map((m) => m.Name).sort()).toEqual([
+      'CommandRetries',
+      'OrdersConfirmed',
+      'OrdersPlaced',
+    ]);
     expect(second?.OrdersPlaced).toBe(1);
   });
 

@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import AWSXRay from 'aws-xray-sdk-core';
+import { Tracer as PowertoolsTracer } from '@aws-lambda-powertools/tracer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { disabledTracer, tracingEnabled, xrayTracer } from '../../../functions/_shared/tracing.js';
+import { disabledTracer, powertoolsTracer, TRACE_SERVICE, tracingEnabled } from '../../../functions/_shared/tracing.js';
 
 const lambda = { LAMBDA_TASK_ROOT: '/var/task', AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x' };
 const hasXRayMiddleware = (client: DynamoDBClient): boolean =>
@@ -13,7 +15,10 @@ const hasXRayMiddleware = (client: DynamoDBClient): boolean =>
 const annotationsOf = (subsegment: AWSXRay.Subsegment | undefined): unknown =>
   (subsegment as { annotations?: unknown } | undefined)?.annotations;
 
-afterEach(() => vi.restoreAllMocks());
+afterEach(() => {
+  vi.restoreAllMocks();
+  vi.unstubAllEnvs();
+});
 
 describe('tracing', () => {
   it.each([
@@ -58,17 +63,24 @@ describe('tracing', () => {
 
     expect(tracer.captureClient(client)).toBe(client);
     expect(hasXRayMiddleware(client)).toBe(false);
-    const close = tracer.openHandler('orderflow-test-placeOrder');
+    expect(tracer.handler).toEqual({});
     tracer.annotate({ orderId: 'o-1', correlationId: 'c-1' });
     tracer.mark('### order-o-1', { orderId: 'o-1' });
     expect(await tracer.inSubsegment('### o-1', { orderId: 'o-1' }, async () => 42)).toBe(42);
-    close(new Error('failed'));
 
     expect(getSegment).not.toHaveBeenCalled();
     for (const spy of output) expect(spy).not.toHaveBeenCalled();
   });
 
-  describe('on', () => {
+  describe('on (Powertools Tracer)', () => {
+    /** A Powertools Tracer as Lambda's runtime would make it: tracing on, only SDK clients captured. */
+    const onLambda = (): PowertoolsTracer => {
+      vi.stubEnv('AWS_EXECUTION_ENV', 'AWS_Lambda_nodejs22.x');
+      // Powertools counts a cold start only in an on-demand environment (not under provisioned concurrency).
+      vi.stubEnv('AWS_LAMBDA_INITIALIZATION_TYPE', 'on-demand');
+      vi.stubEnv('_HANDLER', 'functions/saga/reserveInventory.handler');
+      return new PowertoolsTracer({ serviceName: TRACE_SERVICE, captureHTTPsRequests: false });
+    };
     /** Runs `work` in an X-Ray context whose current segment is an open root (as Lambda's facade would be). */
     const inTrace = <T>(work: (root: AWSXRay.Segment) => Promise<T>): Promise<T> => {
       const namespace = AWSXRay.getNamespace();
@@ -78,38 +90,58 @@ describe('tracing', () => {
         return work(root);
       });
     };
+    /** What middy hands a middleware: enough of it for captureLambdaHandler. */
+    const request = () => ({
+      event: {},
+      context: { functionName: 'orderflow-test-reserveInventory' } as Context,
+      response: { outcome: 'PROCEED' },
+      error: null,
+      internal: {},
+    });
 
     it('captures an SDK v3 client', () => {
       const client = new DynamoDBClient({ region: 'eu-west-1' });
-      xrayTracer(AWSXRay).captureClient(client);
+      powertoolsTracer(onLambda()).captureClient(client);
       expect(hasXRayMiddleware(client)).toBe(true);
     });
 
     it('records the handler in a ## subsegment annotated with the order and correlation id, then restores the parent', async () => {
-      const tracer = xrayTracer(AWSXRay);
+      const tracer = powertoolsTracer(onLambda());
+      expect(tracer.enabled).toBe(true);
       await inTrace(async (root) => {
-        const close = tracer.openHandler('orderflow-test-reserveInventory');
+        const invocation = request();
+        await tracer.handler.before?.(invocation);
         const [handler] = root.subsegments ?? [];
-        expect(handler?.name).toBe('## orderflow-test-reserveInventory');
+        expect(handler?.name).toBe('## functions/saga/reserveInventory.handler');
         expect(AWSXRay.getSegment()).toBe(handler);
 
         tracer.annotate({ orderId: 'o-1', sku: undefined, correlationId: 'c-1' });
-        close();
+        await tracer.handler.after?.(invocation);
 
-        expect(annotationsOf(handler)).toEqual({ ColdStart: true, orderId: 'o-1', correlationId: 'c-1' });
+        expect(annotationsOf(handler)).toEqual({
+          ColdStart: true,
+          Service: TRACE_SERVICE,
+          orderId: 'o-1',
+          correlationId: 'c-1',
+        });
+        // The response stays out of the trace.
+        expect(JSON.stringify(handler)).not.toContain('PROCEED');
         expect(handler?.isClosed()).toBe(true);
         expect(AWSXRay.getSegment()).toBe(root);
 
-        const again = tracer.openHandler('orderflow-test-reserveInventory');
-        again();
-        expect(annotationsOf(root.subsegments?.[1])).toEqual({ ColdStart: false });
+        const again = request();
+        await tracer.handler.before?.(again);
+        await tracer.handler.onError?.({ ...again, error: new Error('failed') });
+        expect(annotationsOf(root.subsegments?.[1])).toMatchObject({ ColdStart: false });
+        expect(root.subsegments?.[1]).toMatchObject({ fault: true });
       });
     });
 
     it('gives each record of a batch its own annotated subsegment, and records its error', async () => {
-      const tracer = xrayTracer(AWSXRay);
+      const tracer = powertoolsTracer(onLambda());
       await inTrace(async (root) => {
-        const close = tracer.openHandler('orderflow-test-startSaga');
+        const invocation = request();
+        await tracer.handler.before?.(invocation);
         const handler = root.subsegments?.[0];
         await tracer.inSubsegment('### o-1', { orderId: 'o-1', correlationId: 'c-1' }, async () => {
           expect(AWSXRay.getSegment()).toBe(handler?.subsegments?.[0]);
@@ -121,7 +153,7 @@ describe('tracing', () => {
         ).rejects.toThrow('no saga');
         tracer.mark('### order-o-3', { orderId: 'o-3', correlationId: 'c-3' });
         expect(AWSXRay.getSegment()).toBe(handler);
-        close();
+        await tracer.handler.after?.(invocation);
 
         const [first, second, third] = handler?.subsegments ?? [];
         expect(first).toMatchObject({ name: '### o-1', annotations: { orderId: 'o-1', correlationId: 'c-1' } });
