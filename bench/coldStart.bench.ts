@@ -137,7 +137,7 @@ const union = (surfaces: Surface[]): Surface => {
 /**
  * A module of the same SDK surface and nothing of ours. It re-exports what our code imports, so esbuild keeps the
  * same SDK code, and constructs no client: ours are created lazily on the first invocation
- * (functions/_shared/dependencies.ts, `sfn ??=` in startSaga), so no client is built during init either.
+ * (functions/dependencies.ts, `sfn ??=` in startSaga), so no client is built during init either.
  */
 const baselineSource = (surface: Surface) =>
   [

@@ -1,5 +1,5 @@
 import { join, relative } from 'node:path';
-import { levels, type WritableLevel } from '../functions/_shared/logger.js';
+import { levels, type WritableLevel } from '../functions/observability/logger.js';
 import { recordFunctionLogs } from '../local/functionLogs.js';
 import { localStateDir } from '../local/paths.js';
 import { loadServerlessConfig } from '../local/serverlessConfig.js';

@@ -1,6 +1,6 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { muteStdout, tapLogs, type WritableLevel } from '../functions/_shared/logger.js';
+import { muteStdout, tapLogs, type WritableLevel } from '../functions/observability/logger.js';
 
 export type FunctionLogs = {
   file: string;

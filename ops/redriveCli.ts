@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { inventoryProjection } from '../projections/inventory.js';
 import { ordersProjection } from '../projections/orders.js';
 import { redrive } from '../projections/runner.js';
-import { createLogger } from '../functions/_shared/logger.js';
+import { createLogger } from '../functions/observability/logger.js';
 import { stageClients } from './stage.js';
 
 /**

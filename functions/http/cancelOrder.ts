@@ -1,7 +1,7 @@
 import { route } from '../../api/routes.js';
 import { cancelOrder } from '../../application/orders.js';
-import { commandContext } from '../_shared/dependencies.js';
-import { accepted, httpHandler } from '../_shared/httpHandler.js';
+import { commandContext } from '../dependencies.js';
+import { accepted, httpHandler } from './httpHandler.js';
 
 export const handler = httpHandler(route('cancelOrder'), async (request) => {
   const order = await cancelOrder({ orderId: request.params.orderId, caller: request.caller }, commandContext(request));

@@ -1,7 +1,7 @@
 import { route } from '../../api/routes.js';
 import { orderHistory } from '../../application/orders.js';
-import { eventStore } from '../_shared/dependencies.js';
-import { httpHandler, ok } from '../_shared/httpHandler.js';
+import { eventStore } from '../dependencies.js';
+import { httpHandler, ok } from './httpHandler.js';
 
 export const handler = httpHandler(route('getOrderEvents'), async ({ params, caller }) =>
   ok({ events: await orderHistory({ orderId: params.orderId, caller }, eventStore()) }),

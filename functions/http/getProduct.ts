@@ -1,7 +1,7 @@
 import { route } from '../../api/routes.js';
 import { getProduct } from '../../application/queries.js';
-import { eventStore, readModels } from '../_shared/dependencies.js';
-import { etagOf, httpHandler } from '../_shared/httpHandler.js';
+import { eventStore, readModels } from '../dependencies.js';
+import { etagOf, httpHandler } from './httpHandler.js';
 
 export const handler = httpHandler(route('getProduct'), async ({ params, conditional }) => {
   const product = await getProduct(params.sku, readModels(), eventStore());

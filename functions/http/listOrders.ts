@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { route } from '../../api/routes.js';
 import { listOrders } from '../../application/queries.js';
-import { readModels } from '../_shared/dependencies.js';
-import { etagOf, httpHandler } from '../_shared/httpHandler.js';
+import { readModels } from '../dependencies.js';
+import { etagOf, httpHandler } from './httpHandler.js';
 
 export const handler = httpHandler(route('listOrders'), async ({ query, caller, conditional }) => {
   const page = await listOrders(

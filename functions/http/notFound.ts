@@ -1,9 +1,9 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { routes } from '../../api/routes.js';
-import { baseLogger } from '../_shared/log.js';
-import { accessLog, correlationId, type HttpContext, notFound, problemErrors } from '../_shared/middlewares.js';
-import { ProblemError } from '../_shared/problem.js';
+import { baseLogger } from '../observability/log.js';
+import { accessLog, correlationId, type HttpContext, notFound, problemErrors } from './middlewares.js';
+import { ProblemError } from './problem.js';
 
 const templates = routes.map((r) => ({
   method: r.method,

@@ -1,7 +1,7 @@
 import { route } from '../../api/routes.js';
 import { placeOrder } from '../../application/orders.js';
-import { commandContext } from '../_shared/dependencies.js';
-import { accepted, httpHandler } from '../_shared/httpHandler.js';
+import { commandContext } from '../dependencies.js';
+import { accepted, httpHandler } from './httpHandler.js';
 
 export const handler = httpHandler(route('placeOrder'), async (request) => {
   const { body, headers, caller } = request;

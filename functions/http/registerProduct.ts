@@ -1,7 +1,7 @@
 import { route } from '../../api/routes.js';
 import { registerProduct } from '../../application/products.js';
-import { commandContext } from '../_shared/dependencies.js';
-import { created, httpHandler } from '../_shared/httpHandler.js';
+import { commandContext } from '../dependencies.js';
+import { created, httpHandler } from './httpHandler.js';
 
 export const handler = httpHandler(route('registerProduct'), async (request) => {
   const product = await registerProduct(request.body, commandContext(request));

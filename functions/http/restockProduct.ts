@@ -1,7 +1,7 @@
 import { route } from '../../api/routes.js';
 import { restockProduct } from '../../application/products.js';
-import { commandContext } from '../_shared/dependencies.js';
-import { httpHandler, ok } from '../_shared/httpHandler.js';
+import { commandContext } from '../dependencies.js';
+import { httpHandler, ok } from './httpHandler.js';
 
 export const handler = httpHandler(route('restockProduct'), async (request) => {
   const { params, body } = request;

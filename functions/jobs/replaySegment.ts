@@ -11,9 +11,9 @@ import {
   switchTo,
 } from '../../projections/rebuild.js';
 import { replaySegment } from '../../projections/replay.js';
-import { readModelPointer, services } from '../_shared/dependencies.js';
-import { baseLogger } from '../_shared/log.js';
-import { telemetry } from '../_shared/telemetry.js';
+import { readModelPointer, services } from '../dependencies.js';
+import { baseLogger } from '../observability/log.js';
+import { telemetry } from '../observability/telemetry.js';
 
 const Projection = z.enum(['orders', 'inventory']);
 const Projections = z.array(Projection).min(1);

@@ -7,12 +7,12 @@ import { sagaExecutions } from '../../composition/root.js';
 import type { CommandContext } from '../../application/handleCommand.js';
 import { sweepPendingOrders } from '../../application/sweeper.js';
 import { orderStreamId } from '../../domain/order/index.js';
-import { config } from '../_shared/config.js';
-import { eventStore, paymentGateway, services } from '../_shared/dependencies.js';
-import { baseLogger } from '../_shared/log.js';
-import { metrics } from '../_shared/metrics.js';
-import { observedStore, onConflict, telemetry } from '../_shared/telemetry.js';
-import { tracer } from '../_shared/tracing.js';
+import { config } from '../config.js';
+import { eventStore, paymentGateway, services } from '../dependencies.js';
+import { baseLogger } from '../observability/log.js';
+import { metrics } from '../observability/metrics.js';
+import { observedStore, onConflict, telemetry } from '../observability/telemetry.js';
+import { tracer } from '../observability/tracing.js';
 
 /**
  * What invokes it: EventBridge's scheduled event (whose fields are ignored), or a person or test sweeping now, who

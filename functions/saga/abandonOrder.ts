@@ -1,6 +1,6 @@
 import { abandonOrder } from '../../application/saga.js';
-import { paymentGateway } from '../_shared/dependencies.js';
-import { sagaHandler } from '../_shared/sagaHandler.js';
+import { paymentGateway } from '../dependencies.js';
+import { sagaHandler } from './sagaHandler.js';
 
 /**
  * The saga's catch-all compensation: a forward step failed for good, so the order is given up (`UNAVAILABLE`). The

@@ -1,6 +1,6 @@
 import { awaitPayment, type PaymentWaitPolicy } from '../../application/saga.js';
-import { config } from '../_shared/config.js';
-import { sagaHandler } from '../_shared/sagaHandler.js';
+import { config } from '../config.js';
+import { sagaHandler } from './sagaHandler.js';
 
 let policy: PaymentWaitPolicy | undefined;
 

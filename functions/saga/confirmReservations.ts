@@ -1,5 +1,5 @@
 import { confirmReservations } from '../../application/saga.js';
-import { sagaHandler } from '../_shared/sagaHandler.js';
+import { sagaHandler } from './sagaHandler.js';
 
 export const handler = sagaHandler('ConfirmReservations', ({ orderId, placed }, context) =>
   confirmReservations(orderId, context, placed),

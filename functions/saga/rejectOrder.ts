@@ -1,5 +1,5 @@
 import { rejectOrder } from '../../application/saga.js';
-import { sagaHandler } from '../_shared/sagaHandler.js';
+import { sagaHandler } from './sagaHandler.js';
 
 export const handler = sagaHandler('RejectOrder', ({ orderId, reason, placed }, context) => {
   if (!reason) throw new Error('RejectOrder needs a reason');

@@ -1,9 +1,9 @@
 import { retryParkedCompensation } from '../../application/compensation.js';
 import type { PaymentWaitPolicy } from '../../application/saga.js';
-import { config } from '../_shared/config.js';
-import { paymentGateway } from '../_shared/dependencies.js';
-import { metrics } from '../_shared/metrics.js';
-import { sagaHandler } from '../_shared/sagaHandler.js';
+import { config } from '../config.js';
+import { paymentGateway } from '../dependencies.js';
+import { metrics } from '../observability/metrics.js';
+import { sagaHandler } from './sagaHandler.js';
 
 let policy: PaymentWaitPolicy | undefined;
 

@@ -7,12 +7,12 @@ import { decodeChangeRecord } from '../../adapters/changeRecords.js';
 import { compensationParking as stepFunctionsParking } from '../../composition/root.js';
 import { type CompensationParking, compensateOrPark } from '../../application/compensation.js';
 import { eventSchemas } from '../../composition/schemas.js';
-import { config } from '../_shared/config.js';
-import { eventStore, paymentGateway } from '../_shared/dependencies.js';
-import { baseLogger } from '../_shared/log.js';
-import { metrics } from '../_shared/metrics.js';
-import { observedStore, onConflict, telemetry } from '../_shared/telemetry.js';
-import { tracer } from '../_shared/tracing.js';
+import { config } from '../config.js';
+import { eventStore, paymentGateway } from '../dependencies.js';
+import { baseLogger } from '../observability/log.js';
+import { metrics } from '../observability/metrics.js';
+import { observedStore, onConflict, telemetry } from '../observability/telemetry.js';
+import { tracer } from '../observability/tracing.js';
 
 const schemas = eventSchemas;
 let parking: CompensationParking | undefined;

@@ -1,4 +1,4 @@
 import { inventoryProjection } from '../../projections/inventory.js';
-import { projectionHandler } from '../_shared/projectionHandler.js';
+import { projectionHandler } from './projectionHandler.js';
 
 export const handler = projectionHandler(inventoryProjection);

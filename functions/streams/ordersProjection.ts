@@ -1,4 +1,4 @@
 import { ordersProjection } from '../../projections/orders.js';
-import { projectionHandler } from '../_shared/projectionHandler.js';
+import { projectionHandler } from './projectionHandler.js';
 
 export const handler = projectionHandler(ordersProjection);

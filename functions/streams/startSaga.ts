@@ -4,10 +4,10 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { decodeChangeRecord } from '../../adapters/changeRecords.js';
 import { eventSchemas } from '../../composition/schemas.js';
-import { config } from '../_shared/config.js';
-import { baseLogger } from '../_shared/log.js';
-import { telemetry } from '../_shared/telemetry.js';
-import { tracer } from '../_shared/tracing.js';
+import { config } from '../config.js';
+import { baseLogger } from '../observability/log.js';
+import { telemetry } from '../observability/telemetry.js';
+import { tracer } from '../observability/tracing.js';
 
 let sfn: SFNClient | undefined;
 const schemas = eventSchemas;

@@ -11,7 +11,7 @@ import { documentClient } from '../../eventstore/dynamoClient.js';
 import { dynamoEventStore } from '../../eventstore/dynamoEventStore.js';
 import { eventSchemas } from '../../composition/schemas.js';
 import type { EventStore } from '../../eventstore/types.js';
-import { tapLogs } from '../../functions/_shared/logger.js';
+import { tapLogs } from '../../functions/observability/logger.js';
 import { localClientConfig } from '../../local/dynamoLocal.js';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
 import { checkInvariants, invariantTables } from '../../ops/invariants.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { open, stat } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { tapLogs } from '../../functions/_shared/logger.js';
+import { tapLogs } from '../../functions/observability/logger.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 import { type Call, checked, eventually, givenProduct, storedEvents, uniqueCustomer } from './http.js';
 

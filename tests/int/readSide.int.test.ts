@@ -19,7 +19,7 @@ import { ordersProjection, type OrderView } from '../../projections/orders.js';
 import { catchUp, type Projection } from '../../projections/projection.js';
 import { redrive } from '../../projections/runner.js';
 import { dynamoViewStore } from '../../adapters/viewStore.js';
-import { createLogger } from '../../functions/_shared/logger.js';
+import { createLogger } from '../../functions/observability/logger.js';
 import { eventually } from '../support/eventually.js';
 import { testMetadata } from '../support/stack.js';
 

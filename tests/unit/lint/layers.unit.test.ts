@@ -15,7 +15,7 @@ describe('layer boundaries (eslint.config.js)', () => {
     const errors = await restrictedImports(
       'projections/fixture.ts',
       [
-        "import { baseLogger } from '../functions/_shared/log.js';",
+        "import { baseLogger } from '../functions/observability/log.js';",
         "import { dynamoViewStore } from '../adapters/viewStore.js';",
         'export const used = [baseLogger, dynamoViewStore];',
       ].join('\n'),
@@ -45,7 +45,7 @@ describe('layer boundaries (eslint.config.js)', () => {
       await restrictedImports('application/fixture.ts', "export { composeStage } from '../composition/root.js';"),
     ).toHaveLength(1);
     expect(
-      await restrictedImports('adapters/fixture.ts', "export { config } from '../functions/_shared/config.js';"),
+      await restrictedImports('adapters/fixture.ts', "export { config } from '../functions/config.js';"),
     ).toHaveLength(1);
   });
 

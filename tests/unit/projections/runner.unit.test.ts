@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ParkingLot, ViewStore } from '../../../projections/ports.js';
-import { createLogger } from '../../../functions/_shared/logger.js';
+import { createLogger } from '../../../functions/observability/logger.js';
 import type { OrderEvent } from '../../../domain/order/index.js';
 import { ordersProjection, type OrderView } from '../../../projections/orders.js';
 import type { Versioned } from '../../../projections/projection.js';

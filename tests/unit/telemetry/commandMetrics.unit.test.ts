@@ -4,9 +4,9 @@ import { cancelOrder, placeOrder } from '../../../application/orders.js';
 import { registerProduct } from '../../../application/products.js';
 import { confirmOrder, rejectOrder } from '../../../application/saga.js';
 import type { EventStore } from '../../../eventstore/types.js';
-import { createLogger, tapLogs } from '../../../functions/_shared/logger.js';
-import { metrics } from '../../../functions/_shared/metrics.js';
-import { observedStore, onConflict } from '../../../functions/_shared/telemetry.js';
+import { createLogger, tapLogs } from '../../../functions/observability/logger.js';
+import { metrics } from '../../../functions/observability/metrics.js';
+import { observedStore, onConflict } from '../../../functions/observability/telemetry.js';
 import { ConcurrencyError } from '../../../eventstore/errors.js';
 import { memoryStore } from '../../support/memoryStore.js';
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger, type LogLevel, REDACTED, tapLine, tapLogs } from '../../../functions/_shared/logger.js';
+import { createLogger, type LogLevel, REDACTED, tapLine, tapLogs } from '../../../functions/observability/logger.js';
 
 const capture = (level: LogLevel = 'debug', fields: Record<string, unknown> = {}) => {
   const lines: string[] = [];

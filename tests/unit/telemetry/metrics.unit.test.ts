@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../../../functions/_shared/logger.js';
+import { createLogger } from '../../../functions/observability/logger.js';
 import {
   createMetrics,
   MAX_VALUES_PER_METRIC,
   metricDefinitions,
   type Metrics,
-} from '../../../functions/_shared/metrics.js';
+} from '../../../functions/observability/metrics.js';
 
 type Document = {
   _aws: {

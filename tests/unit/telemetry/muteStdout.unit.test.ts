@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createLogger, muteStdout, tapLogs } from '../../../functions/_shared/logger.js';
+import { createLogger, muteStdout, tapLogs } from '../../../functions/observability/logger.js';
 
 describe('muteStdout', () => {
   const undo: (() => void)[] = [];

@@ -5,7 +5,12 @@ import { Tracer as PowertoolsTracer } from '@aws-lambda-powertools/tracer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { disabledTracer, powertoolsTracer, TRACE_SERVICE, tracingEnabled } from '../../../functions/_shared/tracing.js';
+import {
+  disabledTracer,
+  powertoolsTracer,
+  TRACE_SERVICE,
+  tracingEnabled,
+} from '../../../functions/observability/tracing.js';
 
 const lambda = { LAMBDA_TASK_ROOT: '/var/task', AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x' };
 const hasXRayMiddleware = (client: DynamoDBClient): boolean =>
@@ -36,7 +41,7 @@ describe('tracing', () => {
     ['in Lambda, loads it once', lambda, 1],
   ])('%s', async (_, env, namespaces) => {
     // A fresh process, since this file imports the SDK itself: how many context namespaces exist after init.
-    const script = `const { initTracing } = await import('./functions/_shared/tracing.ts');
+    const script = `const { initTracing } = await import('./functions/observability/tracing.ts');
       const first = await initTracing(); const second = await initTracing();
       console.log(JSON.stringify({ namespaces: Object.keys(process.namespaces ?? {}).length, enabled: first.enabled, same: first === second }));`;
     const { stdout } = await promisify(execFile)(

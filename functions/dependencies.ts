@@ -1,18 +1,18 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { CircuitObserver } from '../../application/circuitBreaker.js';
-import type { CommandContext } from '../../application/handleCommand.js';
-import type { PaymentGateway } from '../../application/paymentGateway.js';
-import type { ReadModels } from '../../application/queries.js';
-import { composeStage, type Stage } from '../../composition/root.js';
-import { documentClient } from '../../eventstore/dynamoClient.js';
-import type { EventMetadata, EventStore } from '../../eventstore/types.js';
-import type { ReadModelPointer } from '../../projections/readModelVersions.js';
-import type { Logger } from '../../ports/logger.js';
+import type { CircuitObserver } from '../application/circuitBreaker.js';
+import type { CommandContext } from '../application/handleCommand.js';
+import type { PaymentGateway } from '../application/paymentGateway.js';
+import type { ReadModels } from '../application/queries.js';
+import { composeStage, type Stage } from '../composition/root.js';
+import { documentClient } from '../eventstore/dynamoClient.js';
+import type { EventMetadata, EventStore } from '../eventstore/types.js';
+import type { ReadModelPointer } from '../projections/readModelVersions.js';
+import type { Logger } from '../ports/logger.js';
 import { config } from './config.js';
-import { baseLogger } from './log.js';
-import { metrics } from './metrics.js';
-import { onConflict, observedStore } from './telemetry.js';
-import { tracer } from './tracing.js';
+import { baseLogger } from './observability/log.js';
+import { metrics } from './observability/metrics.js';
+import { onConflict, observedStore } from './observability/telemetry.js';
+import { tracer } from './observability/tracing.js';
 
 // One stage per cold start, composed by the root (composition/root.ts) from the function's environment: its client
 // keeps connections warm across invocations. Only functions that import this module bundle the AWS SDK.

@@ -7,12 +7,12 @@ import type { ViewStore } from '../../projections/ports.js';
 import type { Projection } from '../../projections/projection.js';
 import { writePlan } from '../../projections/readModelVersions.js';
 import { runProjection, type RunResult } from '../../projections/runner.js';
-import { readModelPointer, services } from './dependencies.js';
-import { baseLogger } from './log.js';
-import type { Logger } from './logger.js';
-import { metrics } from './metrics.js';
-import { telemetry } from './telemetry.js';
-import { tracer } from './tracing.js';
+import { readModelPointer, services } from '../dependencies.js';
+import { baseLogger } from '../observability/log.js';
+import type { Logger } from '../observability/logger.js';
+import { metrics } from '../observability/metrics.js';
+import { telemetry } from '../observability/telemetry.js';
+import { tracer } from '../observability/tracing.js';
 
 const textField = (data: Record<string, unknown>, key: string): string | undefined =>
   typeof data[key] === 'string' ? data[key] : undefined;

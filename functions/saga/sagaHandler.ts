@@ -6,12 +6,12 @@ import type { CommandContext } from '../../application/handleCommand.js';
 import type { PaymentWait, StepOutcome } from '../../application/saga.js';
 import { OrderPlaced, orderStreamId, RejectionReason } from '../../domain/order/index.js';
 import type { EventStore, StreamAppend } from '../../eventstore/types.js';
-import { eventStore } from './dependencies.js';
-import { baseLogger } from './log.js';
-import type { Logger } from './logger.js';
-import { metrics } from './metrics.js';
-import { observedStore, onConflict, telemetry } from './telemetry.js';
-import { tracer } from './tracing.js';
+import { eventStore } from '../dependencies.js';
+import { baseLogger } from '../observability/log.js';
+import type { Logger } from '../observability/logger.js';
+import { metrics } from '../observability/metrics.js';
+import { observedStore, onConflict, telemetry } from '../observability/telemetry.js';
+import { tracer } from '../observability/tracing.js';
 
 /** What every saga Task receives (the state machine's Parameters). */
 export const SagaInput = z.object({

@@ -1,5 +1,5 @@
 import { Metrics as PowertoolsMetrics } from '@aws-lambda-powertools/metrics';
-import { config } from './config.js';
+import { config } from '../config.js';
 import { baseLogger } from './log.js';
 import { createLogger, type Logger, type LogSink, stdoutSink, tapLine } from './logger.js';
 

@@ -11,7 +11,7 @@ import { ADMIN_SCOPE, type Access, type Route } from '../../api/routes.js';
 import type { Caller } from '../../application/caller.js';
 import { DomainError } from '../../domain/shared/errors.js';
 import { ConcurrencyError } from '../../eventstore/errors.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, type Logger } from '../observability/logger.js';
 import { type FieldError, ProblemError, problemResponse } from './problem.js';
 
 /** What the middlewares learn about a request, for the ones after them and the handler. */

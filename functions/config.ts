@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { StageEnvironment } from '../../composition/settings.js';
-import { levels } from './logger.js';
+import { StageEnvironment } from '../composition/settings.js';
+import { levels } from './observability/logger.js';
 
 const Config = StageEnvironment.extend({
   STAGE: z.string().min(1).default('dev'),

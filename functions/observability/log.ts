@@ -1,4 +1,4 @@
-import { config } from './config.js';
+import { config } from '../config.js';
 import { createLogger, type Logger } from './logger.js';
 
 let logger: Logger | undefined;

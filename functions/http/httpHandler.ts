@@ -5,10 +5,10 @@ import type { z, ZodType } from 'zod';
 import type { Route } from '../../api/routes.js';
 import { actorOf, type Caller } from '../../application/caller.js';
 import type { EventMetadata } from '../../eventstore/types.js';
-import { baseLogger } from './log.js';
-import type { Logger } from './logger.js';
-import { telemetry } from './telemetry.js';
-import { type TraceAnnotations, tracer } from './tracing.js';
+import { baseLogger } from '../observability/log.js';
+import type { Logger } from '../observability/logger.js';
+import { telemetry } from '../observability/telemetry.js';
+import { type TraceAnnotations, tracer } from '../observability/tracing.js';
 import {
   accessLog,
   authClaims,
