@@ -3,15 +3,13 @@
  * The stage's CloudWatch alarms, made from `custom.alarms` in serverless.yml: one definition per kind below, applied
  * to every function, stream consumer, queue, state machine, API or metric it covers. serverless.yml says what is
  * alarmed and at which threshold; this file says how an alarm of each kind is built. A plugin (listed under
- * `plugins`), because a `${file()}` variable can only give a value: it could not add resources beside the ones
- * serverless.yml declares.
+ * `plugins`) rather than a `${file()}` variable: a variable gives one value, so it could add resources beside the ones
+ * serverless.yml declares only if `resources` became a list of fragments; and osls reads no `.mjs` variable file.
  *
  * Every alarm goes to the topic when it fires and when it clears, and reads no data as no trouble (no traffic).
  * docs/operations.md, "Alarms", says what each alarm means and what to do.
  */
 
-/** @typedef {{ Ref: string } | { 'Fn::GetAtt': [string, string] }} Intrinsic */
-/** @typedef {{ Name: string; Value: string | Intrinsic }} Dimension */
 /** @typedef {Record<string, unknown>} AlarmProperties */
 
 /**
@@ -80,6 +78,8 @@ const series = (
   ReturnData: false,
 });
 
+/** @typedef {{ name: string; consumesStream: boolean }} FunctionInfo A function of serverless.yml's. */
+
 /** The kinds of function alarm: each function it covers gets one, `<Function><suffix>`. */
 const functionKinds = {
   /** Every function but the listed ones, whose errors are business outcomes. */
@@ -127,8 +127,6 @@ const functionKinds = {
     }),
   },
 };
-
-/** @typedef {{ name: string; consumesStream: boolean }} FunctionInfo */
 
 /** The kinds of resource alarm: each entry of the kind's map in `custom.alarms` is one alarm, by its logical id. */
 const resourceKinds = {
