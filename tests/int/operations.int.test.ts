@@ -21,6 +21,8 @@ const expected = {
     logRetentionDays: 90,
     iteratorAgeMs: 30_000,
     api5xxPercent: 1,
+    circuitOpenMs: 120_000,
+    compensationParkedMs: 600_000,
     throttle: { rate: 1000, burst: 2000 },
     reserved: { ReplaySegmentLambdaFunction: 40, StartSagaLambdaFunction: 4 },
   },
@@ -28,11 +30,53 @@ const expected = {
     logRetentionDays: 14,
     iteratorAgeMs: 60_000,
     api5xxPercent: 5,
+    circuitOpenMs: 120_000,
+    compensationParkedMs: 600_000,
     throttle: { rate: 100, burst: 200 },
     reserved: {},
   },
 } as const;
 const stages = Object.keys(expected) as (keyof typeof expected)[];
+
+/** Every function serverless.yml declares, by the name its logical ids start with. */
+const functionNames = [
+  'RegisterProduct',
+  'RestockProduct',
+  'PlaceOrder',
+  'CancelOrder',
+  'GetOrderEvents',
+  'GetOrder',
+  'ListOrders',
+  'GetProduct',
+  'GetOpenApi',
+  'NotFound',
+  'OrdersProjection',
+  'InventoryProjection',
+  'ReserveInventory',
+  'AuthorizePayment',
+  'AwaitPayment',
+  'ConfirmReservations',
+  'ConfirmOrder',
+  'ReleaseReservations',
+  'RejectOrder',
+  'AbandonOrder',
+  'SweepPendingOrders',
+  'StartSaga',
+  'CompensateCancellation',
+  'ResumeCompensation',
+  'ReplaySegment',
+];
+/** The consumers of the change stream. */
+const streamConsumers = ['OrdersProjection', 'InventoryProjection', 'StartSaga', 'CompensateCancellation'];
+/** reserveInventory and authorizePayment throw OutOfStockError / PaymentDeclinedError for the saga to catch. */
+const businessErrors = ['ReserveInventory', 'AuthorizePayment'];
+
+/** What every alarm shares: the topic, going off and coming back, and no data read as no trouble. */
+const notify = {
+  AlarmActions: [{ Ref: 'AlarmTopic' }],
+  OKActions: [{ Ref: 'AlarmTopic' }],
+  TreatMissingData: 'notBreaching',
+};
 
 const resourceOf = (template: Template, logicalId: string): CfnResource => {
   const found = template.Resources[logicalId];
@@ -48,19 +92,11 @@ const consumerIds = (template: Template) =>
     ([, mapping]) => (mapping.Properties.FunctionName as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0],
   );
 
-type Alarm = Record<string, unknown> & {
-  Dimensions?: { Name: string; Value: unknown }[];
-  Metrics?: {
-    Id: string;
-    Expression?: string;
-    ReturnData?: boolean;
-    MetricStat?: { Metric: { Namespace: string; MetricName: string; Dimensions: { Name: string; Value: unknown }[] } };
-  }[];
-};
+type Alarm = Record<string, unknown> & { Dimensions?: { Name: string; Value: unknown }[] };
 const alarmsOf = (template: Template): [string, Alarm][] =>
   resourcesOfType(template, 'AWS::CloudWatch::Alarm').map(([id, alarm]) => [id, alarm.Properties as Alarm]);
 
-/** The alarm on a single metric of a function, by its metric name (Errors, Throttles, IteratorAge). */
+/** The alarm on a single metric of a function, by its metric name (Errors, Throttles, IteratorAge), whatever its id. */
 const functionAlarm = (template: Template, metricName: string, functionId: string): Alarm | undefined =>
   alarmsOf(template)
     .map(([, alarm]) => alarm)
@@ -78,6 +114,12 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
     return found;
   };
   const settings = expected[stage];
+  /** The alarm `id` is exactly this: every property, the topic's and the thresholds included. */
+  const expectAlarm = (id: string, properties: Record<string, unknown>) =>
+    expect(resourceOf(template(), id), id).toEqual({
+      Type: 'AWS::CloudWatch::Alarm',
+      Properties: { ...notify, ...properties },
+    });
 
   it('traces every function and every state machine with X-Ray, and lets each role send traces', () => {
     const functions = resourcesOfType(template(), 'AWS::Lambda::Function');
@@ -127,74 +169,213 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
     }
   });
 
+  it('has these 60 alarms, by logical id, and no other', () => {
+    expect(
+      alarmsOf(template())
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual(
+      [
+        'ChangeFailuresAlarm',
+        'OrderSagaFailuresAlarm',
+        'CompensationFailuresAlarm',
+        'ParkedCompensationAlarm',
+        'UnavailableOrdersAlarm',
+        'PaymentCircuitOpenAlarm',
+        'SweptOrdersAlarm',
+        'Api5xxRateAlarm',
+        ...streamConsumers.map((fn) => `${fn}IteratorAgeAlarm`),
+        ...functionNames.filter((fn) => !businessErrors.includes(fn)).map((fn) => `${fn}ErrorsAlarm`),
+        ...functionNames.map((fn) => `${fn}ThrottlesAlarm`),
+      ].sort(),
+    );
+    expect(alarmsOf(template())).toHaveLength(60);
+  });
+
   it('alarms on any message in the change failure queue', () => {
     expect(resourceOf(template(), 'ChangeFailuresQueue').Properties.QueueName).toBe(
       `orderflow-${stage}-change-failures`,
     );
-    expect(resourceOf(template(), 'ChangeFailuresAlarm').Properties).toMatchObject({
+    expectAlarm('ChangeFailuresAlarm', {
+      AlarmDescription: 'A change-stream consumer gave up on a batch (docs/operations.md, "Change failures").',
       Namespace: 'AWS/SQS',
       MetricName: 'ApproximateNumberOfMessagesVisible',
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['ChangeFailuresQueue', 'QueueName'] } }],
       Statistic: 'Maximum',
       Period: 60,
+      EvaluationPeriods: 1,
       Threshold: 0,
       ComparisonOperator: 'GreaterThanThreshold',
     });
   });
 
   it.each([
-    ['OrderSagaFailuresAlarm', 'OrderSagaStateMachine'],
+    [
+      'OrderSagaFailuresAlarm',
+      'OrderSagaStateMachine',
+      'Order saga executions failed, timed out or were aborted (docs/operations.md, "Saga failures").',
+      'Executions failed, timed out or aborted',
+    ],
     // A parked compensation that gave up past its bound, or failed: a cancelled order's payment may be authorized.
-    ['CompensationFailuresAlarm', 'CompensationStateMachine'],
-  ])('alarms (%s) on executions of %s that failed, timed out or were aborted', (alarmId, machine) => {
-    const alarm = resourceOf(template(), alarmId).Properties as Alarm;
-    const metrics = (alarm.Metrics ?? []).filter((m) => m.MetricStat).map((m) => m.MetricStat?.Metric);
-    expect(metrics.map((m) => m?.MetricName).sort()).toEqual(
-      ['ExecutionsAborted', 'ExecutionsFailed', 'ExecutionsTimedOut'].sort(),
-    );
-    for (const metric of metrics) {
-      expect(metric).toMatchObject({
-        Namespace: 'AWS/States',
-        Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: machine } }],
+    [
+      'CompensationFailuresAlarm',
+      'CompensationStateMachine',
+      'Parked compensations failed, gave up past their bound, timed out or were aborted (docs/operations.md, "Parked compensations").',
+      'Parked compensations failed, timed out or aborted',
+    ],
+  ])(
+    'alarms (%s) on executions of %s that failed, timed out or were aborted',
+    (alarmId, machine, description, label) => {
+      const executions = (id: string, metricName: string) => ({
+        Id: id,
+        MetricStat: {
+          Metric: {
+            Namespace: 'AWS/States',
+            MetricName: metricName,
+            Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: machine } }],
+          },
+          Period: 300,
+          Stat: 'Sum',
+        },
+        ReturnData: false,
       });
-    }
-    expect(alarm.Metrics?.find((m) => m.ReturnData)?.Expression).toBe('SUM([failed, timedOut, aborted])');
-    expect(alarm).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
-  });
+      expectAlarm(alarmId, {
+        AlarmDescription: description,
+        Metrics: [
+          executions('failed', 'ExecutionsFailed'),
+          executions('timedOut', 'ExecutionsTimedOut'),
+          executions('aborted', 'ExecutionsAborted'),
+          { Id: 'unfinished', Expression: 'SUM([failed, timedOut, aborted])', Label: label, ReturnData: true },
+        ],
+        EvaluationPeriods: 1,
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+      });
+    },
+  );
 
   it('alarms on the API’s 5xx rate, in percent of requests, from enough requests to judge', () => {
-    const alarm = resourceOf(template(), 'Api5xxRateAlarm').Properties as Alarm;
-    const byId = Object.fromEntries((alarm.Metrics ?? []).map((m) => [m.Id, m]));
-    for (const [id, name] of [
-      ['errors', '5xx'],
-      ['requests', 'Count'],
-    ] as const) {
-      expect(byId[id]?.MetricStat?.Metric).toEqual({
-        Namespace: 'AWS/ApiGateway',
-        MetricName: name,
-        Dimensions: [{ Name: 'ApiId', Value: { Ref: 'HttpApi' } }],
-      });
-    }
-    expect(byId.rate).toMatchObject({
-      Expression: 'IF(requests >= 20, 100 * errors / requests, 0)',
-      ReturnData: true,
+    const api = (id: string, metricName: string) => ({
+      Id: id,
+      MetricStat: {
+        Metric: {
+          Namespace: 'AWS/ApiGateway',
+          MetricName: metricName,
+          Dimensions: [{ Name: 'ApiId', Value: { Ref: 'HttpApi' } }],
+        },
+        Period: 300,
+        Stat: 'Sum',
+      },
+      ReturnData: false,
     });
-    expect(alarm).toMatchObject({ Threshold: settings.api5xxPercent, ComparisonOperator: 'GreaterThanThreshold' });
+    expectAlarm('Api5xxRateAlarm', {
+      AlarmDescription: 'Too many API answers are 5xx (docs/operations.md, "API 5xx rate").',
+      Metrics: [
+        api('errors', '5xx'),
+        api('requests', 'Count'),
+        {
+          Id: 'rate',
+          Expression: 'IF(requests >= 20, 100 * errors / requests, 0)',
+          Label: '5xx answers (% of requests)',
+          ReturnData: true,
+        },
+      ],
+      EvaluationPeriods: 1,
+      Threshold: settings.api5xxPercent,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
+  it('alarms on the service’s own metrics: parked refunds, orders given up, the open breaker, swept orders', () => {
+    expectAlarm('ParkedCompensationAlarm', {
+      AlarmDescription:
+        'A cancelled order\'s refund has waited for the payment gateway too long (docs/operations.md, "Parked compensations").',
+      Namespace: 'orderflow',
+      MetricName: 'CompensationParkedFor',
+      Dimensions: [{ Name: 'stage', Value: stage }],
+      Statistic: 'Maximum',
+      Unit: 'Milliseconds',
+      Period: 600,
+      EvaluationPeriods: 1,
+      Threshold: settings.compensationParkedMs,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    expectAlarm('UnavailableOrdersAlarm', {
+      AlarmDescription:
+        'Orders were rejected UNAVAILABLE after a saga step failed for good (docs/operations.md, "Orders given up (UNAVAILABLE)").',
+      Namespace: 'orderflow',
+      MetricName: 'OrdersRejected',
+      Dimensions: [
+        { Name: 'stage', Value: stage },
+        { Name: 'reason', Value: 'UNAVAILABLE' },
+      ],
+      Statistic: 'Sum',
+      Period: 300,
+      EvaluationPeriods: 1,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    expectAlarm('PaymentCircuitOpenAlarm', {
+      AlarmDescription:
+        'The payment gateway\'s circuit breaker has been open too long (docs/operations.md, "Payment gateway circuit open").',
+      Namespace: 'orderflow',
+      MetricName: 'CircuitOpenFor',
+      Dimensions: [
+        { Name: 'stage', Value: stage },
+        { Name: 'circuit', Value: 'payment-gateway' },
+      ],
+      Statistic: 'Maximum',
+      Unit: 'Milliseconds',
+      Period: 60,
+      EvaluationPeriods: 1,
+      Threshold: settings.circuitOpenMs,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    const swept = (id: string, outcome: string) => ({
+      Id: id,
+      MetricStat: {
+        Metric: {
+          Namespace: 'orderflow',
+          MetricName: 'OrdersSwept',
+          Dimensions: [
+            { Name: 'stage', Value: stage },
+            { Name: 'outcome', Value: outcome },
+          ],
+        },
+        Period: 300,
+        Stat: 'Sum',
+      },
+      ReturnData: false,
+    });
+    expectAlarm('SweptOrdersAlarm', {
+      AlarmDescription:
+        'The sweeper settled or failed to settle orders left PENDING (docs/operations.md, "Swept orders").',
+      Metrics: [
+        swept('abandoned', 'ABANDONED'),
+        swept('failed', 'FAILED'),
+        {
+          Id: 'swept',
+          Expression: 'SUM([abandoned, failed])',
+          Label: 'Orders the sweeper settled or could not settle',
+          ReturnData: true,
+        },
+      ],
+      EvaluationPeriods: 1,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
   });
 
   it('alarms on the iterator age of every consumer of the change stream', () => {
-    const consumers = consumerIds(template());
-    expect(consumers.sort()).toEqual(
-      [
-        'CompensateCancellationLambdaFunction',
-        'InventoryProjectionLambdaFunction',
-        'OrdersProjectionLambdaFunction',
-        'StartSagaLambdaFunction',
-      ].sort(),
-    );
-    for (const id of consumers) {
-      expect(functionAlarm(template(), 'IteratorAge', id), id).toMatchObject({
+    expect(consumerIds(template()).sort()).toEqual(streamConsumers.map((fn) => `${fn}LambdaFunction`).sort());
+    for (const fn of streamConsumers) {
+      expectAlarm(`${fn}IteratorAgeAlarm`, {
+        AlarmDescription: 'A consumer of the change stream is falling behind (docs/operations.md, "Iterator age").',
+        Namespace: 'AWS/Lambda',
+        MetricName: 'IteratorAge',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: `${fn}LambdaFunction` } }],
         Statistic: 'Maximum',
+        Unit: 'Milliseconds',
         Period: 60,
         EvaluationPeriods: 5,
         DatapointsToAlarm: 5,
@@ -205,25 +386,31 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
   });
 
   it('alarms on every function’s throttles, and on its errors unless they are the saga’s business outcomes', () => {
-    // reserveInventory and authorizePayment throw OutOfStockError / PaymentDeclinedError for the saga to catch.
-    const businessErrors = ['ReserveInventoryLambdaFunction', 'AuthorizePaymentLambdaFunction'];
-    for (const id of functionIds(template())) {
-      expect(functionAlarm(template(), 'Throttles', id), id).toMatchObject({
-        Statistic: 'Sum',
-        Period: 300,
-        Threshold: 0,
-        ComparisonOperator: 'GreaterThanThreshold',
+    expect(functionIds(template()).sort()).toEqual(functionNames.map((fn) => `${fn}LambdaFunction`).sort());
+    const lambda = (fn: string, metricName: string) => ({
+      Namespace: 'AWS/Lambda',
+      MetricName: metricName,
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: `${fn}LambdaFunction` } }],
+      Statistic: 'Sum',
+      Period: 300,
+      EvaluationPeriods: 1,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    for (const fn of functionNames) {
+      expectAlarm(`${fn}ThrottlesAlarm`, {
+        AlarmDescription:
+          'Lambda refused to run the function for lack of concurrency (docs/operations.md, "Lambda throttles").',
+        ...lambda(fn, 'Throttles'),
       });
-      const errors = functionAlarm(template(), 'Errors', id);
-      if (businessErrors.includes(id)) expect(errors, id).toBeUndefined();
-      else {
-        expect(errors, id).toMatchObject({
-          Statistic: 'Sum',
-          Period: 300,
-          Threshold: 0,
-          ComparisonOperator: 'GreaterThanThreshold',
-        });
+      if (businessErrors.includes(fn)) {
+        expect(functionAlarm(template(), 'Errors', `${fn}LambdaFunction`), fn).toBeUndefined();
+        continue;
       }
+      expectAlarm(`${fn}ErrorsAlarm`, {
+        AlarmDescription: 'The function threw, timed out or crashed (docs/operations.md, "Lambda errors").',
+        ...lambda(fn, 'Errors'),
+      });
     }
   });
 
