@@ -2,10 +2,11 @@ import { reservation, type ReservationState, reservationStreamId } from '../doma
 import {
   order,
   type OrderLine,
-  type OrderPlaced,
+  type ExistingOrder,
   orderStreamId,
   type OrderState,
   type OrderStatus,
+  type PlacedOrder,
   type RejectionReason,
 } from '../domain/order/index.js';
 import { payment, type PaymentState, paymentStreamId } from '../domain/payment/index.js';
@@ -54,13 +55,11 @@ export class PaymentDeclinedError extends Error {
   }
 }
 
-type Placed = Exclude<OrderState, { status: 'NONE' }>;
-
 /**
  * The order as placed: the saga's execution carries it from the `OrderPlaced` that started it, so its steps need not
  * read the order to know its lines, total and payment token, which never change.
  */
-export type PlacedOrder = OrderPlaced['data'];
+export type { PlacedOrder };
 
 /**
  * The order as a step expects to find it, without reading it: just placed, at version 1. If anything was appended
@@ -89,7 +88,7 @@ const assumedReservation = (
 const linesOf = async (orderId: string, placed: PlacedOrder | undefined, context: CommandContext) =>
   placed?.lines ?? (await placedOrder(orderId, context)).lines;
 
-const placedOrder = async (orderId: string, context: CommandContext): Promise<Placed> => {
+const placedOrder = async (orderId: string, context: CommandContext): Promise<ExistingOrder> => {
   const { state } = await load(context.store, orderAggregate, orderStreamId(orderId));
   if (state.status === 'NONE') throw new OrderNotFoundError(orderId);
   return state;

@@ -9,11 +9,9 @@ import {
 import type { Money } from '../shared/values.js';
 import type { AwaitPayment, CancelOrder, ConfirmOrder, OrderCommand, PlaceOrder, RejectOrder } from './commands.js';
 import type { OrderEvent, OrderLine } from './events.js';
-import type { OrderState } from './state.js';
+import type { ExistingOrder, OrderState } from './state.js';
 
-type Placed = Exclude<OrderState, { status: 'NONE' }>;
-
-const placed = (state: OrderState, orderId: string): Placed => {
+const placed = (state: OrderState, orderId: string): ExistingOrder => {
   if (state.status === 'NONE') throw new OrderNotFoundError(orderId);
   return state;
 };

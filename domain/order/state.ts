@@ -1,27 +1,24 @@
-import type { Money } from '../shared/values.js';
-import type { OrderLine, RejectionReason } from './events.js';
+import type { OrderPlaced, RejectionReason } from './events.js';
 
 export type OrderStatus = 'PENDING' | 'CONFIRMED' | 'REJECTED' | 'CANCELLED';
 
 /** States no command can leave. */
 export const terminalStatuses: readonly OrderStatus[] = ['REJECTED', 'CANCELLED'];
 
-type Placed = {
-  orderId: string;
-  customerId: string;
-  lines: OrderLine[];
-  total: Money;
-  paymentToken: string;
-};
+/** What an order is as placed, and stays in every state: its `OrderPlaced` event's data. */
+export type PlacedOrder = OrderPlaced['data'];
 
 /** While PENDING: since when, and until when at most, the saga waits for the payment gateway. */
 export type AwaitingPayment = { since: string; until: string };
 
 export type OrderState =
   | { status: 'NONE' }
-  | (Placed & { status: 'PENDING'; awaitingPayment?: AwaitingPayment })
-  | (Placed & { status: 'CONFIRMED' })
-  | (Placed & { status: 'REJECTED'; rejectionReason: RejectionReason })
-  | (Placed & { status: 'CANCELLED'; cancelledFrom: 'PENDING' | 'CONFIRMED' });
+  | (PlacedOrder & { status: 'PENDING'; awaitingPayment?: AwaitingPayment })
+  | (PlacedOrder & { status: 'CONFIRMED' })
+  | (PlacedOrder & { status: 'REJECTED'; rejectionReason: RejectionReason })
+  | (PlacedOrder & { status: 'CANCELLED'; cancelledFrom: 'PENDING' | 'CONFIRMED' });
 
 export const initialState = (): OrderState => ({ status: 'NONE' });
+
+/** An order that exists: placed, in whatever status. */
+export type ExistingOrder = Exclude<OrderState, { status: 'NONE' }>;
