@@ -8,7 +8,7 @@ import { dynamoPendingOrders } from '../adapters/pendingOrders.js';
 import { cachedPointers, dynamoPointerStore, dynamoRebuildNotes } from '../adapters/readModelPointer.js';
 import { simulatedPaymentGateway } from '../adapters/simulatedPaymentGateway.js';
 import { dynamoViewStore } from '../adapters/viewStore.js';
-import { circuitBreaker, type CircuitObserver } from '../application/circuitBreaker.js';
+import { circuitBreaker, type CircuitObserver, type CircuitStore } from '../application/circuitBreaker.js';
 import {
   guardedPaymentGateway,
   isGatewayFailure,
@@ -80,6 +80,8 @@ export type Stage = {
   rebuildTarget(name: ReadModelName): RebuildTarget;
   rebuildDependencies: RebuildDependencies;
   checkpoints(runId: string): Checkpoints;
+  /** Where the stage's circuit breakers keep their state: what ops commands report. */
+  circuits: CircuitStore;
   /** The payment gateway behind the stage's circuit breaker; `observer` hears its state changes. */
   paymentGateway(observer?: CircuitObserver): PaymentGateway;
 };
@@ -126,6 +128,7 @@ export const composeStage = ({
     orders: rebuildTarget(ordersProjection, slotViews(client, slots.orders)),
     inventory: rebuildTarget(inventoryProjection, slotViews(client, slots.inventory)),
   };
+  const circuits = dynamoCircuitStore({ client, table: environment.CIRCUITS_TABLE });
   const gateways = new Map<CircuitObserver | undefined, PaymentGateway>();
   return {
     client,
@@ -149,13 +152,14 @@ export const composeStage = ({
         : replayTarget(inventoryProjection, dynamoViewStore({ client, table: slots.inventory[slot] })),
     rebuildTarget: (name) => rebuildTargets[name],
     rebuildDependencies: { events, store, parking, pointers, notes, cacheMs: environment.READ_MODEL_CACHE_MS },
+    circuits,
     checkpoints: (runId) => dynamoCheckpoints({ client, table: projectionsTable, runId }),
     paymentGateway(observer) {
       const known = gateways.get(observer);
       if (known) return known;
       const breaker = circuitBreaker({
         name: PAYMENT_CIRCUIT,
-        store: dynamoCircuitStore({ client, table: environment.CIRCUITS_TABLE }),
+        store: circuits,
         settings: {
           failureThreshold: environment.CIRCUIT_FAILURE_THRESHOLD,
           windowMs: environment.CIRCUIT_WINDOW_SECONDS * 1000,

@@ -1,6 +1,5 @@
 import { parseArgs } from 'node:util';
 import { simulatorOutage } from '../adapters/simulatedPaymentGateway.js';
-import { dynamoCircuitStore } from '../adapters/dynamoCircuitStore.js';
 import { PAYMENT_CIRCUIT } from '../application/paymentGateway.js';
 import { loadServerlessConfig } from '../local/serverlessConfig.js';
 import { stageClients } from './stage.js';
@@ -30,9 +29,7 @@ try {
   const outage = simulatorOutage({ client: clients.client, table });
   if (command === 'down') await outage.down();
   const state = command === 'up' ? await outage.up() : await outage.status();
-  const circuit = (
-    await dynamoCircuitStore({ client: clients.client, table: clients.tables.circuits }).read(PAYMENT_CIRCUIT)
-  )?.circuit;
+  const circuit = (await clients.circuits.read(PAYMENT_CIRCUIT))?.circuit;
   console.log(
     state.down
       ? `payment gateway DOWN since ${state.since ?? '?'}: every call is refused (${state.refusedCalls} so far)`

@@ -1,4 +1,3 @@
-import { dynamoCircuitStore } from '../adapters/dynamoCircuitStore.js';
 import type { Circuit } from '../application/circuitBreaker.js';
 import { PAYMENT_CIRCUIT } from '../application/paymentGateway.js';
 import {
@@ -8,7 +7,6 @@ import {
   paginateListStateMachines,
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
-import { dynamoViewStore } from '../adapters/viewStore.js';
 import { order, OrderEvent, type OrderState, orderStreamId } from '../domain/order/index.js';
 import { paymentStreamId } from '../domain/payment/index.js';
 import type { StoredEvent } from '../eventstore/types.js';
@@ -177,9 +175,7 @@ export const orderReport = async (clients: StageClients, orderId: string): Promi
   const [orderEvents, paymentEvents, view, saga] = await Promise.all([
     clients.store.readStream(orderStreamId(orderId)),
     clients.store.readStream(paymentStreamId(orderId)),
-    clients
-      .liveTable('orders')
-      .then((table) => dynamoViewStore<OrderView>({ client: clients.client, table }).get({ orderId })),
+    clients.pointers.get('orders').then(({ live }) => clients.viewStore('orders', live.slot).get({ orderId })),
     sagaReport(clients, orderId),
   ]);
   const events = [...orderEvents, ...paymentEvents]
@@ -194,9 +190,7 @@ export const orderReport = async (clients: StageClients, orderId: string): Promi
   const waiting = state.status === 'PENDING' ? state.awaitingPayment : undefined;
   const awaitingPayment = waiting && {
     ...waiting,
-    circuit: (
-      await dynamoCircuitStore({ client: clients.client, table: clients.tables.circuits }).read(PAYMENT_CIRCUIT)
-    )?.circuit,
+    circuit: (await clients.circuits.read(PAYMENT_CIRCUIT))?.circuit,
   };
   return {
     orderId,
