@@ -1,0 +1,193 @@
+import { randomUUID } from 'node:crypto';
+import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import { SFNClient, type StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { Context, KinesisStreamEvent, KinesisStreamHandler, KinesisStreamRecord } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { composeStage, type Stage } from '../../composition/root.js';
+import { eventSchemas } from '../../composition/schemas.js';
+import { StageEnvironment } from '../../composition/settings.js';
+import { orderStreamId } from '../../domain/order/index.js';
+import { documentClient } from '../../eventstore/dynamoClient.js';
+import type { StoredEvent } from '../../eventstore/types.js';
+import { createTables, localClientConfig } from '../../local/dynamoLocal.js';
+import { stackEnvironment } from '../../local/environment.js';
+import { loadServerlessConfig, tableResources } from '../../local/serverlessConfig.js';
+import { checkInvariants, invariantTables } from '../../ops/invariants.js';
+import { replaySegment } from '../../projections/replay.js';
+import { keepEnvironment } from '../support/environment.js';
+
+/**
+ * An upcaster registered the way a developer registers one: in domain/upcasters.ts. OrderPlaced v1 named the customer
+ * `customer`; v2 (today's strict schema) names it `customerId`. Every reader below meets a v1 item and must see v2.
+ */
+vi.mock('../../domain/upcasters.js', () => ({
+  upcasters: {
+    OrderPlaced: {
+      1: ({ customer, ...rest }: Record<string, unknown>) => ({ ...rest, customerId: customer }),
+    },
+  },
+}));
+
+/**
+ * Tables of this file's own (the test stage's, renamed): no change relay or live consumer reads them, so the v1 item
+ * below reaches only the readers this file calls, and the invariants scan this file's events alone.
+ */
+const suffix = `-upcast-${randomUUID().slice(0, 8)}`;
+const created: string[] = [];
+const client = documentClient({ endpoint: inject('dynamoEndpoint'), ...localClientConfig });
+let restore: () => void;
+let environment: Record<string, string>;
+let stage: Stage;
+
+const orderId = randomUUID();
+const streamId = orderStreamId(orderId);
+/** OrderPlaced as a writer of schema version 1 stored it: `customer`, not `customerId`. */
+const storedV1 = {
+  streamId,
+  version: 1,
+  eventId: randomUUID(),
+  type: 'OrderPlaced',
+  data: {
+    orderId,
+    customer: 'customer-v1',
+    lines: [{ sku: 'UPCAST-1', quantity: 2, unitPrice: { amount: 250, currency: 'EUR' } }],
+    total: { amount: 500, currency: 'EUR' },
+    paymentToken: 'tok_visa',
+  },
+  schemaVersion: 1,
+  recordedAt: '2026-11-29T10:00:00.000Z',
+  metadata: { correlationId: `c-${orderId}`, causationId: 'cause', commandId: 'command', actor: 'test' },
+} satisfies StoredEvent;
+/** The same event as every reader must hand it on: today's shape and version. */
+const { customer: _, ...unchanged } = storedV1.data;
+const upcastData = { ...unchanged, customerId: 'customer-v1' };
+
+/** The v1 item's INSERT as Kinesis Data Streams for DynamoDB carries it to the stream consumers. */
+const changeRecord = (): KinesisStreamRecord => {
+  const data = Buffer.from(JSON.stringify({ eventName: 'INSERT', dynamodb: { NewImage: marshall(storedV1) } }));
+  return { kinesis: { sequenceNumber: '1', data: data.toString('base64') } } as KinesisStreamRecord;
+};
+const batch = (): KinesisStreamEvent => ({ Records: [changeRecord()] });
+const lambdaContext = (functionName: string) => ({ functionName }) as Context;
+/** Runs a Kinesis consumer as Lambda does; these answer a partial batch response. */
+const invoke = async (handler: KinesisStreamHandler, functionName: string): Promise<unknown> =>
+  (handler as (event: KinesisStreamEvent, context: Context) => Promise<unknown>)(batch(), lambdaContext(functionName));
+
+beforeAll(async () => {
+  restore = keepEnvironment();
+  const config = await loadServerlessConfig('test');
+  const resources = Object.fromEntries(
+    tableResources(config).map(([logicalId, properties]) => {
+      const TableName = `${String(properties.TableName)}${suffix}`;
+      created.push(TableName);
+      return [logicalId, { Type: 'AWS::DynamoDB::Table', Properties: { ...properties, TableName } }];
+    }),
+  );
+  await createTables({ ...config, resources: { Resources: resources } }, inject('dynamoEndpoint'));
+  // The handlers' environment as the local stack gives it, on this file's tables; read once, at their first call.
+  const stack = stackEnvironment(config, { dynamodb: inject('dynamoEndpoint') });
+  environment = {
+    ...stack,
+    ...Object.fromEntries(
+      Object.entries(stack)
+        .filter(([name]) => name.endsWith('_TABLE'))
+        .map(([name, value]) => [name, `${value}${suffix}`]),
+    ),
+    LOG_LEVEL: 'silent',
+    READ_MODEL_CACHE_MS: '0',
+  };
+  Object.assign(process.env, environment);
+  stage = composeStage({ client, environment: StageEnvironment.parse(environment) });
+  // Written straight into the table: an append today would be written at version 2.
+  await client.send(new PutCommand({ TableName: environment.EVENTS_TABLE, Item: storedV1 }));
+});
+
+afterAll(async () => {
+  for (const TableName of created) await client.send(new DeleteTableCommand({ TableName }));
+  client.destroy();
+  restore();
+  vi.restoreAllMocks();
+});
+
+// One stored item, read by each reader in turn. The invariants compare the orders view the projection wrote with a
+// fresh fold, so they run after it (tests in a file run in order).
+describe('one upcaster, registered in domain/upcasters.ts, changes what every reader sees', () => {
+  it('is in the one registry: OrderPlaced is now written at version 2', () => {
+    expect(eventSchemas.currentVersion('OrderPlaced')).toBe(2);
+    expect(stage.schemas).toBe(eventSchemas);
+  });
+
+  it('the store reads the v1 item as v2', async () => {
+    const [event, ...more] = await stage.store.readStream(streamId);
+    expect(more).toEqual([]);
+    expect(event).toEqual({ ...storedV1, data: upcastData, schemaVersion: 2 });
+  });
+
+  it('the orders projection consumer projects the v1 change record as v2', async () => {
+    const { handler } = await import('../../functions/streams/ordersProjection.js');
+    expect(await invoke(handler, 'orderflow-test-ordersProjection')).toEqual({ batchItemFailures: [] });
+    // Read as v1, the strict OrderPlaced schema would refuse it and the stream would be parked with no view.
+    expect(await stage.parking.list('orders')).toEqual([]);
+    const stored = await stage.viewStore('orders', 'blue').get({ orderId });
+    expect(stored).toMatchObject({ view: { orderId, customerId: 'customer-v1', status: 'PENDING' }, version: 1 });
+    expect(stored?.view).not.toHaveProperty('customer');
+  });
+
+  it('the saga starter starts the saga with the v2 OrderPlaced as its input', async () => {
+    const inputs: unknown[] = [];
+    vi.spyOn(SFNClient.prototype, 'send').mockImplementation((command: unknown) => {
+      inputs.push(JSON.parse((command as StartExecutionCommand).input.input ?? 'null'));
+      return Promise.resolve({ executionArn: `arn:execution:${orderId}` });
+    });
+    const { handler } = await import('../../functions/streams/startSaga.js');
+    expect(await invoke(handler, 'orderflow-test-startSaga')).toEqual({ batchItemFailures: [] });
+    expect(inputs).toEqual([
+      { orderId, correlationId: `c-${orderId}`, placed: upcastData, placedAt: storedV1.recordedAt },
+    ]);
+  });
+
+  it('replay scans the v1 item as v2 and folds it into the view', async () => {
+    const page = await stage.events.page({ segment: 0, totalSegments: 1, limit: 100, consistent: true });
+    expect(page.events).toEqual([{ ...storedV1, data: upcastData, schemaVersion: 2 }]);
+
+    const progress = await replaySegment({
+      events: stage.events,
+      segment: 0,
+      totalSegments: 1,
+      targets: [stage.replayTarget('orders', 'green')],
+      readRange: (id, after, to) => stage.store.readStream(id, { afterVersion: after, toVersion: to }),
+      parking: stage.parking,
+      checkpoints: stage.checkpoints(`upcast-${orderId}`),
+    });
+    expect(progress).toMatchObject({ events: 1, streams: 1, failed: 0, done: true });
+    const stored = await stage.viewStore('orders', 'green').get({ orderId });
+    expect(stored).toMatchObject({ view: { orderId, customerId: 'customer-v1', status: 'PENDING' }, version: 1 });
+    expect(stored?.view).not.toHaveProperty('customer');
+  });
+
+  it('the invariants fold the v1 item as v2', async () => {
+    const stockInvariant =
+      "for every SKU, its balance is the sum of its events' moves, never below zero, available + reserved + sold = " +
+      "initial + restocked, and each order's units match its status";
+    // Read as v1, folding the order would throw: the strict OrderPlaced schema refuses `customer`.
+    const results = await checkInvariants(invariantTables(client, (variable) => String(environment[variable])));
+    const byName = Object.fromEntries(results.map(({ name, checked, violations }) => [name, { checked, violations }]));
+    expect(byName).toEqual({
+      "every stream's versions are 1..n, gapless": { checked: 1, violations: [] },
+      'every order has settled: CONFIRMED, REJECTED or CANCELLED': {
+        checked: 1,
+        violations: [`order ${orderId} is PENDING`],
+      },
+      [stockInvariant]: { checked: 0, violations: [] },
+      'no payment is authorized or charged twice, and none is kept by an order that did not end CONFIRMED': {
+        checked: 0,
+        violations: [],
+      },
+      // The view the projection wrote (customerId) equals the invariants' own fold of the stored item.
+      'the orders read model equals a fresh fold of its streams': { checked: 1, violations: [] },
+      'the inventory read model equals a fresh fold of its streams': { checked: 0, violations: [] },
+    });
+  });
+});
