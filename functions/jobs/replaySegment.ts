@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { dynamoParkingLot } from '../../adapters/parking.js';
 import { dynamoViewStore } from '../../adapters/viewStore.js';
 import { inventoryProjection } from '../../projections/inventory.js';
