@@ -101,7 +101,8 @@ type Surface = Map<string, Set<string>>;
 const sdkSurface = async (metafile: Metafile): Promise<Surface> => {
   const surface: Surface = new Map();
   for (const [path, input] of Object.entries(metafile.inputs)) {
-    if (path.includes('node_modules/')) continue;
+    // build/ holds what serverless.yml's esbuild alias puts in the SDK's place: the SDK's, so in the baseline too.
+    if (path.includes('node_modules/') || path.startsWith('build/')) continue;
     const packages = new Set(input.imports.map((i) => i.original ?? '').filter((p) => p.startsWith('@aws-sdk/')));
     if (packages.size === 0) continue;
     const source = ts.createSourceFile(path, await readFile(join(projectRoot, path), 'utf8'), ts.ScriptTarget.Latest);
