@@ -1,4 +1,5 @@
-import { z, type ZodType } from 'zod';
+import * as z from 'zod';
+import type { ZodType } from 'zod';
 import { Sku } from '../domain/shared/values.js';
 import {
   IdempotencyKey,
@@ -153,6 +154,12 @@ export const routes = [
     responses: { 200: { description: 'The OpenAPI 3.1 document.' } },
   },
 ] as const satisfies readonly Route[];
+
+/**
+ * Each route's method and path, in the order above: what API Gateway's `$default` function needs to tell a 405 from a
+ * 404. `npm run openapi` writes it to api/routeTable.json, which that function imports instead of this module.
+ */
+export const routeTable = () => routes.map(({ method, path }) => ({ method, path }));
 
 type Routes = (typeof routes)[number];
 export type OperationId = Routes['operationId'];

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Money, Sku } from '../domain/shared/values.js';
 import { OrderView } from '../projections/orders.js';
 

@@ -2,9 +2,17 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { projectRoot } from '../local/paths.js';
 import { openApiDocument } from './openapi.js';
+import { routeTable } from './routes.js';
 import { version } from './version.js';
 
-/** `npm run openapi`: writes docs/openapi.json, the published copy of what GET /openapi.json serves. */
+/**
+ * `npm run openapi`: writes docs/openapi.json, the published copy of what GET /openapi.json serves, and
+ * api/routeTable.json, the routes' methods and paths. The getOpenApi and notFound functions serve these precomputed
+ * answers, so neither builds them from the zod schemas at cold start; a unit test fails when either is stale.
+ */
+const write = (path: string, value: unknown) =>
+  writeFile(join(projectRoot, path), `${JSON.stringify(value, null, 2)}\n`);
 await mkdir(join(projectRoot, 'docs'), { recursive: true });
-await writeFile(join(projectRoot, 'docs', 'openapi.json'), `${JSON.stringify(openApiDocument(version), null, 2)}\n`);
-console.log('wrote docs/openapi.json');
+await write('docs/openapi.json', openApiDocument(version));
+await write('api/routeTable.json', routeTable());
+console.log('wrote docs/openapi.json and api/routeTable.json');

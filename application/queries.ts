@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { orderStreamId } from '../domain/order/index.js';
 import { OrderNotFoundError, ProductNotFoundError } from '../domain/shared/errors.js';
 import type { EventStore } from '../eventstore/types.js';

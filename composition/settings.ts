@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * What the wiring needs of a stage: its tables and the settings of its shared parts, as serverless.yml names them

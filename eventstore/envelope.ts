@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The stored envelope, for decoding events that arrive from outside the store's own reads (the change stream). */
 export const StoredEventEnvelope = z.object({

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { StageEnvironment } from '../composition/settings.js';
 import { levels } from './observability/logger.js';
 

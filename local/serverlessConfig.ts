@@ -4,7 +4,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod';
 import { localStateDir, projectRoot } from './paths.js';
 
 const CfnResource = z.looseObject({ Type: z.string(), Properties: z.record(z.string(), z.unknown()).optional() });

@@ -8,7 +8,7 @@ import {
   type _Record as KinesisRecord,
 } from '@aws-sdk/client-kinesis';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   type Checkpoints,
   describeStart,

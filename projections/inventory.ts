@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ProductEvent } from '../domain/inventory/index.js';
 import { assertNever } from '../domain/shared/decider.js';
 import { Money, Sku, StockLevel } from '../domain/shared/values.js';

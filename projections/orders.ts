@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { OrderEvent, OrderLine, RejectionReason } from '../domain/order/index.js';
 import { assertNever } from '../domain/shared/decider.js';
 import { CustomerId, Money, OrderId } from '../domain/shared/values.js';

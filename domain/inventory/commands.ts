@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Money, OrderId, Quantity, Sku, StockLevel } from '../shared/values.js';
 
 export const RegisterProduct = z.strictObject({

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CustomerId, OrderId } from '../shared/values.js';
 import { OrderLine, RejectionReason } from './events.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CustomerId, Money, OrderId, Quantity, Sku } from '../shared/values.js';
 
 /** A line as placed: the unit price is the product's at placement, never the client's. */

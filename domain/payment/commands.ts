@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Money, OrderId } from '../shared/values.js';
 
 /** Records the gateway's approval. The gateway call itself happens outside the domain, keyed by the order id. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { Money, OrderId } from '../shared/values.js';
 
 /** The gateway's reference for the authorization, kept for refunds and reconciliation. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { sagaExecutions } from '../../composition/root.js';
 import type { CommandContext } from '../../application/handleCommand.js';
 import { sweepPendingOrders } from '../../application/sweeper.js';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CommandContext } from '../../application/handleCommand.js';
 import type { PaymentWait, StepOutcome } from '../../application/saga.js';
 import { OrderPlaced, orderStreamId, RejectionReason } from '../../domain/order/index.js';

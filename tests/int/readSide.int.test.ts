@@ -4,7 +4,7 @@ import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { paginateScan } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import { placeOrder, cancelOrder } from '../../application/orders.js';
 import { readStock, registerProduct } from '../../application/products.js';
 import { OrderEvent, orderStreamId } from '../../domain/order/index.js';
