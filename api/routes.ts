@@ -17,10 +17,9 @@ import {
   StockFigures,
 } from './schemas.js';
 
-/** Who may call a route: anyone, any signed-in customer, or a caller with the admin scope. */
-export type Access = 'public' | 'customer' | 'admin';
+import type { Access } from './access.js';
 
-export const ADMIN_SCOPE = 'orderflow/admin';
+export { ADMIN_SCOPE, type Access } from './access.js';
 
 export type Route = {
   /** Also the name of the function serving it in serverless.yml. */

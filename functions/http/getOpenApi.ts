@@ -1,7 +1,21 @@
+import middy from '@middy/core';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 // Written by `npm run openapi` from api/openapi.ts (a unit test fails when it is stale), and inlined by the bundler:
 // the document is the same for the whole deployment, so it is not built from the zod schemas at every cold start.
 import document from '../../docs/openapi.json' with { type: 'json' };
-import { route } from '../../api/routes.js';
-import { httpHandler, ok } from './httpHandler.js';
+import { baseLogger } from '../observability/log.js';
+import { telemetry } from '../observability/telemetry.js';
+import { accessLog, correlationId, type HttpContext, problemErrors } from './middlewares.js';
 
-export const handler = httpHandler(route('getOpenApi'), async () => ok(document));
+const body = JSON.stringify(document);
+
+/**
+ * `GET /openapi.json`: public, no input to validate, the same answer for every request. The HTTP stack without its
+ * route-table parts (auth claims, body, zod validation), so this function loads neither zod nor the route table.
+ */
+export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2, Error, HttpContext>()
+  .use(telemetry())
+  .use(correlationId(baseLogger))
+  .use(accessLog())
+  .use(problemErrors())
+  .handler(async () => ({ statusCode: 200, headers: { 'content-type': 'application/json' }, body }));

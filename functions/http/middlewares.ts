@@ -7,7 +7,8 @@ import type {
   Context,
 } from 'aws-lambda';
 import type { z } from 'zod';
-import { ADMIN_SCOPE, type Access, type Route } from '../../api/routes.js';
+import { ADMIN_SCOPE, type Access } from '../../api/access.js';
+import type { Route } from '../../api/routes.js';
 import type { Caller } from '../../application/caller.js';
 import { DomainError } from '../../domain/shared/errors.js';
 import { ConcurrencyError } from '../../eventstore/errors.js';

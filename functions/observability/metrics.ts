@@ -1,5 +1,5 @@
 import { Metrics as PowertoolsMetrics } from '@aws-lambda-powertools/metrics';
-import { config } from '../config.js';
+import { observabilitySettings } from './settings.js';
 import { baseLogger } from './log.js';
 import { createLogger, type Logger, type LogSink, stdoutSink, tapLine } from './logger.js';
 
@@ -144,4 +144,5 @@ const metricsSink: LogSink = (line) => {
 let instance: Metrics | undefined;
 
 /** The function's metrics, created once per cold start; the `telemetry` middleware flushes them per invocation. */
-export const metrics = (): Metrics => (instance ??= createMetrics({ stage: config().STAGE, logger: baseLogger() }));
+export const metrics = (): Metrics =>
+  (instance ??= createMetrics({ stage: observabilitySettings().STAGE, logger: baseLogger() }));
