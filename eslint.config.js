@@ -68,6 +68,12 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS only where a tool loads the file with require() (serverless-esbuild's plugins file).
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // The domain is pure: nothing from AWS, middy, Node's I/O or the rest of the project.
     files: ['domain/**/*.ts'],
     rules: {

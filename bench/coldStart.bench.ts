@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { constants, deflateRawSync } from 'node:zlib';
-import { build, type BuildOptions, type Metafile, version } from 'esbuild';
+import { createRequire } from 'node:module';
+import { build, type BuildOptions, type Metafile, type Plugin, version } from 'esbuild';
 import ts from 'typescript';
 import * as z from 'zod';
 import { localStateDir, projectRoot } from '../local/paths.js';
@@ -46,7 +47,8 @@ const EsbuildSettings = z.looseObject({
   resolveExtensions: z.array(z.string()).optional(),
   // Both would run project code to produce the options; this bench reads plain settings only.
   config: z.never({ error: 'custom.esbuild.config is not supported by the cold start bench' }).optional(),
-  plugins: z.never({ error: 'custom.esbuild.plugins is not supported by the cold start bench' }).optional(),
+  // A plugins file, loaded with require() as serverless-esbuild loads it (its index.js).
+  plugins: z.string().optional(),
 });
 
 /**
@@ -56,7 +58,12 @@ const EsbuildSettings = z.looseObject({
 const esbuildOptions = (config: ServerlessConfig) => {
   const settings = EsbuildSettings.parse(config.custom?.esbuild ?? {});
   const runtime = String(config.provider.runtime ?? 'nodejs22.x');
-  const passed = Object.fromEntries(Object.entries(settings).filter(([key]) => !pluginOnly.includes(key)));
+  const passed = Object.fromEntries(
+    Object.entries(settings).filter(([key]) => !pluginOnly.includes(key) && key !== 'plugins'),
+  );
+  const plugins = settings.plugins
+    ? (createRequire(import.meta.url)(join(projectRoot, settings.plugins)) as Plugin[])
+    : undefined;
   const options: BuildOptions = {
     bundle: true,
     platform: 'node',
@@ -67,6 +74,7 @@ const esbuildOptions = (config: ServerlessConfig) => {
     ...(settings.outputFileExtension === '.js' ? {} : { outExtension: { '.js': settings.outputFileExtension } }),
     absWorkingDir: projectRoot,
     metafile: true,
+    ...(plugins ? { plugins } : {}),
   };
   return { options, extension: settings.outputFileExtension, resolveExtensions: settings.resolveExtensions };
 };
