@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { SFNClient, type StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
-import type { Context, KinesisStreamEvent, KinesisStreamHandler, KinesisStreamRecord } from 'aws-lambda';
+import type { Context, KinesisStreamEvent, KinesisStreamHandler } from 'aws-lambda';
+import { changeRecord } from '../support/lambdaEvents.js';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { composeStage, type Stage } from '../../composition/root.js';
 import { eventSchemas } from '../../composition/schemas.js';
@@ -65,11 +65,7 @@ const { customer: _, ...unchanged } = storedV1.data;
 const upcastData = { ...unchanged, customerId: 'customer-v1' };
 
 /** The v1 item's INSERT as Kinesis Data Streams for DynamoDB carries it to the stream consumers. */
-const changeRecord = (): KinesisStreamRecord => {
-  const data = Buffer.from(JSON.stringify({ eventName: 'INSERT', dynamodb: { NewImage: marshall(storedV1) } }));
-  return { kinesis: { sequenceNumber: '1', data: data.toString('base64') } } as KinesisStreamRecord;
-};
-const batch = (): KinesisStreamEvent => ({ Records: [changeRecord()] });
+const batch = (): KinesisStreamEvent => ({ Records: [changeRecord('1', storedV1)] });
 const lambdaContext = (functionName: string) => ({ functionName }) as Context;
 /** Runs a Kinesis consumer as Lambda does; these answer a partial batch response. */
 const invoke = async (handler: KinesisStreamHandler, functionName: string): Promise<unknown> =>

@@ -1,24 +1,12 @@
 import { SFNClient, type StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { changeRecord, unitEnvironment } from '../../support/lambdaEvents.js';
 import type * as StartSaga from '../../../functions/streams/startSaga.js';
 
 const environment = {
-  STAGE: 'unit',
+  ...unitEnvironment,
   LOG_LEVEL: 'silent',
-  EVENTS_TABLE: 'events',
-  SNAPSHOTS_TABLE: 'snapshots',
-  ORDERS_TABLE: 'orders',
-  INVENTORY_TABLE: 'inventory',
-  ORDERS_GREEN_TABLE: 'orders-green',
-  INVENTORY_GREEN_TABLE: 'inventory-green',
-  PROJECTIONS_TABLE: 'projections',
-  PAYMENT_SIMULATOR_TABLE: 'payments',
-  CIRCUITS_TABLE: 'circuits',
-  CIRCUIT_FAILURE_THRESHOLD: '5',
-  CIRCUIT_WINDOW_SECONDS: '30',
-  CIRCUIT_COOL_DOWN_SECONDS: '15',
   ORDER_SAGA_ARN: 'arn:aws:states:eu-west-1:000000000000:stateMachine:orderflow-unit-order-saga',
   AWS_REGION: 'eu-west-1',
 };
@@ -49,8 +37,7 @@ const change = (sequenceNumber: string, orderId: string, type = 'OrderPlaced'): 
     recordedAt: '2026-11-29T10:00:00.000Z',
     metadata: { correlationId: `c-${orderId}`, causationId: 'cause', commandId: 'command', actor: 'test' },
   };
-  const data = Buffer.from(JSON.stringify({ eventName: 'INSERT', dynamodb: { NewImage: marshall(event) } }));
-  return { kinesis: { sequenceNumber, data: data.toString('base64') } } as KinesisStreamRecord;
+  return changeRecord(sequenceNumber, event);
 };
 
 const batch = (...records: KinesisStreamRecord[]): KinesisStreamEvent => ({ Records: records });

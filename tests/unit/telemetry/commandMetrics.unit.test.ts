@@ -8,23 +8,10 @@ import { createLogger, tapLogs } from '../../../functions/observability/logger.j
 import { metrics } from '../../../functions/observability/metrics.js';
 import { observedStore, onConflict } from '../../../functions/observability/telemetry.js';
 import { ConcurrencyError } from '../../../eventstore/errors.js';
+import { unitEnvironment } from '../../support/lambdaEvents.js';
 import { memoryStore } from '../../support/memoryStore.js';
 
-const environment = {
-  STAGE: 'unit',
-  EVENTS_TABLE: 'events',
-  SNAPSHOTS_TABLE: 'snapshots',
-  ORDERS_TABLE: 'orders',
-  INVENTORY_TABLE: 'inventory',
-  ORDERS_GREEN_TABLE: 'orders-green',
-  INVENTORY_GREEN_TABLE: 'inventory-green',
-  PROJECTIONS_TABLE: 'projections',
-  PAYMENT_SIMULATOR_TABLE: 'payments',
-  CIRCUITS_TABLE: 'circuits',
-  CIRCUIT_FAILURE_THRESHOLD: '5',
-  CIRCUIT_WINDOW_SECONDS: '30',
-  CIRCUIT_COOL_DOWN_SECONDS: '15',
-};
+const environment = unitEnvironment;
 
 let documents: Record<string, unknown>[] = [];
 let untap: () => void;
