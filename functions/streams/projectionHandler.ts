@@ -1,11 +1,11 @@
 import middy from '@middy/core';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import { type ChangeRecord, decodeChangeRecord } from '../../adapters/changeRecords.js';
-import { eventSchemas, type ReadModelName } from '../../composition/root.js';
+import { eventSchemas } from '../../composition/schemas.js';
 import type { DomainEvent, StoredEvent } from '../../eventstore/types.js';
 import type { ViewStore } from '../../projections/ports.js';
 import type { Projection } from '../../projections/projection.js';
-import { writePlan } from '../../projections/readModelVersions.js';
+import { type Slot, writePlan } from '../../projections/readModelVersions.js';
 import { runProjection, type RunResult } from '../../projections/runner.js';
 import { readModelPointer, services } from '../dependencies.js';
 import { baseLogger } from '../observability/log.js';
@@ -57,9 +57,10 @@ const observeApplied = (projection: string, logger: Logger) => (events: StoredEv
  */
 export const projectionHandler = <View extends Record<string, unknown>, Event extends DomainEvent>(
   projection: Projection<View, Event>,
+  /** The read model's views in one of its tables, from the composition root. */
+  viewsIn: (slot: Slot) => ViewStore<View>,
 ) => {
   const schemas = eventSchemas;
-  const name = projection.name as ReadModelName;
   return middy<KinesisStreamEvent, KinesisStreamBatchResponse, Error, Context>()
     .use(telemetry())
     .handler(async (event, context) => {
@@ -95,7 +96,7 @@ export const projectionHandler = <View extends Record<string, unknown>, Event ex
           live ? projection : { ...projection, name: `${projection.name}@${slot}` },
           records,
           {
-            views: stage.viewStore(name, slot) as unknown as ViewStore<View>,
+            views: viewsIn(slot),
             parking: stage.parking,
             readRange: (streamId, after, to) => store.readStream(streamId, { afterVersion: after, toVersion: to }),
             logger: live ? logger : logger.child({ slot }),
