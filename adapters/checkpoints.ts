@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { Checkpoints, ScanPosition, SegmentProgress } from '../projections/ports.js';
+import type { Checkpoints, ReplayRuns, ScanPosition, SegmentProgress } from '../projections/ports.js';
 
 /** A replay or rebuild run's checkpoints in the projections table: `replay#<runId>`, one item per segment. */
 export const dynamoCheckpoints = ({
@@ -42,3 +42,18 @@ export const dynamoCheckpoints = ({
     },
   };
 };
+
+/** The last replay run of each set of projections, in the projections table (`replay-latest`, one item per set). */
+export const dynamoReplayRuns = ({ client, table }: { client: DynamoDBDocumentClient; table: string }): ReplayRuns => ({
+  async latest(projections) {
+    const { Item } = await client.send(
+      new GetCommand({ TableName: table, Key: { pk: 'replay-latest', sk: projections }, ConsistentRead: true }),
+    );
+    return Item
+      ? { runId: String(Item.runId), totalSegments: Number(Item.totalSegments), done: Boolean(Item.done) }
+      : undefined;
+  },
+  async save(projections, run) {
+    await client.send(new PutCommand({ TableName: table, Item: { pk: 'replay-latest', sk: projections, ...run } }));
+  },
+});

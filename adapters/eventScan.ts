@@ -1,3 +1,4 @@
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { StoredEvent } from '../eventstore/types.js';
 import { type EventSchemaRegistry, upcastItem } from '../eventstore/upcasting.js';
@@ -45,4 +46,8 @@ export const dynamoEventScan = ({
     return Items.map((item) => String(item.streamId));
   },
   positionAfter: ({ streamId, version }) => ({ streamId, version }),
+  async approximateCount() {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: table }));
+    return Number(Table?.ItemCount ?? 0);
+  },
 });

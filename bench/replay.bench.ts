@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { BatchWriteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { batchWriteAll } from '../adapters/batchWrite.js';
-import { runRebuild } from '../ops/rebuild.js';
-import { emptySlot, settleMs } from '../projections/rebuild.js';
+import { runRebuild } from '../projections/replay/rebuildJob.js';
+import { emptySlot, settleMs } from '../projections/replay/rebuild.js';
 import type { BenchStack } from './stack.js';
 import { printTable } from './lib.js';
 

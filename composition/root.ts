@@ -1,5 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { dynamoCheckpoints } from '../adapters/checkpoints.js';
+import { dynamoCheckpoints, dynamoReplayRuns } from '../adapters/checkpoints.js';
 import { dynamoCircuitStore } from '../adapters/dynamoCircuitStore.js';
 import { dynamoEventScan } from '../adapters/eventScan.js';
 import { liveReadModels, type SlotTables } from '../adapters/liveReadModels.js';
@@ -28,12 +28,13 @@ import type {
   ParkingLot,
   PointerStore,
   RebuildNotes,
+  ReplayRuns,
   ViewStore,
 } from '../projections/ports.js';
 import type { Projection } from '../projections/projection.js';
 import type { ReadModelPointer, Slot } from '../projections/readModelVersions.js';
-import { type RebuildDependencies, rebuildTarget, type RebuildTarget } from '../projections/rebuild.js';
-import { replayTarget, type ReplayTarget } from '../projections/replay.js';
+import { type RebuildDependencies, rebuildTarget, type RebuildTarget } from '../projections/replay/rebuild.js';
+import { replayTarget, type ReplayTarget } from '../projections/replay/segments.js';
 import { eventSchemas } from './schemas.js';
 import type { StageEnvironment } from './settings.js';
 
@@ -80,6 +81,8 @@ export type Stage = {
   rebuildTarget(name: ReadModelName): RebuildTarget;
   rebuildDependencies: RebuildDependencies;
   checkpoints(runId: string): Checkpoints;
+  /** The last replay run of each set of projections. */
+  replayRuns: ReplayRuns;
   /** Where the stage's circuit breakers keep their state: what ops commands report. */
   circuits: CircuitStore;
   /** The payment gateway behind the stage's circuit breaker; `observer` hears its state changes. */
@@ -153,6 +156,7 @@ export const composeStage = ({
     rebuildTarget: (name) => rebuildTargets[name],
     rebuildDependencies: { events, store, parking, pointers, notes, cacheMs: environment.READ_MODEL_CACHE_MS },
     circuits,
+    replayRuns: dynamoReplayRuns({ client, table: projectionsTable }),
     checkpoints: (runId) => dynamoCheckpoints({ client, table: projectionsTable, runId }),
     paymentGateway(observer) {
       const known = gateways.get(observer);

@@ -7,8 +7,8 @@ import {
   rollbackReadModel,
   runRebuild,
   switchReadModel,
-} from './rebuild.js';
-import { type ProjectionName, type ReplayProgress, runReplay } from './replay.js';
+} from '../projections/replay/rebuildJob.js';
+import { type ProjectionName, type ReplayProgress, runReplay } from '../projections/replay/replayJob.js';
 import { stageClients } from './stage.js';
 
 /**

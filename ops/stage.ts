@@ -9,8 +9,8 @@ import { localClientConfig } from '../local/dynamoLocal.js';
 import { stackEnvironment } from '../local/environment.js';
 import { localStateDir } from '../local/paths.js';
 import { loadServerlessConfig } from '../local/serverlessConfig.js';
-import type { RebuildTarget } from '../projections/rebuild.js';
-import type { ReplayTarget } from '../projections/replay.js';
+import type { RebuildTarget } from '../projections/replay/rebuild.js';
+import type { ReplayTarget } from '../projections/replay/segments.js';
 
 /** What `npm start` leaves in `.local/stack.json` while it runs, so ops commands find the local stack. */
 export type RunningStack = {

@@ -80,4 +80,13 @@ export type EventScan = {
   streamIds(options: { segment: number; totalSegments: number; limit: number }): Promise<string[]>;
   /** The position just after `event`: a resumed segment goes on from there. */
   positionAfter(event: StoredEvent): ScanPosition;
+  /** About how many events the store holds (DynamoDB refreshes its count every few hours): for progress only. */
+  approximateCount(): Promise<number>;
+};
+
+/** Which replay run of a set of projections came last, and whether it finished: what a new run resumes. */
+export type ReplayRun = { runId: string; totalSegments: number; done: boolean };
+export type ReplayRuns = {
+  latest(projections: string): Promise<ReplayRun | undefined>;
+  save(projections: string, run: ReplayRun): Promise<void>;
 };

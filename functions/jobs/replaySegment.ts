@@ -9,8 +9,8 @@ import {
   rebuildSegment,
   settleCheck,
   switchTo,
-} from '../../projections/rebuild.js';
-import { replaySegment } from '../../projections/replay.js';
+} from '../../projections/replay/rebuild.js';
+import { replaySegment } from '../../projections/replay/segments.js';
 import { readModelPointer, services } from '../dependencies.js';
 import { baseLogger } from '../observability/log.js';
 import { telemetry } from '../observability/telemetry.js';

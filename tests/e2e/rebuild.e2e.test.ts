@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { OrderPage } from '../../api/schemas.js';
 import type { StoredEvent } from '../../eventstore/types.js';
-import { dropReadModelVersion, rollbackReadModel, runRebuild } from '../../ops/rebuild.js';
+import { dropReadModelVersion, rollbackReadModel, runRebuild } from '../../projections/replay/rebuildJob.js';
 import { stageClients, type StageClients } from '../../ops/stage.js';
 import { ordersProjection } from '../../projections/orders.js';
 import { catchUp } from '../../projections/projection.js';

@@ -12,7 +12,7 @@ import type { DomainEvent, StoredEvent } from '../../eventstore/types.js';
 import { localKinesisClient } from '../../local/kinesisLocal.js';
 import { localStateDir } from '../../local/paths.js';
 import { loadServerlessConfig } from '../../local/serverlessConfig.js';
-import { runReplay } from '../../ops/replay.js';
+import { runReplay } from '../../projections/replay/replayJob.js';
 import { stageClients, type StageClients } from '../../ops/stage.js';
 import { inventoryProjection } from '../../projections/inventory.js';
 import { ordersProjection, type OrderView } from '../../projections/orders.js';

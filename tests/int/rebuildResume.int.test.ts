@@ -10,7 +10,7 @@ import type { StoredEvent } from '../../eventstore/types.js';
 import { createTables, localClientConfig } from '../../local/dynamoLocal.js';
 import { loadServerlessConfig, tableResources } from '../../local/serverlessConfig.js';
 import { checkInvariants, invariantTables } from '../../ops/invariants.js';
-import { type RebuildClients, runRebuild } from '../../ops/rebuild.js';
+import { type RebuildClients, runRebuild } from '../../projections/replay/rebuildJob.js';
 import { ordersProjection } from '../../projections/orders.js';
 import { catchUp } from '../../projections/projection.js';
 import { testMetadata } from '../support/stack.js';
@@ -99,7 +99,6 @@ beforeAll(async () => {
   const store = stage.store;
   clients = {
     ...stage,
-    tables: { events: table('EventsTable') },
     rebuildTargets: { orders: stage.rebuildTarget('orders'), inventory: stage.rebuildTarget('inventory') },
   };
 

@@ -4,7 +4,7 @@ import { loadServerlessConfig } from '../../local/serverlessConfig.js';
 import { stackEnvironment } from '../../local/environment.js';
 import { placeOrder } from '../../application/orders.js';
 import { registerProduct } from '../../application/products.js';
-import { dropReadModelVersion, rollbackReadModel } from '../../ops/rebuild.js';
+import { dropReadModelVersion, rollbackReadModel } from '../../projections/replay/rebuildJob.js';
 import { stageClients, type StageClients } from '../../ops/stage.js';
 import { keepEnvironment } from '../support/environment.js';
 

@@ -15,7 +15,7 @@ import { createTables, localClientConfig } from '../../local/dynamoLocal.js';
 import { stackEnvironment } from '../../local/environment.js';
 import { loadServerlessConfig, tableResources } from '../../local/serverlessConfig.js';
 import { checkInvariants, invariantTables } from '../../ops/invariants.js';
-import { replaySegment } from '../../projections/replay.js';
+import { replaySegment } from '../../projections/replay/segments.js';
 import { keepEnvironment } from '../support/environment.js';
 
 /**

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import {
   beginRebuild,
   catchUpNoted,
@@ -8,14 +7,15 @@ import {
   endScan,
   type Mismatch,
   rebuildSegment,
+  type RebuildDependencies,
+  type RebuildTarget,
   rollBackTo,
   settleCheck,
   switchTo,
-} from '../projections/rebuild.js';
-import type { ReadModelPointer, RebuildPhase } from '../projections/readModelVersions.js';
-import type { SegmentProgress } from '../projections/ports.js';
-import { jobProgress, type ProjectionName, type ReplayProgress } from './replay.js';
-import type { StageClients } from './stage.js';
+} from './rebuild.js';
+import type { ReadModelPointer, RebuildPhase } from '../readModelVersions.js';
+import type { Checkpoints, SegmentProgress } from '../ports.js';
+import { jobProgress, type ProjectionName, type ReplayProgress } from './replayJob.js';
 
 export type RebuildProgress = ReplayProgress & { phase: RebuildPhase | 'switched' };
 
@@ -31,8 +31,10 @@ export type RebuildSummary = RebuildProgress & {
 };
 
 /** What a rebuild uses of a stage: its tables, store, pointer and targets (a test passes tables of its own). */
-export type RebuildClients = Pick<StageClients, 'client' | 'rebuildDependencies' | 'rebuildTargets' | 'checkpoints'> & {
-  tables: Pick<StageClients['tables'], 'events'>;
+export type RebuildClients = {
+  rebuildDependencies: RebuildDependencies;
+  rebuildTargets: Record<ProjectionName, RebuildTarget>;
+  checkpoints(runId: string): Checkpoints;
 };
 
 export type RebuildOptions = {
@@ -80,8 +82,7 @@ export const runRebuild = async ({
   const { runId, slot, version } = building;
   const totalSegments = building.segments;
 
-  const { Table } = await clients.client.send(new DescribeTableCommand({ TableName: clients.tables.events }));
-  const estimatedTotal = Number(Table?.ItemCount ?? 0);
+  const estimatedTotal = await clients.rebuildDependencies.events.approximateCount();
   const checkpoints = clients.checkpoints(runId);
   const bySegment = new Map<number, SegmentProgress>((await checkpoints.list()).map((p) => [p.segment, p]));
   let phase: RebuildProgress['phase'] = building.phase;
@@ -151,15 +152,15 @@ export const runRebuild = async ({
 };
 
 /** `--switch`: readers move to a checked build. */
-export const switchReadModel = (clients: StageClients, projection: ProjectionName) =>
+export const switchReadModel = (clients: RebuildClients, projection: ProjectionName) =>
   switchTo(clients.rebuildDependencies, clients.rebuildTargets[projection]);
 
 /** `--rollback`: readers move back to the version the last switch replaced. */
-export const rollbackReadModel = (clients: StageClients, projection: ProjectionName) =>
+export const rollbackReadModel = (clients: RebuildClients, projection: ProjectionName) =>
   rollBackTo(clients.rebuildDependencies, clients.rebuildTargets[projection]);
 
 /** `--finalize`: the previous version is dropped; `--abort`: a build not switched to is. */
-export const dropReadModelVersion = (clients: StageClients, projection: ProjectionName, how: 'finalize' | 'abort') =>
+export const dropReadModelVersion = (clients: RebuildClients, projection: ProjectionName, how: 'finalize' | 'abort') =>
   dropVersion(clients.rebuildDependencies, clients.rebuildTargets[projection], how);
 
 export const rebuildReadModelUsage =

@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { SegmentProgress } from '../projections/ports.js';
-import { replaySegment } from '../projections/replay.js';
-import type { StageClients } from './stage.js';
+import type { EventStore } from '../../eventstore/types.js';
+import type { Checkpoints, EventScan, ParkingLot, ReplayRuns, SegmentProgress } from '../ports.js';
+import { replaySegment, type ReplayTarget } from './segments.js';
 
 export type ProjectionName = 'orders' | 'inventory';
 
@@ -39,8 +37,19 @@ export const jobProgress = (
 
 export type ReplaySummary = ReplayProgress & { resumed: boolean; cleared: number; eventsPerSecond: number };
 
+/** What a replay needs of a stage (the composition root's `Stage` has it all). */
+export type ReplayDependencies = {
+  store: EventStore;
+  events: EventScan;
+  parking: ParkingLot;
+  checkpoints(runId: string): Checkpoints;
+  replayRuns: ReplayRuns;
+  /** The replay targets on each read model's live table, as the pointer says now. */
+  liveTargets(): Promise<Record<ProjectionName, ReplayTarget>>;
+};
+
 export type ReplayOptions = {
-  clients: StageClients;
+  clients: ReplayDependencies;
   projections: ProjectionName[];
   /** Empty the read models first, then rebuild them whole. */
   fromScratch?: boolean;
@@ -65,30 +74,23 @@ export const runReplay = async ({
   pageSize,
   onProgress,
 }: ReplayOptions): Promise<ReplaySummary> => {
-  const { client, tables, store, parking, events } = clients;
+  const { store, parking, events, replayRuns } = clients;
   // In place, on whichever table of each read model is live now (ADR 0009); `--rebuild` builds beside it instead.
   const targets = await clients.liveTargets();
   const started = Date.now();
-  const pointerKey = { pk: 'replay-latest', sk: [...projections].sort().join('+') };
-  const { Item: latest } = await client.send(
-    new GetCommand({ TableName: tables.projections, Key: pointerKey, ConsistentRead: true }),
-  );
+  const set = [...projections].sort().join('+');
+  const latest = await replayRuns.latest(set);
   const resumable = latest && !latest.done && !restart && !fromScratch;
-  const runId = resumable
-    ? String(latest.runId)
-    : `${pointerKey.sk}-${new Date().toISOString()}-${randomUUID().slice(0, 8)}`;
-  const totalSegments = resumable ? Number(latest.totalSegments) : segments;
+  const runId = resumable ? latest.runId : `${set}-${new Date().toISOString()}-${randomUUID().slice(0, 8)}`;
+  const totalSegments = resumable ? latest.totalSegments : segments;
 
   let cleared = 0;
   if (fromScratch) {
     for (const name of projections) cleared += await targets[name].clear();
   }
-  await client.send(
-    new PutCommand({ TableName: tables.projections, Item: { ...pointerKey, runId, totalSegments, done: false } }),
-  );
+  await replayRuns.save(set, { runId, totalSegments, done: false });
 
-  const { Table } = await client.send(new DescribeTableCommand({ TableName: tables.events }));
-  const estimatedTotal = Number(Table?.ItemCount ?? 0);
+  const estimatedTotal = await events.approximateCount();
   const checkpoints = clients.checkpoints(runId);
   const bySegment = new Map<number, SegmentProgress>((await checkpoints.list()).map((p) => [p.segment, p]));
   const overall = (): ReplayProgress =>
@@ -112,9 +114,7 @@ export const runReplay = async ({
       }),
     ),
   );
-  await client.send(
-    new PutCommand({ TableName: tables.projections, Item: { ...pointerKey, runId, totalSegments, done: true } }),
-  );
+  await replayRuns.save(set, { runId, totalSegments, done: true });
   const summary = overall();
   return {
     ...summary,

@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import type { DomainEvent, EventStore, StoredEvent } from '../eventstore/types.js';
+import type { DomainEvent, EventStore, StoredEvent } from '../../eventstore/types.js';
 import type {
   Checkpoints,
   EventScan,
@@ -9,8 +9,8 @@ import type {
   ScanPosition,
   SegmentProgress,
   ViewStore,
-} from './ports.js';
-import { catchUp, isProjectionApplyError, type Projection, type ReadRange, type Versioned } from './projection.js';
+} from '../ports.js';
+import { catchUp, isProjectionApplyError, type Projection, type ReadRange, type Versioned } from '../projection.js';
 import {
   abortBuild,
   finalize,
@@ -21,8 +21,8 @@ import {
   type Slot,
   startBuild,
   switchLive,
-} from './readModelVersions.js';
-import { applyStream } from './runner.js';
+} from '../readModelVersions.js';
+import { applyStream } from '../runner.js';
 
 /**
  * A projection and its two tables, with the view type sealed in, so the rebuild's phases (ADR 0009) can serve any
