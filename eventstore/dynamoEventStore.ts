@@ -193,6 +193,8 @@ export const dynamoEventStore = ({
       streamId,
       { afterVersion = 0, toVersion, consistent = true }: ReadOptions = {},
     ): Promise<StoredEvent[]> {
+      // DynamoDB refuses a BETWEEN whose bounds are the wrong way round: an empty window reads nothing.
+      if (toVersion !== undefined && toVersion <= afterVersion) return [];
       const pages = paginateQuery(
         { client },
         {
