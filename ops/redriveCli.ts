@@ -4,6 +4,7 @@ import { ordersProjection } from '../projections/orders.js';
 import { redrive } from '../projections/runner.js';
 import { createLogger } from '../functions/observability/logger.js';
 import { stageClients } from './stage.js';
+import { readRangeOf } from '../projections/projection.js';
 
 /**
  * `npm run redrive -- [<streamId>] [--stage <name>]`: re-applies parked streams, in order, from the event store,
@@ -22,8 +23,7 @@ const liveViews = async (name: 'orders' | 'inventory') =>
   clients.viewStore(name, (await clients.pointers.get(name)).live.slot);
 const common = {
   parking: clients.parking,
-  readRange: (streamId: string, after: number, to: number) =>
-    clients.store.readStream(streamId, { afterVersion: after, toVersion: to }),
+  readRange: readRangeOf(clients.store),
   readAll: (streamId: string) => clients.store.readStream(streamId),
   logger,
 };

@@ -1,5 +1,5 @@
 import type { ZodType } from 'zod';
-import type { DomainEvent, StoredEvent } from '../eventstore/types.js';
+import type { DomainEvent, StoredEvent, EventStore } from '../eventstore/types.js';
 
 /**
  * A read model: a pure fold from stored events to one view per stream. The runner keeps each view's `version`
@@ -23,6 +23,12 @@ export type Versioned<View> = { view: View; version: number };
 
 /** Reads a stream's events with versions in `(after, to]` from the event store, in order. */
 export type ReadRange = (streamId: string, after: number, to: number) => Promise<StoredEvent[]>;
+
+/** A store's events of a stream after `after` up to `to`: the gap a projection fills before it applies a batch. */
+export const readRangeOf =
+  (store: Pick<EventStore, 'readStream'>): ReadRange =>
+  (streamId, after, to) =>
+    store.readStream(streamId, { afterVersion: after, toVersion: to });
 
 /** What catching up did: the new view (unchanged when every record was a duplicate) and how many events applied. */
 export type CatchUp<View> = Versioned<View | undefined> & { applied: number; readFromStore: boolean };

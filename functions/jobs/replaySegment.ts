@@ -14,6 +14,7 @@ import { replaySegment } from '../../projections/replay/segments.js';
 import { readModelPointer, services } from '../dependencies.js';
 import { baseLogger } from '../observability/log.js';
 import { telemetry } from '../observability/telemetry.js';
+import { readRangeOf } from '../../projections/projection.js';
 
 const Projection = z.enum(['orders', 'inventory']);
 const Projections = z.array(Projection).min(1);
@@ -145,7 +146,7 @@ export const handler = middy<unknown, unknown, Error, Context>()
       segment: input.segment,
       totalSegments: input.totalSegments,
       targets: input.projections.map((name) => all[name]),
-      readRange: (streamId, after, to) => store.readStream(streamId, { afterVersion: after, toVersion: to }),
+      readRange: readRangeOf(store),
       parking,
       checkpoints: checkpoints(input.runId),
       shouldPause: () => context.getRemainingTimeInMillis() < HANDOVER_MS,

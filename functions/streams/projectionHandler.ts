@@ -4,7 +4,7 @@ import { type ChangeRecord, decodeChangeRecord } from '../../adapters/changeReco
 import { eventSchemas } from '../../composition/schemas.js';
 import type { DomainEvent, StoredEvent } from '../../eventstore/types.js';
 import type { ViewStore } from '../../projections/ports.js';
-import type { Projection } from '../../projections/projection.js';
+import { type Projection, readRangeOf } from '../../projections/projection.js';
 import { type Slot, writePlan } from '../../projections/readModelVersions.js';
 import { runProjection, type RunResult } from '../../projections/runner.js';
 import { readModelPointer, services } from '../dependencies.js';
@@ -98,7 +98,7 @@ export const projectionHandler = <View extends Record<string, unknown>, Event ex
           {
             views: viewsIn(slot),
             parking: stage.parking,
-            readRange: (streamId, after, to) => store.readStream(streamId, { afterVersion: after, toVersion: to }),
+            readRange: readRangeOf(store),
             logger: live ? logger : logger.child({ slot }),
             ...(live ? { onApplied: observeApplied(projection.name, logger) } : {}),
           },

@@ -10,7 +10,14 @@ import type {
   SegmentProgress,
   ViewStore,
 } from '../ports.js';
-import { catchUp, isProjectionApplyError, type Projection, type ReadRange, type Versioned } from '../projection.js';
+import {
+  catchUp,
+  isProjectionApplyError,
+  type Projection,
+  type ReadRange,
+  readRangeOf,
+  type Versioned,
+} from '../projection.js';
 import {
   abortBuild,
   finalize,
@@ -103,10 +110,6 @@ export type RebuildDependencies = {
 
 const sleeper = (deps: RebuildDependencies) => deps.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
 const clock = (deps: RebuildDependencies) => deps.now?.() ?? new Date();
-const readRangeOf =
-  (store: EventStore): ReadRange =>
-  (streamId, after, to) =>
-    store.readStream(streamId, { afterVersion: after, toVersion: to });
 
 /**
  * How long a phase change waits before relying on every reader and live projection having seen it: one cache

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EventStore } from '../../eventstore/types.js';
 import type { Checkpoints, EventScan, ParkingLot, ReplayRuns, SegmentProgress } from '../ports.js';
 import { replaySegment, type ReplayTarget } from './segments.js';
+import { readRangeOf } from '../projection.js';
 
 export type ProjectionName = 'orders' | 'inventory';
 
@@ -103,7 +104,7 @@ export const runReplay = async ({
         segment,
         totalSegments,
         targets: projections.map((name) => targets[name]),
-        readRange: (streamId, after, to) => store.readStream(streamId, { afterVersion: after, toVersion: to }),
+        readRange: readRangeOf(store),
         parking,
         checkpoints,
         ...(pageSize ? { pageSize } : {}),

@@ -16,7 +16,7 @@ import { runReplay } from '../../projections/replay/replayJob.js';
 import { stageClients, type StageClients } from '../../ops/stage.js';
 import { inventoryProjection } from '../../projections/inventory.js';
 import { ordersProjection, type OrderView } from '../../projections/orders.js';
-import { catchUp, type Projection } from '../../projections/projection.js';
+import { catchUp, type Projection, readRangeOf } from '../../projections/projection.js';
 import { redrive } from '../../projections/runner.js';
 import { dynamoViewStore } from '../../adapters/viewStore.js';
 import { createLogger } from '../../functions/observability/logger.js';
@@ -202,7 +202,7 @@ describe('the orders and inventory read models', () => {
       {
         views: orderViews(),
         parking: clients.parking,
-        readRange: (id, after, to) => clients.store.readStream(id, { afterVersion: after, toVersion: to }),
+        readRange: readRangeOf(clients.store),
         readAll: (id) => clients.store.readStream(id),
         logger: createLogger({ level: 'silent' }),
       },

@@ -16,6 +16,7 @@ import { stackEnvironment } from '../../local/environment.js';
 import { loadServerlessConfig, tableResources } from '../../local/serverlessConfig.js';
 import { checkInvariants, invariantTables } from '../../ops/invariants.js';
 import { replaySegment } from '../../projections/replay/segments.js';
+import { readRangeOf } from '../../projections/projection.js';
 import { keepEnvironment } from '../support/environment.js';
 
 /**
@@ -153,7 +154,7 @@ describe('one upcaster, registered in domain/upcasters.ts, changes what every re
       segment: 0,
       totalSegments: 1,
       targets: [stage.replayTarget('orders', 'green')],
-      readRange: (id, after, to) => stage.store.readStream(id, { afterVersion: after, toVersion: to }),
+      readRange: readRangeOf(stage.store),
       parking: stage.parking,
       checkpoints: stage.checkpoints(`upcast-${orderId}`),
     });
