@@ -52,7 +52,6 @@ export type ReadModelName = keyof typeof readModelProjections;
 /** The view type of a read model. */
 export type ViewOf<Name extends ReadModelName> =
   (typeof readModelProjections)[Name] extends Projection<infer View, infer _Event> ? View : never;
-export const readModelNames = Object.keys(readModelProjections) as ReadModelName[];
 
 /** How long a half-open probe may hold the circuit: a saga step's function times out before that. */
 const PROBE_TIMEOUT_MS = 15_000;
@@ -76,9 +75,11 @@ export type Stage = {
   pendingOrders(): Promise<PendingOrders>;
   /** A read model's views in one of its tables. */
   viewStore<Name extends ReadModelName>(name: Name, slot: Slot): ViewStore<ViewOf<Name>>;
-  /** The replay target of a read model on one of its tables. */
-  replayTarget(name: ReadModelName, slot: Slot): ReplayTarget;
-  rebuildTarget(name: ReadModelName): RebuildTarget;
+  /** The table of a read model its readers use now, as the stored pointer says (read consistently). */
+  liveSlot(name: ReadModelName): Promise<Slot>;
+  /** The replay target of each read model on its live table. */
+  liveTargets(): Promise<Record<ReadModelName, ReplayTarget>>;
+  rebuildTargets: Record<ReadModelName, RebuildTarget>;
   rebuildDependencies: RebuildDependencies;
   checkpoints(runId: string): Checkpoints;
   /** The last replay run of each set of projections. */
@@ -127,10 +128,11 @@ export const composeStage = ({
   const pointers = dynamoPointerStore({ client, table: projectionsTable });
   const notes = dynamoRebuildNotes({ client, table: projectionsTable });
   const cachedPointer = cachedPointers(client, projectionsTable, environment.READ_MODEL_CACHE_MS);
-  const rebuildTargets = {
-    orders: rebuildTarget(ordersProjection, slotViews(client, slots.orders)),
-    inventory: rebuildTarget(inventoryProjection, slotViews(client, slots.inventory)),
+  const views = {
+    orders: slotViews<ViewOf<'orders'>>(client, slots.orders),
+    inventory: slotViews<ViewOf<'inventory'>>(client, slots.inventory),
   };
+  const liveSlot = async (name: ReadModelName) => (await pointers.get(name)).live.slot;
   const circuits = dynamoCircuitStore({ client, table: environment.CIRCUITS_TABLE });
   const gateways = new Map<CircuitObserver | undefined, PaymentGateway>();
   return {
@@ -149,11 +151,18 @@ export const composeStage = ({
       dynamoPendingOrders({ client, table: slots.orders[(await cachedPointer('orders')).live.slot] }),
     viewStore: <Name extends ReadModelName>(name: Name, slot: Slot) =>
       dynamoViewStore<ViewOf<Name>>({ client, table: slots[name][slot] }),
-    replayTarget: (name, slot) =>
-      name === 'orders'
-        ? replayTarget(ordersProjection, dynamoViewStore({ client, table: slots.orders[slot] }))
-        : replayTarget(inventoryProjection, dynamoViewStore({ client, table: slots.inventory[slot] })),
-    rebuildTarget: (name) => rebuildTargets[name],
+    liveSlot,
+    liveTargets: async () => {
+      const [orders, inventory] = await Promise.all([liveSlot('orders'), liveSlot('inventory')]);
+      return {
+        orders: replayTarget(ordersProjection, views.orders[orders]),
+        inventory: replayTarget(inventoryProjection, views.inventory[inventory]),
+      };
+    },
+    rebuildTargets: {
+      orders: rebuildTarget(ordersProjection, views.orders),
+      inventory: rebuildTarget(inventoryProjection, views.inventory),
+    },
     rebuildDependencies: { events, store, parking, pointers, notes, cacheMs: environment.READ_MODEL_CACHE_MS },
     circuits,
     replayRuns: dynamoReplayRuns({ client, table: projectionsTable }),

@@ -1,4 +1,3 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CircuitObserver } from '../application/circuitBreaker.js';
 import type { CommandContext } from '../application/handleCommand.js';
 import type { PaymentGateway } from '../application/paymentGateway.js';
@@ -23,8 +22,6 @@ export const services = (): Stage =>
     client: documentClient({}, { instrument: (base) => tracer().captureClient(base) }),
     environment: config(),
   }));
-
-export const documentClientSingleton = (): DynamoDBDocumentClient => services().client;
 
 export const eventStore = (): EventStore => services().store;
 

@@ -175,7 +175,7 @@ export const orderReport = async (clients: StageClients, orderId: string): Promi
   const [orderEvents, paymentEvents, view, saga] = await Promise.all([
     clients.store.readStream(orderStreamId(orderId)),
     clients.store.readStream(paymentStreamId(orderId)),
-    clients.pointers.get('orders').then(({ live }) => clients.viewStore('orders', live.slot).get({ orderId })),
+    clients.liveSlot('orders').then((slot) => clients.viewStore('orders', slot).get({ orderId })),
     sagaReport(clients, orderId),
   ]);
   const events = [...orderEvents, ...paymentEvents]

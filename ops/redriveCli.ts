@@ -19,8 +19,7 @@ const [only] = positionals;
 const clients = await stageClients(values.stage);
 const logger = createLogger({ level: 'warn' });
 /** A read model's views in the table its readers use now. */
-const liveViews = async (name: 'orders' | 'inventory') =>
-  clients.viewStore(name, (await clients.pointers.get(name)).live.slot);
+const liveViews = async (name: 'orders' | 'inventory') => clients.viewStore(name, await clients.liveSlot(name));
 const common = {
   parking: clients.parking,
   readRange: readRangeOf(clients.store),

@@ -9,8 +9,6 @@ import { localClientConfig } from '../local/dynamoLocal.js';
 import { stackEnvironment } from '../local/environment.js';
 import { localStateDir } from '../local/paths.js';
 import { loadServerlessConfig } from '../local/serverlessConfig.js';
-import type { RebuildTarget } from '../projections/replay/rebuild.js';
-import type { ReplayTarget } from '../projections/replay/segments.js';
 
 /** What `npm start` leaves in `.local/stack.json` while it runs, so ops commands find the local stack. */
 export type RunningStack = {
@@ -27,11 +25,8 @@ export const runningStackFile = join(localStateDir, 'stack.json');
 export type StageClients = Stage & {
   stage: string;
   tables: { events: string; orders: string; inventory: string; projections: string; circuits: string };
-  /** The replay targets on each read model's live table, as the pointer says now. */
-  liveTargets(): Promise<Record<ReadModelName, ReplayTarget>>;
   /** The table a read model's readers use now. */
   liveTable(projection: ReadModelName): Promise<string>;
-  rebuildTargets: Record<ReadModelName, RebuildTarget>;
   /** How long readers and live projections cache the pointer (READ_MODEL_CACHE_MS): a rebuild waits it out. */
   readModelCacheMs: number;
   sfn: SFNClient;
@@ -101,21 +96,12 @@ export const stageClients = async (
       ? { arn: required(stackEnvironment(config, { dynamodb: local.dynamoEndpoint ?? '' }), 'ORDER_SAGA_ARN') }
       : {}),
   };
-  const liveTable = async (projection: ReadModelName) =>
-    wired.slots[projection][(await wired.pointers.get(projection)).live.slot];
+  const liveTable = async (projection: ReadModelName) => wired.slots[projection][await wired.liveSlot(projection)];
   return {
     ...wired,
     stage,
     tables,
     liveTable,
-    liveTargets: async () => {
-      const [orders, inventory] = await Promise.all([wired.pointers.get('orders'), wired.pointers.get('inventory')]);
-      return {
-        orders: wired.replayTarget('orders', orders.live.slot),
-        inventory: wired.replayTarget('inventory', inventory.live.slot),
-      };
-    },
-    rebuildTargets: { orders: wired.rebuildTarget('orders'), inventory: wired.rebuildTarget('inventory') },
     readModelCacheMs: settings.READ_MODEL_CACHE_MS,
     sfn,
     orderSaga,

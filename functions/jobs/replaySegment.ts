@@ -11,7 +11,7 @@ import {
   switchTo,
 } from '../../projections/replay/rebuild.js';
 import { replaySegment } from '../../projections/replay/segments.js';
-import { readModelPointer, services } from '../dependencies.js';
+import { services } from '../dependencies.js';
 import { baseLogger } from '../observability/log.js';
 import { telemetry } from '../observability/telemetry.js';
 import { readRangeOf } from '../../projections/projection.js';
@@ -56,15 +56,6 @@ const Input = z.discriminatedUnion('action', [
 /** Time left for a last page and its checkpoint before Lambda's timeout: the next invocation resumes. */
 const HANDOVER_MS = 60_000;
 
-/** The live table of each read model, as the pointer names it (as `npm run replay` does): after a switch, not blue. */
-const targets = async () => {
-  const [orders, inventory] = await Promise.all([readModelPointer('orders'), readModelPointer('inventory')]);
-  return {
-    orders: services().replayTarget('orders', orders.live.slot),
-    inventory: services().replayTarget('inventory', inventory.live.slot),
-  };
-};
-
 /** One phase of a blue-green rebuild; what it answers is what the state machine's next state reads. */
 const rebuildPhase = async (
   input: Exclude<z.infer<typeof Input>, { action: 'clear' | 'segment' }>,
@@ -72,7 +63,7 @@ const rebuildPhase = async (
 ): Promise<unknown> => {
   const stage = services();
   const deps = stage.rebuildDependencies;
-  const target = stage.rebuildTarget(input.projection);
+  const target = stage.rebuildTargets[input.projection];
   switch (input.action) {
     case 'rebuildBegin': {
       const { pointer, resumed } = await beginRebuild(deps, target, {
@@ -133,7 +124,8 @@ export const handler = middy<unknown, unknown, Error, Context>()
       logger.info('rebuild phase done', { answer });
       return answer;
     }
-    const all = await targets();
+    // The live table of each read model, as the stored pointer names it (as `npm run replay` does): after a switch, not blue.
+    const all = await services().liveTargets();
     if (input.action === 'clear') {
       let cleared = 0;
       for (const name of input.projections) cleared += await all[name].clear();

@@ -97,10 +97,7 @@ beforeAll(async () => {
     }),
   });
   const store = stage.store;
-  clients = {
-    ...stage,
-    rebuildTargets: { orders: stage.rebuildTarget('orders'), inventory: stage.rebuildTarget('inventory') },
-  };
+  clients = stage;
 
   const sku = 'RESUME-1';
   await Promise.all(

@@ -15,7 +15,8 @@ import { createTables, localClientConfig } from '../../local/dynamoLocal.js';
 import { stackEnvironment } from '../../local/environment.js';
 import { loadServerlessConfig, tableResources } from '../../local/serverlessConfig.js';
 import { checkInvariants, invariantTables } from '../../ops/invariants.js';
-import { replaySegment } from '../../projections/replay/segments.js';
+import { ordersProjection } from '../../projections/orders.js';
+import { replaySegment, replayTarget } from '../../projections/replay/segments.js';
 import { readRangeOf } from '../../projections/projection.js';
 import { keepEnvironment } from '../support/environment.js';
 
@@ -153,7 +154,7 @@ describe('one upcaster, registered in domain/upcasters.ts, changes what every re
       events: stage.events,
       segment: 0,
       totalSegments: 1,
-      targets: [stage.replayTarget('orders', 'green')],
+      targets: [replayTarget(ordersProjection, stage.viewStore('orders', 'green'))],
       readRange: readRangeOf(stage.store),
       parking: stage.parking,
       checkpoints: stage.checkpoints(`upcast-${orderId}`),
