@@ -3,7 +3,7 @@ import type { ReadModelPointer, Slot } from '../projections/readModelVersions.js
 import { dynamoReadModels, type ReadModels } from './readModels.js';
 
 /** The two tables of each read model, by slot (serverless.yml: the original table is blue). */
-export type SlotTables = Record<'orders' | 'inventory', Record<Slot, string>>;
+export type SlotTables = Record<'orders' | 'products', Record<Slot, string>>;
 
 /**
  * {@link ReadModels} on whichever table of each read model is live: every read asks the (cached) pointer first, so
@@ -21,12 +21,12 @@ export const liveReadModels = ({
 }): ReadModels => {
   const bySlots = new Map<string, ReadModels>();
   const live = async (): Promise<ReadModels> => {
-    const [orders, inventory] = await Promise.all([pointer('orders'), pointer('inventory')]);
+    const [orders, products] = await Promise.all([pointer('orders'), pointer('products')]);
     const ordersTable = tables.orders[orders.live.slot];
-    const inventoryTable = tables.inventory[inventory.live.slot];
-    const key = `${ordersTable}|${inventoryTable}`;
+    const productsTable = tables.products[products.live.slot];
+    const key = `${ordersTable}|${productsTable}`;
     let reads = bySlots.get(key);
-    if (!reads) bySlots.set(key, (reads = dynamoReadModels({ client, ordersTable, inventoryTable })));
+    if (!reads) bySlots.set(key, (reads = dynamoReadModels({ client, ordersTable, productsTable })));
     return reads;
   };
   return {

@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { InventoryView } from '../projections/inventory.js';
+import { ProductView } from '../projections/products.js';
 import { OrderView } from '../projections/orders.js';
 import type { Versioned } from '../projections/projection.js';
 import type { OrderPageQuery, ReadModels } from '../application/queries.js';
@@ -17,17 +17,17 @@ const parsed = <View>(schema: { parse: (value: unknown) => View }, found: Versio
 export const dynamoReadModels = ({
   client,
   ordersTable,
-  inventoryTable,
+  productsTable,
 }: {
   client: DynamoDBDocumentClient;
   ordersTable: string;
-  inventoryTable: string;
+  productsTable: string;
 }): ReadModels => {
   const orders = dynamoViewStore<OrderView>({ client, table: ordersTable });
-  const inventory = dynamoViewStore<InventoryView>({ client, table: inventoryTable });
+  const products = dynamoViewStore<ProductView>({ client, table: productsTable });
   return {
     order: async (orderId) => parsed(OrderView, await orders.get({ orderId })),
-    product: async (sku) => parsed(InventoryView, await inventory.get({ sku })),
+    product: async (sku) => parsed(ProductView, await products.get({ sku })),
     async ordersOf({ customerId, limit, after }) {
       // One more than asked: whether it exists says if there is a next page, so the last page has no cursor.
       const { Items = [] } = await client.send(

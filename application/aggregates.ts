@@ -1,8 +1,8 @@
 import type { ZodType } from 'zod';
 import {
-  inventory,
+  product,
   type InventoryEvent,
-  type InventoryState,
+  type ProductState,
   ProductEvent,
   type ProductCommand,
   reservation,
@@ -47,11 +47,11 @@ const movesStock = (event: InventoryEvent): BalanceMove[] => [
  * A product: registered once, restocked now and then. Its stream never holds an order, so pricing an order and
  * restocking read a handful of events however much the product sells. Snapshots cover a product restocked for years.
  */
-export const inventoryAggregate: Aggregate<InventoryState, ProductCommand, ProductEvent> = {
-  name: 'inventory',
-  decider: inventory,
+export const productAggregate: Aggregate<ProductState, ProductCommand, ProductEvent> = {
+  name: 'product',
+  decider: product,
   events: ProductEvent,
-  snapshot: { every: 100, schema: 'inventory-state-3' },
+  snapshot: { every: 100, schema: 'product-state-1' },
   moves: movesStock,
 };
 

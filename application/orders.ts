@@ -1,9 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { order, orderStreamId, type OrderLine, type OrderStatus } from '../domain/order/index.js';
-import { inventoryStreamId } from '../domain/inventory/index.js';
+import { productStreamId } from '../domain/inventory/index.js';
 import { OrderNotFoundError } from '../domain/shared/errors.js';
 import type { EventStore } from '../eventstore/types.js';
-import { inventoryAggregate, orderAggregate } from './aggregates.js';
+import { productAggregate, orderAggregate } from './aggregates.js';
 import { type Caller, mayAccess } from './caller.js';
 import { UnknownSkuError } from './errors.js';
 import { type CommandContext, handleCommand, load } from './handleCommand.js';
@@ -61,9 +61,9 @@ export const placeOrder = async (
  */
 const priceLines = async (store: EventStore, items: PlaceOrderInput['items']): Promise<OrderLine[]> => {
   const registration = async (sku: string) => {
-    const streamId = inventoryStreamId(sku);
-    const first = await load(store, inventoryAggregate, streamId, { toVersion: 1, consistent: false });
-    return first.state.status === 'REGISTERED' ? first : load(store, inventoryAggregate, streamId, { toVersion: 1 });
+    const streamId = productStreamId(sku);
+    const first = await load(store, productAggregate, streamId, { toVersion: 1, consistent: false });
+    return first.state.status === 'REGISTERED' ? first : load(store, productAggregate, streamId, { toVersion: 1 });
   };
   const products = await Promise.all(items.map((item) => registration(item.sku)));
   const unknown = items.filter((_, index) => products[index]?.state.status !== 'REGISTERED').map((item) => item.sku);

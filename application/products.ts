@@ -1,12 +1,12 @@
-import { inventory, inventoryStreamId, noStock, type Stock, stockBalanceId } from '../domain/inventory/index.js';
+import { product, productStreamId, noStock, type Stock, stockBalanceId } from '../domain/inventory/index.js';
 import { ProductNotFoundError } from '../domain/shared/errors.js';
 import type { Money } from '../domain/shared/values.js';
 import type { Balance, EventStore } from '../eventstore/types.js';
-import { inventoryAggregate } from './aggregates.js';
+import { productAggregate } from './aggregates.js';
 import { type CommandContext, handleCommand } from './handleCommand.js';
 
 /** A product as clients see it. `version` counts the moves of its stock, so it changes whenever the figures do. */
-export type ProductView = {
+export type ProductDetails = {
   sku: string;
   name: string;
   price: Money;
@@ -30,12 +30,12 @@ export const readStock = async (
 export const registerProduct = async (
   input: { sku: string; name: string; price: Money; stock: number },
   context: CommandContext,
-): Promise<ProductView> => {
+): Promise<ProductDetails> => {
   await handleCommand(
-    inventoryAggregate,
-    inventoryStreamId(input.sku),
+    productAggregate,
+    productStreamId(input.sku),
     (current) =>
-      inventory.decide(
+      product.decide(
         {
           type: 'RegisterProduct',
           data: { sku: input.sku, name: input.name, unitPrice: input.price, initialStock: input.stock },
@@ -57,11 +57,11 @@ export const registerProduct = async (
 export const restockProduct = async (
   input: { sku: string; quantity: number },
   context: CommandContext,
-): Promise<ProductView> => {
+): Promise<ProductDetails> => {
   const { state } = await handleCommand(
-    inventoryAggregate,
-    inventoryStreamId(input.sku),
-    (current) => inventory.decide({ type: 'RestockProduct', data: input }, current),
+    productAggregate,
+    productStreamId(input.sku),
+    (current) => product.decide({ type: 'RestockProduct', data: input }, current),
     context,
   );
   if (state.status !== 'REGISTERED') throw new ProductNotFoundError(input.sku);

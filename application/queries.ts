@@ -5,17 +5,17 @@ import type { EventStore } from '../eventstore/types.js';
 import { ordersProjection, OrderView, publicView } from '../projections/orders.js';
 import { catchUp, type Versioned } from '../projections/projection.js';
 import { type Caller, mayAccess } from './caller.js';
-import type { InventoryView } from '../projections/inventory.js';
-import { type ProductView, readStock } from './products.js';
+import type { ProductView } from '../projections/products.js';
+import { type ProductDetails, readStock } from './products.js';
 import { DomainError } from '../domain/shared/errors.js';
 
 export type OrderPageQuery = { customerId: string; limit: number; after?: Record<string, unknown> };
 
-/** Reads of the `orders` and `inventory` read models. */
+/** Reads of the `orders` and `products` read models. */
 export type ReadModels = {
   order(orderId: string): Promise<Versioned<OrderView> | undefined>;
   ordersOf(query: OrderPageQuery): Promise<{ orders: Versioned<OrderView>[]; next?: Record<string, unknown> }>;
-  product(sku: string): Promise<Versioned<InventoryView> | undefined>;
+  product(sku: string): Promise<Versioned<ProductView> | undefined>;
 };
 
 /** A page cursor that does not decode, or belongs to another customer's listing. */
@@ -87,7 +87,7 @@ export const listOrders = async (
  * The product: its catalogue facts from the read model, and its stock from the balance that every reservation moves
  * as it commits, so the figures are never behind the orders (one small item, read eventually consistent).
  */
-export const getProduct = async (sku: string, readModels: ReadModels, store: EventStore): Promise<ProductView> => {
+export const getProduct = async (sku: string, readModels: ReadModels, store: EventStore): Promise<ProductDetails> => {
   const [found, { stock, version }] = await Promise.all([readModels.product(sku), readStock(store, sku)]);
   if (!found) throw new ProductNotFoundError(sku);
   const { name, price } = found.view;

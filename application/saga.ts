@@ -68,7 +68,7 @@ export type { PlacedOrder };
 const assumedOrder = (placed: PlacedOrder | undefined): Loaded<OrderState> | undefined =>
   placed && { state: order.evolve(order.initialState(), { type: 'OrderPlaced', data: placed }), version: 1 };
 
-/** A reservation as a step expects to find it: not yet made, or (`reserved`) made by ReserveInventory, at version 1. */
+/** A reservation as a step expects to find it: not yet made, or (`reserved`) made by ReserveStock, at version 1. */
 const assumedReservation = (
   sku: string,
   orderId: string,
@@ -128,7 +128,7 @@ const onReservation = (
  * writes its own reservation stream and moves its SKU's stock balance; a balance that would go below zero refuses
  * the whole transaction, which is the order's answer (out of stock), not a race to retry.
  */
-export const reserveInventory = async (
+export const reserveStock = async (
   orderId: string,
   context: CommandContext,
   placed?: PlacedOrder,

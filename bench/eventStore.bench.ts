@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { inventoryAggregate } from '../application/aggregates.js';
+import { productAggregate } from '../application/aggregates.js';
 import { load } from '../application/handleCommand.js';
-import { inventoryStreamId } from '../domain/inventory/index.js';
+import { productStreamId } from '../domain/inventory/index.js';
 import type { BenchStack } from './stack.js';
 import { printTable, time, timeInterleaved } from './lib.js';
 
@@ -84,7 +84,7 @@ export const appendBench = async ({ store, client, tables }: BenchStack, runs = 
  */
 export const snapshotBench = async ({ store }: BenchStack, events = 10_000, runs = 30) => {
   const sku = `BENCH-${randomUUID().slice(0, 8).toUpperCase()}`;
-  const streamId = inventoryStreamId(sku);
+  const streamId = productStreamId(sku);
   await store.append(
     [
       {
@@ -109,26 +109,26 @@ export const snapshotBench = async ({ store }: BenchStack, events = 10_000, runs
     await store.append([{ streamId, expectedVersion: version, events: batch }], metadata());
     version += batch.length;
   }
-  const full = await load(store, { ...inventoryAggregate, snapshot: undefined }, streamId);
+  const full = await load(store, { ...productAggregate, snapshot: undefined }, streamId);
   const snapshotVersion = version - 37; // a snapshot a little behind the head, as in steady traffic
-  const atSnapshot = await load(store, { ...inventoryAggregate, snapshot: undefined }, streamId, {
+  const atSnapshot = await load(store, { ...productAggregate, snapshot: undefined }, streamId, {
     toVersion: snapshotVersion,
   });
   await store.writeSnapshot({
     streamId,
     version: snapshotVersion,
     state: atSnapshot.state,
-    schema: 'inventory-state-3',
+    schema: 'product-state-1',
   });
-  const withSnapshot = await load(store, inventoryAggregate, streamId);
+  const withSnapshot = await load(store, productAggregate, streamId);
   if (JSON.stringify(withSnapshot.state) !== JSON.stringify(full.state))
     throw new Error('snapshot load differs from full fold');
 
-  const without = await time(() => load(store, { ...inventoryAggregate, snapshot: undefined }, streamId), {
+  const without = await time(() => load(store, { ...productAggregate, snapshot: undefined }, streamId), {
     runs,
     warmup: 3,
   });
-  const withSnap = await time(() => load(store, inventoryAggregate, streamId), { runs, warmup: 3 });
+  const withSnap = await time(() => load(store, productAggregate, streamId), { runs, warmup: 3 });
   printTable(`Loading a ${events.toLocaleString('en')}-event product stream`, [
     { name: 'full read and fold (no snapshot)', ...without, baseline: true },
     { name: 'snapshot + 37-event tail', ...withSnap },

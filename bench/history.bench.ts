@@ -6,7 +6,7 @@ import { reservationAggregate } from '../application/aggregates.js';
 import type { CommandContext } from '../application/handleCommand.js';
 import { placeOrder } from '../application/orders.js';
 import { readStock, registerProduct } from '../application/products.js';
-import { reserveInventory } from '../application/saga.js';
+import { reserveStock } from '../application/saga.js';
 import { type ReservationEvent, reservationStreamId } from '../domain/inventory/index.js';
 import { ConcurrencyError } from '../eventstore/errors.js';
 import type { EventMetadata, EventStore, StreamAppend } from '../eventstore/types.js';
@@ -248,9 +248,9 @@ export const historyBench = async (
         const placeMs = Number(process.hrtime.bigint() - started) / 1e6;
         const reserveUnits = zero();
         started = process.hrtime.bigint();
-        const outcome = await meter.during(reserveUnits, () => reserveInventory(orderId, context('saga')));
+        const outcome = await meter.during(reserveUnits, () => reserveStock(orderId, context('saga')));
         const reserveMs = Number(process.hrtime.bigint() - started) / 1e6;
-        if (outcome !== 'PROCEED') throw new Error(`reserveInventory answered ${outcome} for ${orderId}`);
+        if (outcome !== 'PROCEED') throw new Error(`reserveStock answered ${outcome} for ${orderId}`);
         if (!timed) continue;
         result.place.push(placeMs);
         result.reserve.push(reserveMs);
@@ -291,9 +291,9 @@ export const historyBench = async (
     seeded: { place: stats(results.seeded.place), reserve: stats(results.seeded.reserve) },
     fresh: { place: stats(results.fresh.place), reserve: stats(results.fresh.reserve) },
   };
-  printTable(`Reserving an order's stock (reserveInventory, as the saga runs it), interleaved, ${warmup} warm-up`, [
-    { name: 'reserveInventory, fresh SKU', ...latency.fresh.reserve, baseline: true },
-    { name: `reserveInventory, ${history}`, ...latency.seeded.reserve },
+  printTable(`Reserving an order's stock (reserveStock, as the saga runs it), interleaved, ${warmup} warm-up`, [
+    { name: 'reserveStock, fresh SKU', ...latency.fresh.reserve, baseline: true },
+    { name: `reserveStock, ${history}`, ...latency.seeded.reserve },
   ]);
   printTable('Placing the order before it (placeOrder loads the product), for information', [
     { name: 'placeOrder, fresh SKU', ...latency.fresh.place, baseline: true },
@@ -314,8 +314,8 @@ export const historyBench = async (
     `${'case'.padEnd(52)}${'requests'.padStart(10)}${'read units'.padStart(14)}${'write units'.padStart(14)}`,
   );
   for (const [name, u] of [
-    ['reserveInventory, fresh SKU', units.fresh.reserve],
-    [`reserveInventory, ${history}`, units.seeded.reserve],
+    ['reserveStock, fresh SKU', units.fresh.reserve],
+    [`reserveStock, ${history}`, units.seeded.reserve],
     ['placeOrder, fresh SKU', units.fresh.place],
     [`placeOrder, ${history}`, units.seeded.place],
   ] as const) {

@@ -156,7 +156,7 @@ export const ordersBench = async ({ light = 50, burst = 400, concurrency = 8, ve
     }
     const drainedInMs = performance.now() - drained;
     progress.done();
-    // Worst case on purpose: one SKU, so every reservation races for one inventory stream, and the whole local
+    // Worst case on purpose: one SKU, so every buyer reserves from one SKU's stock balance, and the whole local
     // backend (sagas, projections, stand-ins) runs in this one process beside the API it is measuring.
     printTable(
       `Orders accepted at ${concurrency} concurrent clients (${burst} orders, all of one SKU; latency per request)`,

@@ -53,7 +53,7 @@ export const restartBench = async ({ history = 1_000, orders = 10 } = {}) => {
     const reads = dynamoReadModels({
       client: clients.client,
       ordersTable: await clients.liveTable('orders'),
-      inventoryTable: await clients.liveTable('inventory'),
+      productsTable: await clients.liveTable('products'),
     });
     await before?.(clients);
     const latencies: number[] = [];

@@ -26,17 +26,12 @@ export type Mix = Partial<Record<OrderKind, number>>;
 
 /** A saga forward step (its function's name) that fails every time for one order, before its handler runs or after. */
 export type StepFault = {
-  step: 'reserveInventory' | 'authorizePayment' | 'confirmReservations' | 'confirmOrder';
+  step: 'reserveStock' | 'authorizePayment' | 'confirmReservations' | 'confirmOrder';
   when: 'before' | 'after';
 };
 type Ending = { status: string; reason?: string };
 
-const forwardSteps: StepFault['step'][] = [
-  'reserveInventory',
-  'authorizePayment',
-  'confirmReservations',
-  'confirmOrder',
-];
+const forwardSteps: StepFault['step'][] = ['reserveStock', 'authorizePayment', 'confirmReservations', 'confirmOrder'];
 const everyFault: StepFault[] = forwardSteps.flatMap((step) => [
   { step, when: 'before' as const },
   { step, when: 'after' as const },
@@ -48,10 +43,10 @@ const everyFault: StepFault[] = forwardSteps.flatMap((step) => [
  * throws its business error (OutOfStockError, PaymentDeclinedError) is not touched, so it cannot fail for good.
  */
 export const faultsThatHit = (kind: OrderKind): StepFault[] => {
-  if (kind === 'outOfStock') return [{ step: 'reserveInventory', when: 'before' }];
+  if (kind === 'outOfStock') return [{ step: 'reserveStock', when: 'before' }];
   if (kind === 'declined') {
     return everyFault.filter(
-      (f) => f.step === 'reserveInventory' || (f.step === 'authorizePayment' && f.when === 'before'),
+      (f) => f.step === 'reserveStock' || (f.step === 'authorizePayment' && f.when === 'before'),
     );
   }
   return everyFault;

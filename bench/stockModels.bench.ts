@@ -134,7 +134,7 @@ export const stockModels = (client: DynamoDBDocumentClient, table: string) => {
    * alone is the state: one consistent Query for it, then a Put of version n+1 that fails if another writer took it.
    */
   let streamRetries = 0;
-  const streamId = (sku: string) => `inventory-${sku}`;
+  const streamId = (sku: string) => `product-${sku}`;
   const stream: StockModel = {
     name: 'stream: read newest event, put version n+1',
     retried: 'stream: version races lost',

@@ -20,7 +20,7 @@ import type { PendingOrders } from '../application/sweeper.js';
 import { dynamoEventStore } from '../eventstore/dynamoEventStore.js';
 import type { EventStore } from '../eventstore/types.js';
 import type { EventSchemaRegistry } from '../eventstore/upcasting.js';
-import { inventoryProjection } from '../projections/inventory.js';
+import { productsProjection } from '../projections/products.js';
 import { ordersProjection } from '../projections/orders.js';
 import type {
   Checkpoints,
@@ -47,7 +47,7 @@ export { stepFunctionsParking as compensationParking } from '../adapters/compens
 export type { SlotTables };
 
 /** The read models, by name: the one list the projection consumers, replay, rebuilds and ops commands share. */
-export const readModelProjections = { orders: ordersProjection, inventory: inventoryProjection } as const;
+export const readModelProjections = { orders: ordersProjection, products: productsProjection } as const;
 export type ReadModelName = keyof typeof readModelProjections;
 /** The view type of a read model. */
 export type ViewOf<Name extends ReadModelName> =
@@ -115,7 +115,7 @@ export const composeStage = ({
   const projectionsTable = environment.PROJECTIONS_TABLE;
   const slots: SlotTables = {
     orders: { blue: environment.ORDERS_TABLE, green: environment.ORDERS_GREEN_TABLE },
-    inventory: { blue: environment.INVENTORY_TABLE, green: environment.INVENTORY_GREEN_TABLE },
+    products: { blue: environment.PRODUCTS_TABLE, green: environment.PRODUCTS_GREEN_TABLE },
   };
   const store = dynamoEventStore({
     client,
@@ -130,7 +130,7 @@ export const composeStage = ({
   const cachedPointer = cachedPointers(client, projectionsTable, environment.READ_MODEL_CACHE_MS);
   const views = {
     orders: slotViews<ViewOf<'orders'>>(client, slots.orders),
-    inventory: slotViews<ViewOf<'inventory'>>(client, slots.inventory),
+    products: slotViews<ViewOf<'products'>>(client, slots.products),
   };
   const liveSlot = async (name: ReadModelName) => (await pointers.get(name)).live.slot;
   const circuits = dynamoCircuitStore({ client, table: environment.CIRCUITS_TABLE });
@@ -153,15 +153,15 @@ export const composeStage = ({
       dynamoViewStore<ViewOf<Name>>({ client, table: slots[name][slot] }),
     liveSlot,
     liveTargets: async () => {
-      const [orders, inventory] = await Promise.all([liveSlot('orders'), liveSlot('inventory')]);
+      const [orders, products] = await Promise.all([liveSlot('orders'), liveSlot('products')]);
       return {
         orders: replayTarget(ordersProjection, views.orders[orders]),
-        inventory: replayTarget(inventoryProjection, views.inventory[inventory]),
+        products: replayTarget(productsProjection, views.products[products]),
       };
     },
     rebuildTargets: {
       orders: rebuildTarget(ordersProjection, views.orders),
-      inventory: rebuildTarget(inventoryProjection, views.inventory),
+      products: rebuildTarget(productsProjection, views.products),
     },
     rebuildDependencies: { events, store, parking, pointers, notes, cacheMs: environment.READ_MODEL_CACHE_MS },
     circuits,

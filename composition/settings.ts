@@ -8,10 +8,10 @@ export const StageEnvironment = z.object({
   EVENTS_TABLE: z.string().min(1),
   SNAPSHOTS_TABLE: z.string().min(1),
   ORDERS_TABLE: z.string().min(1),
-  INVENTORY_TABLE: z.string().min(1),
+  PRODUCTS_TABLE: z.string().min(1),
   /** Each read model's second table (its green slot, ADR 0009), and how long the pointer to the live one is kept. */
   ORDERS_GREEN_TABLE: z.string().min(1),
-  INVENTORY_GREEN_TABLE: z.string().min(1),
+  PRODUCTS_GREEN_TABLE: z.string().min(1),
   READ_MODEL_CACHE_MS: z.coerce.number().int().min(0).default(5000),
   PROJECTIONS_TABLE: z.string().min(1),
   PAYMENT_SIMULATOR_TABLE: z.string().min(1),

@@ -4,7 +4,7 @@ import { dynamoPointerStore } from '../adapters/readModelPointer.js';
 import { eventSchemas, type SlotTables } from '../composition/root.js';
 import {
   type Aggregate,
-  inventoryAggregate,
+  productAggregate,
   orderAggregate,
   paymentAggregate,
   reservationAggregate,
@@ -22,7 +22,7 @@ import {
 import { fold } from '../domain/shared/decider.js';
 import type { DomainEvent, StoredEvent } from '../eventstore/types.js';
 import { type EventSchemaRegistry, upcastItem } from '../eventstore/upcasting.js';
-import { inventoryProjection } from '../projections/inventory.js';
+import { productsProjection } from '../projections/products.js';
 import { ordersProjection } from '../projections/orders.js';
 import type { Projection } from '../projections/projection.js';
 
@@ -52,7 +52,7 @@ export const invariantTables = (
   snapshots: table('SNAPSHOTS_TABLE'),
   slots: {
     orders: { blue: table('ORDERS_TABLE'), green: table('ORDERS_GREEN_TABLE') },
-    inventory: { blue: table('INVENTORY_TABLE'), green: table('INVENTORY_GREEN_TABLE') },
+    products: { blue: table('PRODUCTS_TABLE'), green: table('PRODUCTS_GREEN_TABLE') },
   },
   projections: table('PROJECTIONS_TABLE'),
   paymentSimulator: table('PAYMENT_SIMULATOR_TABLE'),
@@ -127,14 +127,14 @@ export const checkInvariants = async (tables: InvariantTables): Promise<Invarian
   const { schemas } = tables;
   // The pointer read consistently, not cached: after a switch or a rollback, the table readers are pointed at now.
   const pointers = dynamoPointerStore({ client: tables.client, table: tables.projections });
-  const live = async (projection: 'orders' | 'inventory') =>
+  const live = async (projection: 'orders' | 'products') =>
     tables.slots[projection][(await pointers.get(projection)).live.slot];
-  const [ordersTable, inventoryTable] = await Promise.all([live('orders'), live('inventory')]);
-  const [eventItems, derived, orderViews, inventoryViews, charges] = await Promise.all([
+  const [ordersTable, productsTable] = await Promise.all([live('orders'), live('products')]);
+  const [eventItems, derived, orderViews, productViews, charges] = await Promise.all([
     scanAll(tables.client, tables.events),
     scanAll(tables.client, tables.snapshots),
     scanAll(tables.client, ordersTable),
-    scanAll(tables.client, inventoryTable),
+    scanAll(tables.client, productsTable),
     scanAll(tables.client, tables.paymentSimulator),
   ]);
 
@@ -175,7 +175,7 @@ export const checkInvariants = async (tables: InvariantTables): Promise<Invarian
         ]),
     );
   const orders = folded(orderAggregate, 'order-');
-  const skus = folded(inventoryAggregate, 'inventory-');
+  const skus = folded(productAggregate, 'product-');
   const reservations = folded(reservationAggregate, 'reservation-');
   const payments = folded(paymentAggregate, 'payment-');
 
@@ -276,6 +276,6 @@ export const checkInvariants = async (tables: InvariantTables): Promise<Invarian
     stock,
     charged,
     checkReadModel(ordersProjection, streams, viewsBy(orderViews, 'orderId'), (id) => id.slice('order-'.length)),
-    checkReadModel(inventoryProjection, streams, viewsBy(inventoryViews, 'sku'), (id) => id.slice('inventory-'.length)),
+    checkReadModel(productsProjection, streams, viewsBy(productViews, 'sku'), (id) => id.slice('product-'.length)),
   ];
 };

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { inventoryProjection } from '../projections/inventory.js';
+import { productsProjection } from '../projections/products.js';
 import { ordersProjection } from '../projections/orders.js';
 import { redrive } from '../projections/runner.js';
 import { createLogger } from '../functions/observability/logger.js';
@@ -19,7 +19,7 @@ const [only] = positionals;
 const clients = await stageClients(values.stage);
 const logger = createLogger({ level: 'warn' });
 /** A read model's views in the table its readers use now. */
-const liveViews = async (name: 'orders' | 'inventory') => clients.viewStore(name, await clients.liveSlot(name));
+const liveViews = async (name: 'orders' | 'products') => clients.viewStore(name, await clients.liveSlot(name));
 const common = {
   parking: clients.parking,
   readRange: readRangeOf(clients.store),
@@ -31,8 +31,8 @@ const results = [
     projection: 'orders',
     ...r,
   })),
-  ...(await redrive(inventoryProjection, { ...common, views: await liveViews('inventory') }, only)).map((r) => ({
-    projection: 'inventory',
+  ...(await redrive(productsProjection, { ...common, views: await liveViews('products') }, only)).map((r) => ({
+    projection: 'products',
     ...r,
   })),
 ];

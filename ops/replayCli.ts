@@ -12,7 +12,7 @@ import { type ProjectionName, type ReplayProgress, runReplay } from '../projecti
 import { stageClients } from './stage.js';
 
 /**
- * `npm run replay -- [--projection orders|inventory|all] [--from-scratch] [--stage <name>] [--segments N] [--restart]`
+ * `npm run replay -- [--projection orders|products|all] [--from-scratch] [--stage <name>] [--segments N] [--restart]`
  * rebuilds read models in place, from the event store, while the API keeps serving. Without --stage it works on
  * the running local stack (`npm start`); with it, on that deployed stage, with your AWS credentials.
  *
@@ -57,14 +57,14 @@ const parsed = (() => {
 })();
 const { values } = parsed;
 
-const all: ProjectionName[] = ['orders', 'inventory'];
+const all: ProjectionName[] = ['orders', 'products'];
 const projections = values.projection === 'all' ? all : all.filter((name) => name === values.projection);
 if (projections.length === 0) {
   fail({
     status: 400,
     slug: 'validation-failed',
     title: 'Unknown projection',
-    detail: `Unknown projection "${values.projection}": use orders, inventory or all.`,
+    detail: `Unknown projection "${values.projection}": use orders, products or all.`,
   });
 }
 const positive = (name: 'segments' | 'sample', max: number): number => {
@@ -98,7 +98,7 @@ if (command && (projections.length !== 1 || !projection)) {
     status: 400,
     slug: 'validation-failed',
     title: 'One projection at a time',
-    detail: `--${command} works on one read model: add --projection orders or --projection inventory.`,
+    detail: `--${command} works on one read model: add --projection orders or --projection products.`,
   });
 }
 if (values['no-switch'] && command !== 'rebuild') {

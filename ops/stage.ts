@@ -24,7 +24,7 @@ export const runningStackFile = join(localStateDir, 'stack.json');
 /** A stage as ops commands see it: the composition root's wiring (composition/root.ts), and what only ops need. */
 export type StageClients = Stage & {
   stage: string;
-  tables: { events: string; orders: string; inventory: string; projections: string; circuits: string };
+  tables: { events: string; orders: string; products: string; projections: string; circuits: string };
   /** The table a read model's readers use now. */
   liveTable(projection: ReadModelName): Promise<string>;
   /** How long readers and live projections cache the pointer (READ_MODEL_CACHE_MS): a rebuild waits it out. */
@@ -83,7 +83,7 @@ export const stageClients = async (
   const tables = {
     events: settings.EVENTS_TABLE,
     orders: settings.ORDERS_TABLE,
-    inventory: settings.INVENTORY_TABLE,
+    products: settings.PRODUCTS_TABLE,
     projections: settings.PROJECTIONS_TABLE,
     circuits: settings.CIRCUITS_TABLE,
   };

@@ -1,9 +1,9 @@
-import { inventoryProjection } from './inventory.js';
+import { productsProjection } from './products.js';
 import { ordersProjection } from './orders.js';
 
-export * from './inventory.js';
+export * from './products.js';
 export * from './orders.js';
 export * from './projection.js';
 
 /** Every read model, for the runner and the tables that hold them. */
-export const projections = [ordersProjection, inventoryProjection] as const;
+export const projections = [ordersProjection, productsProjection] as const;

@@ -6,9 +6,9 @@ import type { DomainEvent, StoredEvent, EventStore } from '../eventstore/types.j
  * (the last applied stream version) beside it; the projection itself never sees versions.
  */
 export type Projection<View extends Record<string, unknown>, Event extends DomainEvent> = {
-  /** Also the read model's name everywhere: `orders`, `inventory`. */
+  /** Also the read model's name everywhere: `orders`, `products`. */
   name: string;
-  /** The streams it reads, by id prefix (`order-`, `inventory-`); others are skipped. */
+  /** The streams it reads, by id prefix (`order-`, `product-`); others are skipped. */
   streamPrefix: string;
   /** The view item's key in its table, from the stream id. */
   key: (streamId: string) => Record<string, string>;

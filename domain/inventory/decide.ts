@@ -2,9 +2,9 @@ import { assertNever } from '../shared/decider.js';
 import { ProductAlreadyRegisteredError, ProductNotFoundError, ReservationNotFoundError } from '../shared/errors.js';
 import type { ProductCommand, ReservationCommand } from './commands.js';
 import type { ProductEvent, ReservationEvent } from './events.js';
-import type { InventoryState, ReservationState } from './state.js';
+import type { ProductState, ReservationState } from './state.js';
 
-export const decide = (command: ProductCommand, state: InventoryState): ProductEvent[] => {
+export const decide = (command: ProductCommand, state: ProductState): ProductEvent[] => {
   switch (command.type) {
     case 'RegisterProduct':
       if (state.status === 'REGISTERED') throw new ProductAlreadyRegisteredError(command.data.sku);

@@ -29,7 +29,7 @@ export type ReservationConfirmed = z.infer<typeof ReservationConfirmed>;
 export const StockReturned = z.strictObject({ type: z.literal('StockReturned'), data: orderQuantity });
 export type StockReturned = z.infer<typeof StockReturned>;
 
-/** The events of a product's stream (`inventory-<SKU>`): a handful per product, however much it sells. */
+/** The events of a product's stream (`product-<SKU>`): a handful per product, however much it sells. */
 export const ProductEvent = z.discriminatedUnion('type', [ProductRegistered, ProductRestocked]);
 export type ProductEvent = z.infer<typeof ProductEvent>;
 

@@ -1,8 +1,8 @@
 import { assertNever } from '../shared/decider.js';
 import type { ProductEvent, ReservationEvent } from './events.js';
-import type { InventoryState, ReservationState } from './state.js';
+import type { ProductState, ReservationState } from './state.js';
 
-export const evolve = (state: InventoryState, event: ProductEvent): InventoryState => {
+export const evolve = (state: ProductState, event: ProductEvent): ProductState => {
   switch (event.type) {
     case 'ProductRegistered': {
       const { sku, name, unitPrice, initialStock } = event.data;

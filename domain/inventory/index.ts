@@ -3,7 +3,7 @@ import type { ProductCommand, ReservationCommand } from './commands.js';
 import { decide, decideReservation } from './decide.js';
 import type { ProductEvent, ReservationEvent } from './events.js';
 import { evolve, evolveReservation } from './evolve.js';
-import { initialReservation, initialState, type InventoryState, type ReservationState } from './state.js';
+import { initialReservation, initialState, type ProductState, type ReservationState } from './state.js';
 
 export * from './commands.js';
 export * from './events.js';
@@ -11,13 +11,13 @@ export * from './state.js';
 export * from './stock.js';
 export { decide, decideReservation, evolve, evolveReservation };
 
-/** One stream per SKU: `inventory-<SKU>`, the product's catalogue facts and restocks. */
-export const inventoryStreamId = (sku: string): string => `inventory-${sku}`;
+/** One stream per SKU: `product-<SKU>`, the product's catalogue facts and restocks. */
+export const productStreamId = (sku: string): string => `product-${sku}`;
 
 /** One stream per order and SKU: `reservation-<SKU>/<order id>`. A SKU never holds a `/`, so the id is unambiguous. */
 export const reservationStreamId = (sku: string, orderId: string): string => `reservation-${sku}/${orderId}`;
 
-export const inventory: Decider<InventoryState, ProductCommand, ProductEvent> = { decide, evolve, initialState };
+export const product: Decider<ProductState, ProductCommand, ProductEvent> = { decide, evolve, initialState };
 
 export const reservation: Decider<ReservationState, ReservationCommand, ReservationEvent> = {
   decide: decideReservation,

@@ -1,7 +1,7 @@
 import type { Money } from '../shared/values.js';
 
 /** A product: its catalogue facts and the stock supplied to it. Bounded: no order is kept here. */
-export type InventoryState =
+export type ProductState =
   | { status: 'UNREGISTERED' }
   | {
       status: 'REGISTERED';
@@ -12,7 +12,7 @@ export type InventoryState =
       restocked: number;
     };
 
-export const initialState = (): InventoryState => ({ status: 'UNREGISTERED' });
+export const initialState = (): ProductState => ({ status: 'UNREGISTERED' });
 
 /**
  * Where one order's units of one SKU stand, in a stream of its own, so a redelivered command finds what it already

@@ -16,7 +16,7 @@ import { baseLogger } from '../observability/log.js';
 import { telemetry } from '../observability/telemetry.js';
 import { readRangeOf } from '../../projections/projection.js';
 
-const Projection = z.enum(['orders', 'inventory']);
+const Projection = z.enum(['orders', 'products']);
 const Projections = z.array(Projection).min(1);
 const Slot = z.enum(['blue', 'green']);
 const Input = z.discriminatedUnion('action', [

@@ -19,7 +19,7 @@ export const metricDefinitions = {
   CommandConflicts: { unit: 'Count' },
   /** A command tried again after losing one. */
   CommandRetries: { unit: 'Count' },
-  /** Now minus the event's `recordedAt`, per applied record; `projection`: orders, inventory. */
+  /** Now minus the event's `recordedAt`, per applied record; `projection`: orders, products. */
   ProjectionLag: { unit: 'Milliseconds', dimension: 'projection' },
   /** From the order's placement to its confirmation or rejection; `outcome`: CONFIRMED, REJECTED. */
   SagaDuration: { unit: 'Milliseconds', dimension: 'outcome' },

@@ -316,7 +316,7 @@ export const checkParity = async (
       if (streamId.startsWith(target.streamPrefix) && drawn.size < sample) drawn.add(streamId);
     }
   }
-  // A projection of few streams among many (the inventory's products among orders) may draw none that way: top the
+  // A projection of few streams among many (the products among orders) may draw none that way: top the
   // sample up from the new version's own views, so a check never passes for having compared nothing.
   if (drawn.size < sample) {
     const [keyName] = target.keyNames;

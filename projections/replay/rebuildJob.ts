@@ -164,4 +164,4 @@ export const dropReadModelVersion = (clients: RebuildClients, projection: Projec
   dropVersion(clients.rebuildDependencies, clients.rebuildTargets[projection], how);
 
 export const rebuildReadModelUsage =
-  'Usage: npm run replay -- --projection orders|inventory (--rebuild [--no-switch] [--sample N] [--segments N] | --switch | --rollback | --finalize | --abort) [--stage <name>]';
+  'Usage: npm run replay -- --projection orders|products (--rebuild [--no-switch] [--sample N] [--segments N] | --switch | --rollback | --finalize | --abort) [--stage <name>]';

@@ -4,7 +4,7 @@ import type { Checkpoints, EventScan, ParkingLot, ReplayRuns, SegmentProgress } 
 import { replaySegment, type ReplayTarget } from './segments.js';
 import { readRangeOf } from '../projection.js';
 
-export type ProjectionName = 'orders' | 'inventory';
+export type ProjectionName = 'orders' | 'products';
 
 export type ReplayProgress = {
   runId: string;

@@ -470,7 +470,7 @@ describe('correlation ids', () => {
     });
     expect(restocked.headers.get('x-correlation-id')).toBe(restockId);
 
-    const stored = await storedEvents(`inventory-${sku}`);
+    const stored = await storedEvents(`product-${sku}`);
     expect(stored.map((item) => [item.type, (item.metadata as { correlationId?: unknown }).correlationId])).toEqual([
       ['ProductRegistered', registerId],
       ['ProductRestocked', restockId],

@@ -329,7 +329,7 @@ describe('a rejected request appends nothing', () => {
     ])('writes no event for a %s', async (status, send) => {
       const sku = uniqueSku();
       await nothingThenSomething(
-        `inventory-${sku}`,
+        `product-${sku}`,
         async () => expect((await send(sku)).status).toBe(status),
         () => register(sku),
       );
@@ -340,7 +340,7 @@ describe('a rejected request appends nothing', () => {
       await register(sku);
       const again = await call('POST', '/products', { as: admin, body: product({ sku, name: 'Impostor' }) });
       expectProblem(again, 409, 'product-already-registered');
-      const stored = await storedEvents(`inventory-${sku}`);
+      const stored = await storedEvents(`product-${sku}`);
       expect(stored).toHaveLength(1);
       expect(stored[0]).toMatchObject({ type: 'ProductRegistered', data: { name: 'Teapot' } });
     });
@@ -351,7 +351,7 @@ describe('a rejected request appends nothing', () => {
       const sku = uniqueSku();
       const answer = await call('POST', `/products/${sku}/restock`, { as: admin, body: { quantity: 3 } });
       expectProblem(answer, 404, 'not-found');
-      expect(await storedEvents(`inventory-${sku}`)).toEqual([]);
+      expect(await storedEvents(`product-${sku}`)).toEqual([]);
     });
 
     it.each([
@@ -361,7 +361,7 @@ describe('a rejected request appends nothing', () => {
     ])('writes no event for a %s on a registered product', async (status, send) => {
       const sku = await givenProduct(call);
       expect((await send(sku)).status).toBe(status);
-      expect(await storedEvents(`inventory-${sku}`)).toHaveLength(1);
+      expect(await storedEvents(`product-${sku}`)).toHaveLength(1);
     });
   });
 
@@ -477,7 +477,7 @@ describe('a rejected request appends nothing', () => {
         },
       });
       expectProblem(answer, 422, 'unknown-sku');
-      expect(await storedEvents(`inventory-${sku}`)).toHaveLength(1);
+      expect(await storedEvents(`product-${sku}`)).toHaveLength(1);
     });
   });
 

@@ -3,7 +3,7 @@ import { simulatedPaymentGateway } from '../../adapters/simulatedPaymentGateway.
 import { Order, Product } from '../../api/schemas.js';
 import type { CommandContext } from '../../application/handleCommand.js';
 import type { PaymentGateway } from '../../application/paymentGateway.js';
-import { authorizePayment, confirmOrder, confirmReservations, reserveInventory } from '../../application/saga.js';
+import { authorizePayment, confirmOrder, confirmReservations, reserveStock } from '../../application/saga.js';
 import { localStack, testMetadata } from '../support/stack.js';
 import { admin, eventually, givenProduct, storedEvents, uniqueCustomer, useTestApi } from './http.js';
 import { simulatorItem as readSimulatorItem } from '../support/simulator.js';
@@ -197,7 +197,7 @@ describe('order saga', () => {
 
     const runSaga = async (): Promise<string> => {
       const context: CommandContext = { store: store(), metadata: testMetadata({ actor: 'saga-e2e' }) };
-      if ((await reserveInventory(orderId, context)) === 'STOP') return 'STOP@reserve';
+      if ((await reserveStock(orderId, context)) === 'STOP') return 'STOP@reserve';
       if ((await authorizePayment(orderId, context, gateway)) === 'STOP') return 'STOP@authorize';
       if ((await confirmReservations(orderId, context)) === 'STOP') return 'STOP@confirmReservations';
       return confirmOrder(orderId, context);

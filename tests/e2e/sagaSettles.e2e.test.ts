@@ -156,7 +156,7 @@ describe('every order settles when a saga step fails for good', () => {
   it('gives up the order, undoing what the failed step committed, unless that step confirmed it', async () => {
     const cases = [
       // [the step that fails, when, how the order must end, the stock after 2 of 10 units were asked for]
-      { step: 'reserveInventory', when: 'after', status: 'REJECTED', stock: { available: 10, reserved: 0, sold: 0 } },
+      { step: 'reserveStock', when: 'after', status: 'REJECTED', stock: { available: 10, reserved: 0, sold: 0 } },
       { step: 'authorizePayment', when: 'after', status: 'REJECTED', stock: { available: 10, reserved: 0, sold: 0 } },
       {
         step: 'confirmReservations',
@@ -189,7 +189,7 @@ describe('every order settles when a saga step fails for good', () => {
         if (order.status === 'CONFIRMED') {
           expect(payment, label).toEqual(['PaymentAuthorized']);
           expect(item, label).toMatchObject({ charges: 1, refunds: 0 });
-        } else if (order.step === 'reserveInventory') {
+        } else if (order.step === 'reserveStock') {
           // Never got to the payment: the void finds nothing, and bars the key.
           expect(payment, label).toEqual([]);
           expect(item, label).toMatchObject({ charges: 0, voided: true });
@@ -215,13 +215,13 @@ describe('the sweeper', () => {
     const gateway = simulatedPaymentGateway({ client, table: table('PAYMENT_SIMULATOR_TABLE') });
     // Reserved and authorized, then its execution stopped while ConfirmReservations had not answered.
     const reserved = nextOrder();
-    // Its execution stopped at ReserveInventory; meanwhile the gateway approved a payment whose answer was lost.
+    // Its execution stopped at ReserveStock; meanwhile the gateway approved a payment whose answer was lost.
     const lost = nextOrder();
     // Still running: held at ConfirmOrder while the sweep runs.
     const running = nextOrder();
     const holds = {
       reserved: hold('confirmReservations', reserved.orderId),
-      lost: hold('reserveInventory', lost.orderId),
+      lost: hold('reserveStock', lost.orderId),
       running: hold('confirmOrder', running.orderId),
     };
     try {

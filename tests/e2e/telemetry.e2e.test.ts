@@ -106,10 +106,10 @@ describe('telemetry follows one order', () => {
       expect((event.metadata as { correlationId?: unknown }).correlationId, String(event.type)).toBe(correlationId);
     }
 
-    // The function logs: the saga's steps and the orders projection (the inventory projection reads product streams,
+    // The function logs: the saga's steps and the orders projection (the products projection reads product streams,
     // which no order writes), waited for since the projections trail the events.
     const ofOrder = (lines: Line[], id: string) => lines.filter((line) => !isMetrics(line) && line.orderId === id);
-    const sagaSteps = ['ReserveInventory', 'AuthorizePayment', 'ConfirmReservations', 'ConfirmOrder'];
+    const sagaSteps = ['ReserveStock', 'AuthorizePayment', 'ConfirmReservations', 'ConfirmOrder'];
     const logs = await eventually(
       async () => parse(await functionLogText(logStart)),
       (lines) => {
@@ -122,8 +122,8 @@ describe('telemetry follows one order', () => {
         );
         const rejected = ofOrder(lines, declined.orderId).filter((line) => line.step === 'RejectOrder');
         expect(rejected.map((line) => line.message)).toContain('saga step finished');
-        // The product's registration, projected by the inventory projection once its batching window closed.
-        expect(lines.some((line) => line.projection === 'inventory' && line.sku === sku)).toBe(true);
+        // The product's registration, projected by the products projection once its batching window closed.
+        expect(lines.some((line) => line.projection === 'products' && line.sku === sku)).toBe(true);
       },
       { timeoutMs: 20_000, intervalMs: 100 },
     );
@@ -151,7 +151,7 @@ describe('telemetry follows one order', () => {
     for (const line of mine.filter((line) => line.message === 'event projected')) {
       expect(line).toMatchObject({ lagMs: expect.any(Number), version: expect.any(Number) });
       expect(line.function).toBe(
-        line.projection === 'orders' ? 'orderflow-test-ordersProjection' : 'orderflow-test-inventoryProjection',
+        line.projection === 'orders' ? 'orderflow-test-ordersProjection' : 'orderflow-test-productsProjection',
       );
     }
 
@@ -174,7 +174,7 @@ describe('telemetry follows one order', () => {
     expect(documents.every((doc) => doc.stage === 'test')).toBe(true);
     expect(documents.some((doc) => doc.OrdersRejected !== undefined && doc.reason === 'PAYMENT_DECLINED')).toBe(true);
     expect(documents.some((doc) => doc.SagaDuration !== undefined && doc.outcome === 'CONFIRMED')).toBe(true);
-    for (const projection of ['orders', 'inventory']) {
+    for (const projection of ['orders', 'products']) {
       expect(documents.some((doc) => doc.ProjectionLag !== undefined && doc.projection === projection)).toBe(true);
     }
 

@@ -51,8 +51,8 @@ const functionNames = [
   'GetOpenApi',
   'NotFound',
   'OrdersProjection',
-  'InventoryProjection',
-  'ReserveInventory',
+  'ProductsProjection',
+  'ReserveStock',
   'AuthorizePayment',
   'AwaitPayment',
   'ConfirmReservations',
@@ -67,9 +67,9 @@ const functionNames = [
   'ReplaySegment',
 ];
 /** The consumers of the change stream. */
-const streamConsumers = ['OrdersProjection', 'InventoryProjection', 'StartSaga', 'CompensateCancellation'];
-/** reserveInventory and authorizePayment throw OutOfStockError / PaymentDeclinedError for the saga to catch. */
-const businessErrors = ['ReserveInventory', 'AuthorizePayment'];
+const streamConsumers = ['OrdersProjection', 'ProductsProjection', 'StartSaga', 'CompensateCancellation'];
+/** reserveStock and authorizePayment throw OutOfStockError / PaymentDeclinedError for the saga to catch. */
+const businessErrors = ['ReserveStock', 'AuthorizePayment'];
 
 /** What every alarm shares: the topic, going off and coming back, and no data read as no trouble. */
 const notify = {

@@ -18,7 +18,7 @@ beforeAll(async () => {
 });
 afterAll(() => testApi.api.close());
 
-const sagaTasks = ['ReserveInventory', 'AuthorizePayment', 'ConfirmReservations', 'ConfirmOrder'];
+const sagaTasks = ['ReserveStock', 'AuthorizePayment', 'ConfirmReservations', 'ConfirmOrder'];
 
 /** Places an order of one unit and answers its id and the request's correlation id. */
 const placeOrder = async (customer: string, sku: string, token: string) => {
@@ -71,7 +71,7 @@ describe('npm run order: where is order X', () => {
     // The local Step Functions stand-in serves GetExecutionHistory, as AWS does: every state entered, in order.
     expect(report.saga.statesFrom).toBe('history');
     expect(report.saga.states).toEqual([
-      'ReserveInventory',
+      'ReserveStock',
       'CheckReserved',
       'AuthorizePayment',
       'CheckAuthorized',

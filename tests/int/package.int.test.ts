@@ -140,14 +140,14 @@ describe('the packaged prod template', () => {
     // Stock figures come from the SKU's balance, beside the catalogue view.
     expect(grants('getProduct')).toEqual(
       [
-        ...on(both('InventoryTable'), 'GetItem'),
+        ...on(both('ProductsTable'), 'GetItem'),
         ...on(snapshotsArn, 'GetItem'),
         ...on(projectionsArn, 'GetItem'),
       ].sort(),
     );
     for (const [fn, table] of [
       ['ordersProjection', 'OrdersTable'],
-      ['inventoryProjection', 'InventoryTable'],
+      ['productsProjection', 'ProductsTable'],
     ] as const) {
       expect(grants(fn)).toEqual(
         [
@@ -248,7 +248,7 @@ describe('the read side in the packaged prod template', () => {
 
   it('maps each projection to the stream with partial batch responses, bisection, bounded retries and a failure queue', () => {
     const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').map(([, m]) => m.Properties);
-    for (const fn of ['ordersProjection', 'inventoryProjection']) {
+    for (const fn of ['ordersProjection', 'productsProjection']) {
       const mapping = mappings.find(
         (m) => JSON.stringify(m.FunctionName) === JSON.stringify({ 'Fn::GetAtt': [lambdaId(fn), 'Arn'] }),
       );
@@ -278,7 +278,7 @@ describe('the read side in the packaged prod template', () => {
     expect(resource('ChangeFailuresQueue').Properties.QueueName).toBe('orderflow-prod-change-failures');
   });
 
-  it('declares the read models: orders with a by-customer index and the sparse pending index, inventory by SKU, and the bookkeeping table', () => {
+  it('declares the read models: orders with a by-customer index and the sparse pending index, products by SKU, and the bookkeeping table', () => {
     expect(resource('OrdersTable').Properties).toMatchObject({
       KeySchema: [{ AttributeName: 'orderId', KeyType: 'HASH' }],
       GlobalSecondaryIndexes: [
@@ -301,13 +301,13 @@ describe('the read side in the packaged prod template', () => {
         },
       ],
     });
-    expect(resource('InventoryTable').Properties).toMatchObject({
+    expect(resource('ProductsTable').Properties).toMatchObject({
       KeySchema: [{ AttributeName: 'sku', KeyType: 'HASH' }],
     });
     // Each read model's green slot is its blue table under another name: same keys, same indexes (ADR 0009).
     for (const [blue, green, name] of [
       ['OrdersTable', 'OrdersGreenTable', 'orderflow-prod-orders-green'],
-      ['InventoryTable', 'InventoryGreenTable', 'orderflow-prod-inventory-green'],
+      ['ProductsTable', 'ProductsGreenTable', 'orderflow-prod-products-green'],
     ] as const) {
       expect(resource(green).Properties).toEqual({ ...resource(blue).Properties, TableName: name });
     }
@@ -377,7 +377,7 @@ describe('the order saga in the packaged templates', () => {
       Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': ['OrderSagaLogGroup', 'Arn'] } } }],
     });
     const tasks = [
-      'reserveInventory',
+      'reserveStock',
       'authorizePayment',
       'confirmReservations',
       'confirmOrder',

@@ -14,7 +14,7 @@ import { localStateDir } from '../../local/paths.js';
 import { loadServerlessConfig } from '../../local/serverlessConfig.js';
 import { runReplay } from '../../projections/replay/replayJob.js';
 import { stageClients, type StageClients } from '../../ops/stage.js';
-import { inventoryProjection } from '../../projections/inventory.js';
+import { productsProjection } from '../../projections/products.js';
 import { ordersProjection, type OrderView } from '../../projections/orders.js';
 import { catchUp, type Projection, readRangeOf } from '../../projections/projection.js';
 import { redrive } from '../../projections/runner.js';
@@ -80,7 +80,7 @@ const attribute = (v: unknown): unknown =>
         ? { L: v.map(attribute) }
         : { M: marshallish(v as Record<string, unknown>) };
 
-describe('the orders and inventory read models', () => {
+describe('the orders and products read models', () => {
   it('follow the change stream, even when records come twice and out of order', async () => {
     const product = await givenProduct();
     const customer = `rs-${Date.now()}`;
@@ -107,7 +107,7 @@ describe('the orders and inventory read models', () => {
     });
     expect(expected.view).toMatchObject({ status: 'CANCELLED', customerId: customer });
     await eventually(async () => {
-      const stock = await dynamoViewStore({ client: clients.client, table: clients.tables.inventory }).get({
+      const stock = await dynamoViewStore({ client: clients.client, table: clients.tables.products }).get({
         sku: product,
       });
       expect(stock?.view).toMatchObject({ sku: product, supplied: 100 });
@@ -174,7 +174,7 @@ describe('the orders and inventory read models', () => {
     await eventually(async () => {
       const added = (await readFile(failuresFile, 'utf8').catch(() => '')).slice(before.length);
       expect(added).toContain('"functionName":"ordersProjection"');
-      expect(added).toContain('"functionName":"inventoryProjection"');
+      expect(added).toContain('"functionName":"productsProjection"');
     });
     const { orderId: after } = await placeOrder(
       { customerId: customer, items: [{ sku: product, quantity: 1 }], paymentToken: 'tok_visa' },
@@ -229,7 +229,7 @@ const scanViews = async (table: string, key: string): Promise<Map<string, Record
   return views;
 };
 
-/** Every order and inventory stream in the store, with its events. */
+/** Every order and product stream in the store, with its events. */
 const streamsOfStore = async (): Promise<Map<string, StoredEvent[]>> => {
   const streams = new Map<string, StoredEvent[]>();
   for await (const page of paginateScan(
@@ -237,7 +237,7 @@ const streamsOfStore = async (): Promise<Map<string, StoredEvent[]>> => {
     { TableName: clients.tables.events, ConsistentRead: true },
   )) {
     for (const item of (page.Items ?? []) as StoredEvent[]) {
-      if (!item.streamId.startsWith('order-') && !item.streamId.startsWith('inventory-')) continue;
+      if (!item.streamId.startsWith('order-') && !item.streamId.startsWith('product-')) continue;
       streams.set(item.streamId, [...(streams.get(item.streamId) ?? []), item]);
     }
   }
@@ -249,7 +249,7 @@ describe('replay', () => {
   const unfoldable = async (): Promise<Set<string>> => {
     const found = new Set<string>();
     for (const [streamId, events] of await streamsOfStore()) {
-      const projection = streamId.startsWith('order-') ? asAny(ordersProjection) : asAny(inventoryProjection);
+      const projection = streamId.startsWith('order-') ? asAny(ordersProjection) : asAny(productsProjection);
       await catchUp(projection, streamId, { view: undefined, version: 0 }, events, () => Promise.resolve([])).catch(
         () => found.add(streamId),
       );
@@ -273,29 +273,29 @@ describe('replay', () => {
     // Settled: every saga has finished (no foldable order is PENDING) and every view has caught up with its stream.
     const settled = async () => {
       const orders = await scanViews(clients.tables.orders, 'orderId');
-      const inventory = await scanViews(clients.tables.inventory, 'sku');
+      const products = await scanViews(clients.tables.products, 'sku');
       const streams = await streamsOfStore();
       for (const [id, events] of streams) {
         if (parkedStreams.has(id)) continue;
         const view = id.startsWith('order-')
           ? orders.get(id.slice('order-'.length))
-          : inventory.get(id.slice('inventory-'.length));
+          : products.get(id.slice('product-'.length));
         expect(view?.version, id).toBe(events.length);
         if (id.startsWith('order-')) expect(view?.status, id).not.toBe('PENDING');
       }
     };
     await eventually(settled, { timeoutMs: 30_000 });
     const ordersBefore = await scanViews(clients.tables.orders, 'orderId');
-    const inventoryBefore = await scanViews(clients.tables.inventory, 'sku');
+    const productsBefore = await scanViews(clients.tables.products, 'sku');
 
     const summary = await runReplay({
       clients,
-      projections: ['orders', 'inventory'],
+      projections: ['orders', 'products'],
       fromScratch: true,
       segments: 3,
       pageSize: 50,
     });
-    expect(summary.cleared).toBe(ordersBefore.size + inventoryBefore.size);
+    expect(summary.cleared).toBe(ordersBefore.size + productsBefore.size);
     expect(summary.events).toBeGreaterThan(0);
     expect(summary.segmentsDone).toBe(3);
     // What cannot be folded is parked again, not silently dropped.
@@ -308,7 +308,7 @@ describe('replay', () => {
     expect(foldable(await scanViews(clients.tables.orders, 'orderId'), 'order-')).toEqual(
       foldable(ordersBefore, 'order-'),
     );
-    expect(await scanViews(clients.tables.inventory, 'sku')).toEqual(inventoryBefore);
+    expect(await scanViews(clients.tables.products, 'sku')).toEqual(productsBefore);
   });
 
   it('ends, while orders keep arriving, with every view equal to a fresh fold of its stream', async () => {
@@ -327,7 +327,7 @@ describe('replay', () => {
     })();
     const summary = await runReplay({
       clients,
-      projections: ['orders', 'inventory'],
+      projections: ['orders', 'products'],
       fromScratch: true,
       segments: 4,
       pageSize: 25,
@@ -341,16 +341,16 @@ describe('replay', () => {
       async () => {
         const streams = await streamsOfStore();
         const orders = await scanViews(clients.tables.orders, 'orderId');
-        const inventory = await scanViews(clients.tables.inventory, 'sku');
+        const products = await scanViews(clients.tables.products, 'sku');
         for (const [streamId, events] of streams) {
           if (parkedStreams.has(streamId)) continue;
           const isOrder = streamId.startsWith('order-');
-          const projection = isOrder ? asAny(ordersProjection) : asAny(inventoryProjection);
+          const projection = isOrder ? asAny(ordersProjection) : asAny(productsProjection);
           const { view, version } = await catchUp(projection, streamId, { view: undefined, version: 0 }, events, () =>
             Promise.resolve([]),
           );
           const key = Object.values(projection.key(streamId))[0] ?? '';
-          const stored = (isOrder ? orders : inventory).get(key);
+          const stored = (isOrder ? orders : products).get(key);
           expect(stored, streamId).toEqual({ ...view, version });
         }
       },

@@ -26,8 +26,8 @@ const kept = [
   'ProjectionsTable',
   'OrdersTable',
   'OrdersGreenTable',
-  'InventoryTable',
-  'InventoryGreenTable',
+  'ProductsTable',
+  'ProductsGreenTable',
   'PaymentSimulatorTable',
 ];
 const tables: Record<string, string> = {};

@@ -43,13 +43,13 @@ describe('the replay job on AWS: its worker runs the blue-green rebuild phase by
         context,
       );
     }
-    const before = await clients.pointers.get('inventory');
+    const before = await clients.pointers.get('products');
     expect(before.building).toBeUndefined();
     const runId = `job-${Date.now()}`;
     const call = (payload: Record<string, unknown>) => handler(payload, lambdaContext);
 
     // RebuildBegin: its answer is the plan ($.begun: runId, slot, totalSegments).
-    const begun = (await call({ action: 'rebuildBegin', projection: 'inventory', runId, totalSegments: 2 })) as {
+    const begun = (await call({ action: 'rebuildBegin', projection: 'products', runId, totalSegments: 2 })) as {
       runId: string;
       slot: string;
       totalSegments: number;
@@ -61,7 +61,7 @@ describe('the replay job on AWS: its worker runs the blue-green rebuild phase by
     for (let segment = 0; segment < begun.totalSegments; segment++) {
       let progress: { done: boolean; events: number };
       do {
-        progress = (await call({ action: 'rebuildSegment', projection: 'inventory', ...begun, segment })) as {
+        progress = (await call({ action: 'rebuildSegment', projection: 'products', ...begun, segment })) as {
           done: boolean;
           events: number;
         };
@@ -71,7 +71,7 @@ describe('the replay job on AWS: its worker runs the blue-green rebuild phase by
     // RebuildCheck: catch-up and parity, answering what its ResultSelector reads ($.checked).
     const checked = (await call({
       action: 'rebuildCheck',
-      projection: 'inventory',
+      projection: 'products',
       runId,
       slot: begun.slot,
       sample: 50,
@@ -81,17 +81,17 @@ describe('the replay job on AWS: its worker runs the blue-green rebuild phase by
     expect(typeof checked.caughtUp).toBe('number');
 
     // RebuildSwitch: readers move to the new version.
-    const switched = (await call({ action: 'rebuildSwitch', projection: 'inventory' })) as { live: unknown };
+    const switched = (await call({ action: 'rebuildSwitch', projection: 'products' })) as { live: unknown };
     expect(switched.live).toMatchObject({ slot: begun.slot, version: before.live.version + 1 });
-    expect((await clients.pointers.get('inventory')).live.slot).toBe(begun.slot);
+    expect((await clients.pointers.get('products')).live.slot).toBe(begun.slot);
 
     // Back as it was for the files after this one: the old version live again, the new one dropped.
-    await rollbackReadModel(clients, 'inventory');
-    await dropReadModelVersion(clients, 'inventory', 'finalize');
-    expect((await clients.pointers.get('inventory')).live.slot).toBe(before.live.slot);
+    await rollbackReadModel(clients, 'products');
+    await dropReadModelVersion(clients, 'products', 'finalize');
+    expect((await clients.pointers.get('products')).live.slot).toBe(before.live.slot);
   });
 
   it('refuses an action it does not know', async () => {
-    await expect(handler({ action: 'rebuildEverything', projection: 'inventory' }, lambdaContext)).rejects.toThrow();
+    await expect(handler({ action: 'rebuildEverything', projection: 'products' }, lambdaContext)).rejects.toThrow();
   });
 });

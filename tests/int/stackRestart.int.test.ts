@@ -178,7 +178,7 @@ describe('the local stack across a restart', () => {
     const reads = dynamoReadModels({
       client: second.clients.client,
       ordersTable: second.clients.tables.orders,
-      inventoryTable: second.clients.tables.inventory,
+      productsTable: second.clients.tables.products,
     });
     await eventually(async () => expect((await reads.order(placed.orderId))?.view.status).toBe('CONFIRMED'), {
       timeoutMs: 30_000,

@@ -185,7 +185,7 @@ describe('one upcaster, registered in domain/upcasters.ts, changes what every re
       },
       // The view the projection wrote (customerId) equals the invariants' own fold of the stored item.
       'the orders read model equals a fresh fold of its streams': { checked: 1, violations: [] },
-      'the inventory read model equals a fresh fold of its streams': { checked: 0, violations: [] },
+      'the products read model equals a fresh fold of its streams': { checked: 0, violations: [] },
     });
   });
 });

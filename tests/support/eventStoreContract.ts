@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { inventoryAggregate, reservationAggregate } from '../../application/aggregates.js';
+import { productAggregate, reservationAggregate } from '../../application/aggregates.js';
 import { decision, handleCommand, handleCommands, load } from '../../application/handleCommand.js';
 import { readStock } from '../../application/products.js';
 import {
-  inventory,
-  inventoryStreamId,
-  type InventoryState,
+  product,
+  productStreamId,
+  type ProductState,
   reservation,
   type ReservationState,
   reservationStreamId,
@@ -308,7 +308,7 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
         data: { sku: 'OLD-1', name: 'Old', unitPrice: { amount: 250, currency: 'EUR' }, initialStock: 3 },
       });
       expect(event?.data).not.toHaveProperty('priceCents');
-      const { state } = await load(harness.store(schemas), { ...inventoryAggregate, snapshot: undefined }, streamId);
+      const { state } = await load(harness.store(schemas), { ...productAggregate, snapshot: undefined }, streamId);
       expect(state).toMatchObject({
         status: 'REGISTERED',
         initialStock: 3,
@@ -344,10 +344,10 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
   describe(`${name} event store: command handling`, () => {
     const register = (sku: string, stock: number) =>
       handleCommand(
-        inventoryAggregate,
-        inventoryStreamId(sku),
+        productAggregate,
+        productStreamId(sku),
         (state) =>
-          inventory.decide(
+          product.decide(
             {
               type: 'RegisterProduct',
               data: { sku, name: sku, unitPrice: { amount: 100, currency: 'EUR' }, initialStock: stock },
@@ -364,9 +364,9 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
       await Promise.all(
         Array.from({ length: 10 }, () =>
           handleCommand(
-            inventoryAggregate,
-            inventoryStreamId(sku),
-            (state) => inventory.decide({ type: 'RestockProduct', data: { sku, quantity: 3 } }, state),
+            productAggregate,
+            productStreamId(sku),
+            (state) => product.decide({ type: 'RestockProduct', data: { sku, quantity: 3 } }, state),
             {
               store: events,
               metadata: testMetadata(),
@@ -376,7 +376,7 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
           ),
         ),
       );
-      const { state, version } = await load(events, inventoryAggregate, inventoryStreamId(sku));
+      const { state, version } = await load(events, productAggregate, productStreamId(sku));
       expect(version).toBe(11);
       expect(state).toMatchObject({ restocked: 30 });
       expect(await readStock(events, sku, { consistent: true })).toEqual({
@@ -390,13 +390,13 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
       const sku = `G-${randomSuffix()}`;
       await register(sku, 0);
       // A store whose every append loses the race.
-      const losing = { ...events, append: () => Promise.reject(new ConcurrencyError([inventoryStreamId(sku)])) };
+      const losing = { ...events, append: () => Promise.reject(new ConcurrencyError([productStreamId(sku)])) };
       let conflicts = 0;
       await expect(
         handleCommand(
-          inventoryAggregate,
-          inventoryStreamId(sku),
-          (state) => inventory.decide({ type: 'RestockProduct', data: { sku, quantity: 1 } }, state),
+          productAggregate,
+          productStreamId(sku),
+          (state) => product.decide({ type: 'RestockProduct', data: { sku, quantity: 1 } }, state),
           {
             store: losing,
             metadata: testMetadata(),
@@ -433,25 +433,25 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
       const context = { store: events, metadata: testMetadata() };
       for (let i = 0; i < 129; i++) {
         await handleCommand(
-          inventoryAggregate,
-          inventoryStreamId(sku),
-          (state) => inventory.decide({ type: 'RestockProduct', data: { sku, quantity: 1 + (i % 3) } }, state),
+          productAggregate,
+          productStreamId(sku),
+          (state) => product.decide({ type: 'RestockProduct', data: { sku, quantity: 1 + (i % 3) } }, state),
           context,
         );
       }
-      const snapshot = await events.readSnapshot<InventoryState>(inventoryStreamId(sku), 'inventory-state-3');
+      const snapshot = await events.readSnapshot<ProductState>(productStreamId(sku), 'product-state-1');
       expect(snapshot?.version).toBe(100);
 
-      const fromSnapshot = await load(events, inventoryAggregate, inventoryStreamId(sku));
-      const all = await events.readStream(inventoryStreamId(sku));
+      const fromSnapshot = await load(events, productAggregate, productStreamId(sku));
+      const all = await events.readStream(productStreamId(sku));
       const fullFold = fold(
-        inventory,
-        all.map((e) => inventoryAggregate.events.parse({ type: e.type, data: e.data })),
+        product,
+        all.map((e) => productAggregate.events.parse({ type: e.type, data: e.data })),
       );
       expect(fromSnapshot.version).toBe(all.length);
       expect(fromSnapshot.state).toEqual(fullFold);
       // A snapshot under another state schema is ignored rather than misread.
-      expect(await events.readSnapshot(inventoryStreamId(sku), 'inventory-state-2')).toBeUndefined();
+      expect(await events.readSnapshot(productStreamId(sku), 'product-state-0')).toBeUndefined();
     });
   });
 
@@ -545,10 +545,10 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
       );
     const registered = async (target: EventStore, sku: string, initialStock: number) => {
       await handleCommand(
-        inventoryAggregate,
-        inventoryStreamId(sku),
+        productAggregate,
+        productStreamId(sku),
         (state) =>
-          inventory.decide(
+          product.decide(
             {
               type: 'RegisterProduct',
               data: { sku, name: sku, unitPrice: { amount: 1, currency: 'EUR' }, initialStock },

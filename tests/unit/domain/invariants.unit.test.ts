@@ -2,13 +2,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   InventoryEvent,
-  inventory,
+  product,
   moveStock,
   noStock,
   reservation,
   stockMove,
   type InventoryCommand,
-  type InventoryState,
+  type ProductState,
   type ReservationState,
   type Stock,
 } from '../../../domain/inventory/index.js';
@@ -40,10 +40,10 @@ const attempt = <State, Command, Event>(
   }
 };
 
-describe('inventory invariants', () => {
+describe('stock invariants', () => {
   const sku = 'SKU-1';
   /** Each run is up to 41 commands, each checked (and some replayed) against the model: fewer runs than below. */
-  const inventoryRuns = 200;
+  const productRuns = 200;
   const orderIds = ['o1', 'o2', 'o3', 'o4', 'o5'] as const;
   const orderId = fc.constantFrom(...orderIds);
   const quantity = fc.integer({ min: 1, max: 8 });
@@ -83,8 +83,8 @@ describe('inventory invariants', () => {
    * One SKU as the application keeps it: the product's stream, one reservation stream per order, and the SKU's
    * stock balance, which every stock-moving event moves in the same atomic write.
    */
-  type Model = { product: InventoryState; reservations: ReadonlyMap<string, ReservationState>; stock: Stock };
-  const start = (): Model => ({ product: inventory.initialState(), reservations: new Map(), stock: noStock() });
+  type Model = { product: ProductState; reservations: ReadonlyMap<string, ReservationState>; stock: Stock };
+  const start = (): Model => ({ product: product.initialState(), reservations: new Map(), stock: noStock() });
   const reservationOf = (model: Model, id: string): ReservationState =>
     model.reservations.get(id) ?? reservation.initialState();
 
@@ -98,7 +98,7 @@ describe('inventory invariants', () => {
     switch (cmd.type) {
       case 'RegisterProduct':
       case 'RestockProduct':
-        return attempt(inventory, cmd, model.product);
+        return attempt(product, cmd, model.product);
       default:
         return attempt(reservation, cmd, reservationOf(model, cmd.data.orderId));
     }
@@ -108,7 +108,7 @@ describe('inventory invariants', () => {
     switch (event.type) {
       case 'ProductRegistered':
       case 'ProductRestocked':
-        return { ...model, product: inventory.evolve(model.product, event) };
+        return { ...model, product: product.evolve(model.product, event) };
       default: {
         const { orderId: id } = event.data;
         const next = reservation.evolve(reservationOf(model, id), event);
@@ -153,7 +153,7 @@ describe('inventory invariants', () => {
           model = after;
         }
       }),
-      { numRuns: inventoryRuns },
+      { numRuns: productRuns },
     );
   };
 

@@ -9,8 +9,8 @@ import {
   ReservationEvent,
   ReserveStock,
   RestockProduct,
-  inventory,
-  inventoryStreamId,
+  product,
+  productStreamId,
   moveStock,
   noStock,
   reservation,
@@ -33,7 +33,7 @@ import { given } from '../../support/givenWhenThen.js';
 const sku = 'ABC-123';
 const orderId = 'order-1';
 const unitPrice = { amount: 1999, currency: 'EUR' };
-const product = given(inventory);
+const aProduct = given(product);
 const held = given(reservation);
 
 const registered = (initialStock = 10): ProductEvent => ({
@@ -73,22 +73,22 @@ const histories: [Exclude<ReservationState['status'], 'NONE'>, ReservationEvent[
 ];
 const historyOf = (status: string): ReservationEvent[] => histories.find(([s]) => s === status)?.[1] ?? [];
 
-describe('inventory decider (a product)', () => {
+describe('product decider', () => {
   describe('RegisterProduct', () => {
     it('registers a new product with its initial stock', () => {
-      product([])
+      aProduct([])
         .when(register(10))
         .then([registered(10)]);
     });
 
     it('registers a product with no stock yet', () => {
-      product([])
+      aProduct([])
         .when(register(0))
         .then([registered(0)]);
     });
 
     it('refuses to register the same SKU twice', () => {
-      const error = product([registered()]).when(register(5)).thenThrows(ProductAlreadyRegisteredError, {
+      const error = aProduct([registered()]).when(register(5)).thenThrows(ProductAlreadyRegisteredError, {
         code: 'PRODUCT_ALREADY_REGISTERED',
         kind: 'conflict',
         sku,
@@ -99,7 +99,7 @@ describe('inventory decider (a product)', () => {
     });
 
     it('refuses to register it again, identically, after restocks', () => {
-      product([registered(10), restocked(5)])
+      aProduct([registered(10), restocked(5)])
         .when(register(10))
         .thenThrows(ProductAlreadyRegisteredError, { sku });
     });
@@ -107,19 +107,19 @@ describe('inventory decider (a product)', () => {
 
   describe('RestockProduct', () => {
     it('adds units to a registered product', () => {
-      product([registered()])
+      aProduct([registered()])
         .when(restock(5))
         .then([restocked(5)]);
     });
 
     it('adds units again on every restock: a restock is not a repeated command', () => {
-      product([registered(), restocked(5), restocked(5)])
+      aProduct([registered(), restocked(5), restocked(5)])
         .when(restock(5))
         .then([restocked(5)]);
     });
 
     it('refuses to restock a product that does not exist', () => {
-      const error = product([])
+      const error = aProduct([])
         .when(restock(5))
         .thenThrows(ProductNotFoundError, { code: 'PRODUCT_NOT_FOUND', kind: 'not-found', sku });
       expect(error.name).toBe('ProductNotFoundError');
@@ -128,11 +128,11 @@ describe('inventory decider (a product)', () => {
 
   describe('evolve', () => {
     it('starts unregistered', () => {
-      expect(inventory.initialState()).toEqual({ status: 'UNREGISTERED' });
+      expect(product.initialState()).toEqual({ status: 'UNREGISTERED' });
     });
 
     it('keeps the catalogue facts, the initial stock and the sum of the restocks, and nothing else', () => {
-      expect(fold(inventory, [registered(10), restocked(5), restocked(2)])).toStrictEqual({
+      expect(fold(product, [registered(10), restocked(5), restocked(2)])).toStrictEqual({
         status: 'REGISTERED',
         sku,
         name: 'Blue mug',
@@ -143,18 +143,18 @@ describe('inventory decider (a product)', () => {
     });
 
     it('stays the same size however often the product is restocked', () => {
-      const many = fold(inventory, [registered(0), ...Array.from({ length: 500 }, () => restocked(1))]);
-      expect(many).toStrictEqual({ ...fold(inventory, [registered(0)]), restocked: 500 });
+      const many = fold(product, [registered(0), ...Array.from({ length: 500 }, () => restocked(1))]);
+      expect(many).toStrictEqual({ ...fold(product, [registered(0)]), restocked: 500 });
     });
 
     it('ignores a restock of a product that was never registered', () => {
-      expect(fold(inventory, [restocked(5)])).toEqual({ status: 'UNREGISTERED' });
+      expect(fold(product, [restocked(5)])).toEqual({ status: 'UNREGISTERED' });
     });
 
     it('does not change the state it is given', () => {
-      const before = fold(inventory, [registered(10)]);
+      const before = fold(product, [registered(10)]);
       const snapshot = structuredClone(before);
-      inventory.evolve(before, restocked(3));
+      product.evolve(before, restocked(3));
       expect(before).toEqual(snapshot);
     });
   });
@@ -346,7 +346,7 @@ describe('stock', () => {
 
 describe('stream and balance ids', () => {
   it('names one product stream per SKU', () => {
-    expect(inventoryStreamId(sku)).toBe('inventory-ABC-123');
+    expect(productStreamId(sku)).toBe('product-ABC-123');
   });
 
   it('names one reservation stream per SKU and order', () => {
@@ -356,7 +356,7 @@ describe('stream and balance ids', () => {
   });
 
   it('keeps reservation streams apart from product streams', () => {
-    expect(reservationStreamId(sku, orderId).startsWith('inventory-')).toBe(false);
+    expect(reservationStreamId(sku, orderId).startsWith('product-')).toBe(false);
   });
 
   it('names one stock balance per SKU', () => {

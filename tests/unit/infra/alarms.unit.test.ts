@@ -40,8 +40,8 @@ describe('the alarms plugin', () => {
 
   it('refuses an errors exception that names no function, so a renamed function cannot silently gain the alarm', () => {
     expect(() =>
-      alarms(config({ lambdaErrors: { threshold: 0, except: ['reserveInventory'] } }), functions, naming),
-    ).toThrow('custom.alarms.lambdaErrors.except names no function: reserveInventory');
+      alarms(config({ lambdaErrors: { threshold: 0, except: ['reserveStock'] } }), functions, naming),
+    ).toThrow('custom.alarms.lambdaErrors.except names no function: reserveStock');
   });
 
   it('refuses two alarms of one logical id', () => {

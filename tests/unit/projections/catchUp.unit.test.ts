@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { ZodError } from 'zod';
-import { inventory, type ProductCommand, type ProductEvent } from '../../../domain/inventory/index.js';
+import { product, type ProductCommand, type ProductEvent } from '../../../domain/inventory/index.js';
 import { order, type OrderCommand, type OrderEvent } from '../../../domain/order/index.js';
 import type { Decider } from '../../../domain/shared/decider.js';
 import { DomainError } from '../../../domain/shared/errors.js';
@@ -9,9 +9,9 @@ import type { DomainEvent, StoredEvent } from '../../../eventstore/types.js';
 import {
   catchUp,
   ProjectionApplyError,
-  inventoryProjection,
+  productsProjection,
   ordersProjection,
-  type InventoryView,
+  type ProductView,
   type Projection,
   type ReadRange,
   type Versioned,
@@ -66,18 +66,18 @@ const orderEvents: fc.Arbitrary<OrderEvent[]> = fc
   .map((commands) => decided(order, [placeOrder, ...commands]));
 
 const sku = 'MUG-1';
-const skuStreamId = `inventory-${sku}`;
+const skuStreamId = `product-${sku}`;
 const registerProduct: ProductCommand = {
   type: 'RegisterProduct',
   data: { sku, name: 'Stoneware mug', unitPrice: { amount: 1250, currency: 'EUR' }, initialStock: 12 },
 };
 /** ProductRegistered, then up to 40 restocks: a product stream holds nothing else. */
-const inventoryEvents: fc.Arbitrary<ProductEvent[]> = fc
+const productEvents: fc.Arbitrary<ProductEvent[]> = fc
   .array(
     fc.integer({ min: 1, max: 8 }).map((q): ProductCommand => ({ type: 'RestockProduct', data: { sku, quantity: q } })),
     { maxLength: 40 },
   )
-  .map((commands) => decided(inventory, [registerProduct, ...commands]));
+  .map((commands) => decided(product, [registerProduct, ...commands]));
 
 // ---------------------------------------------------------------------------------------------------------------
 // Deliveries as Kinesis may make them: batches of record indexes, duplicated, reordered, with gaps.
@@ -219,8 +219,8 @@ describe('catchUp', () => {
       await checkCatchUp(ordersProjection, orderStreamId, orderEvents);
     });
 
-    it('for inventory streams', async () => {
-      await checkCatchUp(inventoryProjection, skuStreamId, inventoryEvents);
+    it('for product streams', async () => {
+      await checkCatchUp(productsProjection, skuStreamId, productEvents);
     });
   });
 
@@ -235,21 +235,21 @@ describe('catchUp', () => {
     /** The record at a version. */
     const v = (version: number) => recordAt(stream, version - 1);
     /** The view as stored after `version`. */
-    const upTo = (version: number): Versioned<InventoryView | undefined> => ({
-      view: foldView(inventoryProjection, stream.slice(0, version)),
+    const upTo = (version: number): Versioned<ProductView | undefined> => ({
+      view: foldView(productsProjection, stream.slice(0, version)),
       version,
     });
 
     it('applies a contiguous batch in version order without reading the store', async () => {
       const readRange = storeOf(stream);
-      const result = await catchUp(inventoryProjection, skuStreamId, upTo(1), [v(4), v(2), v(3), v(2)], readRange);
+      const result = await catchUp(productsProjection, skuStreamId, upTo(1), [v(4), v(2), v(3), v(2)], readRange);
       expect(result).toStrictEqual({ ...upTo(4), applied: 3, readFromStore: false });
       expect(readRange).not.toHaveBeenCalled();
     });
 
     it('fills a gap from the store, asking for exactly the missing range', async () => {
       const readRange = storeOf(stream);
-      const result = await catchUp(inventoryProjection, skuStreamId, upTo(2), [v(5), v(3)], readRange);
+      const result = await catchUp(productsProjection, skuStreamId, upTo(2), [v(5), v(3)], readRange);
       expect(result).toStrictEqual({ ...upTo(5), applied: 3, readFromStore: true });
       expect(readRange.mock.calls).toEqual([[skuStreamId, 2, 5]]);
     });
@@ -260,7 +260,7 @@ describe('catchUp', () => {
     ])('returns the view unchanged with applied 0, without reading the store, for %s', async (_, batch) => {
       const readRange = storeOf(stream);
       const current = upTo(3);
-      const result = await catchUp(inventoryProjection, skuStreamId, current, batch(), readRange);
+      const result = await catchUp(productsProjection, skuStreamId, current, batch(), readRange);
       expect(result).toStrictEqual({ ...current, applied: 0, readFromStore: false });
       expect(result.view).toBe(current.view);
       expect(readRange).not.toHaveBeenCalled();
@@ -274,7 +274,7 @@ describe('catchUp', () => {
       ['more than was asked for', [1, 2, 3, 4, 5]],
     ])('refuses to skip a gap when the store answers %s', async (_, versions) => {
       const readRange = vi.fn<ReadRange>(async () => versions.map(v));
-      await expect(catchUp(inventoryProjection, skuStreamId, upTo(1), [v(5)], readRange)).rejects.toThrow(
+      await expect(catchUp(productsProjection, skuStreamId, upTo(1), [v(5)], readRange)).rejects.toThrow(
         new Error(`${skuStreamId}: expected versions 2..5 from the store`),
       );
       expect(readRange.mock.calls).toEqual([[skuStreamId, 1, 5]]);
@@ -282,11 +282,11 @@ describe('catchUp', () => {
 
     it("rejects a record that does not parse as one of the projection's events: a poison event", async () => {
       const foreign: StoredEvent = { ...v(2), type: 'PaymentAuthorized' };
-      const error = await catchUp(inventoryProjection, skuStreamId, upTo(1), [foreign], storeOf(stream)).catch(
+      const error = await catchUp(productsProjection, skuStreamId, upTo(1), [foreign], storeOf(stream)).catch(
         (e: unknown) => e,
       );
       expect(error).toBeInstanceOf(ProjectionApplyError);
-      expect(error).toMatchObject({ projection: 'inventory', streamId: skuStreamId, version: 2, applied: upTo(1) });
+      expect(error).toMatchObject({ projection: 'products', streamId: skuStreamId, version: 2, applied: upTo(1) });
       expect((error as Error).cause).toBeInstanceOf(ZodError);
     });
 
@@ -295,7 +295,7 @@ describe('catchUp', () => {
       if (!first || !second) throw new Error('the stream is too short');
       const poison: StoredEvent = { ...v(3), type: 'PaymentAuthorized' };
       const error = await catchUp(
-        inventoryProjection,
+        productsProjection,
         skuStreamId,
         upTo(0),
         [first, second, poison],

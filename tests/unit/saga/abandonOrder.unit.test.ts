@@ -8,7 +8,7 @@ import {
   authorizePayment,
   confirmOrder,
   confirmReservations,
-  reserveInventory,
+  reserveStock,
 } from '../../../application/saga.js';
 import { type PendingOrders, type SagaExecutions, sweepPendingOrders } from '../../../application/sweeper.js';
 import { memoryGateway } from '../../support/memoryGateway.js';
@@ -31,7 +31,7 @@ const given = async () => {
 describe('abandonOrder: the catch-all compensation', () => {
   it('gives back reserved stock, refunds a recorded authorization, and rejects the order UNAVAILABLE', async () => {
     const { context, gateway, calls, orderId, stock, types } = await given();
-    await reserveInventory(orderId, context);
+    await reserveStock(orderId, context);
     await authorizePayment(orderId, context, gateway);
 
     expect(await abandonOrder(orderId, context, gateway)).toEqual({ outcome: 'REJECTED', payment: 'REFUNDED' });
@@ -43,7 +43,7 @@ describe('abandonOrder: the catch-all compensation', () => {
 
   it('returns stock that was already sold when the order was not confirmed', async () => {
     const { context, gateway, orderId, stock, types } = await given();
-    await reserveInventory(orderId, context);
+    await reserveStock(orderId, context);
     await authorizePayment(orderId, context, gateway);
     await confirmReservations(orderId, context);
     expect(await stock()).toEqual({ available: 8, reserved: 0, sold: 2 });
@@ -59,7 +59,7 @@ describe('abandonOrder: the catch-all compensation', () => {
 
   it('voids at the gateway an authorization whose answer was lost, and records it as authorized and refunded', async () => {
     const { context, gateway, keys, orderId, types } = await given();
-    await reserveInventory(orderId, context);
+    await reserveStock(orderId, context);
     await gateway.authorize({ idempotencyKey: orderId, token: 'tok_visa', amount: { amount: 2500, currency: 'EUR' } });
 
     expect(await abandonOrder(orderId, context, gateway)).toEqual({ outcome: 'REJECTED', payment: 'REFUNDED' });
@@ -79,7 +79,7 @@ describe('abandonOrder: the catch-all compensation', () => {
 
   it('never touches a CONFIRMED order, even when ConfirmOrder committed and then failed', async () => {
     const { store, context, gateway, calls, orderId, stock } = await given();
-    await reserveInventory(orderId, context);
+    await reserveStock(orderId, context);
     await authorizePayment(orderId, context, gateway);
     await confirmReservations(orderId, context);
     await confirmOrder(orderId, context);
@@ -93,7 +93,7 @@ describe('abandonOrder: the catch-all compensation', () => {
 
   it('leaves a CANCELLED order to its cancellation', async () => {
     const { store, context, gateway, calls, orderId } = await given();
-    await reserveInventory(orderId, context);
+    await reserveStock(orderId, context);
     await cancelOrder({ orderId, caller: { sub: 'customer-1', isAdmin: false } }, context);
     const before = store.readAll().length;
     expect(await abandonOrder(orderId, context, gateway)).toEqual({ outcome: 'NOT_PENDING', status: 'CANCELLED' });
@@ -103,7 +103,7 @@ describe('abandonOrder: the catch-all compensation', () => {
 
   it('gives back no stock when the order is confirmed while it voids the payment, and says the payment was refunded', async () => {
     const { store, context, gateway, orderId, stock, types } = await given();
-    await reserveInventory(orderId, context);
+    await reserveStock(orderId, context);
     await authorizePayment(orderId, context, gateway);
     await confirmReservations(orderId, context);
     // Another execution confirms the order between the void and the transaction.
@@ -127,7 +127,7 @@ describe('abandonOrder: the catch-all compensation', () => {
 
   it('does nothing the second time', async () => {
     const { store, context, gateway, calls, orderId } = await given();
-    await reserveInventory(orderId, context);
+    await reserveStock(orderId, context);
     await authorizePayment(orderId, context, gateway);
     await abandonOrder(orderId, context, gateway);
     const [events, gatewayCalls] = [store.readAll().length, calls.length];

@@ -6,7 +6,7 @@ import {
   abandonOrder,
   awaitPayment,
   nextPaymentWait,
-  reserveInventory,
+  reserveStock,
   type PaymentWaitPolicy,
 } from '../../../application/saga.js';
 import type { PaymentGateway } from '../../../application/paymentGateway.js';
@@ -53,7 +53,7 @@ const given = async () => {
     { customerId: 'customer-1', items: [{ sku: 'MUG-1', quantity: 2 }], paymentToken: 'tok_visa' },
     context,
   );
-  await reserveInventory(orderId, context);
+  await reserveStock(orderId, context);
   const types = async () => (await store.readStream(`order-${orderId}`)).map((e) => e.type);
   const stock = async () => (await readStock(store, 'MUG-1')).stock;
   return { store, context, orderId, types, stock };

@@ -8,7 +8,7 @@ import {
   confirmReservations,
   type PlacedOrder,
   releaseReservations,
-  reserveInventory,
+  reserveStock,
 } from '../../../application/saga.js';
 import { orderAggregate, reservationAggregate } from '../../../application/aggregates.js';
 import { reservation, reservationStreamId } from '../../../domain/inventory/index.js';
@@ -63,7 +63,7 @@ const given = async () => {
 describe('saga steps with the order the execution carries', () => {
   it('reserve, confirm the reservations and confirm the order without reading a stream', async () => {
     const { context, orderId, placed, reads, types, stock } = await given();
-    expect(await reserveInventory(orderId, context, placed)).toBe('PROCEED');
+    expect(await reserveStock(orderId, context, placed)).toBe('PROCEED');
     expect(await confirmReservations(orderId, context, placed)).toBe('PROCEED');
     expect(await confirmOrder(orderId, context, placed)).toBe('PROCEED');
     expect(reads).toEqual([]);
@@ -73,7 +73,7 @@ describe('saga steps with the order the execution carries', () => {
 
   it('authorize reads only the order, strongly consistently, to catch a cancellation made meanwhile', async () => {
     const { context, gateway, orderId, placed, reads, types } = await given();
-    await reserveInventory(orderId, context, placed);
+    await reserveStock(orderId, context, placed);
     expect(await authorizePayment(orderId, context, gateway, placed)).toBe('PROCEED');
     expect(reads).toEqual([{ streamId: orderStreamId(orderId), consistent: true }]);
     expect(await types(`payment-${orderId}`)).toEqual(['PaymentAuthorized']);
@@ -81,8 +81,8 @@ describe('saga steps with the order the execution carries', () => {
 
   it('a step run again finds its assumption stale, reads, and appends nothing more', async () => {
     const { context, gateway, calls, orderId, placed, types, stock } = await given();
-    await reserveInventory(orderId, context, placed);
-    await reserveInventory(orderId, context, placed);
+    await reserveStock(orderId, context, placed);
+    await reserveStock(orderId, context, placed);
     await authorizePayment(orderId, context, gateway, placed);
     await authorizePayment(orderId, context, gateway, placed);
     expect(calls).toEqual([`authorize ${orderId}`, `authorize ${orderId}`]);
@@ -93,7 +93,7 @@ describe('saga steps with the order the execution carries', () => {
 
   it('a cancellation made meanwhile makes the assumed order stale: the step reads it and stops', async () => {
     const { context, gateway, calls, orderId, placed, types, stock } = await given();
-    await reserveInventory(orderId, context, placed);
+    await reserveStock(orderId, context, placed);
     await cancelOrder({ orderId, caller: { sub: 'customer-1', isAdmin: false } }, context);
     expect(await confirmReservations(orderId, context, placed)).toBe('STOP');
     expect(await confirmOrder(orderId, context, placed)).toBe('STOP');
@@ -108,7 +108,7 @@ describe('saga steps with the order the execution carries', () => {
 describe('reads that are not strongly consistent', () => {
   it('a stale read that would append nothing is read again strongly consistently before it is believed', async () => {
     const { context, orderId, placed, staleBy, reads, types, stock } = await given();
-    await reserveInventory(orderId, context, placed);
+    await reserveStock(orderId, context, placed);
     // The replica has not seen the reservation yet: on it alone, releasing would find nothing to release.
     staleBy(1);
     await releaseReservations(orderId, context);
@@ -136,7 +136,7 @@ describe('reads that are not strongly consistent', () => {
 
   it('a refusal on a stale read is taken again on a consistent one', async () => {
     const { context, orderId, placed, staleBy, types } = await given();
-    await reserveInventory(orderId, context, placed);
+    await reserveStock(orderId, context, placed);
     staleBy(1);
     // Stale, the reservation does not exist and cannot be confirmed; consistently read, it is.
     await handleCommand(

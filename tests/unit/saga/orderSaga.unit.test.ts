@@ -10,7 +10,7 @@ import {
   PaymentDeclinedError,
   rejectOrder,
   releaseReservations,
-  reserveInventory,
+  reserveStock,
 } from '../../../application/saga.js';
 import { reservationStreamId } from '../../../domain/inventory/index.js';
 import { orderStreamId } from '../../../domain/order/index.js';
@@ -31,7 +31,7 @@ describe('the order saga, step by step', () => {
     const shop = await givenShop({ 'MUG-1': 10, 'TEA-1': 5 });
     const orderId = await shop.placed({ 'MUG-1': 2, 'TEA-1': 1 });
 
-    expect(await reserveInventory(orderId, shop.context)).toBe('PROCEED');
+    expect(await reserveStock(orderId, shop.context)).toBe('PROCEED');
     expect(await shop.stock('MUG-1')).toEqual({ available: 8, reserved: 2, sold: 0 });
     expect(await authorizePayment(orderId, shop.context, shop.gateway)).toBe('PROCEED');
     expect(await confirmReservations(orderId, shop.context)).toBe('PROCEED');
@@ -56,7 +56,7 @@ describe('the order saga, step by step', () => {
     const shop = await givenShop({ 'MUG-1': 10, 'TEA-1': 1 });
     const orderId = await shop.placed({ 'MUG-1': 2, 'TEA-1': 2 });
 
-    const error: unknown = await reserveInventory(orderId, shop.context).catch((e: unknown) => e);
+    const error: unknown = await reserveStock(orderId, shop.context).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OutOfStockError);
     expect(error).toMatchObject({ orderId });
     expect((error as OutOfStockError).cause).toBeInstanceOf(BalanceTooLowError);
@@ -87,7 +87,7 @@ describe('the order saga, step by step', () => {
         return { outcome: 'DECLINED', reason: 'insufficient_funds' };
       },
     };
-    await reserveInventory(orderId, shop.context);
+    await reserveStock(orderId, shop.context);
 
     for (let run = 0; run < 2; run++) {
       const error: unknown = await authorizePayment(orderId, shop.context, declining).catch((e: unknown) => e);
@@ -114,7 +114,7 @@ describe('the order saga, step by step', () => {
     const shop = await givenShop({ 'MUG-1': 10, 'TEA-1': 5 });
     const orderId = await shop.placed({ 'MUG-1': 2, 'TEA-1': 1 });
     const steps = [
-      () => reserveInventory(orderId, shop.context),
+      () => reserveStock(orderId, shop.context),
       () => authorizePayment(orderId, shop.context, shop.gateway),
       () => confirmReservations(orderId, shop.context),
       () => confirmOrder(orderId, shop.context),
@@ -134,7 +134,7 @@ describe('the order saga, step by step', () => {
   it('releasing and rejecting run twice give the stock back once', async () => {
     const shop = await givenShop({ 'MUG-1': 10 });
     const orderId = await shop.placed({ 'MUG-1': 4 });
-    await reserveInventory(orderId, shop.context);
+    await reserveStock(orderId, shop.context);
     for (let run = 0; run < 2; run++) {
       await releaseReservations(orderId, shop.context);
       await rejectOrder(orderId, 'PAYMENT_DECLINED', shop.context);
@@ -150,9 +150,10 @@ describe('the order saga racing itself and its customer', () => {
     const shop = await givenShop({ 'MUG-1': 10, 'TEA-1': 5 });
     const orderId = await shop.placed({ 'MUG-1': 2, 'TEA-1': 1 });
 
-    expect(
-      await Promise.all([reserveInventory(orderId, shop.context), reserveInventory(orderId, shop.context)]),
-    ).toEqual(['PROCEED', 'PROCEED']);
+    expect(await Promise.all([reserveStock(orderId, shop.context), reserveStock(orderId, shop.context)])).toEqual([
+      'PROCEED',
+      'PROCEED',
+    ]);
     expect(shop.conflicts.length).toBeGreaterThan(0);
     expect(await shop.types(reservationStreamId('MUG-1', orderId))).toEqual(['StockReserved']);
     expect(await shop.types(reservationStreamId('TEA-1', orderId))).toEqual(['StockReserved']);
@@ -165,10 +166,7 @@ describe('the order saga racing itself and its customer', () => {
     const first = await shop.placed({ 'MUG-1': 1 }, 'first');
     const second = await shop.placed({ 'MUG-1': 1 }, 'second');
 
-    const outcomes = await Promise.allSettled([
-      reserveInventory(first, shop.context),
-      reserveInventory(second, shop.context),
-    ]);
+    const outcomes = await Promise.allSettled([reserveStock(first, shop.context), reserveStock(second, shop.context)]);
     expect(outcomes.filter((o) => o.status === 'fulfilled').map((o) => o.value)).toEqual(['PROCEED']);
     const [refused] = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
     expect(refused).toBeInstanceOf(OutOfStockError);
@@ -178,7 +176,7 @@ describe('the order saga racing itself and its customer', () => {
   it('a cancellation landing between a step’s read and its append: the step loses the race, reads again and stops', async () => {
     const shop = await givenShop({ 'MUG-1': 10 });
     const orderId = await shop.placed({ 'MUG-1': 2 });
-    await reserveInventory(orderId, shop.context);
+    await reserveStock(orderId, shop.context);
     await authorizePayment(orderId, shop.context, shop.gateway);
     const cancelled = withWriteBetween(shop.store, () => cancelOrder({ orderId, caller: customer }, shop.context));
 
@@ -201,7 +199,7 @@ describe('cancellation compensation', () => {
   it('gives back every unit of a confirmed order on each SKU and refunds it; run again, it does nothing more', async () => {
     const shop = await givenShop({ 'MUG-1': 10, 'TEA-1': 5 });
     const orderId = await shop.placed({ 'MUG-1': 2, 'TEA-1': 1 });
-    await reserveInventory(orderId, shop.context);
+    await reserveStock(orderId, shop.context);
     await authorizePayment(orderId, shop.context, shop.gateway);
     await confirmReservations(orderId, shop.context);
     await confirmOrder(orderId, shop.context);
@@ -229,7 +227,7 @@ describe('cancellation compensation', () => {
   it('does nothing for an order not cancelled; cancelled while PENDING, gives back its reservations on each SKU and voids its key', async () => {
     const shop = await givenShop({ 'MUG-1': 10, 'TEA-1': 5 });
     const orderId = await shop.placed({ 'MUG-1': 2, 'TEA-1': 1 });
-    await reserveInventory(orderId, shop.context);
+    await reserveStock(orderId, shop.context);
     const before = shop.count();
     expect(await compensateCancellation(orderId, shop.context, shop.gateway)).toBe('NOTHING');
     expect(shop.count()).toBe(before);

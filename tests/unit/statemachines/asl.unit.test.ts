@@ -79,13 +79,13 @@ describe('the order saga', async () => {
     >;
   };
 
-  const forwardSteps = ['ReserveInventory', 'AuthorizePayment', 'AwaitPayment', 'ConfirmReservations', 'ConfirmOrder'];
+  const forwardSteps = ['ReserveStock', 'AuthorizePayment', 'AwaitPayment', 'ConfirmReservations', 'ConfirmOrder'];
   /** The steps that give an order up: their last resort is the sweeper. */
   const givingUp = ['AbandonOrder', 'GiveUpPayment'];
 
   it('sends business failures to their compensation, and any other failure of a step to AbandonOrder', () => {
     const catchAll = expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'AbandonOrder' });
-    expect(saga.States.ReserveInventory?.Catch).toEqual([
+    expect(saga.States.ReserveStock?.Catch).toEqual([
       expect.objectContaining({ ErrorEquals: ['OutOfStockError'], Next: 'RejectOutOfStock' }),
       catchAll,
     ]);

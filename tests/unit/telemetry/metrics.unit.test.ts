@@ -129,18 +129,18 @@ describe('metrics in embedded metric format', () => {
 
   it('splits a metric with more than 100 values across documents', () => {
     const { metrics, documents } = capture();
-    for (let value = 0; value < 250; value++) metrics.add('ProjectionLag', value, { projection: 'inventory' });
+    for (let value = 0; value < 250; value++) metrics.add('ProjectionLag', value, { projection: 'products' });
     metrics.add('ProjectionLag', 1, { projection: 'orders' });
     metrics.flush();
 
-    const inventory = documents().filter((doc) => doc.projection === 'inventory');
-    expect(inventory.map((doc) => (doc.ProjectionLag as number[]).length)).toEqual([
+    const products = documents().filter((doc) => doc.projection === 'products');
+    expect(products.map((doc) => (doc.ProjectionLag as number[]).length)).toEqual([
       MAX_VALUES_PER_METRIC,
       MAX_VALUES_PER_METRIC,
       50,
     ]);
-    expect(inventory.flatMap((doc) => doc.ProjectionLag as number[])).toEqual(Array.from({ length: 250 }, (_, i) => i));
-    for (const doc of inventory)
+    expect(products.flatMap((doc) => doc.ProjectionLag as number[])).toEqual(Array.from({ length: 250 }, (_, i) => i));
+    for (const doc of products)
       expect(doc._aws.CloudWatchMetrics[0]?.Metrics).toEqual([{ Name: 'ProjectionLag', Unit: 'Milliseconds' }]);
   });
 

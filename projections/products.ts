@@ -5,23 +5,23 @@ import { Money, Sku, StockLevel } from '../domain/shared/values.js';
 import type { StoredEvent } from '../eventstore/types.js';
 import type { Projection } from './projection.js';
 
-const streamPrefix = 'inventory-';
+const streamPrefix = 'product-';
 
 /**
  * A product's catalogue facts as clients read them, and the stock supplied to it. The live figures (available,
  * reserved, sold) are not here: the SKU's stock balance holds them, moved by every reservation as it commits, and
  * the product query reads them from there. Unknown keys are stripped when parsing, as for the order view.
  */
-export const InventoryView = z.object({
+export const ProductView = z.object({
   sku: Sku,
   name: z.string(),
   price: Money,
   supplied: StockLevel,
   updatedAt: z.iso.datetime(),
 });
-export type InventoryView = z.infer<typeof InventoryView>;
+export type ProductView = z.infer<typeof ProductView>;
 
-const evolve = (view: InventoryView | undefined, event: StoredEvent<ProductEvent>): InventoryView => {
+const evolve = (view: ProductView | undefined, event: StoredEvent<ProductEvent>): ProductView => {
   const updatedAt = event.recordedAt;
   switch (event.type) {
     case 'ProductRegistered': {
@@ -40,9 +40,9 @@ const evolve = (view: InventoryView | undefined, event: StoredEvent<ProductEvent
   }
 };
 
-/** One view per product stream (`inventory-<SKU>`), keyed by `sku`. */
-export const inventoryProjection: Projection<InventoryView, ProductEvent> = {
-  name: 'inventory',
+/** One view per product stream (`product-<SKU>`), keyed by `sku`. */
+export const productsProjection: Projection<ProductView, ProductEvent> = {
+  name: 'products',
   streamPrefix,
   key: (streamId) => ({ sku: streamId.slice(streamPrefix.length) }),
   events: ProductEvent,

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { reservationStreamId, type ProductEvent, type ReservationEvent } from '../../../domain/inventory/index.js';
-import { InventoryView, inventoryProjection } from '../../../projections/index.js';
+import { ProductView, productsProjection } from '../../../projections/index.js';
 import { at, foldView, givenView, stored } from './givenView.js';
 
 const sku = 'MUG-1';
-const streamId = `inventory-${sku}`;
+const streamId = `product-${sku}`;
 const price = { amount: 1250, currency: 'EUR' };
 
 const registered = (initialStock = 10): ProductEvent => ({
@@ -17,19 +17,19 @@ const forOrder =
   (orderId: string, quantity: number): ReservationEvent => ({ type, data: { sku, orderId, quantity } });
 
 /** The product right after registration, at version 1. */
-const fresh: InventoryView = { sku, name: 'Stoneware mug', price, supplied: 10, updatedAt: at(1) };
+const fresh: ProductView = { sku, name: 'Stoneware mug', price, supplied: 10, updatedAt: at(1) };
 
-const spec = givenView(inventoryProjection, streamId);
+const spec = givenView(productsProjection, streamId);
 
-describe('inventory projection', () => {
+describe('products projection', () => {
   it('reads product streams and keys each view by SKU', () => {
-    expect(inventoryProjection.name).toBe('inventory');
-    expect(inventoryProjection.streamPrefix).toBe('inventory-');
-    expect(inventoryProjection.key('inventory-ABC-123')).toEqual({ sku: 'ABC-123' });
+    expect(productsProjection.name).toBe('products');
+    expect(productsProjection.streamPrefix).toBe('product-');
+    expect(productsProjection.key('product-ABC-123')).toEqual({ sku: 'ABC-123' });
   });
 
   it('skips reservation streams: their events move the stock balance, not the view', () => {
-    expect(reservationStreamId(sku, 'o1').startsWith(inventoryProjection.streamPrefix)).toBe(false);
+    expect(reservationStreamId(sku, 'o1').startsWith(productsProjection.streamPrefix)).toBe(false);
   });
 
   describe('ProductRegistered', () => {
@@ -46,7 +46,7 @@ describe('inventory projection', () => {
     it('throws when the SKU already has a view: RegisterProduct is refused twice, so this is corruption', () => {
       spec([registered()])
         .when(registered())
-        .thenThrows(/^inventory-MUG-1: ProductRegistered at version 2 again$/);
+        .thenThrows(/^product-MUG-1: ProductRegistered at version 2 again$/);
     });
   });
 
@@ -66,7 +66,7 @@ describe('inventory projection', () => {
     it('throws on a restock before ProductRegistered (out of order, or a poison stream) instead of inventing a view', () => {
       spec([])
         .when(restocked(1))
-        .thenThrows(/^inventory-MUG-1: ProductRestocked at version 1 before ProductRegistered$/);
+        .thenThrows(/^product-MUG-1: ProductRestocked at version 1 before ProductRegistered$/);
     });
   });
 
@@ -77,33 +77,33 @@ describe('inventory projection', () => {
       forOrder('ReservationConfirmed')('o1', 1),
       forOrder('StockReturned')('o1', 1),
     ])('treats $type as a poison event: it belongs to a reservation stream', (event) => {
-      expect(inventoryProjection.events.safeParse(event).success).toBe(false);
+      expect(productsProjection.events.safeParse(event).success).toBe(false);
     });
 
     it('parses the product events', () => {
       for (const event of [registered(), restocked(2)]) {
-        expect(inventoryProjection.events.parse(event)).toEqual(event);
+        expect(productsProjection.events.parse(event)).toEqual(event);
       }
     });
   });
 
-  describe('InventoryView schema', () => {
+  describe('ProductView schema', () => {
     it('accepts every view the projection builds, unchanged', () => {
       const history = stored(streamId, [registered(), restocked(2), restocked(7)]);
       for (let n = 1; n <= history.length; n++) {
-        const view = foldView(inventoryProjection, history.slice(0, n));
-        expect(InventoryView.parse(view)).toStrictEqual(view);
+        const view = foldView(productsProjection, history.slice(0, n));
+        expect(ProductView.parse(view)).toStrictEqual(view);
       }
     });
 
     it('strips unknown keys when parsing, so the live stock figures never leak in from an item', () => {
-      expect(InventoryView.parse({ ...fresh, available: 7, reserved: 3, sold: 0 })).toStrictEqual(fresh);
+      expect(ProductView.parse({ ...fresh, available: 7, reserved: 3, sold: 0 })).toStrictEqual(fresh);
     });
 
     it('rejects a view without the stock supplied, or with a negative one', () => {
       const { supplied: _, ...withoutSupplied } = fresh;
-      expect(InventoryView.safeParse(withoutSupplied).success).toBe(false);
-      expect(InventoryView.safeParse({ ...fresh, supplied: -1 }).success).toBe(false);
+      expect(ProductView.safeParse(withoutSupplied).success).toBe(false);
+      expect(ProductView.safeParse({ ...fresh, supplied: -1 }).success).toBe(false);
     });
   });
 });
