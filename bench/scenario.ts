@@ -40,10 +40,10 @@ const everyFault: StepFault[] = forwardSteps.flatMap((step) => [
 /**
  * The faults that really fail a step of this kind's saga. A step an order never reaches cannot fail (a declined
  * order never sells its reservations), and an `after` fault only loses a result the handler returned: a step that
- * throws its business error (OutOfStockError, PaymentDeclinedError) is not touched, so it cannot fail for good.
+ * throws its business error (PaymentDeclinedError) is not touched, so it cannot fail for good.
  */
 export const faultsThatHit = (kind: OrderKind): StepFault[] => {
-  if (kind === 'outOfStock') return [{ step: 'reserveStock', when: 'before' }];
+  if (kind === 'outOfStock') return everyFault.filter((f) => f.step === 'reserveStock');
   if (kind === 'declined') {
     return everyFault.filter(
       (f) => f.step === 'reserveStock' || (f.step === 'authorizePayment' && f.when === 'before'),
@@ -65,6 +65,8 @@ export const expectedEndings = (kind: OrderKind, fault?: StepFault): Ending[] =>
   }
   const confirms = fault.step === 'confirmOrder' && fault.when === 'after';
   const givenUp = { status: 'REJECTED', reason: 'UNAVAILABLE' };
+  // ReserveStock rejected the order OUT_OF_STOCK before the fault lost its answer: the catch-all finds it settled.
+  if (kind === 'outOfStock' && fault.when === 'after') return [expected.outOfStock];
   if (kind === 'cancelledEarly') return [{ status: 'CANCELLED' }, givenUp];
   if (kind === 'cancelled') return [confirms ? { status: 'CANCELLED' } : givenUp];
   return [confirms ? { status: 'CONFIRMED' } : givenUp];

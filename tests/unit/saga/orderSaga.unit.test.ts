@@ -6,7 +6,6 @@ import {
   compensateCancellation,
   confirmOrder,
   confirmReservations,
-  OutOfStockError,
   PaymentDeclinedError,
   rejectOrder,
   releaseReservations,
@@ -15,7 +14,6 @@ import {
 import { reservationStreamId } from '../../../domain/inventory/index.js';
 import { orderStreamId } from '../../../domain/order/index.js';
 import { paymentStreamId } from '../../../domain/payment/index.js';
-import { BalanceTooLowError } from '../../../eventstore/errors.js';
 import { givenShop, withWriteBetween } from '../../support/shop.js';
 
 /**
@@ -52,28 +50,34 @@ describe('the order saga, step by step', () => {
     expect(shop.conflicts).toEqual([]);
   });
 
-  it('out of stock: one short line refuses the whole reservation; the saga releases nothing and rejects the order', async () => {
+  it('out of stock: one short line refuses the whole reservation, and the step rejects the order and stops', async () => {
     const shop = await givenShop({ 'MUG-1': 10, 'TEA-1': 1 });
     const orderId = await shop.placed({ 'MUG-1': 2, 'TEA-1': 2 });
 
-    const error: unknown = await reserveStock(orderId, shop.context).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(OutOfStockError);
-    expect(error).toMatchObject({ orderId });
-    expect((error as OutOfStockError).cause).toBeInstanceOf(BalanceTooLowError);
-    expect(((error as OutOfStockError).cause as BalanceTooLowError).balanceIds).toEqual(['stock-TEA-1']);
-    // All or nothing: the mug that was in stock is not held either.
-    expect(await shop.types(reservationStreamId('MUG-1', orderId))).toEqual([]);
-    expect(await shop.stock('MUG-1')).toEqual({ available: 10, reserved: 0, sold: 0 });
-
-    // The saga's catch: release (nothing to release), then reject.
-    const before = shop.count();
-    expect(await releaseReservations(orderId, shop.context)).toBe('PROCEED');
-    expect(shop.count()).toBe(before);
-    expect(await rejectOrder(orderId, 'OUT_OF_STOCK', shop.context)).toBe('PROCEED');
-    const [, rejected] = await shop.store.readStream(orderStreamId(orderId));
+    expect(await reserveStock(orderId, shop.context)).toBe('STOP');
+    const [, rejected, ...more] = await shop.store.readStream(orderStreamId(orderId));
     expect(rejected).toMatchObject({ type: 'OrderRejected', data: { orderId, reason: 'OUT_OF_STOCK' } });
+    expect(more).toEqual([]);
+    // All or nothing: the mug that was in stock is not held either, and the short tea holds nothing.
+    expect(await shop.types(reservationStreamId('MUG-1', orderId))).toEqual([]);
+    expect(await shop.types(reservationStreamId('TEA-1', orderId))).toEqual([]);
+    expect(await shop.stock('MUG-1')).toEqual({ available: 10, reserved: 0, sold: 0 });
     expect(await shop.stock('TEA-1')).toEqual({ available: 1, reserved: 0, sold: 0 });
     expect(shop.calls).toEqual([]);
+
+    // Run again (a redelivered step): the order is settled, so nothing more is appended.
+    const before = shop.count();
+    expect(await reserveStock(orderId, shop.context)).toBe('STOP');
+    expect(shop.count()).toBe(before);
+  });
+
+  it('an order cancelled before its reservation, out of stock or not: the step appends nothing and stops', async () => {
+    const shop = await givenShop({ 'MUG-1': 1 });
+    const orderId = await shop.placed({ 'MUG-1': 2 });
+    await cancelOrder({ orderId, caller: customer }, shop.context);
+
+    expect(await reserveStock(orderId, shop.context)).toBe('STOP');
+    expect(await shop.types(orderStreamId(orderId))).toEqual(['OrderPlaced', 'OrderCancelled']);
   });
 
   it('a declined payment is recorded once; run again, the step declines from the record without asking the gateway', async () => {
@@ -167,9 +171,9 @@ describe('the order saga racing itself and its customer', () => {
     const second = await shop.placed({ 'MUG-1': 1 }, 'second');
 
     const outcomes = await Promise.allSettled([reserveStock(first, shop.context), reserveStock(second, shop.context)]);
-    expect(outcomes.filter((o) => o.status === 'fulfilled').map((o) => o.value)).toEqual(['PROCEED']);
-    const [refused] = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
-    expect(refused).toBeInstanceOf(OutOfStockError);
+    expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : o.reason)).sort()).toEqual(['PROCEED', 'STOP']);
+    const rejected = outcomes[0]?.status === 'fulfilled' && outcomes[0].value === 'STOP' ? first : second;
+    expect(await shop.types(orderStreamId(rejected))).toEqual(['OrderPlaced', 'OrderRejected']);
     expect(await shop.stock('MUG-1')).toEqual({ available: 0, reserved: 1, sold: 0 });
   });
 

@@ -85,9 +85,10 @@ describe('the order saga', async () => {
 
   it('sends business failures to their compensation, and any other failure of a step to AbandonOrder', () => {
     const catchAll = expect.objectContaining({ ErrorEquals: ['States.ALL'], Next: 'AbandonOrder' });
-    expect(saga.States.ReserveStock?.Catch).toEqual([
-      expect.objectContaining({ ErrorEquals: ['OutOfStockError'], Next: 'RejectOutOfStock' }),
-      catchAll,
+    // Out of stock is no failure: ReserveStock rejects the order itself and answers STOP.
+    expect(saga.States.ReserveStock?.Catch).toEqual([catchAll]);
+    expect(saga.States.CheckReserved?.Choices).toEqual([
+      expect.objectContaining({ Variable: '$.ReserveStockResult.outcome', StringEquals: 'STOP', Next: 'EndSaga' }),
     ]);
     expect(saga.States.AuthorizePayment?.Catch).toEqual([
       expect.objectContaining({ ErrorEquals: ['PaymentDeclinedError'], Next: 'ReleaseReservations' }),
