@@ -1,5 +1,6 @@
 import { createServer, request as httpRequest, Agent, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { transactWriteUnits } from './capacity.js';
 
 /** What the handlers asked of AWS, counted the way AWS bills it. */
 export type Usage = {
@@ -141,7 +142,19 @@ export const startMeter = async (targets: { dynamodb: string; sfn: string }): Pr
         const { ConsumedCapacity } = JSON.parse(response.toString('utf8')) as {
           ConsumedCapacity?: Consumed | Consumed[];
         };
-        const consumed = [ConsumedCapacity ?? []].flat();
+        // A transaction is charged per action, as DynamoDB bills it (local/capacity.ts), where DynamoDB Local reports
+        // one charge per table: the larger of the two, so an item over 1 KB the stand-in saw still counts.
+        const reported = [ConsumedCapacity ?? []].flat();
+        const consumed =
+          operation === 'TransactWriteItems'
+            ? [...transactWriteUnits(input).entries()].map(([TableName, units]) => ({
+                TableName,
+                CapacityUnits: Math.max(
+                  units,
+                  reported.filter((c) => c.TableName === TableName).reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0),
+                ),
+              }))
+            : reported;
         const units = consumed.reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
         const count = (counted: { requests: number; readUnits: number; writeUnits: number }, charged: number) => {
           counted.requests += 1;

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { itemBytes, transactWriteUnits, valueBytes } from '../../../local/capacity.js';
+
+describe("a transaction's write units, as DynamoDB bills them", () => {
+  it('sizes values by DynamoDB’s rules: UTF-8 strings, numbers by digits, containers with their overhead', () => {
+    expect(valueBytes({ S: 'héllo' })).toBe(6);
+    expect(valueBytes({ N: '12345' })).toBe(4);
+    expect(valueBytes({ N: '-0.5' })).toBe(2);
+    expect(valueBytes({ BOOL: true })).toBe(1);
+    expect(valueBytes({ L: [{ S: 'ab' }, { N: '1' }] })).toBe(3 + (1 + 2) + (1 + 2));
+    expect(valueBytes({ M: { a: { S: 'xy' } } })).toBe(3 + 1 + 1 + 2);
+    expect(itemBytes({ streamId: { S: 'order-1' }, version: { N: '2' } })).toBe(8 + 7 + 7 + 2);
+  });
+
+  it('charges every action, a ConditionCheck included, 2 units per KB rounded up, by table', () => {
+    const units = transactWriteUnits({
+      TransactItems: [
+        { ConditionCheck: { TableName: 'events', Key: { streamId: { S: 'order-1' }, version: { N: '2' } } } },
+        { Put: { TableName: 'events', Item: { streamId: { S: 'reservation-A/1' }, data: { S: 'x'.repeat(1500) } } } },
+        {
+          Update: {
+            TableName: 'snapshots',
+            Key: { streamId: { S: 'stock-A' } },
+            ExpressionAttributeValues: { ':q': { N: '-1' } },
+          },
+        },
+      ],
+    });
+    // The guard 2, the 1.5 KB event 4 (two KB), the balance 2; DynamoDB Local says 4 and 2 for such a transaction.
+    expect(Object.fromEntries(units)).toEqual({ events: 6, snapshots: 2 });
+  });
+
+  it('charges nothing for an empty request', () => {
+    expect(transactWriteUnits({}).size).toBe(0);
+  });
+});
