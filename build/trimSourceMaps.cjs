@@ -39,6 +39,41 @@ const encodeVlq = (value) => {
 };
 
 /**
+ * @typedef {{ generatedLine: number, generatedColumn: number, source: number, line: number, column: number, name?: number }} Segment
+ */
+
+/**
+ * Every mapping of a map with a source, in order, its positions absolute rather than relative to the one before.
+ * @param {{ mappings: string }} map
+ * @returns {Generator<Segment>}
+ */
+function* segments(map) {
+  const state = { source: 0, line: 0, column: 0, name: 0 };
+  const lines = map.mappings.split(';');
+  for (let generatedLine = 0; generatedLine < lines.length; generatedLine++) {
+    let generatedColumn = 0;
+    const line = lines[generatedLine];
+    for (const segment of line ? line.split(',') : []) {
+      const [column = 0, source, sourceLine, sourceColumn, name] = decodeVlq(segment);
+      generatedColumn += column;
+      if (source === undefined || sourceLine === undefined || sourceColumn === undefined) continue;
+      state.source += source;
+      state.line += sourceLine;
+      state.column += sourceColumn;
+      if (name !== undefined) state.name += name;
+      yield {
+        generatedLine,
+        generatedColumn,
+        source: state.source,
+        line: state.line,
+        column: state.column,
+        ...(name !== undefined ? { name: state.name } : {}),
+      };
+    }
+  }
+}
+
+/**
  * Keeps only the mappings into sources that `keep` accepts: a map of a bundle whose dependencies' mappings are
  * dropped still maps every frame of our own code, at a fraction of the size (and of the parse that
  * `--enable-source-maps` does at module load).
@@ -54,67 +89,38 @@ const trimSourceMap = (map, keep) => {
   const names = [];
   /** @type {Map<number, number>} */
   const nameIndex = new Map();
-  const state = { source: 0, line: 0, column: 0, name: 0 };
-  const out = { source: 0, line: 0, column: 0, name: 0 };
-  const lines = map.mappings.split(';').map((line) => {
-    let generated = 0;
-    let outGenerated = 0;
-    const kept = [];
-    for (const segment of line ? line.split(',') : []) {
-      const [column = 0, source, sourceLine, sourceColumn, name] = decodeVlq(segment);
-      generated += column;
-      if (source === undefined || sourceLine === undefined || sourceColumn === undefined) continue;
-      state.source += source;
-      state.line += sourceLine;
-      state.column += sourceColumn;
-      if (name !== undefined) state.name += name;
-      const file = map.sources[state.source];
-      if (file === undefined || !keep(file)) continue;
-      const newSource = sourceIndex.get(state.source) ?? sources.push(file) - 1;
-      sourceIndex.set(state.source, newSource);
-      let fields = encodeVlq(generated - outGenerated) + encodeVlq(newSource - out.source);
-      fields += encodeVlq(state.line - out.line) + encodeVlq(state.column - out.column);
-      if (name !== undefined && map.names) {
-        const newName = nameIndex.get(state.name) ?? names.push(map.names[state.name] ?? '') - 1;
-        nameIndex.set(state.name, newName);
-        fields += encodeVlq(newName - out.name);
-        out.name = newName;
-      }
-      outGenerated = generated;
-      out.source = newSource;
-      out.line = state.line;
-      out.column = state.column;
-      kept.push(fields);
+  /** @type {string[][]} */
+  const lines = map.mappings.split(';').map(() => []);
+  const out = { generatedLine: -1, generatedColumn: 0, source: 0, line: 0, column: 0, name: 0 };
+  for (const segment of segments(map)) {
+    const file = map.sources[segment.source];
+    if (file === undefined || !keep(file)) continue;
+    const newSource = sourceIndex.get(segment.source) ?? sources.push(file) - 1;
+    sourceIndex.set(segment.source, newSource);
+    // Generated columns restart at each line; the other fields run on across lines.
+    if (segment.generatedLine !== out.generatedLine) out.generatedColumn = 0;
+    let fields = encodeVlq(segment.generatedColumn - out.generatedColumn) + encodeVlq(newSource - out.source);
+    fields += encodeVlq(segment.line - out.line) + encodeVlq(segment.column - out.column);
+    if (segment.name !== undefined && map.names) {
+      const newName = nameIndex.get(segment.name) ?? names.push(map.names[segment.name] ?? '') - 1;
+      nameIndex.set(segment.name, newName);
+      fields += encodeVlq(newName - out.name);
+      out.name = newName;
     }
-    return kept.join(',');
-  });
-  return { ...map, sources, names, mappings: lines.join(';') };
+    Object.assign(out, { generatedLine: segment.generatedLine, generatedColumn: segment.generatedColumn });
+    Object.assign(out, { source: newSource, line: segment.line, column: segment.column });
+    lines[segment.generatedLine]?.push(fields);
+  }
+  return { ...map, sources, names, mappings: lines.map((kept) => kept.join(',')).join(';') };
 };
 
 /**
  * Every mapping of a map as absolute positions: [generated line, generated column, source, line, column].
  * @param {{ sources: string[], mappings: string }} map
+ * @returns {[number, number, string, number, number][]}
  */
-const decodeMappings = (map) => {
-  /** @type {[number, number, string, number, number][]} */
-  const all = [];
-  /** @type {[number, number, number]} */
-  const state = [0, 0, 0];
-  map.mappings.split(';').forEach((line, generatedLine) => {
-    let column = 0;
-    for (const segment of line ? line.split(',') : []) {
-      const [delta = 0, ...rest] = decodeVlq(segment);
-      column += delta;
-      const [source, line, sourceColumn] = rest;
-      if (source === undefined || line === undefined || sourceColumn === undefined) continue;
-      state[0] += source;
-      state[1] += line;
-      state[2] += sourceColumn;
-      all.push([generatedLine, column, map.sources[state[0]] ?? '', state[1], state[2]]);
-    }
-  });
-  return all;
-};
+const decodeMappings = (map) =>
+  [...segments(map)].map((s) => [s.generatedLine, s.generatedColumn, map.sources[s.source] ?? '', s.line, s.column]);
 
 /** @param {string} source */
 const ours = (source) => !source.includes('node_modules/');
