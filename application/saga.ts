@@ -10,7 +10,7 @@ import {
   type RejectionReason,
 } from '../domain/order/index.js';
 import { payment, type PaymentState, paymentStreamId } from '../domain/payment/index.js';
-import { OrderNotFoundError } from '../domain/shared/errors.js';
+import { OrderNotFoundError, ReservationNotFoundError } from '../domain/shared/errors.js';
 import { BalanceTooLowError } from '../eventstore/errors.js';
 import { orderAggregate, paymentAggregate, reservationAggregate } from './aggregates.js';
 import {
@@ -206,31 +206,6 @@ export const authorizePayment = async (
   return 'PROCEED';
 };
 
-/** Turns the order's reservations into sales, in one transaction with a check that the order is still PENDING. */
-export const confirmReservations = async (
-  orderId: string,
-  context: CommandContext,
-  placed?: PlacedOrder,
-): Promise<StepOutcome> => {
-  const lines = await linesOf(orderId, placed, context);
-  return stopUnlessPending(() =>
-    handleCommands(
-      [
-        guard(orderAggregate, orderStreamId(orderId), pendingOrder, assumedOrder(placed)),
-        ...lines.map((line) =>
-          onReservation(
-            line.sku,
-            orderId,
-            (data) => ({ type: 'ConfirmReservation', data }),
-            placed && assumedReservation(line.sku, orderId, line),
-          ),
-        ),
-      ],
-      context,
-    ),
-  );
-};
-
 /** How the parked payment step waits (stage params; ADR 0007). */
 export type PaymentWaitPolicy = {
   /** The first wait. */
@@ -294,23 +269,53 @@ export const awaitPayment = async (
   return next.outcome === 'WAIT' ? { ...next, until: state.awaitingPayment?.until ?? until } : next;
 };
 
-/** Confirms the order; a cancelled (or otherwise settled) order stays as it is, and the saga stops. */
+/**
+ * Confirms the order and sells its reservations, in one transaction: `OrderConfirmed` is appended under the order's
+ * version condition, which is the check that it is still PENDING, and each reservation becomes a sale with its SKU's
+ * balance. So no unit is ever sold to an order left unconfirmed, and a cancellation appended meanwhile makes the step
+ * lose the race, read again and stop. Run again, it appends nothing; a cancelled (or otherwise settled) order stays as
+ * it is, and the saga stops.
+ */
 export const confirmOrder = async (
   orderId: string,
   context: CommandContext,
   placed?: PlacedOrder,
 ): Promise<StepOutcome> => {
-  const { state } = await handleCommand(
-    orderAggregate,
-    orderStreamId(orderId),
-    (current) =>
-      current.status === 'PENDING' || current.status === 'CONFIRMED'
-        ? order.decide({ type: 'ConfirmOrder', data: { orderId } }, current)
-        : [],
-    context,
-    assumedOrder(placed),
-  );
-  return state.status === 'CONFIRMED' ? 'PROCEED' : 'STOP';
+  const lines = await linesOf(orderId, placed, context);
+  try {
+    await handleCommands(
+      [
+        decision(
+          orderAggregate,
+          orderStreamId(orderId),
+          (current) => {
+            if (current.status === 'CONFIRMED') return [];
+            pendingOrder(current);
+            return order.decide({ type: 'ConfirmOrder', data: { orderId } }, current);
+          },
+          assumedOrder(placed),
+        ),
+        ...lines.map((line) =>
+          onReservation(
+            line.sku,
+            orderId,
+            (data) => ({ type: 'ConfirmReservation', data }),
+            placed && assumedReservation(line.sku, orderId, line),
+          ),
+        ),
+      ],
+      context,
+    );
+    return 'PROCEED';
+  } catch (error) {
+    if (error instanceof OrderNotPending) return 'STOP';
+    // Read on the same attempt, a reservation a cancellation's compensation released may refuse before the order does.
+    if (error instanceof ReservationNotFoundError) {
+      const { state } = await load(context.store, orderAggregate, orderStreamId(orderId), { consistent: true });
+      if (state.status !== 'PENDING') return 'STOP';
+    }
+    throw error;
+  }
 };
 
 /** Compensation: gives every reserved unit of the order back. Appends nothing where nothing is reserved. */

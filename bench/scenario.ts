@@ -26,12 +26,12 @@ export type Mix = Partial<Record<OrderKind, number>>;
 
 /** A saga forward step (its function's name) that fails every time for one order, before its handler runs or after. */
 export type StepFault = {
-  step: 'reserveStock' | 'authorizePayment' | 'confirmReservations' | 'confirmOrder';
+  step: 'reserveStock' | 'authorizePayment' | 'confirmOrder';
   when: 'before' | 'after';
 };
 type Ending = { status: string; reason?: string };
 
-const forwardSteps: StepFault['step'][] = ['reserveStock', 'authorizePayment', 'confirmReservations', 'confirmOrder'];
+const forwardSteps: StepFault['step'][] = ['reserveStock', 'authorizePayment', 'confirmOrder'];
 const everyFault: StepFault[] = forwardSteps.flatMap((step) => [
   { step, when: 'before' as const },
   { step, when: 'after' as const },

@@ -118,7 +118,7 @@ export const injectFaults = (config: ServerlessConfig, plan: FaultPlan): Faults 
  * (`Lambda.ServiceException`): nothing committed. Answers the function that removes it.
  *
  * @example
- * const heal = failPermanently('confirmReservations', [orderId]); // the saga's catch-all must settle the order
+ * const heal = failPermanently('confirmOrder', [orderId]); // the saga's catch-all must settle the order
  */
 export const failPermanently = (
   functionName: string,

@@ -3,7 +3,7 @@ import { simulatedPaymentGateway } from '../../adapters/simulatedPaymentGateway.
 import { Order, Product } from '../../api/schemas.js';
 import type { CommandContext } from '../../application/handleCommand.js';
 import type { PaymentGateway } from '../../application/paymentGateway.js';
-import { authorizePayment, confirmOrder, confirmReservations, reserveStock } from '../../application/saga.js';
+import { authorizePayment, confirmOrder, reserveStock } from '../../application/saga.js';
 import { localStack, testMetadata } from '../support/stack.js';
 import { admin, eventually, givenProduct, storedEvents, uniqueCustomer, useTestApi } from './http.js';
 import { simulatorItem as readSimulatorItem } from '../support/simulator.js';
@@ -199,13 +199,11 @@ describe('order saga', () => {
       const context: CommandContext = { store: store(), metadata: testMetadata({ actor: 'saga-e2e' }) };
       if ((await reserveStock(orderId, context)) === 'STOP') return 'STOP@reserve';
       if ((await authorizePayment(orderId, context, gateway)) === 'STOP') return 'STOP@authorize';
-      if ((await confirmReservations(orderId, context)) === 'STOP') return 'STOP@confirmReservations';
       return confirmOrder(orderId, context);
     };
     // Two more runs, racing each other and the saga the order placement started.
     const outcomes = await Promise.all([runSaga(), runSaga()]);
-    for (const outcome of outcomes)
-      expect(['PROCEED', 'STOP@reserve', 'STOP@authorize', 'STOP@confirmReservations']).toContain(outcome);
+    for (const outcome of outcomes) expect(['PROCEED', 'STOP@reserve', 'STOP@authorize']).toContain(outcome);
 
     await settledOrder(orderId, customer, 'CONFIRMED');
     await stockEventually(sku, { available: 8, reserved: 0, sold: 2 });

@@ -55,7 +55,6 @@ const functionNames = [
   'ReserveStock',
   'AuthorizePayment',
   'AwaitPayment',
-  'ConfirmReservations',
   'ConfirmOrder',
   'ReleaseReservations',
   'RejectOrder',
@@ -169,7 +168,7 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
     }
   });
 
-  it('has these 61 alarms, by logical id, and no other', () => {
+  it('has these 59 alarms, by logical id, and no other', () => {
     expect(
       alarmsOf(template())
         .map(([id]) => id)
@@ -189,7 +188,7 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
         ...functionNames.map((fn) => `${fn}ThrottlesAlarm`),
       ].sort(),
     );
-    expect(alarmsOf(template())).toHaveLength(61);
+    expect(alarmsOf(template())).toHaveLength(59);
   });
 
   it('alarms on any message in the change failure queue', () => {

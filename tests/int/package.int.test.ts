@@ -379,7 +379,6 @@ describe('the order saga in the packaged templates', () => {
     const tasks = [
       'reserveStock',
       'authorizePayment',
-      'confirmReservations',
       'confirmOrder',
       'releaseReservations',
       'rejectOrder',

@@ -1,16 +1,12 @@
 import { describe, expect, it } from 'vitest';
-
+import { reservationAggregate } from '../../../application/aggregates.js';
+import { handleCommand } from '../../../application/handleCommand.js';
 import { cancelOrder, placeOrder } from '../../../application/orders.js';
 import type { PaymentGateway } from '../../../application/paymentGateway.js';
 import { readStock, registerProduct } from '../../../application/products.js';
-import {
-  abandonOrder,
-  authorizePayment,
-  confirmOrder,
-  confirmReservations,
-  reserveStock,
-} from '../../../application/saga.js';
+import { abandonOrder, authorizePayment, confirmOrder, reserveStock } from '../../../application/saga.js';
 import { type PendingOrders, type SagaExecutions, sweepPendingOrders } from '../../../application/sweeper.js';
+import { reservation, reservationStreamId } from '../../../domain/inventory/index.js';
 import { memoryGateway } from '../../support/memoryGateway.js';
 import { memoryStore, testContext } from '../../support/memoryStore.js';
 
@@ -41,11 +37,16 @@ describe('abandonOrder: the catch-all compensation', () => {
     expect(calls.filter((c) => c.startsWith('refund'))).toHaveLength(1);
   });
 
-  it('returns stock that was already sold when the order was not confirmed', async () => {
+  it('returns stock that was already sold when the order was not confirmed (sold by the former two-step confirmation)', async () => {
     const { context, gateway, orderId, stock, types } = await given();
     await reserveStock(orderId, context);
     await authorizePayment(orderId, context, gateway);
-    await confirmReservations(orderId, context);
+    await handleCommand(
+      reservationAggregate,
+      reservationStreamId('MUG-1', orderId),
+      (state) => reservation.decide({ type: 'ConfirmReservation', data: { sku: 'MUG-1', orderId } }, state),
+      context,
+    );
     expect(await stock()).toEqual({ available: 8, reserved: 0, sold: 2 });
 
     expect(await abandonOrder(orderId, context, gateway)).toMatchObject({ outcome: 'REJECTED' });
@@ -81,7 +82,6 @@ describe('abandonOrder: the catch-all compensation', () => {
     const { store, context, gateway, calls, orderId, stock } = await given();
     await reserveStock(orderId, context);
     await authorizePayment(orderId, context, gateway);
-    await confirmReservations(orderId, context);
     await confirmOrder(orderId, context);
     const before = store.readAll().length;
 
@@ -105,7 +105,6 @@ describe('abandonOrder: the catch-all compensation', () => {
     const { store, context, gateway, orderId, stock, types } = await given();
     await reserveStock(orderId, context);
     await authorizePayment(orderId, context, gateway);
-    await confirmReservations(orderId, context);
     // Another execution confirms the order between the void and the transaction.
     const racing: PaymentGateway = {
       ...gateway,

@@ -5,7 +5,6 @@ import { readStock, registerProduct } from '../../../application/products.js';
 import {
   authorizePayment,
   confirmOrder,
-  confirmReservations,
   type PlacedOrder,
   releaseReservations,
   reserveStock,
@@ -61,10 +60,9 @@ const given = async () => {
 };
 
 describe('saga steps with the order the execution carries', () => {
-  it('reserve, confirm the reservations and confirm the order without reading a stream', async () => {
+  it('reserve, then confirm the order and sell its reservations, without reading a stream', async () => {
     const { context, orderId, placed, reads, types, stock } = await given();
     expect(await reserveStock(orderId, context, placed)).toBe('PROCEED');
-    expect(await confirmReservations(orderId, context, placed)).toBe('PROCEED');
     expect(await confirmOrder(orderId, context, placed)).toBe('PROCEED');
     expect(reads).toEqual([]);
     expect(await types(orderStreamId(orderId))).toEqual(['OrderPlaced', 'OrderConfirmed']);
@@ -95,7 +93,6 @@ describe('saga steps with the order the execution carries', () => {
     const { context, gateway, calls, orderId, placed, types, stock } = await given();
     await reserveStock(orderId, context, placed);
     await cancelOrder({ orderId, caller: { sub: 'customer-1', isAdmin: false } }, context);
-    expect(await confirmReservations(orderId, context, placed)).toBe('STOP');
     expect(await confirmOrder(orderId, context, placed)).toBe('STOP');
     // Authorized after the cancellation: refunded at once, since the compensation may have looked already.
     expect(await authorizePayment(orderId, context, gateway, placed)).toBe('STOP');

@@ -13,7 +13,6 @@ import {
   authorizePayment,
   compensateCancellation,
   confirmOrder,
-  confirmReservations,
   type PaymentWaitPolicy,
   reserveStock,
 } from '../../../application/saga.js';
@@ -50,7 +49,6 @@ const given = async () => {
   const confirmed = async () => {
     await reserveStock(orderId, context);
     await authorizePayment(orderId, context, gateway.gateway);
-    await confirmReservations(orderId, context);
     await confirmOrder(orderId, context);
   };
   const stock = async () => (await readStock(store, 'MUG-1')).stock;

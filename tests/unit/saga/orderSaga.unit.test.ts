@@ -5,7 +5,6 @@ import {
   authorizePayment,
   compensateCancellation,
   confirmOrder,
-  confirmReservations,
   PaymentDeclinedError,
   rejectOrder,
   releaseReservations,
@@ -25,14 +24,13 @@ import { givenShop, withWriteBetween } from '../../support/shop.js';
 const customer = { sub: 'customer-1', isAdmin: false };
 
 describe('the order saga, step by step', () => {
-  it('reserve → authorize → confirm the reservations → confirm the order: CONFIRMED, its stock sold, its total authorized', async () => {
+  it('reserve → authorize → confirm the order, selling its reservations: CONFIRMED, its stock sold, its total authorized', async () => {
     const shop = await givenShop({ 'MUG-1': 10, 'TEA-1': 5 });
     const orderId = await shop.placed({ 'MUG-1': 2, 'TEA-1': 1 });
 
     expect(await reserveStock(orderId, shop.context)).toBe('PROCEED');
     expect(await shop.stock('MUG-1')).toEqual({ available: 8, reserved: 2, sold: 0 });
     expect(await authorizePayment(orderId, shop.context, shop.gateway)).toBe('PROCEED');
-    expect(await confirmReservations(orderId, shop.context)).toBe('PROCEED');
     expect(await confirmOrder(orderId, shop.context)).toBe('PROCEED');
 
     expect(await shop.types(orderStreamId(orderId))).toEqual(['OrderPlaced', 'OrderConfirmed']);
@@ -120,7 +118,6 @@ describe('the order saga, step by step', () => {
     const steps = [
       () => reserveStock(orderId, shop.context),
       () => authorizePayment(orderId, shop.context, shop.gateway),
-      () => confirmReservations(orderId, shop.context),
       () => confirmOrder(orderId, shop.context),
     ];
     for (const step of steps) {
@@ -177,6 +174,21 @@ describe('the order saga racing itself and its customer', () => {
     expect(await shop.stock('MUG-1')).toEqual({ available: 0, reserved: 1, sold: 0 });
   });
 
+  it('confirming an order whose cancellation was already compensated stops, selling nothing', async () => {
+    const shop = await givenShop({ 'MUG-1': 10 });
+    const orderId = await shop.placed({ 'MUG-1': 2 });
+    await reserveStock(orderId, shop.context);
+    await authorizePayment(orderId, shop.context, shop.gateway);
+    await cancelOrder({ orderId, caller: customer }, shop.context);
+    expect(await compensateCancellation(orderId, shop.context, shop.gateway)).toBe('REFUNDED');
+
+    // The order refuses (not PENDING) and so does its released reservation: either way the step stops.
+    expect(await confirmOrder(orderId, shop.context)).toBe('STOP');
+    expect(await shop.types(orderStreamId(orderId))).toEqual(['OrderPlaced', 'OrderCancelled']);
+    expect(await shop.types(reservationStreamId('MUG-1', orderId))).toEqual(['StockReserved', 'ReservationReleased']);
+    expect(await shop.stock('MUG-1')).toEqual({ available: 10, reserved: 0, sold: 0 });
+  });
+
   it('a cancellation landing between a step’s read and its append: the step loses the race, reads again and stops', async () => {
     const shop = await givenShop({ 'MUG-1': 10 });
     const orderId = await shop.placed({ 'MUG-1': 2 });
@@ -184,12 +196,11 @@ describe('the order saga racing itself and its customer', () => {
     await authorizePayment(orderId, shop.context, shop.gateway);
     const cancelled = withWriteBetween(shop.store, () => cancelOrder({ orderId, caller: customer }, shop.context));
 
-    expect(await confirmReservations(orderId, { ...shop.context, store: cancelled })).toBe('STOP');
+    expect(await confirmOrder(orderId, { ...shop.context, store: cancelled })).toBe('STOP');
     expect(shop.conflicts).toEqual([[orderStreamId(orderId)]]);
-    // Nothing was sold to a cancelled order.
+    // Nothing was sold to a cancelled order, and it stays cancelled.
     expect(await shop.types(reservationStreamId('MUG-1', orderId))).toEqual(['StockReserved']);
     expect(await shop.stock('MUG-1')).toEqual({ available: 8, reserved: 2, sold: 0 });
-    expect(await confirmOrder(orderId, shop.context)).toBe('STOP');
     expect(await shop.types(orderStreamId(orderId))).toEqual(['OrderPlaced', 'OrderCancelled']);
 
     // The cancellation's compensation gives the stock back and refunds the payment.
@@ -205,7 +216,6 @@ describe('cancellation compensation', () => {
     const orderId = await shop.placed({ 'MUG-1': 2, 'TEA-1': 1 });
     await reserveStock(orderId, shop.context);
     await authorizePayment(orderId, shop.context, shop.gateway);
-    await confirmReservations(orderId, shop.context);
     await confirmOrder(orderId, shop.context);
     await cancelOrder({ orderId, caller: customer }, shop.context);
 

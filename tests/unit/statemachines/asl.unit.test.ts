@@ -79,7 +79,7 @@ describe('the order saga', async () => {
     >;
   };
 
-  const forwardSteps = ['ReserveStock', 'AuthorizePayment', 'AwaitPayment', 'ConfirmReservations', 'ConfirmOrder'];
+  const forwardSteps = ['ReserveStock', 'AuthorizePayment', 'AwaitPayment', 'ConfirmOrder'];
   /** The steps that give an order up: their last resort is the sweeper. */
   const givingUp = ['AbandonOrder', 'GiveUpPayment'];
 
@@ -98,7 +98,7 @@ describe('the order saga', async () => {
       }),
       catchAll,
     ]);
-    for (const name of ['ConfirmReservations', 'ConfirmOrder'])
+    for (const name of ['ConfirmOrder'])
       expect(saga.States[name]?.Catch, name).toEqual([catchAll]);
   });
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CommandContext } from '../../../application/handleCommand.js';
 import { cancelOrder, placeOrder } from '../../../application/orders.js';
 import { registerProduct } from '../../../application/products.js';
-import { confirmOrder, rejectOrder } from '../../../application/saga.js';
+import { confirmOrder, rejectOrder, reserveStock } from '../../../application/saga.js';
 import type { EventStore } from '../../../eventstore/types.js';
 import { createLogger, tapLogs } from '../../../functions/observability/logger.js';
 import { metrics } from '../../../functions/observability/metrics.js';
@@ -72,6 +72,7 @@ describe('order metrics from commands', () => {
   it('counts a confirmation once when the step runs twice', async () => {
     const context = contextOn(memoryStore());
     const { orderId } = await givenOrder(context);
+    await reserveStock(orderId, context);
     await confirmOrder(orderId, context);
     await confirmOrder(orderId, context);
     expect(recorded('OrdersConfirmed')).toEqual([{ value: 1, dimensions: {} }]);
@@ -99,6 +100,7 @@ describe('order metrics from commands', () => {
   it('counts every lost race, the retries after them, and the outcome only once it commits', async () => {
     const store = memoryStore();
     const { orderId } = await givenOrder(contextOn(store));
+    await reserveStock(orderId, contextOn(store));
     metrics().flush();
     documents = [];
     // The first two appends lose their race; the third commits.
@@ -119,6 +121,7 @@ describe('order metrics from commands', () => {
   it('counts a race the command gives up on as a conflict without a retry', async () => {
     const store = memoryStore();
     const { orderId } = await givenOrder(contextOn(store));
+    await reserveStock(orderId, contextOn(store));
     metrics().flush();
     documents = [];
     const losing: EventStore = { ...store, append: () => Promise.reject(new ConcurrencyError([`order-${orderId}`])) };
