@@ -98,8 +98,7 @@ describe('the order saga', async () => {
       }),
       catchAll,
     ]);
-    for (const name of ['ConfirmOrder'])
-      expect(saga.States[name]?.Catch, name).toEqual([catchAll]);
+    for (const name of ['ConfirmOrder']) expect(saga.States[name]?.Catch, name).toEqual([catchAll]);
   });
 
   it('catches States.ALL, last, on every Task: a forward step or a compensation that fails for good ends in AbandonOrder', () => {
