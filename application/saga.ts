@@ -112,6 +112,15 @@ const onReservation = (
     assumed,
   );
 
+/** One decision on each of the order's reservations; carried, each is assumed held (reserved) as the saga left it. */
+const onHeldReservations = (
+  lines: readonly { sku: string; quantity: number }[],
+  orderId: string,
+  command: (data: { sku: string; orderId: string }) => Parameters<typeof reservation.decide>[0],
+  placed: PlacedOrder | undefined,
+) =>
+  lines.map((line) => onReservation(line.sku, orderId, command, placed && assumedReservation(line.sku, orderId, line)));
+
 /**
  * Reserves every SKU of the order in one transaction, all or nothing, while the order is still PENDING. Each line
  * writes its own reservation stream and moves its SKU's stock balance; a balance that would go below zero refuses
@@ -295,14 +304,7 @@ export const confirmOrder = async (
           },
           assumedOrder(placed),
         ),
-        ...lines.map((line) =>
-          onReservation(
-            line.sku,
-            orderId,
-            (data) => ({ type: 'ConfirmReservation', data }),
-            placed && assumedReservation(line.sku, orderId, line),
-          ),
-        ),
+        ...onHeldReservations(lines, orderId, (data) => ({ type: 'ConfirmReservation', data }), placed),
       ],
       context,
     );
@@ -326,14 +328,7 @@ export const releaseReservations = async (
 ): Promise<StepOutcome> => {
   const lines = await linesOf(orderId, placed, context);
   await handleCommands(
-    lines.map((line) =>
-      onReservation(
-        line.sku,
-        orderId,
-        (data) => ({ type: 'ReleaseReservation', data }),
-        placed && assumedReservation(line.sku, orderId, line),
-      ),
-    ),
+    onHeldReservations(lines, orderId, (data) => ({ type: 'ReleaseReservation', data }), placed),
     context,
   );
   return 'PROCEED';
