@@ -819,6 +819,12 @@ const decoded = (text: string): string => {
   }
 };
 
+/**
+ * `.` and `..`, raw or percent-encoded, are resolved away when the URL is parsed (`/products/./restock` is sent as
+ * `/products/restock`, another route), so they never reach the API as the parameter they stand for.
+ */
+const isDotSegment = (text: string): boolean => ['.', '..'].includes(decoded(text));
+
 /** Path segments that name no order: other shapes, the real id altered, or a well-formed id of no order. */
 const badOrderId = fc
   .oneof(
@@ -839,7 +845,7 @@ const badOrderId = fc
     segment,
     fc.uuid(),
   )
-  .filter((id) => id.length > 0 && decoded(id) !== orderId);
+  .filter((id) => id.length > 0 && decoded(id) !== orderId && !isDotSegment(id));
 
 const badSkuSegment = fc
   .oneof(
@@ -854,7 +860,7 @@ const badSkuSegment = fc
       .map((s) => s()),
     segment,
   )
-  .filter((text) => decoded(text) !== sku);
+  .filter((text) => decoded(text) !== sku && !isDotSegment(text));
 
 const query = (parameters: Record<string, string>): string => `?${new URLSearchParams(parameters).toString()}`;
 
