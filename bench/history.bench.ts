@@ -11,6 +11,7 @@ import { type ReservationEvent, reservationStreamId } from '../domain/inventory/
 import { ConcurrencyError } from '../eventstore/errors.js';
 import type { EventMetadata, EventStore, StreamAppend } from '../eventstore/types.js';
 import { localClientConfig } from '../local/dynamoLocal.js';
+import { itemBytes } from '../local/capacity.js';
 import { loadServerlessConfig } from '../local/serverlessConfig.js';
 import { printTable, stats } from './lib.js';
 import type { BenchStack } from './stack.js';
@@ -137,31 +138,6 @@ const cpuSeconds = async (pid: number): Promise<number | undefined> => {
   return Number.isFinite(ticks) ? ticks / 100 : undefined;
 };
 
-/**
- * An item's size as DynamoDB counts it (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html):
- * UTF-8 bytes of every attribute name and string, 1 byte per two significant digits of a number plus 1, the bytes of a
- * binary, 1 for a boolean or null, and 3 bytes plus 1 per element for a list or map.
- */
-const valueSize = (value: AttributeValue): number => {
-  if (value.S !== undefined) return Buffer.byteLength(value.S);
-  if (value.N !== undefined) return numberSize(value.N);
-  if (value.B !== undefined) return value.B.length;
-  if (value.BOOL !== undefined || value.NULL !== undefined) return 1;
-  if (value.SS) return value.SS.reduce((sum, s) => sum + Buffer.byteLength(s), 0);
-  if (value.NS) return value.NS.reduce((sum, n) => sum + numberSize(n), 0);
-  if (value.BS) return value.BS.reduce((sum, b) => sum + b.length, 0);
-  if (value.L) return 3 + value.L.reduce((sum, v) => sum + 1 + valueSize(v), 0);
-  if (value.M)
-    return 3 + Object.entries(value.M).reduce((sum, [k, v]) => sum + 1 + Buffer.byteLength(k) + valueSize(v), 0);
-  return 0;
-};
-const numberSize = (n: string) => {
-  const digits = n.replace(/^-/, '').replace('.', '').replace(/^0+/, '').replace(/0+$/, '');
-  return Math.ceil(Math.max(1, digits.length) / 2) + 1;
-};
-const itemSize = (item: Record<string, AttributeValue>) =>
-  Object.entries(item).reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + valueSize(value), 0);
-
 /** The largest item of a table, by a parallel scan. */
 const largestItem = async (client: DynamoDBClient, table: string) => {
   let largest = { bytes: 0, key: '', items: 0 };
@@ -174,7 +150,7 @@ const largestItem = async (client: DynamoDBClient, table: string) => {
           new ScanCommand({ TableName: table, Segment: segment, TotalSegments: segments, ExclusiveStartKey: start }),
         );
         for (const item of page.Items ?? []) {
-          const bytes = itemSize(item);
+          const bytes = itemBytes(item);
           if (bytes > largest.bytes)
             largest = { ...largest, bytes, key: `${item.streamId?.S}@${item.version?.N ?? '-'}` };
         }

@@ -1,14 +1,30 @@
 /**
- * What DynamoDB bills a `TransactWriteItems`, item by item, from the request in its wire form. DynamoDB Local
- * reports one charge per table for a whole transaction (2 units whatever the number of items under 1 KB, measured),
- * where DynamoDB charges each action, a `ConditionCheck` included, 2 write units per KB of its item, rounded up.
+ * Item sizes and write units as DynamoDB bills them. DynamoDB Local reports one charge per table for a whole
+ * `TransactWriteItems` (2 units whatever the number of items under 1 KB, measured), where DynamoDB charges each
+ * action, a `ConditionCheck` included, 2 write units per KB of its item, rounded up.
  */
 
-/** An attribute value in DynamoDB's JSON wire form (`{"S": "…"}`, `{"M": {…}}`, …). */
-type AttributeValue = Record<string, unknown>;
+/**
+ * An attribute value as the SDK types it, or as the wire carries it: a binary is bytes in the one and base64 in the
+ * other. The SDK's `AttributeValue` fits this shape.
+ */
+export type AttributeValue = {
+  S?: string;
+  N?: string;
+  B?: Uint8Array | string;
+  BOOL?: boolean;
+  NULL?: boolean;
+  SS?: string[];
+  NS?: string[];
+  BS?: (Uint8Array | string)[];
+  L?: AttributeValue[];
+  M?: Record<string, AttributeValue>;
+};
 type Item = Record<string, AttributeValue>;
 
 const utf8 = (text: string) => Buffer.byteLength(text, 'utf8');
+const binaryBytes = (value: Uint8Array | string) =>
+  typeof value === 'string' ? Buffer.from(value, 'base64').length : value.length;
 
 /** A number's size as DynamoDB counts it: about one byte per two significant digits, plus one. */
 const numberBytes = (text: string) => {
@@ -16,32 +32,23 @@ const numberBytes = (text: string) => {
   return Math.ceil(Math.max(1, digits.length) / 2) + 1;
 };
 
-/** The size of one attribute value, by DynamoDB's rules ("Item sizes and formats" in its developer guide). */
+/**
+ * The size of one attribute value, by DynamoDB's rules
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html): UTF-8 bytes of
+ * a string, 1 byte per two significant digits of a number plus 1, the bytes of a binary, 1 for a boolean or null,
+ * and 3 bytes plus 1 per element for a list or map.
+ */
 export const valueBytes = (value: AttributeValue): number => {
-  const [[type, inner] = ['NULL', true]] = Object.entries(value);
-  switch (type) {
-    case 'S':
-      return utf8(String(inner));
-    case 'N':
-      return numberBytes(String(inner));
-    case 'B':
-      return Buffer.from(String(inner), 'base64').length;
-    case 'BOOL':
-    case 'NULL':
-      return 1;
-    case 'SS':
-      return (inner as string[]).reduce((sum, s) => sum + utf8(s), 0);
-    case 'NS':
-      return (inner as string[]).reduce((sum, n) => sum + numberBytes(n), 0);
-    case 'BS':
-      return (inner as string[]).reduce((sum, b) => sum + Buffer.from(b, 'base64').length, 0);
-    case 'L':
-      return 3 + (inner as AttributeValue[]).reduce((sum, element) => sum + 1 + valueBytes(element), 0);
-    case 'M':
-      return 3 + Object.entries(inner as Item).reduce((sum, [name, v]) => sum + 1 + utf8(name) + valueBytes(v), 0);
-    default:
-      return 0;
-  }
+  if (value.S !== undefined) return utf8(value.S);
+  if (value.N !== undefined) return numberBytes(value.N);
+  if (value.B !== undefined) return binaryBytes(value.B);
+  if (value.BOOL !== undefined || value.NULL !== undefined) return 1;
+  if (value.SS) return value.SS.reduce((sum, s) => sum + utf8(s), 0);
+  if (value.NS) return value.NS.reduce((sum, n) => sum + numberBytes(n), 0);
+  if (value.BS) return value.BS.reduce((sum, b) => sum + binaryBytes(b), 0);
+  if (value.L) return 3 + value.L.reduce((sum, element) => sum + 1 + valueBytes(element), 0);
+  if (value.M) return 3 + Object.entries(value.M).reduce((sum, [name, v]) => sum + 1 + utf8(name) + valueBytes(v), 0);
+  return 0;
 };
 
 /** The size of an item: each attribute's name and value. */
@@ -55,6 +62,15 @@ type TransactItem = {
   ConditionCheck?: { TableName: string; Key: Item };
 };
 
+/** The table an action writes and the bytes it is billed for. */
+const sized = ({ Put, Update, Delete, ConditionCheck }: TransactItem): [string, number] | undefined => {
+  if (Put) return [Put.TableName, itemBytes(Put.Item)];
+  if (Update) return [Update.TableName, itemBytes(Update.Key) + itemBytes(Update.ExpressionAttributeValues ?? {})];
+  if (Delete) return [Delete.TableName, itemBytes(Delete.Key)];
+  if (ConditionCheck) return [ConditionCheck.TableName, itemBytes(ConditionCheck.Key)];
+  return undefined;
+};
+
 /**
  * Write units a `TransactWriteItems` request costs, by table: 2 per KB of each action's item, rounded up per action.
  * A `Put` is sized by its item. An `Update`, a `Delete` and a `ConditionCheck` are sized by what the request holds
@@ -63,17 +79,8 @@ type TransactItem = {
 export const transactWriteUnits = (input: { TransactItems?: TransactItem[] }): Map<string, number> => {
   const units = new Map<string, number>();
   for (const action of input.TransactItems ?? []) {
-    const { Put, Update, Delete, ConditionCheck } = action;
-    const [table, bytes] = Put
-      ? [Put.TableName, itemBytes(Put.Item)]
-      : Update
-        ? [Update.TableName, itemBytes(Update.Key) + itemBytes(Update.ExpressionAttributeValues ?? {})]
-        : Delete
-          ? [Delete.TableName, itemBytes(Delete.Key)]
-          : ConditionCheck
-            ? [ConditionCheck.TableName, itemBytes(ConditionCheck.Key)]
-            : ['', 0];
-    if (!table) continue;
+    const [table, bytes] = sized(action) ?? [];
+    if (table === undefined || bytes === undefined) continue;
     units.set(table, (units.get(table) ?? 0) + 2 * Math.max(1, Math.ceil(bytes / 1024)));
   }
   return units;

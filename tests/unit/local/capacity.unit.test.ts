@@ -10,6 +10,10 @@ describe("a transaction's write units, as DynamoDB bills them", () => {
     expect(valueBytes({ L: [{ S: 'ab' }, { N: '1' }] })).toBe(3 + (1 + 2) + (1 + 2));
     expect(valueBytes({ M: { a: { S: 'xy' } } })).toBe(3 + 1 + 1 + 2);
     expect(itemBytes({ streamId: { S: 'order-1' }, version: { N: '2' } })).toBe(8 + 7 + 7 + 2);
+    // A binary counts its bytes, whether the SDK holds them or the wire carries them as base64.
+    expect(valueBytes({ B: new Uint8Array([1, 2, 3]) })).toBe(3);
+    expect(valueBytes({ B: Buffer.from([1, 2, 3]).toString('base64') })).toBe(3);
+    expect(valueBytes({ N: '1.5e3' })).toBe(2);
   });
 
   it('charges every action, a ConditionCheck included, 2 units per KB rounded up, by table', () => {
