@@ -107,8 +107,8 @@ const trimSourceMap = (map, keep) => {
       fields += encodeVlq(newName - out.name);
       out.name = newName;
     }
-    Object.assign(out, { generatedLine: segment.generatedLine, generatedColumn: segment.generatedColumn });
-    Object.assign(out, { source: newSource, line: segment.line, column: segment.column });
+    const { generatedLine, generatedColumn, line, column } = segment;
+    Object.assign(out, { generatedLine, generatedColumn, source: newSource, line, column });
     lines[segment.generatedLine]?.push(fields);
   }
   return { ...map, sources, names, mappings: lines.map((kept) => kept.join(',')).join(';') };
