@@ -95,6 +95,12 @@ const startProxy = async (
 
 type Consumed = { CapacityUnits?: number; TableName?: string };
 
+/** The units charged, to one table or (without `table`) in all. */
+const unitsOf = (consumed: Consumed[], table?: string) =>
+  consumed
+    .filter((c) => table === undefined || c.TableName === table)
+    .reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
+
 /** The tables a request names: its own, or its items' (transactions, batches), without the stage's prefix. */
 const tablesOf = (input: Record<string, unknown>): string[] => {
   const named = new Set<string>();
@@ -149,13 +155,10 @@ export const startMeter = async (targets: { dynamodb: string; sfn: string }): Pr
           operation === 'TransactWriteItems'
             ? [...transactWriteUnits(input).entries()].map(([TableName, units]) => ({
                 TableName,
-                CapacityUnits: Math.max(
-                  units,
-                  reported.filter((c) => c.TableName === TableName).reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0),
-                ),
+                CapacityUnits: Math.max(units, unitsOf(reported, TableName)),
               }))
             : reported;
-        const units = consumed.reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
+        const units = unitsOf(consumed);
         const count = (counted: { requests: number; readUnits: number; writeUnits: number }, charged: number) => {
           counted.requests += 1;
           if (readOperations.has(operation)) counted.readUnits += charged;
@@ -163,9 +166,7 @@ export const startMeter = async (targets: { dynamodb: string; sfn: string }): Pr
         };
         count((usage.dynamodb[operation] ??= { requests: 0, readUnits: 0, writeUnits: 0 }), units);
         for (const table of tablesOf(input)) {
-          const charged = consumed
-            .filter((c) => c.TableName === table)
-            .reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
+          const charged = unitsOf(consumed, table);
           count(
             (usage.dynamodbByTable[`${operation} ${shortName(table)}`] ??= {
               requests: 0,
