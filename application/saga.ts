@@ -126,7 +126,7 @@ const onHeldReservations = (
  * writes its own reservation stream and moves its SKU's stock balance; a balance that would go below zero refuses
  * the whole transaction, which is the order's answer (out of stock), not a race to retry. That answer is given here:
  * the step rejects the order `OUT_OF_STOCK` and stops the saga, rather than throwing for a state of its own to catch
- * and a second function to reject it, which was a third of the work of every order a sale turns away.
+ * and a second function to reject it: one function and two states fewer for every order a sale turns away.
  */
 export const reserveStock = async (
   orderId: string,
