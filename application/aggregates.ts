@@ -1,16 +1,13 @@
 import type { ZodType } from 'zod';
 import {
   product,
-  type InventoryEvent,
   type ProductState,
   ProductEvent,
   type ProductCommand,
-  reservation,
-  ReservationEvent,
-  type ReservationCommand,
-  type ReservationState,
+  orderStockMoves,
+  productStockMove,
+  type SkuStockMove,
   stockBalanceId,
-  stockMove,
 } from '../domain/inventory/index.js';
 import { order, OrderEvent, type OrderCommand, type OrderState } from '../domain/order/index.js';
 import { payment, PaymentEvent, type PaymentCommand, type PaymentState } from '../domain/payment/index.js';
@@ -28,20 +25,40 @@ export type Aggregate<State, Command, Event extends DomainEvent> = {
    * change it whenever `evolve` or the state type changes, and old snapshots are ignored.
    */
   snapshot?: { every: number; schema: string };
-  /** The balances an event moves, in the same atomic write that appends it. */
-  moves?: (event: Event) => BalanceMove[];
+  /** The balances an event moves, given the state `before` it, in the same atomic write that appends it. */
+  moves?: (event: Event, before: State) => BalanceMove[];
 };
 
+/** The balances `events` move, appended in order to a stream in `state`. */
+export const movesOf = <State, Command, Event extends DomainEvent>(
+  aggregate: Aggregate<State, Command, Event>,
+  events: readonly Event[],
+  state: State,
+): BalanceMove[] => {
+  const { moves } = aggregate;
+  if (!moves) return [];
+  let before = state;
+  return events.flatMap((event) => {
+    const moved = moves(event, before);
+    before = aggregate.decider.evolve(before, event);
+    return moved;
+  });
+};
+
+/** Each SKU's stock move as a move of its stock balance, which refuses to go below zero. */
+const balanceMoves = (moves: SkuStockMove[]): BalanceMove[] =>
+  moves.map(({ sku, move }) => ({ balanceId: stockBalanceId(sku), delta: move }));
+
+/**
+ * An order, and what it holds of its SKUs' stock: reserving, confirming, rejecting and cancelling move the balances
+ * of its lines' SKUs in the same write (ADR 0013), so no order holds units its status does not say, even for an instant.
+ */
 export const orderAggregate: Aggregate<OrderState, OrderCommand, OrderEvent> = {
   name: 'order',
   decider: order,
   events: OrderEvent,
+  moves: (event, before) => balanceMoves(orderStockMoves(event, before)),
 };
-
-/** Every stock-moving event moves its SKU's stock balance, which refuses to go below zero. */
-const movesStock = (event: InventoryEvent): BalanceMove[] => [
-  { balanceId: stockBalanceId(event.data.sku), delta: stockMove(event) },
-];
 
 /**
  * A product: registered once, restocked now and then. Its stream never holds an order, so pricing an order and
@@ -52,15 +69,7 @@ export const productAggregate: Aggregate<ProductState, ProductCommand, ProductEv
   decider: product,
   events: ProductEvent,
   snapshot: { every: 100, schema: 'product-state-1' },
-  moves: movesStock,
-};
-
-/** One order's reservation of one SKU: at most three events, whatever the SKU's history. */
-export const reservationAggregate: Aggregate<ReservationState, ReservationCommand, ReservationEvent> = {
-  name: 'reservation',
-  decider: reservation,
-  events: ReservationEvent,
-  moves: movesStock,
+  moves: (event) => balanceMoves([{ sku: event.data.sku, move: productStockMove(event) }]),
 };
 
 export const paymentAggregate: Aggregate<PaymentState, PaymentCommand, PaymentEvent> = {

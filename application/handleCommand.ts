@@ -2,7 +2,7 @@ import { fold } from '../domain/shared/decider.js';
 import { ConcurrencyError, CorruptEventError } from '../eventstore/errors.js';
 import type { ZodType } from 'zod';
 import type { BalanceMove, DomainEvent, EventMetadata, EventStore, StoredEvent } from '../eventstore/types.js';
-import type { Aggregate } from './aggregates.js';
+import { type Aggregate, movesOf } from './aggregates.js';
 
 export type Loaded<State> = { state: State; version: number };
 
@@ -53,8 +53,6 @@ export type ReadMode = 'assumed' | 'eventual' | 'consistent';
  */
 export type Decision = {
   streamId: string;
-  /** Appends nothing, but the command commits only if this stream is still at the version it was read at. */
-  guard?: boolean;
   /** Reads the stream as `read` says and takes the decision on that state. */
   prepare(store: EventStore, read: ReadMode): Promise<Prepared>;
 };
@@ -84,35 +82,11 @@ export const decision = <State, Command, Event extends DomainEvent>(
     return {
       expectedVersion: version,
       events,
-      moves: aggregate.moves ? events.flatMap(aggregate.moves) : [],
+      moves: movesOf(aggregate, events, state),
       state: fold(aggregate.decider, events, state),
       snapshot: aggregate.snapshot,
     };
   },
-});
-
-/**
- * A stream the command reads but does not change, and must not see change before it commits: `check` may refuse
- * (throw) on the state; the append carries a condition that the stream is still at the version read. This is how a
- * saga step that moves stock stays atomic with the order it serves: a cancellation appended meanwhile makes the
- * step lose the race, reload, and decide again.
- */
-export const guard = <State, Command, Event extends DomainEvent>(
-  aggregate: Aggregate<State, Command, Event>,
-  streamId: string,
-  check: (state: State) => void,
-  assumed?: Loaded<State>,
-): Decision => ({
-  ...decision(
-    aggregate,
-    streamId,
-    (state) => {
-      check(state);
-      return [];
-    },
-    assumed,
-  ),
-  guard: true,
 });
 
 export type CommandContext = {
@@ -159,18 +133,14 @@ export const handleCommands = async (
     }
     const outcomes = prepared.map((p, index) => ({ ...p, streamId: (decisions[index] as Decision).streamId }));
     const appends = outcomes.filter((o) => o.events.length > 0);
-    const unchecked =
-      appends.length === 0 || outcomes.some((o, index) => !decisions[index]?.guard && o.events.length === 0);
+    const unchecked = outcomes.some((o) => o.events.length === 0);
     if (unchecked && read !== 'consistent') {
       read = 'consistent';
       continue;
     }
-    const guards = outcomes
-      .filter((o, index) => decisions[index]?.guard && o.events.length === 0)
-      .map(({ streamId, expectedVersion }) => ({ streamId, version: expectedVersion }));
     try {
       const moves = appends.flatMap((o) => o.moves);
-      if (appends.length > 0) await store.append(appends, metadata, { ...(now ? { now } : {}), guards, moves });
+      if (appends.length > 0) await store.append(appends, metadata, { ...(now ? { now } : {}), moves });
     } catch (error) {
       if (!(error instanceof ConcurrencyError) || attempt >= retry.attempts) throw error;
       onConflict?.(error, attempt);

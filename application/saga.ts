@@ -1,7 +1,5 @@
-import { reservation, type ReservationState, reservationStreamId } from '../domain/inventory/index.js';
 import {
   order,
-  type OrderLine,
   type ExistingOrder,
   orderStreamId,
   type OrderState,
@@ -10,18 +8,10 @@ import {
   type RejectionReason,
 } from '../domain/order/index.js';
 import { payment, type PaymentState, paymentStreamId } from '../domain/payment/index.js';
-import { OrderNotFoundError, ReservationNotFoundError } from '../domain/shared/errors.js';
+import { OrderNotFoundError } from '../domain/shared/errors.js';
 import { BalanceTooLowError } from '../eventstore/errors.js';
-import { orderAggregate, paymentAggregate, reservationAggregate } from './aggregates.js';
-import {
-  type CommandContext,
-  decision,
-  guard,
-  handleCommand,
-  handleCommands,
-  load,
-  type Loaded,
-} from './handleCommand.js';
+import { orderAggregate, paymentAggregate } from './aggregates.js';
+import { type CommandContext, handleCommand, load, type Loaded } from './handleCommand.js';
 import { isGatewayUnavailable, type PaymentGateway } from './paymentGateway.js';
 
 /**
@@ -30,6 +20,10 @@ import { isGatewayUnavailable, type PaymentGateway } from './paymentGateway.js';
  * were already taken append nothing. A step answers `PROCEED`, or `STOP` when the order is no longer PENDING
  * (cancelled meanwhile, or settled by another execution), and throws a named business error that the state
  * machine catches to compensate.
+ *
+ * Every step that moves stock appends to the order's own stream, and the same write moves its SKUs' balances
+ * (ADR 0013): a cancellation appended meanwhile makes the step lose the race on the order's version, read again and
+ * decide on what it finds.
  */
 export type StepOutcome = 'PROCEED' | 'STOP';
 
@@ -51,31 +45,23 @@ export class PaymentDeclinedError extends Error {
 export type { PlacedOrder };
 
 /**
- * The order as a step expects to find it, without reading it: just placed, at version 1. If anything was appended
- * since (a cancellation, an awaited payment), the step's version condition fails and it reads the order instead.
+ * The order as a step expects to find it, without reading it: just placed, at version 1, or (`reserved`) with its
+ * stock reserved, at version 2, as ReserveStock leaves it for every step after it. If anything else was appended
+ * (a cancellation, an awaited payment), the step's version condition fails and it reads the order instead.
  */
-const assumedOrder = (placed: PlacedOrder | undefined): Loaded<OrderState> | undefined =>
-  placed && { state: order.evolve(order.initialState(), { type: 'OrderPlaced', data: placed }), version: 1 };
-
-/** A reservation as a step expects to find it: not yet made, or (`reserved`) made by ReserveStock, at version 1. */
-const assumedReservation = (
-  sku: string,
-  orderId: string,
-  line: { quantity: number } | undefined,
-): Loaded<ReservationState> =>
-  line
-    ? {
-        state: reservation.evolve(reservation.initialState(), {
-          type: 'StockReserved',
-          data: { sku, orderId, quantity: line.quantity },
-        }),
-        version: 1,
-      }
-    : { state: reservation.initialState(), version: 0 };
-
-/** The order's lines: carried by the saga, or read. */
-const linesOf = async (orderId: string, placed: PlacedOrder | undefined, context: CommandContext) =>
-  placed?.lines ?? (await placedOrder(orderId, context)).lines;
+const assumedOrder = (
+  placed: PlacedOrder | undefined,
+  { reserved }: { reserved: boolean } = { reserved: false },
+): Loaded<OrderState> | undefined => {
+  if (!placed) return undefined;
+  const state = order.evolve(order.initialState(), { type: 'OrderPlaced', data: placed });
+  if (!reserved) return { state, version: 1 };
+  const lines = placed.lines.map(({ sku, quantity }) => ({ sku, quantity }));
+  return {
+    state: order.evolve(state, { type: 'StockReserved', data: { orderId: placed.orderId, lines } }),
+    version: 2,
+  };
+};
 
 const placedOrder = async (orderId: string, context: CommandContext): Promise<ExistingOrder> => {
   const { state } = await load(context.store, orderAggregate, orderStreamId(orderId));
@@ -83,78 +69,31 @@ const placedOrder = async (orderId: string, context: CommandContext): Promise<Ex
   return state;
 };
 
-/** Throws inside a guard to end the attempt when the order is not PENDING; the step then answers STOP. */
-class OrderNotPending extends Error {}
-const pendingOrder = (state: OrderState) => {
-  if (state.status !== 'PENDING') throw new OrderNotPending();
-};
-const stopUnlessPending = async (run: () => Promise<unknown>): Promise<StepOutcome> => {
-  try {
-    await run();
-    return 'PROCEED';
-  } catch (error) {
-    if (error instanceof OrderNotPending) return 'STOP';
-    throw error;
-  }
-};
-
-/** One decision on the order's reservation of `sku`. */
-const onReservation = (
-  sku: string,
-  orderId: string,
-  command: (data: { sku: string; orderId: string }) => Parameters<typeof reservation.decide>[0],
-  assumed?: Loaded<ReservationState>,
-) =>
-  decision(
-    reservationAggregate,
-    reservationStreamId(sku, orderId),
-    (state) => reservation.decide(command({ sku, orderId }), state),
-    assumed,
-  );
-
-/** One decision on each of the order's reservations; carried, each is assumed held (reserved) as the saga left it. */
-const onHeldReservations = (
-  lines: readonly { sku: string; quantity: number }[],
-  orderId: string,
-  command: (data: { sku: string; orderId: string }) => Parameters<typeof reservation.decide>[0],
-  placed: PlacedOrder | undefined,
-) =>
-  lines.map((line) => onReservation(line.sku, orderId, command, placed && assumedReservation(line.sku, orderId, line)));
-
 /**
- * Reserves every SKU of the order in one transaction, all or nothing, while the order is still PENDING. Each line
- * writes its own reservation stream and moves its SKU's stock balance; a balance that would go below zero refuses
- * the whole transaction, which is the order's answer (out of stock), not a race to retry. That answer is given here:
- * the step rejects the order `OUT_OF_STOCK` and stops the saga, rather than throwing for a state of its own to catch
- * and a second function to reject it: one function and two states fewer for every order a sale turns away.
+ * Reserves every line of the order at once, while it is still PENDING: `StockReserved` on the order's stream, and
+ * each SKU's balance moved in the same transaction. A balance that would go below zero refuses the whole transaction,
+ * which is the order's answer (out of stock), not a race to retry. That answer is given here: the step rejects the
+ * order `OUT_OF_STOCK` and stops the saga, rather than throwing for a state of its own to catch and a second function
+ * to reject it.
  */
 export const reserveStock = async (
   orderId: string,
   context: CommandContext,
   placed?: PlacedOrder,
 ): Promise<StepOutcome> => {
-  const lines = await linesOf(orderId, placed, context);
   try {
-    return await stopUnlessPending(() =>
-      handleCommands(
-        [
-          guard(orderAggregate, orderStreamId(orderId), pendingOrder, assumedOrder(placed)),
-          ...lines.map(({ sku, quantity }) =>
-            onReservation(
-              sku,
-              orderId,
-              (data) => ({ type: 'ReserveStock', data: { ...data, quantity } }),
-              placed && assumedReservation(sku, orderId, undefined),
-            ),
-          ),
-        ],
-        context,
-      ),
+    const { state } = await handleCommand(
+      orderAggregate,
+      orderStreamId(orderId),
+      (current) => order.decide({ type: 'ReserveStock', data: { orderId } }, current),
+      context,
+      assumedOrder(placed),
     );
+    return state.status === 'PENDING' ? 'PROCEED' : 'STOP';
   } catch (error) {
     if (!(error instanceof BalanceTooLowError)) throw error;
     // Nothing was reserved. Rejecting appends nothing to an order no longer PENDING (cancelled meanwhile).
-    await rejectOrder(orderId, 'OUT_OF_STOCK', context, placed);
+    await reject(orderId, 'OUT_OF_STOCK', context, assumedOrder(placed));
     return 'STOP';
   }
 };
@@ -279,69 +218,52 @@ export const awaitPayment = async (
 };
 
 /**
- * Confirms the order and sells its reservations, in one transaction: `OrderConfirmed` is appended under the order's
- * version condition, which is the check that it is still PENDING, and each reservation becomes a sale with its SKU's
- * balance. So no unit is ever sold to an order left unconfirmed, and a cancellation appended meanwhile makes the step
- * lose the race, read again and stop. Run again, it appends nothing; a cancelled (or otherwise settled) order stays as
- * it is, and the saga stops.
+ * Confirms the order, which sells the units it holds reserved: `OrderConfirmed` and each SKU's balance in one
+ * transaction, appended under the order's version condition, which is the check that it is still PENDING. So no
+ * unit is ever sold to an order left unconfirmed, and a cancellation appended meanwhile makes the step lose the race,
+ * read again and stop. Run again, it appends nothing; a cancelled (or otherwise settled) order stays as it is, and the
+ * saga stops.
  */
 export const confirmOrder = async (
   orderId: string,
   context: CommandContext,
   placed?: PlacedOrder,
 ): Promise<StepOutcome> => {
-  const lines = await linesOf(orderId, placed, context);
-  try {
-    await handleCommands(
-      [
-        decision(
-          orderAggregate,
-          orderStreamId(orderId),
-          (current) => {
-            if (current.status === 'CONFIRMED') return [];
-            pendingOrder(current);
-            return order.decide({ type: 'ConfirmOrder', data: { orderId } }, current);
-          },
-          assumedOrder(placed),
-        ),
-        ...onHeldReservations(lines, orderId, (data) => ({ type: 'ConfirmReservation', data }), placed),
-      ],
-      context,
-    );
-    return 'PROCEED';
-  } catch (error) {
-    if (error instanceof OrderNotPending) return 'STOP';
-    // Read on the same attempt, a reservation a cancellation's compensation released may refuse before the order does.
-    if (error instanceof ReservationNotFoundError) {
-      const { state } = await load(context.store, orderAggregate, orderStreamId(orderId), { consistent: true });
-      if (state.status !== 'PENDING') return 'STOP';
-    }
-    throw error;
-  }
-};
-
-/** Compensation: gives every reserved unit of the order back. Appends nothing where nothing is reserved. */
-export const releaseReservations = async (
-  orderId: string,
-  context: CommandContext,
-  placed?: PlacedOrder,
-): Promise<StepOutcome> => {
-  const lines = await linesOf(orderId, placed, context);
-  await handleCommands(
-    onHeldReservations(lines, orderId, (data) => ({ type: 'ReleaseReservation', data }), placed),
+  const { state } = await handleCommand(
+    orderAggregate,
+    orderStreamId(orderId),
+    (current) =>
+      current.status === 'PENDING' || current.status === 'CONFIRMED'
+        ? order.decide({ type: 'ConfirmOrder', data: { orderId } }, current)
+        : [],
     context,
+    assumedOrder(placed, { reserved: true }),
   );
-  return 'PROCEED';
+  return state.status === 'CONFIRMED' ? 'PROCEED' : 'STOP';
 };
 
-/** Rejects the order for `reason`; an order that is no longer PENDING (cancelled meanwhile) stays as it is. */
+/**
+ * Rejects the order for `reason`, which gives back the units it holds reserved in the same write. The saga's
+ * RejectOrder state runs after a declined payment, so a carried order is assumed to hold its stock reserved. An order
+ * that is no longer PENDING (cancelled meanwhile) stays as it is.
+ */
 export const rejectOrder = async (
   orderId: string,
   reason: RejectionReason,
   context: CommandContext,
   placed?: PlacedOrder,
 ): Promise<StepOutcome> => {
-  await handleCommand(
+  await reject(orderId, reason, context, assumedOrder(placed, { reserved: true }));
+  return 'PROCEED';
+};
+
+const reject = (
+  orderId: string,
+  reason: RejectionReason,
+  context: CommandContext,
+  assumed: Loaded<OrderState> | undefined,
+) =>
+  handleCommand(
     orderAggregate,
     orderStreamId(orderId),
     (current) =>
@@ -349,10 +271,8 @@ export const rejectOrder = async (
         ? order.decide({ type: 'RejectOrder', data: { orderId, reason } }, current)
         : [],
     context,
-    assumedOrder(placed),
+    assumed,
   );
-  return 'PROCEED';
-};
 
 /** Refunds an authorized payment in full, through the gateway (idempotent by order id) and then in the stream. */
 export const refundPayment = async (
@@ -381,23 +301,11 @@ const refundAuthorized = async (
 };
 
 /**
- * Every unit the order holds back to available stock, whether reserved or already sold: one decision per SKU, each
- * appending nothing where the order holds nothing.
- */
-const givingBackStock = (orderId: string, lines: OrderLine[]) =>
-  lines.map(({ sku }) =>
-    decision(reservationAggregate, reservationStreamId(sku, orderId), (state) => [
-      ...reservation.decide({ type: 'ReleaseReservation', data: { sku, orderId } }, state),
-      ...reservation.decide({ type: 'ReturnStock', data: { sku, orderId } }, state),
-    ]),
-  );
-
-/**
- * What a cancellation sets off (from its `OrderCancelled` event): every unit of the order back to available stock,
- * whether reserved or already sold, then the payment voided ({@link voidPayment}): an authorization, recorded or
- * not, is refunded, and with none the order's key is voided at the gateway, so that a saga authorizing it at this
- * moment is declined, or refunded here. The stock is given back first: it needs no gateway, so an outage delays only
- * the payment. Idempotent: run it as often as the stream delivers the event, or a parked retry runs it.
+ * What a cancellation sets off (from its `OrderCancelled` event): the payment voided ({@link voidPayment}). An
+ * authorization, recorded or not, is refunded, and with none the order's key is voided at the gateway, so that a saga
+ * authorizing it at this moment is declined, or refunded here. The stock needs nothing: the cancellation gave back
+ * what the order held in the write that appended it (ADR 0013). Idempotent: run it as often as the stream delivers
+ * the event, or a parked retry runs it.
  */
 export const compensateCancellation = async (
   orderId: string,
@@ -406,7 +314,6 @@ export const compensateCancellation = async (
 ): Promise<PaymentUndone> => {
   const placed = await placedOrder(orderId, context);
   if (placed.status !== 'CANCELLED') return 'NOTHING';
-  await handleCommands(givingBackStock(orderId, placed.lines), context);
   return voidPayment(orderId, context, gateway);
 };
 
@@ -468,10 +375,9 @@ export type GiveUpReason = Extract<RejectionReason, 'UNAVAILABLE' | 'PAYMENT_UNA
  * cancellation's to compensate, and a REJECTED one was settled with nothing held.
  *
  * 1. The payment first, while the order is PENDING: {@link voidPayment} refunds what was authorized, recorded or not.
- * 2. Then one transaction: the order rejected (appended at the order's version, so a step that
- *    settled it meanwhile makes this lose the race and stop) together with every unit it holds, reserved or sold,
- *    back to available stock. The order is never REJECTED with stock held, and never has its stock back while
- *    still PENDING.
+ * 2. Then the order rejected, appended at the order's version (so a step that settled it meanwhile makes this lose
+ *    the race and stop), which gives back the units it holds reserved in the same write. The order is never REJECTED
+ *    with stock held, and never has its stock back while still PENDING.
  *
  * If it fails part way, the order is still PENDING: a retry, or the sweeper, runs it again. Idempotent.
  */
@@ -484,20 +390,16 @@ export const abandonOrder = async (
   const placed = await placedOrder(orderId, context);
   if (placed.status !== 'PENDING') return { outcome: 'NOT_PENDING', status: placed.status };
   const payment = await voidPayment(orderId, context, gateway);
-  const outcome = await stopUnlessPending(() =>
-    handleCommands(
-      [
-        decision(orderAggregate, orderStreamId(orderId), (state) => {
-          pendingOrder(state);
-          return order.decide({ type: 'RejectOrder', data: { orderId, reason } }, state);
-        }),
-        ...givingBackStock(orderId, placed.lines),
-      ],
-      context,
-    ),
+  const { state, events } = await handleCommand(
+    orderAggregate,
+    orderStreamId(orderId),
+    (current) =>
+      current.status === 'PENDING' ? order.decide({ type: 'RejectOrder', data: { orderId, reason } }, current) : [],
+    context,
   );
-  if (outcome === 'PROCEED') return { outcome: 'REJECTED', payment };
-  const { status } = await placedOrder(orderId, context);
-  if (status === 'PENDING') throw new Error(`Order ${orderId} is PENDING after losing the race to settle it.`);
-  return { outcome: 'NOT_PENDING', status, payment };
+  if (events.length > 0) return { outcome: 'REJECTED', payment };
+  if (state.status === 'PENDING' || state.status === 'NONE') {
+    throw new Error(`Order ${orderId} is ${state.status} after losing the race to settle it.`);
+  }
+  return { outcome: 'NOT_PENDING', status: state.status, payment };
 };

@@ -39,7 +39,7 @@ const everyFault: StepFault[] = forwardSteps.flatMap((step) => [
 
 /**
  * The faults that really fail a step of this kind's saga. A step an order never reaches cannot fail (a declined
- * order never sells its reservations), and an `after` fault only loses a result the handler returned: a step that
+ * order never sells its reserved stock), and an `after` fault only loses a result the handler returned: a step that
  * throws its business error (PaymentDeclinedError) is not touched, so it cannot fail for good.
  */
 export const faultsThatHit = (kind: OrderKind): StepFault[] => {

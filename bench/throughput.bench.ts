@@ -29,8 +29,9 @@ const cpuSecondsOf = async (pid: number): Promise<number | undefined> => {
  * `npm run bench -- throughput [--profile]`: orders of two lines over many SKUs from concurrent clients, over HTTP
  * against the whole local stack (API, handlers, DynamoDB Local, kinesalite, relay, consumers, Step Functions), to
  * CONFIRMED in the read model. The baseline, measured in the same run at the same concurrency, is DynamoDB Local
- * alone doing the writes an order needs (placed; reserved on both SKUs' reservation streams with their stock balances,
- * guarded by the order; authorized; sold, likewise; confirmed) with nothing else: the floor the stand-in sets.
+ * alone doing the writes an order needs (placed; its stock reserved on the order's stream, at its version, with both
+ * SKUs' stock balances in one transaction; authorized; confirmed, selling the reserved units, likewise) with nothing
+ * else: the floor the stand-in sets.
  */
 export const throughputBench = async ({
   orders = 600,
@@ -55,50 +56,41 @@ export const throughputBench = async ({
       const rawTable = `throughput-baseline-${randomUUID().slice(0, 8)}`;
       await createBaselineTable(stack.dynamo.endpoint, rawTable);
       const rawClient = documentClient({ endpoint: stack.dynamo.endpoint, ...localClientConfig });
-      const event = (streamId: string, version: number, type: string) => ({
+      const event = (streamId: string, version: number, type: string, data: Record<string, unknown>) => ({
         streamId,
         version,
         eventId: randomUUID(),
         type,
-        data: {
-          orderId: streamId,
-          lines: [{ sku: 'SKU-1', quantity: 1, unitPrice: { amount: 100, currency: 'EUR' } }],
-        },
+        data,
         schemaVersion: 1,
         recordedAt: new Date().toISOString(),
         metadata: { correlationId: randomUUID(), causationId: randomUUID(), commandId: randomUUID(), actor: 'bench' },
       });
+      const appended = 'attribute_not_exists(streamId)';
       const put = (item: ReturnType<typeof event>) =>
-        rawClient.send(
-          new PutCommand({ TableName: rawTable, Item: item, ConditionExpression: 'attribute_not_exists(streamId)' }),
-        );
-      /** Events on reservation streams, the order's guard, and each SKU's stock balance moved under a condition. */
+        rawClient.send(new PutCommand({ TableName: rawTable, Item: item, ConditionExpression: appended }));
+      /**
+       * One event on the order's stream, at its next version (the version condition), and each line's SKU stock
+       * balance moved by its quantity from `take` to `give`, under the condition that `take` holds it.
+       */
       const transact = (
-        items: ReturnType<typeof event>[],
-        guard: { streamId: string; version: number },
-        balances: { sku: string; take: 'available' | 'reserved'; give: 'reserved' | 'sold' }[],
+        item: ReturnType<typeof event>,
+        lines: { sku: string; quantity: number }[],
+        take: 'available' | 'reserved',
+        give: 'reserved' | 'sold',
       ) =>
         rawClient.send(
           new TransactWriteCommand({
             TransactItems: [
-              ...items.map((Item) => ({
-                Put: { TableName: rawTable, Item, ConditionExpression: 'attribute_not_exists(streamId)' },
-              })),
-              {
-                ConditionCheck: {
-                  TableName: rawTable,
-                  Key: guard,
-                  ConditionExpression: 'attribute_not_exists(streamId)',
-                },
-              },
-              ...balances.map(({ sku, take, give }) => ({
+              { Put: { TableName: rawTable, Item: item, ConditionExpression: appended } },
+              ...lines.map(({ sku, quantity }) => ({
                 Update: {
                   TableName: rawTable,
                   Key: { streamId: `stock-${sku}`, version: 0 },
-                  UpdateExpression: 'ADD #take :minus, #give :one',
-                  ConditionExpression: '#take >= :one',
+                  UpdateExpression: 'ADD #take :minus, #give :q',
+                  ConditionExpression: '#take >= :q',
                   ExpressionAttributeNames: { '#take': take, '#give': give },
-                  ExpressionAttributeValues: { ':minus': -1, ':one': 1 },
+                  ExpressionAttributeValues: { ':minus': -quantity, ':q': quantity },
                 },
               })),
             ],
@@ -114,24 +106,28 @@ export const throughputBench = async ({
         );
       }
       const rawOrder = async (i: number) => {
-        const order = `order-${randomUUID()}`;
-        const [skuA, skuB] = [rawSkus[(i * 7) % skus] ?? '', rawSkus[(i * 7 + 1) % skus] ?? ''];
-        const [a, b] = [`reservation-${skuA}/${order}`, `reservation-${skuB}/${order}`];
-        await put(event(order, 1, 'OrderPlaced'));
-        await transact([event(a, 1, 'StockReserved'), event(b, 1, 'StockReserved')], { streamId: order, version: 2 }, [
-          { sku: skuA, take: 'available', give: 'reserved' },
-          { sku: skuB, take: 'available', give: 'reserved' },
-        ]);
-        await put(event(`payment-${order}`, 1, 'PaymentAuthorized'));
-        await transact(
-          [event(a, 2, 'ReservationConfirmed'), event(b, 2, 'ReservationConfirmed')],
-          { streamId: order, version: 2 },
-          [
-            { sku: skuA, take: 'reserved', give: 'sold' },
-            { sku: skuB, take: 'reserved', give: 'sold' },
-          ],
+        const orderId = randomUUID();
+        const order = `order-${orderId}`;
+        const lines = [rawSkus[(i * 7) % skus] ?? '', rawSkus[(i * 7 + 1) % skus] ?? ''].map((sku) => ({
+          sku,
+          quantity: 1,
+        }));
+        const unitPrice = { amount: 100, currency: 'EUR' };
+        const total = { amount: 200, currency: 'EUR' };
+        await put(
+          event(order, 1, 'OrderPlaced', {
+            orderId,
+            customerId: 'bench',
+            lines: lines.map((line) => ({ ...line, unitPrice })),
+            total,
+            paymentToken: 'tok_visa',
+          }),
         );
-        await put(event(order, 2, 'OrderConfirmed'));
+        await transact(event(order, 2, 'StockReserved', { orderId, lines }), lines, 'available', 'reserved');
+        await put(
+          event(`payment-${orderId}`, 1, 'PaymentAuthorized', { orderId, amount: total, gatewayReference: orderId }),
+        );
+        await transact(event(order, 3, 'OrderConfirmed', { orderId }), lines, 'reserved', 'sold');
       };
       await concurrently(50, clients, rawOrder); // warm-up
       const rawStarted = performance.now();

@@ -2,22 +2,16 @@ import { isDeepStrictEqual } from 'node:util';
 import { type DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { dynamoPointerStore } from '../adapters/readModelPointer.js';
 import { eventSchemas, type SlotTables } from '../composition/root.js';
-import {
-  type Aggregate,
-  productAggregate,
-  orderAggregate,
-  paymentAggregate,
-  reservationAggregate,
-} from '../application/aggregates.js';
+import { type Aggregate, productAggregate, orderAggregate, paymentAggregate } from '../application/aggregates.js';
 import { parseEvent } from '../application/handleCommand.js';
 import {
-  InventoryEvent,
   moveStock,
   noStock,
-  reservationStreamId,
+  orderStockMoves,
+  productStockMove,
+  type SkuStockMove,
   type Stock,
   stockBalanceId,
-  stockMove,
 } from '../domain/inventory/index.js';
 import { fold } from '../domain/shared/decider.js';
 import type { DomainEvent, StoredEvent } from '../eventstore/types.js';
@@ -163,20 +157,13 @@ export const checkInvariants = async (tables: InvariantTables): Promise<Invarian
     new Map(
       [...streams]
         .filter(([streamId]) => streamId.startsWith(prefix))
-        .map(([streamId, events]) => [
-          streamId.slice(prefix.length),
-          {
-            state: fold(
-              aggregate.decider,
-              events.map((event) => parseEvent(aggregate.events, event)),
-            ),
-            events,
-          },
-        ]),
+        .map(([streamId, events]) => {
+          const parsed = events.map((event) => parseEvent(aggregate.events, event));
+          return [streamId.slice(prefix.length), { state: fold(aggregate.decider, parsed), events, parsed }];
+        }),
     );
   const orders = folded(orderAggregate, 'order-');
   const skus = folded(productAggregate, 'product-');
-  const reservations = folded(reservationAggregate, 'reservation-');
   const payments = folded(paymentAggregate, 'payment-');
 
   const terminal: InvariantResult = {
@@ -195,19 +182,40 @@ export const checkInvariants = async (tables: InvariantTables): Promise<Invarian
     checked: skus.size,
     violations: [],
   };
-  // Every stock-moving event of a SKU, from its product stream and its reservations' streams, summed.
+  // Every stock-moving event of a SKU, from its product stream and every order's stream, summed; and what each
+  // order holds of each SKU, from its own events' moves.
   const expected = new Map<string, Stock>();
-  const add = (events: StoredEvent[]) => {
-    for (const event of events) {
-      const parsed = InventoryEvent.parse({ type: event.type, data: event.data });
-      const before = expected.get(parsed.data.sku) ?? noStock();
-      const after = moveStock(before, stockMove(parsed));
-      if (!after) stock.violations.push(`${event.streamId}@${event.version}: ${event.type} takes stock below zero`);
-      expected.set(parsed.data.sku, after ?? before);
+  const add = (event: StoredEvent, moves: SkuStockMove[], holding?: Map<string, Stock>) => {
+    for (const { sku, move } of moves) {
+      const before = expected.get(sku) ?? noStock();
+      const after = moveStock(before, move);
+      if (!after) stock.violations.push(`${event.streamId}@${event.version}: ${event.type} takes ${sku} below zero`);
+      expected.set(sku, after ?? before);
+      const held = holding?.get(sku) ?? noStock();
+      holding?.set(sku, {
+        available: held.available + move.available,
+        reserved: held.reserved + move.reserved,
+        sold: held.sold + move.sold,
+      });
     }
   };
-  for (const { events } of skus.values()) add(events);
-  for (const { events } of reservations.values()) add(events);
+  for (const { events, parsed } of skus.values()) {
+    parsed.forEach((event, i) => {
+      const stored = events[i];
+      if (stored) add(stored, [{ sku: event.data.sku, move: productStockMove(event) }]);
+    });
+  }
+  const holdings = new Map<string, Map<string, Stock>>();
+  for (const [orderId, { events, parsed }] of orders) {
+    const holding = new Map<string, Stock>();
+    holdings.set(orderId, holding);
+    let before = orderAggregate.decider.initialState();
+    parsed.forEach((event, i) => {
+      const stored = events[i];
+      if (stored) add(stored, orderStockMoves(event, before), holding);
+      before = orderAggregate.decider.evolve(before, event);
+    });
+  }
   const balances = new Map(derived.map((item) => [String(item.streamId), item]));
   for (const [sku, { state }] of skus) {
     if (state.status !== 'REGISTERED') continue;
@@ -226,14 +234,16 @@ export const checkInvariants = async (tables: InvariantTables): Promise<Invarian
   }
   for (const [orderId, { state: order }] of orders) {
     if (order.status === 'NONE') continue;
-    for (const { sku } of order.lines) {
-      const status = reservations.get(reservationStreamId(sku, orderId).slice('reservation-'.length))?.state.status;
-      const held = status === 'RESERVED' || status === 'SOLD';
-      if (order.status === 'CONFIRMED' && status !== 'SOLD') {
-        stock.violations.push(`${sku}: confirmed order ${orderId} holds ${status ?? 'nothing'}, not SOLD`);
-      } else if ((order.status === 'REJECTED' || order.status === 'CANCELLED') && held) {
-        stock.violations.push(`${sku}: ${order.status.toLowerCase()} order ${orderId} still holds ${status}`);
-      }
+    for (const { sku, quantity } of order.lines) {
+      const { reserved, sold } = holdings.get(orderId)?.get(sku) ?? noStock();
+      const holds = `${reserved} reserved and ${sold} sold of ${quantity}`;
+      const expectedHold =
+        order.status === 'CONFIRMED'
+          ? reserved === 0 && sold === quantity
+          : order.status === 'PENDING'
+            ? sold === 0 && reserved === (order.stockReserved ? quantity : 0)
+            : reserved === 0 && sold === 0;
+      if (!expectedHold) stock.violations.push(`${sku}: ${order.status.toLowerCase()} order ${orderId} holds ${holds}`);
     }
   }
 

@@ -77,6 +77,8 @@ const evolve = (stored: StoredOrderView | undefined, event: StoredEvent<OrderEve
   if (stored === undefined) {
     throw new Error(`${event.streamId}: ${event.type} at version ${event.version} before OrderPlaced`);
   }
+  // Reserving its stock changes nothing a client reads of the order: still PENDING, still in the pending index.
+  if (event.type === 'StockReserved') return stored;
   if (event.type === 'PaymentAwaited') {
     // Still PENDING, so still in the pending index; a settled order (a late record) stays as it is.
     if (stored.status !== 'PENDING') return stored;

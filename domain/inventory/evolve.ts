@@ -1,6 +1,6 @@
 import { assertNever } from '../shared/decider.js';
-import type { ProductEvent, ReservationEvent } from './events.js';
-import type { ProductState, ReservationState } from './state.js';
+import type { ProductEvent } from './events.js';
+import type { ProductState } from './state.js';
 
 export const evolve = (state: ProductState, event: ProductEvent): ProductState => {
   switch (event.type) {
@@ -15,15 +15,3 @@ export const evolve = (state: ProductState, event: ProductEvent): ProductState =
       return assertNever(event);
   }
 };
-
-const statusAfter = {
-  StockReserved: 'RESERVED',
-  ReservationReleased: 'RELEASED',
-  ReservationConfirmed: 'SOLD',
-  StockReturned: 'RETURNED',
-} as const satisfies Record<ReservationEvent['type'], Exclude<ReservationState['status'], 'NONE'>>;
-
-export const evolveReservation = (_state: ReservationState, event: ReservationEvent): ReservationState => ({
-  status: statusAfter[event.type],
-  ...event.data,
-});

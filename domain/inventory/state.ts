@@ -13,13 +13,3 @@ export type ProductState =
     };
 
 export const initialState = (): ProductState => ({ status: 'UNREGISTERED' });
-
-/**
- * Where one order's units of one SKU stand, in a stream of its own, so a redelivered command finds what it already
- * did without reading anything that grows with the SKU's sales.
- */
-export type ReservationState =
-  | { status: 'NONE' }
-  | { status: 'RESERVED' | 'RELEASED' | 'SOLD' | 'RETURNED'; sku: string; orderId: string; quantity: number };
-
-export const initialReservation = (): ReservationState => ({ status: 'NONE' });

@@ -1,5 +1,6 @@
 import { assertNever } from '../shared/decider.js';
-import type { InventoryEvent } from './events.js';
+import type { OrderEvent, OrderState, StockLine } from '../order/index.js';
+import type { ProductEvent } from './events.js';
 
 /**
  * A SKU's stock: `available` can be reserved, `reserved` is held for orders in flight, `sold` has left the
@@ -10,22 +11,52 @@ export type Stock = { available: number; reserved: number; sold: number };
 /** How one event moves a SKU's stock. The store applies it atomically with the event, refusing a move below zero. */
 export type StockMove = Stock;
 
+/** One SKU's stock moved by one event. */
+export type SkuStockMove = { sku: string; move: StockMove };
+
 export const noStock = (): Stock => ({ available: 0, reserved: 0, sold: 0 });
 
-export const stockMove = (event: InventoryEvent): StockMove => {
+/** How a product's event moves its own SKU's stock: the supply. */
+export const productStockMove = (event: ProductEvent): StockMove => {
   switch (event.type) {
     case 'ProductRegistered':
       return { available: event.data.initialStock, reserved: 0, sold: 0 };
     case 'ProductRestocked':
       return { available: event.data.quantity, reserved: 0, sold: 0 };
+    default:
+      return assertNever(event);
+  }
+};
+
+const each = (lines: readonly StockLine[], move: (quantity: number) => StockMove): SkuStockMove[] =>
+  lines.map(({ sku, quantity }) => ({ sku, move: move(quantity) }));
+const reserve = (q: number): StockMove => ({ available: -q, reserved: q, sold: 0 });
+const release = (q: number): StockMove => ({ available: q, reserved: -q, sold: 0 });
+const sell = (q: number): StockMove => ({ available: 0, reserved: -q, sold: q });
+const giveBack = (q: number): StockMove => ({ available: q, reserved: 0, sold: -q });
+
+/**
+ * How an order's event moves its SKUs' stock, given the order as it was `before` the event: what the order holds
+ * follows from its status (see `OrderState`), so settling it moves exactly what it held. Reserving takes units from
+ * available; confirming sells the reserved ones; rejecting or cancelling gives back whatever it held.
+ */
+export const orderStockMoves = (event: OrderEvent, before: OrderState): SkuStockMove[] => {
+  if (before.status === 'NONE') return [];
+  const reserved = before.status === 'PENDING' && before.stockReserved === true;
+  switch (event.type) {
     case 'StockReserved':
-      return { available: -event.data.quantity, reserved: event.data.quantity, sold: 0 };
-    case 'ReservationReleased':
-      return { available: event.data.quantity, reserved: -event.data.quantity, sold: 0 };
-    case 'ReservationConfirmed':
-      return { available: 0, reserved: -event.data.quantity, sold: event.data.quantity };
-    case 'StockReturned':
-      return { available: event.data.quantity, reserved: 0, sold: -event.data.quantity };
+      // As evolve takes it: only a PENDING order that holds nothing yet comes to hold the units.
+      return before.status === 'PENDING' && !reserved ? each(event.data.lines, reserve) : [];
+    case 'OrderConfirmed':
+      return reserved ? each(before.lines, sell) : [];
+    case 'OrderRejected':
+      return reserved ? each(before.lines, release) : [];
+    case 'OrderCancelled':
+      if (reserved) return each(before.lines, release);
+      return before.status === 'CONFIRMED' ? each(before.lines, giveBack) : [];
+    case 'OrderPlaced':
+    case 'PaymentAwaited':
+      return [];
     default:
       return assertNever(event);
   }

@@ -13,6 +13,13 @@ export const PlaceOrder = z.strictObject({
 });
 export type PlaceOrder = z.infer<typeof PlaceOrder>;
 
+/** The saga reserves every line's units of a PENDING order, once. */
+export const ReserveStock = z.strictObject({
+  type: z.literal('ReserveStock'),
+  data: z.strictObject({ orderId: OrderId }),
+});
+export type ReserveStock = z.infer<typeof ReserveStock>;
+
 export const ConfirmOrder = z.strictObject({
   type: z.literal('ConfirmOrder'),
   data: z.strictObject({ orderId: OrderId }),
@@ -40,6 +47,7 @@ export type AwaitPayment = z.infer<typeof AwaitPayment>;
 
 export const OrderCommand = z.discriminatedUnion('type', [
   PlaceOrder,
+  ReserveStock,
   ConfirmOrder,
   RejectOrder,
   CancelOrder,

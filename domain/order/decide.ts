@@ -5,9 +5,18 @@ import {
   MixedCurrenciesError,
   OrderAlreadyPlacedError,
   OrderNotFoundError,
+  StockNotReservedError,
 } from '../shared/errors.js';
 import type { Money } from '../shared/values.js';
-import type { AwaitPayment, CancelOrder, ConfirmOrder, OrderCommand, PlaceOrder, RejectOrder } from './commands.js';
+import type {
+  AwaitPayment,
+  CancelOrder,
+  ConfirmOrder,
+  OrderCommand,
+  PlaceOrder,
+  RejectOrder,
+  ReserveStock,
+} from './commands.js';
 import type { OrderEvent, OrderLine } from './events.js';
 import type { ExistingOrder, OrderState } from './state.js';
 
@@ -52,10 +61,24 @@ const place = ({ data }: PlaceOrder, state: OrderState): OrderEvent[] => {
   return [{ type: 'OrderPlaced', data: { ...data, total: orderTotal(data.lines) } }];
 };
 
+/**
+ * Whether the units are there is not the order's to know: each SKU's stock balance refuses a move below zero in the
+ * same write (`orderStockMoves` in domain/inventory/stock.ts), so buyers of one SKU never race on a stream. An order no longer PENDING, or one that
+ * already holds its units, decides nothing.
+ */
+const reserve = ({ data }: ReserveStock, state: OrderState): OrderEvent[] => {
+  const order = placed(state, data.orderId);
+  if (order.status !== 'PENDING' || order.stockReserved) return [];
+  const lines = order.lines.map(({ sku, quantity }) => ({ sku, quantity }));
+  return [{ type: 'StockReserved', data: { orderId: data.orderId, lines } }];
+};
+
 const confirm = ({ data }: ConfirmOrder, state: OrderState): OrderEvent[] => {
   const order = placed(state, data.orderId);
   if (order.status === 'CONFIRMED') return [];
   if (order.status !== 'PENDING') throw new InvalidOrderTransitionError(data.orderId, order.status, 'CONFIRMED');
+  // Confirming sells the reserved units: selling units never reserved would break the stock identity.
+  if (!order.stockReserved) throw new StockNotReservedError(data.orderId);
   return [{ type: 'OrderConfirmed', data }];
 };
 
@@ -90,6 +113,8 @@ export const decide = (command: OrderCommand, state: OrderState): OrderEvent[] =
   switch (command.type) {
     case 'PlaceOrder':
       return place(command, state);
+    case 'ReserveStock':
+      return reserve(command, state);
     case 'ConfirmOrder':
       return confirm(command, state);
     case 'RejectOrder':

@@ -25,18 +25,38 @@ export const OrderPlaced = z.strictObject({
 });
 export type OrderPlaced = z.infer<typeof OrderPlaced>;
 
+/** A line's units as the stock knows them: which SKU, how many. */
+export const StockLine = z.strictObject({ sku: Sku, quantity: Quantity });
+export type StockLine = z.infer<typeof StockLine>;
+
+/**
+ * The saga reserved the order's units, all lines at once: each SKU's stock balance moved them from available to
+ * reserved in the same write that appended this event. From here until the order settles, it holds them.
+ */
+export const StockReserved = z.strictObject({
+  type: z.literal('StockReserved'),
+  data: z.strictObject({ orderId: OrderId, lines: z.array(StockLine).min(1) }),
+});
+export type StockReserved = z.infer<typeof StockReserved>;
+
+/** The order is confirmed, and the units it held reserved are sold (the same write moves each SKU's balance). */
 export const OrderConfirmed = z.strictObject({
   type: z.literal('OrderConfirmed'),
   data: z.strictObject({ orderId: OrderId }),
 });
 export type OrderConfirmed = z.infer<typeof OrderConfirmed>;
 
+/** The order is rejected; any units it held reserved are back to available stock in the same write. */
 export const OrderRejected = z.strictObject({
   type: z.literal('OrderRejected'),
   data: z.strictObject({ orderId: OrderId, reason: RejectionReason }),
 });
 export type OrderRejected = z.infer<typeof OrderRejected>;
 
+/**
+ * The order is cancelled; whatever units it held, reserved (`previousStatus` PENDING) or sold (CONFIRMED), are back
+ * to available stock in the same write.
+ */
 export const OrderCancelled = z.strictObject({
   type: z.literal('OrderCancelled'),
   data: z.strictObject({ orderId: OrderId, previousStatus: z.enum(['PENDING', 'CONFIRMED']) }),
@@ -55,6 +75,7 @@ export type PaymentAwaited = z.infer<typeof PaymentAwaited>;
 
 export const OrderEvent = z.discriminatedUnion('type', [
   OrderPlaced,
+  StockReserved,
   OrderConfirmed,
   OrderRejected,
   OrderCancelled,

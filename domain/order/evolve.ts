@@ -11,6 +11,8 @@ export const evolve = (state: OrderState, event: OrderEvent): OrderState => {
   const { orderId, customerId, lines, total, paymentToken } = state;
   const order = { orderId, customerId, lines, total, paymentToken };
   switch (event.type) {
+    case 'StockReserved':
+      return state.status === 'PENDING' ? { ...state, stockReserved: true } : state;
     case 'OrderConfirmed':
       return { ...order, status: 'CONFIRMED' };
     case 'OrderRejected':

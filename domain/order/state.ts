@@ -11,9 +11,13 @@ export type PlacedOrder = OrderPlaced['data'];
 /** While PENDING: since when, and until when at most, the saga waits for the payment gateway. */
 export type AwaitingPayment = { since: string; until: string };
 
+/**
+ * What the order holds of its SKUs' stock follows from its status: PENDING holds its units reserved once
+ * `stockReserved` (StockReserved), CONFIRMED holds them sold, REJECTED and CANCELLED hold nothing.
+ */
 export type OrderState =
   | { status: 'NONE' }
-  | (PlacedOrder & { status: 'PENDING'; awaitingPayment?: AwaitingPayment })
+  | (PlacedOrder & { status: 'PENDING'; stockReserved?: true; awaitingPayment?: AwaitingPayment })
   | (PlacedOrder & { status: 'CONFIRMED' })
   | (PlacedOrder & { status: 'REJECTED'; rejectionReason: RejectionReason })
   | (PlacedOrder & { status: 'CANCELLED'; cancelledFrom: 'PENDING' | 'CONFIRMED' });

@@ -42,13 +42,10 @@ export class InsufficientStockError extends DomainError {
   }
 }
 
-export class ReservationNotFoundError extends DomainError {
-  constructor(
-    readonly sku: string,
-    readonly orderId: string,
-  ) {
-    super('RESERVATION_NOT_FOUND', 'conflict', `Order ${orderId} holds no reservation of ${sku}.`);
-    this.name = 'ReservationNotFoundError';
+export class StockNotReservedError extends DomainError {
+  constructor(readonly orderId: string) {
+    super('STOCK_NOT_RESERVED', 'conflict', `Order ${orderId} holds no reserved stock to sell.`);
+    this.name = 'StockNotReservedError';
   }
 }
 

@@ -85,9 +85,10 @@ describe('GET /orders/{orderId} and GET /orders: an order as it moves', () => {
     const { orderId } = OrderAccepted.parse(placed.json);
     const placedAt = await recordedAt(orderId, customer, 1);
 
-    // An unknown test token is declined by the simulated gateway: the saga rejects the order (version 2).
-    const answer = await readEventually(`/orders/${orderId}`, customer, (a) => expect(a.json.version).toBe(2));
-    const rejectedAt = await recordedAt(orderId, customer, 2);
+    // An unknown test token is declined by the simulated gateway: the saga reserves the stock (version 2), then
+    // rejects the order (version 3).
+    const answer = await readEventually(`/orders/${orderId}`, customer, (a) => expect(a.json.version).toBe(3));
+    const rejectedAt = await recordedAt(orderId, customer, 3);
     expect(answer.headers.get('content-type')).toMatch(/^application\/json/);
     const expected = {
       orderId,
@@ -99,7 +100,7 @@ describe('GET /orders/{orderId} and GET /orders: an order as it moves', () => {
       placedAt,
       rejectedAt,
       updatedAt: rejectedAt,
-      version: 2,
+      version: 3,
     };
     expect(answer.json).toEqual(expected);
     expect(answer.text).not.toContain(token);
@@ -114,17 +115,17 @@ describe('GET /orders/{orderId} and GET /orders: an order as it moves', () => {
   it('shows a cancelled order CANCELLED, with cancelledAt, once the read model follows', async () => {
     const customer = uniqueCustomer();
     const orderId = await givenOrder(call, customer, await givenProduct(call));
-    // Let the saga settle it first (tok_visa: CONFIRMED at version 2), so the cancellation is version 3.
+    // Let the saga settle it first (tok_visa: stock reserved at version 2, CONFIRMED at 3), so the cancellation is 4.
     await readEventually(`/orders/${orderId}`, customer, (a) => expect(a.json.status).toBe('CONFIRMED'));
 
     await cancel(orderId, customer);
     const [placedAt, confirmedAt, cancelledAt] = [
       await recordedAt(orderId, customer, 1),
-      await recordedAt(orderId, customer, 2),
       await recordedAt(orderId, customer, 3),
+      await recordedAt(orderId, customer, 4),
     ];
 
-    const answer = await readEventually(`/orders/${orderId}`, customer, (a) => expect(a.json.version).toBe(3));
+    const answer = await readEventually(`/orders/${orderId}`, customer, (a) => expect(a.json.version).toBe(4));
     expect(answer.json).toMatchObject({
       orderId,
       status: 'CANCELLED',
@@ -137,7 +138,7 @@ describe('GET /orders/{orderId} and GET /orders: an order as it moves', () => {
 
     const list = await readEventually('/orders', customer, (page) =>
       expect(OrderPage.parse(page.json).orders.map(({ status, version }) => [status, version])).toEqual([
-        ['CANCELLED', 3],
+        ['CANCELLED', 4],
       ]),
     );
     expect(OrderPage.parse(list.json).orders[0]).toEqual(answer.json);
@@ -252,7 +253,7 @@ describe('ETag and If-None-Match', () => {
     const after = await expectStale(path, customer, current.headers.get('etag') ?? '', (a) =>
       expect(a.json.status).toBe('CANCELLED'),
     );
-    expect(after.json.version).toBe(3);
+    expect(after.json.version).toBe(4);
   });
 
   it('GET /products/{sku}: 304 while unchanged, 200 with a new ETag after a restock', async () => {
@@ -470,10 +471,10 @@ describe('GET /orders/{orderId}?at=: time travel', () => {
     const customer = uniqueCustomer();
     const orderId = await givenOrder(call, customer, await givenProduct(call));
     const placedAt = await recordedAt(orderId, customer, 1);
-    // The saga confirms it (version 2) before the cancel (version 3).
+    // The saga reserves its stock (version 2) and confirms it (version 3) before the cancel (version 4).
     await readEventually(`/orders/${orderId}`, customer, (a) => expect(a.json.status).toBe('CONFIRMED'));
     await cancel(orderId, customer);
-    const cancelledAt = await recordedAt(orderId, customer, 3);
+    const cancelledAt = await recordedAt(orderId, customer, 4);
     expect(Date.parse(cancelledAt)).toBeGreaterThan(Date.parse(placedAt));
 
     // The event store is read directly: no waiting for the read model.
@@ -484,7 +485,7 @@ describe('GET /orders/{orderId}?at=: time travel', () => {
 
     const justBeforeCancel = await at(orderId, new Date(Date.parse(cancelledAt) - 1).toISOString(), customer);
     expectOk(justBeforeCancel);
-    expect(justBeforeCancel.json).toMatchObject({ orderId, status: 'CONFIRMED', placedAt, version: 2 });
+    expect(justBeforeCancel.json).toMatchObject({ orderId, status: 'CONFIRMED', placedAt, version: 3 });
 
     const withOffset = await at(orderId, inPlusTwo(placedAt), customer);
     expectOk(withOffset);
@@ -492,10 +493,10 @@ describe('GET /orders/{orderId}?at=: time travel', () => {
 
     const now = await at(orderId, new Date().toISOString(), customer);
     expectOk(now);
-    expect(now.json).toMatchObject({ orderId, status: 'CANCELLED', cancelledAt, updatedAt: cancelledAt, version: 3 });
+    expect(now.json).toMatchObject({ orderId, status: 'CANCELLED', cancelledAt, updatedAt: cancelledAt, version: 4 });
 
     // Time travel and the read model fold the same events the same way.
-    const current = await readEventually(`/orders/${orderId}`, customer, (a) => expect(a.json.version).toBe(3));
+    const current = await readEventually(`/orders/${orderId}`, customer, (a) => expect(a.json.version).toBe(4));
     expect(now.json).toEqual(current.json);
 
     const before = await at(orderId, new Date(Date.parse(placedAt) - 1).toISOString(), customer);

@@ -7,7 +7,6 @@ import { orderAggregate } from '../../application/aggregates.js';
 import { type CommandContext, load } from '../../application/handleCommand.js';
 import { orderIdForKey, placeOrder } from '../../application/orders.js';
 import { readStock, registerProduct } from '../../application/products.js';
-import { reservationStreamId } from '../../domain/inventory/index.js';
 import { orderStreamId, type OrderState } from '../../domain/order/index.js';
 import { documentClient } from '../../eventstore/dynamoClient.js';
 import { dynamoEventStore } from '../../eventstore/dynamoEventStore.js';
@@ -194,13 +193,14 @@ describe('every order settles when a saga step fails for good', () => {
         // The catch-all ended the execution normally: nothing to redrive.
         expect((await execution(order.orderId)).status, label).toBe('SUCCEEDED');
       }
-      // What each catch-all gave back: the held units of an order whose confirmation never ran, none of a confirmed one.
-      const reservationOf = async (step: string, when: string) => {
+      // What each catch-all gave back: the held units of an order whose confirmation never ran (with its rejection),
+      // none of a confirmed one.
+      const eventsOf = async (step: string, when: string) => {
         const order = orders.find((o) => o.step === step && o.when === when);
-        return eventTypes(reservationStreamId(order?.sku ?? '', order?.orderId ?? ''));
+        return eventTypes(`order-${order?.orderId ?? ''}`);
       };
-      expect(await reservationOf('confirmOrder', 'before')).toEqual(['StockReserved', 'ReservationReleased']);
-      expect(await reservationOf('confirmOrder', 'after')).toEqual(['StockReserved', 'ReservationConfirmed']);
+      expect(await eventsOf('confirmOrder', 'before')).toEqual(['OrderPlaced', 'StockReserved', 'OrderRejected']);
+      expect(await eventsOf('confirmOrder', 'after')).toEqual(['OrderPlaced', 'StockReserved', 'OrderConfirmed']);
     } finally {
       for (const order of orders) order.heal();
     }

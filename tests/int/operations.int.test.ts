@@ -56,7 +56,6 @@ const functionNames = [
   'AuthorizePayment',
   'AwaitPayment',
   'ConfirmOrder',
-  'ReleaseReservations',
   'RejectOrder',
   'AbandonOrder',
   'SweepPendingOrders',
@@ -168,7 +167,7 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
     }
   });
 
-  it('has these 59 alarms, by logical id, and no other', () => {
+  it('has these 57 alarms, by logical id, and no other', () => {
     expect(
       alarmsOf(template())
         .map(([id]) => id)
@@ -188,7 +187,7 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
         ...functionNames.map((fn) => `${fn}ThrottlesAlarm`),
       ].sort(),
     );
-    expect(alarmsOf(template())).toHaveLength(59);
+    expect(alarmsOf(template())).toHaveLength(57);
   });
 
   it('alarms on any message in the change failure queue', () => {

@@ -1,15 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { productAggregate, reservationAggregate } from '../../application/aggregates.js';
+import * as z from 'zod';
+import { type Aggregate, productAggregate } from '../../application/aggregates.js';
 import { decision, handleCommand, handleCommands, load } from '../../application/handleCommand.js';
 import { readStock } from '../../application/products.js';
-import {
-  product,
-  productStreamId,
-  type ProductState,
-  reservation,
-  type ReservationState,
-  reservationStreamId,
-} from '../../domain/inventory/index.js';
+import { product, productStreamId, type ProductState } from '../../domain/inventory/index.js';
 import { fold } from '../../domain/shared/decider.js';
 import { AppendTooLargeError, BalanceTooLowError, ConcurrencyError } from '../../eventstore/errors.js';
 import type { EventStore } from '../../eventstore/types.js';
@@ -27,6 +21,31 @@ export type EventStoreHarness = {
 
 const restocked = (quantity: number) => ({ type: 'ProductRestocked', data: { sku: 'X', quantity } });
 const randomSuffix = () => Math.random().toString(36).slice(2, 10).toUpperCase();
+
+/**
+ * A stock-holding stream of the contract's own: one `UnitsHeld` event, appended once, moving one SKU's balance from
+ * available to reserved. Not an order: on DynamoDB Local the stack's saga starts on every `OrderPlaced` it sees, and
+ * would go on to sell what the contract holds.
+ */
+const UnitsHeld = z.strictObject({
+  type: z.literal('UnitsHeld'),
+  data: z.strictObject({ sku: z.string(), quantity: z.int().min(1) }),
+});
+type UnitsHeld = z.infer<typeof UnitsHeld>;
+const holdAggregate: Aggregate<{ held: boolean }, UnitsHeld['data'], UnitsHeld> = {
+  name: 'hold',
+  decider: {
+    initialState: () => ({ held: false }),
+    decide: (data, state) => (state.held ? [] : [{ type: 'UnitsHeld', data }]),
+    evolve: () => ({ held: true }),
+  },
+  events: UnitsHeld,
+  moves: ({ data: { sku, quantity } }) => [
+    { balanceId: `stock-${sku}`, delta: { available: -quantity, reserved: quantity, sold: 0 } },
+  ],
+};
+const holding = (streamId: string, sku: string, quantity: number) =>
+  decision(holdAggregate, streamId, (state) => holdAggregate.decider.decide({ sku, quantity }, state));
 
 /**
  * The event store port's contract: what the application may rely on from any EventStore. Registers its tests in the
@@ -411,14 +430,12 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
     it('appends nothing for a decision that changes nothing', async () => {
       const sku = `N-${randomSuffix()}`;
       await register(sku, 5);
-      const reserve = (state: ReservationState) =>
-        reservation.decide({ type: 'ReserveStock', data: { sku, orderId: 'o-1', quantity: 2 } }, state);
+      const streamId = uniqueId('hold');
       const context = { store: events, metadata: testMetadata() };
-      const streamId = reservationStreamId(sku, 'o-1');
-      const first = await handleCommand(reservationAggregate, streamId, reserve, context);
-      const second = await handleCommand(reservationAggregate, streamId, reserve, context);
-      expect(first.events).toHaveLength(1);
-      expect(second.events).toEqual([]);
+      const first = await handleCommands([holding(streamId, sku, 2)], context);
+      const second = await handleCommands([holding(streamId, sku, 2)], context);
+      expect(first[0]?.events).toHaveLength(1);
+      expect(second[0]?.events).toEqual([]);
       expect(await events.readStream(streamId)).toHaveLength(1);
       expect((await readStock(events, sku, { consistent: true })).stock).toEqual({
         available: 3,
@@ -539,10 +556,6 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
    * not a stream version, serializes its writers.
    */
   describe(`${name} event store: balances`, () => {
-    const reserve = (sku: string, orderId: string, quantity: number) =>
-      decision(reservationAggregate, reservationStreamId(sku, orderId), (state) =>
-        reservation.decide({ type: 'ReserveStock', data: { sku, orderId, quantity } }, state),
-      );
     const registered = async (target: EventStore, sku: string, initialStock: number) => {
       await handleCommand(
         productAggregate,
@@ -563,7 +576,7 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
       const sku = `B-${randomSuffix()}`;
       expect(await events.readBalance(`stock-${sku}`, { consistent: true })).toBeUndefined();
       await registered(events, sku, 5);
-      await handleCommands([reserve(sku, 'o-1', 2), reserve(sku, 'o-2', 1)], {
+      await handleCommands([holding(uniqueId('hold'), sku, 2), holding(uniqueId('hold'), sku, 1)], {
         store: events,
         metadata: testMetadata(),
       });
@@ -581,7 +594,8 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
     it('refuses a move below zero with BalanceTooLowError, writing nothing of the append', async () => {
       const sku = `L-${randomSuffix()}`;
       await registered(events, sku, 2);
-      const error: unknown = await handleCommands([reserve(sku, 'o-1', 1), reserve(sku, 'o-2', 2)], {
+      const first = uniqueId('hold');
+      const error: unknown = await handleCommands([holding(first, sku, 1), holding(uniqueId('hold'), sku, 2)], {
         store: events,
         metadata: testMetadata(),
       }).catch((e: unknown) => e);
@@ -589,7 +603,7 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
       expect((error as BalanceTooLowError).balanceIds).toEqual([`stock-${sku}`]);
       // The balance as the refusing write saw it.
       expect((error as BalanceTooLowError).current).toEqual({ available: 2, reserved: 0, sold: 0 });
-      expect(await events.readStream(reservationStreamId(sku, 'o-1'))).toEqual([]);
+      expect(await events.readStream(first)).toEqual([]);
       expect((await readStock(events, sku, { consistent: true })).stock).toEqual({
         available: 2,
         reserved: 0,
@@ -614,12 +628,12 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
     it('answers a lost stream race as a ConcurrencyError, to retry, even when the balance would refuse too', async () => {
       const sku = `C-${randomSuffix()}`;
       await registered(events, sku, 1);
-      const streamId = reservationStreamId(sku, 'o-1');
-      const reserved = { type: 'StockReserved', data: { sku, orderId: 'o-1', quantity: 1 } };
+      const streamId = uniqueId('hold');
+      const held = { type: 'UnitsHeld', data: { sku, quantity: 1 } };
       const move = { balanceId: `stock-${sku}`, delta: { available: -1, reserved: 1, sold: 0 } };
-      await events.append([{ streamId, expectedVersion: 0, events: [reserved] }], testMetadata(), { moves: [move] });
+      await events.append([{ streamId, expectedVersion: 0, events: [held] }], testMetadata(), { moves: [move] });
       await expect(
-        events.append([{ streamId, expectedVersion: 0, events: [reserved] }], testMetadata(), { moves: [move] }),
+        events.append([{ streamId, expectedVersion: 0, events: [held] }], testMetadata(), { moves: [move] }),
       ).rejects.toBeInstanceOf(ConcurrencyError);
     });
 
@@ -627,8 +641,8 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
       const sku = `H-${randomSuffix()}`;
       await registered(events, sku, 15);
       const outcomes = await Promise.allSettled(
-        Array.from({ length: 40 }, (_, i) =>
-          handleCommands([reserve(sku, `o-${i}`, 1)], {
+        Array.from({ length: 40 }, () =>
+          handleCommands([holding(uniqueId('hold'), sku, 1)], {
             store: events,
             metadata: testMetadata(),
             retry: { attempts: 50, baseDelayMs: 2, maxDelayMs: 50 },

@@ -1,17 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { reservationAggregate } from '../../../application/aggregates.js';
+import { orderAggregate } from '../../../application/aggregates.js';
 import { UnknownSkuError } from '../../../application/errors.js';
 import { decision, handleCommands } from '../../../application/handleCommand.js';
 import { cancelOrder, placeOrder } from '../../../application/orders.js';
 import { readStock, registerProduct, restockProduct } from '../../../application/products.js';
-import { reservation, reservationStreamId } from '../../../domain/inventory/index.js';
-import { orderStreamId } from '../../../domain/order/index.js';
+import { reserveStock } from '../../../application/saga.js';
+import { order as orders, orderStreamId } from '../../../domain/order/index.js';
 import {
   OrderAlreadyPlacedError,
   OrderNotFoundError,
   ProductAlreadyRegisteredError,
   ProductNotFoundError,
-  ReservationNotFoundError,
+  StockNotReservedError,
 } from '../../../domain/shared/errors.js';
 import { givenShop, withWriteBetween } from '../../support/shop.js';
 
@@ -146,14 +146,7 @@ describe('products and their stock', () => {
 
   it('restocks on top of what orders hold, and answers the figures as they now are', async () => {
     const shop = await givenShop({ 'MUG-1': 10 });
-    await handleCommands(
-      [
-        decision(reservationAggregate, reservationStreamId('MUG-1', 'o-1'), (state) =>
-          reservation.decide({ type: 'ReserveStock', data: { sku: 'MUG-1', orderId: 'o-1', quantity: 4 } }, state),
-        ),
-      ],
-      shop.context,
-    );
+    await reserveStock(await shop.placed({ 'MUG-1': 4 }), shop.context);
     expect(await restockProduct({ sku: 'MUG-1', quantity: 5 }, shop.context)).toEqual({
       sku: 'MUG-1',
       name: 'MUG-1',
@@ -174,42 +167,35 @@ describe('products and their stock', () => {
 });
 
 describe('a command across several streams', () => {
-  const onReservation = (sku: string, orderId: string, type: 'ReserveStock' | 'ConfirmReservation') =>
-    decision(reservationAggregate, reservationStreamId(sku, orderId), (state) =>
-      reservation.decide(
-        type === 'ReserveStock' ? { type, data: { sku, orderId, quantity: 1 } } : { type, data: { sku, orderId } },
-        state,
-      ),
-    );
+  const onOrder = (orderId: string, type: 'ReserveStock' | 'ConfirmOrder') =>
+    decision(orderAggregate, orderStreamId(orderId), (state) => orders.decide({ type, data: { orderId } }, state));
 
   it('writes nothing to any stream when one decision is refused', async () => {
     const shop = await givenShop({ 'MUG-1': 10, 'TEA-1': 5 });
+    const [first, second] = [await shop.placed({ 'MUG-1': 1 }, 'first'), await shop.placed({ 'TEA-1': 1 }, 'second')];
     const events = shop.count();
+    // The second order holds no reserved stock, so it cannot be confirmed: the first one's reservation is not kept.
     await expect(
-      handleCommands(
-        [onReservation('MUG-1', 'o-1', 'ReserveStock'), onReservation('TEA-1', 'o-1', 'ConfirmReservation')],
-        shop.context,
-      ),
-    ).rejects.toBeInstanceOf(ReservationNotFoundError);
+      handleCommands([onOrder(first, 'ReserveStock'), onOrder(second, 'ConfirmOrder')], shop.context),
+    ).rejects.toBeInstanceOf(StockNotReservedError);
     expect(shop.count()).toBe(events);
     expect(await shop.stock('MUG-1')).toEqual({ available: 10, reserved: 0, sold: 0 });
   });
 
   it('loses a race on one stream, reads every stream again, and commits the decisions it now takes', async () => {
     const shop = await givenShop({ 'MUG-1': 10, 'TEA-1': 5 });
-    // Another execution reserves the mug for the same order between this one's read and its append.
-    const raced = withWriteBetween(shop.store, () =>
-      handleCommands([onReservation('MUG-1', 'o-1', 'ReserveStock')], shop.context),
-    );
-    const outcomes = await handleCommands(
-      [onReservation('MUG-1', 'o-1', 'ReserveStock'), onReservation('TEA-1', 'o-1', 'ReserveStock')],
-      { ...shop.context, store: raced },
-    );
-    expect(shop.conflicts).toEqual([[reservationStreamId('MUG-1', 'o-1')]]);
-    // On the second attempt the mug is already reserved (nothing to add); the tea is reserved now.
+    const [first, second] = [await shop.placed({ 'MUG-1': 1 }, 'first'), await shop.placed({ 'TEA-1': 1 }, 'second')];
+    // Another execution reserves the first order's stock between this one's read and its append.
+    const raced = withWriteBetween(shop.store, () => handleCommands([onOrder(first, 'ReserveStock')], shop.context));
+    const outcomes = await handleCommands([onOrder(first, 'ReserveStock'), onOrder(second, 'ReserveStock')], {
+      ...shop.context,
+      store: raced,
+    });
+    expect(shop.conflicts).toEqual([[orderStreamId(first)]]);
+    // On the second attempt the first order is already reserved (nothing to add); the second is reserved now.
     expect(outcomes.map((o) => [o.streamId, o.version, o.events.length])).toEqual([
-      [reservationStreamId('MUG-1', 'o-1'), 1, 0],
-      [reservationStreamId('TEA-1', 'o-1'), 1, 1],
+      [orderStreamId(first), 2, 0],
+      [orderStreamId(second), 2, 1],
     ]);
     expect(await shop.stock('MUG-1')).toEqual({ available: 9, reserved: 1, sold: 0 });
     expect(await shop.stock('TEA-1')).toEqual({ available: 4, reserved: 1, sold: 0 });

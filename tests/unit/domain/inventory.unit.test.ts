@@ -1,40 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import {
-  InventoryCommand,
-  InventoryEvent,
   ProductCommand,
+  ProductEvent,
   RegisterProduct,
-  ReleaseReservation,
-  ReservationCommand,
-  ReservationEvent,
-  ReserveStock,
   RestockProduct,
   product,
   productStreamId,
   moveStock,
   noStock,
-  reservation,
-  reservationStreamId,
+  orderStockMoves,
+  productStockMove,
   stockBalanceId,
-  stockMove,
-  type ProductEvent,
-  type ReservationState,
+  type SkuStockMove,
   type Stock,
+  type StockMove,
 } from '../../../domain/inventory/index.js';
+import { order, orderStreamId, type OrderEvent, type OrderLine } from '../../../domain/order/index.js';
 import { fold } from '../../../domain/shared/decider.js';
-import {
-  DomainError,
-  ProductAlreadyRegisteredError,
-  ProductNotFoundError,
-  ReservationNotFoundError,
-} from '../../../domain/shared/errors.js';
+import { DomainError, ProductAlreadyRegisteredError, ProductNotFoundError } from '../../../domain/shared/errors.js';
 import { given } from '../../support/givenWhenThen.js';
 
 const sku = 'ABC-123';
-const orderId = 'order-1';
 const unitPrice = { amount: 1999, currency: 'EUR' };
 const aProduct = given(product);
-const held = given(reservation);
 
 const registered = (initialStock = 10): ProductEvent => ({
   type: 'ProductRegistered',
@@ -42,36 +30,69 @@ const registered = (initialStock = 10): ProductEvent => ({
 });
 const restocked = (quantity: number): ProductEvent => ({ type: 'ProductRestocked', data: { sku, quantity } });
 
-type OrderQuantityEvent = ReservationEvent['type'];
-const forOrder =
-  (type: OrderQuantityEvent) =>
-  (quantity: number, id = orderId): ReservationEvent => ({ type, data: { sku, orderId: id, quantity } });
-const reserved = forOrder('StockReserved');
-const released = forOrder('ReservationReleased');
-const confirmed = forOrder('ReservationConfirmed');
-const returned = forOrder('StockReturned');
-
 const register = (initialStock = 10): ProductCommand => ({
   type: 'RegisterProduct',
   data: { sku, name: 'Blue mug', unitPrice, initialStock },
 });
 const restock = (quantity: number): ProductCommand => ({ type: 'RestockProduct', data: { sku, quantity } });
-const reserve = (quantity: number, id = orderId): ReservationCommand => ({
-  type: 'ReserveStock',
-  data: { sku, orderId: id, quantity },
-});
-const release = (id = orderId): ReservationCommand => ({ type: 'ReleaseReservation', data: { sku, orderId: id } });
-const confirm = (id = orderId): ReservationCommand => ({ type: 'ConfirmReservation', data: { sku, orderId: id } });
-const giveBack = (id = orderId): ReservationCommand => ({ type: 'ReturnStock', data: { sku, orderId: id } });
 
-/** Every state a reservation of 3 units can be in once it exists, by the events that lead there. */
-const histories: [Exclude<ReservationState['status'], 'NONE'>, ReservationEvent[]][] = [
-  ['RESERVED', [reserved(3)]],
-  ['RELEASED', [reserved(3), released(3)]],
-  ['SOLD', [reserved(3), confirmed(3)]],
-  ['RETURNED', [reserved(3), confirmed(3), returned(3)]],
+/** An order of two SKUs, 2 of one and 3 of the other, through every event that can move their stock. */
+const orderId = 'order-1';
+const eur = (amount: number) => ({ amount, currency: 'EUR' });
+const lines: OrderLine[] = [
+  { sku: 'MUG-1', quantity: 2, unitPrice: eur(1250) },
+  { sku: 'TEA-9', quantity: 3, unitPrice: eur(499) },
 ];
-const historyOf = (status: string): ReservationEvent[] => histories.find(([s]) => s === status)?.[1] ?? [];
+const placed: OrderEvent = {
+  type: 'OrderPlaced',
+  data: { orderId, customerId: 'customer-1', lines, total: eur(3997), paymentToken: 'tok_approve' },
+};
+const stockReserved: OrderEvent = {
+  type: 'StockReserved',
+  data: {
+    orderId,
+    lines: [
+      { sku: 'MUG-1', quantity: 2 },
+      { sku: 'TEA-9', quantity: 3 },
+    ],
+  },
+};
+const confirmed: OrderEvent = { type: 'OrderConfirmed', data: { orderId } };
+const rejected: OrderEvent = { type: 'OrderRejected', data: { orderId, reason: 'PAYMENT_DECLINED' } };
+const cancelled = (previousStatus: 'PENDING' | 'CONFIRMED'): OrderEvent => ({
+  type: 'OrderCancelled',
+  data: { orderId, previousStatus },
+});
+const awaited: OrderEvent = {
+  type: 'PaymentAwaited',
+  data: { orderId, since: '2026-11-30T10:00:00.000Z', until: '2026-11-30T10:03:00.000Z' },
+};
+
+/** The moves `event` makes, appended to an order stream that holds `history`. */
+const movesAfter = (history: OrderEvent[], event: OrderEvent): SkuStockMove[] =>
+  orderStockMoves(event, fold(order, history));
+
+/** The moves of every event of `history`, each taken on the order as it was before it: as the store applies them. */
+const movesOfHistory = (history: OrderEvent[]): SkuStockMove[] =>
+  history.flatMap((event, i) => movesAfter(history.slice(0, i), event));
+
+const reserve = (q: number): StockMove => ({ available: -q, reserved: q, sold: 0 });
+const release = (q: number): StockMove => ({ available: q, reserved: -q, sold: 0 });
+const sell = (q: number): StockMove => ({ available: 0, reserved: -q, sold: q });
+const giveBack = (q: number): StockMove => ({ available: q, reserved: 0, sold: -q });
+/** The order's two lines, each moved by `move` of its own quantity. */
+const eachLine = (move: (q: number) => StockMove): SkuStockMove[] => [
+  { sku: 'MUG-1', move: move(2) },
+  { sku: 'TEA-9', move: move(3) },
+];
+const total = ({ available, reserved, sold }: Stock) => available + reserved + sold;
+
+/** The one SKU move of `moves`, for a SKU `moves` must name. */
+const moveOf = (moves: SkuStockMove[], ofSku: string): StockMove => {
+  const found = moves.find((m) => m.sku === ofSku);
+  if (!found) return expect.fail(`no move of ${ofSku} in ${JSON.stringify(moves)}`);
+  return found.move;
+};
 
 describe('product decider', () => {
   describe('RegisterProduct', () => {
@@ -160,186 +181,220 @@ describe('product decider', () => {
   });
 });
 
-describe('reservation decider (one order’s hold on one SKU)', () => {
-  describe('ReserveStock', () => {
-    it('reserves the units the order asks for', () => {
-      held([])
-        .when(reserve(3))
-        .then([reserved(3)]);
-    });
-
-    it('decides without knowing the stock: the SKU’s balance refuses what is not there, in the same write', () => {
-      held([])
-        .when(reserve(1_000_000))
-        .then([reserved(1_000_000)]);
-    });
-
-    it.each(histories)(
-      'changes nothing when the order’s reservation is already %s (a redelivered step)',
-      (_, history) => {
-        held(history).when(reserve(3)).then([]);
-      },
-    );
-
-    it.each(histories)('changes nothing when it is already %s, even when asked for another quantity', (_, history) => {
-      held(history).when(reserve(1)).then([]);
-      held(history).when(reserve(50)).then([]);
-    });
-
-    it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])(
-      'reserves for an order id that is also a property of Object.prototype (%s)',
-      (id) => {
-        held([])
-          .when(reserve(2, id))
-          .then([reserved(2, id)]);
-      },
-    );
-  });
-
-  describe('ReleaseReservation', () => {
-    it('gives the reserved units back, with the quantity the reservation holds', () => {
-      held([reserved(3)])
-        .when(release())
-        .then([released(3)]);
-    });
-
-    it('changes nothing when the order holds no reservation (compensation before reservation)', () => {
-      held([]).when(release()).then([]);
-    });
-
-    it.each(['RELEASED', 'SOLD', 'RETURNED'])('changes nothing when the reservation is already %s', (status) => {
-      held(historyOf(status)).when(release()).then([]);
-    });
-  });
-
-  describe('ConfirmReservation', () => {
-    it('sells the reserved units, with the quantity the reservation holds', () => {
-      held([reserved(3)])
-        .when(confirm())
-        .then([confirmed(3)]);
-    });
-
-    it.each(['SOLD', 'RETURNED'])('changes nothing when the units are already %s', (status) => {
-      held(historyOf(status)).when(confirm()).then([]);
-    });
-
-    it('refuses to sell units the order never reserved', () => {
-      const error = held([]).when(confirm()).thenThrows(ReservationNotFoundError, {
-        code: 'RESERVATION_NOT_FOUND',
-        kind: 'conflict',
-        sku,
-        orderId,
-      });
-      expect(error).toBeInstanceOf(DomainError);
-      expect(error.name).toBe('ReservationNotFoundError');
-      expect(error.message).toBe(`Order ${orderId} holds no reservation of ${sku}.`);
-    });
-
-    it('refuses to sell units whose reservation was released', () => {
-      held(historyOf('RELEASED'))
-        .when(confirm())
-        .thenThrows(ReservationNotFoundError, { code: 'RESERVATION_NOT_FOUND', kind: 'conflict', sku, orderId });
-    });
-
-    it('refuses for an order id that is a property of Object.prototype and holds nothing', () => {
-      held([])
-        .when(confirm('constructor'))
-        .thenThrows(ReservationNotFoundError, { code: 'RESERVATION_NOT_FOUND', orderId: 'constructor' });
-    });
-  });
-
-  describe('ReturnStock', () => {
-    it('returns sold units to available stock, with the quantity that was sold', () => {
-      held(historyOf('SOLD'))
-        .when(giveBack())
-        .then([returned(3)]);
-    });
-
-    it.each(['NONE', 'RESERVED', 'RELEASED', 'RETURNED'])('changes nothing when the reservation is %s', (status) => {
-      held(historyOf(status)).when(giveBack()).then([]);
-    });
-  });
-
-  describe('giving back whatever the order holds (release and return, decided on one state)', () => {
-    it.each([
-      ['NONE', []],
-      ['RESERVED', [released(3)]],
-      ['RELEASED', []],
-      ['SOLD', [returned(3)]],
-      ['RETURNED', []],
-    ])('from %s decides %j', (status, expected) => {
-      const state = fold(reservation, historyOf(status));
-      expect([...reservation.decide(release(), state), ...reservation.decide(giveBack(), state)]).toEqual(expected);
-    });
-  });
-
-  describe('evolve', () => {
-    it('starts with no reservation', () => {
-      expect(reservation.initialState()).toEqual({ status: 'NONE' });
-    });
-
-    it.each(histories)('reaches %s, keeping the order, the SKU and the quantity', (status, history) => {
-      expect(fold(reservation, history)).toStrictEqual({ status, sku, orderId, quantity: 3 });
-    });
-
-    it('does not change the state it is given', () => {
-      const before = fold(reservation, [reserved(3)]);
-      const snapshot = structuredClone(before);
-      reservation.evolve(before, confirmed(3));
-      expect(before).toEqual(snapshot);
-    });
-  });
-});
-
-describe('stock', () => {
-  it.each<[string, InventoryEvent, Stock]>([
+describe('product stock moves (productStockMove)', () => {
+  it.each<[string, ProductEvent, Stock]>([
     ['ProductRegistered', registered(10), { available: 10, reserved: 0, sold: 0 }],
     ['ProductRegistered with no stock', registered(0), { available: 0, reserved: 0, sold: 0 }],
     ['ProductRestocked', restocked(5), { available: 5, reserved: 0, sold: 0 }],
-    ['StockReserved', reserved(3), { available: -3, reserved: 3, sold: 0 }],
-    ['ReservationReleased', released(3), { available: 3, reserved: -3, sold: 0 }],
-    ['ReservationConfirmed', confirmed(3), { available: 0, reserved: -3, sold: 3 }],
-    ['StockReturned', returned(3), { available: 3, reserved: 0, sold: -3 }],
   ])('moves the stock for %s by %j', (_, event, move) => {
-    expect(stockMove(event)).toEqual(move);
+    expect(productStockMove(event)).toEqual(move);
   });
 
-  it('moves the total only by the units supplied: reservations move units between counts', () => {
-    const total = ({ available, reserved, sold }: Stock) => available + reserved + sold;
-    expect(total(stockMove(registered(10)))).toBe(10);
-    expect(total(stockMove(restocked(4)))).toBe(4);
-    for (const event of [reserved(3), released(3), confirmed(3), returned(3)]) expect(total(stockMove(event))).toBe(0);
+  it('moves the total by exactly the units supplied', () => {
+    expect(total(productStockMove(registered(10)))).toBe(10);
+    expect(total(productStockMove(restocked(4)))).toBe(4);
+  });
+});
+
+describe('order stock moves (orderStockMoves: what an order’s event moves, given the order before it)', () => {
+  describe('StockReserved', () => {
+    it('reserves every line’s units, each on its own SKU: available to reserved', () => {
+      expect(movesAfter([placed], stockReserved)).toEqual(eachLine(reserve));
+    });
+
+    it.each<[string, OrderEvent[]]>([
+      ['already holds its units reserved', [placed, stockReserved]],
+      ['is CONFIRMED', [placed, stockReserved, confirmed]],
+      ['is REJECTED', [placed, rejected]],
+      ['is CANCELLED', [placed, cancelled('PENDING')]],
+    ])('moves nothing for a StockReserved on an order that %s: the order does not come to hold more', (_, history) => {
+      expect(movesAfter(history, stockReserved)).toEqual([]);
+      // As the order's state has it: the event leaves what the order holds as it was.
+      const before = fold(order, history);
+      expect(order.evolve(before, stockReserved)).toStrictEqual(before);
+    });
+
+    it('reserves the quantities the event names', () => {
+      const one: OrderEvent = { type: 'StockReserved', data: { orderId, lines: [{ sku: 'MUG-1', quantity: 7 }] } };
+      expect(movesAfter([placed], one)).toEqual([{ sku: 'MUG-1', move: reserve(7) }]);
+    });
   });
 
+  describe('OrderConfirmed', () => {
+    it('sells the units the order held reserved: reserved to sold', () => {
+      expect(movesAfter([placed, stockReserved], confirmed)).toEqual(eachLine(sell));
+    });
+
+    it('sells them too when the order was parked for its payment', () => {
+      expect(movesAfter([placed, stockReserved, awaited], confirmed)).toEqual(eachLine(sell));
+    });
+
+    it('moves nothing for an order that holds no reserved units (the decider refuses that confirmation)', () => {
+      expect(movesAfter([placed], confirmed)).toEqual([]);
+    });
+  });
+
+  describe('OrderRejected', () => {
+    it('releases the units the order held reserved: reserved back to available', () => {
+      expect(movesAfter([placed, stockReserved], rejected)).toEqual(eachLine(release));
+    });
+
+    it('moves nothing for an order rejected before it reserved anything (out of stock)', () => {
+      expect(movesAfter([placed], { type: 'OrderRejected', data: { orderId, reason: 'OUT_OF_STOCK' } })).toEqual([]);
+    });
+  });
+
+  describe('OrderCancelled', () => {
+    it('releases the units a PENDING order held reserved', () => {
+      expect(movesAfter([placed, stockReserved], cancelled('PENDING'))).toEqual(eachLine(release));
+    });
+
+    it('gives a CONFIRMED order’s sold units back to available', () => {
+      expect(movesAfter([placed, stockReserved, confirmed], cancelled('CONFIRMED'))).toEqual(eachLine(giveBack));
+    });
+
+    it('moves nothing for a PENDING order that held nothing', () => {
+      expect(movesAfter([placed], cancelled('PENDING'))).toEqual([]);
+      expect(movesAfter([placed, awaited], cancelled('PENDING'))).toEqual([]);
+    });
+  });
+
+  it.each<[string, OrderEvent[], OrderEvent]>([
+    ['OrderPlaced', [], placed],
+    ['PaymentAwaited on a PENDING order', [placed], awaited],
+    ['PaymentAwaited on an order holding reserved units', [placed, stockReserved], awaited],
+  ])('moves nothing for %s', (_, history, event) => {
+    expect(movesAfter(history, event)).toEqual([]);
+  });
+
+  it.each([stockReserved, confirmed, rejected, cancelled('PENDING'), cancelled('CONFIRMED'), awaited])(
+    'moves nothing for $type on an order that was never placed',
+    (event) => {
+      expect(movesAfter([], event)).toEqual([]);
+    },
+  );
+
+  it('moves only the SKUs on the order’s lines, and never changes a SKU’s total', () => {
+    const history = [placed, stockReserved, confirmed, cancelled('CONFIRMED')];
+    const moves = movesOfHistory(history);
+    expect(moves).toHaveLength(6);
+    for (const { sku: moved, move } of moves) {
+      expect(['MUG-1', 'TEA-9']).toContain(moved);
+      expect(total(move)).toBe(0);
+    }
+  });
+
+  /**
+   * Each way an order can go, and what it holds at the end of it, as the net of its moves on each SKU: the units it
+   * took from available, and where they are now (reserved, or sold), or nothing at all.
+   */
+  const nothing = { available: 0, reserved: 0, sold: 0 };
+  const heldReserved = (q: number): Stock => ({ available: -q, reserved: q, sold: 0 });
+  const heldSold = (q: number): Stock => ({ available: -q, reserved: 0, sold: q });
+  it.each<[string, OrderEvent[], Stock, Stock]>([
+    ['PENDING, before reserving', [placed], nothing, nothing],
+    ['PENDING, parked for its payment before reserving', [placed, awaited], nothing, nothing],
+    ['PENDING with its stock reserved', [placed, stockReserved], heldReserved(2), heldReserved(3)],
+    [
+      'PENDING with its stock reserved, parked for its payment',
+      [placed, stockReserved, awaited],
+      heldReserved(2),
+      heldReserved(3),
+    ],
+    ['CONFIRMED', [placed, stockReserved, confirmed], heldSold(2), heldSold(3)],
+    ['REJECTED after reserving', [placed, stockReserved, rejected], nothing, nothing],
+    ['REJECTED before reserving', [placed, rejected], nothing, nothing],
+    ['CANCELLED while PENDING, after reserving', [placed, stockReserved, cancelled('PENDING')], nothing, nothing],
+    ['CANCELLED while PENDING, before reserving', [placed, cancelled('PENDING')], nothing, nothing],
+    ['CANCELLED once CONFIRMED', [placed, stockReserved, confirmed, cancelled('CONFIRMED')], nothing, nothing],
+  ])('leaves an order %s holding what its status says', (_, history, mug, tea) => {
+    const moves = movesOfHistory(history);
+    const net = (ofSku: string): Stock =>
+      moves
+        .filter((m) => m.sku === ofSku)
+        .reduce(
+          (sum, { move }) => ({
+            available: sum.available + move.available,
+            reserved: sum.reserved + move.reserved,
+            sold: sum.sold + move.sold,
+          }),
+          noStock(),
+        );
+    expect({ mug: net('MUG-1'), tea: net('TEA-9') }).toEqual({ mug, tea });
+  });
+
+  it('does not change the order it is given', () => {
+    const before = fold(order, [placed, stockReserved]);
+    const snapshot = structuredClone(before);
+    orderStockMoves(confirmed, before);
+    orderStockMoves(cancelled('PENDING'), before);
+    expect(before).toEqual(snapshot);
+  });
+});
+
+describe('stock (moveStock)', () => {
   it('starts with nothing', () => {
     expect(noStock()).toEqual({ available: 0, reserved: 0, sold: 0 });
   });
 
   it('applies a move that leaves every count at zero or above', () => {
-    expect(moveStock({ available: 5, reserved: 2, sold: 1 }, stockMove(reserved(5)))).toEqual({
+    expect(
+      moveStock({ available: 2, reserved: 2, sold: 1 }, moveOf(movesAfter([placed], stockReserved), 'MUG-1')),
+    ).toEqual({
       available: 0,
-      reserved: 7,
+      reserved: 4,
       sold: 1,
     });
-    expect(moveStock(noStock(), stockMove(registered(0)))).toEqual(noStock());
+    expect(moveStock(noStock(), productStockMove(registered(0)))).toEqual(noStock());
+    expect(moveStock(noStock(), productStockMove(registered(3)))).toEqual({ available: 3, reserved: 0, sold: 0 });
   });
 
-  it.each<[string, string, Stock, InventoryEvent]>([
-    ['available', 'StockReserved', { available: 2, reserved: 0, sold: 0 }, reserved(3)],
-    ['reserved', 'ReservationReleased', { available: 0, reserved: 2, sold: 0 }, released(3)],
-    ['reserved', 'ReservationConfirmed', { available: 0, reserved: 2, sold: 0 }, confirmed(3)],
-    ['sold', 'StockReturned', { available: 0, reserved: 0, sold: 2 }, returned(3)],
-  ])('refuses a move that would take %s below zero (%s)', (_, __, stock, event) => {
-    expect(moveStock(stock, stockMove(event))).toBeUndefined();
+  it.each<[string, string, Stock, StockMove]>([
+    [
+      'available',
+      'StockReserved',
+      { available: 1, reserved: 0, sold: 0 },
+      moveOf(movesAfter([placed], stockReserved), 'MUG-1'),
+    ],
+    [
+      'reserved',
+      'OrderConfirmed',
+      { available: 0, reserved: 1, sold: 0 },
+      moveOf(movesAfter([placed, stockReserved], confirmed), 'MUG-1'),
+    ],
+    [
+      'reserved',
+      'OrderRejected',
+      { available: 0, reserved: 1, sold: 0 },
+      moveOf(movesAfter([placed, stockReserved], rejected), 'MUG-1'),
+    ],
+    [
+      'sold',
+      'OrderCancelled from CONFIRMED',
+      { available: 0, reserved: 0, sold: 1 },
+      moveOf(movesAfter([placed, stockReserved, confirmed], cancelled('CONFIRMED')), 'MUG-1'),
+    ],
+  ])('refuses a move that would take %s below zero (%s)', (_, __, stock, move) => {
+    expect(moveStock(stock, move)).toBeUndefined();
   });
 
   it('refuses any reservation of a SKU whose stock was never moved (an unregistered product)', () => {
-    expect(moveStock(noStock(), stockMove(reserved(1)))).toBeUndefined();
+    expect(moveStock(noStock(), moveOf(movesAfter([placed], stockReserved), 'TEA-9'))).toBeUndefined();
+  });
+
+  it('takes the last unit: a reservation of exactly what is available', () => {
+    expect(
+      moveStock({ available: 3, reserved: 0, sold: 0 }, moveOf(movesAfter([placed], stockReserved), 'TEA-9')),
+    ).toEqual({
+      available: 0,
+      reserved: 3,
+      sold: 0,
+    });
   });
 
   it('does not change the stock it is given', () => {
     const stock = { available: 5, reserved: 0, sold: 0 };
-    moveStock(stock, stockMove(reserved(2)));
+    moveStock(stock, reserve(2));
     expect(stock).toEqual({ available: 5, reserved: 0, sold: 0 });
   });
 });
@@ -347,61 +402,45 @@ describe('stock', () => {
 describe('stream and balance ids', () => {
   it('names one product stream per SKU', () => {
     expect(productStreamId(sku)).toBe('product-ABC-123');
+    expect(productStreamId('ABC-1')).not.toBe(productStreamId(sku));
   });
 
-  it('names one reservation stream per SKU and order', () => {
-    expect(reservationStreamId(sku, orderId)).toBe('reservation-ABC-123/order-1');
-    expect(reservationStreamId(sku, 'order-2')).not.toBe(reservationStreamId(sku, orderId));
-    expect(reservationStreamId('ABC-1', orderId)).not.toBe(reservationStreamId(sku, orderId));
-  });
-
-  it('keeps reservation streams apart from product streams', () => {
-    expect(reservationStreamId(sku, orderId).startsWith('product-')).toBe(false);
+  it('keeps product streams apart from order streams, which hold what each order holds of the stock', () => {
+    expect(orderStreamId(orderId).startsWith('product-')).toBe(false);
+    expect(productStreamId(sku).startsWith('order-')).toBe(false);
   });
 
   it('names one stock balance per SKU', () => {
     expect(stockBalanceId(sku)).toBe('stock-ABC-123');
+    expect(stockBalanceId('ABC-1')).not.toBe(stockBalanceId(sku));
   });
 });
 
-describe('inventory command schemas', () => {
+describe('product command schemas', () => {
   const validRegister = { type: 'RegisterProduct', data: { sku, name: 'Blue mug', unitPrice, initialStock: 10 } };
-  const validReserve = { type: 'ReserveStock', data: { sku, orderId, quantity: 2 } };
-  const validRelease = { type: 'ReleaseReservation', data: { sku, orderId } };
+  const validRestock = { type: 'RestockProduct', data: { sku, quantity: 2 } };
 
   it('accept well-formed commands', () => {
-    expect(InventoryCommand.parse(validRegister)).toEqual(validRegister);
-    expect(InventoryCommand.parse(validReserve)).toEqual(validReserve);
-    expect(RestockProduct.safeParse({ type: 'RestockProduct', data: { sku: 'A1', quantity: 1 } }).success).toBe(true);
     expect(ProductCommand.parse(validRegister)).toEqual(validRegister);
-    expect(ReservationCommand.parse(validReserve)).toEqual(validReserve);
-    expect(ReservationCommand.parse(validRelease)).toEqual(validRelease);
+    expect(ProductCommand.parse(validRestock)).toEqual(validRestock);
+    expect(RestockProduct.safeParse({ type: 'RestockProduct', data: { sku: 'A1', quantity: 1 } }).success).toBe(true);
   });
 
-  it('split into what is said of a product and what is said of one order’s reservation', () => {
-    expect(ProductCommand.safeParse(validReserve).success).toBe(false);
-    expect(ProductCommand.safeParse(validRelease).success).toBe(false);
-    expect(ReservationCommand.safeParse(validRegister).success).toBe(false);
-    expect(ReservationCommand.safeParse({ type: 'RestockProduct', data: { sku, quantity: 1 } }).success).toBe(false);
+  it('say nothing of an order: reserving stock is an order’s command', () => {
+    expect(ProductCommand.safeParse({ type: 'ReserveStock', data: { orderId } }).success).toBe(false);
+    expect(ProductCommand.safeParse({ type: 'ReserveStock', data: { sku, orderId, quantity: 2 } }).success).toBe(false);
   });
 
   it.each([
-    ['a fractional quantity', { ...validReserve.data, quantity: 1.5 }],
-    ['a zero quantity', { ...validReserve.data, quantity: 0 }],
-    ['a negative quantity', { ...validReserve.data, quantity: -1 }],
-    ['a quantity as a string', { ...validReserve.data, quantity: '2' }],
-    ['a lower-case SKU', { ...validReserve.data, sku: 'abc-123' }],
-    ['a SKU starting with a dash', { ...validReserve.data, sku: '-ABC' }],
-    ['an empty order id', { ...validReserve.data, orderId: '' }],
-    ['an unknown extra field', { ...validReserve.data, note: 'hi' }],
-  ])('ReserveStock rejects %s', (_, data) => {
-    expect(ReserveStock.safeParse({ type: 'ReserveStock', data }).success).toBe(false);
-  });
-
-  it('ReleaseReservation takes no quantity: the reservation knows it', () => {
-    expect(
-      ReleaseReservation.safeParse({ type: 'ReleaseReservation', data: { ...validRelease.data, quantity: 2 } }).success,
-    ).toBe(false);
+    ['a fractional quantity', { ...validRestock.data, quantity: 1.5 }],
+    ['a zero quantity', { ...validRestock.data, quantity: 0 }],
+    ['a negative quantity', { ...validRestock.data, quantity: -1 }],
+    ['a quantity as a string', { ...validRestock.data, quantity: '2' }],
+    ['a lower-case SKU', { ...validRestock.data, sku: 'abc-123' }],
+    ['a SKU starting with a dash', { ...validRestock.data, sku: '-ABC' }],
+    ['an unknown extra field', { ...validRestock.data, note: 'hi' }],
+  ])('RestockProduct rejects %s', (_, data) => {
+    expect(RestockProduct.safeParse({ type: 'RestockProduct', data }).success).toBe(false);
   });
 
   it.each([
@@ -416,23 +455,23 @@ describe('inventory command schemas', () => {
   });
 
   it('rejects an unknown field beside data', () => {
-    expect(InventoryCommand.safeParse({ ...validReserve, extra: 1 }).success).toBe(false);
+    expect(ProductCommand.safeParse({ ...validRestock, extra: 1 }).success).toBe(false);
   });
 
   it('rejects an unknown command type', () => {
-    expect(InventoryCommand.safeParse({ type: 'DeleteProduct', data: { sku } }).success).toBe(false);
+    expect(ProductCommand.safeParse({ type: 'DeleteProduct', data: { sku } }).success).toBe(false);
   });
 });
 
-describe('inventory event schemas', () => {
-  it('accept every event the deciders decide, and keep product and reservation events apart', () => {
-    const productEvents = [registered(10), restocked(5)];
-    const reservationEvents = [reserved(3), released(3), confirmed(3), returned(3)];
-    for (const event of [...productEvents, ...reservationEvents]) expect(InventoryEvent.parse(event)).toEqual(event);
-    for (const event of reservationEvents) {
-      expect(ReservationEvent.parse(event)).toEqual(event);
-      expect(InventoryEvent.safeParse({ ...event, data: { ...event.data, quantity: 0 } }).success).toBe(false);
+describe('product event schemas', () => {
+  it('accept every event the product decider decides', () => {
+    for (const event of [registered(10), registered(0), restocked(5)]) expect(ProductEvent.parse(event)).toEqual(event);
+    expect(ProductEvent.safeParse({ ...restocked(5), data: { sku, quantity: 0 } }).success).toBe(false);
+  });
+
+  it('keep order events out of a product stream', () => {
+    for (const event of [placed, stockReserved, confirmed, rejected, cancelled('CONFIRMED')]) {
+      expect(ProductEvent.safeParse(event).success).toBe(false);
     }
-    for (const event of productEvents) expect(ReservationEvent.safeParse(event).success).toBe(false);
   });
 });

@@ -2,13 +2,15 @@ import { describe, expect, it } from 'vitest';
 import {
   CancelOrder,
   OrderCommand,
+  OrderEvent,
   PlaceOrder,
   RejectOrder,
+  ReserveStock,
+  StockReserved,
   order,
   orderStreamId,
   orderTotal,
   terminalStatuses,
-  type OrderEvent,
   type OrderLine,
   type RejectionReason,
 } from '../../../domain/order/index.js';
@@ -20,6 +22,7 @@ import {
   MixedCurrenciesError,
   OrderAlreadyPlacedError,
   OrderNotFoundError,
+  StockNotReservedError,
 } from '../../../domain/shared/errors.js';
 import { given } from '../../support/givenWhenThen.js';
 
@@ -36,6 +39,19 @@ const placed: OrderEvent = {
   type: 'OrderPlaced',
   data: { orderId, customerId, lines, total: eur(3997), paymentToken },
 };
+/** The order's units, SKU and quantity of each line (no price): what the stock balances move. */
+const stockReserved: OrderEvent = {
+  type: 'StockReserved',
+  data: {
+    orderId,
+    lines: [
+      { sku: 'MUG-1', quantity: 2 },
+      { sku: 'TEA-9', quantity: 3 },
+    ],
+  },
+};
+/** A PENDING order that holds its units reserved: the only order that can be confirmed. */
+const reserved = [placed, stockReserved];
 const confirmed: OrderEvent = { type: 'OrderConfirmed', data: { orderId } };
 const rejected = (reason: RejectionReason = 'OUT_OF_STOCK'): OrderEvent => ({
   type: 'OrderRejected',
@@ -46,10 +62,17 @@ const cancelled = (previousStatus: 'PENDING' | 'CONFIRMED'): OrderEvent => ({
   data: { orderId, previousStatus },
 });
 
+/** The saga parked the order's payment: it stays PENDING, holding whatever it held. */
+const awaitedEvent: OrderEvent = {
+  type: 'PaymentAwaited',
+  data: { orderId, since: '2026-11-30T09:00:00.000Z', until: '2026-11-30T09:03:00.000Z' },
+};
+
 const place = (data: Partial<PlaceOrder['data']> = {}): OrderCommand => ({
   type: 'PlaceOrder',
   data: { orderId, customerId, lines, paymentToken, ...data },
 });
+const reserveStock: OrderCommand = { type: 'ReserveStock', data: { orderId } };
 const confirm: OrderCommand = { type: 'ConfirmOrder', data: { orderId } };
 const reject = (reason: RejectionReason = 'OUT_OF_STOCK'): OrderCommand => ({
   type: 'RejectOrder',
@@ -65,7 +88,8 @@ describe('order decider', () => {
 
     it.each([
       ['pending', [placed]],
-      ['confirmed', [placed, confirmed]],
+      ['pending with its stock reserved', reserved],
+      ['confirmed', [...reserved, confirmed]],
       ['rejected', [placed, rejected()]],
       ['cancelled', [placed, cancelled('PENDING')]],
     ])('changes nothing when the same order is placed again while %s (an idempotent retry)', (_, history) => {
@@ -118,13 +142,87 @@ describe('order decider', () => {
     });
   });
 
+  describe('ReserveStock', () => {
+    it('reserves every line’s units of a pending order, by SKU and quantity', () => {
+      spec([placed]).when(reserveStock).then([stockReserved]);
+    });
+
+    it('reserves those of a single-line order', () => {
+      spec([{ ...placed, data: { ...placed.data, lines: [tea], total: eur(1497) } }])
+        .when(reserveStock)
+        .then([{ type: 'StockReserved', data: { orderId, lines: [{ sku: 'TEA-9', quantity: 3 }] } }]);
+    });
+
+    it('decides without knowing the stock: each SKU’s balance refuses what is not there, in the same write', () => {
+      const huge = [{ ...mug, quantity: 1_000_000 }];
+      spec([{ ...placed, data: { ...placed.data, lines: huge, total: eur(1_250_000_000) } }])
+        .when(reserveStock)
+        .then([{ type: 'StockReserved', data: { orderId, lines: [{ sku: 'MUG-1', quantity: 1_000_000 }] } }]);
+    });
+
+    it('reserves for an order parked for its payment before it reserved anything', () => {
+      spec([placed, awaitedEvent]).when(reserveStock).then([stockReserved]);
+    });
+
+    it.each([
+      ['holds its units reserved already (a redelivered step)', reserved],
+      ['holds them and is parked for its payment', [...reserved, awaitedEvent]],
+      ['is CONFIRMED', [...reserved, confirmed]],
+      ['is REJECTED before it reserved anything (out of stock)', [placed, rejected('OUT_OF_STOCK')]],
+      ['is REJECTED after it reserved', [...reserved, rejected('PAYMENT_DECLINED')]],
+      ['is CANCELLED while PENDING', [placed, cancelled('PENDING')]],
+      ['is CANCELLED after it reserved', [...reserved, cancelled('PENDING')]],
+      ['is CANCELLED once CONFIRMED', [...reserved, confirmed, cancelled('CONFIRMED')]],
+    ])('changes nothing when the order %s', (_, history) => {
+      spec(history).when(reserveStock).then([]);
+    });
+
+    it('refuses an order that does not exist', () => {
+      spec([])
+        .when(reserveStock)
+        .thenThrows(OrderNotFoundError, { code: 'ORDER_NOT_FOUND', kind: 'not-found', orderId });
+    });
+
+    it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])(
+      'reserves for an order id that is also a property of Object.prototype (%s)',
+      (id) => {
+        given(order)([{ ...placed, data: { ...placed.data, orderId: id } }])
+          .when({ type: 'ReserveStock', data: { orderId: id } })
+          .then([{ ...stockReserved, data: { ...stockReserved.data, orderId: id } }]);
+      },
+    );
+  });
+
   describe('ConfirmOrder', () => {
-    it('confirms a pending order', () => {
-      spec([placed]).when(confirm).then([confirmed]);
+    it('confirms a pending order that holds its units reserved', () => {
+      spec(reserved).when(confirm).then([confirmed]);
+    });
+
+    it('confirms one parked for its payment, too', () => {
+      spec([...reserved, awaitedEvent])
+        .when(confirm)
+        .then([confirmed]);
+    });
+
+    it('refuses to confirm a pending order that reserved nothing: it would sell units it does not hold', () => {
+      const error = spec([placed]).when(confirm).thenThrows(StockNotReservedError, {
+        code: 'STOCK_NOT_RESERVED',
+        kind: 'conflict',
+        orderId,
+      });
+      expect(error).toBeInstanceOf(DomainError);
+      expect(error.name).toBe('StockNotReservedError');
+      expect(error.message).toBe(`Order ${orderId} holds no reserved stock to sell.`);
+    });
+
+    it('refuses it while the order is parked for its payment without reserved units', () => {
+      spec([placed, awaitedEvent]).when(confirm).thenThrows(StockNotReservedError, { orderId });
     });
 
     it('changes nothing when the order is already confirmed', () => {
-      spec([placed, confirmed]).when(confirm).then([]);
+      spec([...reserved, confirmed])
+        .when(confirm)
+        .then([]);
     });
 
     it('refuses an order that does not exist', () => {
@@ -133,7 +231,9 @@ describe('order decider', () => {
 
     it.each([
       ['REJECTED', [placed, rejected()]],
+      ['REJECTED', [...reserved, rejected('PAYMENT_DECLINED')]],
       ['CANCELLED', [placed, cancelled('PENDING')]],
+      ['CANCELLED', [...reserved, cancelled('PENDING')]],
     ])('refuses to confirm a %s order', (from, history) => {
       const error = spec(history).when(confirm).thenThrows(InvalidOrderTransitionError, {
         code: 'INVALID_ORDER_TRANSITION',
@@ -153,6 +253,12 @@ describe('order decider', () => {
         .then([rejected(reason)]);
     });
 
+    it('rejects a pending order that holds its units reserved (they go back with the rejection)', () => {
+      spec(reserved)
+        .when(reject('PAYMENT_DECLINED'))
+        .then([rejected('PAYMENT_DECLINED')]);
+    });
+
     it('changes nothing when the order is already rejected, whatever the reason given again', () => {
       spec([placed, rejected('OUT_OF_STOCK')])
         .when(reject('PAYMENT_DECLINED'))
@@ -164,7 +270,7 @@ describe('order decider', () => {
     });
 
     it.each([
-      ['CONFIRMED', [placed, confirmed]],
+      ['CONFIRMED', [...reserved, confirmed]],
       ['CANCELLED', [placed, cancelled('PENDING')]],
     ])('refuses to reject a %s order', (from, history) => {
       spec(history).when(reject()).thenThrows(InvalidOrderTransitionError, {
@@ -183,15 +289,21 @@ describe('order decider', () => {
         .then([cancelled('PENDING')]);
     });
 
+    it('cancels a pending order that holds its units reserved, as pending (they are released)', () => {
+      spec(reserved)
+        .when(cancel)
+        .then([cancelled('PENDING')]);
+    });
+
     it('cancels a confirmed order and records that it was confirmed (its stock must be returned)', () => {
-      spec([placed, confirmed])
+      spec([...reserved, confirmed])
         .when(cancel)
         .then([cancelled('CONFIRMED')]);
     });
 
     it.each([
       ['pending', [placed, cancelled('PENDING')]],
-      ['confirmed', [placed, confirmed, cancelled('CONFIRMED')]],
+      ['confirmed', [...reserved, confirmed, cancelled('CONFIRMED')]],
     ])('appends nothing when an order cancelled once %s is cancelled again (a retried cancel)', (_, history) => {
       spec(history).when(cancel).then([]);
     });
@@ -219,23 +331,40 @@ describe('order decider', () => {
 
     it.each([
       ['placed', [placed], { ...details, status: 'PENDING' }],
-      ['confirmed', [placed, confirmed], { ...details, status: 'CONFIRMED' }],
+      ['placed with its stock reserved', reserved, { ...details, status: 'PENDING', stockReserved: true }],
+      ['confirmed', [...reserved, confirmed], { ...details, status: 'CONFIRMED' }],
       [
         'rejected',
-        [placed, rejected('PAYMENT_DECLINED')],
+        [...reserved, rejected('PAYMENT_DECLINED')],
         { ...details, status: 'REJECTED', rejectionReason: 'PAYMENT_DECLINED' },
       ],
       [
         'cancelled after confirmation',
-        [placed, confirmed, cancelled('CONFIRMED')],
+        [...reserved, confirmed, cancelled('CONFIRMED')],
         { ...details, status: 'CANCELLED', cancelledFrom: 'CONFIRMED' },
       ],
+      [
+        'cancelled while pending, its stock reserved',
+        [...reserved, cancelled('PENDING')],
+        { ...details, status: 'CANCELLED', cancelledFrom: 'PENDING' },
+      ],
     ])('folds an order %s into its state', (_, history, expected) => {
-      expect(fold(order, history)).toEqual(expected);
+      expect(fold(order, history)).toStrictEqual(expected);
+    });
+
+    it('forgets the reservation once the order settles: what a settled order holds follows from its status', () => {
+      for (const settled of [confirmed, rejected(), cancelled('PENDING')]) {
+        expect(fold(order, [...reserved, settled])).not.toHaveProperty('stockReserved');
+      }
+    });
+
+    it('ignores StockReserved on an order that is no longer PENDING', () => {
+      expect(fold(order, [...reserved, confirmed, stockReserved])).toStrictEqual(fold(order, [...reserved, confirmed]));
+      expect(fold(order, [placed, rejected(), stockReserved])).toStrictEqual(fold(order, [placed, rejected()]));
     });
 
     it('ignores events for an order that was never placed', () => {
-      expect(fold(order, [confirmed, cancelled('PENDING')])).toEqual({ status: 'NONE' });
+      expect(fold(order, [stockReserved, confirmed, cancelled('PENDING')])).toEqual({ status: 'NONE' });
     });
   });
 
@@ -309,9 +438,37 @@ describe('order command schemas', () => {
     expect(RejectOrder.safeParse({ type: 'RejectOrder', data: { orderId, reason: 'BORED' } }).success).toBe(false);
   });
 
+  it('ReserveStock names the order only: the order knows its lines', () => {
+    const valid = { type: 'ReserveStock', data: { orderId } };
+    expect(OrderCommand.parse(valid)).toEqual(valid);
+    expect(ReserveStock.safeParse({ ...valid, data: { orderId, sku: 'MUG-1', quantity: 2 } }).success).toBe(false);
+    expect(ReserveStock.safeParse({ ...valid, data: { orderId: '' } }).success).toBe(false);
+    expect(ReserveStock.safeParse({ ...valid, extra: 1 }).success).toBe(false);
+  });
+
   it('CancelOrder rejects an unknown field and an empty order id', () => {
     expect(CancelOrder.safeParse({ type: 'CancelOrder', data: { orderId, why: 'x' } }).success).toBe(false);
     expect(CancelOrder.safeParse({ type: 'CancelOrder', data: { orderId: '' } }).success).toBe(false);
+  });
+});
+
+describe('order event schemas', () => {
+  it('accept every event the decider decides', () => {
+    for (const event of [placed, stockReserved, confirmed, rejected(), cancelled('CONFIRMED'), awaitedEvent]) {
+      expect(OrderEvent.parse(event)).toEqual(event);
+    }
+  });
+
+  const withStockLines = (lines: unknown[]) => ({ ...stockReserved, data: { orderId, lines } });
+  it.each([
+    ['no lines', withStockLines([])],
+    ['a zero quantity', withStockLines([{ sku: 'MUG-1', quantity: 0 }])],
+    ['a fractional quantity', withStockLines([{ sku: 'MUG-1', quantity: 1.5 }])],
+    ['a lower-case SKU', withStockLines([{ sku: 'mug-1', quantity: 1 }])],
+    ['a price on a line: the stock knows units, not money', withStockLines([mug])],
+    ['an empty order id', { ...stockReserved, data: { ...stockReserved.data, orderId: '' } }],
+  ])('StockReserved rejects %s', (_, event) => {
+    expect(StockReserved.safeParse(event).success).toBe(false);
   });
 });
 
@@ -333,7 +490,7 @@ describe('parking the payment (AwaitPayment)', () => {
   });
 
   it.each([
-    ['CONFIRMED', [placed, confirmed]],
+    ['CONFIRMED', [...reserved, confirmed]],
     ['REJECTED', [placed, rejected('PAYMENT_UNAVAILABLE')]],
     ['CANCELLED', [placed, cancelled('PENDING')]],
   ] as const)('has nothing to wait for once the order is %s', (_, history) => {
@@ -343,7 +500,7 @@ describe('parking the payment (AwaitPayment)', () => {
   });
 
   it('forgets the wait once the order settles', () => {
-    expect(fold(order, [placed, awaited, confirmed])).not.toHaveProperty('awaitingPayment');
+    expect(fold(order, [...reserved, awaited, confirmed])).not.toHaveProperty('awaitingPayment');
     expect(fold(order, [placed, awaited, cancelled('PENDING')])).not.toHaveProperty('awaitingPayment');
   });
 

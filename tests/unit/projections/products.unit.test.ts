@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { reservationStreamId, type ProductEvent, type ReservationEvent } from '../../../domain/inventory/index.js';
+import { productStreamId, type ProductEvent } from '../../../domain/inventory/index.js';
+import { orderStreamId, type OrderEvent } from '../../../domain/order/index.js';
 import { ProductView, productsProjection } from '../../../projections/index.js';
 import { at, foldView, givenView, stored } from './givenView.js';
 
 const sku = 'MUG-1';
-const streamId = `product-${sku}`;
+const streamId = productStreamId(sku);
 const price = { amount: 1250, currency: 'EUR' };
 
 const registered = (initialStock = 10): ProductEvent => ({
@@ -12,9 +13,25 @@ const registered = (initialStock = 10): ProductEvent => ({
   data: { sku, name: 'Stoneware mug', unitPrice: price, initialStock },
 });
 const restocked = (quantity: number): ProductEvent => ({ type: 'ProductRestocked', data: { sku, quantity } });
-const forOrder =
-  (type: ReservationEvent['type']) =>
-  (orderId: string, quantity: number): ReservationEvent => ({ type, data: { sku, orderId, quantity } });
+
+/** The order events that move this SKU's stock balance (ADR 0013): none of them is the products projection's. */
+const orderId = 'o1';
+const stockMovingOrderEvents: OrderEvent[] = [
+  {
+    type: 'OrderPlaced',
+    data: {
+      orderId,
+      customerId: 'customer-1',
+      lines: [{ sku, quantity: 1, unitPrice: price }],
+      total: price,
+      paymentToken: 'tok_approve',
+    },
+  },
+  { type: 'StockReserved', data: { orderId, lines: [{ sku, quantity: 1 }] } },
+  { type: 'OrderConfirmed', data: { orderId } },
+  { type: 'OrderRejected', data: { orderId, reason: 'OUT_OF_STOCK' } },
+  { type: 'OrderCancelled', data: { orderId, previousStatus: 'CONFIRMED' } },
+];
 
 /** The product right after registration, at version 1. */
 const fresh: ProductView = { sku, name: 'Stoneware mug', price, supplied: 10, updatedAt: at(1) };
@@ -28,8 +45,13 @@ describe('products projection', () => {
     expect(productsProjection.key('product-ABC-123')).toEqual({ sku: 'ABC-123' });
   });
 
-  it('skips reservation streams: their events move the stock balance, not the view', () => {
-    expect(reservationStreamId(sku, 'o1').startsWith(productsProjection.streamPrefix)).toBe(false);
+  it('reads the SKU’s product stream, keyed by its SKU', () => {
+    expect(streamId.startsWith(productsProjection.streamPrefix)).toBe(true);
+    expect(productsProjection.key(streamId)).toEqual({ sku });
+  });
+
+  it('skips order streams: reserving, selling and giving back units move the stock balance, not the view', () => {
+    expect(orderStreamId(orderId).startsWith(productsProjection.streamPrefix)).toBe(false);
   });
 
   describe('ProductRegistered', () => {
@@ -71,13 +93,13 @@ describe('products projection', () => {
   });
 
   describe('events it does not read', () => {
-    it.each([
-      forOrder('StockReserved')('o1', 1),
-      forOrder('ReservationReleased')('o1', 1),
-      forOrder('ReservationConfirmed')('o1', 1),
-      forOrder('StockReturned')('o1', 1),
-    ])('treats $type as a poison event: it belongs to a reservation stream', (event) => {
+    it.each(stockMovingOrderEvents)('treats $type as a poison event: it belongs to an order stream', (event) => {
       expect(productsProjection.events.safeParse(event).success).toBe(false);
+    });
+
+    it('treats an event of the removed reservation streams as a poison event too', () => {
+      const legacy = { type: 'ReservationConfirmed', data: { sku, orderId, quantity: 1 } };
+      expect(productsProjection.events.safeParse(legacy).success).toBe(false);
     });
 
     it('parses the product events', () => {

@@ -72,7 +72,7 @@ describe('awaitPayment: the parked payment step', () => {
       waitSeconds: 10,
       until: at(180).toISOString(),
     });
-    expect(await types()).toEqual(['OrderPlaced', 'PaymentAwaited']);
+    expect(await types()).toEqual(['OrderPlaced', 'StockReserved', 'PaymentAwaited']);
     expect(await stock()).toEqual({ available: 8, reserved: 2, sold: 0 });
   });
 
@@ -85,7 +85,7 @@ describe('awaitPayment: the parked payment step', () => {
       outcome: 'REJECTED',
       payment: 'NOTHING',
     });
-    expect(await types()).toEqual(['OrderPlaced', 'PaymentAwaited', 'OrderRejected']);
+    expect(await types()).toEqual(['OrderPlaced', 'StockReserved', 'PaymentAwaited', 'OrderRejected']);
     expect(await stock()).toEqual({ available: 10, reserved: 0, sold: 0 });
   });
 

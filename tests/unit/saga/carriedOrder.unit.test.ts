@@ -6,11 +6,10 @@ import {
   authorizePayment,
   confirmOrder,
   type PlacedOrder,
-  releaseReservations,
+  rejectOrder,
   reserveStock,
 } from '../../../application/saga.js';
-import { orderAggregate, reservationAggregate } from '../../../application/aggregates.js';
-import { reservation, reservationStreamId } from '../../../domain/inventory/index.js';
+import { orderAggregate } from '../../../application/aggregates.js';
 import { order, orderStreamId } from '../../../domain/order/index.js';
 import type { EventStore, ReadOptions } from '../../../eventstore/types.js';
 import { memoryGateway } from '../../support/memoryGateway.js';
@@ -41,6 +40,8 @@ const observedStore = (store: EventStore) => {
   };
 };
 
+const NOW = '2026-11-29T12:00:00.000Z';
+
 const given = async () => {
   const base = memoryStore();
   const observed = observedStore(base);
@@ -60,12 +61,12 @@ const given = async () => {
 };
 
 describe('saga steps with the order the execution carries', () => {
-  it('reserve, then confirm the order and sell its reservations, without reading a stream', async () => {
+  it('reserve, then confirm the order and sell its reserved stock, without reading a stream', async () => {
     const { context, orderId, placed, reads, types, stock } = await given();
     expect(await reserveStock(orderId, context, placed)).toBe('PROCEED');
     expect(await confirmOrder(orderId, context, placed)).toBe('PROCEED');
     expect(reads).toEqual([]);
-    expect(await types(orderStreamId(orderId))).toEqual(['OrderPlaced', 'OrderConfirmed']);
+    expect(await types(orderStreamId(orderId))).toEqual(['OrderPlaced', 'StockReserved', 'OrderConfirmed']);
     expect(await stock()).toEqual({ available: 8, reserved: 0, sold: 2 });
   });
 
@@ -85,7 +86,7 @@ describe('saga steps with the order the execution carries', () => {
     await authorizePayment(orderId, context, gateway, placed);
     expect(calls).toEqual([`authorize ${orderId}`, `authorize ${orderId}`]);
     expect(await types(`payment-${orderId}`)).toEqual(['PaymentAuthorized']);
-    expect(await types(reservationStreamId('MUG-1', orderId))).toEqual(['StockReserved']);
+    expect(await types(orderStreamId(orderId))).toEqual(['OrderPlaced', 'StockReserved']);
     expect(await stock()).toEqual({ available: 8, reserved: 2, sold: 0 });
   });
 
@@ -97,51 +98,55 @@ describe('saga steps with the order the execution carries', () => {
     // Authorized after the cancellation: refunded at once, since the compensation may have looked already.
     expect(await authorizePayment(orderId, context, gateway, placed)).toBe('STOP');
     expect(calls).toEqual([`authorize ${orderId}`, `refund ${orderId}`]);
-    expect(await types(orderStreamId(orderId))).toEqual(['OrderPlaced', 'OrderCancelled']);
-    expect(await stock()).toEqual({ available: 8, reserved: 2, sold: 0 });
+    expect(await types(orderStreamId(orderId))).toEqual(['OrderPlaced', 'StockReserved', 'OrderCancelled']);
+    // The cancellation gave the reserved units back as it was appended.
+    expect(await stock()).toEqual({ available: 10, reserved: 0, sold: 0 });
   });
 });
 
 describe('reads that are not strongly consistent', () => {
   it('a stale read that would append nothing is read again strongly consistently before it is believed', async () => {
-    const { context, orderId, placed, staleBy, reads, types, stock } = await given();
+    const { context, orderId, placed, staleBy, reads, types } = await given();
     await reserveStock(orderId, context, placed);
-    // The replica has not seen the reservation yet: on it alone, releasing would find nothing to release.
+    // The replica has not seen the reservation yet: on it alone, this decision (act only on reserved stock) is nothing.
     staleBy(1);
-    await releaseReservations(orderId, context);
-    expect(reads.filter((r) => r.streamId === reservationStreamId('MUG-1', orderId))).toEqual([
-      { streamId: reservationStreamId('MUG-1', orderId), consistent: false },
-      { streamId: reservationStreamId('MUG-1', orderId), consistent: true },
-    ]);
-    expect(await types(reservationStreamId('MUG-1', orderId))).toEqual(['StockReserved', 'ReservationReleased']);
-    expect(await stock()).toEqual({ available: 10, reserved: 0, sold: 0 });
+    await handleCommand(
+      orderAggregate,
+      orderStreamId(orderId),
+      (current) =>
+        current.status === 'PENDING' && current.stockReserved
+          ? order.decide({ type: 'AwaitPayment', data: { orderId, since: NOW, until: NOW } }, current)
+          : [],
+      context,
+    );
+    expect(reads.map((r) => r.consistent)).toEqual([false, true]);
+    expect(await types(orderStreamId(orderId))).toEqual(['OrderPlaced', 'StockReserved', 'PaymentAwaited']);
   });
 
   it('a stale read that appends loses the version condition and decides again on a consistent read', async () => {
-    const { context, orderId, staleBy, reads, types } = await given();
+    const { context, orderId, placed, staleBy, reads, types, stock } = await given();
+    await reserveStock(orderId, context, placed);
+    reads.length = 0;
+    // Stale, the order holds nothing, so rejecting it would give nothing back: the append's condition refuses that.
     staleBy(1);
-    const { state } = await handleCommand(
-      orderAggregate,
-      orderStreamId(orderId),
-      (current) => order.decide({ type: 'CancelOrder', data: { orderId } }, current),
-      context,
-    );
-    expect(state.status).toBe('CANCELLED');
+    await rejectOrder(orderId, 'PAYMENT_DECLINED', context);
     expect(reads.map((r) => r.consistent)).toEqual([false, true]);
-    expect(await types(orderStreamId(orderId))).toEqual(['OrderPlaced', 'OrderCancelled']);
+    expect(await types(orderStreamId(orderId))).toEqual(['OrderPlaced', 'StockReserved', 'OrderRejected']);
+    expect(await stock()).toEqual({ available: 10, reserved: 0, sold: 0 });
   });
 
   it('a refusal on a stale read is taken again on a consistent one', async () => {
-    const { context, orderId, placed, staleBy, types } = await given();
+    const { context, orderId, placed, staleBy, types, stock } = await given();
     await reserveStock(orderId, context, placed);
     staleBy(1);
-    // Stale, the reservation does not exist and cannot be confirmed; consistently read, it is.
+    // Stale, the order holds no reserved stock and cannot be confirmed; consistently read, it does.
     await handleCommand(
-      reservationAggregate,
-      reservationStreamId('MUG-1', orderId),
-      (current) => reservation.decide({ type: 'ConfirmReservation', data: { sku: 'MUG-1', orderId } }, current),
+      orderAggregate,
+      orderStreamId(orderId),
+      (current) => order.decide({ type: 'ConfirmOrder', data: { orderId } }, current),
       context,
     );
-    expect(await types(reservationStreamId('MUG-1', orderId))).toEqual(['StockReserved', 'ReservationConfirmed']);
+    expect(await types(orderStreamId(orderId))).toEqual(['OrderPlaced', 'StockReserved', 'OrderConfirmed']);
+    expect(await stock()).toEqual({ available: 8, reserved: 0, sold: 2 });
   });
 });

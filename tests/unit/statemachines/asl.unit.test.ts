@@ -91,7 +91,7 @@ describe('the order saga', async () => {
       expect.objectContaining({ Variable: '$.ReserveStockResult.outcome', StringEquals: 'STOP', Next: 'EndSaga' }),
     ]);
     expect(saga.States.AuthorizePayment?.Catch).toEqual([
-      expect.objectContaining({ ErrorEquals: ['PaymentDeclinedError'], Next: 'ReleaseReservations' }),
+      expect.objectContaining({ ErrorEquals: ['PaymentDeclinedError'], Next: 'RejectPaymentDeclined' }),
       expect.objectContaining({
         ErrorEquals: ['CircuitOpenError', 'PaymentGatewayUnavailableError'],
         Next: 'AwaitPayment',
@@ -128,7 +128,7 @@ describe('the order saga', async () => {
   });
 
   it('retries compensations with backoff for minutes, within the machine’s timeout', () => {
-    for (const name of ['ReleaseReservations', 'RejectOrder', 'AbandonOrder']) {
+    for (const name of ['RejectOrder', 'AbandonOrder']) {
       const [retry] = saga.States[name]?.Retry ?? [];
       expect(retry, name).toMatchObject({ ErrorEquals: ['States.ALL'], BackoffRate: 2, JitterStrategy: 'FULL' });
       // Longer than a minute of waiting before the timeout, and no single wait longer than the machine may run.
@@ -138,7 +138,7 @@ describe('the order saga', async () => {
   });
 
   it('retries compensation steps until they succeed, and every retry backs off with jitter', () => {
-    for (const name of ['ReleaseReservations', 'RejectOrder', 'AbandonOrder']) {
+    for (const name of ['RejectOrder', 'AbandonOrder']) {
       const [retry] = saga.States[name]?.Retry ?? [];
       expect(retry?.ErrorEquals, name).toEqual(['States.ALL']);
       expect(retry?.MaxAttempts, name).toBeGreaterThanOrEqual(50);
