@@ -15,10 +15,11 @@ import {
   type Stock,
   type StockMove,
 } from '../../../domain/inventory/index.js';
-import { order, orderStreamId, type OrderEvent, type OrderLine } from '../../../domain/order/index.js';
+import { order, orderStreamId, type OrderEvent } from '../../../domain/order/index.js';
 import { fold } from '../../../domain/shared/decider.js';
 import { DomainError, ProductAlreadyRegisteredError, ProductNotFoundError } from '../../../domain/shared/errors.js';
 import { given } from '../../support/givenWhenThen.js';
+import { orderPlaced, orderStockReserved } from '../../support/orderEvents.js';
 
 const sku = 'ABC-123';
 const unitPrice = { amount: 1999, currency: 'EUR' };
@@ -38,25 +39,8 @@ const restock = (quantity: number): ProductCommand => ({ type: 'RestockProduct',
 
 /** An order of two SKUs, 2 of one and 3 of the other, through every event that can move their stock. */
 const orderId = 'order-1';
-const eur = (amount: number) => ({ amount, currency: 'EUR' });
-const lines: OrderLine[] = [
-  { sku: 'MUG-1', quantity: 2, unitPrice: eur(1250) },
-  { sku: 'TEA-9', quantity: 3, unitPrice: eur(499) },
-];
-const placed: OrderEvent = {
-  type: 'OrderPlaced',
-  data: { orderId, customerId: 'customer-1', lines, total: eur(3997), paymentToken: 'tok_approve' },
-};
-const stockReserved: OrderEvent = {
-  type: 'StockReserved',
-  data: {
-    orderId,
-    lines: [
-      { sku: 'MUG-1', quantity: 2 },
-      { sku: 'TEA-9', quantity: 3 },
-    ],
-  },
-};
+const placed = orderPlaced(orderId);
+const stockReserved = orderStockReserved(orderId);
 const confirmed: OrderEvent = { type: 'OrderConfirmed', data: { orderId } };
 const rejected: OrderEvent = { type: 'OrderRejected', data: { orderId, reason: 'PAYMENT_DECLINED' } };
 const cancelled = (previousStatus: 'PENDING' | 'CONFIRMED'): OrderEvent => ({

@@ -25,31 +25,16 @@ import {
   StockNotReservedError,
 } from '../../../domain/shared/errors.js';
 import { given } from '../../support/givenWhenThen.js';
+import { eur, mug, orderPlaced, orderStockReserved, tea } from '../../support/orderEvents.js';
 
 const orderId = 'order-1';
 const customerId = 'customer-1';
 const paymentToken = 'tok_approve';
-const eur = (amount: number) => ({ amount, currency: 'EUR' });
-const mug: OrderLine = { sku: 'MUG-1', quantity: 2, unitPrice: eur(1250) };
-const tea: OrderLine = { sku: 'TEA-9', quantity: 3, unitPrice: eur(499) };
 const lines = [mug, tea];
 const spec = given(order);
 
-const placed: OrderEvent = {
-  type: 'OrderPlaced',
-  data: { orderId, customerId, lines, total: eur(3997), paymentToken },
-};
-/** The order's units, SKU and quantity of each line (no price): what the stock balances move. */
-const stockReserved: OrderEvent = {
-  type: 'StockReserved',
-  data: {
-    orderId,
-    lines: [
-      { sku: 'MUG-1', quantity: 2 },
-      { sku: 'TEA-9', quantity: 3 },
-    ],
-  },
-};
+const placed = orderPlaced(orderId, paymentToken);
+const stockReserved = orderStockReserved(orderId);
 /** A PENDING order that holds its units reserved: the only order that can be confirmed. */
 const reserved = [placed, stockReserved];
 const confirmed: OrderEvent = { type: 'OrderConfirmed', data: { orderId } };

@@ -1,22 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import type { OrderEvent, OrderLine, RejectionReason } from '../../../domain/order/index.js';
+import type { OrderEvent, RejectionReason } from '../../../domain/order/index.js';
 import { OrderView, ordersProjection } from '../../../projections/index.js';
 import { PENDING_SHARDS, pendingShardOf, publicView } from '../../../projections/orders.js';
+import { eur, mugAndTea, orderPlaced } from '../../support/orderEvents.js';
 import { at, foldView, givenView, stored } from './givenView.js';
 
 const orderId = 'o-1';
 const streamId = `order-${orderId}`;
 const paymentToken = 'tok_secret_4242';
-const eur = (amount: number) => ({ amount, currency: 'EUR' });
-const lines: OrderLine[] = [
-  { sku: 'MUG-1', quantity: 2, unitPrice: eur(1250) },
-  { sku: 'TEA-9', quantity: 3, unitPrice: eur(499) },
-];
-
-const placed: OrderEvent = {
-  type: 'OrderPlaced',
-  data: { orderId, customerId: 'customer-1', lines, total: eur(3997), paymentToken },
-};
+const lines = mugAndTea;
+const placed = orderPlaced(orderId, paymentToken);
 const confirmed: OrderEvent = { type: 'OrderConfirmed', data: { orderId } };
 const rejected = (reason: RejectionReason): OrderEvent => ({ type: 'OrderRejected', data: { orderId, reason } });
 const cancelled = (previousStatus: 'PENDING' | 'CONFIRMED'): OrderEvent => ({
