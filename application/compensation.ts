@@ -12,16 +12,17 @@ export type CompensationParking = {
   park(request: { orderId: string; correlationId: string }): Promise<boolean>;
 };
 
-/** What a cancellation's compensation did as its event arrived: all of it, or the stock and then parked. */
+/** What a cancellation's compensation did as its event arrived: all of it, or parked it. */
 export type CancellationCompensation =
   { outcome: 'COMPENSATED'; payment: PaymentUndone } | { outcome: 'PARKED'; alreadyParked: boolean; cause: Error };
 
 /**
  * Runs a cancellation's compensation ({@link compensateCancellation}) as its `OrderCancelled` arrives. When the
- * payment gateway is unavailable (it refused, timed out, or its breaker is open), the stock is already given back
- * and only the payment waits: the compensation is parked, to be retried by {@link retryParkedCompensation} until the
- * gateway answers, instead of spending the stream's few retries and landing in the failure queue. Any other error is
- * a real failure and is thrown, for the stream to retry and, past its retries, to send to the failure queue.
+ * payment gateway is unavailable (it refused, timed out, or its breaker is open), only the payment waits (the stock
+ * came back with the cancellation itself): the compensation is parked, to be retried by
+ * {@link retryParkedCompensation} until the gateway answers, instead of spending the stream's few retries and landing
+ * in the failure queue. Any other error is a real failure and is thrown, for the stream to retry and, past its
+ * retries, to send to the failure queue.
  */
 export const compensateOrPark = async (
   orderId: string,
@@ -45,7 +46,7 @@ export type ParkedCompensation =
   | { outcome: 'GIVE_UP' };
 
 /**
- * One attempt of a parked compensation: the whole compensation again (idempotent: the stock moves nothing twice).
+ * One attempt of a parked compensation: the whole compensation again (idempotent: a refund is made once).
  * While the gateway is still unavailable it answers how long to wait, as the saga's parked payment step does: as long
  * as it has waited so far since `parkedAt`, at least the first wait, at most the max, never past the bound; at the
  * bound, GIVE_UP, for an operator to look at. Any other error is thrown.

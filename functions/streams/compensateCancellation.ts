@@ -25,9 +25,9 @@ const compensationParking = (): CompensationParking => {
 };
 
 /**
- * What a cancellation sets off, from its `OrderCancelled` event (the mapping's filter lets no other event in): the
- * order's units back to available stock, reserved or sold, and its payment refunded or voided. When the payment
- * gateway is unavailable, the stock is back and the payment part is parked (application/compensation.ts): the
+ * What a cancellation sets off, from its `OrderCancelled` event (the mapping's filter lets no other event in): its
+ * payment refunded or voided (its stock came back with the cancellation itself, ADR 0013). When the payment
+ * gateway is unavailable, the payment part is parked (application/compensation.ts): the
  * compensation state machine retries it until the gateway answers. Any other failure is reported so Lambda delivers
  * the event again (5 times, then to the failure queue, so one cannot stall the rest). Idempotent.
  */
@@ -60,19 +60,16 @@ export const handler = middy<KinesisStreamEvent, KinesisStreamBatchResponse, Err
         );
         if (done.outcome === 'COMPENSATED') {
           // `payment…` keys are redacted in logs: say what happened to it under another name.
-          logger.info('cancellation compensated: stock returned, payment refunded or voided', {
+          logger.info('cancellation compensated: payment refunded or voided', {
             refunded: done.payment === 'REFUNDED',
           });
         } else if (done.alreadyParked) {
           logger.info('cancellation delivered again while its compensation is parked; nothing more to do');
         } else {
           metrics().add('CompensationsParked', 1);
-          logger.warn(
-            'payment gateway unavailable: stock returned, the payment compensation is parked until it answers',
-            {
-              error: { name: done.cause.name, message: done.cause.message },
-            },
-          );
+          logger.warn('payment gateway unavailable: the payment compensation is parked until it answers', {
+            error: { name: done.cause.name, message: done.cause.message },
+          });
         }
       } catch (error) {
         logger.error('compensation failed; Lambda will deliver the cancellation again', { error });
