@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 /** Median and 99th percentile of a sample, in the sample's unit. */
 export const stats = (samples: number[]) => {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -93,3 +94,18 @@ export const concurrently = async (count: number, clients: number, task: (i: num
   );
   return latencies;
 };
+
+/**
+ * An event item as the store writes it, envelope and all, for the raw-SDK baselines: so a baseline writes items of
+ * the same size as the stack it is compared with.
+ */
+export const rawEventItem = (streamId: string, version: number, type: string, data: Record<string, unknown>) => ({
+  streamId,
+  version,
+  eventId: randomUUID(),
+  type,
+  data,
+  schemaVersion: 1,
+  recordedAt: new Date().toISOString(),
+  metadata: { correlationId: randomUUID(), causationId: randomUUID(), commandId: randomUUID(), actor: 'bench' },
+});

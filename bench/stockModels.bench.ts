@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../eventstore/dynamoClient.js';
 import { localClientConfig } from '../local/dynamoLocal.js';
-import { concurrently, stats } from './lib.js';
+import { concurrently, rawEventItem, stats } from './lib.js';
 import { type BenchStack, createBaselineTable } from './stack.js';
 
 type Answer = 'reserved' | 'out-of-stock' | 'already-reserved';
@@ -38,17 +38,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const backoff = (attempt: number) => sleep(Math.random() * Math.min(200, 10 * 2 ** attempt));
 const reasonsOf = (error: TransactionCanceledException) => (error.CancellationReasons ?? []).map((r) => r.Code);
 
-/** An event as the store writes it (envelope and all), so every model writes items of the same size. */
-const event = (streamId: string, version: number, type: string, data: Record<string, unknown>) => ({
-  streamId,
-  version,
-  eventId: randomUUID(),
-  type,
-  data,
-  schemaVersion: 1,
-  recordedAt: new Date().toISOString(),
-  metadata: { correlationId: randomUUID(), causationId: randomUUID(), commandId: randomUUID(), actor: 'bench' },
-});
+/** Every model writes items of the same size, envelope and all. */
+const event = rawEventItem;
 const reservationKey = (sku: string, orderId: string) => ({ streamId: `reservation-${sku}/${orderId}`, version: 1 });
 const reservation = (sku: string, orderId: string) =>
   event(reservationKey(sku, orderId).streamId, 1, 'StockReserved', { sku, orderId, quantity: 1 });

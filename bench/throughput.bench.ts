@@ -6,7 +6,7 @@ import { documentClient } from '../eventstore/dynamoClient.js';
 import { localClientConfig } from '../local/dynamoLocal.js';
 import { localStateDir } from '../local/paths.js';
 import { printProfileSummary, startCpuProfile } from './cpuProfile.js';
-import { concurrently, stats } from './lib.js';
+import { concurrently, rawEventItem, stats } from './lib.js';
 import { startProgress } from './progress.js';
 import { startDrivenStack } from './scenario.js';
 import { createBaselineTable } from './stack.js';
@@ -56,16 +56,7 @@ export const throughputBench = async ({
       const rawTable = `throughput-baseline-${randomUUID().slice(0, 8)}`;
       await createBaselineTable(stack.dynamo.endpoint, rawTable);
       const rawClient = documentClient({ endpoint: stack.dynamo.endpoint, ...localClientConfig });
-      const event = (streamId: string, version: number, type: string, data: Record<string, unknown>) => ({
-        streamId,
-        version,
-        eventId: randomUUID(),
-        type,
-        data,
-        schemaVersion: 1,
-        recordedAt: new Date().toISOString(),
-        metadata: { correlationId: randomUUID(), causationId: randomUUID(), commandId: randomUUID(), actor: 'bench' },
-      });
+      const event = rawEventItem;
       const appended = 'attribute_not_exists(streamId)';
       const put = (item: ReturnType<typeof event>) =>
         rawClient.send(new PutCommand({ TableName: rawTable, Item: item, ConditionExpression: appended }));
