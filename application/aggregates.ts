@@ -11,7 +11,7 @@ import {
 } from '../domain/inventory/index.js';
 import { order, OrderEvent, type OrderCommand, type OrderState } from '../domain/order/index.js';
 import { payment, PaymentEvent, type PaymentCommand, type PaymentState } from '../domain/payment/index.js';
-import type { Decider } from '../domain/shared/decider.js';
+import { type Decider, withStateBefore } from '../domain/shared/decider.js';
 import type { BalanceMove, DomainEvent } from '../eventstore/types.js';
 
 /** What the application needs to load and change one kind of stream. */
@@ -37,12 +37,7 @@ export const movesOf = <State, Command, Event extends DomainEvent>(
 ): BalanceMove[] => {
   const { moves } = aggregate;
   if (!moves) return [];
-  let before = state;
-  return events.flatMap((event) => {
-    const moved = moves(event, before);
-    before = aggregate.decider.evolve(before, event);
-    return moved;
-  });
+  return withStateBefore(aggregate.decider, events, state).flatMap(([event, before]) => moves(event, before));
 };
 
 /** Each SKU's stock move as a move of its stock balance, which refuses to go below zero. */

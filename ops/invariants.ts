@@ -5,6 +5,7 @@ import { eventSchemas, type SlotTables } from '../composition/root.js';
 import { type Aggregate, productAggregate, orderAggregate, paymentAggregate } from '../application/aggregates.js';
 import { parseEvent } from '../application/handleCommand.js';
 import {
+  addStock,
   moveStock,
   noStock,
   orderStockMoves,
@@ -13,7 +14,7 @@ import {
   type Stock,
   stockBalanceId,
 } from '../domain/inventory/index.js';
-import { fold } from '../domain/shared/decider.js';
+import { fold, withStateBefore } from '../domain/shared/decider.js';
 import type { DomainEvent, StoredEvent } from '../eventstore/types.js';
 import { type EventSchemaRegistry, upcastItem } from '../eventstore/upcasting.js';
 import { productsProjection } from '../projections/products.js';
@@ -191,12 +192,7 @@ export const checkInvariants = async (tables: InvariantTables): Promise<Invarian
       const after = moveStock(before, move);
       if (!after) stock.violations.push(`${event.streamId}@${event.version}: ${event.type} takes ${sku} below zero`);
       expected.set(sku, after ?? before);
-      const held = holding?.get(sku) ?? noStock();
-      holding?.set(sku, {
-        available: held.available + move.available,
-        reserved: held.reserved + move.reserved,
-        sold: held.sold + move.sold,
-      });
+      holding?.set(sku, addStock(holding.get(sku) ?? noStock(), move));
     }
   };
   for (const { events, parsed } of skus.values()) {
@@ -209,12 +205,12 @@ export const checkInvariants = async (tables: InvariantTables): Promise<Invarian
   for (const [orderId, { events, parsed }] of orders) {
     const holding = new Map<string, Stock>();
     holdings.set(orderId, holding);
-    let before = orderAggregate.decider.initialState();
-    parsed.forEach((event, i) => {
-      const stored = events[i];
-      if (stored) add(stored, orderStockMoves(event, before), holding);
-      before = orderAggregate.decider.evolve(before, event);
-    });
+    withStateBefore(orderAggregate.decider, parsed, orderAggregate.decider.initialState()).forEach(
+      ([event, before], i) => {
+        const stored = events[i];
+        if (stored) add(stored, orderStockMoves(event, before), holding);
+      },
+    );
   }
   const balances = new Map(derived.map((item) => [String(item.streamId), item]));
   for (const [sku, { state }] of skus) {

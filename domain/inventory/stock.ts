@@ -64,13 +64,16 @@ export const orderStockMoves = (event: OrderEvent, before: OrderState): SkuStock
 
 /** The stock after a move, or `undefined` when the move would take any count below zero (that is: oversell). */
 export const moveStock = (stock: Stock, move: StockMove): Stock | undefined => {
-  const next = {
-    available: stock.available + move.available,
-    reserved: stock.reserved + move.reserved,
-    sold: stock.sold + move.sold,
-  };
+  const next = addStock(stock, move);
   return next.available < 0 || next.reserved < 0 || next.sold < 0 ? undefined : next;
 };
+
+/** Two stocks (or moves) added count by count, with no floor: a running total of moves may pass through zero. */
+export const addStock = (a: Stock, b: Stock): Stock => ({
+  available: a.available + b.available,
+  reserved: a.reserved + b.reserved,
+  sold: a.sold + b.sold,
+});
 
 /** The key of a SKU's stock balance, which every event that moves its stock moves in the same write. */
 export const stockBalanceId = (sku: string): string => `stock-${sku}`;

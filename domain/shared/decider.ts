@@ -22,6 +22,20 @@ export const fold = <State, Event>(
   return state;
 };
 
+/** Each event paired with the state just before it, folding from `from`: what an event's effects may depend on. */
+export const withStateBefore = <State, Event>(
+  decider: Pick<Decider<State, never, Event>, 'evolve'>,
+  events: readonly Event[],
+  from: State,
+): [Event, State][] => {
+  let state = from;
+  return events.map((event) => {
+    const before = state;
+    state = decider.evolve(state, event);
+    return [event, before];
+  });
+};
+
 /** Compile-time exhaustiveness check for `switch` over a discriminated union. */
 export const assertNever = (value: never): never => {
   throw new Error(`Unexpected value: ${JSON.stringify(value)}`);
