@@ -8,6 +8,7 @@ import {
   type RejectionReason,
 } from '../domain/order/index.js';
 import { payment, type PaymentState, paymentStreamId } from '../domain/payment/index.js';
+import { fold } from '../domain/shared/decider.js';
 import { OrderNotFoundError } from '../domain/shared/errors.js';
 import { BalanceTooLowError } from '../eventstore/errors.js';
 import { orderAggregate, paymentAggregate } from './aggregates.js';
@@ -56,11 +57,9 @@ const assumedOrder = (
   if (!placed) return undefined;
   const state = order.evolve(order.initialState(), { type: 'OrderPlaced', data: placed });
   if (!reserved) return { state, version: 1 };
-  const lines = placed.lines.map(({ sku, quantity }) => ({ sku, quantity }));
-  return {
-    state: order.evolve(state, { type: 'StockReserved', data: { orderId: placed.orderId, lines } }),
-    version: 2,
-  };
+  // Reserved as the decider reserves it, not spelled out again here.
+  const reservation = order.decide({ type: 'ReserveStock', data: { orderId: placed.orderId } }, state);
+  return { state: fold(order, reservation, state), version: 2 };
 };
 
 const placedOrder = async (orderId: string, context: CommandContext): Promise<ExistingOrder> => {
