@@ -84,8 +84,9 @@ export const listOrders = async (
 };
 
 /**
- * The product: its catalogue facts from the read model, and its stock from the balance that every reservation moves
- * as it commits, so the figures are never behind the orders (one small item, read eventually consistent).
+ * The product: its catalogue facts from the read model, and its stock from the balance, which every order event that
+ * moves stock moves as it commits, so the figures are never behind the orders (one small item, read eventually
+ * consistent).
  */
 export const getProduct = async (sku: string, readModels: ReadModels, store: EventStore): Promise<ProductDetails> => {
   const [found, { stock, version }] = await Promise.all([readModels.product(sku), readStock(store, sku)]);

@@ -9,8 +9,8 @@ const streamPrefix = 'product-';
 
 /**
  * A product's catalogue facts as clients read them, and the stock supplied to it. The live figures (available,
- * reserved, sold) are not here: the SKU's stock balance holds them, moved by every order event that changes what an order holds, as it commits, and
- * the product query reads them from there. Unknown keys are stripped when parsing, as for the order view.
+ * reserved, sold) are not here: the SKU's stock balance holds them, moved by every order event that changes what an
+ * order holds, as it commits, and the product query reads them from there. Unknown keys are stripped when parsing, as for the order view.
  */
 export const ProductView = z.object({
   sku: Sku,

@@ -63,8 +63,8 @@ const place = ({ data }: PlaceOrder, state: OrderState): OrderEvent[] => {
 
 /**
  * Whether the units are there is not the order's to know: each SKU's stock balance refuses a move below zero in the
- * same write (`orderStockMoves` in domain/inventory/stock.ts), so buyers of one SKU never race on a stream. An order no longer PENDING, or one that
- * already holds its units, decides nothing.
+ * same write (`orderStockMoves` in domain/inventory/stock.ts), so buyers of one SKU never race on a stream. An order
+ * no longer PENDING, or one that already holds its units, decides nothing.
  */
 const reserve = ({ data }: ReserveStock, state: OrderState): OrderEvent[] => {
   const order = placed(state, data.orderId);
