@@ -1,7 +1,14 @@
 import { fold } from '../domain/shared/decider.js';
 import { ConcurrencyError, CorruptEventError } from '../eventstore/errors.js';
 import type { ZodType } from 'zod';
-import type { BalanceMove, DomainEvent, EventMetadata, EventStore, StoredEvent } from '../eventstore/types.js';
+import type {
+  BalanceCheck,
+  BalanceMove,
+  DomainEvent,
+  EventMetadata,
+  EventStore,
+  StoredEvent,
+} from '../eventstore/types.js';
 import { type Aggregate, movesOf } from './aggregates.js';
 
 export type Loaded<State> = { state: State; version: number };
@@ -116,10 +123,14 @@ export type StreamOutcome = { streamId: string; version: number; state: unknown;
  * The first attempt takes assumed states where given and eventually consistent reads elsewhere: the append's
  * version conditions refuse any that was stale. What no condition checks is taken only on strongly consistent
  * reads: a refusal (a decision that throws), or a decision that appends nothing (ADR 0008).
+ *
+ * `checks` are conditions on balances the decisions were taken on, read by the caller: the append commits only while
+ * they hold, and `BalanceChangedError` (not retried here: only the caller can read the balances again) otherwise.
  */
 export const handleCommands = async (
   decisions: Decision[],
   { store, metadata, now, retry = defaultRetry, onConflict }: CommandContext,
+  checks: BalanceCheck[] = [],
 ): Promise<StreamOutcome[]> => {
   let read: ReadMode = 'assumed';
   for (let attempt = 1; ;) {
@@ -140,7 +151,7 @@ export const handleCommands = async (
     }
     try {
       const moves = appends.flatMap((o) => o.moves);
-      if (appends.length > 0) await store.append(appends, metadata, { ...(now ? { now } : {}), moves });
+      if (appends.length > 0) await store.append(appends, metadata, { ...(now ? { now } : {}), moves, checks });
     } catch (error) {
       if (!(error instanceof ConcurrencyError) || attempt >= retry.attempts) throw error;
       onConflict?.(error, attempt);
@@ -166,8 +177,9 @@ export const handleCommand = async <State, Command, Event extends DomainEvent>(
   decide: (state: State) => Event[],
   context: CommandContext,
   assumed?: Loaded<State>,
+  checks?: BalanceCheck[],
 ): Promise<{ streamId: string; version: number; state: State; events: Event[] }> => {
-  const [outcome] = await handleCommands([decision(aggregate, streamId, decide, assumed)], context);
+  const [outcome] = await handleCommands([decision(aggregate, streamId, decide, assumed)], context, checks);
   if (!outcome) throw new Error('handleCommands returned no outcome');
   // decision() built this outcome from this aggregate's decide and evolve, so the sealed types are these.
   return outcome as { streamId: string; version: number; state: State; events: Event[] };

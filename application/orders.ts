@@ -1,9 +1,19 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { order, orderStreamId, type OrderLine, type OrderStatus } from '../domain/order/index.js';
-import { productStreamId } from '../domain/inventory/index.js';
+import {
+  order,
+  type OrderCommand,
+  type OrderLine,
+  type OrderStatus,
+  orderStreamId,
+  type PlaceOrder,
+} from '../domain/order/index.js';
+import { productStreamId, stockBalanceId } from '../domain/inventory/index.js';
+import { fold } from '../domain/shared/decider.js';
 import { OrderNotFoundError } from '../domain/shared/errors.js';
+import { BalanceChangedError, BalanceTooLowError, ConcurrencyError } from '../eventstore/errors.js';
 import type { EventStore } from '../eventstore/types.js';
 import { productAggregate, orderAggregate } from './aggregates.js';
+import { readStock } from './products.js';
 import { type Caller, mayAccess } from './caller.js';
 import { UnknownSkuError } from './errors.js';
 import { type CommandContext, handleCommand, load } from './handleCommand.js';
@@ -25,34 +35,71 @@ export type PlaceOrderInput = {
   idempotencyKey?: string;
 };
 
+/** How often a placement reads the stock again when it changed between the read and the write. */
+const PLACEMENT_ATTEMPTS = 8;
+
 /**
- * Places an order at the products' current prices. Placing the same order again (same key, same contents) changes
- * nothing and answers the same order; the same key with other contents is refused.
+ * Places an order at the products' current prices, and settles its stock in the same write (ADR 0014): the order
+ * reserves its units (`StockReserved`, each SKU's balance moved), or, when a line's SKU has fewer available than it
+ * asks for, is rejected `OUT_OF_STOCK` at once. Only an order that holds its stock starts the saga.
+ *
+ * The stock is read before the write, eventually consistently, beside the prices; the write holds the decision to
+ * it: a reservation moves the balances, which refuse to go below zero, and a rejection commits only while each short
+ * SKU is still short. A stock that changed in between is read again, strongly consistently, and decided on again.
+ *
+ * Placing the same order again (same key, same contents) changes nothing and answers the same order; the same key
+ * with other contents is refused.
  */
 export const placeOrder = async (
   input: PlaceOrderInput,
   context: CommandContext,
 ): Promise<{ orderId: string; status: OrderStatus }> => {
   const orderId = input.idempotencyKey ? orderIdForKey(input.customerId, input.idempotencyKey) : randomUUID();
-  const lines = await priceLines(context.store, input.items);
-  const { state } = await handleCommand(
-    orderAggregate,
-    orderStreamId(orderId),
-    (current) =>
-      order.decide(
-        {
-          type: 'PlaceOrder',
-          data: { orderId, customerId: input.customerId, lines, paymentToken: input.paymentToken },
+  const skus = input.items.map((item) => item.sku);
+  const [lines, first] = await Promise.all([priceLines(context.store, input.items), availableOf(context.store, skus)]);
+  let stock = first;
+  for (let attempt = 1; ; attempt++) {
+    const short = lines.filter((line, index) => (stock[index] ?? 0) < line.quantity);
+    const place: PlaceOrder = {
+      type: 'PlaceOrder',
+      data: { orderId, customerId: input.customerId, lines, paymentToken: input.paymentToken },
+    };
+    const settleStock: OrderCommand =
+      short.length === 0
+        ? { type: 'ReserveStock', data: { orderId } }
+        : { type: 'RejectOrder', data: { orderId, reason: 'OUT_OF_STOCK' } };
+    try {
+      const { state } = await handleCommand(
+        orderAggregate,
+        orderStreamId(orderId),
+        (current) => {
+          const placed = order.decide(place, current);
+          // An order placed before (a repeated key) is answered as it stands: its stock was settled with it.
+          if (placed.length === 0) return [];
+          return [...placed, ...order.decide(settleStock, fold(order, placed, current))];
         },
-        current,
-      ),
-    context,
-    // A new order's stream does not exist yet; a repeated key loses the append's condition and reads the order.
-    { state: order.initialState(), version: 0 },
-  );
-  if (state.status === 'NONE') throw new Error('an order that was just placed does not exist');
-  return { orderId, status: state.status };
+        context,
+        // A new order's stream does not exist yet; a repeated key loses the append's condition and reads the order.
+        { state: order.initialState(), version: 0 },
+        short.map((line) => ({ balanceId: stockBalanceId(line.sku), below: { available: line.quantity } })),
+      );
+      if (state.status === 'NONE') throw new Error('an order that was just placed does not exist');
+      return { orderId, status: state.status };
+    } catch (error) {
+      if (!(error instanceof BalanceTooLowError || error instanceof BalanceChangedError)) throw error;
+      // Still changing after every read: the API answers "retry".
+      if (attempt >= PLACEMENT_ATTEMPTS) throw new ConcurrencyError(error.balanceIds, { cause: error });
+      stock = await availableOf(context.store, skus, { consistent: true });
+    }
+  }
 };
+
+/** Each SKU's available units, from its stock balance. */
+const availableOf = async (
+  store: EventStore,
+  skus: string[],
+  options: { consistent?: boolean } = {},
+): Promise<number[]> => Promise.all(skus.map(async (sku) => (await readStock(store, sku, options)).stock.available));
 
 /**
  * Captures each product's price now; the client never sets a price. A price is set once, by ProductRegistered, the

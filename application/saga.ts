@@ -10,9 +10,9 @@ import {
 import { payment, type PaymentState, paymentStreamId } from '../domain/payment/index.js';
 import { fold } from '../domain/shared/decider.js';
 import { OrderNotFoundError } from '../domain/shared/errors.js';
-import { BalanceTooLowError } from '../eventstore/errors.js';
 import { orderAggregate, paymentAggregate } from './aggregates.js';
-import { type CommandContext, handleCommand, load, type Loaded } from './handleCommand.js';
+import type { EventStore, StoredEvent } from '../eventstore/types.js';
+import { type CommandContext, handleCommand, load, type Loaded, parseEvent } from './handleCommand.js';
 import { isGatewayUnavailable, type PaymentGateway } from './paymentGateway.js';
 
 /**
@@ -22,9 +22,10 @@ import { isGatewayUnavailable, type PaymentGateway } from './paymentGateway.js';
  * (cancelled meanwhile, or settled by another execution), and throws a named business error that the state
  * machine catches to compensate.
  *
- * Every step that moves stock appends to the order's own stream, and the same write moves its SKUs' balances
- * (ADR 0013): a cancellation appended meanwhile makes the step lose the race on the order's version, read again and
- * decide on what it finds.
+ * The saga starts for an order that holds its stock: placement reserved it, or rejected the order out of stock and
+ * started nothing (ADR 0014). Every step that moves stock appends to the order's own stream, and the same write moves
+ * its SKUs' balances (ADR 0013): a cancellation appended meanwhile makes the step lose the race on the order's version,
+ * read again and decide on what it finds.
  */
 export type StepOutcome = 'PROCEED' | 'STOP';
 
@@ -46,17 +47,13 @@ export class PaymentDeclinedError extends Error {
 export type { PlacedOrder };
 
 /**
- * The order as a step expects to find it, without reading it: just placed, at version 1, or (`reserved`) with its
- * stock reserved, at version 2, as ReserveStock leaves it for every step after it. If anything else was appended
- * (a cancellation, an awaited payment), the step's version condition fails and it reads the order instead.
+ * The order as a step expects to find it, without reading it: placed with its stock reserved, at version 2, as
+ * placement leaves every order that starts a saga (ADR 0014). If anything else was appended (a cancellation, an
+ * awaited payment), the step's version condition fails and it reads the order instead.
  */
-const assumedOrder = (
-  placed: PlacedOrder | undefined,
-  { reserved }: { reserved: boolean } = { reserved: false },
-): Loaded<OrderState> | undefined => {
+const assumedOrder = (placed: PlacedOrder | undefined): Loaded<OrderState> | undefined => {
   if (!placed) return undefined;
   const state = order.evolve(order.initialState(), { type: 'OrderPlaced', data: placed });
-  if (!reserved) return { state, version: 1 };
   // Reserved as the decider reserves it, not spelled out again here.
   const reservation = order.decide({ type: 'ReserveStock', data: { orderId: placed.orderId } }, state);
   return { state: fold(order, reservation, state), version: 2 };
@@ -66,35 +63,6 @@ const placedOrder = async (orderId: string, context: CommandContext): Promise<Ex
   const { state } = await load(context.store, orderAggregate, orderStreamId(orderId));
   if (state.status === 'NONE') throw new OrderNotFoundError(orderId);
   return state;
-};
-
-/**
- * Reserves every line of the order at once, while it is still PENDING: `StockReserved` on the order's stream, and
- * each SKU's balance moved in the same transaction. A balance that would go below zero refuses the whole transaction,
- * which is the order's answer (out of stock), not a race to retry. That answer is given here: the step rejects the
- * order `OUT_OF_STOCK` and stops the saga, rather than throwing for a state of its own to catch and a second function
- * to reject it.
- */
-export const reserveStock = async (
-  orderId: string,
-  context: CommandContext,
-  placed?: PlacedOrder,
-): Promise<StepOutcome> => {
-  try {
-    const { state } = await handleCommand(
-      orderAggregate,
-      orderStreamId(orderId),
-      (current) => order.decide({ type: 'ReserveStock', data: { orderId } }, current),
-      context,
-      assumedOrder(placed),
-    );
-    return state.status === 'PENDING' ? 'PROCEED' : 'STOP';
-  } catch (error) {
-    if (!(error instanceof BalanceTooLowError)) throw error;
-    // Nothing was reserved. Rejecting appends nothing to an order no longer PENDING (cancelled meanwhile).
-    await reject(orderId, 'OUT_OF_STOCK', context, assumedOrder(placed));
-    return 'STOP';
-  }
 };
 
 /**
@@ -236,7 +204,7 @@ export const confirmOrder = async (
         ? order.decide({ type: 'ConfirmOrder', data: { orderId } }, current)
         : [],
     context,
-    assumedOrder(placed, { reserved: true }),
+    assumedOrder(placed),
   );
   return state.status === 'CONFIRMED' ? 'PROCEED' : 'STOP';
 };
@@ -252,7 +220,7 @@ export const rejectOrder = async (
   context: CommandContext,
   placed?: PlacedOrder,
 ): Promise<StepOutcome> => {
-  await reject(orderId, reason, context, assumedOrder(placed, { reserved: true }));
+  await reject(orderId, reason, context, assumedOrder(placed));
   return 'PROCEED';
 };
 
@@ -401,4 +369,25 @@ export const abandonOrder = async (
     throw new Error(`Order ${orderId} is ${state.status} after losing the race to settle it.`);
   }
   return { outcome: 'NOT_PENDING', status: state.status, payment };
+};
+
+/** What an order saga's execution carries: the order as placed, and when, so its steps need not read them. */
+export type SagaInput = { orderId: string; correlationId: string; placed: PlacedOrder; placedAt: string };
+
+/**
+ * The saga for an order whose stock was just reserved (`reserved`, its StockReserved): placement appends it with the
+ * `OrderPlaced` it follows, and an order rejected out of stock has none, so it starts no saga (ADR 0014). The order as
+ * placed comes from its `OrderPlaced` when the caller has it at hand (the same batch of changes); otherwise it is read
+ * from the order's stream, strongly consistently, as committed with the reservation.
+ */
+export const sagaInput = async (
+  reserved: StoredEvent,
+  atHand: StoredEvent | undefined,
+  store: EventStore,
+): Promise<SagaInput> => {
+  const [stored] = atHand ? [atHand] : await store.readStream(reserved.streamId, { toVersion: 1 });
+  const placed = stored && parseEvent(orderAggregate.events, stored);
+  if (!stored || placed?.type !== 'OrderPlaced') throw new OrderNotFoundError(String(reserved.data.orderId));
+  const { correlationId } = reserved.metadata;
+  return { orderId: placed.data.orderId, correlationId, placed: placed.data, placedAt: stored.recordedAt };
 };

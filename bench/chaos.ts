@@ -108,8 +108,9 @@ export const runChaos = async ({
   let doomed = 0;
   const stepFault = ({ index, kind, orderId }: { index: number; kind: OrderKind; orderId: string }) => {
     if (!doomedIndices.has(index)) return undefined;
-    // Each gets the next of the steps and moments that really fail its kind's saga.
+    // Each gets the next of the steps and moments that really fail its kind's saga; an order with no saga, none.
     const hits = faultsThatHit(kind);
+    if (hits.length === 0) return undefined;
     const fault = hits[(seed + doomed++) % hits.length] as StepFault;
     heals.push(failPermanently(fault.step, [orderId], fault.when));
     return fault;

@@ -94,7 +94,7 @@ export const restartBench = async ({ history = 1_000, orders = 10 } = {}) => {
           const relayed = report?.relayed ?? 0;
           const caughtUp =
             report !== undefined &&
-            relayed >= 2 * history &&
+            relayed >= 3 * history &&
             Object.values(report.processed).every((processed) => processed >= relayed) &&
             report.executions.every((execution) => execution.status !== 'RUNNING');
           if (caughtUp) break;

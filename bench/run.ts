@@ -17,7 +17,7 @@ import { throughputBench } from './throughput.bench.js';
 /**
  * `npm run bench -- [append] [snapshot] [replay] [stockmodels] [history] [latency] [orders] [throughput] [flashsale] [restart] [coldstart] [--verbose] [--profile]`: each benchmark prints
  * the median and p99 beside a baseline measured in the same run, on the same local stack. Not part of `npm test`.
- * `--profile` adds a CPU profile summary to the throughput benchmark. The whole-stack ones (latency, orders, throughput, flashsale) print a progress line while they run and keep the stack's lines in a file.
+ * `--profile` adds a CPU profile summary to the throughput and flashsale benchmarks. The whole-stack ones (latency, orders, throughput, flashsale) print a progress line while they run and keep the stack's lines in a file.
  * flashsale prints PASS or FAIL for each of its criteria, and any FAIL makes the exit code non-zero.
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -68,7 +68,7 @@ const wholeStack = {
   latency: () => latencyBench({ verbose: values.verbose }),
   orders: () => ordersBench({ verbose: values.verbose }),
   throughput: () => throughputBench({ profile: values.profile, verbose: values.verbose }),
-  flashsale: () => flashsaleBench({ verbose: values.verbose }),
+  flashsale: () => flashsaleBench({ verbose: values.verbose, profile: values.profile }),
 } as const;
 const inOwnProcess = chosen.filter((name): name is keyof typeof wholeStack => name in wholeStack);
 if (inOwnProcess.length === 1 && chosen.length === 1) {

@@ -26,29 +26,26 @@ export type Mix = Partial<Record<OrderKind, number>>;
 
 /** A saga forward step (its function's name) that fails every time for one order, before its handler runs or after. */
 export type StepFault = {
-  step: 'reserveStock' | 'authorizePayment' | 'confirmOrder';
+  step: 'authorizePayment' | 'confirmOrder';
   when: 'before' | 'after';
 };
 type Ending = { status: string; reason?: string };
 
-const forwardSteps: StepFault['step'][] = ['reserveStock', 'authorizePayment', 'confirmOrder'];
+const forwardSteps: StepFault['step'][] = ['authorizePayment', 'confirmOrder'];
 const everyFault: StepFault[] = forwardSteps.flatMap((step) => [
   { step, when: 'before' as const },
   { step, when: 'after' as const },
 ]);
 
 /**
- * The faults that really fail a step of this kind's saga. A step an order never reaches cannot fail (a declined
- * order never sells its reserved stock), and an `after` fault only loses a result the handler returned: a step that
- * throws its business error (PaymentDeclinedError) is not touched, so it cannot fail for good.
+ * The faults that really fail a step of this kind's saga. An order out of stock is rejected as it is placed and has
+ * no saga (ADR 0014); a step an order never reaches cannot fail (a declined order never sells its reserved stock),
+ * and an `after` fault only loses a result the handler returned: a step that throws its business error
+ * (PaymentDeclinedError) is not touched, so it cannot fail for good.
  */
 export const faultsThatHit = (kind: OrderKind): StepFault[] => {
-  if (kind === 'outOfStock') return everyFault.filter((f) => f.step === 'reserveStock');
-  if (kind === 'declined') {
-    return everyFault.filter(
-      (f) => f.step === 'reserveStock' || (f.step === 'authorizePayment' && f.when === 'before'),
-    );
-  }
+  if (kind === 'outOfStock') return [];
+  if (kind === 'declined') return everyFault.filter((f) => f.step === 'authorizePayment' && f.when === 'before');
   return everyFault;
 };
 
@@ -65,8 +62,6 @@ export const expectedEndings = (kind: OrderKind, fault?: StepFault): Ending[] =>
   }
   const confirms = fault.step === 'confirmOrder' && fault.when === 'after';
   const givenUp = { status: 'REJECTED', reason: 'UNAVAILABLE' };
-  // ReserveStock rejected the order OUT_OF_STOCK before the fault lost its answer: the catch-all finds it settled.
-  if (kind === 'outOfStock' && fault.when === 'after') return [expected.outOfStock];
   if (kind === 'cancelledEarly') return [{ status: 'CANCELLED' }, givenUp];
   if (kind === 'cancelled') return [confirms ? { status: 'CANCELLED' } : givenUp];
   return [confirms ? { status: 'CONFIRMED' } : givenUp];

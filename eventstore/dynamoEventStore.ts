@@ -11,11 +11,12 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { checkAppendLimits, mergeMoves } from './appendRules.js';
-import { BalanceTooLowError, ConcurrencyError } from './errors.js';
+import { BalanceChangedError, BalanceTooLowError, ConcurrencyError } from './errors.js';
 import { STREAM_ID, VERSION } from './tableKeys.js';
 import type {
   AppendResult,
   Balance,
+  BalanceCheck,
   BalanceMove,
   EventMetadata,
   EventStore,
@@ -88,6 +89,39 @@ const tooLow = (error: unknown, streams: number, moves: BalanceMove[]): BalanceT
   );
 };
 
+/**
+ * When the only conditions that failed are balance checks', the balance changed since the writer read it: the
+ * balances whose checks failed. `before` is how many items precede the checks in the transaction.
+ */
+const changed = (error: unknown, before: number, checks: BalanceCheck[]): BalanceChangedError | undefined => {
+  if (!(error instanceof TransactionCanceledException)) return undefined;
+  const reasons = error.CancellationReasons ?? [];
+  const other = reasons.slice(0, before).some((reason) => reason.Code && reason.Code !== 'None');
+  const conflict = reasons.some((reason) => reason.Code === 'TransactionConflict');
+  const failed = checks.filter((_, index) => reasons[before + index]?.Code === 'ConditionalCheckFailed');
+  if (other || conflict || failed.length === 0) return undefined;
+  return new BalanceChangedError(
+    failed.map((check) => check.balanceId),
+    { cause: error },
+  );
+};
+
+/** Each counter below its bound; a counter never moved is zero, so it is below any positive bound. */
+const balanceCheck = (table: string, { balanceId, below }: BalanceCheck) => {
+  const entries = Object.entries(below);
+  return {
+    ConditionCheck: {
+      TableName: table,
+      Key: { [STREAM_ID]: balanceId },
+      ConditionExpression: entries
+        .map(([, bound], i) => (bound > 0 ? `(attribute_not_exists(#c${i}) OR #c${i} < :b${i})` : `#c${i} < :b${i}`))
+        .join(' AND '),
+      ExpressionAttributeNames: Object.fromEntries(entries.map(([name], i) => [`#c${i}`, name])),
+      ExpressionAttributeValues: Object.fromEntries(entries.map(([, bound], i) => [`:b${i}`, bound])),
+    },
+  };
+};
+
 /** Each counter moves by its delta, and none may end below zero: the condition is on those that fall. */
 const balanceUpdate = (table: string, { balanceId, delta }: BalanceMove) => {
   const entries = Object.entries(delta);
@@ -147,7 +181,11 @@ export const dynamoEventStore = ({
   const condition = `attribute_not_exists(${STREAM_ID})`;
 
   return {
-    async append(appends, metadata, { now = new Date(), guards = [], moves = [] } = {}): Promise<AppendResult> {
+    async append(
+      appends,
+      metadata,
+      { now = new Date(), guards = [], moves = [], checks = [] } = {},
+    ): Promise<AppendResult> {
       const items = toItems(appends, metadata, now.toISOString());
       const results = appends.map(({ streamId, expectedVersion, events }) => ({
         streamId,
@@ -155,10 +193,10 @@ export const dynamoEventStore = ({
       }));
       if (items.length === 0) return results;
       const balances = mergeMoves(moves);
-      checkAppendLimits(items, guards.length + balances.length);
+      checkAppendLimits(items, guards.length + balances.length + checks.length);
       try {
         const [only] = items;
-        if (items.length === 1 && only && guards.length === 0 && balances.length === 0) {
+        if (items.length === 1 && only && guards.length + balances.length + checks.length === 0) {
           // One event on one stream: a plain conditional put costs half the write units of a transaction.
           await client.send(new PutCommand({ TableName: eventsTable, Item: only, ConditionExpression: condition }));
         } else {
@@ -174,6 +212,7 @@ export const dynamoEventStore = ({
                 },
               })),
               ...balances.map((move) => balanceUpdate(snapshotsTable, move)),
+              ...checks.map((check) => balanceCheck(snapshotsTable, check)),
             ],
           };
           await client.send(new TransactWriteCommand(input));
@@ -181,6 +220,8 @@ export const dynamoEventStore = ({
       } catch (error) {
         const refused = tooLow(error, items.length + guards.length, balances);
         if (refused) throw refused;
+        const moved = changed(error, items.length + guards.length + balances.length, checks);
+        if (moved) throw moved;
         if (isConditionFailure(error)) {
           throw new ConcurrencyError(failedStreams(error, [...items, ...guards]), { cause: error });
         }

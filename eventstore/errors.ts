@@ -47,3 +47,17 @@ export class BalanceTooLowError extends Error {
     this.name = 'BalanceTooLowError';
   }
 }
+
+/**
+ * A balance was no longer as the writer read it: a {@link BalanceCheck} failed, and nothing was written. Read the
+ * balance again and decide again.
+ */
+export class BalanceChangedError extends Error {
+  constructor(
+    readonly balanceIds: string[],
+    options?: { cause?: unknown },
+  ) {
+    super(`Balance ${balanceIds.join(', ')} changed since it was read.`, options);
+    this.name = 'BalanceChangedError';
+  }
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { checkAppendLimits, mergeMoves } from './appendRules.js';
-import { BalanceTooLowError, ConcurrencyError } from './errors.js';
+import { BalanceChangedError, BalanceTooLowError, ConcurrencyError } from './errors.js';
 import type { AppendResult, Balance, EventStore, Snapshot, StoredEvent } from './types.js';
 import { type EventSchemaRegistry, upcastItem } from './upcasting.js';
 
@@ -62,7 +62,11 @@ export const memoryEventStore = ({ schemas, tables = memoryTables() }: MemoryEve
   };
 
   return {
-    async append(appends, metadata, { now = new Date(), guards = [], moves = [] } = {}): Promise<AppendResult> {
+    async append(
+      appends,
+      metadata,
+      { now = new Date(), guards = [], moves = [], checks = [] } = {},
+    ): Promise<AppendResult> {
       const recordedAt = now.toISOString();
       const items: StoredEvent[] = appends.flatMap(({ streamId, expectedVersion, events }) =>
         events.map((event, index) => ({
@@ -82,12 +86,15 @@ export const memoryEventStore = ({ schemas, tables = memoryTables() }: MemoryEve
       }));
       if (items.length === 0) return results;
       const merged = mergeMoves(moves);
-      checkAppendLimits(items, guards.length + merged.length);
+      checkAppendLimits(items, guards.length + merged.length + checks.length);
 
-      // A transaction may touch each item once: one stream's version twice (or appended and guarded) is refused.
+      // A transaction may touch each item once: one stream's version twice (or appended and guarded), or one balance
+      // moved and checked, is refused.
       const keys = [
         ...items.map((item) => `${item.streamId}@${item.version}`),
         ...guards.map((g) => `${g.streamId}@${g.version + 1}`),
+        ...merged.map((move) => move.balanceId),
+        ...checks.map((check) => check.balanceId),
       ];
       if (new Set(keys).size !== keys.length) {
         throw new Error('Transaction request cannot include multiple operations on one item (one stream version).');
@@ -108,6 +115,12 @@ export const memoryEventStore = ({ schemas, tables = memoryTables() }: MemoryEve
           current && { ...current.counts },
         );
       }
+
+      const moved = checks.filter(({ balanceId, below }) => {
+        const counts = balances.get(balanceId)?.counts ?? {};
+        return Object.entries(below).some(([name, bound]) => !((counts[name] ?? 0) < bound));
+      });
+      if (moved.length > 0) throw new BalanceChangedError(moved.map((check) => check.balanceId));
 
       // Every condition holds: commit, with no await between the checks and the writes.
       for (const item of items) {

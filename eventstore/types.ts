@@ -42,6 +42,14 @@ export type StreamGuard = { streamId: string; version: number };
  */
 export type BalanceMove = { balanceId: string; delta: Record<string, number> };
 
+/**
+ * A condition on a balance that an append moves nothing on: each named counter must be below its value (a balance
+ * never moved counts zero). It lets a decision taken on a balance read outside the write commit only if the balance
+ * still says so (an order rejected out of stock only while the stock is short), and {@link BalanceChangedError}
+ * refuses the append otherwise.
+ */
+export type BalanceCheck = { balanceId: string; below: Record<string, number> };
+
 /** A balance's counters, and how many moves it has taken (a version for caches and ETags). */
 export type Balance = { balanceId: string; counts: Record<string, number>; version: number };
 
@@ -59,14 +67,12 @@ export type ReadOptions = {
 
 export type Snapshot<State> = { streamId: string; version: number; state: State; schema: string };
 
+export type AppendOptions = { now?: Date; guards?: StreamGuard[]; moves?: BalanceMove[]; checks?: BalanceCheck[] };
+
 /** The event store port. The DynamoDB adapter implements it; the application layer only sees this. */
 export interface EventStore {
   /** Appends to one or several streams atomically: all of them are written, or none. */
-  append(
-    appends: StreamAppend[],
-    metadata: EventMetadata,
-    options?: { now?: Date; guards?: StreamGuard[]; moves?: BalanceMove[] },
-  ): Promise<AppendResult>;
+  append(appends: StreamAppend[], metadata: EventMetadata, options?: AppendOptions): Promise<AppendResult>;
   readStream(streamId: string, options?: ReadOptions): Promise<StoredEvent[]>;
   readSnapshot<State>(
     streamId: string,

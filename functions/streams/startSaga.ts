@@ -3,8 +3,11 @@ import middy from '@middy/core';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { decodeChangeRecord } from '../../adapters/changeRecords.js';
+import { sagaInput } from '../../application/saga.js';
 import { eventSchemas } from '../../composition/schemas.js';
+import type { StoredEvent } from '../../eventstore/types.js';
 import { config } from '../config.js';
+import { eventStore } from '../dependencies.js';
 import { baseLogger } from '../observability/log.js';
 import { telemetry } from '../observability/telemetry.js';
 import { tracer } from '../observability/tracing.js';
@@ -12,8 +15,19 @@ import { tracer } from '../observability/tracing.js';
 let sfn: SFNClient | undefined;
 const schemas = eventSchemas;
 
+/** A record's event, or nothing for one that does not decode: the record's own turn reports it. */
+const decodedOrUndefined = (record: KinesisStreamRecord): StoredEvent | undefined => {
+  try {
+    return decodeChangeRecord(record, schemas).event;
+  } catch {
+    return undefined;
+  }
+};
+
 /**
- * Starts one order saga per `OrderPlaced` (the event source mapping's filter lets no other event through). The
+ * Starts one order saga per `StockReserved`: placement appends it after `OrderPlaced` for every order that holds its
+ * stock, and an order rejected out of stock has none (ADR 0014). The event source mapping's filter lets only those two
+ * events through; an `OrderPlaced` in the same batch gives the execution the order as placed without a read. The
  * execution is named by the order id, so on a STANDARD workflow a redelivered event cannot start a second one; on
  * EXPRESS it can, and the saga's idempotent steps make two executions end where one would.
  */
@@ -24,16 +38,22 @@ export const handler = middy<KinesisStreamEvent, KinesisStreamBatchResponse, Err
     if (!stateMachineArn) throw new Error('ORDER_SAGA_ARN is not set');
     sfn ??= tracer().captureClient(new SFNClient({}));
     const client = sfn;
+    // Each order's OrderPlaced in this batch, by stream: the order as placed, at hand for its StockReserved.
+    const placements = new Map<string, StoredEvent>();
+    for (const record of event.Records) {
+      const placed = decodedOrUndefined(record);
+      if (placed?.type === 'OrderPlaced') placements.set(placed.streamId, placed);
+    }
     const start = async (record: KinesisStreamRecord): Promise<void> => {
       let logger = baseLogger().child({
         function: context.functionName,
         sequenceNumber: record.kinesis.sequenceNumber,
       });
       try {
-        const { event: placed } = decodeChangeRecord(record, schemas);
-        if (placed.type !== 'OrderPlaced') return;
-        const orderId = String(placed.data.orderId);
-        const { correlationId } = placed.metadata;
+        const { event: reserved } = decodeChangeRecord(record, schemas);
+        if (reserved.type !== 'StockReserved') return;
+        const input = await sagaInput(reserved, placements.get(reserved.streamId), eventStore());
+        const { orderId, correlationId } = input;
         logger = logger.child({ orderId, correlationId, execution: orderId });
         await tracer().inSubsegment(`### ${orderId}`, { orderId, correlationId }, async () => {
           try {
@@ -42,7 +62,7 @@ export const handler = middy<KinesisStreamEvent, KinesisStreamBatchResponse, Err
                 stateMachineArn,
                 name: orderId,
                 // The order as placed travels with the execution: its steps need not read what never changes.
-                input: JSON.stringify({ orderId, correlationId, placed: placed.data, placedAt: placed.recordedAt }),
+                input: JSON.stringify(input),
               }),
             );
             logger.info('order saga started', { executionArn });

@@ -155,7 +155,7 @@ describe('every order settles when a saga step fails for good', () => {
   it('gives up the order, undoing what the failed step committed, unless that step confirmed it', async () => {
     const cases = [
       // [the step that fails, when, how the order must end, the stock after 2 of 10 units were asked for]
-      { step: 'reserveStock', when: 'after', status: 'REJECTED', stock: { available: 10, reserved: 0, sold: 0 } },
+      { step: 'authorizePayment', when: 'before', status: 'REJECTED', stock: { available: 10, reserved: 0, sold: 0 } },
       { step: 'authorizePayment', when: 'after', status: 'REJECTED', stock: { available: 10, reserved: 0, sold: 0 } },
       { step: 'confirmOrder', when: 'before', status: 'REJECTED', stock: { available: 10, reserved: 0, sold: 0 } },
       // ConfirmOrder committed before it failed: the catch-all finds it CONFIRMED and leaves it, stock and payment.
@@ -182,7 +182,7 @@ describe('every order settles when a saga step fails for good', () => {
         if (order.status === 'CONFIRMED') {
           expect(payment, label).toEqual(['PaymentAuthorized']);
           expect(item, label).toMatchObject({ charges: 1, refunds: 0 });
-        } else if (order.step === 'reserveStock') {
+        } else if (order.step === 'authorizePayment' && order.when === 'before') {
           // Never got to the payment: the void finds nothing, and bars the key.
           expect(payment, label).toEqual([]);
           expect(item, label).toMatchObject({ charges: 0, voided: true });
@@ -193,8 +193,8 @@ describe('every order settles when a saga step fails for good', () => {
         // The catch-all ended the execution normally: nothing to redrive.
         expect((await execution(order.orderId)).status, label).toBe('SUCCEEDED');
       }
-      // What each catch-all gave back: the held units of an order whose confirmation never ran (with its rejection),
-      // none of a confirmed one.
+      // What each catch-all gave back: the units placement reserved, of an order whose confirmation never ran (with its
+      // rejection), none of a confirmed one.
       const eventsOf = async (step: string, when: string) => {
         const order = orders.find((o) => o.step === step && o.when === when);
         return eventTypes(`order-${order?.orderId ?? ''}`);
@@ -213,13 +213,13 @@ describe('the sweeper', () => {
     const gateway = simulatedPaymentGateway({ client, table: table('PAYMENT_SIMULATOR_TABLE') });
     // Reserved and authorized, then its execution stopped while ConfirmOrder had not answered.
     const reserved = nextOrder();
-    // Its execution stopped at ReserveStock; meanwhile the gateway approved a payment whose answer was lost.
+    // Its execution stopped at AuthorizePayment; meanwhile the gateway approved a payment whose answer was lost.
     const lost = nextOrder();
     // Still running: held at ConfirmOrder while the sweep runs.
     const running = nextOrder();
     const holds = {
       reserved: hold('confirmOrder', reserved.orderId),
-      lost: hold('reserveStock', lost.orderId),
+      lost: hold('authorizePayment', lost.orderId),
       running: hold('confirmOrder', running.orderId),
     };
     try {
@@ -238,8 +238,8 @@ describe('the sweeper', () => {
       }
       holds.reserved.fail();
       holds.lost.fail();
-      // Held for the stopped one and the running one; nothing for the one stopped before reserving.
-      expect(await stockOf(sku)).toEqual({ available: 6, reserved: 4, sold: 0 });
+      // Placement reserved each order's units: held for the two stopped and the running one.
+      expect(await stockOf(sku)).toEqual({ available: 4, reserved: 6, sold: 0 });
       // The sweeper reads the orders read model's pending index: wait for the projection.
       const readModel = (orderId: string) =>
         client.send(new GetCommand({ TableName: table('ORDERS_TABLE'), Key: { orderId }, ConsistentRead: true }));

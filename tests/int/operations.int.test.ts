@@ -52,7 +52,6 @@ const functionNames = [
   'NotFound',
   'OrdersProjection',
   'ProductsProjection',
-  'ReserveStock',
   'AuthorizePayment',
   'AwaitPayment',
   'ConfirmOrder',
@@ -66,7 +65,7 @@ const functionNames = [
 ];
 /** The consumers of the change stream. */
 const streamConsumers = ['OrdersProjection', 'ProductsProjection', 'StartSaga', 'CompensateCancellation'];
-/** authorizePayment throws PaymentDeclinedError for the saga to catch (reserveStock answers out of stock itself). */
+/** authorizePayment throws PaymentDeclinedError for the saga to catch. */
 const businessErrors = ['AuthorizePayment'];
 
 /** What every alarm shares: the topic, going off and coming back, and no data read as no trouble. */
@@ -167,7 +166,7 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
     }
   });
 
-  it('has these 57 alarms, by logical id, and no other', () => {
+  it('has these 55 alarms, by logical id, and no other', () => {
     expect(
       alarmsOf(template())
         .map(([id]) => id)
@@ -187,7 +186,7 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
         ...functionNames.map((fn) => `${fn}ThrottlesAlarm`),
       ].sort(),
     );
-    expect(alarmsOf(template())).toHaveLength(57);
+    expect(alarmsOf(template())).toHaveLength(55);
   });
 
   it('alarms on any message in the change failure queue', () => {

@@ -90,20 +90,20 @@ describe('the orders and products read models', () => {
     );
     await cancelOrder({ orderId, caller: { sub: customer, isAdmin: false } }, context());
     const streamId = orderStreamId(orderId);
-    const [placed, cancelled] = await clients.store.readStream(streamId);
-    if (!placed || !cancelled) throw new Error('the order has no events');
-    // Besides the relay's in-order delivery: the second event first, both twice.
+    const [placed, reserved, cancelled] = await clients.store.readStream(streamId);
+    if (!placed || !reserved || !cancelled) throw new Error('the order has no events');
+    // Besides the relay's in-order delivery: the last event first, each twice.
     await kinesis().send(
       new PutRecordsCommand({
         StreamName: changesStream,
-        Records: [asChange(cancelled), asChange(cancelled), asChange(placed), asChange(placed)],
+        Records: [cancelled, cancelled, reserved, placed, placed, reserved].map(asChange),
       }),
     );
 
     const expected = await freshFold(ordersProjection, streamId);
     await eventually(async () => {
       const found = await orderViews().get({ orderId });
-      expect(found).toEqual({ view: expected.view, version: 2 });
+      expect(found).toEqual({ view: expected.view, version: 3 });
     });
     expect(expected.view).toMatchObject({ status: 'CANCELLED', customerId: customer });
     await eventually(async () => {
@@ -112,7 +112,7 @@ describe('the orders and products read models', () => {
       });
       expect(stock?.view).toMatchObject({ sku: product, supplied: 100 });
     });
-    // The figures are the balance's: the cancellation's compensation gave back whatever the saga had reserved.
+    // The figures are the balance's: the cancellation gave back what placement had reserved.
     await eventually(async () => {
       expect((await readStock(clients.store, product)).stock).toEqual({ available: 100, reserved: 0, sold: 0 });
     });
@@ -127,17 +127,17 @@ describe('the orders and products read models', () => {
       context(),
     );
     const streamId = orderStreamId(poisoned);
-    // A writer newer than the projection appends an event type the projection does not know yet: version 2.
+    // A writer newer than the projection appends an event type the projection does not know yet: version 3.
     await clients.store.append(
-      [{ streamId, expectedVersion: 1, events: [{ type: 'OrderGiftWrapped', data: { orderId: poisoned } }] }],
+      [{ streamId, expectedVersion: 2, events: [{ type: 'OrderGiftWrapped', data: { orderId: poisoned } }] }],
       testMetadata(),
     );
-    // The same writer goes on (the write side knows the new event; this projection does not): version 3.
+    // The same writer goes on (the write side knows the new event; this projection does not): version 4.
     await clients.store.append(
       [
         {
           streamId,
-          expectedVersion: 2,
+          expectedVersion: 3,
           events: [{ type: 'OrderCancelled', data: { orderId: poisoned, previousStatus: 'PENDING' } }],
         },
       ],
@@ -153,14 +153,14 @@ describe('the orders and products read models', () => {
     await eventually(async () =>
       expect((await orderViews().get({ orderId: healthy }))?.version).toBeGreaterThanOrEqual(1),
     );
-    // …while the poisoned one is parked at version 2, its view held at version 1 (its version 3 held back).
+    // …while the poisoned one is parked at version 3, its view held at version 2 (its version 4 held back).
     const [parked] = await eventually(async () => {
       const list = (await clients.parking.list('orders')).filter((p) => p.streamId === streamId);
       expect(list).toHaveLength(1);
       return list;
     });
-    expect(parked).toMatchObject({ version: 2, error: expect.stringContaining('OrderGiftWrapped') });
-    expect((await orderViews().get({ orderId: poisoned }))?.version).toBe(1);
+    expect(parked).toMatchObject({ version: 3, error: expect.stringContaining('OrderGiftWrapped') });
+    expect((await orderViews().get({ orderId: poisoned }))?.version).toBe(2);
 
     // Undecodable records go to the on-failure destination after the mapping's retries; the shard moves on.
     const failuresFile = join(localStateDir, 'failures', 'test.jsonl');
@@ -209,7 +209,7 @@ describe('the orders and products read models', () => {
       streamId,
     );
     expect(results).toEqual([{ streamId, outcome: 'completed', applied: 2 }]);
-    expect(await orderViews().get({ orderId: poisoned })).toMatchObject({ version: 3, view: { status: 'CANCELLED' } });
+    expect(await orderViews().get({ orderId: poisoned })).toMatchObject({ version: 4, view: { status: 'CANCELLED' } });
     expect(await clients.parking.parked('orders', [streamId])).toEqual(new Set());
   });
 });

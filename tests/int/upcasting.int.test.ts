@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { SFNClient, type StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { Context, KinesisStreamEvent, KinesisStreamHandler } from 'aws-lambda';
+import type { Context, KinesisStreamEvent, KinesisStreamHandler, KinesisStreamRecord } from 'aws-lambda';
 import { changeRecord } from '../support/lambdaEvents.js';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { composeStage, type Stage } from '../../composition/root.js';
@@ -133,17 +133,30 @@ describe('one upcaster, registered in domain/upcasters.ts, changes what every re
     expect(stored?.view).not.toHaveProperty('customer');
   });
 
-  it('the saga starter starts the saga with the v2 OrderPlaced as its input', async () => {
+  it('the saga starter starts the saga with the v2 OrderPlaced as its input, from the batch or from the store', async () => {
     const inputs: unknown[] = [];
     vi.spyOn(SFNClient.prototype, 'send').mockImplementation((command: unknown) => {
       inputs.push(JSON.parse((command as StartExecutionCommand).input.input ?? 'null'));
       return Promise.resolve({ executionArn: `arn:execution:${orderId}` });
     });
     const { handler } = await import('../../functions/streams/startSaga.js');
-    expect(await invoke(handler, 'orderflow-test-startSaga')).toEqual({ batchItemFailures: [] });
-    expect(inputs).toEqual([
-      { orderId, correlationId: `c-${orderId}`, placed: upcastData, placedAt: storedV1.recordedAt },
-    ]);
+    const reserved = {
+      ...storedV1,
+      version: 2,
+      eventId: randomUUID(),
+      type: 'StockReserved',
+      data: { orderId, lines: [{ sku: 'UPCAST-1', quantity: 2 }] },
+    };
+    const start = (...records: KinesisStreamRecord[]) =>
+      (handler as (event: KinesisStreamEvent, context: Context) => Promise<unknown>)(
+        { Records: records },
+        lambdaContext('orderflow-test-startSaga'),
+      );
+    // Its OrderPlaced in the same batch, as a v1 change record; then without it, read from the store.
+    expect(await start(changeRecord('1', storedV1), changeRecord('2', reserved))).toEqual({ batchItemFailures: [] });
+    expect(await start(changeRecord('2', reserved))).toEqual({ batchItemFailures: [] });
+    const input = { orderId, correlationId: `c-${orderId}`, placed: upcastData, placedAt: storedV1.recordedAt };
+    expect(inputs).toEqual([input, input]);
   });
 
   it('replay scans the v1 item as v2 and folds it into the view', async () => {

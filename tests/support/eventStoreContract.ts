@@ -5,7 +5,12 @@ import { decision, handleCommand, handleCommands, load } from '../../application
 import { readStock } from '../../application/products.js';
 import { product, productStreamId, type ProductState } from '../../domain/inventory/index.js';
 import { fold } from '../../domain/shared/decider.js';
-import { AppendTooLargeError, BalanceTooLowError, ConcurrencyError } from '../../eventstore/errors.js';
+import {
+  AppendTooLargeError,
+  BalanceChangedError,
+  BalanceTooLowError,
+  ConcurrencyError,
+} from '../../eventstore/errors.js';
 import type { EventStore } from '../../eventstore/types.js';
 import { type EventSchemaRegistry, eventSchemaRegistry, type Upcaster } from '../../eventstore/upcasting.js';
 import { testMetadata, uniqueId } from './metadata.js';
@@ -635,6 +640,51 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
       await expect(
         events.append([{ streamId, expectedVersion: 0, events: [held] }], testMetadata(), { moves: [move] }),
       ).rejects.toBeInstanceOf(ConcurrencyError);
+    });
+
+    it('commits an append checked against a balance only while each checked count is below its bound', async () => {
+      const sku = `K-${randomSuffix()}`;
+      await registered(events, sku, 2);
+      const check = (below: number) => ({ balanceId: `stock-${sku}`, below: { available: below } });
+      const short = uniqueId('short');
+      await events.append([{ streamId: short, expectedVersion: 0, events: [restocked(1)] }], testMetadata(), {
+        checks: [check(3)],
+      });
+      expect(await events.readStream(short)).toHaveLength(1);
+      const stocked = uniqueId('stocked');
+      const error: unknown = await events
+        .append([{ streamId: stocked, expectedVersion: 0, events: [restocked(1)] }], testMetadata(), {
+          checks: [check(2)],
+        })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(BalanceChangedError);
+      expect((error as BalanceChangedError).balanceIds).toEqual([`stock-${sku}`]);
+      expect(await events.readStream(stocked)).toEqual([]);
+      // A check moves nothing: the balance is as registered, with one move.
+      expect(await events.readBalance(`stock-${sku}`, { consistent: true })).toEqual({
+        balanceId: `stock-${sku}`,
+        counts: { available: 2, reserved: 0, sold: 0 },
+        version: 1,
+      });
+    });
+
+    it('counts a balance never moved as zero for a check, and answers a lost stream race first', async () => {
+      const balanceId = `stock-${uniqueId('unmoved')}`;
+      const streamId = uniqueId('checked');
+      await events.append([{ streamId, expectedVersion: 0, events: [restocked(1)] }], testMetadata(), {
+        checks: [{ balanceId, below: { available: 1 } }],
+      });
+      await expect(
+        events.append([{ streamId, expectedVersion: 0, events: [restocked(1)] }], testMetadata(), {
+          checks: [{ balanceId, below: { available: 0 } }],
+        }),
+      ).rejects.toBeInstanceOf(ConcurrencyError);
+      await expect(
+        events.append([{ streamId, expectedVersion: 1, events: [restocked(1)] }], testMetadata(), {
+          checks: [{ balanceId, below: { available: 0 } }],
+        }),
+      ).rejects.toBeInstanceOf(BalanceChangedError);
+      expect(await events.readStream(streamId)).toHaveLength(1);
     });
 
     it('sells exactly the stock to 40 concurrent buyers of one SKU: the rest are refused, none oversold', async () => {

@@ -12,7 +12,7 @@ import { memoryStore, testContext } from './memoryStore.js';
  * @example
  * const shop = await givenShop({ 'MUG-1': 10 });
  * const orderId = await shop.placed({ 'MUG-1': 2 });
- * expect(await shop.stock('MUG-1')).toEqual({ available: 10, reserved: 0, sold: 0 });
+ * expect(await shop.stock('MUG-1')).toEqual({ available: 8, reserved: 2, sold: 0 }); // placement reserved them
  */
 export const givenShop = async (products: Record<string, number>) => {
   const store = memoryStore();

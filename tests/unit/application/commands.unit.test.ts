@@ -4,15 +4,16 @@ import { UnknownSkuError } from '../../../application/errors.js';
 import { decision, handleCommands } from '../../../application/handleCommand.js';
 import { cancelOrder, placeOrder } from '../../../application/orders.js';
 import { readStock, registerProduct, restockProduct } from '../../../application/products.js';
-import { reserveStock } from '../../../application/saga.js';
+import { stockBalanceId } from '../../../domain/inventory/index.js';
 import { order as orders, orderStreamId } from '../../../domain/order/index.js';
 import {
+  InvalidOrderTransitionError,
   OrderAlreadyPlacedError,
   OrderNotFoundError,
   ProductAlreadyRegisteredError,
   ProductNotFoundError,
-  StockNotReservedError,
 } from '../../../domain/shared/errors.js';
+import type { Balance, EventStore } from '../../../eventstore/types.js';
 import { givenShop, withWriteBetween } from '../../support/shop.js';
 
 /**
@@ -26,8 +27,27 @@ const order = (items: Record<string, number>, idempotencyKey?: string) => ({
   ...(idempotencyKey ? { idempotencyKey } : {}),
 });
 
+/**
+ * `store`, but its eventually consistent balance reads answer each SKU's balance as it was when this was called: a
+ * replica that has not caught up since. Strongly consistent reads see the latest.
+ */
+const staleBalances = async (store: EventStore, skus: string[]) => {
+  const stale = new Map<string, Balance | undefined>();
+  for (const sku of skus) stale.set(stockBalanceId(sku), await store.readBalance(stockBalanceId(sku)));
+  const reads: boolean[] = [];
+  const replica: EventStore = {
+    ...store,
+    readBalance: async (balanceId, options = {}) => {
+      const consistent = options.consistent ?? false;
+      reads.push(consistent);
+      return !consistent && stale.has(balanceId) ? stale.get(balanceId) : store.readBalance(balanceId, options);
+    },
+  };
+  return { store: replica, reads };
+};
+
 describe('placing an order', () => {
-  it('prices each line at its product’s registered price and totals it', async () => {
+  it('prices each line at its product’s registered price, totals it, and reserves its units in the same write', async () => {
     const shop = await givenShop({ 'MUG-1': 10 });
     await registerProduct(
       { sku: 'TEA-1', name: 'Tea', price: { amount: 450, currency: 'EUR' }, stock: 3 },
@@ -51,9 +71,67 @@ describe('placing an order', () => {
           total: { amount: 3350, currency: 'EUR' },
         },
       },
+      {
+        type: 'StockReserved',
+        version: 2,
+        data: {
+          orderId,
+          lines: [
+            { sku: 'MUG-1', quantity: 2 },
+            { sku: 'TEA-1', quantity: 3 },
+          ],
+        },
+      },
     ]);
-    // Placing reserves nothing: that is the saga's first step.
-    expect(await shop.stock('TEA-1')).toEqual({ available: 3, reserved: 0, sold: 0 });
+    // Placement settles the stock (ADR 0014): every line's units are held, the last of the tea included.
+    expect(await shop.stock('MUG-1')).toEqual({ available: 8, reserved: 2, sold: 0 });
+    expect(await shop.stock('TEA-1')).toEqual({ available: 0, reserved: 3, sold: 0 });
+  });
+
+  it('rejects the whole order OUT_OF_STOCK when one line’s SKU is short, holding nothing', async () => {
+    const shop = await givenShop({ 'MUG-1': 10, 'TEA-1': 2 });
+
+    const { orderId, status } = await placeOrder(order({ 'MUG-1': 2, 'TEA-1': 3 }), shop.context);
+
+    expect(status).toBe('REJECTED');
+    expect(await shop.types(orderStreamId(orderId))).toEqual(['OrderPlaced', 'OrderRejected']);
+    const [, rejected] = await shop.store.readStream(orderStreamId(orderId));
+    expect(rejected?.data).toEqual({ orderId, reason: 'OUT_OF_STOCK' });
+    expect(await shop.stock('MUG-1')).toEqual({ available: 10, reserved: 0, sold: 0 });
+    expect(await shop.stock('TEA-1')).toEqual({ available: 2, reserved: 0, sold: 0 });
+  });
+
+  it('given a stale read that says “short”, when the stock is in fact there, then it reserves rather than rejects', async () => {
+    const shop = await givenShop({ 'MUG-1': 1 });
+    // The replica read says 1 left; a restock since has made it 6.
+    const replica = await staleBalances(shop.store, ['MUG-1']);
+    await restockProduct({ sku: 'MUG-1', quantity: 5 }, shop.context);
+
+    const { orderId, status } = await placeOrder(order({ 'MUG-1': 2 }), { ...shop.context, store: replica.store });
+
+    expect(status).toBe('PENDING');
+    expect(await shop.types(orderStreamId(orderId))).toEqual(['OrderPlaced', 'StockReserved']);
+    expect(await shop.stock('MUG-1')).toEqual({ available: 4, reserved: 2, sold: 0 });
+    // The rejection was held to the stock still being short; it was not, so the stock was read again, consistently.
+    expect(replica.reads).toEqual([false, true]);
+  });
+
+  it('given a stale read that says “enough”, when the SKU is in fact sold out, then it is rejected OUT_OF_STOCK holding nothing', async () => {
+    const shop = await givenShop({ 'MUG-1': 1 });
+    // The replica read says 1 left; another order has taken it since.
+    const replica = await staleBalances(shop.store, ['MUG-1']);
+    const other = await shop.placed({ 'MUG-1': 1 });
+
+    const { orderId, status } = await placeOrder(order({ 'MUG-1': 1 }), { ...shop.context, store: replica.store });
+
+    expect(status).toBe('REJECTED');
+    expect(await shop.types(orderStreamId(orderId))).toEqual(['OrderPlaced', 'OrderRejected']);
+    const [, rejected] = await shop.store.readStream(orderStreamId(orderId));
+    expect(rejected?.data).toEqual({ orderId, reason: 'OUT_OF_STOCK' });
+    // Only the other order holds the unit: the balance refused the reservation, and the stock was read again.
+    expect(await shop.types(orderStreamId(other))).toEqual(['OrderPlaced', 'StockReserved']);
+    expect(await shop.stock('MUG-1')).toEqual({ available: 0, reserved: 1, sold: 0 });
+    expect(replica.reads).toEqual([false, true]);
   });
 
   it('placed again under the same key, answers the same order and appends nothing', async () => {
@@ -63,6 +141,23 @@ describe('placing an order', () => {
     expect(await placeOrder(order({ 'MUG-1': 2 }, 'checkout-42'), shop.context)).toEqual(first);
     expect(shop.count()).toBe(events);
     expect(shop.conflicts).toEqual([[orderStreamId(first.orderId)]]);
+    // The stock was reserved once, by the first placement.
+    expect(await shop.stock('MUG-1')).toEqual({ available: 8, reserved: 2, sold: 0 });
+  });
+
+  it('given an order rejected out of stock, when its key is placed again (stock now there), then it answers the same rejected order and writes nothing', async () => {
+    const shop = await givenShop({ 'MUG-1': 1 });
+    const first = await placeOrder(order({ 'MUG-1': 2 }, 'checkout-7'), shop.context);
+    expect(first.status).toBe('REJECTED');
+    await restockProduct({ sku: 'MUG-1', quantity: 5 }, shop.context);
+    const events = shop.count();
+
+    expect(await placeOrder(order({ 'MUG-1': 2 }, 'checkout-7'), shop.context)).toEqual(first);
+
+    expect(shop.count()).toBe(events);
+    expect(await shop.types(orderStreamId(first.orderId))).toEqual(['OrderPlaced', 'OrderRejected']);
+    // A settled order stays settled: the repeat does not reserve the stock that came back.
+    expect(await shop.stock('MUG-1')).toEqual({ available: 6, reserved: 0, sold: 0 });
   });
 
   it('refuses the same key for other contents, appending nothing', async () => {
@@ -77,15 +172,17 @@ describe('placing an order', () => {
     expect(shop.count()).toBe(events);
   });
 
-  it('two identical placements at once (a client retry racing its original) place one order', async () => {
+  it('two identical placements at once (a client retry racing its original) place one order and reserve its stock once', async () => {
     const shop = await givenShop({ 'MUG-1': 10 });
     const [one, two] = await Promise.all([
       placeOrder(order({ 'MUG-1': 1 }, 'double-click'), shop.context),
       placeOrder(order({ 'MUG-1': 1 }, 'double-click'), shop.context),
     ]);
     expect(one).toEqual(two);
-    expect(await shop.types(orderStreamId(one.orderId))).toEqual(['OrderPlaced']);
+    expect(one.status).toBe('PENDING');
+    expect(await shop.types(orderStreamId(one.orderId))).toEqual(['OrderPlaced', 'StockReserved']);
     expect(shop.conflicts).toHaveLength(1);
+    expect(await shop.stock('MUG-1')).toEqual({ available: 9, reserved: 1, sold: 0 });
   });
 
   it('refuses an order naming SKUs never registered, naming all of them, appending nothing', async () => {
@@ -107,9 +204,11 @@ describe('cancelling an order', () => {
     const caller = { sub: 'customer-1', isAdmin: false };
     expect(await cancelOrder({ orderId, caller }, shop.context)).toEqual({ orderId, status: 'CANCELLED' });
     expect(await cancelOrder({ orderId, caller }, shop.context)).toEqual({ orderId, status: 'CANCELLED' });
-    const [, cancelled] = await shop.store.readStream(orderStreamId(orderId));
+    const [, , cancelled] = await shop.store.readStream(orderStreamId(orderId));
     expect(cancelled).toMatchObject({ type: 'OrderCancelled', data: { orderId, previousStatus: 'PENDING' } });
-    expect(await shop.types(orderStreamId(orderId))).toHaveLength(2);
+    expect(await shop.types(orderStreamId(orderId))).toHaveLength(3);
+    // The cancellation gave back the unit placement reserved, once.
+    expect(await shop.stock('MUG-1')).toEqual({ available: 10, reserved: 0, sold: 0 });
   });
 
   it('treats someone else’s order as not found, and lets an admin cancel it', async () => {
@@ -118,7 +217,7 @@ describe('cancelling an order', () => {
     await expect(
       cancelOrder({ orderId, caller: { sub: 'customer-2', isAdmin: false } }, shop.context),
     ).rejects.toBeInstanceOf(OrderNotFoundError);
-    expect(await shop.types(orderStreamId(orderId))).toEqual(['OrderPlaced']);
+    expect(await shop.types(orderStreamId(orderId))).toEqual(['OrderPlaced', 'StockReserved']);
     expect(await cancelOrder({ orderId, caller: { sub: 'ops', isAdmin: true } }, shop.context)).toMatchObject({
       status: 'CANCELLED',
     });
@@ -146,7 +245,7 @@ describe('products and their stock', () => {
 
   it('restocks on top of what orders hold, and answers the figures as they now are', async () => {
     const shop = await givenShop({ 'MUG-1': 10 });
-    await reserveStock(await shop.placed({ 'MUG-1': 4 }), shop.context);
+    await shop.placed({ 'MUG-1': 4 });
     expect(await restockProduct({ sku: 'MUG-1', quantity: 5 }, shop.context)).toEqual({
       sku: 'MUG-1',
       name: 'MUG-1',
@@ -167,37 +266,38 @@ describe('products and their stock', () => {
 });
 
 describe('a command across several streams', () => {
-  const onOrder = (orderId: string, type: 'ReserveStock' | 'ConfirmOrder') =>
-    decision(orderAggregate, orderStreamId(orderId), (state) => orders.decide({ type, data: { orderId } }, state));
+  const confirm = (orderId: string) =>
+    decision(orderAggregate, orderStreamId(orderId), (state) =>
+      orders.decide({ type: 'ConfirmOrder', data: { orderId } }, state),
+    );
 
   it('writes nothing to any stream when one decision is refused', async () => {
     const shop = await givenShop({ 'MUG-1': 10, 'TEA-1': 5 });
     const [first, second] = [await shop.placed({ 'MUG-1': 1 }, 'first'), await shop.placed({ 'TEA-1': 1 }, 'second')];
+    await cancelOrder({ orderId: second, caller: { sub: 'customer-1', isAdmin: false } }, shop.context);
     const events = shop.count();
-    // The second order holds no reserved stock, so it cannot be confirmed: the first one's reservation is not kept.
-    await expect(
-      handleCommands([onOrder(first, 'ReserveStock'), onOrder(second, 'ConfirmOrder')], shop.context),
-    ).rejects.toBeInstanceOf(StockNotReservedError);
+    // The second order is cancelled, so it cannot be confirmed: the first one's confirmation is not kept either.
+    await expect(handleCommands([confirm(first), confirm(second)], shop.context)).rejects.toBeInstanceOf(
+      InvalidOrderTransitionError,
+    );
     expect(shop.count()).toBe(events);
-    expect(await shop.stock('MUG-1')).toEqual({ available: 10, reserved: 0, sold: 0 });
+    expect(await shop.stock('MUG-1')).toEqual({ available: 9, reserved: 1, sold: 0 });
   });
 
   it('loses a race on one stream, reads every stream again, and commits the decisions it now takes', async () => {
     const shop = await givenShop({ 'MUG-1': 10, 'TEA-1': 5 });
     const [first, second] = [await shop.placed({ 'MUG-1': 1 }, 'first'), await shop.placed({ 'TEA-1': 1 }, 'second')];
-    // Another execution reserves the first order's stock between this one's read and its append.
-    const raced = withWriteBetween(shop.store, () => handleCommands([onOrder(first, 'ReserveStock')], shop.context));
-    const outcomes = await handleCommands([onOrder(first, 'ReserveStock'), onOrder(second, 'ReserveStock')], {
-      ...shop.context,
-      store: raced,
-    });
+    // Another execution confirms the first order between this one's read and its append.
+    const raced = withWriteBetween(shop.store, () => handleCommands([confirm(first)], shop.context));
+    const outcomes = await handleCommands([confirm(first), confirm(second)], { ...shop.context, store: raced });
     expect(shop.conflicts).toEqual([[orderStreamId(first)]]);
-    // On the second attempt the first order is already reserved (nothing to add); the second is reserved now.
+    // On the second attempt the first order is already confirmed (nothing to add); the second is confirmed now.
     expect(outcomes.map((o) => [o.streamId, o.version, o.events.length])).toEqual([
-      [orderStreamId(first), 2, 0],
-      [orderStreamId(second), 2, 1],
+      [orderStreamId(first), 3, 0],
+      [orderStreamId(second), 3, 1],
     ]);
-    expect(await shop.stock('MUG-1')).toEqual({ available: 9, reserved: 1, sold: 0 });
-    expect(await shop.stock('TEA-1')).toEqual({ available: 4, reserved: 1, sold: 0 });
+    // Each sold once.
+    expect(await shop.stock('MUG-1')).toEqual({ available: 9, reserved: 0, sold: 1 });
+    expect(await shop.stock('TEA-1')).toEqual({ available: 4, reserved: 0, sold: 1 });
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { cancelOrder, placeOrder } from '../../../application/orders.js';
 import type { PaymentGateway } from '../../../application/paymentGateway.js';
 import { readStock, registerProduct } from '../../../application/products.js';
-import { abandonOrder, authorizePayment, confirmOrder, reserveStock } from '../../../application/saga.js';
+import { abandonOrder, authorizePayment, confirmOrder } from '../../../application/saga.js';
 import { type PendingOrders, type SagaExecutions, sweepPendingOrders } from '../../../application/sweeper.js';
 import { memoryGateway } from '../../support/memoryGateway.js';
 import { memoryStore, testContext } from '../../support/memoryStore.js';
@@ -12,6 +12,7 @@ const given = async () => {
   const context = testContext(store);
   const { gateway, calls, keys } = memoryGateway();
   await registerProduct({ sku: 'MUG-1', name: 'Mug', price: { amount: 1250, currency: 'EUR' }, stock: 10 }, context);
+  // Placed, the order holds its 2 mugs reserved (ADR 0014).
   const { orderId } = await placeOrder(
     { customerId: 'customer-1', items: [{ sku: 'MUG-1', quantity: 2 }], paymentToken: 'tok_visa' },
     context,
@@ -24,7 +25,6 @@ const given = async () => {
 describe('abandonOrder: the catch-all compensation', () => {
   it('gives back reserved stock, refunds a recorded authorization, and rejects the order UNAVAILABLE', async () => {
     const { context, gateway, calls, orderId, stock, types } = await given();
-    await reserveStock(orderId, context);
     await authorizePayment(orderId, context, gateway);
 
     expect(await stock()).toEqual({ available: 8, reserved: 2, sold: 0 });
@@ -37,7 +37,6 @@ describe('abandonOrder: the catch-all compensation', () => {
 
   it('voids at the gateway an authorization whose answer was lost, and records it as authorized and refunded', async () => {
     const { context, gateway, keys, orderId, types } = await given();
-    await reserveStock(orderId, context);
     await gateway.authorize({ idempotencyKey: orderId, token: 'tok_visa', amount: { amount: 2500, currency: 'EUR' } });
 
     expect(await abandonOrder(orderId, context, gateway)).toEqual({ outcome: 'REJECTED', payment: 'REFUNDED' });
@@ -46,8 +45,9 @@ describe('abandonOrder: the catch-all compensation', () => {
   });
 
   it('bars the key when nothing was authorized, so a late authorize is declined, and refunds nothing', async () => {
-    const { context, gateway, calls, orderId, types } = await given();
+    const { context, gateway, calls, orderId, stock, types } = await given();
     expect(await abandonOrder(orderId, context, gateway)).toEqual({ outcome: 'REJECTED', payment: 'NOTHING' });
+    expect(await stock()).toEqual({ available: 10, reserved: 0, sold: 0 });
     expect(calls).toEqual([`void ${orderId}`]);
     expect(await types(`payment-${orderId}`)).toEqual([]);
     expect(
@@ -57,7 +57,6 @@ describe('abandonOrder: the catch-all compensation', () => {
 
   it('never touches a CONFIRMED order, even when ConfirmOrder committed and then failed', async () => {
     const { store, context, gateway, calls, orderId, stock } = await given();
-    await reserveStock(orderId, context);
     await authorizePayment(orderId, context, gateway);
     await confirmOrder(orderId, context);
     const before = store.readAll().length;
@@ -70,7 +69,6 @@ describe('abandonOrder: the catch-all compensation', () => {
 
   it('leaves a CANCELLED order to its cancellation', async () => {
     const { store, context, gateway, calls, orderId } = await given();
-    await reserveStock(orderId, context);
     await cancelOrder({ orderId, caller: { sub: 'customer-1', isAdmin: false } }, context);
     const before = store.readAll().length;
     expect(await abandonOrder(orderId, context, gateway)).toEqual({ outcome: 'NOT_PENDING', status: 'CANCELLED' });
@@ -80,7 +78,6 @@ describe('abandonOrder: the catch-all compensation', () => {
 
   it('gives back no stock when the order is confirmed while it voids the payment, and says the payment was refunded', async () => {
     const { store, context, gateway, orderId, stock, types } = await given();
-    await reserveStock(orderId, context);
     await authorizePayment(orderId, context, gateway);
     // Another execution confirms the order between the void and the transaction.
     const racing: PaymentGateway = {
@@ -103,7 +100,6 @@ describe('abandonOrder: the catch-all compensation', () => {
 
   it('does nothing the second time', async () => {
     const { store, context, gateway, calls, orderId } = await given();
-    await reserveStock(orderId, context);
     await authorizePayment(orderId, context, gateway);
     await abandonOrder(orderId, context, gateway);
     const [events, gatewayCalls] = [store.readAll().length, calls.length];

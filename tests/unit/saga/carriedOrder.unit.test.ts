@@ -4,10 +4,10 @@ import { cancelOrder, placeOrder } from '../../../application/orders.js';
 import { readStock, registerProduct } from '../../../application/products.js';
 import {
   authorizePayment,
+  awaitPayment,
   confirmOrder,
   type PlacedOrder,
   rejectOrder,
-  reserveStock,
 } from '../../../application/saga.js';
 import { orderAggregate } from '../../../application/aggregates.js';
 import { order, orderStreamId } from '../../../domain/order/index.js';
@@ -52,6 +52,7 @@ const given = async () => {
     { customerId: 'customer-1', items: [{ sku: 'MUG-1', quantity: 2 }], paymentToken: 'tok_visa' },
     context,
   );
+  // Placement reserved the order's stock with it (ADR 0014): the saga starts from version 2, as its steps assume.
   const [placedEvent] = await base.readStream(orderStreamId(orderId));
   const placed = placedEvent?.data as PlacedOrder;
   observed.reads.length = 0;
@@ -61,9 +62,9 @@ const given = async () => {
 };
 
 describe('saga steps with the order the execution carries', () => {
-  it('reserve, then confirm the order and sell its reserved stock, without reading a stream', async () => {
+  it('confirms the order placement left reserved and sells its stock, without reading a stream', async () => {
     const { context, orderId, placed, reads, types, stock } = await given();
-    expect(await reserveStock(orderId, context, placed)).toBe('PROCEED');
+    expect(await stock()).toEqual({ available: 8, reserved: 2, sold: 0 });
     expect(await confirmOrder(orderId, context, placed)).toBe('PROCEED');
     expect(reads).toEqual([]);
     expect(await types(orderStreamId(orderId))).toEqual(['OrderPlaced', 'StockReserved', 'OrderConfirmed']);
@@ -72,27 +73,30 @@ describe('saga steps with the order the execution carries', () => {
 
   it('authorize reads only the order, strongly consistently, to catch a cancellation made meanwhile', async () => {
     const { context, gateway, orderId, placed, reads, types } = await given();
-    await reserveStock(orderId, context, placed);
     expect(await authorizePayment(orderId, context, gateway, placed)).toBe('PROCEED');
     expect(reads).toEqual([{ streamId: orderStreamId(orderId), consistent: true }]);
     expect(await types(`payment-${orderId}`)).toEqual(['PaymentAuthorized']);
   });
 
   it('a step run again finds its assumption stale, reads, and appends nothing more', async () => {
-    const { context, gateway, calls, orderId, placed, types, stock } = await given();
-    await reserveStock(orderId, context, placed);
-    await reserveStock(orderId, context, placed);
+    const { context, gateway, calls, orderId, placed, reads, types, stock } = await given();
     await authorizePayment(orderId, context, gateway, placed);
     await authorizePayment(orderId, context, gateway, placed);
     expect(calls).toEqual([`authorize ${orderId}`, `authorize ${orderId}`]);
     expect(await types(`payment-${orderId}`)).toEqual(['PaymentAuthorized']);
-    expect(await types(orderStreamId(orderId))).toEqual(['OrderPlaced', 'StockReserved']);
-    expect(await stock()).toEqual({ available: 8, reserved: 2, sold: 0 });
+
+    reads.length = 0;
+    expect(await confirmOrder(orderId, context, placed)).toBe('PROCEED');
+    expect(reads).toEqual([]);
+    // The order is at version 3 now, not the assumed 2: the append's condition fails, and the step reads it.
+    expect(await confirmOrder(orderId, context, placed)).toBe('PROCEED');
+    expect(reads).toEqual([{ streamId: orderStreamId(orderId), consistent: true }]);
+    expect(await types(orderStreamId(orderId))).toEqual(['OrderPlaced', 'StockReserved', 'OrderConfirmed']);
+    expect(await stock()).toEqual({ available: 8, reserved: 0, sold: 2 });
   });
 
   it('a cancellation made meanwhile makes the assumed order stale: the step reads it and stops', async () => {
     const { context, gateway, calls, orderId, placed, types, stock } = await given();
-    await reserveStock(orderId, context, placed);
     await cancelOrder({ orderId, caller: { sub: 'customer-1', isAdmin: false } }, context);
     expect(await confirmOrder(orderId, context, placed)).toBe('STOP');
     // Authorized after the cancellation: refunded at once, since the compensation may have looked already.
@@ -102,12 +106,35 @@ describe('saga steps with the order the execution carries', () => {
     // The cancellation gave the reserved units back as it was appended.
     expect(await stock()).toEqual({ available: 10, reserved: 0, sold: 0 });
   });
+
+  it('a payment awaited meanwhile makes the assumed order stale too: the step reads it and still confirms', async () => {
+    const { context, orderId, placed, reads, types, stock } = await given();
+    const policy = { firstWaitSeconds: 5, maxWaitSeconds: 30, boundSeconds: 180 };
+    await awaitPayment(orderId, { startedAt: new Date(NOW), now: new Date(NOW), policy }, context);
+    reads.length = 0;
+    expect(await confirmOrder(orderId, context, placed)).toBe('PROCEED');
+    expect(reads).toEqual([{ streamId: orderStreamId(orderId), consistent: true }]);
+    expect(await types(orderStreamId(orderId))).toEqual([
+      'OrderPlaced',
+      'StockReserved',
+      'PaymentAwaited',
+      'OrderConfirmed',
+    ]);
+    expect(await stock()).toEqual({ available: 8, reserved: 0, sold: 2 });
+  });
+
+  it('rejects a declined order and gives its reserved stock back, without reading a stream', async () => {
+    const { context, orderId, placed, reads, types, stock } = await given();
+    expect(await rejectOrder(orderId, 'PAYMENT_DECLINED', context, placed)).toBe('PROCEED');
+    expect(reads).toEqual([]);
+    expect(await types(orderStreamId(orderId))).toEqual(['OrderPlaced', 'StockReserved', 'OrderRejected']);
+    expect(await stock()).toEqual({ available: 10, reserved: 0, sold: 0 });
+  });
 });
 
 describe('reads that are not strongly consistent', () => {
   it('a stale read that would append nothing is read again strongly consistently before it is believed', async () => {
-    const { context, orderId, placed, staleBy, reads, types } = await given();
-    await reserveStock(orderId, context, placed);
+    const { context, orderId, staleBy, reads, types } = await given();
     // The replica has not seen the reservation yet: on it alone, this decision (act only on reserved stock) is nothing.
     staleBy(1);
     await handleCommand(
@@ -124,9 +151,7 @@ describe('reads that are not strongly consistent', () => {
   });
 
   it('a stale read that appends loses the version condition and decides again on a consistent read', async () => {
-    const { context, orderId, placed, staleBy, reads, types, stock } = await given();
-    await reserveStock(orderId, context, placed);
-    reads.length = 0;
+    const { context, orderId, staleBy, reads, types, stock } = await given();
     // Stale, the order holds nothing, so rejecting it would give nothing back: the append's condition refuses that.
     staleBy(1);
     await rejectOrder(orderId, 'PAYMENT_DECLINED', context);
@@ -136,8 +161,7 @@ describe('reads that are not strongly consistent', () => {
   });
 
   it('a refusal on a stale read is taken again on a consistent one', async () => {
-    const { context, orderId, placed, staleBy, types, stock } = await given();
-    await reserveStock(orderId, context, placed);
+    const { context, orderId, staleBy, types, stock } = await given();
     staleBy(1);
     // Stale, the order holds no reserved stock and cannot be confirmed; consistently read, it does.
     await handleCommand(

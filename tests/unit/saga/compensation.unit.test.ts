@@ -14,7 +14,6 @@ import {
   compensateCancellation,
   confirmOrder,
   type PaymentWaitPolicy,
-  reserveStock,
 } from '../../../application/saga.js';
 import { memoryGateway } from '../../support/memoryGateway.js';
 import { memoryStore, testContext } from '../../support/memoryStore.js';
@@ -46,8 +45,8 @@ const given = async () => {
     context,
   );
   const cancel = () => cancelOrder({ orderId, caller: { sub: 'customer-1', isAdmin: false } }, context);
+  // Placement reserved the order's 2 mugs (ADR 0014): the saga goes on from there.
   const confirmed = async () => {
-    await reserveStock(orderId, context);
     await authorizePayment(orderId, context, gateway.gateway);
     await confirmOrder(orderId, context);
   };
@@ -156,7 +155,6 @@ describe('retryParkedCompensation: a parked compensation tried again', () => {
 describe('a cancellation owns its order’s payment', () => {
   it('voids the key of an order cancelled before any authorization, so a saga authorizing it now is declined', async () => {
     const { context, gateway, calls, orderId, cancel, payment } = await given();
-    await reserveStock(orderId, context);
     await cancel();
     expect(await compensateCancellation(orderId, context, gateway)).toBe('NOTHING');
     expect(calls).toEqual([`void ${orderId}`]);
@@ -172,7 +170,6 @@ describe('a cancellation owns its order’s payment', () => {
 
   it('refunds an approval the saga got but had not recorded yet', async () => {
     const { context, gateway, keys, orderId, cancel, payment } = await given();
-    await reserveStock(orderId, context);
     await gateway.authorize({ idempotencyKey: orderId, token: 'tok_visa', amount: { amount: 2500, currency: 'EUR' } });
     await cancel();
     expect(await compensateCancellation(orderId, context, gateway)).toBe('REFUNDED');
@@ -182,7 +179,6 @@ describe('a cancellation owns its order’s payment', () => {
 
   it('lets the saga stop when its own refund of a cancelled order meets the outage: the compensation refunds it later', async () => {
     const { context, gateway, orderId, cancel, payment, stock } = await given();
-    await reserveStock(orderId, context);
     // The gateway approves, the order is cancelled meanwhile, and the gateway goes down before the saga's refund.
     const approvesThenDies: PaymentGateway = {
       ...gateway,

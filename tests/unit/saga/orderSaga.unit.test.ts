@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cancelOrder } from '../../../application/orders.js';
+import { cancelOrder, placeOrder } from '../../../application/orders.js';
 import type { PaymentGateway } from '../../../application/paymentGateway.js';
 import {
   authorizePayment,
@@ -7,7 +7,6 @@ import {
   confirmOrder,
   PaymentDeclinedError,
   rejectOrder,
-  reserveStock,
 } from '../../../application/saga.js';
 import { orderStreamId } from '../../../domain/order/index.js';
 import { paymentStreamId } from '../../../domain/payment/index.js';
@@ -15,19 +14,28 @@ import { givenShop, withWriteBetween } from '../../support/shop.js';
 
 /**
  * The order saga's steps (application/saga.ts), run as statemachines/order-saga.asl.json runs them, on the in-memory
- * event store: each test is given a shop, runs steps, and checks the streams, the stock and the gateway's calls.
- * Without the order the execution carries (tests/unit/saga/carriedOrder.unit.test.ts covers that), so every step
- * reads what it needs.
+ * event store: each test is given a shop, places an order (which reserves its stock, or rejects it out of stock: ADR
+ * 0014), runs steps, and checks the streams, the stock and the gateway's calls. Without the order the execution
+ * carries (tests/unit/saga/carriedOrder.unit.test.ts covers that), so every step reads what it needs.
  */
 const customer = { sub: 'customer-1', isAdmin: false };
 
+/** The placement `shop.placed` makes, for a test that needs its status too. */
+const orderOf = (items: Record<string, number>, idempotencyKey: string) => ({
+  customerId: 'customer-1',
+  items: Object.entries(items).map(([sku, quantity]) => ({ sku, quantity })),
+  paymentToken: 'tok_visa',
+  idempotencyKey,
+});
+
 describe('the order saga, step by step', () => {
-  it('reserve → authorize → confirm the order, selling its reserved stock: CONFIRMED, its stock sold, its total authorized', async () => {
+  it('placed with its stock reserved → authorize → confirm, selling that stock: CONFIRMED, its stock sold, its total authorized', async () => {
     const shop = await givenShop({ 'MUG-1': 10, 'TEA-1': 5 });
     const orderId = await shop.placed({ 'MUG-1': 2, 'TEA-1': 1 });
 
-    expect(await reserveStock(orderId, shop.context)).toBe('PROCEED');
+    // Placement reserved the units in the write that placed the order: the saga starts from there.
     expect(await shop.stock('MUG-1')).toEqual({ available: 8, reserved: 2, sold: 0 });
+    expect(await shop.stock('TEA-1')).toEqual({ available: 4, reserved: 1, sold: 0 });
     expect(await authorizePayment(orderId, shop.context, shop.gateway)).toBe('PROCEED');
     expect(await confirmOrder(orderId, shop.context)).toBe('PROCEED');
 
@@ -51,32 +59,41 @@ describe('the order saga, step by step', () => {
     expect(shop.conflicts).toEqual([]);
   });
 
-  it('out of stock: one short line refuses the whole reservation, and the step rejects the order and stops', async () => {
+  it('out of stock: one short line rejects the whole order at placement, holding nothing, and a step run on it stops', async () => {
     const shop = await givenShop({ 'MUG-1': 10, 'TEA-1': 1 });
-    const orderId = await shop.placed({ 'MUG-1': 2, 'TEA-1': 2 });
+    const placement = orderOf({ 'MUG-1': 2, 'TEA-1': 2 }, 'short-tea');
 
-    expect(await reserveStock(orderId, shop.context)).toBe('STOP');
+    const { orderId, status } = await placeOrder(placement, shop.context);
+    expect(status).toBe('REJECTED');
     const [, rejected, ...more] = await shop.store.readStream(orderStreamId(orderId));
     expect(rejected).toMatchObject({ type: 'OrderRejected', data: { orderId, reason: 'OUT_OF_STOCK' } });
     expect(more).toEqual([]);
     // All or nothing: the mug that was in stock is not held either, and the short tea holds nothing.
     expect(await shop.stock('MUG-1')).toEqual({ available: 10, reserved: 0, sold: 0 });
     expect(await shop.stock('TEA-1')).toEqual({ available: 1, reserved: 0, sold: 0 });
-    expect(shop.calls).toEqual([]);
 
-    // Run again (a redelivered step): the order is settled, so nothing more is appended.
+    // Placed again (a client retry): the order is settled, so nothing more is appended.
     const before = shop.count();
-    expect(await reserveStock(orderId, shop.context)).toBe('STOP');
+    expect(await placeOrder(placement, shop.context)).toEqual({ orderId, status: 'REJECTED' });
     expect(shop.count()).toBe(before);
+    // No saga starts for it (it has no StockReserved); a step run on it anyway stops without asking the gateway.
+    expect(await authorizePayment(orderId, shop.context, shop.gateway)).toBe('STOP');
+    expect(await confirmOrder(orderId, shop.context)).toBe('STOP');
+    expect(shop.count()).toBe(before);
+    expect(shop.calls).toEqual([]);
   });
 
-  it('an order cancelled before its reservation, out of stock or not: the step appends nothing and stops', async () => {
-    const shop = await givenShop({ 'MUG-1': 1 });
+  it('an order cancelled before the saga’s first step has its stock back; the step asks the gateway nothing and stops', async () => {
+    const shop = await givenShop({ 'MUG-1': 2 });
     const orderId = await shop.placed({ 'MUG-1': 2 });
     await cancelOrder({ orderId, caller: customer }, shop.context);
+    expect(await shop.stock('MUG-1')).toEqual({ available: 2, reserved: 0, sold: 0 });
 
-    expect(await reserveStock(orderId, shop.context)).toBe('STOP');
-    expect(await shop.types(orderStreamId(orderId))).toEqual(['OrderPlaced', 'OrderCancelled']);
+    const before = shop.count();
+    expect(await authorizePayment(orderId, shop.context, shop.gateway)).toBe('STOP');
+    expect(shop.count()).toBe(before);
+    expect(shop.calls).toEqual([]);
+    expect(await shop.types(orderStreamId(orderId))).toEqual(['OrderPlaced', 'StockReserved', 'OrderCancelled']);
   });
 
   it('a declined payment is recorded once; run again, the step declines from the record without asking the gateway', async () => {
@@ -90,7 +107,6 @@ describe('the order saga, step by step', () => {
         return { outcome: 'DECLINED', reason: 'insufficient_funds' };
       },
     };
-    await reserveStock(orderId, shop.context);
 
     for (let run = 0; run < 2; run++) {
       const error: unknown = await authorizePayment(orderId, shop.context, declining).catch((e: unknown) => e);
@@ -114,8 +130,8 @@ describe('the order saga, step by step', () => {
   it('every step retried (Lambda and Step Functions retry) appends nothing the second time and moves no stock twice', async () => {
     const shop = await givenShop({ 'MUG-1': 10, 'TEA-1': 5 });
     const orderId = await shop.placed({ 'MUG-1': 2, 'TEA-1': 1 });
+    expect(await shop.stock('MUG-1')).toEqual({ available: 8, reserved: 2, sold: 0 });
     const steps = [
-      () => reserveStock(orderId, shop.context),
       () => authorizePayment(orderId, shop.context, shop.gateway),
       () => confirmOrder(orderId, shop.context),
     ];
@@ -134,7 +150,6 @@ describe('the order saga, step by step', () => {
   it('rejecting run twice gives the stock back once', async () => {
     const shop = await givenShop({ 'MUG-1': 10 });
     const orderId = await shop.placed({ 'MUG-1': 4 });
-    await reserveStock(orderId, shop.context);
     expect(await shop.stock('MUG-1')).toEqual({ available: 6, reserved: 4, sold: 0 });
     for (let run = 0; run < 2; run++) await rejectOrder(orderId, 'PAYMENT_DECLINED', shop.context);
     expect(await shop.types(orderStreamId(orderId))).toEqual(['OrderPlaced', 'StockReserved', 'OrderRejected']);
@@ -143,36 +158,44 @@ describe('the order saga, step by step', () => {
 });
 
 describe('the order saga racing itself and its customer', () => {
-  it('two executions reserving at once: one commits, the other loses the race, reads again and appends nothing', async () => {
+  it('two executions at once (an EXPRESS workflow started twice): each step commits once, the other loses the race, reads again and appends nothing', async () => {
     const shop = await givenShop({ 'MUG-1': 10, 'TEA-1': 5 });
     const orderId = await shop.placed({ 'MUG-1': 2, 'TEA-1': 1 });
 
-    expect(await Promise.all([reserveStock(orderId, shop.context), reserveStock(orderId, shop.context)])).toEqual([
-      'PROCEED',
-      'PROCEED',
-    ]);
-    expect(shop.conflicts.length).toBeGreaterThan(0);
-    expect(await shop.types(orderStreamId(orderId))).toEqual(['OrderPlaced', 'StockReserved']);
-    expect(await shop.stock('MUG-1')).toEqual({ available: 8, reserved: 2, sold: 0 });
-    expect(await shop.stock('TEA-1')).toEqual({ available: 4, reserved: 1, sold: 0 });
+    const twice = <T>(step: () => Promise<T>) => Promise.all([step(), step()]);
+    expect(await twice(() => authorizePayment(orderId, shop.context, shop.gateway))).toEqual(['PROCEED', 'PROCEED']);
+    expect(await twice(() => confirmOrder(orderId, shop.context))).toEqual(['PROCEED', 'PROCEED']);
+    expect(shop.conflicts).toContainEqual([orderStreamId(orderId)]);
+    expect(await shop.types(paymentStreamId(orderId))).toEqual(['PaymentAuthorized']);
+    expect(await shop.types(orderStreamId(orderId))).toEqual(['OrderPlaced', 'StockReserved', 'OrderConfirmed']);
+    // Sold once: the losing confirmation moved no stock.
+    expect(await shop.stock('MUG-1')).toEqual({ available: 8, reserved: 0, sold: 2 });
+    expect(await shop.stock('TEA-1')).toEqual({ available: 4, reserved: 0, sold: 1 });
   });
 
-  it('the last unit goes to one of two orders reserving it at once; the other is out of stock', async () => {
+  it('the last unit goes to one of two orders placed at once; the other is rejected out of stock, and only the first is sold it', async () => {
     const shop = await givenShop({ 'MUG-1': 1 });
-    const first = await shop.placed({ 'MUG-1': 1 }, 'first');
-    const second = await shop.placed({ 'MUG-1': 1 }, 'second');
 
-    const outcomes = await Promise.allSettled([reserveStock(first, shop.context), reserveStock(second, shop.context)]);
-    expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value : o.reason)).sort()).toEqual(['PROCEED', 'STOP']);
-    const rejected = outcomes[0]?.status === 'fulfilled' && outcomes[0].value === 'STOP' ? first : second;
+    const placements = await Promise.all([
+      placeOrder(orderOf({ 'MUG-1': 1 }, 'first'), shop.context),
+      placeOrder(orderOf({ 'MUG-1': 1 }, 'second'), shop.context),
+    ]);
+    expect(placements.map((p) => p.status).sort()).toEqual(['PENDING', 'REJECTED']);
+    const holder = placements.find((p) => p.status === 'PENDING')?.orderId ?? '';
+    const rejected = placements.find((p) => p.status === 'REJECTED')?.orderId ?? '';
+    expect(await shop.types(orderStreamId(holder))).toEqual(['OrderPlaced', 'StockReserved']);
     expect(await shop.types(orderStreamId(rejected))).toEqual(['OrderPlaced', 'OrderRejected']);
+    // Never oversold: the one unit is held once.
     expect(await shop.stock('MUG-1')).toEqual({ available: 0, reserved: 1, sold: 0 });
+
+    expect(await authorizePayment(holder, shop.context, shop.gateway)).toBe('PROCEED');
+    expect(await confirmOrder(holder, shop.context)).toBe('PROCEED');
+    expect(await shop.stock('MUG-1')).toEqual({ available: 0, reserved: 0, sold: 1 });
   });
 
   it('confirming an order whose cancellation was already compensated stops, selling nothing', async () => {
     const shop = await givenShop({ 'MUG-1': 10 });
     const orderId = await shop.placed({ 'MUG-1': 2 });
-    await reserveStock(orderId, shop.context);
     await authorizePayment(orderId, shop.context, shop.gateway);
     await cancelOrder({ orderId, caller: customer }, shop.context);
     expect(await compensateCancellation(orderId, shop.context, shop.gateway)).toBe('REFUNDED');
@@ -186,7 +209,6 @@ describe('the order saga racing itself and its customer', () => {
   it('a cancellation landing between a step’s read and its append: the step loses the race, reads again and stops', async () => {
     const shop = await givenShop({ 'MUG-1': 10 });
     const orderId = await shop.placed({ 'MUG-1': 2 });
-    await reserveStock(orderId, shop.context);
     await authorizePayment(orderId, shop.context, shop.gateway);
     const cancelled = withWriteBetween(shop.store, () => cancelOrder({ orderId, caller: customer }, shop.context));
 
@@ -206,7 +228,6 @@ describe('cancellation compensation', () => {
   it('a confirmed order’s cancellation gives back every unit on each SKU, and its compensation refunds it; run again, it does nothing more', async () => {
     const shop = await givenShop({ 'MUG-1': 10, 'TEA-1': 5 });
     const orderId = await shop.placed({ 'MUG-1': 2, 'TEA-1': 1 });
-    await reserveStock(orderId, shop.context);
     await authorizePayment(orderId, shop.context, shop.gateway);
     await confirmOrder(orderId, shop.context);
     expect(await shop.stock('MUG-1')).toEqual({ available: 8, reserved: 0, sold: 2 });
@@ -227,7 +248,6 @@ describe('cancellation compensation', () => {
   it('does nothing for an order not cancelled; cancelled while PENDING, its stock is back and its key voided', async () => {
     const shop = await givenShop({ 'MUG-1': 10, 'TEA-1': 5 });
     const orderId = await shop.placed({ 'MUG-1': 2, 'TEA-1': 1 });
-    await reserveStock(orderId, shop.context);
     const before = shop.count();
     expect(await compensateCancellation(orderId, shop.context, shop.gateway)).toBe('NOTHING');
     expect(shop.count()).toBe(before);

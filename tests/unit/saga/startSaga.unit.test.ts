@@ -19,20 +19,30 @@ beforeAll(async () => {
 });
 afterEach(() => vi.restoreAllMocks());
 
-/** The change record of an `OrderPlaced` (or of anything else), as Kinesis Data Streams for DynamoDB carries it. */
-const change = (sequenceNumber: string, orderId: string, type = 'OrderPlaced'): KinesisStreamRecord => {
+const lines = [{ sku: 'SKU-1', quantity: 1, unitPrice: { amount: 100, currency: 'EUR' } }];
+const eventData: Record<string, (orderId: string) => Record<string, unknown>> = {
+  OrderPlaced: (orderId) => ({
+    orderId,
+    customerId: 'customer-1',
+    lines,
+    total: { amount: 100, currency: 'EUR' },
+    paymentToken: 'tok_visa',
+  }),
+  StockReserved: (orderId) => ({ orderId, lines: [{ sku: 'SKU-1', quantity: 1 }] }),
+  OrderRejected: (orderId) => ({ orderId, reason: 'OUT_OF_STOCK' }),
+  OrderConfirmed: (orderId) => ({ orderId }),
+};
+
+/** The change record of an order's event, as Kinesis Data Streams for DynamoDB carries it. */
+const change = (sequenceNumber: string, orderId: string, type: string, version: number): KinesisStreamRecord => {
+  const data = eventData[type]?.(orderId);
+  if (!data) throw new Error(`no data for ${type}`);
   const event = {
     streamId: `order-${orderId}`,
-    version: 1,
-    eventId: `event-${orderId}`,
+    version,
+    eventId: `event-${orderId}-${version}`,
     type,
-    data: {
-      orderId,
-      customerId: 'customer-1',
-      lines: [{ sku: 'SKU-1', quantity: 1, unitPrice: { amount: 100, currency: 'EUR' } }],
-      total: { amount: 100, currency: 'EUR' },
-      paymentToken: 'tok_visa',
-    },
+    data,
     schemaVersion: 1,
     recordedAt: '2026-11-29T10:00:00.000Z',
     metadata: { correlationId: `c-${orderId}`, causationId: 'cause', commandId: 'command', actor: 'test' },
@@ -40,38 +50,77 @@ const change = (sequenceNumber: string, orderId: string, type = 'OrderPlaced'): 
   return changeRecord(sequenceNumber, event);
 };
 
+/** An order placed holding its stock: its OrderPlaced and StockReserved, as placement appends them together. */
+const placedAndReserved = (sequenceNumber: number, orderId: string): KinesisStreamRecord[] => [
+  change(String(sequenceNumber), orderId, 'OrderPlaced', 1),
+  change(String(sequenceNumber + 1), orderId, 'StockReserved', 2),
+];
+
 const batch = (...records: KinesisStreamRecord[]): KinesisStreamEvent => ({ Records: records });
 const context = { functionName: 'orderflow-unit-startSaga' } as Context;
 
-/** Stands in for Step Functions: notes when each start begins and ends, and fails the orders named. */
+/** Stands in for Step Functions: notes when each start begins and ends, and its input, and fails the orders named. */
 const stepFunctions = (failing: string[] = []) => {
   const calls: string[] = [];
+  const inputs: unknown[] = [];
   vi.spyOn(SFNClient.prototype, 'send').mockImplementation(async (command: unknown) => {
     const name = (command as StartExecutionCommand).input.name ?? '';
+    inputs.push(JSON.parse((command as StartExecutionCommand).input.input ?? 'null'));
     calls.push(`start ${name}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
     calls.push(`end ${name}`);
     if (failing.includes(name)) throw new Error('Step Functions is unavailable');
     return { executionArn: `arn:execution:${name}` };
   });
-  return calls;
+  return { calls, inputs };
 };
 
 describe('startSaga, on Powertools batch processing', () => {
   it("starts a shard's sagas one after another, in order, and reports the record that failed", async () => {
-    const calls = stepFunctions(['o-2']);
+    const { calls } = stepFunctions(['o-2']);
     const response = await handler(
-      batch(change('1', 'o-1'), change('2', 'o-2'), change('3', 'o-3', 'OrderConfirmed'), change('4', 'o-4')),
+      batch(
+        ...placedAndReserved(1, 'o-1'),
+        ...placedAndReserved(3, 'o-2'),
+        change('5', 'o-3', 'OrderConfirmed', 3),
+        ...placedAndReserved(6, 'o-4'),
+      ),
       context,
     );
     expect(calls).toEqual(['start o-1', 'end o-1', 'start o-2', 'end o-2', 'start o-4', 'end o-4']);
-    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: '2' }] });
+    // The record that failed is o-2's StockReserved, which started its saga.
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: '4' }] });
+  });
+
+  it('starts no saga for an order rejected as it was placed, and carries the order as placed into the execution', async () => {
+    const { calls, inputs } = stepFunctions();
+    const response = await handler(
+      batch(
+        change('1', 'o-5', 'OrderPlaced', 1),
+        change('2', 'o-5', 'OrderRejected', 2),
+        ...placedAndReserved(3, 'o-6'),
+      ),
+      context,
+    );
+    expect(calls).toEqual(['start o-6', 'end o-6']);
+    expect(inputs).toEqual([
+      {
+        orderId: 'o-6',
+        correlationId: 'c-o-6',
+        placed: eventData.OrderPlaced?.('o-6'),
+        placedAt: '2026-11-29T10:00:00.000Z',
+      },
+    ]);
+    expect(response).toEqual({ batchItemFailures: [] });
   });
 
   it('reports every record when all of them fail, rather than failing the invocation', async () => {
     stepFunctions(['o-1', 'o-2']);
     const undecodable = { kinesis: { sequenceNumber: '3', data: 'bm90IGpzb24=' } } as KinesisStreamRecord;
-    const response = await handler(batch(change('1', 'o-1'), change('2', 'o-2'), undecodable), context);
+    const response = await handler(
+      batch(change('1', 'o-1', 'StockReserved', 2), change('2', 'o-2', 'StockReserved', 2), undecodable),
+      context,
+    );
     expect(response).toEqual({
       batchItemFailures: [{ itemIdentifier: '1' }, { itemIdentifier: '2' }, { itemIdentifier: '3' }],
     });

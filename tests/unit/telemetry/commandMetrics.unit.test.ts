@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CommandContext } from '../../../application/handleCommand.js';
 import { cancelOrder, placeOrder } from '../../../application/orders.js';
 import { registerProduct } from '../../../application/products.js';
-import { confirmOrder, rejectOrder, reserveStock } from '../../../application/saga.js';
+import { confirmOrder, rejectOrder } from '../../../application/saga.js';
 import type { EventStore } from '../../../eventstore/types.js';
 import { createLogger, tapLogs } from '../../../functions/observability/logger.js';
 import { metrics } from '../../../functions/observability/metrics.js';
@@ -51,9 +51,10 @@ const contextOn = (store: EventStore): CommandContext => ({
 });
 
 const product = { sku: 'SKU-1', name: 'One', price: { amount: 100, currency: 'EUR' }, stock: 5 };
-const placeAgain = (context: CommandContext, idempotencyKey = 'key-1') =>
+/** Places an order for `quantity` of SKU-1 under `idempotencyKey`: reserved with it, or rejected out of stock. */
+const placeAgain = (context: CommandContext, idempotencyKey = 'key-1', quantity = 1) =>
   placeOrder(
-    { customerId: 'customer-1', items: [{ sku: 'SKU-1', quantity: 1 }], paymentToken: 'tok_visa', idempotencyKey },
+    { customerId: 'customer-1', items: [{ sku: 'SKU-1', quantity }], paymentToken: 'tok_visa', idempotencyKey },
     context,
   );
 const givenOrder = async (context: CommandContext) => {
@@ -69,10 +70,19 @@ describe('order metrics from commands', () => {
     expect(recorded('OrdersPlaced')).toEqual([{ value: 1, dimensions: {} }]);
   });
 
+  it('counts an order rejected out of stock at placement as placed and rejected, once each however often replayed', async () => {
+    const context = contextOn(memoryStore());
+    await registerProduct(product, context);
+    const rejected = await placeAgain(context, 'too-many', product.stock + 1);
+    expect(rejected.status).toBe('REJECTED');
+    expect(await placeAgain(context, 'too-many', product.stock + 1)).toEqual(rejected);
+    expect(recorded('OrdersPlaced')).toEqual([{ value: 1, dimensions: {} }]);
+    expect(recorded('OrdersRejected')).toEqual([{ value: 1, dimensions: { reason: 'OUT_OF_STOCK' } }]);
+  });
+
   it('counts a confirmation once when the step runs twice', async () => {
     const context = contextOn(memoryStore());
     const { orderId } = await givenOrder(context);
-    await reserveStock(orderId, context);
     await confirmOrder(orderId, context);
     await confirmOrder(orderId, context);
     expect(recorded('OrdersConfirmed')).toEqual([{ value: 1, dimensions: {} }]);
@@ -100,7 +110,6 @@ describe('order metrics from commands', () => {
   it('counts every lost race, the retries after them, and the outcome only once it commits', async () => {
     const store = memoryStore();
     const { orderId } = await givenOrder(contextOn(store));
-    await reserveStock(orderId, contextOn(store));
     metrics().flush();
     documents = [];
     // The first two appends lose their race; the third commits.
@@ -121,7 +130,6 @@ describe('order metrics from commands', () => {
   it('counts a race the command gives up on as a conflict without a retry', async () => {
     const store = memoryStore();
     const { orderId } = await givenOrder(contextOn(store));
-    await reserveStock(orderId, contextOn(store));
     metrics().flush();
     documents = [];
     const losing: EventStore = { ...store, append: () => Promise.reject(new ConcurrencyError([`order-${orderId}`])) };

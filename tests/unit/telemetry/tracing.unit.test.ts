@@ -83,7 +83,7 @@ describe('tracing', () => {
       vi.stubEnv('AWS_EXECUTION_ENV', 'AWS_Lambda_nodejs22.x');
       // Powertools counts a cold start only in an on-demand environment (not under provisioned concurrency).
       vi.stubEnv('AWS_LAMBDA_INITIALIZATION_TYPE', 'on-demand');
-      vi.stubEnv('_HANDLER', 'functions/saga/reserveStock.handler');
+      vi.stubEnv('_HANDLER', 'functions/saga/confirmOrder.handler');
       return new PowertoolsTracer({ serviceName: TRACE_SERVICE, captureHTTPsRequests: false });
     };
     /** Runs `work` in an X-Ray context whose current segment is an open root (as Lambda's facade would be). */
@@ -98,7 +98,7 @@ describe('tracing', () => {
     /** What middy hands a middleware: enough of it for captureLambdaHandler. */
     const request = () => ({
       event: {},
-      context: { functionName: 'orderflow-test-reserveStock' } as Context,
+      context: { functionName: 'orderflow-test-confirmOrder' } as Context,
       response: { outcome: 'PROCEED' },
       error: null,
       internal: {},
@@ -117,7 +117,7 @@ describe('tracing', () => {
         const invocation = request();
         await tracer.handler.before?.(invocation);
         const [handler] = root.subsegments ?? [];
-        expect(handler?.name).toBe('## functions/saga/reserveStock.handler');
+        expect(handler?.name).toBe('## functions/saga/confirmOrder.handler');
         expect(AWSXRay.getSegment()).toBe(handler);
 
         tracer.annotate({ orderId: 'o-1', sku: undefined, correlationId: 'c-1' });
