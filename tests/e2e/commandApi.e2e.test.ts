@@ -111,9 +111,10 @@ describe('POST /orders', () => {
       return OrderAccepted.parse(answer.json).orderId;
     })();
 
-    const [placed, ...rest] = await historyOf(orderId, customer);
-    expect(rest).toEqual([]);
+    const [placed, reserved] = await historyOf(orderId, customer);
     expect(placed).toMatchObject({ type: 'OrderPlaced', version: 1 });
+    // Placement reserved the stock in the same write (ADR 0014).
+    expect(reserved).toMatchObject({ type: 'StockReserved', version: 2 });
     expect(placed?.data).toEqual({
       orderId,
       customerId: customer,
@@ -221,15 +222,16 @@ describe('POST /orders/{orderId}/cancel', () => {
     const history = await historyOf(orderId, customer);
     expect(history.map(({ type, version }) => [type, version])).toEqual([
       ['OrderPlaced', 1],
-      ['OrderCancelled', 2],
+      ['StockReserved', 2],
+      ['OrderCancelled', 3],
     ]);
-    expect(history[1]?.data).toEqual({ orderId, previousStatus: 'PENDING' });
+    expect(history[2]?.data).toEqual({ orderId, previousStatus: 'PENDING' });
 
     // Sent again, as a client does when the first answer was lost: the same answer, nothing appended.
     const again = await call('POST', `/orders/${orderId}/cancel`, { as: customer });
     expect(again.status, again.text).toBe(202);
     expect(OrderAccepted.parse(again.json)).toEqual({ orderId, status: 'CANCELLED' });
-    expect(await storedEvents(`order-${orderId}`)).toHaveLength(2);
+    expect(await storedEvents(`order-${orderId}`)).toHaveLength(3);
   });
 });
 
@@ -245,7 +247,8 @@ describe('GET /orders/{orderId}/events', () => {
     expect(answer.status).toBe(200);
     expect(answer.headers.get('content-type')).toMatch(/^application\/json/);
     const { events } = OrderHistory.parse(answer.json);
-    expect(events).toHaveLength(1);
+    // Placed with its stock reserved; the saga may have appended more since.
+    expect(events.slice(0, 2).map((e) => e.type)).toEqual(['OrderPlaced', 'StockReserved']);
     const [event] = events;
     expect(event).toMatchObject({
       type: 'OrderPlaced',
@@ -320,14 +323,18 @@ describe("someone else's order", () => {
     const owner = uniqueCustomer();
     const orderId = await givenOrder(call, owner, await givenProduct(call));
 
-    expect((await historyOf(orderId, admin)).map((e) => e.type)).toEqual(['OrderPlaced']);
+    expect((await historyOf(orderId, admin)).map((e) => e.type)).toEqual(['OrderPlaced', 'StockReserved']);
 
     const cancelled = await call('POST', `/orders/${orderId}/cancel`, { as: admin });
     expect(cancelled.status, cancelled.text).toBe(202);
     expect(cancelled.json).toEqual({ orderId, status: 'CANCELLED' });
 
-    expect((await historyOf(orderId, owner)).map((e) => e.type)).toEqual(['OrderPlaced', 'OrderCancelled']);
-    const [, stored] = await storedEvents(`order-${orderId}`);
+    expect((await historyOf(orderId, owner)).map((e) => e.type)).toEqual([
+      'OrderPlaced',
+      'StockReserved',
+      'OrderCancelled',
+    ]);
+    const [, , stored] = await storedEvents(`order-${orderId}`);
     expect(stored?.metadata).toMatchObject({ actor: `admin:${admin.admin}` });
   });
 });
@@ -444,10 +451,12 @@ describe('correlation ids', () => {
 
     expect((await historyOf(orderId, customer)).map((e) => [e.type, e.correlationId])).toEqual([
       ['OrderPlaced', placeId],
+      ['StockReserved', placeId],
       ['OrderCancelled', cancelId],
     ]);
     const stored = await storedEvents(`order-${orderId}`);
     expect(stored.map((item) => (item.metadata as { correlationId?: unknown }).correlationId)).toEqual([
+      placeId,
       placeId,
       cancelId,
     ]);

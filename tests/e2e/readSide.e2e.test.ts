@@ -471,7 +471,8 @@ describe('GET /orders/{orderId}?at=: time travel', () => {
     const customer = uniqueCustomer();
     const orderId = await givenOrder(call, customer, await givenProduct(call));
     const placedAt = await recordedAt(orderId, customer, 1);
-    // The saga reserves its stock (version 2) and confirms it (version 3) before the cancel (version 4).
+    // Placement reserves its stock (version 2, at the same instant); the saga confirms it (version 3) before the
+    // cancel (version 4).
     await readEventually(`/orders/${orderId}`, customer, (a) => expect(a.json.status).toBe('CONFIRMED'));
     await cancel(orderId, customer);
     const cancelledAt = await recordedAt(orderId, customer, 4);
@@ -480,7 +481,7 @@ describe('GET /orders/{orderId}?at=: time travel', () => {
     // The event store is read directly: no waiting for the read model.
     const then = await at(orderId, placedAt, customer);
     expectOk(then);
-    expect(then.json).toMatchObject({ orderId, status: 'PENDING', placedAt, updatedAt: placedAt, version: 1 });
+    expect(then.json).toMatchObject({ orderId, status: 'PENDING', placedAt, updatedAt: placedAt, version: 2 });
     expect(then.json).not.toHaveProperty('cancelledAt');
 
     const justBeforeCancel = await at(orderId, new Date(Date.parse(cancelledAt) - 1).toISOString(), customer);
