@@ -60,6 +60,12 @@ const failedStreams = (error: unknown, items: { streamId: string }[]): string[] 
   return [...new Set((failed.length > 0 ? failed : items).map((item) => item.streamId))];
 };
 
+/**
+ * How many bounded reads a store keeps (see `readStream`): a product's registration is one, so this covers the
+ * catalogue of a large shop in a few MB.
+ */
+const SETTLED_READS = 10_000;
+
 /** The attribute that counts a balance's moves. */
 const MOVES = 'moves';
 
@@ -180,6 +186,11 @@ export const dynamoEventStore = ({
 
   const condition = `attribute_not_exists(${STREAM_ID})`;
 
+  // Events never change once written: a read bounded by `toVersion` that found every event of its range is kept, and
+  // the same read again is answered from memory, oldest dropped first. Pricing reads each product's registration,
+  // its first event, for every order; a warm function reads it once.
+  const settled = new Map<string, StoredEvent[]>();
+
   return {
     async append(
       appends,
@@ -236,6 +247,9 @@ export const dynamoEventStore = ({
     ): Promise<StoredEvent[]> {
       // DynamoDB refuses a BETWEEN whose bounds are the wrong way round: an empty window reads nothing.
       if (toVersion !== undefined && toVersion <= afterVersion) return [];
+      const range = toVersion === undefined ? undefined : `${streamId}\n${afterVersion}\n${toVersion}`;
+      const kept = range === undefined ? undefined : settled.get(range);
+      if (kept) return structuredClone(kept);
       const pages = paginateQuery(
         { client },
         {
@@ -255,6 +269,11 @@ export const dynamoEventStore = ({
       const events: StoredEvent[] = [];
       for await (const page of pages) {
         for (const item of page.Items ?? []) events.push(upcastItem(item as StoredEvent, schemas));
+      }
+      // A range still missing events (a product not registered yet) may yet fill, so only a whole one is kept.
+      if (range !== undefined && toVersion !== undefined && events.length === toVersion - afterVersion) {
+        if (settled.size >= SETTLED_READS) settled.delete(settled.keys().next().value as string);
+        settled.set(range, structuredClone(events));
       }
       return events;
     },

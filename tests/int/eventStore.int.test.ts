@@ -33,4 +33,43 @@ describe('DynamoDB event store: DynamoDB only', () => {
     expect(read.map((e) => e.version)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
     expect(read.map((e) => e.data.n)).toEqual(Array.from({ length: total }, (_, i) => i));
   });
+
+  it('answers a bounded read it has read whole before from memory, and reads a range not yet whole again', async () => {
+    const reads = store();
+    const streamId = uniqueId('settled');
+    let queries = 0;
+    const name = 'countSettledQueries';
+    client.middlewareStack.add(
+      (next, context) => (args) => {
+        if (context.commandName === 'QueryCommand') queries++;
+        return next(args);
+      },
+      { step: 'initialize', name },
+    );
+    try {
+      // Not there yet: read, and read again, since the range may still fill.
+      expect(await reads.readStream(streamId, { toVersion: 1 })).toEqual([]);
+      await reads.append(
+        [{ streamId, expectedVersion: 0, events: [{ type: 'Noted', data: { n: 1 } }] }],
+        testMetadata(),
+      );
+      const [first] = await reads.readStream(streamId, { toVersion: 1 });
+      expect(first).toMatchObject({ version: 1, data: { n: 1 } });
+      expect(queries).toBe(2);
+      // Whole now: the same read again asks DynamoDB nothing, and answers a copy its caller may not spoil.
+      if (first) first.data.n = 99;
+      expect(await reads.readStream(streamId, { toVersion: 1 })).toEqual([{ ...first, data: { n: 1 } }]);
+      expect(queries).toBe(2);
+      // An unbounded read, or another range, still reads.
+      await reads.append(
+        [{ streamId, expectedVersion: 1, events: [{ type: 'Noted', data: { n: 2 } }] }],
+        testMetadata(),
+      );
+      expect((await reads.readStream(streamId)).map((e) => e.data.n)).toEqual([1, 2]);
+      expect((await reads.readStream(streamId, { afterVersion: 1, toVersion: 2 })).map((e) => e.data.n)).toEqual([2]);
+      expect(queries).toBe(4);
+    } finally {
+      client.middlewareStack.remove(name);
+    }
+  });
 });
