@@ -1,5 +1,11 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  ScanCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { ViewStore } from '../projections/ports.js';
 import type { Versioned } from '../projections/projection.js';
 import { batchWriteAll } from './batchWrite.js';
@@ -23,6 +29,23 @@ export const dynamoViewStore = <View extends Record<string, unknown>>({
   async get(key) {
     const { Item } = await client.send(new GetCommand({ TableName: table, Key: key, ConsistentRead: true }));
     return Item ? versioned<View>(Item) : undefined;
+  },
+
+  async getMany(keys) {
+    const found = new Map<string, Versioned<View>>();
+    const id = (key: Record<string, unknown>, names: string[]) => JSON.stringify(names.map((name) => key[name]));
+    const names = Object.keys(keys[0] ?? {});
+    for (let i = 0; i < keys.length; i += 100) {
+      let pending: Record<string, unknown>[] = keys.slice(i, i + 100);
+      while (pending.length > 0) {
+        const { Responses, UnprocessedKeys } = await client.send(
+          new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }),
+        );
+        for (const item of Responses?.[table] ?? []) found.set(id(item, names), versioned<View>(item));
+        pending = UnprocessedKeys?.[table]?.Keys ?? [];
+      }
+    }
+    return keys.map((key) => found.get(id(key, names)));
   },
 
   async put(view, version, previousVersion) {

@@ -9,6 +9,8 @@ import type { ReadModelPointer } from './readModelVersions.js';
 export type ViewStore<View> = {
   /** The stored view, read consistently. */
   get(key: Record<string, string>): Promise<Versioned<View> | undefined>;
+  /** The stored views of `keys`, in their order, read consistently: a batch's views in a request or a few. */
+  getMany(keys: Record<string, string>[]): Promise<(Versioned<View> | undefined)[]>;
   /**
    * Writes `view` at `version` only if the stored one is still at `previousVersion` (0: absent), so a live projector
    * and a rebuild never overwrite newer state. Answers `stale` when someone else wrote first.

@@ -1,11 +1,18 @@
 import type { DomainEvent, StoredEvent } from '../eventstore/types.js';
 import type { Logger } from '../ports/logger.js';
 import type { ChangeRecord, ParkingLot, ViewStore } from './ports.js';
-import { type CatchUp, catchUp, isProjectionApplyError, type Projection, type ReadRange } from './projection.js';
+import {
+  type CatchUp,
+  catchUp,
+  isProjectionApplyError,
+  type Projection,
+  type ReadRange,
+  type Versioned,
+} from './projection.js';
 
 export type RunnerDependencies<View> = {
   /** Only the conditional path: the live projection never writes in bulk. */
-  views: Pick<ViewStore<View>, 'get' | 'put'>;
+  views: Pick<ViewStore<View>, 'get' | 'getMany' | 'put'>;
   parking: ParkingLot;
   readRange: ReadRange;
   logger: Logger;
@@ -71,16 +78,21 @@ const describe = (error: unknown): string =>
     ? `${error.name}: ${error.message}${error.cause instanceof Error ? ` (${error.cause.message})` : ''}`
     : String(error);
 
-/** Brings one stream's view up to date under the version guard; a lost race re-reads and tries again. */
+/**
+ * Brings one stream's view up to date under the version guard; a lost race re-reads and tries again. `stored` is the
+ * view as the caller just read it, if it did (`undefined`: none stored): the first try starts from it.
+ */
 export const applyStream = async <View extends Record<string, unknown>, Event extends DomainEvent>(
   projection: Projection<View, Event>,
   streamId: string,
   events: StoredEvent[],
-  { views, readRange }: Pick<RunnerDependencies<View>, 'views' | 'readRange'>,
+  { views, readRange }: { views: Pick<ViewStore<View>, 'get' | 'put'>; readRange: ReadRange },
+  read?: { stored: Versioned<View> | undefined },
 ): Promise<{ applied: number; version?: number }> => {
   const key = projection.key(streamId);
   for (let race = 0; race < 10; race++) {
-    const current = (await views.get(key)) ?? { view: undefined, version: 0 };
+    const stored = race === 0 && read ? read.stored : await views.get(key);
+    const current = stored ?? { view: undefined, version: 0 };
     let result: CatchUp<View>;
     try {
       result = await catchUp(projection, streamId, current, events, readRange);
@@ -120,6 +132,10 @@ export const runProjection = async <View extends Record<string, unknown>, Event 
   if (byStream.size === 0) return result;
 
   const parked = await parking.parked(projection.name, [...byStream.keys()]);
+  // Every view the batch touches in one read, rather than one read per stream.
+  const live = [...byStream.keys()].filter((streamId) => !parked.has(streamId));
+  const read = await dependencies.views.getMany(live.map((streamId) => projection.key(streamId)));
+  const storedViews = new Map(live.map((streamId, index) => [streamId, read[index]]));
   const handleStream = async ([streamId, streamRecords]: [string, ChangeRecord[]]): Promise<void> => {
     const log = logger.child({
       projection: projection.name,
@@ -134,7 +150,9 @@ export const runProjection = async <View extends Record<string, unknown>, Event 
     const events = streamRecords.map((r) => r.event);
     for (let attempt = 1; ; attempt++) {
       try {
-        const { applied, version } = await applyStream(projection, streamId, events, dependencies);
+        // The batch's read serves the first try only: a retry reads the view again.
+        const first = attempt === 1 ? { stored: storedViews.get(streamId) } : undefined;
+        const { applied, version } = await applyStream(projection, streamId, events, dependencies, first);
         result.applied += applied;
         // The view moved from `version - applied` to `version`: the batch's events in between are the applied ones.
         if (applied > 0 && version !== undefined) {

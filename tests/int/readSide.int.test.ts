@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { paginateScan } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import * as z from 'zod';
@@ -79,6 +79,22 @@ const attribute = (v: unknown): unknown =>
       : Array.isArray(v)
         ? { L: v.map(attribute) }
         : { M: marshallish(v as Record<string, unknown>) };
+
+describe('the view store on DynamoDB', () => {
+  it('reads many views at once, in the order asked, more than one request holds, with none for a key not stored', async () => {
+    const views = dynamoViewStore<Record<string, unknown>>({ client: clients.client, table: clients.tables.products });
+    const skus = Array.from({ length: 130 }, (_, i) => `VIEWS-${Date.now()}-${i}`);
+    const stored = skus.filter((_, i) => i % 3 !== 0);
+    for (const sku of stored) expect(await views.put({ sku, name: sku }, 1, 0)).toBe('written');
+    const read = await views.getMany(skus.map((sku) => ({ sku })));
+    expect(read).toEqual(skus.map((sku, i) => (i % 3 === 0 ? undefined : { view: { sku, name: sku }, version: 1 })));
+    expect(await views.getMany([])).toEqual([]);
+    // Not a product's view: gone again before the replay below compares the table with a fresh fold.
+    for (const sku of stored) {
+      await clients.client.send(new DeleteCommand({ TableName: clients.tables.products, Key: { sku } }));
+    }
+  });
+});
 
 describe('the orders and products read models', () => {
   it('follow the change stream, even when records come twice and out of order', async () => {

@@ -7,26 +7,35 @@ import type { Versioned } from '../../../projections/projection.js';
 import { runProjection } from '../../../projections/runner.js';
 import { stored } from './givenView.js';
 
-/** Views in memory, each read taking a few milliseconds, with the most reads ever in flight at once. */
+/**
+ * Views in memory, each write taking a few milliseconds, with the most writes ever in flight at once, and how many
+ * reads of one view and of many were made.
+ */
 const slowViews = () => {
   const views = new Map<string, Versioned<OrderView>>();
   let inFlight = 0;
   let most = 0;
-  const store: Pick<ViewStore<OrderView>, 'get' | 'put'> = {
+  const reads = { one: 0, many: 0 };
+  const store: Pick<ViewStore<OrderView>, 'get' | 'getMany' | 'put'> = {
     async get(key) {
+      reads.one += 1;
+      return views.get(String(key.orderId));
+    },
+    async getMany(keys) {
+      reads.many += 1;
+      return keys.map((key) => views.get(String(key.orderId)));
+    },
+    async put(view, version, previousVersion) {
       inFlight += 1;
       most = Math.max(most, inFlight);
       await new Promise((resolve) => setTimeout(resolve, 5));
       inFlight -= 1;
-      return views.get(String(key.orderId));
-    },
-    async put(view, version, previousVersion) {
       if ((views.get(view.orderId)?.version ?? 0) !== previousVersion) return 'stale';
       views.set(view.orderId, { view, version });
       return 'written';
     },
   };
-  return { store, views, most: () => most };
+  return { store, views, reads, most: () => most };
 };
 
 const noParking: ParkingLot = {
@@ -51,15 +60,15 @@ const placedAndConfirmed = (orderId: string): OrderEvent[] => [
 ];
 
 describe('runProjection', () => {
-  it('applies a batch’s streams a few at a time, each in its own order, and writes each view once', async () => {
-    const { store, views, most } = slowViews();
+  it('reads a batch’s views at once, applies its streams a few at a time, each in its own order, and writes each view once', async () => {
+    const { store, views, reads, most } = slowViews();
     const orderIds = Array.from({ length: 20 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
     let sequence = 0;
     const records = orderIds
       .flatMap((orderId) => stored(`order-${orderId}`, placedAndConfirmed(orderId)))
       .map((event) => ({ sequenceNumber: String(++sequence), eventName: 'INSERT', event }));
     const writes: string[] = [];
-    const counted: Pick<ViewStore<OrderView>, 'get' | 'put'> = {
+    const counted: Pick<ViewStore<OrderView>, 'get' | 'getMany' | 'put'> = {
       ...store,
       put: (view, version, previous) => {
         writes.push(view.orderId);
@@ -77,6 +86,8 @@ describe('runProjection', () => {
 
     expect(result).toMatchObject({ applied: 40, duplicates: 0, parked: [], retry: [] });
     expect(most()).toBe(4);
+    // One read for the whole batch, none per stream.
+    expect(reads).toEqual({ one: 0, many: 1 });
     expect(writes.toSorted()).toEqual(orderIds.toSorted());
     for (const orderId of orderIds)
       expect(views.get(orderId)).toMatchObject({ version: 2, view: { status: 'CONFIRMED' } });
