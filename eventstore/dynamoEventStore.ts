@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  type CancellationReason,
+  ConditionalCheckFailedException,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -70,17 +74,30 @@ const SETTLED_READS = 10_000;
 const MOVES = 'moves';
 
 /**
+ * The `items` from position `from` of a cancelled transaction whose conditions failed, when no condition before them
+ * failed and no other transaction held an item: a refusal on those alone, not a lost race. With the reasons.
+ */
+const refusedOnly = <T>(
+  error: unknown,
+  from: number,
+  items: T[],
+): { refused: T[]; reasons: CancellationReason[] } | undefined => {
+  if (!(error instanceof TransactionCanceledException)) return undefined;
+  const reasons = error.CancellationReasons ?? [];
+  const other = reasons.slice(0, from).some((reason) => reason.Code && reason.Code !== 'None');
+  const conflict = reasons.some((reason) => reason.Code === 'TransactionConflict');
+  const refused = items.filter((_, index) => reasons[from + index]?.Code === 'ConditionalCheckFailed');
+  return other || conflict || refused.length === 0 ? undefined : { refused, reasons };
+};
+
+/**
  * When the only conditions that failed are balances' (no stream changed, no transaction held an item), the append
  * was refused for stock, not lost in a race: the balances, with their counts as DynamoDB last saw them.
  */
 const tooLow = (error: unknown, streams: number, moves: BalanceMove[]): BalanceTooLowError | undefined => {
-  if (!(error instanceof TransactionCanceledException)) return undefined;
-  const reasons = error.CancellationReasons ?? [];
-  const other = reasons.slice(0, streams).some((reason) => reason.Code && reason.Code !== 'None');
-  const conflict = reasons.some((reason) => reason.Code === 'TransactionConflict');
-  const refused = moves.filter((_, index) => reasons[streams + index]?.Code === 'ConditionalCheckFailed');
-  if (other || conflict || refused.length === 0) return undefined;
-  const item = reasons[streams + moves.indexOf(refused[0] as BalanceMove)]?.Item;
+  const only = refusedOnly(error, streams, moves);
+  if (!only) return undefined;
+  const item = only.reasons[streams + moves.indexOf(only.refused[0] as BalanceMove)]?.Item;
   const current = item
     ? Object.fromEntries(
         Object.entries(item).flatMap(([name, value]) =>
@@ -89,7 +106,7 @@ const tooLow = (error: unknown, streams: number, moves: BalanceMove[]): BalanceT
       )
     : undefined;
   return new BalanceTooLowError(
-    refused.map((move) => move.balanceId),
+    only.refused.map((move) => move.balanceId),
     current,
     { cause: error },
   );
@@ -100,16 +117,13 @@ const tooLow = (error: unknown, streams: number, moves: BalanceMove[]): BalanceT
  * balances whose checks failed. `before` is how many items precede the checks in the transaction.
  */
 const changed = (error: unknown, before: number, checks: BalanceCheck[]): BalanceChangedError | undefined => {
-  if (!(error instanceof TransactionCanceledException)) return undefined;
-  const reasons = error.CancellationReasons ?? [];
-  const other = reasons.slice(0, before).some((reason) => reason.Code && reason.Code !== 'None');
-  const conflict = reasons.some((reason) => reason.Code === 'TransactionConflict');
-  const failed = checks.filter((_, index) => reasons[before + index]?.Code === 'ConditionalCheckFailed');
-  if (other || conflict || failed.length === 0) return undefined;
-  return new BalanceChangedError(
-    failed.map((check) => check.balanceId),
-    { cause: error },
-  );
+  const only = refusedOnly(error, before, checks);
+  return only
+    ? new BalanceChangedError(
+        only.refused.map((check) => check.balanceId),
+        { cause: error },
+      )
+    : undefined;
 };
 
 /** Each counter below its bound; a counter never moved is zero, so it is below any positive bound. */
