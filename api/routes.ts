@@ -71,7 +71,12 @@ export const routes = [
     headers: z.object({ 'idempotency-key': IdempotencyKey.optional() }),
     body: PlaceOrderRequest,
     responses: {
-      202: { description: 'Accepted: the order is PENDING until the saga settles it.', schema: OrderAccepted },
+      202: {
+        description:
+          'Accepted: the order is PENDING, its stock reserved, until the saga settles it; or REJECTED at once when a ' +
+          'line asks for more than its SKU has available (OUT_OF_STOCK).',
+        schema: OrderAccepted,
+      },
       422: { description: 'An unknown SKU, mixed currencies, or an idempotency key reused for another order.' },
     },
   },
