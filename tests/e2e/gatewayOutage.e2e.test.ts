@@ -179,13 +179,14 @@ describe('a payment gateway outage', () => {
     expect(await orderView(String(waiting?.orderId))).not.toHaveProperty('pendingReason');
     if (!withoutBreaker) {
       // The calls before it opened (the threshold, plus the calls other sagas made while the failures that opened it
-      // were still being recorded: up to 10 on a loaded 2-core machine), then one probe at a time. Without the breaker
-      // every order would call at least 3 times (1 + 2 retries) per attempt.
+      // were still being recorded: placement reserves the stock, so every saga's first step is the payment, and 50
+      // sagas started over 2 s made up to 13 more on a loaded 2-core machine), then one probe at a time. Without the
+      // breaker every order would call at least 3 times (1 + 2 retries) per attempt: 150 calls.
       const threshold = param('CIRCUIT_FAILURE_THRESHOLD');
       expect(stack.probes()).toBeLessThanOrEqual(
         Math.ceil((upAt - downAt) / (param('CIRCUIT_COOL_DOWN_SECONDS') * 1000)) + 1,
       );
-      expect(refusedCalls).toBeLessThanOrEqual(threshold + stack.probes() + 10);
+      expect(refusedCalls).toBeLessThanOrEqual(threshold + stack.probes() + 20);
     }
     await expectInvariants();
   });
