@@ -103,6 +103,12 @@ export type CommandContext = {
   retry?: RetryPolicy;
   /** Told of each lost race before the retry, for logs and metrics. */
   onConflict?: (error: ConcurrencyError, attempt: number) => void;
+  /**
+   * What this process last learned of SKUs' available units, by SKU: placement's guess of which lines are short,
+   * learned from the writes the stock refused (ADR 0014). Never trusted: the write's conditions hold every decision
+   * to the stock as it is. Without it, placement guesses every line has enough.
+   */
+  stockHints?: Map<string, number>;
 };
 
 export type RetryPolicy = { attempts: number; baseDelayMs: number; maxDelayMs: number };

@@ -35,7 +35,7 @@ export type PlaceOrderInput = {
   idempotencyKey?: string;
 };
 
-/** How often a placement reads the stock again when it changed between the read and the write. */
+/** How often a placement decides again when the stock was not as it guessed. */
 const PLACEMENT_ATTEMPTS = 8;
 
 /**
@@ -43,9 +43,11 @@ const PLACEMENT_ATTEMPTS = 8;
  * reserves its units (`StockReserved`, each SKU's balance moved), or, when a line's SKU has fewer available than it
  * asks for, is rejected `OUT_OF_STOCK` at once. Only an order that holds its stock starts the saga.
  *
- * The stock is read before the write, eventually consistently, beside the prices; the write holds the decision to
- * it: a reservation moves the balances, which refuse to go below zero, and a rejection commits only while each short
- * SKU is still short. A stock that changed in between is read again, strongly consistently, and decided on again.
+ * The stock is not read first: placement guesses from what this process last learned of it (`stockHints`), every
+ * line having enough unless it learned otherwise, and the write holds the guess to the stock as it is: a reservation
+ * moves the balances, which refuse to go below zero (and say what they hold), and a rejection commits only while each
+ * short SKU is still short. A wrong guess is corrected, from the refusal or from a strongly consistent read of the
+ * balances, and decided on again: a sold-out SKU's orders cost one write each once a refusal has taught it.
  *
  * Placing the same order again (same key, same contents) changes nothing and answers the same order; the same key
  * with other contents is refused.
@@ -56,10 +58,10 @@ export const placeOrder = async (
 ): Promise<{ orderId: string; status: OrderStatus }> => {
   const orderId = input.idempotencyKey ? orderIdForKey(input.customerId, input.idempotencyKey) : randomUUID();
   const skus = input.items.map((item) => item.sku);
-  const [lines, first] = await Promise.all([priceLines(context.store, input.items), availableOf(context.store, skus)]);
-  let stock = first;
+  const hints = context.stockHints ?? new Map<string, number>();
+  const lines = await priceLines(context.store, input.items);
   for (let attempt = 1; ; attempt++) {
-    const short = lines.filter((line, index) => (stock[index] ?? 0) < line.quantity);
+    const short = lines.filter((line) => (hints.get(line.sku) ?? Number.POSITIVE_INFINITY) < line.quantity);
     const place: PlaceOrder = {
       type: 'PlaceOrder',
       data: { orderId, customerId: input.customerId, lines, paymentToken: input.paymentToken },
@@ -69,7 +71,7 @@ export const placeOrder = async (
         ? { type: 'ReserveStock', data: { orderId } }
         : { type: 'RejectOrder', data: { orderId, reason: 'OUT_OF_STOCK' } };
     try {
-      const { state } = await handleCommand(
+      const { state, events } = await handleCommand(
         orderAggregate,
         orderStreamId(orderId),
         (current) => {
@@ -84,22 +86,31 @@ export const placeOrder = async (
         short.map((line) => ({ balanceId: stockBalanceId(line.sku), below: { available: line.quantity } })),
       );
       if (state.status === 'NONE') throw new Error('an order that was just placed does not exist');
+      if (events.some((event) => event.type === 'StockReserved')) {
+        for (const line of lines) {
+          const known = hints.get(line.sku);
+          if (known !== undefined) hints.set(line.sku, known - line.quantity);
+        }
+      }
       return { orderId, status: state.status };
     } catch (error) {
       if (!(error instanceof BalanceTooLowError || error instanceof BalanceChangedError)) throw error;
       // Still changing after every read: the API answers "retry".
       if (attempt >= PLACEMENT_ATTEMPTS) throw new ConcurrencyError(error.balanceIds, { cause: error });
-      stock = await availableOf(context.store, skus, { consistent: true });
+      const [refused] = error.balanceIds;
+      const sku = skus.find((s) => stockBalanceId(s) === refused);
+      const current = error instanceof BalanceTooLowError ? error.current?.available : undefined;
+      if (error.balanceIds.length === 1 && sku !== undefined && current !== undefined) hints.set(sku, current);
+      else await learnStock(context.store, skus, hints);
     }
   }
 };
 
-/** Each SKU's available units, from its stock balance. */
-const availableOf = async (
-  store: EventStore,
-  skus: string[],
-  options: { consistent?: boolean } = {},
-): Promise<number[]> => Promise.all(skus.map(async (sku) => (await readStock(store, sku, options)).stock.available));
+/** Each SKU's available units as its stock balance holds them now, read strongly consistently, into `hints`. */
+const learnStock = async (store: EventStore, skus: string[], hints: Map<string, number>): Promise<void> => {
+  const read = await Promise.all(skus.map((sku) => readStock(store, sku, { consistent: true })));
+  skus.forEach((sku, index) => hints.set(sku, read[index]?.stock.available ?? 0));
+};
 
 /**
  * Captures each product's price now; the client never sets a price. A price is set once, by ProductRegistered, the

@@ -46,9 +46,12 @@ export const readModelPointer = (projection: string): Promise<ReadModelPointer> 
 
 export const readModels = (): ReadModels => services().readModels;
 
+/** What this function instance learned of SKUs' available stock from refused writes: placement's guesses. */
+const stockHints = new Map<string, number>();
+
 /**
  * What a command issued by this request needs: the store (metered: lost races and committed order outcomes are
- * counted), the request's metadata, and a log of lost races.
+ * counted), the request's metadata, a log of lost races, and the instance's stock hints.
  */
 export const commandContext = ({
   metadata,
@@ -60,4 +63,5 @@ export const commandContext = ({
   store: observedStore(eventStore()),
   metadata: metadata(),
   onConflict: onConflict(logger),
+  stockHints,
 });
