@@ -38,10 +38,11 @@ export const handler = middy<KinesisStreamEvent, KinesisStreamBatchResponse, Err
     if (!stateMachineArn) throw new Error('ORDER_SAGA_ARN is not set');
     sfn ??= tracer().captureClient(new SFNClient({}));
     const client = sfn;
-    // Each order's OrderPlaced in this batch, by stream: the order as placed, at hand for its StockReserved.
+    // Each record decoded once; each order's OrderPlaced in this batch, by stream: the order as placed, at hand for
+    // its StockReserved.
+    const decoded = new Map(event.Records.map((record) => [record, decodedOrUndefined(record)]));
     const placements = new Map<string, StoredEvent>();
-    for (const record of event.Records) {
-      const placed = decodedOrUndefined(record);
+    for (const placed of decoded.values()) {
       if (placed?.type === 'OrderPlaced') placements.set(placed.streamId, placed);
     }
     const start = async (record: KinesisStreamRecord): Promise<void> => {
@@ -50,7 +51,8 @@ export const handler = middy<KinesisStreamEvent, KinesisStreamBatchResponse, Err
         sequenceNumber: record.kinesis.sequenceNumber,
       });
       try {
-        const { event: reserved } = decodeChangeRecord(record, schemas);
+        // One that did not decode is decoded again here, to report why.
+        const reserved = decoded.get(record) ?? decodeChangeRecord(record, schemas).event;
         if (reserved.type !== 'StockReserved') return;
         const input = await sagaInput(reserved, placements.get(reserved.streamId), eventStore());
         const { orderId, correlationId } = input;
