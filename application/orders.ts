@@ -60,12 +60,12 @@ export const placeOrder = async (
   const skus = input.items.map((item) => item.sku);
   const hints = context.stockHints ?? new Map<string, number>();
   const lines = await priceLines(context.store, input.items);
+  const place: PlaceOrder = {
+    type: 'PlaceOrder',
+    data: { orderId, customerId: input.customerId, lines, paymentToken: input.paymentToken },
+  };
   for (let attempt = 1; ; attempt++) {
     const short = lines.filter((line) => (hints.get(line.sku) ?? Number.POSITIVE_INFINITY) < line.quantity);
-    const place: PlaceOrder = {
-      type: 'PlaceOrder',
-      data: { orderId, customerId: input.customerId, lines, paymentToken: input.paymentToken },
-    };
     const settleStock: OrderCommand =
       short.length === 0
         ? { type: 'ReserveStock', data: { orderId } }
