@@ -17,7 +17,8 @@
  * (`refunded`, `refundReference`, `refunds`). So:
  * - a repeated authorize returns the stored result and charges nothing more;
  * - attempts are counted with an atomic `ADD`, so concurrent callers each see their own attempt number, and the
- *   result is written only if there is none yet: of concurrent callers, the losers read the winner's result;
+ *   result is written only if there is none yet: of concurrent callers, the losers read the winner's result. Where
+ *   the answer does not depend on the attempt (every token but `tok_flaky`), counting and settling are one write;
  * - reusing a key with another token or amount throws a {@link PaymentGatewayRequestError}, as a real gateway refuses;
  * - a refund happens once: a repeat answers the same refund reference and refunds nothing more;
  * - a void (`voidAuthorization`) marks the key `voided`, creating the item if no authorize came yet, and refunds an
@@ -159,6 +160,35 @@ export const simulatedPaymentGateway = ({
     return Item ? SimulatorRecord.parse(Item) : undefined;
   };
 
+  /** The first call's parameters and zeroed counts (but `charges`), set on the item that a key's first call creates. */
+  const firstCall =
+    'SET #token = if_not_exists(#token, :token), #amount = if_not_exists(#amount, :amount), ' +
+    '#currency = if_not_exists(#currency, :currency), ' +
+    '#refunds = if_not_exists(#refunds, :zero), #refunded = if_not_exists(#refunded, :false), ' +
+    '#createdAt = if_not_exists(#createdAt, :now)';
+  /** A key is refused when its first call had another token or amount. */
+  const sameParameters =
+    '(attribute_not_exists(#token) OR (#token = :token AND #amount = :amount AND #currency = :currency))';
+  const firstCallNames = {
+    '#token': 'token',
+    '#amount': 'amount',
+    '#currency': 'currency',
+    '#charges': 'charges',
+    '#refunds': 'refunds',
+    '#refunded': 'refunded',
+    '#createdAt': 'createdAt',
+    '#attempts': 'attempts',
+  };
+  const firstCallValues = (token: string, amount: Money) => ({
+    ':token': token,
+    ':amount': amount.amount,
+    ':currency': amount.currency,
+    ':zero': 0,
+    ':one': 1,
+    ':false': false,
+    ':now': now().toISOString(),
+  });
+
   /** Counts one more attempt, creating the item on the first; refuses a key first used with other parameters. */
   const countAttempt = async (idempotencyKey: string, token: string, amount: Money): Promise<SimulatorRecord> => {
     try {
@@ -166,35 +196,10 @@ export const simulatedPaymentGateway = ({
         new UpdateCommand({
           TableName: table,
           Key: { [IDEMPOTENCY_KEY]: idempotencyKey },
-          UpdateExpression:
-            'SET #token = if_not_exists(#token, :token), #amount = if_not_exists(#amount, :amount), ' +
-            '#currency = if_not_exists(#currency, :currency), #charges = if_not_exists(#charges, :zero), ' +
-            '#refunds = if_not_exists(#refunds, :zero), #refunded = if_not_exists(#refunded, :false), ' +
-            '#createdAt = if_not_exists(#createdAt, :now) ' +
-            'ADD #attempts :one',
-          ConditionExpression:
-            'attribute_not_exists(#key) OR attribute_not_exists(#token) OR ' +
-            '(#token = :token AND #amount = :amount AND #currency = :currency)',
-          ExpressionAttributeNames: {
-            '#key': IDEMPOTENCY_KEY,
-            '#token': 'token',
-            '#amount': 'amount',
-            '#currency': 'currency',
-            '#charges': 'charges',
-            '#refunds': 'refunds',
-            '#refunded': 'refunded',
-            '#createdAt': 'createdAt',
-            '#attempts': 'attempts',
-          },
-          ExpressionAttributeValues: {
-            ':token': token,
-            ':amount': amount.amount,
-            ':currency': amount.currency,
-            ':zero': 0,
-            ':one': 1,
-            ':false': false,
-            ':now': now().toISOString(),
-          },
+          UpdateExpression: `${firstCall}, #charges = if_not_exists(#charges, :zero) ADD #attempts :one`,
+          ConditionExpression: sameParameters,
+          ExpressionAttributeNames: firstCallNames,
+          ExpressionAttributeValues: firstCallValues(token, amount),
           ReturnValues: 'ALL_NEW',
         }),
       );
@@ -206,6 +211,45 @@ export const simulatedPaymentGateway = ({
           { cause: error },
         );
       }
+      throw error;
+    }
+  };
+
+  /**
+   * For a token whose answer does not depend on the attempt, counts the attempt and settles `result` in one write:
+   * a key's first result stands, and a repeat answers it. `undefined` when the write's condition refuses (the key is
+   * voided, or was first used with other parameters): the two-step path below then answers as it does.
+   */
+  const countAndSettle = async (
+    idempotencyKey: string,
+    token: string,
+    amount: Money,
+    result: AuthorizationResult,
+  ): Promise<AuthorizationResult | undefined> => {
+    const approved = result.outcome === 'APPROVED';
+    try {
+      const { Attributes } = await client.send(
+        new UpdateCommand({
+          TableName: table,
+          Key: { [IDEMPOTENCY_KEY]: idempotencyKey },
+          // Charged once: `charges` is 1 from the approval on, however often it is repeated.
+          UpdateExpression:
+            `${firstCall}, #result = if_not_exists(#result, :result), #decidedAt = if_not_exists(#decidedAt, :now)` +
+            `, #charges = ${approved ? ':one' : 'if_not_exists(#charges, :zero)'} ADD #attempts :one`,
+          ConditionExpression: `${sameParameters} AND attribute_not_exists(#voided)`,
+          ExpressionAttributeNames: {
+            ...firstCallNames,
+            '#result': 'result',
+            '#decidedAt': 'decidedAt',
+            '#voided': 'voided',
+          },
+          ExpressionAttributeValues: { ...firstCallValues(token, amount), ':result': result },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return SimulatorRecord.parse(Attributes).result;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
       throw error;
     }
   };
@@ -269,6 +313,11 @@ export const simulatedPaymentGateway = ({
   const gateway: PaymentGateway = {
     async authorize({ idempotencyKey, token, amount }) {
       await refuseWhileDown('authorize');
+      // One write where the answer is known before the attempt is counted (every token but tok_flaky).
+      if (token !== TEST_TOKENS.flaky) {
+        const settled = await countAndSettle(idempotencyKey, token, amount, decide(idempotencyKey, token, 1));
+        if (settled) return settled;
+      }
       const record = await countAttempt(idempotencyKey, token, amount);
       if (record.result) return record.result;
       if (record.voided) return settle(idempotencyKey, VOIDED);
