@@ -9,7 +9,7 @@ export const TRANSACTION_MAX_ITEMS = 100;
 export const TRANSACTION_MAX_BYTES = 4 * 1024 * 1024;
 export const ITEM_MAX_BYTES = 400 * 1024;
 
-/** Refuses an append of `items` plus `others` guards and balance moves that one transaction cannot hold. */
+/** Refuses an append of `items` plus `others` balance moves and checks that one transaction cannot hold. */
 export const checkAppendLimits = (items: StoredEvent[], others: number): void => {
   if (items.length > TRANSACTION_MAX_ITEMS) {
     throw new AppendTooLargeError(
@@ -29,7 +29,7 @@ export const checkAppendLimits = (items: StoredEvent[], others: number): void =>
   }
   if (items.length + others > TRANSACTION_MAX_ITEMS) {
     throw new AppendTooLargeError(
-      `An atomic append holds at most ${TRANSACTION_MAX_ITEMS} events, guards and balance moves.`,
+      `An atomic append holds at most ${TRANSACTION_MAX_ITEMS} events, balance moves and checks.`,
     );
   }
 };

@@ -206,11 +206,7 @@ export const dynamoEventStore = ({
   const settled = new Map<string, StoredEvent[]>();
 
   return {
-    async append(
-      appends,
-      metadata,
-      { now = new Date(), guards = [], moves = [], checks = [] } = {},
-    ): Promise<AppendResult> {
+    async append(appends, metadata, { now = new Date(), moves = [], checks = [] } = {}): Promise<AppendResult> {
       const items = toItems(appends, metadata, now.toISOString());
       const results = appends.map(({ streamId, expectedVersion, events }) => ({
         streamId,
@@ -218,24 +214,16 @@ export const dynamoEventStore = ({
       }));
       if (items.length === 0) return results;
       const balances = mergeMoves(moves);
-      checkAppendLimits(items, guards.length + balances.length + checks.length);
+      checkAppendLimits(items, balances.length + checks.length);
       try {
         const [only] = items;
-        if (items.length === 1 && only && guards.length + balances.length + checks.length === 0) {
+        if (items.length === 1 && only && balances.length + checks.length === 0) {
           // One event on one stream: a plain conditional put costs half the write units of a transaction.
           await client.send(new PutCommand({ TableName: eventsTable, Item: only, ConditionExpression: condition }));
         } else {
           const input: TransactWriteCommandInput = {
             TransactItems: [
               ...items.map((Item) => ({ Put: { TableName: eventsTable, Item, ConditionExpression: condition } })),
-              // A guarded stream is unchanged exactly when its next version does not exist yet.
-              ...guards.map(({ streamId, version }) => ({
-                ConditionCheck: {
-                  TableName: eventsTable,
-                  Key: { [STREAM_ID]: streamId, [VERSION]: version + 1 },
-                  ConditionExpression: condition,
-                },
-              })),
               ...balances.map((move) => balanceUpdate(snapshotsTable, move)),
               ...checks.map((check) => balanceCheck(snapshotsTable, check)),
             ],
@@ -243,12 +231,12 @@ export const dynamoEventStore = ({
           await client.send(new TransactWriteCommand(input));
         }
       } catch (error) {
-        const refused = tooLow(error, items.length + guards.length, balances);
+        const refused = tooLow(error, items.length, balances);
         if (refused) throw refused;
-        const moved = changed(error, items.length + guards.length + balances.length, checks);
+        const moved = changed(error, items.length + balances.length, checks);
         if (moved) throw moved;
         if (isConditionFailure(error)) {
-          throw new ConcurrencyError(failedStreams(error, [...items, ...guards]), { cause: error });
+          throw new ConcurrencyError(failedStreams(error, items), { cause: error });
         }
         throw error;
       }

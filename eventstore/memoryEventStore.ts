@@ -40,7 +40,7 @@ export type MemoryEventStore = EventStore & {
 /**
  * The event store port in memory, with the DynamoDB store's semantics, for fast tests of commands and saga steps:
  * the same envelopes and upcasting, the same version conditions ({@link ConcurrencyError} naming the streams that
- * changed), guards, balance moves that never go below zero ({@link BalanceTooLowError}, with a lost stream race
+ * changed), balance moves that never go below zero ({@link BalanceTooLowError}, with a lost stream race
  * taking precedence), the same transaction limits ({@link AppendTooLargeError}), and snapshots that never give way to
  * an older one. An append is atomic: it checks every condition and then writes, with nothing in between.
  *
@@ -62,11 +62,7 @@ export const memoryEventStore = ({ schemas, tables = memoryTables() }: MemoryEve
   };
 
   return {
-    async append(
-      appends,
-      metadata,
-      { now = new Date(), guards = [], moves = [], checks = [] } = {},
-    ): Promise<AppendResult> {
+    async append(appends, metadata, { now = new Date(), moves = [], checks = [] } = {}): Promise<AppendResult> {
       const recordedAt = now.toISOString();
       const items: StoredEvent[] = appends.flatMap(({ streamId, expectedVersion, events }) =>
         events.map((event, index) => ({
@@ -86,13 +82,12 @@ export const memoryEventStore = ({ schemas, tables = memoryTables() }: MemoryEve
       }));
       if (items.length === 0) return results;
       const merged = mergeMoves(moves);
-      checkAppendLimits(items, guards.length + merged.length + checks.length);
+      checkAppendLimits(items, merged.length + checks.length);
 
-      // A transaction may touch each item once: one stream's version twice (or appended and guarded), or one balance
-      // moved and checked, is refused.
+      // A transaction may touch each item once: one stream's version twice, or one balance moved and checked, is
+      // refused.
       const keys = [
         ...items.map((item) => `${item.streamId}@${item.version}`),
-        ...guards.map((g) => `${g.streamId}@${g.version + 1}`),
         ...merged.map((move) => move.balanceId),
         ...checks.map((check) => check.balanceId),
       ];
@@ -100,10 +95,7 @@ export const memoryEventStore = ({ schemas, tables = memoryTables() }: MemoryEve
         throw new Error('Transaction request cannot include multiple operations on one item (one stream version).');
       }
 
-      const stale = [
-        ...items.filter((item) => taken(item.streamId, item.version)),
-        ...guards.filter((g) => taken(g.streamId, g.version + 1)),
-      ];
+      const stale = items.filter((item) => taken(item.streamId, item.version));
       if (stale.length > 0) throw new ConcurrencyError([...new Set(stale.map((s) => s.streamId))]);
 
       const refused = merged.filter(({ balanceId, delta }) => !fits(balances.get(balanceId), delta));

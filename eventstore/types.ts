@@ -32,9 +32,6 @@ export type StreamAppend<E extends DomainEvent = DomainEvent> = {
 
 export type AppendResult = { streamId: string; version: number }[];
 
-/** A stream that must still be at `version` for an append to commit, though nothing is appended to it. */
-export type StreamGuard = { streamId: string; version: number };
-
 /**
  * A change to a balance: named counters kept beside the streams (a SKU's stock), moved by the events of many streams
  * in the same atomic write as those events. The write commits only if no counter goes below zero; that condition,
@@ -67,7 +64,7 @@ export type ReadOptions = {
 
 export type Snapshot<State> = { streamId: string; version: number; state: State; schema: string };
 
-export type AppendOptions = { now?: Date; guards?: StreamGuard[]; moves?: BalanceMove[]; checks?: BalanceCheck[] };
+export type AppendOptions = { now?: Date; moves?: BalanceMove[]; checks?: BalanceCheck[] };
 
 /** The event store port. The DynamoDB adapter implements it; the application layer only sees this. */
 export interface EventStore {

@@ -74,7 +74,7 @@ const sized = ({ Put, Update, Delete, ConditionCheck }: TransactItem): [string, 
 /**
  * Write units a `TransactWriteItems` request costs, by table: 2 per KB of each action's item, rounded up per action.
  * A `Put` is sized by its item. An `Update`, a `Delete` and a `ConditionCheck` are sized by what the request holds
- * (key and values), a lower bound of the stored item they touch, which is small for the balances and guards here.
+ * (key and values), a lower bound of the stored item they touch, which is small for the balances and checks here.
  */
 export const transactWriteUnits = (input: { TransactItems?: TransactItem[] }): Map<string, number> => {
   const units = new Map<string, number>();

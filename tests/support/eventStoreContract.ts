@@ -190,15 +190,14 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
       await expect(events.append([{ streamId, expectedVersion: 0, events: tooMuch }], testMetadata())).rejects.toThrow(
         AppendTooLargeError,
       );
-      // Guards and balance moves count towards the 100 items too.
-      const other = uniqueId('other');
+      // Balance moves and checks count towards the 100 items too.
       await expect(
         events.append(
           [{ streamId, expectedVersion: 0, events: Array.from({ length: 99 }, () => restocked(1)) }],
           testMetadata(),
           {
-            guards: [{ streamId: other, version: 0 }],
             moves: [{ balanceId: `stock-${uniqueId('limit')}`, delta: { available: 1 } }],
+            checks: [{ balanceId: `stock-${uniqueId('limit')}`, below: { available: 1 } }],
           },
         ),
       ).rejects.toThrow(AppendTooLargeError);
@@ -238,12 +237,6 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
           ],
           testMetadata(),
         ),
-      ).rejects.toBeInstanceOf(Error);
-      // Appending to a stream and guarding it at the same version is the same mistake.
-      await expect(
-        events.append([{ streamId, expectedVersion: 0, events: [restocked(1)] }], testMetadata(), {
-          guards: [{ streamId, version: 0 }],
-        }),
       ).rejects.toBeInstanceOf(Error);
       expect(await events.readStream(streamId)).toEqual([]);
       expect(await events.readStream(other)).toEqual([]);
@@ -517,42 +510,6 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
       state.items.push('b');
       const read = await events.readSnapshot<{ items: string[]; at: string }>(streamId, 'state-1');
       expect(read?.state).toStrictEqual({ items: ['a'], at: '2026-11-23T10:00:00.000Z' });
-    });
-  });
-
-  describe(`${name} event store: guarded appends`, () => {
-    it('commits only while every guarded stream is still at the version read', async () => {
-      const order = uniqueId('guarded-order');
-      const sku = uniqueId('guarded-sku');
-      await events.append([{ streamId: order, expectedVersion: 0, events: [restocked(1)] }], testMetadata());
-
-      await events.append([{ streamId: sku, expectedVersion: 0, events: [restocked(2)] }], testMetadata(), {
-        guards: [{ streamId: order, version: 1 }],
-      });
-      expect(await events.readStream(sku)).toHaveLength(1);
-
-      // The guarded stream moves on (a cancellation, say): the next guarded append writes nothing.
-      await events.append([{ streamId: order, expectedVersion: 1, events: [restocked(3)] }], testMetadata());
-      await expect(
-        events.append([{ streamId: sku, expectedVersion: 1, events: [restocked(4)] }], testMetadata(), {
-          guards: [{ streamId: order, version: 1 }],
-        }),
-      ).rejects.toSatisfy((error) => error instanceof ConcurrencyError && error.streamIds.includes(order));
-      expect(await events.readStream(sku)).toHaveLength(1);
-    });
-
-    it('names only the guarded stream that moved, when the appended ones are current', async () => {
-      const order = uniqueId('guard-moved');
-      const sku = uniqueId('guard-current');
-      await events.append([{ streamId: order, expectedVersion: 0, events: [restocked(1)] }], testMetadata());
-      const error: unknown = await events
-        .append([{ streamId: sku, expectedVersion: 0, events: [restocked(2)] }], testMetadata(), {
-          guards: [{ streamId: order, version: 0 }],
-        })
-        .catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(ConcurrencyError);
-      expect((error as ConcurrencyError).streamIds).toEqual([order]);
-      expect(await events.readStream(sku)).toEqual([]);
     });
   });
 
