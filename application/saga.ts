@@ -13,7 +13,7 @@ import { OrderNotFoundError } from '../domain/shared/errors.js';
 import { orderAggregate, paymentAggregate } from './aggregates.js';
 import type { EventStore, StoredEvent } from '../eventstore/types.js';
 import { type CommandContext, handleCommand, load, type Loaded, parseEvent } from './handleCommand.js';
-import { isGatewayUnavailable, type PaymentGateway } from './paymentGateway.js';
+import type { PaymentGateway } from './paymentGateway.js';
 
 /**
  * The order saga's steps, one use case each (statemachines/order-saga.asl.json runs them). Each is safe to run
@@ -67,10 +67,11 @@ const placedOrder = async (orderId: string, context: CommandContext): Promise<Ex
 
 /**
  * Authorizes the order's total through the gateway, keyed by the order id, and records the answer. A decline is
- * recorded, then thrown. If the order was cancelled or given up (rejected `UNAVAILABLE`) while the gateway answered,
- * the authorization is refunded here at once. That compensation voids the order's key at the gateway too, which
- * refunds an approval that came first and declines one that comes later, so nothing is left authorized even when
- * this refund meets an unavailable gateway.
+ * recorded, then thrown. The order is not read again afterwards (ADR 0015): if it was cancelled or given up (rejected
+ * `UNAVAILABLE`) while the gateway answered, the compensation that settled it owns its payment. It refunds what the
+ * payment stream records, and with nothing recorded it voids the order's key at the gateway, which refunds an
+ * approval that came first and declines one that comes later. The next step, `ConfirmOrder`, then finds the order
+ * settled and stops.
  */
 export const authorizePayment = async (
   orderId: string,
@@ -105,18 +106,6 @@ export const authorizePayment = async (
       placed && none,
     );
     if (state.status === 'DECLINED') throw new PaymentDeclinedError(orderId, state.reason);
-  }
-  const now = (await placedOrder(orderId, context)).status;
-  if (now === 'CANCELLED' || now === 'REJECTED') {
-    try {
-      await refundPayment(orderId, context, gateway);
-    } catch (error) {
-      // The compensation that settled the order owns its payment: it voids the order's key at the gateway (a
-      // cancellation's, or abandonOrder's before it rejects), which refunds this approval, and it waits out an outage.
-      // This refund is only the quick way, so an unavailable gateway must not send a settled order to AwaitPayment.
-      if (!isGatewayUnavailable(error)) throw error;
-    }
-    return 'STOP';
   }
   return 'PROCEED';
 };

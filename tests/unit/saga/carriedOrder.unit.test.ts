@@ -5,6 +5,7 @@ import { readStock, registerProduct } from '../../../application/products.js';
 import {
   authorizePayment,
   awaitPayment,
+  compensateCancellation,
   confirmOrder,
   type PlacedOrder,
   rejectOrder,
@@ -71,10 +72,10 @@ describe('saga steps with the order the execution carries', () => {
     expect(await stock()).toEqual({ available: 8, reserved: 0, sold: 2 });
   });
 
-  it('authorize reads only the order, strongly consistently, to catch a cancellation made meanwhile', async () => {
+  it('authorize reads no stream: a cancellation made meanwhile is the next step’s to find (ADR 0015)', async () => {
     const { context, gateway, orderId, placed, reads, types } = await given();
     expect(await authorizePayment(orderId, context, gateway, placed)).toBe('PROCEED');
-    expect(reads).toEqual([{ streamId: orderStreamId(orderId), consistent: true }]);
+    expect(reads).toEqual([]);
     expect(await types(`payment-${orderId}`)).toEqual(['PaymentAuthorized']);
   });
 
@@ -99,9 +100,12 @@ describe('saga steps with the order the execution carries', () => {
     const { context, gateway, calls, orderId, placed, types, stock } = await given();
     await cancelOrder({ orderId, caller: { sub: 'customer-1', isAdmin: false } }, context);
     expect(await confirmOrder(orderId, context, placed)).toBe('STOP');
-    // Authorized after the cancellation: refunded at once, since the compensation may have looked already.
-    expect(await authorizePayment(orderId, context, gateway, placed)).toBe('STOP');
+    // Authorized after the cancellation, by a step that reads nothing: the cancellation's compensation refunds it.
+    expect(await authorizePayment(orderId, context, gateway, placed)).toBe('PROCEED');
+    expect(calls).toEqual([`authorize ${orderId}`]);
+    expect(await compensateCancellation(orderId, context, gateway)).toBe('REFUNDED');
     expect(calls).toEqual([`authorize ${orderId}`, `refund ${orderId}`]);
+    expect(await types(`payment-${orderId}`)).toEqual(['PaymentAuthorized', 'PaymentRefunded']);
     expect(await types(orderStreamId(orderId))).toEqual(['OrderPlaced', 'StockReserved', 'OrderCancelled']);
     // The cancellation gave the reserved units back as it was appended.
     expect(await stock()).toEqual({ available: 10, reserved: 0, sold: 0 });
