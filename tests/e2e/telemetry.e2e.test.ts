@@ -114,6 +114,12 @@ describe('telemetry follows one order', () => {
         expect(rejected.map((line) => line.message)).toContain('saga step finished');
         // The product's registration, projected by the products projection once its batching window closed.
         expect(lines.some((line) => line.projection === 'products' && line.sku === sku)).toBe(true);
+        // Each projection's metrics, which its invocation flushes after its last log line.
+        for (const projection of ['orders', 'products']) {
+          expect(
+            lines.some((doc) => isMetrics(doc) && doc.ProjectionLag !== undefined && doc.projection === projection),
+          ).toBe(true);
+        }
       },
       { timeoutMs: 20_000, intervalMs: 100 },
     );
