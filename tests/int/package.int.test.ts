@@ -266,6 +266,8 @@ describe('the read side in the packaged prod template', () => {
       expect(mapping, fn).toMatchObject({
         EventSourceArn: changesArn,
         BatchSize: 100,
+        // prod batches for up to a second (the test stage does not, params.test).
+        MaximumBatchingWindowInSeconds: 1,
         StartingPosition: 'TRIM_HORIZON',
         FunctionResponseTypes: ['ReportBatchItemFailures'],
         BisectBatchOnFunctionError: true,
