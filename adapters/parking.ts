@@ -1,32 +1,15 @@
-import {
-  BatchGetCommand,
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  PutCommand,
-  paginateQuery,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import type { ParkedStream, ParkingLot } from '../projections/ports.js';
+import { batchGetAll } from './batch.js';
 
 const pk = (projection: string) => `parked#${projection}`;
 
 /** Parked streams live in the projections table under `parked#<projection>`, one item per stream id. */
 export const dynamoParkingLot = ({ client, table }: { client: DynamoDBDocumentClient; table: string }): ParkingLot => ({
   async parked(projection, streamIds) {
-    const found = new Set<string>();
-    const unique = [...new Set(streamIds)];
-    for (let i = 0; i < unique.length; i += 100) {
-      let keys: Record<string, string>[] = unique.slice(i, i + 100).map((sk) => ({ pk: pk(projection), sk }));
-      while (keys.length > 0) {
-        const { Responses, UnprocessedKeys } = await client.send(
-          new BatchGetCommand({
-            RequestItems: { [table]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'sk' } },
-          }),
-        );
-        for (const item of Responses?.[table] ?? []) found.add(String(item.sk));
-        keys = (UnprocessedKeys?.[table]?.Keys ?? []) as Record<string, string>[];
-      }
-    }
-    return found;
+    const keys = [...new Set(streamIds)].map((sk) => ({ pk: pk(projection), sk }));
+    const items = await batchGetAll(client, table, keys, { projection: 'sk' });
+    return new Set(items.map((item) => String(item.sk)));
   },
 
   async park({ projection, streamId, ...rest }) {

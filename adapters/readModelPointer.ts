@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, paginateQuery, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { PointerStore, RebuildNotes } from '../projections/ports.js';
 import { initialPointer, type ReadModelPointer } from '../projections/readModelVersions.js';
-import { batchWriteAll } from './batchWrite.js';
+import { batchWriteAll } from './batch.js';
 
 /** The pointers' partition in the projections table: readers may read this key and nothing else of the table. */
 export const POINTER_PK = 'readmodel';

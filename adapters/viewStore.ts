@@ -1,14 +1,8 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  ScanCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { ViewStore } from '../projections/ports.js';
 import type { Versioned } from '../projections/projection.js';
-import { batchWriteAll } from './batchWrite.js';
+import { batchGetAll, batchWriteAll } from './batch.js';
 
 /** The attribute that holds the last applied stream version on every view item. */
 export const VIEW_VERSION = 'version';
@@ -32,20 +26,10 @@ export const dynamoViewStore = <View extends Record<string, unknown>>({
   },
 
   async getMany(keys) {
-    const found = new Map<string, Versioned<View>>();
-    const id = (key: Record<string, unknown>, names: string[]) => JSON.stringify(names.map((name) => key[name]));
     const names = Object.keys(keys[0] ?? {});
-    for (let i = 0; i < keys.length; i += 100) {
-      let pending: Record<string, unknown>[] = keys.slice(i, i + 100);
-      while (pending.length > 0) {
-        const { Responses, UnprocessedKeys } = await client.send(
-          new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }),
-        );
-        for (const item of Responses?.[table] ?? []) found.set(id(item, names), versioned<View>(item));
-        pending = UnprocessedKeys?.[table]?.Keys ?? [];
-      }
-    }
-    return keys.map((key) => found.get(id(key, names)));
+    const id = (key: Record<string, unknown>) => JSON.stringify(names.map((name) => key[name]));
+    const found = new Map((await batchGetAll(client, table, keys)).map((item) => [id(item), versioned<View>(item)]));
+    return keys.map((key) => found.get(id(key)));
   },
 
   async put(view, version, previousVersion) {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { BatchWriteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { batchWriteAll } from '../adapters/batchWrite.js';
+import { batchWriteAll } from '../adapters/batch.js';
 import { runRebuild } from '../projections/replay/rebuildJob.js';
 import { emptySlot, settleMs } from '../projections/replay/rebuild.js';
 import type { BenchStack } from './stack.js';
