@@ -27,7 +27,8 @@ const run = ({ name, args }: { name: string; args: string[] }): Promise<number> 
   new Promise((resolve) => {
     const child = spawn(process.execPath, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, FORCE_COLOR: process.stdout.isTTY ? '1' : '0' },
+      // Vitest colours only a terminal; its output here is a pipe, so say when this process has one.
+      env: process.stdout.isTTY ? { ...process.env, FORCE_COLOR: '1' } : process.env,
     });
     // Each line prefixed with its task, so the reports stay readable side by side.
     for (const [stream, out] of [
