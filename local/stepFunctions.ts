@@ -162,14 +162,27 @@ export const startStepFunctions = async ({
   const running = new Set<Promise<void>>();
   /** How to abort each running execution, by its ARN. */
   const aborts = new Map<string, () => void>();
+  let stopping = false;
 
   const run = async (machine: BuiltStateMachine, execution: Execution) => {
     const input = JSON.parse(execution.input) as { orderId?: string; correlationId?: string };
     const tag = `${machine.name} ${execution.name} (order ${input.orderId ?? '?'}, correlation ${input.correlationId ?? '?'})`;
     const stateType = (name: string) => machine.stateTypes.get(name) ?? 'Task';
+    // A stopped execution invokes nothing more, as on AWS. On an abort the library cuts a retry's wait short and
+    // tries the Task again at once, up to its MaxAttempts: a stopped compensation called its Lambda dozens of times
+    // in a few milliseconds.
+    const handlers = Object.fromEntries(
+      Object.entries(machine.overrides).map(([state, handler]) => [
+        state,
+        (taskInput: TaskInput) =>
+          stopping || execution.status === 'ABORTED'
+            ? Promise.reject(new Error(`${tag}: stopped, ${state} not invoked`))
+            : handler(taskInput),
+      ]),
+    );
     const { result, eventLogs, abort } = machine.stateMachine.run(input, {
       noThrowOnAbort: true,
-      overrides: { taskResourceLocalHandlers: machine.overrides },
+      overrides: { taskResourceLocalHandlers: handlers },
       context: {
         Execution: {
           Id: execution.executionArn,
@@ -346,6 +359,7 @@ export const startStepFunctions = async ({
     executions,
     async stop() {
       // A compensation may be retrying for a long while; stopping the stack ends it, as deleting a stack would.
+      stopping = true;
       for (const abort of aborts.values()) abort();
       await Promise.allSettled([...running]);
       await new Promise<void>((resolve) => {

@@ -136,14 +136,16 @@ const hold = (functionName: string, orderId: string) => {
   const reached = new Promise<void>((resolve) => (arrived = resolve));
   let release!: (fail: boolean) => void;
   const released = new Promise<boolean>((resolve) => (release = resolve));
+  let invocations = 0;
   const remove = addInvocationHook({
     async before(name, event) {
       if (name !== functionName || (event as { orderId?: string }).orderId !== orderId) return;
+      invocations += 1;
       arrived();
       if (await released) throw new InjectedFaultError('Lambda.ServiceException', name);
     },
   });
-  return { reached, pass: () => release(false), fail: () => release(true), remove };
+  return { reached, pass: () => release(false), fail: () => release(true), remove, invocations: () => invocations };
 };
 
 const sweep = async (pendingAfterSeconds = 0) =>
@@ -238,6 +240,9 @@ describe('the sweeper', () => {
       }
       holds.reserved.fail();
       holds.lost.fail();
+      // A stopped execution invokes nothing more: the failed Task is not retried, though its Retry would match.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect([holds.reserved.invocations(), holds.lost.invocations()]).toEqual([1, 1]);
       // Placement reserved each order's units: held for the two stopped and the running one.
       expect(await stockOf(sku)).toEqual({ available: 4, reserved: 6, sold: 0 });
       // The sweeper reads the orders read model's pending index: wait for the projection.
