@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { projectRoot } from '../local/paths.js';
 
 /*
  * `npm test`'s tests: two Vitest processes side by side. The files that start stacks of their own (the `standalone`
@@ -9,7 +11,7 @@ import { createInterface } from 'node:readline';
  */
 const args = process.argv.slice(2);
 /** A tool's script, through the link npm made for it (some packages export no path to their bin). */
-const bin = (name: string) => new URL(`../node_modules/.bin/${name}`, import.meta.url).pathname;
+const bin = (name: string) => join(projectRoot, 'node_modules', '.bin', name);
 const vitest = (projects: string[]) => [
   bin('vitest'),
   'run',
