@@ -20,6 +20,7 @@ import {
   type StartPosition,
   startPosition,
 } from './checkpoints.js';
+import { type Doorbell, doorbell, idleWait } from './doorbell.js';
 import { localAwsEnv, localClientConfig } from './dynamoLocal.js';
 import { streamOfArn } from './kinesisLocal.js';
 import { tableResources, type ServerlessConfig } from './serverlessConfig.js';
@@ -74,16 +75,23 @@ export const startChangeRelay = async ({
   dynamoEndpoint,
   kinesis,
   pollMs = 50,
+  maxIdleMs = 1000,
+  bell = doorbell(),
   checkpointDir,
   checkpointFlushMs = 200,
   log = () => undefined,
   onRelayed = () => undefined,
+  onPut = () => undefined,
   redeliverAfter = () => undefined,
 }: {
   config: ServerlessConfig;
   dynamoEndpoint: string;
   kinesis: KinesisClient;
+  /** The wait after a poll that found nothing, doubled on each such poll up to `maxIdleMs` (local/doorbell.ts). */
   pollMs?: number;
+  maxIdleMs?: number;
+  /** Rung by whoever may just have written to a streamed table: the relay polls at once. */
+  bell?: Doorbell;
   /** Keep the relay's positions here, to resume after a restart; in memory without it. */
   checkpointDir?: string;
   /** Checkpoints are written at most this often (and on stop), never per record. */
@@ -91,6 +99,8 @@ export const startChangeRelay = async ({
   log?: (line: string) => void;
   /** Sees the size of every record put on the stream (the meter counts them). */
   onRelayed?: (bytes: number) => void;
+  /** Hears that records were put on a Kinesis stream: the consumers' doorbell. */
+  onPut?: () => void;
   /**
    * For fault injection: answers a delay to put a record on the stream a second time after, or undefined. Kinesis
    * Data Streams for DynamoDB may deliver a change twice; a late copy also arrives out of order.
@@ -124,6 +134,7 @@ export const startChangeRelay = async ({
       const { FailedRecordCount = 0, Records = [] } = await kinesis.send(
         new PutRecordsCommand({ StreamName: streamName, Records: pending }),
       );
+      if (FailedRecordCount < pending.length) onPut();
       if (FailedRecordCount === 0) return true;
       pending = pending.filter((_, index) => Records[index]?.ErrorCode);
       await sleep(Math.min(1000, 20 * 2 ** attempt));
@@ -220,7 +231,12 @@ export const startChangeRelay = async ({
 
     // Shards roll over rarely: look for new ones once a second, or as soon as one closes, not on every poll.
     let describedAt = 0;
+    let emptyPolls = 0;
+    let rungBefore = bell.rung();
     while (running) {
+      const seen = bell.rung();
+      // A ring means work is on its way (it may not be readable yet): watch closely again.
+      if (seen !== rungBefore) [emptyPolls, rungBefore] = [0, seen];
       // Pick up new shards (from their start, as never read), and follow each until it closes.
       if (Date.now() - describedAt >= describeEveryMs) {
         describedAt = Date.now();
@@ -285,7 +301,9 @@ export const startChangeRelay = async ({
           if (delay === undefined) continue;
           const copy: Promise<unknown> = new Promise((resolve) => setTimeout(resolve, delay))
             .then(async () => {
-              if (running) await kinesis.send(new PutRecordsCommand({ StreamName: streamName, Records: [entry] }));
+              if (!running) return;
+              await kinesis.send(new PutRecordsCommand({ StreamName: streamName, Records: [entry] }));
+              onPut();
             })
             .catch(() => undefined)
             .finally(() => copies.delete(copy));
@@ -293,7 +311,8 @@ export const startChangeRelay = async ({
         }
         count += Records.length;
       }
-      if (idle) await sleep(pollMs);
+      emptyPolls = idle ? emptyPolls + 1 : 0;
+      if (idle) await bell.wait(idleWait(emptyPolls - 1, pollMs, maxIdleMs), seen);
     }
   };
 
@@ -308,6 +327,7 @@ export const startChangeRelay = async ({
     relayed: () => count,
     async stop() {
       running = false;
+      bell.ring();
       await Promise.all([...loops, ...copies]);
       await Promise.all(opened.map((checkpoints) => checkpoints.close()));
       dynamo.destroy();

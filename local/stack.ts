@@ -1,5 +1,6 @@
 import { dirname, join } from 'node:path';
 import { type ChangeRelay, startChangeRelay } from './changeRelay.js';
+import { doorbell } from './doorbell.js';
 import { createTables, type DynamoLocal, startDynamoLocal } from './dynamoLocal.js';
 import { stackEnvironment } from './environment.js';
 import { createStreams, type KinesisLocal, startKinesalite } from './kinesisLocal.js';
@@ -89,7 +90,13 @@ export const startLocalStack = async ({
         await meter.stop();
       });
     }
-    // After the meter's hook, so an injected failure is still counted as an invocation.
+    // Pollers wait ever longer on an idle stream, and are rung when there may be work (local/doorbell.ts): the
+    // relay after every invocation in this process (it may have written), the consumers by the relay.
+    const changes = doorbell();
+    const records = doorbell();
+    const removeBell = addInvocationHook({ after: () => changes.ring() });
+    stopped.push(async () => removeBell());
+    // After the meter's and the bell's hooks, so an injected failure is still counted, and still rings.
     const faults = faultPlan ? injectFaults(config, faultPlan) : undefined;
     if (faults) stopped.push(async () => faults.remove());
     const environment = stackEnvironment(config, {
@@ -101,6 +108,7 @@ export const startLocalStack = async ({
     const consumers = await startStreamConsumers({
       config,
       kinesis: kinesis.client,
+      bell: records,
       failuresFile: join(stateDir ?? localStateDir, 'failures', `${stage}.jsonl`),
       ...(checkpointDir ? { checkpointDir } : {}),
       ...(checkpointFlushMs !== undefined ? { checkpointFlushMs } : {}),
@@ -111,6 +119,8 @@ export const startLocalStack = async ({
       config,
       dynamoEndpoint: dynamo.endpoint,
       kinesis: kinesis.client,
+      bell: changes,
+      onPut: () => records.ring(),
       ...(checkpointDir ? { checkpointDir } : {}),
       ...(checkpointFlushMs !== undefined ? { checkpointFlushMs } : {}),
       log,

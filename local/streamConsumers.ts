@@ -19,6 +19,7 @@ import {
   openShardIterator,
   startPosition,
 } from './checkpoints.js';
+import { type Doorbell, doorbell, idleWait } from './doorbell.js';
 import { invoke, loadHandler } from './lambda.js';
 import { streamOfArn } from './kinesisLocal.js';
 import type { ServerlessConfig } from './serverlessConfig.js';
@@ -133,6 +134,8 @@ export const startStreamConsumers = async ({
   config,
   kinesis,
   pollMs = 50,
+  maxIdleMs = 1000,
+  bell = doorbell(),
   failuresFile,
   checkpointDir,
   checkpointFlushMs = 200,
@@ -140,7 +143,11 @@ export const startStreamConsumers = async ({
 }: {
   config: ServerlessConfig;
   kinesis: KinesisClient;
+  /** The wait after a poll that found nothing, doubled on each such poll up to `maxIdleMs` (local/doorbell.ts). */
   pollMs?: number;
+  maxIdleMs?: number;
+  /** Rung by whoever just put records on a stream (the change relay): every mapping polls at once. */
+  bell?: Doorbell;
   failuresFile?: string;
   /** Keep each mapping's positions here, to resume after a restart; in memory without it. */
   checkpointDir?: string;
@@ -320,7 +327,12 @@ export const startStreamConsumers = async ({
 
     /** Records read but not yet delivered: the batching window is gathering them. */
     let gathered: { records: KinesisRecord[]; since: number } | undefined;
+    let emptyPolls = 0;
+    let rungBefore = bell.rung();
     while (running && iterator) {
+      const seen = bell.rung();
+      // A ring means work is on its way (it may not be readable yet): watch closely again.
+      if (seen !== rungBefore) [emptyPolls, rungBefore] = [0, seen];
       let page: KinesisRecord[];
       try {
         const { Records = [], NextShardIterator } = await kinesis.send(
@@ -347,8 +359,10 @@ export const startStreamConsumers = async ({
       const ready =
         gathered !== undefined &&
         (gathered.records.length >= settings.batchSize || Date.now() - gathered.since >= settings.batchWindow * 1000);
+      emptyPolls = page.length === 0 ? emptyPolls + 1 : 0;
       if (!ready || !gathered) {
-        if (page.length === 0) await sleep(pollMs);
+        // A batching window that is gathering is watched at the short interval; an idle shard, ever more slowly.
+        if (page.length === 0) await bell.wait(gathered ? pollMs : idleWait(emptyPolls - 1, pollMs, maxIdleMs), seen);
         continue;
       }
       const batch = gathered.records;
@@ -393,6 +407,7 @@ export const startStreamConsumers = async ({
     processed: (name) => processedCount.get(name) ?? 0,
     async stop() {
       running = false;
+      bell.ring();
       await Promise.all(loops);
       await Promise.all(mappings.map((mapping) => mapping.checkpoints.close()));
     },
