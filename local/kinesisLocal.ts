@@ -7,6 +7,8 @@ import {
   ResourceInUseException,
 } from '@aws-sdk/client-kinesis';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
+// Before kinesalite, which loads memdown.
+import './memdownTicks.js';
 import kinesalite from 'kinesalite';
 import { freePort, localClientConfig } from './dynamoLocal.js';
 import type { ServerlessConfig } from './serverlessConfig.js';
