@@ -76,7 +76,7 @@ const stepFunctions = (failing: string[] = []) => {
 };
 
 describe('startSaga, on Powertools batch processing', () => {
-  it("starts a shard's sagas one after another, in order, and reports the record that failed", async () => {
+  it("starts a batch's sagas at once, and reports the record that failed", async () => {
     const { calls } = stepFunctions(['o-2']);
     const response = await handler(
       batch(
@@ -87,7 +87,9 @@ describe('startSaga, on Powertools batch processing', () => {
       ),
       context,
     );
-    expect(calls).toEqual(['start o-1', 'end o-1', 'start o-2', 'end o-2', 'start o-4', 'end o-4']);
+    // Every start begins before any ends: none waits for another.
+    expect(calls.slice(0, 3).sort()).toEqual(['start o-1', 'start o-2', 'start o-4']);
+    expect(calls.slice(3).sort()).toEqual(['end o-1', 'end o-2', 'end o-4']);
     // The record that failed is o-2's StockReserved, which started its saga.
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: '4' }] });
   });
@@ -121,8 +123,7 @@ describe('startSaga, on Powertools batch processing', () => {
       batch(change('1', 'o-1', 'StockReserved', 2), change('2', 'o-2', 'StockReserved', 2), undecodable),
       context,
     );
-    expect(response).toEqual({
-      batchItemFailures: [{ itemIdentifier: '1' }, { itemIdentifier: '2' }, { itemIdentifier: '3' }],
-    });
+    // In any order: Lambda resumes from the lowest sequence number reported.
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['1', '2', '3']);
   });
 });
