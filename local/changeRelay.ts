@@ -20,7 +20,7 @@ import {
   type StartPosition,
   startPosition,
 } from './checkpoints.js';
-import { type Doorbell, doorbell, idleWait } from './doorbell.js';
+import { type Doorbell, doorbell, idlePoller } from './doorbell.js';
 import { localAwsEnv, localClientConfig } from './dynamoLocal.js';
 import { streamOfArn } from './kinesisLocal.js';
 import { tableResources, type ServerlessConfig } from './serverlessConfig.js';
@@ -231,12 +231,9 @@ export const startChangeRelay = async ({
 
     // Shards roll over rarely: look for new ones once a second, or as soon as one closes, not on every poll.
     let describedAt = 0;
-    let emptyPolls = 0;
-    let rungBefore = bell.rung();
+    const poller = idlePoller(bell, pollMs, maxIdleMs);
     while (running) {
-      const seen = bell.rung();
-      // A ring means work is on its way (it may not be readable yet): watch closely again.
-      if (seen !== rungBefore) [emptyPolls, rungBefore] = [0, seen];
+      poller.polling();
       // Pick up new shards (from their start, as never read), and follow each until it closes.
       if (Date.now() - describedAt >= describeEveryMs) {
         describedAt = Date.now();
@@ -311,8 +308,8 @@ export const startChangeRelay = async ({
         }
         count += Records.length;
       }
-      emptyPolls = idle ? emptyPolls + 1 : 0;
-      if (idle) await bell.wait(idleWait(emptyPolls - 1, pollMs, maxIdleMs), seen);
+      poller.polled(!idle);
+      if (idle) await poller.rest();
     }
   };
 

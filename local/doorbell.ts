@@ -41,3 +41,29 @@ export const doorbell = (): Doorbell => {
 /** How long a poller waits after `emptyPolls` polls in a row found nothing: from `pollMs`, doubling, up to `maxIdleMs`. */
 export const idleWait = (emptyPolls: number, pollMs: number, maxIdleMs: number): number =>
   Math.min(maxIdleMs, pollMs * 2 ** Math.min(emptyPolls, 16));
+
+/** One poll loop's use of a bell: the relay's over its shards, and each event source mapping's over its shard. */
+export type IdlePoller = {
+  /** Before each poll: takes the bell's count, and after a ring watches closely again (work is on its way). */
+  polling(): void;
+  /** After each poll: whether it found anything, which ends or lengthens the run of empty polls. */
+  polled(found: boolean): void;
+  /** Waits after the run of empty polls so far ({@link idleWait}), or `ms` if given, cut short by a ring. */
+  rest(ms?: number): Promise<void>;
+};
+
+export const idlePoller = (bell: Doorbell, pollMs: number, maxIdleMs: number): IdlePoller => {
+  let emptyPolls = 0;
+  let rungBefore = bell.rung();
+  let seen = rungBefore;
+  return {
+    polling() {
+      seen = bell.rung();
+      if (seen !== rungBefore) [emptyPolls, rungBefore] = [0, seen];
+    },
+    polled(found) {
+      emptyPolls = found ? 0 : emptyPolls + 1;
+    },
+    rest: (ms) => bell.wait(ms ?? idleWait(Math.max(0, emptyPolls - 1), pollMs, maxIdleMs), seen),
+  };
+};

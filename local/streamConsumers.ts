@@ -19,7 +19,7 @@ import {
   openShardIterator,
   startPosition,
 } from './checkpoints.js';
-import { type Doorbell, doorbell, idleWait } from './doorbell.js';
+import { type Doorbell, doorbell, idlePoller } from './doorbell.js';
 import { invoke, loadHandler } from './lambda.js';
 import { streamOfArn } from './kinesisLocal.js';
 import type { ServerlessConfig } from './serverlessConfig.js';
@@ -327,12 +327,9 @@ export const startStreamConsumers = async ({
 
     /** Records read but not yet delivered: the batching window is gathering them. */
     let gathered: { records: KinesisRecord[]; since: number } | undefined;
-    let emptyPolls = 0;
-    let rungBefore = bell.rung();
+    const poller = idlePoller(bell, pollMs, maxIdleMs);
     while (running && iterator) {
-      const seen = bell.rung();
-      // A ring means work is on its way (it may not be readable yet): watch closely again.
-      if (seen !== rungBefore) [emptyPolls, rungBefore] = [0, seen];
+      poller.polling();
       let page: KinesisRecord[];
       try {
         const { Records = [], NextShardIterator } = await kinesis.send(
@@ -359,10 +356,10 @@ export const startStreamConsumers = async ({
       const ready =
         gathered !== undefined &&
         (gathered.records.length >= settings.batchSize || Date.now() - gathered.since >= settings.batchWindow * 1000);
-      emptyPolls = page.length === 0 ? emptyPolls + 1 : 0;
+      poller.polled(page.length > 0);
       if (!ready || !gathered) {
         // A batching window that is gathering is watched at the short interval; an idle shard, ever more slowly.
-        if (page.length === 0) await bell.wait(gathered ? pollMs : idleWait(emptyPolls - 1, pollMs, maxIdleMs), seen);
+        if (page.length === 0) await poller.rest(gathered ? pollMs : undefined);
         continue;
       }
       const batch = gathered.records;

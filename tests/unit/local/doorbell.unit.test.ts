@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { doorbell, idleWait } from '../../../local/doorbell.js';
+import { doorbell, idlePoller, idleWait } from '../../../local/doorbell.js';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -50,5 +50,43 @@ describe('local doorbell', () => {
       50, 100, 200, 400, 800, 1000, 1000,
     ]);
     expect(idleWait(10_000, 50, 1000)).toBe(1000);
+  });
+
+  it('lets a poll loop rest ever longer while its polls find nothing, and closely again once one finds work or the bell rings', async () => {
+    vi.useFakeTimers();
+    const bell = doorbell();
+    const poller = idlePoller(bell, 50, 1000);
+    /** How long one empty poll's rest lasts, to the millisecond. */
+    const restAfterEmptyPoll = async (found = false) => {
+      poller.polling();
+      poller.polled(found);
+      const rest = poller.rest();
+      for (let ms = 1; ; ms++) {
+        await vi.advanceTimersByTimeAsync(1);
+        if (await settled(rest)) return ms;
+      }
+    };
+    expect([await restAfterEmptyPoll(), await restAfterEmptyPoll(), await restAfterEmptyPoll()]).toEqual([
+      50, 100, 200,
+    ]);
+    // A poll that found records ends the run.
+    poller.polling();
+    poller.polled(true);
+    expect(await restAfterEmptyPoll()).toBe(50);
+    expect(await restAfterEmptyPoll()).toBe(100);
+    // A ring between polls: the next poll watches closely again.
+    bell.ring();
+    expect(await restAfterEmptyPoll()).toBe(50);
+    // A rest of a given length, as a batching window's.
+    poller.polling();
+    poller.polled(false);
+    const windowRest = poller.rest(20);
+    await vi.advanceTimersByTimeAsync(20);
+    expect(await settled(windowRest)).toBe(true);
+    // A ring during the poll: the rest after it does not wait at all.
+    poller.polling();
+    bell.ring();
+    poller.polled(false);
+    expect(await settled(poller.rest())).toBe(true);
   });
 });
