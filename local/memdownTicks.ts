@@ -7,10 +7,11 @@ import { createRequire, Module } from 'node:module';
  * scheduler from its `immediate.js`; this gives it `process.nextTick` instead, before kinesalite loads it. The
  * records, their order and the protocol are kinesalite's own.
  */
-const memdown = createRequire(createRequire(import.meta.url).resolve('kinesalite')).resolve('memdown');
+const require = createRequire(import.meta.url);
+const memdown = createRequire(require.resolve('kinesalite')).resolve('memdown');
 const immediate = createRequire(memdown).resolve('./immediate.js');
 const module = new Module(immediate);
 module.filename = immediate;
 module.loaded = true;
 module.exports = (callback: (...args: unknown[]) => void, ...args: unknown[]) => process.nextTick(callback, ...args);
-createRequire(import.meta.url).cache[immediate] = module;
+require.cache[immediate] = module;
