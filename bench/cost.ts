@@ -1,17 +1,26 @@
 import { parseArgs } from 'node:util';
+import { writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { invokeOneAtATime } from '../local/lambda.js';
 import type { Usage } from '../local/meter.js';
+import { projectRoot } from '../local/paths.js';
 import { numberOption } from './lib.js';
+import { chooseMemory, durationAt, invocationCost, memorySizes, type Timing } from './power.js';
 import { prices } from './prices.js';
 import { startProgress } from './progress.js';
 import { type Mix, startDrivenStack } from './scenario.js';
 import { stackOutput } from './stackOutput.js';
 
 /**
- * `npm run cost -- [--orders 200] [--concurrency 4] [--solo 20] [--verbose]`: runs a documented mix of orders on the metered local stack,
+ * `npm run cost -- [--orders 200] [--concurrency 4] [--solo 40] [--write-memory] [--verbose]`: runs a documented mix of orders on the metered local stack,
  * counts what each order asks of AWS (DynamoDB request units from ReturnConsumedCapacity, change-stream records and
  * PUT payload units, Lambda invocations and durations, API requests, Step Functions transitions and durations), and
  * prices a million orders for a STANDARD and an EXPRESS saga from bench/prices.ts. Lambda and Express durations are
- * timed in a second run of `--solo` orders placed one at a time, since orders sharing this process slow each other.
+ * timed in a second run of `--solo` orders placed one at a time, since orders sharing this process slow each other,
+ * with every invocation alone in the process, so the CPU time it used is its own. Each function is priced at its
+ * memory with its CPU work at the share of a vCPU that memory buys (bench/power.ts), and weighed at other sizes;
+ * `--write-memory` keeps those figures and the size chosen in infra/memory.json, which serverless.yml reads.
  * It prints one progress line, then
  * the table; the stack's and the functions' lines go to .local/logs/bench-cost.jsonl, and print too with --verbose.
  */
@@ -20,7 +29,8 @@ const { values } = parseArgs({
   options: {
     orders: { type: 'string', default: '200' },
     concurrency: { type: 'string', default: '4' },
-    solo: { type: 'string', default: '20' },
+    solo: { type: 'string', default: '40' },
+    'write-memory': { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
   },
   strict: true,
@@ -81,7 +91,8 @@ try {
   // a second, solo run of the same mix, one order at a time, and count everything else from the first.
   progress.note(`timing ${soloOrders} orders one at a time`);
   meter.reset();
-  const solo = await drive({ orders: soloOrders, mix: costMix, concurrency: 1 });
+  const together = invokeOneAtATime();
+  const solo = await drive({ orders: soloOrders, mix: costMix, concurrency: 1 }).finally(together);
   if (solo.mismatches.length > 0) throw new Error(`orders ended wrongly:\n${solo.mismatches.join('\n')}`);
   await quiet();
   const soloUsage = meter.usage();
@@ -90,10 +101,11 @@ try {
 
   // Registering the run's products is setup, not what an order costs.
   const per = (value: number) => value / orders;
+  /** A function's memory in MB, as serverless.yml configures it. */
   const memoryOf = (fn: string) =>
-    (stack.config.functions?.[fn]?.memorySize ??
-      (stack.config.provider as { memorySize?: number }).memorySize ??
-      1024) / 1024;
+    Number(
+      stack.config.functions?.[fn]?.memorySize ?? (stack.config.provider as { memorySize?: number }).memorySize ?? 1024,
+    );
   const httpFunctions = new Set(
     Object.entries(stack.config.functions ?? {})
       .filter(([name, fn]) => name !== 'registerProduct' && (fn.events ?? []).some((e) => 'httpApi' in e))
@@ -107,22 +119,28 @@ try {
     }),
     { requests: 0, read: 0, write: 0 },
   );
-  /** A function's duration per invocation: from the solo run, or, if it was not invoked there, the first. */
-  const soloMs = (fn: string) => {
+  /** A function's invocation as timed in the solo run, or, if it was not invoked there, the first. */
+  const timingOf = (fn: string): Timing => {
     const timed = soloUsage.lambda[fn]?.invocations ? soloUsage.lambda[fn] : usage.lambda[fn];
-    return timed && timed.invocations > 0 ? timed.durationMs / timed.invocations : 0;
+    return timed && timed.invocations > 0
+      ? { wallMs: timed.durationMs / timed.invocations, cpuMs: timed.cpuMs / timed.invocations }
+      : { wallMs: 0, cpuMs: 0 };
   };
   const functions = Object.entries(usage.lambda)
     .filter(([fn]) => fn !== 'registerProduct')
     .map(([fn, c]) => {
-      const ms = soloMs(fn);
+      const timing = timingOf(fn);
+      const memoryMb = memoryOf(fn);
+      const ms = Math.ceil(durationAt(timing, memoryMb));
       return {
         fn,
         invocations: c.invocations,
         concurrentMs: c.durationMs / c.invocations,
-        soloMs: ms,
-        memoryMb: memoryOf(fn) * 1024,
-        gbSeconds: c.invocations * (ms / 1000) * memoryOf(fn),
+        timing,
+        ms,
+        memoryMb,
+        gbSeconds: c.invocations * (ms / 1000) * (memoryMb / 1024),
+        chosenMb: chooseMemory(timing),
       };
     })
     .sort((a, b) => b.invocations - a.invocations);
@@ -194,13 +212,49 @@ try {
     );
   }
   console.log(
-    `\nLambda per order, by function: duration per invocation timed in ${soloOrders} orders one at a time (and, beside it, while ${concurrency} clients shared this process), at the function's memory`,
+    `\nLambda per order, by function: an invocation timed here in ${soloOrders} orders one at a time, alone in the process (its CPU time; beside it, its duration while ${concurrency} clients shared the process), and its duration at the function's memory, its CPU work at the share of a vCPU that memory buys`,
   );
   for (const f of functions) {
     const usd = per(f.invocations) * prices.lambda.request + per(f.gbSeconds) * prices.lambda.gbSecond;
     console.log(
-      `  ${f.fn.padEnd(26)}${per(f.invocations).toFixed(2).padStart(6)} invocations${f.soloMs.toFixed(1).padStart(7)} ms (${f.concurrentMs.toFixed(1)} ms)${`${f.memoryMb.toFixed(0)} MB`.padStart(8)}${million(usd)}`,
+      `  ${f.fn.padEnd(24)}${per(f.invocations).toFixed(2).padStart(5)} invocations${f.timing.wallMs.toFixed(1).padStart(6)} ms here (CPU ${f.timing.cpuMs.toFixed(1)} ms; ${f.concurrentMs.toFixed(1)} ms)${`${f.ms} ms at ${f.memoryMb} MB`.padStart(18)}${million(usd)}`,
     );
+  }
+  const sizeColumn = 18;
+  console.log(
+    `\nLambda memory: each function's duration and price per 1M orders at each size (bench/power.ts: one vCPU at 1,769 MB); * serverless.yml's, < the fastest within 10% of the cheapest`,
+  );
+  console.log(`  ${''.padEnd(24)}${memorySizes.map((mb) => `${mb} MB`.padStart(sizeColumn)).join('')}`);
+  for (const f of functions) {
+    const cells = memorySizes.map((mb) => {
+      const mark = `${mb === f.memoryMb ? '*' : ' '}${mb === f.chosenMb ? '<' : ' '}`;
+      const usd = per(f.invocations) * invocationCost(f.timing, mb) * 1e6;
+      return `${Math.ceil(durationAt(f.timing, mb))} ms $${usd.toFixed(2)}${mark}`.padStart(sizeColumn);
+    });
+    console.log(`  ${f.fn.padEnd(24)}${cells.join('')}`);
+  }
+  if (values['write-memory']) {
+    const file = join(projectRoot, 'infra', 'memory.json');
+    const memory = {
+      about:
+        'Lambda memory by measurement: written by `npm run cost -- --write-memory` and read by serverless.yml. Per function, an invocation as timed on the local stack with a whole core (wallMs, cpuMs), its duration at each size with its CPU work at the share of a vCPU that size buys (one vCPU at 1,769 MB), and the size chosen: the fastest of those that cost at most 10% more per invocation than the cheapest (bench/power.ts). Functions the cost mix does not invoke keep the provider default.',
+      measured: { on: new Date().toISOString().slice(0, 10), orders: soloOrders, cpu: cpus()[0]?.model ?? 'unknown' },
+      functions: Object.fromEntries(
+        [...functions]
+          .sort((a, b) => a.fn.localeCompare(b.fn))
+          .map((f) => [
+            f.fn,
+            {
+              memorySize: f.chosenMb,
+              wallMs: Number(f.timing.wallMs.toFixed(1)),
+              cpuMs: Number(f.timing.cpuMs.toFixed(1)),
+              durationMs: Object.fromEntries(memorySizes.map((mb) => [mb, Math.ceil(durationAt(f.timing, mb))])),
+            },
+          ]),
+      ),
+    };
+    await writeFile(file, `${JSON.stringify(memory, null, 2)}\n`);
+    console.log(`\nwrote ${file}: serverless.yml reads each function's memorySize from it`);
   }
   console.log(`\n${'total, STANDARD saga'.padEnd(82)}${million(shared + standard)}`);
   console.log(`${'total, EXPRESS saga'.padEnd(82)}${million(shared + express)}`);

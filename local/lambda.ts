@@ -49,8 +49,17 @@ export class LambdaTimeoutError extends Error {
 export type InvocationHook = {
   /** Runs before the handler; throwing fails the invocation before the handler runs. */
   before?(functionName: string, event: unknown): Promise<void> | void;
-  /** Runs after the handler, with its duration; throwing loses a result the handler produced. */
-  after?(functionName: string, durationMs: number, failed: boolean, event: unknown): Promise<void> | void;
+  /**
+   * Runs after the handler, with its duration and the CPU time this process spent meanwhile; throwing loses a result
+   * the handler produced.
+   */
+  after?(
+    functionName: string,
+    durationMs: number,
+    failed: boolean,
+    event: unknown,
+    cpuMs: number,
+  ): Promise<void> | void;
 };
 const hooks = new Set<InvocationHook>();
 
@@ -60,6 +69,30 @@ export const addInvocationHook = (hook: InvocationHook): (() => void) => {
   return () => hooks.delete(hook);
 };
 
+/** While set, the tail of the queue of invocations made to run one at a time (`invokeOneAtATime`). */
+let queue: Promise<void> | undefined;
+
+/**
+ * Makes every local invocation wait for the one before it to end, until the function it answers is called. While one
+ * runs alone, the CPU time this process spends is (nearly) its own: `npm run cost` times functions so.
+ */
+export const invokeOneAtATime = (): (() => void) => {
+  queue = Promise.resolve();
+  return () => {
+    queue = undefined;
+  };
+};
+
+/** Waits for the invocations queued before this one; answers the function that lets the next one go. */
+const takeTurn = async (): Promise<() => void> => {
+  if (!queue) return () => undefined;
+  const before = queue;
+  let release = () => {};
+  queue = new Promise<void>((resolve) => (release = resolve));
+  await before;
+  return release;
+};
+
 /** Invokes a handler as Lambda would: with a context, and cut off at the function's timeout. */
 export const invoke = async (
   config: ServerlessConfig,
@@ -67,6 +100,7 @@ export const invoke = async (
   handler: LambdaHandler,
   event: unknown,
 ): Promise<unknown> => {
+  const release = await takeTurn();
   const fn = config.functions?.[name];
   const timeoutSeconds = fn?.timeout ?? (config.provider as { timeout?: number }).timeout ?? 6;
   const functionName = `${config.service}-${config.provider.stage}-${name}`;
@@ -91,6 +125,7 @@ export const invoke = async (
     timer = setTimeout(() => reject(new LambdaTimeoutError(functionName, timeoutSeconds)), timeoutSeconds * 1000);
   });
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   let failed = false;
   try {
     for (const hook of hooks) await hook.before?.(name, event);
@@ -100,6 +135,12 @@ export const invoke = async (
     throw error;
   } finally {
     clearTimeout(timer);
-    for (const hook of hooks) await hook.after?.(name, performance.now() - started, failed, event);
+    const durationMs = performance.now() - started;
+    const cpu = process.cpuUsage(cpuBefore);
+    try {
+      for (const hook of hooks) await hook.after?.(name, durationMs, failed, event, (cpu.user + cpu.system) / 1000);
+    } finally {
+      release();
+    }
   }
 };

@@ -15,8 +15,8 @@ export type Usage = {
   stepFunctions: Record<string, number>;
   /** Records put on the change stream, their bytes and PUT payload units (25 KiB each, rounded up per record). */
   kinesis: { records: number; bytes: number; payloadUnits: number };
-  /** By function: invocations and the sum of their durations in this process. */
-  lambda: Record<string, { invocations: number; durationMs: number }>;
+  /** By function: invocations, and the sums of their durations and of the CPU time this process spent meanwhile. */
+  lambda: Record<string, { invocations: number; durationMs: number; cpuMs: number }>;
 };
 
 export type Meter = {
@@ -25,7 +25,7 @@ export type Meter = {
   usage(): Usage;
   reset(): void;
   recordChange(bytes: number): void;
-  recordInvocation(functionName: string, durationMs: number): void;
+  recordInvocation(functionName: string, durationMs: number, cpuMs: number): void;
   stop(): Promise<void>;
 };
 
@@ -195,10 +195,11 @@ export const startMeter = async (targets: { dynamodb: string; sfn: string }): Pr
       usage.kinesis.bytes += bytes;
       usage.kinesis.payloadUnits += Math.max(1, Math.ceil(bytes / payloadUnit));
     },
-    recordInvocation(functionName, durationMs) {
-      const counted = (usage.lambda[functionName] ??= { invocations: 0, durationMs: 0 });
+    recordInvocation(functionName, durationMs, cpuMs) {
+      const counted = (usage.lambda[functionName] ??= { invocations: 0, durationMs: 0, cpuMs: 0 });
       counted.invocations += 1;
       counted.durationMs += durationMs;
+      counted.cpuMs += cpuMs;
     },
     stop: async () => {
       await dynamodb.stop();

@@ -84,7 +84,9 @@ export const startLocalStack = async ({
     stopped.push(() => stepFunctions.stop());
     const meter = metered ? await startMeter({ dynamodb: dynamo.endpoint, sfn: stepFunctions.endpoint }) : undefined;
     if (meter) {
-      const removeHook = addInvocationHook({ after: (name, ms) => meter.recordInvocation(name, ms) });
+      const removeHook = addInvocationHook({
+        after: (name, ms, _failed, _event, cpuMs) => meter.recordInvocation(name, ms, cpuMs),
+      });
       stopped.push(async () => {
         removeHook();
         await meter.stop();

@@ -80,6 +80,20 @@ describe('the packaged prod template', () => {
     }
   });
 
+  it('gives the functions an order runs the memory measured for them (infra/memory.json)', async () => {
+    const measured = JSON.parse(await readFile(join(projectRoot, 'infra', 'memory.json'), 'utf8')) as {
+      functions: Record<string, { memorySize: number; durationMs: Record<string, number> }>;
+    };
+    const names = Object.keys(measured.functions);
+    expect(names).toEqual(expect.arrayContaining(['placeOrder', 'authorizePayment', 'confirmOrder', 'startSaga']));
+    for (const name of names) {
+      const chosen = measured.functions[name]?.memorySize;
+      expect({ [name]: resource(lambdaId(name)).Properties.MemorySize }).toEqual({ [name]: chosen });
+      // The choice is one of the sizes weighed for it.
+      expect(Object.keys(measured.functions[name]?.durationMs ?? {})).toContain(String(chosen));
+    }
+  });
+
   it('keeps every function’s package, bundle and source map, within the size budget', async () => {
     // Issue 14's budget, source map included: zod imported as a namespace, the SDK's ES module builds, the credential
     // chain cut to its environment link, and maps trimmed to our own sources (build/).

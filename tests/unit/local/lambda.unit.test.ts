@@ -1,0 +1,79 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { addInvocationHook, invoke, invokeOneAtATime, type LambdaHandler } from '../../../local/lambda.js';
+import type { ServerlessConfig } from '../../../local/serverlessConfig.js';
+
+const config: ServerlessConfig = {
+  service: 'orderflow',
+  provider: { stage: 'unit', region: 'eu-west-1' },
+  functions: { step: { handler: 'functions/step.handler', timeout: 5 } },
+};
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A handler that waits `ms`, writing down when it begins and ends. */
+const recording = (seen: string[], ms: number): LambdaHandler => {
+  return async (event: { id: string }) => {
+    seen.push(`${event.id} begins`);
+    await sleep(ms);
+    seen.push(`${event.id} ends`);
+    return event.id;
+  };
+};
+
+let cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const cleanup of cleanups) cleanup();
+  cleanups = [];
+});
+
+describe('local invocations', () => {
+  it('overlap, as Lambda runs them, unless asked to take turns', async () => {
+    const seen: string[] = [];
+    await Promise.all(['a', 'b'].map((id) => invoke(config, 'step', recording(seen, 20), { id })));
+    expect(seen).toEqual(['a begins', 'b begins', 'a ends', 'b ends']);
+  });
+
+  it('run one at a time while invokeOneAtATime is on, a failure included, and overlap again once it is off', async () => {
+    const seen: string[] = [];
+    const off = invokeOneAtATime();
+    cleanups.push(off);
+    const failing: LambdaHandler = async () => {
+      seen.push('x begins');
+      await sleep(5);
+      seen.push('x fails');
+      throw new Error('x failed');
+    };
+    const results = await Promise.allSettled([
+      invoke(config, 'step', recording(seen, 20), { id: 'a' }),
+      invoke(config, 'step', failing, {}),
+      invoke(config, 'step', recording(seen, 5), { id: 'b' }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(seen).toEqual(['a begins', 'a ends', 'x begins', 'x fails', 'b begins', 'b ends']);
+
+    off();
+    seen.length = 0;
+    await Promise.all(['c', 'd'].map((id) => invoke(config, 'step', recording(seen, 20), { id })));
+    expect(seen).toEqual(['c begins', 'd begins', 'c ends', 'd ends']);
+  });
+
+  it('tell their hooks the duration and the CPU time the process spent meanwhile', async () => {
+    const measured: { durationMs: number; cpuMs: number }[] = [];
+    cleanups.push(
+      addInvocationHook({
+        after: (_name, durationMs, _failed, _event, cpuMs) => void measured.push({ durationMs, cpuMs }),
+      }),
+    );
+    const busy: LambdaHandler = async () => {
+      const until = performance.now() + 30;
+      while (performance.now() < until);
+      await sleep(30);
+    };
+    await invoke(config, 'step', busy, {});
+    const [only] = measured;
+    expect(only?.durationMs).toBeGreaterThanOrEqual(55);
+    // It computed for 30 ms and then slept: the CPU time counts the one and not the other.
+    expect(only?.cpuMs).toBeGreaterThanOrEqual(25);
+    expect(only?.cpuMs).toBeLessThan(only?.durationMs ?? 0);
+  });
+});
