@@ -73,54 +73,110 @@ function* segments(map) {
   }
 }
 
+/** Each base64 character's value, by char code; -1 for any other. */
+const DIGIT_OF = new Int8Array(128).fill(-1);
+for (let i = 0; i < BASE64.length; i++) DIGIT_OF[BASE64.charCodeAt(i)] = i;
+const COMMA = 44;
+const SEMICOLON = 59;
+
 /**
  * Keeps only the mappings into sources that `keep` accepts: a map of a bundle whose dependencies' mappings are
  * dropped still maps every frame of our own code, at a fraction of the size (and of the parse that
- * `--enable-source-maps` does at module load).
+ * `--enable-source-maps` does at module load). One pass over the mappings, decoding VLQ digits by char code: a map
+ * of an SDK function holds some 200,000 segments, and `segments()` (an object and an array per segment) took most
+ * of the CPU that `sls package` spends in our code.
  * @param {{ version: number, sources: string[], names?: string[], mappings: string, [key: string]: unknown }} map
  * @param {(source: string) => boolean} keep
  */
 const trimSourceMap = (map, keep) => {
+  const kept = map.sources.map((file) => keep(file));
   /** @type {string[]} */
   const sources = [];
-  /** @type {Map<number, number>} */
-  const sourceIndex = new Map();
+  const sourceIndex = new Int32Array(map.sources.length).fill(-1);
   /** @type {string[]} */
   const names = [];
   /** @type {Map<number, number>} */
   const nameIndex = new Map();
-  /** @type {string[][]} */
-  const lines = map.mappings.split(';').map(() => []);
-  const out = { generatedLine: -1, generatedColumn: 0, source: 0, line: 0, column: 0, name: 0 };
-  for (const segment of segments(map)) {
-    const file = map.sources[segment.source];
-    if (file === undefined || !keep(file)) continue;
-    const newSource = sourceIndex.get(segment.source) ?? sources.push(file) - 1;
-    sourceIndex.set(segment.source, newSource);
-    // Generated columns restart at each line; the other fields run on across lines.
-    if (segment.generatedLine !== out.generatedLine) out.generatedColumn = 0;
-    let fields = encodeVlq(segment.generatedColumn - out.generatedColumn) + encodeVlq(newSource - out.source);
-    fields += encodeVlq(segment.line - out.line) + encodeVlq(segment.column - out.column);
-    if (segment.name !== undefined && map.names) {
-      const newName = nameIndex.get(segment.name) ?? names.push(map.names[segment.name] ?? '') - 1;
-      nameIndex.set(segment.name, newName);
-      fields += encodeVlq(newName - out.name);
-      out.name = newName;
+  const { mappings } = map;
+  /** @type {string[]} */
+  const out = [];
+  // The fields of the segment being read, and, absolute, the positions so far: read, and as last written.
+  const fields = [0, 0, 0, 0, 0];
+  let count = 0;
+  let value = 0;
+  let shift = 0;
+  let column = 0;
+  let source = 0;
+  let line = 0;
+  let sourceColumn = 0;
+  let name = 0;
+  let written = { column: 0, source: 0, line: 0, sourceColumn: 0, name: 0 };
+  let firstOnLine = true;
+  for (let i = 0; i <= mappings.length; i++) {
+    const char = i < mappings.length ? mappings.charCodeAt(i) : SEMICOLON;
+    if (char !== COMMA && char !== SEMICOLON) {
+      const digit = char < 128 ? DIGIT_OF[char] : -1;
+      if (digit === undefined || digit < 0) throw new Error(`not base64 VLQ at ${i}: ${mappings.slice(i, i + 10)}`);
+      value += (digit & 31) << shift;
+      if (digit & 32) shift += 5;
+      else {
+        fields[count++] = value & 1 ? -(value >>> 1) : value >>> 1;
+        value = 0;
+        shift = 0;
+      }
+      continue;
     }
-    const { generatedLine, generatedColumn, line, column } = segment;
-    Object.assign(out, { generatedLine, generatedColumn, source: newSource, line, column });
-    lines[segment.generatedLine]?.push(fields);
+    if (count > 0) {
+      column += fields[0] ?? 0;
+      // A segment of one field maps to no source; one of four or five does.
+      if (count >= 4) {
+        source += fields[1] ?? 0;
+        line += fields[2] ?? 0;
+        sourceColumn += fields[3] ?? 0;
+        if (count >= 5) name += fields[4] ?? 0;
+        if (kept[source]) {
+          let newSource = sourceIndex[source] ?? -1;
+          if (newSource < 0) newSource = sourceIndex[source] = sources.push(map.sources[source] ?? '') - 1;
+          let segment = (firstOnLine ? '' : ',') + encodeVlq(column - written.column);
+          segment += encodeVlq(newSource - written.source) + encodeVlq(line - written.line);
+          segment += encodeVlq(sourceColumn - written.sourceColumn);
+          let newName = written.name;
+          if (count >= 5 && map.names) {
+            newName = nameIndex.get(name) ?? names.push(map.names[name] ?? '') - 1;
+            nameIndex.set(name, newName);
+            segment += encodeVlq(newName - written.name);
+          }
+          out.push(segment);
+          written = { column, source: newSource, line, sourceColumn, name: newName };
+          firstOnLine = false;
+        }
+      }
+    }
+    count = 0;
+    if (char === SEMICOLON) {
+      // Generated columns restart at each line; the other fields run on across lines.
+      if (i < mappings.length) out.push(';');
+      column = 0;
+      written.column = 0;
+      firstOnLine = true;
+    }
   }
-  return { ...map, sources, names, mappings: lines.map((kept) => kept.join(',')).join(';') };
+  return { ...map, sources, names, mappings: out.join('') };
 };
 
 /**
- * Every mapping of a map as absolute positions: [generated line, generated column, source, line, column].
- * @param {{ sources: string[], mappings: string }} map
- * @returns {[number, number, string, number, number][]}
+ * Every mapping of a map as absolute positions: [generated line, generated column, source, line, column], and its
+ * name where it has one. The tests' reading of a map, kept apart from the trimming so it checks it.
+ * @param {{ sources: string[], names?: string[], mappings: string }} map
+ * @returns {[number, number, string, number, number, string?][]}
  */
 const decodeMappings = (map) =>
-  [...segments(map)].map((s) => [s.generatedLine, s.generatedColumn, map.sources[s.source] ?? '', s.line, s.column]);
+  [...segments(map)].map((s) => {
+    /** @type {[number, number, string, number, number, string?]} */
+    const mapping = [s.generatedLine, s.generatedColumn, map.sources[s.source] ?? '', s.line, s.column];
+    if (s.name !== undefined) mapping.push(map.names?.[s.name] ?? '');
+    return mapping;
+  });
 
 /** @param {string} source */
 const ours = (source) => !source.includes('node_modules/');

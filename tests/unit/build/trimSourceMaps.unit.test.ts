@@ -6,7 +6,7 @@ import { build, type Plugin } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 type SourceMap = { version: number; sources: string[]; names: string[]; mappings: string };
-type Mapping = [number, number, string, number, number];
+type Mapping = [number, number, string, number, number, string?];
 // What serverless-esbuild loads: the module is the array of plugins, with the map helpers hung on it.
 const plugins = createRequire(import.meta.url)('../../../build/trimSourceMaps.cjs') as Plugin[] & {
   decodeMappings: (map: SourceMap) => Mapping[];
@@ -41,10 +41,11 @@ beforeAll(async () => {
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
 describe('build/trimSourceMaps.cjs', () => {
-  it('keeps every mapping into our own sources, unchanged, and none into node_modules', () => {
+  it('keeps every mapping into our own sources, unchanged, names included, and none into node_modules', () => {
     const ours = decodeMappings(whole).filter(([, , source]) => !source.includes('node_modules/'));
     expect(whole.sources.some((source) => source.includes('node_modules/'))).toBe(true);
     expect(ours.length).toBeGreaterThan(100);
+    expect(ours.filter((mapping) => mapping[5] !== undefined).length).toBeGreaterThan(10);
     // As JSON: a deep equality of ten thousand tuples is slow in expect.
     const kept = decodeMappings(trimmed);
     expect(kept.length).toBe(ours.length);
