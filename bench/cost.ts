@@ -184,6 +184,32 @@ try {
     ['API Gateway', `${per(apiRequests).toFixed(2)} requests`, per(apiRequests) * prices.apiGateway.request],
   ];
   const shared = rows.reduce((sum, [, , usd]) => sum + usd, 0);
+  // Provisioned capacity bills units held, not used: at a steady load with auto scaling keeping each table near its
+  // target, a unit used costs the hourly price over the seconds of an hour at that utilization.
+  const capacityConfig = (
+    stack.config.custom as { capacity?: { targetUtilization?: unknown; minUnits?: unknown } } | undefined
+  )?.capacity;
+  const utilization = Number(capacityConfig?.targetUtilization) / 100;
+  // What the provisioned floor holds whatever the volume: every table and index keeps minUnits of each dimension.
+  const scaledDimensions = Object.values(stack.config.resources?.Resources ?? {})
+    .filter((resource) => resource.Type === 'AWS::DynamoDB::Table')
+    .reduce((sum, table) => {
+      const indexes = (table.Properties as { GlobalSecondaryIndexes?: unknown[] } | undefined)?.GlobalSecondaryIndexes;
+      return sum + 1 + (indexes?.length ?? 0);
+    }, 0);
+  const floorPerMonth =
+    scaledDimensions *
+    Number(capacityConfig?.minUnits) *
+    (prices.dynamodb.writeCapacityUnitHour + prices.dynamodb.readCapacityUnitHour) *
+    730;
+  if (!(utilization > 0 && utilization <= 1))
+    throw new Error('serverless.yml sets no custom.capacity.targetUtilization');
+  const onDemandDynamo = rows[0]?.[2] ?? 0;
+  const provisionedDynamo =
+    (per(dynamo.write) * prices.dynamodb.writeCapacityUnitHour +
+      per(dynamo.read) * prices.dynamodb.readCapacityUnitHour) /
+    3600 /
+    utilization;
   const standard = per(transitions) * prices.stepFunctions.stateTransition;
   const express =
     per(executions.length) * prices.stepFunctions.expressRequest +
@@ -258,12 +284,17 @@ try {
   }
   console.log(`\n${'total, STANDARD saga'.padEnd(82)}${million(shared + standard)}`);
   console.log(`${'total, EXPRESS saga'.padEnd(82)}${million(shared + express)}`);
+  console.log(
+    `\nWith the tables on provisioned capacity (custom.capacity.mode: provisioned), at a steady load that keeps them ${(utilization * 100).toFixed(0)}% used:`,
+  );
+  console.log(`${'  DynamoDB'.padEnd(82)}${million(provisionedDynamo)}`);
+  console.log(`${'  total, EXPRESS saga'.padEnd(82)}${million(shared - onDemandDynamo + provisionedDynamo + express)}`);
   const shards = Number(
     (stack.config.resources?.Resources?.ChangesStream?.Properties as { ShardCount?: unknown } | undefined)
       ?.ShardCount ?? 1,
   );
   console.log(
-    `\nNot per order: the change stream's ${shards} shard(s) at this stage cost $${(shards * 730 * prices.kinesis.shardHour).toFixed(2)} a month whatever the volume; storage, CloudWatch Logs ingestion and X-Ray traces are not counted. Lambda and Express durations are this machine's, in one process against local stand-ins.`,
+    `\nNot per order: the change stream's ${shards} shard(s) at this stage cost $${(shards * 730 * prices.kinesis.shardHour).toFixed(2)} a month whatever the volume, and so would provisioned tables' floor (${scaledDimensions} tables and indexes at ${String(capacityConfig?.minUnits)} read and write units each, $${floorPerMonth.toFixed(2)} a month); storage, CloudWatch Logs ingestion and X-Ray traces are not counted. Lambda and Express durations are this machine's, in one process against local stand-ins.`,
   );
 } finally {
   progress.done();

@@ -12,6 +12,10 @@ export const prices = {
     writeRequestUnit: 0.625 / 1e6,
     /** On-demand, per read request unit (4 KB strongly consistent; transactional reads take 2). */
     readRequestUnit: 0.125 / 1e6,
+    /** Provisioned capacity (serverless.yml's custom.capacity), per write capacity unit and hour: one 1 KB write a second. */
+    writeCapacityUnitHour: 0.00065,
+    /** Provisioned capacity, per read capacity unit and hour: one 4 KB strongly consistent read a second. */
+    readCapacityUnitHour: 0.00013,
     /** Kinesis Data Streams for DynamoDB: one change data capture unit per item change of up to 1 KB. */
     changeDataCaptureUnit: 0.1 / 1e6,
   },

@@ -217,6 +217,16 @@ describe('the packaged prod template', () => {
     expect(grants('notFound')).toEqual([]);
   });
 
+  it('keeps every table on-demand by default, with no auto scaling (custom.capacity)', () => {
+    const tables = resourcesOfType(template, 'AWS::DynamoDB::Table');
+    expect(tables.length).toBeGreaterThanOrEqual(9);
+    for (const [id, table] of tables) {
+      expect({ [id]: table.Properties.BillingMode }).toEqual({ [id]: 'PAY_PER_REQUEST' });
+      expect(table.Properties.ProvisionedThroughput).toBeUndefined();
+    }
+    expect(resourcesOfType(template, 'AWS::ApplicationAutoScaling::ScalableTarget')).toEqual([]);
+  });
+
   it('declares the event store tables with the keys the adapter uses, protected in prod', () => {
     expect(resource('EventsTable').Properties).toMatchObject({
       TableName: 'orderflow-prod-events',
