@@ -14,9 +14,9 @@
  * `custom.capacity`, as serverless.yml resolves it for the stage.
  * @typedef {object} CapacityConfig
  * @property {string} mode `on-demand` or `provisioned`.
- * @property {number} minUnits
- * @property {number} maxUnits
- * @property {number} targetUtilization Percent.
+ * @property {number | string} minUnits
+ * @property {number | string} maxUnits
+ * @property {number | string} targetUtilization Percent.
  */
 
 /** @typedef {{ Type: string; Properties?: Record<string, unknown>; [key: string]: unknown }} Resource */
@@ -51,7 +51,10 @@ export const capacity = (config, resources) => {
     throw new Error(`custom.capacity.mode must be one of ${modes.join(', ')}, not ${config.mode}`);
   }
   if (config.mode === 'on-demand') return { tables: {}, scaling: {} };
-  const { minUnits, maxUnits, targetUtilization } = config;
+  // A `--param` on the command line arrives as a string.
+  const minUnits = Number(config.minUnits);
+  const maxUnits = Number(config.maxUnits);
+  const targetUtilization = Number(config.targetUtilization);
   if (!(minUnits >= 1 && maxUnits >= minUnits)) {
     throw new Error(`custom.capacity needs 1 <= minUnits <= maxUnits, not ${minUnits} and ${maxUnits}`);
   }
@@ -121,15 +124,18 @@ export const capacity = (config, resources) => {
   return { tables, scaling };
 };
 
+/** A number, or a `--param` from the command line, which arrives as a string. */
+const numberOrString = { anyOf: [{ type: 'number' }, { type: 'string' }] };
+
 const schema = {
   properties: {
     capacity: {
       type: 'object',
       properties: {
         mode: { type: 'string' },
-        minUnits: { type: 'number' },
-        maxUnits: { type: 'number' },
-        targetUtilization: { type: 'number' },
+        minUnits: numberOrString,
+        maxUnits: numberOrString,
+        targetUtilization: numberOrString,
       },
       required: ['mode', 'minUnits', 'maxUnits', 'targetUtilization'],
       additionalProperties: false,

@@ -83,11 +83,23 @@ describe('the capacity plugin', () => {
     expect(Object.keys(scaling)).toHaveLength(2 * targets.length);
   });
 
+  it('takes its units as numbers when a command line param gives them as strings', () => {
+    const { scaling } = capacity(
+      { ...provisioned, minUnits: '50', maxUnits: '400', targetUtilization: '60' },
+      resources,
+    );
+    expect(scaling.EventsTableWriteScalableTarget?.Properties).toMatchObject({ MinCapacity: 50, MaxCapacity: 400 });
+    expect(scaling.EventsTableWriteScalingPolicy?.Properties).toMatchObject({
+      TargetTrackingScalingPolicyConfiguration: { TargetValue: 60 },
+    });
+  });
+
   it('refuses a mode it does not know, and bounds that cannot scale', () => {
     expect(() => capacity({ ...provisioned, mode: 'provisoned' }, resources)).toThrow(
       'custom.capacity.mode must be one of on-demand, provisioned, not provisoned',
     );
     expect(() => capacity({ ...provisioned, minUnits: 10, maxUnits: 5 }, resources)).toThrow('minUnits <= maxUnits');
     expect(() => capacity({ ...provisioned, targetUtilization: 100 }, resources)).toThrow('20 to 90 percent');
+    expect(() => capacity({ ...provisioned, minUnits: 'many' }, resources)).toThrow('minUnits <= maxUnits');
   });
 });
