@@ -167,6 +167,12 @@ export default class Capacity {
       const table = resources[tableId];
       if (table) table.Properties = properties;
     }
-    Object.assign(service.provider.compiledCloudFormationTemplate.Resources, made.scaling);
+    const { Resources } = service.provider.compiledCloudFormationTemplate;
+    for (const [id, resource] of Object.entries(made.scaling)) {
+      if (id in Resources || id in resources) {
+        throw new this.serverless.classes.Error(`infra/capacity.mjs: ${id} is already in the template`, 'CAPACITY');
+      }
+      Resources[id] = resource;
+    }
   }
 }
