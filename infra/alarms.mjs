@@ -1,4 +1,5 @@
 // @ts-check
+import { addResources } from './template.mjs';
 /**
  * The stage's CloudWatch alarms, made from `custom.alarms` in serverless.yml: one definition per kind below, applied
  * to every function, stream consumer, queue, state machine, API or metric it covers. serverless.yml says what is
@@ -400,15 +401,6 @@ export default class Alarms {
     } catch (error) {
       throw new this.serverless.classes.Error(`infra/alarms.mjs: ${String(error)}`, 'ALARMS_CONFIGURATION');
     }
-    const { Resources } = service.provider.compiledCloudFormationTemplate;
-    for (const [id, alarm] of Object.entries(generated)) {
-      if (id in Resources) {
-        throw new this.serverless.classes.Error(
-          `infra/alarms.mjs: ${id} is already in the template`,
-          'ALARMS_CONFIGURATION',
-        );
-      }
-      Resources[id] = alarm;
-    }
+    addResources(this.serverless, generated, { plugin: 'infra/alarms.mjs', code: 'ALARMS_CONFIGURATION' });
   }
 }

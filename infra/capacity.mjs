@@ -1,4 +1,5 @@
 // @ts-check
+import { addResources } from './template.mjs';
 /**
  * The stage's DynamoDB capacity mode, from `custom.capacity` in serverless.yml. `on-demand` (the default) leaves the
  * tables as serverless.yml declares them: PAY_PER_REQUEST, so a flash sale or a read model's rebuild can write at any
@@ -167,12 +168,6 @@ export default class Capacity {
       const table = resources[tableId];
       if (table) table.Properties = properties;
     }
-    const { Resources } = service.provider.compiledCloudFormationTemplate;
-    for (const [id, resource] of Object.entries(made.scaling)) {
-      if (id in Resources || id in resources) {
-        throw new this.serverless.classes.Error(`infra/capacity.mjs: ${id} is already in the template`, 'CAPACITY');
-      }
-      Resources[id] = resource;
-    }
+    addResources(this.serverless, made.scaling, { plugin: 'infra/capacity.mjs', code: 'CAPACITY' });
   }
 }
