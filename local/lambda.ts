@@ -83,11 +83,11 @@ export const invokeOneAtATime = (): (() => void) => {
   };
 };
 
+const noTurn = (): void => undefined;
+
 /** Waits for the invocations queued before this one; answers the function that lets the next one go. */
-const takeTurn = async (): Promise<() => void> => {
-  if (!queue) return () => undefined;
-  const before = queue;
-  let release = () => {};
+const takeTurn = async (before: Promise<void>): Promise<() => void> => {
+  let release: () => void = noTurn;
   queue = new Promise<void>((resolve) => (release = resolve));
   await before;
   return release;
@@ -100,7 +100,8 @@ export const invoke = async (
   handler: LambdaHandler,
   event: unknown,
 ): Promise<unknown> => {
-  const release = await takeTurn();
+  // Outside the cost run's timed pass no invocation queues, and none waits a turn of the event loop for it.
+  const release = queue ? await takeTurn(queue) : noTurn;
   const fn = config.functions?.[name];
   const timeoutSeconds = fn?.timeout ?? (config.provider as { timeout?: number }).timeout ?? 6;
   const functionName = `${config.service}-${config.provider.stage}-${name}`;
