@@ -6,7 +6,7 @@ import { invokeOneAtATime } from '../local/lambda.js';
 import type { Usage } from '../local/meter.js';
 import { projectRoot } from '../local/paths.js';
 import { numberOption } from './lib.js';
-import { chooseMemory, durationAt, invocationCost, memorySizes, type Timing } from './power.js';
+import { billedGbSeconds, chooseMemory, durationAt, invocationCost, memorySizes, type Timing } from './power.js';
 import { prices } from './prices.js';
 import { startProgress } from './progress.js';
 import { type Mix, startDrivenStack } from './scenario.js';
@@ -131,15 +131,14 @@ try {
     .map(([fn, c]) => {
       const timing = timingOf(fn);
       const memoryMb = memoryOf(fn);
-      const ms = Math.ceil(durationAt(timing, memoryMb));
       return {
         fn,
         invocations: c.invocations,
         concurrentMs: c.durationMs / c.invocations,
         timing,
-        ms,
+        ms: Math.ceil(durationAt(timing, memoryMb)),
         memoryMb,
-        gbSeconds: c.invocations * (ms / 1000) * (memoryMb / 1024),
+        gbSeconds: c.invocations * billedGbSeconds(timing, memoryMb),
         chosenMb: chooseMemory(timing),
       };
     })

@@ -23,9 +23,13 @@ export const durationAt = ({ wallMs, cpuMs }: Timing, memoryMb: number): number 
   return wallMs - cpu + cpu * Math.max(1, oneVcpuMb / memoryMb);
 };
 
-/** USD for one invocation at `memoryMb`: the request, and its duration billed by the millisecond (arm64). */
+/** The GB-seconds Lambda bills for one invocation at `memoryMb`: its duration rounded up to the millisecond. */
+export const billedGbSeconds = (timing: Timing, memoryMb: number): number =>
+  (Math.ceil(durationAt(timing, memoryMb)) / 1000) * (memoryMb / 1024);
+
+/** USD for one invocation at `memoryMb`: the request, and its billed GB-seconds (arm64). */
 export const invocationCost = (timing: Timing, memoryMb: number): number =>
-  prices.lambda.request + (Math.ceil(durationAt(timing, memoryMb)) / 1000) * (memoryMb / 1024) * prices.lambda.gbSecond;
+  prices.lambda.request + billedGbSeconds(timing, memoryMb) * prices.lambda.gbSecond;
 
 /** How much more than the cheapest size a function may cost per invocation to run faster. */
 export const costTolerance = 0.1;
