@@ -1,4 +1,10 @@
-import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+  ScanCommand,
+  type ScanCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 
 /** Full-jitter backoff for a batch call's unprocessed items or keys: up to 50 ms, doubling, at most 2 s. */
 export const backoff = (attempt: number): Promise<void> =>
@@ -58,4 +64,36 @@ export const batchGetAll = async (
     }
   }
   return items;
+};
+
+/**
+ * Reads a whole table by parallel Scan, `segments` at once, each page by page; `onPage` sees a page before its segment
+ * reads the next. `input` is the Scan's own (table, projection, consistency, page size). Answers the items read.
+ */
+export const scanAll = async (
+  client: DynamoDBDocumentClient,
+  input: Omit<ScanCommandInput, 'Segment' | 'TotalSegments' | 'ExclusiveStartKey'>,
+  segments: number,
+  onPage: (items: Record<string, unknown>[]) => Promise<void>,
+): Promise<number> => {
+  let scanned = 0;
+  await Promise.all(
+    Array.from({ length: segments }, async (_, segment) => {
+      let lastKey: Record<string, unknown> | undefined;
+      do {
+        const page = await client.send(
+          new ScanCommand({
+            ...input,
+            Segment: segment,
+            TotalSegments: segments,
+            ...(lastKey ? { ExclusiveStartKey: lastKey } : {}),
+          }),
+        );
+        scanned += page.Items?.length ?? 0;
+        await onPage(page.Items ?? []);
+        lastKey = page.LastEvaluatedKey;
+      } while (lastKey);
+    }),
+  );
+  return scanned;
 };

@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { ViewStore } from '../projections/ports.js';
 import type { Versioned } from '../projections/projection.js';
-import { batchGetAll, batchWriteAll } from './batch.js';
+import { batchGetAll, batchWriteAll, scanAll } from './batch.js';
 
 /** The attribute that holds the last applied stream version on every view item. */
 export const VIEW_VERSION = 'version';
@@ -62,31 +62,16 @@ export const dynamoViewStore = <View extends Record<string, unknown>>({
 
   async clear(keyNames, segments = 1) {
     const names = Object.fromEntries(keyNames.map((name, i) => [`#k${i}`, name]));
-    let deleted = 0;
-    await Promise.all(
-      Array.from({ length: segments }, async (_, segment) => {
-        let lastKey: Record<string, unknown> | undefined;
-        do {
-          const page = await client.send(
-            new ScanCommand({
-              TableName: table,
-              Segment: segment,
-              TotalSegments: segments,
-              ProjectionExpression: Object.keys(names).join(', '),
-              ExpressionAttributeNames: names,
-              ...(lastKey ? { ExclusiveStartKey: lastKey } : {}),
-            }),
-          );
-          const keys = page.Items ?? [];
-          await batchWriteAll(
-            client,
-            table,
-            keys.map((Key) => ({ DeleteRequest: { Key } })),
-          );
-          deleted += keys.length;
-          lastKey = page.LastEvaluatedKey;
-        } while (lastKey);
-      }),
+    const deleted = await scanAll(
+      client,
+      { TableName: table, ProjectionExpression: Object.keys(names).join(', '), ExpressionAttributeNames: names },
+      segments,
+      (keys) =>
+        batchWriteAll(
+          client,
+          table,
+          keys.map((Key) => ({ DeleteRequest: { Key } })),
+        ),
     );
     return deleted;
   },

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { BatchWriteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { batchWriteAll } from '../adapters/batch.js';
+import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { batchWriteAll, scanAll } from '../adapters/batch.js';
 import { runRebuild } from '../projections/replay/rebuildJob.js';
 import { emptySlot, settleMs } from '../projections/replay/rebuild.js';
 import type { BenchStack } from './stack.js';
@@ -68,34 +68,12 @@ const seed = async ({ client, tables }: BenchStack, events: number) => {
 };
 
 /** Every event of the table, with the rebuild's own scan settings; `onPage` sees each page before the next is read. */
-const scan = async (
+const scan = (
   { client, tables }: BenchStack,
   segments: number,
   onPage: (items: Record<string, unknown>[]) => Promise<void> = () => Promise.resolve(),
-): Promise<number> => {
-  let scanned = 0;
-  await Promise.all(
-    Array.from({ length: segments }, async (_, segment) => {
-      let lastKey: Record<string, unknown> | undefined;
-      do {
-        const page = await client.send(
-          new ScanCommand({
-            TableName: tables.events,
-            Segment: segment,
-            TotalSegments: segments,
-            Limit: 1000,
-            ConsistentRead: true,
-            ...(lastKey ? { ExclusiveStartKey: lastKey } : {}),
-          }),
-        );
-        scanned += page.Items?.length ?? 0;
-        await onPage(page.Items ?? []);
-        lastKey = page.LastEvaluatedKey;
-      } while (lastKey);
-    }),
-  );
-  return scanned;
-};
+): Promise<number> =>
+  scanAll(client, { TableName: tables.events, Limit: 1000, ConsistentRead: true }, segments, onPage);
 
 /**
  * The three rows issue 16 asks for, from one run: a raw parallel scan (the read limit); the same scan plus a raw
