@@ -86,6 +86,7 @@ export const startLocalStack = async ({
     if (meter) {
       const removeHook = addInvocationHook({
         after: (name, ms, _failed, _event, cpuMs) => meter.recordInvocation(name, ms, cpuMs),
+        measuresCpu: true,
       });
       stopped.push(async () => {
         removeHook();

@@ -57,19 +57,29 @@ describe('local invocations', () => {
     expect(seen).toEqual(['c begins', 'd begins', 'c ends', 'd ends']);
   });
 
-  it('tell their hooks the duration and the CPU time the process spent meanwhile', async () => {
+  it('tell their hooks the duration and, when a hook asks, the CPU time the process spent meanwhile', async () => {
     const measured: { durationMs: number; cpuMs: number }[] = [];
-    cleanups.push(
-      addInvocationHook({
-        after: (_name, durationMs, _failed, _event, cpuMs) => void measured.push({ durationMs, cpuMs }),
-      }),
-    );
+    const unmeasured: number[] = [];
+    const listen = (measuresCpu: boolean) =>
+      cleanups.push(
+        addInvocationHook({
+          after: (_name, durationMs, _failed, _event, cpuMs) =>
+            void (measuresCpu ? measured.push({ durationMs, cpuMs }) : unmeasured.push(cpuMs)),
+          measuresCpu,
+        }),
+      );
     // Computes until the process has used 30 ms of CPU (on a loaded machine that takes longer than 30 ms), then sleeps.
     const busy: LambdaHandler = async () => {
       const start = process.cpuUsage();
       for (let used = process.cpuUsage(start); used.user + used.system < 30_000; used = process.cpuUsage(start));
       await sleep(30);
     };
+    // No hook asks: the CPU time is not read.
+    listen(false);
+    await invoke(config, 'step', busy, {});
+    expect(unmeasured).toEqual([0]);
+
+    listen(true);
     await invoke(config, 'step', busy, {});
     const [only] = measured;
     expect(only?.durationMs).toBeGreaterThanOrEqual(55);
