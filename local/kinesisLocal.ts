@@ -10,6 +10,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 // Before kinesalite, which loads memdown.
 import './memdownTicks.js';
 import kinesalite from 'kinesalite';
+import './kinesaliteSequences.js';
 import { freePort, localClientConfig } from './dynamoLocal.js';
 import type { ServerlessConfig } from './serverlessConfig.js';
 
