@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { capacity } from '../infra/capacity.mjs';
 import { invokeOneAtATime } from '../local/lambda.js';
 import type { Usage } from '../local/meter.js';
 import { projectRoot } from '../local/paths.js';
@@ -185,24 +186,28 @@ try {
   const shared = rows.reduce((sum, [, , usd]) => sum + usd, 0);
   // Provisioned capacity bills units held, not used: at a steady load with auto scaling keeping each table near its
   // target, a unit used costs the hourly price over the seconds of an hour at that utilization.
-  const capacityConfig = (
-    stack.config.custom as { capacity?: { targetUtilization?: unknown; minUnits?: unknown } } | undefined
-  )?.capacity;
-  const utilization = Number(capacityConfig?.targetUtilization) / 100;
-  // What the provisioned floor holds whatever the volume: every table and index keeps minUnits of each dimension.
-  const scaledDimensions = Object.values(stack.config.resources?.Resources ?? {})
-    .filter((resource) => resource.Type === 'AWS::DynamoDB::Table')
-    .reduce((sum, table) => {
-      const indexes = (table.Properties as { GlobalSecondaryIndexes?: unknown[] } | undefined)?.GlobalSecondaryIndexes;
-      return sum + 1 + (indexes?.length ?? 0);
-    }, 0);
+  const capacityConfig = (stack.config.custom as { capacity?: Parameters<typeof capacity>[0] } | undefined)?.capacity;
+  if (!capacityConfig) throw new Error('serverless.yml sets no custom.capacity');
+  // What the provisioned floor holds whatever the volume: the minimum of every scalable target infra/capacity.mjs
+  // makes for this stage's tables and indexes, one for reads and one for writes each. It also checks the settings.
+  const targets = Object.values(
+    capacity({ ...capacityConfig, mode: 'provisioned' }, stack.config.resources?.Resources ?? {}).scaling,
+  ).flatMap(({ Type, Properties }) =>
+    Type === 'AWS::ApplicationAutoScaling::ScalableTarget'
+      ? [Properties as { ScalableDimension: string; MinCapacity: number }]
+      : [],
+  );
   const floorPerMonth =
-    scaledDimensions *
-    Number(capacityConfig?.minUnits) *
-    (prices.dynamodb.writeCapacityUnitHour + prices.dynamodb.readCapacityUnitHour) *
-    730;
-  if (!(utilization > 0 && utilization <= 1))
-    throw new Error('serverless.yml sets no custom.capacity.targetUtilization');
+    targets.reduce(
+      (sum, { ScalableDimension, MinCapacity }) =>
+        sum +
+        MinCapacity *
+          (ScalableDimension.endsWith('WriteCapacityUnits')
+            ? prices.dynamodb.writeCapacityUnitHour
+            : prices.dynamodb.readCapacityUnitHour),
+      0,
+    ) * 730;
+  const utilization = Number(capacityConfig.targetUtilization) / 100;
   const onDemandDynamo = rows[0]?.[2] ?? 0;
   const provisionedDynamo =
     (per(dynamo.write) * prices.dynamodb.writeCapacityUnitHour +
@@ -293,7 +298,7 @@ try {
       ?.ShardCount ?? 1,
   );
   console.log(
-    `\nNot per order: the change stream's ${shards} shard(s) at this stage cost $${(shards * 730 * prices.kinesis.shardHour).toFixed(2)} a month whatever the volume, and so would provisioned tables' floor (${scaledDimensions} tables and indexes at ${String(capacityConfig?.minUnits)} read and write units each, $${floorPerMonth.toFixed(2)} a month); storage, CloudWatch Logs ingestion and X-Ray traces are not counted. Lambda and Express durations are this machine's, in one process against local stand-ins.`,
+    `\nNot per order: the change stream's ${shards} shard(s) at this stage cost $${(shards * 730 * prices.kinesis.shardHour).toFixed(2)} a month whatever the volume, and so would provisioned tables' floor (${targets.length / 2} tables and indexes at ${String(capacityConfig.minUnits)} read and write units each, $${floorPerMonth.toFixed(2)} a month); storage, CloudWatch Logs ingestion and X-Ray traces are not counted. Lambda and Express durations are this machine's, in one process against local stand-ins.`,
   );
 } finally {
   progress.done();
