@@ -57,9 +57,9 @@ describe('local doorbell', () => {
     const bell = doorbell();
     const poller = idlePoller(bell, 50, 1000);
     /** How long one empty poll's rest lasts, to the millisecond. */
-    const restAfterEmptyPoll = async (found = false) => {
+    const restAfterEmptyPoll = async () => {
       poller.polling();
-      poller.polled(found);
+      poller.polled(false);
       const rest = poller.rest();
       for (let ms = 1; ; ms++) {
         await vi.advanceTimersByTimeAsync(1);
