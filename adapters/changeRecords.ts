@@ -2,8 +2,8 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { StoredEventEnvelope } from '../eventstore/envelope.js';
-import type { StoredEvent } from '../eventstore/types.js';
-import { type EventSchemaRegistry, upcastItem } from '../eventstore/upcasting.js';
+import { type EventItem, itemEvents } from '../eventstore/eventItems.js';
+import type { EventSchemaRegistry } from '../eventstore/upcasting.js';
 import type { ChangeRecord } from '../projections/ports.js';
 
 export type { ChangeRecord };
@@ -24,15 +24,20 @@ type DynamoChange = {
   dynamodb?: { NewImage?: Record<string, AttributeValue> };
 };
 
-/** Decodes a Kinesis record into the stored event it carries (upcast to the current schema), or throws. */
-export const decodeChangeRecord = (record: KinesisStreamRecord, schemas: EventSchemaRegistry): ChangeRecord => {
+/**
+ * Decodes a Kinesis record into the stored events it carries, in version order and upcast to the current schema, or
+ * throws. A record is one item of the events table: the events one append added to one stream (ADR 0016), which
+ * share the record's sequence number.
+ */
+export const decodeChangeRecords = (record: KinesisStreamRecord, schemas: EventSchemaRegistry): ChangeRecord[] => {
   const { sequenceNumber, data } = record.kinesis;
   try {
     const change = JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as DynamoChange;
     const image = change.dynamodb?.NewImage;
     if (!image || !change.eventName) throw new Error('no eventName or NewImage');
-    const event = StoredEventEnvelope.parse(unmarshall(image)) as StoredEvent;
-    return { sequenceNumber, eventName: change.eventName, event: upcastItem(event, schemas) };
+    const { eventName } = change;
+    const item = StoredEventEnvelope.parse(unmarshall(image)) as EventItem;
+    return itemEvents(item, schemas).map((event) => ({ sequenceNumber, eventName, event }));
   } catch (error) {
     throw new UndecodableRecordError(sequenceNumber, { cause: error });
   }

@@ -1,7 +1,7 @@
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { StoredEvent } from '../eventstore/types.js';
-import { type EventSchemaRegistry, upcastItem } from '../eventstore/upcasting.js';
+import { type EventItem, itemEvents } from '../eventstore/eventItems.js';
+import type { EventSchemaRegistry } from '../eventstore/upcasting.js';
 import type { EventScan } from '../projections/ports.js';
 
 /**
@@ -29,7 +29,7 @@ export const dynamoEventScan = ({
       }),
     );
     return {
-      events: ((page.Items ?? []) as StoredEvent[]).map((item) => upcastItem(item, schemas)),
+      events: ((page.Items ?? []) as EventItem[]).flatMap((item) => itemEvents(item, schemas)),
       ...(page.LastEvaluatedKey ? { next: page.LastEvaluatedKey } : {}),
     };
   },

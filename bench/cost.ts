@@ -168,7 +168,7 @@ try {
     ],
     [
       'DynamoDB → Kinesis',
-      `${per(usage.kinesis.records).toFixed(1)} change data capture units (one per event item up to 1 KB)`,
+      `${per(usage.kinesis.records).toFixed(1)} change data capture units (one per item of events up to 1 KB)`,
       per(usage.kinesis.records) * prices.dynamodb.changeDataCaptureUnit,
     ],
     [

@@ -9,18 +9,21 @@ export const TRANSACTION_MAX_ITEMS = 100;
 export const TRANSACTION_MAX_BYTES = 4 * 1024 * 1024;
 export const ITEM_MAX_BYTES = 400 * 1024;
 
-/** Refuses an append of `items` plus `others` balance moves and checks that one transaction cannot hold. */
+/**
+ * Refuses an append of event `items` (one per stream, `eventItems.ts`) plus `others` balance moves and checks that one
+ * transaction cannot hold.
+ */
 export const checkAppendLimits = (items: StoredEvent[], others: number): void => {
   if (items.length > TRANSACTION_MAX_ITEMS) {
     throw new AppendTooLargeError(
-      `An atomic append holds at most ${TRANSACTION_MAX_ITEMS} events; got ${items.length}.`,
+      `An atomic append holds at most ${TRANSACTION_MAX_ITEMS} streams; got ${items.length}.`,
     );
   }
   let total = 0;
   for (const item of items) {
     const bytes = Buffer.byteLength(JSON.stringify(item));
     if (bytes > ITEM_MAX_BYTES) {
-      throw new AppendTooLargeError(`Event ${item.type} on ${item.streamId} is ${bytes} bytes; the limit is 400 KB.`);
+      throw new AppendTooLargeError(`The events for ${item.streamId} are ${bytes} bytes; the limit is 400 KB.`);
     }
     total += bytes;
   }
@@ -29,7 +32,7 @@ export const checkAppendLimits = (items: StoredEvent[], others: number): void =>
   }
   if (items.length + others > TRANSACTION_MAX_ITEMS) {
     throw new AppendTooLargeError(
-      `An atomic append holds at most ${TRANSACTION_MAX_ITEMS} events, balance moves and checks.`,
+      `An atomic append holds at most ${TRANSACTION_MAX_ITEMS} streams, balance moves and checks.`,
     );
   }
 };

@@ -29,7 +29,8 @@ import type {
   StoredEvent,
   StreamAppend,
 } from './types.js';
-import { type EventSchemaRegistry, upcastItem } from './upcasting.js';
+import { type EventItem, eventItems, itemEvents } from './eventItems.js';
+import type { EventSchemaRegistry } from './upcasting.js';
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
@@ -165,7 +166,8 @@ const balanceUpdate = (table: string, { balanceId, delta }: BalanceMove) => {
 };
 
 /**
- * The event store on DynamoDB: one item per event, keyed by `streamId` and `version`.
+ * The event store on DynamoDB: one item per stream and append, keyed by `streamId` and the version of its first
+ * event, holding the append's events to that stream (`eventItems.ts`, ADR 0016).
  *
  * Optimistic concurrency needs no lock: every new item is written with `attribute_not_exists(streamId)`, so of two
  * writers that read the same version, the second finds its version taken and gets a {@link ConcurrencyError}.
@@ -184,7 +186,7 @@ export const dynamoEventStore = ({
   snapshotsTable,
   schemas,
 }: DynamoEventStoreOptions): EventStore => {
-  const toItems = (appends: StreamAppend[], metadata: EventMetadata, recordedAt: string): StoredEvent[] =>
+  const toEvents = (appends: StreamAppend[], metadata: EventMetadata, recordedAt: string): StoredEvent[] =>
     appends.flatMap(({ streamId, expectedVersion, events }) =>
       events.map((event, index) => ({
         streamId,
@@ -207,7 +209,7 @@ export const dynamoEventStore = ({
 
   return {
     async append(appends, metadata, { now = new Date(), moves = [], checks = [] } = {}): Promise<AppendResult> {
-      const items = toItems(appends, metadata, now.toISOString());
+      const items = eventItems(toEvents(appends, metadata, now.toISOString()));
       const results = appends.map(({ streamId, expectedVersion, events }) => ({
         streamId,
         version: expectedVersion + events.length,
@@ -218,7 +220,7 @@ export const dynamoEventStore = ({
       try {
         const [only] = items;
         if (items.length === 1 && only && balances.length + checks.length === 0) {
-          // One event on one stream: a plain conditional put costs half the write units of a transaction.
+          // One stream's events and no balance: a plain conditional put costs half the write units of a transaction.
           await client.send(new PutCommand({ TableName: eventsTable, Item: only, ConditionExpression: condition }));
         } else {
           const input: TransactWriteCommandInput = {
@@ -270,7 +272,12 @@ export const dynamoEventStore = ({
       );
       const events: StoredEvent[] = [];
       for await (const page of pages) {
-        for (const item of page.Items ?? []) events.push(upcastItem(item as StoredEvent, schemas));
+        for (const item of page.Items ?? []) {
+          // A bounded read may end inside an item: its events past the bound are not asked for.
+          for (const event of itemEvents(item as EventItem, schemas)) {
+            if (toVersion === undefined || event.version <= toVersion) events.push(event);
+          }
+        }
       }
       // A range still missing events (a product not registered yet) may yet fill, so only a whole one is kept.
       if (range !== undefined && toVersion !== undefined && events.length === toVersion - afterVersion) {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { checkAppendLimits, mergeMoves } from './appendRules.js';
+import { eventItems } from './eventItems.js';
 import { BalanceChangedError, BalanceTooLowError, ConcurrencyError } from './errors.js';
 import type { AppendResult, Balance, EventStore, Snapshot, StoredEvent } from './types.js';
 import { type EventSchemaRegistry, upcastItem } from './upcasting.js';
@@ -82,7 +83,8 @@ export const memoryEventStore = ({ schemas, tables = memoryTables() }: MemoryEve
       }));
       if (items.length === 0) return results;
       const merged = mergeMoves(moves);
-      checkAppendLimits(items, merged.length + checks.length);
+      // DynamoDB's limits apply to the items the DynamoDB store writes: one per stream.
+      checkAppendLimits(eventItems(items), merged.length + checks.length);
 
       // A transaction may touch each item once: one stream's version twice, or one balance moved and checked, is
       // refused.

@@ -16,7 +16,8 @@ import {
 } from '../domain/inventory/index.js';
 import { fold, withStateBefore } from '../domain/shared/decider.js';
 import type { DomainEvent, StoredEvent } from '../eventstore/types.js';
-import { type EventSchemaRegistry, upcastItem } from '../eventstore/upcasting.js';
+import { type EventItem, itemEvents } from '../eventstore/eventItems.js';
+import type { EventSchemaRegistry } from '../eventstore/upcasting.js';
 import { productsProjection } from '../projections/products.js';
 import { ordersProjection } from '../projections/orders.js';
 import type { Projection } from '../projections/projection.js';
@@ -125,7 +126,7 @@ export const checkInvariants = async (tables: InvariantTables): Promise<Invarian
   const live = async (projection: 'orders' | 'products') =>
     tables.slots[projection][(await pointers.get(projection)).live.slot];
   const [ordersTable, productsTable] = await Promise.all([live('orders'), live('products')]);
-  const [eventItems, derived, orderViews, productViews, charges] = await Promise.all([
+  const [storedItems, derived, orderViews, productViews, charges] = await Promise.all([
     scanAll(tables.client, tables.events),
     scanAll(tables.client, tables.snapshots),
     scanAll(tables.client, ordersTable),
@@ -134,8 +135,7 @@ export const checkInvariants = async (tables: InvariantTables): Promise<Invarian
   ]);
 
   const streams = new Map<string, StoredEvent[]>();
-  for (const item of eventItems) {
-    const event = upcastItem(item as StoredEvent, schemas);
+  for (const event of storedItems.flatMap((item) => itemEvents(item as EventItem, schemas))) {
     const list = streams.get(event.streamId) ?? [];
     list.push(event);
     streams.set(event.streamId, list);

@@ -3,7 +3,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
-import { decodeChangeRecord } from '../../adapters/changeRecords.js';
+import { decodeChangeRecords } from '../../adapters/changeRecords.js';
 import { compensationParking as stepFunctionsParking } from '../../composition/root.js';
 import { type CompensationParking, compensateOrPark } from '../../application/compensation.js';
 import { eventSchemas } from '../../composition/schemas.js';
@@ -40,8 +40,10 @@ export const handler = middy<KinesisStreamEvent, KinesisStreamBatchResponse, Err
         sequenceNumber: record.kinesis.sequenceNumber,
       });
       try {
-        const { event: cancelled } = decodeChangeRecord(record, schemas);
-        if (cancelled.type !== 'OrderCancelled') return;
+        const cancelled = decodeChangeRecords(record, schemas).find(
+          ({ event }) => event.type === 'OrderCancelled',
+        )?.event;
+        if (!cancelled) return;
         const orderId = String(cancelled.data.orderId);
         const { correlationId } = cancelled.metadata;
         logger = logger.child({ orderId, correlationId });

@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { type ChangeRecord, decodeChangeRecord } from '../../adapters/changeRecords.js';
+import { type ChangeRecord, decodeChangeRecords } from '../../adapters/changeRecords.js';
 import { eventSchemas } from '../../composition/schemas.js';
 import type { DomainEvent, StoredEvent } from '../../eventstore/types.js';
 import type { ViewStore } from '../../projections/ports.js';
@@ -69,7 +69,7 @@ export const projectionHandler = <View extends Record<string, unknown>, Event ex
       const failures: string[] = [];
       for (const record of event.Records) {
         try {
-          records.push(decodeChangeRecord(record, schemas));
+          records.push(...decodeChangeRecords(record, schemas));
         } catch (error) {
           logger.error('undecodable record; Lambda will retry it, then send it to the failure queue', {
             error,

@@ -2,7 +2,7 @@ import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-s
 import middy from '@middy/core';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
-import { decodeChangeRecord } from '../../adapters/changeRecords.js';
+import { decodeChangeRecords } from '../../adapters/changeRecords.js';
 import { sagaInput } from '../../application/saga.js';
 import { eventSchemas } from '../../composition/schemas.js';
 import type { StoredEvent } from '../../eventstore/types.js';
@@ -15,10 +15,10 @@ import { tracer } from '../observability/tracing.js';
 let sfn: SFNClient | undefined;
 const schemas = eventSchemas;
 
-/** A record's event, or nothing for one that does not decode: the record's own turn reports it. */
-const decodedOrUndefined = (record: KinesisStreamRecord): StoredEvent | undefined => {
+/** A record's events, or nothing for one that does not decode: the record's own turn reports it. */
+const decodedOrUndefined = (record: KinesisStreamRecord): StoredEvent[] | undefined => {
   try {
-    return decodeChangeRecord(record, schemas).event;
+    return decodeChangeRecords(record, schemas).map(({ event }) => event);
   } catch {
     return undefined;
   }
@@ -26,8 +26,9 @@ const decodedOrUndefined = (record: KinesisStreamRecord): StoredEvent | undefine
 
 /**
  * Starts one order saga per `StockReserved`: placement appends it after `OrderPlaced` for every order that holds its
- * stock, and an order rejected out of stock has none (ADR 0014). The event source mapping's filter lets only those two
- * events through; an `OrderPlaced` in the same batch gives the execution the order as placed without a read. The
+ * stock, and an order rejected out of stock has none (ADR 0014). Both are one item, so one record (ADR 0016). The event
+ * source mapping's filter lets only records that start with either through; an `OrderPlaced` in the same batch gives
+ * the execution the order as placed without a read. The
  * execution is named by the order id, so on a STANDARD workflow a redelivered event cannot start a second one; on
  * EXPRESS it can, and the saga's idempotent steps make two executions end where one would.
  */
@@ -42,7 +43,7 @@ export const handler = middy<KinesisStreamEvent, KinesisStreamBatchResponse, Err
     // its StockReserved.
     const decoded = new Map(event.Records.map((record) => [record, decodedOrUndefined(record)]));
     const placements = new Map<string, StoredEvent>();
-    for (const placed of decoded.values()) {
+    for (const placed of [...decoded.values()].flat()) {
       if (placed?.type === 'OrderPlaced') placements.set(placed.streamId, placed);
     }
     const start = async (record: KinesisStreamRecord): Promise<void> => {
@@ -52,8 +53,9 @@ export const handler = middy<KinesisStreamEvent, KinesisStreamBatchResponse, Err
       });
       try {
         // One that did not decode is decoded again here, to report why.
-        const reserved = decoded.get(record) ?? decodeChangeRecord(record, schemas).event;
-        if (reserved.type !== 'StockReserved') return;
+        const events = decoded.get(record) ?? decodeChangeRecords(record, schemas).map(({ event }) => event);
+        const reserved = events.find(({ type }) => type === 'StockReserved');
+        if (!reserved) return;
         const input = await sagaInput(reserved, placements.get(reserved.streamId), eventStore());
         const { orderId, correlationId } = input;
         logger = logger.child({ orderId, correlationId, execution: orderId });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { Problem } from '../../api/schemas.js';
+import { type EventItem, storedItemEvents } from '../../eventstore/eventItems.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 import { localStack } from '../support/stack.js';
 
@@ -100,7 +101,7 @@ export const givenOrder = async (call: Call, customer: string, sku: string): Pro
   return orderId;
 };
 
-/** The raw items of a stream in the events table, read past the API. */
+/** The events of a stream as the events table holds them (not upcast), read past the API. */
 let stack: ReturnType<typeof localStack> | undefined;
 
 export const storedEvents = async (streamId: string): Promise<Record<string, unknown>[]> => {
@@ -113,7 +114,7 @@ export const storedEvents = async (streamId: string): Promise<Record<string, unk
       ConsistentRead: true,
     }),
   );
-  return Items;
+  return Items.flatMap((item) => storedItemEvents(item as EventItem));
 };
 
 /**

@@ -2,6 +2,7 @@ import { paginateScan } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { OrderPage } from '../../api/schemas.js';
+import { type EventItem, storedItemEvents } from '../../eventstore/eventItems.js';
 import type { StoredEvent } from '../../eventstore/types.js';
 import { dropReadModelVersion, rollbackReadModel, runRebuild } from '../../projections/replay/rebuildJob.js';
 import { stageClients, type StageClients } from '../../ops/stage.js';
@@ -32,9 +33,9 @@ const scanAll = async (table: string): Promise<Record<string, unknown>[]> => {
  */
 const expectSlotEqualsFreshFold = async (slot: Slot): Promise<number> => {
   const streams = new Map<string, StoredEvent[]>();
-  for (const item of (await scanAll(clients.tables.events)) as StoredEvent[]) {
+  for (const item of (await scanAll(clients.tables.events)) as EventItem[]) {
     if (!item.streamId.startsWith(ordersProjection.streamPrefix)) continue;
-    streams.set(item.streamId, [...(streams.get(item.streamId) ?? []), item]);
+    streams.set(item.streamId, [...(streams.get(item.streamId) ?? []), ...storedItemEvents(item)]);
   }
   const views = new Map((await scanAll(clients.slots.orders[slot])).map((item) => [String(item.orderId), item]));
   let compared = 0;

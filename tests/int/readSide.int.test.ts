@@ -9,6 +9,7 @@ import { placeOrder, cancelOrder } from '../../application/orders.js';
 import { readStock, registerProduct } from '../../application/products.js';
 import { OrderEvent, orderStreamId } from '../../domain/order/index.js';
 import type { DomainEvent, StoredEvent } from '../../eventstore/types.js';
+import { type EventItem, storedItemEvents } from '../../eventstore/eventItems.js';
 import { localKinesisClient } from '../../local/kinesisLocal.js';
 import { localStateDir } from '../../local/paths.js';
 import { loadServerlessConfig } from '../../local/serverlessConfig.js';
@@ -252,9 +253,9 @@ const streamsOfStore = async (): Promise<Map<string, StoredEvent[]>> => {
     { client: clients.client },
     { TableName: clients.tables.events, ConsistentRead: true },
   )) {
-    for (const item of (page.Items ?? []) as StoredEvent[]) {
+    for (const item of (page.Items ?? []) as EventItem[]) {
       if (!item.streamId.startsWith('order-') && !item.streamId.startsWith('product-')) continue;
-      streams.set(item.streamId, [...(streams.get(item.streamId) ?? []), item]);
+      streams.set(item.streamId, [...(streams.get(item.streamId) ?? []), ...storedItemEvents(item)]);
     }
   }
   return streams;

@@ -6,6 +6,7 @@ import { composeStage } from '../../composition/root.js';
 import { StageEnvironment } from '../../composition/settings.js';
 import { orderStreamId } from '../../domain/order/index.js';
 import { documentClient } from '../../eventstore/dynamoClient.js';
+import { type EventItem, storedItemEvents } from '../../eventstore/eventItems.js';
 import type { StoredEvent } from '../../eventstore/types.js';
 import { createTables, localClientConfig } from '../../local/dynamoLocal.js';
 import { loadServerlessConfig, tableResources } from '../../local/serverlessConfig.js';
@@ -122,7 +123,13 @@ beforeAll(async () => {
         { type: 'OrderCancelled', data: { orderId, previousStatus: 'CONFIRMED' } },
       ].slice(0, i % 4);
       const events = [placed, ...later];
-      await store.append([{ streamId: orderStreamId(orderId), expectedVersion: 0, events }], testMetadata());
+      // One append per event, so one item each (ADR 0016): pages of 20 items cut streams.
+      for (const [version, event] of events.entries()) {
+        await store.append(
+          [{ streamId: orderStreamId(orderId), expectedVersion: version, events: [event] }],
+          testMetadata(),
+        );
+      }
       expected.set(orderStreamId(orderId), events.length);
     }),
   );
@@ -189,7 +196,7 @@ describe('a rebuild interrupted in its bulk phase', () => {
     const views = new Map((await scanAll(table('OrdersGreenTable'))).map((item) => [String(item.orderId), item]));
     expect(views.size).toBe(expected.size);
     const byStream = new Map<string, StoredEvent[]>();
-    for (const event of (await scanAll(table('EventsTable'))) as StoredEvent[]) {
+    for (const event of ((await scanAll(table('EventsTable'))) as EventItem[]).flatMap(storedItemEvents)) {
       byStream.set(event.streamId, [...(byStream.get(event.streamId) ?? []), event]);
     }
     for (const [streamId, events] of byStream) {

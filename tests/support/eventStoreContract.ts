@@ -11,7 +11,7 @@ import {
   BalanceTooLowError,
   ConcurrencyError,
 } from '../../eventstore/errors.js';
-import type { EventStore } from '../../eventstore/types.js';
+import type { DomainEvent, EventStore } from '../../eventstore/types.js';
 import { type EventSchemaRegistry, eventSchemaRegistry, type Upcaster } from '../../eventstore/upcasting.js';
 import { testMetadata, uniqueId } from './metadata.js';
 
@@ -84,13 +84,18 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
         expect(event.eventId).toMatch(/^[0-9a-f-]{36}$/);
       }
       expect(read[0]?.eventId).not.toEqual(read[1]?.eventId);
-      expect(await events.readStream(streamId, { afterVersion: 1 })).toHaveLength(1);
+      // A read after an append's last version gets the appends after it; one bounded inside an append gets the
+      // events up to the bound. (No reader starts inside an append: every version it knows ends one, ADR 0016.)
+      await events.append([{ streamId, expectedVersion: 2, events: [restocked(3)] }], metadata, { now });
+      expect((await events.readStream(streamId, { afterVersion: 2 })).map((e) => e.version)).toEqual([3]);
       expect(await events.readStream(streamId, { toVersion: 1 })).toHaveLength(1);
     });
 
     it('reads the window between afterVersion and toVersion, eventually consistently too, and nothing of a stream never written', async () => {
       const streamId = uniqueId('window');
-      await events.append([{ streamId, expectedVersion: 0, events: [1, 2, 3, 4, 5].map(restocked) }], testMetadata());
+      await events.append([{ streamId, expectedVersion: 0, events: [restocked(1)] }], testMetadata());
+      await events.append([{ streamId, expectedVersion: 1, events: [2, 3, 4].map(restocked) }], testMetadata());
+      await events.append([{ streamId, expectedVersion: 4, events: [restocked(5)] }], testMetadata());
       const window = await events.readStream(streamId, { afterVersion: 1, toVersion: 3 });
       expect(window.map((e) => [e.version, e.data.quantity])).toEqual([
         [2, 2],
@@ -127,10 +132,9 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
     it('writes nothing to any stream when one stream of an atomic append is stale, and names only that one', async () => {
       const fresh = uniqueId('fresh');
       const stale = uniqueId('stale');
-      await events.append(
-        [{ streamId: stale, expectedVersion: 0, events: [restocked(1), restocked(1)] }],
-        testMetadata(),
-      );
+      // The stale writer read version 1, before the second append: the version it expects ends an append.
+      await events.append([{ streamId: stale, expectedVersion: 0, events: [restocked(1)] }], testMetadata());
+      await events.append([{ streamId: stale, expectedVersion: 1, events: [restocked(1)] }], testMetadata());
 
       const error: unknown = await events
         .append(
@@ -176,24 +180,36 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
     });
 
     it('refuses an append beyond DynamoDB transaction limits before writing anything', async () => {
+      // One item per stream (ADR 0016): the limits are on streams, and on each stream's events together.
       const streamId = uniqueId('big');
-      const tooMany = Array.from({ length: 101 }, () => restocked(1));
-      await expect(events.append([{ streamId, expectedVersion: 0, events: tooMany }], testMetadata())).rejects.toThrow(
-        AppendTooLargeError,
-      );
+      const streams = (count: number, event: () => DomainEvent) =>
+        Array.from({ length: count }, (_, i) => ({
+          streamId: `${streamId}-${i}`,
+          expectedVersion: 0,
+          events: [event()],
+        }));
+      await expect(
+        events.append(
+          streams(101, () => restocked(1)),
+          testMetadata(),
+        ),
+      ).rejects.toThrow(AppendTooLargeError);
       const tooHeavy = [{ type: 'Note', data: { text: 'x'.repeat(401 * 1024) } }];
       await expect(events.append([{ streamId, expectedVersion: 0, events: tooHeavy }], testMetadata())).rejects.toThrow(
         AppendTooLargeError,
       );
-      // Each event under 400 KB, all of them over 4 MB.
-      const tooMuch = Array.from({ length: 11 }, () => ({ type: 'Note', data: { text: 'x'.repeat(390 * 1024) } }));
-      await expect(events.append([{ streamId, expectedVersion: 0, events: tooMuch }], testMetadata())).rejects.toThrow(
+      // Each event under 400 KB, together over it: one stream's events are one item.
+      const together = Array.from({ length: 2 }, () => ({ type: 'Note', data: { text: 'x'.repeat(250 * 1024) } }));
+      await expect(events.append([{ streamId, expectedVersion: 0, events: together }], testMetadata())).rejects.toThrow(
         AppendTooLargeError,
       );
+      // Each stream under 400 KB, all of them over 4 MB.
+      const tooMuch = streams(11, () => ({ type: 'Note', data: { text: 'x'.repeat(390 * 1024) } }));
+      await expect(events.append(tooMuch, testMetadata())).rejects.toThrow(AppendTooLargeError);
       // Balance moves and checks count towards the 100 items too.
       await expect(
         events.append(
-          [{ streamId, expectedVersion: 0, events: Array.from({ length: 99 }, () => restocked(1)) }],
+          streams(99, () => restocked(1)),
           testMetadata(),
           {
             moves: [{ balanceId: `stock-${uniqueId('limit')}`, delta: { available: 1 } }],
@@ -201,25 +217,40 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
           },
         ),
       ).rejects.toThrow(AppendTooLargeError);
-      expect(await events.readStream(streamId)).toEqual([]);
+      for (const id of [streamId, `${streamId}-0`, `${streamId}-98`]) expect(await events.readStream(id)).toEqual([]);
     });
 
-    it('takes exactly 100 events, and an event just under 400 KB, in one atomic append', async () => {
+    it('takes 100 streams, 150 events on one stream, and an event just under 400 KB, in one atomic append', async () => {
       const hundred = uniqueId('hundred');
       expect(
         await events.append(
-          [{ streamId: hundred, expectedVersion: 0, events: Array.from({ length: 100 }, (_, i) => restocked(i)) }],
+          Array.from({ length: 100 }, (_, i) => ({
+            streamId: `${hundred}-${i}`,
+            expectedVersion: 0,
+            events: [restocked(i)],
+          })),
           testMetadata(),
         ),
-      ).toEqual([{ streamId: hundred, version: 100 }]);
+      ).toHaveLength(100);
+      const many = uniqueId('many');
+      expect(
+        await events.append(
+          [{ streamId: many, expectedVersion: 0, events: Array.from({ length: 150 }, (_, i) => restocked(i)) }],
+          testMetadata(),
+        ),
+      ).toEqual([{ streamId: many, version: 150 }]);
       const heavy = uniqueId('heavy');
       await events.append(
         [{ streamId: heavy, expectedVersion: 0, events: [{ type: 'Note', data: { text: 'x'.repeat(399 * 1024) } }] }],
         testMetadata(),
       );
-      expect((await events.readStream(hundred)).map((e) => e.data.quantity)).toEqual(
-        Array.from({ length: 100 }, (_, i) => i),
-      );
+      expect((await events.readStream(`${hundred}-99`))[0]?.data.quantity).toBe(99);
+      const read = await events.readStream(many);
+      expect(read.map((e) => [e.version, e.data.quantity])).toEqual(Array.from({ length: 150 }, (_, i) => [i + 1, i]));
+      expect(new Set(read.map((e) => e.eventId)).size).toBe(150);
+      // A read bounded inside the append's events gets those up to the bound.
+      expect((await events.readStream(many, { toVersion: 2 })).map((e) => e.version)).toEqual([1, 2]);
+      expect(await events.readStream(many, { afterVersion: 150 })).toEqual([]);
       expect((await events.readStream(heavy))[0]?.data.text).toHaveLength(399 * 1024);
     });
 

@@ -33,10 +33,24 @@ const eventData: Record<string, (orderId: string) => Record<string, unknown>> = 
   OrderConfirmed: (orderId) => ({ orderId }),
 };
 
-/** The change record of an order's event, as Kinesis Data Streams for DynamoDB carries it. */
-const change = (sequenceNumber: string, orderId: string, type: string, version: number): KinesisStreamRecord => {
+const dataOf = (type: string, orderId: string): Record<string, unknown> => {
   const data = eventData[type]?.(orderId);
   if (!data) throw new Error(`no data for ${type}`);
+  return data;
+};
+
+/**
+ * The change record of an order's item, as Kinesis Data Streams for DynamoDB carries it: its event at `version`, and
+ * the events of the same append after it (ADR 0016).
+ */
+const change = (
+  sequenceNumber: string,
+  orderId: string,
+  type: string,
+  version: number,
+  following: string[] = [],
+): KinesisStreamRecord => {
+  const data = dataOf(type, orderId);
   const event = {
     streamId: `order-${orderId}`,
     version,
@@ -46,15 +60,23 @@ const change = (sequenceNumber: string, orderId: string, type: string, version: 
     schemaVersion: 1,
     recordedAt: '2026-11-29T10:00:00.000Z',
     metadata: { correlationId: `c-${orderId}`, causationId: 'cause', commandId: 'command', actor: 'test' },
+    ...(following.length > 0
+      ? {
+          following: following.map((next, index) => ({
+            eventId: `event-${orderId}-${version + index + 1}`,
+            type: next,
+            data: dataOf(next, orderId),
+            schemaVersion: 1,
+          })),
+        }
+      : {}),
   };
   return changeRecord(sequenceNumber, event);
 };
 
-/** An order placed holding its stock: its OrderPlaced and StockReserved, as placement appends them together. */
-const placedAndReserved = (sequenceNumber: number, orderId: string): KinesisStreamRecord[] => [
-  change(String(sequenceNumber), orderId, 'OrderPlaced', 1),
-  change(String(sequenceNumber + 1), orderId, 'StockReserved', 2),
-];
+/** An order placed holding its stock: its OrderPlaced and StockReserved, one item as placement appends them. */
+const placedAndReserved = (sequenceNumber: number, orderId: string): KinesisStreamRecord =>
+  change(String(sequenceNumber), orderId, 'OrderPlaced', 1, ['StockReserved']);
 
 const batch = (...records: KinesisStreamRecord[]): KinesisStreamEvent => ({ Records: records });
 const context = { functionName: 'orderflow-unit-startSaga' } as Context;
@@ -80,28 +102,24 @@ describe('startSaga, on Powertools batch processing', () => {
     const { calls } = stepFunctions(['o-2']);
     const response = await handler(
       batch(
-        ...placedAndReserved(1, 'o-1'),
-        ...placedAndReserved(3, 'o-2'),
-        change('5', 'o-3', 'OrderConfirmed', 3),
-        ...placedAndReserved(6, 'o-4'),
+        placedAndReserved(1, 'o-1'),
+        placedAndReserved(2, 'o-2'),
+        change('3', 'o-3', 'OrderConfirmed', 3),
+        placedAndReserved(4, 'o-4'),
       ),
       context,
     );
     // Every start begins before any ends: none waits for another.
     expect(calls.slice(0, 3).sort()).toEqual(['start o-1', 'start o-2', 'start o-4']);
     expect(calls.slice(3).sort()).toEqual(['end o-1', 'end o-2', 'end o-4']);
-    // The record that failed is o-2's StockReserved, which started its saga.
-    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: '4' }] });
+    // The record that failed is o-2's placement, which started its saga.
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: '2' }] });
   });
 
   it('starts no saga for an order rejected as it was placed, and carries the order as placed into the execution', async () => {
     const { calls, inputs } = stepFunctions();
     const response = await handler(
-      batch(
-        change('1', 'o-5', 'OrderPlaced', 1),
-        change('2', 'o-5', 'OrderRejected', 2),
-        ...placedAndReserved(3, 'o-6'),
-      ),
+      batch(change('1', 'o-5', 'OrderPlaced', 1, ['OrderRejected']), placedAndReserved(2, 'o-6')),
       context,
     );
     expect(calls).toEqual(['start o-6', 'end o-6']);
@@ -113,6 +131,17 @@ describe('startSaga, on Powertools batch processing', () => {
         placedAt: '2026-11-29T10:00:00.000Z',
       },
     ]);
+    expect(response).toEqual({ batchItemFailures: [] });
+  });
+
+  it('starts the saga of an order whose OrderPlaced and StockReserved came in two records, from two appends', async () => {
+    const { calls, inputs } = stepFunctions();
+    const response = await handler(
+      batch(change('1', 'o-7', 'OrderPlaced', 1), change('2', 'o-7', 'StockReserved', 2)),
+      context,
+    );
+    expect(calls).toEqual(['start o-7', 'end o-7']);
+    expect(inputs).toMatchObject([{ orderId: 'o-7', placed: eventData.OrderPlaced?.('o-7') }]);
     expect(response).toEqual({ batchItemFailures: [] });
   });
 
