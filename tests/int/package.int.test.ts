@@ -9,6 +9,8 @@ import { STREAM_ID, VERSION } from '../../eventstore/tableKeys.js';
 import { httpRoutes } from '../../local/httpServer.js';
 import { projectRoot } from '../../local/paths.js';
 import { loadServerlessConfig } from '../../local/serverlessConfig.js';
+import { ordersProjection } from '../../projections/orders.js';
+import { productsProjection } from '../../projections/products.js';
 import {
   actionsOf,
   type CfnResource,
@@ -448,6 +450,22 @@ describe('the order saga in the packaged templates', () => {
       JSON.stringify(m.FunctionName).includes(lambdaId('compensateCancellation')),
     );
     expect(JSON.stringify(compensator?.FilterCriteria)).toContain('OrderCancelled');
+  });
+});
+
+describe("the projections' consumers in the packaged prod template", () => {
+  it("let through only their projection's streams, so no other record invokes them", () => {
+    const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').map(([, m]) => m.Properties);
+    for (const { name, streamPrefix } of [ordersProjection, productsProjection]) {
+      const mapping = mappings.find((m) => JSON.stringify(m.FunctionName).includes(lambdaId(`${name}Projection`)));
+      const patterns = (mapping?.FilterCriteria as { Filters: { Pattern: string }[] }).Filters.map(
+        (f) => JSON.parse(f.Pattern) as unknown,
+      );
+      expect(patterns).toEqual([
+        { data: { eventName: ['INSERT'], dynamodb: { Keys: { streamId: { S: [{ prefix: streamPrefix }] } } } } },
+      ]);
+      expect(mapping).toMatchObject({ BatchSize: 100, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+    }
   });
 });
 

@@ -179,13 +179,18 @@ describe('the orders and products read models', () => {
     expect(parked).toMatchObject({ version: 3, error: expect.stringContaining('OrderGiftWrapped') });
     expect((await orderViews().get({ orderId: poisoned }))?.version).toBe(2);
 
-    // Undecodable records go to the on-failure destination after the mapping's retries; the shard moves on.
+    // Undecodable records go to the on-failure destination after the mapping's retries; the shard moves on. Each
+    // passes its projection's filter (an INSERT of one of its streams) and has no new image to decode.
     const failuresFile = join(localStateDir, 'failures', 'test.jsonl');
     const before = await readFile(failuresFile, 'utf8').catch(() => '');
+    const undecodable = (streamId: string) => ({
+      Data: Buffer.from(JSON.stringify({ eventName: 'INSERT', dynamodb: { Keys: { streamId: { S: streamId } } } })),
+      PartitionKey: streamId,
+    });
     await kinesis().send(
       new PutRecordsCommand({
         StreamName: changesStream,
-        Records: [{ Data: Buffer.from('not json'), PartitionKey: 'x' }],
+        Records: [undecodable('order-undecodable'), undecodable('product-undecodable')],
       }),
     );
     await eventually(async () => {
