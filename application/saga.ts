@@ -47,16 +47,17 @@ export class PaymentDeclinedError extends Error {
 export type { PlacedOrder };
 
 /**
- * The order as a step expects to find it, without reading it: placed with its stock reserved, at version 2, as
- * placement leaves every order that starts a saga (ADR 0014). If anything else was appended (a cancellation, an
+ * The order as a step expects to find it, without reading it: placed with its stock reserved, at the version
+ * placement's append leaves every order that starts a saga (2: ADR 0014). If anything else was appended (a cancellation, an
  * awaited payment), the step's version condition fails and it reads the order instead.
  */
 const assumedOrder = (placed: PlacedOrder | undefined): Loaded<OrderState> | undefined => {
   if (!placed) return undefined;
   const state = order.evolve(order.initialState(), { type: 'OrderPlaced', data: placed });
-  // Reserved as the decider reserves it, not spelled out again here.
+  // Reserved as the decider reserves it, not spelled out again here; its version is where placement's one append
+  // ends, never inside it, which the store's concurrency needs (ADR 0016).
   const reservation = order.decide({ type: 'ReserveStock', data: { orderId: placed.orderId } }, state);
-  return { state: fold(order, reservation, state), version: 2 };
+  return { state: fold(order, reservation, state), version: 1 + reservation.length };
 };
 
 const placedOrder = async (orderId: string, context: CommandContext): Promise<ExistingOrder> => {
