@@ -168,8 +168,8 @@ try {
     ],
     [
       'DynamoDB → Kinesis',
-      `${per(usage.kinesis.records).toFixed(1)} change data capture units (one per item of events up to 1 KB)`,
-      per(usage.kinesis.records) * prices.dynamodb.changeDataCaptureUnit,
+      `${per(usage.kinesis.changeUnits).toFixed(1)} change data capture units (1 KB of each item of events, rounded up)`,
+      per(usage.kinesis.changeUnits) * prices.dynamodb.changeDataCaptureUnit,
     ],
     [
       'Kinesis',

@@ -13,8 +13,11 @@ export type Usage = {
   dynamodbByTable: Record<string, { requests: number; readUnits: number; writeUnits: number }>;
   /** Step Functions API requests by action. */
   stepFunctions: Record<string, number>;
-  /** Records put on the change stream, their bytes and PUT payload units (25 KiB each, rounded up per record). */
-  kinesis: { records: number; bytes: number; payloadUnits: number };
+  /**
+   * Records put on the change stream, their bytes and PUT payload units (25 KiB each, rounded up per record), and the
+   * change data capture units DynamoDB bills for them (1 KB of each item written, rounded up).
+   */
+  kinesis: { records: number; bytes: number; payloadUnits: number; changeUnits: number };
   /** By function: invocations, and the sums of their durations and of the CPU time this process spent meanwhile. */
   lambda: Record<string, { invocations: number; durationMs: number; cpuMs: number }>;
 };
@@ -24,7 +27,8 @@ export type Meter = {
   endpoints: { dynamodb: string; sfn: string };
   usage(): Usage;
   reset(): void;
-  recordChange(bytes: number): void;
+  /** A record put on the change stream: its bytes, and the bytes of the item it carries by DynamoDB's rules. */
+  recordChange(bytes: number, itemBytes: number): void;
   recordInvocation(functionName: string, durationMs: number, cpuMs: number): void;
   stop(): Promise<void>;
 };
@@ -131,7 +135,7 @@ export const startMeter = async (targets: { dynamodb: string; sfn: string }): Pr
       dynamodb: {},
       dynamodbByTable: {},
       stepFunctions: {},
-      kinesis: { records: 0, bytes: 0, payloadUnits: 0 },
+      kinesis: { records: 0, bytes: 0, payloadUnits: 0, changeUnits: 0 },
       lambda: {},
     };
   };
@@ -190,10 +194,11 @@ export const startMeter = async (targets: { dynamodb: string; sfn: string }): Pr
     endpoints: { dynamodb: dynamodb.endpoint, sfn: sfn.endpoint },
     usage: () => structuredClone(usage),
     reset,
-    recordChange(bytes) {
+    recordChange(bytes, itemBytes) {
       usage.kinesis.records += 1;
       usage.kinesis.bytes += bytes;
       usage.kinesis.payloadUnits += Math.max(1, Math.ceil(bytes / payloadUnit));
+      usage.kinesis.changeUnits += Math.max(1, Math.ceil(itemBytes / 1024));
     },
     recordInvocation(functionName, durationMs, cpuMs) {
       const counted = (usage.lambda[functionName] ??= { invocations: 0, durationMs: 0, cpuMs: 0 });

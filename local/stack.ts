@@ -127,7 +127,7 @@ export const startLocalStack = async ({
       ...(checkpointDir ? { checkpointDir } : {}),
       ...(checkpointFlushMs !== undefined ? { checkpointFlushMs } : {}),
       log,
-      ...(meter ? { onRelayed: (bytes: number) => meter.recordChange(bytes) } : {}),
+      ...(meter ? { onRelayed: (bytes: number, item: number) => meter.recordChange(bytes, item) } : {}),
       ...(faults ? { redeliverAfter: faults.redeliverAfter } : {}),
     });
     stopped.push(() => relay.stop());
