@@ -48,8 +48,8 @@ export type { PlacedOrder };
 
 /**
  * The order as a step expects to find it, without reading it: placed with its stock reserved, at the version
- * placement's append leaves every order that starts a saga (2: ADR 0014). If anything else was appended (a cancellation, an
- * awaited payment), the step's version condition fails and it reads the order instead.
+ * placement's append leaves every order that starts a saga (2: ADR 0014). If anything else was appended (a
+ * cancellation, an awaited payment), the step's version condition fails and it reads the order instead.
  */
 const assumedOrder = (placed: PlacedOrder | undefined): Loaded<OrderState> | undefined => {
   if (!placed) return undefined;

@@ -28,9 +28,9 @@ const decodedOrUndefined = (record: KinesisStreamRecord): StoredEvent[] | undefi
  * Starts one order saga per `StockReserved`: placement appends it after `OrderPlaced` for every order that holds its
  * stock, and an order rejected out of stock has none (ADR 0014). Both are one item, so one record (ADR 0016). The event
  * source mapping's filter lets only records that start with either through; an `OrderPlaced` in the same batch gives
- * the execution the order as placed without a read. The
- * execution is named by the order id, so on a STANDARD workflow a redelivered event cannot start a second one; on
- * EXPRESS it can, and the saga's idempotent steps make two executions end where one would.
+ * the execution the order as placed without a read. The execution is named by the order id, so on a STANDARD workflow a
+ * redelivered event cannot start a second one; on EXPRESS it can, and the saga's idempotent steps make two executions
+ * end where one would.
  */
 export const handler = middy<KinesisStreamEvent, KinesisStreamBatchResponse, Error, Context>()
   .use(telemetry())
