@@ -20,7 +20,7 @@ import {
   type StartPosition,
   startPosition,
 } from './checkpoints.js';
-import { itemBytes } from './capacity.js';
+import type { AttributeValue } from './capacity.js';
 import { type Doorbell, doorbell, idlePoller } from './doorbell.js';
 import { localAwsEnv, localClientConfig } from './dynamoLocal.js';
 import { streamOfArn } from './kinesisLocal.js';
@@ -98,8 +98,8 @@ export const startChangeRelay = async ({
   /** Checkpoints are written at most this often (and on stop), never per record. */
   checkpointFlushMs?: number;
   log?: (line: string) => void;
-  /** Sees the size of every record put on the stream, and of the item it carries (the meter counts them). */
-  onRelayed?: (bytes: number, itemBytes: number) => void;
+  /** Sees the size of every record put on the stream, and the item it carries (the meter counts them). */
+  onRelayed?: (bytes: number, image: Record<string, AttributeValue>) => void;
   /** Hears that records were put on a Kinesis stream: the consumers' doorbell. */
   onPut?: () => void;
   /**
@@ -284,7 +284,7 @@ export const startChangeRelay = async ({
         idle = false;
         const entries = Records.map((record) => {
           const data = Buffer.from(JSON.stringify(kinesisChange(record, tableName, localAwsEnv.AWS_REGION)));
-          onRelayed(data.length, itemBytes(record.dynamodb?.NewImage ?? {}));
+          onRelayed(data.length, record.dynamodb?.NewImage ?? {});
           return { Data: data, PartitionKey: String(record.dynamodb?.Keys?.streamId?.S ?? record.eventID) };
         });
         // Stopped before the stream took them all: the checkpoint stays before this page, which comes again.

@@ -1,4 +1,5 @@
 import { dirname, join } from 'node:path';
+import { itemBytes } from './capacity.js';
 import { type ChangeRelay, startChangeRelay } from './changeRelay.js';
 import { doorbell } from './doorbell.js';
 import { createTables, type DynamoLocal, startDynamoLocal } from './dynamoLocal.js';
@@ -127,7 +128,8 @@ export const startLocalStack = async ({
       ...(checkpointDir ? { checkpointDir } : {}),
       ...(checkpointFlushMs !== undefined ? { checkpointFlushMs } : {}),
       log,
-      ...(meter ? { onRelayed: (bytes: number, item: number) => meter.recordChange(bytes, item) } : {}),
+      // Sized only when metered: the relay's hot path does not walk every item for nothing.
+      ...(meter ? { onRelayed: (bytes, image) => meter.recordChange(bytes, itemBytes(image)) } : {}),
       ...(faults ? { redeliverAfter: faults.redeliverAfter } : {}),
     });
     stopped.push(() => relay.stop());
