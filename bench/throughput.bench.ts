@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../eventstore/dynamoClient.js';
+import { type EventItem, eventItems } from '../eventstore/eventItems.js';
 import { localClientConfig } from '../local/dynamoLocal.js';
 import { localStateDir } from '../local/paths.js';
 import { printProfileSummary, startCpuProfile } from './cpuProfile.js';
@@ -65,7 +66,7 @@ export const throughputBench = async ({
        * balance moved by its quantity from `take` to `give`, under the condition that `take` holds it.
        */
       const transact = (
-        items: (ReturnType<typeof event> & { following?: Record<string, unknown>[] })[],
+        items: EventItem[],
         lines: { sku: string; quantity: number }[],
         take: 'available' | 'reserved',
         give: 'reserved' | 'sold',
@@ -106,27 +107,17 @@ export const throughputBench = async ({
         const unitPrice = { amount: 100, currency: 'EUR' };
         const total = { amount: 200, currency: 'EUR' };
         // Placement's two events are one item, as the store writes them (ADR 0016).
-        const reserved = event(order, 2, 'StockReserved', { orderId, lines });
         await transact(
-          [
-            {
-              ...event(order, 1, 'OrderPlaced', {
-                orderId,
-                customerId: 'bench',
-                lines: lines.map((line) => ({ ...line, unitPrice })),
-                total,
-                paymentToken: 'tok_visa',
-              }),
-              following: [
-                {
-                  eventId: reserved.eventId,
-                  type: reserved.type,
-                  data: reserved.data,
-                  schemaVersion: reserved.schemaVersion,
-                },
-              ],
-            },
-          ],
+          eventItems([
+            event(order, 1, 'OrderPlaced', {
+              orderId,
+              customerId: 'bench',
+              lines: lines.map((line) => ({ ...line, unitPrice })),
+              total,
+              paymentToken: 'tok_visa',
+            }),
+            event(order, 2, 'StockReserved', { orderId, lines }),
+          ]),
           lines,
           'available',
           'reserved',
