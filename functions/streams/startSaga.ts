@@ -15,10 +15,14 @@ import { tracer } from '../observability/tracing.js';
 let sfn: SFNClient | undefined;
 const schemas = eventSchemas;
 
+/** The events a record carries; throws for one that does not decode. */
+const eventsOf = (record: KinesisStreamRecord): StoredEvent[] =>
+  decodeChangeRecords(record, schemas).map(({ event }) => event);
+
 /** A record's events, or nothing for one that does not decode: the record's own turn reports it. */
 const decodedOrUndefined = (record: KinesisStreamRecord): StoredEvent[] | undefined => {
   try {
-    return decodeChangeRecords(record, schemas).map(({ event }) => event);
+    return eventsOf(record);
   } catch {
     return undefined;
   }
@@ -53,7 +57,7 @@ export const handler = middy<KinesisStreamEvent, KinesisStreamBatchResponse, Err
       });
       try {
         // One that did not decode is decoded again here, to report why.
-        const events = decoded.get(record) ?? decodeChangeRecords(record, schemas).map(({ event }) => event);
+        const events = decoded.get(record) ?? eventsOf(record);
         const reserved = events.find(({ type }) => type === 'StockReserved');
         if (!reserved) return;
         const input = await sagaInput(reserved, placements.get(reserved.streamId), eventStore());
