@@ -4,6 +4,7 @@ import {
   InvalidOrderTransitionError,
   MixedCurrenciesError,
   OrderAlreadyPlacedError,
+  OrderTotalTooLargeError,
   OrderNotFoundError,
   StockNotReservedError,
 } from '../shared/errors.js';
@@ -30,6 +31,8 @@ export const orderTotal = (lines: OrderLine[]): Money => {
   const [currency] = currencies;
   if (currency === undefined || currencies.length > 1) throw new MixedCurrenciesError(currencies);
   const amount = lines.reduce((sum, line) => sum + line.quantity * line.unitPrice.amount, 0);
+  // Past 2^53 an amount is no longer exact, in JavaScript or in DynamoDB's marshalling of it.
+  if (!Number.isSafeInteger(amount)) throw new OrderTotalTooLargeError(currency);
   return { amount, currency };
 };
 

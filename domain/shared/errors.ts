@@ -85,6 +85,17 @@ export class MixedCurrenciesError extends DomainError {
   }
 }
 
+export class OrderTotalTooLargeError extends DomainError {
+  constructor(readonly currency: string) {
+    super(
+      'ORDER_TOTAL_TOO_LARGE',
+      'unprocessable',
+      `The order's total is more than ${Number.MAX_SAFE_INTEGER} minor units of ${currency}, the largest amount recorded exactly.`,
+    );
+    this.name = 'OrderTotalTooLargeError';
+  }
+}
+
 export class DuplicateOrderLineError extends DomainError {
   constructor(readonly sku: string) {
     super('DUPLICATE_ORDER_LINE', 'unprocessable', `Product ${sku} appears on more than one line.`);

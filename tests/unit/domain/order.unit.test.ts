@@ -20,6 +20,7 @@ import {
   DuplicateOrderLineError,
   InvalidOrderTransitionError,
   MixedCurrenciesError,
+  OrderTotalTooLargeError,
   OrderAlreadyPlacedError,
   OrderNotFoundError,
   StockNotReservedError,
@@ -388,6 +389,19 @@ describe('orderTotal', () => {
     expect(() => orderTotal(mixed)).toThrow(
       expect.objectContaining({ code: 'MIXED_CURRENCIES', kind: 'unprocessable', currencies: ['EUR', 'USD'] }),
     );
+  });
+
+  it('refuses a total past the largest amount recorded exactly, and takes the largest itself', () => {
+    const max = Number.MAX_SAFE_INTEGER;
+    expect(orderTotal([{ sku: 'A', quantity: 1, unitPrice: eur(max) }])).toEqual(eur(max));
+    const over: OrderLine[] = [
+      { sku: 'A', quantity: 1, unitPrice: eur(max) },
+      { sku: 'B', quantity: 1, unitPrice: eur(1) },
+    ];
+    expect(() => orderTotal(over)).toThrow(
+      expect.objectContaining({ code: 'ORDER_TOTAL_TOO_LARGE', kind: 'unprocessable', currency: 'EUR' }),
+    );
+    expect(() => orderTotal([{ sku: 'A', quantity: 2, unitPrice: eur(max) }])).toThrow(OrderTotalTooLargeError);
   });
 });
 
