@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { CUSTOMER_ID_MAX_LENGTH } from './limits.js';
 
 /** ISO 4217 alphabetic code. */
 export const Currency = z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 currency code such as EUR');
@@ -17,7 +18,7 @@ export type Sku = z.infer<typeof Sku>;
 export const OrderId = z.string().min(1).max(64);
 export type OrderId = z.infer<typeof OrderId>;
 
-export const CustomerId = z.string().min(1).max(256);
+export const CustomerId = z.string().min(1).max(CUSTOMER_ID_MAX_LENGTH);
 export type CustomerId = z.infer<typeof CustomerId>;
 
 /** A positive whole number of units. */

@@ -11,6 +11,7 @@ import { ADMIN_SCOPE, type Access } from '../../api/access.js';
 import type { Route } from '../../api/routes.js';
 import type { Caller } from '../../application/caller.js';
 import { DomainError } from '../../domain/shared/errors.js';
+import { CUSTOMER_ID_MAX_LENGTH } from '../../domain/shared/limits.js';
 import { ConcurrencyError } from '../../eventstore/errors.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { type FieldError, ProblemError, problemResponse } from './problem.js';
@@ -100,6 +101,17 @@ export const authClaims = (access: Access): Middleware => ({
       throw new ProblemError(401, 'unauthorized', 'Unauthorized', 'A valid bearer token is required.', {
         headers: { 'www-authenticate': 'Bearer' },
       });
+    }
+    // The subject is the customer id every order records: one it could not record is refused here, before any write
+    // (a signed token from the identity provider can carry any subject).
+    if (sub.length > CUSTOMER_ID_MAX_LENGTH) {
+      throw new ProblemError(
+        401,
+        'unauthorized',
+        'Unauthorized',
+        `The token's subject (\`sub\`) is not a usable customer id: it must be 1 to ${CUSTOMER_ID_MAX_LENGTH} characters.`,
+        { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } },
+      );
     }
     const isAdmin = scopesOf(claims).includes(ADMIN_SCOPE);
     if (access === 'admin' && !isAdmin) {

@@ -215,6 +215,11 @@ describe('authentication', () => {
         return token;
       },
     ],
+    // Signed by the issuer, valid in every way, but its subject could not be recorded as the order's customer.
+    [
+      'a token whose subject is longer than a customer id',
+      async () => api().issuer.sign('z'.repeat(257), { admin: true }),
+    ],
   ];
 
   describe.each(tokens)('with %s', (_, token) => {
@@ -461,6 +466,19 @@ describe('a rejected request appends nothing', () => {
         headers: { 'idempotency-key': key },
       });
       expectProblem(answer, 422, 'mixed-currencies');
+      expect(await storedEvents(`order-${orderIdForKey(customer, key)}`)).toEqual([]);
+    });
+
+    it('writes no order for a 422 (a total past the largest exact amount)', async () => {
+      const customer = uniqueCustomer();
+      const key = `key-${randomUUID()}`;
+      const sku = await givenProduct(call, { price: { amount: Number.MAX_SAFE_INTEGER, currency: 'EUR' } });
+      const answer = await call('POST', '/orders', {
+        as: customer,
+        body: { items: [{ sku, quantity: 2 }], payment },
+        headers: { 'idempotency-key': key },
+      });
+      expectProblem(answer, 422, 'order-total-too-large');
       expect(await storedEvents(`order-${orderIdForKey(customer, key)}`)).toEqual([]);
     });
 
