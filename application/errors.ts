@@ -7,3 +7,18 @@ export class UnknownSkuError extends DomainError {
     this.name = 'UnknownSkuError';
   }
 }
+
+/**
+ * A decision produced an event its own schema refuses: a defect, not the caller's doing (input is validated before
+ * it reaches a decision). Nothing is written, since the event could never be read back.
+ */
+export class UnrecordableEventError extends Error {
+  constructor(
+    readonly streamId: string,
+    readonly type: string,
+    options?: ErrorOptions,
+  ) {
+    super(`Refused to append a ${type} to ${streamId}: it does not match its schema.`, options);
+    this.name = 'UnrecordableEventError';
+  }
+}

@@ -10,6 +10,7 @@ import type {
   StoredEvent,
 } from '../eventstore/types.js';
 import { type Aggregate, movesOf } from './aggregates.js';
+import { UnrecordableEventError } from './errors.js';
 
 export type Loaded<State> = { state: State; version: number };
 
@@ -86,6 +87,12 @@ export const decision = <State, Command, Event extends DomainEvent>(
         ? assumed
         : await load(store, aggregate, streamId, { consistent: read === 'consistent' });
     const events = decide(state);
+    // An event its own schema refuses would be written and then never read back (every load and projection parses
+    // what it reads): refuse it before the write instead.
+    for (const event of events) {
+      const parsed = aggregate.events.safeParse(event);
+      if (!parsed.success) throw new UnrecordableEventError(streamId, event.type, { cause: parsed.error });
+    }
     return {
       expectedVersion: version,
       events,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { orderAggregate } from '../../../application/aggregates.js';
-import { UnknownSkuError } from '../../../application/errors.js';
+import { UnknownSkuError, UnrecordableEventError } from '../../../application/errors.js';
 import { decision, handleCommands } from '../../../application/handleCommand.js';
 import { cancelOrder, placeOrder } from '../../../application/orders.js';
 import { readStock, registerProduct, restockProduct } from '../../../application/products.js';
@@ -286,6 +286,19 @@ describe('a command across several streams', () => {
     decision(orderAggregate, orderStreamId(orderId), (state) =>
       orders.decide({ type: 'ConfirmOrder', data: { orderId } }, state),
     );
+
+  it('writes nothing when a decision yields an event its schema refuses, since it could never be read back', async () => {
+    const shop = await givenShop({ 'MUG-1': 10 });
+    const orderId = await shop.placed({ 'MUG-1': 1 });
+    const events = shop.count();
+    const unreadable = decision(orderAggregate, orderStreamId(orderId), () => [
+      { type: 'OrderConfirmed' as const, data: { orderId: '' } },
+    ]);
+    const error: unknown = await handleCommands([unreadable], shop.context).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnrecordableEventError);
+    expect(error).toMatchObject({ streamId: orderStreamId(orderId), type: 'OrderConfirmed' });
+    expect(shop.count()).toBe(events);
+  });
 
   it('writes nothing to any stream when one decision is refused', async () => {
     const shop = await givenShop({ 'MUG-1': 10, 'TEA-1': 5 });
