@@ -26,10 +26,11 @@ const operation = (route: Route): ZodOpenApiOperationObject => ({
   operationId: route.operationId,
   summary: route.summary,
   ...(route.access === 'public' ? { security: [] } : {}),
-  ...(route.params || route.headers
+  ...(route.params || route.query || route.headers
     ? {
         requestParams: {
           ...(route.params ? { path: route.params } : {}),
+          ...(route.query ? { query: route.query } : {}),
           ...(route.headers ? { header: route.headers } : {}),
         },
       }

@@ -99,7 +99,15 @@ export const OrderPage = z
 export type OrderPage = z.infer<typeof OrderPage>;
 
 export const ListOrdersQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  // Digits only: a number's other spellings (`1e1`, `0x10`, ` 10`) are not a page size.
+  limit: z
+    .string()
+    .regex(/^[0-9]{1,3}$/, 'a whole number from 1 to 100')
+    .transform(Number)
+    .pipe(z.int().min(1).max(100))
+    .optional()
+    .transform((limit) => limit ?? 20)
+    .meta({ description: 'How many orders a page holds: 1 to 100, 20 when left out.' }),
   cursor: z.string().min(1).max(2048).optional(),
 });
 

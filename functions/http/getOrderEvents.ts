@@ -1,8 +1,10 @@
 import { route } from '../../api/routes.js';
 import { orderHistory } from '../../application/orders.js';
 import { eventStore } from '../dependencies.js';
-import { httpHandler, ok } from './httpHandler.js';
+import { etagOf, httpHandler } from './httpHandler.js';
 
-export const handler = httpHandler(route('getOrderEvents'), async ({ params, caller }) =>
-  ok({ events: await orderHistory({ orderId: params.orderId, caller }, eventStore()) }),
-);
+// Events are only ever appended, so the last one's version names the whole history: its ETag.
+export const handler = httpHandler(route('getOrderEvents'), async ({ params, caller, conditional }) => {
+  const events = await orderHistory({ orderId: params.orderId, caller }, eventStore());
+  return conditional(etagOf(events.at(-1)?.version ?? 0), { events });
+});

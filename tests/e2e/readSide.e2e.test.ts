@@ -256,6 +256,22 @@ describe('ETag and If-None-Match', () => {
     expect(after.json.version).toBe(4);
   });
 
+  it('GET /orders/{orderId}/events: 304 while unchanged, 200 with a new ETag after a cancel', async () => {
+    const customer = uniqueCustomer();
+    const orderId = await givenOrder(call, customer, await givenProduct(call));
+    const path = `/orders/${orderId}/events`;
+    // Settled (tok_visa: CONFIRMED, its third event), the history is unchanged until the cancel.
+    const current = await readEventually(path, customer, (a) => expect(a.json.events).toHaveLength(3));
+    expect(current.headers.get('etag')).toBe('"3"');
+    await expectConditionalGets(path, customer, current);
+
+    await cancel(orderId, customer);
+    const after = await expectStale(path, customer, '"3"', (a) =>
+      expect(OrderHistory.parse(a.json).events.at(-1)).toMatchObject({ type: 'OrderCancelled', version: 4 }),
+    );
+    expect(after.headers.get('etag')).toBe('"4"');
+  });
+
   it('GET /products/{sku}: 304 while unchanged, 200 with a new ETag after a restock', async () => {
     const sku = await givenProduct(call, { stock: 3 });
     const reader = uniqueCustomer();
@@ -386,9 +402,12 @@ describe('GET /orders: pagination', () => {
     expect(new Set(placedAts).size).toBe(7);
   });
 
-  it.each([['0'], ['101'], ['abc'], ['1.5'], ['']])('refuses limit=%j with 400 naming `limit`', async (limit) => {
-    expectParameterError(await get(`/orders?limit=${limit}`, uniqueCustomer()), 'limit');
-  });
+  it.each([['0'], ['101'], ['abc'], ['1.5'], [''], ['1e1'], ['0x10'], [' 10'], ['-1']])(
+    'refuses limit=%j with 400 naming `limit`',
+    async (limit) => {
+      expectParameterError(await get(`/orders?limit=${limit}`, uniqueCustomer()), 'limit');
+    },
+  );
 
   it('accepts limit=1 and limit=100, its edges', async () => {
     const customer = uniqueCustomer();
