@@ -28,6 +28,14 @@ const fail = ({ status, slug, title, detail }: Problem): never => {
   process.exit(2);
 };
 
+const usage = [
+  'Usage:',
+  '  npm run replay -- [--projection orders|products|all] [--from-scratch] [--restart] [--segments N] [--stage <name>]',
+  '      rebuilds read models in place from the event store, while the API keeps serving',
+  `  ${rebuildReadModelUsage.replace(/^Usage: /, '')}`,
+  '      blue-green: builds the next version beside the live one, then moves readers to it (ADR 0009)',
+].join('\n');
+
 const parsed = (() => {
   try {
     return parseArgs({
@@ -44,6 +52,7 @@ const parsed = (() => {
         rollback: { type: 'boolean', default: false },
         finalize: { type: 'boolean', default: false },
         abort: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
       },
     });
   } catch (error) {
@@ -51,11 +60,15 @@ const parsed = (() => {
       status: 400,
       slug: 'validation-failed',
       title: 'Unknown or malformed option',
-      detail: `${error instanceof Error ? error.message : String(error)}. ${rebuildReadModelUsage}`,
+      detail: `${error instanceof Error ? error.message : String(error)}.\n${usage}`,
     });
   }
 })();
 const { values } = parsed;
+if (values.help) {
+  console.log(usage);
+  process.exit(0);
+}
 
 const all: ProjectionName[] = ['orders', 'products'];
 const projections = values.projection === 'all' ? all : all.filter((name) => name === values.projection);
