@@ -529,7 +529,7 @@ type Credential =
   | { kind: 'expired'; secondsAgo: number }
   | { kind: 'not yet valid'; secondsAhead: number }
   | { kind: 'audience' | 'issuer'; value: string | string[] | undefined }
-  | { kind: 'subject'; value: '' | undefined }
+  | { kind: 'subject'; value: string | undefined }
   | { kind: 'signature'; how: SignatureFlaw }
   | { kind: 'scope'; claim: 'scope' | 'scp'; value: string | undefined }
   | { kind: 'stranger' };
@@ -578,6 +578,8 @@ const anyTargetCredential: fc.Arbitrary<Credential> = fc.oneof(
     .filter(([kind, value]) => ![value].flat().includes(kind === 'audience' ? keyed.audience : keyed.issuer))
     .map(([kind, value]): Credential => ({ kind, value })),
   fc.constantFrom<Credential>({ kind: 'subject', value: '' }, { kind: 'subject', value: undefined }),
+  // Longer than a customer id: nothing an order could record.
+  fc.string({ minLength: 257, maxLength: 400 }).map((value): Credential => ({ kind: 'subject', value })),
   fc
     .constantFrom<SignatureFlaw>('tampered signature', 'tampered payload', 'another key', 'alg none', 'HS256')
     .map((how): Credential => ({ kind: 'signature', how })),
