@@ -110,6 +110,100 @@ const checkReadModel = <View extends Record<string, unknown>, Event extends Doma
   return { name: `the ${projection.name} read model equals a fresh fold of its streams`, checked, violations };
 };
 
+/** Each stream of an aggregate folded to its state, by the id after the prefix. */
+const folded = <State, Command, Event extends DomainEvent>(
+  streams: Map<string, StoredEvent[]>,
+  aggregate: Aggregate<State, Command, Event>,
+  prefix: string,
+) =>
+  new Map(
+    [...streams]
+      .filter(([streamId]) => streamId.startsWith(prefix))
+      .map(([streamId, events]) => {
+        const parsed = events.map((event) => parseEvent(aggregate.events, event));
+        return [streamId.slice(prefix.length), { state: fold(aggregate.decider, parsed), events, parsed }];
+      }),
+  );
+
+/**
+ * For every SKU: its balance equals the sum of every move its events made (its product stream's and every order's),
+ * that sum is not below zero, and `available + reserved + sold = initial + restocked`; and each order holds what its
+ * status says. The moves are summed without a floor, so the result does not depend on the order streams are read in:
+ * a cancelled order's units sold again to a later one may be read after it. `balances` are the snapshot table's items.
+ */
+export const stockInvariant = (
+  streams: Map<string, StoredEvent[]>,
+  balances: Record<string, unknown>[],
+): InvariantResult => {
+  const skus = folded(streams, productAggregate, 'product-');
+  const orders = folded(streams, orderAggregate, 'order-');
+  const stock: InvariantResult = {
+    name:
+      "for every SKU, its balance is the sum of its events' moves, never below zero, available + reserved + sold = " +
+      "initial + restocked, and each order's units match its status",
+    checked: skus.size,
+    violations: [],
+  };
+  // Every stock-moving event of a SKU, from its product stream and every order's stream, summed; and what each
+  // order holds of each SKU, from its own events' moves.
+  const expected = new Map<string, Stock>();
+  const add = (moves: SkuStockMove[], holding?: Map<string, Stock>) => {
+    for (const { sku, move } of moves) {
+      expected.set(sku, addStock(expected.get(sku) ?? noStock(), move));
+      holding?.set(sku, addStock(holding.get(sku) ?? noStock(), move));
+    }
+  };
+  for (const { parsed } of skus.values()) {
+    for (const event of parsed) add([{ sku: event.data.sku, move: productStockMove(event) }]);
+  }
+  const holdings = new Map<string, Map<string, Stock>>();
+  for (const [orderId, { parsed }] of orders) {
+    const holding = new Map<string, Stock>();
+    holdings.set(orderId, holding);
+    for (const [event, before] of withStateBefore(
+      orderAggregate.decider,
+      parsed,
+      orderAggregate.decider.initialState(),
+    )) {
+      add(orderStockMoves(event, before), holding);
+    }
+  }
+  const byId = new Map(balances.map((item) => [String(item.streamId), item]));
+  for (const [sku, { state }] of skus) {
+    if (state.status !== 'REGISTERED') continue;
+    const sum = expected.get(sku) ?? noStock();
+    // Each write moved the balance and refused to take it below zero, so the sum of all of them is not either.
+    if (!moveStock(noStock(), sum))
+      stock.violations.push(`${sku}: its events' moves sum below zero: ${JSON.stringify(sum)}`);
+    const item = byId.get(stockBalanceId(sku));
+    const held = { available: Number(item?.available), reserved: Number(item?.reserved), sold: Number(item?.sold) };
+    if (!isDeepStrictEqual(held, sum)) {
+      stock.violations.push(`${sku}: balance ${JSON.stringify(held)} ≠ its events' moves ${JSON.stringify(sum)}`);
+    }
+    const { available, reserved, sold } = sum;
+    if (available + reserved + sold !== state.initialStock + state.restocked) {
+      stock.violations.push(
+        `${sku}: available ${available} + reserved ${reserved} + sold ${sold} ≠ initial ${state.initialStock} + restocked ${state.restocked}`,
+      );
+    }
+  }
+  for (const [orderId, { state: order }] of orders) {
+    if (order.status === 'NONE') continue;
+    for (const { sku, quantity } of order.lines) {
+      const { reserved, sold } = holdings.get(orderId)?.get(sku) ?? noStock();
+      const holds = `${reserved} reserved and ${sold} sold of ${quantity}`;
+      const expectedHold =
+        order.status === 'CONFIRMED'
+          ? reserved === 0 && sold === quantity
+          : order.status === 'PENDING'
+            ? sold === 0 && reserved === (order.stockReserved ? quantity : 0)
+            : reserved === 0 && sold === 0;
+      if (!expectedHold) stock.violations.push(`${sku}: ${order.status.toLowerCase()} order ${orderId} holds ${holds}`);
+    }
+  }
+  return stock;
+};
+
 /**
  * Reads the whole event store, the read models and the payment simulator's ledger of charges, and checks what must
  * hold once every order has settled, whatever failed on the way:
@@ -150,22 +244,8 @@ export const checkInvariants = async (tables: InvariantTables): Promise<Invarian
       gapless.violations.push(`${streamId}: version ${events[broken]?.version} at position ${broken + 1}`);
   }
 
-  /** Each stream of an aggregate folded to its state, by the id after the prefix. */
-  const folded = <State, Command, Event extends DomainEvent>(
-    aggregate: Aggregate<State, Command, Event>,
-    prefix: string,
-  ) =>
-    new Map(
-      [...streams]
-        .filter(([streamId]) => streamId.startsWith(prefix))
-        .map(([streamId, events]) => {
-          const parsed = events.map((event) => parseEvent(aggregate.events, event));
-          return [streamId.slice(prefix.length), { state: fold(aggregate.decider, parsed), events, parsed }];
-        }),
-    );
-  const orders = folded(orderAggregate, 'order-');
-  const skus = folded(productAggregate, 'product-');
-  const payments = folded(paymentAggregate, 'payment-');
+  const orders = folded(streams, orderAggregate, 'order-');
+  const payments = folded(streams, paymentAggregate, 'payment-');
 
   const terminal: InvariantResult = {
     name: 'every order has settled: CONFIRMED, REJECTED or CANCELLED',
@@ -176,72 +256,7 @@ export const checkInvariants = async (tables: InvariantTables): Promise<Invarian
     if (!settled.has(state.status)) terminal.violations.push(`order ${orderId} is ${state.status}`);
   }
 
-  const stock: InvariantResult = {
-    name:
-      "for every SKU, its balance is the sum of its events' moves, never below zero, available + reserved + sold = " +
-      "initial + restocked, and each order's units match its status",
-    checked: skus.size,
-    violations: [],
-  };
-  // Every stock-moving event of a SKU, from its product stream and every order's stream, summed; and what each
-  // order holds of each SKU, from its own events' moves.
-  const expected = new Map<string, Stock>();
-  const add = (event: StoredEvent, moves: SkuStockMove[], holding?: Map<string, Stock>) => {
-    for (const { sku, move } of moves) {
-      const before = expected.get(sku) ?? noStock();
-      const after = moveStock(before, move);
-      if (!after) stock.violations.push(`${event.streamId}@${event.version}: ${event.type} takes ${sku} below zero`);
-      expected.set(sku, after ?? before);
-      holding?.set(sku, addStock(holding.get(sku) ?? noStock(), move));
-    }
-  };
-  for (const { events, parsed } of skus.values()) {
-    parsed.forEach((event, i) => {
-      const stored = events[i];
-      if (stored) add(stored, [{ sku: event.data.sku, move: productStockMove(event) }]);
-    });
-  }
-  const holdings = new Map<string, Map<string, Stock>>();
-  for (const [orderId, { events, parsed }] of orders) {
-    const holding = new Map<string, Stock>();
-    holdings.set(orderId, holding);
-    withStateBefore(orderAggregate.decider, parsed, orderAggregate.decider.initialState()).forEach(
-      ([event, before], i) => {
-        const stored = events[i];
-        if (stored) add(stored, orderStockMoves(event, before), holding);
-      },
-    );
-  }
-  const balances = new Map(derived.map((item) => [String(item.streamId), item]));
-  for (const [sku, { state }] of skus) {
-    if (state.status !== 'REGISTERED') continue;
-    const sum = expected.get(sku) ?? noStock();
-    const item = balances.get(stockBalanceId(sku));
-    const held = { available: Number(item?.available), reserved: Number(item?.reserved), sold: Number(item?.sold) };
-    if (!isDeepStrictEqual(held, sum)) {
-      stock.violations.push(`${sku}: balance ${JSON.stringify(held)} ≠ its events' moves ${JSON.stringify(sum)}`);
-    }
-    const { available, reserved, sold } = sum;
-    if (available + reserved + sold !== state.initialStock + state.restocked) {
-      stock.violations.push(
-        `${sku}: available ${available} + reserved ${reserved} + sold ${sold} ≠ initial ${state.initialStock} + restocked ${state.restocked}`,
-      );
-    }
-  }
-  for (const [orderId, { state: order }] of orders) {
-    if (order.status === 'NONE') continue;
-    for (const { sku, quantity } of order.lines) {
-      const { reserved, sold } = holdings.get(orderId)?.get(sku) ?? noStock();
-      const holds = `${reserved} reserved and ${sold} sold of ${quantity}`;
-      const expectedHold =
-        order.status === 'CONFIRMED'
-          ? reserved === 0 && sold === quantity
-          : order.status === 'PENDING'
-            ? sold === 0 && reserved === (order.stockReserved ? quantity : 0)
-            : reserved === 0 && sold === 0;
-      if (!expectedHold) stock.violations.push(`${sku}: ${order.status.toLowerCase()} order ${orderId} holds ${holds}`);
-    }
-  }
+  const stock = stockInvariant(streams, derived);
 
   const charged: InvariantResult = {
     name: 'no payment is authorized or charged twice, and none is kept by an order that did not end CONFIRMED',

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import type { DomainEvent, StoredEvent } from '../../../eventstore/types.js';
+import { stockInvariant } from '../../../ops/invariants.js';
+
+/**
+ * The invariants' stock check (ops/invariants.ts) over streams made by hand: a SKU with one unit, sold to order A,
+ * given back by A's cancellation, and sold again to order B. The check must not depend on the order in which a scan
+ * happens to return the streams.
+ */
+const sku = 'MUG-1';
+const price = { amount: 1000, currency: 'EUR' };
+
+const stream = (streamId: string, events: DomainEvent[]): [string, StoredEvent[]] => [
+  streamId,
+  events.map((event, i) => ({
+    ...event,
+    streamId,
+    version: i + 1,
+    eventId: `${streamId}-${i + 1}`,
+    schemaVersion: 1,
+    recordedAt: '2026-11-30T00:00:00.000Z',
+    metadata: { correlationId: 'c', causationId: 'c', commandId: 'c', actor: 'test' },
+  })),
+];
+
+const confirmedOrder = (orderId: string, then: DomainEvent[] = []) =>
+  stream(`order-${orderId}`, [
+    {
+      type: 'OrderPlaced',
+      data: {
+        orderId,
+        customerId: 'customer-1',
+        lines: [{ sku, quantity: 1, unitPrice: price }],
+        total: price,
+        paymentToken: 'tok_visa',
+      },
+    },
+    { type: 'StockReserved', data: { orderId, lines: [{ sku, quantity: 1 }] } },
+    { type: 'OrderConfirmed', data: { orderId } },
+    ...then,
+  ]);
+
+const product = stream(`product-${sku}`, [
+  { type: 'ProductRegistered', data: { sku, name: 'Mug', unitPrice: price, initialStock: 1 } },
+]);
+const cancelled = confirmedOrder('a', [
+  { type: 'OrderCancelled', data: { orderId: 'a', previousStatus: 'CONFIRMED' } },
+]);
+const confirmed = confirmedOrder('b');
+const balance = (counts: { available: number; reserved: number; sold: number }) => ({
+  streamId: `stock-${sku}`,
+  ...counts,
+});
+
+describe('the stock invariant', () => {
+  it.each([
+    ['the cancelled order read first', [product, cancelled, confirmed]],
+    ['the order that bought its unit again read first', [product, confirmed, cancelled]],
+    ['the product read last', [confirmed, cancelled, product]],
+  ] as const)('holds whatever the order streams are read in: %s', (_, streams) => {
+    const result = stockInvariant(new Map(streams), [balance({ available: 0, reserved: 0, sold: 1 })]);
+    expect(result).toMatchObject({ checked: 1, violations: [] });
+  });
+
+  it('names a balance that is not the sum of its moves', () => {
+    const result = stockInvariant(new Map([product, cancelled, confirmed]), [
+      balance({ available: 1, reserved: 0, sold: 0 }),
+    ]);
+    expect(result.violations).toEqual([
+      `${sku}: balance {"available":1,"reserved":0,"sold":0} ≠ its events' moves {"available":0,"reserved":0,"sold":1}`,
+    ]);
+  });
+
+  it('names moves that sum below zero: a unit sold twice', () => {
+    const twice = confirmedOrder('c');
+    const result = stockInvariant(new Map([product, confirmed, twice]), [
+      balance({ available: -1, reserved: 0, sold: 2 }),
+    ]);
+    expect(result.violations).toEqual([
+      `${sku}: its events' moves sum below zero: {"available":-1,"reserved":0,"sold":2}`,
+    ]);
+  });
+});
