@@ -47,6 +47,7 @@ const parsed = (() => {
         segments: { type: 'string', default: '4' },
         rebuild: { type: 'boolean', default: false },
         'no-switch': { type: 'boolean', default: false },
+        resume: { type: 'boolean', default: false },
         sample: { type: 'string', default: '200' },
         switch: { type: 'boolean', default: false },
         rollback: { type: 'boolean', default: false },
@@ -114,13 +115,15 @@ if (command && (projections.length !== 1 || !projection)) {
     detail: `--${command} works on one read model: add --projection orders or --projection products.`,
   });
 }
-if (values['no-switch'] && command !== 'rebuild') {
-  fail({
-    status: 400,
-    slug: 'validation-failed',
-    title: 'Misplaced --no-switch',
-    detail: '--no-switch goes with --rebuild.',
-  });
+for (const option of ['no-switch', 'resume'] as const) {
+  if (values[option] && command !== 'rebuild') {
+    fail({
+      status: 400,
+      slug: 'validation-failed',
+      title: `Misplaced --${option}`,
+      detail: `--${option} goes with --rebuild.`,
+    });
+  }
 }
 
 const seconds = (ms: number) => `${Math.round(ms / 100) / 10}s`;
@@ -164,6 +167,7 @@ try {
         segments,
         sample,
         switchWhenReady: !values['no-switch'],
+        resume: values.resume,
         onProgress: print,
       });
       lastPrint = 0;

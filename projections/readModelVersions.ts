@@ -82,12 +82,12 @@ export const startBuild = (
 ): ReadModelPointer => {
   if (pointer.building) {
     throw new RebuildStateError(
-      `${pointer.projection}: version ${pointer.building.version} is already being built (run ${pointer.building.runId}); resume it with --rebuild, or drop it with --abort`,
+      `${pointer.projection}: version ${pointer.building.version} is already being built (run ${pointer.building.runId}, ${pointer.building.phase}, since ${pointer.building.startedAt}); if that run has stopped, resume it (--rebuild --resume, or redrive its replay execution), or drop it with --abort`,
     );
   }
   if (pointer.previous) {
     throw new RebuildStateError(
-      `${pointer.projection}: version ${pointer.previous.version} is still kept for rollback; --finalize (or --rollback) first`,
+      `${pointer.projection}: version ${pointer.previous.version} is still kept beside the live version ${pointer.live.version}; --finalize first, which drops it (--rollback to it first to keep it instead)`,
     );
   }
   const slot = otherSlot(pointer.live.slot);

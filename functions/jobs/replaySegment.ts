@@ -69,6 +69,8 @@ const rebuildPhase = async (
       const { pointer, resumed } = await beginRebuild(deps, target, {
         runId: input.runId,
         segments: input.totalSegments,
+        // The run is the execution: a redriven execution resumes its own build; a new one is refused while any is.
+        resume: false,
       });
       const building = pointer.building;
       if (!building) throw new Error(`${input.projection}: the pointer names no build`);

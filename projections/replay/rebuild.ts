@@ -217,10 +217,12 @@ export const rebuildSegment = async ({
 export const beginRebuild = async (
   deps: RebuildDependencies,
   target: RebuildTarget,
-  { runId, segments }: { runId: string; segments: number },
+  { runId, segments, resume }: { runId: string; segments: number; resume: boolean },
 ): Promise<{ pointer: ReadModelPointer; resumed: boolean }> => {
   const current = await deps.pointers.get(target.name);
-  if (current.building) {
+  // Taking over a build someone else began only when asked to: two runs bulk-writing one slot at once would race,
+  // and the pointer cannot tell a run that stopped from one still running.
+  if (current.building && (resume || current.building.runId === runId)) {
     // Resumed: the first run may have stopped before its wait was over.
     if (current.building.phase === 'scan') await sleeper(deps)(settleMs(deps.cacheMs));
     return { pointer: current, resumed: true };

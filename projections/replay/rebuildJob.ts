@@ -52,13 +52,19 @@ export type RebuildOptions = {
    * `scan`; run again, it resumes. How an interruption is tested without killing a process.
    */
   signal?: AbortSignal;
+  /**
+   * Take over the build in progress (another run's, which stopped) instead of refusing to start while one is: the
+   * pointer cannot tell a run that stopped from one still running, and two at once would race on one slot.
+   */
+  resume?: boolean;
 };
 
 /**
  * `--rebuild`: builds the next version of a read model beside the live one and switches readers to it (ADR 0009).
  * Phases: begin (the pointer names the idle slot) → bulk (parallel scan, whole-stream folds, BatchWriteItem) →
  * catch-up (the streams the live projection saw meanwhile, through the conditional path) → parity check → switch.
- * Run again after an interruption, it resumes the build the pointer names, each segment from its checkpoint.
+ * Run again with `resume` after an interruption, it resumes the build the pointer names, each segment from its
+ * checkpoint; without it, a build in progress is refused.
  */
 export const runRebuild = async ({
   clients,
@@ -69,6 +75,7 @@ export const runRebuild = async ({
   switchWhenReady = true,
   onProgress,
   signal,
+  resume = false,
 }: RebuildOptions): Promise<RebuildSummary> => {
   const deps = clients.rebuildDependencies;
   const target = clients.rebuildTargets[projection];
@@ -76,6 +83,7 @@ export const runRebuild = async ({
   const { pointer: begun, resumed } = await beginRebuild(deps, target, {
     runId: `rebuild-${projection}-${new Date().toISOString()}-${randomUUID().slice(0, 8)}`,
     segments,
+    resume,
   });
   const building = begun.building;
   if (!building) throw new Error(`${projection}: the pointer names no build`);
@@ -164,4 +172,4 @@ export const dropReadModelVersion = (clients: RebuildClients, projection: Projec
   dropVersion(clients.rebuildDependencies, clients.rebuildTargets[projection], how);
 
 export const rebuildReadModelUsage =
-  'Usage: npm run replay -- --projection orders|products (--rebuild [--no-switch] [--sample N] [--segments N] | --switch | --rollback | --finalize | --abort) [--stage <name>]';
+  'Usage: npm run replay -- --projection orders|products (--rebuild [--resume] [--no-switch] [--sample N] [--segments N] | --switch | --rollback | --finalize | --abort) [--stage <name>]';

@@ -13,6 +13,7 @@ import { loadServerlessConfig, tableResources } from '../../local/serverlessConf
 import { checkInvariants, invariantTables } from '../../ops/invariants.js';
 import { type RebuildClients, runRebuild } from '../../projections/replay/rebuildJob.js';
 import { ordersProjection } from '../../projections/orders.js';
+import { RebuildStateError } from '../../projections/readModelVersions.js';
 import { catchUp } from '../../projections/projection.js';
 import { testMetadata } from '../support/stack.js';
 
@@ -175,10 +176,18 @@ describe('a rebuild interrupted in its bulk phase', () => {
     expect(first.events).toBeGreaterThan(0);
     expect(first.events).toBeLessThanOrEqual(firstScan.events);
 
-    // Second run: the same build, each segment from its checkpoint.
+    // A run not told to resume is refused, and reads nothing: the pointer cannot tell a stopped run from a live one.
     scans.pages = 0;
     scans.events = 0;
-    const second = await runRebuild(options);
+    await expect(runRebuild(options)).rejects.toThrow(
+      new RebuildStateError(
+        `orders: version 2 is already being built (run ${first.runId}, scan, since ${first.pointer.building?.startedAt}); if that run has stopped, resume it (--rebuild --resume, or redrive its replay execution), or drop it with --abort`,
+      ),
+    );
+    expect(scans).toMatchObject({ pages: 0, events: 0 });
+
+    // Second run, told to resume: the same build, each segment from its checkpoint.
+    const second = await runRebuild({ ...options, resume: true });
     expect(second).toMatchObject({ resumed: true, runId: first.runId, switched: true, segmentsDone: 2 });
     expect(second.parity.mismatches).toEqual([]);
     expect(second.pointer.live).toEqual({ slot: 'green', version: 2 });

@@ -56,6 +56,14 @@ describe('the replay job on AWS: its worker runs the blue-green rebuild phase by
     };
     expect(begun).toMatchObject({ runId, totalSegments: 2 });
     expect(begun.slot).not.toBe(before.live.slot);
+    // Its own execution, redriven, begins again on the same build; another execution is refused while it runs.
+    expect(await call({ action: 'rebuildBegin', projection: 'products', runId, totalSegments: 2 })).toEqual({
+      ...begun,
+      resumed: true,
+    });
+    await expect(
+      call({ action: 'rebuildBegin', projection: 'products', runId: `${runId}-other`, totalSegments: 2 }),
+    ).rejects.toThrow(/is already being built/);
 
     // RebuildSegment, once per segment, until each answers done ($.progress.done).
     for (let segment = 0; segment < begun.totalSegments; segment++) {
