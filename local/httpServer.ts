@@ -247,10 +247,13 @@ export const startApi = async ({
   return {
     url: `http://${host}:${address.port}`,
     port: address.port,
+    // Takes no new request and lets those in flight answer (a placement cut off mid-write leaves its client unsure
+    // whether it was placed), for at most 5 s.
     close: () =>
       new Promise((resolve, reject) => {
-        server.closeAllConnections();
         server.close((error) => (error ? reject(error) : resolve()));
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 5_000).unref();
       }),
   };
 };

@@ -11,11 +11,15 @@ import { localStateDir, projectRoot } from './paths.js';
  * before and after). The JWT signing keys (`jwt/`, so tokens already made keep working) and the parsed
  * serverless.yml (`cache/`) stay.
  */
+/** Where `npm start` keeps the previous run's function log: `local.jsonl` → `local.previous.jsonl`. */
+export const previousLogFile = (file: string): string => file.replace(/\.jsonl$/, '.previous.jsonl');
+
 export const stackStateEntries = (stage: string): string[] => [
   'dynamodb',
   'kinesis',
   'checkpoints',
   join('logs', `${stage}.jsonl`),
+  previousLogFile(join('logs', `${stage}.jsonl`)),
   join('failures', `${stage}.jsonl`),
   'stack.json',
 ];

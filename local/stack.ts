@@ -49,6 +49,7 @@ export const startLocalStack = async ({
   checkpointFlushMs,
   log = () => undefined,
   trace,
+  drainSagasMs = 0,
   metered = false,
   faults: faultPlan,
 }: {
@@ -66,6 +67,8 @@ export const startLocalStack = async ({
   log?: (line: string) => void;
   /** The saga's every state entered and exited (local/stepFunctions.ts): for `--verbose`, off the hot path otherwise. */
   trace?: (line: string) => void;
+  /** How long stopping lets running executions finish first (0: aborts them at once). */
+  drainSagasMs?: number;
 }): Promise<LocalStack> => {
   const config = await loadServerlessConfig(stage);
   const stateDir = stateDirOption ?? (dbPathOption ? dirname(dbPathOption) : undefined);
@@ -81,7 +84,7 @@ export const startLocalStack = async ({
     const kinesis = await startKinesalite(stateDir ? { path: join(stateDir, 'kinesis') } : {});
     stopped.push(() => kinesis.stop());
     const streams = await createStreams(config, kinesis.client);
-    const stepFunctions = await startStepFunctions({ config, log, ...(trace ? { trace } : {}) });
+    const stepFunctions = await startStepFunctions({ config, log, drainMs: drainSagasMs, ...(trace ? { trace } : {}) });
     stopped.push(() => stepFunctions.stop());
     const meter = metered ? await startMeter({ dynamodb: dynamo.endpoint, sfn: stepFunctions.endpoint }) : undefined;
     if (meter) {

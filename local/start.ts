@@ -1,4 +1,4 @@
-import { rm, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type RunningStack, runningStackFile } from '../ops/stage.js';
@@ -6,7 +6,7 @@ import { jwtSettings, localIssuer } from './auth.js';
 import { recordFunctionLogs } from './functionLogs.js';
 import { startApi } from './httpServer.js';
 import { localStateDir } from './paths.js';
-import { resetLocalState, runningStack } from './reset.js';
+import { previousLogFile, resetLocalState, runningStack } from './reset.js';
 import { startLocalStack } from './stack.js';
 
 /**
@@ -35,13 +35,15 @@ if (options.fresh) await resetLocalState({ log: (line) => console.log(`[fresh] $
 
 // The local CloudWatch Logs: every function's lines at info and up (with the EMF metrics), whatever reaches stdout.
 // Debug lines and the saga's every state only with --verbose: serializing them cost the hot path more than its work.
-const functionLogs = recordFunctionLogs(
-  join(localStateDir, 'logs', `${stage}.jsonl`),
-  options.verbose ? 'debug' : 'info',
-);
+// The last run's file is kept beside it, so the lines before a crash survive the restart that follows it.
+const functionLogFile = join(localStateDir, 'logs', `${stage}.jsonl`);
+await rename(functionLogFile, previousLogFile(functionLogFile)).catch(() => undefined);
+const functionLogs = recordFunctionLogs(functionLogFile, options.verbose ? 'debug' : 'info');
 const stack = await startLocalStack({
   stage,
   stateDir: localStateDir,
+  // Ctrl-C lets the sagas running at that moment finish (they take about a second), so their orders settle now.
+  drainSagasMs: 10_000,
   log: (line) => console.log(`[stack] ${line}`),
   ...(options.verbose
     ? {
@@ -65,8 +67,10 @@ const stop = async (signal: string) => {
   );
   process.exit(0);
 };
-process.once('SIGINT', () => void stop('SIGINT'));
-process.once('SIGTERM', () => void stop('SIGTERM'));
+// Ctrl-C reaches this process more than once (from the terminal, and from npm, which passes it on): the first stops
+// the stack, the rest wait for it. With no listener left, Node would exit at once and skip the positions.
+let stopping: Promise<void> | undefined;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void (stopping ??= stop(signal)));
 
 try {
   const { config, dynamo, kinesis, tables, streams } = stack;

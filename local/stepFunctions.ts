@@ -132,9 +132,15 @@ export const startStepFunctions = async ({
   config,
   log = () => undefined,
   trace,
+  drainMs = 0,
 }: {
   config: ServerlessConfig;
   log?: (line: string) => void;
+  /**
+   * How long `stop()` lets running executions finish before it aborts them: their orders settle now, instead of
+   * waiting for the sweeper after the next start (executions are kept in memory only).
+   */
+  drainMs?: number;
   /** Every state entered and exited, and every execution that succeeded: eight lines an order, so only when asked. */
   trace?: (line: string) => void;
 }): Promise<LocalStepFunctions> => {
@@ -358,6 +364,15 @@ export const startStepFunctions = async ({
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     executions,
     async stop() {
+      if (drainMs > 0 && running.size > 0) {
+        log(`waiting up to ${drainMs / 1000} s for ${running.size} running execution(s) to finish`);
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          Promise.allSettled([...running]),
+          new Promise<void>((resolve) => (timer = setTimeout(resolve, drainMs))),
+        ]);
+        clearTimeout(timer);
+      }
       // A compensation may be retrying for a long while; stopping the stack ends it, as deleting a stack would.
       stopping = true;
       for (const abort of aborts.values()) abort();

@@ -20,6 +20,7 @@ const givenStateFolder = async () => {
     'kinesis/000005.ldb': 'k'.repeat(100),
     'checkpoints/local/relay-orderflow-local-events.json': '{}',
     'logs/local.jsonl': 'line\n',
+    'logs/local.previous.jsonl': 'line\n',
     'logs/bench-orders.jsonl': 'line\n',
     'failures/local.jsonl': 'failure\n',
     'jwt/private.jwk': 'key',
@@ -44,6 +45,7 @@ describe('npm run reset', () => {
       'failures/local.jsonl',
       'kinesis',
       'logs/local.jsonl',
+      'logs/local.previous.jsonl',
     ]);
     expect(removed.find((r) => r.path.endsWith('dynamodb'))?.bytes).toBe(2048);
     // Other commands' logs stay, and an emptied folder goes.
