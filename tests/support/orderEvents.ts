@@ -20,3 +20,23 @@ export const orderStockReserved = (orderId: string): StockReserved => ({
   type: 'StockReserved',
   data: { orderId, lines: mugAndTea.map(({ sku, quantity }) => ({ sku, quantity })) },
 });
+
+/** An order of one unit of `sku`, placed and its unit reserved: what a single SKU's stock sees of an order. */
+export const oneUnitPlaced = (
+  orderId: string,
+  sku: string,
+  unitPrice = eur(1250),
+  paymentToken = 'tok_approve',
+): [OrderPlaced, StockReserved] => [
+  {
+    type: 'OrderPlaced',
+    data: {
+      orderId,
+      customerId: 'customer-1',
+      lines: [{ sku, quantity: 1, unitPrice }],
+      total: unitPrice,
+      paymentToken,
+    },
+  },
+  { type: 'StockReserved', data: { orderId, lines: [{ sku, quantity: 1 }] } },
+];

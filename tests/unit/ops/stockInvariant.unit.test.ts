@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DomainEvent, StoredEvent } from '../../../eventstore/types.js';
 import { stockInvariant } from '../../../ops/invariants.js';
+import { oneUnitPlaced } from '../../support/orderEvents.js';
 
 /**
  * The invariants' stock check (ops/invariants.ts) over streams made by hand: a SKU with one unit, sold to order A,
@@ -25,17 +26,7 @@ const stream = (streamId: string, events: DomainEvent[]): [string, StoredEvent[]
 
 const confirmedOrder = (orderId: string, then: DomainEvent[] = []) =>
   stream(`order-${orderId}`, [
-    {
-      type: 'OrderPlaced',
-      data: {
-        orderId,
-        customerId: 'customer-1',
-        lines: [{ sku, quantity: 1, unitPrice: price }],
-        total: price,
-        paymentToken: 'tok_visa',
-      },
-    },
-    { type: 'StockReserved', data: { orderId, lines: [{ sku, quantity: 1 }] } },
+    ...oneUnitPlaced(orderId, sku, price),
     { type: 'OrderConfirmed', data: { orderId } },
     ...then,
   ]);

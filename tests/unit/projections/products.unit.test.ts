@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { productStreamId, type ProductEvent } from '../../../domain/inventory/index.js';
 import { orderStreamId, type OrderEvent } from '../../../domain/order/index.js';
 import { ProductView, productsProjection } from '../../../projections/index.js';
+import { oneUnitPlaced } from '../../support/orderEvents.js';
 import { at, foldView, givenView, stored } from './givenView.js';
 
 const sku = 'MUG-1';
@@ -17,17 +18,7 @@ const restocked = (quantity: number): ProductEvent => ({ type: 'ProductRestocked
 /** The order events that move this SKU's stock balance (ADR 0013): none of them is the products projection's. */
 const orderId = 'o1';
 const stockMovingOrderEvents: OrderEvent[] = [
-  {
-    type: 'OrderPlaced',
-    data: {
-      orderId,
-      customerId: 'customer-1',
-      lines: [{ sku, quantity: 1, unitPrice: price }],
-      total: price,
-      paymentToken: 'tok_approve',
-    },
-  },
-  { type: 'StockReserved', data: { orderId, lines: [{ sku, quantity: 1 }] } },
+  ...oneUnitPlaced(orderId, sku, price),
   { type: 'OrderConfirmed', data: { orderId } },
   { type: 'OrderRejected', data: { orderId, reason: 'OUT_OF_STOCK' } },
   { type: 'OrderCancelled', data: { orderId, previousStatus: 'CONFIRMED' } },
