@@ -1,7 +1,7 @@
-import { parseArgs } from 'node:util';
 import { simulatorOutage } from '../adapters/simulatedPaymentGateway.js';
 import { PAYMENT_CIRCUIT } from '../application/paymentGateway.js';
 import { loadServerlessConfig } from '../local/serverlessConfig.js';
+import { cliArgs } from './cliArgs.js';
 import { stageClients } from './stage.js';
 
 /**
@@ -12,13 +12,15 @@ import { stageClients } from './stage.js';
  * run the simulator (not one with a real provider) have the switch.
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: { stage: { type: 'string', default: 'local' } },
-});
+const usage = 'usage: npm run gateway -- down|up|status [--stage <name>]';
+const { values, positionals } = cliArgs(
+  { allowPositionals: true, options: { stage: { type: 'string', default: 'local' } } },
+  usage,
+  { maxPositionals: 1 },
+);
 const [command] = positionals;
 if (command !== 'down' && command !== 'up' && command !== 'status') {
-  console.error('usage: npm run gateway -- down|up|status [--stage <name>]');
+  console.error(usage);
   process.exit(2);
 }
 

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { cliArgs } from './cliArgs.js';
 import { OrderNotFoundError, type OrderReport, orderReport } from './orderReport.js';
 import { stageClients } from './stage.js';
 
@@ -8,13 +8,18 @@ import { stageClients } from './stage.js';
  * local stack (`npm start`); with it, that deployed stage, with your AWS credentials.
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: { stage: { type: 'string', default: 'local' }, json: { type: 'boolean', default: false } },
-});
+const usage = 'usage: npm run order -- <orderId> [--stage <name>] [--json]';
+const { values, positionals } = cliArgs(
+  {
+    allowPositionals: true,
+    options: { stage: { type: 'string', default: 'local' }, json: { type: 'boolean', default: false } },
+  },
+  usage,
+  { maxPositionals: 1 },
+);
 const [orderId] = positionals;
 if (!orderId) {
-  console.error('usage: npm run order -- <orderId> [--stage <name>] [--json]');
+  console.error(usage);
   process.exit(2);
 }
 

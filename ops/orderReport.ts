@@ -36,7 +36,7 @@ export type SagaReport =
       cause?: string;
       /**
        * The states the execution went through, in order: every state entered, from its history; or, where the
-       * history is not served (the local stand-in), the Task states that left a `<State>Result` or `<State>Error`
+       * history is not served, the Task states that left a `<State>Result` or `<State>Error`
        * in the output of a finished execution.
        */
       states: string[];

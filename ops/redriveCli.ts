@@ -1,8 +1,8 @@
-import { parseArgs } from 'node:util';
 import { productsProjection } from '../projections/products.js';
 import { ordersProjection } from '../projections/orders.js';
 import { redrive } from '../projections/runner.js';
 import { createLogger } from '../functions/observability/logger.js';
+import { cliArgs } from './cliArgs.js';
 import { stageClients } from './stage.js';
 import { readRangeOf } from '../projections/projection.js';
 
@@ -11,12 +11,16 @@ import { readRangeOf } from '../projections/projection.js';
  * once the cause of their failure is fixed (and deployed). Without a stream id, every parked stream.
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: { stage: { type: 'string', default: 'local' } },
-});
+const { values, positionals } = cliArgs(
+  { allowPositionals: true, options: { stage: { type: 'string', default: 'local' } } },
+  'usage: npm run redrive -- [<streamId>] [--stage <name>]',
+  { maxPositionals: 1 },
+);
 const [only] = positionals;
-const clients = await stageClients(values.stage);
+const clients = await stageClients(values.stage).catch((error: unknown) => {
+  console.error(`redrive failed: ${error instanceof Error ? error.message : String(error)}`);
+  return process.exit(1);
+});
 const logger = createLogger({ level: 'warn' });
 /** A read model's views in the table its readers use now. */
 const liveViews = async (name: 'orders' | 'products') => clients.viewStore(name, await clients.liveSlot(name));

@@ -1,0 +1,27 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/**
+ * A command's arguments, parsed as `node:util` parses them, with what every ops command answers the same way:
+ * `--help` (or `-h`) prints `usage` and exits 0; an unknown option, a missing value or a stray argument prints what
+ * was wrong and `usage`, and exits 2, instead of a stack trace.
+ */
+export const cliArgs = <const T extends ParseArgsConfig>(
+  config: T,
+  usage: string,
+  { maxPositionals = 0 }: { maxPositionals?: number } = {},
+): ReturnType<typeof parseArgs<T>> => {
+  const help = process.argv.slice(2).some((arg) => arg === '--help' || arg === '-h');
+  if (help) {
+    console.log(usage);
+    process.exit(0);
+  }
+  try {
+    const parsed = parseArgs(config);
+    const extra = (parsed.positionals ?? []).slice(maxPositionals);
+    if (extra.length > 0) throw new Error(`Unexpected argument${extra.length > 1 ? 's' : ''}: ${extra.join(' ')}`);
+    return parsed;
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : String(error)}\n${usage}`);
+    return process.exit(2);
+  }
+};
