@@ -4,6 +4,9 @@ import { pathToFileURL } from 'node:url';
 import { type RunningStack, runningStackFile } from '../ops/stage.js';
 import { localStateDir, projectRoot } from './paths.js';
 
+/** Where `npm start` keeps the previous run's function log: `local.jsonl` → `local.previous.jsonl`. */
+export const previousLogFile = (file: string): string => file.replace(/\.jsonl$/, '.previous.jsonl');
+
 /**
  * What `npm run reset` removes from the state folder: what the local stack accumulates while it runs. Only
  * `npm start` keeps its tables, streams and checkpoints there; of the logs and failures, only its stage's files
@@ -11,9 +14,6 @@ import { localStateDir, projectRoot } from './paths.js';
  * before and after). The JWT signing keys (`jwt/`, so tokens already made keep working) and the parsed
  * serverless.yml (`cache/`) stay.
  */
-/** Where `npm start` keeps the previous run's function log: `local.jsonl` → `local.previous.jsonl`. */
-export const previousLogFile = (file: string): string => file.replace(/\.jsonl$/, '.previous.jsonl');
-
 export const stackStateEntries = (stage: string): string[] => [
   'dynamodb',
   'kinesis',

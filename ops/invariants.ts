@@ -125,6 +125,14 @@ const folded = <State, Command, Event extends DomainEvent>(
       }),
   );
 
+/** The event store's streams folded once, by aggregate, for every check that reads them. */
+export const foldedStreams = (streams: Map<string, StoredEvent[]>) => ({
+  skus: folded(streams, productAggregate, 'product-'),
+  orders: folded(streams, orderAggregate, 'order-'),
+  payments: folded(streams, paymentAggregate, 'payment-'),
+});
+type FoldedStreams = ReturnType<typeof foldedStreams>;
+
 /**
  * For every SKU: its balance equals the sum of every move its events made (its product stream's and every order's),
  * that sum is not below zero, and `available + reserved + sold = initial + restocked`; and each order holds what its
@@ -132,11 +140,9 @@ const folded = <State, Command, Event extends DomainEvent>(
  * a cancelled order's units sold again to a later one may be read after it. `balances` are the snapshot table's items.
  */
 export const stockInvariant = (
-  streams: Map<string, StoredEvent[]>,
+  { skus, orders }: Pick<FoldedStreams, 'skus' | 'orders'>,
   balances: Record<string, unknown>[],
 ): InvariantResult => {
-  const skus = folded(streams, productAggregate, 'product-');
-  const orders = folded(streams, orderAggregate, 'order-');
   const stock: InvariantResult = {
     name:
       "for every SKU, its balance is the sum of its events' moves, never below zero, available + reserved + sold = " +
@@ -244,8 +250,7 @@ export const checkInvariants = async (tables: InvariantTables): Promise<Invarian
       gapless.violations.push(`${streamId}: version ${events[broken]?.version} at position ${broken + 1}`);
   }
 
-  const orders = folded(streams, orderAggregate, 'order-');
-  const payments = folded(streams, paymentAggregate, 'payment-');
+  const { skus, orders, payments } = foldedStreams(streams);
 
   const terminal: InvariantResult = {
     name: 'every order has settled: CONFIRMED, REJECTED or CANCELLED',
@@ -256,7 +261,7 @@ export const checkInvariants = async (tables: InvariantTables): Promise<Invarian
     if (!settled.has(state.status)) terminal.violations.push(`order ${orderId} is ${state.status}`);
   }
 
-  const stock = stockInvariant(streams, derived);
+  const stock = stockInvariant({ skus, orders }, derived);
 
   const charged: InvariantResult = {
     name: 'no payment is authorized or charged twice, and none is kept by an order that did not end CONFIRMED',
