@@ -1,5 +1,5 @@
 import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { CompensationParking } from '../application/compensation.js';
+import type { CompensationParking } from '../application/saga.js';
 
 /**
  * {@link CompensationParking} on Step Functions: one execution of the compensation state machine

@@ -1,16 +1,13 @@
 import type { CommandContext } from './handleCommand.js';
 import { isGatewayUnavailable, type PaymentGateway } from './paymentGateway.js';
-import { compensateCancellation, nextPaymentWait, type PaymentUndone, type PaymentWaitPolicy } from './saga.js';
-
-/**
- * Where a cancellation's compensation waits while the payment gateway is unavailable
- * (adapters/compensationParking.ts: an execution of the compensation state machine, named by the order id, that
- * retries it with backoff). The change stream's retries are bounded and cannot outlast an outage; this wait can.
- */
-export type CompensationParking = {
-  /** Parks the order's compensation; false when it is parked already (the cancellation was delivered again). */
-  park(request: { orderId: string; correlationId: string }): Promise<boolean>;
-};
+import {
+  compensateCancellation,
+  type CompensationParking,
+  nextPaymentWait,
+  type PaymentUndone,
+  type PaymentWaitPolicy,
+  voidSettledPayment,
+} from './saga.js';
 
 /** What a cancellation's compensation did as its event arrived: all of it, or parked it. */
 export type CancellationCompensation =
@@ -46,10 +43,11 @@ export type ParkedCompensation =
   | { outcome: 'GIVE_UP' };
 
 /**
- * One attempt of a parked compensation: the whole compensation again (idempotent: a refund is made once).
- * While the gateway is still unavailable it answers how long to wait, as the saga's parked payment step does: as long
- * as it has waited so far since `parkedAt`, at least the first wait, at most the max, never past the bound; at the
- * bound, GIVE_UP, for an operator to look at. Any other error is thrown.
+ * One attempt of a parked compensation: a cancelled order's, or a given-up (REJECTED) order's, payment voided again
+ * ({@link voidSettledPayment}; idempotent: a refund is made once). While the gateway is still unavailable, or the
+ * order that a give-up parked is not rejected yet, it answers how long to wait, as the saga's parked payment step
+ * does: as long as it has waited so far since `parkedAt`, at least the first wait, at most the max, never past the
+ * bound; at the bound, GIVE_UP, for an operator to look at. Any other error is thrown.
  */
 export const retryParkedCompensation = async (
   orderId: string,
@@ -57,12 +55,16 @@ export const retryParkedCompensation = async (
   context: CommandContext,
   gateway: PaymentGateway,
 ): Promise<ParkedCompensation> => {
-  try {
-    return { outcome: 'COMPENSATED', payment: await compensateCancellation(orderId, context, gateway) };
-  } catch (error) {
-    if (!isGatewayUnavailable(error)) throw error;
+  const wait = (): ParkedCompensation => {
     const next = nextPaymentWait({ startedAt: parkedAt, since: parkedAt, now, policy });
     if (next.outcome === 'GIVE_UP') return next;
     return { ...next, until: new Date(parkedAt.getTime() + policy.boundSeconds * 1000).toISOString() };
+  };
+  try {
+    const payment = await voidSettledPayment(orderId, context, gateway);
+    return payment === 'STILL_PENDING' ? wait() : { outcome: 'COMPENSATED', payment };
+  } catch (error) {
+    if (!isGatewayUnavailable(error)) throw error;
+    return wait();
   }
 };

@@ -13,7 +13,7 @@ import { OrderNotFoundError } from '../domain/shared/errors.js';
 import { orderAggregate, paymentAggregate } from './aggregates.js';
 import type { EventStore, StoredEvent } from '../eventstore/types.js';
 import { type CommandContext, handleCommand, load, type Loaded, parseEvent } from './handleCommand.js';
-import type { PaymentGateway } from './paymentGateway.js';
+import { isGatewayUnavailable, type PaymentGateway } from './paymentGateway.js';
 
 /**
  * The order saga's steps, one use case each (statemachines/order-saga.asl.json runs them). Each is safe to run
@@ -315,10 +315,23 @@ export const voidPayment = async (
   return 'REFUNDED';
 };
 
+/**
+ * Where a compensation's payment part waits while the payment gateway is unavailable (adapters/compensationParking.ts:
+ * an execution of the compensation state machine, named by the order id, that retries it with backoff, for days if
+ * need be). The change stream's retries, and an EXPRESS execution's five minutes, cannot outlast an outage; this can.
+ */
+export type CompensationParking = {
+  /** Parks the order's compensation; false when it is parked already (the same compensation came again). */
+  park(request: { orderId: string; correlationId: string }): Promise<boolean>;
+};
+
+/** What {@link abandonOrder} did with the payment: undone, or parked until the gateway answers. */
+export type AbandonedPayment = PaymentUndone | 'PARKED';
+
 /** What {@link abandonOrder} did, and the order's status after it. */
 export type Abandonment =
-  | { outcome: 'REJECTED'; payment: PaymentUndone }
-  | { outcome: 'NOT_PENDING'; status: Exclude<OrderStatus, 'PENDING'>; payment?: PaymentUndone };
+  | { outcome: 'REJECTED'; payment: AbandonedPayment }
+  | { outcome: 'NOT_PENDING'; status: Exclude<OrderStatus, 'PENDING'>; payment?: AbandonedPayment };
 
 /** Why an order is given up: a step failed for good, or the payment gateway stayed unavailable past the bound. */
 export type GiveUpReason = Extract<RejectionReason, 'UNAVAILABLE' | 'PAYMENT_UNAVAILABLE'>;
@@ -329,9 +342,13 @@ export type GiveUpReason = Extract<RejectionReason, 'UNAVAILABLE' | 'PAYMENT_UNA
  * whatever the order may hold, including what the failed step may have committed before it failed, then rejects it
  * for `reason`. It never touches an order that is no longer PENDING: a CONFIRMED one stays confirmed with its stock
  * sold and its payment kept (ConfirmOrder may have committed before it failed), a CANCELLED one is its
- * cancellation's to compensate, and a REJECTED one was settled with nothing held.
+ * cancellation's to compensate, and a REJECTED one was settled already.
  *
  * 1. The payment first, while the order is PENDING: {@link voidPayment} refunds what was authorized, recorded or not.
+ *    When the gateway is unavailable (as it is whenever GiveUpPayment runs), the void is parked instead
+ *    ({@link CompensationParking}; {@link voidSettledPayment} runs it once the gateway answers): the order is not
+ *    left PENDING with its stock held for as long as the outage lasts. Parked before the order is rejected, so a
+ *    REJECTED order never holds a payment that nothing will give back.
  * 2. Then the order rejected, appended at the order's version (so a step that settled it meanwhile makes this lose
  *    the race and stop), which gives back the units it holds reserved in the same write. The order is never REJECTED
  *    with stock held, and never has its stock back while still PENDING.
@@ -342,11 +359,12 @@ export const abandonOrder = async (
   orderId: string,
   context: CommandContext,
   gateway: PaymentGateway,
+  parking: CompensationParking,
   reason: GiveUpReason = 'UNAVAILABLE',
 ): Promise<Abandonment> => {
   const placed = await placedOrder(orderId, context);
   if (placed.status !== 'PENDING') return { outcome: 'NOT_PENDING', status: placed.status };
-  const payment = await voidPayment(orderId, context, gateway);
+  const payment = await voidOrPark(orderId, context, gateway, parking);
   const { state, events } = await handleCommand(
     orderAggregate,
     orderStreamId(orderId),
@@ -359,6 +377,38 @@ export const abandonOrder = async (
     throw new Error(`Order ${orderId} is ${state.status} after losing the race to settle it.`);
   }
   return { outcome: 'NOT_PENDING', status: state.status, payment };
+};
+
+const voidOrPark = async (
+  orderId: string,
+  context: CommandContext,
+  gateway: PaymentGateway,
+  parking: CompensationParking,
+): Promise<AbandonedPayment> => {
+  try {
+    return await voidPayment(orderId, context, gateway);
+  } catch (error) {
+    if (!isGatewayUnavailable(error)) throw error;
+    await parking.park({ orderId, correlationId: context.metadata.correlationId });
+    return 'PARKED';
+  }
+};
+
+/**
+ * A parked compensation's payment part, for an order that was cancelled or given up while the gateway was
+ * unavailable: its payment voided ({@link voidPayment}). A CONFIRMED order keeps its payment (a step confirmed it as
+ * it was being given up). An order still PENDING was parked by a give-up that has not rejected it yet (it parks
+ * first): STILL_PENDING, to wait and look again. Idempotent.
+ */
+export const voidSettledPayment = async (
+  orderId: string,
+  context: CommandContext,
+  gateway: PaymentGateway,
+): Promise<PaymentUndone | 'STILL_PENDING'> => {
+  const placed = await placedOrder(orderId, context);
+  if (placed.status === 'PENDING') return 'STILL_PENDING';
+  if (placed.status === 'CONFIRMED') return 'NOTHING';
+  return voidPayment(orderId, context, gateway);
 };
 
 /** What an order saga's execution carries: the order as placed, and when, so its steps need not read them. */

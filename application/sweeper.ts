@@ -1,6 +1,6 @@
 import type { CommandContext } from './handleCommand.js';
 import type { PaymentGateway } from './paymentGateway.js';
-import { type Abandonment, abandonOrder } from './saga.js';
+import { type Abandonment, abandonOrder, type CompensationParking } from './saga.js';
 
 /** The orders PENDING since before `cutoff` (an ISO timestamp), oldest first, at most `limit` of them. */
 export type PendingOrders = { placedBefore(cutoff: string, limit: number): Promise<string[]> };
@@ -21,7 +21,8 @@ export type SweptOrder =
 /**
  * One sweep: every order PENDING for longer than `pendingAfterMs` whose saga is not running any more (it failed, timed
  * out, was aborted, or never started) is given up with the saga's own catch-all compensation ({@link abandonOrder}):
- * its payment refunded or voided, its stock given back, the order rejected `UNAVAILABLE`. The sweeper never confirms
+ * its payment refunded or voided (or, while the gateway is unavailable, parked until it answers), its stock given
+ * back, the order rejected `UNAVAILABLE`. The sweeper never confirms
  * an order, even one whose stock is sold and payment authorized: an order is this late only when a step kept
  * failing, and giving it up is the one outcome that needs none of the steps that may be failing.
  *
@@ -36,6 +37,7 @@ export const sweepPendingOrders = async ({
   executions,
   contextFor,
   gateway,
+  parking,
 }: {
   now: Date;
   pendingAfterMs: number;
@@ -45,6 +47,8 @@ export const sweepPendingOrders = async ({
   /** The command context for the commands given up on the order's behalf (its correlation id, say). */
   contextFor: (orderId: string) => Promise<CommandContext>;
   gateway: PaymentGateway;
+  /** Where voiding a payment waits while the gateway is unavailable (the order is rejected meanwhile). */
+  parking: CompensationParking;
 }): Promise<SweptOrder[]> => {
   const cutoff = new Date(now.getTime() - pendingAfterMs).toISOString();
   const swept: SweptOrder[] = [];
@@ -54,7 +58,7 @@ export const sweepPendingOrders = async ({
         swept.push({ orderId, action: 'LEFT_RUNNING' });
         continue;
       }
-      const abandonment = await abandonOrder(orderId, await contextFor(orderId), gateway);
+      const abandonment = await abandonOrder(orderId, await contextFor(orderId), gateway, parking);
       swept.push({
         orderId,
         action: abandonment.outcome === 'REJECTED' ? 'ABANDONED' : 'ALREADY_SETTLED',

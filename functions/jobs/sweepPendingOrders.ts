@@ -7,6 +7,7 @@ import { sagaExecutions } from '../../composition/root.js';
 import type { CommandContext } from '../../application/handleCommand.js';
 import { sweepPendingOrders } from '../../application/sweeper.js';
 import { orderStreamId } from '../../domain/order/index.js';
+import { compensationParking } from '../compensationParking.js';
 import { config } from '../config.js';
 import { eventStore, paymentGateway, services } from '../dependencies.js';
 import { baseLogger } from '../observability/log.js';
@@ -77,6 +78,7 @@ export const handler = middy<unknown, SweepReport, Error, Context>()
       }),
       contextFor,
       gateway: paymentGateway(),
+      parking: compensationParking(),
     });
     const counts: Record<string, number> = {};
     for (const order of swept) {
@@ -84,10 +86,12 @@ export const handler = middy<unknown, SweepReport, Error, Context>()
       const fields = { orderId: order.orderId, correlationId: correlations.get(order.orderId), action: order.action };
       if (order.action === 'ABANDONED') {
         metrics().add('OrdersSwept', 1, { outcome: 'ABANDONED' });
-        logger.warn('order left PENDING given up: payment refunded or voided, stock given back, rejected UNAVAILABLE', {
+        if (order.abandonment.payment === 'PARKED') metrics().add('CompensationsParked', 1);
+        logger.warn('order left PENDING given up: payment undone or parked, stock given back, rejected UNAVAILABLE', {
           ...fields,
           // `payment…` keys are redacted in logs: say what happened to it under another name.
           refunded: order.abandonment.payment === 'REFUNDED',
+          parked: order.abandonment.payment === 'PARKED',
         });
       } else if (order.action === 'FAILED') {
         metrics().add('OrdersSwept', 1, { outcome: 'FAILED' });

@@ -24,8 +24,8 @@ const waitPolicy = (): PaymentWaitPolicy => {
 };
 
 /**
- * The compensation state machine's one Task (statemachines/compensation.asl.json): a cancellation's compensation,
- * parked because the payment gateway was unavailable, tried again. Answers PROCEED once it got through, a wait while
+ * The compensation state machine's one Task (statemachines/compensation.asl.json): the payment part of a
+ * compensation (a cancellation's, or a give-up's), parked because the payment gateway was unavailable, tried again. Answers PROCEED once it got through, a wait while
  * the gateway is still unavailable (counted: `CompensationParkedFor`, the time parked so far), or GIVE_UP past the
  * bound, which fails the execution for an operator (docs/operations.md, "Parked compensations").
  */

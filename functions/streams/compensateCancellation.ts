@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { SFNClient } from '@aws-sdk/client-sfn';
 import middy from '@middy/core';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { decodeChangeRecords } from '../../adapters/changeRecords.js';
-import { compensationParking as stepFunctionsParking } from '../../composition/root.js';
-import { type CompensationParking, compensateOrPark } from '../../application/compensation.js';
+import { compensateOrPark } from '../../application/compensation.js';
 import { eventSchemas } from '../../composition/schemas.js';
-import { config } from '../config.js';
+import { compensationParking } from '../compensationParking.js';
 import { eventStore, paymentGateway } from '../dependencies.js';
 import { baseLogger } from '../observability/log.js';
 import { metrics } from '../observability/metrics.js';
@@ -15,15 +13,6 @@ import { observedStore, onConflict, telemetry } from '../observability/telemetry
 import { tracer } from '../observability/tracing.js';
 
 const schemas = eventSchemas;
-let parking: CompensationParking | undefined;
-
-const compensationParking = (): CompensationParking => {
-  if (parking) return parking;
-  const stateMachineArn = config().COMPENSATION_ARN;
-  if (!stateMachineArn) throw new Error('COMPENSATION_ARN is not set');
-  return (parking = stepFunctionsParking({ client: tracer().captureClient(new SFNClient({})), stateMachineArn }));
-};
-
 /**
  * What a cancellation sets off, from its `OrderCancelled` event (the mapping's filter lets no other event in): its
  * payment refunded or voided (its stock came back with the cancellation itself, ADR 0013). When the payment

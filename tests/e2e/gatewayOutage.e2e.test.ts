@@ -197,7 +197,7 @@ describe('a payment gateway outage', () => {
   });
 
   it.skipIf(withoutBreaker)(
-    'gives the orders up past the bound: every one REJECTED PAYMENT_UNAVAILABLE, nothing held, nothing authorized; a cancel while waiting works',
+    'gives the orders up past the bound while the gateway is still down: REJECTED PAYMENT_UNAVAILABLE with their stock back at once, their voids parked until it answers; a cancel while waiting works',
     async () => {
       const sku = await givenProduct(100);
       await outage().down();
@@ -235,41 +235,52 @@ describe('a payment gateway outage', () => {
         { timeoutMs: 20_000, intervalMs: 200 },
       );
 
-      // Back only once every order's bound has passed and its last authorize attempt (made as its final wait ends, at
-      // the bound) has failed too: each is then giving up, voiding its key, while the gateway is still down. On a
-      // loaded machine that attempt can come seconds after the bound; one that met the gateway back would confirm.
-      const bounds = await eventually(
-        async () => {
-          const items = await Promise.all(others.map((o) => orderView(o.orderId)));
-          const untils = items.map((item) => Date.parse(String(item?.awaitingPaymentUntil)));
-          expect(untils.every(Number.isFinite)).toBe(true);
-          return untils;
-        },
-        { timeoutMs: 20_000, intervalMs: 200 },
-      );
-      await sleep(Math.max(...bounds) + 8_000 - Date.now());
-      await outage().up();
-
+      // The gateway stays down past every order's bound: each is given up while it is still down. Its void is parked
+      // on the compensation state machine, and the order is rejected at once with its stock back, not left PENDING
+      // until the execution times out and the sweeper comes.
       const states = await allSettled(ids, 60_000);
       expect(states[0]?.status).toBe('CANCELLED');
       expect(states.slice(1)).toEqual(
         others.map(() => expect.objectContaining({ status: 'REJECTED', rejectionReason: 'PAYMENT_UNAVAILABLE' })),
       );
-      // Nothing held: every unit back in stock, once the cancellation's compensation has run.
+      // Nothing held: every unit back in stock, while the gateway is still down.
+      expect((await readStock(store, sku, { consistent: true })).stock).toEqual({
+        available: 100,
+        reserved: 0,
+        sold: 0,
+      });
+      // Every order's void waits for the gateway (the cancellation's too), each in its own execution.
+      const compensations = () =>
+        [...stack.stepFunctions.executions.values()].filter(
+          (e) => e.stateMachineArn === table('COMPENSATION_ARN') && ids.includes(e.name),
+        );
       await eventually(
         async () =>
-          expect((await readStock(store, sku, { consistent: true })).stock).toEqual({
-            available: 100,
-            reserved: 0,
-            sold: 0,
-          }),
-        { timeoutMs: 20_000, intervalMs: 250 },
+          expect(
+            compensations()
+              .map((e) => [e.name, e.status])
+              .sort(),
+          ).toEqual(ids.map((id) => [id, 'RUNNING']).sort()),
+        { timeoutMs: 20_000, intervalMs: 200 },
       );
-      // Nothing authorized: no approval under any order's key at the gateway.
-      for (const { orderId } of others) {
+      // The give-ups ended their sagas: none is left to time out.
+      const sagas = [...stack.stepFunctions.executions.values()].filter(
+        (e) => e.stateMachineArn === table('ORDER_SAGA_ARN') && ids.includes(e.name),
+      );
+      expect(sagas.map((e) => e.status)).toEqual(sagas.map(() => 'SUCCEEDED'));
+
+      await outage().up();
+      await eventually(async () => expect(compensations().map((e) => e.status)).toEqual(ids.map(() => 'SUCCEEDED')), {
+        timeoutMs: 30_000,
+        intervalMs: 250,
+      });
+      // Nothing authorized: every order's key voided at the gateway, with no approval under it.
+      for (const { orderId } of orders) {
         const item = await simulatorItem(client, table('PAYMENT_SIMULATOR_TABLE'), orderId);
+        expect(item, orderId).toMatchObject({ voided: true });
         expect((item?.result as { outcome?: string } | undefined)?.outcome, orderId).not.toBe('APPROVED');
       }
+      expect(stack.consumers.failures).toEqual([]);
       await expectInvariants();
     },
   );

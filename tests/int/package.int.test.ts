@@ -539,6 +539,8 @@ describe('the sweeper in the packaged prod template', () => {
       actionsOf(s).some((a) => a.startsWith('states:')),
     );
     expect(states).toEqual([
+      // Parks the void of an order it gives up while the gateway is unavailable.
+      { Effect: 'Allow', Action: ['states:StartExecution'], Resource: { Ref: 'CompensationStateMachine' } },
       {
         Effect: 'Allow',
         Action: ['states:DescribeExecution'],
@@ -692,16 +694,18 @@ describe('the parked compensation in the packaged prod template', () => {
     expect(statements[0]?.Resource).toEqual([{ 'Fn::GetAtt': [lambdaId('resumeCompensation'), 'Arn'] }]);
   });
 
-  it('lets the cancellation consumer park a compensation there and nowhere else, still retrying real failures into the failure queue', () => {
-    expect(variables('compensateCancellation')).toMatchObject({
-      COMPENSATION_ARN: { Ref: 'CompensationStateMachine' },
-    });
-    const states = statementsOf(roleOf('compensateCancellation')).filter((s) =>
-      actionsOf(s).some((a) => a.startsWith('states:')),
-    );
-    expect(states).toEqual([
-      { Effect: 'Allow', Action: ['states:StartExecution'], Resource: { Ref: 'CompensationStateMachine' } },
-    ]);
+  it('lets exactly the compensations park there (a cancellation’s, the saga’s give-up, the sweeper’s), still retrying real failures into the failure queue', () => {
+    const parkers = ['compensateCancellation', 'abandonOrder', 'sweepPendingOrders'];
+    const park = { Effect: 'Allow', Action: ['states:StartExecution'], Resource: { Ref: 'CompensationStateMachine' } };
+    for (const fn of functionNames) {
+      const parks = statementsOf(roleOf(fn)).filter((s) => JSON.stringify(s).includes('CompensationStateMachine'));
+      expect(parks, fn).toEqual(parkers.includes(fn) ? [park] : []);
+      const environment = resource(lambdaId(fn)).Properties.Environment as
+        { Variables: Record<string, unknown> } | undefined;
+      expect(environment?.Variables.COMPENSATION_ARN, fn).toEqual(
+        parkers.includes(fn) ? { Ref: 'CompensationStateMachine' } : undefined,
+      );
+    }
     const mapping = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping')
       .map(([, m]) => m.Properties)
       .find((m) => JSON.stringify(m.FunctionName).includes(lambdaId('compensateCancellation')));

@@ -2,15 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { cancelOrder, placeOrder } from '../../../application/orders.js';
 import type { PaymentGateway } from '../../../application/paymentGateway.js';
 import { readStock, registerProduct } from '../../../application/products.js';
-import { abandonOrder, authorizePayment, confirmOrder } from '../../../application/saga.js';
+import { retryParkedCompensation } from '../../../application/compensation.js';
+import { abandonOrder, authorizePayment, confirmOrder, type PaymentWaitPolicy } from '../../../application/saga.js';
 import { type PendingOrders, type SagaExecutions, sweepPendingOrders } from '../../../application/sweeper.js';
 import { memoryGateway } from '../../support/memoryGateway.js';
+import { memoryParking } from '../../support/memoryParking.js';
 import { memoryStore, testContext } from '../../support/memoryStore.js';
 
 const given = async () => {
   const store = memoryStore();
   const context = testContext(store);
-  const { gateway, calls, keys } = memoryGateway();
+  const { gateway, calls, keys, down, up } = memoryGateway();
   await registerProduct({ sku: 'MUG-1', name: 'Mug', price: { amount: 1250, currency: 'EUR' }, stock: 10 }, context);
   // Placed, the order holds its 2 mugs reserved (ADR 0014).
   const { orderId } = await placeOrder(
@@ -19,16 +21,19 @@ const given = async () => {
   );
   const stock = async () => (await readStock(store, 'MUG-1')).stock;
   const types = async (streamId: string) => (await store.readStream(streamId)).map((e) => e.type);
-  return { store, context, gateway, calls, keys, orderId, stock, types };
+  return { store, context, gateway, calls, keys, down, up, orderId, stock, types, ...memoryParking() };
 };
 
 describe('abandonOrder: the catch-all compensation', () => {
   it('gives back reserved stock, refunds a recorded authorization, and rejects the order UNAVAILABLE', async () => {
-    const { context, gateway, calls, orderId, stock, types } = await given();
+    const { context, gateway, calls, orderId, stock, types, parking } = await given();
     await authorizePayment(orderId, context, gateway);
 
     expect(await stock()).toEqual({ available: 8, reserved: 2, sold: 0 });
-    expect(await abandonOrder(orderId, context, gateway)).toEqual({ outcome: 'REJECTED', payment: 'REFUNDED' });
+    expect(await abandonOrder(orderId, context, gateway, parking)).toEqual({
+      outcome: 'REJECTED',
+      payment: 'REFUNDED',
+    });
     expect(await types(`order-${orderId}`)).toEqual(['OrderPlaced', 'StockReserved', 'OrderRejected']);
     expect(await stock()).toEqual({ available: 10, reserved: 0, sold: 0 });
     expect(await types(`payment-${orderId}`)).toEqual(['PaymentAuthorized', 'PaymentRefunded']);
@@ -36,17 +41,20 @@ describe('abandonOrder: the catch-all compensation', () => {
   });
 
   it('voids at the gateway an authorization whose answer was lost, and records it as authorized and refunded', async () => {
-    const { context, gateway, keys, orderId, types } = await given();
+    const { context, gateway, keys, orderId, types, parking } = await given();
     await gateway.authorize({ idempotencyKey: orderId, token: 'tok_visa', amount: { amount: 2500, currency: 'EUR' } });
 
-    expect(await abandonOrder(orderId, context, gateway)).toEqual({ outcome: 'REJECTED', payment: 'REFUNDED' });
+    expect(await abandonOrder(orderId, context, gateway, parking)).toEqual({
+      outcome: 'REJECTED',
+      payment: 'REFUNDED',
+    });
     expect(await types(`payment-${orderId}`)).toEqual(['PaymentAuthorized', 'PaymentRefunded']);
     expect(keys.get(orderId)).toMatchObject({ refunded: true, voided: true });
   });
 
   it('bars the key when nothing was authorized, so a late authorize is declined, and refunds nothing', async () => {
-    const { context, gateway, calls, orderId, stock, types } = await given();
-    expect(await abandonOrder(orderId, context, gateway)).toEqual({ outcome: 'REJECTED', payment: 'NOTHING' });
+    const { context, gateway, calls, orderId, stock, types, parking } = await given();
+    expect(await abandonOrder(orderId, context, gateway, parking)).toEqual({ outcome: 'REJECTED', payment: 'NOTHING' });
     expect(await stock()).toEqual({ available: 10, reserved: 0, sold: 0 });
     expect(calls).toEqual([`void ${orderId}`]);
     expect(await types(`payment-${orderId}`)).toEqual([]);
@@ -56,28 +64,34 @@ describe('abandonOrder: the catch-all compensation', () => {
   });
 
   it('never touches a CONFIRMED order, even when ConfirmOrder committed and then failed', async () => {
-    const { store, context, gateway, calls, orderId, stock } = await given();
+    const { store, context, gateway, calls, orderId, stock, parking } = await given();
     await authorizePayment(orderId, context, gateway);
     await confirmOrder(orderId, context);
     const before = store.readAll().length;
 
-    expect(await abandonOrder(orderId, context, gateway)).toEqual({ outcome: 'NOT_PENDING', status: 'CONFIRMED' });
+    expect(await abandonOrder(orderId, context, gateway, parking)).toEqual({
+      outcome: 'NOT_PENDING',
+      status: 'CONFIRMED',
+    });
     expect(store.readAll()).toHaveLength(before);
     expect(await stock()).toEqual({ available: 8, reserved: 0, sold: 2 });
     expect(calls).toEqual([`authorize ${orderId}`]);
   });
 
   it('leaves a CANCELLED order to its cancellation', async () => {
-    const { store, context, gateway, calls, orderId } = await given();
+    const { store, context, gateway, calls, orderId, parking } = await given();
     await cancelOrder({ orderId, caller: { sub: 'customer-1', isAdmin: false } }, context);
     const before = store.readAll().length;
-    expect(await abandonOrder(orderId, context, gateway)).toEqual({ outcome: 'NOT_PENDING', status: 'CANCELLED' });
+    expect(await abandonOrder(orderId, context, gateway, parking)).toEqual({
+      outcome: 'NOT_PENDING',
+      status: 'CANCELLED',
+    });
     expect(store.readAll()).toHaveLength(before);
     expect(calls).toEqual([]);
   });
 
   it('gives back no stock when the order is confirmed while it voids the payment, and says the payment was refunded', async () => {
-    const { store, context, gateway, orderId, stock, types } = await given();
+    const { store, context, gateway, orderId, stock, types, parking } = await given();
     await authorizePayment(orderId, context, gateway);
     // Another execution confirms the order between the void and the transaction.
     const racing: PaymentGateway = {
@@ -89,7 +103,7 @@ describe('abandonOrder: the catch-all compensation', () => {
       },
     };
 
-    expect(await abandonOrder(orderId, { ...context, store }, racing)).toEqual({
+    expect(await abandonOrder(orderId, { ...context, store }, racing, parking)).toEqual({
       outcome: 'NOT_PENDING',
       status: 'CONFIRMED',
       payment: 'REFUNDED',
@@ -99,19 +113,118 @@ describe('abandonOrder: the catch-all compensation', () => {
   });
 
   it('does nothing the second time', async () => {
-    const { store, context, gateway, calls, orderId } = await given();
+    const { store, context, gateway, calls, orderId, parking } = await given();
     await authorizePayment(orderId, context, gateway);
-    await abandonOrder(orderId, context, gateway);
+    await abandonOrder(orderId, context, gateway, parking);
     const [events, gatewayCalls] = [store.readAll().length, calls.length];
-    expect(await abandonOrder(orderId, context, gateway)).toEqual({ outcome: 'NOT_PENDING', status: 'REJECTED' });
+    expect(await abandonOrder(orderId, context, gateway, parking)).toEqual({
+      outcome: 'NOT_PENDING',
+      status: 'REJECTED',
+    });
     expect(store.readAll()).toHaveLength(events);
     expect(calls).toHaveLength(gatewayCalls);
   });
 });
 
+describe('abandonOrder while the payment gateway is unavailable', () => {
+  const policy: PaymentWaitPolicy = { firstWaitSeconds: 5, maxWaitSeconds: 300, boundSeconds: 3600 };
+  const parkedAt = new Date('2026-11-30T10:00:00.000Z');
+  const retry = (
+    orderId: string,
+    seconds: number,
+    context: Parameters<typeof retryParkedCompensation>[2],
+    gateway: PaymentGateway,
+  ) =>
+    retryParkedCompensation(
+      orderId,
+      { parkedAt, now: new Date(parkedAt.getTime() + seconds * 1000), policy },
+      context,
+      gateway,
+    );
+
+  it('parks the void and rejects the order at once, its stock back; once the gateway answers, the parked void refunds the approval', async () => {
+    const { context, gateway, keys, down, up, parking, parked, orderId, stock, types } = await given();
+    await authorizePayment(orderId, context, gateway);
+    down();
+
+    expect(await abandonOrder(orderId, context, gateway, parking, 'PAYMENT_UNAVAILABLE')).toEqual({
+      outcome: 'REJECTED',
+      payment: 'PARKED',
+    });
+    expect(parked).toEqual([{ orderId, correlationId: context.metadata.correlationId }]);
+    expect(await types(`order-${orderId}`)).toEqual(['OrderPlaced', 'StockReserved', 'OrderRejected']);
+    expect(await stock()).toEqual({ available: 10, reserved: 0, sold: 0 });
+    expect(await types(`payment-${orderId}`)).toEqual(['PaymentAuthorized']);
+
+    expect(await retry(orderId, 0, context, gateway)).toMatchObject({ outcome: 'WAIT', waitSeconds: 5 });
+    up();
+    expect(await retry(orderId, 5, context, gateway)).toEqual({ outcome: 'COMPENSATED', payment: 'REFUNDED' });
+    expect(await types(`payment-${orderId}`)).toEqual(['PaymentAuthorized', 'PaymentRefunded']);
+    expect(keys.get(orderId)).toMatchObject({ refunded: true });
+    // Done: run again, it refunds nothing more.
+    expect(await retry(orderId, 6, context, gateway)).toEqual({ outcome: 'COMPENSATED', payment: 'NOTHING' });
+  });
+
+  it('bars the key of an order with nothing authorized once the gateway answers, so a late authorize is declined', async () => {
+    const { context, gateway, down, up, parking, orderId } = await given();
+    down();
+    expect(await abandonOrder(orderId, context, gateway, parking)).toEqual({ outcome: 'REJECTED', payment: 'PARKED' });
+    up();
+    expect(await retry(orderId, 5, context, gateway)).toEqual({ outcome: 'COMPENSATED', payment: 'NOTHING' });
+    expect(
+      await gateway.authorize({ idempotencyKey: orderId, token: 'tok_visa', amount: { amount: 1, currency: 'EUR' } }),
+    ).toEqual({ outcome: 'DECLINED', reason: 'voided' });
+  });
+
+  it('parks before it rejects: a parked void that finds the order still PENDING waits for the rejection', async () => {
+    const { context, gateway, down, up, orderId, calls } = await given();
+    // The give-up parked the void, then failed before its rejection was appended.
+    const failing = { park: async () => Promise.reject(new Error('state machine unreachable')) };
+    down();
+    await expect(abandonOrder(orderId, context, gateway, failing)).rejects.toThrow('state machine unreachable');
+    up();
+    expect(await retry(orderId, 5, context, gateway)).toMatchObject({ outcome: 'WAIT' });
+    expect(calls).toEqual([]);
+  });
+
+  it('leaves the order PENDING and parks nothing when the void fails for another reason', async () => {
+    const { context, gateway, parking, parked, orderId, stock, types } = await given();
+    const broken: PaymentGateway = { ...gateway, voidAuthorization: () => Promise.reject(new Error('bad request')) };
+    await expect(abandonOrder(orderId, context, broken, parking)).rejects.toThrow('bad request');
+    expect(parked).toEqual([]);
+    expect(await types(`order-${orderId}`)).toEqual(['OrderPlaced', 'StockReserved']);
+    expect(await stock()).toEqual({ available: 8, reserved: 2, sold: 0 });
+  });
+
+  it('keeps the payment of an order a step confirmed as it was given up', async () => {
+    const { context, gateway, calls, down, up, orderId, stock } = await given();
+    await authorizePayment(orderId, context, gateway);
+    let confirmedMeanwhile = false;
+    const parking = {
+      park: async () => {
+        // ConfirmOrder commits between the parking and the rejection, which loses the race and stops.
+        await confirmOrder(orderId, context);
+        confirmedMeanwhile = true;
+        return true;
+      },
+    };
+    down();
+    expect(await abandonOrder(orderId, context, gateway, parking)).toEqual({
+      outcome: 'NOT_PENDING',
+      status: 'CONFIRMED',
+      payment: 'PARKED',
+    });
+    expect(confirmedMeanwhile).toBe(true);
+    up();
+    expect(await retry(orderId, 5, context, gateway)).toEqual({ outcome: 'COMPENSATED', payment: 'NOTHING' });
+    expect(calls).toEqual([`authorize ${orderId}`]);
+    expect(await stock()).toEqual({ available: 8, reserved: 0, sold: 2 });
+  });
+});
+
 describe('sweepPendingOrders', () => {
   it('gives up stale orders whose saga is not running, leaves running ones, and goes on past a failure', async () => {
-    const { context, gateway, orderId } = await given();
+    const { context, gateway, orderId, parking } = await given();
     const asked: string[] = [];
     const pending: PendingOrders = {
       placedBefore: async (cutoff, limit) => {
@@ -133,6 +246,7 @@ describe('sweepPendingOrders', () => {
       executions,
       contextFor: async () => context,
       gateway,
+      parking,
     });
     expect(asked).toEqual(['2026-11-29T11:45:00.000Z 50']);
     expect(swept.map(({ orderId: id, action }) => [id, action])).toEqual([
@@ -143,7 +257,7 @@ describe('sweepPendingOrders', () => {
   });
 
   it('takes an order it cannot tell about (EXPRESS) as ended, and one settled meanwhile as settled', async () => {
-    const { context, gateway, orderId } = await given();
+    const { context, gateway, orderId, parking } = await given();
     const sweep = () =>
       sweepPendingOrders({
         now: new Date(),
@@ -153,9 +267,28 @@ describe('sweepPendingOrders', () => {
         executions: { running: async () => undefined },
         contextFor: async () => context,
         gateway,
+        parking,
       });
     expect((await sweep()).map((s) => s.action)).toEqual(['ABANDONED']);
     // The index follows the projection, so it may still list the order: the order's own stream decides.
     expect((await sweep()).map((s) => s.action)).toEqual(['ALREADY_SETTLED']);
+  });
+
+  it('rejects a stale order while the gateway is down, its void parked', async () => {
+    const { context, gateway, down, parking, parked, orderId, stock } = await given();
+    down();
+    const [swept] = await sweepPendingOrders({
+      now: new Date(),
+      pendingAfterMs: 0,
+      limit: 10,
+      pending: { placedBefore: async () => [orderId] },
+      executions: { running: async () => false },
+      contextFor: async () => context,
+      gateway,
+      parking,
+    });
+    expect(swept).toMatchObject({ action: 'ABANDONED', abandonment: { outcome: 'REJECTED', payment: 'PARKED' } });
+    expect(parked.map((p) => p.orderId)).toEqual([orderId]);
+    expect(await stock()).toEqual({ available: 10, reserved: 0, sold: 0 });
   });
 });

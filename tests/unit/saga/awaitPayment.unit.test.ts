@@ -4,6 +4,7 @@ import { cancelOrder, placeOrder } from '../../../application/orders.js';
 import { readStock, registerProduct } from '../../../application/products.js';
 import { abandonOrder, awaitPayment, nextPaymentWait, type PaymentWaitPolicy } from '../../../application/saga.js';
 import type { PaymentGateway } from '../../../application/paymentGateway.js';
+import { memoryParking } from '../../support/memoryParking.js';
 import { memoryStore, testContext } from '../../support/memoryStore.js';
 
 const policy: PaymentWaitPolicy = { firstWaitSeconds: 5, maxWaitSeconds: 30, boundSeconds: 180 };
@@ -75,7 +76,7 @@ describe('awaitPayment: the parked payment step', () => {
     await awaitPayment(orderId, { startedAt, now: at(3), policy }, context);
     expect(await awaitPayment(orderId, { startedAt, now: at(181), policy }, context)).toEqual({ outcome: 'GIVE_UP' });
 
-    expect(await abandonOrder(orderId, context, deadGateway, 'PAYMENT_UNAVAILABLE')).toEqual({
+    expect(await abandonOrder(orderId, context, deadGateway, memoryParking().parking, 'PAYMENT_UNAVAILABLE')).toEqual({
       outcome: 'REJECTED',
       payment: 'NOTHING',
     });

@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CircuitOpenError } from '../../../application/circuitBreaker.js';
-import {
-  type CompensationParking,
-  compensateOrPark,
-  retryParkedCompensation,
-} from '../../../application/compensation.js';
-
+import { compensateOrPark, retryParkedCompensation } from '../../../application/compensation.js';
 import { cancelOrder, placeOrder } from '../../../application/orders.js';
 import type { PaymentGateway } from '../../../application/paymentGateway.js';
 import { readStock, registerProduct } from '../../../application/products.js';
@@ -16,24 +11,12 @@ import {
   type PaymentWaitPolicy,
 } from '../../../application/saga.js';
 import { memoryGateway } from '../../support/memoryGateway.js';
+import { memoryParking } from '../../support/memoryParking.js';
 import { memoryStore, testContext } from '../../support/memoryStore.js';
 
 const policy: PaymentWaitPolicy = { firstWaitSeconds: 5, maxWaitSeconds: 300, boundSeconds: 3600 };
 const parkedAt = new Date('2026-11-30T10:00:00.000Z');
 const at = (seconds: number) => new Date(parkedAt.getTime() + seconds * 1000);
-
-/** Parks in memory, as the compensation state machine does: once per order, by its id. */
-const memoryParking = () => {
-  const parked: { orderId: string; correlationId: string }[] = [];
-  const parking: CompensationParking = {
-    park: async (request) => {
-      if (parked.some((p) => p.orderId === request.orderId)) return false;
-      parked.push(request);
-      return true;
-    },
-  };
-  return { parking, parked };
-};
 
 const given = async () => {
   const store = memoryStore();
