@@ -8,6 +8,7 @@ const standalone = [
   'tests/int/stackRestart.int.test.ts',
   'tests/e2e/sagaSettles.e2e.test.ts',
   'tests/e2e/gatewayOutage.e2e.test.ts',
+  'tests/e2e/iamGrants.e2e.test.ts',
 ];
 
 export default defineConfig({

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -74,6 +75,20 @@ export const addInvocationHook = (hook: InvocationHook): (() => void) => {
   return () => hooks.delete(hook);
 };
 
+let invocations: AsyncLocalStorage<string> | undefined;
+
+/**
+ * From now on, every local invocation runs with its function's name in an async context, which `invokedFunction`
+ * answers from anywhere beneath it (an SDK middleware, say). Off unless asked: tracking async context costs every
+ * promise of a busy stack.
+ */
+export const trackInvocations = (): void => {
+  invocations ??= new AsyncLocalStorage();
+};
+
+/** The function whose invocation the caller runs in, once `trackInvocations` was called. */
+export const invokedFunction = (): string | undefined => invocations?.getStore();
+
 /** While set, the tail of the queue of invocations made to run one at a time (`invokeOneAtATime`). */
 let queue: Promise<void> | undefined;
 
@@ -135,7 +150,8 @@ export const invoke = async (
   let failed = false;
   try {
     for (const hook of hooks) await hook.before?.(name, event);
-    return await Promise.race([handler(event, context), timeout]);
+    const run = () => Promise.race([handler(event, context), timeout]);
+    return await (invocations ? invocations.run(name, run) : run());
   } catch (error) {
     failed = true;
     throw error;
