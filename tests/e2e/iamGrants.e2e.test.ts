@@ -17,7 +17,8 @@ import { type CfnResource, packaged, resourcesOfType, type Statement, statements
  * The local stand-ins enforce no IAM, so a function whose role lacks a grant for a call it makes works here and fails
  * on AWS with AccessDenied (the replay worker's missing BatchGetItem was found only by reading the template). Here a
  * stack of its own records every DynamoDB call each function makes while a run of orders goes through every path
- * (placed, declined, out of stock, cancelled, a gateway outage with a give-up and a parked void, a sweep), and each
+ * (placed, declined, out of stock, cancelled, a gateway outage with a give-up and a parked void, a sweep, a blue-green
+ * rebuild and an in-place replay by the replay worker), and each
  * call is held to the packaged prod template: an Allow statement of that function's role with the call's action on
  * the call's table or index, and, where the statement is limited to some partition keys, the call's key among them.
  */
@@ -204,6 +205,42 @@ describe('the IAM grants of the packaged template', () => {
       await outage.up();
     }
 
+    // The replay worker rebuilds both read models, phase by phase as its state machine runs it (ADR 0009), then
+    // replays them in place: every call a rebuild and a replay make.
+    const worker = functionHandlers(stack.config);
+    const replay = async (payload: Record<string, unknown>) =>
+      invoke(stack.config, 'replaySegment', await worker('replaySegment'), payload);
+    for (const projection of ['orders', 'products']) {
+      const runId = `grants-${projection}-${randomUUID()}`;
+      const begun = (await replay({ action: 'rebuildBegin', projection, runId, totalSegments: 1 })) as {
+        slot: string;
+      };
+      let progress: { done?: boolean };
+      do {
+        progress = (await replay({
+          action: 'rebuildSegment',
+          projection,
+          runId,
+          ...begun,
+          segment: 0,
+          totalSegments: 1,
+        })) as {
+          done?: boolean;
+        };
+      } while (!progress.done);
+      expect(await replay({ action: 'rebuildCheck', projection, runId, slot: begun.slot, sample: 20 })).toMatchObject({
+        mismatches: 0,
+      });
+      await replay({ action: 'rebuildSwitch', projection });
+    }
+    await replay({
+      action: 'segment',
+      runId: `grants-${randomUUID()}`,
+      segment: 0,
+      totalSegments: 1,
+      projections: ['orders', 'products'],
+    });
+
     const { template } = await packaged('prod');
     const tableIds = new Map(
       resourcesOfType(template, 'AWS::DynamoDB::Table').map(([id, t]) => [
@@ -268,6 +305,7 @@ describe('the IAM grants of the packaged template', () => {
         'registerProduct',
         'rejectOrder',
         'restockProduct',
+        'replaySegment',
         'resumeCompensation',
         'sweepPendingOrders',
       ].sort(),
