@@ -6,6 +6,7 @@ import {
   nextPaymentWait,
   type PaymentUndone,
   type PaymentWaitPolicy,
+  undoOrPark,
   voidSettledPayment,
 } from './saga.js';
 
@@ -27,13 +28,12 @@ export const compensateOrPark = async (
   gateway: PaymentGateway,
   parking: CompensationParking,
 ): Promise<CancellationCompensation> => {
-  try {
-    return { outcome: 'COMPENSATED', payment: await compensateCancellation(orderId, context, gateway) };
-  } catch (error) {
-    if (!isGatewayUnavailable(error)) throw error;
-    const parked = await parking.park({ orderId, correlationId: context.metadata.correlationId });
-    return { outcome: 'PARKED', alreadyParked: !parked, cause: error };
-  }
+  const undone = await undoOrPark(() => compensateCancellation(orderId, context, gateway), {
+    orderId,
+    context,
+    parking,
+  });
+  return undone.outcome === 'DONE' ? { outcome: 'COMPENSATED', payment: undone.done } : undone;
 };
 
 /** What a parked compensation's attempt did: done, wait and try again, or give up (past the bound). */

@@ -379,19 +379,32 @@ export const abandonOrder = async (
   return { outcome: 'NOT_PENDING', status: state.status, payment };
 };
 
+/**
+ * Runs a compensation's payment part (`undo`) for the order; when the payment gateway is unavailable (it refused, timed
+ * out, or its breaker is open), parks it instead ({@link CompensationParking}). `alreadyParked`: it was parked before
+ * (the same compensation came again). Any other error is thrown.
+ */
+export const undoOrPark = async <T>(
+  undo: () => Promise<T>,
+  { orderId, context, parking }: { orderId: string; context: CommandContext; parking: CompensationParking },
+): Promise<{ outcome: 'DONE'; done: T } | { outcome: 'PARKED'; alreadyParked: boolean; cause: Error }> => {
+  try {
+    return { outcome: 'DONE', done: await undo() };
+  } catch (error) {
+    if (!isGatewayUnavailable(error)) throw error;
+    const parked = await parking.park({ orderId, correlationId: context.metadata.correlationId });
+    return { outcome: 'PARKED', alreadyParked: !parked, cause: error };
+  }
+};
+
 const voidOrPark = async (
   orderId: string,
   context: CommandContext,
   gateway: PaymentGateway,
   parking: CompensationParking,
 ): Promise<AbandonedPayment> => {
-  try {
-    return await voidPayment(orderId, context, gateway);
-  } catch (error) {
-    if (!isGatewayUnavailable(error)) throw error;
-    await parking.park({ orderId, correlationId: context.metadata.correlationId });
-    return 'PARKED';
-  }
+  const undone = await undoOrPark(() => voidPayment(orderId, context, gateway), { orderId, context, parking });
+  return undone.outcome === 'DONE' ? undone.done : 'PARKED';
 };
 
 /**

@@ -222,6 +222,19 @@ describe('abandonOrder while the payment gateway is unavailable', () => {
   });
 });
 
+/** A sweep now, of every PENDING order (the one `given` placed), its saga running or not as `running` says. */
+const sweepNow = ({ context, gateway, parking, orderId }: Awaited<ReturnType<typeof given>>, running?: boolean) =>
+  sweepPendingOrders({
+    now: new Date(),
+    pendingAfterMs: 0,
+    limit: 10,
+    pending: { placedBefore: async () => [orderId] },
+    executions: { running: async () => running },
+    contextFor: async () => context,
+    gateway,
+    parking,
+  });
+
 describe('sweepPendingOrders', () => {
   it('gives up stale orders whose saga is not running, leaves running ones, and goes on past a failure', async () => {
     const { context, gateway, orderId, parking } = await given();
@@ -257,36 +270,18 @@ describe('sweepPendingOrders', () => {
   });
 
   it('takes an order it cannot tell about (EXPRESS) as ended, and one settled meanwhile as settled', async () => {
-    const { context, gateway, orderId, parking } = await given();
-    const sweep = () =>
-      sweepPendingOrders({
-        now: new Date(),
-        pendingAfterMs: 0,
-        limit: 10,
-        pending: { placedBefore: async () => [orderId] },
-        executions: { running: async () => undefined },
-        contextFor: async () => context,
-        gateway,
-        parking,
-      });
+    const shop = await given();
+    const sweep = () => sweepNow(shop, undefined);
     expect((await sweep()).map((s) => s.action)).toEqual(['ABANDONED']);
     // The index follows the projection, so it may still list the order: the order's own stream decides.
     expect((await sweep()).map((s) => s.action)).toEqual(['ALREADY_SETTLED']);
   });
 
   it('rejects a stale order while the gateway is down, its void parked', async () => {
-    const { context, gateway, down, parking, parked, orderId, stock } = await given();
+    const shop = await given();
+    const { down, parked, orderId, stock } = shop;
     down();
-    const [swept] = await sweepPendingOrders({
-      now: new Date(),
-      pendingAfterMs: 0,
-      limit: 10,
-      pending: { placedBefore: async () => [orderId] },
-      executions: { running: async () => false },
-      contextFor: async () => context,
-      gateway,
-      parking,
-    });
+    const [swept] = await sweepNow(shop, false);
     expect(swept).toMatchObject({ action: 'ABANDONED', abandonment: { outcome: 'REJECTED', payment: 'PARKED' } });
     expect(parked.map((p) => p.orderId)).toEqual([orderId]);
     expect(await stock()).toEqual({ available: 10, reserved: 0, sold: 0 });
