@@ -29,7 +29,7 @@ export const metricDefinitions = {
   CircuitTransitions: { unit: 'Count', dimension: 'state' },
   /** Per call a circuit refused: how long it has been open; `circuit`: payment-gateway. PaymentCircuitOpenAlarm. */
   CircuitOpenFor: { unit: 'Milliseconds', dimension: 'circuit' },
-  /** A cancellation's compensation met the payment gateway unavailable and was parked to wait for it. */
+  /** A compensation's payment part (a cancellation's, or a give-up's) met the payment gateway unavailable, and was parked. */
   CompensationsParked: { unit: 'Count' },
   /** Per retry of a parked compensation that still finds the gateway unavailable: how long it has been parked. */
   CompensationParkedFor: { unit: 'Milliseconds' },
