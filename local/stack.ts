@@ -39,7 +39,8 @@ export type LocalStack = {
  *
  * With a state folder (`stateDir`, or the folder `dbPath` is in) the stack keeps its position across a restart:
  * DynamoDB Local's data in `dynamodb/` (or `dbPath`), kinesalite's in `kinesis/`, and the checkpoints of the relay
- * and of every event source mapping in `checkpoints/<stage>/`, so a restart resumes where the last run stopped.
+ * and of every event source mapping in `checkpoints/<stage>/`, so a restart resumes where the last run stopped; the
+ * Step Functions executions a stop left running are kept there too, and start again.
  * Without one, everything is in memory and nothing is written but the failures file, as the tests run it.
  */
 export const startLocalStack = async ({
@@ -84,7 +85,13 @@ export const startLocalStack = async ({
     const kinesis = await startKinesalite(stateDir ? { path: join(stateDir, 'kinesis') } : {});
     stopped.push(() => kinesis.stop());
     const streams = await createStreams(config, kinesis.client);
-    const stepFunctions = await startStepFunctions({ config, log, drainMs: drainSagasMs, ...(trace ? { trace } : {}) });
+    const stepFunctions = await startStepFunctions({
+      config,
+      log,
+      drainMs: drainSagasMs,
+      ...(trace ? { trace } : {}),
+      ...(checkpointDir ? { executionsFile: join(checkpointDir, 'executions.json') } : {}),
+    });
     stopped.push(() => stepFunctions.stop());
     const meter = metered ? await startMeter({ dynamodb: dynamo.endpoint, sfn: stepFunctions.endpoint }) : undefined;
     if (meter) {
@@ -139,6 +146,8 @@ export const startLocalStack = async ({
     // serverless.yml's `schedule` events (the sweeper), fired as EventBridge would: local/schedules.ts.
     const schedules = startSchedules({ config, log });
     stopped.push(() => schedules.stop());
+    // Last, once everything their Tasks call is up: the executions the last stop left running go on.
+    await stepFunctions.resume();
     return {
       config,
       dynamo,

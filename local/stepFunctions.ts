@@ -1,5 +1,7 @@
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
 import { type RunOptions, StateMachine } from 'aws-local-stepfunctions';
 import { functionHandlers, invoke } from './lambda.js';
 import type { ServerlessConfig } from './serverlessConfig.js';
@@ -109,8 +111,16 @@ export const stateMachines = (config: ServerlessConfig): LocalStateMachine[] =>
 export type LocalStepFunctions = {
   endpoint: string;
   executions: Map<string, Execution>;
+  /**
+   * Starts again the executions the last stop left running (`executionsFile`), under their names, inputs and start
+   * times: on AWS nothing stops them. Called once the handlers can run. Answers how many.
+   */
+  resume(): Promise<number>;
   stop(): Promise<void>;
 };
+
+/** An execution left running at a stop, as `executionsFile` keeps it. */
+type LeftRunning = { stateMachineArn: string; executionArn: string; name: string; input: string; startDate: string };
 
 class AwsError extends Error {
   constructor(
@@ -133,12 +143,19 @@ export const startStepFunctions = async ({
   log = () => undefined,
   trace,
   drainMs = 0,
+  executionsFile,
 }: {
   config: ServerlessConfig;
+  /**
+   * Where `stop()` keeps the executions still running after the drain, for `resume()` at the next start: a parked
+   * compensation, or a saga waiting for the payment gateway, goes on as it would on AWS. Without it they are lost,
+   * and only the sweeper settles their orders.
+   */
+  executionsFile?: string;
   log?: (line: string) => void;
   /**
    * How long `stop()` lets running executions finish before it aborts them: their orders settle now, instead of
-   * waiting for the sweeper after the next start (executions are kept in memory only).
+   * after the next start (`executionsFile`) or, without one, by the sweeper.
    */
   drainMs?: number;
   /** Every state entered and exited, and every execution that succeeded: eight lines an order, so only when asked. */
@@ -253,6 +270,29 @@ export const startStepFunctions = async ({
     }
   };
 
+  const launch = (
+    machine: BuiltStateMachine,
+    { executionArn, name, input, startDate }: Pick<Execution, 'executionArn' | 'name' | 'input' | 'startDate'>,
+  ): Execution => {
+    const execution: Execution = {
+      executionArn,
+      stateMachineArn: machine.arn,
+      name,
+      status: 'RUNNING',
+      input,
+      startDate,
+      states: [],
+      retries: 0,
+      history: [],
+    };
+    record(execution, 'ExecutionStarted', { executionStartedEventDetails: { roleArn: machine.arn } });
+    executions.set(executionArn, execution);
+    const promise = run(machine, execution);
+    running.add(promise);
+    void promise.finally(() => running.delete(promise));
+    return execution;
+  };
+
   const actions: Record<string, (body: Record<string, unknown>) => unknown> = {
     StartExecution: ({ stateMachineArn, name, input }) => {
       const machine = machines.get(String(stateMachineArn));
@@ -264,22 +304,12 @@ export const startStepFunctions = async ({
       if (machine.type === 'STANDARD' && executions.has(executionArn)) {
         throw new AwsError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
       }
-      const execution: Execution = {
+      const execution = launch(machine, {
         executionArn,
-        stateMachineArn: machine.arn,
         name: executionName,
-        status: 'RUNNING',
         input: String(input ?? '{}'),
         startDate: new Date(),
-        states: [],
-        retries: 0,
-        history: [],
-      };
-      record(execution, 'ExecutionStarted', { executionStartedEventDetails: { roleArn: machine.arn } });
-      executions.set(executionArn, execution);
-      const promise = run(machine, execution);
-      running.add(promise);
-      void promise.finally(() => running.delete(promise));
+      });
       return { executionArn, startDate: execution.startDate.getTime() / 1000 };
     },
     // Ends a running execution at once, as on AWS: the Task running at that moment is not waited for.
@@ -363,6 +393,21 @@ export const startStepFunctions = async ({
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     executions,
+    async resume() {
+      if (!executionsFile) return 0;
+      const text = await readFile(executionsFile, 'utf8').catch(() => undefined);
+      if (text === undefined) return 0;
+      let resumed = 0;
+      for (const left of JSON.parse(text) as LeftRunning[]) {
+        const machine = machines.get(left.stateMachineArn);
+        if (!machine || executions.has(left.executionArn)) continue;
+        const { executionArn, name, input } = left;
+        launch(machine, { executionArn, name, input, startDate: new Date(left.startDate) });
+        resumed += 1;
+      }
+      if (resumed > 0) log(`resumed ${resumed} execution(s) the last stop left running`);
+      return resumed;
+    },
     async stop() {
       if (drainMs > 0 && running.size > 0) {
         log(`waiting up to ${drainMs / 1000} s for ${running.size} running execution(s) to finish`);
@@ -372,6 +417,23 @@ export const startStepFunctions = async ({
           new Promise<void>((resolve) => (timer = setTimeout(resolve, drainMs))),
         ]);
         clearTimeout(timer);
+      }
+      if (executionsFile) {
+        // Written before they are aborted, and every time: a file from a run before is never resumed twice.
+        const left: LeftRunning[] = [...executions.values()]
+          .filter((e) => e.status === 'RUNNING')
+          .map(({ stateMachineArn, executionArn, name, input, startDate }) => ({
+            stateMachineArn,
+            executionArn,
+            name,
+            input,
+            startDate: startDate.toISOString(),
+          }));
+        if (left.length > 0) {
+          await mkdir(dirname(executionsFile), { recursive: true });
+          await writeFile(executionsFile, JSON.stringify(left));
+          log(`${left.length} execution(s) still running: the next start resumes them`);
+        } else await rm(executionsFile, { force: true });
       }
       // A compensation may be retrying for a long while; stopping the stack ends it, as deleting a stack would.
       stopping = true;

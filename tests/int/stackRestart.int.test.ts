@@ -7,7 +7,8 @@ import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dynamoReadModels } from '../../adapters/readModels.js';
-import { placeOrder } from '../../application/orders.js';
+import { simulatorOutage } from '../../adapters/simulatedPaymentGateway.js';
+import { cancelOrder, placeOrder } from '../../application/orders.js';
 import { registerProduct } from '../../application/products.js';
 import { orderStreamId } from '../../domain/order/index.js';
 import { localKinesisClient } from '../../local/kinesisLocal.js';
@@ -17,6 +18,7 @@ import { eventually } from '../support/eventually.js';
 import { type StackProcess, type StackReport, startStackProcess } from '../support/stackProcess.js';
 import { testMetadata } from '../support/stack.js';
 import { appendSettledOrders } from '../support/settledOrders.js';
+import { simulatorItem } from '../support/simulator.js';
 
 /**
  * The local stack keeps its position across a restart (issue 12): a second stack over the first one's state
@@ -118,7 +120,7 @@ const caughtUp = (report: StackReport, expectedChanges: number) => {
 };
 
 describe('the local stack across a restart', () => {
-  it('resumes the relay and every consumer where they stopped, and still settles a new order', async () => {
+  it('resumes the relay, every consumer and the executions left running where they stopped, and still settles a new order', async () => {
     const config = await loadServerlessConfig(stage);
     const streamName = String(config.resources?.Resources?.ChangesStream?.Properties?.Name);
     const sku = `RESTART-${randomUUID().slice(0, 8).toUpperCase()}`;
@@ -211,8 +213,51 @@ describe('the local stack across a restart', () => {
     expect(secondRun.executions).toEqual([{ name: placed.orderId, status: 'SUCCEEDED' }]);
     expect(secondRun.failures).toBe(0);
 
+    // The payment gateway goes down, an order waits for it and is cancelled: its void is parked on the compensation
+    // state machine, which still runs when the stack stops. On AWS nothing stops it; here the next start resumes it.
+    const simulatorTable = String(config.resources?.Resources?.PaymentSimulatorTable?.Properties?.TableName);
+    const outage = (clients: StageClients) => simulatorOutage({ client: clients.client, table: simulatorTable });
+    await outage(second.clients).down();
+    const waiting = await placeOrder(
+      { customerId: 'restart-customer', items: [{ sku, quantity: 1 }], paymentToken: 'tok_visa' },
+      { store: second.clients.store, metadata: testMetadata({ actor: 'restart-test' }) },
+    );
+    const waitingStream = orderStreamId(waiting.orderId);
+    await eventually(
+      async () =>
+        expect((await second.clients.store.readStream(waitingStream)).map((e) => e.type)).toContain('PaymentAwaited'),
+      { timeoutMs: 30_000 },
+    );
+    await cancelOrder(
+      { orderId: waiting.orderId, caller: { sub: 'restart-customer', isAdmin: false } },
+      { store: second.clients.store, metadata: testMetadata({ actor: 'restart-test' }) },
+    );
+    // Its saga stops at its next wait; its compensation waits for the gateway.
+    await eventually(
+      async () =>
+        expect(
+          (await second.stack.report()).executions.filter((e) => e.name === waiting.orderId).map((e) => e.status),
+        ).toEqual(['SUCCEEDED', 'RUNNING']),
+      { timeoutMs: 30_000 },
+    );
+
     const secondStop = await stop(second.stack);
     progress('second stack stopped');
     expect(secondStop.lines.filter((line) => line.includes('WARNING'))).toEqual([]);
+    expect(secondStop.lines).toContain('1 execution(s) still running: the next start resumes them');
+
+    const third = await start();
+    progress('third stack started');
+    expect((await third.stack.report()).lines).toContain('resumed 1 execution(s) the last stop left running');
+    await outage(third.clients).up();
+    await eventually(
+      async () =>
+        expect((await third.stack.report()).executions).toEqual([{ name: waiting.orderId, status: 'SUCCEEDED' }]),
+      { timeoutMs: 30_000 },
+    );
+    expect(await simulatorItem(third.clients.client, simulatorTable, waiting.orderId)).toMatchObject({ voided: true });
+    const thirdStop = await stop(third.stack);
+    expect(thirdStop.lines.filter((line) => line.includes('still running'))).toEqual([]);
+    expect(await readdir(join(stateDir, 'checkpoints', stage))).not.toContain('executions.json');
   }, 400_000);
 });
