@@ -19,7 +19,10 @@ export const stepFunctionsParking = ({
         new StartExecutionCommand({
           stateMachineArn,
           name: orderId,
-          input: JSON.stringify({ orderId, correlationId }),
+          // When it was parked, so a second park's input differs: Step Functions answers a start with the same name
+          // and the same input as a running execution with success, and only a different input with
+          // ExecutionAlreadyExists, which is how a repeat is told from a first park.
+          input: JSON.stringify({ orderId, correlationId, parkedAt: new Date().toISOString() }),
         }),
       );
       return true;
