@@ -1,18 +1,25 @@
+import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { cliArgs } from './cliArgs.js';
-import { OrderNotFoundError, type OrderReport, orderReport } from './orderReport.js';
-import { stageClients } from './stage.js';
+import { OrderNotFoundError, type OrderReport, orderReport, sagaStateMachineArn } from './orderReport.js';
+import { type StageClients, stageClients } from './stage.js';
+import { startOrderSaga } from './startSaga.js';
 
 /**
  * `npm run order -- <orderId> [--stage <name>] [--json]`: where is order X. Prints the order's events (event store),
  * its read-model view (orders table) and its saga (Step Functions), side by side. Without --stage it asks the running
- * local stack (`npm start`); with it, that deployed stage, with your AWS credentials.
+ * local stack (`npm start`); with it, that deployed stage, with your AWS credentials. `--start-saga` starts the
+ * order's saga as its starter would have (ops/startSaga.ts), for the runbook's "Change failures" and "Saga failures".
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-const usage = 'usage: npm run order -- <orderId> [--stage <name>] [--json]';
+const usage = 'usage: npm run order -- <orderId> [--stage <name>] [--json] [--start-saga]';
 const { values, positionals } = cliArgs(
   {
     allowPositionals: true,
-    options: { stage: { type: 'string', default: 'local' }, json: { type: 'boolean', default: false } },
+    options: {
+      stage: { type: 'string', default: 'local' },
+      json: { type: 'boolean', default: false },
+      'start-saga': { type: 'boolean', default: false },
+    },
   },
   usage,
   { maxPositionals: 1 },
@@ -97,8 +104,45 @@ const print = (report: OrderReport) => {
   }
 };
 
+const startSaga = async (clients: StageClients, id: string): Promise<number> => {
+  const stateMachineArn = await sagaStateMachineArn(clients);
+  const started = await startOrderSaga(clients.store, id, async (name, input) => {
+    try {
+      const { executionArn = '' } = await clients.sfn.send(
+        new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
+      );
+      return { started: true, executionArn };
+    } catch (error) {
+      if (error instanceof ExecutionAlreadyExists) return { started: false };
+      throw error;
+    }
+  });
+  switch (started.outcome) {
+    case 'STARTED':
+      console.log(`started ${started.executionArn}`);
+      return 0;
+    case 'ALREADY_STARTED':
+      console.error(
+        `an execution named ${id} exists already (a STANDARD name is taken for 90 days): if it failed, redrive it ` +
+          `(aws stepfunctions redrive-execution --execution-arn <its ARN>; npm run order -- ${id} shows it)`,
+      );
+      return 1;
+    case 'NOT_PENDING':
+      console.error(`order ${id} is ${started.status}: it has no saga left to run`);
+      return 1;
+    case 'NO_STOCK_HELD':
+      console.error(`order ${id} holds no stock (it was never reserved): it has no saga to run`);
+      return 1;
+    case 'NO_SUCH_ORDER':
+      console.error(`no such order: ${id} (stage "${values.stage}")`);
+      return 1;
+  }
+};
+
 try {
-  const report = await orderReport(await stageClients(values.stage), orderId);
+  const clients = await stageClients(values.stage);
+  if (values['start-saga']) process.exit(await startSaga(clients, orderId));
+  const report = await orderReport(clients, orderId);
   if (values.json) console.log(JSON.stringify(report, null, 2));
   else print(report);
   process.exit(0);

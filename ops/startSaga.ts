@@ -1,0 +1,41 @@
+import { orderAggregate } from '../application/aggregates.js';
+import { load } from '../application/handleCommand.js';
+import { type SagaInput, sagaInput } from '../application/saga.js';
+import { orderStreamId, type OrderStatus } from '../domain/order/index.js';
+import type { EventStore } from '../eventstore/types.js';
+
+/** Starts one execution of the order saga, named by the order id; false when one of that name exists already. */
+export type StartExecution = (
+  name: string,
+  input: SagaInput,
+) => Promise<{ started: true; executionArn: string } | { started: false }>;
+
+/** What {@link startOrderSaga} did. */
+export type SagaStart =
+  | { outcome: 'STARTED'; executionArn: string; input: SagaInput }
+  | { outcome: 'ALREADY_STARTED' }
+  | { outcome: 'NOT_PENDING'; status: Exclude<OrderStatus, 'PENDING'> }
+  | { outcome: 'NO_STOCK_HELD' }
+  | { outcome: 'NO_SUCH_ORDER' };
+
+/**
+ * Starts an order's saga by hand, as `startSaga` would have from its StockReserved (`npm run order -- <orderId>
+ * --start-saga`): when the starter's record went to the failure queue, or an EXPRESS execution failed. Its input is
+ * the starter's own (`sagaInput`: the order as placed, and when), which every Task reads; an input of the order id
+ * alone fails the execution at its first state. Only a PENDING order that holds its stock has a saga to run; the
+ * steps are idempotent, so one that already ran carries on where the order stands.
+ */
+export const startOrderSaga = async (store: EventStore, orderId: string, start: StartExecution): Promise<SagaStart> => {
+  const streamId = orderStreamId(orderId);
+  const { state } = await load(store, orderAggregate, streamId);
+  if (state.status === 'NONE') return { outcome: 'NO_SUCH_ORDER' };
+  if (state.status !== 'PENDING') return { outcome: 'NOT_PENDING', status: state.status };
+  const events = await store.readStream(streamId);
+  const reserved = events.find((event) => event.type === 'StockReserved');
+  if (!reserved) return { outcome: 'NO_STOCK_HELD' };
+  const input = await sagaInput(reserved, events[0], store);
+  const started = await start(orderId, input);
+  return started.started
+    ? { outcome: 'STARTED', executionArn: started.executionArn, input }
+    : { outcome: 'ALREADY_STARTED' };
+};

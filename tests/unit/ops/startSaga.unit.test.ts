@@ -1,0 +1,73 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { describe, expect, it } from 'vitest';
+import { cancelOrder, placeOrder } from '../../../application/orders.js';
+import { registerProduct } from '../../../application/products.js';
+import type { SagaInput } from '../../../application/saga.js';
+import { projectRoot } from '../../../local/paths.js';
+// For its Promise.withResolvers, which aws-local-stepfunctions needs and Node 20 lacks.
+import '../../../local/stepFunctions.js';
+import { startOrderSaga, type StartExecution } from '../../../ops/startSaga.js';
+import { memoryStore, testContext } from '../../support/memoryStore.js';
+
+const given = async () => {
+  const store = memoryStore();
+  const context = testContext(store);
+  await registerProduct({ sku: 'MUG-1', name: 'Mug', price: { amount: 1250, currency: 'EUR' }, stock: 10 }, context);
+  const { orderId } = await placeOrder(
+    { customerId: 'customer-1', items: [{ sku: 'MUG-1', quantity: 2 }], paymentToken: 'tok_visa' },
+    context,
+  );
+  const starts: { name: string; input: SagaInput }[] = [];
+  const start: StartExecution = async (name, input) => {
+    starts.push({ name, input });
+    return { started: true, executionArn: `arn:execution:${name}` };
+  };
+  return { store, context, orderId, starts, start };
+};
+
+/** The deployed saga run on that input, every Task answering PROCEED (as sagaHandler wraps it): whether its paths all find what they read. */
+const runSaga = async (input: object) => {
+  const definition = JSON.parse(await readFile(join(projectRoot, 'statemachines', 'order-saga.asl.json'), 'utf8'));
+  const proceed = async () => ({ outcome: 'PROCEED' });
+  const tasks = ['AuthorizePayment', 'AwaitPayment', 'GiveUpPayment', 'ConfirmOrder', 'AbandonOrder', 'RejectOrder'];
+  const machine = new StateMachine(definition as never);
+  const { result } = machine.run(input as never, {
+    overrides: { taskResourceLocalHandlers: Object.fromEntries(tasks.map((task) => [task, proceed])) },
+    context: { Execution: { Name: 'by-hand', StartTime: new Date().toISOString() } },
+  });
+  return result;
+};
+
+describe('startOrderSaga: an order’s saga started by hand, as its starter would', () => {
+  it('starts it with the starter’s input, which the deployed saga runs through; the order id alone fails it', async () => {
+    const { store, orderId, starts, start } = await given();
+    const started = await startOrderSaga(store, orderId, start);
+    expect(started).toMatchObject({ outcome: 'STARTED', executionArn: `arn:execution:${orderId}` });
+    expect(starts).toEqual([
+      {
+        name: orderId,
+        input: {
+          orderId,
+          correlationId: expect.any(String),
+          placed: expect.objectContaining({ orderId, customerId: 'customer-1', paymentToken: 'tok_visa' }),
+          placedAt: expect.any(String),
+        },
+      },
+    ]);
+    await expect(runSaga(starts[0]?.input ?? {})).resolves.toBeDefined();
+    // What the runbook once said to send: every Task reads `$.placed`, so the execution fails at its first state.
+    await expect(runSaga({ orderId, correlationId: 'c-1' })).rejects.toThrow(/\$\.placed/);
+  });
+
+  it('says when an execution of that name exists, and starts none for an order that is settled or unknown', async () => {
+    const { store, context, orderId, start } = await given();
+    expect(await startOrderSaga(store, orderId, async () => ({ started: false }))).toEqual({
+      outcome: 'ALREADY_STARTED',
+    });
+    expect(await startOrderSaga(store, 'no-such-order', start)).toEqual({ outcome: 'NO_SUCH_ORDER' });
+    await cancelOrder({ orderId, caller: { sub: 'customer-1', isAdmin: false } }, context);
+    expect(await startOrderSaga(store, orderId, start)).toEqual({ outcome: 'NOT_PENDING', status: 'CANCELLED' });
+  });
+});
