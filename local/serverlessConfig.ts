@@ -50,11 +50,14 @@ const slsBin = createRequire(import.meta.url).resolve('osls/bin/serverless.js');
 /**
  * serverless.yml as the framework resolves it for `stage` (`sls print`), so the local stack declares nothing twice.
  * Printing takes seconds, so the result is cached under .local/ by the content of serverless.yml and of the files it
- * includes (`${file(...)}`: the state machines), and the stage.
+ * includes (`${file(...)}`: the state machines), the stage, and AWS_REGION (the region falls back to it).
  */
 export const loadServerlessConfig = async (stage: string): Promise<ServerlessConfig> => {
   const source = await readFile(join(projectRoot, 'serverless.yml'), 'utf8');
-  const hash = createHash('sha256').update(source).update(stage);
+  const hash = createHash('sha256')
+    .update(source)
+    .update(stage)
+    .update(process.env.AWS_REGION ?? '');
   for (const [, included] of source.matchAll(/\$\{file\(\.\/([^)]+)\)/g)) {
     if (included) hash.update(await readFile(join(projectRoot, included)));
   }

@@ -106,7 +106,7 @@ const statesInOutput = (output: string | undefined): string[] => {
 };
 
 /** The ARN of the stage's order saga: the one the saga starter is given, or the deployed one of that name. */
-const sagaStateMachineArn = async (clients: StageClients): Promise<string> => {
+export const sagaStateMachineArn = async (clients: StageClients): Promise<string> => {
   if (clients.orderSaga.arn) return clients.orderSaga.arn;
   for await (const page of paginateListStateMachines({ client: clients.sfn }, {})) {
     const found = page.stateMachines?.find((machine) => machine.name === clients.orderSaga.name);
@@ -116,10 +116,8 @@ const sagaStateMachineArn = async (clients: StageClients): Promise<string> => {
 };
 
 const sagaReport = async (clients: StageClients, orderId: string): Promise<SagaReport> => {
-  const { name, type } = clients.orderSaga;
-  if (type === 'EXPRESS') {
-    return { kind: 'express', stateMachineName: name, logGroup: `/aws/vendedlogs/states/${name}` };
-  }
+  const { name, type, logGroup } = clients.orderSaga;
+  if (type === 'EXPRESS') return { kind: 'express', stateMachineName: name, logGroup };
   const stateMachineArn = await sagaStateMachineArn(clients);
   // A STANDARD execution is named by its order id, so its ARN follows from the state machine's.
   const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${orderId}`;

@@ -31,7 +31,7 @@ export type StageClients = Stage & {
   readModelCacheMs: number;
   sfn: SFNClient;
   /** The order saga's state machine; its ARN is known up front only locally (on AWS it holds the account id). */
-  orderSaga: { name: string; type: 'STANDARD' | 'EXPRESS'; arn?: string };
+  orderSaga: { name: string; type: 'STANDARD' | 'EXPRESS'; logGroup: string; arn?: string };
 };
 
 const required = (environment: Record<string, unknown>, name: string): string => {
@@ -91,6 +91,8 @@ export const stageClients = async (
   const orderSaga = {
     name: String(saga.StateMachineName),
     type: saga.StateMachineType === 'EXPRESS' ? ('EXPRESS' as const) : ('STANDARD' as const),
+    // Its own name, not the state machine's: the machine is named by its type, the log group is not.
+    logGroup: String(config.resources?.Resources?.OrderSagaLogGroup?.Properties?.LogGroupName),
     // Locally, the ARN the saga starter is given (the stand-in's account id is fixed).
     ...(local
       ? { arn: required(stackEnvironment(config, { dynamodb: local.dynamoEndpoint ?? '' }), 'ORDER_SAGA_ARN') }

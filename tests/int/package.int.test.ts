@@ -443,9 +443,15 @@ describe('the order saga in the packaged templates', () => {
     );
   });
 
-  it('is STANDARD on dev, where an execution named by the order id runs once', async () => {
+  it('is STANDARD on dev, where an execution named by the order id runs once, and each type has a name of its own', async () => {
     const dev = await packaged('dev');
-    expect(dev.template.Resources.OrderSagaStateMachine?.Properties.StateMachineType).toBe('STANDARD');
+    expect(dev.template.Resources.OrderSagaStateMachine?.Properties).toMatchObject({
+      StateMachineType: 'STANDARD',
+      StateMachineName: 'orderflow-dev-order-saga',
+    });
+    // A type cannot change in place, and CloudFormation replaces no custom-named resource under the same name: a
+    // stage that moves to EXPRESS must get a state machine of another name, or its deploy fails.
+    expect(resource('OrderSagaStateMachine').Properties.StateMachineName).toBe('orderflow-prod-order-saga-express');
   });
 
   it('starts the saga from StockReserved, its OrderPlaced let through beside it, and may start nothing but the saga', () => {
