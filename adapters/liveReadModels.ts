@@ -20,18 +20,30 @@ export const liveReadModels = ({
   pointer: (projection: string) => Promise<ReadModelPointer>;
 }): ReadModels => {
   const bySlots = new Map<string, ReadModels>();
-  const live = async (): Promise<ReadModels> => {
+  // The read model's version comes from the same pointer read as the table: an answer never pairs one version's
+  // views with another's number.
+  const live = async (): Promise<{ reads: ReadModels; versions: { orders: number; products: number } }> => {
     const [orders, products] = await Promise.all([pointer('orders'), pointer('products')]);
     const ordersTable = tables.orders[orders.live.slot];
     const productsTable = tables.products[products.live.slot];
     const key = `${ordersTable}|${productsTable}`;
     let reads = bySlots.get(key);
     if (!reads) bySlots.set(key, (reads = dynamoReadModels({ client, ordersTable, productsTable })));
-    return reads;
+    return { reads, versions: { orders: orders.live.version, products: products.live.version } };
   };
+  const withVersion = <T extends object>(found: T | undefined, readModel: number) => found && { ...found, readModel };
   return {
-    order: async (orderId) => (await live()).order(orderId),
-    ordersOf: async (query) => (await live()).ordersOf(query),
-    product: async (sku) => (await live()).product(sku),
+    order: async (orderId) => {
+      const { reads, versions } = await live();
+      return withVersion(await reads.order(orderId), versions.orders);
+    },
+    ordersOf: async (query) => {
+      const { reads, versions } = await live();
+      return { ...(await reads.ordersOf(query)), readModel: versions.orders };
+    },
+    product: async (sku) => {
+      const { reads, versions } = await live();
+      return withVersion(await reads.product(sku), versions.products);
+    },
   };
 };

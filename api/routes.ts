@@ -60,6 +60,7 @@ export const routes = [
     responses: {
       200: { description: 'The new stock figures.', schema: StockFigures.extend({ sku: Sku, version: z.int() }) },
       404: { description: 'No product with this SKU.' },
+      409: { description: 'The product’s stock kept changing while the restock retried: retry after Retry-After.' },
     },
   },
   {
@@ -77,6 +78,7 @@ export const routes = [
           'line asks for more than its SKU has available (OUT_OF_STOCK).',
         schema: OrderAccepted,
       },
+      409: { description: 'The stock kept changing while the placement retried: retry after Retry-After, same key.' },
       422: { description: 'An unknown SKU, mixed currencies, or an idempotency key reused for another order.' },
     },
   },
@@ -94,7 +96,11 @@ export const routes = [
         schema: OrderAccepted,
       },
       404: { description: 'No such order for this caller.' },
-      409: { description: 'The order was rejected: there is nothing to cancel.' },
+      409: {
+        description:
+          'The order was rejected: there is nothing to cancel; or it kept changing while the cancel retried: retry ' +
+          'after Retry-After.',
+      },
     },
   },
   {
@@ -105,7 +111,11 @@ export const routes = [
     summary: 'The order’s history as stored, less the payment token (its customer, or an admin).',
     params: z.object({ orderId: OrderIdParam }),
     responses: {
-      200: { description: 'The events, oldest first.', schema: OrderHistory },
+      200: {
+        description: 'The events, oldest first; ETag (the last version) for If-None-Match.',
+        schema: OrderHistory,
+      },
+      304: { description: 'Unchanged since the ETag sent in If-None-Match.' },
       404: { description: 'No such order for this caller.' },
     },
   },
@@ -132,8 +142,9 @@ export const routes = [
     summary: 'The caller’s own orders, newest first, a page at a time.',
     query: ListOrdersQuery,
     responses: {
-      200: { description: 'A page of orders.', schema: OrderPage },
+      200: { description: 'A page of orders; ETag for If-None-Match.', schema: OrderPage },
       304: { description: 'Unchanged since the ETag sent in If-None-Match.' },
+      422: { description: 'A cursor this listing did not hand out (or handed to another customer).' },
     },
   },
   {

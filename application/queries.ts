@@ -11,11 +11,19 @@ import { DomainError } from '../domain/shared/errors.js';
 
 export type OrderPageQuery = { customerId: string; limit: number; after?: Record<string, unknown> };
 
+/**
+ * A view as a read model answered it, and which version of the read model that was, where the reader knows (a
+ * rebuild or a rollback changes what the views say without changing their streams' versions, so an ETag needs both).
+ */
+export type ReadModelView<T> = Versioned<T> & { readModel?: number };
+
 /** Reads of the `orders` and `products` read models. */
 export type ReadModels = {
-  order(orderId: string): Promise<Versioned<OrderView> | undefined>;
-  ordersOf(query: OrderPageQuery): Promise<{ orders: Versioned<OrderView>[]; next?: Record<string, unknown> }>;
-  product(sku: string): Promise<Versioned<ProductView> | undefined>;
+  order(orderId: string): Promise<ReadModelView<OrderView> | undefined>;
+  ordersOf(
+    query: OrderPageQuery,
+  ): Promise<{ orders: Versioned<OrderView>[]; next?: Record<string, unknown>; readModel?: number }>;
+  product(sku: string): Promise<ReadModelView<ProductView> | undefined>;
 };
 
 /** A page cursor that does not decode, or belongs to another customer's listing. */
@@ -30,7 +38,7 @@ export class InvalidCursorError extends DomainError {
 export const getOrder = async (
   { orderId, caller }: { orderId: string; caller: Caller },
   readModels: ReadModels,
-): Promise<Versioned<OrderView>> => {
+): Promise<ReadModelView<OrderView>> => {
   const found = await readModels.order(orderId);
   if (!found || !mayAccess(caller, found.view.customerId)) throw new OrderNotFoundError(orderId);
   return found;
@@ -43,7 +51,7 @@ export const getOrder = async (
 export const getOrderAt = async (
   { orderId, caller, at }: { orderId: string; caller: Caller; at: Date },
   store: EventStore,
-): Promise<Versioned<OrderView>> => {
+): Promise<ReadModelView<OrderView>> => {
   const streamId = orderStreamId(orderId);
   const events = (await store.readStream(streamId)).filter((event) => new Date(event.recordedAt) <= at);
   const { view, version } = await catchUp(ordersProjection, streamId, { view: undefined, version: 0 }, events, () =>
@@ -74,13 +82,17 @@ const decodeCursor = (cursor: string, customerId: string): Record<string, unknow
 export const listOrders = async (
   { caller, limit, cursor }: { caller: Caller; limit: number; cursor?: string },
   readModels: ReadModels,
-): Promise<{ orders: Versioned<OrderView>[]; nextCursor?: string }> => {
-  const { orders, next } = await readModels.ordersOf({
+): Promise<{ orders: Versioned<OrderView>[]; nextCursor?: string; readModel?: number }> => {
+  const { orders, next, readModel } = await readModels.ordersOf({
     customerId: caller.sub,
     limit,
     ...(cursor ? { after: decodeCursor(cursor, caller.sub) } : {}),
   });
-  return { orders, ...(next ? { nextCursor: encodeCursor(next) } : {}) };
+  return {
+    orders,
+    ...(next ? { nextCursor: encodeCursor(next) } : {}),
+    ...(readModel === undefined ? {} : { readModel }),
+  };
 };
 
 /**
@@ -88,9 +100,16 @@ export const listOrders = async (
  * moves stock moves as it commits, so the figures are never behind the orders (one small item, read eventually
  * consistent).
  */
-export const getProduct = async (sku: string, readModels: ReadModels, store: EventStore): Promise<ProductDetails> => {
+export const getProduct = async (
+  sku: string,
+  readModels: ReadModels,
+  store: EventStore,
+): Promise<{ product: ProductDetails; readModel?: number }> => {
   const [found, { stock, version }] = await Promise.all([readModels.product(sku), readStock(store, sku)]);
   if (!found) throw new ProductNotFoundError(sku);
   const { name, price } = found.view;
-  return { sku, name, price, stock, version };
+  return {
+    product: { sku, name, price, stock, version },
+    ...(found.readModel === undefined ? {} : { readModel: found.readModel }),
+  };
 };

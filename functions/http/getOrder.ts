@@ -5,8 +5,8 @@ import { etagOf, httpHandler } from './httpHandler.js';
 
 export const handler = httpHandler(route('getOrder'), async ({ params, query, caller, conditional }) => {
   const { orderId } = params;
-  const { view, version } = query.at
+  const { view, version, readModel } = query.at
     ? await getOrderAt({ orderId, caller, at: new Date(query.at) }, eventStore())
     : await getOrder({ orderId, caller }, readModels());
-  return conditional(etagOf(version), { ...view, version });
+  return conditional(etagOf(version, readModel), { ...view, version });
 });

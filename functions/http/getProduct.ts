@@ -4,6 +4,6 @@ import { eventStore, readModels } from '../dependencies.js';
 import { etagOf, httpHandler } from './httpHandler.js';
 
 export const handler = httpHandler(route('getProduct'), async ({ params, conditional }) => {
-  const product = await getProduct(params.sku, readModels(), eventStore());
-  return conditional(etagOf(product.version), product);
+  const { product, readModel } = await getProduct(params.sku, readModels(), eventStore());
+  return conditional(etagOf(product.version, readModel), product);
 });

@@ -59,8 +59,12 @@ const ifNoneMatch = (header: string | undefined, etag: string): boolean => {
   return header.trim() === '*' || header.split(',').some((tag) => opaque(tag) === opaque(etag));
 };
 
-/** A strong ETag from a version or any other exact description of a representation. */
-export const etagOf = (value: string | number): string => `"${value}"`;
+/**
+ * A strong ETag from a version or any other exact description of a representation; with the version of the read
+ * model that answered, when known, since a rebuild or a rollback changes a view without changing its version.
+ */
+export const etagOf = (value: string | number, readModel?: number): string =>
+  readModel === undefined ? `"${value}"` : `"${readModel}.${value}"`;
 
 const toResult = ({ status, body, headers }: HttpResponse): APIGatewayProxyStructuredResultV2 => ({
   statusCode: status,

@@ -13,12 +13,13 @@ export const handler = httpHandler(route('listOrders'), async ({ query, caller, 
     orders: page.orders.map(({ view, version }) => ({ ...view, version })),
     ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
   };
-  // The page changes exactly when one of its orders does, or the page boundary moves.
+  // The page changes exactly when one of its orders does, the page boundary moves, or another version of the read
+  // model answers.
   const versions = page.orders.map(({ view, version }) => `${view.orderId}@${version}`).join(',');
   return conditional(
     etagOf(
       createHash('sha256')
-        .update(`${versions}|${page.nextCursor ?? ''}`)
+        .update(`${versions}|${page.nextCursor ?? ''}|${page.readModel ?? ''}`)
         .digest('base64url')
         .slice(0, 22),
     ),

@@ -73,6 +73,18 @@ describe('a blue-green rebuild of the orders read model while orders are read an
       );
       before.set(orderId, Number(answer.json.version));
     }
+    // What a client holds before the rebuild: one settled order's ETag, and the ETag of a customer's list.
+    const [first] = existing;
+    if (!first) throw new Error('no orders placed');
+    const tagOf = async (path: string, as: string) => {
+      const answer = await call('GET', path, { as });
+      expect(answer.status, answer.text).toBe(200);
+      return answer.headers.get('etag') ?? '';
+    };
+    const held = {
+      order: await tagOf(`/orders/${first.orderId}`, first.customer),
+      list: await tagOf('/orders?limit=100', first.customer),
+    };
     const pointerBefore = await clients.pointers.get('orders');
     expect(pointerBefore.previous).toBeUndefined();
     expect(pointerBefore.building).toBeUndefined();
@@ -151,6 +163,21 @@ describe('a blue-green rebuild of the orders read model while orders are read an
         { timeoutMs: 15_000 },
       );
     }
+    // Another version of the read model answers now: the same order, at the same stream version, has another ETag,
+    // so a client's If-None-Match gets the view as the new version has it, not a 304. Its list's ETag moves too.
+    const [orderOnGreen, listOnGreen] = await Promise.all([
+      tagOf(`/orders/${first.orderId}`, first.customer),
+      tagOf('/orders?limit=100', first.customer),
+    ]);
+    expect(orderOnGreen).not.toBe(held.order);
+    expect(listOnGreen).not.toBe(held.list);
+    const revalidated = await call('GET', `/orders/${first.orderId}`, {
+      as: first.customer,
+      headers: { 'if-none-match': held.order },
+    });
+    expect(revalidated.status).toBe(200);
+    expect(Number(revalidated.json.version)).toBe(before.get(first.orderId));
+
     // The new version equals a fresh fold of every stream; the old one, still written, too.
     await until(async () => expect(await expectSlotEqualsFreshFold('green')).toBeGreaterThanOrEqual(existing.length), {
       timeoutMs: 30_000,
