@@ -169,10 +169,22 @@ describe('limits', () => {
     ['stock 1.5', '#/stock', product({ stock: 1.5 })],
     ['a negative price', '#/price/amount', product({ price: { amount: -1, currency: 'EUR' } })],
     ['a fractional price', '#/price/amount', product({ price: { amount: 9.99, currency: 'EUR' } })],
+    ['a currency ISO 4217 does not list', '#/price/currency', product({ price: { amount: 1, currency: 'EUE' } })],
   ])('refuses a product with %s (400 naming %s)', async (_, pointer, body) => {
     const answer = await call('POST', '/products', { as: admin, body });
     expectProblem(answer, 400, 'validation-failed');
     expect(pointersOf(answer)).toEqual([pointer]);
+  });
+
+  it('registers nothing for a mistyped currency, so the product can be registered as meant', async () => {
+    const sku = uniqueSku();
+    const typo = await call('POST', '/products', {
+      as: admin,
+      body: product({ sku, price: { amount: 1, currency: 'EUE' } }),
+    });
+    expectProblem(typo, 400, 'validation-failed');
+    expect((await call('GET', `/products/${sku}`, { as: admin })).status).toBe(404);
+    expect((await call('POST', '/products', { as: admin, body: product({ sku }) })).status).toBe(201);
   });
 
   it.each([0, -1, 1.5, 1_000_001])('refuses a restock of %s units', async (quantity) => {
