@@ -37,14 +37,13 @@ export const orderTotal = (lines: OrderLine[]): Money => {
 };
 
 /**
- * Whether a repeated placement asks for the same goods. Prices are left out: they were captured when the order was
- * first placed, and a retry after a price change is still the same order.
+ * Whether a repeated placement asks for the same goods, in whatever order its lines come (an order has one line per
+ * SKU; a client that rebuilds its cart from a map may send them in another order). Prices are left out: they were
+ * captured when the order was first placed, and a retry after a price change is still the same order.
  */
-const sameLine = (a: OrderLine, b: OrderLine | undefined): boolean =>
-  b !== undefined && a.sku === b.sku && a.quantity === b.quantity;
-
 const sameLines = (a: OrderLine[], b: OrderLine[]): boolean =>
-  a.length === b.length && a.every((line, i) => sameLine(line, b[i]));
+  a.length === b.length &&
+  a.every((line) => b.some((other) => other.sku === line.sku && other.quantity === line.quantity));
 
 const place = ({ data }: PlaceOrder, state: OrderState): OrderEvent[] => {
   if (state.status !== 'NONE') {

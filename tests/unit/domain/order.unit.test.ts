@@ -93,8 +93,24 @@ describe('order decider', () => {
         .then([]);
     });
 
+    it('recognises a retry whose lines come in another order (a cart rebuilt from a map)', () => {
+      spec([placed])
+        .when(place({ lines: [tea, mug] }))
+        .then([]);
+    });
+
     it.each([
       ['other lines', { lines: [{ sku: 'MUG-1', quantity: 1, unitPrice: eur(1250) }] }],
+      ['one line fewer', { lines: [tea] }],
+      [
+        'the same SKUs with their quantities swapped',
+        {
+          lines: [
+            { ...mug, quantity: tea.quantity },
+            { ...tea, quantity: mug.quantity },
+          ],
+        },
+      ],
       ['a different quantity', { lines: [mug, { ...tea, quantity: tea.quantity + 1 }] }],
       ['another customer', { customerId: 'customer-2' }],
       ['another payment token', { paymentToken: 'tok_other' }],
