@@ -4,16 +4,33 @@ import { jwtSettings, localIssuer } from './auth.js';
 import { localStateDir } from './paths.js';
 import { loadServerlessConfig } from './serverlessConfig.js';
 
-/** `npm run token -- <sub> [--admin]`: prints a bearer token that the local API (`npm start`) accepts. */
-const { positionals, values } = parseArgs({
-  allowPositionals: true,
-  options: { admin: { type: 'boolean', default: false }, expires: { type: 'string', default: '12h' } },
-});
-const [sub] = positionals;
-if (!sub) {
-  console.error('usage: npm run token -- <sub> [--admin] [--expires 12h]');
-  process.exit(2);
-}
+/**
+ * `npm run token -- <sub> [--admin] [--expires 12h]`: prints a bearer token that the local API (`npm start`) accepts.
+ * `--expires` takes a time span as jose reads it: `90s`, `30m`, `12h`, `7d`.
+ */
+const usage = 'usage: npm run token -- <sub> [--admin] [--expires <span: 90s, 30m, 12h, 7d>]';
+const fail = (message: string): never => {
+  console.error(`${message}\n${usage}`);
+  return process.exit(2);
+};
+const args = (() => {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: { admin: { type: 'boolean', default: false }, expires: { type: 'string', default: '12h' } },
+    });
+  } catch (error) {
+    return fail(error instanceof Error ? error.message : String(error));
+  }
+})();
+const [sub, ...extra] = args.positionals;
+if (!sub || extra.length > 0) fail(sub ? `one subject only, not also ${extra.join(' ')}` : 'a subject is needed');
+const { admin, expires } = args.values;
+if (!/^\d+\s*[a-z]+$/i.test(expires)) fail(`--expires ${expires} is not a time span`);
 const config = await loadServerlessConfig('local');
 const issuer = await localIssuer({ ...jwtSettings(config), keyDir: join(localStateDir, 'jwt') });
-console.log(await issuer.sign(sub, { admin: values.admin, expiresIn: values.expires }));
+try {
+  console.log(await issuer.sign(String(sub), { admin, expiresIn: expires }));
+} catch (error) {
+  fail(`--expires ${expires}: ${error instanceof Error ? error.message : String(error)}`);
+}

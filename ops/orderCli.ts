@@ -67,9 +67,18 @@ const print = (report: OrderReport) => {
     const breaker = circuit
       ? `${circuit.state}${circuit.openSince ? ` since ${new Date(circuit.openSince).toISOString()}` : ''}`
       : 'CLOSED (never tripped)';
+    const { saga } = report;
+    // Only a running execution tries again: one that ended, or never ran, leaves the order to the sweeper.
+    const sagaWaits = saga.kind === 'express' || (saga.kind === 'execution' && saga.status === 'RUNNING');
+    const overdue = Date.parse(until) < Date.now();
     console.log(
-      `\n  waiting on the payment gateway since ${since}: the saga tries again after each wait, and rejects the`,
-      `\n  order PAYMENT_UNAVAILABLE at ${until} if the gateway is not back. Its circuit breaker: ${breaker}.`,
+      `\n  waiting on the payment gateway since ${since}` +
+        (sagaWaits && !overdue
+          ? `: the saga tries again after each wait, and rejects the\n  order PAYMENT_UNAVAILABLE at ${until} if the gateway is not back.`
+          : `, until ${until}, but no saga is waiting for it${saga.kind === 'express' ? ' any more' : ''}: the sweeper` +
+            `\n  gives the order up (UNAVAILABLE) once it has been PENDING for sweepPendingAfterSeconds, or start its saga` +
+            `\n  again (--start-saga).`) +
+        ` Its circuit breaker: ${breaker}.`,
     );
   }
 

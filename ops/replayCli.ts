@@ -156,8 +156,11 @@ const describePointer = (pointer: ReadModelPointer): string =>
     .filter(Boolean)
     .join(' · ');
 
+/** Whether a replay or a rebuild began, so that a failure left checkpoints to resume from. */
+let began = false;
 try {
   const clients = await stageClients(values.stage);
+  began = command === undefined || command === 'rebuild';
   if (command && projection) {
     if (command === 'rebuild') {
       console.error(`Rebuilding ${projection} beside the live version on stage "${clients.stage}"…`);
@@ -218,6 +221,10 @@ ${summary.resumed ? 'Resumed and finished' : 'Finished'} run ${summary.runId} in
     fail({ status: 409, slug: 'read-model-version-conflict', title: 'Not in that state', detail: error.message });
   }
   console.error(`\n${command ?? 'replay'} failed: ${error instanceof Error ? error.message : String(error)}`);
-  console.error('It can be resumed: run the same command again.');
+  console.error(
+    began
+      ? `It can be resumed: run the same command again${command === 'rebuild' ? ' with --resume' : ''}.`
+      : 'Fix the cause and run the same command again.',
+  );
   process.exit(1);
 }
