@@ -1,34 +1,53 @@
-import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  type SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import type { CompensationParking } from '../application/saga.js';
+
+/** How many compensations one order may park in turn, each once the one before it has ended. */
+const MAX_PARKINGS = 10;
 
 /**
  * {@link CompensationParking} on Step Functions: one execution of the compensation state machine
- * (statemachines/compensation.asl.json, STANDARD, so it may wait for days) per parked order, named by the order id,
- * so a cancellation delivered again finds it parked already instead of parking it twice.
+ * (statemachines/compensation.asl.json, STANDARD, so it may wait for days) per parked compensation, named by the
+ * order id, so a compensation that comes again while one waits finds it parked already instead of parking twice.
+ *
+ * A STANDARD name stays taken for 90 days after its execution ends. An order may need a second compensation after
+ * the first ended (a give-up that lost its race to a confirmation parked one that found nothing to do; the order is
+ * cancelled later): that one is named `<orderId>-2`, and so on. Each runs the whole compensation, which is
+ * idempotent, so one more than needed does nothing.
  */
 export const stepFunctionsParking = ({
   client,
   stateMachineArn,
 }: {
-  client: SFNClient;
+  client: Pick<SFNClient, 'send'>;
   stateMachineArn: string;
 }): CompensationParking => ({
   async park({ orderId, correlationId }) {
-    try {
-      await client.send(
-        new StartExecutionCommand({
-          stateMachineArn,
-          name: orderId,
-          // When it was parked, so a second park's input differs: Step Functions answers a start with the same name
-          // and the same input as a running execution with success, and only a different input with
-          // ExecutionAlreadyExists, which is how a repeat is told from a first park.
-          input: JSON.stringify({ orderId, correlationId, parkedAt: new Date().toISOString() }),
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ExecutionAlreadyExists) return false;
-      throw error;
+    for (let parking = 1; parking <= MAX_PARKINGS; parking++) {
+      const name = parking === 1 ? orderId : `${orderId}-${parking}`;
+      try {
+        await client.send(
+          new StartExecutionCommand({
+            stateMachineArn,
+            name,
+            // When it was parked, so a second park's input differs: Step Functions answers a start with the same
+            // name and the same input as a running execution with success, and only a different input with
+            // ExecutionAlreadyExists, which is how a repeat is told from a first park.
+            input: JSON.stringify({ orderId, correlationId, parkedAt: new Date().toISOString() }),
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (!(error instanceof ExecutionAlreadyExists)) throw error;
+      }
+      const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+      const { status } = await client.send(new DescribeExecutionCommand({ executionArn }));
+      if (status === 'RUNNING' || status === 'PENDING_REDRIVE') return false;
     }
+    throw new Error(`Order ${orderId} has parked ${MAX_PARKINGS} compensations already: look at them.`);
   },
 });

@@ -40,6 +40,10 @@ export const stackEnvironment = (
       ),
     ),
     ...localAwsEnv,
+    // The region the config was resolved in (serverless.yml falls back to AWS_REGION): the handlers' ARNs and a later
+    // load of the config in this process then agree with the stand-ins' (DynamoDB Local shares one database across
+    // regions).
+    AWS_REGION: String(config.provider.region),
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
     ...(endpoints.kinesis ? { AWS_ENDPOINT_URL_KINESIS: endpoints.kinesis } : {}),
     ...(endpoints.sfn ? { AWS_ENDPOINT_URL_SFN: endpoints.sfn } : {}),

@@ -553,6 +553,14 @@ describe('the sweeper in the packaged prod template', () => {
         Action: ['states:DescribeExecution'],
         Resource: {
           'Fn::Sub':
+            'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${CompensationStateMachine.Name}:*',
+        },
+      },
+      {
+        Effect: 'Allow',
+        Action: ['states:DescribeExecution'],
+        Resource: {
+          'Fn::Sub':
             'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${OrderSagaStateMachine.Name}:*',
         },
       },
@@ -703,10 +711,21 @@ describe('the parked compensation in the packaged prod template', () => {
 
   it('lets exactly the compensations park there (a cancellation’s, the saga’s give-up, the sweeper’s), still retrying real failures into the failure queue', () => {
     const parkers = ['compensateCancellation', 'abandonOrder', 'sweepPendingOrders'];
-    const park = { Effect: 'Allow', Action: ['states:StartExecution'], Resource: { Ref: 'CompensationStateMachine' } };
+    const park = [
+      { Effect: 'Allow', Action: ['states:StartExecution'], Resource: { Ref: 'CompensationStateMachine' } },
+      // Whether an execution of the name it would take still waits.
+      {
+        Effect: 'Allow',
+        Action: ['states:DescribeExecution'],
+        Resource: {
+          'Fn::Sub':
+            'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${CompensationStateMachine.Name}:*',
+        },
+      },
+    ];
     for (const fn of functionNames) {
       const parks = statementsOf(roleOf(fn)).filter((s) => JSON.stringify(s).includes('CompensationStateMachine'));
-      expect(parks, fn).toEqual(parkers.includes(fn) ? [park] : []);
+      expect(parks, fn).toEqual(parkers.includes(fn) ? park : []);
       const environment = resource(lambdaId(fn)).Properties.Environment as
         { Variables: Record<string, unknown> } | undefined;
       expect(environment?.Variables.COMPENSATION_ARN, fn).toEqual(
