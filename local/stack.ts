@@ -119,6 +119,10 @@ export const startLocalStack = async ({
       sfn: meter?.endpoints.sfn ?? stepFunctions.endpoint,
     });
     Object.assign(process.env, environment);
+    // The executions the last stop left running go on, once the handlers their Tasks invoke can run, and before the
+    // change stream is read again: a redelivered StockReserved then finds its saga's name taken, as on AWS, instead of
+    // starting it afresh.
+    await stepFunctions.resume();
     const consumers = await startStreamConsumers({
       config,
       kinesis: kinesis.client,
@@ -146,8 +150,6 @@ export const startLocalStack = async ({
     // serverless.yml's `schedule` events (the sweeper), fired as EventBridge would: local/schedules.ts.
     const schedules = startSchedules({ config, log });
     stopped.push(() => schedules.stop());
-    // Last, once everything their Tasks call is up: the executions the last stop left running go on.
-    await stepFunctions.resume();
     return {
       config,
       dynamo,

@@ -1,8 +1,9 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname } from 'node:path';
 import { type RunOptions, StateMachine } from 'aws-local-stepfunctions';
+import * as z from 'zod';
+import { writeFileAtomically } from './checkpoints.js';
 import { functionHandlers, invoke } from './lambda.js';
 import type { ServerlessConfig } from './serverlessConfig.js';
 
@@ -27,6 +28,7 @@ type TaskInput = Parameters<
 >[0];
 
 type Definition = {
+  TimeoutSeconds?: number;
   States: Record<string, { Type: string; Resource?: string; ItemProcessor?: { States: Definition['States'] } }>;
 };
 
@@ -120,7 +122,38 @@ export type LocalStepFunctions = {
 };
 
 /** An execution left running at a stop, as `executionsFile` keeps it. */
-type LeftRunning = { stateMachineArn: string; executionArn: string; name: string; input: string; startDate: string };
+const LeftRunning = z.object({
+  stateMachineArn: z.string(),
+  executionArn: z.string(),
+  name: z.string(),
+  input: z.string(),
+  startDate: z.iso.datetime(),
+});
+type LeftRunning = z.infer<typeof LeftRunning>;
+
+/** The executions a stop left running; an unreadable file is set aside, with a warning, and nothing is resumed. */
+const readLeftRunning = async (file: string, log: (line: string) => void): Promise<LeftRunning[]> => {
+  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (text === undefined) return [];
+  try {
+    return z.array(LeftRunning).parse(JSON.parse(text));
+  } catch (error) {
+    await rename(file, `${file}.unreadable`);
+    log(
+      `WARNING: ${file} cannot be read (${error instanceof Error ? error.message : String(error)}); set aside as ` +
+        `${file}.unreadable, and the executions it held are not resumed: the sweeper settles their orders`,
+    );
+    return [];
+  }
+};
+
+const writeLeftRunning = async (file: string, left: LeftRunning[]): Promise<void> => {
+  if (left.length > 0) await writeFileAtomically(file, JSON.stringify(left));
+  else await rm(file, { force: true });
+};
 
 class AwsError extends Error {
   constructor(
@@ -183,6 +216,20 @@ export const startStepFunctions = async ({
   );
   const executions = new Map<string, Execution>();
   const running = new Set<Promise<void>>();
+  /** Whether `resume()` has taken over `executionsFile`: only then does `stop()` write it. */
+  let resumedFile = false;
+  /** The timers that end resumed executions at their TimeoutSeconds. */
+  const deadlines: NodeJS.Timeout[] = [];
+  const runningNow = (): LeftRunning[] =>
+    [...executions.values()]
+      .filter((e) => e.status === 'RUNNING')
+      .map(({ stateMachineArn, executionArn, name, input, startDate }) => ({
+        stateMachineArn,
+        executionArn,
+        name,
+        input,
+        startDate: startDate.toISOString(),
+      }));
   /** How to abort each running execution, by its ARN. */
   const aborts = new Map<string, () => void>();
   let stopping = false;
@@ -198,7 +245,7 @@ export const startStepFunctions = async ({
       Object.entries(machine.overrides).map(([state, handler]) => [
         state,
         (taskInput: TaskInput) =>
-          stopping || execution.status === 'ABORTED'
+          stopping || execution.status !== 'RUNNING'
             ? Promise.reject(new Error(`${tag}: stopped, ${state} not invoked`))
             : handler(taskInput),
       ]),
@@ -240,13 +287,14 @@ export const startStepFunctions = async ({
     })();
     try {
       const output = await result;
-      if (execution.status === 'ABORTED') return;
+      // Ended meanwhile by StopExecution (ABORTED), or past its TimeoutSeconds counted from a start before a restart.
+      if (execution.status !== 'RUNNING') return;
       execution.output = JSON.stringify(output);
       execution.status = 'SUCCEEDED';
       record(execution, 'ExecutionSucceeded', { executionSucceededEventDetails: {} });
       trace?.(`${tag}: succeeded`);
     } catch (error) {
-      if (execution.status === 'ABORTED') return;
+      if (execution.status !== 'RUNNING') return;
       // The library throws ExecutionTimeoutError past the machine's TimeoutSeconds: Step Functions says TIMED_OUT.
       if ((error as Error).name === 'ExecutionTimeoutError') {
         execution.status = 'TIMED_OUT';
@@ -273,6 +321,7 @@ export const startStepFunctions = async ({
   const launch = (
     machine: BuiltStateMachine,
     { executionArn, name, input, startDate }: Pick<Execution, 'executionArn' | 'name' | 'input' | 'startDate'>,
+    runIt = true,
   ): Execution => {
     const execution: Execution = {
       executionArn,
@@ -287,6 +336,7 @@ export const startStepFunctions = async ({
     };
     record(execution, 'ExecutionStarted', { executionStartedEventDetails: { roleArn: machine.arn } });
     executions.set(executionArn, execution);
+    if (!runIt) return execution;
     const promise = run(machine, execution);
     running.add(promise);
     void promise.finally(() => running.delete(promise));
@@ -395,16 +445,37 @@ export const startStepFunctions = async ({
     executions,
     async resume() {
       if (!executionsFile) return 0;
-      const text = await readFile(executionsFile, 'utf8').catch(() => undefined);
-      if (text === undefined) return 0;
+      const left = await readLeftRunning(executionsFile, log);
+      const now = Date.now();
       let resumed = 0;
-      for (const left of JSON.parse(text) as LeftRunning[]) {
-        const machine = machines.get(left.stateMachineArn);
-        if (!machine || executions.has(left.executionArn)) continue;
-        const { executionArn, name, input } = left;
-        launch(machine, { executionArn, name, input, startDate: new Date(left.startDate) });
+      for (const entry of left) {
+        const machine = machines.get(entry.stateMachineArn);
+        if (!machine || executions.has(entry.executionArn)) continue;
+        const { executionArn, name, input } = entry;
+        const startDate = new Date(entry.startDate);
+        // Its TimeoutSeconds counts from its first start, as on AWS, where the stop never happened: the library's own
+        // timer starts at this run, so the rest of it is kept here. One already past it is not run at all.
+        const timeoutSeconds = machine.definition.TimeoutSeconds;
+        const remainingMs = timeoutSeconds === undefined ? Infinity : startDate.getTime() + timeoutSeconds * 1000 - now;
+        const execution = launch(machine, { executionArn, name, input, startDate }, remainingMs > 0);
         resumed += 1;
+        const timeOut = () => {
+          if (execution.status !== 'RUNNING') return;
+          execution.status = 'TIMED_OUT';
+          execution.error = 'States.Timeout';
+          execution.cause = `past its TimeoutSeconds (${timeoutSeconds} s) from its start before the restart`;
+          execution.stopDate = new Date();
+          record(execution, 'ExecutionTimedOut', { executionTimedOutEventDetails: { error: execution.error } });
+          log(`${machine.name} ${execution.name}: timed out (${execution.cause})`);
+          aborts.get(execution.executionArn)?.();
+        };
+        if (remainingMs <= 0) timeOut();
+        else if (Number.isFinite(remainingMs)) deadlines.push(setTimeout(timeOut, remainingMs).unref());
       }
+      resumedFile = true;
+      // What this run owns now: a crash before its stop resumes these again (their steps are idempotent), never an
+      // older list.
+      await writeLeftRunning(executionsFile, runningNow());
       if (resumed > 0) log(`resumed ${resumed} execution(s) the last stop left running`);
       return resumed;
     },
@@ -418,22 +489,13 @@ export const startStepFunctions = async ({
         ]);
         clearTimeout(timer);
       }
-      if (executionsFile) {
-        // Written before they are aborted, and every time: a file from a run before is never resumed twice.
-        const left: LeftRunning[] = [...executions.values()]
-          .filter((e) => e.status === 'RUNNING')
-          .map(({ stateMachineArn, executionArn, name, input, startDate }) => ({
-            stateMachineArn,
-            executionArn,
-            name,
-            input,
-            startDate: startDate.toISOString(),
-          }));
-        if (left.length > 0) {
-          await mkdir(dirname(executionsFile), { recursive: true });
-          await writeFile(executionsFile, JSON.stringify(left));
-          log(`${left.length} execution(s) still running: the next start resumes them`);
-        } else await rm(executionsFile, { force: true });
+      for (const deadline of deadlines) clearTimeout(deadline);
+      // Written before they are aborted. Only by a run that resumed the file first: one that failed to start, or
+      // stopped before, leaves the last stop's list for the next start.
+      if (executionsFile && resumedFile) {
+        const left = runningNow();
+        await writeLeftRunning(executionsFile, left);
+        if (left.length > 0) log(`${left.length} execution(s) still running: the next start resumes them`);
       }
       // A compensation may be retrying for a long while; stopping the stack ends it, as deleting a stack would.
       stopping = true;

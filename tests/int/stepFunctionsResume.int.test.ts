@@ -1,0 +1,78 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadServerlessConfig } from '../../local/serverlessConfig.js';
+import { startStepFunctions } from '../../local/stepFunctions.js';
+
+/*
+ * What the Step Functions stand-in keeps of the executions a stop left running (checkpoints/<stage>/executions.json),
+ * in the cases that run no Task: an execution already past its TimeoutSeconds, a start that failed before resuming,
+ * a file that cannot be read. (tests/int/stackRestart.int.test.ts resumes a parked compensation end to end.)
+ */
+const config = await loadServerlessConfig('test');
+const saga = config.resources?.Resources?.OrderSagaStateMachine?.Properties ?? {};
+const sagaArn = `arn:aws:states:${config.provider.region}:000000000000:stateMachine:${String(saga.StateMachineName)}`;
+const dirs: string[] = [];
+
+afterEach(async () => {
+  await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+const givenFile = async (content: string) => {
+  const dir = await mkdtemp(join(tmpdir(), 'orderflow-executions-'));
+  dirs.push(dir);
+  const file = join(dir, 'executions.json');
+  await writeFile(file, content);
+  return file;
+};
+
+const leftRunning = (startDate: Date) => [
+  {
+    stateMachineArn: sagaArn,
+    executionArn: `${sagaArn.replace(':stateMachine:', ':execution:')}:order-1`,
+    name: 'order-1',
+    input: JSON.stringify({ orderId: 'order-1', correlationId: 'c-1' }),
+    startDate: startDate.toISOString(),
+  },
+];
+
+describe('executions left running across a restart of the local stack', () => {
+  it('ends one already past its TimeoutSeconds, counted from its first start, as TIMED_OUT without running it', async () => {
+    const file = await givenFile(JSON.stringify(leftRunning(new Date(Date.now() - 3_600_000))));
+    const lines: string[] = [];
+    const stepFunctions = await startStepFunctions({ config, executionsFile: file, log: (line) => lines.push(line) });
+    try {
+      expect(await stepFunctions.resume()).toBe(1);
+      const [execution] = stepFunctions.executions.values();
+      expect(execution).toMatchObject({ name: 'order-1', status: 'TIMED_OUT', error: 'States.Timeout', states: [] });
+      expect(lines.join('\n')).toMatch(/order-1: timed out/);
+      // Nothing runs any more, so nothing is left for the next start.
+      await expect(readFile(file, 'utf8')).rejects.toThrow(/ENOENT/);
+    } finally {
+      await stepFunctions.stop();
+    }
+    await expect(readFile(file, 'utf8')).rejects.toThrow(/ENOENT/);
+  });
+
+  it('leaves the last stop’s list for the next start when this one stops before resuming it (a failed start)', async () => {
+    const content = JSON.stringify(leftRunning(new Date()));
+    const file = await givenFile(content);
+    const stepFunctions = await startStepFunctions({ config, executionsFile: file });
+    await stepFunctions.stop();
+    expect(await readFile(file, 'utf8')).toBe(content);
+  });
+
+  it('sets an unreadable file aside with a warning, and resumes nothing from it', async () => {
+    const file = await givenFile('[{"stateMachineArn": "trunc');
+    const lines: string[] = [];
+    const stepFunctions = await startStepFunctions({ config, executionsFile: file, log: (line) => lines.push(line) });
+    try {
+      expect(await stepFunctions.resume()).toBe(0);
+      expect(lines.join('\n')).toMatch(/WARNING: .*executions\.json cannot be read.*set aside/);
+      expect(await readFile(`${file}.unreadable`, 'utf8')).toBe('[{"stateMachineArn": "trunc');
+    } finally {
+      await stepFunctions.stop();
+    }
+  });
+});
