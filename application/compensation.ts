@@ -39,7 +39,13 @@ export const compensateOrPark = async (
 /** What a parked compensation's attempt did: done, wait and try again, or give up (past the bound). */
 export type ParkedCompensation =
   | { outcome: 'COMPENSATED'; payment: PaymentUndone }
-  | { outcome: 'WAIT'; waitSeconds: number; until: string }
+  | {
+      outcome: 'WAIT';
+      waitSeconds: number;
+      until: string;
+      /** What it waits for: the gateway, or the give-up that parked it to reject the order. */
+      waitingFor: 'GATEWAY' | 'REJECTION';
+    }
   | { outcome: 'GIVE_UP' };
 
 /**
@@ -55,16 +61,16 @@ export const retryParkedCompensation = async (
   context: CommandContext,
   gateway: PaymentGateway,
 ): Promise<ParkedCompensation> => {
-  const wait = (): ParkedCompensation => {
+  const wait = (waitingFor: 'GATEWAY' | 'REJECTION'): ParkedCompensation => {
     const next = nextPaymentWait({ startedAt: parkedAt, since: parkedAt, now, policy });
     if (next.outcome === 'GIVE_UP') return next;
-    return { ...next, until: new Date(parkedAt.getTime() + policy.boundSeconds * 1000).toISOString() };
+    return { ...next, until: new Date(parkedAt.getTime() + policy.boundSeconds * 1000).toISOString(), waitingFor };
   };
   try {
     const payment = await voidSettledPayment(orderId, context, gateway);
-    return payment === 'STILL_PENDING' ? wait() : { outcome: 'COMPENSATED', payment };
+    return payment === 'STILL_PENDING' ? wait('REJECTION') : { outcome: 'COMPENSATED', payment };
   } catch (error) {
     if (!isGatewayUnavailable(error)) throw error;
-    return wait();
+    return wait('GATEWAY');
   }
 };

@@ -325,8 +325,11 @@ export type CompensationParking = {
   park(request: { orderId: string; correlationId: string }): Promise<boolean>;
 };
 
-/** What {@link abandonOrder} did with the payment: undone, or parked until the gateway answers. */
-export type AbandonedPayment = PaymentUndone | 'PARKED';
+/**
+ * What {@link abandonOrder} did with the payment: undone, or parked until the gateway answers (by this give-up, or
+ * already by one before it).
+ */
+export type AbandonedPayment = PaymentUndone | 'PARKED' | 'ALREADY_PARKED';
 
 /** What {@link abandonOrder} did, and the order's status after it. */
 export type Abandonment =
@@ -404,7 +407,8 @@ const voidOrPark = async (
   parking: CompensationParking,
 ): Promise<AbandonedPayment> => {
   const undone = await undoOrPark(() => voidPayment(orderId, context, gateway), { orderId, context, parking });
-  return undone.outcome === 'DONE' ? undone.done : 'PARKED';
+  if (undone.outcome === 'DONE') return undone.done;
+  return undone.alreadyParked ? 'ALREADY_PARKED' : 'PARKED';
 };
 
 /**

@@ -91,7 +91,7 @@ export const handler = middy<unknown, SweepReport, Error, Context>()
           ...fields,
           // `payment…` keys are redacted in logs: say what happened to it under another name.
           refunded: order.abandonment.payment === 'REFUNDED',
-          parked: order.abandonment.payment === 'PARKED',
+          parked: order.abandonment.payment === 'PARKED' || order.abandonment.payment === 'ALREADY_PARKED',
         });
       } else if (order.action === 'FAILED') {
         metrics().add('OrdersSwept', 1, { outcome: 'FAILED' });
@@ -99,9 +99,19 @@ export const handler = middy<unknown, SweepReport, Error, Context>()
           ...fields,
           error: order.error,
         });
-      } else if (order.action === 'ALREADY_SETTLED' && order.abandonment.payment === 'REFUNDED') {
-        // The one window left open (docs/architecture.md, "Every order settles"): it was confirmed meanwhile.
-        logger.error('a CONFIRMED order was refunded by a sweep that raced its confirmation', fields);
+      } else if (
+        order.action === 'ALREADY_SETTLED' &&
+        order.abandonment.outcome === 'NOT_PENDING' &&
+        order.abandonment.status === 'CONFIRMED' &&
+        order.abandonment.payment !== undefined &&
+        order.abandonment.payment !== 'NOTHING'
+      ) {
+        // The one window left open (docs/architecture.md, "Every order settles"): it was confirmed meanwhile. A parked
+        // void may have reached the gateway before its call failed (a timeout), so it is reported too.
+        logger.error('a CONFIRMED order was refunded, or may have been, by a sweep that raced its confirmation', {
+          ...fields,
+          refunded: order.abandonment.payment === 'REFUNDED',
+        });
       } else logger.info('order left PENDING needs nothing from the sweeper', fields);
     }
     logger.info('sweep finished', { found: swept.length, ...counts });

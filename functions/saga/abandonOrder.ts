@@ -17,8 +17,8 @@ export const handler = sagaHandler('AbandonOrder', async ({ orderId, reason }, c
   const abandonment = await abandonOrder(orderId, context, paymentGateway(), compensationParking(), reason);
   // `payment…` keys are redacted in logs: say what happened to it under another name.
   const refunded = abandonment.payment === 'REFUNDED';
-  const parked = abandonment.payment === 'PARKED';
-  if (parked) metrics().add('CompensationsParked', 1);
+  const parked = abandonment.payment === 'PARKED' || abandonment.payment === 'ALREADY_PARKED';
+  if (abandonment.payment === 'PARKED') metrics().add('CompensationsParked', 1);
   if (abandonment.outcome === 'REJECTED') {
     logger.warn(
       reason === 'PAYMENT_UNAVAILABLE'
@@ -26,9 +26,13 @@ export const handler = sagaHandler('AbandonOrder', async ({ orderId, reason }, c
         : 'order given up after a failed step',
       { refunded, parked },
     );
-  } else if (abandonment.status === 'CONFIRMED' && refunded) {
-    // The one window left open (docs/architecture.md, "Every order settles"): a racing execution confirmed it.
-    logger.error('a CONFIRMED order was refunded by a compensation that raced its confirmation', { refunded });
+  } else if (abandonment.status === 'CONFIRMED' && (refunded || parked)) {
+    // The one window left open (docs/architecture.md, "Every order settles"): a racing execution confirmed it. A
+    // parked void may have reached the gateway before its call failed (a timeout), so it is reported too.
+    logger.error('a CONFIRMED order was refunded, or may have been, by a compensation that raced its confirmation', {
+      refunded,
+      parked,
+    });
   } else logger.info('order not PENDING: nothing to give up', { status: abandonment.status, refunded, parked });
   return 'PROCEED';
 });

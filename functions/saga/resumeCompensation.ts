@@ -50,8 +50,15 @@ export const handler = sagaHandler('ResumeCompensation', async ({ orderId, start
     return 'PROCEED';
   }
   if (attempt.outcome === 'WAIT') {
-    metrics().add('CompensationParkedFor', parkedForMs);
-    logger.info('compensation parked: the payment gateway is still unavailable', { ...attempt, parkedForMs });
+    if (attempt.waitingFor === 'GATEWAY') {
+      metrics().add('CompensationParkedFor', parkedForMs);
+      logger.info('compensation parked: the payment gateway is still unavailable', { ...attempt, parkedForMs });
+    } else {
+      logger.warn('compensation parked: the order it voids for is still PENDING, not yet rejected by its give-up', {
+        ...attempt,
+        parkedForMs,
+      });
+    }
     return attempt;
   }
   logger.error('compensation parked past its bound: the payment gateway never answered; left to an operator', {

@@ -156,7 +156,16 @@ describe('abandonOrder while the payment gateway is unavailable', () => {
     expect(await stock()).toEqual({ available: 10, reserved: 0, sold: 0 });
     expect(await types(`payment-${orderId}`)).toEqual(['PaymentAuthorized']);
 
-    expect(await retry(orderId, 0, context, gateway)).toMatchObject({ outcome: 'WAIT', waitSeconds: 5 });
+    expect(await retry(orderId, 0, context, gateway)).toMatchObject({
+      outcome: 'WAIT',
+      waitSeconds: 5,
+      waitingFor: 'GATEWAY',
+    });
+    // The give-up run again (a retry, or the sweeper) finds its void parked already.
+    expect(await abandonOrder(orderId, context, gateway, parking, 'PAYMENT_UNAVAILABLE')).toEqual({
+      outcome: 'NOT_PENDING',
+      status: 'REJECTED',
+    });
     up();
     expect(await retry(orderId, 5, context, gateway)).toEqual({ outcome: 'COMPENSATED', payment: 'REFUNDED' });
     expect(await types(`payment-${orderId}`)).toEqual(['PaymentAuthorized', 'PaymentRefunded']);
@@ -183,8 +192,27 @@ describe('abandonOrder while the payment gateway is unavailable', () => {
     down();
     await expect(abandonOrder(orderId, context, gateway, failing)).rejects.toThrow('state machine unreachable');
     up();
-    expect(await retry(orderId, 5, context, gateway)).toMatchObject({ outcome: 'WAIT' });
+    expect(await retry(orderId, 5, context, gateway)).toMatchObject({ outcome: 'WAIT', waitingFor: 'REJECTION' });
     expect(calls).toEqual([]);
+  });
+
+  it('says a void was parked already when a give-up is run again after failing between parking and rejecting', async () => {
+    const { context, gateway, down, parking, parked, orderId, stock } = await given();
+    down();
+    // The first give-up parks, then fails before its rejection is appended (its function timed out, say).
+    const parksThenFails = {
+      park: async (request: { orderId: string; correlationId: string }) => {
+        await parking.park(request);
+        throw new Error('timed out after parking');
+      },
+    };
+    await expect(abandonOrder(orderId, context, gateway, parksThenFails)).rejects.toThrow('timed out after parking');
+    expect(await abandonOrder(orderId, context, gateway, parking)).toEqual({
+      outcome: 'REJECTED',
+      payment: 'ALREADY_PARKED',
+    });
+    expect(parked).toHaveLength(1);
+    expect(await stock()).toEqual({ available: 10, reserved: 0, sold: 0 });
   });
 
   it('leaves the order PENDING and parks nothing when the void fails for another reason', async () => {

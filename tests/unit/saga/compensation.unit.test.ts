@@ -107,7 +107,12 @@ describe('retryParkedCompensation: a parked compensation tried again', () => {
       waits.push(await retryParkedCompensation(orderId, { parkedAt, now: at(now), policy }, context, gateway));
     }
     expect(waits).toEqual(
-      [5, 5, 10, 20, 40, 80, 160, 300, 300].map((waitSeconds) => ({ outcome: 'WAIT', waitSeconds, until })),
+      [5, 5, 10, 20, 40, 80, 160, 300, 300].map((waitSeconds) => ({
+        outcome: 'WAIT',
+        waitSeconds,
+        until,
+        waitingFor: 'GATEWAY',
+      })),
     );
     expect(await payment()).toEqual(['PaymentAuthorized']);
 
@@ -128,6 +133,7 @@ describe('retryParkedCompensation: a parked compensation tried again', () => {
       outcome: 'WAIT',
       waitSeconds: 10,
       until: at(3600).toISOString(),
+      waitingFor: 'GATEWAY',
     });
     expect(await retryParkedCompensation(orderId, { parkedAt, now: at(3600), policy }, context, gateway)).toEqual({
       outcome: 'GIVE_UP',
