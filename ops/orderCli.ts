@@ -1,4 +1,9 @@
-import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { cliArgs } from './cliArgs.js';
 import { OrderNotFoundError, type OrderReport, orderReport, sagaStateMachineArn } from './orderReport.js';
 import { type StageClients, stageClients } from './stage.js';
@@ -42,6 +47,24 @@ const sagaSummary = (report: OrderReport): [string, string] => {
   }
 };
 
+/** What happens next to an order waiting on the payment gateway, as far as its saga's record tells. */
+const awaitingNote = ({ saga }: OrderReport, until: string): string => {
+  const overdue = Date.parse(until) < Date.now();
+  const sweeper = 'the sweeper gives the order up (UNAVAILABLE) once it has been PENDING for sweepPendingAfterSeconds';
+  const retries = `: the saga tries again after each wait, and rejects the\n  order PAYMENT_UNAVAILABLE at ${until} if the gateway is not back.`;
+  if (saga.kind === 'execution' && saga.status === 'RUNNING') {
+    return overdue
+      ? `, until ${until}; its saga still runs, giving it up, and keeps\n  trying until its timeout; then ${sweeper}.`
+      : retries;
+  }
+  if (saga.kind === 'execution') {
+    // A STANDARD name stays taken: the execution that ended is redriven, not started again.
+    return `, until ${until}, but its saga ended ${saga.status}: ${sweeper},\n  or redrive it (aws stepfunctions redrive-execution --execution-arn ${saga.executionArn}).`;
+  }
+  if (saga.kind === 'express' && !overdue) return retries;
+  return `, until ${until}, but no saga is waiting for it: ${sweeper},\n  or start its saga again (--start-saga).`;
+};
+
 const print = (report: OrderReport) => {
   const [sagaStatus, sagaDetail] = sagaSummary(report);
   const view = report.view;
@@ -67,18 +90,8 @@ const print = (report: OrderReport) => {
     const breaker = circuit
       ? `${circuit.state}${circuit.openSince ? ` since ${new Date(circuit.openSince).toISOString()}` : ''}`
       : 'CLOSED (never tripped)';
-    const { saga } = report;
-    // Only a running execution tries again: one that ended, or never ran, leaves the order to the sweeper.
-    const sagaWaits = saga.kind === 'express' || (saga.kind === 'execution' && saga.status === 'RUNNING');
-    const overdue = Date.parse(until) < Date.now();
     console.log(
-      `\n  waiting on the payment gateway since ${since}` +
-        (sagaWaits && !overdue
-          ? `: the saga tries again after each wait, and rejects the\n  order PAYMENT_UNAVAILABLE at ${until} if the gateway is not back.`
-          : `, until ${until}, but no saga is waiting for it${saga.kind === 'express' ? ' any more' : ''}: the sweeper` +
-            `\n  gives the order up (UNAVAILABLE) once it has been PENDING for sweepPendingAfterSeconds, or start its saga` +
-            `\n  again (--start-saga).`) +
-        ` Its circuit breaker: ${breaker}.`,
+      `\n  waiting on the payment gateway since ${since}${awaitingNote(report, until)} Its circuit breaker: ${breaker}.`,
     );
   }
 
@@ -116,6 +129,17 @@ const print = (report: OrderReport) => {
 const startSaga = async (clients: StageClients, id: string): Promise<number> => {
   const stateMachineArn = await sagaStateMachineArn(clients);
   const started = await startOrderSaga(clients.store, id, async (name, input) => {
+    if (clients.orderSaga.type === 'STANDARD') {
+      // Step Functions answers a start with the same name and input as a running execution with success, starting
+      // nothing: ask first, so that "started" is never said of an execution that was already there.
+      const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+      try {
+        await clients.sfn.send(new DescribeExecutionCommand({ executionArn }));
+        return { started: false };
+      } catch (error) {
+        if (!(error instanceof ExecutionDoesNotExist)) throw error;
+      }
+    }
     try {
       const { executionArn = '' } = await clients.sfn.send(
         new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
