@@ -20,10 +20,13 @@ type Key = KeyPair['privateKey'];
 /** The issuer and audience that serverless.yml gives the HTTP API's JWT authorizer for this stage. */
 export const jwtSettings = (config: ServerlessConfig): { issuer: string; audience: string } => {
   const authorizers = (
-    config.provider.httpApi as { authorizers?: Record<string, { issuerUrl?: string; audience?: string[] }> } | undefined
+    config.provider.httpApi as
+      { authorizers?: Record<string, { issuerUrl?: string; audience?: string[] | string }> } | undefined
   )?.authorizers;
   const jwt = authorizers?.jwt;
-  const audience = jwt?.audience?.[0];
+  // `sls print` resolves a one-element list to its element: the audience may come as a string (whose [0] is its first
+  // letter) or as the list the template deploys.
+  const audience = Array.isArray(jwt?.audience) ? jwt.audience[0] : jwt?.audience;
   if (!jwt?.issuerUrl || !audience)
     throw new Error('serverless.yml declares no jwt authorizer with an issuer and audience');
   return { issuer: jwt.issuerUrl, audience };

@@ -234,6 +234,10 @@ describe('authentication', () => {
     ],
   ];
 
+  it('checks the audience serverless.yml gives the stage (jwtAudience), not a letter of it', () => {
+    expect(api().issuer.audience).toBe('orderflow-local');
+  });
+
   describe.each(tokens)('with %s', (_, token) => {
     it.each(targets)('%s %s answers 401', async (method, path, options) => {
       const bearer = await token();
