@@ -29,7 +29,15 @@ type TaskInput = Parameters<
 
 type Definition = {
   TimeoutSeconds?: number;
-  States: Record<string, { Type: string; Resource?: string; ItemProcessor?: { States: Definition['States'] } }>;
+  States: Record<
+    string,
+    {
+      Type: string;
+      Resource?: string;
+      Parameters?: Record<string, unknown>;
+      ItemProcessor?: { States: Definition['States'] };
+    }
+  >;
 };
 
 type LocalStateMachine = {
@@ -48,6 +56,8 @@ type BuiltStateMachine = LocalStateMachine & {
   stateTypes: Map<string, string>;
   /** Each Task state's local handler: the function serverless.yml maps it to, invoked as Lambda would. */
   overrides: Record<string, (input: TaskInput) => Promise<TaskInput>>;
+  /** Per Task state, the keys of its Parameters that take `$$.Execution.StartTime`. */
+  startTimeKeys: Map<string, string[]>;
 };
 
 export type Execution = {
@@ -131,6 +141,16 @@ const LeftRunning = z.object({
 });
 type LeftRunning = z.infer<typeof LeftRunning>;
 
+/**
+ * The Task's input with `$$.Execution.StartTime` as the execution's start: aws-local-stepfunctions sets it to the
+ * moment of each run, which for an execution resumed after a restart is not its start (AWS's is, and the saga's and
+ * the compensations' bounds count from it).
+ */
+const withStartTime = (taskInput: TaskInput, keys: string[], startDate: Date): TaskInput =>
+  keys.length === 0 || typeof taskInput !== 'object' || taskInput === null || Array.isArray(taskInput)
+    ? taskInput
+    : { ...taskInput, ...Object.fromEntries(keys.map((key) => [key, startDate.toISOString()])) };
+
 /** The executions a stop left running; an unreadable file is set aside, with a warning, and nothing is resumed. */
 const readLeftRunning = async (file: string, log: (line: string) => void): Promise<LeftRunning[]> => {
   const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
@@ -204,6 +224,14 @@ export const startStepFunctions = async ({
         ...machine,
         stateMachine: new StateMachine(machine.definition as never, { validationOptions: { checkPaths: true } }),
         stateTypes: new Map(allStates(machine.definition.States).map(([name, state]) => [name, state.Type])),
+        startTimeKeys: new Map(
+          allStates(machine.definition.States).map(([name, state]) => [
+            name,
+            Object.entries(state.Parameters ?? {})
+              .filter(([, path]) => path === '$$.Execution.StartTime')
+              .map(([key]) => key.replace(/\.\$$/, '')),
+          ]),
+        ),
         overrides: Object.fromEntries(
           [...machine.tasks].map(([stateName, functionName]) => [
             stateName,
@@ -247,7 +275,7 @@ export const startStepFunctions = async ({
         (taskInput: TaskInput) =>
           stopping || execution.status !== 'RUNNING'
             ? Promise.reject(new Error(`${tag}: stopped, ${state} not invoked`))
-            : handler(taskInput),
+            : handler(withStartTime(taskInput, machine.startTimeKeys.get(state) ?? [], execution.startDate)),
       ]),
     );
     const { result, eventLogs, abort } = machine.stateMachine.run(input, {

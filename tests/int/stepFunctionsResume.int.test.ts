@@ -2,6 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { addInvocationHook } from '../../local/lambda.js';
 import { loadServerlessConfig } from '../../local/serverlessConfig.js';
 import { startStepFunctions } from '../../local/stepFunctions.js';
 
@@ -11,8 +12,9 @@ import { startStepFunctions } from '../../local/stepFunctions.js';
  * a file that cannot be read. (tests/int/stackRestart.int.test.ts resumes a parked compensation end to end.)
  */
 const config = await loadServerlessConfig('test');
-const saga = config.resources?.Resources?.OrderSagaStateMachine?.Properties ?? {};
-const sagaArn = `arn:aws:states:${config.provider.region}:000000000000:stateMachine:${String(saga.StateMachineName)}`;
+const arnOf = (resource: string) =>
+  `arn:aws:states:${config.provider.region}:000000000000:stateMachine:${String(config.resources?.Resources?.[resource]?.Properties?.StateMachineName)}`;
+const sagaArn = arnOf('OrderSagaStateMachine');
 const dirs: string[] = [];
 
 afterEach(async () => {
@@ -27,10 +29,10 @@ const givenFile = async (content: string) => {
   return file;
 };
 
-const leftRunning = (startDate: Date) => [
+const leftRunning = (startDate: Date, stateMachineArn = sagaArn) => [
   {
-    stateMachineArn: sagaArn,
-    executionArn: `${sagaArn.replace(':stateMachine:', ':execution:')}:order-1`,
+    stateMachineArn,
+    executionArn: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:order-1`,
     name: 'order-1',
     input: JSON.stringify({ orderId: 'order-1', correlationId: 'c-1' }),
     startDate: startDate.toISOString(),
@@ -53,6 +55,28 @@ describe('executions left running across a restart of the local stack', () => {
       await stepFunctions.stop();
     }
     await expect(readFile(file, 'utf8')).rejects.toThrow(/ENOENT/);
+  });
+
+  it('runs one still within its time with its first start as $$.Execution.StartTime, where a parked wait is bounded from', async () => {
+    const parkedAt = new Date(Date.now() - 60_000);
+    const file = await givenFile(JSON.stringify(leftRunning(parkedAt, arnOf('CompensationStateMachine'))));
+    const seen: unknown[] = [];
+    // What the Task is invoked with, and no further: the handler itself is not this test's.
+    const removeHook = addInvocationHook({
+      before: (_, event) => {
+        seen.push(event);
+        throw new Error('not run in this test');
+      },
+    });
+    const stepFunctions = await startStepFunctions({ config, executionsFile: file });
+    try {
+      expect(await stepFunctions.resume()).toBe(1);
+      await expect.poll(() => seen.length).toBeGreaterThan(0);
+      expect(seen[0]).toMatchObject({ orderId: 'order-1', startedAt: parkedAt.toISOString() });
+    } finally {
+      removeHook();
+      await stepFunctions.stop();
+    }
   });
 
   it('leaves the last stop’s list for the next start when this one stops before resuming it (a failed start)', async () => {
