@@ -1,53 +1,94 @@
+import * as z from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
 import { Problem } from './schemas.js';
 import { type Route, routes } from './routes.js';
 
-const problemResponse = (description: string) => ({
+const text = { type: 'string' } as const;
+const correlationHeader = {
+  'x-correlation-id': { description: 'The request’s correlation id (the caller’s, if it sent one).', schema: text },
+};
+
+/** The headers an answer of `status` carries, beyond the correlation id every answer has. */
+const headersOf = (status: number, route: Route) => ({
+  ...correlationHeader,
+  ...(status === 201 || status === 202
+    ? { Location: { description: 'The resource it created or acted on.', schema: text } }
+    : {}),
+  ...(status === 409
+    ? {
+        'Retry-After': {
+          description: 'Seconds to wait before retrying, when the resource kept changing.',
+          schema: text,
+        },
+      }
+    : {}),
+  ...(status === 401 ? { 'WWW-Authenticate': { description: 'The bearer scheme, and why.', schema: text } } : {}),
+  ...((status === 200 || status === 304) && route.method === 'GET' && route.access !== 'public'
+    ? { ETag: { description: 'The representation’s version, for If-None-Match.', schema: text } }
+    : {}),
+});
+
+const problemResponse = (description: string, status: number, route: Route) => ({
   description,
+  headers: headersOf(status, route),
   content: { 'application/problem+json': { schema: Problem } },
 });
 
+/** The request headers every route reads, besides its own. */
+const requestHeaders = (route: Route) =>
+  z.object({
+    ...(route.headers?.shape ?? {}),
+    'x-correlation-id': z.string().optional().meta({ description: 'A correlation id to carry into logs and events.' }),
+    ...(route.responses[304]
+      ? { 'if-none-match': z.string().optional().meta({ description: 'An ETag held: 304 while it still matches.' }) }
+      : {}),
+  });
+
 /** Errors any route can answer, besides the ones it lists. */
 const commonErrors = (route: Route) => ({
-  ...(route.access === 'public' ? {} : { 401: problemResponse('Missing, expired or invalid bearer token.') }),
-  ...(route.access === 'admin' ? { 403: problemResponse('The token lacks the orderflow/admin scope.') } : {}),
-  ...(route.query ? { 400: problemResponse('A query parameter is invalid (see `errors`).') } : {}),
+  ...(route.access === 'public'
+    ? {}
+    : { 401: problemResponse('Missing, expired or invalid bearer token.', 401, route) }),
+  ...(route.access === 'admin'
+    ? { 403: problemResponse('The token lacks the orderflow/admin scope.', 403, route) }
+    : {}),
+  ...(route.query || route.headers
+    ? { 400: problemResponse('A query parameter or a header is invalid (see `errors`).', 400, route) }
+    : {}),
   ...(route.body
     ? {
-        400: problemResponse('Malformed JSON, or a body that does not match the schema (see `errors`).'),
-        413: problemResponse('The body is over 64 KiB.'),
-        415: problemResponse('The body is not application/json.'),
+        400: problemResponse(
+          'Malformed JSON, or a body (or header) that does not match the schema (see `errors`).',
+          400,
+          route,
+        ),
+        413: problemResponse('The body is over 64 KiB.', 413, route),
+        415: problemResponse('The body is not JSON (application/json, or an application/*+json type).', 415, route),
       }
     : {}),
-  500: problemResponse('An unexpected failure; the correlation id finds it in the logs.'),
+  500: problemResponse('An unexpected failure; the correlation id finds it in the logs.', 500, route),
 });
 
 const operation = (route: Route): ZodOpenApiOperationObject => ({
   operationId: route.operationId,
   summary: route.summary,
   ...(route.access === 'public' ? { security: [] } : {}),
-  ...(route.params || route.query || route.headers
-    ? {
-        requestParams: {
-          ...(route.params ? { path: route.params } : {}),
-          ...(route.query ? { query: route.query } : {}),
-          ...(route.headers ? { header: route.headers } : {}),
-        },
-      }
-    : {}),
+  requestParams: {
+    ...(route.params ? { path: route.params } : {}),
+    ...(route.query ? { query: route.query } : {}),
+    header: requestHeaders(route),
+  },
   ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: route.body } } } } : {}),
   responses: {
     ...Object.fromEntries(
       Object.entries(route.responses).map(([status, { description, schema }]) => [
         status,
         Number(status) >= 400
-          ? problemResponse(description)
+          ? problemResponse(description, Number(status), route)
           : {
               description,
+              headers: headersOf(Number(status), route),
               ...(schema ? { content: { 'application/json': { schema } } } : {}),
-              ...(Number(status) === 200 && route.method === 'GET' && route.access !== 'public'
-                ? { headers: { ETag: { description: 'The representation’s version.', schema: { type: 'string' } } } }
-                : {}),
             },
       ]),
     ),

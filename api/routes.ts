@@ -75,11 +75,16 @@ export const routes = [
       202: {
         description:
           'Accepted: the order is PENDING, its stock reserved, until the saga settles it; or REJECTED at once when a ' +
-          'line asks for more than its SKU has available (OUT_OF_STOCK).',
+          'line asks for more than its SKU has available (OUT_OF_STOCK). Sent again with the same Idempotency-Key, ' +
+          'it answers the order as it stands now.',
         schema: OrderAccepted,
       },
       409: { description: 'The stock kept changing while the placement retried: retry after Retry-After, same key.' },
-      422: { description: 'An unknown SKU, mixed currencies, or an idempotency key reused for another order.' },
+      422: {
+        description:
+          'An unknown SKU, mixed currencies, a SKU on two lines, a total past 2^53 − 1 minor units, or an ' +
+          'idempotency key reused for another order.',
+      },
     },
   },
   {
