@@ -101,7 +101,7 @@ orderflow is running locally (stage "${stage}", ready in ${Date.now() - started}
 
 Get a token:      npm run token -- alice            (customer "alice")
                   npm run token -- ops --admin      (with the orderflow/admin scope)
-Try it:           curl -s ${api.url}/openapi.json | head
+Try it:           curl -s ${api.url}/openapi.json | head -c 300; echo
 
 Ctrl-C stops everything, and \`npm start\` carries on where it stopped. \`npm run reset\` (or \`npm start -- --fresh\`) starts over empty.
 `);

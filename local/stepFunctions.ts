@@ -309,7 +309,8 @@ export const startStepFunctions = async ({
         } else if (e.type === 'StateRetried' && e.state) {
           execution.retries += 1;
           log(`${tag}: retrying ${e.state.name}`);
-        } else if (e.type === 'StateCaught' && e.state) log(`${tag}: ${e.state.name} failed; caught, compensating`);
+        } else if (e.type === 'StateCaught' && e.state)
+          log(`${tag}: ${e.state.name} failed; caught, going to its Catch's next state`);
         else if (e.type === 'ExecutionFailed') log(`${tag}: FAILED ${e.Error ?? ''} ${String(e.Cause ?? '')}`);
       }
     })();

@@ -41,7 +41,12 @@ const sagaSummary = (report: OrderReport): [string, string] => {
     case 'execution':
       return [saga.status, saga.states.join(' → ') || '(no states known yet)'];
     case 'not-started':
-      return ['NOT STARTED', 'no execution named by this order id'];
+      return [
+        'NOT STARTED',
+        report.stage === 'local'
+          ? 'no execution named by this order id (the local stand-in forgets ended executions when npm start stops)'
+          : 'no execution named by this order id',
+      ];
     case 'express':
       return ['EXPRESS', `no execution record; see log group ${saga.logGroup}`];
   }

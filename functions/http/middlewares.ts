@@ -191,26 +191,27 @@ export const validate = (route: Route): Middleware => ({
     const params = route.params ? route.params.safeParse(event.pathParameters ?? {}) : undefined;
     // A path that cannot name a resource names no resource.
     if (params && !params.success) throw notFound();
+    // Headers, query and body are each checked, and every invalid field of all three named in one answer.
     const headers = route.headers ? route.headers.safeParse(event.headers ?? {}) : undefined;
-    if (headers && !headers.success) {
-      const errors = headers.error.issues.map((issue) => ({ header: String(issue.path[0]), detail: issue.message }));
-      throw new ProblemError(400, 'validation-failed', 'Bad Request', 'A header is invalid.', { errors });
-    }
     const query = route.query ? route.query.safeParse(event.queryStringParameters ?? {}) : undefined;
-    if (query && !query.success) {
-      const errors = query.error.issues.map((issue) => ({ parameter: String(issue.path[0]), detail: issue.message }));
-      throw new ProblemError(400, 'validation-failed', 'Bad Request', 'A query parameter is invalid.', { errors });
-    }
     const body = route.body ? route.body.safeParse(event.body) : undefined;
-    if (body && !body.success) {
-      const errors = fieldErrors(body.error);
-      throw new ProblemError(
-        400,
-        'validation-failed',
-        'Bad Request',
-        `The body has ${errors.length} invalid field(s).`,
-        { errors },
-      );
+    const errors = [
+      ...(headers && !headers.success
+        ? headers.error.issues.map((issue) => ({ header: String(issue.path[0]), detail: issue.message }))
+        : []),
+      ...(query && !query.success
+        ? query.error.issues.map((issue) => ({ parameter: String(issue.path[0]), detail: issue.message }))
+        : []),
+    ];
+    const bodyErrors = body && !body.success ? fieldErrors(body.error) : [];
+    if (errors.length > 0 || bodyErrors.length > 0) {
+      const parts = [
+        ...(errors.length > 0 ? [`${errors.length} invalid header(s) or query parameter(s)`] : []),
+        ...(bodyErrors.length > 0 ? [`${bodyErrors.length} invalid field(s) in the body`] : []),
+      ];
+      throw new ProblemError(400, 'validation-failed', 'Bad Request', `The request has ${parts.join(' and ')}.`, {
+        errors: [...errors, ...bodyErrors],
+      });
     }
     request.context.input = {
       body: body?.data,

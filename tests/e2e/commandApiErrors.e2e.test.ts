@@ -98,7 +98,27 @@ describe('bodies that do not match the schema', () => {
     for (const error of answer.json.errors ?? []) {
       expect(error).toEqual({ pointer: expect.any(String), detail: expect.stringMatching(/\S/) });
     }
-    expect(answer.json.detail).toBe('The body has 3 invalid field(s).');
+    expect(answer.json.detail).toBe('The request has 3 invalid field(s) in the body.');
+  });
+
+  it('names an invalid header and every invalid field of the body in one answer', async () => {
+    const answer = await call('POST', '/orders', {
+      as: uniqueCustomer(),
+      headers: { 'idempotency-key': 'not a key' },
+      body: { items: [{ sku: 'mug', quantity: 0 }], payment: {} },
+    });
+    expectProblem(answer, 400, 'validation-failed');
+    expect(answer.json.errors).toEqual(
+      expect.arrayContaining([
+        { header: 'idempotency-key', detail: expect.any(String) },
+        { pointer: '#/items/0/sku', detail: expect.any(String) },
+        { pointer: '#/items/0/quantity', detail: expect.any(String) },
+        { pointer: '#/payment/token', detail: expect.any(String) },
+      ]),
+    );
+    expect(answer.json.detail).toMatch(
+      /^The request has 1 invalid header\(s\) or query parameter\(s\) and \d+ invalid field/,
+    );
   });
 
   it('names every mistyped field of a product by its JSON pointer', async () => {
