@@ -44,6 +44,16 @@ const roleOf = (functionName: string): CfnResource => {
   return resource(role['Fn::GetAtt'][0]);
 };
 
+/** Whether an execution of the compensation state machine still waits: what a parking asks before it parks again. */
+const describeParked = {
+  Effect: 'Allow',
+  Action: ['states:DescribeExecution'],
+  Resource: {
+    'Fn::Sub':
+      'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${CompensationStateMachine.Name}:*',
+  },
+};
+
 const dynamoStatements = (functionName: string) =>
   statementsOf(roleOf(functionName)).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
 
@@ -548,14 +558,7 @@ describe('the sweeper in the packaged prod template', () => {
     expect(states).toEqual([
       // Parks the void of an order it gives up while the gateway is unavailable.
       { Effect: 'Allow', Action: ['states:StartExecution'], Resource: { Ref: 'CompensationStateMachine' } },
-      {
-        Effect: 'Allow',
-        Action: ['states:DescribeExecution'],
-        Resource: {
-          'Fn::Sub':
-            'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${CompensationStateMachine.Name}:*',
-        },
-      },
+      describeParked,
       {
         Effect: 'Allow',
         Action: ['states:DescribeExecution'],
@@ -714,14 +717,7 @@ describe('the parked compensation in the packaged prod template', () => {
     const park = [
       { Effect: 'Allow', Action: ['states:StartExecution'], Resource: { Ref: 'CompensationStateMachine' } },
       // Whether an execution of the name it would take still waits.
-      {
-        Effect: 'Allow',
-        Action: ['states:DescribeExecution'],
-        Resource: {
-          'Fn::Sub':
-            'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${CompensationStateMachine.Name}:*',
-        },
-      },
+      describeParked,
     ];
     for (const fn of functionNames) {
       const parks = statementsOf(roleOf(fn)).filter((s) => JSON.stringify(s).includes('CompensationStateMachine'));

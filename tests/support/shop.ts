@@ -54,3 +54,16 @@ export const withWriteBetween = (store: EventStore, meanwhile: () => Promise<unk
     },
   };
 };
+
+/**
+ * The order the saga tests start from: MUG-1 registered (12.50 EUR, 10 in stock), and `customer-1`'s order of 2 mugs
+ * (`tok_visa`) placed, which holds them reserved (ADR 0014). Answers the order id.
+ */
+export const twoMugsPlaced = async (context: CommandContext): Promise<string> => {
+  await registerProduct({ sku: 'MUG-1', name: 'Mug', price: { amount: 1250, currency: 'EUR' }, stock: 10 }, context);
+  const { orderId } = await placeOrder(
+    { customerId: 'customer-1', items: [{ sku: 'MUG-1', quantity: 2 }], paymentToken: 'tok_visa' },
+    context,
+  );
+  return orderId;
+};

@@ -2,23 +2,19 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { describe, expect, it } from 'vitest';
-import { cancelOrder, placeOrder } from '../../../application/orders.js';
-import { registerProduct } from '../../../application/products.js';
+import { cancelOrder } from '../../../application/orders.js';
 import type { SagaInput } from '../../../application/saga.js';
 import { projectRoot } from '../../../local/paths.js';
 // For its Promise.withResolvers, which aws-local-stepfunctions needs and Node 20 lacks.
 import '../../../local/stepFunctions.js';
 import { startOrderSaga, type StartExecution } from '../../../ops/startSaga.js';
 import { memoryStore, testContext } from '../../support/memoryStore.js';
+import { twoMugsPlaced } from '../../support/shop.js';
 
 const given = async () => {
   const store = memoryStore();
   const context = testContext(store);
-  await registerProduct({ sku: 'MUG-1', name: 'Mug', price: { amount: 1250, currency: 'EUR' }, stock: 10 }, context);
-  const { orderId } = await placeOrder(
-    { customerId: 'customer-1', items: [{ sku: 'MUG-1', quantity: 2 }], paymentToken: 'tok_visa' },
-    context,
-  );
+  const orderId = await twoMugsPlaced(context);
   const starts: { name: string; input: SagaInput }[] = [];
   const start: StartExecution = async (name, input) => {
     starts.push({ name, input });

@@ -1,24 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { cancelOrder, placeOrder } from '../../../application/orders.js';
+import { cancelOrder } from '../../../application/orders.js';
 import type { PaymentGateway } from '../../../application/paymentGateway.js';
-import { readStock, registerProduct } from '../../../application/products.js';
+import { readStock } from '../../../application/products.js';
 import { retryParkedCompensation } from '../../../application/compensation.js';
 import { abandonOrder, authorizePayment, confirmOrder, type PaymentWaitPolicy } from '../../../application/saga.js';
 import { type PendingOrders, type SagaExecutions, sweepPendingOrders } from '../../../application/sweeper.js';
 import { memoryGateway } from '../../support/memoryGateway.js';
 import { memoryParking } from '../../support/memoryParking.js';
 import { memoryStore, testContext } from '../../support/memoryStore.js';
+import { twoMugsPlaced } from '../../support/shop.js';
 
 const given = async () => {
   const store = memoryStore();
   const context = testContext(store);
   const { gateway, calls, keys, down, up } = memoryGateway();
-  await registerProduct({ sku: 'MUG-1', name: 'Mug', price: { amount: 1250, currency: 'EUR' }, stock: 10 }, context);
   // Placed, the order holds its 2 mugs reserved (ADR 0014).
-  const { orderId } = await placeOrder(
-    { customerId: 'customer-1', items: [{ sku: 'MUG-1', quantity: 2 }], paymentToken: 'tok_visa' },
-    context,
-  );
+  const orderId = await twoMugsPlaced(context);
   const stock = async () => (await readStock(store, 'MUG-1')).stock;
   const types = async (streamId: string) => (await store.readStream(streamId)).map((e) => e.type);
   return { store, context, gateway, calls, keys, down, up, orderId, stock, types, ...memoryParking() };

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 
-import { cancelOrder, placeOrder } from '../../../application/orders.js';
-import { readStock, registerProduct } from '../../../application/products.js';
+import { cancelOrder } from '../../../application/orders.js';
+import { readStock } from '../../../application/products.js';
 import { abandonOrder, awaitPayment, nextPaymentWait, type PaymentWaitPolicy } from '../../../application/saga.js';
 import type { PaymentGateway } from '../../../application/paymentGateway.js';
 import { memoryParking } from '../../support/memoryParking.js';
 import { memoryStore, testContext } from '../../support/memoryStore.js';
+import { twoMugsPlaced } from '../../support/shop.js';
 
 const policy: PaymentWaitPolicy = { firstWaitSeconds: 5, maxWaitSeconds: 30, boundSeconds: 180 };
 const startedAt = new Date('2026-11-30T10:00:00.000Z');
@@ -43,12 +44,8 @@ const deadGateway: PaymentGateway = {
 const given = async () => {
   const store = memoryStore();
   const context = testContext(store);
-  await registerProduct({ sku: 'MUG-1', name: 'Mug', price: { amount: 1250, currency: 'EUR' }, stock: 10 }, context);
   // Placed with its stock reserved, as is every order whose saga runs (ADR 0014).
-  const { orderId } = await placeOrder(
-    { customerId: 'customer-1', items: [{ sku: 'MUG-1', quantity: 2 }], paymentToken: 'tok_visa' },
-    context,
-  );
+  const orderId = await twoMugsPlaced(context);
   const types = async () => (await store.readStream(`order-${orderId}`)).map((e) => e.type);
   const stock = async () => (await readStock(store, 'MUG-1')).stock;
   return { store, context, orderId, types, stock };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { handleCommand } from '../../../application/handleCommand.js';
-import { cancelOrder, placeOrder } from '../../../application/orders.js';
-import { readStock, registerProduct } from '../../../application/products.js';
+import { cancelOrder } from '../../../application/orders.js';
+import { readStock } from '../../../application/products.js';
 import {
   authorizePayment,
   awaitPayment,
@@ -15,6 +15,7 @@ import { order, orderStreamId } from '../../../domain/order/index.js';
 import type { EventStore, ReadOptions } from '../../../eventstore/types.js';
 import { memoryGateway } from '../../support/memoryGateway.js';
 import { memoryStore, testContext } from '../../support/memoryStore.js';
+import { twoMugsPlaced } from '../../support/shop.js';
 
 /**
  * A store that counts its reads, and whose eventually consistent reads can be made stale: they then answer the
@@ -48,11 +49,7 @@ const given = async () => {
   const observed = observedStore(base);
   const context = testContext(observed.store);
   const { gateway, calls } = memoryGateway();
-  await registerProduct({ sku: 'MUG-1', name: 'Mug', price: { amount: 1250, currency: 'EUR' }, stock: 10 }, context);
-  const { orderId } = await placeOrder(
-    { customerId: 'customer-1', items: [{ sku: 'MUG-1', quantity: 2 }], paymentToken: 'tok_visa' },
-    context,
-  );
+  const orderId = await twoMugsPlaced(context);
   // Placement reserved the order's stock with it (ADR 0014): the saga starts from version 2, as its steps assume.
   const [placedEvent] = await base.readStream(orderStreamId(orderId));
   const placed = placedEvent?.data as PlacedOrder;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { CircuitOpenError } from '../../../application/circuitBreaker.js';
 import { compensateOrPark, retryParkedCompensation } from '../../../application/compensation.js';
-import { cancelOrder, placeOrder } from '../../../application/orders.js';
+import { cancelOrder } from '../../../application/orders.js';
 import type { PaymentGateway } from '../../../application/paymentGateway.js';
-import { readStock, registerProduct } from '../../../application/products.js';
+import { readStock } from '../../../application/products.js';
 import {
   authorizePayment,
   compensateCancellation,
@@ -13,6 +13,7 @@ import {
 import { memoryGateway } from '../../support/memoryGateway.js';
 import { memoryParking } from '../../support/memoryParking.js';
 import { memoryStore, testContext } from '../../support/memoryStore.js';
+import { twoMugsPlaced } from '../../support/shop.js';
 
 const policy: PaymentWaitPolicy = { firstWaitSeconds: 5, maxWaitSeconds: 300, boundSeconds: 3600 };
 const parkedAt = new Date('2026-11-30T10:00:00.000Z');
@@ -22,11 +23,7 @@ const given = async () => {
   const store = memoryStore();
   const context = testContext(store);
   const gateway = memoryGateway();
-  await registerProduct({ sku: 'MUG-1', name: 'Mug', price: { amount: 1250, currency: 'EUR' }, stock: 10 }, context);
-  const { orderId } = await placeOrder(
-    { customerId: 'customer-1', items: [{ sku: 'MUG-1', quantity: 2 }], paymentToken: 'tok_visa' },
-    context,
-  );
+  const orderId = await twoMugsPlaced(context);
   const cancel = () => cancelOrder({ orderId, caller: { sub: 'customer-1', isAdmin: false } }, context);
   // Placement reserved the order's 2 mugs (ADR 0014): the saga goes on from there.
   const confirmed = async () => {
