@@ -4,7 +4,17 @@ import {
   type SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import type { CompensationParking } from '../application/saga.js';
+import type { CompensationKind, CompensationParking } from '../application/saga.js';
+
+/** The kind of compensation an execution's input says it parks, if it says. */
+const kindOf = (input: string | undefined): CompensationKind | undefined => {
+  try {
+    const { kind } = JSON.parse(input ?? '{}') as { kind?: unknown };
+    return kind === 'CANCELLATION' || kind === 'GIVE_UP' ? kind : undefined;
+  } catch {
+    return undefined;
+  }
+};
 
 /** How many compensations one order may park in turn, each once the one before it has ended. */
 const MAX_PARKINGS = 10;
@@ -16,8 +26,8 @@ const MAX_PARKINGS = 10;
  *
  * A STANDARD name stays taken for 90 days after its execution ends. An order may need a second compensation after
  * the first ended (a give-up that lost its race to a confirmation parked one that found nothing to do; the order is
- * cancelled later): that one is named `<orderId>-2`, and so on. Each runs the whole compensation, which is
- * idempotent, so one more than needed does nothing.
+ * cancelled later), or beside one of another kind that still runs: that one is named `<orderId>-2`, and so on. Each
+ * runs the whole compensation, which is idempotent, so one more than needed does nothing.
  */
 export const stepFunctionsParking = ({
   client,
@@ -26,7 +36,7 @@ export const stepFunctionsParking = ({
   client: Pick<SFNClient, 'send'>;
   stateMachineArn: string;
 }): CompensationParking => ({
-  async park({ orderId, correlationId }) {
+  async park({ orderId, correlationId, kind }) {
     for (let parking = 1; parking <= MAX_PARKINGS; parking++) {
       const name = parking === 1 ? orderId : `${orderId}-${parking}`;
       try {
@@ -37,7 +47,7 @@ export const stepFunctionsParking = ({
             // When it was parked, so a second park's input differs: Step Functions answers a start with the same
             // name and the same input as a running execution with success, and only a different input with
             // ExecutionAlreadyExists, which is how a repeat is told from a first park.
-            input: JSON.stringify({ orderId, correlationId, parkedAt: new Date().toISOString() }),
+            input: JSON.stringify({ orderId, correlationId, kind, parkedAt: new Date().toISOString() }),
           }),
         );
         return true;
@@ -45,8 +55,11 @@ export const stepFunctionsParking = ({
         if (!(error instanceof ExecutionAlreadyExists)) throw error;
       }
       const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
-      const { status } = await client.send(new DescribeExecutionCommand({ executionArn }));
-      if (status === 'RUNNING' || status === 'PENDING_REDRIVE') return false;
+      const { status, input } = await client.send(new DescribeExecutionCommand({ executionArn }));
+      // Parked already: this kind of compensation of the order waits there (one started by hand has no kind: it runs
+      // the whole compensation, so it is taken as any kind).
+      const waiting = status === 'RUNNING' || status === 'PENDING_REDRIVE';
+      if (waiting && [kind, undefined].includes(kindOf(input))) return false;
     }
     throw new Error(`Order ${orderId} has parked ${MAX_PARKINGS} compensations already: look at them.`);
   },

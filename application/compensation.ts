@@ -32,6 +32,7 @@ export const compensateOrPark = async (
     orderId,
     context,
     parking,
+    kind: 'CANCELLATION',
   });
   return undone.outcome === 'DONE' ? { outcome: 'COMPENSATED', payment: undone.done } : undone;
 };

@@ -321,8 +321,12 @@ export const voidPayment = async (
  * need be). The change stream's retries, and an EXPRESS execution's five minutes, cannot outlast an outage; this can.
  */
 export type CompensationParking = {
-  /** Parks the order's compensation; false when it is parked already (the same compensation came again). */
-  park(request: { orderId: string; correlationId: string }): Promise<boolean>;
+  /**
+   * Parks the order's compensation; false when the same kind of compensation of the order is parked already and
+   * waits (it came again). A compensation of another kind is parked beside it: a give-up's parked void may be about
+   * to end with nothing to do (the order was confirmed) just as the order's cancellation needs its refund.
+   */
+  park(request: { orderId: string; correlationId: string; kind: CompensationKind }): Promise<boolean>;
 };
 
 /**
@@ -382,6 +386,9 @@ export const abandonOrder = async (
   return { outcome: 'NOT_PENDING', status: state.status, payment };
 };
 
+/** Whose compensation is parked: a cancellation's, or a give-up's (the saga's catch-all, or the sweeper's). */
+export type CompensationKind = 'CANCELLATION' | 'GIVE_UP';
+
 /**
  * Runs a compensation's payment part (`undo`) for the order; when the payment gateway is unavailable (it refused, timed
  * out, or its breaker is open), parks it instead ({@link CompensationParking}). `alreadyParked`: it was parked before
@@ -389,13 +396,18 @@ export const abandonOrder = async (
  */
 export const undoOrPark = async <T>(
   undo: () => Promise<T>,
-  { orderId, context, parking }: { orderId: string; context: CommandContext; parking: CompensationParking },
+  {
+    orderId,
+    context,
+    parking,
+    kind,
+  }: { orderId: string; context: CommandContext; parking: CompensationParking; kind: CompensationKind },
 ): Promise<{ outcome: 'DONE'; done: T } | { outcome: 'PARKED'; alreadyParked: boolean; cause: Error }> => {
   try {
     return { outcome: 'DONE', done: await undo() };
   } catch (error) {
     if (!isGatewayUnavailable(error)) throw error;
-    const parked = await parking.park({ orderId, correlationId: context.metadata.correlationId });
+    const parked = await parking.park({ orderId, correlationId: context.metadata.correlationId, kind });
     return { outcome: 'PARKED', alreadyParked: !parked, cause: error };
   }
 };
@@ -406,7 +418,12 @@ const voidOrPark = async (
   gateway: PaymentGateway,
   parking: CompensationParking,
 ): Promise<AbandonedPayment> => {
-  const undone = await undoOrPark(() => voidPayment(orderId, context, gateway), { orderId, context, parking });
+  const undone = await undoOrPark(() => voidPayment(orderId, context, gateway), {
+    orderId,
+    context,
+    parking,
+    kind: 'GIVE_UP',
+  });
   if (undone.outcome === 'DONE') return undone.done;
   return undone.alreadyParked ? 'ALREADY_PARKED' : 'PARKED';
 };

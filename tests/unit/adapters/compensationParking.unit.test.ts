@@ -25,7 +25,8 @@ const stepFunctions = () => {
       if (command instanceof DescribeExecutionCommand) {
         const name = String(command.input.executionArn).split(':').at(-1) ?? '';
         expect(command.input.executionArn).toBe(`${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`);
-        return { status: executions.get(name)?.status };
+        const found = executions.get(name);
+        return { status: found?.status, input: found?.input };
       }
       throw new Error('unexpected command');
     }) as SFNClient['send'],
@@ -37,22 +38,39 @@ describe('stepFunctionsParking', () => {
   it('parks once per order while its compensation waits: the same compensation again finds it parked', async () => {
     const { client, executions } = stepFunctions();
     const parking = stepFunctionsParking({ client, stateMachineArn });
-    expect(await parking.park({ orderId: 'o-1', correlationId: 'c-1' })).toBe(true);
-    expect(await parking.park({ orderId: 'o-1', correlationId: 'c-1' })).toBe(false);
+    expect(await parking.park({ orderId: 'o-1', correlationId: 'c-1', kind: 'CANCELLATION' })).toBe(true);
+    expect(await parking.park({ orderId: 'o-1', correlationId: 'c-1', kind: 'CANCELLATION' })).toBe(false);
     expect([...executions.keys()]).toEqual(['o-1']);
-    expect(JSON.parse(executions.get('o-1')?.input ?? '{}')).toMatchObject({ orderId: 'o-1', correlationId: 'c-1' });
+    expect(JSON.parse(executions.get('o-1')?.input ?? '{}')).toMatchObject({
+      orderId: 'o-1',
+      correlationId: 'c-1',
+      kind: 'CANCELLATION',
+    });
   });
 
   it('parks a new compensation under the next name once the one before it has ended', async () => {
     const { client, executions } = stepFunctions();
     const parking = stepFunctionsParking({ client, stateMachineArn });
-    await parking.park({ orderId: 'o-1', correlationId: 'c-1' });
+    await parking.park({ orderId: 'o-1', correlationId: 'c-1', kind: 'CANCELLATION' });
     // A give-up's parked void found the order CONFIRMED and ended; later the order is cancelled in an outage.
-    executions.set('o-1', { ...(executions.get('o-1') ?? { input: '{}' }), status: 'SUCCEEDED' });
-    expect(await parking.park({ orderId: 'o-1', correlationId: 'c-1' })).toBe(true);
-    expect(await parking.park({ orderId: 'o-1', correlationId: 'c-1' })).toBe(false);
+    executions.set('o-1', { input: JSON.stringify({ kind: 'GIVE_UP' }), status: 'SUCCEEDED' });
+    expect(await parking.park({ orderId: 'o-1', correlationId: 'c-1', kind: 'CANCELLATION' })).toBe(true);
+    expect(await parking.park({ orderId: 'o-1', correlationId: 'c-1', kind: 'CANCELLATION' })).toBe(false);
     executions.set('o-1-2', { input: '{}', status: 'FAILED' });
-    expect(await parking.park({ orderId: 'o-1', correlationId: 'c-1' })).toBe(true);
+    expect(await parking.park({ orderId: 'o-1', correlationId: 'c-1', kind: 'CANCELLATION' })).toBe(true);
     expect([...executions.keys()]).toEqual(['o-1', 'o-1-2', 'o-1-3']);
+  });
+
+  it('parks a cancellation beside a give-up’s void that still runs: that one may end with nothing to do', async () => {
+    const { client, executions } = stepFunctions();
+    const parking = stepFunctionsParking({ client, stateMachineArn });
+    expect(await parking.park({ orderId: 'o-1', correlationId: 'c-1', kind: 'GIVE_UP' })).toBe(true);
+    expect(await parking.park({ orderId: 'o-1', correlationId: 'c-1', kind: 'GIVE_UP' })).toBe(false);
+    expect(await parking.park({ orderId: 'o-1', correlationId: 'c-1', kind: 'CANCELLATION' })).toBe(true);
+    expect(await parking.park({ orderId: 'o-1', correlationId: 'c-1', kind: 'CANCELLATION' })).toBe(false);
+    expect([...executions.keys()]).toEqual(['o-1', 'o-1-2']);
+    // One started by hand says no kind: it runs the whole compensation, so any kind finds it parked.
+    executions.set('o-2', { input: JSON.stringify({ orderId: 'o-2', correlationId: 'c-2' }), status: 'RUNNING' });
+    expect(await parking.park({ orderId: 'o-2', correlationId: 'c-2', kind: 'CANCELLATION' })).toBe(false);
   });
 });

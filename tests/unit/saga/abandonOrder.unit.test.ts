@@ -148,7 +148,7 @@ describe('abandonOrder while the payment gateway is unavailable', () => {
       outcome: 'REJECTED',
       payment: 'PARKED',
     });
-    expect(parked).toEqual([{ orderId, correlationId: context.metadata.correlationId }]);
+    expect(parked).toEqual([{ orderId, correlationId: context.metadata.correlationId, kind: 'GIVE_UP' }]);
     expect(await types(`order-${orderId}`)).toEqual(['OrderPlaced', 'StockReserved', 'OrderRejected']);
     expect(await stock()).toEqual({ available: 10, reserved: 0, sold: 0 });
     expect(await types(`payment-${orderId}`)).toEqual(['PaymentAuthorized']);
@@ -198,7 +198,7 @@ describe('abandonOrder while the payment gateway is unavailable', () => {
     down();
     // The first give-up parks, then fails before its rejection is appended (its function timed out, say).
     const parksThenFails = {
-      park: async (request: { orderId: string; correlationId: string }) => {
+      park: async (request: Parameters<typeof parking.park>[0]) => {
         await parking.park(request);
         throw new Error('timed out after parking');
       },

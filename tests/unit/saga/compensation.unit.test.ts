@@ -59,7 +59,7 @@ describe('compensateOrPark: a cancellation compensated as its event arrives', ()
     expect(first.outcome === 'PARKED' && first.cause.name).toBe('PaymentGatewayUnavailableError');
     expect(await stock()).toEqual({ available: 10, reserved: 0, sold: 0 });
     expect(await payment()).toEqual(['PaymentAuthorized']);
-    expect(parked).toEqual([{ orderId, correlationId: 'c-1' }]);
+    expect(parked).toEqual([{ orderId, correlationId: 'c-1', kind: 'CANCELLATION' }]);
 
     expect(await compensateOrPark(orderId, context, gateway, parking)).toMatchObject({
       outcome: 'PARKED',
