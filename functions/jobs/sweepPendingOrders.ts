@@ -84,9 +84,12 @@ export const handler = middy<unknown, SweepReport, Error, Context>()
     for (const order of swept) {
       counts[order.action] = (counts[order.action] ?? 0) + 1;
       const fields = { orderId: order.orderId, correlationId: correlations.get(order.orderId), action: order.action };
+      // A void this sweep parked counts whatever the order ended as (a cancellation may have won the race).
+      if (order.action !== 'LEFT_RUNNING' && order.action !== 'FAILED' && order.abandonment.payment === 'PARKED') {
+        metrics().add('CompensationsParked', 1);
+      }
       if (order.action === 'ABANDONED') {
         metrics().add('OrdersSwept', 1, { outcome: 'ABANDONED' });
-        if (order.abandonment.payment === 'PARKED') metrics().add('CompensationsParked', 1);
         logger.warn('order left PENDING given up: payment undone or parked, stock given back, rejected UNAVAILABLE', {
           ...fields,
           // `payment…` keys are redacted in logs: say what happened to it under another name.
@@ -108,9 +111,16 @@ export const handler = middy<unknown, SweepReport, Error, Context>()
       ) {
         // The one window left open (docs/architecture.md, "Every order settles"): it was confirmed meanwhile. A parked
         // void may have reached the gateway before its call failed (a timeout), so it is reported too.
+        metrics().add('ConfirmedOrdersRefunded', 1);
         logger.error('a CONFIRMED order was refunded, or may have been, by a sweep that raced its confirmation', {
           ...fields,
           refunded: order.abandonment.payment === 'REFUNDED',
+        });
+      } else if (order.action === 'ALREADY_SETTLED' && order.abandonment.payment !== undefined) {
+        logger.info('order settled by someone else while the sweeper gave it up; its payment was seen to', {
+          ...fields,
+          refunded: order.abandonment.payment === 'REFUNDED',
+          parked: order.abandonment.payment === 'PARKED' || order.abandonment.payment === 'ALREADY_PARKED',
         });
       } else logger.info('order left PENDING needs nothing from the sweeper', fields);
     }

@@ -29,6 +29,7 @@ export const handler = sagaHandler('AbandonOrder', async ({ orderId, reason }, c
   } else if (abandonment.status === 'CONFIRMED' && (refunded || parked)) {
     // The one window left open (docs/architecture.md, "Every order settles"): a racing execution confirmed it. A
     // parked void may have reached the gateway before its call failed (a timeout), so it is reported too.
+    metrics().add('ConfirmedOrdersRefunded', 1);
     logger.error('a CONFIRMED order was refunded, or may have been, by a compensation that raced its confirmation', {
       refunded,
       parked,

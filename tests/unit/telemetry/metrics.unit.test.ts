@@ -38,6 +38,7 @@ describe('metrics in embedded metric format', () => {
       CompensationsParked: { unit: 'Count' },
       CompensationParkedFor: { unit: 'Milliseconds' },
       CompensationsResumed: { unit: 'Count' },
+      ConfirmedOrdersRefunded: { unit: 'Count' },
     });
   });
 
