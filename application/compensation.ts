@@ -47,7 +47,7 @@ export type ParkedCompensation =
       /** What it waits for: the gateway, or the give-up that parked it to reject the order. */
       waitingFor: 'GATEWAY' | 'REJECTION';
     }
-  | { outcome: 'GIVE_UP' };
+  | { outcome: 'GIVE_UP'; waitingFor: 'GATEWAY' | 'REJECTION' };
 
 /**
  * One attempt of a parked compensation: a cancelled order's, or a given-up (REJECTED) order's, payment voided again
@@ -64,7 +64,7 @@ export const retryParkedCompensation = async (
 ): Promise<ParkedCompensation> => {
   const wait = (waitingFor: 'GATEWAY' | 'REJECTION'): ParkedCompensation => {
     const next = nextPaymentWait({ startedAt: parkedAt, since: parkedAt, now, policy });
-    if (next.outcome === 'GIVE_UP') return next;
+    if (next.outcome === 'GIVE_UP') return { ...next, waitingFor };
     return { ...next, until: new Date(parkedAt.getTime() + policy.boundSeconds * 1000).toISOString(), waitingFor };
   };
   try {

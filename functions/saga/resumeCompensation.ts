@@ -49,9 +49,10 @@ export const handler = sagaHandler('ResumeCompensation', async ({ orderId, start
     });
     return 'PROCEED';
   }
+  // Counted whatever it waits for, so ParkedCompensationAlarm sees an order left PENDING as it sees an outage.
+  metrics().add('CompensationParkedFor', parkedForMs);
   if (attempt.outcome === 'WAIT') {
     if (attempt.waitingFor === 'GATEWAY') {
-      metrics().add('CompensationParkedFor', parkedForMs);
       logger.info('compensation parked: the payment gateway is still unavailable', { ...attempt, parkedForMs });
     } else {
       logger.warn('compensation parked: the order it voids for is still PENDING, not yet rejected by its give-up', {
@@ -61,8 +62,11 @@ export const handler = sagaHandler('ResumeCompensation', async ({ orderId, start
     }
     return attempt;
   }
-  logger.error('compensation parked past its bound: the payment gateway never answered; left to an operator', {
-    parkedForMs,
-  });
+  logger.error(
+    attempt.waitingFor === 'GATEWAY'
+      ? 'compensation parked past its bound: the payment gateway never answered; left to an operator'
+      : 'compensation parked past its bound: the order it voids for stayed PENDING; left to an operator',
+    { parkedForMs, waitingFor: attempt.waitingFor },
+  );
   return attempt;
 });

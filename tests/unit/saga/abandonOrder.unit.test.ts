@@ -190,6 +190,8 @@ describe('abandonOrder while the payment gateway is unavailable', () => {
     await expect(abandonOrder(orderId, context, gateway, failing)).rejects.toThrow('state machine unreachable');
     up();
     expect(await retry(orderId, 5, context, gateway)).toMatchObject({ outcome: 'WAIT', waitingFor: 'REJECTION' });
+    // Never rejected (the sweeper has not come): at the bound it is left to an operator, saying what it waited for.
+    expect(await retry(orderId, 3600, context, gateway)).toEqual({ outcome: 'GIVE_UP', waitingFor: 'REJECTION' });
     expect(calls).toEqual([]);
   });
 

@@ -134,6 +134,7 @@ describe('retryParkedCompensation: a parked compensation tried again', () => {
     });
     expect(await retryParkedCompensation(orderId, { parkedAt, now: at(3600), policy }, context, gateway)).toEqual({
       outcome: 'GIVE_UP',
+      waitingFor: 'GATEWAY',
     });
   });
 });
