@@ -1,11 +1,15 @@
 import * as z from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
+import { acceptableCorrelationId } from './correlation.js';
 import { Problem } from './schemas.js';
 import { type Route, routes } from './routes.js';
 
 const text = { type: 'string' } as const;
 const correlationHeader = {
-  'x-correlation-id': { description: 'The request’s correlation id (the caller’s, if it sent one).', schema: text },
+  'x-correlation-id': {
+    description: 'The request’s correlation id: the caller’s, if it sent an acceptable one, else a fresh one.',
+    schema: text,
+  },
 };
 
 /** The headers an answer of `status` carries, beyond the correlation id every answer has. */
@@ -38,19 +42,23 @@ const problemResponse = (description: string, status: number, route: Route) => (
 const requestHeaders = (route: Route) =>
   z.object({
     ...(route.headers?.shape ?? {}),
-    'x-correlation-id': z.string().optional().meta({ description: 'A correlation id to carry into logs and events.' }),
+    'x-correlation-id': z.string().regex(acceptableCorrelationId).optional().meta({
+      description: 'A correlation id to carry into logs and events; one not of this shape is replaced by a fresh one.',
+    }),
     ...(route.responses[304]
       ? { 'if-none-match': z.string().optional().meta({ description: 'An ETag held: 304 while it still matches.' }) }
       : {}),
   });
 
 /** Errors any route can answer, besides the ones it lists. */
+// On AWS, API Gateway's JWT authorizer answers these two itself: `{"message": …}`, without a correlation id.
+const byGateway = ' (on AWS, API Gateway answers this itself: `{"message": …}`, without x-correlation-id).';
 const commonErrors = (route: Route) => ({
   ...(route.access === 'public'
     ? {}
-    : { 401: problemResponse('Missing, expired or invalid bearer token.', 401, route) }),
+    : { 401: problemResponse(`Missing, expired or invalid bearer token${byGateway}`, 401, route) }),
   ...(route.access === 'admin'
-    ? { 403: problemResponse('The token lacks the orderflow/admin scope.', 403, route) }
+    ? { 403: problemResponse(`The token lacks the orderflow/admin scope${byGateway}`, 403, route) }
     : {}),
   ...(route.query || route.headers
     ? { 400: problemResponse('A query parameter or a header is invalid (see `errors`).', 400, route) }

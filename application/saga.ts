@@ -317,7 +317,7 @@ export const voidPayment = async (
 
 /**
  * Where a compensation's payment part waits while the payment gateway is unavailable (adapters/compensationParking.ts:
- * an execution of the compensation state machine, named by the order id, that retries it with backoff, for days if
+ * an execution of the compensation state machine, named by the order id (`-2`, … after one), that retries it with backoff, for days if
  * need be). The change stream's retries, and an EXPRESS execution's five minutes, cannot outlast an outage; this can.
  */
 export type CompensationParking = {

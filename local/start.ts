@@ -83,6 +83,7 @@ try {
     stepFunctionsEndpoint: stack.stepFunctions.endpoint,
     apiUrl: api.url,
     pid: process.pid,
+    region: String(config.provider.region),
   };
   await writeFile(runningStackFile, JSON.stringify(running, null, 2));
   const consumers = Object.entries(config.functions ?? {})

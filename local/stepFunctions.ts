@@ -477,9 +477,17 @@ export const startStepFunctions = async ({
       const left = await readLeftRunning(executionsFile, log);
       const now = Date.now();
       let resumed = 0;
+      let timedOut = 0;
       for (const entry of left) {
         const machine = machines.get(entry.stateMachineArn);
-        if (!machine || executions.has(entry.executionArn)) continue;
+        if (!machine) {
+          log(
+            `WARNING: ${entry.name} of ${entry.stateMachineArn} was left running, but serverless.yml has no such ` +
+              'state machine now (renamed, or another region): not resumed',
+          );
+          continue;
+        }
+        if (executions.has(entry.executionArn)) continue;
         const { executionArn, name, input } = entry;
         const startDate = new Date(entry.startDate);
         // Its TimeoutSeconds counts from its first start, as on AWS, where the stop never happened: the library's own
@@ -487,7 +495,8 @@ export const startStepFunctions = async ({
         const timeoutSeconds = machine.definition.TimeoutSeconds;
         const remainingMs = timeoutSeconds === undefined ? Infinity : startDate.getTime() + timeoutSeconds * 1000 - now;
         const execution = launch(machine, { executionArn, name, input, startDate }, remainingMs > 0);
-        resumed += 1;
+        if (remainingMs > 0) resumed += 1;
+        else timedOut += 1;
         const timeOut = () => {
           if (execution.status !== 'RUNNING') return;
           execution.status = 'TIMED_OUT';
@@ -506,6 +515,7 @@ export const startStepFunctions = async ({
       // older list.
       await writeLeftRunning(executionsFile, runningNow());
       if (resumed > 0) log(`resumed ${resumed} execution(s) the last stop left running`);
+      if (timedOut > 0) log(`${timedOut} execution(s) the last stop left running had passed their TimeoutSeconds`);
       return resumed;
     },
     async stop() {

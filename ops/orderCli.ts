@@ -53,7 +53,7 @@ const sagaSummary = (report: OrderReport): [string, string] => {
 };
 
 /** What happens next to an order waiting on the payment gateway, as far as its saga's record tells. */
-const awaitingNote = ({ saga }: OrderReport, until: string): string => {
+const awaitingNote = ({ saga, stage }: OrderReport, until: string): string => {
   const overdue = Date.parse(until) < Date.now();
   const sweeper = 'the sweeper gives the order up (UNAVAILABLE) once it has been PENDING for sweepPendingAfterSeconds';
   const retries = `: the saga tries again after each wait, and rejects the\n  order PAYMENT_UNAVAILABLE at ${until} if the gateway is not back.`;
@@ -63,6 +63,8 @@ const awaitingNote = ({ saga }: OrderReport, until: string): string => {
       : retries;
   }
   if (saga.kind === 'execution') {
+    // The local stand-in serves no redrive: there the sweeper settles it.
+    if (stage === 'local') return `, until ${until}, but its saga ended ${saga.status}: ${sweeper}.`;
     // A STANDARD name stays taken: the execution that ended is redriven, not started again.
     return `, until ${until}, but its saga ended ${saga.status}: ${sweeper},\n  or redrive it (aws stepfunctions redrive-execution --execution-arn ${saga.executionArn}).`;
   }

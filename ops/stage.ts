@@ -18,6 +18,8 @@ export type RunningStack = {
   stepFunctionsEndpoint: string;
   apiUrl: string;
   pid: number;
+  /** The region its config was resolved in (serverless.yml falls back to AWS_REGION): its ARNs name it. */
+  region?: string;
 };
 export const runningStackFile = join(localStateDir, 'stack.json');
 
@@ -63,14 +65,15 @@ export const stageClients = async (
   stage = 'local',
   endpoints: { dynamoEndpoint?: string; stepFunctionsEndpoint?: string } = {},
 ): Promise<StageClients> => {
+  const stack =
+    !endpoints.dynamoEndpoint && !endpoints.stepFunctionsEndpoint && stage === 'local'
+      ? await runningStack()
+      : undefined;
+  // The running stack's region, whatever this shell says: its state machines' ARNs were made with it.
+  if (stack?.region) process.env.AWS_REGION = stack.region;
+  const local = stack ?? (endpoints.dynamoEndpoint || endpoints.stepFunctionsEndpoint ? endpoints : undefined);
   const config = await loadServerlessConfig(stage);
   const environment = config.provider.environment ?? {};
-  const local =
-    endpoints.dynamoEndpoint || endpoints.stepFunctionsEndpoint
-      ? endpoints
-      : stage === 'local'
-        ? await runningStack()
-        : undefined;
   const awsClient = { region: process.env.AWS_REGION ?? config.provider.region };
   const client: DynamoDBDocumentClient = local?.dynamoEndpoint
     ? documentClient({ endpoint: local.dynamoEndpoint, ...localClientConfig })

@@ -8,6 +8,7 @@ import type {
 } from 'aws-lambda';
 import type { z } from 'zod';
 import { ADMIN_SCOPE, type Access } from '../../api/access.js';
+import { acceptableCorrelationId } from '../../api/correlation.js';
 import type { Route } from '../../api/routes.js';
 import type { Caller } from '../../application/caller.js';
 import { DomainError } from '../../domain/shared/errors.js';
@@ -32,7 +33,6 @@ const structured = (
   typeof response === 'object' && response !== null ? (response as APIGatewayProxyStructuredResultV2) : undefined;
 
 const CORRELATION_HEADER = 'x-correlation-id';
-const acceptableCorrelationId = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Takes the caller's correlation id (or mints one), binds it to the logger, and echoes it on every answer. */
 export const correlationId = (baseLogger: () => Logger): Middleware => {

@@ -45,10 +45,11 @@ describe('executions left running across a restart of the local stack', () => {
     const lines: string[] = [];
     const stepFunctions = await startStepFunctions({ config, executionsFile: file, log: (line) => lines.push(line) });
     try {
-      expect(await stepFunctions.resume()).toBe(1);
+      expect(await stepFunctions.resume()).toBe(0);
       const [execution] = stepFunctions.executions.values();
       expect(execution).toMatchObject({ name: 'order-1', status: 'TIMED_OUT', error: 'States.Timeout', states: [] });
       expect(lines.join('\n')).toMatch(/order-1: timed out/);
+      expect(lines).toContain('1 execution(s) the last stop left running had passed their TimeoutSeconds');
       // Nothing runs any more, so nothing is left for the next start.
       await expect(readFile(file, 'utf8')).rejects.toThrow(/ENOENT/);
     } finally {
@@ -74,8 +75,8 @@ describe('executions left running across a restart of the local stack', () => {
       await expect.poll(() => seen.length).toBeGreaterThan(0);
       expect(seen[0]).toMatchObject({ orderId: 'order-1', startedAt: parkedAt.toISOString() });
     } finally {
-      removeHook();
       await stepFunctions.stop();
+      removeHook();
     }
   });
 
