@@ -152,14 +152,20 @@ export const nextPaymentWait = ({
  * still PENDING; each time, it answers how long to wait before trying again. Past the bound, measured from the
  * execution's start (`startedAt`), it answers GIVE_UP, and the saga rejects the order PAYMENT_UNAVAILABLE. An order
  * that is no longer PENDING (cancelled while it waited) answers STOP.
+ *
+ * The order's recorded bound stands: a saga started again for it (`npm run order -- <id> --start-saga`) gives up when
+ * the order said it would, not a bound later, so what the customer was told holds.
  */
 export const awaitPayment = async (
   orderId: string,
-  { startedAt, now, policy }: { startedAt: Date; now: Date; policy: PaymentWaitPolicy },
+  { startedAt: executionStart, now, policy }: { startedAt: Date; now: Date; policy: PaymentWaitPolicy },
   context: CommandContext,
 ): Promise<PaymentWait> => {
   const placed = await placedOrder(orderId, context);
   if (placed.status !== 'PENDING') return { outcome: 'STOP' };
+  const recorded = placed.awaitingPayment?.until;
+  // The bound counts from when the first wait's saga started: what the order recorded, or this execution's start.
+  const startedAt = recorded ? new Date(Date.parse(recorded) - policy.boundSeconds * 1000) : executionStart;
   const until = new Date(startedAt.getTime() + policy.boundSeconds * 1000).toISOString();
   if (nextPaymentWait({ startedAt, since: now, now, policy }).outcome === 'GIVE_UP') return { outcome: 'GIVE_UP' };
   const { state } = await handleCommand(

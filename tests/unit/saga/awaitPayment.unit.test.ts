@@ -81,6 +81,20 @@ describe('awaitPayment: the parked payment step', () => {
     expect(await stock()).toEqual({ available: 10, reserved: 0, sold: 0 });
   });
 
+  it('keeps the bound the order recorded when its saga is started again: it gives up when the order said', async () => {
+    const { context, orderId } = await given();
+    await awaitPayment(orderId, { startedAt, now: at(3), policy }, context);
+    // Its saga ended (a restart, an abort); one started by hand 100 s later counts from the first, not from itself.
+    const restartedAt = at(100);
+    expect(await awaitPayment(orderId, { startedAt: restartedAt, now: at(101), policy }, context)).toMatchObject({
+      outcome: 'WAIT',
+      until: at(180).toISOString(),
+    });
+    expect(await awaitPayment(orderId, { startedAt: restartedAt, now: at(181), policy }, context)).toEqual({
+      outcome: 'GIVE_UP',
+    });
+  });
+
   it('stops once the order was cancelled while it waited', async () => {
     const { context, orderId } = await given();
     await awaitPayment(orderId, { startedAt, now: at(3), policy }, context);
