@@ -131,17 +131,27 @@ const print = (report: OrderReport) => {
       `\n  The events above are the saga's record; its failures are logged in ${saga.logGroup}.`,
     );
   }
+
+  // Where a refund or void waits for the payment gateway: until none runs, the payment stream is not final.
+  console.log('\nparked compensations (payment refunds and voids waiting for the gateway)');
+  if (report.compensations.length === 0) console.log('  none');
+  for (const c of report.compensations) {
+    console.log(
+      `  ${c.name}  ${c.status}  started ${c.startDate ?? '?'}${c.stopDate ? `, stopped ${c.stopDate}` : ''}`,
+    );
+  }
 };
 
 const startSaga = async (clients: StageClients, id: string): Promise<number> => {
   const stateMachineArn = await sagaStateMachineArn(clients);
+  let existing: string | undefined;
   const started = await startOrderSaga(clients.store, id, async (name, input) => {
     if (clients.orderSaga.type === 'STANDARD') {
       // Step Functions answers a start with the same name and input as a running execution with success, starting
       // nothing: ask first, so that "started" is never said of an execution that was already there.
       const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
       try {
-        await clients.sfn.send(new DescribeExecutionCommand({ executionArn }));
+        existing = (await clients.sfn.send(new DescribeExecutionCommand({ executionArn }))).status;
         return { started: false };
       } catch (error) {
         if (!(error instanceof ExecutionDoesNotExist)) throw error;
@@ -162,10 +172,20 @@ const startSaga = async (clients: StageClients, id: string): Promise<number> => 
       console.log(`started ${started.executionArn}`);
       return 0;
     case 'ALREADY_STARTED':
-      console.error(
-        `an execution named ${id} exists already (a STANDARD name is taken for 90 days): if it failed, redrive it ` +
-          `(aws stepfunctions redrive-execution --execution-arn <its ARN>; npm run order -- ${id} shows it)`,
-      );
+      if (existing === 'RUNNING') console.error(`the saga of ${id} is running: there is nothing to start`);
+      else if (clients.stage === 'local') {
+        // The local stand-in serves no redrive; it forgets ended executions when npm start stops.
+        console.error(
+          `an execution named ${id} exists already (${existing ?? 'ended'}): the sweeper settles the order, or ` +
+            'restart npm start (which forgets ended executions) and run --start-saga again',
+        );
+      } else {
+        console.error(
+          `an execution named ${id} exists already${existing ? ` (${existing})` : ''}, and a STANDARD name is taken for ` +
+            `90 days: redrive it (aws stepfunctions redrive-execution --execution-arn <its ARN>; npm run order -- ${id} ` +
+            'shows it)',
+        );
+      }
       return 1;
     case 'NOT_PENDING':
       console.error(`order ${id} is ${started.status}: it has no saga left to run`);

@@ -60,6 +60,8 @@ export type OrderReport = {
   /** The read model (the `orders` table), with the stream version it has applied. */
   view: { view: OrderView; version: number } | undefined;
   saga: SagaReport;
+  /** The order's parked compensations (executions `<orderId>`, `<orderId>-2`, …), oldest first. */
+  compensations: { name: string; status: string; startDate?: string; stopDate?: string }[];
   /**
    * While the order is PENDING and its payment step parked: since when it waits for the payment gateway, the bound it
    * is given up at, and the gateway's circuit breaker as it stands (absent: never tripped).
@@ -105,14 +107,47 @@ const statesInOutput = (output: string | undefined): string[] => {
   });
 };
 
-/** The ARN of the stage's order saga: the one the saga starter is given, or the deployed one of that name. */
-export const sagaStateMachineArn = async (clients: StageClients): Promise<string> => {
-  if (clients.orderSaga.arn) return clients.orderSaga.arn;
+/** A state machine's ARN: the one the functions are given (locally), or the deployed one of that name. */
+const stateMachineArn = async (clients: StageClients, { name, arn }: { name: string; arn?: string }) => {
+  if (arn) return arn;
   for await (const page of paginateListStateMachines({ client: clients.sfn }, {})) {
-    const found = page.stateMachines?.find((machine) => machine.name === clients.orderSaga.name);
+    const found = page.stateMachines?.find((machine) => machine.name === name);
     if (found?.stateMachineArn) return found.stateMachineArn;
   }
-  throw new Error(`No state machine ${clients.orderSaga.name} in this account and region: is the stage deployed?`);
+  throw new Error(`No state machine ${name} in this account and region: is the stage deployed?`);
+};
+
+/** The ARN of the stage's order saga: the one the saga starter is given, or the deployed one of that name. */
+export const sagaStateMachineArn = (clients: StageClients): Promise<string> =>
+  stateMachineArn(clients, clients.orderSaga);
+
+/** How many of an order's compensations the report looks for (the parking takes at most as many names). */
+const MAX_COMPENSATIONS = 10;
+
+/** The order's parked compensations, by the names the parking gives them (adapters/compensationParking.ts). */
+const compensationsReport = async (clients: StageClients, orderId: string): Promise<OrderReport['compensations']> => {
+  const machineArn = await stateMachineArn(clients, clients.compensation);
+  const found: OrderReport['compensations'] = [];
+  for (let n = 1; n <= MAX_COMPENSATIONS; n++) {
+    const name = n === 1 ? orderId : `${orderId}-${n}`;
+    try {
+      const execution = await clients.sfn.send(
+        new DescribeExecutionCommand({
+          executionArn: `${machineArn.replace(':stateMachine:', ':execution:')}:${name}`,
+        }),
+      );
+      found.push({
+        name,
+        status: execution.status ?? 'UNKNOWN',
+        ...(execution.startDate ? { startDate: iso(execution.startDate) } : {}),
+        ...(execution.stopDate ? { stopDate: iso(execution.stopDate) } : {}),
+      });
+    } catch (error) {
+      if (error instanceof ExecutionDoesNotExist) break;
+      throw error;
+    }
+  }
+  return found;
 };
 
 const sagaReport = async (clients: StageClients, orderId: string): Promise<SagaReport> => {
@@ -170,11 +205,12 @@ const readHistory = async (clients: StageClients, executionArn: string): Promise
  * report.view?.view.status; // 'CONFIRMED'
  */
 export const orderReport = async (clients: StageClients, orderId: string): Promise<OrderReport> => {
-  const [orderEvents, paymentEvents, view, saga] = await Promise.all([
+  const [orderEvents, paymentEvents, view, saga, compensations] = await Promise.all([
     clients.store.readStream(orderStreamId(orderId)),
     clients.store.readStream(paymentStreamId(orderId)),
     clients.liveSlot('orders').then((slot) => clients.viewStore('orders', slot).get({ orderId })),
     sagaReport(clients, orderId),
+    compensationsReport(clients, orderId),
   ]);
   const events = [...orderEvents, ...paymentEvents]
     .sort((a, b) => a.recordedAt.localeCompare(b.recordedAt))
@@ -197,6 +233,7 @@ export const orderReport = async (clients: StageClients, orderId: string): Promi
     events,
     view,
     saga,
+    compensations,
     ...(awaitingPayment ? { awaitingPayment } : {}),
   };
 };

@@ -34,6 +34,8 @@ export type StageClients = Stage & {
   sfn: SFNClient;
   /** The order saga's state machine; its ARN is known up front only locally (on AWS it holds the account id). */
   orderSaga: { name: string; type: 'STANDARD' | 'EXPRESS'; logGroup: string; arn?: string };
+  /** The compensation state machine (parked compensations), by name; its ARN up front only locally. */
+  compensation: { name: string; arn?: string };
 };
 
 const required = (environment: Record<string, unknown>, name: string): string => {
@@ -101,8 +103,15 @@ export const stageClients = async (
       ? { arn: required(stackEnvironment(config, { dynamodb: local.dynamoEndpoint ?? '' }), 'ORDER_SAGA_ARN') }
       : {}),
   };
+  const compensation = {
+    name: String(config.resources?.Resources?.CompensationStateMachine?.Properties?.StateMachineName),
+    ...(local
+      ? { arn: required(stackEnvironment(config, { dynamodb: local.dynamoEndpoint ?? '' }), 'COMPENSATION_ARN') }
+      : {}),
+  };
   const liveTable = async (projection: ReadModelName) => wired.slots[projection][await wired.liveSlot(projection)];
   return {
+    compensation,
     ...wired,
     stage,
     tables,

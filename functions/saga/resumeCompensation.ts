@@ -55,7 +55,8 @@ export const handler = sagaHandler('ResumeCompensation', async ({ orderId, start
     if (attempt.waitingFor === 'GATEWAY') {
       logger.info('compensation parked: the payment gateway is still unavailable', { ...attempt, parkedForMs });
     } else {
-      logger.warn('compensation parked: the order it voids for is still PENDING, not yet rejected by its give-up', {
+      // Expected on a give-up's first attempt: it parks before it rejects (ADR 0017). Past its alarm, it is not.
+      logger.info('compensation parked: the order it voids for is still PENDING, not yet rejected by its give-up', {
         ...attempt,
         parkedForMs,
       });

@@ -274,6 +274,10 @@ describe('a payment gateway outage', () => {
         timeoutMs: 30_000,
         intervalMs: 250,
       });
+      // `npm run order` shows the order's parked void, done.
+      expect((await orderReport(clients, String(others[0]?.orderId))).compensations).toEqual([
+        expect.objectContaining({ name: others[0]?.orderId, status: 'SUCCEEDED' }),
+      ]);
       // Nothing authorized: every order's key voided at the gateway, with no approval under it.
       for (const { orderId } of orders) {
         const item = await simulatorItem(client, table('PAYMENT_SIMULATOR_TABLE'), orderId);

@@ -73,6 +73,8 @@ describe('npm run order: where is order X', () => {
     expect(report.saga.statesFrom).toBe('history');
     expect(report.saga.states).toEqual(['AuthorizePayment', 'CheckAuthorized', 'ConfirmOrder', 'EndSaga']);
     expect(report.saga.stopDate).toBeDefined();
+    // Nothing was ever parked for it.
+    expect(report.compensations).toEqual([]);
   });
 
   it('shows a rejected order’s reason in its events and view, and the compensation in its saga', async () => {
