@@ -89,6 +89,14 @@ const allStates = (states: Definition['States']): [string, Definition['States'][
 const record = (execution: Execution, type: string, details: Record<string, unknown>) =>
   execution.history.push({ timestamp: new Date(), type, details });
 
+/** Ends an execution as Step Functions does past its TimeoutSeconds. */
+const endTimedOut = (execution: Execution, cause: string) => {
+  execution.status = 'TIMED_OUT';
+  execution.error = 'States.Timeout';
+  execution.cause = cause;
+  record(execution, 'ExecutionTimedOut', { executionTimedOutEventDetails: { error: execution.error } });
+};
+
 /** The state machines serverless.yml declares, with each Task resolved to its function through DefinitionSubstitutions. */
 export const stateMachines = (config: ServerlessConfig): LocalStateMachine[] =>
   Object.values(config.resources?.Resources ?? {})
@@ -326,10 +334,7 @@ export const startStepFunctions = async ({
       if (execution.status !== 'RUNNING') return;
       // The library throws ExecutionTimeoutError past the machine's TimeoutSeconds: Step Functions says TIMED_OUT.
       if ((error as Error).name === 'ExecutionTimeoutError') {
-        execution.status = 'TIMED_OUT';
-        execution.error = 'States.Timeout';
-        execution.cause = (error as Error).message;
-        record(execution, 'ExecutionTimedOut', { executionTimedOutEventDetails: { error: execution.error } });
+        endTimedOut(execution, (error as Error).message);
         log(`${tag}: timed out`);
         return;
       }
@@ -499,11 +504,8 @@ export const startStepFunctions = async ({
         else timedOut += 1;
         const timeOut = () => {
           if (execution.status !== 'RUNNING') return;
-          execution.status = 'TIMED_OUT';
-          execution.error = 'States.Timeout';
-          execution.cause = `past its TimeoutSeconds (${timeoutSeconds} s) from its start before the restart`;
+          endTimedOut(execution, `past its TimeoutSeconds (${timeoutSeconds} s) from its start before the restart`);
           execution.stopDate = new Date();
-          record(execution, 'ExecutionTimedOut', { executionTimedOutEventDetails: { error: execution.error } });
           log(`${machine.name} ${execution.name}: timed out (${execution.cause})`);
           aborts.get(execution.executionArn)?.();
         };
