@@ -5,6 +5,7 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import type { CompensationKind, CompensationParking } from '../application/saga.js';
+import { executionArnOf } from './executions.js';
 
 /** The kind of compensation an execution's input says it parks, if it says. */
 const kindOf = (input: string | undefined): CompensationKind | undefined => {
@@ -18,6 +19,10 @@ const kindOf = (input: string | undefined): CompensationKind | undefined => {
 
 /** How many compensations one order may park in turn, each once the one before it has ended. */
 const MAX_PARKINGS = 10;
+
+/** The names an order's parked compensations take, in turn: the order id, then `<orderId>-2`, … */
+export const compensationNames = (orderId: string): string[] =>
+  Array.from({ length: MAX_PARKINGS }, (_, i) => (i === 0 ? orderId : `${orderId}-${i + 1}`));
 
 /**
  * {@link CompensationParking} on Step Functions: one execution of the compensation state machine
@@ -37,8 +42,7 @@ export const stepFunctionsParking = ({
   stateMachineArn: string;
 }): CompensationParking => ({
   async park({ orderId, correlationId, kind }) {
-    for (let parking = 1; parking <= MAX_PARKINGS; parking++) {
-      const name = parking === 1 ? orderId : `${orderId}-${parking}`;
+    for (const name of compensationNames(orderId)) {
       try {
         await client.send(
           new StartExecutionCommand({
@@ -54,8 +58,9 @@ export const stepFunctionsParking = ({
       } catch (error) {
         if (!(error instanceof ExecutionAlreadyExists)) throw error;
       }
-      const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
-      const { status, input } = await client.send(new DescribeExecutionCommand({ executionArn }));
+      const { status, input } = await client.send(
+        new DescribeExecutionCommand({ executionArn: executionArnOf(stateMachineArn, name) }),
+      );
       // Parked already: this kind of compensation of the order waits there (one started by hand has no kind: it runs
       // the whole compensation, so it is taken as any kind).
       const waiting = status === 'RUNNING' || status === 'PENDING_REDRIVE';

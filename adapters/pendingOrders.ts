@@ -2,6 +2,7 @@ import { DescribeExecutionCommand, ExecutionDoesNotExist, type SFNClient } from 
 import { type DynamoDBDocumentClient, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import type { PendingOrders, SagaExecutions } from '../application/sweeper.js';
 import { PENDING_SHARDS } from '../projections/orders.js';
+import { executionArnOf } from './executions.js';
 
 /** The orders table's sparse index of PENDING orders (serverless.yml, projections/orders.ts). */
 export const PENDING_INDEX = 'pendingSince';
@@ -60,7 +61,7 @@ export const stepFunctionsExecutions = ({
 }): SagaExecutions => ({
   async running(orderId) {
     if (type === 'EXPRESS') return undefined;
-    const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${orderId}`;
+    const executionArn = executionArnOf(stateMachineArn, orderId);
     try {
       const { status } = await client.send(new DescribeExecutionCommand({ executionArn }));
       return status === 'RUNNING';

@@ -4,6 +4,7 @@ import {
   ExecutionDoesNotExist,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import { executionArnOf } from '../adapters/executions.js';
 import { cliArgs } from './cliArgs.js';
 import { OrderNotFoundError, type OrderReport, orderReport, sagaStateMachineArn } from './orderReport.js';
 import { type StageClients, stageClients } from './stage.js';
@@ -149,7 +150,7 @@ const startSaga = async (clients: StageClients, id: string): Promise<number> => 
     if (clients.orderSaga.type === 'STANDARD') {
       // Step Functions answers a start with the same name and input as a running execution with success, starting
       // nothing: ask first, so that "started" is never said of an execution that was already there.
-      const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+      const executionArn = executionArnOf(stateMachineArn, name);
       try {
         existing = (await clients.sfn.send(new DescribeExecutionCommand({ executionArn }))).status;
         return { started: false };

@@ -1,3 +1,5 @@
+import { compensationNames } from '../adapters/compensationParking.js';
+import { executionArnOf } from '../adapters/executions.js';
 import type { Circuit } from '../application/circuitBreaker.js';
 import { PAYMENT_CIRCUIT } from '../application/paymentGateway.js';
 import {
@@ -121,20 +123,14 @@ const stateMachineArn = async (clients: StageClients, { name, arn }: { name: str
 export const sagaStateMachineArn = (clients: StageClients): Promise<string> =>
   stateMachineArn(clients, clients.orderSaga);
 
-/** How many of an order's compensations the report looks for (the parking takes at most as many names). */
-const MAX_COMPENSATIONS = 10;
-
 /** The order's parked compensations, by the names the parking gives them (adapters/compensationParking.ts). */
 const compensationsReport = async (clients: StageClients, orderId: string): Promise<OrderReport['compensations']> => {
   const machineArn = await stateMachineArn(clients, clients.compensation);
   const found: OrderReport['compensations'] = [];
-  for (let n = 1; n <= MAX_COMPENSATIONS; n++) {
-    const name = n === 1 ? orderId : `${orderId}-${n}`;
+  for (const name of compensationNames(orderId)) {
     try {
       const execution = await clients.sfn.send(
-        new DescribeExecutionCommand({
-          executionArn: `${machineArn.replace(':stateMachine:', ':execution:')}:${name}`,
-        }),
+        new DescribeExecutionCommand({ executionArn: executionArnOf(machineArn, name) }),
       );
       found.push({
         name,
@@ -155,7 +151,7 @@ const sagaReport = async (clients: StageClients, orderId: string): Promise<SagaR
   if (type === 'EXPRESS') return { kind: 'express', stateMachineName: name, logGroup };
   const stateMachineArn = await sagaStateMachineArn(clients);
   // A STANDARD execution is named by its order id, so its ARN follows from the state machine's.
-  const executionArn = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${orderId}`;
+  const executionArn = executionArnOf(stateMachineArn, orderId);
   try {
     const execution = await clients.sfn.send(new DescribeExecutionCommand({ executionArn }));
     const history = await readHistory(clients, executionArn);
