@@ -346,6 +346,19 @@ export type Abandonment =
   | { outcome: 'REJECTED'; payment: AbandonedPayment }
   | { outcome: 'NOT_PENDING'; status: Exclude<OrderStatus, 'PENDING'>; payment?: AbandonedPayment };
 
+/** Whether a give-up left the payment's void parked, by it or by one before it. */
+export const voidParked = ({ payment }: Abandonment): boolean => payment === 'PARKED' || payment === 'ALREADY_PARKED';
+
+/**
+ * Whether a give-up lost its race to a confirmation after it had refunded the payment or parked its void: a CONFIRMED
+ * order whose money may be back with the customer (a void that timed out may have reached the gateway).
+ */
+export const confirmedAfterRefund = (abandonment: Abandonment): boolean =>
+  abandonment.outcome === 'NOT_PENDING' &&
+  abandonment.status === 'CONFIRMED' &&
+  abandonment.payment !== undefined &&
+  abandonment.payment !== 'NOTHING';
+
 /** Why an order is given up: a step failed for good, or the payment gateway stayed unavailable past the bound. */
 export type GiveUpReason = Extract<RejectionReason, 'UNAVAILABLE' | 'PAYMENT_UNAVAILABLE'>;
 

@@ -5,6 +5,7 @@ import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { sagaExecutions } from '../../composition/root.js';
 import type { CommandContext } from '../../application/handleCommand.js';
+import { confirmedAfterRefund, voidParked } from '../../application/saga.js';
 import { sweepPendingOrders } from '../../application/sweeper.js';
 import { orderStreamId } from '../../domain/order/index.js';
 import { compensationParking } from '../compensationParking.js';
@@ -94,7 +95,7 @@ export const handler = middy<unknown, SweepReport, Error, Context>()
           ...fields,
           // `payment…` keys are redacted in logs: say what happened to it under another name.
           refunded: order.abandonment.payment === 'REFUNDED',
-          parked: order.abandonment.payment === 'PARKED' || order.abandonment.payment === 'ALREADY_PARKED',
+          parked: voidParked(order.abandonment),
         });
       } else if (order.action === 'FAILED') {
         metrics().add('OrdersSwept', 1, { outcome: 'FAILED' });
@@ -102,13 +103,7 @@ export const handler = middy<unknown, SweepReport, Error, Context>()
           ...fields,
           error: order.error,
         });
-      } else if (
-        order.action === 'ALREADY_SETTLED' &&
-        order.abandonment.outcome === 'NOT_PENDING' &&
-        order.abandonment.status === 'CONFIRMED' &&
-        order.abandonment.payment !== undefined &&
-        order.abandonment.payment !== 'NOTHING'
-      ) {
+      } else if (order.action === 'ALREADY_SETTLED' && confirmedAfterRefund(order.abandonment)) {
         // The one window left open (docs/architecture.md, "Every order settles"): it was confirmed meanwhile. A parked
         // void may have reached the gateway before its call failed (a timeout), so it is reported too.
         metrics().add('ConfirmedOrdersRefunded', 1);
@@ -120,7 +115,7 @@ export const handler = middy<unknown, SweepReport, Error, Context>()
         logger.info('order settled by someone else while the sweeper gave it up; its payment was seen to', {
           ...fields,
           refunded: order.abandonment.payment === 'REFUNDED',
-          parked: order.abandonment.payment === 'PARKED' || order.abandonment.payment === 'ALREADY_PARKED',
+          parked: voidParked(order.abandonment),
         });
       } else logger.info('order left PENDING needs nothing from the sweeper', fields);
     }

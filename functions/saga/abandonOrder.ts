@@ -1,4 +1,4 @@
-import { abandonOrder } from '../../application/saga.js';
+import { abandonOrder, confirmedAfterRefund, voidParked } from '../../application/saga.js';
 import { compensationParking } from '../compensationParking.js';
 import { paymentGateway } from '../dependencies.js';
 import { metrics } from '../observability/metrics.js';
@@ -17,7 +17,7 @@ export const handler = sagaHandler('AbandonOrder', async ({ orderId, reason }, c
   const abandonment = await abandonOrder(orderId, context, paymentGateway(), compensationParking(), reason);
   // `payment…` keys are redacted in logs: say what happened to it under another name.
   const refunded = abandonment.payment === 'REFUNDED';
-  const parked = abandonment.payment === 'PARKED' || abandonment.payment === 'ALREADY_PARKED';
+  const parked = voidParked(abandonment);
   if (abandonment.payment === 'PARKED') metrics().add('CompensationsParked', 1);
   if (abandonment.outcome === 'REJECTED') {
     logger.warn(
@@ -26,7 +26,7 @@ export const handler = sagaHandler('AbandonOrder', async ({ orderId, reason }, c
         : 'order given up after a failed step',
       { refunded, parked },
     );
-  } else if (abandonment.status === 'CONFIRMED' && (refunded || parked)) {
+  } else if (confirmedAfterRefund(abandonment)) {
     // The one window left open (docs/architecture.md, "Every order settles"): a racing execution confirmed it. A
     // parked void may have reached the gateway before its call failed (a timeout), so it is reported too.
     metrics().add('ConfirmedOrdersRefunded', 1);

@@ -3,7 +3,14 @@ import { cancelOrder } from '../../../application/orders.js';
 import type { PaymentGateway } from '../../../application/paymentGateway.js';
 import { readStock } from '../../../application/products.js';
 import { retryParkedCompensation } from '../../../application/compensation.js';
-import { abandonOrder, authorizePayment, confirmOrder, type PaymentWaitPolicy } from '../../../application/saga.js';
+import {
+  abandonOrder,
+  authorizePayment,
+  confirmedAfterRefund,
+  confirmOrder,
+  type PaymentWaitPolicy,
+  voidParked,
+} from '../../../application/saga.js';
 import { type PendingOrders, type SagaExecutions, sweepPendingOrders } from '../../../application/sweeper.js';
 import { memoryGateway } from '../../support/memoryGateway.js';
 import { memoryParking } from '../../support/memoryParking.js';
@@ -66,10 +73,10 @@ describe('abandonOrder: the catch-all compensation', () => {
     await confirmOrder(orderId, context);
     const before = store.readAll().length;
 
-    expect(await abandonOrder(orderId, context, gateway, parking)).toEqual({
-      outcome: 'NOT_PENDING',
-      status: 'CONFIRMED',
-    });
+    const untouched = await abandonOrder(orderId, context, gateway, parking);
+    expect(untouched).toEqual({ outcome: 'NOT_PENDING', status: 'CONFIRMED' });
+    // Confirmed before it came, with nothing undone: not a race to report.
+    expect(confirmedAfterRefund(untouched)).toBe(false);
     expect(store.readAll()).toHaveLength(before);
     expect(await stock()).toEqual({ available: 8, reserved: 0, sold: 2 });
     expect(calls).toEqual([`authorize ${orderId}`]);
@@ -100,11 +107,10 @@ describe('abandonOrder: the catch-all compensation', () => {
       },
     };
 
-    expect(await abandonOrder(orderId, { ...context, store }, racing, parking)).toEqual({
-      outcome: 'NOT_PENDING',
-      status: 'CONFIRMED',
-      payment: 'REFUNDED',
-    });
+    const abandonment = await abandonOrder(orderId, { ...context, store }, racing, parking);
+    expect(abandonment).toEqual({ outcome: 'NOT_PENDING', status: 'CONFIRMED', payment: 'REFUNDED' });
+    // What the handlers alarm on (ConfirmedOrderRefundAlarm).
+    expect(confirmedAfterRefund(abandonment)).toBe(true);
     expect(await types(`order-${orderId}`)).toEqual(['OrderPlaced', 'StockReserved', 'OrderConfirmed']);
     expect(await stock()).toEqual({ available: 8, reserved: 0, sold: 2 });
   });
@@ -236,12 +242,11 @@ describe('abandonOrder while the payment gateway is unavailable', () => {
       },
     };
     down();
-    expect(await abandonOrder(orderId, context, gateway, parking)).toEqual({
-      outcome: 'NOT_PENDING',
-      status: 'CONFIRMED',
-      payment: 'PARKED',
-    });
+    const abandonment = await abandonOrder(orderId, context, gateway, parking);
+    expect(abandonment).toEqual({ outcome: 'NOT_PENDING', status: 'CONFIRMED', payment: 'PARKED' });
     expect(confirmedMeanwhile).toBe(true);
+    // A parked void may have reached the gateway: alarmed as a refund is.
+    expect([voidParked(abandonment), confirmedAfterRefund(abandonment)]).toEqual([true, true]);
     up();
     expect(await retry(orderId, 5, context, gateway)).toEqual({ outcome: 'COMPENSATED', payment: 'NOTHING' });
     expect(calls).toEqual([`authorize ${orderId}`]);
