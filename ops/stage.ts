@@ -93,21 +93,18 @@ export const stageClients = async (
     circuits: settings.CIRCUITS_TABLE,
   };
   const saga = config.resources?.Resources?.OrderSagaStateMachine?.Properties ?? {};
+  // Locally, the ARNs the functions are given (the stand-in's account id is fixed); on AWS they hold the account id.
+  const localEnvironment = local && stackEnvironment(config, { dynamodb: local.dynamoEndpoint ?? '' });
   const orderSaga = {
     name: String(saga.StateMachineName),
     type: saga.StateMachineType === 'EXPRESS' ? ('EXPRESS' as const) : ('STANDARD' as const),
     // Its own name, not the state machine's: the machine is named by its type, the log group is not.
     logGroup: String(config.resources?.Resources?.OrderSagaLogGroup?.Properties?.LogGroupName),
-    // Locally, the ARN the saga starter is given (the stand-in's account id is fixed).
-    ...(local
-      ? { arn: required(stackEnvironment(config, { dynamodb: local.dynamoEndpoint ?? '' }), 'ORDER_SAGA_ARN') }
-      : {}),
+    ...(localEnvironment ? { arn: required(localEnvironment, 'ORDER_SAGA_ARN') } : {}),
   };
   const compensation = {
     name: String(config.resources?.Resources?.CompensationStateMachine?.Properties?.StateMachineName),
-    ...(local
-      ? { arn: required(stackEnvironment(config, { dynamodb: local.dynamoEndpoint ?? '' }), 'COMPENSATION_ARN') }
-      : {}),
+    ...(localEnvironment ? { arn: required(localEnvironment, 'COMPENSATION_ARN') } : {}),
   };
   const liveTable = async (projection: ReadModelName) => wired.slots[projection][await wired.liveSlot(projection)];
   return {

@@ -1,7 +1,8 @@
 import { orderAggregate } from '../application/aggregates.js';
-import { load } from '../application/handleCommand.js';
+import { parseEvent } from '../application/handleCommand.js';
 import { type SagaInput, sagaInput } from '../application/saga.js';
-import { orderStreamId, type OrderStatus } from '../domain/order/index.js';
+import { order, orderStreamId, type OrderStatus } from '../domain/order/index.js';
+import { fold } from '../domain/shared/decider.js';
 import type { EventStore } from '../eventstore/types.js';
 
 /** Starts one execution of the order saga, named by the order id; false when one of that name exists already. */
@@ -26,11 +27,15 @@ export type SagaStart =
  * steps are idempotent, so one that already ran carries on where the order stands.
  */
 export const startOrderSaga = async (store: EventStore, orderId: string, start: StartExecution): Promise<SagaStart> => {
-  const streamId = orderStreamId(orderId);
-  const { state } = await load(store, orderAggregate, streamId);
+  // One read, strongly consistent: the events are folded for the status, and give the saga its input.
+  const events = await store.readStream(orderStreamId(orderId));
+  const state = fold(
+    order,
+    events.map((event) => parseEvent(orderAggregate.events, event)),
+    order.initialState(),
+  );
   if (state.status === 'NONE') return { outcome: 'NO_SUCH_ORDER' };
   if (state.status !== 'PENDING') return { outcome: 'NOT_PENDING', status: state.status };
-  const events = await store.readStream(streamId);
   const reserved = events.find((event) => event.type === 'StockReserved');
   if (!reserved) return { outcome: 'NO_STOCK_HELD' };
   const input = await sagaInput(reserved, events[0], store);
