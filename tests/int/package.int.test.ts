@@ -389,7 +389,10 @@ describe('the replay job in the packaged prod template', () => {
     expect(machine.Definition).toEqual(asl);
     expect(machine.DefinitionSubstitutions).toEqual({
       ReplaySegmentFunctionArn: { 'Fn::GetAtt': [lambdaId('replaySegment'), 'Arn'] },
+      LambdaInvoke: { 'Fn::Sub': 'arn:${AWS::Partition}:states:::lambda:invoke' },
     });
+    // No ARN in the definition names a partition: a stage in aws-cn or aws-us-gov gets its own.
+    expect(JSON.stringify(machine.Definition)).not.toMatch(/arn:aws[:-]/);
   });
 
   it('lets the state machine invoke the replay worker and send traces, nothing else', () => {
