@@ -1,20 +1,18 @@
 import * as z from 'zod';
 import { Currency, Money, Sku } from '../domain/shared/values.js';
 import { OrderView } from '../projections/orders.js';
+import { isoCurrencies } from './currencies.js';
 
 /** Order ids are UUIDs we mint; anything else cannot name an order. */
 export const OrderIdParam = z.string().regex(/^[0-9a-f-]{36}$/, 'an order id');
 
-let isoCurrencies: Set<string> | undefined;
-
 /**
- * A currency ISO 4217 lists (as the runtime's ICU data knows them), for a price being set: a product is registered
- * once and never changed, so a typo such as `EUE` would stay. Events keep the plain three-letter shape, so nothing
- * already stored stops parsing.
+ * A currency a price may be set in ({@link isoCurrencies}): a product is registered once and never changed, so a
+ * typo such as `EUE` would stay. Events keep the plain three-letter shape, so nothing already stored stops parsing.
  */
 const IsoCurrency = Currency.refine(
   // A code not even shaped like one is the format check's to report, once.
-  (code) => !/^[A-Z]{3}$/.test(code) || (isoCurrencies ??= new Set(Intl.supportedValuesOf('currency'))).has(code),
+  (code) => !/^[A-Z]{3}$/.test(code) || isoCurrencies.has(code),
   'a currency ISO 4217 lists, such as EUR',
 );
 

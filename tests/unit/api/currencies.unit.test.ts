@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { isoCurrencies } from '../../../api/currencies.js';
+import { RegisterProductRequest } from '../../../api/schemas.js';
+
+const register = (currency: string) =>
+  RegisterProductRequest.safeParse({ sku: 'SKU-1', name: 'Mug', price: { amount: 1200, currency }, stock: 1 });
+
+describe('the currencies a price may be set in', () => {
+  it('are the same on every runtime: ones Node 20 and Node 22 disagree on answer alike', () => {
+    // Node 20's ICU refuses VED (Venezuela, since 2021) and XCG (2025), and accepts HRK (withdrawn in 2023).
+    expect(register('VED').success).toBe(true);
+    expect(register('XCG').success).toBe(true);
+    expect(register('HRK').success).toBe(false);
+  });
+
+  it('take what a shop prices in and refuse codes of no currency, funds and metals', () => {
+    for (const code of ['EUR', 'USD', 'JPY', 'XOF', 'CHF']) expect(register(code).success, code).toBe(true);
+    for (const code of ['XAU', 'XXX', 'XTS', 'XDR', 'CHE', 'USN', 'EUE']) {
+      const result = register(code);
+      expect(result.success, code).toBe(false);
+      expect(result.error?.issues.map((issue) => [issue.path.join('/'), issue.message])).toEqual([
+        ['price/currency', 'a currency ISO 4217 lists, such as EUR'],
+      ]);
+    }
+  });
+
+  it('are three capital letters each', () => {
+    const codes = [...isoCurrencies];
+    expect(codes.every((code) => /^[A-Z]{3}$/.test(code))).toBe(true);
+    expect(codes.length).toBeGreaterThan(150);
+  });
+});
