@@ -20,6 +20,8 @@ export type HttpRoute = {
 /** API Gateway's own limit for an HTTP API payload. */
 const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
 
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 /** The routes of the stage, read from serverless.yml: there is no second route table. */
 export const httpRoutes = (config: ServerlessConfig): HttpRoute[] =>
   Object.entries(config.functions ?? {}).flatMap(([functionName, fn]) =>
@@ -33,10 +35,16 @@ export const httpRoutes = (config: ServerlessConfig): HttpRoute[] =>
       const [method, path] =
         typeof event === 'string' ? (event.split(' ') as [string, string]) : [event.method ?? '*', event.path];
       const paramNames: string[] = [];
-      const source = path.replace(/\{([^}+]+)(\+?)\}/g, (_, name: string, greedy: string) => {
-        paramNames.push(name);
-        return greedy ? '(.+)' : '([^/]+)';
-      });
+      // Literal parts are escaped: the `.` of `/openapi.json` matches a dot, not `/openapiXjson`.
+      const source = path
+        .split(/(\{[^}]+\})/)
+        .map((part) => {
+          const param = /^\{([^}+]+)(\+?)\}$/.exec(part);
+          if (!param) return escapeRegExp(part);
+          paramNames.push(param[1] ?? '');
+          return param[2] ? '(.+)' : '([^/]+)';
+        })
+        .join('');
       return [
         {
           functionName,
@@ -143,9 +151,10 @@ export const startApi = async ({
   const handlerOf = functionHandlers(config);
 
   const answer = async (request: IncomingMessage): Promise<APIGatewayProxyStructuredResultV2> => {
-    // The request target is a path, never a URL to resolve: `//localhost/products` is that path, not that host.
+    // The request target is a path, never a URL to resolve: `//localhost/products` is that path, not that host. The
+    // client's Host header takes no part: `Host: x/orders?` would re-route the request, and `Host: a b` fail it.
     const target = request.url?.startsWith('/') ? request.url : `/${request.url ?? ''}`;
-    const url = new URL(`http://${request.headers.host ?? host}${target}`);
+    const url = new URL(`http://localhost${target}`);
     const method = (request.method ?? 'GET').toUpperCase();
     const matched = matchRoute(routes, method, url.pathname);
     if (!matched) return problem(request, 404, 'not-found', 'Not Found', 'There is no such resource.');

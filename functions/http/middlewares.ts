@@ -164,6 +164,16 @@ export const jsonBody = ({
         'Send the body as application/json.',
       );
     }
+    // JSON is UTF-8 (RFC 8259): a body declared in another charset would be read as UTF-8 and stored altered.
+    const charset = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(contentType)?.[1];
+    if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
+      throw new ProblemError(
+        415,
+        'unsupported-media-type',
+        'Unsupported Media Type',
+        `Send the body as UTF-8 JSON; charset=${charset} is not read.`,
+      );
+    }
     try {
       (event as { body: unknown }).body = JSON.parse(raw.toString('utf8'));
     } catch {

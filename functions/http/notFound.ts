@@ -7,10 +7,16 @@ import { baseLogger } from '../observability/log.js';
 import { accessLog, correlationId, type HttpContext, notFound, problemErrors } from './middlewares.js';
 import { ProblemError } from './problem.js';
 
-const templates = routeTable.map((r) => ({
-  method: r.method,
-  pattern: new RegExp(`^${r.path.replace(/\{[^}]+\}/g, '[^/]+')}$`),
-}));
+/** A route's path as a pattern: each `{param}` one segment, the rest literal (the `.` of `/openapi.json` a dot). */
+const patternOf = (path: string) =>
+  new RegExp(
+    `^${path
+      .split(/(\{[^}]+\})/)
+      .map((part) => (part.startsWith('{') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+      .join('')}$`,
+  );
+
+const templates = routeTable.map((r) => ({ method: r.method, pattern: patternOf(r.path) }));
 
 /**
  * API Gateway's `$default` route: whatever no other route matched. A known path with another method is a 405 with

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { request } from 'node:http';
 import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { orderIdForKey } from '../../application/orders.js';
@@ -64,6 +65,35 @@ describe('bodies that cannot be read', () => {
         headers: { 'content-type': contentType },
       });
       expectProblem(answer, 415, 'unsupported-media-type');
+    },
+  );
+
+  it.each(['application/json; charset=ISO-8859-1', 'application/json; charset="utf-16"'])(
+    'answers 415 for a body declared in another charset than UTF-8, and registers nothing: %s',
+    async (contentType) => {
+      const body = product({ name: 'Café' });
+      const answer = await call('POST', '/products', {
+        as: admin,
+        rawBody: JSON.stringify(body),
+        headers: { 'content-type': contentType },
+      });
+      expectProblem(answer, 415, 'unsupported-media-type');
+      expect(answer.json.detail).toMatch(/UTF-8/);
+      expect((await call('GET', `/products/${body.sku}`)).status).toBe(404);
+    },
+  );
+
+  it.each(['application/json; charset=utf-8', 'application/json;charset="UTF-8"', 'application/json; charset=utf8'])(
+    'takes a body declared as UTF-8: %s',
+    async (contentType) => {
+      const body = product({ name: 'Café' });
+      const answer = await call('POST', '/products', {
+        as: admin,
+        rawBody: JSON.stringify(body),
+        headers: { 'content-type': contentType },
+      });
+      expect(answer.status).toBe(201);
+      expect(answer.json).toMatchObject({ name: 'Café' });
     },
   );
 
@@ -300,6 +330,9 @@ describe('routing', () => {
     ['POST', '/order'],
     ['GET', '/orders/x/y/z'],
     ['POST', '/products/A-1/restock/now'],
+    // The `.` of /openapi.json is a dot, not any character.
+    ['GET', '/openapiXjson'],
+    ['POST', '/openapi/json'],
   ])('answers 404 for %s %s', async (method, path) => {
     const answer = await call(method, path, { as: uniqueCustomer() });
     expectProblem(answer, 404, 'not-found');
@@ -331,6 +364,33 @@ describe('routing', () => {
     expectProblem(answer, 405, 'method-not-allowed');
     expect(answer.headers.get('allow')).toBe(allowed);
   });
+});
+
+describe('the Host header', () => {
+  /** A GET with the Host header set, which fetch will not send as given. */
+  const getWithHost = (path: string, host: string, token: string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const { port } = new URL(api().api.url);
+      const req = request(
+        { host: '127.0.0.1', port, path, headers: { host, authorization: `Bearer ${token}` } },
+        (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+
+  it.each(['bad host', '[::1', 'exa%mple', 'x/orders?limit=1#', 'x/y'])(
+    'chooses neither the route nor the answer: %s',
+    async (host) => {
+      const answer = await getWithHost('/openapi.json', host, await api().issuer.sign(uniqueCustomer()));
+      expect(answer.status).toBe(200);
+      expect(JSON.parse(answer.body)).toMatchObject({ openapi: expect.any(String) });
+    },
+  );
 });
 
 describe('a rejected request appends nothing', () => {
