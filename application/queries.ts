@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { orderStreamId } from '../domain/order/index.js';
 import { OrderNotFoundError, ProductNotFoundError } from '../domain/shared/errors.js';
@@ -61,18 +62,33 @@ export const getOrderAt = async (
   return { view: publicView(view), version };
 };
 
-// The index key's fields, shaped as in the view: a crafted cursor with an empty one, which DynamoDB refuses as a
-// start key, is the caller's mistake (422), not a 500.
-const CursorKey = z.strictObject(OrderView.pick({ orderId: true, customerId: true, placedAt: true }).shape);
+// The position in the index, shaped as in the view: a crafted cursor with an empty field, which DynamoDB refuses as
+// a start key, is the caller's mistake (422), not a 500. The customer is a digest of the id, not the id: a cursor's
+// length must not grow with the subject's (up to 256 characters, each up to 6 in JSON), past the 2048 a cursor may be.
+const CursorPosition = z.strictObject({
+  ...OrderView.pick({ orderId: true, placedAt: true }).shape,
+  customer: z.string().length(22),
+});
+
+const customerTag = (customerId: string) => createHash('sha256').update(customerId).digest('base64url').slice(0, 22);
 
 /** Cursors are opaque to clients: the index position, base64url-encoded. */
-const encodeCursor = (key: Record<string, unknown>): string => Buffer.from(JSON.stringify(key)).toString('base64url');
+const encodeCursor = (key: Record<string, unknown>, customerId: string): string =>
+  Buffer.from(
+    JSON.stringify({ orderId: key.orderId, placedAt: key.placedAt, customer: customerTag(customerId) }),
+  ).toString('base64url');
 
+/**
+ * The index key a cursor this listing handed out to `customerId` names. Only the encoding it hands out is read:
+ * Node's base64 decoder skips what is not base64url (`…@@@`, padding, `+` and `/`) and would read those too.
+ */
 const decodeCursor = (cursor: string, customerId: string): Record<string, unknown> => {
   try {
-    const key = CursorKey.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
-    if (key.customerId !== customerId) throw new Error('another customer’s cursor');
-    return key;
+    const json = Buffer.from(cursor, 'base64url').toString('utf8');
+    if (Buffer.from(json).toString('base64url') !== cursor) throw new Error('not an encoding this listing hands out');
+    const { orderId, placedAt, customer } = CursorPosition.parse(JSON.parse(json));
+    if (customer !== customerTag(customerId)) throw new Error('another customer’s cursor');
+    return { orderId, customerId, placedAt };
   } catch {
     throw new InvalidCursorError();
   }
@@ -90,7 +106,7 @@ export const listOrders = async (
   });
   return {
     orders,
-    ...(next ? { nextCursor: encodeCursor(next) } : {}),
+    ...(next ? { nextCursor: encodeCursor(next, caller.sub) } : {}),
     ...(readModel === undefined ? {} : { readModel }),
   };
 };
