@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { LocalIssuer } from './auth.js';
 import { functionHandlers, invoke } from './lambda.js';
@@ -128,6 +129,9 @@ const problem = (
   };
 };
 
+/** The request's client went away before its body ended: there is no one to answer. */
+class ClientGone extends Error {}
+
 export type ApiServer = { url: string; port: number; close(): Promise<void> };
 
 /**
@@ -239,14 +243,41 @@ export const startApi = async ({
     const started = Date.now();
     answer(request)
       .catch((error: unknown) => {
+        // A client that went away mid-body is no failure of a function: nothing was invoked, and no one reads an answer.
+        if (request.destroyed && !request.complete) throw new ClientGone();
         // What API Gateway answers when the integration fails: nothing about the failure itself.
         log(`invocation failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
         return problem(request, 500, 'internal-error', 'Internal Server Error', 'The function failed.');
       })
-      .then((result) => {
-        respond(result, response);
-        log(`${request.method} ${request.url} → ${result.statusCode} (${Date.now() - started} ms)`);
-      });
+      .then(
+        (result) => {
+          respond(result, response);
+          log(`${request.method} ${request.url} → ${result.statusCode} (${Date.now() - started} ms)`);
+        },
+        () => log(`${request.method} ${request.url}: the client closed the request before its body ended`),
+      );
+  });
+  // What Node's parser refuses before any route (a header over 16 KB, a malformed request line or chunk) answered as
+  // every other error is, instead of Node's bare status line.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (!socket.writable || error.code === 'ECONNRESET') return void socket.destroy();
+    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+    const [status, title] = tooLarge ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
+    const slug = tooLarge ? 'headers-too-large' : 'bad-request';
+    const detail = tooLarge ? 'The request line and headers are over 16 KB.' : 'The request is not valid HTTP/1.1.';
+    const correlationId = randomUUID();
+    const body = JSON.stringify({ type: `urn:orderflow:problem:${slug}`, title, status, detail, correlationId });
+    socket.end(
+      [
+        `HTTP/1.1 ${status} ${title}`,
+        'content-type: application/problem+json',
+        `content-length: ${Buffer.byteLength(body)}`,
+        `x-correlation-id: ${correlationId}`,
+        'connection: close',
+        '',
+        body,
+      ].join('\r\n'),
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

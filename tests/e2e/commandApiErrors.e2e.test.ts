@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { orderIdForKey } from '../../application/orders.js';
@@ -391,6 +392,29 @@ describe('the Host header', () => {
       expect(JSON.parse(answer.body)).toMatchObject({ openapi: expect.any(String) });
     },
   );
+});
+
+describe('what the HTTP parser refuses, locally', () => {
+  /** The raw answer to `bytes` sent on a fresh connection. */
+  const rawAnswer = (bytes: string) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(new URL(api().api.url).port), '127.0.0.1');
+      let answer = '';
+      socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+      socket.on('end', () => resolve(answer));
+      socket.on('error', reject);
+      socket.write(bytes);
+    });
+
+  it.each([
+    ['headers over 16 KB', `GET /openapi.json HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(17_000)}\r\n\r\n`, 431],
+    ['a malformed chunk', 'POST /orders HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n', 400],
+  ])('answers %s as a problem document', async (_, bytes, status) => {
+    const answer = await rawAnswer(bytes);
+    expect(answer.split('\r\n')[0]).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
+    expect(answer).toMatch(/\r\ncontent-type: application\/problem\+json\r\n/);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ status });
+  });
 });
 
 describe('a rejected request appends nothing', () => {
