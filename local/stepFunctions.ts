@@ -178,6 +178,9 @@ const readLeftRunning = async (file: string, log: (line: string) => void): Promi
   }
 };
 
+/** At most one write of the running executions per this many milliseconds, however many start and end. */
+const PERSIST_INTERVAL_MS = 50;
+
 const writeLeftRunning = async (file: string, left: LeftRunning[]): Promise<void> => {
   if (left.length > 0) await writeFileAtomically(file, JSON.stringify(left));
   else await rm(file, { force: true });
@@ -208,8 +211,9 @@ export const startStepFunctions = async ({
 }: {
   config: ServerlessConfig;
   /**
-   * Where `stop()` keeps the executions still running after the drain, for `resume()` at the next start: a parked
-   * compensation, or a saga waiting for the payment gateway, goes on as it would on AWS. Without it they are lost,
+   * Where the executions running now are kept, for `resume()` at the next start: a parked compensation, or a saga
+   * waiting for the payment gateway, goes on as it would on AWS. Kept up to date as executions start and end, so a
+   * crash loses none that was started, and `stop()` writes what its drain left running. Without it they are lost,
    * and only the sweeper settles their orders.
    */
   executionsFile?: string;
@@ -269,6 +273,39 @@ export const startStepFunctions = async ({
   /** How to abort each running execution, by its ARN. */
   const aborts = new Map<string, () => void>();
   let stopping = false;
+
+  /**
+   * Writes the running executions to `executionsFile`, once `resume()` has taken it over and until `stop()` writes
+   * it last. Writes are grouped: a change made while one is under way is in the next, at most one per
+   * {@link PERSIST_INTERVAL_MS}, and the promise settles once the file holds it.
+   */
+  let persisting: Promise<void> | undefined;
+  let changed = false;
+  let persistClosed = false;
+  let lastPersist = 0;
+  const persist = (): Promise<void> => {
+    if (!executionsFile || !resumedFile || persistClosed) return Promise.resolve();
+    changed = true;
+    persisting ??= (async () => {
+      try {
+        while (changed && !persistClosed) {
+          const wait = lastPersist + PERSIST_INTERVAL_MS - Date.now();
+          if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+          changed = false;
+          lastPersist = Date.now();
+          await writeLeftRunning(executionsFile, runningNow());
+        }
+      } finally {
+        persisting = undefined;
+      }
+    })();
+    return persisting;
+  };
+  /** For an execution that ended: a crash now would only start it again, idempotently, so nothing waits on it. */
+  const persistEnded = () =>
+    void persist().catch((error: unknown) =>
+      log(`WARNING: ${executionsFile ?? ''} not written: ${error instanceof Error ? error.message : String(error)}`),
+    );
 
   const run = async (machine: BuiltStateMachine, execution: Execution) => {
     const input = JSON.parse(execution.input) as { orderId?: string; correlationId?: string };
@@ -348,6 +385,7 @@ export const startStepFunctions = async ({
     } finally {
       aborts.delete(execution.executionArn);
       execution.stopDate = new Date();
+      persistEnded();
       await logging.catch(() => undefined);
     }
   };
@@ -394,7 +432,8 @@ export const startStepFunctions = async ({
         input: String(input ?? '{}'),
         startDate: new Date(),
       });
-      return { executionArn, startDate: execution.startDate.getTime() / 1000 };
+      // Answered once the file holds it: a start the caller was told of survives a crash (its checkpoint moves on).
+      return persist().then(() => ({ executionArn, startDate: execution.startDate.getTime() / 1000 }));
     },
     // Ends a running execution at once, as on AWS: the Task running at that moment is not waited for.
     StopExecution: ({ executionArn, error, cause }) => {
@@ -410,6 +449,7 @@ export const startStepFunctions = async ({
         record(execution, 'ExecutionAborted', { executionAbortedEventDetails: {} });
         log(`${machines.get(execution.stateMachineArn)?.name ?? ''} ${execution.name}: aborted`);
         abort();
+        persistEnded();
       }
       return { stopDate: (execution.stopDate ?? new Date()).getTime() / 1000 };
     },
@@ -455,7 +495,7 @@ export const startStepFunctions = async ({
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
+    request.on('end', async () => {
       const action =
         String(request.headers['x-amz-target'] ?? '')
           .split('.')
@@ -465,7 +505,7 @@ export const startStepFunctions = async ({
         const handler = actions[action];
         if (!handler) throw new AwsError('UnknownOperationException', `${action} is not served by the local stand-in`);
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
-        response.end(JSON.stringify(handler(body)));
+        response.end(JSON.stringify(await handler(body)));
       } catch (error) {
         response.statusCode = 400;
         const type = error instanceof AwsError ? error.type : 'InternalFailure';
@@ -531,8 +571,10 @@ export const startStepFunctions = async ({
         clearTimeout(timer);
       }
       for (const deadline of deadlines) clearTimeout(deadline);
-      // Written before they are aborted. Only by a run that resumed the file first: one that failed to start, or
-      // stopped before, leaves the last stop's list for the next start.
+      // Written before they are aborted, and last: their ends must not write it again. Only by a run that resumed the
+      // file first: one that failed to start, or stopped before, leaves the last stop's list for the next start.
+      persistClosed = true;
+      await persisting?.catch(() => undefined);
       if (executionsFile && resumedFile) {
         const left = runningNow();
         await writeLeftRunning(executionsFile, left);

@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
 import { addInvocationHook } from '../../local/lambda.js';
 import { loadServerlessConfig } from '../../local/serverlessConfig.js';
@@ -8,8 +9,9 @@ import { startStepFunctions } from '../../local/stepFunctions.js';
 
 /*
  * What the Step Functions stand-in keeps of the executions a stop left running (checkpoints/<stage>/executions.json),
- * in the cases that run no Task: an execution already past its TimeoutSeconds, a start that failed before resuming,
- * a file that cannot be read. (tests/int/stackRestart.int.test.ts resumes a parked compensation end to end.)
+ * in the cases that run no Task to its end: an execution already past its TimeoutSeconds, one started and stopped
+ * meanwhile, a start that failed before resuming, a file that cannot be read. (tests/int/stackRestart.int.test.ts
+ * resumes a parked compensation end to end.)
  */
 const config = await loadServerlessConfig('test');
 const arnOf = (resource: string) =>
@@ -77,6 +79,43 @@ describe('executions left running across a restart of the local stack', () => {
     } finally {
       await stepFunctions.stop();
       removeHook();
+    }
+  });
+
+  it('keeps the file up to date between starts and stops: a start is in it once answered, an end leaves it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'orderflow-executions-'));
+    dirs.push(dir);
+    const file = join(dir, 'executions.json');
+    // Its Task waits until this test ends it, so the execution runs as long as the test needs.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const removeHook = addInvocationHook({ before: () => held.then(() => Promise.reject(new Error('released'))) });
+    const stepFunctions = await startStepFunctions({ config, executionsFile: file });
+    const sfn = new SFNClient({
+      endpoint: stepFunctions.endpoint,
+      region: config.provider.region,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const listed = async () =>
+      (JSON.parse(await readFile(file, 'utf8').catch(() => '[]')) as { name: string }[]).map((e) => e.name);
+    try {
+      await stepFunctions.resume();
+      const { executionArn } = await sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: arnOf('CompensationStateMachine'),
+          name: 'order-2',
+          input: JSON.stringify({ orderId: 'order-2', correlationId: 'c-2' }),
+        }),
+      );
+      // No stop has run: a crash now (the process killed) would resume it at the next start.
+      expect(await listed()).toEqual(['order-2']);
+      await sfn.send(new StopExecutionCommand({ executionArn }));
+      await expect.poll(listed).toEqual([]);
+    } finally {
+      release();
+      removeHook();
+      sfn.destroy();
+      await stepFunctions.stop();
     }
   });
 
