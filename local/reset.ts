@@ -1,7 +1,7 @@
-import { lstat, readdir, readFile, rm } from 'node:fs/promises';
+import { lstat, readdir, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type RunningStack, runningStackFile } from '../ops/stage.js';
+import { runningStack } from './runningStack.js';
 import { localStateDir, projectRoot } from './paths.js';
 
 /** Where `npm start` keeps the previous run's function log: `local.jsonl` → `local.previous.jsonl`. */
@@ -23,30 +23,6 @@ export const stackStateEntries = (stage: string): string[] => [
   join('failures', `${stage}.jsonl`),
   'stack.json',
 ];
-
-/** Whether a process with this id is alive and, where /proc tells, is an `npm start` (not a reused pid). */
-const isRunningStack = async (pid: number): Promise<boolean> => {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  const commandLine = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined);
-  return commandLine === undefined || commandLine.includes('start.ts');
-};
-
-/** The `npm start` that is running over this state folder, if one is; a file left behind by a crash is not one. */
-export const runningStack = async (file = runningStackFile): Promise<RunningStack | undefined> => {
-  const text = await readFile(file, 'utf8').catch(() => undefined);
-  if (!text) return undefined;
-  try {
-    const running = JSON.parse(text) as Partial<RunningStack>;
-    if (typeof running.pid !== 'number' || running.pid === process.pid) return undefined;
-    return (await isRunningStack(running.pid)) ? (running as RunningStack) : undefined;
-  } catch {
-    return undefined;
-  }
-};
 
 const sizeOf = async (path: string): Promise<number> => {
   const stats = await lstat(path);

@@ -1,12 +1,12 @@
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type RunningStack, runningStackFile } from '../ops/stage.js';
+import { type RunningStack, runningStack, runningStackFile } from './runningStack.js';
 import { jwtSettings, localIssuer } from './auth.js';
 import { recordFunctionLogs } from './functionLogs.js';
 import { startApi } from './httpServer.js';
 import { localStateDir } from './paths.js';
-import { previousLogFile, resetLocalState, runningStack } from './reset.js';
+import { previousLogFile, resetLocalState } from './reset.js';
 import { startLocalStack } from './stack.js';
 
 /**

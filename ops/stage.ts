@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { composeStage, type ReadModelName, type Stage } from '../composition/root.js';
@@ -7,21 +5,8 @@ import { StageEnvironment } from '../composition/settings.js';
 import { documentClient } from '../eventstore/dynamoClient.js';
 import { localClientConfig } from '../local/dynamoLocal.js';
 import { stackEnvironment } from '../local/environment.js';
-import { localStateDir } from '../local/paths.js';
+import { type RunningStack, runningStack, runningStackFile } from '../local/runningStack.js';
 import { loadServerlessConfig } from '../local/serverlessConfig.js';
-
-/** What `npm start` leaves in `.local/stack.json` while it runs, so ops commands find the local stack. */
-export type RunningStack = {
-  stage: string;
-  dynamoEndpoint: string;
-  kinesisEndpoint: string;
-  stepFunctionsEndpoint: string;
-  apiUrl: string;
-  pid: number;
-  /** The region its config was resolved in (serverless.yml falls back to AWS_REGION): its ARNs name it. */
-  region?: string;
-};
-export const runningStackFile = join(localStateDir, 'stack.json');
 
 /** A stage as ops commands see it: the composition root's wiring (composition/root.ts), and what only ops need. */
 export type StageClients = Stage & {
@@ -46,16 +31,14 @@ const required = (environment: Record<string, unknown>, name: string): string =>
 
 const notRunning = 'The local stack is not running: start it with `npm start`, or pass --stage <name>.';
 
-/** The endpoints of the running `npm start`, from what it left in `.local/stack.json`. */
-const runningStack = async (): Promise<RunningStack> => {
-  const text = await readFile(runningStackFile, 'utf8').catch(() => {
-    throw new Error(notRunning);
-  });
-  const running = JSON.parse(text) as Partial<RunningStack>;
+/** The endpoints of the running `npm start`, from what it left in `.local/stack.json` (not one a crash left). */
+const runningStackEndpoints = async (): Promise<RunningStack> => {
+  const running = await runningStack();
+  if (!running) throw new Error(notRunning);
   if (!running.dynamoEndpoint || !running.stepFunctionsEndpoint) {
     throw new Error(`${runningStackFile} was written by an older \`npm start\`: restart it.`);
   }
-  return running as RunningStack;
+  return running;
 };
 
 /**
@@ -69,7 +52,7 @@ export const stageClients = async (
 ): Promise<StageClients> => {
   const stack =
     !endpoints.dynamoEndpoint && !endpoints.stepFunctionsEndpoint && stage === 'local'
-      ? await runningStack()
+      ? await runningStackEndpoints()
       : undefined;
   // The running stack's region, whatever this shell says: its state machines' ARNs were made with it.
   if (stack?.region) process.env.AWS_REGION = stack.region;

@@ -1,0 +1,40 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { localStateDir } from './paths.js';
+
+/** What `npm start` leaves in `.local/stack.json` while it runs, so ops commands find the local stack. */
+export type RunningStack = {
+  stage: string;
+  dynamoEndpoint: string;
+  kinesisEndpoint: string;
+  stepFunctionsEndpoint: string;
+  apiUrl: string;
+  pid: number;
+  /** The region its config was resolved in (serverless.yml falls back to AWS_REGION): its ARNs name it. */
+  region?: string;
+};
+export const runningStackFile = join(localStateDir, 'stack.json');
+
+/** Whether a process with this id is alive and, where /proc tells, is an `npm start` (not a reused pid). */
+const isRunningStack = async (pid: number): Promise<boolean> => {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  const commandLine = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined);
+  return commandLine === undefined || commandLine.includes('start.ts');
+};
+
+/** The `npm start` that is running over this state folder, if one is; a file left behind by a crash is not one. */
+export const runningStack = async (file = runningStackFile): Promise<RunningStack | undefined> => {
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  if (!text) return undefined;
+  try {
+    const running = JSON.parse(text) as Partial<RunningStack>;
+    if (typeof running.pid !== 'number' || running.pid === process.pid) return undefined;
+    return (await isRunningStack(running.pid)) ? (running as RunningStack) : undefined;
+  } catch {
+    return undefined;
+  }
+};
