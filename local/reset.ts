@@ -1,6 +1,7 @@
 import { lstat, readdir, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { cliArgs } from '../ops/cliArgs.js';
 import { runningStack } from './runningStack.js';
 import { localStateDir, projectRoot } from './paths.js';
 
@@ -105,6 +106,8 @@ export const resetLocalState = async ({
 
 // `npm run reset`
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  // It takes no argument: one that is not --help (which only prints this) is refused before anything is removed.
+  cliArgs({ options: {} }, "usage: npm run reset   (removes the local stack's tables, stream, checkpoints and logs)");
   try {
     await resetLocalState();
   } catch (error) {

@@ -1,6 +1,7 @@
 import { rename, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
-import { parseArgs } from 'node:util';
+import { cliArgs } from '../ops/cliArgs.js';
 import { type RunningStack, runningStack, runningStackFile } from './runningStack.js';
 import { jwtSettings, localIssuer } from './auth.js';
 import { recordFunctionLogs } from './functionLogs.js';
@@ -20,15 +21,30 @@ import { startLocalStack } from './stack.js';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const started = Date.now();
 const stage = 'local';
+const { values: options } = cliArgs(
+  { options: { fresh: { type: 'boolean', default: false }, verbose: { type: 'boolean', default: false } } },
+  'usage: [PORT=<port>] npm start [-- --fresh] [--verbose]',
+);
+// Checked before anything starts: a bad PORT found once the whole stack is up only wasted its start.
 const port = Number(process.env.PORT ?? 3000);
-const { values: options } = parseArgs({
-  options: { fresh: { type: 'boolean', default: false }, verbose: { type: 'boolean', default: false } },
-});
+if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+  console.error(`PORT=${process.env.PORT ?? ''} is not a port: a whole number from 0 to 65535 (0 picks a free one).`);
+  process.exit(2);
+}
 
 // One stack per state folder: a second would share DynamoDB Local's files and find kinesalite's locked.
 const other = await runningStack();
 if (other) {
   console.error(`The local stack is already running (pid ${other.pid}, API at ${other.apiUrl}): stop it first.`);
+  process.exit(1);
+}
+const portInUse = await new Promise<boolean>((resolve) => {
+  const probe = createServer();
+  probe.once('error', () => resolve(true));
+  probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(false)));
+});
+if (portInUse) {
+  console.error(`Port ${port} is taken on 127.0.0.1: stop what listens there, or start with PORT=<another>.`);
   process.exit(1);
 }
 if (options.fresh) await resetLocalState({ log: (line) => console.log(`[fresh] ${line}`) });
