@@ -23,6 +23,7 @@ import {
   finalize,
   markReady,
   type ReadModelPointer,
+  RebuildStateError,
   rollBack,
   scanDone,
   type Slot,
@@ -226,6 +227,13 @@ export const beginRebuild = async (
     // Resumed: the first run may have stopped before its wait was over.
     if (current.building.phase === 'scan') await sleeper(deps)(settleMs(deps.cacheMs));
     return { pointer: current, resumed: true };
+  }
+  // Asked to take over a build that is not there (it finished, or was aborted): a new one would rebuild and switch
+  // readers unasked.
+  if (resume) {
+    throw new RebuildStateError(
+      `${target.name}: no build is in progress to resume (live: version ${current.live.version}); run --rebuild without --resume to start one`,
+    );
   }
   const pointer = startBuild(current, { runId, segments, now: clock(deps) });
   await deps.pointers.replace(pointer);

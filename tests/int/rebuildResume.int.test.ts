@@ -217,6 +217,20 @@ describe('a rebuild interrupted in its bulk phase', () => {
       expect(views.get(String(fresh.view?.orderId)), streamId).toEqual({ ...fresh.view, version: fresh.version });
     }
     expect(await scanAll(table('OrdersTable'))).toEqual([]);
+
+    // Told to resume once nothing is being built: refused, and nothing is read, built or switched.
+    scans.pages = 0;
+    scans.events = 0;
+    await expect(runRebuild({ ...options, resume: true })).rejects.toThrow(
+      new RebuildStateError(
+        'orders: no build is in progress to resume (live: version 2); run --rebuild without --resume to start one',
+      ),
+    );
+    expect(scans).toMatchObject({ pages: 0, events: 0 });
+    expect(await clients.rebuildDependencies.pointers.get('orders')).toMatchObject({
+      live: { slot: 'green', version: 2 },
+      lastVersion: 2,
+    });
   });
 
   it('is what the chaos run’s invariants check once readers are switched to it', async () => {
