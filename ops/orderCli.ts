@@ -93,6 +93,14 @@ const print = (report: OrderReport) => {
     console.log(`  ${row.map((cell, i) => (i < 3 ? cell.padEnd(width(i)) : cell)).join('   ')}`.trimEnd());
   }
 
+  const { unreadable } = report.fromEvents;
+  if (unreadable) {
+    console.log(
+      `\n  The events' status is as of the event before version ${unreadable.version}: its ${unreadable.type} cannot be ` +
+        `read by this code (${unreadable.reason}).\n  An event of a newer writer (see docs/operations.md, "Roll back"), or a bad write.`,
+    );
+  }
+
   if (report.awaitingPayment) {
     const { since, until, circuit } = report.awaitingPayment;
     const breaker = circuit

@@ -52,11 +52,19 @@ export type SagaReport =
       logGroup: string;
     };
 
+export type FromEvents = {
+  /** As of the last event folded: before {@link FromEvents.unreadable}, if an event could not be read. */
+  status: OrderState['status'];
+  version: number;
+  /** The first event the domain cannot read, where the fold stopped. */
+  unreadable?: { version: number; type: string; reason: string };
+};
+
 export type OrderReport = {
   orderId: string;
   stage: string;
   /** The order as its events say, folded by the domain's own `evolve`, and the version of its stream. */
-  fromEvents: { status: OrderState['status']; version: number };
+  fromEvents: FromEvents;
   /** The order's stream and its payment's, merged in the order they were recorded. */
   events: ReportedEvent[];
   /** The read model (the `orders` table), with the stream version it has applied. */
@@ -212,11 +220,24 @@ export const orderReport = async (clients: StageClients, orderId: string): Promi
     .sort((a, b) => a.recordedAt.localeCompare(b.recordedAt))
     .map(reported);
   if (events.length === 0 && !view && saga.kind !== 'execution') throw new OrderNotFoundError(orderId);
-  const state = orderEvents.reduce(
-    (folded, event) => order.evolve(folded, OrderEvent.parse({ type: event.type, data: event.data })),
-    order.initialState(),
-  );
-  const fromEvents = { status: state.status, version: orderEvents.at(-1)?.version ?? 0 };
+  // Folded up to the first event this code cannot read (a type or shape from a newer writer, or a bad write): the
+  // report still shows everything else, and says where the fold stopped, which is what an operator needs then.
+  let state = order.initialState();
+  let unreadable: FromEvents['unreadable'];
+  for (const event of orderEvents) {
+    const parsed = OrderEvent.safeParse({ type: event.type, data: event.data });
+    if (!parsed.success) {
+      const reason = parsed.error.issues[0]?.message ?? 'it does not parse';
+      unreadable = { version: event.version, type: event.type, reason };
+      break;
+    }
+    state = order.evolve(state, parsed.data);
+  }
+  const fromEvents: FromEvents = {
+    status: state.status,
+    version: orderEvents.at(-1)?.version ?? 0,
+    ...(unreadable ? { unreadable } : {}),
+  };
   const waiting = state.status === 'PENDING' ? state.awaitingPayment : undefined;
   const awaitingPayment = waiting && {
     ...waiting,

@@ -4,6 +4,7 @@ import { OrderNotFoundError, type OrderReport, orderReport } from '../../ops/ord
 import { type StageClients, stageClients } from '../../ops/stage.js';
 import { type Call, checked, eventually, givenProduct, uniqueCustomer } from '../e2e/http.js';
 import { startTestApi, type TestApi } from '../support/api.js';
+import { testMetadata } from '../support/metadata.js';
 
 let testApi: TestApi;
 let call: Call;
@@ -93,6 +94,27 @@ describe('npm run order: where is order X', () => {
     expect(report.view?.view).toMatchObject({ status: 'REJECTED', rejectionReason: 'PAYMENT_DECLINED' });
     if (report.saga.kind !== 'execution') throw new Error(`saga: ${JSON.stringify(report.saga)}`);
     expect(report.saga.states).toEqual(expect.arrayContaining(['AuthorizePayment', 'RejectOrder']));
+  });
+
+  it('shows an order whose stream holds an event this code cannot read, and says where its fold stopped', async () => {
+    const sku = await givenProduct(call, { stock: 5 });
+    const { orderId } = await placeOrder(uniqueCustomer(), sku, 'tok_visa');
+    await settledReport(orderId);
+    // What a newer writer appends, and this code (after a rollback, say) does not know: version 4.
+    await clients.store.append(
+      [{ streamId: `order-${orderId}`, expectedVersion: 3, events: [{ type: 'OrderGiftWrapped', data: { orderId } }] }],
+      testMetadata(),
+    );
+
+    const report = await orderReport(clients, orderId);
+
+    expect(report.fromEvents).toEqual({
+      status: 'CONFIRMED',
+      version: 4,
+      unreadable: { version: 4, type: 'OrderGiftWrapped', reason: expect.stringMatching(/\S/) },
+    });
+    expect(report.events.map((e) => e.type)).toContain('OrderGiftWrapped');
+    expect(report.saga).toMatchObject({ kind: 'execution', status: 'SUCCEEDED' });
   });
 
   it('says plainly that an unknown order does not exist', async () => {
