@@ -27,6 +27,8 @@ const [sub, ...extra] = args.positionals;
 if (!sub || extra.length > 0) fail(sub ? `one subject only, not also ${extra.join(' ')}` : 'a subject is needed');
 const { admin, expires } = args.values;
 if (!/^\d+\s*[a-z]+$/i.test(expires)) fail(`--expires ${expires} is not a time span`);
+// A token that expires as it is made is of no use to anyone.
+if (/^0+\s*[a-z]+$/i.test(expires)) fail(`--expires ${expires}: the token would be expired already`);
 const config = await loadServerlessConfig('local');
 const issuer = await localIssuer({ ...jwtSettings(config), keyDir: join(localStateDir, 'jwt') });
 try {
