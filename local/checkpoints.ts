@@ -39,10 +39,15 @@ export type Checkpoints = {
   close(): Promise<void>;
 };
 
-/** Writes `text` to `file` so that a reader sees the old content or the new, never half of either. */
+let temporaries = 0;
+
+/**
+ * Writes `text` to `file` so that a reader sees the old content or the new, never half of either. Each write has a
+ * temporary file of its own: two writes at once to one name would rename each other's away.
+ */
 export const writeFileAtomically = async (file: string, text: string): Promise<void> => {
   await mkdir(dirname(file), { recursive: true });
-  const temporary = `${file}.${process.pid}.tmp`;
+  const temporary = `${file}.${process.pid}.${(temporaries += 1)}.tmp`;
   await writeFile(temporary, text);
   await rename(temporary, file);
 };

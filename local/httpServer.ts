@@ -129,6 +129,20 @@ const problem = (
   };
 };
 
+/** What the local API answers each refusal of Node's HTTP parser with, by its code (the status Node itself uses). */
+type ClientErrorAnswer = [status: number, title: string, slug: string, detail: string];
+const clientErrorAnswers: Record<string, ClientErrorAnswer> = {
+  HPE_HEADER_OVERFLOW: [
+    431,
+    'Request Header Fields Too Large',
+    'headers-too-large',
+    'The request line and headers are over 16 KB.',
+  ],
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, 'Payload Too Large', 'payload-too-large', 'A chunk extension is too large.'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'request-timeout', 'The request did not arrive in time.'],
+};
+const badRequest: ClientErrorAnswer = [400, 'Bad Request', 'bad-request', 'The request is not valid HTTP/1.1.'];
+
 /** The request's client went away before its body ended: there is no one to answer. */
 class ClientGone extends Error {}
 
@@ -261,10 +275,7 @@ export const startApi = async ({
   // every other error is, instead of Node's bare status line.
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     if (!socket.writable || error.code === 'ECONNRESET') return void socket.destroy();
-    const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
-    const [status, title] = tooLarge ? [431, 'Request Header Fields Too Large'] : [400, 'Bad Request'];
-    const slug = tooLarge ? 'headers-too-large' : 'bad-request';
-    const detail = tooLarge ? 'The request line and headers are over 16 KB.' : 'The request is not valid HTTP/1.1.';
+    const [status, title, slug, detail] = clientErrorAnswers[error.code ?? ''] ?? badRequest;
     const correlationId = randomUUID();
     const body = JSON.stringify({ type: `urn:orderflow:problem:${slug}`, title, status, detail, correlationId });
     socket.end(

@@ -276,30 +276,35 @@ export const startStepFunctions = async ({
 
   /**
    * Writes the running executions to `executionsFile`, once `resume()` has taken it over and until `stop()` writes
-   * it last. Writes are grouped: a change made while one is under way is in the next, at most one per
-   * {@link PERSIST_INTERVAL_MS}, and the promise settles once the file holds it.
+   * it last. Every write goes through one queue, so two never run at once; a change waits for the next write that
+   * starts after it (a change made meanwhile shares it), at most one per {@link PERSIST_INTERVAL_MS}.
    */
-  let persisting: Promise<void> | undefined;
-  let changed = false;
+  let writing: Promise<void> = Promise.resolve();
+  let nextWrite: Promise<void> | undefined;
   let persistClosed = false;
   let lastPersist = 0;
+  const writeNow = (): Promise<void> => {
+    const file = executionsFile;
+    if (!file) return Promise.resolve();
+    writing = writing
+      .catch(() => undefined)
+      .then(() => {
+        lastPersist = Date.now();
+        return writeLeftRunning(file, runningNow());
+      });
+    return writing;
+  };
   const persist = (): Promise<void> => {
     if (!executionsFile || !resumedFile || persistClosed) return Promise.resolve();
-    changed = true;
-    persisting ??= (async () => {
-      try {
-        while (changed && !persistClosed) {
-          const wait = lastPersist + PERSIST_INTERVAL_MS - Date.now();
-          if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-          changed = false;
-          lastPersist = Date.now();
-          await writeLeftRunning(executionsFile, runningNow());
-        }
-      } finally {
-        persisting = undefined;
-      }
+    nextWrite ??= (async () => {
+      await writing.catch(() => undefined);
+      const wait = lastPersist + PERSIST_INTERVAL_MS - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      // From here on a change needs the write after this one: this one may have read the executions already.
+      nextWrite = undefined;
+      await writeNow();
     })();
-    return persisting;
+    return nextWrite;
   };
   /** For an execution that ended: a crash now would only start it again, idempotently, so nothing waits on it. */
   const persistEnded = () =>
@@ -426,6 +431,9 @@ export const startStepFunctions = async ({
       if (machine.type === 'STANDARD' && executions.has(executionArn)) {
         throw new AwsError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
       }
+      // Stopping, this start could no longer be written for the next start to resume: refused, so its caller retries
+      // or fails rather than trusting a start that a restart forgets.
+      if (persistClosed) throw new AwsError('ServiceUnavailable', 'The local Step Functions stand-in is stopping.');
       const execution = launch(machine, {
         executionArn,
         name: executionName,
@@ -555,7 +563,7 @@ export const startStepFunctions = async ({
       resumedFile = true;
       // What this run owns now: a crash before its stop resumes these again (their steps are idempotent), never an
       // older list.
-      await writeLeftRunning(executionsFile, runningNow());
+      await persist();
       if (resumed > 0) log(`resumed ${resumed} execution(s) the last stop left running`);
       if (timedOut > 0) log(`${timedOut} execution(s) the last stop left running had passed their TimeoutSeconds`);
       return resumed;
@@ -574,10 +582,10 @@ export const startStepFunctions = async ({
       // Written before they are aborted, and last: their ends must not write it again. Only by a run that resumed the
       // file first: one that failed to start, or stopped before, leaves the last stop's list for the next start.
       persistClosed = true;
-      await persisting?.catch(() => undefined);
+      await nextWrite?.catch(() => undefined);
       if (executionsFile && resumedFile) {
         const left = runningNow();
-        await writeLeftRunning(executionsFile, left);
+        await writeNow();
         if (left.length > 0) log(`${left.length} execution(s) still running: the next start resumes them`);
       }
       // A compensation may be retrying for a long while; stopping the stack ends it, as deleting a stack would.

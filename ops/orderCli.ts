@@ -83,7 +83,11 @@ const print = (report: OrderReport) => {
       'read model',
       view?.view.status ?? 'absent',
       view ? String(view.version) : '–',
-      view && view.version < report.fromEvents.version ? 'behind the events: the projection has not caught up' : '',
+      !view || view.version >= report.fromEvents.version
+        ? ''
+        : report.fromEvents.unreadable && view.version >= report.fromEvents.unreadable.version - 1
+          ? 'stopped before the unreadable event: its stream is parked (npm run redrive once code that reads it runs)'
+          : 'behind the events: the projection has not caught up',
     ],
     ['saga', sagaStatus, '', sagaDetail],
   ];

@@ -164,9 +164,10 @@ export const jsonBody = ({
         'Send the body as application/json.',
       );
     }
-    // JSON is UTF-8 (RFC 8259): a body declared in another charset would be read as UTF-8 and stored altered.
+    // JSON is UTF-8 (RFC 8259): a body declared in another charset would be read as UTF-8 and stored altered. ASCII
+    // is UTF-8 already.
     const charset = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(contentType)?.[1];
-    if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
+    if (charset !== undefined && !/^(utf-?8|us-ascii)$/i.test(charset)) {
       throw new ProblemError(
         415,
         'unsupported-media-type',

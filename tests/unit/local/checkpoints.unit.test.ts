@@ -12,6 +12,7 @@ import {
   openShardIterator,
   startPosition,
   type IteratorStart,
+  writeFileAtomically,
 } from '../../../local/checkpoints.js';
 
 const folders: string[] = [];
@@ -27,6 +28,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const named = (name: string, message = name) => Object.assign(new Error(message), { name });
 
 describe('checkpoint files', () => {
+  it('are written whole by writes that overlap: each has its own temporary file, and none is left behind', async () => {
+    const file = join(folder(), 'executions.json');
+    const texts = Array.from({ length: 20 }, (_, i) => JSON.stringify({ write: i, padding: 'x'.repeat(10_000) }));
+    await Promise.all(texts.map((text) => writeFileAtomically(file, text)));
+    expect(texts).toContain(await readFile(file, 'utf8'));
+    expect(await readdir(join(file, '..'))).toEqual(['executions.json']);
+  });
+
   it('coalesce advances into one write per interval, never one per record, and write the rest on close', async () => {
     const file = join(folder(), 'checkpoints', 'relay-events.json');
     const checkpoints = await openCheckpoints({ file, flushMs: 500 });
