@@ -15,6 +15,7 @@ import {
   actionsOf,
   type CfnResource,
   packaged,
+  packageStage,
   resourcesOfType,
   statementsOf,
   type Template,
@@ -281,6 +282,22 @@ describe('the packaged prod template', () => {
     for (const table of ['EventsTable', 'SnapshotsTable']) {
       expect(dev.template.Resources[table]).toMatchObject({ DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Retain' });
     }
+  });
+
+  it('traces every function, unless the stage turns it off, which loads no X-Ray SDK either', async () => {
+    const traced = resourcesOfType(template, 'AWS::Lambda::Function').map(([, fn]) => fn.Properties);
+    expect(traced.length).toBe(functionNames.length);
+    for (const fn of traced) {
+      expect(fn.TracingConfig).toEqual({ Mode: 'Active' });
+      expect(fn.Environment).toMatchObject({ Variables: { TRACING: 'true' } });
+    }
+    const off = await packageStage('dev', { functionTracing: 'false' });
+    for (const [, fn] of resourcesOfType(off.template, 'AWS::Lambda::Function')) {
+      expect(fn.Properties.TracingConfig).toBeUndefined();
+      expect(fn.Properties.Environment).toMatchObject({ Variables: { TRACING: 'false' } });
+    }
+    // The state machines keep theirs: a saga's trace still shows its steps.
+    expect(off.template.Resources.OrderSagaStateMachine?.Properties.TracingConfiguration).toEqual({ Enabled: true });
   });
 
   it('keeps logs for the stage’s retention', () => {

@@ -13,12 +13,16 @@ export type Template = { Resources: Record<string, CfnResource>; Outputs?: Recor
 const slsBin = createRequire(import.meta.url).resolve('osls/bin/serverless.js');
 
 /**
- * Runs `sls package --stage <stage>` offline, as a team would before deploying, into a temporary folder, and
- * returns the CloudFormation template and the artifacts' folder.
+ * Runs `sls package --stage <stage>` offline (with `--param=key=value` for each of `params`), as a team would before
+ * deploying, into a temporary folder, and returns the CloudFormation template and the artifacts' folder.
  */
-export const packageStage = async (stage: string): Promise<{ template: Template; dir: string }> => {
+export const packageStage = async (
+  stage: string,
+  params: Record<string, string> = {},
+): Promise<{ template: Template; dir: string }> => {
   const dir = await mkdtemp(join(tmpdir(), `orderflow-package-${stage}-`));
-  await promisify(execFile)(process.execPath, [slsBin, 'package', '--stage', stage, '--package', dir], {
+  const paramArgs = Object.entries(params).map(([key, value]) => `--param=${key}=${value}`);
+  await promisify(execFile)(process.execPath, [slsBin, 'package', '--stage', stage, ...paramArgs, '--package', dir], {
     cwd: projectRoot,
     // No AWS credentials at all: packaging must not need an account.
     env: { PATH: process.env.PATH, HOME: process.env.HOME, SLS_TELEMETRY_DISABLED: '1' },
