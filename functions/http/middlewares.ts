@@ -75,15 +75,22 @@ export const accessLog = (): Middleware => {
   return { before: (request) => void started.set(request, Date.now()), after: log, onError: log };
 };
 
-/** Scopes arrive as a space-separated `scope` claim; API Gateway renders list claims as "[a b]". */
+/**
+ * Scopes as API Gateway reads them for a route's scopes: the `scope` or `scp` claim, space-separated (RFC 8693); it
+ * renders a list claim as "[a b]". Nothing looser: `a,orderflow/admin` is one scope the gateway would not grant, and
+ * read as two it made a customer an admin on the routes the gateway checks no scope on.
+ */
 const scopesOf = (claims: Record<string, unknown>): string[] => {
   const raw = claims.scope ?? claims.scp;
   const text = Array.isArray(raw) ? raw.join(' ') : typeof raw === 'string' ? raw : '';
   return text
-    .replace(/^\[|\]$/g, '')
-    .split(/[\s,]+/)
+    .replace(/^\[(.*)\]$/, '$1')
+    .split(/\s+/)
     .filter(Boolean);
 };
+
+/** A lone surrogate: DynamoDB stores it as U+FFFD, so two such subjects would share one customer's orders. */
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
  * Reads the claims the JWT authorizer verified (API Gateway on AWS, the local server's verifier locally) into a
@@ -104,12 +111,12 @@ export const authClaims = (access: Access): Middleware => ({
     }
     // The subject is the customer id every order records: one it could not record is refused here, before any write
     // (a signed token from the identity provider can carry any subject).
-    if (sub.length > CUSTOMER_ID_MAX_LENGTH) {
+    if (sub.length > CUSTOMER_ID_MAX_LENGTH || loneSurrogate.test(sub)) {
       throw new ProblemError(
         401,
         'unauthorized',
         'Unauthorized',
-        `The token's subject (\`sub\`) is not a usable customer id: it must be 1 to ${CUSTOMER_ID_MAX_LENGTH} characters.`,
+        `The token's subject (\`sub\`) is not a usable customer id: it must be 1 to ${CUSTOMER_ID_MAX_LENGTH} characters of well-formed Unicode.`,
         { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } },
       );
     }

@@ -334,8 +334,10 @@ describe("someone else's order", () => {
       'StockReserved',
       'OrderCancelled',
     ]);
-    const [, , stored] = await storedEvents(`order-${orderId}`);
+    const [placed, , stored] = await storedEvents(`order-${orderId}`);
     expect(stored?.metadata).toMatchObject({ actor: `admin:${admin.admin}` });
+    // Each kind of actor has its prefix: a customer whose subject is `admin:…` cannot pass for an admin.
+    expect(placed?.metadata).toMatchObject({ actor: `customer:${owner}` });
   });
 });
 

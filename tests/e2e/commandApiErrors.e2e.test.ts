@@ -285,6 +285,11 @@ describe('authentication', () => {
       'a token whose subject is longer than a customer id',
       async () => api().issuer.sign('z'.repeat(257), { admin: true }),
     ],
+    // DynamoDB would store it as U+FFFD, which another such subject shares.
+    [
+      'a token whose subject holds a lone surrogate',
+      async () => api().issuer.sign(`${uniqueCustomer()}\ud800`, { admin: true }),
+    ],
   ];
 
   it('checks the audience serverless.yml gives the stage (jwtAudience), not a letter of it', () => {
@@ -323,6 +328,22 @@ describe('authorization', () => {
     const answer = await call(method, path, { as: uniqueCustomer(), ...options });
     expectProblem(answer, 403, 'forbidden');
     expect(answer.json.detail).toContain('orderflow/admin');
+  });
+
+  it('reads scopes as the gateway does, space-separated: `openid,orderflow/admin` makes no admin', async () => {
+    const owner = uniqueCustomer();
+    const orderId = await givenOrder(call, owner, await givenProduct(call));
+    const bearer = await api().issuer.sign(uniqueCustomer(), { scopes: ['openid,orderflow/admin'] });
+    const headers = { authorization: `Bearer ${bearer}` };
+    expectProblem(await call('GET', `/orders/${orderId}/events`, { as: null, headers }), 404, 'not-found');
+    expectProblem(await call('POST', '/products', { as: null, headers, body: product() }), 403, 'forbidden');
+    // The same caller with the scope on its own is an admin.
+    const admin = await api().issuer.sign(uniqueCustomer(), { scopes: ['openid', 'orderflow/admin'] });
+    const events = await call('GET', `/orders/${orderId}/events`, {
+      as: null,
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    expect(events.status, events.text).toBe(200);
   });
 });
 
