@@ -42,22 +42,45 @@ export class PaymentDeclinedError extends Error {
 
 /**
  * The order as placed: the saga's execution carries it from the `OrderPlaced` that started it, so its steps need not
- * read the order to know its lines, total and payment token, which never change.
+ * read the order to know its lines and total, which never change. Not its payment token: an execution's input is
+ * kept in its history (90 days for STANDARD) and in the local stand-in's file, and anyone who may describe an
+ * execution would read customers' tokens there. The payment step reads the token from the order's first event.
  */
-export type { PlacedOrder };
+export type CarriedOrder = Omit<PlacedOrder, 'paymentToken'>;
+
+/** What the state the saga assumes holds in place of the token it does not carry; no decision a step makes reads it. */
+const NOT_CARRIED = '[not carried]';
+
+export const carried = ({ paymentToken: _, ...order }: PlacedOrder): CarriedOrder => order;
 
 /**
  * The order as a step expects to find it, without reading it: placed with its stock reserved, at the version
  * placement's append leaves every order that starts a saga (2: ADR 0014). If anything else was appended (a
  * cancellation, an awaited payment), the step's version condition fails and it reads the order instead.
  */
-const assumedOrder = (placed: PlacedOrder | undefined): Loaded<OrderState> | undefined => {
+const assumedOrder = (placed: CarriedOrder | undefined): Loaded<OrderState> | undefined => {
   if (!placed) return undefined;
-  const state = order.evolve(order.initialState(), { type: 'OrderPlaced', data: placed });
+  const state = order.evolve(order.initialState(), {
+    type: 'OrderPlaced',
+    data: { ...placed, paymentToken: NOT_CARRIED },
+  });
   // Reserved as the decider reserves it, not spelled out again here; its version is where placement's one append
   // ends, never inside it, which the store's concurrency needs (ADR 0016).
   const reservation = order.decide({ type: 'ReserveStock', data: { orderId: placed.orderId } }, state);
   return { state: fold(order, reservation, state), version: 1 + reservation.length };
+};
+
+/**
+ * The payment token the order was placed with, from its first event, which never changes: eventually consistent, and
+ * strongly only if that read found nothing yet.
+ */
+const placedToken = async (orderId: string, context: CommandContext): Promise<string> => {
+  const read = (consistent: boolean) => context.store.readStream(orderStreamId(orderId), { toVersion: 1, consistent });
+  const eventual = await read(false);
+  const [first] = eventual.length > 0 ? eventual : await read(true);
+  const placed = first && parseEvent(orderAggregate.events, first);
+  if (placed?.type !== 'OrderPlaced') throw new OrderNotFoundError(orderId);
+  return placed.data.paymentToken;
 };
 
 const placedOrder = async (orderId: string, context: CommandContext): Promise<ExistingOrder> => {
@@ -78,10 +101,13 @@ export const authorizePayment = async (
   orderId: string,
   context: CommandContext,
   gateway: PaymentGateway,
-  placed?: PlacedOrder,
+  placed?: CarriedOrder,
 ): Promise<StepOutcome> => {
-  // Carried, the order is not read first: authorizing an order cancelled meanwhile is caught by the check below.
-  const order = placed ?? (await placedOrder(orderId, context));
+  // Carried, the order is not read first (only its token, which is not carried): authorizing an order cancelled
+  // meanwhile is caught by the check below.
+  const order = placed
+    ? { ...placed, paymentToken: await placedToken(orderId, context) }
+    : await placedOrder(orderId, context);
   if ('status' in order && order.status !== 'PENDING') return 'STOP';
   // Carried, the payment is assumed not yet authorized: the gateway answers a repeated key as it did the first time,
   // and the append's condition sends a repeat to the recorded answer.
@@ -190,7 +216,7 @@ export const awaitPayment = async (
 export const confirmOrder = async (
   orderId: string,
   context: CommandContext,
-  placed?: PlacedOrder,
+  placed?: CarriedOrder,
 ): Promise<StepOutcome> => {
   const { state } = await handleCommand(
     orderAggregate,
@@ -214,7 +240,7 @@ export const rejectOrder = async (
   orderId: string,
   reason: RejectionReason,
   context: CommandContext,
-  placed?: PlacedOrder,
+  placed?: CarriedOrder,
 ): Promise<StepOutcome> => {
   await reject(orderId, reason, context, assumedOrder(placed));
   return 'PROCEED';
@@ -465,7 +491,7 @@ export const voidSettledPayment = async (
 };
 
 /** What an order saga's execution carries: the order as placed, and when, so its steps need not read them. */
-export type SagaInput = { orderId: string; correlationId: string; placed: PlacedOrder; placedAt: string };
+export type SagaInput = { orderId: string; correlationId: string; placed: CarriedOrder; placedAt: string };
 
 /**
  * The saga for an order whose stock was just reserved (`reserved`, its StockReserved): placement appends it with the
@@ -482,5 +508,5 @@ export const sagaInput = async (
   const placed = stored && parseEvent(orderAggregate.events, stored);
   if (!stored || placed?.type !== 'OrderPlaced') throw new OrderNotFoundError(String(reserved.data.orderId));
   const { correlationId } = reserved.metadata;
-  return { orderId: placed.data.orderId, correlationId, placed: placed.data, placedAt: stored.recordedAt };
+  return { orderId: placed.data.orderId, correlationId, placed: carried(placed.data), placedAt: stored.recordedAt };
 };

@@ -21,8 +21,12 @@ export const SagaInput = z.object({
   reason: RejectionReason.optional(),
   /** The execution's start (`$$.Execution.StartTime`): what AwaitPayment's bound counts from. */
   startedAt: z.iso.datetime({ offset: true }).optional(),
-  /** The order as placed, carried from the `OrderPlaced` that started the execution, so steps need not read it. */
-  placed: OrderPlaced.shape.data.optional(),
+  /**
+   * The order as placed, carried from the `OrderPlaced` that started the execution, so steps need not read it; not
+   * its payment token (application/saga.ts, `CarriedOrder`). An input that still holds one, from an execution started
+   * before, has it dropped here.
+   */
+  placed: z.object(OrderPlaced.shape.data.omit({ paymentToken: true }).shape).optional(),
   /** When the order was placed (its `OrderPlaced`'s `recordedAt`): what SagaDuration counts from. */
   placedAt: z.iso.datetime({ offset: true }).optional(),
 });

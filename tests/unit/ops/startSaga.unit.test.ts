@@ -47,11 +47,17 @@ describe('startOrderSaga: an order’s saga started by hand, as its starter woul
         input: {
           orderId,
           correlationId: expect.any(String),
-          placed: expect.objectContaining({ orderId, customerId: 'customer-1', paymentToken: 'tok_visa' }),
+          placed: expect.objectContaining({
+            orderId,
+            customerId: 'customer-1',
+            total: { amount: 2500, currency: 'EUR' },
+          }),
           placedAt: expect.any(String),
         },
       },
     ]);
+    // Never the payment token: an execution's input stays in its history.
+    expect(JSON.stringify(starts)).not.toContain('tok_visa');
     await expect(runSaga(starts[0]?.input ?? {})).resolves.toBeDefined();
     // What the runbook once said to send: every Task reads `$.placed`, so the execution fails at its first state.
     await expect(runSaga({ orderId, correlationId: 'c-1' })).rejects.toThrow(/\$\.placed/);

@@ -6,13 +6,14 @@ import {
   authorizePayment,
   awaitPayment,
   compensateCancellation,
+  carried,
   confirmOrder,
-  type PlacedOrder,
   rejectOrder,
 } from '../../../application/saga.js';
 import { orderAggregate } from '../../../application/aggregates.js';
-import { order, orderStreamId } from '../../../domain/order/index.js';
+import { order, orderStreamId, type PlacedOrder } from '../../../domain/order/index.js';
 import type { EventStore, ReadOptions } from '../../../eventstore/types.js';
+import type { PaymentGateway } from '../../../application/paymentGateway.js';
 import { memoryGateway } from '../../support/memoryGateway.js';
 import { memoryStore, testContext } from '../../support/memoryStore.js';
 import { twoMugsPlaced } from '../../support/shop.js';
@@ -48,15 +49,24 @@ const given = async () => {
   const base = memoryStore();
   const observed = observedStore(base);
   const context = testContext(observed.store);
-  const { gateway, calls } = memoryGateway();
+  const { gateway: memory, calls } = memoryGateway();
+  // The tokens the gateway was asked to authorize with.
+  const tokens: string[] = [];
+  const gateway: PaymentGateway = {
+    ...memory,
+    authorize: (request) => {
+      tokens.push(request.token);
+      return memory.authorize(request);
+    },
+  };
   const orderId = await twoMugsPlaced(context);
   // Placement reserved the order's stock with it (ADR 0014): the saga starts from version 2, as its steps assume.
   const [placedEvent] = await base.readStream(orderStreamId(orderId));
-  const placed = placedEvent?.data as PlacedOrder;
+  const placed = carried(placedEvent?.data as PlacedOrder);
   observed.reads.length = 0;
   const types = async (streamId: string) => (await base.readStream(streamId)).map((e) => e.type);
   const stock = async () => (await readStock(base, 'MUG-1')).stock;
-  return { ...observed, context, gateway, calls, orderId, placed, types, stock };
+  return { ...observed, context, gateway, calls, tokens, orderId, placed, types, stock };
 };
 
 describe('saga steps with the order the execution carries', () => {
@@ -69,10 +79,13 @@ describe('saga steps with the order the execution carries', () => {
     expect(await stock()).toEqual({ available: 8, reserved: 0, sold: 2 });
   });
 
-  it('authorize reads no stream: a cancellation made meanwhile is the next step’s to find (ADR 0015)', async () => {
-    const { context, gateway, orderId, placed, reads, types } = await given();
+  it('authorize reads only the token the execution does not carry: a cancellation made meanwhile is the next step’s to find (ADR 0015)', async () => {
+    const { context, gateway, tokens, orderId, placed, reads, types } = await given();
+    expect(placed).not.toHaveProperty('paymentToken');
     expect(await authorizePayment(orderId, context, gateway, placed)).toBe('PROCEED');
-    expect(reads).toEqual([]);
+    // The order's first event, eventually consistently: it never changes once written.
+    expect(reads).toEqual([{ streamId: orderStreamId(orderId), consistent: false }]);
+    expect(tokens).toEqual(['tok_visa']);
     expect(await types(`payment-${orderId}`)).toEqual(['PaymentAuthorized']);
   });
 
