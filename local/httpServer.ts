@@ -196,9 +196,7 @@ export const startApi = async ({
           'www-authenticate': 'Bearer',
         });
       }
-      // As API Gateway reads them: the `scope` or `scp` claim, space-separated, or a list.
-      const claimed = payload.scope ?? payload.scp;
-      const granted = Array.isArray(claimed) ? claimed.map(String) : String(claimed ?? '').split(/\s+/);
+      const granted = String(payload.scope ?? '').split(' ');
       const needed = route.authorizer.scopes ?? [];
       if (needed.length > 0 && !needed.some((scope) => granted.includes(scope))) {
         return problem(request, 403, 'forbidden', 'Forbidden', `This call needs the ${needed.join(' or ')} scope.`);

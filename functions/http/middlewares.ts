@@ -76,12 +76,13 @@ export const accessLog = (): Middleware => {
 };
 
 /**
- * Scopes as API Gateway reads them for a route's scopes: the `scope` or `scp` claim, space-separated (RFC 8693); it
- * renders a list claim as "[a b]". Nothing looser: `a,orderflow/admin` is one scope the gateway would not grant, and
- * read as two it made a customer an admin on the routes the gateway checks no scope on.
+ * Scopes from the `scope` claim, space-separated (RFC 8693); API Gateway renders a list claim as "[a b]". Nothing
+ * looser than the gateway's own check, on the routes where it checks no scope: `a,orderflow/admin` is one scope, and
+ * read as two it made a customer an admin there. Not `scp` either: where the gateway would not grant it, reading it
+ * would be looser, and where it would, an admin route still refuses (fails closed).
  */
 const scopesOf = (claims: Record<string, unknown>): string[] => {
-  const raw = claims.scope ?? claims.scp;
+  const raw = claims.scope;
   const text = Array.isArray(raw) ? raw.join(' ') : typeof raw === 'string' ? raw : '';
   return text
     .replace(/^\[(.*)\]$/, '$1')
