@@ -134,6 +134,13 @@ describe('the packaged prod template', () => {
         for (const r of resources) expect(r, `${name}: ${JSON.stringify(statement)}`).not.toBe('*');
       }
     }
+    // And no role beside them: the framework's default one, unused, could read the change stream (infra/defaultRole.mjs).
+    const roleIds = resourcesOfType(template, 'AWS::IAM::Role').map(([id]) => id);
+    expect(roleIds).not.toContain('IamRoleLambdaExecution');
+    for (const id of roleIds) {
+      const used = JSON.stringify(Object.entries(template.Resources).filter(([other]) => other !== id));
+      expect(used, `${id} is used`).toContain(`"${id}"`);
+    }
   });
 
   it('grants each function only the table actions it uses', () => {
