@@ -18,18 +18,22 @@
 export const dropUnusedRole = (template, roleId) => {
   if (!(roleId in template.Resources)) return false;
   const { [roleId]: _, ...others } = template.Resources;
-  const mentioned = JSON.stringify([others, template.Outputs ?? {}]).includes(`"${roleId}"`);
+  // By logical id anywhere: a Ref or GetAtt, a DependsOn, or a `${Role.Arn}` inside a Fn::Sub; not as part of
+  // another id (the per-function roles are `<Function>IamRoleLambdaExecution`).
+  const mention = new RegExp(`(?<![A-Za-z0-9])${roleId}(?![A-Za-z0-9])`);
+  const mentioned = mention.test(JSON.stringify([others, template.Outputs ?? {}]));
   if (mentioned) return false;
   template.Resources = others;
   return true;
 };
 
-/** The plugin; listed after serverless-iam-roles-per-function, so its hook on the same event runs after that one's. */
+/** The plugin: it runs after serverless-iam-roles-per-function's `before:package:finalize`, which clones the role. */
 export default class DefaultRole {
   /** @param {{ service: { provider: { compiledCloudFormationTemplate: Template } }; getProvider: (name: string) => { naming: { getRoleLogicalId: () => string } } }} serverless */
   constructor(serverless) {
     this.serverless = serverless;
-    this.hooks = { 'before:package:finalize': () => this.drop() };
+    // Once serverless.yml's own resources and outputs are merged in, and before the template is written.
+    this.hooks = { 'before:aws:package:finalize:saveServiceState': () => this.drop() };
   }
 
   drop() {

@@ -85,7 +85,11 @@ export const startDynamoLocal = async ({ dbPath }: { dbPath?: string } = {}): Pr
   // Its files hold every event, payment tokens included: for this user's eyes only.
   if (dbPath) {
     await mkdir(dbPath, { recursive: true, mode: 0o700 });
-    await chmod(dbPath, 0o700);
+    // A folder this user may write but does not own (a container's bind mount) stays as it is: only its owner may
+    // change its mode.
+    await chmod(dbPath, 0o700).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPERM') throw error;
+    });
   }
   const port = await freePort();
   const child = spawn({ port, path: dbPath ?? null, sharedDb: true, stdio: 'pipe' });

@@ -76,19 +76,14 @@ export const accessLog = (): Middleware => {
 };
 
 /**
- * Scopes from the `scope` claim, space-separated (RFC 8693); API Gateway renders a list claim as "[a b]". Nothing
- * looser than the gateway's own check, on the routes where it checks no scope: `a,orderflow/admin` is one scope, and
- * read as two it made a customer an admin there. Not `scp` either: where the gateway would not grant it, reading it
- * would be looser, and where it would, an admin route still refuses (fails closed).
+ * Scopes from the `scope` claim, split on single spaces as the gateway splits them (RFC 6749: scope tokens never hold
+ * one). Nothing looser than the gateway, on the routes where it checks no scope: `a,orderflow/admin`, a tab, a
+ * no-break space or a list rendered "[a b]" would make a customer an admin there while an admin route refused them.
+ * Not `scp` either: reading it where the gateway would not grant it would be looser; where it would, an admin route
+ * still refuses (fails closed).
  */
-const scopesOf = (claims: Record<string, unknown>): string[] => {
-  const raw = claims.scope;
-  const text = Array.isArray(raw) ? raw.join(' ') : typeof raw === 'string' ? raw : '';
-  return text
-    .replace(/^\[(.*)\]$/, '$1')
-    .split(/\s+/)
-    .filter(Boolean);
-};
+const scopesOf = (claims: Record<string, unknown>): string[] =>
+  typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [];
 
 /** A lone surrogate: DynamoDB stores it as U+FFFD, so two such subjects would share one customer's orders. */
 const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

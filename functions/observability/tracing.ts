@@ -89,7 +89,10 @@ export const powertoolsTracer = (tracer: PowertoolsTracer): Tracer => {
  * so the SDK is not touched at all. `TRACING=false` turns it off on Lambda too.
  */
 export const tracingEnabled = (env: NodeJS.ProcessEnv = process.env): boolean =>
-  Boolean(env.LAMBDA_TASK_ROOT && env.AWS_EXECUTION_ENV) && !env.AWS_SAM_LOCAL && env.TRACING !== 'false';
+  Boolean(env.LAMBDA_TASK_ROOT && env.AWS_EXECUTION_ENV) && !env.AWS_SAM_LOCAL && !tracingOff(env.TRACING);
+
+/** `TRACING` off as serverless.yml's `strToBool` reads the same param for Lambda's tracing: `false` or `0`, any case. */
+const tracingOff = (value: string | undefined): boolean => /^\s*(false|0)\s*$/i.test(value ?? '');
 
 let instance: Tracer = disabledTracer;
 let loading: Promise<Tracer> | undefined;

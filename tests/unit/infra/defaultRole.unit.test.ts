@@ -27,5 +27,24 @@ describe('the default role', () => {
       Outputs: { R: { Value: { Ref: 'IamRoleLambdaExecution' } } },
     };
     expect(dropUnusedRole(output, 'IamRoleLambdaExecution')).toBe(false);
+    const sub = {
+      Resources: { IamRoleLambdaExecution: role },
+      Outputs: { R: { Value: { 'Fn::Sub': 'role ${IamRoleLambdaExecution.Arn}' } } },
+    };
+    expect(dropUnusedRole(sub, 'IamRoleLambdaExecution')).toBe(false);
+  });
+
+  it('is dropped even though the per-function roles have its name inside theirs', () => {
+    const template = {
+      Resources: {
+        IamRoleLambdaExecution: role,
+        PlaceOrderIamRoleLambdaExecution: role,
+        Fn: {
+          Type: 'AWS::Lambda::Function',
+          Properties: { Role: { 'Fn::GetAtt': ['PlaceOrderIamRoleLambdaExecution', 'Arn'] } },
+        },
+      },
+    };
+    expect(dropUnusedRole(template, 'IamRoleLambdaExecution')).toBe(true);
   });
 });

@@ -115,6 +115,29 @@ describe('logger', () => {
         detail: `token was ${REDACTED}`,
       });
     });
+
+    it.each([
+      ['after a dash', 'session-'],
+      ['after an underscore', 'id_'],
+      ['percent-encoded after =', 'cb%3Fid_token%3D'],
+      ['after an escaped newline', '\\n'],
+      ['after a colon', 'x:'],
+    ])('redacts a JWT %s, wherever it starts in a run', (_, prefix) => {
+      const jwt = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJjdXN0b21lci0xIn0.c2lnbmF0dXJlLWJ5dGVz';
+      const { logger, lines } = capture();
+      logger.warn('request answered', { path: `/orders/${prefix}${jwt}/x` });
+      expect(lines[0]).not.toContain('eyJzdWIiOiJjdXN0b21lci0xIn0');
+      expect(JSON.parse(lines[0] ?? '{}')).toMatchObject({ path: `/orders/${prefix}${REDACTED}/x` });
+    });
+
+    it('leaves dotted text without a JWT as it is', () => {
+      const { logger, parsed } = capture();
+      logger.warn('seen', { file: 'docs/architecture.md', host: 'orderflow-prod-events.eu-west-1.amazonaws.com' });
+      expect(parsed()[0]).toMatchObject({
+        file: 'docs/architecture.md',
+        host: 'orderflow-prod-events.eu-west-1.amazonaws.com',
+      });
+    });
   });
 
   describe('taps', () => {

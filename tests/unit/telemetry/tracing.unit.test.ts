@@ -32,6 +32,10 @@ describe('tracing', () => {
     ['with a task root but no Lambda runtime', { LAMBDA_TASK_ROOT: '/var/task' }, false],
     ['under sam local', { ...lambda, AWS_SAM_LOCAL: 'true' }, false],
     ['in Lambda with TRACING=false', { ...lambda, TRACING: 'false' }, false],
+    // What serverless.yml's strToBool reads as false for Lambda's own tracing, the handlers read as off too.
+    ['in Lambda with TRACING=FALSE', { ...lambda, TRACING: 'FALSE' }, false],
+    ['in Lambda with TRACING=0', { ...lambda, TRACING: '0' }, false],
+    ['in Lambda with TRACING=true', { ...lambda, TRACING: 'true' }, true],
   ])('is %s: %s', (_, env, enabled) => {
     expect(tracingEnabled(env)).toBe(enabled);
   });
