@@ -5,7 +5,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda
 import document from '../../docs/openapi.json' with { type: 'json' };
 import { baseLogger } from '../observability/log.js';
 import { telemetry } from '../observability/telemetry.js';
-import { accessLog, correlationId, type HttpContext, problemErrors } from './middlewares.js';
+import { accessLog, correlationId, headersOnly, type HttpContext, problemErrors } from './middlewares.js';
 
 const body = JSON.stringify(document);
 
@@ -14,6 +14,7 @@ const body = JSON.stringify(document);
  * route-table parts (auth claims, body, zod validation), so this function loads neither zod nor the route table.
  */
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2, Error, HttpContext>()
+  .use(headersOnly())
   .use(telemetry())
   .use(correlationId(baseLogger))
   .use(accessLog())

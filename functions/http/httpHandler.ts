@@ -13,6 +13,7 @@ import {
   accessLog,
   authClaims,
   correlationId,
+  headersOnly,
   type HttpContext,
   jsonBody,
   problemErrors,
@@ -85,8 +86,9 @@ const identifiersOf = (...sources: unknown[]): Pick<TraceAnnotations, 'orderId' 
 };
 
 /**
- * The one middy stack every HTTP route uses: telemetry (trace subsegment, metrics flush) → correlation id → access log → auth claims → JSON body (64 KiB) →
- * zod validation → handler, with the problem+json error gate registered last so its onError runs first.
+ * The one middy stack every HTTP route uses: a HEAD's answer without its body → telemetry (trace subsegment, metrics
+ * flush) → correlation id → access log → auth claims → JSON body (64 KiB) → zod validation → handler, with the
+ * problem+json error gate registered last so its onError runs first.
  *
  * @example
  * export const handler = httpHandler(route('cancelOrder'), async (request) => {
@@ -96,6 +98,7 @@ const identifiersOf = (...sources: unknown[]): Pick<TraceAnnotations, 'orderId' 
  */
 export const httpHandler = <R extends Route>(route: R, handle: (request: HttpRequest<R>) => Promise<HttpResponse>) =>
   middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2, Error, HttpContext>()
+    .use(headersOnly())
     .use(telemetry())
     .use(correlationId(baseLogger))
     .use(accessLog())

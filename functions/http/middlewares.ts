@@ -277,6 +277,19 @@ export const toProblem = (error: unknown): ProblemError => {
 };
 
 /** The one error gate. Registered last, so its onError runs first and every other middleware sees an answer. */
+/**
+ * A `HEAD` request's answer: the `GET`'s status and headers, no body (RFC 9110), errors included. Registered first on
+ * a stack, so its `after` and `onError` run last, on the answer as the other middlewares left it.
+ */
+export const headersOnly = (): Middleware => {
+  const strip = (request: Parameters<NonNullable<Middleware['after']>>[0]) => {
+    if (request.event.requestContext?.http?.method !== 'HEAD') return;
+    const { response } = request;
+    if (typeof response === 'object' && response !== null) request.response = { ...response, body: '' };
+  };
+  return { after: strip, onError: strip };
+};
+
 export const problemErrors = (): Middleware => ({
   onError: (request) => {
     const problem = toProblem(request.error);

@@ -4,7 +4,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda
 // paths without the zod schemas, which this function would otherwise build at every cold start only to read these.
 import routeTable from '../../api/routeTable.json' with { type: 'json' };
 import { baseLogger } from '../observability/log.js';
-import { accessLog, correlationId, type HttpContext, notFound, problemErrors } from './middlewares.js';
+import { accessLog, correlationId, headersOnly, type HttpContext, notFound, problemErrors } from './middlewares.js';
 import { ProblemError } from './problem.js';
 
 /** A route's path as a pattern: each `{param}` one segment, the rest literal (the `.` of `/openapi.json` a dot). */
@@ -23,11 +23,15 @@ const templates = routeTable.map((r) => ({ method: r.method, pattern: patternOf(
  * the methods it allows; anything else is a 404. Both as problem documents, like every other error.
  */
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2, Error, HttpContext>()
+  .use(headersOnly())
   .use(correlationId(baseLogger))
   .use(accessLog())
   .use(problemErrors())
   .handler(async (event) => {
-    const allowed = templates.filter((t) => t.pattern.test(event.rawPath)).map((t) => t.method);
+    // Every GET route answers HEAD too (serverless.yml gives each a HEAD route).
+    const allowed = templates
+      .filter((t) => t.pattern.test(event.rawPath))
+      .flatMap((t) => (t.method === 'GET' ? ['GET', 'HEAD'] : [t.method]));
     if (allowed.length === 0) throw notFound();
     throw new ProblemError(
       405,

@@ -382,18 +382,52 @@ describe('routing', () => {
   });
 
   it.each([
-    ['DELETE', '/orders', 'POST, GET'],
-    ['PUT', '/orders', 'POST, GET'],
+    ['DELETE', '/orders', 'POST, GET, HEAD'],
+    ['PUT', '/orders', 'POST, GET, HEAD'],
     ['GET', '/products', 'POST'],
     ['PATCH', '/products', 'POST'],
     ['GET', `/orders/${randomUUID()}/cancel`, 'POST'],
-    ['POST', `/orders/${randomUUID()}/events`, 'GET'],
+    ['POST', `/orders/${randomUUID()}/events`, 'GET, HEAD'],
     ['DELETE', '/products/A-1/restock', 'POST'],
-    ['POST', '/openapi.json', 'GET'],
+    ['POST', '/openapi.json', 'GET, HEAD'],
   ])('answers 405 for %s %s, allowing %s', async (method, path, allowed) => {
     const answer = await call(method, path, { as: uniqueCustomer() });
     expectProblem(answer, 405, 'method-not-allowed');
     expect(answer.headers.get('allow')).toBe(allowed);
+  });
+});
+
+describe('HEAD', () => {
+  it('answers as GET does, status and headers, without a body: an order, its events, the list, a product, the contract', async () => {
+    const owner = uniqueCustomer();
+    const sku = await givenProduct(call);
+    const orderId = await givenOrder(call, owner, sku);
+    for (const [path, as] of [
+      [`/orders/${orderId}/events`, owner],
+      ['/orders', owner],
+      [`/products/${sku}`, owner],
+      ['/openapi.json', null],
+    ] as const) {
+      const get = await call('GET', path, { as });
+      const head = await api().call('HEAD', path, { as });
+      expect(head.status, path).toBe(get.status);
+      expect(head.text, path).toBe('');
+      expect(head.headers.get('content-type'), path).toBe(get.headers.get('content-type'));
+      expect(head.headers.get('etag'), path).toBe(get.headers.get('etag'));
+    }
+  });
+
+  // Unchecked calls: the checked one reads every error's body as a problem document, and these have none.
+  it('answers an error without its body too: another customer’s order is a 404, a HEAD on a POST route a 405', async () => {
+    const orderId = await givenOrder(call, uniqueCustomer(), await givenProduct(call));
+    const notYours = await api().call('HEAD', `/orders/${orderId}`, { as: uniqueCustomer() });
+    expect(notYours.status).toBe(404);
+    expect(notYours.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(notYours.text).toBe('');
+    const cancel = await api().call('HEAD', `/orders/${orderId}/cancel`, { as: uniqueCustomer() });
+    expect(cancel.status).toBe(405);
+    expect(cancel.headers.get('allow')).toBe('POST');
+    expect(cancel.text).toBe('');
   });
 });
 

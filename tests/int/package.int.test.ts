@@ -67,9 +67,13 @@ describe('the packaged prod template', () => {
       IdentitySource: ['$request.header.Authorization'],
       JwtConfiguration: { Audience: [expect.any(String)], Issuer: expect.stringMatching(/^https:\/\//) },
     });
-    for (const route of routes) {
-      const found = apiRoutes.find((r) => r.RouteKey === `${route.method} ${route.path}`);
-      expect(found, `${route.method} ${route.path}`).toBeDefined();
+    // Every GET route answers HEAD too, behind the same authorizer.
+    const routeKeys = routes.flatMap((route) =>
+      (route.method === 'GET' ? ['GET', 'HEAD'] : [route.method]).map((method) => ({ route, method })),
+    );
+    for (const { route, method } of routeKeys) {
+      const found = apiRoutes.find((r) => r.RouteKey === `${method} ${route.path}`);
+      expect(found, `${method} ${route.path}`).toBeDefined();
       if (route.access === 'public') {
         expect(found?.AuthorizationType ?? 'NONE').toBe('NONE');
         continue;
@@ -80,7 +84,7 @@ describe('the packaged prod template', () => {
     }
     // Everything else goes to the function that answers 404/405 as problem documents.
     expect(apiRoutes.some((r) => r.RouteKey === '$default')).toBe(true);
-    expect(apiRoutes).toHaveLength(routes.length + 1);
+    expect(apiRoutes).toHaveLength(routeKeys.length + 1);
   });
 
   it('runs every function on nodejs22.x, arm64, with a bundle of its own', async () => {
@@ -809,14 +813,18 @@ describe('the parked compensation in the packaged prod template', () => {
 describe('serverless.yml and the contract', () => {
   it('routes each contract route to the function named by its operationId, with the scopes its access needs', async () => {
     const declared = httpRoutes(await loadServerlessConfig('test'));
+    const methodsOf = (method: string) => (method === 'GET' ? ['GET', 'HEAD'] : [method]);
     for (const route of routes) {
-      const match = declared.find((r) => r.routeKey === `${route.method} ${route.path}`);
-      expect(match?.functionName, route.operationId).toBe(route.operationId);
-      expect(match?.authorizer === undefined, route.operationId).toBe(route.access === 'public');
-      expect(match?.authorizer?.scopes ?? [], route.operationId).toEqual(route.access === 'admin' ? [ADMIN_SCOPE] : []);
+      for (const method of methodsOf(route.method)) {
+        const match = declared.find((r) => r.routeKey === `${method} ${route.path}`);
+        const name = `${method} ${route.operationId}`;
+        expect(match?.functionName, name).toBe(route.operationId);
+        expect(match?.authorizer === undefined, name).toBe(route.access === 'public');
+        expect(match?.authorizer?.scopes ?? [], name).toEqual(route.access === 'admin' ? [ADMIN_SCOPE] : []);
+      }
     }
     expect(declared.map((r) => r.routeKey).sort()).toEqual(
-      ['$default', ...routes.map((r) => `${r.method} ${r.path}`)].sort(),
+      ['$default', ...routes.flatMap((r) => methodsOf(r.method).map((method) => `${method} ${r.path}`))].sort(),
     );
   });
 
