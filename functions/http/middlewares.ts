@@ -169,8 +169,10 @@ export const jsonBody = ({
     }
     // JSON is UTF-8 (RFC 8259): a body declared in another charset would be read as UTF-8 and stored altered. ASCII
     // is UTF-8 already.
-    const charset = /;\s*charset\s*=\s*"?([^";\s]*)"?/i.exec(contentType)?.[1];
-    if (charset !== undefined && !/^(utf-?8|us-ascii)$/i.test(charset)) {
+    const charsets = [...contentType.matchAll(/;\s*charset\s*=\s*"?([^";\s]*)"?/gi)].map((m) => m[1] ?? '');
+    // Declared twice, it is whichever a reader takes first: refused unless both say UTF-8.
+    const charset = charsets.find((declared) => !/^(utf-?8|us-ascii)$/i.test(declared));
+    if (charset !== undefined) {
       throw new ProblemError(
         415,
         'unsupported-media-type',
@@ -285,7 +287,10 @@ export const headersOnly = (): Middleware => {
   const strip = (request: Parameters<NonNullable<Middleware['after']>>[0]) => {
     if (request.event.requestContext?.http?.method !== 'HEAD') return;
     const { response } = request;
-    if (typeof response === 'object' && response !== null) request.response = { ...response, body: '' };
+    if (typeof response !== 'object' || response === null) return;
+    // The GET's length, as RFC 9110 lets a HEAD answer say; the body itself stays behind.
+    const length = Buffer.byteLength(response.body ?? '', response.isBase64Encoded ? 'base64' : 'utf8');
+    request.response = { ...response, headers: { ...response.headers, 'content-length': String(length) }, body: '' };
   };
   return { after: strip, onError: strip };
 };
