@@ -8,6 +8,7 @@ import { localIssuer } from '../../local/auth.js';
 import {
   admin,
   type Call,
+  eventually,
   expectProblem,
   givenOrder,
   givenProduct,
@@ -407,6 +408,11 @@ describe('HEAD', () => {
     const owner = uniqueCustomer();
     const sku = await givenProduct(call);
     const orderId = await givenOrder(call, owner, sku);
+    // Settled first: while its saga runs, the views, the events and the stock change between a GET and a HEAD.
+    await eventually(
+      () => call('GET', '/orders', { as: owner }),
+      (answer) => expect(answer.json).toMatchObject({ orders: [{ orderId, status: 'CONFIRMED' }] }),
+    );
     for (const [path, as] of [
       [`/orders/${orderId}/events`, owner],
       ['/orders', owner],
