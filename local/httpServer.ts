@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { routePattern } from '../api/routePattern.js';
 import type { LocalIssuer } from './auth.js';
 import { functionHandlers, invoke } from './lambda.js';
 import { HttpApiEvent, type ServerlessConfig } from './serverlessConfig.js';
@@ -21,8 +22,6 @@ export type HttpRoute = {
 /** API Gateway's own limit for an HTTP API payload. */
 const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
 
-const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
 /** The routes of the stage, read from serverless.yml: there is no second route table. */
 export const httpRoutes = (config: ServerlessConfig): HttpRoute[] =>
   Object.entries(config.functions ?? {}).flatMap(([functionName, fn]) =>
@@ -35,24 +34,14 @@ export const httpRoutes = (config: ServerlessConfig): HttpRoute[] =>
       }
       const [method, path] =
         typeof event === 'string' ? (event.split(' ') as [string, string]) : [event.method ?? '*', event.path];
-      const paramNames: string[] = [];
-      // Literal parts are escaped: the `.` of `/openapi.json` matches a dot, not `/openapiXjson`.
-      const source = path
-        .split(/(\{[^}]+\})/)
-        .map((part) => {
-          const param = /^\{([^}+]+)(\+?)\}$/.exec(part);
-          if (!param) return escapeRegExp(part);
-          paramNames.push(param[1] ?? '');
-          return param[2] ? '(.+)' : '([^/]+)';
-        })
-        .join('');
+      const { pattern, paramNames } = routePattern(path);
       return [
         {
           functionName,
           routeKey: `${method.toUpperCase()} ${path}`,
           method: method.toUpperCase(),
           path,
-          pattern: new RegExp(`^${source}$`),
+          pattern,
           paramNames,
           ...(typeof event === 'object' && event.authorizer ? { authorizer: event.authorizer } : {}),
         },

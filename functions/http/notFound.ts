@@ -3,20 +3,12 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda
 // Written by `npm run openapi` from api/routes.ts (a unit test fails when it is stale): the route table's methods and
 // paths without the zod schemas, which this function would otherwise build at every cold start only to read these.
 import routeTable from '../../api/routeTable.json' with { type: 'json' };
+import { routePattern } from '../../api/routePattern.js';
 import { baseLogger } from '../observability/log.js';
 import { accessLog, correlationId, headersOnly, type HttpContext, notFound, problemErrors } from './middlewares.js';
 import { ProblemError } from './problem.js';
 
-/** A route's path as a pattern: each `{param}` one segment, the rest literal (the `.` of `/openapi.json` a dot). */
-const patternOf = (path: string) =>
-  new RegExp(
-    `^${path
-      .split(/(\{[^}]+\})/)
-      .map((part) => (part.startsWith('{') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
-      .join('')}$`,
-  );
-
-const templates = routeTable.map((r) => ({ method: r.method, pattern: patternOf(r.path) }));
+const templates = routeTable.map((r) => ({ method: r.method, pattern: routePattern(r.path).pattern }));
 
 /**
  * API Gateway's `$default` route: whatever no other route matched. A known path with another method is a 405 with

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { generateKeyPair, importJWK, type JWK, type JWTPayload, SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_SCOPE, routes } from '../../api/routes.js';
+import { routePattern } from '../../api/routePattern.js';
 import { jwtSettings, type LocalIssuer, localIssuer } from '../../local/auth.js';
 import { type ApiServer, startApi } from '../../local/httpServer.js';
 import { startTestApi, type TestApi } from '../support/api.js';
@@ -720,10 +721,7 @@ const methods = [
   'UNSUBSCRIBE',
 ] as const;
 
-const templates = routes.map((route) => ({
-  method: route.method,
-  pattern: new RegExp(`^${route.path.replace(/\{[^}]+\}/g, '[^/]+')}$`),
-}));
+const templates = routes.map((route) => ({ method: route.method, pattern: routePattern(route.path).pattern }));
 const allowedMethods = (path: string): string[] => templates.filter((t) => t.pattern.test(path)).map((t) => t.method);
 
 /**
