@@ -78,9 +78,14 @@ const placedToken = async (orderId: string, context: CommandContext): Promise<st
   const read = (consistent: boolean) => context.store.readStream(orderStreamId(orderId), { toVersion: 1, consistent });
   const eventual = await read(false);
   const [first] = eventual.length > 0 ? eventual : await read(true);
-  const placed = first && parseEvent(orderAggregate.events, first);
-  if (placed?.type !== 'OrderPlaced') throw new OrderNotFoundError(orderId);
-  return placed.data.paymentToken;
+  return asPlaced(first, orderId).placed.paymentToken;
+};
+
+/** An order's first stored event as its `OrderPlaced`: its data and when; OrderNotFoundError if it is not one. */
+const asPlaced = (first: StoredEvent | undefined, orderId: string): { placed: PlacedOrder; recordedAt: string } => {
+  const event = first && parseEvent(orderAggregate.events, first);
+  if (!first || event?.type !== 'OrderPlaced') throw new OrderNotFoundError(orderId);
+  return { placed: event.data, recordedAt: first.recordedAt };
 };
 
 const placedOrder = async (orderId: string, context: CommandContext): Promise<ExistingOrder> => {
@@ -505,8 +510,7 @@ export const sagaInput = async (
   store: EventStore,
 ): Promise<SagaInput> => {
   const [stored] = atHand ? [atHand] : await store.readStream(reserved.streamId, { toVersion: 1 });
-  const placed = stored && parseEvent(orderAggregate.events, stored);
-  if (!stored || placed?.type !== 'OrderPlaced') throw new OrderNotFoundError(String(reserved.data.orderId));
+  const { placed, recordedAt } = asPlaced(stored, String(reserved.data.orderId));
   const { correlationId } = reserved.metadata;
-  return { orderId: placed.data.orderId, correlationId, placed: carried(placed.data), placedAt: stored.recordedAt };
+  return { orderId: placed.orderId, correlationId, placed: carried(placed), placedAt: recordedAt };
 };
