@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { cliArgs } from '../ops/cliArgs.js';
 import { jwtSettings, localIssuer } from './auth.js';
 import { localStateDir } from './paths.js';
 import { loadServerlessConfig } from './serverlessConfig.js';
@@ -13,18 +13,17 @@ const fail = (message: string): never => {
   console.error(`${message}\n${usage}`);
   return process.exit(2);
 };
-const args = (() => {
-  try {
-    return parseArgs({
-      allowPositionals: true,
-      options: { admin: { type: 'boolean', default: false }, expires: { type: 'string', default: '12h' } },
-    });
-  } catch (error) {
-    return fail(error instanceof Error ? error.message : String(error));
-  }
-})();
-const [sub, ...extra] = args.positionals;
-if (!sub || extra.length > 0) fail(sub ? `one subject only, not also ${extra.join(' ')}` : 'a subject is needed');
+// Unknown options, a missing value, a second subject and --help as every ops command answers them (ops/cliArgs.ts).
+const args = cliArgs(
+  {
+    allowPositionals: true,
+    options: { admin: { type: 'boolean', default: false }, expires: { type: 'string', default: '12h' } },
+  },
+  usage,
+  { maxPositionals: 1 },
+);
+const [sub] = args.positionals;
+if (!sub) fail('a subject is needed');
 const { admin, expires } = args.values;
 if (!/^\d+\s*[a-z]+$/i.test(expires)) fail(`--expires ${expires} is not a time span`);
 // A token that expires as it is made is of no use to anyone.
