@@ -15,7 +15,7 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { checkAppendLimits, mergeMoves } from './appendRules.js';
-import { BalanceChangedError, BalanceTooLowError, ConcurrencyError } from './errors.js';
+import { BalanceChangedError, BalanceTooLowError, ConcurrencyError, onlyCreations } from './errors.js';
 import { STREAM_ID, VERSION } from './tableKeys.js';
 import type {
   AppendResult,
@@ -54,6 +54,11 @@ const isConditionFailure = (error: unknown): boolean => {
   }
   return false;
 };
+
+/** Whether another transaction held one of the items: a race, not a refusal. */
+const transactionHeld = (error: unknown): boolean =>
+  error instanceof TransactionCanceledException &&
+  (error.CancellationReasons ?? []).some((reason) => reason.Code === 'TransactionConflict');
 
 /** The stream ids whose conditions failed, when DynamoDB says; otherwise all of them. */
 const failedStreams = (error: unknown, items: { streamId: string }[]): string[] => {
@@ -238,7 +243,10 @@ export const dynamoEventStore = ({
         const moved = changed(error, items.length + balances.length, checks);
         if (moved) throw moved;
         if (isConditionFailure(error)) {
-          throw new ConcurrencyError(failedStreams(error, items), { cause: error });
+          const lost = failedStreams(error, items);
+          // Another transaction holding an item is a race, whichever streams it names.
+          const held = transactionHeld(error);
+          throw new ConcurrencyError(lost, { cause: error, alreadyCreated: !held && onlyCreations(lost, appends) });
         }
         throw error;
       }

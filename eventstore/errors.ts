@@ -1,13 +1,24 @@
-/** A stream was not at the version the writer expected: someone else appended first. Safe to retry from a reload. */
+/**
+ * A stream was not at the version the writer expected: someone else appended first. Safe to retry from a reload.
+ * `alreadyCreated`: every stream it lost on was one the writer meant to create, and another writer had created it. The
+ * streams a command creates are named by what makes it unique (an order by its Idempotency-Key, a payment by its
+ * order), so that is a resend, or a duplicate sent at the same time, and not contention over a stream's history.
+ */
 export class ConcurrencyError extends Error {
+  readonly alreadyCreated: boolean;
   constructor(
     readonly streamIds: string[],
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; alreadyCreated?: boolean },
   ) {
     super(`Stream ${streamIds.join(', ')} changed since it was read.`, options);
     this.name = 'ConcurrencyError';
+    this.alreadyCreated = options?.alreadyCreated ?? false;
   }
 }
+
+/** Whether every stream named lost was one its append meant to create (see {@link ConcurrencyError}). */
+export const onlyCreations = (lost: string[], appends: { streamId: string; expectedVersion: number }[]): boolean =>
+  lost.length > 0 && lost.every((id) => appends.some((a) => a.streamId === id && a.expectedVersion === 0));
 
 /**
  * An append that DynamoDB cannot commit atomically: more than 100 items or 4 MB in one TransactWriteItems, or one

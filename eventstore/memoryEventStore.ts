@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { checkAppendLimits, mergeMoves } from './appendRules.js';
 import { eventItems } from './eventItems.js';
-import { BalanceChangedError, BalanceTooLowError, ConcurrencyError } from './errors.js';
+import { BalanceChangedError, BalanceTooLowError, ConcurrencyError, onlyCreations } from './errors.js';
 import type { AppendResult, Balance, EventStore, Snapshot, StoredEvent } from './types.js';
 import { type EventSchemaRegistry, upcastItem } from './upcasting.js';
 
@@ -98,7 +98,10 @@ export const memoryEventStore = ({ schemas, tables = memoryTables() }: MemoryEve
       }
 
       const stale = items.filter((item) => taken(item.streamId, item.version));
-      if (stale.length > 0) throw new ConcurrencyError([...new Set(stale.map((s) => s.streamId))]);
+      if (stale.length > 0) {
+        const lost = [...new Set(stale.map((s) => s.streamId))];
+        throw new ConcurrencyError(lost, { alreadyCreated: onlyCreations(lost, appends) });
+      }
 
       const refused = merged.filter(({ balanceId, delta }) => !fits(balances.get(balanceId), delta));
       const [firstRefused] = refused;

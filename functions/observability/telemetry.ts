@@ -77,16 +77,29 @@ export const observedStore = (store: EventStore, onCommitted?: (appends: StreamA
       onCommitted?.(appends);
       return result;
     } catch (error) {
-      if (error instanceof ConcurrencyError) metrics().add('CommandConflicts', 1);
+      // A resend's lost race to create its stream is no contention (see ConcurrencyError.alreadyCreated).
+      if (error instanceof ConcurrencyError && !error.alreadyCreated) metrics().add('CommandConflicts', 1);
       throw error;
     }
   },
 });
 
-/** Logs and counts the retry after a lost race (the race itself is counted by {@link observedStore}). */
+/**
+ * Logs and counts the retry after a lost race (the race itself is counted by {@link observedStore}). A stream that
+ * another writer had already created is read to answer, not raced for: an info line, and no retry counted.
+ */
 export const onConflict =
   (logger: Logger, message = 'command lost a race; retrying'): CommandContext['onConflict'] =>
   (error, attempt) => {
+    if (error.alreadyCreated) {
+      logger.info(
+        'the stream this command creates exists already (a resend, or a duplicate sent at once); reading it',
+        {
+          streams: error.streamIds,
+        },
+      );
+      return;
+    }
     metrics().add('CommandRetries', 1);
     logger.warn(message, { streams: error.streamIds, attempt });
   };

@@ -125,8 +125,41 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
       for (const reason of lost) {
         expect(reason).toBeInstanceOf(ConcurrencyError);
         expect((reason as ConcurrencyError).streamIds).toEqual([streamId]);
+        // A race over the stream's history, not over who creates it.
+        expect((reason as ConcurrencyError).alreadyCreated).toBe(false);
       }
       expect((await events.readStream(streamId)).map((e) => e.version)).toEqual([1, 2]);
+    });
+
+    it('tells a stream created by another writer (a resend) from a race over its history, alone or beside a balance', async () => {
+      const created = uniqueId('created');
+      await events.append([{ streamId: created, expectedVersion: 0, events: [restocked(1)] }], testMetadata());
+      const again = (await events
+        .append([{ streamId: created, expectedVersion: 0, events: [restocked(1)] }], testMetadata())
+        .catch((e: unknown) => e)) as ConcurrencyError;
+      expect(again).toBeInstanceOf(ConcurrencyError);
+      expect(again.alreadyCreated).toBe(true);
+      // In a transaction with another stream and a balance move, as placement appends.
+      const move = { balanceId: `stock-D-${randomSuffix()}`, delta: { available: 1, reserved: 0, sold: 0 } };
+      const withMove = (await events
+        .append(
+          [
+            { streamId: uniqueId('other'), expectedVersion: 0, events: [restocked(1)] },
+            { streamId: created, expectedVersion: 0, events: [restocked(1)] },
+          ],
+          testMetadata(),
+          { moves: [move] },
+        )
+        .catch((e: unknown) => e)) as ConcurrencyError;
+      expect(withMove).toBeInstanceOf(ConcurrencyError);
+      expect(withMove.streamIds).toEqual([created]);
+      expect(withMove.alreadyCreated).toBe(true);
+      // Expecting the stream at a version it has passed is a lost race, even for the creator's own stream.
+      await events.append([{ streamId: created, expectedVersion: 1, events: [restocked(1)] }], testMetadata());
+      const stale = (await events
+        .append([{ streamId: created, expectedVersion: 1, events: [restocked(1)] }], testMetadata())
+        .catch((e: unknown) => e)) as ConcurrencyError;
+      expect(stale.alreadyCreated).toBe(false);
     });
 
     it('writes nothing to any stream when one stream of an atomic append is stale, and names only that one', async () => {

@@ -70,6 +70,17 @@ describe('order metrics from commands', () => {
     expect(recorded('OrdersPlaced')).toEqual([{ value: 1, dimensions: {} }]);
   });
 
+  it('counts no conflict and no retry for a placement sent again: its stream exists, which is no contention', async () => {
+    const context = contextOn(memoryStore());
+    await givenOrder(context);
+    metrics().flush();
+    documents = [];
+    await placeAgain(context);
+    await placeAgain(context);
+    expect(recorded('CommandConflicts')).toEqual([]);
+    expect(recorded('CommandRetries')).toEqual([]);
+  });
+
   it('counts an order rejected out of stock at placement as placed and rejected, once each however often replayed', async () => {
     const context = contextOn(memoryStore());
     await registerProduct(product, context);
