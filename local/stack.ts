@@ -8,7 +8,7 @@ import { createStreams, type KinesisLocal, startKinesalite } from './kinesisLoca
 import { type FaultPlan, type Faults, injectFaults } from './faults.js';
 import { addInvocationHook } from './lambda.js';
 import { type Meter, startMeter } from './meter.js';
-import { localStateDir } from './paths.js';
+import { localStateDir, privateFolder } from './paths.js';
 import { loadServerlessConfig, type ServerlessConfig } from './serverlessConfig.js';
 import { startSchedules } from './schedules.js';
 import { type LocalStepFunctions, startStepFunctions } from './stepFunctions.js';
@@ -75,6 +75,9 @@ export const startLocalStack = async ({
   const stateDir = stateDirOption ?? (dbPathOption ? dirname(dbPathOption) : undefined);
   const dbPath = dbPathOption ?? (stateDir ? join(stateDir, 'dynamodb') : undefined);
   const checkpointDir = stateDir ? join(stateDir, 'checkpoints', stage) : undefined;
+  // Every stand-in's files hold events, payment tokens included (kinesalite's change records, the executions kept
+  // across a restart): the whole folder is for this user's eyes only.
+  if (stateDir) await privateFolder(stateDir);
   const dynamo = await startDynamoLocal(dbPath ? { dbPath } : {});
   const stopped: (() => Promise<void>)[] = [() => dynamo.stop()];
   const stop = async () => {

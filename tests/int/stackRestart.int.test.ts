@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
@@ -33,6 +33,8 @@ const ORDERS = 1_000;
 const SAGAS = 100;
 const stage = 'test';
 const stateDir = mkdtempSync(join(tmpdir(), 'orderflow-restart-'));
+// As a fresh checkout's `.local` would be: readable by everyone until the stack makes it its user's.
+chmodSync(stateDir, 0o755);
 const running: StackProcess[] = [];
 const began = Date.now();
 /** With ORDERFLOW_STACK_LOG set, how long each step took (the test asserts no timing). */
@@ -130,6 +132,8 @@ describe('the local stack across a restart', () => {
     // confirmed (each starts a saga, which finds it confirmed) and 900 rejected out of stock.
     const first = await start();
     progress('first stack started');
+    // Its files hold events and payment tokens (DynamoDB Local's, kinesalite's, the executions kept): this user's only.
+    expect((await stat(stateDir)).mode & 0o777).toBe(0o700);
     const context = { store: first.clients.store, metadata: testMetadata({ actor: 'restart-test' }) };
     await registerProduct({ sku, name: 'Restart mug', price, stock: 10_000 }, context);
     const oldOrders = await appendSettledOrders(first.clients.store, {
