@@ -61,6 +61,7 @@ export const routes = [
       200: { description: 'The new stock figures.', schema: StockFigures.extend({ sku: Sku, version: z.int() }) },
       404: { description: 'No product with this SKU.' },
       409: { description: 'The product’s stock kept changing while the restock retried: retry after Retry-After.' },
+      422: { description: 'The restock would take the units ever supplied to the product past 1,000,000,000.' },
     },
   },
   {

@@ -1,8 +1,19 @@
 import { assertNever } from '../shared/decider.js';
-import { ProductAlreadyRegisteredError, ProductNotFoundError } from '../shared/errors.js';
-import type { ProductCommand } from './commands.js';
+import { ProductAlreadyRegisteredError, ProductNotFoundError, StockLimitExceededError } from '../shared/errors.js';
+import { STOCK_LEVEL_MAX } from '../shared/limits.js';
+import type { ProductCommand, RestockProduct } from './commands.js';
 import type { ProductEvent } from './events.js';
 import type { ProductState } from './state.js';
+
+/** A restock adds units, up to the most a SKU is ever supplied: past it, its figures would leave their bounds. */
+const restock = ({ data }: RestockProduct, state: ProductState): ProductEvent[] => {
+  if (state.status !== 'REGISTERED') throw new ProductNotFoundError(data.sku);
+  const supplied = state.initialStock + state.restocked;
+  if (supplied + data.quantity > STOCK_LEVEL_MAX) {
+    throw new StockLimitExceededError(data.sku, supplied, data.quantity, STOCK_LEVEL_MAX);
+  }
+  return [{ type: 'ProductRestocked', data }];
+};
 
 export const decide = (command: ProductCommand, state: ProductState): ProductEvent[] => {
   switch (command.type) {
@@ -10,8 +21,7 @@ export const decide = (command: ProductCommand, state: ProductState): ProductEve
       if (state.status === 'REGISTERED') throw new ProductAlreadyRegisteredError(command.data.sku);
       return [{ type: 'ProductRegistered', data: command.data }];
     case 'RestockProduct':
-      if (state.status !== 'REGISTERED') throw new ProductNotFoundError(command.data.sku);
-      return [{ type: 'ProductRestocked', data: command.data }];
+      return restock(command, state);
     default:
       return assertNever(command);
   }

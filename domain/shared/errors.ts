@@ -31,6 +31,22 @@ export class ProductNotFoundError extends DomainError {
   }
 }
 
+export class StockLimitExceededError extends DomainError {
+  constructor(
+    readonly sku: string,
+    readonly supplied: number,
+    readonly quantity: number,
+    readonly limit: number,
+  ) {
+    super(
+      'STOCK_LIMIT_EXCEEDED',
+      'unprocessable',
+      `Product ${sku} has been supplied ${supplied} units; ${quantity} more would pass the limit of ${limit}.`,
+    );
+    this.name = 'StockLimitExceededError';
+  }
+}
+
 export class InsufficientStockError extends DomainError {
   constructor(
     readonly sku: string,

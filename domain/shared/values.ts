@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { CUSTOMER_ID_MAX_LENGTH } from './limits.js';
+import { CUSTOMER_ID_MAX_LENGTH, STOCK_LEVEL_MAX } from './limits.js';
 
 /** ISO 4217 alphabetic code. */
 export const Currency = z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 currency code such as EUR');
@@ -26,5 +26,5 @@ export const Quantity = z.int().min(1).max(1_000_000);
 export type Quantity = z.infer<typeof Quantity>;
 
 /** A stock level: zero or more units. */
-export const StockLevel = z.int().min(0).max(1_000_000_000);
+export const StockLevel = z.int().min(0).max(STOCK_LEVEL_MAX);
 export type StockLevel = z.infer<typeof StockLevel>;

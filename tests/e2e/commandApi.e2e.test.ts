@@ -3,6 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { routes } from '../../api/routes.js';
 import { OrderAccepted, OrderHistory, Product } from '../../api/schemas.js';
 import { orderIdForKey } from '../../application/orders.js';
+import { registerProduct } from '../../application/products.js';
+import { eventually } from '../support/eventually.js';
+import { localStack, testMetadata } from '../support/stack.js';
 import {
   admin,
   expectProblem,
@@ -75,6 +78,28 @@ describe('POST /products/{sku}/restock', () => {
   it('answers 404 for a SKU that was never registered', async () => {
     const answer = await call('POST', `/products/${uniqueSku()}/restock`, { as: admin, body: { quantity: 5 } });
     expectProblem(answer, 404, 'not-found');
+  });
+
+  it('answers 422 for a restock past the most units a product is ever supplied, and the product still reads', async () => {
+    // Registered through the application, since the API takes at most 1,000,000 units a call: a catalogue that long
+    // supplied would take a thousand restocks.
+    const sku = uniqueSku();
+    const price = { amount: 100, currency: 'EUR' };
+    await registerProduct(
+      { sku, name: 'Long supplied', price, stock: 999_999_999 },
+      { store: localStack().store(), metadata: testMetadata() },
+    );
+    const answer = await call('POST', `/products/${sku}/restock`, { as: admin, body: { quantity: 2 } });
+    expectProblem(answer, 422, 'stock-limit-exceeded');
+    expect(answer.json.detail).toContain(sku);
+    const last = await call('POST', `/products/${sku}/restock`, { as: admin, body: { quantity: 1 } });
+    expect(last.json).toMatchObject({ sku, available: 1_000_000_000 });
+    // The products view holds what was supplied, at the limit now: the product still reads.
+    await eventually(async () => {
+      const read = await call('GET', `/products/${sku}`, { as: admin });
+      expect(read.status, read.text).toBe(200);
+      expect(Product.parse(read.json)).toMatchObject({ stock: { available: 1_000_000_000 }, version: 2 });
+    });
   });
 });
 
@@ -197,6 +222,21 @@ describe('POST /orders: one line per product', () => {
     });
     expectProblem(answer, 422, 'duplicate-order-line');
     expect(answer.json.detail).toContain(sku);
+  });
+
+  it('answers duplicate-order-line for a SKU listed twice even when it names no product', async () => {
+    const sku = uniqueSku();
+    const answer = await call('POST', '/orders', {
+      as: uniqueCustomer(),
+      body: {
+        items: [
+          { sku, quantity: 1 },
+          { sku, quantity: 1 },
+        ],
+        payment,
+      },
+    });
+    expectProblem(answer, 422, 'duplicate-order-line');
   });
 });
 

@@ -17,7 +17,12 @@ import {
 } from '../../../domain/inventory/index.js';
 import { order, orderStreamId, type OrderEvent } from '../../../domain/order/index.js';
 import { fold } from '../../../domain/shared/decider.js';
-import { DomainError, ProductAlreadyRegisteredError, ProductNotFoundError } from '../../../domain/shared/errors.js';
+import {
+  DomainError,
+  ProductAlreadyRegisteredError,
+  ProductNotFoundError,
+  StockLimitExceededError,
+} from '../../../domain/shared/errors.js';
 import { given } from '../../support/givenWhenThen.js';
 import { orderPlaced, orderStockReserved } from '../../support/orderEvents.js';
 
@@ -121,6 +126,22 @@ describe('product decider', () => {
       aProduct([registered(), restocked(5), restocked(5)])
         .when(restock(5))
         .then([restocked(5)]);
+    });
+
+    it('restocks up to the most units a SKU is ever supplied, and refuses a unit past it, so no figure leaves its bounds', () => {
+      aProduct([registered(999_000_000), restocked(999_000)])
+        .when(restock(1_000))
+        .then([restocked(1_000)]);
+      aProduct([registered(999_000_000), restocked(999_000), restocked(1_000)])
+        .when(restock(1))
+        .thenThrows(StockLimitExceededError, {
+          code: 'STOCK_LIMIT_EXCEEDED',
+          kind: 'unprocessable',
+          sku,
+          supplied: 1_000_000_000,
+          quantity: 1,
+          limit: 1_000_000_000,
+        });
     });
 
     it('refuses to restock a product that does not exist', () => {
