@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import {
+  assertOneLinePerSku,
   order,
   type OrderCommand,
   type OrderLine,
@@ -59,6 +60,8 @@ export const placeOrder = async (
   const orderId = input.idempotencyKey ? orderIdForKey(input.customerId, input.idempotencyKey) : randomUUID();
   const skus = input.items.map((item) => item.sku);
   const hints = context.stockHints ?? new Map<string, number>();
+  // Refused before any read: a second line for one SKU is wrong whatever the products are.
+  assertOneLinePerSku(input.items);
   const lines = await priceLines(context.store, input.items);
   const place: PlaceOrder = {
     type: 'PlaceOrder',

@@ -36,6 +36,15 @@ export const orderTotal = (lines: OrderLine[]): Money => {
   return { amount, currency };
 };
 
+/** An order has one line per SKU: a second line for one is refused, naming it. */
+export const assertOneLinePerSku = (lines: { sku: string }[]): void => {
+  const seen = new Set<string>();
+  for (const line of lines) {
+    if (seen.has(line.sku)) throw new DuplicateOrderLineError(line.sku);
+    seen.add(line.sku);
+  }
+};
+
 /**
  * Whether a repeated placement asks for the same goods, in whatever order its lines come (an order has one line per
  * SKU; a client that rebuilds its cart from a map may send them in another order). Prices are left out: they were
@@ -55,11 +64,7 @@ const place = ({ data }: PlaceOrder, state: OrderState): OrderEvent[] => {
     if (same) return [];
     throw new OrderAlreadyPlacedError(data.orderId);
   }
-  const seen = new Set<string>();
-  for (const line of data.lines) {
-    if (seen.has(line.sku)) throw new DuplicateOrderLineError(line.sku);
-    seen.add(line.sku);
-  }
+  assertOneLinePerSku(data.lines);
   return [{ type: 'OrderPlaced', data: { ...data, total: orderTotal(data.lines) } }];
 };
 

@@ -1,6 +1,6 @@
 import type { Decider } from '../shared/decider.js';
 import type { OrderCommand } from './commands.js';
-import { decide, orderTotal } from './decide.js';
+import { assertOneLinePerSku, decide, orderTotal } from './decide.js';
 import type { OrderEvent } from './events.js';
 import { evolve } from './evolve.js';
 import { initialState, type OrderState } from './state.js';
@@ -8,7 +8,7 @@ import { initialState, type OrderState } from './state.js';
 export * from './commands.js';
 export * from './events.js';
 export * from './state.js';
-export { decide, evolve, orderTotal };
+export { assertOneLinePerSku, decide, evolve, orderTotal };
 
 /** One stream per order: `order-<orderId>`. */
 export const orderStreamId = (orderId: string): string => `order-${orderId}`;
