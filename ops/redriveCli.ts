@@ -1,10 +1,13 @@
 import { productsProjection } from '../projections/products.js';
 import { ordersProjection } from '../projections/orders.js';
 import { redrive } from '../projections/runner.js';
-import { createLogger } from '../functions/observability/logger.js';
 import { cliArgs } from './cliArgs.js';
 import { stageClients } from './stage.js';
-import { readRangeOf } from '../projections/projection.js';
+import type { DomainEvent } from '../eventstore/types.js';
+import type { ReadModelName } from '../composition/root.js';
+import type { ViewStore } from '../projections/ports.js';
+import { type Projection, readRangeOf } from '../projections/projection.js';
+import { redrivePlan } from '../projections/readModelVersions.js';
 
 /**
  * `npm run redrive -- [<streamId>] [--stage <name>]`: re-applies parked streams, in order, from the event store,
@@ -21,24 +24,37 @@ const clients = await stageClients(values.stage).catch((error: unknown) => {
   console.error(`redrive failed: ${error instanceof Error ? error.message : String(error)}`);
   return process.exit(1);
 });
-const logger = createLogger({ level: 'warn' });
-/** A read model's views in the table its readers use now. */
-const liveViews = async (name: 'orders' | 'products') => clients.viewStore(name, await clients.liveSlot(name));
-const common = {
-  parking: clients.parking,
-  readRange: readRangeOf(clients.store),
-  readAll: (streamId: string) => clients.store.readStream(streamId),
-  logger,
+/**
+ * Every table of a read model that is written now (the live one, a version being built or kept for rollback): a
+ * parked stream is caught up in each, so switching or rolling back shows none of its views stale.
+ */
+const redriveAll = async <View extends Record<string, unknown>, Event extends DomainEvent>(
+  name: ReadModelName,
+  projection: Projection<View, Event>,
+) => {
+  const { slots, dropped } = redrivePlan(await clients.pointers.get(name));
+  const targets = slots.map(({ slot, parkedAs, alsoParkedAs }) => ({
+    // The store of this read model's views: `View` is the projection's, which the composition root types by name.
+    views: clients.viewStore(name, slot) as unknown as ViewStore<View>,
+    parkedAs,
+    alsoParkedAs,
+  }));
+  const results = await redrive(
+    projection,
+    {
+      targets,
+      dropped,
+      parking: clients.parking,
+      readRange: readRangeOf(clients.store),
+      readAll: (streamId: string) => clients.store.readStream(streamId),
+    },
+    only,
+  );
+  return results.map((r) => ({ projection: name, ...r }));
 };
 const results = [
-  ...(await redrive(ordersProjection, { ...common, views: await liveViews('orders') }, only)).map((r) => ({
-    projection: 'orders',
-    ...r,
-  })),
-  ...(await redrive(productsProjection, { ...common, views: await liveViews('products') }, only)).map((r) => ({
-    projection: 'products',
-    ...r,
-  })),
+  ...(await redriveAll('orders', ordersProjection)),
+  ...(await redriveAll('products', productsProjection)),
 ];
 if (results.length === 0) console.log(only ? `${only} is not parked.` : 'No parked streams.');
 for (const r of results) {

@@ -50,6 +50,45 @@ export const initialPointer = (projection: string): ReadModelPointer => ({
 });
 
 /**
+ * The name a slot's poison streams are parked under: the live slot's under the projection's own name, another slot's
+ * under `<projection>@<slot>`, so a version not yet (or no longer) read never holds back the live one.
+ */
+export const parkedAs = (projection: string, slot: Slot, pointer: Pick<ReadModelPointer, 'live'>): string =>
+  slot === pointer.live.slot ? projection : parkedInSlot(projection, slot);
+
+/** The name a slot that is not live (a version being built, or kept for rollback) parks under. */
+export const parkedInSlot = (projection: string, slot: Slot): string => `${projection}@${slot}`;
+
+/** Every name a projection's streams may be parked under, whichever slot was live when they were. */
+export const parkingNames = (projection: string): string[] => [
+  projection,
+  ...SLOTS.map((slot) => parkedInSlot(projection, slot)),
+];
+
+/**
+ * What a redrive brings up to date: every slot the live projection writes, each with the names its streams are parked
+ * under (the live slot's own name, and its slot name from before it was live), and the names of slots no version
+ * holds any more, whose parked streams are only forgotten. A version still in its bulk phase keeps its parked
+ * streams: its views are not written yet.
+ */
+export const redrivePlan = (
+  pointer: ReadModelPointer,
+): { slots: { slot: Slot; parkedAs: string; alsoParkedAs: string[] }[]; dropped: string[] } => {
+  const name = pointer.projection;
+  const held = new Set<Slot>([pointer.live.slot]);
+  if (pointer.previous) held.add(pointer.previous.slot);
+  if (pointer.building) held.add(pointer.building.slot);
+  return {
+    slots: writePlan(pointer).slots.map((slot) => ({
+      slot,
+      parkedAs: parkedAs(name, slot, pointer),
+      alsoParkedAs: slot === pointer.live.slot ? [parkedInSlot(name, slot)] : [],
+    })),
+    dropped: SLOTS.filter((slot) => !held.has(slot)).map((slot) => parkedInSlot(name, slot)),
+  };
+};
+
+/**
  * Where the live projection writes a batch: the live slot, the version kept for rollback, and a version being built
  * once its bulk writes are done. While they are not, it notes the streams it saw under `noteFor` (the run id)
  * instead, for the rebuild's catch-up. Every write is the conditional one, so writing a slot twice is harmless.

@@ -60,7 +60,11 @@ const parkStream = async <View>(
   projection: { name: string; key: (streamId: string) => Record<string, string> },
   streamId: string,
   error: unknown,
-  { views, parking, now = () => new Date() }: Pick<RunnerDependencies<View>, 'views' | 'parking' | 'now'>,
+  {
+    views,
+    parking,
+    now = () => new Date(),
+  }: { views: Pick<ViewStore<View>, 'get' | 'put'> } & Pick<RunnerDependencies<View>, 'parking' | 'now'>,
 ): Promise<number> => {
   const version = await failedVersion(error, projection, streamId, views);
   await parking.park({
@@ -194,27 +198,67 @@ export type RedriveResult = {
   error?: string;
 };
 
+/** A table a redrive brings up to date, and the names its streams are parked under (see `redrivePlan`). */
+export type RedriveTarget<View> = {
+  views: Pick<ViewStore<View>, 'get' | 'put'>;
+  /** Where a stream that fails again is parked for this table. */
+  parkedAs: string;
+  alsoParkedAs?: string[];
+};
+
 /**
- * Re-applies parked streams in order, from the store, once their cause is fixed. A stream is unparked before it is
- * caught up, so no record that arrives meanwhile is held back unseen; one that fails again is parked again.
+ * Re-applies parked streams in order, from the store, once their cause is fixed, to every table given (the live one
+ * first; a version being built or kept for rollback too, or a switch or rollback would show their views stale). A
+ * stream is unparked before it is caught up, so no record that arrives meanwhile is held back unseen; a table it
+ * fails on again parks it again. Streams parked under `dropped` names (slots no version holds) are only forgotten.
  */
 export const redrive = async <View extends Record<string, unknown>, Event extends DomainEvent>(
   projection: Projection<View, Event>,
-  dependencies: RunnerDependencies<View> & { readAll: (streamId: string) => Promise<StoredEvent[]> },
+  {
+    targets,
+    dropped = [],
+    parking,
+    readAll,
+    readRange,
+    now,
+  }: Pick<RunnerDependencies<View>, 'parking' | 'readRange' | 'now'> & {
+    targets: RedriveTarget<View>[];
+    dropped?: string[];
+    readAll: (streamId: string) => Promise<StoredEvent[]>;
+  },
   only?: string,
 ): Promise<RedriveResult[]> => {
-  const { parking, readAll } = dependencies;
-  const parked = (await parking.list(projection.name)).filter((p) => only === undefined || p.streamId === only);
-  const results: RedriveResult[] = [];
-  for (const { streamId } of parked) {
-    await parking.unpark(projection.name, streamId);
-    try {
-      const { applied } = await applyStream(projection, streamId, await readAll(streamId), dependencies);
-      results.push({ streamId, outcome: 'completed', applied });
-    } catch (error) {
-      await parkStream(projection, streamId, error, dependencies);
-      results.push({ streamId, outcome: 'parked-again', applied: 0, error: describe(error) });
+  const names = [...targets.flatMap((t) => [t.parkedAs, ...(t.alsoParkedAs ?? [])]), ...dropped];
+  const parkedUnder = new Map<string, string[]>();
+  for (const name of names) {
+    for (const { streamId } of await parking.list(name)) {
+      if (only === undefined || streamId === only)
+        parkedUnder.set(streamId, [...(parkedUnder.get(streamId) ?? []), name]);
     }
+  }
+  const results: RedriveResult[] = [];
+  for (const [streamId, under] of parkedUnder) {
+    for (const name of under) await parking.unpark(name, streamId);
+    const events = await readAll(streamId);
+    let applied = 0;
+    let error: string | undefined;
+    for (const { views, parkedAs } of targets) {
+      try {
+        applied = Math.max(applied, (await applyStream(projection, streamId, events, { views, readRange })).applied);
+      } catch (failure) {
+        await parkStream({ ...projection, name: parkedAs }, streamId, failure, {
+          views,
+          parking,
+          ...(now ? { now } : {}),
+        });
+        error ??= describe(failure);
+      }
+    }
+    results.push(
+      error === undefined
+        ? { streamId, outcome: 'completed', applied }
+        : { streamId, outcome: 'parked-again', applied, error },
+    );
   }
   return results;
 };

@@ -5,7 +5,7 @@ import { eventSchemas } from '../../composition/schemas.js';
 import type { DomainEvent, StoredEvent } from '../../eventstore/types.js';
 import type { ViewStore } from '../../projections/ports.js';
 import { type Projection, readRangeOf } from '../../projections/projection.js';
-import { type Slot, writePlan } from '../../projections/readModelVersions.js';
+import { parkedAs, type Slot, writePlan } from '../../projections/readModelVersions.js';
 import { runProjection, type RunResult } from '../../projections/runner.js';
 import { readModelPointer, services } from '../dependencies.js';
 import { baseLogger } from '../observability/log.js';
@@ -93,7 +93,7 @@ export const projectionHandler = <View extends Record<string, unknown>, Event ex
         const live = slot === pointer.live.slot;
         const outcome = await runProjection(
           // Another version parks its own poison streams (`orders@green`), so they never hold back the live one.
-          live ? projection : { ...projection, name: `${projection.name}@${slot}` },
+          { ...projection, name: parkedAs(projection.name, slot, pointer) },
           records,
           {
             views: viewsIn(slot),

@@ -22,6 +22,7 @@ import {
   abortBuild,
   finalize,
   markReady,
+  parkedInSlot,
   type ReadModelPointer,
   RebuildStateError,
   rollBack,
@@ -187,8 +188,9 @@ export const rebuildSegment = async ({
       const { item, error } = await target.fold(streamId, events, readRange);
       if (item) items.push(item);
       if (error) {
+        // Under the new version's own name: the live version's streams are not held back by what only this one refuses.
         await parking.park({
-          projection: target.name,
+          projection: parkedInSlot(target.name, slot),
           streamId,
           version: error.version,
           error: error.message,
@@ -334,8 +336,11 @@ export const checkParity = async (
       if (keyName && view[keyName]) drawn.add(`${target.streamPrefix}${String(view[keyName])}`);
     }
   }
-  const parked = await deps.parking.parked(target.name, [...drawn]);
-  const streams = [...drawn].filter((id) => !parked.has(id));
+  // Parked by the live projection or by this version (the bulk phase, or the live projection writing it since).
+  const parkedIn = await Promise.all(
+    [target.name, parkedInSlot(target.name, slot)].map((name) => deps.parking.parked(name, [...drawn])),
+  );
+  const streams = [...drawn].filter((id) => !parkedIn.some((parked) => parked.has(id)));
   const readRange = readRangeOf(deps.store);
   const mismatches: Mismatch[] = [];
   const pending = [...streams];
@@ -383,9 +388,24 @@ export const settleCheck = async (
   return pointer;
 };
 
-/** Readers move to the checked version: one conditional write of the pointer. */
+/**
+ * Readers move to the checked version: one conditional write of the pointer. Refused while the new version has parked
+ * streams: their views there stop before the event it could not apply, and readers would see them go back.
+ */
 export const switchTo = async (deps: RebuildDependencies, target: RebuildTarget): Promise<ReadModelPointer> => {
-  const pointer = switchLive(await deps.pointers.get(target.name), clock(deps));
+  const current = await deps.pointers.get(target.name);
+  const slot = current.building?.slot;
+  const parked = slot ? await deps.parking.list(parkedInSlot(target.name, slot)) : [];
+  if (parked.length > 0) {
+    throw new RebuildStateError(
+      `${target.name}: ${parked.length} stream(s) are parked in version ${current.building?.version ?? '?'} ` +
+        `(${parked
+          .slice(0, 3)
+          .map((p) => p.streamId)
+          .join(', ')}${parked.length > 3 ? ', …' : ''}): fix the cause, run npm run redrive, then switch`,
+    );
+  }
+  const pointer = switchLive(current, clock(deps));
   await deps.pointers.replace(pointer);
   return pointer;
 };
@@ -411,6 +431,9 @@ export const dropVersion = async (
   const { pointer, drop } = how === 'finalize' ? finalize(current, clock(deps)) : abortBuild(current, clock(deps));
   await deps.pointers.replace(pointer);
   await sleeper(deps)(settleMs(deps.cacheMs));
+  // What the dropped version parked goes with it: nothing reads or redrives that slot any more.
+  const name = parkedInSlot(target.name, drop);
+  for (const { streamId } of await deps.parking.list(name)) await deps.parking.unpark(name, streamId);
   return { pointer, slot: drop, deleted: await emptySlot(deps, target, drop, segments) };
 };
 

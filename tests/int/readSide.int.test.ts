@@ -20,7 +20,6 @@ import { ordersProjection, type OrderView } from '../../projections/orders.js';
 import { catchUp, type Projection, readRangeOf } from '../../projections/projection.js';
 import { redrive } from '../../projections/runner.js';
 import { dynamoViewStore } from '../../adapters/viewStore.js';
-import { createLogger } from '../../functions/observability/logger.js';
 import { eventually } from '../support/eventually.js';
 import { testMetadata } from '../support/stack.js';
 
@@ -222,11 +221,10 @@ describe('the orders and products read models', () => {
     const results = await redrive(
       fixed,
       {
-        views: orderViews(),
+        targets: [{ views: orderViews(), parkedAs: 'orders' }],
         parking: clients.parking,
         readRange: readRangeOf(clients.store),
         readAll: (id) => clients.store.readStream(id),
-        logger: createLogger({ level: 'silent' }),
       },
       streamId,
     );

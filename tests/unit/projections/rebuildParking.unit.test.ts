@@ -1,0 +1,196 @@
+import { describe, expect, it } from 'vitest';
+import type { OrderEvent } from '../../../domain/order/index.js';
+import type { StoredEvent } from '../../../eventstore/types.js';
+import { ordersProjection, type OrderView } from '../../../projections/orders.js';
+import type { ParkedStream, ParkingLot, PointerStore, ViewStore } from '../../../projections/ports.js';
+import type { Projection, Versioned } from '../../../projections/projection.js';
+import {
+  initialPointer,
+  markReady,
+  type ReadModelPointer,
+  redrivePlan,
+  scanDone,
+  type Slot,
+  startBuild,
+} from '../../../projections/readModelVersions.js';
+import {
+  dropVersion,
+  type RebuildDependencies,
+  rebuildSegment,
+  rebuildTarget,
+  switchTo,
+} from '../../../projections/replay/rebuild.js';
+import { redrive } from '../../../projections/runner.js';
+import { stored } from './givenView.js';
+
+/** One slot's views in memory, keyed by order id. */
+const memoryViews = (): ViewStore<OrderView> & { all: Map<string, Versioned<OrderView>> } => {
+  const all = new Map<string, Versioned<OrderView>>();
+  return {
+    all,
+    get: async (key) => all.get(String(key.orderId)),
+    getMany: async (keys) => keys.map((key) => all.get(String(key.orderId))),
+    async put(view, version, previousVersion) {
+      if ((all.get(view.orderId)?.version ?? 0) !== previousVersion) return 'stale';
+      all.set(view.orderId, { view, version });
+      return 'written';
+    },
+    async putAll(views) {
+      for (const item of views) all.set(item.view.orderId, item);
+    },
+    sample: async (limit) => [...all.values()].slice(0, limit),
+    async clear() {
+      const count = all.size;
+      all.clear();
+      return count;
+    },
+  };
+};
+
+const memoryParking = (): ParkingLot & { names: () => string[] } => {
+  const lots = new Map<string, Map<string, ParkedStream>>();
+  const lot = (name: string) => lots.get(name) ?? lots.set(name, new Map()).get(name) ?? new Map();
+  return {
+    parked: async (name, ids) => new Set(ids.filter((id) => lot(name).has(id))),
+    park: async (stream) => void lot(stream.projection).set(stream.streamId, stream),
+    unpark: async (name, id) => void lot(name).delete(id),
+    list: async (name) => [...lot(name).values()],
+    names: () => [...lots].filter(([, parked]) => parked.size > 0).map(([name]) => name),
+  };
+};
+
+const orderId = '00000000-0000-4000-8000-000000000001';
+const streamId = `order-${orderId}`;
+const placed: OrderEvent = {
+  type: 'OrderPlaced',
+  data: {
+    orderId,
+    customerId: 'customer-1',
+    lines: [{ sku: 'MUG-1', quantity: 1, unitPrice: { amount: 1250, currency: 'EUR' } }],
+    total: { amount: 1250, currency: 'EUR' },
+    paymentToken: 'tok_visa',
+  },
+};
+/** Version 2 is an event this projection refuses (a second OrderPlaced); version 3 cancels the order. */
+const events: StoredEvent[] = stored(streamId, [
+  placed,
+  placed,
+  { type: 'OrderCancelled', data: { orderId, previousStatus: 'PENDING' } },
+]);
+/** The projection once the cause is fixed: a repeated OrderPlaced changes nothing. */
+const fixed: Projection<OrderView, OrderEvent> = {
+  ...ordersProjection,
+  evolve: (view, event) =>
+    view && event.type === 'OrderPlaced' ? view : ordersProjection.evolve(view, event as StoredEvent<OrderEvent>),
+};
+
+const given = () => {
+  const views: Record<Slot, ReturnType<typeof memoryViews>> = { blue: memoryViews(), green: memoryViews() };
+  const parking = memoryParking();
+  let pointer: ReadModelPointer = initialPointer('orders');
+  const pointers: PointerStore = {
+    get: async () => pointer,
+    replace: async (next) => {
+      pointer = next;
+    },
+  };
+  const unused = () => {
+    throw new Error('not used by this test');
+  };
+  const deps = {
+    events: {
+      page: async () => ({ events }),
+      streamIds: unused,
+      positionAfter: (event: StoredEvent) => ({ streamId: event.streamId, version: event.version }),
+      approximateCount: async () => events.length,
+    },
+    store: { readStream: async () => events },
+    parking,
+    pointers,
+    notes: {},
+    cacheMs: 0,
+    sleep: async () => undefined,
+  } as unknown as RebuildDependencies;
+  const target = rebuildTarget(ordersProjection, views);
+  const checkpoints = { load: async () => undefined, save: async () => undefined, list: async () => [] };
+  /** The green version built (scan done) and checked, as `--rebuild --no-switch` leaves it. */
+  const build = async () => {
+    const now = new Date('2026-11-30T12:00:00Z');
+    pointer = startBuild(pointer, { runId: 'run-1', segments: 1, now });
+    await rebuildSegment({ deps, target, slot: 'green', segment: 0, totalSegments: 1, checkpoints });
+    pointer = markReady(scanDone(pointer, 'run-1', now), 'run-1', { sampled: 1, mismatches: 0 }, now);
+  };
+  return { views, parking, deps, target, build, pointer: () => pointer };
+};
+
+describe('a rebuild meeting a stream its projection refuses', () => {
+  it('parks it under the new version’s own name, so the live version is not held back, with its view before the event', async () => {
+    const { views, parking, build } = given();
+    await build();
+    expect(parking.names()).toEqual(['orders@green']);
+    expect(await parking.list('orders@green')).toMatchObject([{ streamId, version: 2 }]);
+    expect(views.green.all.get(orderId)?.version).toBe(1);
+  });
+
+  it('refuses to switch readers to it while the stream is parked there, naming it', async () => {
+    const { deps, target, build, pointer } = given();
+    await build();
+    await expect(switchTo(deps, target)).rejects.toThrow(
+      `orders: 1 stream(s) are parked in version 2 (${streamId}): fix the cause, run npm run redrive, then switch`,
+    );
+    expect(pointer().live.slot).toBe('blue');
+  });
+
+  it('once fixed, a redrive of every written table catches the stream up in both, unparks it, and the switch goes', async () => {
+    const { views, parking, deps, target, build, pointer } = given();
+    await build();
+    // The live version parked it too, as the live projection does (under the projection's own name), its view left
+    // before the event.
+    const first = ordersProjection.evolve(undefined, events[0] as StoredEvent<OrderEvent>);
+    await views.blue.put(first, 1, 0);
+    await parking.park({ projection: 'orders', streamId, version: 2, error: 'refused', parkedAt: '' });
+    const plan = redrivePlan(pointer());
+    const results = await redrive(fixed, {
+      targets: plan.slots.map(({ slot, parkedAs, alsoParkedAs }) => ({ views: views[slot], parkedAs, alsoParkedAs })),
+      dropped: plan.dropped,
+      parking,
+      readRange: async () => events,
+      readAll: async () => events,
+    });
+    expect(results).toEqual([{ streamId, outcome: 'completed', applied: 2 }]);
+    expect(parking.names()).toEqual([]);
+    for (const slot of ['blue', 'green'] as const) {
+      expect(views[slot].all.get(orderId)).toMatchObject({ version: 3, view: { status: 'CANCELLED' } });
+    }
+    expect((await switchTo(deps, target)).live.slot).toBe('green');
+  });
+
+  it('forgets what an aborted version parked, with its views', async () => {
+    const { parking, deps, target, build } = given();
+    await build();
+    await dropVersion(deps, target, 'abort', 1);
+    expect(parking.names()).toEqual([]);
+  });
+});
+
+describe('redrivePlan', () => {
+  const now = new Date('2026-11-30T12:00:00Z');
+  it('redrives the live slot alone, under its own name and its slot name, and forgets the idle slot’s', () => {
+    expect(redrivePlan(initialPointer('orders'))).toEqual({
+      slots: [{ slot: 'blue', parkedAs: 'orders', alsoParkedAs: ['orders@blue'] }],
+      dropped: ['orders@green'],
+    });
+  });
+
+  it('leaves a version in its bulk phase parked: its views are not written yet', () => {
+    const scanning = startBuild(initialPointer('orders'), { runId: 'r', segments: 1, now });
+    expect(redrivePlan(scanning)).toEqual({
+      slots: [{ slot: 'blue', parkedAs: 'orders', alsoParkedAs: ['orders@blue'] }],
+      dropped: [],
+    });
+    expect(redrivePlan(scanDone(scanning, 'r', now)).slots).toEqual([
+      { slot: 'blue', parkedAs: 'orders', alsoParkedAs: ['orders@blue'] },
+      { slot: 'green', parkedAs: 'orders@green', alsoParkedAs: [] },
+    ]);
+  });
+});
