@@ -8,7 +8,12 @@ import {
   runRebuild,
   switchReadModel,
 } from '../projections/replay/rebuildJob.js';
-import { type ProjectionName, type ReplayProgress, runReplay } from '../projections/replay/replayJob.js';
+import {
+  eventsPerSecond,
+  type ProjectionName,
+  type ReplayProgress,
+  runReplay,
+} from '../projections/replay/replayJob.js';
 import { stageClients } from './stage.js';
 
 /**
@@ -127,14 +132,24 @@ for (const option of ['no-switch', 'resume'] as const) {
 }
 
 const seconds = (ms: number) => `${Math.round(ms / 100) / 10}s`;
+/** `16,467 (310 events/s)`, or for a resumed run `16,467, 2,100 of them by this run (310 events/s)`. */
+const eventsRead = (summary: ReplayProgress & { eventsPerSecond: number }): string =>
+  `${summary.events.toLocaleString('en')}${
+    summary.eventsBefore > 0
+      ? `, ${(summary.events - summary.eventsBefore).toLocaleString('en')} of them by this run`
+      : ''
+  } (${summary.eventsPerSecond.toLocaleString('en')} events/s)`;
 const bar = (progress: ReplayProgress & { phase?: string }): string => {
-  const total = Math.max(progress.estimatedTotal, progress.events);
-  const share = total === 0 ? 1 : progress.events / total;
-  const rate = progress.events / Math.max(0.001, progress.elapsedMs / 1000);
-  const eta = rate > 0 && share < 1 ? seconds(((total - progress.events) / rate) * 1000) : '–';
+  // The estimate counts items, and an item may hold several events: past it, the total is not known until the end.
+  const done = progress.segmentsDone === progress.segments;
+  const past = progress.events >= progress.estimatedTotal;
+  const total = done || !past ? Math.max(progress.estimatedTotal, progress.events) : undefined;
+  const share = total === undefined ? 0.99 : total === 0 ? 1 : progress.events / total;
+  const rate = eventsPerSecond(progress);
+  const eta = rate > 0 && total !== undefined && share < 1 ? seconds(((total - progress.events) / rate) * 1000) : '–';
   const width = 30;
   const filled = Math.round(share * width);
-  return `${progress.phase ? `${progress.phase.padEnd(8)} ` : ''}[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${Math.round(share * 100)}% ${progress.events.toLocaleString('en')}/${total.toLocaleString('en')} events · ${progress.streams.toLocaleString('en')} streams · ${Math.round(rate).toLocaleString('en')} events/s · ETA ${eta} · segments ${progress.segmentsDone}/${progress.segments}`;
+  return `${progress.phase ? `${progress.phase.padEnd(8)} ` : ''}[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${Math.round(share * 100)}% ${progress.events.toLocaleString('en')}/${total === undefined ? 'more than estimated' : total.toLocaleString('en')} events · ${progress.streams.toLocaleString('en')} streams · ${rate.toLocaleString('en')} events/s · ETA ${eta} · segments ${progress.segmentsDone}/${progress.segments}`;
 };
 
 let lastPrint = 0;
@@ -177,10 +192,10 @@ try {
       print(summary);
       console.error(`
 ${summary.resumed ? 'Resumed and finished' : 'Finished'} run ${summary.runId} in ${seconds(summary.elapsedMs)}: version ${summary.version} (${summary.slot})
-  events read      ${summary.events.toLocaleString('en')} (${summary.eventsPerSecond.toLocaleString('en')} events/s)
+  events read      ${eventsRead(summary)}
   streams folded   ${summary.streams.toLocaleString('en')}
   caught up        ${summary.caughtUp.toLocaleString('en')} stream(s) appended to during the scan
-  parity check     ${summary.parity.sampled} stream(s) sampled, no mismatch
+  parity check     ${summary.parity.sampled} stream(s) sampled, no mismatch${summary.parity.earlier ? ' (by the run that built it)' : ''}
   streams parked   ${summary.failed}${summary.failed > 0 ? ' — see `npm run redrive` once the cause is fixed' : ''}
   ${summary.switched ? 'switched' : 'ready, not switched (--switch when you are)'}: ${describePointer(summary.pointer)}`);
     } else if (command === 'switch' || command === 'rollback') {
@@ -211,7 +226,7 @@ ${summary.resumed ? 'Resumed and finished' : 'Finished'} run ${summary.runId} in
   print(summary);
   console.error(`
 ${summary.resumed ? 'Resumed and finished' : 'Finished'} run ${summary.runId} in ${seconds(summary.elapsedMs)}:
-  events read      ${summary.events.toLocaleString('en')} (${summary.eventsPerSecond.toLocaleString('en')} events/s)
+  events read      ${eventsRead(summary)}
   streams folded   ${summary.streams.toLocaleString('en')}
   views cleared    ${summary.cleared.toLocaleString('en')}${values['from-scratch'] ? '' : ' (not --from-scratch)'}
   streams parked   ${summary.failed}${summary.failed > 0 ? ' — see `npm run redrive` once the cause is fixed' : ''}`);

@@ -15,7 +15,7 @@ import {
 } from './rebuild.js';
 import type { ReadModelPointer, RebuildPhase } from '../readModelVersions.js';
 import type { Checkpoints, SegmentProgress } from '../ports.js';
-import { jobProgress, type ProjectionName, type ReplayProgress } from './replayJob.js';
+import { eventsPerSecond, jobProgress, type ProjectionName, type ReplayProgress } from './replayJob.js';
 
 export type RebuildProgress = ReplayProgress & { phase: RebuildPhase | 'switched' };
 
@@ -25,7 +25,8 @@ export type RebuildSummary = RebuildProgress & {
   slot: string;
   eventsPerSecond: number;
   caughtUp: number;
-  parity: { sampled: number; mismatches: Mismatch[] };
+  /** The parity check's outcome; `earlier`: a resumed build was checked by the run that built it, not by this one. */
+  parity: { sampled: number; mismatches: Mismatch[]; earlier?: boolean };
   switched: boolean;
   pointer: ReadModelPointer;
 };
@@ -93,15 +94,15 @@ export const runRebuild = async ({
   const estimatedTotal = await clients.rebuildDependencies.events.approximateCount();
   const checkpoints = clients.checkpoints(runId);
   const bySegment = new Map<number, SegmentProgress>((await checkpoints.list()).map((p) => [p.segment, p]));
+  const eventsBefore = [...bySegment.values()].reduce((sum, p) => sum + p.events, 0);
   let phase: RebuildProgress['phase'] = building.phase;
   const overall = (): RebuildProgress => ({
-    ...jobProgress(bySegment.values(), { runId, estimatedTotal, started, segments: totalSegments }),
+    ...jobProgress(bySegment.values(), { runId, estimatedTotal, eventsBefore, started, segments: totalSegments }),
     phase,
   });
   const summarize = (outcome: Pick<RebuildSummary, 'caughtUp' | 'parity' | 'switched' | 'pointer'>): RebuildSummary => {
     const summary = overall();
-    const eventsPerSecond = Math.round(summary.events / Math.max(0.001, summary.elapsedMs / 1000));
-    return { ...summary, resumed, version, slot, eventsPerSecond, ...outcome };
+    return { ...summary, resumed, version, slot, eventsPerSecond: eventsPerSecond(summary), ...outcome };
   };
 
   if (phase === 'scan') {
@@ -137,7 +138,11 @@ export const runRebuild = async ({
     onProgress?.(overall());
   }
   let caughtUp = 0;
-  let parity: RebuildSummary['parity'] = { sampled: 0, mismatches: [] };
+  // A build resumed once ready was checked already: its outcome is the pointer's.
+  let parity: RebuildSummary['parity'] =
+    phase === 'ready' && building.checked
+      ? { sampled: building.checked.sampled, mismatches: [], earlier: true }
+      : { sampled: 0, mismatches: [] };
   if (phase === 'catchup') {
     caughtUp = (await catchUpNoted(deps, target, { runId, slot })).streams;
     parity = await checkParity(deps, target, { slot, sample, events: Math.max(estimatedTotal, overall().events) });

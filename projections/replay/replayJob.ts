@@ -11,7 +11,12 @@ export type ReplayProgress = {
   events: number;
   streams: number;
   failed: number;
-  /** The table's approximate item count (DynamoDB refreshes it every few hours on AWS). */
+  /** Of `events`, those an earlier run read before this one resumed: this run's rate leaves them out. */
+  eventsBefore: number;
+  /**
+   * The table's approximate item count (DynamoDB refreshes it every few hours on AWS). An item holds one append's
+   * events, so the events read pass it.
+   */
   estimatedTotal: number;
   elapsedMs: number;
   segmentsDone: number;
@@ -21,12 +26,13 @@ export type ReplayProgress = {
 /** A whole job's progress, summed from its segments' checkpoints. */
 export const jobProgress = (
   segments: Iterable<SegmentProgress>,
-  job: Pick<ReplayProgress, 'runId' | 'estimatedTotal' | 'segments'> & { started: number },
+  job: Pick<ReplayProgress, 'runId' | 'estimatedTotal' | 'segments' | 'eventsBefore'> & { started: number },
 ): ReplayProgress => {
   const all = [...segments];
   return {
     runId: job.runId,
     events: all.reduce((sum, p) => sum + p.events, 0),
+    eventsBefore: job.eventsBefore,
     streams: all.reduce((sum, p) => sum + p.streams, 0),
     failed: all.reduce((sum, p) => sum + p.failed, 0),
     estimatedTotal: job.estimatedTotal,
@@ -35,6 +41,10 @@ export const jobProgress = (
     segments: job.segments,
   };
 };
+
+/** The events this run read per second (not those an earlier run read before it resumed). */
+export const eventsPerSecond = (progress: ReplayProgress): number =>
+  Math.round((progress.events - progress.eventsBefore) / Math.max(0.001, progress.elapsedMs / 1000));
 
 export type ReplaySummary = ReplayProgress & { resumed: boolean; cleared: number; eventsPerSecond: number };
 
@@ -94,8 +104,9 @@ export const runReplay = async ({
   const estimatedTotal = await events.approximateCount();
   const checkpoints = clients.checkpoints(runId);
   const bySegment = new Map<number, SegmentProgress>((await checkpoints.list()).map((p) => [p.segment, p]));
+  const eventsBefore = [...bySegment.values()].reduce((sum, p) => sum + p.events, 0);
   const overall = (): ReplayProgress =>
-    jobProgress(bySegment.values(), { runId, estimatedTotal, started, segments: totalSegments });
+    jobProgress(bySegment.values(), { runId, estimatedTotal, eventsBefore, started, segments: totalSegments });
 
   await Promise.all(
     Array.from({ length: totalSegments }, (_, segment) =>
@@ -121,6 +132,6 @@ export const runReplay = async ({
     ...summary,
     resumed: Boolean(resumable),
     cleared,
-    eventsPerSecond: Math.round(summary.events / Math.max(0.001, summary.elapsedMs / 1000)),
+    eventsPerSecond: eventsPerSecond(summary),
   };
 };

@@ -2,7 +2,15 @@ import { describe, expect, it } from 'vitest';
 import type { OrderEvent } from '../../../domain/order/index.js';
 import type { StoredEvent } from '../../../eventstore/types.js';
 import { ordersProjection, type OrderView } from '../../../projections/orders.js';
-import type { ParkedStream, ParkingLot, PointerStore, ViewStore } from '../../../projections/ports.js';
+import type {
+  Checkpoints,
+  ParkedStream,
+  ParkingLot,
+  PointerStore,
+  ScanPosition,
+  SegmentProgress,
+  ViewStore,
+} from '../../../projections/ports.js';
 import type { Projection, Versioned } from '../../../projections/projection.js';
 import {
   initialPointer,
@@ -20,6 +28,7 @@ import {
   rebuildTarget,
   switchTo,
 } from '../../../projections/replay/rebuild.js';
+import { runRebuild } from '../../../projections/replay/rebuildJob.js';
 import { redrive } from '../../../projections/runner.js';
 import { stored } from './givenView.js';
 
@@ -72,7 +81,7 @@ const placed: OrderEvent = {
   },
 };
 /** Version 2 is an event this projection refuses (a second OrderPlaced); version 3 cancels the order. */
-const events: StoredEvent[] = stored(streamId, [
+const poisoned: StoredEvent[] = stored(streamId, [
   placed,
   placed,
   { type: 'OrderCancelled', data: { orderId, previousStatus: 'PENDING' } },
@@ -84,7 +93,7 @@ const fixed: Projection<OrderView, OrderEvent> = {
     view && event.type === 'OrderPlaced' ? view : ordersProjection.evolve(view, event as StoredEvent<OrderEvent>),
 };
 
-const given = () => {
+const given = (events: StoredEvent[] = poisoned) => {
   const views: Record<Slot, ReturnType<typeof memoryViews>> = { blue: memoryViews(), green: memoryViews() };
   const parking = memoryParking();
   let pointer: ReadModelPointer = initialPointer('orders');
@@ -94,25 +103,27 @@ const given = () => {
       pointer = next;
     },
   };
-  const unused = () => {
-    throw new Error('not used by this test');
-  };
   const deps = {
     events: {
       page: async () => ({ events }),
-      streamIds: unused,
+      streamIds: async () => [streamId],
       positionAfter: (event: StoredEvent) => ({ streamId: event.streamId, version: event.version }),
       approximateCount: async () => events.length,
     },
     store: { readStream: async () => events },
     parking,
     pointers,
-    notes: {},
+    notes: { noted: async () => [], forget: async () => undefined },
     cacheMs: 0,
     sleep: async () => undefined,
   } as unknown as RebuildDependencies;
   const target = rebuildTarget(ordersProjection, views);
-  const checkpoints = { load: async () => undefined, save: async () => undefined, list: async () => [] };
+  const saved = new Map<number, { lastKey?: ScanPosition; progress: SegmentProgress }>();
+  const checkpoints: Checkpoints = {
+    load: async (segment) => saved.get(segment),
+    save: async (lastKey, progress) => void saved.set(progress.segment, { ...(lastKey ? { lastKey } : {}), progress }),
+    list: async () => [...saved.values()].map(({ progress }) => progress),
+  };
   /** The green version built (scan done) and checked, as `--rebuild --no-switch` leaves it. */
   const build = async () => {
     const now = new Date('2026-11-30T12:00:00Z');
@@ -120,7 +131,12 @@ const given = () => {
     await rebuildSegment({ deps, target, slot: 'green', segment: 0, totalSegments: 1, checkpoints });
     pointer = markReady(scanDone(pointer, 'run-1', now), 'run-1', { sampled: 1, mismatches: 0 }, now);
   };
-  return { views, parking, deps, target, build, pointer: () => pointer };
+  const clients = {
+    rebuildDependencies: deps,
+    rebuildTargets: { orders: target, products: target },
+    checkpoints: () => checkpoints,
+  };
+  return { views, parking, deps, target, build, clients, pointer: () => pointer };
 };
 
 describe('a rebuild meeting a stream its projection refuses', () => {
@@ -146,7 +162,7 @@ describe('a rebuild meeting a stream its projection refuses', () => {
     await build();
     // The live version parked it too, as the live projection does (under the projection's own name), its view left
     // before the event.
-    const first = ordersProjection.evolve(undefined, events[0] as StoredEvent<OrderEvent>);
+    const first = ordersProjection.evolve(undefined, poisoned[0] as StoredEvent<OrderEvent>);
     await views.blue.put(first, 1, 0);
     await parking.park({ projection: 'orders', streamId, version: 2, error: 'refused', parkedAt: '' });
     const plan = redrivePlan(pointer());
@@ -154,8 +170,8 @@ describe('a rebuild meeting a stream its projection refuses', () => {
       targets: plan.slots.map(({ slot, parkedAs, alsoParkedAs }) => ({ views: views[slot], parkedAs, alsoParkedAs })),
       dropped: plan.dropped,
       parking,
-      readRange: async () => events,
-      readAll: async () => events,
+      readRange: async () => poisoned,
+      readAll: async () => poisoned,
     });
     expect(results).toEqual([{ streamId, outcome: 'completed', applied: 2 }]);
     expect(parking.names()).toEqual([]);
@@ -170,6 +186,20 @@ describe('a rebuild meeting a stream its projection refuses', () => {
     await build();
     await dropVersion(deps, target, 'abort', 1);
     expect(parking.names()).toEqual([]);
+  });
+});
+
+describe('a rebuild resumed once it is ready', () => {
+  it('reports the parity check of the run that built it, and reads nothing again', async () => {
+    const healthy = stored(streamId, [placed]);
+    const { clients } = given(healthy);
+    const first = await runRebuild({ clients, projection: 'orders', segments: 1, switchWhenReady: false });
+    expect(first).toMatchObject({ phase: 'ready', switched: false, events: 1, eventsBefore: 0 });
+    expect(first.parity).toEqual({ sampled: 1, mismatches: [] });
+
+    const resumed = await runRebuild({ clients, projection: 'orders', segments: 1, resume: true });
+    expect(resumed).toMatchObject({ resumed: true, switched: true, events: 1, eventsBefore: 1, eventsPerSecond: 0 });
+    expect(resumed.parity).toEqual({ sampled: 1, mismatches: [], earlier: true });
   });
 });
 
