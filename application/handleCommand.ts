@@ -168,7 +168,8 @@ export const handleCommands = async (
     } catch (error) {
       if (!(error instanceof ConcurrencyError) || attempt >= retry.attempts) throw error;
       onConflict?.(error, attempt);
-      await backoff(attempt, retry);
+      // A stream another writer created is there to read at once: there is no race to spread out.
+      if (!error.alreadyCreated) await backoff(attempt, retry);
       attempt++;
       read = 'consistent';
       continue;

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { orderAggregate } from '../../../application/aggregates.js';
 import { UnknownSkuError, UnrecordableEventError } from '../../../application/errors.js';
 import { decision, handleCommands } from '../../../application/handleCommand.js';
@@ -159,6 +159,19 @@ describe('placing an order', () => {
     expect(shop.conflicts).toEqual([[orderStreamId(first.orderId)]]);
     // The stock was reserved once, by the first placement.
     expect(await shop.stock('MUG-1')).toEqual({ available: 8, reserved: 2, sold: 0 });
+  });
+
+  it('placed again under the same key, reads the order at once: a stream already created is no race to back off from', async () => {
+    const shop = await givenShop({ 'MUG-1': 10 });
+    const first = await placeOrder(order({ 'MUG-1': 2 }, 'checkout-43'), shop.context);
+    // A backoff would wait almost ten minutes: the test would time out.
+    vi.spyOn(Math, 'random').mockReturnValue(0.99);
+    const patient = { ...shop.context, retry: { attempts: 3, baseDelayMs: 600_000, maxDelayMs: 600_000 } };
+    try {
+      expect(await placeOrder(order({ 'MUG-1': 2 }, 'checkout-43'), patient)).toEqual(first);
+    } finally {
+      vi.restoreAllMocks();
+    }
   });
 
   it('given an order rejected out of stock, when its key is placed again (stock now there), then it answers the same rejected order and writes nothing', async () => {
