@@ -2,7 +2,8 @@
  * A stream was not at the version the writer expected: someone else appended first. Safe to retry from a reload.
  * `alreadyCreated`: every stream it lost on was one the writer meant to create, and another writer had created it. The
  * streams a command creates are named by what makes it unique (an order by its Idempotency-Key, a payment by its
- * order), so that is a resend, or a duplicate sent at the same time, and not contention over a stream's history.
+ * order), so that is a resend, or a duplicate sent at the same time, and not contention over a stream's history. (A
+ * duplicate whose twin is still committing may be told apart by DynamoDB only as a transaction conflict: a race.)
  */
 export class ConcurrencyError extends Error {
   readonly alreadyCreated: boolean;

@@ -50,26 +50,21 @@ export const initialPointer = (projection: string): ReadModelPointer => ({
 });
 
 /**
- * The name a slot's poison streams are parked under: the live slot's under the projection's own name, another slot's
- * under `<projection>@<slot>`, so a version not yet (or no longer) read never holds back the live one.
+ * The name a slot parks its poison streams under, the same whichever slot is live: blue's under the projection's own
+ * name (where every stream was parked before there were slots), green's under `<projection>@green`. A switch or a
+ * rollback moves no parked stream from one version to the other, and a slot's parked streams hold back its writes
+ * only.
  */
-export const parkedAs = (projection: string, slot: Slot, pointer: Pick<ReadModelPointer, 'live'>): string =>
-  slot === pointer.live.slot ? projection : parkedInSlot(projection, slot);
+export const parkedIn = (projection: string, slot: Slot): string =>
+  slot === 'blue' ? projection : `${projection}@${slot}`;
 
-/** The name a slot that is not live (a version being built, or kept for rollback) parks under. */
-export const parkedInSlot = (projection: string, slot: Slot): string => `${projection}@${slot}`;
-
-/** Every name a projection's streams may be parked under, whichever slot was live when they were. */
-export const parkingNames = (projection: string): string[] => [
-  projection,
-  ...SLOTS.map((slot) => parkedInSlot(projection, slot)),
-];
+/** Where blue's streams were parked while another slot was live, before names were fixed per slot: still blue's. */
+const formerlyParkedIn = (projection: string, slot: Slot): string[] => (slot === 'blue' ? [`${projection}@blue`] : []);
 
 /**
  * What a redrive brings up to date: every slot the live projection writes, each with the names its streams are parked
- * under (the live slot's own name, and its slot name from before it was live), and the names of slots no version
- * holds any more, whose parked streams are only forgotten. A version still in its bulk phase keeps its parked
- * streams: its views are not written yet.
+ * under, and the names of slots no version holds any more, whose parked streams are only forgotten. A version still
+ * in its bulk phase keeps its parked streams: its views are not written yet.
  */
 export const redrivePlan = (
   pointer: ReadModelPointer,
@@ -81,10 +76,13 @@ export const redrivePlan = (
   return {
     slots: writePlan(pointer).slots.map((slot) => ({
       slot,
-      parkedAs: parkedAs(name, slot, pointer),
-      alsoParkedAs: slot === pointer.live.slot ? [parkedInSlot(name, slot)] : [],
+      parkedAs: parkedIn(name, slot),
+      alsoParkedAs: formerlyParkedIn(name, slot),
     })),
-    dropped: SLOTS.filter((slot) => !held.has(slot)).map((slot) => parkedInSlot(name, slot)),
+    dropped: SLOTS.filter((slot) => !held.has(slot)).flatMap((slot) => [
+      parkedIn(name, slot),
+      ...formerlyParkedIn(name, slot),
+    ]),
   };
 };
 

@@ -1,6 +1,6 @@
 import type { DomainEvent, StoredEvent } from '../eventstore/types.js';
 import type { Logger } from '../ports/logger.js';
-import type { ChangeRecord, ParkingLot, ViewStore } from './ports.js';
+import type { ChangeRecord, ParkedStream, ParkingLot, ViewStore } from './ports.js';
 import {
   type CatchUp,
   catchUp,
@@ -229,17 +229,26 @@ export const redrive = async <View extends Record<string, unknown>, Event extend
   only?: string,
 ): Promise<RedriveResult[]> => {
   const names = [...targets.flatMap((t) => [t.parkedAs, ...(t.alsoParkedAs ?? [])]), ...dropped];
-  const parkedUnder = new Map<string, string[]>();
+  const parkedUnder = new Map<string, ParkedStream[]>();
   for (const name of names) {
-    for (const { streamId } of await parking.list(name)) {
+    for (const parked of await parking.list(name)) {
+      const { streamId } = parked;
       if (only === undefined || streamId === only)
-        parkedUnder.set(streamId, [...(parkedUnder.get(streamId) ?? []), name]);
+        parkedUnder.set(streamId, [...(parkedUnder.get(streamId) ?? []), { ...parked, projection: name }]);
     }
   }
   const results: RedriveResult[] = [];
   for (const [streamId, under] of parkedUnder) {
-    for (const name of under) await parking.unpark(name, streamId);
-    const events = await readAll(streamId);
+    for (const { projection: name } of under) await parking.unpark(name, streamId);
+    let events: StoredEvent[];
+    try {
+      events = await readAll(streamId);
+    } catch (failure) {
+      // Nothing was applied: parked again as it was, so its records stay held back and a later redrive finds it.
+      for (const parked of under) await parking.park(parked);
+      results.push({ streamId, outcome: 'parked-again', applied: 0, error: describe(failure) });
+      continue;
+    }
     let applied = 0;
     let error: string | undefined;
     for (const { views, parkedAs } of targets) {

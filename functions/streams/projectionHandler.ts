@@ -5,7 +5,7 @@ import { eventSchemas } from '../../composition/schemas.js';
 import type { DomainEvent, StoredEvent } from '../../eventstore/types.js';
 import type { ViewStore } from '../../projections/ports.js';
 import { type Projection, readRangeOf } from '../../projections/projection.js';
-import { parkedAs, type Slot, writePlan } from '../../projections/readModelVersions.js';
+import { parkedIn, type Slot, writePlan } from '../../projections/readModelVersions.js';
 import { runProjection, type RunResult } from '../../projections/runner.js';
 import { readModelPointer, services } from '../dependencies.js';
 import { baseLogger } from '../observability/log.js';
@@ -92,8 +92,8 @@ export const projectionHandler = <View extends Record<string, unknown>, Event ex
       for (const slot of plan.slots) {
         const live = slot === pointer.live.slot;
         const outcome = await runProjection(
-          // Another version parks its own poison streams (`orders@green`), so they never hold back the live one.
-          { ...projection, name: parkedAs(projection.name, slot, pointer) },
+          // Each version parks its own poison streams (`orders`, `orders@green`): they hold back its writes only.
+          { ...projection, name: parkedIn(projection.name, slot) },
           records,
           {
             views: viewsIn(slot),

@@ -22,7 +22,7 @@ import {
   abortBuild,
   finalize,
   markReady,
-  parkedInSlot,
+  parkedIn,
   type ReadModelPointer,
   RebuildStateError,
   rollBack,
@@ -190,7 +190,7 @@ export const rebuildSegment = async ({
       if (error) {
         // Under the new version's own name: the live version's streams are not held back by what only this one refuses.
         await parking.park({
-          projection: parkedInSlot(target.name, slot),
+          projection: parkedIn(target.name, slot),
           streamId,
           version: error.version,
           error: error.message,
@@ -240,7 +240,11 @@ export const beginRebuild = async (
   const pointer = startBuild(current, { runId, segments, now: clock(deps) });
   await deps.pointers.replace(pointer);
   const slot = pointer.building?.slot;
-  if (slot) await emptySlot(deps, target, slot, segments);
+  if (slot) {
+    // Whatever a crashed finalize or abort left there, views and parked streams, is not this version's.
+    await emptySlot(deps, target, slot, segments);
+    await forgetParked(deps, target, slot);
+  }
   await sleeper(deps)(settleMs(deps.cacheMs));
   return { pointer, resumed: false };
 };
@@ -275,8 +279,15 @@ export const catchUpNoted = async (
         try {
           await target.apply(slot, streamId, await deps.store.readStream(streamId), readRange);
         } catch (error) {
-          // A stream the projection cannot fold is parked by the bulk phase or the live projection; count it.
           if (!isProjectionApplyError(error)) throw error;
+          // Parked in the new version, its view stopped before the event: the switch sees it.
+          await deps.parking.park({
+            projection: parkedIn(target.name, slot),
+            streamId,
+            version: error.version,
+            error: error.message,
+            parkedAt: clock(deps).toISOString(),
+          });
           failed++;
         }
       }
@@ -336,11 +347,9 @@ export const checkParity = async (
       if (keyName && view[keyName]) drawn.add(`${target.streamPrefix}${String(view[keyName])}`);
     }
   }
-  // Parked by the live projection or by this version (the bulk phase, or the live projection writing it since).
-  const parkedIn = await Promise.all(
-    [target.name, parkedInSlot(target.name, slot)].map((name) => deps.parking.parked(name, [...drawn])),
-  );
-  const streams = [...drawn].filter((id) => !parkedIn.some((parked) => parked.has(id)));
+  // Parked in this version (by the bulk phase, the catch-up, or the live projection writing it since).
+  const parked = await deps.parking.parked(parkedIn(target.name, slot), [...drawn]);
+  const streams = [...drawn].filter((id) => !parked.has(id));
   const readRange = readRangeOf(deps.store);
   const mismatches: Mismatch[] = [];
   const pending = [...streams];
@@ -389,21 +398,41 @@ export const settleCheck = async (
 };
 
 /**
+ * Refuses to move readers from the live slot to `to` while `to` has parked a stream earlier than the live slot has
+ * (or one the live slot has not): its view there stops before an event the live one applied, and readers would see
+ * it go back. A stream neither can apply is no reason: its view stops before the same event in both.
+ */
+const refuseStaleViews = async (
+  deps: RebuildDependencies,
+  target: RebuildTarget,
+  { from, to, version, then }: { from: Slot; to: Slot; version: number; then: string },
+): Promise<void> => {
+  const [there, here] = await Promise.all([
+    deps.parking.list(parkedIn(target.name, to)),
+    deps.parking.list(parkedIn(target.name, from)),
+  ]);
+  const liveParkedAt = new Map(here.map((p) => [p.streamId, p.version]));
+  const behind = there.filter((p) => (liveParkedAt.get(p.streamId) ?? Number.POSITIVE_INFINITY) > p.version);
+  if (behind.length === 0) return;
+  const named = behind
+    .slice(0, 3)
+    .map((p) => p.streamId)
+    .join(', ');
+  throw new RebuildStateError(
+    `${target.name}: ${behind.length} stream(s) are parked in version ${version} and not in the live one ` +
+      `(${named}${behind.length > 3 ? ', …' : ''}): fix the cause, run npm run redrive, then ${then}`,
+  );
+};
+
+/**
  * Readers move to the checked version: one conditional write of the pointer. Refused while the new version has parked
- * streams: their views there stop before the event it could not apply, and readers would see them go back.
+ * streams the live one has not ({@link refuseStaleViews}).
  */
 export const switchTo = async (deps: RebuildDependencies, target: RebuildTarget): Promise<ReadModelPointer> => {
   const current = await deps.pointers.get(target.name);
-  const slot = current.building?.slot;
-  const parked = slot ? await deps.parking.list(parkedInSlot(target.name, slot)) : [];
-  if (parked.length > 0) {
-    throw new RebuildStateError(
-      `${target.name}: ${parked.length} stream(s) are parked in version ${current.building?.version ?? '?'} ` +
-        `(${parked
-          .slice(0, 3)
-          .map((p) => p.streamId)
-          .join(', ')}${parked.length > 3 ? ', …' : ''}): fix the cause, run npm run redrive, then switch`,
-    );
+  if (current.building) {
+    const { slot, version } = current.building;
+    await refuseStaleViews(deps, target, { from: current.live.slot, to: slot, version, then: 'switch' });
   }
   const pointer = switchLive(current, clock(deps));
   await deps.pointers.replace(pointer);
@@ -412,7 +441,12 @@ export const switchTo = async (deps: RebuildDependencies, target: RebuildTarget)
 
 /** Readers move back to the version kept for rollback (kept current meanwhile by the live projection). */
 export const rollBackTo = async (deps: RebuildDependencies, target: RebuildTarget): Promise<ReadModelPointer> => {
-  const pointer = rollBack(await deps.pointers.get(target.name), clock(deps));
+  const current = await deps.pointers.get(target.name);
+  if (current.previous) {
+    const { slot, version } = current.previous;
+    await refuseStaleViews(deps, target, { from: current.live.slot, to: slot, version, then: 'roll back' });
+  }
+  const pointer = rollBack(current, clock(deps));
   await deps.pointers.replace(pointer);
   return pointer;
 };
@@ -432,9 +466,14 @@ export const dropVersion = async (
   await deps.pointers.replace(pointer);
   await sleeper(deps)(settleMs(deps.cacheMs));
   // What the dropped version parked goes with it: nothing reads or redrives that slot any more.
-  const name = parkedInSlot(target.name, drop);
-  for (const { streamId } of await deps.parking.list(name)) await deps.parking.unpark(name, streamId);
+  await forgetParked(deps, target, drop);
   return { pointer, slot: drop, deleted: await emptySlot(deps, target, drop, segments) };
+};
+
+/** Forgets what a slot parked: its views are gone, or about to be built again. */
+const forgetParked = async (deps: RebuildDependencies, target: RebuildTarget, slot: Slot): Promise<void> => {
+  const name = parkedIn(target.name, slot);
+  for (const { streamId } of await deps.parking.list(name)) await deps.parking.unpark(name, streamId);
 };
 
 /** Deletes every view in a slot: `segments` parallel scans of its keys. */

@@ -22,10 +22,15 @@ import {
   startBuild,
 } from '../../../projections/readModelVersions.js';
 import {
+  beginRebuild,
+  catchUpNoted,
   dropVersion,
+  endScan,
   type RebuildDependencies,
   rebuildSegment,
   rebuildTarget,
+  rollBackTo,
+  settleCheck,
   switchTo,
 } from '../../../projections/replay/rebuild.js';
 import { runRebuild } from '../../../projections/replay/rebuildJob.js';
@@ -113,7 +118,7 @@ const given = (events: StoredEvent[] = poisoned) => {
     store: { readStream: async () => events },
     parking,
     pointers,
-    notes: { noted: async () => [], forget: async () => undefined },
+    notes: { note: async () => undefined, noted: async () => [], forget: async () => undefined },
     cacheMs: 0,
     sleep: async () => undefined,
   } as unknown as RebuildDependencies;
@@ -152,7 +157,7 @@ describe('a rebuild meeting a stream its projection refuses', () => {
     const { deps, target, build, pointer } = given();
     await build();
     await expect(switchTo(deps, target)).rejects.toThrow(
-      `orders: 1 stream(s) are parked in version 2 (${streamId}): fix the cause, run npm run redrive, then switch`,
+      `orders: 1 stream(s) are parked in version 2 and not in the live one (${streamId}): fix the cause, run npm run redrive, then switch`,
     );
     expect(pointer().live.slot).toBe('blue');
   });
@@ -181,11 +186,75 @@ describe('a rebuild meeting a stream its projection refuses', () => {
     expect((await switchTo(deps, target)).live.slot).toBe('green');
   });
 
+  it('switches when the live version parked the stream at the same event: neither view goes back', async () => {
+    const { parking, deps, target, build } = given();
+    await build();
+    await parking.park({ projection: 'orders', streamId, version: 2, error: 'refused', parkedAt: '' });
+    const pointer = await switchTo(deps, target);
+    expect(pointer.live.slot).toBe('green');
+    // Each version keeps its own parked streams under its own name, whichever is live: nothing moved.
+    expect(parking.names().sort()).toEqual(['orders', 'orders@green']);
+  });
+
+  it('refuses to roll back to a version that parked a stream the live one applied, until a redrive', async () => {
+    const { parking, deps, target, clients, pointer } = given(stored(streamId, [placed]));
+    const switched = await runRebuild({ clients, projection: 'orders', segments: 1 });
+    expect(switched.pointer).toMatchObject({ live: { slot: 'green' }, previous: { slot: 'blue' } });
+    // Blue, kept for rollback, parks a stream that green applied.
+    await parking.park({ projection: 'orders', streamId, version: 1, error: 'refused', parkedAt: '' });
+    await expect(rollBackTo(deps, target)).rejects.toThrow(
+      `orders: 1 stream(s) are parked in version 1 and not in the live one (${streamId}): fix the cause, run npm run redrive, then roll back`,
+    );
+    expect(pointer().live.slot).toBe('green');
+    await parking.unpark('orders', streamId);
+    expect((await rollBackTo(deps, target)).live.slot).toBe('blue');
+  });
+
   it('forgets what an aborted version parked, with its views', async () => {
     const { parking, deps, target, build } = given();
     await build();
     await dropVersion(deps, target, 'abort', 1);
     expect(parking.names()).toEqual([]);
+  });
+
+  it('forgets what was left parked in a slot when a new build begins there', async () => {
+    const { parking, deps, target } = given();
+    await parking.park({ projection: 'orders@green', streamId, version: 2, error: 'left over', parkedAt: '' });
+    await beginRebuild(deps, target, { runId: 'run-2', segments: 1, resume: false });
+    expect(parking.names()).toEqual([]);
+  });
+
+  it('parks a stream the catch-up cannot apply in the new version, so the switch sees it', async () => {
+    const { parking, deps, target, pointer } = given();
+    await beginRebuild(deps, target, { runId: 'run-3', segments: 1, resume: false });
+    const noted: RebuildDependencies = {
+      ...deps,
+      notes: { note: async () => undefined, noted: async () => [streamId], forget: async () => undefined },
+    };
+    await endScan(noted, target, 'run-3');
+    expect(await catchUpNoted(noted, target, { runId: 'run-3', slot: 'green' })).toEqual({ streams: 1, failed: 1 });
+    expect(await parking.list('orders@green')).toMatchObject([{ streamId, version: 2 }]);
+    await settleCheck(deps, target, 'run-3', { sampled: 0, mismatches: 0 });
+    expect(pointer().building?.phase).toBe('ready');
+    await expect(switchTo(deps, target)).rejects.toThrow('parked in version 2 and not in the live one');
+  });
+});
+
+describe('a redrive that cannot read a stream', () => {
+  it('parks it again as it was, so it stays held back and a later redrive finds it', async () => {
+    const parking = memoryParking();
+    const entry = { projection: 'orders', streamId, version: 2, error: 'refused', parkedAt: 'then' };
+    await parking.park(entry);
+    const results = await redrive(fixed, {
+      targets: [{ views: memoryViews(), parkedAs: 'orders' }],
+      parking,
+      readRange: async () => [],
+      readAll: async () => {
+        throw new Error('throttled');
+      },
+    });
+    expect(results).toEqual([{ streamId, outcome: 'parked-again', applied: 0, error: 'Error: throttled' }]);
+    expect(await parking.list('orders')).toEqual([entry]);
   });
 });
 
