@@ -208,8 +208,15 @@ export const startStepFunctions = async ({
   trace,
   drainMs = 0,
   executionsFile,
+  keepFinished = 5_000,
 }: {
   config: ServerlessConfig;
+  /**
+   * How many ended executions are kept whole (described, listed, their history read), the latest first: about 4 KB
+   * each, where a stack under load ends thousands an hour. An older one is forgotten but for its name, which a
+   * STANDARD machine still refuses to start again.
+   */
+  keepFinished?: number;
   /**
    * Where the executions running now are kept, for `resume()` at the next start: a parked compensation, or a saga
    * waiting for the payment gateway, goes on as it would on AWS. Kept up to date as executions start and end, so a
@@ -255,6 +262,20 @@ export const startStepFunctions = async ({
     ]),
   );
   const executions = new Map<string, Execution>();
+  /** Ended executions, oldest first: past `keepFinished`, the oldest is forgotten. */
+  const ended: string[] = [];
+  /** STANDARD executions forgotten: their names stay taken, as on AWS (where they are kept 90 days). */
+  const forgotten = new Set<string>();
+  const forgetOldEnded = (execution: Execution) => {
+    ended.push(execution.executionArn);
+    while (ended.length > keepFinished) {
+      const arn = ended.shift() as string;
+      const old = executions.get(arn);
+      if (!old || old.status === 'RUNNING') continue;
+      executions.delete(arn);
+      if (machines.get(old.stateMachineArn)?.type === 'STANDARD') forgotten.add(arn);
+    }
+  };
   const running = new Set<Promise<void>>();
   /** Whether `resume()` has taken over `executionsFile`: only then does `stop()` write it. */
   let resumedFile = false;
@@ -391,6 +412,7 @@ export const startStepFunctions = async ({
       aborts.delete(execution.executionArn);
       execution.stopDate = new Date();
       persistEnded();
+      forgetOldEnded(execution);
       await logging.catch(() => undefined);
     }
   };
@@ -428,7 +450,7 @@ export const startStepFunctions = async ({
       const executionName = String(name ?? crypto.randomUUID());
       const executionArn = `arn:aws:states:${config.provider.region}:000000000000:${machine.type === 'EXPRESS' ? 'express' : 'execution'}:${machine.name}:${executionName}${machine.type === 'EXPRESS' ? `:${crypto.randomUUID()}` : ''}`;
       // A STANDARD execution name is unique per state machine: a second start is refused, as on AWS.
-      if (machine.type === 'STANDARD' && executions.has(executionArn)) {
+      if (machine.type === 'STANDARD' && (executions.has(executionArn) || forgotten.has(executionArn))) {
         throw new AwsError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
       }
       // Stopping, this start could no longer be written for the next start to resume: refused, so its caller retries

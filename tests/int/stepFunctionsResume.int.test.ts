@@ -140,3 +140,45 @@ describe('executions left running across a restart of the local stack', () => {
     }
   });
 });
+
+describe('the executions the stand-in keeps', () => {
+  it('keeps the latest ended executions whole and forgets older ones but for their names, which stay taken', async () => {
+    // Every Task waits until the test ends: each execution runs until it is stopped (or fails on its thin input).
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const removeHook = addInvocationHook({ before: () => held });
+    const stepFunctions = await startStepFunctions({ config, keepFinished: 2 });
+    const sfn = new SFNClient({
+      endpoint: stepFunctions.endpoint,
+      region: config.provider.region,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const start = (name: string) =>
+      sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: sagaArn,
+          name,
+          input: JSON.stringify({ orderId: name, correlationId: 'c-1' }),
+        }),
+      );
+    try {
+      for (const name of ['order-a', 'order-b', 'order-c']) {
+        const { executionArn } = await start(name);
+        await sfn.send(new StopExecutionCommand({ executionArn }));
+        await expect.poll(() => stepFunctions.executions.get(executionArn ?? '')?.stopDate).toBeDefined();
+      }
+      await expect
+        .poll(() => [...stepFunctions.executions.values()].map((e) => e.name))
+        .toEqual(['order-b', 'order-c']);
+      // Forgotten, its name is still taken on a STANDARD machine, as on AWS.
+      await expect(start('order-a')).rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
+    } finally {
+      release();
+      removeHook();
+      sfn.destroy();
+      await stepFunctions.stop();
+    }
+  });
+});
