@@ -234,9 +234,13 @@ export const startApi = async ({
     return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(result) };
   };
 
+  /** Set by `close()`: what is in flight answers, and its connection closes with the answer. */
+  let closing = false;
   const respond = (result: APIGatewayProxyStructuredResultV2, response: ServerResponse) => {
     response.statusCode = result.statusCode ?? 200;
     for (const [key, value] of Object.entries(result.headers ?? {})) response.setHeader(key, String(value));
+    // Kept alive, a client's connection would carry its next requests to a stopping server for as long as it lets.
+    if (closing) response.setHeader('connection', 'close');
     if (result.cookies?.length) response.setHeader('set-cookie', result.cookies);
     const body = result.body ?? '';
     response.end(result.isBase64Encoded ? Buffer.from(body, 'base64') : body);
@@ -288,9 +292,10 @@ export const startApi = async ({
     url: `http://${host}:${address.port}`,
     port: address.port,
     // Takes no new request and lets those in flight answer (a placement cut off mid-write leaves its client unsure
-    // whether it was placed), for at most 5 s.
+    // whether it was placed), each closing its connection so no client's next request finds it open, for at most 5 s.
     close: () =>
       new Promise((resolve, reject) => {
+        closing = true;
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), 5_000).unref();

@@ -1,0 +1,35 @@
+import { connect } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { startTestApi } from '../support/api.js';
+
+describe('the local API stopping', () => {
+  it('answers a request in flight when the stop begins, and closes its kept-alive connection with the answer', async () => {
+    const { api } = await startTestApi();
+    const socket = connect(api.port, '127.0.0.1');
+    const answer = new Promise<string>((resolve, reject) => {
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+      // The server ends the connection itself: a client keeping it alive would otherwise send its next request to a
+      // stopping server, which went on answering them until its 5 s were up.
+      socket.once('end', () => resolve(received));
+      socket.once('error', reject);
+    });
+    try {
+      const body = JSON.stringify({ items: [{ sku: 'STOP-1', quantity: 1 }], payment: { token: 'tok_visa' } });
+      // The head and half the body: the request is in flight when the stop begins.
+      socket.write(
+        `POST /orders HTTP/1.1\r\nhost: x\r\nconnection: keep-alive\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const stopped = api.close();
+      socket.write(body.slice(10));
+      const received = await answer;
+      // Answered (401: no token), and told the connection closes.
+      expect(received.split('\r\n')[0]).toBe('HTTP/1.1 401 Unauthorized');
+      expect(received).toMatch(/\r\nconnection: close\r\n/i);
+      await stopped;
+    } finally {
+      socket.destroy();
+    }
+  });
+});
