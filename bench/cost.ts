@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { capacity } from '../infra/capacity.mjs';
+import { tapLogs } from '../functions/observability/logger.js';
 import { invokeOneAtATime } from '../local/lambda.js';
 import type { Usage } from '../local/meter.js';
 import { projectRoot } from '../local/paths.js';
@@ -73,6 +74,30 @@ const quiet = async () => {
   }
 };
 
+/**
+ * What an invocation's own lines in CloudWatch Logs weigh beside the function's: Lambda's START, END and REPORT (with
+ * the X-Ray trace id that active tracing, on by default, adds to it), in their documented text format.
+ */
+const requestId = '8f5e1c3a-2b4d-4e6f-8a9b-0c1d2e3f4a5b';
+const platformLines = [
+  `START RequestId: ${requestId} Version: $LATEST`,
+  `END RequestId: ${requestId}`,
+  `REPORT RequestId: ${requestId}\tDuration: 12.34 ms\tBilled Duration: 13 ms\tMemory Size: 512 MB\tMax Memory Used: 98 MB\t\nXRAY TraceId: 1-674b2c3d-5ac6c58f5f6e4e6b8c6d7e8f\tSegmentId: 6c1e2d3f4a5b6c7d\tSampled: true\t`,
+];
+/** The level `prod` logs at (serverless.yml's params): what the functions write there, counted here at any stage's. */
+const prodLogLevel = 'info';
+/** Bytes billed for one log event of `line`. */
+const ingested = (line: string) => Buffer.byteLength(line) + prices.cloudWatchLogs.eventOverheadBytes;
+const logged = { events: 0, bytes: 0, byMessage: new Map<string, number>() };
+const untapLogs = tapLogs((line) => {
+  logged.events += 1;
+  logged.bytes += ingested(line);
+  const message = line.includes('"_aws"')
+    ? 'metrics (embedded metric format)'
+    : ((JSON.parse(line) as { message?: string }).message ?? '?');
+  logged.byMessage.set(message, (logged.byMessage.get(message) ?? 0) + ingested(line));
+}, prodLogLevel);
+
 try {
   progress.note();
   const scenario = await drive({
@@ -84,6 +109,7 @@ try {
   progress.note('waiting for the meter to stop moving');
   if (scenario.mismatches.length > 0) throw new Error(`orders ended wrongly:\n${scenario.mismatches.join('\n')}`);
   await quiet();
+  untapLogs();
   const usage = meter.usage();
   const executions = [...stack.stepFunctions.executions.values()];
   if (executions.some((e) => e.status === 'RUNNING')) throw new Error('a saga is still running');
@@ -151,6 +177,9 @@ try {
   const apiRequests = Object.entries(usage.lambda)
     .filter(([fn]) => httpFunctions.has(fn))
     .reduce((sum, [, c]) => sum + c.invocations, 0);
+  const platformBytes = platformLines.reduce((sum, line) => sum + ingested(line), 0);
+  const logBytes = logged.bytes + lambda.invocations * platformBytes;
+  const logEvents = logged.events + lambda.invocations * platformLines.length;
   const transitions = executions.reduce((sum, e) => sum + e.states.length + e.retries, 0);
   // Express bills each execution's duration rounded up to 100 ms, at 64 MB (its smallest step; our payloads are
   // tiny): timed, like Lambda, in the solo run, and counted per execution of the first.
@@ -182,6 +211,11 @@ try {
       per(lambda.invocations) * prices.lambda.request + per(lambda.gbSeconds) * prices.lambda.gbSecond,
     ],
     ['API Gateway', `${per(apiRequests).toFixed(2)} requests`, per(apiRequests) * prices.apiGateway.request],
+    [
+      'CloudWatch Logs',
+      `${(per(logBytes) / 1000).toFixed(2)} KB ingested (${per(logEvents).toFixed(1)} log events at ${prodLogLevel}, Lambda's own included)`,
+      (per(logBytes) / 1e9) * prices.cloudWatchLogs.ingestedGb,
+    ],
   ];
   const shared = rows.reduce((sum, [, , usd]) => sum + usd, 0);
   // Provisioned capacity bills units held, not used: at a steady load with auto scaling keeping each table near its
@@ -233,6 +267,15 @@ try {
   console.log(
     `${''.padEnd(20)}${`EXPRESS: 1 request, ${(per(expressGbSeconds) * 1000).toFixed(1)} GB-ms (64 MB, 100 ms steps)`.padEnd(62)}${million(express)}`,
   );
+  console.log(`\nCloudWatch Logs per order, by message (at ${prodLogLevel}, as prod logs; bytes as ingested)`);
+  for (const [message, bytes] of [
+    ...logged.byMessage,
+    ["Lambda's START, END and REPORT", lambda.invocations * platformBytes] as const,
+  ]
+    .sort(([, a], [, b]) => b - a)
+    .slice(0, 8)) {
+    console.log(`  ${message.slice(0, 60).padEnd(62)}${per(bytes).toFixed(0).padStart(7)} B`);
+  }
   console.log(`\nDynamoDB per order, by request and table`);
   for (const [name, c] of Object.entries(usage.dynamodbByTable).sort(
     ([, a], [, b]) => b.writeUnits * 5 + b.readUnits - (a.writeUnits * 5 + a.readUnits),
@@ -298,7 +341,7 @@ try {
       ?.ShardCount ?? 1,
   );
   console.log(
-    `\nNot per order: the change stream's ${shards} shard(s) at this stage cost $${(shards * 730 * prices.kinesis.shardHour).toFixed(2)} a month whatever the volume, and so would provisioned tables' floor (${targets.length / 2} tables and indexes at ${String(capacityConfig.minUnits)} read and write units each, $${floorPerMonth.toFixed(2)} a month); storage, CloudWatch Logs ingestion and X-Ray traces are not counted. Lambda and Express durations are this machine's, in one process against local stand-ins.`,
+    `\nNot per order: the change stream's ${shards} shard(s) at this stage cost $${(shards * 730 * prices.kinesis.shardHour).toFixed(2)} a month whatever the volume, and so would provisioned tables' floor (${targets.length / 2} tables and indexes at ${String(capacityConfig.minUnits)} read and write units each, $${floorPerMonth.toFixed(2)} a month); storage, log storage and X-Ray traces are not counted. Lambda and Express durations are this machine's, in one process against local stand-ins.`,
   );
 } finally {
   progress.done();

@@ -42,4 +42,9 @@ export const prices = {
     /** EXPRESS: per GB-second, duration rounded up to 100 ms, memory billed in 64 MB steps (64 MB at least). */
     expressGbSecond: 0.00001667,
   },
+  cloudWatchLogs: {
+    /** Standard log class, per GB ingested: each log event's bytes plus `eventOverheadBytes` of metadata. */
+    ingestedGb: 0.5,
+    eventOverheadBytes: 26,
+  },
 } as const;
