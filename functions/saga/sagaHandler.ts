@@ -109,7 +109,8 @@ export const sagaHandler = (
         },
         onConflict: onConflict(logger, 'saga step lost a race; retrying'),
       };
-      logger.info('saga step started');
+      // Debug: the step's "finished" line (info) says how it ended; a step that never ends shows in the execution.
+      logger.debug('saga step started');
       try {
         const result = (await run(input, context, logger)) ?? 'PROCEED';
         const answer = typeof result === 'string' ? { outcome: result } : result;

@@ -31,7 +31,8 @@ const observeApplied = (projection: string, logger: Logger) => (events: StoredEv
       const { correlationId } = event.metadata;
       metrics().add('ProjectionLag', lagMs, { projection });
       tracer().mark(`### ${event.streamId}`, { orderId, sku, correlationId });
-      logger.info('event projected', {
+      // One line an event, so debug: at info, prod would pay for them as much as for every other line of an order.
+      logger.debug('event projected', {
         streamId: event.streamId,
         version: event.version,
         type: event.type,
