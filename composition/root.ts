@@ -32,7 +32,7 @@ import type {
   ViewStore,
 } from '../projections/ports.js';
 import type { Projection } from '../projections/projection.js';
-import type { ReadModelPointer, Slot } from '../projections/readModelVersions.js';
+import { parkedIn, type ReadModelPointer, type Slot } from '../projections/readModelVersions.js';
 import { type RebuildDependencies, rebuildTarget, type RebuildTarget } from '../projections/replay/rebuild.js';
 import { replayTarget, type ReplayTarget } from '../projections/replay/segments.js';
 import { eventSchemas } from './schemas.js';
@@ -155,8 +155,9 @@ export const composeStage = ({
     liveTargets: async () => {
       const [orders, products] = await Promise.all([liveSlot('orders'), liveSlot('products')]);
       return {
-        orders: replayTarget(ordersProjection, views.orders[orders]),
-        products: replayTarget(productsProjection, views.products[products]),
+        // The live slot's views, and its parked streams under that slot's name.
+        orders: replayTarget(ordersProjection, views.orders[orders], parkedIn('orders', orders)),
+        products: replayTarget(productsProjection, views.products[products], parkedIn('products', products)),
       };
     },
     rebuildTargets: {

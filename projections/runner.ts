@@ -240,34 +240,33 @@ export const redrive = async <View extends Record<string, unknown>, Event extend
   const results: RedriveResult[] = [];
   for (const [streamId, under] of parkedUnder) {
     for (const { projection: name } of under) await parking.unpark(name, streamId);
-    let events: StoredEvent[];
     try {
-      events = await readAll(streamId);
+      const events = await readAll(streamId);
+      let applied = 0;
+      let error: string | undefined;
+      for (const { views, parkedAs } of targets) {
+        try {
+          applied = Math.max(applied, (await applyStream(projection, streamId, events, { views, readRange })).applied);
+        } catch (failure) {
+          await parkStream({ ...projection, name: parkedAs }, streamId, failure, {
+            views,
+            parking,
+            ...(now ? { now } : {}),
+          });
+          error ??= describe(failure);
+        }
+      }
+      results.push(
+        error === undefined
+          ? { streamId, outcome: 'completed', applied }
+          : { streamId, outcome: 'parked-again', applied, error },
+      );
     } catch (failure) {
-      // Nothing was applied: parked again as it was, so its records stay held back and a later redrive finds it.
+      // The read, or parking it again, failed: parked again as it was, so its records stay held back and a later
+      // redrive finds it.
       for (const parked of under) await parking.park(parked);
       results.push({ streamId, outcome: 'parked-again', applied: 0, error: describe(failure) });
-      continue;
     }
-    let applied = 0;
-    let error: string | undefined;
-    for (const { views, parkedAs } of targets) {
-      try {
-        applied = Math.max(applied, (await applyStream(projection, streamId, events, { views, readRange })).applied);
-      } catch (failure) {
-        await parkStream({ ...projection, name: parkedAs }, streamId, failure, {
-          views,
-          parking,
-          ...(now ? { now } : {}),
-        });
-        error ??= describe(failure);
-      }
-    }
-    results.push(
-      error === undefined
-        ? { streamId, outcome: 'completed', applied }
-        : { streamId, outcome: 'parked-again', applied, error },
-    );
   }
   return results;
 };

@@ -6,6 +6,8 @@ import { applyStream } from '../runner.js';
 /** A projection and the store of its views, with their types sealed in, so one rebuild can serve several. */
 export type ReplayTarget = {
   name: string;
+  /** Where a stream it cannot apply is parked: the name of the slot it writes (`parkedIn`). */
+  parkedAs: string;
   streamPrefix: string;
   apply(streamId: string, events: StoredEvent[], readRange: ReadRange): Promise<void>;
   /** The version a stream's view is at (0 without a view). */
@@ -17,8 +19,10 @@ export type ReplayTarget = {
 export const replayTarget = <View extends Record<string, unknown>, Event extends DomainEvent>(
   projection: Projection<View, Event>,
   views: ViewStore<View>,
+  parkedAs: string,
 ): ReplayTarget => ({
   name: projection.name,
+  parkedAs,
   streamPrefix: projection.streamPrefix,
   apply: async (streamId, events, readRange) => {
     await applyStream(projection, streamId, events, { views, readRange });
@@ -77,7 +81,7 @@ export const replaySegment = async (options: ReplaySegmentOptions): Promise<Segm
       } catch (error) {
         const version = isProjectionApplyError(error) ? error.version : (await target.versionOf(streamId)) + 1;
         await parking.park({
-          projection: target.name,
+          projection: target.parkedAs,
           streamId,
           version,
           error: error instanceof Error ? error.message : String(error),

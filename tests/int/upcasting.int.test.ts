@@ -169,7 +169,7 @@ describe('one upcaster, registered in domain/upcasters.ts, changes what every re
       events: stage.events,
       segment: 0,
       totalSegments: 1,
-      targets: [replayTarget(ordersProjection, stage.viewStore('orders', 'green'))],
+      targets: [replayTarget(ordersProjection, stage.viewStore('orders', 'green'), 'orders@green')],
       readRange: readRangeOf(stage.store),
       parking: stage.parking,
       checkpoints: stage.checkpoints(`upcast-${orderId}`),

@@ -15,6 +15,7 @@ import type { Projection, Versioned } from '../../../projections/projection.js';
 import {
   initialPointer,
   markReady,
+  parkedIn,
   type ReadModelPointer,
   redrivePlan,
   scanDone,
@@ -34,6 +35,7 @@ import {
   switchTo,
 } from '../../../projections/replay/rebuild.js';
 import { runRebuild } from '../../../projections/replay/rebuildJob.js';
+import { replaySegment, replayTarget } from '../../../projections/replay/segments.js';
 import { redrive } from '../../../projections/runner.js';
 import { stored } from './givenView.js';
 
@@ -237,6 +239,23 @@ describe('a rebuild meeting a stream its projection refuses', () => {
     await settleCheck(deps, target, 'run-3', { sampled: 0, mismatches: 0 });
     expect(pointer().building?.phase).toBe('ready');
     await expect(switchTo(deps, target)).rejects.toThrow('parked in version 2 and not in the live one');
+  });
+});
+
+describe('an in-place replay meeting a stream its projection refuses', () => {
+  it('parks it under the name of the slot it writes: green live, green’s name, where green’s writes are held back', async () => {
+    const { views, parking, deps } = given();
+    const checkpoints: Checkpoints = { load: async () => undefined, save: async () => undefined, list: async () => [] };
+    await replaySegment({
+      events: deps.events,
+      segment: 0,
+      totalSegments: 1,
+      targets: [replayTarget(ordersProjection, views.green, parkedIn('orders', 'green'))],
+      readRange: async () => poisoned,
+      parking,
+      checkpoints,
+    });
+    expect(parking.names()).toEqual(['orders@green']);
   });
 });
 
