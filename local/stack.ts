@@ -53,8 +53,11 @@ export const startLocalStack = async ({
   drainSagasMs = 0,
   metered = false,
   faults: faultPlan,
+  keepFinished,
 }: {
   stage: string;
+  /** How many ended saga executions the Step Functions stand-in keeps whole (its default: 5,000). */
+  keepFinished?: number;
   /** Count the handlers' requests, units and invocations (benchmarks and `npm run cost`). */
   metered?: boolean;
   /** Break invocations and the change stream on purpose (`npm run chaos`). */
@@ -92,6 +95,7 @@ export const startLocalStack = async ({
       config,
       log,
       drainMs: drainSagasMs,
+      ...(keepFinished !== undefined ? { keepFinished } : {}),
       ...(trace ? { trace } : {}),
       ...(checkpointDir ? { executionsFile: join(checkpointDir, 'executions.json') } : {}),
     });

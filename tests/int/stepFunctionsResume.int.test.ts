@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
 import { addInvocationHook } from '../../local/lambda.js';
 import { loadServerlessConfig } from '../../local/serverlessConfig.js';
@@ -142,7 +142,7 @@ describe('executions left running across a restart of the local stack', () => {
 });
 
 describe('the executions the stand-in keeps', () => {
-  it('keeps the latest ended executions whole and forgets older ones but for their names, which stay taken', async () => {
+  it('keeps the latest ended executions whole, and of older STANDARD ones what DescribeExecution answers, their names still taken', async () => {
     // Every Task waits until the test ends: each execution runs until it is stopped (or fails on its thin input).
     let release: () => void = () => undefined;
     const held = new Promise<void>((resolve) => {
@@ -169,10 +169,17 @@ describe('the executions the stand-in keeps', () => {
         await sfn.send(new StopExecutionCommand({ executionArn }));
         await expect.poll(() => stepFunctions.executions.get(executionArn ?? '')?.stopDate).toBeDefined();
       }
+      // The oldest lost its history; the latest two kept theirs.
       await expect
-        .poll(() => [...stepFunctions.executions.values()].map((e) => e.name))
-        .toEqual(['order-b', 'order-c']);
-      // Forgotten, its name is still taken on a STANDARD machine, as on AWS.
+        .poll(() => [...stepFunctions.executions.values()].map((e) => `${e.name} ${e.history.length > 0}`))
+        .toEqual(['order-a false', 'order-b true', 'order-c true']);
+      const [oldest] = stepFunctions.executions.values();
+      // Described as on AWS, and its name still taken on a STANDARD machine.
+      expect(await sfn.send(new DescribeExecutionCommand({ executionArn: oldest?.executionArn ?? '' }))).toMatchObject({
+        name: 'order-a',
+        status: oldest?.status,
+        input: expect.stringContaining('order-a'),
+      });
       await expect(start('order-a')).rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
     } finally {
       release();
