@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { routePattern } from '../api/routePattern.js';
@@ -234,13 +234,16 @@ export const startApi = async ({
     return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(result) };
   };
 
-  /** Set by `close()`: what is in flight answers, and its connection closes with the answer. */
+  /** Set by `close()`: what is in flight answers, and its connection closes with the last answer it waits for. */
   let closing = false;
-  const respond = (result: APIGatewayProxyStructuredResultV2, response: ServerResponse) => {
+  /** The requests each connection has in flight: a client may send the next before the first is answered. */
+  const inFlight = new WeakMap<Socket, number>();
+  const respond = (result: APIGatewayProxyStructuredResultV2, response: ServerResponse, socket: Socket) => {
     response.statusCode = result.statusCode ?? 200;
     for (const [key, value] of Object.entries(result.headers ?? {})) response.setHeader(key, String(value));
-    // Kept alive, a client's connection would carry its next requests to a stopping server for as long as it lets.
-    if (closing) response.setHeader('connection', 'close');
+    // Kept alive, a client's connection would carry its next requests to a stopping server for as long as it lets;
+    // closed after an earlier answer, a request sent behind it would run and never be answered.
+    if (closing && (inFlight.get(socket) ?? 0) <= 1) response.setHeader('connection', 'close');
     if (result.cookies?.length) response.setHeader('set-cookie', result.cookies);
     const body = result.body ?? '';
     response.end(result.isBase64Encoded ? Buffer.from(body, 'base64') : body);
@@ -248,6 +251,9 @@ export const startApi = async ({
 
   const server = createServer((request, response) => {
     const started = Date.now();
+    const { socket } = request;
+    inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
+    response.once('close', () => inFlight.set(socket, (inFlight.get(socket) ?? 1) - 1));
     answer(request)
       .catch((error: unknown) => {
         // A client that went away mid-body is no failure of a function: nothing was invoked, and no one reads an answer.
@@ -258,7 +264,7 @@ export const startApi = async ({
       })
       .then(
         (result) => {
-          respond(result, response);
+          respond(result, response, socket);
           log(`${request.method} ${request.url} → ${result.statusCode} (${Date.now() - started} ms)`);
         },
         () => log(`${request.method} ${request.url}: the client closed the request before its body ended`),

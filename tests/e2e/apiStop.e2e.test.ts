@@ -32,4 +32,34 @@ describe('the local API stopping', () => {
       socket.destroy();
     }
   });
+
+  it('answers a request sent behind the one in flight too, and closes the connection with the last answer', async () => {
+    const { api } = await startTestApi();
+    const socket = connect(api.port, '127.0.0.1');
+    const answer = new Promise<string>((resolve, reject) => {
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+      socket.once('end', () => resolve(received));
+      socket.once('error', reject);
+    });
+    try {
+      const body = JSON.stringify({ items: [{ sku: 'STOP-2', quantity: 1 }], payment: { token: 'tok_visa' } });
+      socket.write(
+        `POST /orders HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const stopped = api.close();
+      // The rest of the body, and at once a second request behind it on the same connection (pipelined).
+      socket.write(`${body.slice(10)}GET /openapi.json HTTP/1.1\r\nhost: x\r\n\r\n`);
+      const received = await answer;
+      const statusLines = received.match(/HTTP\/1\.1 \d{3} [A-Za-z ]+(?=\r\n)/g);
+      expect(statusLines).toEqual(['HTTP/1.1 401 Unauthorized', 'HTTP/1.1 200 OK']);
+      // Only the last answer closes the connection.
+      expect(received.match(/\r\nconnection: close\r\n/gi)).toHaveLength(1);
+      expect(received.lastIndexOf('connection: close')).toBeGreaterThan(received.indexOf('HTTP/1.1 200 OK'));
+      await stopped;
+    } finally {
+      socket.destroy();
+    }
+  });
 });
