@@ -2,24 +2,32 @@ import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { startTestApi } from '../support/api.js';
 
+/** A raw connection to the API, and everything it receives until the server ends it. */
+const connection = (port: number) => {
+  const socket = connect(port, '127.0.0.1');
+  const received = new Promise<string>((resolve, reject) => {
+    let text = '';
+    socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    // The server ends the connection itself: a client keeping it alive would otherwise send its next request to a
+    // stopping server, which went on answering them until its 5 s were up.
+    socket.once('end', () => resolve(text));
+    socket.once('error', reject);
+  });
+  return { socket, received };
+};
+
+/** A placement's head and the first 10 bytes of its body: in flight until the rest is sent. */
+const placementStarted = (body: string) =>
+  `POST /orders HTTP/1.1\r\nhost: x\r\nconnection: keep-alive\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body.slice(0, 10)}`;
+
 describe('the local API stopping', () => {
   it('answers a request in flight when the stop begins, and closes its kept-alive connection with the answer', async () => {
     const { api } = await startTestApi();
-    const socket = connect(api.port, '127.0.0.1');
-    const answer = new Promise<string>((resolve, reject) => {
-      let received = '';
-      socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
-      // The server ends the connection itself: a client keeping it alive would otherwise send its next request to a
-      // stopping server, which went on answering them until its 5 s were up.
-      socket.once('end', () => resolve(received));
-      socket.once('error', reject);
-    });
+    const { socket, received: answer } = connection(api.port);
     try {
       const body = JSON.stringify({ items: [{ sku: 'STOP-1', quantity: 1 }], payment: { token: 'tok_visa' } });
       // The head and half the body: the request is in flight when the stop begins.
-      socket.write(
-        `POST /orders HTTP/1.1\r\nhost: x\r\nconnection: keep-alive\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
-      );
+      socket.write(placementStarted(body));
       await new Promise((resolve) => setTimeout(resolve, 100));
       const stopped = api.close();
       socket.write(body.slice(10));
@@ -35,18 +43,10 @@ describe('the local API stopping', () => {
 
   it('answers a request sent behind the one in flight too, and closes the connection with the last answer', async () => {
     const { api } = await startTestApi();
-    const socket = connect(api.port, '127.0.0.1');
-    const answer = new Promise<string>((resolve, reject) => {
-      let received = '';
-      socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
-      socket.once('end', () => resolve(received));
-      socket.once('error', reject);
-    });
+    const { socket, received: answer } = connection(api.port);
     try {
       const body = JSON.stringify({ items: [{ sku: 'STOP-2', quantity: 1 }], payment: { token: 'tok_visa' } });
-      socket.write(
-        `POST /orders HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
-      );
+      socket.write(placementStarted(body));
       await new Promise((resolve) => setTimeout(resolve, 100));
       const stopped = api.close();
       // The rest of the body, and at once a second request behind it on the same connection (pipelined).

@@ -3,18 +3,10 @@ import type { OrderEvent } from '../../../domain/order/index.js';
 import type { StoredEvent } from '../../../eventstore/types.js';
 import { checkReadModel } from '../../../ops/invariants.js';
 import { ordersProjection } from '../../../projections/orders.js';
+import { orderPlaced } from '../../support/orderEvents.js';
 import { stored } from '../projections/givenView.js';
 
-const placed = (orderId: string): OrderEvent => ({
-  type: 'OrderPlaced',
-  data: {
-    orderId,
-    customerId: 'customer-1',
-    lines: [{ sku: 'MUG-1', quantity: 1, unitPrice: { amount: 1250, currency: 'EUR' } }],
-    total: { amount: 1250, currency: 'EUR' },
-    paymentToken: 'tok_visa',
-  },
-});
+const placed = orderPlaced;
 
 describe('the read model invariant', () => {
   it('names a stream its projection cannot fold (a parked one) as a violation, and still checks the others', () => {

@@ -37,6 +37,7 @@ import {
 import { runRebuild } from '../../../projections/replay/rebuildJob.js';
 import { replaySegment, replayTarget } from '../../../projections/replay/segments.js';
 import { redrive } from '../../../projections/runner.js';
+import { orderPlaced } from '../../support/orderEvents.js';
 import { stored } from './givenView.js';
 
 /** One slot's views in memory, keyed by order id. */
@@ -77,16 +78,7 @@ const memoryParking = (): ParkingLot & { names: () => string[] } => {
 
 const orderId = '00000000-0000-4000-8000-000000000001';
 const streamId = `order-${orderId}`;
-const placed: OrderEvent = {
-  type: 'OrderPlaced',
-  data: {
-    orderId,
-    customerId: 'customer-1',
-    lines: [{ sku: 'MUG-1', quantity: 1, unitPrice: { amount: 1250, currency: 'EUR' } }],
-    total: { amount: 1250, currency: 'EUR' },
-    paymentToken: 'tok_visa',
-  },
-};
+const placed: OrderEvent = orderPlaced(orderId);
 /** Version 2 is an event this projection refuses (a second OrderPlaced); version 3 cancels the order. */
 const poisoned: StoredEvent[] = stored(streamId, [
   placed,
