@@ -85,8 +85,9 @@ const print = (report: OrderReport) => {
       view ? String(view.version) : '–',
       !view || view.version >= report.fromEvents.version
         ? ''
-        : report.fromEvents.unreadable && view.version >= report.fromEvents.unreadable.version - 1
-          ? 'stopped before the unreadable event: its stream is parked (npm run redrive once code that reads it runs)'
+        : report.viewParked ||
+            (report.fromEvents.unreadable && view.version >= report.fromEvents.unreadable.version - 1)
+          ? 'parked: the projection could not apply an event after this version (npm run redrive once the cause is fixed)'
           : 'behind the events: the projection has not caught up',
     ],
     ['saga', sagaStatus, '', sagaDetail],

@@ -13,6 +13,7 @@ import { order, OrderEvent, type OrderState, orderStreamId } from '../domain/ord
 import { paymentStreamId } from '../domain/payment/index.js';
 import type { StoredEvent } from '../eventstore/types.js';
 import type { OrderView } from '../projections/orders.js';
+import { parkedIn } from '../projections/readModelVersions.js';
 import type { StageClients } from './stage.js';
 
 /** One event of the order, as the report shows it: the envelope's facts, and its data without secrets. */
@@ -69,6 +70,8 @@ export type OrderReport = {
   events: ReportedEvent[];
   /** The read model (the `orders` table), with the stream version it has applied. */
   view: { view: OrderView; version: number } | undefined;
+  /** Whether the live read model parked the order's stream: an event the projection could not apply. */
+  viewParked: boolean;
   saga: SagaReport;
   /** The order's parked compensations (executions `<orderId>`, `<orderId>-2`, …), oldest first. */
   compensations: { name: string; status: string; startDate?: string; stopDate?: string }[];
@@ -209,10 +212,13 @@ const readHistory = async (clients: StageClients, executionArn: string): Promise
  * report.view?.view.status; // 'CONFIRMED'
  */
 export const orderReport = async (clients: StageClients, orderId: string): Promise<OrderReport> => {
-  const [orderEvents, paymentEvents, view, saga, compensations] = await Promise.all([
-    clients.store.readStream(orderStreamId(orderId)),
+  const streamId = orderStreamId(orderId);
+  const slot = await clients.liveSlot('orders');
+  const [orderEvents, paymentEvents, view, parked, saga, compensations] = await Promise.all([
+    clients.store.readStream(streamId),
     clients.store.readStream(paymentStreamId(orderId)),
-    clients.liveSlot('orders').then((slot) => clients.viewStore('orders', slot).get({ orderId })),
+    clients.viewStore('orders', slot).get({ orderId }),
+    clients.parking.parked(parkedIn('orders', slot), [streamId]),
     sagaReport(clients, orderId),
     compensationsReport(clients, orderId),
   ]);
@@ -249,6 +255,7 @@ export const orderReport = async (clients: StageClients, orderId: string): Promi
     fromEvents,
     events,
     view,
+    viewParked: parked.has(streamId),
     saga,
     compensations,
     ...(awaitingPayment ? { awaitingPayment } : {}),

@@ -115,6 +115,12 @@ describe('npm run order: where is order X', () => {
     });
     expect(report.events.map((e) => e.type)).toContain('OrderGiftWrapped');
     expect(report.saga).toMatchObject({ kind: 'execution', status: 'SUCCEEDED' });
+    // The live projection cannot apply it either: it parks the stream, and the report says so.
+    await eventually(
+      () => orderReport(clients, orderId),
+      (parked) => expect(parked).toMatchObject({ viewParked: true, view: { version: 3 } }),
+      { timeoutMs: 20_000, intervalMs: 100 },
+    );
   });
 
   it('says plainly that an unknown order does not exist', async () => {
