@@ -278,7 +278,6 @@ export const toProblem = (error: unknown): ProblemError => {
   );
 };
 
-/** The one error gate. Registered last, so its onError runs first and every other middleware sees an answer. */
 /**
  * A `HEAD` request's answer: the `GET`'s status and headers, no body (RFC 9110), errors included. Registered first on
  * a stack, so its `after` and `onError` run last, on the answer as the other middlewares left it.
@@ -295,6 +294,7 @@ export const headersOnly = (): Middleware => {
   return { after: strip, onError: strip };
 };
 
+/** The one error gate. Registered last, so its onError runs first and every other middleware sees an answer. */
 export const problemErrors = (): Middleware => ({
   onError: (request) => {
     const problem = toProblem(request.error);
