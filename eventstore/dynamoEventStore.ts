@@ -91,7 +91,7 @@ const refusedOnly = <T>(
   if (!(error instanceof TransactionCanceledException)) return undefined;
   const reasons = error.CancellationReasons ?? [];
   const other = reasons.slice(0, from).some((reason) => reason.Code && reason.Code !== 'None');
-  const conflict = reasons.some((reason) => reason.Code === 'TransactionConflict');
+  const conflict = transactionHeld(error);
   const refused = items.filter((_, index) => reasons[from + index]?.Code === 'ConditionalCheckFailed');
   return other || conflict || refused.length === 0 ? undefined : { refused, reasons };
 };
