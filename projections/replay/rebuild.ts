@@ -153,7 +153,7 @@ export const rebuildSegment = async ({
   onProgress,
   shouldPause,
 }: RebuildSegmentOptions): Promise<SegmentProgress> => {
-  const { events: scan, parking } = deps;
+  const { events: scan } = deps;
   const readRange = readRangeOf(deps.store);
   const saved = await checkpoints.load(segment);
   const progress: SegmentProgress = saved?.progress ?? { segment, events: 0, streams: 0, failed: 0, done: false };
@@ -188,14 +188,7 @@ export const rebuildSegment = async ({
       const { item, error } = await target.fold(streamId, events, readRange);
       if (item) items.push(item);
       if (error) {
-        // Under the new version's own name: the live version's streams are not held back by what only this one refuses.
-        await parking.park({
-          projection: parkedIn(target.name, slot),
-          streamId,
-          version: error.version,
-          error: error.message,
-          parkedAt: clock(deps).toISOString(),
-        });
+        await parkInSlot(deps, target, slot, streamId, error);
         progress.failed++;
       }
     }
@@ -280,14 +273,8 @@ export const catchUpNoted = async (
           await target.apply(slot, streamId, await deps.store.readStream(streamId), readRange);
         } catch (error) {
           if (!isProjectionApplyError(error)) throw error;
-          // Parked in the new version, its view stopped before the event: the switch sees it.
-          await deps.parking.park({
-            projection: parkedIn(target.name, slot),
-            streamId,
-            version: error.version,
-            error: error.message,
-            parkedAt: clock(deps).toISOString(),
-          });
+          // Its view stopped before the event: the switch sees it.
+          await parkInSlot(deps, target, slot, streamId, error);
           failed++;
         }
       }
@@ -469,6 +456,25 @@ export const dropVersion = async (
   await forgetParked(deps, target, drop);
   return { pointer, slot: drop, deleted: await emptySlot(deps, target, drop, segments) };
 };
+
+/**
+ * Parks a stream the new version cannot apply under that version's own name: the live version's streams are not held
+ * back by what only this one refuses, and the switch sees it.
+ */
+const parkInSlot = (
+  deps: RebuildDependencies,
+  target: RebuildTarget,
+  slot: Slot,
+  streamId: string,
+  failed: { version: number; message: string },
+): Promise<void> =>
+  deps.parking.park({
+    projection: parkedIn(target.name, slot),
+    streamId,
+    version: failed.version,
+    error: failed.message,
+    parkedAt: clock(deps).toISOString(),
+  });
 
 /** Forgets what a slot parked: its views are gone, or about to be built again. */
 const forgetParked = async (deps: RebuildDependencies, target: RebuildTarget, slot: Slot): Promise<void> => {
