@@ -1,8 +1,11 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import aslValidator from 'asl-validator';
+import { StateMachine } from 'aws-local-stepfunctions';
 import { describe, expect, it } from 'vitest';
 import { projectRoot } from '../../../local/paths.js';
+// For its Promise.withResolvers, which aws-local-stepfunctions needs and Node 20 lacks.
+import '../../../local/stepFunctions.js';
 
 type State = {
   Type: string;
@@ -279,5 +282,36 @@ describe('the parked compensation', async () => {
 
   it('sets no execution timeout: the wait is bounded by the stage’s param, which may pass EXPRESS’s five minutes', () => {
     expect(machine.TimeoutSeconds).toBeUndefined();
+  });
+});
+
+describe('the replay job', async () => {
+  const definition = JSON.parse(await readFile(join(folder, 'replay.asl.json'), 'utf8')) as unknown;
+  /** The job run on `input`, its worker answering at once: which of its Tasks ran, in order. */
+  const tasksRun = async (input: object) => {
+    const ran: string[] = [];
+    const answer = (task: string, payload: object) => async () => {
+      ran.push(task);
+      return { Payload: payload };
+    };
+    const machine = new StateMachine(definition as never);
+    const { result } = machine.run(input as never, {
+      overrides: {
+        taskResourceLocalHandlers: {
+          ClearViews: answer('ClearViews', { cleared: 0 }),
+          ReplaySegment: answer('ReplaySegment', { done: true, events: 0 }),
+        },
+      },
+      context: { Execution: { Name: 'by-hand', StartTime: new Date().toISOString() } },
+    });
+    await result;
+    return ran;
+  };
+
+  it('replays in place when the input leaves fromScratch out, as when it is false, and clears first only when true', async () => {
+    const input = { projections: ['orders'], totalSegments: 2 };
+    expect(await tasksRun(input)).toEqual(['ReplaySegment', 'ReplaySegment']);
+    expect(await tasksRun({ ...input, fromScratch: false })).toEqual(['ReplaySegment', 'ReplaySegment']);
+    expect(await tasksRun({ ...input, fromScratch: true })).toEqual(['ClearViews', 'ReplaySegment', 'ReplaySegment']);
   });
 });
