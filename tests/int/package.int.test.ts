@@ -14,6 +14,7 @@ import { productsProjection } from '../../projections/products.js';
 import {
   actionsOf,
   type CfnResource,
+  deployOffline,
   packaged,
   packageStage,
   resourcesOfType,
@@ -828,6 +829,20 @@ describe('serverless.yml and the contract', () => {
       ['$default', ...routes.flatMap((r) => methodsOf(r.method).map((method) => `${method} ${r.path}`))].sort(),
     );
   });
+
+  it('refuses to deploy prod on the placeholder issuer or without an alarm subscriber, before touching AWS', async () => {
+    // The global setup packaged prod without ORDERFLOW_JWT_ISSUER or ORDERFLOW_ALARM_EMAIL, as a forgetful CI job would.
+    const prod = await deployOffline('prod', dir);
+    expect(prod.code).not.toBe(0);
+    expect(prod.output).toContain('Not deploying');
+    expect(prod.output).toContain('ORDERFLOW_JWT_ISSUER');
+    expect(prod.output).toContain('ORDERFLOW_ALARM_EMAIL');
+    // dev requires neither: its deploy goes on, as far as the missing credentials.
+    const dev = await deployOffline('dev', (await packaged('dev')).dir);
+    expect(dev.code).not.toBe(0);
+    expect(dev.output).not.toContain('Not deploying');
+    expect(dev.output).toContain('credentials');
+  }, 60_000);
 
   it('has every handler serverless.yml names', async () => {
     const config = await loadServerlessConfig('test');

@@ -35,6 +35,24 @@ export const packageStage = async (
 };
 
 /**
+ * Runs `sls deploy --stage <stage> --package <dir>` as packaged, with no AWS credentials: it gets as far as it can
+ * offline, so what refuses a deploy before CloudFormation is touched shows here. Returns its exit code and output.
+ */
+export const deployOffline = async (stage: string, dir: string): Promise<{ code: number; output: string }> =>
+  new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [slsBin, 'deploy', '--stage', stage, '--package', dir],
+      {
+        cwd: projectRoot,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, SLS_TELEMETRY_DISABLED: '1', AWS_REGION: 'eu-west-1' },
+        maxBuffer: 32 * 1024 * 1024,
+      },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, output: `${stdout}${stderr}` }),
+    );
+  });
+
+/**
  * The packaging of `stage` that the standalone project's global setup made (tests/support/packagedSetup.ts): its
  * template and the folder of its artifacts.
  */

@@ -290,7 +290,7 @@ describe('the replay job', async () => {
   /** The job run on `input`, its worker answering at once: which of its Tasks ran, in order. */
   const tasksRun = async (input: object) => {
     const ran: string[] = [];
-    const answer = (task: string, payload: object) => async () => {
+    const answer = (task: string, payload: Record<string, number | boolean>) => async () => {
       ran.push(task);
       return { Payload: payload };
     };
