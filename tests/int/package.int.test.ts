@@ -401,11 +401,13 @@ describe('the read side in the packaged prod template', () => {
     ] as const) {
       expect(resource(green).Properties).toEqual({ ...resource(blue).Properties, TableName: name });
     }
+    // It holds which version of each read model is live: restorable, like the event store.
     expect(resource('ProjectionsTable').Properties).toMatchObject({
       KeySchema: [
         { AttributeName: 'pk', KeyType: 'HASH' },
         { AttributeName: 'sk', KeyType: 'RANGE' },
       ],
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
     });
   });
 });
