@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -193,7 +194,9 @@ export const startApi = async ({
       authorizer = { jwt: { claims: claimsOf(payload as Record<string, unknown>), scopes: null } };
     }
 
-    const isText = textual.test(headers['content-type'] ?? '');
+    // Bytes that are not UTF-8 are no text, whatever the header says: handed over as they came (base64), as a binary
+    // body is, so the function sees them rather than the U+FFFD a lenient decoding would put in their place.
+    const isText = textual.test(headers['content-type'] ?? '') && isUtf8(body);
     const now = new Date();
     const event: APIGatewayProxyEventV2 = {
       version: '2.0',

@@ -88,6 +88,9 @@ const scopesOf = (claims: Record<string, unknown>): string[] =>
 /** A lone surrogate: DynamoDB stores it as U+FFFD, so two such subjects would share one customer's orders. */
 const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** UTF-8 that refuses a malformed sequence instead of reading it as U+FFFD, and keeps a BOM (which JSON refuses). */
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 /**
  * Reads the claims the JWT authorizer verified (API Gateway on AWS, the local server's verifier locally) into a
  * {@link Caller}. API Gateway already refuses bad tokens and missing scopes; checking again keeps a misconfigured
@@ -180,10 +183,31 @@ export const jsonBody = ({
         `Send the body as UTF-8 JSON; charset=${charset} is not read.`,
       );
     }
+    let text: string;
     try {
-      (event as { body: unknown }).body = JSON.parse(raw.toString('utf8'));
+      text = strictUtf8.decode(raw);
+    } catch {
+      // Read leniently, each bad byte would become U+FFFD and be stored so, for good.
+      throw new ProblemError(400, 'malformed-json', 'Bad Request', 'The body is not valid UTF-8.');
+    }
+    let surrogate = false;
+    try {
+      (event as { body: unknown }).body = JSON.parse(text, (key: string, value: unknown) => {
+        surrogate ||= loneSurrogate.test(key) || (typeof value === 'string' && loneSurrogate.test(value));
+        return value;
+      });
     } catch {
       throw new ProblemError(400, 'malformed-json', 'Bad Request', 'The body is not valid JSON.');
+    }
+    if (surrogate) {
+      // An escaped lone surrogate (`"\ud800"`) is valid JSON text but no Unicode: DynamoDB stores it as U+FFFD, so
+      // a retry of the same body would no longer match what was stored.
+      throw new ProblemError(
+        400,
+        'malformed-json',
+        'Bad Request',
+        'The body holds a lone UTF-16 surrogate (an unpaired \\uD800–\\uDFFF escape), which is no Unicode text.',
+      );
     }
   },
 });

@@ -48,6 +48,34 @@ describe('bodies that cannot be read', () => {
     expectProblem(answer, 400, 'malformed-json');
   });
 
+  it('answers 400 malformed-json for bytes that are not UTF-8, which read leniently would be stored altered', async () => {
+    const sku = uniqueSku();
+    const latin1 = Buffer.from(JSON.stringify(product({ sku, name: 'Café' })), 'latin1');
+    const answer = await call('POST', '/products', { as: admin, rawBody: latin1 });
+    expectProblem(answer, 400, 'malformed-json');
+    expect(answer.json.detail).toMatch(/UTF-8/);
+    expect((await call('GET', `/products/${sku}`)).status).toBe(404);
+  });
+
+  it('answers 400 malformed-json for an escaped lone surrogate, which is no Unicode, and takes an escaped pair', async () => {
+    const lone = product({ name: 'Tea' });
+    const answer = await call('POST', '/products', {
+      as: admin,
+      rawBody: JSON.stringify(lone).replace('"Tea"', '"Tea \\ud800"'),
+    });
+    expectProblem(answer, 400, 'malformed-json');
+    expect(answer.json.detail).toMatch(/surrogate/);
+    expect((await call('GET', `/products/${lone.sku}`)).status).toBe(404);
+
+    const pair = product({ name: 'Tea' });
+    const paired = await call('POST', '/products', {
+      as: admin,
+      rawBody: JSON.stringify(pair).replace('"Tea"', '"Tea \\ud83c\\udf75"'),
+    });
+    expect(paired.status).toBe(201);
+    expect(paired.json.name).toBe('Tea 🍵');
+  });
+
   it('answers 400 body-required for a POST without a body', async () => {
     const answer = await call('POST', '/products', { as: admin });
     expectProblem(answer, 400, 'body-required');

@@ -15,7 +15,7 @@ export type TestApi = {
     options?: {
       as?: string | { admin: string } | null;
       body?: unknown;
-      rawBody?: string;
+      rawBody?: string | Uint8Array;
       headers?: Record<string, string>;
     },
   ): Promise<{
