@@ -14,12 +14,14 @@ const IsoCurrency = Currency.refine(
   // A code not even shaped like one is the format check's to report, once.
   (code) => !/^[A-Z]{3}$/.test(code) || isoCurrencies.has(code),
   'a currency ISO 4217 lists, such as EUR',
-);
+  // The refinement is code, which no JSON Schema carries: the contract lists the codes it takes.
+).meta({ enum: [...isoCurrencies].sort() });
 
 export const RegisterProductRequest = z
   .strictObject({
     sku: Sku,
-    name: z.string().trim().min(1).max(200),
+    // Trimmed first: a name of spaces alone is empty. The pattern says so to a reader of the contract.
+    name: z.string().trim().min(1).max(200).meta({ pattern: '\\S' }),
     price: Money.extend({ currency: IsoCurrency }),
     stock: z.int().min(0).max(1_000_000),
   })

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isoCurrencies } from '../../../api/currencies.js';
 import { RegisterProductRequest } from '../../../api/schemas.js';
+import document from '../../../docs/openapi.json' with { type: 'json' };
 
 const register = (currency: string) =>
   RegisterProductRequest.safeParse({ sku: 'SKU-1', name: 'Mug', price: { amount: 1200, currency }, stock: 1 });
@@ -28,5 +29,15 @@ describe('the currencies a price may be set in', () => {
     const codes = [...isoCurrencies];
     expect(codes.every((code) => /^[A-Z]{3}$/.test(code))).toBe(true);
     expect(codes.length).toBeGreaterThan(150);
+  });
+
+  it('are listed in the contract, which cannot carry the check that refuses the others', () => {
+    const registration = document.components.schemas.RegisterProductRequest.properties;
+    expect(registration.price.properties.currency.enum).toEqual([...isoCurrencies].sort());
+    // And a name of spaces alone, empty once trimmed, is refused by the contract too.
+    const name = new RegExp(registration.name.pattern);
+    expect(name.test('   ')).toBe(false);
+    expect(name.test(' Mug ')).toBe(true);
+    expect(RegisterProductRequest.shape.name.safeParse('   ').success).toBe(false);
   });
 });
