@@ -10,7 +10,8 @@ const ALGORITHM = 'ES256';
 export type LocalIssuer = {
   issuer: string;
   audience: string;
-  sign(sub: string, options?: { admin?: boolean; expiresIn?: string; scopes?: string[] }): Promise<string>;
+  /** `expiresIn: false` signs a token without exp, which no provider should issue: for tests of the verifier. */
+  sign(sub: string, options?: { admin?: boolean; expiresIn?: string | false; scopes?: string[] }): Promise<string>;
   verify(token: string): Promise<JWTPayload>;
 };
 
@@ -68,15 +69,19 @@ export const localIssuer = async ({
   return {
     issuer,
     audience,
-    sign: (sub, { admin = false, expiresIn = '1h', scopes = [] } = {}) =>
-      new SignJWT({ scope: [...scopes, ...(admin ? [ADMIN_SCOPE] : [])].join(' ') })
+    sign: (sub, { admin = false, expiresIn = '1h', scopes = [] } = {}) => {
+      const token = new SignJWT({ scope: [...scopes, ...(admin ? [ADMIN_SCOPE] : [])].join(' ') })
         .setProtectedHeader({ alg: ALGORITHM })
         .setSubject(sub)
         .setIssuer(issuer)
         .setAudience(audience)
-        .setIssuedAt()
-        .setExpirationTime(expiresIn)
-        .sign(privateKey),
-    verify: async (token) => (await jwtVerify(token, publicKey, { issuer, audience, algorithms: [ALGORITHM] })).payload,
+        .setIssuedAt();
+      return (expiresIn === false ? token : token.setExpirationTime(expiresIn)).sign(privateKey);
+    },
+    // API Gateway's JWT authorizer wants an exp after now (and an nbf, if any, before it): a token without exp is
+    // refused there, so here too.
+    verify: async (token) =>
+      (await jwtVerify(token, publicKey, { issuer, audience, algorithms: [ALGORITHM], requiredClaims: ['exp'] }))
+        .payload,
   };
 };

@@ -303,6 +303,15 @@ describe('authentication', () => {
         return token;
       },
     ],
+    // API Gateway wants an exp after now: without one, a token would never expire.
+    [
+      'a token without exp',
+      async () => {
+        const token = await api().issuer.sign(uniqueCustomer(), { admin: true, expiresIn: false });
+        expect(decodeJwt(token).exp).toBeUndefined();
+        return token;
+      },
+    ],
     [
       'a token signed by another key',
       async () => {
