@@ -87,6 +87,16 @@ const readBody = (request: IncomingMessage): Promise<Buffer | 'too-large'> =>
 
 const textual = /^(application\/([\w.-]+\+)?(json|xml|x-www-form-urlencoded)|text\/)/i;
 
+/** As API Gateway's payload 2.0 gives them: a parameter sent more than once has its values joined with commas. */
+const queryParameters = (search: URLSearchParams): Record<string, string> => {
+  const joined = new Map<string, string>();
+  for (const [name, value] of search) {
+    const earlier = joined.get(name);
+    joined.set(name, earlier === undefined ? value : `${earlier},${value}`);
+  }
+  return Object.fromEntries(joined);
+};
+
 /** API Gateway renders claims as strings, and lists as "[a b]". */
 const claimsOf = (payload: Record<string, unknown>): Record<string, string> =>
   Object.fromEntries(
@@ -205,7 +215,7 @@ export const startApi = async ({
       rawQueryString: url.search.slice(1),
       ...(request.headers.cookie ? { cookies: request.headers.cookie.split(/;\s*/) } : {}),
       headers,
-      ...(url.search ? { queryStringParameters: Object.fromEntries(url.searchParams) } : {}),
+      ...(url.search ? { queryStringParameters: queryParameters(url.searchParams) } : {}),
       ...(Object.keys(params).length > 0 ? { pathParameters: params } : {}),
       requestContext: {
         accountId: '000000000000',

@@ -402,7 +402,8 @@ describe('GET /orders: pagination', () => {
     expect(new Set(placedAts).size).toBe(7);
   });
 
-  it.each([['0'], ['101'], ['abc'], ['1.5'], [''], ['1e1'], ['0x10'], [' 10'], ['-1']])(
+  // `1&limit=2`: sent twice, API Gateway hands the function `1,2`, and so does the local gateway.
+  it.each([['0'], ['101'], ['abc'], ['1.5'], [''], ['1e1'], ['0x10'], [' 10'], ['-1'], ['1&limit=2']])(
     'refuses limit=%j with 400 naming `limit`',
     async (limit) => {
       expectParameterError(await get(`/orders?limit=${limit}`, uniqueCustomer()), 'limit');
