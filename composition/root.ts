@@ -134,7 +134,9 @@ export const composeStage = ({
   };
   const liveSlot = async (name: ReadModelName) => (await pointers.get(name)).live.slot;
   const circuits = dynamoCircuitStore({ client, table: environment.CIRCUITS_TABLE });
-  const gateways = new Map<CircuitObserver | undefined, PaymentGateway>();
+  // By observer, which callers make per invocation's logger: weakly, so they go with it.
+  const gateways = new WeakMap<CircuitObserver, PaymentGateway>();
+  let unobserved: PaymentGateway | undefined;
   return {
     client,
     schemas,
@@ -169,7 +171,7 @@ export const composeStage = ({
     replayRuns: dynamoReplayRuns({ client, table: projectionsTable }),
     checkpoints: (runId) => dynamoCheckpoints({ client, table: projectionsTable, runId }),
     paymentGateway(observer) {
-      const known = gateways.get(observer);
+      const known = observer ? gateways.get(observer) : unobserved;
       if (known) return known;
       const breaker = circuitBreaker({
         name: PAYMENT_CIRCUIT,
@@ -188,7 +190,8 @@ export const composeStage = ({
         simulatedPaymentGateway({ client, table: environment.PAYMENT_SIMULATOR_TABLE }),
         breaker,
       );
-      gateways.set(observer, gateway);
+      if (observer) gateways.set(observer, gateway);
+      else unobserved = gateway;
       return gateway;
     },
   };

@@ -8,7 +8,6 @@ import type { EventMetadata, EventStore } from '../eventstore/types.js';
 import type { ReadModelPointer } from '../projections/readModelVersions.js';
 import type { Logger } from '../ports/logger.js';
 import { config } from './config.js';
-import { baseLogger } from './observability/log.js';
 import { metrics } from './observability/metrics.js';
 import { onConflict, observedStore } from './observability/telemetry.js';
 import { tracer } from './observability/tracing.js';
@@ -25,21 +24,31 @@ export const services = (): Stage =>
 
 export const eventStore = (): EventStore => services().store;
 
-/**
- * The payment gateway behind the stage's circuit breaker. Its state changes are logged (warn when it opens) and
- * counted (`CircuitTransitions`); each refused call reports how long it has been open (`CircuitOpenFor`).
- */
-const circuitObserver: CircuitObserver = {
-  transition: ({ circuit, from, to, openForMs }) => {
-    metrics().add('CircuitTransitions', 1, { state: to });
-    const line = { circuit, from, to, openForMs };
-    if (to === 'OPEN') baseLogger().warn('circuit opened: calls to the payment gateway fail fast', line);
-    else baseLogger().info(`circuit ${to === 'CLOSED' ? 'closed' : 'half-open'}`, line);
-  },
-  refused: ({ circuit, openForMs }) => metrics().add('CircuitOpenFor', openForMs, { circuit }),
+/** One observer per logger, so a gateway asked for twice with the same logger is the same gateway. */
+const observers = new WeakMap<Logger, CircuitObserver>();
+export const circuitObserver = (logger: Logger): CircuitObserver => {
+  let observer = observers.get(logger);
+  if (!observer) {
+    observer = {
+      transition: ({ circuit, from, to, openForMs }) => {
+        metrics().add('CircuitTransitions', 1, { state: to });
+        const line = { circuit, from, to, openForMs };
+        if (to === 'OPEN') logger.warn('circuit opened: calls to the payment gateway fail fast', line);
+        else logger.info(`circuit ${to === 'CLOSED' ? 'closed' : 'half-open'}`, line);
+      },
+      refused: ({ circuit, openForMs }) => metrics().add('CircuitOpenFor', openForMs, { circuit }),
+    };
+    observers.set(logger, observer);
+  }
+  return observer;
 };
 
-export const paymentGateway = (): PaymentGateway => services().paymentGateway(circuitObserver);
+/**
+ * The payment gateway behind the stage's circuit breaker. Its state changes are logged on `logger` (warn when it
+ * opens), so the line names the function and the order whose call moved it, and counted (`CircuitTransitions`); each
+ * refused call reports how long it has been open (`CircuitOpenFor`).
+ */
+export const paymentGateway = (logger: Logger): PaymentGateway => services().paymentGateway(circuitObserver(logger));
 
 /** Which table of a read model is live (and what a rebuild is doing), read at most every `READ_MODEL_CACHE_MS`. */
 export const readModelPointer = (projection: string): Promise<ReadModelPointer> => services().cachedPointer(projection);

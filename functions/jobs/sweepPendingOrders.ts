@@ -78,7 +78,7 @@ export const handler = middy<unknown, SweepReport, Error, Context>()
         type: SAGA_TYPE ?? 'STANDARD',
       }),
       contextFor,
-      gateway: paymentGateway(),
+      gateway: paymentGateway(logger),
       parking: compensationParking(),
     });
     const counts: Record<string, number> = {};

@@ -14,7 +14,7 @@ export const handler = sagaHandler('AbandonOrder', async ({ orderId, reason }, c
   if (reason !== undefined && reason !== 'UNAVAILABLE' && reason !== 'PAYMENT_UNAVAILABLE') {
     throw new Error(`AbandonOrder cannot give an order up for ${reason}`);
   }
-  const abandonment = await abandonOrder(orderId, context, paymentGateway(), compensationParking(), reason);
+  const abandonment = await abandonOrder(orderId, context, paymentGateway(logger), compensationParking(), reason);
   // `payment…` keys are redacted in logs: say what happened to it under another name.
   const refunded = abandonment.payment === 'REFUNDED';
   const parked = voidParked(abandonment);

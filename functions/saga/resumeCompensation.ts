@@ -37,7 +37,7 @@ export const handler = sagaHandler('ResumeCompensation', async ({ orderId, start
     orderId,
     { parkedAt, now, policy: waitPolicy() },
     context,
-    paymentGateway(),
+    paymentGateway(logger),
   );
   const parkedForMs = now.getTime() - parkedAt.getTime();
   if (attempt.outcome === 'COMPENSATED') {

@@ -45,7 +45,7 @@ export const handler = middy<KinesisStreamEvent, KinesisStreamBatchResponse, Err
               metadata: { correlationId, causationId: cancelled.eventId, commandId: randomUUID(), actor: 'saga' },
               onConflict: onConflict(log),
             },
-            paymentGateway(),
+            paymentGateway(log),
             compensationParking(),
           ),
         );
