@@ -63,6 +63,11 @@ export default class DeployGuard {
   check() {
     const { custom, provider } = this.serverless.service;
     const problems = deployProblems(custom?.deployGuard, provider.stage ?? 'dev');
-    if (problems.length > 0) throw new this.serverless.classes.Error(`Not deploying.\n- ${problems.join('\n- ')}`);
+    if (problems.length > 0) {
+      throw new this.serverless.classes.Error(
+        `Not deploying.\n- ${problems.join('\n- ')}\n` +
+          'A package (--package) is checked as it was built: package again with them set.',
+      );
+    }
   }
 }

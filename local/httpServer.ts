@@ -1,4 +1,3 @@
-import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -204,9 +203,9 @@ export const startApi = async ({
       authorizer = { jwt: { claims: claimsOf(payload as Record<string, unknown>), scopes: null } };
     }
 
-    // Bytes that are not UTF-8 are no text, whatever the header says: handed over as they came (base64), as a binary
-    // body is, so the function sees them rather than the U+FFFD a lenient decoding would put in their place.
-    const isText = textual.test(headers['content-type'] ?? '') && isUtf8(body);
+    // As API Gateway decides it, by the content type alone: a text type's body arrives as a string, even when its
+    // bytes are not UTF-8 (what API Gateway makes of those is not documented; here they become U+FFFD).
+    const isText = textual.test(headers['content-type'] ?? '');
     const now = new Date();
     const event: APIGatewayProxyEventV2 = {
       version: '2.0',

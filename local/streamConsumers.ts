@@ -115,10 +115,10 @@ export type AfterRead =
 /**
  * Like Lambda's batching window: deliver once a full batch is in, or the window since the first record gathered is
  * over. A window still gathering reads again after `pollMs`, or when it closes if that is sooner, taking whatever came
- * meanwhile: reading again at once after every page that brought a few records spun on GetRecords while they trickled
- * in (about 7,000 reads in a flash sale of 2,000 orders, for about 1,000 now), and cut the batches small. Nothing
- * gathered: a page that held records (all skipped, as read before) is followed at once, and an empty one rests
- * (ever longer while the shard stays idle, cut short when the relay rings).
+ * meanwhile: reading again at once after every page that brought a few records would spin on GetRecords while they
+ * trickle in, which Lambda's poller never does. Nothing gathered: a page that held records (all skipped, as read
+ * before) is followed at once, and an empty one rests (ever longer while the shard stays idle, cut short when the
+ * relay rings).
  */
 export const afterRead = ({
   gathered,

@@ -88,7 +88,7 @@ const scopesOf = (claims: Record<string, unknown>): string[] =>
 /** A lone surrogate: DynamoDB stores it as U+FFFD, so two such subjects would share one customer's orders. */
 const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-/** UTF-8 that refuses a malformed sequence instead of reading it as U+FFFD, and keeps a BOM (which JSON refuses). */
+/** UTF-8 that refuses a malformed sequence instead of reading it as U+FFFD, and keeps a BOM, which JSON.parse refuses. */
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
@@ -185,9 +185,10 @@ export const jsonBody = ({
     }
     let text: string;
     try {
-      text = strictUtf8.decode(raw);
+      // A body handed over as bytes (base64) is read strictly: leniently, each bad byte would become U+FFFD and be
+      // stored so, for good. One handed over as text was decoded by the gateway already.
+      text = event.isBase64Encoded ? strictUtf8.decode(raw) : (event.body ?? '');
     } catch {
-      // Read leniently, each bad byte would become U+FFFD and be stored so, for good.
       throw new ProblemError(400, 'malformed-json', 'Bad Request', 'The body is not valid UTF-8.');
     }
     let surrogate = false;

@@ -522,7 +522,7 @@ const omit = (claims: JWTPayload, key: string): JWTPayload =>
 
 type SignatureFlaw = 'tampered signature' | 'tampered payload' | 'another key' | 'alg none' | 'HS256';
 
-/** One flaw each. (`exp` is never omitted: a token without one is valid forever, which is not a flaw here.) */
+/** One flaw each. (`exp` is never omitted here: tests/e2e/commandApiErrors.e2e.test.ts sends a token without one.) */
 type Credential =
   | { kind: 'none' }
   | { kind: 'header'; value: string }

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,22 +35,45 @@ export const packageStage = async (
 };
 
 /**
- * Runs `sls deploy --stage <stage> --package <dir>` as packaged, with no AWS credentials: it gets as far as it can
- * offline, so what refuses a deploy before CloudFormation is touched shows here. Returns its exit code and output.
+ * Runs `sls deploy --stage <stage> --package <dir>` as packaged, where no AWS credentials can be found: it gets as far
+ * as it can offline, so what refuses a deploy before CloudFormation is touched shows here. Nothing of the developer's
+ * or the runner's reaches it (a home of its own, no shared config or credentials files, no instance metadata), so a
+ * deploy the guard lets through stops at the credentials and can never reach an account. Returns its exit code and
+ * output; killed past `timeoutMs`.
  */
-export const deployOffline = async (stage: string, dir: string): Promise<{ code: number; output: string }> =>
-  new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [slsBin, 'deploy', '--stage', stage, '--package', dir],
-      {
-        cwd: projectRoot,
-        env: { PATH: process.env.PATH, HOME: process.env.HOME, SLS_TELEMETRY_DISABLED: '1', AWS_REGION: 'eu-west-1' },
-        maxBuffer: 32 * 1024 * 1024,
-      },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, output: `${stdout}${stderr}` }),
-    );
-  });
+export const deployOffline = async (
+  stage: string,
+  dir: string,
+  timeoutMs = 45_000,
+): Promise<{ code: number; output: string }> => {
+  const home = await mkdtemp(join(tmpdir(), 'orderflow-no-aws-'));
+  try {
+    return await new Promise((resolve) => {
+      execFile(
+        process.execPath,
+        [slsBin, 'deploy', '--stage', stage, '--package', dir],
+        {
+          cwd: projectRoot,
+          env: {
+            PATH: process.env.PATH,
+            HOME: home,
+            AWS_CONFIG_FILE: join(home, 'config'),
+            AWS_SHARED_CREDENTIALS_FILE: join(home, 'credentials'),
+            AWS_EC2_METADATA_DISABLED: 'true',
+            AWS_REGION: 'eu-west-1',
+            SLS_TELEMETRY_DISABLED: '1',
+          },
+          timeout: timeoutMs,
+          killSignal: 'SIGKILL',
+          maxBuffer: 32 * 1024 * 1024,
+        },
+        (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, output: `${stdout}${stderr}` }),
+      );
+    });
+  } finally {
+    await rm(home, { recursive: true, force: true });
+  }
+};
 
 /**
  * The packaging of `stage` that the standalone project's global setup made (tests/support/packagedSetup.ts): its
