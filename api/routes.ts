@@ -13,6 +13,7 @@ import {
   PlaceOrderRequest,
   Product,
   RegisterProductRequest,
+  RestockKey,
   RestockRequest,
   StockFigures,
 } from './schemas.js';
@@ -56,12 +57,22 @@ export const routes = [
     access: 'admin',
     summary: 'Add units to a product’s available stock.',
     params: z.object({ sku: Sku }),
+    headers: z.object({ 'idempotency-key': RestockKey.optional() }),
     body: RestockRequest,
     responses: {
-      200: { description: 'The new stock figures.', schema: StockFigures.extend({ sku: Sku, version: z.int() }) },
+      200: {
+        description:
+          'The new stock figures. Sent again with the same Idempotency-Key (one of the product’s 20 latest keyed ' +
+          'restocks), it adds nothing and answers the figures as they are now.',
+        schema: StockFigures.extend({ sku: Sku, version: z.int() }),
+      },
       404: { description: 'No product with this SKU.' },
       409: { description: 'The product’s stock kept changing while the restock retried: retry after Retry-After.' },
-      422: { description: 'The restock would take the units ever supplied to the product past 1,000,000,000.' },
+      422: {
+        description:
+          'The restock would take the units ever supplied to the product past 1,000,000,000; or its ' +
+          'Idempotency-Key was used for a restock of another quantity.',
+      },
     },
   },
   {

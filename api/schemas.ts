@@ -49,6 +49,12 @@ export const IdempotencyKey = z
   .regex(/^[\x21-\x7e]{1,255}$/, '1 to 255 visible ASCII characters')
   .meta({ description: 'Sending the same key again returns the same order instead of placing another.' });
 
+/** The same shape as {@link IdempotencyKey}, said of a restock. */
+export const RestockKey = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,255}$/, '1 to 255 visible ASCII characters')
+  .meta({ description: 'Sending the same key again adds nothing more: a retry of a restock is safe.' });
+
 export const StockFigures = z
   .strictObject({ available: z.int(), reserved: z.int(), sold: z.int() })
   .meta({ id: 'StockFigures' });

@@ -63,7 +63,8 @@ export const productAggregate: Aggregate<ProductState, ProductCommand, ProductEv
   name: 'product',
   decider: product,
   events: ProductEvent,
-  snapshot: { every: 100, schema: 'product-state-1' },
+  // 2: the state remembers its latest keyed restocks; a snapshot of 1 is ignored, and the stream folded whole.
+  snapshot: { every: 100, schema: 'product-state-2' },
   moves: (event) => balanceMoves([{ sku: event.data.sku, move: productStockMove(event) }]),
 };
 

@@ -54,8 +54,12 @@ export const registerProduct = async (
   };
 };
 
+/**
+ * Adds units to the product's stock. With a `restockId` (the caller's Idempotency-Key), a retry of one of the
+ * product's latest restocks adds nothing and answers the figures as they are now.
+ */
 export const restockProduct = async (
-  input: { sku: string; quantity: number },
+  input: { sku: string; quantity: number; restockId?: string },
   context: CommandContext,
 ): Promise<ProductDetails> => {
   const { state } = await handleCommand(

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { Money, Quantity, Sku, StockLevel } from '../shared/values.js';
+import { RestockId } from './events.js';
 
 export const RegisterProduct = z.strictObject({
   type: z.literal('RegisterProduct'),
@@ -7,9 +8,10 @@ export const RegisterProduct = z.strictObject({
 });
 export type RegisterProduct = z.infer<typeof RegisterProduct>;
 
+/** `restockId`: the caller's key for this restock (`Idempotency-Key`), so a retry adds nothing more. */
 export const RestockProduct = z.strictObject({
   type: z.literal('RestockProduct'),
-  data: z.strictObject({ sku: Sku, quantity: Quantity }),
+  data: z.strictObject({ sku: Sku, quantity: Quantity, restockId: RestockId.optional() }),
 });
 export type RestockProduct = z.infer<typeof RestockProduct>;
 

@@ -1,13 +1,26 @@
 import { assertNever } from '../shared/decider.js';
-import { ProductAlreadyRegisteredError, ProductNotFoundError, StockLimitExceededError } from '../shared/errors.js';
+import {
+  ProductAlreadyRegisteredError,
+  ProductNotFoundError,
+  RestockKeyReusedError,
+  StockLimitExceededError,
+} from '../shared/errors.js';
 import { STOCK_LEVEL_MAX } from '../shared/limits.js';
 import type { ProductCommand, RestockProduct } from './commands.js';
 import type { ProductEvent } from './events.js';
 import type { ProductState } from './state.js';
 
-/** A restock adds units, up to the most a SKU is ever supplied: past it, its figures would leave their bounds. */
+/**
+ * A restock adds units, up to the most a SKU is ever supplied: past it, its figures would leave their bounds. One
+ * keyed like a recent one is its retry: it adds nothing, unless it asks for another quantity, which no retry does.
+ */
 const restock = ({ data }: RestockProduct, state: ProductState): ProductEvent[] => {
   if (state.status !== 'REGISTERED') throw new ProductNotFoundError(data.sku);
+  const earlier = state.recentRestocks.find((r) => data.restockId !== undefined && r.restockId === data.restockId);
+  if (earlier) {
+    if (earlier.quantity !== data.quantity) throw new RestockKeyReusedError(data.sku, earlier.quantity);
+    return [];
+  }
   const supplied = state.initialStock + state.restocked;
   if (supplied + data.quantity > STOCK_LEVEL_MAX) {
     throw new StockLimitExceededError(data.sku, supplied, data.quantity, STOCK_LEVEL_MAX);

@@ -1,16 +1,23 @@
 import { assertNever } from '../shared/decider.js';
 import type { ProductEvent } from './events.js';
-import type { ProductState } from './state.js';
+import { type ProductState, RESTOCKS_REMEMBERED } from './state.js';
 
 export const evolve = (state: ProductState, event: ProductEvent): ProductState => {
   switch (event.type) {
     case 'ProductRegistered': {
       const { sku, name, unitPrice, initialStock } = event.data;
-      return { status: 'REGISTERED', sku, name, unitPrice, initialStock, restocked: 0 };
+      return { status: 'REGISTERED', sku, name, unitPrice, initialStock, restocked: 0, recentRestocks: [] };
     }
-    case 'ProductRestocked':
+    case 'ProductRestocked': {
       // Events for an unregistered SKU cannot be produced by decide; ignore rather than invent a product.
-      return state.status === 'REGISTERED' ? { ...state, restocked: state.restocked + event.data.quantity } : state;
+      if (state.status !== 'REGISTERED') return state;
+      const { quantity, restockId } = event.data;
+      const recentRestocks =
+        restockId === undefined
+          ? state.recentRestocks
+          : [...state.recentRestocks, { restockId, quantity }].slice(-RESTOCKS_REMEMBERED);
+      return { ...state, restocked: state.restocked + quantity, recentRestocks };
+    }
     default:
       return assertNever(event);
   }

@@ -1,6 +1,15 @@
 import type { Money } from '../shared/values.js';
 
-/** A product: its catalogue facts and the stock supplied to it. Bounded: no order is kept here. */
+/** How many of a product's latest keyed restocks it remembers: a retry of one of them adds nothing. */
+export const RESTOCKS_REMEMBERED = 20;
+
+/** A keyed restock, as remembered: its key, and what it added. */
+export type RememberedRestock = { restockId: string; quantity: number };
+
+/**
+ * A product: its catalogue facts and the stock supplied to it. Bounded: no order is kept here, and only the latest
+ * {@link RESTOCKS_REMEMBERED} keyed restocks (a retry comes soon after the restock it repeats; restocks are rare).
+ */
 export type ProductState =
   | { status: 'UNREGISTERED' }
   | {
@@ -10,6 +19,7 @@ export type ProductState =
       unitPrice: Money;
       initialStock: number;
       restocked: number;
+      recentRestocks: RememberedRestock[];
     };
 
 export const initialState = (): ProductState => ({ status: 'UNREGISTERED' });

@@ -24,6 +24,20 @@ export class ProductAlreadyRegisteredError extends DomainError {
   }
 }
 
+export class RestockKeyReusedError extends DomainError {
+  constructor(
+    readonly sku: string,
+    readonly quantity: number,
+  ) {
+    super(
+      'RESTOCK_KEY_REUSED',
+      'unprocessable',
+      `Product ${sku} was already restocked under this idempotency key with ${quantity} units; a key cannot be reused for another restock.`,
+    );
+    this.name = 'RestockKeyReusedError';
+  }
+}
+
 export class ProductNotFoundError extends DomainError {
   constructor(readonly sku: string) {
     super('PRODUCT_NOT_FOUND', 'not-found', `Product ${sku} does not exist.`);

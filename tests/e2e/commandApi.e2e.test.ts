@@ -75,6 +75,31 @@ describe('POST /products/{sku}/restock', () => {
     expect(second.json).toEqual({ sku, available: 16, reserved: 0, sold: 0, version: 3 });
   });
 
+  it('adds the units once for a restock sent again with its Idempotency-Key, and refuses the key for another quantity', async () => {
+    const sku = await givenProduct(call, { stock: 10 });
+    const restock = (quantity: number, key: string) =>
+      call('POST', `/products/${sku}/restock`, {
+        as: admin,
+        body: { quantity },
+        headers: { 'idempotency-key': key },
+      });
+    const key = `restock-${randomUUID()}`;
+    const first = await restock(5, key);
+    expect(first.json).toEqual({ sku, available: 15, reserved: 0, sold: 0, version: 2 });
+    // The answer to the first was lost, say: the retry adds nothing and answers the figures as they are now.
+    const retry = await restock(5, key);
+    expect(retry.status, retry.text).toBe(200);
+    expect(retry.json).toEqual(first.json);
+    expectProblem(await restock(6, key), 422, 'restock-key-reused');
+    expect((await restock(5, `restock-${randomUUID()}`)).json).toMatchObject({ available: 20, version: 3 });
+    expect((await storedEvents(`product-${sku}`)).map((item) => item.type)).toEqual([
+      'ProductRegistered',
+      'ProductRestocked',
+      'ProductRestocked',
+    ]);
+    expectProblem(await restock(5, 'a key with spaces'), 400, 'validation-failed');
+  });
+
   it('answers 404 for a SKU that was never registered', async () => {
     const answer = await call('POST', `/products/${uniqueSku()}/restock`, { as: admin, body: { quantity: 5 } });
     expectProblem(answer, 404, 'not-found');

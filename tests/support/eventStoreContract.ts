@@ -518,7 +518,10 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
           context,
         );
       }
-      const snapshot = await events.readSnapshot<ProductState>(productStreamId(sku), 'product-state-1');
+      const snapshot = await events.readSnapshot<ProductState>(
+        productStreamId(sku),
+        productAggregate.snapshot?.schema ?? '',
+      );
       expect(snapshot?.version).toBe(100);
 
       const fromSnapshot = await load(events, productAggregate, productStreamId(sku));

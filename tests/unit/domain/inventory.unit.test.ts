@@ -15,12 +15,14 @@ import {
   type Stock,
   type StockMove,
 } from '../../../domain/inventory/index.js';
+import { RESTOCKS_REMEMBERED } from '../../../domain/inventory/state.js';
 import { order, orderStreamId, type OrderEvent } from '../../../domain/order/index.js';
 import { fold } from '../../../domain/shared/decider.js';
 import {
   DomainError,
   ProductAlreadyRegisteredError,
   ProductNotFoundError,
+  RestockKeyReusedError,
   StockLimitExceededError,
 } from '../../../domain/shared/errors.js';
 import { given } from '../../support/givenWhenThen.js';
@@ -34,13 +36,19 @@ const registered = (initialStock = 10): ProductEvent => ({
   type: 'ProductRegistered',
   data: { sku, name: 'Blue mug', unitPrice, initialStock },
 });
-const restocked = (quantity: number): ProductEvent => ({ type: 'ProductRestocked', data: { sku, quantity } });
+const restocked = (quantity: number, restockId?: string): ProductEvent => ({
+  type: 'ProductRestocked',
+  data: { sku, quantity, ...(restockId === undefined ? {} : { restockId }) },
+});
 
 const register = (initialStock = 10): ProductCommand => ({
   type: 'RegisterProduct',
   data: { sku, name: 'Blue mug', unitPrice, initialStock },
 });
-const restock = (quantity: number): ProductCommand => ({ type: 'RestockProduct', data: { sku, quantity } });
+const restock = (quantity: number, restockId?: string): ProductCommand => ({
+  type: 'RestockProduct',
+  data: { sku, quantity, ...(restockId === undefined ? {} : { restockId }) },
+});
 
 /** An order of two SKUs, 2 of one and 3 of the other, through every event that can move their stock. */
 const orderId = 'order-1';
@@ -144,6 +152,35 @@ describe('product decider', () => {
         });
     });
 
+    it('adds nothing for a retry of a keyed restock: same key, same quantity', () => {
+      aProduct([registered(), restocked(5, 'key-1')])
+        .when(restock(5, 'key-1'))
+        .then([]);
+      // Another key, or none, is another restock.
+      aProduct([registered(), restocked(5, 'key-1')])
+        .when(restock(5, 'key-2'))
+        .then([restocked(5, 'key-2')]);
+      aProduct([registered(), restocked(5, 'key-1')])
+        .when(restock(5))
+        .then([restocked(5)]);
+    });
+
+    it('refuses a key used for a restock of another quantity: it names another restock', () => {
+      aProduct([registered(), restocked(5, 'key-1')])
+        .when(restock(7, 'key-1'))
+        .thenThrows(RestockKeyReusedError, { code: 'RESTOCK_KEY_REUSED', kind: 'unprocessable', sku, quantity: 5 });
+    });
+
+    it(`remembers the ${RESTOCKS_REMEMBERED} latest keyed restocks: an older key restocks again`, () => {
+      const later = Array.from({ length: RESTOCKS_REMEMBERED }, (_, i) => restocked(1, `later-${i}`));
+      aProduct([registered(), restocked(5, 'key-1'), ...later.slice(1)])
+        .when(restock(5, 'key-1'))
+        .then([]);
+      aProduct([registered(), restocked(5, 'key-1'), ...later])
+        .when(restock(5, 'key-1'))
+        .then([restocked(5, 'key-1')]);
+    });
+
     it('refuses to restock a product that does not exist', () => {
       const error = aProduct([])
         .when(restock(5))
@@ -165,12 +202,17 @@ describe('product decider', () => {
         unitPrice,
         initialStock: 10,
         restocked: 7,
+        recentRestocks: [],
       });
     });
 
-    it('stays the same size however often the product is restocked', () => {
+    it('stays the same size however often the product is restocked, keyed or not', () => {
       const many = fold(product, [registered(0), ...Array.from({ length: 500 }, () => restocked(1))]);
       expect(many).toStrictEqual({ ...fold(product, [registered(0)]), restocked: 500 });
+      const keyed = fold(product, [registered(0), ...Array.from({ length: 500 }, (_, i) => restocked(1, `k-${i}`))]);
+      expect(keyed.status === 'REGISTERED' && keyed.recentRestocks.map((r) => r.restockId)).toEqual(
+        Array.from({ length: RESTOCKS_REMEMBERED }, (_, i) => `k-${500 - RESTOCKS_REMEMBERED + i}`),
+      );
     });
 
     it('ignores a restock of a product that was never registered', () => {
