@@ -2,7 +2,6 @@ import * as z from 'zod';
 import type { ZodType } from 'zod';
 import { Sku } from '../domain/shared/values.js';
 import {
-  IdempotencyKey,
   ListOrdersQuery,
   Order,
   OrderAtQuery,
@@ -10,6 +9,7 @@ import {
   OrderAccepted,
   OrderHistory,
   OrderIdParam,
+  OrderKey,
   PlaceOrderRequest,
   Product,
   RegisterProductRequest,
@@ -81,7 +81,7 @@ export const routes = [
     path: '/orders',
     access: 'customer',
     summary: 'Place an order for the caller. Prices come from the products, never from the request.',
-    headers: z.object({ 'idempotency-key': IdempotencyKey.optional() }),
+    headers: z.object({ 'idempotency-key': OrderKey.optional() }),
     body: PlaceOrderRequest,
     responses: {
       202: {

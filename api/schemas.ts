@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { Currency, Money, Sku } from '../domain/shared/values.js';
+import { Currency, IdempotencyKey, Money, Sku } from '../domain/shared/values.js';
 import { OrderView } from '../projections/orders.js';
 import { isoCurrencies } from './currencies.js';
 
@@ -44,16 +44,13 @@ export const PlaceOrderRequest = z
   .meta({ id: 'PlaceOrderRequest' });
 export type PlaceOrderRequest = z.infer<typeof PlaceOrderRequest>;
 
-export const IdempotencyKey = z
-  .string()
-  .regex(/^[\x21-\x7e]{1,255}$/, '1 to 255 visible ASCII characters')
-  .meta({ description: 'Sending the same key again returns the same order instead of placing another.' });
+export const OrderKey = IdempotencyKey.meta({
+  description: 'Sending the same key again returns the same order instead of placing another.',
+});
 
-/** The same shape as {@link IdempotencyKey}, said of a restock. */
-export const RestockKey = z
-  .string()
-  .regex(/^[\x21-\x7e]{1,255}$/, '1 to 255 visible ASCII characters')
-  .meta({ description: 'Sending the same key again adds nothing more: a retry of a restock is safe.' });
+export const RestockKey = IdempotencyKey.meta({
+  description: 'Sending the same key again adds nothing more: a retry of a restock is safe.',
+});
 
 export const StockFigures = z
   .strictObject({ available: z.int(), reserved: z.int(), sold: z.int() })

@@ -1,6 +1,5 @@
 import * as z from 'zod';
-import { Money, Quantity, Sku, StockLevel } from '../shared/values.js';
-import { RestockId } from './events.js';
+import { IdempotencyKey, Money, Quantity, Sku, StockLevel } from '../shared/values.js';
 
 export const RegisterProduct = z.strictObject({
   type: z.literal('RegisterProduct'),
@@ -11,7 +10,7 @@ export type RegisterProduct = z.infer<typeof RegisterProduct>;
 /** `restockId`: the caller's key for this restock (`Idempotency-Key`), so a retry adds nothing more. */
 export const RestockProduct = z.strictObject({
   type: z.literal('RestockProduct'),
-  data: z.strictObject({ sku: Sku, quantity: Quantity, restockId: RestockId.optional() }),
+  data: z.strictObject({ sku: Sku, quantity: Quantity, restockId: IdempotencyKey.optional() }),
 });
 export type RestockProduct = z.infer<typeof RestockProduct>;
 

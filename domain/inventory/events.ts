@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { Money, Quantity, Sku, StockLevel } from '../shared/values.js';
+import { IdempotencyKey, Money, Quantity, Sku, StockLevel } from '../shared/values.js';
 
 export const ProductRegistered = z.strictObject({
   type: z.literal('ProductRegistered'),
@@ -7,13 +7,10 @@ export const ProductRegistered = z.strictObject({
 });
 export type ProductRegistered = z.infer<typeof ProductRegistered>;
 
-/** The key a caller gave a restock (1 to 255 visible ASCII characters, as an `Idempotency-Key`). */
-export const RestockId = z.string().regex(/^[\x21-\x7e]{1,255}$/);
-
 /** `restockId` is there when the caller keyed the restock; restocks before keys were taken have none. */
 export const ProductRestocked = z.strictObject({
   type: z.literal('ProductRestocked'),
-  data: z.strictObject({ sku: Sku, quantity: Quantity, restockId: RestockId.optional() }),
+  data: z.strictObject({ sku: Sku, quantity: Quantity, restockId: IdempotencyKey.optional() }),
 });
 export type ProductRestocked = z.infer<typeof ProductRestocked>;
 

@@ -23,6 +23,9 @@ export type CustomerId = z.infer<typeof CustomerId>;
 
 /** A positive whole number of units. */
 export const Quantity = z.int().min(1).max(1_000_000);
+
+/** A caller's `Idempotency-Key`: what makes a command sent again the same command (an order's, a restock's). */
+export const IdempotencyKey = z.string().regex(/^[\x21-\x7e]{1,255}$/, '1 to 255 visible ASCII characters');
 export type Quantity = z.infer<typeof Quantity>;
 
 /** A stock level: zero or more units. */
