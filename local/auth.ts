@@ -1,7 +1,8 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exportJWK, generateKeyPair, importJWK, type JWK, type JWTPayload, jwtVerify, SignJWT } from 'jose';
 import { ADMIN_SCOPE } from '../api/routes.js';
+import { privateFolder } from './paths.js';
 import type { ServerlessConfig } from './serverlessConfig.js';
 
 const ALGORITHM = 'ES256';
@@ -45,7 +46,8 @@ const loadOrCreateKeys = async (keyDir: string | undefined): Promise<KeyPair> =>
   }
   const pair = await generateKeyPair(ALGORITHM, { extractable: true });
   if (file && keyDir) {
-    await mkdir(keyDir, { recursive: true });
+    // Made before any npm start may have made .local private: the key folder (and .local, if new) are this user's.
+    await privateFolder(keyDir);
     const keys = { privateJwk: await exportJWK(pair.privateKey), publicJwk: await exportJWK(pair.publicKey) };
     await writeFile(file, JSON.stringify(keys), { mode: 0o600 });
   }

@@ -1,11 +1,11 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import * as z from 'zod';
-import { localStateDir, projectRoot } from './paths.js';
+import { localStateDir, privateFolder, projectRoot } from './paths.js';
 
 const CfnResource = z.looseObject({ Type: z.string(), Properties: z.record(z.string(), z.unknown()).optional() });
 
@@ -72,7 +72,8 @@ export const loadServerlessConfig = async (stage: string): Promise<ServerlessCon
     { cwd: projectRoot, maxBuffer: 32 * 1024 * 1024, env: { ...process.env, SLS_TELEMETRY_DISABLED: '1' } },
   );
   const config = ServerlessConfig.parse(JSON.parse(stdout));
-  await mkdir(join(localStateDir, 'cache'), { recursive: true });
+  // Possibly the first folder of .local (npm run token before any npm start): made private, as npm start makes it.
+  await privateFolder(join(localStateDir, 'cache'));
   await writeFile(cacheFile, JSON.stringify(config));
   return config;
 };

@@ -1,0 +1,24 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { localIssuer } from '../../../local/auth.js';
+
+describe('the local identity provider', () => {
+  it('keeps its signing key for this user only, in folders it makes private even before any npm start', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'orderflow-auth-'));
+    try {
+      // `npm run token` on a fresh clone: neither .local nor .local/jwt exists yet.
+      const state = join(root, '.local');
+      const keyDir = join(state, 'jwt');
+      const issuer = await localIssuer({ issuer: 'https://orderflow.local/', audience: 'orderflow-local', keyDir });
+      for (const folder of [state, keyDir]) expect((await stat(folder)).mode & 0o777, folder).toBe(0o700);
+      expect((await stat(join(keyDir, 'signing-key.jwk.json'))).mode & 0o777).toBe(0o600);
+      // Kept: a second start signs with the same key, so tokens made before still verify.
+      const again = await localIssuer({ issuer: issuer.issuer, audience: issuer.audience, keyDir });
+      expect(await again.verify(await issuer.sign('alice'))).toMatchObject({ sub: 'alice' });
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
