@@ -195,7 +195,11 @@ export const startApi = async ({
           'www-authenticate': 'Bearer',
         });
       }
-      const granted = String(payload.scope ?? '').split(' ');
+      // As API Gateway's JWT authorizer reads them: the `scope` claim, or `scp` (a list, as some providers send it).
+      const granted = [
+        ...String(payload.scope ?? '').split(' '),
+        ...(Array.isArray(payload.scp) ? payload.scp.map(String) : String(payload.scp ?? '').split(' ')),
+      ];
       const needed = route.authorizer.scopes ?? [];
       if (needed.length > 0 && !needed.some((scope) => granted.includes(scope))) {
         return problem(request, 403, 'forbidden', 'Forbidden', `This call needs the ${needed.join(' or ')} scope.`);
