@@ -375,20 +375,11 @@ export type AbandonedPayment = PaymentUndone | 'PARKED' | 'ALREADY_PARKED';
 /** What {@link abandonOrder} did, and the order's status after it. */
 export type Abandonment =
   | { outcome: 'REJECTED'; payment: AbandonedPayment }
-  | { outcome: 'NOT_PENDING'; status: Exclude<OrderStatus, 'PENDING'>; payment?: AbandonedPayment };
+  | { outcome: 'NOT_PENDING'; status: Exclude<OrderStatus, 'PENDING'> };
 
-/** Whether a give-up left the payment's void parked, by it or by one before it. */
-export const voidParked = ({ payment }: Abandonment): boolean => payment === 'PARKED' || payment === 'ALREADY_PARKED';
-
-/**
- * Whether a give-up lost its race to a confirmation after it had refunded the payment or parked its void: a CONFIRMED
- * order whose money may be back with the customer (a void that timed out may have reached the gateway).
- */
-export const confirmedAfterRefund = (abandonment: Abandonment): boolean =>
-  abandonment.outcome === 'NOT_PENDING' &&
-  abandonment.status === 'CONFIRMED' &&
-  abandonment.payment !== undefined &&
-  abandonment.payment !== 'NOTHING';
+/** Whether a give-up that rejected the order left its void to the parked one, the gateway being unavailable. */
+export const voidParked = (abandonment: Abandonment): boolean =>
+  abandonment.outcome === 'REJECTED' && (abandonment.payment === 'PARKED' || abandonment.payment === 'ALREADY_PARKED');
 
 /** Why an order is given up: a step failed for good, or the payment gateway stayed unavailable past the bound. */
 export type GiveUpReason = Extract<RejectionReason, 'UNAVAILABLE' | 'PAYMENT_UNAVAILABLE'>;
@@ -401,16 +392,18 @@ export type GiveUpReason = Extract<RejectionReason, 'UNAVAILABLE' | 'PAYMENT_UNA
  * sold and its payment kept (ConfirmOrder may have committed before it failed), a CANCELLED one is its
  * cancellation's to compensate, and a REJECTED one was settled already.
  *
- * 1. The payment first, while the order is PENDING: {@link voidPayment} refunds what was authorized, recorded or not.
- *    When the gateway is unavailable (as it is whenever GiveUpPayment runs), the void is parked instead
- *    ({@link CompensationParking}; {@link voidSettledPayment} runs it once the gateway answers): the order is not
- *    left PENDING with its stock held for as long as the outage lasts. Parked before the order is rejected, so a
- *    REJECTED order never holds a payment that nothing will give back.
+ * The order is claimed before its payment is touched, so a confirmation racing the give-up (a saga that started
+ * late, or a second EXPRESS execution) either wins, and keeps its payment, or loses its version condition:
+ * 1. The void is parked first ({@link CompensationParking}): it outlives anything that fails after, and
+ *    {@link voidSettledPayment} runs it only once the order is settled, never for a CONFIRMED one.
  * 2. Then the order rejected, appended at the order's version (so a step that settled it meanwhile makes this lose
- *    the race and stop), which gives back the units it holds reserved in the same write. The order is never REJECTED
- *    with stock held, and never has its stock back while still PENDING.
+ *    the race and stop, its payment untouched), which gives back the units it holds reserved in the same write.
+ * 3. Then, the order rejected, the payment voided at once ({@link voidPayment} refunds what was authorized, recorded
+ *    or not), so the customer's money does not wait for the parked void; while the gateway is unavailable (as it is
+ *    whenever GiveUpPayment runs) the parked void does it once the gateway answers.
  *
- * If it fails part way, the order is still PENDING: a retry, or the sweeper, runs it again. Idempotent.
+ * If it fails part way, the order is still PENDING, or REJECTED with its void parked: a retry, or the sweeper, runs it
+ * again. Idempotent.
  */
 export const abandonOrder = async (
   orderId: string,
@@ -421,7 +414,7 @@ export const abandonOrder = async (
 ): Promise<Abandonment> => {
   const placed = await placedOrder(orderId, context);
   if (placed.status !== 'PENDING') return { outcome: 'NOT_PENDING', status: placed.status };
-  const payment = await voidOrPark(orderId, context, gateway, parking);
+  const parked = await parking.park({ orderId, correlationId: context.metadata.correlationId, kind: 'GIVE_UP' });
   const { state, events } = await handleCommand(
     orderAggregate,
     orderStreamId(orderId),
@@ -429,11 +422,18 @@ export const abandonOrder = async (
       current.status === 'PENDING' ? order.decide({ type: 'RejectOrder', data: { orderId, reason } }, current) : [],
     context,
   );
-  if (events.length > 0) return { outcome: 'REJECTED', payment };
-  if (state.status === 'PENDING' || state.status === 'NONE') {
-    throw new Error(`Order ${orderId} is ${state.status} after losing the race to settle it.`);
+  if (events.length === 0) {
+    if (state.status === 'PENDING' || state.status === 'NONE') {
+      throw new Error(`Order ${orderId} is ${state.status} after losing the race to settle it.`);
+    }
+    return { outcome: 'NOT_PENDING', status: state.status };
   }
-  return { outcome: 'NOT_PENDING', status: state.status, payment };
+  try {
+    return { outcome: 'REJECTED', payment: await voidPayment(orderId, context, gateway) };
+  } catch (error) {
+    if (!isGatewayUnavailable(error)) throw error;
+    return { outcome: 'REJECTED', payment: parked ? 'PARKED' : 'ALREADY_PARKED' };
+  }
 };
 
 /** Whose compensation is parked: a cancellation's, or a give-up's (the saga's catch-all, or the sweeper's). */
@@ -460,22 +460,6 @@ export const undoOrPark = async <T>(
     const parked = await parking.park({ orderId, correlationId: context.metadata.correlationId, kind });
     return { outcome: 'PARKED', alreadyParked: !parked, cause: error };
   }
-};
-
-const voidOrPark = async (
-  orderId: string,
-  context: CommandContext,
-  gateway: PaymentGateway,
-  parking: CompensationParking,
-): Promise<AbandonedPayment> => {
-  const undone = await undoOrPark(() => voidPayment(orderId, context, gateway), {
-    orderId,
-    context,
-    parking,
-    kind: 'GIVE_UP',
-  });
-  if (undone.outcome === 'DONE') return undone.done;
-  return undone.alreadyParked ? 'ALREADY_PARKED' : 'PARKED';
 };
 
 /**

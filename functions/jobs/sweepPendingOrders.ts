@@ -5,7 +5,7 @@ import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import { sagaExecutions } from '../../composition/root.js';
 import type { CommandContext } from '../../application/handleCommand.js';
-import { confirmedAfterRefund, voidParked } from '../../application/saga.js';
+import { voidParked } from '../../application/saga.js';
 import { sweepPendingOrders } from '../../application/sweeper.js';
 import { orderStreamId } from '../../domain/order/index.js';
 import { compensationParking } from '../compensationParking.js';
@@ -85,16 +85,16 @@ export const handler = middy<unknown, SweepReport, Error, Context>()
     for (const order of swept) {
       counts[order.action] = (counts[order.action] ?? 0) + 1;
       const fields = { orderId: order.orderId, correlationId: correlations.get(order.orderId), action: order.action };
-      // A void this sweep parked counts whatever the order ended as (a cancellation may have won the race).
-      if (order.action !== 'LEFT_RUNNING' && order.action !== 'FAILED' && order.abandonment.payment === 'PARKED') {
-        metrics().add('CompensationsParked', 1);
+      // A void left to the parked one, the gateway being unavailable.
+      if (order.action === 'ABANDONED' && order.abandonment.outcome === 'REJECTED') {
+        if (order.abandonment.payment === 'PARKED') metrics().add('CompensationsParked', 1);
       }
       if (order.action === 'ABANDONED') {
         metrics().add('OrdersSwept', 1, { outcome: 'ABANDONED' });
         logger.warn('order left PENDING given up: payment undone or parked, stock given back, rejected UNAVAILABLE', {
           ...fields,
           // `payment…` keys are redacted in logs: say what happened to it under another name.
-          refunded: order.abandonment.payment === 'REFUNDED',
+          refunded: order.abandonment.outcome === 'REJECTED' && order.abandonment.payment === 'REFUNDED',
           parked: voidParked(order.abandonment),
         });
       } else if (order.action === 'FAILED') {
@@ -103,20 +103,9 @@ export const handler = middy<unknown, SweepReport, Error, Context>()
           ...fields,
           error: order.error,
         });
-      } else if (order.action === 'ALREADY_SETTLED' && confirmedAfterRefund(order.abandonment)) {
-        // The one window left open (docs/architecture.md, "Every order settles"): it was confirmed meanwhile. A parked
-        // void may have reached the gateway before its call failed (a timeout), so it is reported too.
-        metrics().add('ConfirmedOrdersRefunded', 1);
-        logger.error('a CONFIRMED order was refunded, or may have been, by a sweep that raced its confirmation', {
-          ...fields,
-          refunded: order.abandonment.payment === 'REFUNDED',
-        });
-      } else if (order.action === 'ALREADY_SETTLED' && order.abandonment.payment !== undefined) {
-        logger.info('order settled by someone else while the sweeper gave it up; its payment was seen to', {
-          ...fields,
-          refunded: order.abandonment.payment === 'REFUNDED',
-          parked: voidParked(order.abandonment),
-        });
+      } else if (order.action === 'ALREADY_SETTLED') {
+        // Settled by its saga or its customer while the sweep gave it up: that one keeps or gives back its payment.
+        logger.info('order settled by someone else while the sweeper gave it up; its payment is theirs', fields);
       } else logger.info('order left PENDING needs nothing from the sweeper', fields);
     }
     logger.info('sweep finished', { found: swept.length, ...counts });

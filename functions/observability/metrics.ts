@@ -35,11 +35,6 @@ export const metricDefinitions = {
   CompensationParkedFor: { unit: 'Milliseconds' },
   /** A parked compensation got through: its payment refunded or voided. */
   CompensationsResumed: { unit: 'Count' },
-  /**
-   * A give-up (the saga's catch-all or the sweeper) raced a confirmation and lost, after it had refunded the order's
-   * payment or parked its void: a CONFIRMED order whose money may be back with the customer. ConfirmedOrderRefundAlarm.
-   */
-  ConfirmedOrdersRefunded: { unit: 'Count' },
 } as const satisfies Record<string, { unit: MetricUnit; dimension?: string }>;
 
 export type MetricName = keyof typeof metricDefinitions;

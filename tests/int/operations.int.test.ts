@@ -166,7 +166,7 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
     }
   });
 
-  it('has these 56 alarms, by logical id, and no other', () => {
+  it('has these 55 alarms, by logical id, and no other', () => {
     expect(
       alarmsOf(template())
         .map(([id]) => id)
@@ -180,14 +180,13 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
         'UnavailableOrdersAlarm',
         'PaymentCircuitOpenAlarm',
         'SweptOrdersAlarm',
-        'ConfirmedOrderRefundAlarm',
         'Api5xxRateAlarm',
         ...streamConsumers.map((fn) => `${fn}IteratorAgeAlarm`),
         ...functionNames.filter((fn) => !businessErrors.includes(fn)).map((fn) => `${fn}ErrorsAlarm`),
         ...functionNames.map((fn) => `${fn}ThrottlesAlarm`),
       ].sort(),
     );
-    expect(alarmsOf(template())).toHaveLength(56);
+    expect(alarmsOf(template())).toHaveLength(55);
   });
 
   it('alarms on any message in the change failure queue', () => {
@@ -307,18 +306,6 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
         { Name: 'stage', Value: stage },
         { Name: 'reason', Value: 'UNAVAILABLE' },
       ],
-      Statistic: 'Sum',
-      Period: 300,
-      EvaluationPeriods: 1,
-      Threshold: 0,
-      ComparisonOperator: 'GreaterThanThreshold',
-    });
-    expectAlarm('ConfirmedOrderRefundAlarm', {
-      AlarmDescription:
-        'A CONFIRMED order\'s payment was refunded, or its void parked, by a give-up that raced its confirmation (docs/operations.md, "Orders given up (UNAVAILABLE)", step 4).',
-      Namespace: 'orderflow',
-      MetricName: 'ConfirmedOrdersRefunded',
-      Dimensions: [{ Name: 'stage', Value: stage }],
       Statistic: 'Sum',
       Period: 300,
       EvaluationPeriods: 1,

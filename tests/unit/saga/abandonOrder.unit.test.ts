@@ -6,7 +6,6 @@ import { retryParkedCompensation } from '../../../application/compensation.js';
 import {
   abandonOrder,
   authorizePayment,
-  confirmedAfterRefund,
   confirmOrder,
   type PaymentWaitPolicy,
   voidParked,
@@ -75,8 +74,6 @@ describe('abandonOrder: the catch-all compensation', () => {
 
     const untouched = await abandonOrder(orderId, context, gateway, parking);
     expect(untouched).toEqual({ outcome: 'NOT_PENDING', status: 'CONFIRMED' });
-    // Confirmed before it came, with nothing undone: not a race to report.
-    expect(confirmedAfterRefund(untouched)).toBe(false);
     expect(store.readAll()).toHaveLength(before);
     expect(await stock()).toEqual({ available: 8, reserved: 0, sold: 2 });
     expect(calls).toEqual([`authorize ${orderId}`]);
@@ -94,25 +91,46 @@ describe('abandonOrder: the catch-all compensation', () => {
     expect(calls).toEqual([]);
   });
 
-  it('gives back no stock when the order is confirmed while it voids the payment, and says the payment was refunded', async () => {
-    const { store, context, gateway, orderId, stock, types, parking } = await given();
+  it('claims the order before it touches the payment: a confirmation that lands first keeps its payment and stock', async () => {
+    const { context, gateway, calls, orderId, stock, types, parked } = await given();
     await authorizePayment(orderId, context, gateway);
-    // Another execution confirms the order between the void and the transaction.
+    // A saga that started late (or a second EXPRESS execution) confirms the order while the give-up parks its void.
+    const racing = {
+      park: async (request: { orderId: string; correlationId: string; kind: 'GIVE_UP' | 'CANCELLATION' }) => {
+        await confirmOrder(orderId, context);
+        parked.push(request);
+        return true;
+      },
+    };
+
+    expect(await abandonOrder(orderId, context, gateway, racing)).toEqual({
+      outcome: 'NOT_PENDING',
+      status: 'CONFIRMED',
+    });
+    expect(await types(`order-${orderId}`)).toEqual(['OrderPlaced', 'StockReserved', 'OrderConfirmed']);
+    expect(await types(`payment-${orderId}`)).toEqual(['PaymentAuthorized']);
+    expect(await stock()).toEqual({ available: 8, reserved: 0, sold: 2 });
+    expect(calls).toEqual([`authorize ${orderId}`]);
+  });
+
+  it('lets no confirmation land once it has rejected: the step loses its version condition and stops', async () => {
+    const { context, gateway, calls, orderId, stock, types, parking } = await given();
+    await authorizePayment(orderId, context, gateway);
+    // The confirmation comes while the give-up voids, after its rejection.
     const racing: PaymentGateway = {
       ...gateway,
       refund: async (request) => {
         const answer = await gateway.refund(request);
-        await confirmOrder(orderId, context);
+        expect(await confirmOrder(orderId, context)).toBe('STOP');
         return answer;
       },
     };
 
-    const abandonment = await abandonOrder(orderId, { ...context, store }, racing, parking);
-    expect(abandonment).toEqual({ outcome: 'NOT_PENDING', status: 'CONFIRMED', payment: 'REFUNDED' });
-    // What the handlers alarm on (ConfirmedOrderRefundAlarm).
-    expect(confirmedAfterRefund(abandonment)).toBe(true);
-    expect(await types(`order-${orderId}`)).toEqual(['OrderPlaced', 'StockReserved', 'OrderConfirmed']);
-    expect(await stock()).toEqual({ available: 8, reserved: 0, sold: 2 });
+    expect(await abandonOrder(orderId, context, racing, parking)).toEqual({ outcome: 'REJECTED', payment: 'REFUNDED' });
+    expect(await types(`order-${orderId}`)).toEqual(['OrderPlaced', 'StockReserved', 'OrderRejected']);
+    expect(await types(`payment-${orderId}`)).toEqual(['PaymentAuthorized', 'PaymentRefunded']);
+    expect(await stock()).toEqual({ available: 10, reserved: 0, sold: 0 });
+    expect(calls).toEqual([`authorize ${orderId}`, `refund ${orderId}`]);
   });
 
   it('does nothing the second time', async () => {
@@ -220,13 +238,26 @@ describe('abandonOrder while the payment gateway is unavailable', () => {
     expect(await stock()).toEqual({ available: 10, reserved: 0, sold: 0 });
   });
 
-  it('leaves the order PENDING and parks nothing when the void fails for another reason', async () => {
+  it('fails the step when the void fails for another reason, the order rejected and its void left to the parked one', async () => {
     const { context, gateway, parking, parked, orderId, stock, types } = await given();
     const broken: PaymentGateway = { ...gateway, voidAuthorization: () => Promise.reject(new Error('bad request')) };
     await expect(abandonOrder(orderId, context, broken, parking)).rejects.toThrow('bad request');
-    expect(parked).toEqual([]);
-    expect(await types(`order-${orderId}`)).toEqual(['OrderPlaced', 'StockReserved']);
-    expect(await stock()).toEqual({ available: 8, reserved: 2, sold: 0 });
+    expect(parked).toEqual([{ orderId, correlationId: context.metadata.correlationId, kind: 'GIVE_UP' }]);
+    expect(await types(`order-${orderId}`)).toEqual(['OrderPlaced', 'StockReserved', 'OrderRejected']);
+    expect(await stock()).toEqual({ available: 10, reserved: 0, sold: 0 });
+    // The parked void runs once the order is settled, as any parked one does.
+    expect(
+      await retryParkedCompensation(
+        orderId,
+        {
+          parkedAt: new Date(),
+          now: new Date(),
+          policy: { firstWaitSeconds: 5, maxWaitSeconds: 300, boundSeconds: 3600 },
+        },
+        context,
+        gateway,
+      ),
+    ).toEqual({ outcome: 'COMPENSATED', payment: 'NOTHING' });
   });
 
   it('keeps the payment of an order a step confirmed as it was given up', async () => {
@@ -243,10 +274,9 @@ describe('abandonOrder while the payment gateway is unavailable', () => {
     };
     down();
     const abandonment = await abandonOrder(orderId, context, gateway, parking);
-    expect(abandonment).toEqual({ outcome: 'NOT_PENDING', status: 'CONFIRMED', payment: 'PARKED' });
+    expect(abandonment).toEqual({ outcome: 'NOT_PENDING', status: 'CONFIRMED' });
     expect(confirmedMeanwhile).toBe(true);
-    // A parked void may have reached the gateway: alarmed as a refund is.
-    expect([voidParked(abandonment), confirmedAfterRefund(abandonment)]).toEqual([true, true]);
+    expect(voidParked(abandonment)).toBe(false);
     up();
     expect(await retry(orderId, 5, context, gateway)).toEqual({ outcome: 'COMPENSATED', payment: 'NOTHING' });
     expect(calls).toEqual([`authorize ${orderId}`]);

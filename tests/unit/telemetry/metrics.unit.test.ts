@@ -38,7 +38,6 @@ describe('metrics in embedded metric format', () => {
       CompensationsParked: { unit: 'Count' },
       CompensationParkedFor: { unit: 'Milliseconds' },
       CompensationsResumed: { unit: 'Count' },
-      ConfirmedOrdersRefunded: { unit: 'Count' },
     });
   });
 
