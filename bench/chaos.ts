@@ -58,7 +58,7 @@ export type ChaosReport = {
   scenario: ScenarioResult;
   /** The order sagas' executions by status. */
   executions: Record<string, number>;
-  /** The parked compensations' executions by status: one per cancellation that met the gateway unavailable. */
+  /** The parked compensations' executions by status: one per cancellation that met the gateway unavailable, and one per give-up. */
   compensations: Record<string, number>;
   stateRetries: number;
   /** Batches a consumer of the change stream gave up on, by function: what reached the failure queue. */
@@ -278,7 +278,7 @@ export const formatChaosReport = (report: ChaosReport): string => {
     `  ${scenario.orders.length} orders (${top(kinds)}) in ${(scenario.elapsedMs / 1000).toFixed(1)} s`,
     `  answers to the clients: ${top(scenario.answers)}; ${scenario.retries} requests sent again after a 5xx or conflict`,
     `  saga executions: ${top(report.executions)}; ${report.stateRetries} Task retries`,
-    `  compensations parked while the gateway was unavailable: ${sum(report.compensations) === 0 ? 'none' : top(report.compensations)}`,
+    `  parked compensations (a cancellation's that met the gateway unavailable, every give-up's void): ${sum(report.compensations) === 0 ? 'none' : top(report.compensations)}`,
     `  batches given up to the failure queue: ${sum(report.failureQueue) === 0 ? 'none' : top(report.failureQueue)}`,
     `  every order ended as its kind says: ${scenario.mismatches.length === 0 ? 'yes' : `NO, ${scenario.mismatches.length} did not`}`,
     ...scenario.mismatches.slice(0, 10).map((m) => `    ${m}`),
