@@ -82,8 +82,17 @@ export const localIssuer = async ({
     },
     // API Gateway's JWT authorizer wants an exp after now (and an nbf, if any, before it): a token without exp is
     // refused there, so here too.
-    verify: async (token) =>
-      (await jwtVerify(token, publicKey, { issuer, audience, algorithms: [ALGORITHM], requiredClaims: ['exp'] }))
-        .payload,
+    verify: async (token) => {
+      const { payload } = await jwtVerify(token, publicKey, {
+        issuer,
+        audience,
+        algorithms: [ALGORITHM],
+        requiredClaims: ['exp'],
+      });
+      // RFC 7519 makes sub a string: 123, "123" and null would otherwise all become customer "123" or "null".
+      if (payload.sub !== undefined && typeof payload.sub !== 'string')
+        throw new Error('the sub claim is not a string');
+      return payload;
+    },
   };
 };

@@ -1,6 +1,7 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { importJWK, type JWK, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { localIssuer } from '../../../local/auth.js';
 
@@ -17,6 +18,31 @@ describe('the local identity provider', () => {
       // Kept: a second start signs with the same key, so tokens made before still verify.
       const again = await localIssuer({ issuer: issuer.issuer, audience: issuer.audience, keyDir });
       expect(await again.verify(await issuer.sign('alice'))).toMatchObject({ sub: 'alice' });
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a token whose sub is not a string, which would become another customer's id as text", async () => {
+    const root = await mkdtemp(join(tmpdir(), 'orderflow-auth-'));
+    try {
+      const keyDir = join(root, 'jwt');
+      const issuer = await localIssuer({ issuer: 'https://orderflow.local/', audience: 'orderflow-local', keyDir });
+      const { privateJwk } = JSON.parse(await readFile(join(keyDir, 'signing-key.jwk.json'), 'utf8')) as {
+        privateJwk: JWK;
+      };
+      const key = await importJWK(privateJwk, 'ES256');
+      const signed = (sub: unknown) =>
+        new SignJWT({ sub } as Record<string, unknown>)
+          .setProtectedHeader({ alg: 'ES256' })
+          .setIssuer(issuer.issuer)
+          .setAudience(issuer.audience)
+          .setExpirationTime('1h')
+          .sign(key);
+      for (const sub of [123, null, { id: 'alice' }, true]) {
+        await expect(issuer.verify(await signed(sub)), JSON.stringify(sub)).rejects.toThrow();
+      }
+      expect(await issuer.verify(await signed('123'))).toMatchObject({ sub: '123' });
     } finally {
       await rm(root, { recursive: true, force: true });
     }
