@@ -146,8 +146,11 @@ const print = (report: OrderReport) => {
     );
   }
 
-  // Where a refund or void waits for the payment gateway: until none runs, the payment stream is not final.
-  console.log('\nparked compensations (payment refunds and voids waiting for the gateway)');
+  // Where a refund or void waits for the order to settle or the gateway to answer (a cancellation's that met an
+  // outage, every give-up's): until none runs, the payment stream is not final.
+  console.log(
+    '\nparked compensations (payment refunds and voids, run once the order is settled and the gateway answers)',
+  );
   if (report.compensations.length === 0) console.log('  none');
   for (const c of report.compensations) {
     console.log(
