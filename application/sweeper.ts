@@ -15,7 +15,8 @@ export type SagaExecutions = { running(orderId: string): Promise<boolean | undef
 /** What the sweeper did with one order it found. */
 export type SweptOrder =
   | { orderId: string; action: 'LEFT_RUNNING' }
-  | { orderId: string; action: 'ABANDONED' | 'ALREADY_SETTLED'; abandonment: Abandonment }
+  | { orderId: string; action: 'ABANDONED'; abandonment: Extract<Abandonment, { outcome: 'REJECTED' }> }
+  | { orderId: string; action: 'ALREADY_SETTLED'; abandonment: Extract<Abandonment, { outcome: 'NOT_PENDING' }> }
   | { orderId: string; action: 'FAILED'; error: unknown };
 
 /**
@@ -59,11 +60,11 @@ export const sweepPendingOrders = async ({
         continue;
       }
       const abandonment = await abandonOrder(orderId, await contextFor(orderId), gateway, parking);
-      swept.push({
-        orderId,
-        action: abandonment.outcome === 'REJECTED' ? 'ABANDONED' : 'ALREADY_SETTLED',
-        abandonment,
-      });
+      swept.push(
+        abandonment.outcome === 'REJECTED'
+          ? { orderId, action: 'ABANDONED', abandonment }
+          : { orderId, action: 'ALREADY_SETTLED', abandonment },
+      );
     } catch (error) {
       swept.push({ orderId, action: 'FAILED', error });
     }

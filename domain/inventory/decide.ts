@@ -16,7 +16,8 @@ import type { ProductState } from './state.js';
  */
 const restock = ({ data }: RestockProduct, state: ProductState): ProductEvent[] => {
   if (state.status !== 'REGISTERED') throw new ProductNotFoundError(data.sku);
-  const earlier = state.recentRestocks.find((r) => data.restockId !== undefined && r.restockId === data.restockId);
+  const { restockId } = data;
+  const earlier = restockId === undefined ? undefined : state.recentRestocks.find((r) => r.restockId === restockId);
   if (earlier) {
     if (earlier.quantity !== data.quantity) throw new RestockKeyReusedError(data.sku, earlier.quantity);
     return [];

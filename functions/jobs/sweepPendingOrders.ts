@@ -85,16 +85,14 @@ export const handler = middy<unknown, SweepReport, Error, Context>()
     for (const order of swept) {
       counts[order.action] = (counts[order.action] ?? 0) + 1;
       const fields = { orderId: order.orderId, correlationId: correlations.get(order.orderId), action: order.action };
-      // A void left to the parked one, the gateway being unavailable.
-      if (order.action === 'ABANDONED' && order.abandonment.outcome === 'REJECTED') {
-        if (order.abandonment.payment === 'PARKED') metrics().add('CompensationsParked', 1);
-      }
       if (order.action === 'ABANDONED') {
+        // A void left to the parked one, the gateway being unavailable.
+        if (order.abandonment.payment === 'PARKED') metrics().add('CompensationsParked', 1);
         metrics().add('OrdersSwept', 1, { outcome: 'ABANDONED' });
         logger.warn('order left PENDING given up: payment undone or parked, stock given back, rejected UNAVAILABLE', {
           ...fields,
           // `payment…` keys are redacted in logs: say what happened to it under another name.
-          refunded: order.abandonment.outcome === 'REJECTED' && order.abandonment.payment === 'REFUNDED',
+          refunded: order.abandonment.payment === 'REFUNDED',
           parked: voidParked(order.abandonment),
         });
       } else if (order.action === 'FAILED') {
