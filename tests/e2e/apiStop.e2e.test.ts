@@ -16,21 +16,27 @@ const connection = (port: number) => {
   return { socket, received };
 };
 
-/** A placement's head and the first 10 bytes of its body: in flight until the rest is sent. */
-const placementStarted = (body: string) =>
-  `POST /orders HTTP/1.1\r\nhost: x\r\nconnection: keep-alive\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body.slice(0, 10)}`;
+/**
+ * A placement in flight when the API begins to stop: its head and the first 10 bytes of its body sent, the stop begun,
+ * then the rest of the body and `behind` (a request sent after it on the same connection) sent.
+ */
+const stopDuringPlacement = async (sku: string, behind = '') => {
+  const { api } = await startTestApi();
+  const { socket, received } = connection(api.port);
+  const body = JSON.stringify({ items: [{ sku, quantity: 1 }], payment: { token: 'tok_visa' } });
+  socket.write(
+    `POST /orders HTTP/1.1\r\nhost: x\r\nconnection: keep-alive\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
+  );
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const stopped = api.close();
+  socket.write(`${body.slice(10)}${behind}`);
+  return { socket, received, stopped };
+};
 
 describe('the local API stopping', () => {
   it('answers a request in flight when the stop begins, and closes its kept-alive connection with the answer', async () => {
-    const { api } = await startTestApi();
-    const { socket, received: answer } = connection(api.port);
+    const { socket, received: answer, stopped } = await stopDuringPlacement('STOP-1');
     try {
-      const body = JSON.stringify({ items: [{ sku: 'STOP-1', quantity: 1 }], payment: { token: 'tok_visa' } });
-      // The head and half the body: the request is in flight when the stop begins.
-      socket.write(placementStarted(body));
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      const stopped = api.close();
-      socket.write(body.slice(10));
       const received = await answer;
       // Answered (401: no token), and told the connection closes.
       expect(received.split('\r\n')[0]).toBe('HTTP/1.1 401 Unauthorized');
@@ -42,15 +48,13 @@ describe('the local API stopping', () => {
   });
 
   it('answers a request sent behind the one in flight too, and closes the connection with the last answer', async () => {
-    const { api } = await startTestApi();
-    const { socket, received: answer } = connection(api.port);
+    // A second request behind the placement on the same connection (pipelined).
+    const {
+      socket,
+      received: answer,
+      stopped,
+    } = await stopDuringPlacement('STOP-2', 'GET /openapi.json HTTP/1.1\r\nhost: x\r\n\r\n');
     try {
-      const body = JSON.stringify({ items: [{ sku: 'STOP-2', quantity: 1 }], payment: { token: 'tok_visa' } });
-      socket.write(placementStarted(body));
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      const stopped = api.close();
-      // The rest of the body, and at once a second request behind it on the same connection (pipelined).
-      socket.write(`${body.slice(10)}GET /openapi.json HTTP/1.1\r\nhost: x\r\n\r\n`);
       const received = await answer;
       const statusLines = received.match(/HTTP\/1\.1 \d{3} [A-Za-z ]+(?=\r\n)/g);
       expect(statusLines).toEqual(['HTTP/1.1 401 Unauthorized', 'HTTP/1.1 200 OK']);
