@@ -1,7 +1,7 @@
 import type { DomainEvent, StoredEvent } from '../../eventstore/types.js';
 import type { Checkpoints, EventScan, ParkingLot, SegmentProgress, ViewStore } from '../ports.js';
 import { type Projection, isProjectionApplyError, type ReadRange } from '../projection.js';
-import { applyStream } from '../runner.js';
+import { applyStream, isTransient } from '../runner.js';
 
 /** A projection and the store of its views, with their types sealed in, so one rebuild can serve several. */
 export type ReplayTarget = {
@@ -31,6 +31,18 @@ export const replayTarget = <View extends Record<string, unknown>, Event extends
   clear: () => views.clear(Object.keys(projection.key(`${projection.streamPrefix}any`))),
 });
 
+/** Tries `apply` again on a transient failure (a throttle, a timeout), with backoff, `retries` times at most. */
+const applyWithRetries = async (apply: () => Promise<void>, retries = 4): Promise<void> => {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await apply();
+    } catch (error) {
+      if (!isTransient(error) || attempt >= retries) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 100 * 2 ** attempt));
+    }
+  }
+};
+
 export type ReplaySegmentOptions = {
   events: EventScan;
   segment: number;
@@ -47,6 +59,8 @@ export type ReplaySegmentOptions = {
   /** Stop (with the checkpoint saved) once this returns true: a Lambda near its timeout hands over to the next. */
   shouldPause?: () => boolean;
   now?: () => Date;
+  /** How often a stream's apply is tried again after a throttle or timeout before the segment fails (default 4). */
+  transientRetries?: number;
 };
 
 /**
@@ -77,8 +91,11 @@ export const replaySegment = async (options: ReplaySegmentOptions): Promise<Segm
     for (const target of targets) {
       if (!streamId.startsWith(target.streamPrefix)) continue;
       try {
-        await target.apply(streamId, events, readRange);
+        await applyWithRetries(() => target.apply(streamId, events, readRange), options.transientRetries);
       } catch (error) {
+        // A throttle or timeout that outlasted the retries says nothing about the stream: fail the segment, which
+        // resumes from its checkpoint, rather than park a healthy stream the live projection would then hold back.
+        if (isTransient(error)) throw error;
         const version = isProjectionApplyError(error) ? error.version : (await target.versionOf(streamId)) + 1;
         await parking.park({
           projection: target.parkedAs,

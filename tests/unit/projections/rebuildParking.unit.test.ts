@@ -304,3 +304,47 @@ describe('redrivePlan', () => {
     ]);
   });
 });
+
+describe('an in-place replay meeting a throttle', () => {
+  const healthy: StoredEvent[] = stored(streamId, [placed, { type: 'OrderConfirmed', data: { orderId } }]);
+  /** Views whose first `failures` puts are throttled, as DynamoDB answers a hot partition under a replay's writes. */
+  const throttled = (failures: number) => {
+    const views = memoryViews();
+    let left = failures;
+    const put: typeof views.put = async (...args) => {
+      if (left-- > 0) {
+        throw Object.assign(new Error('Rate of requests exceeds the allowed throughput.'), {
+          name: 'ProvisionedThroughputExceededException',
+          $retryable: { throttling: true },
+        });
+      }
+      return views.put(...args);
+    };
+    return { ...views, put };
+  };
+  const replay = (views: ViewStore<OrderView>, parking: ParkingLot) =>
+    replaySegment({
+      events: { ...given(healthy).deps.events, page: async () => ({ events: healthy }) },
+      segment: 0,
+      totalSegments: 1,
+      targets: [replayTarget(ordersProjection, views, 'orders')],
+      readRange: async () => healthy,
+      parking,
+      checkpoints: { load: async () => undefined, save: async () => undefined, list: async () => [] },
+    });
+
+  it('tries the stream again and applies it, parking nothing', async () => {
+    const views = throttled(2);
+    const parking = memoryParking();
+    await replay(views, parking);
+    expect(parking.names()).toEqual([]);
+    expect(views.all.get(orderId)).toMatchObject({ version: 2, view: { status: 'CONFIRMED' } });
+  });
+
+  it('fails the segment, to resume from its checkpoint, when the throttle outlasts the retries: a healthy stream is never parked', async () => {
+    const views = throttled(Number.POSITIVE_INFINITY);
+    const parking = memoryParking();
+    await expect(replay(views, parking)).rejects.toThrow('Rate of requests');
+    expect(parking.names()).toEqual([]);
+  });
+});

@@ -308,6 +308,48 @@ describe('the replay job', async () => {
     return ran;
   };
 
+  it('runs a segment again after a throttle or timeout outlasts its worker’s retries: it resumes from its checkpoint', async () => {
+    const ran: string[] = [];
+    let throttles = 2;
+    const machine = new StateMachine(definition as never);
+    const { result } = machine.run({ projections: ['orders'], totalSegments: 1 } as never, {
+      overrides: {
+        taskResourceLocalHandlers: {
+          ReplaySegment: async () => {
+            ran.push('ReplaySegment');
+            if (throttles-- > 0) {
+              throw Object.assign(new Error('Rate of requests exceeds the allowed throughput.'), {
+                name: 'ProvisionedThroughputExceededException',
+              });
+            }
+            return { Payload: { done: true, events: 0 } };
+          },
+        },
+        retryIntervalOverrides: { ReplaySegment: 0 },
+      },
+      context: { Execution: { Name: 'by-hand', StartTime: new Date().toISOString() } },
+    });
+    await result;
+    expect(ran).toEqual(['ReplaySegment', 'ReplaySegment', 'ReplaySegment']);
+  });
+
+  it('retries the blue-green build’s segments on the same errors as the in-place replay’s', () => {
+    const retries = (name: string) => {
+      const found: unknown[] = [];
+      const visit = (value: unknown): void => {
+        if (!value || typeof value !== 'object') return;
+        for (const [key, inner] of Object.entries(value)) {
+          if (key === name) found.push((inner as { Retry: unknown }).Retry);
+          visit(inner);
+        }
+      };
+      visit(definition);
+      return found;
+    };
+    expect(retries('RebuildSegment')).toEqual(retries('ReplaySegment'));
+    expect(JSON.stringify(retries('RebuildSegment'))).toContain('ProvisionedThroughputExceededException');
+  });
+
   it('replays in place when the input leaves fromScratch out, as when it is false, and clears first only when true', async () => {
     const input = { projections: ['orders'], totalSegments: 2 };
     expect(await tasksRun(input)).toEqual(['ReplaySegment', 'ReplaySegment']);
