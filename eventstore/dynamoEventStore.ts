@@ -11,6 +11,7 @@ import {
   GetCommand,
   PutCommand,
   paginateQuery,
+  QueryCommand,
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
@@ -279,13 +280,29 @@ export const dynamoEventStore = ({
         },
       );
       const events: StoredEvent[] = [];
+      // A bounded read may end inside an item: its events past the bound are not asked for.
+      const wanted = (event: StoredEvent) =>
+        event.version > afterVersion && (toVersion === undefined || event.version <= toVersion);
       for await (const page of pages) {
-        for (const item of page.Items ?? []) {
-          // A bounded read may end inside an item: its events past the bound are not asked for.
-          for (const event of itemEvents(item as EventItem, schemas)) {
-            if (toVersion === undefined || event.version <= toVersion) events.push(event);
-          }
-        }
+        for (const item of page.Items ?? []) events.push(...itemEvents(item as EventItem, schemas).filter(wanted));
+      }
+      // It may start inside one too: a view a poison event stopped mid-append (ADR 0016) reads on from there. Items
+      // are keyed by their first version, so the one holding the next version is the last keyed at or before
+      // `afterVersion`. Only a read that came back short of it asks: from a snapshot or a whole append, none does.
+      const short = events.length > 0 ? (events[0] as StoredEvent).version > afterVersion + 1 : toVersion !== undefined;
+      if (afterVersion > 0 && short) {
+        const { Items: [holding] = [] } = await client.send(
+          new QueryCommand({
+            TableName: eventsTable,
+            ConsistentRead: consistent,
+            KeyConditionExpression: '#streamId = :streamId AND #version <= :after',
+            ExpressionAttributeNames: { '#streamId': STREAM_ID, '#version': VERSION },
+            ExpressionAttributeValues: { ':streamId': streamId, ':after': afterVersion },
+            ScanIndexForward: false,
+            Limit: 1,
+          }),
+        );
+        if (holding) events.unshift(...itemEvents(holding as EventItem, schemas).filter(wanted));
       }
       // A range still missing events (a product not registered yet) may yet fill, so only a whole one is kept.
       if (range !== undefined && toVersion !== undefined && events.length === toVersion - afterVersion) {

@@ -85,7 +85,7 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
       }
       expect(read[0]?.eventId).not.toEqual(read[1]?.eventId);
       // A read after an append's last version gets the appends after it; one bounded inside an append gets the
-      // events up to the bound. (No reader starts inside an append: every version it knows ends one, ADR 0016.)
+      // events up to the bound.
       await events.append([{ streamId, expectedVersion: 2, events: [restocked(3)] }], metadata, { now });
       expect((await events.readStream(streamId, { afterVersion: 2 })).map((e) => e.version)).toEqual([3]);
       expect(await events.readStream(streamId, { toVersion: 1 })).toHaveLength(1);
@@ -103,6 +103,14 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
       ]);
       expect((await events.readStream(streamId, { consistent: false })).map((e) => e.version)).toEqual([1, 2, 3, 4, 5]);
       expect(await events.readStream(streamId, { afterVersion: 5 })).toEqual([]);
+      // A read may start inside an append (versions 2..4 are one): a view a poison event stopped at 2 reads on.
+      expect((await events.readStream(streamId, { afterVersion: 2, toVersion: 4 })).map((e) => e.version)).toEqual([
+        3, 4,
+      ]);
+      expect((await events.readStream(streamId, { afterVersion: 3 })).map((e) => e.version)).toEqual([4, 5]);
+      expect((await events.readStream(streamId, { afterVersion: 3, consistent: false })).map((e) => e.version)).toEqual(
+        [4, 5],
+      );
       // An empty window is empty, not an error: a reader catching up from where it stands may ask for none.
       expect(await events.readStream(streamId, { afterVersion: 3, toVersion: 3 })).toEqual([]);
       expect(await events.readStream(streamId, { afterVersion: 3, toVersion: 0 })).toEqual([]);
