@@ -167,6 +167,9 @@ const describePointer = (pointer: ReadModelPointer): string =>
     pointer.building
       ? `building: version ${pointer.building.version} (${pointer.building.slot}), ${pointer.building.phase}`
       : '',
+    pointer.dropping
+      ? `still deleting: version ${pointer.dropping.version} (${pointer.dropping.slot}), since ${pointer.dropping.since}`
+      : '',
   ]
     .filter(Boolean)
     .join(' · ');

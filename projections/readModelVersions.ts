@@ -35,6 +35,11 @@ export type ReadModelPointer = {
   /** The version the last switch replaced, kept current by the live projection until `--finalize`, for rollback. */
   previous?: SlotVersion;
   building?: Building;
+  /**
+   * A version `--finalize` or `--abort` dropped whose slot is still being emptied: no build may start into that slot
+   * until it is empty, or the emptying would delete the new build's views. Cleared once the slot is empty.
+   */
+  dropping?: SlotVersion & { since: string };
   /** The highest version ever started, so a version number is never given twice (a rolled-back one included). */
   lastVersion: number;
   changedAt: string;
@@ -127,6 +132,11 @@ export const startBuild = (
       `${pointer.projection}: version ${pointer.previous.version} is still kept beside the live version ${pointer.live.version}; --finalize first, which drops it (--rollback to it first to keep it instead)`,
     );
   }
+  if (pointer.dropping) {
+    throw new RebuildStateError(
+      `${pointer.projection}: version ${pointer.dropping.version}'s views are still being deleted from the ${pointer.dropping.slot} slot (since ${pointer.dropping.since}); wait for that --finalize or --abort to end, or run it again if it stopped`,
+    );
+  }
   const slot = otherSlot(pointer.live.slot);
   const version = pointer.lastVersion + 1;
   return changed(
@@ -179,21 +189,36 @@ export const rollBack = (pointer: ReadModelPointer, now: Date): ReadModelPointer
   return changed(pointer, { live: pointer.previous, previous: pointer.live }, now);
 };
 
+const dropping = ({ slot, version }: SlotVersion, now: Date) => ({
+  dropping: { slot, version, since: now.toISOString() },
+});
+
 /** Stops keeping the previous version: answers the pointer and the slot whose views are to be dropped. */
 export const finalize = (pointer: ReadModelPointer, now: Date): { pointer: ReadModelPointer; drop: Slot } => {
   if (!pointer.previous) {
     throw new RebuildStateError(`${pointer.projection}: no previous version is kept; nothing to finalize`);
   }
-  return { pointer: changed(pointer, {}, now), drop: pointer.previous.slot };
+  return { pointer: changed(pointer, dropping(pointer.previous, now), now), drop: pointer.previous.slot };
 };
 
 /** Gives up a build that has not been switched to: answers the pointer and the slot to empty. */
 export const abortBuild = (pointer: ReadModelPointer, now: Date): { pointer: ReadModelPointer; drop: Slot } => {
   if (!pointer.building) throw new RebuildStateError(`${pointer.projection}: no version is being built`);
   return {
-    pointer: changed(pointer, pointer.previous ? { previous: pointer.previous } : {}, now),
+    pointer: changed(
+      pointer,
+      { ...(pointer.previous ? { previous: pointer.previous } : {}), ...dropping(pointer.building, now) },
+      now,
+    ),
     drop: pointer.building.slot,
   };
+};
+
+/** The dropped version's slot is empty: a build may use it again. Everything else the pointer says stays. */
+export const dropped = (pointer: ReadModelPointer, slot: Slot, now: Date): ReadModelPointer => {
+  if (pointer.dropping?.slot !== slot) return pointer;
+  const { dropping: _, ...rest } = pointer;
+  return { ...rest, revision: pointer.revision + 1, changedAt: now.toISOString() };
 };
 
 const buildingRun = (pointer: ReadModelPointer, runId: string, phases: RebuildPhase[]): Building => {

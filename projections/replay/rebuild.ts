@@ -20,6 +20,7 @@ import {
 } from '../projection.js';
 import {
   abortBuild,
+  dropped,
   finalize,
   markReady,
   parkedIn,
@@ -440,7 +441,9 @@ export const rollBackTo = async (deps: RebuildDependencies, target: RebuildTarge
 
 /**
  * Stops keeping the previous version (`finalize`) or drops a build not switched to (`abort`): the pointer first,
- * then, once no live projection writes that slot any more, its views are deleted.
+ * marking the slot as being emptied (no build may start into it meanwhile), then, once no live projection writes
+ * that slot any more, its views are deleted and the mark cleared. A drop that stopped before its slot was empty is
+ * finished by the next `finalize` or `abort`, instead of what that one asks.
  */
 export const dropVersion = async (
   deps: RebuildDependencies,
@@ -449,12 +452,32 @@ export const dropVersion = async (
   segments = 4,
 ): Promise<{ pointer: ReadModelPointer; slot: Slot; deleted: number }> => {
   const current = await deps.pointers.get(target.name);
-  const { pointer, drop } = how === 'finalize' ? finalize(current, clock(deps)) : abortBuild(current, clock(deps));
-  await deps.pointers.replace(pointer);
+  const { pointer, drop } = current.dropping
+    ? { pointer: current, drop: current.dropping.slot }
+    : how === 'finalize'
+      ? finalize(current, clock(deps))
+      : abortBuild(current, clock(deps));
+  if (pointer !== current) await deps.pointers.replace(pointer);
   await sleeper(deps)(settleMs(deps.cacheMs));
   // What the dropped version parked goes with it: nothing reads or redrives that slot any more.
   await forgetParked(deps, target, drop);
-  return { pointer, slot: drop, deleted: await emptySlot(deps, target, drop, segments) };
+  const deleted = await emptySlot(deps, target, drop, segments);
+  return { pointer: await markDropped(deps, target, drop), slot: drop, deleted };
+};
+
+/** Clears the pointer's mark once the slot is empty, reading it again if another transition wrote it meanwhile. */
+const markDropped = async (deps: RebuildDependencies, target: RebuildTarget, slot: Slot): Promise<ReadModelPointer> => {
+  for (let attempt = 1; ; attempt++) {
+    const current = await deps.pointers.get(target.name);
+    const next = dropped(current, slot, clock(deps));
+    if (next === current) return current;
+    try {
+      await deps.pointers.replace(next);
+      return next;
+    } catch (error) {
+      if (attempt >= 5) throw error;
+    }
+  }
 };
 
 /**

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   abortBuild,
+  dropped,
   finalize,
   initialPointer,
   markReady,
@@ -16,6 +17,10 @@ import {
 const now = new Date('2026-11-29T10:00:00Z');
 const start = (pointer: ReadModelPointer = initialPointer('orders')) =>
   startBuild(pointer, { runId: 'run-1', segments: 4, now });
+const finalizedAndEmptied = (pointer: ReadModelPointer) => {
+  const { pointer: finalized, drop } = finalize(pointer, now);
+  return dropped(finalized, drop, now);
+};
 const ready = () => markReady(scanDone(start(), 'run-1', now), 'run-1', { sampled: 200, mismatches: 0 }, now);
 
 describe('a read model version through a blue-green rebuild', () => {
@@ -48,7 +53,23 @@ describe('a read model version through a blue-green rebuild', () => {
     expect(drop).toBe('green');
     expect(pointer.previous).toBeUndefined();
     expect(writePlan(pointer)).toEqual({ slots: ['blue'] });
-    expect(start(pointer).building).toMatchObject({ slot: 'green', version: 3 });
+    // Until its views are deleted, no build may go into the dropped slot; then one may, under a new number.
+    expect(pointer.dropping).toEqual({ slot: 'green', version: 2, since: now.toISOString() });
+    expect(() => start(pointer)).toThrow(/version 2's views are still being deleted from the green slot/);
+    const emptied = dropped(pointer, 'green', now);
+    expect(emptied).toMatchObject({ revision: pointer.revision + 1, live: { slot: 'blue', version: 1 } });
+    expect(emptied.dropping).toBeUndefined();
+    expect(dropped(emptied, 'green', now)).toBe(emptied);
+    expect(start(emptied).building).toMatchObject({ slot: 'green', version: 3 });
+  });
+
+  it('marks an aborted build’s slot as being emptied, keeping the version kept for rollback', () => {
+    const kept = switchLive(ready(), now);
+    const rebuilding = startBuild(finalizedAndEmptied(kept), { runId: 'run-2', segments: 4, now });
+    const { pointer, drop } = abortBuild(rebuilding, now);
+    expect(drop).toBe('blue');
+    expect(pointer).toMatchObject({ live: { slot: 'green' }, dropping: { slot: 'blue', version: 3 } });
+    expect(pointer.building).toBeUndefined();
   });
 
   it('refuses a switch before the parity check, and a ready mark when it found a mismatch', () => {

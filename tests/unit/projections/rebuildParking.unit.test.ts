@@ -348,3 +348,63 @@ describe('an in-place replay meeting a throttle', () => {
     expect(parking.names()).toEqual([]);
   });
 });
+
+describe('a finalize or abort still deleting a slot’s views', () => {
+  const healthy = stored(streamId, [placed]);
+  /** `given`, with checkpoints kept per run, as the store keeps them, so a second build scans afresh. */
+  const givenKeptBlue = () => {
+    const setup = given(healthy);
+    const saved = new Map<string, { lastKey?: ScanPosition; progress: SegmentProgress }>();
+    const checkpoints = (runId: string): Checkpoints => ({
+      load: async (segment) => saved.get(`${runId}/${segment}`),
+      save: async (lastKey, progress) =>
+        void saved.set(`${runId}/${progress.segment}`, { ...(lastKey ? { lastKey } : {}), progress }),
+      list: async () => [...saved].filter(([key]) => key.startsWith(`${runId}/`)).map(([, kept]) => kept.progress),
+    });
+    return { ...setup, clients: { ...setup.clients, checkpoints } };
+  };
+  /** Blue's view, as the live projection wrote it before any rebuild. */
+  const liveView = (views: ReturnType<typeof given>['views']) =>
+    views.blue.put(ordersProjection.evolve(undefined, healthy[0] as StoredEvent<OrderEvent>), 1, 0);
+
+  it('refuses a build into that slot until it is empty, so the drop never deletes a newer build', async () => {
+    const { views, deps, target, clients, pointer } = givenKeptBlue();
+    await liveView(views);
+    await runRebuild({ clients, projection: 'orders', segments: 1 });
+    expect(pointer()).toMatchObject({ live: { slot: 'green' }, previous: { slot: 'blue' } });
+
+    // One operator finalizes: blue leaves the pointer, and the drop waits out the readers' cache before deleting.
+    let wake = () => {};
+    const waiting = new Promise<void>((resolve) => (wake = resolve));
+    const finalizing = dropVersion({ ...deps, sleep: () => waiting }, target, 'finalize', 1);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(pointer().dropping).toMatchObject({ slot: 'blue', version: 1 });
+    // Another starts the next build meanwhile: it would go into blue, which the drop is about to empty.
+    await expect(runRebuild({ clients, projection: 'orders', segments: 1, switchWhenReady: false })).rejects.toThrow(
+      "orders: version 1's views are still being deleted from the blue slot",
+    );
+
+    wake();
+    expect(await finalizing).toMatchObject({ slot: 'blue', deleted: 1 });
+    expect(pointer().dropping).toBeUndefined();
+    const next = await runRebuild({ clients, projection: 'orders', segments: 1 });
+    expect(next.pointer).toMatchObject({ live: { slot: 'blue', version: 3 } });
+    expect(views.blue.all.size).toBe(1);
+  });
+
+  it('is finished by the next finalize or abort when it stopped midway', async () => {
+    const { views, deps, target, clients, pointer } = givenKeptBlue();
+    await liveView(views);
+    await runRebuild({ clients, projection: 'orders', segments: 1 });
+    const failing = { ...target, clear: () => Promise.reject(new Error('the process was stopped')) };
+    await expect(dropVersion(deps, failing, 'finalize', 1)).rejects.toThrow('the process was stopped');
+    expect(pointer().previous).toBeUndefined();
+    expect(pointer().dropping).toMatchObject({ slot: 'blue' });
+    expect(views.blue.all.size).toBe(1);
+
+    // Nothing is kept any more, yet finalize again finishes the drop rather than refusing.
+    expect(await dropVersion(deps, target, 'finalize', 1)).toMatchObject({ slot: 'blue', deleted: 1 });
+    expect(pointer().dropping).toBeUndefined();
+    expect(views.blue.all.size).toBe(0);
+  });
+});
