@@ -97,6 +97,8 @@ export default tseslint.config(
     application: ['domain', 'ports', 'eventstore', 'projections'],
     adapters: ['domain', 'ports', 'eventstore', 'projections', 'application'],
     composition: ['domain', 'ports', 'eventstore', 'projections', 'application', 'adapters'],
+    // The HTTP contract: routes, request schemas, the OpenAPI document. Its responses are the read models' views.
+    api: ['domain', 'projections'],
     // A handler decodes its own Lambda event (adapters/changeRecords.ts); everything else it gets from the root.
     functions: [
       'domain',

@@ -49,6 +49,18 @@ describe('layer boundaries (eslint.config.js)', () => {
     ).toHaveLength(1);
   });
 
+  it('keeps api/, the HTTP contract, off the tooling and the adapters, and lets it use the views it answers with', async () => {
+    expect(await restrictedImports('api/fixture.ts', "export { projectRoot } from '../local/paths.js';")).toHaveLength(
+      1,
+    );
+    expect(
+      await restrictedImports('api/fixture.ts', "export { dynamoViewStore } from '../adapters/viewStore.js';"),
+    ).toHaveLength(1);
+    expect(await restrictedImports('api/fixture.ts', "export { OrderView } from '../projections/orders.js';")).toEqual(
+      [],
+    );
+  });
+
   it('lets a handler decode its Lambda event with adapters/changeRecords.ts, and no other adapter', async () => {
     expect(
       await restrictedImports(

@@ -1,9 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { projectRoot } from '../local/paths.js';
-import { openApiDocument } from './openapi.js';
-import { routeTable } from './routes.js';
-import { version } from './version.js';
+import { openApiDocument } from '../api/openapi.js';
+import { routeTable } from '../api/routes.js';
+import { version } from '../api/version.js';
+import { projectRoot } from './paths.js';
 
 /**
  * `npm run openapi`: writes docs/openapi.json, the published copy of what GET /openapi.json serves, and
