@@ -85,3 +85,52 @@ export const transactWriteUnits = (input: { TransactItems?: TransactItem[] }): M
   }
   return units;
 };
+
+const writeUnits = (bytes: number) => Math.max(1, Math.ceil(bytes / 1024));
+
+/**
+ * What a write DynamoDB refused on its condition still costs: it bills a failed conditional write its units all the
+ * same (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html), by the larger
+ * of the stored item and the new one; sized here by what the request holds, a lower bound. A transaction cancelled
+ * on a condition is billed here as if it had committed: 2 units per KB of each action.
+ */
+export const refusedWriteUnits = (operation: string, input: Record<string, unknown>): Map<string, number> => {
+  if (operation === 'TransactWriteItems') return transactWriteUnits(input as { TransactItems?: TransactItem[] });
+  const { TableName, Item, Key, ExpressionAttributeValues } = input as {
+    TableName?: string;
+    Item?: Item;
+    Key?: Item;
+    ExpressionAttributeValues?: Item;
+  };
+  if (!TableName || !['PutItem', 'UpdateItem', 'DeleteItem'].includes(operation)) return new Map();
+  const bytes = Item ? itemBytes(Item) : itemBytes(Key ?? {}) + itemBytes(ExpressionAttributeValues ?? {});
+  return new Map([[TableName, writeUnits(bytes)]]);
+};
+
+/**
+ * The least a read is billed, by table, where DynamoDB Local reports less: each key a `BatchGetItem` asks for costs a
+ * read of at least one 4 KB unit (half of one, eventually consistent) even when no item is there, and so does a
+ * `Query` or `Scan` that finds nothing (measured against DynamoDB Local, which charges both nothing).
+ */
+export const leastReadUnits = (
+  operation: string,
+  input: Record<string, unknown>,
+  response: Record<string, unknown>,
+): Map<string, number> => {
+  const units = new Map<string, number>();
+  const per = (consistent: unknown) => (consistent === true ? 1 : 0.5);
+  if (operation === 'BatchGetItem') {
+    const asked = (input.RequestItems ?? {}) as Record<string, { Keys?: Item[]; ConsistentRead?: boolean }>;
+    const found = (response.Responses ?? {}) as Record<string, Item[]>;
+    const unprocessed = (response.UnprocessedKeys ?? {}) as Record<string, { Keys?: Item[] }>;
+    for (const [table, { Keys = [], ConsistentRead }] of Object.entries(asked)) {
+      const items = found[table] ?? [];
+      const missing = Keys.length - items.length - (unprocessed[table]?.Keys?.length ?? 0);
+      const read = items.reduce((sum, item) => sum + Math.max(1, Math.ceil(itemBytes(item) / 4096)), 0);
+      units.set(table, (read + Math.max(0, missing)) * per(ConsistentRead));
+    }
+  } else if ((operation === 'Query' || operation === 'Scan') && typeof input.TableName === 'string') {
+    units.set(input.TableName, per(input.ConsistentRead));
+  }
+  return units;
+};

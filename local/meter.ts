@@ -1,6 +1,6 @@
 import { createServer, request as httpRequest, Agent, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { transactWriteUnits } from './capacity.js';
+import { leastReadUnits, refusedWriteUnits, transactWriteUnits } from './capacity.js';
 
 /** What the handlers asked of AWS, counted the way AWS bills it. */
 export type Usage = {
@@ -11,6 +11,8 @@ export type Usage = {
    * with the units DynamoDB charged that table.
    */
   dynamodbByTable: Record<string, { requests: number; readUnits: number; writeUnits: number }>;
+  /** Of those, the writes DynamoDB refused on their condition, which it bills all the same: by operation. */
+  refused: Record<string, { requests: number; writeUnits: number }>;
   /** Step Functions API requests by action. */
   stepFunctions: Record<string, number>;
   /**
@@ -63,7 +65,10 @@ const operationOf = (request: IncomingMessage) =>
  */
 const startProxy = async (
   target: string,
-  exchange: (operation: string, request: Buffer) => { forward: Buffer; observe?: (response: Buffer) => void },
+  exchange: (
+    operation: string,
+    request: Buffer,
+  ) => { forward: Buffer; observe?: (response: Buffer, status: number) => void },
 ) => {
   const upstream = new URL(target);
   const agent = new Agent({ keepAlive: true });
@@ -75,7 +80,7 @@ const startProxy = async (
         { host: upstream.hostname, port: upstream.port, method: incoming.method, path: incoming.url, headers, agent },
         (answer) => {
           void body(answer).then((payload) => {
-            if ((answer.statusCode ?? 500) < 300) observe?.(payload);
+            observe?.(payload, answer.statusCode ?? 500);
             outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
             outgoing.end(payload);
           });
@@ -134,6 +139,7 @@ export const startMeter = async (targets: { dynamodb: string; sfn: string }): Pr
     usage = {
       dynamodb: {},
       dynamodbByTable: {},
+      refused: {},
       stepFunctions: {},
       kinesis: { records: 0, bytes: 0, payloadUnits: 0, changeUnits: 0 },
       lambda: {},
@@ -148,20 +154,43 @@ export const startMeter = async (targets: { dynamodb: string; sfn: string }): Pr
     const forward = Buffer.from(JSON.stringify({ ...input, ReturnConsumedCapacity: 'INDEXES' }));
     return {
       forward,
-      observe: (response) => {
-        const { ConsumedCapacity } = JSON.parse(response.toString('utf8')) as {
-          ConsumedCapacity?: Consumed | Consumed[];
-        };
-        // A transaction is charged per action, as DynamoDB bills it (local/capacity.ts), where DynamoDB Local reports
-        // one charge per table: the larger of the two, so an item over 1 KB the stand-in saw still counts.
-        const reported = [ConsumedCapacity ?? []].flat();
-        const consumed =
-          operation === 'TransactWriteItems'
-            ? [...transactWriteUnits(input).entries()].map(([TableName, units]) => ({
-                TableName,
-                CapacityUnits: Math.max(units, unitsOf(reported, TableName)),
-              }))
-            : reported;
+      observe: (response, status) => {
+        let answer: { ConsumedCapacity?: Consumed | Consumed[]; __type?: string } & Record<string, unknown>;
+        try {
+          answer = JSON.parse(response.toString('utf8') || '{}') as typeof answer;
+        } catch {
+          return; // not DynamoDB's answer (the stand-in failed): nothing billed
+        }
+        const billed = (units: Map<string, number>): Consumed[] =>
+          [...units].map(([TableName, CapacityUnits]) => ({ TableName, CapacityUnits }));
+        let consumed: Consumed[];
+        if (status >= 300) {
+          // A write refused on its condition is billed all the same (local/capacity.ts); other errors are not.
+          if (!/ConditionalCheckFailed|TransactionCanceled/.test(answer.__type ?? '')) return;
+          consumed = billed(refusedWriteUnits(operation, input));
+          (usage.refused[operation] ??= { requests: 0, writeUnits: 0 }).requests += 1;
+          (usage.refused[operation] as { writeUnits: number }).writeUnits += unitsOf(consumed);
+        } else {
+          // A transaction is charged per action, as DynamoDB bills it (local/capacity.ts), where DynamoDB Local
+          // reports one charge per table: the larger of the two, so an item over 1 KB the stand-in saw still counts.
+          const reported = [answer.ConsumedCapacity ?? []].flat();
+          consumed =
+            operation === 'TransactWriteItems'
+              ? billed(transactWriteUnits(input)).map(({ TableName, CapacityUnits = 0 }) => ({
+                  TableName,
+                  CapacityUnits: Math.max(CapacityUnits, unitsOf(reported, TableName)),
+                }))
+              : reported;
+          // Reads DynamoDB Local under-reports (keys not found, empty queries) cost at least their minimum.
+          const least = leastReadUnits(operation, input, answer);
+          if (least.size > 0) {
+            const tables = new Set([...least.keys(), ...consumed.flatMap((c) => (c.TableName ? [c.TableName] : []))]);
+            consumed = [...tables].map((TableName) => ({
+              TableName,
+              CapacityUnits: Math.max(unitsOf(consumed, TableName), least.get(TableName) ?? 0),
+            }));
+          }
+        }
         const units = unitsOf(consumed);
         const count = (counted: { requests: number; readUnits: number; writeUnits: number }, charged: number) => {
           counted.requests += 1;
@@ -185,8 +214,8 @@ export const startMeter = async (targets: { dynamodb: string; sfn: string }): Pr
   });
   const sfn = await startProxy(targets.sfn, (operation, request) => ({
     forward: request,
-    observe: () => {
-      usage.stepFunctions[operation] = (usage.stepFunctions[operation] ?? 0) + 1;
+    observe: (_, status) => {
+      if (status < 300) usage.stepFunctions[operation] = (usage.stepFunctions[operation] ?? 0) + 1;
     },
   }));
 

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { itemBytes, transactWriteUnits, valueBytes } from '../../../local/capacity.js';
+import {
+  itemBytes,
+  leastReadUnits,
+  refusedWriteUnits,
+  transactWriteUnits,
+  valueBytes,
+} from '../../../local/capacity.js';
 
 describe("a transaction's write units, as DynamoDB bills them", () => {
   it('sizes values by DynamoDB’s rules: UTF-8 strings, numbers by digits, containers with their overhead', () => {
@@ -36,5 +42,55 @@ describe("a transaction's write units, as DynamoDB bills them", () => {
 
   it('charges nothing for an empty request', () => {
     expect(transactWriteUnits({}).size).toBe(0);
+  });
+});
+
+describe('what DynamoDB bills that DynamoDB Local does not report', () => {
+  const key = (id: string) => ({ streamId: { S: id } });
+
+  it('bills a write refused on its condition by the size the request holds, and a cancelled transaction in full', () => {
+    expect(
+      refusedWriteUnits('PutItem', { TableName: 'events', Item: { ...key('a'), data: { S: 'x'.repeat(1500) } } }),
+    ).toEqual(new Map([['events', 2]]));
+    expect(refusedWriteUnits('UpdateItem', { TableName: 'simulator', Key: key('a') })).toEqual(
+      new Map([['simulator', 1]]),
+    );
+    expect(
+      refusedWriteUnits('TransactWriteItems', {
+        TransactItems: [
+          { Put: { TableName: 'events', Item: key('a') } },
+          { ConditionCheck: { TableName: 'snapshots', Key: key('b') } },
+        ],
+      }),
+    ).toEqual(
+      new Map([
+        ['events', 2],
+        ['snapshots', 2],
+      ]),
+    );
+    // Reads are not writes, and a request without a table bills nothing.
+    expect(refusedWriteUnits('GetItem', { TableName: 'events', Key: key('a') }).size).toBe(0);
+  });
+
+  it('bills each key a BatchGetItem asks for, found or not, and an empty query its minimum', () => {
+    const input = {
+      RequestItems: {
+        views: { Keys: [key('a'), key('b'), key('c'), key('d')], ConsistentRead: true },
+        parked: { Keys: [key('a'), key('b')] },
+      },
+    };
+    // One of four views found (under 4 KB), one key left unprocessed; no parked stream found, read eventually.
+    const answer = { Responses: { views: [key('a')], parked: [] }, UnprocessedKeys: { views: { Keys: [key('d')] } } };
+    expect(leastReadUnits('BatchGetItem', input, answer)).toEqual(
+      new Map([
+        ['views', 3],
+        ['parked', 1],
+      ]),
+    );
+    expect(leastReadUnits('Query', { TableName: 'events', ConsistentRead: true }, {})).toEqual(
+      new Map([['events', 1]]),
+    );
+    expect(leastReadUnits('Query', { TableName: 'events' }, {})).toEqual(new Map([['events', 0.5]]));
+    expect(leastReadUnits('GetItem', { TableName: 'events' }, {}).size).toBe(0);
   });
 });

@@ -17,3 +17,45 @@ describe('the cost meter on the change stream', () => {
     }
   });
 });
+
+describe('the cost meter on DynamoDB', () => {
+  it('bills a write refused on its condition, and a query that found nothing, as DynamoDB does', async () => {
+    // A stand-in that refuses every PutItem on its condition and finds nothing for any Query, reporting no units.
+    const { createServer } = await import('node:http');
+    const server = createServer((request, response) => {
+      const refused = String(request.headers['x-amz-target']).endsWith('PutItem');
+      request.resume().on('end', () => {
+        response.writeHead(refused ? 400 : 200, { 'content-type': 'application/x-amz-json-1.0' });
+        response.end(
+          JSON.stringify(
+            refused
+              ? { __type: 'com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException', message: 'refused' }
+              : { Items: [], Count: 0, ConsumedCapacity: { TableName: 'events', CapacityUnits: 0 } },
+          ),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    const meter = await startMeter({ dynamodb: `http://127.0.0.1:${port}`, sfn: 'http://127.0.0.1:9' });
+    const send = (operation: string, input: object) =>
+      fetch(meter.endpoints.dynamodb, {
+        method: 'POST',
+        headers: { 'x-amz-target': `DynamoDB_20120810.${operation}`, 'content-type': 'application/x-amz-json-1.0' },
+        body: JSON.stringify(input),
+      });
+    try {
+      expect((await send('PutItem', { TableName: 'events', Item: { streamId: { S: 'order-1' } } })).status).toBe(400);
+      expect((await send('Query', { TableName: 'events', ConsistentRead: true })).status).toBe(200);
+      const usage = meter.usage();
+      expect(usage.dynamodb).toEqual({
+        PutItem: { requests: 1, readUnits: 0, writeUnits: 1 },
+        Query: { requests: 1, readUnits: 1, writeUnits: 0 },
+      });
+      expect(usage.refused).toEqual({ PutItem: { requests: 1, writeUnits: 1 } });
+    } finally {
+      await meter.stop();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
