@@ -2,13 +2,22 @@ import { parseArgs } from 'node:util';
 import { writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { alarms } from '../infra/alarms.mjs';
 import { capacity } from '../infra/capacity.mjs';
 import { tapLogs } from '../functions/observability/logger.js';
 import { invokeOneAtATime } from '../local/lambda.js';
 import type { Usage } from '../local/meter.js';
 import { projectRoot } from '../local/paths.js';
 import { numberOption } from './lib.js';
-import { billedGbSeconds, chooseMemory, durationAt, invocationCost, memorySizes, type Timing } from './power.js';
+import {
+  billedGbSeconds,
+  chooseMemory,
+  durationAt,
+  invocationCost,
+  memorySizes,
+  type Timing,
+  tracesPerOrder,
+} from './power.js';
 import { prices } from './prices.js';
 import { startProgress } from './progress.js';
 import { type Mix, startDrivenStack } from './scenario.js';
@@ -88,10 +97,23 @@ const platformLines = [
 const prodLogLevel = 'info';
 /** Bytes billed for one log event of `line`. */
 const ingested = (line: string) => Buffer.byteLength(line) + prices.cloudWatchLogs.eventOverheadBytes;
-const logged = { events: 0, bytes: 0, byMessage: new Map<string, number>() };
+const logged = { events: 0, bytes: 0, byMessage: new Map<string, number>(), metrics: new Set<string>() };
+type EmfDocument = {
+  _aws?: { CloudWatchMetrics?: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] };
+} & Record<string, unknown>;
+/** Each custom metric an EMF document creates: its namespace, name and dimensions with their values. */
+const metricsOf = (line: string): string[] => {
+  const document = JSON.parse(line) as EmfDocument;
+  return (document._aws?.CloudWatchMetrics ?? []).flatMap(({ Namespace, Dimensions, Metrics }) =>
+    Dimensions.flatMap((names) =>
+      Metrics.map(({ Name }) => [Namespace, Name, ...names.map((d) => `${d}=${String(document[d])}`)].join(' ')),
+    ),
+  );
+};
 const untapLogs = tapLogs((line) => {
   logged.events += 1;
   logged.bytes += ingested(line);
+  if (line.includes('"_aws"')) for (const metric of metricsOf(line)) logged.metrics.add(metric);
   const message = line.includes('"_aws"')
     ? 'metrics (embedded metric format)'
     : ((JSON.parse(line) as { message?: string }).message ?? '?');
@@ -189,11 +211,41 @@ try {
     (soloExecutions.reduce((sum, e) => sum + expressGbSecondsOf(e), 0) / Math.max(1, soloExecutions.length)) *
     executions.length;
 
+  // Here the saga settles an order within the orders projection's batching window, so its view is written once, final.
+  // On AWS the saga (the change stream's hops, the gateway) outlasts the window: the view is written once per append
+  // of the order's stream, PENDING first. That PENDING write also adds the order to the sparse pendingSince index, and
+  // the final one takes it out: each write the window saved here costs its own put plus 2 index writes on AWS.
+  const viewPuts = usage.dynamodbByTable['PutItem orders'] ?? { requests: 0, writeUnits: 0 };
+  const orderAppends = usage.appends.order ?? 0;
+  const unwrittenViews = Math.max(0, orderAppends - viewPuts.requests);
+  const viewWriteUnits = viewPuts.requests > 0 ? viewPuts.writeUnits / viewPuts.requests : 2;
+  const awsViewWrites = { requests: unwrittenViews, writeUnits: unwrittenViews * (viewWriteUnits + 2) };
+  const onAws = {
+    requests: dynamo.requests + awsViewWrites.requests,
+    write: dynamo.write + awsViewWrites.writeUnits,
+    read: dynamo.read,
+  };
+  // X-Ray records a trace per sampled request at each entry point: a function the API or a stream invokes (the
+  // sweeper's schedule is not per order), and each execution of a state machine, whose Lambda tasks join its trace.
+  const entryKinds = (fn: string) => (stack.config.functions?.[fn]?.events ?? []).flatMap((e) => Object.keys(e));
+  const traced = (stack.config.provider as { tracing?: { lambda?: unknown } }).tracing?.lambda !== false;
+  const entries = [
+    ...functions
+      .filter(({ fn }) => traced && entryKinds(fn).some((kind) => kind === 'httpApi' || kind === 'stream'))
+      .map((f) => ({ perOrder: per(f.invocations) })),
+    ...[...new Set(executions.map((e) => e.stateMachineArn))].map((arn) => ({
+      perOrder: per(executions.filter((e) => e.stateMachineArn === arn).length),
+    })),
+  ];
+  const steadyOrdersPerSecond = 20;
+  const traces = tracesPerOrder(entries, steadyOrdersPerSecond, prices.xray);
+  const tracesAtMillionAMonth = tracesPerOrder(entries, 1e6 / (30 * 24 * 3600), prices.xray);
+
   const rows: [string, string, number][] = [
     [
       'DynamoDB',
-      `${per(dynamo.requests).toFixed(1)} requests: ${per(dynamo.write).toFixed(1)} WRU, ${per(dynamo.read).toFixed(1)} RRU`,
-      per(dynamo.write) * prices.dynamodb.writeRequestUnit + per(dynamo.read) * prices.dynamodb.readRequestUnit,
+      `${per(onAws.requests).toFixed(1)} requests: ${per(onAws.write).toFixed(1)} WRU, ${per(onAws.read).toFixed(1)} RRU`,
+      per(onAws.write) * prices.dynamodb.writeRequestUnit + per(onAws.read) * prices.dynamodb.readRequestUnit,
     ],
     [
       'DynamoDB → Kinesis',
@@ -211,6 +263,11 @@ try {
       per(lambda.invocations) * prices.lambda.request + per(lambda.gbSeconds) * prices.lambda.gbSecond,
     ],
     ['API Gateway', `${per(apiRequests).toFixed(2)} requests`, per(apiRequests) * prices.apiGateway.request],
+    [
+      'X-Ray',
+      `${traces.toFixed(2)} traces at a steady ${steadyOrdersPerSecond} orders/s (1 a second + 5% per entry point)`,
+      traces * prices.xray.traceRecorded,
+    ],
     [
       'CloudWatch Logs',
       `${(per(logBytes) / 1000).toFixed(2)} KB ingested (${per(logEvents).toFixed(1)} log events at ${prodLogLevel}, Lambda's own included)`,
@@ -244,8 +301,8 @@ try {
   const utilization = Number(capacityConfig.targetUtilization) / 100;
   const onDemandDynamo = rows[0]?.[2] ?? 0;
   const provisionedDynamo =
-    (per(dynamo.write) * prices.dynamodb.writeCapacityUnitHour +
-      per(dynamo.read) * prices.dynamodb.readCapacityUnitHour) /
+    (per(onAws.write) * prices.dynamodb.writeCapacityUnitHour +
+      per(onAws.read) * prices.dynamodb.readCapacityUnitHour) /
     3600 /
     utilization;
   const standard = per(transitions) * prices.stepFunctions.stateTransition;
@@ -265,7 +322,7 @@ try {
     `${'Step Functions'.padEnd(20)}${`STANDARD: ${per(transitions).toFixed(2)} state transitions (retries included)`.padEnd(62)}${million(standard)}`,
   );
   console.log(
-    `${''.padEnd(20)}${`EXPRESS: 1 request, ${(per(expressGbSeconds) * 1000).toFixed(1)} GB-ms (64 MB, 100 ms steps)`.padEnd(62)}${million(express)}`,
+    `${''.padEnd(20)}${`EXPRESS: ${per(executions.length).toFixed(2)} executions, ${(per(expressGbSeconds) * 1000).toFixed(1)} GB-ms (64 MB, 100 ms steps)`.padEnd(62)}${million(express)}`,
   );
   console.log(`\nCloudWatch Logs per order, by message (at ${prodLogLevel}, as prod logs; bytes as ingested)`);
   for (const [message, bytes] of [
@@ -284,6 +341,17 @@ try {
       `  ${name.padEnd(36)}${per(c.requests).toFixed(2).padStart(7)} requests${per(c.writeUnits).toFixed(2).padStart(8)} WRU${per(c.readUnits).toFixed(2).padStart(8)} RRU`,
     );
   }
+  console.log(
+    `  ${'PutItem orders, on AWS: PENDING first'.padEnd(36)}${per(awsViewWrites.requests).toFixed(2).padStart(7)} requests${per(awsViewWrites.writeUnits).toFixed(2).padStart(8)} WRU    (modelled: ${per(orderAppends).toFixed(2)} appends to an order's stream, ${per(viewPuts.requests).toFixed(2)} view writes here; each saved one is a put and 2 index writes there)`,
+  );
+  for (const [operation, refused] of Object.entries(usage.refused)) {
+    console.log(
+      `  ${operation} refused on its condition, billed all the same (counted above): ${per(refused.requests).toFixed(2)} requests, ${per(refused.writeUnits).toFixed(2)} WRU`,
+    );
+  }
+  console.log(
+    `  X-Ray: ${traces.toFixed(2)} traces per order at ${steadyOrdersPerSecond} orders/s ($${(traces * prices.xray.traceRecorded * 1e6).toFixed(2)} per 1M); at a million orders a month (0.4/s) nearly every request is traced: ${tracesAtMillionAMonth.toFixed(2)} ($${(tracesAtMillionAMonth * prices.xray.traceRecorded * 1e6).toFixed(2)} per 1M), less the 100,000 free a month`,
+  );
   console.log(
     `\nLambda per order, by function: an invocation timed here in ${soloOrders} orders one at a time, alone in the process (its CPU time; beside it, its duration while ${concurrency} clients shared the process), and its duration at the function's memory, its CPU work at the share of a vCPU that memory buys`,
   );
@@ -336,12 +404,38 @@ try {
   );
   console.log(`${'  DynamoDB'.padEnd(82)}${million(provisionedDynamo)}`);
   console.log(`${'  total, EXPRESS saga'.padEnd(82)}${million(shared - onDemandDynamo + provisionedDynamo + express)}`);
+  // Custom metrics and alarms bill by the month, whatever the volume: the metrics this run's EMF documents made, and
+  // the alarms infra/alarms.mjs makes for this stage, each metric a metric-math alarm reads billed as one.
+  const alarmConfig = (stack.config.custom as { alarms?: Parameters<typeof alarms>[0] } | undefined)?.alarms;
+  const capitalized = (name: string) => `${name[0]?.toUpperCase() ?? ''}${name.slice(1)}`;
+  const madeAlarms = alarmConfig
+    ? Object.values(
+        alarms(
+          alarmConfig,
+          Object.entries(stack.config.functions ?? {}).map(([name, fn]) => ({
+            name,
+            consumesStream: (fn.events ?? []).some((event) => 'stream' in event),
+          })),
+          {
+            getNormalizedFunctionName: capitalized,
+            getLambdaLogicalId: (name) => `${capitalized(name)}LambdaFunction`,
+          },
+        ),
+      )
+    : [];
+  const alarmMetrics = madeAlarms.reduce(
+    (sum, { Properties }) =>
+      sum + ((Properties as { Metrics?: { MetricStat?: unknown }[] }).Metrics?.filter((m) => m.MetricStat).length ?? 1),
+    0,
+  );
+  const monthly =
+    logged.metrics.size * prices.cloudWatch.metricMonth + alarmMetrics * prices.cloudWatch.alarmMetricMonth;
   const shards = Number(
     (stack.config.resources?.Resources?.ChangesStream?.Properties as { ShardCount?: unknown } | undefined)
       ?.ShardCount ?? 1,
   );
   console.log(
-    `\nNot per order: the change stream's ${shards} shard(s) at this stage cost $${(shards * 730 * prices.kinesis.shardHour).toFixed(2)} a month whatever the volume, and so would provisioned tables' floor (${targets.length / 2} tables and indexes at ${String(capacityConfig.minUnits)} read and write units each, $${floorPerMonth.toFixed(2)} a month); storage, log storage and X-Ray traces are not counted. Lambda and Express durations are this machine's, in one process against local stand-ins.`,
+    `\nNot per order, a month whatever the volume: the change stream's ${shards} shard(s) at this stage, $${(shards * 730 * prices.kinesis.shardHour).toFixed(2)}; ${logged.metrics.size} custom metrics (what this run's EMF documents made) and ${madeAlarms.length} alarms reading ${alarmMetrics} metrics, $${monthly.toFixed(2)}; provisioned tables' floor, were they provisioned (${targets.length / 2} tables and indexes at ${String(capacityConfig.minUnits)} read and write units each), $${floorPerMonth.toFixed(2)}. Not counted: storage, log storage, X-Ray retrievals, a client reading its order back (each GET is an API request, an invocation and a read), Lambda's init phase (billed since 2025-08-01; rare at a steady load). Lambda and Express durations are this machine's, in one process against local stand-ins; prices are ${prices.region}'s, where serverless.yml deploys to eu-west-1 by default.`,
   );
 } finally {
   progress.done();

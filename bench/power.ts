@@ -52,3 +52,19 @@ export const chooseMemory = (timing: Timing, sizes: readonly number[] = memorySi
   if (!best) throw new Error('no memory size to weigh');
   return best.memoryMb;
 };
+
+/**
+ * X-Ray traces recorded per order at a steady `ordersPerSecond`: each entry point that starts a trace (a function
+ * invoked by the API, a stream or a schedule; a state machine's execution, whose Lambda tasks join its trace) records
+ * the first request of each second and `fixedRate` of the rest, so the share traced falls as the rate grows.
+ */
+export const tracesPerOrder = (
+  entries: { perOrder: number }[],
+  ordersPerSecond: number,
+  { reservoirPerSecond, fixedRate }: { reservoirPerSecond: number; fixedRate: number },
+): number =>
+  entries.reduce((sum, { perOrder }) => {
+    const perSecond = perOrder * ordersPerSecond;
+    const kept = Math.min(reservoirPerSecond, perSecond) + fixedRate * Math.max(0, perSecond - reservoirPerSecond);
+    return sum + kept / ordersPerSecond;
+  }, 0);

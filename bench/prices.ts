@@ -42,6 +42,22 @@ export const prices = {
     /** EXPRESS: per GB-second, duration rounded up to 100 ms, memory billed in 64 MB steps (64 MB at least). */
     expressGbSecond: 0.00001667,
   },
+  xray: {
+    /** Per trace recorded (the first 100,000 a month are free; retrieving and scanning are billed apart, when looked at). */
+    traceRecorded: 5.0 / 1e6,
+    /**
+     * The sampling Lambda's active tracing applies to each function, and the default rule a state machine's: the first
+     * request each second, then this share of the rest.
+     */
+    reservoirPerSecond: 1,
+    fixedRate: 0.05,
+  },
+  cloudWatch: {
+    /** Per custom metric (a name and dimensions) a month, first 10,000: what EMF documents create. */
+    metricMonth: 0.3,
+    /** Per standard-resolution alarm metric a month (a metric math alarm pays for each metric it reads). */
+    alarmMetricMonth: 0.1,
+  },
   cloudWatchLogs: {
     /** Standard log class, per GB ingested: each log event's bytes plus `eventOverheadBytes` of metadata. */
     ingestedGb: 0.5,

@@ -20,6 +20,8 @@ export type Usage = {
    * change data capture units DynamoDB bills for them (1 KB of each item written, rounded up).
    */
   kinesis: { records: number; bytes: number; payloadUnits: number; changeUnits: number };
+  /** The same records by the kind of stream that appended them (`order`, `payment`, `product`): one per append. */
+  appends: Record<string, number>;
   /** By function: invocations, and the sums of their durations and of the CPU time this process spent meanwhile. */
   lambda: Record<string, { invocations: number; durationMs: number; cpuMs: number }>;
 };
@@ -29,8 +31,11 @@ export type Meter = {
   endpoints: { dynamodb: string; sfn: string };
   usage(): Usage;
   reset(): void;
-  /** A record put on the change stream: its bytes, and the bytes of the item it carries by DynamoDB's rules. */
-  recordChange(bytes: number, itemBytes: number): void;
+  /**
+   * A record put on the change stream: its bytes, the bytes of the item it carries by DynamoDB's rules, and the
+   * stream the item belongs to.
+   */
+  recordChange(bytes: number, itemBytes: number, streamId?: string): void;
   recordInvocation(functionName: string, durationMs: number, cpuMs: number): void;
   stop(): Promise<void>;
 };
@@ -142,6 +147,7 @@ export const startMeter = async (targets: { dynamodb: string; sfn: string }): Pr
       refused: {},
       stepFunctions: {},
       kinesis: { records: 0, bytes: 0, payloadUnits: 0, changeUnits: 0 },
+      appends: {},
       lambda: {},
     };
   };
@@ -223,7 +229,11 @@ export const startMeter = async (targets: { dynamodb: string; sfn: string }): Pr
     endpoints: { dynamodb: dynamodb.endpoint, sfn: sfn.endpoint },
     usage: () => structuredClone(usage),
     reset,
-    recordChange(bytes, itemBytes) {
+    recordChange(bytes, itemBytes, streamId) {
+      if (streamId !== undefined) {
+        const kind = streamId.split('-')[0] ?? streamId;
+        usage.appends[kind] = (usage.appends[kind] ?? 0) + 1;
+      }
       usage.kinesis.records += 1;
       usage.kinesis.bytes += bytes;
       usage.kinesis.payloadUnits += Math.max(1, Math.ceil(bytes / payloadUnit));

@@ -150,7 +150,7 @@ export const startLocalStack = async ({
       ...(checkpointFlushMs !== undefined ? { checkpointFlushMs } : {}),
       log,
       // Sized only when metered: the relay's hot path does not walk every item for nothing.
-      ...(meter ? { onRelayed: (bytes, image) => meter.recordChange(bytes, itemBytes(image)) } : {}),
+      ...(meter ? { onRelayed: (bytes, image) => meter.recordChange(bytes, itemBytes(image), image.streamId?.S) } : {}),
       ...(faults ? { redeliverAfter: faults.redeliverAfter } : {}),
     });
     stopped.push(() => relay.stop());

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { chooseMemory, costTolerance, durationAt, invocationCost, oneVcpuMb } from '../../../bench/power.js';
+import {
+  chooseMemory,
+  costTolerance,
+  durationAt,
+  invocationCost,
+  oneVcpuMb,
+  tracesPerOrder,
+} from '../../../bench/power.js';
 import { prices } from '../../../bench/prices.js';
 
 describe('a function’s duration at a memory size', () => {
@@ -48,5 +55,18 @@ describe('the memory size a function gets', () => {
 
   it('takes the smaller of two sizes as fast and as cheap', () => {
     expect(chooseMemory({ wallMs: 30, cpuMs: 0 }, [1024, 512, 512])).toBe(512);
+  });
+});
+
+describe('X-Ray traces per order', () => {
+  const sampling = { reservoirPerSecond: 1, fixedRate: 0.05 };
+  it('traces every request below one a second, then the first each second and 5% of the rest', () => {
+    // 0.5 orders/s: each entry point sees fewer than one request a second, so every one is traced.
+    expect(tracesPerOrder([{ perOrder: 1 }, { perOrder: 0.5 }], 0.5, sampling)).toBeCloseTo(1.5);
+    // 20 orders/s on one entry point: 1 + 5% of 19 traces a second, for 20 orders.
+    expect(tracesPerOrder([{ perOrder: 1 }], 20, sampling)).toBeCloseTo((1 + 0.05 * 19) / 20);
+    // Entry points count apart, each with its own first request a second.
+    expect(tracesPerOrder([{ perOrder: 1 }, { perOrder: 1 }], 20, sampling)).toBeCloseTo((2 * (1 + 0.05 * 19)) / 20);
+    expect(tracesPerOrder([], 20, sampling)).toBe(0);
   });
 });
