@@ -288,8 +288,9 @@ export const dynamoEventStore = ({
       }
       // It may start inside one too: a view a poison event stopped mid-append (ADR 0016) reads on from there. Items
       // are keyed by their first version, so the one holding the next version is the last keyed at or before
-      // `afterVersion`. Only a read that came back short of it asks: from a snapshot or a whole append, none does.
-      const short = events.length > 0 ? (events[0] as StoredEvent).version > afterVersion + 1 : toVersion !== undefined;
+      // `afterVersion`. Only a read that came back short of it asks: one that found nothing (a stream read after its
+      // snapshot, with nothing new since, asks once more), or whose first event is not the next.
+      const short = events.length === 0 || (events[0] as StoredEvent).version > afterVersion + 1;
       if (afterVersion > 0 && short) {
         const { Items: [holding] = [] } = await client.send(
           new QueryCommand({

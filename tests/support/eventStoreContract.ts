@@ -108,6 +108,11 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
         3, 4,
       ]);
       expect((await events.readStream(streamId, { afterVersion: 3 })).map((e) => e.version)).toEqual([4, 5]);
+      // …and so may one inside the stream's last append, with nothing after it.
+      const last = uniqueId('last');
+      await events.append([{ streamId: last, expectedVersion: 0, events: [1, 2, 3].map(restocked) }], testMetadata());
+      expect((await events.readStream(last, { afterVersion: 1 })).map((e) => e.version)).toEqual([2, 3]);
+      expect(await events.readStream(last, { afterVersion: 3 })).toEqual([]);
       expect((await events.readStream(streamId, { afterVersion: 3, consistent: false })).map((e) => e.version)).toEqual(
         [4, 5],
       );
