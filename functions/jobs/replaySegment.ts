@@ -15,6 +15,22 @@ import { services } from '../dependencies.js';
 import { baseLogger } from '../observability/log.js';
 import { telemetry } from '../observability/telemetry.js';
 import { readRangeOf } from '../../projections/projection.js';
+import { isTransient } from '../../projections/runner.js';
+
+/**
+ * A throttle, a timeout or a 5xx the worker's own retries did not outlast, under the one name the replay state
+ * machine retries (statemachines/replay.asl.json): the segment runs again from its checkpoint. Any error
+ * `isTransient` accepts is one, so the two lists cannot drift apart.
+ */
+export class TransientReplayError extends Error {
+  constructor(cause: unknown) {
+    super(cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause), { cause });
+    this.name = 'TransientReplayError';
+  }
+}
+
+/** What the state machine is told of a worker's failure: a transient one by the name it retries, others as they are. */
+export const asJobError = (error: unknown): unknown => (isTransient(error) ? new TransientReplayError(error) : error);
 
 const Projection = z.enum(['orders', 'products']);
 const Projections = z.array(Projection).min(1);
@@ -112,6 +128,37 @@ const rebuildPhase = async (
   }
 };
 
+const work = async (event: unknown, context: Context): Promise<unknown> => {
+  const input = Input.parse(event);
+  const logger = baseLogger().child({ function: context.functionName, job: 'replay', ...input });
+  if (input.action !== 'clear' && input.action !== 'segment') {
+    const answer = await rebuildPhase(input, context);
+    logger.info('rebuild phase done', { answer });
+    return answer;
+  }
+  // The live table of each read model, as the stored pointer names it (as `npm run replay` does): after a switch, not blue.
+  const all = await services().liveTargets();
+  if (input.action === 'clear') {
+    let cleared = 0;
+    for (const name of input.projections) cleared += await all[name].clear();
+    logger.info('read models cleared', { cleared });
+    return { cleared };
+  }
+  const { store, events, parking, checkpoints } = services();
+  const progress = await replaySegment({
+    events,
+    segment: input.segment,
+    totalSegments: input.totalSegments,
+    targets: input.projections.map((name) => all[name]),
+    readRange: readRangeOf(store),
+    parking,
+    checkpoints: checkpoints(input.runId),
+    shouldPause: () => context.getRemainingTimeInMillis() < HANDOVER_MS,
+  });
+  logger.info(progress.done ? 'segment replayed' : 'handing over before the timeout', { ...progress });
+  return progress;
+};
+
 /**
  * One worker of the replay job (statemachines/replay.asl.json): clears the read models, or rebuilds them from one
  * scan segment until it is done or the invocation nears its timeout; Step Functions invokes it again until done.
@@ -119,32 +166,9 @@ const rebuildPhase = async (
 export const handler = middy<unknown, unknown, Error, Context>()
   .use(telemetry())
   .handler(async (event, context) => {
-    const input = Input.parse(event);
-    const logger = baseLogger().child({ function: context.functionName, job: 'replay', ...input });
-    if (input.action !== 'clear' && input.action !== 'segment') {
-      const answer = await rebuildPhase(input, context);
-      logger.info('rebuild phase done', { answer });
-      return answer;
+    try {
+      return await work(event, context);
+    } catch (error) {
+      throw asJobError(error);
     }
-    // The live table of each read model, as the stored pointer names it (as `npm run replay` does): after a switch, not blue.
-    const all = await services().liveTargets();
-    if (input.action === 'clear') {
-      let cleared = 0;
-      for (const name of input.projections) cleared += await all[name].clear();
-      logger.info('read models cleared', { cleared });
-      return { cleared };
-    }
-    const { store, events, parking, checkpoints } = services();
-    const progress = await replaySegment({
-      events,
-      segment: input.segment,
-      totalSegments: input.totalSegments,
-      targets: input.projections.map((name) => all[name]),
-      readRange: readRangeOf(store),
-      parking,
-      checkpoints: checkpoints(input.runId),
-      shouldPause: () => context.getRemainingTimeInMillis() < HANDOVER_MS,
-    });
-    logger.info(progress.done ? 'segment replayed' : 'handing over before the timeout', { ...progress });
-    return progress;
   });

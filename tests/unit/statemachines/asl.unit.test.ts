@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import aslValidator from 'asl-validator';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { describe, expect, it } from 'vitest';
+import { asJobError, TransientReplayError } from '../../../functions/jobs/replaySegment.js';
 import { projectRoot } from '../../../local/paths.js';
 // For its Promise.withResolvers, which aws-local-stepfunctions needs and Node 20 lacks.
 import '../../../local/stepFunctions.js';
@@ -318,9 +319,8 @@ describe('the replay job', async () => {
           ReplaySegment: async () => {
             ran.push('ReplaySegment');
             if (throttles-- > 0) {
-              throw Object.assign(new Error('Rate of requests exceeds the allowed throughput.'), {
-                name: 'ProvisionedThroughputExceededException',
-              });
+              // What the worker throws for a throttle, a timeout or a 5xx its own retries did not outlast.
+              throw new TransientReplayError(new Error('Rate of requests exceeds the allowed throughput.'));
             }
             return { Payload: { done: true, events: 0 } };
           },
@@ -331,6 +331,27 @@ describe('the replay job', async () => {
     });
     await result;
     expect(ran).toEqual(['ReplaySegment', 'ReplaySegment', 'ReplaySegment']);
+  });
+
+  it('hears of every failure the worker counts as transient under the one name it retries, and of no other', () => {
+    const transient = [
+      Object.assign(new Error('Rate of requests exceeds the allowed throughput.'), {
+        name: 'ProvisionedThroughputExceededException',
+        $retryable: { throttling: true },
+      }),
+      Object.assign(new Error('Internal server error'), {
+        name: 'InternalServerError',
+        $metadata: { httpStatusCode: 500 },
+      }),
+      Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }),
+    ];
+    for (const error of transient)
+      expect(asJobError(error)).toMatchObject({ name: 'TransientReplayError', cause: error });
+    const refused = Object.assign(new Error('bad input'), {
+      name: 'ValidationException',
+      $metadata: { httpStatusCode: 400 },
+    });
+    expect(asJobError(refused)).toBe(refused);
   });
 
   it('retries the blue-green build’s segments on the same errors as the in-place replay’s', () => {
@@ -347,7 +368,7 @@ describe('the replay job', async () => {
       return found;
     };
     expect(retries('RebuildSegment')).toEqual(retries('ReplaySegment'));
-    expect(JSON.stringify(retries('RebuildSegment'))).toContain('ProvisionedThroughputExceededException');
+    expect(JSON.stringify(retries('RebuildSegment'))).toContain('"TransientReplayError"');
   });
 
   it('replays in place when the input leaves fromScratch out, as when it is false, and clears first only when true', async () => {
