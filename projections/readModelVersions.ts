@@ -37,9 +37,10 @@ export type ReadModelPointer = {
   building?: Building;
   /**
    * A version `--finalize` or `--abort` dropped whose slot is still being emptied: no build may start into that slot
-   * until it is empty, or the emptying would delete the new build's views. Cleared once the slot is empty.
+   * until it is empty, or the emptying would delete the new build's views. `by` names the run emptying it: another
+   * that takes over (the first stopped) renames it, and only the run named may delete or clear it.
    */
-  dropping?: SlotVersion & { since: string };
+  dropping?: SlotVersion & { since: string; by: string };
   /** The highest version ever started, so a version number is never given twice (a rolled-back one included). */
   lastVersion: number;
   changedAt: string;
@@ -134,7 +135,7 @@ export const startBuild = (
   }
   if (pointer.dropping) {
     throw new RebuildStateError(
-      `${pointer.projection}: version ${pointer.dropping.version}'s views are still being deleted from the ${pointer.dropping.slot} slot (since ${pointer.dropping.since}); wait for that --finalize or --abort to end, or run it again if it stopped`,
+      `${pointer.projection}: version ${pointer.dropping.version}'s views are still being deleted from the ${pointer.dropping.slot} slot (since ${pointer.dropping.since}); wait for that --finalize or --abort to end; if it has stopped (be sure it has), run either again to finish it`,
     );
   }
   const slot = otherSlot(pointer.live.slot);
@@ -189,34 +190,53 @@ export const rollBack = (pointer: ReadModelPointer, now: Date): ReadModelPointer
   return changed(pointer, { live: pointer.previous, previous: pointer.live }, now);
 };
 
-const dropping = ({ slot, version }: SlotVersion, now: Date) => ({
-  dropping: { slot, version, since: now.toISOString() },
+const dropping = ({ slot, version }: SlotVersion, now: Date, by: string) => ({
+  dropping: { slot, version, since: now.toISOString(), by },
 });
 
 /** Stops keeping the previous version: answers the pointer and the slot whose views are to be dropped. */
-export const finalize = (pointer: ReadModelPointer, now: Date): { pointer: ReadModelPointer; drop: Slot } => {
+export const finalize = (
+  pointer: ReadModelPointer,
+  now: Date,
+  by: string,
+): { pointer: ReadModelPointer; drop: Slot } => {
   if (!pointer.previous) {
     throw new RebuildStateError(`${pointer.projection}: no previous version is kept; nothing to finalize`);
   }
-  return { pointer: changed(pointer, dropping(pointer.previous, now), now), drop: pointer.previous.slot };
+  return { pointer: changed(pointer, dropping(pointer.previous, now, by), now), drop: pointer.previous.slot };
 };
 
 /** Gives up a build that has not been switched to: answers the pointer and the slot to empty. */
-export const abortBuild = (pointer: ReadModelPointer, now: Date): { pointer: ReadModelPointer; drop: Slot } => {
+export const abortBuild = (
+  pointer: ReadModelPointer,
+  now: Date,
+  by: string,
+): { pointer: ReadModelPointer; drop: Slot } => {
   if (!pointer.building) throw new RebuildStateError(`${pointer.projection}: no version is being built`);
   return {
     pointer: changed(
       pointer,
-      { ...(pointer.previous ? { previous: pointer.previous } : {}), ...dropping(pointer.building, now) },
+      { ...(pointer.previous ? { previous: pointer.previous } : {}), ...dropping(pointer.building, now, by) },
       now,
     ),
     drop: pointer.building.slot,
   };
 };
 
-/** The dropped version's slot is empty: a build may use it again. Everything else the pointer says stays. */
-export const dropped = (pointer: ReadModelPointer, slot: Slot, now: Date): ReadModelPointer => {
-  if (pointer.dropping?.slot !== slot) return pointer;
+/** A run takes over a drop another began and did not finish (it stopped): the other may no longer delete. */
+export const takeOverDrop = (pointer: ReadModelPointer, by: string, now: Date): ReadModelPointer => {
+  if (!pointer.dropping) throw new RebuildStateError(`${pointer.projection}: no version is being dropped`);
+  return {
+    ...pointer,
+    dropping: { ...pointer.dropping, by },
+    revision: pointer.revision + 1,
+    changedAt: now.toISOString(),
+  };
+};
+
+/** The run `by` has emptied the dropped slot: a build may use it again. Everything else the pointer says stays. */
+export const dropped = (pointer: ReadModelPointer, by: string, now: Date): ReadModelPointer => {
+  if (pointer.dropping?.by !== by) return pointer;
   const { dropping: _, ...rest } = pointer;
   return { ...rest, revision: pointer.revision + 1, changedAt: now.toISOString() };
 };

@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import type { DomainEvent, EventStore, StoredEvent } from '../../eventstore/types.js';
 import type {
   Checkpoints,
@@ -21,6 +21,7 @@ import {
 import {
   abortBuild,
   dropped,
+  takeOverDrop,
   finalize,
   markReady,
   parkedIn,
@@ -452,24 +453,33 @@ export const dropVersion = async (
   segments = 4,
 ): Promise<{ pointer: ReadModelPointer; slot: Slot; deleted: number }> => {
   const current = await deps.pointers.get(target.name);
+  const by = randomUUID();
   const { pointer, drop } = current.dropping
-    ? { pointer: current, drop: current.dropping.slot }
+    ? { pointer: takeOverDrop(current, by, clock(deps)), drop: current.dropping.slot }
     : how === 'finalize'
-      ? finalize(current, clock(deps))
-      : abortBuild(current, clock(deps));
-  if (pointer !== current) await deps.pointers.replace(pointer);
+      ? finalize(current, clock(deps), by)
+      : abortBuild(current, clock(deps), by);
+  await deps.pointers.replace(pointer);
   await sleeper(deps)(settleMs(deps.cacheMs));
+  // Another run may have taken the drop over meanwhile (this one looked stopped): then only that one deletes.
+  const now = await deps.pointers.get(target.name);
+  const held = [now.live.slot, now.previous?.slot, now.building?.slot];
+  if (now.dropping?.by !== by || held.includes(drop)) {
+    throw new RebuildStateError(
+      `${target.name}: another --finalize or --abort took over emptying the ${drop} slot; that one finishes it`,
+    );
+  }
   // What the dropped version parked goes with it: nothing reads or redrives that slot any more.
   await forgetParked(deps, target, drop);
   const deleted = await emptySlot(deps, target, drop, segments);
-  return { pointer: await markDropped(deps, target, drop), slot: drop, deleted };
+  return { pointer: await markDropped(deps, target, by), slot: drop, deleted };
 };
 
-/** Clears the pointer's mark once the slot is empty, reading it again if another transition wrote it meanwhile. */
-const markDropped = async (deps: RebuildDependencies, target: RebuildTarget, slot: Slot): Promise<ReadModelPointer> => {
+/** Clears this run's mark once the slot is empty, reading the pointer again if another write came meanwhile. */
+const markDropped = async (deps: RebuildDependencies, target: RebuildTarget, by: string): Promise<ReadModelPointer> => {
   for (let attempt = 1; ; attempt++) {
     const current = await deps.pointers.get(target.name);
-    const next = dropped(current, slot, clock(deps));
+    const next = dropped(current, by, clock(deps));
     if (next === current) return current;
     try {
       await deps.pointers.replace(next);

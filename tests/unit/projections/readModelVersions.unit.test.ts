@@ -18,8 +18,8 @@ const now = new Date('2026-11-29T10:00:00Z');
 const start = (pointer: ReadModelPointer = initialPointer('orders')) =>
   startBuild(pointer, { runId: 'run-1', segments: 4, now });
 const finalizedAndEmptied = (pointer: ReadModelPointer) => {
-  const { pointer: finalized, drop } = finalize(pointer, now);
-  return dropped(finalized, drop, now);
+  const { pointer: finalized } = finalize(pointer, now, 'run-d');
+  return dropped(finalized, 'run-d', now);
 };
 const ready = () => markReady(scanDone(start(), 'run-1', now), 'run-1', { sampled: 200, mismatches: 0 }, now);
 
@@ -49,24 +49,26 @@ describe('a read model version through a blue-green rebuild', () => {
   });
 
   it('drops the kept version on finalize, and never gives a version number twice', () => {
-    const { pointer, drop } = finalize(rollBack(switchLive(ready(), now), now), now);
+    const { pointer, drop } = finalize(rollBack(switchLive(ready(), now), now), now, 'run-d');
     expect(drop).toBe('green');
     expect(pointer.previous).toBeUndefined();
     expect(writePlan(pointer)).toEqual({ slots: ['blue'] });
     // Until its views are deleted, no build may go into the dropped slot; then one may, under a new number.
-    expect(pointer.dropping).toEqual({ slot: 'green', version: 2, since: now.toISOString() });
+    expect(pointer.dropping).toEqual({ slot: 'green', version: 2, since: now.toISOString(), by: 'run-d' });
     expect(() => start(pointer)).toThrow(/version 2's views are still being deleted from the green slot/);
-    const emptied = dropped(pointer, 'green', now);
+    // Only the run that marked it (or took it over) clears the mark.
+    expect(dropped(pointer, 'another', now)).toBe(pointer);
+    const emptied = dropped(pointer, 'run-d', now);
     expect(emptied).toMatchObject({ revision: pointer.revision + 1, live: { slot: 'blue', version: 1 } });
     expect(emptied.dropping).toBeUndefined();
-    expect(dropped(emptied, 'green', now)).toBe(emptied);
+    expect(dropped(emptied, 'run-d', now)).toBe(emptied);
     expect(start(emptied).building).toMatchObject({ slot: 'green', version: 3 });
   });
 
   it('marks an aborted build’s slot as being emptied, keeping the version kept for rollback', () => {
     const kept = switchLive(ready(), now);
     const rebuilding = startBuild(finalizedAndEmptied(kept), { runId: 'run-2', segments: 4, now });
-    const { pointer, drop } = abortBuild(rebuilding, now);
+    const { pointer, drop } = abortBuild(rebuilding, now, 'run-d');
     expect(drop).toBe('blue');
     expect(pointer).toMatchObject({ live: { slot: 'green' }, dropping: { slot: 'blue', version: 3 } });
     expect(pointer.building).toBeUndefined();
@@ -87,11 +89,11 @@ describe('a read model version through a blue-green rebuild', () => {
     expect(() => start(start())).toThrow(/already being built/);
     expect(() => start(switchLive(ready(), now))).toThrow(/--finalize/);
     expect(() => rollBack(initialPointer('orders'), now)).toThrow(/nothing to roll back/);
-    expect(() => finalize(initialPointer('orders'), now)).toThrow(/nothing to finalize/);
+    expect(() => finalize(initialPointer('orders'), now, 'run-d')).toThrow(/nothing to finalize/);
   });
 
   it('aborts a build not switched to, emptying its slot and leaving readers where they are', () => {
-    const { pointer, drop } = abortBuild(start(), now);
+    const { pointer, drop } = abortBuild(start(), now, 'run-d');
     expect(drop).toBe('green');
     expect(pointer.building).toBeUndefined();
     expect(pointer.live).toEqual({ slot: 'blue', version: 1 });

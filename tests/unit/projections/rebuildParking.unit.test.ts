@@ -392,6 +392,25 @@ describe('a finalize or abort still deleting a slot’s views', () => {
     expect(views.blue.all.size).toBe(1);
   });
 
+  it('leaves a drop another run took over to that run: the first, waking late, deletes nothing', async () => {
+    const { views, deps, target, clients, pointer } = givenKeptBlue();
+    await liveView(views);
+    await runRebuild({ clients, projection: 'orders', segments: 1 });
+    // A finalizes and stalls in its wait; B, taking A for stopped, runs finalize again and finishes the drop.
+    let wake = () => {};
+    const waiting = new Promise<void>((resolve) => (wake = resolve));
+    const first = dropVersion({ ...deps, sleep: () => waiting }, target, 'finalize', 1);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await dropVersion(deps, target, 'finalize', 1)).toMatchObject({ slot: 'blue', deleted: 1 });
+    // The next build goes into blue and readers move to it.
+    await runRebuild({ clients, projection: 'orders', segments: 1 });
+    expect(pointer().live.slot).toBe('blue');
+    expect(views.blue.all.size).toBe(1);
+    wake();
+    await expect(first).rejects.toThrow('orders: another --finalize or --abort took over emptying the blue slot');
+    expect(views.blue.all.size).toBe(1);
+  });
+
   it('is finished by the next finalize or abort when it stopped midway', async () => {
     const { views, deps, target, clients, pointer } = givenKeptBlue();
     await liveView(views);
