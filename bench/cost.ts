@@ -214,12 +214,19 @@ try {
   // Here the saga settles an order within the orders projection's batching window, so its view is written once, final.
   // On AWS the saga (the change stream's hops, the gateway) outlasts the window: the view is written once per append
   // of the order's stream, PENDING first. That PENDING write also adds the order to the sparse pendingSince index, and
-  // the final one takes it out: each write the window saved here costs its own put plus 2 index writes on AWS.
+  // the final one takes it out: each write the window saved here is a put on AWS, and each saga's order 2 index writes.
   const viewPuts = usage.dynamodbByTable['PutItem orders'] ?? { requests: 0, writeUnits: 0 };
+  const refusedPuts = usage.refused['PutItem orders'] ?? { requests: 0, writeUnits: 0 };
+  const viewsWritten = viewPuts.requests - refusedPuts.requests;
   const orderAppends = usage.appends.order ?? 0;
-  const unwrittenViews = Math.max(0, orderAppends - viewPuts.requests);
-  const viewWriteUnits = viewPuts.requests > 0 ? viewPuts.writeUnits / viewPuts.requests : 2;
-  const awsViewWrites = { requests: unwrittenViews, writeUnits: unwrittenViews * (viewWriteUnits + 2) };
+  const unwrittenViews = Math.max(0, orderAppends - viewsWritten);
+  const viewWriteUnits = viewsWritten > 0 ? (viewPuts.writeUnits - refusedPuts.writeUnits) / viewsWritten : 2;
+  // The pendingSince index (keys only) gains an entry with an order's PENDING view and loses it with the final one.
+  const sagas = executions.filter((e) => !/-(compensation|replay)$/.test(e.stateMachineArn)).length;
+  const awsViewWrites = {
+    requests: unwrittenViews,
+    writeUnits: unwrittenViews * viewWriteUnits + Math.min(unwrittenViews, sagas) * 2,
+  };
   const onAws = {
     requests: dynamo.requests + awsViewWrites.requests,
     write: dynamo.write + awsViewWrites.writeUnits,
@@ -233,9 +240,12 @@ try {
     ...functions
       .filter(({ fn }) => traced && entryKinds(fn).some((kind) => kind === 'httpApi' || kind === 'stream'))
       .map((f) => ({ perOrder: per(f.invocations) })),
-    ...[...new Set(executions.map((e) => e.stateMachineArn))].map((arn) => ({
-      perOrder: per(executions.filter((e) => e.stateMachineArn === arn).length),
-    })),
+    // A traced function's trace goes on into the execution it starts: an execution starts its own only untraced.
+    ...(traced
+      ? []
+      : [...new Set(executions.map((e) => e.stateMachineArn))].map((arn) => ({
+          perOrder: per(executions.filter((e) => e.stateMachineArn === arn).length),
+        }))),
   ];
   const steadyOrdersPerSecond = 20;
   const traces = tracesPerOrder(entries, steadyOrdersPerSecond, prices.xray);
@@ -342,7 +352,7 @@ try {
     );
   }
   console.log(
-    `  ${'PutItem orders, on AWS: PENDING first'.padEnd(36)}${per(awsViewWrites.requests).toFixed(2).padStart(7)} requests${per(awsViewWrites.writeUnits).toFixed(2).padStart(8)} WRU    (modelled: ${per(orderAppends).toFixed(2)} appends to an order's stream, ${per(viewPuts.requests).toFixed(2)} view writes here; each saved one is a put and 2 index writes there)`,
+    `  ${'PutItem orders, on AWS: PENDING first'.padEnd(36)}${per(awsViewWrites.requests).toFixed(2).padStart(7)} requests${per(awsViewWrites.writeUnits).toFixed(2).padStart(8)} WRU    (modelled: ${per(orderAppends).toFixed(2)} appends to an order's stream, ${per(viewsWritten).toFixed(2)} view writes here; each saved one is a put there, and each saga's order 2 index writes)`,
   );
   for (const [operation, refused] of Object.entries(usage.refused)) {
     console.log(

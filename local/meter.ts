@@ -11,7 +11,7 @@ export type Usage = {
    * with the units DynamoDB charged that table.
    */
   dynamodbByTable: Record<string, { requests: number; readUnits: number; writeUnits: number }>;
-  /** Of those, the writes DynamoDB refused on their condition, which it bills all the same: by operation. */
+  /** Of those, the writes DynamoDB refused on their condition, which it bills all the same: by operation and table. */
   refused: Record<string, { requests: number; writeUnits: number }>;
   /** Step Functions API requests by action. */
   stepFunctions: Record<string, number>;
@@ -161,7 +161,11 @@ export const startMeter = async (targets: { dynamodb: string; sfn: string }): Pr
     return {
       forward,
       observe: (response, status) => {
-        let answer: { ConsumedCapacity?: Consumed | Consumed[]; __type?: string } & Record<string, unknown>;
+        let answer: {
+          ConsumedCapacity?: Consumed | Consumed[];
+          __type?: string;
+          CancellationReasons?: { Code?: string }[];
+        } & Record<string, unknown>;
         try {
           answer = JSON.parse(response.toString('utf8') || '{}') as typeof answer;
         } catch {
@@ -171,11 +175,20 @@ export const startMeter = async (targets: { dynamodb: string; sfn: string }): Pr
           [...units].map(([TableName, CapacityUnits]) => ({ TableName, CapacityUnits }));
         let consumed: Consumed[];
         if (status >= 300) {
-          // A write refused on its condition is billed all the same (local/capacity.ts); other errors are not.
-          if (!/ConditionalCheckFailed|TransactionCanceled/.test(answer.__type ?? '')) return;
+          // A write refused on its condition is billed all the same (local/capacity.ts); other errors, and a
+          // transaction cancelled for another reason (a conflict), are counted as not billed.
+          const type = answer.__type ?? '';
+          const onCondition =
+            /ConditionalCheckFailed/.test(type) ||
+            (/TransactionCanceled/.test(type) &&
+              (answer.CancellationReasons ?? []).some((reason) => reason.Code === 'ConditionalCheckFailed'));
+          if (!onCondition) return;
           consumed = billed(refusedWriteUnits(operation, input));
-          (usage.refused[operation] ??= { requests: 0, writeUnits: 0 }).requests += 1;
-          (usage.refused[operation] as { writeUnits: number }).writeUnits += unitsOf(consumed);
+          for (const table of tablesOf(input)) {
+            const refused = (usage.refused[`${operation} ${shortName(table)}`] ??= { requests: 0, writeUnits: 0 });
+            refused.requests += 1;
+            refused.writeUnits += unitsOf(consumed, table);
+          }
         } else {
           // A transaction is charged per action, as DynamoDB bills it (local/capacity.ts), where DynamoDB Local
           // reports one charge per table: the larger of the two, so an item over 1 KB the stand-in saw still counts.

@@ -24,7 +24,24 @@ describe('the cost meter on DynamoDB', () => {
     // A stand-in that refuses every PutItem on its condition and finds nothing for any Query, reporting no units.
     const { createServer } = await import('node:http');
     const server = createServer((request, response) => {
-      const refused = String(request.headers['x-amz-target']).endsWith('PutItem');
+      const target = String(request.headers['x-amz-target']);
+      const refused = target.endsWith('PutItem');
+      if (target.endsWith('TransactWriteItems')) {
+        // Cancelled on a condition when the first action's table is `events`, for a conflict otherwise.
+        let sent = '';
+        request.on('data', (chunk: Buffer) => (sent += chunk.toString()));
+        request.on('end', () => {
+          const onCondition = sent.includes('"TableName":"events"');
+          response.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
+          response.end(
+            JSON.stringify({
+              __type: 'com.amazonaws.dynamodb.v20120810#TransactionCanceledException',
+              CancellationReasons: [{ Code: onCondition ? 'ConditionalCheckFailed' : 'TransactionConflict' }],
+            }),
+          );
+        });
+        return;
+      }
       request.resume().on('end', () => {
         response.writeHead(refused ? 400 : 200, { 'content-type': 'application/x-amz-json-1.0' });
         response.end(
@@ -53,7 +70,14 @@ describe('the cost meter on DynamoDB', () => {
         PutItem: { requests: 1, readUnits: 0, writeUnits: 1 },
         Query: { requests: 1, readUnits: 1, writeUnits: 0 },
       });
-      expect(usage.refused).toEqual({ PutItem: { requests: 1, writeUnits: 1 } });
+      expect(usage.refused).toEqual({ 'PutItem events': { requests: 1, writeUnits: 1 } });
+      // A transaction cancelled on a condition is billed as attempted; one cancelled for a conflict is not.
+      const put = (table: string) => ({
+        TransactItems: [{ Put: { TableName: table, Item: { streamId: { S: 'a' } } } }],
+      });
+      expect((await send('TransactWriteItems', put('events'))).status).toBe(400);
+      expect((await send('TransactWriteItems', put('snapshots'))).status).toBe(400);
+      expect(meter.usage().dynamodb.TransactWriteItems).toEqual({ requests: 1, readUnits: 0, writeUnits: 2 });
     } finally {
       await meter.stop();
       await new Promise((resolve) => server.close(resolve));
