@@ -299,8 +299,9 @@ const canonical = (value: unknown): string =>
 /**
  * The parity check: streams drawn from the events table at random (a page from each of a few random parallel-scan
  * segments), each view in the new slot compared with a fresh fold of its stream from the store. A view behind the
- * store may be an append the live projection has not applied yet: it is read again until `patienceMs` has passed.
- * Parked streams are left out (they have no full view in any version).
+ * store may be an append the live projection has not applied yet: it is read again until `patienceMs` has passed,
+ * or, while the live slot's view is no further along (the live projection is behind, as in a flash sale, not the new
+ * version), until `lagPatienceMs` has. Parked streams are left out (they have no full view in any version).
  */
 export const checkParity = async (
   deps: RebuildDependencies,
@@ -309,12 +310,15 @@ export const checkParity = async (
     slot,
     sample = 200,
     patienceMs = 30_000,
+    lagPatienceMs = 480_000,
     events = 100_000,
   }: {
     slot: Slot;
     sample?: number;
     /** How long a view whose version is not its stream's may take to catch up (the live projection's lag). */
     patienceMs?: number;
+    /** How long, while the live slot's view is just as far behind: the live projection's lag, not the new version's. */
+    lagPatienceMs?: number;
     /** About how many events the table holds. */
     events?: number;
   },
@@ -340,13 +344,15 @@ export const checkParity = async (
   const parked = await deps.parking.parked(parkedIn(target.name, slot), [...drawn]);
   const streams = [...drawn].filter((id) => !parked.has(id));
   const readRange = readRangeOf(deps.store);
+  const { live } = await deps.pointers.get(target.name);
   const mismatches: Mismatch[] = [];
   const pending = [...streams];
   await Promise.all(
     Array.from({ length: Math.min(8, pending.length) }, async () => {
       for (let streamId = pending.shift(); streamId; streamId = pending.shift()) {
         let reason: string | undefined;
-        const deadline = Date.now() + patienceMs;
+        const started = Date.now();
+        let deadline = started + patienceMs;
         for (let attempt = 0; attempt === 0 || Date.now() < deadline; attempt++) {
           if (attempt > 0) await sleeper(deps)(Math.max(250, deps.cacheMs / 2));
           const fresh = await target.fold(streamId, await deps.store.readStream(streamId), readRange);
@@ -358,6 +364,10 @@ export const checkParity = async (
           const [storedVersion, freshVersion] = [stored?.version ?? 0, fresh.item?.version];
           // Versions apart: an append between the two reads, or one the live projection has not applied yet.
           const moving = storedVersion !== freshVersion;
+          // The live table no further along: the live projection has not got there yet, in either version.
+          const lagging =
+            moving && live.slot !== slot && ((await target.stored(live.slot, streamId))?.version ?? 0) <= storedVersion;
+          if (lagging) deadline = Math.max(deadline, started + lagPatienceMs);
           reason = !stored
             ? 'no view'
             : moving
@@ -365,6 +375,9 @@ export const checkParity = async (
               : canonical(stored) === canonical(fresh.item)
                 ? undefined
                 : 'differs from a fresh fold';
+          if (reason && lagging) {
+            reason += `, and the live table no further: the live projection's lag; --rebuild --resume once it has caught up`;
+          }
           if (!reason || !moving) break;
         }
         if (reason) mismatches.push({ streamId, reason });

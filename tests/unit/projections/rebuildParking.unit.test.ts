@@ -25,6 +25,7 @@ import {
 import {
   beginRebuild,
   catchUpNoted,
+  checkParity,
   dropVersion,
   endScan,
   type RebuildDependencies,
@@ -425,5 +426,50 @@ describe('a finalize or abort still deleting a slot’s views', () => {
     expect(await dropVersion(deps, target, 'finalize', 1)).toMatchObject({ slot: 'blue', deleted: 1 });
     expect(pointer().dropping).toBeUndefined();
     expect(views.blue.all.size).toBe(0);
+  });
+});
+
+describe('the parity check while the live projection is behind (a flash sale)', () => {
+  const confirmed = stored(streamId, [placed, { type: 'OrderConfirmed', data: { orderId } }]);
+  const [first, second] = confirmed as [StoredEvent<OrderEvent>, StoredEvent<OrderEvent>];
+  const pending = ordersProjection.evolve(undefined, first);
+  const settled = ordersProjection.evolve(pending, second);
+  /** Both tables hold the order at `blue` and `green`, and the live projection writes version 2 at the `catchUpAt`th wait. */
+  const setup = (blue: number, green: number, catchUpAt = Number.POSITIVE_INFINITY) => {
+    const { views, deps, target } = given(confirmed);
+    const at = (version: number) => ({ view: version === 1 ? pending : settled, version });
+    views.blue.all.set(orderId, at(blue));
+    views.green.all.set(orderId, at(green));
+    let waits = 0;
+    const sleep = async () => {
+      if (++waits === catchUpAt) for (const slot of [views.blue, views.green]) slot.all.set(orderId, at(2));
+    };
+    return { deps: { ...deps, sleep }, target, waits: () => waits };
+  };
+
+  it('waits out a lag both tables share, past its usual patience, and finds no mismatch', async () => {
+    const { deps, target, waits } = setup(1, 1, 5);
+    const parity = await checkParity(deps, target, { slot: 'green', sample: 1, patienceMs: 0, lagPatienceMs: 60_000 });
+    expect(parity).toEqual({ sampled: 1, mismatches: [] });
+    expect(waits()).toBe(5);
+  });
+
+  it('says it is the lag when the live table is no further along at the end', async () => {
+    const { deps, target } = setup(1, 1);
+    const parity = await checkParity(deps, target, { slot: 'green', sample: 1, patienceMs: 0, lagPatienceMs: 20 });
+    expect(parity.mismatches).toEqual([
+      {
+        streamId,
+        reason:
+          "at version 1, the stream at 2, and the live table no further: the live projection's lag; --rebuild --resume once it has caught up",
+      },
+    ]);
+  });
+
+  it('does not wait longer for the new version when the live table is ahead of it', async () => {
+    const { deps, target, waits } = setup(2, 1);
+    const parity = await checkParity(deps, target, { slot: 'green', sample: 1, patienceMs: 0, lagPatienceMs: 60_000 });
+    expect(parity.mismatches).toEqual([{ streamId, reason: 'at version 1, the stream at 2' }]);
+    expect(waits()).toBe(0);
   });
 });
