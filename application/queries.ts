@@ -35,32 +35,44 @@ export class InvalidCursorError extends DomainError {
   }
 }
 
-/** The order from its read model; someone else's order is as missing as an absent one. */
-export const getOrder = async (
-  { orderId, caller }: { orderId: string; caller: Caller },
-  readModels: ReadModels,
-): Promise<ReadModelView<OrderView>> => {
-  const found = await readModels.order(orderId);
-  if (!found || !mayAccess(caller, found.view.customerId)) throw new OrderNotFoundError(orderId);
-  return found;
-};
-
 /**
- * The order as it was at `at`: its events recorded up to then, folded by the same projection that builds the read
- * model, so both answers have one shape. Before the order existed, it is not found.
+ * The order's events recorded up to `at` (all of them without), folded by the same projection that builds the read
+ * model, so both answers have one shape. Someone else's order, or one not placed by then, is not found.
  */
-export const getOrderAt = async (
-  { orderId, caller, at }: { orderId: string; caller: Caller; at: Date },
+const foldOrder = async (
+  { orderId, caller, at }: { orderId: string; caller: Caller; at?: Date },
   store: EventStore,
 ): Promise<ReadModelView<OrderView>> => {
   const streamId = orderStreamId(orderId);
-  const events = (await store.readStream(streamId)).filter((event) => new Date(event.recordedAt) <= at);
+  const events = (await store.readStream(streamId)).filter((event) => !at || new Date(event.recordedAt) <= at);
   const { view, version } = await catchUp(ordersProjection, streamId, { view: undefined, version: 0 }, events, () =>
     Promise.resolve([]),
   );
   if (!view || !mayAccess(caller, view.customerId)) throw new OrderNotFoundError(orderId);
   return { view: publicView(view), version };
 };
+
+/**
+ * The order from its read model; someone else's order is as missing as an absent one. One the read model has not
+ * seen yet (just placed, or the projection behind in a burst) is folded from its stream instead, so the `Location`
+ * a `202` hands out answers at once: what the client just did is what it reads.
+ */
+export const getOrder = async (
+  { orderId, caller }: { orderId: string; caller: Caller },
+  readModels: ReadModels,
+  store: EventStore,
+): Promise<ReadModelView<OrderView>> => {
+  const found = await readModels.order(orderId);
+  if (!found) return foldOrder({ orderId, caller }, store);
+  if (!mayAccess(caller, found.view.customerId)) throw new OrderNotFoundError(orderId);
+  return found;
+};
+
+/** The order as it was at `at`: before it existed, it is not found. */
+export const getOrderAt = (
+  { orderId, caller, at }: { orderId: string; caller: Caller; at: Date },
+  store: EventStore,
+): Promise<ReadModelView<OrderView>> => foldOrder({ orderId, caller, at }, store);
 
 // The position in the index, shaped as in the view: a crafted cursor with an empty field, which DynamoDB refuses as
 // a start key, is the caller's mistake (422), not a 500. The customer is a digest of the id, not the id: a cursor's

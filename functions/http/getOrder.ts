@@ -7,6 +7,6 @@ export const handler = httpHandler(route('getOrder'), async ({ params, query, ca
   const { orderId } = params;
   const { view, version, readModel } = query.at
     ? await getOrderAt({ orderId, caller, at: new Date(query.at) }, eventStore())
-    : await getOrder({ orderId, caller }, readModels());
+    : await getOrder({ orderId, caller }, readModels(), eventStore());
   return conditional(etagOf(version, readModel), { ...view, version });
 });

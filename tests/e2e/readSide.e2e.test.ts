@@ -112,6 +112,25 @@ describe('GET /orders/{orderId} and GET /orders: an order as it moves', () => {
     expect(list.text).not.toContain('paymentToken');
   });
 
+  it('answers the Location a 202 hands out at once, from the order’s stream until the read model has it', async () => {
+    const sku = await givenProduct(call);
+    const customer = uniqueCustomer();
+    const placed = await call('POST', '/orders', {
+      as: customer,
+      body: { items: [{ sku, quantity: 1 }], payment: { token: 'tok_visa' } },
+    });
+    expect(placed.status, placed.text).toBe(202);
+    const { orderId } = OrderAccepted.parse(placed.json);
+    // No waiting: the projections gather records for up to a second before they write the view.
+    const answer = await get(placed.headers.get('location') ?? '', customer);
+    expectOk(answer);
+    expect(answer.json).toMatchObject({ orderId, customerId: customer, lines: [{ sku, quantity: 1 }] });
+    expect(answer.json.version).toBeGreaterThanOrEqual(2);
+    expect(answer.text).not.toContain('paymentToken');
+    // Another customer still finds nothing there.
+    expectProblem(await get(`/orders/${orderId}`, uniqueCustomer()), 404, 'not-found');
+  });
+
   it('shows a cancelled order CANCELLED, with cancelledAt, once the read model follows', async () => {
     const customer = uniqueCustomer();
     const orderId = await givenOrder(call, customer, await givenProduct(call));

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { type ReadModels, getOrder } from '../../../application/queries.js';
+import { eventSchemas } from '../../../composition/schemas.js';
+import { orderStreamId } from '../../../domain/order/index.js';
+import { OrderNotFoundError } from '../../../domain/shared/errors.js';
+import { memoryEventStore } from '../../../eventstore/memoryEventStore.js';
+import { ordersProjection } from '../../../projections/orders.js';
+import { orderPlaced, orderStockReserved } from '../../support/orderEvents.js';
+import { testMetadata } from '../../support/metadata.js';
+import { stored } from '../projections/givenView.js';
+
+const orderId = '00000000-0000-4000-8000-0000000000aa';
+const customer = { sub: 'customer-1', isAdmin: false };
+
+/** A read model that has seen none of the orders (the projection behind, as in a burst), or the one given. */
+const readModels = (view?: Awaited<ReturnType<ReadModels['order']>>): ReadModels => ({
+  order: async () => view,
+  ordersOf: async () => ({ orders: [] }),
+  product: async () => undefined,
+});
+
+const placed = async () => {
+  const store = memoryEventStore({ schemas: eventSchemas });
+  await store.append(
+    [
+      {
+        streamId: orderStreamId(orderId),
+        expectedVersion: 0,
+        events: [orderPlaced(orderId), orderStockReserved(orderId)],
+      },
+    ],
+    testMetadata(),
+  );
+  return store;
+};
+
+describe('GET /orders/{id} (getOrder)', () => {
+  it('answers an order the read model has not seen yet from its stream: what the client just placed, it reads', async () => {
+    const order = await getOrder({ orderId, caller: customer }, readModels(), await placed());
+    expect(order).toMatchObject({ version: 2, view: { orderId, customerId: 'customer-1', status: 'PENDING' } });
+    expect(order.readModel).toBeUndefined();
+  });
+
+  it('answers the read model’s view once there is one', async () => {
+    const [first] = stored(orderStreamId(orderId), [orderPlaced(orderId)]);
+    const view = { view: ordersProjection.evolve(undefined, first as never), version: 1, readModel: 2 };
+    expect(await getOrder({ orderId, caller: customer }, readModels(view), await placed())).toBe(view);
+  });
+
+  it('is not found for another customer, either way, nor for an order never placed', async () => {
+    const stranger = { sub: 'customer-2', isAdmin: false };
+    await expect(getOrder({ orderId, caller: stranger }, readModels(), await placed())).rejects.toThrow(
+      OrderNotFoundError,
+    );
+    const never = memoryEventStore({ schemas: eventSchemas });
+    await expect(getOrder({ orderId, caller: customer }, readModels(), never)).rejects.toThrow(OrderNotFoundError);
+    // An admin reads anyone's.
+    const admin = { sub: 'ops', isAdmin: true };
+    expect((await getOrder({ orderId, caller: admin }, readModels(), await placed())).view.status).toBe('PENDING');
+  });
+});
