@@ -30,4 +30,39 @@ describe('the read model invariant', () => {
       expect.stringMatching(/^order-o-poisoned: the orders projection cannot fold it \(parked until redriven\): /),
     ]);
   });
+
+  it('names a view that is missing, behind its stream, or unlike a fresh fold, and passes one that is right', () => {
+    const ids = ['o-right', 'o-missing', 'o-behind', 'o-differs'];
+    const streams = new Map(
+      ids.map((id) => [
+        `order-${id}`,
+        stored(`order-${id}`, [
+          placed(id),
+          { type: 'OrderCancelled', data: { orderId: id, previousStatus: 'PENDING' } },
+        ]),
+      ]),
+    );
+    const folded = (id: string, upTo: number) =>
+      (streams.get(`order-${id}`) ?? [])
+        .slice(0, upTo)
+        .reduce<ReturnType<typeof ordersProjection.evolve> | undefined>(
+          (view, event) => ordersProjection.evolve(view, event as StoredEvent<OrderEvent>),
+          undefined,
+        );
+    const asItem = (id: string, upTo: number) => ({ ...JSON.parse(JSON.stringify(folded(id, upTo))), version: upTo });
+    const views = new Map<string, Record<string, unknown>>([
+      ['o-right', asItem('o-right', 2)],
+      ['o-behind', asItem('o-behind', 1)],
+      ['o-differs', { ...asItem('o-differs', 2), status: 'CONFIRMED' }],
+    ]);
+
+    const result = checkReadModel(ordersProjection, streams, views, (streamId) => streamId.slice('order-'.length));
+
+    expect(result.checked).toBe(4);
+    expect(result.violations).toEqual([
+      'order-o-missing: no view in the orders read model',
+      'order-o-behind: view at version 1, stream at 2',
+      expect.stringMatching(/^order-o-differs: view differs from a fresh fold: .*"status":"CONFIRMED"/),
+    ]);
+  });
 });

@@ -92,4 +92,49 @@ describe('runProjection', () => {
     for (const orderId of orderIds)
       expect(views.get(orderId)).toMatchObject({ version: 2, view: { status: 'CONFIRMED' } });
   });
+
+  it('hands a stream a throttle outlasted back to Lambda from its lowest record, after its own tries, and applies the rest', async () => {
+    const { store, views } = slowViews();
+    const [throttled, healthy] = ['00000000-0000-4000-8000-00000000000a', '00000000-0000-4000-8000-00000000000b'];
+    const tries = new Map<string, number>();
+    const failing: Pick<ViewStore<OrderView>, 'get' | 'getMany' | 'put'> = {
+      ...store,
+      put: async (view, version, previous) => {
+        tries.set(view.orderId, (tries.get(view.orderId) ?? 0) + 1);
+        if (view.orderId === throttled) {
+          throw Object.assign(new Error('Rate of requests exceeds the allowed throughput.'), {
+            name: 'ProvisionedThroughputExceededException',
+            $retryable: { throttling: true },
+          });
+        }
+        return store.put(view, version, previous);
+      },
+    };
+    // The throttled stream's records at sequence numbers 7 and 30, interleaved with the healthy stream's.
+    const [placedT, confirmedT] = stored(`order-${throttled}`, placedAndConfirmed(throttled));
+    const [placedH, confirmedH] = stored(`order-${healthy}`, placedAndConfirmed(healthy));
+    const records = [
+      { sequenceNumber: '30', eventName: 'INSERT', event: confirmedT },
+      { sequenceNumber: '5', eventName: 'INSERT', event: placedH },
+      { sequenceNumber: '7', eventName: 'INSERT', event: placedT },
+      { sequenceNumber: '31', eventName: 'INSERT', event: confirmedH },
+    ].map((record) => ({ ...record, event: record.event as NonNullable<typeof record.event> }));
+
+    const result = await runProjection(ordersProjection, records, {
+      views: failing,
+      parking: noParking,
+      readRange: async () => [],
+      logger: createLogger({ level: 'error', sink: () => undefined }),
+    });
+
+    // Lambda checkpoints before the lowest record it is handed: a higher one would skip the stream's first event.
+    expect(result).toMatchObject({
+      applied: 2,
+      parked: [],
+      retry: [{ streamId: `order-${throttled}`, sequenceNumber: '7' }],
+    });
+    expect(tries.get(throttled)).toBe(3);
+    expect(views.get(healthy)).toMatchObject({ version: 2, view: { status: 'CONFIRMED' } });
+    expect(views.has(throttled)).toBe(false);
+  });
 });
