@@ -106,6 +106,8 @@ describe('the breaker around a gateway', () => {
     let clock = 0;
     const memory = memoryStore();
     const transitions: string[] = [];
+    /** How long the circuit had been open at each transition (0 for one that never opened). */
+    const openFor: number[] = [];
     const refusals: number[] = [];
     const breaker = circuitBreaker({
       name: 'payment-gateway',
@@ -114,15 +116,18 @@ describe('the breaker around a gateway', () => {
       isFailure: isGatewayFailure,
       now: () => clock,
       observer: {
-        transition: ({ from, to }) => transitions.push(`${from}→${to}`),
+        transition: ({ from, to, openForMs }) => {
+          transitions.push(`${from}→${to}`);
+          openFor.push(openForMs);
+        },
         refused: ({ openForMs }) => refusals.push(openForMs),
       },
     });
-    return { breaker, memory, transitions, refusals, tick: (ms: number) => (clock += ms) };
+    return { breaker, memory, transitions, openFor, refusals, tick: (ms: number) => (clock += ms) };
   };
 
   it('fails fast once open, without calling the gateway, until the cool-down lets one probe close it', async () => {
-    const { breaker, transitions, refusals, tick } = setup();
+    const { breaker, transitions, openFor, refusals, tick } = setup();
     let calls = 0;
     const down = () => {
       calls += 1;
@@ -144,6 +149,8 @@ describe('the breaker around a gateway', () => {
     tick(5_000);
     await expect(breaker.call(() => Promise.resolve('approved'))).resolves.toBe('approved');
     expect(transitions.slice(-2)).toEqual(['OPEN→HALF_OPEN', 'HALF_OPEN→CLOSED']);
+    // The outage counts from the first opening, through the failed probe: what the "circuit closed" line reports.
+    expect(openFor).toEqual([0, 6_000, 6_000, 11_000, 11_000]);
   });
 
   it('lets exactly one of many concurrent callers probe', async () => {

@@ -11,21 +11,26 @@ describe('the ops commands’ arguments (ops/cliArgs.ts)', () => {
     ['orderCli.ts', 'usage: npm run order -- <orderId>'],
     ['gatewayCli.ts', 'usage: npm run gateway -- down|up|status'],
     ['redriveCli.ts', 'usage: npm run redrive -- [<streamId>]'],
-  ])('%s: --help prints the usage and exits 0; a bad option or a stray argument says so, exits 2', (script, usage) => {
-    const help = run(script, '--help');
-    expect(help.status).toBe(0);
-    expect(help.stdout).toContain(usage);
+  ])(
+    '%s: --help prints the usage and exits 0; a bad option or a stray argument says so, exits 2',
+    (script, usage) => {
+      const help = run(script, '--help');
+      expect(help.status).toBe(0);
+      expect(help.stdout).toContain(usage);
 
-    for (const [args, problem] of [
-      [['--bogus'], "Unknown option '--bogus'"],
-      [['--stage'], "Option '--stage <value>' argument missing"],
-      [['one', 'two'], 'Unexpected argument: two'],
-    ] as const) {
-      const answer = run(script, ...args);
-      expect(answer.status, args.join(' ')).toBe(2);
-      expect(answer.stderr).toContain(problem);
-      expect(answer.stderr).toContain(usage);
-      expect(answer.stderr).not.toMatch(/\n\s+at /);
-    }
-  });
+      for (const [args, problem] of [
+        [['--bogus'], "Unknown option '--bogus'"],
+        [['--stage'], "Option '--stage <value>' argument missing"],
+        [['one', 'two'], 'Unexpected argument: two'],
+      ] as const) {
+        const answer = run(script, ...args);
+        expect(answer.status, args.join(' ')).toBe(2);
+        expect(answer.stderr).toContain(problem);
+        expect(answer.stderr).toContain(usage);
+        expect(answer.stderr).not.toMatch(/\n\s+at /);
+      }
+      // Four fresh Node processes, each compiling the command with tsx: on a loaded machine that is seconds.
+    },
+    60_000,
+  );
 });

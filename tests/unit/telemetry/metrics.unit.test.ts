@@ -164,14 +164,29 @@ describe('metrics in embedded metric format', () => {
     expect(second?.OrdersPlaced).toBe(1);
   });
 
-  // Checked by the type checker (npm run typecheck): each line would not compile without its @ts-expect-error.
+  // The type checker (npm run typecheck) holds each call to the contract: none of the lines below would compile
+  // without the directive above it. What gets past it at run time (untyped callers) is recorded as it comes, or
+  // refused with a warning, and never throws into the work it measures.
   it('demands the extra dimension a metric has, and refuses one it has not', () => {
-    const { metrics } = capture();
+    const lines: string[] = [];
+    const warnings: string[] = [];
+    const metrics: Metrics = createMetrics({
+      stage: 'test',
+      sink: (line) => lines.push(line),
+      logger: createLogger({ level: 'warn', sink: (line) => warnings.push(line) }),
+    });
     // @ts-expect-error OrdersRejected needs its reason.
     metrics.add('OrdersRejected', 1);
     // @ts-expect-error OrdersPlaced has no extra dimension.
     metrics.add('OrdersPlaced', 1, { reason: 'x' });
     // @ts-expect-error Not a metric of the contract.
     metrics.add('OrdersShipped', 1);
+    metrics.flush();
+    const documents = lines.map((line) => JSON.parse(line) as Document);
+    const named = documents.flatMap((d) => d._aws.CloudWatchMetrics.flatMap((m) => m.Metrics.map((x) => x.Name)));
+    expect(named.toSorted()).toEqual(['OrdersPlaced', 'OrdersRejected']);
+    expect(warnings.map((line) => JSON.parse(line) as { message: string; metric: string })).toEqual([
+      expect.objectContaining({ message: 'metric not recorded', metric: 'OrdersShipped' }),
+    ]);
   });
 });
