@@ -145,7 +145,13 @@ const badRequest: ClientErrorAnswer = [400, 'Bad Request', 'bad-request', 'The r
 /** The request's client went away before its body ended: there is no one to answer. */
 class ClientGone extends Error {}
 
-export type ApiServer = { url: string; port: number; close(): Promise<void> };
+export type ApiServer = {
+  url: string;
+  port: number;
+  /** How many requests it has begun to answer (their heads read), since it started. */
+  received(): number;
+  close(): Promise<void>;
+};
 
 /**
  * The local stand-in for API Gateway (HTTP API): it matches the routes of serverless.yml, verifies bearer tokens
@@ -265,7 +271,9 @@ export const startApi = async ({
     response.end(result.isBase64Encoded ? Buffer.from(body, 'base64') : body);
   };
 
+  let received = 0;
   const server = createServer((request, response) => {
+    received += 1;
     const started = Date.now();
     const { socket } = request;
     inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
@@ -313,6 +321,7 @@ export const startApi = async ({
   return {
     url: `http://${host}:${address.port}`,
     port: address.port,
+    received: () => received,
     // Takes no new request and lets those in flight answer (a placement cut off mid-write leaves its client unsure
     // whether it was placed), each closing its connection so no client's next request finds it open, for at most 5 s.
     close: () =>

@@ -27,7 +27,9 @@ const stopDuringPlacement = async (sku: string, behind = '') => {
   socket.write(
     `POST /orders HTTP/1.1\r\nhost: x\r\nconnection: keep-alive\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body.slice(0, 10)}`,
   );
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  // The stop begins once the server has read the placement's head: the request is then in flight, not an idle
+  // connection's next one (waiting for it, not a fixed time, holds on a loaded machine too).
+  while (api.received() < 1) await new Promise((resolve) => setTimeout(resolve, 5));
   const stopped = api.close();
   socket.write(`${body.slice(10)}${behind}`);
   return { socket, received, stopped };
