@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { ViewStore } from '../projections/ports.js';
+import { ClearStopped, type ViewStore } from '../projections/ports.js';
 import type { Versioned } from '../projections/projection.js';
 import { batchGetAll, batchWriteAll, scanAll } from './batch.js';
 
@@ -60,18 +60,20 @@ export const dynamoViewStore = <View extends Record<string, unknown>>({
     return Items.map((item) => versioned<View>(item));
   },
 
-  async clear(keyNames, segments = 1) {
+  async clear(keyNames, segments = 1, keepGoing) {
     const names = Object.fromEntries(keyNames.map((name, i) => [`#k${i}`, name]));
     const deleted = await scanAll(
       client,
       { TableName: table, ProjectionExpression: Object.keys(names).join(', '), ExpressionAttributeNames: names },
       segments,
-      (keys) =>
-        batchWriteAll(
+      async (keys) => {
+        if (keepGoing && !(await keepGoing())) throw new ClearStopped();
+        await batchWriteAll(
           client,
           table,
           keys.map((Key) => ({ DeleteRequest: { Key } })),
-        ),
+        );
+      },
     );
     return deleted;
   },

@@ -21,7 +21,11 @@ export type ViewStore<View> = {
   /** Up to `limit` stored views, in storage order: the parity check's top-up sample. */
   sample(limit: number): Promise<Versioned<View>[]>;
   /** Deletes every view (`segments` scans at once); answers how many. */
-  clear(keyNames: string[], segments?: number): Promise<number>;
+  /**
+   * Deletes every view; answers how many. `keepGoing`, asked before each page's deletes, stops it (with
+   * {@link ClearStopped}) once it answers false: a drop another run took over.
+   */
+  clear(keyNames: string[], segments?: number, keepGoing?: () => Promise<boolean>): Promise<number>;
 };
 
 /** A stream a projection set aside: its view stays at `version - 1` until the stream is redriven. */
@@ -92,3 +96,11 @@ export type ReplayRuns = {
   latest(projections: string): Promise<ReplayRun | undefined>;
   save(projections: string, run: ReplayRun): Promise<void>;
 };
+
+/** A `clear` its `keepGoing` stopped before the table was empty. */
+export class ClearStopped extends Error {
+  constructor() {
+    super('stopped before the table was empty');
+    this.name = 'ClearStopped';
+  }
+}

@@ -96,6 +96,7 @@ const rebuildPhase = async (
       return rebuildSegment({
         deps,
         target,
+        runId: input.runId,
         slot: input.slot,
         segment: input.segment,
         totalSegments: input.totalSegments,

@@ -1,14 +1,15 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { DomainEvent, EventStore, StoredEvent } from '../../eventstore/types.js';
-import type {
-  Checkpoints,
-  EventScan,
-  ParkingLot,
-  PointerStore,
-  RebuildNotes,
-  ScanPosition,
-  SegmentProgress,
-  ViewStore,
+import {
+  type Checkpoints,
+  ClearStopped,
+  type EventScan,
+  type ParkingLot,
+  type PointerStore,
+  type RebuildNotes,
+  type ScanPosition,
+  type SegmentProgress,
+  type ViewStore,
 } from '../ports.js';
 import {
   catchUp,
@@ -54,7 +55,7 @@ export type RebuildTarget = {
   /** Up to `limit` views stored in one slot. */
   sample(slot: Slot, limit: number): Promise<Versioned<Record<string, unknown>>[]>;
   /** Deletes every view of one slot; answers how many. */
-  clear(slot: Slot, segments: number): Promise<number>;
+  clear(slot: Slot, segments: number, keepGoing?: () => Promise<boolean>): Promise<number>;
 };
 
 type FoldResult = { item?: Versioned<Record<string, unknown>>; error?: { version: number; message: string } };
@@ -95,7 +96,7 @@ export const rebuildTarget = <View extends Record<string, unknown>, Event extend
     stored: (slot, streamId) => views[slot].get(projection.key(streamId)),
     putAll: (slot, items, concurrency) => views[slot].putAll(items as Versioned<View>[], concurrency),
     sample: (slot, limit) => views[slot].sample(limit),
-    clear: (slot, segments) => views[slot].clear(keyNames, segments),
+    clear: (slot, segments, keepGoing) => views[slot].clear(keyNames, segments, keepGoing),
   };
 };
 
@@ -124,6 +125,8 @@ export const settleMs = (cacheMs: number): number => 2 * cacheMs;
 export type RebuildSegmentOptions = {
   deps: RebuildDependencies;
   target: RebuildTarget;
+  /** The build this segment belongs to: once the pointer names another, or none (`--abort`), it writes no more. */
+  runId: string;
   slot: Slot;
   segment: number;
   totalSegments: number;
@@ -146,6 +149,7 @@ export type RebuildSegmentOptions = {
 export const rebuildSegment = async ({
   deps,
   target,
+  runId,
   slot,
   segment,
   totalSegments,
@@ -193,6 +197,13 @@ export const rebuildSegment = async ({
         await parkInSlot(deps, target, slot, streamId, error);
         progress.failed++;
       }
+    }
+    // Its writes are unconditional: an aborted build still running must not write into the slot a later one empties.
+    const { building } = await deps.pointers.get(target.name);
+    if (building?.runId !== runId || building.slot !== slot) {
+      throw new RebuildStateError(
+        `${target.name}: run ${runId} is no longer being built (${building ? `the pointer names run ${building.runId}` : 'aborted'}); this segment stops writing`,
+      );
     }
     await target.putAll(slot, items, writeConcurrency);
     progress.streams += entries.filter(([id]) => id.startsWith(target.streamPrefix)).length;
@@ -484,7 +495,18 @@ export const dropVersion = async (
   }
   // What the dropped version parked goes with it: nothing reads or redrives that slot any more.
   await forgetParked(deps, target, drop);
-  const deleted = await emptySlot(deps, target, drop, segments);
+  // Still this run's drop before each page's deletes: one paused past the check above, and taken over meanwhile,
+  // stops there instead of deleting a later build's views.
+  const ours = async () => (await deps.pointers.get(target.name)).dropping?.by === by;
+  let deleted: number;
+  try {
+    deleted = await target.clear(drop, segments, ours);
+  } catch (error) {
+    if (!(error instanceof ClearStopped)) throw error;
+    throw new RebuildStateError(
+      `${target.name}: another --finalize or --abort took over emptying the ${drop} slot while this one was deleting; that one finishes it`,
+    );
+  }
   return { pointer: await markDropped(deps, target, by), slot: drop, deleted };
 };
 

@@ -111,6 +111,7 @@ export const runRebuild = async ({
         rebuildSegment({
           deps,
           target,
+          runId,
           slot,
           segment,
           totalSegments,

@@ -2,14 +2,15 @@ import { describe, expect, it } from 'vitest';
 import type { OrderEvent } from '../../../domain/order/index.js';
 import type { StoredEvent } from '../../../eventstore/types.js';
 import { ordersProjection, type OrderView } from '../../../projections/orders.js';
-import type {
-  Checkpoints,
-  ParkedStream,
-  ParkingLot,
-  PointerStore,
-  ScanPosition,
-  SegmentProgress,
-  ViewStore,
+import {
+  type Checkpoints,
+  ClearStopped,
+  type ParkedStream,
+  type ParkingLot,
+  type PointerStore,
+  type ScanPosition,
+  type SegmentProgress,
+  type ViewStore,
 } from '../../../projections/ports.js';
 import type { Projection, Versioned } from '../../../projections/projection.js';
 import {
@@ -57,9 +58,14 @@ const memoryViews = (): ViewStore<OrderView> & { all: Map<string, Versioned<Orde
       for (const item of views) all.set(item.view.orderId, item);
     },
     sample: async (limit) => [...all.values()].slice(0, limit),
-    async clear() {
-      const count = all.size;
-      all.clear();
+    // One view a page, as the store's scan deletes them page by page, asking `keepGoing` before each.
+    async clear(_keyNames, _segments, keepGoing) {
+      let count = 0;
+      for (const key of [...all.keys()]) {
+        if (keepGoing && !(await keepGoing())) throw new ClearStopped();
+        all.delete(key);
+        count += 1;
+      }
       return count;
     },
   };
@@ -128,7 +134,7 @@ const given = (events: StoredEvent[] = poisoned) => {
   const build = async () => {
     const now = new Date('2026-11-30T12:00:00Z');
     pointer = startBuild(pointer, { runId: 'run-1', segments: 1, now });
-    await rebuildSegment({ deps, target, slot: 'green', segment: 0, totalSegments: 1, checkpoints });
+    await rebuildSegment({ deps, target, runId: 'run-1', slot: 'green', segment: 0, totalSegments: 1, checkpoints });
     pointer = markReady(scanDone(pointer, 'run-1', now), 'run-1', { sampled: 1, mismatches: 0 }, now);
   };
   const clients = {
@@ -412,6 +418,48 @@ describe('a finalize or abort still deleting a slot’s views', () => {
     expect(views.blue.all.size).toBe(1);
   });
 
+  it('stops a drop taken over while it was deleting, before its next page, so a later build keeps its views', async () => {
+    const { views, deps, target, clients, pointer } = givenKeptBlue();
+    for (const id of ['a', 'b', 'c']) {
+      const other = `00000000-0000-4000-8000-00000000000${id}`;
+      views.blue.all.set(other, {
+        view: {
+          ...ordersProjection.evolve(
+            undefined,
+            stored(`order-${other}`, [orderPlaced(other)])[0] as StoredEvent<OrderEvent>,
+          ),
+        },
+        version: 1,
+      });
+    }
+    await runRebuild({ clients, projection: 'orders', segments: 1 });
+    // A deletes one of blue's views, then stalls before its next page (a paused process).
+    let wake = () => {};
+    const waiting = new Promise<void>((resolve) => (wake = resolve));
+    let pages = 0;
+    const stalling = {
+      ...target,
+      clear: (slot: Slot, segments: number, keepGoing?: () => Promise<boolean>) =>
+        target.clear(slot, segments, async () => {
+          if (++pages === 2) await waiting;
+          return keepGoing ? keepGoing() : true;
+        }),
+    };
+    const first = dropVersion(deps, stalling, 'finalize', 1);
+    while (pages < 2) await new Promise((resolve) => setImmediate(resolve));
+    expect(views.blue.all.size).toBe(2);
+    // B takes the drop over and finishes it; a build goes into blue and readers move to it.
+    expect(await dropVersion(deps, target, 'finalize', 1)).toMatchObject({ slot: 'blue', deleted: 2 });
+    await runRebuild({ clients, projection: 'orders', segments: 1 });
+    expect(pointer().live.slot).toBe('blue');
+    expect(views.blue.all.size).toBe(1);
+    wake();
+    await expect(first).rejects.toThrow(
+      'another --finalize or --abort took over emptying the blue slot while this one was deleting',
+    );
+    expect(views.blue.all.size).toBe(1);
+  });
+
   it('is finished by the next finalize or abort when it stopped midway', async () => {
     const { views, deps, target, clients, pointer } = givenKeptBlue();
     await liveView(views);
@@ -471,5 +519,19 @@ describe('the parity check while the live projection is behind (a flash sale)', 
     const parity = await checkParity(deps, target, { slot: 'green', sample: 1, patienceMs: 0, lagPatienceMs: 60_000 });
     expect(parity.mismatches).toEqual([{ streamId, reason: 'at version 1, the stream at 2' }]);
     expect(waits()).toBe(0);
+  });
+});
+
+describe('a build aborted while its segments still run', () => {
+  it('writes nothing more: the segment stops at its next page, so the slot a later build empties stays empty', async () => {
+    const { views, deps, target, pointer } = given(stored(streamId, [placed]));
+    const started = startBuild(pointer(), { runId: 'run-1', segments: 1, now: new Date('2026-11-30T12:00:00Z') });
+    await deps.pointers.replace(started);
+    await dropVersion(deps, target, 'abort', 1);
+    const checkpoints: Checkpoints = { load: async () => undefined, save: async () => undefined, list: async () => [] };
+    await expect(
+      rebuildSegment({ deps, target, runId: 'run-1', slot: 'green', segment: 0, totalSegments: 1, checkpoints }),
+    ).rejects.toThrow('orders: run run-1 is no longer being built (aborted); this segment stops writing');
+    expect(views.green.all.size).toBe(0);
   });
 });
