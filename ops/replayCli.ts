@@ -207,6 +207,16 @@ ${summary.resumed ? 'Resumed and finished' : 'Finished'} run ${summary.runId} in
         `${command === 'switch' ? 'Switched' : 'Rolled back'} ${projection}: ${describePointer(pointer)}. Readers follow within ${clients.readModelCacheMs} ms.`,
       );
     } else {
+      console.error(
+        `${command === 'finalize' ? 'Finalizing' : 'Aborting'} ${projection} on stage "${clients.stage}": the pointer first, then the dropped version's views are deleted…`,
+      );
+      // Stopped midway, the slot stays marked as being emptied, and a --rebuild is refused until it is: say so.
+      process.once('SIGINT', () => {
+        console.error(
+          `\nStopped before the dropped version's views were all deleted: run --finalize or --abort again to finish (a --rebuild is refused until then).`,
+        );
+        process.exit(130);
+      });
       const { pointer, slot, deleted } = await dropReadModelVersion(clients, projection, command);
       console.error(
         `${command === 'finalize' ? 'Finalized' : 'Aborted'} ${projection}: ${deleted.toLocaleString('en')} view(s) dropped from the ${slot} table; ${describePointer(pointer)}.`,
