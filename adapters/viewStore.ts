@@ -5,6 +5,9 @@ import type { Versioned } from '../projections/projection.js';
 import { batchGetAll, batchWriteAll, scanAll } from './batch.js';
 
 /** The attribute that holds the last applied stream version on every view item. */
+/** Keys a guarded `clear` deletes between two asks whether it may go on. */
+export const CLEAR_PAGE = 100;
+
 export const VIEW_VERSION = 'version';
 
 const versioned = <View>(item: Record<string, unknown>): Versioned<View> => {
@@ -64,7 +67,13 @@ export const dynamoViewStore = <View extends Record<string, unknown>>({
     const names = Object.fromEntries(keyNames.map((name, i) => [`#k${i}`, name]));
     const deleted = await scanAll(
       client,
-      { TableName: table, ProjectionExpression: Object.keys(names).join(', '), ExpressionAttributeNames: names },
+      {
+        TableName: table,
+        ProjectionExpression: Object.keys(names).join(', '),
+        ExpressionAttributeNames: names,
+        // Asked before each page: a small page keeps what a drop paused mid-page can still delete when it resumes small.
+        ...(keepGoing ? { Limit: CLEAR_PAGE } : {}),
+      },
       segments,
       async (keys) => {
         if (keepGoing && !(await keepGoing())) throw new ClearStopped();

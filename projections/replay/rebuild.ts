@@ -122,6 +122,9 @@ const clock = (deps: RebuildDependencies) => deps.now?.() ?? new Date();
  */
 export const settleMs = (cacheMs: number): number => 2 * cacheMs;
 
+/** Views a segment writes between two checks that the pointer still names its run. */
+const WRITE_CHUNK = 100;
+
 export type RebuildSegmentOptions = {
   deps: RebuildDependencies;
   target: RebuildTarget;
@@ -199,13 +202,16 @@ export const rebuildSegment = async ({
       }
     }
     // Its writes are unconditional: an aborted build still running must not write into the slot a later one empties.
-    const { building } = await deps.pointers.get(target.name);
-    if (building?.runId !== runId || building.slot !== slot) {
-      throw new RebuildStateError(
-        `${target.name}: run ${runId} is no longer being built (${building ? `the pointer names run ${building.runId}` : 'aborted'}); this segment stops writing`,
-      );
+    // Asked before every hundred views, so a segment paused and resumed after an abort writes at most that many.
+    for (let from = 0; from === 0 || from < items.length; from += WRITE_CHUNK) {
+      const { building } = await deps.pointers.get(target.name);
+      if (building?.runId !== runId || building.slot !== slot) {
+        throw new RebuildStateError(
+          `${target.name}: run ${runId} is no longer being built (${building ? `the pointer names run ${building.runId}` : 'aborted'}); this segment stops writing`,
+        );
+      }
+      await target.putAll(slot, items.slice(from, from + WRITE_CHUNK), writeConcurrency);
     }
-    await target.putAll(slot, items, writeConcurrency);
     progress.streams += entries.filter(([id]) => id.startsWith(target.streamPrefix)).length;
     // Counted once folded, as streams are: a carried stream is read again by a resumed segment, not counted twice.
     progress.events += entries.reduce((sum, [, events]) => sum + events.length, 0);

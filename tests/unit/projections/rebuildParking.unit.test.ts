@@ -14,6 +14,7 @@ import {
 } from '../../../projections/ports.js';
 import type { Projection, Versioned } from '../../../projections/projection.js';
 import {
+  abortBuild,
   initialPointer,
   markReady,
   parkedIn,
@@ -533,5 +534,35 @@ describe('a build aborted while its segments still run', () => {
       rebuildSegment({ deps, target, runId: 'run-1', slot: 'green', segment: 0, totalSegments: 1, checkpoints }),
     ).rejects.toThrow('orders: run run-1 is no longer being built (aborted); this segment stops writing');
     expect(views.green.all.size).toBe(0);
+  });
+
+  it('stops between two hundred-view chunks of one page, when the abort comes while it writes the first', async () => {
+    const ids = Array.from({ length: 250 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+    const events = ids.flatMap((id) => stored(`order-${id}`, [orderPlaced(id)]));
+    const { views, deps, target, pointer } = given(events);
+    await deps.pointers.replace(
+      startBuild(pointer(), { runId: 'run-1', segments: 1, now: new Date('2026-11-30T12:00:00Z') }),
+    );
+    const aborting = {
+      ...target,
+      putAll: async (...args: Parameters<typeof target.putAll>) => {
+        await target.putAll(...args);
+        // The operator aborts while this segment writes its first chunk.
+        if (pointer().building) await deps.pointers.replace(abortBuild(pointer(), new Date(), 'run-d').pointer);
+      },
+    };
+    const checkpoints: Checkpoints = { load: async () => undefined, save: async () => undefined, list: async () => [] };
+    await expect(
+      rebuildSegment({
+        deps,
+        target: aborting,
+        runId: 'run-1',
+        slot: 'green',
+        segment: 0,
+        totalSegments: 1,
+        checkpoints,
+      }),
+    ).rejects.toThrow('is no longer being built (aborted)');
+    expect(views.green.all.size).toBe(100);
   });
 });
