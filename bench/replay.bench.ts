@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { batchWriteAll, scanAll } from '../adapters/batch.js';
 import { runRebuild } from '../projections/replay/rebuildJob.js';
-import { emptySlot, settleMs } from '../projections/replay/rebuild.js';
+import { settleMs } from '../projections/replay/rebuild.js';
 import type { BenchStack } from './stack.js';
 import { printTable } from './lib.js';
 
@@ -123,7 +123,7 @@ export const replayBench = async (stack: BenchStack, events = 100_000, segments 
     await batchWriteAll(stack.client, clients.slots.orders[idle], views);
   });
   const floorMs = Date.now() - floorStarted;
-  await emptySlot(clients.rebuildDependencies, target, idle, segments);
+  await target.clear(idle, segments);
 
   const summary = await runRebuild({ clients, projection: 'orders', segments });
   if (summary.events !== scanned) throw new Error(`the rebuild read ${summary.events} events, the scan ${scanned}`);

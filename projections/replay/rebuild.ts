@@ -253,8 +253,20 @@ export const beginRebuild = async (
   await deps.pointers.replace(pointer);
   const slot = pointer.building?.slot;
   if (slot) {
-    // Whatever a crashed finalize or abort left there, views and parked streams, is not this version's.
-    await emptySlot(deps, target, slot, segments);
+    // Whatever a crashed finalize or abort left there, views and parked streams, is not this version's. Asked again
+    // every hundred keys: once this run is aborted, the slot may be another's.
+    const ours = async () => {
+      const { building } = await deps.pointers.get(target.name);
+      return building?.runId === runId && building.slot === slot;
+    };
+    try {
+      await target.clear(slot, segments, ours);
+    } catch (error) {
+      if (!(error instanceof ClearStopped)) throw error;
+      throw new RebuildStateError(
+        `${target.name}: run ${runId} is no longer being built (aborted); it stops emptying ${slot}`,
+      );
+    }
     await forgetParked(deps, target, slot);
   }
   await sleeper(deps)(settleMs(deps.cacheMs));
@@ -555,11 +567,3 @@ const forgetParked = async (deps: RebuildDependencies, target: RebuildTarget, sl
   const name = parkedIn(target.name, slot);
   for (const { streamId } of await deps.parking.list(name)) await deps.parking.unpark(name, streamId);
 };
-
-/** Deletes every view in a slot: `segments` parallel scans of its keys. */
-export const emptySlot = (
-  _deps: RebuildDependencies,
-  target: RebuildTarget,
-  slot: Slot,
-  segments = 4,
-): Promise<number> => target.clear(slot, segments);

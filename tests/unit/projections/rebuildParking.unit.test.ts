@@ -566,3 +566,32 @@ describe('a build aborted while its segments still run', () => {
     expect(views.green.all.size).toBe(100);
   });
 });
+
+describe('a build emptying what a crashed drop left in its slot', () => {
+  it('stops emptying once it is aborted: the slot may be another build’s by then', async () => {
+    const { views, deps, target, pointer } = given(stored(streamId, [placed]));
+    // Left in green by a finalize that crashed before it was done (and whose mark an operator cleared).
+    for (const id of ['a', 'b', 'c']) {
+      const other = `00000000-0000-4000-8000-00000000000${id}`;
+      const [event] = stored(`order-${other}`, [orderPlaced(other)]);
+      views.green.all.set(other, {
+        view: ordersProjection.evolve(undefined, event as StoredEvent<OrderEvent>),
+        version: 1,
+      });
+    }
+    let pages = 0;
+    const aborted = {
+      ...target,
+      clear: (slot: Slot, segments: number, keepGoing?: () => Promise<boolean>) =>
+        target.clear(slot, segments, async () => {
+          // Aborted after the first key: the next ask must stop it.
+          if (++pages === 2) await deps.pointers.replace(abortBuild(pointer(), new Date(), 'run-d').pointer);
+          return keepGoing ? keepGoing() : true;
+        }),
+    };
+    await expect(beginRebuild(deps, aborted, { runId: 'run-1', segments: 1, resume: false })).rejects.toThrow(
+      'orders: run run-1 is no longer being built (aborted); it stops emptying green',
+    );
+    expect(views.green.all.size).toBe(2);
+  });
+});
