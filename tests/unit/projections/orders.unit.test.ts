@@ -97,6 +97,12 @@ describe('orders projection', () => {
         });
     });
 
+    it('leaves a settled order as it is when a late one comes (a stream written before the rule, or replayed)', () => {
+      spec([placed, confirmed])
+        .when(awaited)
+        .then({ ...pending, status: 'CONFIRMED', confirmedAt: at(2), updatedAt: at(2) });
+    });
+
     it('drops the reason once the order settles', () => {
       spec([placed, awaited])
         .when(confirmed)
