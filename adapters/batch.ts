@@ -77,23 +77,33 @@ export const scanAll = async (
   onPage: (items: Record<string, unknown>[]) => Promise<void>,
 ): Promise<number> => {
   let scanned = 0;
-  await Promise.all(
+  // Once one segment fails, the others stop before their next page, and the scan answers only when all have.
+  let failed = false;
+  const results = await Promise.allSettled(
     Array.from({ length: segments }, async (_, segment) => {
       let lastKey: Record<string, unknown> | undefined;
-      do {
-        const page = await client.send(
-          new ScanCommand({
-            ...input,
-            Segment: segment,
-            TotalSegments: segments,
-            ...(lastKey ? { ExclusiveStartKey: lastKey } : {}),
-          }),
-        );
-        scanned += page.Items?.length ?? 0;
-        await onPage(page.Items ?? []);
-        lastKey = page.LastEvaluatedKey;
-      } while (lastKey);
+      try {
+        do {
+          if (failed) return;
+          const page = await client.send(
+            new ScanCommand({
+              ...input,
+              Segment: segment,
+              TotalSegments: segments,
+              ...(lastKey ? { ExclusiveStartKey: lastKey } : {}),
+            }),
+          );
+          scanned += page.Items?.length ?? 0;
+          await onPage(page.Items ?? []);
+          lastKey = page.LastEvaluatedKey;
+        } while (lastKey);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
     }),
   );
+  const rejected = results.find((result) => result.status === 'rejected');
+  if (rejected) throw rejected.reason;
   return scanned;
 };

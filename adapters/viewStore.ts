@@ -4,10 +4,10 @@ import { ClearStopped, type ViewStore } from '../projections/ports.js';
 import type { Versioned } from '../projections/projection.js';
 import { batchGetAll, batchWriteAll, scanAll } from './batch.js';
 
-/** The attribute that holds the last applied stream version on every view item. */
 /** Keys a guarded `clear` deletes between two asks whether it may go on. */
 export const CLEAR_PAGE = 100;
 
+/** The attribute that holds the last applied stream version on every view item. */
 export const VIEW_VERSION = 'version';
 
 const versioned = <View>(item: Record<string, unknown>): Versioned<View> => {

@@ -20,10 +20,9 @@ export type ViewStore<View> = {
   putAll(views: Versioned<View>[], concurrency?: number): Promise<void>;
   /** Up to `limit` stored views, in storage order: the parity check's top-up sample. */
   sample(limit: number): Promise<Versioned<View>[]>;
-  /** Deletes every view (`segments` scans at once); answers how many. */
   /**
-   * Deletes every view; answers how many. `keepGoing`, asked before each page's deletes, stops it (with
-   * {@link ClearStopped}) once it answers false: a drop another run took over.
+   * Deletes every view (`segments` scans at once); answers how many. `keepGoing`, asked before each page's deletes,
+   * stops every scan (with {@link ClearStopped}) once it answers false: a drop another run took over.
    */
   clear(keyNames: string[], segments?: number, keepGoing?: () => Promise<boolean>): Promise<number>;
 };
