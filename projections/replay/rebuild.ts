@@ -170,6 +170,14 @@ export const rebuildSegment = async ({
   let resumeKey: ScanPosition | undefined = saved?.lastKey;
   let scanKey = resumeKey;
   let carry: { streamId: string; events: StoredEvent[] } | undefined;
+  const stillBuilding = async () => {
+    const { building } = await deps.pointers.get(target.name);
+    if (building?.runId !== runId || building.slot !== slot) {
+      throw new RebuildStateError(
+        `${target.name}: run ${runId} is no longer being built (${building ? `the pointer names run ${building.runId}` : 'aborted'}); this segment stops writing`,
+      );
+    }
+  };
 
   do {
     const page = await scan.page({
@@ -191,6 +199,8 @@ export const rebuildSegment = async ({
     const last = scanKey ? entries.pop() : undefined;
     carry = last ? { streamId: last[0], events: last[1] } : undefined;
 
+    // Before folding too: a stream the fold cannot apply is parked under the slot's name, which may be a later build's.
+    await stillBuilding();
     const items: Versioned<Record<string, unknown>>[] = [];
     for (const [streamId, events] of entries) {
       if (!streamId.startsWith(target.streamPrefix)) continue;
@@ -203,13 +213,8 @@ export const rebuildSegment = async ({
     }
     // Its writes are unconditional: an aborted build still running must not write into the slot a later one empties.
     // Asked before every hundred views, so a segment paused and resumed after an abort writes at most that many.
-    for (let from = 0; from === 0 || from < items.length; from += WRITE_CHUNK) {
-      const { building } = await deps.pointers.get(target.name);
-      if (building?.runId !== runId || building.slot !== slot) {
-        throw new RebuildStateError(
-          `${target.name}: run ${runId} is no longer being built (${building ? `the pointer names run ${building.runId}` : 'aborted'}); this segment stops writing`,
-        );
-      }
+    for (let from = 0; from < items.length; from += WRITE_CHUNK) {
+      if (from > 0) await stillBuilding();
       await target.putAll(slot, items.slice(from, from + WRITE_CHUNK), writeConcurrency);
     }
     progress.streams += entries.filter(([id]) => id.startsWith(target.streamPrefix)).length;
@@ -374,6 +379,9 @@ export const checkParity = async (
   const streams = [...drawn].filter((id) => !parked.has(id));
   const readRange = readRangeOf(deps.store);
   const { live } = await deps.pointers.get(target.name);
+  // One deadline for the lag over the whole check, however many sampled streams wait on it: the check must end
+  // well within its Lambda's 15 minutes.
+  const lagDeadline = Date.now() + lagPatienceMs;
   const mismatches: Mismatch[] = [];
   const pending = [...streams];
   await Promise.all(
@@ -396,7 +404,7 @@ export const checkParity = async (
           // The live table no further along: the live projection has not got there yet, in either version.
           const lagging =
             moving && live.slot !== slot && ((await target.stored(live.slot, streamId))?.version ?? 0) <= storedVersion;
-          if (lagging) deadline = Math.max(deadline, started + lagPatienceMs);
+          if (lagging) deadline = Math.max(deadline, lagDeadline);
           reason = !stored
             ? 'no view'
             : moving

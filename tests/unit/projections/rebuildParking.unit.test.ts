@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { OrderEvent } from '../../../domain/order/index.js';
 import type { StoredEvent } from '../../../eventstore/types.js';
 import { ordersProjection, type OrderView } from '../../../projections/orders.js';
@@ -515,6 +515,44 @@ describe('the parity check while the live projection is behind (a flash sale)', 
     ]);
   });
 
+  it('waits for the lag at most lagPatienceMs over the whole check, however many sampled streams lag', async () => {
+    vi.useFakeTimers();
+    try {
+      const ids = Array.from({ length: 16 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+      const events = ids.flatMap((id) =>
+        stored(`order-${id}`, [orderPlaced(id), { type: 'OrderConfirmed', data: { orderId: id } }]),
+      );
+      const { views, deps, target } = given(events);
+      for (const id of ids) {
+        const [first] = events.filter((e) => e.streamId === `order-${id}`) as StoredEvent<OrderEvent>[];
+        const behind = { view: ordersProjection.evolve(undefined, first as StoredEvent<OrderEvent>), version: 1 };
+        views.blue.all.set(id, behind);
+        views.green.all.set(id, behind);
+      }
+      // Every stream drawn, and real waits (on the fake clock) between reads.
+      const { sleep: _, ...waiting } = deps;
+      const lagging = {
+        ...waiting,
+        events: { ...deps.events, streamIds: async () => ids.map((id) => `order-${id}`) },
+        store: { readStream: async (id: string) => events.filter((e) => e.streamId === id) },
+      } as unknown as RebuildDependencies;
+      let done = false;
+      const checking = checkParity(lagging, target, {
+        slot: 'green',
+        sample: 16,
+        patienceMs: 0,
+        lagPatienceMs: 10_000,
+      });
+      void checking.then(() => (done = true));
+      // Eight streams at a time: each waiting its own 10 s, the check would take 20 s.
+      await vi.advanceTimersByTimeAsync(12_000);
+      expect(done).toBe(true);
+      expect((await checking).mismatches).toHaveLength(16);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('does not wait longer for the new version when the live table is ahead of it', async () => {
     const { deps, target, waits } = setup(2, 1);
     const parity = await checkParity(deps, target, { slot: 'green', sample: 1, patienceMs: 0, lagPatienceMs: 60_000 });
@@ -534,6 +572,23 @@ describe('a build aborted while its segments still run', () => {
       rebuildSegment({ deps, target, runId: 'run-1', slot: 'green', segment: 0, totalSegments: 1, checkpoints }),
     ).rejects.toThrow('orders: run run-1 is no longer being built (aborted); this segment stops writing');
     expect(views.green.all.size).toBe(0);
+  });
+
+  it('parks nothing under the slot a later build now uses', async () => {
+    // The projection refuses version 2 (a second OrderPlaced): a segment folding it parks the stream in its slot.
+    const { deps, target, parking, pointer } = given();
+    await deps.pointers.replace(
+      startBuild(pointer(), { runId: 'run-1', segments: 1, now: new Date('2026-11-30T12:00:00Z') }),
+    );
+    await dropVersion(deps, target, 'abort', 1);
+    await beginRebuild(deps, target, { runId: 'run-2', segments: 1, resume: false });
+    expect(pointer().building).toMatchObject({ runId: 'run-2', slot: 'green' });
+    // run-1's segment, paused meanwhile, wakes and reads a page.
+    const checkpoints: Checkpoints = { load: async () => undefined, save: async () => undefined, list: async () => [] };
+    await expect(
+      rebuildSegment({ deps, target, runId: 'run-1', slot: 'green', segment: 0, totalSegments: 1, checkpoints }),
+    ).rejects.toThrow('no longer being built');
+    expect(parking.names()).toEqual([]);
   });
 
   it('stops between two hundred-view chunks of one page, when the abort comes while it writes the first', async () => {
