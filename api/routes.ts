@@ -142,7 +142,7 @@ export const routes = [
     path: '/orders/{orderId}',
     access: 'customer',
     summary:
-      'The order from the read model (eventually consistent: it follows the events within a second or so at a steady load); until the read model has the order, and with `at` (as it was then), folded from its events, so the Location a 202 hands out answers at once.',
+      'The order from the read model (eventually consistent: it follows the events within a second or so at a steady load); while the read model lacks the order or shows it PENDING, and with `at` (as it was then), folded from its events, so the Location a 202 hands out answers at once.',
     params: z.object({ orderId: OrderIdParam }),
     query: OrderAtQuery,
     responses: {

@@ -54,8 +54,9 @@ const foldOrder = async (
 
 /**
  * The order from its read model; someone else's order is as missing as an absent one. One the read model has not
- * seen yet (just placed, or the projection behind in a burst) is folded from its stream instead, so the `Location`
- * a `202` hands out answers at once: what the client just did is what it reads.
+ * seen yet, or still shows `PENDING` (just placed, or the projection behind in a burst), is folded from its stream
+ * instead: the `Location` a `202` hands out answers at once, and a client polling it never sees its order go back
+ * from settled to `PENDING` when the lagging view catches up with an earlier event.
  */
 export const getOrder = async (
   { orderId, caller }: { orderId: string; caller: Caller },
@@ -63,7 +64,11 @@ export const getOrder = async (
   store: EventStore,
 ): Promise<ReadModelView<OrderView>> => {
   const found = await readModels.order(orderId);
-  if (!found) return foldOrder({ orderId, caller }, store);
+  if (!found || found.view.status === 'PENDING') {
+    const folded = await foldOrder({ orderId, caller }, store);
+    // Named by the read model that answered, as the view at that version will be: one ETag for one representation.
+    return found?.readModel === undefined ? folded : { ...folded, readModel: found.readModel };
+  }
   if (!mayAccess(caller, found.view.customerId)) throw new OrderNotFoundError(orderId);
   return found;
 };
