@@ -213,7 +213,7 @@ ${summary.resumed ? 'Resumed and finished' : 'Finished'} run ${summary.runId} in
       // Stopped midway, the slot stays marked as being emptied, and a --rebuild is refused until it is: say so.
       process.once('SIGINT', () => {
         console.error(
-          `\nStopped before the dropped version's views were all deleted: run --finalize or --abort again to finish (a --rebuild is refused until then).`,
+          `\nStopped. If the drop had begun, its views are not all deleted: run --finalize or --abort again to finish it (a --rebuild is refused until then).`,
         );
         process.exit(130);
       });
