@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type ReadModels, getOrder } from '../../../application/queries.js';
 import { eventSchemas } from '../../../composition/schemas.js';
-import { orderStreamId } from '../../../domain/order/index.js';
+import { type OrderEvent, orderStreamId } from '../../../domain/order/index.js';
 import { OrderNotFoundError } from '../../../domain/shared/errors.js';
 import { memoryEventStore } from '../../../eventstore/memoryEventStore.js';
 import { ordersProjection } from '../../../projections/orders.js';
@@ -34,6 +34,14 @@ const placed = async () => {
   return store;
 };
 
+/** The order placed, then confirmed: version 3 in its stream. */
+const confirmed = async () => {
+  const store = await placed();
+  const events: OrderEvent[] = [{ type: 'OrderConfirmed', data: { orderId } }];
+  await store.append([{ streamId: orderStreamId(orderId), expectedVersion: 2, events }], testMetadata());
+  return store;
+};
+
 describe('GET /orders/{id} (getOrder)', () => {
   it('answers an order the read model has not seen yet from its stream: what the client just placed, it reads', async () => {
     const order = await getOrder({ orderId, caller: customer }, readModels(), await placed());
@@ -42,17 +50,7 @@ describe('GET /orders/{id} (getOrder)', () => {
   });
 
   it('answers the read model’s view once it shows the order settled', async () => {
-    const store = await placed();
-    await store.append(
-      [
-        {
-          streamId: orderStreamId(orderId),
-          expectedVersion: 2,
-          events: [{ type: 'OrderConfirmed', data: { orderId } }],
-        },
-      ],
-      testMetadata(),
-    );
+    const store = await confirmed();
     const events = await store.readStream(orderStreamId(orderId));
     const settled = events.reduce<ReturnType<typeof ordersProjection.evolve> | undefined>(
       (view, event) => ordersProjection.evolve(view, event as never),
@@ -63,17 +61,7 @@ describe('GET /orders/{id} (getOrder)', () => {
   });
 
   it('folds a view still PENDING from the stream, so a poll never goes back from settled to PENDING', async () => {
-    const store = await placed();
-    await store.append(
-      [
-        {
-          streamId: orderStreamId(orderId),
-          expectedVersion: 2,
-          events: [{ type: 'OrderConfirmed', data: { orderId } }],
-        },
-      ],
-      testMetadata(),
-    );
+    const store = await confirmed();
     // The lagging read model has only the placement.
     const [first] = stored(orderStreamId(orderId), [orderPlaced(orderId)]);
     const behind = { view: ordersProjection.evolve(undefined, first as never), version: 1, readModel: 2 };
