@@ -125,6 +125,31 @@ export const settleMs = (cacheMs: number): number => 2 * cacheMs;
 /** Views a segment writes between two checks that the pointer still names its run. */
 const WRITE_CHUNK = 100;
 
+/** Whether the pointer still names run `runId` as the build into `slot`: an aborted or replaced one writes no more. */
+const isBuilding = async (deps: RebuildDependencies, target: RebuildTarget, runId: string, slot: Slot) => {
+  const { building } = await deps.pointers.get(target.name);
+  return building?.runId === runId && building.slot === slot;
+};
+
+/**
+ * Empties `slot` while `keepGoing` answers true, asked every hundred keys; once it answers false, refuses with
+ * `stopped`: the slot may be another run's by then.
+ */
+const clearWhile = async (
+  target: RebuildTarget,
+  slot: Slot,
+  segments: number,
+  keepGoing: () => Promise<boolean>,
+  stopped: string,
+): Promise<number> => {
+  try {
+    return await target.clear(slot, segments, keepGoing);
+  } catch (error) {
+    if (error instanceof ClearStopped) throw new RebuildStateError(stopped);
+    throw error;
+  }
+};
+
 export type RebuildSegmentOptions = {
   deps: RebuildDependencies;
   target: RebuildTarget;
@@ -171,12 +196,11 @@ export const rebuildSegment = async ({
   let scanKey = resumeKey;
   let carry: { streamId: string; events: StoredEvent[] } | undefined;
   const stillBuilding = async () => {
+    if (await isBuilding(deps, target, runId, slot)) return;
     const { building } = await deps.pointers.get(target.name);
-    if (building?.runId !== runId || building.slot !== slot) {
-      throw new RebuildStateError(
-        `${target.name}: run ${runId} is no longer being built (${building ? `the pointer names run ${building.runId}` : 'aborted'}); this segment stops writing`,
-      );
-    }
+    throw new RebuildStateError(
+      `${target.name}: run ${runId} is no longer being built (${building ? `the pointer names run ${building.runId}` : 'aborted'}); this segment stops writing`,
+    );
   };
 
   do {
@@ -258,20 +282,14 @@ export const beginRebuild = async (
   await deps.pointers.replace(pointer);
   const slot = pointer.building?.slot;
   if (slot) {
-    // Whatever a crashed finalize or abort left there, views and parked streams, is not this version's. Asked again
-    // every hundred keys: once this run is aborted, the slot may be another's.
-    const ours = async () => {
-      const { building } = await deps.pointers.get(target.name);
-      return building?.runId === runId && building.slot === slot;
-    };
-    try {
-      await target.clear(slot, segments, ours);
-    } catch (error) {
-      if (!(error instanceof ClearStopped)) throw error;
-      throw new RebuildStateError(
-        `${target.name}: run ${runId} is no longer being built (aborted); it stops emptying ${slot}`,
-      );
-    }
+    // Whatever a crashed finalize or abort left there, views and parked streams, is not this version's.
+    await clearWhile(
+      target,
+      slot,
+      segments,
+      () => isBuilding(deps, target, runId, slot),
+      `${target.name}: run ${runId} is no longer being built (aborted); it stops emptying ${slot}`,
+    );
     await forgetParked(deps, target, slot);
   }
   await sleeper(deps)(settleMs(deps.cacheMs));
@@ -511,28 +529,24 @@ export const dropVersion = async (
       : abortBuild(current, clock(deps), by);
   await deps.pointers.replace(pointer);
   await sleeper(deps)(settleMs(deps.cacheMs));
-  // Another run may have taken the drop over meanwhile (this one looked stopped): then only that one deletes.
-  const now = await deps.pointers.get(target.name);
-  const held = [now.live.slot, now.previous?.slot, now.building?.slot];
-  if (now.dropping?.by !== by || held.includes(drop)) {
-    throw new RebuildStateError(
-      `${target.name}: another --finalize or --abort took over emptying the ${drop} slot; that one finishes it`,
-    );
-  }
+  // Another run may have taken the drop over meanwhile (this one looked stopped): then only that one deletes. Asked
+  // before the parked streams are forgotten, and again every hundred keys: one paused past a check, and taken over
+  // meanwhile, stops at the next instead of deleting a later build's views.
+  const ours = async () => {
+    const now = await deps.pointers.get(target.name);
+    return now.dropping?.by === by && ![now.live.slot, now.previous?.slot, now.building?.slot].includes(drop);
+  };
+  const takenOver = `${target.name}: another --finalize or --abort took over emptying the ${drop} slot`;
+  if (!(await ours())) throw new RebuildStateError(`${takenOver}; that one finishes it`);
   // What the dropped version parked goes with it: nothing reads or redrives that slot any more.
   await forgetParked(deps, target, drop);
-  // Still this run's drop before each page's deletes: one paused past the check above, and taken over meanwhile,
-  // stops there instead of deleting a later build's views.
-  const ours = async () => (await deps.pointers.get(target.name)).dropping?.by === by;
-  let deleted: number;
-  try {
-    deleted = await target.clear(drop, segments, ours);
-  } catch (error) {
-    if (!(error instanceof ClearStopped)) throw error;
-    throw new RebuildStateError(
-      `${target.name}: another --finalize or --abort took over emptying the ${drop} slot while this one was deleting; that one finishes it`,
-    );
-  }
+  const deleted = await clearWhile(
+    target,
+    drop,
+    segments,
+    ours,
+    `${takenOver} while this one was deleting; that one finishes it`,
+  );
   return { pointer: await markDropped(deps, target, by), slot: drop, deleted };
 };
 
