@@ -171,8 +171,6 @@ export const startMeter = async (targets: { dynamodb: string; sfn: string }): Pr
         } catch {
           return; // not DynamoDB's answer (the stand-in failed): nothing billed
         }
-        const billed = (units: Map<string, number>): Consumed[] =>
-          [...units].map(([TableName, CapacityUnits]) => ({ TableName, CapacityUnits }));
         let consumed: Consumed[];
         if (status >= 300) {
           // A write refused on its condition is billed all the same (local/capacity.ts); other errors, and a
@@ -183,32 +181,27 @@ export const startMeter = async (targets: { dynamodb: string; sfn: string }): Pr
             (/TransactionCanceled/.test(type) &&
               (answer.CancellationReasons ?? []).some((reason) => reason.Code === 'ConditionalCheckFailed'));
           if (!onCondition) return;
-          consumed = billed(refusedWriteUnits(operation, input));
+          consumed = [...refusedWriteUnits(operation, input)].map(([TableName, CapacityUnits]) => ({
+            TableName,
+            CapacityUnits,
+          }));
           for (const table of tablesOf(input)) {
             const refused = (usage.refused[`${operation} ${shortName(table)}`] ??= { requests: 0, writeUnits: 0 });
             refused.requests += 1;
             refused.writeUnits += unitsOf(consumed, table);
           }
         } else {
-          // A transaction is charged per action, as DynamoDB bills it (local/capacity.ts), where DynamoDB Local
-          // reports one charge per table: the larger of the two, so an item over 1 KB the stand-in saw still counts.
+          // What DynamoDB bills at least, by table, where DynamoDB Local reports less (local/capacity.ts): a
+          // transaction per action, where the stand-in reports one charge per table; reads of keys not found and
+          // queries that find nothing, which it reports as free. The larger of the two, so what it saw still counts.
+          const least =
+            operation === 'TransactWriteItems' ? transactWriteUnits(input) : leastReadUnits(operation, input, answer);
           const reported = [answer.ConsumedCapacity ?? []].flat();
-          consumed =
-            operation === 'TransactWriteItems'
-              ? billed(transactWriteUnits(input)).map(({ TableName, CapacityUnits = 0 }) => ({
-                  TableName,
-                  CapacityUnits: Math.max(CapacityUnits, unitsOf(reported, TableName)),
-                }))
-              : reported;
-          // Reads DynamoDB Local under-reports (keys not found, empty queries) cost at least their minimum.
-          const least = leastReadUnits(operation, input, answer);
-          if (least.size > 0) {
-            const tables = new Set([...least.keys(), ...consumed.flatMap((c) => (c.TableName ? [c.TableName] : []))]);
-            consumed = [...tables].map((TableName) => ({
-              TableName,
-              CapacityUnits: Math.max(unitsOf(consumed, TableName), least.get(TableName) ?? 0),
-            }));
-          }
+          const tables = new Set([...least.keys(), ...reported.flatMap((c) => (c.TableName ? [c.TableName] : []))]);
+          consumed = [...tables].map((TableName) => ({
+            TableName,
+            CapacityUnits: Math.max(unitsOf(reported, TableName), least.get(TableName) ?? 0),
+          }));
         }
         const units = unitsOf(consumed);
         const count = (counted: { requests: number; readUnits: number; writeUnits: number }, charged: number) => {
