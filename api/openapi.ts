@@ -18,10 +18,13 @@ const headersOf = (status: number, route: Route) => ({
   ...(status === 201 || status === 202
     ? { Location: { description: 'The resource it created or acted on.', schema: text } }
     : {}),
-  ...(status === 409
+  ...(status === 409 || status === 503
     ? {
         'Retry-After': {
-          description: 'Seconds to wait before retrying, when the resource kept changing.',
+          description:
+            status === 409
+              ? 'Seconds to wait before retrying, when the resource kept changing.'
+              : 'Seconds to wait before retrying.',
           schema: text,
         },
       }
@@ -75,6 +78,12 @@ const commonErrors = (route: Route) => ({
       }
     : {}),
   500: problemResponse('An unexpected failure; the correlation id finds it in the logs.', 500, route),
+  503: problemResponse(
+    'A service the call depends on failed or did not answer in time; it may or may not have taken effect. Retry ' +
+      'after `Retry-After`, a command with the same `Idempotency-Key`.',
+    503,
+    route,
+  ),
 });
 
 const operation = (route: Route): ZodOpenApiOperationObject => ({

@@ -73,3 +73,18 @@ export class BalanceChangedError extends Error {
     this.name = 'BalanceChangedError';
   }
 }
+
+/**
+ * A dependency's failure that may pass if the same work is tried again: the AWS SDK marks it retryable, or it is a
+ * 5xx, a throttle, a timeout (middy's early timeout included) or a dropped connection. Projections deliver such a
+ * batch again instead of parking it, replays retry it, and the API answers it `503` with `Retry-After`.
+ */
+export const isTransient = (error: unknown): boolean => {
+  const e = error as { $retryable?: unknown; $metadata?: { httpStatusCode?: number }; name?: string; code?: string };
+  return (
+    e.$retryable !== undefined ||
+    (e.$metadata?.httpStatusCode ?? 0) >= 500 ||
+    /Throttl|TimeoutError|RequestLimitExceeded|ProvisionedThroughputExceeded/.test(e.name ?? '') ||
+    ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE'].includes(e.code ?? '')
+  );
+};

@@ -1,3 +1,4 @@
+import { isTransient } from '../eventstore/errors.js';
 import type { DomainEvent, StoredEvent } from '../eventstore/types.js';
 import type { Logger } from '../ports/logger.js';
 import type { ChangeRecord, ParkedStream, ParkingLot, ViewStore } from './ports.js';
@@ -33,17 +34,6 @@ export type RunResult = {
   parked: string[];
   /** Streams whose failure may pass (throttling, a timeout): Lambda should deliver them again. */
   retry: { streamId: string; sequenceNumber: string }[];
-};
-
-/** Errors worth delivering again rather than parking: the AWS SDK marks them, or they are timeouts and throttles. */
-export const isTransient = (error: unknown): boolean => {
-  const e = error as { $retryable?: unknown; $metadata?: { httpStatusCode?: number }; name?: string; code?: string };
-  return (
-    e.$retryable !== undefined ||
-    (e.$metadata?.httpStatusCode ?? 0) >= 500 ||
-    /Throttl|TimeoutError|RequestLimitExceeded|ProvisionedThroughputExceeded/.test(e.name ?? '') ||
-    ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE'].includes(e.code ?? '')
-  );
 };
 
 /** The version a stream is parked at: the event that failed, or else the first one its view lacks. */

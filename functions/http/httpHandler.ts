@@ -86,6 +86,13 @@ const identifiersOf = (...sources: unknown[]): Pick<TraceAnnotations, 'orderId' 
 };
 
 /**
+ * How long before the function's timeout a request still running is answered `503` (middy's early timeout, a
+ * `TimeoutError`): time enough to log it and answer, where Lambda's own timeout would leave the client API Gateway's
+ * bare 500 and no line saying why.
+ */
+export const TIMEOUT_EARLY_MS = 1000;
+
+/**
  * The one middy stack every HTTP route uses: a HEAD's answer without its body → telemetry (trace subsegment, metrics
  * flush) → correlation id → access log → auth claims → JSON body (64 KiB) → zod validation → handler, with the
  * problem+json error gate registered last so its onError runs first.
@@ -97,7 +104,7 @@ const identifiersOf = (...sources: unknown[]): Pick<TraceAnnotations, 'orderId' 
  * });
  */
 export const httpHandler = <R extends Route>(route: R, handle: (request: HttpRequest<R>) => Promise<HttpResponse>) =>
-  middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2, Error, HttpContext>()
+  middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2, Error, HttpContext>({ timeoutEarlyInMillis: TIMEOUT_EARLY_MS })
     .use(headersOnly())
     .use(telemetry())
     .use(correlationId(baseLogger))

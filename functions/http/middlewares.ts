@@ -13,7 +13,7 @@ import type { Route } from '../../api/routes.js';
 import type { Caller } from '../../application/caller.js';
 import { DomainError } from '../../domain/shared/errors.js';
 import { CUSTOMER_ID_MAX_LENGTH } from '../../domain/shared/limits.js';
-import { ConcurrencyError } from '../../eventstore/errors.js';
+import { ConcurrencyError, isTransient } from '../../eventstore/errors.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { type FieldError, ProblemError, problemResponse } from './problem.js';
 
@@ -295,6 +295,16 @@ export const toProblem = (error: unknown): ProblemError => {
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return new ProblemError(status, 'bad-request', 'Bad Request', (error as Error).message);
   }
+  if (isTransient(error)) {
+    return new ProblemError(
+      503,
+      'service-unavailable',
+      'Service Unavailable',
+      'A service this request depends on failed or did not answer in time, so the request may or may not have ' +
+        'taken effect. Retry it after Retry-After: a command with the same Idempotency-Key takes effect once.',
+      { headers: { 'retry-after': '1' } },
+    );
+  }
   return new ProblemError(
     500,
     'internal-error',
@@ -327,7 +337,8 @@ export const problemErrors = (): Middleware => ({
     const logger =
       request.context.logger ??
       createLogger({ fields: { function: request.context.functionName, stage: process.env.STAGE } });
-    if (problem.status >= 500) logger.error('unhandled error', { error: request.error });
+    if (problem.status === 503) logger.error('dependency failed', { error: request.error });
+    else if (problem.status >= 500) logger.error('unhandled error', { error: request.error });
     else logger.info('request refused', { status: problem.status, problem: problem.slug });
     request.response = problemResponse(problem, request.context.correlationId ?? 'unknown', request.event.rawPath);
   },

@@ -15,7 +15,7 @@ import { services } from '../dependencies.js';
 import { baseLogger } from '../observability/log.js';
 import { telemetry } from '../observability/telemetry.js';
 import { readRangeOf } from '../../projections/projection.js';
-import { isTransient } from '../../projections/runner.js';
+import { isTransient } from '../../eventstore/errors.js';
 
 /**
  * A throttle, a timeout or a 5xx the worker's own retries did not outlast, under the one name the replay state

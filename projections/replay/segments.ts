@@ -1,7 +1,8 @@
+import { isTransient } from '../../eventstore/errors.js';
 import type { DomainEvent, StoredEvent } from '../../eventstore/types.js';
 import type { Checkpoints, EventScan, ParkingLot, SegmentProgress, ViewStore } from '../ports.js';
 import { type Projection, isProjectionApplyError, type ReadRange } from '../projection.js';
-import { applyStream, isTransient } from '../runner.js';
+import { applyStream } from '../runner.js';
 
 /** A projection and the store of its views, with their types sealed in, so one rebuild can serve several. */
 export type ReplayTarget = {

@@ -1,0 +1,66 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { route } from '../../../api/routes.js';
+import { httpHandler, TIMEOUT_EARLY_MS } from '../../../functions/http/httpHandler.js';
+
+const getProduct = (sku: string): APIGatewayProxyEventV2 =>
+  ({
+    rawPath: `/products/${sku}`,
+    headers: {},
+    pathParameters: { sku },
+    requestContext: {
+      requestId: 'r-1',
+      http: { method: 'GET' },
+      authorizer: { jwt: { claims: { sub: 'alice' } } },
+    },
+  }) as unknown as APIGatewayProxyEventV2;
+
+/** A Lambda context with `remainingMs` left before the function's timeout. */
+const contextWith = (remainingMs: number) => {
+  const deadline = Date.now() + remainingMs;
+  return {
+    functionName: 'getProduct',
+    awsRequestId: 'a-1',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+  } as unknown as Parameters<ReturnType<typeof httpHandler>>[1];
+};
+
+const invoke = async (handle: () => Promise<never>, remainingMs = 10_000) => {
+  const handler = httpHandler(route('getProduct'), handle);
+  const result = (await handler(getProduct('MUG-1'), contextWith(remainingMs))) as APIGatewayProxyStructuredResultV2;
+  return { ...result, problem: JSON.parse(result.body ?? '{}') as { type?: string; status?: number } };
+};
+
+/** What the AWS SDK throws once its own retries are spent on a throttled table. */
+const throttled = () =>
+  Object.assign(new Error('Throughput exceeds the current capacity of your table.'), {
+    name: 'ThrottlingException',
+    $retryable: { throttling: true },
+    $metadata: { httpStatusCode: 400 },
+  });
+
+describe('a dependency that fails or does not answer in time', () => {
+  it('is a 503 with Retry-After, not a 500: the client may retry, with its Idempotency-Key', async () => {
+    const result = await invoke(() => Promise.reject(throttled()));
+    expect(result.statusCode).toBe(503);
+    expect(result.headers?.['retry-after']).toBe('1');
+    expect(result.headers?.['content-type']).toBe('application/problem+json');
+    expect(result.problem).toMatchObject({ type: 'urn:orderflow:problem:service-unavailable', status: 503 });
+  });
+
+  it('is answered before the function times out, when a request is still running', async () => {
+    const started = Date.now();
+    const result = await invoke(() => new Promise<never>(() => undefined), TIMEOUT_EARLY_MS + 200);
+    expect(result.statusCode).toBe(503);
+    expect(result.problem.type).toBe('urn:orderflow:problem:service-unavailable');
+    // Answered at about 200 ms, when the early timeout fired, with a whole TIMEOUT_EARLY_MS left to log and answer.
+    expect(Date.now() - started).toBeLessThan(TIMEOUT_EARLY_MS);
+  });
+
+  it('leaves our own failures a 500 that says nothing', async () => {
+    const result = await invoke(() => Promise.reject(new TypeError('x is undefined')));
+    expect(result.statusCode).toBe(500);
+    expect(result.problem.type).toBe('urn:orderflow:problem:internal-error');
+    expect(result.headers?.['retry-after']).toBeUndefined();
+  });
+});
