@@ -1,5 +1,5 @@
-import { AppendTooLargeError } from './errors.js';
-import type { BalanceMove, StoredEvent } from './types.js';
+import { AppendTooLargeError, InvalidAppendError } from './errors.js';
+import type { BalanceCheck, BalanceMove, StoredEvent, StreamAppend } from './types.js';
 
 // What one atomic append may hold, and how its balance moves combine: DynamoDB's transaction limits, kept by every
 // store so that a command too large for production fails in the fast tests too.
@@ -35,6 +35,26 @@ export const checkAppendLimits = (items: StoredEvent[], others: number): void =>
       `An atomic append holds at most ${TRANSACTION_MAX_ITEMS} streams, balance moves and checks.`,
     );
   }
+};
+
+/**
+ * Refuses an append that no store may commit as one atomic write (see {@link InvalidAppendError}). DynamoDB refuses a
+ * transaction that touches one item twice (a `ValidationException`, which DynamoDB Local reports as a failed
+ * condition, a race to retry) and one with an empty condition, and would let moves with no event go unwritten: each
+ * store refuses all of these itself, the same way. `moves` are merged already (one per balance).
+ */
+export const checkAppendShape = (appends: StreamAppend[], moves: BalanceMove[], checks: BalanceCheck[]): void => {
+  const streams = appends.filter((append) => append.events.length > 0).map((append) => append.streamId);
+  const twice = streams.find((streamId, index) => streams.indexOf(streamId) !== index);
+  if (twice !== undefined) throw new InvalidAppendError(`An append names stream ${twice} twice.`);
+  if (streams.length === 0 && moves.length + checks.length > 0) {
+    throw new InvalidAppendError('An append moves or checks balances without an event to record why.');
+  }
+  const balances = [...moves, ...checks].map((entry) => entry.balanceId);
+  const touched = balances.find((balanceId, index) => balances.indexOf(balanceId) !== index);
+  if (touched !== undefined) throw new InvalidAppendError(`An append moves or checks balance ${touched} twice.`);
+  const unbounded = checks.find((check) => Object.keys(check.below).length === 0);
+  if (unbounded) throw new InvalidAppendError(`An append checks balance ${unbounded.balanceId} against no bound.`);
 };
 
 /** One move per balance: a transaction may touch each item once. */

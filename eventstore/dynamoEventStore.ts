@@ -15,8 +15,8 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { checkAppendLimits, mergeMoves } from './appendRules.js';
-import { BalanceChangedError, BalanceTooLowError, ConcurrencyError, onlyCreations } from './errors.js';
+import { checkAppendLimits, checkAppendShape, mergeMoves } from './appendRules.js';
+import { BalanceChangedError, BalanceTooLowError, ConcurrencyError, onlyCreations, versionsRunOn } from './errors.js';
 import { STREAM_ID, VERSION } from './tableKeys.js';
 import type {
   AppendResult,
@@ -220,8 +220,9 @@ export const dynamoEventStore = ({
         streamId,
         version: expectedVersion + events.length,
       }));
-      if (items.length === 0) return results;
       const balances = mergeMoves(moves);
+      checkAppendShape(appends, balances, checks);
+      if (items.length === 0) return results;
       checkAppendLimits(items, balances.length + checks.length);
       try {
         const [only] = items;
@@ -305,6 +306,7 @@ export const dynamoEventStore = ({
         );
         if (holding) events.unshift(...itemEvents(holding as EventItem, schemas).filter(wanted));
       }
+      versionsRunOn(streamId, afterVersion, events);
       // A range still missing events (a product not registered yet) may yet fill, so only a whole one is kept.
       if (range !== undefined && toVersion !== undefined && events.length === toVersion - afterVersion) {
         if (settled.size >= SETTLED_READS) settled.delete(settled.keys().next().value as string);

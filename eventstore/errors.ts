@@ -46,6 +46,48 @@ export class CorruptEventError extends Error {
 }
 
 /**
+ * A stream whose stored versions do not run on one by one from where a read started (a version twice, or one
+ * missing): no fold of it can be trusted. Nothing the application appends makes one, since every expected version
+ * comes from a read or an append's result; a writer that made a version up inside an item (ADR 0016) would.
+ */
+export class StreamVersionsError extends Error {
+  constructor(
+    readonly streamId: string,
+    readonly expected: number,
+    readonly found: number,
+  ) {
+    super(`Stream ${streamId} holds version ${found} where version ${expected} should follow.`);
+    this.name = 'StreamVersionsError';
+  }
+}
+
+/** What every store's read checks before it answers: `events`, read after `afterVersion`, run on one by one. */
+export const versionsRunOn = <E extends { streamId: string; version: number }>(
+  streamId: string,
+  afterVersion: number,
+  events: E[],
+): E[] => {
+  events.forEach((event, index) => {
+    if (event.version !== afterVersion + index + 1) {
+      throw new StreamVersionsError(streamId, afterVersion + index + 1, event.version);
+    }
+  });
+  return events;
+};
+
+/**
+ * An append no store may commit as one atomic write, refused before anything is written and the same way by every
+ * store: one stream twice, a balance both moved and checked, a check with no bound, or balance moves and checks with
+ * no event to commit them with. A defect of the caller, never of its input.
+ */
+export class InvalidAppendError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidAppendError';
+  }
+}
+
+/**
  * A balance move would take a count below zero (a SKU's `available`, say): the append is refused and nothing is
  * written. Not a race to retry: a business answer. `current` is the balance as the refusing write saw it, when known.
  */

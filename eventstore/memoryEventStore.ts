@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { checkAppendLimits, mergeMoves } from './appendRules.js';
+import { checkAppendLimits, checkAppendShape, mergeMoves } from './appendRules.js';
 import { eventItems } from './eventItems.js';
-import { BalanceChangedError, BalanceTooLowError, ConcurrencyError, onlyCreations } from './errors.js';
+import { BalanceChangedError, BalanceTooLowError, ConcurrencyError, onlyCreations, versionsRunOn } from './errors.js';
 import type { AppendResult, Balance, EventStore, Snapshot, StoredEvent } from './types.js';
 import { type EventSchemaRegistry, upcastItem } from './upcasting.js';
 
@@ -81,21 +81,11 @@ export const memoryEventStore = ({ schemas, tables = memoryTables() }: MemoryEve
         streamId,
         version: expectedVersion + events.length,
       }));
-      if (items.length === 0) return results;
       const merged = mergeMoves(moves);
+      checkAppendShape(appends, merged, checks);
+      if (items.length === 0) return results;
       // DynamoDB's limits apply to the items the DynamoDB store writes: one per stream.
       checkAppendLimits(eventItems(items), merged.length + checks.length);
-
-      // A transaction may touch each item once: one stream's version twice, or one balance moved and checked, is
-      // refused.
-      const keys = [
-        ...items.map((item) => `${item.streamId}@${item.version}`),
-        ...merged.map((move) => move.balanceId),
-        ...checks.map((check) => check.balanceId),
-      ];
-      if (new Set(keys).size !== keys.length) {
-        throw new Error('Transaction request cannot include multiple operations on one item (one stream version).');
-      }
 
       const stale = items.filter((item) => taken(item.streamId, item.version));
       if (stale.length > 0) {
@@ -138,10 +128,10 @@ export const memoryEventStore = ({ schemas, tables = memoryTables() }: MemoryEve
     async readStream(streamId, { afterVersion = 0, toVersion = Number.POSITIVE_INFINITY } = {}) {
       const stream = streams.get(streamId);
       if (!stream) return [];
-      return [...stream.values()]
+      const events = [...stream.values()]
         .filter(({ version }) => version > afterVersion && version <= toVersion)
-        .sort((a, b) => a.version - b.version)
-        .map(upcast);
+        .sort((a, b) => a.version - b.version);
+      return versionsRunOn(streamId, afterVersion, events).map(upcast);
     },
 
     async readSnapshot<State>(streamId: string, schema: string): Promise<Snapshot<State> | undefined> {

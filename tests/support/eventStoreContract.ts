@@ -10,6 +10,8 @@ import {
   BalanceChangedError,
   BalanceTooLowError,
   ConcurrencyError,
+  InvalidAppendError,
+  StreamVersionsError,
 } from '../../eventstore/errors.js';
 import type { DomainEvent, EventStore } from '../../eventstore/types.js';
 import { type EventSchemaRegistry, eventSchemaRegistry, type Upcaster } from '../../eventstore/upcasting.js';
@@ -300,9 +302,9 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
       expect((await events.readStream(heavy))[0]?.data.text).toHaveLength(399 * 1024);
     });
 
-    it('refuses an append that touches one stream version twice, writing nothing', async () => {
+    it('refuses an append that names one stream twice, writing nothing, before anything is sent', async () => {
       // DynamoDB refuses a transaction that names one item twice (ValidationException); DynamoDB Local reports it as
-      // a failed condition instead. Either way the append is refused whole, which is what callers may rely on.
+      // a failed condition, a race to retry. Every store refuses it itself, as the caller's defect it is.
       const streamId = uniqueId('twice');
       const other = uniqueId('other');
       await expect(
@@ -314,9 +316,21 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
           ],
           testMetadata(),
         ),
-      ).rejects.toBeInstanceOf(Error);
+      ).rejects.toBeInstanceOf(InvalidAppendError);
       expect(await events.readStream(streamId)).toEqual([]);
       expect(await events.readStream(other)).toEqual([]);
+    });
+
+    it('refuses to read a stream whose versions do not run on, rather than fold it', async () => {
+      // Only a writer that makes an expected version up can leave one: here, a gap.
+      const streamId = uniqueId('gap');
+      await events.append([{ streamId, expectedVersion: 0, events: [restocked(1)] }], testMetadata());
+      await events.append([{ streamId, expectedVersion: 5, events: [restocked(2)] }], testMetadata());
+      const error: unknown = await events.readStream(streamId).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StreamVersionsError);
+      expect(error).toMatchObject({ streamId, expected: 2, found: 6 });
+      await expect(events.readStream(streamId, { afterVersion: 1 })).rejects.toBeInstanceOf(StreamVersionsError);
+      expect(await events.readStream(streamId, { toVersion: 1 })).toHaveLength(1);
     });
 
     it('reads a stream of many appends whole and in order', async () => {
@@ -703,6 +717,27 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
         counts: { available: 2, reserved: 0, sold: 0 },
         version: 1,
       });
+    });
+
+    it('refuses balance moves and checks it could not commit atomically, writing nothing', async () => {
+      const balanceId = `stock-${uniqueId('shape')}`;
+      const streamId = uniqueId('shaped');
+      const move = { balanceId, delta: { available: 1 } };
+      const refusal = (appendEvents: DomainEvent[], options: Parameters<EventStore['append']>[2]) =>
+        events.append([{ streamId, expectedVersion: 0, events: appendEvents }], testMetadata(), options).then(
+          () => 'committed',
+          (e: unknown) => (e instanceof InvalidAppendError ? 'refused' : e),
+        );
+      // A move with no event would leave the balance changed with nothing in any stream to say why.
+      expect(await refusal([], { moves: [move] })).toBe('refused');
+      expect(await refusal([], { checks: [{ balanceId, below: { available: 1 } }] })).toBe('refused');
+      // DynamoDB refuses a transaction that touches one item twice, and an empty condition.
+      expect(await refusal([restocked(1)], { moves: [move], checks: [{ balanceId, below: { available: 5 } }] })).toBe(
+        'refused',
+      );
+      expect(await refusal([restocked(1)], { checks: [{ balanceId, below: {} }] })).toBe('refused');
+      expect(await events.readStream(streamId)).toEqual([]);
+      expect(await events.readBalance(balanceId, { consistent: true })).toBeUndefined();
     });
 
     it('counts a balance never moved as zero for a check, and answers a lost stream race first', async () => {
