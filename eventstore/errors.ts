@@ -122,11 +122,20 @@ export class BalanceChangedError extends Error {
  * batch again instead of parking it, replays retry it, and the API answers it `503` with `Retry-After`.
  */
 export const isTransient = (error: unknown): boolean => {
-  const e = error as { $retryable?: unknown; $metadata?: { httpStatusCode?: number }; name?: string; code?: string };
+  const e = error as {
+    $retryable?: unknown;
+    $metadata?: { httpStatusCode?: number };
+    name?: string;
+    code?: string;
+    CancellationReasons?: { Code?: string }[];
+  };
+  const passing = /Throttl|TimeoutError|RequestLimitExceeded|ProvisionedThroughput|TransactionInProgress/;
   return (
     e.$retryable !== undefined ||
     (e.$metadata?.httpStatusCode ?? 0) >= 500 ||
-    /Throttl|TimeoutError|RequestLimitExceeded|ProvisionedThroughputExceeded/.test(e.name ?? '') ||
+    passing.test(e.name ?? '') ||
+    // A transaction cancelled because one of its items was throttled: the SDK does not retry a cancellation.
+    (e.CancellationReasons ?? []).some((reason) => passing.test(reason.Code ?? '')) ||
     ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE'].includes(e.code ?? '')
   );
 };
