@@ -169,19 +169,25 @@ const fits = (balance: Balance | undefined, delta: Record<string, number>): bool
  * stores it: `undefined` left out of objects and lists, anything it cannot marshal refused.
  */
 const storable = <T>(value: T, path: string): T => {
-  const copy = (item: unknown, at: string): unknown => {
+  const copy = (item: unknown, at: string, depth = 0): unknown => {
     if (item === null || typeof item === 'string' || typeof item === 'boolean') return item;
     if (typeof item === 'number') {
       if (!Number.isFinite(item)) throw new TypeError(`${at}: ${item} cannot be stored.`);
+      // The document client refuses what it could not store exactly, as a JavaScript number reads it back.
+      if (Math.abs(item) > Number.MAX_SAFE_INTEGER) throw new TypeError(`${at}: ${item} is past 2^53 - 1.`);
       return item;
     }
+    // DynamoDB nests lists and maps 32 levels deep at most; the item's own attributes are the first level.
+    if (depth >= 31) throw new TypeError(`${at}: nested past the 32 levels DynamoDB stores.`);
     if (Array.isArray(item)) {
-      return item.filter((element) => element !== undefined).map((element, i) => copy(element, `${at}[${i}]`));
+      return item
+        .filter((element) => element !== undefined)
+        .map((element, i) => copy(element, `${at}[${i}]`, depth + 1));
     }
     if (typeof item === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(item))) {
       return Object.fromEntries(
         Object.entries(item).flatMap(([key, field]) =>
-          field === undefined ? [] : [[key, copy(field, `${at}.${key}`)]],
+          field === undefined ? [] : [[key, copy(field, `${at}.${key}`, depth + 1)]],
         ),
       );
     }

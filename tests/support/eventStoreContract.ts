@@ -367,17 +367,29 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
       expect(event?.data).toStrictEqual({ kept: 1, nested: { here: true }, list: [1, 2] });
     });
 
-    it('refuses data DynamoDB cannot store (a Date), writing nothing', async () => {
-      const streamId = uniqueId('date');
+    it.each([
+      ['a Date', { at: new Date('2026-01-01') }],
+      ['a number past 2^53 - 1', { units: 2 ** 60 }],
+      // The item's `data` is its first level: 31 more lists inside it, and a map in the last, make 33.
+      [
+        'lists and maps nested past 32 levels',
+        { deep: Array.from({ length: 30 }).reduce<unknown>((inner) => [inner], { x: 1 }) },
+      ],
+    ])('refuses data DynamoDB cannot store (%s), writing nothing', async (_, data) => {
+      const streamId = uniqueId('unstorable');
       const error: unknown = await events
-        .append(
-          [{ streamId, expectedVersion: 0, events: [{ type: 'Noted', data: { at: new Date('2026-01-01') } }] }],
-          testMetadata(),
-        )
+        .append([{ streamId, expectedVersion: 0, events: [{ type: 'Noted', data }] }], testMetadata())
         .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(Error);
       expect(error).not.toBeInstanceOf(ConcurrencyError);
       expect(await events.readStream(streamId)).toEqual([]);
+    });
+
+    it('stores data nested exactly as deep as DynamoDB allows', async () => {
+      const streamId = uniqueId('deep');
+      const data = { deep: Array.from({ length: 29 }).reduce<unknown>((inner) => [inner], { x: 1 }) };
+      await events.append([{ streamId, expectedVersion: 0, events: [{ type: 'Noted', data }] }], testMetadata());
+      expect((await events.readStream(streamId))[0]?.data).toEqual(data);
     });
   });
 
