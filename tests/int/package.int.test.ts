@@ -290,8 +290,22 @@ describe('the packaged prod template', () => {
 
   it("lets a dev stage's store go with its stack, though a replacement never deletes it", async () => {
     const dev = await packaged('dev');
-    for (const table of ['EventsTable', 'SnapshotsTable']) {
+    for (const table of ['EventsTable', 'SnapshotsTable', 'ProjectionsTable']) {
       expect(dev.template.Resources[table]).toMatchObject({ DeletionPolicy: 'Delete', UpdateReplacePolicy: 'Retain' });
+      expect(dev.template.Resources[table]?.Properties).toMatchObject({ DeletionProtectionEnabled: false });
+    }
+  });
+
+  it("keeps every other stage's store and read models' pointers as prod does: safe unless a stage says otherwise", async () => {
+    for (const stage of ['prod', 'staging']) {
+      const { template: packagedTemplate } = await packaged(stage);
+      for (const table of ['EventsTable', 'SnapshotsTable', 'ProjectionsTable']) {
+        expect(packagedTemplate.Resources[table], `${stage} ${table}`).toMatchObject({
+          DeletionPolicy: 'Retain',
+          UpdateReplacePolicy: 'Retain',
+          Properties: { DeletionProtectionEnabled: true },
+        });
+      }
     }
   });
 
@@ -839,6 +853,10 @@ describe('serverless.yml and the contract', () => {
     expect(prod.output).toContain('Not deploying');
     expect(prod.output).toContain('ORDERFLOW_JWT_ISSUER');
     expect(prod.output).toContain('ORDERFLOW_ALARM_EMAIL');
+    // Nor does any other stage but dev.
+    const staging = await deployOffline('staging', (await packaged('staging')).dir);
+    expect(staging.code).not.toBe(0);
+    expect(staging.output).toContain('Not deploying');
     // dev requires neither: its deploy goes on, as far as the missing credentials.
     const dev = await deployOffline('dev', (await packaged('dev')).dir);
     expect(dev.code).not.toBe(0);

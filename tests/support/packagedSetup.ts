@@ -15,7 +15,7 @@ declare module 'vitest' {
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const dirs: Record<string, string> = {};
-  for (const stage of ['prod', 'dev']) dirs[stage] = (await packageStage(stage)).dir;
+  for (const stage of ['prod', 'dev', 'staging']) dirs[stage] = (await packageStage(stage)).dir;
   project.provide('packaged', dirs);
   return async () => {
     await Promise.all(Object.values(dirs).map((dir) => rm(dir, { recursive: true, force: true })));
