@@ -1,7 +1,7 @@
 import { simulatorOutage } from '../adapters/simulatedPaymentGateway.js';
 import { PAYMENT_CIRCUIT } from '../application/paymentGateway.js';
 import { loadServerlessConfig } from '../local/serverlessConfig.js';
-import { cliArgs } from './cliArgs.js';
+import { cliArgs, requireConfirmedStage } from './cliArgs.js';
 import { stageClients } from './stage.js';
 
 /**
@@ -9,12 +9,12 @@ import { stageClients } from './stage.js';
  * test by hand what an outage does (orders wait, PENDING, then confirm once it is back). `down` refuses every call
  * from then on, as a gateway that does not answer; `up` ends the outage and prints how many calls it refused. Both
  * also print the payment gateway's circuit breaker. Without --stage it is the running `npm start`; only stages that
- * run the simulator (not one with a real provider) have the switch.
+ * run the simulator (not one with a real provider) have the switch. `down` on a deployed stage asks for --confirm.
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-const usage = 'usage: npm run gateway -- down|up|status [--stage <name>]';
+const usage = 'usage: npm run gateway -- down|up|status [--stage <name> [--confirm <name>]]';
 const { values, positionals } = cliArgs(
-  { allowPositionals: true, options: { stage: { type: 'string', default: 'local' } } },
+  { allowPositionals: true, options: { stage: { type: 'string', default: 'local' }, confirm: { type: 'string' } } },
   usage,
   { maxPositionals: 1 },
 );
@@ -22,6 +22,9 @@ const [command] = positionals;
 if (command !== 'down' && command !== 'up' && command !== 'status') {
   console.error(usage);
   process.exit(2);
+}
+if (command === 'down') {
+  requireConfirmedStage(values.stage, values.confirm, 'every payment would be refused until `up`');
 }
 
 try {

@@ -14,6 +14,7 @@ import {
   type ReplayProgress,
   runReplay,
 } from '../projections/replay/replayJob.js';
+import { requireConfirmedStage } from './cliArgs.js';
 import { stageClients } from './stage.js';
 
 /**
@@ -36,6 +37,7 @@ const fail = ({ status, slug, title, detail }: Problem): never => {
 const usage = [
   'Usage:',
   '  npm run replay -- [--projection orders|products|all] [--from-scratch] [--restart] [--segments N] [--stage <name>]',
+  '      (--from-scratch on a deployed stage also needs --confirm <name>: it empties the live views first)',
   '      rebuilds read models in place from the event store, while the API keeps serving',
   `  ${rebuildReadModelUsage.replace(/^Usage: /, '')}`,
   '      blue-green: builds the next version beside the live one, then moves readers to it (ADR 0009)',
@@ -47,6 +49,7 @@ const parsed = (() => {
       options: {
         projection: { type: 'string', default: 'all' },
         stage: { type: 'string', default: 'local' },
+        confirm: { type: 'string' },
         'from-scratch': { type: 'boolean', default: false },
         restart: { type: 'boolean', default: false },
         segments: { type: 'string', default: '4' },
@@ -111,6 +114,14 @@ if (commands.length > 1 || (commands.length === 1 && (values['from-scratch'] || 
   });
 }
 const [command] = commands;
+if (values['from-scratch']) {
+  requireConfirmedStage(
+    values.stage,
+    values.confirm,
+    '--from-scratch would empty the live read models, and readers would see 404s until the replay refilled them ' +
+      '(--rebuild builds a new version beside the live one instead)',
+  );
+}
 const projection = projections[0];
 if (command && (projections.length !== 1 || !projection)) {
   fail({

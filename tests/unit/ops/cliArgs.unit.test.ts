@@ -33,4 +33,19 @@ describe('the ops commands’ arguments (ops/cliArgs.ts)', () => {
     },
     60_000,
   );
+
+  it('empties or breaks a deployed stage only when --confirm repeats its name, before touching anything', () => {
+    for (const [script, args] of [
+      ['replayCli.ts', ['--from-scratch', '--stage', 'prod']],
+      ['gatewayCli.ts', ['down', '--stage', 'prod']],
+    ] as const) {
+      const unconfirmed = run(script, ...args);
+      expect(unconfirmed.status, script).toBe(2);
+      expect(unconfirmed.stderr).toContain('Not done:');
+      expect(unconfirmed.stderr).toContain('--confirm prod');
+      const misnamed = run(script, ...args, '--confirm', 'staging');
+      expect(misnamed.status, script).toBe(2);
+      expect(misnamed.stderr).toContain('(--confirm named "staging")');
+    }
+  }, 60_000);
 });
