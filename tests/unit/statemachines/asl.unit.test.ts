@@ -5,6 +5,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import { describe, expect, it } from 'vitest';
 import { asJobError, TransientReplayError } from '../../../functions/jobs/replaySegment.js';
 import { projectRoot } from '../../../local/paths.js';
+import { loadServerlessConfig } from '../../../local/serverlessConfig.js';
 // For its Promise.withResolvers, which aws-local-stepfunctions needs and Node 20 lacks.
 import '../../../local/stepFunctions.js';
 
@@ -281,13 +282,38 @@ describe('the parked compensation', async () => {
     expect(retries.some((r) => r.ErrorEquals.includes('PaymentGatewayUnavailableError'))).toBe(false);
   });
 
-  it('sets no execution timeout: the wait is bounded by the stage’s param, which may pass EXPRESS’s five minutes', () => {
-    expect(machine.TimeoutSeconds).toBeUndefined();
+  it('ends at the stage’s bound, and at a week whatever happens: a backstop no stage’s bound reaches', async () => {
+    expect(machine.TimeoutSeconds).toBe(7 * 24 * 3600);
+    for (const stage of ['prod', 'dev']) {
+      const fn = (await loadServerlessConfig(stage)).functions?.resumeCompensation;
+      const bound = Number(fn?.environment?.COMPENSATION_WAIT_BOUND_SECONDS);
+      const maxWait = Number(fn?.environment?.COMPENSATION_WAIT_MAX_SECONDS);
+      expect(bound, stage).toBeGreaterThan(0);
+      // The last wait may start just before the bound; the Task after it must still run.
+      expect(bound + maxWait + 60, stage).toBeLessThan(machine.TimeoutSeconds ?? 0);
+    }
   });
 });
 
 describe('the replay job', async () => {
   const definition = JSON.parse(await readFile(join(folder, 'replay.asl.json'), 'utf8')) as unknown;
+
+  it('bounds every Task just past its worker’s own timeout, and runs a worker that timed out or crashed again', async () => {
+    const worker = (await loadServerlessConfig('prod')).functions?.replaySegment;
+    const tasks = allStates((definition as { States: Record<string, State> }).States).filter(
+      ([, state]) => state.Type === 'Task',
+    );
+    expect(tasks.length).toBeGreaterThanOrEqual(6);
+    for (const [name, state] of tasks) {
+      // Lambda's own timeout ends a worker first; the Task's is the backstop for an invocation never answered.
+      expect(state.TimeoutSeconds, name).toBeGreaterThan(worker?.timeout ?? Number.POSITIVE_INFINITY);
+      expect(state.TimeoutSeconds, name).toBeLessThanOrEqual((worker?.timeout ?? 0) + 60);
+      // A worker's timeout reaches Step Functions as Lambda.Unknown or Sandbox.Timedout: each segment resumes from
+      // its checkpoint, so running it again repeats nothing.
+      const retried = (state.Retry ?? []).flatMap((retry) => retry.ErrorEquals);
+      expect(retried, name).toEqual(expect.arrayContaining(['States.Timeout', 'Lambda.Unknown', 'Sandbox.Timedout']));
+    }
+  });
   /** The job run on `input`, its worker answering at once: which of its Tasks ran, in order. */
   const tasksRun = async (input: object) => {
     const ran: string[] = [];
