@@ -20,8 +20,22 @@ const IsoCurrency = Currency.refine(
 export const RegisterProductRequest = z
   .strictObject({
     sku: Sku,
-    // Trimmed first: a name of spaces alone is empty. The pattern says so to a reader of the contract.
-    name: z.string().trim().min(1).max(200).meta({ pattern: '\\S' }),
+    // Trimmed first: a name of spaces alone is empty. A product is never renamed, so what would garble every page that
+    // shows it is refused: control characters, bidirectional overrides, and a name of nothing visible.
+    name: z
+      .string()
+      .trim()
+      // One problem per name: a blank one is blank, not also invisible.
+      .min(1, { abort: true })
+      .max(200)
+      .regex(/^[^\p{Cc}\u202A-\u202E\u2066-\u2069]*$/u, 'no control characters or bidirectional overrides')
+      .regex(/[\p{L}\p{N}\p{P}\p{S}]/u, 'at least one letter, digit, punctuation mark or symbol')
+      .meta({
+        pattern: '^[^\\p{Cc}\\u202A-\\u202E\\u2066-\\u2069]*$',
+        description:
+          'Trimmed, then 1 to 200 characters, at least one a letter, digit, punctuation mark or symbol; no control ' +
+          'characters or bidirectional overrides.',
+      }),
     price: Money.extend({ currency: IsoCurrency }),
     stock: z.int().min(0).max(1_000_000),
   })

@@ -83,7 +83,9 @@ export const getOrderAt = (
 // a start key, is the caller's mistake (422), not a 500. The customer is a digest of the id, not the id: a cursor's
 // length must not grow with the subject's (up to 256 characters, each up to 6 in JSON), past the 2048 a cursor may be.
 const CursorPosition = z.strictObject({
-  ...OrderView.pick({ orderId: true, placedAt: true }).shape,
+  ...OrderView.pick({ orderId: true }).shape,
+  // As the service writes it (an ISO instant, 24 characters): a sort key past DynamoDB's 1,024 bytes is refused there.
+  placedAt: OrderView.shape.placedAt.max(30),
   customer: z.string().length(22),
 });
 

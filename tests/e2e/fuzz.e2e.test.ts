@@ -303,7 +303,14 @@ const blank = fc.string({
   unit: fc.constantFrom(' ', '\t', '\n', '\u00A0', '\u2003', '\u3000', '\uFEFF'),
   maxLength: 5,
 });
-const invalidName = fc.oneof(blank, tooLong(200));
+/** A name with a control character or a bidirectional override in it, or of nothing visible (a zero-width space). */
+const garbledName = fc.oneof(
+  fc
+    .tuple(fc.string({ maxLength: 10 }), fc.constantFrom('\u0000', '\u0007', '\u001b', '\u007f', '\u202e', '\u2066'))
+    .map(([text, control]) => `Mug ${control}${text}`),
+  fc.string({ unit: fc.constantFrom('\u200b', '\u200c', '\u200d'), minLength: 1, maxLength: 5 }),
+);
+const invalidName = fc.oneof(blank, tooLong(200), garbledName);
 const invalidPaymentToken = fc.oneof(fc.constant(''), tooLong(256));
 
 const smallJson = fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<Json>;

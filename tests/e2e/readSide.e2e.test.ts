@@ -481,6 +481,8 @@ describe('GET /orders: pagination', () => {
       crafted({ ...position, placedAt: '' }),
       crafted({ ...position, placedAt: 'yesterday' }),
       crafted({ ...position, orderId: 'x'.repeat(65), placedAt }),
+      // A valid instant whose fraction runs to 1,300 digits: past the 1,024 bytes DynamoDB takes in a sort key.
+      crafted({ ...position, placedAt: `${placedAt.slice(0, 19)}.${'1'.repeat(1300)}Z` }),
       crafted({ orderId: position.orderId, customer: position.customer }),
       crafted({ ...position, extra: 1 }),
       // Encodings Node's decoder reads as the same bytes, but the listing never hands out.
