@@ -191,16 +191,22 @@ export const jsonBody = ({
     } catch {
       throw new ProblemError(400, 'malformed-json', 'Bad Request', 'The body is not valid UTF-8.');
     }
-    let surrogate = false;
+    // A gateway that hands a body over as text has already put U+FFFD in place of each byte that was not UTF-8: the
+    // character itself (its JSON escape is plain ASCII) is taken for what it most likely stands for.
+    if (!event.isBase64Encoded && text.includes('\uFFFD')) {
+      throw new ProblemError(
+        400,
+        'malformed-json',
+        'Bad Request',
+        'The body is not valid UTF-8: it holds U+FFFD, which stands in for bytes that were not (send it as \\ufffd if you mean it).',
+      );
+    }
     try {
-      (event as { body: unknown }).body = JSON.parse(text, (key: string, value: unknown) => {
-        surrogate ||= loneSurrogate.test(key) || (typeof value === 'string' && loneSurrogate.test(value));
-        return value;
-      });
+      (event as { body: unknown }).body = JSON.parse(text);
     } catch {
       throw new ProblemError(400, 'malformed-json', 'Bad Request', 'The body is not valid JSON.');
     }
-    if (surrogate) {
+    if (holdsLoneSurrogate((event as { body: unknown }).body)) {
       // An escaped lone surrogate (`"\ud800"`) is valid JSON text but no Unicode: DynamoDB stores it as U+FFFD, so
       // a retry of the same body would no longer match what was stored.
       throw new ProblemError(
@@ -327,6 +333,28 @@ export const headersOnly = (): Middleware => {
     request.response = { ...response, headers: { ...response.headers, 'content-length': String(length) }, body: '' };
   };
   return { after: strip, onError: strip };
+};
+
+/**
+ * Whether any key or string of a parsed JSON value holds a lone surrogate. Walked with a stack of its own: a reviver
+ * (or recursion) overflows the call stack on a body nested a few thousand deep, which JSON.parse itself takes.
+ */
+const holdsLoneSurrogate = (root: unknown): boolean => {
+  const pending: unknown[] = [root];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (typeof value === 'string') {
+      if (loneSurrogate.test(value)) return true;
+    } else if (Array.isArray(value)) {
+      for (const element of value) pending.push(element);
+    } else if (typeof value === 'object' && value !== null) {
+      for (const [key, field] of Object.entries(value)) {
+        if (loneSurrogate.test(key)) return true;
+        pending.push(field);
+      }
+    }
+  }
+  return false;
 };
 
 /** The one error gate. Registered last, so its onError runs first and every other middleware sees an answer. */

@@ -1,7 +1,10 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { route } from '../../../api/routes.js';
-import { httpHandler, TIMEOUT_EARLY_MS } from '../../../functions/http/httpHandler.js';
+
+// The error lines these answers log are what they are meant to be; read before the logger is made, at import.
+process.env.LOG_LEVEL = 'silent';
+const { httpHandler, TIMEOUT_EARLY_MS } = await import('../../../functions/http/httpHandler.js');
 
 const getProduct = (sku: string): APIGatewayProxyEventV2 =>
   ({

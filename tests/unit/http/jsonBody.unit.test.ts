@@ -32,4 +32,17 @@ describe('the JSON body of a request', () => {
     expect(parse('{"na\\udc00me":"Tea"}')).toMatch(/^400 malformed-json: .*surrogate/);
     expect(parse('{"name":"Tea \\ud83c\\udf75"}')).toEqual({ name: 'Tea 🍵' });
   });
+
+  it('refuses a text body holding U+FFFD, which a gateway puts where bytes were not UTF-8, and takes its escape', () => {
+    // What the local stack, and API Gateway, hand over for `{"name":"caf\xe9"}`: the bad byte already replaced.
+    expect(parse('{"name":"caf\ufffd"}')).toMatch(/^400 malformed-json: The body is not valid UTF-8/);
+    expect(parse('{"name":"caf\\ufffd"}')).toEqual({ name: 'caf\ufffd' });
+  });
+
+  it('reads a body nested thousands deep as the JSON it is, for the schema to refuse, not as malformed', () => {
+    const deep = `{"x":${'['.repeat(6000)}1${']'.repeat(6000)}}`;
+    expect(parse(deep)).toMatchObject({ x: [expect.any(Array)] });
+    const hidden = `{"x":${'['.repeat(6000)}"\\ud800"${']'.repeat(6000)}}`;
+    expect(parse(hidden)).toMatch(/^400 malformed-json: .*surrogate/);
+  });
 });
