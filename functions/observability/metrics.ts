@@ -19,6 +19,8 @@ export const metricDefinitions = {
   CommandConflicts: { unit: 'Count' },
   /** A command tried again after losing one. */
   CommandRetries: { unit: 'Count' },
+  /** Streams a projection parked on a poison event, per batch; `projection`: orders, products. ParkedStreamsAlarm. */
+  StreamsParked: { unit: 'Count', dimension: 'projection' },
   /** Now minus the event's `recordedAt`, per applied record; `projection`: orders, products. */
   ProjectionLag: { unit: 'Milliseconds', dimension: 'projection' },
   /** From the order's placement to its confirmation or rejection; `outcome`: CONFIRMED, REJECTED. */

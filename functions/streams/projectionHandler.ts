@@ -105,6 +105,9 @@ export const projectionHandler = <View extends Record<string, unknown>, Event ex
           },
         );
         if (live) result = outcome;
+        // A parked stream's view stops where it is until someone redrives it: nothing else would say so.
+        if (outcome.parked.length > 0)
+          metrics().add('StreamsParked', outcome.parked.length, { projection: projection.name });
         for (const { sequenceNumber } of outcome.retry)
           if (!failures.includes(sequenceNumber)) failures.push(sequenceNumber);
       }

@@ -166,7 +166,7 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
     }
   });
 
-  it('has these 55 alarms, by logical id, and no other', () => {
+  it('has these 56 alarms, by logical id, and no other', () => {
     expect(
       alarmsOf(template())
         .map(([id]) => id)
@@ -180,13 +180,14 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
         'UnavailableOrdersAlarm',
         'PaymentCircuitOpenAlarm',
         'SweptOrdersAlarm',
+        'ParkedStreamsAlarm',
         'Api5xxRateAlarm',
         ...streamConsumers.map((fn) => `${fn}IteratorAgeAlarm`),
         ...functionNames.filter((fn) => !businessErrors.includes(fn)).map((fn) => `${fn}ErrorsAlarm`),
         ...functionNames.map((fn) => `${fn}ThrottlesAlarm`),
       ].sort(),
     );
-    expect(alarmsOf(template())).toHaveLength(55);
+    expect(alarmsOf(template())).toHaveLength(56);
   });
 
   it('alarms on any message in the change failure queue', () => {
@@ -283,7 +284,7 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
     });
   });
 
-  it('alarms on the service’s own metrics: parked refunds, orders given up, the open breaker, swept orders', () => {
+  it('alarms on the service’s own metrics: parked refunds, orders given up, the open breaker, swept orders, parked streams', () => {
     expectAlarm('ParkedCompensationAlarm', {
       AlarmDescription:
         'A cancelled order\'s refund has waited for the payment gateway too long (docs/operations.md, "Parked compensations").',
@@ -297,17 +298,54 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
       Threshold: settings.compensationParkedMs,
       ComparisonOperator: 'GreaterThanThreshold',
     });
+    const summed = (metric: string, dimension: string) => (id: string, value: string) => ({
+      Id: id,
+      MetricStat: {
+        Metric: {
+          Namespace: 'orderflow',
+          MetricName: metric,
+          Dimensions: [
+            { Name: 'stage', Value: stage },
+            { Name: dimension, Value: value },
+          ],
+        },
+        Period: 300,
+        Stat: 'Sum',
+      },
+      ReturnData: false,
+    });
+    const rejected = summed('OrdersRejected', 'reason');
     expectAlarm('UnavailableOrdersAlarm', {
       AlarmDescription:
-        'Orders were rejected UNAVAILABLE after a saga step failed for good (docs/operations.md, "Orders given up (UNAVAILABLE)").',
-      Namespace: 'orderflow',
-      MetricName: 'OrdersRejected',
-      Dimensions: [
-        { Name: 'stage', Value: stage },
-        { Name: 'reason', Value: 'UNAVAILABLE' },
+        'Orders were rejected UNAVAILABLE after a saga step failed for good, or PAYMENT_UNAVAILABLE after waiting out the payment gateway (docs/operations.md, "Orders given up (UNAVAILABLE)").',
+      Metrics: [
+        rejected('unavailable', 'UNAVAILABLE'),
+        rejected('payment_unavailable', 'PAYMENT_UNAVAILABLE'),
+        {
+          Id: 'givenup',
+          Expression: 'SUM([unavailable, payment_unavailable])',
+          Label: 'Orders rejected because a dependency failed',
+          ReturnData: true,
+        },
       ],
-      Statistic: 'Sum',
-      Period: 300,
+      EvaluationPeriods: 1,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    const parked = summed('StreamsParked', 'projection');
+    expectAlarm('ParkedStreamsAlarm', {
+      AlarmDescription:
+        'A projection parked a stream on an event it could not apply; its view is frozen until redriven (docs/operations.md, "Redrive parked streams").',
+      Metrics: [
+        parked('orders', 'orders'),
+        parked('products', 'products'),
+        {
+          Id: 'parked',
+          Expression: 'SUM([orders, products])',
+          Label: 'Streams parked on a poison event',
+          ReturnData: true,
+        },
+      ],
       EvaluationPeriods: 1,
       Threshold: 0,
       ComparisonOperator: 'GreaterThanThreshold',
@@ -328,22 +366,7 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
       Threshold: settings.circuitOpenMs,
       ComparisonOperator: 'GreaterThanThreshold',
     });
-    const swept = (id: string, outcome: string) => ({
-      Id: id,
-      MetricStat: {
-        Metric: {
-          Namespace: 'orderflow',
-          MetricName: 'OrdersSwept',
-          Dimensions: [
-            { Name: 'stage', Value: stage },
-            { Name: 'outcome', Value: outcome },
-          ],
-        },
-        Period: 300,
-        Stat: 'Sum',
-      },
-      ReturnData: false,
-    });
+    const swept = summed('OrdersSwept', 'outcome');
     expectAlarm('SweptOrdersAlarm', {
       AlarmDescription:
         'The sweeper settled or failed to settle orders left PENDING (docs/operations.md, "Swept orders").',

@@ -143,6 +143,7 @@ describe('the orders and products read models', () => {
       context(),
     );
     const streamId = orderStreamId(poisoned);
+    const logFrom = (await readFile(inject('functionLogFile'), 'utf8')).length;
     // A writer newer than the projection appends an event type the projection does not know yet: version 3.
     await clients.store.append(
       [{ streamId, expectedVersion: 2, events: [{ type: 'OrderGiftWrapped', data: { orderId: poisoned } }] }],
@@ -177,6 +178,15 @@ describe('the orders and products read models', () => {
     });
     expect(parked).toMatchObject({ version: 3, error: expect.stringContaining('OrderGiftWrapped') });
     expect((await orderViews().get({ orderId: poisoned }))?.version).toBe(2);
+    // The batch succeeded, so only a metric of its own says a stream was parked: ParkedStreamsAlarm's.
+    await eventually(async () => {
+      const documents = (await readFile(inject('functionLogFile'), 'utf8'))
+        .slice(logFrom)
+        .split('\n')
+        .filter((line) => line.includes('"StreamsParked"'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(documents).toContainEqual(expect.objectContaining({ projection: 'orders', StreamsParked: 1 }));
+    });
 
     // Undecodable records go to the on-failure destination after the mapping's retries; the shard moves on. Each
     // passes its projection's filter (an INSERT of one of its streams) and has no new image to decode.

@@ -30,6 +30,7 @@ describe('metrics in embedded metric format', () => {
       OrdersCancelled: { unit: 'Count' },
       CommandConflicts: { unit: 'Count' },
       CommandRetries: { unit: 'Count' },
+      StreamsParked: { unit: 'Count', dimension: 'projection' },
       ProjectionLag: { unit: 'Milliseconds', dimension: 'projection' },
       SagaDuration: { unit: 'Milliseconds', dimension: 'outcome' },
       OrdersSwept: { unit: 'Count', dimension: 'outcome' },
