@@ -72,6 +72,18 @@ const noticingPlacement = (store: EventStore, orderId: string, noted: (recordedA
 });
 
 /**
+ * What a step throws for the state machines to act on: their Catch and Retry rules name these. A step failing so is
+ * expected (a decline, a lost race, the gateway down), and says so at warn; anything else is a defect or an outage,
+ * logged whole at error.
+ */
+const expectedFailures = new Set([
+  'PaymentDeclinedError',
+  'CircuitOpenError',
+  'PaymentGatewayUnavailableError',
+  'ConcurrencyError',
+]);
+
+/**
  * The one stack of every saga step: telemetry, then the step. It validates the input, binds the order id,
  * correlation id and execution name to the logger and the trace, gives the step a command context whose events
  * carry the request's correlation id, and answers the step's outcome. A business failure is thrown as is: its name
@@ -84,10 +96,19 @@ export const sagaHandler = (
   middy<unknown, { outcome: StepOutcome } | PaymentWait, Error, Context>()
     .use(telemetry())
     .handler(async (event, lambdaContext) => {
-      const input = SagaInput.parse(event);
-      const logger = baseLogger().child({
+      // The request id joins our lines to Lambda's own (a timeout's, a crash's), which carry nothing else of ours.
+      const invocation = baseLogger().child({
         function: lambdaContext.functionName,
         step,
+        awsRequestId: lambdaContext.awsRequestId,
+      });
+      const parsed = SagaInput.safeParse(event);
+      if (!parsed.success) {
+        invocation.error('saga step input refused', { error: parsed.error });
+        throw parsed.error;
+      }
+      const input = parsed.data;
+      const logger = invocation.child({
         orderId: input.orderId,
         correlationId: input.correlationId,
         execution: input.executionName,
@@ -118,9 +139,9 @@ export const sagaHandler = (
         logger.info('saga step finished', { ...answer, ...(settled ? { settled } : {}) });
         return answer;
       } catch (error) {
-        logger.warn('saga step failed', {
-          error: { name: (error as Error).name, message: (error as Error).message },
-        });
+        const { name, message } = error as Error;
+        if (expectedFailures.has(name)) logger.warn('saga step failed', { error: { name, message } });
+        else logger.error('saga step failed', { error });
         throw error;
       }
     });

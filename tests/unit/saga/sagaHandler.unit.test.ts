@@ -1,0 +1,68 @@
+import type { Context } from 'aws-lambda';
+import { afterEach, describe, expect, it } from 'vitest';
+import { sagaHandler } from '../../../functions/saga/sagaHandler.js';
+import { muteStdout, tapLogs } from '../../../functions/observability/logger.js';
+import { unitEnvironment } from '../../support/lambdaEvents.js';
+
+Object.assign(process.env, unitEnvironment);
+
+type Line = {
+  level: string;
+  message: string;
+  awsRequestId?: string;
+  orderId?: string;
+  error?: Record<string, unknown>;
+};
+
+/** A step that fails with `error`, run on a valid input: the lines it logged, and what it threw. */
+const failing = async (
+  error: Error,
+  event: unknown = { orderId: 'o-1', correlationId: 'c-1', executionName: 'o-1' },
+) => {
+  const lines: Line[] = [];
+  const stopTap = tapLogs((line) => lines.push(JSON.parse(line) as Line), 'debug');
+  const unmute = muteStdout();
+  stops.push(stopTap, unmute);
+  const handler = sagaHandler('ConfirmOrder', () => Promise.reject(error));
+  const context = { functionName: 'confirmOrder', awsRequestId: 'req-42' } as Context;
+  const thrown: unknown = await handler(event, context).catch((e: unknown) => e);
+  return {
+    lines: lines.filter((line) => line.message?.startsWith('saga step') && line.message !== 'saga step started'),
+    thrown,
+  };
+};
+const stops: (() => void)[] = [];
+afterEach(() => stops.splice(0).forEach((stop) => stop()));
+
+describe('a saga step that fails', () => {
+  it('says an outcome the state machine acts on at warn, by name, joined to Lambda’s lines by the request id', async () => {
+    const declined = Object.assign(new Error('card declined'), { name: 'PaymentDeclinedError' });
+    const { lines, thrown } = await failing(declined);
+    expect(thrown).toBe(declined);
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        message: 'saga step failed',
+        awsRequestId: 'req-42',
+        orderId: 'o-1',
+        error: { name: 'PaymentDeclinedError', message: 'card declined' },
+      }),
+    ]);
+  });
+
+  it('logs anything else whole, its stack included, at error: a defect or an outage', async () => {
+    const { lines } = await failing(new TypeError('cannot read properties of undefined'));
+    expect(lines).toEqual([
+      expect.objectContaining({ level: 'error', message: 'saga step failed', awsRequestId: 'req-42' }),
+    ]);
+    expect(lines[0]?.error).toMatchObject({ name: 'TypeError', stack: expect.stringContaining('TypeError') });
+  });
+
+  it('logs an input it cannot read, which no line of the step would otherwise name', async () => {
+    const { lines, thrown } = await failing(new Error('never run'), { orderId: 42 });
+    expect(thrown).toBeInstanceOf(Error);
+    expect(lines).toEqual([
+      expect.objectContaining({ level: 'error', message: 'saga step input refused', awsRequestId: 'req-42' }),
+    ]);
+  });
+});
