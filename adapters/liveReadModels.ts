@@ -45,5 +45,6 @@ export const liveReadModels = ({
       const { reads, versions } = await live();
       return withVersion(await reads.product(sku), versions.products);
     },
+    liveVersion: async (readModel) => (await live()).versions[readModel],
   };
 };

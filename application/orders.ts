@@ -8,16 +8,16 @@ import {
   orderStreamId,
   type PlaceOrder,
 } from '../domain/order/index.js';
-import { productStreamId, stockBalanceId } from '../domain/inventory/index.js';
+import { stockBalanceId } from '../domain/inventory/index.js';
 import { fold } from '../domain/shared/decider.js';
 import { OrderNotFoundError } from '../domain/shared/errors.js';
 import { BalanceChangedError, BalanceTooLowError, ConcurrencyError } from '../eventstore/errors.js';
 import type { EventStore } from '../eventstore/types.js';
-import { productAggregate, orderAggregate } from './aggregates.js';
-import { readStock } from './products.js';
+import { orderAggregate } from './aggregates.js';
+import { productRegistration, readStock } from './products.js';
 import { type Caller, mayAccess } from './caller.js';
 import { UnknownSkuError } from './errors.js';
-import { type CommandContext, handleCommand, load } from './handleCommand.js';
+import { type CommandContext, handleCommand } from './handleCommand.js';
 
 /**
  * The order id an idempotency key stands for: a UUID-shaped hash of the customer and the key, so the same key
@@ -115,23 +115,14 @@ const learnStock = async (store: EventStore, skus: string[], hints: Map<string, 
   skus.forEach((sku, index) => hints.set(sku, read[index]?.stock.available ?? 0));
 };
 
-/**
- * Captures each product's price now; the client never sets a price. A price is set once, by ProductRegistered, the
- * first event of the product's stream: that one event is read, eventually consistently, and again strongly
- * consistently for a product not found that way (one registered a moment ago).
- */
+/** Captures each product's price now, as its registration set it; the client never sets a price. */
 const priceLines = async (store: EventStore, items: PlaceOrderInput['items']): Promise<OrderLine[]> => {
-  const registration = async (sku: string) => {
-    const streamId = productStreamId(sku);
-    const first = await load(store, productAggregate, streamId, { toVersion: 1, consistent: false });
-    return first.state.status === 'REGISTERED' ? first : load(store, productAggregate, streamId, { toVersion: 1 });
-  };
-  const products = await Promise.all(items.map((item) => registration(item.sku)));
-  const unknown = items.filter((_, index) => products[index]?.state.status !== 'REGISTERED').map((item) => item.sku);
+  const products = await Promise.all(items.map((item) => productRegistration(store, item.sku)));
+  const unknown = items.filter((_, index) => !products[index]).map((item) => item.sku);
   if (unknown.length > 0) throw new UnknownSkuError(unknown);
   return items.map((item, index) => {
-    const product = products[index]?.state;
-    if (product?.status !== 'REGISTERED') throw new UnknownSkuError([item.sku]);
+    const product = products[index];
+    if (!product) throw new UnknownSkuError([item.sku]);
     return { sku: item.sku, quantity: item.quantity, unitPrice: product.unitPrice };
   });
 };

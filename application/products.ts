@@ -1,9 +1,16 @@
-import { product, productStreamId, noStock, type Stock, stockBalanceId } from '../domain/inventory/index.js';
+import {
+  product,
+  productStreamId,
+  noStock,
+  type ProductState,
+  type Stock,
+  stockBalanceId,
+} from '../domain/inventory/index.js';
 import { ProductNotFoundError } from '../domain/shared/errors.js';
 import type { Money } from '../domain/shared/values.js';
 import type { Balance, EventStore } from '../eventstore/types.js';
 import { productAggregate } from './aggregates.js';
-import { type CommandContext, handleCommand } from './handleCommand.js';
+import { type CommandContext, handleCommand, load } from './handleCommand.js';
 
 /** A product as clients see it. `version` counts the moves of its stock, so it changes whenever the figures do. */
 export type ProductDetails = {
@@ -72,4 +79,21 @@ export const restockProduct = async (
   // Orders move the balance too, so the figures after the restock are read, consistently, not computed here.
   const { stock, version } = await readStock(context.store, input.sku, { consistent: true });
   return { sku: input.sku, name: state.name, price: state.unitPrice, stock, version };
+};
+
+/**
+ * A product's catalogue facts as registered: ProductRegistered, the first event of its stream, sets its name and its
+ * price once and for all. That one event is read, eventually consistently, and again strongly consistently for a
+ * product not found that way (one registered a moment ago). Undefined for a SKU never registered.
+ */
+export const productRegistration = async (
+  store: EventStore,
+  sku: string,
+): Promise<Extract<ProductState, { status: 'REGISTERED' }> | undefined> => {
+  const streamId = productStreamId(sku);
+  const read = async (consistent: boolean) =>
+    (await load(store, productAggregate, streamId, { toVersion: 1, consistent })).state;
+  const first = await read(false);
+  const registered = first.status === 'REGISTERED' ? first : await read(true);
+  return registered.status === 'REGISTERED' ? registered : undefined;
 };

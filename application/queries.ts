@@ -7,7 +7,7 @@ import { ordersProjection, OrderView, publicView } from '../projections/orders.j
 import { catchUp, type Versioned } from '../projections/projection.js';
 import { type Caller, mayAccess } from './caller.js';
 import type { ProductView } from '../projections/products.js';
-import { type ProductDetails, readStock } from './products.js';
+import { type ProductDetails, productRegistration, readStock } from './products.js';
 import { DomainError } from '../domain/shared/errors.js';
 
 export type OrderPageQuery = { customerId: string; limit: number; after?: Record<string, unknown> };
@@ -25,6 +25,11 @@ export type ReadModels = {
     query: OrderPageQuery,
   ): Promise<{ orders: Versioned<OrderView>[]; next?: Record<string, unknown>; readModel?: number }>;
   product(sku: string): Promise<ReadModelView<ProductView> | undefined>;
+  /**
+   * The version of the read model that answers now, when versions are kept: what names an answer folded from the
+   * events in its stead, so its ETag is the one the view will have.
+   */
+  liveVersion(readModel: 'orders' | 'products'): Promise<number | undefined>;
 };
 
 /** A page cursor that does not decode, or belongs to another customer's listing. */
@@ -66,8 +71,9 @@ export const getOrder = async (
   const found = await readModels.order(orderId);
   if (!found || found.view.status === 'PENDING') {
     const folded = await foldOrder({ orderId, caller }, store);
-    // Named by the read model that answered, as the view at that version will be: one ETag for one representation.
-    return found?.readModel === undefined ? folded : { ...folded, readModel: found.readModel };
+    // Named by the read model that answers, as the view at that version will be: one ETag for one representation.
+    const readModel = found ? found.readModel : await readModels.liveVersion('orders');
+    return readModel === undefined ? folded : { ...folded, readModel };
   }
   if (!mayAccess(caller, found.view.customerId)) throw new OrderNotFoundError(orderId);
   return found;
@@ -133,7 +139,8 @@ export const listOrders = async (
 /**
  * The product: its catalogue facts from the read model, and its stock from the balance, which every order event that
  * moves stock moves as it commits, so the figures are never behind the orders (one small item, read eventually
- * consistent).
+ * consistent). A product the read model has not seen yet is answered from its registration, so the `Location` a
+ * `201` hands out answers at once.
  */
 export const getProduct = async (
   sku: string,
@@ -141,7 +148,17 @@ export const getProduct = async (
   store: EventStore,
 ): Promise<{ product: ProductDetails; readModel?: number }> => {
   const [found, { stock, version }] = await Promise.all([readModels.product(sku), readStock(store, sku)]);
-  if (!found) throw new ProductNotFoundError(sku);
+  if (!found) {
+    const registered = await productRegistration(store, sku);
+    if (!registered) throw new ProductNotFoundError(sku);
+    // Registered a moment ago: its balance, written in the same transaction, may not have reached every replica.
+    const [current, readModel] = await Promise.all([
+      readStock(store, sku, { consistent: true }),
+      readModels.liveVersion('products'),
+    ]);
+    const product = { sku, name: registered.name, price: registered.unitPrice, ...current };
+    return readModel === undefined ? { product } : { product, readModel };
+  }
   const { name, price } = found.view;
   return {
     product: { sku, name, price, stock, version },

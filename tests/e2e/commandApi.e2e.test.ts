@@ -50,6 +50,10 @@ describe('POST /products', () => {
       stock: { available: 7, reserved: 0, sold: 0 },
       version: 1,
     });
+    // Its Location answers at once, before the products projection (a batching window behind) has its view.
+    const read = await call('GET', `/products/${sku}`, { as: admin });
+    expect(read.status, read.text).toBe(200);
+    expect(Product.parse(read.json)).toEqual(Product.parse(answer.json));
   });
 
   it('refuses a SKU that is already registered with 409', async () => {

@@ -17,6 +17,7 @@ const readModels = (view?: Awaited<ReturnType<ReadModels['order']>>): ReadModels
   order: async () => view,
   ordersOf: async () => ({ orders: [] }),
   product: async () => undefined,
+  liveVersion: async () => undefined,
 });
 
 const placed = async () => {
