@@ -1,3 +1,4 @@
+import { orderStreamId } from '../domain/order/index.js';
 import { productsProjection } from '../projections/products.js';
 import { ordersProjection } from '../projections/orders.js';
 import { redrive } from '../projections/runner.js';
@@ -11,15 +12,25 @@ import { redrivePlan } from '../projections/readModelVersions.js';
 
 /**
  * `npm run redrive -- [<streamId>] [--stage <name>]`: re-applies parked streams, in order, from the event store,
- * once the cause of their failure is fixed (and deployed). Without a stream id, every parked stream.
+ * once the cause of their failure is fixed (and deployed). Without a stream id, every parked stream. A bare order id
+ * (as `npm run order` takes) names its order's stream.
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+const usage = 'usage: npm run redrive -- [<streamId>] [--stage <name>]';
 const { values, positionals } = cliArgs(
   { allowPositionals: true, options: { stage: { type: 'string', default: 'local' } } },
-  'usage: npm run redrive -- [<streamId>] [--stage <name>]',
+  usage,
   { maxPositionals: 1 },
 );
-const [only] = positionals;
+const streamIdOf = (named: string | undefined): string | undefined => {
+  if (named === undefined || /^(order|product)-./.test(named)) return named;
+  // Order ids are UUIDs (the API's, and those its Idempotency-Keys derive).
+  if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(named)) return orderStreamId(named);
+  // Anything else names no stream a projection reads: "not parked" would be a false all-clear.
+  console.error(`${named} names no stream: give order-<orderId>, product-<sku>, or an order id.\n${usage}`);
+  return process.exit(2);
+};
+const only = streamIdOf(positionals[0]);
 const clients = await stageClients(values.stage).catch((error: unknown) => {
   console.error(`redrive failed: ${error instanceof Error ? error.message : String(error)}`);
   return process.exit(1);
@@ -52,10 +63,12 @@ const redriveAll = async <View extends Record<string, unknown>, Event extends Do
   );
   return results.map((r) => ({ projection: name, ...r }));
 };
-const results = [
-  ...(await redriveAll('orders', ordersProjection)),
-  ...(await redriveAll('products', productsProjection)),
-];
+const results = await Promise.all([redriveAll('orders', ordersProjection), redriveAll('products', productsProjection)])
+  .then((both) => both.flat())
+  .catch((error: unknown) => {
+    console.error(`redrive failed: ${error instanceof Error ? error.message : String(error)}`);
+    return process.exit(1);
+  });
 if (results.length === 0) console.log(only ? `${only} is not parked.` : 'No parked streams.');
 for (const r of results) {
   console.log(

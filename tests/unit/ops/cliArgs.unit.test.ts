@@ -48,4 +48,10 @@ describe('the ops commands’ arguments (ops/cliArgs.ts)', () => {
       expect(misnamed.stderr).toContain('(--confirm named "staging")');
     }
   }, 60_000);
+
+  it('redrives only what names a stream: a bare order id is its order’s, anything else is refused, not "not parked"', () => {
+    const answer = run('redriveCli.ts', 'orders-42');
+    expect(answer.status).toBe(2);
+    expect(answer.stderr).toContain('orders-42 names no stream');
+  }, 30_000);
 });
