@@ -31,7 +31,8 @@ export const RegisterProductRequest = z
       .regex(/^[^\p{Cc}\u202A-\u202E\u2066-\u2069]*$/u, 'no control characters or bidirectional overrides')
       .regex(/[\p{L}\p{N}\p{P}\p{S}]/u, 'at least one letter, digit, punctuation mark or symbol')
       .meta({
-        pattern: '^[^\\p{Cc}\\u202A-\\u202E\\u2066-\\u2069]*$',
+        pattern:
+          '^[^\\p{Cc}\\u202A-\\u202E\\u2066-\\u2069]*[\\p{L}\\p{N}\\p{P}\\p{S}][^\\p{Cc}\\u202A-\\u202E\\u2066-\\u2069]*$',
         description:
           'Trimmed, then 1 to 200 characters, at least one a letter, digit, punctuation mark or symbol; no control ' +
           'characters or bidirectional overrides.',

@@ -162,6 +162,9 @@ describe('the IAM grants of the packaged template', () => {
     const sku = `SKU-${randomUUID().slice(0, 8).toUpperCase()}`;
     const product = { sku, name: 'Grant mug', price: { amount: 1250, currency: 'EUR' }, stock: 5 };
     expect((await call('POST', '/products', { as: 'admin', body: product })).status).toBe(201);
+    // Before its view exists, and for a SKU never registered, the product is looked up in the events.
+    expect((await call('GET', `/products/${sku}`)).status).toBe(200);
+    expect((await call('GET', `/products/NONE-${randomUUID().slice(0, 8).toUpperCase()}`)).status).toBe(404);
     expect((await call('POST', `/products/${sku}/restock`, { as: 'admin', body: { quantity: 5 } })).status).toBe(200);
 
     const confirmed = await place(sku);

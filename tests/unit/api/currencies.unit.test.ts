@@ -35,7 +35,8 @@ describe('the currencies a price may be set in', () => {
     const registration = document.components.schemas.RegisterProductRequest.properties;
     expect(registration.price.properties.currency.enum).toEqual([...isoCurrencies].sort());
     // And a name of spaces alone, empty once trimmed, is refused by the contract too.
-    const name = new RegExp(registration.name.pattern);
+    // A JSON Schema pattern is a Unicode regular expression (ECMA-262 with the u flag): `\p{…}` means a property.
+    const name = new RegExp(registration.name.pattern, 'u');
     expect(name.test('   ')).toBe(false);
     expect(name.test(' Mug ')).toBe(true);
     expect(RegisterProductRequest.shape.name.safeParse('   ').success).toBe(false);

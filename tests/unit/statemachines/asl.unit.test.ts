@@ -292,7 +292,7 @@ describe('the parked compensation', async () => {
       // The last wait may start just before the bound; the Task after it must still run.
       expect(bound + maxWait + 60, stage).toBeLessThan(machine.TimeoutSeconds ?? 0);
     }
-  });
+  }, 60_000);
 });
 
 describe('the replay job', async () => {
@@ -313,7 +313,7 @@ describe('the replay job', async () => {
       const retried = (state.Retry ?? []).flatMap((retry) => retry.ErrorEquals);
       expect(retried, name).toEqual(expect.arrayContaining(['States.Timeout', 'Lambda.Unknown', 'Sandbox.Timedout']));
     }
-  });
+  }, 60_000);
   /** The job run on `input`, its worker answering at once: which of its Tasks ran, in order. */
   const tasksRun = async (input: object) => {
     const ran: string[] = [];
