@@ -71,7 +71,8 @@ export const memoryEventStore = ({ schemas, tables = memoryTables() }: MemoryEve
           version: expectedVersion + index + 1,
           eventId: randomUUID(),
           type: event.type,
-          data: storable(event.data, 'data'),
+          // The events after an append's first ride in its item's `following` list, each a map: two levels deeper.
+          data: storable(event.data, 'data', index === 0 ? 0 : 2),
           schemaVersion: schemas.currentVersion(event.type),
           recordedAt,
           metadata: storable(metadata, 'metadata'),
@@ -166,9 +167,10 @@ const fits = (balance: Balance | undefined, delta: Record<string, number>): bool
 
 /**
  * A copy of `value` as DynamoDB's document client (with `removeUndefinedValues`, without class instances as maps)
- * stores it: `undefined` left out of objects and lists, anything it cannot marshal refused.
+ * stores it: `undefined` left out of objects and lists, anything it cannot marshal refused. `depth`: how deep in the
+ * item `value` sits, 0 for an attribute of the item itself.
  */
-const storable = <T>(value: T, path: string): T => {
+const storable = <T>(value: T, path: string, depth = 0): T => {
   const copy = (item: unknown, at: string, depth = 0): unknown => {
     if (item === null || typeof item === 'string' || typeof item === 'boolean') return item;
     if (typeof item === 'number') {
@@ -193,5 +195,5 @@ const storable = <T>(value: T, path: string): T => {
     }
     throw new TypeError(`${at}: a ${typeof item === 'object' ? item.constructor.name : typeof item} cannot be stored.`);
   };
-  return copy(value, path) as T;
+  return copy(value, path, depth) as T;
 };

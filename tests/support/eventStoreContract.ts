@@ -385,11 +385,32 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
       expect(await events.readStream(streamId)).toEqual([]);
     });
 
-    it('stores data nested exactly as deep as DynamoDB allows', async () => {
+    it('stores data nested exactly as deep as DynamoDB allows, in an item’s first event and in those after it', async () => {
+      const nested = (levels: number) => ({
+        deep: Array.from({ length: levels }).reduce<unknown>((inner) => [inner], { x: 1 }),
+      });
       const streamId = uniqueId('deep');
-      const data = { deep: Array.from({ length: 29 }).reduce<unknown>((inner) => [inner], { x: 1 }) };
-      await events.append([{ streamId, expectedVersion: 0, events: [{ type: 'Noted', data }] }], testMetadata());
-      expect((await events.readStream(streamId))[0]?.data).toEqual(data);
+      await events.append(
+        [{ streamId, expectedVersion: 0, events: [{ type: 'Noted', data: nested(29) }] }],
+        testMetadata(),
+      );
+      expect((await events.readStream(streamId))[0]?.data).toEqual(nested(29));
+      // An append's later events ride in its item's `following` list, each a map: two levels deeper.
+      const appendOfTwo = (levels: number) =>
+        events.append(
+          [
+            {
+              streamId: uniqueId('deeper'),
+              expectedVersion: 0,
+              events: [restocked(1), { type: 'Noted', data: nested(levels) }],
+            },
+          ],
+          testMetadata(),
+        );
+      await expect(appendOfTwo(27)).resolves.toBeDefined();
+      const error: unknown = await appendOfTwo(28).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(Error);
+      expect(error).not.toBeInstanceOf(ConcurrencyError);
     });
   });
 
