@@ -185,12 +185,14 @@ describe('the packaged prod template', () => {
       { 'Fn::GetAtt': [`${table.replace('Table', '')}GreenTable`, 'Arn'] },
     ];
     const projectionsArn = { 'Fn::GetAtt': ['ProjectionsTable', 'Arn'] };
-    // Stock figures come from the SKU's balance, beside the catalogue view.
+    // Stock figures come from the SKU's balance, beside the catalogue view; a product not projected yet, from its
+    // registration in the events.
     expect(grants('getProduct')).toEqual(
       [
         ...on(both('ProductsTable'), 'GetItem'),
         ...on(snapshotsArn, 'GetItem'),
         ...on(projectionsArn, 'GetItem'),
+        ...on(eventsArn, 'Query'),
       ].sort(),
     );
     for (const [fn, table] of [
