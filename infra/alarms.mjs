@@ -37,6 +37,8 @@ import { addResources } from './template.mjs';
  * @property {number} period
  * @property {number} threshold
  * @property {{ id: string; label: string }} [sum] The summed series, when a dimension has several values.
+ * @property {boolean} [heartbeat] Alarm when the metric falls below the threshold, or has no data at all: something
+ *   that should happen every period did not.
  * @property {string} description
  */
 
@@ -193,7 +195,9 @@ const resourceKinds = {
     const summed = entries.filter(([, value]) => Array.isArray(value));
     const threshold = {
       EvaluationPeriods: 1,
-      ...greaterThan(alarm.threshold),
+      ...(alarm.heartbeat
+        ? { Threshold: alarm.threshold, ComparisonOperator: 'LessThanThreshold', TreatMissingData: 'breaching' }
+        : greaterThan(alarm.threshold)),
     };
     const [first, ...others] = summed;
     if (!first) {
@@ -357,6 +361,7 @@ const schema = {
               required: ['id', 'label'],
               additionalProperties: false,
             },
+            heartbeat: { type: 'boolean' },
             description: text,
           },
           ['namespace', 'metric', 'dimensions', 'statistic', 'period', 'threshold', 'description'],

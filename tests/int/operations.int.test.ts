@@ -161,20 +161,21 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
     });
   });
 
-  it('sends every alarm to the topic, going off and coming back, and reads no data as no trouble', () => {
+  it('sends every alarm to the topic, going off and coming back, and reads no data as no trouble but a heartbeat', () => {
     const alarms = alarmsOf(template());
     expect(alarms.length).toBeGreaterThan(0);
     for (const [id, alarm] of alarms) {
       expect(alarm, id).toMatchObject({
         AlarmActions: [{ Ref: 'AlarmTopic' }],
         OKActions: [{ Ref: 'AlarmTopic' }],
-        TreatMissingData: 'notBreaching',
+        // A heartbeat's silence is what it watches for.
+        TreatMissingData: id === 'SweeperSilentAlarm' ? 'breaching' : 'notBreaching',
         AlarmDescription: expect.stringContaining('docs/operations.md'),
       });
     }
   });
 
-  it('has these 50 alarms, by logical id, and no other', () => {
+  it('has these 51 alarms, by logical id, and no other', () => {
     expect(
       alarmsOf(template())
         .map(([id]) => id)
@@ -189,13 +190,14 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
         'PaymentCircuitOpenAlarm',
         'SweptOrdersAlarm',
         'ParkedStreamsAlarm',
+        'SweeperSilentAlarm',
         'Api5xxRateAlarm',
         ...streamConsumers.map((fn) => `${fn}IteratorAgeAlarm`),
         ...functionNames.filter((fn) => !businessErrors.includes(fn)).map((fn) => `${fn}ErrorsAlarm`),
         ...functionNames.map((fn) => `${fn}ThrottlesAlarm`),
       ].sort(),
     );
-    expect(alarmsOf(template())).toHaveLength(50);
+    expect(alarmsOf(template())).toHaveLength(51);
   });
 
   it('alarms on any message in the change failure queue', () => {
@@ -340,6 +342,23 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
       Threshold: 0,
       ComparisonOperator: 'GreaterThanThreshold',
     });
+    // A heartbeat: no sweep in its period, or no data at all, is the alarm.
+    expectAlarm('SweeperSilentAlarm', {
+      AlarmDescription:
+        'The sweeper of orders left PENDING has not run for 15 minutes (docs/operations.md, "Swept orders").',
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Invocations',
+      Dimensions: [{ Name: 'FunctionName', Value: `orderflow-${stage}-sweepPendingOrders` }],
+      Statistic: 'Sum',
+      Period: 900,
+      EvaluationPeriods: 1,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+    });
+    expect(resourceOf(template(), 'SweepPendingOrdersLambdaFunction').Properties.FunctionName).toBe(
+      `orderflow-${stage}-sweepPendingOrders`,
+    );
     const parked = summed('StreamsParked', 'projection');
     expectAlarm('ParkedStreamsAlarm', {
       AlarmDescription:
