@@ -37,6 +37,8 @@ import { addResources } from './template.mjs';
  * @property {number} period
  * @property {number} threshold
  * @property {{ id: string; label: string }} [sum] The summed series, when a dimension has several values.
+ * @property {number} [sticky] Periods the alarm stays on after its last breaching one: it goes off on one breaching
+ *   period of the last `sticky`, and comes back only after `sticky` periods without one.
  * @property {boolean} [heartbeat] Alarm when the metric falls below the threshold, or has no data at all: something
  *   that should happen every period did not.
  * @property {string} description
@@ -194,7 +196,7 @@ const resourceKinds = {
     const entries = Object.entries(alarm.dimensions);
     const summed = entries.filter(([, value]) => Array.isArray(value));
     const threshold = {
-      EvaluationPeriods: 1,
+      ...(alarm.sticky ? { EvaluationPeriods: alarm.sticky, DatapointsToAlarm: 1 } : { EvaluationPeriods: 1 }),
       ...(alarm.heartbeat
         ? { Threshold: alarm.threshold, ComparisonOperator: 'LessThanThreshold', TreatMissingData: 'breaching' }
         : greaterThan(alarm.threshold)),
@@ -362,6 +364,7 @@ const schema = {
               additionalProperties: false,
             },
             heartbeat: { type: 'boolean' },
+            sticky: { type: 'integer', minimum: 2 },
             description: text,
           },
           ['namespace', 'metric', 'dimensions', 'statistic', 'period', 'threshold', 'description'],

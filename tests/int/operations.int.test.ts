@@ -389,7 +389,8 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
       Statistic: 'Maximum',
       Unit: 'Milliseconds',
       Period: 60,
-      EvaluationPeriods: 1,
+      EvaluationPeriods: 5,
+      DatapointsToAlarm: 1,
       Threshold: settings.circuitOpenMs,
       ComparisonOperator: 'GreaterThanThreshold',
     });
