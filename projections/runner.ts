@@ -134,6 +134,9 @@ export const runProjection = async <View extends Record<string, unknown>, Event 
     const log = logger.child({
       projection: projection.name,
       streamId,
+      // The view's key (`orderId`, `sku`): what the runbook's queries follow one order by, whichever request of its
+      // the batch's last record came from.
+      ...projection.key(streamId),
       correlationId: streamRecords.at(-1)?.event.metadata.correlationId,
     });
     if (parked.has(streamId)) {

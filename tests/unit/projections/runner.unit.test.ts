@@ -120,11 +120,12 @@ describe('runProjection', () => {
       { sequenceNumber: '31', eventName: 'INSERT', event: confirmedH },
     ].map((record) => ({ ...record, event: record.event as NonNullable<typeof record.event> }));
 
+    const lines: Record<string, unknown>[] = [];
     const result = await runProjection(ordersProjection, records, {
       views: failing,
       parking: noParking,
       readRange: async () => [],
-      logger: createLogger({ level: 'error', sink: () => undefined }),
+      logger: createLogger({ level: 'warn', sink: (line) => lines.push(JSON.parse(line) as Record<string, unknown>) }),
     });
 
     // Lambda checkpoints before the lowest record it is handed: a higher one would skip the stream's first event.
@@ -136,5 +137,14 @@ describe('runProjection', () => {
     expect(tries.get(throttled)).toBe(3);
     expect(views.get(healthy)).toMatchObject({ version: 2, view: { status: 'CONFIRMED' } });
     expect(views.has(throttled)).toBe(false);
+    // Its line names the order, as the runbook's queries follow one: not only its stream.
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 'warn',
+        projection: 'orders',
+        orderId: throttled,
+        streamId: `order-${throttled}`,
+      }),
+    );
   });
 });
