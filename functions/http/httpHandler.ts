@@ -67,10 +67,16 @@ const ifNoneMatch = (header: string | undefined, etag: string): boolean => {
 export const etagOf = (value: string | number, readModel?: number): string =>
   readModel === undefined ? `"${value}"` : `"${readModel}.${value}"`;
 
+/**
+ * JSON with U+FFFD written as its escape: a request body holding the character itself is refused as bytes that were
+ * not UTF-8 (jsonBody), so an answer a client sends back as it got it must not hold it either.
+ */
+const jsonText = (body: unknown): string => JSON.stringify(body).replaceAll('\uFFFD', '\\ufffd');
+
 const toResult = ({ status, body, headers }: HttpResponse): APIGatewayProxyStructuredResultV2 => ({
   statusCode: status,
   headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-  ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  ...(body === undefined ? {} : { body: jsonText(body) }),
 });
 
 /** The order and SKU a request or its answer names, for its log lines and its trace. */

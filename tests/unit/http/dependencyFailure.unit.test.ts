@@ -67,3 +67,12 @@ describe('a dependency that fails or does not answer in time', () => {
     expect(result.headers?.['retry-after']).toBeUndefined();
   });
 });
+
+describe('an answer', () => {
+  it('writes U+FFFD as its escape, so a client that sends back what it got is not refused as not UTF-8', async () => {
+    const handler = httpHandler(route('getProduct'), async () => ({ status: 200, body: { name: 'Caf\uFFFD' } }));
+    const result = (await handler(getProduct('MUG-1'), contextWith(10_000))) as APIGatewayProxyStructuredResultV2;
+    expect(result.body).toBe('{"name":"Caf\\ufffd"}');
+    expect(JSON.parse(result.body ?? '')).toEqual({ name: 'Caf\uFFFD' });
+  });
+});
