@@ -50,6 +50,8 @@ const sagaSummary = (report: OrderReport): [string, string] => {
       ];
     case 'express':
       return ['EXPRESS', `no execution record; see log group ${saga.logGroup}`];
+    case 'unknown':
+      return ['UNKNOWN', 'could not be read (below)'];
   }
 };
 
@@ -139,6 +141,8 @@ const print = (report: OrderReport) => {
     console.log(`  states (${saga.statesFrom}): ${saga.states.join(' → ') || '–'}`);
   } else if (saga.kind === 'not-started') {
     console.log(`  no execution of ${saga.stateMachineArn} is named ${report.orderId}`);
+  } else if (saga.kind === 'unknown') {
+    console.log('  could not be read (below)');
   } else {
     console.log(
       `  ${saga.stateMachineName} is EXPRESS on this stage: Step Functions keeps no execution history to ask.`,
@@ -156,6 +160,11 @@ const print = (report: OrderReport) => {
     console.log(
       `  ${c.name}  ${c.status}  started ${c.startDate ?? '?'}${c.stopDate ? `, stopped ${c.stopDate}` : ''}`,
     );
+  }
+
+  if (report.unread.length > 0) {
+    console.log('\ncould not read (what the report shows of them is a guess):');
+    for (const { source, error } of report.unread) console.log(`  ${source}: ${error}`);
   }
 };
 

@@ -51,7 +51,9 @@ export type SagaReport =
       kind: 'express';
       stateMachineName: string;
       logGroup: string;
-    };
+    }
+  /** Step Functions could not be asked (a permission missing, a throttle): `unread` says why. */
+  | { kind: 'unknown' };
 
 export type FromEvents = {
   /** As of the last event folded: before {@link FromEvents.unreadable}, if an event could not be read. */
@@ -80,6 +82,11 @@ export type OrderReport = {
    * is given up at, and the gateway's circuit breaker as it stands (absent: never tripped).
    */
   awaitingPayment?: { since: string; until: string; circuit: Circuit | undefined };
+  /**
+   * The sources that could not be read, and why: the report shows the rest. Only the events themselves are needed;
+   * an operator short of one permission still learns what the others say.
+   */
+  unread: { source: string; error: string }[];
 };
 
 export class OrderNotFoundError extends Error {
@@ -213,14 +220,23 @@ const readHistory = async (clients: StageClients, executionArn: string): Promise
  */
 export const orderReport = async (clients: StageClients, orderId: string): Promise<OrderReport> => {
   const streamId = orderStreamId(orderId);
-  const slot = await clients.liveSlot('orders');
-  const [orderEvents, paymentEvents, view, parked, saga, compensations] = await Promise.all([
+  const unread: OrderReport['unread'] = [];
+  const orElse = <T>(source: string, read: () => Promise<T>, fallback: T): Promise<T> =>
+    read().catch((error: unknown) => {
+      unread.push({ source, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+      return fallback;
+    });
+  const readModel = () =>
+    clients.liveSlot('orders').then(async (slot) => ({
+      view: await clients.viewStore('orders', slot).get({ orderId }),
+      parked: await clients.parking.parked(parkedIn('orders', slot), [streamId]),
+    }));
+  const [orderEvents, paymentEvents, { view, parked }, saga, compensations] = await Promise.all([
     clients.store.readStream(streamId),
     clients.store.readStream(paymentStreamId(orderId)),
-    clients.viewStore('orders', slot).get({ orderId }),
-    clients.parking.parked(parkedIn('orders', slot), [streamId]),
-    sagaReport(clients, orderId),
-    compensationsReport(clients, orderId),
+    orElse('read model', readModel, { view: undefined, parked: new Set<string>() }),
+    orElse('saga', () => sagaReport(clients, orderId), { kind: 'unknown' } as SagaReport),
+    orElse('parked compensations', () => compensationsReport(clients, orderId), []),
   ]);
   const events = [...orderEvents, ...paymentEvents]
     .sort((a, b) => a.recordedAt.localeCompare(b.recordedAt))
@@ -247,7 +263,11 @@ export const orderReport = async (clients: StageClients, orderId: string): Promi
   const waiting = state.status === 'PENDING' ? state.awaitingPayment : undefined;
   const awaitingPayment = waiting && {
     ...waiting,
-    circuit: (await clients.circuits.read(PAYMENT_CIRCUIT))?.circuit,
+    circuit: await orElse(
+      'circuit breaker',
+      async () => (await clients.circuits.read(PAYMENT_CIRCUIT))?.circuit,
+      undefined,
+    ),
   };
   return {
     orderId,
@@ -259,5 +279,6 @@ export const orderReport = async (clients: StageClients, orderId: string): Promi
     saga,
     compensations,
     ...(awaitingPayment ? { awaitingPayment } : {}),
+    unread,
   };
 };

@@ -123,6 +123,27 @@ describe('npm run order: where is order X', () => {
     );
   });
 
+  it('shows what it could read when a source fails, and says which and why, where it answered nothing', async () => {
+    const sku = await givenProduct(call, { stock: 5 });
+    const { orderId } = await placeOrder(uniqueCustomer(), sku, 'tok_visa');
+    await settledReport(orderId);
+    // An operator's role without Step Functions: every call to it is refused.
+    const denied = Object.assign(new Error('User is not authorized to perform: states:ListStateMachines'), {
+      name: 'AccessDeniedException',
+    });
+    const withoutStepFunctions = { ...clients, sfn: { send: () => Promise.reject(denied) } } as unknown as StageClients;
+
+    const report = await orderReport(withoutStepFunctions, orderId);
+
+    expect(report.fromEvents.status).toBe('CONFIRMED');
+    expect(report.view?.view.status).toBe('CONFIRMED');
+    expect(report.saga).toEqual({ kind: 'unknown' });
+    expect(report.unread).toEqual([
+      { source: 'saga', error: expect.stringContaining('AccessDeniedException') },
+      { source: 'parked compensations', error: expect.stringContaining('AccessDeniedException') },
+    ]);
+  });
+
   it('says plainly that an unknown order does not exist', async () => {
     await expect(orderReport(clients, randomUUID())).rejects.toBeInstanceOf(OrderNotFoundError);
   });
