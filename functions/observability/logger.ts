@@ -83,12 +83,23 @@ const redactText = (text: string): string =>
     return start < 0 ? run : `${run.slice(0, start)}${REDACTED}`;
   });
 
-const serializeError = (error: Error): Record<string, unknown> => ({
-  name: error.name,
-  message: error.message,
-  stack: error.stack,
-  ...(error.cause ? { cause: error.cause } : {}),
-});
+/**
+ * An error's name, message, stack and cause; for an AWS SDK error, from its `$metadata`, the service's request id
+ * (`serviceRequestId`, not the function's own `awsRequestId`) and HTTP status: what a support case asks for, and
+ * nothing of the request it was about.
+ */
+const serializeError = (error: Error): Record<string, unknown> => {
+  const { requestId, httpStatusCode } =
+    (error as { $metadata?: { requestId?: string; httpStatusCode?: number } }).$metadata ?? {};
+  return {
+    name: error.name,
+    message: error.message,
+    stack: error.stack,
+    ...(error.cause ? { cause: error.cause } : {}),
+    ...(requestId ? { serviceRequestId: requestId } : {}),
+    ...(httpStatusCode ? { httpStatusCode } : {}),
+  };
+};
 
 /**
  * Powertools Logger's `jsonReplacerFn`: JSON.stringify runs it on every key at every depth, before Powertools' own

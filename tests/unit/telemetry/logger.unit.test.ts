@@ -68,6 +68,22 @@ describe('logger', () => {
     });
   });
 
+  it('keeps an AWS error’s request id and status, for a support case, and none of its other metadata', () => {
+    const { logger, parsed } = capture();
+    const throttled = Object.assign(new Error('Rate exceeded'), {
+      name: 'ThrottlingException',
+      $metadata: { requestId: 'R3Q-42', httpStatusCode: 400, attempts: 3, totalRetryDelay: 250 },
+    });
+    logger.error('failed', { error: throttled });
+    expect(parsed()[0]?.error).toEqual({
+      name: 'ThrottlingException',
+      message: 'Rate exceeded',
+      stack: expect.stringContaining('Rate exceeded'),
+      serviceRequestId: 'R3Q-42',
+      httpStatusCode: 400,
+    });
+  });
+
   describe('redaction', () => {
     const token = 'tok_visa_4242_secret';
 
