@@ -199,11 +199,31 @@ describe('the packaged prod template', () => {
       ['ordersProjection', 'OrdersTable'],
       ['productsProjection', 'ProductsTable'],
     ] as const) {
+      const keysOf = (action: string) =>
+        dynamoStatements(fn)
+          .filter((s) => actionsOf(s).includes(action) && JSON.stringify(s.Resource) === JSON.stringify(projectionsArn))
+          .map((s) => (s as { Condition?: unknown }).Condition);
+      // Neither may write the pointer: each action on the projections table is held to its keys.
+      expect(keysOf('dynamodb:PutItem'), fn).toEqual([
+        {
+          'ForAllValues:StringEquals': {
+            'dynamodb:LeadingKeys': [
+              'parked#orders',
+              'parked#orders@green',
+              'parked#products',
+              'parked#products@green',
+            ],
+          },
+        },
+      ]);
+      expect(keysOf('dynamodb:GetItem').length, fn).toBe(2);
       expect(grants(fn)).toEqual(
         [
           ...on(eventsArn, 'Query'),
-          // Park and ask what is parked; only redrive and the replay worker unpark.
+          // Park and ask what is parked, on the parked streams' keys alone; only redrive and the replay worker unpark.
           ...on(projectionsArn, 'BatchGetItem', 'GetItem', 'PutItem'),
+          // Which table is live, on the pointers' key alone.
+          ...on(projectionsArn, 'GetItem'),
           // The streams seen while a rebuild's bulk writes run, noted for its catch-up.
           ...on(projectionsArn, 'BatchWriteItem'),
           // A batch's views read in one request (the recorded calls of tests/e2e/iamGrants.e2e.test.ts need it).
