@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { orderStreamId } from '../domain/order/index.js';
 
 /**
  * A command's arguments, parsed as `node:util` parses them, with what every ops command answers the same way:
@@ -37,4 +38,15 @@ export const requireConfirmedStage = (stage: string, confirm: string | undefined
       (confirm === undefined ? '.' : ` (--confirm named "${confirm}").`),
   );
   process.exit(2);
+};
+
+/**
+ * The stream an operator names: `order-<id>` or `product-<sku>` as they are, a bare order id (a UUID, as the API and
+ * its Idempotency-Keys make them) as its order's stream; undefined for anything that names no stream a projection
+ * reads.
+ */
+export const namedStream = (named: string): string | undefined => {
+  if (/^(order|product)-./.test(named)) return named;
+  if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(named)) return orderStreamId(named);
+  return undefined;
 };

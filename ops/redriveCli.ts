@@ -1,8 +1,7 @@
-import { orderStreamId } from '../domain/order/index.js';
 import { productsProjection } from '../projections/products.js';
 import { ordersProjection } from '../projections/orders.js';
 import { redrive } from '../projections/runner.js';
-import { cliArgs } from './cliArgs.js';
+import { cliArgs, namedStream } from './cliArgs.js';
 import { stageClients } from './stage.js';
 import type { DomainEvent } from '../eventstore/types.js';
 import type { ReadModelName } from '../composition/root.js';
@@ -23,9 +22,9 @@ const { values, positionals } = cliArgs(
   { maxPositionals: 1 },
 );
 const streamIdOf = (named: string | undefined): string | undefined => {
-  if (named === undefined || /^(order|product)-./.test(named)) return named;
-  // Order ids are UUIDs (the API's, and those its Idempotency-Keys derive).
-  if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(named)) return orderStreamId(named);
+  if (named === undefined) return undefined;
+  const streamId = namedStream(named);
+  if (streamId) return streamId;
   // Anything else names no stream a projection reads: "not parked" would be a false all-clear.
   console.error(`${named} names no stream: give order-<orderId>, product-<sku>, or an order id.\n${usage}`);
   return process.exit(2);

@@ -42,3 +42,25 @@ describe('the currencies a price may be set in', () => {
     expect(RegisterProductRequest.shape.name.safeParse('   ').success).toBe(false);
   });
 });
+
+describe('a product’s name', () => {
+  const name = RegisterProductRequest.shape.name;
+  it.each(['Mug', 'Café ☕', '日本の急須', 'e\u0301clair', '👩\u200d🍳 apron', 'नमस्ते'])('takes %s', (value) => {
+    expect(name.safeParse(value).success).toBe(true);
+  });
+
+  it.each([
+    ['a control character', 'Mug\u0007'],
+    ['a NUL', 'Mu\u0000g'],
+    ['a right-to-left override', 'Mug \u202Egnp.exe'],
+    ['an isolate', 'Mug \u2066x\u2069'],
+    ['nothing visible', '\u200B\u200C'],
+  ])('refuses %s', (_, value) => {
+    expect(name.safeParse(value).success).toBe(false);
+  });
+
+  it('says one thing of a blank name: that it is empty', () => {
+    const result = name.safeParse('   ');
+    expect(result.success ? [] : result.error.issues.map((issue) => issue.code)).toEqual(['too_small']);
+  });
+});

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { type ReadModels, getOrder } from '../../../application/queries.js';
+import { productRegistration, registerProduct } from '../../../application/products.js';
+import { type ReadModels, getOrder, getProduct } from '../../../application/queries.js';
+import type { EventStore } from '../../../eventstore/types.js';
+import { testContext } from '../../support/memoryStore.js';
 import { eventSchemas } from '../../../composition/schemas.js';
 import { type OrderEvent, orderStreamId } from '../../../domain/order/index.js';
 import { OrderNotFoundError } from '../../../domain/shared/errors.js';
@@ -13,12 +16,29 @@ const orderId = '00000000-0000-4000-8000-0000000000aa';
 const customer = { sub: 'customer-1', isAdmin: false };
 
 /** A read model that has seen none of the orders (the projection behind, as in a burst), or the one given. */
-const readModels = (view?: Awaited<ReturnType<ReadModels['order']>>): ReadModels => ({
+const readModels = (view?: Awaited<ReturnType<ReadModels['order']>>, live?: number): ReadModels => ({
   order: async () => view,
   ordersOf: async () => ({ orders: [] }),
   product: async () => undefined,
-  liveVersion: async () => undefined,
+  liveVersion: async () => live,
 });
+
+/** A store that records how each read asked: consistent or not, stream reads and balance reads apart. */
+const recording = (store: EventStore) => {
+  const reads: { stream: boolean[]; balance: boolean[] } = { stream: [], balance: [] };
+  const recorded: EventStore = {
+    ...store,
+    readStream: (streamId, options) => {
+      reads.stream.push(options?.consistent ?? true);
+      return store.readStream(streamId, options);
+    },
+    readBalance: (balanceId, options) => {
+      reads.balance.push(options?.consistent ?? false);
+      return store.readBalance(balanceId, options);
+    },
+  };
+  return { recorded, reads };
+};
 
 const placed = async () => {
   const store = memoryEventStore({ schemas: eventSchemas });
@@ -48,6 +68,11 @@ describe('GET /orders/{id} (getOrder)', () => {
     const order = await getOrder({ orderId, caller: customer }, readModels(), await placed());
     expect(order).toMatchObject({ version: 2, view: { orderId, customerId: 'customer-1', status: 'PENDING' } });
     expect(order.readModel).toBeUndefined();
+  });
+
+  it('names a folded answer by the live read model’s version, the ETag its view will have', async () => {
+    const order = await getOrder({ orderId, caller: customer }, readModels(undefined, 2), await placed());
+    expect(order).toMatchObject({ version: 2, readModel: 2 });
   });
 
   it('answers the read model’s view once it shows the order settled', async () => {
@@ -84,5 +109,63 @@ describe('GET /orders/{id} (getOrder)', () => {
     // An admin reads anyone's.
     const admin = { sub: 'ops', isAdmin: true };
     expect((await getOrder({ orderId, caller: admin }, readModels(), await placed())).view.status).toBe('PENDING');
+  });
+});
+
+describe('GET /products/{sku} (getProduct)', () => {
+  const registered = async () => {
+    const store = memoryEventStore({ schemas: eventSchemas });
+    const price = { amount: 1250, currency: 'EUR' };
+    await registerProduct({ sku: 'MUG-1', name: 'Mug', price, stock: 7 }, testContext(store));
+    return store;
+  };
+
+  it('answers a product the read model has not seen from its registration, its stock read consistently', async () => {
+    const { recorded, reads } = recording(await registered());
+    const answer = await getProduct('MUG-1', readModels(undefined, 3), recorded);
+    expect(answer).toEqual({
+      product: {
+        sku: 'MUG-1',
+        name: 'Mug',
+        price: { amount: 1250, currency: 'EUR' },
+        stock: { available: 7, reserved: 0, sold: 0 },
+        version: 1,
+      },
+      // The live read model's version, as the view will carry it: one ETag for one representation.
+      readModel: 3,
+    });
+    // Registered a moment ago: the balance written with it is read again, strongly consistently.
+    expect(reads.balance).toEqual([false, true]);
+  });
+
+  it('is not found for a SKU never registered', async () => {
+    await expect(getProduct('NONE-1', readModels(), await registered())).rejects.toThrow(/NONE-1/);
+  });
+});
+
+describe('a product’s registration (productRegistration)', () => {
+  it('is read eventually consistently, and strongly only when that found nothing', async () => {
+    const { recorded, reads } = recording(
+      await (async () => {
+        const store = memoryEventStore({ schemas: eventSchemas });
+        await registerProduct(
+          { sku: 'MUG-1', name: 'Mug', price: { amount: 1, currency: 'EUR' }, stock: 1 },
+          testContext(store),
+        );
+        return store;
+      })(),
+    );
+    expect((await productRegistration(recorded, 'MUG-1'))?.name).toBe('Mug');
+    expect(reads.stream).toEqual([false]);
+    // A replica that has not seen the registration yet: the strong read finds it.
+    const stale: EventStore = {
+      ...recorded,
+      readStream: (streamId, options) =>
+        options?.consistent === false ? Promise.resolve([]) : recorded.readStream(streamId, options),
+    };
+    reads.stream.length = 0;
+    expect((await productRegistration(stale, 'MUG-1'))?.name).toBe('Mug');
+    expect(reads.stream).toEqual([true]);
+    expect(await productRegistration(recorded, 'NONE-1')).toBeUndefined();
   });
 });

@@ -21,6 +21,8 @@ describe('a failure worth trying again', () => {
     expect(isTransient(Object.assign(new Error('busy'), { name: 'TransactionInProgressException' }))).toBe(true);
     expect(isTransient(Object.assign(new Error('oops'), { $metadata: { httpStatusCode: 500 } }))).toBe(true);
     expect(isTransient(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))).toBe(true);
+    // Whatever the SDK itself marks retryable.
+    expect(isTransient(Object.assign(new Error('busy'), { name: 'SomeNewError', $retryable: {} }))).toBe(true);
   });
 
   it('is not a refusal: a failed condition, an invalid request, or our own bug', () => {

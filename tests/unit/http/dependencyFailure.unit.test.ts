@@ -1,6 +1,8 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { route } from '../../../api/routes.js';
+import { tapLogs } from '../../../functions/observability/logger.js';
+import { loadServerlessConfig } from '../../../local/serverlessConfig.js';
 
 // The error lines these answers log are what they are meant to be; read before the logger is made, at import.
 process.env.LOG_LEVEL = 'silent';
@@ -44,7 +46,11 @@ const throttled = () =>
 
 describe('a dependency that fails or does not answer in time', () => {
   it('is a 503 with Retry-After, not a 500: the client may retry, with its Idempotency-Key', async () => {
-    const result = await invoke(() => Promise.reject(throttled()));
+    const lines: { level: string; message: string }[] = [];
+    const untap = tapLogs((line) => lines.push(JSON.parse(line) as { level: string; message: string }), 'warn');
+    const result = await invoke(() => Promise.reject(throttled())).finally(untap);
+    // Ours to look into all the same: the 5xx rate alarm counts it.
+    expect(lines).toContainEqual(expect.objectContaining({ level: 'error', message: 'dependency failed' }));
     expect(result.statusCode).toBe(503);
     expect(result.headers?.['retry-after']).toBe('1');
     expect(result.headers?.['content-type']).toBe('application/problem+json');
@@ -59,6 +65,18 @@ describe('a dependency that fails or does not answer in time', () => {
     // Answered at about 200 ms, when the early timeout fired, with a whole TIMEOUT_EARLY_MS left to log and answer.
     expect(Date.now() - started).toBeLessThan(TIMEOUT_EARLY_MS);
   });
+
+  it('leaves every HTTP function most of its time: the early answer takes at most a fifth of the shortest', async () => {
+    const config = await loadServerlessConfig('prod');
+    const functions = Object.values(config.functions ?? {});
+    const providerTimeout = (config.provider as { timeout?: number }).timeout ?? 6;
+    const http = functions.filter((fn) => JSON.stringify(fn.events ?? []).includes('httpApi'));
+    expect(http.length).toBeGreaterThan(5);
+    for (const fn of http)
+      expect(TIMEOUT_EARLY_MS, fn.handler).toBeLessThanOrEqual((fn.timeout ?? providerTimeout) * 1000 * 0.2);
+    // And long enough to log and answer.
+    expect(TIMEOUT_EARLY_MS).toBeGreaterThanOrEqual(500);
+  }, 60_000);
 
   it('leaves our own failures a 500 that says nothing', async () => {
     const result = await invoke(() => Promise.reject(new TypeError('x is undefined')));

@@ -37,6 +37,9 @@ describe('the JSON body of a request', () => {
     // What the local stack, and API Gateway, hand over for `{"name":"caf\xe9"}`: the bad byte already replaced.
     expect(parse('{"name":"caf\ufffd"}')).toMatch(/^400 malformed-json: The body is not valid UTF-8/);
     expect(parse('{"name":"caf\\ufffd"}')).toEqual({ name: 'caf\ufffd' });
+    // Handed over as bytes, it is read strictly: U+FFFD correctly encoded is UTF-8 like any other character.
+    const bytes = Buffer.from('{"name":"caf\ufffd"}', 'utf8').toString('latin1');
+    expect(parse(bytes, { base64: true })).toEqual({ name: 'caf\ufffd' });
   });
 
   it('reads a body nested thousands deep as the JSON it is, for the schema to refuse, not as malformed', () => {

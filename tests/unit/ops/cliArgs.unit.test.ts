@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { projectRoot } from '../../../local/paths.js';
+import { namedStream } from '../../../ops/cliArgs.js';
 
 /** An ops command as `npm run` runs it, without a stack: what it answers to its arguments alone. */
 const run = (script: string, ...args: string[]) =>
@@ -54,4 +55,23 @@ describe('the ops commands’ arguments (ops/cliArgs.ts)', () => {
     expect(answer.status).toBe(2);
     expect(answer.stderr).toContain('orders-42 names no stream');
   }, 30_000);
+
+  it('takes a stream as named, a bare order id as its order’s, and nothing else', () => {
+    const orderId = '3f0c2a1e-9b7d-4c1e-8f00-0123456789ab';
+    expect(namedStream(`order-${orderId}`)).toBe(`order-${orderId}`);
+    expect(namedStream('product-MUG-1')).toBe('product-MUG-1');
+    expect(namedStream(orderId)).toBe(`order-${orderId}`);
+    for (const none of ['orders-42', 'order-', 'MUG-1', '3f0c2a1e']) expect(namedStream(none), none).toBeUndefined();
+  });
+
+  it('asks no --confirm on the local stack, nor once --confirm names the stage', () => {
+    // No stack runs here, and no stage of this name is deployed anywhere (never prod: a developer's credentials
+    // could reach it): the command gets past the guard and fails on the stage, with exit 1, not the guard's 2.
+    const nowhere = 'no-such-stage-for-tests';
+    for (const args of [['down'], ['down', '--stage', nowhere, '--confirm', nowhere]]) {
+      const answer = run('gatewayCli.ts', ...args);
+      expect(answer.stderr, args.join(' ')).not.toContain('Not done:');
+      expect(answer.status, args.join(' ')).toBe(1);
+    }
+  }, 60_000);
 });

@@ -50,6 +50,17 @@ describe('a saga step that fails', () => {
     ]);
   });
 
+  it.each([
+    'PaymentDeclinedError',
+    'CircuitOpenError',
+    'PaymentGatewayUnavailableError',
+    'ConcurrencyError',
+    'TimeoutError',
+  ])('says %s, which the state machines catch or retry, in one warn line and no error', async (name) => {
+    const { lines } = await failing(Object.assign(new Error('expected'), { name }));
+    expect(lines.map((line) => line.level)).toEqual(['warn']);
+  });
+
   it('logs anything else whole, its stack included, at error: a defect or an outage', async () => {
     const { lines } = await failing(new TypeError('cannot read properties of undefined'));
     expect(lines).toEqual([
