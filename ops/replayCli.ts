@@ -118,7 +118,7 @@ if (values['from-scratch']) {
   requireConfirmedStage(
     values.stage,
     values.confirm,
-    '--from-scratch would empty the live read models, and readers would see 404s until the replay refilled them ' +
+    '--from-scratch would empty the live read models, and customers would list no orders until the replay refilled them ' +
       '(--rebuild builds a new version beside the live one instead)',
   );
 }
