@@ -128,7 +128,11 @@ export const startSchedules = ({
     }, everyMs);
     timer.unref();
     timers.push(timer);
-    log(`schedules: ${schedule.functionName} every ${everyMs / 1000} s (${schedule.expression})`);
+    const source =
+      typeof override === 'number'
+        ? `ORDERFLOW_SCHEDULE_RATE; serverless.yml: ${schedule.expression}`
+        : schedule.expression;
+    log(`schedules: ${schedule.functionName} every ${everyMs / 1000} s (${source})`);
   }
 
   return {

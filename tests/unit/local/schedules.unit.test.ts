@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rateMs, schedulesOf } from '../../../local/schedules.js';
+import { rateMs, schedulesOf, startSchedules } from '../../../local/schedules.js';
 import type { ServerlessConfig } from '../../../local/serverlessConfig.js';
 
 const config = (events: Record<string, unknown>[]): ServerlessConfig => ({
@@ -42,6 +42,22 @@ describe('local schedules', () => {
         enabled: true,
         input: { pendingAfterSeconds: 60 },
       },
+    ]);
+  });
+
+  it('says at start the rate each schedule runs at, and where it comes from', async () => {
+    const started = (every: string | undefined) => {
+      const lines: string[] = [];
+      const schedules = startSchedules({
+        config: config([{ schedule: 'rate(5 minutes)' }]),
+        every,
+        log: (line) => lines.push(line),
+      });
+      return schedules.stop().then(() => lines);
+    };
+    expect(await started(undefined)).toEqual(['schedules: sweepPendingOrders every 300 s (rate(5 minutes))']);
+    expect(await started('rate(30 seconds)')).toEqual([
+      'schedules: sweepPendingOrders every 30 s (ORDERFLOW_SCHEDULE_RATE; serverless.yml: rate(5 minutes))',
     ]);
   });
 });
