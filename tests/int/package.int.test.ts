@@ -641,30 +641,6 @@ describe('the sweeper in the packaged prod template', () => {
     ]);
   });
 
-  it('alarms on any order given up, UNAVAILABLE or PAYMENT_UNAVAILABLE, which ends its execution normally', () => {
-    const alarm = resource('UnavailableOrdersAlarm').Properties as {
-      Metrics: { Id: string; Expression?: string; MetricStat?: { Metric: Record<string, unknown>; Stat: string } }[];
-    };
-    expect(alarm).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
-    const series = alarm.Metrics.filter((m) => m.MetricStat).map((m) => m.MetricStat);
-    expect(series).toEqual(
-      ['UNAVAILABLE', 'PAYMENT_UNAVAILABLE'].map((reason) =>
-        expect.objectContaining({
-          Stat: 'Sum',
-          Metric: {
-            Namespace: 'orderflow',
-            MetricName: 'OrdersRejected',
-            Dimensions: [
-              { Name: 'stage', Value: 'prod' },
-              { Name: 'reason', Value: reason },
-            ],
-          },
-        }),
-      ),
-    );
-    expect(alarm.Metrics.find((m) => m.Expression)?.Expression).toBe('SUM([unavailable, payment_unavailable])');
-  });
-
   it('alarms on any order it settled or could not settle (OrdersSwept)', () => {
     const alarm = resource('SweptOrdersAlarm').Properties as {
       Metrics: { Id: string; Expression?: string; MetricStat?: { Metric: Record<string, unknown> } }[];
