@@ -69,7 +69,8 @@ export const accessLog = (): Middleware => {
       status,
       durationMs,
     };
-    if (status >= 500) request.context.logger?.error('request failed', line);
+    // The error itself is logged once, with its stack, by the error gate: this line only says what was answered.
+    if (status >= 500) request.context.logger?.warn('request failed', line);
     else request.context.logger?.info('request answered', line);
   };
   return { before: (request) => void started.set(request, Date.now()), after: log, onError: log };
