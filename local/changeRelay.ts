@@ -181,10 +181,15 @@ export const startChangeRelay = async ({
         new GetRecordsCommand({ ShardIterator: iterator, Limit: 1000 }),
       );
       return {
-        records: Records.map((record) => ({
-          sequenceNumber: record.dynamodb?.SequenceNumber,
-          recordedAt: record.dynamodb?.ApproximateCreationDateTime?.getTime(),
-        })),
+        records: Records.map((record) => {
+          // The event's own time, to the millisecond: DynamoDB Local's ApproximateCreationDateTime is cut to the
+          // minute, so a backlog 9 s old read as 61 s.
+          const recordedAt = Date.parse(record.dynamodb?.NewImage?.recordedAt?.S ?? '');
+          return {
+            sequenceNumber: record.dynamodb?.SequenceNumber,
+            recordedAt: Number.isNaN(recordedAt) ? record.dynamodb?.ApproximateCreationDateTime?.getTime() : recordedAt,
+          };
+        }),
         next: NextShardIterator,
       };
     };
