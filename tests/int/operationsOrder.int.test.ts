@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { StreamVersionsError } from '../../eventstore/errors.js';
 import { OrderNotFoundError, type OrderReport, orderReport } from '../../ops/orderReport.js';
 import { type StageClients, stageClients } from '../../ops/stage.js';
 import { type Call, checked, eventually, givenProduct, uniqueCustomer } from '../e2e/http.js';
@@ -141,6 +142,30 @@ describe('npm run order: where is order X', () => {
     expect(report.unread).toEqual([
       { source: 'saga', error: expect.stringContaining('AccessDeniedException') },
       { source: 'parked compensations', error: expect.stringContaining('AccessDeniedException') },
+    ]);
+  });
+
+  it('shows the events of a stream the store refuses to read, as the table holds them, and says why', async () => {
+    const sku = await givenProduct(call, { stock: 5 });
+    const { orderId } = await placeOrder(uniqueCustomer(), sku, 'tok_visa');
+    await settledReport(orderId);
+    // As the store answers a stream whose versions do not run on: the report reads the table's items itself.
+    const broken = new StreamVersionsError(`order-${orderId}`, 3, 4);
+    const refusing = {
+      ...clients,
+      store: {
+        ...clients.store,
+        readStream: (streamId: string, options?: Parameters<StageClients['store']['readStream']>[1]) =>
+          streamId === `order-${orderId}` ? Promise.reject(broken) : clients.store.readStream(streamId, options),
+      },
+    } as StageClients;
+
+    const report = await orderReport(refusing, orderId);
+
+    expect(report.events.filter((e) => e.streamId === `order-${orderId}`).map((e) => e.version)).toEqual([1, 2, 3]);
+    expect(report.fromEvents).toMatchObject({ status: 'CONFIRMED', version: 3 });
+    expect(report.unread).toEqual([
+      { source: 'events (as the store reads them)', error: expect.stringContaining('StreamVersionsError') },
     ]);
   });
 
