@@ -277,10 +277,22 @@ describe('the IAM grants of the packaged template', () => {
       const wanted = need.index ? { 'Fn::Sub': `\${${id}.Arn}/index/${need.index}` } : { 'Fn::GetAtt': [id, 'Arn'] };
       const resources = [statement.Resource].flat();
       if (!resources.some((r) => JSON.stringify(r) === JSON.stringify(wanted))) return false;
-      const leading = (statement as Statement & { Condition?: Record<string, Record<string, unknown>> }).Condition?.[
-        'ForAllValues:StringEquals'
-      ]?.['dynamodb:LeadingKeys'] as unknown[] | undefined;
-      return !leading || need.partitionKeys.every((key) => leading.includes(key));
+      const condition = (statement as Statement & { Condition?: Record<string, Record<string, unknown>> }).Condition;
+      const equals = condition?.['ForAllValues:StringEquals']?.['dynamodb:LeadingKeys'] as unknown[] | undefined;
+      // StringLike's `*` matches any run of characters, `?` any one.
+      const like = (condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'] as string[] | undefined)?.map(
+        (pattern) =>
+          new RegExp(
+            `^${pattern
+              .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+              .replaceAll('*', '.*')
+              .replaceAll('?', '.')}$`,
+          ),
+      );
+      return (
+        (!equals || need.partitionKeys.every((key) => equals.includes(key))) &&
+        (!like || need.partitionKeys.every((key) => like.some((pattern) => pattern.test(String(key)))))
+      );
     };
 
     const functionName = (fn: string) => fn.replace(/^orderflow-test-/, '');
