@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { OrderIdParam } from '../api/schemas.js';
 import { orderStreamId } from '../domain/order/index.js';
 
 /**
@@ -41,12 +42,10 @@ export const requireConfirmedStage = (stage: string, confirm: string | undefined
 };
 
 /**
- * The stream an operator names: `order-<id>` or `product-<sku>` as they are, a bare order id (a UUID, as the API and
- * its Idempotency-Keys make them) as its order's stream; undefined for anything that names no stream a projection
- * reads.
+ * The stream an operator names: `order-<id>` or `product-<sku>` as they are, a bare order id (as the API takes one in
+ * a path) as its order's stream; undefined for anything that names no stream a projection reads.
  */
 export const namedStream = (named: string): string | undefined => {
   if (/^(order|product)-./.test(named)) return named;
-  if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(named)) return orderStreamId(named);
-  return undefined;
+  return OrderIdParam.safeParse(named).success ? orderStreamId(named) : undefined;
 };
