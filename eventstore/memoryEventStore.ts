@@ -171,7 +171,7 @@ const fits = (balance: Balance | undefined, delta: Record<string, number>): bool
  * item `value` sits, 0 for an attribute of the item itself.
  */
 const storable = <T>(value: T, path: string, depth = 0): T => {
-  const copy = (item: unknown, at: string, depth = 0): unknown => {
+  const copy = (item: unknown, at: string, depth: number): unknown => {
     if (item === null || typeof item === 'string' || typeof item === 'boolean') return item;
     if (typeof item === 'number') {
       if (!Number.isFinite(item)) throw new TypeError(`${at}: ${item} cannot be stored.`);

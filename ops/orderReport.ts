@@ -247,9 +247,11 @@ const readHistory = async (clients: StageClients, executionArn: string): Promise
 export const orderReport = async (clients: StageClients, orderId: string): Promise<OrderReport> => {
   const streamId = orderStreamId(orderId);
   const unread: OrderReport['unread'] = [];
+  const noteUnread = (source: string, error: unknown) =>
+    unread.push({ source, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
   const orElse = <T>(source: string, read: () => Promise<T>, fallback: T): Promise<T> =>
     read().catch((error: unknown) => {
-      unread.push({ source, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+      noteUnread(source, error);
       return fallback;
     });
   const readModel = () =>
@@ -260,14 +262,14 @@ export const orderReport = async (clients: StageClients, orderId: string): Promi
   const orderStream = () =>
     clients.store.readStream(streamId).catch((error: unknown) => {
       if (!(error instanceof StreamVersionsError)) throw error;
-      unread.push({ source: 'events (as the store reads them)', error: `${error.name}: ${error.message}` });
+      noteUnread('events (as the store reads them)', error);
       return storedStream(clients, streamId);
     });
   const [orderEvents, paymentEvents, { view, parked }, saga, compensations] = await Promise.all([
     orderStream(),
     clients.store.readStream(paymentStreamId(orderId)),
     orElse('read model', readModel, { view: undefined, parked: new Set<string>() }),
-    orElse('saga', () => sagaReport(clients, orderId), { kind: 'unknown' } as SagaReport),
+    orElse<SagaReport>('saga', () => sagaReport(clients, orderId), { kind: 'unknown' }),
     orElse('parked compensations', () => compensationsReport(clients, orderId), []),
   ]);
   const events = [...orderEvents, ...paymentEvents]

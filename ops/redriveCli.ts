@@ -30,10 +30,11 @@ const streamIdOf = (named: string | undefined): string | undefined => {
   return process.exit(2);
 };
 const only = streamIdOf(positionals[0]);
-const clients = await stageClients(values.stage).catch((error: unknown) => {
+const failed = (error: unknown): never => {
   console.error(`redrive failed: ${error instanceof Error ? error.message : String(error)}`);
   return process.exit(1);
-});
+};
+const clients = await stageClients(values.stage).catch(failed);
 /**
  * Every table of a read model that is written now (the live one, a version being built or kept for rollback): a
  * parked stream is caught up in each, so switching or rolling back shows none of its views stale.
@@ -64,10 +65,7 @@ const redriveAll = async <View extends Record<string, unknown>, Event extends Do
 };
 const results = await Promise.all([redriveAll('orders', ordersProjection), redriveAll('products', productsProjection)])
   .then((both) => both.flat())
-  .catch((error: unknown) => {
-    console.error(`redrive failed: ${error instanceof Error ? error.message : String(error)}`);
-    return process.exit(1);
-  });
+  .catch(failed);
 if (results.length === 0) console.log(only ? `${only} is not parked.` : 'No parked streams.');
 for (const r of results) {
   console.log(
