@@ -14,6 +14,7 @@ import {
 } from '../../../domain/shared/errors.js';
 import type { EventStore } from '../../../eventstore/types.js';
 import { givenShop, withWriteBetween } from '../../support/shop.js';
+import { recordingReads } from '../../support/memoryStore.js';
 
 /**
  * The commands behind the HTTP API (application/orders.ts, products.ts) and handleCommands across several streams,
@@ -25,19 +26,6 @@ const order = (items: Record<string, number>, idempotencyKey?: string) => ({
   paymentToken: 'tok_visa',
   ...(idempotencyKey ? { idempotencyKey } : {}),
 });
-
-/** `store`, noting whether each balance read was strongly consistent. */
-const countedBalanceReads = (store: EventStore) => {
-  const reads: boolean[] = [];
-  const counted: EventStore = {
-    ...store,
-    readBalance: async (balanceId, options = {}) => {
-      reads.push(options.consistent ?? false);
-      return store.readBalance(balanceId, options);
-    },
-  };
-  return { store: counted, reads };
-};
 
 describe('placing an order', () => {
   it('prices each line at its product’s registered price, totals it, and reserves its units in the same write', async () => {
@@ -99,7 +87,7 @@ describe('placing an order', () => {
     // This process last saw 1 left; a restock since has made it 6.
     const stockHints = new Map([['MUG-1', 1]]);
     await restockProduct({ sku: 'MUG-1', quantity: 5 }, shop.context);
-    const counted = countedBalanceReads(shop.store);
+    const counted = recordingReads(shop.store);
 
     const { orderId, status } = await placeOrder(order({ 'MUG-1': 2 }), {
       ...shop.context,
@@ -112,7 +100,7 @@ describe('placing an order', () => {
     expect(await shop.stock('MUG-1')).toEqual({ available: 4, reserved: 2, sold: 0 });
     // The rejection was held to the stock still being short; it was not, so the stock was read, consistently, and
     // the hint follows the reservation.
-    expect(counted.reads).toEqual([true]);
+    expect(counted.reads.balance).toEqual([true]);
     expect(stockHints.get('MUG-1')).toBe(4);
   });
 
@@ -120,7 +108,7 @@ describe('placing an order', () => {
     const shop = await givenShop({ 'MUG-1': 1 });
     await shop.placed({ 'MUG-1': 1 });
     const stockHints = new Map<string, number>();
-    const counted = countedBalanceReads(shop.store);
+    const counted = recordingReads(shop.store);
     const appends: string[][] = [];
     const store: EventStore = {
       ...counted.store,
@@ -145,7 +133,7 @@ describe('placing an order', () => {
       ['OrderPlaced', 'OrderRejected'],
       ['OrderPlaced', 'OrderRejected'],
     ]);
-    expect(counted.reads).toEqual([]);
+    expect(counted.reads.balance).toEqual([]);
     expect(stockHints.get('MUG-1')).toBe(0);
     expect(await shop.stock('MUG-1')).toEqual({ available: 0, reserved: 1, sold: 0 });
   });

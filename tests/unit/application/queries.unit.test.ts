@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { productRegistration, registerProduct } from '../../../application/products.js';
 import { type ReadModels, getOrder, getProduct } from '../../../application/queries.js';
 import type { EventStore } from '../../../eventstore/types.js';
-import { testContext } from '../../support/memoryStore.js';
+import { recordingReads, testContext } from '../../support/memoryStore.js';
 import { eventSchemas } from '../../../composition/schemas.js';
 import { type OrderEvent, orderStreamId } from '../../../domain/order/index.js';
 import { OrderNotFoundError } from '../../../domain/shared/errors.js';
@@ -22,23 +22,6 @@ const readModels = (view?: Awaited<ReturnType<ReadModels['order']>>, live?: numb
   product: async () => undefined,
   liveVersion: async () => live,
 });
-
-/** A store that records how each read asked: consistent or not, stream reads and balance reads apart. */
-const recording = (store: EventStore) => {
-  const reads: { stream: boolean[]; balance: boolean[] } = { stream: [], balance: [] };
-  const recorded: EventStore = {
-    ...store,
-    readStream: (streamId, options) => {
-      reads.stream.push(options?.consistent ?? true);
-      return store.readStream(streamId, options);
-    },
-    readBalance: (balanceId, options) => {
-      reads.balance.push(options?.consistent ?? false);
-      return store.readBalance(balanceId, options);
-    },
-  };
-  return { recorded, reads };
-};
 
 const placed = async () => {
   const store = memoryEventStore({ schemas: eventSchemas });
@@ -121,7 +104,7 @@ describe('GET /products/{sku} (getProduct)', () => {
   };
 
   it('answers a product the read model has not seen from its registration, its stock read consistently', async () => {
-    const { recorded, reads } = recording(await registered());
+    const { store: recorded, reads } = recordingReads(await registered());
     const answer = await getProduct('MUG-1', readModels(undefined, 3), recorded);
     expect(answer).toEqual({
       product: {
@@ -145,7 +128,7 @@ describe('GET /products/{sku} (getProduct)', () => {
 
 describe('a product’s registration (productRegistration)', () => {
   it('is read eventually consistently, and strongly only when that found nothing', async () => {
-    const { recorded, reads } = recording(
+    const { store: recorded, reads } = recordingReads(
       await (async () => {
         const store = memoryEventStore({ schemas: eventSchemas });
         await registerProduct(
