@@ -85,7 +85,8 @@ const quiet = async () => {
 
 /**
  * What an invocation's own lines in CloudWatch Logs weigh beside the function's: Lambda's START, END and REPORT (with
- * the X-Ray trace id that active tracing, on by default, adds to it), in their documented text format.
+ * the X-Ray trace id that active tracing, on by default, adds to it), in their documented text format (as JSON, which
+ * serverless.yml asks for, they weigh more), on a stage whose system log level lets them through.
  */
 const requestId = '8f5e1c3a-2b4d-4e6f-8a9b-0c1d2e3f4a5b';
 const platformLines = [
@@ -199,9 +200,15 @@ try {
   const apiRequests = Object.entries(usage.lambda)
     .filter(([fn]) => httpFunctions.has(fn))
     .reduce((sum, [, c]) => sum + c.invocations, 0);
-  const platformBytes = platformLines.reduce((sum, line) => sum + ingested(line), 0);
+  // Lambda writes its own lines at the stage's system log level (serverless.yml, provider.logs.lambda): at WARN only
+  // for an invocation that fails or times out, none of which an order here makes.
+  const systemLogLevel =
+    (stack.config.provider as { logs?: { lambda?: { systemLogLevel?: string } } }).logs?.lambda?.systemLogLevel ??
+    'INFO';
+  const platformLogged = systemLogLevel === 'WARN' ? [] : platformLines;
+  const platformBytes = platformLogged.reduce((sum, line) => sum + ingested(line), 0);
   const logBytes = logged.bytes + lambda.invocations * platformBytes;
-  const logEvents = logged.events + lambda.invocations * platformLines.length;
+  const logEvents = logged.events + lambda.invocations * platformLogged.length;
   const transitions = executions.reduce((sum, e) => sum + e.states.length + e.retries, 0);
   // Express bills each execution's duration rounded up to 100 ms, at 64 MB (its smallest step; our payloads are
   // tiny): timed, like Lambda, in the solo run, and counted per execution of the first.
@@ -337,7 +344,10 @@ try {
   console.log(`\nCloudWatch Logs per order, by message (at ${prodLogLevel}, as prod logs; bytes as ingested)`);
   for (const [message, bytes] of [
     ...logged.byMessage,
-    ["Lambda's START, END and REPORT", lambda.invocations * platformBytes] as const,
+    [
+      `Lambda's START, END and REPORT (system log level ${systemLogLevel})`,
+      lambda.invocations * platformBytes,
+    ] as const,
   ]
     .sort(([, a], [, b]) => b - a)
     .slice(0, 8)) {

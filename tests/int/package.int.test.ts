@@ -356,6 +356,23 @@ describe('the packaged prod template', () => {
     expect(off.template.Resources.OrderSagaStateMachine?.Properties.TracingConfiguration).toEqual({ Enabled: true });
   });
 
+  it("logs JSON, with Lambda's own lines only for failures, and never filters out a metric", async () => {
+    const configs = (t: typeof template) =>
+      new Set(resourcesOfType(t, 'AWS::Lambda::Function').map(([, fn]) => JSON.stringify(fn.Properties.LoggingConfig)));
+    expect(configs(template)).toEqual(
+      new Set([JSON.stringify({ ApplicationLogLevel: 'INFO', LogFormat: 'JSON', SystemLogLevel: 'WARN' })]),
+    );
+    // A stage logging at warn still lets INFO through Lambda's filter: Powertools' EMF documents have no level, and
+    // Lambda counts them as INFO. A dev stage keeps START, END and REPORT.
+    const quiet = await packageStage('dev', { logLevel: 'warn' });
+    expect(configs(quiet.template)).toEqual(
+      new Set([JSON.stringify({ ApplicationLogLevel: 'INFO', LogFormat: 'JSON', SystemLogLevel: 'INFO' })]),
+    );
+    for (const [, fn] of resourcesOfType(quiet.template, 'AWS::Lambda::Function')) {
+      expect(fn.Properties.Environment).toMatchObject({ Variables: { LOG_LEVEL: 'warn' } });
+    }
+  });
+
   it('keeps logs for the stage’s retention', () => {
     const groups = resourcesOfType(template, 'AWS::Logs::LogGroup');
     // One per function, and the saga's (Express executions log only there).
