@@ -28,17 +28,27 @@ export const cliArgs = <const T extends ParseArgsConfig>(
   }
 };
 
+const refusePlainly = (detail: string): never => {
+  console.error(detail);
+  return process.exit(2);
+};
+
 /**
  * Whether an operation that breaks or empties what a deployed stage serves may go on: always on the local stack, and
- * on a deployed stage only when `--confirm` repeats its name. Otherwise it says what would happen and exits 2.
+ * on a deployed stage only when `--confirm` repeats its name. Otherwise `refuse` says what would happen (a command
+ * that answers problem documents passes its own) and exits 2.
  */
-export const requireConfirmedStage = (stage: string, confirm: string | undefined, consequence: string): void => {
+export const requireConfirmedStage = (
+  stage: string,
+  confirm: string | undefined,
+  consequence: string,
+  refuse: (detail: string) => never = refusePlainly,
+): void => {
   if (stage === 'local' || confirm === stage) return;
-  console.error(
+  refuse(
     `Not done: ${consequence} on stage "${stage}". To go on, run it again with --confirm ${stage}` +
       (confirm === undefined ? '.' : ` (--confirm named "${confirm}").`),
   );
-  process.exit(2);
 };
 
 /**

@@ -120,6 +120,7 @@ if (values['from-scratch']) {
     values.confirm,
     '--from-scratch would empty the live read models, and customers would list no orders until the replay refilled them ' +
       '(--rebuild builds a new version beside the live one instead)',
+    (detail) => fail({ status: 400, slug: 'confirmation-required', title: 'Confirm the stage', detail }),
   );
 }
 const projection = projections[0];

@@ -40,13 +40,25 @@ describe('the ops commands’ arguments (ops/cliArgs.ts)', () => {
       ['replayCli.ts', ['--from-scratch', '--stage', 'prod']],
       ['gatewayCli.ts', ['down', '--stage', 'prod']],
     ] as const) {
+      // replay answers its refusals as problem documents (docs/problems.md); the gateway command in plain text.
+      const refusal = (stderr: string) =>
+        script === 'replayCli.ts'
+          ? (JSON.parse(stderr) as { type: string; status: number; detail: string })
+          : undefined;
       const unconfirmed = run(script, ...args);
       expect(unconfirmed.status, script).toBe(2);
-      expect(unconfirmed.stderr).toContain('Not done:');
-      expect(unconfirmed.stderr).toContain('--confirm prod');
+      const detail = refusal(unconfirmed.stderr)?.detail ?? unconfirmed.stderr;
+      expect(detail).toContain('Not done:');
+      expect(detail).toContain('--confirm prod');
       const misnamed = run(script, ...args, '--confirm', 'staging');
       expect(misnamed.status, script).toBe(2);
-      expect(misnamed.stderr).toContain('(--confirm named "staging")');
+      expect(refusal(misnamed.stderr)?.detail ?? misnamed.stderr).toContain('(--confirm named "staging")');
+      if (script === 'replayCli.ts') {
+        expect(refusal(misnamed.stderr)).toMatchObject({
+          type: 'urn:orderflow:problem:confirmation-required',
+          status: 400,
+        });
+      }
     }
   }, 60_000);
 
