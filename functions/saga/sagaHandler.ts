@@ -72,9 +72,9 @@ const noticingPlacement = (store: EventStore, orderId: string, noted: (recordedA
 });
 
 /**
- * What a step throws for the state machines to act on: their Catch and Retry rules name these. A step failing so is
- * expected (a decline, a lost race, the gateway down), and says so at warn; anything else is a defect or an outage,
- * logged whole at error.
+ * What a step throws for the state machines to act on: their Catch and Retry rules name these (the unit test reads
+ * them from the ASL). A step failing so is expected (a decline, a lost race, the gateway down), and says so at warn;
+ * anything else is a defect or an outage, logged whole at error.
  */
 const expectedFailures = new Set([
   'PaymentDeclinedError',
