@@ -898,6 +898,18 @@ describe('serverless.yml and the contract', () => {
     expect(dev.output).toContain('credentials');
   }, 60_000);
 
+  it('refuses to package a stage whose roles’ names would be too long for IAM, saying how long one may be', async () => {
+    const refused = await packageStage('jane-doe-experiment-22').then(
+      () => undefined,
+      (error: unknown) => error as { stdout?: string; stderr?: string },
+    );
+    expect(refused, 'packaged').toBeDefined();
+    const output = `${refused?.stdout ?? ''}${refused?.stderr ?? ''}`;
+    expect(output).toContain('Not packaging');
+    expect(output).toContain('is 22 characters; in eu-west-1 at most 21 fit');
+    expect(output).toContain('orderflow-jane-doe-experiment-22-compensateCancellation-eu-west-1');
+  }, 60_000);
+
   it('has every handler serverless.yml names', async () => {
     const config = await loadServerlessConfig('test');
     for (const fn of Object.values(config.functions ?? {})) {
