@@ -2,8 +2,9 @@ import type { StoredEvent } from './types.js';
 
 /**
  * Events are a storage contract: a stored event keeps the `schemaVersion` it was written with, and reading brings
- * it up to the current shape through one upcaster per version step. Changing an event's shape therefore means:
- * bump its current version here and register the step from the previous one; stored items are never rewritten.
+ * it up to the current shape through one upcaster per version step. Changing an event's shape therefore means
+ * registering the step from the previous version in `domain/upcasters.ts` (the current version is the one after the
+ * last step); stored items are never rewritten.
  */
 export type Upcaster = (data: Record<string, unknown>) => Record<string, unknown>;
 
@@ -34,9 +35,12 @@ export const eventSchemaRegistry = (steps: Record<string, Record<number, Upcaste
   };
 };
 
-/** Brings a stored event to its type's current schema version. */
+/**
+ * Brings a stored event to its type's current schema version. One written by a newer release (after a rollback) keeps
+ * the version it was written with: this code cannot read it, and its readers refuse it as such, not as a bad write.
+ */
 export const upcastItem = (item: StoredEvent, schemas: EventSchemaRegistry): StoredEvent => {
   const current = schemas.currentVersion(item.type);
-  if (item.schemaVersion === current) return item;
+  if (item.schemaVersion >= current) return item;
   return { ...item, data: schemas.upcast(item.type, item.schemaVersion, item.data), schemaVersion: current };
 };

@@ -13,7 +13,7 @@ import { order, OrderEvent, type OrderState, orderStreamId } from '../domain/ord
 import { paymentStreamId } from '../domain/payment/index.js';
 import { paginateQuery } from '@aws-sdk/lib-dynamodb';
 import { StreamVersionsError } from '../eventstore/errors.js';
-import { type EventItem, storedItemEvents } from '../eventstore/eventItems.js';
+import { type EventItem, itemEvents, storedItemEvents } from '../eventstore/eventItems.js';
 import { STREAM_ID } from '../eventstore/tableKeys.js';
 import type { StoredEvent } from '../eventstore/types.js';
 import type { OrderView } from '../projections/orders.js';
@@ -94,7 +94,7 @@ export type OrderReport = {
 };
 
 /**
- * A stream's events as its items hold them, read from the table itself: the store's reads refuse a stream whose
+ * A stream's events read from the table itself, each upcast as the store would: the store's reads refuse a stream whose
  * versions do not run on (a version twice, one missing), which is when an operator most needs to see them.
  */
 const storedStream = async (clients: StageClients, streamId: string): Promise<StoredEvent[]> => {
@@ -110,7 +110,16 @@ const storedStream = async (clients: StageClients, streamId: string): Promise<St
     },
   );
   for await (const page of pages) {
-    for (const item of page.Items ?? []) events.push(...storedItemEvents(item as EventItem));
+    for (const item of page.Items ?? []) {
+      // Upcast as the store reads them, so an older event folds as it would there; as stored if it cannot be (a
+      // missing step, a newer writer's version), which the fold then names.
+      const stored = item as EventItem;
+      try {
+        events.push(...itemEvents(stored, clients.schemas));
+      } catch {
+        events.push(...storedItemEvents(stored));
+      }
+    }
   }
   return events;
 };

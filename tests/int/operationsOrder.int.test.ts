@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { StreamVersionsError } from '../../eventstore/errors.js';
+import { eventSchemaRegistry } from '../../eventstore/upcasting.js';
 import { OrderNotFoundError, type OrderReport, orderReport } from '../../ops/orderReport.js';
 import { type StageClients, stageClients } from '../../ops/stage.js';
 import { type Call, checked, eventually, givenProduct, uniqueCustomer } from '../e2e/http.js';
@@ -153,6 +154,8 @@ describe('npm run order: where is order X', () => {
     const broken = new StreamVersionsError(`order-${orderId}`, 3, 4);
     const refusing = {
       ...clients,
+      // A shape change since the order was placed: the table's items are upcast as the store would have.
+      schemas: eventSchemaRegistry({ OrderPlaced: { 1: (data) => ({ ...data, customerId: 'upcast-by-the-test' }) } }),
       store: {
         ...clients.store,
         readStream: (streamId: string, options?: Parameters<StageClients['store']['readStream']>[1]) =>
@@ -163,6 +166,9 @@ describe('npm run order: where is order X', () => {
     const report = await orderReport(refusing, orderId);
 
     expect(report.events.filter((e) => e.streamId === `order-${orderId}`).map((e) => e.version)).toEqual([1, 2, 3]);
+    expect(report.events.find((e) => e.type === 'OrderPlaced')?.data).toMatchObject({
+      customerId: 'upcast-by-the-test',
+    });
     expect(report.fromEvents).toMatchObject({ status: 'CONFIRMED', version: 3 });
     expect(report.unread).toEqual([
       { source: 'events (as the store reads them)', error: expect.stringContaining('StreamVersionsError') },

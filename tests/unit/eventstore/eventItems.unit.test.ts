@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { eventItems, itemEvents, storedItemEvents } from '../../../eventstore/eventItems.js';
 import type { StoredEvent } from '../../../eventstore/types.js';
-import { eventSchemaRegistry } from '../../../eventstore/upcasting.js';
+import { eventSchemaRegistry, upcastItem } from '../../../eventstore/upcasting.js';
 
 const metadata = { correlationId: 'c', causationId: 'cause', commandId: 'command', actor: 'test' };
 const stored = (streamId: string, version: number, type: string, data: Record<string, unknown> = {}): StoredEvent => ({
@@ -50,5 +50,12 @@ describe('event items: one per stream and append (ADR 0016)', () => {
     const [placed, reserved] = itemEvents(item, schemas);
     expect(placed?.data).toEqual({ orderId: '1' });
     expect(reserved).toMatchObject({ version: 2, schemaVersion: 2, data: { orderId: '1', lines: [], upcast: true } });
+  });
+
+  it('leaves an event a newer release wrote as it was written, its version included, not relabelled as current', () => {
+    const newer = { ...stored('order-1', 1, 'OrderPlaced', { orderId: '1', giftWrap: true }), schemaVersion: 3 };
+    expect(
+      upcastItem(newer, eventSchemaRegistry({ OrderPlaced: { 1: (data) => ({ ...data, channel: 'x' }) } })),
+    ).toEqual(newer);
   });
 });
