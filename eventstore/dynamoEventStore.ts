@@ -31,7 +31,7 @@ import type {
   StreamAppend,
 } from './types.js';
 import { type EventItem, eventItems, itemEvents } from './eventItems.js';
-import type { EventSchemaRegistry } from './upcasting.js';
+import { type EventSchemaRegistry, snapshotSchema } from './upcasting.js';
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
@@ -324,7 +324,7 @@ export const dynamoEventStore = ({
         new GetCommand({ TableName: snapshotsTable, Key: { [STREAM_ID]: streamId }, ConsistentRead: consistent }),
       );
       // A snapshot of another state shape (the decider changed) is ignored: the stream is folded from the start.
-      if (!Item || Item.schema !== schema) return undefined;
+      if (!Item || Item.schema !== snapshotSchema(schema, schemas)) return undefined;
       const json = await gunzipAsync(Item.state as Uint8Array);
       return { streamId, version: Item.version as number, schema, state: JSON.parse(json.toString('utf8')) as State };
     },
@@ -345,11 +345,11 @@ export const dynamoEventStore = ({
         await client.send(
           new PutCommand({
             TableName: snapshotsTable,
-            Item: { [STREAM_ID]: streamId, version, schema, state: compressed },
+            Item: { [STREAM_ID]: streamId, version, schema: snapshotSchema(schema, schemas), state: compressed },
             // Never replace a newer snapshot with an older one.
             ConditionExpression: `attribute_not_exists(${STREAM_ID}) OR #version < :version OR #schema <> :schema`,
             ExpressionAttributeNames: { '#version': VERSION, '#schema': 'schema' },
-            ExpressionAttributeValues: { ':version': version, ':schema': schema },
+            ExpressionAttributeValues: { ':version': version, ':schema': snapshotSchema(schema, schemas) },
           }),
         );
       } catch (error) {

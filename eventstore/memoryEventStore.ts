@@ -3,7 +3,7 @@ import { checkAppendLimits, checkAppendShape, mergeMoves } from './appendRules.j
 import { eventItems } from './eventItems.js';
 import { BalanceChangedError, BalanceTooLowError, ConcurrencyError, onlyCreations, versionsRunOn } from './errors.js';
 import type { AppendResult, Balance, EventStore, Snapshot, StoredEvent } from './types.js';
-import { type EventSchemaRegistry, upcastItem } from './upcasting.js';
+import { type EventSchemaRegistry, snapshotSchema, upcastItem } from './upcasting.js';
 
 /**
  * The data behind one or more memory stores: what the DynamoDB tables hold for the DynamoDB store. Stores made on
@@ -138,15 +138,16 @@ export const memoryEventStore = ({ schemas, tables = memoryTables() }: MemoryEve
     async readSnapshot<State>(streamId: string, schema: string): Promise<Snapshot<State> | undefined> {
       const stored = snapshots.get(streamId);
       // A snapshot of another state shape (the decider changed) is ignored: the stream is folded from the start.
-      if (!stored || stored.schema !== schema) return undefined;
+      if (!stored || stored.schema !== snapshotSchema(schema, schemas)) return undefined;
       return { streamId, version: stored.version, schema, state: JSON.parse(stored.json) as State };
     },
 
     async writeSnapshot<State>({ streamId, version, state, schema }: Snapshot<State>): Promise<void> {
       const stored = snapshots.get(streamId);
       // Never replace a newer snapshot with an older one (nor with one of the same version).
-      if (stored && stored.version >= version && stored.schema === schema) return;
-      snapshots.set(streamId, { version, schema, json: JSON.stringify(state) });
+      const keyed = snapshotSchema(schema, schemas);
+      if (stored && stored.version >= version && stored.schema === keyed) return;
+      snapshots.set(streamId, { version, schema: keyed, json: JSON.stringify(state) });
     },
 
     async readBalance(balanceId) {

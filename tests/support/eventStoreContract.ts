@@ -630,6 +630,26 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
       });
     });
 
+    it('ignores a snapshot folded under other upcasters, which this release would not fold to the same state', async () => {
+      const streamId = uniqueId('upcast');
+      await events.writeSnapshot({ streamId, version: 100, state: { name: 'Mug' }, schema: 'state-1' });
+      const upcasting = harness.store(
+        eventSchemaRegistry({
+          ProductRegistered: { 1: (data) => ({ ...data, name: String(data.name).toUpperCase() }) },
+        }),
+      );
+      expect(await upcasting.readSnapshot(streamId, 'state-1')).toBeUndefined();
+      // Its own snapshot replaces the other whatever its version, and each release reads only its own.
+      await upcasting.writeSnapshot({ streamId, version: 90, state: { name: 'MUG' }, schema: 'state-1' });
+      expect(await upcasting.readSnapshot(streamId, 'state-1')).toEqual({
+        streamId,
+        version: 90,
+        schema: 'state-1',
+        state: { name: 'MUG' },
+      });
+      expect(await events.readSnapshot(streamId, 'state-1')).toBeUndefined();
+    });
+
     it('keeps a snapshot as JSON: a copy of the state written, with dates as their ISO strings', async () => {
       const streamId = uniqueId('json');
       const state = { items: ['a'], at: new Date('2026-11-23T10:00:00.000Z'), gone: undefined };
