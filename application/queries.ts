@@ -61,7 +61,8 @@ const foldOrder = async (
  * The order from its read model; someone else's order is as missing as an absent one. One the read model has not
  * seen yet, or still shows `PENDING` (just placed, or the projection behind in a burst), is folded from its stream
  * instead: the `Location` a `202` hands out answers at once, and a client polling it never sees its order go back
- * from settled to `PENDING` when the lagging view catches up with an earlier event.
+ * from settled to `PENDING` when the lagging view catches up with an earlier event. So is a confirmed one whose
+ * stream has gone on past its view (a cancellation the view does not show yet).
  */
 export const getOrder = async (
   { orderId, caller }: { orderId: string; caller: Caller },
@@ -69,7 +70,13 @@ export const getOrder = async (
   store: EventStore,
 ): Promise<ReadModelView<OrderView>> => {
   const found = await readModels.order(orderId);
-  if (!found || found.view.status === 'PENDING') {
+  // A confirmed order can still be cancelled, and its view may not show it yet (placed, cancelled and confirmed in
+  // one lag): a client already answered CANCELLED must not be told CONFIRMED again, nor 304 on its copy. So its
+  // stream is asked for anything after the view's version, which is nothing unless the view lags.
+  const behind =
+    found?.view.status === 'CONFIRMED' &&
+    (await store.readStream(orderStreamId(orderId), { afterVersion: found.version })).length > 0;
+  if (!found || found.view.status === 'PENDING' || behind) {
     const folded = await foldOrder({ orderId, caller }, store);
     // Named by the read model that answers, as the view at that version will be: one ETag for one representation.
     const readModel = found ? found.readModel : await readModels.liveVersion('orders');

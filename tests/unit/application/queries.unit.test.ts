@@ -82,6 +82,24 @@ describe('GET /orders/{id} (getOrder)', () => {
     });
   });
 
+  it('folds a CONFIRMED view whose stream has gone on, so a poll never goes back from CANCELLED to CONFIRMED', async () => {
+    const store = await confirmed();
+    const confirmedView = (await store.readStream(orderStreamId(orderId))).reduce<
+      ReturnType<typeof ordersProjection.evolve> | undefined
+    >((view, event) => ordersProjection.evolve(view, event as never), undefined);
+    const lagging = { view: confirmedView as NonNullable<typeof confirmedView>, version: 3, readModel: 2 };
+    // Nothing after the view: the view answers as it is.
+    expect(await getOrder({ orderId, caller: customer }, readModels(lagging), store)).toBe(lagging);
+    // Cancelled since, the view not showing it yet: the stream answers, at the cancellation's version.
+    const cancel: OrderEvent[] = [{ type: 'OrderCancelled', data: { orderId, previousStatus: 'CONFIRMED' } }];
+    await store.append([{ streamId: orderStreamId(orderId), expectedVersion: 3, events: cancel }], testMetadata());
+    expect(await getOrder({ orderId, caller: customer }, readModels(lagging), store)).toMatchObject({
+      version: 4,
+      view: { status: 'CANCELLED' },
+      readModel: 2,
+    });
+  });
+
   it('is not found for another customer, either way, nor for an order never placed', async () => {
     const stranger = { sub: 'customer-2', isAdmin: false };
     await expect(getOrder({ orderId, caller: stranger }, readModels(), await placed())).rejects.toThrow(
