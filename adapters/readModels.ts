@@ -31,18 +31,25 @@ export const dynamoReadModels = ({
     // One table of each read model, with no pointer: no version to name.
     liveVersion: async () => undefined,
     async ordersOf({ customerId, limit, after }) {
-      // One more than asked: whether it exists says if there is a next page, so the last page has no cursor.
-      const { Items = [] } = await client.send(
-        new QueryCommand({
-          TableName: ordersTable,
-          IndexName: BY_CUSTOMER_INDEX,
-          KeyConditionExpression: 'customerId = :customerId',
-          ExpressionAttributeValues: { ':customerId': customerId },
-          ScanIndexForward: false,
-          Limit: limit + 1,
-          ...(after ? { ExclusiveStartKey: after } : {}),
-        }),
-      );
+      // One more than asked: whether it exists says if there is a next page, so the last page has no cursor. A query
+      // DynamoDB cut at 1 MB holds fewer and says where it stopped: it goes on from there, lest a page end early.
+      const Items: Record<string, unknown>[] = [];
+      let from = after;
+      do {
+        const answer = await client.send(
+          new QueryCommand({
+            TableName: ordersTable,
+            IndexName: BY_CUSTOMER_INDEX,
+            KeyConditionExpression: 'customerId = :customerId',
+            ExpressionAttributeValues: { ':customerId': customerId },
+            ScanIndexForward: false,
+            Limit: limit + 1 - Items.length,
+            ...(from ? { ExclusiveStartKey: from } : {}),
+          }),
+        );
+        Items.push(...(answer.Items ?? []));
+        from = answer.LastEvaluatedKey;
+      } while (from && Items.length <= limit);
       const page = Items.slice(0, limit);
       const last = page.at(-1);
       return {

@@ -1,0 +1,53 @@
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
+import { dynamoReadModels } from '../../../adapters/readModels.js';
+import { VIEW_VERSION } from '../../../adapters/viewStore.js';
+import { orderStreamId } from '../../../domain/order/index.js';
+import { ordersProjection } from '../../../projections/orders.js';
+import { orderPlaced } from '../../support/orderEvents.js';
+import { stored } from '../projections/givenView.js';
+
+const orderIds = Array.from({ length: 5 }, (_, i) => `00000000-0000-4000-8000-00000000000${i}`);
+// A customer's order views, newest first as the index answers them.
+const items = orderIds
+  .map((orderId, i) => {
+    const [placed] = stored(orderStreamId(orderId), [orderPlaced(orderId)]);
+    const view = ordersProjection.evolve(undefined, {
+      ...placed,
+      recordedAt: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString(),
+    } as never);
+    return { ...view, [VIEW_VERSION]: 1 } as Record<string, unknown>;
+  })
+  .reverse();
+
+/** The index, each answer cut after two items with where it stopped, as DynamoDB cuts a query at 1 MB. */
+const cutAtTwo = () => {
+  const queries: number[] = [];
+  const client = {
+    async send(command: unknown) {
+      if (!(command instanceof QueryCommand)) throw new Error('unexpected command');
+      const { Limit = 1e9, ExclusiveStartKey } = command.input;
+      queries.push(Limit);
+      const start = ExclusiveStartKey ? items.findIndex((item) => item.orderId === ExclusiveStartKey.orderId) + 1 : 0;
+      const page = items.slice(start, start + Math.min(Limit, 2));
+      const more = start + page.length < items.length;
+      return { Items: page, ...(more ? { LastEvaluatedKey: { orderId: page.at(-1)?.orderId } } : {}) };
+    },
+  } as unknown as DynamoDBDocumentClient;
+  return { readModels: dynamoReadModels({ client, ordersTable: 'orders', productsTable: 'products' }), queries };
+};
+
+describe("a customer's orders, page by page", () => {
+  it('goes on past a query DynamoDB cut short, so a page is never short and its cursor never missing', async () => {
+    const { readModels, queries } = cutAtTwo();
+    const customerId = String(items[0]?.customerId);
+    const first = await readModels.ordersOf({ customerId, limit: 3 });
+    expect(first.orders.map((o) => o.view.orderId)).toEqual(items.slice(0, 3).map((item) => item.orderId));
+    expect(first.next).toMatchObject({ orderId: items[2]?.orderId });
+    // Asked for 4 (one more, to know of a next page), answered 2 and 2.
+    expect(queries).toEqual([4, 2]);
+    const rest = await readModels.ordersOf({ customerId, limit: 3, after: first.next });
+    expect(rest.orders.map((o) => o.view.orderId)).toEqual(items.slice(3).map((item) => item.orderId));
+    expect(rest.next).toBeUndefined();
+  });
+});
