@@ -13,6 +13,9 @@ import { metrics } from '../observability/metrics.js';
 import { observedStore, onConflict, telemetry } from '../observability/telemetry.js';
 import { tracer } from '../observability/tracing.js';
 
+/** The order as placed, as an execution carries it: today's `OrderPlaced` data but its payment token. */
+const CarriedPlaced = z.object(OrderPlaced.shape.data.omit({ paymentToken: true }).shape);
+
 /** What every saga Task receives (the state machine's Parameters). */
 export const SagaInput = z.object({
   orderId: z.string().min(1),
@@ -26,7 +29,7 @@ export const SagaInput = z.object({
    * its payment token (application/saga.ts, `CarriedOrder`). An input that still holds one, from an execution started
    * before, has it dropped here.
    */
-  placed: z.object(OrderPlaced.shape.data.omit({ paymentToken: true }).shape).optional(),
+  placed: CarriedPlaced.optional(),
   /** When the order was placed (its `OrderPlaced`'s `recordedAt`): what SagaDuration counts from. */
   placedAt: z.iso.datetime({ offset: true }).optional(),
 });
@@ -104,7 +107,13 @@ export const sagaHandler = (
         step,
         awsRequestId: lambdaContext.awsRequestId,
       });
-      const parsed = SagaInput.safeParse(event);
+      // An execution started before `OrderPlaced` changed shape carries its order in the old one, which no upcaster
+      // reaches: the step reads the order from its stream instead, upcast, as it does with nothing carried.
+      const { placed: carried, ...uncarried }: Record<string, unknown> =
+        typeof event === 'object' && event !== null ? { ...event } : {};
+      const stale = carried !== undefined && !CarriedPlaced.safeParse(carried).success;
+      if (stale) invocation.info('carried order not in today’s shape; read from its stream', { carried });
+      const parsed = SagaInput.safeParse(stale ? uncarried : event);
       if (!parsed.success) {
         invocation.error('saga step input refused', { error: parsed.error });
         throw parsed.error;

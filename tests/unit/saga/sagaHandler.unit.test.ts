@@ -86,6 +86,37 @@ describe('a saga step that fails', () => {
     expect(lines[0]?.error).toMatchObject({ name: 'TypeError', stack: expect.stringContaining('TypeError') });
   });
 
+  it('reads the order from its stream when the execution carries it in a shape this code does not read', async () => {
+    const lines: Line[] = [];
+    stops.push(
+      tapLogs((line) => lines.push(JSON.parse(line) as Line), 'debug'),
+      muteStdout(),
+    );
+    const seen: unknown[] = [];
+    const handler = sagaHandler('ConfirmOrder', (input) => {
+      seen.push(input.placed);
+      return Promise.resolve('PROCEED' as const);
+    });
+    const context = { functionName: 'confirmOrder', awsRequestId: 'req-43' } as Context;
+    const base = { orderId: 'o-1', correlationId: 'c-1', executionName: 'o-1' };
+    const today = {
+      orderId: 'o-1',
+      customerId: 'customer-1',
+      lines: [{ sku: 'MUG-1', quantity: 1, unitPrice: { amount: 1200, currency: 'EUR' } }],
+      total: { amount: 1200, currency: 'EUR' },
+    };
+    // Started before a shape change: its copy lacks what today's OrderPlaced requires.
+    const { lines: _, ...older } = today;
+
+    expect(await handler({ ...base, placed: older }, context)).toEqual({ outcome: 'PROCEED' });
+    expect(await handler({ ...base, placed: today }, context)).toEqual({ outcome: 'PROCEED' });
+
+    expect(seen).toEqual([undefined, today]);
+    expect(lines.filter((line) => line.message.startsWith('carried order'))).toEqual([
+      expect.objectContaining({ level: 'info', awsRequestId: 'req-43' }),
+    ]);
+  });
+
   it('logs an input it cannot read, which no line of the step would otherwise name', async () => {
     const { lines, thrown } = await failing(new Error('never run'), { orderId: 42 });
     expect(thrown).toBeInstanceOf(Error);
