@@ -2,12 +2,19 @@
  * Where an event's shape change goes. A stored event keeps the schema version it was written with; reading brings it
  * up to today's shape through one step per version: `upcasters[type][n]` turns version n into n + 1. Registering a
  * step here makes n + 1 the version new events of that type are written with. Every reader (the store, the
- * projections, the saga starter, replay and the invariants) goes through the one registry the composition root builds
- * from this table (composition/root.ts); stored items are never rewritten.
+ * projections, the saga starter, replay, the invariants and `npm run order`) goes through the one registry the
+ * composition root builds from this table (composition/root.ts); stored items are never rewritten, and snapshots
+ * folded under other upcasters are ignored.
+ *
+ * A shape change is, in one release: the event's zod schema (strict: an older release refuses the new shape, so a
+ * rollback past it parks what reads such events, docs/operations.md "Roll back"), the step here, the deciders and
+ * projections that write and read the field, and a rebuild of a read model whose views show it. Register the step
+ * with the schema change, never after: events written in the new shape before it exists are stamped with the old
+ * version, and the step would later run on them too.
  *
  * @example
- * // OrderPlaced v1 had no currency; v2 does.
- * export const upcasters: Upcasters = { OrderPlaced: { 1: (data) => ({ ...data, currency: 'EUR' }) } };
+ * // OrderPlaced v1 had no sales channel; v2 requires one (`channel: z.enum(['web', 'legacy'])` in its schema).
+ * export const upcasters: Upcasters = { OrderPlaced: { 1: (data) => ({ ...data, channel: 'legacy' }) } };
  */
 export type Upcasters = Record<string, Record<number, (data: Record<string, unknown>) => Record<string, unknown>>>;
 
