@@ -63,13 +63,14 @@ const jvmOptions = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'];
  */
 const dynamoLocalOptions = ['-disableTelemetry', '-cors', 'https://orderflow.invalid'];
 /**
- * The JVM starts with SIGINT ignored (a shell's `trap "" INT`, kept across its `exec`, and honoured by the JVM): a
- * terminal's Ctrl-C reaches every process of the stack's group at once, and DynamoDB Local must outlive it until the
- * stack has stopped what still writes to it. The stack stops it with SIGTERM, and a crash's exit hook with SIGKILL.
+ * The JVM starts with SIGINT and SIGHUP ignored (a shell's `trap "" INT HUP`, kept across its `exec`, and honoured by
+ * the JVM): a terminal's Ctrl-C, or its closing, reaches every process of the stack's group at once, and DynamoDB
+ * Local must outlive it until the stack has stopped what still writes to it. The stack stops it with SIGTERM, and a
+ * crash's exit hook with SIGKILL.
  */
 const ignoringCtrlC = (command: string, args: readonly string[]): [string, string[]] => [
   'sh',
-  ['-c', 'trap "" INT; exec "$0" "$@"', command, ...args],
+  ['-c', 'trap "" INT HUP; exec "$0" "$@"', command, ...args],
 ];
 const spawn = createSpawn(
   // The package finds its jar relative to its build folder.
@@ -147,7 +148,7 @@ export const startDynamoLocal = async ({
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({ endpoint, ...localClientConfig });
   try {
-    await Promise.race([spawnError, waitUntilAnswers(client)]);
+    await Promise.race([spawnError, waitUntilAnswers(client, dbPath)]);
   } catch (error) {
     child.kill('SIGKILL');
     throw error;
@@ -171,13 +172,21 @@ export const startDynamoLocal = async ({
   };
 };
 
-const waitUntilAnswers = async (client: DynamoDBClient, timeoutMs = 60_000): Promise<void> => {
+const waitUntilAnswers = async (client: DynamoDBClient, dbPath?: string, timeoutMs = 60_000): Promise<void> => {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
       await client.send(new ListTablesCommand({}));
       return;
     } catch (error) {
+      // It answers, and fails: its data files are unreadable, which no wait mends.
+      if ((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 500) {
+        throw new Error(
+          `DynamoDB Local answers but fails to list its tables: its data${dbPath ? ` in ${dbPath}` : ''} looks ` +
+            'corrupt. `npm run reset` (or `npm start -- --fresh`) starts over empty.',
+          { cause: error },
+        );
+      }
       if (Date.now() > deadline) throw new Error('DynamoDB Local did not answer in time.', { cause: error });
       await new Promise((resolve) => setTimeout(resolve, 100));
     }

@@ -30,6 +30,8 @@ export const recordFunctionLogs = (
 ): FunctionLogs => {
   mkdirSync(dirname(file), { recursive: true });
   const out = createWriteStream(file, { flags: 'w' });
+  // A file that cannot be written (a read-only folder, a full disk) costs the record, not the stack: said once.
+  out.once('error', (error) => console.error(`Function logs are not recorded in ${file}: ${error.message}`));
   // A line that arrives after stop() (a stand-in still winding down) is dropped, not written after the end.
   const write = (line: string) => {
     if (!out.writableEnded) out.write(`${line}\n`);
@@ -42,7 +44,7 @@ export const recordFunctionLogs = (
     stop: async () => {
       untap();
       unmute();
-      if (!out.writableEnded) await new Promise<void>((resolve) => out.end(resolve));
+      if (!out.writableEnded && !out.errored) await new Promise<void>((resolve) => out.end(resolve));
     },
   };
 };

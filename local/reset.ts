@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cliArgs } from '../ops/cliArgs.js';
 import { stopOrphanedDynamoLocal } from './dynamoLocal.js';
-import { runningStack } from './runningStack.js';
+import { stackHolding } from './runningStack.js';
 import { localStateDir, projectRoot } from './paths.js';
 
 /** Where `npm start` keeps the previous run's function log: `local.jsonl` → `local.previous.jsonl`. */
@@ -59,10 +59,13 @@ export const resetLocalState = async ({
   log = (line: string) => console.log(line),
 }: { stateDir?: string; stage?: string; log?: (line: string) => void } = {}): Promise<ResetResult> => {
   const stackFile = join(stateDir, 'stack.json');
-  const running = await runningStack(stackFile);
+  // A stack still starting holds the folder too: its DynamoDB Local is no orphan.
+  const running = await stackHolding(stackFile);
   if (running) {
     throw new Error(
-      `The local stack is running (pid ${running.pid}, API at ${running.apiUrl}): stop it (Ctrl-C) before resetting.`,
+      running.apiUrl
+        ? `The local stack is running (pid ${running.pid}, API at ${running.apiUrl}): stop it (Ctrl-C) before resetting.`
+        : `The local stack is starting (pid ${running.pid}): stop it (Ctrl-C) before resetting.`,
     );
   }
   // A JVM a killed stack left running would go on serving the files removed below, and keep their space.

@@ -32,15 +32,26 @@ const isRunningStack = async (pid: number): Promise<boolean> => {
   return commandLine === undefined || commandLine.includes('start.ts');
 };
 
-/** The `npm start` that is running over this state folder, if one is; a file left behind by a crash is not one. */
-export const runningStack = async (file = runningStackFile): Promise<RunningStack | undefined> => {
+/**
+ * The `npm start` that holds this state folder, if one does: still starting (it claims the folder before anything
+ * starts, `{ pid, stage }` alone) or running. A file left behind by a crash is not one.
+ */
+export const stackHolding = async (
+  file = runningStackFile,
+): Promise<(Partial<RunningStack> & { pid: number }) | undefined> => {
   const text = await readFile(file, 'utf8').catch(() => undefined);
   if (!text) return undefined;
   try {
-    const running = JSON.parse(text) as Partial<RunningStack>;
-    if (typeof running.pid !== 'number' || running.pid === process.pid) return undefined;
-    return (await isRunningStack(running.pid)) ? (running as RunningStack) : undefined;
+    const held = JSON.parse(text) as Partial<RunningStack>;
+    if (typeof held.pid !== 'number' || held.pid === process.pid) return undefined;
+    return (await isRunningStack(held.pid)) ? { ...held, pid: held.pid } : undefined;
   } catch {
     return undefined;
   }
+};
+
+/** The `npm start` that is running over this state folder and serving, if one is. */
+export const runningStack = async (file = runningStackFile): Promise<RunningStack | undefined> => {
+  const held = await stackHolding(file);
+  return held?.apiUrl ? (held as RunningStack) : undefined;
 };

@@ -1,8 +1,8 @@
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
 import { cliArgs } from '../ops/cliArgs.js';
-import { type RunningStack, runningStack, runningStackFile } from './runningStack.js';
+import { type RunningStack, runningStackFile, stackHolding } from './runningStack.js';
 import { jwtSettings, localIssuer } from './auth.js';
 import { recordFunctionLogs } from './functionLogs.js';
 import { startApi } from './httpServer.js';
@@ -25,29 +25,56 @@ const { values: options } = cliArgs(
   { options: { fresh: { type: 'boolean', default: false }, verbose: { type: 'boolean', default: false } } },
   'usage: [PORT=<port>] npm start [-- --fresh] [--verbose]',
 );
-// Checked before anything starts: a bad PORT found once the whole stack is up only wasted its start.
-const port = Number(process.env.PORT ?? 3000);
-if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+// Checked before anything starts: a bad PORT found once the whole stack is up only wasted its start. Digits only:
+// Number() would read '' as 0 (a random port) and 0x10 as 16. An empty PORT is no PORT.
+const portText = process.env.PORT?.trim() || '3000';
+const port = Number(portText);
+if (!/^\d+$/.test(portText) || port > 65_535) {
   console.error(`PORT=${process.env.PORT ?? ''} is not a port: a whole number from 0 to 65535 (0 picks a free one).`);
   process.exit(2);
 }
 
-// One stack per state folder: a second would share DynamoDB Local's files and find kinesalite's locked.
-const other = await runningStack();
+// One stack per state folder: a second would share DynamoDB Local's files and find kinesalite's locked. A stack
+// still starting holds it too: its DynamoDB Local is no orphan for another start, or a reset, to stop.
+const other = await stackHolding();
 if (other) {
-  console.error(`The local stack is already running (pid ${other.pid}, API at ${other.apiUrl}): stop it first.`);
+  console.error(
+    other.apiUrl
+      ? `The local stack is already running (pid ${other.pid}, API at ${other.apiUrl}): stop it first.`
+      : `The local stack is already starting (pid ${other.pid}): stop it first.`,
+  );
   process.exit(1);
 }
-const portInUse = await new Promise<boolean>((resolve) => {
+const portProblem = await new Promise<string | undefined>((resolve) => {
   const probe = createServer();
-  probe.once('error', () => resolve(true));
-  probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(false)));
+  probe.once('error', (error: NodeJS.ErrnoException) => resolve(error.code));
+  probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(undefined)));
 });
-if (portInUse) {
-  console.error(`Port ${port} is taken on 127.0.0.1: stop what listens there, or start with PORT=<another>.`);
+if (portProblem) {
+  console.error(
+    portProblem === 'EACCES'
+      ? `Port ${port} needs privileges this user lacks: start with PORT=<a port from 1024 up>.`
+      : `Port ${port} is taken on 127.0.0.1: stop what listens there, or start with PORT=<another>.`,
+  );
   process.exit(1);
 }
-if (options.fresh) await resetLocalState({ log: (line) => console.log(`[fresh] ${line}`) });
+/** Claims the state folder before anything starts: created exclusively, so of two starts at once one goes on. */
+const claim = async (flag: 'wx' | 'w') => {
+  await mkdir(localStateDir, { recursive: true });
+  await writeFile(runningStackFile, JSON.stringify({ stage, pid: process.pid }), { flag });
+};
+// A file a crashed stack left (stackHolding found no live one behind it) is gone first.
+await rm(runningStackFile, { force: true });
+await claim('wx').catch((error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EEXIST') throw error;
+  console.error('Another `npm start` claimed this state folder just now: stop it first.');
+  process.exit(1);
+});
+// Reset empties the folder, the claim with it: made again at once.
+if (options.fresh) {
+  await resetLocalState({ log: (line) => console.log(`[fresh] ${line}`) });
+  await claim('w');
+}
 
 // The local CloudWatch Logs: every function's lines at info and up (with the EMF metrics), whatever reaches stdout.
 // Debug lines and the saga's every state only with --verbose: serializing them cost the hot path more than its work.
@@ -55,40 +82,49 @@ if (options.fresh) await resetLocalState({ log: (line) => console.log(`[fresh] $
 const functionLogFile = join(localStateDir, 'logs', `${stage}.jsonl`);
 await rename(functionLogFile, previousLogFile(functionLogFile)).catch(() => undefined);
 const functionLogs = recordFunctionLogs(functionLogFile, options.verbose ? 'debug' : 'info');
-const stack = await startLocalStack({
-  stage,
-  stateDir: localStateDir,
-  // Ctrl-C lets the sagas running at that moment finish (they take about a second), so their orders settle now.
-  drainSagasMs: 10_000,
-  log: (line) => console.log(`[stack] ${line}`),
-  ...(options.verbose
-    ? {
-        trace: (line: string) => {
-          console.log(`[stack] ${line}`);
-          functionLogs.stack(line);
-        },
-      }
-    : {}),
-});
-let api: Awaited<ReturnType<typeof startApi>> | undefined;
 
+// Ctrl-C reaches this process more than once (from the terminal, and from npm, which passes it on): the first stops
+// the stack, the rest wait for it. With no listener left, Node would exit at once and skip the positions. Listening
+// from before the stack starts: a Ctrl-C while it starts lets it finish starting, then stops all of it, where Node's
+// own exit left DynamoDB Local (which ignores Ctrl-C) running. SIGHUP: the terminal closed.
+let stack: Awaited<ReturnType<typeof startLocalStack>> | undefined;
+let api: Awaited<ReturnType<typeof startApi>> | undefined;
+let startupEnded: () => void = () => undefined;
+const startup = new Promise<void>((resolve) => (startupEnded = resolve));
 const stop = async (signal: string) => {
   console.log(`\n${signal}: stopping…`);
+  await startup;
   await rm(runningStackFile, { force: true });
   await api?.close();
-  await stack.stop();
+  await stack?.stop();
   await functionLogs.stop();
   console.log(
     `stopped: API, stream consumers, change relay, kinesalite, DynamoDB Local (positions kept in .local/checkpoints/${stage})`,
   );
   process.exit(0);
 };
-// Ctrl-C reaches this process more than once (from the terminal, and from npm, which passes it on): the first stops
-// the stack, the rest wait for it. With no listener left, Node would exit at once and skip the positions.
 let stopping: Promise<void> | undefined;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void (stopping ??= stop(signal)));
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.on(signal, () => void (stopping ??= stop(signal)));
+}
 
 try {
+  stack = await startLocalStack({
+    stage,
+    stateDir: localStateDir,
+    // Ctrl-C lets the sagas running at that moment finish (they take about a second), so their orders settle now.
+    drainSagasMs: 10_000,
+    log: (line) => console.log(`[stack] ${line}`),
+    ...(options.verbose
+      ? {
+          trace: (line: string) => {
+            console.log(`[stack] ${line}`);
+            functionLogs.stack(line);
+          },
+        }
+      : {}),
+  });
+
   const { config, dynamo, kinesis, tables, streams } = stack;
   const issuer = await localIssuer({ ...jwtSettings(config), keyDir: join(localStateDir, 'jwt') });
   api = await startApi({ config, issuer, port, log: (line) => console.log(`[api] ${line}`) });
@@ -106,7 +142,9 @@ try {
     .filter(([, fn]) => (fn.events ?? []).some((e) => 'stream' in e))
     .map(([name]) => name);
 
-  console.log(`
+  // Not when a Ctrl-C came while it started: it stops as soon as this block ends.
+  if (!stopping)
+    console.log(`
 orderflow is running locally (stage "${stage}", ready in ${Date.now() - started} ms)
 
   API             ${api.url}        (routes from serverless.yml; OpenAPI at ${api.url}/openapi.json)
@@ -123,8 +161,13 @@ Try it:           curl -s ${api.url}/openapi.json | head -c 300; echo
 Ctrl-C stops everything, and \`npm start\` carries on where it stopped. \`npm run reset\` (or \`npm start -- --fresh\`) starts over empty.
 `);
 } catch (error) {
-  console.error(error);
+  // What went wrong in a line (a port taken meanwhile, Java missing); the stack trace with --verbose.
+  console.error(options.verbose || !(error instanceof Error) ? error : `Could not start: ${error.message}`);
+  await rm(runningStackFile, { force: true });
   await api?.close();
-  await stack.stop();
+  await stack?.stop();
   process.exit(1);
+} finally {
+  // A stop asked for while the stack started goes on from here.
+  startupEnded();
 }

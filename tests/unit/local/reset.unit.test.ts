@@ -73,6 +73,11 @@ describe('npm run reset', () => {
       await expect(resetLocalState({ stateDir, log: () => undefined })).rejects.toThrow(
         `The local stack is running (pid ${running.pid}, API at http://127.0.0.1:3000): stop it (Ctrl-C) before resetting.`,
       );
+      // Still starting, it has claimed the folder with its pid alone: its DynamoDB Local is no orphan to stop.
+      await writeFile(join(stateDir, 'stack.json'), JSON.stringify({ pid: running.pid, stage: 'local' }));
+      await expect(resetLocalState({ stateDir, log: () => undefined })).rejects.toThrow(
+        `The local stack is starting (pid ${running.pid}): stop it (Ctrl-C) before resetting.`,
+      );
       expect(existsSync(join(stateDir, 'dynamodb'))).toBe(true);
     } finally {
       running.kill();
