@@ -156,12 +156,23 @@ export const startDynamoLocal = async ({
     client.destroy();
   }
   spawnError.catch(() => undefined);
+  // Once up, nothing else watches it: a JVM that dies (killed, out of memory) leaves every call failing, so say so.
+  let stopping = false;
+  child.once('exit', (code, signal) => {
+    if (!stopping) {
+      log(
+        `DynamoDB Local (pid ${child.pid ?? '?'}) exited (${signal ?? `code ${code}`}): every call to it fails from ` +
+          `now on. Stop the stack (Ctrl-C) and start it again.\n${output.slice(-2_000)}`,
+      );
+    }
+  });
 
   return {
     endpoint,
     port,
     pid: child.pid ?? -1,
     async stop() {
+      stopping = true;
       process.removeListener('exit', killOnExit);
       child.kill('SIGTERM');
       const timeout = setTimeout(() => child.kill('SIGKILL'), 5_000);

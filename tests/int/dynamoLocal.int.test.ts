@@ -7,12 +7,14 @@ import { jvmPidFile, localClientConfig, startDynamoLocal, stopOrphanedDynamoLoca
 import { processAlive } from '../../local/runningStack.js';
 
 describe('DynamoDB Local as the stack starts it', () => {
-  it("outlives a Ctrl-C (SIGINT) until the stack stops it, so functions still writing don't lose it", async () => {
-    const dynamo = await startDynamoLocal();
+  it("outlives a Ctrl-C (SIGINT) or a closed terminal (SIGHUP) until the stack stops it, so functions still writing don't lose it", async () => {
+    const lines: string[] = [];
+    const dynamo = await startDynamoLocal({ log: (line) => lines.push(line) });
     const client = new DynamoDBClient({ endpoint: dynamo.endpoint, ...localClientConfig });
     try {
-      // What a terminal's Ctrl-C sends every process of the stack's group.
+      // What a terminal's Ctrl-C, or its closing, sends every process of the stack's group.
       process.kill(dynamo.pid, 'SIGINT');
+      process.kill(dynamo.pid, 'SIGHUP');
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       expect(processAlive(dynamo.pid)).toBe(true);
       expect(await client.send(new ListTablesCommand({}))).toMatchObject({ TableNames: [] });
@@ -21,6 +23,17 @@ describe('DynamoDB Local as the stack starts it', () => {
       await dynamo.stop();
     }
     expect(processAlive(dynamo.pid)).toBe(false);
+    // Stopped by the stack: nothing to say.
+    expect(lines).toEqual([]);
+  });
+
+  it('says so when it dies under a running stack, which would otherwise fail every call unexplained', async () => {
+    const lines: string[] = [];
+    const dynamo = await startDynamoLocal({ log: (line) => lines.push(line) });
+    process.kill(dynamo.pid, 'SIGKILL');
+    for (let i = 0; i < 50 && lines.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(lines).toEqual([expect.stringContaining(`DynamoDB Local (pid ${dynamo.pid}) exited (SIGKILL)`)]);
+    await dynamo.stop();
   });
 
   it('keeps its files for this user only, and allows no web page a cross-origin request', async () => {
