@@ -125,7 +125,8 @@ export const routes = [
     method: 'GET',
     path: '/orders/{orderId}/events',
     access: 'customer',
-    summary: 'The order’s history as recorded, in today’s event shapes, less the payment token (its customer, or an admin).',
+    summary:
+      'The order’s history as recorded, in today’s event shapes, less the payment token (its customer, or an admin).',
     params: z.object({ orderId: OrderIdParam }),
     responses: {
       200: {
