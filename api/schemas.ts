@@ -130,12 +130,13 @@ export const OrderPage = z
 export type OrderPage = z.infer<typeof OrderPage>;
 
 export const ListOrdersQuery = z.object({
-  // Digits only: a number's other spellings (`1e1`, `0x10`, ` 10`) are not a page size.
+  // Digits only, with no leading zero: a number's other spellings (`1e1`, `0x10`, ` 10`, `010`) are not a page size,
+  // and each refusal says the same.
   limit: z
     .string()
-    .regex(/^[0-9]{1,3}$/, 'a whole number from 1 to 100')
+    .regex(/^[1-9][0-9]{0,2}$/, 'a whole number from 1 to 100')
     .transform(Number)
-    .pipe(z.int().min(1).max(100))
+    .pipe(z.int().max(100, 'a whole number from 1 to 100'))
     .optional()
     .transform((limit) => limit ?? 20)
     .meta({ description: 'How many orders a page holds: 1 to 100, 20 when left out.' }),
