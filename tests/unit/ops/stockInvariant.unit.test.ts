@@ -72,3 +72,12 @@ describe('the stock invariant', () => {
     ]);
   });
 });
+
+describe('the streams the invariants fold', () => {
+  it('leave out a stream holding an event this code cannot read, and name it, instead of ending the whole check', () => {
+    const newer = confirmedOrder('c', [{ type: 'OrderGiftWrapped', data: { orderId: 'c' } }]);
+    const { orders, unreadable } = foldedStreams(new Map([product, confirmed, newer]));
+    expect([...orders.keys()]).toEqual(['b']);
+    expect(unreadable).toEqual([expect.stringContaining('order-c: Event order-c@4 does not match its schema')]);
+  });
+});
