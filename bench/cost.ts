@@ -201,7 +201,7 @@ try {
     .filter(([fn]) => httpFunctions.has(fn))
     .reduce((sum, [, c]) => sum + c.invocations, 0);
   // Lambda writes its own lines at the stage's system log level (serverless.yml, provider.logs.lambda): at WARN only
-  // for an invocation that fails or times out, none of which an order here makes.
+  // for what Lambda counts a warning or worse (not a START or REPORT), none of which an order here makes.
   const systemLogLevel =
     (stack.config.provider as { logs?: { lambda?: { systemLogLevel?: string } } }).logs?.lambda?.systemLogLevel ??
     'INFO';

@@ -360,13 +360,13 @@ describe('the packaged prod template', () => {
     const configs = (t: typeof template) =>
       new Set(resourcesOfType(t, 'AWS::Lambda::Function').map(([, fn]) => JSON.stringify(fn.Properties.LoggingConfig)));
     expect(configs(template)).toEqual(
-      new Set([JSON.stringify({ ApplicationLogLevel: 'INFO', LogFormat: 'JSON', SystemLogLevel: 'WARN' })]),
+      new Set([JSON.stringify({ ApplicationLogLevel: 'DEBUG', LogFormat: 'JSON', SystemLogLevel: 'WARN' })]),
     );
-    // A stage logging at warn still lets INFO through Lambda's filter: Powertools' EMF documents have no level, and
-    // Lambda counts them as INFO. A dev stage keeps START, END and REPORT.
+    // A stage logging at warn still lets every line through Lambda's filter: Powertools' EMF documents have no level,
+    // and Lambda counts them as INFO; the functions filter by LOG_LEVEL. A dev stage keeps START, END and REPORT.
     const quiet = await packageStage('dev', { logLevel: 'warn' });
     expect(configs(quiet.template)).toEqual(
-      new Set([JSON.stringify({ ApplicationLogLevel: 'INFO', LogFormat: 'JSON', SystemLogLevel: 'INFO' })]),
+      new Set([JSON.stringify({ ApplicationLogLevel: 'DEBUG', LogFormat: 'JSON', SystemLogLevel: 'INFO' })]),
     );
     for (const [, fn] of resourcesOfType(quiet.template, 'AWS::Lambda::Function')) {
       expect(fn.Properties.Environment).toMatchObject({ Variables: { LOG_LEVEL: 'warn' } });
