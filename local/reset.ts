@@ -57,10 +57,17 @@ export const resetLocalState = async ({
   stateDir = localStateDir,
   stage = 'local',
   log = (line: string) => console.log(line),
-}: { stateDir?: string; stage?: string; log?: (line: string) => void } = {}): Promise<ResetResult> => {
+  claimedBy,
+}: {
+  stateDir?: string;
+  stage?: string;
+  log?: (line: string) => void;
+  /** The `npm start -- --fresh` that claimed the folder: its claim stays, and is no stack to refuse. */
+  claimedBy?: number;
+} = {}): Promise<ResetResult> => {
   const stackFile = join(stateDir, 'stack.json');
   // A stack still starting holds the folder too: its DynamoDB Local is no orphan.
-  const running = await stackHolding(stackFile);
+  const running = await stackHolding(stackFile, claimedBy);
   if (running) {
     throw new Error(
       running.apiUrl
@@ -74,7 +81,7 @@ export const resetLocalState = async ({
     log(`reset: stopped DynamoDB Local (pid ${orphan}), left running by a stack that was killed`);
   const shown = (path: string) => (path.startsWith(projectRoot) ? relative(projectRoot, path) : path);
   const removed: ResetResult['removed'] = [];
-  for (const entry of stackStateEntries(stage)) {
+  for (const entry of stackStateEntries(stage).filter((entry) => !claimedBy || entry !== 'stack.json')) {
     const path = join(stateDir, entry);
     const bytes = await sizeOf(path).catch(() => undefined);
     if (bytes === undefined) continue;

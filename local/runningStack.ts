@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { localStateDir } from './paths.js';
 
 /** What `npm start` leaves in `.local/stack.json` while it runs, so ops commands find the local stack. */
@@ -38,12 +38,13 @@ const isRunningStack = async (pid: number): Promise<boolean> => {
  */
 export const stackHolding = async (
   file = runningStackFile,
+  self = process.pid,
 ): Promise<(Partial<RunningStack> & { pid: number }) | undefined> => {
   const text = await readFile(file, 'utf8').catch(() => undefined);
   if (!text) return undefined;
   try {
     const held = JSON.parse(text) as Partial<RunningStack>;
-    if (typeof held.pid !== 'number' || held.pid === process.pid) return undefined;
+    if (typeof held.pid !== 'number' || held.pid === self) return undefined;
     return (await isRunningStack(held.pid)) ? { ...held, pid: held.pid } : undefined;
   } catch {
     return undefined;
@@ -54,4 +55,44 @@ export const stackHolding = async (
 export const runningStack = async (file = runningStackFile): Promise<RunningStack | undefined> => {
   const held = await stackHolding(file);
   return held?.apiUrl ? (held as RunningStack) : undefined;
+};
+
+/**
+ * Claims the state folder for the `npm start` of `pid`, before anything starts: the claim file is created
+ * exclusively, so of two starts at once one claims it. One a crashed stack left is moved aside first (a rename, which
+ * is atomic), and what was moved looked at: a live claim another start made meanwhile is put back, and this start
+ * refuses. Answers the stack that holds the folder instead, or nothing once it is claimed.
+ */
+export const claimStateFolder = async ({
+  stage,
+  file = runningStackFile,
+  pid = process.pid,
+}: {
+  stage: string;
+  file?: string;
+  pid?: number;
+}): Promise<(Partial<RunningStack> & { pid: number }) | undefined> => {
+  await mkdir(dirname(file), { recursive: true });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await writeFile(file, JSON.stringify({ stage, pid }), { flag: 'wx' });
+      return undefined;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const holder = await stackHolding(file, pid);
+    // A start that keeps losing the race to a claim it then finds stale is racing a crash loop: it gives up.
+    if (holder || attempt === 3) return holder ?? { pid: -1 };
+    const aside = `${file}.${pid}.stale`;
+    try {
+      await rename(file, aside);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw error;
+    }
+    const moved = await stackHolding(aside, pid);
+    if (moved) await link(aside, file).catch(() => undefined);
+    await rm(aside, { force: true });
+    if (moved) return moved;
+  }
 };

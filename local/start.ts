@@ -1,8 +1,8 @@
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
 import { cliArgs } from '../ops/cliArgs.js';
-import { type RunningStack, runningStackFile, stackHolding } from './runningStack.js';
+import { claimStateFolder, type RunningStack, runningStackFile, stackHolding } from './runningStack.js';
 import { jwtSettings, localIssuer } from './auth.js';
 import { recordFunctionLogs } from './functionLogs.js';
 import { startApi } from './httpServer.js';
@@ -58,23 +58,18 @@ if (portProblem) {
   );
   process.exit(1);
 }
-/** Claims the state folder before anything starts: created exclusively, so of two starts at once one goes on. */
-const claim = async (flag: 'wx' | 'w') => {
-  await mkdir(localStateDir, { recursive: true });
-  await writeFile(runningStackFile, JSON.stringify({ stage, pid: process.pid }), { flag });
-};
-// A file a crashed stack left (stackHolding found no live one behind it) is gone first.
-await rm(runningStackFile, { force: true });
-await claim('wx').catch((error: NodeJS.ErrnoException) => {
-  if (error.code !== 'EEXIST') throw error;
-  console.error('Another `npm start` claimed this state folder just now: stop it first.');
+// Claimed before anything starts, so that a second start or a reset meanwhile refuses (local/runningStack.ts).
+const holder = await claimStateFolder({ stage });
+if (holder) {
+  console.error(
+    holder.pid > 0
+      ? `The local stack is already starting (pid ${holder.pid}): stop it first.`
+      : 'Another `npm start` keeps claiming this state folder: stop it first.',
+  );
   process.exit(1);
-});
-// Reset empties the folder, the claim with it: made again at once.
-if (options.fresh) {
-  await resetLocalState({ log: (line) => console.log(`[fresh] ${line}`) });
-  await claim('w');
 }
+// The claim is kept: the folder is this start's.
+if (options.fresh) await resetLocalState({ log: (line) => console.log(`[fresh] ${line}`), claimedBy: process.pid });
 
 // The local CloudWatch Logs: every function's lines at info and up (with the EMF metrics), whatever reaches stdout.
 // Debug lines and the saga's every state only with --verbose: serializing them cost the hot path more than its work.
@@ -82,6 +77,9 @@ if (options.fresh) {
 const functionLogFile = join(localStateDir, 'logs', `${stage}.jsonl`);
 await rename(functionLogFile, previousLogFile(functionLogFile)).catch(() => undefined);
 const functionLogs = recordFunctionLogs(functionLogFile, options.verbose ? 'debug' : 'info');
+
+// A closed terminal (SIGHUP) fails every write to it after (EIO): the stop must go on all the same, unheard.
+for (const output of [process.stdout, process.stderr]) output.on('error', () => undefined);
 
 // Ctrl-C reaches this process more than once (from the terminal, and from npm, which passes it on): the first stops
 // the stack, the rest wait for it. With no listener left, Node would exit at once and skip the positions. Listening

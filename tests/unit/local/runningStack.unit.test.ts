@@ -1,0 +1,70 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { claimStateFolder } from '../../../local/runningStack.js';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => cleanups.splice(0).forEach((cleanup) => cleanup()));
+
+const stackFile = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'orderflow-claim-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  return join(dir, 'stack.json');
+};
+
+/** A live process whose command line names start.ts, as an `npm start`'s does: a start that could hold the folder. */
+const aStart = async (): Promise<number> => {
+  const child: ChildProcess = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)', 'local/start.ts']);
+  cleanups.push(() => child.kill());
+  await new Promise((resolve) => child.once('spawn', resolve));
+  return child.pid ?? -1;
+};
+
+const holderIn = async (file: string) => (JSON.parse(await readFile(file, 'utf8')) as { pid: number }).pid;
+
+describe('claiming the state folder before a start', () => {
+  it('claims a free folder, and one a crashed stack left its file in', async () => {
+    const file = stackFile();
+    const me = await aStart();
+    expect(await claimStateFolder({ stage: 'local', file, pid: me })).toBeUndefined();
+    expect(await holderIn(file)).toBe(me);
+
+    const stale = stackFile();
+    await writeFile(stale, JSON.stringify({ pid: 2 ** 22 + 1, apiUrl: 'http://127.0.0.1:3000' }));
+    expect(await claimStateFolder({ stage: 'local', file: stale, pid: me })).toBeUndefined();
+    expect(await holderIn(stale)).toBe(me);
+  });
+
+  it('refuses a folder a live start holds, leaving its claim as it was', async () => {
+    const file = stackFile();
+    const other = await aStart();
+    await writeFile(file, JSON.stringify({ stage: 'local', pid: other }));
+    expect(await claimStateFolder({ stage: 'local', file, pid: await aStart() })).toEqual({
+      stage: 'local',
+      pid: other,
+    });
+    expect(await holderIn(file)).toBe(other);
+  });
+
+  it('lets exactly one of two starts at once claim it, over a crashed stack’s file or none', async () => {
+    for (const leftover of [false, true]) {
+      const file = stackFile();
+      if (leftover) await writeFile(file, JSON.stringify({ pid: 2 ** 22 + 1 }));
+      const [a, b] = [await aStart(), await aStart()];
+      const answers = await Promise.all([
+        claimStateFolder({ stage: 'local', file, pid: a }),
+        claimStateFolder({ stage: 'local', file, pid: b }),
+      ]);
+      expect(
+        answers.filter((answer) => answer === undefined),
+        `leftover: ${leftover}`,
+      ).toHaveLength(1);
+      const winner = answers[0] === undefined ? a : b;
+      expect(await holderIn(file)).toBe(winner);
+      expect(answers.find((answer) => answer !== undefined)?.pid).toBe(winner);
+    }
+  });
+});
