@@ -70,6 +70,8 @@ export const getOrder = async (
   store: EventStore,
 ): Promise<ReadModelView<OrderView>> => {
   const found = await readModels.order(orderId);
+  // Someone else's order costs no read of its stream.
+  if (found && !mayAccess(caller, found.view.customerId)) throw new OrderNotFoundError(orderId);
   // A confirmed order can still be cancelled, and its view may not show it yet (placed, cancelled and confirmed in
   // one lag): a client already answered CANCELLED must not be told CONFIRMED again, nor 304 on its copy. So its
   // stream is asked for anything after the view's version, which is nothing unless the view lags.
@@ -82,7 +84,6 @@ export const getOrder = async (
     const readModel = found ? found.readModel : await readModels.liveVersion('orders');
     return readModel === undefined ? folded : { ...folded, readModel };
   }
-  if (!mayAccess(caller, found.view.customerId)) throw new OrderNotFoundError(orderId);
   return found;
 };
 
