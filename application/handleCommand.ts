@@ -41,7 +41,12 @@ export const load = async <State, Command, Event extends DomainEvent>(
 
 export const parseEvent = <Event extends DomainEvent>(schema: ZodType<Event>, event: StoredEvent): Event => {
   const parsed = schema.safeParse({ type: event.type, data: event.data });
-  if (!parsed.success) throw new CorruptEventError(event.streamId, event.version, { cause: parsed.error });
+  if (!parsed.success) {
+    throw new CorruptEventError(event.streamId, event.version, {
+      cause: parsed.error,
+      schemaVersion: event.schemaVersion,
+    });
+  }
   return parsed.data;
 };
 

@@ -10,7 +10,12 @@
  * rollback past it parks what reads such events, docs/operations.md "Roll back"), the step here, the deciders and
  * projections that write and read the field, and a rebuild of a read model whose views show it. Register the step
  * with the schema change, never after: events written in the new shape before it exists are stamped with the old
- * version, and the step would later run on them too.
+ * version, and the step would later run on them too. Never change a registered step: add the next version's.
+ *
+ * What a step does not reach: registering any step drops every snapshot once (each is folded again from its stream,
+ * keyed by the registry's versions), and a saga execution started before an `OrderPlaced` change carries its order
+ * as it was placed. A step reads it from the order's stream when the copy no longer parses; one that only adds an
+ * optional field, or changes a value but not its type, is not seen there, and the execution runs on the old copy.
  *
  * @example
  * // OrderPlaced v1 had no sales channel; v2 requires one (`channel: z.enum(['web', 'legacy'])` in its schema).

@@ -38,9 +38,11 @@ export class CorruptEventError extends Error {
   constructor(
     readonly streamId: string,
     readonly version: number,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; schemaVersion?: number },
   ) {
-    super(`Event ${streamId}@${version} does not match its schema.`, options);
+    // Its schema version tells a newer release's event (a rollback) from a bad write.
+    const written = options?.schemaVersion === undefined ? '' : ` (schema version ${options.schemaVersion})`;
+    super(`Event ${streamId}@${version}${written} does not match its schema.`, options);
     this.name = 'CorruptEventError';
   }
 }

@@ -51,7 +51,7 @@ export const eventSchemaRegistry = (steps: Record<string, Record<number, Upcaste
 
 /**
  * Brings a stored event to its type's current schema version. One written by a newer release (after a rollback) keeps
- * the version it was written with: this code cannot read it, and its readers refuse it as such, not as a bad write.
+ * the version it was written with, not relabelled as today's: the refusal its readers make names that version.
  */
 export const upcastItem = (item: StoredEvent, schemas: EventSchemaRegistry): StoredEvent => {
   const current = schemas.currentVersion(item.type);

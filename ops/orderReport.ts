@@ -112,7 +112,7 @@ const storedStream = async (clients: StageClients, streamId: string): Promise<St
   for await (const page of pages) {
     for (const item of page.Items ?? []) {
       // Upcast as the store reads them, so an older event folds as it would there; as stored if it cannot be (a
-      // missing step, a newer writer's version), which the fold then names.
+      // missing step), which the fold then names.
       const stored = item as EventItem;
       try {
         events.push(...itemEvents(stored, clients.schemas));

@@ -78,6 +78,8 @@ describe('the streams the invariants fold', () => {
     const newer = confirmedOrder('c', [{ type: 'OrderGiftWrapped', data: { orderId: 'c' } }]);
     const { orders, unreadable } = foldedStreams(new Map([product, confirmed, newer]));
     expect([...orders.keys()]).toEqual(['b']);
-    expect(unreadable).toEqual([expect.stringContaining('order-c: Event order-c@4 does not match its schema')]);
+    expect(unreadable).toEqual([
+      expect.stringContaining('order-c: Event order-c@4 (schema version 1) does not match its schema'),
+    ]);
   });
 });
