@@ -6,6 +6,7 @@ const standalone = [
   'tests/int/package.int.test.ts',
   'tests/int/operations.int.test.ts',
   'tests/int/stackRestart.int.test.ts',
+  'tests/int/startCommand.int.test.ts',
   'tests/e2e/sagaSettles.e2e.test.ts',
   'tests/e2e/gatewayOutage.e2e.test.ts',
   'tests/e2e/iamGrants.e2e.test.ts',

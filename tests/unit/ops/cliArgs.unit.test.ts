@@ -1,11 +1,23 @@
 import { spawnSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { projectRoot } from '../../../local/paths.js';
 import { namedStream } from '../../../ops/cliArgs.js';
 
+// A state folder of its own: with the developer's `npm start` running, `gateway down` on the local stage would take
+// that stack's gateway down.
+const stateDir = mkdtempSync(join(tmpdir(), 'orderflow-cli-'));
+afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
+
 /** An ops command as `npm run` runs it, without a stack: what it answers to its arguments alone. */
 const run = (script: string, ...args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', `ops/${script}`, ...args], { cwd: projectRoot, encoding: 'utf8' });
+  spawnSync(process.execPath, ['--import', 'tsx', `ops/${script}`, ...args], {
+    cwd: projectRoot,
+    encoding: 'utf8',
+    env: { ...process.env, ORDERFLOW_STATE_DIR: stateDir },
+  });
 
 describe('the ops commands’ arguments (ops/cliArgs.ts)', () => {
   it.each([
