@@ -18,6 +18,7 @@ import {
   type Timing,
   tracesPerOrder,
 } from './power.js';
+import { platformLinesLogged, systemLogLevelOf } from './platformLogs.js';
 import { prices } from './prices.js';
 import { startProgress } from './progress.js';
 import { type Mix, startDrivenStack } from './scenario.js';
@@ -83,17 +84,6 @@ const quiet = async () => {
   }
 };
 
-/**
- * What an invocation's own lines in CloudWatch Logs weigh beside the function's: Lambda's START, END and REPORT (with
- * the X-Ray trace id that active tracing, on by default, adds to it), in their documented text format (as JSON, which
- * serverless.yml asks for, they weigh more), on a stage whose system log level lets them through.
- */
-const requestId = '8f5e1c3a-2b4d-4e6f-8a9b-0c1d2e3f4a5b';
-const platformLines = [
-  `START RequestId: ${requestId} Version: $LATEST`,
-  `END RequestId: ${requestId}`,
-  `REPORT RequestId: ${requestId}\tDuration: 12.34 ms\tBilled Duration: 13 ms\tMemory Size: 512 MB\tMax Memory Used: 98 MB\t\nXRAY TraceId: 1-674b2c3d-5ac6c58f5f6e4e6b8c6d7e8f\tSegmentId: 6c1e2d3f4a5b6c7d\tSampled: true\t`,
-];
 /** The level `prod` logs at (serverless.yml's params): what the functions write there, counted here at any stage's. */
 const prodLogLevel = 'info';
 /** Bytes billed for one log event of `line`. */
@@ -202,10 +192,8 @@ try {
     .reduce((sum, [, c]) => sum + c.invocations, 0);
   // Lambda writes its own lines at the stage's system log level (serverless.yml, provider.logs.lambda): at WARN only
   // for what Lambda counts a warning or worse (not a START or REPORT), none of which an order here makes.
-  const systemLogLevel =
-    (stack.config.provider as { logs?: { lambda?: { systemLogLevel?: string } } }).logs?.lambda?.systemLogLevel ??
-    'INFO';
-  const platformLogged = systemLogLevel === 'WARN' ? [] : platformLines;
+  const systemLogLevel = systemLogLevelOf(stack.config.provider);
+  const platformLogged = platformLinesLogged(systemLogLevel);
   const platformBytes = platformLogged.reduce((sum, line) => sum + ingested(line), 0);
   const logBytes = logged.bytes + lambda.invocations * platformBytes;
   const logEvents = logged.events + lambda.invocations * platformLogged.length;

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
@@ -26,6 +26,20 @@ describe('DynamoDB Local as the stack starts it', () => {
     // Stopped by the stack: nothing to say.
     expect(lines).toEqual([]);
   });
+
+  it('fails at once on data files it cannot read, saying how to start over, where it waited 60 s for nothing', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'orderflow-corrupt-'));
+    try {
+      const dbPath = join(dir, 'db');
+      await mkdir(dbPath, { recursive: true });
+      await writeFile(join(dbPath, 'shared-local-instance.db'), 'not a database '.repeat(4_000));
+      const started = Date.now();
+      await expect(startDynamoLocal({ dbPath })).rejects.toThrow(/looks corrupt\. `npm run reset`/);
+      expect(Date.now() - started).toBeLessThan(30_000);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('says so when it dies under a running stack, which would otherwise fail every call unexplained', async () => {
     const lines: string[] = [];

@@ -50,4 +50,11 @@ describe("a customer's orders, page by page", () => {
     expect(rest.orders.map((o) => o.view.orderId)).toEqual(items.slice(3).map((item) => item.orderId));
     expect(rest.next).toBeUndefined();
   });
+
+  it('hands out a cursor when the page is full, however the answers were cut', async () => {
+    const { readModels } = cutAtTwo();
+    const page = await readModels.ordersOf({ customerId: String(items[0]?.customerId), limit: 2 });
+    expect(page.orders).toHaveLength(2);
+    expect(page.next).toMatchObject({ orderId: items[1]?.orderId });
+  });
 });

@@ -52,6 +52,13 @@ describe('event items: one per stream and append (ADR 0016)', () => {
     expect(reserved).toMatchObject({ version: 2, schemaVersion: 2, data: { orderId: '1', lines: [], upcast: true } });
   });
 
+  it('names the upcasters a snapshot was folded under the same, in whatever order they were registered', () => {
+    const step = (data: Record<string, unknown>) => data;
+    expect(eventSchemaRegistry({ B: { 1: step }, A: { 1: step, 2: step } }).fingerprint).toBe('A@3,B@2');
+    expect(eventSchemaRegistry({ A: { 1: step, 2: step }, B: { 1: step } }).fingerprint).toBe('A@3,B@2');
+    expect(eventSchemaRegistry().fingerprint).toBe('');
+  });
+
   it('leaves an event a newer release wrote as it was written, its version included, not relabelled as current', () => {
     const newer = { ...stored('order-1', 1, 'OrderPlaced', { orderId: '1', giftWrap: true }), schemaVersion: 3 };
     expect(

@@ -4,7 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { claimStateFolder } from '../../../local/runningStack.js';
+import { claimStateFolder, runningStack, stackHolding } from '../../../local/runningStack.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((cleanup) => cleanup()));
@@ -36,6 +36,16 @@ describe('claiming the state folder before a start', () => {
     await writeFile(stale, JSON.stringify({ pid: 2 ** 22 + 1, apiUrl: 'http://127.0.0.1:3000' }));
     expect(await claimStateFolder({ stage: 'local', file: stale, pid: me })).toBeUndefined();
     expect(await holderIn(stale)).toBe(me);
+  });
+
+  it('tells a start still starting, which holds the folder, from a running stack, which ops commands can reach', async () => {
+    const file = stackFile();
+    const other = await aStart();
+    await writeFile(file, JSON.stringify({ stage: 'local', pid: other }));
+    expect(await stackHolding(file)).toEqual({ stage: 'local', pid: other });
+    expect(await runningStack(file)).toBeUndefined();
+    await writeFile(file, JSON.stringify({ stage: 'local', pid: other, apiUrl: 'http://127.0.0.1:3000' }));
+    expect(await runningStack(file)).toMatchObject({ pid: other, apiUrl: 'http://127.0.0.1:3000' });
   });
 
   it('refuses a folder a live start holds, leaving its claim as it was', async () => {
