@@ -181,13 +181,13 @@ describe('metrics in embedded metric format', () => {
     // @ts-expect-error OrdersPlaced has no extra dimension.
     metrics.add('OrdersPlaced', 1, { reason: 'x' });
     // @ts-expect-error Not a metric of the contract.
-    metrics.add('OrdersShipped', 1);
+    metrics.add('OrdersTeleported', 1);
     metrics.flush();
     const documents = lines.map((line) => JSON.parse(line) as Document);
     const named = documents.flatMap((d) => d._aws.CloudWatchMetrics.flatMap((m) => m.Metrics.map((x) => x.Name)));
     expect(named.toSorted()).toEqual(['OrdersPlaced', 'OrdersRejected']);
     expect(warnings.map((line) => JSON.parse(line) as { message: string; metric: string })).toEqual([
-      expect.objectContaining({ message: 'metric not recorded', metric: 'OrdersShipped' }),
+      expect.objectContaining({ message: 'metric not recorded', metric: 'OrdersTeleported' }),
     ]);
   });
 });
