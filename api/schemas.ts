@@ -77,7 +77,7 @@ export const Product = z
 export type Product = z.infer<typeof Product>;
 
 export const OrderAccepted = z
-  .strictObject({ orderId: z.string(), status: z.enum(['PENDING', 'CONFIRMED', 'REJECTED', 'CANCELLED']) })
+  .strictObject({ orderId: z.string(), status: OrderView.shape.status })
   .meta({ id: 'OrderAccepted' });
 export type OrderAccepted = z.infer<typeof OrderAccepted>;
 

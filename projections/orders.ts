@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { OrderEvent, OrderLine, RejectionReason } from '../domain/order/index.js';
+import { OrderEvent, OrderLine, OrderStatus, RejectionReason } from '../domain/order/index.js';
 import { assertNever } from '../domain/shared/decider.js';
 import { CustomerId, Money, OrderId } from '../domain/shared/values.js';
 import type { StoredEvent } from '../eventstore/types.js';
@@ -16,7 +16,7 @@ const timestamp = z.iso.datetime();
 export const OrderView = z.object({
   orderId: OrderId,
   customerId: CustomerId,
-  status: z.enum(['PENDING', 'CONFIRMED', 'REJECTED', 'CANCELLED']),
+  status: OrderStatus,
   lines: z.array(OrderLine),
   total: Money,
   rejectionReason: RejectionReason.optional(),

@@ -1,6 +1,9 @@
+import * as z from 'zod';
 import type { OrderPlaced, RejectionReason } from './events.js';
 
-export type OrderStatus = 'PENDING' | 'CONFIRMED' | 'REJECTED' | 'CANCELLED';
+/** An order's status: the one list the decider, the orders view and the API's answers read. */
+export const OrderStatus = z.enum(['PENDING', 'CONFIRMED', 'REJECTED', 'CANCELLED']);
+export type OrderStatus = z.infer<typeof OrderStatus>;
 
 /** States no command can leave. */
 export const terminalStatuses: readonly OrderStatus[] = ['REJECTED', 'CANCELLED'];
