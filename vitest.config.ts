@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { unitEnvironment } from './tests/support/lambdaEvents.js';
 
 // Three tiers, told apart by suffix. Unit tests touch no network; int and e2e share one local stack
 // (DynamoDB Local and friends) that the global setup starts once and stops at the end.
@@ -20,8 +21,15 @@ export default defineConfig({
       {
         // Unit files share their workers' module cache: a fresh process per file cost twice the CPU of the tests
         // themselves (unit tier alone: 25 s of wall time isolated, 12 s shared, on 2 cores).
+        // Shared modules keep what they read of the environment at first use (the metrics' stage, say): every unit
+        // file starts with the same environment, whichever file a worker ran first.
         extends: true,
-        test: { name: 'unit', include: ['tests/**/*.unit.test.ts'], isolate: false },
+        test: {
+          name: 'unit',
+          include: ['tests/**/*.unit.test.ts'],
+          isolate: false,
+          env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...unitEnvironment },
+        },
       },
       {
         // Files that need no shared stack: the templates (packaged once, by the global setup) and the files that start
