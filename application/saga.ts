@@ -1,4 +1,5 @@
 import {
+  keepsPayment,
   order,
   type ExistingOrder,
   orderStreamId,
@@ -475,7 +476,7 @@ export const voidSettledPayment = async (
 ): Promise<PaymentUndone | 'STILL_PENDING'> => {
   const placed = await placedOrder(orderId, context);
   if (placed.status === 'PENDING') return 'STILL_PENDING';
-  if (placed.status === 'CONFIRMED') return 'NOTHING';
+  if (keepsPayment(placed.status)) return 'NOTHING';
   return voidPayment(orderId, context, gateway);
 };
 

@@ -14,6 +14,7 @@ import {
   type Stock,
   stockBalanceId,
 } from '../domain/inventory/index.js';
+import { keepsPayment } from '../domain/order/index.js';
 import { fold, withStateBefore } from '../domain/shared/decider.js';
 import type { DomainEvent, StoredEvent } from '../eventstore/types.js';
 import { type EventItem, itemEvents } from '../eventstore/eventItems.js';
@@ -314,7 +315,7 @@ export const checkInvariants = async (tables: InvariantTables): Promise<Invarian
   const statusOf = (orderId: string) => orders.get(orderId)?.state.status;
   for (const [orderId, { state }] of payments) {
     const status = statusOf(orderId);
-    if (state.status === 'AUTHORIZED' && status !== 'CONFIRMED') {
+    if (state.status === 'AUTHORIZED' && (status === undefined || !keepsPayment(status))) {
       charged.violations.push(`payment of ${status?.toLowerCase() ?? 'unknown'} order ${orderId} is still authorized`);
     }
   }
@@ -326,7 +327,7 @@ export const checkInvariants = async (tables: InvariantTables): Promise<Invarian
     }
     // Keyed by order id: a charge the gateway kept for an order that is not CONFIRMED, recorded by the saga or not.
     const status = statusOf(String(item.idempotencyKey));
-    if (times > Number(item.refunds ?? 0) && status !== undefined && status !== 'CONFIRMED') {
+    if (times > Number(item.refunds ?? 0) && status !== undefined && !keepsPayment(status)) {
       charged.violations.push(
         `gateway kept the charge of ${status.toLowerCase()} order ${String(item.idempotencyKey)}`,
       );

@@ -1,9 +1,28 @@
 import * as z from 'zod';
+import { assertNever } from '../shared/decider.js';
 import type { OrderPlaced, RejectionReason } from './events.js';
 
 /** An order's status: the one list the decider, the orders view and the API's answers read. */
 export const OrderStatus = z.enum(['PENDING', 'CONFIRMED', 'REJECTED', 'CANCELLED']);
 export type OrderStatus = z.infer<typeof OrderStatus>;
+
+/**
+ * Whether an order in this status keeps its payment: only a confirmed one. Every other ends with its payment voided
+ * or refunded (a PENDING one is not settled yet). The switch makes a new status decide it.
+ */
+export const keepsPayment = (status: OrderState['status']): boolean => {
+  switch (status) {
+    case 'CONFIRMED':
+      return true;
+    case 'NONE':
+    case 'PENDING':
+    case 'REJECTED':
+    case 'CANCELLED':
+      return false;
+    default:
+      return assertNever(status);
+  }
+};
 
 /** States no command can leave. */
 export const terminalStatuses: readonly OrderStatus[] = ['REJECTED', 'CANCELLED'];

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   CancelOrder,
+  keepsPayment,
   OrderCommand,
+  OrderStatus,
   OrderEvent,
   PlaceOrder,
   RejectOrder,
@@ -521,5 +523,12 @@ describe('parking the payment (AwaitPayment)', () => {
 
   it('needs a placed order', () => {
     spec([]).when(awaitPayment).thenThrows(OrderNotFoundError);
+  });
+});
+
+describe('which orders keep their payment', () => {
+  it('is a confirmed order alone, of every status there is', () => {
+    expect(OrderStatus.options.filter(keepsPayment)).toEqual(['CONFIRMED']);
+    expect(keepsPayment('NONE')).toBe(false);
   });
 });
