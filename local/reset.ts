@@ -91,6 +91,8 @@ export const resetLocalState = async ({
   // What is left: other commands' logs and failures files are named one by one, whole folders as folders.
   const kept: string[] = [];
   for (const entry of (await readdir(stateDir).catch(() => [] as string[])).sort()) {
+    // The claim of the start that resets is its own, no state: not worth a word.
+    if (claimedBy && entry === 'stack.json') continue;
     if (entry === 'logs' || entry === 'failures') {
       const files = (await readdir(join(stateDir, entry)).catch(() => [] as string[])).sort();
       if (files.length === 0) await rm(join(stateDir, entry), { recursive: true, force: true });

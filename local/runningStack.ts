@@ -58,10 +58,12 @@ export const runningStack = async (file = runningStackFile): Promise<RunningStac
 };
 
 /**
- * Claims the state folder for the `npm start` of `pid`, before anything starts: the claim file is created
- * exclusively, so of two starts at once one claims it. One a crashed stack left is moved aside first (a rename, which
- * is atomic), and what was moved looked at: a live claim another start made meanwhile is put back, and this start
- * refuses. Answers the stack that holds the folder instead, or nothing once it is claimed.
+ * Claims the state folder for the `npm start` of `pid`, before anything starts. The claim is written whole to a file
+ * of its own, then linked as the claim file: a link is created at once, with its content, and fails if the name
+ * exists, so of two starts at once one claims it, and no start ever reads a claim half written. One a crashed stack
+ * left is moved aside first (a rename, which is atomic), and what was moved looked at: a live claim another start
+ * made meanwhile is put back, and this start refuses. Answers the stack that holds the folder instead, or nothing
+ * once it is claimed.
  */
 export const claimStateFolder = async ({
   stage,
@@ -73,26 +75,37 @@ export const claimStateFolder = async ({
   pid?: number;
 }): Promise<(Partial<RunningStack> & { pid: number }) | undefined> => {
   await mkdir(dirname(file), { recursive: true });
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await writeFile(file, JSON.stringify({ stage, pid }), { flag: 'wx' });
-      return undefined;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  const written = `${file}.${pid}.claim`;
+  await writeFile(written, JSON.stringify({ stage, pid }));
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await link(written, file);
+        return undefined;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      const holder = await stackHolding(file, pid);
+      // A start that keeps losing the race to a claim it then finds stale is racing a crash loop: it gives up.
+      if (holder || attempt === 3) return holder ?? { pid: -1 };
+      const aside = `${file}.${pid}.stale`;
+      try {
+        await rename(file, aside);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw error;
+      }
+      const moved = await stackHolding(aside, pid);
+      if (moved) {
+        // Put back, unless yet another start has claimed the name since: then that one holds it.
+        await link(aside, file).catch((error: NodeJS.ErrnoException) => {
+          if (error.code !== 'EEXIST') throw error;
+        });
+      }
+      await rm(aside, { force: true });
+      if (moved) return moved;
     }
-    const holder = await stackHolding(file, pid);
-    // A start that keeps losing the race to a claim it then finds stale is racing a crash loop: it gives up.
-    if (holder || attempt === 3) return holder ?? { pid: -1 };
-    const aside = `${file}.${pid}.stale`;
-    try {
-      await rename(file, aside);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw error;
-    }
-    const moved = await stackHolding(aside, pid);
-    if (moved) await link(aside, file).catch(() => undefined);
-    await rm(aside, { force: true });
-    if (moved) return moved;
+  } finally {
+    await rm(written, { force: true });
   }
 };

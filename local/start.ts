@@ -20,6 +20,8 @@ import { startLocalStack } from './stack.js';
 // Before any SDK client exists: the SDK's notice that its 2027 releases need Node 22 (Lambda runs nodejs22.x).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const started = Date.now();
+/** Where under the state folder (.local, or ORDERFLOW_STATE_DIR) a part of it is, as the developer would type it. */
+const shown = (...parts: string[]) => relative(process.cwd(), join(localStateDir, ...parts)) || '.';
 const stage = 'local';
 const { values: options } = cliArgs(
   { options: { fresh: { type: 'boolean', default: false }, verbose: { type: 'boolean', default: false } } },
@@ -63,7 +65,7 @@ const holder = await claimStateFolder({ stage });
 if (holder) {
   console.error(
     holder.pid > 0
-      ? `The local stack is already starting (pid ${holder.pid}): stop it first.`
+      ? `The local stack is already ${holder.apiUrl ? `running (API at ${holder.apiUrl})` : 'starting'} (pid ${holder.pid}): stop it first.`
       : 'Another `npm start` keeps claiming this state folder: stop it first.',
   );
   process.exit(1);
@@ -92,12 +94,13 @@ const startup = new Promise<void>((resolve) => (startupEnded = resolve));
 const stop = async (signal: string) => {
   console.log(`\n${signal}: stopping…`);
   await startup;
-  await rm(runningStackFile, { force: true });
   await api?.close();
   await stack?.stop();
   await functionLogs.stop();
+  // Last: until everything has stopped, the folder is this stack's, and no reset or start may touch it.
+  await rm(runningStackFile, { force: true });
   console.log(
-    `stopped: API, stream consumers, change relay, kinesalite, DynamoDB Local (positions kept in .local/checkpoints/${stage})`,
+    `stopped: API, stream consumers, change relay, kinesalite, DynamoDB Local (positions kept in ${shown('checkpoints', stage)})`,
   );
   process.exit(0);
 };
@@ -146,11 +149,11 @@ try {
 orderflow is running locally (stage "${stage}", ready in ${Date.now() - started} ms)
 
   API             ${api.url}        (routes from serverless.yml; OpenAPI at ${api.url}/openapi.json)
-  DynamoDB Local  ${dynamo.endpoint}   (pid ${dynamo.pid}, data in .local/dynamodb; tables: ${tables.join(', ')})
-  Kinesis         ${kinesis.endpoint}   (kinesalite, data in .local/kinesis; streams: ${streams.join(', ')}), fed by the change relay
+  DynamoDB Local  ${dynamo.endpoint}   (pid ${dynamo.pid}, data in ${shown('dynamodb')}; tables: ${tables.join(', ')})
+  Kinesis         ${kinesis.endpoint}   (kinesalite, data in ${shown('kinesis')}; streams: ${streams.join(', ')}), fed by the change relay
   Step Functions  ${stack.stepFunctions.endpoint}   (aws-local-stepfunctions running statemachines/*.asl.json)
   Function logs   ${relative(process.cwd(), functionLogs.file)}   (every function's JSON lines; grep an order's correlation id)
-  Consumers       ${consumers.join(', ')}   (they and the relay resume from .local/checkpoints/${stage})
+  Consumers       ${consumers.join(', ')}   (they and the relay resume from ${shown('checkpoints', stage)})
 
 Get a token:      npm run token -- alice            (customer "alice")
                   npm run token -- ops --admin      (with the orderflow/admin scope)
@@ -161,9 +164,9 @@ Ctrl-C stops everything, and \`npm start\` carries on where it stopped. \`npm ru
 } catch (error) {
   // What went wrong in a line (a port taken meanwhile, Java missing); the stack trace with --verbose.
   console.error(options.verbose || !(error instanceof Error) ? error : `Could not start: ${error.message}`);
-  await rm(runningStackFile, { force: true });
   await api?.close();
   await stack?.stop();
+  await rm(runningStackFile, { force: true });
   process.exit(1);
 } finally {
   // A stop asked for while the stack started goes on from here.

@@ -89,6 +89,16 @@ describe('npm run reset', () => {
     expect(removed.map((r) => r.path.slice(stateDir.length + 1))).toContain('stack.json');
   });
 
+  it('keeps the claim of the start that resets (npm start -- --fresh), and says nothing of it', async () => {
+    const stateDir = await givenStateFolder();
+    await writeFile(join(stateDir, 'stack.json'), JSON.stringify({ stage: 'local', pid: process.pid }));
+    const lines: string[] = [];
+    const { removed } = await resetLocalState({ stateDir, log: (line) => lines.push(line), claimedBy: process.pid });
+    expect(removed.map((r) => r.path.slice(stateDir.length + 1))).toContain('dynamodb');
+    expect(existsSync(join(stateDir, 'stack.json'))).toBe(true);
+    expect(lines.join('\n')).not.toContain('stack.json');
+  });
+
   it('formats sizes', () => {
     expect([0, 1023, 1024, 1536, 10 * 1024 * 1024, 3 * 1024 ** 3].map(formatBytes)).toEqual([
       '0 B',
