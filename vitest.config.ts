@@ -22,7 +22,8 @@ export default defineConfig({
         // Unit files share their workers' module cache: a fresh process per file cost twice the CPU of the tests
         // themselves (unit tier alone: 25 s of wall time isolated, 12 s shared, on 2 cores).
         // Shared modules keep what they read of the environment at first use (the metrics' stage, say): every unit
-        // file starts with the same environment, whichever file a worker ran first.
+        // file starts with the unit stage and tables, whichever file a worker ran first. (What a file sets itself,
+        // LOG_LEVEL say, stays set for the files after it in the same worker.)
         extends: true,
         test: {
           name: 'unit',

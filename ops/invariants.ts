@@ -14,7 +14,7 @@ import {
   type Stock,
   stockBalanceId,
 } from '../domain/inventory/index.js';
-import { keepsPayment } from '../domain/order/index.js';
+import { keepsPayment, OrderStatus } from '../domain/order/index.js';
 import { fold, withStateBefore } from '../domain/shared/decider.js';
 import type { DomainEvent, StoredEvent } from '../eventstore/types.js';
 import { type EventItem, itemEvents } from '../eventstore/eventItems.js';
@@ -73,7 +73,8 @@ const scanAll = async (client: DynamoDBDocumentClient, table: string, segments =
   return pages.flat();
 };
 
-const settled = new Set(['CONFIRMED', 'REJECTED', 'CANCELLED']);
+/** Every status but PENDING is settled: a new status is settled unless it says otherwise here. */
+const settled = new Set<string>(OrderStatus.exclude(['PENDING']).options);
 
 /** A view as DynamoDB stores it: no undefined fields. */
 const asStored = (view: unknown): unknown => JSON.parse(JSON.stringify(view)) as unknown;
