@@ -75,12 +75,19 @@ export const claimStateFolder = async ({
   pid?: number;
 }): Promise<(Partial<RunningStack> & { pid: number }) | undefined> => {
   await mkdir(dirname(file), { recursive: true });
+  const claim = JSON.stringify({ stage, pid });
   const written = `${file}.${pid}.claim`;
-  await writeFile(written, JSON.stringify({ stage, pid }));
+  await writeFile(written, claim);
+  // A file system with no hard links (some shared mounts): an exclusive create, written just after.
+  const create = () =>
+    link(written, file).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPERM' && error.code !== 'ENOTSUP' && error.code !== 'ENOSYS') throw error;
+      return writeFile(file, claim, { flag: 'wx' });
+    });
   try {
     for (let attempt = 0; ; attempt++) {
       try {
-        await link(written, file);
+        await create();
         return undefined;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
