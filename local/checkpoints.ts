@@ -216,23 +216,39 @@ export const checkpointUnusable = (error: unknown): string | undefined => {
 };
 
 export type IteratorStart =
-  | { type: 'AFTER_SEQUENCE_NUMBER'; sequenceNumber: string }
+  | { type: 'AFTER_SEQUENCE_NUMBER' | 'AT_SEQUENCE_NUMBER'; sequenceNumber: string }
   | { type: 'TRIM_HORIZON' | 'LATEST'; sequenceNumber?: undefined };
 
 /**
  * Opens a shard iterator at `position`. When GetShardIterator says the checkpoint cannot be used, `warn` is told
- * why and the shard starts at the trim horizon instead: records are never skipped silently. Answers the iterator
- * and where it really starts.
+ * why and the shard starts at the trim horizon instead: records are never skipped silently. So does a checkpoint
+ * whose record the shard no longer holds, when `recordAt` can tell (the sequence number of the record at or after
+ * it): a stream whose files lost their tail (a truncated kinesalite log) numbers its next records below the
+ * checkpoint, and reading after it would skip them until the numbers caught up. Answers the iterator and where it
+ * really starts.
  */
 export const openShardIterator = async (
   getIterator: (start: IteratorStart) => Promise<string | undefined>,
   position: StartPosition,
   warn: (reason: string) => void,
+  recordAt?: (sequenceNumber: string) => Promise<string | undefined>,
 ): Promise<{ iterator: string | undefined; position: StartPosition }> => {
   let start = position;
   if (start.type === 'AFTER_SEQUENCE_NUMBER') {
+    const checkpoint = start.sequenceNumber;
     try {
-      return { iterator: await getIterator(start), position: start };
+      const found = recordAt ? await recordAt(checkpoint) : checkpoint;
+      if (found !== checkpoint) {
+        start = {
+          type: 'TRIM_HORIZON',
+          warning: true,
+          reason:
+            `the shard no longer holds its checkpoint's record (sequence ${checkpoint}): its files lost ` +
+            'records, so what it holds is read again',
+        };
+      } else {
+        return { iterator: await getIterator(start), position: start };
+      }
     } catch (error) {
       const reason = checkpointUnusable(error);
       if (!reason) throw error;
@@ -242,7 +258,7 @@ export const openShardIterator = async (
         warning: true,
         reason,
         // Trimmed: what is left all comes after the checkpoint, and skipping through it costs nothing.
-        ...(trimmed ? { skipThrough: start.sequenceNumber } : {}),
+        ...(trimmed ? { skipThrough: checkpoint } : {}),
       };
     }
   }

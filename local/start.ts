@@ -21,7 +21,11 @@ import { startLocalStack } from './stack.js';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const started = Date.now();
 /** Where under the state folder (.local, or ORDERFLOW_STATE_DIR) a part of it is, as the developer would type it. */
-const shown = (...parts: string[]) => relative(process.cwd(), join(localStateDir, ...parts)) || '.';
+const shown = (...parts: string[]) => {
+  const path = join(localStateDir, ...parts);
+  const near = relative(process.cwd(), path);
+  return near.startsWith('..') ? path : near || '.';
+};
 const stage = 'local';
 const { values: options } = cliArgs(
   { options: { fresh: { type: 'boolean', default: false }, verbose: { type: 'boolean', default: false } } },

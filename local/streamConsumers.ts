@@ -286,6 +286,13 @@ export const startStreamConsumers = async ({
             initial: mapping.settings.startingPosition,
           }),
           (reason) => warn(`shard ${shardId}: ${reason}`),
+          // The record at the checkpoint, or the first after it: the checkpoint's own while the shard holds it.
+          async (sequenceNumber) => {
+            const iterator = await iteratorOf(streamName, shardId)({ type: 'AT_SEQUENCE_NUMBER', sequenceNumber });
+            if (!iterator) return undefined;
+            const { Records = [] } = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1 }));
+            return Records[0]?.SequenceNumber;
+          },
         );
         const skipThrough = opened.position.type !== 'AFTER_SEQUENCE_NUMBER' ? opened.position.skipThrough : undefined;
         const backlog = await measureBacklog(readPage, opened.iterator, skipThrough ? { skipThrough } : {});

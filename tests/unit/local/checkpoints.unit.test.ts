@@ -166,6 +166,39 @@ describe('where a shard starts', () => {
   });
 });
 
+describe('a checkpoint whose record the shard no longer holds', () => {
+  it('starts the shard over, saying why, where reading after it would skip what is numbered below it', async () => {
+    const position = startPosition({ sequenceNumber: '17' }, { now: Date.now() });
+    const warnings: string[] = [];
+    const iterator = async (start: IteratorStart) => `iterator-${start.type}`;
+    // The stream's files lost their tail: nothing at or after 17, the next records will be numbered below it.
+    const lost = await openShardIterator(
+      iterator,
+      position,
+      (w) => warnings.push(w),
+      async () => undefined,
+    );
+    expect(lost).toMatchObject({
+      iterator: 'iterator-TRIM_HORIZON',
+      position: { type: 'TRIM_HORIZON', warning: true },
+    });
+    expect(lost.position).not.toHaveProperty('skipThrough');
+    expect(warnings).toEqual([expect.stringMatching(/no longer holds its checkpoint's record \(sequence 17\)/)]);
+    // Held: read after it, as always.
+    const held = await openShardIterator(
+      iterator,
+      position,
+      (w) => warnings.push(w),
+      async (at) => at,
+    );
+    expect(held).toMatchObject({
+      iterator: 'iterator-AFTER_SEQUENCE_NUMBER',
+      position: { type: 'AFTER_SEQUENCE_NUMBER' },
+    });
+    expect(warnings).toHaveLength(1);
+  });
+});
+
 describe('the backlog on resume', () => {
   const pages = (...sizes: number[]) => {
     let sequence = 0;
