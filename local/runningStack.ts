@@ -1,4 +1,4 @@
-import { link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { localStateDir } from './paths.js';
 
@@ -60,10 +60,10 @@ export const runningStack = async (file = runningStackFile): Promise<RunningStac
 /**
  * Claims the state folder for the `npm start` of `pid`, before anything starts. The claim is written whole to a file
  * of its own, then linked as the claim file: a link is created at once, with its content, and fails if the name
- * exists, so of two starts at once one claims it, and no start ever reads a claim half written. One a crashed stack
- * left is moved aside first (a rename, which is atomic), and what was moved looked at: a live claim another start
- * made meanwhile is put back, and this start refuses. Answers the stack that holds the folder instead, or nothing
- * once it is claimed.
+ * exists, so of two starts at once one claims it, and no start ever reads a claim half written. A claim a crashed
+ * stack left is removed only under a lock of its own (`<file>.takeover`, created exclusively), by the one start that
+ * holds it, after looking again that it is still a dead start's: no start ever removes a live one's claim, however
+ * many start at once. Answers the stack that holds the folder instead, or nothing once it is claimed.
  */
 export const claimStateFolder = async ({
   stage,
@@ -77,6 +77,7 @@ export const claimStateFolder = async ({
   await mkdir(dirname(file), { recursive: true });
   const claim = JSON.stringify({ stage, pid });
   const written = `${file}.${pid}.claim`;
+  const lock = `${file}.takeover`;
   await writeFile(written, claim);
   // A file system with no hard links (some shared mounts): an exclusive create, written just after.
   const create = () =>
@@ -84,34 +85,35 @@ export const claimStateFolder = async ({
       if (error.code !== 'EPERM' && error.code !== 'ENOTSUP' && error.code !== 'ENOSYS') throw error;
       return writeFile(file, claim, { flag: 'wx' });
     });
+  const exists = (error: unknown) => (error as NodeJS.ErrnoException).code === 'EEXIST';
   try {
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 0; attempt < 200; attempt++) {
       try {
         await create();
         return undefined;
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        if (!exists(error)) throw error;
       }
       const holder = await stackHolding(file, pid);
-      // A start that keeps losing the race to a claim it then finds stale is racing a crash loop: it gives up.
-      if (holder || attempt === 3) return holder ?? { pid: -1 };
-      const aside = `${file}.${pid}.stale`;
+      if (holder) return holder;
+      // A dead start's claim: whoever holds the takeover lock removes it; the others wait and look again.
       try {
-        await rename(file, aside);
+        await writeFile(lock, String(pid), { flag: 'wx' });
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw error;
+        if (!exists(error)) throw error;
+        const taker = Number(await readFile(lock, 'utf8').catch(() => ''));
+        // A lock its taker died holding (it held it for an instant) is stale: gone, and the next look takes it.
+        if (taker > 0 && !processAlive(taker)) await rm(lock, { force: true });
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        continue;
       }
-      const moved = await stackHolding(aside, pid);
-      if (moved) {
-        // Put back, unless yet another start has claimed the name since: then that one holds it.
-        await link(aside, file).catch((error: NodeJS.ErrnoException) => {
-          if (error.code !== 'EEXIST') throw error;
-        });
+      try {
+        if (!(await stackHolding(file, pid))) await rm(file, { force: true });
+      } finally {
+        await rm(lock, { force: true });
       }
-      await rm(aside, { force: true });
-      if (moved) return moved;
     }
+    return { pid: -1 };
   } finally {
     await rm(written, { force: true });
   }

@@ -1,13 +1,14 @@
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
 import { cliArgs } from '../ops/cliArgs.js';
 import { claimStateFolder, type RunningStack, runningStackFile, stackHolding } from './runningStack.js';
 import { jwtSettings, localIssuer } from './auth.js';
-import { recordFunctionLogs } from './functionLogs.js';
+import { type FunctionLogs, recordFunctionLogs } from './functionLogs.js';
 import { startApi } from './httpServer.js';
 import { localStateDir } from './paths.js';
 import { previousLogFile, resetLocalState } from './reset.js';
+import { writeFileAtomically } from './checkpoints.js';
 import { startLocalStack } from './stack.js';
 
 /**
@@ -20,6 +21,8 @@ import { startLocalStack } from './stack.js';
 // Before any SDK client exists: the SDK's notice that its 2027 releases need Node 22 (Lambda runs nodejs22.x).
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const started = Date.now();
+/** Thrown to end the startup when a stop was asked for while it ran: the stop takes it from there. */
+class StopRequested extends Error {}
 /** Where under the state folder (.local, or ORDERFLOW_STATE_DIR) a part of it is, as the developer would type it. */
 const shown = (...parts: string[]) => {
   const path = join(localStateDir, ...parts);
@@ -64,71 +67,86 @@ if (portProblem) {
   );
   process.exit(1);
 }
-// Claimed before anything starts, so that a second start or a reset meanwhile refuses (local/runningStack.ts).
-const holder = await claimStateFolder({ stage });
-if (holder) {
-  console.error(
-    holder.pid > 0
-      ? `The local stack is already ${holder.apiUrl ? `running (API at ${holder.apiUrl})` : 'starting'} (pid ${holder.pid}): stop it first.`
-      : 'Another `npm start` keeps claiming this state folder: stop it first.',
-  );
-  process.exit(1);
-}
-// The claim is kept: the folder is this start's.
-if (options.fresh) await resetLocalState({ log: (line) => console.log(`[fresh] ${line}`), claimedBy: process.pid });
-
-// The local CloudWatch Logs: every function's lines at info and up (with the EMF metrics), whatever reaches stdout.
-// Debug lines and the saga's every state only with --verbose: serializing them cost the hot path more than its work.
-// The last run's file is kept beside it, so the lines before a crash survive the restart that follows it.
-const functionLogFile = join(localStateDir, 'logs', `${stage}.jsonl`);
-await rename(functionLogFile, previousLogFile(functionLogFile)).catch(() => undefined);
-const functionLogs = recordFunctionLogs(functionLogFile, options.verbose ? 'debug' : 'info');
-
 // A closed terminal (SIGHUP) fails every write to it after (EIO): the stop must go on all the same, unheard.
 for (const output of [process.stdout, process.stderr]) output.on('error', () => undefined);
 
 // Ctrl-C reaches this process more than once (from the terminal, and from npm, which passes it on): the first stops
 // the stack, the rest wait for it. With no listener left, Node would exit at once and skip the positions. Listening
-// from before the stack starts: a Ctrl-C while it starts lets it finish starting, then stops all of it, where Node's
-// own exit left DynamoDB Local (which ignores Ctrl-C) running. SIGHUP: the terminal closed.
+// from before the folder is claimed: a Ctrl-C while it starts (or resets, with --fresh) lets the step under way end,
+// starts nothing more, and stops what started, where Node's own exit left DynamoDB Local (which ignores Ctrl-C)
+// running, and a claim behind. SIGHUP: the terminal closed.
+let claimed = false;
+let functionLogs: FunctionLogs | undefined;
 let stack: Awaited<ReturnType<typeof startLocalStack>> | undefined;
 let api: Awaited<ReturnType<typeof startApi>> | undefined;
 let startupEnded: () => void = () => undefined;
 const startup = new Promise<void>((resolve) => (startupEnded = resolve));
+let stopping: Promise<void> | undefined;
 const stop = async (signal: string) => {
   console.log(`\n${signal}: stopping…`);
   await startup;
   await api?.close();
   await stack?.stop();
-  await functionLogs.stop();
+  await functionLogs?.stop();
   // Last: until everything has stopped, the folder is this stack's, and no reset or start may touch it.
-  await rm(runningStackFile, { force: true });
+  if (claimed) await rm(runningStackFile, { force: true });
   console.log(
-    `stopped: API, stream consumers, change relay, kinesalite, DynamoDB Local (positions kept in ${shown('checkpoints', stage)})`,
+    stack
+      ? `stopped: API, stream consumers, change relay, kinesalite, DynamoDB Local (positions kept in ${shown('checkpoints', stage)})`
+      : 'stopped before the stack started',
   );
   process.exit(0);
 };
-let stopping: Promise<void> | undefined;
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(signal, () => void (stopping ??= stop(signal)));
 }
 
 try {
-  stack = await startLocalStack({
-    stage,
-    stateDir: localStateDir,
-    // Ctrl-C lets the sagas running at that moment finish (they take about a second), so their orders settle now.
-    drainSagasMs: 10_000,
-    log: (line) => console.log(`[stack] ${line}`),
-    ...(options.verbose
-      ? {
-          trace: (line: string) => {
-            console.log(`[stack] ${line}`);
-            functionLogs.stack(line);
-          },
-        }
-      : {}),
-  });
+  // Claimed before anything starts, so that a second start or a reset meanwhile refuses (local/runningStack.ts).
+  const holder = stopping ? undefined : await claimStateFolder({ stage });
+  if (holder) {
+    console.error(
+      holder.pid > 0
+        ? `The local stack is already ${holder.apiUrl ? `running (API at ${holder.apiUrl})` : 'starting'} (pid ${holder.pid}): stop it first.`
+        : 'Another `npm start` keeps claiming this state folder: stop it first.',
+    );
+    process.exit(1);
+  }
+  claimed = !stopping;
+  // The claim is kept: the folder is this start's.
+  if (options.fresh && !stopping) {
+    await resetLocalState({ log: (line) => console.log(`[fresh] ${line}`), claimedBy: process.pid });
+  }
+
+  // The local CloudWatch Logs: every function's lines at info and up (with the EMF metrics), whatever reaches stdout.
+  // Debug lines and the saga's every state only with --verbose: serializing them cost the hot path more than its
+  // work. The last run's file is kept beside it, so the lines before a crash survive the restart that follows it.
+  const functionLogFile = join(localStateDir, 'logs', `${stage}.jsonl`);
+  if (!stopping) {
+    await rename(functionLogFile, previousLogFile(functionLogFile)).catch(() => undefined);
+    functionLogs = recordFunctionLogs(functionLogFile, options.verbose ? 'debug' : 'info');
+  }
+  const logs = functionLogs;
+  stack =
+    stopping || !logs
+      ? undefined
+      : await startLocalStack({
+          stage,
+          stateDir: localStateDir,
+          // Ctrl-C lets the sagas running at that moment finish (they take about a second), so their orders settle.
+          drainSagasMs: 10_000,
+          log: (line) => console.log(`[stack] ${line}`),
+          ...(options.verbose
+            ? {
+                trace: (line: string) => {
+                  console.log(`[stack] ${line}`);
+                  logs.stack(line);
+                },
+              }
+            : {}),
+        });
+  // A stop asked for meanwhile goes on from the `finally` below.
+  if (!stack || !logs || stopping) throw new StopRequested();
 
   const { config, dynamo, kinesis, tables, streams } = stack;
   const issuer = await localIssuer({ ...jwtSettings(config), keyDir: join(localStateDir, 'jwt') });
@@ -142,7 +160,8 @@ try {
     pid: process.pid,
     region: String(config.provider.region),
   };
-  await writeFile(runningStackFile, JSON.stringify(running, null, 2));
+  // Replaced whole (a rename): a start or a reset reading the claim never finds it empty.
+  await writeFileAtomically(runningStackFile, JSON.stringify(running, null, 2));
   const consumers = Object.entries(config.functions ?? {})
     .filter(([, fn]) => (fn.events ?? []).some((e) => 'stream' in e))
     .map(([name]) => name);
@@ -156,7 +175,7 @@ orderflow is running locally (stage "${stage}", ready in ${Date.now() - started}
   DynamoDB Local  ${dynamo.endpoint}   (pid ${dynamo.pid}, data in ${shown('dynamodb')}; tables: ${tables.join(', ')})
   Kinesis         ${kinesis.endpoint}   (kinesalite, data in ${shown('kinesis')}; streams: ${streams.join(', ')}), fed by the change relay
   Step Functions  ${stack.stepFunctions.endpoint}   (aws-local-stepfunctions running statemachines/*.asl.json)
-  Function logs   ${relative(process.cwd(), functionLogs.file)}   (every function's JSON lines; grep an order's correlation id)
+  Function logs   ${relative(process.cwd(), logs.file)}   (every function's JSON lines; grep an order's correlation id)
   Consumers       ${consumers.join(', ')}   (they and the relay resume from ${shown('checkpoints', stage)})
 
 Get a token:      npm run token -- alice            (customer "alice")
@@ -166,12 +185,15 @@ Try it:           curl -s ${api.url}/openapi.json | head -c 300; echo
 Ctrl-C stops everything, and \`npm start\` carries on where it stopped. \`npm run reset\` (or \`npm start -- --fresh\`) starts over empty.
 `);
 } catch (error) {
-  // What went wrong in a line (a port taken meanwhile, Java missing); the stack trace with --verbose.
-  console.error(options.verbose || !(error instanceof Error) ? error : `Could not start: ${error.message}`);
-  await api?.close();
-  await stack?.stop();
-  await rm(runningStackFile, { force: true });
-  process.exit(1);
+  if (!(error instanceof StopRequested)) {
+    // What went wrong in a line (a port taken meanwhile, Java missing); the stack trace with --verbose.
+    console.error(options.verbose || !(error instanceof Error) ? error : `Could not start: ${error.message}`);
+    await api?.close();
+    await stack?.stop();
+    await functionLogs?.stop();
+    if (claimed) await rm(runningStackFile, { force: true });
+    process.exit(1);
+  }
 } finally {
   // A stop asked for while the stack started goes on from here.
   startupEnded();

@@ -52,6 +52,44 @@ const anotherStart = async (): Promise<number> => {
   return child.pid ?? -1;
 };
 
+/**
+ * A process as `npm start` claims the folder (its command line names start.ts): it claims, says whether it won, and
+ * stays alive a while, as a start would, so that the others see a live claim.
+ */
+const claimant = (file: string, at: number) => {
+  // All at one instant: each waits for the same moment once loaded, so the claims race as closely as they can.
+  const code = `
+    const { claimStateFolder } = await import(${JSON.stringify(join(projectRoot, 'local/runningStack.ts'))});
+    while (Date.now() < ${at}) await new Promise((resolve) => setImmediate(resolve));
+    const holder = await claimStateFolder({ stage: 'local', file: ${JSON.stringify(file)} });
+    console.log(holder ? 'LOST' : 'WON');
+    setTimeout(() => {}, 3000);`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code, 'local/start.ts'], {
+    cwd: projectRoot,
+  });
+  cleanups.push(() => child.kill('SIGKILL'));
+  return new Promise<string>((resolve) => {
+    let said = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      said += chunk.toString();
+      if (said.includes('\n')) resolve(said.trim());
+    });
+    child.once('exit', () => resolve(said.trim() || 'EXITED'));
+  });
+};
+
+describe('claiming the state folder, many starts at once', () => {
+  it('lets exactly one of six starts at once claim it over a crashed stack’s claim, round after round', async () => {
+    for (let round = 0; round < 3; round++) {
+      const file = join(stateFolder(), 'stack.json');
+      await writeFile(file, JSON.stringify({ stage: 'local', pid: 2 ** 22 + 1 }));
+      const at = Date.now() + 4_000;
+      const answers = await Promise.all(Array.from({ length: 6 }, () => claimant(file, at)));
+      expect(answers.toSorted(), `round ${round}`).toEqual(['LOST', 'LOST', 'LOST', 'LOST', 'LOST', 'WON']);
+    }
+  }, 120_000);
+});
+
 describe('npm start (local/start.ts)', () => {
   it.each(['0x10', '3e3', '65536', '-1'])(
     'refuses PORT=%s before starting anything',
