@@ -173,6 +173,15 @@ describe('npm run order: where is order X', () => {
     expect(report.unread).toEqual([
       { source: 'events (as the store reads them)', error: expect.stringContaining('StreamVersionsError') },
     ]);
+    // A step missing from the chain (version 1 to 2 unknown): the events are shown as stored, not lost.
+    const gap = await orderReport(
+      { ...refusing, schemas: eventSchemaRegistry({ OrderPlaced: { 2: (data) => data } }) },
+      orderId,
+    );
+    expect(gap.events.filter((e) => e.streamId === `order-${orderId}`).map((e) => e.version)).toEqual([1, 2, 3]);
+    expect(gap.events.find((e) => e.type === 'OrderPlaced')?.data).toMatchObject({
+      customerId: expect.not.stringContaining('upcast'),
+    });
   });
 
   it('says plainly that an unknown order does not exist', async () => {
