@@ -45,15 +45,18 @@ if (!/^\d+$/.test(portText) || port > 65_535) {
 
 // One stack per state folder: a second would share DynamoDB Local's files and find kinesalite's locked. A stack
 // still starting holds it too: its DynamoDB Local is no orphan for another start, or a reset, to stop.
-const other = await stackHolding();
-if (other) {
+const refuseHeld = (holder: { pid: number; apiUrl?: string | undefined }): never => {
   console.error(
-    other.apiUrl
-      ? `The local stack is already running (pid ${other.pid}, API at ${other.apiUrl}): stop it first.`
-      : `The local stack is already starting (pid ${other.pid}): stop it first.`,
+    holder.pid <= 0
+      ? 'Another `npm start` keeps claiming this state folder: stop it first.'
+      : holder.apiUrl
+        ? `The local stack is already running (pid ${holder.pid}, API at ${holder.apiUrl}): stop it first.`
+        : `The local stack is already starting (pid ${holder.pid}): stop it first.`,
   );
-  process.exit(1);
-}
+  return process.exit(1);
+};
+const other = await stackHolding();
+if (other) refuseHeld(other);
 const portProblem = await new Promise<string | undefined>((resolve) => {
   const probe = createServer();
   probe.once('error', (error: NodeJS.ErrnoException) => resolve(error.code));
@@ -101,52 +104,45 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(signal, () => void (stopping ??= stop(signal)));
 }
 
+/** Ends the startup where it stands when a stop was asked for meanwhile: the stop takes it from there. */
+const goOn = () => {
+  if (stopping) throw new StopRequested();
+};
+
 try {
+  goOn();
   // Claimed before anything starts, so that a second start or a reset meanwhile refuses (local/runningStack.ts).
-  const holder = stopping ? undefined : await claimStateFolder({ stage });
-  if (holder) {
-    console.error(
-      holder.pid > 0
-        ? `The local stack is already ${holder.apiUrl ? `running (API at ${holder.apiUrl})` : 'starting'} (pid ${holder.pid}): stop it first.`
-        : 'Another `npm start` keeps claiming this state folder: stop it first.',
-    );
-    process.exit(1);
-  }
-  claimed = !stopping;
+  const holder = await claimStateFolder({ stage });
+  if (holder) refuseHeld(holder);
+  claimed = true;
+  goOn();
   // The claim is kept: the folder is this start's.
-  if (options.fresh && !stopping) {
-    await resetLocalState({ log: (line) => console.log(`[fresh] ${line}`), claimedBy: process.pid });
-  }
+  if (options.fresh) await resetLocalState({ log: (line) => console.log(`[fresh] ${line}`), claimedBy: process.pid });
+  goOn();
 
   // The local CloudWatch Logs: every function's lines at info and up (with the EMF metrics), whatever reaches stdout.
   // Debug lines and the saga's every state only with --verbose: serializing them cost the hot path more than its
   // work. The last run's file is kept beside it, so the lines before a crash survive the restart that follows it.
   const functionLogFile = join(localStateDir, 'logs', `${stage}.jsonl`);
-  if (!stopping) {
-    await rename(functionLogFile, previousLogFile(functionLogFile)).catch(() => undefined);
-    functionLogs = recordFunctionLogs(functionLogFile, options.verbose ? 'debug' : 'info');
-  }
-  const logs = functionLogs;
-  stack =
-    stopping || !logs
-      ? undefined
-      : await startLocalStack({
-          stage,
-          stateDir: localStateDir,
-          // Ctrl-C lets the sagas running at that moment finish (they take about a second), so their orders settle.
-          drainSagasMs: 10_000,
-          log: (line) => console.log(`[stack] ${line}`),
-          ...(options.verbose
-            ? {
-                trace: (line: string) => {
-                  console.log(`[stack] ${line}`);
-                  logs.stack(line);
-                },
-              }
-            : {}),
-        });
-  // A stop asked for meanwhile goes on from the `finally` below.
-  if (!stack || !logs || stopping) throw new StopRequested();
+  await rename(functionLogFile, previousLogFile(functionLogFile)).catch(() => undefined);
+  const logs = recordFunctionLogs(functionLogFile, options.verbose ? 'debug' : 'info');
+  functionLogs = logs;
+  stack = await startLocalStack({
+    stage,
+    stateDir: localStateDir,
+    // Ctrl-C lets the sagas running at that moment finish (they take about a second), so their orders settle now.
+    drainSagasMs: 10_000,
+    log: (line) => console.log(`[stack] ${line}`),
+    ...(options.verbose
+      ? {
+          trace: (line: string) => {
+            console.log(`[stack] ${line}`);
+            logs.stack(line);
+          },
+        }
+      : {}),
+  });
+  goOn();
 
   const { config, dynamo, kinesis, tables, streams } = stack;
   const issuer = await localIssuer({ ...jwtSettings(config), keyDir: join(localStateDir, 'jwt') });
