@@ -341,15 +341,16 @@ export const dynamoEventStore = ({
     async writeSnapshot<State>({ streamId, version, state, schema }: Snapshot<State>): Promise<void> {
       // Compressed, because a popular SKU's state grows with its orders and an item holds at most 400 KB.
       const compressed = await gzipAsync(JSON.stringify(state));
+      const keyed = snapshotSchema(schema, schemas);
       try {
         await client.send(
           new PutCommand({
             TableName: snapshotsTable,
-            Item: { [STREAM_ID]: streamId, version, schema: snapshotSchema(schema, schemas), state: compressed },
+            Item: { [STREAM_ID]: streamId, version, schema: keyed, state: compressed },
             // Never replace a newer snapshot with an older one.
             ConditionExpression: `attribute_not_exists(${STREAM_ID}) OR #version < :version OR #schema <> :schema`,
             ExpressionAttributeNames: { '#version': VERSION, '#schema': 'schema' },
-            ExpressionAttributeValues: { ':version': version, ':schema': snapshotSchema(schema, schemas) },
+            ExpressionAttributeValues: { ':version': version, ':schema': keyed },
           }),
         );
       } catch (error) {

@@ -237,18 +237,16 @@ export const openShardIterator = async (
   if (start.type === 'AFTER_SEQUENCE_NUMBER') {
     const checkpoint = start.sequenceNumber;
     try {
-      const found = recordAt ? await recordAt(checkpoint) : checkpoint;
-      if (found !== checkpoint) {
-        start = {
-          type: 'TRIM_HORIZON',
-          warning: true,
-          reason:
-            `the shard no longer holds its checkpoint's record (sequence ${checkpoint}): its files lost ` +
-            'records, so what it holds is read again',
-        };
-      } else {
+      if (!recordAt || (await recordAt(checkpoint)) === checkpoint) {
         return { iterator: await getIterator(start), position: start };
       }
+      start = {
+        type: 'TRIM_HORIZON',
+        warning: true,
+        reason:
+          `the shard no longer holds its checkpoint's record (sequence ${checkpoint}): its files lost ` +
+          'records, so what it holds is read again',
+      };
     } catch (error) {
       const reason = checkpointUnusable(error);
       if (!reason) throw error;
