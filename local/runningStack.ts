@@ -51,11 +51,9 @@ export const stackHolding = async (
   }
 };
 
-/** The `npm start` that is running over this state folder and serving, if one is. */
-export const runningStack = async (file = runningStackFile): Promise<RunningStack | undefined> => {
-  const held = await stackHolding(file);
-  return held?.apiUrl ? (held as RunningStack) : undefined;
-};
+/** The stack that holds the folder, if it serves already (a stack still starting has claimed it but serves nothing). */
+export const serving = (held: (Partial<RunningStack> & { pid: number }) | undefined): RunningStack | undefined =>
+  held?.apiUrl ? (held as RunningStack) : undefined;
 
 /**
  * Claims the state folder for the `npm start` of `pid`, before anything starts. The claim is written whole to a file

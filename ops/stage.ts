@@ -5,7 +5,7 @@ import { StageEnvironment } from '../composition/settings.js';
 import { documentClient } from '../eventstore/dynamoClient.js';
 import { localClientConfig } from '../local/dynamoLocal.js';
 import { stackEnvironment } from '../local/environment.js';
-import { type RunningStack, runningStackFile, stackHolding } from '../local/runningStack.js';
+import { type RunningStack, runningStackFile, serving, stackHolding } from '../local/runningStack.js';
 import { loadServerlessConfig } from '../local/serverlessConfig.js';
 
 /** A stage as ops commands see it: the composition root's wiring (composition/root.ts), and what only ops need. */
@@ -35,10 +35,10 @@ const notRunning = 'The local stack is not running: start it with `npm start`, o
 const runningStackEndpoints = async (): Promise<RunningStack> => {
   // One read of the claim: a stack still starting has claimed the folder but serves nothing yet.
   const held = await stackHolding();
-  if (!held?.apiUrl) {
+  const running = serving(held);
+  if (!running) {
     throw new Error(held ? `The local stack is still starting (pid ${held.pid}): try again in a moment.` : notRunning);
   }
-  const running = held as RunningStack;
   if (!running.dynamoEndpoint || !running.stepFunctionsEndpoint) {
     throw new Error(`${runningStackFile} was written by an older \`npm start\`: restart it.`);
   }

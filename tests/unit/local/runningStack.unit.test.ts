@@ -4,7 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { claimStateFolder, runningStack, stackHolding } from '../../../local/runningStack.js';
+import { claimStateFolder, serving, stackHolding } from '../../../local/runningStack.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((cleanup) => cleanup()));
@@ -43,9 +43,9 @@ describe('claiming the state folder before a start', () => {
     const other = await aStart();
     await writeFile(file, JSON.stringify({ stage: 'local', pid: other }));
     expect(await stackHolding(file)).toEqual({ stage: 'local', pid: other });
-    expect(await runningStack(file)).toBeUndefined();
+    expect(serving(await stackHolding(file))).toBeUndefined();
     await writeFile(file, JSON.stringify({ stage: 'local', pid: other, apiUrl: 'http://127.0.0.1:3000' }));
-    expect(await runningStack(file)).toMatchObject({ pid: other, apiUrl: 'http://127.0.0.1:3000' });
+    expect(serving(await stackHolding(file))).toMatchObject({ pid: other, apiUrl: 'http://127.0.0.1:3000' });
   });
 
   it('refuses a folder a live start holds, leaving its claim as it was', async () => {
