@@ -149,6 +149,31 @@ describe('the packaged prod template', () => {
     }
   });
 
+  it("lets Step Functions take a state machine's role only for this account's state machines", () => {
+    const trusted = resourcesOfType(template, 'AWS::IAM::Role').filter(([, role]) =>
+      JSON.stringify(role.Properties.AssumeRolePolicyDocument).includes('states.amazonaws.com'),
+    );
+    expect(trusted.map(([id]) => id).sort()).toEqual(['CompensationRole', 'OrderSagaRole', 'ReplayStateMachineRole']);
+    for (const [id, role] of trusted) {
+      const { Statement } = role.Properties.AssumeRolePolicyDocument as { Statement: unknown[] };
+      expect(Statement, id).toEqual([
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'states.amazonaws.com' },
+          Action: 'sts:AssumeRole',
+          Condition: {
+            StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+            ArnLike: {
+              'aws:SourceArn': {
+                'Fn::Sub': 'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:*',
+              },
+            },
+          },
+        },
+      ]);
+    }
+  });
+
   it('grants each function only the table actions it uses', () => {
     const eventsArn = { 'Fn::GetAtt': ['EventsTable', 'Arn'] };
     const snapshotsArn = { 'Fn::GetAtt': ['SnapshotsTable', 'Arn'] };
