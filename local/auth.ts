@@ -11,8 +11,15 @@ const ALGORITHM = 'ES256';
 export type LocalIssuer = {
   issuer: string;
   audience: string;
-  /** `expiresIn: false` signs a token without exp, which no provider should issue: for tests of the verifier. */
-  sign(sub: string, options?: { admin?: boolean; expiresIn?: string | false; scopes?: string[] }): Promise<string>;
+  /**
+   * `expiresIn: false` signs a token without exp, which no provider should issue: for tests of the verifier.
+   * `scope` sets the claim as given, a list staying a list, as some providers send it; otherwise it is `scopes`
+   * space-separated.
+   */
+  sign(
+    sub: string,
+    options?: { admin?: boolean; expiresIn?: string | false; scopes?: string[]; scope?: string | string[] },
+  ): Promise<string>;
   verify(token: string): Promise<JWTPayload>;
 };
 
@@ -71,8 +78,8 @@ export const localIssuer = async ({
   return {
     issuer,
     audience,
-    sign: (sub, { admin = false, expiresIn = '1h', scopes = [] } = {}) => {
-      const token = new SignJWT({ scope: [...scopes, ...(admin ? [ADMIN_SCOPE] : [])].join(' ') })
+    sign: (sub, { admin = false, expiresIn = '1h', scopes = [], scope } = {}) => {
+      const token = new SignJWT({ scope: scope ?? [...scopes, ...(admin ? [ADMIN_SCOPE] : [])].join(' ') })
         .setProtectedHeader({ alg: ALGORITHM })
         .setSubject(sub)
         .setIssuer(issuer)

@@ -78,13 +78,14 @@ export const accessLog = (): Middleware => {
 
 /**
  * Scopes from the `scope` claim, split on single spaces as the gateway splits them (RFC 6749: scope tokens never hold
- * one). Nothing looser than the gateway, on the routes where it checks no scope: `a,orderflow/admin`, a tab, a
- * no-break space or a list rendered "[a b]" would make a customer an admin there while an admin route refused them.
- * Not `scp` either: reading it where the gateway would not grant it would be looser; where it would, an admin route
- * still refuses (fails closed).
+ * one). Nothing looser than the gateway, on the routes where it checks no scope: `a,orderflow/admin`, a tab or a
+ * no-break space would make a customer an admin there while an admin route refused them. A claim sent as a list
+ * reaches the function rendered "[a b c]", whose middle entries split out clean: it grants nothing (an admin route
+ * refuses it too, failing closed). Not `scp` either: reading it where the gateway would not grant it would be looser;
+ * where it would, an admin route still refuses.
  */
-const scopesOf = (claims: Record<string, unknown>): string[] =>
-  typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [];
+const scopesOf = ({ scope }: Record<string, unknown>): string[] =>
+  typeof scope !== 'string' || /^\[.*\]$/s.test(scope) ? [] : scope.split(' ').filter(Boolean);
 
 /** A lone surrogate: DynamoDB stores it as U+FFFD, so two such subjects would share one customer's orders. */
 const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

@@ -376,6 +376,24 @@ describe('authorization', () => {
     },
   );
 
+  it.each([
+    [['orderflow/admin']],
+    [['openid', 'orderflow/admin']],
+    [['openid', 'orderflow/admin', 'email']],
+    [['openid', 'email', 'orderflow/admin', 'phone']],
+  ])('grants no admin for a scope sent as a list, %j: the gateway renders it "[a b c]"', async (scope) => {
+    const owner = uniqueCustomer();
+    const orderId = await givenOrder(call, owner, await givenProduct(call));
+    const bearer = await api().issuer.sign(uniqueCustomer(), { scope });
+    const headers = { authorization: `Bearer ${bearer}` };
+    expectProblem(await call('GET', `/orders/${orderId}`, { as: null, headers }), 404, 'not-found');
+    expectProblem(await call('GET', `/orders/${orderId}/events`, { as: null, headers }), 404, 'not-found');
+    expectProblem(await call('POST', `/orders/${orderId}/cancel`, { as: null, headers }), 404, 'not-found');
+    expectProblem(await call('POST', '/products', { as: null, headers, body: product() }), 403, 'forbidden');
+    const events = await call('GET', `/orders/${orderId}/events`, { as: owner });
+    expect(JSON.stringify(events.json.events)).not.toContain('OrderCancelled');
+  });
+
   it('takes the admin scope among others, space-separated, as Cognito sends it', async () => {
     const owner = uniqueCustomer();
     const orderId = await givenOrder(call, owner, await givenProduct(call));
