@@ -92,10 +92,14 @@ export const localIssuer = async ({
     verify: async (token) => {
       const { payload } = await jwtVerify(token, publicKey, {
         issuer,
-        audience,
         algorithms: [ALGORITHM],
         requiredClaims: ['exp'],
       });
+      // As API Gateway checks them: `aud`, or for a token without one (a Cognito access token) `client_id`, names
+      // the audience; and `iat`, if there is one, is past.
+      const audiences = payload.aud === undefined ? [payload.client_id] : [payload.aud].flat();
+      if (!audiences.includes(audience)) throw new Error('neither aud nor client_id names the audience');
+      if (payload.iat !== undefined && payload.iat * 1000 > Date.now()) throw new Error('the iat claim is not past');
       // RFC 7519 makes sub a string: 123, "123" and null would otherwise all become customer "123" or "null".
       if (payload.sub !== undefined && typeof payload.sub !== 'string')
         throw new Error('the sub claim is not a string');

@@ -187,14 +187,18 @@ export const startApi = async ({
     if (body === 'too-large')
       return problem(request, 413, 'payload-too-large', 'Payload Too Large', 'The body is over 10 MB.');
 
+    // A header sent several times arrives joined with bare commas, as API Gateway joins it (Node's `headers` would
+    // join some with ", " and keep only the first Authorization).
     const headers: Record<string, string> = {};
-    for (const [key, value] of Object.entries(request.headers)) {
-      if (value !== undefined && key !== 'cookie') headers[key] = Array.isArray(value) ? value.join(',') : value;
+    for (const [key, values] of Object.entries(request.headersDistinct)) {
+      if (values !== undefined && key !== 'cookie') headers[key] = values.join(',');
     }
 
     let authorizer: { jwt: { claims: Record<string, string>; scopes: null } } | undefined;
     if (route.authorizer) {
-      const token = /^Bearer (.+)$/i.exec(headers.authorization ?? '')?.[1];
+      // The authorizer takes the token alone, or prefixed with Bearer.
+      const sent = headers.authorization ?? '';
+      const token = /^Bearer (.+)$/i.exec(sent)?.[1] ?? (/^\S+$/.test(sent) ? sent : undefined);
       const payload = token ? await issuer.verify(token).catch(() => undefined) : undefined;
       if (!payload) {
         return problem(request, 401, 'unauthorized', 'Unauthorized', 'A valid bearer token is required.', {

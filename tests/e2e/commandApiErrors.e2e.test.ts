@@ -516,6 +516,59 @@ describe('the Host header', () => {
   );
 });
 
+describe('headers as API Gateway reads them', () => {
+  /** A request whose headers may repeat (fetch joins a repeated one into one line with ", "). */
+  const send = (method: string, path: string, headers: Record<string, string | string[]>, body?: unknown) =>
+    new Promise<{ status: number; json: Record<string, unknown> }>((resolve, reject) => {
+      const { port } = new URL(api().api.url);
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          path,
+          method,
+          headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} }),
+          );
+        },
+      );
+      req.on('error', reject);
+      req.end(body === undefined ? undefined : JSON.stringify(body));
+    });
+
+  it('takes the token alone, without Bearer, as the JWT authorizer does', async () => {
+    const customer = uniqueCustomer();
+    const answer = await send('GET', '/orders', { authorization: await api().issuer.sign(customer) });
+    expect(answer.status).toBe(200);
+  });
+
+  it('refuses two Authorization headers: joined, they are no token', async () => {
+    const [alice, bob] = await Promise.all([api().issuer.sign(uniqueCustomer()), api().issuer.sign(uniqueCustomer())]);
+    const answer = await send('GET', '/orders', { authorization: [`Bearer ${alice}`, `Bearer ${bob}`] });
+    expect(answer.status).toBe(401);
+    expect(answer.json).toMatchObject({ type: 'urn:orderflow:problem:unauthorized' });
+  });
+
+  it('joins an Idempotency-Key sent twice with a bare comma, one key the order is placed under', async () => {
+    const customer = uniqueCustomer();
+    const sku = await givenProduct(call);
+    const keys = [randomUUID(), randomUUID()];
+    const answer = await send(
+      'POST',
+      '/orders',
+      { authorization: `Bearer ${await api().issuer.sign(customer)}`, 'idempotency-key': keys },
+      { items: [{ sku, quantity: 1 }], payment },
+    );
+    expect(answer.status).toBe(202);
+    expect(answer.json.orderId).toBe(orderIdForKey(customer, keys.join(',')));
+  });
+});
+
 describe('what the HTTP parser refuses, locally', () => {
   /** The raw answer to `bytes` sent on a fresh connection. */
   const rawAnswer = (bytes: string) =>

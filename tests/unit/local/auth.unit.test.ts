@@ -47,4 +47,38 @@ describe('the local identity provider', () => {
       await rm(root, { recursive: true, force: true });
     }
   });
+
+  it('checks aud, or client_id where there is no aud, and an iat in the past, as API Gateway does', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'orderflow-auth-'));
+    try {
+      const keyDir = join(root, 'jwt');
+      const issuer = await localIssuer({ issuer: 'https://orderflow.local/', audience: 'orderflow-local', keyDir });
+      const { privateJwk } = JSON.parse(await readFile(join(keyDir, 'signing-key.jwk.json'), 'utf8')) as {
+        privateJwk: JWK;
+      };
+      const key = await importJWK(privateJwk, 'ES256');
+      const signed = (claims: Record<string, unknown>) =>
+        new SignJWT({ sub: 'alice', ...claims })
+          .setProtectedHeader({ alg: 'ES256' })
+          .setIssuer(issuer.issuer)
+          .setExpirationTime('1h')
+          .sign(key);
+      const now = Math.floor(Date.now() / 1000);
+      // A Cognito access token names its app client in client_id, and has no aud.
+      expect(await issuer.verify(await signed({ client_id: 'orderflow-local' }))).toMatchObject({ sub: 'alice' });
+      expect(await issuer.verify(await signed({ aud: ['other', 'orderflow-local'], iat: now - 5 }))).toMatchObject({
+        sub: 'alice',
+      });
+      for (const claims of [
+        {},
+        { client_id: 'other' },
+        { aud: 'other', client_id: 'orderflow-local' },
+        { aud: 'orderflow-local', iat: now + 600 },
+      ]) {
+        await expect(issuer.verify(await signed(claims)), JSON.stringify(claims)).rejects.toThrow();
+      }
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
 });
