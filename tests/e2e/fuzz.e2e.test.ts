@@ -566,7 +566,8 @@ const anyTargetCredential: fc.Arbitrary<Credential> = fc.oneof(
     )
     .map((value): Credential => ({ kind: 'header', value })),
   fc
-    .constantFrom('Basic', 'Token', 'JWT', 'Bearer:', 'Bearer  ', '')
+    // Not '': the token alone, as the JWT authorizer takes it too.
+    .constantFrom('Basic', 'Token', 'JWT', 'Bearer:', 'Bearer  ')
     .map((scheme): Credential => ({ kind: 'scheme', scheme })),
   fc.integer({ min: 1, max: 86_400 * 30 }).map((secondsAgo): Credential => ({ kind: 'expired', secondsAgo })),
   fc
