@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { Currency, IdempotencyKey, Money, Sku } from '../domain/shared/values.js';
+import { count, Currency, IdempotencyKey, Money, Sku } from '../domain/shared/values.js';
 import { OrderView } from '../projections/orders.js';
 import { isoCurrencies } from './currencies.js';
 
@@ -38,20 +38,18 @@ export const RegisterProductRequest = z
           'characters or bidirectional overrides.',
       }),
     price: Money.extend({ currency: IsoCurrency }),
-    stock: z.int().min(0).max(1_000_000),
+    stock: count(0, 1_000_000),
   })
   .meta({ id: 'RegisterProductRequest' });
 export type RegisterProductRequest = z.infer<typeof RegisterProductRequest>;
 
-export const RestockRequest = z
-  .strictObject({ quantity: z.int().min(1).max(1_000_000) })
-  .meta({ id: 'RestockRequest' });
+export const RestockRequest = z.strictObject({ quantity: count(1, 1_000_000) }).meta({ id: 'RestockRequest' });
 export type RestockRequest = z.infer<typeof RestockRequest>;
 
 export const PlaceOrderRequest = z
   .strictObject({
     items: z
-      .array(z.strictObject({ sku: Sku, quantity: z.int().min(1).max(1000) }))
+      .array(z.strictObject({ sku: Sku, quantity: count(1, 1000) }))
       .min(1)
       .max(50),
     payment: z.strictObject({ token: z.string().min(1).max(256) }),
@@ -64,7 +62,9 @@ export const OrderKey = IdempotencyKey.meta({
 });
 
 export const RestockKey = IdempotencyKey.meta({
-  description: 'Sending the same key again adds nothing more: a retry of a restock is safe.',
+  description:
+    'Sending the same key again adds nothing more, while it is one of the product’s 20 latest keyed restocks: a ' +
+    'prompt retry of a restock is safe.',
 });
 
 export const StockFigures = z

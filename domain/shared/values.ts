@@ -5,9 +5,15 @@ import { CUSTOMER_ID_MAX_LENGTH, STOCK_LEVEL_MAX } from './limits.js';
 export const Currency = z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 currency code such as EUR');
 export type Currency = z.infer<typeof Currency>;
 
+/**
+ * A whole number from `min` to `max`. The bounds are checked before the integer (whose own check is for a safe
+ * integer), so a value out of them is answered with them, not with ±2^53.
+ */
+export const count = (min: number, max: number) => z.number().min(min).max(max).int();
+
 /** Money in integer minor units (cents), so sums are exact. */
 export const Money = z.strictObject({
-  amount: z.int().min(0).max(Number.MAX_SAFE_INTEGER),
+  amount: count(0, Number.MAX_SAFE_INTEGER),
   currency: Currency,
 });
 export type Money = z.infer<typeof Money>;

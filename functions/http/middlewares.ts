@@ -225,13 +225,20 @@ export const jsonBody = ({
 const pointer = (path: PropertyKey[]): string =>
   ['#', ...path.map((part) => String(part).replaceAll('~', '~0').replaceAll('/', '~1'))].join('/');
 
-/** Every field zod complains about, each named by a JSON pointer into the body (unknown keys included). */
-export const fieldErrors = (error: z.ZodError): FieldError[] =>
-  error.issues.flatMap((issue) =>
+/**
+ * Every field zod complains about, each named once by a JSON pointer into the body (unknown keys included), with the
+ * first thing wrong with it: zod goes on checking a field after a check fails, so a name of one control character is
+ * also "no letter", and a count past 2^53 is also "not a safe integer".
+ */
+export const fieldErrors = (error: z.ZodError): FieldError[] => {
+  const found = error.issues.flatMap((issue) =>
     issue.code === 'unrecognized_keys'
       ? issue.keys.map((key) => ({ pointer: pointer([...issue.path, key]), detail: 'Unknown field.' }))
       : [{ pointer: pointer(issue.path), detail: issue.message }],
   );
+  const named = new Set<string>();
+  return found.filter((field) => !named.has(field.pointer) && Boolean(named.add(field.pointer)));
+};
 
 /** Validates path parameters, headers and body against the route's schemas. */
 export const validate = (route: Route): Middleware => ({

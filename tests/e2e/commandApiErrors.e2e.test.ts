@@ -188,6 +188,20 @@ describe('bodies that do not match the schema', () => {
     expect(pointersOf(answer).sort()).toEqual(['#/name', '#/price/amount', '#/price/currency', '#/stock']);
   });
 
+  it.each([
+    ['POST', '/products', { stock: 9007199254740993 }, '#/stock', /<=1000000$/],
+    ['POST', '/products', { stock: -9007199254740993 }, '#/stock', />=0$/],
+    ['POST', '/products', { price: { amount: -9007199254740993, currency: 'EUR' } }, '#/price/amount', />=0$/],
+    ['POST', '/products', { name: '\u0007' }, '#/name', /control characters/],
+    ['POST', '/products/X-1/restock', { quantity: 9007199254740993 }, '#/quantity', /<=1000000$/],
+  ] as const)('names a field once, with its own bound: %s %s %j', async (method, path, fields, field, detail) => {
+    const body = path === '/products' ? product({ sku: uniqueSku(), ...fields }) : fields;
+    const answer = await call(method, path, { as: admin, body });
+    expectProblem(answer, 400, 'validation-failed');
+    expect(answer.json.errors).toEqual([{ pointer: field, detail: expect.stringMatching(detail) }]);
+    expect(answer.json.detail).toBe('The request has 1 invalid field(s) in the body.');
+  });
+
   it('names missing fields and a body that is not an object', async () => {
     const missing = await call('POST', '/orders', { as: uniqueCustomer(), body: { items: [{ sku: 'A-1' }] } });
     expectProblem(missing, 400, 'validation-failed');
