@@ -338,8 +338,10 @@ export const headersOnly = (): Middleware => {
     if (request.event.requestContext?.http?.method !== 'HEAD') return;
     const { response } = request;
     if (typeof response !== 'object' || response === null) return;
+    // An answer without a body (a 304) says no length, as its GET does not.
+    if (response.body === undefined) return;
     // The GET's length, as RFC 9110 lets a HEAD answer say; the body itself stays behind.
-    const length = Buffer.byteLength(response.body ?? '', response.isBase64Encoded ? 'base64' : 'utf8');
+    const length = Buffer.byteLength(response.body, response.isBase64Encoded ? 'base64' : 'utf8');
     request.response = { ...response, headers: { ...response.headers, 'content-length': String(length) }, body: '' };
   };
   return { after: strip, onError: strip };

@@ -487,6 +487,15 @@ describe('HEAD', () => {
       expect(head.headers.get('etag'), path).toBe(get.headers.get('etag'));
       expect(head.headers.get('content-length'), path).toBe(String(Buffer.byteLength(get.text)));
     }
+    // Not modified: no body to measure, so no length, on either.
+    for (const path of [`/orders/${orderId}/events`, `/products/${sku}`]) {
+      const headers = { 'if-none-match': (await call('GET', path, { as: owner })).headers.get('etag') ?? '' };
+      const get = await api().call('GET', path, { as: owner, headers });
+      const head = await api().call('HEAD', path, { as: owner, headers });
+      expect([get.status, head.status], path).toEqual([304, 304]);
+      expect(head.headers.get('etag'), path).toBe(headers['if-none-match']);
+      expect([get.headers.get('content-length'), head.headers.get('content-length')], path).toEqual([null, null]);
+    }
   });
 
   // Unchecked calls: the checked one reads every error's body as a problem document, and these have none.
