@@ -1,5 +1,10 @@
 import * as z from 'zod';
-import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
+import {
+  createDocument,
+  type ZodOpenApiOperationObject,
+  type ZodOpenApiPathsObject,
+  type ZodOpenApiResponseObject,
+} from 'zod-openapi';
 import { acceptableCorrelationId } from './correlation.js';
 import { Problem } from './schemas.js';
 import { type Route, routes } from './routes.js';
@@ -113,11 +118,31 @@ const operation = (route: Route): ZodOpenApiOperationObject => ({
   },
 });
 
+/** A GET route's HEAD, which every one answers: the GET's parameters, statuses and headers, without a body (RFC 9110). */
+const headOperation = (route: Route): ZodOpenApiOperationObject => {
+  const get = operation(route);
+  return {
+    ...get,
+    operationId: `${route.operationId}Head`,
+    summary: `${route.summary} Its status and headers only.`,
+    responses: Object.fromEntries(
+      Object.entries(get.responses ?? {}).map(([status, response]) => {
+        const { content: _, ...headers } = response as ZodOpenApiResponseObject;
+        return [status, headers];
+      }),
+    ),
+  };
+};
+
 /** The OpenAPI 3.1 document of the contract in routes.ts. */
 export const openApiDocument = (version: string) => {
   const paths: ZodOpenApiPathsObject = {};
   for (const route of routes) {
-    paths[route.path] = { ...paths[route.path], [route.method.toLowerCase()]: operation(route) };
+    paths[route.path] = {
+      ...paths[route.path],
+      [route.method.toLowerCase()]: operation(route),
+      ...(route.method === 'GET' ? { head: headOperation(route) } : {}),
+    };
   }
   return createDocument({
     openapi: '3.1.0',

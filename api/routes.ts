@@ -184,7 +184,7 @@ export const routes = [
     path: '/openapi.json',
     access: 'public',
     summary: 'This document.',
-    responses: { 200: { description: 'The OpenAPI 3.1 document.' } },
+    responses: { 200: { description: 'The OpenAPI 3.1 document.', schema: z.looseObject({ openapi: z.string() }) } },
   },
 ] as const satisfies readonly Route[];
 

@@ -131,12 +131,11 @@ export type OrderPage = z.infer<typeof OrderPage>;
 
 export const ListOrdersQuery = z.object({
   // Digits only, with no leading zero: a number's other spellings (`1e1`, `0x10`, ` 10`, `010`) are not a page size,
-  // and each refusal says the same.
+  // and each refusal says the same. The pattern holds the bound too, so the document states it.
   limit: z
     .string()
-    .regex(/^[1-9][0-9]{0,2}$/, 'a whole number from 1 to 100')
+    .regex(/^(?:[1-9][0-9]?|100)$/, 'a whole number from 1 to 100')
     .transform(Number)
-    .pipe(z.int().max(100, 'a whole number from 1 to 100'))
     .optional()
     .transform((limit) => limit ?? 20)
     .meta({ description: 'How many orders a page holds: 1 to 100, 20 when left out.' }),

@@ -34,6 +34,18 @@ describe('the published OpenAPI document', () => {
         expect(Object.keys((response as { content?: object }).content ?? {})).toEqual(['application/problem+json']);
       }
     }
+    // Every GET answers HEAD: the same statuses, headers and parameters, without a body.
+    for (const route of routes.filter((r) => r.method === 'GET')) {
+      const [get, head] = (['get', 'head'] as const).map((method) => document.paths?.[route.path]?.[method]);
+      expect(head?.operationId).toBe(`${route.operationId}Head`);
+      expect(head?.parameters).toEqual(get?.parameters);
+      expect(Object.keys(head?.responses ?? {})).toEqual(Object.keys(get?.responses ?? {}));
+      for (const [status, response] of Object.entries(head?.responses ?? {})) {
+        const { content: _, ...headers } = (get?.responses as Record<string, { content?: unknown }>)[status] ?? {};
+        expect(response, `${route.path} ${status}`).toEqual(headers);
+        expect(response, `${route.path} ${status}`).not.toHaveProperty('content');
+      }
+    }
     expect(document.components?.schemas).toHaveProperty('PlaceOrderRequest');
     expect(document.components?.schemas).toHaveProperty('Problem');
   });
