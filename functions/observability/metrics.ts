@@ -33,7 +33,7 @@ export const metricDefinitions = {
   CircuitOpenFor: { unit: 'Milliseconds', dimension: 'circuit' },
   /** A compensation's payment part (a cancellation's, or a give-up's) met the payment gateway unavailable, and was parked. */
   CompensationsParked: { unit: 'Count' },
-  /** Per retry of a parked compensation that still finds the gateway unavailable: how long it has been parked. */
+  /** Per retry of a parked compensation still waiting (for the gateway, or its order's rejection): how long so far. */
   CompensationParkedFor: { unit: 'Milliseconds' },
   /** A parked compensation got through: its payment refunded or voided. */
   CompensationsResumed: { unit: 'Count' },

@@ -297,7 +297,7 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
   it('alarms on the service’s own metrics: parked refunds, orders given up, the open breaker, swept orders, parked streams', () => {
     expectAlarm('ParkedCompensationAlarm', {
       AlarmDescription:
-        'A cancelled order\'s refund has waited for the payment gateway too long (docs/operations.md, "Parked compensations").',
+        'A parked refund or void has waited too long, for the payment gateway or for its order\'s rejection (docs/operations.md, "Parked compensations").',
       Namespace: 'orderflow',
       MetricName: 'CompensationParkedFor',
       Dimensions: [{ Name: 'stage', Value: stage }],
