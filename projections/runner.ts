@@ -67,10 +67,13 @@ const parkStream = async <View>(
   return version;
 };
 
-const describe = (error: unknown): string =>
-  error instanceof Error
-    ? `${error.name}: ${error.message}${error.cause instanceof Error ? ` (${error.cause.message})` : ''}`
-    : String(error);
+/** The error, and its cause unless its message already says it (a ProjectionApplyError's does). */
+const describe = (error: unknown): string => {
+  if (!(error instanceof Error)) return String(error);
+  const { cause } = error;
+  const told = !(cause instanceof Error) || error.message.includes(cause.message);
+  return `${error.name}: ${error.message}${told ? '' : ` (${cause.message})`}`;
+};
 
 /**
  * Brings one stream's view up to date under the version guard; a lost race re-reads and tries again. `stored` is the

@@ -471,13 +471,18 @@ const refuseStaleViews = async (
   const liveParkedAt = new Map(here.map((p) => [p.streamId, p.version]));
   const behind = there.filter((p) => (liveParkedAt.get(p.streamId) ?? Number.POSITIVE_INFINITY) > p.version);
   if (behind.length === 0) return;
+  // Each named at the event it is parked on here, and there: "not parked" where the live version has no such stream.
   const named = behind
     .slice(0, 3)
-    .map((p) => p.streamId)
-    .join(', ');
+    .map((p) => {
+      const live = liveParkedAt.get(p.streamId);
+      return `${p.streamId}@${p.version}, live ${live === undefined ? 'not parked' : `@${live}`}`;
+    })
+    .join('; ');
   throw new RebuildStateError(
-    `${target.name}: ${behind.length} stream(s) are parked in version ${version} and not in the live one ` +
-      `(${named}${behind.length > 3 ? ', …' : ''}): fix the cause, run npm run redrive, then ${then}`,
+    `${target.name}: ${behind.length} stream(s) are parked in read model version ${version} at an earlier event ` +
+      `than in the live one (${named}${behind.length > 3 ? '; …' : ''}): fix the cause, run npm run redrive, ` +
+      `then ${then}`,
   );
 };
 

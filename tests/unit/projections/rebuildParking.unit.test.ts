@@ -153,14 +153,32 @@ describe('a rebuild meeting a stream its projection refuses', () => {
     expect(parking.names()).toEqual(['orders@green']);
     expect(await parking.list('orders@green')).toMatchObject([{ streamId, version: 2 }]);
     expect(views.green.all.get(orderId)?.version).toBe(1);
+    // Why, once: the projection's error already says its cause.
+    const [first, second] = poisoned as StoredEvent<OrderEvent>[];
+    const cause = (() => {
+      try {
+        ordersProjection.evolve(
+          ordersProjection.evolve(undefined, first as StoredEvent<OrderEvent>),
+          second as StoredEvent<OrderEvent>,
+        );
+      } catch (error) {
+        return (error as Error).message;
+      }
+      throw new Error('the poisoned stream applied');
+    })();
+    const [parked] = await parking.list('orders@green');
+    expect(parked?.error.split(cause).length, parked?.error).toBe(2);
   });
 
   it('refuses to switch readers to it while the stream is parked there, naming it', async () => {
-    const { deps, target, build, pointer } = given();
+    const { parking, deps, target, build, pointer } = given();
     await build();
     await expect(switchTo(deps, target)).rejects.toThrow(
-      `orders: 1 stream(s) are parked in version 2 and not in the live one (${streamId}): fix the cause, run npm run redrive, then switch`,
+      `orders: 1 stream(s) are parked in read model version 2 at an earlier event than in the live one (${streamId}@2, live not parked): fix the cause, run npm run redrive, then switch`,
     );
+    // Parked live too, but at a later event: the new version's view is further behind, and the message says where.
+    await parking.park({ projection: 'orders', streamId, version: 3, error: 'refused', parkedAt: '' });
+    await expect(switchTo(deps, target)).rejects.toThrow(`(${streamId}@2, live @3)`);
     expect(pointer().live.slot).toBe('blue');
   });
 
@@ -205,7 +223,7 @@ describe('a rebuild meeting a stream its projection refuses', () => {
     // Blue, kept for rollback, parks a stream that green applied.
     await parking.park({ projection: 'orders', streamId, version: 1, error: 'refused', parkedAt: '' });
     await expect(rollBackTo(deps, target)).rejects.toThrow(
-      `orders: 1 stream(s) are parked in version 1 and not in the live one (${streamId}): fix the cause, run npm run redrive, then roll back`,
+      `orders: 1 stream(s) are parked in read model version 1 at an earlier event than in the live one (${streamId}@1, live not parked): fix the cause, run npm run redrive, then roll back`,
     );
     expect(pointer().live.slot).toBe('green');
     await parking.unpark('orders', streamId);
@@ -238,7 +256,7 @@ describe('a rebuild meeting a stream its projection refuses', () => {
     expect(await parking.list('orders@green')).toMatchObject([{ streamId, version: 2 }]);
     await settleCheck(deps, target, 'run-3', { sampled: 0, mismatches: 0 });
     expect(pointer().building?.phase).toBe('ready');
-    await expect(switchTo(deps, target)).rejects.toThrow('parked in version 2 and not in the live one');
+    await expect(switchTo(deps, target)).rejects.toThrow('parked in read model version 2 at an earlier event');
   });
 });
 

@@ -93,6 +93,32 @@ describe('runProjection', () => {
       expect(views.get(orderId)).toMatchObject({ version: 2, view: { status: 'CONFIRMED' } });
   });
 
+  it('parks a stream on an event it cannot apply, saying why once: the projection’s error already tells its cause', async () => {
+    const { store } = slowViews();
+    const orderId = '00000000-0000-4000-8000-0000000000c1';
+    const [placed] = placedAndConfirmed(orderId);
+    const records = stored(`order-${orderId}`, [placed, placed] as OrderEvent[]).map((event, i) => ({
+      sequenceNumber: String(i + 1),
+      eventName: 'INSERT',
+      event,
+    }));
+    const parkedWith: string[] = [];
+    const parking: ParkingLot = { ...noParking, park: async ({ error }) => void parkedWith.push(error) };
+
+    const result = await runProjection(ordersProjection, records, {
+      views: store,
+      parking,
+      readRange: async () => [],
+      logger: createLogger({ level: 'error', sink: () => undefined }),
+    });
+
+    expect(result.parked).toHaveLength(1);
+    const cause = `order-${orderId}: OrderPlaced at version 2 again`;
+    expect(parkedWith).toEqual([
+      `ProjectionApplyError: orders cannot apply OrderPlaced at order-${orderId}@2: Error: ${cause}`,
+    ]);
+  });
+
   it('hands a stream a throttle outlasted back to Lambda from its lowest record, after its own tries, and applies the rest', async () => {
     const { store, views } = slowViews();
     const [throttled, healthy] = ['00000000-0000-4000-8000-00000000000a', '00000000-0000-4000-8000-00000000000b'];
