@@ -5,6 +5,36 @@ import { importJWK, type JWK, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { localIssuer } from '../../../local/auth.js';
 
+/**
+ * A local issuer with its key in a fresh folder, and a signer of any claims with that key (the issuer's own `sign`
+ * makes only well-formed tokens); the folder goes when `use` is done.
+ */
+const withIssuer = async (
+  use: (
+    issuer: Awaited<ReturnType<typeof localIssuer>>,
+    signed: (claims: Record<string, unknown>) => Promise<string>,
+  ) => Promise<void>,
+) => {
+  const root = await mkdtemp(join(tmpdir(), 'orderflow-auth-'));
+  try {
+    const keyDir = join(root, 'jwt');
+    const issuer = await localIssuer({ issuer: 'https://orderflow.local/', audience: 'orderflow-local', keyDir });
+    const { privateJwk } = JSON.parse(await readFile(join(keyDir, 'signing-key.jwk.json'), 'utf8')) as {
+      privateJwk: JWK;
+    };
+    const key = await importJWK(privateJwk, 'ES256');
+    await use(issuer, (claims) =>
+      new SignJWT(claims)
+        .setProtectedHeader({ alg: 'ES256' })
+        .setIssuer(issuer.issuer)
+        .setExpirationTime('1h')
+        .sign(key),
+    );
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+};
+
 describe('the local identity provider', () => {
   it('keeps its signing key for this user only, in folders it makes private even before any npm start', async () => {
     const root = await mkdtemp(join(tmpdir(), 'orderflow-auth-'));
@@ -23,50 +53,22 @@ describe('the local identity provider', () => {
     }
   });
 
-  it("refuses a token whose sub is not a string, which would become another customer's id as text", async () => {
-    const root = await mkdtemp(join(tmpdir(), 'orderflow-auth-'));
-    try {
-      const keyDir = join(root, 'jwt');
-      const issuer = await localIssuer({ issuer: 'https://orderflow.local/', audience: 'orderflow-local', keyDir });
-      const { privateJwk } = JSON.parse(await readFile(join(keyDir, 'signing-key.jwk.json'), 'utf8')) as {
-        privateJwk: JWK;
-      };
-      const key = await importJWK(privateJwk, 'ES256');
-      const signed = (sub: unknown) =>
-        new SignJWT({ sub } as Record<string, unknown>)
-          .setProtectedHeader({ alg: 'ES256' })
-          .setIssuer(issuer.issuer)
-          .setAudience(issuer.audience)
-          .setExpirationTime('1h')
-          .sign(key);
+  it("refuses a token whose sub is not a string, which would become another customer's id as text", () =>
+    withIssuer(async (issuer, signed) => {
+      const withSub = (sub: unknown) => signed({ sub, aud: issuer.audience });
       for (const sub of [123, null, { id: 'alice' }, true]) {
-        await expect(issuer.verify(await signed(sub)), JSON.stringify(sub)).rejects.toThrow();
+        await expect(issuer.verify(await withSub(sub)), JSON.stringify(sub)).rejects.toThrow();
       }
-      expect(await issuer.verify(await signed('123'))).toMatchObject({ sub: '123' });
-    } finally {
-      await rm(root, { recursive: true, force: true });
-    }
-  });
+      expect(await issuer.verify(await withSub('123'))).toMatchObject({ sub: '123' });
+    }));
 
-  it('checks aud, or client_id where there is no aud, and an iat in the past, as API Gateway does', async () => {
-    const root = await mkdtemp(join(tmpdir(), 'orderflow-auth-'));
-    try {
-      const keyDir = join(root, 'jwt');
-      const issuer = await localIssuer({ issuer: 'https://orderflow.local/', audience: 'orderflow-local', keyDir });
-      const { privateJwk } = JSON.parse(await readFile(join(keyDir, 'signing-key.jwk.json'), 'utf8')) as {
-        privateJwk: JWK;
-      };
-      const key = await importJWK(privateJwk, 'ES256');
-      const signed = (claims: Record<string, unknown>) =>
-        new SignJWT({ sub: 'alice', ...claims })
-          .setProtectedHeader({ alg: 'ES256' })
-          .setIssuer(issuer.issuer)
-          .setExpirationTime('1h')
-          .sign(key);
+  it('checks aud, or client_id where there is no aud, and an iat in the past, as API Gateway does', () =>
+    withIssuer(async (issuer, signed) => {
+      const alice = (claims: Record<string, unknown>) => signed({ sub: 'alice', ...claims });
       const now = Math.floor(Date.now() / 1000);
       // A Cognito access token names its app client in client_id, and has no aud.
-      expect(await issuer.verify(await signed({ client_id: 'orderflow-local' }))).toMatchObject({ sub: 'alice' });
-      expect(await issuer.verify(await signed({ aud: ['other', 'orderflow-local'], iat: now - 5 }))).toMatchObject({
+      expect(await issuer.verify(await alice({ client_id: 'orderflow-local' }))).toMatchObject({ sub: 'alice' });
+      expect(await issuer.verify(await alice({ aud: ['other', 'orderflow-local'], iat: now - 5 }))).toMatchObject({
         sub: 'alice',
       });
       for (const claims of [
@@ -75,10 +77,7 @@ describe('the local identity provider', () => {
         { aud: 'other', client_id: 'orderflow-local' },
         { aud: 'orderflow-local', iat: now + 600 },
       ]) {
-        await expect(issuer.verify(await signed(claims)), JSON.stringify(claims)).rejects.toThrow();
+        await expect(issuer.verify(await alice(claims)), JSON.stringify(claims)).rejects.toThrow();
       }
-    } finally {
-      await rm(root, { recursive: true, force: true });
-    }
-  });
+    }));
 });
