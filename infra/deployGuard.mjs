@@ -12,6 +12,12 @@
 export const PLACEHOLDER_ISSUER = 'https://issuer.invalid/';
 
 /**
+ * The local stack's own issuer (`npm start`, the tests: the `local` and `test` stages' params set it, whatever
+ * ORDERFLOW_JWT_ISSUER says). Its key lives under .local on one machine: deployed, it answers every real token 401.
+ */
+export const LOCAL_ISSUER = 'https://orderflow.local/';
+
+/**
  * @typedef {{
  *   required?: boolean | string;
  *   jwtIssuer?: string;
@@ -36,6 +42,13 @@ export const deployProblems = (guard, stage) => {
     problems.push(
       `The JWT issuer of stage ${stage} is the placeholder ${PLACEHOLDER_ISSUER}: every authenticated route would ` +
         'answer 401. Set ORDERFLOW_JWT_ISSUER (and ORDERFLOW_JWT_AUDIENCE) to your identity provider.',
+    );
+  }
+  if (guard.jwtIssuer === LOCAL_ISSUER) {
+    problems.push(
+      `The JWT issuer of stage ${stage} is the local stack's, ${LOCAL_ISSUER}, which its block in serverless.yml's ` +
+        'params sets over ORDERFLOW_JWT_ISSUER: every authenticated route would answer 401. The local and test ' +
+        "stages are the local stack's and the tests'; deploy under another stage name.",
     );
   }
   if (!guard.alarmEmail && !isTrue(guard.alarmsSubscribedElsewhere)) {

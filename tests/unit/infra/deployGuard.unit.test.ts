@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deployProblems, PLACEHOLDER_ISSUER } from '../../../infra/deployGuard.mjs';
+import { deployProblems, LOCAL_ISSUER, PLACEHOLDER_ISSUER } from '../../../infra/deployGuard.mjs';
 
 const ready = { required: 'true', jwtIssuer: 'https://idp.example.com/', alarmEmail: 'oncall@example.com' };
 
@@ -18,6 +18,12 @@ describe('the deploy guard', () => {
       expect(problems).toHaveLength(1);
       expect(problems[0]).toContain('ORDERFLOW_JWT_ISSUER');
     }
+  });
+
+  it('refuses the local stack’s issuer, which the local and test stages set over the environment’s', () => {
+    const problems = deployProblems({ ...ready, jwtIssuer: LOCAL_ISSUER }, 'test');
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain('deploy under another stage name');
   });
 
   it('refuses a stage whose alarms would reach nobody, naming the two ways out', () => {
