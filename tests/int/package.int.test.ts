@@ -935,6 +935,27 @@ describe('serverless.yml and the contract', () => {
     expect(output).toContain('orderflow-jane-doe-experiment-22-compensateCancellation-eu-west-1');
   }, 60_000);
 
+  it('refuses to package settings that cannot work, naming each and what it takes', async () => {
+    const refused = await packageStage('prod', {
+      logLevel: 'INFO',
+      sagaType: 'express',
+      storeDeletionPolicy: 'delete',
+      deletionProtection: 'no',
+      sweepRate: 'rate(1 hour)',
+    }).then(
+      () => undefined,
+      (error: unknown) => error as { stdout?: string; stderr?: string },
+    );
+    expect(refused, 'packaged').toBeDefined();
+    const output = `${refused?.stdout ?? ''}${refused?.stderr ?? ''}`;
+    expect(output).toContain('Not packaging: these settings');
+    for (const named of ['logLevel is "INFO"', 'sagaType is "express"', 'storeDeletionPolicy is "delete"']) {
+      expect(output).toContain(named);
+    }
+    expect(output).toContain('deletionProtection is "no"');
+    expect(output).toContain('sweepRate is rate(1 hour)');
+  }, 60_000);
+
   it('has every handler serverless.yml names', async () => {
     const config = await loadServerlessConfig('test');
     for (const fn of Object.values(config.functions ?? {})) {
