@@ -207,7 +207,7 @@ export const startApi = async ({
       }
       // As API Gateway's JWT authorizer reads them: the `scope` claim, or `scp` (a list, as some providers send it).
       const granted = [
-        ...String(payload.scope ?? '').split(' '),
+        ...(Array.isArray(payload.scope) ? payload.scope.map(String) : String(payload.scope ?? '').split(' ')),
         ...(Array.isArray(payload.scp) ? payload.scp.map(String) : String(payload.scp ?? '').split(' ')),
       ];
       const needed = route.authorizer.scopes ?? [];

@@ -194,8 +194,10 @@ describe('bodies that do not match the schema', () => {
     ['POST', '/products', { price: { amount: -(2 ** 53), currency: 'EUR' } }, '#/price/amount', />=0$/],
     ['POST', '/products', { name: '\u0007' }, '#/name', /control characters/],
     ['POST', '/products/X-1/restock', { quantity: 2 ** 53 }, '#/quantity', /<=1000000$/],
+    ['POST', '/orders', { items: [{ sku: 'X-1', quantity: 2 ** 53 }] }, '#/items/0/quantity', /<=1000$/],
   ] as const)('names a field once, with its own bound: %s %s %j', async (method, path, fields, field, detail) => {
-    const body = path === '/products' ? product({ sku: uniqueSku(), ...fields }) : fields;
+    const body =
+      path === '/products' ? product({ sku: uniqueSku(), ...fields }) : path === '/orders' ? order(fields) : fields;
     const answer = await call(method, path, { as: admin, body });
     expectProblem(answer, 400, 'validation-failed');
     expect(answer.json.errors).toEqual([{ pointer: field, detail: expect.stringMatching(detail) }]);
@@ -399,6 +401,8 @@ describe('authorization', () => {
     const owner = uniqueCustomer();
     const orderId = await givenOrder(call, owner, await givenProduct(call));
     const bearer = await api().issuer.sign(uniqueCustomer(), { scope });
+    // Signed as a list, as such a provider sends it.
+    expect(decodeJwt(bearer).scope).toEqual(scope);
     const headers = { authorization: `Bearer ${bearer}` };
     expectProblem(await call('GET', `/orders/${orderId}`, { as: null, headers }), 404, 'not-found');
     expectProblem(await call('GET', `/orders/${orderId}/events`, { as: null, headers }), 404, 'not-found');

@@ -4,7 +4,7 @@ import { createLogger } from '../../../functions/observability/logger.js';
 import type { OrderEvent } from '../../../domain/order/index.js';
 import { ordersProjection, type OrderView } from '../../../projections/orders.js';
 import type { Versioned } from '../../../projections/projection.js';
-import { runProjection } from '../../../projections/runner.js';
+import { redrive, runProjection } from '../../../projections/runner.js';
 import { stored } from './givenView.js';
 
 /**
@@ -117,6 +117,27 @@ describe('runProjection', () => {
     expect(parkedWith).toEqual([
       `ProjectionApplyError: orders cannot apply OrderPlaced at order-${orderId}@2: Error: ${cause}`,
     ]);
+  });
+
+  it('says a failure’s cause where its message does not: a redrive whose read fails', async () => {
+    const { store } = slowViews();
+    const parked = { projection: 'orders', streamId: 'order-x', version: 2, error: 'earlier', parkedAt: '' };
+    const kept: unknown[] = [];
+    const parking: ParkingLot = { ...noParking, list: async () => [parked], park: async (p) => void kept.push(p) };
+
+    const results = await redrive(ordersProjection, {
+      targets: [{ views: store, parkedAs: 'orders' }],
+      parking,
+      readRange: async () => [],
+      readAll: async () => {
+        throw new Error('the read failed', { cause: new Error('throttled') });
+      },
+    });
+
+    expect(results).toEqual([
+      { streamId: 'order-x', outcome: 'parked-again', applied: 0, error: 'Error: the read failed (throttled)' },
+    ]);
+    expect(kept).toEqual([parked]);
   });
 
   it('hands a stream a throttle outlasted back to Lambda from its lowest record, after its own tries, and applies the rest', async () => {
