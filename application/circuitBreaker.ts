@@ -44,7 +44,7 @@ export const closedCircuit = (): Circuit => ({ state: 'CLOSED', failures: [] });
 export type Admission =
   | { verdict: 'PASS' }
   | { verdict: 'PROBE'; next: Circuit }
-  | { verdict: 'REFUSE'; openForMs: number; retryAfterMs: number };
+  | { verdict: 'REFUSE'; openForMs: number; retryAfterMs: number; probing: boolean };
 
 /** Whether a call may go through `circuit` at `now`. */
 export const admit = (circuit: Circuit, now: number, settings: CircuitSettings): Admission => {
@@ -55,7 +55,7 @@ export const admit = (circuit: Circuit, now: number, settings: CircuitSettings):
   const probing = circuit.state === 'HALF_OPEN' && (circuit.probeUntil ?? 0) > now;
   if (now < coolingUntil || probing) {
     const retryAfterMs = Math.max(coolingUntil, probing ? (circuit.probeUntil ?? now) : now) - now;
-    return { verdict: 'REFUSE', openForMs, retryAfterMs };
+    return { verdict: 'REFUSE', openForMs, retryAfterMs, probing };
   }
   return {
     verdict: 'PROBE',
@@ -107,6 +107,18 @@ export class CircuitOpenError extends Error {
   ) {
     super(`Circuit ${circuit} is open (for ${Math.round(openForMs / 1000)} s): the call was not made.`);
     this.name = 'CircuitOpenError';
+  }
+}
+
+/**
+ * Refused while another call probes the dependency: the circuit closes or opens again within moments, so the caller
+ * may try again in place (the saga does, a second or so later) instead of waiting as long as for an open circuit.
+ */
+export class CircuitProbingError extends CircuitOpenError {
+  constructor(circuit: string, openForMs: number, retryAfterMs: number) {
+    super(circuit, openForMs, retryAfterMs);
+    this.message = `Circuit ${circuit} is being probed (open for ${Math.round(openForMs / 1000)} s): the call was not made.`;
+    this.name = 'CircuitProbingError';
   }
 }
 
@@ -174,7 +186,8 @@ export const circuitBreaker = ({
       const admission = admit(circuit, at, settings);
       if (admission.verdict === 'REFUSE') {
         observer.refused?.({ circuit: name, openForMs: admission.openForMs });
-        throw new CircuitOpenError(name, admission.openForMs, admission.retryAfterMs);
+        const Refusal = admission.probing ? CircuitProbingError : CircuitOpenError;
+        throw new Refusal(name, admission.openForMs, admission.retryAfterMs);
       }
       const probe = admission.verdict === 'PROBE';
       if (admission.verdict === 'PROBE') {
@@ -182,7 +195,7 @@ export const circuitBreaker = ({
         if (!(await store.write(name, admission.next, version))) {
           const openForMs = at - (circuit.openSince ?? at);
           observer.refused?.({ circuit: name, openForMs });
-          throw new CircuitOpenError(name, openForMs, settings.coolDownMs);
+          throw new CircuitProbingError(name, openForMs, settings.probeTimeoutMs);
         }
         reportChange(circuit, admission.next, at);
       }

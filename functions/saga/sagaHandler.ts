@@ -82,6 +82,7 @@ const noticingPlacement = (store: EventStore, orderId: string, noted: (recordedA
 const expectedFailures = new Set([
   'PaymentDeclinedError',
   'CircuitOpenError',
+  'CircuitProbingError',
   'PaymentGatewayUnavailableError',
   'ConcurrencyError',
   // middy's early timeout: the state machines retry it.

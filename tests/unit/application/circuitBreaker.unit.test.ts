@@ -6,6 +6,7 @@ import {
   type Circuit,
   circuitBreaker,
   CircuitOpenError,
+  CircuitProbingError,
   type CircuitStore,
   closedCircuit,
   type StoredCircuit,
@@ -38,7 +39,12 @@ describe('the circuit transitions', () => {
 
   it('refuses while OPEN and cooling down, saying for how long it has been open and when to try again', () => {
     const open: Circuit = { state: 'OPEN', failures: [], openSince: 10_000, openedAt: 10_000 };
-    expect(admit(open, 12_000, settings)).toEqual({ verdict: 'REFUSE', openForMs: 2_000, retryAfterMs: 3_000 });
+    expect(admit(open, 12_000, settings)).toEqual({
+      verdict: 'REFUSE',
+      openForMs: 2_000,
+      retryAfterMs: 3_000,
+      probing: false,
+    });
   });
 
   it('lets one probe through after the cool-down, and refuses the others while it is in flight', () => {
@@ -49,7 +55,11 @@ describe('the circuit transitions', () => {
       next: { state: 'HALF_OPEN', failures: [], openSince: 10_000, openedAt: 10_000, probeUntil: 17_000 },
     });
     if (admission.verdict !== 'PROBE') throw new Error('unreachable');
-    expect(admit(admission.next, 15_500, settings)).toMatchObject({ verdict: 'REFUSE', retryAfterMs: 1_500 });
+    expect(admit(admission.next, 15_500, settings)).toMatchObject({
+      verdict: 'REFUSE',
+      retryAfterMs: 1_500,
+      probing: true,
+    });
     // A probe that crashed holds the circuit only until its timeout: then another may probe.
     expect(admit(admission.next, 17_001, settings)).toMatchObject({ verdict: 'PROBE' });
   });
@@ -171,8 +181,30 @@ describe('the breaker around a gateway', () => {
     );
     expect(calls).toBe(1);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    expect(results.filter((r) => r.status === 'rejected' && r.reason instanceof CircuitOpenError)).toHaveLength(9);
+    // Refused because another call is probing: told apart, so a saga tries again in moments, not a whole wait later.
+    expect(results.filter((r) => r.status === 'rejected' && r.reason instanceof CircuitProbingError)).toHaveLength(9);
     expect(memory.items.get('payment-gateway')?.circuit.state).toBe('CLOSED');
+  });
+
+  it('tells a call refused during a probe from one refused while the circuit cools down', async () => {
+    const { breaker, memory, tick } = setup();
+    memory.items.set('payment-gateway', {
+      circuit: { state: 'OPEN', failures: [], openSince: 0, openedAt: 0 },
+      version: 4,
+    });
+    const cooling = await breaker.call(() => Promise.resolve('approved')).catch((error: unknown) => error);
+    expect(cooling).toBeInstanceOf(CircuitOpenError);
+    expect(cooling).not.toBeInstanceOf(CircuitProbingError);
+    tick(6_000);
+    let release: () => void = () => undefined;
+    const probe = breaker.call(() => new Promise<string>((resolve) => (release = () => resolve('approved'))));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const during = await breaker.call(() => Promise.resolve('approved')).catch((error: unknown) => error);
+    expect(during).toBeInstanceOf(CircuitProbingError);
+    expect((during as Error).name).toBe('CircuitProbingError');
+    release();
+    await expect(probe).resolves.toBe('approved');
+    await expect(breaker.call(() => Promise.resolve('approved'))).resolves.toBe('approved');
   });
 
   it('never opens on declines, and writes nothing while calls succeed', async () => {

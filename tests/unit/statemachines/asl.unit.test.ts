@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import aslValidator from 'asl-validator';
 import { StateMachine } from 'aws-local-stepfunctions';
+import { CircuitOpenError, CircuitProbingError } from '../../../application/circuitBreaker.js';
 import { describe, expect, it } from 'vitest';
 import { asJobError, TransientReplayError } from '../../../functions/jobs/replaySegment.js';
 import { projectRoot } from '../../../local/paths.js';
@@ -96,7 +97,7 @@ describe('the order saga', async () => {
     expect(saga.States.AuthorizePayment?.Catch).toEqual([
       expect.objectContaining({ ErrorEquals: ['PaymentDeclinedError'], Next: 'RejectPaymentDeclined' }),
       expect.objectContaining({
-        ErrorEquals: ['CircuitOpenError', 'PaymentGatewayUnavailableError'],
+        ErrorEquals: ['CircuitOpenError', 'CircuitProbingError', 'PaymentGatewayUnavailableError'],
         Next: 'AwaitPayment',
       }),
       catchAll,
@@ -183,6 +184,12 @@ describe('the order saga', async () => {
     expect(outage?.MaxAttempts).toBe(2);
     // A refusal by the open breaker is not retried in place: the breaker already said the gateway is down.
     expect(retries.some((r) => r.ErrorEquals.includes('CircuitOpenError'))).toBe(false);
+    // One refused while another call probes is, briefly: the probe answers within moments, and a caller sent back to
+    // the parked wait would wait a whole one more once the gateway is back (ADR 0007).
+    const probing = retries.find((r) => r.ErrorEquals.includes('CircuitProbingError'));
+    expect(probing).toMatchObject({ ErrorEquals: ['CircuitProbingError'], MaxAttempts: 3, JitterStrategy: 'FULL' });
+    const catches = saga.States.AuthorizePayment?.Catch ?? [];
+    expect(catches.find((c) => c.ErrorEquals.includes('CircuitProbingError'))?.Next).toBe('AwaitPayment');
   });
 
   it('parks the payment step: AwaitPayment says how long, WaitForGateway waits, AuthorizePayment tries again', () => {
@@ -404,5 +411,51 @@ describe('the replay job', async () => {
     expect(await tasksRun(input)).toEqual(['ReplaySegment', 'ReplaySegment']);
     expect(await tasksRun({ ...input, fromScratch: false })).toEqual(['ReplaySegment', 'ReplaySegment']);
     expect(await tasksRun({ ...input, fromScratch: true })).toEqual(['ClearViews', 'ReplaySegment', 'ReplaySegment']);
+  });
+});
+
+describe('the order saga, run on the payment gateway’s breaker', async () => {
+  const definition = JSON.parse(await readFile(join(folder, 'order-saga.asl.json'), 'utf8')) as unknown;
+  /** An execution whose first payment call is refused with `refusal`: which Tasks ran, in order. */
+  const tasksRun = async (refusal: Error) => {
+    const ran: string[] = [];
+    let refusals = 1;
+    const step = (task: string, outcome: Record<string, string | number>) => async () => {
+      ran.push(task);
+      if (task === 'AuthorizePayment' && refusals-- > 0) throw refusal;
+      return outcome;
+    };
+    const machine = new StateMachine(definition as never);
+    const { result } = machine.run(
+      { orderId: 'o-1', correlationId: 'c-1', placed: {}, placedAt: new Date().toISOString() } as never,
+      {
+        overrides: {
+          taskResourceLocalHandlers: {
+            AuthorizePayment: step('AuthorizePayment', { outcome: 'PROCEED' }),
+            AwaitPayment: step('AwaitPayment', { outcome: 'WAIT', waitSeconds: 1 }),
+            ConfirmOrder: step('ConfirmOrder', { outcome: 'PROCEED' }),
+          },
+          retryIntervalOverrides: { AuthorizePayment: 0 },
+          waitTimeOverrides: { WaitForGateway: 0 },
+        },
+        context: { Execution: { Name: 'o-1', StartTime: new Date().toISOString() } },
+      },
+    );
+    await result;
+    return ran;
+  };
+
+  it('tries a payment refused during a probe again in place, and one the open breaker refused after a parked wait', async () => {
+    expect(await tasksRun(new CircuitProbingError('payment-gateway', 1_000, 1_000))).toEqual([
+      'AuthorizePayment',
+      'AuthorizePayment',
+      'ConfirmOrder',
+    ]);
+    expect(await tasksRun(new CircuitOpenError('payment-gateway', 1_000, 1_000))).toEqual([
+      'AuthorizePayment',
+      'AwaitPayment',
+      'AuthorizePayment',
+      'ConfirmOrder',
+    ]);
   });
 });
