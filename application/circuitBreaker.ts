@@ -191,7 +191,8 @@ export const circuitBreaker = ({
       }
       const probe = admission.verdict === 'PROBE';
       if (admission.verdict === 'PROBE') {
-        // One probe at a time: of callers racing for it, the one whose write lands probes, the others are refused.
+        // One probe at a time: of callers racing for it, the one whose write lands probes, the others are refused as
+        // probing (the write that won may also be an expired probe's outcome: their quick retries then find it).
         if (!(await store.write(name, admission.next, version))) {
           const openForMs = at - (circuit.openSince ?? at);
           observer.refused?.({ circuit: name, openForMs });

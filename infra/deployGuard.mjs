@@ -44,11 +44,14 @@ export const deployProblems = (guard, stage) => {
         'answer 401. Set ORDERFLOW_JWT_ISSUER (and ORDERFLOW_JWT_AUDIENCE) to your identity provider.',
     );
   }
-  if (guard.jwtIssuer === LOCAL_ISSUER) {
+  if (guard.jwtIssuer?.replace(/\/$/, '') === LOCAL_ISSUER.replace(/\/$/, '')) {
     problems.push(
-      `The JWT issuer of stage ${stage} is the local stack's, ${LOCAL_ISSUER}, which its block in serverless.yml's ` +
-        'params sets over ORDERFLOW_JWT_ISSUER: every authenticated route would answer 401. The local and test ' +
-        "stages are the local stack's and the tests'; deploy under another stage name.",
+      `The JWT issuer of stage ${stage} is the local stack's, ${LOCAL_ISSUER}: every authenticated route would ` +
+        'answer 401. ' +
+        (stage === 'local' || stage === 'test'
+          ? `Stage ${stage} is the local stack's or the tests', whose params in serverless.yml set it over ` +
+            'ORDERFLOW_JWT_ISSUER: deploy under another stage name (or pass --param="jwtIssuer=<your issuer>").'
+          : 'Set ORDERFLOW_JWT_ISSUER (and ORDERFLOW_JWT_AUDIENCE) to your identity provider.'),
     );
   }
   if (!guard.alarmEmail && !isTrue(guard.alarmsSubscribedElsewhere)) {

@@ -11,7 +11,7 @@ export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'];
 export const SAGA_TYPES = ['STANDARD', 'EXPRESS'];
 /** CloudFormation's DeletionPolicy values for a table. */
 export const DELETION_POLICIES = ['Delete', 'Retain', 'RetainExceptOnCreate'];
-/** SweeperSilentAlarm's window (serverless.yml): a sweep slower than this would set it off between runs. */
+/** SweeperSilentAlarm's window (serverless.yml): a sweep this slow or slower would set it off between runs. */
 export const SWEEP_ALARM_SECONDS = 900;
 
 /**
@@ -62,11 +62,12 @@ export const settingProblems = ({ logLevel, sagaType, storeDeletionPolicy, delet
     "the tables' DeletionProtectionEnabled",
   );
   const every = typeof sweepRate === 'string' ? rateSeconds(sweepRate) : undefined;
-  if (every !== undefined && every > SWEEP_ALARM_SECONDS) {
+  // A run every 15 minutes leaves a 15-minute period empty whenever one fires late: strictly more often.
+  if (every !== undefined && every >= SWEEP_ALARM_SECONDS) {
     problems.push(
       `sweepRate is ${String(sweepRate)}: SweeperSilentAlarm goes off when the sweeper has not run for ` +
-        `${SWEEP_ALARM_SECONDS / 60} minutes, so it would between runs. Sweep at least every ${SWEEP_ALARM_SECONDS / 60} ` +
-        'minutes, or turn the schedule off with sweepEnabled (docs/operations.md, "Swept orders").',
+        `${SWEEP_ALARM_SECONDS / 60} minutes, so it would between runs. Sweep more often, at most ` +
+        `rate(${SWEEP_ALARM_SECONDS / 60 - 1} minutes) (docs/operations.md, "Swept orders").`,
     );
   }
   return problems;

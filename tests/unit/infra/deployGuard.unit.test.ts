@@ -24,6 +24,10 @@ describe('the deploy guard', () => {
     const problems = deployProblems({ ...ready, jwtIssuer: LOCAL_ISSUER }, 'test');
     expect(problems).toHaveLength(1);
     expect(problems[0]).toContain('deploy under another stage name');
+    // From the environment on another stage, with or without its trailing slash: the environment is the way out.
+    const elsewhere = deployProblems({ ...ready, jwtIssuer: LOCAL_ISSUER.replace(/\/$/, '') }, 'staging');
+    expect(elsewhere).toHaveLength(1);
+    expect(elsewhere[0]).toContain('Set ORDERFLOW_JWT_ISSUER');
   });
 
   it('refuses a stage whose alarms would reach nobody, naming the two ways out', () => {

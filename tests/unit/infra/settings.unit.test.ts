@@ -14,7 +14,7 @@ describe('the settings check', () => {
   it('takes what serverless.yml sets on every stage, and what --param passes as text', () => {
     expect(settingProblems(working)).toEqual([]);
     expect(
-      settingProblems({ ...working, logLevel: 'silent', deletionProtection: 'false', sweepRate: 'rate(15 minutes)' }),
+      settingProblems({ ...working, logLevel: 'silent', deletionProtection: 'false', sweepRate: 'rate(14 minutes)' }),
     ).toEqual([]);
     // A cron schedule is EventBridge's to check.
     expect(settingProblems({ ...working, sweepRate: 'cron(0/5 * * * ? *)' })).toEqual([]);
@@ -31,7 +31,8 @@ describe('the settings check', () => {
     ['storeDeletionPolicy', 'delete', 'Delete, Retain, RetainExceptOnCreate'],
     ['deletionProtection', 'no', 'DeletionProtectionEnabled'],
     ['sweepRate', 'rate(30 minutes)', 'SweeperSilentAlarm'],
-    ['sweepRate', 'rate(1 hour)', 'every 15 minutes'],
+    ['sweepRate', 'rate(15 minutes)', 'at most rate(14 minutes)'],
+    ['sweepRate', 'rate(1 hour)', 'Sweep more often'],
   ])('refuses %s %j, saying what it takes', (name, value, says) => {
     const problems = settingProblems({ ...working, [name]: value });
     expect(problems).toHaveLength(1);

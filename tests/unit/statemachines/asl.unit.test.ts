@@ -13,7 +13,14 @@ import '../../../local/stepFunctions.js';
 type State = {
   Type: string;
   TimeoutSeconds?: number;
-  Retry?: { ErrorEquals: string[]; MaxAttempts?: number; JitterStrategy?: string }[];
+  Retry?: {
+    ErrorEquals: string[];
+    IntervalSeconds?: number;
+    MaxAttempts?: number;
+    BackoffRate?: number;
+    MaxDelaySeconds?: number;
+    JitterStrategy?: string;
+  }[];
   ItemProcessor?: { States: Record<string, State> };
 };
 
@@ -77,6 +84,7 @@ describe('the order saga', async () => {
         Catch?: { ErrorEquals: string[]; Next: string }[];
         Retry?: {
           ErrorEquals: string[];
+          IntervalSeconds?: number;
           MaxAttempts?: number;
           JitterStrategy?: string;
           BackoffRate?: number;
@@ -187,7 +195,13 @@ describe('the order saga', async () => {
     // One refused while another call probes is, briefly: the probe answers within moments, and a caller sent back to
     // the parked wait would wait a whole one more once the gateway is back (ADR 0007).
     const probing = retries.find((r) => r.ErrorEquals.includes('CircuitProbingError'));
-    expect(probing).toMatchObject({ ErrorEquals: ['CircuitProbingError'], MaxAttempts: 3, JitterStrategy: 'FULL' });
+    expect(probing).toMatchObject({ ErrorEquals: ['CircuitProbingError'], JitterStrategy: 'FULL' });
+    // Its delays reach as far as a probe may hold the circuit (PROBE_TIMEOUT_MS, 15 s): 1, 2, 4, 4 and 4 s at most.
+    const { IntervalSeconds = 1, MaxAttempts = 3, BackoffRate = 2, MaxDelaySeconds = Infinity } = probing ?? {};
+    const delays = Array.from({ length: MaxAttempts }, (_, i) =>
+      Math.min(IntervalSeconds * BackoffRate ** i, MaxDelaySeconds),
+    );
+    expect(delays.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(15);
     const catches = saga.States.AuthorizePayment?.Catch ?? [];
     expect(catches.find((c) => c.ErrorEquals.includes('CircuitProbingError'))?.Next).toBe('AwaitPayment');
   });
