@@ -109,17 +109,20 @@ export const sagaHandler = (
         awsRequestId: lambdaContext.awsRequestId,
       });
       // An execution started before `OrderPlaced` changed shape carries its order in the old one, which no upcaster
-      // reaches: the step reads the order from its stream instead, upcast, as it does with nothing carried.
-      const { placed: carried, ...uncarried }: Record<string, unknown> =
-        typeof event === 'object' && event !== null ? { ...event } : {};
-      const stale = carried !== undefined && !CarriedPlaced.safeParse(carried).success;
-      if (stale) invocation.info('carried order not in today’s shape; read from its stream', { carried });
-      const parsed = SagaInput.safeParse(stale ? uncarried : event);
+      // reaches: the step reads the order from its stream instead, upcast, as it does with nothing carried. The
+      // carried order is parsed once, apart from the rest.
+      const isObject = typeof event === 'object' && event !== null;
+      const { placed: carried, ...uncarried }: Record<string, unknown> = isObject ? { ...event } : {};
+      const placed = carried === undefined ? undefined : CarriedPlaced.safeParse(carried);
+      if (placed?.success === false) {
+        invocation.info('carried order not in today’s shape; read from its stream', { carried });
+      }
+      const parsed = SagaInput.safeParse(isObject ? uncarried : event);
       if (!parsed.success) {
         invocation.error('saga step input refused', { error: parsed.error });
         throw parsed.error;
       }
-      const input = parsed.data;
+      const input: SagaInput = placed?.success ? { ...parsed.data, placed: placed.data } : parsed.data;
       const logger = invocation.child({
         orderId: input.orderId,
         correlationId: input.correlationId,
