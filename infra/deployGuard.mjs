@@ -17,6 +17,9 @@ export const PLACEHOLDER_ISSUER = 'https://issuer.invalid/';
  */
 export const LOCAL_ISSUER = 'https://orderflow.local/';
 
+/** What every issuer refusal but a local stage's says to do. */
+const SET_ISSUER = 'Set ORDERFLOW_JWT_ISSUER (and ORDERFLOW_JWT_AUDIENCE) to your identity provider.';
+
 /**
  * @typedef {{
  *   required?: boolean | string;
@@ -41,7 +44,7 @@ export const deployProblems = (guard, stage) => {
   if (!guard.jwtIssuer || guard.jwtIssuer === PLACEHOLDER_ISSUER) {
     problems.push(
       `The JWT issuer of stage ${stage} is the placeholder ${PLACEHOLDER_ISSUER}: every authenticated route would ` +
-        'answer 401. Set ORDERFLOW_JWT_ISSUER (and ORDERFLOW_JWT_AUDIENCE) to your identity provider.',
+        `answer 401. ${SET_ISSUER}`,
     );
   }
   if (guard.jwtIssuer?.replace(/\/$/, '') === LOCAL_ISSUER.replace(/\/$/, '')) {
@@ -51,7 +54,7 @@ export const deployProblems = (guard, stage) => {
         (stage === 'local' || stage === 'test'
           ? `Stage ${stage} is the local stack's or the tests', whose params in serverless.yml set it over ` +
             'ORDERFLOW_JWT_ISSUER: deploy under another stage name (or pass --param="jwtIssuer=<your issuer>").'
-          : 'Set ORDERFLOW_JWT_ISSUER (and ORDERFLOW_JWT_AUDIENCE) to your identity provider.'),
+          : SET_ISSUER),
     );
   }
   if (!guard.alarmEmail && !isTrue(guard.alarmsSubscribedElsewhere)) {

@@ -205,11 +205,9 @@ export const startApi = async ({
           'www-authenticate': 'Bearer',
         });
       }
-      // As API Gateway's JWT authorizer reads them: the `scope` claim, or `scp` (a list, as some providers send it).
-      const granted = [
-        ...(Array.isArray(payload.scope) ? payload.scope.map(String) : String(payload.scope ?? '').split(' ')),
-        ...(Array.isArray(payload.scp) ? payload.scp.map(String) : String(payload.scp ?? '').split(' ')),
-      ];
+      // As API Gateway's JWT authorizer reads them: the `scope` claim, or `scp`, each space-separated or a list.
+      const listed = (claim: unknown) => (Array.isArray(claim) ? claim.map(String) : String(claim ?? '').split(' '));
+      const granted = [...listed(payload.scope), ...listed(payload.scp)];
       const needed = route.authorizer.scopes ?? [];
       if (needed.length > 0 && !needed.some((scope) => granted.includes(scope))) {
         return problem(request, 403, 'forbidden', 'Forbidden', `This call needs the ${needed.join(' or ')} scope.`);

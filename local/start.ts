@@ -85,14 +85,17 @@ let api: Awaited<ReturnType<typeof startApi>> | undefined;
 let startupEnded: () => void = () => undefined;
 const startup = new Promise<void>((resolve) => (startupEnded = resolve));
 let stopping: Promise<void> | undefined;
-const stop = async (signal: string) => {
-  console.log(`\n${signal}: stopping…`);
-  await startup;
+/** Stops whatever started, in the reverse order; the claim last, so the folder is this stack's until all has stopped. */
+const stopStarted = async () => {
   await api?.close();
   await stack?.stop();
   await functionLogs?.stop();
-  // Last: until everything has stopped, the folder is this stack's, and no reset or start may touch it.
   if (claimed) await rm(runningStackFile, { force: true });
+};
+const stop = async (signal: string) => {
+  console.log(`\n${signal}: stopping…`);
+  await startup;
+  await stopStarted();
   console.log(
     stack
       ? `stopped: API, stream consumers, change relay, kinesalite, DynamoDB Local (positions kept in ${shown('checkpoints', stage)})`
@@ -171,7 +174,7 @@ orderflow is running locally (stage "${stage}", ready in ${Date.now() - started}
   DynamoDB Local  ${dynamo.endpoint}   (pid ${dynamo.pid}, data in ${shown('dynamodb')}; tables: ${tables.join(', ')})
   Kinesis         ${kinesis.endpoint}   (kinesalite, data in ${shown('kinesis')}; streams: ${streams.join(', ')}), fed by the change relay
   Step Functions  ${stack.stepFunctions.endpoint}   (aws-local-stepfunctions running statemachines/*.asl.json)
-  Function logs   ${relative(process.cwd(), logs.file)}   (every function's JSON lines; grep an order's correlation id)
+  Function logs   ${shown('logs', `${stage}.jsonl`)}   (every function's JSON lines; grep an order's correlation id)
   Consumers       ${consumers.join(', ')}   (they and the relay resume from ${shown('checkpoints', stage)})
 
 Get a token:      npm run token -- alice            (customer "alice")
@@ -184,10 +187,7 @@ Ctrl-C stops everything, and \`npm start\` carries on where it stopped. \`npm ru
   if (!(error instanceof StopRequested)) {
     // What went wrong in a line (a port taken meanwhile, Java missing); the stack trace with --verbose.
     console.error(options.verbose || !(error instanceof Error) ? error : `Could not start: ${error.message}`);
-    await api?.close();
-    await stack?.stop();
-    await functionLogs?.stop();
-    if (claimed) await rm(runningStackFile, { force: true });
+    await stopStarted();
     process.exit(1);
   }
 } finally {
