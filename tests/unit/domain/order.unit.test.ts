@@ -367,6 +367,19 @@ describe('order decider', () => {
       expect(fold(order, [placed, rejected(), stockReserved])).toStrictEqual(fold(order, [placed, rejected()]));
     });
 
+    it('carries every field of OrderPlaced into every state, one it does not name included', () => {
+      // A field a later schema adds to OrderPlaced (a customer's note, say) must not need evolve to be taught it.
+      const withNote = { ...placed, data: { ...placed.data, note: 'leave at the door' } } as OrderEvent;
+      const histories = [
+        [withNote, stockReserved, awaitedEvent],
+        [withNote, stockReserved, confirmed],
+        [withNote, stockReserved, rejected()],
+        [withNote, stockReserved, confirmed, cancelled('CONFIRMED')],
+        [withNote, stockReserved, cancelled('PENDING')],
+      ];
+      for (const history of histories) expect(fold(order, history)).toHaveProperty('note', 'leave at the door');
+    });
+
     it('ignores events for an order that was never placed', () => {
       expect(fold(order, [stockReserved, confirmed, cancelled('PENDING')])).toEqual({ status: 'NONE' });
     });
