@@ -20,6 +20,7 @@ import type { PendingOrders } from '../application/sweeper.js';
 import { dynamoEventStore } from '../eventstore/dynamoEventStore.js';
 import type { EventStore } from '../eventstore/types.js';
 import type { EventSchemaRegistry } from '../eventstore/upcasting.js';
+import { readModelProjections, type ReadModelName, type ViewOf } from '../projections/index.js';
 import { productsProjection } from '../projections/products.js';
 import { ordersProjection } from '../projections/orders.js';
 import type {
@@ -31,7 +32,6 @@ import type {
   ReplayRuns,
   ViewStore,
 } from '../projections/ports.js';
-import type { Projection } from '../projections/projection.js';
 import { parkedIn, type ReadModelPointer, type Slot } from '../projections/readModelVersions.js';
 import { type RebuildDependencies, rebuildTarget, type RebuildTarget } from '../projections/replay/rebuild.js';
 import { replayTarget, type ReplayTarget } from '../projections/replay/segments.js';
@@ -46,12 +46,7 @@ export { stepFunctionsExecutions as sagaExecutions } from '../adapters/pendingOr
 export { stepFunctionsParking as compensationParking } from '../adapters/compensationParking.js';
 export type { SlotTables };
 
-/** The read models, by name: the one list the projection consumers, replay, rebuilds and ops commands share. */
-export const readModelProjections = { orders: ordersProjection, products: productsProjection } as const;
-export type ReadModelName = keyof typeof readModelProjections;
-/** The view type of a read model. */
-export type ViewOf<Name extends ReadModelName> =
-  (typeof readModelProjections)[Name] extends Projection<infer View, infer _Event> ? View : never;
+export { readModelProjections, type ReadModelName, type ViewOf };
 
 /** How long a half-open probe may hold the circuit: a saga step's function times out before that. */
 const PROBE_TIMEOUT_MS = 15_000;

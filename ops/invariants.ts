@@ -19,8 +19,7 @@ import { fold, withStateBefore } from '../domain/shared/decider.js';
 import type { DomainEvent, StoredEvent } from '../eventstore/types.js';
 import { type EventItem, itemEvents } from '../eventstore/eventItems.js';
 import type { EventSchemaRegistry } from '../eventstore/upcasting.js';
-import { productsProjection } from '../projections/products.js';
-import { ordersProjection } from '../projections/orders.js';
+import { type ReadModelName, readModelNames, untypedProjection } from '../projections/index.js';
 import type { Projection } from '../projections/projection.js';
 
 /** One invariant over the whole store: how many things it looked at, and every one that broke it. */
@@ -79,13 +78,16 @@ const settled = new Set<string>(OrderStatus.exclude(['PENDING']).options);
 /** A view as DynamoDB stores it: no undefined fields. */
 const asStored = (view: unknown): unknown => JSON.parse(JSON.stringify(view)) as unknown;
 
-/** Every view of a read model equals a fresh fold of its stream (`keyOf` gives the view's key in `stored`). */
+/** Every view of a read model (`items`, its table's items) equals a fresh fold of its stream. */
 export const checkReadModel = <View extends Record<string, unknown>, Event extends DomainEvent>(
   projection: Projection<View, Event>,
   streams: Map<string, StoredEvent[]>,
-  stored: Map<string, Record<string, unknown>>,
-  keyOf: (streamId: string) => string,
+  items: Record<string, unknown>[],
 ): InvariantResult => {
+  // A view is found by the attributes its projection keys it by (`orderId`, `sku`), as the live projection finds it.
+  const keyNames = Object.keys(projection.key(projection.streamPrefix));
+  const keyOf = (key: Record<string, unknown>) => JSON.stringify(keyNames.map((name) => key[name]));
+  const stored = new Map(items.map((item) => [keyOf(item), item]));
   const violations: string[] = [];
   let checked = 0;
   for (const [streamId, events] of streams) {
@@ -106,7 +108,7 @@ export const checkReadModel = <View extends Record<string, unknown>, Event exten
       );
       continue;
     }
-    const item = stored.get(keyOf(streamId));
+    const item = stored.get(keyOf(projection.key(streamId)));
     if (!item) {
       violations.push(`${streamId}: no view in the ${projection.name} read model`);
       continue;
@@ -250,15 +252,12 @@ export const checkInvariants = async (tables: InvariantTables): Promise<Invarian
   const { schemas } = tables;
   // The pointer read consistently, not cached: after a switch or a rollback, the table readers are pointed at now.
   const pointers = dynamoPointerStore({ client: tables.client, table: tables.projections });
-  const live = async (projection: 'orders' | 'products') =>
-    tables.slots[projection][(await pointers.get(projection)).live.slot];
-  const [ordersTable, productsTable] = await Promise.all([live('orders'), live('products')]);
-  const [storedItems, derived, orderViews, productViews, charges] = await Promise.all([
+  const live = async (name: ReadModelName) => tables.slots[name][(await pointers.get(name)).live.slot];
+  const [storedItems, derived, charges, ...viewItems] = await Promise.all([
     scanAll(tables.client, tables.events),
     scanAll(tables.client, tables.snapshots),
-    scanAll(tables.client, ordersTable),
-    scanAll(tables.client, productsTable),
     scanAll(tables.client, tables.paymentSimulator),
+    ...readModelNames.map(async (name) => scanAll(tables.client, await live(name))),
   ]);
 
   const streams = new Map<string, StoredEvent[]>();
@@ -335,15 +334,12 @@ export const checkInvariants = async (tables: InvariantTables): Promise<Invarian
     }
   }
 
-  const viewsBy = (items: Record<string, unknown>[], key: string) =>
-    new Map(items.map((item) => [String(item[key]), item]));
   return [
     readAll,
     gapless,
     terminal,
     stock,
     charged,
-    checkReadModel(ordersProjection, streams, viewsBy(orderViews, 'orderId'), (id) => id.slice('order-'.length)),
-    checkReadModel(productsProjection, streams, viewsBy(productViews, 'sku'), (id) => id.slice('product-'.length)),
+    ...readModelNames.map((name, i) => checkReadModel(untypedProjection(name), streams, viewItems[i] ?? [])),
   ];
 };

@@ -1,10 +1,8 @@
-import { productsProjection } from '../projections/products.js';
-import { ordersProjection } from '../projections/orders.js';
 import { redrive } from '../projections/runner.js';
 import { cliArgs, namedStream } from './cliArgs.js';
 import { stageClients } from './stage.js';
 import type { DomainEvent } from '../eventstore/types.js';
-import type { ReadModelName } from '../composition/root.js';
+import { type ReadModelName, readModelNames, untypedProjection } from '../projections/index.js';
 import type { ViewStore } from '../projections/ports.js';
 import { type Projection, readRangeOf } from '../projections/projection.js';
 import { redrivePlan } from '../projections/readModelVersions.js';
@@ -63,8 +61,8 @@ const redriveAll = async <View extends Record<string, unknown>, Event extends Do
   );
   return results.map((r) => ({ projection: name, ...r }));
 };
-const results = await Promise.all([redriveAll('orders', ordersProjection), redriveAll('products', productsProjection)])
-  .then((both) => both.flat())
+const results = await Promise.all(readModelNames.map((name) => redriveAll(name, untypedProjection(name))))
+  .then((each) => each.flat())
   .catch(failed);
 if (results.length === 0) console.log(only ? `${only} is not parked.` : 'No parked streams.');
 for (const r of results) {

@@ -8,12 +8,8 @@ import {
   runRebuild,
   switchReadModel,
 } from '../projections/replay/rebuildJob.js';
-import {
-  eventsPerSecond,
-  type ProjectionName,
-  type ReplayProgress,
-  runReplay,
-} from '../projections/replay/replayJob.js';
+import { eventsPerSecond, type ReplayProgress, runReplay } from '../projections/replay/replayJob.js';
+import { readModelNames } from '../projections/index.js';
 import { requireConfirmedStage } from './cliArgs.js';
 import { stageClients } from './stage.js';
 
@@ -36,7 +32,7 @@ const fail = ({ status, slug, title, detail }: Problem): never => {
 
 const usage = [
   'Usage:',
-  '  npm run replay -- [--projection orders|products|all] [--from-scratch] [--restart] [--segments N] [--stage <name>]',
+  `  npm run replay -- [--projection ${[...readModelNames, 'all'].join('|')}] [--from-scratch] [--restart] [--segments N] [--stage <name>]`,
   '      (--from-scratch on a deployed stage also needs --confirm <name>: it empties the live views first)',
   '      rebuilds read models in place from the event store, while the API keeps serving',
   `  ${rebuildReadModelUsage.replace(/^Usage: /, '')}`,
@@ -79,14 +75,14 @@ if (values.help) {
   process.exit(0);
 }
 
-const all: ProjectionName[] = ['orders', 'products'];
-const projections = values.projection === 'all' ? all : all.filter((name) => name === values.projection);
+const projections =
+  values.projection === 'all' ? readModelNames : readModelNames.filter((name) => name === values.projection);
 if (projections.length === 0) {
   fail({
     status: 400,
     slug: 'validation-failed',
     title: 'Unknown projection',
-    detail: `Unknown projection "${values.projection}": use orders, products or all.`,
+    detail: `Unknown projection "${values.projection}": use ${readModelNames.join(', ')} or all.`,
   });
 }
 const positive = (name: 'segments' | 'sample', max: number): number => {

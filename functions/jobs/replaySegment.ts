@@ -10,6 +10,7 @@ import {
   settleCheck,
   switchTo,
 } from '../../projections/replay/rebuild.js';
+import { readModelNames } from '../../projections/index.js';
 import { replaySegment } from '../../projections/replay/segments.js';
 import { services } from '../dependencies.js';
 import { baseLogger } from '../observability/log.js';
@@ -32,7 +33,7 @@ export class TransientReplayError extends Error {
 /** What the state machine is told of a worker's failure: a transient one by the name it retries, others as they are. */
 export const asJobError = (error: unknown): unknown => (isTransient(error) ? new TransientReplayError(error) : error);
 
-const Projection = z.enum(['orders', 'products']);
+const Projection = z.enum(readModelNames);
 const Projections = z.array(Projection).min(1);
 const Slot = z.enum(['blue', 'green']);
 const Input = z.discriminatedUnion('action', [

@@ -15,7 +15,8 @@ import {
 } from './rebuild.js';
 import type { ReadModelPointer, RebuildPhase } from '../readModelVersions.js';
 import type { Checkpoints, SegmentProgress } from '../ports.js';
-import { eventsPerSecond, jobProgress, type ProjectionName, type ReplayProgress } from './replayJob.js';
+import { eventsPerSecond, jobProgress, type ReplayProgress } from './replayJob.js';
+import { type ReadModelName, readModelNames } from '../index.js';
 
 export type RebuildProgress = ReplayProgress & { phase: RebuildPhase | 'switched' };
 
@@ -34,13 +35,13 @@ export type RebuildSummary = RebuildProgress & {
 /** What a rebuild uses of a stage: its tables, store, pointer and targets (a test passes tables of its own). */
 export type RebuildClients = {
   rebuildDependencies: RebuildDependencies;
-  rebuildTargets: Record<ProjectionName, RebuildTarget>;
+  rebuildTargets: Record<ReadModelName, RebuildTarget>;
   checkpoints(runId: string): Checkpoints;
 };
 
 export type RebuildOptions = {
   clients: RebuildClients;
-  projection: ProjectionName;
+  projection: ReadModelName;
   segments?: number;
   pageSize?: number;
   /** Streams the parity check compares with a fresh fold before the switch. */
@@ -166,16 +167,15 @@ export const runRebuild = async ({
 };
 
 /** `--switch`: readers move to a checked build. */
-export const switchReadModel = (clients: RebuildClients, projection: ProjectionName) =>
+export const switchReadModel = (clients: RebuildClients, projection: ReadModelName) =>
   switchTo(clients.rebuildDependencies, clients.rebuildTargets[projection]);
 
 /** `--rollback`: readers move back to the version the last switch replaced. */
-export const rollbackReadModel = (clients: RebuildClients, projection: ProjectionName) =>
+export const rollbackReadModel = (clients: RebuildClients, projection: ReadModelName) =>
   rollBackTo(clients.rebuildDependencies, clients.rebuildTargets[projection]);
 
 /** `--finalize`: the previous version is dropped; `--abort`: a build not switched to is. */
-export const dropReadModelVersion = (clients: RebuildClients, projection: ProjectionName, how: 'finalize' | 'abort') =>
+export const dropReadModelVersion = (clients: RebuildClients, projection: ReadModelName, how: 'finalize' | 'abort') =>
   dropVersion(clients.rebuildDependencies, clients.rebuildTargets[projection], how);
 
-export const rebuildReadModelUsage =
-  'Usage: npm run replay -- --projection orders|products (--rebuild [--resume] [--no-switch] [--sample N] [--segments N] | --switch | --rollback | --finalize | --abort) [--stage <name>]';
+export const rebuildReadModelUsage = `Usage: npm run replay -- --projection ${readModelNames.join('|')} (--rebuild [--resume] [--no-switch] [--sample N] [--segments N] | --switch | --rollback | --finalize | --abort) [--stage <name>]`;

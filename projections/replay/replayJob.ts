@@ -3,8 +3,7 @@ import type { EventStore } from '../../eventstore/types.js';
 import type { Checkpoints, EventScan, ParkingLot, ReplayRuns, SegmentProgress } from '../ports.js';
 import { replaySegment, type ReplayTarget } from './segments.js';
 import { readRangeOf } from '../projection.js';
-
-export type ProjectionName = 'orders' | 'products';
+import type { ReadModelName } from '../index.js';
 
 export type ReplayProgress = {
   runId: string;
@@ -56,12 +55,12 @@ export type ReplayDependencies = {
   checkpoints(runId: string): Checkpoints;
   replayRuns: ReplayRuns;
   /** The replay targets on each read model's live table, as the pointer says now. */
-  liveTargets(): Promise<Record<ProjectionName, ReplayTarget>>;
+  liveTargets(): Promise<Record<ReadModelName, ReplayTarget>>;
 };
 
 export type ReplayOptions = {
   clients: ReplayDependencies;
-  projections: ProjectionName[];
+  projections: ReadModelName[];
   /** Empty the read models first, then rebuild them whole. */
   fromScratch?: boolean;
   /** Start over even if an earlier run of the same projections did not finish. */

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { loadServerlessConfig } from '../../../local/serverlessConfig.js';
+import { readModelNames, readModelProjections } from '../../../projections/index.js';
+
+/** The first value under `key` anywhere in `node`, depth first. */
+const find = (node: unknown, key: string): unknown => {
+  if (node === null || typeof node !== 'object') return undefined;
+  if (key in node) return (node as Record<string, unknown>)[key];
+  for (const child of Object.values(node)) {
+    const found = find(child, key);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+};
+
+// The code's one list of read models (projections/index.ts) drives replay, rebuilds, redrive and the invariants; what
+// a read model needs on AWS is declared in serverless.yml. A read model added to one and not the other would run
+// locally (which enforces no IAM and raises no alarm) and fail, or go unwatched, once deployed.
+describe('the list of read models', () => {
+  it('names each projection by the name it parks and measures under', () => {
+    for (const name of readModelNames) expect(readModelProjections[name].name).toBe(name);
+  });
+
+  it.each(readModelNames)('gives the %s read model what serverless.yml must declare for it', async (name) => {
+    const config = await loadServerlessConfig('prod');
+    const custom = config.custom as Record<string, unknown>;
+    const tables = custom.tables as Record<string, unknown>;
+    expect(tables[name], 'its blue table').toBeTypeOf('string');
+    expect(tables[`${name}Green`], 'its green table').toBeTypeOf('string');
+    expect(config.functions?.[`${name}Projection`]?.events, 'its consumer of the change stream').toEqual([
+      expect.objectContaining({ stream: expect.anything() }),
+    ]);
+    // Its consumer may park its poison streams, in either table's name (ADR 0009)…
+    const parking = find(custom.iam, 'parking');
+    expect(find(parking, 'dynamodb:LeadingKeys')).toEqual(
+      expect.arrayContaining([`parked#${name}`, `parked#${name}@green`]),
+    );
+    // …and a parked stream pages someone.
+    expect([find(find(custom.alarms, 'ParkedStreamsAlarm'), 'projection')].flat()).toContain(name);
+  });
+});
