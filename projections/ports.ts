@@ -41,6 +41,12 @@ export type ParkingLot = {
 /** One change of the event store as the change stream delivers it. */
 export type ChangeRecord = { sequenceNumber: string; eventName: string; event: StoredEvent };
 
+/**
+ * A change of the event store whose events cannot be read (a schema or an upcaster refuses them): which stream's
+ * append it is, and why. A projection parks that stream there, as on an event it cannot apply.
+ */
+export type UnreadableChange = { sequenceNumber: string; streamId: string; version: number; error: unknown };
+
 /** Where each read model's pointer is kept (ADR 0009). */
 export type PointerStore = {
   /** The pointer as stored (strongly consistent), or the initial one when none was ever written. */

@@ -1,7 +1,7 @@
 import { isTransient } from '../eventstore/errors.js';
 import type { DomainEvent, StoredEvent } from '../eventstore/types.js';
 import type { Logger } from '../ports/logger.js';
-import type { ChangeRecord, ParkedStream, ParkingLot, ViewStore } from './ports.js';
+import type { ChangeRecord, ParkedStream, ParkingLot, UnreadableChange, ViewStore } from './ports.js';
 import {
   type CatchUp,
   catchUp,
@@ -45,7 +45,7 @@ const failedVersion = async <View>(
 ): Promise<number> =>
   isProjectionApplyError(error) ? error.version : ((await views.get(projection.key(streamId)))?.version ?? 0) + 1;
 
-/** Parks the stream at the version that failed, with the error; answers that version. */
+/** Parks the stream at the version that failed (`at`, or else the one `error` names), with the error; answers it. */
 const parkStream = async <View>(
   projection: { name: string; key: (streamId: string) => Record<string, string> },
   streamId: string,
@@ -55,8 +55,9 @@ const parkStream = async <View>(
     parking,
     now = () => new Date(),
   }: { views: Pick<ViewStore<View>, 'get' | 'put'> } & Pick<RunnerDependencies<View>, 'parking' | 'now'>,
+  at?: number,
 ): Promise<number> => {
-  const version = await failedVersion(error, projection, streamId, views);
+  const version = at ?? (await failedVersion(error, projection, streamId, views));
   await parking.park({
     projection: projection.name,
     streamId,
@@ -112,18 +113,28 @@ export const applyStream = async <View extends Record<string, unknown>, Event ex
  * Applies a batch of change records to one projection. Records are grouped by stream; each stream is handled on
  * its own, so a poison event holds back only its stream: after `attempts` tries the stream is parked (its version
  * and the error recorded) and every other stream keeps flowing. A transient failure is handed back for Lambda to
- * deliver again instead.
+ * deliver again instead. A change whose events cannot be read (`unreadable`) parks its stream at its version, after
+ * the events before it are applied, as a poison event does.
  */
 export const runProjection = async <View extends Record<string, unknown>, Event extends DomainEvent>(
   projection: Projection<View, Event>,
   records: ChangeRecord[],
   dependencies: RunnerDependencies<View>,
+  unreadable: UnreadableChange[] = [],
 ): Promise<RunResult> => {
   const { parking, logger, attempts = 3, streamConcurrency = 8 } = dependencies;
   const byStream = new Map<string, ChangeRecord[]>();
   for (const record of records) {
     if (record.eventName !== 'INSERT' || !record.event.streamId.startsWith(projection.streamPrefix)) continue;
     byStream.set(record.event.streamId, [...(byStream.get(record.event.streamId) ?? []), record]);
+  }
+  // The first change of each of this projection's streams that cannot be read: its stream is parked there.
+  const unreadableAt = new Map<string, UnreadableChange>();
+  for (const change of unreadable) {
+    if (!change.streamId.startsWith(projection.streamPrefix)) continue;
+    const known = unreadableAt.get(change.streamId);
+    if (!known || change.version < known.version) unreadableAt.set(change.streamId, change);
+    if (!byStream.has(change.streamId)) byStream.set(change.streamId, []);
   }
   const result: RunResult = { applied: 0, duplicates: 0, heldBack: 0, parked: [], retry: [] };
   if (byStream.size === 0) return result;
@@ -147,8 +158,14 @@ export const runProjection = async <View extends Record<string, unknown>, Event 
       log.debug('stream is parked; records held back', { records: streamRecords.length });
       return;
     }
-    const events = streamRecords.map((r) => r.event);
-    for (let attempt = 1; ; attempt++) {
+    const unreadableChange = unreadableAt.get(streamId);
+    // What follows an unreadable change waits for the redrive, which reads the stream again from there.
+    const readable = unreadableChange
+      ? streamRecords.filter((r) => r.event.version < unreadableChange.version)
+      : streamRecords;
+    result.heldBack += streamRecords.length - readable.length;
+    const events = readable.map((r) => r.event);
+    for (let attempt = 1; events.length > 0; attempt++) {
       try {
         // The batch's read serves the first try only: a retry reads the view again.
         const first = attempt === 1 ? { stored: storedViews.get(streamId) } : undefined;
@@ -168,14 +185,19 @@ export const runProjection = async <View extends Record<string, unknown>, Event 
           const first = streamRecords.reduce((a, b) => (BigInt(a.sequenceNumber) < BigInt(b.sequenceNumber) ? a : b));
           result.retry.push({ streamId, sequenceNumber: first.sequenceNumber });
           log.warn('transient failure; Lambda will deliver the records again', { error });
-          break;
+          return;
         }
         const version = await parkStream(projection, streamId, error, dependencies);
         result.parked.push(streamId);
         log.error('poison event: stream parked until redriven', { version, error });
-        break;
+        return;
       }
     }
+    if (!unreadableChange) return;
+    const { error } = unreadableChange;
+    const version = await parkStream(projection, streamId, error, dependencies, unreadableChange.version);
+    result.parked.push(streamId);
+    log.error('poison event: stream parked until redriven', { version, error });
   };
   // Streams are independent, and each is applied in order by one worker: a few at a time, so a batch takes the
   // time of its slowest streams rather than the sum of all of them.

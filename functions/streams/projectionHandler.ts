@@ -1,6 +1,11 @@
 import middy from '@middy/core';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
-import { type ChangeRecord, decodeChangeRecords } from '../../adapters/changeRecords.js';
+import {
+  type ChangeRecord,
+  decodeChangeRecords,
+  type UnreadableChange,
+  UnreadableEventsError,
+} from '../../adapters/changeRecords.js';
 import { eventSchemas } from '../../composition/schemas.js';
 import type { DomainEvent, StoredEvent } from '../../eventstore/types.js';
 import type { ViewStore } from '../../projections/ports.js';
@@ -50,7 +55,8 @@ const observeApplied = (projection: string, logger: Logger) => (events: StoredEv
 /**
  * The Kinesis consumer of one projection. It answers with a partial batch response: undecodable records and
  * transient failures are reported, so Lambda delivers them again (and, past its retries, sends the batch to the
- * on-failure queue); poison events are parked by the runner and do not hold the shard.
+ * on-failure queue); poison events, and changes of the events table whose events cannot be read (an upcaster that
+ * throws), are parked by the runner and do not hold the shard.
  *
  * It writes every table the read model's pointer asks for (projections/readModelVersions.ts, `writePlan`): the live
  * one, the version kept for rollback and, once its bulk writes are done, a version being built; while they run, it
@@ -67,11 +73,16 @@ export const projectionHandler = <View extends Record<string, unknown>, Event ex
     .handler(async (event, context) => {
       const logger = baseLogger().child({ function: context.functionName, projection: projection.name });
       const records: ChangeRecord[] = [];
+      const unreadable: UnreadableChange[] = [];
       const failures: string[] = [];
       for (const record of event.Records) {
         try {
           records.push(...decodeChangeRecords(record, schemas));
         } catch (error) {
+          if (error instanceof UnreadableEventsError) {
+            unreadable.push(error.change);
+            continue;
+          }
           logger.error('undecodable record; Lambda will retry it, then send it to the failure queue', {
             error,
             sequenceNumber: record.kinesis.sequenceNumber,
@@ -84,9 +95,10 @@ export const projectionHandler = <View extends Record<string, unknown>, Event ex
       const pointer = await readModelPointer(projection.name);
       const plan = writePlan(pointer);
       if (plan.noteFor) {
-        const seen = records
-          .filter((r) => r.eventName === 'INSERT' && r.event.streamId.startsWith(projection.streamPrefix))
-          .map((r) => r.event.streamId);
+        const seen = [
+          ...records.filter((r) => r.eventName === 'INSERT').map((r) => r.event.streamId),
+          ...unreadable.map((change) => change.streamId),
+        ].filter((streamId) => streamId.startsWith(projection.streamPrefix));
         await stage.notes.note(projection.name, plan.noteFor, seen);
       }
       let result: RunResult | undefined;
@@ -103,6 +115,7 @@ export const projectionHandler = <View extends Record<string, unknown>, Event ex
             logger: live ? logger : logger.child({ slot }),
             ...(live ? { onApplied: observeApplied(projection.name, logger) } : {}),
           },
+          unreadable,
         );
         if (live) result = outcome;
         // A parked stream's view stops where it is until someone redrives it: nothing else would say so.

@@ -16,6 +16,7 @@ import { stackEnvironment } from '../../local/environment.js';
 import { loadServerlessConfig, tableResources } from '../../local/serverlessConfig.js';
 import { checkInvariants, invariantTables } from '../../ops/invariants.js';
 import { ordersProjection } from '../../projections/orders.js';
+import { redrive } from '../../projections/runner.js';
 import { replaySegment, replayTarget } from '../../projections/replay/segments.js';
 import { readRangeOf } from '../../projections/projection.js';
 import { keepEnvironment } from '../support/environment.js';
@@ -24,10 +25,15 @@ import { keepEnvironment } from '../support/environment.js';
  * An upcaster registered the way a developer registers one: in domain/upcasters.ts. OrderPlaced v1 named the customer
  * `customer`; v2 (today's strict schema) names it `customerId`. Every reader below meets a v1 item and must see v2.
  */
+const upcaster = vi.hoisted(() => ({ broken: false }));
 vi.mock('../../domain/upcasters.js', () => ({
   upcasters: {
     OrderPlaced: {
-      1: ({ customer, ...rest }: Record<string, unknown>) => ({ ...rest, customerId: customer }),
+      // While `broken`, it throws, as an upcaster with a bug would on the old events it meets.
+      1: ({ customer, ...rest }: Record<string, unknown>) => {
+        if (upcaster.broken) throw new TypeError('the upcaster cannot read this OrderPlaced');
+        return { ...rest, customerId: customer };
+      },
     },
   },
 }));
@@ -203,5 +209,49 @@ describe('one upcaster, registered in domain/upcasters.ts, changes what every re
       'the orders read model equals a fresh fold of its streams': { checked: 1, violations: [] },
       'the products read model equals a fresh fold of its streams': { checked: 0, violations: [] },
     });
+  });
+
+  it('a change the upcaster cannot read parks its stream, not the batch, and a redrive catches it up once fixed', async () => {
+    const brokenId = randomUUID();
+    const brokenStream = orderStreamId(brokenId);
+    const item = {
+      ...storedV1,
+      streamId: brokenStream,
+      eventId: randomUUID(),
+      data: { ...storedV1.data, orderId: brokenId },
+    };
+    await client.send(new PutCommand({ TableName: environment.EVENTS_TABLE, Item: item }));
+    const { handler } = await import('../../functions/streams/ordersProjection.js');
+    const views = stage.viewStore('orders', 'blue');
+
+    upcaster.broken = true;
+    const answer = await (handler as (event: KinesisStreamEvent, context: Context) => Promise<unknown>)(
+      { Records: [changeRecord('5', item)] },
+      lambdaContext('orderflow-test-ordersProjection'),
+    );
+    // Not handed back to Lambda, whose retries would end in the failure queue where no redrive looks.
+    expect(answer).toEqual({ batchItemFailures: [] });
+    expect(await stage.parking.list('orders')).toEqual([
+      expect.objectContaining({
+        streamId: brokenStream,
+        version: 1,
+        error: 'TypeError: the upcaster cannot read this OrderPlaced',
+      }),
+    ]);
+    expect(await views.get({ orderId: brokenId })).toBeUndefined();
+
+    upcaster.broken = false;
+    const results = await redrive(ordersProjection, {
+      targets: [{ views, parkedAs: 'orders' }],
+      parking: stage.parking,
+      readRange: readRangeOf(stage.store),
+      readAll: (streamId) => stage.store.readStream(streamId),
+    });
+    expect(results).toEqual([expect.objectContaining({ streamId: brokenStream, outcome: 'completed', applied: 1 })]);
+    expect(await views.get({ orderId: brokenId })).toMatchObject({
+      view: { orderId: brokenId, customerId: 'customer-v1' },
+      version: 1,
+    });
+    expect(await stage.parking.list('orders')).toEqual([]);
   });
 });

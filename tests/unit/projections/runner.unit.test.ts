@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ParkingLot, ViewStore } from '../../../projections/ports.js';
+import type { ChangeRecord, ParkingLot, ViewStore } from '../../../projections/ports.js';
+import type { StoredEvent } from '../../../eventstore/types.js';
 import { createLogger } from '../../../functions/observability/logger.js';
 import type { OrderEvent } from '../../../domain/order/index.js';
 import { ordersProjection, type OrderView } from '../../../projections/orders.js';
@@ -117,6 +118,44 @@ describe('runProjection', () => {
     expect(parkedWith).toEqual([
       `ProjectionApplyError: orders cannot apply OrderPlaced at order-${orderId}@2: Error: ${cause}`,
     ]);
+  });
+
+  it('parks a stream at a change whose events cannot be read, after applying what came before it, and holds back what follows', async () => {
+    const { store, views } = slowViews();
+    const [broken, other] = ['00000000-0000-4000-8000-0000000000d1', '00000000-0000-4000-8000-0000000000d2'];
+    const [placed, confirmed] = stored(`order-${broken}`, placedAndConfirmed(broken)) as StoredEvent[];
+    const records: ChangeRecord[] = [
+      { sequenceNumber: '1', eventName: 'INSERT', event: placed as StoredEvent },
+      // The record at sequence number 2, version 2, could not be read (an upcaster threw): it is not among `records`.
+      { sequenceNumber: '3', eventName: 'INSERT', event: { ...(confirmed as StoredEvent), version: 3 } },
+    ];
+    const upcaster = new TypeError("Cannot read properties of undefined (reading 'amount')");
+    const unreadable = [
+      { sequenceNumber: '2', streamId: `order-${broken}`, version: 2, error: upcaster },
+      // Another projection's stream: not this one's to park.
+      { sequenceNumber: '4', streamId: `product-${other}`, version: 1, error: upcaster },
+    ];
+    const parkedAt: { streamId: string; version: number; error: string }[] = [];
+    const parking: ParkingLot = {
+      ...noParking,
+      park: async ({ streamId, version, error }) => void parkedAt.push({ streamId, version, error }),
+    };
+
+    const result = await runProjection(
+      ordersProjection,
+      records,
+      {
+        views: store,
+        parking,
+        readRange: async () => [],
+        logger: createLogger({ level: 'silent', sink: () => undefined }),
+      },
+      unreadable,
+    );
+
+    expect(result).toMatchObject({ applied: 1, heldBack: 1, parked: [`order-${broken}`], retry: [] });
+    expect(views.get(broken)).toMatchObject({ version: 1, view: { status: 'PENDING' } });
+    expect(parkedAt).toEqual([{ streamId: `order-${broken}`, version: 2, error: `TypeError: ${upcaster.message}` }]);
   });
 
   it('says a failure’s cause where its message does not: a redrive whose read fails', async () => {
