@@ -6,7 +6,7 @@ import { documentClient } from '../eventstore/dynamoClient.js';
 import { localClientConfig } from '../local/dynamoLocal.js';
 import { localStateDir } from '../local/paths.js';
 import { printProfileSummary, startCpuProfile } from './cpuProfile.js';
-import { concurrently, stats } from './lib.js';
+import { concurrently, cpuMeter, cpuPerUnit, stats } from './lib.js';
 import { startProgress } from './progress.js';
 import { startDrivenStack } from './scenario.js';
 import { createBaselineTable } from './stack.js';
@@ -159,13 +159,22 @@ export const flashsaleBench = async ({
         await rawClient.send(new PutCommand({ TableName: rawTable, Item: { ...key('sale'), available: stock } }));
         await concurrently(100, clients, take('warm'));
         written = 0;
+        const cpu = cpuMeter(stack.dynamo.pid);
         const started = performance.now();
         const latencies = await concurrently(orders, clients, take('sale'));
         const seconds = (performance.now() - started) / 1000;
+        const cpuUsed = cpu.stop();
         const { Item } = await rawClient.send(
           new GetCommand({ TableName: rawTable, Key: key('sale'), ConsistentRead: true }),
         );
-        return { ...stats(latencies), perSecond: orders / seconds, written, refused, left: Number(Item?.available) };
+        return {
+          ...stats(latencies),
+          perSecond: orders / seconds,
+          written,
+          refused,
+          left: Number(Item?.available),
+          cpuUsed,
+        };
       } finally {
         rawClient.destroy();
       }
@@ -183,6 +192,7 @@ export const flashsaleBench = async ({
     const profiler = profile
       ? await startCpuProfile(join(localStateDir, 'profiles', `flashsale-${run}.cpuprofile`))
       : undefined;
+    const saleCpu = cpuMeter(stack.dynamo.pid);
     const started = performance.now();
     const deadline = Date.now() + settleWithinMs;
     // Watches the read model: one batched read of 100 unsettled orders every 200 ms; watching costs DynamoDB Local
@@ -228,6 +238,7 @@ export const flashsaleBench = async ({
     const acceptedSeconds = (performance.now() - started) / 1000;
     accepting = false;
     await watcher;
+    const saleCpuUsed = saleCpu.stop();
     const cpuProfile = await profiler?.stop();
     const allSettled = settledAt.size === placed.length && placed.length > 0;
     const settledSeconds = allSettled ? Math.max(...settledAt.values()) / 1000 : undefined;
@@ -310,6 +321,12 @@ export const flashsaleBench = async ({
     console.log(
       `  sagas: ${[...sagaEndings.entries()].map(([status, n]) => `${status} ${count(n)}`).join(', ') || 'none'}; ${count(gaveUp)} went through AbandonOrder; ${count(executions.reduce((n, e) => n + e.retries, 0))} state retries`,
     );
+    // The ceiling both rates meet: what an order costs in CPU, in this process (the whole backend) and in DynamoDB
+    // Local, from the first POST to the last settle; the baseline's per write, the same way.
+    console.log(
+      `  CPU per order: ${cpuPerUnit(saleCpuUsed, placed.length, 'an order')}${cpuProfile ? ' (profiling adds to it)' : ''}`,
+    );
+    console.log(`  CPU per baseline write: ${cpuPerUnit(baseline.cpuUsed, orders, 'a write')}`);
     if (cpuProfile) {
       printProfileSummary(cpuProfile);
       console.log(`  profile written to .local/profiles/flashsale-${run}.cpuprofile (open in Chrome DevTools)`);

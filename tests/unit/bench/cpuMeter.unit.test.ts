@@ -1,0 +1,33 @@
+import { availableParallelism } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { cpuMeter, cpuPerUnit } from '../../../bench/lib.js';
+
+describe('the CPU a benchmark measures per unit', () => {
+  it.runIf(process.platform === 'linux')('counts CPU time spent here, and in the other process from /proc', () => {
+    // The other process is this one: both counts see the same work, /proc's in ticks of 10 ms.
+    const meter = cpuMeter(process.pid);
+    const until = performance.now() + 80;
+    let spin = 0;
+    while (performance.now() < until) spin += 1;
+    const { selfMs, otherMs } = meter.stop();
+
+    expect(spin).toBeGreaterThan(0);
+    expect(selfMs).toBeGreaterThanOrEqual(70);
+    expect(otherMs).toBeGreaterThanOrEqual(selfMs - 30);
+    expect(otherMs).toBeLessThanOrEqual(selfMs + 30);
+  });
+
+  it('answers nothing for a process it cannot read', () => {
+    expect(cpuMeter(2 ** 22 + 7).stop().otherMs).toBeUndefined();
+  });
+
+  it('says the cost of a unit in each process, and the most a second the cores could do at that cost', () => {
+    const cores = availableParallelism();
+    expect(cpuPerUnit({ selfMs: 12_400, otherMs: 8_200 }, 2000, 'an order')).toBe(
+      `6.20 ms here + 4.10 ms DynamoDB Local = 10.30 ms an order: at most ${Math.round((cores * 1000) / 10.3)}/s on ${cores} cores`,
+    );
+    expect(cpuPerUnit({ selfMs: 800, otherMs: undefined }, 2000, 'a write')).toBe(
+      "0.40 ms here a write (DynamoDB Local's CPU time is not readable)",
+    );
+  });
+});
