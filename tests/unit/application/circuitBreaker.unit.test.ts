@@ -207,6 +207,28 @@ describe('the breaker around a gateway', () => {
     await expect(breaker.call(() => Promise.resolve('approved'))).resolves.toBe('approved');
   });
 
+  it('never opens on errors that are answers, not outages (a bad request, a bug): they reach the caller as they are', async () => {
+    const { breaker, memory, transitions } = setup();
+    const answered = () => Promise.reject(new Error('400 Bad Request: amount must be positive'));
+    for (let i = 0; i < 5; i += 1) await expect(breaker.call(answered)).rejects.toThrow('400 Bad Request');
+    expect(transitions).toEqual([]);
+    expect(memory.writes()).toBe(0);
+    await expect(breaker.call(() => Promise.resolve('approved'))).resolves.toBe('approved');
+  });
+
+  it('closes on a probe the gateway answered with an error that is not an outage: it is up', async () => {
+    const { breaker, memory, transitions, tick } = setup();
+    memory.items.set('payment-gateway', {
+      circuit: { state: 'OPEN', failures: [], openSince: 0, openedAt: 0 },
+      version: 4,
+    });
+    tick(6_000);
+    await expect(breaker.call(() => Promise.reject(new Error('400 Bad Request')))).rejects.toThrow('400 Bad Request');
+    expect(transitions).toEqual(['OPEN→HALF_OPEN', 'HALF_OPEN→CLOSED']);
+    // The next call passes at once, not refused as probing until the probe's time runs out.
+    await expect(breaker.call(() => Promise.resolve('approved'))).resolves.toBe('approved');
+  });
+
   it('never opens on declines, and writes nothing while calls succeed', async () => {
     const { breaker, memory } = setup();
     const declining: PaymentGateway = {

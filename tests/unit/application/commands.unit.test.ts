@@ -138,6 +138,35 @@ describe('placing an order', () => {
     expect(await shop.stock('MUG-1')).toEqual({ available: 0, reserved: 1, sold: 0 });
   });
 
+  it('given a hint of exactly what the order asks, then it reserves the last units in one write', async () => {
+    const shop = await givenShop({ 'MUG-1': 3 });
+    // This process learned that 3 are left (a refused order told it so): an order for all 3 is not short.
+    const stockHints = new Map([['MUG-1', 3]]);
+    const counted = recordingReads(shop.store);
+
+    const { status } = await placeOrder(order({ 'MUG-1': 3 }), { ...shop.context, store: counted.store, stockHints });
+
+    expect(status).toBe('PENDING');
+    expect(await shop.stock('MUG-1')).toEqual({ available: 0, reserved: 3, sold: 0 });
+    expect(counted.reads.balance).toEqual([]);
+    expect(stockHints.get('MUG-1')).toBe(0);
+  });
+
+  it('placed again under the same key while the hint says short, answers the order as placed and settles nothing again', async () => {
+    const shop = await givenShop({ 'MUG-1': 10 });
+    const first = await placeOrder(order({ 'MUG-1': 2 }, 'checkout-44'), shop.context);
+    const events = shop.count();
+    // Since then this process learned that the SKU is sold out: the repeat must not reject the order it placed.
+    const stockHints = new Map([['MUG-1', 0]]);
+
+    expect(await placeOrder(order({ 'MUG-1': 2 }, 'checkout-44'), { ...shop.context, stockHints })).toEqual(first);
+
+    expect(first.status).toBe('PENDING');
+    expect(shop.count()).toBe(events);
+    expect(await shop.types(orderStreamId(first.orderId))).toEqual(['OrderPlaced', 'StockReserved']);
+    expect(await shop.stock('MUG-1')).toEqual({ available: 8, reserved: 2, sold: 0 });
+  });
+
   it('placed again under the same key, answers the same order and appends nothing', async () => {
     const shop = await givenShop({ 'MUG-1': 10 });
     const first = await placeOrder(order({ 'MUG-1': 2 }, 'checkout-42'), shop.context);

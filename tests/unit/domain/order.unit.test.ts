@@ -104,6 +104,7 @@ describe('order decider', () => {
     it.each([
       ['other lines', { lines: [{ sku: 'MUG-1', quantity: 1, unitPrice: eur(1250) }] }],
       ['one line fewer', { lines: [tea] }],
+      ['one line more', { lines: [mug, tea, { sku: 'CUP-3', quantity: 1, unitPrice: eur(800) }] }],
       [
         'the same SKUs with their quantities swapped',
         {

@@ -34,6 +34,12 @@ describe('event items: one per stream and append (ADR 0016)', () => {
     ]);
   });
 
+  it('keeps two streams apart even where the second one’s version follows on from the first one’s', () => {
+    // An order at version 1 and its payment stream at version 2, in one append: two items, never one.
+    const events = [stored('order-1', 1, 'OrderPlaced'), stored('payment-1', 2, 'PaymentAuthorized')];
+    expect(eventItems(events)).toEqual(events);
+  });
+
   it('gives back the events it was made of, with their versions', () => {
     const events = [...placement, stored('order-2', 4, 'OrderConfirmed')];
     expect(eventItems(events).flatMap(storedItemEvents)).toEqual(events);

@@ -5,7 +5,7 @@ import { createLogger } from '../../../functions/observability/logger.js';
 import type { OrderEvent } from '../../../domain/order/index.js';
 import { ordersProjection, type OrderView } from '../../../projections/orders.js';
 import type { Versioned } from '../../../projections/projection.js';
-import { redrive, runProjection } from '../../../projections/runner.js';
+import { applyStream, redrive, runProjection } from '../../../projections/runner.js';
 import { stored } from './givenView.js';
 
 /**
@@ -95,7 +95,7 @@ describe('runProjection', () => {
   });
 
   it('parks a stream on an event it cannot apply, saying why once: the projection’s error already tells its cause', async () => {
-    const { store } = slowViews();
+    const { store, views } = slowViews();
     const orderId = '00000000-0000-4000-8000-0000000000c1';
     const [placed] = placedAndConfirmed(orderId);
     const records = stored(`order-${orderId}`, [placed, placed] as OrderEvent[]).map((event, i) => ({
@@ -104,7 +104,14 @@ describe('runProjection', () => {
       event,
     }));
     const parkedWith: string[] = [];
-    const parking: ParkingLot = { ...noParking, park: async ({ error }) => void parkedWith.push(error) };
+    const parkedAt: number[] = [];
+    const parking: ParkingLot = {
+      ...noParking,
+      park: async ({ error, version }) => {
+        parkedWith.push(error);
+        parkedAt.push(version);
+      },
+    };
 
     const result = await runProjection(ordersProjection, records, {
       views: store,
@@ -114,6 +121,9 @@ describe('runProjection', () => {
     });
 
     expect(result.parked).toHaveLength(1);
+    // Parked at the event that failed, and the view keeps what applied before it: it stops exactly there.
+    expect(parkedAt).toEqual([2]);
+    expect(views.get(orderId)).toMatchObject({ version: 1, view: { status: 'PENDING' } });
     const cause = `order-${orderId}: OrderPlaced at version 2 again`;
     expect(parkedWith).toEqual([
       `ProjectionApplyError: orders cannot apply OrderPlaced at order-${orderId}@2: Error: ${cause}`,
@@ -156,6 +166,59 @@ describe('runProjection', () => {
     expect(result).toMatchObject({ applied: 1, heldBack: 1, parked: [`order-${broken}`], retry: [] });
     expect(views.get(broken)).toMatchObject({ version: 1, view: { status: 'PENDING' } });
     expect(parkedAt).toEqual([{ streamId: `order-${broken}`, version: 2, error: `TypeError: ${upcaster.message}` }]);
+  });
+
+  it('holds back every record of a parked stream, writing nothing for it', async () => {
+    const { store, views } = slowViews();
+    const orderId = '00000000-0000-4000-8000-0000000000f1';
+    const [placed, confirmed] = placedAndConfirmed(orderId) as [OrderEvent, OrderEvent];
+    const records = stored(`order-${orderId}`, [placed, confirmed, confirmed]).map((event, i) => ({
+      sequenceNumber: String(i + 1),
+      eventName: 'INSERT',
+      event: event as StoredEvent,
+    }));
+    const parking: ParkingLot = { ...noParking, parked: async () => new Set([`order-${orderId}`]) };
+
+    const result = await runProjection(ordersProjection, records, {
+      views: store,
+      parking,
+      readRange: async () => [],
+      logger: createLogger({ level: 'silent', sink: () => undefined }),
+    });
+
+    expect(result).toMatchObject({ applied: 0, heldBack: 3, parked: [] });
+    expect(views.has(orderId)).toBe(false);
+  });
+
+  it('a view write another writer won is read again and caught up, not counted as written', async () => {
+    const { store, views } = slowViews();
+    const orderId = '00000000-0000-4000-8000-0000000000f2';
+    const events = stored(`order-${orderId}`, [
+      ...placedAndConfirmed(orderId).slice(0, 1),
+      { type: 'StockReserved', data: { orderId, lines: [{ sku: 'MUG-1', quantity: 1 }] } },
+      { type: 'OrderConfirmed', data: { orderId } },
+    ] as OrderEvent[]) as StoredEvent<OrderEvent>[];
+    // Another writer (a replay in place) wrote the view at version 2 just before this one's first write.
+    const theirs = events.slice(0, 2).reduce<OrderView | undefined>((v, e) => ordersProjection.evolve(v, e), undefined);
+    let raced = false;
+    const racing: Pick<ViewStore<OrderView>, 'get' | 'put'> = {
+      get: store.get,
+      put: async (view, version, previous) => {
+        if (!raced && theirs) {
+          raced = true;
+          views.set(orderId, { view: theirs, version: 2 });
+        }
+        return store.put(view, version, previous);
+      },
+    };
+
+    const result = await applyStream(ordersProjection, `order-${orderId}`, events, {
+      views: racing,
+      readRange: async () => [],
+    });
+
+    expect(result).toEqual({ applied: 1, version: 3 });
+    expect(views.get(orderId)).toMatchObject({ version: 3, view: { status: 'CONFIRMED' } });
   });
 
   it('says a failure’s cause where its message does not: a redrive whose read fails', async () => {

@@ -67,7 +67,7 @@ describe('abandonOrder: the catch-all compensation', () => {
   });
 
   it('never touches a CONFIRMED order, even when ConfirmOrder committed and then failed', async () => {
-    const { store, context, gateway, calls, orderId, stock, parking } = await given();
+    const { store, context, gateway, calls, orderId, stock, parking, parked } = await given();
     await authorizePayment(orderId, context, gateway);
     await confirmOrder(orderId, context);
     const before = store.readAll().length;
@@ -77,10 +77,12 @@ describe('abandonOrder: the catch-all compensation', () => {
     expect(store.readAll()).toHaveLength(before);
     expect(await stock()).toEqual({ available: 8, reserved: 0, sold: 2 });
     expect(calls).toEqual([`authorize ${orderId}`]);
+    // No void parked for it either: one would be a Step Functions execution per sweep, for nothing.
+    expect(parked).toEqual([]);
   });
 
   it('leaves a CANCELLED order to its cancellation', async () => {
-    const { store, context, gateway, calls, orderId, parking } = await given();
+    const { store, context, gateway, calls, orderId, parking, parked } = await given();
     await cancelOrder({ orderId, caller: { sub: 'customer-1', isAdmin: false } }, context);
     const before = store.readAll().length;
     expect(await abandonOrder(orderId, context, gateway, parking)).toEqual({
@@ -89,6 +91,7 @@ describe('abandonOrder: the catch-all compensation', () => {
     });
     expect(store.readAll()).toHaveLength(before);
     expect(calls).toEqual([]);
+    expect(parked).toEqual([]);
   });
 
   it('claims the order before it touches the payment: a confirmation that lands first keeps its payment and stock', async () => {
@@ -134,16 +137,17 @@ describe('abandonOrder: the catch-all compensation', () => {
   });
 
   it('does nothing the second time', async () => {
-    const { store, context, gateway, calls, orderId, parking } = await given();
+    const { store, context, gateway, calls, orderId, parking, parked } = await given();
     await authorizePayment(orderId, context, gateway);
     await abandonOrder(orderId, context, gateway, parking);
-    const [events, gatewayCalls] = [store.readAll().length, calls.length];
+    const [events, gatewayCalls, parkedBefore] = [store.readAll().length, calls.length, parked.length];
     expect(await abandonOrder(orderId, context, gateway, parking)).toEqual({
       outcome: 'NOT_PENDING',
       status: 'REJECTED',
     });
     expect(store.readAll()).toHaveLength(events);
     expect(calls).toHaveLength(gatewayCalls);
+    expect(parked).toHaveLength(parkedBefore);
   });
 });
 

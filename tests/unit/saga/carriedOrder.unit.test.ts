@@ -164,6 +164,19 @@ describe('reads that are not strongly consistent', () => {
     expect(await types(orderStreamId(orderId))).toEqual(['OrderPlaced', 'StockReserved', 'PaymentAwaited']);
   });
 
+  it('authorize reads the token strongly consistently when the replica has not seen the order yet', async () => {
+    const { context, gateway, tokens, orderId, placed, staleBy, reads } = await given();
+    // A step run moments after placement: the replica has nothing of the order. Believed, the step would find no
+    // order and the saga would give a healthy one up.
+    staleBy(2);
+    expect(await authorizePayment(orderId, context, gateway, placed)).toBe('PROCEED');
+    expect(reads).toEqual([
+      { streamId: orderStreamId(orderId), consistent: false },
+      { streamId: orderStreamId(orderId), consistent: true },
+    ]);
+    expect(tokens).toEqual(['tok_visa']);
+  });
+
   it('a stale read that appends loses the version condition and decides again on a consistent read', async () => {
     const { context, orderId, staleBy, reads, types, stock } = await given();
     // Stale, the order holds nothing, so rejecting it would give nothing back: the append's condition refuses that.
