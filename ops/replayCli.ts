@@ -10,6 +10,7 @@ import {
 } from '../projections/replay/rebuildJob.js';
 import { eventsPerSecond, type ReplayProgress, runReplay } from '../projections/replay/replayJob.js';
 import { readModelNames } from '../projections/index.js';
+import { isTransient } from '../eventstore/errors.js';
 import { requireConfirmedStage } from './cliArgs.js';
 import { stageClients } from './stage.js';
 
@@ -257,10 +258,13 @@ ${summary.resumed ? 'Resumed and finished' : 'Finished'} run ${summary.runId} in
     fail({ status: 409, slug: 'read-model-version-conflict', title: 'Not in that state', detail: error.message });
   }
   console.error(`\n${command ?? 'replay'} failed: ${error instanceof Error ? error.message : String(error)}`);
+  // A throttle or a timeout passes by itself; anything else (an upcaster that throws, a missing grant) fails the resume
+  // the same way until it is fixed.
+  const again = `run the same command again${began && command === 'rebuild' ? ' with --resume' : ''}`;
   console.error(
     began
-      ? `It can be resumed: run the same command again${command === 'rebuild' ? ' with --resume' : ''}.`
-      : 'Fix the cause and run the same command again.',
+      ? `It can be resumed: ${isTransient(error) ? again : `fix the cause, then ${again}`}.`
+      : `Fix the cause and ${again}.`,
   );
   process.exit(1);
 }
