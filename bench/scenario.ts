@@ -29,7 +29,7 @@ export type StepFault = {
   step: 'authorizePayment' | 'confirmOrder';
   when: 'before' | 'after';
 };
-type Ending = { status: string; reason?: string };
+export type Ending = { status: string; reason?: string };
 
 const forwardSteps: StepFault['step'][] = ['authorizePayment', 'confirmOrder'];
 const everyFault: StepFault[] = forwardSteps.flatMap((step) => [
@@ -51,9 +51,11 @@ export const faultsThatHit = (kind: OrderKind): StepFault[] => {
 
 /**
  * How an order of this kind, with this step failing for good, may end. The saga's catch-all gives it up: REJECTED
- * (UNAVAILABLE), unless ConfirmOrder committed before it failed, which leaves it CONFIRMED. A `cancelled` order is
- * cancelled only once CONFIRMED; a `cancelledEarly` one races its saga, and which ending it must have is told by
- * its cancel's answer (see {@link runScenario}).
+ * (UNAVAILABLE), unless ConfirmOrder committed before it failed, which leaves it CONFIRMED. A payment step that fails
+ * for good may meet the breaker open instead (the outage, or enough flaky orders, open it): the order then waits for
+ * the gateway and is given up past the wait bound, REJECTED (PAYMENT_UNAVAILABLE), as the README says. A `cancelled`
+ * order is cancelled only once CONFIRMED; a `cancelledEarly` one races its saga, and which ending it must have is told
+ * by its cancel's answer (see {@link runScenario}).
  */
 export const expectedEndings = (kind: OrderKind, fault?: StepFault): Ending[] => {
   if (!fault) return [expected[kind]];
@@ -61,11 +63,18 @@ export const expectedEndings = (kind: OrderKind, fault?: StepFault): Ending[] =>
     throw new Error(`${fault.step} failing ${fault.when} never fails a ${kind} order's saga`);
   }
   const confirms = fault.step === 'confirmOrder' && fault.when === 'after';
-  const givenUp = { status: 'REJECTED', reason: 'UNAVAILABLE' };
-  if (kind === 'cancelledEarly') return [{ status: 'CANCELLED' }, givenUp];
-  if (kind === 'cancelled') return [confirms ? { status: 'CANCELLED' } : givenUp];
-  return [confirms ? { status: 'CONFIRMED' } : givenUp];
+  const givenUp: Ending[] = [
+    { status: 'REJECTED', reason: 'UNAVAILABLE' },
+    ...(fault.step === 'authorizePayment' ? [{ status: 'REJECTED', reason: 'PAYMENT_UNAVAILABLE' }] : []),
+  ];
+  if (kind === 'cancelledEarly') return [{ status: 'CANCELLED' }, ...givenUp];
+  if (kind === 'cancelled') return confirms ? [{ status: 'CANCELLED' }] : givenUp;
+  return confirms ? [{ status: 'CONFIRMED' }] : givenUp;
 };
+
+/** `REJECTED (OUT_OF_STOCK)`: an ending as the scenario's report says it. */
+export const describeEnding = (ending: Ending | undefined): string =>
+  `${ending?.status ?? 'unseen'}${ending?.reason ? ` (${ending.reason})` : ''}`;
 
 const expected: Record<OrderKind, Ending> = {
   confirmed: { status: 'CONFIRMED' },
@@ -221,8 +230,6 @@ export const runScenario = async (options: ScenarioOptions): Promise<ScenarioRes
   const deadline = Date.now() + (options.settleWithinMs ?? 300_000);
   const orders: ScenarioResult['orders'] = [];
   const mismatches: string[] = [];
-  const describe = (view: { status: string; rejectionReason?: string } | undefined) =>
-    `${view?.status ?? 'unseen'}${view?.rejectionReason ? ` (${view.rejectionReason})` : ''}`;
 
   /** Cancels the order if its kind says so, waits for it to end, and checks it ended as it must. */
   const follow = async (id: string, kind: OrderKind, token: string, fault: StepFault | undefined) => {
@@ -242,11 +249,11 @@ export const runScenario = async (options: ScenarioOptions): Promise<ScenarioRes
       (status) => endings.some((e) => e.status === status) || (status !== 'PENDING' && status !== 'CONFIRMED'),
       deadline,
     );
-    const ended = describe(view);
+    const ended = describeEnding(view && { status: view.status, reason: view.rejectionReason });
     orders.push({ orderId: id, kind, ...(fault ? { fault } : {}), ended });
     if (!endings.some((e) => view?.status === e.status && (!e.reason || view.rejectionReason === e.reason))) {
       const fate = fault ? ` with ${fault.step} failing ${fault.when} for good` : '';
-      mismatches.push(`${kind} order ${id}${fate} ended ${ended}, not ${endings.map(describe).join(' or ')}`);
+      mismatches.push(`${kind} order ${id}${fate} ended ${ended}, not ${endings.map(describeEnding).join(' or ')}`);
     }
     options.onProgress?.('settled');
   };
