@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { OrderIdParam } from '../api/schemas.js';
 import { orderStreamId } from '../domain/order/index.js';
+import { readModelProjections } from '../projections/index.js';
 
 /**
  * A command's arguments, parsed as `node:util` parses them, with what every ops command answers the same way:
@@ -52,10 +53,12 @@ export const requireConfirmedStage = (
 };
 
 /**
- * The stream an operator names: `order-<id>` or `product-<sku>` as they are, a bare order id (as the API takes one in
- * a path) as its order's stream; undefined for anything that names no stream a projection reads.
+ * The stream an operator names: a stream of a read model's (`order-<id>`, `product-<sku>`) as it is, a bare order id
+ * (as the API takes one in a path) as its order's stream; undefined for anything that names no stream a projection
+ * reads.
  */
 export const namedStream = (named: string): string | undefined => {
-  if (/^(order|product)-./.test(named)) return named;
+  const prefixes = Object.values(readModelProjections).map((projection) => projection.streamPrefix);
+  if (prefixes.some((prefix) => named.startsWith(prefix) && named.length > prefix.length)) return named;
   return OrderIdParam.safeParse(named).success ? orderStreamId(named) : undefined;
 };

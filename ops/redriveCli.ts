@@ -24,7 +24,9 @@ const streamIdOf = (named: string | undefined): string | undefined => {
   const streamId = namedStream(named);
   if (streamId) return streamId;
   // Anything else names no stream a projection reads: "not parked" would be a false all-clear.
-  console.error(`${named} names no stream: give order-<orderId>, product-<sku>, or an order id.\n${usage}`);
+  console.error(
+    `${named} names no stream a read model reads: give one (order-<orderId>, product-<sku>) or an order id.\n${usage}`,
+  );
   return process.exit(2);
 };
 const only = streamIdOf(positionals[0]);

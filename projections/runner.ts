@@ -128,12 +128,11 @@ export const runProjection = async <View extends Record<string, unknown>, Event 
     if (record.eventName !== 'INSERT' || !record.event.streamId.startsWith(projection.streamPrefix)) continue;
     byStream.set(record.event.streamId, [...(byStream.get(record.event.streamId) ?? []), record]);
   }
-  // The first change of each of this projection's streams that cannot be read: its stream is parked there.
-  const unreadableAt = new Map<string, UnreadableChange>();
-  for (const change of unreadable) {
+  // The changes of this projection's streams that cannot be read, lowest version first.
+  const unreadableOf = new Map<string, UnreadableChange[]>();
+  for (const change of [...unreadable].sort((a, b) => a.version - b.version)) {
     if (!change.streamId.startsWith(projection.streamPrefix)) continue;
-    const known = unreadableAt.get(change.streamId);
-    if (!known || change.version < known.version) unreadableAt.set(change.streamId, change);
+    unreadableOf.set(change.streamId, [...(unreadableOf.get(change.streamId) ?? []), change]);
     if (!byStream.has(change.streamId)) byStream.set(change.streamId, []);
   }
   const result: RunResult = { applied: 0, duplicates: 0, heldBack: 0, parked: [], retry: [] };
@@ -158,7 +157,12 @@ export const runProjection = async <View extends Record<string, unknown>, Event 
       log.debug('stream is parked; records held back', { records: streamRecords.length });
       return;
     }
-    const unreadableChange = unreadableAt.get(streamId);
+    // The first unreadable change the view does not hold yet parks the stream; one it holds (a redelivery of a change
+    // applied before an upcaster that throws on it was deployed) is a duplicate, as a readable one would be.
+    const seen = storedViews.get(streamId)?.version ?? 0;
+    const unreadableHere = unreadableOf.get(streamId) ?? [];
+    const unreadableChange = unreadableHere.find((change) => change.version > seen);
+    result.duplicates += unreadableHere.filter((change) => change.version <= seen).length;
     // What follows an unreadable change waits for the redrive, which reads the stream again from there.
     const readable = unreadableChange
       ? streamRecords.filter((r) => r.event.version < unreadableChange.version)

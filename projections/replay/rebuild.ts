@@ -1,5 +1,6 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { DomainEvent, EventStore, StoredEvent } from '../../eventstore/types.js';
+import { isTransient } from '../../eventstore/errors.js';
 import {
   type Checkpoints,
   ClearStopped,
@@ -326,9 +327,16 @@ export const catchUpNoted = async (
         try {
           await target.apply(slot, streamId, await deps.store.readStream(streamId), readRange);
         } catch (error) {
-          if (!isProjectionApplyError(error)) throw error;
-          // Its view stopped before the event: the switch sees it.
-          await parkInSlot(deps, target, slot, streamId, error);
+          if (isTransient(error)) throw error;
+          // Its view stopped before the event: the switch sees it. A stream whose events cannot be read (an upcaster
+          // that throws) is parked at the first event its view lacks, as the live projection parks it.
+          const failure = isProjectionApplyError(error)
+            ? error
+            : {
+                version: ((await target.stored(slot, streamId))?.version ?? 0) + 1,
+                message: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+              };
+          await parkInSlot(deps, target, slot, streamId, failure);
           failed++;
         }
       }

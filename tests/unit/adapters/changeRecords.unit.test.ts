@@ -4,20 +4,10 @@ import { decodeChangeRecords, UndecodableRecordError, UnreadableEventsError } fr
 import { eventSchemaRegistry } from '../../../eventstore/upcasting.js';
 import { stored } from '../projections/givenView.js';
 import { changeRecord } from '../../support/lambdaEvents.js';
+import { orderPlaced } from '../../support/orderEvents.js';
 
 const orderId = '00000000-0000-4000-8000-0000000000e1';
-const [placed] = stored(`order-${orderId}`, [
-  {
-    type: 'OrderPlaced',
-    data: {
-      orderId,
-      customerId: 'customer-1',
-      lines: [{ sku: 'MUG-1', quantity: 1, unitPrice: { amount: 1250, currency: 'EUR' } }],
-      total: { amount: 1250, currency: 'EUR' },
-      paymentToken: 'tok_visa',
-    },
-  },
-]);
+const [placed] = stored(`order-${orderId}`, [orderPlaced(orderId)]);
 /** A registry whose one step, from OrderPlaced v1, throws: an upcaster with a bug. */
 const broken = eventSchemaRegistry({
   OrderPlaced: {

@@ -25,12 +25,31 @@ describe('the list of read models', () => {
     const config = await loadServerlessConfig('prod');
     const custom = config.custom as Record<string, unknown>;
     const tables = custom.tables as Record<string, unknown>;
-    expect(tables[name], 'its blue table').toBeTypeOf('string');
-    expect(tables[`${name}Green`], 'its green table').toBeTypeOf('string');
-    expect(config.functions?.[`${name}Projection`]?.events, 'its consumer of the change stream').toEqual([
+    const environment = Object.values((config.provider as { environment?: Record<string, unknown> }).environment ?? {});
+    const resources = (config.resources as { Resources: Record<string, { Type: string; Properties?: unknown }> })
+      .Resources;
+    const consumer = config.functions?.[`${name}Projection`];
+    const grantsOf = (functionName: string) => JSON.stringify(config.functions?.[functionName]?.iamRoleStatements);
+    // Its consumer reads its own streams off the change stream…
+    expect(consumer?.events, 'its consumer of the change stream').toEqual([
       expect.objectContaining({ stream: expect.anything() }),
     ]);
-    // Its consumer may park its poison streams, in either table's name (ADR 0009)…
+    expect(JSON.stringify(consumer?.events)).toContain(`{"prefix":"${readModelProjections[name].streamPrefix}"}`);
+    for (const table of [tables[name], tables[`${name}Green`]]) {
+      // …each of its two tables is made, named to the functions, and written by its consumer and the replay worker…
+      expect(table, `custom.tables.${name}(Green)`).toBeTypeOf('string');
+      const [logicalId] =
+        Object.entries(resources).find(
+          ([, resource]) =>
+            resource.Type === 'AWS::DynamoDB::Table' &&
+            (resource.Properties as { TableName?: unknown } | undefined)?.TableName === table,
+        ) ?? [];
+      expect(logicalId, `the table ${String(table)}`).toBeDefined();
+      expect(environment, `a variable naming ${String(table)}`).toContain(table);
+      expect(grantsOf(`${name}Projection`), `its consumer's grant`).toContain(`"${logicalId}"`);
+      expect(grantsOf('replaySegment'), `the replay worker's grant`).toContain(`"${logicalId}"`);
+    }
+    // …its consumer may park its poison streams, in either table's name (ADR 0009)…
     const parking = find(custom.iam, 'parking');
     expect(find(parking, 'dynamodb:LeadingKeys')).toEqual(
       expect.arrayContaining([`parked#${name}`, `parked#${name}@green`]),

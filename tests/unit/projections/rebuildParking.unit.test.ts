@@ -245,6 +245,53 @@ describe('a rebuild meeting a stream its projection refuses', () => {
   });
 });
 
+describe('a rebuild’s catch-up meeting a stream whose events cannot be read', () => {
+  it('parks it in the new version at the first event its view lacks, and goes on: a resume would fail the same way', async () => {
+    const { parking, deps, target } = given();
+    await beginRebuild(deps, target, { runId: 'run-4', segments: 1, resume: false });
+    const unreadable: RebuildDependencies = {
+      ...deps,
+      // An upcaster deployed during the scan throws on the noted stream's events.
+      store: {
+        readStream: async () => {
+          throw new TypeError('the upcaster cannot read this OrderPlaced');
+        },
+      } as unknown as RebuildDependencies['store'],
+      notes: { note: async () => undefined, noted: async () => [streamId], forget: async () => undefined },
+    };
+    await endScan(unreadable, target, 'run-4');
+
+    expect(await catchUpNoted(unreadable, target, { runId: 'run-4', slot: 'green' })).toEqual({
+      streams: 1,
+      failed: 1,
+    });
+    expect(await parking.list('orders@green')).toMatchObject([
+      { streamId, version: 1, error: 'TypeError: the upcaster cannot read this OrderPlaced' },
+    ]);
+  });
+
+  it('leaves a throttle to the caller, which resumes the catch-up', async () => {
+    const { parking, deps, target } = given();
+    await beginRebuild(deps, target, { runId: 'run-5', segments: 1, resume: false });
+    const throttled: RebuildDependencies = {
+      ...deps,
+      store: {
+        readStream: async () => {
+          throw Object.assign(new Error('Rate exceeded'), {
+            name: 'ProvisionedThroughputExceededException',
+            $retryable: { throttling: true },
+          });
+        },
+      } as unknown as RebuildDependencies['store'],
+      notes: { note: async () => undefined, noted: async () => [streamId], forget: async () => undefined },
+    };
+    await endScan(throttled, target, 'run-5');
+
+    await expect(catchUpNoted(throttled, target, { runId: 'run-5', slot: 'green' })).rejects.toThrow('Rate exceeded');
+    expect(await parking.list('orders@green')).toEqual([]);
+  });
+});
+
 describe('an in-place replay meeting a stream its projection refuses', () => {
   it('parks it under the name of the slot it writes: green live, green’s name, where green’s writes are held back', async () => {
     const { views, parking, deps } = given();

@@ -168,6 +168,30 @@ describe('runProjection', () => {
     expect(parkedAt).toEqual([{ streamId: `order-${broken}`, version: 2, error: `TypeError: ${upcaster.message}` }]);
   });
 
+  it('takes an unreadable change its view already holds for a duplicate, and applies what follows', async () => {
+    const { store, views } = slowViews();
+    const orderId = '00000000-0000-4000-8000-0000000000d3';
+    const [placed, confirmed] = stored(`order-${orderId}`, placedAndConfirmed(orderId)) as StoredEvent<OrderEvent>[];
+    const view = placed && ordersProjection.evolve(undefined, placed);
+    if (view) views.set(orderId, { view, version: 1 });
+    // Kinesis delivers the placement again, now that an upcaster throws on it, with the confirmation after it.
+    const records: ChangeRecord[] = [{ sequenceNumber: '2', eventName: 'INSERT', event: confirmed as StoredEvent }];
+    const unreadable = [{ sequenceNumber: '1', streamId: `order-${orderId}`, version: 1, error: new Error('x') }];
+    const parkedAt: number[] = [];
+    const parking: ParkingLot = { ...noParking, park: async ({ version }) => void parkedAt.push(version) };
+
+    const result = await runProjection(
+      ordersProjection,
+      records,
+      { views: store, parking, readRange: async () => [], logger: createLogger({ level: 'silent', sink: () => {} }) },
+      unreadable,
+    );
+
+    expect(result).toMatchObject({ applied: 1, duplicates: 1, heldBack: 0, parked: [] });
+    expect(parkedAt).toEqual([]);
+    expect(views.get(orderId)).toMatchObject({ version: 2, view: { status: 'CONFIRMED' } });
+  });
+
   it('holds back every record of a parked stream, writing nothing for it', async () => {
     const { store, views } = slowViews();
     const orderId = '00000000-0000-4000-8000-0000000000f1';
