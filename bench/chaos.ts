@@ -1,6 +1,6 @@
 import { simulatorOutage } from '../adapters/simulatedPaymentGateway.js';
 import { failPermanently, type FaultPlan, type FaultReport } from '../local/faults.js';
-import { checkInvariants, type InvariantResult, invariantTables } from '../ops/invariants.js';
+import { checkInvariants, describeInvariants, type InvariantResult, invariantTables } from '../ops/invariants.js';
 import type { Progress } from './progress.js';
 import {
   faultsThatHit,
@@ -283,10 +283,7 @@ export const formatChaosReport = (report: ChaosReport): string => {
     `  every order ended as its kind says: ${scenario.mismatches.length === 0 ? 'yes' : `NO, ${scenario.mismatches.length} did not`}`,
     ...scenario.mismatches.slice(0, 10).map((m) => `    ${m}`),
     `\nChecked (converged ${(report.convergedInMs / 1000).toFixed(1)} s after the last saga ended)`,
-    ...report.invariants.flatMap((i) => [
-      `  ${i.violations.length === 0 ? 'ok  ' : 'FAIL'} ${i.name} (${i.checked} checked${i.violations.length ? `, ${i.violations.length} broken` : ''})`,
-      ...i.violations.slice(0, 5).map((v) => `         ${v}`),
-    ]),
+    ...describeInvariants(report.invariants),
     `\n${report.passed ? 'PASSED' : 'FAILED'}`,
   ].join('\n');
 };

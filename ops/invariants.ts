@@ -343,3 +343,10 @@ export const checkInvariants = async (tables: InvariantTables): Promise<Invarian
     ...readModelNames.map((name, i) => checkReadModel(untypedProjection(name), streams, viewItems[i] ?? [])),
   ];
 };
+
+/** The results as lines, one per invariant (`ok  ` or `FAIL`, with how many it checked), and the first violations. */
+export const describeInvariants = (results: InvariantResult[], violationsShown = 5): string[] =>
+  results.flatMap((i) => [
+    `  ${i.violations.length === 0 ? 'ok  ' : 'FAIL'} ${i.name} (${i.checked} checked${i.violations.length ? `, ${i.violations.length} broken` : ''})`,
+    ...i.violations.slice(0, violationsShown).map((v) => `         ${v}`),
+  ]);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { OrderEvent } from '../../../domain/order/index.js';
 import type { StoredEvent } from '../../../eventstore/types.js';
-import { checkReadModel } from '../../../ops/invariants.js';
+import { checkReadModel, describeInvariants } from '../../../ops/invariants.js';
 import { ordersProjection } from '../../../projections/orders.js';
 import { orderPlaced } from '../../support/orderEvents.js';
 import { stored } from '../projections/givenView.js';
@@ -63,6 +63,23 @@ describe('the read model invariant', () => {
       'order-o-missing: no view in the orders read model',
       'order-o-behind: view at version 1, stream at 2',
       expect.stringMatching(/^order-o-differs: view differs from a fresh fold: .*"status":"CONFIRMED"/),
+    ]);
+  });
+});
+
+describe('the invariants as npm run invariants and npm run chaos print them', () => {
+  it('says each one ok or FAIL with how many it checked, and the first violations of a broken one', () => {
+    const lines = describeInvariants(
+      [
+        { name: 'every order has settled', checked: 3, violations: [] },
+        { name: 'stock is conserved', checked: 2, violations: ['MUG-1: 1 unit lost', 'TEA-9: 2 units lost'] },
+      ],
+      1,
+    );
+    expect(lines).toEqual([
+      '  ok   every order has settled (3 checked)',
+      '  FAIL stock is conserved (2 checked, 2 broken)',
+      '         MUG-1: 1 unit lost',
     ]);
   });
 });
