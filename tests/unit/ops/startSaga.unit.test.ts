@@ -23,17 +23,26 @@ const given = async () => {
   return { store, context, orderId, starts, start };
 };
 
-/** The deployed saga run on that input, every Task answering PROCEED (as sagaHandler wraps it): whether its paths all find what they read. */
+/**
+ * The deployed saga run on that input, every Task answering PROCEED (as sagaHandler wraps it): whether its paths all
+ * find what they read. Answers the Tasks it ran, each with the order id its input carried.
+ */
 const runSaga = async (input: object) => {
   const definition = JSON.parse(await readFile(join(projectRoot, 'statemachines', 'order-saga.asl.json'), 'utf8'));
-  const proceed = async () => ({ outcome: 'PROCEED' });
+  const ran: string[] = [];
+  const proceed = (task: string) => async (taskInput: unknown) => {
+    const { orderId, placed } = taskInput as { orderId?: string; placed?: { orderId?: string } };
+    ran.push(`${task} ${orderId ?? '?'}/${placed?.orderId ?? '?'}`);
+    return { outcome: 'PROCEED' };
+  };
   const tasks = ['AuthorizePayment', 'AwaitPayment', 'GiveUpPayment', 'ConfirmOrder', 'AbandonOrder', 'RejectOrder'];
   const machine = new StateMachine(definition as never);
   const { result } = machine.run(input as never, {
-    overrides: { taskResourceLocalHandlers: Object.fromEntries(tasks.map((task) => [task, proceed])) },
+    overrides: { taskResourceLocalHandlers: Object.fromEntries(tasks.map((task) => [task, proceed(task)])) },
     context: { Execution: { Name: 'by-hand', StartTime: new Date().toISOString() } },
   });
-  return result;
+  await result;
+  return ran;
 };
 
 describe('startOrderSaga: an order’s saga started by hand, as its starter would', () => {
@@ -58,7 +67,11 @@ describe('startOrderSaga: an order’s saga started by hand, as its starter woul
     ]);
     // Never the payment token: an execution's input stays in its history.
     expect(JSON.stringify(starts)).not.toContain('tok_visa');
-    await expect(runSaga(starts[0]?.input ?? {})).resolves.toBeDefined();
+    // The happy path, each Task handed the order the execution carries.
+    await expect(runSaga(starts[0]?.input ?? {})).resolves.toEqual([
+      `AuthorizePayment ${orderId}/${orderId}`,
+      `ConfirmOrder ${orderId}/${orderId}`,
+    ]);
     // What the runbook once said to send: every Task reads `$.placed`, so the execution fails at its first state.
     await expect(runSaga({ orderId, correlationId: 'c-1' })).rejects.toThrow(/\$\.placed/);
   });
