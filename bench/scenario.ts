@@ -5,6 +5,7 @@ import { orderIdForKey } from '../application/orders.js';
 import { documentClient } from '../eventstore/dynamoClient.js';
 import { jwtSettings, type LocalIssuer, localIssuer } from '../local/auth.js';
 import { localClientConfig } from '../local/dynamoLocal.js';
+import { environmentVariable } from '../local/environment.js';
 import { type ApiServer, startApi } from '../local/httpServer.js';
 import { type LocalStack, startLocalStack } from '../local/stack.js';
 
@@ -323,11 +324,7 @@ export const startDrivenStack = async (options: Parameters<typeof startLocalStac
     endpoint: stack.dynamo.endpoint,
     ...localClientConfig,
   });
-  const table = (variable: string) => {
-    const name = stack.environment[variable];
-    if (!name) throw new Error(`serverless.yml sets no ${variable}`);
-    return name;
-  };
+  const table = environmentVariable(stack.environment);
   // The orders table readers use, as the handlers find it: through the pointer, cached as long (ADR 0009).
   const pointer = cachedPointers(client, table('PROJECTIONS_TABLE'), Number(table('READ_MODEL_CACHE_MS')));
   const slots = { blue: table('ORDERS_TABLE'), green: table('ORDERS_GREEN_TABLE') };

@@ -51,3 +51,15 @@ export const stackEnvironment = (
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
 };
+
+/**
+ * A reader of one variable of the functions' environment as serverless.yml sets it (a table's name, a setting), which
+ * refuses a variable it does not set rather than answer nothing.
+ */
+export const environmentVariable =
+  (environment: Record<string, unknown>) =>
+  (variable: string): string => {
+    const value = environment[variable];
+    if (typeof value !== 'string' || !value) throw new Error(`serverless.yml sets no ${variable}`);
+    return value;
+  };

@@ -1,3 +1,4 @@
+import { environmentVariable } from '../local/environment.js';
 import { loadServerlessConfig } from '../local/serverlessConfig.js';
 import { cliArgs } from './cliArgs.js';
 import { checkInvariants, describeInvariants, invariantTables } from './invariants.js';
@@ -20,12 +21,7 @@ const { values } = cliArgs(
 
 try {
   const [clients, config] = await Promise.all([stageClients(values.stage), loadServerlessConfig(values.stage)]);
-  const environment = config.provider.environment ?? {};
-  const table = (variable: string) => {
-    const name = environment[variable];
-    if (typeof name !== 'string') throw new Error(`serverless.yml sets no ${variable}`);
-    return name;
-  };
+  const table = environmentVariable(config.provider.environment ?? {});
   const results = await checkInvariants(invariantTables(clients.client, table));
   console.log(`The store's invariants on stage ${values.stage}:`);
   console.log(describeInvariants(results, values.all ? Number.POSITIVE_INFINITY : 5).join('\n'));

@@ -4,7 +4,7 @@ import { composeStage, type ReadModelName, type Stage } from '../composition/roo
 import { StageEnvironment } from '../composition/settings.js';
 import { documentClient } from '../eventstore/dynamoClient.js';
 import { localClientConfig } from '../local/dynamoLocal.js';
-import { stackEnvironment } from '../local/environment.js';
+import { environmentVariable, stackEnvironment } from '../local/environment.js';
 import { type RunningStack, runningStackFile, serving, stackHolding } from '../local/runningStack.js';
 import { loadServerlessConfig } from '../local/serverlessConfig.js';
 
@@ -21,12 +21,6 @@ export type StageClients = Stage & {
   orderSaga: { name: string; type: 'STANDARD' | 'EXPRESS'; logGroup: string; arn?: string };
   /** The compensation state machine (parked compensations), by name; its ARN up front only locally. */
   compensation: { name: string; arn?: string };
-};
-
-const required = (environment: Record<string, unknown>, name: string): string => {
-  const value = environment[name];
-  if (typeof value !== 'string' || !value) throw new Error(`serverless.yml sets no ${name}`);
-  return value;
 };
 
 const notRunning = 'The local stack is not running: start it with `npm start`, or pass --stage <name>.';
@@ -87,11 +81,11 @@ export const stageClients = async (
     type: saga.StateMachineType === 'EXPRESS' ? ('EXPRESS' as const) : ('STANDARD' as const),
     // Its own name, not the state machine's: the machine is named by its type, the log group is not.
     logGroup: String(config.resources?.Resources?.OrderSagaLogGroup?.Properties?.LogGroupName),
-    ...(localEnvironment ? { arn: required(localEnvironment, 'ORDER_SAGA_ARN') } : {}),
+    ...(localEnvironment ? { arn: environmentVariable(localEnvironment)('ORDER_SAGA_ARN') } : {}),
   };
   const compensation = {
     name: String(config.resources?.Resources?.CompensationStateMachine?.Properties?.StateMachineName),
-    ...(localEnvironment ? { arn: required(localEnvironment, 'COMPENSATION_ARN') } : {}),
+    ...(localEnvironment ? { arn: environmentVariable(localEnvironment)('COMPENSATION_ARN') } : {}),
   };
   const liveTable = async (projection: ReadModelName) => wired.slots[projection][await wired.liveSlot(projection)];
   return {

@@ -13,6 +13,7 @@ import { eventSchemas } from '../../composition/schemas.js';
 import type { EventStore } from '../../eventstore/types.js';
 import { tapLogs } from '../../functions/observability/logger.js';
 import { localClientConfig } from '../../local/dynamoLocal.js';
+import { environmentVariable } from '../../local/environment.js';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
 import { checkInvariants, invariantTables } from '../../ops/invariants.js';
 import { orderReport } from '../../ops/orderReport.js';
@@ -37,11 +38,8 @@ type LogStack = LocalStack & { probes: () => number; untap: () => void };
 let client: DynamoDBDocumentClient;
 let store: EventStore;
 
-const table = (variable: string): string => {
-  const name = stack.environment[variable];
-  if (!name) throw new Error(`serverless.yml sets no ${variable}`);
-  return name;
-};
+// Read when called: the stack starts in beforeAll.
+const table = (variable: string): string => environmentVariable(stack.environment)(variable);
 const param = (variable: string): number => Number(table(variable));
 
 beforeAll(async () => {

@@ -7,6 +7,7 @@ import { documentClient } from '../../eventstore/dynamoClient.js';
 import { services } from '../../functions/dependencies.js';
 import { jwtSettings, type LocalIssuer, localIssuer } from '../../local/auth.js';
 import { localClientConfig } from '../../local/dynamoLocal.js';
+import { environmentVariable } from '../../local/environment.js';
 import { type ApiServer, startApi } from '../../local/httpServer.js';
 import { functionHandlers, invoke, invokedFunction, trackInvocations } from '../../local/lambda.js';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
@@ -138,11 +139,8 @@ const call = async (
   return { status: response.status, json };
 };
 
-const table = (variable: string): string => {
-  const name = stack.environment[variable];
-  if (!name) throw new Error(`serverless.yml sets no ${variable}`);
-  return name;
-};
+// Read when called: the stack starts in beforeAll.
+const table = (variable: string): string => environmentVariable(stack.environment)(variable);
 
 const statusOf = async (orderId: string) => (await call('GET', `/orders/${orderId}`)).json.status;
 

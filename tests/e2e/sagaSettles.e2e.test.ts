@@ -13,6 +13,7 @@ import { dynamoEventStore } from '../../eventstore/dynamoEventStore.js';
 import { eventSchemas } from '../../composition/schemas.js';
 import type { EventStore } from '../../eventstore/types.js';
 import { localClientConfig } from '../../local/dynamoLocal.js';
+import { environmentVariable } from '../../local/environment.js';
 import { failPermanently, InjectedFaultError } from '../../local/faults.js';
 import { addInvocationHook, functionHandlers, invoke } from '../../local/lambda.js';
 import { type LocalStack, startLocalStack } from '../../local/stack.js';
@@ -33,11 +34,8 @@ let client: DynamoDBDocumentClient;
 let store: EventStore;
 let sfn: SFNClient;
 
-const table = (variable: string): string => {
-  const name = stack.environment[variable];
-  if (!name) throw new Error(`serverless.yml sets no ${variable}`);
-  return name;
-};
+// Read when called: the stack starts in beforeAll.
+const table = (variable: string): string => environmentVariable(stack.environment)(variable);
 
 beforeAll(async () => {
   stack = await startLocalStack({ stage: 'test' });
