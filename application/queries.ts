@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { orderStreamId } from '../domain/order/index.js';
 import { OrderNotFoundError, ProductNotFoundError } from '../domain/shared/errors.js';
+import { isTransient } from '../eventstore/errors.js';
 import type { EventStore } from '../eventstore/types.js';
 import { ordersProjection, OrderView, publicView } from '../projections/orders.js';
 import { catchUp, type Versioned } from '../projections/projection.js';
@@ -75,14 +76,20 @@ export const getOrder = async (
   // A confirmed order can still be cancelled, and its view may not show it yet (placed, cancelled and confirmed in
   // one lag): a client already answered CANCELLED must not be told CONFIRMED again, nor 304 on its copy. So its
   // stream is asked for anything after the view's version, which is nothing unless the view lags.
-  const behind =
-    found?.view.status === 'CONFIRMED' &&
-    (await store.readStream(orderStreamId(orderId), { afterVersion: found.version })).length > 0;
-  if (!found || found.view.status === 'PENDING' || behind) {
-    const folded = await foldOrder({ orderId, caller }, store);
-    // Named by the read model that answers, as the view at that version will be: one ETag for one representation.
-    const readModel = found ? found.readModel : await readModels.liveVersion('orders');
-    return readModel === undefined ? folded : { ...folded, readModel };
+  try {
+    const behind =
+      found?.view.status === 'CONFIRMED' &&
+      (await store.readStream(orderStreamId(orderId), { afterVersion: found.version })).length > 0;
+    if (!found || found.view.status === 'PENDING' || behind) {
+      const folded = await foldOrder({ orderId, caller }, store);
+      // Named by the read model that answers, as the view at that version will be: one ETag for one representation.
+      const readModel = found ? found.readModel : await readModels.liveVersion('orders');
+      return readModel === undefined ? folded : { ...folded, readModel };
+    }
+  } catch (error) {
+    // A stream that cannot be read (an upcaster that throws on one of its events) is parked by its projection, its
+    // view stopped before that event: the view is the answer, as the list gives it. A throttle is not that.
+    if (!found || isTransient(error) || error instanceof DomainError) throw error;
   }
   return found;
 };

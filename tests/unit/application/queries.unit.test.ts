@@ -100,6 +100,31 @@ describe('GET /orders/{id} (getOrder)', () => {
     });
   });
 
+  it('answers the view of an order whose stream cannot be read past it, where its projection parked it; a throttle fails', async () => {
+    const store = await confirmed();
+    const confirmedView = (await store.readStream(orderStreamId(orderId))).reduce<
+      ReturnType<typeof ordersProjection.evolve> | undefined
+    >((view, event) => ordersProjection.evolve(view, event as never), undefined);
+    const parkedAt = { view: confirmedView as NonNullable<typeof confirmedView>, version: 3, readModel: 2 };
+    // An upcaster throws on the event after the view (its projection parked the stream there).
+    const unreadable: EventStore = {
+      ...store,
+      readStream: async () => {
+        throw new TypeError('the upcaster cannot read this OrderCancelled');
+      },
+    };
+    expect(await getOrder({ orderId, caller: customer }, readModels(parkedAt), unreadable)).toBe(parkedAt);
+    // No view to answer instead, or a read that may pass: the failure is the answer.
+    await expect(getOrder({ orderId, caller: customer }, readModels(), unreadable)).rejects.toThrow(TypeError);
+    const throttled: EventStore = {
+      ...store,
+      readStream: async () => {
+        throw Object.assign(new Error('Rate exceeded'), { $retryable: { throttling: true } });
+      },
+    };
+    await expect(getOrder({ orderId, caller: customer }, readModels(parkedAt), throttled)).rejects.toThrow('Rate');
+  });
+
   it('is not found for another customer, either way, nor for an order never placed', async () => {
     const stranger = { sub: 'customer-2', isAdmin: false };
     await expect(getOrder({ orderId, caller: stranger }, readModels(), await placed())).rejects.toThrow(
