@@ -2,7 +2,8 @@ import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { type EventItem, itemEvents } from '../eventstore/eventItems.js';
 import type { EventSchemaRegistry } from '../eventstore/upcasting.js';
-import type { EventScan } from '../projections/ports.js';
+import type { StoredEvent } from '../eventstore/types.js';
+import type { EventScan, UnreadableItem } from '../projections/ports.js';
 
 /**
  * The events table read by parallel Scan. Its key is (streamId, version), and a segment holds whole partitions in
@@ -28,8 +29,19 @@ export const dynamoEventScan = ({
         ...(after ? { ExclusiveStartKey: after } : {}),
       }),
     );
+    // An item an upcaster throws on is one stream's problem: told apart, where it stood, for its projection to park.
+    const events: StoredEvent[] = [];
+    const unreadable: UnreadableItem[] = [];
+    for (const item of (page.Items ?? []) as EventItem[]) {
+      try {
+        events.push(...itemEvents(item, schemas));
+      } catch (error) {
+        unreadable.push({ streamId: String(item.streamId), version: Number(item.version), error, at: events.length });
+      }
+    }
     return {
-      events: ((page.Items ?? []) as EventItem[]).flatMap((item) => itemEvents(item, schemas)),
+      events,
+      ...(unreadable.length > 0 ? { unreadable } : {}),
       ...(page.LastEvaluatedKey ? { next: page.LastEvaluatedKey } : {}),
     };
   },

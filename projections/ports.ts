@@ -78,7 +78,14 @@ export type Checkpoints = {
  * The whole event store read in parallel segments, as a replay or rebuild reads it. Within a segment a stream's
  * events come together and in version order; every event comes upcast to its current schema.
  */
+/**
+ * An item of the events table a scan read but whose events cannot be read (an upcaster throws on them): its stream,
+ * the version it starts at, why, and where it stood in the page (before `events[at]`).
+ */
+export type UnreadableItem = { streamId: string; version: number; error: unknown; at: number };
+
 export type EventScan = {
+  /** A page of events in scan order; the items whose events cannot be read are told apart, not thrown. */
   page(options: {
     segment: number;
     totalSegments: number;
@@ -86,7 +93,7 @@ export type EventScan = {
     limit: number;
     /** Every event appended before the scan began is seen. */
     consistent?: boolean;
-  }): Promise<{ events: StoredEvent[]; next?: ScanPosition }>;
+  }): Promise<{ events: StoredEvent[]; unreadable?: UnreadableItem[]; next?: ScanPosition }>;
   /** The stream ids of up to `limit` events of one segment: a cheap random draw for sampling. */
   streamIds(options: { segment: number; totalSegments: number; limit: number }): Promise<string[]>;
   /** The position just after `event`: a resumed segment goes on from there. */

@@ -10,6 +10,7 @@ import {
   type RebuildNotes,
   type ScanPosition,
   type SegmentProgress,
+  type UnreadableItem,
   type ViewStore,
 } from '../ports.js';
 import {
@@ -196,6 +197,8 @@ export const rebuildSegment = async ({
   let resumeKey: ScanPosition | undefined = saved?.lastKey;
   let scanKey = resumeKey;
   let carry: { streamId: string; events: StoredEvent[] } | undefined;
+  // The first item of a stream that cannot be read (an upcaster throws on it), kept with a carried stream.
+  const unreadable = new Map<string, UnreadableItem>();
   const stillBuilding = async () => {
     if (await isBuilding(deps, target, runId, slot)) return;
     const { building } = await deps.pointers.get(target.name);
@@ -214,11 +217,21 @@ export const rebuildSegment = async ({
     });
     scanKey = page.next;
     const streams = new Map<string, StoredEvent[]>(carry ? [[carry.streamId, carry.events]] : []);
-    for (const event of page.events) {
+    // In scan order: an item that cannot be read stands among the events where the scan met it.
+    const meet = (at: number) => {
+      for (const item of (page.unreadable ?? []).filter((unread) => unread.at === at)) {
+        if (!streams.has(item.streamId)) streams.set(item.streamId, []);
+        const known = unreadable.get(item.streamId);
+        if (!known || item.version < known.version) unreadable.set(item.streamId, item);
+      }
+    };
+    page.events.forEach((event, at) => {
+      meet(at);
       const events = streams.get(event.streamId);
       if (events) events.push(event);
       else streams.set(event.streamId, [event]);
-    }
+    });
+    meet(page.events.length);
     // The page's last stream may go on in the next page: fold it with the rest of its events, unless this was the end.
     const entries = [...streams];
     const last = scanKey ? entries.pop() : undefined;
@@ -228,11 +241,22 @@ export const rebuildSegment = async ({
     await stillBuilding();
     const items: Versioned<Record<string, unknown>>[] = [];
     for (const [streamId, events] of entries) {
+      const blocked = unreadable.get(streamId);
+      unreadable.delete(streamId);
+      // Another projection's stream, even one that cannot be read, is not this one's to fail on.
       if (!streamId.startsWith(target.streamPrefix)) continue;
-      const { item, error } = await target.fold(streamId, events, readRange);
+      // Folded up to an item that cannot be read, and parked there, as the live projection parks it.
+      const readable = blocked ? events.filter((event) => event.version < blocked.version) : events;
+      const { item, error } = readable.length > 0 ? await target.fold(streamId, readable, readRange) : {};
       if (item) items.push(item);
-      if (error) {
-        await parkInSlot(deps, target, slot, streamId, error);
+      const failure =
+        error ??
+        (blocked && {
+          version: blocked.version,
+          message: blocked.error instanceof Error ? blocked.error.message : String(blocked.error),
+        });
+      if (failure) {
+        await parkInSlot(deps, target, slot, streamId, failure);
         progress.failed++;
       }
     }

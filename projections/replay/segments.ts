@@ -1,6 +1,6 @@
 import { isTransient } from '../../eventstore/errors.js';
 import type { DomainEvent, StoredEvent } from '../../eventstore/types.js';
-import type { Checkpoints, EventScan, ParkingLot, SegmentProgress, ViewStore } from '../ports.js';
+import type { Checkpoints, EventScan, ParkingLot, SegmentProgress, UnreadableItem, ViewStore } from '../ports.js';
 import { type Projection, isProjectionApplyError, type ReadRange } from '../projection.js';
 import { applyStream } from '../runner.js';
 
@@ -88,25 +88,36 @@ export const replaySegment = async (options: ReplaySegmentOptions): Promise<Segm
   let lastKey = saved?.lastKey;
 
   let previousStream: string | undefined;
-  const flush = async (streamId: string, events: StoredEvent[]) => {
+  const park = async (target: ReplayTarget, streamId: string, version: number, error: unknown) => {
+    await parking.park({
+      projection: target.parkedAs,
+      streamId,
+      version,
+      error: error instanceof Error ? error.message : String(error),
+      parkedAt: (options.now?.() ?? new Date()).toISOString(),
+    });
+    progress.failed++;
+  };
+  /** Applies a stream's events to each target that reads it; `unreadable`: the first of its items that cannot be read. */
+  const flush = async (streamId: string, events: StoredEvent[], unreadable?: UnreadableItem) => {
+    // Its events before an item that cannot be read are applied, and the stream is parked there, as the live
+    // projection parks it; another projection's stream is not this one's to fail on.
+    const readable = unreadable ? events.filter((event) => event.version < unreadable.version) : events;
     for (const target of targets) {
       if (!streamId.startsWith(target.streamPrefix)) continue;
       try {
-        await applyWithRetries(() => target.apply(streamId, events, readRange), options.transientRetries);
+        if (readable.length > 0) {
+          await applyWithRetries(() => target.apply(streamId, readable, readRange), options.transientRetries);
+        }
       } catch (error) {
         // A throttle or timeout that outlasted the retries says nothing about the stream: fail the segment, which
         // resumes from its checkpoint, rather than park a healthy stream the live projection would then hold back.
         if (isTransient(error)) throw error;
         const version = isProjectionApplyError(error) ? error.version : (await target.versionOf(streamId)) + 1;
-        await parking.park({
-          projection: target.parkedAs,
-          streamId,
-          version,
-          error: error instanceof Error ? error.message : String(error),
-          parkedAt: (options.now?.() ?? new Date()).toISOString(),
-        });
-        progress.failed++;
+        await park(target, streamId, version, error);
+        continue;
       }
+      if (unreadable) await park(target, streamId, unreadable.version, unreadable.error);
     }
   };
 
@@ -115,11 +126,19 @@ export const replaySegment = async (options: ReplaySegmentOptions): Promise<Segm
     // Group the page by stream; a stream cut by the page boundary continues on the next page, contiguously.
     const streams = new Map<string, StoredEvent[]>();
     for (const event of page.events) streams.set(event.streamId, [...(streams.get(event.streamId) ?? []), event]);
+    const unreadable = new Map<string, UnreadableItem>();
+    for (const item of page.unreadable ?? []) {
+      if (!streams.has(item.streamId)) streams.set(item.streamId, []);
+      const known = unreadable.get(item.streamId);
+      if (!known || item.version < known.version) unreadable.set(item.streamId, item);
+    }
     // Streams are independent: fold a page's streams concurrently, a bounded number at a time.
     const pending = [...streams];
     await Promise.all(
       Array.from({ length: Math.min(concurrency, pending.length) }, async () => {
-        for (let next = pending.shift(); next; next = pending.shift()) await flush(...next);
+        for (let next = pending.shift(); next; next = pending.shift()) {
+          await flush(next[0], next[1], unreadable.get(next[0]));
+        }
       }),
     );
     // A stream cut by the page boundary counts once.

@@ -254,4 +254,23 @@ describe('one upcaster, registered in domain/upcasters.ts, changes what every re
     });
     expect(await stage.parking.list('orders')).toEqual([]);
   });
+
+  it('a scan of the events table tells apart the items an upcaster throws on, without failing the page', async () => {
+    upcaster.broken = true;
+    try {
+      const page = await stage.events.page({ segment: 0, totalSegments: 1, limit: 100, consistent: true });
+      // Both items of this file's table are OrderPlaced at version 1: neither can be read.
+      expect(page.events).toEqual([]);
+      expect(page.unreadable?.map(({ streamId, version, at }) => ({ streamId, version, at }))).toEqual(
+        expect.arrayContaining([
+          { streamId, version: 1, at: 0 },
+          { streamId: expect.stringMatching(/^order-/), version: 1, at: 0 },
+        ]),
+      );
+      expect(page.unreadable).toHaveLength(2);
+      expect(String(page.unreadable?.[0]?.error)).toContain('the upcaster cannot read this OrderPlaced');
+    } finally {
+      upcaster.broken = false;
+    }
+  });
 });

@@ -292,6 +292,50 @@ describe('a rebuild’s catch-up meeting a stream whose events cannot be read', 
   });
 });
 
+describe('a rebuild or a replay meeting items whose events cannot be read (an upcaster throws on them)', () => {
+  const upcaster = new TypeError('the upcaster cannot read this OrderCancelled');
+  /** The order's placement readable, its next item not; a product's item not readable either. */
+  const scanned = () => {
+    const [first] = stored(streamId, [placed]);
+    return {
+      events: first ? [first] : [],
+      unreadable: [
+        { streamId, version: 2, error: upcaster, at: 1 },
+        { streamId: 'product-MUG-1', version: 1, error: upcaster, at: 1 },
+      ],
+    };
+  };
+
+  it('a rebuild folds the stream up to the item and parks it there, and passes another projection’s by', async () => {
+    const { views, parking, deps, build } = given();
+    deps.events.page = async () => scanned();
+    await build();
+    expect(await parking.list('orders@green')).toMatchObject([
+      { streamId, version: 2, error: 'the upcaster cannot read this OrderCancelled' },
+    ]);
+    expect(parking.names()).toEqual(['orders@green']);
+    expect(views.green.all.get(orderId)).toMatchObject({ version: 1, view: { status: 'PENDING' } });
+  });
+
+  it('an in-place replay applies the stream up to the item and parks it there, and passes another projection’s by', async () => {
+    const { views, parking, deps } = given();
+    const checkpoints: Checkpoints = { load: async () => undefined, save: async () => undefined, list: async () => [] };
+    const progress = await replaySegment({
+      events: { ...deps.events, page: async () => scanned() },
+      segment: 0,
+      totalSegments: 1,
+      targets: [replayTarget(ordersProjection, views.blue, 'orders')],
+      readRange: async () => [],
+      parking,
+      checkpoints,
+    });
+    expect(progress).toMatchObject({ done: true, failed: 1 });
+    expect(await parking.list('orders')).toMatchObject([{ streamId, version: 2 }]);
+    expect(parking.names()).toEqual(['orders']);
+    expect(views.blue.all.get(orderId)).toMatchObject({ version: 1 });
+  });
+});
+
 describe('an in-place replay meeting a stream its projection refuses', () => {
   it('parks it under the name of the slot it writes: green live, green’s name, where green’s writes are held back', async () => {
     const { views, parking, deps } = given();
