@@ -66,6 +66,17 @@ const redriveAll = async <View extends Record<string, unknown>, Event extends Do
 const results = await Promise.all(readModelNames.map((name) => redriveAll(name, untypedProjection(name))))
   .then((each) => each.flat())
   .catch(failed);
+if (results.length === 0 && only) {
+  // "Not parked" of a stream that does not exist (a typo, a stray space) would be a false all-clear.
+  const exists = await clients.store
+    .readStream(only, { toVersion: 1 })
+    .then((events) => events.length > 0)
+    .catch(() => true);
+  if (!exists) {
+    console.error(`${JSON.stringify(only)} has no events: no such stream.\n${usage}`);
+    process.exit(2);
+  }
+}
 if (results.length === 0) console.log(only ? `${only} is not parked.` : 'No parked streams.');
 for (const r of results) {
   console.log(

@@ -273,4 +273,28 @@ describe('one upcaster, registered in domain/upcasters.ts, changes what every re
       upcaster.broken = false;
     }
   });
+
+  it('the invariants name the items an upcaster throws on, and check nothing they would fold without them', async () => {
+    upcaster.broken = true;
+    try {
+      const results = await checkInvariants(invariantTables(client, (variable) => String(environment[variable])));
+      const [readAll, ...rest] = results;
+      expect(readAll).toMatchObject({ name: 'every event is one this code reads', checked: 2 });
+      expect(readAll?.violations).toEqual([
+        expect.stringContaining('the upcaster cannot read this OrderPlaced'),
+        expect.stringContaining('the upcaster cannot read this OrderPlaced'),
+      ]);
+      // Folded without them, the order would look unsettled and its stock unaccounted for: not checked instead.
+      expect(rest.length).toBeGreaterThan(4);
+      for (const result of rest) {
+        expect(result).toMatchObject({
+          checked: 0,
+          violations: [],
+          skipped: expect.stringContaining('cannot be read'),
+        });
+      }
+    } finally {
+      upcaster.broken = false;
+    }
+  });
 });

@@ -76,6 +76,9 @@ describe('the invariants as npm run invariants and npm run chaos print them', ()
       ],
       1,
     );
+    expect(
+      describeInvariants([{ name: 'stock is conserved', checked: 0, violations: [], skipped: 'not read' }]),
+    ).toEqual(['  skip stock is conserved (not read)']);
     expect(lines).toEqual([
       '  ok   every order has settled (3 checked)',
       '  FAIL stock is conserved (2 checked, 2 broken)',
