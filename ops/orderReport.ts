@@ -12,7 +12,7 @@ import {
 import { order, OrderEvent, type OrderState, orderStreamId } from '../domain/order/index.js';
 import { paymentStreamId } from '../domain/payment/index.js';
 import { paginateQuery } from '@aws-sdk/lib-dynamodb';
-import { StreamVersionsError } from '../eventstore/errors.js';
+import { isTransient } from '../eventstore/errors.js';
 import { type EventItem, itemEvents, storedItemEvents } from '../eventstore/eventItems.js';
 import { STREAM_ID } from '../eventstore/tableKeys.js';
 import type { StoredEvent } from '../eventstore/types.js';
@@ -268,15 +268,17 @@ export const orderReport = async (clients: StageClients, orderId: string): Promi
       view: await clients.viewStore('orders', slot).get({ orderId }),
       parked: await clients.parking.parked(parkedIn('orders', slot), [streamId]),
     }));
-  const orderStream = () =>
-    clients.store.readStream(streamId).catch((error: unknown) => {
-      if (!(error instanceof StreamVersionsError)) throw error;
-      noteUnread('events (as the store reads them)', error);
-      return storedStream(clients, streamId);
+  // A stream the store refuses (its versions broken, or an upcaster that throws on one of its events) is read as
+  // stored, each item upcast where it can be: the fold below then names the event it stops at.
+  const stream = (id: string) =>
+    clients.store.readStream(id).catch((error: unknown) => {
+      if (isTransient(error)) throw error;
+      noteUnread(`${id}'s events (as the store reads them)`, error);
+      return storedStream(clients, id);
     });
   const [orderEvents, paymentEvents, { view, parked }, saga, compensations] = await Promise.all([
-    orderStream(),
-    clients.store.readStream(paymentStreamId(orderId)),
+    stream(streamId),
+    stream(paymentStreamId(orderId)),
     orElse('read model', readModel, { view: undefined, parked: new Set<string>() }),
     orElse<SagaReport>('saga', () => sagaReport(clients, orderId), { kind: 'unknown' }),
     orElse('parked compensations', () => compensationsReport(clients, orderId), []),

@@ -171,7 +171,26 @@ describe('npm run order: where is order X', () => {
     });
     expect(report.fromEvents).toMatchObject({ status: 'CONFIRMED', version: 3 });
     expect(report.unread).toEqual([
-      { source: 'events (as the store reads them)', error: expect.stringContaining('StreamVersionsError') },
+      {
+        source: `order-${orderId}'s events (as the store reads them)`,
+        error: expect.stringContaining('StreamVersionsError'),
+      },
+    ]);
+    // An upcaster that throws in the store's read: the report still shows the order, read as stored.
+    const upcasterBroken = {
+      ...refusing,
+      store: {
+        ...clients.store,
+        readStream: (streamId: string, options?: Parameters<StageClients['store']['readStream']>[1]) =>
+          streamId === `order-${orderId}`
+            ? Promise.reject(new TypeError('the upcaster cannot read this OrderPlaced'))
+            : clients.store.readStream(streamId, options),
+      },
+    } as StageClients;
+    const despite = await orderReport(upcasterBroken, orderId);
+    expect(despite.fromEvents).toMatchObject({ status: 'CONFIRMED', version: 3 });
+    expect(despite.unread).toEqual([
+      { source: `order-${orderId}'s events (as the store reads them)`, error: expect.stringContaining('TypeError') },
     ]);
     // A step missing from the chain (version 1 to 2 unknown): the events are shown as stored, not lost.
     const gap = await orderReport(
