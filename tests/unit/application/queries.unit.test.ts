@@ -46,6 +46,15 @@ const confirmed = async () => {
   return store;
 };
 
+/** The confirmed order's view as the read model (version 2) stores it, at its stream's version 3. */
+const confirmedViewOf = async (store: EventStore) => {
+  const view = (await store.readStream(orderStreamId(orderId))).reduce<
+    ReturnType<typeof ordersProjection.evolve> | undefined
+  >((folded, event) => ordersProjection.evolve(folded, event as never), undefined);
+  if (!view) throw new Error('no view folded');
+  return { view, version: 3, readModel: 2 };
+};
+
 describe('GET /orders/{id} (getOrder)', () => {
   it('answers an order the read model has not seen yet from its stream: what the client just placed, it reads', async () => {
     const order = await getOrder({ orderId, caller: customer }, readModels(), await placed());
@@ -84,10 +93,7 @@ describe('GET /orders/{id} (getOrder)', () => {
 
   it('folds a CONFIRMED view whose stream has gone on, so a poll never goes back from CANCELLED to CONFIRMED', async () => {
     const store = await confirmed();
-    const confirmedView = (await store.readStream(orderStreamId(orderId))).reduce<
-      ReturnType<typeof ordersProjection.evolve> | undefined
-    >((view, event) => ordersProjection.evolve(view, event as never), undefined);
-    const lagging = { view: confirmedView as NonNullable<typeof confirmedView>, version: 3, readModel: 2 };
+    const lagging = await confirmedViewOf(store);
     // Nothing after the view: the view answers as it is.
     expect(await getOrder({ orderId, caller: customer }, readModels(lagging), store)).toBe(lagging);
     // Cancelled since, the view not showing it yet: the stream answers, at the cancellation's version.
@@ -102,10 +108,7 @@ describe('GET /orders/{id} (getOrder)', () => {
 
   it('answers the view of an order whose stream cannot be read past it, where its projection parked it; a throttle fails', async () => {
     const store = await confirmed();
-    const confirmedView = (await store.readStream(orderStreamId(orderId))).reduce<
-      ReturnType<typeof ordersProjection.evolve> | undefined
-    >((view, event) => ordersProjection.evolve(view, event as never), undefined);
-    const parkedAt = { view: confirmedView as NonNullable<typeof confirmedView>, version: 3, readModel: 2 };
+    const parkedAt = await confirmedViewOf(store);
     // An upcaster throws on the event after the view (its projection parked the stream there).
     const unreadable: EventStore = {
       ...store,

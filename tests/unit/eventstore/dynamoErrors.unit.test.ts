@@ -23,14 +23,18 @@ const placement = (store: ReturnType<typeof refusingStore>) =>
     moves: [{ balanceId: 'stock-MUG-1', delta: { available: -1, reserved: 1 } }],
   });
 
+/** A transaction DynamoDB cancelled, with one reason per item, in the order they were sent. */
+const cancelled = (...codes: string[]) =>
+  new TransactionCanceledException({
+    message: 'Transaction cancelled, please refer cancellation reasons for specific reasons',
+    $metadata: {},
+    CancellationReasons: codes.map((Code) => ({ Code })),
+  });
+
 describe('the DynamoDB store reads a transaction another one held as a race', () => {
   it('answers ConcurrencyError, not a stream that already exists, so its writer backs off and tries again', async () => {
     // The balance was held by another buyer's transaction (a hot SKU), the new stream's item was not the cause.
-    const held = new TransactionCanceledException({
-      message: 'Transaction cancelled, please refer cancellation reasons for specific reasons',
-      $metadata: {},
-      CancellationReasons: [{ Code: 'None' }, { Code: 'TransactionConflict' }],
-    });
+    const held = cancelled('None', 'TransactionConflict');
 
     const error = await placement(refusingStore(held)).catch((e: unknown) => e);
 
@@ -39,11 +43,7 @@ describe('the DynamoDB store reads a transaction another one held as a race', ()
   });
 
   it('answers a stream already there when its own creation was refused', async () => {
-    const exists = new TransactionCanceledException({
-      message: 'Transaction cancelled',
-      $metadata: {},
-      CancellationReasons: [{ Code: 'ConditionalCheckFailed' }, { Code: 'None' }],
-    });
+    const exists = cancelled('ConditionalCheckFailed', 'None');
 
     const error = await placement(refusingStore(exists)).catch((e: unknown) => e);
 

@@ -245,20 +245,23 @@ describe('a rebuild meeting a stream its projection refuses', () => {
   });
 });
 
+/** The rebuild's dependencies with the stream noted for its catch-up, and every read of the store refused with `error`. */
+const notedButRefused = (deps: RebuildDependencies, error: Error): RebuildDependencies => ({
+  ...deps,
+  store: {
+    readStream: async () => {
+      throw error;
+    },
+  } as unknown as RebuildDependencies['store'],
+  notes: { note: async () => undefined, noted: async () => [streamId], forget: async () => undefined },
+});
+
 describe('a rebuild’s catch-up meeting a stream whose events cannot be read', () => {
   it('parks it in the new version at the first event its view lacks, and goes on: a resume would fail the same way', async () => {
     const { parking, deps, target } = given();
     await beginRebuild(deps, target, { runId: 'run-4', segments: 1, resume: false });
-    const unreadable: RebuildDependencies = {
-      ...deps,
-      // An upcaster deployed during the scan throws on the noted stream's events.
-      store: {
-        readStream: async () => {
-          throw new TypeError('the upcaster cannot read this OrderPlaced');
-        },
-      } as unknown as RebuildDependencies['store'],
-      notes: { note: async () => undefined, noted: async () => [streamId], forget: async () => undefined },
-    };
+    // An upcaster deployed during the scan throws on the noted stream's events.
+    const unreadable = notedButRefused(deps, new TypeError('the upcaster cannot read this OrderPlaced'));
     await endScan(unreadable, target, 'run-4');
 
     expect(await catchUpNoted(unreadable, target, { runId: 'run-4', slot: 'green' })).toEqual({
@@ -273,18 +276,13 @@ describe('a rebuild’s catch-up meeting a stream whose events cannot be read', 
   it('leaves a throttle to the caller, which resumes the catch-up', async () => {
     const { parking, deps, target } = given();
     await beginRebuild(deps, target, { runId: 'run-5', segments: 1, resume: false });
-    const throttled: RebuildDependencies = {
-      ...deps,
-      store: {
-        readStream: async () => {
-          throw Object.assign(new Error('Rate exceeded'), {
-            name: 'ProvisionedThroughputExceededException',
-            $retryable: { throttling: true },
-          });
-        },
-      } as unknown as RebuildDependencies['store'],
-      notes: { note: async () => undefined, noted: async () => [streamId], forget: async () => undefined },
-    };
+    const throttled = notedButRefused(
+      deps,
+      Object.assign(new Error('Rate exceeded'), {
+        name: 'ProvisionedThroughputExceededException',
+        $retryable: { throttling: true },
+      }),
+    );
     await endScan(throttled, target, 'run-5');
 
     await expect(catchUpNoted(throttled, target, { runId: 'run-5', slot: 'green' })).rejects.toThrow('Rate exceeded');
