@@ -3,7 +3,7 @@ import { type DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb'
 import { type EventItem, itemEvents } from '../eventstore/eventItems.js';
 import type { EventSchemaRegistry } from '../eventstore/upcasting.js';
 import type { StoredEvent } from '../eventstore/types.js';
-import type { EventScan, UnreadableItem } from '../projections/ports.js';
+import type { EventScan, ScannedUnreadableItem } from '../projections/ports.js';
 
 /**
  * The events table read by parallel Scan. Its key is (streamId, version), and a segment holds whole partitions in
@@ -31,7 +31,7 @@ export const dynamoEventScan = ({
     );
     // An item an upcaster throws on is one stream's problem: told apart, where it stood, for its projection to park.
     const events: StoredEvent[] = [];
-    const unreadable: UnreadableItem[] = [];
+    const unreadable: ScannedUnreadableItem[] = [];
     for (const item of (page.Items ?? []) as EventItem[]) {
       try {
         events.push(...itemEvents(item, schemas));

@@ -22,8 +22,10 @@ import type { EventSchemaRegistry } from '../eventstore/upcasting.js';
 import { type ReadModelName, readModelNames, untypedProjection } from '../projections/index.js';
 import type { Projection } from '../projections/projection.js';
 
-/** One invariant over the whole store: how many things it looked at, and every one that broke it. */
-/** `skipped`: why the invariant was not checked (its verdict could not be trusted), with nothing checked. */
+/**
+ * One invariant over the whole store: how many things it looked at, and every one that broke it; or, `skipped`, why
+ * it was not checked (its verdict could not be trusted).
+ */
 export type InvariantResult = { name: string; checked: number; violations: string[]; skipped?: string };
 
 export type InvariantTables = {

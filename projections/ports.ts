@@ -42,10 +42,14 @@ export type ParkingLot = {
 export type ChangeRecord = { sequenceNumber: string; eventName: string; event: StoredEvent };
 
 /**
- * A change of the event store whose events cannot be read (a schema or an upcaster refuses them): which stream's
- * append it is, and why. A projection parks that stream there, as on an event it cannot apply.
+ * An item of the events table whose events cannot be read (a schema or an upcaster refuses them): which stream's
+ * append it is (the version it starts at), and why. A projection parks that stream there, as on an event it cannot
+ * apply.
  */
-export type UnreadableChange = { sequenceNumber: string; streamId: string; version: number; error: unknown };
+export type UnreadableItem = { streamId: string; version: number; error: unknown };
+
+/** An unreadable item as the change stream delivers it. */
+export type UnreadableChange = UnreadableItem & { sequenceNumber: string };
 
 /** Where each read model's pointer is kept (ADR 0009). */
 export type PointerStore = {
@@ -74,16 +78,13 @@ export type Checkpoints = {
   list(): Promise<SegmentProgress[]>;
 };
 
+/** An unreadable item as a scan reads it, and where it stood in the page: before `events[at]`. */
+export type ScannedUnreadableItem = UnreadableItem & { at: number };
+
 /**
  * The whole event store read in parallel segments, as a replay or rebuild reads it. Within a segment a stream's
  * events come together and in version order; every event comes upcast to its current schema.
  */
-/**
- * An item of the events table a scan read but whose events cannot be read (an upcaster throws on them): its stream,
- * the version it starts at, why, and where it stood in the page (before `events[at]`).
- */
-export type UnreadableItem = { streamId: string; version: number; error: unknown; at: number };
-
 export type EventScan = {
   /** A page of events in scan order; the items whose events cannot be read are told apart, not thrown. */
   page(options: {
@@ -93,7 +94,7 @@ export type EventScan = {
     limit: number;
     /** Every event appended before the scan began is seen. */
     consistent?: boolean;
-  }): Promise<{ events: StoredEvent[]; unreadable?: UnreadableItem[]; next?: ScanPosition }>;
+  }): Promise<{ events: StoredEvent[]; unreadable?: ScannedUnreadableItem[]; next?: ScanPosition }>;
   /** The stream ids of up to `limit` events of one segment: a cheap random draw for sampling. */
   streamIds(options: { segment: number; totalSegments: number; limit: number }): Promise<string[]>;
   /** The position just after `event`: a resumed segment goes on from there. */
