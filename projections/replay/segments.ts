@@ -88,6 +88,9 @@ export const replaySegment = async (options: ReplaySegmentOptions): Promise<Segm
   let lastKey = saved?.lastKey;
 
   let previousStream: string | undefined;
+  // A stream cut by a page boundary is flushed once per page, and its rest parks it again where the first part did:
+  // it counts once.
+  const parkedHere = new Set<string>();
   const park = async (target: ReplayTarget, streamId: string, version: number, error: unknown) => {
     await parking.park({
       projection: target.parkedAs,
@@ -96,7 +99,9 @@ export const replaySegment = async (options: ReplaySegmentOptions): Promise<Segm
       error: error instanceof Error ? error.message : String(error),
       parkedAt: (options.now?.() ?? new Date()).toISOString(),
     });
-    progress.failed++;
+    const key = `${target.parkedAs} ${streamId}`;
+    if (!parkedHere.has(key)) progress.failed++;
+    parkedHere.add(key);
   };
   /** Applies a stream's events to each target that reads it; `unreadable`: the first of its items that cannot be read. */
   const flush = async (streamId: string, events: StoredEvent[], unreadable?: UnreadableItem) => {

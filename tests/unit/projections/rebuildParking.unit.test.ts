@@ -351,6 +351,31 @@ describe('an in-place replay meeting a stream its projection refuses', () => {
   });
 });
 
+describe('an in-place replay meeting a poisoned stream cut by a page boundary', () => {
+  it('parks it, and counts it once: the rest of it, on the next page, meets it parked where the first part left it', async () => {
+    const { views, parking, deps } = given();
+    const checkpoints: Checkpoints = { load: async () => undefined, save: async () => undefined, list: async () => [] };
+    // Its poison event (version 2) on the first page, its cancellation on the second.
+    const pages = [poisoned.slice(0, 2), poisoned.slice(2)];
+    const progress = await replaySegment({
+      events: {
+        ...deps.events,
+        page: async ({ after }) =>
+          after ? { events: pages[1] ?? [] } : { events: pages[0] ?? [], next: { streamId, version: 2 } },
+      },
+      segment: 0,
+      totalSegments: 1,
+      targets: [replayTarget(ordersProjection, views.blue, 'orders')],
+      readRange: async () => poisoned.slice(1, 2),
+      parking,
+      checkpoints,
+    });
+    expect(progress).toMatchObject({ done: true, failed: 1 });
+    expect(await parking.list('orders')).toMatchObject([{ streamId, version: 2 }]);
+    expect(views.blue.all.get(orderId)?.version).toBe(1);
+  });
+});
+
 describe('a redrive that cannot read a stream', () => {
   it('parks it again as it was, so it stays held back and a later redrive finds it', async () => {
     const parking = memoryParking();
