@@ -108,3 +108,15 @@ export const isProjectionApplyError = (error: unknown): error is ProjectionApply
   error.name === 'ProjectionApplyError' &&
   typeof (error as Partial<ProjectionApplyError>).version === 'number' &&
   typeof (error as Partial<ProjectionApplyError>).applied === 'object';
+
+/**
+ * What a parked stream says went wrong: the error's name and message, and its cause unless the message already says
+ * it (a ProjectionApplyError's does). One wording wherever a stream is parked (live, redrive, replay, rebuild), so
+ * `npm run redrive` lists a stream the same whoever parked it.
+ */
+export const describeFailure = (error: unknown): string => {
+  if (!(error instanceof Error)) return String(error);
+  const { cause } = error;
+  const told = !(cause instanceof Error) || error.message.includes(cause.message);
+  return `${error.name}: ${error.message}${told ? '' : ` (${cause.message})`}`;
+};

@@ -5,6 +5,7 @@ import type { ChangeRecord, ParkedStream, ParkingLot, UnreadableChange, ViewStor
 import {
   type CatchUp,
   catchUp,
+  describeFailure,
   isProjectionApplyError,
   type Projection,
   type ReadRange,
@@ -62,18 +63,10 @@ const parkStream = async <View>(
     projection: projection.name,
     streamId,
     version,
-    error: describe(error),
+    error: describeFailure(error),
     parkedAt: now().toISOString(),
   });
   return version;
-};
-
-/** The error, and its cause unless its message already says it (a ProjectionApplyError's does). */
-const describe = (error: unknown): string => {
-  if (!(error instanceof Error)) return String(error);
-  const { cause } = error;
-  const told = !(cause instanceof Error) || error.message.includes(cause.message);
-  return `${error.name}: ${error.message}${told ? '' : ` (${cause.message})`}`;
 };
 
 /**
@@ -275,7 +268,7 @@ export const redrive = async <View extends Record<string, unknown>, Event extend
             parking,
             ...(now ? { now } : {}),
           });
-          error ??= describe(failure);
+          error ??= describeFailure(failure);
         }
       }
       results.push(
@@ -287,7 +280,7 @@ export const redrive = async <View extends Record<string, unknown>, Event extend
       // The read, or parking it again, failed: parked again as it was, so its records stay held back and a later
       // redrive finds it.
       for (const parked of under) await parking.park(parked);
-      results.push({ streamId, outcome: 'parked-again', applied: 0, error: describe(failure) });
+      results.push({ streamId, outcome: 'parked-again', applied: 0, error: describeFailure(failure) });
     }
   }
   return results;

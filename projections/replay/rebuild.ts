@@ -15,6 +15,7 @@ import {
 } from '../ports.js';
 import {
   catchUp,
+  describeFailure,
   isProjectionApplyError,
   type Projection,
   type ReadRange,
@@ -82,7 +83,7 @@ export const rebuildTarget = <View extends Record<string, unknown>, Event extend
         );
         return view ? { item: { view, version } } : {};
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
+        const message = describeFailure(error);
         if (!isProjectionApplyError(error)) return { error: { version: 1, message } };
         // Keep what applied before the poison event, as the live projection does, so the view stops where it is parked.
         const { view, version } = error.applied;
@@ -253,7 +254,7 @@ export const rebuildSegment = async ({
         error ??
         (blocked && {
           version: blocked.version,
-          message: blocked.error instanceof Error ? blocked.error.message : String(blocked.error),
+          message: describeFailure(blocked.error),
         });
       if (failure) {
         await parkInSlot(deps, target, slot, streamId, failure);
@@ -358,7 +359,7 @@ export const catchUpNoted = async (
             ? error
             : {
                 version: ((await target.stored(slot, streamId))?.version ?? 0) + 1,
-                message: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+                message: describeFailure(error),
               };
           await parkInSlot(deps, target, slot, streamId, failure);
           failed++;

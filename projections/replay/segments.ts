@@ -1,7 +1,7 @@
 import { isTransient } from '../../eventstore/errors.js';
 import type { DomainEvent, StoredEvent } from '../../eventstore/types.js';
 import type { Checkpoints, EventScan, ParkingLot, SegmentProgress, UnreadableItem, ViewStore } from '../ports.js';
-import { type Projection, isProjectionApplyError, type ReadRange } from '../projection.js';
+import { describeFailure, type Projection, isProjectionApplyError, type ReadRange } from '../projection.js';
 import { applyStream } from '../runner.js';
 
 /** A projection and the store of its views, with their types sealed in, so one rebuild can serve several. */
@@ -96,7 +96,7 @@ export const replaySegment = async (options: ReplaySegmentOptions): Promise<Segm
       projection: target.parkedAs,
       streamId,
       version,
-      error: error instanceof Error ? error.message : String(error),
+      error: describeFailure(error),
       parkedAt: (options.now?.() ?? new Date()).toISOString(),
     });
     const key = `${target.parkedAs} ${streamId}`;

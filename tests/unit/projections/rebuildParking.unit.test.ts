@@ -309,7 +309,8 @@ describe('a rebuild or a replay meeting items whose events cannot be read (an up
     deps.events.page = async () => scanned();
     await build();
     expect(await parking.list('orders@green')).toMatchObject([
-      { streamId, version: 2, error: 'the upcaster cannot read this OrderCancelled' },
+      // Worded as the live projection words it: `npm run redrive` lists a stream the same whoever parked it.
+      { streamId, version: 2, error: 'TypeError: the upcaster cannot read this OrderCancelled' },
     ]);
     expect(parking.names()).toEqual(['orders@green']);
     expect(views.green.all.get(orderId)).toMatchObject({ version: 1, view: { status: 'PENDING' } });
@@ -328,7 +329,9 @@ describe('a rebuild or a replay meeting items whose events cannot be read (an up
       checkpoints,
     });
     expect(progress).toMatchObject({ done: true, failed: 1 });
-    expect(await parking.list('orders')).toMatchObject([{ streamId, version: 2 }]);
+    expect(await parking.list('orders')).toMatchObject([
+      { streamId, version: 2, error: 'TypeError: the upcaster cannot read this OrderCancelled' },
+    ]);
     expect(parking.names()).toEqual(['orders']);
     expect(views.blue.all.get(orderId)).toMatchObject({ version: 1 });
   });
