@@ -33,6 +33,26 @@ export class AppendTooLargeError extends Error {
   }
 }
 
+/**
+ * A stored event an upcaster throws on (a bug in `domain/upcasters.ts`, met by old events): it cannot be read until
+ * the upcaster is fixed. It names the stream and version, so whoever meets it can park that stream there.
+ */
+export class UpcasterError extends Error {
+  constructor(
+    readonly streamId: string,
+    readonly version: number,
+    readonly type: string,
+    readonly schemaVersion: number,
+    cause: unknown,
+  ) {
+    const why = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    super(`The upcaster of ${type} from schema version ${schemaVersion} throws on ${streamId}@${version}: ${why}`, {
+      cause,
+    });
+    this.name = 'UpcasterError';
+  }
+}
+
 /** A stored event whose shape no longer parses, even after upcasting. */
 export class CorruptEventError extends Error {
   constructor(

@@ -1,3 +1,4 @@
+import { UpcasterError } from './errors.js';
 import type { StoredEvent } from './types.js';
 
 /**
@@ -56,5 +57,11 @@ export const eventSchemaRegistry = (steps: Record<string, Record<number, Upcaste
 export const upcastItem = (item: StoredEvent, schemas: EventSchemaRegistry): StoredEvent => {
   const current = schemas.currentVersion(item.type);
   if (item.schemaVersion >= current) return item;
-  return { ...item, data: schemas.upcast(item.type, item.schemaVersion, item.data), schemaVersion: current };
+  let data: Record<string, unknown>;
+  try {
+    data = schemas.upcast(item.type, item.schemaVersion, item.data);
+  } catch (error) {
+    throw new UpcasterError(item.streamId, item.version, item.type, item.schemaVersion, error);
+  }
+  return { ...item, data, schemaVersion: current };
 };

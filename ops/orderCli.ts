@@ -1,14 +1,8 @@
-import {
-  DescribeExecutionCommand,
-  ExecutionAlreadyExists,
-  ExecutionDoesNotExist,
-  StartExecutionCommand,
-} from '@aws-sdk/client-sfn';
-import { executionArnOf } from '../adapters/executions.js';
 import { cliArgs } from './cliArgs.js';
 import { OrderNotFoundError, type OrderReport, orderReport, sagaStateMachineArn } from './orderReport.js';
 import { type StageClients, stageClients } from './stage.js';
-import { startOrderSaga } from './startSaga.js';
+import { sagaStarter, startOrderSaga } from './startSaga.js';
+import type { SagaConsumer } from '../functions/streams/parkUnreadable.js';
 
 /**
  * `npm run order -- <orderId> [--stage <name>] [--json]`: where is order X. Prints the order's events (event store),
@@ -85,19 +79,32 @@ const print = (report: OrderReport) => {
       'read model',
       view?.view.status ?? 'absent',
       view ? String(view.version) : '–',
-      !view || view.version >= report.fromEvents.version
-        ? ''
-        : report.viewParked ||
-            (report.fromEvents.unreadable && view.version >= report.fromEvents.unreadable.version - 1)
-          ? 'parked: the projection could not apply an event after this version (npm run redrive once the cause is fixed)'
-          : 'behind the events: the projection has not caught up',
+      !view
+        ? report.viewParked
+          ? 'parked: the projection could not apply or read its first event (npm run redrive once the cause is fixed)'
+          : ''
+        : view.version >= report.fromEvents.version
+          ? ''
+          : report.viewParked ||
+              (report.fromEvents.unreadable && view.version >= report.fromEvents.unreadable.version - 1)
+            ? 'parked: the projection could not apply an event after this version (npm run redrive once the cause is fixed)'
+            : 'behind the events: the projection has not caught up',
     ],
     ['saga', sagaStatus, '', sagaDetail],
   ];
+  const sagaParkedNotes: Record<SagaConsumer, string> = {
+    startSaga: 'parked by startSaga, which could not read it: its saga never started',
+    compensateCancellation:
+      "parked by compensateCancellation, which could not read it: its cancellation's payment was never voided or refunded",
+  };
   const width = (i: number) => Math.max(...rows.map((row) => (row[i] ?? '').length));
   console.log(`order ${report.orderId} on stage "${report.stage}"\n`);
   for (const row of rows) {
     console.log(`  ${row.map((cell, i) => (i < 3 ? cell.padEnd(width(i)) : cell)).join('   ')}`.trimEnd());
+  }
+
+  for (const consumer of report.sagaParked) {
+    console.log(`\n  ${sagaParkedNotes[consumer]} (npm run redrive once the cause is fixed).`);
   }
 
   const { unreadable } = report.fromEvents;
@@ -169,30 +176,9 @@ const print = (report: OrderReport) => {
 };
 
 const startSaga = async (clients: StageClients, id: string): Promise<number> => {
-  const stateMachineArn = await sagaStateMachineArn(clients);
-  let existing: string | undefined;
-  const started = await startOrderSaga(clients.store, id, async (name, input) => {
-    if (clients.orderSaga.type === 'STANDARD') {
-      // Step Functions answers a start with the same name and input as a running execution with success, starting
-      // nothing: ask first, so that "started" is never said of an execution that was already there.
-      const executionArn = executionArnOf(stateMachineArn, name);
-      try {
-        existing = (await clients.sfn.send(new DescribeExecutionCommand({ executionArn }))).status;
-        return { started: false };
-      } catch (error) {
-        if (!(error instanceof ExecutionDoesNotExist)) throw error;
-      }
-    }
-    try {
-      const { executionArn = '' } = await clients.sfn.send(
-        new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
-      );
-      return { started: true, executionArn };
-    } catch (error) {
-      if (error instanceof ExecutionAlreadyExists) return { started: false };
-      throw error;
-    }
-  });
+  const starter = sagaStarter(clients.sfn, await sagaStateMachineArn(clients), clients.orderSaga.type);
+  const started = await startOrderSaga(clients.store, id, starter.start);
+  const existing = starter.existing(id);
   switch (started.outcome) {
     case 'STARTED':
       console.log(`started ${started.executionArn}`);

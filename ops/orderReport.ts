@@ -18,6 +18,7 @@ import { STREAM_ID } from '../eventstore/tableKeys.js';
 import type { StoredEvent } from '../eventstore/types.js';
 import type { OrderView } from '../projections/orders.js';
 import { parkedIn } from '../projections/readModelVersions.js';
+import type { SagaConsumer } from '../functions/streams/parkUnreadable.js';
 import type { StageClients } from './stage.js';
 
 /** One event of the order, as the report shows it: the envelope's facts, and its data without secrets. */
@@ -78,6 +79,11 @@ export type OrderReport = {
   view: { view: OrderView; version: number } | undefined;
   /** Whether the live read model parked the order's stream: an event the projection could not apply. */
   viewParked: boolean;
+  /**
+   * The saga's consumers that parked the order's stream, on a change they could not read: `startSaga` (its saga never
+   * started), `compensateCancellation` (its cancellation's payment was never voided or refunded).
+   */
+  sagaParked: SagaConsumer[];
   saga: SagaReport;
   /** The order's parked compensations (executions `<orderId>`, `<orderId>-2`, …), oldest first. */
   compensations: { name: string; status: string; startDate?: string; stopDate?: string }[];
@@ -176,9 +182,13 @@ const stateMachineArn = async (clients: StageClients, { name, arn }: { name: str
 export const sagaStateMachineArn = (clients: StageClients): Promise<string> =>
   stateMachineArn(clients, clients.orderSaga);
 
+/** The ARN of the stage's compensation state machine, where compensations are parked. */
+export const compensationStateMachineArn = (clients: StageClients): Promise<string> =>
+  stateMachineArn(clients, clients.compensation);
+
 /** The order's parked compensations, by the names the parking gives them (adapters/compensationParking.ts). */
 const compensationsReport = async (clients: StageClients, orderId: string): Promise<OrderReport['compensations']> => {
-  const machineArn = await stateMachineArn(clients, clients.compensation);
+  const machineArn = await compensationStateMachineArn(clients);
   const found: OrderReport['compensations'] = [];
   for (const name of compensationNames(orderId)) {
     try {
@@ -276,10 +286,16 @@ export const orderReport = async (clients: StageClients, orderId: string): Promi
       noteUnread(`${id}'s events (as the store reads them)`, error);
       return storedStream(clients, id);
     });
-  const [orderEvents, paymentEvents, { view, parked }, saga, compensations] = await Promise.all([
+  const consumers: SagaConsumer[] = ['startSaga', 'compensateCancellation'];
+  const sagaParkings = async () => {
+    const each = await Promise.all(consumers.map((name) => clients.parking.parked(name, [streamId])));
+    return consumers.filter((_, i) => each[i]?.has(streamId));
+  };
+  const [orderEvents, paymentEvents, { view, parked }, sagaParked, saga, compensations] = await Promise.all([
     stream(streamId),
     stream(paymentStreamId(orderId)),
     orElse('read model', readModel, { view: undefined, parked: new Set<string>() }),
+    orElse('parked saga changes', sagaParkings, []),
     orElse<SagaReport>('saga', () => sagaReport(clients, orderId), { kind: 'unknown' }),
     orElse('parked compensations', () => compensationsReport(clients, orderId), []),
   ]);
@@ -321,6 +337,7 @@ export const orderReport = async (clients: StageClients, orderId: string): Promi
     events,
     view,
     viewParked: parked.has(streamId),
+    sagaParked,
     saga,
     compensations,
     ...(awaitingPayment ? { awaitingPayment } : {}),

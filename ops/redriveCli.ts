@@ -1,6 +1,10 @@
+import { compensationParking } from '../composition/root.js';
 import { redrive } from '../projections/runner.js';
 import { cliArgs, namedStream } from './cliArgs.js';
+import { compensationStateMachineArn, sagaStateMachineArn } from './orderReport.js';
+import { redriveSagas } from './redriveSagas.js';
 import { stageClients } from './stage.js';
+import { sagaStarter } from './startSaga.js';
 import type { DomainEvent } from '../eventstore/types.js';
 import { type ReadModelName, readModelNames, untypedProjection } from '../projections/index.js';
 import type { ViewStore } from '../projections/ports.js';
@@ -10,7 +14,8 @@ import { redrivePlan } from '../projections/readModelVersions.js';
 /**
  * `npm run redrive -- [<streamId>] [--stage <name>]`: re-applies parked streams, in order, from the event store,
  * once the cause of their failure is fixed (and deployed). Without a stream id, every parked stream. A bare order id
- * (as `npm run order` takes) names its order's stream.
+ * (as `npm run order` takes) names its order's stream. The saga's consumers' parked streams come first: their orders'
+ * sagas or compensations are started (ops/redriveSagas.ts).
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const usage = 'usage: npm run redrive -- [<streamId>] [--stage <name>]';
@@ -63,8 +68,36 @@ const redriveAll = async <View extends Record<string, unknown>, Event extends Do
   );
   return results.map((r) => ({ projection: name, ...r }));
 };
+// The saga's parked streams first: an order's saga is running by the time its view shows it PENDING.
+const sagaResults = await (async () => {
+  const [sagaArn, compensationArn] = await Promise.all([
+    sagaStateMachineArn(clients),
+    compensationStateMachineArn(clients),
+  ]);
+  return redriveSagas(
+    {
+      parking: clients.parking,
+      store: clients.store,
+      startSaga: sagaStarter(clients.sfn, sagaArn, clients.orderSaga.type).start,
+      parkCompensation: (request) =>
+        compensationParking({ client: clients.sfn, stateMachineArn: compensationArn }).park(request),
+    },
+    only,
+  );
+})().catch(failed);
 const results = await Promise.all(readModelNames.map((name) => redriveAll(name, untypedProjection(name))))
-  .then((each) => each.flat())
+  .then((each) => [
+    ...sagaResults.map(({ consumer, streamId, outcome, detail }) => ({
+      projection: consumer,
+      streamId,
+      outcome,
+      detail,
+    })),
+    ...each.flat().map((r) => ({
+      ...r,
+      detail: r.outcome === 'completed' ? `${r.applied} event(s) applied` : (r.error ?? ''),
+    })),
+  ])
   .catch(failed);
 if (results.length === 0 && only) {
   // "Not parked" of a stream that does not exist (a typo, a stray space) would be a false all-clear.
@@ -78,9 +111,10 @@ if (results.length === 0 && only) {
   }
 }
 if (results.length === 0) console.log(only ? `${only} is not parked.` : 'No parked streams.');
+const width = Math.max(10, ...results.map((r) => r.projection.length));
 for (const r of results) {
   console.log(
-    `${r.projection.padEnd(10)} ${r.streamId}  ${r.outcome}${r.outcome === 'completed' ? ` (${r.applied} event(s) applied)` : `: ${r.error}`}`,
+    `${r.projection.padEnd(width)} ${r.streamId}  ${r.outcome}${r.outcome === 'completed' ? ` (${r.detail})` : `: ${r.detail}`}`,
   );
 }
 process.exit(results.some((r) => r.outcome === 'parked-again') ? 1 : 0);

@@ -1,3 +1,11 @@
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  type SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { executionArnOf } from '../adapters/executions.js';
 import { orderAggregate } from '../application/aggregates.js';
 import { parseEvent } from '../application/handleCommand.js';
 import { type SagaInput, sagaInput } from '../application/saga.js';
@@ -43,4 +51,39 @@ export const startOrderSaga = async (store: EventStore, orderId: string, start: 
   return started.started
     ? { outcome: 'STARTED', executionArn: started.executionArn, input }
     : { outcome: 'ALREADY_STARTED' };
+};
+
+/**
+ * {@link StartExecution} on the stage's order saga, and the status of an execution it found already there (by name),
+ * for what to tell the operator. On STANDARD it asks first: Step Functions answers a start with the same name and
+ * input as a running execution with success, starting nothing, and "started" must never be said of one already there.
+ */
+export const sagaStarter = (
+  sfn: Pick<SFNClient, 'send'>,
+  stateMachineArn: string,
+  type: 'STANDARD' | 'EXPRESS',
+): { start: StartExecution; existing(name: string): string | undefined } => {
+  const found = new Map<string, string>();
+  const start: StartExecution = async (name, input) => {
+    if (type === 'STANDARD') {
+      const executionArn = executionArnOf(stateMachineArn, name);
+      try {
+        const { status = 'ended' } = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+        found.set(name, status);
+        return { started: false };
+      } catch (error) {
+        if (!(error instanceof ExecutionDoesNotExist)) throw error;
+      }
+    }
+    try {
+      const { executionArn = '' } = await sfn.send(
+        new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
+      );
+      return { started: true, executionArn };
+    } catch (error) {
+      if (error instanceof ExecutionAlreadyExists) return { started: false };
+      throw error;
+    }
+  };
+  return { start, existing: (name) => found.get(name) };
 };

@@ -19,7 +19,10 @@ export const metricDefinitions = {
   CommandConflicts: { unit: 'Count' },
   /** A command tried again after losing one. */
   CommandRetries: { unit: 'Count' },
-  /** Streams a projection parked on a poison event, per batch; `projection`: orders, products. ParkedStreamsAlarm. */
+  /**
+   * Streams parked on a poison event, per batch; `projection`: who parked it: a projection (orders, products) or one of
+   * the saga's stream consumers (startSaga, compensateCancellation). ParkedStreamsAlarm.
+   */
   StreamsParked: { unit: 'Count', dimension: 'projection' },
   /** Now minus the event's `recordedAt`, per applied record; `projection`: orders, products. */
   ProjectionLag: { unit: 'Milliseconds', dimension: 'projection' },

@@ -6,19 +6,21 @@ import { decodeChangeRecords } from '../../adapters/changeRecords.js';
 import { compensateOrPark } from '../../application/compensation.js';
 import { eventSchemas } from '../../composition/schemas.js';
 import { compensationParking } from '../compensationParking.js';
-import { eventStore, paymentGateway } from '../dependencies.js';
+import { eventStore, paymentGateway, services } from '../dependencies.js';
 import { baseLogger } from '../observability/log.js';
 import { metrics } from '../observability/metrics.js';
 import { observedStore, onConflict, telemetry } from '../observability/telemetry.js';
 import { tracer } from '../observability/tracing.js';
+import { parkUnreadable } from './parkUnreadable.js';
 
 const schemas = eventSchemas;
 /**
  * What a cancellation sets off, from its `OrderCancelled` event (the mapping's filter lets no other event in): its
  * payment refunded or voided (its stock came back with the cancellation itself, ADR 0013). When the payment
  * gateway is unavailable, the payment part is parked (application/compensation.ts): the
- * compensation state machine retries it until the gateway answers. Any other failure is reported so Lambda delivers
- * the event again (5 times, then to the failure queue, so one cannot stall the rest). Idempotent.
+ * compensation state machine retries it until the gateway answers. A record whose events cannot be read parks its
+ * stream (`npm run redrive` compensates the order once the cause is fixed). Any other failure is reported so Lambda
+ * delivers the event again (5 times, then to the failure queue, so one cannot stall the rest). Idempotent.
  */
 export const handler = middy<KinesisStreamEvent, KinesisStreamBatchResponse, Error, Context>()
   .use(telemetry())
@@ -63,6 +65,7 @@ export const handler = middy<KinesisStreamEvent, KinesisStreamBatchResponse, Err
           });
         }
       } catch (error) {
+        if (await parkUnreadable('compensateCancellation', error, services().parking, logger)) return;
         logger.error('compensation failed; Lambda will deliver the cancellation again', { error });
         throw error;
       }

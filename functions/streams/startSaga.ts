@@ -7,10 +7,11 @@ import { sagaInput } from '../../application/saga.js';
 import { eventSchemas } from '../../composition/schemas.js';
 import type { StoredEvent } from '../../eventstore/types.js';
 import { config } from '../config.js';
-import { eventStore } from '../dependencies.js';
+import { eventStore, services } from '../dependencies.js';
 import { baseLogger } from '../observability/log.js';
 import { telemetry } from '../observability/telemetry.js';
 import { tracer } from '../observability/tracing.js';
+import { parkUnreadable } from './parkUnreadable.js';
 
 let sfn: SFNClient | undefined;
 const schemas = eventSchemas;
@@ -34,7 +35,8 @@ const decodedOrUndefined = (record: KinesisStreamRecord): StoredEvent[] | undefi
  * source mapping's filter lets only records that start with either through; an `OrderPlaced` in the same batch gives
  * the execution the order as placed without a read. The execution is named by the order id, so on a STANDARD workflow a
  * redelivered event cannot start a second one; on EXPRESS it can, and the saga's idempotent steps make two executions
- * end where one would.
+ * end where one would. A record whose events cannot be read parks its stream (`npm run redrive` starts the saga once
+ * the cause is fixed); any other failure is reported, for Lambda to deliver the record again.
  */
 export const handler = middy<KinesisStreamEvent, KinesisStreamBatchResponse, Error, Context>()
   .use(telemetry())
@@ -80,6 +82,7 @@ export const handler = middy<KinesisStreamEvent, KinesisStreamBatchResponse, Err
           }
         });
       } catch (error) {
+        if (await parkUnreadable('startSaga', error, services().parking, logger)) return;
         logger.error('could not start the order saga; Lambda will deliver the record again', { error });
         throw error;
       }

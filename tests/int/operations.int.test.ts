@@ -362,13 +362,15 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
     const parked = summed('StreamsParked', 'projection');
     expectAlarm('ParkedStreamsAlarm', {
       AlarmDescription:
-        'A projection parked a stream on an event it could not apply; its view is frozen until redriven (docs/operations.md, "Redrive parked streams").',
+        'A projection parked a stream on an event it could not apply (its view is frozen), or a saga consumer on one it could not read (its saga or compensation waits), until redriven (docs/operations.md, "Redrive parked streams").',
       Metrics: [
         parked('orders', 'orders'),
         parked('products', 'products'),
+        parked('startsaga', 'startSaga'),
+        parked('compensatecancellation', 'compensateCancellation'),
         {
           Id: 'parked',
-          Expression: 'SUM([orders, products])',
+          Expression: 'SUM([orders, products, startsaga, compensatecancellation])',
           Label: 'Streams parked on a poison event',
           ReturnData: true,
         },

@@ -125,6 +125,23 @@ describe('npm run order: where is order X', () => {
     );
   });
 
+  it('says which of the saga’s consumers parked the order’s stream, on a change they could not read', async () => {
+    const sku = await givenProduct(call, { stock: 5 });
+    const { orderId } = await placeOrder(uniqueCustomer(), sku, 'tok_visa');
+    await settledReport(orderId);
+    expect((await orderReport(clients, orderId)).sagaParked).toEqual([]);
+    const streamId = `order-${orderId}`;
+    const consumers = ['compensateCancellation', 'startSaga'] as const;
+    for (const projection of consumers) {
+      await clients.parking.park({ projection, streamId, version: 1, error: 'UpcasterError: …', parkedAt: '' });
+    }
+    try {
+      expect((await orderReport(clients, orderId)).sagaParked).toEqual(['startSaga', 'compensateCancellation']);
+    } finally {
+      for (const projection of consumers) await clients.parking.unpark(projection, streamId);
+    }
+  });
+
   it('shows what it could read when a source fails, and says which and why, where it answered nothing', async () => {
     const sku = await givenProduct(call, { stock: 5 });
     const { orderId } = await placeOrder(uniqueCustomer(), sku, 'tok_visa');

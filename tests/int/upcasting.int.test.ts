@@ -17,6 +17,7 @@ import { loadServerlessConfig, tableResources } from '../../local/serverlessConf
 import { checkInvariants, invariantTables } from '../../ops/invariants.js';
 import { ordersProjection } from '../../projections/orders.js';
 import { redrive } from '../../projections/runner.js';
+import { redriveSagas } from '../../ops/redriveSagas.js';
 import { replaySegment, replayTarget } from '../../projections/replay/segments.js';
 import { readRangeOf } from '../../projections/projection.js';
 import { keepEnvironment } from '../support/environment.js';
@@ -235,7 +236,7 @@ describe('one upcaster, registered in domain/upcasters.ts, changes what every re
       expect.objectContaining({
         streamId: brokenStream,
         version: 1,
-        error: 'TypeError: the upcaster cannot read this OrderPlaced',
+        error: `UpcasterError: The upcaster of OrderPlaced from schema version 1 throws on ${brokenStream}@1: TypeError: the upcaster cannot read this OrderPlaced`,
       }),
     ]);
     expect(await views.get({ orderId: brokenId })).toBeUndefined();
@@ -296,5 +297,134 @@ describe('one upcaster, registered in domain/upcasters.ts, changes what every re
     } finally {
       upcaster.broken = false;
     }
+  });
+});
+
+// After the tests above, which count this file's stored items: these add their own.
+describe('the saga’s stream consumers, meeting events an upcaster throws on', () => {
+  /** An order placed and reserved in one item (ADR 0016), its OrderPlaced at schema version 1; cancelled after. */
+  const placedAndReserved = (id: string) => ({
+    ...storedV1,
+    streamId: orderStreamId(id),
+    eventId: randomUUID(),
+    data: { ...storedV1.data, orderId: id },
+    metadata: { ...storedV1.metadata, correlationId: `c-${id}` },
+    following: [
+      {
+        eventId: randomUUID(),
+        type: 'StockReserved',
+        data: { orderId: id, lines: [{ sku: 'UPCAST-1', quantity: 2 }] },
+        schemaVersion: 1,
+      },
+    ],
+  });
+  const cancelled = (id: string) => ({
+    ...storedV1,
+    streamId: orderStreamId(id),
+    version: 3,
+    eventId: randomUUID(),
+    type: 'OrderCancelled',
+    data: { orderId: id, previousStatus: 'PENDING' },
+    metadata: { ...storedV1.metadata, correlationId: `c-${id}` },
+  });
+  const handlers = {
+    startSaga: () => import('../../functions/streams/startSaga.js'),
+    compensateCancellation: () => import('../../functions/streams/compensateCancellation.js'),
+  };
+  const consume = async (fn: keyof typeof handlers, record: KinesisStreamRecord) => {
+    const { handler } = await handlers[fn]();
+    return (handler as (event: KinesisStreamEvent, context: Context) => Promise<unknown>)(
+      { Records: [record] },
+      lambdaContext(`orderflow-test-${fn}`),
+    );
+  };
+
+  it('park the stream rather than send it to the failure queue, and a redrive starts its saga or its compensation once fixed', async () => {
+    const toStart = randomUUID();
+    const toCompensate = randomUUID();
+    for (const item of [placedAndReserved(toStart), placedAndReserved(toCompensate), cancelled(toCompensate)]) {
+      await client.send(new PutCommand({ TableName: environment.EVENTS_TABLE, Item: item }));
+    }
+    const started: unknown[] = [];
+    vi.spyOn(SFNClient.prototype, 'send').mockImplementation((command: unknown) => {
+      started.push(command);
+      return Promise.resolve({ executionArn: 'arn:execution' });
+    });
+
+    upcaster.broken = true;
+    // The starter cannot read the change itself; the compensation reads the order's stream, and cannot read that.
+    expect(await consume('startSaga', changeRecord('6', placedAndReserved(toStart)))).toEqual({
+      batchItemFailures: [],
+    });
+    expect(await consume('compensateCancellation', changeRecord('7', cancelled(toCompensate)))).toEqual({
+      batchItemFailures: [],
+    });
+    expect(started).toEqual([]);
+    const upcasterError = (id: string) =>
+      `UpcasterError: The upcaster of OrderPlaced from schema version 1 throws on ${orderStreamId(id)}@1: ` +
+      'TypeError: the upcaster cannot read this OrderPlaced';
+    expect(await stage.parking.list('startSaga')).toEqual([
+      expect.objectContaining({ streamId: orderStreamId(toStart), version: 1, error: upcasterError(toStart) }),
+    ]);
+    expect(await stage.parking.list('compensateCancellation')).toEqual([
+      expect.objectContaining({
+        streamId: orderStreamId(toCompensate),
+        version: 1,
+        error: upcasterError(toCompensate),
+      }),
+    ]);
+
+    const starts: { name: string; input: unknown }[] = [];
+    const compensations: unknown[] = [];
+    const redriveNow = () =>
+      redriveSagas({
+        parking: stage.parking,
+        store: stage.store,
+        startSaga: async (name, input) => {
+          starts.push({ name, input });
+          return { started: true, executionArn: `arn:execution:${name}` };
+        },
+        parkCompensation: async (request) => {
+          compensations.push(request);
+          return true;
+        },
+      });
+    // Not fixed yet: each is parked again, as it was.
+    expect((await redriveNow()).map(({ consumer, outcome }) => ({ consumer, outcome }))).toEqual([
+      { consumer: 'startSaga', outcome: 'parked-again' },
+      { consumer: 'compensateCancellation', outcome: 'parked-again' },
+    ]);
+    expect((await stage.parking.list('startSaga')).map(({ streamId }) => streamId)).toEqual([orderStreamId(toStart)]);
+    expect(starts).toEqual([]);
+
+    upcaster.broken = false;
+    expect(await redriveNow()).toEqual([
+      {
+        consumer: 'startSaga',
+        streamId: orderStreamId(toStart),
+        outcome: 'completed',
+        detail: `saga started: arn:execution:${toStart}`,
+      },
+      {
+        consumer: 'compensateCancellation',
+        streamId: orderStreamId(toCompensate),
+        outcome: 'completed',
+        detail: 'compensation started',
+      },
+    ]);
+    // The starter's own input: the order as placed (upcast, less its payment token), and when.
+    const { paymentToken: _, ...placed } = { ...upcastData, orderId: toStart };
+    expect(starts).toEqual([
+      {
+        name: toStart,
+        input: { orderId: toStart, correlationId: `c-${toStart}`, placed, placedAt: storedV1.recordedAt },
+      },
+    ]);
+    expect(compensations).toEqual([
+      { orderId: toCompensate, correlationId: `c-${toCompensate}`, kind: 'CANCELLATION' },
+    ]);
+    expect(await stage.parking.list('startSaga')).toEqual([]);
+    expect(await stage.parking.list('compensateCancellation')).toEqual([]);
+    expect(started).toEqual([]);
   });
 });

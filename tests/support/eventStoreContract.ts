@@ -12,6 +12,7 @@ import {
   ConcurrencyError,
   InvalidAppendError,
   StreamVersionsError,
+  UpcasterError,
 } from '../../eventstore/errors.js';
 import type { DomainEvent, EventStore } from '../../eventstore/types.js';
 import { type EventSchemaRegistry, eventSchemaRegistry, type Upcaster } from '../../eventstore/upcasting.js';
@@ -457,6 +458,41 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
       });
       // Upcasting is on read: the stored event keeps its shape, and the old release still reads it as written.
       expect((await legacy.readStream(streamId))[0]).toMatchObject({ schemaVersion: 1, data: { priceCents: 250 } });
+    });
+
+    it('refuses a read an upcaster throws on with an UpcasterError naming the stream and version, for its reader to park', async () => {
+      const streamId = uniqueId('unreadable');
+      await harness.store(eventSchemaRegistry()).append(
+        [
+          {
+            streamId,
+            expectedVersion: 0,
+            events: [
+              { type: 'ProductRegistered', data: { sku: 'OLD-2', name: 'Old', priceCents: 1, currency: 'EUR' } },
+            ],
+          },
+        ],
+        testMetadata(),
+      );
+      const broken = eventSchemaRegistry({
+        ProductRegistered: {
+          1: () => {
+            throw new TypeError('no price here');
+          },
+        },
+      });
+      const error = await harness
+        .store(broken)
+        .readStream(streamId)
+        .catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(UpcasterError);
+      expect(error).toMatchObject({
+        streamId,
+        version: 1,
+        type: 'ProductRegistered',
+        schemaVersion: 1,
+        message: `The upcaster of ProductRegistered from schema version 1 throws on ${streamId}@1: TypeError: no price here`,
+      });
     });
 
     it('stamps new events with the current schema version and reads them without upcasting', async () => {

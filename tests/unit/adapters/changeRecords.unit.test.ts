@@ -1,6 +1,7 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { decodeChangeRecords, UndecodableRecordError, UnreadableEventsError } from '../../../adapters/changeRecords.js';
+import { UpcasterError } from '../../../eventstore/errors.js';
 import { eventSchemaRegistry } from '../../../eventstore/upcasting.js';
 import { stored } from '../projections/givenView.js';
 import { changeRecord } from '../../support/lambdaEvents.js';
@@ -42,9 +43,14 @@ describe('decodeChangeRecords', () => {
     expect(error).toBeInstanceOf(UnreadableEventsError);
     expect(error).toMatchObject({
       change: { sequenceNumber: '7', streamId: `order-${orderId}`, version: 1 },
-      message: `Kinesis record 7: the events of order-${orderId} from version 1 cannot be read: the upcaster failed`,
+      message:
+        `Kinesis record 7: the events of order-${orderId} from version 1 cannot be read: The upcaster of OrderPlaced ` +
+        `from schema version 1 throws on order-${orderId}@1: TypeError: the upcaster failed`,
     });
-    expect((error as UnreadableEventsError).change.error).toBeInstanceOf(TypeError);
+    // The store's own error, as every reader of the stream meets it, with the upcaster's behind it.
+    const cause = (error as UnreadableEventsError).change.error;
+    expect(cause).toBeInstanceOf(UpcasterError);
+    expect((cause as UpcasterError).cause).toBeInstanceOf(TypeError);
   });
 
   it.each([

@@ -1,0 +1,37 @@
+import { UnreadableEventsError } from '../../adapters/changeRecords.js';
+import { CorruptEventError, UpcasterError } from '../../eventstore/errors.js';
+import type { ParkingLot } from '../../projections/ports.js';
+import { describeFailure } from '../../projections/projection.js';
+import type { Logger } from '../../ports/logger.js';
+import { metrics } from '../observability/metrics.js';
+
+/** The saga's stream consumers, by the names they park under (`parked#<name>`, serverless.yml's grants). */
+export type SagaConsumer = 'startSaga' | 'compensateCancellation';
+
+/**
+ * Parks the stream of a change whose events cannot be read (an upcaster or a schema that throws on them, in the change
+ * itself or in the stream it reads), under the
+ * consumer's name, and answers true; anything else, false, for the caller to report as a failed record. Lambda's
+ * retries cannot help such a change, and after them it went to the failure queue, where nothing looks for it again: an
+ * order whose saga never started, or a cancelled order whose payment was never voided. Parked, `npm run redrive` does
+ * what the consumer would have, once the cause is fixed (ops/redriveSagas.ts), and ParkedStreamsAlarm pages.
+ */
+export const parkUnreadable = async (
+  consumer: SagaConsumer,
+  error: unknown,
+  parking: ParkingLot,
+  logger: Logger,
+): Promise<boolean> => {
+  const unreadable =
+    error instanceof UnreadableEventsError
+      ? { ...error.change, why: describeFailure(error.cause) }
+      : error instanceof CorruptEventError || error instanceof UpcasterError
+        ? { streamId: error.streamId, version: error.version, why: describeFailure(error) }
+        : undefined;
+  if (!unreadable) return false;
+  const { streamId, version, why } = unreadable;
+  await parking.park({ projection: consumer, streamId, version, error: why, parkedAt: new Date().toISOString() });
+  metrics().add('StreamsParked', 1, { projection: consumer });
+  logger.error('poison event: stream parked until redriven', { streamId, version, error: why });
+  return true;
+};
