@@ -93,7 +93,7 @@ const print = (report: OrderReport) => {
     ['saga', sagaStatus, '', sagaDetail],
   ];
   const sagaParkedNotes: Record<SagaConsumer, string> = {
-    startSaga: 'parked by startSaga, which could not read it: its saga never started',
+    startSaga: 'parked by startSaga, which could not read it: its saga may never have started',
     compensateCancellation:
       "parked by compensateCancellation, which could not read it: its cancellation's payment was never voided or refunded",
   };

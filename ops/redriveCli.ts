@@ -68,23 +68,27 @@ const redriveAll = async <View extends Record<string, unknown>, Event extends Do
   );
   return results.map((r) => ({ projection: name, ...r }));
 };
-// The saga's parked streams first: an order's saga is running by the time its view shows it PENDING.
-const sagaResults = await (async () => {
-  const [sagaArn, compensationArn] = await Promise.all([
-    sagaStateMachineArn(clients),
-    compensationStateMachineArn(clients),
-  ]);
-  return redriveSagas(
-    {
-      parking: clients.parking,
-      store: clients.store,
-      startSaga: sagaStarter(clients.sfn, sagaArn, clients.orderSaga.type).start,
-      parkCompensation: (request) =>
-        compensationParking({ client: clients.sfn, stateMachineArn: compensationArn }).park(request),
-    },
-    only,
-  );
-})().catch(failed);
+// The saga's parked streams first: an order's saga is running by the time its view shows it PENDING. The state
+// machines' ARNs are looked up only for an entry that needs one (on AWS, that takes states:ListStateMachines).
+const once = <T>(get: () => Promise<T>): (() => Promise<T>) => {
+  let got: Promise<T> | undefined;
+  return () => (got ??= get());
+};
+const compensationArn = once(() => compensationStateMachineArn(clients));
+const sagaResults = await redriveSagas(
+  {
+    parking: clients.parking,
+    store: clients.store,
+    starter: sagaStarter(
+      clients.sfn,
+      once(() => sagaStateMachineArn(clients)),
+      clients.orderSaga.type,
+    ),
+    parkCompensation: async (request) =>
+      compensationParking({ client: clients.sfn, stateMachineArn: await compensationArn() }).park(request),
+  },
+  only,
+).catch(failed);
 const results = await Promise.all(readModelNames.map((name) => redriveAll(name, untypedProjection(name))))
   .then((each) => [
     ...sagaResults.map(({ consumer, streamId, outcome, detail }) => ({

@@ -1,10 +1,13 @@
+import { load } from '../application/handleCommand.js';
+import { orderAggregate, paymentAggregate } from '../application/aggregates.js';
 import type { CompensationParking } from '../application/saga.js';
 import { orderStreamId } from '../domain/order/index.js';
+import { paymentStreamId } from '../domain/payment/index.js';
 import type { EventStore } from '../eventstore/types.js';
 import type { SagaConsumer } from '../functions/streams/parkUnreadable.js';
-import type { ParkedStream, ParkingLot } from '../projections/ports.js';
+import type { ParkingLot } from '../projections/ports.js';
 import { describeFailure } from '../projections/projection.js';
-import { type SagaStart, type StartExecution, startOrderSaga } from './startSaga.js';
+import { type SagaStarter, startOrderSaga } from './startSaga.js';
 
 /** What redriving one stream a saga consumer parked did; `detail` says it in words. */
 export type SagaRedriveResult = {
@@ -14,44 +17,66 @@ export type SagaRedriveResult = {
   detail: string;
 };
 
-const startDetail: { [K in SagaStart['outcome']]: (start: Extract<SagaStart, { outcome: K }>) => string } = {
-  STARTED: ({ executionArn }) => `saga started: ${executionArn}`,
-  ALREADY_STARTED: () => 'its saga was started already',
-  NOT_PENDING: ({ status }) => `the order is ${status}: no saga to start`,
-  NO_STOCK_HELD: () => 'the order holds no stock: no saga to start',
-  NO_SUCH_ORDER: () => 'no such order',
-};
+/** A redrive that cannot complete yet, for a reason that is not an error: the entry stays, with this as its error. */
+class NotYet extends Error {}
 
-/** Whatever the start says, in words (a mapped type the compiler cannot narrow by itself). */
-const describeStart = (start: SagaStart): string => (startDetail[start.outcome] as (s: SagaStart) => string)(start);
+/** Executions of a name that still settle the order, or did: anything else left it to the operator or the sweeper. */
+const settling = new Set(['RUNNING', 'SUCCEEDED']);
 
 /**
  * Does what a saga consumer could not do for a change whose events it could not read (functions/streams/
- * parkUnreadable.ts), now that they can be read again: `startSaga`'s parked streams get their order's saga started
- * (as `npm run order -- <id> --start-saga` does; an order no longer PENDING has none to start), and
- * `compensateCancellation`'s get their cancelled order's compensation started in the compensation state machine,
- * which voids or refunds the payment (idempotent; it waits there while the gateway is down). A stream still
- * unreadable is parked again. Before the read models are redriven: an order's saga is running by the time its view
- * shows it PENDING, so the sweeper leaves it to the saga rather than reject it.
+ * parkUnreadable.ts), now that they can be read again: `startSaga`'s parked orders get their saga started (as
+ * `npm run order -- <id> --start-saga` does; an order no longer PENDING has none to start), and
+ * `compensateCancellation`'s get a compensation started in the compensation state machine, which voids or refunds
+ * the payment (idempotent; it waits there while the gateway is down), once the order's and its payment's events read.
+ * An entry is unparked only once that is done: one still unreadable, or whose start failed, stays parked with the new
+ * error. Before the read models are redriven: an order's saga is running by the time its view shows it PENDING, so
+ * the sweeper leaves it to the saga rather than reject it.
  */
 export const redriveSagas = async (
   {
     parking,
     store,
-    startSaga,
+    starter,
     parkCompensation,
   }: {
     parking: ParkingLot;
     store: EventStore;
-    startSaga: StartExecution;
+    starter: SagaStarter;
     parkCompensation: CompensationParking['park'];
   },
   only?: string,
 ): Promise<SagaRedriveResult[]> => {
   const work: Record<SagaConsumer, (orderId: string) => Promise<string>> = {
-    startSaga: async (orderId) => describeStart(await startOrderSaga(store, orderId, startSaga)),
+    startSaga: async (orderId) => {
+      const start = await startOrderSaga(store, orderId, starter.start);
+      switch (start.outcome) {
+        case 'STARTED':
+          return `saga started: ${start.executionArn}`;
+        case 'ALREADY_STARTED': {
+          const status = starter.existing(orderId);
+          if (status === undefined || settling.has(status)) return 'its saga was started already';
+          throw new NotYet(
+            `its saga's execution ended ${status} and the order is still PENDING: redrive that execution ` +
+              `(npm run order -- ${orderId} shows it), or the sweeper gives the order up`,
+          );
+        }
+        case 'NOT_PENDING':
+          return `the order is ${start.status}: no saga to start`;
+        case 'NO_STOCK_HELD':
+          return 'the order holds no stock: no saga to start';
+        case 'NO_SUCH_ORDER':
+          return 'no such order';
+      }
+    },
     compensateCancellation: async (orderId) => {
-      const cancelled = (await store.readStream(orderStreamId(orderId))).findLast((e) => e.type === 'OrderCancelled');
+      const streamId = orderStreamId(orderId);
+      // What the compensation reads, read first as it will (parsed): one still unreadable stays parked here, where
+      // the operator looks, rather than fail in the compensation state machine.
+      const { state } = await load(store, orderAggregate, streamId);
+      await load(store, paymentAggregate, paymentStreamId(orderId));
+      if (state.status !== 'CANCELLED') return `the order is ${state.status}: nothing to compensate`;
+      const cancelled = (await store.readStream(streamId)).findLast((event) => event.type === 'OrderCancelled');
       if (!cancelled) return 'the order was not cancelled: nothing to compensate';
       const parked = await parkCompensation({
         orderId,
@@ -61,21 +86,22 @@ export const redriveSagas = async (
       return parked ? 'compensation started' : 'its compensation waits already';
     },
   };
+  const prefix = orderStreamId('');
   const results: SagaRedriveResult[] = [];
   for (const consumer of Object.keys(work) as SagaConsumer[]) {
-    const parked: ParkedStream[] = (await parking.list(consumer)).filter(
-      ({ streamId }) => only === undefined || streamId === only,
-    );
-    for (const entry of parked) {
+    for (const entry of await parking.list(consumer)) {
       const { streamId } = entry;
-      await parking.unpark(consumer, streamId);
+      if (only !== undefined && streamId !== only) continue;
       try {
-        const detail = await work[consumer](streamId.slice(orderStreamId('').length));
+        if (!streamId.startsWith(prefix)) throw new NotYet(`${streamId} is not an order's stream: look at it`);
+        const detail = await work[consumer](streamId.slice(prefix.length));
+        await parking.unpark(consumer, streamId);
         results.push({ consumer, streamId, outcome: 'completed', detail });
       } catch (error) {
-        // Still unreadable, or the start failed: parked again, so a later redrive finds it.
-        await parking.park({ ...entry, error: describeFailure(error) });
-        results.push({ consumer, streamId, outcome: 'parked-again', detail: describeFailure(error) });
+        const detail = error instanceof NotYet ? error.message : describeFailure(error);
+        // Parked still, with what stopped it now; if even that write fails, the entry stays as it was.
+        await parking.park({ ...entry, error: detail }).catch(() => undefined);
+        results.push({ consumer, streamId, outcome: 'parked-again', detail });
       }
     }
   }

@@ -54,17 +54,25 @@ export const startOrderSaga = async (store: EventStore, orderId: string, start: 
 };
 
 /**
- * {@link StartExecution} on the stage's order saga, and the status of an execution it found already there (by name),
- * for what to tell the operator. On STANDARD it asks first: Step Functions answers a start with the same name and
+ * {@link StartExecution} on the stage's order saga (its ARN, or how to find it once a start needs it), and the status
+ * of an execution it found already there (by name), for what to tell the operator. On STANDARD it asks first: Step Functions answers a start with the same name and
  * input as a running execution with success, starting nothing, and "started" must never be said of one already there.
  */
+export type SagaStarter = {
+  start: StartExecution;
+  /** The status of the execution a start found already there by that name; undefined if none was (or on EXPRESS). */
+  existing(name: string): string | undefined;
+};
+
 export const sagaStarter = (
   sfn: Pick<SFNClient, 'send'>,
-  stateMachineArn: string,
+  stateMachineArn: string | (() => Promise<string>),
   type: 'STANDARD' | 'EXPRESS',
-): { start: StartExecution; existing(name: string): string | undefined } => {
+): SagaStarter => {
   const found = new Map<string, string>();
+  const arn = typeof stateMachineArn === 'string' ? async () => stateMachineArn : stateMachineArn;
   const start: StartExecution = async (name, input) => {
+    const stateMachineArn = await arn();
     if (type === 'STANDARD') {
       const executionArn = executionArnOf(stateMachineArn, name);
       try {

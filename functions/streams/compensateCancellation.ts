@@ -26,6 +26,7 @@ export const handler = middy<KinesisStreamEvent, KinesisStreamBatchResponse, Err
   .use(telemetry())
   .handler(async (event, context) => {
     const compensate = async (record: KinesisStreamRecord): Promise<void> => {
+      let orderStream: string | undefined;
       let logger = baseLogger().child({
         function: context.functionName,
         sequenceNumber: record.kinesis.sequenceNumber,
@@ -36,6 +37,7 @@ export const handler = middy<KinesisStreamEvent, KinesisStreamBatchResponse, Err
         )?.event;
         if (!cancelled) return;
         const orderId = String(cancelled.data.orderId);
+        orderStream = cancelled.streamId;
         const { correlationId } = cancelled.metadata;
         logger = logger.child({ orderId, correlationId });
         const log = logger;
@@ -65,7 +67,7 @@ export const handler = middy<KinesisStreamEvent, KinesisStreamBatchResponse, Err
           });
         }
       } catch (error) {
-        if (await parkUnreadable('compensateCancellation', error, services().parking, logger)) return;
+        if (await parkUnreadable('compensateCancellation', error, services().parking, logger, orderStream)) return;
         logger.error('compensation failed; Lambda will deliver the cancellation again', { error });
         throw error;
       }

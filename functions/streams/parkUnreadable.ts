@@ -21,6 +21,11 @@ export const parkUnreadable = async (
   error: unknown,
   parking: ParkingLot,
   logger: Logger,
+  /**
+   * The order's stream, when the consumer knows it: parked under it whatever stream threw (a cancellation's
+   * compensation reads the order's payment stream too), since the redrive works by order. The error names the other.
+   */
+  orderStream?: string,
 ): Promise<boolean> => {
   const unreadable =
     error instanceof UnreadableEventsError
@@ -29,7 +34,11 @@ export const parkUnreadable = async (
         ? { streamId: error.streamId, version: error.version, why: describeFailure(error) }
         : undefined;
   if (!unreadable) return false;
-  const { streamId, version, why } = unreadable;
+  const elsewhere = orderStream !== undefined && orderStream !== unreadable.streamId;
+  const streamId = orderStream ?? unreadable.streamId;
+  // The version of the order's stream is unknown when another stream threw: 1, the redrive starts from the order.
+  const version = elsewhere ? 1 : unreadable.version;
+  const why = elsewhere ? `${unreadable.streamId}@${unreadable.version}: ${unreadable.why}` : unreadable.why;
   await parking.park({ projection: consumer, streamId, version, error: why, parkedAt: new Date().toISOString() });
   metrics().add('StreamsParked', 1, { projection: consumer });
   logger.error('poison event: stream parked until redriven', { streamId, version, error: why });

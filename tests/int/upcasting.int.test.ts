@@ -26,7 +26,7 @@ import { keepEnvironment } from '../support/environment.js';
  * An upcaster registered the way a developer registers one: in domain/upcasters.ts. OrderPlaced v1 named the customer
  * `customer`; v2 (today's strict schema) names it `customerId`. Every reader below meets a v1 item and must see v2.
  */
-const upcaster = vi.hoisted(() => ({ broken: false }));
+const upcaster = vi.hoisted(() => ({ broken: false, paymentBroken: false }));
 vi.mock('../../domain/upcasters.js', () => ({
   upcasters: {
     OrderPlaced: {
@@ -34,6 +34,13 @@ vi.mock('../../domain/upcasters.js', () => ({
       1: ({ customer, ...rest }: Record<string, unknown>) => {
         if (upcaster.broken) throw new TypeError('the upcaster cannot read this OrderPlaced');
         return { ...rest, customerId: customer };
+      },
+    },
+    // Changes nothing, and throws while `paymentBroken`: a payment's events are read by a cancellation's compensation.
+    PaymentAuthorized: {
+      1: (data: Record<string, unknown>) => {
+        if (upcaster.paymentBroken) throw new TypeError('the upcaster cannot read this PaymentAuthorized');
+        return data;
       },
     },
   },
@@ -380,9 +387,12 @@ describe('the saga’s stream consumers, meeting events an upcaster throws on', 
       redriveSagas({
         parking: stage.parking,
         store: stage.store,
-        startSaga: async (name, input) => {
-          starts.push({ name, input });
-          return { started: true, executionArn: `arn:execution:${name}` };
+        starter: {
+          start: async (name, input) => {
+            starts.push({ name, input });
+            return { started: true, executionArn: `arn:execution:${name}` };
+          },
+          existing: () => undefined,
         },
         parkCompensation: async (request) => {
           compensations.push(request);
@@ -426,5 +436,111 @@ describe('the saga’s stream consumers, meeting events an upcaster throws on', 
     expect(await stage.parking.list('startSaga')).toEqual([]);
     expect(await stage.parking.list('compensateCancellation')).toEqual([]);
     expect(started).toEqual([]);
+  });
+  it('park a cancellation by its order whatever stream threw, and keep parked what still cannot be done', async () => {
+    const orderId = randomUUID();
+    const payment = {
+      ...storedV1,
+      streamId: `payment-${orderId}`,
+      version: 1,
+      eventId: randomUUID(),
+      type: 'PaymentAuthorized',
+      data: { orderId, amount: { amount: 500, currency: 'EUR' }, gatewayReference: `ref-${orderId}` },
+      metadata: { ...storedV1.metadata, correlationId: `c-${orderId}` },
+    };
+    for (const item of [placedAndReserved(orderId), cancelled(orderId), payment]) {
+      await client.send(new PutCommand({ TableName: environment.EVENTS_TABLE, Item: item }));
+    }
+    upcaster.paymentBroken = true;
+    try {
+      // The cancellation and its order read; its payment, which the compensation voids, does not.
+      expect(await consume('compensateCancellation', changeRecord('8', cancelled(orderId)))).toEqual({
+        batchItemFailures: [],
+      });
+      expect(await stage.parking.list('compensateCancellation')).toEqual([
+        expect.objectContaining({
+          streamId: orderStreamId(orderId),
+          version: 1,
+          error: expect.stringMatching(
+            new RegExp(`^payment-${orderId}@1: UpcasterError: .*the upcaster cannot read this PaymentAuthorized$`),
+          ),
+        }),
+      ]);
+      // A stream that is not an order's, parked by hand: the redrive says so, and leaves it.
+      await stage.parking.park({
+        projection: 'startSaga',
+        streamId: 'product-NOT-AN-ORDER',
+        version: 1,
+        error: 'by hand',
+        parkedAt: '',
+      });
+      const compensations: unknown[] = [];
+      const redriveNow = (existing: string | undefined) =>
+        redriveSagas({
+          parking: stage.parking,
+          store: stage.store,
+          starter: { start: async () => ({ started: false }), existing: () => existing },
+          parkCompensation: async (request) => {
+            compensations.push(request);
+            return true;
+          },
+        });
+      const stillBroken = await redriveNow(undefined);
+      expect(stillBroken).toEqual([
+        expect.objectContaining({
+          consumer: 'startSaga',
+          streamId: 'product-NOT-AN-ORDER',
+          outcome: 'parked-again',
+          detail: "product-NOT-AN-ORDER is not an order's stream: look at it",
+        }),
+        expect.objectContaining({
+          consumer: 'compensateCancellation',
+          streamId: orderStreamId(orderId),
+          outcome: 'parked-again',
+          detail: expect.stringContaining('the upcaster cannot read this PaymentAuthorized'),
+        }),
+      ]);
+      // Nothing was started while the payment could not be read: the compensation would have failed on it.
+      expect(compensations).toEqual([]);
+      await stage.parking.unpark('startSaga', 'product-NOT-AN-ORDER');
+
+      upcaster.paymentBroken = false;
+      expect(await redriveNow(undefined)).toEqual([
+        {
+          consumer: 'compensateCancellation',
+          streamId: orderStreamId(orderId),
+          outcome: 'completed',
+          detail: 'compensation started',
+        },
+      ]);
+      expect(compensations).toEqual([{ orderId, correlationId: `c-${orderId}`, kind: 'CANCELLATION' }]);
+
+      // A saga whose execution ended without settling its order: its start stays parked, for the operator.
+      const stranded = randomUUID();
+      await client.send(new PutCommand({ TableName: environment.EVENTS_TABLE, Item: placedAndReserved(stranded) }));
+      await stage.parking.park({
+        projection: 'startSaga',
+        streamId: orderStreamId(stranded),
+        version: 1,
+        error: 'earlier',
+        parkedAt: '',
+      });
+      expect(await redriveNow('FAILED')).toEqual([
+        expect.objectContaining({
+          streamId: orderStreamId(stranded),
+          outcome: 'parked-again',
+          detail: expect.stringContaining('ended FAILED and the order is still PENDING'),
+        }),
+      ]);
+      expect(await stage.parking.list('startSaga')).toEqual([
+        expect.objectContaining({ streamId: orderStreamId(stranded), error: expect.stringContaining('ended FAILED') }),
+      ]);
+      expect(await redriveNow('RUNNING')).toEqual([
+        expect.objectContaining({ outcome: 'completed', detail: 'its saga was started already' }),
+      ]);
+      expect(await stage.parking.list('startSaga')).toEqual([]);
+    } finally {
+      upcaster.paymentBroken = false;
+    }
   });
 });
