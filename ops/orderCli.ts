@@ -95,7 +95,8 @@ const print = (report: OrderReport) => {
   const sagaParkedNotes: Record<SagaConsumer, string> = {
     startSaga: 'parked by startSaga, which could not read it: its saga may never have started',
     compensateCancellation:
-      "parked by compensateCancellation, which could not read it: its cancellation's payment was never voided or refunded",
+      "parked by compensateCancellation, which could not read its events or its payment's (below, or in npm run redrive's " +
+      "list): its cancellation's payment was never voided or refunded",
   };
   const width = (i: number) => Math.max(...rows.map((row) => (row[i] ?? '').length));
   console.log(`order ${report.orderId} on stage "${report.stage}"\n`);

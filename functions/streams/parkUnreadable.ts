@@ -23,7 +23,7 @@ export const parkUnreadable = async (
   logger: Logger,
   /**
    * The order's stream, when the consumer knows it: parked under it whatever stream threw (a cancellation's
-   * compensation reads the order's payment stream too), since the redrive works by order. The error names the other.
+   * compensation reads the order's payment stream too), since the redrive works by order. Its error names the other.
    */
   orderStream?: string,
 ): Promise<boolean> => {
@@ -37,8 +37,10 @@ export const parkUnreadable = async (
   const elsewhere = orderStream !== undefined && orderStream !== unreadable.streamId;
   const streamId = orderStream ?? unreadable.streamId;
   // The version of the order's stream is unknown when another stream threw: 1, the redrive starts from the order.
+  // The error names the stream that threw (an UpcasterError's or a CorruptEventError's message does), as a redrive
+  // that meets it again words it.
   const version = elsewhere ? 1 : unreadable.version;
-  const why = elsewhere ? `${unreadable.streamId}@${unreadable.version}: ${unreadable.why}` : unreadable.why;
+  const { why } = unreadable;
   await parking.park({ projection: consumer, streamId, version, error: why, parkedAt: new Date().toISOString() });
   metrics().add('StreamsParked', 1, { projection: consumer });
   logger.error('poison event: stream parked until redriven', { streamId, version, error: why });

@@ -461,9 +461,10 @@ describe('the saga’s stream consumers, meeting events an upcaster throws on', 
         expect.objectContaining({
           streamId: orderStreamId(orderId),
           version: 1,
-          error: expect.stringMatching(
-            new RegExp(`^payment-${orderId}@1: UpcasterError: .*the upcaster cannot read this PaymentAuthorized$`),
-          ),
+          // Worded as a redrive that meets it again words it, naming the stream that threw.
+          error:
+            `UpcasterError: The upcaster of PaymentAuthorized from schema version 1 throws on payment-${orderId}@1: ` +
+            'TypeError: the upcaster cannot read this PaymentAuthorized',
         }),
       ]);
       // A stream that is not an order's, parked by hand: the redrive says so, and leaves it.
@@ -486,6 +487,10 @@ describe('the saga’s stream consumers, meeting events an upcaster throws on', 
           },
         });
       const stillBroken = await redriveNow(undefined);
+      expect((await stage.parking.list('compensateCancellation'))[0]?.error).toBe(
+        `UpcasterError: The upcaster of PaymentAuthorized from schema version 1 throws on payment-${orderId}@1: ` +
+          'TypeError: the upcaster cannot read this PaymentAuthorized',
+      );
       expect(stillBroken).toEqual([
         expect.objectContaining({
           consumer: 'startSaga',
