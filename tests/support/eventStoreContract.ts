@@ -467,7 +467,9 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
           {
             streamId,
             expectedVersion: 0,
+            // Its second event, at schema version 1: the error names the stream's version and the schema's apart.
             events: [
+              { type: 'ProductNoted', data: {} },
               { type: 'ProductRegistered', data: { sku: 'OLD-2', name: 'Old', priceCents: 1, currency: 'EUR' } },
             ],
           },
@@ -488,10 +490,10 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
       expect(error).toBeInstanceOf(UpcasterError);
       expect(error).toMatchObject({
         streamId,
-        version: 1,
+        version: 2,
         type: 'ProductRegistered',
         schemaVersion: 1,
-        message: `The upcaster of ProductRegistered from schema version 1 throws on ${streamId}@1: TypeError: no price here`,
+        message: `The upcaster of ProductRegistered from schema version 1 throws on ${streamId}@2: TypeError: no price here`,
       });
     });
 

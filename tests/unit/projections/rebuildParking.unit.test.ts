@@ -5,7 +5,6 @@ import { ordersProjection, type OrderView } from '../../../projections/orders.js
 import {
   type Checkpoints,
   ClearStopped,
-  type ParkedStream,
   type ParkingLot,
   type PointerStore,
   type ScanPosition,
@@ -42,6 +41,7 @@ import { replaySegment, replayTarget } from '../../../projections/replay/segment
 import { redrive } from '../../../projections/runner.js';
 import { orderPlaced } from '../../support/orderEvents.js';
 import { stored } from './givenView.js';
+import { memoryParkingLot } from '../../support/memoryParkingLot.js';
 
 /** One slot's views in memory, keyed by order id. */
 const memoryViews = (): ViewStore<OrderView> & { all: Map<string, Versioned<OrderView>> } => {
@@ -72,17 +72,7 @@ const memoryViews = (): ViewStore<OrderView> & { all: Map<string, Versioned<Orde
   };
 };
 
-const memoryParking = (): ParkingLot & { names: () => string[] } => {
-  const lots = new Map<string, Map<string, ParkedStream>>();
-  const lot = (name: string) => lots.get(name) ?? lots.set(name, new Map()).get(name) ?? new Map();
-  return {
-    parked: async (name, ids) => new Set(ids.filter((id) => lot(name).has(id))),
-    park: async (stream) => void lot(stream.projection).set(stream.streamId, stream),
-    unpark: async (name, id) => void lot(name).delete(id),
-    list: async (name) => [...lot(name).values()],
-    names: () => [...lots].filter(([, parked]) => parked.size > 0).map(([name]) => name),
-  };
-};
+const memoryParking = memoryParkingLot;
 
 const orderId = '00000000-0000-4000-8000-000000000001';
 const streamId = `order-${orderId}`;
