@@ -266,6 +266,26 @@ describe('runProjection', () => {
     expect(kept).toEqual([parked]);
   });
 
+  it('words a redrive that parks a stream again as the parking does: the error’s name first', async () => {
+    const { store } = slowViews();
+    const orderId = '00000000-0000-4000-8000-00000000000d';
+    const parked = { projection: 'orders', streamId: `order-${orderId}`, version: 1, error: 'earlier', parkedAt: '' };
+    const kept: { error: string }[] = [];
+    const parking: ParkingLot = { ...noParking, list: async () => [parked], park: async (p) => void kept.push(p) };
+    // Its confirmation without its placement: the projection cannot apply it.
+    const [, confirmed] = stored(`order-${orderId}`, placedAndConfirmed(orderId)) as StoredEvent[];
+
+    const [result] = await redrive(ordersProjection, {
+      targets: [{ views: store, parkedAs: 'orders' }],
+      parking,
+      readRange: async () => [],
+      readAll: async () => [{ ...(confirmed as StoredEvent), version: 1 }],
+    });
+
+    expect(result).toMatchObject({ outcome: 'parked-again', error: expect.stringMatching(/^ProjectionApplyError: /) });
+    expect(kept.map((p) => p.error)).toEqual([result?.error]);
+  });
+
   it('hands a stream a throttle outlasted back to Lambda from its lowest record, after its own tries, and applies the rest', async () => {
     const { store, views } = slowViews();
     const [throttled, healthy] = ['00000000-0000-4000-8000-00000000000a', '00000000-0000-4000-8000-00000000000b'];
