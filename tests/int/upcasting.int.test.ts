@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { SFNClient, type StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, KinesisStreamEvent, KinesisStreamHandler, KinesisStreamRecord } from 'aws-lambda';
 import { changeRecord } from '../support/lambdaEvents.js';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
@@ -547,5 +547,33 @@ describe('the saga’s stream consumers, meeting events an upcaster throws on', 
     } finally {
       upcaster.paymentBroken = false;
     }
+  });
+  it('still hand any other failure back to Lambda, parking nothing', async () => {
+    const orderId = randomUUID();
+    for (const item of [placedAndReserved(orderId), cancelled(orderId)]) {
+      await client.send(new PutCommand({ TableName: environment.EVENTS_TABLE, Item: item }));
+    }
+    // The order's events refused by a role short of a grant: not a change that cannot be read, so not parked.
+    const denied = Object.assign(new Error('not authorized to perform dynamodb:Query'), {
+      name: 'AccessDeniedException',
+    });
+    const send = DynamoDBDocumentClient.prototype.send;
+    vi.spyOn(DynamoDBDocumentClient.prototype, 'send').mockImplementation(function (
+      this: DynamoDBDocumentClient,
+      command: unknown,
+    ) {
+      if (command instanceof QueryCommand && command.input.TableName === environment.EVENTS_TABLE) {
+        return Promise.reject(denied);
+      }
+      return (send as (command: unknown) => Promise<unknown>).call(this, command);
+    } as DynamoDBDocumentClient['send']);
+    try {
+      expect(await consume('compensateCancellation', changeRecord('9', cancelled(orderId)))).toEqual({
+        batchItemFailures: [{ itemIdentifier: '9' }],
+      });
+    } finally {
+      vi.mocked(DynamoDBDocumentClient.prototype.send).mockRestore();
+    }
+    expect(await stage.parking.list('compensateCancellation')).toEqual([]);
   });
 });
