@@ -38,6 +38,7 @@ import {
   switchLive,
 } from '../readModelVersions.js';
 import { applyStream } from '../runner.js';
+import { noteUnreadable } from './segments.js';
 
 /**
  * A projection and its two tables, with the view type sealed in, so the rebuild's phases (ADR 0009) can serve any
@@ -221,9 +222,7 @@ export const rebuildSegment = async ({
     // In scan order: an item that cannot be read stands among the events where the scan met it.
     const meet = (at: number) => {
       for (const item of (page.unreadable ?? []).filter((unread) => unread.at === at)) {
-        if (!streams.has(item.streamId)) streams.set(item.streamId, []);
-        const known = unreadable.get(item.streamId);
-        if (!known || item.version < known.version) unreadable.set(item.streamId, item);
+        noteUnreadable(item, streams, unreadable);
       }
     };
     page.events.forEach((event, at) => {

@@ -4,6 +4,21 @@ import type { Checkpoints, EventScan, ParkingLot, SegmentProgress, UnreadableIte
 import { describeFailure, type Projection, isProjectionApplyError, type ReadRange } from '../projection.js';
 import { applyStream } from '../runner.js';
 
+/**
+ * Notes an item of a scanned page that cannot be read (an upcaster throws on it): its stream gets a place among the
+ * page's streams, though it may have no readable event there, and keeps its first such item, the lowest version,
+ * which is where it is parked.
+ */
+export const noteUnreadable = (
+  item: UnreadableItem,
+  streams: Map<string, StoredEvent[]>,
+  unreadable: Map<string, UnreadableItem>,
+): void => {
+  if (!streams.has(item.streamId)) streams.set(item.streamId, []);
+  const known = unreadable.get(item.streamId);
+  if (!known || item.version < known.version) unreadable.set(item.streamId, item);
+};
+
 /** A projection and the store of its views, with their types sealed in, so one rebuild can serve several. */
 export type ReplayTarget = {
   name: string;
@@ -132,11 +147,7 @@ export const replaySegment = async (options: ReplaySegmentOptions): Promise<Segm
     const streams = new Map<string, StoredEvent[]>();
     for (const event of page.events) streams.set(event.streamId, [...(streams.get(event.streamId) ?? []), event]);
     const unreadable = new Map<string, UnreadableItem>();
-    for (const item of page.unreadable ?? []) {
-      if (!streams.has(item.streamId)) streams.set(item.streamId, []);
-      const known = unreadable.get(item.streamId);
-      if (!known || item.version < known.version) unreadable.set(item.streamId, item);
-    }
+    for (const item of page.unreadable ?? []) noteUnreadable(item, streams, unreadable);
     // Streams are independent: fold a page's streams concurrently, a bounded number at a time.
     const pending = [...streams];
     await Promise.all(
