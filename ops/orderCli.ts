@@ -2,7 +2,7 @@ import { cliArgs } from './cliArgs.js';
 import { OrderNotFoundError, type OrderReport, orderReport, sagaStateMachineArn } from './orderReport.js';
 import { type StageClients, stageClients } from './stage.js';
 import { sagaStarter, startOrderSaga } from './startSaga.js';
-import type { SagaConsumer } from '../functions/streams/parkUnreadable.js';
+import type { SagaConsumer } from '../functions/streams/sagaConsumers.js';
 
 /**
  * `npm run order -- <orderId> [--stage <name>] [--json]`: where is order X. Prints the order's events (event store),

@@ -18,7 +18,7 @@ import { STREAM_ID } from '../eventstore/tableKeys.js';
 import type { StoredEvent } from '../eventstore/types.js';
 import type { OrderView } from '../projections/orders.js';
 import { parkedIn } from '../projections/readModelVersions.js';
-import type { SagaConsumer } from '../functions/streams/parkUnreadable.js';
+import { type SagaConsumer, sagaConsumers } from '../functions/streams/sagaConsumers.js';
 import type { StageClients } from './stage.js';
 
 /** One event of the order, as the report shows it: the envelope's facts, and its data without secrets. */
@@ -286,10 +286,9 @@ export const orderReport = async (clients: StageClients, orderId: string): Promi
       noteUnread(`${id}'s events (as the store reads them)`, error);
       return storedStream(clients, id);
     });
-  const consumers: SagaConsumer[] = ['startSaga', 'compensateCancellation'];
-  const sagaParkings = async () => {
-    const each = await Promise.all(consumers.map((name) => clients.parking.parked(name, [streamId])));
-    return consumers.filter((_, i) => each[i]?.has(streamId));
+  const sagaParkings = async (): Promise<SagaConsumer[]> => {
+    const each = await Promise.all(sagaConsumers.map((name) => clients.parking.parked(name, [streamId])));
+    return sagaConsumers.filter((_, i) => each[i]?.has(streamId));
   };
   const [orderEvents, paymentEvents, { view, parked }, sagaParked, saga, compensations] = await Promise.all([
     stream(streamId),

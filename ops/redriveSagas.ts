@@ -4,7 +4,7 @@ import type { CompensationParking } from '../application/saga.js';
 import { orderStreamId } from '../domain/order/index.js';
 import { paymentStreamId } from '../domain/payment/index.js';
 import type { EventStore } from '../eventstore/types.js';
-import type { SagaConsumer } from '../functions/streams/parkUnreadable.js';
+import { type SagaConsumer, sagaConsumers } from '../functions/streams/sagaConsumers.js';
 import type { ParkingLot } from '../projections/ports.js';
 import { describeFailure } from '../projections/projection.js';
 import { type SagaStarter, startOrderSaga } from './startSaga.js';
@@ -88,7 +88,7 @@ export const redriveSagas = async (
   };
   const prefix = orderStreamId('');
   const results: SagaRedriveResult[] = [];
-  for (const consumer of Object.keys(work) as SagaConsumer[]) {
+  for (const consumer of sagaConsumers) {
     for (const entry of await parking.list(consumer)) {
       const { streamId } = entry;
       if (only !== undefined && streamId !== only) continue;

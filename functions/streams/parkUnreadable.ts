@@ -4,9 +4,7 @@ import type { ParkingLot } from '../../projections/ports.js';
 import { describeFailure } from '../../projections/projection.js';
 import type { Logger } from '../../ports/logger.js';
 import { metrics } from '../observability/metrics.js';
-
-/** The saga's stream consumers, by the names they park under (`parked#<name>`, serverless.yml's grants). */
-export type SagaConsumer = 'startSaga' | 'compensateCancellation';
+import type { SagaConsumer } from './sagaConsumers.js';
 
 /**
  * Parks the stream of a change whose events cannot be read (an upcaster or a schema that throws on them, in the change
