@@ -84,3 +84,53 @@ describe('the cost meter on DynamoDB', () => {
     }
   });
 });
+
+describe('the cost meter on PartiQL batches', () => {
+  it('bills each statement as a put of its item, a refused one too, and counts the statements written', async () => {
+    // A stand-in that answers a batch of three: written, refused on its condition, failed otherwise; no units.
+    const { createServer } = await import('node:http');
+    const server = createServer((request, response) =>
+      request.resume().on('end', () => {
+        response.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+        response.end(
+          JSON.stringify({
+            Responses: [
+              { TableName: 'dev-orders' },
+              { TableName: 'dev-orders', Error: { Code: 'ConditionalCheckFailed' } },
+              { TableName: 'dev-orders', Error: { Code: 'ValidationError' } },
+            ],
+          }),
+        );
+      }),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    const meter = await startMeter({ dynamodb: `http://127.0.0.1:${port}`, sfn: 'http://127.0.0.1:9' });
+    try {
+      const insert = (orderId: string, note: string) => ({
+        Statement: `INSERT INTO "dev-orders" VALUE {'orderId': ?, 'note': ?, 'version': ?}`,
+        Parameters: [{ S: orderId }, { S: note }, { N: '1' }],
+      });
+      const answer = await fetch(meter.endpoints.dynamodb, {
+        method: 'POST',
+        headers: {
+          'x-amz-target': 'DynamoDB_20120810.BatchExecuteStatement',
+          'content-type': 'application/x-amz-json-1.0',
+        },
+        // The first item is over 1 KB: 2 units.
+        body: JSON.stringify({ Statements: [insert('a', 'x'.repeat(1100)), insert('b', ''), insert('c', '')] }),
+      });
+      expect(answer.status).toBe(200);
+      const usage = meter.usage();
+      expect(usage.dynamodb).toEqual({ BatchExecuteStatement: { requests: 1, readUnits: 0, writeUnits: 3 } });
+      expect(usage.dynamodbByTable).toEqual({
+        'BatchExecuteStatement orders': { requests: 1, readUnits: 0, writeUnits: 3 },
+      });
+      expect(usage.statements).toEqual({ 'BatchExecuteStatement orders': 1 });
+      expect(usage.refused).toEqual({ 'BatchExecuteStatement orders': { requests: 1, writeUnits: 1 } });
+    } finally {
+      await meter.stop();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
