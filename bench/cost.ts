@@ -210,21 +210,12 @@ try {
   // On AWS the saga (the change stream's hops, the gateway) outlasts the window: the view is written once per append
   // of the order's stream, PENDING first. That PENDING write also adds the order to the sparse pendingSince index, and
   // the final one takes it out: each write the window saved here is a put on AWS, and each saga's order 2 index writes.
-  // Views are written a batch's at once (BatchExecuteStatement), and one at a time after a lost guard (PutItem).
-  const none = { requests: 0, writeUnits: 0 };
-  const viewPuts = usage.dynamodbByTable['PutItem orders'] ?? none;
-  const refusedPuts = usage.refused['PutItem orders'] ?? none;
-  const viewBatches = usage.dynamodbByTable['BatchExecuteStatement orders'] ?? none;
-  const refusedStatements = usage.refused['BatchExecuteStatement orders'] ?? none;
-  const viewsWritten =
-    viewPuts.requests - refusedPuts.requests + (usage.statements['BatchExecuteStatement orders'] ?? 0);
+  const viewPuts = usage.dynamodbByTable['PutItem orders'] ?? { requests: 0, writeUnits: 0 };
+  const refusedPuts = usage.refused['PutItem orders'] ?? { requests: 0, writeUnits: 0 };
+  const viewsWritten = viewPuts.requests - refusedPuts.requests;
   const orderAppends = usage.appends.order ?? 0;
   const unwrittenViews = Math.max(0, orderAppends - viewsWritten);
-  const viewWriteUnits =
-    viewsWritten > 0
-      ? (viewPuts.writeUnits - refusedPuts.writeUnits + viewBatches.writeUnits - refusedStatements.writeUnits) /
-        viewsWritten
-      : 2;
+  const viewWriteUnits = viewsWritten > 0 ? (viewPuts.writeUnits - refusedPuts.writeUnits) / viewsWritten : 2;
   // The pendingSince index (keys only) gains an entry with an order's PENDING view and loses it with the final one.
   const sagas = executions.filter((e) => !/-(compensation|replay)$/.test(e.stateMachineArn)).length;
   const awsViewWrites = {
@@ -359,11 +350,11 @@ try {
     );
   }
   console.log(
-    `  ${'orders views, on AWS: PENDING first'.padEnd(36)}${per(awsViewWrites.requests).toFixed(2).padStart(7)} requests${per(awsViewWrites.writeUnits).toFixed(2).padStart(8)} WRU    (modelled: ${per(orderAppends).toFixed(2)} appends to an order's stream, ${per(viewsWritten).toFixed(2)} view writes here; each saved one is a write there, at most a request each, and each saga's order 2 index writes)`,
+    `  ${'PutItem orders, on AWS: PENDING first'.padEnd(36)}${per(awsViewWrites.requests).toFixed(2).padStart(7)} requests${per(awsViewWrites.writeUnits).toFixed(2).padStart(8)} WRU    (modelled: ${per(orderAppends).toFixed(2)} appends to an order's stream, ${per(viewsWritten).toFixed(2)} view writes here; each saved one is a put there, and each saga's order 2 index writes)`,
   );
   for (const [operation, refused] of Object.entries(usage.refused)) {
     console.log(
-      `  ${operation} refused on its condition, billed all the same (counted above): ${per(refused.requests).toFixed(2)} ${operation.startsWith('BatchExecuteStatement') ? 'statements' : 'requests'}, ${per(refused.writeUnits).toFixed(2)} WRU`,
+      `  ${operation} refused on its condition, billed all the same (counted above): ${per(refused.requests).toFixed(2)} requests, ${per(refused.writeUnits).toFixed(2)} WRU`,
     );
   }
   console.log(

@@ -108,38 +108,6 @@ export const refusedWriteUnits = (operation: string, input: Record<string, unkno
 };
 
 /**
- * A PartiQL write as the view store makes it (adapters/viewStore.ts): its action, its table, and the attribute each
- * `?` stands for, in order: `INSERT INTO "t" VALUE {'a': ?, …}` or `UPDATE "t" SET "a" = ? … WHERE "k" = ? AND …`.
- */
-export const partiqlWrite = (
-  statement: string,
-): { action: 'PartiQLInsert' | 'PartiQLUpdate'; table: string; names: string[] } => {
-  const [, verb, table = ''] = /^(INSERT INTO|UPDATE) "((?:[^"]|"")+)"/.exec(statement) ?? [];
-  const names = [...statement.matchAll(/'((?:[^']|'')+)': \?|"((?:[^"]|"")+)" = \?/g)].map(([, single, double]) =>
-    single !== undefined ? single.replaceAll("''", "'") : (double ?? '').replaceAll('""', '"'),
-  );
-  return { action: verb === 'UPDATE' ? 'PartiQLUpdate' : 'PartiQLInsert', table: table.replaceAll('""', '"'), names };
-};
-
-/**
- * Write units each statement of a `BatchExecuteStatement` costs, with its table: 1 per KB of its item, rounded up, as
- * a put of it would (DynamoDB Local reports none). The item is what its parameters hold under the names they stand
- * for, each name once: an UPDATE's guard on the version it replaces is a condition, not an attribute.
- */
-export const statementWriteUnits = (input: {
-  Statements?: { Statement: string; Parameters?: AttributeValue[] }[];
-}): { table: string; units: number }[] =>
-  (input.Statements ?? []).map(({ Statement, Parameters = [] }) => {
-    const { table, names } = partiqlWrite(Statement);
-    const item: Item = {};
-    names.forEach((name, i) => {
-      const value = Parameters[i];
-      if (!(name in item) && value) item[name] = value;
-    });
-    return { table, units: writeUnits(itemBytes(item)) };
-  });
-
-/**
  * The least a read is billed, by table, where DynamoDB Local reports less: each key a `BatchGetItem` asks for costs a
  * read of at least one 4 KB unit (half of one, eventually consistent) even when no item is there, and so does a
  * `Query` or `Scan` that finds nothing (measured against DynamoDB Local, which charges both nothing).

@@ -1,12 +1,6 @@
 import { createServer, request as httpRequest, Agent, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  leastReadUnits,
-  partiqlWrite,
-  refusedWriteUnits,
-  statementWriteUnits,
-  transactWriteUnits,
-} from './capacity.js';
+import { leastReadUnits, refusedWriteUnits, transactWriteUnits } from './capacity.js';
 
 /** What the handlers asked of AWS, counted the way AWS bills it. */
 export type Usage = {
@@ -17,13 +11,8 @@ export type Usage = {
    * with the units DynamoDB charged that table.
    */
   dynamodbByTable: Record<string, { requests: number; readUnits: number; writeUnits: number }>;
-  /**
-   * Of those, the writes DynamoDB refused on their condition, which it bills all the same: by operation and table.
-   * A `BatchExecuteStatement`'s are its statements refused, each counted as one.
-   */
+  /** Of those, the writes DynamoDB refused on their condition, which it bills all the same: by operation and table. */
   refused: Record<string, { requests: number; writeUnits: number }>;
-  /** The statements of `BatchExecuteStatement` requests that were written, by operation and table. */
-  statements: Record<string, number>;
   /** Step Functions API requests by action. */
   stepFunctions: Record<string, number>;
   /**
@@ -59,7 +48,6 @@ const dataOperations = new Set([
   'DeleteItem',
   'BatchWriteItem',
   'TransactWriteItems',
-  'BatchExecuteStatement',
 ]);
 const payloadUnit = 25 * 1024;
 
@@ -135,7 +123,6 @@ const tablesOf = (input: Record<string, unknown>): string[] => {
     else if (value && typeof value === 'object') {
       for (const [key, inner] of Object.entries(value)) {
         if (key === 'TableName' && typeof inner === 'string') named.add(inner);
-        else if (key === 'Statement' && typeof inner === 'string') named.add(partiqlWrite(inner).table);
         else if (key === 'RequestItems' && inner && typeof inner === 'object')
           Object.keys(inner).forEach((t) => named.add(t));
         else if (key !== 'Item' && key !== 'Key' && key !== 'ExpressionAttributeValues') visit(inner);
@@ -158,7 +145,6 @@ export const startMeter = async (targets: { dynamodb: string; sfn: string }): Pr
       dynamodb: {},
       dynamodbByTable: {},
       refused: {},
-      statements: {},
       stepFunctions: {},
       kinesis: { records: 0, bytes: 0, payloadUnits: 0, changeUnits: 0 },
       appends: {},
@@ -204,26 +190,6 @@ export const startMeter = async (targets: { dynamodb: string; sfn: string }): Pr
             refused.requests += 1;
             refused.writeUnits += unitsOf(consumed, table);
           }
-        } else if (operation === 'BatchExecuteStatement') {
-          // DynamoDB Local reports no units for these: each statement is billed as a put of its item, a statement
-          // refused on its condition (or finding its item there) as well; one failing otherwise is not.
-          const responses = (answer.Responses ?? []) as { Error?: { Code?: string } }[];
-          const units = new Map<string, number>();
-          statementWriteUnits(input as Parameters<typeof statementWriteUnits>[0]).forEach(
-            ({ table, units: charged }, i) => {
-              const code = responses[i]?.Error?.Code;
-              const refused = code === 'ConditionalCheckFailed' || code === 'DuplicateItem';
-              if (code !== undefined && !refused) return;
-              units.set(table, (units.get(table) ?? 0) + charged);
-              const name = `${operation} ${shortName(table)}`;
-              if (refused) {
-                const counted = (usage.refused[name] ??= { requests: 0, writeUnits: 0 });
-                counted.requests += 1;
-                counted.writeUnits += charged;
-              } else usage.statements[name] = (usage.statements[name] ?? 0) + 1;
-            },
-          );
-          consumed = [...units].map(([TableName, CapacityUnits]) => ({ TableName, CapacityUnits }));
         } else {
           // What DynamoDB bills at least, by table, where DynamoDB Local reports less (local/capacity.ts): a
           // transaction per action, where the stand-in reports one charge per table; reads of keys not found and

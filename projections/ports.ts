@@ -16,12 +16,6 @@ export type ViewStore<View> = {
    * and a rebuild never overwrite newer state. Answers `stale` when someone else wrote first.
    */
   put(view: View, version: number, previousVersion: number): Promise<'written' | 'stale'>;
-  /**
-   * `put` for many views of different streams in as few requests as the store allows: what each write came to, in
-   * order, where an `Error` is one that failed for another reason than its guard (it may or may not have been
-   * written). One write per view key.
-   */
-  putMany(writes: ViewWrite<View>[]): Promise<('written' | 'stale' | Error)[]>;
   /** Writes views unconditionally, many at a time: a rebuild's bulk phase, into a slot nothing else writes yet. */
   putAll(views: Versioned<View>[], concurrency?: number): Promise<void>;
   /** Up to `limit` stored views, in storage order: the parity check's top-up sample. */
@@ -32,30 +26,6 @@ export type ViewStore<View> = {
    */
   clear(keyNames: string[], segments?: number, keepGoing?: () => Promise<boolean>): Promise<number>;
 };
-
-/**
- * One guarded view write: `view` at `version`, only if the stored view is still `previous` (undefined: none stored).
- * The store may rely on `previous` being what it holds when the guard passes (its version says so), e.g. to know which
- * attributes the new view no longer has.
- */
-export type ViewWrite<View> = {
-  key: Record<string, string>;
-  view: View;
-  version: number;
-  previous: Versioned<View> | undefined;
-};
-
-/** `putMany` as one `put` after another, for a store whose writes cost nothing to send (memory, tests). */
-export const putOneByOne =
-  <View>(put: ViewStore<View>['put']): ViewStore<View>['putMany'] =>
-  (writes) =>
-    Promise.all(
-      writes.map(({ view, version, previous }) =>
-        put(view, version, previous?.version ?? 0).catch((error: unknown) =>
-          error instanceof Error ? error : new Error(String(error)),
-        ),
-      ),
-    );
 
 /** A stream a projection set aside: its view stays at `version - 1` until the stream is redriven. */
 export type ParkedStream = { projection: string; streamId: string; version: number; error: string; parkedAt: string };

@@ -1,7 +1,7 @@
 import { isTransient } from '../eventstore/errors.js';
 import type { DomainEvent, StoredEvent } from '../eventstore/types.js';
 import type { Logger } from '../ports/logger.js';
-import type { ChangeRecord, ParkedStream, ParkingLot, UnreadableChange, ViewStore, ViewWrite } from './ports.js';
+import type { ChangeRecord, ParkedStream, ParkingLot, UnreadableChange, ViewStore } from './ports.js';
 import {
   type CatchUp,
   catchUp,
@@ -14,7 +14,7 @@ import {
 
 export type RunnerDependencies<View> = {
   /** Only the conditional path: the live projection never writes in bulk. */
-  views: Pick<ViewStore<View>, 'get' | 'getMany' | 'put' | 'putMany'>;
+  views: Pick<ViewStore<View>, 'get' | 'getMany' | 'put'>;
   parking: ParkingLot;
   readRange: ReadRange;
   logger: Logger;
@@ -136,16 +136,8 @@ export const runProjection = async <View extends Record<string, unknown>, Event 
   const live = [...byStream.keys()].filter((streamId) => !parked.has(streamId));
   const read = await dependencies.views.getMany(live.map((streamId) => projection.key(streamId)));
   const storedViews = new Map(live.map((streamId, index) => [streamId, read[index]]));
-  /** Runs `task` over `items`, `streamConcurrency` at a time: streams are independent, and each is one worker's. */
-  const eachStream = async <T>(items: T[], task: (item: T) => Promise<void>): Promise<void> => {
-    const queue = [...items];
-    const worker = async () => {
-      for (let next = queue.shift(); next !== undefined; next = queue.shift()) await task(next);
-    };
-    await Promise.all(Array.from({ length: Math.min(streamConcurrency, queue.length) }, worker));
-  };
-  const logFor = (streamId: string, streamRecords: ChangeRecord[]) =>
-    logger.child({
+  const handleStream = async ([streamId, streamRecords]: [string, ChangeRecord[]]): Promise<void> => {
+    const log = logger.child({
       projection: projection.name,
       streamId,
       // The view's key (`orderId`, `sku`): what the runbook's queries follow one order by, whichever request of its
@@ -153,118 +145,49 @@ export const runProjection = async <View extends Record<string, unknown>, Event 
       ...projection.key(streamId),
       correlationId: streamRecords.at(-1)?.event.metadata.correlationId,
     });
-
-  // What each stream not parked applies: its records up to the first unreadable change its view does not hold yet.
-  // One its view holds (a redelivery of a change applied before an upcaster that throws on it was deployed) is a
-  // duplicate, as a readable one would be. What follows an unreadable change waits for the redrive, which reads the
-  // stream again from there.
-  type Plan = { streamRecords: ChangeRecord[]; events: StoredEvent[]; unreadableChange?: UnreadableChange };
-  const plans = new Map<string, Plan>();
-  for (const [streamId, streamRecords] of byStream) {
     if (parked.has(streamId)) {
       result.heldBack += streamRecords.length;
-      logFor(streamId, streamRecords).debug('stream is parked; records held back', { records: streamRecords.length });
-      continue;
+      log.debug('stream is parked; records held back', { records: streamRecords.length });
+      return;
     }
+    // The first unreadable change the view does not hold yet parks the stream; one it holds (a redelivery of a change
+    // applied before an upcaster that throws on it was deployed) is a duplicate, as a readable one would be.
     const seen = storedViews.get(streamId)?.version ?? 0;
     const unreadableHere = unreadableOf.get(streamId) ?? [];
     const unreadableChange = unreadableHere.find((change) => change.version > seen);
     result.duplicates += unreadableHere.filter((change) => change.version <= seen).length;
+    // What follows an unreadable change waits for the redrive, which reads the stream again from there.
     const readable = unreadableChange
       ? streamRecords.filter((r) => r.event.version < unreadableChange.version)
       : streamRecords;
     result.heldBack += streamRecords.length - readable.length;
-    plans.set(streamId, {
-      streamRecords,
-      events: readable.map((r) => r.event),
-      ...(unreadableChange ? { unreadableChange } : {}),
-    });
-  }
-
-  // Every stream's first try, caught up from the batch's read and written with the others in a request or a few
-  // (`putMany`), where one put each cost a request each. A try that fails, or whose write loses its guard or fails,
-  // goes on one stream at a time below, as every try did before: `fresh` when the batch's read no longer serves.
-  type FirstTry = { applied: number; version: number } | { again: true; fresh: boolean };
-  const firstTries = new Map<string, FirstTry>();
-  const writes: (ViewWrite<View> & { streamId: string; applied: number })[] = [];
-  await eachStream(
-    [...plans].filter(([, plan]) => plan.events.length > 0),
-    async ([streamId, { events }]) => {
-      const stored = storedViews.get(streamId);
+    const events = readable.map((r) => r.event);
+    for (let attempt = 1; events.length > 0; attempt++) {
       try {
-        const caught = await catchUp(
-          projection,
-          streamId,
-          stored ?? { view: undefined, version: 0 },
-          events,
-          dependencies.readRange,
-        );
-        if (caught.applied === 0 || caught.view === undefined)
-          firstTries.set(streamId, { applied: 0, version: caught.version });
-        else
-          writes.push({
-            streamId,
-            key: projection.key(streamId),
-            view: caught.view,
-            version: caught.version,
-            previous: stored,
-            applied: caught.applied,
-          });
-      } catch {
-        firstTries.set(streamId, { again: true, fresh: false });
-      }
-    },
-  );
-  if (writes.length > 0) {
-    const outcomes = await dependencies.views
-      .putMany(writes.map(({ key, view, version, previous }) => ({ key, view, version, previous })))
-      .catch((error: unknown) => writes.map(() => (error instanceof Error ? error : new Error(String(error)))));
-    writes.forEach(({ streamId, version, applied }, i) =>
-      firstTries.set(streamId, outcomes[i] === 'written' ? { applied, version } : { again: true, fresh: true }),
-    );
-  }
-
-  const handleStream = async ([streamId, { streamRecords, events, unreadableChange }]: [
-    string,
-    Plan,
-  ]): Promise<void> => {
-    const log = logFor(streamId, streamRecords);
-    const applied = (count: number, version: number) => {
-      result.applied += count;
-      // The view moved from `version - count` to `version`: the batch's events in between are the applied ones.
-      if (count > 0) {
-        const fresh = events.filter((e) => e.version > version - count && e.version <= version);
-        dependencies.onApplied?.([...new Map(fresh.map((e) => [e.version, e])).values()]);
-      }
-      result.duplicates += count === 0 ? events.length : 0;
-      log.debug('applied', { applied: count, upTo: Math.max(...events.map((e) => e.version)) });
-    };
-    const first = firstTries.get(streamId);
-    if (first && !('again' in first)) applied(first.applied, first.version);
-    else {
-      // A first try that went wrong counts as the stream's first attempt.
-      for (let attempt = first ? 2 : 1; events.length > 0; attempt++) {
-        try {
-          // The batch's read serves a try only while no write may have changed the view since: a retry reads it again.
-          const stored = attempt === 1 && !first?.fresh ? { stored: storedViews.get(streamId) } : undefined;
-          const outcome = await applyStream(projection, streamId, events, dependencies, stored);
-          applied(outcome.applied, outcome.version ?? 0);
-          break;
-        } catch (error) {
-          if (attempt < attempts) continue;
-          if (isTransient(error)) {
-            const lowest = streamRecords.reduce((a, b) =>
-              BigInt(a.sequenceNumber) < BigInt(b.sequenceNumber) ? a : b,
-            );
-            result.retry.push({ streamId, sequenceNumber: lowest.sequenceNumber });
-            log.warn('transient failure; Lambda will deliver the records again', { error });
-            return;
-          }
-          const version = await parkStream(projection, streamId, error, dependencies);
-          result.parked.push(streamId);
-          log.error('poison event: stream parked until redriven', { version, error });
+        // The batch's read serves the first try only: a retry reads the view again.
+        const first = attempt === 1 ? { stored: storedViews.get(streamId) } : undefined;
+        const { applied, version } = await applyStream(projection, streamId, events, dependencies, first);
+        result.applied += applied;
+        // The view moved from `version - applied` to `version`: the batch's events in between are the applied ones.
+        if (applied > 0 && version !== undefined) {
+          const fresh = events.filter((e) => e.version > version - applied && e.version <= version);
+          dependencies.onApplied?.([...new Map(fresh.map((e) => [e.version, e])).values()]);
+        }
+        result.duplicates += applied === 0 ? events.length : 0;
+        log.debug('applied', { applied, upTo: Math.max(...events.map((e) => e.version)) });
+        break;
+      } catch (error) {
+        if (attempt < attempts) continue;
+        if (isTransient(error)) {
+          const first = streamRecords.reduce((a, b) => (BigInt(a.sequenceNumber) < BigInt(b.sequenceNumber) ? a : b));
+          result.retry.push({ streamId, sequenceNumber: first.sequenceNumber });
+          log.warn('transient failure; Lambda will deliver the records again', { error });
           return;
         }
+        const version = await parkStream(projection, streamId, error, dependencies);
+        result.parked.push(streamId);
+        log.error('poison event: stream parked until redriven', { version, error });
+        return;
       }
     }
     if (!unreadableChange) return;
@@ -273,8 +196,13 @@ export const runProjection = async <View extends Record<string, unknown>, Event 
     result.parked.push(streamId);
     log.error('poison event: stream parked until redriven', { version, error });
   };
-  // A batch takes the time of its slowest streams rather than the sum of all of them.
-  await eachStream([...plans], handleStream);
+  // Streams are independent, and each is applied in order by one worker: a few at a time, so a batch takes the
+  // time of its slowest streams rather than the sum of all of them.
+  const queue = [...byStream];
+  const worker = async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) await handleStream(next);
+  };
+  await Promise.all(Array.from({ length: Math.min(streamConcurrency, queue.length) }, worker));
   return result;
 };
 

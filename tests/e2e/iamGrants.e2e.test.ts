@@ -6,7 +6,6 @@ import { simulatorOutage } from '../../adapters/simulatedPaymentGateway.js';
 import { documentClient } from '../../eventstore/dynamoClient.js';
 import { services } from '../../functions/dependencies.js';
 import { jwtSettings, type LocalIssuer, localIssuer } from '../../local/auth.js';
-import { partiqlWrite } from '../../local/capacity.js';
 import { localClientConfig } from '../../local/dynamoLocal.js';
 import { environmentVariable } from '../../local/environment.js';
 import { type ApiServer, startApi } from '../../local/httpServer.js';
@@ -42,7 +41,6 @@ type Input = Keyed & {
   IndexName?: string;
   RequestItems?: Record<string, { Keys?: Record<string, unknown>[] } | unknown[]>;
   TransactItems?: Record<string, Keyed>[];
-  Statements?: { Statement: string; Parameters?: unknown[] }[];
 };
 
 /** The partition keys' names of each table, by its name on this stack. */
@@ -76,16 +74,6 @@ const needs = (operation: string, input: Input): Omit<Call, 'fn'>[] => {
       table: name,
       partitionKeys: Array.isArray(request) ? [] : (request.Keys ?? []).flatMap((key) => keyOf(name, key)),
     }));
-  }
-  if (operation === 'BatchExecuteStatement') {
-    return (input.Statements ?? []).map(({ Statement, Parameters = [] }) => {
-      const { action, table: name, names } = partiqlWrite(Statement);
-      const hash = hashKeys.get(name);
-      const at = hash === undefined ? -1 : names.indexOf(hash);
-      const value = Parameters[at];
-      const key = value && typeof value === 'object' && 'S' in value ? (value as { S: unknown }).S : value;
-      return { action: `dynamodb:${action}`, table: name, partitionKeys: at >= 0 ? [key] : [] };
-    });
   }
   if (!table) return [];
   return [

@@ -96,63 +96,6 @@ describe('the view store on DynamoDB', () => {
   });
 });
 
-describe('the view store on DynamoDB, many guarded writes at once (putMany)', () => {
-  type View = Record<string, unknown>;
-  const views = () => dynamoViewStore<View>({ client: clients.client, table: clients.tables.products });
-  const write = (view: View & { sku: string }, version: number, previous?: { view: View; version: number }) => ({
-    key: { sku: view.sku },
-    view,
-    version,
-    previous,
-  });
-  const drop = async (skus: string[]) => {
-    for (const sku of skus)
-      await clients.client.send(new DeleteCommand({ TableName: clients.tables.products, Key: { sku } }));
-  };
-
-  it('writes views none stored and views at their previous version, more than one request holds, as put would', async () => {
-    const skus = Array.from({ length: 30 }, (_, i) => `MANY-${Date.now()}-${i}`);
-    const first = skus.map((sku) => ({ sku, name: sku, note: 'it\'s "quoted"', lines: [{ quantity: 1 }] }));
-    expect(await views().putMany(first.map((view) => write(view, 1)))).toEqual(skus.map(() => 'written'));
-    // The second views drop `note` and keep an undefined field out, as a put with removeUndefinedValues would.
-    const second = skus.map((sku) => ({ sku, name: `${sku}!`, lines: [], gone: undefined }));
-    const outcomes = await views().putMany(
-      second.map((view, i) => write(view, 3, { view: first[i] ?? {}, version: 1 })),
-    );
-    expect(outcomes).toEqual(skus.map(() => 'written'));
-    expect(await views().getMany(skus.map((sku) => ({ sku })))).toEqual(
-      skus.map((sku) => ({ view: { sku, name: `${sku}!`, lines: [] }, version: 3 })),
-    );
-    await drop(skus);
-  });
-
-  it('answers stale for a write whose guard lost, writing nothing for it, and writes the rest of its batch', async () => {
-    const [stored, absent, fresh, taken] = ['A', 'B', 'C', 'D'].map((x) => `STALE-${Date.now()}-${x}`) as [
-      string,
-      string,
-      string,
-      string,
-    ];
-    await views().put({ sku: stored, name: 'at 2' }, 2, 0);
-    await views().put({ sku: taken, name: 'theirs' }, 1, 0);
-    const outcomes = await views().putMany([
-      // Stored at 2, not 1; not stored at all; none stored (written); stored already, where none was expected.
-      write({ sku: stored, name: 'mine' }, 3, { view: { sku: stored }, version: 1 }),
-      write({ sku: absent, name: 'mine' }, 2, { view: { sku: absent }, version: 1 }),
-      write({ sku: fresh, name: 'mine' }, 1),
-      write({ sku: taken, name: 'mine' }, 1),
-    ]);
-    expect(outcomes).toEqual(['stale', 'stale', 'written', 'stale']);
-    expect(await views().getMany([stored, absent, fresh, taken].map((sku) => ({ sku })))).toEqual([
-      { view: { sku: stored, name: 'at 2' }, version: 2 },
-      undefined,
-      { view: { sku: fresh, name: 'mine' }, version: 1 },
-      { view: { sku: taken, name: 'theirs' }, version: 1 },
-    ]);
-    await drop([stored, fresh, taken]);
-  });
-});
-
 describe('the orders and products read models', () => {
   it('follow the change stream, even when records come twice and out of order', async () => {
     const product = await givenProduct();

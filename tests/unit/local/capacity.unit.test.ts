@@ -2,9 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   itemBytes,
   leastReadUnits,
-  partiqlWrite,
   refusedWriteUnits,
-  statementWriteUnits,
   transactWriteUnits,
   valueBytes,
 } from '../../../local/capacity.js';
@@ -94,39 +92,5 @@ describe('what DynamoDB bills that DynamoDB Local does not report', () => {
     );
     expect(leastReadUnits('Query', { TableName: 'events' }, {})).toEqual(new Map([['events', 0.5]]));
     expect(leastReadUnits('GetItem', { TableName: 'events' }, {}).size).toBe(0);
-  });
-});
-
-describe('PartiQL writes, as the view store makes them', () => {
-  it('reads the action, the table and the name each parameter stands for, quotes undone', () => {
-    expect(partiqlWrite(`INSERT INTO "dev-orders" VALUE {'orderId': ?, 'it''s': ?}`)).toEqual({
-      action: 'PartiQLInsert',
-      table: 'dev-orders',
-      names: ['orderId', "it's"],
-    });
-    expect(
-      partiqlWrite(
-        `UPDATE "dev-orders" SET "say ""hi""" = ? SET "version" = ? REMOVE "note" WHERE "orderId" = ? AND "version" = ?`,
-      ),
-    ).toEqual({ action: 'PartiQLUpdate', table: 'dev-orders', names: ['say "hi"', 'version', 'orderId', 'version'] });
-  });
-
-  it('bills each statement 1 unit per KB of its item, each name once: an UPDATE’s guard is no attribute', () => {
-    // 1,020 bytes under `big`, with `version` and `k`: just over 1 KB, once; the guard's `version` adds nothing.
-    const big = { S: 'x'.repeat(1020) };
-    expect(
-      statementWriteUnits({
-        Statements: [
-          { Statement: `INSERT INTO "t" VALUE {'k': ?, 'v': ?}`, Parameters: [{ S: 'a' }, { N: '1' }] },
-          {
-            Statement: `UPDATE "t" SET "big" = ? SET "version" = ? WHERE "k" = ? AND "version" = ?`,
-            Parameters: [big, { N: '2' }, { S: 'a' }, { N: '1' }],
-          },
-        ],
-      }),
-    ).toEqual([
-      { table: 't', units: 1 },
-      { table: 't', units: 2 },
-    ]);
   });
 });

@@ -5,7 +5,6 @@ import { ordersProjection, type OrderView } from '../../../projections/orders.js
 import {
   type Checkpoints,
   ClearStopped,
-  putOneByOne,
   type ParkingLot,
   type PointerStore,
   type ScanPosition,
@@ -47,17 +46,15 @@ import { memoryParkingLot } from '../../support/memoryParkingLot.js';
 /** One slot's views in memory, keyed by order id. */
 const memoryViews = (): ViewStore<OrderView> & { all: Map<string, Versioned<OrderView>> } => {
   const all = new Map<string, Versioned<OrderView>>();
-  const put: ViewStore<OrderView>['put'] = async (view, version, previousVersion) => {
-    if ((all.get(view.orderId)?.version ?? 0) !== previousVersion) return 'stale';
-    all.set(view.orderId, { view, version });
-    return 'written';
-  };
   return {
     all,
     get: async (key) => all.get(String(key.orderId)),
     getMany: async (keys) => keys.map((key) => all.get(String(key.orderId))),
-    put,
-    putMany: putOneByOne(put),
+    async put(view, version, previousVersion) {
+      if ((all.get(view.orderId)?.version ?? 0) !== previousVersion) return 'stale';
+      all.set(view.orderId, { view, version });
+      return 'written';
+    },
     async putAll(views) {
       for (const item of views) all.set(item.view.orderId, item);
     },
