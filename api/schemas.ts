@@ -21,21 +21,25 @@ export const RegisterProductRequest = z
   .strictObject({
     sku: Sku,
     // Trimmed first: a name of spaces alone is empty. A product is never renamed, so what would garble every page that
-    // shows it is refused: control characters, bidirectional overrides, and a name of nothing visible.
+    // shows it is refused: control characters, line and paragraph separators, bidirectional marks and overrides,
+    // noncharacters, and a name of nothing visible.
     name: z
       .string()
       .trim()
       // One problem per name: a blank one is blank, not also invisible.
       .min(1, { abort: true })
       .max(200)
-      .regex(/^[^\p{Cc}\u202A-\u202E\u2066-\u2069]*$/u, 'no control characters or bidirectional overrides')
+      .regex(
+        /^[^\p{Cc}\p{Zl}\p{Zp}\p{Noncharacter_Code_Point}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$/u,
+        'no control characters, line or paragraph separators, bidirectional marks or overrides, or noncharacters',
+      )
       .regex(/[\p{L}\p{N}\p{P}\p{S}]/u, 'at least one letter, digit, punctuation mark or symbol')
       .meta({
         pattern:
-          '^[^\\p{Cc}\\u202A-\\u202E\\u2066-\\u2069]*[\\p{L}\\p{N}\\p{P}\\p{S}][^\\p{Cc}\\u202A-\\u202E\\u2066-\\u2069]*$',
+          '^[^\\p{Cc}\\p{Zl}\\p{Zp}\\p{Noncharacter_Code_Point}\\u061C\\u200E\\u200F\\u202A-\\u202E\\u2066-\\u2069]*[\\p{L}\\p{N}\\p{P}\\p{S}][^\\p{Cc}\\p{Zl}\\p{Zp}\\p{Noncharacter_Code_Point}\\u061C\\u200E\\u200F\\u202A-\\u202E\\u2066-\\u2069]*$',
         description:
           'Trimmed, then 1 to 200 characters, at least one a letter, digit, punctuation mark or symbol; no control ' +
-          'characters or bidirectional overrides.',
+          'characters, line or paragraph separators, bidirectional marks or overrides, or noncharacters.',
       }),
     price: Money.extend({ currency: IsoCurrency }),
     stock: count(0, 1_000_000),
@@ -52,7 +56,14 @@ export const PlaceOrderRequest = z
       .array(z.strictObject({ sku: Sku, quantity: count(1, 1000) }))
       .min(1)
       .max(50),
-    payment: z.strictObject({ token: z.string().min(1).max(256) }),
+    // A gateway's token is printable ASCII: anything else is no token any gateway handed out.
+    payment: z.strictObject({
+      token: z
+        .string()
+        .min(1)
+        .max(256)
+        .regex(/^[\x21-\x7E]+$/, 'printable ASCII, no spaces'),
+    }),
   })
   .meta({ id: 'PlaceOrderRequest' });
 export type PlaceOrderRequest = z.infer<typeof PlaceOrderRequest>;
@@ -129,7 +140,8 @@ export const OrderPage = z
   .meta({ id: 'OrderPage' });
 export type OrderPage = z.infer<typeof OrderPage>;
 
-export const ListOrdersQuery = z.object({
+// Strict, as the bodies are: a misspelt parameter (`limt`) is refused, not ignored with the answer quietly changed.
+export const ListOrdersQuery = z.strictObject({
   // Digits only, with no leading zero: a number's other spellings (`1e1`, `0x10`, ` 10`, `010`) are not a page size,
   // and each refusal says the same. The pattern holds the bound too, so the document states it.
   limit: z
@@ -142,7 +154,7 @@ export const ListOrdersQuery = z.object({
   cursor: z.string().min(1).max(2048).optional(),
 });
 
-export const OrderAtQuery = z.object({
+export const OrderAtQuery = z.strictObject({
   at: z.iso
     .datetime({ offset: true })
     .optional()

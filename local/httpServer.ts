@@ -175,8 +175,13 @@ export const startApi = async ({
 
   const answer = async (request: IncomingMessage): Promise<APIGatewayProxyStructuredResultV2> => {
     // The request target is a path, never a URL to resolve: `//localhost/products` is that path, not that host. The
-    // client's Host header takes no part: `Host: x/orders?` would re-route the request, and `Host: a b` fail it.
-    const target = request.url?.startsWith('/') ? request.url : `/${request.url ?? ''}`;
+    // client's Host header takes no part: `Host: x/orders?` would re-route the request, and `Host: a b` fail it. An
+    // absolute-form target (`http://host/products`, RFC 9112 §3.2.2), which a server must accept, names its path after
+    // its authority.
+    const sent = request.url ?? '';
+    const authority = /^https?:\/\/[^/?#]*/i.exec(sent)?.[0] ?? '';
+    const path = sent.slice(authority.length);
+    const target = path.startsWith('/') ? path : `/${path}`;
     const url = new URL(`http://localhost${target}`);
     const method = (request.method ?? 'GET').toUpperCase();
     const matched = matchRoute(routes, method, url.pathname);
@@ -298,9 +303,7 @@ export const startApi = async ({
   });
   // What Node's parser refuses before any route (a header over 16 KB, a malformed request line or chunk) answered as
   // every other error is, instead of Node's bare status line.
-  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
-    if (!socket.writable || error.code === 'ECONNRESET') return void socket.destroy();
-    const [status, title, slug, detail] = clientErrorAnswers[error.code ?? ''] ?? badRequest;
+  const answerOnSocket = (socket: Duplex, [status, title, slug, detail]: ClientErrorAnswer) => {
     const correlationId = randomUUID();
     const body = JSON.stringify({ type: `urn:orderflow:problem:${slug}`, title, status, detail, correlationId });
     socket.end(
@@ -314,7 +317,16 @@ export const startApi = async ({
         body,
       ].join('\r\n'),
     );
+  };
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
+    if (!socket.writable || error.code === 'ECONNRESET') return void socket.destroy();
+    answerOnSocket(socket, clientErrorAnswers[error.code ?? ''] ?? badRequest);
   });
+  // Node hands a CONNECT (a request for a tunnel) to a `connect` listener, not to the request handler, and drops the
+  // connection when there is none: answered instead, as no route takes that method.
+  server.on('connect', (_request: IncomingMessage, socket: Duplex) =>
+    answerOnSocket(socket, [405, 'Method Not Allowed', 'method-not-allowed', 'CONNECT is not a method of this API.']),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());

@@ -185,6 +185,21 @@ export const jsonBody = ({
         `Send the body as UTF-8 JSON; charset=${charset} is not read.`,
       );
     }
+    // Bytes in a content coding (gzip, br) are not JSON until decoded, which nothing here does: refused as a coding
+    // not supported (RFC 9110 §15.5.16), rather than read as broken JSON, or read as if the coding were not there.
+    const codings = (event.headers?.['content-encoding'] ?? '')
+      .split(',')
+      .map((coding) => coding.trim())
+      .filter((coding) => coding !== '' && !/^identity$/i.test(coding));
+    if (codings.length > 0) {
+      throw new ProblemError(
+        415,
+        'unsupported-media-type',
+        'Unsupported Media Type',
+        `Send the body without a content coding; ${codings.join(', ')} is not decoded.`,
+        { headers: { 'accept-encoding': 'identity' } },
+      );
+    }
     let text: string;
     try {
       // A body handed over as bytes (base64) is read strictly: leniently, each bad byte would become U+FFFD and be
@@ -208,6 +223,17 @@ export const jsonBody = ({
     } catch {
       throw new ProblemError(400, 'malformed-json', 'Bad Request', 'The body is not valid JSON.');
     }
+    const repeated = repeatedName(text);
+    if (repeated) {
+      // Parsers disagree on which of two same-named members counts (JSON.parse takes the last, others the first),
+      // so a body that names a field twice means whatever its reader picks: refused, as its intent is unclear.
+      throw new ProblemError(
+        400,
+        'malformed-json',
+        'Bad Request',
+        `The body names ${pointer(repeated)} more than once; send each field once.`,
+      );
+    }
     if (holdsLoneSurrogate((event as { body: unknown }).body)) {
       // An escaped lone surrogate (`"\ud800"`) is valid JSON text but no Unicode: DynamoDB stores it as U+FFFD, so
       // a retry of the same body would no longer match what was stored.
@@ -220,6 +246,44 @@ export const jsonBody = ({
     }
   },
 });
+
+/**
+ * The path of the first object member whose name its object already has, in a text that is valid JSON (escapes read:
+ * `"a"` and `"\u0061"` are one name), or `undefined`. One pass with a stack of its own, as a body may nest deeply.
+ */
+export const repeatedName = (text: string): (string | number)[] | undefined => {
+  type Frame = { names: Set<string>; name?: string } | { index: number };
+  const frames: Frame[] = [];
+  const path = (name: string) => [
+    ...frames.slice(0, -1).map((frame) => ('index' in frame ? frame.index : (frame.name ?? ''))),
+    name,
+  ];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '{') frames.push({ names: new Set() });
+    else if (c === '[') frames.push({ index: 0 });
+    else if (c === '}' || c === ']') frames.pop();
+    else if (c === ',') {
+      const frame = frames.at(-1);
+      if (frame && 'index' in frame) frame.index += 1;
+    } else if (c === '"') {
+      const start = i;
+      for (i += 1; text[i] !== '"'; i += text[i] === '\\' ? 2 : 1);
+      const frame = frames.at(-1);
+      // A string in an object is a member's name when a colon follows it; any other string is a value.
+      if (!frame || 'index' in frame) continue;
+      let next = i + 1;
+      while (/\s/.test(text[next] ?? '')) next += 1;
+      if (text[next] !== ':') continue;
+      const raw = text.slice(start, i + 1);
+      const name = raw.includes('\\') ? (JSON.parse(raw) as string) : raw.slice(1, -1);
+      if (frame.names.has(name)) return path(name);
+      frame.names.add(name);
+      frame.name = name;
+    }
+  }
+  return undefined;
+};
 
 /** An RFC 6901 pointer in its URI fragment form: `#` is the whole body, `#/items/0` its first item. */
 const pointer = (path: PropertyKey[]): string =>
@@ -250,13 +314,20 @@ export const validate = (route: Route): Middleware => ({
     // Headers, query and body are each checked, and every invalid field of all three named in one answer.
     const headers = route.headers ? route.headers.safeParse(event.headers ?? {}) : undefined;
     const query = route.query ? route.query.safeParse(event.queryStringParameters ?? {}) : undefined;
+    // A route that takes no query takes none: an unknown parameter is refused on it as on any other.
+    const unknownParameters = route.query ? [] : Object.keys(event.queryStringParameters ?? {});
     const body = route.body ? route.body.safeParse(event.body) : undefined;
     const errors = [
       ...(headers && !headers.success
         ? headers.error.issues.map((issue) => ({ header: String(issue.path[0]), detail: issue.message }))
         : []),
+      ...unknownParameters.map((parameter) => ({ parameter, detail: 'Unknown parameter.' })),
       ...(query && !query.success
-        ? query.error.issues.map((issue) => ({ parameter: String(issue.path[0]), detail: issue.message }))
+        ? query.error.issues.flatMap((issue) =>
+            issue.code === 'unrecognized_keys'
+              ? issue.keys.map((key) => ({ parameter: key, detail: 'Unknown parameter.' }))
+              : [{ parameter: String(issue.path[0]), detail: issue.message }],
+          )
         : []),
     ];
     const bodyErrors = body && !body.success ? fieldErrors(body.error) : [];

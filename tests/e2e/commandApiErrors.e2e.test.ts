@@ -193,6 +193,11 @@ describe('bodies that do not match the schema', () => {
     ['POST', '/products', { stock: -(2 ** 53) }, '#/stock', />=0$/],
     ['POST', '/products', { price: { amount: -(2 ** 53), currency: 'EUR' } }, '#/price/amount', />=0$/],
     ['POST', '/products', { name: '\u0007' }, '#/name', /control characters/],
+    // What would garble a page without being a control character: a line separator, a bidi mark, a noncharacter.
+    ['POST', '/products', { name: 'Mug\u2028XL' }, '#/name', /line or paragraph separators/],
+    ['POST', '/products', { name: 'Mug \u200fXL' }, '#/name', /bidirectional marks/],
+    ['POST', '/products', { name: 'Mug \ufdd0' }, '#/name', /noncharacters/],
+    ['POST', '/orders', { payment: { token: 'tok\u0000visa' } }, '#/payment/token', /printable ASCII/],
     ['POST', '/products/X-1/restock', { quantity: 2 ** 53 }, '#/quantity', /<=1000000$/],
     ['POST', '/orders', { items: [{ sku: 'X-1', quantity: 2 ** 53 }] }, '#/items/0/quantity', /<=1000$/],
   ] as const)('names a field once, with its own bound: %s %s %j', async (method, path, fields, field, detail) => {
@@ -611,11 +616,30 @@ describe('what the HTTP parser refuses, locally', () => {
   it.each([
     ['headers over 16 KB', `GET /openapi.json HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(17_000)}\r\n\r\n`, 431],
     ['a malformed chunk', 'POST /orders HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n', 400],
+    // Node hands a CONNECT to a listener of its own, and drops the connection when there is none.
+    ['a CONNECT', 'CONNECT localhost:443 HTTP/1.1\r\nhost: localhost:443\r\n\r\n', 405],
   ])('answers %s as a problem document', async (_, bytes, status) => {
     const answer = await rawAnswer(bytes);
     expect(answer.split('\r\n')[0]).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
     expect(answer).toMatch(/\r\ncontent-type: application\/problem\+json\r\n/);
     expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ status });
+  });
+});
+
+describe('the request target, locally', () => {
+  it('takes an absolute-form target (RFC 9112 §3.2.2) for its path, and a path of two slashes for a path', async () => {
+    const rawStatus = (target: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(new URL(api().api.url).port), '127.0.0.1');
+        let answer = '';
+        socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+        socket.on('end', () => resolve(answer.split('\r\n')[0] ?? ''));
+        socket.on('error', reject);
+        socket.write(`GET ${target} HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n`);
+      });
+    expect(await rawStatus('http://127.0.0.1/openapi.json')).toBe('HTTP/1.1 200 OK');
+    expect(await rawStatus('HTTP://elsewhere.example:8080/openapi.json?x')).toBe('HTTP/1.1 200 OK');
+    expect(await rawStatus('//127.0.0.1/openapi.json')).toBe('HTTP/1.1 404 Not Found');
   });
 });
 

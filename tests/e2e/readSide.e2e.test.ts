@@ -441,6 +441,20 @@ describe('GET /orders: pagination', () => {
     expect(answer.json.errors).toEqual([{ parameter: 'limit', detail: 'a whole number from 1 to 100' }]);
   });
 
+  it.each([
+    ['/orders?limt=1', 'limt'],
+    ['/orders?limit=5&page=2', 'page'],
+    ['/orders/00000000-0000-4000-8000-000000000000?at=2026-01-01T00:00:00Z&a=1', 'a'],
+    ['/orders/00000000-0000-4000-8000-000000000000/events?at=now', 'at'],
+  ])(
+    'refuses %s with 400 naming the parameter it does not know, rather than answering as if it were not there',
+    async (path, parameter) => {
+      const answer = await get(path, uniqueCustomer());
+      expectParameterError(answer, parameter);
+      expect(answer.json.errors).toEqual([{ parameter, detail: 'Unknown parameter.' }]);
+    },
+  );
+
   it('accepts limit=1 and limit=100, its edges', async () => {
     const customer = uniqueCustomer();
     const sku = await givenProduct(call);

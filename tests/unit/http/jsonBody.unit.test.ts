@@ -1,14 +1,17 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { jsonBody } from '../../../functions/http/middlewares.js';
+import { jsonBody, repeatedName } from '../../../functions/http/middlewares.js';
 import { ProblemError } from '../../../functions/http/problem.js';
 
 type Request = Parameters<NonNullable<ReturnType<typeof jsonBody>['before']>>[0];
 
 /** The body middleware alone, before a handler: what it left in the event, or the problem it threw. */
-const parse = (body: string, { base64 = false } = {}): unknown => {
+const parse = (
+  body: string,
+  { base64 = false, headers = {} }: { base64?: boolean; headers?: object } = {},
+): unknown => {
   const event = {
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     body: base64 ? Buffer.from(body, 'latin1').toString('base64') : body,
     isBase64Encoded: base64,
   } as unknown as APIGatewayProxyEventV2;
@@ -47,5 +50,34 @@ describe('the JSON body of a request', () => {
     expect(parse(deep)).toMatchObject({ x: [expect.any(Array)] });
     const hidden = `{"x":${'['.repeat(6000)}"\\ud800"${']'.repeat(6000)}}`;
     expect(parse(hidden)).toMatch(/^400 malformed-json: .*surrogate/);
+  });
+
+  it('refuses a body that names a field twice, at any depth, escapes read, saying where', () => {
+    expect(parse('{"sku":"A","price":{"amount":1},"price":{"amount":99999}}')).toBe(
+      '400 malformed-json: The body names #/price more than once; send each field once.',
+    );
+    expect(parse('{"items":[{"sku":"A"},{"sku":"B","quantity":1,"qu\\u0061ntity":3}]}')).toMatch(
+      /^400 malformed-json: The body names #\/items\/1\/quantity more than once/,
+    );
+    // The same name in two objects, or as a value, is no repeat.
+    expect(parse('{"a":{"b":"a"},"b":{"a":"b","c":"\\"b\\":"}}')).toEqual({ a: { b: 'a' }, b: { a: 'b', c: '"b":' } });
+  });
+
+  it('refuses a body in a content coding it does not decode, and takes identity', () => {
+    expect(parse('{"a":1}', { headers: { 'content-encoding': 'gzip' } })).toBe(
+      '415 unsupported-media-type: Send the body without a content coding; gzip is not decoded.',
+    );
+    expect(parse('{"a":1}', { headers: { 'content-encoding': 'identity, br' } })).toMatch(/^415 .*; br is not/);
+    expect(parse('{"a":1}', { headers: { 'content-encoding': 'identity' } })).toEqual({ a: 1 });
+  });
+});
+
+describe('the first repeated member name of a JSON text', () => {
+  it('is its path, or undefined when every object names each member once', () => {
+    expect(repeatedName('{"a":[1,{"x":1},{"y":2,"y":3}]}')).toEqual(['a', 2, 'y']);
+    expect(repeatedName('[{"a":1},{"a":1}]')).toBeUndefined();
+    expect(repeatedName(' { "a" : 1 , "a" : 2 } ')).toEqual(['a']);
+    expect(repeatedName('{"a\\"":1,"a\\u0022":2}')).toEqual(['a"']);
+    expect(repeatedName('"just a string"')).toBeUndefined();
   });
 });
