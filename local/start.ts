@@ -177,8 +177,8 @@ orderflow is running locally (stage "${stage}", ready in ${Date.now() - started}
   Function logs   ${shown('logs', `${stage}.jsonl`)}   (every function's JSON lines; grep an order's correlation id)
   Consumers       ${consumers.join(', ')}   (they and the relay resume from ${shown('checkpoints', stage)})
 
-Get a token:      npm run token -- alice            (customer "alice")
-                  npm run token -- ops --admin      (with the orderflow/admin scope)
+Get a token:      npm run -s token -- alice         (customer "alice"; -s keeps npm's own lines out of $(…))
+                  npm run -s token -- ops --admin   (with the orderflow/admin scope)
 Try it:           curl -s ${api.url}/openapi.json | head -c 300; echo
 
 Ctrl-C stops everything, and \`npm start\` carries on where it stopped. \`npm run reset\` (or \`npm start -- --fresh\`) starts over empty.

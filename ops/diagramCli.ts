@@ -11,5 +11,10 @@ const asl = JSON.parse(await readFile(join(projectRoot, 'statemachines', 'order-
   typeof aslToMermaid
 >[0];
 const readmePath = join(projectRoot, 'README.md');
-await writeFile(readmePath, withDiagram(await readFile(readmePath, 'utf8'), aslToMermaid(asl)));
-console.log('README.md: saga diagram redrawn');
+const readme = await readFile(readmePath, 'utf8');
+const redrawn = withDiagram(readme, aslToMermaid(asl));
+if (redrawn === readme) console.log('README.md: the saga diagram already matches the ASL');
+else {
+  await writeFile(readmePath, redrawn);
+  console.log('README.md: saga diagram redrawn');
+}

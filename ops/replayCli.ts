@@ -187,7 +187,9 @@ const describePointer = (pointer: ReadModelPointer): string =>
 let began = false;
 try {
   const clients = await stageClients(values.stage);
-  began = command === undefined || command === 'rebuild';
+  // A rebuild has begun once its pointer names the build; one refused before that (no credentials, a build already
+  // there) left nothing to resume.
+  began = command === undefined;
   if (command && projection) {
     if (command === 'rebuild') {
       console.error(`Rebuilding ${projection} beside the live version on stage "${clients.stage}"…`);
@@ -198,6 +200,7 @@ try {
         sample,
         switchWhenReady: !values['no-switch'],
         resume: values.resume,
+        onBegun: () => (began = true),
         onProgress: print,
       });
       lastPrint = 0;

@@ -125,7 +125,7 @@ export const startBuild = (
 ): ReadModelPointer => {
   if (pointer.building) {
     throw new RebuildStateError(
-      `${pointer.projection}: version ${pointer.building.version} is already being built (run ${pointer.building.runId}, ${pointer.building.phase}, since ${pointer.building.startedAt}); if that run has stopped, resume it (--rebuild --resume, or redrive its replay execution), or drop it with --abort`,
+      `${pointer.projection}: version ${pointer.building.version} is already being built (run ${pointer.building.runId}, ${pointer.building.phase}, since ${pointer.building.startedAt}); ${pointer.building.phase === 'ready' ? 'it is built and checked: switch readers to it (--switch), or drop it with --abort' : 'if that run has stopped, resume it (--rebuild --resume, or redrive its replay execution), or drop it with --abort'}`,
     );
   }
   if (pointer.previous) {

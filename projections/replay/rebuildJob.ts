@@ -59,6 +59,8 @@ export type RebuildOptions = {
    * pointer cannot tell a run that stopped from one still running, and two at once would race on one slot.
    */
   resume?: boolean;
+  /** Told once the pointer names the build: from then on, a run that fails can be resumed. */
+  onBegun?: () => void;
 };
 
 /**
@@ -78,6 +80,7 @@ export const runRebuild = async ({
   onProgress,
   signal,
   resume = false,
+  onBegun,
 }: RebuildOptions): Promise<RebuildSummary> => {
   const deps = clients.rebuildDependencies;
   const target = clients.rebuildTargets[projection];
@@ -89,6 +92,7 @@ export const runRebuild = async ({
   });
   const building = begun.building;
   if (!building) throw new Error(`${projection}: the pointer names no build`);
+  onBegun?.();
   const { runId, slot, version } = building;
   const totalSegments = building.segments;
 

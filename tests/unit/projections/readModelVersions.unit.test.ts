@@ -86,7 +86,9 @@ describe('a read model version through a blue-green rebuild', () => {
   });
 
   it('refuses a second build while one runs or an old version is kept', () => {
-    expect(() => start(start())).toThrow(/already being built/);
+    expect(() => start(start())).toThrow(/already being built .*resume it \(--rebuild --resume/);
+    // One built and checked needs no resume: the refusal says to switch to it.
+    expect(() => start(ready())).toThrow(/already being built .*switch readers to it \(--switch\)/);
     expect(() => start(switchLive(ready(), now))).toThrow(/--finalize/);
     expect(() => rollBack(initialPointer('orders'), now)).toThrow(/nothing to roll back/);
     expect(() => finalize(initialPointer('orders'), now, 'run-d')).toThrow(/nothing to finalize/);
