@@ -88,7 +88,13 @@ export const Product = z
 export type Product = z.infer<typeof Product>;
 
 export const OrderAccepted = z
-  .strictObject({ orderId: z.string(), status: OrderView.shape.status })
+  .strictObject({
+    orderId: z.string(),
+    status: OrderView.shape.status,
+    rejectionReason: OrderView.shape.rejectionReason.meta({
+      description: 'Why, when the order is REJECTED already (OUT_OF_STOCK at once, or as a retry found it).',
+    }),
+  })
   .meta({ id: 'OrderAccepted' });
 export type OrderAccepted = z.infer<typeof OrderAccepted>;
 

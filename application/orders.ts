@@ -7,6 +7,7 @@ import {
   type OrderStatus,
   orderStreamId,
   type PlaceOrder,
+  type RejectionReason,
 } from '../domain/order/index.js';
 import { stockBalanceId } from '../domain/inventory/index.js';
 import { fold } from '../domain/shared/decider.js';
@@ -56,7 +57,7 @@ const PLACEMENT_ATTEMPTS = 8;
 export const placeOrder = async (
   input: PlaceOrderInput,
   context: CommandContext,
-): Promise<{ orderId: string; status: OrderStatus }> => {
+): Promise<{ orderId: string; status: OrderStatus; rejectionReason?: RejectionReason }> => {
   const orderId = input.idempotencyKey ? orderIdForKey(input.customerId, input.idempotencyKey) : randomUUID();
   const skus = input.items.map((item) => item.sku);
   const hints = context.stockHints ?? new Map<string, number>();
@@ -95,7 +96,12 @@ export const placeOrder = async (
           if (known !== undefined) hints.set(line.sku, known - line.quantity);
         }
       }
-      return { orderId, status: state.status };
+      // A rejected order says why, so a client need not read it again to tell out of stock from a failed payment.
+      return {
+        orderId,
+        status: state.status,
+        ...(state.status === 'REJECTED' ? { rejectionReason: state.rejectionReason } : {}),
+      };
     } catch (error) {
       if (!(error instanceof BalanceTooLowError || error instanceof BalanceChangedError)) throw error;
       // Still changing after every read: the API answers "retry".
