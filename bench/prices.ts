@@ -24,6 +24,8 @@ export const prices = {
     putPayloadUnit: 0.014 / 1e6,
     /** Provisioned mode: per shard and hour; a fixed cost, not a cost per order. */
     shardHour: 0.015,
+    /** Extended retention, past 24 hours up to 7 days: per shard and hour, on top of `shardHour`. */
+    extendedRetentionShardHour: 0.02,
   },
   lambda: {
     request: 0.2 / 1e6,

@@ -5,7 +5,7 @@ import { ADMIN_SCOPE, routes } from '../../api/routes.js';
 import { CIRCUIT_KEY } from '../../adapters/dynamoCircuitStore.js';
 import { POINTER_PK } from '../../adapters/readModelPointer.js';
 import { PAYMENT_CIRCUIT } from '../../application/paymentGateway.js';
-import { productStreamId } from '../../domain/inventory/index.js';
+import { productStreamId, stockBalanceId } from '../../domain/inventory/index.js';
 import { STREAM_ID, VERSION } from '../../eventstore/tableKeys.js';
 import { httpRoutes } from '../../local/httpServer.js';
 import { projectRoot } from '../../local/paths.js';
@@ -232,6 +232,18 @@ describe('the packaged prod template', () => {
         { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${productStreamId('')}*`] } },
       ]);
     }
+    // A stock balance is only ever moved or checked: no update may rewrite a product's snapshot beside it.
+    for (const fn of functionNames) {
+      for (const action of ['dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem']) {
+        for (const condition of conditionsOf(fn, action, snapshotsArn)) {
+          expect(condition, `${fn} ${action}`).toEqual({
+            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${stockBalanceId('')}*`] },
+          });
+        }
+      }
+    }
+    expect(conditionsOf('placeOrder', 'dynamodb:ConditionCheckItem', snapshotsArn)).toHaveLength(1);
+    expect(conditionsOf('confirmOrder', 'dynamodb:UpdateItem', snapshotsArn)).toHaveLength(1);
     for (const [fn, table] of [
       ['ordersProjection', 'OrdersTable'],
       ['productsProjection', 'ProductsTable'],
@@ -251,6 +263,9 @@ describe('the packaged prod template', () => {
         },
       ]);
       expect(keysOf('dynamodb:GetItem').length, fn).toBe(2);
+      expect(keysOf('dynamodb:BatchWriteItem'), fn).toEqual([
+        { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['rebuild#*'] } },
+      ]);
       expect(grants(fn)).toEqual(
         [
           ...on(eventsArn, 'Query'),
@@ -419,6 +434,16 @@ describe('the read side in the packaged prod template', () => {
       Type: 'AWS::Kinesis::Stream',
       Properties: { Name: 'orderflow-prod-changes', ShardCount: 2, StreamEncryption: { EncryptionType: 'KMS' } },
     });
+  });
+
+  it('keeps prod’s change records for 7 days: the failure queue names records for 14, and the runbook reads them back', async () => {
+    const hours = (t: typeof template) =>
+      (resourcesOfType(t, 'AWS::Kinesis::Stream')[0]?.[1].Properties as { RetentionPeriodHours?: number })
+        .RetentionPeriodHours;
+    expect(hours(template)).toBe(168);
+    expect(resource('ChangeFailuresQueue').Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    // Other stages keep Kinesis's default day, at no extra cost.
+    expect(hours((await packaged('dev')).template)).toBe(24);
   });
 
   it('maps each projection to the stream with partial batch responses, bisection, bounded retries and a failure queue', () => {
@@ -663,7 +688,6 @@ describe('the sweeper in the packaged prod template', () => {
         ...on({ 'Fn::GetAtt': ['EventsTable', 'Arn'] }, 'PutItem', 'Query'),
         ...on({ 'Fn::GetAtt': ['SnapshotsTable', 'Arn'] }, 'UpdateItem'),
         ...on({ 'Fn::GetAtt': ['PaymentSimulatorTable', 'Arn'] }, 'GetItem', 'UpdateItem'),
-        ...on({ 'Fn::GetAtt': ['CircuitsTable', 'Arn'] }, 'GetItem', 'PutItem'),
         ...on(
           [
             { 'Fn::Sub': '${OrdersTable.Arn}/index/pendingSince' },
@@ -731,14 +755,10 @@ describe('the payment gateway’s circuit breaker in the packaged prod template'
     });
   });
 
-  it('lets exactly the functions that call the gateway read the breaker and write it, nothing more', () => {
-    const callers = [
-      'authorizePayment',
-      'abandonOrder',
-      'sweepPendingOrders',
-      'compensateCancellation',
-      'resumeCompensation',
-    ];
+  it('lets exactly the function that authorizes through the breaker read it and write it, nothing more', () => {
+    // Only authorizations go through the breaker: refunds and voids go straight to the gateway
+    // (application/paymentGateway.ts), so the compensations, the catch-all and the sweeper never touch it.
+    const callers = ['authorizePayment'];
     for (const fn of functionNames) {
       const circuitGrants = grants(fn).filter((g) => g.includes('CircuitsTable'));
       expect(circuitGrants, fn).toEqual(callers.includes(fn) ? on('CircuitsTable', 'GetItem', 'PutItem') : []);
@@ -852,11 +872,7 @@ describe('the parked compensation in the packaged prod template', () => {
     const on = (table: string, ...actions: string[]) =>
       actions.map((a) => `dynamodb:${a} ${JSON.stringify({ 'Fn::GetAtt': [table, 'Arn'] })}`);
     expect(grants).toEqual(
-      [
-        ...on('EventsTable', 'PutItem', 'Query'),
-        ...on('PaymentSimulatorTable', 'GetItem', 'UpdateItem'),
-        ...on('CircuitsTable', 'GetItem', 'PutItem'),
-      ].sort(),
+      [...on('EventsTable', 'PutItem', 'Query'), ...on('PaymentSimulatorTable', 'GetItem', 'UpdateItem')].sort(),
     );
     const wait = variables('resumeCompensation');
     const [first, max, bound] = [
