@@ -268,7 +268,8 @@ export const repeatedName = (text: string): (string | number)[] | undefined => {
       if (frame && 'index' in frame) frame.index += 1;
     } else if (c === '"') {
       const start = i;
-      for (i += 1; text[i] !== '"'; i += text[i] === '\\' ? 2 : 1);
+      // Bounded by the text too: a scan that lost its place ends, rather than runs on past the end.
+      for (i += 1; i < text.length && text[i] !== '"'; i += text[i] === '\\' ? 2 : 1);
       const frame = frames.at(-1);
       // A string in an object is a member's name when a colon follows it; any other string is a value.
       if (!frame || 'index' in frame) continue;

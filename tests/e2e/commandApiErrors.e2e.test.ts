@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { connect } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { decodeJwt } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { orderIdForKey } from '../../application/orders.js';
@@ -125,6 +126,20 @@ describe('bodies that cannot be read', () => {
     expect(answer.json).toMatchObject({ name: 'Café' });
   });
 
+  it('answers 415 for a gzipped body, saying it takes identity, and registers nothing', async () => {
+    const body = product();
+    const token = await api().issuer.sign(uniqueCustomer(), { admin: true });
+    const response = await fetch(`${api().api.url}/products`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: gzipSync(JSON.stringify(body)),
+    });
+    expect(response.status).toBe(415);
+    expect(response.headers.get('accept-encoding')).toBe('identity');
+    expect(await response.json()).toMatchObject({ detail: expect.stringMatching(/gzip is not decoded/) });
+    expect((await call('GET', `/products/${body.sku}`)).status).toBe(404);
+  });
+
   it('answers 415 for a body without a content type', async () => {
     const token = await api().issuer.sign(uniqueCustomer());
     const response = await fetch(`${api().api.url}/orders`, {
@@ -198,6 +213,11 @@ describe('bodies that do not match the schema', () => {
     ['POST', '/products', { name: 'Mug \u200fXL' }, '#/name', /bidirectional marks/],
     ['POST', '/products', { name: 'Mug \ufdd0' }, '#/name', /noncharacters/],
     ['POST', '/orders', { payment: { token: 'tok\u0000visa' } }, '#/payment/token', /printable ASCII/],
+    ['POST', '/products', { name: 'Mug\u2029XL' }, '#/name', /line or paragraph separators/],
+    ['POST', '/products', { name: 'Mug \u200eXL' }, '#/name', /bidirectional marks/],
+    ['POST', '/products', { name: 'Mug \u061cXL' }, '#/name', /bidirectional marks/],
+    ['POST', '/orders', { payment: { token: 'tok visa' } }, '#/payment/token', /no spaces/],
+    ['POST', '/orders', { payment: { token: 'tok\u007fvisa' } }, '#/payment/token', /printable ASCII/],
     ['POST', '/products/X-1/restock', { quantity: 2 ** 53 }, '#/quantity', /<=1000000$/],
     ['POST', '/orders', { items: [{ sku: 'X-1', quantity: 2 ** 53 }] }, '#/items/0/quantity', /<=1000$/],
   ] as const)('names a field once, with its own bound: %s %s %j', async (method, path, fields, field, detail) => {
@@ -640,6 +660,10 @@ describe('the request target, locally', () => {
     expect(await rawStatus('http://127.0.0.1/openapi.json')).toBe('HTTP/1.1 200 OK');
     expect(await rawStatus('HTTP://elsewhere.example:8080/openapi.json?x')).toBe('HTTP/1.1 200 OK');
     expect(await rawStatus('//127.0.0.1/openapi.json')).toBe('HTTP/1.1 404 Not Found');
+    expect(await rawStatus('https://127.0.0.1/openapi.json')).toBe('HTTP/1.1 200 OK');
+    expect(await rawStatus('//openapi.json')).toBe('HTTP/1.1 404 Not Found');
+    // A URL further on is a query's, not the target's authority.
+    expect(await rawStatus('/openapi.json?next=http://elsewhere.example/')).toBe('HTTP/1.1 200 OK');
   });
 });
 

@@ -576,4 +576,15 @@ describe('the saga’s stream consumers, meeting events an upcaster throws on', 
     }
     expect(await stage.parking.list('compensateCancellation')).toEqual([]);
   });
+
+  it('count, in the invariants, the events an item holds, not the item', async () => {
+    const readAll = async () =>
+      (await checkInvariants(invariantTables(client, (variable) => String(environment[variable])))).find(
+        ({ name }) => name === 'every event is one this code reads',
+      )?.checked ?? 0;
+    const before = await readAll();
+    // One item, two events: OrderPlaced and StockReserved.
+    await client.send(new PutCommand({ TableName: environment.EVENTS_TABLE, Item: placedAndReserved(randomUUID()) }));
+    expect(await readAll()).toBe(before + 2);
+  });
 });

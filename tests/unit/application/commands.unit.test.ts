@@ -239,6 +239,10 @@ describe('placing an order', () => {
     );
     expect(error).toBeInstanceOf(UnknownSkuError);
     expect(error).toMatchObject({ skus: ['NOPE-1', 'NOPE-2'], kind: 'unprocessable' });
+    expect((error as Error).message).toBe('No product with SKUs NOPE-1, NOPE-2.');
+    // One unknown SKU is named in the singular.
+    const one: unknown = await placeOrder(order({ 'NOPE-1': 1 }), shop.context).catch((e: unknown) => e);
+    expect((one as Error).message).toBe('No product with SKU NOPE-1.');
     expect(shop.count()).toBe(events);
   });
 });

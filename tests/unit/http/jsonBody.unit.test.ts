@@ -69,6 +69,25 @@ describe('the JSON body of a request', () => {
     );
     expect(parse('{"a":1}', { headers: { 'content-encoding': 'identity, br' } })).toMatch(/^415 .*; br is not/);
     expect(parse('{"a":1}', { headers: { 'content-encoding': 'identity' } })).toEqual({ a: 1 });
+    // A coding's name is case-insensitive (RFC 9110 §8.4.1): Identity is identity.
+    expect(parse('{"a":1}', { headers: { 'content-encoding': 'Identity' } })).toEqual({ a: 1 });
+  });
+
+  it('says which coding it takes when it refuses one: Accept-Encoding: identity', () => {
+    const event = {
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: '{"a":1}',
+      isBase64Encoded: false,
+    } as unknown as APIGatewayProxyEventV2;
+    const refusal = (() => {
+      try {
+        void jsonBody({ required: true }).before?.({ event } as unknown as Request);
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(refusal).toBeInstanceOf(ProblemError);
+    expect((refusal as ProblemError).extras.headers).toEqual({ 'accept-encoding': 'identity' });
   });
 });
 
@@ -79,5 +98,8 @@ describe('the first repeated member name of a JSON text', () => {
     expect(repeatedName(' { "a" : 1 , "a" : 2 } ')).toEqual(['a']);
     expect(repeatedName('{"a\\"":1,"a\\u0022":2}')).toEqual(['a"']);
     expect(repeatedName('"just a string"')).toBeUndefined();
+    // A value that spells a later member's name is no name; a member after an array is its object's.
+    expect(repeatedName('{"a":"b","b":1}')).toBeUndefined();
+    expect(repeatedName('{"a":[1],"b":1,"b":2}')).toEqual(['b']);
   });
 });

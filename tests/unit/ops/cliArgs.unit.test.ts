@@ -98,4 +98,34 @@ describe('the ops commands’ arguments (ops/cliArgs.ts)', () => {
       expect(answer.status, args.join(' ')).toBe(1);
     }
   }, 60_000);
+
+  it('does not call a rebuild refused before it began resumable', () => {
+    // No credentials (a profile that does not exist): refused at the first read, before the pointer names a build.
+    const answer = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'ops/replayCli.ts',
+        '--projection',
+        'orders',
+        '--rebuild',
+        '--stage',
+        'no-such-stage-for-tests',
+      ],
+      {
+        cwd: projectRoot,
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          ORDERFLOW_STATE_DIR: stateDir,
+          AWS_PROFILE: 'orderflow-no-such-profile',
+          AWS_EC2_METADATA_DISABLED: 'true',
+        },
+      },
+    );
+    expect(answer.status).toBe(1);
+    expect(answer.stderr).toContain('Fix the cause and run the same command again.');
+    expect(answer.stderr).not.toContain('--resume');
+  }, 60_000);
 });

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +13,15 @@ describe('the saga diagram in the README', () => {
     const readme = await readFile(join(projectRoot, 'README.md'), 'utf8');
     expect(withDiagram(readme, aslToMermaid(asl))).toBe(readme);
   });
+
+  it('is left alone by `npm run diagram` when it already matches, which says so', () => {
+    const answer = spawnSync(process.execPath, ['--import', 'tsx', 'ops/diagramCli.ts'], {
+      cwd: projectRoot,
+      encoding: 'utf8',
+    });
+    expect(answer.status).toBe(0);
+    expect(answer.stdout).toBe('README.md: the saga diagram already matches the ASL\n');
+  }, 60_000);
 
   it('draws every state and every transition, catches labelled with their errors', () => {
     const mermaid = aslToMermaid({
