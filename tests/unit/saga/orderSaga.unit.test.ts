@@ -74,7 +74,11 @@ describe('the order saga, step by step', () => {
 
     // Placed again (a client retry): the order is settled, so nothing more is appended.
     const before = shop.count();
-    expect(await placeOrder(placement, shop.context)).toEqual({ orderId, status: 'REJECTED' });
+    expect(await placeOrder(placement, shop.context)).toEqual({
+      orderId,
+      status: 'REJECTED',
+      rejectionReason: 'OUT_OF_STOCK',
+    });
     expect(shop.count()).toBe(before);
     // No saga starts for it (it has no StockReserved); a step run on it anyway stops without asking the gateway.
     expect(await authorizePayment(orderId, shop.context, shop.gateway)).toBe('STOP');
