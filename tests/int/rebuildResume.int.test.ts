@@ -158,13 +158,17 @@ describe('a rebuild interrupted in its bulk phase', () => {
     // First run: stopped once four pages are written; each segment ends the page it is on, then stops.
     const stop = new AbortController();
     let pages = 0;
+    // Told once the pointer names the build, before any page: from then on a failed run can be resumed.
+    const begun: number[] = [];
     const first = await runRebuild({
       ...options,
       signal: stop.signal,
+      onBegun: () => begun.push(pages),
       onProgress: () => {
         if (++pages >= 4) stop.abort();
       },
     });
+    expect(begun).toEqual([0]);
     expect(first).toMatchObject({ phase: 'scan', resumed: false, switched: false, slot: 'green' });
     expect(first.segmentsDone).toBeLessThan(2);
     expect(first.pointer.live.slot).toBe('blue');
@@ -179,12 +183,14 @@ describe('a rebuild interrupted in its bulk phase', () => {
     // A run not told to resume is refused, and reads nothing: the pointer cannot tell a stopped run from a live one.
     scans.pages = 0;
     scans.events = 0;
-    await expect(runRebuild(options)).rejects.toThrow(
+    await expect(runRebuild({ ...options, onBegun: () => begun.push(-1) })).rejects.toThrow(
       new RebuildStateError(
         `orders: version 2 is already being built (run ${first.runId}, scan, since ${first.pointer.building?.startedAt}); if that run has stopped, resume it (--rebuild --resume, or redrive its replay execution), or drop it with --abort`,
       ),
     );
     expect(scans).toMatchObject({ pages: 0, events: 0 });
+    // Refused before it began: nothing to resume from this run (the CLI says so).
+    expect(begun).toEqual([0]);
 
     // Second run, told to resume: the same build, each segment from its checkpoint.
     const second = await runRebuild({ ...options, resume: true });
