@@ -17,6 +17,11 @@ const IsoCurrency = Currency.refine(
   // The refinement is code, which no JSON Schema carries: the contract lists the codes it takes.
 ).meta({ enum: [...isoCurrencies].sort() });
 
+/** What a product's name may not hold, as a character class's contents: each check and the document's pattern use it. */
+const garbling = String.raw`\p{Cc}\p{Zl}\p{Zp}\p{Noncharacter_Code_Point}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069`;
+/** A character a name must hold at least one of. */
+const visible = String.raw`[\p{L}\p{N}\p{P}\p{S}]`;
+
 export const RegisterProductRequest = z
   .strictObject({
     sku: Sku,
@@ -30,13 +35,13 @@ export const RegisterProductRequest = z
       .min(1, { abort: true })
       .max(200)
       .regex(
-        /^[^\p{Cc}\p{Zl}\p{Zp}\p{Noncharacter_Code_Point}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$/u,
+        new RegExp(`^[^${garbling}]*$`, 'u'),
         'no control characters, line or paragraph separators, bidirectional marks or overrides, or noncharacters',
       )
-      .regex(/[\p{L}\p{N}\p{P}\p{S}]/u, 'at least one letter, digit, punctuation mark or symbol')
+      .regex(new RegExp(visible, 'u'), 'at least one letter, digit, punctuation mark or symbol')
       .meta({
-        pattern:
-          '^[^\\p{Cc}\\p{Zl}\\p{Zp}\\p{Noncharacter_Code_Point}\\u061C\\u200E\\u200F\\u202A-\\u202E\\u2066-\\u2069]*[\\p{L}\\p{N}\\p{P}\\p{S}][^\\p{Cc}\\p{Zl}\\p{Zp}\\p{Noncharacter_Code_Point}\\u061C\\u200E\\u200F\\u202A-\\u202E\\u2066-\\u2069]*$',
+        // The two checks as one pattern, for the document.
+        pattern: `^[^${garbling}]*${visible}[^${garbling}]*$`,
         description:
           'Trimmed, then 1 to 200 characters, at least one a letter, digit, punctuation mark or symbol; no control ' +
           'characters, line or paragraph separators, bidirectional marks or overrides, or noncharacters.',
