@@ -60,17 +60,35 @@ const total = (usage: Usage) =>
   Object.values(usage.stepFunctions).reduce((sum, n) => sum + n, 0) +
   Object.values(usage.lambda).reduce((sum, c) => sum + c.invocations, 0);
 
+/** The level `prod` logs at (serverless.yml's params): what the functions write there, counted here at any stage's. */
+const prodLogLevel = 'info';
+/** Bytes billed for one log event of `line`. */
+const ingested = (line: string) => Buffer.byteLength(line) + prices.cloudWatchLogs.eventOverheadBytes;
+const logged = { events: 0, bytes: 0, byMessage: new Map<string, number>(), metrics: new Set<string>() };
+/** The API's access log (serverless.yml, provider.logs.httpApi): a line per request, counted in the first run only. */
+const accessLogMessage = 'API access log (API Gateway)';
+let countingAccess = true;
+const countAccess = (line: string) => {
+  if (!countingAccess) return;
+  logged.events += 1;
+  logged.bytes += ingested(line);
+  logged.byMessage.set(accessLogMessage, (logged.byMessage.get(accessLogMessage) ?? 0) + ingested(line));
+};
+
 const stage = 'bench';
 const output = await stackOutput({ stage, command: 'cost', verbose: values.verbose });
 const progress = startProgress({ label: 'cost', total: orders, ...(output.verbose ? { inPlace: false } : {}) });
 progress.note('starting the local stack');
-const { stack, drive, stop } = await startDrivenStack({ stage, metered: true, log: output.log }).catch(
-  async (error: unknown) => {
-    progress.done();
-    await output.stop();
-    throw error;
-  },
-);
+const { stack, drive, stop } = await startDrivenStack({
+  stage,
+  metered: true,
+  log: output.log,
+  accessLog: countAccess,
+}).catch(async (error: unknown) => {
+  progress.done();
+  await output.stop();
+  throw error;
+});
 const meter = stack.meter;
 if (!meter) throw new Error('the cost stack is metered');
 /** Everything an order sets off is counted once the meter stops moving: projections and compensations run late. */
@@ -84,11 +102,6 @@ const quiet = async () => {
   }
 };
 
-/** The level `prod` logs at (serverless.yml's params): what the functions write there, counted here at any stage's. */
-const prodLogLevel = 'info';
-/** Bytes billed for one log event of `line`. */
-const ingested = (line: string) => Buffer.byteLength(line) + prices.cloudWatchLogs.eventOverheadBytes;
-const logged = { events: 0, bytes: 0, byMessage: new Map<string, number>(), metrics: new Set<string>() };
 type EmfDocument = {
   _aws?: { CloudWatchMetrics?: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] };
 } & Record<string, unknown>;
@@ -123,6 +136,7 @@ try {
   if (scenario.mismatches.length > 0) throw new Error(`orders ended wrongly:\n${scenario.mismatches.join('\n')}`);
   await quiet();
   untapLogs();
+  countingAccess = false;
   const usage = meter.usage();
   const executions = [...stack.stepFunctions.executions.values()];
   if (executions.some((e) => e.status === 'RUNNING')) throw new Error('a saga is still running');

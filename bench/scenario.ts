@@ -315,11 +315,17 @@ export type DrivenStack = {
   stop(): Promise<void>;
 };
 
-export const startDrivenStack = async (options: Parameters<typeof startLocalStack>[0]): Promise<DrivenStack> => {
+export const startDrivenStack = async ({
+  accessLog,
+  ...options
+}: Parameters<typeof startLocalStack>[0] & {
+  /** Each request's line in the API's access log (serverless.yml's format), for a run that counts them. */
+  accessLog?: (line: string) => void;
+}): Promise<DrivenStack> => {
   // Benchmarks count every execution's states and endings: none is trimmed, however many orders a run places.
   const stack = await startLocalStack({ keepFinished: Number.POSITIVE_INFINITY, ...options });
   const issuer = await localIssuer(jwtSettings(stack.config));
-  const api = await startApi({ config: stack.config, issuer });
+  const api = await startApi({ config: stack.config, issuer, ...(accessLog ? { accessLog } : {}) });
   const client = documentClient({
     endpoint: stack.dynamo.endpoint,
     ...localClientConfig,

@@ -9,6 +9,8 @@ export type FunctionLogs = {
    * the file beside the functions' lines, as `{"timestamp","source":"stack","message"}`.
    */
   stack(line: string): void;
+  /** Writes the local API's access log line for a request (local/accessLog.ts) as `{"timestamp","source":"api",…}`. */
+  access(line: string): void;
   stop(): Promise<void>;
 };
 
@@ -23,6 +25,18 @@ export type FunctionLogs = {
  * // … run the stack …
  * await logs.stop();
  */
+/** An access log line's fields when its format is JSON (serverless.yml's is), else the line as a message. */
+const parsedLine = (line: string): Record<string, unknown> => {
+  try {
+    const parsed: unknown = JSON.parse(line);
+    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : { message: line };
+  } catch {
+    return { message: line };
+  }
+};
+
 export const recordFunctionLogs = (
   file: string,
   level: WritableLevel = 'debug',
@@ -41,6 +55,8 @@ export const recordFunctionLogs = (
   return {
     file,
     stack: (line) => write(JSON.stringify({ timestamp: new Date().toISOString(), source: 'stack', message: line })),
+    access: (line) =>
+      write(JSON.stringify({ timestamp: new Date().toISOString(), source: 'api', ...parsedLine(line) })),
     stop: async () => {
       untap();
       unmute();

@@ -4,6 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { routePattern } from '../api/routePattern.js';
+import { type AccessContext, accessLogFormat, renderAccessLog } from './accessLog.js';
 import type { LocalIssuer } from './auth.js';
 import { functionHandlers, invoke } from './lambda.js';
 import { HttpApiEvent, type ServerlessConfig } from './serverlessConfig.js';
@@ -163,17 +164,25 @@ export const startApi = async ({
   port = 0,
   host = '127.0.0.1',
   log = () => undefined,
+  accessLog,
 }: {
   config: ServerlessConfig;
   issuer: LocalIssuer;
   port?: number;
   host?: string;
   log?: (line: string) => void;
+  /** Each request's access log line, in the format serverless.yml deploys (`provider.logs.httpApi`), if it has one. */
+  accessLog?: (line: string) => void;
 }): Promise<ApiServer> => {
   const routes = httpRoutes(config);
   const handlerOf = functionHandlers(config);
+  const format = accessLog && accessLogFormat(config);
 
-  const answer = async (request: IncomingMessage): Promise<APIGatewayProxyStructuredResultV2> => {
+  /** `access` gathers what the request's access log line says of the route, the authorizer and the function. */
+  const answer = async (
+    request: IncomingMessage,
+    access: AccessContext,
+  ): Promise<APIGatewayProxyStructuredResultV2> => {
     // The request target is a path, never a URL to resolve: `//localhost/products` is that path, not that host. The
     // client's Host header takes no part: `Host: x/orders?` would re-route the request, and `Host: a b` fail it. An
     // absolute-form target (`http://host/products`, RFC 9112 §3.2.2), which a server must accept, names its path after
@@ -184,13 +193,20 @@ export const startApi = async ({
     const target = path.startsWith('/') ? path : `/${path}`;
     const url = new URL(`http://localhost${target}`);
     const method = (request.method ?? 'GET').toUpperCase();
+    access.path = url.pathname;
     const matched = matchRoute(routes, method, url.pathname);
-    if (!matched) return problem(request, 404, 'not-found', 'Not Found', 'There is no such resource.');
+    if (!matched) {
+      access['error.message'] = 'Not Found';
+      return problem(request, 404, 'not-found', 'Not Found', 'There is no such resource.');
+    }
     const { route, params } = matched;
+    access.routeKey = route.routeKey;
 
     const body = await readBody(request);
-    if (body === 'too-large')
+    if (body === 'too-large') {
+      access['error.message'] = 'Request Entity Too Large';
       return problem(request, 413, 'payload-too-large', 'Payload Too Large', 'The body is over 10 MB.');
+    }
 
     // A header sent several times arrives joined with bare commas, as API Gateway joins it (Node's `headers` would
     // join some with ", " and keep only the first Authorization).
@@ -206,6 +222,8 @@ export const startApi = async ({
       const token = /^Bearer (.+)$/i.exec(sent)?.[1] ?? (/^\S+$/.test(sent) ? sent : undefined);
       const payload = token ? await issuer.verify(token).catch(() => undefined) : undefined;
       if (!payload) {
+        access['error.message'] = 'Unauthorized';
+        access['authorizer.error'] = token ? 'The token could not be verified.' : 'No bearer token was sent.';
         return problem(request, 401, 'unauthorized', 'Unauthorized', 'A valid bearer token is required.', {
           'www-authenticate': 'Bearer',
         });
@@ -215,6 +233,7 @@ export const startApi = async ({
       const granted = [...listed(payload.scope), ...listed(payload.scp)];
       const needed = route.authorizer.scopes ?? [];
       if (needed.length > 0 && !needed.some((scope) => granted.includes(scope))) {
+        access['error.message'] = 'Forbidden';
         return problem(request, 403, 'forbidden', 'Forbidden', `This call needs the ${needed.join(' or ')} scope.`);
       }
       authorizer = { jwt: { claims: claimsOf(payload as Record<string, unknown>), scopes: null } };
@@ -245,7 +264,7 @@ export const startApi = async ({
           sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
           userAgent: headers['user-agent'] ?? '',
         },
-        requestId: randomUUID(),
+        requestId: String(access.requestId),
         routeKey: route.routeKey,
         stage: '$default',
         time: now.toUTCString(),
@@ -256,7 +275,15 @@ export const startApi = async ({
       isBase64Encoded: body.byteLength > 0 && !isText,
     };
 
-    const result = await invoke(config, route.functionName, await handlerOf(route.functionName), event);
+    const invoked = Date.now();
+    const result = await invoke(config, route.functionName, await handlerOf(route.functionName), event).catch(
+      (error: unknown) => {
+        access.integrationErrorMessage = 'The Lambda function returned an error.';
+        throw error;
+      },
+    );
+    access.integrationLatency = Date.now() - invoked;
+    access.integrationStatus = 200;
     // Like API Gateway: a result without a statusCode is a 200 with the result as its JSON body.
     if (typeof result === 'object' && result !== null && 'statusCode' in result)
       return result as APIGatewayProxyStructuredResultV2;
@@ -275,7 +302,9 @@ export const startApi = async ({
     if (closing && (inFlight.get(socket) ?? 0) <= 1) response.setHeader('connection', 'close');
     if (result.cookies?.length) response.setHeader('set-cookie', result.cookies);
     const body = result.body ?? '';
-    response.end(result.isBase64Encoded ? Buffer.from(body, 'base64') : body);
+    const sent = result.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body);
+    response.end(sent);
+    return sent.byteLength;
   };
 
   let received = 0;
@@ -285,18 +314,33 @@ export const startApi = async ({
     const { socket } = request;
     inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
     response.once('close', () => inFlight.set(socket, (inFlight.get(socket) ?? 1) - 1));
-    answer(request)
+    const now = new Date(started);
+    const access: AccessContext = {
+      requestId: randomUUID(),
+      requestTimeEpoch: started,
+      requestTime: now.toUTCString(),
+      'identity.sourceIp': request.socket.remoteAddress ?? '127.0.0.1',
+      httpMethod: (request.method ?? 'GET').toUpperCase(),
+      protocol: `HTTP/${request.httpVersion}`,
+    };
+    answer(request, access)
       .catch((error: unknown) => {
         // A client that went away mid-body is no failure of a function: nothing was invoked, and no one reads an answer.
         if (request.destroyed && !request.complete) throw new ClientGone();
         // What API Gateway answers when the integration fails: nothing about the failure itself.
         log(`invocation failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        access['error.message'] = 'Internal Server Error';
         return problem(request, 500, 'internal-error', 'Internal Server Error', 'The function failed.');
       })
       .then(
         (result) => {
-          respond(result, response, socket);
+          const length = respond(result, response, socket);
           log(`${request.method} ${request.url} → ${result.statusCode} (${Date.now() - started} ms)`);
+          if (!format) return;
+          access.status = result.statusCode ?? 200;
+          access.responseLength = length;
+          access.responseLatency = Date.now() - started;
+          accessLog?.(renderAccessLog(format, access));
         },
         () => log(`${request.method} ${request.url}: the client closed the request before its body ended`),
       );

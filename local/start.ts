@@ -149,7 +149,13 @@ try {
 
   const { config, dynamo, kinesis, tables, streams } = stack;
   const issuer = await localIssuer({ ...jwtSettings(config), keyDir: join(localStateDir, 'jwt') });
-  api = await startApi({ config, issuer, port, log: (line) => console.log(`[api] ${line}`) });
+  api = await startApi({
+    config,
+    issuer,
+    port,
+    log: (line) => console.log(`[api] ${line}`),
+    accessLog: (line) => logs.access(line),
+  });
   const running: RunningStack = {
     stage,
     dynamoEndpoint: dynamo.endpoint,

@@ -11,11 +11,13 @@ let testApi: TestApi;
 let call: Call;
 /** What the HTTP handlers write: they run in this process, the saga and the stream consumers in the global setup's. */
 const apiLines: string[] = [];
+/** The local gateway's access log, in the format serverless.yml deploys. */
+const accessLines: string[] = [];
 let untap: () => void;
 
 beforeAll(async () => {
   untap = tapLogs((line) => apiLines.push(line), 'debug');
-  testApi = await startTestApi();
+  testApi = await startTestApi({ accessLog: (line) => accessLines.push(line) });
   call = checked(testApi.call);
 });
 afterAll(async () => {
@@ -180,5 +182,40 @@ describe('telemetry follows one order', () => {
     expect(ofOrder(parse(everyLine), declined.orderId).length).toBeGreaterThan(0);
     expect((await storedEvents(`order-${declined.orderId}`))[0]?.data).toMatchObject({ paymentToken: secretToken });
     for (const line of [...mine, ...api]) expect(JSON.stringify(line)).not.toContain('tok_visa');
+  });
+
+  it('the API’s access log has a line for every request, the refused ones too, joined to the function’s by requestId', async () => {
+    const before = accessLines.length;
+    const apiLinesBefore = apiLines.length;
+    const customer = uniqueCustomer();
+    const listed = await call('GET', '/orders', { as: customer });
+    expect(listed.status).toBe(200);
+    const refused = await testApi.call('GET', '/orders', { as: null });
+    expect(refused.status).toBe(401);
+
+    const [answered, unauthorized] = parse(accessLines.slice(before));
+    // Every $context variable of serverless.yml's format is rendered: none is left in the line.
+    expect(accessLines.slice(before).join('\n')).not.toContain('$context');
+    expect(answered).toMatchObject({
+      method: 'GET',
+      path: '/orders',
+      routeKey: 'GET /orders',
+      status: '200',
+      integrationStatus: '200',
+      error: '-',
+      authorizerError: '-',
+    });
+    expect(Number(answered?.responseLength)).toBe(Buffer.byteLength(listed.text));
+    expect(Number(answered?.latencyMs)).toBeGreaterThanOrEqual(Number(answered?.integrationLatencyMs));
+    // No function saw the refused request: the access log is the only line that tells of it.
+    expect(unauthorized).toMatchObject({
+      routeKey: 'GET /orders',
+      status: '401',
+      integrationStatus: '-',
+      error: 'Unauthorized',
+      authorizerError: 'No bearer token was sent.',
+    });
+    const functionLines = parse(apiLines.slice(apiLinesBefore)).filter((line) => line.message === 'request answered');
+    expect(functionLines.map((line) => line.requestId)).toEqual([answered?.requestId]);
   });
 });

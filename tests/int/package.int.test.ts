@@ -415,10 +415,31 @@ describe('the packaged prod template', () => {
 
   it('keeps logs for the stage’s retention', () => {
     const groups = resourcesOfType(template, 'AWS::Logs::LogGroup');
-    // One per function, and the saga's (Express executions log only there).
-    expect(groups.map(([id]) => id)).toContain('OrderSagaLogGroup');
-    expect(groups.length).toBe(functionNames.length + 1);
+    // One per function, the saga's (Express executions log only there) and the HTTP API's access log.
+    expect(groups.map(([id]) => id)).toEqual(expect.arrayContaining(['OrderSagaLogGroup', 'HttpApiLogGroup']));
+    expect(groups.length).toBe(functionNames.length + 2);
     for (const [, group] of groups) expect(group.Properties.RetentionInDays).toBe(90);
+  });
+
+  it('logs every request the HTTP API answers, in the JSON format the local gateway writes', () => {
+    const stages = resourcesOfType(template, 'AWS::ApiGatewayV2::Stage');
+    expect(stages).toHaveLength(1);
+    const settings = stages[0]?.[1].Properties.AccessLogSettings as { DestinationArn: unknown; Format: string };
+    expect(settings.DestinationArn).toEqual({ 'Fn::GetAtt': ['HttpApiLogGroup', 'Arn'] });
+    const variables = [...settings.Format.matchAll(/\$context\.[A-Za-z.]+/g)].map(([name]) => name);
+    // What tells a refused or failed request apart, which no function's log can: a refused token never runs one.
+    expect(variables).toEqual(
+      expect.arrayContaining([
+        '$context.requestId',
+        '$context.routeKey',
+        '$context.status',
+        '$context.authorizer.error',
+        '$context.integrationErrorMessage',
+        '$context.responseLatency',
+      ]),
+    );
+    // Rendered, it is one JSON object: the local gateway's line (local/accessLog.ts) parses the same.
+    expect(JSON.parse(settings.Format.replace(/\$context\.[A-Za-z.]+/g, 'x'))).toHaveProperty('requestId', 'x');
   });
 });
 

@@ -30,11 +30,11 @@ export type TestApi = {
  * The API of serverless.yml's `test` stage, served by the local API Gateway stand-in on a free port, with the
  * handlers talking to the DynamoDB Local of the global setup.
  */
-export const startTestApi = async (): Promise<TestApi> => {
+export const startTestApi = async ({ accessLog }: { accessLog?: (line: string) => void } = {}): Promise<TestApi> => {
   const config = await loadServerlessConfig('test');
   Object.assign(process.env, stackEnvironment(config, { dynamodb: inject('dynamoEndpoint') }));
   const issuer = await localIssuer(jwtSettings(config));
-  const api = await startApi({ config, issuer });
+  const api = await startApi({ config, issuer, ...(accessLog ? { accessLog } : {}) });
   const call: TestApi['call'] = async (method, path, { as = 'customer-1', body, rawBody, headers = {} } = {}) => {
     const token =
       as === null
