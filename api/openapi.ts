@@ -68,9 +68,14 @@ const commonErrors = (route: Route) => ({
   ...(route.access === 'admin'
     ? { 403: problemResponse(`The token lacks the orderflow/admin scope${byGateway}`, 403, route) }
     : {}),
-  ...(route.query || route.headers
-    ? { 400: problemResponse('A query parameter or a header is invalid (see `errors`).', 400, route) }
-    : {}),
+  // Every route refuses a query parameter it does not take.
+  400: problemResponse(
+    route.query || route.headers
+      ? 'A query parameter or a header is invalid, or unknown (see `errors`).'
+      : 'The route takes no query parameter (see `errors`).',
+    400,
+    route,
+  ),
   ...(route.body
     ? {
         400: problemResponse(

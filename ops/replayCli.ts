@@ -192,7 +192,15 @@ try {
   began = command === undefined;
   if (command && projection) {
     if (command === 'rebuild') {
-      console.error(`Rebuilding ${projection} beside the live version on stage "${clients.stage}"…`);
+      // Stopped midway, a rebuild that had begun goes on from its checkpoints: say how, as a failure would.
+      process.once('SIGINT', () => {
+        console.error(
+          began
+            ? `\nStopped. Run --rebuild --resume to go on from the last checkpoints, or --abort to drop the build.`
+            : `\nStopped before the rebuild began: nothing to resume.`,
+        );
+        process.exit(130);
+      });
       const summary = await runRebuild({
         clients,
         projection,
@@ -200,7 +208,13 @@ try {
         sample,
         switchWhenReady: !values['no-switch'],
         resume: values.resume,
-        onBegun: () => (began = true),
+        // Said once the pointer names the build: a rebuild refused at its start (one already there) never began.
+        onBegun: () => {
+          began = true;
+          console.error(
+            `${values.resume ? 'Resuming the rebuild of' : 'Rebuilding'} ${projection} beside the live version on stage "${clients.stage}"…`,
+          );
+        },
         onProgress: print,
       });
       lastPrint = 0;

@@ -5,12 +5,12 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda
 import document from '../../docs/openapi.json' with { type: 'json' };
 import { baseLogger } from '../observability/log.js';
 import { telemetry } from '../observability/telemetry.js';
-import { accessLog, correlationId, headersOnly, type HttpContext, problemErrors } from './middlewares.js';
+import { accessLog, correlationId, headersOnly, type HttpContext, noQuery, problemErrors } from './middlewares.js';
 
 const body = JSON.stringify(document);
 
 /**
- * `GET /openapi.json`: public, no input to validate, the same answer for every request. The HTTP stack without its
+ * `GET /openapi.json`: public, the same answer for every request, and no input but a query parameter to refuse. The HTTP stack without its
  * route-table parts (auth claims, body, zod validation), so this function loads neither zod nor the route table.
  */
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2, Error, HttpContext>()
@@ -19,4 +19,5 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2, Er
   .use(correlationId(baseLogger))
   .use(accessLog())
   .use(problemErrors())
+  .use(noQuery())
   .handler(async () => ({ statusCode: 200, headers: { 'content-type': 'application/json' }, body }));

@@ -305,6 +305,26 @@ export const fieldErrors = (error: z.ZodError): FieldError[] => {
   return found.filter((field) => !named.has(field.pointer) && Boolean(named.add(field.pointer)));
 };
 
+const unknownParameter = (parameter: string): FieldError => ({ parameter, detail: 'Unknown parameter.' });
+
+/** For a route that takes no query and validates nothing else (`GET /openapi.json`): any parameter is refused. */
+export const noQuery = (): Middleware => ({
+  before: (request) => {
+    const names = Object.keys(request.event.queryStringParameters ?? {});
+    if (names.length > 0) {
+      throw new ProblemError(
+        400,
+        'validation-failed',
+        'Bad Request',
+        `The request has ${names.length} unknown query parameter(s).`,
+        {
+          errors: names.map(unknownParameter),
+        },
+      );
+    }
+  },
+});
+
 /** Validates path parameters, headers and body against the route's schemas. */
 export const validate = (route: Route): Middleware => ({
   before: (request) => {
@@ -322,11 +342,11 @@ export const validate = (route: Route): Middleware => ({
       ...(headers && !headers.success
         ? headers.error.issues.map((issue) => ({ header: String(issue.path[0]), detail: issue.message }))
         : []),
-      ...unknownParameters.map((parameter) => ({ parameter, detail: 'Unknown parameter.' })),
+      ...unknownParameters.map(unknownParameter),
       ...(query && !query.success
         ? query.error.issues.flatMap((issue) =>
             issue.code === 'unrecognized_keys'
-              ? issue.keys.map((key) => ({ parameter: key, detail: 'Unknown parameter.' }))
+              ? issue.keys.map(unknownParameter)
               : [{ parameter: String(issue.path[0]), detail: issue.message }],
           )
         : []),

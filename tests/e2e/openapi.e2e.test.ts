@@ -49,4 +49,25 @@ describe('the published OpenAPI document', () => {
     expect(document.components?.schemas).toHaveProperty('PlaceOrderRequest');
     expect(document.components?.schemas).toHaveProperty('Problem');
   });
+
+  it('documents the 400 that every route answers to a query parameter it does not take', async () => {
+    const document = openApiDocument(version);
+    const id = '00000000-0000-4000-8000-000000000000';
+    for (const route of routes) {
+      const path = route.path.replace('{orderId}', id).replace('{sku}', 'NO-SUCH-SKU');
+      const answer = await api.call(route.method, `${path}?unknownParameter=1`, {
+        as: route.access === 'admin' ? { admin: 'ops' } : route.access === 'public' ? null : 'customer-1',
+        // A route that takes a body is asked with an empty one: its fields are named beside the parameter.
+        ...('body' in route ? { body: {} } : {}),
+      });
+      expect(answer.status, `${route.method} ${route.path}: ${answer.text}`).toBe(400);
+      expect(answer.json.errors, `${route.method} ${route.path}: ${answer.text}`).toContainEqual({
+        parameter: 'unknownParameter',
+        detail: 'Unknown parameter.',
+      });
+      const operation = document.paths?.[route.path]?.[route.method.toLowerCase() as 'get' | 'post'];
+      expect(operation?.responses, `${route.method} ${route.path}`).toHaveProperty('400');
+    }
+    expect(document.components?.schemas).toHaveProperty('Problem');
+  });
 });
