@@ -450,14 +450,19 @@ try {
       sum + ((Properties as { Metrics?: { MetricStat?: unknown }[] }).Metrics?.filter((m) => m.MetricStat).length ?? 1),
     0,
   );
+  const dashboards = (stack.config.custom as { dashboard?: { enabled?: boolean } } | undefined)?.dashboard?.enabled
+    ? 1
+    : 0;
   const monthly =
-    logged.metrics.size * prices.cloudWatch.metricMonth + alarmMetrics * prices.cloudWatch.alarmMetricMonth;
+    logged.metrics.size * prices.cloudWatch.metricMonth +
+    alarmMetrics * prices.cloudWatch.alarmMetricMonth +
+    dashboards * prices.cloudWatch.dashboardMonth;
   const shards = Number(
     (stack.config.resources?.Resources?.ChangesStream?.Properties as { ShardCount?: unknown } | undefined)
       ?.ShardCount ?? 1,
   );
   console.log(
-    `\nNot per order, a month whatever the volume: the change stream's ${shards} shard(s) at this stage, $${(shards * 730 * prices.kinesis.shardHour).toFixed(2)}, and $${(730 * prices.kinesis.extendedRetentionShardHour).toFixed(2)} more a shard kept past 24 hours (prod keeps its 2 for 7 days: changesRetentionHours); ${logged.metrics.size} custom metrics (what this run's EMF documents made) and ${madeAlarms.length} alarms reading ${alarmMetrics} metrics, $${monthly.toFixed(2)}; provisioned tables' floor, were they provisioned (${targets.length / 2} tables and indexes at ${String(capacityConfig.minUnits)} read and write units each), $${floorPerMonth.toFixed(2)}. Not counted: storage, log storage, X-Ray retrievals, a client reading its order back (each GET is an API request, an invocation and a read), Lambda's init phase (billed since 2025-08-01; rare at a steady load). Lambda and Express durations are this machine's, in one process against local stand-ins; prices are ${prices.region}'s, where serverless.yml deploys to eu-west-1 by default.`,
+    `\nNot per order, a month whatever the volume: the change stream's ${shards} shard(s) at this stage, $${(shards * 730 * prices.kinesis.shardHour).toFixed(2)}, and $${(730 * prices.kinesis.extendedRetentionShardHour).toFixed(2)} more a shard kept past 24 hours (prod keeps its 2 for 7 days: changesRetentionHours); ${logged.metrics.size} custom metrics (what this run's EMF documents made) and ${madeAlarms.length} alarms reading ${alarmMetrics} metrics${dashboards ? ", and the dashboard (free among an account's first three)" : ''}, $${monthly.toFixed(2)}; provisioned tables' floor, were they provisioned (${targets.length / 2} tables and indexes at ${String(capacityConfig.minUnits)} read and write units each), $${floorPerMonth.toFixed(2)}. Not counted: storage, log storage, X-Ray retrievals, a client reading its order back (each GET is an API request, an invocation and a read), Lambda's init phase (billed since 2025-08-01; rare at a steady load). Lambda and Express durations are this machine's, in one process against local stand-ins; prices are ${prices.region}'s, where serverless.yml deploys to eu-west-1 by default.`,
   );
 } finally {
   progress.done();

@@ -59,6 +59,8 @@ export const prices = {
     metricMonth: 0.3,
     /** Per standard-resolution alarm metric a month (a metric math alarm pays for each metric it reads). */
     alarmMetricMonth: 0.1,
+    /** Per dashboard a month, beyond an account's first three. */
+    dashboardMonth: 3,
   },
   cloudWatchLogs: {
     /** Standard log class, per GB ingested: each log event's bytes plus `eventOverheadBytes` of metadata. */

@@ -485,10 +485,10 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
     expect(resourceOf(template(), 'HttpApi').Properties.CorsConfiguration).toBeUndefined();
   });
 
-  it('keeps every log group, the saga’s too, for the stage’s retention', () => {
+  it('keeps every log group, the saga’s and the API’s access log too, for the stage’s retention', () => {
     const groups = resourcesOfType(template(), 'AWS::Logs::LogGroup');
-    expect(groups.map(([id]) => id)).toContain('OrderSagaLogGroup');
-    expect(groups.length).toBe(functionIds(template()).length + 1);
+    expect(groups.map(([id]) => id)).toEqual(expect.arrayContaining(['OrderSagaLogGroup', 'HttpApiLogGroup']));
+    expect(groups.length).toBe(functionIds(template()).length + 2);
     for (const [id, group] of groups) expect(group.Properties.RetentionInDays, id).toBe(settings.logRetentionDays);
   });
 });

@@ -7,6 +7,7 @@ import { POINTER_PK } from '../../adapters/readModelPointer.js';
 import { PAYMENT_CIRCUIT } from '../../application/paymentGateway.js';
 import { productStreamId, stockBalanceId } from '../../domain/inventory/index.js';
 import { STREAM_ID, VERSION } from '../../eventstore/tableKeys.js';
+import { metricDefinitions } from '../../functions/observability/metrics.js';
 import { httpRoutes } from '../../local/httpServer.js';
 import { projectRoot } from '../../local/paths.js';
 import { loadServerlessConfig } from '../../local/serverlessConfig.js';
@@ -440,6 +441,72 @@ describe('the packaged prod template', () => {
     );
     // Rendered, it is one JSON object: the local gateway's line (local/accessLog.ts) parses the same.
     expect(JSON.parse(settings.Format.replace(/\$context\.[A-Za-z.]+/g, 'x'))).toHaveProperty('requestId', 'x');
+  });
+});
+
+describe('the dashboard in the packaged prod template', () => {
+  type Widget = { type: string; properties: { title: string; alarms?: string[]; metrics?: unknown[][] } };
+  const dashboard = () => {
+    const { Properties } = resource('Dashboard');
+    const body = (Properties.DashboardBody as { 'Fn::Sub': string })['Fn::Sub'];
+    return { name: Properties.DashboardName, body, widgets: (JSON.parse(body) as { widgets: Widget[] }).widgets };
+  };
+  const widget = (title: RegExp): Widget => {
+    const found = dashboard().widgets.find((w) => title.test(w.properties.title));
+    if (!found) throw new Error(`no widget titled ${String(title)}`);
+    return found;
+  };
+  /** The functions a widget graphs, by the logical id its `${…}` names. */
+  const functionsIn = (w: Widget) =>
+    (w.properties.metrics ?? []).filter((line) => line[0] === 'AWS/Lambda').map((line) => line[3]);
+
+  it('is the stage’s, and every ${…} it holds names a resource of the template or the region', () => {
+    const { name, body } = dashboard();
+    expect(name).toBe('orderflow-prod');
+    const named = [...body.matchAll(/\$\{([^}]+)\}/g)].map(([, id]) => String(id));
+    expect(named.length).toBeGreaterThan(0);
+    for (const id of named) {
+      if (id === 'AWS::Region') continue;
+      expect(template.Resources, id).toHaveProperty(id.replace(/\.Arn$/, ''));
+    }
+  });
+
+  it('shows the state of every alarm in the template, first', () => {
+    const [first] = dashboard().widgets;
+    expect(first?.type).toBe('alarm');
+    const alarms = resourcesOfType(template, 'AWS::CloudWatch::Alarm').map(([id]) => `\${${id}.Arn}`);
+    expect(alarms.length).toBeGreaterThan(40);
+    expect([...(first?.properties.alarms ?? [])].sort()).toEqual(alarms.sort());
+  });
+
+  it('graphs every metric the functions emit, and every function’s errors and throttles', () => {
+    const { body } = dashboard();
+    const emitted = Object.keys(metricDefinitions).sort();
+    const graphed = new Set([
+      ...[...body.matchAll(/\["orderflow","(\w+)"/g)].map(([, name]) => String(name)),
+      ...[...body.matchAll(/MetricName=\\"(\w+)\\" stage/g)].map(([, name]) => String(name)),
+    ]);
+    expect([...graphed].sort()).toEqual(emitted);
+    const everyFunction = functionNames.map((fn) => `\${${lambdaId(fn)}}`).sort();
+    expect(functionsIn(widget(/^Function errors/)).sort()).toEqual(everyFunction);
+    expect(functionsIn(widget(/^Function throttles/)).sort()).toEqual(everyFunction);
+    const consumers = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping').map(
+      ([, mapping]) =>
+        `\${${String((mapping.Properties.FunctionName as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0])}}`,
+    );
+    expect(functionsIn(widget(/iterator age/)).sort()).toEqual([...new Set(consumers)].sort());
+  });
+
+  it('lays its widgets out on the grid without overlapping', () => {
+    const cells = new Set<string>();
+    for (const w of dashboard().widgets as (Widget & { x: number; y: number; width: number; height: number })[]) {
+      expect(w.x + w.width).toBeLessThanOrEqual(24);
+      for (let x = w.x; x < w.x + w.width; x += 1)
+        for (let y = w.y; y < w.y + w.height; y += 1) {
+          expect(cells.has(`${x},${y}`), w.properties.title).toBe(false);
+          cells.add(`${x},${y}`);
+        }
+    }
   });
 });
 
