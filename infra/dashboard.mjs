@@ -89,6 +89,23 @@ const byDimension = (stage, name, dimension, stat, id) => [
 ];
 
 /**
+ * AWS's metrics of one resource of the template, by its logical id (`Ref`: its name, id or ARN, as the namespace's
+ * dimension takes it).
+ * @param {string} metricNamespace
+ * @param {string} dimension
+ * @param {string} id
+ */
+const ofResource =
+  (metricNamespace, dimension, id) =>
+  (/** @type {string} */ metric, /** @type {Record<string, unknown>} */ options = {}) => [
+    metricNamespace,
+    metric,
+    dimension,
+    `\${${id}}`,
+    { label: metric, ...options },
+  ];
+
+/**
  * The dashboard's widgets, laid out two to a row under the alarms.
  * @param {DashboardConfig} config
  * @param {{ stage: string; functions: { name: string; id: string; consumesStream: boolean }[]; alarms: string[] }} stack
@@ -96,27 +113,9 @@ const byDimension = (stage, name, dimension, stat, id) => [
 export const dashboardWidgets = (config, { stage, functions, alarms }) => {
   const lambda = (/** @type {string} */ metric, /** @type {{ name: string; id: string }[]} */ covered) =>
     covered.map(({ name, id }) => ['AWS/Lambda', metric, 'FunctionName', `\${${id}}`, { label: name }]);
-  const api = (/** @type {string} */ metric, /** @type {Record<string, unknown>} */ options = {}) => [
-    'AWS/ApiGateway',
-    metric,
-    'ApiId',
-    `\${${config.api}}`,
-    { label: metric, ...options },
-  ];
-  const saga = (/** @type {string} */ metric) => [
-    'AWS/States',
-    metric,
-    'StateMachineArn',
-    `\${${config.orderSaga}}`,
-    { label: metric },
-  ];
-  const table = (/** @type {string} */ metric) => [
-    'AWS/DynamoDB',
-    metric,
-    'TableName',
-    `\${${config.eventsTable}}`,
-    { label: metric },
-  ];
+  const api = ofResource('AWS/ApiGateway', 'ApiId', config.api);
+  const saga = ofResource('AWS/States', 'StateMachineArn', config.orderSaga);
+  const table = ofResource('AWS/DynamoDB', 'TableName', config.eventsTable);
   const graphs = [
     graph('Orders: placed, settled (5 min)', [
       own(stage, 'OrdersPlaced'),
@@ -161,7 +160,7 @@ export const dashboardWidgets = (config, { stage, functions, alarms }) => {
     graph(
       'Order saga executions (5 min)',
       ['ExecutionsStarted', 'ExecutionsSucceeded', 'ExecutionsFailed', 'ExecutionsTimedOut', 'ExecutionsAborted'].map(
-        saga,
+        (metric) => saga(metric),
       ),
     ),
     graph('Payment gateway: breaker and parked compensations', [

@@ -180,7 +180,7 @@ orderflow is running locally (stage "${stage}", ready in ${Date.now() - started}
   DynamoDB Local  ${dynamo.endpoint}   (pid ${dynamo.pid}, data in ${shown('dynamodb')}; tables: ${tables.join(', ')})
   Kinesis         ${kinesis.endpoint}   (kinesalite, data in ${shown('kinesis')}; streams: ${streams.join(', ')}), fed by the change relay
   Step Functions  ${stack.stepFunctions.endpoint}   (aws-local-stepfunctions running statemachines/*.asl.json)
-  Function logs   ${shown('logs', `${stage}.jsonl`)}   (every function's JSON lines; grep an order's correlation id)
+  Function logs   ${shown('logs', `${stage}.jsonl`)}   (every function's JSON lines, and the API's access log; grep an order's correlation id)
   Consumers       ${consumers.join(', ')}   (they and the relay resume from ${shown('checkpoints', stage)})
 
 Get a token:      npm run -s token -- alice         (customer "alice"; -s keeps npm's own lines out of $(…))
