@@ -6,7 +6,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { routePattern } from '../api/routePattern.js';
 import { type AccessContext, accessLogFormat, renderAccessLog } from './accessLog.js';
 import type { LocalIssuer } from './auth.js';
-import { functionHandlers, invoke } from './lambda.js';
+import { functionHandlers, invoke, timeoutSecondsOf } from './lambda.js';
 import { HttpApiEvent, type ServerlessConfig } from './serverlessConfig.js';
 
 /** One HTTP API route as serverless.yml declares it. */
@@ -176,6 +176,9 @@ export const startApi = async ({
 }): Promise<ApiServer> => {
   const routes = httpRoutes(config);
   const handlerOf = functionHandlers(config);
+  /** How long a stop waits for the requests in flight: the longest route function's timeout, and 5 s to start it. */
+  const answerWithinMs =
+    (Math.max(0, ...new Set(routes.map((route) => timeoutSecondsOf(config, route.functionName)))) + 5) * 1000;
   const format = accessLog && accessLogFormat(config);
 
   /** `access` gathers what the request's access log line says of the route, the authorizer and the function. */
@@ -308,12 +311,18 @@ export const startApi = async ({
   };
 
   let received = 0;
+  /** Requests not yet answered, over every connection. */
+  let unanswered = 0;
   const server = createServer((request, response) => {
     received += 1;
+    unanswered += 1;
     const started = Date.now();
     const { socket } = request;
     inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
-    response.once('close', () => inFlight.set(socket, (inFlight.get(socket) ?? 1) - 1));
+    response.once('close', () => {
+      unanswered -= 1;
+      inFlight.set(socket, (inFlight.get(socket) ?? 1) - 1);
+    });
     const now = new Date(started);
     const access: AccessContext = {
       requestId: randomUUID(),
@@ -381,13 +390,20 @@ export const startApi = async ({
     port: address.port,
     received: () => received,
     // Takes no new request and lets those in flight answer (a placement cut off mid-write leaves its client unsure
-    // whether it was placed), each closing its connection so no client's next request finds it open, for at most 5 s.
+    // whether it was placed), each closing its connection so no client's next request finds it open. A function runs
+    // at most its timeout, so a request is answered within the longest one's (plus a wait for its turn in a burst):
+    // past that, what is still open is cut, and said so.
     close: () =>
       new Promise((resolve, reject) => {
         closing = true;
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeIdleConnections();
-        setTimeout(() => server.closeAllConnections(), 5_000).unref();
+        setTimeout(() => {
+          if (unanswered > 0) {
+            log(`${unanswered} request(s) still unanswered ${answerWithinMs / 1000} s after the stop: connections cut`);
+          }
+          server.closeAllConnections();
+        }, answerWithinMs).unref();
       }),
   };
 };

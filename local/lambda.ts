@@ -113,6 +113,10 @@ const takeTurn = async (before: Promise<void>): Promise<() => void> => {
   return release;
 };
 
+/** A function's timeout, as serverless.yml sets it (its own, the provider's, or the framework's 6 s). */
+export const timeoutSecondsOf = (config: ServerlessConfig, name: string): number =>
+  config.functions?.[name]?.timeout ?? (config.provider as { timeout?: number }).timeout ?? 6;
+
 /** Invokes a handler as Lambda would: with a context, and cut off at the function's timeout. */
 export const invoke = async (
   config: ServerlessConfig,
@@ -123,7 +127,7 @@ export const invoke = async (
   // Outside the cost run's timed pass no invocation queues, and none waits a turn of the event loop for it.
   const release = queue ? await takeTurn(queue) : noTurn;
   const fn = config.functions?.[name];
-  const timeoutSeconds = fn?.timeout ?? (config.provider as { timeout?: number }).timeout ?? 6;
+  const timeoutSeconds = timeoutSecondsOf(config, name);
   const functionName = `${config.service}-${config.provider.stage}-${name}`;
   const deadline = Date.now() + timeoutSeconds * 1000;
   const awsRequestId = randomUUID();

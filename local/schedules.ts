@@ -52,6 +52,13 @@ export const schedulesOf = (config: ServerlessConfig): Schedule[] =>
       }),
   );
 
+/**
+ * How long until a schedule's next firing: on the clock's multiples of its rate (every 5 minutes at :00, :05, …), so
+ * that a restart of the local stack does not put its next firing off by a whole period, or, restarted more often
+ * than that, forever (as a sweep would be).
+ */
+export const firstFiringInMs = (everyMs: number, now: number): number => everyMs - (now % everyMs);
+
 export type LocalSchedules = {
   schedules: Schedule[];
   /** Fires a function's schedule now, as EventBridge would, and answers what the handler returned. */
@@ -119,15 +126,24 @@ export const startSchedules = ({
       continue;
     }
     let running = false;
-    const timer = setInterval(() => {
+    const tick = () => {
       if (running) return;
       running = true;
       fire(schedule)
         .catch((error: unknown) => log(`schedules: ${schedule.functionName} failed: ${(error as Error).message}`))
         .finally(() => (running = false));
-    }, everyMs);
-    timer.unref();
-    timers.push(timer);
+    };
+    const first = setTimeout(
+      () => {
+        tick();
+        const timer = setInterval(tick, everyMs);
+        timer.unref();
+        timers.push(timer);
+      },
+      firstFiringInMs(everyMs, Date.now()),
+    );
+    first.unref();
+    timers.push(first);
     const source =
       typeof override === 'number'
         ? `ORDERFLOW_SCHEDULE_RATE; serverless.yml: ${schedule.expression}`
@@ -143,7 +159,7 @@ export const startSchedules = ({
       return fire(schedule);
     },
     async stop() {
-      for (const timer of timers) clearInterval(timer);
+      for (const timer of timers) clearTimeout(timer);
       await Promise.allSettled([...inFlight]);
     },
   };

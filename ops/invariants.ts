@@ -302,7 +302,13 @@ export const checkInvariants = async (tables: InvariantTables): Promise<Invarian
     violations: [],
   };
   for (const [orderId, { state }] of orders) {
-    if (!settled.has(state.status)) terminal.violations.push(`order ${orderId} is ${state.status}`);
+    // PENDING may be an order still on its way (a stack that is not quiet) or one the sweeper will give up: say where
+    // to look, since only the order's report tells its saga apart.
+    if (!settled.has(state.status)) {
+      terminal.violations.push(
+        `order ${orderId} is ${state.status} (npm run order -- ${orderId} says why, and whether the sweeper will settle it)`,
+      );
+    }
   }
 
   const stock = stockInvariant({ skus, orders }, derived);

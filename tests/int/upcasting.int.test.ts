@@ -206,7 +206,9 @@ describe('one upcaster, registered in domain/upcasters.ts, changes what every re
       "every stream's versions are 1..n, gapless": { checked: 1, violations: [] },
       'every order has settled: CONFIRMED, REJECTED or CANCELLED': {
         checked: 1,
-        violations: [`order ${orderId} is PENDING`],
+        violations: [
+          `order ${orderId} is PENDING (npm run order -- ${orderId} says why, and whether the sweeper will settle it)`,
+        ],
       },
       [stockInvariant]: { checked: 0, violations: [] },
       'no payment is authorized or charged twice, and none is kept by an order that did not end CONFIRMED': {

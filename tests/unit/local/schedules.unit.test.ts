@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rateMs, schedulesOf, startSchedules } from '../../../local/schedules.js';
+import { firstFiringInMs, rateMs, schedulesOf, startSchedules } from '../../../local/schedules.js';
 import type { ServerlessConfig } from '../../../local/serverlessConfig.js';
 
 const config = (events: Record<string, unknown>[]): ServerlessConfig => ({
@@ -59,5 +59,14 @@ describe('local schedules', () => {
     expect(await started('rate(30 seconds)')).toEqual([
       'schedules: sweepPendingOrders every 30 s (ORDERFLOW_SCHEDULE_RATE; serverless.yml: rate(5 minutes))',
     ]);
+  });
+
+  it('fires on the clock’s multiples of the rate, so a restart never puts a firing off by more than one period', () => {
+    const fiveMinutes = 300_000;
+    const at = (time: string) => Date.parse(`2026-12-01T${time}Z`);
+    expect(firstFiringInMs(fiveMinutes, at('08:03:00'))).toBe(120_000);
+    expect(firstFiringInMs(fiveMinutes, at('08:04:59.999'))).toBe(1);
+    // Started on a multiple, it fires a whole period later, not at once.
+    expect(firstFiringInMs(fiveMinutes, at('08:05:00'))).toBe(fiveMinutes);
   });
 });
