@@ -157,8 +157,10 @@ export const replaySegment = async (options: ReplaySegmentOptions): Promise<Segm
         }
       }),
     );
-    // A stream cut by the page boundary counts once.
-    progress.streams += streams.size - (streams.has(previousStream ?? '') ? 1 : 0);
+    // The streams some target folds (not every stream read: a rebuild of orders reads the products' too), and a
+    // stream cut by the page boundary once.
+    const folded = [...streams.keys()].filter((id) => targets.some((target) => id.startsWith(target.streamPrefix)));
+    progress.streams += folded.length - (previousStream !== undefined && folded.includes(previousStream) ? 1 : 0);
     previousStream = [...streams.keys()].at(-1);
     progress.events += page.events.length;
     lastKey = page.next;

@@ -318,7 +318,8 @@ describe('a rebuild or a replay meeting items whose events cannot be read (an up
       parking,
       checkpoints,
     });
-    expect(progress).toMatchObject({ done: true, failed: 1 });
+    // It folded the order's stream only: the product's, read beside it, is not counted, as a rebuild counts.
+    expect(progress).toMatchObject({ done: true, failed: 1, streams: 1 });
     expect(await parking.list('orders')).toMatchObject([
       { streamId, version: 2, error: 'TypeError: the upcaster cannot read this OrderCancelled' },
     ]);
@@ -363,7 +364,8 @@ describe('an in-place replay meeting a poisoned stream cut by a page boundary', 
       parking,
       checkpoints,
     });
-    expect(progress).toMatchObject({ done: true, failed: 1 });
+    // It folded the order's stream only: the product's, read beside it, is not counted, as a rebuild counts.
+    expect(progress).toMatchObject({ done: true, failed: 1, streams: 1 });
     expect(await parking.list('orders')).toMatchObject([{ streamId, version: 2 }]);
     expect(views.blue.all.get(orderId)?.version).toBe(1);
   });
