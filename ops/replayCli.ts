@@ -243,7 +243,7 @@ ${summary.resumed ? 'Resumed and finished' : 'Finished'} run ${summary.runId} in
         );
         process.exit(130);
       });
-      const { pointer, slot, deleted } = await dropReadModelVersion(clients, projection, command);
+      const { pointer, slot, deleted } = await dropReadModelVersion(clients, projection, command, segments);
       console.error(
         `${command === 'finalize' ? 'Finalized' : 'Aborted'} ${projection}: ${deleted.toLocaleString('en')} view(s) dropped from the ${slot} table; ${describePointer(pointer)}.`,
       );

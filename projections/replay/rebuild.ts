@@ -286,12 +286,24 @@ export const rebuildSegment = async ({
 export const beginRebuild = async (
   deps: RebuildDependencies,
   target: RebuildTarget,
-  { runId, segments, resume }: { runId: string; segments: number; resume: boolean },
+  {
+    runId,
+    segments,
+    resume,
+    onBegun,
+  }: {
+    runId: string;
+    segments: number;
+    resume: boolean;
+    /** Told once the pointer names the build, before anything waits: from then on, a stop leaves it to resume. */
+    onBegun?: () => void;
+  },
 ): Promise<{ pointer: ReadModelPointer; resumed: boolean }> => {
   const current = await deps.pointers.get(target.name);
   // Taking over a build someone else began only when asked to: two runs bulk-writing one slot at once would race,
   // and the pointer cannot tell a run that stopped from one still running.
   if (current.building && (resume || current.building.runId === runId)) {
+    onBegun?.();
     // Resumed: the first run may have stopped before its wait was over.
     if (current.building.phase === 'scan') await sleeper(deps)(settleMs(deps.cacheMs));
     return { pointer: current, resumed: true };
@@ -305,6 +317,7 @@ export const beginRebuild = async (
   }
   const pointer = startBuild(current, { runId, segments, now: clock(deps) });
   await deps.pointers.replace(pointer);
+  onBegun?.();
   const slot = pointer.building?.slot;
   if (slot) {
     // Whatever a crashed finalize or abort left there, views and parked streams, is not this version's.

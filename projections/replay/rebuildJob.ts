@@ -89,10 +89,10 @@ export const runRebuild = async ({
     runId: `rebuild-${projection}-${new Date().toISOString()}-${randomUUID().slice(0, 8)}`,
     segments,
     resume,
+    ...(onBegun ? { onBegun } : {}),
   });
   const building = begun.building;
   if (!building) throw new Error(`${projection}: the pointer names no build`);
-  onBegun?.();
   const { runId, slot, version } = building;
   const totalSegments = building.segments;
 
@@ -179,7 +179,12 @@ export const rollbackReadModel = (clients: RebuildClients, projection: ReadModel
   rollBackTo(clients.rebuildDependencies, clients.rebuildTargets[projection]);
 
 /** `--finalize`: the previous version is dropped; `--abort`: a build not switched to is. */
-export const dropReadModelVersion = (clients: RebuildClients, projection: ReadModelName, how: 'finalize' | 'abort') =>
-  dropVersion(clients.rebuildDependencies, clients.rebuildTargets[projection], how);
+/** Drops the version a finalize or an abort lets go, its views deleted by `segments` parallel scans. */
+export const dropReadModelVersion = (
+  clients: RebuildClients,
+  projection: ReadModelName,
+  how: 'finalize' | 'abort',
+  segments?: number,
+) => dropVersion(clients.rebuildDependencies, clients.rebuildTargets[projection], how, segments);
 
-export const rebuildReadModelUsage = `Usage: npm run replay -- --projection ${readModelNames.join('|')} (--rebuild [--resume] [--no-switch] [--sample N] [--segments N] | --switch | --rollback | --finalize | --abort) [--stage <name>]`;
+export const rebuildReadModelUsage = `Usage: npm run replay -- --projection ${readModelNames.join('|')} (--rebuild [--resume] [--no-switch] [--sample N] | --switch | --rollback | --finalize | --abort) [--segments N] [--stage <name>]`;

@@ -219,6 +219,19 @@ describe('a rebuild meeting a stream its projection refuses', () => {
     expect(parking.names()).toEqual([]);
   });
 
+  it('tells onBegun once the pointer names the build, before it waits out the readers’ cache: a stop then can resume', async () => {
+    const { deps, target } = given();
+    const steps: string[] = [];
+    const waiting = { ...deps, sleep: async () => void steps.push('wait') };
+    const onBegun = () => steps.push('begun');
+    await beginRebuild(waiting, target, { runId: 'run-5', segments: 1, resume: false, onBegun });
+    expect(steps).toEqual(['begun', 'wait']);
+    // Resumed, it is begun at once too, before the wait a stopped first run may not have finished.
+    steps.length = 0;
+    await beginRebuild(waiting, target, { runId: 'run-6', segments: 1, resume: true, onBegun });
+    expect(steps).toEqual(['begun', 'wait']);
+  });
+
   it('parks a stream the catch-up cannot apply in the new version, so the switch sees it', async () => {
     const { parking, deps, target, pointer } = given();
     await beginRebuild(deps, target, { runId: 'run-3', segments: 1, resume: false });
