@@ -177,3 +177,13 @@ describe('orders projection', () => {
     });
   });
 });
+
+describe('the view a client sees', () => {
+  it('lists its fields in the schema’s order, as a read of the table parses them: one ETag, one body, to the byte', () => {
+    const folded = foldView(ordersProjection, stored(streamId, [placed, rejected('OUT_OF_STOCK')]));
+    if (!folded) throw new Error('no view folded');
+    const readBack = OrderView.parse(JSON.parse(JSON.stringify(folded)));
+    expect(JSON.stringify(publicView(folded))).toBe(JSON.stringify(readBack));
+    expect(Object.keys(publicView(folded))).not.toContain('pendingShard');
+  });
+});
