@@ -79,7 +79,7 @@ const commonErrors = (route: Route) => ({
   ...(route.body
     ? {
         400: problemResponse(
-          'Malformed JSON, or a body (or header) that does not match the schema (see `errors`).',
+          'Malformed JSON, a body (or header) that does not match the schema, or an unknown query parameter (see `errors`).',
           400,
           route,
         ),

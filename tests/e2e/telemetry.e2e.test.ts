@@ -192,8 +192,12 @@ describe('telemetry follows one order', () => {
     expect(listed.status).toBe(200);
     const refused = await testApi.call('GET', '/orders', { as: null });
     expect(refused.status).toBe(401);
+    const forged = await testApi.call('GET', '/orders', { as: null, headers: { authorization: 'Bearer not-a-jwt' } });
+    expect(forged.status).toBe(401);
+    const customerOnAdminRoute = await testApi.call('POST', '/products', { as: customer, body: {} });
+    expect(customerOnAdminRoute.status).toBe(403);
 
-    const [answered, unauthorized] = parse(accessLines.slice(before));
+    const [answered, unauthorized, unverified, forbidden] = parse(accessLines.slice(before));
     // Every $context variable of serverless.yml's format is rendered: none is left in the line.
     expect(accessLines.slice(before).join('\n')).not.toContain('$context');
     expect(answered).toMatchObject({
@@ -215,6 +219,15 @@ describe('telemetry follows one order', () => {
       error: 'Unauthorized',
       authorizerError: 'No bearer token was sent.',
     });
+    expect(unverified).toMatchObject({ status: '401', authorizerError: 'The token could not be verified.' });
+    expect(forbidden).toMatchObject({
+      routeKey: 'POST /products',
+      status: '403',
+      error: 'Forbidden',
+      integrationStatus: '-',
+    });
+    expect(Math.abs(Number(answered?.timeEpoch) - Date.now())).toBeLessThan(60_000);
+    expect(answered?.ip).toMatch(/127\.0\.0\.1/);
     const functionLines = parse(apiLines.slice(apiLinesBefore)).filter((line) => line.message === 'request answered');
     expect(functionLines.map((line) => line.requestId)).toEqual([answered?.requestId]);
   });

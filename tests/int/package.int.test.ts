@@ -471,6 +471,24 @@ describe('the dashboard in the packaged prod template', () => {
     }
   });
 
+  it('names each AWS metric’s resource by the dimension its namespace takes, and a resource of the right kind', () => {
+    const kinds: Record<string, [dimension: string, type: string]> = {
+      'AWS/ApiGateway': ['ApiId', 'AWS::ApiGatewayV2::Api'],
+      'AWS/States': ['StateMachineArn', 'AWS::StepFunctions::StateMachine'],
+      'AWS/DynamoDB': ['TableName', 'AWS::DynamoDB::Table'],
+      'AWS/Lambda': ['FunctionName', 'AWS::Lambda::Function'],
+    };
+    const lines = dashboard().widgets.flatMap((w) => w.properties.metrics ?? []);
+    const named = lines.filter((line) => typeof line[0] === 'string' && String(line[0]).startsWith('AWS/'));
+    expect(new Set(named.map((line) => line[0]))).toEqual(new Set(Object.keys(kinds)));
+    for (const [namespace, , dimension, value] of named) {
+      const [expectedDimension, type] = kinds[String(namespace)] ?? [];
+      expect(dimension, String(namespace)).toBe(expectedDimension);
+      const id = /^\$\{(\w+)\}$/.exec(String(value))?.[1] ?? '';
+      expect(template.Resources[id]?.Type, `${String(namespace)} ${id}`).toBe(type);
+    }
+  });
+
   it('shows the state of every alarm in the template, first', () => {
     const [first] = dashboard().widgets;
     expect(first?.type).toBe('alarm');

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -25,5 +25,23 @@ describe('the local record of the functions’ logs', () => {
       new Promise((_, reject) => setTimeout(() => reject(new Error('stop did not end')), 2_000)),
     ]);
     expect(said.mock.calls).toEqual([[expect.stringContaining(`Function logs are not recorded in ${folder}`)]]);
+  });
+
+  it('writes the API’s access log lines beside the functions’, their fields kept, marked as the API’s', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'orderflow-logs-'));
+    folders.push(folder);
+    const file = join(folder, 'local.jsonl');
+    const logs = recordFunctionLogs(file, 'info', { stdout: false });
+    logs.access('{"requestId":"r-1","status":"401"}');
+    logs.access('not json');
+    await logs.stop();
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines).toMatchObject([
+      { source: 'api', requestId: 'r-1', status: '401' },
+      { source: 'api', message: 'not json' },
+    ]);
   });
 });

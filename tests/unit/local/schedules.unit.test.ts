@@ -1,6 +1,13 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { invoke } from '../../../local/lambda.js';
 import { firstFiringInMs, rateMs, schedulesOf, startSchedules } from '../../../local/schedules.js';
 import type { ServerlessConfig } from '../../../local/serverlessConfig.js';
+
+// The invocations are counted, not run: what is under test is when a schedule fires.
+vi.mock('../../../local/lambda.js', () => ({
+  functionHandlers: () => async () => async () => undefined,
+  invoke: vi.fn(async () => undefined),
+}));
 
 const config = (events: Record<string, unknown>[]): ServerlessConfig => ({
   service: 'orderflow',
@@ -68,5 +75,31 @@ describe('local schedules', () => {
     expect(firstFiringInMs(fiveMinutes, at('08:04:59.999'))).toBe(1);
     // Started on a multiple, it fires a whole period later, not at once.
     expect(firstFiringInMs(fiveMinutes, at('08:05:00'))).toBe(fiveMinutes);
+  });
+
+  it('fires at the next multiple of its rate, then once a period, and never after it stops', async () => {
+    vi.useFakeTimers({ now: Date.parse('2026-12-01T08:03:00Z') });
+    try {
+      vi.mocked(invoke).mockClear();
+      const schedules = startSchedules({ config: config([{ schedule: 'rate(5 minutes)' }]), every: undefined });
+      await vi.advanceTimersByTimeAsync(119_999);
+      expect(invoke).toHaveBeenCalledTimes(0);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(invoke).toHaveBeenCalledTimes(1);
+      await vi.advanceTimersByTimeAsync(300_000);
+      expect(invoke).toHaveBeenCalledTimes(2);
+      await schedules.stop();
+      await vi.advanceTimersByTimeAsync(900_000);
+      expect(invoke).toHaveBeenCalledTimes(2);
+
+      // Stopped before its first firing, it never fires.
+      vi.mocked(invoke).mockClear();
+      const early = startSchedules({ config: config([{ schedule: 'rate(5 minutes)' }]), every: undefined });
+      await early.stop();
+      await vi.advanceTimersByTimeAsync(900_000);
+      expect(invoke).toHaveBeenCalledTimes(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
