@@ -70,19 +70,16 @@ const commonErrors = (route: Route) => ({
     : {}),
   // Every route refuses a query parameter it does not take.
   400: problemResponse(
-    route.query || route.headers
-      ? 'A query parameter or a header is invalid, or unknown (see `errors`).'
-      : 'The route takes no query parameter (see `errors`).',
+    route.body
+      ? 'Malformed JSON, a body (or header) that does not match the schema, or an unknown query parameter (see `errors`).'
+      : route.query || route.headers
+        ? 'A query parameter or a header is invalid, or unknown (see `errors`).'
+        : 'The route takes no query parameter (see `errors`).',
     400,
     route,
   ),
   ...(route.body
     ? {
-        400: problemResponse(
-          'Malformed JSON, a body (or header) that does not match the schema, or an unknown query parameter (see `errors`).',
-          400,
-          route,
-        ),
         413: problemResponse('The body is over 64 KiB.', 413, route),
         415: problemResponse('The body is not JSON (application/json, or an application/*+json type).', 415, route),
       }

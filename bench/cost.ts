@@ -65,14 +65,16 @@ const prodLogLevel = 'info';
 /** Bytes billed for one log event of `line`. */
 const ingested = (line: string) => Buffer.byteLength(line) + prices.cloudWatchLogs.eventOverheadBytes;
 const logged = { events: 0, bytes: 0, byMessage: new Map<string, number>(), metrics: new Set<string>() };
-/** The API's access log (serverless.yml, provider.logs.httpApi): a line per request, counted in the first run only. */
-const accessLogMessage = 'API access log (API Gateway)';
-let countingAccess = true;
-const countAccess = (line: string) => {
-  if (!countingAccess) return;
+/** One log event ingested, counted under `message` in the by-message table. */
+const countLine = (message: string, line: string) => {
   logged.events += 1;
   logged.bytes += ingested(line);
-  logged.byMessage.set(accessLogMessage, (logged.byMessage.get(accessLogMessage) ?? 0) + ingested(line));
+  logged.byMessage.set(message, (logged.byMessage.get(message) ?? 0) + ingested(line));
+};
+/** The API's access log (serverless.yml, provider.logs.httpApi): a line per request, counted in the first run only. */
+let countingAccess = true;
+const countAccess = (line: string) => {
+  if (countingAccess) countLine('API access log (API Gateway)', line);
 };
 
 const stage = 'bench';
@@ -115,13 +117,11 @@ const metricsOf = (line: string): string[] => {
   );
 };
 const untapLogs = tapLogs((line) => {
-  logged.events += 1;
-  logged.bytes += ingested(line);
   if (line.includes('"_aws"')) for (const metric of metricsOf(line)) logged.metrics.add(metric);
   const message = line.includes('"_aws"')
     ? 'metrics (embedded metric format)'
     : ((JSON.parse(line) as { message?: string }).message ?? '?');
-  logged.byMessage.set(message, (logged.byMessage.get(message) ?? 0) + ingested(line));
+  countLine(message, line);
 }, prodLogLevel);
 
 try {

@@ -14,17 +14,6 @@ export type FunctionLogs = {
   stop(): Promise<void>;
 };
 
-/**
- * The local stand-in for CloudWatch Logs: every line the functions of this process write, as JSON lines in `file`
- * (truncated first). It records log events at `level` and above whatever the stage's LOG_LEVEL prints to stdout,
- * so a local run can be followed in detail without flooding the terminal, and the metrics documents too. With
- * `stdout: false` the functions' lines go only to the file until `stop()`, for commands that print a report.
- *
- * @example
- * const logs = recordFunctionLogs('.local/logs/dev.jsonl', 'info');
- * // … run the stack …
- * await logs.stop();
- */
 /** An access log line's fields when its format is JSON (serverless.yml's is), else the line as a message. */
 const parsedLine = (line: string): Record<string, unknown> => {
   try {
@@ -37,6 +26,17 @@ const parsedLine = (line: string): Record<string, unknown> => {
   }
 };
 
+/**
+ * The local stand-in for CloudWatch Logs: every line the functions of this process write, as JSON lines in `file`
+ * (truncated first). It records log events at `level` and above whatever the stage's LOG_LEVEL prints to stdout,
+ * so a local run can be followed in detail without flooding the terminal, and the metrics documents too. With
+ * `stdout: false` the functions' lines go only to the file until `stop()`, for commands that print a report.
+ *
+ * @example
+ * const logs = recordFunctionLogs('.local/logs/dev.jsonl', 'info');
+ * // … run the stack …
+ * await logs.stop();
+ */
 export const recordFunctionLogs = (
   file: string,
   level: WritableLevel = 'debug',

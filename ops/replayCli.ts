@@ -183,6 +183,13 @@ const describePointer = (pointer: ReadModelPointer): string =>
     .filter(Boolean)
     .join(' · ');
 
+/** On Ctrl-C, what the stop left behind and what to run next, said as it was at the moment of the stop. */
+const onInterrupt = (advice: () => string) =>
+  process.once('SIGINT', () => {
+    console.error(`\n${advice()}`);
+    process.exit(130);
+  });
+
 /** Whether a replay or a rebuild began, so that a failure left checkpoints to resume from. */
 let began = false;
 try {
@@ -193,14 +200,11 @@ try {
   if (command && projection) {
     if (command === 'rebuild') {
       // Stopped midway, a rebuild that had begun goes on from its checkpoints: say how, as a failure would.
-      process.once('SIGINT', () => {
-        console.error(
-          began
-            ? `\nStopped. Run --rebuild --resume to go on from the last checkpoints, or --abort to drop the build.`
-            : `\nStopped before the rebuild began: nothing to resume.`,
-        );
-        process.exit(130);
-      });
+      onInterrupt(() =>
+        began
+          ? 'Stopped. Run --rebuild --resume to go on from the last checkpoints, or --abort to drop the build.'
+          : 'Stopped before the rebuild began: nothing to resume.',
+      );
       const summary = await runRebuild({
         clients,
         projection,
@@ -237,12 +241,10 @@ ${summary.resumed ? 'Resumed and finished' : 'Finished'} run ${summary.runId} in
         `${command === 'finalize' ? 'Finalizing' : 'Aborting'} ${projection} on stage "${clients.stage}": the pointer first, then the dropped version's views are deleted…`,
       );
       // Stopped midway, the slot stays marked as being emptied, and a --rebuild is refused until it is: say so.
-      process.once('SIGINT', () => {
-        console.error(
-          `\nStopped. If the drop had begun, its views are not all deleted: run --finalize or --abort again to finish it (a --rebuild is refused until then).`,
-        );
-        process.exit(130);
-      });
+      onInterrupt(
+        () =>
+          'Stopped. If the drop had begun, its views are not all deleted: run --finalize or --abort again to finish it (a --rebuild is refused until then).',
+      );
       const { pointer, slot, deleted } = await dropReadModelVersion(clients, projection, command, segments);
       console.error(
         `${command === 'finalize' ? 'Finalized' : 'Aborted'} ${projection}: ${deleted.toLocaleString('en')} view(s) dropped from the ${slot} table; ${describePointer(pointer)}.`,

@@ -52,11 +52,10 @@ export const pendingShardOf = (orderId: string): string => {
   return String(hash % PENDING_SHARDS);
 };
 
-/** The view without the index keys: what a settled order stores, and what clients read. */
 const viewFields = Object.keys(OrderView.shape) as (keyof OrderView)[];
 /**
- * The view as a client sees it: without the index keys, and its fields in the schema's order, the order a read of the
- * table parses them in. A view folded from the stream and the same view read back then share their ETag and their
+ * The view without the index keys (what a settled order stores, and what clients read), its fields in the schema's
+ * order, the order a read of the table parses them in. A view folded from the stream and the same view read back then share their ETag and their
  * bytes (a strong ETag promises both); folded, a field set late (`rejectionReason`) came after `updatedAt`.
  */
 export const publicView = (stored: StoredOrderView): OrderView =>

@@ -178,8 +178,10 @@ export const switchReadModel = (clients: RebuildClients, projection: ReadModelNa
 export const rollbackReadModel = (clients: RebuildClients, projection: ReadModelName) =>
   rollBackTo(clients.rebuildDependencies, clients.rebuildTargets[projection]);
 
-/** `--finalize`: the previous version is dropped; `--abort`: a build not switched to is. */
-/** Drops the version a finalize or an abort lets go, its views deleted by `segments` parallel scans. */
+/**
+ * `--finalize`: the previous version is dropped; `--abort`: a build not switched to is. Its views are deleted by
+ * `segments` parallel scans.
+ */
 export const dropReadModelVersion = (
   clients: RebuildClients,
   projection: ReadModelName,
