@@ -8,10 +8,11 @@ import {
   runRebuild,
   switchReadModel,
 } from '../projections/replay/rebuildJob.js';
-import { eventsPerSecond, type ReplayProgress, runReplay } from '../projections/replay/replayJob.js';
+import { runReplay } from '../projections/replay/replayJob.js';
 import { readModelNames } from '../projections/index.js';
 import { isTransient } from '../eventstore/errors.js';
 import { requireConfirmedStage } from './cliArgs.js';
+import { eventsRead, progressPrinter, seconds } from './replayProgress.js';
 import { stageClients } from './stage.js';
 
 /**
@@ -140,34 +141,10 @@ for (const option of ['no-switch', 'resume'] as const) {
   }
 }
 
-const seconds = (ms: number) => `${Math.round(ms / 100) / 10}s`;
-/** `16,467 (310 events/s)`, or for a resumed run `16,467, 2,100 of them by this run (310 events/s)`. */
-const eventsRead = (summary: ReplayProgress & { eventsPerSecond: number }): string =>
-  `${summary.events.toLocaleString('en')}${
-    summary.eventsBefore > 0
-      ? `, ${(summary.events - summary.eventsBefore).toLocaleString('en')} of them by this run`
-      : ''
-  } (${summary.eventsPerSecond.toLocaleString('en')} events/s)`;
-const bar = (progress: ReplayProgress & { phase?: string }): string => {
-  // The estimate counts items, and an item may hold several events: past it, the total is not known until the end.
-  const done = progress.segmentsDone === progress.segments;
-  const past = progress.events >= progress.estimatedTotal;
-  const total = done || !past ? Math.max(progress.estimatedTotal, progress.events) : undefined;
-  const share = total === undefined ? 0.99 : total === 0 ? 1 : progress.events / total;
-  const rate = eventsPerSecond(progress);
-  const eta = rate > 0 && total !== undefined && share < 1 ? seconds(((total - progress.events) / rate) * 1000) : '–';
-  const width = 30;
-  const filled = Math.round(share * width);
-  return `${progress.phase ? `${progress.phase.padEnd(8)} ` : ''}[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${Math.round(share * 100)}% ${progress.events.toLocaleString('en')}/${total === undefined ? 'more than estimated' : total.toLocaleString('en')} events · ${progress.streams.toLocaleString('en')} streams · ${rate.toLocaleString('en')} events/s · ETA ${eta} · segments ${progress.segmentsDone}/${progress.segments}`;
-};
-
-let lastPrint = 0;
-const print = (progress: ReplayProgress & { phase?: string }) => {
-  const now = Date.now();
-  if (now - lastPrint < (process.stderr.isTTY ? 200 : 2000)) return;
-  lastPrint = now;
-  process.stderr.write(process.stderr.isTTY ? `\r${bar(progress)}` : `${bar(progress)}\n`);
-};
+const print = progressPrinter({
+  isTTY: process.stderr.isTTY === true,
+  write: (text) => process.stderr.write(text),
+});
 
 const describePointer = (pointer: ReadModelPointer): string =>
   [
@@ -221,8 +198,7 @@ try {
         },
         onProgress: print,
       });
-      lastPrint = 0;
-      print(summary);
+      print(summary, { final: true });
       console.error(`
 ${summary.resumed ? 'Resumed and finished' : 'Finished'} run ${summary.runId} in ${seconds(summary.elapsedMs)}: version ${summary.version} (${summary.slot})
   events read      ${eventsRead(summary)}
@@ -263,8 +239,7 @@ ${summary.resumed ? 'Resumed and finished' : 'Finished'} run ${summary.runId} in
     segments,
     onProgress: print,
   });
-  lastPrint = 0;
-  print(summary);
+  print(summary, { final: true });
   console.error(`
 ${summary.resumed ? 'Resumed and finished' : 'Finished'} run ${summary.runId} in ${seconds(summary.elapsedMs)}:
   events read      ${eventsRead(summary)}
