@@ -71,8 +71,13 @@ export const getOrder = async (
   store: EventStore,
 ): Promise<ReadModelView<OrderView>> => {
   const found = await readModels.order(orderId);
-  // Someone else's order costs no read of its stream.
-  if (found && !mayAccess(caller, found.view.customerId)) throw new OrderNotFoundError(orderId);
+  if (found && !mayAccess(caller, found.view.customerId)) {
+    // The work an order that does not exist costs, its stream read and folded, so that the time the answer takes
+    // does not tell someone else's order from a missing one (a keyed order's id can be computed from its key). Nothing
+    // of the stream decides the answer: one that cannot be read is as missing as any.
+    await foldOrder({ orderId, caller }, store).catch(() => undefined);
+    throw new OrderNotFoundError(orderId);
+  }
   // A confirmed order can still be cancelled, and its view may not show it yet (placed, cancelled and confirmed in
   // one lag): a client already answered CANCELLED must not be told CONFIRMED again, nor 304 on its copy. So its
   // stream is asked for anything after the view's version, which is nothing unless the view lags.

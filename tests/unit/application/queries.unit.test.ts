@@ -135,6 +135,29 @@ describe('GET /orders/{id} (getOrder)', () => {
     );
     const never = memoryEventStore({ schemas: eventSchemas });
     await expect(getOrder({ orderId, caller: customer }, readModels(), never)).rejects.toThrow(OrderNotFoundError);
+    // Someone else's order, found in the read model, costs the stream read a missing one costs: the time taken does not
+    // tell them apart. One whose stream cannot be read is as missing.
+    const { store: recorded, reads } = recordingReads(await placed());
+    const theirs = await confirmedViewOf(recorded);
+    reads.stream.length = 0;
+    await expect(getOrder({ orderId, caller: stranger }, readModels(theirs), recorded)).rejects.toThrow(
+      OrderNotFoundError,
+    );
+    const { store: recordedNever, reads: neverReads } = recordingReads(never);
+    await expect(getOrder({ orderId, caller: stranger }, readModels(), recordedNever)).rejects.toThrow(
+      OrderNotFoundError,
+    );
+    expect(reads.stream).toEqual(neverReads.stream);
+    expect(reads.stream).toHaveLength(1);
+    const unreadable: EventStore = {
+      ...recorded,
+      readStream: async () => {
+        throw new TypeError('the upcaster cannot read this OrderPlaced');
+      },
+    };
+    await expect(getOrder({ orderId, caller: stranger }, readModels(theirs), unreadable)).rejects.toThrow(
+      OrderNotFoundError,
+    );
     // An admin reads anyone's.
     const admin = { sub: 'ops', isAdmin: true };
     expect((await getOrder({ orderId, caller: admin }, readModels(), await placed())).view.status).toBe('PENDING');
