@@ -1,16 +1,29 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { exportJWK, generateKeyPair, importJWK, type JWK, type JWTPayload, jwtVerify, SignJWT } from 'jose';
+import {
+  calculateJwkThumbprint,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  type JWK,
+  type JWTPayload,
+  jwtVerify,
+  SignJWT,
+} from 'jose';
 import { ADMIN_SCOPE } from '../api/routes.js';
 import { privateFolder } from './paths.js';
 import type { ServerlessConfig } from './serverlessConfig.js';
 
-const ALGORITHM = 'ES256';
+// API Gateway's JWT authorizer checks signatures of RSA-based algorithms only, with the key of the JWKS that the token's
+// `kid` names: the local one signs and checks the same way.
+const ALGORITHM = 'RS256';
 
 /** Signs and verifies tokens as the stage's identity provider would: same issuer, same audience. */
 export type LocalIssuer = {
   issuer: string;
   audience: string;
+  /** The signing key's id (its JWK thumbprint), which every token names in its `kid` header. */
+  keyId: string;
   /**
    * `expiresIn: false` signs a token without exp, which no provider should issue: for tests of the verifier.
    * `scope` sets the claim as given, a list staying a list, as some providers send it; otherwise it is `scopes`
@@ -41,24 +54,26 @@ export const jwtSettings = (config: ServerlessConfig): { issuer: string; audienc
   return { issuer: jwt.issuerUrl, audience };
 };
 
-const loadOrCreateKeys = async (keyDir: string | undefined): Promise<KeyPair> => {
+const loadOrCreateKeys = async (keyDir: string | undefined): Promise<KeyPair & { keyId: string }> => {
   const file = keyDir ? join(keyDir, 'signing-key.jwk.json') : undefined;
   const saved = file ? await readFile(file, 'utf8').catch(() => undefined) : undefined;
-  if (saved) {
-    const { privateJwk, publicJwk } = JSON.parse(saved) as { privateJwk: JWK; publicJwk: JWK };
+  const keys = saved ? (JSON.parse(saved) as { privateJwk: JWK; publicJwk: JWK }) : undefined;
+  // A key an earlier version made (ES256) is replaced: its tokens, an hour's at most, are refused from then on.
+  if (keys?.publicJwk.kty === 'RSA') {
     return {
-      privateKey: (await importJWK(privateJwk, ALGORITHM)) as Key,
-      publicKey: (await importJWK(publicJwk, ALGORITHM)) as Key,
+      privateKey: (await importJWK(keys.privateJwk, ALGORITHM)) as Key,
+      publicKey: (await importJWK(keys.publicJwk, ALGORITHM)) as Key,
+      keyId: await calculateJwkThumbprint(keys.publicJwk),
     };
   }
   const pair = await generateKeyPair(ALGORITHM, { extractable: true });
+  const publicJwk = await exportJWK(pair.publicKey);
   if (file && keyDir) {
     // Made before any npm start may have made .local private: the key folder (and .local, if new) are this user's.
     await privateFolder(keyDir);
-    const keys = { privateJwk: await exportJWK(pair.privateKey), publicJwk: await exportJWK(pair.publicKey) };
-    await writeFile(file, JSON.stringify(keys), { mode: 0o600 });
+    await writeFile(file, JSON.stringify({ privateJwk: await exportJWK(pair.privateKey), publicJwk }), { mode: 0o600 });
   }
-  return pair;
+  return { ...pair, keyId: await calculateJwkThumbprint(publicJwk) };
 };
 
 /**
@@ -74,13 +89,14 @@ export const localIssuer = async ({
   audience: string;
   keyDir?: string;
 }): Promise<LocalIssuer> => {
-  const { privateKey, publicKey } = await loadOrCreateKeys(keyDir);
+  const { privateKey, publicKey, keyId } = await loadOrCreateKeys(keyDir);
   return {
     issuer,
     audience,
+    keyId,
     sign: (sub, { admin = false, expiresIn = '1h', scopes = [], scope } = {}) => {
       const token = new SignJWT({ scope: scope ?? [...scopes, ...(admin ? [ADMIN_SCOPE] : [])].join(' ') })
-        .setProtectedHeader({ alg: ALGORITHM })
+        .setProtectedHeader({ alg: ALGORITHM, kid: keyId })
         .setSubject(sub)
         .setIssuer(issuer)
         .setAudience(audience)
@@ -90,7 +106,12 @@ export const localIssuer = async ({
     // API Gateway's JWT authorizer wants an exp after now (and an nbf, if any, before it): a token without exp is
     // refused there, so here too.
     verify: async (token) => {
-      const { payload } = await jwtVerify(token, publicKey, {
+      // The key is looked up by the token's `kid`, as in the issuer's JWKS: a token that names none is refused.
+      const keyNamed = ({ kid }: { kid?: string }) => {
+        if (kid !== keyId) throw new Error(kid === undefined ? 'the token names no kid' : `no key ${kid}`);
+        return publicKey;
+      };
+      const { payload } = await jwtVerify(token, keyNamed, {
         issuer,
         algorithms: [ALGORITHM],
         requiredClaims: ['exp'],

@@ -516,7 +516,7 @@ const jsonHeaders = (bearer: string) => ({ authorization: `Bearer ${bearer}`, 'c
 // Credentials, forged with the key the keyed gateway trusts
 
 const forge = async (claims: JWTPayload, key: Parameters<SignJWT['sign']>[0] = ourKey): Promise<string> =>
-  new SignJWT(claims).setProtectedHeader({ alg: 'ES256' }).sign(key);
+  new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: keyed.keyId }).sign(key);
 
 /** The claims of a valid admin token for the fixture order's owner: what each forged credential gets wrong once. */
 const validClaims = (): JWTPayload => {
@@ -953,8 +953,8 @@ beforeAll(async () => {
   const { privateJwk } = JSON.parse(await readFile(join(keyDir, 'signing-key.jwk.json'), 'utf8')) as {
     privateJwk: JWK;
   };
-  ourKey = await importJWK(privateJwk, 'ES256');
-  otherKey = (await generateKeyPair('ES256')).privateKey;
+  ourKey = await importJWK(privateJwk, 'RS256');
+  otherKey = (await generateKeyPair('RS256')).privateKey;
 
   adminBearer = await testApi.issuer.sign('fuzz-admin', { admin: true });
   customerBearer = await testApi.issuer.sign(owner);

@@ -1,7 +1,7 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { importJWK, type JWK, SignJWT } from 'jose';
+import { exportJWK, generateKeyPair, importJWK, type JWK, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { localIssuer } from '../../../local/auth.js';
 
@@ -22,10 +22,10 @@ const withIssuer = async (
     const { privateJwk } = JSON.parse(await readFile(join(keyDir, 'signing-key.jwk.json'), 'utf8')) as {
       privateJwk: JWK;
     };
-    const key = await importJWK(privateJwk, 'ES256');
+    const key = await importJWK(privateJwk, 'RS256');
     await use(issuer, (claims) =>
       new SignJWT(claims)
-        .setProtectedHeader({ alg: 'ES256' })
+        .setProtectedHeader({ alg: 'RS256', kid: issuer.keyId })
         .setIssuer(issuer.issuer)
         .setExpirationTime('1h')
         .sign(key),
@@ -80,4 +80,51 @@ describe('the local identity provider', () => {
         await expect(issuer.verify(await alice(claims)), JSON.stringify(claims)).rejects.toThrow();
       }
     }));
+
+  it('signs RS256 with the kid of its key, and refuses a token that names no kid, another, or another algorithm, as API Gateway does', () =>
+    withIssuer(async (issuer) => {
+      const token = await issuer.sign('alice');
+      const header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString()) as object;
+      expect(header).toEqual({ alg: 'RS256', kid: issuer.keyId });
+      expect(await issuer.verify(token)).toMatchObject({ sub: 'alice' });
+
+      const claims = { sub: 'alice', aud: issuer.audience };
+      const sign = async (protectedHeader: { alg: string; kid?: string }, key: Parameters<SignJWT['sign']>[0]) =>
+        new SignJWT(claims)
+          .setProtectedHeader(protectedHeader)
+          .setIssuer(issuer.issuer)
+          .setExpirationTime('1h')
+          .sign(key);
+      const rsa = (await generateKeyPair('RS256')).privateKey;
+      const ec = (await generateKeyPair('ES256')).privateKey;
+      const forged = {
+        'no kid': await sign({ alg: 'RS256' }, rsa),
+        'another kid': await sign({ alg: 'RS256', kid: 'another' }, rsa),
+        'our kid, another key': await sign({ alg: 'RS256', kid: issuer.keyId }, rsa),
+        'our kid, ES256': await sign({ alg: 'ES256', kid: issuer.keyId }, ec),
+      };
+      for (const [name, forgery] of Object.entries(forged)) {
+        await expect(issuer.verify(forgery), name).rejects.toThrow();
+      }
+    }));
+
+  it('replaces a key an earlier version kept (ES256) with an RSA one', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'orderflow-auth-'));
+    try {
+      const keyDir = join(root, 'jwt');
+      await mkdir(keyDir, { recursive: true });
+      const old = await generateKeyPair('ES256', { extractable: true });
+      const file = join(keyDir, 'signing-key.jwk.json');
+      await writeFile(
+        file,
+        JSON.stringify({ privateJwk: await exportJWK(old.privateKey), publicJwk: await exportJWK(old.publicKey) }),
+      );
+      const issuer = await localIssuer({ issuer: 'https://orderflow.local/', audience: 'orderflow-local', keyDir });
+      expect(await issuer.verify(await issuer.sign('alice'))).toMatchObject({ sub: 'alice' });
+      const { publicJwk } = JSON.parse(await readFile(file, 'utf8')) as { publicJwk: JWK };
+      expect(publicJwk.kty).toBe('RSA');
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
 });
