@@ -63,7 +63,8 @@ export const routes = [
       200: {
         description:
           'The new stock figures. Sent again with the same Idempotency-Key (one of the product’s 20 latest keyed ' +
-          'restocks), it adds nothing and answers the figures as they are now.',
+          'restocks), it adds nothing and answers the figures as they are now. The key is the product’s, whoever ' +
+          'sends it.',
         schema: StockFigures.extend({ sku: Sku, version: z.int() }),
       },
       404: { description: 'No product with this SKU.' },

@@ -24,6 +24,9 @@ export class ProductAlreadyRegisteredError extends DomainError {
   }
 }
 
+/** `1 unit`, `3 units`. */
+const units = (count: number) => `${count} unit${count === 1 ? '' : 's'}`;
+
 export class RestockKeyReusedError extends DomainError {
   constructor(
     readonly sku: string,
@@ -32,7 +35,7 @@ export class RestockKeyReusedError extends DomainError {
     super(
       'RESTOCK_KEY_REUSED',
       'unprocessable',
-      `Product ${sku} was already restocked under this idempotency key with ${quantity} units; a key cannot be reused for another restock.`,
+      `Product ${sku} was already restocked under this idempotency key with ${units(quantity)}; a key cannot be reused for another restock.`,
     );
     this.name = 'RestockKeyReusedError';
   }
@@ -55,7 +58,7 @@ export class StockLimitExceededError extends DomainError {
     super(
       'STOCK_LIMIT_EXCEEDED',
       'unprocessable',
-      `Product ${sku} has been supplied ${supplied} units; ${quantity} more would pass the limit of ${limit}.`,
+      `Product ${sku} has been supplied ${units(supplied)}; ${quantity} more would pass the limit of ${limit}.`,
     );
     this.name = 'StockLimitExceededError';
   }
