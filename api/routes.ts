@@ -158,12 +158,14 @@ export const routes = [
     method: 'GET',
     path: '/orders',
     access: 'customer',
-    summary: 'The caller’s own orders, newest first, a page at a time.',
+    summary:
+      'The caller’s own orders, newest first, a page at a time; an admin lists any customer’s with `customerId`.',
     query: ListOrdersQuery,
     responses: {
       200: { description: 'A page of orders; ETag for If-None-Match.', schema: OrderPage },
       304: { description: 'Unchanged since the ETag sent in If-None-Match.' },
-      422: { description: 'A cursor this listing did not hand out (or handed to another customer).' },
+      403: { description: 'Another customer’s `customerId`, from a caller who is not an admin.' },
+      422: { description: 'A cursor this listing did not hand out (or handed out for another customer’s listing).' },
     },
   },
   {

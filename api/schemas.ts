@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { count, Currency, IdempotencyKey, Money, Sku } from '../domain/shared/values.js';
+import { count, Currency, CustomerId, IdempotencyKey, Money, Sku } from '../domain/shared/values.js';
 import { OrderView } from '../projections/orders.js';
 import { isoCurrencies } from './currencies.js';
 
@@ -163,6 +163,10 @@ export const ListOrdersQuery = z.strictObject({
     .transform((limit) => limit ?? 20)
     .meta({ description: 'How many orders a page holds: 1 to 100, 20 when left out.' }),
   cursor: z.string().min(1).max(2048).optional(),
+  customerId: CustomerId.optional().meta({
+    description:
+      'Whose orders: the caller’s own when left out. Another customer’s id needs the orderflow/admin scope (403).',
+  }),
 });
 
 export const OrderAtQuery = z.strictObject({

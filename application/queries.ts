@@ -139,19 +139,36 @@ const decodeCursor = (cursor: string, customerId: string): Record<string, unknow
   }
 };
 
-/** The caller's orders, newest first, `limit` at a time. */
+/** Another customer's orders listed by a caller who is not an admin. */
+export class ListingForbiddenError extends DomainError {
+  constructor() {
+    super('FORBIDDEN', 'forbidden', "Only an admin lists another customer's orders.");
+    this.name = 'ListingForbiddenError';
+  }
+}
+
+/**
+ * A customer's orders, newest first, `limit` at a time: the caller's own, or for an admin any `customerId`'s (support
+ * looking at a customer's orders). A cursor is good for the listing of the customer it was handed out for.
+ */
 export const listOrders = async (
-  { caller, limit, cursor }: { caller: Caller; limit: number; cursor?: string },
+  {
+    caller,
+    limit,
+    cursor,
+    customerId = caller.sub,
+  }: { caller: Caller; limit: number; cursor?: string; customerId?: string },
   readModels: ReadModels,
 ): Promise<{ orders: Versioned<OrderView>[]; nextCursor?: string; readModel?: number }> => {
+  if (!mayAccess(caller, customerId)) throw new ListingForbiddenError();
   const { orders, next, readModel } = await readModels.ordersOf({
-    customerId: caller.sub,
+    customerId,
     limit,
-    ...(cursor ? { after: decodeCursor(cursor, caller.sub) } : {}),
+    ...(cursor ? { after: decodeCursor(cursor, customerId) } : {}),
   });
   return {
     orders,
-    ...(next ? { nextCursor: encodeCursor(next, caller.sub) } : {}),
+    ...(next ? { nextCursor: encodeCursor(next, customerId) } : {}),
     ...(readModel === undefined ? {} : { readModel }),
   };
 };

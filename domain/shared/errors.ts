@@ -1,9 +1,10 @@
 /**
  * How a refused command should be understood by a caller: the command clashes with the aggregate's current state
- * (`conflict`), names something that does not exist (`not-found`), or can never succeed as given
- * (`unprocessable`). Adapters map the kind, never the class, so a new error needs no new mapping.
+ * (`conflict`), names something that does not exist (`not-found`), can never succeed as given (`unprocessable`),
+ * or asks for what this caller may not have (`forbidden`). Adapters map the kind, never the class, so a new error
+ * needs no new mapping.
  */
-export type DomainErrorKind = 'conflict' | 'not-found' | 'unprocessable';
+export type DomainErrorKind = 'conflict' | 'forbidden' | 'not-found' | 'unprocessable';
 
 /** A command the domain does not allow. `code` is stable and documented; `message` is for people. */
 export class DomainError extends Error {

@@ -6,7 +6,12 @@ import { etagOf, httpHandler } from './httpHandler.js';
 
 export const handler = httpHandler(route('listOrders'), async ({ query, caller, conditional }) => {
   const page = await listOrders(
-    { caller, limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}) },
+    {
+      caller,
+      limit: query.limit,
+      ...(query.cursor ? { cursor: query.cursor } : {}),
+      ...(query.customerId ? { customerId: query.customerId } : {}),
+    },
     readModels(),
   );
   const body = {

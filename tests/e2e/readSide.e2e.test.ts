@@ -544,6 +544,34 @@ describe('GET /orders: pagination', () => {
     expectProblem(forStranger, 422, 'invalid-cursor');
     expect(forStranger.text).not.toContain(owner);
   });
+
+  it('lists any customer’s orders to an admin with customerId, page by page; a customer only their own (403 otherwise)', async () => {
+    const [owner, stranger] = [uniqueCustomer(), uniqueCustomer()];
+    const sku = await givenProduct(call);
+    await givenOrder(call, stranger, sku);
+    const { placed, cursor } = await handedOut(owner, sku);
+
+    // Support's view: the owner's orders, the same pages and cursors the owner gets.
+    const first = await get(withQuery('/orders', { limit: 1, customerId: owner }), admin);
+    expectOk(first);
+    expect(orderIdsOf(first)).toEqual([placed[1]]);
+    expect(OrderPage.parse(first.json).nextCursor).toBe(cursor);
+    const second = await get(withQuery('/orders', { limit: 1, customerId: owner, cursor }), admin);
+    expectOk(second);
+    expect(orderIdsOf(second)).toEqual([placed[0]]);
+    expect(OrderPage.parse(second.json).nextCursor).toBeUndefined();
+    // The owner's cursor is for the owner's listing only.
+    expectProblem(await get(withQuery('/orders', { customerId: stranger, cursor }), admin), 422, 'invalid-cursor');
+
+    // A customer naming themselves lists their own; naming anyone else is refused, and says nothing of them.
+    const own = await get(withQuery('/orders', { customerId: owner }), owner);
+    expectOk(own);
+    expect(orderIdsOf(own)).toEqual([...placed].reverse());
+    const refused = await get(withQuery('/orders', { customerId: owner }), stranger);
+    expectProblem(refused, 403, 'forbidden');
+    expect(refused.text).not.toContain(owner);
+    expectParameterError(await get(withQuery('/orders', { customerId: '' }), admin), 'customerId');
+  });
 });
 
 describe('GET /orders/{orderId}?at=: time travel', () => {
