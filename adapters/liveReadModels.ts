@@ -41,6 +41,10 @@ export const liveReadModels = ({
       const { reads, versions } = await live();
       return { ...(await reads.ordersOf(query)), readModel: versions.orders };
     },
+    productsPage: async (query) => {
+      const { reads, versions } = await live();
+      return { ...(await reads.productsPage(query)), readModel: versions.products };
+    },
     product: async (sku) => {
       const { reads, versions } = await live();
       return withVersion(await reads.product(sku), versions.products);

@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { ProductView } from '../projections/products.js';
 import { OrderView } from '../projections/orders.js';
 import type { Versioned } from '../projections/projection.js';
@@ -25,38 +25,74 @@ export const dynamoReadModels = ({
 }): ReadModels => {
   const orders = dynamoViewStore<OrderView>({ client, table: ordersTable });
   const products = dynamoViewStore<ProductView>({ client, table: productsTable });
+  /**
+   * `limit` items, and the position after the last when there are more: one more than asked is read, so the last page
+   * has no position. A read DynamoDB cut at 1 MB holds fewer and says where it stopped: it goes on from there, lest a
+   * page end early.
+   */
+  const page = async (
+    read: (
+      from: Record<string, unknown> | undefined,
+      count: number,
+    ) => Promise<{
+      Items?: Record<string, unknown>[];
+      LastEvaluatedKey?: Record<string, unknown>;
+    }>,
+    limit: number,
+    after: Record<string, unknown> | undefined,
+  ) => {
+    const items: Record<string, unknown>[] = [];
+    let from = after;
+    do {
+      const answer = await read(from, limit + 1 - items.length);
+      items.push(...(answer.Items ?? []));
+      from = answer.LastEvaluatedKey;
+    } while (from && items.length <= limit);
+    return { items: items.slice(0, limit), more: items.length > limit };
+  };
   return {
     order: async (orderId) => parsed(OrderView, await orders.get({ orderId })),
     product: async (sku) => parsed(ProductView, await products.get({ sku })),
     // One table of each read model, with no pointer: no version to name.
     liveVersion: async () => undefined,
     async ordersOf({ customerId, limit, after }) {
-      // One more than asked: whether it exists says if there is a next page, so the last page has no cursor. A query
-      // DynamoDB cut at 1 MB holds fewer and says where it stopped: it goes on from there, lest a page end early.
-      const Items: Record<string, unknown>[] = [];
-      let from = after;
-      do {
-        const answer = await client.send(
-          new QueryCommand({
-            TableName: ordersTable,
-            IndexName: BY_CUSTOMER_INDEX,
-            KeyConditionExpression: 'customerId = :customerId',
-            ExpressionAttributeValues: { ':customerId': customerId },
-            ScanIndexForward: false,
-            Limit: limit + 1 - Items.length,
-            ...(from ? { ExclusiveStartKey: from } : {}),
-          }),
-        );
-        Items.push(...(answer.Items ?? []));
-        from = answer.LastEvaluatedKey;
-      } while (from && Items.length <= limit);
-      const page = Items.slice(0, limit);
-      const last = page.at(-1);
+      const { items, more } = await page(
+        (from, count) =>
+          client.send(
+            new QueryCommand({
+              TableName: ordersTable,
+              IndexName: BY_CUSTOMER_INDEX,
+              KeyConditionExpression: 'customerId = :customerId',
+              ExpressionAttributeValues: { ':customerId': customerId },
+              ScanIndexForward: false,
+              Limit: count,
+              ...(from ? { ExclusiveStartKey: from } : {}),
+            }),
+          ),
+        limit,
+        after,
+      );
+      const last = items.at(-1);
       return {
-        orders: page.map((item) => ({ view: OrderView.parse(item), version: Number(item[VIEW_VERSION]) })),
-        ...(Items.length > limit && last
+        orders: items.map((item) => ({ view: OrderView.parse(item), version: Number(item[VIEW_VERSION]) })),
+        ...(more && last
           ? { next: { orderId: last.orderId, customerId: last.customerId, placedAt: last.placedAt } }
           : {}),
+      };
+    },
+    async productsPage({ limit, after }) {
+      const { items, more } = await page(
+        (from, count) =>
+          client.send(
+            new ScanCommand({ TableName: productsTable, Limit: count, ...(from ? { ExclusiveStartKey: from } : {}) }),
+          ),
+        limit,
+        after,
+      );
+      const last = items.at(-1);
+      return {
+        products: items.map((item) => ProductView.parse(item)),
+        ...(more && last ? { next: { sku: last.sku } } : {}),
       };
     },
   };

@@ -3,6 +3,7 @@ import type { ZodType } from 'zod';
 import { Sku } from '../domain/shared/values.js';
 import {
   ListOrdersQuery,
+  ListProductsQuery,
   Order,
   OrderAtQuery,
   OrderPage,
@@ -12,6 +13,7 @@ import {
   OrderKey,
   PlaceOrderRequest,
   Product,
+  ProductPage,
   RegisterProductRequest,
   RestockKey,
   RestockRequest,
@@ -179,6 +181,23 @@ export const routes = [
       200: { description: 'The product, with its version; ETag for If-None-Match.', schema: Product },
       304: { description: 'Unchanged since the ETag sent in If-None-Match.' },
       404: { description: 'No product with this SKU.' },
+    },
+  },
+  {
+    operationId: 'listProducts',
+    method: 'GET',
+    path: '/products',
+    access: 'customer',
+    summary:
+      'The products with their stock figures, a page at a time, in the read model’s own order (not sorted); a product shows once the read model has it.',
+    query: ListProductsQuery,
+    responses: {
+      200: { description: 'A page of products; ETag for If-None-Match.', schema: ProductPage },
+      304: { description: 'Unchanged since the ETag sent in If-None-Match.' },
+      422: {
+        description:
+          'A cursor this listing did not hand out, or handed out before the products read model was switched to another version: start again.',
+      },
     },
   },
   {

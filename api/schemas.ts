@@ -151,23 +151,39 @@ export const OrderPage = z
   .meta({ id: 'OrderPage' });
 export type OrderPage = z.infer<typeof OrderPage>;
 
-// Strict, as the bodies are: a misspelt parameter (`limt`) is refused, not ignored with the answer quietly changed.
-export const ListOrdersQuery = z.strictObject({
+/** A page's size, from the query string. */
+const pageLimit = (items: string) =>
   // Digits only, with no leading zero: a number's other spellings (`1e1`, `0x10`, ` 10`, `010`) are not a page size,
   // and each refusal says the same. The pattern holds the bound too, so the document states it.
-  limit: z
+  z
     .string()
     .regex(/^(?:[1-9][0-9]?|100)$/, 'a whole number from 1 to 100')
     .transform(Number)
     .optional()
     .transform((limit) => limit ?? 20)
-    .meta({ description: 'How many orders a page holds: 1 to 100, 20 when left out.' }),
-  cursor: z.string().min(1).max(2048).optional(),
+    .meta({ description: `How many ${items} a page holds: 1 to 100, 20 when left out.` });
+
+const pageCursor = z.string().min(1).max(2048).optional();
+
+// Strict, as the bodies are: a misspelt parameter (`limt`) is refused, not ignored with the answer quietly changed.
+export const ListOrdersQuery = z.strictObject({
+  limit: pageLimit('orders'),
+  cursor: pageCursor,
   customerId: CustomerId.optional().meta({
     description:
       'Whose orders: the caller’s own when left out. Another customer’s id needs the orderflow/admin scope (403).',
   }),
 });
+
+export const ProductPage = z
+  .strictObject({
+    products: z.array(Product),
+    nextCursor: OrderPage.shape.nextCursor,
+  })
+  .meta({ id: 'ProductPage' });
+export type ProductPage = z.infer<typeof ProductPage>;
+
+export const ListProductsQuery = z.strictObject({ limit: pageLimit('products'), cursor: pageCursor });
 
 export const OrderAtQuery = z.strictObject({
   at: z.iso

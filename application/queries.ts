@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { orderStreamId } from '../domain/order/index.js';
 import { OrderNotFoundError, ProductNotFoundError } from '../domain/shared/errors.js';
+import { Sku } from '../domain/shared/values.js';
 import { isTransient } from '../eventstore/errors.js';
 import type { EventStore } from '../eventstore/types.js';
 import { ordersProjection, OrderView, publicView } from '../projections/orders.js';
@@ -12,6 +13,7 @@ import { type ProductDetails, productRegistration, readStock } from './products.
 import { DomainError } from '../domain/shared/errors.js';
 
 export type OrderPageQuery = { customerId: string; limit: number; after?: Record<string, unknown> };
+export type ProductPageQuery = { limit: number; after?: Record<string, unknown> };
 
 /**
  * A view as a read model answered it, and which version of the read model that was, where the reader knows (a
@@ -26,6 +28,10 @@ export type ReadModels = {
     query: OrderPageQuery,
   ): Promise<{ orders: Versioned<OrderView>[]; next?: Record<string, unknown>; readModel?: number }>;
   product(sku: string): Promise<ReadModelView<ProductView> | undefined>;
+  /** Products, `limit` at a time, in the table's own order (not sorted), after the position `after`. */
+  productsPage(
+    query: ProductPageQuery,
+  ): Promise<{ products: ProductView[]; next?: Record<string, unknown>; readModel?: number }>;
   /**
    * The version of the read model that answers now, when versions are kept: what names an answer folded from the
    * events in its stead, so its ETag is the one the view will have.
@@ -117,27 +123,37 @@ const CursorPosition = z.strictObject({
 
 const customerTag = (customerId: string) => createHash('sha256').update(customerId).digest('base64url').slice(0, 22);
 
-/** Cursors are opaque to clients: the index position, base64url-encoded. */
-const encodeCursor = (key: Record<string, unknown>, customerId: string): string =>
-  Buffer.from(
-    JSON.stringify({ orderId: key.orderId, placedAt: key.placedAt, customer: customerTag(customerId) }),
-  ).toString('base64url');
+/** Cursors are opaque to clients: a listing's position, base64url-encoded JSON. */
+const encodeCursor = (position: object): string => Buffer.from(JSON.stringify(position)).toString('base64url');
 
 /**
- * The index key a cursor this listing handed out to `customerId` names. Only the encoding it hands out is read:
- * Node's base64 decoder skips what is not base64url (`…@@@`, padding, `+` and `/`) and would read those too.
+ * The position a cursor this listing handed out names, checked by `accept` (which throws on one it must not take).
+ * Only the encoding it hands out is read: Node's base64 decoder skips what is not base64url (`…@@@`, padding, `+` and
+ * `/`) and would read those too.
  */
-const decodeCursor = (cursor: string, customerId: string): Record<string, unknown> => {
+const decodeCursor = <Position, Key>(
+  cursor: string,
+  schema: z.ZodType<Position>,
+  accept: (position: Position) => Key,
+): Key => {
   try {
     const json = Buffer.from(cursor, 'base64url').toString('utf8');
     if (Buffer.from(json).toString('base64url') !== cursor) throw new Error('not an encoding this listing hands out');
-    const { orderId, placedAt, customer } = CursorPosition.parse(JSON.parse(json));
-    if (customer !== customerTag(customerId)) throw new Error('another customer’s cursor');
-    return { orderId, customerId, placedAt };
+    return accept(schema.parse(JSON.parse(json)));
   } catch {
     throw new InvalidCursorError();
   }
 };
+
+const encodeOrderCursor = (key: Record<string, unknown>, customerId: string): string =>
+  encodeCursor({ orderId: key.orderId, placedAt: key.placedAt, customer: customerTag(customerId) });
+
+/** The index key a cursor this listing handed out for `customerId`'s orders names. */
+const decodeOrderCursor = (cursor: string, customerId: string): Record<string, unknown> =>
+  decodeCursor(cursor, CursorPosition, ({ orderId, placedAt, customer }) => {
+    if (customer !== customerTag(customerId)) throw new Error('another customer’s cursor');
+    return { orderId, customerId, placedAt };
+  });
 
 /** Another customer's orders listed by a caller who is not an admin. */
 export class ListingForbiddenError extends DomainError {
@@ -164,11 +180,11 @@ export const listOrders = async (
   const { orders, next, readModel } = await readModels.ordersOf({
     customerId,
     limit,
-    ...(cursor ? { after: decodeCursor(cursor, customerId) } : {}),
+    ...(cursor ? { after: decodeOrderCursor(cursor, customerId) } : {}),
   });
   return {
     orders,
-    ...(next ? { nextCursor: encodeCursor(next, customerId) } : {}),
+    ...(next ? { nextCursor: encodeOrderCursor(next, customerId) } : {}),
     ...(readModel === undefined ? {} : { readModel }),
   };
 };
@@ -200,5 +216,36 @@ export const getProduct = async (
   return {
     product: { sku, name, price, stock, version },
     ...(found.readModel === undefined ? {} : { readModel: found.readModel }),
+  };
+};
+
+// A products listing's position: the last SKU of the page, and the read model version it was read from. Two versions'
+// tables need not hold their items in the same order, so a cursor from before a switch could skip or repeat products.
+const ProductCursor = z.strictObject({ sku: Sku, v: z.int().nonnegative() });
+
+/**
+ * The products, a page at a time, in the read model's own order (not sorted), each with its stock figures from its
+ * balance as `GET /products/{sku}` answers them. A product registered a moment ago shows once the read model has it.
+ */
+export const listProducts = async (
+  { limit, cursor }: { limit: number; cursor?: string },
+  readModels: ReadModels,
+  store: EventStore,
+): Promise<{ products: ProductDetails[]; nextCursor?: string; readModel?: number }> => {
+  const live = (await readModels.liveVersion('products')) ?? 0;
+  const after = cursor
+    ? decodeCursor(cursor, ProductCursor, ({ sku, v }) => {
+        if (v !== live) throw new Error('a cursor of another version of the read model');
+        return { sku };
+      })
+    : undefined;
+  const page = await readModels.productsPage({ limit, ...(after ? { after } : {}) });
+  const products = await Promise.all(
+    page.products.map(async ({ sku, name, price }) => ({ sku, name, price, ...(await readStock(store, sku)) })),
+  );
+  return {
+    products,
+    ...(page.next ? { nextCursor: encodeCursor({ sku: page.next.sku, v: page.readModel ?? live }) } : {}),
+    ...(page.readModel === undefined ? {} : { readModel: page.readModel }),
   };
 };

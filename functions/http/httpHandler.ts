@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { z, ZodType } from 'zod';
@@ -66,6 +66,18 @@ const ifNoneMatch = (header: string | undefined, etag: string): boolean => {
  */
 export const etagOf = (value: string | number, readModel?: number): string =>
   readModel === undefined ? `"${value}"` : `"${readModel}.${value}"`;
+
+/**
+ * A listing page's ETag: the page changes exactly when one of its items does (each named with its version), the page
+ * boundary moves, or another version of the read model answers.
+ */
+export const pageEtagOf = (page: { items: string[]; nextCursor?: string; readModel?: number }): string =>
+  etagOf(
+    createHash('sha256')
+      .update(`${page.items.join(',')}|${page.nextCursor ?? ''}|${page.readModel ?? ''}`)
+      .digest('base64url')
+      .slice(0, 22),
+  );
 
 /**
  * JSON with U+FFFD written as its escape: a request body holding the character itself is refused as bytes that were

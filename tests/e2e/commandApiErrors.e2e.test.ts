@@ -479,8 +479,8 @@ describe('routing', () => {
   it.each([
     ['DELETE', '/orders', 'POST, GET, HEAD'],
     ['PUT', '/orders', 'POST, GET, HEAD'],
-    ['GET', '/products', 'POST'],
-    ['PATCH', '/products', 'POST'],
+    ['PATCH', '/products', 'POST, GET, HEAD'],
+    ['DELETE', '/products', 'POST, GET, HEAD'],
     ['GET', `/orders/${randomUUID()}/cancel`, 'POST'],
     ['POST', `/orders/${randomUUID()}/events`, 'GET, HEAD'],
     ['DELETE', '/products/A-1/restock', 'POST'],

@@ -177,6 +177,7 @@ describe('the IAM grants of the packaged template', () => {
     expect((await call('GET', `/orders/${confirmed}/events`)).status).toBe(200);
     expect((await call('GET', '/orders')).status).toBe(200);
     expect((await call('GET', `/products/${sku}`)).status).toBe(200);
+    expect((await call('GET', '/products?limit=1')).status).toBe(200);
 
     // The gateway goes down: an order waits for it, and is given up while it is still down (its void parked).
     const outage = simulatorOutage({ client, table: table('PAYMENT_SIMULATOR_TABLE') });
@@ -341,7 +342,7 @@ describe('the IAM grants of the packaged template', () => {
     // The calls behind the one conditioned grant (the pointers' key of the projections table) were made, by each
     // function that reads a read model, so the key check above had something to check.
     const projectionsTable = table('PROJECTIONS_TABLE');
-    for (const fn of ['getOrder', 'listOrders', 'getProduct', 'sweepPendingOrders']) {
+    for (const fn of ['getOrder', 'listOrders', 'getProduct', 'listProducts', 'sweepPendingOrders']) {
       expect(
         byFunction.get(fn)?.some((c) => c.action === 'dynamodb:GetItem' && c.table === projectionsTable),
         fn,

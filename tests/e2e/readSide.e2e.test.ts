@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { OrderAccepted, OrderHistory, OrderPage, Product } from '../../api/schemas.js';
+import { OrderAccepted, OrderHistory, OrderPage, Product, ProductPage } from '../../api/schemas.js';
 import {
   admin,
   type Answer,
@@ -215,6 +215,77 @@ describe('GET /products/{sku}', () => {
     expectProblem(answer, 401, 'unauthorized');
     expect(answer.headers.get('www-authenticate')).toBe('Bearer');
     expect(answer.text).not.toContain('Product ');
+  });
+});
+
+describe('GET /products', () => {
+  /** Every product the listing holds, `limit` at a time, and the pages' sizes. */
+  const everyProduct = async (limit: number) => {
+    const products: Product[] = [];
+    const sizes: number[] = [];
+    let cursor: string | undefined;
+    do {
+      const answer = await get(withQuery('/products', { limit, ...(cursor ? { cursor } : {}) }), uniqueCustomer());
+      expectOk(answer);
+      const page = ProductPage.parse(answer.json);
+      products.push(...page.products);
+      sizes.push(page.products.length);
+      cursor = page.nextCursor;
+    } while (cursor);
+    return { products, sizes };
+  };
+
+  it('lists every product once, a page at a time, each with the figures GET /products/{sku} answers', async () => {
+    const skus = [await givenProduct(call, { stock: 3 }), await givenProduct(call, { stock: 4 })];
+    const [ordered, restocked] = skus as [string, string];
+    await givenOrder(call, uniqueCustomer(), ordered);
+    const restock = await call('POST', `/products/${restocked}/restock`, { as: admin, body: { quantity: 2 } });
+    expect(restock.status, restock.text).toBe(200);
+    // Once the order's saga has sold its unit, neither product's figures move again.
+    const settled = (a: Answer) => expect(a.json).toMatchObject({ stock: { reserved: 0 } });
+    const singles = await Promise.all(
+      skus.map((sku) =>
+        readEventually(`/products/${sku}`, uniqueCustomer(), settled).then((a) => Product.parse(a.json)),
+      ),
+    );
+    expect(singles.map((p) => p.stock)).toEqual([
+      { available: 2, reserved: 0, sold: 1 },
+      { available: 6, reserved: 0, sold: 0 },
+    ]);
+
+    // Listed once the read model has them.
+    await eventually(
+      () => everyProduct(100),
+      ({ products }) => expect(products.map((p) => p.sku)).toEqual(expect.arrayContaining(skus)),
+    );
+    const { products, sizes } = await everyProduct(3);
+    expect(new Set(products.map((p) => p.sku)).size).toBe(products.length);
+    expect(sizes.slice(0, -1).every((size) => size === 3)).toBe(true);
+    expect(sizes.at(-1)).toBeGreaterThan(0);
+    for (const single of singles) expect(products.find((p) => p.sku === single.sku)).toEqual(single);
+  });
+
+  it('answers a page’s ETag with 304, refuses a cursor it did not hand out (422) and a bad limit or parameter (400)', async () => {
+    await givenProduct(call);
+    const customer = uniqueCustomer();
+    const first = await readEventually(withQuery('/products', { limit: 1 }), customer);
+    const etag = first.headers.get('etag');
+    expect(etag).toMatch(/^"/);
+    const again = await get(withQuery('/products', { limit: 1 }), customer, { 'if-none-match': etag ?? '' });
+    expect(again.status).toBe(304);
+
+    const { nextCursor } = ProductPage.parse(first.json);
+    if (!nextCursor) throw new Error(`no cursor in ${first.text}`);
+    const position = JSON.parse(Buffer.from(nextCursor, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const crafted = (key: Record<string, unknown>) => Buffer.from(JSON.stringify(key)).toString('base64url');
+    // One of another version of the read model: two versions' tables need not hold their products in one order.
+    for (const cursor of [crafted({ ...position, v: Number(position.v) + 1 }), crafted({ sku: position.sku }), 'x']) {
+      expectProblem(await get(withQuery('/products', { cursor }), customer), 422, 'invalid-cursor');
+    }
+    expectOk(await get(withQuery('/products', { cursor: nextCursor }), customer));
+    expectParameterError(await get('/products?limit=0', customer), 'limit');
+    expectParameterError(await get('/products?sku=MUG-1', customer), 'sku');
+    expectProblem(await call('GET', '/products', { as: null }), 401, 'unauthorized');
   });
 });
 

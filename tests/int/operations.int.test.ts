@@ -48,6 +48,7 @@ const functionNames = [
   'GetOrder',
   'ListOrders',
   'GetProduct',
+  'ListProducts',
   'GetOpenApi',
   'NotFound',
   'OrdersProjection',
@@ -175,7 +176,7 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
     }
   });
 
-  it('has these 51 alarms, by logical id, and no other', () => {
+  it('has these 53 alarms, by logical id, and no other', () => {
     expect(
       alarmsOf(template())
         .map(([id]) => id)
@@ -197,7 +198,7 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
         ...functionNames.map((fn) => `${fn}ThrottlesAlarm`),
       ].sort(),
     );
-    expect(alarmsOf(template())).toHaveLength(51);
+    expect(alarmsOf(template())).toHaveLength(53);
   });
 
   it('alarms on any message in the change failure queue', () => {

@@ -222,6 +222,10 @@ describe('the packaged prod template', () => {
         ...on(eventsArn, 'Query'),
       ].sort(),
     );
+    // The listing scans the live products table and reads each product's balance.
+    expect(grants('listProducts')).toEqual(
+      [...on(both('ProductsTable'), 'Scan'), ...on(snapshotsArn, 'GetItem'), ...on(projectionsArn, 'GetItem')].sort(),
+    );
     const conditionsOf = (fn: string, action: string, arn: unknown) =>
       dynamoStatements(fn)
         .filter((s) => actionsOf(s).includes(action) && JSON.stringify(s.Resource) === JSON.stringify(arn))
@@ -297,7 +301,7 @@ describe('the packaged prod template', () => {
       ].sort(),
     );
     // A reader's GetItem on the projections table reaches the pointers' partition and nothing else of it.
-    for (const fn of ['getOrder', 'listOrders', 'getProduct', 'sweepPendingOrders']) {
+    for (const fn of ['getOrder', 'listOrders', 'getProduct', 'listProducts', 'sweepPendingOrders']) {
       const onProjections = dynamoStatements(fn).filter(
         (s) => JSON.stringify(s.Resource) === JSON.stringify(projectionsArn),
       );

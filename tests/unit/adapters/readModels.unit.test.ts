@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { dynamoReadModels } from '../../../adapters/readModels.js';
 import { VIEW_VERSION } from '../../../adapters/viewStore.js';
@@ -56,5 +56,39 @@ describe("a customer's orders, page by page", () => {
     const page = await readModels.ordersOf({ customerId: String(items[0]?.customerId), limit: 2 });
     expect(page.orders).toHaveLength(2);
     expect(page.next).toMatchObject({ orderId: items[1]?.orderId });
+  });
+});
+
+describe('the products, page by page', () => {
+  const products = ['MUG-1', 'CAP-1', 'TEE-1'].map((sku) => ({
+    sku,
+    name: sku,
+    price: { amount: 100, currency: 'EUR' },
+    supplied: 5,
+    updatedAt: '2026-01-01T00:00:00.000Z',
+    [VIEW_VERSION]: 1,
+  }));
+  /** The table, each scan cut after two items, as DynamoDB cuts one at 1 MB. */
+  const client = {
+    async send(command: unknown) {
+      if (!(command instanceof ScanCommand)) throw new Error('unexpected command');
+      const { Limit = 1e9, ExclusiveStartKey } = command.input;
+      const start = ExclusiveStartKey ? products.findIndex((item) => item.sku === ExclusiveStartKey.sku) + 1 : 0;
+      const page = products.slice(start, start + Math.min(Limit, 2));
+      const more = start + page.length < products.length;
+      return { Items: page, ...(more ? { LastEvaluatedKey: { sku: page.at(-1)?.sku } } : {}) };
+    },
+  } as unknown as DynamoDBDocumentClient;
+  const readModels = dynamoReadModels({ client, ordersTable: 'orders', productsTable: 'products' });
+
+  it('reads past a scan cut short, hands out a position while more are left, and parses each view', async () => {
+    const first = await readModels.productsPage({ limit: 2 });
+    expect(first.products.map((p) => p.sku)).toEqual(['MUG-1', 'CAP-1']);
+    expect(first.products[0]).not.toHaveProperty(VIEW_VERSION);
+    expect(first.next).toEqual({ sku: 'CAP-1' });
+    const rest = await readModels.productsPage({ limit: 2, after: first.next });
+    expect(rest.products.map((p) => p.sku)).toEqual(['TEE-1']);
+    expect(rest.next).toBeUndefined();
+    expect((await readModels.productsPage({ limit: 3 })).next).toBeUndefined();
   });
 });

@@ -20,6 +20,7 @@ const readModels = (view?: Awaited<ReturnType<ReadModels['order']>>, live?: numb
   order: async () => view,
   ordersOf: async () => ({ orders: [] }),
   product: async () => undefined,
+  productsPage: async () => ({ products: [] }),
   liveVersion: async () => live,
 });
 

@@ -1,0 +1,16 @@
+import { route } from '../../api/routes.js';
+import { listProducts } from '../../application/queries.js';
+import { eventStore, readModels } from '../dependencies.js';
+import { httpHandler, pageEtagOf } from './httpHandler.js';
+
+export const handler = httpHandler(route('listProducts'), async ({ query, conditional }) => {
+  const page = await listProducts(
+    { limit: query.limit, ...(query.cursor ? { cursor: query.cursor } : {}) },
+    readModels(),
+    eventStore(),
+  );
+  const body = { products: page.products, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+  // A product's version counts its balance's moves; its name and price never change (a SKU registers once).
+  const items = page.products.map(({ sku, version }) => `${sku}@${version}`);
+  return conditional(pageEtagOf({ ...page, items }), body);
+});
