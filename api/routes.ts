@@ -206,7 +206,13 @@ export const routes = [
     path: '/openapi.json',
     access: 'public',
     summary: 'This document.',
-    responses: { 200: { description: 'The OpenAPI 3.1 document.', schema: z.looseObject({ openapi: z.string() }) } },
+    responses: {
+      200: {
+        description: 'The OpenAPI 3.1 document; ETag for If-None-Match.',
+        schema: z.looseObject({ openapi: z.string() }),
+      },
+      304: { description: 'Unchanged since the ETag sent in If-None-Match.' },
+    },
   },
 ] as const satisfies readonly Route[];
 

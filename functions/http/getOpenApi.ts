@@ -5,9 +5,12 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda
 import document from '../../docs/openapi.json' with { type: 'json' };
 import { baseLogger } from '../observability/log.js';
 import { telemetry } from '../observability/telemetry.js';
+import { digestEtag, ifNoneMatch } from './etags.js';
 import { accessLog, correlationId, headersOnly, type HttpContext, noQuery, problemErrors } from './middlewares.js';
 
 const body = JSON.stringify(document);
+// The document changes only with a deployment: a client that kept it asks again with If-None-Match, for a 304.
+const etag = digestEtag(body);
 
 /**
  * `GET /openapi.json`: public, the same answer for every request, and no input but a query parameter to refuse. The HTTP stack without its
@@ -20,4 +23,8 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2, Er
   .use(accessLog())
   .use(problemErrors())
   .use(noQuery())
-  .handler(async () => ({ statusCode: 200, headers: { 'content-type': 'application/json' }, body }));
+  .handler(async (event): Promise<APIGatewayProxyResultV2> =>
+    ifNoneMatch(event.headers?.['if-none-match'], etag)
+      ? { statusCode: 304, headers: { etag } }
+      : { statusCode: 200, headers: { 'content-type': 'application/json', etag }, body },
+  );

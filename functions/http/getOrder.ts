@@ -1,7 +1,8 @@
 import { route } from '../../api/routes.js';
 import { getOrder, getOrderAt } from '../../application/queries.js';
 import { eventStore, readModels } from '../dependencies.js';
-import { etagOf, httpHandler } from './httpHandler.js';
+import { etagOf } from './etags.js';
+import { httpHandler } from './httpHandler.js';
 
 export const handler = httpHandler(route('getOrder'), async ({ params, query, caller, conditional }) => {
   const { orderId } = params;

@@ -1,7 +1,8 @@
 import { route } from '../../api/routes.js';
 import { orderHistory } from '../../application/orders.js';
 import { eventStore } from '../dependencies.js';
-import { etagOf, httpHandler } from './httpHandler.js';
+import { etagOf } from './etags.js';
+import { httpHandler } from './httpHandler.js';
 
 // Events are only ever appended, so the last one's version names the whole history: its ETag.
 export const handler = httpHandler(route('getOrderEvents'), async ({ params, caller, conditional }) => {

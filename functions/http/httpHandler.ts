@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { z, ZodType } from 'zod';
@@ -6,6 +6,7 @@ import type { Route } from '../../api/routes.js';
 import { actorOf, type Caller } from '../../application/caller.js';
 import type { EventMetadata } from '../../eventstore/types.js';
 import { baseLogger } from '../observability/log.js';
+import { ifNoneMatch } from './etags.js';
 import type { Logger } from '../observability/logger.js';
 import { telemetry } from '../observability/telemetry.js';
 import { type TraceAnnotations, tracer } from '../observability/tracing.js';
@@ -52,32 +53,6 @@ export const accepted = (location: string, body: unknown): HttpResponse => ({
   body,
   headers: { location },
 });
-
-/** RFC 9110's weak comparison: `*`, or any listed tag equal to ours once `W/` is set aside. */
-const ifNoneMatch = (header: string | undefined, etag: string): boolean => {
-  if (!header) return false;
-  const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
-  return header.trim() === '*' || header.split(',').some((tag) => opaque(tag) === opaque(etag));
-};
-
-/**
- * A strong ETag from a version or any other exact description of a representation; with the version of the read
- * model that answered, when known, since a rebuild or a rollback changes a view without changing its version.
- */
-export const etagOf = (value: string | number, readModel?: number): string =>
-  readModel === undefined ? `"${value}"` : `"${readModel}.${value}"`;
-
-/**
- * A listing page's ETag: the page changes exactly when one of its items does (each named with its version), the page
- * boundary moves, or another version of the read model answers.
- */
-export const pageEtagOf = (page: { items: string[]; nextCursor?: string; readModel?: number }): string =>
-  etagOf(
-    createHash('sha256')
-      .update(`${page.items.join(',')}|${page.nextCursor ?? ''}|${page.readModel ?? ''}`)
-      .digest('base64url')
-      .slice(0, 22),
-  );
 
 /**
  * JSON with U+FFFD written as its escape: a request body holding the character itself is refused as bytes that were

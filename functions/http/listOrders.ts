@@ -1,7 +1,8 @@
 import { route } from '../../api/routes.js';
 import { listOrders } from '../../application/queries.js';
 import { readModels } from '../dependencies.js';
-import { httpHandler, pageEtagOf } from './httpHandler.js';
+import { pageEtagOf } from './etags.js';
+import { httpHandler } from './httpHandler.js';
 
 export const handler = httpHandler(route('listOrders'), async ({ query, caller, conditional }) => {
   const page = await listOrders(

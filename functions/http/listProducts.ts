@@ -1,7 +1,8 @@
 import { route } from '../../api/routes.js';
 import { listProducts } from '../../application/queries.js';
 import { eventStore, readModels } from '../dependencies.js';
-import { httpHandler, pageEtagOf } from './httpHandler.js';
+import { pageEtagOf } from './etags.js';
+import { httpHandler } from './httpHandler.js';
 
 export const handler = httpHandler(route('listProducts'), async ({ query, conditional }) => {
   const page = await listProducts(

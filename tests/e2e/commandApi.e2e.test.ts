@@ -17,7 +17,7 @@ import {
   useTestApi,
 } from './http.js';
 
-const { call } = useTestApi();
+const { call, api } = useTestApi();
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const payment = { token: 'tok_visa' };
@@ -346,6 +346,18 @@ describe('GET /openapi.json', () => {
         route.operationId,
       );
     }
+  });
+
+  it('answers its ETag, and 304 to a client that has the document already', async () => {
+    const answer = await call('GET', '/openapi.json', { as: null });
+    const etag = answer.headers.get('etag');
+    expect(etag).toMatch(/^"[\w-]{22}"$/);
+    const unchanged = await api().call('GET', '/openapi.json', { as: null, headers: { 'if-none-match': etag ?? '' } });
+    expect(unchanged.status).toBe(304);
+    expect(unchanged.headers.get('etag')).toBe(etag);
+    expect(unchanged.text).toBe('');
+    const other = await call('GET', '/openapi.json', { as: null, headers: { 'if-none-match': '"another"' } });
+    expect(other.status).toBe(200);
   });
 });
 
