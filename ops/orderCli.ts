@@ -34,7 +34,11 @@ const sagaSummary = (report: OrderReport): [string, string] => {
   const { saga } = report;
   switch (saga.kind) {
     case 'execution':
-      return [saga.status, saga.states.join(' → ') || '(no states known yet)'];
+      // Without a history (the local stand-in serves none), only Task states that left a mark in the output are known.
+      return [
+        saga.status,
+        saga.states.join(' → ') || (saga.status === 'RUNNING' ? '(no states known yet)' : '(no states recorded)'),
+      ];
     case 'not-started':
       return [
         'NOT STARTED',
