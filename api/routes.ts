@@ -196,7 +196,7 @@ export const routes = [
       304: { description: 'Unchanged since the ETag sent in If-None-Match.' },
       422: {
         description:
-          'A cursor this listing did not hand out, or handed out before the products read model was switched to another version: start again.',
+          'A cursor that does not decode, or was handed out under another version of the products read model than the live one: start again. Cursors are not signed: an edited one only moves within the catalogue.',
       },
     },
   },

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
+import { stockBalanceId } from '../domain/inventory/index.js';
 import { orderStreamId } from '../domain/order/index.js';
 import { OrderNotFoundError, ProductNotFoundError } from '../domain/shared/errors.js';
 import { Sku } from '../domain/shared/values.js';
@@ -9,7 +10,7 @@ import { ordersProjection, OrderView, publicView } from '../projections/orders.j
 import { catchUp, type Versioned } from '../projections/projection.js';
 import { type Caller, mayAccess } from './caller.js';
 import type { ProductView } from '../projections/products.js';
-import { type ProductDetails, productRegistration, readStock } from './products.js';
+import { type ProductDetails, productRegistration, readStock, stockOf } from './products.js';
 import { DomainError } from '../domain/shared/errors.js';
 
 export type OrderPageQuery = { customerId: string; limit: number; after?: Record<string, unknown> };
@@ -41,8 +42,8 @@ export type ReadModels = {
 
 /** A page cursor that does not decode, or belongs to another customer's listing. */
 export class InvalidCursorError extends DomainError {
-  constructor() {
-    super('INVALID_CURSOR', 'unprocessable', 'The cursor is not one this listing handed out.');
+  constructor(detail = 'The cursor is not one this listing handed out.') {
+    super('INVALID_CURSOR', 'unprocessable', detail);
     this.name = 'InvalidCursorError';
   }
 }
@@ -139,7 +140,10 @@ const decodeCursor = <Position, Key>(
   try {
     const json = Buffer.from(cursor, 'base64url').toString('utf8');
     if (Buffer.from(json).toString('base64url') !== cursor) throw new Error('not an encoding this listing hands out');
-    return accept(schema.parse(JSON.parse(json)));
+    const position = schema.parse(JSON.parse(json));
+    // Nor any other JSON of the position (spaced, a key twice): the schema's output is what was encoded.
+    if (JSON.stringify(position) !== json) throw new Error('not the JSON this listing writes');
+    return accept(position);
   } catch {
     throw new InvalidCursorError();
   }
@@ -225,27 +229,34 @@ const ProductCursor = z.strictObject({ sku: Sku, v: z.int().nonnegative() });
 
 /**
  * The products, a page at a time, in the read model's own order (not sorted), each with its stock figures from its
- * balance as `GET /products/{sku}` answers them. A product registered a moment ago shows once the read model has it.
+ * balance as `GET /products/{sku}` answers them (all the page's balances in one batch read). A product registered a
+ * moment ago shows once the read model has it.
  */
 export const listProducts = async (
   { limit, cursor }: { limit: number; cursor?: string },
   readModels: ReadModels,
   store: EventStore,
 ): Promise<{ products: ProductDetails[]; nextCursor?: string; readModel?: number }> => {
-  const live = (await readModels.liveVersion('products')) ?? 0;
-  const after = cursor
-    ? decodeCursor(cursor, ProductCursor, ({ sku, v }) => {
-        if (v !== live) throw new Error('a cursor of another version of the read model');
-        return { sku };
-      })
-    : undefined;
-  const page = await readModels.productsPage({ limit, ...(after ? { after } : {}) });
-  const products = await Promise.all(
-    page.products.map(async ({ sku, name, price }) => ({ sku, name, price, ...(await readStock(store, sku)) })),
-  );
+  const after = cursor ? decodeCursor(cursor, ProductCursor, (position) => position) : undefined;
+  const page = await readModels.productsPage({ limit, ...(after ? { after: { sku: after.sku } } : {}) });
+  // Checked against the version the page was read from, not one asked for before: a switch between the two would
+  // carry a cursor over to the other table unnoticed.
+  const version = page.readModel ?? 0;
+  if (after && after.v !== version) {
+    throw new InvalidCursorError(
+      'The products read model has changed versions since this cursor was handed out: start again from the first page.',
+    );
+  }
+  const balances = await store.readBalances(page.products.map(({ sku }) => stockBalanceId(sku)));
+  const products = page.products.map(({ sku, name, price }) => ({
+    sku,
+    name,
+    price,
+    ...stockOf(balances.get(stockBalanceId(sku))),
+  }));
   return {
     products,
-    ...(page.next ? { nextCursor: encodeCursor({ sku: page.next.sku, v: page.readModel ?? live }) } : {}),
+    ...(page.next ? { nextCursor: encodeCursor({ sku: page.next.sku, v: version }) } : {}),
     ...(page.readModel === undefined ? {} : { readModel: page.readModel }),
   };
 };

@@ -16,6 +16,7 @@ import {
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { checkAppendLimits, checkAppendShape, mergeMoves } from './appendRules.js';
+import { batchGetAll } from './dynamoBatch.js';
 import { BalanceChangedError, BalanceTooLowError, ConcurrencyError, onlyCreations, versionsRunOn } from './errors.js';
 import { STREAM_ID, VERSION } from './tableKeys.js';
 import type {
@@ -79,6 +80,12 @@ const SETTLED_READS = 10_000;
 
 /** The attribute that counts a balance's moves. */
 const MOVES = 'moves';
+
+/** A balance item as the store keeps it: its counts beside its id and its count of moves (its version). */
+const balanceOf = (item: Record<string, unknown>): Balance => {
+  const { [STREAM_ID]: balanceId, [MOVES]: version, ...counts } = item;
+  return { balanceId: String(balanceId), counts: counts as Record<string, number>, version: Number(version) };
+};
 
 /**
  * The `items` from position `from` of a cancelled transaction whose conditions failed, when no condition before them
@@ -333,9 +340,13 @@ export const dynamoEventStore = ({
       const { Item } = await client.send(
         new GetCommand({ TableName: snapshotsTable, Key: { [STREAM_ID]: balanceId }, ConsistentRead: consistent }),
       );
-      if (!Item) return undefined;
-      const { [STREAM_ID]: _, [MOVES]: version, ...counts } = Item;
-      return { balanceId, counts: counts as Record<string, number>, version: Number(version) };
+      return Item ? balanceOf(Item) : undefined;
+    },
+
+    async readBalances(balanceIds) {
+      const keys = [...new Set(balanceIds)].map((balanceId) => ({ [STREAM_ID]: balanceId }));
+      const items = await batchGetAll(client, snapshotsTable, keys, { consistent: false });
+      return new Map(items.map((item) => [String(item[STREAM_ID]), balanceOf(item)]));
     },
 
     async writeSnapshot<State>({ streamId, version, state, schema }: Snapshot<State>): Promise<void> {

@@ -154,6 +154,14 @@ export const memoryEventStore = ({ schemas, tables = memoryTables() }: MemoryEve
       return structuredClone(balances.get(balanceId));
     },
 
+    async readBalances(balanceIds) {
+      const found = balanceIds.flatMap((id) => {
+        const balance = balances.get(id);
+        return balance ? [[id, structuredClone(balance)] as const] : [];
+      });
+      return new Map(found);
+    },
+
     readAll: () => log.map(upcast),
   };
 };

@@ -82,4 +82,6 @@ export interface EventStore {
    * `consistent`: a writer answering with what it just wrote needs that; a reader showing stock does not.
    */
   readBalance(balanceId: string, options?: { consistent?: boolean }): Promise<Balance | undefined>;
+  /** Several balances in one read, eventually consistent: those that exist, by id. For showing stock, not deciding. */
+  readBalances(balanceIds: readonly string[]): Promise<Map<string, Balance>>;
 }

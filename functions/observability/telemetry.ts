@@ -70,6 +70,7 @@ export const observedStore = (store: EventStore, onCommitted?: (appends: StreamA
   readSnapshot: (...args) => store.readSnapshot(...args),
   writeSnapshot: (...args) => store.writeSnapshot(...args),
   readBalance: (...args) => store.readBalance(...args),
+  readBalances: (...args) => store.readBalances(...args),
   append: async (appends, metadata, options) => {
     try {
       const result = await store.append(appends, metadata, options);

@@ -279,9 +279,19 @@ describe('GET /products', () => {
     const position = JSON.parse(Buffer.from(nextCursor, 'base64url').toString('utf8')) as Record<string, unknown>;
     const crafted = (key: Record<string, unknown>) => Buffer.from(JSON.stringify(key)).toString('base64url');
     // One of another version of the read model: two versions' tables need not hold their products in one order.
-    for (const cursor of [crafted({ ...position, v: Number(position.v) + 1 }), crafted({ sku: position.sku }), 'x']) {
+    const spaced = Buffer.from(JSON.stringify(position, null, 1)).toString('base64url');
+    const keyTwice = Buffer.from(
+      `{"sku":"A-1","sku":${JSON.stringify(position.sku)},"v":${String(position.v)}}`,
+    ).toString('base64url');
+    for (const cursor of [crafted({ sku: position.sku }), 'x', spaced, keyTwice]) {
       expectProblem(await get(withQuery('/products', { cursor }), customer), 422, 'invalid-cursor');
     }
+    const otherVersion = await get(
+      withQuery('/products', { cursor: crafted({ ...position, v: Number(position.v) + 1 }) }),
+      customer,
+    );
+    expectProblem(otherVersion, 422, 'invalid-cursor');
+    expect(otherVersion.json.detail).toContain('start again');
     expectOk(await get(withQuery('/products', { cursor: nextCursor }), customer));
     expectParameterError(await get('/products?limit=0', customer), 'limit');
     expectParameterError(await get('/products?sku=MUG-1', customer), 'sku');

@@ -222,9 +222,13 @@ describe('the packaged prod template', () => {
         ...on(eventsArn, 'Query'),
       ].sort(),
     );
-    // The listing scans the live products table and reads each product's balance.
+    // The listing scans the live products table and reads the page's balances in one batch.
     expect(grants('listProducts')).toEqual(
-      [...on(both('ProductsTable'), 'Scan'), ...on(snapshotsArn, 'GetItem'), ...on(projectionsArn, 'GetItem')].sort(),
+      [
+        ...on(both('ProductsTable'), 'Scan'),
+        ...on(snapshotsArn, 'BatchGetItem'),
+        ...on(projectionsArn, 'GetItem'),
+      ].sort(),
     );
     const conditionsOf = (fn: string, action: string, arn: unknown) =>
       dynamoStatements(fn)

@@ -738,6 +738,25 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
       });
     });
 
+    it('reads several balances in one read: those that exist, by id, each as a single read gives it', async () => {
+      const skus = [`M-${randomSuffix()}`, `N-${randomSuffix()}`];
+      for (const [i, sku] of skus.entries()) await registered(events, sku, i + 1);
+      const ids = [...skus.map((sku) => `stock-${sku}`), `stock-NONE-${randomSuffix()}`];
+      // Eventually consistent: DynamoDB Local answers at once, and a store may lag, so it is read until it shows both.
+      let found = await events.readBalances(ids);
+      for (let attempt = 0; found.size < 2 && attempt < 20; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        found = await events.readBalances(ids);
+      }
+      expect([...found.keys()].sort()).toEqual(ids.slice(0, 2).sort());
+      for (const id of ids.slice(0, 2))
+        expect(found.get(id)).toEqual(await events.readBalance(id, { consistent: true }));
+      expect(await events.readBalances([])).toEqual(new Map());
+      // 101 ids, one past a BatchGetItem's 100 keys, the same id twice among them.
+      const many = [...Array.from({ length: 100 }, (_, i) => `stock-X-${i}-${randomSuffix()}`), ids[0] ?? ''];
+      expect([...(await events.readBalances([...many, ids[0] ?? ''])).keys()]).toEqual([ids[0]]);
+    });
+
     it('refuses a move below zero with BalanceTooLowError, writing nothing of the append', async () => {
       const sku = `L-${randomSuffix()}`;
       await registered(events, sku, 2);

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { productRegistration, registerProduct } from '../../../application/products.js';
-import { type ReadModels, getOrder, getProduct } from '../../../application/queries.js';
+import {
+  type ReadModels,
+  getOrder,
+  getProduct,
+  InvalidCursorError,
+  listProducts,
+} from '../../../application/queries.js';
 import type { EventStore } from '../../../eventstore/types.js';
 import { recordingReads, testContext } from '../../support/memoryStore.js';
 import { eventSchemas } from '../../../composition/schemas.js';
@@ -220,5 +226,59 @@ describe('a product’s registration (productRegistration)', () => {
     expect((await productRegistration(stale, 'MUG-1'))?.name).toBe('Mug');
     expect(reads.stream).toEqual([true]);
     expect(await productRegistration(recorded, 'NONE-1')).toBeUndefined();
+  });
+});
+
+describe('GET /products (listProducts)', () => {
+  const view = (sku: string) => ({
+    sku,
+    name: sku,
+    price: { amount: 100, currency: 'EUR' },
+    supplied: 5,
+    updatedAt: '2026-01-01T00:00:00.000Z',
+  });
+  /** Read models whose products table answers `skus`, read from read model `version`, with more after them. */
+  const listing = (skus: string[], version: number): ReadModels => ({
+    ...readModels(),
+    productsPage: async () => ({ products: skus.map(view), next: { sku: skus.at(-1) }, readModel: version }),
+    // What a pointer read before the page would have said: a switch came between the two.
+    liveVersion: async () => version - 1,
+  });
+
+  it('gives each product its balance’s figures, and a cursor naming the version its page was read from', async () => {
+    const store = memoryEventStore({ schemas: eventSchemas });
+    await registerProduct(
+      { sku: 'MUG-1', name: 'Mug', price: { amount: 100, currency: 'EUR' }, stock: 7 },
+      testContext(store),
+    );
+    const page = await listProducts({ limit: 2 }, listing(['MUG-1', 'CAP-1'], 3), store);
+    expect(page.products).toEqual([
+      {
+        sku: 'MUG-1',
+        name: 'MUG-1',
+        price: { amount: 100, currency: 'EUR' },
+        stock: { available: 7, reserved: 0, sold: 0 },
+        version: 1,
+      },
+      // No balance (nothing ever moved its stock): zero figures, version 0, as a single product read gives them.
+      {
+        sku: 'CAP-1',
+        name: 'CAP-1',
+        price: { amount: 100, currency: 'EUR' },
+        stock: { available: 0, reserved: 0, sold: 0 },
+        version: 0,
+      },
+    ]);
+    expect(JSON.parse(Buffer.from(page.nextCursor ?? '', 'base64url').toString())).toEqual({ sku: 'CAP-1', v: 3 });
+    expect(page.readModel).toBe(3);
+
+    // Its cursor holds for a page of the same version, and not for one read from the next, even if the pointer read
+    // first still named its own.
+    expect(
+      (await listProducts({ limit: 2, cursor: page.nextCursor }, listing(['TEE-1'], 3), store)).products,
+    ).toHaveLength(1);
+    const switched = listProducts({ limit: 2, cursor: page.nextCursor }, listing(['TEE-1'], 4), store);
+    await expect(switched).rejects.toThrow(InvalidCursorError);
+    await expect(switched).rejects.toThrow('start again');
   });
 });
