@@ -273,6 +273,16 @@ describe('GET /products', () => {
     expect(etag).toMatch(/^"/);
     const again = await get(withQuery('/products', { limit: 1 }), customer, { 'if-none-match': etag ?? '' });
     expect(again.status).toBe(304);
+    // Restocked, the page's product has new figures: the old ETag no longer matches.
+    const [listed] = ProductPage.parse(first.json).products;
+    if (!listed) throw new Error(`no product in ${first.text}`);
+    const restock = await call('POST', `/products/${listed.sku}/restock`, { as: admin, body: { quantity: 1 } });
+    expect(restock.status, restock.text).toBe(200);
+    const changed = await get(withQuery('/products', { limit: 1 }), customer, { 'if-none-match': etag ?? '' });
+    expect(changed.status).toBe(200);
+    // Other suites register products on this stack meanwhile, and one may now come first in the table's order.
+    const [now] = ProductPage.parse(changed.json).products;
+    if (now?.sku === listed.sku) expect(now.stock.available).toBe(listed.stock.available + 1);
 
     const { nextCursor } = ProductPage.parse(first.json);
     if (!nextCursor) throw new Error(`no cursor in ${first.text}`);
@@ -283,7 +293,7 @@ describe('GET /products', () => {
     const keyTwice = Buffer.from(
       `{"sku":"A-1","sku":${JSON.stringify(position.sku)},"v":${String(position.v)}}`,
     ).toString('base64url');
-    for (const cursor of [crafted({ sku: position.sku }), 'x', spaced, keyTwice]) {
+    for (const cursor of [crafted({ sku: position.sku }), crafted({ ...position, extra: 1 }), 'x', spaced, keyTwice]) {
       expectProblem(await get(withQuery('/products', { cursor }), customer), 422, 'invalid-cursor');
     }
     const otherVersion = await get(

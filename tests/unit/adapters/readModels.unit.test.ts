@@ -71,7 +71,9 @@ describe('the products, page by page', () => {
   /** The table, each scan cut after two items, as DynamoDB cuts one at 1 MB. */
   const client = {
     async send(command: unknown) {
-      if (!(command instanceof ScanCommand)) throw new Error('unexpected command');
+      if (!(command instanceof ScanCommand) || command.input.TableName !== 'products') {
+        throw new Error('unexpected command');
+      }
       const { Limit = 1e9, ExclusiveStartKey } = command.input;
       const start = ExclusiveStartKey ? products.findIndex((item) => item.sku === ExclusiveStartKey.sku) + 1 : 0;
       const page = products.slice(start, start + Math.min(Limit, 2));

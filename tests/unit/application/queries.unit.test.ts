@@ -5,6 +5,8 @@ import {
   getOrder,
   getProduct,
   InvalidCursorError,
+  ListingForbiddenError,
+  listOrders,
   listProducts,
 } from '../../../application/queries.js';
 import type { EventStore } from '../../../eventstore/types.js';
@@ -280,5 +282,28 @@ describe('GET /products (listProducts)', () => {
     const switched = listProducts({ limit: 2, cursor: page.nextCursor }, listing(['TEE-1'], 4), store);
     await expect(switched).rejects.toThrow(InvalidCursorError);
     await expect(switched).rejects.toThrow('start again');
+  });
+});
+
+describe('GET /orders (listOrders)', () => {
+  it('lists the caller’s own orders, or for an admin any customer’s; a customer naming another is refused', async () => {
+    const asked: string[] = [];
+    const models: ReadModels = {
+      ...readModels(),
+      ordersOf: async ({ customerId }) => {
+        asked.push(customerId);
+        return { orders: [] };
+      },
+    };
+    const customer = { sub: 'customer-1', isAdmin: false };
+    const admin = { sub: 'ops', isAdmin: true };
+    await listOrders({ caller: customer, limit: 5 }, models);
+    await listOrders({ caller: customer, limit: 5, customerId: 'customer-1' }, models);
+    await listOrders({ caller: admin, limit: 5, customerId: 'customer-2' }, models);
+    expect(asked).toEqual(['customer-1', 'customer-1', 'customer-2']);
+    await expect(listOrders({ caller: customer, limit: 5, customerId: 'customer-2' }, models)).rejects.toThrow(
+      ListingForbiddenError,
+    );
+    expect(asked).toHaveLength(3);
   });
 });

@@ -13,6 +13,7 @@ const withIssuer = async (
   use: (
     issuer: Awaited<ReturnType<typeof localIssuer>>,
     signed: (claims: Record<string, unknown>) => Promise<string>,
+    key: Awaited<ReturnType<typeof importJWK>>,
   ) => Promise<void>,
 ) => {
   const root = await mkdtemp(join(tmpdir(), 'orderflow-auth-'));
@@ -23,12 +24,15 @@ const withIssuer = async (
       privateJwk: JWK;
     };
     const key = await importJWK(privateJwk, 'RS256');
-    await use(issuer, (claims) =>
-      new SignJWT(claims)
-        .setProtectedHeader({ alg: 'RS256', kid: issuer.keyId })
-        .setIssuer(issuer.issuer)
-        .setExpirationTime('1h')
-        .sign(key),
+    await use(
+      issuer,
+      (claims) =>
+        new SignJWT(claims)
+          .setProtectedHeader({ alg: 'RS256', kid: issuer.keyId })
+          .setIssuer(issuer.issuer)
+          .setExpirationTime('1h')
+          .sign(key),
+      key,
     );
   } finally {
     await rm(root, { recursive: true, force: true });
@@ -82,7 +86,7 @@ describe('the local identity provider', () => {
     }));
 
   it('signs RS256 with the kid of its key, and refuses a token that names no kid, another, or another algorithm, as API Gateway does', () =>
-    withIssuer(async (issuer) => {
+    withIssuer(async (issuer, _signed, ours) => {
       const token = await issuer.sign('alice');
       const header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString()) as object;
       expect(header).toEqual({ alg: 'RS256', kid: issuer.keyId });
@@ -98,6 +102,9 @@ describe('the local identity provider', () => {
       const rsa = (await generateKeyPair('RS256')).privateKey;
       const ec = (await generateKeyPair('ES256')).privateKey;
       const forged = {
+        // Signed with the very key, so only the kid check refuses them, as API Gateway finds no key for them.
+        'our key, no kid': await sign({ alg: 'RS256' }, ours),
+        'our key, another kid': await sign({ alg: 'RS256', kid: 'another' }, ours),
         'no kid': await sign({ alg: 'RS256' }, rsa),
         'another kid': await sign({ alg: 'RS256', kid: 'another' }, rsa),
         'our kid, another key': await sign({ alg: 'RS256', kid: issuer.keyId }, rsa),

@@ -54,6 +54,10 @@ describe('the replay command’s progress (ops/replayProgress.ts)', () => {
   it('on a terminal, redraws one line in place, clearing what a longer one left', () => {
     const { print, written, advance } = printer(true);
     print(progress(1_100, 'scan'));
+    advance(100);
+    print(progress(1_000, 'scan'));
+    expect(written).toHaveLength(1);
+    advance(100);
     advance(200);
     print(progress(5, 'scan'));
     expect(written).toEqual([
