@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { stockBalanceId } from '../domain/inventory/index.js';
 import { orderStreamId } from '../domain/order/index.js';
-import { OrderNotFoundError, ProductNotFoundError } from '../domain/shared/errors.js';
+import { DomainError, OrderNotFoundError, ProductNotFoundError } from '../domain/shared/errors.js';
 import { Sku } from '../domain/shared/values.js';
 import { isTransient } from '../eventstore/errors.js';
 import type { EventStore } from '../eventstore/types.js';
@@ -11,7 +11,6 @@ import { catchUp, type Versioned } from '../projections/projection.js';
 import { type Caller, mayAccess } from './caller.js';
 import type { ProductView } from '../projections/products.js';
 import { type ProductDetails, productRegistration, readStock, stockOf } from './products.js';
-import { DomainError } from '../domain/shared/errors.js';
 
 export type OrderPageQuery = { customerId: string; limit: number; after?: Record<string, unknown> };
 export type ProductPageQuery = { limit: number; after?: Record<string, unknown> };
@@ -40,7 +39,7 @@ export type ReadModels = {
   liveVersion(readModel: 'orders' | 'products'): Promise<number | undefined>;
 };
 
-/** A page cursor that does not decode, or belongs to another customer's listing. */
+/** A page cursor that does not decode, belongs to another customer's listing, or to another read model version. */
 export class InvalidCursorError extends DomainError {
   constructor(detail = 'The cursor is not one this listing handed out.') {
     super('INVALID_CURSOR', 'unprocessable', detail);
