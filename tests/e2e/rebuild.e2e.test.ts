@@ -1,7 +1,7 @@
 import { paginateScan } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { OrderPage } from '../../api/schemas.js';
+import { OrderPage, ProductPage } from '../../api/schemas.js';
 import { type EventItem, storedItemEvents } from '../../eventstore/eventItems.js';
 import type { StoredEvent } from '../../eventstore/types.js';
 import { dropReadModelVersion, rollbackReadModel, runRebuild } from '../../projections/replay/rebuildJob.js';
@@ -213,5 +213,54 @@ describe('a blue-green rebuild of the orders read model while orders are read an
     expect(await scanAll(clients.slots.orders.green)).toEqual([]);
     const answer = await call('GET', `/orders/${after}`, { as: customers[0] ?? '' });
     expect(answer.status, answer.text).toBe(200);
+  });
+});
+
+describe('the products listing across a blue-green switch of the products read model', () => {
+  it('refuses a cursor of the version it replaced (start again), lists every product on the new one, and moves its ETags', async () => {
+    const skus = [await givenProduct(call), await givenProduct(call), await givenProduct(call)];
+    const customer = uniqueCustomer();
+    /** Every product the listing holds now, `limit` 2 at a time. */
+    const walk = async () => {
+      const listed: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const answer = await call('GET', `/products?limit=2${cursor ? `&cursor=${cursor}` : ''}`, { as: customer });
+        expect(answer.status, answer.text).toBe(200);
+        const page = ProductPage.parse(answer.json);
+        listed.push(...page.products.map((p) => p.sku));
+        cursor = page.nextCursor;
+      } while (cursor);
+      return listed;
+    };
+    await eventually(walk, (listed) => expect(listed).toEqual(expect.arrayContaining(skus)), { timeoutMs: 15_000 });
+    const first = await call('GET', '/products?limit=1', { as: customer });
+    expect(first.status, first.text).toBe(200);
+    const held = { cursor: ProductPage.parse(first.json).nextCursor ?? '', etag: first.headers.get('etag') ?? '' };
+    expect(held.cursor).not.toBe('');
+
+    const pointerBefore = await clients.pointers.get('products');
+    const summary = await runRebuild({ clients, projection: 'products', segments: 1, sample: 50 });
+    expect(summary.switched).toBe(true);
+    expect(summary.pointer.live.version).toBe(pointerBefore.lastVersion + 1);
+    try {
+      // Once readers have the new pointer: the held cursor names the version replaced.
+      const refused = await eventually(
+        () => call('GET', `/products?limit=1&cursor=${held.cursor}`, { as: customer }),
+        (a) => expect(a.status, a.text).toBe(422),
+        { timeoutMs: 15_000 },
+      );
+      expect(refused.json).toMatchObject({ type: 'urn:orderflow:problem:invalid-cursor' });
+      expect(String(refused.json.detail)).toContain('start again');
+      const listed = await walk();
+      expect(listed).toEqual(expect.arrayContaining(skus));
+      expect(new Set(listed).size).toBe(listed.length);
+      const again = await call('GET', '/products?limit=1', { as: customer, headers: { 'if-none-match': held.etag } });
+      expect(again.status).toBe(200);
+    } finally {
+      // The stack as it was found: the old version live again, the rebuilt one dropped.
+      await rollbackReadModel(clients, 'products');
+      await dropReadModelVersion(clients, 'products', 'finalize');
+    }
   });
 });
