@@ -84,13 +84,13 @@ describe('the replay job on AWS: its worker runs the blue-green rebuild phase by
       slot: begun.slot,
       sample: 50,
     })) as Record<string, unknown>;
-    expect(checked).toMatchObject({ mismatches: 0, version: before.live.version + 1 });
+    expect(checked).toMatchObject({ mismatches: 0, version: before.lastVersion + 1 });
     expect(checked.sampled).toBeGreaterThan(0);
     expect(typeof checked.caughtUp).toBe('number');
 
     // RebuildSwitch: readers move to the new version.
     const switched = (await call({ action: 'rebuildSwitch', projection: 'products' })) as { live: unknown };
-    expect(switched.live).toMatchObject({ slot: begun.slot, version: before.live.version + 1 });
+    expect(switched.live).toMatchObject({ slot: begun.slot, version: before.lastVersion + 1 });
     expect((await clients.pointers.get('products')).live.slot).toBe(begun.slot);
 
     // Back as it was for the files after this one: the old version live again, the new one dropped.
