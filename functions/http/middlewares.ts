@@ -375,14 +375,19 @@ export const notFound = (): ProblemError =>
 
 const slugOf = (code: string): string => code.toLowerCase().replaceAll('_', '-');
 
-const domainStatus = { conflict: 409, forbidden: 403, 'not-found': 404, unprocessable: 422 } as const;
+/** How each kind of refusal is answered: one table, so a new kind gets its status and title together. */
+const domainAnswers = {
+  conflict: { status: 409, title: 'Conflict' },
+  forbidden: { status: 403, title: 'Forbidden' },
+  'not-found': { status: 404, title: 'Not Found' },
+  unprocessable: { status: 422, title: 'Unprocessable Content' },
+} as const;
 
 /** Turns any error into a problem answer. Known errors keep their meaning; anything else is a 500 that says nothing. */
 export const toProblem = (error: unknown): ProblemError => {
   if (error instanceof ProblemError) return error;
   if (error instanceof DomainError) {
-    const status = domainStatus[error.kind];
-    const title = { 409: 'Conflict', 403: 'Forbidden', 404: 'Not Found', 422: 'Unprocessable Content' }[status];
+    const { status, title } = domainAnswers[error.kind];
     // Not-found answers never say more than that, so ids cannot be probed.
     return status === 404 ? notFound() : new ProblemError(status, slugOf(error.code), title, error.message);
   }
