@@ -307,6 +307,23 @@ export const fieldErrors = (error: z.ZodError): FieldError[] => {
 
 const unknownParameter = (parameter: string): FieldError => ({ parameter, detail: 'Unknown parameter.' });
 
+/**
+ * The names a query string gives more than once. API Gateway joins a repeated parameter's values with commas (payload
+ * format 2.0), so `customerId=a&customerId=b` would read as the one value "a,b": a request that names a parameter
+ * twice is refused instead, whatever the values.
+ */
+export const repeatedParameters = (rawQueryString: string | undefined): string[] => {
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  for (const [name] of new URLSearchParams(rawQueryString ?? '')) (seen.has(name) ? repeated : seen).add(name);
+  return [...repeated];
+};
+
+const repeatedParameter = (parameter: string): FieldError => ({
+  parameter,
+  detail: 'Given more than once; give it once.',
+});
+
 /** For a route that takes no query and validates nothing else (`GET /openapi.json`): any parameter is refused. */
 export const noQuery = (): Middleware => ({
   before: (request) => {
@@ -337,11 +354,9 @@ export const validate = (route: Route): Middleware => ({
     const query = route.query ? route.query.safeParse(event.queryStringParameters ?? {}) : undefined;
     // A route that takes no query takes none: an unknown parameter is refused on it as on any other.
     const unknownParameters = route.query ? [] : Object.keys(event.queryStringParameters ?? {});
+    const repeated = repeatedParameters(event.rawQueryString);
     const body = route.body ? route.body.safeParse(event.body) : undefined;
-    const errors = [
-      ...(headers && !headers.success
-        ? headers.error.issues.map((issue) => ({ header: String(issue.path[0]), detail: issue.message }))
-        : []),
+    const parameterErrors = [
       ...unknownParameters.map(unknownParameter),
       ...(query && !query.success
         ? query.error.issues.flatMap((issue) =>
@@ -350,6 +365,14 @@ export const validate = (route: Route): Middleware => ({
               : [{ parameter: String(issue.path[0]), detail: issue.message }],
           )
         : []),
+    ];
+    const errors = [
+      ...(headers && !headers.success
+        ? headers.error.issues.map((issue) => ({ header: String(issue.path[0]), detail: issue.message }))
+        : []),
+      // A repeated parameter's joined value is no value it was given: what is wrong with it is the repetition.
+      ...repeated.map(repeatedParameter),
+      ...parameterErrors.filter(({ parameter }) => parameter === undefined || !repeated.includes(parameter)),
     ];
     const bodyErrors = body && !body.success ? fieldErrors(body.error) : [];
     if (errors.length > 0 || bodyErrors.length > 0) {

@@ -546,6 +546,21 @@ describe('GET /orders: pagination', () => {
     },
   );
 
+  it.each([
+    ['/orders?limit=1&limit=2', 'limit'],
+    ['/orders?limit=1&%6Cimit=1', 'limit'],
+    ['/orders?customerId=a&customerId=b', 'customerId'],
+    ['/products?limit=5&cursor=x&limit=5', 'limit'],
+  ])(
+    'refuses %s with 400 naming the parameter given twice, rather than reading its values joined by a comma',
+    async (path, parameter) => {
+      const answer = await get(path, admin);
+      expectProblem(answer, 400, 'validation-failed');
+      // Named once, for the repetition only: "1,2" is not a number, but that is no value the client sent.
+      expect(answer.json.errors).toEqual([{ parameter, detail: 'Given more than once; give it once.' }]);
+    },
+  );
+
   it('accepts limit=1 and limit=100, its edges', async () => {
     const customer = uniqueCustomer();
     const sku = await givenProduct(call);
