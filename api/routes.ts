@@ -15,6 +15,8 @@ import {
   Product,
   ProductPage,
   RegisterProductRequest,
+  ProductFacts,
+  RepriceRequest,
   RestockKey,
   RestockRequest,
   StockFigures,
@@ -76,6 +78,25 @@ export const routes = [
           'The restock would take the units ever supplied to the product past 1,000,000,000; or its ' +
           'Idempotency-Key was used for a restock of another quantity.',
       },
+    },
+  },
+  {
+    operationId: 'repriceProduct',
+    method: 'POST',
+    path: '/products/{sku}/reprice',
+    access: 'admin',
+    summary: 'Give a product a new price, for the orders placed from now on.',
+    params: z.object({ sku: Sku }),
+    body: RepriceRequest,
+    responses: {
+      200: {
+        description:
+          'The product with its new price. Orders placed from about a second on are priced at it; orders placed ' +
+          'before keep the price they were placed at. The price it has already changes nothing, and answers the same.',
+        schema: ProductFacts,
+      },
+      404: { description: 'No product with this SKU.' },
+      409: { description: 'The product kept changing while the new price retried: retry after Retry-After.' },
     },
   },
   {

@@ -7,8 +7,8 @@ import { isoCurrencies } from './currencies.js';
 export const OrderIdParam = z.string().regex(/^[0-9a-f-]{36}$/, 'an order id');
 
 /**
- * A currency a price may be set in ({@link isoCurrencies}): a product is registered once and never changed, so a
- * typo such as `EUE` would stay. Events keep the plain three-letter shape, so nothing already stored stops parsing.
+ * A currency a price may be set in ({@link isoCurrencies}): a typo such as `EUE` would stay on the product until
+ * its next price. Events keep the plain three-letter shape, so nothing already stored stops parsing.
  */
 const IsoCurrency = Currency.refine(
   // A code not even shaped like one is the format check's to report, once.
@@ -53,6 +53,14 @@ export const RegisterProductRequest = z
 export type RegisterProductRequest = z.infer<typeof RegisterProductRequest>;
 
 export const RestockRequest = z.strictObject({ quantity: count(1, 1_000_000) }).meta({ id: 'RestockRequest' });
+
+export const RepriceRequest = z
+  .strictObject({ price: Money.extend({ currency: IsoCurrency }) })
+  .meta({ id: 'RepriceRequest' });
+export type RepriceRequest = z.infer<typeof RepriceRequest>;
+
+/** A product's catalogue facts: what a new price answers. */
+export const ProductFacts = z.strictObject({ sku: Sku, name: z.string(), price: Money }).meta({ id: 'ProductFacts' });
 export type RestockRequest = z.infer<typeof RestockRequest>;
 
 export const PlaceOrderRequest = z

@@ -10,6 +10,7 @@ import type {
   StoredEvent,
 } from '../eventstore/types.js';
 import { type Aggregate, movesOf } from './aggregates.js';
+import type { CatalogueCache } from './products.js';
 import { UnrecordableEventError } from './errors.js';
 
 export type Loaded<State> = { state: State; version: number };
@@ -121,6 +122,8 @@ export type CommandContext = {
    * to the stock as it is. Without it, placement guesses every line has enough.
    */
   stockHints?: Map<string, number>;
+  /** What this process last read of products, for pricing (`productForPricing`). Without it, each order reads them. */
+  catalogue?: CatalogueCache;
 };
 
 export type RetryPolicy = { attempts: number; baseDelayMs: number; maxDelayMs: number };

@@ -15,7 +15,7 @@ import { OrderNotFoundError } from '../domain/shared/errors.js';
 import { BalanceChangedError, BalanceTooLowError, ConcurrencyError } from '../eventstore/errors.js';
 import type { EventStore } from '../eventstore/types.js';
 import { orderAggregate } from './aggregates.js';
-import { productRegistration, readStock } from './products.js';
+import { productForPricing, readStock } from './products.js';
 import { type Caller, mayAccess } from './caller.js';
 import { UnknownSkuError } from './errors.js';
 import { type CommandContext, handleCommand } from './handleCommand.js';
@@ -63,7 +63,7 @@ export const placeOrder = async (
   const hints = context.stockHints ?? new Map<string, number>();
   // Refused before any read: a second line for one SKU is wrong whatever the products are.
   assertOneLinePerSku(input.items);
-  const lines = await priceLines(context.store, input.items);
+  const lines = await priceLines(context, input.items);
   const place: PlaceOrder = {
     type: 'PlaceOrder',
     data: { orderId, customerId: input.customerId, lines, paymentToken: input.paymentToken },
@@ -121,9 +121,12 @@ const learnStock = async (store: EventStore, skus: string[], hints: Map<string, 
   skus.forEach((sku, index) => hints.set(sku, read[index]?.stock.available ?? 0));
 };
 
-/** Captures each product's price now, as its registration set it; the client never sets a price. */
-const priceLines = async (store: EventStore, items: PlaceOrderInput['items']): Promise<OrderLine[]> => {
-  const products = await Promise.all(items.map((item) => productRegistration(store, item.sku)));
+/** Captures each product's price now (within a second: `productForPricing`); the client never sets a price. */
+const priceLines = async (context: CommandContext, items: PlaceOrderInput['items']): Promise<OrderLine[]> => {
+  const now = (context.now ?? new Date()).getTime();
+  const products = await Promise.all(
+    items.map((item) => productForPricing(context.store, item.sku, context.catalogue, now)),
+  );
   const unknown = items.filter((_, index) => !products[index]).map((item) => item.sku);
   if (unknown.length > 0) throw new UnknownSkuError(unknown);
   return items.map((item, index) => {

@@ -10,7 +10,8 @@ import { ProductNotFoundError } from '../domain/shared/errors.js';
 import type { Money } from '../domain/shared/values.js';
 import type { Balance, EventStore } from '../eventstore/types.js';
 import { productAggregate } from './aggregates.js';
-import { type CommandContext, handleCommand, load } from './handleCommand.js';
+import { fold } from '../domain/shared/decider.js';
+import { type CommandContext, handleCommand, load, parseEvent } from './handleCommand.js';
 
 /** A product as clients see it. `version` counts the moves of its stock, so it changes whenever the figures do. */
 export type ProductDetails = {
@@ -82,18 +83,84 @@ export const restockProduct = async (
 };
 
 /**
- * A product's catalogue facts as registered: ProductRegistered, the first event of its stream, sets its name and its
- * price once and for all. That one event is read, eventually consistently, and again strongly consistently for a
- * product not found that way (one registered a moment ago). Undefined for a SKU never registered.
+ * Gives the product a new price, for the orders placed from now on (ADR 0022); an order placed before keeps the price
+ * it was placed at. The price it has already records nothing, and answers the same.
  */
-export const productRegistration = async (
+export const repriceProduct = async (
+  input: { sku: string; price: Money },
+  context: CommandContext,
+): Promise<{ sku: string; name: string; price: Money }> => {
+  const { state } = await handleCommand(
+    productAggregate,
+    productStreamId(input.sku),
+    (current) => product.decide({ type: 'RepriceProduct', data: { sku: input.sku, unitPrice: input.price } }, current),
+    context,
+  );
+  if (state.status !== 'REGISTERED') throw new ProductNotFoundError(input.sku);
+  return { sku: input.sku, name: state.name, price: state.unitPrice };
+};
+
+export type RegisteredProduct = Extract<ProductState, { status: 'REGISTERED' }>;
+
+/**
+ * A product's catalogue facts as they stand now, and its stream's version: the stream loaded eventually consistently,
+ * and again strongly consistently for a product not found that way (one registered a moment ago). Undefined for a SKU
+ * never registered.
+ */
+export const currentProduct = async (
   store: EventStore,
   sku: string,
-): Promise<Extract<ProductState, { status: 'REGISTERED' }> | undefined> => {
-  const streamId = productStreamId(sku);
-  const read = async (consistent: boolean) =>
-    (await load(store, productAggregate, streamId, { toVersion: 1, consistent })).state;
+): Promise<{ product: RegisteredProduct; version: number } | undefined> => {
+  const read = (consistent: boolean) => load(store, productAggregate, productStreamId(sku), { consistent });
   const first = await read(false);
-  const registered = first.status === 'REGISTERED' ? first : await read(true);
-  return registered.status === 'REGISTERED' ? registered : undefined;
+  const found = first.state.status === 'REGISTERED' ? first : await read(true);
+  return found.state.status === 'REGISTERED' ? { product: found.state, version: found.version } : undefined;
+};
+
+/** How long placement prices a product from what its function instance last read of it (ADR 0022). */
+export const CATALOGUE_FRESH_MS = 1000;
+/** The most products one instance keeps; the one read longest ago goes first. */
+const CATALOGUE_CACHED = 10_000;
+
+/**
+ * What this process last read of products, by SKU, for pricing: each with its stream's version and when it was read.
+ * A warm function prices a product from here for {@link CATALOGUE_FRESH_MS}, then reads the events after that version.
+ */
+export type CatalogueCache = Map<string, { product: RegisteredProduct; version: number; readAt: number }>;
+
+/**
+ * The product as placement prices it: from the cache while fresh, else brought up to date with the events appended
+ * since it was read (one eventually consistent read, of nothing mostly), or loaded whole the first time. A new price
+ * so reaches every order placed from a second or so after it was given: about as soon as an eventually consistent
+ * read shows it. Undefined for a SKU never registered.
+ */
+export const productForPricing = async (
+  store: EventStore,
+  sku: string,
+  cache: CatalogueCache | undefined,
+  now: number,
+): Promise<RegisteredProduct | undefined> => {
+  const cached = cache?.get(sku);
+  if (cached && now - cached.readAt < CATALOGUE_FRESH_MS) return cached.product;
+  let entry: { product: RegisteredProduct; version: number } | undefined;
+  if (cached) {
+    const newer = await store.readStream(productStreamId(sku), { afterVersion: cached.version, consistent: false });
+    const events = newer.map((event) => parseEvent(productAggregate.events, event));
+    const folded = fold(product, events, cached.product);
+    // Nothing takes a registered product back, so the fold stays registered.
+    entry =
+      folded.status === 'REGISTERED'
+        ? { product: folded, version: newer.at(-1)?.version ?? cached.version }
+        : undefined;
+  } else {
+    entry = await currentProduct(store, sku);
+  }
+  if (!entry) return undefined;
+  if (cache) {
+    cache.delete(sku);
+    cache.set(sku, { ...entry, readAt: now });
+    const oldest = cache.size > CATALOGUE_CACHED ? cache.keys().next().value : undefined;
+    if (oldest !== undefined) cache.delete(oldest);
+  }
+  return entry.product;
 };

@@ -10,7 +10,7 @@ import { ordersProjection, OrderView, publicView } from '../projections/orders.j
 import { catchUp, type Versioned } from '../projections/projection.js';
 import { type Caller, mayAccess } from './caller.js';
 import type { ProductView } from '../projections/products.js';
-import { type ProductDetails, productRegistration, readStock, stockOf } from './products.js';
+import { currentProduct, type ProductDetails, readStock, stockOf } from './products.js';
 
 export type OrderPageQuery = { customerId: string; limit: number; after?: Record<string, unknown> };
 export type ProductPageQuery = { limit: number; after?: Record<string, unknown> };
@@ -195,7 +195,7 @@ export const listOrders = async (
 /**
  * The product: its catalogue facts from the read model, and its stock from the balance, which every order event that
  * moves stock moves as it commits, so the figures are never behind the orders (one small item, read eventually
- * consistent). A product the read model has not seen yet is answered from its registration, so the `Location` a
+ * consistent). A product the read model has not seen yet is answered from its stream, so the `Location` a
  * `201` hands out answers at once.
  */
 export const getProduct = async (
@@ -205,7 +205,7 @@ export const getProduct = async (
 ): Promise<{ product: ProductDetails; readModel?: number }> => {
   const [found, { stock, version }] = await Promise.all([readModels.product(sku), readStock(store, sku)]);
   if (!found) {
-    const registered = await productRegistration(store, sku);
+    const registered = (await currentProduct(store, sku))?.product;
     if (!registered) throw new ProductNotFoundError(sku);
     // Registered a moment ago: its balance, written in the same transaction, may not have reached every replica.
     const [current, readModel] = await Promise.all([

@@ -1,6 +1,7 @@
 import type { CircuitObserver } from '../application/circuitBreaker.js';
 import type { CommandContext } from '../application/handleCommand.js';
 import type { PaymentGateway } from '../application/paymentGateway.js';
+import type { CatalogueCache } from '../application/products.js';
 import type { ReadModels } from '../application/queries.js';
 import { composeStage, type Stage } from '../composition/root.js';
 import { documentClient } from '../eventstore/dynamoClient.js';
@@ -57,10 +58,12 @@ export const readModels = (): ReadModels => services().readModels;
 
 /** What this function instance learned of SKUs' available stock from refused writes: placement's guesses. */
 const stockHints = new Map<string, number>();
+/** What this function instance last read of products, for pricing within a second of it. */
+const catalogue: CatalogueCache = new Map();
 
 /**
  * What a command issued by this request needs: the store (metered: lost races and committed order outcomes are
- * counted), the request's metadata, a log of lost races, and the instance's stock hints.
+ * counted), the request's metadata, a log of lost races, and the instance's stock hints and products read.
  */
 export const commandContext = ({
   metadata,
@@ -73,4 +76,5 @@ export const commandContext = ({
   metadata: metadata(),
   onConflict: onConflict(logger),
   stockHints,
+  catalogue,
 });

@@ -192,7 +192,10 @@ export const stockInvariant = (
     }
   };
   for (const { parsed } of skus.values()) {
-    for (const event of parsed) add([{ sku: event.data.sku, move: productStockMove(event) }]);
+    for (const event of parsed) {
+      const move = productStockMove(event);
+      if (move) add([{ sku: event.data.sku, move }]);
+    }
   }
   const holdings = new Map<string, Map<string, Stock>>();
   for (const [orderId, { parsed }] of orders) {

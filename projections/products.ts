@@ -35,6 +35,11 @@ const evolve = (view: ProductView | undefined, event: StoredEvent<ProductEvent>)
         throw new Error(`${event.streamId}: ${event.type} at version ${event.version} before ProductRegistered`);
       }
       return { ...view, supplied: view.supplied + event.data.quantity, updatedAt };
+    case 'ProductRepriced':
+      if (view === undefined) {
+        throw new Error(`${event.streamId}: ${event.type} at version ${event.version} before ProductRegistered`);
+      }
+      return { ...view, price: event.data.unitPrice, updatedAt };
     default:
       return assertNever(event);
   }

@@ -14,6 +14,13 @@ export const RestockProduct = z.strictObject({
 });
 export type RestockProduct = z.infer<typeof RestockProduct>;
 
+/** A new price for the orders placed from now on; orders placed before keep the price they were placed at. */
+export const RepriceProduct = z.strictObject({
+  type: z.literal('RepriceProduct'),
+  data: z.strictObject({ sku: Sku, unitPrice: Money }),
+});
+export type RepriceProduct = z.infer<typeof RepriceProduct>;
+
 /** What is said about a product as a whole: its catalogue facts and the stock supplied. */
-export const ProductCommand = z.discriminatedUnion('type', [RegisterProduct, RestockProduct]);
+export const ProductCommand = z.discriminatedUnion('type', [RegisterProduct, RestockProduct, RepriceProduct]);
 export type ProductCommand = z.infer<typeof ProductCommand>;

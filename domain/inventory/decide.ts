@@ -36,6 +36,13 @@ export const decide = (command: ProductCommand, state: ProductState): ProductEve
       return [{ type: 'ProductRegistered', data: command.data }];
     case 'RestockProduct':
       return restock(command, state);
+    case 'RepriceProduct': {
+      if (state.status !== 'REGISTERED') throw new ProductNotFoundError(command.data.sku);
+      // The price it has already: a retry, or a second admin who had the same idea. Nothing to record.
+      const { amount, currency } = command.data.unitPrice;
+      if (state.unitPrice.amount === amount && state.unitPrice.currency === currency) return [];
+      return [{ type: 'ProductRepriced', data: command.data }];
+    }
     default:
       return assertNever(command);
   }

@@ -14,6 +14,13 @@ export const ProductRestocked = z.strictObject({
 });
 export type ProductRestocked = z.infer<typeof ProductRestocked>;
 
+/** The product's price from now on. It moves no stock, and changes no order placed before it. */
+export const ProductRepriced = z.strictObject({
+  type: z.literal('ProductRepriced'),
+  data: z.strictObject({ sku: Sku, unitPrice: Money }),
+});
+export type ProductRepriced = z.infer<typeof ProductRepriced>;
+
 /** The events of a product's stream (`product-<SKU>`): a handful per product, however much it sells. */
-export const ProductEvent = z.discriminatedUnion('type', [ProductRegistered, ProductRestocked]);
+export const ProductEvent = z.discriminatedUnion('type', [ProductRegistered, ProductRestocked, ProductRepriced]);
 export type ProductEvent = z.infer<typeof ProductEvent>;

@@ -18,6 +18,8 @@ export const evolve = (state: ProductState, event: ProductEvent): ProductState =
           : [...state.recentRestocks, { restockId, quantity }].slice(-RESTOCKS_REMEMBERED);
       return { ...state, restocked: state.restocked + quantity, recentRestocks };
     }
+    case 'ProductRepriced':
+      return state.status === 'REGISTERED' ? { ...state, unitPrice: event.data.unitPrice } : state;
     default:
       return assertNever(event);
   }

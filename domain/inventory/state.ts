@@ -7,7 +7,7 @@ export const RESTOCKS_REMEMBERED = 20;
 export type RememberedRestock = { restockId: string; quantity: number };
 
 /**
- * A product: its catalogue facts and the stock supplied to it. Bounded: no order is kept here, and only the latest
+ * A product: its catalogue facts (its price the latest it was given) and the stock supplied to it. Bounded: no order is kept here, and only the latest
  * {@link RESTOCKS_REMEMBERED} keyed restocks (a retry comes soon after the restock it repeats; restocks are rare).
  */
 export type ProductState =

@@ -16,13 +16,18 @@ export type SkuStockMove = { sku: string; move: StockMove };
 
 export const noStock = (): Stock => ({ available: 0, reserved: 0, sold: 0 });
 
-/** How a product's event moves its own SKU's stock: the supply. */
-export const productStockMove = (event: ProductEvent): StockMove => {
+/**
+ * How a product's event moves its own SKU's stock: the supply. A new price is no move at all (`undefined`), not a
+ * move of nothing: a registration with no stock still moves its balance, which starts counting then.
+ */
+export const productStockMove = (event: ProductEvent): StockMove | undefined => {
   switch (event.type) {
     case 'ProductRegistered':
       return { available: event.data.initialStock, reserved: 0, sold: 0 };
     case 'ProductRestocked':
       return { available: event.data.quantity, reserved: 0, sold: 0 };
+    case 'ProductRepriced':
+      return undefined;
     default:
       return assertNever(event);
   }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { routes } from '../../api/routes.js';
 import { OrderAccepted, OrderHistory, Product } from '../../api/schemas.js';
 import { orderIdForKey } from '../../application/orders.js';
-import { registerProduct } from '../../application/products.js';
+import { CATALOGUE_FRESH_MS, registerProduct } from '../../application/products.js';
 import { eventually } from '../support/eventually.js';
 import { localStack, testMetadata } from '../support/stack.js';
 import {
@@ -129,6 +129,69 @@ describe('POST /products/{sku}/restock', () => {
       expect(read.status, read.text).toBe(200);
       expect(Product.parse(read.json)).toMatchObject({ stock: { available: 1_000_000_000 }, version: 2 });
     });
+  });
+});
+
+describe('POST /products/{sku}/reprice', () => {
+  const eur = (amount: number) => ({ amount, currency: 'EUR' });
+  const placedLine = async (orderId: string) => (await placedEvents(orderId))[0]?.data;
+
+  it('prices the orders placed from then on at the new price; an order placed before keeps its own', async () => {
+    const sku = await givenProduct(call, { price: eur(1000) });
+    const before = await givenOrder(call, uniqueCustomer(), sku);
+
+    const answer = await call('POST', `/products/${sku}/reprice`, { as: admin, body: { price: eur(1500) } });
+    expect(answer.status, answer.text).toBe(200);
+    expect(answer.json).toEqual({ sku, name: `Product ${sku}`, price: eur(1500) });
+    // A placement prices from what its function read of the product less than a second ago (ADR 0022).
+    await new Promise((resolve) => setTimeout(resolve, CATALOGUE_FRESH_MS + 100));
+    const after = await givenOrder(call, uniqueCustomer(), sku);
+
+    expect(await placedLine(after)).toMatchObject({
+      lines: [{ sku, quantity: 1, unitPrice: eur(1500) }],
+      total: eur(1500),
+    });
+    expect(await placedLine(before)).toMatchObject({
+      lines: [{ sku, quantity: 1, unitPrice: eur(1000) }],
+      total: eur(1000),
+    });
+    await eventually(async () => {
+      const read = await call('GET', `/products/${sku}`, { as: admin });
+      expect(Product.parse(read.json)).toMatchObject({ price: eur(1500), stock: { available: 98 } });
+    });
+  });
+
+  it('records nothing for the price the product has already, and answers the same', async () => {
+    const sku = await givenProduct(call, { price: eur(1000) });
+    for (const price of [eur(1000), eur(700), eur(700)]) {
+      const answer = await call('POST', `/products/${sku}/reprice`, { as: admin, body: { price } });
+      expect(answer.json, answer.text).toEqual({ sku, name: `Product ${sku}`, price });
+    }
+    expect((await storedEvents(`product-${sku}`)).map((event) => event.type)).toEqual([
+      'ProductRegistered',
+      'ProductRepriced',
+    ]);
+  });
+
+  it.each([
+    ['a price with no currency', { price: { amount: 100 } }, '#/price/currency'],
+    ['a currency ISO 4217 does not list', { price: { amount: 100, currency: 'EUE' } }, '#/price/currency'],
+    ['a negative amount', { price: { amount: -1, currency: 'EUR' } }, '#/price/amount'],
+    ['a quantity instead', { quantity: 5 }, '#/quantity'],
+  ])('refuses %s with 400 naming the field, and records nothing', async (_, body, pointer) => {
+    const sku = await givenProduct(call);
+    const answer = await call('POST', `/products/${sku}/reprice`, { as: admin, body });
+    expectProblem(answer, 400, 'validation-failed');
+    expect(answer.json.errors).toEqual(expect.arrayContaining([expect.objectContaining({ pointer })]));
+    expect(await storedEvents(`product-${sku}`)).toHaveLength(1);
+  });
+
+  it('answers 404 for a SKU never registered, and 403 to a customer', async () => {
+    const body = { price: eur(100) };
+    expectProblem(await call('POST', `/products/${uniqueSku()}/reprice`, { as: admin, body }), 404, 'not-found');
+    const sku = await givenProduct(call);
+    expectProblem(await call('POST', `/products/${sku}/reprice`, { as: uniqueCustomer(), body }), 403, 'forbidden');
+    expect(await storedEvents(`product-${sku}`)).toHaveLength(1);
   });
 });
 

@@ -464,6 +464,24 @@ const restockProduct: BodyRoute = {
   ),
 };
 
+const repriceProduct: BodyRoute = {
+  name: 'POST /products/{sku}/reprice',
+  method: 'POST',
+  path: () => `/products/${sku}/reprice`,
+  bearer: () => adminBearer,
+  valid: fc.record({ price: fc.record({ amount: fc.nat(), currency: fc.constantFrom('EUR', 'GBP', 'USD') }) }),
+  mutation: fc.oneof(
+    set([], notObject),
+    set(['price'], notObject),
+    set(['price', 'amount'], fc.oneof(numberOutside(0, Number.MAX_SAFE_INTEGER), notNumber)),
+    set(['price', 'currency'], fc.oneof(invalidCurrency, notString)),
+    remove([], 'price'),
+    ...['amount', 'currency'].map((key) => remove(['price'], key)),
+    add([], ['price']),
+    add(['price'], ['amount', 'currency']),
+  ),
+};
+
 /** Lines of the registered product, as many as the contract refuses. */
 const tooManyLines = fc
   .integer({ min: 51, max: 80 })
@@ -498,7 +516,7 @@ const placeOrder: BodyRoute = {
   ),
 };
 
-const bodyRoutes = [registerProduct, restockProduct, placeOrder];
+const bodyRoutes = [registerProduct, restockProduct, repriceProduct, placeOrder];
 
 /** A valid body of the route, broken by one to three mutations (the first always applies: it meets a valid body). */
 const brokenBody = fc.constantFrom(...bodyRoutes).chain((route) =>

@@ -42,6 +42,7 @@ const stages = Object.keys(expected) as (keyof typeof expected)[];
 const functionNames = [
   'RegisterProduct',
   'RestockProduct',
+  'RepriceProduct',
   'PlaceOrder',
   'CancelOrder',
   'GetOrderEvents',
@@ -176,7 +177,7 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
     }
   });
 
-  it('has these 53 alarms, by logical id, and no other', () => {
+  it('has these 55 alarms, by logical id, and no other', () => {
     expect(
       alarmsOf(template())
         .map(([id]) => id)
@@ -198,7 +199,7 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
         ...functionNames.map((fn) => `${fn}ThrottlesAlarm`),
       ].sort(),
     );
-    expect(alarmsOf(template())).toHaveLength(53);
+    expect(alarmsOf(template())).toHaveLength(55);
   });
 
   it('alarms on any message in the change failure queue', () => {

@@ -206,6 +206,10 @@ describe('the packaged prod template', () => {
         [...on(eventsArn, 'PutItem', 'Query'), ...on(snapshotsArn, 'GetItem', 'PutItem', 'UpdateItem')].sort(),
       );
     }
+    // A new price moves no stock: its function may not touch a balance.
+    expect(grants('repriceProduct')).toEqual(
+      [...on(eventsArn, 'PutItem', 'Query'), ...on(snapshotsArn, 'GetItem', 'PutItem')].sort(),
+    );
     // Each read model is two tables, blue and green (ADR 0009); readers get the pointer's key of the projections table.
     const both = (table: string) => [
       { 'Fn::GetAtt': [table, 'Arn'] },
@@ -236,7 +240,7 @@ describe('the packaged prod template', () => {
         .map((s) => (s as { Condition?: unknown }).Condition);
     // A product's snapshot is the only item its commands put: a stock balance is never overwritten. (The IAM e2e test
     // writes no snapshot, which comes only after many events: the condition is held here.)
-    for (const fn of ['registerProduct', 'restockProduct']) {
+    for (const fn of ['registerProduct', 'restockProduct', 'repriceProduct']) {
       expect(conditionsOf(fn, 'dynamodb:PutItem', snapshotsArn), fn).toEqual([
         { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${productStreamId('')}*`] } },
       ]);

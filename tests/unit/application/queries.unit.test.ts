@@ -1,5 +1,12 @@
-import { describe, expect, it } from 'vitest';
-import { productRegistration, registerProduct } from '../../../application/products.js';
+import { describe, expect, it, vi } from 'vitest';
+import {
+  type CatalogueCache,
+  CATALOGUE_FRESH_MS,
+  currentProduct,
+  productForPricing,
+  registerProduct,
+  repriceProduct,
+} from '../../../application/products.js';
 import {
   type ReadModels,
   getOrder,
@@ -22,6 +29,16 @@ import { stored } from '../projections/givenView.js';
 
 const orderId = '00000000-0000-4000-8000-0000000000aa';
 const customer = { sub: 'customer-1', isAdmin: false };
+
+/** MUG-1 registered at 100 EUR cents: version 1 of its stream. */
+const registeredMug = async () => {
+  const store = memoryEventStore({ schemas: eventSchemas });
+  await registerProduct(
+    { sku: 'MUG-1', name: 'Mug', price: { amount: 100, currency: 'EUR' }, stock: 1 },
+    testContext(store),
+  );
+  return store;
+};
 
 /** A read model that has seen none of the orders (the projection behind, as in a burst), or the one given. */
 const readModels = (view?: Awaited<ReturnType<ReadModels['order']>>, live?: number): ReadModels => ({
@@ -204,19 +221,10 @@ describe('GET /products/{sku} (getProduct)', () => {
   });
 });
 
-describe('a product’s registration (productRegistration)', () => {
+describe('a product as it stands (currentProduct)', () => {
   it('is read eventually consistently, and strongly only when that found nothing', async () => {
-    const { store: recorded, reads } = recordingReads(
-      await (async () => {
-        const store = memoryEventStore({ schemas: eventSchemas });
-        await registerProduct(
-          { sku: 'MUG-1', name: 'Mug', price: { amount: 1, currency: 'EUR' }, stock: 1 },
-          testContext(store),
-        );
-        return store;
-      })(),
-    );
-    expect((await productRegistration(recorded, 'MUG-1'))?.name).toBe('Mug');
+    const { store: recorded, reads } = recordingReads(await registeredMug());
+    expect((await currentProduct(recorded, 'MUG-1'))?.product.name).toBe('Mug');
     expect(reads.stream).toEqual([false]);
     // A replica that has not seen the registration yet: the strong read finds it.
     const stale: EventStore = {
@@ -225,9 +233,54 @@ describe('a product’s registration (productRegistration)', () => {
         options?.consistent === false ? Promise.resolve([]) : recorded.readStream(streamId, options),
     };
     reads.stream.length = 0;
-    expect((await productRegistration(stale, 'MUG-1'))?.name).toBe('Mug');
+    expect((await currentProduct(stale, 'MUG-1'))?.product.name).toBe('Mug');
     expect(reads.stream).toEqual([true]);
-    expect(await productRegistration(recorded, 'NONE-1')).toBeUndefined();
+    expect(await currentProduct(recorded, 'NONE-1')).toBeUndefined();
+  });
+
+  it('has the latest price it was given, and its stream’s version', async () => {
+    const store = await registeredMug();
+    await repriceProduct({ sku: 'MUG-1', price: { amount: 250, currency: 'EUR' } }, testContext(store));
+    expect(await currentProduct(store, 'MUG-1')).toMatchObject({
+      product: { name: 'Mug', unitPrice: { amount: 250, currency: 'EUR' } },
+      version: 2,
+    });
+  });
+});
+
+describe('a product as placement prices it (productForPricing)', () => {
+  const price = async (store: EventStore, cache: CatalogueCache, at: number) =>
+    (await productForPricing(store, 'MUG-1', cache, at))?.unitPrice.amount;
+
+  it('is read once a second at most per instance, then only its events after the version it had', async () => {
+    const store = await registeredMug();
+    const { store: recorded, reads } = recordingReads(store);
+    const readStream = vi.spyOn(recorded, 'readStream');
+    const cache: CatalogueCache = new Map();
+    expect(await price(recorded, cache, 10_000)).toBe(100);
+    expect(reads.stream).toEqual([false]);
+
+    await repriceProduct({ sku: 'MUG-1', price: { amount: 250, currency: 'EUR' } }, testContext(store));
+    // Within the second: the price read before, and no read.
+    expect(await price(recorded, cache, 10_000 + CATALOGUE_FRESH_MS - 1)).toBe(100);
+    expect(reads.stream).toEqual([false]);
+    // Past it: the events after version 1, eventually consistently, and the new price.
+    expect(await price(recorded, cache, 10_000 + CATALOGUE_FRESH_MS)).toBe(250);
+    expect(reads.stream).toEqual([false, false]);
+    expect(readStream).toHaveBeenLastCalledWith('product-MUG-1', { afterVersion: 1, consistent: false });
+    // Fresh again from the read that found the new price; then the next read is after version 2.
+    expect(await price(recorded, cache, 10_000 + 2 * CATALOGUE_FRESH_MS)).toBe(250);
+    expect(readStream).toHaveBeenLastCalledWith('product-MUG-1', { afterVersion: 2, consistent: false });
+  });
+
+  it('reads every time without a cache, and finds nothing for a SKU never registered', async () => {
+    const { store, reads } = recordingReads(await registeredMug());
+    expect(await productForPricing(store, 'MUG-1', undefined, 0)).toMatchObject({ unitPrice: { amount: 100 } });
+    expect(await productForPricing(store, 'MUG-1', undefined, 0)).toMatchObject({ unitPrice: { amount: 100 } });
+    expect(reads.stream).toEqual([false, false]);
+    const cache: CatalogueCache = new Map();
+    expect(await productForPricing(store, 'NONE-1', cache, 0)).toBeUndefined();
+    expect(cache.size).toBe(0);
   });
 });
 

@@ -54,7 +54,7 @@ describe('stock invariants', () => {
   type Command = ProductCommand | OrderCommand;
   type Event = ProductEvent | OrderEvent;
   const isProductCommand = (cmd: Command): cmd is ProductCommand =>
-    cmd.type === 'RegisterProduct' || cmd.type === 'RestockProduct';
+    cmd.type === 'RegisterProduct' || cmd.type === 'RestockProduct' || cmd.type === 'RepriceProduct';
 
   const register = (sku: string): fc.Arbitrary<Command> =>
     fc.integer({ min: 0, max: 30 }).map((initialStock) => ({
@@ -68,6 +68,14 @@ describe('stock invariants', () => {
       arbitrary: fc
         .tuple(anySku, fc.integer({ min: 1, max: 10 }))
         .map(([sku, q]): Command => ({ type: 'RestockProduct', data: { sku, quantity: q } })),
+    },
+    // A new price moves no stock, whatever orders are in flight.
+    {
+      weight: 1,
+      arbitrary: fc.tuple(anySku, fc.integer({ min: 100, max: 900 })).map(([sku, amount]): Command => ({
+        type: 'RepriceProduct',
+        data: { sku, unitPrice: { amount, currency: 'EUR' } },
+      })),
     },
   );
 
@@ -191,7 +199,10 @@ describe('stock invariants', () => {
       if (events === undefined) return undefined;
       return {
         events,
-        moves: events.map((event) => ({ sku: event.data.sku, move: productStockMove(event) })),
+        moves: events.flatMap((event) => {
+          const move = productStockMove(event);
+          return move ? [{ sku: event.data.sku, move }] : [];
+        }),
         apply: (m) => ({ ...m, products: new Map(m.products).set(sku, fold(product, events, before)) }),
       };
     }
@@ -281,7 +292,9 @@ describe('stock invariants', () => {
       if (outcome.kind !== 'committed') return;
       for (const event of outcome.events) {
         const schema =
-          event.type === 'ProductRegistered' || event.type === 'ProductRestocked' ? ProductEvent : OrderEvent;
+          event.type === 'ProductRegistered' || event.type === 'ProductRestocked' || event.type === 'ProductRepriced'
+            ? ProductEvent
+            : OrderEvent;
         expect(schema.parse(event)).toEqual(event);
         count(committed, event.type);
       }

@@ -41,6 +41,10 @@ const restocked = (quantity: number, restockId?: string): ProductEvent => ({
   data: { sku, quantity, ...(restockId === undefined ? {} : { restockId }) },
 });
 
+const newPrice = { amount: 2499, currency: 'EUR' };
+const repriced = (price = newPrice): ProductEvent => ({ type: 'ProductRepriced', data: { sku, unitPrice: price } });
+const reprice = (price = newPrice): ProductCommand => ({ type: 'RepriceProduct', data: { sku, unitPrice: price } });
+
 const register = (initialStock = 10): ProductCommand => ({
   type: 'RegisterProduct',
   data: { sku, name: 'Blue mug', unitPrice, initialStock },
@@ -120,6 +124,37 @@ describe('product decider', () => {
       aProduct([registered(10), restocked(5)])
         .when(register(10))
         .thenThrows(ProductAlreadyRegisteredError, { sku });
+    });
+  });
+
+  describe('RepriceProduct', () => {
+    it('gives a registered product its new price, which the product then has', () => {
+      aProduct([registered(), restocked(5)])
+        .when(reprice())
+        .then([repriced()]);
+      const state = fold(product, [registered(), repriced()], product.initialState());
+      expect(state).toMatchObject({ status: 'REGISTERED', unitPrice: newPrice, name: 'Blue mug', initialStock: 10 });
+    });
+
+    it('records nothing for the price it has already, registered or given since', () => {
+      aProduct([registered()]).when(reprice(unitPrice)).then([]);
+      aProduct([registered(), repriced()]).when(reprice()).then([]);
+      // Back to the first price is a new price.
+      aProduct([registered(), repriced()])
+        .when(reprice(unitPrice))
+        .then([repriced(unitPrice)]);
+    });
+
+    it('takes another currency as another price', () => {
+      aProduct([registered()])
+        .when(reprice({ amount: unitPrice.amount, currency: 'USD' }))
+        .then([repriced({ amount: unitPrice.amount, currency: 'USD' })]);
+    });
+
+    it('refuses a SKU never registered', () => {
+      aProduct([])
+        .when(reprice())
+        .thenThrows(ProductNotFoundError, { code: 'PRODUCT_NOT_FOUND', kind: 'not-found', sku });
     });
   });
 
@@ -237,9 +272,14 @@ describe('product stock moves (productStockMove)', () => {
     expect(productStockMove(event)).toEqual(move);
   });
 
+  it('moves nothing, not even the balance, for a new price; a registration with no stock still moves it', () => {
+    expect(productStockMove(repriced())).toBeUndefined();
+    expect(productStockMove(registered(0))).toEqual(noStock());
+  });
+
   it('moves the total by exactly the units supplied', () => {
-    expect(total(productStockMove(registered(10)))).toBe(10);
-    expect(total(productStockMove(restocked(4)))).toBe(4);
+    expect(total(productStockMove(registered(10)) ?? noStock())).toBe(10);
+    expect(total(productStockMove(restocked(4)) ?? noStock())).toBe(4);
   });
 });
 
@@ -392,8 +432,12 @@ describe('stock (moveStock)', () => {
       reserved: 4,
       sold: 1,
     });
-    expect(moveStock(noStock(), productStockMove(registered(0)))).toEqual(noStock());
-    expect(moveStock(noStock(), productStockMove(registered(3)))).toEqual({ available: 3, reserved: 0, sold: 0 });
+    expect(moveStock(noStock(), productStockMove(registered(0)) ?? noStock())).toEqual(noStock());
+    expect(moveStock(noStock(), productStockMove(registered(3)) ?? noStock())).toEqual({
+      available: 3,
+      reserved: 0,
+      sold: 0,
+    });
   });
 
   it.each<[string, string, Stock, StockMove]>([

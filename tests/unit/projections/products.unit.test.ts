@@ -83,6 +83,21 @@ describe('products projection', () => {
     });
   });
 
+  describe('ProductRepriced', () => {
+    it('sets the price and keeps the other catalogue facts and the stock supplied', () => {
+      const newPrice = { amount: 1500, currency: 'USD' };
+      spec([registered(), restocked(5)])
+        .when({ type: 'ProductRepriced', data: { sku, unitPrice: newPrice } })
+        .then({ ...fresh, price: newPrice, supplied: 15, updatedAt: at(3) });
+    });
+
+    it('throws on a new price before ProductRegistered instead of inventing a view', () => {
+      spec([])
+        .when({ type: 'ProductRepriced', data: { sku, unitPrice: price } })
+        .thenThrows(/^product-MUG-1: ProductRepriced at version 1 before ProductRegistered$/);
+    });
+  });
+
   describe('events it does not read', () => {
     it.each(stockMovingOrderEvents)('treats $type as a poison event: it belongs to an order stream', (event) => {
       expect(productsProjection.events.safeParse(event).success).toBe(false);
