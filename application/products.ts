@@ -144,7 +144,11 @@ export const productForPricing = async (
   if (cached && now - cached.readAt < CATALOGUE_FRESH_MS) return cached.product;
   let entry: { product: RegisteredProduct; version: number } | undefined;
   if (cached) {
-    const newer = await store.readStream(productStreamId(sku), { afterVersion: cached.version, consistent: false });
+    const newer = await store.readStream(productStreamId(sku), {
+      afterVersion: cached.version,
+      afterAnAppend: true,
+      consistent: false,
+    });
     const events = newer.map((event) => parseEvent(productAggregate.events, event));
     const folded = fold(product, events, cached.product);
     // Nothing takes a registered product back, so the fold stays registered.

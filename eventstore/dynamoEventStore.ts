@@ -264,7 +264,7 @@ export const dynamoEventStore = ({
 
     async readStream(
       streamId,
-      { afterVersion = 0, toVersion, consistent = true }: ReadOptions = {},
+      { afterVersion = 0, toVersion, consistent = true, afterAnAppend = false }: ReadOptions = {},
     ): Promise<StoredEvent[]> {
       // DynamoDB refuses a BETWEEN whose bounds are the wrong way round: an empty window reads nothing.
       if (toVersion !== undefined && toVersion <= afterVersion) return [];
@@ -297,8 +297,11 @@ export const dynamoEventStore = ({
       // It may start inside one too: a view a poison event stopped mid-append (ADR 0016) reads on from there. Items
       // are keyed by their first version, so the one holding the next version is the last keyed at or before
       // `afterVersion`. Only a read that came back short of it asks: one that found nothing (a stream read after its
-      // snapshot, with nothing new since, asks once more), or whose first event is not the next.
-      const short = events.length === 0 || (events[0] as StoredEvent).version > afterVersion + 1;
+      // snapshot, with nothing new since, asks once more, unless the caller knows an append ended there), or whose first
+      // event is not the next.
+      const short =
+        (events.length === 0 && !afterAnAppend) ||
+        (events.length > 0 && (events[0] as StoredEvent).version > afterVersion + 1);
       if (afterVersion > 0 && short) {
         const { Items: [holding] = [] } = await client.send(
           new QueryCommand({

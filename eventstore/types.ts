@@ -53,6 +53,12 @@ export type Balance = { balanceId: string; counts: Record<string, number>; versi
 export type ReadOptions = {
   /** Read only events with a version above this one (the version of a snapshot). */
   afterVersion?: number;
+  /**
+   * `afterVersion` is where an append ended (a version the caller loaded before): no item holds both it and a later
+   * event, so a read that finds nothing after it is done. Otherwise the store looks once more for an append that
+   * starts before it and runs past it.
+   */
+  afterAnAppend?: boolean;
   /** Read only events with a version up to this one. */
   toVersion?: number;
   /**

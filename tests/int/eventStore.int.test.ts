@@ -69,6 +69,11 @@ describe('DynamoDB event store: DynamoDB only', () => {
       expect((await reads.readStream(streamId)).map((e) => e.data.n)).toEqual([1, 2]);
       expect((await reads.readStream(streamId, { afterVersion: 1, toVersion: 2 })).map((e) => e.data.n)).toEqual([2]);
       expect(queries).toBe(4);
+      // Nothing after the last version: one query when told an append ended there, two when it may be inside one.
+      expect(await reads.readStream(streamId, { afterVersion: 2, afterAnAppend: true })).toEqual([]);
+      expect(queries).toBe(5);
+      expect(await reads.readStream(streamId, { afterVersion: 2 })).toEqual([]);
+      expect(queries).toBe(7);
     } finally {
       client.middlewareStack.remove(name);
     }

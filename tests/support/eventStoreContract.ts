@@ -119,6 +119,15 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
       expect((await events.readStream(streamId, { afterVersion: 3, consistent: false })).map((e) => e.version)).toEqual(
         [4, 5],
       );
+      // Told that an append ended where it starts, a read finds what follows, and nothing after the last one.
+      for (const [after, versions] of [
+        [1, [2, 3, 4, 5]],
+        [4, [5]],
+        [5, []],
+      ] as const) {
+        const read = await events.readStream(streamId, { afterVersion: after, afterAnAppend: true, consistent: false });
+        expect(read.map((e) => e.version)).toEqual(versions);
+      }
       // An empty window is empty, not an error: a reader catching up from where it stands may ask for none.
       expect(await events.readStream(streamId, { afterVersion: 3, toVersion: 3 })).toEqual([]);
       expect(await events.readStream(streamId, { afterVersion: 3, toVersion: 0 })).toEqual([]);

@@ -267,10 +267,18 @@ describe('a product as placement prices it (productForPricing)', () => {
     // Past it: the events after version 1, eventually consistently, and the new price.
     expect(await price(recorded, cache, 10_000 + CATALOGUE_FRESH_MS)).toBe(250);
     expect(reads.stream).toEqual([false, false]);
-    expect(readStream).toHaveBeenLastCalledWith('product-MUG-1', { afterVersion: 1, consistent: false });
+    expect(readStream).toHaveBeenLastCalledWith('product-MUG-1', {
+      afterVersion: 1,
+      afterAnAppend: true,
+      consistent: false,
+    });
     // Fresh again from the read that found the new price; then the next read is after version 2.
     expect(await price(recorded, cache, 10_000 + 2 * CATALOGUE_FRESH_MS)).toBe(250);
-    expect(readStream).toHaveBeenLastCalledWith('product-MUG-1', { afterVersion: 2, consistent: false });
+    expect(readStream).toHaveBeenLastCalledWith('product-MUG-1', {
+      afterVersion: 2,
+      afterAnAppend: true,
+      consistent: false,
+    });
   });
 
   it('reads every time without a cache, and finds nothing for a SKU never registered', async () => {
