@@ -34,8 +34,16 @@ const headersOf = (status: number, route: Route) => ({
         },
       }
     : {}),
+  ...(status === 415
+    ? {
+        'Accept-Encoding': {
+          description: '`identity`, when the body came in a content coding (gzip, say): send it uncompressed.',
+          schema: text,
+        },
+      }
+    : {}),
   ...(status === 401 ? { 'WWW-Authenticate': { description: 'The bearer scheme, and why.', schema: text } } : {}),
-  ...((status === 200 || status === 304) && route.method === 'GET' && route.access !== 'public'
+  ...((status === 200 || status === 304) && route.method === 'GET'
     ? { ETag: { description: 'The representation’s version, for If-None-Match.', schema: text } }
     : {}),
 });

@@ -306,6 +306,10 @@ export const startApi = async ({
     if (result.cookies?.length) response.setHeader('set-cookie', result.cookies);
     const body = result.body ?? '';
     const sent = result.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body);
+    // Node sends no length with a HEAD's answer: the GET's, as API Gateway sends it (a function's HEAD sets its own;
+    // a 304 has no body to measure).
+    if (sent.byteLength > 0 && !response.hasHeader('content-length'))
+      response.setHeader('content-length', sent.byteLength);
     response.end(sent);
     return sent.byteLength;
   };

@@ -112,7 +112,8 @@ export const authClaims = (access: Access): Middleware => ({
     }
     // The subject is the customer id every order records: one it could not record is refused here, before any write
     // (a signed token from the identity provider can carry any subject).
-    if (sub.length > CUSTOMER_ID_MAX_LENGTH || loneSurrogate.test(sub)) {
+    // Counted in characters (code points), as the contract's maxLength and every other length here count them.
+    if ([...sub].length > CUSTOMER_ID_MAX_LENGTH || loneSurrogate.test(sub)) {
       throw new ProblemError(
         401,
         'unauthorized',

@@ -384,6 +384,15 @@ describe('authentication', () => {
     });
   });
 
+  it('counts a subject’s length in characters, as the contract counts a customer id: 256 emoji are one, 257 are not', async () => {
+    const asSubject = async (sub: string) =>
+      call('GET', '/orders', { as: null, headers: { authorization: `Bearer ${await api().issuer.sign(sub)}` } });
+    // 512 UTF-16 code units, 256 characters.
+    const longest = await asSubject('\u{1F600}'.repeat(256));
+    expect(longest.status, longest.text).toBe(200);
+    expectProblem(await asSubject('\u{1F600}'.repeat(257)), 401, 'unauthorized');
+  });
+
   it('answers 401 for a token sent under another scheme', async () => {
     const token = await api().issuer.sign(uniqueCustomer());
     const answer = await call('POST', '/orders', {
@@ -538,6 +547,13 @@ describe('HEAD', () => {
     expect(cancel.status).toBe(405);
     expect(cancel.headers.get('allow')).toBe('POST');
     expect(cancel.text).toBe('');
+    // Refused by the gateway itself (no token): the GET's length as well.
+    const [get, head] = [
+      await api().call('GET', '/products', { as: null }),
+      await api().call('HEAD', '/products', { as: null }),
+    ];
+    expect([get.status, head.status]).toEqual([401, 401]);
+    expect(head.headers.get('content-length')).toBe(String(Buffer.byteLength(get.text)));
   });
 });
 
