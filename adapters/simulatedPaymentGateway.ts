@@ -424,12 +424,25 @@ export const simulatedPaymentGateway = ({
 
 /**
  * The simulator's outage switch (`npm run gateway -- down|up|status`). Taking it down starts a fresh count of refused
- * calls; bringing it up keeps the count, so it can be read after the outage.
+ * calls, unless it is down already: then the outage goes on as it was, its start and its count kept. Bringing it up
+ * keeps the count, so it can be read after the outage.
  */
 export const simulatorOutage = ({ client, table, now = () => new Date() }: TableAdapterOptions) => ({
   async down(): Promise<void> {
     const item: SimulatorOutage = { down: true, since: now().toISOString(), refusedCalls: 0 };
-    await client.send(new PutCommand({ TableName: table, Item: { [IDEMPOTENCY_KEY]: OUTAGE_KEY, ...item } }));
+    try {
+      await client.send(
+        new PutCommand({
+          TableName: table,
+          Item: { [IDEMPOTENCY_KEY]: OUTAGE_KEY, ...item },
+          ConditionExpression: 'attribute_not_exists(#down) OR #down = :false',
+          ExpressionAttributeNames: { '#down': 'down' },
+          ExpressionAttributeValues: { ':false': false },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   },
   async up(): Promise<SimulatorOutage> {
     const { Attributes } = await client.send(

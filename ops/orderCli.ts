@@ -1,5 +1,5 @@
 import { cliArgs } from './cliArgs.js';
-import { OrderNotFoundError, type OrderReport, orderReport, sagaStateMachineArn } from './orderReport.js';
+import { OrderNotFoundError, type OrderReport, orderReport, sagaStateMachineArn, sagaSummary } from './orderReport.js';
 import { type StageClients, stageClients } from './stage.js';
 import { sagaStarter, startOrderSaga } from './startSaga.js';
 import type { SagaConsumer } from '../functions/streams/sagaConsumers.js';
@@ -29,29 +29,6 @@ if (!orderId) {
   console.error(usage);
   process.exit(2);
 }
-
-const sagaSummary = (report: OrderReport): [string, string] => {
-  const { saga } = report;
-  switch (saga.kind) {
-    case 'execution':
-      // Without a history (the local stand-in serves none), only Task states that left a mark in the output are known.
-      return [
-        saga.status,
-        saga.states.join(' → ') || (saga.status === 'RUNNING' ? '(no states known yet)' : '(no states recorded)'),
-      ];
-    case 'not-started':
-      return [
-        'NOT STARTED',
-        report.stage === 'local'
-          ? 'no execution named by this order id (the local stand-in forgets ended executions when npm start stops)'
-          : 'no execution named by this order id',
-      ];
-    case 'express':
-      return ['EXPRESS', `no execution record; see log group ${saga.logGroup}`];
-    case 'unknown':
-      return ['UNKNOWN', 'could not be read (below)'];
-  }
-};
 
 /** What happens next to an order waiting on the payment gateway, as far as its saga's record tells. */
 const awaitingNote = ({ saga, stage }: OrderReport, until: string): string => {

@@ -343,3 +343,31 @@ export const orderReport = async (clients: StageClients, orderId: string): Promi
     unread,
   };
 };
+
+/** The report's saga line: a status, and what it means. */
+export const sagaSummary = (report: OrderReport): [string, string] => {
+  const { saga } = report;
+  switch (saga.kind) {
+    case 'execution':
+      // Without a history (the local stand-in serves none), only Task states that left a mark in the output are known.
+      return [
+        saga.status,
+        saga.states.join(' → ') || (saga.status === 'RUNNING' ? '(no states known yet)' : '(no states recorded)'),
+      ];
+    case 'not-started':
+      // Rejected out of stock by the write that placed it: such an order starts no saga (ADR 0014), and none is missing.
+      if (report.events.some((event) => event.type === 'OrderRejected' && event.data.reason === 'OUT_OF_STOCK')) {
+        return ['NONE', 'none expected: rejected OUT_OF_STOCK when placed, which starts no saga'];
+      }
+      return [
+        'NOT STARTED',
+        report.stage === 'local'
+          ? 'no execution named by this order id (the local stand-in forgets ended executions when npm start stops)'
+          : 'no execution named by this order id',
+      ];
+    case 'express':
+      return ['EXPRESS', `no execution record; see log group ${saga.logGroup}`];
+    case 'unknown':
+      return ['UNKNOWN', 'could not be read (below)'];
+  }
+};

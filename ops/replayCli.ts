@@ -54,7 +54,7 @@ const parsed = (() => {
         rebuild: { type: 'boolean', default: false },
         'no-switch': { type: 'boolean', default: false },
         resume: { type: 'boolean', default: false },
-        sample: { type: 'string', default: '200' },
+        sample: { type: 'string' },
         switch: { type: 'boolean', default: false },
         rollback: { type: 'boolean', default: false },
         finalize: { type: 'boolean', default: false },
@@ -88,7 +88,7 @@ if (projections.length === 0) {
   });
 }
 const positive = (name: 'segments' | 'sample', max: number): number => {
-  const value = Number(values[name]);
+  const value = Number(values[name] ?? (name === 'sample' ? '200' : undefined));
   if (!Number.isInteger(value) || value < 1 || value > max) {
     fail({
       status: 400,
@@ -130,8 +130,17 @@ if (command && (projections.length !== 1 || !projection)) {
     detail: `--${command} works on one read model: add --projection orders or --projection products.`,
   });
 }
-for (const option of ['no-switch', 'resume'] as const) {
-  if (values[option] && command !== 'rebuild') {
+// What only goes with another option is refused without it, not ignored: an operator who typed it meant something.
+if (values.confirm !== undefined && !values['from-scratch']) {
+  fail({
+    status: 400,
+    slug: 'validation-failed',
+    title: 'Misplaced --confirm',
+    detail: '--confirm <stage> goes with --from-scratch on a deployed stage (--stage <stage>).',
+  });
+}
+for (const option of ['no-switch', 'resume', 'sample'] as const) {
+  if (values[option] !== undefined && values[option] !== false && command !== 'rebuild') {
     fail({
       status: 400,
       slug: 'validation-failed',
@@ -213,15 +222,20 @@ ${summary.resumed ? 'Resumed and finished' : 'Finished'} run ${summary.runId} in
         `${command === 'switch' ? 'Switched' : 'Rolled back'} ${projection}: ${describePointer(pointer)}. Readers follow within ${clients.readModelCacheMs} ms.`,
       );
     } else {
-      console.error(
-        `${command === 'finalize' ? 'Finalizing' : 'Aborting'} ${projection} on stage "${clients.stage}": the pointer first, then the dropped version's views are deleted…`,
-      );
       // Stopped midway, the slot stays marked as being emptied, and a --rebuild is refused until it is: say so.
-      onInterrupt(
-        () =>
-          'Stopped. If the drop had begun, its views are not all deleted: run --finalize or --abort again to finish it (a --rebuild is refused until then).',
+      let dropping = false;
+      onInterrupt(() =>
+        dropping
+          ? 'Stopped. The drop had begun and its views are not all deleted: run --finalize or --abort again to finish it (a --rebuild is refused until then).'
+          : 'Stopped before the drop began: nothing changed.',
       );
-      const { pointer, slot, deleted } = await dropReadModelVersion(clients, projection, command, segments);
+      // Said once the pointer marks the slot: a drop refused (nothing to drop) never began.
+      const { pointer, slot, deleted } = await dropReadModelVersion(clients, projection, command, segments, () => {
+        dropping = true;
+        console.error(
+          `${command === 'finalize' ? 'Finalizing' : 'Aborting'} ${projection} on stage "${clients.stage}": the pointer is marked; deleting the dropped version's views…`,
+        );
+      });
       console.error(
         `${command === 'finalize' ? 'Finalized' : 'Aborted'} ${projection}: ${deleted.toLocaleString('en')} view(s) dropped from the ${slot} table; ${describePointer(pointer)}.`,
       );

@@ -311,8 +311,14 @@ export const beginRebuild = async (
   // Asked to take over a build that is not there (it finished, or was aborted): a new one would rebuild and switch
   // readers unasked.
   if (resume) {
+    // Say what would let a new one start: a version kept beside the live one, or one still being emptied, refuses it.
+    const next = current.dropping
+      ? `version ${current.dropping.version} is still being deleted: run --finalize or --abort again to finish that, then --rebuild`
+      : current.previous
+        ? `version ${current.previous.version} is still kept beside it: --finalize first (or --rollback to it), then --rebuild`
+        : 'run --rebuild without --resume to start one';
     throw new RebuildStateError(
-      `${target.name}: no build is in progress to resume (live: version ${current.live.version}); run --rebuild without --resume to start one`,
+      `${target.name}: no build is in progress to resume (live: version ${current.live.version}); ${next}`,
     );
   }
   const pointer = startBuild(current, { runId, segments, now: clock(deps) });
@@ -569,6 +575,8 @@ export const dropVersion = async (
   target: RebuildTarget,
   how: 'finalize' | 'abort',
   segments = 4,
+  /** Told once the pointer marks the slot to empty: a drop the pointer refused (nothing to drop) never began. */
+  onBegun?: () => void,
 ): Promise<{ pointer: ReadModelPointer; slot: Slot; deleted: number }> => {
   const current = await deps.pointers.get(target.name);
   const by = randomUUID();
@@ -578,6 +586,7 @@ export const dropVersion = async (
       ? finalize(current, clock(deps), by)
       : abortBuild(current, clock(deps), by);
   await deps.pointers.replace(pointer);
+  onBegun?.();
   await sleeper(deps)(settleMs(deps.cacheMs));
   // Another run may have taken the drop over meanwhile (this one looked stopped): then only that one deletes. Asked
   // before the parked streams are forgotten, and again every hundred keys: one paused past a check, and taken over

@@ -187,6 +187,7 @@ export const dropReadModelVersion = (
   projection: ReadModelName,
   how: 'finalize' | 'abort',
   segments?: number,
-) => dropVersion(clients.rebuildDependencies, clients.rebuildTargets[projection], how, segments);
+  onBegun?: () => void,
+) => dropVersion(clients.rebuildDependencies, clients.rebuildTargets[projection], how, segments, onBegun);
 
 export const rebuildReadModelUsage = `Usage: npm run replay -- --projection ${readModelNames.join('|')} (--rebuild [--resume] [--no-switch] [--sample N] | --switch | --rollback | --finalize | --abort) [--segments N] [--stage <name>]`;

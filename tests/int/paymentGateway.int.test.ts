@@ -1,7 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
 import { PaymentGatewayUnavailableError } from '../../application/paymentGateway.js';
-import { PaymentGatewayRequestError, simulatedPaymentGateway } from '../../adapters/simulatedPaymentGateway.js';
+import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import {
+  PaymentGatewayRequestError,
+  simulatedPaymentGateway,
+  simulatorOutage,
+} from '../../adapters/simulatedPaymentGateway.js';
 import type { Money } from '../../domain/shared/values.js';
 import { localStack } from '../support/stack.js';
 import { simulatorItem } from '../support/simulator.js';
@@ -241,5 +246,38 @@ describe('simulated payment gateway', () => {
         }
       }
     });
+  });
+});
+
+describe('the simulator’s outage switch', () => {
+  it('keeps an outage going as it was when taken down again: its start and its count of refused calls', async () => {
+    // A table of its own: the stack's gateway serves other tests' sagas.
+    const own = `outage-${randomUUID()}`;
+    await client.send(
+      new CreateTableCommand({
+        TableName: own,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'idempotencyKey', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'idempotencyKey', KeyType: 'HASH' }],
+      }),
+    );
+    try {
+      let at = new Date('2026-12-01T12:00:00.000Z');
+      const outage = simulatorOutage({ client, table: own, now: () => at });
+      const down = simulatedPaymentGateway({ client, table: own, now: () => at });
+      await outage.down();
+      const refused = () => down.authorize({ idempotencyKey: randomUUID(), token: 'tok_visa', amount });
+      await expect(refused()).rejects.toBeInstanceOf(PaymentGatewayUnavailableError);
+      await expect(refused()).rejects.toBeInstanceOf(PaymentGatewayUnavailableError);
+      at = new Date('2026-12-01T12:05:00.000Z');
+      await outage.down();
+      expect(await outage.status()).toMatchObject({ down: true, since: '2026-12-01T12:00:00.000Z', refusedCalls: 2 });
+      expect(await outage.up()).toMatchObject({ down: false, refusedCalls: 2 });
+      // Down again once up: a new outage, counted afresh.
+      await outage.down();
+      expect(await outage.status()).toMatchObject({ down: true, since: '2026-12-01T12:05:00.000Z', refusedCalls: 0 });
+    } finally {
+      await client.send(new DeleteTableCommand({ TableName: own }));
+    }
   });
 });

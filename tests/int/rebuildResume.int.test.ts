@@ -224,12 +224,13 @@ describe('a rebuild interrupted in its bulk phase', () => {
     }
     expect(await scanAll(table('OrdersTable'))).toEqual([]);
 
-    // Told to resume once nothing is being built: refused, and nothing is read, built or switched.
+    // Told to resume once nothing is being built: refused, saying what lets the next build start, and nothing is
+    // read, built or switched.
     scans.pages = 0;
     scans.events = 0;
     await expect(runRebuild({ ...options, resume: true })).rejects.toThrow(
       new RebuildStateError(
-        'orders: no build is in progress to resume (live: version 2); run --rebuild without --resume to start one',
+        'orders: no build is in progress to resume (live: version 2); version 1 is still kept beside it: --finalize first (or --rollback to it), then --rebuild',
       ),
     );
     expect(scans).toMatchObject({ pages: 0, events: 0 });

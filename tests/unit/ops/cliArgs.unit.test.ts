@@ -74,6 +74,17 @@ describe('the ops commands’ arguments (ops/cliArgs.ts)', () => {
     }
   }, 60_000);
 
+  it('refuses an option of the replay command given without the one it goes with, rather than ignore it', () => {
+    for (const [args, title] of [
+      [['--sample', '7'], 'Misplaced --sample'],
+      [['--confirm', 'prod'], 'Misplaced --confirm'],
+    ] as const) {
+      const answer = run('replayCli.ts', ...args);
+      expect(answer.status, args.join(' ')).toBe(2);
+      expect(JSON.parse(answer.stderr), args.join(' ')).toMatchObject({ status: 400, title });
+    }
+  }, 60_000);
+
   it('redrives only what names a stream: a bare order id is its order’s, anything else is refused, not "not parked"', () => {
     const answer = run('redriveCli.ts', 'orders-42');
     expect(answer.status).toBe(2);

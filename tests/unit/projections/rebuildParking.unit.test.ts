@@ -525,6 +525,35 @@ describe('a finalize or abort still deleting a slot’s views', () => {
     expect(views.blue.all.size).toBe(1);
   });
 
+  it('says what lets a new build start when told to resume one that is not there: finalize the kept version first', async () => {
+    const { views, deps, target, clients, pointer } = givenKeptBlue();
+    await liveView(views);
+    await runRebuild({ clients, projection: 'orders', segments: 1 });
+    const resume = () => beginRebuild(deps, target, { runId: 'run-9', segments: 1, resume: true });
+    await expect(resume()).rejects.toThrow(
+      'orders: no build is in progress to resume (live: version 2); version 1 is still kept beside it: --finalize first (or --rollback to it), then --rebuild',
+    );
+    // Mid-drop: finish the drop.
+    let wake = () => {};
+    const waiting = new Promise<void>((resolve) => (wake = resolve));
+    const began: string[] = [];
+    const finalizing = dropVersion({ ...deps, sleep: () => waiting }, target, 'finalize', 1, () => began.push('begun'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(began).toEqual(['begun']);
+    await expect(resume()).rejects.toThrow(
+      'orders: no build is in progress to resume (live: version 2); version 1 is still being deleted: run --finalize or --abort again to finish that, then --rebuild',
+    );
+    wake();
+    await finalizing;
+    await expect(resume()).rejects.toThrow('run --rebuild without --resume to start one');
+    // Nothing to drop now: refused before it begins, so it never says it began.
+    await expect(dropVersion(deps, target, 'finalize', 1, () => began.push('again'))).rejects.toThrow(
+      'no previous version is kept',
+    );
+    expect(began).toEqual(['begun']);
+    expect(pointer().previous).toBeUndefined();
+  });
+
   it('leaves a drop another run took over to that run: the first, waking late, deletes nothing', async () => {
     const { views, deps, target, clients, pointer } = givenKeptBlue();
     await liveView(views);
