@@ -19,6 +19,8 @@ import {
   RepriceRequest,
   RestockKey,
   RestockRequest,
+  WriteOffKey,
+  WriteOffRequest,
   StockFigures,
 } from './schemas.js';
 
@@ -77,6 +79,31 @@ export const routes = [
         description:
           'The restock would take the units ever supplied to the product past 1,000,000,000; or its ' +
           'Idempotency-Key was used for a restock of another quantity.',
+      },
+    },
+  },
+  {
+    operationId: 'writeOffStock',
+    method: 'POST',
+    path: '/products/{sku}/write-off',
+    access: 'admin',
+    summary: 'Take units out of a product’s available stock for good: damaged, lost, or missing at a count.',
+    params: z.object({ sku: Sku }),
+    headers: z.object({ 'idempotency-key': WriteOffKey.optional() }),
+    body: WriteOffRequest,
+    responses: {
+      200: {
+        description:
+          'The new stock figures. Sent again with the same Idempotency-Key (one of the product’s 20 latest keyed ' +
+          'write-offs), it takes nothing more and answers the figures as they are now.',
+        schema: StockFigures.extend({ sku: Sku, version: z.int() }),
+      },
+      404: { description: 'No product with this SKU.' },
+      409: { description: 'The product kept changing while the write-off retried: retry after Retry-After.' },
+      422: {
+        description:
+          'Fewer units available than the write-off takes (units reserved by orders in flight, or sold, are not ' +
+          'written off); or its Idempotency-Key was used for a write-off of another quantity.',
       },
     },
   },

@@ -91,6 +91,14 @@ export const RestockKey = IdempotencyKey.meta({
     'prompt retry of a restock is safe.',
 });
 
+export const WriteOffKey = IdempotencyKey.meta({
+  description:
+    'Sending the same key again takes nothing more, while it is one of the product’s 20 latest keyed write-offs: a ' +
+    'prompt retry of a write-off is safe.',
+});
+
+export const WriteOffRequest = z.strictObject({ quantity: count(1, 1_000_000) }).meta({ id: 'WriteOffRequest' });
+
 export const StockFigures = z
   .strictObject({ available: z.int(), reserved: z.int(), sold: z.int() })
   .meta({ id: 'StockFigures' });

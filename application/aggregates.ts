@@ -56,16 +56,16 @@ export const orderAggregate: Aggregate<OrderState, OrderCommand, OrderEvent> = {
 };
 
 /**
- * A product: registered once, restocked and repriced now and then. Its stream never holds an order, so pricing an order and
+ * A product: registered once, restocked, repriced and written off now and then. Its stream never holds an order, so pricing an order and
  * restocking read a handful of events however much the product sells. Snapshots cover a product restocked for years.
  */
 export const productAggregate: Aggregate<ProductState, ProductCommand, ProductEvent> = {
   name: 'product',
   decider: product,
   events: ProductEvent,
-  // 2: the state remembers its latest keyed restocks; a snapshot of 1 is ignored, and the stream folded whole. A new
-  // price only replaces the state's price, whose shape is unchanged: snapshots of 2 stay good.
-  snapshot: { every: 100, schema: 'product-state-2' },
+  // 3: the state counts the units written off and remembers its latest keyed write-offs; a snapshot of 2 (or 1) is
+  // ignored, and the stream folded whole.
+  snapshot: { every: 100, schema: 'product-state-3' },
   moves: (event) => {
     const move = productStockMove(event);
     return move ? balanceMoves([{ sku: event.data.sku, move }]) : [];

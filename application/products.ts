@@ -6,7 +6,8 @@ import {
   type Stock,
   stockBalanceId,
 } from '../domain/inventory/index.js';
-import { ProductNotFoundError } from '../domain/shared/errors.js';
+import { ProductNotFoundError, WriteOffExceedsAvailableError } from '../domain/shared/errors.js';
+import { BalanceTooLowError } from '../eventstore/errors.js';
 import type { Money } from '../domain/shared/values.js';
 import type { Balance, EventStore } from '../eventstore/types.js';
 import { productAggregate } from './aggregates.js';
@@ -78,6 +79,33 @@ export const restockProduct = async (
   );
   if (state.status !== 'REGISTERED') throw new ProductNotFoundError(input.sku);
   // Orders move the balance too, so the figures after the restock are read, consistently, not computed here.
+  const { stock, version } = await readStock(context.store, input.sku, { consistent: true });
+  return { sku: input.sku, name: state.name, price: state.unitPrice, stock, version };
+};
+
+/**
+ * Takes units out of the product's available stock for good, in the write that records it: the balance refuses to
+ * go below zero, so only units no order holds are written off. With a `writeOffId` (the caller's Idempotency-Key), a
+ * retry of one of the product's latest write-offs takes nothing more and answers the figures as they are now.
+ */
+export const writeOffStock = async (
+  input: { sku: string; quantity: number; writeOffId?: string },
+  context: CommandContext,
+): Promise<ProductDetails> => {
+  const written = await handleCommand(
+    productAggregate,
+    productStreamId(input.sku),
+    (current) => product.decide({ type: 'WriteOffStock', data: input }, current),
+    context,
+  ).catch((error: unknown) => {
+    // The balance's answer, not a race: what it holds is said back, which another order may change a moment later.
+    if (error instanceof BalanceTooLowError) {
+      throw new WriteOffExceedsAvailableError(input.sku, input.quantity, error.current?.available);
+    }
+    throw error;
+  });
+  const { state } = written;
+  if (state.status !== 'REGISTERED') throw new ProductNotFoundError(input.sku);
   const { stock, version } = await readStock(context.store, input.sku, { consistent: true });
   return { sku: input.sku, name: state.name, price: state.unitPrice, stock, version };
 };

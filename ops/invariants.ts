@@ -167,7 +167,7 @@ type FoldedStreams = ReturnType<typeof foldedStreams>;
 
 /**
  * For every SKU: its balance equals the sum of every move its events made (its product stream's and every order's),
- * that sum is not below zero, and `available + reserved + sold = initial + restocked`; and each order holds what its
+ * that sum is not below zero, and `available + reserved + sold = initial + restocked − written off`; and each order holds what its
  * status says. The moves are summed without a floor, so the result does not depend on the order streams are read in:
  * a cancelled order's units sold again to a later one may be read after it. `balances` are the snapshot table's items.
  */
@@ -178,7 +178,7 @@ export const stockInvariant = (
   const stock: InvariantResult = {
     name:
       "for every SKU, its balance is the sum of its events' moves, never below zero, available + reserved + sold = " +
-      "initial + restocked, and each order's units match its status",
+      "initial + restocked − written off, and each order's units match its status",
     checked: skus.size,
     violations: [],
   };
@@ -222,9 +222,9 @@ export const stockInvariant = (
       stock.violations.push(`${sku}: balance ${JSON.stringify(held)} ≠ its events' moves ${JSON.stringify(sum)}`);
     }
     const { available, reserved, sold } = sum;
-    if (available + reserved + sold !== state.initialStock + state.restocked) {
+    if (available + reserved + sold !== state.initialStock + state.restocked - state.writtenOff) {
       stock.violations.push(
-        `${sku}: available ${available} + reserved ${reserved} + sold ${sold} ≠ initial ${state.initialStock} + restocked ${state.restocked}`,
+        `${sku}: available ${available} + reserved ${reserved} + sold ${sold} ≠ initial ${state.initialStock} + restocked ${state.restocked} − written off ${state.writtenOff}`,
       );
     }
   }
@@ -249,7 +249,7 @@ export const stockInvariant = (
  * Reads the whole event store, the read models and the payment simulator's ledger of charges, and checks what must
  * hold once every order has settled, whatever failed on the way:
  * every stream's versions are gapless; every order is CONFIRMED, REJECTED or CANCELLED; for every SKU
- * `available + reserved + sold = initial + restocked`, with no stock held for a settled order and sold stock only
+ * `available + reserved + sold = initial + restocked − written off`, with no stock held for a settled order and sold stock only
  * for confirmed ones; no order's payment is authorized or charged twice, and no order that did not end CONFIRMED keeps
  * an authorization or a charge at the gateway; every read model equals a fresh fold.
  * Scans everything: meant for the local stack and test stages, not for a large production table.

@@ -35,6 +35,12 @@ const evolve = (view: ProductView | undefined, event: StoredEvent<ProductEvent>)
         throw new Error(`${event.streamId}: ${event.type} at version ${event.version} before ProductRegistered`);
       }
       return { ...view, supplied: view.supplied + event.data.quantity, updatedAt };
+    case 'StockWrittenOff':
+      // What was supplied stays supplied: the live figures, in the balance, show what is left.
+      if (view === undefined) {
+        throw new Error(`${event.streamId}: ${event.type} at version ${event.version} before ProductRegistered`);
+      }
+      return { ...view, updatedAt };
     case 'ProductRepriced':
       if (view === undefined) {
         throw new Error(`${event.streamId}: ${event.type} at version ${event.version} before ProductRegistered`);

@@ -14,6 +14,16 @@ export const RestockProduct = z.strictObject({
 });
 export type RestockProduct = z.infer<typeof RestockProduct>;
 
+/**
+ * Units taken out of the available stock that no order will get: damaged, lost, or found missing at a count.
+ * `writeOffId`: the caller's key for this write-off (`Idempotency-Key`), so a retry takes nothing more.
+ */
+export const WriteOffStock = z.strictObject({
+  type: z.literal('WriteOffStock'),
+  data: z.strictObject({ sku: Sku, quantity: Quantity, writeOffId: IdempotencyKey.optional() }),
+});
+export type WriteOffStock = z.infer<typeof WriteOffStock>;
+
 /** A new price for the orders placed from now on; orders placed before keep the price they were placed at. */
 export const RepriceProduct = z.strictObject({
   type: z.literal('RepriceProduct'),
@@ -22,5 +32,10 @@ export const RepriceProduct = z.strictObject({
 export type RepriceProduct = z.infer<typeof RepriceProduct>;
 
 /** What is said about a product as a whole: its catalogue facts and the stock supplied. */
-export const ProductCommand = z.discriminatedUnion('type', [RegisterProduct, RestockProduct, RepriceProduct]);
+export const ProductCommand = z.discriminatedUnion('type', [
+  RegisterProduct,
+  RestockProduct,
+  RepriceProduct,
+  WriteOffStock,
+]);
 export type ProductCommand = z.infer<typeof ProductCommand>;

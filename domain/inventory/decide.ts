@@ -4,9 +4,10 @@ import {
   ProductNotFoundError,
   RestockKeyReusedError,
   StockLimitExceededError,
+  WriteOffKeyReusedError,
 } from '../shared/errors.js';
 import { STOCK_LEVEL_MAX } from '../shared/limits.js';
-import type { ProductCommand, RestockProduct } from './commands.js';
+import type { ProductCommand, RestockProduct, WriteOffStock } from './commands.js';
 import type { ProductEvent } from './events.js';
 import type { ProductState } from './state.js';
 
@@ -29,6 +30,22 @@ const restock = ({ data }: RestockProduct, state: ProductState): ProductEvent[] 
   return [{ type: 'ProductRestocked', data }];
 };
 
+/**
+ * A write-off takes units out of the available stock. Whether that many are available is the stock balance's to say,
+ * in the same write (it refuses to go below zero): units reserved or sold are not the product's to write off. One
+ * keyed like a recent one is its retry, as for a restock.
+ */
+const writeOff = ({ data }: WriteOffStock, state: ProductState): ProductEvent[] => {
+  if (state.status !== 'REGISTERED') throw new ProductNotFoundError(data.sku);
+  const { writeOffId } = data;
+  const earlier = writeOffId === undefined ? undefined : state.recentWriteOffs.find((w) => w.writeOffId === writeOffId);
+  if (earlier) {
+    if (earlier.quantity !== data.quantity) throw new WriteOffKeyReusedError(data.sku, earlier.quantity);
+    return [];
+  }
+  return [{ type: 'StockWrittenOff', data }];
+};
+
 export const decide = (command: ProductCommand, state: ProductState): ProductEvent[] => {
   switch (command.type) {
     case 'RegisterProduct':
@@ -36,6 +53,8 @@ export const decide = (command: ProductCommand, state: ProductState): ProductEve
       return [{ type: 'ProductRegistered', data: command.data }];
     case 'RestockProduct':
       return restock(command, state);
+    case 'WriteOffStock':
+      return writeOff(command, state);
     case 'RepriceProduct': {
       if (state.status !== 'REGISTERED') throw new ProductNotFoundError(command.data.sku);
       // The price it has already: a retry, or a second admin who had the same idea. Nothing to record.

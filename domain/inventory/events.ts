@@ -14,6 +14,13 @@ export const ProductRestocked = z.strictObject({
 });
 export type ProductRestocked = z.infer<typeof ProductRestocked>;
 
+/** Units taken out of the available stock for good; `writeOffId` is there when the caller keyed it. */
+export const StockWrittenOff = z.strictObject({
+  type: z.literal('StockWrittenOff'),
+  data: z.strictObject({ sku: Sku, quantity: Quantity, writeOffId: IdempotencyKey.optional() }),
+});
+export type StockWrittenOff = z.infer<typeof StockWrittenOff>;
+
 /** The product's price from now on. It moves no stock, and changes no order placed before it. */
 export const ProductRepriced = z.strictObject({
   type: z.literal('ProductRepriced'),
@@ -22,5 +29,10 @@ export const ProductRepriced = z.strictObject({
 export type ProductRepriced = z.infer<typeof ProductRepriced>;
 
 /** The events of a product's stream (`product-<SKU>`): a handful per product, however much it sells. */
-export const ProductEvent = z.discriminatedUnion('type', [ProductRegistered, ProductRestocked, ProductRepriced]);
+export const ProductEvent = z.discriminatedUnion('type', [
+  ProductRegistered,
+  ProductRestocked,
+  ProductRepriced,
+  StockWrittenOff,
+]);
 export type ProductEvent = z.infer<typeof ProductEvent>;

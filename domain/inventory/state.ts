@@ -6,6 +6,9 @@ export const RESTOCKS_REMEMBERED = 20;
 /** A keyed restock, as remembered: its key, and what it added. */
 export type RememberedRestock = { restockId: string; quantity: number };
 
+/** A keyed write-off, as remembered: its key, and what it took. */
+export type RememberedWriteOff = { writeOffId: string; quantity: number };
+
 /**
  * A product: its catalogue facts (its price the latest it was given) and the stock supplied to it. Bounded: no order is kept here, and only the latest
  * {@link RESTOCKS_REMEMBERED} keyed restocks (a retry comes soon after the restock it repeats; restocks are rare).
@@ -20,6 +23,9 @@ export type ProductState =
       initialStock: number;
       restocked: number;
       recentRestocks: RememberedRestock[];
+      /** Units written off, ever: what was supplied and no order will get. */
+      writtenOff: number;
+      recentWriteOffs: RememberedWriteOff[];
     };
 
 export const initialState = (): ProductState => ({ status: 'UNREGISTERED' });

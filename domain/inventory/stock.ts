@@ -4,7 +4,8 @@ import type { ProductEvent } from './events.js';
 
 /**
  * A SKU's stock: `available` can be reserved, `reserved` is held for orders in flight, `sold` has left the
- * warehouse. None is ever below zero, and together they are the stock supplied: initial plus restocked.
+ * warehouse. None is ever below zero, and together they are the stock supplied (initial plus restocked) less what
+ * was written off.
  */
 export type Stock = { available: number; reserved: number; sold: number };
 
@@ -26,6 +27,8 @@ export const productStockMove = (event: ProductEvent): StockMove | undefined => 
       return { available: event.data.initialStock, reserved: 0, sold: 0 };
     case 'ProductRestocked':
       return { available: event.data.quantity, reserved: 0, sold: 0 };
+    case 'StockWrittenOff':
+      return { available: -event.data.quantity, reserved: 0, sold: 0 };
     case 'ProductRepriced':
       return undefined;
     default:

@@ -42,6 +42,36 @@ export class RestockKeyReusedError extends DomainError {
   }
 }
 
+export class WriteOffKeyReusedError extends DomainError {
+  constructor(
+    readonly sku: string,
+    readonly quantity: number,
+  ) {
+    super(
+      'WRITE_OFF_KEY_REUSED',
+      'unprocessable',
+      `Product ${sku} had ${units(quantity)} written off under this idempotency key; a key cannot be reused for another write-off.`,
+    );
+    this.name = 'WriteOffKeyReusedError';
+  }
+}
+
+/** A write-off of more units than are available: units held by orders in flight, or sold, are not to be written off. */
+export class WriteOffExceedsAvailableError extends DomainError {
+  constructor(
+    readonly sku: string,
+    readonly quantity: number,
+    readonly available: number | undefined,
+  ) {
+    super(
+      'WRITE_OFF_EXCEEDS_AVAILABLE',
+      'unprocessable',
+      `Product ${sku} has ${available === undefined ? 'too few units' : units(available)} available to write off ${units(quantity)}; units held by orders are not written off.`,
+    );
+    this.name = 'WriteOffExceedsAvailableError';
+  }
+}
+
 export class ProductNotFoundError extends DomainError {
   constructor(readonly sku: string) {
     super('PRODUCT_NOT_FOUND', 'not-found', `Product ${sku} does not exist.`);

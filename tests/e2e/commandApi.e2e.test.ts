@@ -132,6 +132,59 @@ describe('POST /products/{sku}/restock', () => {
   });
 });
 
+describe('POST /products/{sku}/write-off', () => {
+  const figures = (answer: { json: Record<string, unknown> }) => {
+    const { available, reserved, sold, version } = answer.json;
+    return { available, reserved, sold, version };
+  };
+
+  it('takes units out of the available stock for good, and none an order holds', async () => {
+    const sku = await givenProduct(call, { stock: 5 });
+    const held = await givenOrder(call, uniqueCustomer(), sku);
+    const answer = await call('POST', `/products/${sku}/write-off`, { as: admin, body: { quantity: 2 } });
+    expect(answer.status, answer.text).toBe(200);
+    expect(answer.json).toMatchObject({ sku, available: 2 });
+    // The order's unit is held (reserved, or sold by now): of 3 available, 3 more cannot go.
+    const tooMany = await call('POST', `/products/${sku}/write-off`, { as: admin, body: { quantity: 3 } });
+    expectProblem(tooMany, 422, 'write-off-exceeds-available');
+    expect(tooMany.json.detail).toContain('2 units available');
+    expect((await storedEvents(`product-${sku}`)).map((event) => event.type)).toEqual([
+      'ProductRegistered',
+      'StockWrittenOff',
+    ]);
+    // The order it could not touch goes on: confirmed, with its unit sold.
+    await eventually(async () => {
+      const read = await call('GET', `/products/${sku}`, { as: admin });
+      expect(Product.parse(read.json).stock).toEqual({ available: 2, reserved: 0, sold: 1 });
+    });
+    expect((await call('GET', `/orders/${held}`, { as: admin })).json).toMatchObject({ status: 'CONFIRMED' });
+  });
+
+  it('takes the units once for a write-off sent again with its Idempotency-Key, and refuses the key for another quantity', async () => {
+    const sku = await givenProduct(call, { stock: 10 });
+    const headers = { 'idempotency-key': `count-${randomUUID()}` };
+    const first = await call('POST', `/products/${sku}/write-off`, { as: admin, headers, body: { quantity: 4 } });
+    const again = await call('POST', `/products/${sku}/write-off`, { as: admin, headers, body: { quantity: 4 } });
+    expect(figures(first)).toEqual({ available: 6, reserved: 0, sold: 0, version: 2 });
+    expect(figures(again)).toEqual(figures(first));
+    const other = await call('POST', `/products/${sku}/write-off`, { as: admin, headers, body: { quantity: 5 } });
+    expectProblem(other, 422, 'write-off-key-reused');
+    expect(await storedEvents(`product-${sku}`)).toHaveLength(2);
+  });
+
+  it('answers 404 for a SKU never registered, 400 for a quantity that is not one, and 403 to a customer', async () => {
+    const body = { quantity: 1 };
+    expectProblem(await call('POST', `/products/${uniqueSku()}/write-off`, { as: admin, body }), 404, 'not-found');
+    const sku = await givenProduct(call);
+    for (const quantity of [0, -1, 1.5, 1_000_001]) {
+      const answer = await call('POST', `/products/${sku}/write-off`, { as: admin, body: { quantity } });
+      expectProblem(answer, 400, 'validation-failed');
+    }
+    expectProblem(await call('POST', `/products/${sku}/write-off`, { as: uniqueCustomer(), body }), 403, 'forbidden');
+    expect(await storedEvents(`product-${sku}`)).toHaveLength(1);
+  });
+});
+
 describe('POST /products/{sku}/reprice', () => {
   const eur = (amount: number) => ({ amount, currency: 'EUR' });
   const placedLine = async (orderId: string) => (await placedEvents(orderId))[0]?.data;

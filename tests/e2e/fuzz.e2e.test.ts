@@ -464,6 +464,20 @@ const restockProduct: BodyRoute = {
   ),
 };
 
+const writeOffStock: BodyRoute = {
+  name: 'POST /products/{sku}/write-off',
+  method: 'POST',
+  path: () => `/products/${sku}/write-off`,
+  bearer: () => adminBearer,
+  valid: fc.record({ quantity: fc.integer({ min: 1, max: 1_000_000 }) }),
+  mutation: fc.oneof(
+    set([], notObject),
+    set(['quantity'], fc.oneof(numberOutside(1, 1_000_000), notNumber)),
+    remove([], 'quantity'),
+    add([], ['quantity']),
+  ),
+};
+
 const repriceProduct: BodyRoute = {
   name: 'POST /products/{sku}/reprice',
   method: 'POST',
@@ -516,7 +530,7 @@ const placeOrder: BodyRoute = {
   ),
 };
 
-const bodyRoutes = [registerProduct, restockProduct, repriceProduct, placeOrder];
+const bodyRoutes = [registerProduct, restockProduct, writeOffStock, repriceProduct, placeOrder];
 
 /** A valid body of the route, broken by one to three mutations (the first always applies: it meets a valid body). */
 const brokenBody = fc.constantFrom(...bodyRoutes).chain((route) =>

@@ -165,6 +165,8 @@ describe('the IAM grants of the packaged template', () => {
     expect((await call('GET', `/products/${sku}`)).status).toBe(200);
     expect((await call('GET', `/products/NONE-${randomUUID().slice(0, 8).toUpperCase()}`)).status).toBe(404);
     expect((await call('POST', `/products/${sku}/restock`, { as: 'admin', body: { quantity: 5 } })).status).toBe(200);
+    const writeOff = { as: 'admin', body: { quantity: 1 } } as const;
+    expect((await call('POST', `/products/${sku}/write-off`, writeOff)).status).toBe(200);
     const newPrice = { price: { amount: 1300, currency: 'EUR' } };
     expect((await call('POST', `/products/${sku}/reprice`, { as: 'admin', body: newPrice })).status).toBe(200);
 

@@ -43,6 +43,7 @@ const functionNames = [
   'RegisterProduct',
   'RestockProduct',
   'RepriceProduct',
+  'WriteOffStock',
   'PlaceOrder',
   'CancelOrder',
   'GetOrderEvents',
@@ -177,7 +178,7 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
     }
   });
 
-  it('has these 55 alarms, by logical id, and no other', () => {
+  it('has these 57 alarms, by logical id, and no other', () => {
     expect(
       alarmsOf(template())
         .map(([id]) => id)
@@ -199,7 +200,7 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
         ...functionNames.map((fn) => `${fn}ThrottlesAlarm`),
       ].sort(),
     );
-    expect(alarmsOf(template())).toHaveLength(55);
+    expect(alarmsOf(template())).toHaveLength(57);
   });
 
   it('alarms on any message in the change failure queue', () => {

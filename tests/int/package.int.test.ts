@@ -201,7 +201,7 @@ describe('the packaged prod template', () => {
         ...on(snapshotsArn, 'ConditionCheckItem', 'UpdateItem'),
       ].sort(),
     );
-    for (const fn of ['registerProduct', 'restockProduct']) {
+    for (const fn of ['registerProduct', 'restockProduct', 'writeOffStock']) {
       expect(grants(fn)).toEqual(
         [...on(eventsArn, 'PutItem', 'Query'), ...on(snapshotsArn, 'GetItem', 'PutItem', 'UpdateItem')].sort(),
       );
@@ -240,7 +240,7 @@ describe('the packaged prod template', () => {
         .map((s) => (s as { Condition?: unknown }).Condition);
     // A product's snapshot is the only item its commands put: a stock balance is never overwritten. (The IAM e2e test
     // writes no snapshot, which comes only after many events: the condition is held here.)
-    for (const fn of ['registerProduct', 'restockProduct', 'repriceProduct']) {
+    for (const fn of ['registerProduct', 'restockProduct', 'writeOffStock', 'repriceProduct']) {
       expect(conditionsOf(fn, 'dynamodb:PutItem', snapshotsArn), fn).toEqual([
         { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${productStreamId('')}*`] } },
       ]);

@@ -197,7 +197,7 @@ describe('one upcaster, registered in domain/upcasters.ts, changes what every re
   it('the invariants fold the v1 item as v2', async () => {
     const stockInvariant =
       "for every SKU, its balance is the sum of its events' moves, never below zero, available + reserved + sold = " +
-      "initial + restocked, and each order's units match its status";
+      "initial + restocked − written off, and each order's units match its status";
     // Read as v1, folding the order would throw: the strict OrderPlaced schema refuses `customer`.
     const results = await checkInvariants(invariantTables(client, (variable) => String(environment[variable])));
     const byName = Object.fromEntries(results.map(({ name, checked, violations }) => [name, { checked, violations }]));

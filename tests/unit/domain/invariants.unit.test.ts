@@ -54,7 +54,10 @@ describe('stock invariants', () => {
   type Command = ProductCommand | OrderCommand;
   type Event = ProductEvent | OrderEvent;
   const isProductCommand = (cmd: Command): cmd is ProductCommand =>
-    cmd.type === 'RegisterProduct' || cmd.type === 'RestockProduct' || cmd.type === 'RepriceProduct';
+    cmd.type === 'RegisterProduct' ||
+    cmd.type === 'RestockProduct' ||
+    cmd.type === 'RepriceProduct' ||
+    cmd.type === 'WriteOffStock';
 
   const register = (sku: string): fc.Arbitrary<Command> =>
     fc.integer({ min: 0, max: 30 }).map((initialStock) => ({
@@ -68,6 +71,13 @@ describe('stock invariants', () => {
       arbitrary: fc
         .tuple(anySku, fc.integer({ min: 1, max: 10 }))
         .map(([sku, q]): Command => ({ type: 'RestockProduct', data: { sku, quantity: q } })),
+    },
+    // Units written off, up to more than are available: the balance refuses those.
+    {
+      weight: 2,
+      arbitrary: fc
+        .tuple(anySku, fc.integer({ min: 1, max: 8 }))
+        .map(([sku, q]): Command => ({ type: 'WriteOffStock', data: { sku, quantity: q } })),
     },
     // A new price moves no stock, whatever orders are in flight.
     {
@@ -292,7 +302,10 @@ describe('stock invariants', () => {
       if (outcome.kind !== 'committed') return;
       for (const event of outcome.events) {
         const schema =
-          event.type === 'ProductRegistered' || event.type === 'ProductRestocked' || event.type === 'ProductRepriced'
+          event.type === 'ProductRegistered' ||
+          event.type === 'ProductRestocked' ||
+          event.type === 'ProductRepriced' ||
+          event.type === 'StockWrittenOff'
             ? ProductEvent
             : OrderEvent;
         expect(schema.parse(event)).toEqual(event);
@@ -306,17 +319,21 @@ describe('stock invariants', () => {
     expect(refusedByBalance).toBeGreaterThan(20);
   });
 
-  it('conserves stock: available + reserved + sold = initial + restocked of each SKU after every step', () => {
+  it('conserves stock: available + reserved + sold = initial + restocked − written off of each SKU after every step', () => {
     let registeredSteps = 0;
     forEachRun(() => {
       // Tallied from the committed events alone, apart from the products' states and the balances.
       const supplied = new Map<string, number>();
+      const writtenOff = new Map<string, number>();
       return ({ after, outcome }) => {
         if (outcome.kind === 'committed') {
           for (const event of outcome.events) {
             if (event.type === 'ProductRegistered') supplied.set(event.data.sku, event.data.initialStock);
             if (event.type === 'ProductRestocked') {
               supplied.set(event.data.sku, (supplied.get(event.data.sku) ?? 0) + event.data.quantity);
+            }
+            if (event.type === 'StockWrittenOff') {
+              writtenOff.set(event.data.sku, (writtenOff.get(event.data.sku) ?? 0) + event.data.quantity);
             }
           }
         }
@@ -326,7 +343,8 @@ describe('stock invariants', () => {
           if (state.status === 'REGISTERED') {
             registeredSteps++;
             expect(state.initialStock + state.restocked).toBe(supplied.get(sku));
-            expect(available + reserved + sold).toBe(state.initialStock + state.restocked);
+            expect(state.writtenOff).toBe(writtenOff.get(sku) ?? 0);
+            expect(available + reserved + sold).toBe(state.initialStock + state.restocked - state.writtenOff);
           } else {
             // Nothing was supplied, so nothing can be reserved, sold or given back.
             expect(stockOf(after, sku)).toEqual(noStock());

@@ -24,6 +24,7 @@ import {
   ProductNotFoundError,
   RestockKeyReusedError,
   StockLimitExceededError,
+  WriteOffKeyReusedError,
 } from '../../../domain/shared/errors.js';
 import { given } from '../../support/givenWhenThen.js';
 import { orderPlaced, orderStockReserved } from '../../support/orderEvents.js';
@@ -39,6 +40,15 @@ const registered = (initialStock = 10): ProductEvent => ({
 const restocked = (quantity: number, restockId?: string): ProductEvent => ({
   type: 'ProductRestocked',
   data: { sku, quantity, ...(restockId === undefined ? {} : { restockId }) },
+});
+
+const writtenOff = (quantity: number, writeOffId?: string): ProductEvent => ({
+  type: 'StockWrittenOff',
+  data: { sku, quantity, ...(writeOffId === undefined ? {} : { writeOffId }) },
+});
+const writeOff = (quantity: number, writeOffId?: string): ProductCommand => ({
+  type: 'WriteOffStock',
+  data: { sku, quantity, ...(writeOffId === undefined ? {} : { writeOffId }) },
 });
 
 const newPrice = { amount: 2499, currency: 'EUR' };
@@ -124,6 +134,51 @@ describe('product decider', () => {
       aProduct([registered(10), restocked(5)])
         .when(register(10))
         .thenThrows(ProductAlreadyRegisteredError, { sku });
+    });
+  });
+
+  describe('WriteOffStock', () => {
+    it('takes units out of a registered product’s stock, and counts them written off', () => {
+      aProduct([registered(10), restocked(5)])
+        .when(writeOff(3))
+        .then([writtenOff(3)]);
+      const state = fold(product, [registered(10), writtenOff(3), writtenOff(2)], product.initialState());
+      expect(state).toMatchObject({ initialStock: 10, restocked: 0, writtenOff: 5 });
+    });
+
+    it('leaves to the balance whether that many are available: the product does not know what orders hold', () => {
+      aProduct([registered(1)])
+        .when(writeOff(1_000))
+        .then([writtenOff(1_000)]);
+    });
+
+    it('takes nothing for a retry of a keyed write-off, and refuses the key for another quantity', () => {
+      aProduct([registered(), writtenOff(2, 'count-7')])
+        .when(writeOff(2, 'count-7'))
+        .then([]);
+      aProduct([registered(), writtenOff(2, 'count-7')])
+        .when(writeOff(3, 'count-7'))
+        .thenThrows(WriteOffKeyReusedError, { code: 'WRITE_OFF_KEY_REUSED', kind: 'unprocessable', sku, quantity: 2 });
+      // A restock's key is another list: the same key writes off.
+      aProduct([registered(), restocked(2, 'count-7')])
+        .when(writeOff(2, 'count-7'))
+        .then([writtenOff(2, 'count-7')]);
+    });
+
+    it(`remembers the ${RESTOCKS_REMEMBERED} latest keyed write-offs: an older key takes again`, () => {
+      const later = Array.from({ length: RESTOCKS_REMEMBERED }, (_, i) => writtenOff(1, `later-${i}`));
+      aProduct([registered(), writtenOff(1, 'key-1'), ...later.slice(1)])
+        .when(writeOff(1, 'key-1'))
+        .then([]);
+      aProduct([registered(), writtenOff(1, 'key-1'), ...later])
+        .when(writeOff(1, 'key-1'))
+        .then([writtenOff(1, 'key-1')]);
+    });
+
+    it('refuses a SKU never registered', () => {
+      aProduct([])
+        .when(writeOff(1))
+        .thenThrows(ProductNotFoundError, { code: 'PRODUCT_NOT_FOUND', kind: 'not-found', sku });
     });
   });
 
@@ -229,8 +284,8 @@ describe('product decider', () => {
       expect(product.initialState()).toEqual({ status: 'UNREGISTERED' });
     });
 
-    it('keeps the catalogue facts, the initial stock and the sum of the restocks, and nothing else', () => {
-      expect(fold(product, [registered(10), restocked(5), restocked(2)])).toStrictEqual({
+    it('keeps the catalogue facts, the initial stock and the sums of the restocks and write-offs, and nothing else', () => {
+      expect(fold(product, [registered(10), restocked(5), writtenOff(1), restocked(2)])).toStrictEqual({
         status: 'REGISTERED',
         sku,
         name: 'Blue mug',
@@ -238,6 +293,8 @@ describe('product decider', () => {
         initialStock: 10,
         restocked: 7,
         recentRestocks: [],
+        writtenOff: 1,
+        recentWriteOffs: [],
       });
     });
 
@@ -268,6 +325,7 @@ describe('product stock moves (productStockMove)', () => {
     ['ProductRegistered', registered(10), { available: 10, reserved: 0, sold: 0 }],
     ['ProductRegistered with no stock', registered(0), { available: 0, reserved: 0, sold: 0 }],
     ['ProductRestocked', restocked(5), { available: 5, reserved: 0, sold: 0 }],
+    ['StockWrittenOff', writtenOff(2), { available: -2, reserved: 0, sold: 0 }],
   ])('moves the stock for %s by %j', (_, event, move) => {
     expect(productStockMove(event)).toEqual(move);
   });

@@ -83,6 +83,20 @@ describe('products projection', () => {
     });
   });
 
+  describe('StockWrittenOff', () => {
+    it('keeps what was supplied and the catalogue facts: the balance shows what is left', () => {
+      spec([registered(), restocked(5)])
+        .when({ type: 'StockWrittenOff', data: { sku, quantity: 2 } })
+        .then({ ...fresh, supplied: 15, updatedAt: at(3) });
+    });
+
+    it('throws on a write-off before ProductRegistered instead of inventing a view', () => {
+      spec([])
+        .when({ type: 'StockWrittenOff', data: { sku, quantity: 1 } })
+        .thenThrows(/^product-MUG-1: StockWrittenOff at version 1 before ProductRegistered$/);
+    });
+  });
+
   describe('ProductRepriced', () => {
     it('sets the price and keeps the other catalogue facts and the stock supplied', () => {
       const newPrice = { amount: 1500, currency: 'USD' };
