@@ -450,10 +450,11 @@ const registerProduct: BodyRoute = {
   ),
 };
 
-const restockProduct: BodyRoute = {
-  name: 'POST /products/{sku}/restock',
+/** A product's stock moved by `{ quantity }`: a restock or a write-off. */
+const quantityRoute = (action: 'restock' | 'write-off'): BodyRoute => ({
+  name: `POST /products/{sku}/${action}`,
   method: 'POST',
-  path: () => `/products/${sku}/restock`,
+  path: () => `/products/${sku}/${action}`,
   bearer: () => adminBearer,
   valid: fc.record({ quantity: fc.integer({ min: 1, max: 1_000_000 }) }),
   mutation: fc.oneof(
@@ -462,21 +463,9 @@ const restockProduct: BodyRoute = {
     remove([], 'quantity'),
     add([], ['quantity']),
   ),
-};
-
-const writeOffStock: BodyRoute = {
-  name: 'POST /products/{sku}/write-off',
-  method: 'POST',
-  path: () => `/products/${sku}/write-off`,
-  bearer: () => adminBearer,
-  valid: fc.record({ quantity: fc.integer({ min: 1, max: 1_000_000 }) }),
-  mutation: fc.oneof(
-    set([], notObject),
-    set(['quantity'], fc.oneof(numberOutside(1, 1_000_000), notNumber)),
-    remove([], 'quantity'),
-    add([], ['quantity']),
-  ),
-};
+});
+const restockProduct = quantityRoute('restock');
+const writeOffStock = quantityRoute('write-off');
 
 const repriceProduct: BodyRoute = {
   name: 'POST /products/{sku}/reprice',

@@ -41,7 +41,8 @@ const attempt = <State, Command, Event>(
   }
 };
 
-describe('stock invariants', () => {
+// Hundreds of generated histories each, checked step by step: seconds of CPU, more on a loaded machine.
+describe('stock invariants', { timeout: 30_000 }, () => {
   const skus = ['A-1', 'B-2'] as const;
   /** Each run is up to 77 commands, each checked (and some replayed) against the model: fewer runs than below. */
   const productRuns = 200;
