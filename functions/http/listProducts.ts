@@ -11,7 +11,7 @@ export const handler = httpHandler(route('listProducts'), async ({ query, condit
     eventStore(),
   );
   const body = { products: page.products, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
-  // A product's version counts its balance's moves; its name and price never change (a SKU registers once).
-  const items = page.products.map(({ sku, version }) => `${sku}@${version}`);
+  // A product's version counts its balance's moves; a new price moves none, so the price is named as well (ADR 0022).
+  const items = page.products.map(({ sku, version, price }) => `${sku}@${version}:${price.amount} ${price.currency}`);
   return conditional(pageEtagOf({ ...page, items }), body);
 });

@@ -214,6 +214,34 @@ describe('POST /products/{sku}/reprice', () => {
     });
   });
 
+  it('tells a client holding the old price that it changed: the product’s ETag and its page’s move', async () => {
+    const sku = await givenProduct(call, { price: eur(1000) });
+    const read = (path: string, etag = '') => call('GET', path, { as: admin, headers: { 'if-none-match': etag } });
+    // What a client holds of the product and of a page listing it, checked current (other products may move).
+    const held = await eventually(async () => {
+      const [one, page] = [await read(`/products/${sku}`), await read('/products?limit=100')];
+      expect(page.text).toContain(sku);
+      const etags = { one: one.headers.get('etag') ?? '', page: page.headers.get('etag') ?? '' };
+      expect([
+        (await read(`/products/${sku}`, etags.one)).status,
+        (await read('/products?limit=100', etags.page)).status,
+      ]).toEqual([304, 304]);
+      return etags;
+    });
+
+    await call('POST', `/products/${sku}/reprice`, { as: admin, body: { price: eur(1500) } });
+
+    // No stock moved: only the price tells the representations apart.
+    const again = await eventually(async () => {
+      const answer = await read(`/products/${sku}`, held.one);
+      expect(answer.status).toBe(200);
+      expect(Product.parse(answer.json)).toMatchObject({ price: eur(1500), version: 1 });
+      return answer;
+    });
+    expect(again.headers.get('etag')).not.toBe(held.one);
+    expect((await read('/products?limit=100', held.page)).status).toBe(200);
+  });
+
   it('records nothing for the price the product has already, and answers the same', async () => {
     const sku = await givenProduct(call, { price: eur(1000) });
     for (const price of [eur(1000), eur(700), eur(700)]) {
