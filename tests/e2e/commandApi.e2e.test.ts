@@ -229,13 +229,15 @@ describe('POST /products/{sku}/reprice', () => {
       return etags;
     });
 
-    await call('POST', `/products/${sku}/reprice`, { as: admin, body: { price: eur(1500) } });
+    // The same amount in another currency: a new price all the same.
+    const dollars = { amount: 1000, currency: 'USD' };
+    await call('POST', `/products/${sku}/reprice`, { as: admin, body: { price: dollars } });
 
     // No stock moved: only the price tells the representations apart.
     const again = await eventually(async () => {
       const answer = await read(`/products/${sku}`, held.one);
       expect(answer.status).toBe(200);
-      expect(Product.parse(answer.json)).toMatchObject({ price: eur(1500), version: 1 });
+      expect(Product.parse(answer.json)).toMatchObject({ price: dollars, version: 1 });
       return answer;
     });
     expect(again.headers.get('etag')).not.toBe(held.one);

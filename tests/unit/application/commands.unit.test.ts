@@ -3,7 +3,13 @@ import { orderAggregate } from '../../../application/aggregates.js';
 import { UnknownSkuError, UnrecordableEventError } from '../../../application/errors.js';
 import { decision, handleCommands } from '../../../application/handleCommand.js';
 import { cancelOrder, placeOrder } from '../../../application/orders.js';
-import { readStock, registerProduct, restockProduct } from '../../../application/products.js';
+import {
+  type CatalogueCache,
+  readStock,
+  registerProduct,
+  repriceProduct,
+  restockProduct,
+} from '../../../application/products.js';
 import { order as orders, orderStreamId } from '../../../domain/order/index.js';
 import {
   InvalidOrderTransitionError,
@@ -25,6 +31,34 @@ const order = (items: Record<string, number>, idempotencyKey?: string) => ({
   items: Object.entries(items).map(([sku, quantity]) => ({ sku, quantity })),
   paymentToken: 'tok_visa',
   ...(idempotencyKey ? { idempotencyKey } : {}),
+});
+
+describe('placing an order at a product’s current price (ADR 0022)', () => {
+  it('reads a product once for the orders a warm function places within a second, then its new price', async () => {
+    const shop = await givenShop({ 'MUG-1': 10 });
+    const catalogue: CatalogueCache = new Map();
+    const { store, reads } = recordingReads(shop.store);
+    const at = (ms: number) => ({ ...shop.context, store, catalogue, now: new Date(Date.UTC(2026, 11, 1, 12) + ms) });
+    const totalOf = async (orderId: string) => (await shop.store.readStream(orderStreamId(orderId)))[0]?.data.total;
+
+    const first = await placeOrder(order({ 'MUG-1': 1 }), at(0));
+    const readsAfterFirst = reads.stream.length;
+    await repriceProduct({ sku: 'MUG-1', price: { amount: 800, currency: 'EUR' } }, shop.context);
+    const second = await placeOrder(order({ 'MUG-1': 1 }), at(999));
+    // The product was not read again: the second order has the price the first read.
+    expect(reads.stream.length - readsAfterFirst).toBe(0);
+    expect(await totalOf(first.orderId)).toEqual({ amount: 1000, currency: 'EUR' });
+    expect(await totalOf(second.orderId)).toEqual({ amount: 1000, currency: 'EUR' });
+    const third = await placeOrder(order({ 'MUG-1': 1 }), at(1000));
+    expect(await totalOf(third.orderId)).toEqual({ amount: 800, currency: 'EUR' });
+  });
+
+  it('moves no stock for a new price: the balance and its version stay', async () => {
+    const shop = await givenShop({ 'MUG-1': 10 });
+    const before = await readStock(shop.store, 'MUG-1', { consistent: true });
+    await repriceProduct({ sku: 'MUG-1', price: { amount: 800, currency: 'EUR' } }, shop.context);
+    expect(await readStock(shop.store, 'MUG-1', { consistent: true })).toEqual(before);
+  });
 });
 
 describe('placing an order', () => {

@@ -274,7 +274,9 @@ describe('a product as placement prices it (productForPricing)', () => {
       afterAnAppend: true,
       consistent: false,
     });
-    // Fresh again from the read that found the new price; then the next read is after version 2.
+    // Fresh again from the read that found the new price, for a second from it; then the next read is after version 2.
+    expect(await price(recorded, cache, 10_000 + 2 * CATALOGUE_FRESH_MS - 1)).toBe(250);
+    expect(reads.stream).toEqual([false, false]);
     expect(await price(recorded, cache, 10_000 + 2 * CATALOGUE_FRESH_MS)).toBe(250);
     expect(readStream).toHaveBeenLastCalledWith('product-MUG-1', {
       afterVersion: 2,

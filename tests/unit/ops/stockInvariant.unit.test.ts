@@ -83,3 +83,24 @@ describe('the streams the invariants fold', () => {
     ]);
   });
 });
+
+describe('the stock invariant with a write-off', () => {
+  const writtenOff = stream(`product-${sku}`, [
+    { type: 'ProductRegistered', data: { sku, name: 'Mug', unitPrice: price, initialStock: 5 } },
+    { type: 'StockWrittenOff', data: { sku, quantity: 2 } },
+  ]);
+
+  it('holds when the balance is what was supplied less what was written off', () => {
+    const result = stockInvariant(foldedStreams(new Map([writtenOff])), [
+      balance({ available: 3, reserved: 0, sold: 0 }),
+    ]);
+    expect(result).toMatchObject({ checked: 1, violations: [] });
+  });
+
+  it('names a balance that still counts the units written off', () => {
+    const result = stockInvariant(foldedStreams(new Map([writtenOff])), [
+      balance({ available: 5, reserved: 0, sold: 0 }),
+    ]);
+    expect(result.violations).toEqual([expect.stringMatching(/^MUG-1: balance .* ≠ its events' moves/)]);
+  });
+});

@@ -554,6 +554,21 @@ describe('a finalize or abort still deleting a slot’s views', () => {
     expect(pointer().previous).toBeUndefined();
   });
 
+  it('says a drop began only once the pointer marking it is written: a refused write began nothing', async () => {
+    const { views, deps, target, clients } = givenKeptBlue();
+    await liveView(views);
+    await runRebuild({ clients, projection: 'orders', segments: 1 });
+    const refusing = {
+      ...deps,
+      pointers: { ...deps.pointers, replace: () => Promise.reject(new Error('another operator moved the pointer')) },
+    };
+    const began: string[] = [];
+    await expect(dropVersion(refusing, target, 'finalize', 1, () => began.push('begun'))).rejects.toThrow(
+      'another operator moved the pointer',
+    );
+    expect(began).toEqual([]);
+  });
+
   it('leaves a drop another run took over to that run: the first, waking late, deletes nothing', async () => {
     const { views, deps, target, clients, pointer } = givenKeptBlue();
     await liveView(views);
