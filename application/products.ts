@@ -148,7 +148,7 @@ export const currentProduct = async (
 /** How long placement prices a product from what its function instance last read of it (ADR 0022). */
 export const CATALOGUE_FRESH_MS = 1000;
 /** The most products one instance keeps; the one read longest ago goes first. */
-const CATALOGUE_CACHED = 10_000;
+export const CATALOGUE_CACHED = 10_000;
 
 /**
  * What this process last read of products, by SKU, for pricing: each with its stream's version and when it was read.
@@ -167,6 +167,7 @@ export const productForPricing = async (
   sku: string,
   cache: CatalogueCache | undefined,
   now: number,
+  kept = CATALOGUE_CACHED,
 ): Promise<RegisteredProduct | undefined> => {
   const cached = cache?.get(sku);
   if (cached && now - cached.readAt < CATALOGUE_FRESH_MS) return cached.product;
@@ -191,7 +192,7 @@ export const productForPricing = async (
   if (cache) {
     cache.delete(sku);
     cache.set(sku, { ...entry, readAt: now });
-    const oldest = cache.size > CATALOGUE_CACHED ? cache.keys().next().value : undefined;
+    const oldest = cache.size > kept ? cache.keys().next().value : undefined;
     if (oldest !== undefined) cache.delete(oldest);
   }
   return entry.product;

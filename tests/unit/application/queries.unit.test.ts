@@ -285,6 +285,21 @@ describe('a product as placement prices it (productForPricing)', () => {
     });
   });
 
+  it('keeps the products read latest, dropping the one read longest ago', async () => {
+    const store = memoryEventStore({ schemas: eventSchemas });
+    for (const sku of ['A-1', 'B-1', 'C-1']) {
+      await registerProduct({ sku, name: sku, price: { amount: 1, currency: 'EUR' }, stock: 1 }, testContext(store));
+    }
+    const cache: CatalogueCache = new Map();
+    const read = (sku: string, at: number) => productForPricing(store, sku, cache, at, 2);
+    await read('A-1', 0);
+    await read('B-1', 0);
+    // A-1 read again (stale): the latest read now, so B-1 is the oldest when C-1 comes.
+    await read('A-1', CATALOGUE_FRESH_MS);
+    await read('C-1', CATALOGUE_FRESH_MS);
+    expect([...cache.keys()]).toEqual(['A-1', 'C-1']);
+  });
+
   it('reads every time without a cache, and finds nothing for a SKU never registered', async () => {
     const { store, reads } = recordingReads(await registeredMug());
     expect(await productForPricing(store, 'MUG-1', undefined, 0)).toMatchObject({ unitPrice: { amount: 100 } });
