@@ -16,22 +16,27 @@ import { UnrecordableEventError } from './errors.js';
 export type Loaded<State> = { state: State; version: number };
 
 /**
- * Loads a stream's state: from its snapshot, if the aggregate keeps them, plus the events after it. Strongly
- * consistent unless `consistent` is false (ADR 0008 says where that is safe).
+ * Loads a stream's state: from its snapshot, if the aggregate keeps them, plus the events after it; or, given `from`
+ * (the stream as loaded before), brought up to date with the events after it. Strongly consistent unless
+ * `consistent` is false (ADR 0008 says where that is safe).
  */
 export const load = async <State, Command, Event extends DomainEvent>(
   store: EventStore,
   aggregate: Aggregate<State, Command, Event>,
   streamId: string,
-  options: { toVersion?: number; consistent?: boolean } = {},
+  options: { toVersion?: number; consistent?: boolean; from?: Loaded<State> } = {},
 ): Promise<Loaded<State>> => {
   const consistent = options.consistent ?? true;
+  const { from } = options;
   const snapshot =
-    aggregate.snapshot && options.toVersion === undefined
+    from ??
+    (aggregate.snapshot && options.toVersion === undefined
       ? await store.readSnapshot<State>(streamId, aggregate.snapshot.schema, { consistent })
-      : undefined;
+      : undefined);
   const stored = await store.readStream(streamId, {
     afterVersion: snapshot?.version ?? 0,
+    // A version loaded before is where an append ended: a read that finds nothing after it is done.
+    ...(from ? { afterAnAppend: true } : {}),
     consistent,
     ...(options.toVersion === undefined ? {} : { toVersion: options.toVersion }),
   });

@@ -1,5 +1,6 @@
 import {
   product,
+  type ProductCommand,
   productStreamId,
   noStock,
   type ProductState,
@@ -11,8 +12,7 @@ import { BalanceTooLowError } from '../eventstore/errors.js';
 import type { Money } from '../domain/shared/values.js';
 import type { Balance, EventStore } from '../eventstore/types.js';
 import { productAggregate } from './aggregates.js';
-import { fold } from '../domain/shared/decider.js';
-import { type CommandContext, handleCommand, load, parseEvent } from './handleCommand.js';
+import { type CommandContext, handleCommand, load } from './handleCommand.js';
 
 /** A product as clients see it. `version` counts the moves of its stock, so it changes whenever the figures do. */
 export type ProductDetails = {
@@ -67,20 +67,27 @@ export const registerProduct = async (
  * Adds units to the product's stock. With a `restockId` (the caller's Idempotency-Key), a retry of one of the
  * product's latest restocks adds nothing and answers the figures as they are now.
  */
-export const restockProduct = async (
+export const restockProduct = (
   input: { sku: string; quantity: number; restockId?: string },
   context: CommandContext,
+): Promise<ProductDetails> => moveSupply({ type: 'RestockProduct', data: input }, context);
+
+/** A restock or a write-off, and the product's figures after it. */
+const moveSupply = async (
+  command: Extract<ProductCommand, { type: 'RestockProduct' | 'WriteOffStock' }>,
+  context: CommandContext,
 ): Promise<ProductDetails> => {
+  const { sku } = command.data;
   const { state } = await handleCommand(
     productAggregate,
-    productStreamId(input.sku),
-    (current) => product.decide({ type: 'RestockProduct', data: input }, current),
+    productStreamId(sku),
+    (current) => product.decide(command, current),
     context,
   );
-  if (state.status !== 'REGISTERED') throw new ProductNotFoundError(input.sku);
-  // Orders move the balance too, so the figures after the restock are read, consistently, not computed here.
-  const { stock, version } = await readStock(context.store, input.sku, { consistent: true });
-  return { sku: input.sku, name: state.name, price: state.unitPrice, stock, version };
+  if (state.status !== 'REGISTERED') throw new ProductNotFoundError(sku);
+  // Orders move the balance too, so the figures after it are read, consistently, not computed here.
+  const { stock, version } = await readStock(context.store, sku, { consistent: true });
+  return { sku, name: state.name, price: state.unitPrice, stock, version };
 };
 
 /**
@@ -88,27 +95,17 @@ export const restockProduct = async (
  * go below zero, so only units no order holds are written off. With a `writeOffId` (the caller's Idempotency-Key), a
  * retry of one of the product's latest write-offs takes nothing more and answers the figures as they are now.
  */
-export const writeOffStock = async (
+export const writeOffStock = (
   input: { sku: string; quantity: number; writeOffId?: string },
   context: CommandContext,
-): Promise<ProductDetails> => {
-  const written = await handleCommand(
-    productAggregate,
-    productStreamId(input.sku),
-    (current) => product.decide({ type: 'WriteOffStock', data: input }, current),
-    context,
-  ).catch((error: unknown) => {
+): Promise<ProductDetails> =>
+  moveSupply({ type: 'WriteOffStock', data: input }, context).catch((error: unknown) => {
     // The balance's answer, not a race: what it holds is said back, which another order may change a moment later.
     if (error instanceof BalanceTooLowError) {
       throw new WriteOffExceedsAvailableError(input.sku, input.quantity, error.current?.available);
     }
     throw error;
   });
-  const { state } = written;
-  if (state.status !== 'REGISTERED') throw new ProductNotFoundError(input.sku);
-  const { stock, version } = await readStock(context.store, input.sku, { consistent: true });
-  return { sku: input.sku, name: state.name, price: state.unitPrice, stock, version };
-};
 
 /**
  * Gives the product a new price, for the orders placed from now on (ADR 0022); an order placed before keeps the price
@@ -173,18 +170,12 @@ export const productForPricing = async (
   if (cached && now - cached.readAt < CATALOGUE_FRESH_MS) return cached.product;
   let entry: { product: RegisteredProduct; version: number } | undefined;
   if (cached) {
-    const newer = await store.readStream(productStreamId(sku), {
-      afterVersion: cached.version,
-      afterAnAppend: true,
+    const { state, version } = await load(store, productAggregate, productStreamId(sku), {
       consistent: false,
+      from: { state: cached.product, version: cached.version },
     });
-    const events = newer.map((event) => parseEvent(productAggregate.events, event));
-    const folded = fold(product, events, cached.product);
-    // Nothing takes a registered product back, so the fold stays registered.
-    entry =
-      folded.status === 'REGISTERED'
-        ? { product: folded, version: newer.at(-1)?.version ?? cached.version }
-        : undefined;
+    // Nothing takes a registered product back: brought up to date, it stays registered.
+    entry = state.status === 'REGISTERED' ? { product: state, version } : undefined;
   } else {
     entry = await currentProduct(store, sku);
   }
