@@ -87,20 +87,21 @@ if (projections.length === 0) {
     detail: `Unknown projection "${values.projection}": use ${readModelNames.join(', ')} or all.`,
   });
 }
-const positive = (name: 'segments' | 'sample', max: number): number => {
-  const value = Number(values[name] ?? (name === 'sample' ? '200' : undefined));
+const positive = (name: 'segments' | 'sample', max: number, given = values[name]): number => {
+  const value = Number(given);
   if (!Number.isInteger(value) || value < 1 || value > max) {
     fail({
       status: 400,
       slug: 'validation-failed',
       title: `Invalid --${name}`,
-      detail: `--${name} must be a whole number from 1 to ${max}, not "${values[name]}".`,
+      detail: `--${name} must be a whole number from 1 to ${max}, not "${given}".`,
     });
   }
   return value;
 };
 const segments = positive('segments', 1000);
-const sample = positive('sample', 100_000);
+// No parseArgs default: --sample given without --rebuild is refused below, which a default would hide.
+const sample = positive('sample', 100_000, values.sample ?? '200');
 
 const commands = (['rebuild', 'switch', 'rollback', 'finalize', 'abort'] as const).filter((name) => values[name]);
 if (commands.length > 1 || (commands.length === 1 && (values['from-scratch'] || values.restart))) {
