@@ -1,5 +1,9 @@
 import { simulatorOutage } from '../adapters/simulatedPaymentGateway.js';
-import { failPermanently, type FaultPlan, type FaultReport } from '../local/faults.js';
+import { failPermanently, type FaultPlan, type FaultReport, loseFirstKeyedAnswers } from '../local/faults.js';
+import { composeStage } from '../composition/root.js';
+import { StageEnvironment } from '../composition/settings.js';
+import { productStreamId } from '../domain/inventory/index.js';
+import type { EventStore } from '../eventstore/types.js';
 import { checkInvariants, describeInvariants, type InvariantResult, invariantTables } from '../ops/invariants.js';
 import type { Progress } from './progress.js';
 import {
@@ -7,6 +11,7 @@ import {
   type Mix,
   type OrderKind,
   type ScenarioResult,
+  type BackOfficeSent,
   startDrivenStack,
   type StepFault,
 } from './scenario.js';
@@ -40,6 +45,11 @@ export type ChaosOptions = {
   outage?: { afterMs: number; forMs: number };
   concurrency: number;
   seed: number;
+  /**
+   * Restocks, write-offs and new prices beside the orders (`runScenario`'s `backOffice`), each keyed one losing its
+   * first answer after it committed; none by default.
+   */
+  backOffice?: { everyOrders: number };
   /** serverless.yml's stage to run (its table names and log level). */
   stage?: string;
   /** How long the read models and compensations may take to converge once every saga has ended. */
@@ -72,6 +82,53 @@ export type ChaosReport = {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
+ * What the back office sent is what each product's stream records: every keyed restock and write-off answered `200`
+ * once, however many times its answer was lost and it was sent again, and none that was not; and the last price sent
+ * is the product's price.
+ */
+export const checkBackOffice = async (
+  store: Pick<EventStore, 'readStream'>,
+  sent: Map<string, BackOfficeSent>,
+  failures: string[],
+): Promise<InvariantResult> => {
+  const violations = [...failures.map((failure) => `never answered 200: ${failure}`)];
+  for (const [sku, { restockKeys, writeOffKeys, prices }] of sent) {
+    const events = await store.readStream(productStreamId(sku), { consistent: true });
+    const keysOf = (type: string, field: string) =>
+      events.filter((e) => e.type === type).flatMap((e) => (typeof e.data[field] === 'string' ? [e.data[field]] : []));
+    for (const [what, recorded, keys] of [
+      ['restock', keysOf('ProductRestocked', 'restockId'), restockKeys],
+      ['write-off', keysOf('StockWrittenOff', 'writeOffId'), writeOffKeys],
+    ] as const) {
+      for (const key of new Set([...recorded, ...keys])) {
+        const times = recorded.filter((k) => k === key).length;
+        if (times !== (keys.includes(key) ? 1 : 0)) {
+          violations.push(
+            `${sku}: the ${what} keyed ${key} was ${keys.includes(key) ? 'answered 200' : 'never answered 200'} and recorded ${times} times`,
+          );
+        }
+      }
+    }
+    const price = events.filter((e) => e.type === 'ProductRepriced').at(-1)?.data.unitPrice as
+      { amount: number } | undefined;
+    if (prices.length > 0 && price?.amount !== prices.at(-1)) {
+      violations.push(
+        `${sku}: the last price sent was ${prices.at(-1)}, the product's is ${price?.amount ?? 'as registered'}`,
+      );
+    }
+  }
+  const checked = [...sent.values()].reduce(
+    (n, s) => n + s.restockKeys.length + s.writeOffKeys.length + s.prices.length,
+    0,
+  );
+  return {
+    name: 'each restock and write-off sent is recorded once, and the last price sent is the price',
+    checked,
+    violations,
+  };
+};
+
+/**
  * Runs a mix of orders on a local stack that breaks a share of all Lambda invocations (API, saga Tasks and Kinesis
  * consumers), delays Kinesis deliveries and delivers change records twice, then checks the store's invariants.
  */
@@ -80,6 +137,7 @@ export const runChaos = async ({
   failure,
   failSteps = 0,
   outage,
+  backOffice,
   concurrency,
   seed,
   stage = 'bench',
@@ -115,6 +173,9 @@ export const runChaos = async ({
     heals.push(failPermanently(fault.step, [orderId], fault.when));
     return fault;
   };
+  // Each keyed restock and write-off commits and loses its first answer, so its key is what keeps the retry from
+  // adding or taking the units again (the random faults alone reach only a few of them).
+  if (backOffice) heals.push(loseFirstKeyedAnswers(['restockProduct', 'writeOffStock']));
   const gateway = simulatorOutage({ client, table: table('PAYMENT_SIMULATOR_TABLE') });
   let outagePhase: Promise<{ refusedCalls: number }> | undefined;
   // The outage counts from the first order accepted, not from the start: on a loaded machine the stack and the
@@ -147,6 +208,7 @@ export const runChaos = async ({
       // injected failures make a few hundred orders take longer than the default five minutes.
       settleWithinMs: 900_000,
       ...(failSteps > 0 ? { stepFault } : {}),
+      ...(backOffice ? { backOffice } : {}),
       onProgress: (step: 'placed' | 'settled') => {
         if (step === 'placed') firstPlaced();
         progress?.[step]();
@@ -162,11 +224,16 @@ export const runChaos = async ({
     const sagasEnded = performance.now();
     progress?.note('checking the invariants');
     const tables = invariantTables(client, table);
-    let invariants = await checkInvariants(tables);
+    const { store } = composeStage({ client, environment: StageEnvironment.parse(stack.environment) });
+    const check = async () => [
+      ...(await checkInvariants(tables)),
+      ...(backOffice ? [await checkBackOffice(store, scenario.backOffice, scenario.backOfficeFailures)] : []),
+    ];
+    let invariants = await check();
     const convergeDeadline = Date.now() + convergeWithinMs;
     while (invariants.some((i) => i.violations.length > 0) && Date.now() < convergeDeadline) {
       await sleep(1000);
-      invariants = await checkInvariants(tables);
+      invariants = await check();
     }
     const convergedInMs = performance.now() - sagasEnded;
 
@@ -280,6 +347,11 @@ export const formatChaosReport = (report: ChaosReport): string => {
     `  saga executions: ${top(report.executions)}; ${report.stateRetries} Task retries`,
     `  parked compensations (a cancellation's that met the gateway unavailable, every give-up's void): ${sum(report.compensations) === 0 ? 'none' : top(report.compensations)}`,
     `  batches given up to the failure queue: ${sum(report.failureQueue) === 0 ? 'none' : top(report.failureQueue)}`,
+    ...(scenario.backOffice.size > 0
+      ? [
+          `  back office: ${[...scenario.backOffice.values()].reduce((n, s) => n + s.restockKeys.length, 0)} restocks, ${[...scenario.backOffice.values()].reduce((n, s) => n + s.writeOffKeys.length, 0)} write-offs and ${[...scenario.backOffice.values()].reduce((n, s) => n + s.prices.length, 0)} new prices answered 200 over ${scenario.backOffice.size} products, each keyed one sent again after its first answer was lost; ${scenario.backOfficeFailures.length} never answered`,
+        ]
+      : []),
     `  every order ended as its kind says: ${scenario.mismatches.length === 0 ? 'yes' : `NO, ${scenario.mismatches.length} did not`}`,
     ...scenario.mismatches.slice(0, 10).map((m) => `    ${m}`),
     `\nChecked (converged ${(report.convergedInMs / 1000).toFixed(1)} s after the last saga ended)`,

@@ -116,7 +116,17 @@ export type ScenarioOptions = {
    * order must then end as {@link expectedEndings} says. Its client does not wait for it to settle before the next.
    */
   stepFault?: (order: { index: number; kind: OrderKind; orderId: string }) => StepFault | undefined;
+  /**
+   * Staff at work beside the customers: after every `everyOrders`-th order, one SKU in turn (never the scarce one) is
+   * restocked by 3, has 2 written off and gets a new price, each sent as a careful client sends it (keyed, sent again
+   * after a 5xx). One round at a time, so each SKU's last price sent is its price. The write-off takes less than the
+   * restock before it added, so the orders' endings do not change.
+   */
+  backOffice?: { everyOrders: number };
 };
+
+/** What the back office sent, per SKU, in the order it sent it: the keys of its restocks and write-offs, its prices. */
+export type BackOfficeSent = { restockKeys: string[]; writeOffKeys: string[]; prices: number[] };
 
 export type ScenarioResult = {
   /** Every order, its permanent fault if it had one, and how it ended (`REJECTED (UNAVAILABLE)`, `unseen`, …). */
@@ -127,6 +137,10 @@ export type ScenarioResult = {
   retries: number;
   /** Orders that did not end as their kind says, each with what it became. */
   mismatches: string[];
+  /** Per SKU, what the back office sent and had answered `200` (with `backOffice` only). */
+  backOffice: Map<string, BackOfficeSent>;
+  /** Back-office requests that never got a `200`, each with its last answer. */
+  backOfficeFailures: string[];
   elapsedMs: number;
 };
 
@@ -259,6 +273,53 @@ export const runScenario = async (options: ScenarioOptions): Promise<ScenarioRes
     options.onProgress?.('settled');
   };
 
+  const backOffice = new Map<string, BackOfficeSent>();
+  const backOfficeFailures: string[] = [];
+  let rounds = 0;
+  let backOfficeDone = Promise.resolve();
+  /** One round of the back office on the next SKU, after the rounds before it. */
+  const backOfficeRound = () => {
+    const round = rounds++;
+    const sku = skus[round % skus.length] as string;
+    const sent = backOffice.get(sku) ?? { restockKeys: [], writeOffKeys: [], prices: [] };
+    backOffice.set(sku, sent);
+    const path = `/products/${encodeURIComponent(sku)}`;
+    backOfficeDone = backOfficeDone.then(async () => {
+      const restockKey = `restock-${run}-${round}`;
+      const writeOffKey = `write-off-${run}-${round}`;
+      const price = 1250 + (round % 7) * 10;
+      for (const [what, request] of [
+        [
+          'restock',
+          async () => {
+            await send('POST', `${path}/restock`, options.adminToken, { body: { quantity: 3 }, key: restockKey });
+            sent.restockKeys.push(restockKey);
+          },
+        ],
+        [
+          'write-off',
+          async () => {
+            await send('POST', `${path}/write-off`, options.adminToken, { body: { quantity: 2 }, key: writeOffKey });
+            sent.writeOffKeys.push(writeOffKey);
+          },
+        ],
+        [
+          'reprice',
+          async () => {
+            await send('POST', `${path}/reprice`, options.adminToken, {
+              body: { price: { amount: price, currency: 'EUR' } },
+            });
+            sent.prices.push(price);
+          },
+        ],
+      ] as const) {
+        await request().catch((error: unknown) => {
+          backOfficeFailures.push(`${what} of ${sku}: ${error instanceof Error ? error.message : String(error)}`);
+        });
+      }
+    });
+  };
+
   // Orders with a step failing for good take their saga's retries to settle: followed beside the client's next ones.
   const aside: Promise<void>[] = [];
   let next = 0;
@@ -281,6 +342,7 @@ export const runScenario = async (options: ScenarioOptions): Promise<ScenarioRes
         });
         const id = String(orderId);
         options.onProgress?.('placed');
+        if (options.backOffice && (i + 1) % options.backOffice.everyOrders === 0) backOfficeRound();
         const following = follow(id, kind, customer.token, fault);
         if (fault) {
           // Awaited below; handled now, so a failure is not reported as unhandled before then.
@@ -291,7 +353,17 @@ export const runScenario = async (options: ScenarioOptions): Promise<ScenarioRes
     }),
   );
   await Promise.all(aside);
-  return { orders, skus: [...skus, scarce], answers, retries, mismatches, elapsedMs: performance.now() - started };
+  await backOfficeDone;
+  return {
+    orders,
+    skus: [...skus, scarce],
+    answers,
+    retries,
+    mismatches,
+    backOffice,
+    backOfficeFailures,
+    elapsedMs: performance.now() - started,
+  };
 };
 
 /** A local stack behind its HTTP API, ready to drive scenarios; its client reads the tables past any meter. */
@@ -310,7 +382,10 @@ export type DrivenStack = {
   /** POSTs JSON to the API as `token`'s bearer; answers the body, and throws on any answer but 2xx. */
   post(path: string, token: string, body: unknown, headers?: Record<string, string>): Promise<Record<string, unknown>>;
   drive(
-    options: Pick<ScenarioOptions, 'orders' | 'mix' | 'concurrency' | 'settleWithinMs' | 'onProgress' | 'stepFault'>,
+    options: Pick<
+      ScenarioOptions,
+      'orders' | 'mix' | 'concurrency' | 'settleWithinMs' | 'onProgress' | 'stepFault' | 'backOffice'
+    >,
   ): Promise<ScenarioResult>;
   stop(): Promise<void>;
 };

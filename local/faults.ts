@@ -137,3 +137,25 @@ export const failPermanently = (
     },
   });
 };
+
+/**
+ * Loses the first result of each keyed request to these HTTP functions (by its `Idempotency-Key`), as when the
+ * function commits and then times out: the client sees a `5xx` and sends it again under the same key, which must
+ * change nothing more. Answers the function that removes it.
+ */
+export const loseFirstKeyedAnswers = (functionNames: Iterable<string>): (() => void) => {
+  const names = new Set(functionNames);
+  const lost = new Set<string>();
+  const keyOf = (name: string, event: unknown) => {
+    const key = (event as { headers?: Record<string, string | undefined> } | null)?.headers?.['idempotency-key'];
+    return names.has(name) && key ? `${name} ${key}` : undefined;
+  };
+  return addInvocationHook({
+    after(name, _durationMs, failed, event) {
+      const key = keyOf(name, event);
+      if (failed || key === undefined || lost.has(key)) return;
+      lost.add(key);
+      throw new InjectedFaultError('Lambda.Unknown', name);
+    },
+  });
+};

@@ -5,9 +5,11 @@ import { keepEnvironment } from '../support/environment.js';
 /*
  * The short version of `npm run chaos`: a stack of its own (the shared one must not break for the other files), with
  * a fifth of all Lambda invocations failing, Kinesis deliveries delayed and change records delivered twice, and a
- * saga step failing for good for a tenth of the orders, and the payment gateway down for 3 s. Every order must still
+ * saga step failing for good for a tenth of the orders, the payment gateway down for 3 s, and a product restocked,
+ * written off and repriced after every fifth order through the same failures. Every order must still
  * end as its kind (and its permanent fault) says, every invariant of the store must hold (stock conserved, no
- * authorization left held), and no change record may reach the failure queue: a refund that meets the outage waits.
+ * authorization left held, each keyed restock and write-off recorded once however often its answer was lost), and no
+ * change record may reach the failure queue: a refund that meets the outage waits.
  */
 const restoreEnvironment = keepEnvironment();
 afterAll(() => {
@@ -22,6 +24,7 @@ describe('chaos: orders under injected failures', () => {
       failSteps: 0.1,
       // Shorter than the test stage's payment wait bound (15 s): every order must still end as its kind says.
       outage: { afterMs: 2_000, forMs: 3_000 },
+      backOffice: { everyOrders: 5 },
       concurrency: 6,
       seed: 20261123,
       stage: 'test',
@@ -36,6 +39,11 @@ describe('chaos: orders under injected failures', () => {
     expect(report.outage?.refusedCalls).toBeGreaterThan(0);
 
     expect(report.scenario.orders).toHaveLength(30);
+    // Six rounds of the back office, each a restock, a write-off and a new price, all answered in the end.
+    const sent = [...report.scenario.backOffice.values()];
+    expect(sent.flatMap((s) => [...s.restockKeys, ...s.writeOffKeys])).toHaveLength(12);
+    expect(sent.flatMap((s) => s.prices)).toHaveLength(6);
+    expect(report.scenario.backOfficeFailures).toEqual([]);
     // Orders 0, 11 and 22 had a forward step fail every time; the catch-all settled each as expectedEndings says.
     const doomed = report.scenario.orders.filter((o) => o.fault);
     expect(doomed).toHaveLength(3);
