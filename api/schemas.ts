@@ -81,17 +81,27 @@ export const PlaceOrderRequest = z
   .meta({ id: 'PlaceOrderRequest' });
 export type PlaceOrderRequest = z.infer<typeof PlaceOrderRequest>;
 
-export const OrderKey = IdempotencyKey.meta({
+/**
+ * An `Idempotency-Key` as a request sends it: no comma, since API Gateway joins a header sent twice into one value with
+ * commas, and `a,b` would then be a key neither request sent (a retry with `a` alone would act again). Keys stored
+ * before this rule keep the domain's shape.
+ */
+const HeaderKey = IdempotencyKey.regex(
+  /^[^,]*$/,
+  'no comma: a header sent twice arrives as one value joined by commas; send the header once',
+);
+
+export const OrderKey = HeaderKey.meta({
   description: 'Sending the same key again returns the same order instead of placing another.',
 });
 
-export const RestockKey = IdempotencyKey.meta({
+export const RestockKey = HeaderKey.meta({
   description:
     'Sending the same key again adds nothing more, while it is one of the product’s 20 latest keyed restocks: a ' +
     'prompt retry of a restock is safe.',
 });
 
-export const WriteOffKey = IdempotencyKey.meta({
+export const WriteOffKey = HeaderKey.meta({
   description:
     'Sending the same key again takes nothing more, while it is one of the product’s 20 latest keyed write-offs: a ' +
     'prompt retry of a write-off is safe.',
@@ -104,7 +114,15 @@ export const StockFigures = z
   .meta({ id: 'StockFigures' });
 
 export const Product = z
-  .strictObject({ sku: Sku, name: z.string(), price: Money, stock: StockFigures, version: z.int() })
+  .strictObject({
+    sku: Sku,
+    name: z.string(),
+    price: Money,
+    stock: StockFigures,
+    version: z.int().meta({
+      description: 'The version of its stock: each move of the figures. A new price leaves it; the ETag changes.',
+    }),
+  })
   .meta({ id: 'Product' });
 export type Product = z.infer<typeof Product>;
 

@@ -647,6 +647,28 @@ describe('Idempotency-Key', () => {
     expectProblem(answer, 400, 'validation-failed');
     expect(answer.json.errors).toEqual([expect.objectContaining({ header: 'idempotency-key' })]);
   });
+
+  it('refuses a key with a comma (400), as a header sent twice arrives (API Gateway joins them), and writes nothing', async () => {
+    const customer = uniqueCustomer();
+    const sku = await givenProduct(call);
+    const key = `e2e-twice-${randomUUID()}`;
+    const headers = { 'idempotency-key': `${key},${key}-b` };
+    const twice = await call('POST', '/orders', {
+      as: customer,
+      body: { items: [{ sku, quantity: 1 }], payment },
+      headers,
+    });
+    expectProblem(twice, 400, 'validation-failed');
+    expect(twice.json.errors).toEqual([
+      expect.objectContaining({ header: 'idempotency-key', detail: expect.stringContaining('no comma') }),
+    ]);
+    for (const path of [`/products/${sku}/restock`, `/products/${sku}/write-off`]) {
+      const admin = await call('POST', path, { as: { admin: 'ops' }, body: { quantity: 1 }, headers });
+      expectProblem(admin, 400, 'validation-failed');
+      expect(admin.json.errors).toEqual([expect.objectContaining({ header: 'idempotency-key' })]);
+    }
+    expect(await placedEvents(orderIdForKey(customer, `${key},${key}-b`))).toHaveLength(0);
+  });
 });
 
 describe('correlation ids', () => {

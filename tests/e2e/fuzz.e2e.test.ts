@@ -1087,7 +1087,7 @@ describe('fuzzing the API: every invalid request is a 4xx problem, and nothing i
     );
     /**
      * Not 1–255 visible ASCII characters, and still so once fetch trims the value: empty, inner whitespace, a byte
-     * over 0x7F, or too long.
+     * over 0x7F, or too long; or holding a comma.
      */
     const visible = fc.string({ unit: visibleAscii, minLength: 1, maxLength: 40 });
     const badIdempotencyKey = fc.oneof(
@@ -1101,6 +1101,8 @@ describe('fuzzing the API: every invalid request is a 4xx problem, and nothing i
         )
         .map(([a, high, b]) => `${a}${high}${b}`),
       fc.string({ unit: visibleAscii, minLength: 256, maxLength: 600 }),
+      // The header sent twice, as API Gateway hands it on: joined by a comma.
+      fc.tuple(visible, visible).map(([a, b]) => `${a},${b}`),
     );
     // A junk correlation id rides along: it is replaced, never refused, and must never reach the answer.
     const correlation = fc.option(fc.string({ unit: fc.oneof(visibleAscii, latin1High), maxLength: 200 }), {
