@@ -95,17 +95,6 @@ export class StockLimitExceededError extends DomainError {
   }
 }
 
-export class InsufficientStockError extends DomainError {
-  constructor(
-    readonly sku: string,
-    readonly requested: number,
-    readonly available: number,
-  ) {
-    super('OUT_OF_STOCK', 'conflict', `Product ${sku} has ${available} available, ${requested} requested.`);
-    this.name = 'InsufficientStockError';
-  }
-}
-
 export class StockNotReservedError extends DomainError {
   constructor(readonly orderId: string) {
     super('STOCK_NOT_RESERVED', 'conflict', `Order ${orderId} holds no reserved stock to sell.`);

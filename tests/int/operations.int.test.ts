@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   actionsOf,
@@ -201,6 +202,22 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
       ].sort(),
     );
     expect(alarmsOf(template())).toHaveLength(57);
+  });
+
+  it("counts in the runbook's alarm table what the template has: each family of alarms, and all of them", async () => {
+    const runbook = await readFile(new URL('../../docs/operations.md', import.meta.url), 'utf8');
+    const families = [...runbook.matchAll(/^\| `<\w+>(\w+Alarm)` \((\d+)\)/gm)].map(([, suffix = '', count]) => ({
+      suffix,
+      count: Number(count),
+    }));
+    expect(families.map((f) => f.suffix).sort()).toEqual(['ErrorsAlarm', 'IteratorAgeAlarm', 'ThrottlesAlarm']);
+    for (const { suffix, count } of families) {
+      expect(
+        alarmsOf(template()).filter(([id]) => id.endsWith(suffix)),
+        suffix,
+      ).toHaveLength(count);
+    }
+    expect(runbook).toContain(`a stage has ${alarmsOf(template()).length} alarms`);
   });
 
   it('alarms on any message in the change failure queue', () => {
