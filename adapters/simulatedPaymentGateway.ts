@@ -425,7 +425,7 @@ export const simulatedPaymentGateway = ({
 /**
  * The simulator's outage switch (`npm run gateway -- down|up|status`). Taking it down starts a fresh count of refused
  * calls, unless it is down already: then the outage goes on as it was, its start and its count kept. Bringing it up
- * keeps the count, so it can be read after the outage.
+ * keeps the count, so it can be read after the outage, and records when it came up, once.
  */
 export const simulatorOutage = ({ client, table, now = () => new Date() }: TableAdapterOptions) => ({
   async down(): Promise<void> {
@@ -445,11 +445,13 @@ export const simulatorOutage = ({ client, table, now = () => new Date() }: Table
     }
   },
   async up(): Promise<SimulatorOutage> {
+    // `upAt` is when the outage ended: bringing up a gateway that is up already changes nothing.
     const { Attributes } = await client.send(
       new UpdateCommand({
         TableName: table,
         Key: { [IDEMPOTENCY_KEY]: OUTAGE_KEY },
-        UpdateExpression: 'SET #down = :false, #upAt = :now, #refusedCalls = if_not_exists(#refusedCalls, :zero)',
+        UpdateExpression:
+          'SET #down = :false, #upAt = if_not_exists(#upAt, :now), #refusedCalls = if_not_exists(#refusedCalls, :zero)',
         ExpressionAttributeNames: { '#down': 'down', '#upAt': 'upAt', '#refusedCalls': 'refusedCalls' },
         ExpressionAttributeValues: { ':false': false, ':now': now().toISOString(), ':zero': 0 },
         ReturnValues: 'ALL_NEW',

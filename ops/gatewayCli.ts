@@ -20,11 +20,14 @@ const { values, positionals } = cliArgs(
 );
 const [command] = positionals;
 if (command !== 'down' && command !== 'up' && command !== 'status') {
-  console.error(usage);
+  console.error(command === undefined ? usage : `"${command}" is not one of down, up, status.\n${usage}`);
   process.exit(2);
 }
 if (command === 'down') {
   requireConfirmedStage(values.stage, values.confirm, 'every payment would be refused until `up`');
+} else if (values.confirm !== undefined) {
+  console.error(`--confirm <stage> goes with down on a deployed stage (--stage <stage>).\n${usage}`);
+  process.exit(2);
 }
 
 try {

@@ -24,7 +24,9 @@ const { values, positionals } = cliArgs(
   usage,
   { maxPositionals: 1 },
 );
-const [orderId] = positionals;
+const [given] = positionals;
+// The stream id, as logs and `npm run redrive` name it, is taken too.
+const orderId = given?.startsWith('order-') ? given.slice('order-'.length) : given;
 if (!orderId) {
   console.error(usage);
   process.exit(2);

@@ -359,8 +359,9 @@ export const sagaSummary = (report: OrderReport): [string, string] => {
       if (report.events.some((event) => event.type === 'OrderRejected' && event.data.reason === 'OUT_OF_STOCK')) {
         return ['NONE', 'none expected: rejected OUT_OF_STOCK when placed, which starts no saga'];
       }
+      // A settled order's saga ended, and its record may be gone: not found, not a saga that never started.
       return [
-        'NOT STARTED',
+        report.fromEvents.status === 'PENDING' ? 'NOT STARTED' : 'NOT FOUND',
         report.stage === 'local'
           ? 'no execution named by this order id (the local stand-in forgets ended executions when npm start stops)'
           : 'no execution named by this order id',

@@ -22,7 +22,8 @@ import { stageClients } from './stage.js';
  *
  * Blue-green (ADR 0009), one projection at a time: `--rebuild [--no-switch] [--sample N]` builds the next version
  * beside the live one and switches readers to it once checked; `--switch`, `--rollback`, `--finalize`, `--abort`
- * move the pointer. Bad input answers a problem document (RFC 9457) on stderr and exits 2.
+ * move the pointer. Bad input answers a problem document (RFC 9457) on stderr and exits 2. Progress goes to stderr,
+ * the outcome (finished, switched, rolled back, finalized, aborted) to stdout.
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
@@ -177,6 +178,11 @@ const onInterrupt = (advice: () => string) =>
     process.exit(130);
   });
 
+/** How an in-place replay that stopped midway goes on: from its checkpoints, never by emptying the views again. */
+const inPlaceResume = values['from-scratch']
+  ? 'The live views were emptied and are partly replayed: run the replay again without --from-scratch (which would empty them again and start over) to go on from the last checkpoints'
+  : 'Run the same command again to go on from the last checkpoints (--restart starts over)';
+
 /** Whether a replay or a rebuild began, so that a failure left checkpoints to resume from. */
 let began = false;
 try {
@@ -209,7 +215,7 @@ try {
         onProgress: print,
       });
       print(summary, { final: true });
-      console.error(`
+      console.log(`
 ${summary.resumed ? 'Resumed and finished' : 'Finished'} run ${summary.runId} in ${seconds(summary.elapsedMs)}: version ${summary.version} (${summary.slot})
   events read      ${eventsRead(summary)}
   streams folded   ${summary.streams.toLocaleString('en')}
@@ -219,7 +225,7 @@ ${summary.resumed ? 'Resumed and finished' : 'Finished'} run ${summary.runId} in
   ${summary.switched ? 'switched' : 'ready, not switched (--switch when you are)'}: ${describePointer(summary.pointer)}`);
     } else if (command === 'switch' || command === 'rollback') {
       const pointer = await (command === 'switch' ? switchReadModel : rollbackReadModel)(clients, projection);
-      console.error(
+      console.log(
         `${command === 'switch' ? 'Switched' : 'Rolled back'} ${projection}: ${describePointer(pointer)}. Readers follow within ${clients.readModelCacheMs} ms.`,
       );
     } else {
@@ -237,12 +243,14 @@ ${summary.resumed ? 'Resumed and finished' : 'Finished'} run ${summary.runId} in
           `${command === 'finalize' ? 'Finalizing' : 'Aborting'} ${projection} on stage "${clients.stage}": the pointer is marked; deleting the dropped version's views…`,
         );
       });
-      console.error(
+      console.log(
         `${command === 'finalize' ? 'Finalized' : 'Aborted'} ${projection}: ${deleted.toLocaleString('en')} view(s) dropped from the ${slot} table; ${describePointer(pointer)}.`,
       );
     }
     process.exit(0);
   }
+  // Stopped midway, an in-place replay goes on from its checkpoints; --from-scratch again would empty the views anew.
+  onInterrupt(() => `Stopped. ${inPlaceResume}.`);
   console.error(
     `Replaying ${projections.join(', ')} on stage "${clients.stage}" from ${clients.tables.events}${values['from-scratch'] ? ' (from scratch)' : ''}…`,
   );
@@ -255,7 +263,7 @@ ${summary.resumed ? 'Resumed and finished' : 'Finished'} run ${summary.runId} in
     onProgress: print,
   });
   print(summary, { final: true });
-  console.error(`
+  console.log(`
 ${summary.resumed ? 'Resumed and finished' : 'Finished'} run ${summary.runId} in ${seconds(summary.elapsedMs)}:
   events read      ${eventsRead(summary)}
   streams folded   ${summary.streams.toLocaleString('en')}
@@ -271,9 +279,11 @@ ${summary.resumed ? 'Resumed and finished' : 'Finished'} run ${summary.runId} in
   // the same way until it is fixed.
   const again = `run the same command again${began && command === 'rebuild' ? ' with --resume' : ''}`;
   console.error(
-    began
-      ? `It can be resumed: ${isTransient(error) ? again : `fix the cause, then ${again}`}.`
-      : `Fix the cause and ${again}.`,
+    began && command === undefined
+      ? `${isTransient(error) ? '' : 'Fix the cause. '}${inPlaceResume}.`
+      : began
+        ? `It can be resumed: ${isTransient(error) ? again : `fix the cause, then ${again}`}.`
+        : `Fix the cause and ${again}.`,
   );
   process.exit(1);
 }

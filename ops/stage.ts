@@ -64,6 +64,15 @@ export const stageClients = async (
   const sfn = local?.stepFunctionsEndpoint
     ? new SFNClient({ endpoint: local.stepFunctionsEndpoint, ...localClientConfig })
     : new SFNClient(awsClient);
+  if (!local) {
+    // Any stage but `local` is a deployed one: without credentials, say so, and that a mistyped name lands here too.
+    await sfn.config.credentials().catch((error: unknown) => {
+      throw new Error(
+        `No AWS credentials for the deployed stage "${stage}" (${error instanceof Error ? error.message : String(error)}). ` +
+          'Set AWS_PROFILE or the AWS_* variables; for the local stack, leave --stage out (it is `local`).',
+      );
+    });
+  }
   const wired = composeStage({ client, environment: StageEnvironment.parse(environment) });
   const { environment: settings } = wired;
   const tables = {

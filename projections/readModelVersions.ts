@@ -175,7 +175,7 @@ export const switchLive = (pointer: ReadModelPointer, now: Date): ReadModelPoint
   if (building?.phase !== 'ready') {
     throw new RebuildStateError(
       building
-        ? `${pointer.projection}: version ${building.version} is in phase ${building.phase}, not ready; finish it with --rebuild --resume first`
+        ? `${pointer.projection}: version ${building.version} is in phase ${building.phase}, not ready; finish it with --rebuild --resume first (after a failed parity check: fix the cause, or --abort it and --rebuild)`
         : `${pointer.projection}: no version is being built; nothing to switch to`,
     );
   }

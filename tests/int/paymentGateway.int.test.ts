@@ -272,10 +272,16 @@ describe('the simulator’s outage switch', () => {
       at = new Date('2026-12-01T12:05:00.000Z');
       await outage.down();
       expect(await outage.status()).toMatchObject({ down: true, since: '2026-12-01T12:00:00.000Z', refusedCalls: 2 });
-      expect(await outage.up()).toMatchObject({ down: false, refusedCalls: 2 });
+      expect(await outage.up()).toMatchObject({ down: false, refusedCalls: 2, upAt: '2026-12-01T12:05:00.000Z' });
+      // Up again while up: it has been up since the outage ended.
+      at = new Date('2026-12-01T12:06:00.000Z');
+      expect(await outage.up()).toMatchObject({ down: false, refusedCalls: 2, upAt: '2026-12-01T12:05:00.000Z' });
       // Down again once up: a new outage, counted afresh.
       await outage.down();
-      expect(await outage.status()).toMatchObject({ down: true, since: '2026-12-01T12:05:00.000Z', refusedCalls: 0 });
+      expect(await outage.status()).toMatchObject({ down: true, since: '2026-12-01T12:06:00.000Z', refusedCalls: 0 });
+      expect((await outage.status()).upAt).toBeUndefined();
+      at = new Date('2026-12-01T12:07:00.000Z');
+      expect(await outage.up()).toMatchObject({ down: false, refusedCalls: 0, upAt: '2026-12-01T12:07:00.000Z' });
     } finally {
       await client.send(new DeleteTableCommand({ TableName: own }));
     }

@@ -47,6 +47,15 @@ describe('the ops commands’ arguments (ops/cliArgs.ts)', () => {
     60_000,
   );
 
+  it('gateway: names a command it does not know, and refuses --confirm where nothing asks for it (exit 2)', () => {
+    const typo = run('gatewayCli.ts', 'dwn');
+    expect(typo.status).toBe(2);
+    expect(typo.stderr).toContain('"dwn" is not one of down, up, status.');
+    const misplaced = run('gatewayCli.ts', 'up', '--confirm', 'local');
+    expect(misplaced.status).toBe(2);
+    expect(misplaced.stderr).toContain('--confirm <stage> goes with down');
+  }, 60_000);
+
   it('empties or breaks a deployed stage only when --confirm repeats its name, before touching anything', () => {
     for (const [script, args] of [
       ['replayCli.ts', ['--from-scratch', '--stage', 'prod']],

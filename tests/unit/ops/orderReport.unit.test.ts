@@ -37,16 +37,22 @@ describe('the saga line of npm run order (sagaSummary)', () => {
     expect(detail).toMatch(/^none expected: rejected OUT_OF_STOCK when placed/);
   });
 
-  it('says a saga is missing for any other order with none, and why the local stand-in may not know it', () => {
+  it("says a settled order's saga is not found, and why the local stand-in may not know it", () => {
     const declined = [
       event(1, 'OrderPlaced'),
       event(2, 'StockReserved'),
       event(3, 'OrderRejected', { reason: 'PAYMENT_DECLINED' }),
     ];
     expect(sagaSummary(report(declined))).toEqual([
-      'NOT STARTED',
+      'NOT FOUND',
       'no execution named by this order id (the local stand-in forgets ended executions when npm start stops)',
     ]);
-    expect(sagaSummary(report(declined, 'prod'))).toEqual(['NOT STARTED', 'no execution named by this order id']);
+    expect(sagaSummary(report(declined, 'prod'))).toEqual(['NOT FOUND', 'no execution named by this order id']);
+  });
+
+  it('says a PENDING order with no saga has none started', () => {
+    const pending = { ...report([event(1, 'OrderPlaced'), event(2, 'StockReserved')], 'prod') };
+    pending.fromEvents = { status: 'PENDING', version: 2 };
+    expect(sagaSummary(pending)).toEqual(['NOT STARTED', 'no execution named by this order id']);
   });
 });
