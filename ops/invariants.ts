@@ -326,10 +326,15 @@ export const checkInvariants = async (tables: InvariantTables): Promise<Invarian
     if (authorizations > 1) charged.violations.push(`payment of order ${orderId} authorized ${authorizations} times`);
   }
   const statusOf = (orderId: string) => orders.get(orderId)?.state.status;
+  // On a stack that is not quiet, a refund or void parked until the gateway answers (ADR 0010) is not done yet.
+  const parkedHint = (orderId: string) =>
+    ` (unless its refund or void is parked for the gateway: \`npm run order -- ${orderId}\` shows it)`;
   for (const [orderId, { state }] of payments) {
     const status = statusOf(orderId);
     if (state.status === 'AUTHORIZED' && (status === undefined || !keepsPayment(status))) {
-      charged.violations.push(`payment of ${status?.toLowerCase() ?? 'unknown'} order ${orderId} is still authorized`);
+      charged.violations.push(
+        `payment of ${status?.toLowerCase() ?? 'unknown'} order ${orderId} is still authorized${parkedHint(orderId)}`,
+      );
     }
   }
   for (const item of charges) {
@@ -342,7 +347,7 @@ export const checkInvariants = async (tables: InvariantTables): Promise<Invarian
     const status = statusOf(String(item.idempotencyKey));
     if (times > Number(item.refunds ?? 0) && status !== undefined && !keepsPayment(status)) {
       charged.violations.push(
-        `gateway kept the charge of ${status.toLowerCase()} order ${String(item.idempotencyKey)}`,
+        `gateway kept the charge of ${status.toLowerCase()} order ${String(item.idempotencyKey)}${parkedHint(String(item.idempotencyKey))}`,
       );
     }
   }

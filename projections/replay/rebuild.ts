@@ -399,6 +399,12 @@ const canonical = (value: unknown): string =>
       : v,
   );
 
+/** The top-level fields two views hold differently: what a parity mismatch names, so an operator knows where to look. */
+const differingFields = (a: Record<string, unknown>, b: Record<string, unknown>): string[] =>
+  [...new Set([...Object.keys(a), ...Object.keys(b)])]
+    .filter((field) => canonical(a[field]) !== canonical(b[field]))
+    .sort();
+
 /**
  * The parity check: streams drawn from the events table at random (a page from each of a few random parallel-scan
  * segments), each view in the new slot compared with a fresh fold of its stream from the store. A view behind the
@@ -480,7 +486,7 @@ export const checkParity = async (
               ? `at version ${storedVersion}, the stream at ${freshVersion}`
               : canonical(stored) === canonical(fresh.item)
                 ? undefined
-                : 'differs from a fresh fold';
+                : `differs from a fresh fold in ${differingFields(stored.view, fresh.item?.view ?? {}).join(', ')}`;
           if (reason && lagging) {
             reason += `, and the live table no further: the live projection's lag; --rebuild --resume once it has caught up`;
           }

@@ -722,6 +722,13 @@ describe('the parity check while the live projection is behind (a flash sale)', 
     }
   });
 
+  it('names the fields in which a view differs from a fresh fold of its stream', async () => {
+    const { views, deps, target } = given(confirmed);
+    views.green.all.set(orderId, { view: { ...settled, customerId: 'someone-else' }, version: 2 });
+    const parity = await checkParity(deps, target, { slot: 'green', sample: 1, patienceMs: 0, lagPatienceMs: 0 });
+    expect(parity.mismatches).toEqual([{ streamId, reason: 'differs from a fresh fold in customerId' }]);
+  });
+
   it('does not wait longer for the new version when the live table is ahead of it', async () => {
     const { deps, target, waits } = setup(2, 1);
     const parity = await checkParity(deps, target, { slot: 'green', sample: 1, patienceMs: 0, lagPatienceMs: 60_000 });
