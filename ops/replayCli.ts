@@ -27,9 +27,16 @@ import { stageClients } from './stage.js';
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-type Problem = { status: number; slug: string; title: string; detail: string };
-const fail = ({ status, slug, title, detail }: Problem): never => {
-  console.error(JSON.stringify({ type: `urn:orderflow:problem:${slug}`, title, status, detail }, null, 2));
+/** A problem document; `usage`, an extension member, holds the usage a line apart, so that `detail` reads as one. */
+type Problem = { status: number; slug: string; title: string; detail: string; usage?: string[] };
+const fail = ({ status, slug, title, detail, usage: lines }: Problem): never => {
+  console.error(
+    JSON.stringify(
+      { type: `urn:orderflow:problem:${slug}`, title, status, detail, ...(lines ? { usage: lines } : {}) },
+      null,
+      2,
+    ),
+  );
   process.exit(2);
 };
 
@@ -68,7 +75,8 @@ const parsed = (() => {
       status: 400,
       slug: 'validation-failed',
       title: 'Unknown or malformed option',
-      detail: `${error instanceof Error ? error.message : String(error)}.\n${usage}`,
+      detail: `${error instanceof Error ? error.message : String(error)}.`,
+      usage: usage.split('\n'),
     });
   }
 })();

@@ -92,6 +92,13 @@ describe('the ops commands’ arguments (ops/cliArgs.ts)', () => {
       expect(answer.status, args.join(' ')).toBe(2);
       expect(JSON.parse(answer.stderr), args.join(' ')).toMatchObject({ status: 400, title });
     }
+    // An unknown option: the detail says which, in one line; the usage follows as lines of its own.
+    const unknown = run('replayCli.ts', '--bogus');
+    expect(unknown.status).toBe(2);
+    const problem = JSON.parse(unknown.stderr) as { detail: string; usage: string[] };
+    expect(problem.detail).toContain("Unknown option '--bogus'");
+    expect(problem.detail).not.toContain('\n');
+    expect(problem.usage[0]).toBe('Usage:');
   }, 60_000);
 
   it('redrives only what names a stream: a bare order id is its order’s, anything else is refused, not "not parked"', () => {
