@@ -228,7 +228,7 @@ ${summary.resumed ? 'Resumed and finished' : 'Finished'} run ${summary.runId} in
   events read      ${eventsRead(summary)}
   streams folded   ${summary.streams.toLocaleString('en')}
   caught up        ${summary.caughtUp.toLocaleString('en')} stream(s) the live projection applied events of during the scan
-  parity check     ${summary.parity.sampled} stream(s) sampled, no mismatch${summary.parity.earlier ? ' (by the run that built it)' : ''}
+  parity check     ${summary.parity.sampled} stream(s) sampled from all the read model's streams now, those begun since the scan too: no mismatch${summary.parity.earlier ? ' (by the run that built it)' : ''}
   streams parked   ${summary.failed}${summary.failed > 0 ? ' — see `npm run redrive` once the cause is fixed' : ''}
   ${summary.switched ? 'switched' : 'ready, not switched (--switch when you are)'}: ${describePointer(summary.pointer)}`);
     } else if (command === 'switch' || command === 'rollback') {

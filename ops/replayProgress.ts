@@ -23,7 +23,7 @@ export const progressBar = (progress: Progress): string => {
   const eta = rate > 0 && total !== undefined && share < 1 ? seconds(((total - progress.events) / rate) * 1000) : '–';
   const width = 30;
   const filled = Math.round(share * width);
-  return `${progress.phase ? `${progress.phase.padEnd(8)} ` : ''}[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${Math.round(share * 100)}% ${progress.events.toLocaleString('en')}/${total === undefined ? 'more than estimated' : total.toLocaleString('en')} events · ${progress.streams.toLocaleString('en')} streams · ${rate.toLocaleString('en')} events/s · ETA ${eta} · segments ${progress.segmentsDone}/${progress.segments}`;
+  return `${progress.phase ? `${progress.phase.padEnd(8)} ` : ''}[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${Math.round(share * 100)}% ${progress.events.toLocaleString('en')}${total === undefined ? ` events (past the estimate of ${progress.estimatedTotal.toLocaleString('en')})` : `/${total.toLocaleString('en')} events`} · ${progress.streams.toLocaleString('en')} streams · ${rate.toLocaleString('en')} events/s · ETA ${eta} · segments ${progress.segmentsDone}/${progress.segments}`;
 };
 
 /**

@@ -64,6 +64,6 @@ describe('the replay command’s progress (ops/replayProgress.ts)', () => {
       `\r${progressBar(progress(1_100, 'scan'))}\x1b[K`,
       `\r${progressBar(progress(5, 'scan'))}\x1b[K`,
     ]);
-    expect(progressBar(progress(1_100, 'scan'))).toContain('more than estimated');
+    expect(progressBar(progress(1_100, 'scan'))).toContain('1,100 events (past the estimate of 1,000)');
   });
 });
