@@ -221,7 +221,10 @@ export const ListProductsQuery = z.strictObject({ limit: pageLimit('products'), 
 
 export const OrderAtQuery = z.strictObject({
   at: z.iso
-    .datetime({ offset: true })
+    .datetime({ offset: true, error: 'an ISO 8601 date and time with Z or an offset, e.g. 2026-12-01T15:00:00Z' })
     .optional()
-    .meta({ description: 'Answer the order as it was at this moment, folded from its events.' }),
+    .meta({
+      description:
+        'Answer the order as it was at this moment, folded from its events: a date and time with `Z` or an offset.',
+    }),
 });

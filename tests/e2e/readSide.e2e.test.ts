@@ -718,10 +718,12 @@ describe('GET /orders/{orderId}?at=: time travel', () => {
     expectProblem(before, 404, 'not-found');
   });
 
-  it.each([['not-a-date'], ['2024-13-01T00:00:00Z'], ['2024-01-01'], ['']])(
-    'refuses at=%j with 400 naming `at`',
+  it.each([['not-a-date'], ['2024-13-01T00:00:00Z'], ['2024-01-01'], ['2024-01-01T15:00:00'], ['']])(
+    'refuses at=%j with 400 naming `at` and the form it takes',
     async (when) => {
-      expectParameterError(await get(`/orders/${randomUUID()}?at=${encodeURIComponent(when)}`, uniqueCustomer()), 'at');
+      const answer = await get(`/orders/${randomUUID()}?at=${encodeURIComponent(when)}`, uniqueCustomer());
+      expectParameterError(answer, 'at');
+      expect(JSON.stringify(answer.json.errors)).toContain('date and time with Z or an offset');
     },
   );
 });
