@@ -12,6 +12,20 @@ import type { ProductEvent } from './events.js';
 import type { ProductState } from './state.js';
 
 /**
+ * Whether a keyed command repeats a recent one, `earlier`: its retry, which records nothing. The same key for another
+ * quantity is no retry, and `reused` says so.
+ */
+const isRetry = (
+  earlier: { quantity: number } | undefined,
+  quantity: number,
+  reused: (earlierQuantity: number) => Error,
+): boolean => {
+  if (earlier === undefined) return false;
+  if (earlier.quantity !== quantity) throw reused(earlier.quantity);
+  return true;
+};
+
+/**
  * A restock adds units, up to the most a SKU is ever supplied: past it, its figures would leave their bounds. One
  * keyed like a recent one is its retry: it adds nothing, unless it asks for another quantity, which no retry does.
  */
@@ -19,10 +33,7 @@ const restock = ({ data }: RestockProduct, state: ProductState): ProductEvent[] 
   if (state.status !== 'REGISTERED') throw new ProductNotFoundError(data.sku);
   const { restockId } = data;
   const earlier = restockId === undefined ? undefined : state.recentRestocks.find((r) => r.restockId === restockId);
-  if (earlier) {
-    if (earlier.quantity !== data.quantity) throw new RestockKeyReusedError(data.sku, earlier.quantity);
-    return [];
-  }
+  if (isRetry(earlier, data.quantity, (quantity) => new RestockKeyReusedError(data.sku, quantity))) return [];
   const supplied = state.initialStock + state.restocked;
   if (supplied + data.quantity > STOCK_LEVEL_MAX) {
     throw new StockLimitExceededError(data.sku, supplied, data.quantity, STOCK_LEVEL_MAX);
@@ -39,10 +50,7 @@ const writeOff = ({ data }: WriteOffStock, state: ProductState): ProductEvent[] 
   if (state.status !== 'REGISTERED') throw new ProductNotFoundError(data.sku);
   const { writeOffId } = data;
   const earlier = writeOffId === undefined ? undefined : state.recentWriteOffs.find((w) => w.writeOffId === writeOffId);
-  if (earlier) {
-    if (earlier.quantity !== data.quantity) throw new WriteOffKeyReusedError(data.sku, earlier.quantity);
-    return [];
-  }
+  if (isRetry(earlier, data.quantity, (quantity) => new WriteOffKeyReusedError(data.sku, quantity))) return [];
   return [{ type: 'StockWrittenOff', data }];
 };
 

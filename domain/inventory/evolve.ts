@@ -2,6 +2,10 @@ import { assertNever } from '../shared/decider.js';
 import type { ProductEvent } from './events.js';
 import { type ProductState, RESTOCKS_REMEMBERED } from './state.js';
 
+/** The latest keyed moves, with `entry` last when the move was keyed: what a retry is recognised by (decide.ts). */
+const remembered = <Entry>(recent: Entry[], entry: Entry | undefined): Entry[] =>
+  entry === undefined ? recent : [...recent, entry].slice(-RESTOCKS_REMEMBERED);
+
 export const evolve = (state: ProductState, event: ProductEvent): ProductState => {
   switch (event.type) {
     case 'ProductRegistered': {
@@ -22,19 +26,19 @@ export const evolve = (state: ProductState, event: ProductEvent): ProductState =
       // Events for an unregistered SKU cannot be produced by decide; ignore rather than invent a product.
       if (state.status !== 'REGISTERED') return state;
       const { quantity, restockId } = event.data;
-      const recentRestocks =
-        restockId === undefined
-          ? state.recentRestocks
-          : [...state.recentRestocks, { restockId, quantity }].slice(-RESTOCKS_REMEMBERED);
+      const recentRestocks = remembered(
+        state.recentRestocks,
+        restockId === undefined ? undefined : { restockId, quantity },
+      );
       return { ...state, restocked: state.restocked + quantity, recentRestocks };
     }
     case 'StockWrittenOff': {
       if (state.status !== 'REGISTERED') return state;
       const { quantity, writeOffId } = event.data;
-      const recentWriteOffs =
-        writeOffId === undefined
-          ? state.recentWriteOffs
-          : [...state.recentWriteOffs, { writeOffId, quantity }].slice(-RESTOCKS_REMEMBERED);
+      const recentWriteOffs = remembered(
+        state.recentWriteOffs,
+        writeOffId === undefined ? undefined : { writeOffId, quantity },
+      );
       return { ...state, writtenOff: state.writtenOff + quantity, recentWriteOffs };
     }
     case 'ProductRepriced':
