@@ -81,6 +81,17 @@ export type ChaosReport = {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** How many restocks, write-offs and new prices the back office had answered `200`, over every product. */
+const backOfficeTotals = (sent: Map<string, BackOfficeSent>) =>
+  [...sent.values()].reduce(
+    (totals, s) => ({
+      restocks: totals.restocks + s.restockKeys.length,
+      writeOffs: totals.writeOffs + s.writeOffKeys.length,
+      prices: totals.prices + s.prices.length,
+    }),
+    { restocks: 0, writeOffs: 0, prices: 0 },
+  );
+
 /**
  * What the back office sent is what each product's stream records: every keyed restock and write-off answered `200`
  * once, however many times its answer was lost and it was sent again, and none that was not; and the last price sent
@@ -109,21 +120,17 @@ export const checkBackOffice = async (
         }
       }
     }
-    const price = events.filter((e) => e.type === 'ProductRepriced').at(-1)?.data.unitPrice as
-      { amount: number } | undefined;
-    if (prices.length > 0 && price?.amount !== prices.at(-1)) {
-      violations.push(
-        `${sku}: the last price sent was ${prices.at(-1)}, the product's is ${price?.amount ?? 'as registered'}`,
-      );
+    // The price it has: the latest given, or the registered one (a new price equal to it records nothing).
+    const priced = events.filter((e) => e.type === 'ProductRepriced' || e.type === 'ProductRegistered').at(-1);
+    const price = (priced?.data.unitPrice as { amount: number } | undefined)?.amount;
+    if (prices.length > 0 && price !== prices.at(-1)) {
+      violations.push(`${sku}: the last price sent was ${prices.at(-1)}, the product's is ${price ?? 'unknown'}`);
     }
   }
-  const checked = [...sent.values()].reduce(
-    (n, s) => n + s.restockKeys.length + s.writeOffKeys.length + s.prices.length,
-    0,
-  );
+  const totals = backOfficeTotals(sent);
   return {
     name: 'each restock and write-off sent is recorded once, and the last price sent is the price',
-    checked,
+    checked: totals.restocks + totals.writeOffs + totals.prices,
     violations,
   };
 };
@@ -324,6 +331,7 @@ export const formatChaosReport = (report: ChaosReport): string => {
   const { plan, injected, scenario } = report;
   const invocations = sum(injected.invocations);
   const failed = sum(injected.failedBefore) + sum(injected.lostResults);
+  const office = backOfficeTotals(scenario.backOffice);
   const kinds = scenario.orders.reduce<Record<string, number>>((acc, { kind }) => {
     acc[kind] = (acc[kind] ?? 0) + 1;
     return acc;
@@ -349,7 +357,7 @@ export const formatChaosReport = (report: ChaosReport): string => {
     `  batches given up to the failure queue: ${sum(report.failureQueue) === 0 ? 'none' : top(report.failureQueue)}`,
     ...(scenario.backOffice.size > 0
       ? [
-          `  back office: ${[...scenario.backOffice.values()].reduce((n, s) => n + s.restockKeys.length, 0)} restocks, ${[...scenario.backOffice.values()].reduce((n, s) => n + s.writeOffKeys.length, 0)} write-offs and ${[...scenario.backOffice.values()].reduce((n, s) => n + s.prices.length, 0)} new prices answered 200 over ${scenario.backOffice.size} products, each keyed one sent again after its first answer was lost; ${scenario.backOfficeFailures.length} never answered`,
+          `  back office: ${office.restocks} restocks, ${office.writeOffs} write-offs and ${office.prices} new prices answered 200 over ${scenario.backOffice.size} products, each keyed one sent again after its first answer was lost; ${scenario.backOfficeFailures.length} never answered`,
         ]
       : []),
     `  every order ended as its kind says: ${scenario.mismatches.length === 0 ? 'yes' : `NO, ${scenario.mismatches.length} did not`}`,
