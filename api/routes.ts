@@ -21,7 +21,7 @@ import {
   RestockRequest,
   WriteOffKey,
   WriteOffRequest,
-  StockFigures,
+  StockMoved,
 } from './schemas.js';
 
 import type { Access } from './access.js';
@@ -71,7 +71,7 @@ export const routes = [
           'The new stock figures. Sent again with the same Idempotency-Key (one of the product’s 20 latest keyed ' +
           'restocks), it adds nothing and answers the figures as they are now. The key is the product’s, whoever ' +
           'sends it.',
-        schema: StockFigures.extend({ sku: Sku, version: z.int() }),
+        schema: StockMoved,
       },
       404: { description: 'No product with this SKU.' },
       409: { description: 'The product’s stock kept changing while the restock retried: retry after Retry-After.' },
@@ -96,7 +96,7 @@ export const routes = [
         description:
           'The new stock figures. Sent again with the same Idempotency-Key (one of the product’s 20 latest keyed ' +
           'write-offs), it takes nothing more and answers the figures as they are now.',
-        schema: StockFigures.extend({ sku: Sku, version: z.int() }),
+        schema: StockMoved,
       },
       404: { description: 'No product with this SKU.' },
       409: { description: 'The product kept changing while the write-off retried: retry after Retry-After.' },

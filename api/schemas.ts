@@ -113,6 +113,9 @@ export const StockFigures = z
   .strictObject({ available: z.int(), reserved: z.int(), sold: z.int() })
   .meta({ id: 'StockFigures' });
 
+/** A restock's or a write-off's answer: the SKU's stock figures, flat, and the version of its stock. */
+export const StockMoved = StockFigures.extend({ sku: Sku, version: z.int() });
+
 export const Product = z
   .strictObject({
     sku: Sku,

@@ -1,3 +1,4 @@
+import { orderStreamId } from '../domain/order/index.js';
 import { cliArgs } from './cliArgs.js';
 import { OrderNotFoundError, type OrderReport, orderReport, sagaStateMachineArn, sagaSummary } from './orderReport.js';
 import { type StageClients, stageClients } from './stage.js';
@@ -26,7 +27,8 @@ const { values, positionals } = cliArgs(
 );
 const [given] = positionals;
 // The stream id, as logs and `npm run redrive` name it, is taken too.
-const orderId = given?.startsWith('order-') ? given.slice('order-'.length) : given;
+const streamPrefix = orderStreamId('');
+const orderId = given?.startsWith(streamPrefix) ? given.slice(streamPrefix.length) : given;
 if (!orderId) {
   console.error(usage);
   process.exit(2);
