@@ -113,8 +113,10 @@ export const StockFigures = z
   .strictObject({ available: z.int(), reserved: z.int(), sold: z.int() })
   .meta({ id: 'StockFigures' });
 
-/** A restock's or a write-off's answer: the SKU's stock figures, flat, and the version of its stock. */
-export const StockMoved = StockFigures.extend({ sku: Sku, version: z.int() });
+/** A restock's or a write-off's answer: the SKU's stock figures as `GET /products/{sku}` nests them, and their version. */
+export const StockMoved = z
+  .strictObject({ sku: Sku, stock: StockFigures, version: z.int() })
+  .meta({ id: 'StockMoved' });
 
 export const Product = z
   .strictObject({

@@ -13,5 +13,5 @@ export const handler = httpHandler(route('restockProduct'), async (request) => {
     },
     commandContext(request),
   );
-  return ok({ sku, ...stock, version });
+  return ok({ sku, stock, version });
 });

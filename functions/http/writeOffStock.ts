@@ -13,5 +13,5 @@ export const handler = httpHandler(route('writeOffStock'), async (request) => {
     },
     commandContext(request),
   );
-  return ok({ sku, ...stock, version });
+  return ok({ sku, stock, version });
 });
