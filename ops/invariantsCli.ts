@@ -10,7 +10,8 @@ import { stageClients } from './stage.js';
  * says, no payment kept by an order that did not end CONFIRMED, every read model equal to a fresh fold. Without
  * --stage, the running `npm start`. It reads every table whole (strongly consistent scans): meant for local and test
  * stages, not a large production table. Orders still in flight show as PENDING: run it on a quiet stack. Exits 1 if
- * any invariant is broken.
+ * any invariant is broken, and 2 if it could not check them (the stack down, no credentials): a script can tell the two
+ * apart.
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const usage = 'usage: npm run invariants -- [--stage <name>] [--all]';

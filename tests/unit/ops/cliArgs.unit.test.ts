@@ -56,6 +56,13 @@ describe('the ops commands’ arguments (ops/cliArgs.ts)', () => {
     expect(misplaced.stderr).toContain('--confirm <stage> goes with down');
   }, 60_000);
 
+  it('invariants: exits 2, not 1, when it could not check (no stack running), so a script can tell it from a broken one', () => {
+    const answer = run('invariantsCli.ts');
+    expect(answer.status).toBe(2);
+    expect(answer.stderr).toContain('The local stack is not running');
+    expect(answer.stdout).not.toContain('broken');
+  }, 60_000);
+
   it('empties or breaks a deployed stage only when --confirm repeats its name, before touching anything', () => {
     for (const [script, args] of [
       ['replayCli.ts', ['--from-scratch', '--stage', 'prod']],
