@@ -8,7 +8,7 @@ import {
   runRebuild,
   switchReadModel,
 } from '../projections/replay/rebuildJob.js';
-import { runReplay } from '../projections/replay/replayJob.js';
+import { MAX_REPLAY_SEGMENTS, runReplay } from '../projections/replay/replayJob.js';
 import { readModelNames } from '../projections/index.js';
 import { isTransient } from '../eventstore/errors.js';
 import { requireConfirmedStage } from './cliArgs.js';
@@ -108,7 +108,7 @@ const positive = (name: 'segments' | 'sample', max: number, given = values[name]
   }
   return value;
 };
-const segments = positive('segments', 1000);
+const segments = positive('segments', MAX_REPLAY_SEGMENTS);
 // No parseArgs default: --sample given without --rebuild is refused below, which a default would hide.
 const sample = positive('sample', 100_000, values.sample ?? '200');
 

@@ -12,6 +12,7 @@ import {
 } from '../../projections/replay/rebuild.js';
 import { readModelNames } from '../../projections/index.js';
 import { replaySegment } from '../../projections/replay/segments.js';
+import { MAX_REPLAY_SEGMENTS } from '../../projections/replay/replayJob.js';
 import { services } from '../dependencies.js';
 import { baseLogger } from '../observability/log.js';
 import { telemetry } from '../observability/telemetry.js';
@@ -43,7 +44,7 @@ const Input = z.discriminatedUnion('action', [
     action: z.literal('rebuildBegin'),
     projection: Projection,
     runId: z.string().min(1),
-    totalSegments: z.int().min(1).max(1000),
+    totalSegments: z.int().min(1).max(MAX_REPLAY_SEGMENTS),
   }),
   z.object({
     action: z.literal('rebuildSegment'),
@@ -51,7 +52,7 @@ const Input = z.discriminatedUnion('action', [
     runId: z.string().min(1),
     slot: Slot,
     segment: z.int().min(0),
-    totalSegments: z.int().min(1).max(1000),
+    totalSegments: z.int().min(1).max(MAX_REPLAY_SEGMENTS),
   }),
   z.object({
     action: z.literal('rebuildCheck'),
@@ -65,7 +66,7 @@ const Input = z.discriminatedUnion('action', [
     action: z.literal('segment'),
     runId: z.string().min(1),
     segment: z.int().min(0),
-    totalSegments: z.int().min(1).max(1000),
+    totalSegments: z.int().min(1).max(MAX_REPLAY_SEGMENTS),
     projections: Projections,
   }),
 ]);

@@ -47,6 +47,14 @@ export const eventsPerSecond = (progress: ReplayProgress): number =>
 
 export type ReplaySummary = ReplayProgress & { resumed: boolean; cleared: number; eventsPerSecond: number };
 
+/**
+ * The most scan segments a replay or rebuild runs. On AWS one STANDARD execution runs them all in an inline Map, and
+ * its history holds at most 25,000 events: a segment takes 11, and each hand-over before the worker's 15 minutes run
+ * out 7 more, so 250 segments leave each about 12 hand-overs (3 hours). The Map runs 40 at a time: more segments
+ * than a few hundred add history, not speed.
+ */
+export const MAX_REPLAY_SEGMENTS = 250;
+
 /** What a replay needs of a stage (the composition root's `Stage` has it all). */
 export type ReplayDependencies = {
   store: EventStore;

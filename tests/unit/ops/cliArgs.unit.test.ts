@@ -94,6 +94,8 @@ describe('the ops commands’ arguments (ops/cliArgs.ts)', () => {
     for (const [args, title] of [
       [['--sample', '7'], 'Misplaced --sample'],
       [['--confirm', 'prod'], 'Misplaced --confirm'],
+      // More segments than one execution's history holds with room for hand-overs (MAX_REPLAY_SEGMENTS).
+      [['--segments', '251'], 'Invalid --segments'],
     ] as const) {
       const answer = run('replayCli.ts', ...args);
       expect(answer.status, args.join(' ')).toBe(2);
