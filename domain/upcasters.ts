@@ -12,6 +12,11 @@
  * with the schema change, never after: events written in the new shape before it exists are stamped with the old
  * version, and the step would later run on them too. Never change a registered step: add the next version's.
  *
+ * An added optional field needs no step: older events parse as they are, and a step that changes nothing would only
+ * drop every snapshot once. A step is for a field that becomes required, is renamed, or changes its type. A field of
+ * `OrderPlaced` that makes another order belongs in `place`'s retry check too (domain/order/decide.ts), or a retry
+ * under the same `Idempotency-Key` with another value answers the first order and drops the new value.
+ *
  * What a step does not reach: registering any step drops every snapshot once (each is folded again from its stream,
  * keyed by the registry's versions), and a saga execution started before an `OrderPlaced` change carries its order
  * as it was placed. A step reads it from the order's stream when the copy no longer parses; one that only adds an
