@@ -77,6 +77,8 @@ export type Decision = {
 };
 
 type Prepared = {
+  /** Decided on the state the caller assumed, not on one read. */
+  assumed: boolean;
   expectedVersion: number;
   events: DomainEvent[];
   moves: BalanceMove[];
@@ -93,10 +95,10 @@ export const decision = <State, Command, Event extends DomainEvent>(
 ): Decision => ({
   streamId,
   async prepare(store, read) {
-    const { state, version } =
-      read === 'assumed' && assumed
-        ? assumed
-        : await load(store, aggregate, streamId, { consistent: read === 'consistent' });
+    const fromAssumed = read === 'assumed' && assumed !== undefined;
+    const { state, version } = fromAssumed
+      ? assumed
+      : await load(store, aggregate, streamId, { consistent: read === 'consistent' });
     const events = decide(state);
     // An event its own schema refuses would be written and then never read back (every load and projection parses
     // what it reads): refuse it before the write instead.
@@ -105,6 +107,7 @@ export const decision = <State, Command, Event extends DomainEvent>(
       if (!parsed.success) throw new UnrecordableEventError(streamId, event.type, { cause: parsed.error });
     }
     return {
+      assumed: fromAssumed,
       expectedVersion: version,
       events,
       moves: movesOf(aggregate, events, state),
@@ -119,8 +122,13 @@ export type CommandContext = {
   metadata: EventMetadata;
   now?: Date;
   retry?: RetryPolicy;
-  /** Told of each lost race before the retry, for logs and metrics. */
-  onConflict?: (error: ConcurrencyError, attempt: number) => void;
+  /**
+   * Told of each append its version condition refused, for logs and metrics: `retrying` unless it was the last
+   * attempt, after which the error is thrown; `assumed` when every stream refused was decided on a state the caller
+   * assumed rather than read (a saga's carried order, a new order's empty stream). Such a state out of date is no lost
+   * race: the stream moved on before the command ran, and it reads it and decides again, at once and once.
+   */
+  onConflict?: (error: ConcurrencyError, attempt: number, how: { retrying: boolean; assumed: boolean }) => void;
   /**
    * What this process last learned of SKUs' available units, by SKU: placement's guess of which lines are short,
    * learned from the writes the stock refused (ADR 0014). Never trusted: the write's conditions hold every decision
@@ -179,11 +187,19 @@ export const handleCommands = async (
       const moves = appends.flatMap((o) => o.moves);
       if (appends.length > 0) await store.append(appends, metadata, { ...(now ? { now } : {}), moves, checks });
     } catch (error) {
-      if (!(error instanceof ConcurrencyError) || attempt >= retry.attempts) throw error;
-      onConflict?.(error, attempt);
-      // A stream another writer created is there to read at once: there is no race to spread out.
-      if (!error.alreadyCreated) await backoff(attempt, retry);
-      attempt++;
+      if (!(error instanceof ConcurrencyError)) throw error;
+      // Only the first attempt takes assumed states, so this reads and decides again at most once. A refusal that
+      // names no stream (another transaction held an item) is a race.
+      const assumed =
+        error.streamIds.length > 0 &&
+        error.streamIds.every((id) => outcomes.some((o) => o.streamId === id && o.assumed));
+      onConflict?.(error, attempt, { retrying: assumed || attempt < retry.attempts, assumed });
+      if (!assumed) {
+        if (attempt >= retry.attempts) throw error;
+        // A stream another writer created is there to read at once: there is no race to spread out.
+        if (!error.alreadyCreated) await backoff(attempt, retry);
+        attempt++;
+      }
       read = 'consistent';
       continue;
     }

@@ -1,7 +1,6 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import type { CommandContext } from '../../application/handleCommand.js';
-import { ConcurrencyError } from '../../eventstore/errors.js';
 import type { EventStore, StreamAppend } from '../../eventstore/types.js';
 import type { Logger } from './logger.js';
 import { metrics } from './metrics.js';
@@ -61,9 +60,10 @@ const countOutcomes = (appends: StreamAppend[]): void => {
 };
 
 /**
- * The event store as a function's commands see it, metered at the port: a lost race is counted where it happens
- * (retried or not), and an order outcome only once its append has committed, so a retried or idempotent command,
- * which appends nothing, never counts twice. `onCommitted` hears of each committed append too.
+ * The event store as a function's commands see it, metered at the port: an order outcome is counted only once its
+ * append has committed, so a retried or idempotent command, which appends nothing, never counts twice. (Lost races
+ * are counted by {@link onConflict}: only the command knows a race from a state it assumed.) `onCommitted` hears of
+ * each committed append too.
  */
 export const observedStore = (store: EventStore, onCommitted?: (appends: StreamAppend[]) => void): EventStore => ({
   readStream: (...args) => store.readStream(...args),
@@ -72,27 +72,23 @@ export const observedStore = (store: EventStore, onCommitted?: (appends: StreamA
   readBalance: (...args) => store.readBalance(...args),
   readBalances: (...args) => store.readBalances(...args),
   append: async (appends, metadata, options) => {
-    try {
-      const result = await store.append(appends, metadata, options);
-      countOutcomes(appends);
-      onCommitted?.(appends);
-      return result;
-    } catch (error) {
-      // A resend's lost race to create its stream is no contention (see ConcurrencyError.alreadyCreated).
-      if (error instanceof ConcurrencyError && !error.alreadyCreated) metrics().add('CommandConflicts', 1);
-      throw error;
-    }
+    const result = await store.append(appends, metadata, options);
+    countOutcomes(appends);
+    onCommitted?.(appends);
+    return result;
   },
 });
 
 /**
- * Logs and counts the retry after a lost race (the race itself is counted by {@link observedStore}). A stream that
- * another writer had already created is read to answer, not raced for: an info line, and no retry counted.
+ * Counts each lost race (`CommandConflicts`, retried or not) and logs and counts the retry after it. A stream that
+ * another writer had already created is read to answer, not raced for: an info line, and nothing counted. A state the
+ * command assumed, found out of date, is no race either: a debug line.
  */
 export const onConflict =
   (logger: Logger, message = 'command lost a race; retrying'): CommandContext['onConflict'] =>
-  (error, attempt) => {
+  (error, attempt, { retrying, assumed }) => {
     if (error.alreadyCreated) {
+      if (!retrying) return;
       logger.info(
         'the stream this command creates exists already (a resend, or a duplicate sent at once); reading it',
         {
@@ -101,6 +97,12 @@ export const onConflict =
       );
       return;
     }
+    if (assumed) {
+      logger.debug('the stream moved on from the state this command assumed; reading it', { streams: error.streamIds });
+      return;
+    }
+    metrics().add('CommandConflicts', 1);
+    if (!retrying) return;
     metrics().add('CommandRetries', 1);
     logger.warn(message, { streams: error.streamIds, attempt });
   };

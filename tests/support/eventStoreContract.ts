@@ -579,7 +579,7 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
       await register(sku, 0);
       // A store whose every append loses the race.
       const losing = { ...events, append: () => Promise.reject(new ConcurrencyError([productStreamId(sku)])) };
-      let conflicts = 0;
+      const conflicts: { retrying: boolean; assumed: boolean }[] = [];
       await expect(
         handleCommand(
           productAggregate,
@@ -589,11 +589,16 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
             store: losing,
             metadata: testMetadata(),
             retry: { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 },
-            onConflict: () => conflicts++,
+            onConflict: (_error, _attempt, how) => conflicts.push(how),
           },
         ),
       ).rejects.toThrow(ConcurrencyError);
-      expect(conflicts).toBe(2);
+      // Each of the three attempts told, the last as given up.
+      expect(conflicts).toEqual([
+        { retrying: true, assumed: false },
+        { retrying: true, assumed: false },
+        { retrying: false, assumed: false },
+      ]);
     });
 
     it('appends nothing for a decision that changes nothing', async () => {

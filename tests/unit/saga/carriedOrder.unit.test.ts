@@ -70,6 +70,24 @@ const given = async () => {
 };
 
 describe('saga steps with the order the execution carries', () => {
+  it('confirms an order that awaited its payment, reading it once, and tells of no lost race: nothing raced it', async () => {
+    const { context, orderId, placed, reads, types } = await given();
+    const policy = { firstWaitSeconds: 5, maxWaitSeconds: 60, boundSeconds: 900 };
+    await awaitPayment(orderId, { startedAt: new Date(NOW), now: new Date(NOW), policy }, context);
+    reads.length = 0;
+    const told: { retrying: boolean; assumed: boolean }[] = [];
+    const confirmed = await confirmOrder(
+      orderId,
+      { ...context, onConflict: (_error, _attempt, how) => told.push(how) },
+      placed,
+    );
+    expect(confirmed).toBe('PROCEED');
+    // The carried order is at version 2 and the stream at 3: its condition refuses it, and the step reads the order.
+    expect(told).toEqual([{ retrying: true, assumed: true }]);
+    expect(reads).toEqual([{ streamId: orderStreamId(orderId), consistent: true }]);
+    expect((await types(orderStreamId(orderId))).at(-1)).toBe('OrderConfirmed');
+  });
+
   it('confirms the order placement left reserved and sells its stock, without reading a stream', async () => {
     const { context, orderId, placed, reads, types, stock } = await given();
     expect(await stock()).toEqual({ available: 8, reserved: 2, sold: 0 });

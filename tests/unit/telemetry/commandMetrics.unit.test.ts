@@ -2,7 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CommandContext } from '../../../application/handleCommand.js';
 import { cancelOrder, placeOrder } from '../../../application/orders.js';
 import { registerProduct } from '../../../application/products.js';
-import { confirmOrder, rejectOrder } from '../../../application/saga.js';
+import { awaitPayment, carried, confirmOrder, rejectOrder } from '../../../application/saga.js';
+import { orderStreamId, type PlacedOrder } from '../../../domain/order/index.js';
 import type { EventStore } from '../../../eventstore/types.js';
 import { createLogger, tapLogs } from '../../../functions/observability/logger.js';
 import { metrics } from '../../../functions/observability/metrics.js';
@@ -116,6 +117,22 @@ describe('order metrics from commands', () => {
     expect(await confirmOrder(orderId, context)).toBe('STOP');
     expect(recorded('OrdersCancelled')).toEqual([{ value: 1, dimensions: {} }]);
     expect(recorded('OrdersConfirmed')).toEqual([]);
+  });
+
+  it('counts no conflict when a saga step finds the order moved on from the one it carries (an awaited payment)', async () => {
+    const store = memoryStore();
+    const context = contextOn(store);
+    const { orderId } = await givenOrder(context);
+    const [placedEvent] = await store.readStream(orderStreamId(orderId));
+    const now = new Date('2026-12-01T12:00:00.000Z');
+    const policy = { firstWaitSeconds: 5, maxWaitSeconds: 60, boundSeconds: 900 };
+    await awaitPayment(orderId, { startedAt: now, now, policy }, context);
+    metrics().flush();
+    documents = [];
+    expect(await confirmOrder(orderId, context, carried(placedEvent?.data as PlacedOrder))).toBe('PROCEED');
+    expect(recorded('CommandConflicts')).toEqual([]);
+    expect(recorded('CommandRetries')).toEqual([]);
+    expect(recorded('OrdersConfirmed')).toEqual([{ value: 1, dimensions: {} }]);
   });
 
   it('counts every lost race, the retries after them, and the outcome only once it commits', async () => {
