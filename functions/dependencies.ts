@@ -34,7 +34,10 @@ export const circuitObserver = (logger: Logger): CircuitObserver => {
       transition: ({ circuit, from, to, openForMs }) => {
         metrics().add('CircuitTransitions', 1, { state: to });
         const line = { circuit, from, to, openForMs };
-        if (to === 'OPEN') logger.warn('circuit opened: calls to the payment gateway fail fast', line);
+        // One warning an outage: a probe that fails reopens the circuit, which is the outage going on.
+        if (to === 'OPEN' && from === 'CLOSED')
+          logger.warn('circuit opened: calls to the payment gateway fail fast', line);
+        else if (to === 'OPEN') logger.info('circuit opened again: the probe failed', line);
         else logger.info(`circuit ${to === 'CLOSED' ? 'closed' : 'half-open'}`, line);
       },
       refused: ({ circuit, openForMs }) => metrics().add('CircuitOpenFor', openForMs, { circuit }),

@@ -147,16 +147,23 @@ export const sagaHandler = (
       };
       // Debug: the step's "finished" line (info) says how it ended; a step that never ends shows in the execution.
       logger.debug('saga step started');
+      // On the finished and failed lines, so a step's time reads off one line at info (prod's level).
+      const started = Date.now();
       try {
         const result = (await run(input, context, logger)) ?? 'PROCEED';
         const answer = typeof result === 'string' ? { outcome: result } : result;
         if (settled) await recordSagaDuration(input.orderId, settled, placedAt, logger);
-        logger.info('saga step finished', { ...answer, ...(settled ? { settled } : {}) });
+        logger.info('saga step finished', {
+          ...answer,
+          ...(settled ? { settled } : {}),
+          durationMs: Date.now() - started,
+        });
         return answer;
       } catch (error) {
         const { name, message } = error as Error;
-        if (expectedFailures.has(name)) logger.warn('saga step failed', { error: { name, message } });
-        else logger.error('saga step failed', { error });
+        const durationMs = Date.now() - started;
+        if (expectedFailures.has(name)) logger.warn('saga step failed', { error: { name, message }, durationMs });
+        else logger.error('saga step failed', { error, durationMs });
         throw error;
       }
     });

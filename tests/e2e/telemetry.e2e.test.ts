@@ -145,7 +145,11 @@ describe('telemetry follows one order', () => {
       execution: orderId,
     });
     const confirmed = mine.find((line) => line.step === 'ConfirmOrder' && line.message === 'saga step finished');
-    expect(confirmed).toMatchObject({ settled: 'CONFIRMED', function: 'orderflow-test-confirmOrder' });
+    expect(confirmed).toMatchObject({
+      settled: 'CONFIRMED',
+      function: 'orderflow-test-confirmOrder',
+      durationMs: expect.any(Number),
+    });
     for (const line of mine.filter((line) => line.message === 'event projected')) {
       expect(line).toMatchObject({ lagMs: expect.any(Number), version: expect.any(Number) });
       expect(line.function).toBe(

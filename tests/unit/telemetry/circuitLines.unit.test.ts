@@ -15,6 +15,8 @@ describe("the payment circuit's lines", () => {
     expect(circuitObserver(logger)).toBe(observer);
 
     observer.transition?.({ circuit: 'payment-gateway', from: 'CLOSED', to: 'OPEN', openForMs: 0 });
+    // A failed probe reopens it: the same outage, so no second warning.
+    observer.transition?.({ circuit: 'payment-gateway', from: 'HALF_OPEN', to: 'OPEN', openForMs: 16_000 });
     observer.transition?.({ circuit: 'payment-gateway', from: 'HALF_OPEN', to: 'CLOSED', openForMs: 31_000 });
     expect(lines).toEqual([
       expect.objectContaining({
@@ -26,6 +28,7 @@ describe("the payment circuit's lines", () => {
         from: 'CLOSED',
         to: 'OPEN',
       }),
+      expect.objectContaining({ level: 'info', message: 'circuit opened again: the probe failed', from: 'HALF_OPEN' }),
       expect.objectContaining({ level: 'info', message: 'circuit closed', orderId: 'o-1', openForMs: 31_000 }),
     ]);
   });
