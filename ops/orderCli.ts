@@ -114,7 +114,7 @@ const print = (report: OrderReport) => {
   console.log('\nevents (order and payment streams, as recorded)');
   for (const e of report.events) {
     console.log(
-      `  ${e.recordedAt}  ${e.streamId.split('-')[0]?.padEnd(7)} v${e.version}  ${e.type.padEnd(17)} ${JSON.stringify(e.data)}`,
+      `  ${e.recordedAt}  ${e.streamId.split('-')[0]?.padEnd(7)} v${e.version}  ${e.type.padEnd(17)} by ${e.actor}  ${JSON.stringify(e.data)}`,
     );
   }
   const correlationIds = [...new Set(report.events.map((e) => e.correlationId))];
