@@ -58,6 +58,9 @@ export const accepted = (location: string, body: unknown): HttpResponse => ({
  * JSON with U+FFFD written as its escape: a request body holding the character itself is refused as bytes that were
  * not UTF-8 (jsonBody), so an answer a client sends back as it got it must not hold it either.
  */
+/** Every authenticated read's cache policy: the caller's own cache only, and checked again each time (by its ETag). */
+const PRIVATE = 'private, no-cache';
+
 const jsonText = (body: unknown): string => JSON.stringify(body).replaceAll('\uFFFD', '\\ufffd');
 
 const toResult = ({ status, body, headers }: HttpResponse): APIGatewayProxyStructuredResultV2 => ({
@@ -117,10 +120,11 @@ export const httpHandler = <R extends Route>(route: R, handle: (request: HttpReq
         body: input?.body,
         params: input?.params ?? {},
         query: input?.query ?? {},
+        // A read answers one caller: no shared cache may keep it, and the caller's own asks again with its ETag.
         conditional: (etag: string, body: unknown): HttpResponse =>
           ifNoneMatch(event.headers?.['if-none-match'], etag)
-            ? { status: 304, headers: { etag } }
-            : { status: 200, body, headers: { etag } },
+            ? { status: 304, headers: { etag, 'cache-control': PRIVATE } }
+            : { status: 200, body, headers: { etag, 'cache-control': PRIVATE } },
         headers: input?.headers ?? {},
         caller,
         correlationId: id,

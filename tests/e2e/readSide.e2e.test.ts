@@ -329,11 +329,14 @@ describe('ETag and If-None-Match', () => {
       expect(answer.text).toBe('');
       expect(answer.headers.get('etag')).toBe(etag);
       expect(answer.headers.get('content-type')).toBeNull();
+      expect(answer.headers.get('cache-control')).toBe('private, no-cache');
     }
 
     const otherTags = await get(path, as, { 'if-none-match': `"no-such-tag", W/"neither"` });
     expectOk(otherTags);
     expect(otherTags.headers.get('etag')).toBe(etag);
+    // One caller's answer: no shared cache keeps it, and the caller's own checks it again by its ETag.
+    expect(otherTags.headers.get('cache-control')).toBe('private, no-cache');
     expect(otherTags.json).toEqual(current.json);
   };
 
