@@ -138,6 +138,7 @@ export const OrderAccepted = z
     rejectionReason: OrderView.shape.rejectionReason.meta({
       description: 'Why, when the order is REJECTED already (OUT_OF_STOCK at once, or as a retry found it).',
     }),
+    outOfStock: OrderView.shape.outOfStock,
   })
   .meta({ id: 'OrderAccepted' });
 export type OrderAccepted = z.infer<typeof OrderAccepted>;

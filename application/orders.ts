@@ -57,7 +57,7 @@ const PLACEMENT_ATTEMPTS = 8;
 export const placeOrder = async (
   input: PlaceOrderInput,
   context: CommandContext,
-): Promise<{ orderId: string; status: OrderStatus; rejectionReason?: RejectionReason }> => {
+): Promise<{ orderId: string; status: OrderStatus; rejectionReason?: RejectionReason; outOfStock?: string[] }> => {
   const orderId = input.idempotencyKey ? orderIdForKey(input.customerId, input.idempotencyKey) : randomUUID();
   const skus = input.items.map((item) => item.sku);
   const hints = context.stockHints ?? new Map<string, number>();
@@ -73,7 +73,7 @@ export const placeOrder = async (
     const settleStock: OrderCommand =
       short.length === 0
         ? { type: 'ReserveStock', data: { orderId } }
-        : { type: 'RejectOrder', data: { orderId, reason: 'OUT_OF_STOCK' } };
+        : { type: 'RejectOrder', data: { orderId, reason: 'OUT_OF_STOCK', outOfStock: short.map((line) => line.sku) } };
     try {
       const { state, events } = await handleCommand(
         orderAggregate,
@@ -101,6 +101,7 @@ export const placeOrder = async (
         orderId,
         status: state.status,
         ...(state.status === 'REJECTED' ? { rejectionReason: state.rejectionReason } : {}),
+        ...(state.status === 'REJECTED' && state.outOfStock ? { outOfStock: state.outOfStock } : {}),
       };
     } catch (error) {
       if (!(error instanceof BalanceTooLowError || error instanceof BalanceChangedError)) throw error;

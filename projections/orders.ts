@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { OrderEvent, OrderLine, OrderStatus, RejectionReason } from '../domain/order/index.js';
+import { OrderEvent, OrderLine, OrderStatus, OutOfStock, RejectionReason } from '../domain/order/index.js';
 import { assertNever } from '../domain/shared/decider.js';
 import { CustomerId, Money, OrderId } from '../domain/shared/values.js';
 import type { StoredEvent } from '../eventstore/types.js';
@@ -20,6 +20,9 @@ export const OrderView = z.object({
   lines: z.array(OrderLine),
   total: Money,
   rejectionReason: RejectionReason.optional(),
+  outOfStock: OutOfStock.optional().meta({
+    description: 'Rejected OUT_OF_STOCK: the SKUs of its lines whose stock was short when it was placed.',
+  }),
   /**
    * Why a PENDING order is still pending, when the saga knows: `AWAITING_PAYMENT`, the payment gateway is unavailable
    * and the order waits for it, at most until `awaitingPaymentUntil`; then it is rejected `PAYMENT_UNAVAILABLE`.
@@ -98,7 +101,14 @@ const evolve = (stored: StoredOrderView | undefined, event: StoredEvent<OrderEve
     case 'OrderConfirmed':
       return { ...view, status: 'CONFIRMED', confirmedAt: at, updatedAt: at };
     case 'OrderRejected':
-      return { ...view, status: 'REJECTED', rejectionReason: event.data.reason, rejectedAt: at, updatedAt: at };
+      return {
+        ...view,
+        status: 'REJECTED',
+        rejectionReason: event.data.reason,
+        ...(event.data.outOfStock ? { outOfStock: event.data.outOfStock } : {}),
+        rejectedAt: at,
+        updatedAt: at,
+      };
     case 'OrderCancelled':
       return { ...view, status: 'CANCELLED', cancelledAt: at, updatedAt: at };
     default:

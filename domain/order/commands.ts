@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { CustomerId, OrderId } from '../shared/values.js';
-import { OrderLine, RejectionReason } from './events.js';
+import { OrderLine, OutOfStock, RejectionReason } from './events.js';
 
 export const PlaceOrder = z.strictObject({
   type: z.literal('PlaceOrder'),
@@ -28,7 +28,7 @@ export type ConfirmOrder = z.infer<typeof ConfirmOrder>;
 
 export const RejectOrder = z.strictObject({
   type: z.literal('RejectOrder'),
-  data: z.strictObject({ orderId: OrderId, reason: RejectionReason }),
+  data: z.strictObject({ orderId: OrderId, reason: RejectionReason, outOfStock: OutOfStock.optional() }),
 });
 export type RejectOrder = z.infer<typeof RejectOrder>;
 

@@ -93,6 +93,14 @@ const reject = ({ data }: RejectOrder, state: OrderState): OrderEvent[] => {
   const order = placed(state, data.orderId);
   if (order.status === 'REJECTED') return [];
   if (order.status !== 'PENDING') throw new InvalidOrderTransitionError(data.orderId, order.status, 'REJECTED');
+  // Which lines were short is only said of an order rejected for it, and only of its own lines: never a client's word.
+  const named = data.outOfStock ?? [];
+  if (
+    named.length > 0 &&
+    (data.reason !== 'OUT_OF_STOCK' || !named.every((sku) => order.lines.some((l) => l.sku === sku)))
+  ) {
+    throw new Error(`${data.orderId}: out of stock names ${named.join(', ')}, not its short lines`);
+  }
   return [{ type: 'OrderRejected', data }];
 };
 

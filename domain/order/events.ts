@@ -46,10 +46,16 @@ export const OrderConfirmed = z.strictObject({
 });
 export type OrderConfirmed = z.infer<typeof OrderConfirmed>;
 
+/**
+ * The SKUs of an order's lines whose stock was short when it was rejected `OUT_OF_STOCK`, so a client can say which:
+ * its placement checks each of them in the same write (ADR 0014). Orders rejected before it was recorded have none.
+ */
+export const OutOfStock = z.array(Sku).min(1).max(50);
+
 /** The order is rejected; any units it held reserved are back to available stock in the same write. */
 export const OrderRejected = z.strictObject({
   type: z.literal('OrderRejected'),
-  data: z.strictObject({ orderId: OrderId, reason: RejectionReason }),
+  data: z.strictObject({ orderId: OrderId, reason: RejectionReason, outOfStock: OutOfStock.optional() }),
 });
 export type OrderRejected = z.infer<typeof OrderRejected>;
 

@@ -13,6 +13,7 @@ const addedAfterPlacement = {
   stockReserved: true,
   awaitingPayment: true,
   rejectionReason: true,
+  outOfStock: true,
   cancelledFrom: true,
 } as const satisfies Record<Exclude<KeysOfAny<ExistingOrder>, keyof PlacedOrder | 'status'>, true>;
 
@@ -34,7 +35,12 @@ export const evolve = (state: OrderState, event: OrderEvent): OrderState => {
     case 'OrderConfirmed':
       return { ...asPlaced(state), status: 'CONFIRMED' };
     case 'OrderRejected':
-      return { ...asPlaced(state), status: 'REJECTED', rejectionReason: event.data.reason };
+      return {
+        ...asPlaced(state),
+        status: 'REJECTED',
+        rejectionReason: event.data.reason,
+        ...(event.data.outOfStock ? { outOfStock: event.data.outOfStock } : {}),
+      };
     case 'OrderCancelled':
       return { ...asPlaced(state), status: 'CANCELLED', cancelledFrom: event.data.previousStatus };
     case 'PaymentAwaited':

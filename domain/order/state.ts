@@ -41,7 +41,7 @@ export type OrderState =
   | { status: 'NONE' }
   | (PlacedOrder & { status: 'PENDING'; stockReserved?: true; awaitingPayment?: AwaitingPayment })
   | (PlacedOrder & { status: 'CONFIRMED' })
-  | (PlacedOrder & { status: 'REJECTED'; rejectionReason: RejectionReason })
+  | (PlacedOrder & { status: 'REJECTED'; rejectionReason: RejectionReason; outOfStock?: string[] })
   | (PlacedOrder & { status: 'CANCELLED'; cancelledFrom: 'PENDING' | 'CONFIRMED' });
 
 export const initialState = (): OrderState => ({ status: 'NONE' });

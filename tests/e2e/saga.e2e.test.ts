@@ -112,21 +112,35 @@ describe('order saga', () => {
     expect(await simulatorItem(orderId)).toMatchObject({ charges: 0 });
   });
 
-  it('rejects an order for more than the stock as it is placed, holding nothing and starting no saga', async () => {
+  it('rejects an order for more than the stock as it is placed, naming the short line, holding nothing and starting no saga', async () => {
     const sku = await givenProduct(call, { stock: 2 });
+    const plenty = await givenProduct(call, { stock: 10 });
     const customer = uniqueCustomer();
     const answer = await call('POST', '/orders', {
       as: customer,
-      body: { items: [{ sku, quantity: 3 }], payment: { token: 'tok_visa' } },
+      body: {
+        items: [
+          { sku: plenty, quantity: 1 },
+          { sku, quantity: 3 },
+        ],
+        payment: { token: 'tok_visa' },
+      },
     });
     expect(answer.status, answer.text).toBe(202);
-    // It says why at once: a client need not read the order again to tell out of stock from a failed payment.
-    expect(answer.json).toEqual({ orderId: expect.any(String), status: 'REJECTED', rejectionReason: 'OUT_OF_STOCK' });
+    // It says why at once, and which line: a client need not read the order again to tell out of stock from a failed
+    // payment, nor guess which item of its cart ran out.
+    expect(answer.json).toEqual({
+      orderId: expect.any(String),
+      status: 'REJECTED',
+      rejectionReason: 'OUT_OF_STOCK',
+      outOfStock: [sku],
+    });
     const orderId = String(answer.json.orderId);
 
     const order = await settledOrder(orderId, customer, 'REJECTED');
-    expect(order.rejectionReason).toBe('OUT_OF_STOCK');
+    expect(order).toMatchObject({ rejectionReason: 'OUT_OF_STOCK', outOfStock: [sku] });
     await stockEventually(sku, { available: 2, reserved: 0, sold: 0 });
+    await stockEventually(plenty, { available: 10, reserved: 0, sold: 0 });
     expect(await eventTypes(`order-${orderId}`)).toEqual(['OrderPlaced', 'OrderRejected']);
     // Never got as far as the payment.
     expect(await simulatorItem(orderId)).toBeUndefined();

@@ -106,12 +106,14 @@ describe('placing an order', () => {
   it('rejects the whole order OUT_OF_STOCK when one line’s SKU is short, holding nothing', async () => {
     const shop = await givenShop({ 'MUG-1': 10, 'TEA-1': 2 });
 
-    const { orderId, status } = await placeOrder(order({ 'MUG-1': 2, 'TEA-1': 3 }), shop.context);
+    const answer = await placeOrder(order({ 'MUG-1': 2, 'TEA-1': 3 }), shop.context);
+    const { orderId } = answer;
 
-    expect(status).toBe('REJECTED');
+    // The answer says which line was short, as the event records it: the tea, not the mugs.
+    expect(answer).toEqual({ orderId, status: 'REJECTED', rejectionReason: 'OUT_OF_STOCK', outOfStock: ['TEA-1'] });
     expect(await shop.types(orderStreamId(orderId))).toEqual(['OrderPlaced', 'OrderRejected']);
     const [, rejected] = await shop.store.readStream(orderStreamId(orderId));
-    expect(rejected?.data).toEqual({ orderId, reason: 'OUT_OF_STOCK' });
+    expect(rejected?.data).toEqual({ orderId, reason: 'OUT_OF_STOCK', outOfStock: ['TEA-1'] });
     expect(await shop.stock('MUG-1')).toEqual({ available: 10, reserved: 0, sold: 0 });
     expect(await shop.stock('TEA-1')).toEqual({ available: 2, reserved: 0, sold: 0 });
   });
@@ -159,7 +161,7 @@ describe('placing an order', () => {
     for (const { orderId, status } of [first, second]) {
       expect(status).toBe('REJECTED');
       const [, rejected] = await shop.store.readStream(orderStreamId(orderId));
-      expect(rejected?.data).toEqual({ orderId, reason: 'OUT_OF_STOCK' });
+      expect(rejected?.data).toEqual({ orderId, reason: 'OUT_OF_STOCK', outOfStock: ['MUG-1'] });
     }
     // The first tried to reserve, was refused with the balance as it stood, and was rejected; the second knew.
     expect(appends).toEqual([

@@ -258,6 +258,30 @@ describe('order decider', () => {
         .then([rejected(reason)]);
     });
 
+    it('records which of its lines were short when it rejects an order OUT_OF_STOCK', () => {
+      const data = { orderId, reason: 'OUT_OF_STOCK' as const, outOfStock: [tea.sku] };
+      spec([placed])
+        .when({ type: 'RejectOrder', data })
+        .then([{ type: 'OrderRejected', data }]);
+      const state = fold(order, [placed, { type: 'OrderRejected', data }], order.initialState());
+      expect(state).toMatchObject({ status: 'REJECTED', rejectionReason: 'OUT_OF_STOCK', outOfStock: [tea.sku] });
+    });
+
+    it('names no short line but its own, and only for OUT_OF_STOCK: a payment fails for the order, not a line', () => {
+      const pending = fold(order, [placed], order.initialState());
+      const foreign: OrderCommand = {
+        type: 'RejectOrder',
+        data: { orderId, reason: 'OUT_OF_STOCK', outOfStock: ['NOT-ITS-SKU'] },
+      };
+      const declined: OrderCommand = {
+        type: 'RejectOrder',
+        data: { orderId, reason: 'PAYMENT_DECLINED', outOfStock: [tea.sku] },
+      };
+      for (const command of [foreign, declined]) {
+        expect(() => order.decide(command, pending)).toThrow('not its short lines');
+      }
+    });
+
     it('rejects a pending order that holds its units reserved (they go back with the rejection)', () => {
       spec(reserved)
         .when(reject('PAYMENT_DECLINED'))

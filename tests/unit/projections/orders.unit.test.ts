@@ -79,6 +79,21 @@ describe('orders projection', () => {
           .then({ ...pending, status: 'REJECTED', rejectionReason: reason, rejectedAt: at(2), updatedAt: at(2) });
       },
     );
+
+    it('shows which of its lines were short, when the rejection says', () => {
+      const [line] = pending.lines;
+      const outOfStock = [line?.sku ?? ''];
+      spec([placed])
+        .when({ type: 'OrderRejected', data: { orderId, reason: 'OUT_OF_STOCK', outOfStock } })
+        .then({
+          ...pending,
+          status: 'REJECTED',
+          rejectionReason: 'OUT_OF_STOCK',
+          outOfStock,
+          rejectedAt: at(2),
+          updatedAt: at(2),
+        });
+    });
   });
 
   describe('PaymentAwaited', () => {

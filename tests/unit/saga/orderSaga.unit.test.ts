@@ -78,6 +78,7 @@ describe('the order saga, step by step', () => {
       orderId,
       status: 'REJECTED',
       rejectionReason: 'OUT_OF_STOCK',
+      outOfStock: ['TEA-1'],
     });
     expect(shop.count()).toBe(before);
     // No saga starts for it (it has no StockReserved); a step run on it anyway stops without asking the gateway.
