@@ -21,7 +21,8 @@ export const OrderView = z.object({
   total: Money,
   rejectionReason: RejectionReason.optional(),
   outOfStock: OutOfStock.optional().meta({
-    description: 'Rejected OUT_OF_STOCK: the SKUs of its lines whose stock was short when it was placed.',
+    description:
+      'Rejected OUT_OF_STOCK: the SKUs of its lines found short when it was placed, each checked short by the same write.',
   }),
   /**
    * Why a PENDING order is still pending, when the saga knows: `AWAITING_PAYMENT`, the payment gateway is unavailable
