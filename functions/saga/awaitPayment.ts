@@ -28,7 +28,7 @@ export const handler = sagaHandler('AwaitPayment', async ({ orderId, startedAt }
     { startedAt: new Date(startedAt), now: new Date(), policy: waitPolicy() },
     context,
   );
-  if (wait.outcome === 'WAIT') logger.info('payment parked: the gateway is unavailable', { ...wait });
-  else if (wait.outcome === 'GIVE_UP') logger.warn('payment gateway unavailable past the bound: giving the order up');
+  // A wait is said by the step's own `saga step finished` line (outcome WAIT, waitSeconds, until): no second line.
+  if (wait.outcome === 'GIVE_UP') logger.warn('payment gateway unavailable past the bound: giving the order up');
   return wait;
 });
