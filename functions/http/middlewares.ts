@@ -500,7 +500,15 @@ export const problemErrors = (): Middleware => ({
       createLogger({ fields: { function: request.context.functionName, stage: process.env.STAGE } });
     if (problem.status === 503) logger.error('dependency failed', { error: request.error });
     else if (problem.status >= 500) logger.error('unhandled error', { error: request.error });
-    else logger.info('request refused', { status: problem.status, problem: problem.slug });
+    else {
+      // The order a refusal is about, when the command derived it (a key reused for another order names its own).
+      const { orderId } = request.error as { orderId?: unknown };
+      logger.info('request refused', {
+        status: problem.status,
+        problem: problem.slug,
+        ...(typeof orderId === 'string' ? { orderId } : {}),
+      });
+    }
     request.response = problemResponse(problem, request.context.correlationId ?? 'unknown', request.event.rawPath);
   },
 });

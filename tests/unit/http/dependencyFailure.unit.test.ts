@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { route } from '../../../api/routes.js';
+import { OrderAlreadyPlacedError } from '../../../domain/shared/errors.js';
 import { tapLogs } from '../../../functions/observability/logger.js';
 import { loadServerlessConfig } from '../../../local/serverlessConfig.js';
 
@@ -94,5 +95,23 @@ describe('an answer', () => {
     const result = (await handler(getProduct('MUG-1'), contextWith(10_000))) as APIGatewayProxyStructuredResultV2;
     expect(result.body).toBe('{"name":"Caf\\ufffd"}');
     expect(JSON.parse(result.body ?? '')).toEqual({ name: 'Caf\uFFFD' });
+  });
+});
+
+describe('a request refused with a 4xx', () => {
+  it('is logged at info with its problem, and with the order a command named (a key reused for another order)', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const untap = tapLogs((line) => lines.push(JSON.parse(line) as Record<string, unknown>), 'info');
+    const result = await invoke(() => Promise.reject(new OrderAlreadyPlacedError('order-of-the-key'))).finally(untap);
+    expect(result.statusCode).toBe(422);
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 'info',
+        message: 'request refused',
+        status: 422,
+        problem: 'order-already-placed',
+        orderId: 'order-of-the-key',
+      }),
+    );
   });
 });
