@@ -362,6 +362,12 @@ export const formatChaosReport = (report: ChaosReport): string => {
       : []),
     `  every order ended as its kind says: ${scenario.mismatches.length === 0 ? 'yes' : `NO, ${scenario.mismatches.length} did not`}`,
     ...scenario.mismatches.slice(0, 10).map((m) => `    ${m}`),
+    ...(scenario.waitedOutBound.length > 0
+      ? [
+          `  given up PAYMENT_UNAVAILABLE past the bound they recorded, after waiting out the outage (as designed): ${scenario.waitedOutBound.length}`,
+          ...scenario.waitedOutBound.slice(0, 10).map((m) => `    ${m}`),
+        ]
+      : []),
     `\nChecked (converged ${(report.convergedInMs / 1000).toFixed(1)} s after the last saga ended)`,
     ...describeInvariants(report.invariants),
     `\n${report.passed ? 'PASSED' : 'FAILED'}`,

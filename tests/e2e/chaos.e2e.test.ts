@@ -22,7 +22,9 @@ describe('chaos: orders under injected failures', () => {
       orders: 30,
       failure: 0.2,
       failSteps: 0.1,
-      // Shorter than the test stage's payment wait bound (15 s): every order must still end as its kind says.
+      // Shorter than the test stage's payment wait bound (15 s): every order must still end as its kind says, or, where
+      // a loaded machine's retries outlast the bound, be given up past it, which the scenario checks from its events
+      // (`waitedOutBound`; a give-up before its bound is a mismatch).
       outage: { afterMs: 2_000, forMs: 3_000 },
       backOffice: { everyOrders: 5 },
       concurrency: 6,
