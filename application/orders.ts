@@ -7,6 +7,7 @@ import {
   type OrderStatus,
   orderStreamId,
   type PlaceOrder,
+  type OutOfStock,
   type RejectionReason,
 } from '../domain/order/index.js';
 import { stockBalanceId } from '../domain/inventory/index.js';
@@ -57,7 +58,7 @@ const PLACEMENT_ATTEMPTS = 8;
 export const placeOrder = async (
   input: PlaceOrderInput,
   context: CommandContext,
-): Promise<{ orderId: string; status: OrderStatus; rejectionReason?: RejectionReason; outOfStock?: string[] }> => {
+): Promise<{ orderId: string; status: OrderStatus; rejectionReason?: RejectionReason; outOfStock?: OutOfStock }> => {
   const orderId = input.idempotencyKey ? orderIdForKey(input.customerId, input.idempotencyKey) : randomUUID();
   const skus = input.items.map((item) => item.sku);
   const hints = context.stockHints ?? new Map<string, number>();

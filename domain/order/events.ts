@@ -47,11 +47,12 @@ export const OrderConfirmed = z.strictObject({
 export type OrderConfirmed = z.infer<typeof OrderConfirmed>;
 
 /**
- * The SKUs of an order's lines found short when it was rejected `OUT_OF_STOCK`, so a client can say which: its placement
- * checks each of them in the same write (ADR 0014). A line whose stock placement had not yet learned of may be short
- * too and go unnamed. Orders rejected before it was recorded have none.
+ * The SKUs of an order's lines found short when it was rejected `OUT_OF_STOCK`, so a client can say which: its
+ * placement checks each of them in the same write (ADR 0014). A line whose stock placement had not yet learned of may
+ * be short too and go unnamed. Orders rejected before it was recorded have none.
  */
 export const OutOfStock = z.array(Sku).min(1).max(50);
+export type OutOfStock = z.infer<typeof OutOfStock>;
 
 /** The order is rejected; any units it held reserved are back to available stock in the same write. */
 export const OrderRejected = z.strictObject({

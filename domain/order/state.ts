@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { assertNever } from '../shared/decider.js';
-import type { OrderPlaced, RejectionReason } from './events.js';
+import type { OrderPlaced, OutOfStock, RejectionReason } from './events.js';
 
 /** An order's status: the one list the decider, the orders view and the API's answers read. */
 export const OrderStatus = z.enum(['PENDING', 'CONFIRMED', 'REJECTED', 'CANCELLED']);
@@ -41,7 +41,7 @@ export type OrderState =
   | { status: 'NONE' }
   | (PlacedOrder & { status: 'PENDING'; stockReserved?: true; awaitingPayment?: AwaitingPayment })
   | (PlacedOrder & { status: 'CONFIRMED' })
-  | (PlacedOrder & { status: 'REJECTED'; rejectionReason: RejectionReason; outOfStock?: string[] })
+  | (PlacedOrder & { status: 'REJECTED'; rejectionReason: RejectionReason; outOfStock?: OutOfStock })
   | (PlacedOrder & { status: 'CANCELLED'; cancelledFrom: 'PENDING' | 'CONFIRMED' });
 
 export const initialState = (): OrderState => ({ status: 'NONE' });
