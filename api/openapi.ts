@@ -10,18 +10,18 @@ import { Problem } from './schemas.js';
 import { type Route, routes } from './routes.js';
 
 const text = { type: 'string' } as const;
-const correlationHeader = {
+/**
+ * The headers an answer of `status` carries, `required` where every such answer has it. The correlation id is on
+ * every answer but a 401 or 403, which on AWS API Gateway's authorizer gives itself, without one.
+ */
+const headersOf = (status: number, route: Route) => ({
   'x-correlation-id': {
     description: 'The request’s correlation id: the caller’s, if it sent an acceptable one, else a fresh one.',
+    ...(status !== 401 && status !== 403 ? { required: true } : {}),
     schema: text,
   },
-};
-
-/** The headers an answer of `status` carries, beyond the correlation id every answer has. */
-const headersOf = (status: number, route: Route) => ({
-  ...correlationHeader,
   ...(status === 201 || status === 202
-    ? { Location: { description: 'The resource it created or acted on.', schema: text } }
+    ? { Location: { description: 'The resource it created or acted on.', required: true, schema: text } }
     : {}),
   ...(status === 409 || status === 503
     ? {
@@ -30,6 +30,7 @@ const headersOf = (status: number, route: Route) => ({
             status === 409
               ? 'Seconds to wait before retrying, when the resource kept changing.'
               : 'Seconds to wait before retrying.',
+          ...(status === 503 ? { required: true } : {}),
           schema: text,
         },
       }
@@ -44,7 +45,7 @@ const headersOf = (status: number, route: Route) => ({
     : {}),
   ...(status === 401 ? { 'WWW-Authenticate': { description: 'The bearer scheme, and why.', schema: text } } : {}),
   ...((status === 200 || status === 304) && route.method === 'GET'
-    ? { ETag: { description: 'The representation’s version, for If-None-Match.', schema: text } }
+    ? { ETag: { description: 'The representation’s version, for If-None-Match.', required: true, schema: text } }
     : {}),
 });
 

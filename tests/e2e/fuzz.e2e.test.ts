@@ -12,6 +12,7 @@ import { jwtSettings, type LocalIssuer, localIssuer } from '../../local/auth.js'
 import { type ApiServer, startApi } from '../../local/httpServer.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 import { localStack } from '../support/stack.js';
+import { departuresFromContract } from '../support/documented.js';
 import { admin, type Answer, eventually, expectWellFormed, givenOrder, givenProduct, uniqueSku } from './http.js';
 
 /*
@@ -101,7 +102,10 @@ const send = async (
 ): Promise<Answer> => {
   const response = await fetch(`${baseUrl}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, json: parseJson(text), text };
+  const answer = { status: response.status, headers: response.headers, json: parseJson(text), text };
+  // Whatever the input, a documented route answers only what docs/openapi.json says it can.
+  expect(departuresFromContract(method, path, answer), answer.text).toEqual([]);
+  return answer;
 };
 
 const expectRefused = (answer: Answer, statuses: readonly number[]): void => {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import { Problem } from '../../api/schemas.js';
 import { type EventItem, storedItemEvents } from '../../eventstore/eventItems.js';
 import { startTestApi, type TestApi } from '../support/api.js';
+import { departuresFromContract } from '../support/documented.js';
 import { localStack } from '../support/stack.js';
 
 export type Call = TestApi['call'];
@@ -35,12 +36,17 @@ export const expectWellFormed = (answer: Answer): void => {
   if (answer.status >= 400) expectProblemShape(answer);
 };
 
-/** The harness's `call`, with {@link expectWellFormed} applied to every answer. */
+/**
+ * The harness's `call`, with {@link expectWellFormed} applied to every answer, and every answer held to the published
+ * OpenAPI document: a status, content type, body and headers it documents for that route.
+ */
 export const checked =
   (call: Call): Call =>
   async (...args) => {
     const answer = await call(...args);
     expectWellFormed(answer);
+    const [method, path] = args;
+    expect(departuresFromContract(method, path, answer), answer.text).toEqual([]);
     return answer;
   };
 

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { departuresFromContract } from '../../support/documented.js';
+
+const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => ({
+  status,
+  headers: new Headers({ 'content-type': 'application/json', 'x-correlation-id': 'c-1', etag: 'W/"1"', ...headers }),
+  text: body === undefined ? '' : JSON.stringify(body),
+});
+const product = {
+  sku: 'SKU-1',
+  name: 'A product',
+  price: { amount: 1999, currency: 'EUR' },
+  stock: { available: 3, reserved: 1, sold: 2 },
+  version: 4,
+};
+
+// The e2e harness holds every answer to docs/openapi.json with this; here, that it can tell one apart at all.
+describe('holding an answer to the published contract', () => {
+  it('lets through an answer the contract documents', () => {
+    expect(departuresFromContract('GET', '/products/SKU-1', answer(200, product))).toEqual([]);
+    expect(departuresFromContract('HEAD', '/products/SKU-1?x=1', answer(200, undefined))).toEqual([]);
+    expect(departuresFromContract('GET', '/products/SKU-1', answer(304, undefined))).toEqual([]);
+  });
+
+  it('names a status, a content type or a header the route does not document', () => {
+    expect(departuresFromContract('GET', '/products/SKU-1', answer(418, product))).toEqual([
+      'GET /products/{sku} → 418: status not documented',
+    ]);
+    expect(
+      departuresFromContract('GET', '/products/SKU-1', answer(200, product, { 'content-type': 'text/plain' })),
+    ).toEqual(['GET /products/{sku} → 200: content type text/plain not documented']);
+    const { status, text } = answer(200, product);
+    expect(departuresFromContract('GET', '/products/SKU-1', { status, text, headers: new Headers() })).toEqual(
+      expect.arrayContaining([
+        'GET /products/{sku} → 200: header x-correlation-id missing',
+        'GET /products/{sku} → 200: header ETag missing',
+      ]),
+    );
+    expect(departuresFromContract('GET', '/products/SKU-1', answer(304, product))).toEqual([
+      'GET /products/{sku} → 304: a body where none is documented',
+    ]);
+  });
+
+  it('names a field missing, mistyped, or one the contract does not name', () => {
+    const { stock: _, ...withoutStock } = product;
+    expect(departuresFromContract('GET', '/products/SKU-1', answer(200, withoutStock))).toEqual([
+      expect.stringMatching(/→ 200: body must have required property 'stock'/),
+    ]);
+    expect(departuresFromContract('GET', '/products/SKU-1', answer(200, { ...product, version: '4' }))).toEqual([
+      expect.stringMatching(/→ 200: body\/version must be integer/),
+    ]);
+    expect(
+      departuresFromContract('GET', '/products/SKU-1', answer(200, { ...product, stock: { ...product.stock, x: 1 } })),
+    ).toEqual([expect.stringMatching(/→ 200: body\/stock must NOT have (additional|unevaluated) properties/)]);
+  });
+
+  it('holds nothing to a route the contract does not have, and escapes its paths’ dots', () => {
+    expect(departuresFromContract('GET', '/nowhere', answer(404, {}))).toEqual([]);
+    expect(departuresFromContract('GET', '/openapiXjson', answer(404, {}))).toEqual([]);
+  });
+});
