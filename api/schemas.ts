@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { count, Currency, CustomerId, IdempotencyKey, Money, Sku } from '../domain/shared/values.js';
+import { shownOrderData } from '../domain/order/events.js';
 import { OrderView } from '../projections/orders.js';
 import { isoCurrencies } from './currencies.js';
 
@@ -143,14 +144,41 @@ export const OrderAccepted = z
   .meta({ id: 'OrderAccepted' });
 export type OrderAccepted = z.infer<typeof OrderAccepted>;
 
+/** An event of the order's history, as its shown form names its data (the payment token is never among it). */
+const historyEvent = <Type extends keyof typeof shownOrderData>(type: Type) =>
+  z
+    .strictObject({
+      type: z.literal(type),
+      version: z.int(),
+      data: shownOrderData[type],
+      recordedAt: z.string(),
+      correlationId: z.string(),
+    })
+    .meta({ id: `${type}InHistory` });
+
 export const OrderHistoryEvent = z
-  .strictObject({
-    type: z.string(),
-    version: z.int(),
-    data: z.record(z.string(), z.unknown()),
-    recordedAt: z.string(),
-    correlationId: z.string(),
-  })
+  .union([
+    historyEvent('OrderPlaced'),
+    historyEvent('StockReserved'),
+    historyEvent('OrderConfirmed'),
+    historyEvent('OrderRejected'),
+    historyEvent('OrderCancelled'),
+    historyEvent('PaymentAwaited'),
+    z
+      .strictObject({
+        type: z.string(),
+        version: z.int(),
+        data: z.strictObject({}),
+        recordedAt: z.string(),
+        correlationId: z.string(),
+      })
+      .meta({
+        id: 'UnreadEventInHistory',
+        description:
+          'An event this version of the API cannot read (a later version wrote it, before a rollback): its type, and ' +
+          'none of its data.',
+      }),
+  ])
   .meta({ id: 'OrderHistoryEvent' });
 
 export const OrderHistory = z.strictObject({ events: z.array(OrderHistoryEvent) }).meta({ id: 'OrderHistory' });

@@ -9,6 +9,9 @@ import {
   type PlaceOrder,
   type OutOfStock,
   type RejectionReason,
+  type ShownOrderEvent,
+  shownOrderEvent,
+  type UnreadEvent,
 } from '../domain/order/index.js';
 import { stockBalanceId } from '../domain/inventory/index.js';
 import { fold } from '../domain/shared/decider.js';
@@ -158,19 +161,15 @@ export const cancelOrder = async (
   return { orderId: input.orderId, status: state.status };
 };
 
-const withoutPaymentToken = ({ paymentToken: _, ...data }: Record<string, unknown>): Record<string, unknown> => data;
-
-export type OrderHistoryEntry = {
-  type: string;
+export type OrderHistoryEntry = (ShownOrderEvent | UnreadEvent) & {
   version: number;
-  data: Record<string, unknown>;
   recordedAt: string;
   correlationId: string;
 };
 
 /**
- * The order's events as stored, for its customer or an admin, without the payment token: the gateway needs it,
- * nobody reading the history does.
+ * The order's events as stored, for its customer or an admin, each with only the fields its shown form names: the
+ * payment token is for the gateway, not for anyone reading the history.
  */
 export const orderHistory = async (
   input: { orderId: string; caller: Caller },
@@ -183,9 +182,8 @@ export const orderHistory = async (
     throw new OrderNotFoundError(input.orderId);
   }
   return events.map(({ type, version, data, recordedAt, metadata }) => ({
-    type,
+    ...shownOrderEvent({ type, data }),
     version,
-    data: withoutPaymentToken(data),
     recordedAt,
     correlationId: metadata.correlationId,
   }));

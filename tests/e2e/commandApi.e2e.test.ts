@@ -466,6 +466,8 @@ describe('GET /orders/{orderId}/events', () => {
       data: { orderId, customerId: customer },
       correlationId: placed.headers.get('x-correlation-id'),
     });
+    // The payment token is the gateway's: the history never shows it.
+    expect(answer.text).not.toContain(payment.token);
     const recordedAt = Date.parse(event?.recordedAt ?? '');
     expect(new Date(recordedAt).toISOString()).toBe(event?.recordedAt);
     expect(recordedAt).toBeGreaterThanOrEqual(before - 1000);

@@ -8,6 +8,7 @@ import {
   PlaceOrder,
   RejectOrder,
   ReserveStock,
+  shownOrderEvent,
   StockReserved,
   order,
   orderStreamId,
@@ -524,6 +525,33 @@ describe('order event schemas', () => {
     ['an empty order id', { ...stockReserved, data: { ...stockReserved.data, orderId: '' } }],
   ])('StockReserved rejects %s', (_, event) => {
     expect(StockReserved.safeParse(event).success).toBe(false);
+  });
+});
+
+describe("an event as the order's history shows it", () => {
+  it('shows every event the decider decides, all but the payment token', () => {
+    const events = [placed, stockReserved, confirmed, rejected(), cancelled('CONFIRMED'), awaitedEvent];
+    for (const event of events) {
+      const { paymentToken: _, ...shownData } = event.data as Record<string, unknown>;
+      expect(shownOrderEvent(event)).toEqual({ type: event.type, data: shownData });
+    }
+    expect(JSON.stringify(shownOrderEvent(placed))).not.toContain(placed.data.paymentToken);
+  });
+
+  it('drops a field its shown form does not name, rather than show or refuse it', () => {
+    const withSecret = { ...confirmed, data: { ...confirmed.data, cardNumber: '4242424242424242' } };
+    expect(shownOrderEvent(withSecret)).toEqual(confirmed);
+  });
+
+  it("shows an event it cannot read (a later version's) by its type alone, none of its data", () => {
+    expect(shownOrderEvent({ type: 'OrderShipped', data: { orderId, carrierToken: 'secret' } })).toEqual({
+      type: 'OrderShipped',
+      data: {},
+    });
+    expect(shownOrderEvent({ type: 'OrderConfirmed', data: { id: orderId } })).toEqual({
+      type: 'OrderConfirmed',
+      data: {},
+    });
   });
 });
 
