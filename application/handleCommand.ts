@@ -132,7 +132,8 @@ export type CommandContext = {
   /**
    * What this process last learned of SKUs' available units, by SKU: placement's guess of which lines are short,
    * learned from the writes the stock refused (ADR 0014). Never trusted: the write's conditions hold every decision
-   * to the stock as it is. Without it, placement guesses every line has enough.
+   * to the stock as it is. Without it, placement guesses every line has enough. Placement keeps at most
+   * `STOCK_HINTS_KEPT` SKUs in it, the ones learned of last.
    */
   stockHints?: Map<string, number>;
   /** What this process last read of products, for pricing (`productForPricing`). Without it, each order reads them. */

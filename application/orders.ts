@@ -97,7 +97,7 @@ export const placeOrder = async (
       if (events.some((event) => event.type === 'StockReserved')) {
         for (const line of lines) {
           const known = hints.get(line.sku);
-          if (known !== undefined) hints.set(line.sku, known - line.quantity);
+          if (known !== undefined) remember(hints, line.sku, known - line.quantity);
         }
       }
       // A rejected order says why, so a client need not read it again to tell out of stock from a failed payment.
@@ -114,7 +114,7 @@ export const placeOrder = async (
       const [refused] = error.balanceIds;
       const sku = skus.find((s) => stockBalanceId(s) === refused);
       const current = error instanceof BalanceTooLowError ? error.current?.available : undefined;
-      if (error.balanceIds.length === 1 && sku !== undefined && current !== undefined) hints.set(sku, current);
+      if (error.balanceIds.length === 1 && sku !== undefined && current !== undefined) remember(hints, sku, current);
       else await learnStock(context.store, skus, hints);
     }
   }
@@ -123,7 +123,21 @@ export const placeOrder = async (
 /** Each SKU's available units as its stock balance holds them now, read strongly consistently, into `hints`. */
 const learnStock = async (store: EventStore, skus: string[], hints: Map<string, number>): Promise<void> => {
   const read = await Promise.all(skus.map((sku) => readStock(store, sku, { consistent: true })));
-  skus.forEach((sku, index) => hints.set(sku, read[index]?.stock.available ?? 0));
+  skus.forEach((sku, index) => remember(hints, sku, read[index]?.stock.available ?? 0));
+};
+
+/** The most SKUs one instance keeps a stock hint for; the one learned of longest ago goes first. */
+export const STOCK_HINTS_KEPT = 10_000;
+
+/**
+ * Keeps what was learned of a SKU's stock, as the latest: a warm instance that meets a million SKUs keeps the hints
+ * of the {@link STOCK_HINTS_KEPT} last. A forgotten hint costs nothing but a guess that every line has enough.
+ */
+const remember = (hints: Map<string, number>, sku: string, available: number, kept = STOCK_HINTS_KEPT): void => {
+  hints.delete(sku);
+  hints.set(sku, available);
+  const oldest = hints.size > kept ? hints.keys().next().value : undefined;
+  if (oldest !== undefined) hints.delete(oldest);
 };
 
 /** Captures each product's price now (within a second: `productForPricing`); the client never sets a price. */

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { orderAggregate } from '../../../application/aggregates.js';
 import { UnknownSkuError, UnrecordableEventError } from '../../../application/errors.js';
 import { decision, handleCommands } from '../../../application/handleCommand.js';
-import { cancelOrder, placeOrder } from '../../../application/orders.js';
+import { cancelOrder, placeOrder, STOCK_HINTS_KEPT } from '../../../application/orders.js';
 import {
   type CatalogueCache,
   readStock,
@@ -172,6 +172,19 @@ describe('placing an order', () => {
     expect(counted.reads.balance).toEqual([]);
     expect(stockHints.get('MUG-1')).toBe(0);
     expect(await shop.stock('MUG-1')).toEqual({ available: 0, reserved: 1, sold: 0 });
+  });
+
+  it('keeps the hints of the SKUs it learned of last, so a warm instance that meets a million SKUs does not grow', async () => {
+    const shop = await givenShop({ 'MUG-1': 1 });
+    await shop.placed({ 'MUG-1': 1 });
+    const stockHints = new Map<string, number>(Array.from({ length: STOCK_HINTS_KEPT }, (_, i) => [`OLD-${i}`, 5]));
+
+    await placeOrder(order({ 'MUG-1': 1 }), { ...shop.context, stockHints });
+
+    expect(stockHints.size).toBe(STOCK_HINTS_KEPT);
+    expect(stockHints.get('MUG-1')).toBe(0);
+    expect(stockHints.has('OLD-0')).toBe(false);
+    expect(stockHints.get('OLD-1')).toBe(5);
   });
 
   it('given a hint of exactly what the order asks, then it reserves the last units in one write', async () => {
