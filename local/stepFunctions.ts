@@ -209,6 +209,7 @@ export const startStepFunctions = async ({
   drainMs = 0,
   executionsFile,
   keepFinished = 5_000,
+  keepNames = 50_000,
 }: {
   config: ServerlessConfig;
   /**
@@ -218,6 +219,12 @@ export const startStepFunctions = async ({
    * is forgotten. Benchmarks that count every execution's states keep them all.
    */
   keepFinished?: number;
+  /**
+   * How many ended STANDARD executions keep their names taken at all: past that, the oldest is forgotten, so a stack
+   * left running for a million orders does not hold a million executions (about 1 KB each, even without history). A
+   * name forgotten so late is one no order's stream will ask for again, and a saga started twice finds its order settled.
+   */
+  keepNames?: number;
   /**
    * Where the executions running now are kept, for `resume()` at the next start: a parked compensation, or a saga
    * waiting for the payment gateway, goes on as it would on AWS. Kept up to date as executions start and end, so a
@@ -263,9 +270,16 @@ export const startStepFunctions = async ({
     ]),
   );
   const executions = new Map<string, Execution>();
-  /** Ended executions, oldest first: past `keepFinished`, the oldest loses its history (see `keepFinished`). */
+  /** The executions started and not yet counted ended: what a stop leaves running is among these, not all of them. */
+  const live = new Set<Execution>();
+  /**
+   * Ended executions, oldest first, whole ones and those kept by name: past `keepFinished`, the oldest loses its
+   * history, or is forgotten if EXPRESS; past `keepNames`, the oldest is forgotten (see both).
+   */
   const ended: string[] = [];
+  const named: string[] = [];
   const forgetOldEnded = (execution: Execution) => {
+    live.delete(execution);
     ended.push(execution.executionArn);
     while (ended.length > keepFinished) {
       const arn = ended.shift() as string;
@@ -275,7 +289,12 @@ export const startStepFunctions = async ({
       else {
         old.history = [];
         old.states = [];
+        named.push(arn);
       }
+    }
+    while (named.length > keepNames) {
+      const arn = named.shift() as string;
+      if (executions.get(arn)?.status !== 'RUNNING') executions.delete(arn);
     }
   };
   const running = new Set<Promise<void>>();
@@ -284,7 +303,7 @@ export const startStepFunctions = async ({
   /** The timers that end resumed executions at their TimeoutSeconds. */
   const deadlines: NodeJS.Timeout[] = [];
   const runningNow = (): LeftRunning[] =>
-    [...executions.values()]
+    [...live]
       .filter((e) => e.status === 'RUNNING')
       .map(({ stateMachineArn, executionArn, name, input, startDate }) => ({
         stateMachineArn,
@@ -437,6 +456,7 @@ export const startStepFunctions = async ({
     };
     record(execution, 'ExecutionStarted', { executionStartedEventDetails: { roleArn: machine.arn } });
     executions.set(executionArn, execution);
+    live.add(execution);
     if (!runIt) return execution;
     const promise = run(machine, execution);
     running.add(promise);

@@ -142,14 +142,14 @@ describe('executions left running across a restart of the local stack', () => {
 });
 
 describe('the executions the stand-in keeps', () => {
-  it('keeps the latest ended executions whole, and of older STANDARD ones what DescribeExecution answers, their names still taken', async () => {
+  it('keeps the latest ended executions whole, of older STANDARD ones what DescribeExecution answers, their names still taken, and forgets the oldest of those', async () => {
     // Every Task waits until the test ends: each execution runs until it is stopped (or fails on its thin input).
     let release: () => void = () => undefined;
     const held = new Promise<void>((resolve) => {
       release = resolve;
     });
     const removeHook = addInvocationHook({ before: () => held });
-    const stepFunctions = await startStepFunctions({ config, keepFinished: 2 });
+    const stepFunctions = await startStepFunctions({ config, keepFinished: 2, keepNames: 1 });
     const sfn = new SFNClient({
       endpoint: stepFunctions.endpoint,
       region: config.provider.region,
@@ -181,6 +181,14 @@ describe('the executions the stand-in keeps', () => {
         input: expect.stringContaining('order-a'),
       });
       await expect(start('order-a')).rejects.toMatchObject({ name: 'ExecutionAlreadyExists' });
+
+      // A fourth ends: order-b loses its history, and order-a, past keepNames, is forgotten, its name free again.
+      const { executionArn } = await start('order-d');
+      await sfn.send(new StopExecutionCommand({ executionArn }));
+      await expect
+        .poll(() => [...stepFunctions.executions.values()].map((e) => `${e.name} ${e.history.length > 0}`))
+        .toEqual(['order-b false', 'order-c true', 'order-d true']);
+      await expect(start('order-a')).resolves.toMatchObject({ executionArn: oldest?.executionArn });
     } finally {
       release();
       removeHook();
