@@ -1,4 +1,5 @@
 import { orderStreamId } from '../domain/order/index.js';
+import { compensateOrder } from './compensateOrder.js';
 import { cliArgs } from './cliArgs.js';
 import { OrderNotFoundError, type OrderReport, orderReport, sagaStateMachineArn, sagaSummary } from './orderReport.js';
 import { type StageClients, stageClients } from './stage.js';
@@ -10,9 +11,11 @@ import type { SagaConsumer } from '../functions/streams/sagaConsumers.js';
  * its read-model view (orders table) and its saga (Step Functions), side by side. Without --stage it asks the running
  * local stack (`npm start`); with it, that deployed stage, with your AWS credentials. `--start-saga` starts the
  * order's saga as its starter would have (ops/startSaga.ts), for the runbook's "Change failures" and "Saga failures".
+ * `--compensate` parks a compensation for a rejected or cancelled order whose payment nothing voids or refunds
+ * (ops/compensateOrder.ts), for the runbook's "Compensation failures" and "Parked compensations".
  */
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-const usage = 'usage: npm run order -- <orderId> [--stage <name>] [--json] [--start-saga]';
+const usage = 'usage: npm run order -- <orderId> [--stage <name>] [--json] [--start-saga | --compensate]';
 const { values, positionals } = cliArgs(
   {
     allowPositionals: true,
@@ -20,6 +23,7 @@ const { values, positionals } = cliArgs(
       stage: { type: 'string', default: 'local' },
       json: { type: 'boolean', default: false },
       'start-saga': { type: 'boolean', default: false },
+      compensate: { type: 'boolean', default: false },
     },
   },
   usage,
@@ -155,6 +159,13 @@ const print = (report: OrderReport) => {
     );
   }
 
+  if (report.paymentLeftAuthorized) {
+    console.log(
+      `\n  Its payment is still authorized, and no compensation runs to void or refund it (one failed, or a stack was\n` +
+        `  stopped under it): start one with --compensate. It is idempotent, and waits for the gateway if it is down.`,
+    );
+  }
+
   if (report.unread.length > 0) {
     console.log('\ncould not read (what the report shows of them is a guess):');
     for (const { source, error } of report.unread) console.log(`  ${source}: ${error}`);
@@ -197,9 +208,28 @@ const startSaga = async (clients: StageClients, id: string): Promise<number> => 
   }
 };
 
+const compensate = async (clients: StageClients, id: string): Promise<number> => {
+  const outcome = await compensateOrder(clients, id);
+  switch (outcome.outcome) {
+    case 'STARTED':
+      console.log(`compensation of ${id} started: npm run order -- ${id} shows it`);
+      return 0;
+    case 'RUNNING_ALREADY':
+      console.log(`a compensation of ${id} runs already: npm run order -- ${id} shows it`);
+      return 0;
+    case 'NOT_SETTLED':
+      console.error(`order ${id} is ${outcome.status}: only a rejected or cancelled order's payment is compensated`);
+      return 1;
+    case 'NO_SUCH_ORDER':
+      console.error(`no such order: ${id} (stage "${values.stage}")`);
+      return 1;
+  }
+};
+
 try {
   const clients = await stageClients(values.stage);
   if (values['start-saga']) process.exit(await startSaga(clients, orderId));
+  if (values.compensate) process.exit(await compensate(clients, orderId));
   const report = await orderReport(clients, orderId);
   if (values.json) console.log(JSON.stringify(report, null, 2));
   else print(report);

@@ -10,7 +10,7 @@ import {
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
 import { order, OrderEvent, type OrderState, orderStreamId } from '../domain/order/index.js';
-import { paymentStreamId } from '../domain/payment/index.js';
+import { payment, PaymentEvent, paymentStreamId } from '../domain/payment/index.js';
 import { paginateQuery } from '@aws-sdk/lib-dynamodb';
 import { isTransient } from '../eventstore/errors.js';
 import { type EventItem, itemEvents, storedItemEvents } from '../eventstore/eventItems.js';
@@ -92,6 +92,11 @@ export type OrderReport = {
    * is given up at, and the gateway's circuit breaker as it stands (absent: never tripped).
    */
   awaitingPayment?: { since: string; until: string; circuit: Circuit | undefined };
+  /**
+   * The order is settled without its payment (REJECTED or CANCELLED), yet the payment is still authorized and no
+   * compensation runs to void or refund it: one was lost (a failed compensation, or a stack stopped under it).
+   */
+  paymentLeftAuthorized?: boolean;
   /**
    * The sources that could not be read, and why: the report shows the rest. Only the events themselves are needed;
    * an operator short of one permission still learns what the others say.
@@ -329,6 +334,16 @@ export const orderReport = async (clients: StageClients, orderId: string): Promi
       undefined,
     ),
   };
+  // The payment as its own events say; a compensation still running (or waiting to be redriven) will settle it.
+  const paymentState = paymentEvents.reduce((current, event) => {
+    const parsed = PaymentEvent.safeParse({ type: event.type, data: event.data });
+    return parsed.success ? payment.evolve(current, parsed.data) : current;
+  }, payment.initialState());
+  const compensating = compensations.some((c) => c.status === 'RUNNING' || c.status === 'PENDING_REDRIVE');
+  const paymentLeftAuthorized =
+    paymentState.status === 'AUTHORIZED' &&
+    (state.status === 'REJECTED' || state.status === 'CANCELLED') &&
+    !compensating;
   return {
     orderId,
     stage: clients.stage,
@@ -340,6 +355,7 @@ export const orderReport = async (clients: StageClients, orderId: string): Promi
     saga,
     compensations,
     ...(awaitingPayment ? { awaitingPayment } : {}),
+    ...(paymentLeftAuthorized ? { paymentLeftAuthorized } : {}),
     unread,
   };
 };

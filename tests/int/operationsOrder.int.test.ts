@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { StreamVersionsError } from '../../eventstore/errors.js';
 import { eventSchemaRegistry } from '../../eventstore/upcasting.js';
+import { simulatedPaymentGateway } from '../../adapters/simulatedPaymentGateway.js';
+import { compensateOrder } from '../../ops/compensateOrder.js';
 import { OrderNotFoundError, type OrderReport, orderReport } from '../../ops/orderReport.js';
 import { type StageClients, stageClients } from '../../ops/stage.js';
 import { type Call, checked, eventually, givenProduct, uniqueCustomer } from '../e2e/http.js';
@@ -123,6 +125,74 @@ describe('npm run order: where is order X', () => {
       (parked) => expect(parked).toMatchObject({ viewParked: true, view: { version: 3 } }),
       { timeoutMs: 20_000, intervalMs: 100 },
     );
+  });
+
+  it('says when a settled order’s payment is still authorized with no compensation to undo it, and --compensate starts one', async () => {
+    // A give-up whose parked void was lost (a stack stopped under it, or the compensation failed): the order is
+    // rejected, its payment still authorized, and nothing runs to void it.
+    const orderId = randomUUID();
+    const total = { amount: 1000, currency: 'EUR' };
+    const gateway = simulatedPaymentGateway({
+      client: clients.client,
+      table: process.env.PAYMENT_SIMULATOR_TABLE ?? '',
+    });
+    const authorized = await gateway.authorize({ idempotencyKey: orderId, token: 'tok_visa', amount: total });
+    if (authorized.outcome !== 'APPROVED') throw new Error(`the simulator answered ${JSON.stringify(authorized)}`);
+    await clients.store.append(
+      [
+        {
+          streamId: `order-${orderId}`,
+          expectedVersion: 0,
+          events: [
+            {
+              type: 'OrderPlaced',
+              data: {
+                orderId,
+                customerId: uniqueCustomer(),
+                lines: [{ sku: 'LOST-1', quantity: 1, unitPrice: total }],
+                total,
+                paymentToken: 'tok_visa',
+              },
+            },
+            { type: 'OrderRejected', data: { orderId, reason: 'UNAVAILABLE' } },
+          ],
+        },
+        {
+          streamId: `payment-${orderId}`,
+          expectedVersion: 0,
+          events: [
+            { type: 'PaymentAuthorized', data: { orderId, amount: total, gatewayReference: authorized.reference } },
+          ],
+        },
+      ],
+      testMetadata(),
+    );
+    expect(await orderReport(clients, orderId)).toMatchObject({ paymentLeftAuthorized: true, compensations: [] });
+
+    expect(await compensateOrder(clients, orderId)).toEqual({ outcome: 'STARTED' });
+
+    // Parked as the give-up would have: the report shows it, no longer asks for one, and the payment is voided.
+    expect((await orderReport(clients, orderId)).paymentLeftAuthorized).toBeUndefined();
+    const report = await eventually(
+      () => orderReport(clients, orderId),
+      (now) => expect(now.compensations).toMatchObject([{ name: orderId, status: 'SUCCEEDED' }]),
+      { timeoutMs: 20_000, intervalMs: 100 },
+    );
+    expect(report.events.map((e) => e.type)).toEqual([
+      'OrderPlaced',
+      'OrderRejected',
+      'PaymentAuthorized',
+      'PaymentRefunded',
+    ]);
+    expect(report.paymentLeftAuthorized).toBeUndefined();
+  });
+
+  it('refuses to compensate an order that is not settled, or that does not exist', async () => {
+    const sku = await givenProduct(call, { stock: 5 });
+    const { orderId } = await placeOrder(uniqueCustomer(), sku, 'tok_visa');
+    await settledReport(orderId);
+    expect(await compensateOrder(clients, orderId)).toEqual({ outcome: 'NOT_SETTLED', status: 'CONFIRMED' });
+    expect(await compensateOrder(clients, randomUUID())).toEqual({ outcome: 'NO_SUCH_ORDER' });
   });
 
   it('says which of the saga’s consumers parked the order’s stream, on a change they could not read', async () => {
