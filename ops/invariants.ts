@@ -328,7 +328,8 @@ export const checkInvariants = async (tables: InvariantTables): Promise<Invarian
   const statusOf = (orderId: string) => orders.get(orderId)?.state.status;
   // On a stack that is not quiet, a refund or void parked until the gateway answers (ADR 0010) is not done yet.
   const parkedHint = (orderId: string) =>
-    ` (unless its refund or void is parked for the gateway: \`npm run order -- ${orderId}\` shows it)`;
+    ` (unless its refund or void is parked for the gateway: \`npm run order -- ${orderId}\` shows it, and ` +
+    `\`--compensate\` starts one where none runs)`;
   for (const [orderId, { state }] of payments) {
     const status = statusOf(orderId);
     if (state.status === 'AUTHORIZED' && (status === undefined || !keepsPayment(status))) {
