@@ -4,7 +4,7 @@ import { type ChangeRelay, startChangeRelay } from './changeRelay.js';
 import { doorbell } from './doorbell.js';
 import { createTables, type DynamoLocal, startDynamoLocal } from './dynamoLocal.js';
 import { stackEnvironment } from './environment.js';
-import { createStreams, type KinesisLocal, startKinesalite } from './kinesisLocal.js';
+import { createStreams, type KinesisLocal, startKinesalite, trimExpiredRecords } from './kinesisLocal.js';
 import { type FaultPlan, type Faults, injectFaults } from './faults.js';
 import { addInvocationHook } from './lambda.js';
 import { type Meter, startMeter } from './meter.js';
@@ -91,6 +91,14 @@ export const startLocalStack = async ({
     const kinesis = await startKinesalite(stateDir ? { path: join(stateDir, 'kinesis') } : {});
     stopped.push(() => kinesis.stop());
     const streams = await createStreams(config, kinesis.client);
+    // Records past their retention are deleted now and every hour, or a kept stack's folder grows with every order.
+    const trim = () =>
+      void trimExpiredRecords(kinesis.client, streams).catch((error: unknown) =>
+        log(`kinesalite: trimming expired records failed: ${error instanceof Error ? error.message : String(error)}`),
+      );
+    trim();
+    const trimming = setInterval(trim, 3_600_000).unref();
+    stopped.push(async () => clearInterval(trimming));
     const stepFunctions = await startStepFunctions({
       config,
       log,
