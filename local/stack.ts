@@ -92,13 +92,26 @@ export const startLocalStack = async ({
     stopped.push(() => kinesis.stop());
     const streams = await createStreams(config, kinesis.client);
     // Records past their retention are deleted now and every hour, or a kept stack's folder grows with every order.
-    const trim = () =>
-      void trimExpiredRecords(kinesis.client, streams).catch((error: unknown) =>
-        log(`kinesalite: trimming expired records failed: ${error instanceof Error ? error.message : String(error)}`),
-      );
+    // A trim still reading when the stack stops is waited for first: kinesalite throws (uncaught) on a read of a store
+    // it has closed.
+    let trimming: Promise<void> | undefined;
+    const trim = () => {
+      trimming ??= trimExpiredRecords(kinesis.client, streams)
+        .then(
+          () => undefined,
+          (error: unknown) =>
+            log(
+              `kinesalite: trimming expired records failed: ${error instanceof Error ? error.message : String(error)}`,
+            ),
+        )
+        .finally(() => (trimming = undefined));
+    };
     trim();
-    const trimming = setInterval(trim, 3_600_000).unref();
-    stopped.push(async () => clearInterval(trimming));
+    const hourly = setInterval(trim, 3_600_000).unref();
+    stopped.push(async () => {
+      clearInterval(hourly);
+      await trimming;
+    });
     const stepFunctions = await startStepFunctions({
       config,
       log,
