@@ -2,6 +2,7 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { oas31 } from 'zod-openapi';
 import { openApiDocument } from '../../api/openapi.js';
+import { routePattern } from '../../api/routePattern.js';
 import { version } from '../../api/version.js';
 
 // ajv-formats is CommonJS with its function as the default export; under NodeNext it arrives wrapped once more.
@@ -51,7 +52,7 @@ const validatorOf = (key: string, schema: oas31.SchemaObject | oas31.ReferenceOb
 
 const templates = Object.keys(document.paths ?? {}).map((template) => ({
   template,
-  pattern: new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}$`),
+  pattern: routePattern(template).pattern,
 }));
 
 /** The documented operation that serves this method and path, if the contract has one. */
