@@ -19,6 +19,7 @@ import { OrderNotFoundError } from '../domain/shared/errors.js';
 import { BalanceChangedError, BalanceTooLowError, ConcurrencyError } from '../eventstore/errors.js';
 import type { EventStore } from '../eventstore/types.js';
 import { orderAggregate } from './aggregates.js';
+import { keepLatest } from './latest.js';
 import { productForPricing, readStock } from './products.js';
 import { type Caller, mayAccess } from './caller.js';
 import { UnknownSkuError } from './errors.js';
@@ -133,12 +134,8 @@ export const STOCK_HINTS_KEPT = 10_000;
  * Keeps what was learned of a SKU's stock, as the latest: a warm instance that meets a million SKUs keeps the hints
  * of the {@link STOCK_HINTS_KEPT} last. A forgotten hint costs nothing but a guess that every line has enough.
  */
-const remember = (hints: Map<string, number>, sku: string, available: number, kept = STOCK_HINTS_KEPT): void => {
-  hints.delete(sku);
-  hints.set(sku, available);
-  const oldest = hints.size > kept ? hints.keys().next().value : undefined;
-  if (oldest !== undefined) hints.delete(oldest);
-};
+const remember = (hints: Map<string, number>, sku: string, available: number): void =>
+  keepLatest(hints, sku, available, STOCK_HINTS_KEPT);
 
 /** Captures each product's price now (within a second: `productForPricing`); the client never sets a price. */
 const priceLines = async (context: CommandContext, items: PlaceOrderInput['items']): Promise<OrderLine[]> => {

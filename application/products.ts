@@ -12,6 +12,7 @@ import { BalanceTooLowError } from '../eventstore/errors.js';
 import type { Money } from '../domain/shared/values.js';
 import type { Balance, EventStore } from '../eventstore/types.js';
 import { productAggregate } from './aggregates.js';
+import { keepLatest } from './latest.js';
 import { type CommandContext, handleCommand, load } from './handleCommand.js';
 
 /** A product as clients see it. `version` counts the moves of its stock, so it changes whenever the figures do. */
@@ -180,11 +181,6 @@ export const productForPricing = async (
     entry = await currentProduct(store, sku);
   }
   if (!entry) return undefined;
-  if (cache) {
-    cache.delete(sku);
-    cache.set(sku, { ...entry, readAt: now });
-    const oldest = cache.size > kept ? cache.keys().next().value : undefined;
-    if (oldest !== undefined) cache.delete(oldest);
-  }
+  if (cache) keepLatest(cache, sku, { ...entry, readAt: now }, kept);
   return entry.product;
 };
