@@ -1,6 +1,6 @@
 import { stepFunctionsParking } from '../adapters/compensationParking.js';
-import { order, OrderEvent, type OrderState, orderStreamId } from '../domain/order/index.js';
-import { compensationStateMachineArn } from './orderReport.js';
+import { type OrderState, orderStreamId } from '../domain/order/index.js';
+import { compensationStateMachineArn, foldOrder } from './orderReport.js';
 import type { StageClients } from './stage.js';
 
 export type CompensateOutcome =
@@ -16,10 +16,7 @@ export type CompensateOutcome =
  */
 export const compensateOrder = async (clients: StageClients, orderId: string): Promise<CompensateOutcome> => {
   const events = await clients.store.readStream(orderStreamId(orderId));
-  const { status } = events.reduce((state, event) => {
-    const parsed = OrderEvent.safeParse({ type: event.type, data: event.data });
-    return parsed.success ? order.evolve(state, parsed.data) : state;
-  }, order.initialState());
+  const { status } = foldOrder(events).state;
   if (status === 'NONE') return { outcome: 'NO_SUCH_ORDER' };
   if (status !== 'REJECTED' && status !== 'CANCELLED') return { outcome: 'NOT_SETTLED', status };
   const parking = stepFunctionsParking({

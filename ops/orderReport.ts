@@ -187,6 +187,26 @@ const stateMachineArn = async (clients: StageClients, { name, arn }: { name: str
 export const sagaStateMachineArn = (clients: StageClients): Promise<string> =>
   stateMachineArn(clients, clients.orderSaga);
 
+/**
+ * The order as its events say, folded up to the first event this code cannot read (a type or shape from a newer
+ * writer, or a bad write): the report still shows everything else, and says where the fold stopped, which is what an
+ * operator needs then; `--compensate` acts on the same state.
+ */
+export const foldOrder = (
+  events: StoredEvent[],
+): { state: OrderState; unreadable?: NonNullable<FromEvents['unreadable']> } => {
+  let state = order.initialState();
+  for (const event of events) {
+    const parsed = OrderEvent.safeParse({ type: event.type, data: event.data });
+    if (!parsed.success) {
+      const reason = parsed.error.issues[0]?.message ?? 'it does not parse';
+      return { state, unreadable: { version: event.version, type: event.type, reason } };
+    }
+    state = order.evolve(state, parsed.data);
+  }
+  return { state };
+};
+
 /** The ARN of the stage's compensation state machine, where compensations are parked. */
 export const compensationStateMachineArn = (clients: StageClients): Promise<string> =>
   stateMachineArn(clients, clients.compensation);
@@ -307,19 +327,7 @@ export const orderReport = async (clients: StageClients, orderId: string): Promi
     .sort((a, b) => a.recordedAt.localeCompare(b.recordedAt))
     .map(reported);
   if (events.length === 0 && !view && saga.kind !== 'execution') throw new OrderNotFoundError(orderId);
-  // Folded up to the first event this code cannot read (a type or shape from a newer writer, or a bad write): the
-  // report still shows everything else, and says where the fold stopped, which is what an operator needs then.
-  let state = order.initialState();
-  let unreadable: FromEvents['unreadable'];
-  for (const event of orderEvents) {
-    const parsed = OrderEvent.safeParse({ type: event.type, data: event.data });
-    if (!parsed.success) {
-      const reason = parsed.error.issues[0]?.message ?? 'it does not parse';
-      unreadable = { version: event.version, type: event.type, reason };
-      break;
-    }
-    state = order.evolve(state, parsed.data);
-  }
+  const { state, unreadable } = foldOrder(orderEvents);
   const fromEvents: FromEvents = {
     status: state.status,
     version: orderEvents.at(-1)?.version ?? 0,
