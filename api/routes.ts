@@ -177,7 +177,8 @@ export const routes = [
     path: '/orders/{orderId}/events',
     access: 'customer',
     summary:
-      'The order’s history as recorded, in today’s event shapes, each event showing the fields its schema names, never the payment token (its customer, or an admin).',
+      'The order’s history as recorded, in today’s event shapes, each event showing the fields its schema names, ' +
+      'never the payment token (its customer, or an admin).',
     params: z.object({ orderId: OrderIdParam }),
     responses: {
       200: {

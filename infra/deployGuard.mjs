@@ -4,9 +4,9 @@
  * `dev`): the JWT issuer still the fail-closed placeholder, which answers every authenticated route with 401, or no
  * alarm subscriber, which leaves every alarm unread. Both come from the environment (ORDERFLOW_JWT_ISSUER,
  * ORDERFLOW_ALARM_EMAIL), so a redeploy from a shell or a CI job without them would otherwise put the placeholder back,
- * or drop the subscription, silently. On any stage, it also refuses a template reserving more concurrency than the account leaves, which
- * CloudFormation would only find after creating the tables that keep their data. `sls package` is offline and never
- * refused: only the deploy is.
+ * or drop the subscription, silently. On any stage, it also refuses a template reserving more concurrency than the
+ * account leaves, which CloudFormation would only find after creating the tables that keep their data. `sls package`
+ * is offline and never refused: only the deploy is.
  */
 
 /** The issuer serverless.yml falls back to when ORDERFLOW_JWT_ISSUER is unset: no real identity provider. */

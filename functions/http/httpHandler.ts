@@ -54,13 +54,13 @@ export const accepted = (location: string, body: unknown): HttpResponse => ({
   headers: { location },
 });
 
+/** Every authenticated read's cache policy: the caller's own cache only, and checked again each time (by its ETag). */
+const PRIVATE = 'private, no-cache';
+
 /**
  * JSON with U+FFFD written as its escape: a request body holding the character itself is refused as bytes that were
  * not UTF-8 (jsonBody), so an answer a client sends back as it got it must not hold it either.
  */
-/** Every authenticated read's cache policy: the caller's own cache only, and checked again each time (by its ETag). */
-const PRIVATE = 'private, no-cache';
-
 const jsonText = (body: unknown): string => JSON.stringify(body).replaceAll('\uFFFD', '\\ufffd');
 
 const toResult = ({ status, body, headers }: HttpResponse): APIGatewayProxyStructuredResultV2 => ({
