@@ -186,6 +186,25 @@ const writeLeftRunning = async (file: string, left: LeftRunning[]): Promise<void
   else await rm(file, { force: true });
 };
 
+/** Newest start first, then by ARN: the order ListExecutions pages in, stable while executions start. */
+const byNewest = (a: Pick<Execution, 'startDate' | 'executionArn'>, b: Pick<Execution, 'startDate' | 'executionArn'>) =>
+  b.startDate.getTime() - a.startDate.getTime() || a.executionArn.localeCompare(b.executionArn);
+
+/** A ListExecutions page's nextToken: where the page ended, so an execution started meanwhile moves no later page. */
+const tokenAfter = ({ startDate, executionArn }: Execution): string =>
+  Buffer.from(JSON.stringify([startDate.getTime(), executionArn])).toString('base64url');
+
+const pageAfter = (token: unknown): Pick<Execution, 'startDate' | 'executionArn'> => {
+  try {
+    const [time, executionArn] = z
+      .tuple([z.number(), z.string()])
+      .parse(JSON.parse(Buffer.from(String(token), 'base64url').toString('utf8')));
+    return { startDate: new Date(time), executionArn };
+  } catch {
+    throw new AwsError('InvalidToken', `Invalid Token: '${String(token)}'`);
+  }
+};
+
 class AwsError extends Error {
   constructor(
     readonly type: string,
@@ -531,17 +550,39 @@ export const startStepFunctions = async ({
         })),
       };
     },
-    ListExecutions: ({ stateMachineArn }) => ({
-      executions: [...executions.values()]
-        .filter((e) => e.stateMachineArn === stateMachineArn)
-        .map(({ executionArn, stateMachineArn: arn, name, status, startDate }) => ({
+    // As AWS answers it (the runbook's `aws stepfunctions list-executions --status-filter FAILED` works here too):
+    // newest first, a page at a time, and not for an EXPRESS machine, whose executions AWS does not keep.
+    ListExecutions: ({ stateMachineArn, statusFilter, maxResults, nextToken }) => {
+      const machine = machines.get(String(stateMachineArn));
+      if (!machine)
+        throw new AwsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${String(stateMachineArn)}'`);
+      if (machine.type === 'EXPRESS')
+        throw new AwsError(
+          'StateMachineTypeNotSupported',
+          'This operation is not supported by this type of state machine',
+        );
+      const pageSize = maxResults === undefined || maxResults === 0 ? 100 : maxResults;
+      if (typeof pageSize !== 'number' || !Number.isInteger(pageSize) || pageSize < 0 || pageSize > 1000)
+        throw new AwsError('ValidationException', 'maxResults must be an integer from 0 to 1000');
+      const after = nextToken === undefined ? undefined : pageAfter(nextToken);
+      const newestFirst = [...executions.values()]
+        .filter((e) => e.stateMachineArn === machine.arn && (statusFilter === undefined || e.status === statusFilter))
+        .sort(byNewest);
+      const from = after ? newestFirst.findIndex((e) => byNewest(e, after) > 0) : 0;
+      const page = from < 0 ? [] : newestFirst.slice(from, from + pageSize);
+      const last = page.at(-1);
+      return {
+        executions: page.map(({ executionArn, stateMachineArn: arn, name, status, startDate, stopDate }) => ({
           executionArn,
           stateMachineArn: arn,
           name,
           status,
           startDate: startDate.getTime() / 1000,
+          ...(stopDate ? { stopDate: stopDate.getTime() / 1000 } : {}),
         })),
-    }),
+        ...(last && from + pageSize < newestFirst.length ? { nextToken: tokenAfter(last) } : {}),
+      };
+    },
   };
 
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {

@@ -1,7 +1,13 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeExecutionCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ListExecutionsCommand,
+  SFNClient,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
 import { addInvocationHook } from '../../local/lambda.js';
 import { loadServerlessConfig } from '../../local/serverlessConfig.js';
@@ -74,7 +80,8 @@ describe('executions left running across a restart of the local stack', () => {
     const stepFunctions = await startStepFunctions({ config, executionsFile: file });
     try {
       expect(await stepFunctions.resume()).toBe(1);
-      await expect.poll(() => seen.length).toBeGreaterThan(0);
+      // The compensation's first Task runs once its machine's handlers load: seconds on a busy machine.
+      await expect.poll(() => seen.length, { timeout: 15_000 }).toBeGreaterThan(0);
       expect(seen[0]).toMatchObject({ orderId: 'order-1', startedAt: parkedAt.toISOString() });
     } finally {
       await stepFunctions.stop();
@@ -160,7 +167,7 @@ describe('the executions the stand-in keeps', () => {
         new StartExecutionCommand({
           stateMachineArn: sagaArn,
           name,
-          input: JSON.stringify({ orderId: name, correlationId: 'c-1' }),
+          input: JSON.stringify({ orderId: name, correlationId: 'c-1', placed: {}, placedAt: '' }),
         }),
       );
     try {
@@ -194,6 +201,78 @@ describe('the executions the stand-in keeps', () => {
       removeHook();
       sfn.destroy();
       await stepFunctions.stop();
+    }
+  });
+
+  it('lists a machine’s executions as AWS does: newest first, by status, a page at a time, and not an EXPRESS one’s', async () => {
+    const removeHook = addInvocationHook({ before: () => new Promise<never>(() => undefined) });
+    const stepFunctions = await startStepFunctions({ config });
+    const sfn = new SFNClient({
+      endpoint: stepFunctions.endpoint,
+      region: config.provider.region,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    const list = (input: Omit<ConstructorParameters<typeof ListExecutionsCommand>[0], 'stateMachineArn'>) =>
+      sfn.send(new ListExecutionsCommand({ stateMachineArn: sagaArn, ...input }));
+    const names = (page: Awaited<ReturnType<typeof list>>) => page.executions?.map((e) => e.name);
+    try {
+      for (const name of ['order-1', 'order-2', 'order-3', 'order-4', 'order-5']) {
+        const { executionArn } = await sfn.send(
+          new StartExecutionCommand({
+            stateMachineArn: sagaArn,
+            name,
+            input: JSON.stringify({ orderId: name, correlationId: 'c-1', placed: {}, placedAt: '' }),
+          }),
+        );
+        if (name !== 'order-3') await sfn.send(new StopExecutionCommand({ executionArn }));
+        // Start times a millisecond apart at least, so newest-first is one order.
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      expect(names(await list({}))).toEqual(['order-5', 'order-4', 'order-3', 'order-2', 'order-1']);
+      expect(await list({ statusFilter: 'RUNNING' })).toMatchObject({
+        executions: [{ name: 'order-3', status: 'RUNNING' }],
+      });
+      const aborted = await list({ statusFilter: 'ABORTED' });
+      expect(names(aborted)).toEqual(['order-5', 'order-4', 'order-2', 'order-1']);
+      expect(aborted.executions?.every((e) => e.stopDate instanceof Date)).toBe(true);
+
+      // Pages of two, each taking up after the last; one started meanwhile moves no later page.
+      const first = await list({ maxResults: 2 });
+      expect(names(first)).toEqual(['order-5', 'order-4']);
+      await sfn.send(new StartExecutionCommand({ stateMachineArn: sagaArn, name: 'order-6', input: '{}' }));
+      const second = await list({ maxResults: 2, nextToken: first.nextToken });
+      expect(names(second)).toEqual(['order-3', 'order-2']);
+      const third = await list({ maxResults: 2, nextToken: second.nextToken });
+      expect(third).toMatchObject({ executions: [{ name: 'order-1' }] });
+      expect(third.nextToken).toBeUndefined();
+
+      await expect(list({ nextToken: 'not-a-token' })).rejects.toMatchObject({ name: 'InvalidToken' });
+      await expect(list({ maxResults: 1001 })).rejects.toMatchObject({ name: 'ValidationException' });
+      await expect(
+        sfn.send(new ListExecutionsCommand({ stateMachineArn: `${sagaArn}-unknown` })),
+      ).rejects.toMatchObject({ name: 'StateMachineDoesNotExist' });
+    } finally {
+      removeHook();
+      sfn.destroy();
+      await stepFunctions.stop();
+    }
+
+    // prod runs the saga EXPRESS, whose executions AWS does not list.
+    const prod = await loadServerlessConfig('prod');
+    const express = await startStepFunctions({ config: prod });
+    const prodSfn = new SFNClient({
+      endpoint: express.endpoint,
+      region: prod.provider.region,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    try {
+      const prodSaga = `arn:aws:states:${prod.provider.region}:000000000000:stateMachine:${String(prod.resources?.Resources?.OrderSagaStateMachine?.Properties?.StateMachineName)}`;
+      await expect(prodSfn.send(new ListExecutionsCommand({ stateMachineArn: prodSaga }))).rejects.toMatchObject({
+        name: 'StateMachineTypeNotSupported',
+      });
+    } finally {
+      prodSfn.destroy();
+      await express.stop();
     }
   });
 });
