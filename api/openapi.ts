@@ -6,7 +6,8 @@ import {
   type ZodOpenApiResponseObject,
 } from 'zod-openapi';
 import { acceptableCorrelationId } from './correlation.js';
-import { Problem } from './schemas.js';
+import { type ProblemSlug, problemStatus, problemType } from './problems.js';
+import { GatewayMessage, Problem } from './schemas.js';
 import { type Route, routes } from './routes.js';
 
 const text = { type: 'string' } as const;
@@ -49,10 +50,26 @@ const headersOf = (status: number, route: Route) => ({
     : {}),
 });
 
-const problemResponse = (description: string, status: number, route: Route) => ({
+/** Each problem type of a status, for an answer that lists none of its own. */
+const slugsOf = (status: number) =>
+  (Object.keys(problemStatus) as ProblemSlug[]).filter((slug) => problemStatus[slug] === status);
+
+/** A problem answer, its `type` narrowed to the slugs it may be: a client branches on them, not on the prose. */
+const problemResponse = (
+  description: string,
+  status: number,
+  route: Route,
+  slugs: readonly ProblemSlug[] = slugsOf(status),
+  alsoByGateway = false,
+) => ({
   description,
   headers: headersOf(status, route),
-  content: { 'application/problem+json': { schema: Problem } },
+  content: {
+    'application/problem+json': {
+      schema: z.intersection(Problem, z.looseObject({ type: z.enum(slugs.map(problemType)) })),
+    },
+    ...(alsoByGateway ? { 'application/json': { schema: GatewayMessage } } : {}),
+  },
 });
 
 /** The request headers every route reads, besides its own. */
@@ -73,9 +90,9 @@ const byGateway = ' (on AWS, API Gateway answers this itself: `{"message": …}`
 const commonErrors = (route: Route) => ({
   ...(route.access === 'public'
     ? {}
-    : { 401: problemResponse(`Missing, expired or invalid bearer token${byGateway}`, 401, route) }),
+    : { 401: problemResponse(`Missing, expired or invalid bearer token${byGateway}`, 401, route, undefined, true) }),
   ...(route.access === 'admin'
-    ? { 403: problemResponse(`The token lacks the orderflow/admin scope${byGateway}`, 403, route) }
+    ? { 403: problemResponse(`The token lacks the orderflow/admin scope${byGateway}`, 403, route, undefined, true) }
     : {}),
   // Every route refuses a query parameter it does not take.
   400: problemResponse(
@@ -86,6 +103,7 @@ const commonErrors = (route: Route) => ({
         : 'The route takes no query parameter (see `errors`).',
     400,
     route,
+    route.body ? ['validation-failed', 'malformed-json', 'body-required'] : ['validation-failed'],
   ),
   ...(route.body
     ? {
@@ -100,6 +118,12 @@ const commonErrors = (route: Route) => ({
     503,
     route,
   ),
+  429: {
+    description:
+      'Over the stage’s throttling limits (on AWS, API Gateway answers this itself; the local stack throttles nothing): ' +
+      'retry later.',
+    content: { 'application/json': { schema: GatewayMessage } },
+  },
 });
 
 const operation = (route: Route): ZodOpenApiOperationObject => ({
@@ -114,10 +138,10 @@ const operation = (route: Route): ZodOpenApiOperationObject => ({
   ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: route.body } } } } : {}),
   responses: {
     ...Object.fromEntries(
-      Object.entries(route.responses).map(([status, { description, schema }]) => [
+      Object.entries(route.responses).map(([status, { description, schema, problems }]) => [
         status,
         Number(status) >= 400
-          ? problemResponse(description, Number(status), route)
+          ? problemResponse(description, Number(status), route, problems)
           : {
               description,
               headers: headersOf(Number(status), route),

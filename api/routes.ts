@@ -25,6 +25,7 @@ import {
 } from './schemas.js';
 
 import type { Access } from './access.js';
+import type { ProblemSlug } from './problems.js';
 
 export { ADMIN_SCOPE, type Access } from './access.js';
 
@@ -39,7 +40,11 @@ export type Route = {
   query?: z.ZodObject;
   headers?: z.ZodObject;
   body?: ZodType;
-  responses: Record<number, { description: string; schema?: ZodType }>;
+  /**
+   * What each status answers. An error's `problems` are the types it may be (api/problems.ts); left out, every type
+   * of its status.
+   */
+  responses: Record<number, { description: string; schema?: ZodType; problems?: readonly ProblemSlug[] }>;
 };
 
 /** The HTTP contract, written once: handlers validate with it, OpenAPI is generated from it, serverless.yml must match it. */
@@ -53,7 +58,7 @@ export const routes = [
     body: RegisterProductRequest,
     responses: {
       201: { description: 'The product.', schema: Product },
-      409: { description: 'A product with this SKU exists.' },
+      409: { description: 'A product with this SKU exists.', problems: ['product-already-registered'] },
     },
   },
   {
@@ -74,11 +79,15 @@ export const routes = [
         schema: StockMoved,
       },
       404: { description: 'No product with this SKU.' },
-      409: { description: 'The product’s stock kept changing while the restock retried: retry after Retry-After.' },
+      409: {
+        description: 'The product’s stock kept changing while the restock retried: retry after Retry-After.',
+        problems: ['concurrent-modification'],
+      },
       422: {
         description:
           'The restock would take the units ever supplied to the product past 1,000,000,000; or its ' +
           'Idempotency-Key was used for a restock of another quantity.',
+        problems: ['stock-limit-exceeded', 'restock-key-reused'],
       },
     },
   },
@@ -99,11 +108,15 @@ export const routes = [
         schema: StockMoved,
       },
       404: { description: 'No product with this SKU.' },
-      409: { description: 'The product kept changing while the write-off retried: retry after Retry-After.' },
+      409: {
+        description: 'The product kept changing while the write-off retried: retry after Retry-After.',
+        problems: ['concurrent-modification'],
+      },
       422: {
         description:
           'Fewer units available than the write-off takes (units reserved by orders in flight, or sold, are not ' +
           'written off); or its Idempotency-Key was used for a write-off of another quantity.',
+        problems: ['write-off-exceeds-available', 'write-off-key-reused'],
       },
     },
   },
@@ -123,7 +136,10 @@ export const routes = [
         schema: ProductFacts,
       },
       404: { description: 'No product with this SKU.' },
-      409: { description: 'The product kept changing while the new price retried: retry after Retry-After.' },
+      409: {
+        description: 'The product kept changing while the new price retried: retry after Retry-After.',
+        problems: ['concurrent-modification'],
+      },
     },
   },
   {
@@ -142,11 +158,21 @@ export const routes = [
           'it answers the order as it stands now.',
         schema: OrderAccepted,
       },
-      409: { description: 'The stock kept changing while the placement retried: retry after Retry-After, same key.' },
+      409: {
+        description: 'The stock kept changing while the placement retried: retry after Retry-After, same key.',
+        problems: ['concurrent-modification'],
+      },
       422: {
         description:
           'An unknown SKU, mixed currencies, a SKU on two lines, a total past 2^53 − 1 minor units, or an ' +
           'idempotency key reused for another order.',
+        problems: [
+          'unknown-sku',
+          'mixed-currencies',
+          'duplicate-order-line',
+          'order-total-too-large',
+          'order-already-placed',
+        ],
       },
     },
   },
@@ -168,6 +194,7 @@ export const routes = [
         description:
           'The order was rejected: there is nothing to cancel; or it kept changing while the cancel retried: retry ' +
           'after Retry-After.',
+        problems: ['invalid-order-transition', 'concurrent-modification'],
       },
     },
   },
@@ -216,7 +243,10 @@ export const routes = [
       200: { description: 'A page of orders; ETag for If-None-Match.', schema: OrderPage },
       304: { description: 'Unchanged since the ETag sent in If-None-Match.' },
       403: { description: 'Another customer’s `customerId`, from a caller who is not an admin.' },
-      422: { description: 'A cursor this listing did not hand out (or handed out for another customer’s listing).' },
+      422: {
+        description: 'A cursor this listing did not hand out (or handed out for another customer’s listing).',
+        problems: ['invalid-cursor'],
+      },
     },
   },
   {
@@ -246,6 +276,7 @@ export const routes = [
       422: {
         description:
           'A cursor that does not decode, or was handed out under another version of the products read model than the live one: start again. Cursors are not signed: an edited one only moves within the catalogue.',
+        problems: ['invalid-cursor'],
       },
     },
   },

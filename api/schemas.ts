@@ -207,6 +207,9 @@ export const Problem = z
   .meta({ id: 'Problem' });
 export type Problem = z.infer<typeof Problem>;
 
+/** What API Gateway answers itself, before any function runs: a refused token, a missing scope, throttling. */
+export const GatewayMessage = z.object({ message: z.string() }).meta({ id: 'GatewayMessage' });
+
 /** An order as the read model holds it, with the stream version it reflects (also its ETag). */
 export const Order = OrderView.extend({ version: z.int() }).meta({ id: 'Order' });
 export type Order = z.infer<typeof Order>;

@@ -79,8 +79,8 @@ export const getOrder = async (
   const found = await readModels.order(orderId);
   if (found && !mayAccess(caller, found.view.customerId)) {
     // The work an order that does not exist costs, its stream read and folded, so that the time the answer takes
-    // does not tell someone else's order from a missing one (a keyed order's id can be computed from its key). Nothing
-    // of the stream decides the answer: one that cannot be read is as missing as any.
+    // differs from a missing one's only by folding the events found (README: a keyed order's id can be computed from
+    // its customer and key). Nothing of the stream decides the answer: one that cannot be read is as missing as any.
     await foldOrder({ orderId, caller }, store).catch(() => undefined);
     throw new OrderNotFoundError(orderId);
   }

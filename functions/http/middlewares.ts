@@ -9,6 +9,7 @@ import type {
 import type { z } from 'zod';
 import { ADMIN_SCOPE, type Access } from '../../api/access.js';
 import { acceptableCorrelationId } from '../../api/correlation.js';
+import { isProblemSlug, problemStatus } from '../../api/problems.js';
 import type { Route } from '../../api/routes.js';
 import type { Caller } from '../../application/caller.js';
 import { DomainError } from '../../domain/shared/errors.js';
@@ -397,8 +398,6 @@ export const validate = (route: Route): Middleware => ({
 export const notFound = (): ProblemError =>
   new ProblemError(404, 'not-found', 'Not Found', 'There is no such resource.');
 
-const slugOf = (code: string): string => code.toLowerCase().replaceAll('_', '-');
-
 /** How each kind of refusal is answered: one table, so a new kind gets its status and title together. */
 const domainAnswers = {
   conflict: { status: 409, title: 'Conflict' },
@@ -413,7 +412,11 @@ export const toProblem = (error: unknown): ProblemError => {
   if (error instanceof DomainError) {
     const { status, title } = domainAnswers[error.kind];
     // Not-found answers never say more than that, so ids cannot be probed.
-    return status === 404 ? notFound() : new ProblemError(status, slugOf(error.code), title, error.message);
+    if (status === 404) return notFound();
+    const slug = error.code.toLowerCase().replaceAll('_', '-');
+    // A refusal the contract does not list for its status (a saga's, say) reaching a route is ours: a 500, logged.
+    if (isProblemSlug(slug) && problemStatus[slug] === status)
+      return new ProblemError(status, slug, title, error.message);
   }
   if (error instanceof ConcurrencyError) {
     return new ProblemError(
@@ -425,11 +428,6 @@ export const toProblem = (error: unknown): ProblemError => {
         headers: { 'retry-after': '1' },
       },
     );
-  }
-  const status = (error as { statusCode?: unknown }).statusCode;
-  // middy's own HttpErrors below 500 are the client's; keep their status.
-  if (typeof status === 'number' && status >= 400 && status < 500) {
-    return new ProblemError(status, 'bad-request', 'Bad Request', (error as Error).message);
   }
   if (isTransient(error)) {
     return new ProblemError(

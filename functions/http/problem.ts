@@ -1,16 +1,17 @@
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { type ProblemSlug, problemType } from '../../api/problems.js';
 
 /** A field-level complaint: a JSON pointer into the body, or the name of a header or query parameter. */
 export type FieldError = { pointer?: string; header?: string; parameter?: string; detail: string };
 
 /**
- * An HTTP failure to be answered as an RFC 9457 problem document. `slug` names the problem type; the list of them
- * is in docs/problems.md.
+ * An HTTP failure to be answered as an RFC 9457 problem document. `slug` names the problem type, one of the
+ * contract's (api/problems.ts, explained in docs/problems.md).
  */
 export class ProblemError extends Error {
   constructor(
     readonly status: number,
-    readonly slug: string,
+    readonly slug: ProblemSlug,
     readonly title: string,
     readonly detail: string,
     readonly extras: { errors?: FieldError[]; headers?: Record<string, string> } = {},
@@ -19,8 +20,6 @@ export class ProblemError extends Error {
     this.name = 'ProblemError';
   }
 }
-
-export const problemType = (slug: string): string => `urn:orderflow:problem:${slug}`;
 
 export const problemResponse = (
   error: ProblemError,

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApiDocument } from '../../api/openapi.js';
+import { type ProblemSlug, problemStatus } from '../../api/problems.js';
 import { routes } from '../../api/routes.js';
 import { version } from '../../api/version.js';
 import { projectRoot } from '../../local/paths.js';
@@ -22,7 +23,7 @@ describe('the published OpenAPI document', () => {
     expect(published).toEqual(openApiDocument(version));
   });
 
-  it('describes every route of the contract, with problem documents for errors', () => {
+  it('describes every route of the contract, with problem documents for errors, each narrowed to its types', () => {
     const document = openApiDocument(version);
     expect(document.openapi).toBe('3.1.0');
     for (const route of routes) {
@@ -30,8 +31,25 @@ describe('the published OpenAPI document', () => {
       expect(operation?.operationId).toBe(route.operationId);
       const errors = Object.entries(operation?.responses ?? {}).filter(([status]) => Number(status) >= 400);
       expect(errors.length).toBeGreaterThan(0);
-      for (const [, response] of errors) {
-        expect(Object.keys((response as { content?: object }).content ?? {})).toEqual(['application/problem+json']);
+      for (const [status, response] of errors) {
+        const content = (response as { content?: Record<string, { schema?: unknown }> }).content ?? {};
+        // API Gateway's own answers (a refused token, a missing scope, throttling) are its `{"message": …}`.
+        const byGatewayToo =
+          (status === '401' && route.access !== 'public') || (status === '403' && route.access === 'admin');
+        expect(Object.keys(content), `${route.operationId} ${status}`).toEqual(
+          status === '429'
+            ? ['application/json']
+            : ['application/problem+json', ...(byGatewayToo ? ['application/json'] : [])],
+        );
+        if (status === '429') continue;
+        // Every problem's `type` is one the contract lists for that status.
+        const { allOf } = content['application/problem+json']?.schema as { allOf: [unknown, { properties: object }] };
+        const { enum: types } = (allOf[1].properties as { type: { enum: string[] } }).type;
+        expect(types.length, `${route.operationId} ${status}`).toBeGreaterThan(0);
+        for (const type of types) {
+          const slug = type.replace('urn:orderflow:problem:', '');
+          expect(problemStatus[slug as ProblemSlug], `${route.operationId} ${status} ${slug}`).toBe(Number(status));
+        }
       }
     }
     // Every GET answers HEAD: the same statuses, headers and parameters, without a body.

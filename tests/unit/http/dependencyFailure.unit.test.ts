@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { route } from '../../../api/routes.js';
-import { OrderAlreadyPlacedError } from '../../../domain/shared/errors.js';
+import { OrderAlreadyPlacedError, StockNotReservedError } from '../../../domain/shared/errors.js';
 import { tapLogs } from '../../../functions/observability/logger.js';
 import { loadServerlessConfig } from '../../../local/serverlessConfig.js';
 
@@ -113,5 +113,14 @@ describe('a request refused with a 4xx', () => {
         orderId: 'order-of-the-key',
       }),
     );
+  });
+
+  it('is a 500 when it is a refusal the contract does not list for that status: a saga’s reaching a route is ours', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const untap = tapLogs((line) => lines.push(JSON.parse(line) as Record<string, unknown>), 'warn');
+    const result = await invoke(() => Promise.reject(new StockNotReservedError('order-1'))).finally(untap);
+    expect(result.statusCode).toBe(500);
+    expect(result.problem.type).toBe('urn:orderflow:problem:internal-error');
+    expect(lines).toContainEqual(expect.objectContaining({ level: 'error', message: 'unhandled error' }));
   });
 });

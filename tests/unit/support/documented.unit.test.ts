@@ -54,6 +54,26 @@ describe('holding an answer to the published contract', () => {
     ).toEqual([expect.stringMatching(/→ 200: body\/stock must NOT have (additional|unevaluated) properties/)]);
   });
 
+  it('names a problem type the route does not list for that status, and a field a problem does not have', () => {
+    const problem = (slug: string) => ({
+      type: `urn:orderflow:problem:${slug}`,
+      title: 'Conflict',
+      status: 409,
+      detail: 'x',
+      correlationId: 'c-1',
+    });
+    const conflict = (body: unknown) =>
+      answer(409, body, { 'content-type': 'application/problem+json', 'retry-after': '1' });
+    const cancel = '/orders/00000000-0000-4000-8000-000000000000/cancel';
+    expect(departuresFromContract('POST', cancel, conflict(problem('concurrent-modification')))).toEqual([]);
+    expect(departuresFromContract('POST', cancel, conflict(problem('product-already-registered')))).toEqual([
+      expect.stringMatching(/→ 409: body\/type must be equal to one of the allowed values/),
+    ]);
+    expect(departuresFromContract('POST', cancel, conflict({ ...problem('concurrent-modification'), x: 1 }))).toEqual([
+      expect.stringMatching(/→ 409: body must NOT have (additional|unevaluated) properties/),
+    ]);
+  });
+
   it('holds nothing to a route the contract does not have, and escapes its paths’ dots', () => {
     expect(departuresFromContract('GET', '/nowhere', answer(404, {}))).toEqual([]);
     expect(departuresFromContract('GET', '/openapiXjson', answer(404, {}))).toEqual([]);
