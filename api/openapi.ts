@@ -8,7 +8,7 @@ import {
 import { acceptableCorrelationId } from './correlation.js';
 import { type ProblemSlug, problemStatus, problemType } from './problems.js';
 import { GatewayMessage, Problem } from './schemas.js';
-import { type Route, routes } from './routes.js';
+import { ADMIN_SCOPE, type Route, routes } from './routes.js';
 
 const text = { type: 'string' } as const;
 /**
@@ -46,7 +46,17 @@ const headersOf = (status: number, route: Route) => ({
     : {}),
   ...(status === 401 ? { 'WWW-Authenticate': { description: 'The bearer scheme, and why.', schema: text } } : {}),
   ...((status === 200 || status === 304) && route.method === 'GET'
-    ? { ETag: { description: 'The representation’s version, for If-None-Match.', required: true, schema: text } }
+    ? {
+        ETag: { description: 'The representation’s version, for If-None-Match.', required: true, schema: text },
+        'Cache-Control': {
+          description:
+            route.access === 'public'
+              ? '`no-cache`: any cache may keep it, and asks again with the ETag before reusing it.'
+              : '`private, no-cache`: it answers one caller, who asks again with the ETag before reusing it.',
+          required: true,
+          schema: text,
+        },
+      }
     : {}),
 });
 
@@ -72,10 +82,16 @@ const problemResponse = (
   },
 });
 
+/** A header's description on the parameter, where a generated client shows it, not only on its schema. */
+const described = (schema: z.ZodType) =>
+  schema.meta({ description: (schema instanceof z.ZodOptional ? (schema.unwrap() as z.ZodType) : schema).description });
+
 /** The request headers every route reads, besides its own. */
 const requestHeaders = (route: Route) =>
   z.object({
-    ...(route.headers?.shape ?? {}),
+    ...Object.fromEntries(
+      Object.entries(route.headers?.shape ?? {}).map(([name, schema]) => [name, described(schema)]),
+    ),
     'x-correlation-id': z.string().regex(acceptableCorrelationId).optional().meta({
       description: 'A correlation id to carry into logs and events; one not of this shape is replaced by a fresh one.',
     }),
@@ -126,10 +142,20 @@ const commonErrors = (route: Route) => ({
   },
 });
 
+/** The document's tags: each route's is the first segment of its path. */
+const tags = [
+  { name: 'products', description: 'The catalogue and each product’s stock; changing them takes the admin scope.' },
+  { name: 'orders', description: 'A customer’s orders: placing, cancelling, reading and listing them.' },
+  { name: 'openapi.json', description: 'This document.' },
+];
+
 const operation = (route: Route): ZodOpenApiOperationObject => ({
   operationId: route.operationId,
   summary: route.summary,
+  tags: [route.path.split('/')[1] ?? ''],
   ...(route.access === 'public' ? { security: [] } : {}),
+  // OpenAPI 3.1 lets a bearer scheme name the roles a call needs: the admin scope, in the token's `scope` claim.
+  ...(route.access === 'admin' ? { security: [{ bearer: [ADMIN_SCOPE] }] } : {}),
   requestParams: {
     ...(route.params ? { path: route.params } : {}),
     ...(route.query ? { query: route.query } : {}),
@@ -185,8 +211,15 @@ export const openApiDocument = (version: string) => {
       title: 'orderflow',
       version,
       description:
-        'Event-sourced order backend. Money is integer minor units with an ISO 4217 currency. Errors are RFC 9457 problem documents. Every answer carries x-correlation-id.',
+        'Event-sourced order backend. Money is integer minor units with an ISO 4217 currency. Errors are RFC 9457 ' +
+        'problem documents, each `type` one its answer lists. Every answer carries x-correlation-id but those API ' +
+        'Gateway gives itself. Writes take no If-Match: each is decided on the state it finds, and one that kept ' +
+        'losing races to other writers answers 409 concurrent-modification.',
+      license: { name: 'MIT', identifier: 'MIT' },
     },
+    // Relative: the API that serves this document at /openapi.json.
+    servers: [{ url: '/', description: 'The API serving this document.' }],
+    tags,
     security: [{ bearer: [] }],
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },

@@ -34,3 +34,9 @@ export type ProblemSlug = keyof typeof problemStatus;
 export const isProblemSlug = (slug: string): slug is ProblemSlug => Object.hasOwn(problemStatus, slug);
 
 export const problemType = (slug: ProblemSlug): string => `urn:orderflow:problem:${slug}`;
+
+/**
+ * At most this many field errors in one answer: a 64 KiB body of unknown keys named thousands, an answer six times
+ * its size. The detail still counts them all.
+ */
+export const FIELD_ERRORS_LISTED = 100;

@@ -1,6 +1,5 @@
 import * as z from 'zod';
 import type { ZodType } from 'zod';
-import { Sku } from '../domain/shared/values.js';
 import {
   ListOrdersQuery,
   ListProductsQuery,
@@ -18,6 +17,7 @@ import {
   ProductFacts,
   RepriceRequest,
   RestockKey,
+  SkuParam,
   RestockRequest,
   WriteOffKey,
   WriteOffRequest,
@@ -67,7 +67,7 @@ export const routes = [
     path: '/products/{sku}/restock',
     access: 'admin',
     summary: 'Add units to a product’s available stock.',
-    params: z.object({ sku: Sku }),
+    params: z.object({ sku: SkuParam }),
     headers: z.object({ 'idempotency-key': RestockKey.optional() }),
     body: RestockRequest,
     responses: {
@@ -97,7 +97,7 @@ export const routes = [
     path: '/products/{sku}/write-off',
     access: 'admin',
     summary: 'Take units out of a product’s available stock for good: damaged, lost, or missing at a count.',
-    params: z.object({ sku: Sku }),
+    params: z.object({ sku: SkuParam }),
     headers: z.object({ 'idempotency-key': WriteOffKey.optional() }),
     body: WriteOffRequest,
     responses: {
@@ -126,7 +126,7 @@ export const routes = [
     path: '/products/{sku}/reprice',
     access: 'admin',
     summary: 'Give a product a new price, for the orders placed from now on.',
-    params: z.object({ sku: Sku }),
+    params: z.object({ sku: SkuParam }),
     body: RepriceRequest,
     responses: {
       200: {
@@ -255,7 +255,7 @@ export const routes = [
     path: '/products/{sku}',
     access: 'customer',
     summary: 'A product and its stock figures, from the read model.',
-    params: z.object({ sku: Sku }),
+    params: z.object({ sku: SkuParam }),
     responses: {
       200: { description: 'The product, with its version; ETag for If-None-Match.', schema: Product },
       304: { description: 'Unchanged since the ETag sent in If-None-Match.' },

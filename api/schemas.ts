@@ -3,9 +3,26 @@ import { count, Currency, CustomerId, IdempotencyKey, Money, Sku } from '../doma
 import { shownOrderData } from '../domain/order/events.js';
 import { OrderView } from '../projections/orders.js';
 import { isoCurrencies } from './currencies.js';
+import { FIELD_ERRORS_LISTED } from './problems.js';
 
 /** Order ids are UUIDs we mint; anything else cannot name an order. */
-export const OrderIdParam = z.string().regex(/^[0-9a-f-]{36}$/, 'an order id');
+export const OrderIdParam = z
+  .string()
+  .regex(/^[0-9a-f-]{36}$/, 'an order id')
+  .meta({ description: 'The order’s id, as `POST /orders` answered it.' });
+
+export const SkuParam = Sku.meta({ description: 'The product’s SKU.' });
+
+/**
+ * For the document: one pattern where zod writes each of its checks as a pattern of its own under `allOf`, which
+ * generated clients type as an intersection of unknowns.
+ */
+const documentedPattern = (pattern: string) => ({
+  override: ({ jsonSchema }: { jsonSchema: Record<string, unknown> }) => {
+    delete jsonSchema.allOf;
+    jsonSchema.pattern = pattern;
+  },
+});
 
 /**
  * A currency a price may be set in ({@link isoCurrencies}): a typo such as `EUE` would stay on the product until
@@ -42,7 +59,7 @@ export const RegisterProductRequest = z
       .regex(new RegExp(visible, 'u'), 'at least one letter, digit, punctuation mark or symbol')
       .meta({
         // The two checks as one pattern, for the document.
-        pattern: `^[^${garbling}]*${visible}[^${garbling}]*$`,
+        ...documentedPattern(`^[^${garbling}]*${visible}[^${garbling}]*$`),
         description:
           'Trimmed, then 1 to 200 characters, at least one a letter, digit, punctuation mark or symbol; no control ' +
           'characters, line or paragraph separators, bidirectional marks or overrides, or noncharacters.',
@@ -90,7 +107,7 @@ export type PlaceOrderRequest = z.infer<typeof PlaceOrderRequest>;
 const HeaderKey = IdempotencyKey.regex(
   /^[^,]*$/,
   'no comma: a header sent twice arrives as one value joined by commas; send the header once',
-);
+).meta(documentedPattern(String.raw`^[\x21-\x2b\x2d-\x7e]{1,255}$`));
 
 export const OrderKey = HeaderKey.meta({
   description: 'Sending the same key again returns the same order instead of placing another.',
@@ -111,12 +128,12 @@ export const WriteOffKey = HeaderKey.meta({
 export const WriteOffRequest = z.strictObject({ quantity: count(1, 1_000_000) }).meta({ id: 'WriteOffRequest' });
 
 export const StockFigures = z
-  .strictObject({ available: z.int(), reserved: z.int(), sold: z.int() })
+  .strictObject({ available: z.int().min(0), reserved: z.int().min(0), sold: z.int().min(0) })
   .meta({ id: 'StockFigures' });
 
 /** A restock's or a write-off's answer: the SKU's stock figures as `GET /products/{sku}` nests them, and their version. */
 export const StockMoved = z
-  .strictObject({ sku: Sku, stock: StockFigures, version: z.int() })
+  .strictObject({ sku: Sku, stock: StockFigures, version: z.int().min(0) })
   .meta({ id: 'StockMoved' });
 
 export const Product = z
@@ -125,7 +142,7 @@ export const Product = z
     name: z.string(),
     price: Money,
     stock: StockFigures,
-    version: z.int().meta({
+    version: z.int().min(0).meta({
       description: 'The version of its stock: each move of the figures. A new price leaves it; the ETag changes.',
     }),
   })
@@ -149,9 +166,9 @@ const historyEvent = <Type extends keyof typeof shownOrderData>(type: Type) =>
   z
     .strictObject({
       type: z.literal(type),
-      version: z.int(),
+      version: z.int().min(1),
       data: shownOrderData[type],
-      recordedAt: z.string(),
+      recordedAt: z.string().meta({ format: 'date-time' }),
       correlationId: z.string(),
     })
     .meta({ id: `${type}InHistory` });
@@ -167,9 +184,9 @@ export const OrderHistoryEvent = z
     z
       .strictObject({
         type: z.string(),
-        version: z.int(),
+        version: z.int().min(1),
         data: z.strictObject({}),
-        recordedAt: z.string(),
+        recordedAt: z.string().meta({ format: 'date-time' }),
         correlationId: z.string(),
       })
       .meta({
@@ -202,7 +219,9 @@ export const Problem = z
           z.strictObject({ parameter: z.string(), detail: z.string() }),
         ]),
       )
-      .optional(),
+      .max(FIELD_ERRORS_LISTED)
+      .optional()
+      .meta({ description: `Each invalid field, the first ${FIELD_ERRORS_LISTED} (the detail counts them all).` }),
   })
   .meta({ id: 'Problem' });
 export type Problem = z.infer<typeof Problem>;
@@ -211,7 +230,7 @@ export type Problem = z.infer<typeof Problem>;
 export const GatewayMessage = z.object({ message: z.string() }).meta({ id: 'GatewayMessage' });
 
 /** An order as the read model holds it, with the stream version it reflects (also its ETag). */
-export const Order = OrderView.extend({ version: z.int() }).meta({ id: 'Order' });
+export const Order = OrderView.extend({ version: z.int().min(1) }).meta({ id: 'Order' });
 export type Order = z.infer<typeof Order>;
 
 export const OrderPage = z
@@ -232,9 +251,21 @@ const pageLimit = (items: string) =>
     .transform(Number)
     .optional()
     .transform((limit) => limit ?? 20)
-    .meta({ description: `How many ${items} a page holds: 1 to 100, 20 when left out.` });
+    .meta({
+      description: `How many ${items} a page holds: 1 to 100, 20 when left out.`,
+      // A query parameter is text on the wire; a client states it as the whole number it is.
+      override: ({ jsonSchema }: { jsonSchema: Record<string, unknown> }) => {
+        delete jsonSchema.pattern;
+        Object.assign(jsonSchema, { type: 'integer', minimum: 1, maximum: 100, default: 20 });
+      },
+    });
 
-const pageCursor = z.string().min(1).max(2048).optional();
+const pageCursor = z
+  .string()
+  .min(1)
+  .max(2048)
+  .optional()
+  .meta({ description: 'The `nextCursor` of the page before, for the page after it; left out, the first page.' });
 
 // Strict, as the bodies are: a misspelt parameter (`limt`) is refused, not ignored with the answer quietly changed.
 export const ListOrdersQuery = z.strictObject({

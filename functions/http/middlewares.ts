@@ -9,7 +9,7 @@ import type {
 import type { z } from 'zod';
 import { ADMIN_SCOPE, type Access } from '../../api/access.js';
 import { acceptableCorrelationId } from '../../api/correlation.js';
-import { isProblemSlug, problemStatus } from '../../api/problems.js';
+import { FIELD_ERRORS_LISTED, isProblemSlug, problemStatus } from '../../api/problems.js';
 import type { Route } from '../../api/routes.js';
 import type { Caller } from '../../application/caller.js';
 import { DomainError } from '../../domain/shared/errors.js';
@@ -382,9 +382,15 @@ export const validate = (route: Route): Middleware => ({
         ...(errors.length > 0 ? [`${errors.length} invalid header(s) or query parameter(s)`] : []),
         ...(bodyErrors.length > 0 ? [`${bodyErrors.length} invalid field(s) in the body`] : []),
       ];
-      throw new ProblemError(400, 'validation-failed', 'Bad Request', `The request has ${parts.join(' and ')}.`, {
-        errors: [...errors, ...bodyErrors],
-      });
+      const all = [...errors, ...bodyErrors];
+      const listed = all.length > FIELD_ERRORS_LISTED ? `; the first ${FIELD_ERRORS_LISTED} are listed` : '';
+      throw new ProblemError(
+        400,
+        'validation-failed',
+        'Bad Request',
+        `The request has ${parts.join(' and ')}${listed}.`,
+        { errors: all.slice(0, FIELD_ERRORS_LISTED) },
+      );
     }
     request.context.input = {
       body: body?.data,

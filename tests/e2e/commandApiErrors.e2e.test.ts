@@ -251,6 +251,14 @@ describe('bodies that do not match the schema', () => {
     expect(answer.json.errors).toEqual(pointers.map((pointer) => ({ pointer, detail: 'Unknown field.' })));
   });
 
+  it('lists the first 100 of many invalid fields, and counts them all', async () => {
+    const unknown = Object.fromEntries(Array.from({ length: 150 }, (_, i) => [`extra${i}`, i]));
+    const answer = await call('POST', '/orders', { as: uniqueCustomer(), body: order(unknown) });
+    expectProblem(answer, 400, 'validation-failed');
+    expect(answer.json.detail).toBe('The request has 150 invalid field(s) in the body; the first 100 are listed.');
+    expect(pointersOf(answer)).toEqual(Array.from({ length: 100 }, (_, i) => `#/extra${i}`));
+  });
+
   it('refuses unknown fields on a restock', async () => {
     const sku = await givenProduct(call);
     const answer = await call('POST', `/products/${sku}/restock`, { as: admin, body: { quantity: 1, price: 5 } });

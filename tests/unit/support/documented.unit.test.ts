@@ -3,7 +3,13 @@ import { departuresFromContract } from '../../support/documented.js';
 
 const answer = (status: number, body: unknown, headers: Record<string, string> = {}) => ({
   status,
-  headers: new Headers({ 'content-type': 'application/json', 'x-correlation-id': 'c-1', etag: 'W/"1"', ...headers }),
+  headers: new Headers({
+    'content-type': 'application/json',
+    'x-correlation-id': 'c-1',
+    etag: 'W/"1"',
+    'cache-control': 'private, no-cache',
+    ...headers,
+  }),
   text: body === undefined ? '' : JSON.stringify(body),
 });
 const product = {
