@@ -231,6 +231,8 @@ export const startApi = async ({
           'www-authenticate': 'Bearer',
         });
       }
+      // Who asked, in the access log, as `$context.authorizer.claims.sub`: a refused call on an admin route included.
+      if (typeof payload.sub === 'string') access['authorizer.claims.sub'] = payload.sub;
       // As API Gateway's JWT authorizer reads them: the `scope` claim, or `scp`, each space-separated or a list.
       const listed = (claim: unknown) => (Array.isArray(claim) ? claim.map(String) : String(claim ?? '').split(' '));
       const granted = [...listed(payload.scope), ...listed(payload.scp)];

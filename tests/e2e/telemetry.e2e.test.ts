@@ -212,6 +212,7 @@ describe('telemetry follows one order', () => {
       integrationStatus: '200',
       error: '-',
       authorizerError: '-',
+      caller: customer,
     });
     expect(Number(answered?.responseLength)).toBe(Buffer.byteLength(listed.text));
     expect(Number(answered?.latencyMs)).toBeGreaterThanOrEqual(Number(answered?.integrationLatencyMs));
@@ -222,6 +223,7 @@ describe('telemetry follows one order', () => {
       integrationStatus: '-',
       error: 'Unauthorized',
       authorizerError: 'No bearer token was sent.',
+      caller: '-',
     });
     expect(unverified).toMatchObject({ status: '401', authorizerError: 'The token could not be verified.' });
     expect(forbidden).toMatchObject({
@@ -229,6 +231,7 @@ describe('telemetry follows one order', () => {
       status: '403',
       error: 'Forbidden',
       integrationStatus: '-',
+      caller: customer,
     });
     expect(Math.abs(Number(answered?.timeEpoch) - Date.now())).toBeLessThan(60_000);
     expect(answered?.ip).toMatch(/127\.0\.0\.1/);

@@ -439,6 +439,8 @@ describe('the packaged prod template', () => {
         '$context.routeKey',
         '$context.status',
         '$context.authorizer.error',
+        // Who asked: a refused call on an admin route, or a probe of other customers' orders, is otherwise no one's.
+        '$context.authorizer.claims.sub',
         '$context.integrationErrorMessage',
         '$context.responseLatency',
       ]),
