@@ -1,9 +1,10 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ReadModelName } from '../projections/index.js';
 import type { ReadModelPointer, Slot } from '../projections/readModelVersions.js';
 import { dynamoReadModels, type ReadModels } from './readModels.js';
 
 /** The two tables of each read model, by slot (serverless.yml: the original table is blue). */
-export type SlotTables = Record<'orders' | 'products', Record<Slot, string>>;
+export type SlotTables = Record<ReadModelName, Record<Slot, string>>;
 
 /**
  * {@link ReadModels} on whichever table of each read model is live: every read asks the (cached) pointer first, so

@@ -142,17 +142,27 @@ const commonErrors = (route: Route) => ({
   },
 });
 
-/** The document's tags: each route's is the first segment of its path. */
-const tags = [
-  { name: 'products', description: 'The catalogue and each product’s stock; changing them takes the admin scope.' },
-  { name: 'orders', description: 'A customer’s orders: placing, cancelling, reading and listing them.' },
-  { name: 'openapi.json', description: 'This document.' },
-];
+/** Each route's tag: the first segment of its path. */
+const tagOf = (route: Route) => route.path.split('/')[1] ?? '';
+
+/** What each tag holds. A route under a new first segment needs one here: the document is not made without it. */
+const tagDescriptions: Record<string, string> = {
+  products: 'The catalogue and each product’s stock; changing them takes the admin scope.',
+  orders: 'A customer’s orders: placing, cancelling, reading and listing them.',
+  'openapi.json': 'This document.',
+};
+
+const tags = () =>
+  [...new Set(routes.map(tagOf))].map((name) => {
+    const description = tagDescriptions[name];
+    if (description === undefined) throw new Error(`No description of the tag ${name} (api/openapi.ts)`);
+    return { name, description };
+  });
 
 const operation = (route: Route): ZodOpenApiOperationObject => ({
   operationId: route.operationId,
   summary: route.summary,
-  tags: [route.path.split('/')[1] ?? ''],
+  tags: [tagOf(route)],
   ...(route.access === 'public' ? { security: [] } : {}),
   // OpenAPI 3.1 lets a bearer scheme name the roles a call needs: the admin scope, in the token's `scope` claim.
   ...(route.access === 'admin' ? { security: [{ bearer: [ADMIN_SCOPE] }] } : {}),
@@ -219,7 +229,7 @@ export const openApiDocument = (version: string) => {
     },
     // Relative: the API that serves this document at /openapi.json.
     servers: [{ url: '/', description: 'The API serving this document.' }],
-    tags,
+    tags: tags(),
     security: [{ bearer: [] }],
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },

@@ -7,6 +7,7 @@ import { Sku } from '../domain/shared/values.js';
 import { isTransient } from '../eventstore/errors.js';
 import type { EventStore } from '../eventstore/types.js';
 import { ordersProjection, OrderView, publicView } from '../projections/orders.js';
+import type { ReadModelName } from '../projections/index.js';
 import { catchUp, type Versioned } from '../projections/projection.js';
 import { type Caller, mayAccess } from './caller.js';
 import type { ProductView } from '../projections/products.js';
@@ -36,7 +37,7 @@ export type ReadModels = {
    * The version of the read model that answers now, when versions are kept: what names an answer folded from the
    * events in its stead, so its ETag is the one the view will have.
    */
-  liveVersion(readModel: 'orders' | 'products'): Promise<number | undefined>;
+  liveVersion(readModel: ReadModelName): Promise<number | undefined>;
 };
 
 /** A page cursor that does not decode, belongs to another customer's listing, or to another read model version. */

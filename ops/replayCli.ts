@@ -16,7 +16,7 @@ import { eventsRead, progressPrinter, seconds } from './replayProgress.js';
 import { stageClients } from './stage.js';
 
 /**
- * `npm run replay -- [--projection orders|products|all] [--from-scratch] [--stage <name>] [--segments N] [--restart]`
+ * `npm run replay -- [--projection <read model>|all] [--from-scratch] [--stage <name>] [--segments N] [--restart]`
  * rebuilds read models in place, from the event store, while the API keeps serving. Without --stage it works on
  * the running local stack (`npm start`); with it, on that deployed stage, with your AWS credentials.
  *

@@ -10,7 +10,9 @@ export * from './projection.js';
 /**
  * The read models, by name: the one list the projection consumers, replay, rebuilds, redrive and the invariants
  * share. A read model added here is replayed, rebuilt, redriven and checked by name; serverless.yml must give it its
- * two tables, its consumer, its parking keys and its alarm (tests/unit/projections/readModelList.unit.test.ts).
+ * two tables, its consumer, its parking keys and its alarm (tests/unit/projections/readModelList.unit.test.ts), and
+ * composition/root.ts's `slotTableNames` the environment names of those tables (a type error until it does). Its
+ * readers' queries are its own: a method on the ReadModels port (application/queries.ts) and its adapter.
  */
 export const readModelProjections = { orders: ordersProjection, products: productsProjection } as const;
 export type ReadModelName = keyof typeof readModelProjections;
