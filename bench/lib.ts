@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { eventSchemas } from '../composition/schemas.js';
 
 /** A process's CPU time so far (user and system, all its threads) in ms, from /proc: Linux only, else undefined. */
 const procCpuMs = (pid: number): number | undefined => {
@@ -158,7 +159,7 @@ export const rawEventItem = (streamId: string, version: number, type: string, da
   eventId: randomUUID(),
   type,
   data,
-  schemaVersion: 1,
+  schemaVersion: eventSchemas.currentVersion(type),
   recordedAt: new Date().toISOString(),
   metadata: { correlationId: randomUUID(), causationId: randomUUID(), commandId: randomUUID(), actor: 'bench' },
 });

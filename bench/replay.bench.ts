@@ -5,6 +5,7 @@ import { runRebuild } from '../projections/replay/rebuildJob.js';
 import { settleMs } from '../projections/replay/rebuild.js';
 import type { BenchStack } from './stack.js';
 import { printTable } from './lib.js';
+import { eventSchemas } from '../composition/schemas.js';
 
 /** Writes `events` events as order streams of two (placed, confirmed), straight into the table. */
 const seed = async ({ client, tables }: BenchStack, events: number) => {
@@ -26,7 +27,7 @@ const seed = async ({ client, tables }: BenchStack, events: number) => {
         version: 1,
         eventId: randomUUID(),
         type: 'OrderPlaced',
-        schemaVersion: 1,
+        schemaVersion: eventSchemas.currentVersion('OrderPlaced'),
         recordedAt,
         metadata,
         data: {
@@ -42,7 +43,7 @@ const seed = async ({ client, tables }: BenchStack, events: number) => {
         version: 2,
         eventId: randomUUID(),
         type: 'OrderConfirmed',
-        schemaVersion: 1,
+        schemaVersion: eventSchemas.currentVersion('OrderConfirmed'),
         recordedAt,
         metadata,
         data: { orderId },

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { DomainEvent, StoredEvent } from '../../../eventstore/types.js';
 import { foldedStreams, stockInvariant } from '../../../ops/invariants.js';
 import { oneUnitPlaced } from '../../support/orderEvents.js';
+import { eventSchemas } from '../../../composition/schemas.js';
 
 /**
  * The invariants' stock check (ops/invariants.ts) over streams made by hand: a SKU with one unit, sold to order A,
@@ -18,7 +19,7 @@ const stream = (streamId: string, events: DomainEvent[]): [string, StoredEvent[]
     streamId,
     version: i + 1,
     eventId: `${streamId}-${i + 1}`,
-    schemaVersion: 1,
+    schemaVersion: eventSchemas.currentVersion(event.type),
     recordedAt: '2026-11-30T00:00:00.000Z',
     metadata: { correlationId: 'c', causationId: 'c', commandId: 'c', actor: 'test' },
   })),

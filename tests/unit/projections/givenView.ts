@@ -1,6 +1,7 @@
 import { expect } from 'vitest';
 import type { DomainEvent, StoredEvent } from '../../../eventstore/types.js';
 import type { Projection } from '../../../projections/projection.js';
+import { eventSchemas } from '../../../composition/schemas.js';
 
 /** When the event at `version` was recorded: one second apart, so every timestamp in a test is distinct. */
 export const at = (version: number): string => new Date(Date.UTC(2025, 0, 1, 12, 0, version)).toISOString();
@@ -14,7 +15,7 @@ export const stored = <E extends DomainEvent>(streamId: string, events: E[], fro
       streamId,
       version,
       eventId: `${streamId}/${version}`,
-      schemaVersion: 1,
+      schemaVersion: eventSchemas.currentVersion(event.type),
       recordedAt: at(version),
       metadata: { correlationId: 'correlation-1', causationId: 'cause-1', commandId: 'command-1', actor: 'test' },
     };

@@ -3,6 +3,7 @@ import type { Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambd
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { changeRecord, unitEnvironment } from '../../support/lambdaEvents.js';
 import type * as StartSaga from '../../../functions/streams/startSaga.js';
+import { eventSchemas } from '../../../composition/schemas.js';
 
 const environment = {
   ...unitEnvironment,
@@ -57,7 +58,7 @@ const change = (
     eventId: `event-${orderId}-${version}`,
     type,
     data,
-    schemaVersion: 1,
+    schemaVersion: eventSchemas.currentVersion(type),
     recordedAt: '2026-11-29T10:00:00.000Z',
     metadata: { correlationId: `c-${orderId}`, causationId: 'cause', commandId: 'command', actor: 'test' },
     ...(following.length > 0
@@ -66,7 +67,7 @@ const change = (
             eventId: `event-${orderId}-${version + index + 1}`,
             type: next,
             data: dataOf(next, orderId),
-            schemaVersion: 1,
+            schemaVersion: eventSchemas.currentVersion(next),
           })),
         }
       : {}),
