@@ -102,6 +102,12 @@ const slotTableNames = {
 const perReadModel = <T>(make: (name: ReadModelName, index: number) => T): Record<ReadModelName, T> =>
   Object.fromEntries(readModelNames.map((name, index) => [name, make(name, index)])) as Record<ReadModelName, T>;
 
+type SlotTableVariable = (typeof slotTableNames)[ReadModelName][Slot];
+
+/** Each read model's two tables, as `table` reads a stage's environment variable: the wiring's, and the invariants'. */
+export const slotTablesOf = (table: (variable: SlotTableVariable) => string): SlotTables =>
+  perReadModel((name) => ({ blue: table(slotTableNames[name].blue), green: table(slotTableNames[name].green) }));
+
 /** A read model's views in each of its two tables. */
 const slotViews = <View extends Record<string, unknown>>(
   client: DynamoDBDocumentClient,
@@ -125,10 +131,7 @@ export const composeStage = ({
 }): Stage => {
   const schemas = eventSchemas;
   const projectionsTable = environment.PROJECTIONS_TABLE;
-  const slots: SlotTables = perReadModel((name) => ({
-    blue: environment[slotTableNames[name].blue],
-    green: environment[slotTableNames[name].green],
-  }));
+  const slots = slotTablesOf((variable) => environment[variable]);
   const store = dynamoEventStore({
     client,
     eventsTable: environment.EVENTS_TABLE,

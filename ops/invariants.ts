@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { type DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { dynamoPointerStore } from '../adapters/readModelPointer.js';
-import { eventSchemas, type SlotTables } from '../composition/root.js';
+import { eventSchemas, slotTablesOf, type SlotTables } from '../composition/root.js';
 import { type Aggregate, productAggregate, orderAggregate, paymentAggregate } from '../application/aggregates.js';
 import { parseEvent } from '../application/handleCommand.js';
 import {
@@ -49,10 +49,7 @@ export const invariantTables = (
   client,
   events: table('EVENTS_TABLE'),
   snapshots: table('SNAPSHOTS_TABLE'),
-  slots: {
-    orders: { blue: table('ORDERS_TABLE'), green: table('ORDERS_GREEN_TABLE') },
-    products: { blue: table('PRODUCTS_TABLE'), green: table('PRODUCTS_GREEN_TABLE') },
-  },
+  slots: slotTablesOf(table),
   projections: table('PROJECTIONS_TABLE'),
   paymentSimulator: table('PAYMENT_SIMULATOR_TABLE'),
   schemas: eventSchemas,
