@@ -152,9 +152,7 @@ describe('telemetry follows one order', () => {
     });
     for (const line of mine.filter((line) => line.message === 'event projected')) {
       expect(line).toMatchObject({ lagMs: expect.any(Number), version: expect.any(Number) });
-      expect(line.function).toBe(
-        line.projection === 'orders' ? 'orderflow-test-ordersProjection' : 'orderflow-test-productsProjection',
-      );
+      expect(line.function).toBe(`orderflow-test-${String(line.projection)}Projection`);
     }
 
     // The API's own lines (this process): the answer's correlation id, and the order it placed.
