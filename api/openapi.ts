@@ -69,8 +69,14 @@ const problemResponse = (
   description: string,
   status: number,
   route: Route,
-  slugs: readonly ProblemSlug[] = slugsOf(status),
-  alsoByGateway = false,
+  {
+    slugs = slugsOf(status),
+    alsoByGateway = false,
+  }: {
+    slugs?: readonly ProblemSlug[] | undefined;
+    /** API Gateway may give this status itself, as its `{"message": …}`. */
+    alsoByGateway?: boolean;
+  } = {},
 ) => ({
   description,
   headers: headersOf(status, route),
@@ -106,9 +112,17 @@ const byGateway = ' (on AWS, API Gateway answers this itself: `{"message": …}`
 const commonErrors = (route: Route) => ({
   ...(route.access === 'public'
     ? {}
-    : { 401: problemResponse(`Missing, expired or invalid bearer token${byGateway}`, 401, route, undefined, true) }),
+    : {
+        401: problemResponse(`Missing, expired or invalid bearer token${byGateway}`, 401, route, {
+          alsoByGateway: true,
+        }),
+      }),
   ...(route.access === 'admin'
-    ? { 403: problemResponse(`The token lacks the orderflow/admin scope${byGateway}`, 403, route, undefined, true) }
+    ? {
+        403: problemResponse(`The token lacks the orderflow/admin scope${byGateway}`, 403, route, {
+          alsoByGateway: true,
+        }),
+      }
     : {}),
   // Every route refuses a query parameter it does not take.
   400: problemResponse(
@@ -119,7 +133,7 @@ const commonErrors = (route: Route) => ({
         : 'The route takes no query parameter (see `errors`).',
     400,
     route,
-    route.body ? ['validation-failed', 'malformed-json', 'body-required'] : ['validation-failed'],
+    { slugs: route.body ? ['validation-failed', 'malformed-json', 'body-required'] : ['validation-failed'] },
   ),
   ...(route.body
     ? {
@@ -177,7 +191,7 @@ const operation = (route: Route): ZodOpenApiOperationObject => ({
       Object.entries(route.responses).map(([status, { description, schema, problems }]) => [
         status,
         Number(status) >= 400
-          ? problemResponse(description, Number(status), route, problems)
+          ? problemResponse(description, Number(status), route, { slugs: problems })
           : {
               description,
               headers: headersOf(Number(status), route),
