@@ -6,10 +6,8 @@ import { isoCurrencies } from './currencies.js';
 import { FIELD_ERRORS_LISTED } from './problems.js';
 
 /** Order ids are UUIDs we mint; anything else cannot name an order. */
-export const OrderIdParam = z
-  .string()
-  .regex(/^[0-9a-f-]{36}$/, 'an order id')
-  .meta({ description: 'The order’s id, as `POST /orders` answered it.' });
+const orderIdShape = z.string().regex(/^[0-9a-f-]{36}$/, 'an order id');
+export const OrderIdParam = orderIdShape.meta({ description: 'The order’s id, as `POST /orders` answered it.' });
 
 export const SkuParam = Sku.meta({ description: 'The product’s SKU.' });
 
@@ -151,7 +149,7 @@ export type Product = z.infer<typeof Product>;
 
 export const OrderAccepted = z
   .strictObject({
-    orderId: z.string(),
+    orderId: orderIdShape,
     status: OrderView.shape.status,
     rejectionReason: OrderView.shape.rejectionReason.meta({
       description: 'Why, when the order is REJECTED already (OUT_OF_STOCK at once, or as a retry found it).',
@@ -230,7 +228,8 @@ export type Problem = z.infer<typeof Problem>;
 export const GatewayMessage = z.object({ message: z.string() }).meta({ id: 'GatewayMessage' });
 
 /** An order as the read model holds it, with the stream version it reflects (also its ETag). */
-export const Order = OrderView.extend({ version: z.int().min(1) }).meta({ id: 'Order' });
+// The read model keeps any id it is given; the ones it is given are the ids we mint.
+export const Order = OrderView.extend({ orderId: orderIdShape, version: z.int().min(1) }).meta({ id: 'Order' });
 export type Order = z.infer<typeof Order>;
 
 export const OrderPage = z
