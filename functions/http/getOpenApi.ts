@@ -11,8 +11,8 @@ import { accessLog, correlationId, headersOnly, type HttpContext, noQuery, probl
 const body = JSON.stringify(document);
 // The document changes only with a deployment: a client that kept it asks again with If-None-Match, for a 304.
 const etag = digestEtag(body);
-/** Anyone's cache may keep it, checking it again by its ETag before each use. */
-const REVALIDATE = 'no-cache';
+/** Its version, and that anyone's cache may keep it, checking it again by its ETag before each use. */
+const cacheHeaders = { etag, 'cache-control': 'no-cache' };
 
 /**
  * `GET /openapi.json`: public, the same answer for every request, and no input but a query parameter to refuse. The HTTP stack without its
@@ -27,6 +27,6 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2, Er
   .use(noQuery())
   .handler(async (event): Promise<APIGatewayProxyResultV2> =>
     ifNoneMatch(event.headers?.['if-none-match'], etag)
-      ? { statusCode: 304, headers: { etag, 'cache-control': REVALIDATE } }
-      : { statusCode: 200, headers: { 'content-type': 'application/json', etag, 'cache-control': REVALIDATE }, body },
+      ? { statusCode: 304, headers: cacheHeaders }
+      : { statusCode: 200, headers: { 'content-type': 'application/json', ...cacheHeaders }, body },
   );
