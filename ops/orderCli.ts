@@ -1,7 +1,14 @@
 import { orderStreamId } from '../domain/order/index.js';
 import { compensateOrder } from './compensateOrder.js';
 import { cliArgs } from './cliArgs.js';
-import { OrderNotFoundError, type OrderReport, orderReport, sagaStateMachineArn, sagaSummary } from './orderReport.js';
+import {
+  OrderNotFoundError,
+  type OrderReport,
+  orderReport,
+  sagaStateMachineArn,
+  sagaSummary,
+  type Unreadable,
+} from './orderReport.js';
 import { type StageClients, stageClients } from './stage.js';
 import { sagaStarter, startOrderSaga } from './startSaga.js';
 import type { SagaConsumer } from '../functions/streams/sagaConsumers.js';
@@ -97,13 +104,13 @@ const print = (report: OrderReport) => {
     console.log(`\n  ${sagaParkedNotes[consumer]} (npm run redrive once the cause is fixed).`);
   }
 
-  const { unreadable } = report.fromEvents;
-  if (unreadable) {
+  const unreadableNote = (stream: string, { version, type, reason }: Unreadable) =>
     console.log(
-      `\n  The events' status is as of the event before version ${unreadable.version}: its ${unreadable.type} cannot be ` +
-        `read by this code (${unreadable.reason}).\n  An event of a newer writer (see docs/operations.md, "Roll back"), or a bad write.`,
+      `\n  The ${stream} status is as of the event before version ${version}: its ${type} cannot be read by this code ` +
+        `(${reason}).\n  An event of a newer writer (see docs/operations.md, "Roll back"), or a bad write.`,
     );
-  }
+  if (report.fromEvents.unreadable) unreadableNote("events'", report.fromEvents.unreadable);
+  if (report.paymentUnreadable) unreadableNote("payment's", report.paymentUnreadable);
 
   if (report.awaitingPayment) {
     const { since, until, circuit } = report.awaitingPayment;

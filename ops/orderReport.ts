@@ -12,6 +12,7 @@ import {
 import { order, OrderEvent, type OrderState, orderStreamId } from '../domain/order/index.js';
 import { payment, PaymentEvent, paymentStreamId } from '../domain/payment/index.js';
 import { paginateQuery } from '@aws-sdk/lib-dynamodb';
+import type { ZodType } from 'zod';
 import { isTransient } from '../eventstore/errors.js';
 import { type EventItem, itemEvents, storedItemEvents } from '../eventstore/eventItems.js';
 import { STREAM_ID } from '../eventstore/tableKeys.js';
@@ -60,12 +61,15 @@ export type SagaReport =
   /** Step Functions could not be asked (a permission missing, a throttle): `unread` says why. */
   | { kind: 'unknown' };
 
+/** The first event of a stream the domain cannot read, where its fold stopped. */
+export type Unreadable = { version: number; type: string; reason: string };
+
 export type FromEvents = {
   /** As of the last event folded: before {@link FromEvents.unreadable}, if an event could not be read. */
   status: OrderState['status'];
   version: number;
   /** The first event the domain cannot read, where the fold stopped. */
-  unreadable?: { version: number; type: string; reason: string };
+  unreadable?: Unreadable;
 };
 
 export type OrderReport = {
@@ -94,9 +98,12 @@ export type OrderReport = {
   awaitingPayment?: { since: string; until: string; circuit: Circuit | undefined };
   /**
    * The order is settled without its payment (REJECTED or CANCELLED), yet the payment is still authorized and no
-   * compensation runs to void or refund it: one was lost (a failed compensation, or a stack stopped under it).
+   * compensation runs to void or refund it: one was lost (a failed compensation, or a stack stopped under it). Never
+   * said of a payment whose events cannot all be read: a void this code cannot read may be the one that settled it.
    */
   paymentLeftAuthorized?: boolean;
+  /** The first event of the payment's stream the domain cannot read: the payment's status is not known past it. */
+  paymentUnreadable?: Unreadable;
   /**
    * The sources that could not be read, and why: the report shows the rest. Only the events themselves are needed;
    * an operator short of one permission still learns what the others say.
@@ -192,17 +199,23 @@ export const sagaStateMachineArn = (clients: StageClients): Promise<string> =>
  * writer, or a bad write): the report still shows everything else, and says where the fold stopped, which is what an
  * operator needs then; `--compensate` acts on the same state.
  */
-export const foldOrder = (
+export const foldOrder = (events: StoredEvent[]): { state: OrderState; unreadable?: Unreadable } =>
+  foldReadable(order, OrderEvent, events);
+
+/** A stream folded by its decider up to the first event its schema does not read, which is named. */
+const foldReadable = <S, E>(
+  decider: { initialState: () => S; evolve: (state: S, event: E) => S },
+  schema: ZodType<E>,
   events: StoredEvent[],
-): { state: OrderState; unreadable?: NonNullable<FromEvents['unreadable']> } => {
-  let state = order.initialState();
+): { state: S; unreadable?: Unreadable } => {
+  let state = decider.initialState();
   for (const event of events) {
-    const parsed = OrderEvent.safeParse({ type: event.type, data: event.data });
+    const parsed = schema.safeParse({ type: event.type, data: event.data });
     if (!parsed.success) {
       const reason = parsed.error.issues[0]?.message ?? 'it does not parse';
       return { state, unreadable: { version: event.version, type: event.type, reason } };
     }
-    state = order.evolve(state, parsed.data);
+    state = decider.evolve(state, parsed.data);
   }
   return { state };
 };
@@ -342,13 +355,12 @@ export const orderReport = async (clients: StageClients, orderId: string): Promi
       undefined,
     ),
   };
-  // The payment as its own events say; a compensation still running (or waiting to be redriven) will settle it.
-  const paymentState = paymentEvents.reduce((current, event) => {
-    const parsed = PaymentEvent.safeParse({ type: event.type, data: event.data });
-    return parsed.success ? payment.evolve(current, parsed.data) : current;
-  }, payment.initialState());
+  // The payment as its own events say, folded as the order's is, up to an event this code cannot read; a
+  // compensation still running (or waiting to be redriven) will settle it.
+  const { state: paymentState, unreadable: paymentUnreadable } = foldReadable(payment, PaymentEvent, paymentEvents);
   const compensating = compensations.some((c) => c.status === 'RUNNING' || c.status === 'PENDING_REDRIVE');
   const paymentLeftAuthorized =
+    !paymentUnreadable &&
     paymentState.status === 'AUTHORIZED' &&
     (state.status === 'REJECTED' || state.status === 'CANCELLED') &&
     !compensating;
@@ -364,6 +376,7 @@ export const orderReport = async (clients: StageClients, orderId: string): Promi
     compensations,
     ...(awaitingPayment ? { awaitingPayment } : {}),
     ...(paymentLeftAuthorized ? { paymentLeftAuthorized } : {}),
+    ...(paymentUnreadable ? { paymentUnreadable } : {}),
     unread,
   };
 };

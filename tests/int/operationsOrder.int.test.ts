@@ -187,6 +187,53 @@ describe('npm run order: where is order X', () => {
     expect(report.paymentLeftAuthorized).toBeUndefined();
   });
 
+  it('does not call a payment left authorized when its stream holds an event this code cannot read', async () => {
+    // A rejected order whose payment a newer writer settled with an event this code does not know: the void it may
+    // be. The report names the event, and does not ask for a compensation it cannot know is needed.
+    const orderId = randomUUID();
+    const total = { amount: 1000, currency: 'EUR' };
+    await clients.store.append(
+      [
+        {
+          streamId: `order-${orderId}`,
+          expectedVersion: 0,
+          events: [
+            {
+              type: 'OrderPlaced',
+              data: {
+                orderId,
+                customerId: uniqueCustomer(),
+                lines: [{ sku: 'LOST-1', quantity: 1, unitPrice: total }],
+                total,
+                paymentToken: 'tok_visa',
+              },
+            },
+            { type: 'OrderRejected', data: { orderId, reason: 'UNAVAILABLE' } },
+          ],
+        },
+        {
+          streamId: `payment-${orderId}`,
+          expectedVersion: 0,
+          events: [
+            { type: 'PaymentAuthorized', data: { orderId, amount: total, gatewayReference: 'ref-1' } },
+            { type: 'PaymentVoidedByIssuer', data: { orderId } },
+          ],
+        },
+      ],
+      testMetadata(),
+    );
+
+    const report = await orderReport(clients, orderId);
+
+    expect(report.paymentUnreadable).toEqual({
+      version: 2,
+      type: 'PaymentVoidedByIssuer',
+      reason: expect.stringMatching(/\S/),
+    });
+    expect(report.paymentLeftAuthorized).toBeUndefined();
+    expect(report.fromEvents).toEqual({ status: 'REJECTED', version: 2 });
+  });
+
   it('refuses to compensate an order that is not settled, or that does not exist', async () => {
     const sku = await givenProduct(call, { stock: 5 });
     const { orderId } = await placeOrder(uniqueCustomer(), sku, 'tok_visa');
