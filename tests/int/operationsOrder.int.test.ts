@@ -49,6 +49,36 @@ const settledReport = (orderId: string): Promise<OrderReport> =>
     { timeoutMs: 20_000, intervalMs: 100 },
   );
 
+/** An order rejected after its payment's events, as a give-up writes them; the payment stream as given. */
+const givenRejectedOrder = (
+  orderId: string,
+  total: { amount: number; currency: string },
+  paymentEvents: { type: string; data: Record<string, unknown> }[],
+) =>
+  clients.store.append(
+    [
+      {
+        streamId: `order-${orderId}`,
+        expectedVersion: 0,
+        events: [
+          {
+            type: 'OrderPlaced',
+            data: {
+              orderId,
+              customerId: uniqueCustomer(),
+              lines: [{ sku: 'LOST-1', quantity: 1, unitPrice: total }],
+              total,
+              paymentToken: 'tok_visa',
+            },
+          },
+          { type: 'OrderRejected', data: { orderId, reason: 'UNAVAILABLE' } },
+        ],
+      },
+      { streamId: `payment-${orderId}`, expectedVersion: 0, events: paymentEvents },
+    ],
+    testMetadata(),
+  );
+
 describe('npm run order: where is order X', () => {
   it('shows a confirmed order’s events, read model and saga, in agreement', async () => {
     const sku = await givenProduct(call, { stock: 5 });
@@ -138,35 +168,9 @@ describe('npm run order: where is order X', () => {
     });
     const authorized = await gateway.authorize({ idempotencyKey: orderId, token: 'tok_visa', amount: total });
     if (authorized.outcome !== 'APPROVED') throw new Error(`the simulator answered ${JSON.stringify(authorized)}`);
-    await clients.store.append(
-      [
-        {
-          streamId: `order-${orderId}`,
-          expectedVersion: 0,
-          events: [
-            {
-              type: 'OrderPlaced',
-              data: {
-                orderId,
-                customerId: uniqueCustomer(),
-                lines: [{ sku: 'LOST-1', quantity: 1, unitPrice: total }],
-                total,
-                paymentToken: 'tok_visa',
-              },
-            },
-            { type: 'OrderRejected', data: { orderId, reason: 'UNAVAILABLE' } },
-          ],
-        },
-        {
-          streamId: `payment-${orderId}`,
-          expectedVersion: 0,
-          events: [
-            { type: 'PaymentAuthorized', data: { orderId, amount: total, gatewayReference: authorized.reference } },
-          ],
-        },
-      ],
-      testMetadata(),
-    );
+    await givenRejectedOrder(orderId, total, [
+      { type: 'PaymentAuthorized', data: { orderId, amount: total, gatewayReference: authorized.reference } },
+    ]);
     expect(await orderReport(clients, orderId)).toMatchObject({ paymentLeftAuthorized: true, compensations: [] });
 
     expect(await compensateOrder(clients, orderId)).toEqual({ outcome: 'STARTED' });
@@ -192,36 +196,10 @@ describe('npm run order: where is order X', () => {
     // be. The report names the event, and does not ask for a compensation it cannot know is needed.
     const orderId = randomUUID();
     const total = { amount: 1000, currency: 'EUR' };
-    await clients.store.append(
-      [
-        {
-          streamId: `order-${orderId}`,
-          expectedVersion: 0,
-          events: [
-            {
-              type: 'OrderPlaced',
-              data: {
-                orderId,
-                customerId: uniqueCustomer(),
-                lines: [{ sku: 'LOST-1', quantity: 1, unitPrice: total }],
-                total,
-                paymentToken: 'tok_visa',
-              },
-            },
-            { type: 'OrderRejected', data: { orderId, reason: 'UNAVAILABLE' } },
-          ],
-        },
-        {
-          streamId: `payment-${orderId}`,
-          expectedVersion: 0,
-          events: [
-            { type: 'PaymentAuthorized', data: { orderId, amount: total, gatewayReference: 'ref-1' } },
-            { type: 'PaymentVoidedByIssuer', data: { orderId } },
-          ],
-        },
-      ],
-      testMetadata(),
-    );
+    await givenRejectedOrder(orderId, total, [
+      { type: 'PaymentAuthorized', data: { orderId, amount: total, gatewayReference: 'ref-1' } },
+      { type: 'PaymentVoidedByIssuer', data: { orderId } },
+    ]);
 
     const report = await orderReport(clients, orderId);
 
