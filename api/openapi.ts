@@ -6,6 +6,7 @@ import {
   type ZodOpenApiResponseObject,
 } from 'zod-openapi';
 import { acceptableCorrelationId } from './correlation.js';
+import { examples } from './examples.js';
 import { type ProblemSlug, problemStatus, problemType } from './problems.js';
 import { GatewayMessage, Problem } from './schemas.js';
 import { ADMIN_SCOPE, type Route, routes } from './routes.js';
@@ -143,8 +144,15 @@ const commonErrors = (route: Route) => ({
     : {}),
   500: problemResponse('An unexpected failure; the correlation id finds it in the logs.', 500, route),
   503: problemResponse(
-    'A service the call depends on failed or did not answer in time; it may or may not have taken effect. Retry ' +
-      'after `Retry-After`, a command with the same `Idempotency-Key`.',
+    'A service the call depends on failed or did not answer in time' +
+      (route.method === 'GET'
+        ? '. Retry after `Retry-After`.'
+        : route.headers?.shape['idempotency-key']
+          ? '; it may or may not have taken effect. Retry after `Retry-After` with the same `Idempotency-Key`: it ' +
+            'takes effect once.'
+          : // No key to make a retry safe: a reprice sent again may undo a newer one.
+            '; it may or may not have taken effect. Look before sending it again after `Retry-After`: this route ' +
+            'takes no `Idempotency-Key`.'),
     503,
     route,
   ),
@@ -173,35 +181,65 @@ const tags = () =>
     return { name, description };
   });
 
-const operation = (route: Route): ZodOpenApiOperationObject => ({
-  operationId: route.operationId,
-  summary: route.summary,
-  tags: [tagOf(route)],
-  ...(route.access === 'public' ? { security: [] } : {}),
-  // OpenAPI 3.1 lets a bearer scheme name the roles a call needs: the admin scope, in the token's `scope` claim.
-  ...(route.access === 'admin' ? { security: [{ bearer: [ADMIN_SCOPE] }] } : {}),
-  requestParams: {
-    ...(route.params ? { path: route.params } : {}),
-    ...(route.query ? { query: route.query } : {}),
-    header: requestHeaders(route),
-  },
-  ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: route.body } } } } : {}),
-  responses: {
-    ...Object.fromEntries(
-      Object.entries(route.responses).map(([status, { description, schema, problems }]) => [
-        status,
-        Number(status) >= 400
-          ? problemResponse(description, Number(status), route, { slugs: problems })
-          : {
-              description,
-              headers: headersOf(Number(status), route),
-              ...(schema ? { content: { 'application/json': { schema } } } : {}),
+/** The route's example request and answer (api/examples.ts), loosened to what the document writes. */
+const exampleOf = (route: Route): { request?: unknown; response: { status: number; value: unknown } } | undefined =>
+  (examples as Partial<Record<string, { request?: unknown; response: { status: number; value: unknown } }>>)[
+    route.operationId
+  ];
+
+const operation = (route: Route): ZodOpenApiOperationObject => {
+  const example = exampleOf(route);
+  return {
+    operationId: route.operationId,
+    summary: route.summary,
+    tags: [tagOf(route)],
+    ...(route.access === 'public' ? { security: [] } : {}),
+    // OpenAPI 3.1 lets a bearer scheme name the roles a call needs: the admin scope, in the token's `scope` claim.
+    ...(route.access === 'admin' ? { security: [{ bearer: [ADMIN_SCOPE] }] } : {}),
+    requestParams: {
+      ...(route.params ? { path: route.params } : {}),
+      ...(route.query ? { query: route.query } : {}),
+      header: requestHeaders(route),
+    },
+    ...(route.body
+      ? {
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: route.body,
+                ...(example?.request === undefined ? {} : { example: example.request }),
+              },
             },
-      ]),
-    ),
-    ...commonErrors(route),
-  },
-});
+          },
+        }
+      : {}),
+    responses: {
+      ...Object.fromEntries(
+        Object.entries(route.responses).map(([status, { description, schema, problems }]) => [
+          status,
+          Number(status) >= 400
+            ? problemResponse(description, Number(status), route, { slugs: problems })
+            : {
+                description,
+                headers: headersOf(Number(status), route),
+                ...(schema
+                  ? {
+                      content: {
+                        'application/json': {
+                          schema,
+                          ...(example?.response.status === Number(status) ? { example: example.response.value } : {}),
+                        },
+                      },
+                    }
+                  : {}),
+              },
+        ]),
+      ),
+      ...commonErrors(route),
+    },
+  };
+};
 
 /** A GET route's HEAD, which every one answers: the GET's parameters, statuses and headers, without a body (RFC 9110). */
 const headOperation = (route: Route): ZodOpenApiOperationObject => {

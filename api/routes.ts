@@ -302,7 +302,7 @@ export const routes = [
  */
 export const routeTable = () => routes.map(({ method, path }) => ({ method, path }));
 
-type Routes = (typeof routes)[number];
+export type Routes = (typeof routes)[number];
 export type OperationId = Routes['operationId'];
 
 /** A route by its operation id, typed exactly, so a handler's body, params and headers are the schemas' outputs. */

@@ -441,8 +441,8 @@ export const toProblem = (error: unknown): ProblemError => {
       'service-unavailable',
       'Service Unavailable',
       'A service this request depends on failed or did not answer in time, so the request may or may not have ' +
-        'taken effect. Retry it after Retry-After: a command with the same Idempotency-Key takes effect once; ' +
-        'one sent without a key may have taken effect already, so look before sending it again.',
+        'taken effect. Retry it after Retry-After: a command sent with the same Idempotency-Key, where its route ' +
+        'takes one, takes effect once; any other may have taken effect already, so look before sending it again.',
       { headers: { 'retry-after': '1' } },
     );
   }
