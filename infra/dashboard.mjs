@@ -252,7 +252,8 @@ export default class Dashboard {
         Dashboard: {
           Type: 'AWS::CloudWatch::Dashboard',
           Properties: {
-            DashboardName: `${service.service}-${stage}`,
+            // Dashboards are the account's, not the region's: a stage deployed to a second region needs its own name.
+            DashboardName: { 'Fn::Sub': `${service.service}-${stage}-\${AWS::Region}` },
             DashboardBody: { 'Fn::Sub': JSON.stringify({ widgets }) },
           },
         },

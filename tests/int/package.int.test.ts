@@ -150,7 +150,7 @@ describe('the packaged prod template', () => {
     }
   });
 
-  it("lets Step Functions take a state machine's role only for this account's state machines", () => {
+  it("lets Step Functions take a state machine's role only for this stage's state machines, named exactly", () => {
     const trusted = resourcesOfType(template, 'AWS::IAM::Role').filter(([, role]) =>
       JSON.stringify(role.Properties.AssumeRolePolicyDocument).includes('states.amazonaws.com'),
     );
@@ -165,14 +165,23 @@ describe('the packaged prod template', () => {
           Condition: {
             StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
             ArnLike: {
-              'aws:SourceArn': {
-                'Fn::Sub': 'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:*',
-              },
+              'aws:SourceArn': ['order-saga', 'order-saga-express', 'compensation', 'replay'].map((name) => ({
+                'Fn::Sub': `arn:\${AWS::Partition}:states:\${AWS::Region}:\${AWS::AccountId}:stateMachine:orderflow-prod-${name}`,
+              })),
             },
           },
         },
       ]);
     }
+  });
+
+  it("names each of the stage's state machines among those its roles trust", () => {
+    const names = resourcesOfType(template, 'AWS::StepFunctions::StateMachine').map(
+      ([, machine]) => machine.Properties.StateMachineName as string,
+    );
+    const trust = JSON.stringify(resource('OrderSagaRole').Properties.AssumeRolePolicyDocument);
+    expect(names.length).toBe(3);
+    for (const name of names) expect(trust).toContain(`:stateMachine:${name}"`);
   });
 
   it('grants each function only the table actions it uses', () => {
@@ -468,7 +477,8 @@ describe('the dashboard in the packaged prod template', () => {
 
   it('is the stage’s, and every ${…} it holds names a resource of the template or the region', () => {
     const { name, body } = dashboard();
-    expect(name).toBe('orderflow-prod');
+    // Per region too: CloudWatch dashboards are named in the account, and a second region's prod must not collide.
+    expect(name).toEqual({ 'Fn::Sub': 'orderflow-prod-${AWS::Region}' });
     const named = [...body.matchAll(/\$\{([^}]+)\}/g)].map(([, id]) => String(id));
     expect(named.length).toBeGreaterThan(0);
     for (const id of named) {

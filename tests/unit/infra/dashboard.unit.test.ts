@@ -27,9 +27,9 @@ describe('the dashboard plugin', () => {
     const { serverless, Resources } = frameworkWith(true);
     new Dashboard(serverless).addDashboard();
     const dashboard = Resources.Dashboard as {
-      Properties: { DashboardName: string; DashboardBody: { 'Fn::Sub': string } };
+      Properties: { DashboardName: { 'Fn::Sub': string }; DashboardBody: { 'Fn::Sub': string } };
     };
-    expect(dashboard.Properties.DashboardName).toBe('orderflow-dev');
+    expect(dashboard.Properties.DashboardName).toEqual({ 'Fn::Sub': 'orderflow-dev-${AWS::Region}' });
     const body = dashboard.Properties.DashboardBody['Fn::Sub'];
     expect(body).toContain('"alarms":["${PlaceOrderErrorsAlarm.Arn}"]');
     expect(body).toContain('"IteratorAge","FunctionName","${StartSagaLambdaFunction}"');
