@@ -50,5 +50,6 @@ try {
   process.exit(0);
 } catch (error) {
   console.error(`gateway failed: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
+  // As every ops command that could not run: 2.
+  process.exit(2);
 }

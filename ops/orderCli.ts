@@ -242,10 +242,11 @@ try {
   else print(report);
   process.exit(0);
 } catch (error) {
+  // 1 is an answer (no such order), 2 that none could be had (the stack down, a permission missing).
   if (error instanceof OrderNotFoundError) {
     console.error(`no such order: ${orderId} (stage "${values.stage}")`);
-  } else {
-    console.error(`order failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
   }
-  process.exit(1);
+  console.error(`order failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(2);
 }

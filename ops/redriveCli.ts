@@ -35,9 +35,10 @@ const streamIdOf = (named: string | undefined): string | undefined => {
   return process.exit(2);
 };
 const only = streamIdOf(positionals[0]);
+// Exit 2, not 1: 1 says a stream was parked again, which a script must tell apart from a redrive that never ran.
 const failed = (error: unknown): never => {
   console.error(`redrive failed: ${error instanceof Error ? error.message : String(error)}`);
-  return process.exit(1);
+  return process.exit(2);
 };
 const clients = await stageClients(values.stage).catch(failed);
 /**

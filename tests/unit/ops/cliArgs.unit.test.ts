@@ -63,6 +63,21 @@ describe('the ops commands’ arguments (ops/cliArgs.ts)', () => {
     expect(answer.stdout).not.toContain('broken');
   }, 60_000);
 
+  it.each([
+    ['orderCli.ts', ['3f0c2a1e-9b7d-4c1e-8f00-0123456789ab'], 'order failed:'],
+    ['redriveCli.ts', [], 'redrive failed:'],
+    ['gatewayCli.ts', ['status'], 'gateway failed:'],
+  ])(
+    '%s exits 2, not the 1 of a finding (no such order, a stream parked again), when it could not run',
+    (script, args, failed) => {
+      const answer = run(script, ...args);
+      expect(answer.status).toBe(2);
+      expect(answer.stderr).toContain(failed);
+      expect(answer.stderr).toContain('The local stack is not running');
+    },
+    60_000,
+  );
+
   it('empties or breaks a deployed stage only when --confirm repeats its name, before touching anything', () => {
     for (const [script, args] of [
       ['replayCli.ts', ['--from-scratch', '--stage', 'prod']],
@@ -126,12 +141,13 @@ describe('the ops commands’ arguments (ops/cliArgs.ts)', () => {
 
   it('asks no --confirm on the local stack, nor once --confirm names the stage', () => {
     // No stack runs here, and no stage of this name is deployed anywhere (never prod: a developer's credentials
-    // could reach it): the command gets past the guard and fails on the stage, with exit 1, not the guard's 2.
+    // could reach it): the command gets past the guard and fails on the stage, not at the guard.
     const nowhere = 'no-such-stage-for-tests';
     for (const args of [['down'], ['down', '--stage', nowhere, '--confirm', nowhere]]) {
       const answer = run('gatewayCli.ts', ...args);
       expect(answer.stderr, args.join(' ')).not.toContain('Not done:');
-      expect(answer.status, args.join(' ')).toBe(1);
+      expect(answer.stderr, args.join(' ')).toContain('gateway failed:');
+      expect(answer.status, args.join(' ')).toBe(2);
     }
   }, 60_000);
 
