@@ -44,7 +44,7 @@ try {
       : `payment gateway UP${state.upAt ? ` since ${state.upAt}` : ''}; the last outage refused ${state.refusedCalls} call(s)`,
   );
   console.log(
-    `circuit ${PAYMENT_CIRCUIT}: ${circuit ? circuit.state : 'CLOSED (never tripped)'}` +
+    `circuit ${PAYMENT_CIRCUIT}: ${circuit ? circuit.state : 'CLOSED (no record: never tripped, or its item deleted)'}` +
       (circuit?.openSince ? `, open since ${new Date(circuit.openSince).toISOString()}` : ''),
   );
   process.exit(0);

@@ -116,7 +116,7 @@ const print = (report: OrderReport) => {
     const { since, until, circuit } = report.awaitingPayment;
     const breaker = circuit
       ? `${circuit.state}${circuit.openSince ? ` since ${new Date(circuit.openSince).toISOString()}` : ''}`
-      : 'CLOSED (never tripped)';
+      : 'CLOSED (no record: never tripped, or its item deleted)';
     console.log(
       `\n  waiting on the payment gateway since ${since}${awaitingNote(report, until)} Its circuit breaker: ${breaker}.`,
     );

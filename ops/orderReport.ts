@@ -396,6 +396,10 @@ export const sagaSummary = (report: OrderReport): [string, string] => {
       if (report.events.some((event) => event.type === 'OrderRejected' && event.data.reason === 'OUT_OF_STOCK')) {
         return ['NONE', 'none expected: rejected OUT_OF_STOCK when placed, which starts no saga'];
       }
+      // Parked by the saga starter: it never started, whatever the events say now.
+      if (report.sagaParked.includes('startSaga')) {
+        return ['NOT STARTED', 'startSaga parked its change (below): no saga was started for it'];
+      }
       // A settled order's saga ended, and its record may be gone: not found, not a saga that never started.
       return [
         report.fromEvents.status === 'PENDING' ? 'NOT STARTED' : 'NOT FOUND',

@@ -55,4 +55,14 @@ describe('the saga line of npm run order (sagaSummary)', () => {
     pending.fromEvents = { status: 'PENDING', version: 2 };
     expect(sagaSummary(pending)).toEqual(['NOT STARTED', 'no execution named by this order id']);
   });
+
+  it('says the saga of an order whose change startSaga parked was never started, even once the order is settled', () => {
+    // Given up by the sweeper since: settled, with no execution, and not one whose record was forgotten.
+    const swept = report([event(1, 'OrderPlaced'), event(2, 'StockReserved'), event(3, 'OrderRejected')]);
+    swept.sagaParked = ['startSaga'];
+    expect(sagaSummary(swept)).toEqual([
+      'NOT STARTED',
+      'startSaga parked its change (below): no saga was started for it',
+    ]);
+  });
 });
