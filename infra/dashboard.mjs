@@ -1,7 +1,7 @@
 // @ts-check
 import { addResources } from './template.mjs';
 /**
- * The stage's CloudWatch dashboard, `<service>-<stage>`, made from `custom.dashboard` in serverless.yml: the state of
+ * The stage's CloudWatch dashboard, `<service>-<stage>-<region>`, made from `custom.dashboard` in serverless.yml: the state of
  * every alarm in the template, then the service's own metrics (functions/observability/metrics.ts) and AWS's for the
  * API, the functions, the change stream, the saga and the events table, each widget a question an operator asks
  * (docs/operations.md, "Dashboard"). A plugin, after infra/alarms.mjs on the same hook, so that it finds the alarms.
