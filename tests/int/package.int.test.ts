@@ -18,7 +18,7 @@ import {
   type CfnResource,
   deployOffline,
   packaged,
-  packageStage,
+  packagedTemplate,
   resourcesOfType,
   statementsOf,
   type Template,
@@ -401,13 +401,13 @@ describe('the packaged prod template', () => {
       expect(fn.TracingConfig).toEqual({ Mode: 'Active' });
       expect(fn.Environment).toMatchObject({ Variables: { TRACING: 'true' } });
     }
-    const off = await packageStage('dev', { functionTracing: 'false' });
-    for (const [, fn] of resourcesOfType(off.template, 'AWS::Lambda::Function')) {
+    const off = await packagedTemplate('dev', { functionTracing: 'false' });
+    for (const [, fn] of resourcesOfType(off, 'AWS::Lambda::Function')) {
       expect(fn.Properties.TracingConfig).toBeUndefined();
       expect(fn.Properties.Environment).toMatchObject({ Variables: { TRACING: 'false' } });
     }
     // The state machines keep theirs: a saga's trace still shows its steps.
-    expect(off.template.Resources.OrderSagaStateMachine?.Properties.TracingConfiguration).toEqual({ Enabled: true });
+    expect(off.Resources.OrderSagaStateMachine?.Properties.TracingConfiguration).toEqual({ Enabled: true });
   });
 
   it("logs JSON, with Lambda's own lines only for failures, and never filters out a metric", async () => {
@@ -418,11 +418,11 @@ describe('the packaged prod template', () => {
     );
     // A stage logging at warn still lets every line through Lambda's filter: Powertools' EMF documents have no level,
     // and Lambda counts them as INFO; the functions filter by LOG_LEVEL. A dev stage keeps START, END and REPORT.
-    const quiet = await packageStage('dev', { logLevel: 'warn' });
-    expect(configs(quiet.template)).toEqual(
+    const quiet = await packagedTemplate('dev', { logLevel: 'warn' });
+    expect(configs(quiet)).toEqual(
       new Set([JSON.stringify({ ApplicationLogLevel: 'DEBUG', LogFormat: 'JSON', SystemLogLevel: 'INFO' })]),
     );
-    for (const [, fn] of resourcesOfType(quiet.template, 'AWS::Lambda::Function')) {
+    for (const [, fn] of resourcesOfType(quiet, 'AWS::Lambda::Function')) {
       expect(fn.Properties.Environment).toMatchObject({ Variables: { LOG_LEVEL: 'warn' } });
     }
   });
@@ -1062,7 +1062,7 @@ describe('serverless.yml and the contract', () => {
   }, 60_000);
 
   it('refuses to package a stage whose roles’ names would be too long for IAM, saying how long one may be', async () => {
-    const refused = await packageStage('jane-doe-experiment-22').then(
+    const refused = await packagedTemplate('jane-doe-experiment-22').then(
       () => undefined,
       (error: unknown) => error as { stdout?: string; stderr?: string },
     );
@@ -1074,7 +1074,7 @@ describe('serverless.yml and the contract', () => {
   }, 60_000);
 
   it('refuses to package settings that cannot work, naming each and what it takes', async () => {
-    const refused = await packageStage('prod', {
+    const refused = await packagedTemplate('prod', {
       logLevel: 'INFO',
       sagaType: 'express',
       storeDeletionPolicy: 'delete',

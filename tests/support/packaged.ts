@@ -14,7 +14,8 @@ const slsBin = createRequire(import.meta.url).resolve('osls/bin/serverless.js');
 
 /**
  * Runs `sls package --stage <stage>` offline (with `--param=key=value` for each of `params`), as a team would before
- * deploying, into a temporary folder, and returns the CloudFormation template and the artifacts' folder.
+ * deploying, into a temporary folder, and returns the CloudFormation template and the artifacts' folder, which the
+ * caller removes. A packaging that fails leaves no folder.
  */
 export const packageStage = async (
   stage: string,
@@ -22,16 +23,28 @@ export const packageStage = async (
 ): Promise<{ template: Template; dir: string }> => {
   const dir = await mkdtemp(join(tmpdir(), `orderflow-package-${stage}-`));
   const paramArgs = Object.entries(params).map(([key, value]) => `--param=${key}=${value}`);
-  await promisify(execFile)(process.execPath, [slsBin, 'package', '--stage', stage, ...paramArgs, '--package', dir], {
-    cwd: projectRoot,
-    // No AWS credentials at all: packaging must not need an account.
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, SLS_TELEMETRY_DISABLED: '1' },
-    maxBuffer: 32 * 1024 * 1024,
-  });
-  const template = JSON.parse(
-    await readFile(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'),
-  ) as Template;
-  return { template, dir };
+  try {
+    await promisify(execFile)(process.execPath, [slsBin, 'package', '--stage', stage, ...paramArgs, '--package', dir], {
+      cwd: projectRoot,
+      // No AWS credentials at all: packaging must not need an account.
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, SLS_TELEMETRY_DISABLED: '1' },
+      maxBuffer: 32 * 1024 * 1024,
+    });
+    const template = JSON.parse(
+      await readFile(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'),
+    ) as Template;
+    return { template, dir };
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+};
+
+/** The template `sls package` makes of a stage with these params, its artifacts removed: for a test that reads only it. */
+export const packagedTemplate = async (stage: string, params: Record<string, string> = {}): Promise<Template> => {
+  const { template, dir } = await packageStage(stage, params);
+  await rm(dir, { recursive: true, force: true });
+  return template;
 };
 
 /**
