@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import * as z from 'zod';
 import { type DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { dynamoPointerStore } from '../adapters/readModelPointer.js';
 import { eventSchemas, slotTablesOf, type SlotTables } from '../composition/root.js';
@@ -19,7 +20,7 @@ import { fold, withStateBefore } from '../domain/shared/decider.js';
 import type { DomainEvent, StoredEvent } from '../eventstore/types.js';
 import { type EventItem, itemEvents } from '../eventstore/eventItems.js';
 import type { EventSchemaRegistry } from '../eventstore/upcasting.js';
-import { type ReadModelName, readModelNames, untypedProjection } from '../projections/index.js';
+import { readModelNames, untypedProjection } from '../projections/index.js';
 import type { Projection } from '../projections/projection.js';
 
 /**
@@ -125,6 +126,13 @@ export const checkReadModel = <View extends Record<string, unknown>, Event exten
   return { name: `the ${projection.name} read model equals a fresh fold of its streams`, checked, violations };
 };
 
+/** Why an event cannot be read: the error, and the schema's first complaint (a key it does not know, say). */
+const unreadableReason = (error: unknown): string => {
+  if (!(error instanceof Error)) return String(error);
+  const issue = error.cause instanceof z.ZodError ? error.cause.issues[0] : undefined;
+  return issue ? `${error.message} ${issue.path.join('.') || 'The event'}: ${issue.message}` : error.message;
+};
+
 /**
  * Each stream of an aggregate folded to its state, by the id after the prefix. A stream holding an event this code
  * cannot read (a newer writer's, a bad write) is left out and named in `unreadable`: one such stream is a finding,
@@ -144,7 +152,7 @@ const folded = <State, Command, Event extends DomainEvent>(
           const parsed = events.map((event) => parseEvent(aggregate.events, event));
           return [[streamId.slice(prefix.length), { state: fold(aggregate.decider, parsed), events, parsed }] as const];
         } catch (error) {
-          unreadable.push(`${streamId}: ${error instanceof Error ? error.message : String(error)}`);
+          unreadable.push(`${streamId}: ${unreadableReason(error)}`);
           return [];
         }
       }),
@@ -254,13 +262,25 @@ export const stockInvariant = (
 export const checkInvariants = async (tables: InvariantTables): Promise<InvariantResult[]> => {
   const { schemas } = tables;
   // The pointer read consistently, not cached: after a switch or a rollback, the table readers are pointed at now.
+  // The version kept for rollback is kept current by the live projection, and `--rollback` makes it live: it is held
+  // to the same fold.
   const pointers = dynamoPointerStore({ client: tables.client, table: tables.projections });
-  const live = async (name: ReadModelName) => tables.slots[name][(await pointers.get(name)).live.slot];
+  const readModelTables = (
+    await Promise.all(
+      readModelNames.map(async (name) => {
+        const { live, previous } = await pointers.get(name);
+        return [
+          { name, table: tables.slots[name][live.slot], kept: undefined },
+          ...(previous ? [{ name, table: tables.slots[name][previous.slot], kept: previous.version }] : []),
+        ];
+      }),
+    )
+  ).flat();
   const [storedItems, derived, charges, ...viewItems] = await Promise.all([
     scanAll(tables.client, tables.events),
     scanAll(tables.client, tables.snapshots),
     scanAll(tables.client, tables.paymentSimulator),
-    ...readModelNames.map(async (name) => scanAll(tables.client, await live(name))),
+    ...readModelTables.map(({ table }) => scanAll(tables.client, table)),
   ]);
 
   const streams = new Map<string, StoredEvent[]>();
@@ -355,7 +375,10 @@ export const checkInvariants = async (tables: InvariantTables): Promise<Invarian
     terminal,
     stock,
     charged,
-    ...readModelNames.map((name, i) => checkReadModel(untypedProjection(name), streams, viewItems[i] ?? [])),
+    ...readModelTables.map(({ name, kept }, i) => {
+      const result = checkReadModel(untypedProjection(name), streams, viewItems[i] ?? []);
+      return kept === undefined ? result : { ...result, name: `${result.name} (version ${kept}, kept for rollback)` };
+    }),
   ];
   if (readAll.violations.length === 0) return [readAll, ...checks];
   // Folded without what cannot be read, a stream looks cut short, a balance wrong and an order unsettled, and a check
