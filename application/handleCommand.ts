@@ -1,6 +1,7 @@
 import { fold } from '../domain/shared/decider.js';
 import { ConcurrencyError, CorruptEventError } from '../eventstore/errors.js';
 import type { ZodType } from 'zod';
+import { newerSchema } from '../eventstore/upcasting.js';
 import type {
   BalanceCheck,
   BalanceMove,
@@ -46,6 +47,9 @@ export const load = async <State, Command, Event extends DomainEvent>(
 };
 
 export const parseEvent = <Event extends DomainEvent>(schema: ZodType<Event>, event: StoredEvent): Event => {
+  const newer = newerSchema(event);
+  if (newer)
+    throw new CorruptEventError(event.streamId, event.version, { cause: newer, schemaVersion: event.schemaVersion });
   const parsed = schema.safeParse({ type: event.type, data: event.data });
   if (!parsed.success) {
     throw new CorruptEventError(event.streamId, event.version, {

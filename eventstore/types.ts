@@ -21,6 +21,12 @@ export type StoredEvent<E extends DomainEvent = DomainEvent> = E & {
   schemaVersion: number;
   recordedAt: string;
   metadata: EventMetadata;
+  /**
+   * Set on read, never stored: written at a schema version newer than this code's, by a later release (met after a
+   * rollback). Its data may fit today's schema and mean something else, so every reader refuses it
+   * ({@link import('./upcasting.js').newerSchema}) as it refuses a shape it does not know.
+   */
+  newerSchema?: true;
 };
 
 /** Events to add to one stream, valid only if the stream is still at `expectedVersion` (0: does not exist yet). */

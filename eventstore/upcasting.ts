@@ -52,11 +52,13 @@ export const eventSchemaRegistry = (steps: Record<string, Record<number, Upcaste
 
 /**
  * Brings a stored event to its type's current schema version. One written by a newer release (after a rollback) keeps
- * the version it was written with, not relabelled as today's: the refusal its readers make names that version.
+ * the version it was written with, not relabelled as today's, and is marked `newerSchema`: its readers refuse it, and
+ * the refusal names that version.
  */
 export const upcastItem = (item: StoredEvent, schemas: EventSchemaRegistry): StoredEvent => {
   const current = schemas.currentVersion(item.type);
-  if (item.schemaVersion >= current) return item;
+  if (item.schemaVersion > current) return { ...item, newerSchema: true };
+  if (item.schemaVersion === current) return item;
   let data: Record<string, unknown>;
   try {
     data = schemas.upcast(item.type, item.schemaVersion, item.data);
@@ -65,3 +67,13 @@ export const upcastItem = (item: StoredEvent, schemas: EventSchemaRegistry): Sto
   }
   return { ...item, data, schemaVersion: current };
 };
+
+/**
+ * Why a reader cannot take this event as its type's current shape, or undefined: one a later release wrote. Every reader
+ * asks before it parses an event (the deciders' load, the projections, the saga, the history, the ops commands), and
+ * refuses it as it refuses data its schema does not take.
+ */
+export const newerSchema = (event: StoredEvent): Error | undefined =>
+  event.newerSchema
+    ? new Error(`written at schema version ${event.schemaVersion}, newer than this code reads (a later release's)`)
+    : undefined;

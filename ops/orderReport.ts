@@ -21,6 +21,7 @@ import type { OrderView } from '../projections/orders.js';
 import { parkedIn } from '../projections/readModelVersions.js';
 import { type SagaConsumer, sagaConsumers } from '../functions/streams/sagaConsumers.js';
 import type { StageClients } from './stage.js';
+import { newerSchema } from '../eventstore/upcasting.js';
 
 /** One event of the order, as the report shows it: the envelope's facts, and its data without secrets. */
 export type ReportedEvent = {
@@ -210,6 +211,8 @@ const foldReadable = <S, E>(
 ): { state: S; unreadable?: Unreadable } => {
   let state = decider.initialState();
   for (const event of events) {
+    const newer = newerSchema(event);
+    if (newer) return { state, unreadable: { version: event.version, type: event.type, reason: newer.message } };
     const parsed = schema.safeParse({ type: event.type, data: event.data });
     if (!parsed.success) {
       const reason = parsed.error.issues[0]?.message ?? 'it does not parse';

@@ -1,5 +1,6 @@
 import type { ZodType } from 'zod';
 import type { DomainEvent, StoredEvent, EventStore } from '../eventstore/types.js';
+import { newerSchema } from '../eventstore/upcasting.js';
 
 /**
  * A read model: a pure fold from stored events to one view per stream. The runner keeps each view's `version`
@@ -63,6 +64,8 @@ export const catchUp = async <View extends Record<string, unknown>, Event extend
   let version = current.version;
   for (const event of events) {
     try {
+      const newer = newerSchema(event);
+      if (newer) throw newer;
       const parsed = projection.events.parse({ type: event.type, data: event.data });
       view = projection.evolve(view, { ...event, ...parsed });
     } catch (error) {

@@ -527,6 +527,17 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
       expect(event).toMatchObject({ schemaVersion: 2, data });
       expect(upcasts).toBe(0);
     });
+
+    it('marks an event a later release wrote at a newer schema version, for its readers to refuse', async () => {
+      const streamId = uniqueId('newer');
+      const data = { sku: 'NEW-2', name: 'New', unitPrice: { amount: 100, currency: 'EUR' }, initialStock: 1 };
+      await harness
+        .store(eventSchemaRegistry({ ProductRegistered: { 1: flatPrice } }))
+        .append([{ streamId, expectedVersion: 0, events: [{ type: 'ProductRegistered', data }] }], testMetadata());
+      // Read after a rollback, by the release that knows version 1 only: as written, marked.
+      const [event] = await harness.store(eventSchemaRegistry()).readStream(streamId);
+      expect(event).toMatchObject({ schemaVersion: 2, data, newerSchema: true });
+    });
   });
 
   describe(`${name} event store: command handling`, () => {
