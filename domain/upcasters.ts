@@ -12,9 +12,9 @@
  * with the schema change, never after: events written in the new shape before it exists are stamped with the old
  * version, and the step would later run on them too. Never change a registered step: add the next version's.
  *
- * A field whose meaning changes (its unit, say) keeps neither its name nor its type: rename it. Readers check an event's
- * data, not its `schemaVersion`, so an older release after a rollback would read a newer event whose data its schema
- * still takes as its own.
+ * A field whose meaning changes (its unit, say) needs a step too, even one that changes nothing: the new version is
+ * what an older release, after a rollback, refuses (every reader refuses an event of a version newer than its own,
+ * `newerSchema`), where it would take data its schema still fits as its own.
  *
  * An added optional field needs no step: older events parse as they are, and a step that changes nothing would only
  * drop every snapshot once. A step is for a field that becomes required, is renamed, or changes its type. A field of
