@@ -75,5 +75,5 @@ export const upcastItem = (item: StoredEvent, schemas: EventSchemaRegistry): Sto
  */
 export const newerSchema = (event: StoredEvent): Error | undefined =>
   event.newerSchema
-    ? new Error(`written at schema version ${event.schemaVersion}, newer than this code reads (a later release's)`)
+    ? new Error(`written at schema version ${event.schemaVersion} by a later release, newer than this code reads`)
     : undefined;
