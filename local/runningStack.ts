@@ -51,6 +51,25 @@ export const stackHolding = async (
   }
 };
 
+/**
+ * Whether the claim file holds a claim whose start is dead. Not one that is absent: another start may be creating it
+ * that instant, and removing the name then would remove its claim (two starts would both hold the folder). Under the
+ * takeover lock a dead claim stays as read, since only the lock's holder removes one and none can be created over it.
+ * Nor one still empty: the exclusive-create fallback writes it just after creating it.
+ */
+export const deadClaim = async (file: string, self: number): Promise<boolean> => {
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  if (!text) return false;
+  let held: Partial<RunningStack>;
+  try {
+    held = JSON.parse(text) as Partial<RunningStack>;
+  } catch {
+    return true;
+  }
+  if (typeof held.pid !== 'number') return true;
+  return held.pid !== self && !(await isRunningStack(held.pid));
+};
+
 /** The stack that holds the folder, if it serves already (a stack still starting has claimed it but serves nothing). */
 export const serving = (held: (Partial<RunningStack> & { pid: number }) | undefined): RunningStack | undefined =>
   held?.apiUrl ? (held as RunningStack) : undefined;
@@ -106,7 +125,7 @@ export const claimStateFolder = async ({
         continue;
       }
       try {
-        if (!(await stackHolding(file, pid))) await rm(file, { force: true });
+        if (await deadClaim(file, pid)) await rm(file, { force: true });
       } finally {
         await rm(lock, { force: true });
       }

@@ -4,7 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { claimStateFolder, serving, stackHolding } from '../../../local/runningStack.js';
+import { claimStateFolder, deadClaim, serving, stackHolding } from '../../../local/runningStack.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => cleanups.splice(0).forEach((cleanup) => cleanup()));
@@ -57,6 +57,21 @@ describe('claiming the state folder before a start', () => {
       pid: other,
     });
     expect(await holderIn(file)).toBe(other);
+  });
+
+  it('calls a claim dead only when it is there and its start is gone: never an absent one, which a start may be creating', async () => {
+    // The takeover removes only what this calls dead. Called dead when absent, a start that linked its claim just
+    // after the look would lose it, and two starts would hold the folder (seen once in six-start rounds).
+    const file = stackFile();
+    expect(await deadClaim(file, process.pid)).toBe(false);
+    await writeFile(file, '');
+    expect(await deadClaim(file, process.pid)).toBe(false);
+    await writeFile(file, JSON.stringify({ stage: 'local', pid: 2 ** 22 + 1 }));
+    expect(await deadClaim(file, process.pid)).toBe(true);
+    await writeFile(file, JSON.stringify({ stage: 'local', pid: await aStart() }));
+    expect(await deadClaim(file, process.pid)).toBe(false);
+    await writeFile(file, JSON.stringify({ stage: 'local', pid: process.pid }));
+    expect(await deadClaim(file, process.pid)).toBe(false);
   });
 
   it('lets exactly one of two starts at once claim it, over a crashed stack’s file or none', async () => {
