@@ -101,3 +101,10 @@ export const examples: { [Id in Exclude<OperationId, 'getOpenApi'>]: Example<Id>
     },
   },
 };
+
+/** An example as the document writes it, whatever its route's types. */
+export type LooseExample = { request?: unknown; response: { status: number; value: unknown } };
+
+/** The route's example, if it has one (every route but the document itself). */
+export const exampleOf = (operationId: string): LooseExample | undefined =>
+  (examples as Partial<Record<string, LooseExample>>)[operationId];

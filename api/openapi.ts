@@ -6,7 +6,7 @@ import {
   type ZodOpenApiResponseObject,
 } from 'zod-openapi';
 import { acceptableCorrelationId } from './correlation.js';
-import { examples } from './examples.js';
+import { exampleOf } from './examples.js';
 import { type ProblemSlug, problemStatus, problemType } from './problems.js';
 import { GatewayMessage, Problem } from './schemas.js';
 import { ADMIN_SCOPE, type Route, routes } from './routes.js';
@@ -181,14 +181,8 @@ const tags = () =>
     return { name, description };
   });
 
-/** The route's example request and answer (api/examples.ts), loosened to what the document writes. */
-const exampleOf = (route: Route): { request?: unknown; response: { status: number; value: unknown } } | undefined =>
-  (examples as Partial<Record<string, { request?: unknown; response: { status: number; value: unknown } }>>)[
-    route.operationId
-  ];
-
 const operation = (route: Route): ZodOpenApiOperationObject => {
-  const example = exampleOf(route);
+  const example = exampleOf(route.operationId);
   return {
     operationId: route.operationId,
     summary: route.summary,

@@ -1,14 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { examples } from '../../../api/examples.js';
+import { exampleOf } from '../../../api/examples.js';
 import { openApiDocument } from '../../../api/openapi.js';
 import { type Route, routes as typedRoutes } from '../../../api/routes.js';
 import { version } from '../../../api/version.js';
 import { departuresFromContract } from '../../support/documented.js';
 
 const routes: readonly Route[] = typedRoutes;
-type Loose = { request?: unknown; response: { status: number; value: unknown } };
 const exampled = routes.flatMap((route) => {
-  const example = (examples as Partial<Record<string, Loose>>)[route.operationId];
+  const example = exampleOf(route.operationId);
   return example ? [{ route, example }] : [];
 });
 /** The route's path with its parameters filled in, as a client would call it. */
@@ -25,17 +24,12 @@ describe("the document's examples", () => {
   it.each(exampled.map(({ route, example }) => [route.operationId, route, example] as const))(
     '%s: its request is one the route takes, and its answer one the route gives, as the document says',
     (_, route, example) => {
-      const body: unknown = 'body' in route ? route.body : undefined;
-      if (body) {
-        expect(
-          (route.body as { safeParse(value: unknown): { error?: unknown } }).safeParse(example.request).error,
-        ).toBeUndefined();
+      if (route.body) {
+        expect(route.body.safeParse(example.request).error).toBeUndefined();
       } else {
         expect(example.request).toBeUndefined();
       }
-      const response = (
-        route.responses as Record<number, { schema?: { safeParse(value: unknown): { error?: unknown } } }>
-      )[example.response.status];
+      const response = route.responses[example.response.status];
       expect(response?.schema?.safeParse(example.response.value).error).toBeUndefined();
       const headers = new Headers({
         'content-type': 'application/json',
