@@ -33,6 +33,20 @@ const isRunningStack = async (pid: number): Promise<boolean> => {
 };
 
 /**
+ * The claim file as it stands: `none` while absent or still empty (the exclusive-create fallback writes it just after
+ * creating it), `garbled` when it is not JSON.
+ */
+const readClaim = async (file: string): Promise<Partial<RunningStack> | 'none' | 'garbled'> => {
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  if (!text) return 'none';
+  try {
+    return JSON.parse(text) as Partial<RunningStack>;
+  } catch {
+    return 'garbled';
+  }
+};
+
+/**
  * The `npm start` that holds this state folder, if one does: still starting (it claims the folder before anything
  * starts, `{ pid, stage }` alone) or running. A file left behind by a crash is not one.
  */
@@ -40,33 +54,21 @@ export const stackHolding = async (
   file = runningStackFile,
   self = process.pid,
 ): Promise<(Partial<RunningStack> & { pid: number }) | undefined> => {
-  const text = await readFile(file, 'utf8').catch(() => undefined);
-  if (!text) return undefined;
-  try {
-    const held = JSON.parse(text) as Partial<RunningStack>;
-    if (typeof held.pid !== 'number' || held.pid === self) return undefined;
-    return (await isRunningStack(held.pid)) ? { ...held, pid: held.pid } : undefined;
-  } catch {
-    return undefined;
-  }
+  const held = await readClaim(file);
+  if (typeof held === 'string' || typeof held.pid !== 'number' || held.pid === self) return undefined;
+  return (await isRunningStack(held.pid)) ? { ...held, pid: held.pid } : undefined;
 };
 
 /**
  * Whether the claim file holds a claim whose start is dead. Not one that is absent: another start may be creating it
  * that instant, and removing the name then would remove its claim (two starts would both hold the folder). Under the
  * takeover lock a dead claim stays as read, since only the lock's holder removes one and none can be created over it.
- * Nor one still empty: the exclusive-create fallback writes it just after creating it.
+ * Nor one still empty, which is being written.
  */
 export const deadClaim = async (file: string, self: number): Promise<boolean> => {
-  const text = await readFile(file, 'utf8').catch(() => undefined);
-  if (!text) return false;
-  let held: Partial<RunningStack>;
-  try {
-    held = JSON.parse(text) as Partial<RunningStack>;
-  } catch {
-    return true;
-  }
-  if (typeof held.pid !== 'number') return true;
+  const held = await readClaim(file);
+  if (held === 'none') return false;
+  if (held === 'garbled' || typeof held.pid !== 'number') return true;
   return held.pid !== self && !(await isRunningStack(held.pid));
 };
 
