@@ -19,9 +19,9 @@ import { keepsPayment, OrderStatus } from '../domain/order/index.js';
 import { fold, withStateBefore } from '../domain/shared/decider.js';
 import type { DomainEvent, StoredEvent } from '../eventstore/types.js';
 import { type EventItem, itemEvents } from '../eventstore/eventItems.js';
-import { type EventSchemaRegistry, newerSchema } from '../eventstore/upcasting.js';
+import type { EventSchemaRegistry } from '../eventstore/upcasting.js';
 import { readModelNames, untypedProjection } from '../projections/index.js';
-import type { Projection } from '../projections/projection.js';
+import { type Projection, projectedEvent } from '../projections/projection.js';
 
 /**
  * One invariant over the whole store: how many things it looked at, and every one that broke it; or, `skipped`, why
@@ -96,14 +96,10 @@ export const checkReadModel = <View extends Record<string, unknown>, Event exten
     checked += 1;
     let fresh: View | undefined;
     try {
-      fresh = events.reduce<View | undefined>((view, event) => {
-        const newer = newerSchema(event);
-        if (newer) throw newer;
-        return projection.evolve(view, {
-          ...event,
-          ...projection.events.parse({ type: event.type, data: event.data }),
-        });
-      }, undefined);
+      fresh = events.reduce<View | undefined>(
+        (view, event) => projection.evolve(view, projectedEvent(projection, event)),
+        undefined,
+      );
     } catch (error) {
       // A poison event: the live projection parks such a stream; the check names it and goes on with the rest.
       const message = error instanceof Error ? error.message : String(error);

@@ -19,6 +19,19 @@ export type Projection<View extends Record<string, unknown>, Event extends Domai
   evolve: (view: View | undefined, event: StoredEvent<Event>) => View;
 };
 
+/**
+ * A stored event as the projection applies it: refused if a later release wrote it (`newerSchema`), else its type and
+ * data parsed by the projection's schema, which throws on one it does not take.
+ */
+export const projectedEvent = <Event extends DomainEvent>(
+  projection: Pick<Projection<Record<string, unknown>, Event>, 'events'>,
+  event: StoredEvent,
+): StoredEvent<Event> => {
+  const newer = newerSchema(event);
+  if (newer) throw newer;
+  return { ...event, ...projection.events.parse({ type: event.type, data: event.data }) };
+};
+
 /** A view as stored: the projection's fields plus the last applied stream version. */
 export type Versioned<View> = { view: View; version: number };
 
@@ -64,10 +77,7 @@ export const catchUp = async <View extends Record<string, unknown>, Event extend
   let version = current.version;
   for (const event of events) {
     try {
-      const newer = newerSchema(event);
-      if (newer) throw newer;
-      const parsed = projection.events.parse({ type: event.type, data: event.data });
-      view = projection.evolve(view, { ...event, ...parsed });
+      view = projection.evolve(view, projectedEvent(projection, event));
     } catch (error) {
       throw new ProjectionApplyError(projection.name, event, { view, version }, { cause: error });
     }
