@@ -12,7 +12,8 @@ const templates = routeTable.map((r) => ({ method: r.method, pattern: routePatte
 
 /**
  * API Gateway's `$default` route: whatever no other route matched. A known path with another method is a 405 with
- * the methods it allows; anything else is a 404. Both as problem documents, like every other error.
+ * the methods it allows, and `OPTIONS` on it a 204 that names them; anything else is a 404. Errors as problem
+ * documents, like every other error.
  */
 export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2, Error, HttpContext>()
   .use(headersOnly())
@@ -25,11 +26,15 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2, Er
       .filter((t) => t.pattern.test(event.rawPath))
       .flatMap((t) => (t.method === 'GET' ? ['GET', 'HEAD'] : [t.method]));
     if (allowed.length === 0) throw notFound();
+    const allow = [...allowed, 'OPTIONS'].join(', ');
+    // What a path takes (RFC 9110 §9.3.7). A stage with CORS has the gateway answer a browser's preflight, but
+    // `$default` takes every request no route names, so a preflight that reaches it finds a 2xx too, not a 405.
+    if (event.requestContext.http.method === 'OPTIONS') return { statusCode: 204, headers: { allow } };
     throw new ProblemError(
       405,
       'method-not-allowed',
       'Method Not Allowed',
       `${event.requestContext.http.method} is not allowed here; use ${allowed.join(', ')}.`,
-      { headers: { allow: allowed.join(', ') } },
+      { headers: { allow } },
     );
   });

@@ -1184,7 +1184,8 @@ describe('fuzzing the API: every invalid request is a 4xx problem, and nothing i
       fc
         .tuple(fc.constantFrom(...knownPaths), fc.constantFrom(...methods), fc.constantFrom(...validBodies))
         .map(([path, method, body]) => ({ method, path: path(), body }))
-        .filter(({ method, path }) => !allowedMethods(path).includes(method)),
+        // OPTIONS on a known path is no misrouting: it answers 204 with the methods the path allows.
+        .filter(({ method, path }) => ![...allowedMethods(path), 'OPTIONS'].includes(method)),
       fc
         .tuple(unknownPath, fc.constantFrom('GET', 'POST', 'PUT', 'PATCH', 'DELETE'), fc.constantFrom(...validBodies))
         .map(([path, method, body]) => ({ method, path, body })),
