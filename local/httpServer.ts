@@ -6,6 +6,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { routePattern } from '../api/routePattern.js';
 import { type AccessContext, accessLogFormat, renderAccessLog } from './accessLog.js';
 import type { LocalIssuer } from './auth.js';
+import { corsConfiguration, isPreflight, preflightHeaders, withCorsHeaders } from './cors.js';
 import { functionHandlers, invoke, timeoutSecondsOf } from './lambda.js';
 import { HttpApiEvent, type ServerlessConfig } from './serverlessConfig.js';
 
@@ -180,6 +181,10 @@ export const startApi = async ({
   const answerWithinMs =
     (Math.max(0, ...new Set(routes.map((route) => timeoutSecondsOf(config, route.functionName)))) + 5) * 1000;
   const format = accessLog && accessLogFormat(config);
+  const cors = corsConfiguration(
+    config,
+    routes.map((route) => route.method),
+  );
 
   /** `access` gathers what the request's access log line says of the route, the authorizer and the function. */
   const answer = async (
@@ -197,6 +202,14 @@ export const startApi = async ({
     const url = new URL(`http://localhost${target}`);
     const method = (request.method ?? 'GET').toUpperCase();
     access.path = url.pathname;
+    // A stage with CORS answers a browser's preflight in the gateway, before any route or authorizer: the browser
+    // sends no token with it.
+    if (cors && isPreflight(method, request.headers)) {
+      return {
+        statusCode: 204,
+        headers: { 'x-correlation-id': correlationIdOf(request), ...preflightHeaders(cors, request.headers) },
+      };
+    }
     const matched = matchRoute(routes, method, url.pathname);
     if (!matched) {
       access['error.message'] = 'Not Found';
@@ -348,7 +361,12 @@ export const startApi = async ({
         return problem(request, 500, 'internal-error', 'Internal Server Error', 'The function failed.');
       })
       .then(
-        (result) => {
+        (answered) => {
+          // What a CORS stage's gateway adds to every other answer, its own refusals included.
+          const result =
+            cors && !isPreflight((request.method ?? 'GET').toUpperCase(), request.headers)
+              ? { ...answered, headers: withCorsHeaders(cors, request.headers, answered.headers ?? {}) }
+              : answered;
           const length = respond(result, response, socket);
           log(`${request.method} ${request.url} → ${result.statusCode} (${Date.now() - started} ms)`);
           if (!format) return;

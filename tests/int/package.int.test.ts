@@ -8,6 +8,7 @@ import { PAYMENT_CIRCUIT } from '../../application/paymentGateway.js';
 import { productStreamId, stockBalanceId } from '../../domain/inventory/index.js';
 import { STREAM_ID, VERSION } from '../../eventstore/tableKeys.js';
 import { metricDefinitions } from '../../functions/observability/metrics.js';
+import { corsConfiguration } from '../../local/cors.js';
 import { httpRoutes } from '../../local/httpServer.js';
 import { projectRoot } from '../../local/paths.js';
 import { loadServerlessConfig } from '../../local/serverlessConfig.js';
@@ -408,6 +409,23 @@ describe('the packaged prod template', () => {
     }
     // The state machines keep theirs: a saga's trace still shows its steps.
     expect(off.Resources.OrderSagaStateMachine?.Properties.TracingConfiguration).toEqual({ Enabled: true });
+  });
+
+  it('configures CORS as the local gateway answers it, from the same setting (the test stage names a web app)', async () => {
+    const packaged = await packagedTemplate('test', { requireDeploySettings: 'false' });
+    const config = await loadServerlessConfig('test');
+    const local = corsConfiguration(
+      config,
+      httpRoutes(config).map((route) => route.method),
+    );
+    expect(local?.allowOrigins).toEqual(['https://shop.example.com']);
+    expect(packaged.Resources.HttpApi?.Properties.CorsConfiguration).toEqual({
+      AllowOrigins: local?.allowOrigins,
+      AllowHeaders: local?.allowHeaders,
+      AllowMethods: local?.allowMethods,
+      ExposeHeaders: local?.exposeHeaders,
+      MaxAge: local?.maxAge,
+    });
   });
 
   it("logs JSON, with Lambda's own lines only for failures, and never filters out a metric", async () => {
