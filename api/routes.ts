@@ -73,9 +73,8 @@ export const routes = [
     responses: {
       200: {
         description:
-          'The new stock figures. Sent again with the same Idempotency-Key (one of the product’s 20 latest keyed ' +
-          'restocks), it adds nothing and answers the figures as they are now. The key is the product’s, whoever ' +
-          'sends it.',
+          'The new stock figures. Sent again with the same Idempotency-Key, it adds nothing and answers the figures ' +
+          'as they are now. The key is the product’s, whoever sends it.',
         schema: StockMoved,
       },
       404: { description: 'No product with this SKU.' },
@@ -103,8 +102,8 @@ export const routes = [
     responses: {
       200: {
         description:
-          'The new stock figures. Sent again with the same Idempotency-Key (one of the product’s 20 latest keyed ' +
-          'write-offs), it takes nothing more and answers the figures as they are now.',
+          'The new stock figures. Sent again with the same Idempotency-Key, it takes nothing more and answers the ' +
+          'figures as they are now.',
         schema: StockMoved,
       },
       404: { description: 'No product with this SKU.' },

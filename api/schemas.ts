@@ -113,14 +113,14 @@ export const OrderKey = HeaderKey.meta({
 
 export const RestockKey = HeaderKey.meta({
   description:
-    'Sending the same key again adds nothing more, while it is one of the product’s 20 latest keyed restocks: a ' +
-    'prompt retry of a restock is safe.',
+    'Sending the same key again adds nothing more, however long after: a retry of a restock is safe. The same key ' +
+    'for another quantity is refused.',
 });
 
 export const WriteOffKey = HeaderKey.meta({
   description:
-    'Sending the same key again takes nothing more, while it is one of the product’s 20 latest keyed write-offs: a ' +
-    'prompt retry of a write-off is safe.',
+    'Sending the same key again takes nothing more, however long after: a retry of a write-off is safe. The same ' +
+    'key for another quantity is refused.',
 });
 
 export const WriteOffRequest = z.strictObject({ quantity: count(1, 1_000_000) }).meta({ id: 'WriteOffRequest' });

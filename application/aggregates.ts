@@ -8,11 +8,12 @@ import {
   productStockMove,
   type SkuStockMove,
   stockBalanceId,
+  supplyKeyId,
 } from '../domain/inventory/index.js';
 import { order, OrderEvent, type OrderCommand, type OrderState } from '../domain/order/index.js';
 import { payment, PaymentEvent, type PaymentCommand, type PaymentState } from '../domain/payment/index.js';
 import { type Decider, withStateBefore } from '../domain/shared/decider.js';
-import type { BalanceMove, DomainEvent } from '../eventstore/types.js';
+import type { BalanceMove, Claim, DomainEvent } from '../eventstore/types.js';
 
 /** What the application needs to load and change one kind of stream. */
 export type Aggregate<State, Command, Event extends DomainEvent> = {
@@ -27,7 +28,15 @@ export type Aggregate<State, Command, Event extends DomainEvent> = {
   snapshot?: { every: number; schema: string };
   /** The balances an event moves, given the state `before` it, in the same atomic write that appends it. */
   moves?: (event: Event, before: State) => BalanceMove[];
+  /** The claims an event takes, in the same atomic write (a caller's key that must hold for good, ADR 0024). */
+  claims?: (event: Event) => Claim[];
 };
+
+/** The claims `events` take. */
+export const claimsOf = <State, Command, Event extends DomainEvent>(
+  aggregate: Aggregate<State, Command, Event>,
+  events: readonly Event[],
+): Claim[] => events.flatMap((event) => aggregate.claims?.(event) ?? []);
 
 /** The balances `events` move, appended in order to a stream in `state`. */
 export const movesOf = <State, Command, Event extends DomainEvent>(
@@ -38,6 +47,26 @@ export const movesOf = <State, Command, Event extends DomainEvent>(
   const { moves } = aggregate;
   if (!moves) return [];
   return withStateBefore(aggregate.decider, events, state).flatMap(([event, before]) => moves(event, before));
+};
+
+/**
+ * A keyed restock or write-off claims its key for good (ADR 0024), with its quantity, so a retry any time later is
+ * told apart from a new command that reuses the key.
+ */
+const supplyClaim = (event: ProductEvent): Claim | undefined => {
+  if (event.type === 'ProductRestocked' && event.data.restockId !== undefined) {
+    return {
+      claimId: supplyKeyId('restock', event.data.sku, event.data.restockId),
+      data: { quantity: event.data.quantity },
+    };
+  }
+  if (event.type === 'StockWrittenOff' && event.data.writeOffId !== undefined) {
+    return {
+      claimId: supplyKeyId('writeOff', event.data.sku, event.data.writeOffId),
+      data: { quantity: event.data.quantity },
+    };
+  }
+  return undefined;
 };
 
 /** Each SKU's stock move as a move of its stock balance, which refuses to go below zero. */
@@ -69,6 +98,10 @@ export const productAggregate: Aggregate<ProductState, ProductCommand, ProductEv
   moves: (event) => {
     const move = productStockMove(event);
     return move ? balanceMoves([{ sku: event.data.sku, move }]) : [];
+  },
+  claims: (event) => {
+    const claim = supplyClaim(event);
+    return claim ? [claim] : [];
   },
 };
 

@@ -5,12 +5,13 @@ import { newerSchema } from '../eventstore/upcasting.js';
 import type {
   BalanceCheck,
   BalanceMove,
+  Claim,
   DomainEvent,
   EventMetadata,
   EventStore,
   StoredEvent,
 } from '../eventstore/types.js';
-import { type Aggregate, movesOf } from './aggregates.js';
+import { type Aggregate, claimsOf, movesOf } from './aggregates.js';
 import type { CatalogueCache } from './products.js';
 import { UnrecordableEventError } from './errors.js';
 
@@ -86,6 +87,7 @@ type Prepared = {
   expectedVersion: number;
   events: DomainEvent[];
   moves: BalanceMove[];
+  claims: Claim[];
   state: unknown;
   snapshot: Aggregate<unknown, unknown, DomainEvent>['snapshot'];
 };
@@ -115,6 +117,7 @@ export const decision = <State, Command, Event extends DomainEvent>(
       expectedVersion: version,
       events,
       moves: movesOf(aggregate, events, state),
+      claims: claimsOf(aggregate, events),
       state: fold(aggregate.decider, events, state),
       snapshot: aggregate.snapshot,
     };
@@ -157,7 +160,8 @@ export type StreamOutcome = { streamId: string; version: number; state: unknown;
  * Loads every stream, decides on each, and appends all new events in one atomic write; on a lost race it reloads
  * and decides again, up to `retry.attempts` times, then lets the {@link ConcurrencyError} through.
  * A decision that throws (a domain error) ends the command with nothing written to any stream, and so does a balance
- * that refuses its move (`BalanceTooLowError`, not retried: it is an answer, not a race).
+ * that refuses its move (`BalanceTooLowError`, not retried: it is an answer, not a race), or a claim taken before
+ * (`ClaimTakenError`: the command was done already).
  *
  * The first attempt takes assumed states where given and eventually consistent reads elsewhere: the append's
  * version conditions refuse any that was stale. What no condition checks is taken only on strongly consistent
@@ -190,7 +194,10 @@ export const handleCommands = async (
     }
     try {
       const moves = appends.flatMap((o) => o.moves);
-      if (appends.length > 0) await store.append(appends, metadata, { ...(now ? { now } : {}), moves, checks });
+      const claims = appends.flatMap((o) => o.claims);
+      if (appends.length > 0) {
+        await store.append(appends, metadata, { ...(now ? { now } : {}), moves, checks, claims });
+      }
     } catch (error) {
       if (!(error instanceof ConcurrencyError)) throw error;
       // Only the first attempt takes assumed states, so this reads and decides again at most once. A refusal that

@@ -7,8 +7,13 @@ import {
   type Stock,
   stockBalanceId,
 } from '../domain/inventory/index.js';
-import { ProductNotFoundError, WriteOffExceedsAvailableError } from '../domain/shared/errors.js';
-import { BalanceTooLowError } from '../eventstore/errors.js';
+import {
+  ProductNotFoundError,
+  RestockKeyReusedError,
+  WriteOffExceedsAvailableError,
+  WriteOffKeyReusedError,
+} from '../domain/shared/errors.js';
+import { BalanceTooLowError, ClaimTakenError } from '../eventstore/errors.js';
 import type { Money } from '../domain/shared/values.js';
 import type { Balance, EventStore } from '../eventstore/types.js';
 import { productAggregate } from './aggregates.js';
@@ -65,26 +70,45 @@ export const registerProduct = async (
 };
 
 /**
- * Adds units to the product's stock. With a `restockId` (the caller's Idempotency-Key), a retry of one of the
- * product's latest restocks adds nothing and answers the figures as they are now.
+ * Adds units to the product's stock. With a `restockId` (the caller's Idempotency-Key), a retry of that restock, however
+ * late, adds nothing and answers the figures as they are now (ADR 0019, 0024).
  */
 export const restockProduct = (
   input: { sku: string; quantity: number; restockId?: string },
   context: CommandContext,
 ): Promise<ProductDetails> => moveSupply({ type: 'RestockProduct', data: input }, context);
 
+type SupplyCommand = Extract<ProductCommand, { type: 'RestockProduct' | 'WriteOffStock' }>;
+
+/**
+ * A keyed restock or write-off the product no longer remembers, but whose claim holds (ADR 0024): its retry records
+ * nothing, and the same key for another quantity is refused as the decider refuses it for one it remembers.
+ */
+const doneBefore = async (command: SupplyCommand, taken: ClaimTakenError, context: CommandContext) => {
+  const { sku, quantity } = command.data;
+  const earlier = taken.data?.quantity;
+  // Every store says what the claim holds (the contract tests check it): without it, nothing can be answered.
+  if (typeof earlier !== 'number') throw taken;
+  if (earlier !== quantity) {
+    throw command.type === 'RestockProduct'
+      ? new RestockKeyReusedError(sku, earlier)
+      : new WriteOffKeyReusedError(sku, earlier);
+  }
+  return load(context.store, productAggregate, productStreamId(sku));
+};
+
 /** A restock or a write-off, and the product's figures after it. */
-const moveSupply = async (
-  command: Extract<ProductCommand, { type: 'RestockProduct' | 'WriteOffStock' }>,
-  context: CommandContext,
-): Promise<ProductDetails> => {
+const moveSupply = async (command: SupplyCommand, context: CommandContext): Promise<ProductDetails> => {
   const { sku } = command.data;
   const { state } = await handleCommand(
     productAggregate,
     productStreamId(sku),
     (current) => product.decide(command, current),
     context,
-  );
+  ).catch((error: unknown) => {
+    if (error instanceof ClaimTakenError) return doneBefore(command, error, context);
+    throw error;
+  });
   if (state.status !== 'REGISTERED') throw new ProductNotFoundError(sku);
   // Orders move the balance too, so the figures after it are read, consistently, not computed here.
   const { stock, version } = await readStock(context.store, sku, { consistent: true });
@@ -94,7 +118,7 @@ const moveSupply = async (
 /**
  * Takes units out of the product's available stock for good, in the write that records it: the balance refuses to
  * go below zero, so only units no order holds are written off. With a `writeOffId` (the caller's Idempotency-Key), a
- * retry of one of the product's latest write-offs takes nothing more and answers the figures as they are now.
+ * retry of that write-off, however late, takes nothing more and answers the figures as they are now.
  */
 export const writeOffStock = (
   input: { sku: string; quantity: number; writeOffId?: string },

@@ -1,5 +1,5 @@
 import { AppendTooLargeError, InvalidAppendError } from './errors.js';
-import type { BalanceCheck, BalanceMove, StoredEvent, StreamAppend } from './types.js';
+import type { BalanceCheck, BalanceMove, Claim, StoredEvent, StreamAppend } from './types.js';
 
 // What one atomic append may hold, and how its balance moves combine: DynamoDB's transaction limits, kept by every
 // store so that a command too large for production fails in the fast tests too.
@@ -10,8 +10,8 @@ export const TRANSACTION_MAX_BYTES = 4 * 1024 * 1024;
 export const ITEM_MAX_BYTES = 400 * 1024;
 
 /**
- * Refuses an append of event `items` (one per stream, `eventItems.ts`) plus `others` balance moves and checks that one
- * transaction cannot hold.
+ * Refuses an append of event `items` (one per stream, `eventItems.ts`) plus `others` balance moves, checks and claims
+ * that one transaction cannot hold.
  */
 export const checkAppendLimits = (items: StoredEvent[], others: number): void => {
   if (items.length > TRANSACTION_MAX_ITEMS) {
@@ -32,7 +32,7 @@ export const checkAppendLimits = (items: StoredEvent[], others: number): void =>
   }
   if (items.length + others > TRANSACTION_MAX_ITEMS) {
     throw new AppendTooLargeError(
-      `An atomic append holds at most ${TRANSACTION_MAX_ITEMS} streams, balance moves and checks.`,
+      `An atomic append holds at most ${TRANSACTION_MAX_ITEMS} streams, balance moves, checks and claims.`,
     );
   }
 };
@@ -43,16 +43,29 @@ export const checkAppendLimits = (items: StoredEvent[], others: number): void =>
  * condition, a race to retry) and one with an empty condition, and would let moves with no event go unwritten: each
  * store refuses all of these itself, the same way. `moves` are merged already (one per balance).
  */
-export const checkAppendShape = (appends: StreamAppend[], moves: BalanceMove[], checks: BalanceCheck[]): void => {
+export const checkAppendShape = (
+  appends: StreamAppend[],
+  moves: BalanceMove[],
+  checks: BalanceCheck[],
+  claims: Claim[] = [],
+): void => {
   const streams = appends.filter((append) => append.events.length > 0).map((append) => append.streamId);
   const twice = streams.find((streamId, index) => streams.indexOf(streamId) !== index);
   if (twice !== undefined) throw new InvalidAppendError(`An append names stream ${twice} twice.`);
   if (streams.length === 0 && moves.length + checks.length > 0) {
     throw new InvalidAppendError('An append moves or checks balances without an event to record why.');
   }
+  if (streams.length === 0 && claims.length > 0) {
+    throw new InvalidAppendError('An append takes a claim without an event to record why.');
+  }
+  // Balances and claims are items of one table, keyed alike.
   const balances = [...moves, ...checks].map((entry) => entry.balanceId);
-  const touched = balances.find((balanceId, index) => balances.indexOf(balanceId) !== index);
-  if (touched !== undefined) throw new InvalidAppendError(`An append moves or checks balance ${touched} twice.`);
+  const touched = [...balances, ...claims.map((claim) => claim.claimId)].find(
+    (id, index, all) => all.indexOf(id) !== index,
+  );
+  if (touched !== undefined) {
+    throw new InvalidAppendError(`An append moves, checks or claims ${touched} twice.`);
+  }
   const unbounded = checks.find((check) => Object.keys(check.below).length === 0);
   if (unbounded) throw new InvalidAppendError(`An append checks balance ${unbounded.balanceId} against no bound.`);
 };

@@ -17,13 +17,21 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { checkAppendLimits, checkAppendShape, mergeMoves } from './appendRules.js';
 import { batchGetAll } from './dynamoBatch.js';
-import { BalanceChangedError, BalanceTooLowError, ConcurrencyError, onlyCreations, versionsRunOn } from './errors.js';
+import {
+  BalanceChangedError,
+  BalanceTooLowError,
+  ClaimTakenError,
+  ConcurrencyError,
+  onlyCreations,
+  versionsRunOn,
+} from './errors.js';
 import { STREAM_ID, VERSION } from './tableKeys.js';
 import type {
   AppendResult,
   Balance,
   BalanceCheck,
   BalanceMove,
+  Claim,
   EventMetadata,
   EventStore,
   ReadOptions,
@@ -108,10 +116,10 @@ const refusedOnly = <T>(
  * When the only conditions that failed are balances' (no stream changed, no transaction held an item), the append
  * was refused for stock, not lost in a race: the balances, with their counts as DynamoDB last saw them.
  */
-const tooLow = (error: unknown, streams: number, moves: BalanceMove[]): BalanceTooLowError | undefined => {
-  const only = refusedOnly(error, streams, moves);
+const tooLow = (error: unknown, before: number, moves: BalanceMove[]): BalanceTooLowError | undefined => {
+  const only = refusedOnly(error, before, moves);
   if (!only) return undefined;
-  const item = only.reasons[streams + moves.indexOf(only.refused[0] as BalanceMove)]?.Item;
+  const item = only.reasons[before + moves.indexOf(only.refused[0] as BalanceMove)]?.Item;
   const current = item
     ? Object.fromEntries(
         Object.entries(item).flatMap(([name, value]) =>
@@ -125,6 +133,37 @@ const tooLow = (error: unknown, streams: number, moves: BalanceMove[]): BalanceT
     { cause: error },
   );
 };
+
+/**
+ * When no stream's condition failed (no race) and no other transaction held an item, but a claim's did: the command
+ * was done before, whatever the balances would have said. With what the claim's append wrote in it.
+ */
+const claimTaken = (error: unknown, streams: number, claims: Claim[]): ClaimTakenError | undefined => {
+  const only = refusedOnly(error, streams, claims);
+  const [claim] = only?.refused ?? [];
+  if (!only || !claim) return undefined;
+  const item = only.reasons[streams + claims.indexOf(claim)]?.Item;
+  const data = item
+    ? Object.fromEntries(
+        Object.entries(item).flatMap(([name, value]): [string, number | string][] => {
+          if (name === STREAM_ID) return [];
+          if (value.N !== undefined) return [[name, Number(value.N)]];
+          return value.S !== undefined ? [[name, value.S]] : [];
+        }),
+      )
+    : undefined;
+  return new ClaimTakenError(claim.claimId, data, { cause: error });
+};
+
+/** A claim's item, written only where none is: the first append to take it keeps it. */
+const claimPut = (table: string, { claimId, data }: Claim) => ({
+  Put: {
+    TableName: table,
+    Item: { ...data, [STREAM_ID]: claimId },
+    ConditionExpression: `attribute_not_exists(${STREAM_ID})`,
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+  },
+});
 
 /**
  * When the only conditions that failed are balance checks', the balance changed since the writer read it: the
@@ -186,8 +225,9 @@ const balanceUpdate = (table: string, { balanceId, delta }: BalanceMove) => {
  * writers that read the same version, the second finds its version taken and gets a {@link ConcurrencyError}.
  *
  * Table `snapshots` holds what is derived from streams and kept beside them, keyed by `streamId`: a stream's folded
- * snapshot, and balances (`stock-<SKU>`), whose counters an append moves in its own transaction with `ADD` under a
- * condition that none falls below zero ({@link BalanceTooLowError} when one would).
+ * snapshot, balances (`stock-<SKU>`), whose counters an append moves in its own transaction with `ADD` under a
+ * condition that none falls below zero ({@link BalanceTooLowError} when one would), and claims, which an append puts
+ * only where none is ({@link ClaimTakenError} otherwise).
  *
  * @example
  * const store = dynamoEventStore({ client, eventsTable: 'orderflow-dev-events', snapshotsTable: 'orderflow-dev-snapshots' });
@@ -221,25 +261,34 @@ export const dynamoEventStore = ({
   const settled = new Map<string, StoredEvent[]>();
 
   return {
-    async append(appends, metadata, { now = new Date(), moves = [], checks = [] } = {}): Promise<AppendResult> {
+    async append(
+      appends,
+      metadata,
+      { now = new Date(), moves = [], checks = [], claims = [] } = {},
+    ): Promise<AppendResult> {
       const items = eventItems(toEvents(appends, metadata, now.toISOString()));
       const results = appends.map(({ streamId, expectedVersion, events }) => ({
         streamId,
         version: expectedVersion + events.length,
       }));
       const balances = mergeMoves(moves);
-      checkAppendShape(appends, balances, checks);
+      checkAppendShape(appends, balances, checks, claims);
       if (items.length === 0) return results;
-      checkAppendLimits(items, balances.length + checks.length);
+      checkAppendLimits(items, balances.length + checks.length + claims.length);
+      // In this order, so that each refusal is read from its own items' reasons (a claim before the balances: a
+      // command done before is answered as such, whatever the stock says now).
+      const claimsFrom = items.length;
+      const balancesFrom = claimsFrom + claims.length;
       try {
         const [only] = items;
-        if (items.length === 1 && only && balances.length + checks.length === 0) {
+        if (items.length === 1 && only && balances.length + checks.length + claims.length === 0) {
           // One stream's events and no balance: a plain conditional put costs half the write units of a transaction.
           await client.send(new PutCommand({ TableName: eventsTable, Item: only, ConditionExpression: condition }));
         } else {
           const input: TransactWriteCommandInput = {
             TransactItems: [
               ...items.map((Item) => ({ Put: { TableName: eventsTable, Item, ConditionExpression: condition } })),
+              ...claims.map((claim) => claimPut(snapshotsTable, claim)),
               ...balances.map((move) => balanceUpdate(snapshotsTable, move)),
               ...checks.map((check) => balanceCheck(snapshotsTable, check)),
             ],
@@ -247,9 +296,11 @@ export const dynamoEventStore = ({
           await client.send(new TransactWriteCommand(input));
         }
       } catch (error) {
-        const refused = tooLow(error, items.length, balances);
+        const taken = claimTaken(error, claimsFrom, claims);
+        if (taken) throw taken;
+        const refused = tooLow(error, balancesFrom, balances);
         if (refused) throw refused;
-        const moved = changed(error, items.length + balances.length, checks);
+        const moved = changed(error, balancesFrom + balances.length, checks);
         if (moved) throw moved;
         if (isConditionFailure(error)) {
           const lost = failedStreams(error, items);

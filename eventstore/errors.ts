@@ -125,6 +125,21 @@ export class BalanceTooLowError extends Error {
 }
 
 /**
+ * An append took a {@link import('./types.js').Claim} an earlier append holds: nothing was written. Not a race to
+ * retry: the command was done before, and `data` is what the claim's append said it did (when known).
+ */
+export class ClaimTakenError extends Error {
+  constructor(
+    readonly claimId: string,
+    readonly data: Record<string, unknown> | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(`Claim ${claimId} is taken.`, options);
+    this.name = 'ClaimTakenError';
+  }
+}
+
+/**
  * A balance was no longer as the writer read it: a {@link BalanceCheck} failed, and nothing was written. Read the
  * balance again and decide again.
  */

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { checkAppendLimits, checkAppendShape, mergeMoves } from './appendRules.js';
 import { eventItems } from './eventItems.js';
-import { BalanceChangedError, BalanceTooLowError, ConcurrencyError, onlyCreations, versionsRunOn } from './errors.js';
+import {
+  BalanceChangedError,
+  BalanceTooLowError,
+  ClaimTakenError,
+  ConcurrencyError,
+  onlyCreations,
+  versionsRunOn,
+} from './errors.js';
 import type { AppendResult, Balance, EventStore, Snapshot, StoredEvent } from './types.js';
 import { type EventSchemaRegistry, snapshotSchema, upcastItem } from './upcasting.js';
 
@@ -17,6 +24,8 @@ export type MemoryTables = {
   /** Snapshots by stream id, their state kept as JSON (the DynamoDB store keeps it gzipped JSON). */
   snapshots: Map<string, { version: number; schema: string; json: string }>;
   balances: Map<string, Balance>;
+  /** Claims by id, each with what its append said it did. */
+  claims: Map<string, Record<string, number | string>>;
 };
 
 export const memoryTables = (): MemoryTables => ({
@@ -24,6 +33,7 @@ export const memoryTables = (): MemoryTables => ({
   log: [],
   snapshots: new Map(),
   balances: new Map(),
+  claims: new Map(),
 });
 
 export type MemoryEventStoreOptions = {
@@ -41,8 +51,8 @@ export type MemoryEventStore = EventStore & {
 /**
  * The event store port in memory, with the DynamoDB store's semantics, for fast tests of commands and saga steps:
  * the same envelopes and upcasting, the same version conditions ({@link ConcurrencyError} naming the streams that
- * changed), balance moves that never go below zero ({@link BalanceTooLowError}, with a lost stream race
- * taking precedence), the same transaction limits ({@link AppendTooLargeError}), and snapshots that never give way to
+ * changed), claims taken once ({@link ClaimTakenError}), balance moves that never go below zero
+ * ({@link BalanceTooLowError}; a lost stream race, then a taken claim, take precedence), the same transaction limits ({@link AppendTooLargeError}), and snapshots that never give way to
  * an older one. An append is atomic: it checks every condition and then writes, with nothing in between.
  *
  * Data is stored as DynamoDB's document client stores it: copied, with `undefined` fields dropped, and refused when
@@ -56,14 +66,18 @@ export type MemoryEventStore = EventStore & {
  * await store.append([{ streamId: 'order-42', expectedVersion: 0, events: [placed] }], metadata);
  */
 export const memoryEventStore = ({ schemas, tables = memoryTables() }: MemoryEventStoreOptions): MemoryEventStore => {
-  const { streams, log, snapshots, balances } = tables;
+  const { streams, log, snapshots, balances, claims: claimed } = tables;
   const taken = (streamId: string, version: number): boolean => streams.get(streamId)?.has(version) ?? false;
   const upcast = (event: StoredEvent): StoredEvent => {
     return upcastItem(structuredClone(event), schemas);
   };
 
   return {
-    async append(appends, metadata, { now = new Date(), moves = [], checks = [] } = {}): Promise<AppendResult> {
+    async append(
+      appends,
+      metadata,
+      { now = new Date(), moves = [], checks = [], claims = [] } = {},
+    ): Promise<AppendResult> {
       const recordedAt = now.toISOString();
       const items: StoredEvent[] = appends.flatMap(({ streamId, expectedVersion, events }) =>
         events.map((event, index) => ({
@@ -83,16 +97,20 @@ export const memoryEventStore = ({ schemas, tables = memoryTables() }: MemoryEve
         version: expectedVersion + events.length,
       }));
       const merged = mergeMoves(moves);
-      checkAppendShape(appends, merged, checks);
+      checkAppendShape(appends, merged, checks, claims);
       if (items.length === 0) return results;
       // DynamoDB's limits apply to the items the DynamoDB store writes: one per stream.
-      checkAppendLimits(eventItems(items), merged.length + checks.length);
+      checkAppendLimits(eventItems(items), merged.length + checks.length + claims.length);
 
       const stale = items.filter((item) => taken(item.streamId, item.version));
       if (stale.length > 0) {
         const lost = [...new Set(stale.map((s) => s.streamId))];
         throw new ConcurrencyError(lost, { alreadyCreated: onlyCreations(lost, appends) });
       }
+
+      // A claim taken before answers ahead of the balances: the command was done, whatever the stock says now.
+      const held = claims.find(({ claimId }) => claimed.has(claimId));
+      if (held) throw new ClaimTakenError(held.claimId, { ...claimed.get(held.claimId) });
 
       const refused = merged.filter(({ balanceId, delta }) => !fits(balances.get(balanceId), delta));
       const [firstRefused] = refused;
@@ -117,6 +135,7 @@ export const memoryEventStore = ({ schemas, tables = memoryTables() }: MemoryEve
         stream.set(item.version, item);
         log.push(item);
       }
+      for (const { claimId, data } of claims) claimed.set(claimId, { ...data });
       for (const { balanceId, delta } of merged) {
         const balance = balances.get(balanceId) ?? { balanceId, counts: {}, version: 0 };
         const counts = { ...balance.counts };

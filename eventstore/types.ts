@@ -53,6 +53,14 @@ export type BalanceMove = { balanceId: string; delta: Record<string, number> };
  */
 export type BalanceCheck = { balanceId: string; below: Record<string, number> };
 
+/**
+ * An id that one append alone may ever take, written in the same atomic write as that append's events, with `data`
+ * saying what the append did. An append taking it again is refused ({@link import('./errors.js').ClaimTakenError}, with that `data`) and
+ * writes nothing. It is what makes a caller's key for a command last as long as the data: a stream's state may
+ * remember a bounded number of keys, a claim is never forgotten (ADR 0024).
+ */
+export type Claim = { claimId: string; data: Record<string, number | string> };
+
 /** A balance's counters, and how many moves it has taken (a version for caches and ETags). */
 export type Balance = { balanceId: string; counts: Record<string, number>; version: number };
 
@@ -76,7 +84,7 @@ export type ReadOptions = {
 
 export type Snapshot<State> = { streamId: string; version: number; state: State; schema: string };
 
-export type AppendOptions = { now?: Date; moves?: BalanceMove[]; checks?: BalanceCheck[] };
+export type AppendOptions = { now?: Date; moves?: BalanceMove[]; checks?: BalanceCheck[]; claims?: Claim[] };
 
 /** The event store port. The DynamoDB adapter implements it; the application layer only sees this. */
 export interface EventStore {

@@ -1,6 +1,9 @@
 import type { Money } from '../shared/values.js';
 
-/** How many of a product's latest keyed restocks it remembers: a retry of one of them adds nothing. */
+/**
+ * How many of a product's latest keyed restocks (and write-offs) it remembers: a retry of one of them is answered from
+ * the state. An older key's retry is refused in the write, by the key's claim (ADR 0024, application/aggregates.ts).
+ */
 export const RESTOCKS_REMEMBERED = 20;
 
 /** A keyed restock, as remembered: its key, and what it added. */

@@ -85,3 +85,10 @@ export const addStock = (a: Stock, b: Stock): Stock => ({
 
 /** The key of a SKU's stock balance, which every event that moves its stock moves in the same write. */
 export const stockBalanceId = (sku: string): string => `stock-${sku}`;
+
+/**
+ * The key of a keyed restock's or write-off's claim (ADR 0024): its kind, its SKU, and the caller's key, which may hold
+ * any visible character (a SKU holds no `/`, so no two of them meet in one id).
+ */
+export const supplyKeyId = (kind: 'restock' | 'writeOff', sku: string, key: string): string =>
+  `${kind}Key-${sku}/${key}`;

@@ -9,6 +9,7 @@ import {
   AppendTooLargeError,
   BalanceChangedError,
   BalanceTooLowError,
+  ClaimTakenError,
   ConcurrencyError,
   InvalidAppendError,
   StreamVersionsError,
@@ -915,6 +916,78 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
         reserved: 15,
         sold: 0,
       });
+    });
+  });
+
+  /** The claim contract: an id one append alone may ever take, refused to any later one with what the first said. */
+  describe(`${name} event store: claims`, () => {
+    const claimOf = (claimId: string, quantity: number) => ({ claimId, data: { quantity, kind: 'restock' } });
+
+    it('takes a claim with the events, and refuses it to any later append, with its data, writing nothing', async () => {
+      const claimId = `claim-${uniqueId('key')}`;
+      const first = uniqueId('claiming');
+      await events.append([{ streamId: first, expectedVersion: 0, events: [restocked(3)] }], testMetadata(), {
+        claims: [claimOf(claimId, 3)],
+      });
+      const balanceId = `stock-${uniqueId('claimed')}`;
+      const second = uniqueId('claiming');
+      const error: unknown = await events
+        .append([{ streamId: second, expectedVersion: 0, events: [restocked(4)] }], testMetadata(), {
+          claims: [claimOf(claimId, 4)],
+          moves: [{ balanceId, delta: { available: 4 } }],
+        })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ClaimTakenError);
+      expect(error).toMatchObject({ claimId, data: { quantity: 3, kind: 'restock' } });
+      expect(await events.readStream(second)).toEqual([]);
+      expect(await events.readBalance(balanceId, { consistent: true })).toBeUndefined();
+      // The same stream, later on: the claim holds whatever the stream's version.
+      await expect(
+        events.append([{ streamId: first, expectedVersion: 1, events: [restocked(3)] }], testMetadata(), {
+          claims: [claimOf(claimId, 3)],
+        }),
+      ).rejects.toBeInstanceOf(ClaimTakenError);
+      expect(await events.readStream(first)).toHaveLength(1);
+    });
+
+    it('answers a taken claim ahead of a balance that would refuse, and a lost stream race ahead of both', async () => {
+      const claimId = `claim-${uniqueId('key')}`;
+      const balanceId = `stock-${uniqueId('low')}`;
+      const streamId = uniqueId('claiming');
+      await events.append([{ streamId, expectedVersion: 0, events: [restocked(1)] }], testMetadata(), {
+        claims: [claimOf(claimId, 1)],
+      });
+      const taking = (expectedVersion: number) =>
+        events
+          .append([{ streamId, expectedVersion, events: [restocked(1)] }], testMetadata(), {
+            claims: [claimOf(claimId, 1)],
+            moves: [{ balanceId, delta: { available: -1 } }],
+          })
+          .catch((e: unknown) => e);
+      expect(await taking(1)).toBeInstanceOf(ClaimTakenError);
+      expect(await taking(0)).toBeInstanceOf(ConcurrencyError);
+      expect(await events.readStream(streamId)).toHaveLength(1);
+    });
+
+    it('refuses claims it could not commit atomically: with no event, twice, or on a balance the append moves', async () => {
+      const claimId = `claim-${uniqueId('shape')}`;
+      const streamId = uniqueId('shaped');
+      const refusal = (appendEvents: DomainEvent[], options: Parameters<EventStore['append']>[2]) =>
+        events.append([{ streamId, expectedVersion: 0, events: appendEvents }], testMetadata(), options).then(
+          () => 'committed',
+          (e: unknown) => (e instanceof InvalidAppendError ? 'refused' : e),
+        );
+      expect(await refusal([], { claims: [claimOf(claimId, 1)] })).toBe('refused');
+      expect(await refusal([restocked(1)], { claims: [claimOf(claimId, 1), claimOf(claimId, 2)] })).toBe('refused');
+      expect(
+        await refusal([restocked(1)], {
+          claims: [claimOf(claimId, 1)],
+          moves: [{ balanceId: claimId, delta: { available: 1 } }],
+        }),
+      ).toBe('refused');
+      expect(await events.readStream(streamId)).toEqual([]);
+      // Refused before anything was written: the claim is still free.
+      expect(await refusal([restocked(1)], { claims: [claimOf(claimId, 1)] })).toBe('committed');
     });
   });
 };

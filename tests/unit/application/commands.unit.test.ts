@@ -9,7 +9,9 @@ import {
   registerProduct,
   repriceProduct,
   restockProduct,
+  writeOffStock,
 } from '../../../application/products.js';
+import { RESTOCKS_REMEMBERED } from '../../../domain/inventory/state.js';
 import { order as orders, orderStreamId } from '../../../domain/order/index.js';
 import {
   InvalidOrderTransitionError,
@@ -352,6 +354,37 @@ describe('products and their stock', () => {
       stock: { available: 11, reserved: 4, sold: 0 },
       version: 3,
     });
+  });
+
+  it('adds a keyed restock or write-off once, however many keyed ones came between it and its retry (ADR 0024)', async () => {
+    const shop = await givenShop({ 'MUG-1': 10 });
+    await restockProduct({ sku: 'MUG-1', quantity: 5, restockId: 'po-1' }, shop.context);
+    await writeOffStock({ sku: 'MUG-1', quantity: 2, writeOffId: 'broken-1' }, shop.context);
+    // More than the product remembers of each (RESTOCKS_REMEMBERED): only the claims hold the first keys now.
+    for (let i = 0; i < RESTOCKS_REMEMBERED + 5; i++) {
+      await restockProduct({ sku: 'MUG-1', quantity: 1, restockId: `po-later-${i}` }, shop.context);
+      await writeOffStock({ sku: 'MUG-1', quantity: 1, writeOffId: `broken-later-${i}` }, shop.context);
+    }
+    const before = await shop.stock('MUG-1');
+    const events = shop.count();
+    expect((await restockProduct({ sku: 'MUG-1', quantity: 5, restockId: 'po-1' }, shop.context)).stock).toEqual(
+      before,
+    );
+    expect((await writeOffStock({ sku: 'MUG-1', quantity: 2, writeOffId: 'broken-1' }, shop.context)).stock).toEqual(
+      before,
+    );
+    await expect(restockProduct({ sku: 'MUG-1', quantity: 6, restockId: 'po-1' }, shop.context)).rejects.toMatchObject({
+      name: 'RestockKeyReusedError',
+      quantity: 5,
+    });
+    await expect(
+      writeOffStock({ sku: 'MUG-1', quantity: 3, writeOffId: 'broken-1' }, shop.context),
+    ).rejects.toMatchObject({ name: 'WriteOffKeyReusedError', quantity: 2 });
+    expect(shop.count()).toBe(events);
+    expect(await shop.stock('MUG-1')).toEqual(before);
+    // A key is the product's own, and a restock's own: the same key elsewhere is another command.
+    await restockProduct({ sku: 'MUG-1', quantity: 1, restockId: 'broken-1' }, shop.context);
+    expect(shop.count()).toBe(events + 1);
   });
 
   it('refuses to restock a product never registered, creating no stock', async () => {

@@ -165,6 +165,7 @@ describe('product decider', () => {
         .then([writtenOff(2, 'count-7')]);
     });
 
+    // The decider alone, as for restocks.
     it(`remembers the ${RESTOCKS_REMEMBERED} latest keyed write-offs: an older key takes again`, () => {
       const later = Array.from({ length: RESTOCKS_REMEMBERED }, (_, i) => writtenOff(1, `later-${i}`));
       aProduct([registered(), writtenOff(1, 'key-1'), ...later.slice(1)])
@@ -261,6 +262,7 @@ describe('product decider', () => {
         .thenThrows(RestockKeyReusedError, { code: 'RESTOCK_KEY_REUSED', kind: 'unprocessable', sku, quantity: 5 });
     });
 
+    // The decider alone: past its memory, the key's claim refuses the write (ADR 0024, tests/unit/application).
     it(`remembers the ${RESTOCKS_REMEMBERED} latest keyed restocks: an older key restocks again`, () => {
       const later = Array.from({ length: RESTOCKS_REMEMBERED }, (_, i) => restocked(1, `later-${i}`));
       aProduct([registered(), restocked(5, 'key-1'), ...later.slice(1)])
