@@ -6,7 +6,7 @@ import { documentClient } from '../eventstore/dynamoClient.js';
 import { localClientConfig } from '../local/dynamoLocal.js';
 import { localStateDir } from '../local/paths.js';
 import { printProfileSummary, startCpuProfile } from './cpuProfile.js';
-import { concurrently, cpuMeter, cpuPerUnit, stats } from './lib.js';
+import { concurrently, coresBusy, cpuMeter, cpuPerUnit, stats } from './lib.js';
 import { startProgress } from './progress.js';
 import { startDrivenStack } from './scenario.js';
 import { createBaselineTable } from './stack.js';
@@ -326,7 +326,9 @@ export const flashsaleBench = async ({
     console.log(
       `  CPU per order: ${cpuPerUnit(saleCpuUsed, placed.length, 'an order')}${cpuProfile ? ' (profiling adds to it)' : ''}`,
     );
+    console.log(`  in the sale, ${coresBusy(saleCpuUsed)}`);
     console.log(`  CPU per baseline write: ${cpuPerUnit(baseline.cpuUsed, orders, 'a write')}`);
+    console.log(`  in the baseline, ${coresBusy(baseline.cpuUsed)}`);
     if (cpuProfile) {
       printProfileSummary(cpuProfile);
       console.log(`  profile written to .local/profiles/flashsale-${run}.cpuprofile (open in Chrome DevTools)`);

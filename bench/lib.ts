@@ -16,23 +16,65 @@ const procCpuMs = (pid: number): number | undefined => {
   }
 };
 
+/** The whole machine's busy CPU time so far (every core, every process), in ms, from /proc/stat: Linux only. */
+const machineBusyMs = (): number | undefined => {
+  try {
+    const [cpu] = readFileSync('/proc/stat', 'utf8').split('\n');
+    // user nice system idle iowait irq softirq steal …, in USER_HZ ticks: busy is all but idle and iowait.
+    const ticks = (cpu ?? '').split(/\s+/).slice(1, 9).map(Number);
+    const busy = ticks.reduce((sum, t, i) => (i === 3 || i === 4 ? sum : sum + t), 0);
+    return Number.isFinite(busy) ? busy * 10 : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
 /**
  * Starts counting the CPU time this process and another one (DynamoDB Local's JVM) spend from now: what the work
- * costs on this machine, whichever process does it. `stop` answers both, in ms (`other` undefined off Linux).
+ * costs on this machine, whichever process does it. `stop` answers both, in ms (`other` undefined off Linux), the
+ * whole machine's (`machineMs`: whatever else ran meanwhile shows as the difference) and the wall time.
  */
 export const cpuMeter = (otherPid: number) => {
   const self = process.cpuUsage();
   const other = procCpuMs(otherPid);
+  const machine = machineBusyMs();
+  const started = performance.now();
   return {
     stop: () => {
       const used = process.cpuUsage(self);
       const otherNow = procCpuMs(otherPid);
+      const machineNow = machineBusyMs();
       return {
         selfMs: (used.user + used.system) / 1000,
         otherMs: other === undefined || otherNow === undefined ? undefined : otherNow - other,
+        machineMs: machine === undefined || machineNow === undefined ? undefined : machineNow - machine,
+        wallMs: performance.now() - started,
       };
     },
   };
+};
+
+/**
+ * How many cores were busy meanwhile: with this process and DynamoDB Local's, and on the whole machine. A figure
+ * below the cores with both processes busy means they waited (on each other, or on a timer), not that the cores ran
+ * out; the machine's above theirs is other work sharing the cores (a figure taken then is not this stack's alone).
+ */
+export const coresBusy = ({
+  selfMs,
+  otherMs,
+  machineMs,
+  wallMs,
+}: {
+  selfMs: number;
+  otherMs: number | undefined;
+  machineMs: number | undefined;
+  wallMs: number;
+}): string => {
+  const of = (ms: number) => (ms / wallMs).toFixed(2);
+  const ours = selfMs + (otherMs ?? 0);
+  const machine =
+    machineMs === undefined ? '' : `, the machine ${of(machineMs)} (others ${of(Math.max(0, machineMs - ours))})`;
+  return `cores busy: this process ${of(selfMs)} + DynamoDB Local ${otherMs === undefined ? '?' : of(otherMs)}${machine}, of ${availableParallelism()}`;
 };
 
 /**

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { cpuMeter, cpuPerUnit } from '../../../bench/lib.js';
+import { coresBusy, cpuMeter, cpuPerUnit } from '../../../bench/lib.js';
 
 describe('the CPU a benchmark measures per unit', () => {
   it.runIf(process.platform === 'linux')('counts CPU time spent here, and in the other process from /proc', () => {
@@ -10,9 +10,13 @@ describe('the CPU a benchmark measures per unit', () => {
     const start = process.cpuUsage();
     let spin = 0;
     while (process.cpuUsage(start).user < 80_000) spin += 1;
-    const { selfMs, otherMs } = meter.stop();
+    const { selfMs, otherMs, machineMs, wallMs } = meter.stop();
 
     expect(spin).toBeGreaterThan(0);
+    // The machine was busy at least while this process was (within two ticks), for no longer than the wall time
+    // on every core.
+    expect(machineMs).toBeGreaterThanOrEqual(selfMs - 20);
+    expect(machineMs).toBeLessThanOrEqual(wallMs * availableParallelism() + 20);
     expect(selfMs).toBeGreaterThanOrEqual(80);
     // Both count every thread of this process, /proc in ticks of 10 ms: the same figure within two ticks.
     expect(otherMs).toBeGreaterThanOrEqual(selfMs - 20);
@@ -30,6 +34,16 @@ describe('the CPU a benchmark measures per unit', () => {
     );
     expect(cpuPerUnit({ selfMs: 800, otherMs: undefined }, 2000, 'a write')).toBe(
       "0.40 ms here a write (DynamoDB Local's CPU time is not readable)",
+    );
+  });
+
+  it('says how many cores each process kept busy, and the machine with whatever else ran', () => {
+    const cores = availableParallelism();
+    expect(coresBusy({ selfMs: 30_000, otherMs: 20_000, machineMs: 70_000, wallMs: 40_000 })).toBe(
+      `cores busy: this process 0.75 + DynamoDB Local 0.50, the machine 1.75 (others 0.50), of ${cores}`,
+    );
+    expect(coresBusy({ selfMs: 4_000, otherMs: undefined, machineMs: undefined, wallMs: 8_000 })).toBe(
+      `cores busy: this process 0.50 + DynamoDB Local ?, of ${cores}`,
     );
   });
 });
