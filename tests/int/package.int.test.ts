@@ -5,7 +5,7 @@ import { ADMIN_SCOPE, routes } from '../../api/routes.js';
 import { CIRCUIT_KEY } from '../../adapters/dynamoCircuitStore.js';
 import { POINTER_PK } from '../../adapters/readModelPointer.js';
 import { PAYMENT_CIRCUIT } from '../../application/paymentGateway.js';
-import { productStreamId, stockBalanceId } from '../../domain/inventory/index.js';
+import { productStreamId, stockBalanceId, supplyKeyId } from '../../domain/inventory/index.js';
 import { STREAM_ID, VERSION } from '../../eventstore/tableKeys.js';
 import { metricDefinitions } from '../../functions/observability/metrics.js';
 import { corsConfiguration } from '../../local/cors.js';
@@ -211,9 +211,15 @@ describe('the packaged prod template', () => {
         ...on(snapshotsArn, 'ConditionCheckItem', 'UpdateItem'),
       ].sort(),
     );
+    // A keyed restock or write-off puts its key's claim too, by a statement of its own (its keys are held below).
     for (const fn of ['registerProduct', 'restockProduct', 'writeOffStock']) {
-      expect(grants(fn)).toEqual(
-        [...on(eventsArn, 'PutItem', 'Query'), ...on(snapshotsArn, 'GetItem', 'PutItem', 'UpdateItem')].sort(),
+      const claims = fn === 'registerProduct' ? [] : on(snapshotsArn, 'PutItem');
+      expect(grants(fn), fn).toEqual(
+        [
+          ...on(eventsArn, 'PutItem', 'Query'),
+          ...on(snapshotsArn, 'GetItem', 'PutItem', 'UpdateItem'),
+          ...claims,
+        ].sort(),
       );
     }
     // A new price moves no stock: its function may not touch a balance.
@@ -248,12 +254,20 @@ describe('the packaged prod template', () => {
       dynamoStatements(fn)
         .filter((s) => actionsOf(s).includes(action) && JSON.stringify(s.Resource) === JSON.stringify(arn))
         .map((s) => (s as { Condition?: unknown }).Condition);
-    // A product's snapshot is the only item its commands put: a stock balance is never overwritten. (The IAM e2e test
-    // writes no snapshot, which comes only after many events: the condition is held here.)
+    // A product's snapshot, and a restock's or write-off's claim on its own kind of key, are the only items its commands
+    // put: a stock balance is never overwritten. (The IAM e2e test writes no snapshot, which comes only after many
+    // events: the condition is held here; it does claim keys.)
+    const leading = (...keys: string[]) =>
+      keys.map((key) => ({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [key] } }));
+    const product = `${productStreamId('')}*`;
+    expect(supplyKeyId('restock', 'MUG-1', 'k')).toMatch(/^restockKey-/);
+    expect(supplyKeyId('writeOff', 'MUG-1', 'k')).toMatch(/^writeOffKey-/);
+    const claims: Record<string, string> = { restockProduct: 'restockKey-*', writeOffStock: 'writeOffKey-*' };
     for (const fn of ['registerProduct', 'restockProduct', 'writeOffStock', 'repriceProduct']) {
-      expect(conditionsOf(fn, 'dynamodb:PutItem', snapshotsArn), fn).toEqual([
-        { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${productStreamId('')}*`] } },
-      ]);
+      const claim = claims[fn];
+      expect(conditionsOf(fn, 'dynamodb:PutItem', snapshotsArn), fn).toEqual(
+        leading(product, ...(claim ? [claim] : [])),
+      );
     }
     // A stock balance is only ever moved or checked: no update may rewrite a product's snapshot beside it.
     for (const fn of functionNames) {
