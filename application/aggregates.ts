@@ -53,20 +53,12 @@ export const movesOf = <State, Command, Event extends DomainEvent>(
  * A keyed restock or write-off claims its key for good (ADR 0024), with its quantity, so a retry any time later is
  * told apart from a new command that reuses the key.
  */
-const supplyClaim = (event: ProductEvent): Claim | undefined => {
-  if (event.type === 'ProductRestocked' && event.data.restockId !== undefined) {
-    return {
-      claimId: supplyKeyId('restock', event.data.sku, event.data.restockId),
-      data: { quantity: event.data.quantity },
-    };
-  }
-  if (event.type === 'StockWrittenOff' && event.data.writeOffId !== undefined) {
-    return {
-      claimId: supplyKeyId('writeOff', event.data.sku, event.data.writeOffId),
-      data: { quantity: event.data.quantity },
-    };
-  }
-  return undefined;
+const supplyClaims = (event: ProductEvent): Claim[] => {
+  const claim = (kind: 'restock' | 'writeOff', { sku, quantity }: { sku: string; quantity: number }, key?: string) =>
+    key === undefined ? [] : [{ claimId: supplyKeyId(kind, sku, key), data: { quantity } }];
+  if (event.type === 'ProductRestocked') return claim('restock', event.data, event.data.restockId);
+  if (event.type === 'StockWrittenOff') return claim('writeOff', event.data, event.data.writeOffId);
+  return [];
 };
 
 /** Each SKU's stock move as a move of its stock balance, which refuses to go below zero. */
@@ -99,10 +91,7 @@ export const productAggregate: Aggregate<ProductState, ProductCommand, ProductEv
     const move = productStockMove(event);
     return move ? balanceMoves([{ sku: event.data.sku, move }]) : [];
   },
-  claims: (event) => {
-    const claim = supplyClaim(event);
-    return claim ? [claim] : [];
-  },
+  claims: supplyClaims,
 };
 
 export const paymentAggregate: Aggregate<PaymentState, PaymentCommand, PaymentEvent> = {
