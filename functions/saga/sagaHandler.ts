@@ -76,11 +76,13 @@ const noticingPlacement = (store: EventStore, orderId: string, noted: (recordedA
 
 /**
  * What a step throws for the state machines to act on: their Catch and Retry rules name these (the unit test reads
- * them from the ASL). A step failing so is expected (a decline, a lost race, the gateway down), and says so at warn;
- * anything else is a defect or an outage, logged whole at error.
+ * them from the ASL). A step failing so is expected (a lost race, the gateway down), and says so at warn; a decline
+ * is the customer's bank's answer, not a fault, and says so at info; anything else is a defect or an outage, logged
+ * whole at error.
  */
+const answers = new Set(['PaymentDeclinedError']);
 const expectedFailures = new Set([
-  'PaymentDeclinedError',
+  ...answers,
   'CircuitOpenError',
   'CircuitProbingError',
   'PaymentGatewayUnavailableError',
@@ -162,7 +164,9 @@ export const sagaHandler = (
       } catch (error) {
         const { name, message } = error as Error;
         const durationMs = Date.now() - started;
-        if (expectedFailures.has(name)) logger.warn('saga step failed', { error: { name, message }, durationMs });
+        const said = { error: { name, message }, durationMs };
+        if (answers.has(name)) logger.info('saga step failed', said);
+        else if (expectedFailures.has(name)) logger.warn('saga step failed', said);
         else logger.error('saga step failed', { error, durationMs });
         throw error;
       }

@@ -38,13 +38,13 @@ const stops: (() => void)[] = [];
 afterEach(() => stops.splice(0).forEach((stop) => stop()));
 
 describe('a saga step that fails', () => {
-  it('says an outcome the state machine acts on at warn, by name, joined to Lambda’s lines by the request id', async () => {
+  it('says a decline at info, by name, joined to Lambda’s lines by the request id: the bank’s answer, no fault', async () => {
     const declined = Object.assign(new Error('card declined'), { name: 'PaymentDeclinedError' });
     const { lines, thrown } = await failing(declined);
     expect(thrown).toBe(declined);
     expect(lines).toEqual([
       expect.objectContaining({
-        level: 'warn',
+        level: 'info',
         message: 'saga step failed',
         awsRequestId: 'req-42',
         orderId: 'o-1',
@@ -71,10 +71,10 @@ describe('a saga step that fails', () => {
   });
 
   it.each(caughtByTheStateMachines)(
-    'says %s, which the state machines catch or retry, in one warn line and no error',
+    'says %s, which the state machines catch or retry, in one line below error (a decline at info, else warn)',
     async (name) => {
       const { lines } = await failing(Object.assign(new Error('expected'), { name }));
-      expect(lines.map((line) => line.level)).toEqual(['warn']);
+      expect(lines.map((line) => line.level)).toEqual([name === 'PaymentDeclinedError' ? 'info' : 'warn']);
     },
   );
 
