@@ -1,4 +1,4 @@
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, renameSync, rmSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { muteStdout, tapLogs, type WritableLevel } from '../functions/observability/logger.js';
 
@@ -26,11 +26,19 @@ const parsedLine = (line: string): Record<string, unknown> => {
   }
 };
 
+/** Where a run's function log moves when full: `local.jsonl` → `local.earlier.jsonl`. */
+export const earlierLogFile = (file: string): string => file.replace(/(\.jsonl)?$/, '.earlier.jsonl');
+
+/** How large the file grows before it moves to `<name>.earlier.jsonl` and begins again: an hour at 3 orders a second. */
+export const FUNCTION_LOG_MAX_BYTES = 64 * 1024 * 1024;
+
 /**
  * The local stand-in for CloudWatch Logs: every line the functions of this process write, as JSON lines in `file`
- * (truncated first). It records log events at `level` and above whatever the stage's LOG_LEVEL prints to stdout,
- * so a local run can be followed in detail without flooding the terminal, and the metrics documents too. With
- * `stdout: false` the functions' lines go only to the file until `stop()`, for commands that print a report.
+ * (truncated first; past `maxBytes`, moved to `<name>.earlier.jsonl`, replacing the one before, so a stack left
+ * running all day keeps its latest lines and at most twice that on disk). It records log events at `level` and above
+ * whatever the stage's LOG_LEVEL prints to stdout, so a local run can be followed in detail without flooding the
+ * terminal, and the metrics documents too. With `stdout: false` the functions' lines go only to the file until
+ * `stop()`, for commands that print a report.
  *
  * @example
  * const logs = recordFunctionLogs('.local/logs/dev.jsonl', 'info');
@@ -40,15 +48,41 @@ const parsedLine = (line: string): Record<string, unknown> => {
 export const recordFunctionLogs = (
   file: string,
   level: WritableLevel = 'debug',
-  { stdout = true }: { stdout?: boolean } = {},
+  { stdout = true, maxBytes = FUNCTION_LOG_MAX_BYTES }: { stdout?: boolean; maxBytes?: number } = {},
 ): FunctionLogs => {
   mkdirSync(dirname(file), { recursive: true });
-  const out = createWriteStream(file, { flags: 'w' });
-  // A file that cannot be written (a read-only folder, a full disk) costs the record, not the stack: said once.
-  out.once('error', (error) => console.error(`Function logs are not recorded in ${file}: ${error.message}`));
+  // A run's own lines only: what an earlier run moved aside goes with that run's file.
+  rmSync(earlierLogFile(file), { force: true });
+  const open = (): WriteStream => {
+    const stream = createWriteStream(file, { flags: 'w' });
+    // A file that cannot be written (a read-only folder, a full disk) costs the record, not the stack: said once.
+    stream.once('error', (error) => console.error(`Function logs are not recorded in ${file}: ${error.message}`));
+    return stream;
+  };
+  let out = open();
+  let written = 0;
+  let stopped = false;
+  let rotating = true;
   // A line that arrives after stop() (a stand-in still winding down) is dropped, not written after the end.
   const write = (line: string) => {
-    if (!out.writableEnded) out.write(`${line}\n`);
+    if (stopped || out.writableEnded) return;
+    const text = `${line}\n`;
+    // Only once the file is open (its name is then the file's): the stream keeps writing to the file it opened, under
+    // its new name, while it ends, so no line is lost.
+    if (rotating && !out.pending && written > 0 && written + text.length > maxBytes) {
+      try {
+        renameSync(file, earlierLogFile(file));
+        const full = out;
+        out = open();
+        written = 0;
+        full.end();
+      } catch {
+        // Not moved (a file system that will not rename an open file): the file goes on growing, tried no more.
+        rotating = false;
+      }
+    }
+    written += text.length;
+    out.write(text);
   };
   const untap = tapLogs(write, level);
   const unmute = stdout ? () => undefined : muteStdout();
@@ -60,6 +94,7 @@ export const recordFunctionLogs = (
     stop: async () => {
       untap();
       unmute();
+      stopped = true;
       if (!out.writableEnded && !out.errored) await new Promise<void>((resolve) => out.end(resolve));
     },
   };

@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { recordFunctionLogs } from '../../../local/functionLogs.js';
+import { earlierLogFile, recordFunctionLogs } from '../../../local/functionLogs.js';
 
 const folders: string[] = [];
 afterEach(() => {
@@ -25,6 +25,35 @@ describe('the local record of the functions’ logs', () => {
       new Promise((_, reject) => setTimeout(() => reject(new Error('stop did not end')), 2_000)),
     ]);
     expect(said.mock.calls).toEqual([[expect.stringContaining(`Function logs are not recorded in ${folder}`)]]);
+  });
+
+  it('moves a full file to its .earlier.jsonl and begins again, keeping every line in one or the other', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'orderflow-logs-'));
+    folders.push(folder);
+    const file = join(folder, 'local.jsonl');
+    const logs = recordFunctionLogs(file, 'info', { stdout: false, maxBytes: 1_000 });
+    // A turn of the event loop between lines, as between a stack's requests: the file is open by the first full one.
+    for (let i = 0; i < 30; i++) {
+      logs.stack(`line ${i}`);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    await logs.stop();
+    // Let the moved file's stream finish too.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const messages = (path: string) =>
+      readFileSync(path, 'utf8')
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { message: string }).message);
+    const [older, latest] = [messages(earlierLogFile(file)), messages(file)];
+    // About 70 bytes a line: each file holds at most 1,000 bytes, and none is lost or repeated across the last two.
+    expect(statSync(file).size).toBeLessThanOrEqual(1_000);
+    expect(statSync(earlierLogFile(file)).size).toBeLessThanOrEqual(1_000);
+    expect(latest.at(-1)).toBe('line 29');
+    expect([...older, ...latest]).toEqual(
+      Array.from({ length: older.length + latest.length }, (_, i) => `line ${30 - older.length - latest.length + i}`),
+    );
+    expect(older.length + latest.length).toBeLessThan(30);
   });
 
   it('writes the API’s access log lines beside the functions’, their fields kept, marked as the API’s', async () => {
