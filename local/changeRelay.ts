@@ -143,7 +143,11 @@ export const startChangeRelay = async ({
     return true;
   };
 
-  const relayTable = async ({ tableName, streamName }: { tableName: string; streamName: string }) => {
+  /** `resumed` is called once the relay has said where each shard resumes, before it relays anything. */
+  const relayTable = async (
+    { tableName, streamName }: { tableName: string; streamName: string },
+    resumed: () => void,
+  ) => {
     const label = `relay ${tableName} → ${streamName}`;
     const { Table } = await dynamo.send(new DescribeTableCommand({ TableName: tableName }));
     const streamArn = Table?.LatestStreamArn;
@@ -234,6 +238,7 @@ export const startChangeRelay = async ({
       starts.push(describeStart(shardId, position, backlog, now));
     }
     log(`${label}: ${starts.length > 0 ? starts.join('; ') : 'every shard was read to its end'}`);
+    resumed();
 
     // Shards roll over rarely: look for new ones once a second, or as soon as one closes, not on every poll.
     let describedAt = 0;
@@ -319,12 +324,24 @@ export const startChangeRelay = async ({
     }
   };
 
-  const loops = relays.map((relay) =>
-    relayTable(relay).catch((error: unknown) => {
-      if (running)
-        log(`relay of ${relay.tableName} stopped: ${error instanceof Error ? error.message : String(error)}`);
-    }),
-  );
+  // Started once each relay has said where it resumes: its line comes before the stack says it is running, as the
+  // consumers' do.
+  const ready: Promise<void>[] = [];
+  const loops = relays.map((relay) => {
+    let resumed: () => void = () => undefined;
+    ready.push(
+      new Promise<void>((resolve) => {
+        resumed = resolve;
+      }),
+    );
+    return relayTable(relay, () => resumed())
+      .catch((error: unknown) => {
+        if (running)
+          log(`relay of ${relay.tableName} stopped: ${error instanceof Error ? error.message : String(error)}`);
+      })
+      .finally(() => resumed());
+  });
+  await Promise.all(ready);
 
   return {
     relayed: () => count,
