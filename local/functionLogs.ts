@@ -26,16 +26,16 @@ const parsedLine = (line: string): Record<string, unknown> => {
   }
 };
 
-/** Where a run's function log moves when full: `local.jsonl` → `local.earlier.jsonl`. */
-export const earlierLogFile = (file: string): string => file.replace(/(\.jsonl)?$/, '.earlier.jsonl');
+/** Where a run's function log moves when full: `local.jsonl` → `local.rotated.jsonl`. */
+export const rotatedLogFile = (file: string): string => file.replace(/\.jsonl$/, '') + '.rotated.jsonl';
 
-/** How large the file grows before it moves to `<name>.earlier.jsonl` and begins again: an hour at 3 orders a second. */
+/** How large the file grows before it moves to `<name>.rotated.jsonl` and begins again: over an hour at 3 orders/s. */
 export const FUNCTION_LOG_MAX_BYTES = 64 * 1024 * 1024;
 
 /**
  * The local stand-in for CloudWatch Logs: every line the functions of this process write, as JSON lines in `file`
- * (truncated first; past `maxBytes`, moved to `<name>.earlier.jsonl`, replacing the one before, so a stack left
- * running all day keeps its latest lines and at most twice that on disk). It records log events at `level` and above
+ * (truncated first; past `maxBytes`, moved to `<name>.rotated.jsonl`, replacing the one before, so a run left going
+ * all day keeps its latest lines and at most twice `maxBytes` on disk). It records log events at `level` and above
  * whatever the stage's LOG_LEVEL prints to stdout, so a local run can be followed in detail without flooding the
  * terminal, and the metrics documents too. With `stdout: false` the functions' lines go only to the file until
  * `stop()`, for commands that print a report.
@@ -51,8 +51,8 @@ export const recordFunctionLogs = (
   { stdout = true, maxBytes = FUNCTION_LOG_MAX_BYTES }: { stdout?: boolean; maxBytes?: number } = {},
 ): FunctionLogs => {
   mkdirSync(dirname(file), { recursive: true });
-  // A run's own lines only: what an earlier run moved aside goes with that run's file.
-  rmSync(earlierLogFile(file), { force: true });
+  // A run's own lines only: what the last run moved aside is dropped now (its file is kept, by npm start, whole).
+  rmSync(rotatedLogFile(file), { force: true });
   const open = (): WriteStream => {
     const stream = createWriteStream(file, { flags: 'w' });
     // A file that cannot be written (a read-only folder, a full disk) costs the record, not the stack: said once.
@@ -63,6 +63,8 @@ export const recordFunctionLogs = (
   let written = 0;
   let stopped = false;
   let rotating = true;
+  /** Rotated streams still writing their last lines: stop() waits for them too, so none is cut by an exit. */
+  const ending = new Set<Promise<void>>();
   // A line that arrives after stop() (a stand-in still winding down) is dropped, not written after the end.
   const write = (line: string) => {
     if (stopped || out.writableEnded) return;
@@ -71,11 +73,13 @@ export const recordFunctionLogs = (
     // its new name, while it ends, so no line is lost.
     if (rotating && !out.pending && written > 0 && written + text.length > maxBytes) {
       try {
-        renameSync(file, earlierLogFile(file));
+        renameSync(file, rotatedLogFile(file));
         const full = out;
         out = open();
         written = 0;
-        full.end();
+        const ended = new Promise<void>((resolve) => full.end(resolve));
+        ending.add(ended);
+        void ended.then(() => ending.delete(ended));
       } catch {
         // Not moved (a file system that will not rename an open file): the file goes on growing, tried no more.
         rotating = false;
@@ -96,6 +100,7 @@ export const recordFunctionLogs = (
       unmute();
       stopped = true;
       if (!out.writableEnded && !out.errored) await new Promise<void>((resolve) => out.end(resolve));
+      await Promise.all(ending);
     },
   };
 };

@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { cliArgs } from '../ops/cliArgs.js';
 import { stopOrphanedDynamoLocal } from './dynamoLocal.js';
-import { earlierLogFile } from './functionLogs.js';
+import { rotatedLogFile } from './functionLogs.js';
 import { stackHolding } from './runningStack.js';
 import { localStateDir, projectRoot } from './paths.js';
 
@@ -23,7 +23,7 @@ export const stackStateEntries = (stage: string): string[] => [
   'checkpoints',
   join('logs', `${stage}.jsonl`),
   previousLogFile(join('logs', `${stage}.jsonl`)),
-  earlierLogFile(join('logs', `${stage}.jsonl`)),
+  rotatedLogFile(join('logs', `${stage}.jsonl`)),
   join('failures', `${stage}.jsonl`),
   'stack.json',
 ];

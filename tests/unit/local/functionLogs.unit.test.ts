@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { earlierLogFile, recordFunctionLogs } from '../../../local/functionLogs.js';
+import { rotatedLogFile, recordFunctionLogs } from '../../../local/functionLogs.js';
 
 const folders: string[] = [];
 afterEach(() => {
@@ -27,7 +27,7 @@ describe('the local record of the functions’ logs', () => {
     expect(said.mock.calls).toEqual([[expect.stringContaining(`Function logs are not recorded in ${folder}`)]]);
   });
 
-  it('moves a full file to its .earlier.jsonl and begins again, keeping every line in one or the other', async () => {
+  it('moves a full file to its .rotated.jsonl and begins again, keeping every line in one or the other', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'orderflow-logs-'));
     folders.push(folder);
     const file = join(folder, 'local.jsonl');
@@ -37,18 +37,17 @@ describe('the local record of the functions’ logs', () => {
       logs.stack(`line ${i}`);
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
+    // stop() waits for the moved file's stream too: an exit right after it loses no line.
     await logs.stop();
-    // Let the moved file's stream finish too.
-    await new Promise((resolve) => setTimeout(resolve, 50));
     const messages = (path: string) =>
       readFileSync(path, 'utf8')
         .trim()
         .split('\n')
         .map((line) => (JSON.parse(line) as { message: string }).message);
-    const [older, latest] = [messages(earlierLogFile(file)), messages(file)];
+    const [older, latest] = [messages(rotatedLogFile(file)), messages(file)];
     // About 70 bytes a line: each file holds at most 1,000 bytes, and none is lost or repeated across the last two.
     expect(statSync(file).size).toBeLessThanOrEqual(1_000);
-    expect(statSync(earlierLogFile(file)).size).toBeLessThanOrEqual(1_000);
+    expect(statSync(rotatedLogFile(file)).size).toBeLessThanOrEqual(1_000);
     expect(latest.at(-1)).toBe('line 29');
     expect([...older, ...latest]).toEqual(
       Array.from({ length: older.length + latest.length }, (_, i) => `line ${30 - older.length - latest.length + i}`),
