@@ -8,7 +8,7 @@ import {
   productStockMove,
   type SkuStockMove,
   stockBalanceId,
-  supplyKeyId,
+  keyClaimId,
 } from '../domain/inventory/index.js';
 import { order, OrderEvent, type OrderCommand, type OrderState } from '../domain/order/index.js';
 import { payment, PaymentEvent, type PaymentCommand, type PaymentState } from '../domain/payment/index.js';
@@ -53,9 +53,9 @@ export const movesOf = <State, Command, Event extends DomainEvent>(
  * A keyed restock or write-off claims its key for good (ADR 0024), with its quantity, so a retry any time later is
  * told apart from a new command that reuses the key.
  */
-const supplyClaims = (event: ProductEvent): Claim[] => {
+const keyClaims = (event: ProductEvent): Claim[] => {
   const claim = (kind: 'restock' | 'writeOff', { sku, quantity }: { sku: string; quantity: number }, key?: string) =>
-    key === undefined ? [] : [{ claimId: supplyKeyId(kind, sku, key), data: { quantity } }];
+    key === undefined ? [] : [{ claimId: keyClaimId(kind, sku, key), data: { quantity } }];
   if (event.type === 'ProductRestocked') return claim('restock', event.data, event.data.restockId);
   if (event.type === 'StockWrittenOff') return claim('writeOff', event.data, event.data.writeOffId);
   return [];
@@ -91,7 +91,7 @@ export const productAggregate: Aggregate<ProductState, ProductCommand, ProductEv
     const move = productStockMove(event);
     return move ? balanceMoves([{ sku: event.data.sku, move }]) : [];
   },
-  claims: supplyClaims,
+  claims: keyClaims,
 };
 
 export const paymentAggregate: Aggregate<PaymentState, PaymentCommand, PaymentEvent> = {

@@ -90,5 +90,5 @@ export const stockBalanceId = (sku: string): string => `stock-${sku}`;
  * The key of a keyed restock's or write-off's claim (ADR 0024): its kind, its SKU, and the caller's key, which may hold
  * any visible character (a SKU holds no `/`, so no two of them meet in one id).
  */
-export const supplyKeyId = (kind: 'restock' | 'writeOff', sku: string, key: string): string =>
+export const keyClaimId = (kind: 'restock' | 'writeOff', sku: string, key: string): string =>
   `${kind}Key-${sku}/${key}`;

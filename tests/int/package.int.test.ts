@@ -5,7 +5,7 @@ import { ADMIN_SCOPE, routes } from '../../api/routes.js';
 import { CIRCUIT_KEY } from '../../adapters/dynamoCircuitStore.js';
 import { POINTER_PK } from '../../adapters/readModelPointer.js';
 import { PAYMENT_CIRCUIT } from '../../application/paymentGateway.js';
-import { productStreamId, stockBalanceId, supplyKeyId } from '../../domain/inventory/index.js';
+import { productStreamId, stockBalanceId, keyClaimId } from '../../domain/inventory/index.js';
 import { STREAM_ID, VERSION } from '../../eventstore/tableKeys.js';
 import { metricDefinitions } from '../../functions/observability/metrics.js';
 import { corsConfiguration } from '../../local/cors.js';
@@ -254,14 +254,14 @@ describe('the packaged prod template', () => {
       dynamoStatements(fn)
         .filter((s) => actionsOf(s).includes(action) && JSON.stringify(s.Resource) === JSON.stringify(arn))
         .map((s) => (s as { Condition?: unknown }).Condition);
-    // A product's snapshot, and a restock's or write-off's claim on its own kind of key, are the only items its commands
-    // put: a stock balance is never overwritten. (The IAM e2e test writes no snapshot, which comes only after many
-    // events: the condition is held here; it does claim keys.)
+    // A product's snapshot, and a restock's or write-off's claim on its own kind of key, are the only items its
+    // commands put: a stock balance is never overwritten. (The IAM e2e test writes no snapshot, which comes only after
+    // many events: the condition is held here; it does claim keys.)
     const leading = (...keys: string[]) =>
       keys.map((key) => ({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [key] } }));
     const product = `${productStreamId('')}*`;
-    expect(supplyKeyId('restock', 'MUG-1', 'k')).toMatch(/^restockKey-/);
-    expect(supplyKeyId('writeOff', 'MUG-1', 'k')).toMatch(/^writeOffKey-/);
+    expect(keyClaimId('restock', 'MUG-1', 'k')).toMatch(/^restockKey-/);
+    expect(keyClaimId('writeOff', 'MUG-1', 'k')).toMatch(/^writeOffKey-/);
     const claims: Record<string, string> = { restockProduct: 'restockKey-*', writeOffStock: 'writeOffKey-*' };
     for (const fn of ['registerProduct', 'restockProduct', 'writeOffStock', 'repriceProduct']) {
       const claim = claims[fn];
