@@ -70,8 +70,8 @@ export const registerProduct = async (
 };
 
 /**
- * Adds units to the product's stock. With a `restockId` (the caller's Idempotency-Key), a retry of that restock, however
- * late, adds nothing and answers the figures as they are now (ADR 0019, 0024).
+ * Adds units to the product's stock. With a `restockId` (the caller's Idempotency-Key), a retry of that restock,
+ * however late, adds nothing and answers the figures as they are now (ADR 0019, 0024).
  */
 export const restockProduct = (
   input: { sku: string; quantity: number; restockId?: string },

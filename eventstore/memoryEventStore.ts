@@ -52,8 +52,9 @@ export type MemoryEventStore = EventStore & {
  * The event store port in memory, with the DynamoDB store's semantics, for fast tests of commands and saga steps:
  * the same envelopes and upcasting, the same version conditions ({@link ConcurrencyError} naming the streams that
  * changed), claims taken once ({@link ClaimTakenError}), balance moves that never go below zero
- * ({@link BalanceTooLowError}; a lost stream race, then a taken claim, take precedence), the same transaction limits ({@link AppendTooLargeError}), and snapshots that never give way to
- * an older one. An append is atomic: it checks every condition and then writes, with nothing in between.
+ * ({@link BalanceTooLowError}; a lost stream race, then a taken claim, take precedence), the same transaction limits
+ * ({@link AppendTooLargeError}), and snapshots that never give way to an older one. An append is atomic: it checks
+ * every condition and then writes, with nothing in between.
  *
  * Data is stored as DynamoDB's document client stores it: copied, with `undefined` fields dropped, and refused when
  * it holds something DynamoDB cannot (a `Date`, a function, a number that is not finite).

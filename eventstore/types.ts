@@ -55,9 +55,10 @@ export type BalanceCheck = { balanceId: string; below: Record<string, number> };
 
 /**
  * An id that one append alone may ever take, written in the same atomic write as that append's events, with `data`
- * saying what the append did. An append taking it again is refused ({@link import('./errors.js').ClaimTakenError}, with that `data`) and
- * writes nothing. It is what makes a caller's key for a command last as long as the data: a stream's state may
- * remember a bounded number of keys, a claim is never forgotten (ADR 0024).
+ * saying what the append did. An append taking it again is refused, with that `data`
+ * ({@link import('./errors.js').ClaimTakenError}), and writes nothing. It is what makes a caller's key for a command
+ * last as long as the data: a stream's state may remember a bounded number of keys, a claim is never forgotten
+ * (ADR 0024).
  */
 export type Claim = { claimId: string; data: Record<string, number | string> };
 

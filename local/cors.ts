@@ -27,7 +27,7 @@ const CorsSetting = z.union([
   }),
 ]);
 
-/** The framework's defaults for `cors: true`, and for the keys an object leaves out (osls, `compile/events/http-api`). */
+/** The framework's defaults for `cors: true`, and for the keys an object leaves out (osls, `events/http-api`). */
 const defaultOrigins = ['*'];
 const defaultHeaders = [
   'Content-Type',
@@ -80,7 +80,10 @@ const single = (value: string | string[] | undefined): string | undefined =>
 export const isPreflight = (method: string, headers: IncomingHttpHeaders): boolean =>
   method === 'OPTIONS' && headers.origin !== undefined && headers['access-control-request-method'] !== undefined;
 
-/** The origin a CORS answer names: `*` when every origin may call and no credentials are sent, else the caller's. */
+/**
+ * The origin a CORS answer names: `*` when every origin may call and the stage allows no credentials, else the
+ * caller's.
+ */
 const allowOriginHeaders = (cors: CorsConfiguration, origin: string): Record<string, string> => ({
   ...(cors.allowOrigins.includes('*') && !cors.allowCredentials
     ? { 'access-control-allow-origin': '*' }
@@ -108,8 +111,13 @@ export const preflightHeaders = (cors: CorsConfiguration, headers: IncomingHttpH
   return {
     ...allowOriginHeaders(cors, origin),
     'access-control-allow-methods': cors.allowMethods.join(','),
-    // `*` lets any header through: the ones asked for are said back, which a browser sending credentials needs.
-    'access-control-allow-headers': allowedHeaders.includes('*') ? asked.join(',') : cors.allowHeaders.join(','),
+    // `*` lets any header through: the ones asked for are said back (none asked, none said), which a browser sending
+    // credentials needs.
+    ...(allowedHeaders.includes('*')
+      ? asked.length > 0
+        ? { 'access-control-allow-headers': asked.join(',') }
+        : {}
+      : { 'access-control-allow-headers': cors.allowHeaders.join(',') }),
     ...(cors.maxAge !== undefined ? { 'access-control-max-age': String(cors.maxAge) } : {}),
   };
 };

@@ -362,8 +362,8 @@ export const startApi = async ({
       })
       .then(
         (answered) => {
-          // What a CORS stage's gateway adds to every other answer, its own refusals included (not to what Node's parser
-          // refuses below: its headers were never read, so no origin is known).
+          // What a CORS stage's gateway adds to every other answer, its own refusals included (not to what Node's
+          // parser refuses below: its headers were never read, so no origin is known).
           const result =
             cors && !isPreflight((request.method ?? 'GET').toUpperCase(), request.headers)
               ? { ...answered, headers: withCorsHeaders(cors, request.headers, answered.headers ?? {}) }
