@@ -433,6 +433,10 @@ describe('the packaged prod template', () => {
       httpRoutes(config).map((route) => route.method),
     );
     expect(local?.allowOrigins).toEqual(['https://shop.example.com']);
+    // npm start's stage lets a web app on any origin call it, as the README says; a deployed stage's default none.
+    const started = await loadServerlessConfig('local');
+    expect(corsConfiguration(started, [])?.allowOrigins).toEqual(['*']);
+    expect(corsConfiguration(await loadServerlessConfig('dev'), [])).toBeUndefined();
     expect(packaged.Resources.HttpApi?.Properties.CorsConfiguration).toEqual({
       AllowOrigins: local?.allowOrigins,
       AllowHeaders: local?.allowHeaders,
