@@ -4,12 +4,14 @@ import {
   productStreamId,
   noStock,
   type ProductState,
+  keyClaimId,
   type Stock,
   stockBalanceId,
 } from '../domain/inventory/index.js';
 import {
   ProductNotFoundError,
   RestockKeyReusedError,
+  StockLimitExceededError,
   WriteOffExceedsAvailableError,
   WriteOffKeyReusedError,
 } from '../domain/shared/errors.js';
@@ -105,8 +107,15 @@ const moveSupply = async (command: SupplyCommand, context: CommandContext): Prom
     productStreamId(sku),
     (current) => product.decide(command, current),
     context,
-  ).catch((error: unknown) => {
+  ).catch(async (error: unknown) => {
     if (error instanceof ClaimTakenError) return doneBefore(command, error, context);
+    // The decider refuses a restock past the supply limit before the write could find its claim: a late retry of one
+    // that is in already asks its claim, and is answered as the retry it is (ADR 0024).
+    if (error instanceof StockLimitExceededError && command.type === 'RestockProduct' && command.data.restockId) {
+      const claimId = keyClaimId('restock', sku, command.data.restockId);
+      const data = await context.store.readClaim(claimId);
+      if (data) return doneBefore(command, new ClaimTakenError(claimId, data), context);
+    }
     throw error;
   });
   if (state.status !== 'REGISTERED') throw new ProductNotFoundError(sku);

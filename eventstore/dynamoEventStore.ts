@@ -403,6 +403,15 @@ export const dynamoEventStore = ({
       return new Map(items.map((item) => [String(item[STREAM_ID]), balanceOf(item)]));
     },
 
+    async readClaim(claimId) {
+      const { Item } = await client.send(
+        new GetCommand({ TableName: snapshotsTable, Key: { [STREAM_ID]: claimId }, ConsistentRead: true }),
+      );
+      if (!Item) return undefined;
+      const { [STREAM_ID]: _, ...data } = Item;
+      return data as Claim['data'];
+    },
+
     async writeSnapshot<State>({ streamId, version, state, schema }: Snapshot<State>): Promise<void> {
       // Compressed, because a popular SKU's state grows with its orders and an item holds at most 400 KB.
       const compressed = await gzipAsync(JSON.stringify(state));

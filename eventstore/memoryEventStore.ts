@@ -182,6 +182,11 @@ export const memoryEventStore = ({ schemas, tables = memoryTables() }: MemoryEve
       return new Map(found);
     },
 
+    async readClaim(claimId) {
+      const data = claimed.get(claimId);
+      return data && { ...data };
+    },
+
     readAll: () => log.map(upcast),
   };
 };

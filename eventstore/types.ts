@@ -105,4 +105,6 @@ export interface EventStore {
   readBalance(balanceId: string, options?: { consistent?: boolean }): Promise<Balance | undefined>;
   /** Several balances in one read, eventually consistent: those that exist, by id. For showing stock, not deciding. */
   readBalances(balanceIds: readonly string[]): Promise<Map<string, Balance>>;
+  /** What the append that took a claim said it did, strongly consistent; `undefined` if no append took it. */
+  readClaim(claimId: string): Promise<Claim['data'] | undefined>;
 }

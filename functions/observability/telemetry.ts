@@ -71,6 +71,7 @@ export const observedStore = (store: EventStore, onCommitted?: (appends: StreamA
   writeSnapshot: (...args) => store.writeSnapshot(...args),
   readBalance: (...args) => store.readBalance(...args),
   readBalances: (...args) => store.readBalances(...args),
+  readClaim: (...args) => store.readClaim(...args),
   append: async (appends, metadata, options) => {
     const result = await store.append(appends, metadata, options);
     countOutcomes(appends);

@@ -939,6 +939,9 @@ export const eventStoreContract = (name: string, harness: EventStoreHarness): vo
         .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ClaimTakenError);
       expect(error).toMatchObject({ claimId, data: { quantity: 3, kind: 'restock' } });
+      // Read on its own, as what its append said; a claim no append took reads as none.
+      expect(await events.readClaim(claimId)).toEqual({ quantity: 3, kind: 'restock' });
+      expect(await events.readClaim(`${claimId}-free`)).toBeUndefined();
       expect(await events.readStream(second)).toEqual([]);
       expect(await events.readBalance(balanceId, { consistent: true })).toBeUndefined();
       // The same stream, later on: the claim holds whatever the stream's version.

@@ -12,6 +12,7 @@ import {
   writeOffStock,
 } from '../../../application/products.js';
 import { RESTOCKS_REMEMBERED } from '../../../domain/inventory/state.js';
+import { STOCK_LEVEL_MAX } from '../../../domain/shared/limits.js';
 import { order as orders, orderStreamId } from '../../../domain/order/index.js';
 import {
   InvalidOrderTransitionError,
@@ -385,6 +386,27 @@ describe('products and their stock', () => {
     // A key is the product's own, and a restock's own: the same key elsewhere is another command.
     await restockProduct({ sku: 'MUG-1', quantity: 1, restockId: 'broken-1' }, shop.context);
     expect(shop.count()).toBe(events + 1);
+  });
+
+  it('answers a late keyed retry near the supply limit as a retry, not as a restock past the limit', async () => {
+    const shop = await givenShop({ 'BIG-1': STOCK_LEVEL_MAX - 1_000 });
+    await restockProduct({ sku: 'BIG-1', quantity: 900, restockId: 'po-late' }, shop.context);
+    for (let i = 0; i < RESTOCKS_REMEMBERED + 1; i++) {
+      await restockProduct({ sku: 'BIG-1', quantity: 1, restockId: `po-between-${i}` }, shop.context);
+    }
+    const before = await shop.stock('BIG-1');
+    // 900 more would pass the limit; the first 900 are in already, which the claim says.
+    expect((await restockProduct({ sku: 'BIG-1', quantity: 900, restockId: 'po-late' }, shop.context)).stock).toEqual(
+      before,
+    );
+    await expect(
+      restockProduct({ sku: 'BIG-1', quantity: 901, restockId: 'po-late' }, shop.context),
+    ).rejects.toMatchObject({ name: 'RestockKeyReusedError', quantity: 900 });
+    // A new key past the limit is refused as before.
+    await expect(
+      restockProduct({ sku: 'BIG-1', quantity: 900, restockId: 'po-new' }, shop.context),
+    ).rejects.toMatchObject({ name: 'StockLimitExceededError' });
+    expect(await shop.stock('BIG-1')).toEqual(before);
   });
 
   it('refuses to restock a product never registered, creating no stock', async () => {
