@@ -15,6 +15,7 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { checkAppendLimits, checkAppendShape, mergeMoves } from './appendRules.js';
 import { batchGetAll } from './dynamoBatch.js';
 import {
@@ -143,17 +144,11 @@ const claimTaken = (error: unknown, streams: number, claims: Claim[]): ClaimTake
   const [claim] = only?.refused ?? [];
   if (!only || !claim) return undefined;
   const item = only.reasons[streams + claims.indexOf(claim)]?.Item;
-  const data = item
-    ? Object.fromEntries(
-        Object.entries(item).flatMap(([name, value]): [string, number | string][] => {
-          if (name === STREAM_ID) return [];
-          if (value.N !== undefined) return [[name, Number(value.N)]];
-          return value.S !== undefined ? [[name, value.S]] : [];
-        }),
-      )
-    : undefined;
-  return new ClaimTakenError(claim.claimId, data, { cause: error });
+  return new ClaimTakenError(claim.claimId, item && claimData(unmarshall(item)), { cause: error });
 };
+
+/** What a claim's item says its append did: the item less its key. */
+const claimData = ({ [STREAM_ID]: _, ...data }: Record<string, unknown>): Claim['data'] => data as Claim['data'];
 
 /** A claim's item, written only where none is: the first append to take it keeps it. */
 const claimPut = (table: string, { claimId, data }: Claim) => ({
@@ -407,9 +402,7 @@ export const dynamoEventStore = ({
       const { Item } = await client.send(
         new GetCommand({ TableName: snapshotsTable, Key: { [STREAM_ID]: claimId }, ConsistentRead: true }),
       );
-      if (!Item) return undefined;
-      const { [STREAM_ID]: _, ...data } = Item;
-      return data as Claim['data'];
+      return Item && claimData(Item);
     },
 
     async writeSnapshot<State>({ streamId, version, state, schema }: Snapshot<State>): Promise<void> {
