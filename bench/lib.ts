@@ -16,6 +16,13 @@ const procCpuMs = (pid: number): number | undefined => {
   }
 };
 
+/** What a {@link cpuMeter} measured, in ms: see its `stop`. */
+export type CpuUsed = { selfMs: number; otherMs: number | undefined; machineMs: number | undefined; wallMs: number };
+
+/** The difference of two readings, when both could be read. */
+const between = (before: number | undefined, after: number | undefined) =>
+  before === undefined || after === undefined ? undefined : after - before;
+
 /** The whole machine's busy CPU time so far (every core, every process), in ms, from /proc/stat: Linux only. */
 const machineBusyMs = (): number | undefined => {
   try {
@@ -40,14 +47,12 @@ export const cpuMeter = (otherPid: number) => {
   const machine = machineBusyMs();
   const started = performance.now();
   return {
-    stop: () => {
+    stop: (): CpuUsed => {
       const used = process.cpuUsage(self);
-      const otherNow = procCpuMs(otherPid);
-      const machineNow = machineBusyMs();
       return {
         selfMs: (used.user + used.system) / 1000,
-        otherMs: other === undefined || otherNow === undefined ? undefined : otherNow - other,
-        machineMs: machine === undefined || machineNow === undefined ? undefined : machineNow - machine,
+        otherMs: between(other, procCpuMs(otherPid)),
+        machineMs: between(machine, machineBusyMs()),
         wallMs: performance.now() - started,
       };
     },
@@ -59,17 +64,7 @@ export const cpuMeter = (otherPid: number) => {
  * below the cores with both processes busy means they waited (on each other, or on a timer), not that the cores ran
  * out; the machine's above theirs is other work sharing the cores (a figure taken then is not this stack's alone).
  */
-export const coresBusy = ({
-  selfMs,
-  otherMs,
-  machineMs,
-  wallMs,
-}: {
-  selfMs: number;
-  otherMs: number | undefined;
-  machineMs: number | undefined;
-  wallMs: number;
-}): string => {
+export const coresBusy = ({ selfMs, otherMs, machineMs, wallMs }: CpuUsed): string => {
   const of = (ms: number) => (ms / wallMs).toFixed(2);
   const ours = selfMs + (otherMs ?? 0);
   const machine =
@@ -81,11 +76,7 @@ export const coresBusy = ({
  * `6.20 ms here + 4.10 ms DynamoDB Local = 10.30 ms an order`, and the most a second this machine's cores could do at
  * that cost, were all of them busy with nothing else: the ceiling a throughput figure meets.
  */
-export const cpuPerUnit = (
-  { selfMs, otherMs }: { selfMs: number; otherMs: number | undefined },
-  units: number,
-  unit: string,
-) => {
+export const cpuPerUnit = ({ selfMs, otherMs }: Pick<CpuUsed, 'selfMs' | 'otherMs'>, units: number, unit: string) => {
   const here = selfMs / units;
   if (otherMs === undefined) return `${here.toFixed(2)} ms here ${unit} (DynamoDB Local's CPU time is not readable)`;
   const there = otherMs / units;
