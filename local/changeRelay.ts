@@ -326,22 +326,19 @@ export const startChangeRelay = async ({
 
   // Started once each relay has said where it resumes: its line comes before the stack says it is running, as the
   // consumers' do.
-  const ready: Promise<void>[] = [];
-  const loops = relays.map((relay) => {
-    let resumed: () => void = () => undefined;
-    ready.push(
-      new Promise<void>((resolve) => {
-        resumed = resolve;
-      }),
-    );
-    return relayTable(relay, () => resumed())
-      .catch((error: unknown) => {
-        if (running)
-          log(`relay of ${relay.tableName} stopped: ${error instanceof Error ? error.message : String(error)}`);
-      })
-      .finally(() => resumed());
-  });
-  await Promise.all(ready);
+  const loops: Promise<void>[] = [];
+  await Promise.all(
+    relays.map(
+      (relay) =>
+        new Promise<void>((resumed) => {
+          const loop = relayTable(relay, resumed).catch((error: unknown) => {
+            if (running)
+              log(`relay of ${relay.tableName} stopped: ${error instanceof Error ? error.message : String(error)}`);
+          });
+          loops.push(loop.finally(resumed));
+        }),
+    ),
+  );
 
   return {
     relayed: () => count,
