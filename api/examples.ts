@@ -1,12 +1,13 @@
 import type * as z from 'zod';
+import type { ResponseSchema, responseSchemas } from './responses.js';
 import type { OperationId, Routes } from './routes.js';
 
 type RouteOf<Id extends OperationId> = Extract<Routes, { operationId: Id }>;
 type BodyOf<Id extends OperationId> = RouteOf<Id> extends { body: z.ZodType } ? z.input<RouteOf<Id>['body']> : never;
 type Responses<Id extends OperationId> = RouteOf<Id>['responses'];
 type SuccessOf<Id extends OperationId> = {
-  [Status in keyof Responses<Id> & number]: Responses<Id>[Status] extends { schema: z.ZodType }
-    ? { status: Status; value: z.output<Responses<Id>[Status]['schema']> }
+  [Status in keyof Responses<Id> & number]: Responses<Id>[Status] extends { schema: ResponseSchema }
+    ? { status: Status; value: z.output<(typeof responseSchemas)[Responses<Id>[Status]['schema']]> }
     : never;
 }[keyof Responses<Id> & number];
 

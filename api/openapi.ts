@@ -8,7 +8,7 @@ import {
 import { acceptableCorrelationId } from './correlation.js';
 import { exampleOf } from './examples.js';
 import { type ProblemSlug, problemStatus, problemType } from './problems.js';
-import { GatewayMessage, Problem } from './schemas.js';
+import { GatewayMessage, Problem, responseSchemas } from './responses.js';
 import { ADMIN_SCOPE, type Route, routes } from './routes.js';
 
 const text = { type: 'string' } as const;
@@ -221,7 +221,7 @@ const operation = (route: Route): ZodOpenApiOperationObject => {
                   ? {
                       content: {
                         'application/json': {
-                          schema,
+                          schema: responseSchemas[schema],
                           ...(example?.response.status === Number(status) ? { example: example.response.value } : {}),
                         },
                       },

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { routes } from '../../api/routes.js';
-import { OrderAccepted, OrderHistory, Product } from '../../api/schemas.js';
+import { OrderAccepted, OrderHistory, Product } from '../../api/responses.js';
 import { orderIdForKey } from '../../application/orders.js';
 import { CATALOGUE_FRESH_MS, registerProduct } from '../../application/products.js';
 import { eventually } from '../support/eventually.js';

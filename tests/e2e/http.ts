@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { Problem } from '../../api/schemas.js';
+import { Problem } from '../../api/responses.js';
 import { type EventItem, storedItemEvents } from '../../eventstore/eventItems.js';
 import { startTestApi, type TestApi } from '../support/api.js';
 import { departuresFromContract } from '../support/documented.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { OrderAccepted, OrderHistory, OrderPage, Product, ProductPage } from '../../api/schemas.js';
+import { OrderAccepted, OrderHistory, OrderPage, Product, ProductPage } from '../../api/responses.js';
 import {
   admin,
   type Answer,

@@ -1,7 +1,7 @@
 import { paginateScan } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { OrderPage, ProductPage } from '../../api/schemas.js';
+import { OrderPage, ProductPage } from '../../api/responses.js';
 import { type EventItem, storedItemEvents } from '../../eventstore/eventItems.js';
 import type { StoredEvent } from '../../eventstore/types.js';
 import { dropReadModelVersion, rollbackReadModel, runRebuild } from '../../projections/replay/rebuildJob.js';

@@ -1,6 +1,6 @@
 import { describe, expect, inject, it } from 'vitest';
 import { simulatedPaymentGateway } from '../../adapters/simulatedPaymentGateway.js';
-import { Order, Product } from '../../api/schemas.js';
+import { Order, Product } from '../../api/responses.js';
 import type { CommandContext } from '../../application/handleCommand.js';
 import type { PaymentGateway } from '../../application/paymentGateway.js';
 import { authorizePayment, confirmOrder } from '../../application/saga.js';
