@@ -5,7 +5,7 @@ import type { OrderEvent } from './events.js';
 import { evolve } from './evolve.js';
 import { initialState, type OrderState } from './state.js';
 
-export * from './commands.js';
+export type * from './commands.js';
 export * from './events.js';
 export * from './state.js';
 export { assertOneLinePerSku, decide, evolve, orderTotal };

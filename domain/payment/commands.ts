@@ -1,24 +1,15 @@
-import * as z from 'zod';
-import { Money, OrderId } from '../shared/values.js';
+import type { Money, OrderId } from '../shared/values.js';
+
+// Types, not schemas, as the order's commands are (domain/order/commands.ts says why).
 
 /** Records the gateway's approval. The gateway call itself happens outside the domain, keyed by the order id. */
-export const AuthorizePayment = z.strictObject({
-  type: z.literal('AuthorizePayment'),
-  data: z.strictObject({ orderId: OrderId, amount: Money, gatewayReference: z.string().min(1).max(256) }),
-});
-export type AuthorizePayment = z.infer<typeof AuthorizePayment>;
+export type AuthorizePayment = {
+  type: 'AuthorizePayment';
+  data: { orderId: OrderId; amount: Money; gatewayReference: string };
+};
 
-export const DeclinePayment = z.strictObject({
-  type: z.literal('DeclinePayment'),
-  data: z.strictObject({ orderId: OrderId, amount: Money, reason: z.string().min(1).max(500) }),
-});
-export type DeclinePayment = z.infer<typeof DeclinePayment>;
+export type DeclinePayment = { type: 'DeclinePayment'; data: { orderId: OrderId; amount: Money; reason: string } };
 
-export const RefundPayment = z.strictObject({
-  type: z.literal('RefundPayment'),
-  data: z.strictObject({ orderId: OrderId }),
-});
-export type RefundPayment = z.infer<typeof RefundPayment>;
+export type RefundPayment = { type: 'RefundPayment'; data: { orderId: OrderId } };
 
-export const PaymentCommand = z.discriminatedUnion('type', [AuthorizePayment, DeclinePayment, RefundPayment]);
-export type PaymentCommand = z.infer<typeof PaymentCommand>;
+export type PaymentCommand = AuthorizePayment | DeclinePayment | RefundPayment;

@@ -5,7 +5,7 @@ import type { PaymentEvent } from './events.js';
 import { evolve } from './evolve.js';
 import { initialState, type PaymentState } from './state.js';
 
-export * from './commands.js';
+export type * from './commands.js';
 export * from './events.js';
 export * from './state.js';
 export { decide, evolve };

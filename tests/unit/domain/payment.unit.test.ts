@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import {
-  AuthorizePayment,
-  DeclinePayment,
-  PaymentCommand,
-  RefundPayment,
+  type AuthorizePayment,
+  type DeclinePayment,
+  PaymentAuthorized,
+  type PaymentCommand,
+  PaymentDeclined,
+  PaymentEvent,
+  PaymentRefunded,
   payment,
   paymentStreamId,
-  type PaymentEvent,
 } from '../../../domain/payment/index.js';
 import { fold } from '../../../domain/shared/decider.js';
 import { DomainError, PaymentStateError } from '../../../domain/shared/errors.js';
@@ -118,39 +120,32 @@ describe('payment decider', () => {
   });
 });
 
-describe('payment command schemas', () => {
-  const valid = { type: 'AuthorizePayment', data: { orderId, amount, gatewayReference } };
-
-  it('accept well-formed commands', () => {
-    expect(PaymentCommand.parse(valid)).toEqual(valid);
-    expect(PaymentCommand.parse({ type: 'RefundPayment', data: { orderId } })).toEqual({
-      type: 'RefundPayment',
-      data: { orderId },
-    });
+// Each event a command decides is checked against these schemas before its append.
+describe('what a payment event may hold', () => {
+  it('accept every event the decider decides', () => {
+    for (const event of [authorized, declined, refunded]) expect(PaymentEvent.parse(event)).toEqual(event);
   });
 
   it.each([
-    ['a negative amount', { ...valid.data, amount: { amount: -1, currency: 'EUR' } }],
-    ['a fractional amount', { ...valid.data, amount: { amount: 39.97, currency: 'EUR' } }],
+    ['a negative amount', { ...authorized.data, amount: { amount: -1, currency: 'EUR' } }],
+    ['a fractional amount', { ...authorized.data, amount: { amount: 39.97, currency: 'EUR' } }],
     [
       'an amount beyond safe integers',
-      { ...valid.data, amount: { amount: Number.MAX_SAFE_INTEGER + 1, currency: 'EUR' } },
+      { ...authorized.data, amount: { amount: Number.MAX_SAFE_INTEGER + 1, currency: 'EUR' } },
     ],
-    ['a lower-case currency', { ...valid.data, amount: { amount: 1, currency: 'eur' } }],
-    ['a four-letter currency', { ...valid.data, amount: { amount: 1, currency: 'EURO' } }],
-    ['an empty gateway reference', { ...valid.data, gatewayReference: '' }],
-    ['an unknown extra field', { ...valid.data, cvv: '123' }],
-  ])('AuthorizePayment rejects %s', (_, data) => {
-    expect(AuthorizePayment.safeParse({ type: 'AuthorizePayment', data }).success).toBe(false);
+    ['a lower-case currency', { ...authorized.data, amount: { amount: 1, currency: 'eur' } }],
+    ['a four-letter currency', { ...authorized.data, amount: { amount: 1, currency: 'EURO' } }],
+    ['an empty gateway reference', { ...authorized.data, gatewayReference: '' }],
+    ['an unknown extra field', { ...authorized.data, cvv: '123' }],
+  ])('PaymentAuthorized rejects %s', (_, data) => {
+    expect(PaymentAuthorized.safeParse({ type: 'PaymentAuthorized', data }).success).toBe(false);
   });
 
-  it('DeclinePayment requires a reason', () => {
-    expect(DeclinePayment.safeParse({ type: 'DeclinePayment', data: { orderId, amount, reason: '' } }).success).toBe(
-      false,
-    );
+  it('PaymentDeclined requires a reason', () => {
+    expect(PaymentDeclined.safeParse({ ...declined, data: { ...declined.data, reason: '' } }).success).toBe(false);
   });
 
-  it('RefundPayment takes the order id only: the amount comes from the authorization', () => {
-    expect(RefundPayment.safeParse({ type: 'RefundPayment', data: { orderId, amount } }).success).toBe(false);
+  it('PaymentRefunded names the authorization it gives back', () => {
+    expect(PaymentRefunded.safeParse({ type: 'PaymentRefunded', data: { orderId, amount } }).success).toBe(false);
   });
 });
