@@ -7,10 +7,13 @@ import { executionArnOf } from './executions.js';
 /** The orders table's sparse index of PENDING orders (serverless.yml, projections/orders.ts). */
 export const PENDING_INDEX = 'pendingSince';
 
+type PendingItem = { orderId: string; pendingSince: string };
+
 /**
  * {@link PendingOrders} on the orders read model's sparse `pendingSince` index: each shard queried for
- * `pendingSince < cutoff`, oldest first. The index follows the projection, so an order found here may have settled a
- * moment ago; the sweeper checks the order's own stream before it acts.
+ * `pendingSince < cutoff`, oldest first, a page at a time, and the shards merged by age. The index follows the
+ * projection, so an order found here may have settled a moment ago; the sweeper checks the order's own stream before
+ * it acts.
  */
 export const dynamoPendingOrders = ({
   client,
@@ -18,33 +21,40 @@ export const dynamoPendingOrders = ({
 }: {
   client: DynamoDBDocumentClient;
   table: string;
-}): PendingOrders => ({
-  async placedBefore(cutoff, limit) {
-    const found: { orderId: string; pendingSince: string }[] = [];
-    for (let shard = 0; shard < PENDING_SHARDS; shard++) {
-      let fromShard = 0;
-      for await (const page of paginateQuery(
-        { client, pageSize: Math.min(limit, 100) },
-        {
-          TableName: table,
-          IndexName: PENDING_INDEX,
-          KeyConditionExpression: '#shard = :shard AND #since < :cutoff',
-          ExpressionAttributeNames: { '#shard': 'pendingShard', '#since': 'pendingSince' },
-          ExpressionAttributeValues: { ':shard': String(shard), ':cutoff': cutoff },
-        },
-      )) {
-        const items = (page.Items ?? []) as { orderId: string; pendingSince: string }[];
-        found.push(...items);
-        fromShard += items.length;
-        if (fromShard >= limit) break;
-      }
+}): PendingOrders => {
+  async function* shardItems(shard: number, cutoff: string): AsyncGenerator<PendingItem> {
+    for await (const page of paginateQuery(
+      { client, pageSize: 100 },
+      {
+        TableName: table,
+        IndexName: PENDING_INDEX,
+        KeyConditionExpression: '#shard = :shard AND #since < :cutoff',
+        ExpressionAttributeNames: { '#shard': 'pendingShard', '#since': 'pendingSince' },
+        ExpressionAttributeValues: { ':shard': String(shard), ':cutoff': cutoff },
+      },
+    )) {
+      yield* (page.Items ?? []) as PendingItem[];
     }
-    return found
-      .sort((a, b) => a.pendingSince.localeCompare(b.pendingSince))
-      .slice(0, limit)
-      .map(({ orderId }) => orderId);
-  },
-});
+  }
+  return {
+    async *placedBefore(cutoff) {
+      const shards = Array.from({ length: PENDING_SHARDS }, (_, shard) => shardItems(shard, cutoff));
+      const heads = await Promise.all(shards.map((shard) => shard.next()));
+      for (;;) {
+        // The oldest of the shards' next orders.
+        let oldest: { index: number; item: PendingItem } | undefined;
+        heads.forEach((head, index) => {
+          if (!head.done && (!oldest || head.value.pendingSince < oldest.item.pendingSince)) {
+            oldest = { index, item: head.value };
+          }
+        });
+        if (!oldest) return;
+        yield oldest.item.orderId;
+        heads[oldest.index] = await (shards[oldest.index] as AsyncGenerator<PendingItem>).next();
+      }
+    },
+  };
+};
 
 /**
  * {@link SagaExecutions} on Step Functions: a STANDARD execution is named by its order id, so DescribeExecution

@@ -22,14 +22,23 @@ import { tracer } from '../observability/tracing.js';
  */
 const Input = z.looseObject({ pendingAfterSeconds: z.int().min(0).optional() });
 
-/** Orders one sweep looks at, at most: the rest wait for the next one. */
-const LIMIT = 200;
+/** Orders one sweep takes, at most (its report and log lines stay bounded): the rest wait for the next one. */
+const LIMIT = 5_000;
+/** Orders given up at once: a few DynamoDB requests each, a gateway call, and on STANDARD a DescribeExecution. */
+const CONCURRENCY = 4;
+/**
+ * A sweep takes no new order once less than this is left of its invocation (120 s), so the orders it has started
+ * finish: each is a few seconds at worst, the gateway's calls bounded by their timeouts.
+ */
+const TIME_LEFT_MS = 30_000;
 
 let sfn: SFNClient | undefined;
 
 /** The sweep's outcome per action, and the orders it touched. */
 export type SweepReport = {
   found: number;
+  /** It stopped with more orders to take, out of time or at its limit: the next sweep takes them. */
+  cutShort: boolean;
   counts: Record<string, number>;
   orders: { orderId: string; action: string }[];
 };
@@ -67,10 +76,12 @@ export const handler = middy<unknown, SweepReport, Error, Context>()
         onConflict: onConflict(orderLogger, 'sweeper lost a race; retrying'),
       };
     };
-    const swept = await sweepPendingOrders({
+    const { swept, cutShort } = await sweepPendingOrders({
       now: new Date(),
       pendingAfterMs: pendingAfterSeconds * 1000,
       limit: LIMIT,
+      concurrency: CONCURRENCY,
+      hasTime: () => lambdaContext.getRemainingTimeInMillis() > TIME_LEFT_MS,
       pending: await services().pendingOrders(),
       executions: sagaExecutions({
         client: sfn,
@@ -106,9 +117,15 @@ export const handler = middy<unknown, SweepReport, Error, Context>()
         logger.info('order settled by someone else while the sweeper gave it up; its payment is theirs', fields);
       } else logger.info('order left PENDING needs nothing from the sweeper', fields);
     }
-    logger.info('sweep finished', { found: swept.length, ...counts });
+    if (cutShort) {
+      logger.warn('sweep cut short with orders left PENDING to take: the next sweep takes them', {
+        found: swept.length,
+        ...counts,
+      });
+    } else logger.info('sweep finished', { found: swept.length, ...counts });
     return {
       found: swept.length,
+      cutShort,
       counts,
       orders: swept.map(({ orderId, action }) => ({ orderId, action })),
     };

@@ -288,27 +288,44 @@ describe('abandonOrder while the payment gateway is unavailable', () => {
   });
 });
 
+/** These orders as the index lists them, oldest first; `taken` counts those read. */
+const listed = (orderIds: string[]) => {
+  const read = { taken: 0 };
+  const pending: PendingOrders = {
+    async *placedBefore() {
+      for (const orderId of orderIds) {
+        read.taken++;
+        yield orderId;
+      }
+    },
+  };
+  return { pending, read };
+};
+
 /** A sweep now, of every PENDING order (the one `given` placed), its saga running or not as `running` says. */
-const sweepNow = ({ context, gateway, parking, orderId }: Awaited<ReturnType<typeof given>>, running?: boolean) =>
-  sweepPendingOrders({
-    now: new Date(),
-    pendingAfterMs: 0,
-    limit: 10,
-    pending: { placedBefore: async () => [orderId] },
-    executions: { running: async () => running },
-    contextFor: async () => context,
-    gateway,
-    parking,
-  });
+const sweepNow = async ({ context, gateway, parking, orderId }: Awaited<ReturnType<typeof given>>, running?: boolean) =>
+  (
+    await sweepPendingOrders({
+      now: new Date(),
+      pendingAfterMs: 0,
+      limit: 10,
+      concurrency: 1,
+      pending: listed([orderId]).pending,
+      executions: { running: async () => running },
+      contextFor: async () => context,
+      gateway,
+      parking,
+    })
+  ).swept;
 
 describe('sweepPendingOrders', () => {
   it('gives up stale orders whose saga is not running, leaves running ones, and goes on past a failure', async () => {
     const { context, gateway, orderId, parking } = await given();
     const asked: string[] = [];
     const pending: PendingOrders = {
-      placedBefore: async (cutoff, limit) => {
-        asked.push(`${cutoff} ${limit}`);
-        return ['broken', 'running', orderId];
+      async *placedBefore(cutoff) {
+        asked.push(cutoff);
+        yield* ['broken', 'running', orderId];
       },
     };
     const executions: SagaExecutions = {
@@ -317,22 +334,85 @@ describe('sweepPendingOrders', () => {
         return id === 'running';
       },
     };
-    const swept = await sweepPendingOrders({
+    const { swept, cutShort } = await sweepPendingOrders({
       now: new Date('2026-11-29T12:00:00.000Z'),
       pendingAfterMs: 900_000,
       limit: 50,
+      concurrency: 2,
       pending,
       executions,
       contextFor: async () => context,
       gateway,
       parking,
     });
-    expect(asked).toEqual(['2026-11-29T11:45:00.000Z 50']);
+    expect(asked).toEqual(['2026-11-29T11:45:00.000Z']);
     expect(swept.map(({ orderId: id, action }) => [id, action])).toEqual([
       ['broken', 'FAILED'],
       ['running', 'LEFT_RUNNING'],
       [orderId, 'ABANDONED'],
     ]);
+    expect(cutShort).toBe(false);
+  });
+
+  /** A sweep of `orderIds`, none of whose sagas runs any more; `running` also counts how many are in hand at once. */
+  const sweepOf = (orderIds: string[], options: { limit?: number; concurrency?: number; hasTime?: () => boolean }) => {
+    const { pending, read } = listed(orderIds);
+    const inHand = { now: 0, most: 0 };
+    const sweep = sweepPendingOrders({
+      now: new Date(),
+      pendingAfterMs: 0,
+      limit: options.limit ?? 1000,
+      concurrency: options.concurrency ?? 4,
+      ...(options.hasTime ? { hasTime: options.hasTime } : {}),
+      pending,
+      executions: {
+        running: async () => {
+          inHand.most = Math.max(inHand.most, ++inHand.now);
+          await new Promise((resolve) => setTimeout(resolve, 2));
+          inHand.now--;
+          // Every order here is one no stream holds: giving it up fails, as a poison order's would.
+          return false;
+        },
+      },
+      contextFor: async () => {
+        throw new Error('no such order');
+      },
+      gateway: memoryGateway().gateway,
+      parking: memoryParking().parking,
+    });
+    return { sweep, read, inHand };
+  };
+  const ids = (n: number) => Array.from({ length: n }, (_, i) => `order-${i}`);
+
+  it('goes on past orders that keep failing, however many: a few hundred of them starve none behind them', async () => {
+    const { sweep, inHand } = sweepOf(ids(600), { concurrency: 4 });
+    const { swept, cutShort } = await sweep;
+    expect(swept.map((s) => s.orderId)).toEqual(ids(600));
+    expect(swept.every((s) => s.action === 'FAILED')).toBe(true);
+    expect(cutShort).toBe(false);
+    expect(inHand.most).toBe(4);
+  });
+
+  it('takes no new order once its time is nearly spent, reads no further, and says the next sweep has more', async () => {
+    let asked = 0;
+    const { sweep, read } = sweepOf(ids(100), { concurrency: 3, hasTime: () => ++asked <= 10 });
+    const { swept, cutShort } = await sweep;
+    expect(swept.map((s) => s.orderId)).toEqual(ids(10));
+    expect(cutShort).toBe(true);
+    // The one it read to know there was more, and no other.
+    expect(read.taken).toBe(11);
+  });
+
+  it('stops at its limit, with more to take', async () => {
+    const { sweep } = sweepOf(ids(30), { limit: 20, concurrency: 1 });
+    const { swept, cutShort } = await sweep;
+    expect(swept).toHaveLength(20);
+    expect(cutShort).toBe(true);
+  });
+
+  it('is not cut short when it took the last order at its limit', async () => {
+    const { sweep } = sweepOf(ids(20), { limit: 20 });
+    expect((await sweep).cutShort).toBe(false);
   });
 
   it('takes an order it cannot tell about (EXPRESS) as ended, and one settled meanwhile as settled', async () => {
