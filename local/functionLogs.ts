@@ -71,7 +71,8 @@ export const recordFunctionLogs = (
     const text = `${line}\n`;
     // Only once the file is open (its name is then the file's): the stream keeps writing to the file it opened, under
     // its new name, while it ends, so no line is lost.
-    if (rotating && !out.pending && written > 0 && written + text.length > maxBytes) {
+    const bytes = Buffer.byteLength(text);
+    if (rotating && !out.pending && written > 0 && written + bytes > maxBytes) {
       try {
         renameSync(file, rotatedLogFile(file));
         const full = out;
@@ -85,7 +86,7 @@ export const recordFunctionLogs = (
         rotating = false;
       }
     }
-    written += text.length;
+    written += bytes;
     out.write(text);
   };
   const untap = tapLogs(write, level);

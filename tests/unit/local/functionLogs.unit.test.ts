@@ -55,6 +55,21 @@ describe('the local record of the functions’ logs', () => {
     expect(older.length + latest.length).toBeLessThan(30);
   });
 
+  it('counts a line by its bytes, not its characters: lines of accented letters keep each file within its size', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'orderflow-logs-'));
+    folders.push(folder);
+    const file = join(folder, 'local.jsonl');
+    const logs = recordFunctionLogs(file, 'info', { stdout: false, maxBytes: 1_000 });
+    // About 160 characters a line, and 260 bytes in UTF-8.
+    for (let i = 0; i < 12; i++) {
+      logs.stack(`${i} ${'é'.repeat(100)}`);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    await logs.stop();
+    expect(statSync(file).size).toBeLessThanOrEqual(1_000);
+    expect(statSync(rotatedLogFile(file)).size).toBeLessThanOrEqual(1_000);
+  });
+
   it('writes the API’s access log lines beside the functions’, their fields kept, marked as the API’s', async () => {
     const folder = mkdtempSync(join(tmpdir(), 'orderflow-logs-'));
     folders.push(folder);
