@@ -57,7 +57,9 @@ export const handler = middy<unknown, SweepReport, Error, Context>()
     if (!ORDER_SAGA_ARN) throw new Error('ORDER_SAGA_ARN is not set');
     const pendingAfterSeconds = input.pendingAfterSeconds ?? SWEEP_PENDING_AFTER_SECONDS ?? 900;
     const logger = baseLogger().child({ function: lambdaContext.functionName, job: 'sweep', pendingAfterSeconds });
-    sfn ??= tracer().captureClient(new SFNClient({}));
+    // Adaptive: a backlog on a STANDARD stage describes executions faster than DescribeExecution's refill (15 a
+    // second); the client then slows itself to what is allowed instead of failing orders with throttling errors.
+    sfn ??= tracer().captureClient(new SFNClient({ retryMode: 'adaptive' }));
     const store = eventStore();
     const correlations = new Map<string, string>();
     const contextFor = async (orderId: string): Promise<CommandContext> => {
