@@ -3,10 +3,17 @@ import * as z from 'zod';
 import { type DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { dynamoPointerStore } from '../adapters/readModelPointer.js';
 import { eventSchemas, slotTablesOf, type SlotTables } from '../composition/root.js';
-import { type Aggregate, productAggregate, orderAggregate, paymentAggregate } from '../application/aggregates.js';
+import {
+  type Aggregate,
+  claimsOf,
+  productAggregate,
+  orderAggregate,
+  paymentAggregate,
+} from '../application/aggregates.js';
 import { parseEvent } from '../application/handleCommand.js';
 import {
   addStock,
+  isKeyClaimId,
   moveStock,
   noStock,
   orderStockMoves,
@@ -17,7 +24,8 @@ import {
 } from '../domain/inventory/index.js';
 import { keepsPayment, OrderStatus } from '../domain/order/index.js';
 import { fold, withStateBefore } from '../domain/shared/decider.js';
-import type { DomainEvent, StoredEvent } from '../eventstore/types.js';
+import { STREAM_ID } from '../eventstore/tableKeys.js';
+import type { Claim, DomainEvent, StoredEvent } from '../eventstore/types.js';
 import { type EventItem, itemEvents } from '../eventstore/eventItems.js';
 import type { EventSchemaRegistry } from '../eventstore/upcasting.js';
 import { readModelNames, untypedProjection } from '../projections/index.js';
@@ -250,6 +258,41 @@ export const stockInvariant = (
 };
 
 /**
+ * Each restock or write-off key moved its SKU's stock once, and each claim (ADR 0024) in the snapshots table is the
+ * record of a keyed move, with its quantity: the claims an event takes are `productAggregate.claims`'s, as the
+ * append wrote them. A keyed move recorded before claims were taken has no claim, and breaks nothing.
+ */
+export const keyedMovesInvariant = (
+  { skus }: Pick<FoldedStreams, 'skus'>,
+  snapshotItems: Record<string, unknown>[],
+): InvariantResult => {
+  const result: InvariantResult = {
+    name: "each restock or write-off key moved its SKU's stock once, and each claim is a keyed move's record",
+    checked: 0,
+    violations: [],
+  };
+  const moved = new Map<string, Claim['data']>();
+  for (const { parsed } of skus.values()) {
+    for (const { claimId, data } of claimsOf(productAggregate, parsed)) {
+      result.checked += 1;
+      if (moved.has(claimId)) result.violations.push(`${claimId}: the key moved the stock more than once`);
+      moved.set(claimId, data);
+    }
+  }
+  for (const { [STREAM_ID]: id, ...data } of snapshotItems) {
+    const claimId = String(id);
+    if (!isKeyClaimId(claimId)) continue;
+    result.checked += 1;
+    const move = moved.get(claimId);
+    if (!move) result.violations.push(`claim ${claimId} has no keyed move of its SKU`);
+    else if (!isDeepStrictEqual(data, move)) {
+      result.violations.push(`claim ${claimId} holds ${JSON.stringify(data)}, its move ${JSON.stringify(move)}`);
+    }
+  }
+  return result;
+};
+
+/**
  * Reads the whole event store, the read models and the payment simulator's ledger of charges, and checks what must
  * hold once every order has settled, whatever failed on the way:
  * every stream's versions are gapless; every order is CONFIRMED, REJECTED or CANCELLED; for every SKU
@@ -331,6 +374,7 @@ export const checkInvariants = async (tables: InvariantTables): Promise<Invarian
   }
 
   const stock = stockInvariant({ skus, orders }, derived);
+  const keyed = keyedMovesInvariant({ skus }, derived);
 
   const charged: InvariantResult = {
     name: 'no payment is authorized or charged twice, and none is kept by an order that did not end CONFIRMED',
@@ -373,6 +417,7 @@ export const checkInvariants = async (tables: InvariantTables): Promise<Invarian
     gapless,
     terminal,
     stock,
+    keyed,
     charged,
     ...readModelTables.map(({ name, kept }, i) => {
       const result = checkReadModel(untypedProjection(name), streams, viewItems[i] ?? []);

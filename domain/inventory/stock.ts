@@ -92,3 +92,6 @@ export const stockBalanceId = (sku: string): string => `stock-${sku}`;
  */
 export const keyClaimId = (kind: 'restock' | 'writeOff', sku: string, key: string): string =>
   `${kind}Key-${sku}/${key}`;
+
+/** Whether an id is a key's claim ({@link keyClaimId}): what the invariants look for among the snapshots table's items. */
+export const isKeyClaimId = (id: string): boolean => /^(?:restock|writeOff)Key-[^/]+\//.test(id);
