@@ -211,6 +211,10 @@ describe('one upcaster, registered in domain/upcasters.ts, changes what every re
         ],
       },
       [stockInvariant]: { checked: 0, violations: [] },
+      "each restock or write-off key moved its SKU's stock once, and each claim is a keyed move's record": {
+        checked: 0,
+        violations: [],
+      },
       'no payment is authorized or charged twice, and none is kept by an order that did not end CONFIRMED': {
         checked: 0,
         violations: [],
