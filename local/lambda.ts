@@ -153,7 +153,14 @@ export const invoke = async (
   const cpuBefore = [...hooks].some((hook) => hook.measuresCpu) ? process.cpuUsage() : undefined;
   let failed = false;
   try {
-    for (const hook of hooks) await hook.before?.(name, event);
+    // A hook that holds the invocation (a test's, or the chaos run's) spends its time, as a handler would: past the
+    // timeout it times out, rather than leaving the timeout's rejection unheard.
+    await Promise.race([
+      (async () => {
+        for (const hook of hooks) await hook.before?.(name, event);
+      })(),
+      timeout,
+    ]);
     const run = () => Promise.race([handler(event, context), timeout]);
     return await (invocations ? invocations.run(name, run) : run());
   } catch (error) {
