@@ -22,8 +22,11 @@ export type SweptOrder =
   | { orderId: string; action: 'ALREADY_SETTLED'; abandonment: Extract<Abandonment, { outcome: 'NOT_PENDING' }> }
   | { orderId: string; action: 'FAILED'; error: unknown };
 
-/** One sweep's orders, in the order it took them; `cutShort` when it stopped (out of time, or at its limit) with more to take. */
-export type Sweep = { swept: SweptOrder[]; cutShort: boolean };
+/**
+ * One sweep's orders, in the order it took them; `cutShort` when it stopped (out of time, or at its limit) with more
+ * to take; `readError` when reading the pending orders failed part way, after the orders it had taken were done.
+ */
+export type Sweep = { swept: SweptOrder[]; cutShort: boolean; readError?: unknown };
 
 /**
  * One sweep: every order PENDING for longer than `pendingAfterMs` whose saga is not running any more (it failed, timed
@@ -84,16 +87,21 @@ export const sweepPendingOrders = async ({
   const swept: Promise<SweptOrder>[] = [];
   const inFlight = new Set<Promise<unknown>>();
   let cutShort = false;
-  for await (const orderId of pending.placedBefore(cutoff)) {
-    while (inFlight.size >= concurrency) await Promise.race(inFlight);
-    if (swept.length >= limit || !hasTime()) {
-      cutShort = true;
-      break;
+  try {
+    for await (const orderId of pending.placedBefore(cutoff)) {
+      while (inFlight.size >= concurrency) await Promise.race(inFlight);
+      if (swept.length >= limit || !hasTime()) {
+        cutShort = true;
+        break;
+      }
+      const one = sweepOne(orderId);
+      const settled: Promise<unknown> = one.then(() => inFlight.delete(settled));
+      inFlight.add(settled);
+      swept.push(one);
     }
-    const one = sweepOne(orderId);
-    const settled: Promise<unknown> = one.then(() => inFlight.delete(settled));
-    inFlight.add(settled);
-    swept.push(one);
+  } catch (readError) {
+    // The orders already taken finish, and are reported, before the failure is: none is left half done unsaid.
+    return { swept: await Promise.all(swept), cutShort: true, readError };
   }
   return { swept: await Promise.all(swept), cutShort };
 };

@@ -78,7 +78,7 @@ export const handler = middy<unknown, SweepReport, Error, Context>()
         onConflict: onConflict(orderLogger, 'sweeper lost a race; retrying'),
       };
     };
-    const { swept, cutShort } = await sweepPendingOrders({
+    const { swept, cutShort, readError } = await sweepPendingOrders({
       now: new Date(),
       pendingAfterMs: pendingAfterSeconds * 1000,
       limit: LIMIT,
@@ -118,6 +118,15 @@ export const handler = middy<unknown, SweepReport, Error, Context>()
         // Settled by its saga or its customer while the sweep gave it up: that one keeps or gives back its payment.
         logger.info('order settled by someone else while the sweeper gave it up; its payment is theirs', fields);
       } else logger.info('order left PENDING needs nothing from the sweeper', fields);
+    }
+    if (readError !== undefined) {
+      // After the lines of the orders it did settle: the invocation fails, for its errors alarm and the next sweep.
+      logger.error('sweep stopped: the pending orders could not be read further', {
+        found: swept.length,
+        ...counts,
+        error: readError,
+      });
+      throw readError;
     }
     if (cutShort) {
       logger.warn('sweep cut short with orders left PENDING to take: the next sweep takes them', {

@@ -403,6 +403,31 @@ describe('sweepPendingOrders', () => {
     expect(read.taken).toBe(11);
   });
 
+  it('finishes the orders it took when the index cannot be read further, and says why it stopped', async () => {
+    const throttled = new Error('ProvisionedThroughputExceededException');
+    const { swept, cutShort, readError } = await sweepPendingOrders({
+      now: new Date(),
+      pendingAfterMs: 0,
+      limit: 100,
+      concurrency: 2,
+      pending: {
+        async *placedBefore() {
+          yield* ['a', 'b', 'c'];
+          throw throttled;
+        },
+      },
+      executions: { running: async () => true },
+      contextFor: async () => {
+        throw new Error('not reached: every saga here is running');
+      },
+      gateway: memoryGateway().gateway,
+      parking: memoryParking().parking,
+    });
+    expect(swept).toEqual(['a', 'b', 'c'].map((orderId) => ({ orderId, action: 'LEFT_RUNNING' })));
+    expect(cutShort).toBe(true);
+    expect(readError).toBe(throttled);
+  });
+
   it('stops at its limit, with more to take', async () => {
     const { sweep } = sweepOf(ids(30), { limit: 20, concurrency: 1 });
     const { swept, cutShort } = await sweep;
