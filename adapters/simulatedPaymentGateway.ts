@@ -57,15 +57,6 @@ export const IDEMPOTENCY_KEY = 'idempotencyKey';
 /** The key of the outage switch's item, beside the ledger's order ids (which never start with `#`). */
 export const OUTAGE_KEY = '#outage';
 
-/** The outage switch's item: whether the gateway is down, since when, and the calls it refused meanwhile. */
-export const SimulatorOutage = z.object({
-  down: z.boolean(),
-  since: z.string().optional(),
-  upAt: z.string().optional(),
-  refusedCalls: z.number().int().nonnegative(),
-});
-export type SimulatorOutage = z.infer<typeof SimulatorOutage>;
-
 /** The documented test tokens. */
 export const TEST_TOKENS = {
   approved: 'tok_visa',
@@ -87,31 +78,49 @@ export class PaymentGatewayRequestError extends Error {
   }
 }
 
-const StoredResult = z.discriminatedUnion('outcome', [
-  z.object({ outcome: z.literal('APPROVED'), reference: z.string() }),
-  z.object({ outcome: z.literal('DECLINED'), reason: z.string() }),
-]);
+/**
+ * The simulator's item schemas, built on first use rather than at import: every function's bundle imports this module
+ * through the composition root, and only the payment steps read its items (a cold start builds no schema it never
+ * reads: npm run bench -- coldstart).
+ */
+const itemSchemas = () => {
+  /** The outage switch's item: whether the gateway is down, since when, and the calls it refused meanwhile. */
+  const SimulatorOutage = z.object({
+    down: z.boolean(),
+    since: z.string().optional(),
+    upAt: z.string().optional(),
+    refusedCalls: z.number().int().nonnegative(),
+  });
+  const StoredResult = z.discriminatedUnion('outcome', [
+    z.object({ outcome: z.literal('APPROVED'), reference: z.string() }),
+    z.object({ outcome: z.literal('DECLINED'), reason: z.string() }),
+  ]);
+  /** One item of the simulator's table. */
+  const SimulatorRecord = z.object({
+    [IDEMPOTENCY_KEY]: z.string(),
+    // Absent on an item a void created before any authorize.
+    token: z.string().optional(),
+    amount: z.number().optional(),
+    currency: z.string().optional(),
+    attempts: z.number(),
+    charges: z.number(),
+    refunds: z.number(),
+    refunded: z.boolean(),
+    result: StoredResult.optional(),
+    refundReference: z.string().optional(),
+    createdAt: z.string(),
+    decidedAt: z.string().optional(),
+    refundedAt: z.string().optional(),
+    voided: z.boolean().optional(),
+    voidedAt: z.string().optional(),
+  });
+  return { SimulatorOutage, SimulatorRecord };
+};
+let built: ReturnType<typeof itemSchemas> | undefined;
+const schemas = () => (built ??= itemSchemas());
 
-/** One item of the simulator's table. */
-const SimulatorRecord = z.object({
-  [IDEMPOTENCY_KEY]: z.string(),
-  // Absent on an item a void created before any authorize.
-  token: z.string().optional(),
-  amount: z.number().optional(),
-  currency: z.string().optional(),
-  attempts: z.number(),
-  charges: z.number(),
-  refunds: z.number(),
-  refunded: z.boolean(),
-  result: StoredResult.optional(),
-  refundReference: z.string().optional(),
-  createdAt: z.string(),
-  decidedAt: z.string().optional(),
-  refundedAt: z.string().optional(),
-  voided: z.boolean().optional(),
-  voidedAt: z.string().optional(),
-});
-type SimulatorRecord = z.infer<typeof SimulatorRecord>;
+export type SimulatorOutage = z.infer<ReturnType<typeof itemSchemas>['SimulatorOutage']>;
+type SimulatorRecord = z.infer<ReturnType<typeof itemSchemas>['SimulatorRecord']>;
 
 const digest = (idempotencyKey: string): string =>
   createHash('sha256').update(idempotencyKey).digest('hex').slice(0, 12);
@@ -157,7 +166,7 @@ export const simulatedPaymentGateway = ({
     const { Item } = await client.send(
       new GetCommand({ TableName: table, Key: { [IDEMPOTENCY_KEY]: idempotencyKey }, ConsistentRead: true }),
     );
-    return Item ? SimulatorRecord.parse(Item) : undefined;
+    return Item ? schemas().SimulatorRecord.parse(Item) : undefined;
   };
 
   /** The first call's parameters and zeroed counts (but `charges`), set on the item that a key's first call creates. */
@@ -203,7 +212,7 @@ export const simulatedPaymentGateway = ({
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return SimulatorRecord.parse(Attributes);
+      return schemas().SimulatorRecord.parse(Attributes);
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
         throw new PaymentGatewayRequestError(
@@ -247,7 +256,7 @@ export const simulatedPaymentGateway = ({
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return SimulatorRecord.parse(Attributes).result;
+      return schemas().SimulatorRecord.parse(Attributes).result;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return undefined;
       throw error;
@@ -297,7 +306,7 @@ export const simulatedPaymentGateway = ({
   /** Refuses the call, counting it, while the outage switch says the gateway is down. */
   const refuseWhileDown = async (operation: string) => {
     const { Item } = await client.send(new GetCommand({ TableName: table, Key: { [IDEMPOTENCY_KEY]: OUTAGE_KEY } }));
-    if (!Item || !SimulatorOutage.parse(Item).down) return;
+    if (!Item || !schemas().SimulatorOutage.parse(Item).down) return;
     await client.send(
       new UpdateCommand({
         TableName: table,
@@ -409,7 +418,7 @@ export const simulatedPaymentGateway = ({
           ReturnValues: 'ALL_NEW',
         }),
       );
-      const record = SimulatorRecord.parse(Attributes);
+      const record = schemas().SimulatorRecord.parse(Attributes);
       if (record.result?.outcome !== 'APPROVED' || record.amount === undefined || record.currency === undefined) {
         return { outcome: 'NOTHING_AUTHORIZED' };
       }
@@ -457,12 +466,12 @@ export const simulatorOutage = ({ client, table, now = () => new Date() }: Table
         ReturnValues: 'ALL_NEW',
       }),
     );
-    return SimulatorOutage.parse(Attributes);
+    return schemas().SimulatorOutage.parse(Attributes);
   },
   async status(): Promise<SimulatorOutage> {
     const { Item } = await client.send(
       new GetCommand({ TableName: table, Key: { [IDEMPOTENCY_KEY]: OUTAGE_KEY }, ConsistentRead: true }),
     );
-    return Item ? SimulatorOutage.parse(Item) : { down: false, refusedCalls: 0 };
+    return Item ? schemas().SimulatorOutage.parse(Item) : { down: false, refusedCalls: 0 };
   },
 });
