@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { Money, Sku } from '../domain/shared/values.js';
-import { shownOrderData } from '../domain/order/events.js';
+import { shownOrderData } from '../domain/order/shown.js';
 import { OrderView } from '../projections/orders.js';
 import { FIELD_ERRORS_LISTED } from './problems.js';
 import { orderIdShape } from './schemas.js';

@@ -9,9 +9,6 @@ import {
   type PlaceOrder,
   type OutOfStock,
   type RejectionReason,
-  type ShownOrderEvent,
-  shownOrderEvent,
-  type UnreadEvent,
 } from '../domain/order/index.js';
 import { stockBalanceId } from '../domain/inventory/index.js';
 import { fold } from '../domain/shared/decider.js';
@@ -24,7 +21,6 @@ import { productForPricing, readStock } from './products.js';
 import { type Caller, mayAccess } from './caller.js';
 import { UnknownSkuError } from './errors.js';
 import { type CommandContext, handleCommand } from './handleCommand.js';
-import { newerSchema } from '../eventstore/upcasting.js';
 
 /**
  * The order id an idempotency key stands for: a UUID-shaped hash of the customer and the key, so the same key
@@ -171,33 +167,4 @@ export const cancelOrder = async (
   );
   if (state.status === 'NONE') throw new OrderNotFoundError(input.orderId);
   return { orderId: input.orderId, status: state.status };
-};
-
-export type OrderHistoryEntry = (ShownOrderEvent | UnreadEvent) & {
-  version: number;
-  recordedAt: string;
-  correlationId: string;
-};
-
-/**
- * The order's events as stored, for its customer or an admin, each with only the fields its shown form names: the
- * payment token is for the gateway, not for anyone reading the history.
- */
-export const orderHistory = async (
-  input: { orderId: string; caller: Caller },
-  store: EventStore,
-): Promise<OrderHistoryEntry[]> => {
-  const events = await store.readStream(orderStreamId(input.orderId));
-  const placed = events[0];
-  const customerId = placed?.type === 'OrderPlaced' ? placed.data.customerId : undefined;
-  if (typeof customerId !== 'string' || !mayAccess(input.caller, customerId)) {
-    throw new OrderNotFoundError(input.orderId);
-  }
-  return events.map((event) => ({
-    // One a later release wrote is shown as unread, whatever its data: this code cannot know what it means.
-    ...(newerSchema(event) ? { type: event.type, data: {} } : shownOrderEvent(event)),
-    version: event.version,
-    recordedAt: event.recordedAt,
-    correlationId: event.metadata.correlationId,
-  }));
 };

@@ -1,5 +1,5 @@
 import { route } from '../../api/routes.js';
-import { orderHistory } from '../../application/orders.js';
+import { orderHistory } from '../../application/orderHistory.js';
 import { eventStore } from '../dependencies.js';
 import { etagOf } from './etags.js';
 import { httpHandler } from './httpHandler.js';

@@ -8,7 +8,6 @@ import {
   OrderPlaced,
   OrderRejected,
   type PlaceOrder,
-  shownOrderEvent,
   StockReserved,
   order,
   orderStreamId,
@@ -17,6 +16,7 @@ import {
   type OrderLine,
   type RejectionReason,
 } from '../../../domain/order/index.js';
+import { shownOrderEvent } from '../../../domain/order/shown.js';
 import { fold } from '../../../domain/shared/decider.js';
 import {
   DomainError,

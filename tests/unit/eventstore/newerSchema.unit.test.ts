@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { orderAggregate } from '../../../application/aggregates.js';
 import { load, parseEvent } from '../../../application/handleCommand.js';
-import { orderHistory } from '../../../application/orders.js';
+import { orderHistory } from '../../../application/orderHistory.js';
 import { OrderEvent, orderStreamId } from '../../../domain/order/index.js';
 import { CorruptEventError } from '../../../eventstore/errors.js';
 import { memoryEventStore, memoryTables } from '../../../eventstore/memoryEventStore.js';
