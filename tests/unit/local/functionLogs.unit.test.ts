@@ -10,10 +10,30 @@ afterEach(() => {
   for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
 });
 
+/** A fresh folder, removed after the test. */
+const freshFolder = (): string => {
+  const folder = mkdtempSync(join(tmpdir(), 'orderflow-logs-'));
+  folders.push(folder);
+  return folder;
+};
+
+/** A record of 1,000 bytes a file into a fresh folder, and its file's path. */
+const smallRecord = () => {
+  const file = join(freshFolder(), 'local.jsonl');
+  return { file, logs: recordFunctionLogs(file, 'info', { stdout: false, maxBytes: 1_000 }) };
+};
+
+/** `lines`, each after a turn of the event loop, as between a stack's requests: the file is open by the first full one. */
+const writeSlowly = async (logs: ReturnType<typeof recordFunctionLogs>, lines: string[]) => {
+  for (const line of lines) {
+    logs.stack(line);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+};
+
 describe('the local record of the functions’ logs', () => {
   it('says once that it cannot write its file, and the stack goes on: no crash, and its stop ends', async () => {
-    const folder = mkdtempSync(join(tmpdir(), 'orderflow-logs-'));
-    folders.push(folder);
+    const folder = freshFolder();
     const said = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     // A folder where the file should be: opening it for writing fails (EISDIR), as a read-only one would (EROFS).
     const logs = recordFunctionLogs(folder, 'info', { stdout: false });
@@ -28,15 +48,11 @@ describe('the local record of the functions’ logs', () => {
   });
 
   it('moves a full file to its .rotated.jsonl and begins again, keeping every line in one or the other', async () => {
-    const folder = mkdtempSync(join(tmpdir(), 'orderflow-logs-'));
-    folders.push(folder);
-    const file = join(folder, 'local.jsonl');
-    const logs = recordFunctionLogs(file, 'info', { stdout: false, maxBytes: 1_000 });
-    // A turn of the event loop between lines, as between a stack's requests: the file is open by the first full one.
-    for (let i = 0; i < 30; i++) {
-      logs.stack(`line ${i}`);
-      await new Promise((resolve) => setTimeout(resolve, 2));
-    }
+    const { file, logs } = smallRecord();
+    await writeSlowly(
+      logs,
+      Array.from({ length: 30 }, (_, i) => `line ${i}`),
+    );
     // stop() waits for the moved file's stream too: an exit right after it loses no line.
     await logs.stop();
     const messages = (path: string) =>
@@ -56,23 +72,19 @@ describe('the local record of the functions’ logs', () => {
   });
 
   it('counts a line by its bytes, not its characters: lines of accented letters keep each file within its size', async () => {
-    const folder = mkdtempSync(join(tmpdir(), 'orderflow-logs-'));
-    folders.push(folder);
-    const file = join(folder, 'local.jsonl');
-    const logs = recordFunctionLogs(file, 'info', { stdout: false, maxBytes: 1_000 });
+    const { file, logs } = smallRecord();
     // About 160 characters a line, and 260 bytes in UTF-8.
-    for (let i = 0; i < 12; i++) {
-      logs.stack(`${i} ${'é'.repeat(100)}`);
-      await new Promise((resolve) => setTimeout(resolve, 2));
-    }
+    await writeSlowly(
+      logs,
+      Array.from({ length: 12 }, (_, i) => `${i} ${'é'.repeat(100)}`),
+    );
     await logs.stop();
     expect(statSync(file).size).toBeLessThanOrEqual(1_000);
     expect(statSync(rotatedLogFile(file)).size).toBeLessThanOrEqual(1_000);
   });
 
   it('writes the API’s access log lines beside the functions’, their fields kept, marked as the API’s', async () => {
-    const folder = mkdtempSync(join(tmpdir(), 'orderflow-logs-'));
-    folders.push(folder);
+    const folder = freshFolder();
     const file = join(folder, 'local.jsonl');
     const logs = recordFunctionLogs(file, 'info', { stdout: false });
     logs.access('{"requestId":"r-1","status":"401"}');
