@@ -39,18 +39,23 @@ export const dynamoPendingOrders = ({
   return {
     async *placedBefore(cutoff) {
       const shards = Array.from({ length: PENDING_SHARDS }, (_, shard) => shardItems(shard, cutoff));
-      const heads = await Promise.all(shards.map((shard) => shard.next()));
-      for (;;) {
-        // The oldest of the shards' next orders.
-        let oldest: { index: number; item: PendingItem } | undefined;
-        heads.forEach((head, index) => {
-          if (!head.done && (!oldest || head.value.pendingSince < oldest.item.pendingSince)) {
-            oldest = { index, item: head.value };
-          }
-        });
-        if (!oldest) return;
-        yield oldest.item.orderId;
-        heads[oldest.index] = await (shards[oldest.index] as AsyncGenerator<PendingItem>).next();
+      try {
+        const heads = await Promise.all(shards.map((shard) => shard.next()));
+        for (;;) {
+          // The oldest of the shards' next orders.
+          let oldest: { index: number; item: PendingItem } | undefined;
+          heads.forEach((head, index) => {
+            if (!head.done && (!oldest || head.value.pendingSince < oldest.item.pendingSince)) {
+              oldest = { index, item: head.value };
+            }
+          });
+          if (!oldest) return;
+          yield oldest.item.orderId;
+          heads[oldest.index] = await (shards[oldest.index] as AsyncGenerator<PendingItem>).next();
+        }
+      } finally {
+        // A sweep that stops early (or a shard that failed) ends every shard's reading too.
+        await Promise.allSettled(shards.map((shard) => shard.return(undefined)));
       }
     },
   };

@@ -89,7 +89,7 @@ export const sweepPendingOrders = async ({
   let cutShort = false;
   try {
     for await (const orderId of pending.placedBefore(cutoff)) {
-      while (inFlight.size >= concurrency) await Promise.race(inFlight);
+      while (inFlight.size >= Math.max(1, concurrency)) await Promise.race(inFlight);
       if (swept.length >= limit || !hasTime()) {
         cutShort = true;
         break;

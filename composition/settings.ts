@@ -1,12 +1,13 @@
 import * as z from 'zod';
 
+// One schema per kind of value, shared by the variables that hold it: each chained check builds another schema at
+// every cold start.
+const table = z.string().min(1);
+
 /**
  * What the wiring needs of a stage: its tables and the settings of its shared parts, as serverless.yml names them
  * in every function's environment. Lambda reads it from `process.env`; ops commands from the stage's serverless.yml.
  */
-// One schema per kind of value, shared by the variables that hold it: each chained check builds another schema at
-// every cold start.
-const table = z.string().min(1);
 
 export const StageEnvironment = z.object({
   EVENTS_TABLE: table,
