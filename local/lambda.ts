@@ -146,8 +146,12 @@ export const invoke = async (
     succeed: () => undefined,
   };
   let timer: NodeJS.Timeout | undefined;
+  let timedOut = false;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new LambdaTimeoutError(functionName, timeoutSeconds)), timeoutSeconds * 1000);
+    timer = setTimeout(() => {
+      timedOut = true;
+      reject(new LambdaTimeoutError(functionName, timeoutSeconds));
+    }, timeoutSeconds * 1000);
   });
   const started = performance.now();
   const cpuBefore = [...hooks].some((hook) => hook.measuresCpu) ? process.cpuUsage() : undefined;
@@ -157,7 +161,11 @@ export const invoke = async (
     // timeout it times out, rather than leaving the timeout's rejection unheard.
     await Promise.race([
       (async () => {
-        for (const hook of hooks) await hook.before?.(name, event);
+        for (const hook of hooks) {
+          // Timed out while an earlier hook held it: the invocation has ended, and its `after` hooks have run.
+          if (timedOut) return;
+          await hook.before?.(name, event);
+        }
       })(),
       timeout,
     ]);
