@@ -9,6 +9,7 @@ import {
   type SkuStockMove,
   stockBalanceId,
   keyClaimId,
+  type KeyKind,
 } from '../domain/inventory/index.js';
 import { order, OrderEvent, type OrderCommand, type OrderState } from '../domain/order/index.js';
 import { payment, PaymentEvent, type PaymentCommand, type PaymentState } from '../domain/payment/index.js';
@@ -54,7 +55,7 @@ export const movesOf = <State, Command, Event extends DomainEvent>(
  * told apart from a new command that reuses the key.
  */
 const keyClaims = (event: ProductEvent): Claim[] => {
-  const claim = (kind: 'restock' | 'writeOff', { sku, quantity }: { sku: string; quantity: number }, key?: string) =>
+  const claim = (kind: KeyKind, { sku, quantity }: { sku: string; quantity: number }, key?: string) =>
     key === undefined ? [] : [{ claimId: keyClaimId(kind, sku, key), data: { quantity } }];
   if (event.type === 'ProductRestocked') return claim('restock', event.data, event.data.restockId);
   if (event.type === 'StockWrittenOff') return claim('writeOff', event.data, event.data.writeOffId);

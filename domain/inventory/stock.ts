@@ -86,12 +86,18 @@ export const addStock = (a: Stock, b: Stock): Stock => ({
 /** The key of a SKU's stock balance, which every event that moves its stock moves in the same write. */
 export const stockBalanceId = (sku: string): string => `stock-${sku}`;
 
+/** The kinds of keyed stock move whose key is claimed for good (ADR 0024). */
+const keyKinds = ['restock', 'writeOff'] as const;
+export type KeyKind = (typeof keyKinds)[number];
+
 /**
  * The key of a keyed restock's or write-off's claim (ADR 0024): its kind, its SKU, and the caller's key, which may hold
  * any visible character (a SKU holds no `/`, so no two of them meet in one id).
  */
-export const keyClaimId = (kind: 'restock' | 'writeOff', sku: string, key: string): string =>
-  `${kind}Key-${sku}/${key}`;
+export const keyClaimId = (kind: KeyKind, sku: string, key: string): string => `${kind}Key-${sku}/${key}`;
+
+/** The shape of every {@link keyClaimId}, built from the same kinds. */
+const keyClaimShape = new RegExp(`^(?:${keyKinds.join('|')})Key-[^/]+/`);
 
 /** Whether an id is a key's claim ({@link keyClaimId}): what the invariants look for among the snapshots table's items. */
-export const isKeyClaimId = (id: string): boolean => /^(?:restock|writeOff)Key-[^/]+\//.test(id);
+export const isKeyClaimId = (id: string): boolean => keyClaimShape.test(id);
