@@ -69,9 +69,9 @@ export const recordFunctionLogs = (
   const write = (line: string) => {
     if (stopped || out.writableEnded) return;
     const text = `${line}\n`;
+    const bytes = Buffer.byteLength(text);
     // Only once the file is open (its name is then the file's): the stream keeps writing to the file it opened, under
     // its new name, while it ends, so no line is lost.
-    const bytes = Buffer.byteLength(text);
     if (rotating && !out.pending && written > 0 && written + bytes > maxBytes) {
       try {
         renameSync(file, rotatedLogFile(file));
