@@ -5,7 +5,9 @@
  * our longest function name, that is 21 characters of stage in eu-west-1 and 16 in ap-southeast-2. The plugin's own
  * refusal names a function and a workaround, not the stage or how long it may be; a Lambda function name over 64
  * (`<service>-<stage>-<function>`) would fail only in CloudFormation. Characters are osls's to refuse (letters,
- * digits and hyphens), and it does.
+ * digits and hyphens), and it does, but it lets upper-case letters through, which we refuse: IAM tells no names
+ * apart by case, so `Prod` would fail on `prod`'s roles, and `Prod` matches none of `prod`'s params, so it would
+ * deploy without the protections prod's name asks for.
  */
 
 /** IAM's limit on a role name, and Lambda's on a function name. */
@@ -32,11 +34,20 @@ export const longestStage = (service, region, functions) => {
  * @returns {string[]}
  */
 export const stageNameProblems = (service, stage, region, functions) => {
+  const problems = [];
+  if (stage !== stage.toLowerCase()) {
+    problems.push(
+      `Stage "${stage}" has upper-case letters: IAM tells role names apart only by their letters, not their case, so ` +
+        `it would collide with stage "${stage.toLowerCase()}", and none of the params named ` +
+        `"${stage.toLowerCase()}" apply to it. Use "${stage.toLowerCase()}".`,
+    );
+  }
   const most = longestStage(service, region, functions);
-  if (stage.length <= most) return [];
+  if (stage.length <= most) return problems;
   const function_ = functions.reduce((a, b) => (b.length > a.length ? b : a), '');
   const role = `${service}-${stage}-${function_}-${region}`;
   return [
+    ...problems,
     `Stage "${stage}" is ${stage.length} characters; in ${region} at most ${most} fit: the IAM role of ` +
       `${function_}, ${role}, would be ${role.length} characters, over IAM's ${MAX_NAME}. Choose a shorter stage name ` +
       '(16 characters fit in every region).',

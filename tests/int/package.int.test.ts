@@ -1097,8 +1097,8 @@ describe('serverless.yml and the contract', () => {
     expect(dev.output).toContain('credentials');
   }, 60_000);
 
-  it('refuses to package a stage whose roles’ names would be too long for IAM, saying how long one may be', async () => {
-    const refused = await packagedTemplate('jane-doe-experiment-22').then(
+  it('refuses to package a stage whose roles’ names would be too long for IAM or have upper case, saying why', async () => {
+    const refused = await packagedTemplate('Jane-Doe-Experiment-22').then(
       () => undefined,
       (error: unknown) => error as { stdout?: string; stderr?: string },
     );
@@ -1106,7 +1106,8 @@ describe('serverless.yml and the contract', () => {
     const output = `${refused?.stdout ?? ''}${refused?.stderr ?? ''}`;
     expect(output).toContain('Not packaging');
     expect(output).toContain('is 22 characters; in eu-west-1 at most 21 fit');
-    expect(output).toContain('orderflow-jane-doe-experiment-22-compensateCancellation-eu-west-1');
+    expect(output).toContain('orderflow-Jane-Doe-Experiment-22-compensateCancellation-eu-west-1');
+    expect(output).toContain('Stage "Jane-Doe-Experiment-22" has upper-case letters');
   }, 60_000);
 
   it('refuses to package settings that cannot work, naming each and what it takes', async () => {

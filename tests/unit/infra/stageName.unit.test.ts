@@ -21,4 +21,13 @@ describe('the stage name check', () => {
     expect(problem).toContain('orderflow-jane-doe-experiment-22-compensateCancellation-eu-west-1, would be 65');
     expect(stageNameProblems('orderflow', 'jane-doe-exp-17ch', 'ap-southeast-2', functions)).toHaveLength(1);
   });
+
+  it('refuses upper-case letters, which IAM does not tell apart and which match none of the stage’s params', () => {
+    const [problem, ...more] = stageNameProblems('orderflow', 'Prod', 'eu-west-1', functions);
+    expect(more).toEqual([]);
+    expect(problem).toContain('Stage "Prod" has upper-case letters');
+    expect(problem).toContain('Use "prod"');
+    // Both refusals at once, each said.
+    expect(stageNameProblems('orderflow', 'Jane-Doe-Experiment-22', 'eu-west-1', functions)).toHaveLength(2);
+  });
 });
