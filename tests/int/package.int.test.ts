@@ -409,6 +409,17 @@ describe('the packaged prod template', () => {
     }
   });
 
+  it('protects every stack but dev’s from `sls remove`, which osls refuses before it removes anything', async () => {
+    // Termination protection is the stack's, not the template's: osls sets it after each deploy, on or off.
+    for (const [stage, on] of [
+      ['prod', true],
+      ['staging', true],
+      ['dev', false],
+    ] as const) {
+      expect((await loadServerlessConfig(stage)).provider.deletionProtection, stage).toBe(on);
+    }
+  });
+
   it('traces every function, unless the stage turns it off, which loads no X-Ray SDK either', async () => {
     const traced = resourcesOfType(template, 'AWS::Lambda::Function').map(([, fn]) => fn.Properties);
     expect(traced.length).toBe(functionNames.length);
