@@ -326,6 +326,35 @@ const repeatedParameter = (parameter: string): FieldError => ({
   detail: 'Given more than once; give it once.',
 });
 
+/** A query string's name or value, percent-decoded as `URLSearchParams` does but refusing what is not UTF-8. */
+const strictlyDecoded = (raw: string): string | undefined => {
+  const bytes = raw
+    .replaceAll('+', ' ')
+    .split(/((?:%[0-9A-Fa-f]{2})+)/)
+    .map((part, i) => (i % 2 === 1 ? Buffer.from(part.replaceAll('%', ''), 'hex') : Buffer.from(part, 'utf8')));
+  try {
+    return strictUtf8.decode(Buffer.concat(bytes));
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * The parameters whose name or value percent-decodes to bytes that are not UTF-8 (`%FF`, or `%ED%A0%80`, a lone
+ * surrogate's bytes). A gateway reads each such byte as U+FFFD, so `customerId=%FF` would list the orders of a
+ * customer whose id is U+FFFD: refused instead, as a body that is not UTF-8 is. Named as the gateway read them.
+ */
+export const malformedParameters = (rawQueryString: string | undefined): string[] =>
+  (rawQueryString ?? '')
+    .split('&')
+    .filter((pair) => pair !== '' && strictlyDecoded(pair) === undefined)
+    .map((pair) => [...new URLSearchParams(pair).keys()][0] ?? '');
+
+const malformedParameter = (parameter: string): FieldError => ({
+  parameter,
+  detail: 'Not UTF-8 once percent-decoded: percent-encode the UTF-8 bytes of each character.',
+});
+
 /** For a route that takes no query and validates nothing else (`GET /openapi.json`): any parameter is refused. */
 export const noQuery = (): Middleware => ({
   before: (request) => {
@@ -357,6 +386,7 @@ export const validate = (route: Route): Middleware => ({
     // A route that takes no query takes none: an unknown parameter is refused on it as on any other.
     const unknownParameters = route.query ? [] : Object.keys(event.queryStringParameters ?? {});
     const repeated = repeatedParameters(event.rawQueryString);
+    const malformed = malformedParameters(event.rawQueryString);
     const body = route.body ? route.body.safeParse(event.body) : undefined;
     const parameterErrors = [
       ...unknownParameters.map(unknownParameter),
@@ -372,9 +402,13 @@ export const validate = (route: Route): Middleware => ({
       ...(headers && !headers.success
         ? headers.error.issues.map((issue) => ({ header: String(issue.path[0]), detail: issue.message }))
         : []),
-      // A repeated parameter's joined value is no value it was given: what is wrong with it is the repetition.
+      // A repeated parameter's joined value is no value it was given: what is wrong with it is the repetition. A
+      // malformed one's is U+FFFD where its bytes were: what is wrong with it is its bytes.
       ...repeated.map(repeatedParameter),
-      ...parameterErrors.filter(({ parameter }) => parameter === undefined || !repeated.includes(parameter)),
+      ...malformed.filter((parameter) => !repeated.includes(parameter)).map(malformedParameter),
+      ...parameterErrors.filter(
+        ({ parameter }) => parameter === undefined || !(repeated.includes(parameter) || malformed.includes(parameter)),
+      ),
     ];
     const bodyErrors = body && !body.success ? fieldErrors(body.error) : [];
     if (errors.length > 0 || bodyErrors.length > 0) {

@@ -558,6 +558,21 @@ describe('GET /orders: pagination', () => {
     },
   );
 
+  it.each([
+    ['/orders?customerId=%FF', 'customerId'],
+    ['/orders?limit=5&customerId=%ED%A0%80', 'customerId'],
+    ['/products?cursor=%E2%82', 'cursor'],
+  ])(
+    'refuses %s with 400 naming the parameter that is not UTF-8, rather than reading its bytes as U+FFFD',
+    async (path, parameter) => {
+      const answer = await get(path, admin);
+      expectProblem(answer, 400, 'validation-failed');
+      expect(answer.json.errors).toEqual([
+        { parameter, detail: 'Not UTF-8 once percent-decoded: percent-encode the UTF-8 bytes of each character.' },
+      ]);
+    },
+  );
+
   it('accepts limit=1 and limit=100, its edges', async () => {
     const customer = uniqueCustomer();
     const sku = await givenProduct(call);
