@@ -141,7 +141,17 @@ const commonErrors = (route: Route) => ({
         413: problemResponse('The body is over 64 KiB.', 413, route),
         415: problemResponse('The body is not JSON (application/json, or an application/*+json type).', 415, route),
       }
-    : {}),
+    : {
+        // The route reads no body, but the gateway still takes it in first, up to its own limit.
+        413: problemResponse(
+          `A body over 10 MB, API Gateway's limit; a smaller one is ignored${byGateway}`,
+          413,
+          route,
+          {
+            alsoByGateway: true,
+          },
+        ),
+      }),
   500: problemResponse('An unexpected failure; the correlation id finds it in the logs.', 500, route),
   503: problemResponse(
     'A service the call depends on failed or did not answer in time' +
