@@ -123,10 +123,19 @@ const problem = (
   headers: Record<string, string> = {},
 ) => {
   const correlationId = correlationIdOf(request);
+  // The path, as a function's problems name it (their `instance` is the event's rawPath).
+  const instance = request.url?.split('?')[0];
   return {
     statusCode: status,
     headers: { 'content-type': 'application/problem+json', 'x-correlation-id': correlationId, ...headers },
-    body: JSON.stringify({ type: `urn:orderflow:problem:${slug}`, title, status, detail, correlationId }),
+    body: JSON.stringify({
+      type: `urn:orderflow:problem:${slug}`,
+      title,
+      status,
+      detail,
+      ...(instance ? { instance } : {}),
+      correlationId,
+    }),
   };
 };
 

@@ -420,6 +420,8 @@ describe('authorization', () => {
     const answer = await call(method, path, { as: uniqueCustomer(), ...options });
     expectProblem(answer, 403, 'forbidden');
     expect(answer.json.detail).toContain('orderflow/admin');
+    // Named by its path, as every problem a function answers is (the local gateway answers this one itself).
+    expect(answer.json.instance).toBe(path);
   });
 
   it.each(['openid,orderflow/admin', 'openid\torderflow/admin', 'openid\u00a0orderflow/admin', '[orderflow/admin]'])(
