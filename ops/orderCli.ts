@@ -44,6 +44,11 @@ if (!orderId) {
   console.error(usage);
   process.exit(2);
 }
+// Alternatives, as the usage says: taking one and dropping the other unsaid would leave the other undone.
+if (values['start-saga'] && values.compensate) {
+  console.error(`--start-saga and --compensate are alternatives: give one.\n${usage}`);
+  process.exit(2);
+}
 
 /** What happens next to an order waiting on the payment gateway, as far as its saga's record tells. */
 const awaitingNote = ({ saga, stage }: OrderReport, until: string): string => {

@@ -58,7 +58,8 @@ const parsed = (() => {
         confirm: { type: 'string' },
         'from-scratch': { type: 'boolean', default: false },
         restart: { type: 'boolean', default: false },
-        segments: { type: 'string', default: '4' },
+        // No default here either: --segments given to --resume is refused below, which a default would hide.
+        segments: { type: 'string' },
         rebuild: { type: 'boolean', default: false },
         'no-switch': { type: 'boolean', default: false },
         resume: { type: 'boolean', default: false },
@@ -108,7 +109,7 @@ const positive = (name: 'segments' | 'sample', max: number, given = values[name]
   }
   return value;
 };
-const segments = positive('segments', MAX_REPLAY_SEGMENTS);
+const segments = positive('segments', MAX_REPLAY_SEGMENTS, values.segments ?? '4');
 // No parseArgs default: --sample given without --rebuild is refused below, which a default would hide.
 const sample = positive('sample', 100_000, values.sample ?? '200');
 
@@ -147,6 +148,14 @@ if (values.confirm !== undefined && !values['from-scratch']) {
     slug: 'validation-failed',
     title: 'Misplaced --confirm',
     detail: '--confirm <stage> goes with --from-scratch on a deployed stage (--stage <stage>).',
+  });
+}
+if (values.resume && values.segments !== undefined) {
+  fail({
+    status: 400,
+    slug: 'validation-failed',
+    title: 'Misplaced --segments',
+    detail: '--segments goes with a new --rebuild: a resumed one goes on with the segments it began with.',
   });
 }
 for (const option of ['no-switch', 'resume', 'sample'] as const) {
@@ -282,7 +291,13 @@ ${summary.resumed ? 'Resumed and finished' : 'Finished'} run ${summary.runId} in
   if (error instanceof RebuildStateError || error instanceof PointerConflictError) {
     fail({ status: 409, slug: 'read-model-version-conflict', title: 'Not in that state', detail: error.message });
   }
-  console.error(`\n${command ?? 'replay'} failed: ${error instanceof Error ? error.message : String(error)}`);
+  const message = error instanceof Error ? error.message : String(error);
+  // The local stack stopped under a running command: say so, not only the socket's error.
+  const stopped =
+    values.stage === 'local' && (error as { code?: unknown }).code === 'ECONNREFUSED'
+      ? ' (the local stack stopped answering: start it again with `npm start`)'
+      : '';
+  console.error(`\n${command ?? 'replay'} failed: ${message}${stopped}`);
   // A throttle or a timeout passes by itself; anything else (an upcaster that throws, a missing grant) fails the resume
   // the same way until it is fixed.
   const again = `run the same command again${began && command === 'rebuild' ? ' with --resume' : ''}`;
@@ -293,5 +308,6 @@ ${summary.resumed ? 'Resumed and finished' : 'Finished'} run ${summary.runId} in
         ? `It can be resumed: ${isTransient(error) ? again : `fix the cause, then ${again}`}.`
         : `Fix the cause and ${again}.`,
   );
-  process.exit(1);
+  // 1: it ran and failed, with checkpoints to go on from; 2: it could not run, as every ops command says that.
+  process.exit(began ? 1 : 2);
 }

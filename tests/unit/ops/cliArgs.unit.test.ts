@@ -67,6 +67,8 @@ describe('the ops commands’ arguments (ops/cliArgs.ts)', () => {
     ['orderCli.ts', ['3f0c2a1e-9b7d-4c1e-8f00-0123456789ab'], 'order failed:'],
     ['redriveCli.ts', [], 'redrive failed:'],
     ['gatewayCli.ts', ['status'], 'gateway failed:'],
+    ['replayCli.ts', ['--projection', 'orders', '--rebuild'], 'rebuild failed:'],
+    ['replayCli.ts', ['--projection', 'orders'], 'replay failed:'],
   ])(
     '%s exits 2, not the 1 of a finding (no such order, a stream parked again), when it could not run',
     (script, args, failed) => {
@@ -111,6 +113,8 @@ describe('the ops commands’ arguments (ops/cliArgs.ts)', () => {
       [['--confirm', 'prod'], 'Misplaced --confirm'],
       // More segments than one execution's history holds with room for hand-overs (MAX_REPLAY_SEGMENTS).
       [['--segments', '251'], 'Invalid --segments'],
+      // A resumed build goes on with the segments it began with: another count would be ignored.
+      [['--projection', 'orders', '--rebuild', '--resume', '--segments', '8'], 'Misplaced --segments'],
     ] as const) {
       const answer = run('replayCli.ts', ...args);
       expect(answer.status, args.join(' ')).toBe(2);
@@ -124,6 +128,12 @@ describe('the ops commands’ arguments (ops/cliArgs.ts)', () => {
     expect(problem.detail).not.toContain('\n');
     expect(problem.usage[0]).toBe('Usage:');
   }, 60_000);
+
+  it('refuses --start-saga and --compensate together, the alternatives its usage says they are', () => {
+    const answer = run('orderCli.ts', '3f0c2a1e-9b7d-4c1e-8f00-0123456789ab', '--start-saga', '--compensate');
+    expect(answer.status).toBe(2);
+    expect(answer.stderr).toContain('--start-saga and --compensate are alternatives: give one.');
+  }, 30_000);
 
   it('redrives only what names a stream: a bare order id is its order’s, anything else is refused, not "not parked"', () => {
     const answer = run('redriveCli.ts', 'orders-42');
@@ -176,7 +186,8 @@ describe('the ops commands’ arguments (ops/cliArgs.ts)', () => {
         },
       },
     );
-    expect(answer.status).toBe(1);
+    // It could not run: 2, as every ops command says that, not the 1 of a rebuild that failed part way.
+    expect(answer.status).toBe(2);
     expect(answer.stderr).toContain('Fix the cause and run the same command again.');
     expect(answer.stderr).not.toContain('--resume');
   }, 60_000);
