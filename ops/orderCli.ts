@@ -164,7 +164,14 @@ const print = (report: OrderReport) => {
   console.log(
     '\nparked compensations (payment refunds and voids, run once the order is settled and the gateway answers)',
   );
-  if (report.compensations.length === 0) console.log('  none');
+  if (report.compensations.length === 0) {
+    // The stand-in forgets ended executions when npm start stops, so "none" there may be one that ran and ended.
+    console.log(
+      report.stage === 'local'
+        ? '  none on record (the local stand-in forgets ended executions when npm start stops; the payment stream above says what ran)'
+        : '  none',
+    );
+  }
   for (const c of report.compensations) {
     console.log(
       `  ${c.name}  ${c.status}  started ${c.startDate ?? '?'}${c.stopDate ? `, stopped ${c.stopDate}` : ''}`,
