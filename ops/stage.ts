@@ -48,6 +48,12 @@ export const stageClients = async (
   stage = 'local',
   endpoints: { dynamoEndpoint?: string; stepFunctionsEndpoint?: string } = {},
 ): Promise<StageClients> => {
+  // No stage of that name can be deployed (infra/stageName.mjs refuses upper case): say so before any credentials.
+  if (stage !== stage.toLowerCase()) {
+    throw new Error(
+      `No stage is named "${stage}": stage names are lower case (did you mean "${stage.toLowerCase()}"?).`,
+    );
+  }
   const stack =
     !endpoints.dynamoEndpoint && !endpoints.stepFunctionsEndpoint && stage === 'local'
       ? await runningStackEndpoints()

@@ -129,6 +129,12 @@ describe('the ops commands’ arguments (ops/cliArgs.ts)', () => {
     expect(problem.usage[0]).toBe('Usage:');
   }, 60_000);
 
+  it('names a stage with upper case as no stage at all, before asking for credentials', () => {
+    const answer = run('orderCli.ts', '3f0c2a1e-9b7d-4c1e-8f00-0123456789ab', '--stage', 'Prod');
+    expect(answer.status).toBe(2);
+    expect(answer.stderr).toContain('No stage is named "Prod": stage names are lower case (did you mean "prod"?).');
+  }, 30_000);
+
   it('refuses --start-saga and --compensate together, the alternatives its usage says they are', () => {
     const answer = run('orderCli.ts', '3f0c2a1e-9b7d-4c1e-8f00-0123456789ab', '--start-saga', '--compensate');
     expect(answer.status).toBe(2);
