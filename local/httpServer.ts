@@ -116,6 +116,8 @@ const correlationIdOf = (request: IncomingMessage): string => {
 /** An answer of the gateway itself, carrying a correlation id like every answer of the functions. */
 const problem = (
   request: IncomingMessage,
+  /** The path as the function's event has it (`rawPath`), which a function's problems name in `instance`. */
+  instance: string | undefined,
   status: number,
   slug: string,
   title: string,
@@ -123,8 +125,6 @@ const problem = (
   headers: Record<string, string> = {},
 ) => {
   const correlationId = correlationIdOf(request);
-  // The path, as a function's problems name it (their `instance` is the event's rawPath).
-  const instance = request.url?.split('?')[0];
   return {
     statusCode: status,
     headers: { 'content-type': 'application/problem+json', 'x-correlation-id': correlationId, ...headers },
@@ -222,7 +222,7 @@ export const startApi = async ({
     const matched = matchRoute(routes, method, url.pathname);
     if (!matched) {
       access['error.message'] = 'Not Found';
-      return problem(request, 404, 'not-found', 'Not Found', 'There is no such resource.');
+      return problem(request, url.pathname, 404, 'not-found', 'Not Found', 'There is no such resource.');
     }
     const { route, params } = matched;
     access.routeKey = route.routeKey;
@@ -230,7 +230,7 @@ export const startApi = async ({
     const body = await readBody(request);
     if (body === 'too-large') {
       access['error.message'] = 'Request Entity Too Large';
-      return problem(request, 413, 'payload-too-large', 'Payload Too Large', 'The body is over 10 MB.');
+      return problem(request, url.pathname, 413, 'payload-too-large', 'Payload Too Large', 'The body is over 10 MB.');
     }
 
     // A header sent several times arrives joined with bare commas, as API Gateway joins it (Node's `headers` would
@@ -249,9 +249,17 @@ export const startApi = async ({
       if (!payload) {
         access['error.message'] = 'Unauthorized';
         access['authorizer.error'] = token ? 'The token could not be verified.' : 'No bearer token was sent.';
-        return problem(request, 401, 'unauthorized', 'Unauthorized', 'A valid bearer token is required.', {
-          'www-authenticate': 'Bearer',
-        });
+        return problem(
+          request,
+          url.pathname,
+          401,
+          'unauthorized',
+          'Unauthorized',
+          'A valid bearer token is required.',
+          {
+            'www-authenticate': 'Bearer',
+          },
+        );
       }
       // Who asked, in the access log, as `$context.authorizer.claims.sub`: a refused call on an admin route included.
       if (typeof payload.sub === 'string') access['authorizer.claims.sub'] = payload.sub;
@@ -261,7 +269,14 @@ export const startApi = async ({
       const needed = route.authorizer.scopes ?? [];
       if (needed.length > 0 && !needed.some((scope) => granted.includes(scope))) {
         access['error.message'] = 'Forbidden';
-        return problem(request, 403, 'forbidden', 'Forbidden', `This call needs the ${needed.join(' or ')} scope.`);
+        return problem(
+          request,
+          url.pathname,
+          403,
+          'forbidden',
+          'Forbidden',
+          `This call needs the ${needed.join(' or ')} scope.`,
+        );
       }
       authorizer = { jwt: { claims: claimsOf(payload as Record<string, unknown>), scopes: null } };
     }
@@ -367,7 +382,14 @@ export const startApi = async ({
         // What API Gateway answers when the integration fails: nothing about the failure itself.
         log(`invocation failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
         access['error.message'] = 'Internal Server Error';
-        return problem(request, 500, 'internal-error', 'Internal Server Error', 'The function failed.');
+        return problem(
+          request,
+          typeof access.path === 'string' ? access.path : undefined,
+          500,
+          'internal-error',
+          'Internal Server Error',
+          'The function failed.',
+        );
       })
       .then(
         (answered) => {

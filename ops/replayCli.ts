@@ -204,9 +204,9 @@ const inPlaceResume = values['from-scratch']
 let began = false;
 try {
   const clients = await stageClients(values.stage);
-  // A rebuild has begun once its pointer names the build; one refused before that (no credentials, a build already
+  // A rebuild has begun once its pointer names the build, a drop once the pointer marks it, a replay once the stage
+  // has answered its first reads; one refused or failing before that (no credentials, no such stage, a build already
   // there) left nothing to resume.
-  began = command === undefined;
   if (command && projection) {
     if (command === 'rebuild') {
       // Stopped midway, a rebuild that had begun goes on from its checkpoints: say how, as a failure would.
@@ -256,6 +256,7 @@ ${summary.resumed ? 'Resumed and finished' : 'Finished'} run ${summary.runId} in
       // Said once the pointer marks the slot: a drop refused (nothing to drop) never began.
       const { pointer, slot, deleted } = await dropReadModelVersion(clients, projection, command, segments, () => {
         dropping = true;
+        began = true;
         console.error(
           `${command === 'finalize' ? 'Finalizing' : 'Aborting'} ${projection} on stage "${clients.stage}": the pointer is marked; deleting the dropped version's views…`,
         );
@@ -278,6 +279,9 @@ ${summary.resumed ? 'Resumed and finished' : 'Finished'} run ${summary.runId} in
     restart: values.restart,
     segments,
     onProgress: print,
+    onBegun: () => {
+      began = true;
+    },
   });
   print(summary, { final: true });
   console.log(`

@@ -309,23 +309,6 @@ export const fieldErrors = (error: z.ZodError): FieldError[] => {
 
 const unknownParameter = (parameter: string): FieldError => ({ parameter, detail: 'Unknown parameter.' });
 
-/**
- * The names a query string gives more than once. API Gateway joins a repeated parameter's values with commas (payload
- * format 2.0), so `customerId=a&customerId=b` would read as the one value "a,b": a request that names a parameter
- * twice is refused instead, whatever the values.
- */
-export const repeatedParameters = (rawQueryString: string | undefined): string[] => {
-  const seen = new Set<string>();
-  const repeated = new Set<string>();
-  for (const [name] of new URLSearchParams(rawQueryString ?? '')) (seen.has(name) ? repeated : seen).add(name);
-  return [...repeated];
-};
-
-const repeatedParameter = (parameter: string): FieldError => ({
-  parameter,
-  detail: 'Given more than once; give it once.',
-});
-
 /** A query string's name or value, percent-decoded as `URLSearchParams` does but refusing what is not UTF-8. */
 const strictlyDecoded = (raw: string): string | undefined => {
   const bytes = raw
@@ -340,15 +323,51 @@ const strictlyDecoded = (raw: string): string | undefined => {
 };
 
 /**
+ * A query string's pairs as sent, each with its name as the gateway reads it, and whether it is UTF-8 once decoded.
+ * Split here, not by `URLSearchParams` whole, which would drop a leading `?` from the first name (`/orders??a=1`
+ * gives the gateway a parameter named `?a`).
+ */
+const queryPairs = (rawQueryString: string | undefined) =>
+  (rawQueryString ?? '')
+    .split('&')
+    .filter((pair) => pair !== '')
+    .map((pair) => ({
+      name: [...new URLSearchParams(`&${pair}`).keys()][0] ?? '',
+      utf8: strictlyDecoded(pair) !== undefined,
+    }));
+
+/**
+ * The names a query string gives more than once. API Gateway joins a repeated parameter's values with commas (payload
+ * format 2.0), so `customerId=a&customerId=b` would read as the one value "a,b": a request that names a parameter
+ * twice is refused instead, whatever the values. A name that is not UTF-8 is no name the client gave twice (`%C3` and
+ * `%FF` both read as U+FFFD): it is refused for its bytes.
+ */
+export const repeatedParameters = (rawQueryString: string | undefined): string[] => {
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  for (const { name } of queryPairs(rawQueryString).filter((pair) => pair.utf8)) {
+    (seen.has(name) ? repeated : seen).add(name);
+  }
+  return [...repeated];
+};
+
+const repeatedParameter = (parameter: string): FieldError => ({
+  parameter,
+  detail: 'Given more than once; give it once.',
+});
+
+/**
  * The parameters whose name or value percent-decodes to bytes that are not UTF-8 (`%FF`, or `%ED%A0%80`, a lone
  * surrogate's bytes). A gateway reads each such byte as U+FFFD, so `customerId=%FF` would list the orders of a
  * customer whose id is U+FFFD: refused instead, as a body that is not UTF-8 is. Named as the gateway read them.
  */
-export const malformedParameters = (rawQueryString: string | undefined): string[] =>
-  (rawQueryString ?? '')
-    .split('&')
-    .filter((pair) => pair !== '' && strictlyDecoded(pair) === undefined)
-    .map((pair) => [...new URLSearchParams(pair).keys()][0] ?? '');
+export const malformedParameters = (rawQueryString: string | undefined): string[] => [
+  ...new Set(
+    queryPairs(rawQueryString)
+      .filter((pair) => !pair.utf8)
+      .map((pair) => pair.name),
+  ),
+];
 
 const malformedParameter = (parameter: string): FieldError => ({
   parameter,

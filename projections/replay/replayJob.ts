@@ -76,6 +76,8 @@ export type ReplayOptions = {
   segments?: number;
   pageSize?: number;
   onProgress?: (progress: ReplayProgress) => void;
+  /** Told once the stage has answered and the run is about to change it (empty views, record the run). */
+  onBegun?: () => void;
 };
 
 /**
@@ -91,6 +93,7 @@ export const runReplay = async ({
   segments = 4,
   pageSize,
   onProgress,
+  onBegun,
 }: ReplayOptions): Promise<ReplaySummary> => {
   const { store, parking, events, replayRuns } = clients;
   // In place, on whichever table of each read model is live now (ADR 0009); `--rebuild` builds beside it instead.
@@ -102,6 +105,7 @@ export const runReplay = async ({
   const runId = resumable ? latest.runId : `${set}-${new Date().toISOString()}-${randomUUID().slice(0, 8)}`;
   const totalSegments = resumable ? latest.totalSegments : segments;
 
+  onBegun?.();
   let cleared = 0;
   if (fromScratch) {
     for (const name of projections) cleared += await targets[name].clear();

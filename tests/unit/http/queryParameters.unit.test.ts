@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { malformedParameters } from '../../../functions/http/middlewares.js';
+import { malformedParameters, repeatedParameters } from '../../../functions/http/middlewares.js';
 
 describe('query parameters that are not UTF-8', () => {
   it('names each parameter whose name or value percent-decodes to bytes no character has', () => {
@@ -8,6 +8,17 @@ describe('query parameters that are not UTF-8', () => {
     expect(malformedParameters('limit=5&customerId=%ED%A0%80')).toEqual(['customerId']);
     // A character cut short, and a name that is not UTF-8 (named as the gateway reads it).
     expect(malformedParameters('cursor=%E2%82&%C3=1')).toEqual(['cursor', '\uFFFD']);
+  });
+
+  it('counts two malformed names that both read as U+FFFD as malformed, not as one name given twice', () => {
+    expect(malformedParameters('%C3=1&%FF=2')).toEqual(['\uFFFD']);
+    expect(repeatedParameters('%C3=1&%FF=2')).toEqual([]);
+    expect(repeatedParameters('limit=1&limit=2&%FF=3')).toEqual(['limit']);
+  });
+
+  it('names a parameter as the gateway does, a leading `?` of the query string included', () => {
+    expect(malformedParameters('?customerId=%FF')).toEqual(['?customerId']);
+    expect(repeatedParameters('?limit=1&limit=2')).toEqual([]);
   });
 
   it('takes UTF-8 however it is written: percent-encoded, `+` for a space, raw, or a stray `%`', () => {
