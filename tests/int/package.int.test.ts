@@ -91,6 +91,23 @@ describe('the packaged prod template', () => {
     expect(apiRoutes).toHaveLength(routeKeys.length + 1);
   });
 
+  it('stays within the limits CloudFormation, IAM and Lambda would refuse it past, with room to grow', () => {
+    // CloudFormation: 500 resources and 200 outputs a stack, a template of 1 MB from S3 (where osls uploads it).
+    expect(Object.keys(template.Resources).length).toBeLessThanOrEqual(400);
+    expect(Object.keys((template as { Outputs?: object }).Outputs ?? {}).length).toBeLessThanOrEqual(150);
+    expect(JSON.stringify(template).length).toBeLessThanOrEqual(800_000);
+    for (const [id, role] of resourcesOfType(template, 'AWS::IAM::Role')) {
+      // IAM: 10,240 characters of inline policy a role, counted resolved; an ARN resolves to about twice the
+      // characters of the intrinsic that names it, so half of it as written.
+      expect(JSON.stringify(role.Properties.Policies ?? []).length, id).toBeLessThanOrEqual(5_120);
+    }
+    for (const [id, fn] of resourcesOfType(template, 'AWS::Lambda::Function')) {
+      // Lambda: 4 KB of environment variables a function, resolved; half of it as written, as above.
+      const variables = (fn.Properties.Environment as { Variables?: object } | undefined)?.Variables ?? {};
+      expect(JSON.stringify(variables).length, id).toBeLessThanOrEqual(2_048);
+    }
+  });
+
   it('runs every function on nodejs22.x, arm64, with a bundle of its own', async () => {
     const functions = resourcesOfType(template, 'AWS::Lambda::Function');
     expect(functions.map(([id]) => id).sort()).toEqual(functionNames.map(lambdaId).sort());
