@@ -138,12 +138,9 @@ const commonErrors = (route: Route) => ({
   ),
   ...(route.body
     ? {
-        413: problemResponse(
-          'The body is over 64 KiB. Past 10 MB, API Gateway’s limit, on AWS it answers this itself: `{"message": …}`, without x-correlation-id.',
-          413,
-          route,
-          { alsoByGateway: true },
-        ),
+        413: problemResponse(`The body is over 64 KiB. Past 10 MB, API Gateway's limit${byGateway}`, 413, route, {
+          alsoByGateway: true,
+        }),
         415: problemResponse('The body is not JSON (application/json, or an application/*+json type).', 415, route),
       }
     : {
