@@ -26,12 +26,17 @@ export type LocalIssuer = {
   keyId: string;
   /**
    * `expiresIn: false` signs a token without exp, which no provider should issue: for tests of the verifier.
-   * `scope` sets the claim as given, a list staying a list, as some providers send it; otherwise it is `scopes`
-   * space-separated.
+   * `scope` sets the claim as given, a list staying a list and an object an object, as some providers send it (or let
+   * a user shape it); otherwise it is `scopes` space-separated.
    */
   sign(
     sub: string,
-    options?: { admin?: boolean; expiresIn?: string | false; scopes?: string[]; scope?: string | string[] },
+    options?: {
+      admin?: boolean;
+      expiresIn?: string | false;
+      scopes?: string[];
+      scope?: string | string[] | Record<string, string>;
+    },
   ): Promise<string>;
   verify(token: string): Promise<JWTPayload>;
 };

@@ -77,16 +77,23 @@ export const accessLog = (): Middleware => {
   return { before: (request) => void started.set(request, Date.now()), after: log, onError: log };
 };
 
+/** A scope token as RFC 6749 allows it: visible ASCII but a double quote and a backslash. */
+const scopeToken = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
 /**
  * Scopes from the `scope` claim, split on single spaces as the gateway splits them (RFC 6749: scope tokens never hold
  * one). Nothing looser than the gateway, on the routes where it checks no scope: `a,orderflow/admin`, a tab or a
- * no-break space would make a customer an admin there while an admin route refused them. A claim sent as a list
- * reaches the function rendered "[a b c]", whose middle entries split out clean: it grants nothing (an admin route
- * refuses it too, failing closed). Not `scp` either: reading it where the gateway would not grant it would be looser;
- * where it would, an admin route still refuses.
+ * no-break space would make a customer an admin there while an admin route refused them. A claim sent as a list or an
+ * object reaches the function rendered ("[a b c]", or the object as text), whose inner words split out clean: it grants
+ * nothing (an admin route refuses it too, failing closed), and nor does a claim holding any token RFC 6749 would not
+ * (a quote, a backslash, a control character). Not `scp` either: reading it where the gateway would not grant it would
+ * be looser; where it would, an admin route still refuses.
  */
-const scopesOf = ({ scope }: Record<string, unknown>): string[] =>
-  typeof scope !== 'string' || /^\[.*\]$/s.test(scope) ? [] : scope.split(' ').filter(Boolean);
+export const scopesOf = ({ scope }: Record<string, unknown>): string[] => {
+  if (typeof scope !== 'string' || /^[[{]/.test(scope)) return [];
+  const tokens = scope.split(' ').filter(Boolean);
+  return tokens.every((token) => scopeToken.test(token)) ? tokens : [];
+};
 
 /** A lone surrogate: DynamoDB stores it as U+FFFD, so two such subjects would share one customer's orders. */
 const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

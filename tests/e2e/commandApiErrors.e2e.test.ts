@@ -456,6 +456,25 @@ describe('authorization', () => {
     expect(JSON.stringify(events.json.events)).not.toContain('OrderCancelled');
   });
 
+  it.each([[{ x: 'a orderflow/admin b' }], [{ 'orderflow/admin': 'orderflow/admin' }]])(
+    'grants no admin for a scope sent as an object, %j, whose rendering holds the admin scope between spaces',
+    async (scope) => {
+      const owner = uniqueCustomer();
+      const orderId = await givenOrder(call, owner, await givenProduct(call));
+      const bearer = await api().issuer.sign(uniqueCustomer(), { scope });
+      expect(decodeJwt(bearer).scope).toEqual(scope);
+      const headers = { authorization: `Bearer ${bearer}` };
+      // Admin only: another customer's orders, and another's order by its id.
+      expectProblem(
+        await call('GET', `/orders?customerId=${encodeURIComponent(owner)}`, { as: null, headers }),
+        403,
+        'forbidden',
+      );
+      expectProblem(await call('GET', `/orders/${orderId}`, { as: null, headers }), 404, 'not-found');
+      expectProblem(await call('POST', `/orders/${orderId}/cancel`, { as: null, headers }), 404, 'not-found');
+    },
+  );
+
   it('takes the admin scope among others, space-separated, as Cognito sends it', async () => {
     const owner = uniqueCustomer();
     const orderId = await givenOrder(call, owner, await givenProduct(call));
