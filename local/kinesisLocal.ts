@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import {
   CreateStreamCommand,
   DescribeStreamSummaryCommand,
@@ -28,6 +28,25 @@ export const localKinesisClient = (endpoint: string): KinesisClient =>
   });
 
 /**
+ * Kinesalite answers any origin's cross-origin request (`Access-Control-Allow-Origin: *`), so any web page open on
+ * this machine could read the change stream, payment tokens included, or put forged changes on it. Only this
+ * process's clients reach it: a request with an `Origin` (a browser's) or naming a host other than loopback (DNS
+ * rebinding) is refused before kinesalite sees it.
+ */
+const onlyLocalClients = (server: Server): void => {
+  const handlers = server.listeners('request') as ((request: IncomingMessage, response: ServerResponse) => void)[];
+  server.removeAllListeners('request');
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const host = (request.headers.host ?? '').replace(/:\d+$/, '');
+    if (request.headers.origin !== undefined || (host !== '127.0.0.1' && host !== 'localhost')) {
+      response.writeHead(403, { 'content-type': 'text/plain' }).end("Only the local stack's own clients reach this.");
+      return;
+    }
+    for (const handler of handlers) handler.call(server, request, response);
+  });
+};
+
+/**
  * Starts kinesalite in this process on a free loopback port: in memory, or with `path`, kept on disk there
  * (LevelDB), so the stream's records and sequence numbers survive a restart as they do on AWS.
  */
@@ -41,6 +60,7 @@ export const startKinesalite = async ({ path }: { path?: string } = {}): Promise
     shardLimit: 100,
     ...(path ? { path } : {}),
   }) as Server;
+  onlyLocalClients(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve());
