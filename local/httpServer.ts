@@ -3,7 +3,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { ProblemSlug } from '../api/problems.js';
 import { routePattern } from '../api/routePattern.js';
+import { ProblemError, problemResponse } from '../functions/http/problem.js';
 import { type AccessContext, accessLogFormat, renderAccessLog } from './accessLog.js';
 import type { LocalIssuer } from './auth.js';
 import { corsConfiguration, isPreflight, preflightHeaders, withCorsHeaders } from './cors.js';
@@ -113,30 +115,23 @@ const correlationIdOf = (request: IncomingMessage): string => {
   return typeof sent === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(sent) ? sent : randomUUID();
 };
 
-/** An answer of the gateway itself, carrying a correlation id like every answer of the functions. */
+/**
+ * An answer of the gateway itself, as the functions' problems are made (functions/http/problem.ts), with the
+ * correlation id header every answer of the functions carries.
+ */
 const problem = (
   request: IncomingMessage,
   /** The path as the function's event has it (`rawPath`), which a function's problems name in `instance`. */
   instance: string | undefined,
   status: number,
-  slug: string,
+  slug: ProblemSlug,
   title: string,
   detail: string,
   headers: Record<string, string> = {},
-) => {
+): APIGatewayProxyStructuredResultV2 => {
   const correlationId = correlationIdOf(request);
-  return {
-    statusCode: status,
-    headers: { 'content-type': 'application/problem+json', 'x-correlation-id': correlationId, ...headers },
-    body: JSON.stringify({
-      type: `urn:orderflow:problem:${slug}`,
-      title,
-      status,
-      detail,
-      ...(instance ? { instance } : {}),
-      correlationId,
-    }),
-  };
+  const answer = problemResponse(new ProblemError(status, slug, title, detail, { headers }), correlationId, instance);
+  return { ...answer, headers: { ...answer.headers, 'x-correlation-id': correlationId } };
 };
 
 /** What the local API answers each refusal of Node's HTTP parser with, by its code (the status Node itself uses). */
