@@ -316,65 +316,49 @@ export const fieldErrors = (error: z.ZodError): FieldError[] => {
 
 const unknownParameter = (parameter: string): FieldError => ({ parameter, detail: 'Unknown parameter.' });
 
-/** A query string's name or value, percent-decoded as `URLSearchParams` does but refusing what is not UTF-8. */
-const strictlyDecoded = (raw: string): string | undefined => {
+/** Whether a query string's name or value percent-decodes (as `URLSearchParams` does, `+` a space) to UTF-8. */
+const isUtf8Encoded = (raw: string): boolean => {
   const bytes = raw
     .replaceAll('+', ' ')
     .split(/((?:%[0-9A-Fa-f]{2})+)/)
     .map((part, i) => (i % 2 === 1 ? Buffer.from(part.replaceAll('%', ''), 'hex') : Buffer.from(part, 'utf8')));
   try {
-    return strictUtf8.decode(Buffer.concat(bytes));
+    strictUtf8.decode(Buffer.concat(bytes));
+    return true;
   } catch {
-    return undefined;
+    return false;
   }
 };
 
 /**
- * A query string's pairs as sent, each with its name as the gateway reads it, and whether it is UTF-8 once decoded.
- * Split here, not by `URLSearchParams` whole, which would drop a leading `?` from the first name (`/orders??a=1`
- * gives the gateway a parameter named `?a`).
+ * What is wrong with a query string's parameters whatever the route, from one reading of its pairs as sent, each named
+ * as the gateway reads it. Split here, not by `URLSearchParams` whole, which would drop a leading `?` from the first
+ * name (`/orders??a=1` gives the gateway a parameter named `?a`).
+ * - `repeated`: the names given more than once. API Gateway joins a repeated parameter's values with commas (payload
+ *   format 2.0), so `customerId=a&customerId=b` would read as the one value "a,b": a request that names a parameter
+ *   twice is refused instead, whatever the values.
+ * - `malformed`: the parameters whose name or value percent-decodes to bytes that are not UTF-8 (`%FF`, or
+ *   `%ED%A0%80`, a lone surrogate's bytes). A gateway reads each such byte as U+FFFD, so `customerId=%FF` would list
+ *   the orders of a customer whose id is U+FFFD: refused instead, as a body that is not UTF-8 is. Such a name is no
+ *   name the client gave twice (`%C3` and `%FF` both read as U+FFFD): it is refused for its bytes.
  */
-const queryPairs = (rawQueryString: string | undefined) =>
-  (rawQueryString ?? '')
-    .split('&')
-    .filter((pair) => pair !== '')
-    .map((pair) => ({
-      name: [...new URLSearchParams(`&${pair}`).keys()][0] ?? '',
-      utf8: strictlyDecoded(pair) !== undefined,
-    }));
-
-/**
- * The names a query string gives more than once. API Gateway joins a repeated parameter's values with commas (payload
- * format 2.0), so `customerId=a&customerId=b` would read as the one value "a,b": a request that names a parameter
- * twice is refused instead, whatever the values. A name that is not UTF-8 is no name the client gave twice (`%C3` and
- * `%FF` both read as U+FFFD): it is refused for its bytes.
- */
-export const repeatedParameters = (rawQueryString: string | undefined): string[] => {
+export const parameterProblems = (rawQueryString: string | undefined): { repeated: string[]; malformed: string[] } => {
   const seen = new Set<string>();
   const repeated = new Set<string>();
-  for (const { name } of queryPairs(rawQueryString).filter((pair) => pair.utf8)) {
-    (seen.has(name) ? repeated : seen).add(name);
+  const malformed = new Set<string>();
+  for (const pair of (rawQueryString ?? '').split('&')) {
+    if (pair === '') continue;
+    const name = [...new URLSearchParams(`&${pair}`).keys()][0] ?? '';
+    if (!isUtf8Encoded(pair)) malformed.add(name);
+    else (seen.has(name) ? repeated : seen).add(name);
   }
-  return [...repeated];
+  return { repeated: [...repeated], malformed: [...malformed] };
 };
 
 const repeatedParameter = (parameter: string): FieldError => ({
   parameter,
   detail: 'Given more than once; give it once.',
 });
-
-/**
- * The parameters whose name or value percent-decodes to bytes that are not UTF-8 (`%FF`, or `%ED%A0%80`, a lone
- * surrogate's bytes). A gateway reads each such byte as U+FFFD, so `customerId=%FF` would list the orders of a
- * customer whose id is U+FFFD: refused instead, as a body that is not UTF-8 is. Named as the gateway read them.
- */
-export const malformedParameters = (rawQueryString: string | undefined): string[] => [
-  ...new Set(
-    queryPairs(rawQueryString)
-      .filter((pair) => !pair.utf8)
-      .map((pair) => pair.name),
-  ),
-];
 
 const malformedParameter = (parameter: string): FieldError => ({
   parameter,
@@ -411,8 +395,7 @@ export const validate = (route: Route): Middleware => ({
     const query = route.query ? route.query.safeParse(event.queryStringParameters ?? {}) : undefined;
     // A route that takes no query takes none: an unknown parameter is refused on it as on any other.
     const unknownParameters = route.query ? [] : Object.keys(event.queryStringParameters ?? {});
-    const repeated = repeatedParameters(event.rawQueryString);
-    const malformed = malformedParameters(event.rawQueryString);
+    const { repeated, malformed } = parameterProblems(event.rawQueryString);
     const body = route.body ? route.body.safeParse(event.body) : undefined;
     const parameterErrors = [
       ...unknownParameters.map(unknownParameter),

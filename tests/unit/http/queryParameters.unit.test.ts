@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { malformedParameters, repeatedParameters } from '../../../functions/http/middlewares.js';
+import { parameterProblems } from '../../../functions/http/middlewares.js';
+
+const malformedParameters = (raw: string | undefined) => parameterProblems(raw).malformed;
+const repeatedParameters = (raw: string | undefined) => parameterProblems(raw).repeated;
 
 describe('query parameters that are not UTF-8', () => {
   it('names each parameter whose name or value percent-decodes to bytes no character has', () => {
