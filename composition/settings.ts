@@ -1,14 +1,16 @@
 import * as z from 'zod';
 
-// One schema per kind of value, shared by the variables that hold it: each chained check builds another schema at
-// every cold start.
-const table = z.string().min(1);
+/**
+ * A variable that must not be empty: one schema for every variable that holds such a value, here and in
+ * functions/config.ts, since each chained check builds another schema at every cold start.
+ */
+export const nonEmpty = z.string().min(1);
+const table = nonEmpty;
 
 /**
  * What the wiring needs of a stage: its tables and the settings of its shared parts, as serverless.yml names them
  * in every function's environment. Lambda reads it from `process.env`; ops commands from the stage's serverless.yml.
  */
-
 export const StageEnvironment = z.object({
   EVENTS_TABLE: table,
   SNAPSHOTS_TABLE: table,

@@ -1,10 +1,9 @@
 import * as z from 'zod';
-import { StageEnvironment } from '../composition/settings.js';
+import { nonEmpty, StageEnvironment } from '../composition/settings.js';
 import { levels } from './observability/logger.js';
 
 // One schema per kind of value, shared by the variables that hold it: each chained check builds another schema at
 // init, and a cold start pays for every one (npm run bench -- coldstart).
-const nonEmpty = z.string().min(1);
 const seconds = z.coerce.number().int().positive().optional();
 
 const Config = StageEnvironment.extend({
