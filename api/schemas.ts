@@ -30,10 +30,18 @@ const IsoCurrency = Currency.refine(
   // The refinement is code, which no JSON Schema carries: the contract lists the codes it takes.
 ).meta({ enum: [...isoCurrencies].sort() });
 
-/** What a product's name may not hold, as a character class's contents: each check and the document's pattern use it. */
+/** What a product's name may not hold, as a character class's contents. */
 const garbling = String.raw`\p{Cc}\p{Zl}\p{Zp}\p{Noncharacter_Code_Point}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069`;
 /** A character a name must hold at least one of. */
 const visible = String.raw`[\p{L}\p{N}\p{P}\p{S}]`;
+/**
+ * The same rule for the document, in the regular expressions every JSON Schema validator reads: Python's and most
+ * linters' know no `\p{…}`, and refused every name, or crashed, on the pattern above. It names the characters by
+ * range, so it is the rule's part within the Basic Multilingual Plane, and "visible" there is anything but a space or
+ * a format character: looser than the server's check, never stricter, and the description says the whole rule.
+ */
+const garblingInDocument = String.raw`\u0000-\u001F\u007F-\u009F\u2028\u2029\uFDD0-\uFDEF\uFFFE\uFFFF\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069`;
+const visibleInDocument = String.raw`[^\s${garblingInDocument}\u00AD\u180E\u200B-\u200D\u2060-\u2064\uFEFF]`;
 
 export const RegisterProductRequest = z
   .strictObject({
@@ -54,7 +62,10 @@ export const RegisterProductRequest = z
       .regex(new RegExp(visible, 'u'), 'at least one letter, digit, punctuation mark or symbol')
       .meta({
         // The two checks as one pattern, for the document.
-        ...documentedPattern(`^[^${garbling}]*${visible}[^${garbling}]*$`),
+        // The server trims first, so the document lets white space (tabs and line breaks too) stand at either end.
+        ...documentedPattern(
+          String.raw`^\s*[^${garblingInDocument}]*${visibleInDocument}[^${garblingInDocument}]*\s*$`,
+        ),
         description:
           'Trimmed, then 1 to 200 characters, at least one a letter, digit, punctuation mark or symbol; no control ' +
           'characters, line or paragraph separators, bidirectional marks or overrides, or noncharacters.',
