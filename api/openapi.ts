@@ -16,7 +16,7 @@ const text = { type: 'string' } as const;
  * The headers an answer of `status` carries, `required` where every such answer has it. The correlation id is on
  * every answer but a 401 or 403, which on AWS API Gateway's authorizer gives itself, without one.
  */
-const headersOf = (status: number, route: Route) => ({
+const headersOf = (status: number, route: Route, slugs: readonly ProblemSlug[]) => ({
   'x-correlation-id': {
     description: 'The request’s correlation id: the caller’s, if it sent an acceptable one, else a fresh one.',
     ...(status !== 401 && status !== 403 ? { required: true } : {}),
@@ -25,14 +25,16 @@ const headersOf = (status: number, route: Route) => ({
   ...(status === 201 || status === 202
     ? { Location: { description: 'The resource it created or acted on.', required: true, schema: text } }
     : {}),
-  ...(status === 409 || status === 503
+  // A 409 says when to retry only for `concurrent-modification`: the others (a SKU taken, an order rejected) do not
+  // pass with time.
+  ...(status === 503 || (status === 409 && slugs.includes('concurrent-modification'))
     ? {
         'Retry-After': {
           description:
-            status === 409
-              ? 'Seconds to wait before retrying, when the resource kept changing.'
+            status === 409 && slugs.length > 1
+              ? 'Seconds to wait before retrying, with a `concurrent-modification` (the resource kept changing).'
               : 'Seconds to wait before retrying.',
-          ...(status === 503 ? { required: true } : {}),
+          ...(status === 503 || slugs.length === 1 ? { required: true } : {}),
           schema: text,
         },
       }
@@ -80,7 +82,7 @@ const problemResponse = (
   } = {},
 ) => ({
   description,
-  headers: headersOf(status, route),
+  headers: headersOf(status, route, slugs),
   content: {
     'application/problem+json': {
       schema: z.intersection(Problem, z.looseObject({ type: z.enum(slugs.map(problemType)) })),
@@ -228,7 +230,7 @@ const operation = (route: Route): ZodOpenApiOperationObject => {
             ? problemResponse(description, Number(status), route, { slugs: problems })
             : {
                 description,
-                headers: headersOf(Number(status), route),
+                headers: headersOf(Number(status), route, []),
                 ...(schema
                   ? {
                       content: {

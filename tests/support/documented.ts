@@ -55,6 +55,20 @@ const templates = Object.keys(document.paths ?? {}).map((template) => ({
   pattern: routePattern(template).pattern,
 }));
 
+/**
+ * The response headers the contract names anywhere, lower-cased: an answer carrying one its status does not list
+ * tells the client something the document says it never will (a `Retry-After` on a `409` that time does not cure).
+ */
+const documentedHeaders = new Set(
+  Object.values(document.paths ?? {}).flatMap((item) =>
+    Object.values(item ?? {}).flatMap((operation) =>
+      Object.values((operation as Operation).responses ?? {}).flatMap((response) =>
+        Object.keys((response as Response).headers ?? {}).map((name) => name.toLowerCase()),
+      ),
+    ),
+  ),
+);
+
 /** The documented operation that serves this method and path, if the contract has one. */
 const operationOf = (method: string, path: string): { template: string; operation: Operation } | undefined => {
   const pathOnly = path.split('?')[0] ?? path;
@@ -82,6 +96,10 @@ export const departuresFromContract = (method: string, path: string, answer: Doc
   for (const [name, header] of Object.entries(response.headers ?? {})) {
     if ((header as oas31.HeaderObject).required && !answer.headers.has(name))
       departures.push(`${where}: header ${name} missing`);
+  }
+  const listed = new Set(Object.keys(response.headers ?? {}).map((name) => name.toLowerCase()));
+  for (const name of answer.headers.keys()) {
+    if (documentedHeaders.has(name) && !listed.has(name)) departures.push(`${where}: header ${name} not documented`);
   }
   const contentType = answer.headers.get('content-type')?.split(';')[0]?.trim();
   const media = response.content ?? {};

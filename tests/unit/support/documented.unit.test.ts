@@ -6,8 +6,8 @@ const answer = (status: number, body: unknown, headers: Record<string, string> =
   headers: new Headers({
     'content-type': 'application/json',
     'x-correlation-id': 'c-1',
-    etag: 'W/"1"',
-    'cache-control': 'private, no-cache',
+    // A read's: what its 200 and 304 carry, and nothing else does.
+    ...(status === 200 || status === 304 ? { etag: 'W/"1"', 'cache-control': 'private, no-cache' } : {}),
     ...headers,
   }),
   text: body === undefined ? '' : JSON.stringify(body),
@@ -77,6 +77,23 @@ describe('holding an answer to the published contract', () => {
     ]);
     expect(departuresFromContract('POST', cancel, conflict({ ...problem('concurrent-modification'), x: 1 }))).toEqual([
       expect.stringMatching(/→ 409: body must NOT have (additional|unevaluated) properties/),
+    ]);
+  });
+
+  it('names a header the contract lists elsewhere but not for this answer', () => {
+    const problem = {
+      type: 'urn:orderflow:problem:product-already-registered',
+      title: 'Conflict',
+      status: 409,
+      detail: 'x',
+      correlationId: 'c-1',
+    };
+    const taken = (headers: Record<string, string>) =>
+      answer(409, problem, { 'content-type': 'application/problem+json', ...headers });
+    // A SKU taken stays taken: no Retry-After, where a concurrent-modification carries one.
+    expect(departuresFromContract('POST', '/products', taken({}))).toEqual([]);
+    expect(departuresFromContract('POST', '/products', taken({ 'retry-after': '1' }))).toEqual([
+      expect.stringMatching(/POST \/products → 409: header retry-after not documented/),
     ]);
   });
 
