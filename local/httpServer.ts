@@ -110,6 +110,16 @@ const claimsOf = (payload: Record<string, unknown>): Record<string, string> =>
   );
 
 /** The caller's correlation id if it is one the functions would accept too, else a fresh one. */
+/**
+ * Why the local authorizer refused a token, for the developer reading the answer or the access log (API Gateway's
+ * says less): jose's errors name the check, the verifier's own say what it found.
+ */
+const refusalOf = (error: unknown): string => {
+  if ((error as { code?: unknown }).code === 'ERR_JWT_EXPIRED') return 'it has expired';
+  const message = error instanceof Error ? error.message : String(error);
+  return message.length > 0 && message.length <= 200 ? message : 'it could not be verified';
+};
+
 const correlationIdOf = (request: IncomingMessage): string => {
   const sent = request.headers['x-correlation-id'];
   return typeof sent === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(sent) ? sent : randomUUID();
@@ -240,20 +250,26 @@ export const startApi = async ({
       // The authorizer takes the token alone, or prefixed with Bearer.
       const sent = headers.authorization ?? '';
       const token = /^Bearer (.+)$/i.exec(sent)?.[1] ?? (/^\S+$/.test(sent) ? sent : undefined);
-      const payload = token ? await issuer.verify(token).catch(() => undefined) : undefined;
+      let refused: string | undefined;
+      const payload = token
+        ? await issuer.verify(token).catch((error: unknown) => {
+            refused = refusalOf(error);
+            return undefined;
+          })
+        : undefined;
       if (!payload) {
         access['error.message'] = 'Unauthorized';
-        access['authorizer.error'] = token ? 'The token could not be verified.' : 'No bearer token was sent.';
+        access['authorizer.error'] = refused ? `The token was refused: ${refused}.` : 'No bearer token was sent.';
         return problem(
           request,
           url.pathname,
           401,
           'unauthorized',
           'Unauthorized',
-          'A valid bearer token is required.',
-          {
-            'www-authenticate': 'Bearer',
-          },
+          refused ? `The bearer token was refused: ${refused}.` : 'A valid bearer token is required.',
+          // RFC 6750 §3.1: a token sent and refused is an invalid_token, as API Gateway's authorizer says; a request
+          // that sent none gets the scheme alone.
+          { 'www-authenticate': refused ? 'Bearer error="invalid_token"' : 'Bearer' },
         );
       }
       // Who asked, in the access log, as `$context.authorizer.claims.sub`: a refused call on an admin route included.

@@ -375,6 +375,13 @@ describe('authentication', () => {
     ],
   ];
 
+  it('says why it refused a token: an expired one, that it has expired', async () => {
+    const token = await api().issuer.sign(uniqueCustomer(), { expiresIn: '-1m' });
+    const answer = await call('GET', '/orders', { as: null, headers: { authorization: `Bearer ${token}` } });
+    expectProblem(answer, 401, 'unauthorized');
+    expect(answer.json).toMatchObject({ detail: 'The bearer token was refused: it has expired.' });
+  });
+
   it('checks the audience serverless.yml gives the stage (jwtAudience), not a letter of it', () => {
     expect(api().issuer.audience).toBe('orderflow-local');
   });
@@ -388,7 +395,8 @@ describe('authentication', () => {
         headers: bearer ? { authorization: `Bearer ${bearer}` } : {},
       });
       expectProblem(answer, 401, 'unauthorized');
-      expect(answer.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      // RFC 6750 §3.1: a token sent and refused is an invalid_token; no token, the scheme alone.
+      expect(answer.headers.get('www-authenticate')).toBe(bearer ? 'Bearer error="invalid_token"' : 'Bearer');
     });
   });
 
