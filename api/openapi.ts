@@ -283,8 +283,9 @@ export const openApiDocument = (version: string) => {
       description:
         'Event-sourced order backend. Money is integer minor units with an ISO 4217 currency. Errors are RFC 9457 ' +
         'problem documents, each `type` one its answer lists. Every answer carries x-correlation-id but those API ' +
-        'Gateway gives itself. Writes take no If-Match: each is decided on the state it finds, and one that kept ' +
-        'losing races to other writers answers 409 concurrent-modification.',
+        'Gateway gives itself. Writes take no precondition (If-Match, If-None-Match, If-Unmodified-Since; one sent is ' +
+        'a 400): each is decided on the state it finds, and one that kept losing races to other writers answers 409 ' +
+        'concurrent-modification.',
       license: { name: 'MIT', identifier: 'MIT' },
     },
     // Relative: the API that serves this document at /openapi.json.

@@ -365,6 +365,18 @@ const malformedParameter = (parameter: string): FieldError => ({
   detail: 'Not UTF-8 once percent-decoded: percent-encode the UTF-8 bytes of each character.',
 });
 
+/**
+ * The preconditions RFC 9110 lets a client put on a write. None is evaluated here (each write is decided on the
+ * state it finds, and retried on a race), so one sent is refused rather than ignored: ignored, a client that sent it
+ * to avoid a lost update would have its write made regardless.
+ */
+const writePreconditions = ['if-match', 'if-none-match', 'if-unmodified-since'];
+
+const unevaluatedPrecondition = (header: string): FieldError => ({
+  header,
+  detail: 'Writes take no precondition: each is decided on the state it finds. Send it without this header.',
+});
+
 /** For a route that takes no query and validates nothing else (`GET /openapi.json`): any parameter is refused. */
 export const noQuery = (): Middleware => ({
   before: (request) => {
@@ -407,7 +419,10 @@ export const validate = (route: Route): Middleware => ({
           )
         : []),
     ];
+    const preconditions =
+      route.method === 'GET' ? [] : writePreconditions.filter((header) => event.headers?.[header] !== undefined);
     const errors = [
+      ...preconditions.map(unevaluatedPrecondition),
       ...(headers && !headers.success
         ? headers.error.issues.map((issue) => ({ header: String(issue.path[0]), detail: issue.message }))
         : []),

@@ -267,6 +267,27 @@ describe('bodies that do not match the schema', () => {
   });
 });
 
+describe('preconditions on a write', () => {
+  it.each([
+    ['if-match', '"1"'],
+    ['if-none-match', '*'],
+    ['if-unmodified-since', 'Wed, 02 Dec 2026 10:00:00 GMT'],
+  ])('refuses %s, which it would not evaluate, and restocks nothing', async (header, value) => {
+    const sku = await givenProduct(call, { stock: 100 });
+    const answer = await call('POST', `/products/${sku}/restock`, {
+      as: admin,
+      body: { quantity: 1 },
+      headers: { [header]: value },
+    });
+    expectProblem(answer, 400, 'validation-failed');
+    expect(answer.json.errors).toEqual([{ header, detail: expect.stringMatching(/^Writes take no precondition/) }]);
+    // The next restock's answer reads the store just after its own write: one unit more than registered, no more.
+    const next = await call('POST', `/products/${sku}/restock`, { as: admin, body: { quantity: 1 } });
+    expect(next.status, next.text).toBe(200);
+    expect(next.json).toMatchObject({ stock: { available: 101, reserved: 0, sold: 0 } });
+  });
+});
+
 describe('limits', () => {
   const lines = (count: number) => Array.from({ length: count }, (_, i) => ({ sku: `LINE-${i}`, quantity: 1 }));
 
