@@ -75,11 +75,16 @@ const assumedOrder = (placed: CarriedOrder | undefined): Loaded<OrderState> | un
  * The payment token the order was placed with, from its first event, which never changes: eventually consistent, and
  * strongly only if that read found nothing yet.
  */
-const placedToken = async (orderId: string, context: CommandContext): Promise<string> => {
-  const read = (consistent: boolean) => context.store.readStream(orderStreamId(orderId), { toVersion: 1, consistent });
+/**
+ * The order as its stream stands, read eventually consistently, and strongly only when the replica has nothing of it
+ * yet: one `Query`, whose read units are the same for one small item as for the few an order has.
+ */
+const currentOrder = async (orderId: string, context: CommandContext): Promise<ExistingOrder> => {
+  const read = (consistent: boolean) => load(context.store, orderAggregate, orderStreamId(orderId), { consistent });
   const eventual = await read(false);
-  const [first] = eventual.length > 0 ? eventual : await read(true);
-  return asPlaced(first, orderId).placed.paymentToken;
+  const { state } = eventual.state.status === 'NONE' ? await read(true) : eventual;
+  if (state.status === 'NONE') throw new OrderNotFoundError(orderId);
+  return state;
 };
 
 /** An order's first stored event as its `OrderPlaced`: its data and when; OrderNotFoundError if it is not one. */
@@ -96,8 +101,9 @@ const placedOrder = async (orderId: string, context: CommandContext): Promise<Ex
 };
 
 /**
- * Authorizes the order's total through the gateway, keyed by the order id, and records the answer. A decline is
- * recorded, then thrown. The order is not read again afterwards (ADR 0015): if it was cancelled or given up (rejected
+ * Authorizes the order's total through the gateway, keyed by the order id, and records the answer; an order no
+ * longer PENDING when the step reads it is not charged. A decline is recorded, then thrown. The order is not read
+ * again afterwards (ADR 0015): if it was cancelled or given up (rejected
  * `UNAVAILABLE`) while the gateway answered, the compensation that settled it owns its payment. It refunds what the
  * payment stream records, and with nothing recorded it voids the order's key at the gateway, which refunds an
  * approval that came first and declines one that comes later. The next step, `ConfirmOrder`, then finds the order
@@ -109,12 +115,11 @@ export const authorizePayment = async (
   gateway: PaymentGateway,
   placed?: CarriedOrder,
 ): Promise<StepOutcome> => {
-  // Carried, the order is not read first (only its token, which is not carried): authorizing an order cancelled
-  // meanwhile is caught by the check below.
-  const order = placed
-    ? { ...placed, paymentToken: await placedToken(orderId, context) }
-    : await placedOrder(orderId, context);
-  if ('status' in order && order.status !== 'PENDING') return 'STOP';
+  // The token is not carried, so the order is read all the same: an order cancelled (or given up) before this step
+  // is not charged. One cancelled while the gateway answers, or that the replica has not shown yet, is the
+  // compensation's to refund (ADR 0015).
+  const order = placed ? await currentOrder(orderId, context) : await placedOrder(orderId, context);
+  if (order.status !== 'PENDING') return 'STOP';
   // Carried, the payment is assumed not yet authorized: the gateway answers a repeated key as it did the first time,
   // and the append's condition sends a repeat to the recorded answer.
   const none = { state: payment.initialState(), version: 0 };

@@ -97,11 +97,10 @@ describe('saga steps with the order the execution carries', () => {
     expect(await stock()).toEqual({ available: 8, reserved: 0, sold: 2 });
   });
 
-  it('authorize reads only the token the execution does not carry: a cancellation made meanwhile is the next step’s to find (ADR 0015)', async () => {
+  it('authorize reads the order for the token the execution does not carry, in one eventually consistent read', async () => {
     const { context, gateway, tokens, orderId, placed, reads, types } = await given();
     expect(placed).not.toHaveProperty('paymentToken');
     expect(await authorizePayment(orderId, context, gateway, placed)).toBe('PROCEED');
-    // The order's first event, eventually consistently: it never changes once written.
     expect(reads).toEqual([{ streamId: orderStreamId(orderId), consistent: false }]);
     expect(tokens).toEqual(['tok_visa']);
     expect(await types(`payment-${orderId}`)).toEqual(['PaymentAuthorized']);
@@ -124,19 +123,29 @@ describe('saga steps with the order the execution carries', () => {
     expect(await stock()).toEqual({ available: 8, reserved: 0, sold: 2 });
   });
 
-  it('a cancellation made meanwhile makes the assumed order stale: the step reads it and stops', async () => {
+  it('a cancellation made before authorize: the card is never charged, and the next step stops too', async () => {
     const { context, gateway, calls, orderId, placed, types, stock } = await given();
     await cancelOrder({ orderId, caller: { sub: 'customer-1', isAdmin: false } }, context);
+    expect(await authorizePayment(orderId, context, gateway, placed)).toBe('STOP');
+    expect(calls).toEqual([]);
     expect(await confirmOrder(orderId, context, placed)).toBe('STOP');
-    // Authorized after the cancellation, by a step that reads nothing: the cancellation's compensation refunds it.
-    expect(await authorizePayment(orderId, context, gateway, placed)).toBe('PROCEED');
-    expect(calls).toEqual([`authorize ${orderId}`]);
-    expect(await compensateCancellation(orderId, context, gateway)).toBe('REFUNDED');
-    expect(calls).toEqual([`authorize ${orderId}`, `refund ${orderId}`]);
-    expect(await types(`payment-${orderId}`)).toEqual(['PaymentAuthorized', 'PaymentRefunded']);
+    expect(await types(`payment-${orderId}`)).toEqual([]);
     expect(await types(orderStreamId(orderId))).toEqual(['OrderPlaced', 'StockReserved', 'OrderCancelled']);
     // The cancellation gave the reserved units back as it was appended.
     expect(await stock()).toEqual({ available: 10, reserved: 0, sold: 0 });
+  });
+
+  it('a cancellation the replica has not shown yet is charged, and the compensation refunds it (ADR 0015)', async () => {
+    const { context, gateway, calls, orderId, placed, types, staleBy } = await given();
+    await cancelOrder({ orderId, caller: { sub: 'customer-1', isAdmin: false } }, context);
+    // As a cancellation landing while the gateway answers: the step sees the order PENDING.
+    staleBy(1);
+    expect(await authorizePayment(orderId, context, gateway, placed)).toBe('PROCEED');
+    expect(calls).toEqual([`authorize ${orderId}`]);
+    expect(await confirmOrder(orderId, context, placed)).toBe('STOP');
+    expect(await compensateCancellation(orderId, context, gateway)).toBe('REFUNDED');
+    expect(calls).toEqual([`authorize ${orderId}`, `refund ${orderId}`]);
+    expect(await types(`payment-${orderId}`)).toEqual(['PaymentAuthorized', 'PaymentRefunded']);
   });
 
   it('a payment awaited meanwhile makes the assumed order stale too: the step reads it and still confirms', async () => {
