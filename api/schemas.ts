@@ -171,7 +171,15 @@ export const ListProductsQuery = z.strictObject({ limit: pageLimit('products'), 
 
 export const OrderAtQuery = z.strictObject({
   at: z.iso
-    .datetime({ offset: true, error: 'an ISO 8601 date and time with Z or an offset, e.g. 2026-12-01T15:00:00Z' })
+    .datetime({
+      offset: true,
+      error: (issue) =>
+        'an ISO 8601 date and time with Z or an offset, e.g. 2026-12-01T15:00:00Z' +
+        // A query string reads `+` as a space: `+01:00` sent as is arrives as ` 01:00`.
+        (typeof issue.input === 'string' && / \d{2}(:?\d{2})?$/.test(issue.input)
+          ? '; an offset’s + arrives as a space unless it is sent as %2B'
+          : ''),
+    })
     .optional()
     .meta({
       description:

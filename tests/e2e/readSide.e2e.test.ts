@@ -742,6 +742,13 @@ describe('GET /orders/{orderId}?at=: time travel', () => {
       const answer = await get(`/orders/${randomUUID()}?at=${encodeURIComponent(when)}`, uniqueCustomer());
       expectParameterError(answer, 'at');
       expect(JSON.stringify(answer.json.errors)).toContain('date and time with Z or an offset');
+      expect(JSON.stringify(answer.json.errors)).not.toContain('%2B');
     },
   );
+
+  it('says so when an offset’s + came as a space, as a query string reads a + sent unencoded', async () => {
+    const answer = await get(`/orders/${randomUUID()}?at=2026-12-01T15:00:00+01:00`, uniqueCustomer());
+    expectParameterError(answer, 'at');
+    expect(JSON.stringify(answer.json.errors)).toContain('an offset’s + arrives as a space unless it is sent as %2B');
+  });
 });
