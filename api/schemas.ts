@@ -12,10 +12,11 @@ export const SkuParam = Sku.meta({ description: 'The product’s SKU.' });
  * For the document: one pattern where zod writes each of its checks as a pattern of its own under `allOf`, which
  * generated clients type as an intersection of unknowns.
  */
-const documentedPattern = (pattern: string) => ({
+const documentedPattern = (pattern: string, { lengthInDescription = false } = {}) => ({
   override: ({ jsonSchema }: { jsonSchema: Record<string, unknown> }) => {
     delete jsonSchema.allOf;
     jsonSchema.pattern = pattern;
+    if (lengthInDescription) delete jsonSchema.maxLength;
   },
 });
 
@@ -36,12 +37,21 @@ const garbling = String.raw`\p{Cc}\p{Zl}\p{Zp}\p{Noncharacter_Code_Point}\u061C\
 const visible = String.raw`[\p{L}\p{N}\p{P}\p{S}]`;
 /**
  * The same rule for the document, in the regular expressions every JSON Schema validator reads: Python's and most
- * linters' know no `\p{…}`, and refused every name, or crashed, on the pattern above. It names the characters by
- * range, so it is the rule's part within the Basic Multilingual Plane, and "visible" there is anything but a space or
- * a format character: looser than the server's check, never stricter, and the description says the whole rule.
+ * linters' know no `\p{…}`, and refused every name, or crashed, on the pattern above. It names its characters by
+ * range, with no `\s` (which Python reads otherwise), so it is the rule's part within the Basic Multilingual Plane,
+ * and "visible" there is anything but white space or a format character: looser than the server's check, never
+ * stricter. Its parts never overlap, so a validator decides a long name in one pass, not after trying every split.
  */
 const garblingInDocument = String.raw`\u0000-\u001F\u007F-\u009F\u2028\u2029\uFDD0-\uFDEF\uFFFE\uFFFF\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069`;
-const visibleInDocument = String.raw`[^\s${garblingInDocument}\u00AD\u180E\u200B-\u200D\u2060-\u2064\uFEFF]`;
+/** The garbling characters the server trims off either end: tabs, line breaks, line and paragraph separators. */
+const trimmedGarbling = String.raw`\u0009-\u000D\u2028\u2029`;
+/** White space and format characters that garble nothing: the rest of what the server trims, and invisible marks. */
+const invisible = String.raw`\u0020\u00A0\u00AD\u1680\u180E\u2000-\u200D\u202F\u205F\u2060-\u2064\u3000\uFEFF`;
+const nameInDocument =
+  `^[${invisible}${trimmedGarbling}]*` + // what may stand before the first visible character
+  `[^${garblingInDocument}${invisible}]` + // the first visible character
+  `[^${garblingInDocument}]*` + // the rest, up to any trimmed garbling character at the end
+  `(?:[${trimmedGarbling}][${invisible}${trimmedGarbling}]*)?$`;
 
 export const RegisterProductRequest = z
   .strictObject({
@@ -61,11 +71,10 @@ export const RegisterProductRequest = z
       )
       .regex(new RegExp(visible, 'u'), 'at least one letter, digit, punctuation mark or symbol')
       .meta({
-        // The two checks as one pattern, for the document.
-        // The server trims first, so the document lets white space (tabs and line breaks too) stand at either end.
-        ...documentedPattern(
-          String.raw`^\s*[^${garblingInDocument}]*${visibleInDocument}[^${garblingInDocument}]*\s*$`,
-        ),
+        // The two checks as one pattern, for the document. The server trims first, so the document lets white space
+        // (tabs and line breaks too) stand at either end, and leaves the length to the description: a maxLength
+        // would count the white space the server trims off.
+        ...documentedPattern(nameInDocument, { lengthInDescription: true }),
         description:
           'Trimmed, then 1 to 200 characters, at least one a letter, digit, punctuation mark or symbol; no control ' +
           'characters, line or paragraph separators, bidirectional marks or overrides, or noncharacters.',

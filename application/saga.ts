@@ -45,7 +45,7 @@ export class PaymentDeclinedError extends Error {
  * The order as placed: the saga's execution carries it from the `OrderPlaced` that started it, so its steps need not
  * read the order to know its lines and total, which never change. Not its payment token: an execution's input is
  * kept in its history (90 days for STANDARD) and in the local stand-in's file, and anyone who may describe an
- * execution would read customers' tokens there. The payment step reads the token from the order's first event.
+ * execution would read customers' tokens there. The payment step reads the order for its token.
  */
 export type CarriedOrder = Omit<PlacedOrder, 'paymentToken'>;
 
@@ -72,17 +72,18 @@ const assumedOrder = (placed: CarriedOrder | undefined): Loaded<OrderState> | un
 };
 
 /**
- * The payment token the order was placed with, from its first event, which never changes: eventually consistent, and
- * strongly only if that read found nothing yet.
+ * The order as its stream stands; OrderNotFoundError if it has none. `eventually`: read eventually consistently, and
+ * strongly only when the replica has nothing of it yet (one `Query` in the common case, whose read units are the same
+ * for the few small items an order has as for one).
  */
-/**
- * The order as its stream stands, read eventually consistently, and strongly only when the replica has nothing of it
- * yet: one `Query`, whose read units are the same for one small item as for the few an order has.
- */
-const currentOrder = async (orderId: string, context: CommandContext): Promise<ExistingOrder> => {
+const loadOrder = async (
+  orderId: string,
+  context: CommandContext,
+  { eventually = false }: { eventually?: boolean } = {},
+): Promise<ExistingOrder> => {
   const read = (consistent: boolean) => load(context.store, orderAggregate, orderStreamId(orderId), { consistent });
-  const eventual = await read(false);
-  const { state } = eventual.state.status === 'NONE' ? await read(true) : eventual;
+  const first = await read(!eventually);
+  const { state } = eventually && first.state.status === 'NONE' ? await read(true) : first;
   if (state.status === 'NONE') throw new OrderNotFoundError(orderId);
   return state;
 };
@@ -92,12 +93,6 @@ const asPlaced = (first: StoredEvent | undefined, orderId: string): { placed: Pl
   const event = first && parseEvent(orderAggregate.events, first);
   if (!first || event?.type !== 'OrderPlaced') throw new OrderNotFoundError(orderId);
   return { placed: event.data, recordedAt: first.recordedAt };
-};
-
-const placedOrder = async (orderId: string, context: CommandContext): Promise<ExistingOrder> => {
-  const { state } = await load(context.store, orderAggregate, orderStreamId(orderId));
-  if (state.status === 'NONE') throw new OrderNotFoundError(orderId);
-  return state;
 };
 
 /**
@@ -118,7 +113,7 @@ export const authorizePayment = async (
   // The token is not carried, so the order is read all the same: an order cancelled (or given up) before this step
   // is not charged. One cancelled while the gateway answers, or that the replica has not shown yet, is the
   // compensation's to refund (ADR 0015).
-  const order = placed ? await currentOrder(orderId, context) : await placedOrder(orderId, context);
+  const order = await loadOrder(orderId, context, { eventually: placed !== undefined });
   if (order.status !== 'PENDING') return 'STOP';
   // Carried, the payment is assumed not yet authorized: the gateway answers a repeated key as it did the first time,
   // and the append's condition sends a repeat to the recorded answer.
@@ -198,7 +193,7 @@ export const awaitPayment = async (
   { startedAt: executionStart, now, policy }: { startedAt: Date; now: Date; policy: PaymentWaitPolicy },
   context: CommandContext,
 ): Promise<PaymentWait> => {
-  const placed = await placedOrder(orderId, context);
+  const placed = await loadOrder(orderId, context);
   if (placed.status !== 'PENDING') return { outcome: 'STOP' };
   const recorded = placed.awaitingPayment?.until;
   // The bound counts from when the first wait's saga started: what the order recorded, or this execution's start.
@@ -312,7 +307,7 @@ export const compensateCancellation = async (
   context: CommandContext,
   gateway: PaymentGateway,
 ): Promise<PaymentUndone> => {
-  const placed = await placedOrder(orderId, context);
+  const placed = await loadOrder(orderId, context);
   if (placed.status !== 'CANCELLED') return 'NOTHING';
   return voidPayment(orderId, context, gateway);
 };
@@ -418,7 +413,7 @@ export const abandonOrder = async (
   parking: CompensationParking,
   reason: GiveUpReason = 'UNAVAILABLE',
 ): Promise<Abandonment> => {
-  const placed = await placedOrder(orderId, context);
+  const placed = await loadOrder(orderId, context);
   if (placed.status !== 'PENDING') return { outcome: 'NOT_PENDING', status: placed.status };
   const parked = await parking.park({ orderId, correlationId: context.metadata.correlationId, kind: 'GIVE_UP' });
   const { state, events } = await handleCommand(
@@ -479,7 +474,7 @@ export const voidSettledPayment = async (
   context: CommandContext,
   gateway: PaymentGateway,
 ): Promise<PaymentUndone | 'STILL_PENDING'> => {
-  const placed = await placedOrder(orderId, context);
+  const placed = await loadOrder(orderId, context);
   if (placed.status === 'PENDING') return 'STILL_PENDING';
   if (keepsPayment(placed.status)) return 'NOTHING';
   return voidPayment(orderId, context, gateway);

@@ -251,8 +251,7 @@ export const dynamoEventStore = ({
   const condition = `attribute_not_exists(${STREAM_ID})`;
 
   // Events never change once written: a read bounded by `toVersion` that found every event of its range is kept, and
-  // the same read again is answered from memory, oldest dropped first. The saga's payment step reads each order's
-  // first event for its token; a second run of it reads nothing.
+  // the same read again is answered from memory, oldest dropped first.
   const settled = new Map<string, StoredEvent[]>();
 
   return {

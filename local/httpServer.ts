@@ -109,7 +109,6 @@ const claimsOf = (payload: Record<string, unknown>): Record<string, string> =>
     ]),
   );
 
-/** The caller's correlation id if it is one the functions would accept too, else a fresh one. */
 /**
  * Why the local authorizer refused a token, for the developer reading the answer or the access log (API Gateway's
  * says less): jose's errors name the check, the verifier's own say what it found.
@@ -120,6 +119,7 @@ const refusalOf = (error: unknown): string => {
   return message.length > 0 && message.length <= 200 ? message : 'it could not be verified';
 };
 
+/** The caller's correlation id if it is one the functions would accept too, else a fresh one. */
 const correlationIdOf = (request: IncomingMessage): string => {
   const sent = request.headers['x-correlation-id'];
   return typeof sent === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(sent) ? sent : randomUUID();
@@ -267,8 +267,8 @@ export const startApi = async ({
           'unauthorized',
           'Unauthorized',
           refused ? `The bearer token was refused: ${refused}.` : 'A valid bearer token is required.',
-          // RFC 6750 §3.1: a token sent and refused is an invalid_token, as API Gateway's authorizer says; a request
-          // that sent none gets the scheme alone.
+          // RFC 6750 §3.1: a token sent and refused is an invalid_token (API Gateway's authorizer says so too, with
+          // a description of its own); a request that sent none gets the scheme alone.
           { 'www-authenticate': refused ? 'Bearer error="invalid_token"' : 'Bearer' },
         );
       }

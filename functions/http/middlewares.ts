@@ -114,8 +114,9 @@ export const authClaims = (access: Access): Middleware => ({
     const claims = authorizer?.jwt?.claims ?? {};
     const sub = typeof claims.sub === 'string' ? claims.sub : undefined;
     if (!sub) {
+      // Past the authorizer, a request without a subject sent a token that names none: refused, as an invalid one.
       throw new ProblemError(401, 'unauthorized', 'Unauthorized', 'A valid bearer token is required.', {
-        headers: { 'www-authenticate': 'Bearer' },
+        headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
       });
     }
     // The subject is the customer id every order records: one it could not record is refused here, before any write

@@ -1,7 +1,6 @@
-import { execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
 import { readFile, stat } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_SCOPE, routes } from '../../api/routes.js';
@@ -28,18 +27,15 @@ import {
   type Template,
 } from '../support/packaged.js';
 
-/** The cfn-lint on the PATH, if any. */
-const cfnLint = (process.env.PATH ?? '')
-  .split(delimiter)
-  .map((dir) => join(dir, 'cfn-lint'))
-  .find((path) => {
-    try {
-      accessSync(path, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
+/** Whether this machine runs cfn-lint: asked, since a shim on the PATH (pyenv's) may have none behind it. */
+const hasCfnLint = (() => {
+  try {
+    execFileSync('cfn-lint', ['--version'], { stdio: 'pipe' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 type CfnLintMatch = {
   Level: string;
@@ -131,31 +127,6 @@ describe('the packaged prod template', () => {
       expect(JSON.stringify(variables).length, id).toBeLessThanOrEqual(2_048);
     }
   });
-
-  // cfn-lint checks each resource's properties, every Ref and GetAtt, and the state machines' definitions against
-  // CloudFormation's own schemas: what CloudFormation would refuse mid-deploy, found offline. Skipped only where the
-  // machine has no cfn-lint (a Python tool, not an npm package).
-  it.skipIf(!cfnLint)(
-    'passes cfn-lint at every stage the tests package',
-    async () => {
-      const stages = ['prod', 'dev', 'staging'];
-      const templates = await Promise.all(
-        stages.map(async (stage) => join((await packaged(stage)).dir, 'cloudformation-template-update-stack.json')),
-      );
-      // W3005: the framework's own DependsOn beside a GetAtt. W8003: a condition on a stage parameter (alarmEmail),
-      // which the framework resolves when it packages, so each stage's template holds it as a constant.
-      const { stdout } = await promisify(execFile)(
-        cfnLint ?? 'cfn-lint',
-        ['--format', 'json', '--ignore-checks', 'W3005', 'W8003', '--', ...templates],
-        { maxBuffer: 32 * 1024 * 1024 },
-      ).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? '' }));
-      const findings = (JSON.parse(stdout) as CfnLintMatch[]).map(
-        (m) => `${m.Level} ${m.Rule.Id} ${m.Filename} ${m.Location.Path.join('/')}: ${m.Message.slice(0, 300)}`,
-      );
-      expect(findings).toEqual([]);
-    },
-    60_000,
-  );
 
   it('runs every function on nodejs22.x, arm64, with a bundle of its own', async () => {
     const functions = resourcesOfType(template, 'AWS::Lambda::Function');
@@ -570,6 +541,38 @@ describe('the packaged prod template', () => {
     // Rendered, it is one JSON object: the local gateway's line (local/accessLog.ts) parses the same.
     expect(JSON.parse(settings.Format.replace(/\$context\.[A-Za-z.]+/g, 'x'))).toHaveProperty('requestId', 'x');
   });
+});
+
+describe('the packaged templates', () => {
+  // cfn-lint checks each resource's properties, every Ref and GetAtt, and the state machines' definitions against
+  // CloudFormation's own schemas: what CloudFormation would refuse mid-deploy, found offline. Skipped only where the
+  // machine has no cfn-lint (a Python tool, not an npm package).
+  it.skipIf(!hasCfnLint)(
+    'passes cfn-lint at every stage the tests package',
+    async () => {
+      const stages = ['prod', 'dev', 'staging'];
+      const templates = await Promise.all(
+        stages.map(async (stage) => join((await packaged(stage)).dir, 'cloudformation-template-update-stack.json')),
+      );
+      // W3005: the framework's own DependsOn beside a GetAtt. W8003: a condition on a stage parameter (alarmEmail),
+      // which the framework resolves when it packages, so each stage's template holds it as a constant.
+      const { stdout, stderr } = await promisify(execFile)(
+        'cfn-lint',
+        ['--format', 'json', '--ignore-checks', 'W3005', 'W8003', '--', ...templates],
+        { maxBuffer: 32 * 1024 * 1024 },
+      ).catch((error: { stdout?: string; stderr?: string }) => ({
+        stdout: error.stdout ?? '',
+        stderr: error.stderr ?? '',
+      }));
+      // It exits non-zero when it finds something: what it found is on stdout, as JSON; a crash leaves only stderr.
+      expect(stdout.trim(), stderr).not.toBe('');
+      const findings = (JSON.parse(stdout) as CfnLintMatch[]).map(
+        (m) => `${m.Level} ${m.Rule.Id} ${m.Filename} ${m.Location.Path.join('/')}: ${m.Message.slice(0, 300)}`,
+      );
+      expect(findings).toEqual([]);
+    },
+    60_000,
+  );
 });
 
 describe('the dashboard in the packaged prod template', () => {

@@ -124,5 +124,13 @@ export const departuresFromContract = (method: string, path: string, answer: Doc
           `${where}: body${error.instancePath || ''} ${error.message ?? 'invalid'} ${JSON.stringify(error.params)}`,
       ),
     );
+  // A 409 lists Retry-After for its concurrent-modification, which passes with time; another type on the same
+  // status (an order rejected, a SKU taken) does not, and a Retry-After would have the client retry in vain.
+  const type = (body as { type?: unknown } | null)?.type;
+  if (answer.status === 409 && typeof type === 'string') {
+    const retryable = type.endsWith(':concurrent-modification');
+    if (retryable !== answer.headers.has('retry-after'))
+      departures.push(`${where}: ${retryable ? 'no Retry-After with' : 'a Retry-After with'} ${type}`);
+  }
   return departures;
 };

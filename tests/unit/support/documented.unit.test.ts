@@ -74,6 +74,7 @@ describe('holding an answer to the published contract', () => {
     expect(departuresFromContract('POST', cancel, conflict(problem('concurrent-modification')))).toEqual([]);
     expect(departuresFromContract('POST', cancel, conflict(problem('product-already-registered')))).toEqual([
       expect.stringMatching(/→ 409: body\/type must be equal to one of the allowed values/),
+      expect.stringMatching(/→ 409: a Retry-After with urn:orderflow:problem:product-already-registered$/),
     ]);
     expect(departuresFromContract('POST', cancel, conflict({ ...problem('concurrent-modification'), x: 1 }))).toEqual([
       expect.stringMatching(/→ 409: body must NOT have (additional|unevaluated) properties/),
@@ -94,6 +95,27 @@ describe('holding an answer to the published contract', () => {
     expect(departuresFromContract('POST', '/products', taken({}))).toEqual([]);
     expect(departuresFromContract('POST', '/products', taken({ 'retry-after': '1' }))).toEqual([
       expect.stringMatching(/POST \/products → 409: header retry-after not documented/),
+      expect.stringMatching(/→ 409: a Retry-After with urn:orderflow:problem:product-already-registered$/),
+    ]);
+  });
+
+  it('names a Retry-After on a 409 that time does not cure, where the route lists one for another type', () => {
+    const problem = (slug: string) => ({
+      type: `urn:orderflow:problem:${slug}`,
+      title: 'Conflict',
+      status: 409,
+      detail: 'x',
+      correlationId: 'c-1',
+    });
+    const cancel = '/orders/00000000-0000-4000-8000-000000000000/cancel';
+    const conflict = (slug: string, headers: Record<string, string>) =>
+      answer(409, problem(slug), { 'content-type': 'application/problem+json', ...headers });
+    expect(departuresFromContract('POST', cancel, conflict('invalid-order-transition', {}))).toEqual([]);
+    expect(
+      departuresFromContract('POST', cancel, conflict('invalid-order-transition', { 'retry-after': '1' })),
+    ).toEqual([expect.stringMatching(/→ 409: a Retry-After with urn:orderflow:problem:invalid-order-transition$/)]);
+    expect(departuresFromContract('POST', cancel, conflict('concurrent-modification', {}))).toEqual([
+      expect.stringMatching(/→ 409: no Retry-After with urn:orderflow:problem:concurrent-modification$/),
     ]);
   });
 
