@@ -1,4 +1,4 @@
-import { createWriteStream, mkdirSync, renameSync, rmSync, type WriteStream } from 'node:fs';
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { muteStdout, tapLogs, type WritableLevel } from '../functions/observability/logger.js';
 
@@ -53,41 +53,47 @@ export const recordFunctionLogs = (
   mkdirSync(dirname(file), { recursive: true });
   // A run's own lines only: what the last run moved aside is dropped now (its file is kept, by npm start, whole).
   rmSync(rotatedLogFile(file), { force: true });
-  const open = (): WriteStream => {
-    const stream = createWriteStream(file, { flags: 'w' });
-    // A file that cannot be written (a read-only folder, a full disk) costs the record, not the stack: said once.
-    stream.once('error', (error) => console.error(`Function logs are not recorded in ${file}: ${error.message}`));
-    return stream;
+  // Each line is written as it comes, not buffered: the lines just before a `kill -9` (or a crash of the process) are
+  // the ones a crash's reader needs, and a buffered stream loses them. A line costs a system call, a few µs.
+  let failed = false;
+  const open = (): number | undefined => {
+    try {
+      return openSync(file, 'w');
+    } catch (error) {
+      // A file that cannot be written (a read-only folder, a full disk) costs the record, not the stack: said once.
+      if (!failed) console.error(`Function logs are not recorded in ${file}: ${(error as Error).message}`);
+      failed = true;
+      return undefined;
+    }
   };
-  let out = open();
+  let fd = open();
   let written = 0;
   let stopped = false;
   let rotating = true;
-  /** Rotated streams still writing their last lines: stop() waits for them too, so none is cut by an exit. */
-  const ending = new Set<Promise<void>>();
   // A line that arrives after stop() (a stand-in still winding down) is dropped, not written after the end.
   const write = (line: string) => {
-    if (stopped || out.writableEnded) return;
+    if (stopped || fd === undefined) return;
     const text = `${line}\n`;
     const bytes = Buffer.byteLength(text);
-    // Only once the file is open (its name is then the file's): the stream keeps writing to the file it opened, under
-    // its new name, while it ends, so no line is lost.
-    if (rotating && !out.pending && written > 0 && written + bytes > maxBytes) {
+    if (rotating && written > 0 && written + bytes > maxBytes) {
       try {
         renameSync(file, rotatedLogFile(file));
-        const full = out;
-        out = open();
+        closeSync(fd);
+        fd = open();
         written = 0;
-        const ended = new Promise<void>((resolve) => full.end(resolve));
-        ending.add(ended);
-        void ended.then(() => ending.delete(ended));
       } catch {
         // Not moved (a file system that will not rename an open file): the file goes on growing, tried no more.
         rotating = false;
       }
     }
-    written += bytes;
-    out.write(text);
+    if (fd === undefined) return;
+    try {
+      writeSync(fd, text);
+      written += bytes;
+    } catch (error) {
+      if (!failed) console.error(`Function logs are not recorded in ${file}: ${(error as Error).message}`);
+      failed = true;
+    }
   };
   const untap = tapLogs(write, level);
   const unmute = stdout ? () => undefined : muteStdout();
@@ -100,8 +106,8 @@ export const recordFunctionLogs = (
       untap();
       unmute();
       stopped = true;
-      if (!out.writableEnded && !out.errored) await new Promise<void>((resolve) => out.end(resolve));
-      await Promise.all(ending);
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
     },
   };
 };

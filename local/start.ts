@@ -1,4 +1,4 @@
-import { rename, rm } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
 import { cliArgs } from '../ops/cliArgs.js';
@@ -125,9 +125,11 @@ try {
 
   // The local CloudWatch Logs: every function's lines at info and up (with the EMF metrics), whatever reaches stdout.
   // Debug lines and the saga's every state only with --verbose: serializing them cost the hot path more than its
-  // work. The last run's file is kept beside it, so the lines before a crash survive the restart that follows it.
+  // work. The last run's file is kept beside it, so the lines before a crash survive the restart that follows it;
+  // a run that wrote nothing (a start interrupted or failed before any function ran) keeps the one before instead.
   const functionLogFile = join(localStateDir, 'logs', `${stage}.jsonl`);
-  await rename(functionLogFile, previousLogFile(functionLogFile)).catch(() => undefined);
+  if ((await stat(functionLogFile).catch(() => undefined))?.size)
+    await rename(functionLogFile, previousLogFile(functionLogFile)).catch(() => undefined);
   const logs = recordFunctionLogs(functionLogFile, options.verbose ? 'debug' : 'info');
   functionLogs = logs;
   stack = await startLocalStack({

@@ -47,6 +47,12 @@ describe('the local record of the functions’ logs', () => {
     expect(said.mock.calls).toEqual([[expect.stringContaining(`Function logs are not recorded in ${folder}`)]]);
   });
 
+  it('has each line in the file once written, before any stop: a process killed the next moment loses none', () => {
+    const { file, logs } = smallRecord();
+    logs.stack('the last line before a kill -9');
+    expect(readFileSync(file, 'utf8')).toContain('the last line before a kill -9');
+  });
+
   it('moves a full file to its .rotated.jsonl and begins again, keeping every line in one or the other', async () => {
     const { file, logs } = smallRecord();
     await writeSlowly(
