@@ -48,12 +48,16 @@ export const stageClients = async (
   stage = 'local',
   endpoints: { dynamoEndpoint?: string; stepFunctionsEndpoint?: string } = {},
 ): Promise<StageClients> => {
-  // No stage of that name can be deployed (infra/stageName.mjs refuses upper case): say so before any credentials.
+  // No stage of that name can be deployed (infra/stageName.mjs refuses upper case, osls anything but letters, digits
+  // and hyphens): say so before any credentials, rather than let osls fail on it without a reason.
+  if (stage === '') throw new Error('No stage is named "": name one, or leave --stage out for the local stack.');
   if (stage !== stage.toLowerCase()) {
     throw new Error(
       `No stage is named "${stage}": stage names are lower case (did you mean "${stage.toLowerCase()}"?).`,
     );
   }
+  if (!/^[a-z0-9-]+$/.test(stage))
+    throw new Error(`No stage is named ${JSON.stringify(stage)}: a stage name is letters, digits and hyphens.`);
   const stack =
     !endpoints.dynamoEndpoint && !endpoints.stepFunctionsEndpoint && stage === 'local'
       ? await runningStackEndpoints()

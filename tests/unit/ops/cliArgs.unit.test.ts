@@ -135,6 +135,16 @@ describe('the ops commands’ arguments (ops/cliArgs.ts)', () => {
     expect(answer.stderr).toContain('No stage is named "Prod": stage names are lower case (did you mean "prod"?).');
   }, 30_000);
 
+  it('names a stage no deploy could have, or an empty one, as no stage, rather than let osls fail on it', () => {
+    const spaced = run('invariantsCli.ts', '--stage', 'bad stage');
+    expect(spaced.status).toBe(2);
+    expect(spaced.stderr).toContain('No stage is named "bad stage": a stage name is letters, digits and hyphens.');
+    expect(spaced.stderr).not.toContain('osls');
+    const empty = run('orderCli.ts', '3f0c2a1e-9b7d-4c1e-8f00-0123456789ab', '--stage', '');
+    expect(empty.status).toBe(2);
+    expect(empty.stderr).toContain('No stage is named "": name one, or leave --stage out for the local stack.');
+  }, 30_000);
+
   it('refuses --start-saga and --compensate together, the alternatives its usage says they are', () => {
     const answer = run('orderCli.ts', '3f0c2a1e-9b7d-4c1e-8f00-0123456789ab', '--start-saga', '--compensate');
     expect(answer.status).toBe(2);
