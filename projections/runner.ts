@@ -25,6 +25,11 @@ export type RunnerDependencies<View> = {
   onApplied?: (events: StoredEvent[]) => void;
   /** How many of a batch's streams are applied at once (default 8). */
   streamConcurrency?: number;
+  /**
+   * The name its poison streams are parked under, when not the projection's own (a version of the read model in
+   * another slot): logs still name the projection.
+   */
+  parkedUnder?: string;
 };
 
 export type RunResult = {
@@ -131,7 +136,8 @@ export const runProjection = async <View extends Record<string, unknown>, Event 
   const result: RunResult = { applied: 0, duplicates: 0, heldBack: 0, parked: [], retry: [] };
   if (byStream.size === 0) return result;
 
-  const parked = await parking.parked(projection.name, [...byStream.keys()]);
+  const parkedUnder = { ...projection, name: dependencies.parkedUnder ?? projection.name };
+  const parked = await parking.parked(parkedUnder.name, [...byStream.keys()]);
   // Every view the batch touches in one read, rather than one read per stream.
   const live = [...byStream.keys()].filter((streamId) => !parked.has(streamId));
   const read = await dependencies.views.getMany(live.map((streamId) => projection.key(streamId)));
@@ -184,7 +190,7 @@ export const runProjection = async <View extends Record<string, unknown>, Event 
           log.warn('transient failure; Lambda will deliver the records again', { error });
           return;
         }
-        const version = await parkStream(projection, streamId, error, dependencies);
+        const version = await parkStream(parkedUnder, streamId, error, dependencies);
         result.parked.push(streamId);
         log.error('poison event: stream parked until redriven', { version, error });
         return;
@@ -192,7 +198,7 @@ export const runProjection = async <View extends Record<string, unknown>, Event 
     }
     if (!unreadableChange) return;
     const { error } = unreadableChange;
-    const version = await parkStream(projection, streamId, error, dependencies, unreadableChange.version);
+    const version = await parkStream(parkedUnder, streamId, error, dependencies, unreadableChange.version);
     result.parked.push(streamId);
     log.error('poison event: stream parked until redriven', { version, error });
   };

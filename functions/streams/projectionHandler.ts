@@ -105,14 +105,16 @@ export const projectionHandler = <View extends Record<string, unknown>, Event ex
       for (const slot of plan.slots) {
         const live = slot === pointer.live.slot;
         const outcome = await runProjection(
-          // Each version parks its own poison streams (`orders`, `orders@green`): they hold back its writes only.
-          { ...projection, name: parkedIn(projection.name, slot) },
+          projection,
           records,
           {
             views: viewsIn(slot),
             parking: stage.parking,
+            // Each version parks its own poison streams (`orders`, `orders@green`): they hold back its writes only.
+            parkedUnder: parkedIn(projection.name, slot),
             readRange: readRangeOf(store),
-            logger: live ? logger : logger.child({ slot }),
+            // Lines name the projection as the metrics do, and the slot that wrote: one filter finds either slot's.
+            logger: logger.child({ slot }),
             ...(live ? { onApplied: observeApplied(projection.name, logger) } : {}),
           },
           unreadable,

@@ -130,6 +130,39 @@ describe('runProjection', () => {
     ]);
   });
 
+  it('parks under the name it is given (another slot’s) while its lines name the projection, as its metrics do', async () => {
+    const { store } = slowViews();
+    const orderId = '00000000-0000-4000-8000-0000000000c2';
+    const [placed] = placedAndConfirmed(orderId);
+    const records = stored(`order-${orderId}`, [placed, placed] as OrderEvent[]).map((event, i) => ({
+      sequenceNumber: String(i + 1),
+      eventName: 'INSERT',
+      event,
+    }));
+    const parkedUnder: string[] = [];
+    const askedUnder: string[] = [];
+    const parking: ParkingLot = {
+      ...noParking,
+      parked: async (projection) => {
+        askedUnder.push(projection);
+        return new Set();
+      },
+      park: async ({ projection }) => void parkedUnder.push(projection),
+    };
+    const lines: Record<string, unknown>[] = [];
+    await runProjection(ordersProjection, records, {
+      views: store,
+      parking,
+      parkedUnder: 'orders@green',
+      readRange: async () => [],
+      logger: createLogger({ level: 'error', sink: (line) => void lines.push(JSON.parse(line)) }),
+    });
+    expect({ askedUnder, parkedUnder }).toEqual({ askedUnder: ['orders@green'], parkedUnder: ['orders@green'] });
+    expect(lines).toEqual([
+      expect.objectContaining({ message: 'poison event: stream parked until redriven', projection: 'orders' }),
+    ]);
+  });
+
   it('parks a stream at a change whose events cannot be read, after applying what came before it, and holds back what follows', async () => {
     const { store, views } = slowViews();
     const [broken, other] = ['00000000-0000-4000-8000-0000000000d1', '00000000-0000-4000-8000-0000000000d2'];
