@@ -10,7 +10,11 @@ import { sagaHandler } from './sagaHandler.js';
  * Whenever the gateway is unavailable, voiding the payment is parked on the compensation state machine (counted in
  * `CompensationsParked`) and the order rejected at once, its stock back.
  */
-export const handler = sagaHandler('AbandonOrder', async ({ orderId, reason }, context, logger) => {
+// Its lines name the state that ran it, so a query by step tells a give-up from the catch-all.
+export const stateOf = ({ reason }: { reason?: string | undefined }) =>
+  reason === 'PAYMENT_UNAVAILABLE' ? 'GiveUpPayment' : 'AbandonOrder';
+
+export const handler = sagaHandler(stateOf, async ({ orderId, reason }, context, logger) => {
   if (reason !== undefined && reason !== 'UNAVAILABLE' && reason !== 'PAYMENT_UNAVAILABLE') {
     throw new Error(`AbandonOrder cannot give an order up for ${reason}`);
   }

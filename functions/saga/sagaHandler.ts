@@ -98,7 +98,8 @@ const expectedFailures = new Set([
  * is what the state machine's Catch matches.
  */
 export const sagaHandler = (
-  step: string,
+  /** The state's name its lines carry; a function of the input where one function runs for two states. */
+  step: string | ((input: SagaInput) => string),
   run: (input: SagaInput, context: CommandContext, logger: Logger) => Promise<StepOutcome | PaymentWait | undefined>,
 ) =>
   middy<unknown, { outcome: StepOutcome } | PaymentWait, Error, Context>()
@@ -107,7 +108,7 @@ export const sagaHandler = (
       // The request id joins our lines to Lambda's own (a timeout's, a crash's), which carry nothing else of ours.
       const invocation = baseLogger().child({
         function: lambdaContext.functionName,
-        step,
+        ...(typeof step === 'string' ? { step } : {}),
         awsRequestId: lambdaContext.awsRequestId,
       });
       // An execution started before `OrderPlaced` changed shape carries its order in the old one, which no upcaster
@@ -126,6 +127,7 @@ export const sagaHandler = (
       }
       const input: SagaInput = placed?.success ? { ...parsed.data, placed: placed.data } : parsed.data;
       const logger = invocation.child({
+        ...(typeof step === 'string' ? {} : { step: step(input) }),
         orderId: input.orderId,
         correlationId: input.correlationId,
         execution: input.executionName,

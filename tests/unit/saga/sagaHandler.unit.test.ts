@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
+import { stateOf } from '../../../functions/saga/abandonOrder.js';
 import { sagaHandler } from '../../../functions/saga/sagaHandler.js';
 import { muteStdout, tapLogs } from '../../../functions/observability/logger.js';
 import { projectRoot } from '../../../local/paths.js';
@@ -125,6 +126,25 @@ describe('a saga step that fails', () => {
     expect(thrown).toBeInstanceOf(Error);
     expect(lines).toEqual([
       expect.objectContaining({ level: 'error', message: 'saga step input refused', awsRequestId: 'req-42' }),
+    ]);
+  });
+});
+
+describe('a saga step’s lines', () => {
+  it('name the state that ran the function: GiveUpPayment and AbandonOrder run one function, told apart by reason', async () => {
+    const lines: { message?: string; step?: string }[] = [];
+    stops.push(
+      tapLogs((line) => lines.push(JSON.parse(line) as { message?: string; step?: string }), 'debug'),
+      muteStdout(),
+    );
+    const handler = sagaHandler(stateOf, () => Promise.resolve('PROCEED' as const));
+    const context = { functionName: 'abandonOrder', awsRequestId: 'req-7' } as Context;
+    const base = { orderId: 'o-1', correlationId: 'c-1', executionName: 'o-1' };
+    await handler({ ...base, reason: 'PAYMENT_UNAVAILABLE' }, context);
+    await handler(base, context);
+    expect(lines.filter((line) => line.message === 'saga step finished').map((line) => line.step)).toEqual([
+      'GiveUpPayment',
+      'AbandonOrder',
     ]);
   });
 });
