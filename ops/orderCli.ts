@@ -1,3 +1,4 @@
+import { orderIdShape } from '../api/schemas.js';
 import { orderStreamId } from '../domain/order/index.js';
 import { compensateOrder } from './compensateOrder.js';
 import { cliArgs } from './cliArgs.js';
@@ -41,6 +42,14 @@ const [given] = positionals;
 const streamPrefix = orderStreamId('');
 const orderId = given?.startsWith(streamPrefix) ? given.slice(streamPrefix.length) : given;
 if (!orderId) {
+  console.error(usage);
+  process.exit(2);
+}
+// A mistyped id is a usage error (2), not an answer that the order does not exist (1).
+if (!orderIdShape.safeParse(orderId).success) {
+  console.error(
+    `not an order id: ${JSON.stringify(given)} (36 hexadecimal digits and hyphens, as POST /orders answered it)`,
+  );
   console.error(usage);
   process.exit(2);
 }

@@ -145,6 +145,12 @@ describe('the ops commands’ arguments (ops/cliArgs.ts)', () => {
     expect(empty.stderr).toContain('No stage is named "": name one, or leave --stage out for the local stack.');
   }, 30_000);
 
+  it('takes a mistyped order id for a usage error, not for an order that does not exist', () => {
+    const answer = run('orderCli.ts', 'not-a-uuid');
+    expect(answer.status).toBe(2);
+    expect(answer.stderr).toContain('not an order id: "not-a-uuid"');
+  }, 30_000);
+
   it('refuses --start-saga and --compensate together, the alternatives its usage says they are', () => {
     const answer = run('orderCli.ts', '3f0c2a1e-9b7d-4c1e-8f00-0123456789ab', '--start-saga', '--compensate');
     expect(answer.status).toBe(2);
