@@ -60,6 +60,16 @@ const placedAndConfirmed = (orderId: string): OrderEvent[] => [
   { type: 'OrderConfirmed', data: { orderId } },
 ];
 
+/** The change records of an order placed twice over: its second OrderPlaced is one the projection cannot apply. */
+const placedTwice = (orderId: string) => {
+  const [placed] = placedAndConfirmed(orderId);
+  return stored(`order-${orderId}`, [placed, placed] as OrderEvent[]).map((event, i) => ({
+    sequenceNumber: String(i + 1),
+    eventName: 'INSERT',
+    event,
+  }));
+};
+
 describe('runProjection', () => {
   it('reads a batch’s views at once, applies its streams a few at a time, each in its own order, and writes each view once', async () => {
     const { store, views, reads, most } = slowViews();
@@ -97,12 +107,7 @@ describe('runProjection', () => {
   it('parks a stream on an event it cannot apply, saying why once: the projection’s error already tells its cause', async () => {
     const { store, views } = slowViews();
     const orderId = '00000000-0000-4000-8000-0000000000c1';
-    const [placed] = placedAndConfirmed(orderId);
-    const records = stored(`order-${orderId}`, [placed, placed] as OrderEvent[]).map((event, i) => ({
-      sequenceNumber: String(i + 1),
-      eventName: 'INSERT',
-      event,
-    }));
+    const records = placedTwice(orderId);
     const parkedWith: string[] = [];
     const parkedAt: number[] = [];
     const parking: ParkingLot = {
@@ -133,12 +138,7 @@ describe('runProjection', () => {
   it('parks under the name it is given (another slot’s) while its lines name the projection, as its metrics do', async () => {
     const { store } = slowViews();
     const orderId = '00000000-0000-4000-8000-0000000000c2';
-    const [placed] = placedAndConfirmed(orderId);
-    const records = stored(`order-${orderId}`, [placed, placed] as OrderEvent[]).map((event, i) => ({
-      sequenceNumber: String(i + 1),
-      eventName: 'INSERT',
-      event,
-    }));
+    const records = placedTwice(orderId);
     const parkedUnder: string[] = [];
     const askedUnder: string[] = [];
     const parking: ParkingLot = {

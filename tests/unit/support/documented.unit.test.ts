@@ -20,6 +20,15 @@ const product = {
   version: 4,
 };
 
+/** A 409's problem document of type `slug`. */
+const conflictProblem = (slug: string) => ({
+  type: `urn:orderflow:problem:${slug}`,
+  title: 'Conflict',
+  status: 409,
+  detail: 'x',
+  correlationId: 'c-1',
+});
+
 // The e2e harness holds every answer to docs/openapi.json with this; here, that it can tell one apart at all.
 describe('holding an answer to the published contract', () => {
   it('lets through an answer the contract documents', () => {
@@ -61,34 +70,21 @@ describe('holding an answer to the published contract', () => {
   });
 
   it('names a problem type the route does not list for that status, and a field a problem does not have', () => {
-    const problem = (slug: string) => ({
-      type: `urn:orderflow:problem:${slug}`,
-      title: 'Conflict',
-      status: 409,
-      detail: 'x',
-      correlationId: 'c-1',
-    });
     const conflict = (body: unknown) =>
       answer(409, body, { 'content-type': 'application/problem+json', 'retry-after': '1' });
     const cancel = '/orders/00000000-0000-4000-8000-000000000000/cancel';
-    expect(departuresFromContract('POST', cancel, conflict(problem('concurrent-modification')))).toEqual([]);
-    expect(departuresFromContract('POST', cancel, conflict(problem('product-already-registered')))).toEqual([
+    expect(departuresFromContract('POST', cancel, conflict(conflictProblem('concurrent-modification')))).toEqual([]);
+    expect(departuresFromContract('POST', cancel, conflict(conflictProblem('product-already-registered')))).toEqual([
       expect.stringMatching(/→ 409: body\/type must be equal to one of the allowed values/),
       expect.stringMatching(/→ 409: a Retry-After with urn:orderflow:problem:product-already-registered$/),
     ]);
-    expect(departuresFromContract('POST', cancel, conflict({ ...problem('concurrent-modification'), x: 1 }))).toEqual([
-      expect.stringMatching(/→ 409: body must NOT have (additional|unevaluated) properties/),
-    ]);
+    expect(
+      departuresFromContract('POST', cancel, conflict({ ...conflictProblem('concurrent-modification'), x: 1 })),
+    ).toEqual([expect.stringMatching(/→ 409: body must NOT have (additional|unevaluated) properties/)]);
   });
 
   it('names a header the contract lists elsewhere but not for this answer', () => {
-    const problem = {
-      type: 'urn:orderflow:problem:product-already-registered',
-      title: 'Conflict',
-      status: 409,
-      detail: 'x',
-      correlationId: 'c-1',
-    };
+    const problem = conflictProblem('product-already-registered');
     const taken = (headers: Record<string, string>) =>
       answer(409, problem, { 'content-type': 'application/problem+json', ...headers });
     // A SKU taken stays taken: no Retry-After, where a concurrent-modification carries one.
@@ -100,16 +96,9 @@ describe('holding an answer to the published contract', () => {
   });
 
   it('names a Retry-After on a 409 that time does not cure, where the route lists one for another type', () => {
-    const problem = (slug: string) => ({
-      type: `urn:orderflow:problem:${slug}`,
-      title: 'Conflict',
-      status: 409,
-      detail: 'x',
-      correlationId: 'c-1',
-    });
     const cancel = '/orders/00000000-0000-4000-8000-000000000000/cancel';
     const conflict = (slug: string, headers: Record<string, string>) =>
-      answer(409, problem(slug), { 'content-type': 'application/problem+json', ...headers });
+      answer(409, conflictProblem(slug), { 'content-type': 'application/problem+json', ...headers });
     expect(departuresFromContract('POST', cancel, conflict('invalid-order-transition', {}))).toEqual([]);
     expect(
       departuresFromContract('POST', cancel, conflict('invalid-order-transition', { 'retry-after': '1' })),
