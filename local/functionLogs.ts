@@ -54,7 +54,7 @@ export const recordFunctionLogs = (
   // A run's own lines only: what the last run moved aside is dropped now (its file is kept, by npm start, whole).
   rmSync(rotatedLogFile(file), { force: true });
   // Each line is written as it comes, not buffered: the lines just before a `kill -9` (or a crash of the process) are
-  // the ones a crash's reader needs, and a buffered stream loses them. A line costs a system call, a few µs.
+  // the ones a crash's reader needs, and a buffered stream loses them. A line costs one system call.
   let failed = false;
   const open = (): number | undefined => {
     try {

@@ -4,16 +4,16 @@ import { paymentGateway } from '../dependencies.js';
 import { metrics } from '../observability/metrics.js';
 import { sagaHandler } from './sagaHandler.js';
 
+// Its lines name the state that ran it, so a query by step tells a give-up from the catch-all.
+export const stateOf = ({ reason }: { reason?: string | undefined }) =>
+  reason === 'PAYMENT_UNAVAILABLE' ? 'GiveUpPayment' : 'AbandonOrder';
+
 /**
  * The saga's catch-all compensation: a forward step failed for good, so the order is given up (`UNAVAILABLE`). The
  * GiveUpPayment state runs it too, with `reason` PAYMENT_UNAVAILABLE: the gateway stayed unavailable past the bound.
  * Whenever the gateway is unavailable, voiding the payment is parked on the compensation state machine (counted in
  * `CompensationsParked`) and the order rejected at once, its stock back.
  */
-// Its lines name the state that ran it, so a query by step tells a give-up from the catch-all.
-export const stateOf = ({ reason }: { reason?: string | undefined }) =>
-  reason === 'PAYMENT_UNAVAILABLE' ? 'GiveUpPayment' : 'AbandonOrder';
-
 export const handler = sagaHandler(stateOf, async ({ orderId, reason }, context, logger) => {
   if (reason !== undefined && reason !== 'UNAVAILABLE' && reason !== 'PAYMENT_UNAVAILABLE') {
     throw new Error(`AbandonOrder cannot give an order up for ${reason}`);
