@@ -223,7 +223,8 @@ describe('telemetry follows one order', () => {
       authorizerError: 'No bearer token was sent.',
       caller: '-',
     });
-    expect(unverified).toMatchObject({ status: '401', authorizerError: 'The token could not be verified.' });
+    // Why, as jose says it: `not-a-jwt` is no compact JWS at all.
+    expect(unverified).toMatchObject({ status: '401', authorizerError: 'The token was refused: Invalid Compact JWS.' });
     expect(forbidden).toMatchObject({
       routeKey: 'POST /products',
       status: '403',
