@@ -250,13 +250,12 @@ export const startApi = async ({
       // The authorizer takes the token alone, or prefixed with Bearer.
       const sent = headers.authorization ?? '';
       const token = /^Bearer (.+)$/i.exec(sent)?.[1] ?? (/^\S+$/.test(sent) ? sent : undefined);
-      let refused: string | undefined;
-      const payload = token
-        ? await issuer.verify(token).catch((error: unknown) => {
-            refused = refusalOf(error);
-            return undefined;
-          })
-        : undefined;
+      const { payload, refused } = token
+        ? await issuer.verify(token).then(
+            (verified) => ({ payload: verified, refused: undefined }),
+            (error: unknown) => ({ payload: undefined, refused: refusalOf(error) }),
+          )
+        : { payload: undefined, refused: undefined };
       if (!payload) {
         access['error.message'] = 'Unauthorized';
         access['authorizer.error'] = refused ? `The token was refused: ${refused}.` : 'No bearer token was sent.';
