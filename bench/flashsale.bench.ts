@@ -7,6 +7,7 @@ import { localClientConfig } from '../local/dynamoLocal.js';
 import { localStateDir } from '../local/paths.js';
 import { printProfileSummary, startCpuProfile } from './cpuProfile.js';
 import { concurrently, coresBusy, cpuMeter, cpuPerUnit, stats } from './lib.js';
+import { type ClientRequest, startHttpClients } from './httpClients.js';
 import { startProgress } from './progress.js';
 import { startDrivenStack } from './scenario.js';
 import { createBaselineTable } from './stack.js';
@@ -32,6 +33,10 @@ type View = { status: string; rejectionReason?: string };
  * SDK doing one conditional `UpdateItem` per order on one stock item (`available - 1` if `available >= 1`), in a
  * table of its own with no stream. Last, orders placed one at a time on the sold-out SKU and on a fresh one,
  * interleaved: a sale's history should not make the next order on its SKU slower to accept.
+ *
+ * The sale's clients run in a Node process of their own (httpClients.ts), as a load generator does: the stack's
+ * process is the whole backend and nothing else. What an order costs in CPU counts that process and DynamoDB Local's;
+ * the clients' is printed beside it, and the machine's ceiling counts all three.
  */
 export const flashsaleBench = async ({
   stock = 500,
@@ -60,6 +65,7 @@ export const flashsaleBench = async ({
     throw error;
   });
   const { stack, api, issuer, views: viewsOf, post, stop } = driven;
+  const httpClients = startHttpClients(api.url);
   try {
     /** A request whose answer is counted rather than thrown: under load a refusal is a figure, not a crash. */
     const send = async (path: string, token: string, body?: unknown, headers: Record<string, string> = {}) => {
@@ -109,13 +115,17 @@ export const flashsaleBench = async ({
     const run = randomUUID().slice(0, 6).toUpperCase();
     const register = (sku: string, units: number) =>
       post('/products', adminToken, { sku, name: sku, price: { amount: 1999, currency: 'EUR' }, stock: units });
-    const orderOf = (sku: string, i: number, key: string = randomUUID()) =>
-      send(
-        '/orders',
-        customers[((i % clients) + clients) % clients] as string,
-        { items: [{ sku, quantity: 1 }], payment: { token: 'tok_visa' } },
-        { 'idempotency-key': key },
-      );
+    const orderRequest = (sku: string, i: number, key: string = randomUUID()): ClientRequest => ({
+      method: 'POST',
+      path: '/orders',
+      token: customers[((i % clients) + clients) % clients] as string,
+      body: { items: [{ sku, quantity: 1 }], payment: { token: 'tok_visa' } },
+      headers: { 'idempotency-key': key },
+    });
+    const orderOf = (sku: string, i: number) => {
+      const { path, token, body, headers } = orderRequest(sku, i);
+      return send(path, token, body, headers);
+    };
 
     // Warm every handler once on a SKU of its own, and wait for that order to settle, before anything is timed.
     progress.note('warming up');
@@ -192,7 +202,7 @@ export const flashsaleBench = async ({
     const profiler = profile
       ? await startCpuProfile(join(localStateDir, 'profiles', `flashsale-${run}.cpuprofile`))
       : undefined;
-    const saleCpu = cpuMeter(stack.dynamo.pid);
+    const saleCpu = cpuMeter(stack.dynamo.pid, httpClients.pid);
     const started = performance.now();
     const deadline = Date.now() + settleWithinMs;
     // Watches the read model: one batched read of 100 unsettled orders every 200 ms; watching costs DynamoDB Local
@@ -217,24 +227,25 @@ export const flashsaleBench = async ({
     let gaveUpPosting = 0;
     // Each client is a careful one, as in scenario.ts: a 5xx or no answer is sent again with the same Idempotency-Key
     // (so it places nothing twice), with jittered backoff, at most 10 times; an order's latency includes its retries.
-    const postLatencies = await concurrently(orders, clients, async (i) => {
-      for (let attempt = 1; ; attempt++) {
-        const { status, json } = await orderOf(sku, i, `${run}-${i}`);
-        answers.set(status, (answers.get(status) ?? 0) + 1);
-        if (status === 202) {
+    // They run in a process of their own (httpClients.ts), so the backend's process does only the backend's work.
+    const saleAnswers = await httpClients.run(
+      Array.from({ length: orders }, (_, i) => orderRequest(sku, i, `${run}-${i}`)),
+      {
+        clients,
+        onAnswer: ({ status, json, statuses }) => {
+          for (const seen of statuses) answers.set(seen, (answers.get(seen) ?? 0) + 1);
+          if (status !== 202) {
+            gaveUpPosting += 1;
+            return;
+          }
           placed.push(String(json.orderId));
           // Placement reserved its stock, so a saga must run for it; one rejected as placed has none (ADR 0014).
           if (json.status === 'PENDING') reserved.add(String(json.orderId));
           progress.placed();
-          return;
-        }
-        if ((status !== 0 && status < 500) || attempt >= 10) {
-          gaveUpPosting += 1;
-          return;
-        }
-        await sleep(Math.random() * Math.min(2000, 50 * 2 ** attempt));
-      }
-    });
+        },
+      },
+    );
+    const postLatencies = saleAnswers.map((answer) => answer.latencyMs);
     const acceptedSeconds = (performance.now() - started) / 1000;
     accepting = false;
     await watcher;
@@ -437,6 +448,7 @@ export const flashsaleBench = async ({
     if (failures > 0) process.exitCode = 1;
   } finally {
     progress.done();
+    httpClients.stop();
     await stop();
     await output.stop();
     console.log(output.where);

@@ -17,7 +17,14 @@ const procCpuMs = (pid: number): number | undefined => {
 };
 
 /** What a {@link cpuMeter} measured, in ms: see its `stop`. */
-export type CpuUsed = { selfMs: number; otherMs: number | undefined; machineMs: number | undefined; wallMs: number };
+export type CpuUsed = {
+  selfMs: number;
+  otherMs: number | undefined;
+  machineMs: number | undefined;
+  wallMs: number;
+  /** The HTTP clients' process (httpClients.ts), where a bench runs one: load, not the backend's work. */
+  clientsMs?: number | undefined;
+};
 
 /** The difference of two readings, when both could be read. */
 const between = (before: number | undefined, after: number | undefined) =>
@@ -41,9 +48,10 @@ const machineBusyMs = (): number | undefined => {
  * costs on this machine, whichever process does it. `stop` answers both, in ms (`other` undefined off Linux), the
  * whole machine's (`machineMs`: whatever else ran meanwhile shows as the difference) and the wall time.
  */
-export const cpuMeter = (otherPid: number) => {
+export const cpuMeter = (otherPid: number, clientsPid?: number) => {
   const self = process.cpuUsage();
   const other = procCpuMs(otherPid);
+  const clients = clientsPid === undefined ? undefined : procCpuMs(clientsPid);
   const machine = machineBusyMs();
   const started = performance.now();
   return {
@@ -54,6 +62,7 @@ export const cpuMeter = (otherPid: number) => {
         otherMs: between(other, procCpuMs(otherPid)),
         machineMs: between(machine, machineBusyMs()),
         wallMs: performance.now() - started,
+        ...(clientsPid === undefined ? {} : { clientsMs: between(clients, procCpuMs(clientsPid)) }),
       };
     },
   };
@@ -64,26 +73,34 @@ export const cpuMeter = (otherPid: number) => {
  * below the cores with both processes busy means they waited (on each other, or on a timer), not that the cores ran
  * out; the machine's above theirs is other work sharing the cores (a figure taken then is not this stack's alone).
  */
-export const coresBusy = ({ selfMs, otherMs, machineMs, wallMs }: CpuUsed): string => {
+export const coresBusy = ({ selfMs, otherMs, machineMs, wallMs, clientsMs }: CpuUsed): string => {
   const of = (ms: number) => (ms / wallMs).toFixed(2);
-  const ours = selfMs + (otherMs ?? 0);
+  const ours = selfMs + (otherMs ?? 0) + (clientsMs ?? 0);
   const machine =
     machineMs === undefined ? '' : `, the machine ${of(machineMs)} (others ${of(Math.max(0, machineMs - ours))})`;
-  return `cores busy: this process ${of(selfMs)} + DynamoDB Local ${otherMs === undefined ? '?' : of(otherMs)}${machine}, of ${availableParallelism()}`;
+  const clients = clientsMs === undefined ? '' : ` + the HTTP clients ${of(clientsMs)}`;
+  return `cores busy: this process ${of(selfMs)} + DynamoDB Local ${otherMs === undefined ? '?' : of(otherMs)}${clients}${machine}, of ${availableParallelism()}`;
 };
 
 /**
  * `6.20 ms here + 4.10 ms DynamoDB Local = 10.30 ms an order`, and the most a second this machine's cores could do at
  * that cost, were all of them busy with nothing else: the ceiling a throughput figure meets.
  */
-export const cpuPerUnit = ({ selfMs, otherMs }: Pick<CpuUsed, 'selfMs' | 'otherMs'>, units: number, unit: string) => {
+export const cpuPerUnit = (
+  { selfMs, otherMs, clientsMs }: Pick<CpuUsed, 'selfMs' | 'otherMs' | 'clientsMs'>,
+  units: number,
+  unit: string,
+) => {
   const here = selfMs / units;
   if (otherMs === undefined) return `${here.toFixed(2)} ms here ${unit} (DynamoDB Local's CPU time is not readable)`;
   const there = otherMs / units;
   const cores = availableParallelism();
+  // The clients share the cores: the ceiling counts them, the backend's cost does not.
+  const load = (clientsMs ?? 0) / units;
+  const clients = clientsMs === undefined ? '' : `, and ${load.toFixed(2)} ms in the HTTP clients' process`;
   return (
-    `${here.toFixed(2)} ms here + ${there.toFixed(2)} ms DynamoDB Local = ${(here + there).toFixed(2)} ms ${unit}: ` +
-    `at most ${Math.round((cores * 1000) / (here + there)).toLocaleString('en-US')}/s on ${cores} cores`
+    `${here.toFixed(2)} ms here + ${there.toFixed(2)} ms DynamoDB Local = ${(here + there).toFixed(2)} ms ${unit}` +
+    `${clients}: at most ${Math.round((cores * 1000) / (here + there + load)).toLocaleString('en-US')}/s on ${cores} cores`
   );
 };
 /** Median and 99th percentile of a sample, in the sample's unit. */

@@ -32,6 +32,11 @@ describe('the CPU a benchmark measures per unit', () => {
     expect(cpuPerUnit({ selfMs: 12_400, otherMs: 8_200 }, 2000, 'an order')).toBe(
       `6.20 ms here + 4.10 ms DynamoDB Local = 10.30 ms an order: at most ${Math.round((cores * 1000) / 10.3)}/s on ${cores} cores`,
     );
+    // The HTTP clients' process is load: said apart, and counted in the ceiling, since it shares the cores.
+    expect(cpuPerUnit({ selfMs: 12_400, otherMs: 8_200, clientsMs: 4_000 }, 2000, 'an order')).toBe(
+      "6.20 ms here + 4.10 ms DynamoDB Local = 10.30 ms an order, and 2.00 ms in the HTTP clients' process: " +
+        `at most ${Math.round((cores * 1000) / 12.3)}/s on ${cores} cores`,
+    );
     expect(cpuPerUnit({ selfMs: 800, otherMs: undefined }, 2000, 'a write')).toBe(
       "0.40 ms here a write (DynamoDB Local's CPU time is not readable)",
     );
@@ -41,6 +46,9 @@ describe('the CPU a benchmark measures per unit', () => {
     const cores = availableParallelism();
     expect(coresBusy({ selfMs: 30_000, otherMs: 20_000, machineMs: 70_000, wallMs: 40_000 })).toBe(
       `cores busy: this process 0.75 + DynamoDB Local 0.50, the machine 1.75 (others 0.50), of ${cores}`,
+    );
+    expect(coresBusy({ selfMs: 30_000, otherMs: 20_000, clientsMs: 10_000, machineMs: 70_000, wallMs: 40_000 })).toBe(
+      `cores busy: this process 0.75 + DynamoDB Local 0.50 + the HTTP clients 0.25, the machine 1.75 (others 0.25), of ${cores}`,
     );
     expect(coresBusy({ selfMs: 4_000, otherMs: undefined, machineMs: undefined, wallMs: 8_000 })).toBe(
       `cores busy: this process 0.50 + DynamoDB Local ?, of ${cores}`,

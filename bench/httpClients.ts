@@ -1,0 +1,124 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * A bench's HTTP clients in a Node process of their own, as a load generator runs beside the server it measures and
+ * not inside it. In the stack's process they took at least 11.5% of its CPU (a `--profile` of the flash sale,
+ * docs/performance.md), all of it charged to the backend, whose one event loop is what a sale saturates.
+ */
+
+/** One request, sent until it is answered below 500 or `attempts` times (then its last answer stands). */
+export type ClientRequest = {
+  method: 'GET' | 'POST';
+  path: string;
+  token: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+};
+
+/** A request's last answer (status 0: no answer at all), every status it met on the way, and its time, retries in. */
+export type ClientAnswer = {
+  index: number;
+  status: number;
+  json: Record<string, unknown>;
+  statuses: number[];
+  latencyMs: number;
+};
+
+type Run = { url: string; clients: number; attempts: number; requests: ClientRequest[] };
+type FromClients = { answer: ClientAnswer } | { done: true };
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A careful client's request: a 5xx or no answer is sent again, the same (its Idempotency-Key too), with backoff. */
+const send = async (url: string, request: ClientRequest, attempts: number, index: number): Promise<ClientAnswer> => {
+  const started = performance.now();
+  const statuses: number[] = [];
+  for (let attempt = 1; ; attempt++) {
+    let status = 0;
+    let json: Record<string, unknown> = {};
+    try {
+      const response = await fetch(`${url}${request.path}`, {
+        method: request.method,
+        headers: {
+          authorization: `Bearer ${request.token}`,
+          ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...request.headers,
+        },
+        ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
+      });
+      status = response.status;
+      json = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+    } catch {
+      // 0: no answer (a broken connection).
+    }
+    statuses.push(status);
+    if ((status !== 0 && status < 500) || attempt >= attempts) {
+      return { index, status, json, statuses, latencyMs: performance.now() - started };
+    }
+    await sleep(Math.random() * Math.min(2000, 50 * 2 ** attempt));
+  }
+};
+
+/** The child's side: runs what it is sent, `clients` requests in flight at a time, and answers each as it lands. */
+const serve = () => {
+  // Its bench gone, it has no one to answer.
+  process.once('disconnect', () => process.exit(0));
+  process.on('message', async ({ url, clients, attempts, requests }: Run) => {
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: clients }, async () => {
+        for (let i = next++; i < requests.length; i = next++) {
+          process.send?.({ answer: await send(url, requests[i] as ClientRequest, attempts, i) } satisfies FromClients);
+        }
+      }),
+    );
+    process.send?.({ done: true } satisfies FromClients);
+  });
+};
+
+const marker = '--orderflow-http-clients';
+if (process.argv.includes(marker)) serve();
+
+export type HttpClients = {
+  /** The clients' process, whose CPU the bench reads beside the stack's. */
+  pid: number;
+  /** Sends every request, `clients` at a time; `onAnswer` sees each answer as it lands. Answers them in order. */
+  run(
+    requests: ClientRequest[],
+    options: { clients: number; attempts?: number; onAnswer?: (answer: ClientAnswer) => void },
+  ): Promise<ClientAnswer[]>;
+  stop(): void;
+};
+
+/** Starts the clients' process for the API at `url`. It runs one `run` at a time, and ends with `stop`. */
+export const startHttpClients = (url: string): HttpClients => {
+  const child: ChildProcess = fork(fileURLToPath(import.meta.url), [marker], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return {
+    pid: child.pid ?? 0,
+    run: (requests, { clients, attempts = 10, onAnswer }) =>
+      new Promise((resolve, reject) => {
+        const answers: ClientAnswer[] = [];
+        const onMessage = (message: FromClients) => {
+          if ('answer' in message) {
+            answers[message.answer.index] = message.answer;
+            onAnswer?.(message.answer);
+            return;
+          }
+          child.off('exit', onExit);
+          child.off('message', onMessage);
+          resolve(answers);
+        };
+        const onExit = (code: number | null) => reject(new Error(`the HTTP clients' process exited (${code})`));
+        child.on('message', onMessage);
+        child.once('exit', onExit);
+        child.send({ url, clients, attempts, requests } satisfies Run);
+      }),
+    stop: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill();
+    },
+  };
+};
