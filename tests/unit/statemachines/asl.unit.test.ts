@@ -165,15 +165,35 @@ describe('the order saga', async () => {
     for (const name of forwardSteps) {
       const retry = (saga.States[name]?.Retry ?? []).find((r) => r.ErrorEquals.includes('Lambda.ServiceException'));
       // TimeoutError: middy's own, thrown just before Lambda's deadline; without it a slow step failed its saga at once.
+      // Lambda.ClientExecutionTimeoutException: first among the transient 500s AWS's advice lists; without it one sent
+      // a paid order to AbandonOrder.
       expect(retry?.ErrorEquals, name).toEqual(
         expect.arrayContaining([
           'Lambda.ServiceException',
-          'Lambda.TooManyRequestsException',
+          'Lambda.ClientExecutionTimeoutException',
           'Lambda.Unknown',
           'TimeoutError',
         ]),
       );
       expect(retry?.MaxAttempts, name).toBeGreaterThanOrEqual(6);
+    }
+  });
+
+  it('waits out Lambda throttling for minutes, within the saga’s deadline, before a forward step gives its order up', () => {
+    // The account's concurrency spent (no saga step reserves any): 6 retries of at most 10 s waited 17 s on average,
+    // then AbandonOrder rejected the order UNAVAILABLE.
+    for (const name of forwardSteps) {
+      const retry = (saga.States[name]?.Retry ?? []).find((r) =>
+        r.ErrorEquals.includes('Lambda.TooManyRequestsException'),
+      );
+      expect(retry?.ErrorEquals, name).toEqual(['Lambda.TooManyRequestsException']);
+      const { IntervalSeconds = 1, MaxAttempts = 3, BackoffRate = 2, MaxDelaySeconds = Infinity } = retry ?? {};
+      const longest = Array.from({ length: MaxAttempts }, (_, i) =>
+        Math.min(MaxDelaySeconds, IntervalSeconds * BackoffRate ** i),
+      ).reduce((a, b) => a + b, 0);
+      // FULL jitter waits half of that on average: about a minute.
+      expect(longest, name).toBeGreaterThanOrEqual(120);
+      expect(longest, name).toBeLessThan(saga.TimeoutSeconds ?? 0);
     }
   });
 
