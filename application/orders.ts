@@ -51,7 +51,8 @@ const PLACEMENT_ATTEMPTS = 8;
  * line having enough unless it learned otherwise, and the write holds the guess to the stock as it is: a reservation
  * moves the balances, which refuse to go below zero (and say what they hold), and a rejection commits only while each
  * short SKU is still short. A wrong guess is corrected, from the refusal or from a strongly consistent read of the
- * balances, and decided on again: a sold-out SKU's orders cost one write each once a refusal has taught it.
+ * balances, and decided on again: a sold-out SKU's orders cost one write each once a refusal has taught it. An order
+ * about to be rejected for some of its lines reads the others' stock first, so that its rejection names them all.
  *
  * Placing the same order again (same key, same contents) changes nothing and answers the same order; the same key
  * with other contents is refused.
@@ -70,8 +71,22 @@ export const placeOrder = async (
     type: 'PlaceOrder',
     data: { orderId, customerId: input.customerId, lines, paymentToken: input.paymentToken },
   };
+  const shortOf = () => lines.filter((line) => (hints.get(line.sku) ?? Number.POSITIVE_INFINITY) < line.quantity);
+  let othersRead = false;
   for (let attempt = 1; ; attempt++) {
-    const short = lines.filter((line) => (hints.get(line.sku) ?? Number.POSITIVE_INFINITY) < line.quantity);
+    let short = shortOf();
+    // A rejection names every short line (the README's and the API's word), but the guess knows only the lines it
+    // learned of: before rejecting for some, the others are read, so that a customer told what to change is not
+    // turned away again for a line the first answer left out. An order all of whose lines are short reads nothing.
+    if (short.length > 0 && short.length < lines.length && !othersRead) {
+      othersRead = true;
+      await learnStock(
+        context.store,
+        lines.filter((line) => !short.includes(line)).map((line) => line.sku),
+        hints,
+      );
+      short = shortOf();
+    }
     const settleStock: OrderCommand =
       short.length === 0
         ? { type: 'ReserveStock', data: { orderId } }

@@ -121,6 +121,46 @@ describe('placing an order', () => {
     expect(await shop.stock('TEA-1')).toEqual({ available: 2, reserved: 0, sold: 0 });
   });
 
+  it('given a hint that one line is short, then it reads the others before rejecting, and names every short line', async () => {
+    // A probe's order: this process had seen the cups short, and knew nothing of the kettles, also short.
+    const shop = await givenShop({ 'KETTLE-1': 1, 'CUP-1': 1, 'MUG-1': 10 });
+    const stockHints = new Map([['CUP-1', 1]]);
+    const counted = recordingReads(shop.store);
+
+    const answer = await placeOrder(order({ 'KETTLE-1': 5, 'CUP-1': 2, 'MUG-1': 1 }), {
+      ...shop.context,
+      store: counted.store,
+      stockHints,
+    });
+
+    expect(answer).toMatchObject({ status: 'REJECTED', outOfStock: ['KETTLE-1', 'CUP-1'] });
+    const [, rejected] = await shop.store.readStream(orderStreamId(answer.orderId));
+    expect(rejected?.data).toMatchObject({ outOfStock: ['KETTLE-1', 'CUP-1'] });
+    // The two lines it had no figure for, each read once, consistently; the short one's hint was not read again.
+    expect(counted.reads.balance).toEqual([true, true]);
+    expect(stockHints.get('KETTLE-1')).toBe(1);
+    expect(await shop.stock('KETTLE-1')).toEqual({ available: 1, reserved: 0, sold: 0 });
+    expect(await shop.stock('MUG-1')).toEqual({ available: 10, reserved: 0, sold: 0 });
+  });
+
+  it('given every line known short, then it rejects without reading any stock', async () => {
+    const shop = await givenShop({ 'KETTLE-1': 1, 'CUP-1': 1 });
+    const stockHints = new Map([
+      ['KETTLE-1', 1],
+      ['CUP-1', 1],
+    ]);
+    const counted = recordingReads(shop.store);
+
+    const answer = await placeOrder(order({ 'KETTLE-1': 5, 'CUP-1': 2 }), {
+      ...shop.context,
+      store: counted.store,
+      stockHints,
+    });
+
+    expect(answer).toMatchObject({ status: 'REJECTED', outOfStock: ['KETTLE-1', 'CUP-1'] });
+    expect(counted.reads.balance).toEqual([]);
+  });
+
   it('given a hint that says “short”, when the stock is in fact there, then it reserves rather than rejects', async () => {
     const shop = await givenShop({ 'MUG-1': 1 });
     // This process last saw 1 left; a restock since has made it 6.
