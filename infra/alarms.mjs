@@ -23,7 +23,19 @@ import { addResources } from './template.mjs';
  * @property {Record<string, { queue: string; description: string }>} queueDepth
  * @property {Record<string, { stateMachine: string; label: string; description: string }>} executionFailures
  * @property {Record<string, { api: string; percent: number; minRequests: number; description: string }>} apiErrorRate
+ * @property {Record<string, ChangeCaptureAlarm>} changeCapture
  * @property {Record<string, MetricAlarm>} metrics
+ */
+
+/**
+ * An alarm on a table's changes reaching its Kinesis stream: writes were made (the service's own count of them), and
+ * the stream took none, or refused some (throttled), for `periods` periods of `period` seconds in a row.
+ * @typedef {object} ChangeCaptureAlarm
+ * @property {string} stream The Kinesis stream's logical id.
+ * @property {{ namespace: string; metric: string; dimensions: Record<string, string> }} writes
+ * @property {number} period
+ * @property {number} periods
+ * @property {string} description
  */
 
 /**
@@ -191,6 +203,44 @@ const resourceKinds = {
     };
   },
 
+  /**
+   * A table's changes stopped reaching its stream: writes counted, and no record in the stream, or some refused by
+   * it, every period of `periods`. Everything that reads the stream (read models, sagas, compensations, and the
+   * sweeper's index) then falls behind in silence: a consumer's iterator age is reported only when it is invoked.
+   * DynamoDB's own `AgeOfOldestUnreplicatedRecord` would say it directly, but is filed under a `DelegatedOperation`
+   * dimension whose value AWS's documentation does not give, and an alarm on a wrong one never fires.
+   */
+  changeCapture: (/** @type {ChangeCaptureAlarm} */ alarm) => {
+    const stream = (/** @type {string} */ name) => ({
+      Namespace: 'AWS/Kinesis',
+      MetricName: name,
+      Dimensions: [{ Name: 'StreamName', Value: { Ref: alarm.stream } }],
+    });
+    const writes = {
+      Namespace: alarm.writes.namespace,
+      MetricName: alarm.writes.metric,
+      Dimensions: Object.entries(alarm.writes.dimensions).map(([name, value]) => ({ Name: name, Value: value })),
+    };
+    return {
+      AlarmDescription: alarm.description,
+      Metrics: [
+        series('writes', writes, alarm.period, 'Sum'),
+        series('incoming', stream('IncomingRecords'), alarm.period, 'Sum'),
+        series('refused', stream('WriteProvisionedThroughputExceeded'), alarm.period, 'Sum'),
+        {
+          Id: 'stalled',
+          // No data is no record: a stream with no traffic may report nothing at all.
+          Expression: 'IF((FILL(writes, 0) > 0 AND FILL(incoming, 0) == 0) OR FILL(refused, 0) > 0, 1, 0)',
+          Label: 'Changes not reaching the stream (1: none, or some throttled)',
+          ReturnData: true,
+        },
+      ],
+      EvaluationPeriods: alarm.periods,
+      DatapointsToAlarm: alarm.periods,
+      ...greaterThan(0),
+    };
+  },
+
   /** One of the service's own metrics; summed over the values of the one dimension that lists several. */
   metrics: (/** @type {MetricAlarm} */ alarm, /** @type {string} */ id) => {
     const entries = Object.entries(alarm.dimensions);
@@ -274,6 +324,7 @@ export const alarms = (config, functions, naming) => {
     ...each(config.executionFailures, resourceKinds.executionFailures),
     ...each(config.metrics, resourceKinds.metrics),
     ...each(config.apiErrorRate, resourceKinds.apiErrorRate),
+    ...each(config.changeCapture, resourceKinds.changeCapture),
     ...Object.values(functionKinds).flatMap((kind) =>
       functions
         .filter((fn) => kind.covers(config, fn))
@@ -345,6 +396,25 @@ const schema = {
           'minRequests',
           'description',
         ]),
+        changeCapture: alarmsOf(
+          {
+            stream: text,
+            writes: {
+              type: 'object',
+              properties: {
+                namespace: text,
+                metric: text,
+                dimensions: { type: 'object', additionalProperties: text },
+              },
+              required: ['namespace', 'metric', 'dimensions'],
+              additionalProperties: false,
+            },
+            period: { type: 'integer', minimum: 60 },
+            periods: { type: 'integer', minimum: 1 },
+            description: text,
+          },
+          ['stream', 'writes', 'period', 'periods', 'description'],
+        ),
         metrics: alarmsOf(
           {
             namespace: text,
@@ -378,6 +448,7 @@ const schema = {
         'queueDepth',
         'executionFailures',
         'apiErrorRate',
+        'changeCapture',
         'metrics',
       ],
       additionalProperties: false,

@@ -14,6 +14,7 @@ import { addResources } from './template.mjs';
  * @property {string} api The HTTP API's logical id.
  * @property {string} orderSaga The order saga's state machine's logical id.
  * @property {string} eventsTable The events table's logical id.
+ * @property {string} changes The change stream's logical id.
  */
 
 /**
@@ -116,6 +117,7 @@ export const dashboardWidgets = (config, { stage, functions, alarms }) => {
   const api = ofResource('AWS/ApiGateway', 'ApiId', config.api);
   const saga = ofResource('AWS/States', 'StateMachineArn', config.orderSaga);
   const table = ofResource('AWS/DynamoDB', 'TableName', config.eventsTable);
+  const changes = ofResource('AWS/Kinesis', 'StreamName', config.changes);
   const graphs = [
     graph('Orders: placed, settled (5 min)', [
       own(stage, 'OrdersPlaced'),
@@ -190,6 +192,12 @@ export const dashboardWidgets = (config, { stage, functions, alarms }) => {
       table('WriteThrottleEvents'),
       table('ReadThrottleEvents'),
     ]),
+    // Beside the table, what DynamoDB copies of it into the change stream, and what the stream refused
+    // (ChangeCaptureAlarm).
+    graph('Change stream: records in, refused (5 min)', [
+      changes('IncomingRecords'),
+      changes('WriteProvisionedThroughputExceeded'),
+    ]),
   ];
   return [
     {
@@ -214,8 +222,8 @@ const schema = {
   properties: {
     dashboard: {
       type: 'object',
-      properties: { enabled: { type: 'boolean' }, api: text, orderSaga: text, eventsTable: text },
-      required: ['enabled', 'api', 'orderSaga', 'eventsTable'],
+      properties: { enabled: { type: 'boolean' }, api: text, orderSaga: text, eventsTable: text, changes: text },
+      required: ['enabled', 'api', 'orderSaga', 'eventsTable', 'changes'],
       additionalProperties: false,
     },
   },

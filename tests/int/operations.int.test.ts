@@ -179,7 +179,7 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
     }
   });
 
-  it('has these 57 alarms, by logical id, and no other', () => {
+  it('has these 58 alarms, by logical id, and no other', () => {
     expect(
       alarmsOf(template())
         .map(([id]) => id)
@@ -187,6 +187,7 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
     ).toEqual(
       [
         'ChangeFailuresAlarm',
+        'ChangeCaptureAlarm',
         'OrderSagaFailuresAlarm',
         'CompensationFailuresAlarm',
         'ParkedCompensationAlarm',
@@ -201,7 +202,7 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
         ...functionNames.map((fn) => `${fn}ThrottlesAlarm`),
       ].sort(),
     );
-    expect(alarmsOf(template())).toHaveLength(57);
+    expect(alarmsOf(template())).toHaveLength(58);
   });
 
   it("counts in the runbook's alarm table what the template has: each family of alarms, and all of them", async () => {
@@ -234,6 +235,41 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
       EvaluationPeriods: 1,
       Threshold: 0,
       ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
+  it('alarms when orders are placed and the change stream takes nothing, or throttles, 10 minutes in a row', () => {
+    const series = (id: string, namespace: string, metricName: string, name: string, value: unknown) => ({
+      Id: id,
+      MetricStat: {
+        Metric: { Namespace: namespace, MetricName: metricName, Dimensions: [{ Name: name, Value: value }] },
+        Period: 300,
+        Stat: 'Sum',
+      },
+      ReturnData: false,
+    });
+    expectAlarm('ChangeCaptureAlarm', {
+      AlarmDescription:
+        'The events table\'s changes are not reaching the change stream, or it throttles them (docs/operations.md, "Change capture").',
+      Metrics: [
+        series('writes', 'orderflow', 'OrdersPlaced', 'stage', stage),
+        series('incoming', 'AWS/Kinesis', 'IncomingRecords', 'StreamName', { Ref: 'ChangesStream' }),
+        series('refused', 'AWS/Kinesis', 'WriteProvisionedThroughputExceeded', 'StreamName', { Ref: 'ChangesStream' }),
+        {
+          Id: 'stalled',
+          Expression: 'IF((FILL(writes, 0) > 0 AND FILL(incoming, 0) == 0) OR FILL(refused, 0) > 0, 1, 0)',
+          Label: 'Changes not reaching the stream (1: none, or some throttled)',
+          ReturnData: true,
+        },
+      ],
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 2,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    // The table's changes go to that stream: the alarm watches the one the table fills.
+    expect(resourceOf(template(), 'EventsTable').Properties.KinesisStreamSpecification).toMatchObject({
+      StreamArn: { 'Fn::GetAtt': ['ChangesStream', 'Arn'] },
     });
   });
 

@@ -609,6 +609,7 @@ describe('the dashboard in the packaged prod template', () => {
       'AWS/States': ['StateMachineArn', 'AWS::StepFunctions::StateMachine'],
       'AWS/DynamoDB': ['TableName', 'AWS::DynamoDB::Table'],
       'AWS/Lambda': ['FunctionName', 'AWS::Lambda::Function'],
+      'AWS/Kinesis': ['StreamName', 'AWS::Kinesis::Stream'],
     };
     const lines = dashboard().widgets.flatMap((w) => w.properties.metrics ?? []);
     const named = lines.filter((line) => typeof line[0] === 'string' && String(line[0]).startsWith('AWS/'));

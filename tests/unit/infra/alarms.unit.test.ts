@@ -16,6 +16,7 @@ const config = (changes: Partial<Config> = {}): Config => ({
   queueDepth: {},
   executionFailures: {},
   apiErrorRate: {},
+  changeCapture: {},
   metrics: {},
   ...changes,
 });
@@ -77,5 +78,49 @@ describe('the alarms plugin', () => {
         naming,
       ),
     ).toThrow('SweptAlarm: sum over one dimension');
+  });
+
+  it('alarms when writes were counted and the stream took nothing, or refused some, every period in a row', () => {
+    const made = alarms(
+      config({
+        changeCapture: {
+          CaptureAlarm: {
+            stream: 'ChangesStream',
+            writes: { namespace: 'orderflow', metric: 'OrdersPlaced', dimensions: { stage: 'test' } },
+            period: 300,
+            periods: 2,
+            description: 'x',
+          },
+        },
+      }),
+      [],
+      naming,
+    );
+    const properties = made.CaptureAlarm?.Properties as {
+      Metrics: { Id: string; Expression?: string; MetricStat?: { Metric: { MetricName: string } } }[];
+    };
+    expect(properties).toMatchObject({ EvaluationPeriods: 2, DatapointsToAlarm: 2, Threshold: 0 });
+    expect(properties.Metrics.map((m) => m.MetricStat?.Metric.MetricName ?? m.Id)).toEqual([
+      'OrdersPlaced',
+      'IncomingRecords',
+      'WriteProvisionedThroughputExceeded',
+      'stalled',
+    ]);
+    // The expression, evaluated as CloudWatch would for each case (missing data filled with 0).
+    const expression = properties.Metrics.find((m) => m.Id === 'stalled')?.Expression ?? '';
+    const evaluate = (writes?: number, incoming?: number, refused?: number) =>
+      new Function(
+        'writes',
+        'incoming',
+        'refused',
+        `const FILL = (v, d) => v === undefined ? d : v; const IF = (c, a, b) => c ? a : b;
+         return ${expression.replaceAll(' AND ', ' && ').replaceAll(' OR ', ' || ')};`,
+      )(writes, incoming, refused) as number;
+    expect(evaluate(5, undefined, undefined)).toBe(1);
+    expect(evaluate(5, 0, 0)).toBe(1);
+    expect(evaluate(5, 7, 0)).toBe(0);
+    expect(evaluate(undefined, undefined, undefined)).toBe(0);
+    expect(evaluate(0, 0, 0)).toBe(0);
+    expect(evaluate(5, 7, 3)).toBe(1);
   });
 });

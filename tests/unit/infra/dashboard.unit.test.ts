@@ -13,7 +13,15 @@ const frameworkWith = (enabled: boolean) => {
     }),
     service: {
       service: 'orderflow',
-      custom: { dashboard: { enabled, api: 'HttpApi', orderSaga: 'OrderSaga', eventsTable: 'EventsTable' } },
+      custom: {
+        dashboard: {
+          enabled,
+          api: 'HttpApi',
+          orderSaga: 'OrderSaga',
+          eventsTable: 'EventsTable',
+          changes: 'ChangesStream',
+        },
+      },
       getAllFunctions: () => ['placeOrder', 'startSaga'],
       getAllEventsInFunction: (name: string) => (name === 'startSaga' ? [{ stream: {} }] : [{ httpApi: {} }]),
       provider: { compiledCloudFormationTemplate: { Resources } },
