@@ -39,6 +39,9 @@ const unattributed: string[] = [];
 type Keyed = { TableName?: string; Key?: Record<string, unknown>; Item?: Record<string, unknown> };
 type Input = Keyed & {
   IndexName?: string;
+  KeyConditionExpression?: string;
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, unknown>;
   RequestItems?: Record<string, { Keys?: Record<string, unknown>[] } | unknown[]>;
   TransactItems?: Record<string, Keyed>[];
 };
@@ -48,6 +51,19 @@ const hashKeys = new Map<string, string>();
 const keyOf = (table: string, keyed: Record<string, unknown> | undefined): unknown[] => {
   const name = hashKeys.get(table);
   return name && keyed && name in keyed ? [keyed[name]] : [];
+};
+
+/**
+ * A query's partition key, which IAM's `dynamodb:LeadingKeys` holds it to: the value its key condition sets the
+ * table's partition key equal to. (Without it a conditioned grant passed any query, whatever its key.)
+ */
+const queriedKey = (table: string, input: Input): unknown[] => {
+  const name = hashKeys.get(table);
+  if (!name || !input.KeyConditionExpression) return [];
+  for (const [, left = '', right = ''] of input.KeyConditionExpression.matchAll(/([#\w]+)\s*=\s*(:\w+)/g)) {
+    if ((input.ExpressionAttributeNames?.[left] ?? left) === name) return [input.ExpressionAttributeValues?.[right]];
+  }
+  throw new Error(`a query of ${table} with no key condition on ${name}: ${input.KeyConditionExpression}`);
 };
 
 /** The IAM actions one request needs, each on its table (or index), as DynamoDB authorizes them. */
@@ -81,7 +97,8 @@ const needs = (operation: string, input: Input): Omit<Call, 'fn'>[] => {
       action: `dynamodb:${operation}`,
       table,
       ...(index ? { index } : {}),
-      partitionKeys: keyOf(table, input.Key ?? input.Item),
+      // An index's query is held to the index's own key, which no grant here conditions.
+      partitionKeys: operation === 'Query' && !index ? queriedKey(table, input) : keyOf(table, input.Key ?? input.Item),
     },
   ];
 };
