@@ -119,6 +119,8 @@ export const startLocalStack = async ({
       ...(keepFinished !== undefined ? { keepFinished } : {}),
       ...(trace ? { trace } : {}),
       ...(checkpointDir ? { executionsFile: join(checkpointDir, 'executions.json') } : {}),
+      // The saga's and the compensations' steps repeat nothing that held; a rebuild's would begin another rebuild.
+      rerunEnded: (name) => name !== config.resources?.Resources?.ReplayStateMachine?.Properties?.StateMachineName,
     });
     stopped.push(() => stepFunctions.stop());
     const meter = metered ? await startMeter({ dynamodb: dynamo.endpoint, sfn: stepFunctions.endpoint }) : undefined;

@@ -146,6 +146,8 @@ const LeftRunning = z.object({
   name: z.string(),
   input: z.string(),
   startDate: z.iso.datetime(),
+  /** Set for one that had ended a moment before a crash: kept to run again (`rerunEnded`), not left running. */
+  endedAt: z.iso.datetime().optional(),
 });
 type LeftRunning = z.infer<typeof LeftRunning>;
 
@@ -229,6 +231,8 @@ export const startStepFunctions = async ({
   executionsFile,
   keepFinished = 5_000,
   keepNames = 50_000,
+  rerunEnded = () => false,
+  endedKeptMs = 2_000,
 }: {
   config: ServerlessConfig;
   /**
@@ -259,6 +263,15 @@ export const startStepFunctions = async ({
   drainMs?: number;
   /** Every state entered and exited, and every execution that succeeded: eight lines an order, so only when asked. */
   trace?: (line: string) => void;
+  /**
+   * The state machines (by name) whose executions stay in `executionsFile` for `endedKeptMs` after they end, so that
+   * a crash within it runs them again at the next start. DynamoDB Local, killed, drops writes it had acknowledged a
+   * moment before (docs/operations.md, "The local stack"): a probe's saga confirmed its order 14 ms before a kill,
+   * and the restart found the order PENDING with its card authorized, and no execution left to finish it. Only for
+   * machines whose steps are idempotent: run again, an execution whose writes all held costs a read a step.
+   */
+  rerunEnded?: (machineName: string) => boolean;
+  endedKeptMs?: number;
 }): Promise<LocalStepFunctions> => {
   const handlerOf = functionHandlers(config);
   // Validating an ASL definition compiles JSON schemas (ajv): once per machine here, not once per execution, which
@@ -321,16 +334,21 @@ export const startStepFunctions = async ({
   let resumedFile = false;
   /** The timers that end resumed executions at their TimeoutSeconds. */
   const deadlines: NodeJS.Timeout[] = [];
-  const runningNow = (): LeftRunning[] =>
-    [...live]
-      .filter((e) => e.status === 'RUNNING')
-      .map(({ stateMachineArn, executionArn, name, input, startDate }) => ({
-        stateMachineArn,
-        executionArn,
-        name,
-        input,
-        startDate: startDate.toISOString(),
-      }));
+  const entryOf = ({ stateMachineArn, executionArn, name, input, startDate }: Execution): LeftRunning => ({
+    stateMachineArn,
+    executionArn,
+    name,
+    input,
+    startDate: startDate.toISOString(),
+  });
+  const runningNow = (): LeftRunning[] => [...live].filter((e) => e.status === 'RUNNING').map(entryOf);
+  /** Executions that ended within `endedKeptMs`, of the machines `rerunEnded` names, oldest first. */
+  const recentlyEnded: Execution[] = [];
+  const endedNow = (): LeftRunning[] => {
+    const since = Date.now() - endedKeptMs;
+    while ((recentlyEnded[0]?.stopDate?.getTime() ?? Infinity) < since) recentlyEnded.shift();
+    return recentlyEnded.map((e) => ({ ...entryOf(e), endedAt: (e.stopDate ?? new Date()).toISOString() }));
+  };
   /** How to abort each running execution, by its ARN. */
   const aborts = new Map<string, () => void>();
   let stopping = false;
@@ -344,14 +362,15 @@ export const startStepFunctions = async ({
   let nextWrite: Promise<void> | undefined;
   let persistClosed = false;
   let lastPersist = 0;
-  const writeNow = (): Promise<void> => {
+  /** `last`: the stop's write, after which DynamoDB Local stops cleanly, so what ended has been kept. */
+  const writeNow = ({ last = false } = {}): Promise<void> => {
     const file = executionsFile;
     if (!file) return Promise.resolve();
     writing = writing
       .catch(() => undefined)
       .then(() => {
         lastPersist = Date.now();
-        return writeLeftRunning(file, runningNow());
+        return writeLeftRunning(file, last ? runningNow() : [...runningNow(), ...endedNow()]);
       });
     return writing;
   };
@@ -367,11 +386,23 @@ export const startStepFunctions = async ({
     })();
     return nextWrite;
   };
-  /** For an execution that ended: a crash now would only start it again, idempotently, so nothing waits on it. */
-  const persistEnded = () =>
-    void persist().catch((error: unknown) =>
-      log(`WARNING: ${executionsFile ?? ''} not written: ${error instanceof Error ? error.message : String(error)}`),
-    );
+  /**
+   * For an execution that ended: a crash now would only start it again, idempotently, so nothing waits on it. One that
+   * succeeded, and is kept a while (`rerunEnded`), is written as ended now, and left out by a write once that while
+   * is over; one stopped or timed out is never run again, and one that failed left its order to the sweeper.
+   */
+  const persistEnded = (execution?: Execution) => {
+    const written = () =>
+      void persist().catch((error: unknown) =>
+        log(`WARNING: ${executionsFile ?? ''} not written: ${error instanceof Error ? error.message : String(error)}`),
+      );
+    const machine = execution && machines.get(execution.stateMachineArn);
+    if (executionsFile && execution?.status === 'SUCCEEDED' && machine && rerunEnded(machine.name)) {
+      recentlyEnded.push(execution);
+      setTimeout(written, endedKeptMs + PERSIST_INTERVAL_MS).unref();
+    }
+    written();
+  };
 
   const run = async (machine: BuiltStateMachine, execution: Execution) => {
     const input = JSON.parse(execution.input) as { orderId?: string; correlationId?: string };
@@ -451,7 +482,7 @@ export const startStepFunctions = async ({
     } finally {
       aborts.delete(execution.executionArn);
       execution.stopDate = new Date();
-      persistEnded();
+      persistEnded(execution);
       forgetOldEnded(execution);
       await logging.catch(() => undefined);
     }
@@ -615,6 +646,7 @@ export const startStepFunctions = async ({
       const left = await readLeftRunning(executionsFile, log);
       const now = Date.now();
       let resumed = 0;
+      let rerun = 0;
       let timedOut = 0;
       for (const entry of left) {
         const machine = machines.get(entry.stateMachineArn);
@@ -633,7 +665,8 @@ export const startStepFunctions = async ({
         const timeoutSeconds = machine.definition.TimeoutSeconds;
         const remainingMs = timeoutSeconds === undefined ? Infinity : startDate.getTime() + timeoutSeconds * 1000 - now;
         const execution = launch(machine, { executionArn, name, input, startDate }, remainingMs > 0);
-        if (remainingMs > 0) resumed += 1;
+        if (remainingMs > 0 && entry.endedAt) rerun += 1;
+        else if (remainingMs > 0) resumed += 1;
         else timedOut += 1;
         const timeOut = () => {
           if (execution.status !== 'RUNNING') return;
@@ -653,8 +686,14 @@ export const startStepFunctions = async ({
       // older list.
       await persist();
       if (resumed > 0) log(`resumed ${resumed} execution(s) the last stop left running`);
+      if (rerun > 0) {
+        log(
+          `running again ${rerun} execution(s) that had ended just before the stack was killed: DynamoDB Local may ` +
+            'have dropped their last writes, and their steps repeat nothing that held',
+        );
+      }
       if (timedOut > 0) log(`${timedOut} execution(s) the last stop left running had passed their TimeoutSeconds`);
-      return resumed;
+      return resumed + rerun;
     },
     async stop() {
       if (drainMs > 0 && running.size > 0) {
@@ -673,7 +712,7 @@ export const startStepFunctions = async ({
       await nextWrite?.catch(() => undefined);
       if (executionsFile && resumedFile) {
         const left = runningNow();
-        await writeNow();
+        await writeNow({ last: true });
         if (left.length > 0) log(`${left.length} execution(s) still running: the next start resumes them`);
       }
       // A compensation may be retrying for a long while; stopping the stack ends it, as deleting a stack would.

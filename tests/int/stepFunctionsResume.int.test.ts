@@ -24,6 +24,23 @@ const arnOf = (resource: string) =>
   `arn:aws:states:${config.provider.region}:000000000000:stateMachine:${String(config.resources?.Resources?.[resource]?.Properties?.StateMachineName)}`;
 const sagaArn = arnOf('OrderSagaStateMachine');
 const dirs: string[] = [];
+/** A machine of one Succeed state: its executions end at once, running nothing. */
+const tinyName = `${config.service}-${config.provider.stage}-tiny`;
+const tinyArn = `arn:aws:states:${config.provider.region}:000000000000:stateMachine:${tinyName}`;
+const tiny = {
+  ...config,
+  resources: {
+    Resources: {
+      TinyStateMachine: {
+        Type: 'AWS::StepFunctions::StateMachine',
+        Properties: {
+          StateMachineName: tinyName,
+          Definition: { StartAt: 'Done', States: { Done: { Type: 'Succeed' } } },
+        },
+      },
+    },
+  },
+};
 
 afterEach(async () => {
   await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
@@ -124,6 +141,84 @@ describe('executions left running across a restart of the local stack', () => {
       sfn.destroy();
       await stepFunctions.stop();
     }
+  });
+
+  it('keeps a succeeded execution a while after it ends, to run again after a crash, and never after a clean stop', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'orderflow-executions-'));
+    dirs.push(dir);
+    const file = join(dir, 'executions.json');
+    const options = { config: tiny, rerunEnded: (name: string) => name === tinyName, endedKeptMs: 1_000 };
+    const listed = async (path: string) =>
+      JSON.parse(await readFile(path, 'utf8').catch(() => '[]')) as { name: string; endedAt?: string }[];
+    const first = await startStepFunctions({ ...options, executionsFile: file });
+    const sfn = new SFNClient({
+      endpoint: first.endpoint,
+      region: config.provider.region,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    try {
+      await first.resume();
+      const { executionArn = '' } = await sfn.send(
+        new StartExecutionCommand({ stateMachineArn: tinyArn, name: 'order-3', input: '{"orderId":"order-3"}' }),
+      );
+      await expect.poll(() => first.executions.get(executionArn)?.status).toBe('SUCCEEDED');
+      // Ended, and still in the file, marked so: DynamoDB Local, killed now, might drop what it wrote last.
+      await expect
+        .poll(async () => (await listed(file)).map((e) => [e.name, typeof e.endedAt]))
+        .toEqual([['order-3', 'string']]);
+      // The stack killed now: the next start runs it again, and says why.
+      const crashed = join(dir, 'crashed.json');
+      await writeFile(crashed, await readFile(file, 'utf8'));
+      const lines: string[] = [];
+      const second = await startStepFunctions({ ...options, executionsFile: crashed, log: (line) => lines.push(line) });
+      try {
+        expect(await second.resume()).toBe(1);
+        await expect.poll(() => second.executions.get(executionArn)?.status).toBe('SUCCEEDED');
+        expect(lines.join('\n')).toMatch(
+          /running again 1 execution\(s\) that had ended just before the stack was killed/,
+        );
+      } finally {
+        await second.stop();
+      }
+      // A while after its end, a write leaves it out.
+      await expect.poll(() => listed(file), { timeout: 5_000 }).toEqual([]);
+    } finally {
+      sfn.destroy();
+      await first.stop();
+    }
+  });
+
+  it('writes no ended execution at a clean stop: only a crash runs one again', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'orderflow-executions-'));
+    dirs.push(dir);
+    const file = join(dir, 'executions.json');
+    const stepFunctions = await startStepFunctions({
+      config: tiny,
+      executionsFile: file,
+      rerunEnded: () => true,
+      endedKeptMs: 60_000,
+    });
+    const sfn = new SFNClient({
+      endpoint: stepFunctions.endpoint,
+      region: config.provider.region,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    try {
+      await stepFunctions.resume();
+      const { executionArn = '' } = await sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: tinyArn,
+          name: 'order-4',
+          input: '{}',
+        }),
+      );
+      await expect.poll(() => stepFunctions.executions.get(executionArn)?.status).toBe('SUCCEEDED');
+      await expect.poll(() => readFile(file, 'utf8').catch(() => '')).toContain('order-4');
+    } finally {
+      sfn.destroy();
+      await stepFunctions.stop();
+    }
+    await expect(readFile(file, 'utf8')).rejects.toThrow(/ENOENT/);
   });
 
   it('leaves the last stop’s list for the next start when this one stops before resuming it (a failed start)', async () => {
