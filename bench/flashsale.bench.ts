@@ -7,6 +7,7 @@ import { localClientConfig } from '../local/dynamoLocal.js';
 import { localStateDir } from '../local/paths.js';
 import { printProfileSummary, startCpuProfile } from './cpuProfile.js';
 import { concurrently, coresBusy, cpuMeter, cpuPerUnit, stats } from './lib.js';
+import { requestOnce } from './http.js';
 import { type ClientRequest, startHttpClients } from './httpClients.js';
 import { startProgress } from './progress.js';
 import { startDrivenStack } from './scenario.js';
@@ -68,24 +69,8 @@ export const flashsaleBench = async ({
   const httpClients = startHttpClients(api.url);
   try {
     /** A request whose answer is counted rather than thrown: under load a refusal is a figure, not a crash. */
-    const send = async (path: string, token: string, body?: unknown, headers: Record<string, string> = {}) => {
-      try {
-        const response = await fetch(`${api.url}${path}`, {
-          method: body === undefined ? 'GET' : 'POST',
-          headers: {
-            authorization: `Bearer ${token}`,
-            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-            ...headers,
-          },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        });
-        const json = (await response.json().catch(() => ({}))) as Record<string, unknown>;
-        return { status: response.status, json };
-      } catch {
-        // 0: no answer at all (a broken connection).
-        return { status: 0, json: {} as Record<string, unknown> };
-      }
-    };
+    const send = (path: string, token: string, body?: unknown, headers: Record<string, string> = {}) =>
+      requestOnce(api.url, { method: body === undefined ? 'GET' : 'POST', path, token, body, headers });
     const ending = (view: View | undefined) =>
       view ? `${view.status}${view.rejectionReason ? ` (${view.rejectionReason})` : ''}` : 'not in the read model';
     /** `CONFIRMED 500, REJECTED (OUT_OF_STOCK) 1,500`: how many orders are in which status. */

@@ -1,62 +1,33 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { type ApiAnswer, type ApiRequest, requestOnce, retryDelayMs } from './http.js';
 
 /**
  * A bench's HTTP clients in a Node process of their own, as a load generator runs beside the server it measures and
- * not inside it. In the stack's process they took at least 11.5% of its CPU (a `--profile` of the flash sale,
- * docs/performance.md), all of it charged to the backend, whose one event loop is what a sale saturates.
+ * not inside it. In the stack's process they took at least 11.5% of its CPU (1,500 `POST /orders` on a sold-out SKU,
+ * profiled alone: docs/performance.md), charged to the backend, whose one event loop is what a sale saturates.
  */
 
 /** One request, sent until it is answered below 500 or `attempts` times (then its last answer stands). */
-export type ClientRequest = {
-  method: 'GET' | 'POST';
-  path: string;
-  token: string;
-  body?: unknown;
-  headers?: Record<string, string>;
-};
+export type ClientRequest = ApiRequest;
 
 /** A request's last answer (status 0: no answer at all), every status it met on the way, and its time, retries in. */
-export type ClientAnswer = {
-  index: number;
-  status: number;
-  json: Record<string, unknown>;
-  statuses: number[];
-  latencyMs: number;
-};
+export type ClientAnswer = ApiAnswer & { index: number; statuses: number[]; latencyMs: number };
 
 type Run = { url: string; clients: number; attempts: number; requests: ClientRequest[] };
 type FromClients = { answer: ClientAnswer } | { done: true };
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A careful client's request: a 5xx or no answer is sent again, the same (its Idempotency-Key too), with backoff. */
 const send = async (url: string, request: ClientRequest, attempts: number, index: number): Promise<ClientAnswer> => {
   const started = performance.now();
   const statuses: number[] = [];
   for (let attempt = 1; ; attempt++) {
-    let status = 0;
-    let json: Record<string, unknown> = {};
-    try {
-      const response = await fetch(`${url}${request.path}`, {
-        method: request.method,
-        headers: {
-          authorization: `Bearer ${request.token}`,
-          ...(request.body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...request.headers,
-        },
-        ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
-      });
-      status = response.status;
-      json = (await response.json().catch(() => ({}))) as Record<string, unknown>;
-    } catch {
-      // 0: no answer (a broken connection).
-    }
+    const { status, json } = await requestOnce(url, request);
     statuses.push(status);
     if ((status !== 0 && status < 500) || attempt >= attempts) {
       return { index, status, json, statuses, latencyMs: performance.now() - started };
     }
-    await sleep(Math.random() * Math.min(2000, 50 * 2 ** attempt));
+    await new Promise((resolve) => setTimeout(resolve, retryDelayMs(attempt)));
   }
 };
 
@@ -97,25 +68,37 @@ export const startHttpClients = (url: string): HttpClients => {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  // A process gone between runs says so at the next run; unheard, its 'error' would end the bench's process.
+  child.on('error', () => undefined);
+  let busy = false;
   return {
     pid: child.pid ?? 0,
     run: (requests, { clients, attempts = 10, onAnswer }) =>
       new Promise((resolve, reject) => {
+        if (busy) throw new Error('the HTTP clients run one batch at a time');
+        if (!child.connected) throw new Error("the HTTP clients' process is gone");
+        busy = true;
         const answers: ClientAnswer[] = [];
-        const onMessage = (message: FromClients) => {
-          if ('answer' in message) {
-            answers[message.answer.index] = message.answer;
-            onAnswer?.(message.answer);
-            return;
-          }
-          child.off('exit', onExit);
+        const done = (error?: Error) => {
+          busy = false;
           child.off('message', onMessage);
-          resolve(answers);
+          child.off('exit', onExit);
+          child.off('error', done);
+          if (error) reject(error);
+          else resolve(answers);
         };
-        const onExit = (code: number | null) => reject(new Error(`the HTTP clients' process exited (${code})`));
+        const onMessage = (message: FromClients) => {
+          if ('done' in message) return done();
+          answers[message.answer.index] = message.answer;
+          onAnswer?.(message.answer);
+        };
+        const onExit = (code: number | null) => done(new Error(`the HTTP clients' process exited (${code})`));
         child.on('message', onMessage);
         child.once('exit', onExit);
-        child.send({ url, clients, attempts, requests } satisfies Run);
+        child.once('error', done);
+        child.send({ url, clients, attempts, requests } satisfies Run, (error) => {
+          if (error) done(error);
+        });
       }),
     stop: () => {
       if (child.exitCode === null && child.signalCode === null) child.kill();

@@ -8,6 +8,7 @@ import { localClientConfig } from '../local/dynamoLocal.js';
 import { environmentVariable } from '../local/environment.js';
 import { type ApiServer, startApi } from '../local/httpServer.js';
 import { type LocalStack, startLocalStack } from '../local/stack.js';
+import { requestOnce, retryDelayMs } from './http.js';
 
 /**
  * A mix of orders driven over the HTTP API as clients would drive it, for `npm run cost` and `npm run chaos`. Each
@@ -200,24 +201,14 @@ export const runScenario = async (options: ScenarioOptions): Promise<ScenarioRes
     }: { body?: unknown; key?: string; conflictAfterRetryIsDone?: boolean; refusalIsAnswer?: boolean } = {},
   ): Promise<Record<string, unknown>> => {
     for (let attempt = 1; ; attempt++) {
-      // 0: no answer at all (a broken connection).
-      let status = 0;
-      let json: Record<string, unknown> = {};
-      try {
-        const response = await fetch(`${options.apiUrl}${path}`, {
-          method,
-          headers: {
-            authorization: `Bearer ${token}`,
-            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-            ...(key ? { 'idempotency-key': key } : {}),
-          },
-          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        });
-        status = response.status;
-        json = (await response.json().catch(() => ({}))) as Record<string, unknown>;
-      } catch {
-        // Sent again below, like any transient failure.
-      }
+      // Status 0: no answer at all (a broken connection), sent again below like any transient failure.
+      const { status, json } = await requestOnce(options.apiUrl, {
+        method,
+        path,
+        token,
+        body,
+        ...(key ? { headers: { 'idempotency-key': key } } : {}),
+      });
       answers[status] = (answers[status] ?? 0) + 1;
       // A registration whose answer was lost, sent again, finds the product already there.
       if (status === 409 && attempt > 1 && conflictAfterRetryIsDone) return json;
@@ -236,7 +227,7 @@ export const runScenario = async (options: ScenarioOptions): Promise<ScenarioRes
         );
       }
       retries += 1;
-      await sleep(Math.random() * Math.min(2000, 50 * 2 ** attempt));
+      await sleep(retryDelayMs(attempt));
     }
   };
 

@@ -75,4 +75,35 @@ describe("a bench's HTTP clients in a process of their own", () => {
       nowhere.stop();
     }
   });
+
+  it('refuses a run once its process is gone, and rejects one whose process dies meanwhile, without crashing', async () => {
+    const gone = startHttpClients('http://127.0.0.1:1');
+    gone.stop();
+    await expect
+      .poll(() => {
+        try {
+          process.kill(gone.pid, 0);
+          return 'alive';
+        } catch {
+          return 'gone';
+        }
+      })
+      .toBe('gone');
+    await expect(gone.run([{ method: 'GET', path: '/', token: 't' }], { clients: 1 })).rejects.toThrow(
+      /process is gone|exited/,
+    );
+
+    // A server that never answers: the run is in flight when the process is killed.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const dying = startHttpClients(`http://127.0.0.1:${(silent.address() as AddressInfo).port}`);
+    try {
+      const running = dying.run([{ method: 'GET', path: '/', token: 't' }], { clients: 1 });
+      setTimeout(() => dying.stop(), 500);
+      await expect(running).rejects.toThrow(/exited/);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
 });
