@@ -9,13 +9,14 @@ import { historyBench } from './history.bench.js';
 import { latencyBench } from './latency.bench.js';
 import { ordersBench } from './orders.bench.js';
 import { replayBench } from './replay.bench.js';
+import { requestsBench } from './requests.bench.js';
 import { restartBench } from './restart.bench.js';
 import { startBenchStack } from './stack.js';
 import { stockModelsBench } from './stockModels.bench.js';
 import { throughputBench } from './throughput.bench.js';
 
 /**
- * `npm run bench -- [append] [snapshot] [replay] [stockmodels] [history] [latency] [orders] [throughput] [flashsale] [restart] [coldstart] [--verbose] [--profile]`: each benchmark prints
+ * `npm run bench -- [append] [snapshot] [replay] [stockmodels] [history] [requests] [latency] [orders] [throughput] [flashsale] [restart] [coldstart] [--verbose] [--profile]`: each benchmark prints
  * the median and p99 beside a baseline measured in the same run, on the same local stack. Not part of `npm test`.
  * `--profile` adds a CPU profile summary to the throughput and flashsale benchmarks. The whole-stack ones (latency, orders, throughput, flashsale) print a progress line while they run and keep the stack's lines in a file.
  * flashsale prints PASS or FAIL for each of its criteria, and any FAIL makes the exit code non-zero.
@@ -27,6 +28,7 @@ const all = [
   'replay',
   'stockmodels',
   'history',
+  'requests',
   'latency',
   'orders',
   'throughput',
@@ -51,7 +53,9 @@ if (!process.env.ORDERFLOW_BENCH_CHILD) {
   );
 }
 
-const needsTables = chosen.some((name) => ['append', 'snapshot', 'replay', 'stockmodels', 'history'].includes(name));
+const needsTables = chosen.some((name) =>
+  ['append', 'snapshot', 'replay', 'stockmodels', 'history', 'requests'].includes(name),
+);
 const stack = needsTables ? await startBenchStack() : undefined;
 try {
   if (stack && chosen.includes('append')) await appendBench(stack);
@@ -59,6 +63,7 @@ try {
   if (stack && chosen.includes('replay')) await replayBench(stack);
   if (stack && chosen.includes('stockmodels')) await stockModelsBench(stack);
   if (stack && chosen.includes('history')) await historyBench(stack);
+  if (stack && chosen.includes('requests')) await requestsBench(stack);
 } finally {
   await stack?.stop();
 }
