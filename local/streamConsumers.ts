@@ -1,5 +1,5 @@
-import { appendFile, mkdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
 import {
   DescribeStreamCommand,
   GetRecordsCommand,
@@ -153,6 +153,15 @@ type Mapping = {
   checkpoints: Checkpoints;
 };
 
+/** How many batches `failuresFile` lists (one line each); none when it is not there. */
+export const failuresListed = async (failuresFile: string): Promise<number> => {
+  const text = await readFile(failuresFile, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return '';
+    throw error;
+  });
+  return text.split('\n').filter((line) => line.trim() !== '').length;
+};
+
 /**
  * Local only: Lambda's Kinesis event source mappings. For every function with a `stream` event of type kinesis,
  * it polls each shard of the stream, applies the filter patterns, and invokes the handler with batches of up to
@@ -189,6 +198,15 @@ export const startStreamConsumers = async ({
   checkpointFlushMs?: number;
   log?: (line: string) => void;
 }): Promise<StreamConsumers> => {
+  // A kept stack's operator learns at each start of batches given up on and not yet handled: a crash's restart can
+  // list some that need nothing (given up on just before it, the checkpoint not yet past them, they come again).
+  const listed = checkpointDir && failuresFile ? await failuresListed(failuresFile) : 0;
+  if (listed > 0) {
+    log(
+      `${listed} batch(es) a consumer gave up on are listed in ${relative(process.cwd(), failuresFile ?? '')}: ` +
+        'see docs/operations.md, "Change failures", and delete each line once handled',
+    );
+  }
   let running = true;
   const failures: ConsumerFailure[] = [];
   const deliveredCount = new Map<string, number>();

@@ -1,5 +1,8 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { afterRead } from '../../../local/streamConsumers.js';
+import { afterRead, failuresListed } from '../../../local/streamConsumers.js';
 
 const window = { batchSize: 100, batchWindowMs: 1000, pollMs: 50 };
 
@@ -32,5 +35,19 @@ describe("a stream mapping's poll loop after a read, like Lambda's batching wind
   it('follows a page of records it skipped at once, and rests on an empty shard', () => {
     expect(afterRead({ ...window, gathered: 0, gatheringForMs: 0, pageLength: 100 })).toEqual({ action: 'read' });
     expect(afterRead({ ...window, gathered: 0, gatheringForMs: 0, pageLength: 0 })).toEqual({ action: 'rest' });
+  });
+});
+
+describe('the batches a kept stack lists as given up on, which its start counts', () => {
+  it('counts one a line, and none when there is no file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'orderflow-failures-'));
+    try {
+      const file = join(dir, 'local.jsonl');
+      expect(await failuresListed(file)).toBe(0);
+      await writeFile(file, '{"functionName":"ordersProjection"}\n{"functionName":"startSaga"}\n\n');
+      expect(await failuresListed(file)).toBe(2);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
