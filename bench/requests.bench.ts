@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchWriteCommand,
   GetCommand,
@@ -12,7 +11,7 @@ import { documentClient } from '../eventstore/dynamoClient.js';
 import { STREAM_ID, VERSION } from '../eventstore/tableKeys.js';
 import { localClientConfig } from '../local/dynamoLocal.js';
 import { concurrently, cpuMeter, rawEventItem } from './lib.js';
-import type { BenchStack } from './stack.js';
+import { type BenchStack, createBaselineTable } from './stack.js';
 
 /**
  * `npm run bench -- requests`: what each kind of DynamoDB request the stack makes costs DynamoDB Local's JVM in CPU,
@@ -22,27 +21,11 @@ import type { BenchStack } from './stack.js';
  * share is made of.
  */
 export const requestsBench = async (stack: BenchStack, { requests = 2000, clients = 32 } = {}) => {
-  const raw = new DynamoDBClient({ endpoint: stack.dynamo.endpoint, ...localClientConfig });
   const client = documentClient({ endpoint: stack.dynamo.endpoint, ...localClientConfig });
   const run = randomUUID().slice(0, 8);
   const table = (name: string) => `requests-${run}-${name}`;
   const create = (name: string, streamed: boolean) =>
-    raw.send(
-      new CreateTableCommand({
-        TableName: table(name),
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [
-          { AttributeName: STREAM_ID, AttributeType: 'S' },
-          { AttributeName: VERSION, AttributeType: 'N' },
-        ],
-        KeySchema: [
-          { AttributeName: STREAM_ID, KeyType: 'HASH' },
-          { AttributeName: VERSION, KeyType: 'RANGE' },
-        ],
-        // As the events table: its changes are read by the relay.
-        ...(streamed ? { StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' } } : {}),
-      }),
-    );
+    createBaselineTable(stack.dynamo.endpoint, table(name), { streamed });
   try {
     await create('plain', false);
     await create('events', true);
@@ -177,6 +160,5 @@ export const requestsBench = async (stack: BenchStack, { requests = 2000, client
     }
   } finally {
     client.destroy();
-    raw.destroy();
   }
 };

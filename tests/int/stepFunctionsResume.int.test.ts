@@ -1,6 +1,6 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   DescribeExecutionCommand,
   ListExecutionsCommand,
@@ -24,6 +24,9 @@ const arnOf = (resource: string) =>
   `arn:aws:states:${config.provider.region}:000000000000:stateMachine:${String(config.resources?.Resources?.[resource]?.Properties?.StateMachineName)}`;
 const sagaArn = arnOf('OrderSagaStateMachine');
 const dirs: string[] = [];
+/** A Step Functions client of the stand-in at `endpoint`, which takes any credentials. */
+const sfnClient = (endpoint: string, region = config.provider.region) =>
+  new SFNClient({ endpoint, region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
 /** A machine of one Succeed state: its executions end at once, running nothing. */
 const tinyName = `${config.service}-${config.provider.stage}-tiny`;
 const tinyArn = `arn:aws:states:${config.provider.region}:000000000000:stateMachine:${tinyName}`;
@@ -46,10 +49,15 @@ afterEach(async () => {
   await Promise.all(dirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-const givenFile = async (content: string) => {
+/** Where an executions file would be, in a folder of its own that the test's end removes. */
+const newFile = async () => {
   const dir = await mkdtemp(join(tmpdir(), 'orderflow-executions-'));
   dirs.push(dir);
-  const file = join(dir, 'executions.json');
+  return join(dir, 'executions.json');
+};
+
+const givenFile = async (content: string) => {
+  const file = await newFile();
   await writeFile(file, content);
   return file;
 };
@@ -107,19 +115,13 @@ describe('executions left running across a restart of the local stack', () => {
   });
 
   it('keeps the file up to date between starts and stops: a start is in it once answered, an end leaves it', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'orderflow-executions-'));
-    dirs.push(dir);
-    const file = join(dir, 'executions.json');
+    const file = await newFile();
     // Its Task waits until this test ends it, so the execution runs as long as the test needs.
     let release: () => void = () => undefined;
     const held = new Promise<void>((resolve) => (release = resolve));
     const removeHook = addInvocationHook({ before: () => held.then(() => Promise.reject(new Error('released'))) });
     const stepFunctions = await startStepFunctions({ config, executionsFile: file });
-    const sfn = new SFNClient({
-      endpoint: stepFunctions.endpoint,
-      region: config.provider.region,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    const sfn = sfnClient(stepFunctions.endpoint);
     const listed = async () =>
       (JSON.parse(await readFile(file, 'utf8').catch(() => '[]')) as { name: string }[]).map((e) => e.name);
     try {
@@ -144,18 +146,12 @@ describe('executions left running across a restart of the local stack', () => {
   });
 
   it('keeps a succeeded execution a while after it ends, to run again after a crash, and never after a clean stop', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'orderflow-executions-'));
-    dirs.push(dir);
-    const file = join(dir, 'executions.json');
+    const file = await newFile();
     const options = { config: tiny, rerunEnded: (name: string) => name === tinyName, endedKeptMs: 1_000 };
     const listed = async (path: string) =>
       JSON.parse(await readFile(path, 'utf8').catch(() => '[]')) as { name: string; endedAt?: string }[];
     const first = await startStepFunctions({ ...options, executionsFile: file });
-    const sfn = new SFNClient({
-      endpoint: first.endpoint,
-      region: config.provider.region,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    const sfn = sfnClient(first.endpoint);
     try {
       await first.resume();
       const { executionArn = '' } = await sfn.send(
@@ -167,7 +163,7 @@ describe('executions left running across a restart of the local stack', () => {
         .poll(async () => (await listed(file)).map((e) => [e.name, typeof e.endedAt]))
         .toEqual([['order-3', 'string']]);
       // The stack killed now: the next start runs it again, and says why.
-      const crashed = join(dir, 'crashed.json');
+      const crashed = join(dirname(file), 'crashed.json');
       await writeFile(crashed, await readFile(file, 'utf8'));
       const lines: string[] = [];
       const second = await startStepFunctions({ ...options, executionsFile: crashed, log: (line) => lines.push(line) });
@@ -189,20 +185,14 @@ describe('executions left running across a restart of the local stack', () => {
   });
 
   it('writes no ended execution at a clean stop: only a crash runs one again', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'orderflow-executions-'));
-    dirs.push(dir);
-    const file = join(dir, 'executions.json');
+    const file = await newFile();
     const stepFunctions = await startStepFunctions({
       config: tiny,
       executionsFile: file,
       rerunEnded: () => true,
       endedKeptMs: 60_000,
     });
-    const sfn = new SFNClient({
-      endpoint: stepFunctions.endpoint,
-      region: config.provider.region,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    const sfn = sfnClient(stepFunctions.endpoint);
     try {
       await stepFunctions.resume();
       const { executionArn = '' } = await sfn.send(
@@ -252,11 +242,7 @@ describe('the executions the stand-in keeps', () => {
     });
     const removeHook = addInvocationHook({ before: () => held });
     const stepFunctions = await startStepFunctions({ config, keepFinished: 2, keepNames: 1 });
-    const sfn = new SFNClient({
-      endpoint: stepFunctions.endpoint,
-      region: config.provider.region,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    const sfn = sfnClient(stepFunctions.endpoint);
     const start = (name: string) =>
       sfn.send(
         new StartExecutionCommand({
@@ -302,11 +288,7 @@ describe('the executions the stand-in keeps', () => {
   it('lists a machine’s executions as AWS does: newest first, by status, a page at a time, and not an EXPRESS one’s', async () => {
     const removeHook = addInvocationHook({ before: () => new Promise<never>(() => undefined) });
     const stepFunctions = await startStepFunctions({ config });
-    const sfn = new SFNClient({
-      endpoint: stepFunctions.endpoint,
-      region: config.provider.region,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    const sfn = sfnClient(stepFunctions.endpoint);
     const list = (input: Omit<ConstructorParameters<typeof ListExecutionsCommand>[0], 'stateMachineArn'>) =>
       sfn.send(new ListExecutionsCommand({ stateMachineArn: sagaArn, ...input }));
     const names = (page: Awaited<ReturnType<typeof list>>) => page.executions?.map((e) => e.name);
@@ -355,11 +337,7 @@ describe('the executions the stand-in keeps', () => {
     // prod runs the saga EXPRESS, whose executions AWS does not list.
     const prod = await loadServerlessConfig('prod');
     const express = await startStepFunctions({ config: prod });
-    const prodSfn = new SFNClient({
-      endpoint: express.endpoint,
-      region: prod.provider.region,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    const prodSfn = sfnClient(express.endpoint, prod.provider.region);
     try {
       const prodSaga = `arn:aws:states:${prod.provider.region}:000000000000:stateMachine:${String(prod.resources?.Resources?.OrderSagaStateMachine?.Properties?.StateMachineName)}`;
       await expect(prodSfn.send(new ListExecutionsCommand({ stateMachineArn: prodSaga }))).rejects.toMatchObject({
