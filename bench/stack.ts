@@ -32,9 +32,9 @@ export const startBenchStack = async (): Promise<BenchStack> => {
 };
 
 /**
- * A table of the events table's key schema (`streamId`, `version`) with no change stream, for a benchmark's raw
- * baseline: the same writes as the store's, without starting sagas or feeding projections. `streamed` gives it a
- * stream, as the events table has, which nothing reads.
+ * A table of the events table's key schema (`streamId`, `version`), for a benchmark's raw baseline: the same writes as
+ * the store's, without starting sagas or feeding projections. No stream, unless `streamed` gives it one, as the events
+ * table has, which nothing reads.
  */
 export const createBaselineTable = async (
   endpoint: string,

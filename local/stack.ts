@@ -112,6 +112,13 @@ export const startLocalStack = async ({
       clearInterval(hourly);
       await trimming;
     });
+    const rerunnable = new Set(
+      ['OrderSagaStateMachine', 'CompensationStateMachine'].map((id) => {
+        const name = config.resources?.Resources?.[id]?.Properties?.StateMachineName;
+        if (typeof name !== 'string') throw new Error(`serverless.yml has no ${id} to run again after a crash`);
+        return name;
+      }),
+    );
     const stepFunctions = await startStepFunctions({
       config,
       log,
@@ -119,8 +126,8 @@ export const startLocalStack = async ({
       ...(keepFinished !== undefined ? { keepFinished } : {}),
       ...(trace ? { trace } : {}),
       ...(checkpointDir ? { executionsFile: join(checkpointDir, 'executions.json') } : {}),
-      // The saga's and the compensations' steps repeat nothing that held; a rebuild's would begin another rebuild.
-      rerunEnded: (name) => name !== config.resources?.Resources?.ReplayStateMachine?.Properties?.StateMachineName,
+      // The saga's and the compensations' steps act only on what is still to do; a rebuild's would begin another.
+      rerunEnded: (name) => rerunnable.has(name),
     });
     stopped.push(() => stepFunctions.stop());
     const meter = metered ? await startMeter({ dynamodb: dynamo.endpoint, sfn: stepFunctions.endpoint }) : undefined;

@@ -180,6 +180,9 @@ const readLeftRunning = async (file: string, log: (line: string) => void): Promi
   }
 };
 
+/** The most ended executions the executions file keeps to run again after a crash (`rerunEnded`). */
+const ENDED_KEPT_MOST = 1_000;
+
 /** At most one write of the running executions per this many milliseconds, however many start and end. */
 const PERSIST_INTERVAL_MS = 50;
 
@@ -268,7 +271,7 @@ export const startStepFunctions = async ({
    * a crash within it runs them again at the next start. DynamoDB Local, killed, drops writes it had acknowledged a
    * moment before (docs/operations.md, "The local stack"): a probe's saga confirmed its order 14 ms before a kill,
    * and the restart found the order PENDING with its card authorized, and no execution left to finish it. Only for
-   * machines whose steps are idempotent: run again, an execution whose writes all held costs a read a step.
+   * machines whose steps act on what is still to do: run again, an execution whose writes all held costs a read.
    */
   rerunEnded?: (machineName: string) => boolean;
   endedKeptMs?: number;
@@ -346,7 +349,9 @@ export const startStepFunctions = async ({
   const recentlyEnded: Execution[] = [];
   const endedNow = (): LeftRunning[] => {
     const since = Date.now() - endedKeptMs;
+    // By their ends, oldest first; and never more than a busy stack ends in a while, whatever the clock does.
     while ((recentlyEnded[0]?.stopDate?.getTime() ?? Infinity) < since) recentlyEnded.shift();
+    recentlyEnded.splice(0, Math.max(0, recentlyEnded.length - ENDED_KEPT_MOST));
     return recentlyEnded.map((e) => ({ ...entryOf(e), endedAt: (e.stopDate ?? new Date()).toISOString() }));
   };
   /** How to abort each running execution, by its ARN. */
@@ -647,6 +652,7 @@ export const startStepFunctions = async ({
       const now = Date.now();
       let resumed = 0;
       let rerun = 0;
+      let lateToRerun = 0;
       let timedOut = 0;
       for (const entry of left) {
         const machine = machines.get(entry.stateMachineArn);
@@ -664,6 +670,12 @@ export const startStepFunctions = async ({
         // timer starts at this run, so the rest of it is kept here. One already past it is not run at all.
         const timeoutSeconds = machine.definition.TimeoutSeconds;
         const remainingMs = timeoutSeconds === undefined ? Infinity : startDate.getTime() + timeoutSeconds * 1000 - now;
+        // One that had ended is run again only within its time: past it, it stays as it ended (a write it lost is the
+        // sweeper's to find), never reported as timed out.
+        if (entry.endedAt && remainingMs <= 0) {
+          lateToRerun += 1;
+          continue;
+        }
         const execution = launch(machine, { executionArn, name, input, startDate }, remainingMs > 0);
         if (remainingMs > 0 && entry.endedAt) rerun += 1;
         else if (remainingMs > 0) resumed += 1;
@@ -690,6 +702,12 @@ export const startStepFunctions = async ({
         log(
           `running again ${rerun} execution(s) that had ended just before the stack was killed: DynamoDB Local may ` +
             'have dropped their last writes, and their steps repeat nothing that held',
+        );
+      }
+      if (lateToRerun > 0) {
+        log(
+          `${lateToRerun} execution(s) that had ended just before the stack was killed are past their TimeoutSeconds ` +
+            'now, and are not run again: the sweeper settles an order one of them left PENDING',
         );
       }
       if (timedOut > 0) log(`${timedOut} execution(s) the last stop left running had passed their TimeoutSeconds`);

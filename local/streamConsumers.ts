@@ -200,7 +200,8 @@ export const startStreamConsumers = async ({
 }): Promise<StreamConsumers> => {
   // A kept stack's operator learns at each start of batches given up on and not yet handled: a crash's restart can
   // list some that need nothing (given up on just before it, the checkpoint not yet past them, they come again).
-  const listed = checkpointDir && failuresFile ? await failuresListed(failuresFile) : 0;
+  // A file it cannot read costs the count, not the start.
+  const listed = checkpointDir && failuresFile ? await failuresListed(failuresFile).catch(() => 0) : 0;
   if (listed > 0) {
     log(
       `${listed} batch(es) a consumer gave up on are listed in ${relative(process.cwd(), failuresFile ?? '')}: ` +

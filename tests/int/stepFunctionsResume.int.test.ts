@@ -184,6 +184,82 @@ describe('executions left running across a restart of the local stack', () => {
     }
   });
 
+  it('keeps no execution that was stopped, and runs none again that had ended past its TimeoutSeconds', async () => {
+    // A machine that waits: stopped while it waits, it ends ABORTED.
+    const waitName = `${config.service}-${config.provider.stage}-waits`;
+    const waits = {
+      ...config,
+      resources: {
+        Resources: {
+          WaitsStateMachine: {
+            Type: 'AWS::StepFunctions::StateMachine',
+            Properties: {
+              StateMachineName: waitName,
+              Definition: {
+                TimeoutSeconds: 60,
+                StartAt: 'Wait',
+                States: { Wait: { Type: 'Wait', Seconds: 30, Next: 'Done' }, Done: { Type: 'Succeed' } },
+              },
+            },
+          },
+        },
+      },
+    };
+    const file = await newFile();
+    const stepFunctions = await startStepFunctions({
+      config: waits,
+      executionsFile: file,
+      rerunEnded: () => true,
+      endedKeptMs: 60_000,
+    });
+    const sfn = sfnClient(stepFunctions.endpoint);
+    try {
+      await stepFunctions.resume();
+      const { executionArn = '' } = await sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: `arn:aws:states:${config.provider.region}:000000000000:stateMachine:${waitName}`,
+          name: 'order-5',
+          input: '{}',
+        }),
+      );
+      await sfn.send(new StopExecutionCommand({ executionArn }));
+      await expect.poll(() => stepFunctions.executions.get(executionArn)?.status).toBe('ABORTED');
+      await expect.poll(() => readFile(file, 'utf8').catch(() => 'none')).toBe('none');
+    } finally {
+      sfn.destroy();
+      await stepFunctions.stop();
+    }
+
+    // One that had ended just before a crash, its start now past the machine's TimeoutSeconds.
+    const late = await givenFile(
+      JSON.stringify([
+        {
+          stateMachineArn: `arn:aws:states:${config.provider.region}:000000000000:stateMachine:${waitName}`,
+          executionArn: `arn:aws:states:${config.provider.region}:000000000000:execution:${waitName}:order-6`,
+          name: 'order-6',
+          input: '{}',
+          startDate: new Date(Date.now() - 120_000).toISOString(),
+          endedAt: new Date(Date.now() - 1_000).toISOString(),
+        },
+      ]),
+    );
+    const lines: string[] = [];
+    const restarted = await startStepFunctions({
+      config: waits,
+      executionsFile: late,
+      rerunEnded: () => true,
+      log: (line) => lines.push(line),
+    });
+    try {
+      expect(await restarted.resume()).toBe(0);
+      expect(restarted.executions.size).toBe(0);
+      expect(lines.join('\n')).toMatch(/1 execution\(s\) that had ended just before the stack was killed are past/);
+      expect(lines.join('\n')).not.toMatch(/passed their TimeoutSeconds/);
+    } finally {
+      await restarted.stop();
+    }
+  });
+
   it('writes no ended execution at a clean stop: only a crash runs one again', async () => {
     const file = await newFile();
     const stepFunctions = await startStepFunctions({
