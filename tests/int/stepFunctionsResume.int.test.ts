@@ -62,6 +62,33 @@ const givenFile = async (content: string) => {
   return file;
 };
 
+/**
+ * A stand-in for `machines` that keeps every ended execution a minute, its executions file, a client, and how to start
+ * an execution of a machine by name: answers its ARN.
+ */
+const keepingEnded = async (machines: typeof config) => {
+  const file = await newFile();
+  const stepFunctions = await startStepFunctions({
+    config: machines,
+    executionsFile: file,
+    rerunEnded: () => true,
+    endedKeptMs: 60_000,
+  });
+  await stepFunctions.resume();
+  const sfn = sfnClient(stepFunctions.endpoint);
+  const start = async (machineName: string, name: string) =>
+    (
+      await sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: `arn:aws:states:${config.provider.region}:000000000000:stateMachine:${machineName}`,
+          name,
+          input: '{}',
+        }),
+      )
+    ).executionArn ?? '';
+  return { file, stepFunctions, sfn, start };
+};
+
 const leftRunning = (startDate: Date, stateMachineArn = sagaArn) => [
   {
     stateMachineArn,
@@ -205,23 +232,9 @@ describe('executions left running across a restart of the local stack', () => {
         },
       },
     };
-    const file = await newFile();
-    const stepFunctions = await startStepFunctions({
-      config: waits,
-      executionsFile: file,
-      rerunEnded: () => true,
-      endedKeptMs: 60_000,
-    });
-    const sfn = sfnClient(stepFunctions.endpoint);
+    const { file, stepFunctions, sfn, start } = await keepingEnded(waits);
     try {
-      await stepFunctions.resume();
-      const { executionArn = '' } = await sfn.send(
-        new StartExecutionCommand({
-          stateMachineArn: `arn:aws:states:${config.provider.region}:000000000000:stateMachine:${waitName}`,
-          name: 'order-5',
-          input: '{}',
-        }),
-      );
+      const executionArn = await start(waitName, 'order-5');
       await sfn.send(new StopExecutionCommand({ executionArn }));
       await expect.poll(() => stepFunctions.executions.get(executionArn)?.status).toBe('ABORTED');
       await expect.poll(() => readFile(file, 'utf8').catch(() => 'none')).toBe('none');
@@ -261,23 +274,9 @@ describe('executions left running across a restart of the local stack', () => {
   });
 
   it('writes no ended execution at a clean stop: only a crash runs one again', async () => {
-    const file = await newFile();
-    const stepFunctions = await startStepFunctions({
-      config: tiny,
-      executionsFile: file,
-      rerunEnded: () => true,
-      endedKeptMs: 60_000,
-    });
-    const sfn = sfnClient(stepFunctions.endpoint);
+    const { file, stepFunctions, sfn, start } = await keepingEnded(tiny);
     try {
-      await stepFunctions.resume();
-      const { executionArn = '' } = await sfn.send(
-        new StartExecutionCommand({
-          stateMachineArn: tinyArn,
-          name: 'order-4',
-          input: '{}',
-        }),
-      );
+      const executionArn = await start(tinyName, 'order-4');
       await expect.poll(() => stepFunctions.executions.get(executionArn)?.status).toBe('SUCCEEDED');
       await expect.poll(() => readFile(file, 'utf8').catch(() => '')).toContain('order-4');
     } finally {
