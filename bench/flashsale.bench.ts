@@ -7,8 +7,8 @@ import { localClientConfig } from '../local/dynamoLocal.js';
 import { localStateDir } from '../local/paths.js';
 import { printProfileSummary, startCpuProfile } from './cpuProfile.js';
 import { concurrently, coresBusy, cpuMeter, cpuPerUnit, stats } from './lib.js';
-import { requestOnce } from './http.js';
-import { type ClientRequest, startHttpClients } from './httpClients.js';
+import { type ApiRequest, requestOnce } from './http.js';
+import { startHttpClients } from './httpClients.js';
 import { startProgress } from './progress.js';
 import { startDrivenStack } from './scenario.js';
 import { createBaselineTable } from './stack.js';
@@ -100,17 +100,14 @@ export const flashsaleBench = async ({
     const run = randomUUID().slice(0, 6).toUpperCase();
     const register = (sku: string, units: number) =>
       post('/products', adminToken, { sku, name: sku, price: { amount: 1999, currency: 'EUR' }, stock: units });
-    const orderRequest = (sku: string, i: number, key: string = randomUUID()): ClientRequest => ({
+    const orderRequest = (sku: string, i: number, key: string = randomUUID()): ApiRequest => ({
       method: 'POST',
       path: '/orders',
       token: customers[((i % clients) + clients) % clients] as string,
       body: { items: [{ sku, quantity: 1 }], payment: { token: 'tok_visa' } },
       headers: { 'idempotency-key': key },
     });
-    const orderOf = (sku: string, i: number) => {
-      const { path, token, body, headers } = orderRequest(sku, i);
-      return send(path, token, body, headers);
-    };
+    const orderOf = (sku: string, i: number) => requestOnce(api.url, orderRequest(sku, i));
 
     // Warm every handler once on a SKU of its own, and wait for that order to settle, before anything is timed.
     progress.note('warming up');

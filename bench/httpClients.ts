@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { type ApiAnswer, type ApiRequest, requestOnce, retryDelayMs } from './http.js';
+import { concurrently } from './lib.js';
 
 /**
  * A bench's HTTP clients in a Node process of their own, as a load generator runs beside the server it measures and
@@ -8,17 +9,16 @@ import { type ApiAnswer, type ApiRequest, requestOnce, retryDelayMs } from './ht
  * profiled alone: docs/performance.md), charged to the backend, whose one event loop is what a sale saturates.
  */
 
-/** One request, sent until it is answered below 500 or `attempts` times (then its last answer stands). */
-export type ClientRequest = ApiRequest;
-
 /** A request's last answer (status 0: no answer at all), every status it met on the way, and its time, retries in. */
 export type ClientAnswer = ApiAnswer & { index: number; statuses: number[]; latencyMs: number };
 
-type Run = { url: string; clients: number; attempts: number; requests: ClientRequest[] };
+type Run = { url: string; clients: number; attempts: number; requests: ApiRequest[] };
 type FromClients = { answer: ClientAnswer } | { done: true };
 
-/** A careful client's request: a 5xx or no answer is sent again, the same (its Idempotency-Key too), with backoff. */
-const send = async (url: string, request: ClientRequest, attempts: number, index: number): Promise<ClientAnswer> => {
+/**
+ * A careful client's request, sent until it is answered below 500 or `attempts` times (then its last answer stands):
+ * a 5xx or no answer is sent again, the same (its Idempotency-Key too), with backoff. */
+const send = async (url: string, request: ApiRequest, attempts: number, index: number): Promise<ClientAnswer> => {
   const started = performance.now();
   const statuses: number[] = [];
   for (let attempt = 1; ; attempt++) {
@@ -36,13 +36,8 @@ const serve = () => {
   // Its bench gone, it has no one to answer.
   process.once('disconnect', () => process.exit(0));
   process.on('message', async ({ url, clients, attempts, requests }: Run) => {
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: clients }, async () => {
-        for (let i = next++; i < requests.length; i = next++) {
-          process.send?.({ answer: await send(url, requests[i] as ClientRequest, attempts, i) } satisfies FromClients);
-        }
-      }),
+    await concurrently(requests.length, clients, async (i) =>
+      process.send?.({ answer: await send(url, requests[i] as ApiRequest, attempts, i) } satisfies FromClients),
     );
     process.send?.({ done: true } satisfies FromClients);
   });
@@ -56,7 +51,7 @@ export type HttpClients = {
   pid: number;
   /** Sends every request, `clients` at a time; `onAnswer` sees each answer as it lands. Answers them in order. */
   run(
-    requests: ClientRequest[],
+    requests: ApiRequest[],
     options: { clients: number; attempts?: number; onAnswer?: (answer: ClientAnswer) => void },
   ): Promise<ClientAnswer[]>;
   stop(): void;

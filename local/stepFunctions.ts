@@ -701,7 +701,7 @@ export const startStepFunctions = async ({
       if (rerun > 0) {
         log(
           `running again ${rerun} execution(s) that had ended just before the stack was killed: DynamoDB Local may ` +
-            'have dropped their last writes, and their steps repeat nothing that held',
+            'have dropped their last writes, and their steps act only on an order still PENDING or a payment still to settle',
         );
       }
       if (lateToRerun > 0) {

@@ -153,12 +153,9 @@ type Mapping = {
   checkpoints: Checkpoints;
 };
 
-/** How many batches `failuresFile` lists (one line each); none when it is not there. */
+/** How many batches `failuresFile` lists (one line each); none when it is not there, or cannot be read. */
 export const failuresListed = async (failuresFile: string): Promise<number> => {
-  const text = await readFile(failuresFile, 'utf8').catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'ENOENT') return '';
-    throw error;
-  });
+  const text = await readFile(failuresFile, 'utf8').catch(() => '');
   return text.split('\n').filter((line) => line.trim() !== '').length;
 };
 
@@ -198,10 +195,9 @@ export const startStreamConsumers = async ({
   checkpointFlushMs?: number;
   log?: (line: string) => void;
 }): Promise<StreamConsumers> => {
-  // A kept stack's operator learns at each start of batches given up on and not yet handled: a crash's restart can
-  // list some that need nothing (given up on just before it, the checkpoint not yet past them, they come again).
-  // A file it cannot read costs the count, not the start.
-  const listed = checkpointDir && failuresFile ? await failuresListed(failuresFile).catch(() => 0) : 0;
+  // A kept stack's operator learns at each start of the batches given up on and not yet handled (deleted once they
+  // are): the file is the local on-failure destination, which nothing else says is holding anything.
+  const listed = checkpointDir && failuresFile ? await failuresListed(failuresFile) : 0;
   if (listed > 0) {
     log(
       `${listed} batch(es) a consumer gave up on are listed in ${relative(process.cwd(), failuresFile ?? '')}: ` +
