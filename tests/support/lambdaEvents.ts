@@ -22,4 +22,7 @@ export const unitEnvironment = {
   CIRCUIT_FAILURE_THRESHOLD: '5',
   CIRCUIT_WINDOW_SECONDS: '30',
   CIRCUIT_COOL_DOWN_SECONDS: '15',
+  // Here, not in the one file that needs it: unit files share a worker's modules, and the first to read the
+  // configuration caches it for every file after (startSaga's test failed when another file ran first).
+  ORDER_SAGA_ARN: 'arn:aws:states:eu-west-1:000000000000:stateMachine:orderflow-unit-order-saga',
 };

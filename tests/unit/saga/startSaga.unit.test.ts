@@ -8,7 +8,6 @@ import { eventSchemas } from '../../../composition/schemas.js';
 const environment = {
   ...unitEnvironment,
   LOG_LEVEL: 'silent',
-  ORDER_SAGA_ARN: 'arn:aws:states:eu-west-1:000000000000:stateMachine:orderflow-unit-order-saga',
   AWS_REGION: 'eu-west-1',
 };
 
