@@ -23,6 +23,7 @@ export const problemStatus = {
   'order-already-placed': 422,
   'restock-key-reused': 422,
   'write-off-key-reused': 422,
+  'reprice-key-reused': 422,
   'write-off-exceeds-available': 422,
   'stock-limit-exceeded': 422,
   'internal-error': 500,

@@ -8,6 +8,7 @@ import {
   OrderKey,
   PlaceOrderRequest,
   RegisterProductRequest,
+  RepriceKey,
   RepriceRequest,
   RestockKey,
   SkuParam,
@@ -119,18 +120,25 @@ export const routes = [
     access: 'admin',
     summary: 'Give a product a new price, for the orders placed from now on.',
     params: z.object({ sku: SkuParam }),
+    headers: z.object({ 'idempotency-key': RepriceKey.optional() }),
     body: RepriceRequest,
     responses: {
       200: {
         description:
           'The product with its new price. Orders placed from about a second on are priced at it; orders placed ' +
-          'before keep the price they were placed at. The price it has already changes nothing, and answers the same.',
+          'before keep the price they were placed at. The price it has already changes nothing, and answers the ' +
+          'same. Sent again with the same Idempotency-Key, it changes nothing and answers the product as it is now, ' +
+          'with a price given since if there was one. The key is the product’s, whoever sends it.',
         schema: 'ProductFacts',
       },
       404: { description: 'No product with this SKU.' },
       409: {
         description: 'The product kept changing while the new price retried: retry after Retry-After.',
         problems: ['concurrent-modification'],
+      },
+      422: {
+        description: 'Its Idempotency-Key was used for another price.',
+        problems: ['reprice-key-reused'],
       },
     },
   },

@@ -138,6 +138,12 @@ export const WriteOffKey = HeaderKey.meta({
     'key for another quantity is refused.',
 });
 
+export const RepriceKey = HeaderKey.meta({
+  description:
+    'Sending the same key again changes nothing more, however long after: a late retry cannot undo a price given ' +
+    'after it. The same key for another price is refused.',
+});
+
 export const WriteOffRequest = z.strictObject({ quantity: count(1, 1_000_000) }).meta({ id: 'WriteOffRequest' });
 
 /** A page's size, from the query string. */

@@ -51,15 +51,22 @@ export const movesOf = <State, Command, Event extends DomainEvent>(
 };
 
 /**
- * A keyed restock or write-off claims its key for good (ADR 0024), with its quantity, so a retry any time later is
- * told apart from a new command that reuses the key.
+ * A keyed restock or write-off claims its key for good (ADR 0024), with its quantity, and a keyed new price with the
+ * price (ADR 0025), so a retry any time later is told apart from a new command that reuses the key.
  */
 const keyClaims = (event: ProductEvent): Claim[] => {
-  const claim = (kind: KeyKind, { sku, quantity }: { sku: string; quantity: number }, key?: string) =>
-    key === undefined ? [] : [{ claimId: keyClaimId(kind, sku, key), data: { quantity } }];
-  if (event.type === 'ProductRestocked') return claim('restock', event.data, event.data.restockId);
-  if (event.type === 'StockWrittenOff') return claim('writeOff', event.data, event.data.writeOffId);
-  return [];
+  const claim = (kind: KeyKind, key: string | undefined, data: Claim['data']) =>
+    key === undefined ? [] : [{ claimId: keyClaimId(kind, event.data.sku, key), data }];
+  switch (event.type) {
+    case 'ProductRestocked':
+      return claim('restock', event.data.restockId, { quantity: event.data.quantity });
+    case 'StockWrittenOff':
+      return claim('writeOff', event.data.writeOffId, { quantity: event.data.quantity });
+    case 'ProductRepriced':
+      return claim('reprice', event.data.repriceId, { ...event.data.unitPrice });
+    default:
+      return [];
+  }
 };
 
 /** Each SKU's stock move as a move of its stock balance, which refuses to go below zero. */

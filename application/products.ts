@@ -10,6 +10,7 @@ import {
 } from '../domain/inventory/index.js';
 import {
   ProductNotFoundError,
+  RepriceKeyReusedError,
   RestockKeyReusedError,
   StockLimitExceededError,
   WriteOffExceedsAvailableError,
@@ -143,20 +144,35 @@ export const writeOffStock = (
 
 /**
  * Gives the product a new price, for the orders placed from now on (ADR 0022); an order placed before keeps the price
- * it was placed at. The price it has already records nothing, and answers the same.
+ * it was placed at. The price it has already records nothing, and answers the same. With a `repriceId` (the caller's
+ * Idempotency-Key), a retry, however late, records nothing and answers the product as it is now, so it cannot undo a
+ * price given after it (ADR 0025).
  */
 export const repriceProduct = async (
-  input: { sku: string; price: Money },
+  input: { sku: string; price: Money; repriceId?: string },
   context: CommandContext,
 ): Promise<{ sku: string; name: string; price: Money }> => {
+  const { sku, price, repriceId } = input;
   const { state } = await handleCommand(
     productAggregate,
-    productStreamId(input.sku),
-    (current) => product.decide({ type: 'RepriceProduct', data: { sku: input.sku, unitPrice: input.price } }, current),
+    productStreamId(sku),
+    (current) =>
+      product.decide(
+        { type: 'RepriceProduct', data: { sku, unitPrice: price, ...(repriceId ? { repriceId } : {}) } },
+        current,
+      ),
     context,
-  );
-  if (state.status !== 'REGISTERED') throw new ProductNotFoundError(input.sku);
-  return { sku: input.sku, name: state.name, price: state.unitPrice };
+  ).catch((error: unknown) => {
+    if (!(error instanceof ClaimTakenError)) throw error;
+    const { amount, currency } = error.data ?? {};
+    // Every store says what the claim holds (the contract tests check it): without it, nothing can be answered.
+    if (typeof amount !== 'number' || typeof currency !== 'string') throw error;
+    if (amount !== price.amount || currency !== price.currency)
+      throw new RepriceKeyReusedError(sku, { amount, currency });
+    return load(context.store, productAggregate, productStreamId(sku));
+  });
+  if (state.status !== 'REGISTERED') throw new ProductNotFoundError(sku);
+  return { sku, name: state.name, price: state.unitPrice };
 };
 
 export type RegisteredProduct = Extract<ProductState, { status: 'REGISTERED' }>;

@@ -93,9 +93,9 @@ const backOfficeTotals = (sent: Map<string, BackOfficeSent>) =>
   );
 
 /**
- * What the back office sent is what each product's stream records: every keyed restock and write-off answered `200`
- * once, however many times its answer was lost and it was sent again, and none that was not; and the last price sent
- * is the product's price.
+ * What the back office sent is what each product's stream records: every keyed restock, write-off and new price
+ * answered `200` once, however many times its answer was lost and it was sent again, and none that was not; and the
+ * last price sent is the product's price.
  */
 export const checkBackOffice = async (
   store: Pick<EventStore, 'readStream'>,
@@ -103,13 +103,14 @@ export const checkBackOffice = async (
   failures: string[],
 ): Promise<InvariantResult> => {
   const violations = [...failures.map((failure) => `never answered 200: ${failure}`)];
-  for (const [sku, { restockKeys, writeOffKeys, prices }] of sent) {
+  for (const [sku, { restockKeys, writeOffKeys, priceKeys, prices }] of sent) {
     const events = await store.readStream(productStreamId(sku), { consistent: true });
     const keysOf = (type: string, field: string) =>
       events.filter((e) => e.type === type).flatMap((e) => (typeof e.data[field] === 'string' ? [e.data[field]] : []));
     for (const [what, recorded, keys] of [
       ['restock', keysOf('ProductRestocked', 'restockId'), restockKeys],
       ['write-off', keysOf('StockWrittenOff', 'writeOffId'), writeOffKeys],
+      ['new price', keysOf('ProductRepriced', 'repriceId'), priceKeys],
     ] as const) {
       for (const key of new Set([...recorded, ...keys])) {
         const times = recorded.filter((k) => k === key).length;
@@ -120,7 +121,7 @@ export const checkBackOffice = async (
         }
       }
     }
-    // The price it has: the latest given, or the registered one (a new price equal to it records nothing).
+    // The price it has: the latest given, or the registered one (an unkeyed new price equal to it records nothing).
     const priced = events.filter((e) => e.type === 'ProductRepriced' || e.type === 'ProductRegistered').at(-1);
     const price = (priced?.data.unitPrice as { amount: number } | undefined)?.amount;
     if (prices.length > 0 && price !== prices.at(-1)) {
@@ -129,7 +130,7 @@ export const checkBackOffice = async (
   }
   const totals = backOfficeTotals(sent);
   return {
-    name: 'each restock and write-off sent is recorded once, and the last price sent is the price',
+    name: 'each restock, write-off and new price sent is recorded once, and the last price sent is the price',
     checked: totals.restocks + totals.writeOffs + totals.prices,
     violations,
   };
@@ -182,7 +183,7 @@ export const runChaos = async ({
   };
   // Each keyed restock and write-off commits and loses its first answer, so its key is what keeps the retry from
   // adding or taking the units again (the random faults alone reach only a few of them).
-  if (backOffice) heals.push(loseFirstKeyedAnswers(['restockProduct', 'writeOffStock']));
+  if (backOffice) heals.push(loseFirstKeyedAnswers(['restockProduct', 'writeOffStock', 'repriceProduct']));
   const gateway = simulatorOutage({ client, table: table('PAYMENT_SIMULATOR_TABLE') });
   let outagePhase: Promise<{ refusedCalls: number }> | undefined;
   // The outage counts from the first order accepted, not from the start: on a loaded machine the stack and the

@@ -127,7 +127,7 @@ export type ScenarioOptions = {
 };
 
 /** What the back office sent, per SKU, in the order it sent it: the keys of its restocks and write-offs, its prices. */
-export type BackOfficeSent = { restockKeys: string[]; writeOffKeys: string[]; prices: number[] };
+export type BackOfficeSent = { restockKeys: string[]; writeOffKeys: string[]; priceKeys: string[]; prices: number[] };
 
 export type ScenarioResult = {
   /** Every order, its permanent fault if it had one, and how it ended (`REJECTED (UNAVAILABLE)`, `unseen`, …). */
@@ -299,12 +299,13 @@ export const runScenario = async (options: ScenarioOptions): Promise<ScenarioRes
   const backOfficeRound = () => {
     const round = rounds++;
     const sku = skus[round % skus.length] as string;
-    const sent = backOffice.get(sku) ?? { restockKeys: [], writeOffKeys: [], prices: [] };
+    const sent = backOffice.get(sku) ?? { restockKeys: [], writeOffKeys: [], priceKeys: [], prices: [] };
     backOffice.set(sku, sent);
     const path = `/products/${encodeURIComponent(sku)}`;
     backOfficeDone = backOfficeDone.then(async () => {
       const restockKey = `restock-${run}-${round}`;
       const writeOffKey = `write-off-${run}-${round}`;
+      const priceKey = `price-${run}-${round}`;
       const price = 1250 + (round % 7) * 10;
       for (const [what, request] of [
         [
@@ -326,7 +327,9 @@ export const runScenario = async (options: ScenarioOptions): Promise<ScenarioRes
           async () => {
             await send('POST', `${path}/reprice`, options.adminToken, {
               body: { price: { amount: price, currency: 'EUR' } },
+              key: priceKey,
             });
+            sent.priceKeys.push(priceKey);
             sent.prices.push(price);
           },
         ],

@@ -258,35 +258,36 @@ export const stockInvariant = (
 };
 
 /**
- * Each restock or write-off key moved its SKU's stock once, and each claim (ADR 0024) in the snapshots table is the
- * record of a keyed move, with its quantity: the claims an event takes are `productAggregate.claims`'s, as the
- * append wrote them. A keyed move recorded before claims were taken has no claim, and breaks nothing.
+ * Each restock, write-off or new-price key was recorded once by its product, and each claim (ADR 0024, 0025) in the
+ * snapshots table is the record of a keyed event, with its quantity or price: the claims an event takes are
+ * `productAggregate.claims`'s, as the append wrote them. A keyed event recorded before claims were taken has no claim,
+ * and breaks nothing.
  */
-export const keyedMovesInvariant = (
+export const keyClaimsInvariant = (
   { skus }: Pick<FoldedStreams, 'skus'>,
   snapshotItems: Record<string, unknown>[],
 ): InvariantResult => {
   const result: InvariantResult = {
-    name: "each restock or write-off key moved its SKU's stock once, and each claim is a keyed move's record",
+    name: 'each restock, write-off or new-price key was recorded once, and each claim is a keyed event’s record',
     checked: 0,
     violations: [],
   };
-  const moved = new Map<string, Claim['data']>();
+  const recorded = new Map<string, Claim['data']>();
   for (const { parsed } of skus.values()) {
     for (const { claimId, data } of claimsOf(productAggregate, parsed)) {
       result.checked += 1;
-      if (moved.has(claimId)) result.violations.push(`${claimId}: the key moved the stock more than once`);
-      moved.set(claimId, data);
+      if (recorded.has(claimId)) result.violations.push(`${claimId}: the key was recorded more than once`);
+      recorded.set(claimId, data);
     }
   }
   for (const { [STREAM_ID]: id, ...data } of snapshotItems) {
     const claimId = String(id);
     if (!isKeyClaimId(claimId)) continue;
     result.checked += 1;
-    const move = moved.get(claimId);
-    if (!move) result.violations.push(`claim ${claimId} has no keyed move of its SKU`);
-    else if (!isDeepStrictEqual(data, move)) {
-      result.violations.push(`claim ${claimId} holds ${JSON.stringify(data)}, its move ${JSON.stringify(move)}`);
+    const event = recorded.get(claimId);
+    if (!event) result.violations.push(`claim ${claimId} has no keyed event of its SKU`);
+    else if (!isDeepStrictEqual(data, event)) {
+      result.violations.push(`claim ${claimId} holds ${JSON.stringify(data)}, its event ${JSON.stringify(event)}`);
     }
   }
   return result;
@@ -297,7 +298,7 @@ export const keyedMovesInvariant = (
  * hold once every order has settled, whatever failed on the way:
  * every stream's versions are gapless; every order is CONFIRMED, REJECTED or CANCELLED; for every SKU
  * `available + reserved + sold = initial + restocked − written off`, with no stock held for a settled order and sold stock only
- * for confirmed ones; each restock or write-off key moved the stock once, and each claim records its move; no order's
+ * for confirmed ones; each restock, write-off or new-price key was recorded once, and each claim records its event; no order's
  * payment is authorized or charged twice, and no order that did not end CONFIRMED keeps an authorization or a charge
  * at the gateway; every read model equals a fresh fold.
  * Scans everything: meant for the local stack and test stages, not for a large production table.
@@ -375,7 +376,7 @@ export const checkInvariants = async (tables: InvariantTables): Promise<Invarian
   }
 
   const stock = stockInvariant({ skus, orders }, derived);
-  const keyed = keyedMovesInvariant({ skus }, derived);
+  const keyed = keyClaimsInvariant({ skus }, derived);
 
   const charged: InvariantResult = {
     name: 'no payment is authorized or charged twice, and none is kept by an order that did not end CONFIRMED',

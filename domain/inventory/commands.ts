@@ -22,8 +22,14 @@ export type WriteOffStock = {
   data: { sku: Sku; quantity: Quantity; writeOffId?: string | undefined };
 };
 
-/** A new price for the orders placed from now on; orders placed before keep the price they were placed at. */
-export type RepriceProduct = { type: 'RepriceProduct'; data: { sku: Sku; unitPrice: Money } };
+/**
+ * A new price for the orders placed from now on; orders placed before keep the price they were placed at.
+ * `repriceId`: the caller's key for this new price (`Idempotency-Key`), so a late retry cannot undo a later one.
+ */
+export type RepriceProduct = {
+  type: 'RepriceProduct';
+  data: { sku: Sku; unitPrice: Money; repriceId?: string | undefined };
+};
 
 /** What is said about a product as a whole: its catalogue facts and the stock supplied. */
 export type ProductCommand = RegisterProduct | RestockProduct | RepriceProduct | WriteOffStock;

@@ -65,9 +65,12 @@ export const decide = (command: ProductCommand, state: ProductState): ProductEve
       return writeOff(command, state);
     case 'RepriceProduct': {
       if (state.status !== 'REGISTERED') throw new ProductNotFoundError(command.data.sku);
-      // The price it has already: a retry, or a second admin who had the same idea. Nothing to record.
+      // The price it has already: a retry, or a second admin who had the same idea. Nothing to record, unless keyed:
+      // the key is claimed by the write that records it (ADR 0025), and a key left unclaimed here would let a late
+      // retry of this call undo a new price given after it.
       const { amount, currency } = command.data.unitPrice;
-      if (state.unitPrice.amount === amount && state.unitPrice.currency === currency) return [];
+      const unchanged = state.unitPrice.amount === amount && state.unitPrice.currency === currency;
+      if (unchanged && command.data.repriceId === undefined) return [];
       return [{ type: 'ProductRepriced', data: command.data }];
     }
     default:

@@ -21,10 +21,13 @@ export const StockWrittenOff = z.strictObject({
 });
 export type StockWrittenOff = z.infer<typeof StockWrittenOff>;
 
-/** The product's price from now on. It moves no stock, and changes no order placed before it. */
+/**
+ * The product's price from now on. It moves no stock, and changes no order placed before it. `repriceId` is there
+ * when the caller keyed it; new prices before keys were taken have none.
+ */
 export const ProductRepriced = z.strictObject({
   type: z.literal('ProductRepriced'),
-  data: z.strictObject({ sku: Sku, unitPrice: Money }),
+  data: z.strictObject({ sku: Sku, unitPrice: Money, repriceId: IdempotencyKey.optional() }),
 });
 export type ProductRepriced = z.infer<typeof ProductRepriced>;
 

@@ -86,12 +86,12 @@ export const addStock = (a: Stock, b: Stock): Stock => ({
 /** The key of a SKU's stock balance, which every event that moves its stock moves in the same write. */
 export const stockBalanceId = (sku: string): string => `stock-${sku}`;
 
-/** The kinds of keyed stock move whose key is claimed for good (ADR 0024). */
-const keyKinds = ['restock', 'writeOff'] as const;
+/** The kinds of keyed product command whose key is claimed for good (ADR 0024, 0025). */
+const keyKinds = ['restock', 'writeOff', 'reprice'] as const;
 export type KeyKind = (typeof keyKinds)[number];
 
 /**
- * The key of a keyed restock's or write-off's claim (ADR 0024): its kind, its SKU, and the caller's key, which may hold
+ * The key of a keyed restock's, write-off's or new price's claim (ADR 0024, 0025): its kind, its SKU, and the caller's key, which may hold
  * any visible character (a SKU holds no `/`, so no two of them meet in one id).
  */
 export const keyClaimId = (kind: KeyKind, sku: string, key: string): string => `${kind}Key-${sku}/${key}`;

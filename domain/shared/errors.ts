@@ -56,6 +56,20 @@ export class WriteOffKeyReusedError extends DomainError {
   }
 }
 
+export class RepriceKeyReusedError extends DomainError {
+  constructor(
+    readonly sku: string,
+    readonly price: { amount: number; currency: string },
+  ) {
+    super(
+      'REPRICE_KEY_REUSED',
+      'unprocessable',
+      `Product ${sku} was already given a new price under this idempotency key, ${price.amount} minor units of ${price.currency}; a key cannot be reused for another price.`,
+    );
+    this.name = 'RepriceKeyReusedError';
+  }
+}
+
 /** A write-off of more units than are available: units held by orders in flight, or sold, are not to be written off. */
 export class WriteOffExceedsAvailableError extends DomainError {
   constructor(

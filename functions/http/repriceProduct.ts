@@ -3,6 +3,16 @@ import { repriceProduct } from '../../application/products.js';
 import { commandContext } from '../dependencies.js';
 import { httpHandler, ok } from './httpHandler.js';
 
-export const handler = httpHandler(route('repriceProduct'), async (request) =>
-  ok(await repriceProduct({ sku: request.params.sku, price: request.body.price }, commandContext(request))),
-);
+export const handler = httpHandler(route('repriceProduct'), async (request) => {
+  const { params, body, headers } = request;
+  return ok(
+    await repriceProduct(
+      {
+        sku: params.sku,
+        price: body.price,
+        ...(headers['idempotency-key'] ? { repriceId: headers['idempotency-key'] } : {}),
+      },
+      commandContext(request),
+    ),
+  );
+});

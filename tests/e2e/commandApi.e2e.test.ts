@@ -251,6 +251,38 @@ describe('POST /products/{sku}/reprice', () => {
     ]);
   });
 
+  it('keeps a later price from a late retry sent with its Idempotency-Key, and refuses the key for another price', async () => {
+    const sku = await givenProduct(call, { price: eur(1000) });
+    const reprice = (price: { amount: number; currency: string }, key?: string) =>
+      call('POST', `/products/${sku}/reprice`, {
+        as: admin,
+        body: { price },
+        ...(key ? { headers: { 'idempotency-key': key } } : {}),
+      });
+    const key = `price-list-${randomUUID()}`;
+    expect((await reprice(eur(1200), key)).json).toEqual({ sku, name: `Product ${sku}`, price: eur(1200) });
+    // Another admin's price lands; then the first call's answer, lost, is sent again: the later price stays.
+    expect((await reprice(eur(900))).status).toBe(200);
+    const retry = await reprice(eur(1200), key);
+    expect(retry.status, retry.text).toBe(200);
+    expect(retry.json).toEqual({ sku, name: `Product ${sku}`, price: eur(900) });
+    expectProblem(await reprice(eur(1300), key), 422, 'reprice-key-reused');
+    // Keyed at the price it has: recorded all the same, so that its own late retry cannot undo a later price.
+    const same = `price-same-${randomUUID()}`;
+    expect((await reprice(eur(900), same)).json).toMatchObject({ price: eur(900) });
+    expect((await reprice(eur(800))).status).toBe(200);
+    expect((await reprice(eur(900), same)).json).toMatchObject({ price: eur(800) });
+    const recorded = await storedEvents(`product-${sku}`);
+    expect(recorded.map((event) => [event.type, (event.data as { unitPrice: unknown }).unitPrice])).toEqual([
+      ['ProductRegistered', eur(1000)],
+      ['ProductRepriced', eur(1200)],
+      ['ProductRepriced', eur(900)],
+      ['ProductRepriced', eur(900)],
+      ['ProductRepriced', eur(800)],
+    ]);
+    expectProblem(await reprice(eur(100), 'a key with spaces'), 400, 'validation-failed');
+  });
+
   it.each([
     ['a price with no currency', { price: { amount: 100 } }, '#/price/currency'],
     ['a currency ISO 4217 does not list', { price: { amount: 100, currency: 'EUE' } }, '#/price/currency'],

@@ -259,9 +259,9 @@ describe('the packaged prod template', () => {
         ].sort(),
       );
     }
-    // A new price moves no stock: its function may not touch a balance.
+    // A new price moves no stock: its function may not touch a balance. A keyed one claims its key (ADR 0025).
     expect(grants('repriceProduct')).toEqual(
-      [...on(eventsArn, 'PutItem', 'Query'), ...on(snapshotsArn, 'GetItem', 'PutItem')].sort(),
+      [...on(eventsArn, 'PutItem', 'Query'), ...on(snapshotsArn, 'GetItem', 'PutItem', 'PutItem')].sort(),
     );
     // Each read model is two tables, blue and green (ADR 0009); readers get the pointer's key of the projections table.
     const both = (table: string) => [
@@ -291,7 +291,7 @@ describe('the packaged prod template', () => {
       dynamoStatements(fn)
         .filter((s) => actionsOf(s).includes(action) && JSON.stringify(s.Resource) === JSON.stringify(arn))
         .map((s) => (s as { Condition?: unknown }).Condition);
-    // A product's snapshot, and a restock's or write-off's claim on its own kind of key, are the only items its
+    // A product's snapshot, and a restock's, write-off's or new price's claim on its own kind of key, are the only items its
     // commands put: a stock balance is never overwritten. (The IAM e2e test writes no snapshot, which comes only after
     // many events: the condition is held here; it does claim keys.)
     const leading = (...keys: string[]) =>
@@ -299,7 +299,12 @@ describe('the packaged prod template', () => {
     const product = `${productStreamId('')}*`;
     expect(keyClaimId('restock', 'MUG-1', 'k')).toMatch(/^restockKey-/);
     expect(keyClaimId('writeOff', 'MUG-1', 'k')).toMatch(/^writeOffKey-/);
-    const claims: Record<string, string> = { restockProduct: 'restockKey-*', writeOffStock: 'writeOffKey-*' };
+    expect(keyClaimId('reprice', 'MUG-1', 'k')).toMatch(/^repriceKey-/);
+    const claims: Record<string, string> = {
+      restockProduct: 'restockKey-*',
+      writeOffStock: 'writeOffKey-*',
+      repriceProduct: 'repriceKey-*',
+    };
     for (const fn of ['registerProduct', 'restockProduct', 'writeOffStock', 'repriceProduct']) {
       const claim = claims[fn];
       expect(conditionsOf(fn, 'dynamodb:PutItem', snapshotsArn), fn).toEqual(

@@ -211,7 +211,7 @@ describe('one upcaster, registered in domain/upcasters.ts, changes what every re
         ],
       },
       [stockInvariant]: { checked: 0, violations: [] },
-      "each restock or write-off key moved its SKU's stock once, and each claim is a keyed move's record": {
+      'each restock, write-off or new-price key was recorded once, and each claim is a keyed event’s record': {
         checked: 0,
         violations: [],
       },

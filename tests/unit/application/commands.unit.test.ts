@@ -428,6 +428,24 @@ describe('products and their stock', () => {
     expect(shop.count()).toBe(events + 1);
   });
 
+  it('keeps a later price from a late keyed retry of a new price, and refuses its key for another (ADR 0025)', async () => {
+    const shop = await givenShop({ 'MUG-1': 10 });
+    const eur = (amount: number) => ({ amount, currency: 'EUR' });
+    await repriceProduct({ sku: 'MUG-1', price: eur(800), repriceId: 'list-1' }, shop.context);
+    await repriceProduct({ sku: 'MUG-1', price: eur(650) }, shop.context);
+    const events = shop.count();
+    expect(await repriceProduct({ sku: 'MUG-1', price: eur(800), repriceId: 'list-1' }, shop.context)).toMatchObject({
+      price: eur(650),
+    });
+    await expect(
+      repriceProduct({ sku: 'MUG-1', price: { amount: 800, currency: 'USD' }, repriceId: 'list-1' }, shop.context),
+    ).rejects.toMatchObject({ name: 'RepriceKeyReusedError', price: eur(800) });
+    expect(shop.count()).toBe(events);
+    // A key is the product's own, and a new price's own: a restock's key of the same name is another command.
+    await restockProduct({ sku: 'MUG-1', quantity: 1, restockId: 'list-1' }, shop.context);
+    expect(shop.count()).toBe(events + 1);
+  });
+
   it('answers a late keyed retry near the supply limit as a retry, not as a restock past the limit', async () => {
     const shop = await givenShop({ 'BIG-1': STOCK_LEVEL_MAX - 1_000 });
     await restockProduct({ sku: 'BIG-1', quantity: 900, restockId: 'po-late' }, shop.context);

@@ -201,6 +201,13 @@ describe('product decider', () => {
         .then([repriced(unitPrice)]);
     });
 
+    it('records a keyed new price even at the price it has, so that its key is claimed (ADR 0025)', () => {
+      const keyed = { type: 'RepriceProduct', data: { sku, unitPrice, repriceId: 'list-7' } } as const;
+      aProduct([registered()])
+        .when(keyed)
+        .then([{ type: 'ProductRepriced', data: keyed.data }]);
+    });
+
     it('takes another currency as another price', () => {
       aProduct([registered()])
         .when(reprice({ amount: unitPrice.amount, currency: 'USD' }))

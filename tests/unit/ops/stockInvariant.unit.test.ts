@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DomainEvent, StoredEvent } from '../../../eventstore/types.js';
-import { foldedStreams, keyedMovesInvariant, stockInvariant } from '../../../ops/invariants.js';
+import { foldedStreams, keyClaimsInvariant, stockInvariant } from '../../../ops/invariants.js';
 import { oneUnitPlaced } from '../../support/orderEvents.js';
 import { eventSchemas } from '../../../composition/schemas.js';
 
@@ -131,24 +131,24 @@ describe('the keyed moves invariant (ADR 0024)', () => {
   it('holds when each key moved the stock once and each claim records its move; an unkeyed restock claims nothing', () => {
     const skus = keyed([restock(10, 'po-1'), restock(3), writeOff(2, 'count-1')]);
     // A balance beside the claims is not a claim.
-    const result = keyedMovesInvariant(skus, [...claims, balance({ available: 16, reserved: 0, sold: 0 })]);
+    const result = keyClaimsInvariant(skus, [...claims, balance({ available: 16, reserved: 0, sold: 0 })]);
     expect(result).toMatchObject({ checked: 4, violations: [] });
   });
 
   it('holds for a keyed move recorded before claims were taken, which has none', () => {
-    expect(keyedMovesInvariant(keyed([restock(10, 'po-1')]), [])).toMatchObject({ checked: 1, violations: [] });
+    expect(keyClaimsInvariant(keyed([restock(10, 'po-1')]), [])).toMatchObject({ checked: 1, violations: [] });
   });
 
   it('names a key that moved the stock twice', () => {
-    const result = keyedMovesInvariant(keyed([restock(10, 'po-1'), restock(10, 'po-1')]), [restockClaim]);
-    expect(result.violations).toEqual([`restockKey-${sku}/po-1: the key moved the stock more than once`]);
+    const result = keyClaimsInvariant(keyed([restock(10, 'po-1'), restock(10, 'po-1')]), [restockClaim]);
+    expect(result.violations).toEqual([`restockKey-${sku}/po-1: the key was recorded more than once`]);
   });
 
   it('names a claim with no move, and one whose quantity is not its move’s', () => {
-    const result = keyedMovesInvariant(keyed([restock(7, 'po-1')]), claims);
+    const result = keyClaimsInvariant(keyed([restock(7, 'po-1')]), claims);
     expect(result.violations).toEqual([
-      `claim restockKey-${sku}/po-1 holds {"quantity":10}, its move {"quantity":7}`,
-      `claim writeOffKey-${sku}/count-1 has no keyed move of its SKU`,
+      `claim restockKey-${sku}/po-1 holds {"quantity":10}, its event {"quantity":7}`,
+      `claim writeOffKey-${sku}/count-1 has no keyed event of its SKU`,
     ]);
   });
 });
