@@ -4,6 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { ProblemSlug } from '../api/problems.js';
+import { allowedMethods } from '../api/allowedMethods.js';
 import { routePattern } from '../api/routePattern.js';
 import { ProblemError, problemResponse } from '../functions/http/problem.js';
 import { type AccessContext, accessLogFormat, renderAccessLog } from './accessLog.js';
@@ -422,7 +423,11 @@ export const startApi = async ({
   });
   // What Node's parser refuses before any route (a header over 16 KB, a malformed request line or chunk) answered as
   // every other error is, instead of Node's bare status line.
-  const answerOnSocket = (socket: Duplex, [status, title, slug, detail]: ClientErrorAnswer) => {
+  const answerOnSocket = (
+    socket: Duplex,
+    [status, title, slug, detail]: ClientErrorAnswer,
+    headers: Record<string, string> = {},
+  ) => {
     const correlationId = randomUUID();
     const body = JSON.stringify({ type: `urn:orderflow:problem:${slug}`, title, status, detail, correlationId });
     socket.end(
@@ -431,6 +436,7 @@ export const startApi = async ({
         'content-type: application/problem+json',
         `content-length: ${Buffer.byteLength(body)}`,
         `x-correlation-id: ${correlationId}`,
+        ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
         'connection: close',
         '',
         body,
@@ -442,10 +448,19 @@ export const startApi = async ({
     answerOnSocket(socket, clientErrorAnswers[error.code ?? ''] ?? badRequest);
   });
   // Node hands a CONNECT (a request for a tunnel) to a `connect` listener, not to the request handler, and drops the
-  // connection when there is none: answered instead, as no route takes that method.
-  server.on('connect', (_request: IncomingMessage, socket: Duplex) =>
-    answerOnSocket(socket, [405, 'Method Not Allowed', 'method-not-allowed', 'CONNECT is not a method of this API.']),
-  );
+  // connection when there is none: answered instead, as no route takes that method. A 405 names what the target
+  // takes (RFC 9110 §15.5.6): a path's methods, as the `$default` function names them, and none for a host and port,
+  // since this API is no proxy.
+  server.on('connect', (request: IncomingMessage, socket: Duplex) => {
+    const target = request.url ?? '';
+    const allowed = target.startsWith('/') ? allowedMethods(new URL(target, 'http://x').pathname) : [];
+    if (target.startsWith('/') && allowed.length === 0) {
+      return answerOnSocket(socket, [404, 'Not Found', 'not-found', 'There is no such resource.']);
+    }
+    answerOnSocket(socket, [405, 'Method Not Allowed', 'method-not-allowed', 'CONNECT is not a method of this API.'], {
+      allow: allowed.length === 0 ? '' : [...allowed, 'OPTIONS'].join(', '),
+    });
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());

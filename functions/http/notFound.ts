@@ -1,14 +1,9 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
-// Written by `npm run openapi` from api/routes.ts (a unit test fails when it is stale): the route table's methods and
-// paths without the zod schemas, which this function would otherwise build at every cold start only to read these.
-import routeTable from '../../api/routeTable.json' with { type: 'json' };
-import { routePattern } from '../../api/routePattern.js';
+import { allowedMethods } from '../../api/allowedMethods.js';
 import { baseLogger } from '../observability/log.js';
 import { accessLog, correlationId, headersOnly, type HttpContext, notFound, problemErrors } from './middlewares.js';
 import { ProblemError } from './problem.js';
-
-const templates = routeTable.map((r) => ({ method: r.method, pattern: routePattern(r.path).pattern }));
 
 /**
  * API Gateway's `$default` route: whatever no other route matched. A known path with another method is a 405 with
@@ -21,10 +16,7 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2, Er
   .use(accessLog())
   .use(problemErrors())
   .handler(async (event) => {
-    // Every GET route answers HEAD too (serverless.yml gives each a HEAD route).
-    const allowed = templates
-      .filter((t) => t.pattern.test(event.rawPath))
-      .flatMap((t) => (t.method === 'GET' ? ['GET', 'HEAD'] : [t.method]));
+    const allowed = allowedMethods(event.rawPath);
     if (allowed.length === 0) throw notFound();
     const allow = [...allowed, 'OPTIONS'].join(', ');
     // What a path takes (RFC 9110 §9.3.7). A stage with CORS has the gateway answer a browser's preflight, but

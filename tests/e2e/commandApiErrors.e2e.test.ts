@@ -716,6 +716,18 @@ describe('what the HTTP parser refuses, locally', () => {
     });
 
   it.each([
+    ['an authority, which no method takes here', 'localhost:443', 405, ''],
+    ['a path', '/orders', 405, 'POST, GET, HEAD, OPTIONS'],
+    ['a path no route has', '/nowhere', 404, undefined],
+  ])('answers a CONNECT to %s as the API answers a method no route takes', async (_, target, status, allow) => {
+    const answer = await rawAnswer(`CONNECT ${target} HTTP/1.1\r\nhost: localhost:443\r\n\r\n`);
+    const head = answer.slice(0, answer.indexOf('\r\n\r\n')).split('\r\n');
+    expect(head[0]).toMatch(new RegExp(`^HTTP/1.1 ${status} `));
+    // A 405 must say what the target takes (RFC 9110 §15.5.6), even when that is nothing.
+    expect(head.find((line) => line.startsWith('allow:'))).toBe(allow === undefined ? undefined : `allow: ${allow}`);
+  });
+
+  it.each([
     ['headers over 16 KB', `GET /openapi.json HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(17_000)}\r\n\r\n`, 431],
     ['a malformed chunk', 'POST /orders HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n', 400],
     // Node hands a CONNECT to a listener of its own, and drops the connection when there is none.
