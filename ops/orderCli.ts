@@ -174,10 +174,10 @@ const print = (report: OrderReport) => {
     '\nparked compensations (payment refunds and voids, run once the order is settled and the gateway answers)',
   );
   if (report.compensations.length === 0) {
-    // The stand-in forgets ended executions when npm start stops, so "none" there may be one that ran and ended.
+    // The stand-in keeps no execution that ended before this npm start began: "none" there may be one that ran.
     console.log(
       report.stage === 'local'
-        ? '  none on record (the local stand-in forgets ended executions when npm start stops; the payment stream above says what ran)'
+        ? '  none on record (none ran since this npm start began; one that ended before it is not kept, and the payment stream above says what ran)'
         : '  none',
     );
   }

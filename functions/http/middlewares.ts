@@ -115,9 +115,13 @@ export const authClaims = (access: Access): Middleware => ({
     const sub = typeof claims.sub === 'string' ? claims.sub : undefined;
     if (!sub) {
       // Past the authorizer, a request without a subject sent a token that names none: refused, as an invalid one.
-      throw new ProblemError(401, 'unauthorized', 'Unauthorized', 'A valid bearer token is required.', {
-        headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
-      });
+      throw new ProblemError(
+        401,
+        'unauthorized',
+        'Unauthorized',
+        'The bearer token names no subject (`sub`): it cannot say whose orders these are.',
+        { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } },
+      );
     }
     // The subject is the customer id every order records: one it could not record is refused here, before any write
     // (a signed token from the identity provider can carry any subject).

@@ -396,6 +396,14 @@ describe('authentication', () => {
     ],
   ];
 
+  it('says why it refused a signed token that names no subject: that it names none', async () => {
+    const token = await api().issuer.sign('');
+    const answer = await call('GET', '/orders', { as: null, headers: { authorization: `Bearer ${token}` } });
+    expectProblem(answer, 401, 'unauthorized');
+    expect(answer.json.detail).toContain('names no subject');
+    expect(answer.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"');
+  });
+
   it('says why it refused a token: an expired one, that it has expired', async () => {
     const token = await api().issuer.sign(uniqueCustomer(), { expiresIn: '-1m' });
     const answer = await call('GET', '/orders', { as: null, headers: { authorization: `Bearer ${token}` } });
