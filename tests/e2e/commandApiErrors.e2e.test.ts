@@ -727,6 +727,8 @@ describe('what the HTTP parser refuses, locally', () => {
     ['an authority, which no method takes here', 'localhost:443', 405, ''],
     ['a path', '/orders', 405, 'POST, GET, HEAD, OPTIONS'],
     ['a path no route has', '/nowhere', 404, undefined],
+    // Resolved as a URL, `//[` names a host that is not one: the server must read it as a path, not fall over.
+    ['a path of two slashes', '//[', 404, undefined],
   ])('answers a CONNECT to %s as the API answers a method no route takes', async (_, target, status, allow) => {
     const answer = await rawAnswer(`CONNECT ${target} HTTP/1.1\r\nhost: localhost:443\r\n\r\n`);
     const head = answer.slice(0, answer.indexOf('\r\n\r\n')).split('\r\n');
