@@ -453,7 +453,7 @@ export const startApi = async ({
   // since this API is no proxy.
   server.on('connect', (request: IncomingMessage, socket: Duplex) => {
     const target = request.url ?? '';
-    // As every request's target is read: a path, never a URL to resolve (`//[` resolved would throw, and crash the server).
+    // Read as every request's target is, a path: resolved as a URL, `//[` would throw and take the server down.
     const allowed = target.startsWith('/') ? allowedMethods(new URL(`http://localhost${target}`).pathname) : [];
     if (target.startsWith('/') && allowed.length === 0) {
       return answerOnSocket(socket, [404, 'Not Found', 'not-found', 'There is no such resource.']);
