@@ -126,9 +126,9 @@ export const routes = [
       200: {
         description:
           'The product with its new price. Orders placed from about a second on are priced at it; orders placed ' +
-          'before keep the price they were placed at. The price it has already changes nothing, and answers the ' +
-          'same. Sent again with the same Idempotency-Key, it changes nothing and answers the product as it is now, ' +
-          'with a price given since if there was one. The key is the product’s, whoever sends it.',
+          'before keep the price they were placed at. Unkeyed, the price it has already records nothing, and answers ' +
+          'the same. Sent again with the same Idempotency-Key, it changes nothing and answers the product as it ' +
+          'is now, with a price given since if there was one. The key is the product’s, whoever sends it.',
         schema: 'ProductFacts',
       },
       404: { description: 'No product with this SKU.' },

@@ -144,9 +144,9 @@ export const writeOffStock = (
 
 /**
  * Gives the product a new price, for the orders placed from now on (ADR 0022); an order placed before keeps the price
- * it was placed at. The price it has already records nothing, and answers the same. With a `repriceId` (the caller's
- * Idempotency-Key), a retry, however late, records nothing and answers the product as it is now, so it cannot undo a
- * price given after it (ADR 0025).
+ * it was placed at. Unkeyed, the price it has already records nothing, and answers the same. With a `repriceId` (the
+ * caller's Idempotency-Key), a retry, however late, records nothing and answers the product as it is now, so it cannot
+ * undo a price given after it (ADR 0025).
  */
 export const repriceProduct = async (
   input: { sku: string; price: Money; repriceId?: string },

@@ -103,14 +103,14 @@ export const checkBackOffice = async (
   failures: string[],
 ): Promise<InvariantResult> => {
   const violations = [...failures.map((failure) => `never answered 200: ${failure}`)];
-  for (const [sku, { restockKeys, writeOffKeys, priceKeys, prices }] of sent) {
+  for (const [sku, { restockKeys, writeOffKeys, repriceKeys, prices }] of sent) {
     const events = await store.readStream(productStreamId(sku), { consistent: true });
     const keysOf = (type: string, field: string) =>
       events.filter((e) => e.type === type).flatMap((e) => (typeof e.data[field] === 'string' ? [e.data[field]] : []));
     for (const [what, recorded, keys] of [
       ['restock', keysOf('ProductRestocked', 'restockId'), restockKeys],
       ['write-off', keysOf('StockWrittenOff', 'writeOffId'), writeOffKeys],
-      ['new price', keysOf('ProductRepriced', 'repriceId'), priceKeys],
+      ['new price', keysOf('ProductRepriced', 'repriceId'), repriceKeys],
     ] as const) {
       for (const key of new Set([...recorded, ...keys])) {
         const times = recorded.filter((k) => k === key).length;
@@ -181,8 +181,8 @@ export const runChaos = async ({
     heals.push(failPermanently(fault.step, [orderId], fault.when));
     return fault;
   };
-  // Each keyed restock and write-off commits and loses its first answer, so its key is what keeps the retry from
-  // adding or taking the units again (the random faults alone reach only a few of them).
+  // Each keyed restock, write-off and new price commits and loses its first answer, so its key is what keeps the retry
+  // from taking effect again (the random faults alone reach only a few of them).
   if (backOffice) heals.push(loseFirstKeyedAnswers(['restockProduct', 'writeOffStock', 'repriceProduct']));
   const gateway = simulatorOutage({ client, table: table('PAYMENT_SIMULATOR_TABLE') });
   let outagePhase: Promise<{ refusedCalls: number }> | undefined;

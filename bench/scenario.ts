@@ -126,8 +126,11 @@ export type ScenarioOptions = {
   backOffice?: { everyOrders: number };
 };
 
-/** What the back office sent, per SKU, in the order it sent it: the keys of its restocks and write-offs, its prices. */
-export type BackOfficeSent = { restockKeys: string[]; writeOffKeys: string[]; priceKeys: string[]; prices: number[] };
+/**
+ * What the back office sent, per SKU, in the order it sent it: the keys of its restocks, write-offs and new prices,
+ * and the prices.
+ */
+export type BackOfficeSent = { restockKeys: string[]; writeOffKeys: string[]; repriceKeys: string[]; prices: number[] };
 
 export type ScenarioResult = {
   /** Every order, its permanent fault if it had one, and how it ended (`REJECTED (UNAVAILABLE)`, `unseen`, …). */
@@ -299,13 +302,13 @@ export const runScenario = async (options: ScenarioOptions): Promise<ScenarioRes
   const backOfficeRound = () => {
     const round = rounds++;
     const sku = skus[round % skus.length] as string;
-    const sent = backOffice.get(sku) ?? { restockKeys: [], writeOffKeys: [], priceKeys: [], prices: [] };
+    const sent = backOffice.get(sku) ?? { restockKeys: [], writeOffKeys: [], repriceKeys: [], prices: [] };
     backOffice.set(sku, sent);
     const path = `/products/${encodeURIComponent(sku)}`;
     backOfficeDone = backOfficeDone.then(async () => {
       const restockKey = `restock-${run}-${round}`;
       const writeOffKey = `write-off-${run}-${round}`;
-      const priceKey = `price-${run}-${round}`;
+      const repriceKey = `price-${run}-${round}`;
       const price = 1250 + (round % 7) * 10;
       for (const [what, request] of [
         [
@@ -327,9 +330,9 @@ export const runScenario = async (options: ScenarioOptions): Promise<ScenarioRes
           async () => {
             await send('POST', `${path}/reprice`, options.adminToken, {
               body: { price: { amount: price, currency: 'EUR' } },
-              key: priceKey,
+              key: repriceKey,
             });
-            sent.priceKeys.push(priceKey);
+            sent.repriceKeys.push(repriceKey);
             sent.prices.push(price);
           },
         ],

@@ -452,6 +452,8 @@ export const startApi = async ({
   // takes (RFC 9110 §15.5.6): a path's methods, as the `$default` function names them, and none for a host and port,
   // since this API is no proxy.
   server.on('connect', (request: IncomingMessage, socket: Duplex) => {
+    // Node takes its own error listener off a socket it hands here: without one, a client's reset would be thrown.
+    socket.on('error', () => socket.destroy());
     const target = request.url ?? '';
     // Read as every request's target is, a path: resolved as a URL, `//[` would throw and take the server down.
     const allowed = target.startsWith('/') ? allowedMethods(new URL(`http://localhost${target}`).pathname) : [];

@@ -297,10 +297,10 @@ export const keyClaimsInvariant = (
  * Reads the whole event store, the read models and the payment simulator's ledger of charges, and checks what must
  * hold once every order has settled, whatever failed on the way:
  * every stream's versions are gapless; every order is CONFIRMED, REJECTED or CANCELLED; for every SKU
- * `available + reserved + sold = initial + restocked − written off`, with no stock held for a settled order and sold stock only
- * for confirmed ones; each restock, write-off or new-price key was recorded once, and each claim records its event; no order's
- * payment is authorized or charged twice, and no order that did not end CONFIRMED keeps an authorization or a charge
- * at the gateway; every read model equals a fresh fold.
+ * `available + reserved + sold = initial + restocked − written off`, with no stock held for a settled order and sold
+ * stock only for confirmed ones; each restock, write-off or new-price key was recorded once, and each claim records
+ * its event; no order's payment is authorized or charged twice, and no order that did not end CONFIRMED keeps an
+ * authorization or a charge at the gateway; every read model equals a fresh fold.
  * Scans everything: meant for the local stack and test stages, not for a large production table.
  */
 export const checkInvariants = async (tables: InvariantTables): Promise<InvariantResult[]> => {

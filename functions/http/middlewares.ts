@@ -119,7 +119,7 @@ export const authClaims = (access: Access): Middleware => ({
         401,
         'unauthorized',
         'Unauthorized',
-        'The bearer token names no subject (`sub`): it cannot say whose orders these are.',
+        'The bearer token names no subject (`sub`): it cannot say whose call this is.',
         { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } },
       );
     }

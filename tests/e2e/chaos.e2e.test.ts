@@ -43,7 +43,7 @@ describe('chaos: orders under injected failures', () => {
     expect(report.scenario.orders).toHaveLength(30);
     // Six rounds of the back office, each a restock, a write-off and a new price, all answered in the end.
     const sent = [...report.scenario.backOffice.values()];
-    expect(sent.flatMap((s) => [...s.restockKeys, ...s.writeOffKeys, ...s.priceKeys])).toHaveLength(18);
+    expect(sent.flatMap((s) => [...s.restockKeys, ...s.writeOffKeys, ...s.repriceKeys])).toHaveLength(18);
     expect(sent.flatMap((s) => s.prices)).toHaveLength(6);
     expect(report.scenario.backOfficeFailures).toEqual([]);
     // Orders 0, 11 and 22 had a forward step fail every time; the catch-all settled each as expectedEndings says.

@@ -737,6 +737,22 @@ describe('what the HTTP parser refuses, locally', () => {
     expect(head.find((line) => line.startsWith('allow:'))).toBe(allow === undefined ? undefined : `allow: ${allow}`);
   });
 
+  it('outlives a client that resets its connection once a CONNECT is answered', async () => {
+    await new Promise<void>((resolve) => {
+      const socket = connect(Number(new URL(api().api.url).port), '127.0.0.1');
+      socket.on('error', () => undefined);
+      socket.once('data', () => {
+        socket.resetAndDestroy();
+        resolve();
+      });
+      socket.once('close', () => resolve());
+      socket.write('CONNECT /orders HTTP/1.1\r\nhost: x\r\n\r\n');
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Still serving: an unhandled reset would have ended the process, and this file with it.
+    expect((await call('GET', '/openapi.json')).status).toBe(200);
+  });
+
   it.each([
     ['headers over 16 KB', `GET /openapi.json HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(17_000)}\r\n\r\n`, 431],
     ['a malformed chunk', 'POST /orders HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n', 400],

@@ -184,6 +184,7 @@ describe('the IAM grants of the packaged template', () => {
     expect((await call('POST', `/products/${sku}/restock`, { as: 'admin', body: { quantity: 5 } })).status).toBe(200);
     const writeOff = { as: 'admin', body: { quantity: 1 } } as const;
     expect((await call('POST', `/products/${sku}/write-off`, writeOff)).status).toBe(200);
+    // Keyed, as every call with a body here is (`call`): its claim's put is held to claimRepriceKeys (ADR 0025).
     const newPrice = { price: { amount: 1300, currency: 'EUR' } };
     expect((await call('POST', `/products/${sku}/reprice`, { as: 'admin', body: newPrice })).status).toBe(200);
 

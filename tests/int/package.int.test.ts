@@ -291,9 +291,9 @@ describe('the packaged prod template', () => {
       dynamoStatements(fn)
         .filter((s) => actionsOf(s).includes(action) && JSON.stringify(s.Resource) === JSON.stringify(arn))
         .map((s) => (s as { Condition?: unknown }).Condition);
-    // A product's snapshot, and a restock's, write-off's or new price's claim on its own kind of key, are the only items its
-    // commands put: a stock balance is never overwritten. (The IAM e2e test writes no snapshot, which comes only after
-    // many events: the condition is held here; it does claim keys.)
+    // A product's snapshot, and a restock's, write-off's or new price's claim on its own kind of key, are the only
+    // items its commands put: a stock balance is never overwritten. (The IAM e2e test writes no snapshot, which comes
+    // only after many events: the condition is held here; it does claim keys.)
     const leading = (...keys: string[]) =>
       keys.map((key) => ({ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [key] } }));
     const product = `${productStreamId('')}*`;

@@ -106,7 +106,7 @@ describe('the stock invariant with a write-off', () => {
   });
 });
 
-describe('the keyed moves invariant (ADR 0024)', () => {
+describe('the key claims invariant (ADR 0024, 0025)', () => {
   const keyed = (moves: DomainEvent[]) =>
     foldedStreams(
       new Map([
@@ -142,6 +142,19 @@ describe('the keyed moves invariant (ADR 0024)', () => {
   it('names a key that moved the stock twice', () => {
     const result = keyClaimsInvariant(keyed([restock(10, 'po-1'), restock(10, 'po-1')]), [restockClaim]);
     expect(result.violations).toEqual([`restockKey-${sku}/po-1: the key was recorded more than once`]);
+  });
+
+  it('holds a keyed new price to its claim of amount and currency, and names one whose currency differs', () => {
+    const repriced = (amount: number, currency: string, repriceId?: string): DomainEvent => ({
+      type: 'ProductRepriced',
+      data: { sku, unitPrice: { amount, currency }, ...(repriceId ? { repriceId } : {}) },
+    });
+    const skus = keyed([repriced(900, 'EUR', 'list-1'), repriced(800, 'EUR')]);
+    const held = { streamId: `repriceKey-${sku}/list-1`, amount: 900, currency: 'EUR' };
+    expect(keyClaimsInvariant(skus, [held])).toMatchObject({ checked: 2, violations: [] });
+    expect(keyClaimsInvariant(skus, [{ ...held, currency: 'USD' }]).violations).toEqual([
+      `claim repriceKey-${sku}/list-1 holds {"amount":900,"currency":"USD"}, its event {"amount":900,"currency":"EUR"}`,
+    ]);
   });
 
   it('names a claim with no move, and one whose quantity is not its move’s', () => {
