@@ -460,7 +460,12 @@ export const startApi = async ({
     if (target.startsWith('/') && allowed.length === 0) {
       return answerOnSocket(socket, [404, 'Not Found', 'not-found', 'There is no such resource.']);
     }
-    answerOnSocket(socket, [405, 'Method Not Allowed', 'method-not-allowed', 'CONNECT is not a method of this API.'], {
+    // Worded as `$default` words a 405 on a path (functions/http/notFound.ts).
+    const detail =
+      allowed.length === 0
+        ? 'CONNECT is not allowed here: this API is no proxy.'
+        : `CONNECT is not allowed here; use ${allowed.join(', ')}.`;
+    answerOnSocket(socket, [405, 'Method Not Allowed', 'method-not-allowed', detail], {
       allow: allowed.length === 0 ? '' : [...allowed, 'OPTIONS'].join(', '),
     });
   });
