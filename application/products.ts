@@ -84,20 +84,43 @@ export const restockProduct = (
 type SupplyCommand = Extract<ProductCommand, { type: 'RestockProduct' | 'WriteOffStock' }>;
 
 /**
- * A keyed restock or write-off the product no longer remembers, but whose claim holds (ADR 0024): its retry records
- * nothing, and the same key for another quantity is refused as the decider refuses it for one it remembers.
+ * A keyed command on a product whose claim an earlier append took (ADR 0024, 0025): its retry records nothing and
+ * answers the product as it is now. `earlier` reads what the claim holds, and `reused` refuses a command that is not
+ * that one's retry (the same key, another quantity or price), or returns nothing for one that is.
  */
-const doneBefore = async (command: SupplyCommand, taken: ClaimTakenError, context: CommandContext) => {
-  const { sku, quantity } = command.data;
-  const earlier = taken.data?.quantity;
+const doneBefore = <Earlier>(
+  sku: string,
+  taken: ClaimTakenError,
+  context: CommandContext,
+  earlier: (held: NonNullable<ClaimTakenError['data']>) => Earlier | undefined,
+  reused: (earlier: Earlier) => Error | undefined,
+) => {
+  const held = taken.data && earlier(taken.data);
   // Every store says what the claim holds (the contract tests check it): without it, nothing can be answered.
-  if (typeof earlier !== 'number') throw taken;
-  if (earlier !== quantity) {
-    throw command.type === 'RestockProduct'
-      ? new RestockKeyReusedError(sku, earlier)
-      : new WriteOffKeyReusedError(sku, earlier);
-  }
+  if (held === undefined) throw taken;
+  const refusal = reused(held);
+  if (refusal) throw refusal;
   return load(context.store, productAggregate, productStreamId(sku));
+};
+
+/**
+ * A keyed restock or write-off the product no longer remembers, but whose claim holds (ADR 0024): refused for another
+ * quantity as the decider refuses it for one it remembers.
+ */
+const supplyDoneBefore = (command: SupplyCommand, taken: ClaimTakenError, context: CommandContext) => {
+  const { sku, quantity } = command.data;
+  return doneBefore(
+    sku,
+    taken,
+    context,
+    (held) => (typeof held.quantity === 'number' ? held.quantity : undefined),
+    (earlier) =>
+      earlier === quantity
+        ? undefined
+        : command.type === 'RestockProduct'
+          ? new RestockKeyReusedError(sku, earlier)
+          : new WriteOffKeyReusedError(sku, earlier),
+  );
 };
 
 /** A restock or a write-off, and the product's figures after it. */
@@ -109,13 +132,13 @@ const moveSupply = async (command: SupplyCommand, context: CommandContext): Prom
     (current) => product.decide(command, current),
     context,
   ).catch(async (error: unknown) => {
-    if (error instanceof ClaimTakenError) return doneBefore(command, error, context);
+    if (error instanceof ClaimTakenError) return supplyDoneBefore(command, error, context);
     // The decider refuses a restock past the supply limit before the write could find its claim: a late retry of one
     // that is in already asks its claim, and is answered as the retry it is (ADR 0024).
     if (error instanceof StockLimitExceededError && command.type === 'RestockProduct' && command.data.restockId) {
       const claimId = keyClaimId('restock', sku, command.data.restockId);
       const data = await context.store.readClaim(claimId);
-      if (data) return doneBefore(command, new ClaimTakenError(claimId, data), context);
+      if (data) return supplyDoneBefore(command, new ClaimTakenError(claimId, data), context);
     }
     throw error;
   });
@@ -164,12 +187,17 @@ export const repriceProduct = async (
     context,
   ).catch((error: unknown) => {
     if (!(error instanceof ClaimTakenError)) throw error;
-    const { amount, currency } = error.data ?? {};
-    // Every store says what the claim holds (the contract tests check it): without it, nothing can be answered.
-    if (typeof amount !== 'number' || typeof currency !== 'string') throw error;
-    if (amount !== price.amount || currency !== price.currency)
-      throw new RepriceKeyReusedError(sku, { amount, currency });
-    return load(context.store, productAggregate, productStreamId(sku));
+    return doneBefore(
+      sku,
+      error,
+      context,
+      ({ amount, currency }) =>
+        typeof amount === 'number' && typeof currency === 'string' ? { amount, currency } : undefined,
+      (earlier) =>
+        earlier.amount === price.amount && earlier.currency === price.currency
+          ? undefined
+          : new RepriceKeyReusedError(sku, earlier),
+    );
   });
   if (state.status !== 'REGISTERED') throw new ProductNotFoundError(sku);
   return { sku, name: state.name, price: state.unitPrice };
