@@ -11,3 +11,9 @@ const templates = routeTable.map((r) => ({ method: r.method, pattern: routePatte
  */
 export const allowedMethods = (path: string): string[] =>
   templates.filter((t) => t.pattern.test(path)).flatMap((t) => (t.method === 'GET' ? ['GET', 'HEAD'] : [t.method]));
+
+/** What a 405 on a path some route has says: its `Allow` (what `OPTIONS` on it answers too) and its detail. */
+export const notAllowed = (method: string, allowed: string[]): { allow: string; detail: string } => ({
+  allow: [...allowed, 'OPTIONS'].join(', '),
+  detail: `${method} is not allowed here; use ${allowed.join(', ')}.`,
+});

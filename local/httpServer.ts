@@ -4,7 +4,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { ProblemSlug } from '../api/problems.js';
-import { allowedMethods } from '../api/allowedMethods.js';
+import { allowedMethods, notAllowed } from '../api/allowedMethods.js';
 import { routePattern } from '../api/routePattern.js';
 import { ProblemError, problemResponse } from '../functions/http/problem.js';
 import { type AccessContext, accessLogFormat, renderAccessLog } from './accessLog.js';
@@ -146,6 +146,18 @@ const problem = (
 };
 
 /** What the local API answers each refusal of Node's HTTP parser with, by its code (the status Node itself uses). */
+/**
+ * A request's target as the URL it names. The target is a path, never a URL to resolve: `//localhost/products` is that
+ * path, not that host. The client's Host header takes no part: `Host: x/orders?` would re-route the request, and
+ * `Host: a b` fail it. An absolute-form target (`http://host/products`, RFC 9112 §3.2.2), which a server must accept,
+ * names its path after its authority.
+ */
+const targetUrl = (sent: string): URL => {
+  const authority = /^https?:\/\/[^/?#]*/i.exec(sent)?.[0] ?? '';
+  const path = sent.slice(authority.length);
+  return new URL(`http://localhost${path.startsWith('/') ? path : `/${path}`}`);
+};
+
 type ClientErrorAnswer = [status: number, title: string, slug: string, detail: string];
 const clientErrorAnswers: Record<string, ClientErrorAnswer> = {
   HPE_HEADER_OVERFLOW: [
@@ -206,15 +218,7 @@ export const startApi = async ({
     request: IncomingMessage,
     access: AccessContext,
   ): Promise<APIGatewayProxyStructuredResultV2> => {
-    // The request target is a path, never a URL to resolve: `//localhost/products` is that path, not that host. The
-    // client's Host header takes no part: `Host: x/orders?` would re-route the request, and `Host: a b` fail it. An
-    // absolute-form target (`http://host/products`, RFC 9112 §3.2.2), which a server must accept, names its path after
-    // its authority.
-    const sent = request.url ?? '';
-    const authority = /^https?:\/\/[^/?#]*/i.exec(sent)?.[0] ?? '';
-    const path = sent.slice(authority.length);
-    const target = path.startsWith('/') ? path : `/${path}`;
-    const url = new URL(`http://localhost${target}`);
+    const url = targetUrl(request.url ?? '');
     const method = (request.method ?? 'GET').toUpperCase();
     access.path = url.pathname;
     // A stage with CORS answers a browser's preflight in the gateway, before any route or authorizer: the browser
@@ -455,19 +459,18 @@ export const startApi = async ({
     // Node takes its own error listener off a socket it hands here: without one, a client's reset would be thrown.
     socket.on('error', () => socket.destroy());
     const target = request.url ?? '';
-    // Read as every request's target is, a path: resolved as a URL, `//[` would throw and take the server down.
-    const allowed = target.startsWith('/') ? allowedMethods(new URL(`http://localhost${target}`).pathname) : [];
-    if (target.startsWith('/') && allowed.length === 0) {
+    // An authority (`host:443`) names no resource here: nothing is allowed on it.
+    if (!target.startsWith('/')) {
+      const detail = 'CONNECT is not allowed here: this API is no proxy.';
+      return answerOnSocket(socket, [405, 'Method Not Allowed', 'method-not-allowed', detail], { allow: '' });
+    }
+    // Read as every request's target is (`//[`, resolved as a URL, would throw and take the server down).
+    const allowed = allowedMethods(targetUrl(target).pathname);
+    if (allowed.length === 0) {
       return answerOnSocket(socket, [404, 'Not Found', 'not-found', 'There is no such resource.']);
     }
-    // Worded as `$default` words a 405 on a path (functions/http/notFound.ts).
-    const detail =
-      allowed.length === 0
-        ? 'CONNECT is not allowed here: this API is no proxy.'
-        : `CONNECT is not allowed here; use ${allowed.join(', ')}.`;
-    answerOnSocket(socket, [405, 'Method Not Allowed', 'method-not-allowed', detail], {
-      allow: allowed.length === 0 ? '' : [...allowed, 'OPTIONS'].join(', '),
-    });
+    const { allow, detail } = notAllowed('CONNECT', allowed);
+    answerOnSocket(socket, [405, 'Method Not Allowed', 'method-not-allowed', detail], { allow });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
-import { allowedMethods } from '../../api/allowedMethods.js';
+import { allowedMethods, notAllowed } from '../../api/allowedMethods.js';
 import { baseLogger } from '../observability/log.js';
 import { accessLog, correlationId, headersOnly, type HttpContext, notFound, problemErrors } from './middlewares.js';
 import { ProblemError } from './problem.js';
@@ -18,15 +18,9 @@ export const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyResultV2, Er
   .handler(async (event) => {
     const allowed = allowedMethods(event.rawPath);
     if (allowed.length === 0) throw notFound();
-    const allow = [...allowed, 'OPTIONS'].join(', ');
+    const { allow, detail } = notAllowed(event.requestContext.http.method, allowed);
     // What a path takes (RFC 9110 §9.3.7). A stage with CORS has the gateway answer a browser's preflight, but
     // `$default` takes every request no route names, so a preflight that reaches it finds a 2xx too, not a 405.
     if (event.requestContext.http.method === 'OPTIONS') return { statusCode: 204, headers: { allow } };
-    throw new ProblemError(
-      405,
-      'method-not-allowed',
-      'Method Not Allowed',
-      `${event.requestContext.http.method} is not allowed here; use ${allowed.join(', ')}.`,
-      { headers: { allow } },
-    );
+    throw new ProblemError(405, 'method-not-allowed', 'Method Not Allowed', detail, { headers: { allow } });
   });
