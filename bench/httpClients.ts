@@ -17,7 +17,8 @@ type FromClients = { answer: ClientAnswer } | { done: true };
 
 /**
  * A careful client's request, sent until it is answered below 500 or `attempts` times (then its last answer stands):
- * a 5xx or no answer is sent again, the same (its Idempotency-Key too), with backoff. */
+ * a 5xx or no answer is sent again, the same (its Idempotency-Key too), with backoff.
+ */
 const send = async (url: string, request: ApiRequest, attempts: number, index: number): Promise<ClientAnswer> => {
   const started = performance.now();
   const statuses: number[] = [];
