@@ -21,6 +21,7 @@ export const problemStatus = {
   'order-total-too-large': 422,
   'invalid-cursor': 422,
   'order-already-placed': 422,
+  'registration-key-reused': 422,
   'restock-key-reused': 422,
   'write-off-key-reused': 422,
   'reprice-key-reused': 422,

@@ -8,6 +8,7 @@ import {
   OrderKey,
   PlaceOrderRequest,
   RegisterProductRequest,
+  RegistrationKey,
   RepriceKey,
   RepriceRequest,
   RestockKey,
@@ -49,10 +50,23 @@ export const routes = [
     path: '/products',
     access: 'admin',
     summary: 'Register a product with its price and initial stock.',
+    headers: z.object({ 'idempotency-key': RegistrationKey.optional() }),
     body: RegisterProductRequest,
     responses: {
-      201: { description: 'The product.', schema: 'Product' },
-      409: { description: 'A product with this SKU exists.', problems: ['product-already-registered'] },
+      201: {
+        description:
+          'The product. Sent again with the Idempotency-Key it was registered with, it registers nothing and answers ' +
+          'the product as it is now: its price and stock figures may have moved since.',
+        schema: 'Product',
+      },
+      409: {
+        description: 'A product with this SKU exists, registered without this Idempotency-Key.',
+        problems: ['product-already-registered'],
+      },
+      422: {
+        description: 'The Idempotency-Key registered this SKU with another name, price or initial stock.',
+        problems: ['registration-key-reused'],
+      },
     },
   },
   {

@@ -126,6 +126,12 @@ export const OrderKey = HeaderKey.meta({
   description: 'Sending the same key again returns the same order instead of placing another.',
 });
 
+export const RegistrationKey = HeaderKey.meta({
+  description:
+    'Sending the same key again registers nothing more, however long after, and answers the product as it is now: a ' +
+    'retry of a registration is safe. The same key with another name, price or stock is refused.',
+});
+
 export const RestockKey = HeaderKey.meta({
   description:
     'Sending the same key again adds nothing more, however long after: a retry of a restock is safe. The same key ' +

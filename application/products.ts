@@ -45,31 +45,34 @@ export const readStock = async (
   options: { consistent?: boolean } = {},
 ): Promise<{ stock: Stock; version: number }> => stockOf(await store.readBalance(stockBalanceId(sku), options));
 
+/**
+ * Registers a product. With a `registrationId` (the caller's Idempotency-Key), a retry, however late, registers nothing
+ * and answers the product as it is now (ADR 0026).
+ */
 export const registerProduct = async (
-  input: { sku: string; name: string; price: Money; stock: number },
+  input: { sku: string; name: string; price: Money; stock: number; registrationId?: string },
   context: CommandContext,
 ): Promise<ProductDetails> => {
-  await handleCommand(
+  const { sku, name, price, stock, registrationId } = input;
+  const { state, events } = await handleCommand(
     productAggregate,
-    productStreamId(input.sku),
+    productStreamId(sku),
     (current) =>
       product.decide(
         {
           type: 'RegisterProduct',
-          data: { sku: input.sku, name: input.name, unitPrice: input.price, initialStock: input.stock },
+          data: { sku, name, unitPrice: price, initialStock: stock, ...(registrationId ? { registrationId } : {}) },
         },
         current,
       ),
     context,
   );
   // Registration is the balance's first move: nothing else can have moved it yet.
-  return {
-    sku: input.sku,
-    name: input.name,
-    price: input.price,
-    stock: { available: input.stock, reserved: 0, sold: 0 },
-    version: 1,
-  };
+  if (events.length > 0) return { sku, name, price, stock: { available: stock, reserved: 0, sold: 0 }, version: 1 };
+  // A retry: orders, restocks and new prices may have come since.
+  if (state.status !== 'REGISTERED') throw new ProductNotFoundError(sku);
+  const now = await readStock(context.store, sku, { consistent: true });
+  return { sku, name: state.name, price: state.unitPrice, ...now };
 };
 
 /**

@@ -47,7 +47,7 @@ export type ChaosOptions = {
   seed: number;
   /**
    * Restocks, write-offs and new prices beside the orders (`runScenario`'s `backOffice`), each keyed one losing its
-   * first answer after it committed; none by default.
+   * first answer after it committed, as the products' keyed registrations then do too; none by default.
    */
   backOffice?: { everyOrders: number };
   /** serverless.yml's stage to run (its table names and log level). */
@@ -181,9 +181,11 @@ export const runChaos = async ({
     heals.push(failPermanently(fault.step, [orderId], fault.when));
     return fault;
   };
-  // Each keyed restock, write-off and new price commits and loses its first answer, so its key is what keeps the retry
-  // from taking effect again (the random faults alone reach only a few of them).
-  if (backOffice) heals.push(loseFirstKeyedAnswers(['restockProduct', 'writeOffStock', 'repriceProduct']));
+  // Each keyed registration, restock, write-off and new price commits and loses its first answer, so its key is what
+  // keeps the retry from taking effect again or being refused (the random faults alone reach only a few of them).
+  if (backOffice) {
+    heals.push(loseFirstKeyedAnswers(['registerProduct', 'restockProduct', 'writeOffStock', 'repriceProduct']));
+  }
   const gateway = simulatorOutage({ client, table: table('PAYMENT_SIMULATOR_TABLE') });
   let outagePhase: Promise<{ refusedCalls: number }> | undefined;
   // The outage counts from the first order accepted, not from the start: on a loaded machine the stack and the

@@ -196,12 +196,7 @@ export const runScenario = async (options: ScenarioOptions): Promise<ScenarioRes
     method: string,
     path: string,
     token: string,
-    {
-      body,
-      key,
-      conflictAfterRetryIsDone = false,
-      refusalIsAnswer = false,
-    }: { body?: unknown; key?: string; conflictAfterRetryIsDone?: boolean; refusalIsAnswer?: boolean } = {},
+    { body, key, refusalIsAnswer = false }: { body?: unknown; key?: string; refusalIsAnswer?: boolean } = {},
   ): Promise<Record<string, unknown>> => {
     for (let attempt = 1; ; attempt++) {
       // Status 0: no answer at all (a broken connection), sent again below like any transient failure.
@@ -213,8 +208,6 @@ export const runScenario = async (options: ScenarioOptions): Promise<ScenarioRes
         ...(key ? { headers: { 'idempotency-key': key } } : {}),
       });
       answers[status] = (answers[status] ?? 0) + 1;
-      // A registration whose answer was lost, sent again, finds the product already there.
-      if (status === 409 && attempt > 1 && conflictAfterRetryIsDone) return json;
       // A 409 other than a lost race is the answer itself: e.g. a cancel refused because the order was rejected.
       if (status === 409 && refusalIsAnswer && json.type !== 'urn:orderflow:problem:concurrent-modification') {
         return { ...json, refused: true };
@@ -249,7 +242,8 @@ export const runScenario = async (options: ScenarioOptions): Promise<ScenarioRes
   for (const [sku, stock] of [...skus.map((sku) => [sku, options.orders * 2] as const), [scarce, 1] as const]) {
     await send('POST', '/products', options.adminToken, {
       body: { sku, name: `Product ${sku}`, price: { amount: 1250, currency: 'EUR' }, stock },
-      conflictAfterRetryIsDone: true,
+      // Keyed, a registration whose answer was lost is answered as registered when it is sent again (ADR 0026).
+      key: `register-${sku}`,
     });
   }
 

@@ -2,9 +2,10 @@ import type { Money, Quantity, Sku, StockLevel } from '../shared/values.js';
 
 // Types, not schemas, as the order's commands are (domain/order/commands.ts says why).
 
+/** `registrationId`: the caller's key for this registration (`Idempotency-Key`), so a retry registers nothing more. */
 export type RegisterProduct = {
   type: 'RegisterProduct';
-  data: { sku: Sku; name: string; unitPrice: Money; initialStock: StockLevel };
+  data: { sku: Sku; name: string; unitPrice: Money; initialStock: StockLevel; registrationId?: string | undefined };
 };
 
 /** `restockId`: the caller's key for this restock (`Idempotency-Key`), so a retry adds nothing more. */

@@ -2,12 +2,13 @@ import { assertNever } from '../shared/decider.js';
 import {
   ProductAlreadyRegisteredError,
   ProductNotFoundError,
+  RegistrationKeyReusedError,
   RestockKeyReusedError,
   StockLimitExceededError,
   WriteOffKeyReusedError,
 } from '../shared/errors.js';
 import { STOCK_LEVEL_MAX } from '../shared/limits.js';
-import type { ProductCommand, RestockProduct, WriteOffStock } from './commands.js';
+import type { ProductCommand, RegisterProduct, RestockProduct, WriteOffStock } from './commands.js';
 import type { ProductEvent } from './events.js';
 import type { ProductState } from './state.js';
 
@@ -54,11 +55,31 @@ const writeOff = ({ data }: WriteOffStock, state: ProductState): ProductEvent[] 
   return [{ type: 'StockWrittenOff', data }];
 };
 
+/**
+ * A SKU is registered once. Sent again under the key it was registered with, however late, the registration is its
+ * retry and records nothing; the same key with another name, price or stock is no retry. Unkeyed, or under another
+ * key, it is another registration of a SKU that exists.
+ */
+const register = ({ data }: RegisterProduct, state: ProductState): ProductEvent[] => {
+  if (state.status !== 'REGISTERED') return [{ type: 'ProductRegistered', data }];
+  const { registrationId } = data;
+  if (registrationId === undefined || state.registration?.registrationId !== registrationId) {
+    throw new ProductAlreadyRegisteredError(data.sku);
+  }
+  const { unitPrice } = state.registration;
+  const same =
+    data.name === state.name &&
+    data.initialStock === state.initialStock &&
+    data.unitPrice.amount === unitPrice.amount &&
+    data.unitPrice.currency === unitPrice.currency;
+  if (!same) throw new RegistrationKeyReusedError(data.sku);
+  return [];
+};
+
 export const decide = (command: ProductCommand, state: ProductState): ProductEvent[] => {
   switch (command.type) {
     case 'RegisterProduct':
-      if (state.status === 'REGISTERED') throw new ProductAlreadyRegisteredError(command.data.sku);
-      return [{ type: 'ProductRegistered', data: command.data }];
+      return register(command, state);
     case 'RestockProduct':
       return restock(command, state);
     case 'WriteOffStock':

@@ -1,9 +1,16 @@
 import * as z from 'zod';
 import { IdempotencyKey, Money, Quantity, Sku, StockLevel } from '../shared/values.js';
 
+/** `registrationId` is there when the caller keyed the registration; products registered before keys were taken have none. */
 export const ProductRegistered = z.strictObject({
   type: z.literal('ProductRegistered'),
-  data: z.strictObject({ sku: Sku, name: z.string().min(1).max(200), unitPrice: Money, initialStock: StockLevel }),
+  data: z.strictObject({
+    sku: Sku,
+    name: z.string().min(1).max(200),
+    unitPrice: Money,
+    initialStock: StockLevel,
+    registrationId: IdempotencyKey.optional(),
+  }),
 });
 export type ProductRegistered = z.infer<typeof ProductRegistered>;
 

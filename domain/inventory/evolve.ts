@@ -9,13 +9,14 @@ const remembered = <Entry>(recent: Entry[], entry: Entry | undefined): Entry[] =
 export const evolve = (state: ProductState, event: ProductEvent): ProductState => {
   switch (event.type) {
     case 'ProductRegistered': {
-      const { sku, name, unitPrice, initialStock } = event.data;
+      const { sku, name, unitPrice, initialStock, registrationId } = event.data;
       return {
         status: 'REGISTERED',
         sku,
         name,
         unitPrice,
         initialStock,
+        ...(registrationId === undefined ? {} : { registration: { registrationId, unitPrice } }),
         restocked: 0,
         recentRestocks: [],
         writtenOff: 0,

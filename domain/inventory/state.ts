@@ -13,6 +13,12 @@ export type RememberedRestock = { restockId: string; quantity: number };
 export type RememberedWriteOff = { writeOffId: string; quantity: number };
 
 /**
+ * A keyed registration, as remembered for good: its key, and the price it gave (the product's may have changed since),
+ * so that a retry however late is told from another registration of the same SKU.
+ */
+export type RememberedRegistration = { registrationId: string; unitPrice: Money };
+
+/**
  * A product: its catalogue facts (its price the latest it was given) and the stock supplied to it. Bounded: no order is kept here, and only the latest
  * {@link RESTOCKS_REMEMBERED} keyed restocks (a retry comes soon after the restock it repeats; restocks are rare).
  */
@@ -24,6 +30,8 @@ export type ProductState =
       name: string;
       unitPrice: Money;
       initialStock: number;
+      /** There when the registration was keyed. */
+      registration?: RememberedRegistration;
       restocked: number;
       recentRestocks: RememberedRestock[];
       /** Units written off, ever: what was supplied and no order will get. */

@@ -25,6 +25,17 @@ export class ProductAlreadyRegisteredError extends DomainError {
   }
 }
 
+export class RegistrationKeyReusedError extends DomainError {
+  constructor(readonly sku: string) {
+    super(
+      'REGISTRATION_KEY_REUSED',
+      'unprocessable',
+      `Product ${sku} was registered under this idempotency key with another name, price or initial stock; a key cannot be reused for another registration.`,
+    );
+    this.name = 'RegistrationKeyReusedError';
+  }
+}
+
 /** `1 unit`, `3 units`. */
 const units = (count: number) => `${count} unit${count === 1 ? '' : 's'}`;
 

@@ -65,6 +65,37 @@ describe('POST /products', () => {
     expectProblem(answer, 409, 'product-already-registered');
     expect(answer.json.detail).toContain(sku);
   });
+
+  it('answers a late retry sent with its Idempotency-Key with the product as it is now, and refuses the key for another registration (ADR 0026)', async () => {
+    const sku = uniqueSku();
+    const key = `catalogue-${randomUUID()}`;
+    const eur = (amount: number) => ({ amount, currency: 'EUR' });
+    const body = { sku, name: 'Espresso cup', price: eur(1250), stock: 7 };
+    const register = (sent: object, idempotencyKey = key) =>
+      call('POST', '/products', { as: admin, body: sent, headers: { 'idempotency-key': idempotencyKey } });
+    expect((await register(body)).status).toBe(201);
+    // Its answer lost, the registration is sent again after another admin gave the product a new price.
+    expect((await call('POST', `/products/${sku}/reprice`, { as: admin, body: { price: eur(990) } })).status).toBe(200);
+    const retry = await register(body);
+    expect(retry.status, retry.text).toBe(201);
+    expect(retry.headers.get('location')).toBe(`/products/${sku}`);
+    expect(Product.parse(retry.json)).toEqual({
+      sku,
+      name: 'Espresso cup',
+      price: eur(990),
+      stock: { available: 7, reserved: 0, sold: 0 },
+      version: 1,
+    });
+    const reused = await register({ ...body, stock: 8 });
+    expectProblem(reused, 422, 'registration-key-reused');
+    expect(reused.json.detail).toContain(sku);
+    expectProblem(await register(body, `catalogue-${randomUUID()}`), 409, 'product-already-registered');
+    expectProblem(await register(body, 'a key with spaces'), 400, 'validation-failed');
+    expect((await storedEvents(`product-${sku}`)).map((event) => [event.type, event.data])).toEqual([
+      ['ProductRegistered', { sku, name: 'Espresso cup', unitPrice: eur(1250), initialStock: 7, registrationId: key }],
+      ['ProductRepriced', { sku, unitPrice: eur(990) }],
+    ]);
+  });
 });
 
 describe('POST /products/{sku}/restock', () => {

@@ -385,6 +385,31 @@ describe('products and their stock', () => {
     expect(await shop.stock('MUG-1')).toEqual({ available: 7, reserved: 0, sold: 0 });
   });
 
+  it('answers a late keyed retry of a registration with the product as it is now, and records nothing (ADR 0026)', async () => {
+    const shop = await givenShop({});
+    const eur = (amount: number) => ({ amount, currency: 'EUR' });
+    const input = { sku: 'MUG-1', name: 'Mug', price: eur(1250), stock: 7, registrationId: 'catalogue-1/MUG-1' };
+    await registerProduct(input, shop.context);
+    await repriceProduct({ sku: 'MUG-1', price: eur(990) }, shop.context);
+    await shop.placed({ 'MUG-1': 2 });
+    const events = shop.count();
+    expect(await registerProduct(input, shop.context)).toEqual({
+      sku: 'MUG-1',
+      name: 'Mug',
+      price: eur(990),
+      stock: { available: 5, reserved: 2, sold: 0 },
+      version: 2,
+    });
+    await expect(registerProduct({ ...input, stock: 8 }, shop.context)).rejects.toMatchObject({
+      name: 'RegistrationKeyReusedError',
+      sku: 'MUG-1',
+    });
+    await expect(
+      registerProduct({ ...input, registrationId: 'catalogue-2/MUG-1' }, shop.context),
+    ).rejects.toBeInstanceOf(ProductAlreadyRegisteredError);
+    expect(shop.count()).toBe(events);
+  });
+
   it('restocks on top of what orders hold, and answers the figures as they now are', async () => {
     const shop = await givenShop({ 'MUG-1': 10 });
     await shop.placed({ 'MUG-1': 4 });

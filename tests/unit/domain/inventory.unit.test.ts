@@ -22,6 +22,7 @@ import {
   DomainError,
   ProductAlreadyRegisteredError,
   ProductNotFoundError,
+  RegistrationKeyReusedError,
   RestockKeyReusedError,
   StockLimitExceededError,
   WriteOffKeyReusedError,
@@ -58,6 +59,15 @@ const reprice = (price = newPrice): ProductCommand => ({ type: 'RepriceProduct',
 const register = (initialStock = 10): ProductCommand => ({
   type: 'RegisterProduct',
   data: { sku, name: 'Blue mug', unitPrice, initialStock },
+});
+type Registration = Extract<ProductCommand, { type: 'RegisterProduct' }>['data'];
+const keyedRegister = (registrationId: string, other: Partial<Registration> = {}): ProductCommand => ({
+  type: 'RegisterProduct',
+  data: { sku, name: 'Blue mug', unitPrice, initialStock: 10, registrationId, ...other },
+});
+const keyedRegistered = (registrationId: string): ProductEvent => ({
+  type: 'ProductRegistered',
+  data: { sku, name: 'Blue mug', unitPrice, initialStock: 10, registrationId },
 });
 const restock = (quantity: number, restockId?: string): ProductCommand => ({
   type: 'RestockProduct',
@@ -133,6 +143,49 @@ describe('product decider', () => {
     it('refuses to register it again, identically, after restocks', () => {
       aProduct([registered(10), restocked(5)])
         .when(register(10))
+        .thenThrows(ProductAlreadyRegisteredError, { sku });
+    });
+
+    it('records a keyed registration with its key', () => {
+      aProduct([])
+        .when(keyedRegister('reg-1'))
+        .then([keyedRegistered('reg-1')]);
+    });
+
+    it('records nothing for a keyed registration sent again, however late: after a new price and a restock', () => {
+      aProduct([keyedRegistered('reg-1'), repriced(), restocked(5)])
+        .when(keyedRegister('reg-1'))
+        .then([]);
+    });
+
+    it('refuses the same key with another name, price or initial stock: no retry sends another registration', () => {
+      const others: ProductCommand[] = [
+        keyedRegister('reg-1', { name: 'Red mug' }),
+        keyedRegister('reg-1', { unitPrice: newPrice }),
+        keyedRegister('reg-1', { unitPrice: { amount: unitPrice.amount, currency: 'USD' } }),
+        keyedRegister('reg-1', { initialStock: 11 }),
+      ];
+      for (const other of others) {
+        const error = aProduct([keyedRegistered('reg-1')])
+          .when(other)
+          .thenThrows(RegistrationKeyReusedError, { code: 'REGISTRATION_KEY_REUSED', kind: 'unprocessable', sku });
+        expect(error.message).toContain('another name, price or initial stock');
+      }
+    });
+
+    it('tells a retry by the price it registered with, not the price the product has now', () => {
+      aProduct([keyedRegistered('reg-1'), repriced()])
+        .when(keyedRegister('reg-1', { unitPrice: newPrice }))
+        .thenThrows(RegistrationKeyReusedError, { sku });
+    });
+
+    it('refuses a keyed registration of a SKU registered unkeyed, or under another key', () => {
+      aProduct([registered()]).when(keyedRegister('reg-1')).thenThrows(ProductAlreadyRegisteredError, { sku });
+      aProduct([keyedRegistered('reg-1')])
+        .when(keyedRegister('reg-2'))
+        .thenThrows(ProductAlreadyRegisteredError, { sku });
+      aProduct([keyedRegistered('reg-1')])
+        .when(register())
         .thenThrows(ProductAlreadyRegisteredError, { sku });
     });
   });
