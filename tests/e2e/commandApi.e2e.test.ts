@@ -91,6 +91,11 @@ describe('POST /products', () => {
     expect(reused.json.detail).toContain(sku);
     expectProblem(await register(body, `catalogue-${randomUUID()}`), 409, 'product-already-registered');
     expectProblem(await register(body, 'a key with spaces'), 400, 'validation-failed');
+    // Sent several times at once, a new SKU's keyed registration is recorded once, and each copy answered as it.
+    const raced = { ...body, sku: uniqueSku() };
+    const answers = await Promise.all(Array.from({ length: 6 }, () => register(raced)));
+    expect(answers.map((answer) => answer.status)).toEqual(Array(6).fill(201));
+    expect((await storedEvents(`product-${raced.sku}`)).map((event) => event.type)).toEqual(['ProductRegistered']);
     expect((await storedEvents(`product-${sku}`)).map((event) => [event.type, event.data])).toEqual([
       ['ProductRegistered', { sku, name: 'Espresso cup', unitPrice: eur(1250), initialStock: 7, registrationId: key }],
       ['ProductRepriced', { sku, unitPrice: eur(990) }],
