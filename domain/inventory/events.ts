@@ -1,7 +1,10 @@
 import * as z from 'zod';
 import { IdempotencyKey, Money, Quantity, Sku, StockLevel } from '../shared/values.js';
 
-/** `registrationId` is there when the caller keyed the registration; products registered before keys were taken have none. */
+/**
+ * `registrationId` is there when the caller keyed the registration; products registered before keys were taken have
+ * none.
+ */
 export const ProductRegistered = z.strictObject({
   type: z.literal('ProductRegistered'),
   data: z.strictObject({

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   type ProductCommand,
@@ -177,6 +178,37 @@ describe('product decider', () => {
       aProduct([keyedRegistered('reg-1'), repriced()])
         .when(keyedRegister('reg-1', { unitPrice: newPrice }))
         .thenThrows(RegistrationKeyReusedError, { sku });
+    });
+
+    it('records a keyed registration once, whatever came after it, and refuses its key for any other one', () => {
+      const money = fc.record({ amount: fc.integer({ min: 0, max: 5_000 }), currency: fc.constantFrom('EUR', 'USD') });
+      const registration = fc.record({
+        name: fc.constantFrom('Blue mug', 'Red mug'),
+        unitPrice: money,
+        initialStock: fc.integer({ min: 0, max: 50 }),
+      });
+      const after: fc.Arbitrary<ProductEvent> = fc.oneof(
+        fc.integer({ min: 1, max: 20 }).map((quantity) => restocked(quantity)),
+        money.map((price) => repriced(price)),
+      );
+      const change = fc.constantFrom('name', 'price', 'currency', 'stock');
+      fc.assert(
+        fc.property(registration, fc.array(after, { maxLength: 6 }), change, (data, later, changed) => {
+          const command = { type: 'RegisterProduct', data: { sku, ...data, registrationId: 'reg-1' } } as const;
+          const history = [...product.decide(command, product.initialState()), ...later];
+          const state = fold(product, history, product.initialState());
+          expect(product.decide(command, state)).toEqual([]);
+          const other = {
+            name: { ...command.data, name: `${data.name}!` },
+            price: { ...command.data, unitPrice: { ...data.unitPrice, amount: data.unitPrice.amount + 1 } },
+            currency: { ...command.data, unitPrice: { ...data.unitPrice, currency: 'GBP' } },
+            stock: { ...command.data, initialStock: data.initialStock + 1 },
+          }[changed];
+          expect(() => product.decide({ type: 'RegisterProduct', data: other }, state)).toThrow(
+            RegistrationKeyReusedError,
+          );
+        }),
+      );
     });
 
     it('refuses a keyed registration of a SKU registered unkeyed, or under another key', () => {
