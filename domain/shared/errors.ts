@@ -20,7 +20,11 @@ export class DomainError extends Error {
 
 export class ProductAlreadyRegisteredError extends DomainError {
   constructor(readonly sku: string) {
-    super('PRODUCT_ALREADY_REGISTERED', 'conflict', `Product ${sku} is already registered.`);
+    super(
+      'PRODUCT_ALREADY_REGISTERED',
+      'conflict',
+      `Product ${sku} is already registered; a registration sent again is answered as registered only under the Idempotency-Key it was first sent with.`,
+    );
     this.name = 'ProductAlreadyRegisteredError';
   }
 }

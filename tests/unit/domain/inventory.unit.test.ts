@@ -138,7 +138,9 @@ describe('product decider', () => {
       });
       expect(error).toBeInstanceOf(DomainError);
       expect(error.name).toBe('ProductAlreadyRegisteredError');
-      expect(error.message).toBe(`Product ${sku} is already registered.`);
+      expect(error.message).toBe(
+        `Product ${sku} is already registered; a registration sent again is answered as registered only under the Idempotency-Key it was first sent with.`,
+      );
     });
 
     it('refuses to register it again, identically, after restocks', () => {
