@@ -360,7 +360,7 @@ export const formatChaosReport = (report: ChaosReport): string => {
     `  batches given up to the failure queue: ${sum(report.failureQueue) === 0 ? 'none' : top(report.failureQueue)}`,
     ...(scenario.backOffice.size > 0
       ? [
-          `  back office: ${office.restocks} restocks, ${office.writeOffs} write-offs and ${office.prices} new prices answered 200 over ${scenario.backOffice.size} products, each keyed one sent again after its first answer was lost; ${scenario.backOfficeFailures.length} never answered`,
+          `  back office: ${scenario.skus.length} products registered, ${office.restocks} restocks, ${office.writeOffs} write-offs and ${office.prices} new prices answered 200 over ${scenario.backOffice.size} of them, each keyed one sent again after its first answer was lost; ${scenario.backOfficeFailures.length} never answered`,
         ]
       : []),
     `  every order ended as its kind says: ${scenario.mismatches.length === 0 ? 'yes' : `NO, ${scenario.mismatches.length} did not`}`,
