@@ -164,9 +164,11 @@ const commonErrors = (route: Route) => ({
         : route.headers?.shape['idempotency-key']
           ? '; it may or may not have taken effect. Retry after `Retry-After` with the same `Idempotency-Key`: it ' +
             'takes effect once.'
-          : // No key to make a retry safe: a reprice sent again may undo a newer one.
-            '; it may or may not have taken effect. Look before sending it again after `Retry-After`: this route ' +
-            'takes no `Idempotency-Key`.'),
+          : route.safeToResend
+            ? `; it may or may not have taken effect. Retry after \`Retry-After\`: ${route.safeToResend}.`
+            : // No key, and nothing else, makes a retry safe.
+              '; it may or may not have taken effect. Look before sending it again after `Retry-After`: this route ' +
+              'takes no `Idempotency-Key`.'),
     503,
     route,
   ),

@@ -40,6 +40,11 @@ export type Route = {
    * of its status.
    */
   responses: Record<number, { description: string; schema?: ResponseSchema; problems?: readonly ProblemSlug[] }>;
+  /**
+   * Why a write that takes no `Idempotency-Key` is safe to send again all the same, for its `503`'s advice; left out,
+   * the advice is to look before sending it again.
+   */
+  safeToResend?: string;
 };
 
 /** The HTTP contract, written once: handlers validate with it, OpenAPI is generated from it, serverless.yml must match it. */
@@ -211,6 +216,7 @@ export const routes = [
         problems: ['invalid-order-transition', 'concurrent-modification'],
       },
     },
+    safeToResend: 'a cancel sent again to the order it cancelled answers `202` and changes nothing',
   },
   {
     operationId: 'getOrderEvents',
