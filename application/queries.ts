@@ -203,25 +203,23 @@ export const getProduct = async (
   sku: string,
   readModels: ReadModels,
   store: EventStore,
-): Promise<{ product: ProductDetails; readModel?: number; catalogueVersion: number }> => {
+): Promise<{ product: ProductDetails; readModel?: number }> => {
   const [found, { stock, version }] = await Promise.all([readModels.product(sku), readStock(store, sku)]);
   if (!found) {
     const current = await currentProduct(store, sku);
     if (!current) throw new ProductNotFoundError(sku);
-    const { product: registered, version: catalogueVersion } = current;
+    const { product: registered } = current;
     // Registered a moment ago: its balance, written in the same transaction, may not have reached every replica.
     const [figures, readModel] = await Promise.all([
       readStock(store, sku, { consistent: true }),
       readModels.liveVersion('products'),
     ]);
     const product = { sku, name: registered.name, price: registered.unitPrice, ...figures };
-    return readModel === undefined ? { product, catalogueVersion } : { product, readModel, catalogueVersion };
+    return readModel === undefined ? { product } : { product, readModel };
   }
   const { name, price } = found.view;
   return {
     product: { sku, name, price, stock, version },
-    // The product's own stream, as the view has applied it: a new price moves no stock, so `version` stays.
-    catalogueVersion: found.version,
     ...(found.readModel === undefined ? {} : { readModel: found.readModel }),
   };
 };

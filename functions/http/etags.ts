@@ -7,9 +7,9 @@ import { createHash } from 'node:crypto';
 export const etagOf = (value: string | number, readModel?: number): string =>
   readModel === undefined ? `"${value}"` : `"${readModel}.${value}"`;
 
-/** An ETag for content described by a text of any length: 22 characters of its SHA-256. */
-export const digestEtag = (description: string): string =>
-  etagOf(createHash('sha256').update(description).digest('base64url').slice(0, 22));
+/** An ETag for content described by a text of any length: 22 characters of its SHA-256, with `etagOf`'s read model. */
+export const digestEtag = (description: string, readModel?: number): string =>
+  etagOf(createHash('sha256').update(description).digest('base64url').slice(0, 22), readModel);
 
 /**
  * A listing page's ETag: the page changes exactly when one of its items does (each named with its version), the page
