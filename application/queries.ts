@@ -219,7 +219,8 @@ export const getProduct = async (
   }
   const { name, price } = found.view;
   return {
-    product: { sku, name, price, stock, version },
+    // The price's fields in one order, whichever order the view's map kept them in: one answer, one body.
+    product: { sku, name, price: { amount: price.amount, currency: price.currency }, stock, version },
     ...(found.readModel === undefined ? {} : { readModel: found.readModel }),
   };
 };
