@@ -5,12 +5,16 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import {
+  type AttributeValue,
+  BatchWriteItemCommand,
   CreateTableCommand,
   type CreateTableCommandInput,
+  DeleteTableCommand,
   DescribeTableCommand,
   DynamoDBClient,
   ListTablesCommand,
   ResourceInUseException,
+  ScanCommand,
   UpdateTableCommand,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -232,8 +236,21 @@ const createTableInput = (properties: Record<string, unknown>): CreateTableComma
   };
 };
 
-/** A table kept on disk from an earlier run gets what serverless.yml added since: its stream, new indexes. */
-const upgradeTable = async (client: DynamoDBClient, input: CreateTableCommandInput): Promise<void> => {
+/**
+ * A table kept on disk from an earlier run gets what serverless.yml added since: its stream, new indexes. Answers
+ * whether it made the table again (then its time to live is set again too).
+ *
+ * An index is added with `UpdateTable` to a table with no items, or with a stream (whose records a copy would repeat).
+ * To one that holds items and has no stream (a read model's), DynamoDB Local adds it too, then fails every later write
+ * of an item with the index's keys (`InternalFailure`; DynamoDB itself builds such an index in the background): so that
+ * table is made again as declared, with its items copied over. Either way, items written before may lack the index's
+ * keys, and a listing that reads the index would leave them out without a word: that is said.
+ */
+const upgradeTable = async (
+  client: DynamoDBClient,
+  input: CreateTableCommandInput,
+  log: (line: string) => void,
+): Promise<boolean> => {
   const { Table } = await client.send(new DescribeTableCommand({ TableName: input.TableName }));
   if (input.StreamSpecification && !Table?.StreamSpecification?.StreamEnabled) {
     await client.send(
@@ -241,8 +258,41 @@ const upgradeTable = async (client: DynamoDBClient, input: CreateTableCommandInp
     );
   }
   const existing = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
-  for (const index of input.GlobalSecondaryIndexes ?? []) {
-    if (existing.has(index.IndexName)) continue;
+  const added = (input.GlobalSecondaryIndexes ?? []).filter((index) => !existing.has(index.IndexName));
+  if (added.length === 0) return false;
+  const { Count = 0 } = await client.send(new ScanCommand({ TableName: input.TableName, Limit: 1, Select: 'COUNT' }));
+  const names = added.map((index) => String(index.IndexName)).join(', ');
+  if (Count > 0) {
+    log(
+      `DynamoDB Local: added the index ${names} to ${String(input.TableName)}, which holds items written before it: ` +
+        'those without its keys are not in it until rewritten (a read model: npm run replay -- --projection <name> ' +
+        '--rebuild)',
+    );
+  }
+  if (Count > 0 && !input.StreamSpecification) {
+    const items: Record<string, AttributeValue>[] = [];
+    let from: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await client.send(new ScanCommand({ TableName: input.TableName, ExclusiveStartKey: from }));
+      items.push(...(page.Items ?? []));
+      from = page.LastEvaluatedKey;
+    } while (from);
+    await client.send(new DeleteTableCommand({ TableName: input.TableName }));
+    await client.send(new CreateTableCommand(input));
+    for (let i = 0; i < items.length; i += 25) {
+      let requests = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
+      while (requests.length > 0) {
+        const { UnprocessedItems } = await client.send(
+          new BatchWriteItemCommand({ RequestItems: { [String(input.TableName)]: requests } }),
+        );
+        requests = (UnprocessedItems?.[String(input.TableName)] ?? []).flatMap(({ PutRequest }) =>
+          PutRequest?.Item ? [{ PutRequest: { Item: PutRequest.Item } }] : [],
+        );
+      }
+    }
+    return true;
+  }
+  for (const index of added) {
     await client.send(
       new UpdateTableCommand({
         TableName: input.TableName,
@@ -253,10 +303,15 @@ const upgradeTable = async (client: DynamoDBClient, input: CreateTableCommandInp
       }),
     );
   }
+  return false;
 };
 
 /** Creates every table that serverless.yml declares, as declared there; tables that exist already are kept. */
-export const createTables = async (config: ServerlessConfig, endpoint: string): Promise<string[]> => {
+export const createTables = async (
+  config: ServerlessConfig,
+  endpoint: string,
+  { log = () => undefined }: { log?: (line: string) => void } = {},
+): Promise<string[]> => {
   const client = new DynamoDBClient({ endpoint, ...localClientConfig });
   try {
     const names: string[] = [];
@@ -268,8 +323,7 @@ export const createTables = async (config: ServerlessConfig, endpoint: string): 
         await client.send(new CreateTableCommand(input));
       } catch (error) {
         if (!(error instanceof ResourceInUseException)) throw error;
-        await upgradeTable(client, input);
-        continue;
+        if (!(await upgradeTable(client, input, log))) continue;
       }
       const ttl = properties.TimeToLiveSpecification as { AttributeName: string; Enabled: boolean } | undefined;
       if (ttl?.Enabled) {

@@ -87,7 +87,7 @@ export const startLocalStack = async ({
     for (const step of stopped.reverse()) await step().catch(() => undefined);
   };
   try {
-    const tables = await createTables(config, dynamo.endpoint);
+    const tables = await createTables(config, dynamo.endpoint, { log });
     const kinesis = await startKinesalite(stateDir ? { path: join(stateDir, 'kinesis') } : {});
     stopped.push(() => kinesis.stop());
     const streams = await createStreams(config, kinesis.client);
