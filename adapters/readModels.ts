@@ -1,5 +1,5 @@
-import { type DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { ProductView } from '../projections/products.js';
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { LISTING_SHARD, ListedProduct, ProductView } from '../projections/products.js';
 import { OrderView } from '../projections/orders.js';
 import type { Versioned } from '../projections/projection.js';
 import type { OrderPageQuery, ReadModels } from '../application/queries.js';
@@ -9,6 +9,9 @@ export type { OrderPageQuery, ReadModels };
 
 /** The index of the orders table that lists a customer's orders by `placedAt`. */
 export const BY_CUSTOMER_INDEX = 'byCustomer';
+
+/** The index of the products table that lists the catalogue in SKU order (projections/products.ts). */
+export const BY_SKU_INDEX = 'bySku';
 
 /** Parsing through the view schemas passes on only the view's fields: never a stray attribute of the item. */
 const parsed = <View>(schema: { parse: (value: unknown) => View }, found: Versioned<unknown> | undefined) =>
@@ -84,14 +87,21 @@ export const dynamoReadModels = ({
       const { items, more } = await page(
         (from, count) =>
           client.send(
-            new ScanCommand({ TableName: productsTable, Limit: count, ...(from ? { ExclusiveStartKey: from } : {}) }),
+            new QueryCommand({
+              TableName: productsTable,
+              IndexName: BY_SKU_INDEX,
+              KeyConditionExpression: 'listingShard = :shard',
+              ExpressionAttributeValues: { ':shard': LISTING_SHARD },
+              Limit: count,
+              ...(from ? { ExclusiveStartKey: from } : {}),
+            }),
           ),
         limit,
-        after,
+        after && { ...after, listingShard: LISTING_SHARD },
       );
       const last = items.at(-1);
       return {
-        products: items.map((item) => ProductView.parse(item)),
+        products: items.map((item) => ListedProduct.parse(item)),
         ...(more && last ? { next: { sku: last.sku } } : {}),
       };
     },

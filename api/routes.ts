@@ -288,7 +288,7 @@ export const routes = [
     path: '/products',
     access: 'customer',
     summary:
-      'The products with their stock figures, a page at a time, in the read model’s own order (not sorted); a product shows once the read model has it.',
+      'The products with their stock figures, a page at a time, in SKU order; a product shows once the read model has it.',
     query: ListProductsQuery,
     responses: {
       200: { description: 'A page of products; ETag for If-None-Match.', schema: 'ProductPage' },

@@ -10,7 +10,7 @@ import { ordersProjection, OrderView, publicView } from '../projections/orders.j
 import type { ReadModelName } from '../projections/index.js';
 import { catchUp, type Versioned } from '../projections/projection.js';
 import { type Caller, mayAccess } from './caller.js';
-import type { ProductView } from '../projections/products.js';
+import type { ListedProduct, ProductView } from '../projections/products.js';
 import { currentProduct, type ProductDetails, readStock, stockOf } from './products.js';
 
 export type OrderPageQuery = { customerId: string; limit: number; after?: Record<string, unknown> };
@@ -29,10 +29,10 @@ export type ReadModels = {
     query: OrderPageQuery,
   ): Promise<{ orders: Versioned<OrderView>[]; next?: Record<string, unknown>; readModel?: number }>;
   product(sku: string): Promise<ReadModelView<ProductView> | undefined>;
-  /** Products, `limit` at a time, in the table's own order (not sorted), after the position `after`. */
+  /** Products, `limit` at a time, in SKU order, after the position `after`. */
   productsPage(
     query: ProductPageQuery,
-  ): Promise<{ products: ProductView[]; next?: Record<string, unknown>; readModel?: number }>;
+  ): Promise<{ products: ListedProduct[]; next?: Record<string, unknown>; readModel?: number }>;
   /**
    * The version of the read model that answers now, when versions are kept: what names an answer folded from the
    * events in its stead, so its ETag is the one the view will have.
@@ -225,14 +225,15 @@ export const getProduct = async (
   };
 };
 
-// A products listing's position: the last SKU of the page, and the read model version it was read from. Two versions'
-// tables need not hold their items in the same order, so a cursor from before a switch could skip or repeat products.
-const ProductCursor = z.strictObject({ sku: Sku, v: z.int().nonnegative() });
+// A products listing's position: the last SKU of the page, the read model version it was read from (a switch between
+// versions may add or drop products before it), and the order it lists in: a cursor of the unsorted listing that
+// came before (no `by`) would go on in another order, skipping products, so it is refused and the client starts again.
+const ProductCursor = z.strictObject({ sku: Sku, v: z.int().nonnegative(), by: z.literal('sku') });
 
 /**
- * The products, a page at a time, in the read model's own order (not sorted), each with its stock figures from its
- * balance as `GET /products/{sku}` answers them (all the page's balances in one batch read). A product registered a
- * moment ago shows once the read model has it.
+ * The products, a page at a time, in SKU order, each with its stock figures from its balance as `GET /products/{sku}`
+ * answers them (all the page's balances in one batch read). A product registered a moment ago shows once the read
+ * model has it.
  */
 export const listProducts = async (
   { limit, cursor }: { limit: number; cursor?: string },
@@ -258,7 +259,7 @@ export const listProducts = async (
   }));
   return {
     products,
-    ...(page.next ? { nextCursor: encodeCursor({ sku: page.next.sku, v: version }) } : {}),
+    ...(page.next ? { nextCursor: encodeCursor({ sku: page.next.sku, v: version, by: 'sku' }) } : {}),
     ...(page.readModel === undefined ? {} : { readModel: page.readModel }),
   };
 };

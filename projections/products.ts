@@ -21,14 +21,28 @@ export const ProductView = z.object({
 });
 export type ProductView = z.infer<typeof ProductView>;
 
-const evolve = (view: ProductView | undefined, event: StoredEvent<ProductEvent>): ProductView => {
+/**
+ * The one partition of the products table's `bySku` index (serverless.yml), which lists the catalogue in SKU order.
+ * One partition is enough: a product's item changes only when the back office registers, restocks, writes off or
+ * reprices it, never with an order, and the index holds only what a listing shows.
+ */
+export const LISTING_SHARD = '0';
+
+/** The products table's item: the view, plus the key that puts it in the `bySku` index. Clients never see it. */
+export type StoredProductView = ProductView & { listingShard: typeof LISTING_SHARD };
+
+/** What a page of the catalogue shows of a product, as the `bySku` index projects it. */
+export const ListedProduct = ProductView.pick({ sku: true, name: true, price: true });
+export type ListedProduct = z.infer<typeof ListedProduct>;
+
+const evolve = (view: StoredProductView | undefined, event: StoredEvent<ProductEvent>): StoredProductView => {
   const updatedAt = event.recordedAt;
   switch (event.type) {
     case 'ProductRegistered': {
       // RegisterProduct is refused for a registered SKU: a second ProductRegistered means a corrupt stream.
       if (view !== undefined) throw new Error(`${event.streamId}: ProductRegistered at version ${event.version} again`);
       const { sku, name, unitPrice, initialStock } = event.data;
-      return { sku, name, price: unitPrice, supplied: initialStock, updatedAt };
+      return { sku, name, price: unitPrice, supplied: initialStock, updatedAt, listingShard: LISTING_SHARD };
     }
     case 'ProductRestocked':
       if (view === undefined) {
@@ -52,7 +66,7 @@ const evolve = (view: ProductView | undefined, event: StoredEvent<ProductEvent>)
 };
 
 /** One view per product stream (`product-<SKU>`), keyed by `sku`. */
-export const productsProjection: Projection<ProductView, ProductEvent> = {
+export const productsProjection: Projection<StoredProductView, ProductEvent> = {
   name: 'products',
   streamPrefix,
   key: (streamId) => ({ sku: streamId.slice(streamPrefix.length) }),

@@ -237,7 +237,7 @@ describe('GET /products', () => {
     return { products, sizes };
   };
 
-  it('lists every product once, a page at a time, each with the figures GET /products/{sku} answers', async () => {
+  it('lists every product once, in SKU order, a page at a time, each with the figures GET /products/{sku} answers', async () => {
     const skus = [await givenProduct(call, { stock: 3 }), await givenProduct(call, { stock: 4 })];
     const [ordered, restocked] = skus as [string, string];
     await givenOrder(call, uniqueCustomer(), ordered);
@@ -262,6 +262,10 @@ describe('GET /products', () => {
     );
     const { products, sizes } = await everyProduct(3);
     expect(new Set(products.map((p) => p.sku)).size).toBe(products.length);
+    // In SKU order across pages (SKUs are ASCII, so code-unit order is DynamoDB's byte order): a product another suite
+    // registers meanwhile shows in its place, or not at all if the walk has passed it.
+    const listed = products.map((p) => p.sku);
+    expect(listed).toEqual([...listed].sort());
     expect(sizes.slice(0, -1).every((size) => size === 3)).toBe(true);
     expect(sizes.at(-1)).toBeGreaterThan(0);
     for (const single of singles) expect(products.find((p) => p.sku === single.sku)).toEqual(single);
@@ -276,8 +280,8 @@ describe('GET /products', () => {
     const again = await get(withQuery('/products', { limit: 1 }), customer, { 'if-none-match': etag ?? '' });
     expect(again.status).toBe(304);
     // Its stock moved by a unit, the page's product has new figures: the old ETag no longer matches. Whichever product
-    // the table's order puts first: one another suite supplied up to the limit takes no restock, so a unit is written
-    // off where one is available, and restocked where none is.
+    // comes first in SKU order: one another suite supplied up to the limit takes no restock, so a unit is written off
+    // where one is available, and restocked where none is.
     const [listed] = ProductPage.parse(first.json).products;
     if (!listed) throw new Error(`no product in ${first.text}`);
     const delta = listed.stock.available > 0 ? -1 : 1;
@@ -286,7 +290,7 @@ describe('GET /products', () => {
     expect(moved.status, moved.text).toBe(200);
     const changed = await get(withQuery('/products', { limit: 1 }), customer, { 'if-none-match': etag ?? '' });
     expect(changed.status).toBe(200);
-    // Other suites register products on this stack meanwhile, and one may now come first in the table's order.
+    // Other suites register products on this stack meanwhile, and one may now come first in SKU order.
     const [now] = ProductPage.parse(changed.json).products;
     if (now?.sku === listed.sku) expect(now.stock.available).toBe(listed.stock.available + delta);
 
@@ -294,12 +298,23 @@ describe('GET /products', () => {
     if (!nextCursor) throw new Error(`no cursor in ${first.text}`);
     const position = JSON.parse(Buffer.from(nextCursor, 'base64url').toString('utf8')) as Record<string, unknown>;
     const crafted = (key: Record<string, unknown>) => Buffer.from(JSON.stringify(key)).toString('base64url');
-    // One of another version of the read model: two versions' tables need not hold their products in one order.
+    // One of another version of the read model: a switch between versions may add or drop products before it.
     const spaced = Buffer.from(JSON.stringify(position, null, 1)).toString('base64url');
     const keyTwice = Buffer.from(
-      `{"sku":"A-1","sku":${JSON.stringify(position.sku)},"v":${String(position.v)}}`,
+      `{"sku":"A-1","sku":${JSON.stringify(position.sku)},"v":${String(position.v)},"by":"sku"}`,
     ).toString('base64url');
-    for (const cursor of [crafted({ sku: position.sku }), crafted({ ...position, extra: 1 }), 'x', spaced, keyTwice]) {
+    // The unsorted listing's cursor, which named no order, and one naming another order.
+    const unsorted = crafted({ sku: position.sku, v: position.v });
+    const byName = crafted({ ...position, by: 'name' });
+    for (const cursor of [
+      crafted({ sku: position.sku }),
+      crafted({ ...position, extra: 1 }),
+      'x',
+      spaced,
+      keyTwice,
+      unsorted,
+      byName,
+    ]) {
       expectProblem(await get(withQuery('/products', { cursor }), customer), 422, 'invalid-cursor');
     }
     const otherVersion = await get(

@@ -279,10 +279,13 @@ describe('the packaged prod template', () => {
         ...on(eventsArn, 'Query'),
       ].sort(),
     );
-    // The listing scans the live products table and reads the page's balances in one batch.
+    // The listing queries the live products table's bySku index and reads the page's balances in one batch.
     expect(grants('listProducts')).toEqual(
       [
-        ...on(both('ProductsTable'), 'Scan'),
+        ...on(
+          [{ 'Fn::Sub': '${ProductsTable.Arn}/index/bySku' }, { 'Fn::Sub': '${ProductsGreenTable.Arn}/index/bySku' }],
+          'Query',
+        ),
         ...on(snapshotsArn, 'BatchGetItem'),
         ...on(projectionsArn, 'GetItem'),
       ].sort(),
@@ -749,7 +752,27 @@ describe('the read side in the packaged prod template', () => {
     });
     expect(resource('ProductsTable').Properties).toMatchObject({
       KeySchema: [{ AttributeName: 'sku', KeyType: 'HASH' }],
+      GlobalSecondaryIndexes: [
+        {
+          // Every view carries the one listingShard (projections/products.ts): the catalogue in SKU order.
+          IndexName: 'bySku',
+          KeySchema: [
+            { AttributeName: 'listingShard', KeyType: 'HASH' },
+            { AttributeName: 'sku', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['name', 'price'] },
+        },
+      ],
     });
+    // Every view the products projection writes carries the index's keys, so none is left out of the listing.
+    const registered = productsProjection.evolve(undefined, {
+      streamId: productStreamId('MUG-1'),
+      version: 1,
+      type: 'ProductRegistered',
+      data: { sku: 'MUG-1', name: 'Mug', unitPrice: { amount: 100, currency: 'EUR' }, initialStock: 1 },
+      recordedAt: '2026-01-01T00:00:00.000Z',
+    } as Parameters<typeof productsProjection.evolve>[1]);
+    expect(registered).toMatchObject({ listingShard: expect.any(String), sku: 'MUG-1' });
     // Each read model's green slot is its blue table under another name: same keys, same indexes (ADR 0009).
     for (const [blue, green, name] of [
       ['OrdersTable', 'OrdersGreenTable', 'orderflow-prod-orders-green'],

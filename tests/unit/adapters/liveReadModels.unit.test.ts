@@ -1,16 +1,16 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { liveReadModels } from '../../../adapters/liveReadModels.js';
 import type { ReadModelPointer } from '../../../projections/readModelVersions.js';
 
 describe('the live read models (adapters/liveReadModels.ts)', () => {
   it('lists products from the products read model’s live table, named by its version, not the orders’', async () => {
-    const scanned: (string | undefined)[] = [];
+    const queried: (string | undefined)[] = [];
     const client = {
       async send(command: unknown) {
-        if (!(command instanceof ScanCommand)) throw new Error('unexpected command');
-        scanned.push(command.input.TableName);
+        if (!(command instanceof QueryCommand)) throw new Error('unexpected command');
+        queried.push(command.input.TableName);
         return { Items: [] };
       },
     } as unknown as DynamoDBDocumentClient;
@@ -33,6 +33,6 @@ describe('the live read models (adapters/liveReadModels.ts)', () => {
       pointer: async (projection) => pointers[projection] as ReadModelPointer,
     });
     expect(await models.productsPage({ limit: 2 })).toEqual({ products: [], readModel: 2 });
-    expect(scanned).toEqual(['products-green']);
+    expect(queried).toEqual(['products-green']);
   });
 });

@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { dynamoReadModels } from '../../../adapters/readModels.js';
 import { VIEW_VERSION } from '../../../adapters/viewStore.js';
@@ -60,37 +60,50 @@ describe("a customer's orders, page by page", () => {
 });
 
 describe('the products, page by page', () => {
-  const products = ['MUG-1', 'CAP-1', 'TEE-1'].map((sku) => ({
+  /** The `bySku` index as DynamoDB keeps it: in SKU order, each item as the index projects it. */
+  const listed = ['CAP-1', 'MUG-1', 'TEE-1'].map((sku) => ({
     sku,
     name: sku,
     price: { amount: 100, currency: 'EUR' },
-    supplied: 5,
-    updatedAt: '2026-01-01T00:00:00.000Z',
-    [VIEW_VERSION]: 1,
+    listingShard: '0',
   }));
-  /** The table, each scan cut after two items, as DynamoDB cuts one at 1 MB. */
+  const queries: Record<string, unknown>[] = [];
+  /** The index, each query cut after two items, as DynamoDB cuts one at 1 MB. */
   const client = {
     async send(command: unknown) {
-      if (!(command instanceof ScanCommand) || command.input.TableName !== 'products') {
+      if (!(command instanceof QueryCommand) || command.input.TableName !== 'products') {
         throw new Error('unexpected command');
       }
+      queries.push(command.input);
       const { Limit = 1e9, ExclusiveStartKey } = command.input;
-      const start = ExclusiveStartKey ? products.findIndex((item) => item.sku === ExclusiveStartKey.sku) + 1 : 0;
-      const page = products.slice(start, start + Math.min(Limit, 2));
-      const more = start + page.length < products.length;
-      return { Items: page, ...(more ? { LastEvaluatedKey: { sku: page.at(-1)?.sku } } : {}) };
+      const start = ExclusiveStartKey ? listed.findIndex((item) => item.sku === ExclusiveStartKey.sku) + 1 : 0;
+      const page = listed.slice(start, start + Math.min(Limit, 2));
+      const more = start + page.length < listed.length;
+      const last = page.at(-1);
+      return { Items: page, ...(more && last ? { LastEvaluatedKey: { sku: last.sku, listingShard: '0' } } : {}) };
     },
   } as unknown as DynamoDBDocumentClient;
   const readModels = dynamoReadModels({ client, ordersTable: 'orders', productsTable: 'products' });
 
-  it('reads past a scan cut short, hands out a position while more are left, and parses each view', async () => {
+  it('queries the bySku index in SKU order, reads past a query cut short, and hands out a position while more are left', async () => {
     const first = await readModels.productsPage({ limit: 2 });
-    expect(first.products.map((p) => p.sku)).toEqual(['MUG-1', 'CAP-1']);
-    expect(first.products[0]).not.toHaveProperty(VIEW_VERSION);
-    expect(first.next).toEqual({ sku: 'CAP-1' });
+    expect(first.products).toEqual([
+      { sku: 'CAP-1', name: 'CAP-1', price: { amount: 100, currency: 'EUR' } },
+      { sku: 'MUG-1', name: 'MUG-1', price: { amount: 100, currency: 'EUR' } },
+    ]);
+    expect(first.next).toEqual({ sku: 'MUG-1' });
+    expect(queries.at(0)).toMatchObject({
+      IndexName: 'bySku',
+      KeyConditionExpression: 'listingShard = :shard',
+      ExpressionAttributeValues: { ':shard': '0' },
+      Limit: 3,
+    });
+    expect(queries.at(0)).not.toHaveProperty('ScanIndexForward');
     const rest = await readModels.productsPage({ limit: 2, after: first.next });
     expect(rest.products.map((p) => p.sku)).toEqual(['TEE-1']);
     expect(rest.next).toBeUndefined();
+    // The position goes on in the index: its key is the table's and the index's.
+    expect(queries.at(-1)).toMatchObject({ ExclusiveStartKey: { sku: 'MUG-1', listingShard: '0' } });
     expect((await readModels.productsPage({ limit: 3 })).next).toBeUndefined();
   });
 });

@@ -349,7 +349,11 @@ describe('GET /products (listProducts)', () => {
         version: 0,
       },
     ]);
-    expect(JSON.parse(Buffer.from(page.nextCursor ?? '', 'base64url').toString())).toEqual({ sku: 'CAP-1', v: 3 });
+    expect(JSON.parse(Buffer.from(page.nextCursor ?? '', 'base64url').toString())).toEqual({
+      sku: 'CAP-1',
+      v: 3,
+      by: 'sku',
+    });
     expect(page.readModel).toBe(3);
 
     // Its cursor holds for a page of the same version, and not for one read from the next, even if the pointer read
@@ -360,6 +364,16 @@ describe('GET /products (listProducts)', () => {
     const switched = listProducts({ limit: 2, cursor: page.nextCursor }, listing(['TEE-1'], 4), store);
     await expect(switched).rejects.toThrow(InvalidCursorError);
     await expect(switched).rejects.toThrow('start again');
+  });
+
+  it('refuses a cursor of the unsorted listing that came before, which names no order: it would skip products', async () => {
+    const store = memoryEventStore({ schemas: eventSchemas });
+    const unsorted = Buffer.from(JSON.stringify({ sku: 'CAP-1', v: 3 })).toString('base64url');
+    const sorted = Buffer.from(JSON.stringify({ sku: 'CAP-1', v: 3, by: 'sku' })).toString('base64url');
+    await expect(listProducts({ limit: 2, cursor: unsorted }, listing(['TEE-1'], 3), store)).rejects.toThrow(
+      InvalidCursorError,
+    );
+    expect((await listProducts({ limit: 2, cursor: sorted }, listing(['TEE-1'], 3), store)).products).toHaveLength(1);
   });
 });
 

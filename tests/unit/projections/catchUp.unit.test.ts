@@ -11,7 +11,7 @@ import {
   ProjectionApplyError,
   productsProjection,
   ordersProjection,
-  type ProductView,
+  type StoredProductView,
   type Projection,
   type ReadRange,
   type Versioned,
@@ -235,7 +235,7 @@ describe('catchUp', () => {
     /** The record at a version. */
     const v = (version: number) => recordAt(stream, version - 1);
     /** The view as stored after `version`. */
-    const upTo = (version: number): Versioned<ProductView | undefined> => ({
+    const upTo = (version: number): Versioned<StoredProductView | undefined> => ({
       view: foldView(productsProjection, stream.slice(0, version)),
       version,
     });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { productStreamId, type ProductEvent } from '../../../domain/inventory/index.js';
 import { orderStreamId, type OrderEvent } from '../../../domain/order/index.js';
-import { ProductView, productsProjection } from '../../../projections/index.js';
+import { ListedProduct, ProductView, type StoredProductView, productsProjection } from '../../../projections/index.js';
 import { oneUnitPlaced } from '../../support/orderEvents.js';
 import { at, foldView, givenView, stored } from './givenView.js';
 
@@ -24,8 +24,15 @@ const stockMovingOrderEvents: OrderEvent[] = [
   { type: 'OrderCancelled', data: { orderId, previousStatus: 'CONFIRMED' } },
 ];
 
-/** The product right after registration, at version 1. */
-const fresh: ProductView = { sku, name: 'Stoneware mug', price, supplied: 10, updatedAt: at(1) };
+/** The product right after registration, at version 1, with the key that lists it in the `bySku` index. */
+const fresh: StoredProductView = {
+  sku,
+  name: 'Stoneware mug',
+  price,
+  supplied: 10,
+  updatedAt: at(1),
+  listingShard: '0',
+};
 
 const spec = givenView(productsProjection, streamId);
 
@@ -130,16 +137,27 @@ describe('products projection', () => {
   });
 
   describe('ProductView schema', () => {
-    it('accepts every view the projection builds, unchanged', () => {
+    const { listingShard: _, ...freshView } = fresh;
+
+    it('accepts every view the projection builds, and reads it back without the listing key', () => {
       const history = stored(streamId, [registered(), restocked(2), restocked(7)]);
       for (let n = 1; n <= history.length; n++) {
-        const view = foldView(productsProjection, history.slice(0, n));
-        expect(ProductView.parse(view)).toStrictEqual(view);
+        const folded = foldView(productsProjection, history.slice(0, n));
+        if (!folded) throw new Error(`no view after ${n} events`);
+        const { listingShard, ...view } = folded;
+        expect(listingShard).toBe('0');
+        expect(ProductView.parse({ ...view, listingShard })).toStrictEqual(view);
       }
     });
 
     it('strips unknown keys when parsing, so the live stock figures never leak in from an item', () => {
-      expect(ProductView.parse({ ...fresh, available: 7, reserved: 3, sold: 0 })).toStrictEqual(fresh);
+      expect(ProductView.parse({ ...fresh, available: 7, reserved: 3, sold: 0 })).toStrictEqual(freshView);
+    });
+
+    it('lists a product by what the bySku index projects of it: its SKU, name and price', () => {
+      const { sku: s, name, price: p, listingShard } = fresh;
+      expect(ListedProduct.parse({ sku: s, name, price: p, listingShard })).toStrictEqual({ sku: s, name, price: p });
+      expect(ListedProduct.safeParse({ sku: s, name }).success).toBe(false);
     });
 
     it('rejects a view without the stock supplied, or with a negative one', () => {
