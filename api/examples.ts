@@ -56,6 +56,10 @@ export const examples: { [Id in Exclude<OperationId, 'getOpenApi'>]: Example<Id>
     request: { price: { amount: 1499, currency: 'EUR' } },
     response: { status: 200, value: { ...product, price: { amount: 1499, currency: 'EUR' } } },
   },
+  renameProduct: {
+    request: { name: 'Stoneware mug, 350 ml' },
+    response: { status: 200, value: { ...product, name: 'Stoneware mug, 350 ml' } },
+  },
   placeOrder: {
     request: { items: [{ sku: 'MUG-001', quantity: 2 }], payment: { token: 'tok_visa' } },
     response: { status: 202, value: { orderId, status: 'PENDING' } },

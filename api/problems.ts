@@ -25,6 +25,7 @@ export const problemStatus = {
   'restock-key-reused': 422,
   'write-off-key-reused': 422,
   'reprice-key-reused': 422,
+  'rename-key-reused': 422,
   'write-off-exceeds-available': 422,
   'stock-limit-exceeded': 422,
   'internal-error': 500,

@@ -9,6 +9,8 @@ import {
   PlaceOrderRequest,
   RegisterProductRequest,
   RegistrationKey,
+  RenameKey,
+  RenameRequest,
   RepriceKey,
   RepriceRequest,
   RestockKey,
@@ -158,6 +160,35 @@ export const routes = [
       422: {
         description: 'Its Idempotency-Key was used for another price.',
         problems: ['reprice-key-reused'],
+      },
+    },
+  },
+  {
+    operationId: 'renameProduct',
+    method: 'POST',
+    path: '/products/{sku}/rename',
+    access: 'admin',
+    summary: 'Give a product a new name, as the catalogue shows it from now on.',
+    params: z.object({ sku: SkuParam }),
+    headers: z.object({ 'idempotency-key': RenameKey.optional() }),
+    body: RenameRequest,
+    responses: {
+      200: {
+        description:
+          'The product with its new name, which GET /products/{sku} and the listing show a moment later (their read ' +
+          'model). Orders hold no name, so none changes. Unkeyed, the name it has already records nothing, and ' +
+          'answers the same. Sent again with the same Idempotency-Key, it changes nothing and answers the product as ' +
+          'it is now, with a name given since if there was one. The key is the product’s, whoever sends it.',
+        schema: 'ProductFacts',
+      },
+      404: { description: 'No product with this SKU.' },
+      409: {
+        description: 'The product kept changing while the new name retried: retry after Retry-After.',
+        problems: ['concurrent-modification'],
+      },
+      422: {
+        description: 'Its Idempotency-Key was used for another name.',
+        problems: ['rename-key-reused'],
       },
     },
   },

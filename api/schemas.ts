@@ -53,32 +53,34 @@ const nameInDocument =
   `[^${garblingInDocument}]*` + // the rest, up to any trimmed garbling character at the end
   `(?:[${trimmedGarbling}][${invisible}${trimmedGarbling}]*)?$`;
 
+// Trimmed first: a name of spaces alone is empty. What would garble every page that shows a product's name is refused:
+// control characters, line and paragraph separators, bidirectional marks and overrides, noncharacters, and a name of
+// nothing visible. A registration and a rename take the same names.
+const ProductNameField = z
+  .string()
+  .trim()
+  // One problem per name: a blank one is blank, not also invisible.
+  .min(1, { abort: true })
+  .max(200)
+  .regex(
+    new RegExp(`^[^${garbling}]*$`, 'u'),
+    'no control characters, line or paragraph separators, bidirectional marks or overrides, or noncharacters',
+  )
+  .regex(new RegExp(visible, 'u'), 'at least one letter, digit, punctuation mark or symbol')
+  .meta({
+    // The two checks as one pattern, for the document. The server trims first, so the document lets white space
+    // (tabs and line breaks too) stand at either end, and leaves the length to the description: a maxLength
+    // would count the white space the server trims off.
+    ...documentedPattern(nameInDocument, { lengthInDescription: true }),
+    description:
+      'Trimmed, then 1 to 200 characters, at least one a letter, digit, punctuation mark or symbol; no control ' +
+      'characters, line or paragraph separators, bidirectional marks or overrides, or noncharacters.',
+  });
+
 export const RegisterProductRequest = z
   .strictObject({
     sku: Sku,
-    // Trimmed first: a name of spaces alone is empty. A product is never renamed, so what would garble every page that
-    // shows it is refused: control characters, line and paragraph separators, bidirectional marks and overrides,
-    // noncharacters, and a name of nothing visible.
-    name: z
-      .string()
-      .trim()
-      // One problem per name: a blank one is blank, not also invisible.
-      .min(1, { abort: true })
-      .max(200)
-      .regex(
-        new RegExp(`^[^${garbling}]*$`, 'u'),
-        'no control characters, line or paragraph separators, bidirectional marks or overrides, or noncharacters',
-      )
-      .regex(new RegExp(visible, 'u'), 'at least one letter, digit, punctuation mark or symbol')
-      .meta({
-        // The two checks as one pattern, for the document. The server trims first, so the document lets white space
-        // (tabs and line breaks too) stand at either end, and leaves the length to the description: a maxLength
-        // would count the white space the server trims off.
-        ...documentedPattern(nameInDocument, { lengthInDescription: true }),
-        description:
-          'Trimmed, then 1 to 200 characters, at least one a letter, digit, punctuation mark or symbol; no control ' +
-          'characters, line or paragraph separators, bidirectional marks or overrides, or noncharacters.',
-      }),
+    name: ProductNameField,
     price: Money.extend({ currency: IsoCurrency }),
     stock: count(0, 1_000_000),
   })
@@ -91,6 +93,9 @@ export const RepriceRequest = z
   .strictObject({ price: Money.extend({ currency: IsoCurrency }) })
   .meta({ id: 'RepriceRequest' });
 export type RepriceRequest = z.infer<typeof RepriceRequest>;
+
+export const RenameRequest = z.strictObject({ name: ProductNameField }).meta({ id: 'RenameRequest' });
+export type RenameRequest = z.infer<typeof RenameRequest>;
 
 export type RestockRequest = z.infer<typeof RestockRequest>;
 
@@ -148,6 +153,12 @@ export const RepriceKey = HeaderKey.meta({
   description:
     'Sending the same key again changes nothing more, however long after: a late retry cannot undo a price given ' +
     'after it. The same key for another price is refused.',
+});
+
+export const RenameKey = HeaderKey.meta({
+  description:
+    'Sending the same key again changes nothing more, however long after: a late retry cannot undo a name given ' +
+    'after it. The same key for another name is refused.',
 });
 
 export const WriteOffRequest = z.strictObject({ quantity: count(1, 1_000_000) }).meta({ id: 'WriteOffRequest' });

@@ -51,8 +51,9 @@ export const movesOf = <State, Command, Event extends DomainEvent>(
 };
 
 /**
- * A keyed restock or write-off claims its key for good (ADR 0024), with its quantity, and a keyed new price with the
- * price (ADR 0025), so a retry any time later is told apart from a new command that reuses the key.
+ * A keyed restock or write-off claims its key for good (ADR 0024), with its quantity, a keyed new price with the price
+ * (ADR 0025), and a keyed new name with the name (ADR 0027), so a retry any time later is told apart from a new command
+ * that reuses the key.
  */
 const keyClaims = (event: ProductEvent): Claim[] => {
   const claim = (kind: KeyKind, key: string | undefined, data: Claim['data']) =>
@@ -64,6 +65,8 @@ const keyClaims = (event: ProductEvent): Claim[] => {
       return claim('writeOff', event.data.writeOffId, { quantity: event.data.quantity });
     case 'ProductRepriced':
       return claim('reprice', event.data.repriceId, { ...event.data.unitPrice });
+    case 'ProductRenamed':
+      return claim('rename', event.data.renameId, { name: event.data.name });
     default:
       return [];
   }
@@ -85,7 +88,7 @@ export const orderAggregate: Aggregate<OrderState, OrderCommand, OrderEvent> = {
 };
 
 /**
- * A product: registered once, restocked, repriced and written off now and then. Its stream never holds an order, so pricing an order and
+ * A product: registered once, restocked, repriced, renamed and written off now and then. Its stream never holds an order, so pricing an order and
  * restocking read a handful of events however much the product sells. Snapshots cover a product restocked for years.
  */
 export const productAggregate: Aggregate<ProductState, ProductCommand, ProductEvent> = {
@@ -93,7 +96,8 @@ export const productAggregate: Aggregate<ProductState, ProductCommand, ProductEv
   decider: product,
   events: ProductEvent,
   // 3: the state counts the units written off and remembers its latest keyed write-offs; a snapshot of 2 (or 1) is
-  // ignored, and the stream folded whole.
+  // ignored, and the stream folded whole. A new name (ProductRenamed) changes a field the state had already, and no
+  // snapshot of 3 folded one before it could be recorded: those stay good.
   snapshot: { every: 100, schema: 'product-state-3' },
   moves: (event) => {
     const move = productStockMove(event);

@@ -10,6 +10,7 @@ import {
 } from '../domain/inventory/index.js';
 import {
   ProductNotFoundError,
+  RenameKeyReusedError,
   RepriceKeyReusedError,
   RestockKeyReusedError,
   StockLimitExceededError,
@@ -168,43 +169,71 @@ export const writeOffStock = (
     throw error;
   });
 
+/** What a new price or name answers: the product's catalogue facts after it. */
+type ProductFacts = { sku: string; name: string; price: Money };
+
+/**
+ * A new price or name, and the product's facts after it. A keyed one whose key is claimed already (ADR 0025, 0027) is
+ * answered as its retry (the facts as they are now), or refused when the claim (`earlier`) holds another value
+ * (`reused`).
+ */
+const changeFacts = async <Earlier>(
+  command: Extract<ProductCommand, { type: 'RepriceProduct' | 'RenameProduct' }>,
+  context: CommandContext,
+  earlier: (held: NonNullable<ClaimTakenError['data']>) => Earlier | undefined,
+  reused: (earlier: Earlier) => Error | undefined,
+): Promise<ProductFacts> => {
+  const { sku } = command.data;
+  const { state } = await handleCommand(
+    productAggregate,
+    productStreamId(sku),
+    (current) => product.decide(command, current),
+    context,
+  ).catch((error: unknown) => {
+    if (!(error instanceof ClaimTakenError)) throw error;
+    return doneBefore(sku, error, context, earlier, reused);
+  });
+  if (state.status !== 'REGISTERED') throw new ProductNotFoundError(sku);
+  return { sku, name: state.name, price: state.unitPrice };
+};
+
 /**
  * Gives the product a new price, for the orders placed from now on (ADR 0022); an order placed before keeps the price
  * it was placed at. Unkeyed, the price it has already records nothing, and answers the same. With a `repriceId` (the
  * caller's Idempotency-Key), a retry, however late, records nothing and answers the product as it is now, so it cannot
  * undo a price given after it (ADR 0025).
  */
-export const repriceProduct = async (
-  input: { sku: string; price: Money; repriceId?: string },
+export const repriceProduct = (
+  { sku, price, repriceId }: { sku: string; price: Money; repriceId?: string },
   context: CommandContext,
-): Promise<{ sku: string; name: string; price: Money }> => {
-  const { sku, price, repriceId } = input;
-  const { state } = await handleCommand(
-    productAggregate,
-    productStreamId(sku),
-    (current) =>
-      product.decide(
-        { type: 'RepriceProduct', data: { sku, unitPrice: price, ...(repriceId ? { repriceId } : {}) } },
-        current,
-      ),
+): Promise<ProductFacts> =>
+  changeFacts(
+    { type: 'RepriceProduct', data: { sku, unitPrice: price, ...(repriceId ? { repriceId } : {}) } },
     context,
-  ).catch((error: unknown) => {
-    if (!(error instanceof ClaimTakenError)) throw error;
-    return doneBefore(
-      sku,
-      error,
-      context,
-      ({ amount, currency }) =>
-        typeof amount === 'number' && typeof currency === 'string' ? { amount, currency } : undefined,
-      (earlier) =>
-        earlier.amount === price.amount && earlier.currency === price.currency
-          ? undefined
-          : new RepriceKeyReusedError(sku, earlier),
-    );
-  });
-  if (state.status !== 'REGISTERED') throw new ProductNotFoundError(sku);
-  return { sku, name: state.name, price: state.unitPrice };
-};
+    ({ amount, currency }) =>
+      typeof amount === 'number' && typeof currency === 'string' ? { amount, currency } : undefined,
+    (earlier) =>
+      earlier.amount === price.amount && earlier.currency === price.currency
+        ? undefined
+        : new RepriceKeyReusedError(sku, earlier),
+  );
+
+/**
+ * Gives the product a new name, as the catalogue shows it from now on (ADR 0027); orders hold no name, so none changes.
+ * Unkeyed, the name it has already records nothing, and answers the same. With a `renameId` (the caller's
+ * Idempotency-Key), a retry, however late, records nothing and answers the product as it is now, so it cannot undo a
+ * name given after it.
+ */
+export const renameProduct = (
+  { sku, name, renameId }: { sku: string; name: string; renameId?: string },
+  context: CommandContext,
+): Promise<ProductFacts> =>
+  changeFacts(
+    { type: 'RenameProduct', data: { sku, name, ...(renameId ? { renameId } : {}) } },
+    context,
+    (held) => (typeof held.name === 'string' ? held.name : undefined),
+    (earlier) => (earlier === name ? undefined : new RenameKeyReusedError(sku, earlier)),
+  );
 
 export type RegisteredProduct = Extract<ProductState, { status: 'REGISTERED' }>;
 

@@ -88,14 +88,15 @@ const backOfficeTotals = (sent: Map<string, BackOfficeSent>) =>
       restocks: totals.restocks + s.restockKeys.length,
       writeOffs: totals.writeOffs + s.writeOffKeys.length,
       prices: totals.prices + s.prices.length,
+      names: totals.names + s.names.length,
     }),
-    { restocks: 0, writeOffs: 0, prices: 0 },
+    { restocks: 0, writeOffs: 0, prices: 0, names: 0 },
   );
 
 /**
- * What the back office sent is what each product's stream records: every keyed restock, write-off and new price
- * answered `200` once, however many times its answer was lost and it was sent again, and none that was not; and the
- * last price sent is the product's price.
+ * What the back office sent is what each product's stream records: every keyed restock, write-off, new price and new
+ * name answered `200` once, however many times its answer was lost and it was sent again, and none that was not; and
+ * the last price and name sent are the product's.
  */
 export const checkBackOffice = async (
   store: Pick<EventStore, 'readStream'>,
@@ -103,7 +104,7 @@ export const checkBackOffice = async (
   failures: string[],
 ): Promise<InvariantResult> => {
   const violations = [...failures.map((failure) => `never answered 200: ${failure}`)];
-  for (const [sku, { restockKeys, writeOffKeys, repriceKeys, prices }] of sent) {
+  for (const [sku, { restockKeys, writeOffKeys, repriceKeys, prices, renameKeys, names }] of sent) {
     const events = await store.readStream(productStreamId(sku), { consistent: true });
     const keysOf = (type: string, field: string) =>
       events.filter((e) => e.type === type).flatMap((e) => (typeof e.data[field] === 'string' ? [e.data[field]] : []));
@@ -111,6 +112,7 @@ export const checkBackOffice = async (
       ['restock', keysOf('ProductRestocked', 'restockId'), restockKeys],
       ['write-off', keysOf('StockWrittenOff', 'writeOffId'), writeOffKeys],
       ['new price', keysOf('ProductRepriced', 'repriceId'), repriceKeys],
+      ['new name', keysOf('ProductRenamed', 'renameId'), renameKeys],
     ] as const) {
       for (const key of new Set([...recorded, ...keys])) {
         const times = recorded.filter((k) => k === key).length;
@@ -127,11 +129,16 @@ export const checkBackOffice = async (
     if (prices.length > 0 && price !== prices.at(-1)) {
       violations.push(`${sku}: the last price sent was ${prices.at(-1)}, the product's is ${price ?? 'unknown'}`);
     }
+    const named = events.filter((e) => e.type === 'ProductRenamed' || e.type === 'ProductRegistered').at(-1);
+    const name = typeof named?.data.name === 'string' ? named.data.name : undefined;
+    if (names.length > 0 && name !== names.at(-1)) {
+      violations.push(`${sku}: the last name sent was ${names.at(-1)}, the product's is ${name ?? 'unknown'}`);
+    }
   }
   const totals = backOfficeTotals(sent);
   return {
-    name: 'each restock, write-off and new price sent is recorded once, and the last price sent is the price',
-    checked: totals.restocks + totals.writeOffs + totals.prices,
+    name: 'each restock, write-off, new price and new name sent is recorded once, and the last price and name sent are the product’s',
+    checked: totals.restocks + totals.writeOffs + totals.prices + totals.names,
     violations,
   };
 };
@@ -184,7 +191,9 @@ export const runChaos = async ({
   // Each keyed registration, restock, write-off and new price commits and loses its first answer, so its key is what
   // keeps the retry from taking effect again or being refused (the random faults alone reach only a few of them).
   if (backOffice) {
-    heals.push(loseFirstKeyedAnswers(['registerProduct', 'restockProduct', 'writeOffStock', 'repriceProduct']));
+    heals.push(
+      loseFirstKeyedAnswers(['registerProduct', 'restockProduct', 'writeOffStock', 'repriceProduct', 'renameProduct']),
+    );
   }
   const gateway = simulatorOutage({ client, table: table('PAYMENT_SIMULATOR_TABLE') });
   let outagePhase: Promise<{ refusedCalls: number }> | undefined;
@@ -360,7 +369,7 @@ export const formatChaosReport = (report: ChaosReport): string => {
     `  batches given up to the failure queue: ${sum(report.failureQueue) === 0 ? 'none' : top(report.failureQueue)}`,
     ...(scenario.backOffice.size > 0
       ? [
-          `  back office: ${scenario.skus.length} products registered, ${office.restocks} restocks, ${office.writeOffs} write-offs and ${office.prices} new prices answered 200 over ${scenario.backOffice.size} of them, each keyed one sent again after its first answer was lost; ${scenario.backOfficeFailures.length} never answered`,
+          `  back office: ${scenario.skus.length} products registered, ${office.restocks} restocks, ${office.writeOffs} write-offs, ${office.prices} new prices and ${office.names} new names answered 200 over ${scenario.backOffice.size} of them, each keyed one sent again after its first answer was lost; ${scenario.backOfficeFailures.length} never answered`,
         ]
       : []),
     `  every order ended as its kind says: ${scenario.mismatches.length === 0 ? 'yes' : `NO, ${scenario.mismatches.length} did not`}`,

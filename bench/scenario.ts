@@ -130,7 +130,14 @@ export type ScenarioOptions = {
  * What the back office sent, per SKU, in the order it sent it: the keys of its restocks, write-offs and new prices,
  * and the prices.
  */
-export type BackOfficeSent = { restockKeys: string[]; writeOffKeys: string[]; repriceKeys: string[]; prices: number[] };
+export type BackOfficeSent = {
+  restockKeys: string[];
+  writeOffKeys: string[];
+  repriceKeys: string[];
+  prices: number[];
+  renameKeys: string[];
+  names: string[];
+};
 
 export type ScenarioResult = {
   /** Every order, its permanent fault if it had one, and how it ended (`REJECTED (UNAVAILABLE)`, `unseen`, …). */
@@ -296,14 +303,23 @@ export const runScenario = async (options: ScenarioOptions): Promise<ScenarioRes
   const backOfficeRound = () => {
     const round = rounds++;
     const sku = skus[round % skus.length] as string;
-    const sent = backOffice.get(sku) ?? { restockKeys: [], writeOffKeys: [], repriceKeys: [], prices: [] };
+    const sent = backOffice.get(sku) ?? {
+      restockKeys: [],
+      writeOffKeys: [],
+      repriceKeys: [],
+      prices: [],
+      renameKeys: [],
+      names: [],
+    };
     backOffice.set(sku, sent);
     const path = `/products/${encodeURIComponent(sku)}`;
     backOfficeDone = backOfficeDone.then(async () => {
       const restockKey = `restock-${run}-${round}`;
       const writeOffKey = `write-off-${run}-${round}`;
       const repriceKey = `price-${run}-${round}`;
+      const renameKey = `name-${run}-${round}`;
       const price = 1250 + (round % 7) * 10;
+      const name = `Chaos product ${sku}, round ${round}`;
       for (const [what, request] of [
         [
           'restock',
@@ -328,6 +344,14 @@ export const runScenario = async (options: ScenarioOptions): Promise<ScenarioRes
             });
             sent.repriceKeys.push(repriceKey);
             sent.prices.push(price);
+          },
+        ],
+        [
+          'rename',
+          async () => {
+            await send('POST', `${path}/rename`, options.adminToken, { body: { name }, key: renameKey });
+            sent.renameKeys.push(renameKey);
+            sent.names.push(name);
           },
         ],
       ] as const) {

@@ -23,8 +23,8 @@ export type ProductView = z.infer<typeof ProductView>;
 
 /**
  * The one partition of the products table's `bySku` index (serverless.yml), which lists the catalogue in SKU order.
- * One partition is enough: a product's item changes only when the back office registers, restocks, writes off or
- * reprices it, never with an order, and the index holds only what a listing shows.
+ * One partition is enough: a product's item changes only when the back office registers, restocks, writes off,
+ * reprices or renames it, never with an order, and the index holds only what a listing shows.
  */
 export const LISTING_SHARD = '0';
 
@@ -60,6 +60,11 @@ const evolve = (view: StoredProductView | undefined, event: StoredEvent<ProductE
         throw new Error(`${event.streamId}: ${event.type} at version ${event.version} before ProductRegistered`);
       }
       return { ...view, price: event.data.unitPrice, updatedAt };
+    case 'ProductRenamed':
+      if (view === undefined) {
+        throw new Error(`${event.streamId}: ${event.type} at version ${event.version} before ProductRegistered`);
+      }
+      return { ...view, name: event.data.name, updatedAt };
     default:
       return assertNever(event);
   }

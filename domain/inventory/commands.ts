@@ -32,5 +32,14 @@ export type RepriceProduct = {
   data: { sku: Sku; unitPrice: Money; repriceId?: string | undefined };
 };
 
+/**
+ * A new name for the product, as the catalogue shows it from now on; an order holds no name, so none changes.
+ * `renameId`: the caller's key for this new name (`Idempotency-Key`), so a late retry cannot undo a later one.
+ */
+export type RenameProduct = {
+  type: 'RenameProduct';
+  data: { sku: Sku; name: string; renameId?: string | undefined };
+};
+
 /** What is said about a product as a whole: its catalogue facts and the stock supplied. */
-export type ProductCommand = RegisterProduct | RestockProduct | RepriceProduct | WriteOffStock;
+export type ProductCommand = RegisterProduct | RestockProduct | RepriceProduct | RenameProduct | WriteOffStock;

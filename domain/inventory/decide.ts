@@ -94,6 +94,12 @@ export const decide = (command: ProductCommand, state: ProductState): ProductEve
       if (unchanged && command.data.repriceId === undefined) return [];
       return [{ type: 'ProductRepriced', data: command.data }];
     }
+    case 'RenameProduct': {
+      if (state.status !== 'REGISTERED') throw new ProductNotFoundError(command.data.sku);
+      // As for a new price: the name it has already records nothing, unless keyed, so that its key is claimed.
+      if (state.name === command.data.name && command.data.renameId === undefined) return [];
+      return [{ type: 'ProductRenamed', data: command.data }];
+    }
     default:
       return assertNever(command);
   }

@@ -1,6 +1,9 @@
 import * as z from 'zod';
 import { IdempotencyKey, Money, Quantity, Sku, StockLevel } from '../shared/values.js';
 
+/** A product's name as the catalogue shows it: given at registration, and by each rename. */
+export const ProductName = z.string().min(1).max(200);
+
 /**
  * `registrationId` is there when the caller keyed the registration; products registered before keys were taken have
  * none.
@@ -9,7 +12,7 @@ export const ProductRegistered = z.strictObject({
   type: z.literal('ProductRegistered'),
   data: z.strictObject({
     sku: Sku,
-    name: z.string().min(1).max(200),
+    name: ProductName,
     unitPrice: Money,
     initialStock: StockLevel,
     registrationId: IdempotencyKey.optional(),
@@ -41,11 +44,22 @@ export const ProductRepriced = z.strictObject({
 });
 export type ProductRepriced = z.infer<typeof ProductRepriced>;
 
+/**
+ * The product's name from now on. It moves no stock, and changes no order (an order's lines hold no name). `renameId`
+ * is there when the caller keyed it.
+ */
+export const ProductRenamed = z.strictObject({
+  type: z.literal('ProductRenamed'),
+  data: z.strictObject({ sku: Sku, name: ProductName, renameId: IdempotencyKey.optional() }),
+});
+export type ProductRenamed = z.infer<typeof ProductRenamed>;
+
 /** The events of a product's stream (`product-<SKU>`): a handful per product, however much it sells. */
 export const ProductEvent = z.discriminatedUnion('type', [
   ProductRegistered,
   ProductRestocked,
   ProductRepriced,
+  ProductRenamed,
   StockWrittenOff,
 ]);
 export type ProductEvent = z.infer<typeof ProductEvent>;

@@ -44,6 +44,8 @@ export const evolve = (state: ProductState, event: ProductEvent): ProductState =
     }
     case 'ProductRepriced':
       return state.status === 'REGISTERED' ? { ...state, unitPrice: event.data.unitPrice } : state;
+    case 'ProductRenamed':
+      return state.status === 'REGISTERED' ? { ...state, name: event.data.name } : state;
     default:
       return assertNever(event);
   }

@@ -30,6 +30,7 @@ export const productStockMove = (event: ProductEvent): StockMove | undefined => 
     case 'StockWrittenOff':
       return { available: -event.data.quantity, reserved: 0, sold: 0 };
     case 'ProductRepriced':
+    case 'ProductRenamed':
       return undefined;
     default:
       return assertNever(event);
@@ -86,12 +87,12 @@ export const addStock = (a: Stock, b: Stock): Stock => ({
 /** The key of a SKU's stock balance, which every event that moves its stock moves in the same write. */
 export const stockBalanceId = (sku: string): string => `stock-${sku}`;
 
-/** The kinds of keyed product command whose key is claimed for good (ADR 0024, 0025). */
-const keyKinds = ['restock', 'writeOff', 'reprice'] as const;
+/** The kinds of keyed product command whose key is claimed for good (ADR 0024, 0025, 0027). */
+const keyKinds = ['restock', 'writeOff', 'reprice', 'rename'] as const;
 export type KeyKind = (typeof keyKinds)[number];
 
 /**
- * The key of a keyed restock's, write-off's or new price's claim (ADR 0024, 0025): its kind, its SKU, and the
+ * The key of a keyed restock's, write-off's, new price's or new name's claim (ADR 0024, 0025, 0027): its kind, its SKU, and the
  * caller's key, which may hold any visible character (a SKU holds no `/`, so no two of them meet in one id).
  */
 export const keyClaimId = (kind: KeyKind, sku: string, key: string): string => `${kind}Key-${sku}/${key}`;

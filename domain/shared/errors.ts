@@ -85,6 +85,21 @@ export class RepriceKeyReusedError extends DomainError {
   }
 }
 
+/** An idempotency key already used for a new name of the product, sent again with another name. */
+export class RenameKeyReusedError extends DomainError {
+  constructor(
+    readonly sku: string,
+    readonly earlierName: string,
+  ) {
+    super(
+      'RENAME_KEY_REUSED',
+      'unprocessable',
+      `Product ${sku} was already given a new name under this idempotency key, ${JSON.stringify(earlierName)}; a key cannot be reused for another name.`,
+    );
+    this.name = 'RenameKeyReusedError';
+  }
+}
+
 /** A write-off of more units than are available: units held by orders in flight, or sold, are not to be written off. */
 export class WriteOffExceedsAvailableError extends DomainError {
   constructor(

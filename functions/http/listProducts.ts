@@ -11,7 +11,10 @@ export const handler = httpHandler(route('listProducts'), async ({ query, condit
     eventStore(),
   );
   const body = { products: page.products, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
-  // A product's version counts its balance's moves; a new price moves none, so the price is named as well (ADR 0022).
-  const items = page.products.map(({ sku, version, price }) => `${sku}@${version}:${price.amount} ${price.currency}`);
+  // A product's version counts its balance's moves; a new price or name moves none, so both are named as well (ADR
+  // 0022, 0027), each item as JSON: a name may hold any separator.
+  const items = page.products.map(({ sku, version, price, name }) =>
+    JSON.stringify([sku, version, price.amount, price.currency, name]),
+  );
   return conditional(pageEtagOf({ ...page, items }), body);
 });

@@ -41,10 +41,13 @@ describe('chaos: orders under injected failures', () => {
     expect(report.outage?.refusedCalls).toBeGreaterThan(0);
 
     expect(report.scenario.orders).toHaveLength(30);
-    // Six rounds of the back office, each a restock, a write-off and a new price, all answered in the end.
+    // Six rounds of the back office, each a restock, a write-off, a new price and a new name, all answered in the end.
     const sent = [...report.scenario.backOffice.values()];
-    expect(sent.flatMap((s) => [...s.restockKeys, ...s.writeOffKeys, ...s.repriceKeys])).toHaveLength(18);
+    expect(sent.flatMap((s) => [...s.restockKeys, ...s.writeOffKeys, ...s.repriceKeys, ...s.renameKeys])).toHaveLength(
+      24,
+    );
     expect(sent.flatMap((s) => s.prices)).toHaveLength(6);
+    expect(sent.flatMap((s) => s.names)).toHaveLength(6);
     expect(report.scenario.backOfficeFailures).toEqual([]);
     // Orders 0, 11 and 22 had a forward step fail every time; the catch-all settled each as expectedEndings says.
     const doomed = report.scenario.orders.filter((o) => o.fault);

@@ -341,6 +341,89 @@ describe('POST /products/{sku}/reprice', () => {
   });
 });
 
+describe('POST /products/{sku}/rename', () => {
+  const rename = (sku: string, name: string, key?: string) =>
+    call('POST', `/products/${sku}/rename`, {
+      as: admin,
+      body: { name },
+      ...(key ? { headers: { 'idempotency-key': key } } : {}),
+    });
+
+  it('renames the product as GET and the listing show it, and tells a client holding the old name that it changed', async () => {
+    const sku = await givenProduct(call);
+    const read = (path: string, etag = '') => call('GET', path, { as: admin, headers: { 'if-none-match': etag } });
+    const pageOf = `/products?limit=100`;
+    const held = await eventually(async () => {
+      const [one, page] = [await read(`/products/${sku}`), await read(pageOf)];
+      expect(page.text).toContain(sku);
+      return { one: one.headers.get('etag') ?? '', page: page.headers.get('etag') ?? '' };
+    });
+
+    const answer = await rename(sku, '  Cobalt mug, 350 ml ');
+    expect(answer.status, answer.text).toBe(200);
+    // Trimmed, as a registration's name is.
+    expect(answer.json).toEqual({ sku, name: 'Cobalt mug, 350 ml', price: { amount: 1000, currency: 'EUR' } });
+    await eventually(async () => {
+      const one = await read(`/products/${sku}`, held.one);
+      expect(one.status).toBe(200);
+      expect(Product.parse(one.json)).toMatchObject({ name: 'Cobalt mug, 350 ml', stock: { available: 100 } });
+      // The listing reads the bySku index, which holds the name: it moves with the view.
+      const page = await read(pageOf);
+      expect(page.json).toMatchObject({ products: expect.arrayContaining([expect.objectContaining({ sku })]) });
+      const listed = (page.json as { products: { sku: string; name: string }[] }).products.find((p) => p.sku === sku);
+      expect(listed?.name).toBe('Cobalt mug, 350 ml');
+    });
+    // A page that held the old name is not answered 304, however little else moved on it.
+    expect((await read(pageOf, held.page)).status).toBe(200);
+    expect((await storedEvents(`product-${sku}`)).map((event) => event.type)).toEqual([
+      'ProductRegistered',
+      'ProductRenamed',
+    ]);
+  });
+
+  it('keeps a later name from a late retry sent with its Idempotency-Key, and refuses the key for another name', async () => {
+    const sku = await givenProduct(call);
+    const key = `names-${randomUUID()}`;
+    expect((await rename(sku, 'Cobalt mug', key)).json).toMatchObject({ name: 'Cobalt mug' });
+    expect((await rename(sku, 'Navy mug')).status).toBe(200);
+    // Unkeyed, the name it has already records nothing.
+    expect((await rename(sku, 'Navy mug')).status).toBe(200);
+    const retry = await rename(sku, 'Cobalt mug', key);
+    expect(retry.status, retry.text).toBe(200);
+    expect(retry.json).toMatchObject({ name: 'Navy mug' });
+    expectProblem(await rename(sku, 'Teal mug', key), 422, 'rename-key-reused');
+    expect(
+      (await storedEvents(`product-${sku}`)).map((event) => [event.type, (event.data as { name: string }).name]),
+    ).toEqual([
+      ['ProductRegistered', `Product ${sku}`],
+      ['ProductRenamed', 'Cobalt mug'],
+      ['ProductRenamed', 'Navy mug'],
+    ]);
+  });
+
+  it.each([
+    ['an empty name', { name: '' }, '#/name'],
+    ['a name of spaces', { name: '   ' }, '#/name'],
+    ['a name of 201 characters', { name: 'x'.repeat(201) }, '#/name'],
+    ['a name with a line break inside', { name: 'Blue\nmug' }, '#/name'],
+    ['a price instead', { price: { amount: 100, currency: 'EUR' } }, '#/price'],
+  ])('refuses %s with 400 naming the field, and records nothing', async (_, body, pointer) => {
+    const sku = await givenProduct(call);
+    const answer = await call('POST', `/products/${sku}/rename`, { as: admin, body });
+    expectProblem(answer, 400, 'validation-failed');
+    expect(answer.json.errors).toEqual(expect.arrayContaining([expect.objectContaining({ pointer })]));
+    expect(await storedEvents(`product-${sku}`)).toHaveLength(1);
+  });
+
+  it('answers 404 for a SKU never registered, and 403 to a customer', async () => {
+    const body = { name: 'Mug' };
+    expectProblem(await call('POST', `/products/${uniqueSku()}/rename`, { as: admin, body }), 404, 'not-found');
+    const sku = await givenProduct(call);
+    expectProblem(await call('POST', `/products/${sku}/rename`, { as: uniqueCustomer(), body }), 403, 'forbidden');
+    expect(await storedEvents(`product-${sku}`)).toHaveLength(1);
+  });
+});
+
 describe('POST /orders', () => {
   it('accepts an order: 202 with its id, PENDING, and Location /orders/{orderId}', async () => {
     const sku = await givenProduct(call);

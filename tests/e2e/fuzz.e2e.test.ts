@@ -489,6 +489,20 @@ const repriceProduct: BodyRoute = {
   ),
 };
 
+const renameProduct: BodyRoute = {
+  name: 'POST /products/{sku}/rename',
+  method: 'POST',
+  path: () => `/products/${sku}/rename`,
+  bearer: () => adminBearer,
+  valid: fc.record({ name: unicodeString({ minLength: 1, maxLength: 40 }) }),
+  mutation: fc.oneof(
+    set([], notObject),
+    set(['name'], fc.oneof(invalidName, notString)),
+    remove([], 'name'),
+    add([], ['name']),
+  ),
+};
+
 /** Lines of the registered product, as many as the contract refuses. */
 const tooManyLines = fc
   .integer({ min: 51, max: 80 })
@@ -523,7 +537,7 @@ const placeOrder: BodyRoute = {
   ),
 };
 
-const bodyRoutes = [registerProduct, restockProduct, writeOffStock, repriceProduct, placeOrder];
+const bodyRoutes = [registerProduct, restockProduct, writeOffStock, repriceProduct, renameProduct, placeOrder];
 
 /** A valid body of the route, broken by one to three mutations (the first always applies: it meets a valid body). */
 const brokenBody = fc.constantFrom(...bodyRoutes).chain((route) =>

@@ -187,6 +187,9 @@ describe('the IAM grants of the packaged template', () => {
     // Keyed, as every call with a body here is (`call`): its claim's put is held to claimRepriceKeys (ADR 0025).
     const newPrice = { price: { amount: 1300, currency: 'EUR' } };
     expect((await call('POST', `/products/${sku}/reprice`, { as: 'admin', body: newPrice })).status).toBe(200);
+    // And a new name's to claimRenameKeys (ADR 0027).
+    const newName = { name: 'Grant mug, 350 ml' };
+    expect((await call('POST', `/products/${sku}/rename`, { as: 'admin', body: newName })).status).toBe(200);
 
     const confirmed = await place(sku);
     const declined = await place(sku, 'tok_declined');

@@ -259,10 +259,13 @@ describe('the packaged prod template', () => {
         ].sort(),
       );
     }
-    // A new price moves no stock: its function may not touch a balance. A keyed one claims its key (ADR 0025).
-    expect(grants('repriceProduct')).toEqual(
-      [...on(eventsArn, 'PutItem', 'Query'), ...on(snapshotsArn, 'GetItem', 'PutItem', 'PutItem')].sort(),
-    );
+    // A new price or name moves no stock: neither function may touch a balance. A keyed one claims its key (ADR 0025,
+    // 0027).
+    for (const fn of ['repriceProduct', 'renameProduct']) {
+      expect(grants(fn), fn).toEqual(
+        [...on(eventsArn, 'PutItem', 'Query'), ...on(snapshotsArn, 'GetItem', 'PutItem', 'PutItem')].sort(),
+      );
+    }
     // Each read model is two tables, blue and green (ADR 0009); readers get the pointer's key of the projections table.
     const both = (table: string) => [
       { 'Fn::GetAtt': [table, 'Arn'] },
@@ -303,12 +306,14 @@ describe('the packaged prod template', () => {
     expect(keyClaimId('restock', 'MUG-1', 'k')).toMatch(/^restockKey-/);
     expect(keyClaimId('writeOff', 'MUG-1', 'k')).toMatch(/^writeOffKey-/);
     expect(keyClaimId('reprice', 'MUG-1', 'k')).toMatch(/^repriceKey-/);
+    expect(keyClaimId('rename', 'MUG-1', 'k')).toMatch(/^renameKey-/);
     const claims: Record<string, string> = {
       restockProduct: 'restockKey-*',
       writeOffStock: 'writeOffKey-*',
       repriceProduct: 'repriceKey-*',
+      renameProduct: 'renameKey-*',
     };
-    for (const fn of ['registerProduct', 'restockProduct', 'writeOffStock', 'repriceProduct']) {
+    for (const fn of ['registerProduct', 'restockProduct', 'writeOffStock', 'repriceProduct', 'renameProduct']) {
       const claim = claims[fn];
       expect(conditionsOf(fn, 'dynamodb:PutItem', snapshotsArn), fn).toEqual(
         leading(product, ...(claim ? [claim] : [])),

@@ -27,9 +27,17 @@ describe("a write's 503 advice", () => {
     },
   );
 
-  it('is given for every write: the registration, the stock moves, the new price, the order and its cancel', () => {
+  it('is given for every write: the registration, the stock moves, the new price and name, the order and its cancel', () => {
     expect(writes.map((route) => route.operationId).sort()).toEqual(
-      ['cancelOrder', 'placeOrder', 'registerProduct', 'repriceProduct', 'restockProduct', 'writeOffStock'].sort(),
+      [
+        'cancelOrder',
+        'placeOrder',
+        'registerProduct',
+        'renameProduct',
+        'repriceProduct',
+        'restockProduct',
+        'writeOffStock',
+      ].sort(),
     );
   });
 });

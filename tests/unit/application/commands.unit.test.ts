@@ -7,6 +7,7 @@ import {
   type CatalogueCache,
   readStock,
   registerProduct,
+  renameProduct,
   repriceProduct,
   restockProduct,
   writeOffStock,
@@ -469,6 +470,35 @@ describe('products and their stock', () => {
     // A key is the product's own, and a new price's own: a restock's key of the same name is another command.
     await restockProduct({ sku: 'MUG-1', quantity: 1, restockId: 'list-1' }, shop.context);
     expect(shop.count()).toBe(events + 1);
+  });
+
+  it('renames a product, keeps a later name from a late keyed retry, and refuses its key for another name (ADR 0027)', async () => {
+    const shop = await givenShop({ 'MUG-1': 10 });
+    const price = { amount: 1000, currency: 'EUR' };
+    expect(await renameProduct({ sku: 'MUG-1', name: 'Cobalt mug', renameId: 'names-1' }, shop.context)).toEqual({
+      sku: 'MUG-1',
+      name: 'Cobalt mug',
+      price,
+    });
+    await renameProduct({ sku: 'MUG-1', name: 'Navy mug' }, shop.context);
+    const events = shop.count();
+    // Unkeyed, the name it has records nothing; keyed and late, the retry answers the product as it is now.
+    expect(await renameProduct({ sku: 'MUG-1', name: 'Navy mug' }, shop.context)).toMatchObject({ name: 'Navy mug' });
+    expect(await renameProduct({ sku: 'MUG-1', name: 'Cobalt mug', renameId: 'names-1' }, shop.context)).toMatchObject({
+      name: 'Navy mug',
+    });
+    await expect(
+      renameProduct({ sku: 'MUG-1', name: 'Teal mug', renameId: 'names-1' }, shop.context),
+    ).rejects.toMatchObject({ name: 'RenameKeyReusedError', sku: 'MUG-1', earlierName: 'Cobalt mug' });
+    expect(shop.count()).toBe(events);
+    // Its stock is as it was: a name moves none.
+    expect(await shop.stock('MUG-1')).toEqual({ available: 10, reserved: 0, sold: 0 });
+    // A key is the product's own, and a new name's own: a new price's key of the same name is another command.
+    await repriceProduct({ sku: 'MUG-1', price: { amount: 900, currency: 'EUR' }, repriceId: 'names-1' }, shop.context);
+    expect(shop.count()).toBe(events + 1);
+    await expect(renameProduct({ sku: 'NOPE-1', name: 'Mug' }, shop.context)).rejects.toBeInstanceOf(
+      ProductNotFoundError,
+    );
   });
 
   it('answers a late keyed retry near the supply limit as a retry, not as a restock past the limit', async () => {

@@ -58,6 +58,7 @@ describe('stock invariants', { timeout: 30_000 }, () => {
     cmd.type === 'RegisterProduct' ||
     cmd.type === 'RestockProduct' ||
     cmd.type === 'RepriceProduct' ||
+    cmd.type === 'RenameProduct' ||
     cmd.type === 'WriteOffStock';
 
   const register = (sku: string): fc.Arbitrary<Command> =>
@@ -86,6 +87,14 @@ describe('stock invariants', { timeout: 30_000 }, () => {
       arbitrary: fc.tuple(anySku, fc.integer({ min: 100, max: 900 })).map(([sku, amount]): Command => ({
         type: 'RepriceProduct',
         data: { sku, unitPrice: { amount, currency: 'EUR' } },
+      })),
+    },
+    // Nor does a new name.
+    {
+      weight: 1,
+      arbitrary: fc.tuple(anySku, fc.constantFrom('Widget', 'Gadget', 'Gizmo')).map(([sku, name]): Command => ({
+        type: 'RenameProduct',
+        data: { sku, name },
       })),
     },
   );
@@ -306,6 +315,7 @@ describe('stock invariants', { timeout: 30_000 }, () => {
           event.type === 'ProductRegistered' ||
           event.type === 'ProductRestocked' ||
           event.type === 'ProductRepriced' ||
+          event.type === 'ProductRenamed' ||
           event.type === 'StockWrittenOff'
             ? ProductEvent
             : OrderEvent;

@@ -57,6 +57,9 @@ const newPrice = { amount: 2499, currency: 'EUR' };
 const repriced = (price = newPrice): ProductEvent => ({ type: 'ProductRepriced', data: { sku, unitPrice: price } });
 const reprice = (price = newPrice): ProductCommand => ({ type: 'RepriceProduct', data: { sku, unitPrice: price } });
 
+const renamed = (name = 'Cobalt mug'): ProductEvent => ({ type: 'ProductRenamed', data: { sku, name } });
+const rename = (name = 'Cobalt mug'): ProductCommand => ({ type: 'RenameProduct', data: { sku, name } });
+
 const register = (initialStock = 10): ProductCommand => ({
   type: 'RegisterProduct',
   data: { sku, name: 'Blue mug', unitPrice, initialStock },
@@ -308,6 +311,37 @@ describe('product decider', () => {
     });
   });
 
+  describe('RenameProduct', () => {
+    it('gives a registered product its new name, which the product then has, its price and stock as they were', () => {
+      aProduct([registered(), restocked(5), repriced()])
+        .when(rename())
+        .then([renamed()]);
+      const state = fold(product, [registered(), restocked(5), repriced(), renamed()], product.initialState());
+      expect(state).toMatchObject({ status: 'REGISTERED', name: 'Cobalt mug', unitPrice: newPrice, restocked: 5 });
+    });
+
+    it('records nothing for the name it has already, registered or given since; back to the first is a new name', () => {
+      aProduct([registered()]).when(rename('Blue mug')).then([]);
+      aProduct([registered(), renamed()]).when(rename()).then([]);
+      aProduct([registered(), renamed()])
+        .when(rename('Blue mug'))
+        .then([renamed('Blue mug')]);
+    });
+
+    it('records a keyed new name even at the name it has, so that its key is claimed (ADR 0027)', () => {
+      const keyed = { type: 'RenameProduct', data: { sku, name: 'Blue mug', renameId: 'catalogue-7' } } as const;
+      aProduct([registered()])
+        .when(keyed)
+        .then([{ type: 'ProductRenamed', data: keyed.data }]);
+    });
+
+    it('refuses a SKU never registered', () => {
+      aProduct([])
+        .when(rename())
+        .thenThrows(ProductNotFoundError, { code: 'PRODUCT_NOT_FOUND', kind: 'not-found', sku });
+    });
+  });
+
   describe('RestockProduct', () => {
     it('adds units to a registered product', () => {
       aProduct([registered()])
@@ -426,8 +460,9 @@ describe('product stock moves (productStockMove)', () => {
     expect(productStockMove(event)).toEqual(move);
   });
 
-  it('moves nothing, not even the balance, for a new price; a registration with no stock still moves it', () => {
+  it('moves nothing, not even the balance, for a new price or name; a registration with no stock still moves it', () => {
     expect(productStockMove(repriced())).toBeUndefined();
+    expect(productStockMove(renamed())).toBeUndefined();
     expect(productStockMove(registered(0))).toEqual(noStock());
   });
 
@@ -704,11 +739,22 @@ describe('what a product event may hold', () => {
   it('rejects an unknown event type', () => {
     expect(ProductEvent.safeParse({ type: 'ProductDeleted', data: { sku } }).success).toBe(false);
   });
+
+  it.each([
+    ['an empty name', { sku, name: '' }],
+    ['a name of 201 characters', { sku, name: 'x'.repeat(201) }],
+    ['no name', { sku }],
+    ['an unknown extra field', { sku, name: 'Cobalt mug', note: 'hi' }],
+  ])('ProductRenamed rejects %s', (_, data) => {
+    expect(ProductEvent.safeParse({ type: 'ProductRenamed', data }).success).toBe(false);
+  });
 });
 
 describe('product event schemas', () => {
   it('accept every event the product decider decides', () => {
-    for (const event of [registered(10), registered(0), restocked(5)]) expect(ProductEvent.parse(event)).toEqual(event);
+    for (const event of [registered(10), registered(0), restocked(5), repriced(), renamed()]) {
+      expect(ProductEvent.parse(event)).toEqual(event);
+    }
     expect(ProductEvent.safeParse({ ...restocked(5), data: { sku, quantity: 0 } }).success).toBe(false);
   });
 

@@ -104,6 +104,20 @@ describe('products projection', () => {
     });
   });
 
+  describe('ProductRenamed', () => {
+    it('sets the name and keeps the price and the stock supplied', () => {
+      spec([registered(), restocked(5)])
+        .when({ type: 'ProductRenamed', data: { sku, name: 'Cobalt mug' } })
+        .then({ ...fresh, name: 'Cobalt mug', supplied: 15, updatedAt: at(3) });
+    });
+
+    it('throws on a new name before ProductRegistered instead of inventing a view', () => {
+      spec([])
+        .when({ type: 'ProductRenamed', data: { sku, name: 'Cobalt mug' } })
+        .thenThrows(/^product-MUG-1: ProductRenamed at version 1 before ProductRegistered$/);
+    });
+  });
+
   describe('ProductRepriced', () => {
     it('sets the price and keeps the other catalogue facts and the stock supplied', () => {
       const newPrice = { amount: 1500, currency: 'USD' };
