@@ -44,6 +44,7 @@ const functionNames = [
   'RegisterProduct',
   'RestockProduct',
   'RepriceProduct',
+  'RenameProduct',
   'WriteOffStock',
   'PlaceOrder',
   'CancelOrder',
@@ -179,7 +180,7 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
     }
   });
 
-  it('has these 58 alarms, by logical id, and no other', () => {
+  it('has these 60 alarms, by logical id, and no other', () => {
     expect(
       alarmsOf(template())
         .map(([id]) => id)
@@ -202,7 +203,7 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
         ...functionNames.map((fn) => `${fn}ThrottlesAlarm`),
       ].sort(),
     );
-    expect(alarmsOf(template())).toHaveLength(58);
+    expect(alarmsOf(template())).toHaveLength(60);
   });
 
   it("counts in the runbook's alarm table what the template has: each family of alarms, and all of them", async () => {
