@@ -42,7 +42,7 @@ const options = {
 if (options.failure >= 1) throw new Error('--failure is a share below 1, e.g. 0.2');
 if (options.failSteps > 1) throw new Error('--fail-steps is a share of the orders, at most 1, e.g. 0.05');
 console.log(
-  `orderflow chaos: ${options.orders} orders, ${options.concurrency} clients, ${(options.failure * 100).toFixed(0)}% of Lambda invocations failing, ${(options.failSteps * 100).toFixed(0)}% of orders with a saga step failing for good, ${options.outageSeconds > 0 ? `the payment gateway down for ${options.outageSeconds} s` : 'no gateway outage'}, ${options.backOfficeEvery > 0 ? `a restock, a write-off and a new price after every ${options.backOfficeEvery} orders` : 'no back office'}; local stack (DynamoDB Local, kinesalite, aws-local-stepfunctions)`,
+  `orderflow chaos: ${options.orders} orders, ${options.concurrency} clients, ${(options.failure * 100).toFixed(0)}% of Lambda invocations failing, ${(options.failSteps * 100).toFixed(0)}% of orders with a saga step failing for good, ${options.outageSeconds > 0 ? `the payment gateway down for ${options.outageSeconds} s` : 'no gateway outage'}, ${options.backOfficeEvery > 0 ? `a restock, a write-off, a new price and a new name after every ${options.backOfficeEvery} orders` : 'no back office'}; local stack (DynamoDB Local, kinesalite, aws-local-stepfunctions)`,
 );
 const stage = 'bench';
 const output = await stackOutput({ stage, command: 'chaos', verbose: values.verbose });

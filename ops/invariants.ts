@@ -258,17 +258,17 @@ export const stockInvariant = (
 };
 
 /**
- * Each restock, write-off or new-price key was recorded once by its product, and each claim (ADR 0024, 0025) in the
- * snapshots table is the record of a keyed event, with its quantity or price: the claims an event takes are
- * `productAggregate.claims`'s, as the append wrote them. A keyed event recorded before claims were taken has no claim,
- * and breaks nothing.
+ * Each restock, write-off, new-price or new-name key was recorded once by its product, and each claim (ADR 0024, 0025,
+ * 0027) in the snapshots table is the record of a keyed event, with its quantity, price or name: the claims an event
+ * takes are `productAggregate.claims`'s, as the append wrote them. A keyed event recorded before claims were taken has
+ * no claim, and breaks nothing.
  */
 export const keyClaimsInvariant = (
   { skus }: Pick<FoldedStreams, 'skus'>,
   snapshotItems: Record<string, unknown>[],
 ): InvariantResult => {
   const result: InvariantResult = {
-    name: 'each restock, write-off or new-price key was recorded once, and each claim is a keyed event’s record',
+    name: 'each restock, write-off, new-price or new-name key was recorded once, and each claim is a keyed event’s record',
     checked: 0,
     violations: [],
   };
@@ -298,9 +298,9 @@ export const keyClaimsInvariant = (
  * hold once every order has settled, whatever failed on the way:
  * every stream's versions are gapless; every order is CONFIRMED, REJECTED or CANCELLED; for every SKU
  * `available + reserved + sold = initial + restocked − written off`, with no stock held for a settled order and sold
- * stock only for confirmed ones; each restock, write-off or new-price key was recorded once, and each claim records
- * its event; no order's payment is authorized or charged twice, and no order that did not end CONFIRMED keeps an
- * authorization or a charge at the gateway; every read model equals a fresh fold.
+ * stock only for confirmed ones; each restock, write-off, new-price or new-name key was recorded once, and each claim
+ * records its event; no order's payment is authorized or charged twice, and no order that did not end CONFIRMED keeps
+ * an authorization or a charge at the gateway; every read model equals a fresh fold.
  * Scans everything: meant for the local stack and test stages, not for a large production table.
  */
 export const checkInvariants = async (tables: InvariantTables): Promise<InvariantResult[]> => {

@@ -211,10 +211,11 @@ describe('one upcaster, registered in domain/upcasters.ts, changes what every re
         ],
       },
       [stockInvariant]: { checked: 0, violations: [] },
-      'each restock, write-off or new-price key was recorded once, and each claim is a keyed event’s record': {
-        checked: 0,
-        violations: [],
-      },
+      'each restock, write-off, new-price or new-name key was recorded once, and each claim is a keyed event’s record':
+        {
+          checked: 0,
+          violations: [],
+        },
       'no payment is authorized or charged twice, and none is kept by an order that did not end CONFIRMED': {
         checked: 0,
         violations: [],
