@@ -92,8 +92,9 @@ const keyKinds = ['restock', 'writeOff', 'reprice', 'rename'] as const;
 export type KeyKind = (typeof keyKinds)[number];
 
 /**
- * The key of a keyed restock's, write-off's, new price's or new name's claim (ADR 0024, 0025, 0027): its kind, its SKU, and the
- * caller's key, which may hold any visible character (a SKU holds no `/`, so no two of them meet in one id).
+ * The key of a keyed restock's, write-off's, new price's or new name's claim (ADR 0024, 0025, 0027): its kind, its
+ * SKU, and the caller's key, which may hold any visible character (a SKU holds no `/`, so no two of them meet in one
+ * id).
  */
 export const keyClaimId = (kind: KeyKind, sku: string, key: string): string => `${kind}Key-${sku}/${key}`;
 
