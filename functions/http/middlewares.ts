@@ -17,6 +17,7 @@ import { CUSTOMER_ID_MAX_LENGTH } from '../../domain/shared/limits.js';
 import { ConcurrencyError, isTransient } from '../../eventstore/errors.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { type FieldError, ProblemError, problemResponse } from './problem.js';
+import { fieldMessage } from './fieldMessages.js';
 
 /** What the middlewares learn about a request, for the ones after them and the handler. */
 export type HttpContext = Context & {
@@ -400,6 +401,9 @@ export const noQuery = (): Middleware => ({
   },
 });
 
+/** Each check's message in a client's words, where the schema gives none of its own. */
+const inWords = { error: fieldMessage };
+
 /** Validates path parameters, headers and body against the route's schemas. */
 export const validate = (route: Route): Middleware => ({
   before: (request) => {
@@ -408,12 +412,12 @@ export const validate = (route: Route): Middleware => ({
     // A path that cannot name a resource names no resource.
     if (params && !params.success) throw notFound();
     // Headers, query and body are each checked, and every invalid field of all three named in one answer.
-    const headers = route.headers ? route.headers.safeParse(event.headers ?? {}) : undefined;
-    const query = route.query ? route.query.safeParse(event.queryStringParameters ?? {}) : undefined;
+    const headers = route.headers ? route.headers.safeParse(event.headers ?? {}, inWords) : undefined;
+    const query = route.query ? route.query.safeParse(event.queryStringParameters ?? {}, inWords) : undefined;
     // A route that takes no query takes none: an unknown parameter is refused on it as on any other.
     const unknownParameters = route.query ? [] : Object.keys(event.queryStringParameters ?? {});
     const { repeated, malformed } = parameterProblems(event.rawQueryString);
-    const body = route.body ? route.body.safeParse(event.body) : undefined;
+    const body = route.body ? route.body.safeParse(event.body, inWords) : undefined;
     const parameterErrors = [
       ...unknownParameters.map(unknownParameter),
       ...(query && !query.success

@@ -204,9 +204,9 @@ describe('bodies that do not match the schema', () => {
   });
 
   it.each([
-    ['POST', '/products', { stock: 2 ** 53 }, '#/stock', /<=1000000$/],
-    ['POST', '/products', { stock: -(2 ** 53) }, '#/stock', />=0$/],
-    ['POST', '/products', { price: { amount: -(2 ** 53), currency: 'EUR' } }, '#/price/amount', />=0$/],
+    ['POST', '/products', { stock: 2 ** 53 }, '#/stock', /^at most 1,000,000$/],
+    ['POST', '/products', { stock: -(2 ** 53) }, '#/stock', /^at least 0$/],
+    ['POST', '/products', { price: { amount: -(2 ** 53), currency: 'EUR' } }, '#/price/amount', /^at least 0$/],
     ['POST', '/products', { name: '\u0007' }, '#/name', /control characters/],
     // What would garble a page without being a control character: a line separator, a bidi mark, a noncharacter.
     ['POST', '/products', { name: 'Mug\u2028XL' }, '#/name', /line or paragraph separators/],
@@ -218,8 +218,8 @@ describe('bodies that do not match the schema', () => {
     ['POST', '/products', { name: 'Mug \u061cXL' }, '#/name', /bidirectional marks/],
     ['POST', '/orders', { payment: { token: 'tok visa' } }, '#/payment/token', /no spaces/],
     ['POST', '/orders', { payment: { token: 'tok\u007fvisa' } }, '#/payment/token', /printable ASCII/],
-    ['POST', '/products/X-1/restock', { quantity: 2 ** 53 }, '#/quantity', /<=1000000$/],
-    ['POST', '/orders', { items: [{ sku: 'X-1', quantity: 2 ** 53 }] }, '#/items/0/quantity', /<=1000$/],
+    ['POST', '/products/X-1/restock', { quantity: 2 ** 53 }, '#/quantity', /^at most 1,000,000$/],
+    ['POST', '/orders', { items: [{ sku: 'X-1', quantity: 2 ** 53 }] }, '#/items/0/quantity', /^at most 1,000$/],
   ] as const)('names a field once, with its own bound: %s %s %j', async (method, path, fields, field, detail) => {
     const body =
       path === '/products' ? product({ sku: uniqueSku(), ...fields }) : path === '/orders' ? order(fields) : fields;
@@ -232,11 +232,14 @@ describe('bodies that do not match the schema', () => {
   it('names missing fields and a body that is not an object', async () => {
     const missing = await call('POST', '/orders', { as: uniqueCustomer(), body: { items: [{ sku: 'A-1' }] } });
     expectProblem(missing, 400, 'validation-failed');
-    expect(pointersOf(missing).sort()).toEqual(['#/items/0/quantity', '#/payment']);
+    expect(missing.json.errors).toEqual([
+      { pointer: '#/items/0/quantity', detail: 'required: a number' },
+      { pointer: '#/payment', detail: 'required: an object' },
+    ]);
 
     const array = await call('POST', '/orders', { as: uniqueCustomer(), body: [order()] });
     expectProblem(array, 400, 'validation-failed');
-    expect(pointersOf(array)).toEqual(['#']);
+    expect(array.json.errors).toEqual([{ pointer: '#', detail: 'an object, not an array' }]);
   });
 
   it.each([
