@@ -26,6 +26,7 @@ const total = { amount: 2598, currency: 'EUR' };
 const placedAt = '2026-12-01T09:30:00.000Z';
 const confirmedAt = '2026-12-01T09:30:01.250Z';
 const product = { sku: 'MUG-001', name: 'Enamel mug, 350 ml', price };
+const forSale = { ...product, discontinued: false };
 const order = {
   orderId,
   customerId,
@@ -42,7 +43,7 @@ const correlationId = '9b2f6c1e-4a7d-4e0b-8f3a-2d5c7e9a1b64';
 export const examples: { [Id in Exclude<OperationId, 'getOpenApi'>]: Example<Id> } = {
   registerProduct: {
     request: { ...product, stock: 100 },
-    response: { status: 201, value: { ...product, stock: { available: 100, reserved: 0, sold: 0 }, version: 1 } },
+    response: { status: 201, value: { ...forSale, stock: { available: 100, reserved: 0, sold: 0 }, version: 1 } },
   },
   restockProduct: {
     request: { quantity: 50 },
@@ -54,12 +55,13 @@ export const examples: { [Id in Exclude<OperationId, 'getOpenApi'>]: Example<Id>
   },
   repriceProduct: {
     request: { price: { amount: 1499, currency: 'EUR' } },
-    response: { status: 200, value: { ...product, price: { amount: 1499, currency: 'EUR' } } },
+    response: { status: 200, value: { ...forSale, price: { amount: 1499, currency: 'EUR' } } },
   },
   renameProduct: {
     request: { name: 'Stoneware mug, 350 ml' },
-    response: { status: 200, value: { ...product, name: 'Stoneware mug, 350 ml' } },
+    response: { status: 200, value: { ...forSale, name: 'Stoneware mug, 350 ml' } },
   },
+  discontinueProduct: { response: { status: 200, value: { ...product, discontinued: true } } },
   placeOrder: {
     request: { items: [{ sku: 'MUG-001', quantity: 2 }], payment: { token: 'tok_visa' } },
     response: { status: 202, value: { orderId, status: 'PENDING' } },
@@ -96,13 +98,13 @@ export const examples: { [Id in Exclude<OperationId, 'getOpenApi'>]: Example<Id>
   getProduct: {
     response: {
       status: 200,
-      value: { ...product, stock: { available: 145, reserved: 0, sold: 2 }, version: 5 },
+      value: { ...forSale, stock: { available: 145, reserved: 0, sold: 2 }, version: 5 },
     },
   },
   listProducts: {
     response: {
       status: 200,
-      value: { products: [{ ...product, stock: { available: 145, reserved: 0, sold: 2 }, version: 5 }] },
+      value: { products: [{ ...forSale, stock: { available: 145, reserved: 0, sold: 2 }, version: 5 }] },
     },
   },
 };

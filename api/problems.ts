@@ -16,6 +16,7 @@ export const problemStatus = {
   'payload-too-large': 413,
   'unsupported-media-type': 415,
   'unknown-sku': 422,
+  'product-discontinued': 422,
   'mixed-currencies': 422,
   'duplicate-order-line': 422,
   'order-total-too-large': 422,

@@ -9,8 +9,16 @@ import { orderIdShape } from './schemas.js';
 // requests' schemas (api/schemas.ts) because no function validates its answers: every HTTP function imports the route
 // table, and building these schemas at its init would cost each cold start for nothing.
 
-/** A product's catalogue facts: what a new price answers. */
-export const ProductFacts = z.strictObject({ sku: Sku, name: z.string(), price: Money }).meta({ id: 'ProductFacts' });
+const Discontinued = z.boolean().meta({
+  description:
+    'Sold no more, for good (POST /products/{sku}/discontinue): orders for it are refused, and so are restocks. ' +
+    'The listing shows only products for sale.',
+});
+
+/** A product's catalogue facts: what a new price, a new name or discontinuing answers. */
+export const ProductFacts = z
+  .strictObject({ sku: Sku, name: z.string(), price: Money, discontinued: Discontinued })
+  .meta({ id: 'ProductFacts' });
 
 export const StockFigures = z
   .strictObject({ available: z.int().min(0), reserved: z.int().min(0), sold: z.int().min(0) })
@@ -30,6 +38,7 @@ export const Product = z
     version: z.int().min(0).meta({
       description: 'The version of its stock: each move of the figures. A new price leaves it; the ETag changes.',
     }),
+    discontinued: Discontinued,
   })
   .meta({ id: 'Product' });
 export type Product = z.infer<typeof Product>;

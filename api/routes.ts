@@ -99,9 +99,10 @@ export const routes = [
       },
       422: {
         description:
-          'The restock would take the units ever supplied to the product past 1,000,000,000; or its ' +
-          'Idempotency-Key was used for a restock of another quantity.',
-        problems: ['stock-limit-exceeded', 'restock-key-reused'],
+          'The restock would take the units ever supplied to the product past 1,000,000,000; the product is ' +
+          'discontinued (a keyed restock recorded before is still answered as its retry); or its Idempotency-Key ' +
+          'was used for a restock of another quantity.',
+        problems: ['stock-limit-exceeded', 'product-discontinued', 'restock-key-reused'],
       },
     },
   },
@@ -193,6 +194,30 @@ export const routes = [
     },
   },
   {
+    operationId: 'discontinueProduct',
+    method: 'POST',
+    path: '/products/{sku}/discontinue',
+    access: 'admin',
+    summary: 'Sell a product no more, for good: no order is placed for it, and it takes no restock.',
+    params: z.object({ sku: SkuParam }),
+    safeToResend: 'discontinuing a discontinued product answers `200` and changes nothing',
+    responses: {
+      200: {
+        description:
+          'The product, discontinued. Orders placed from about a second on are refused (422 product-discontinued); ' +
+          'orders placed before settle as they would have, and its stock stays for them and for a write-off. The ' +
+          'listing leaves it out, and GET /products/{sku} shows it discontinued, a moment later (their read model). ' +
+          'Sent again, however late, it changes nothing and answers the same: nothing undoes it.',
+        schema: 'ProductFacts',
+      },
+      404: { description: 'No product with this SKU.' },
+      409: {
+        description: 'The product kept changing while discontinuing it retried: retry after Retry-After.',
+        problems: ['concurrent-modification'],
+      },
+    },
+  },
+  {
     operationId: 'placeOrder',
     method: 'POST',
     path: '/orders',
@@ -214,10 +239,11 @@ export const routes = [
       },
       422: {
         description:
-          'An unknown SKU, mixed currencies, a SKU on two lines, a total past 2^53 − 1 minor units, or an ' +
-          'idempotency key reused for another order.',
+          'An unknown SKU, a discontinued one, mixed currencies, a SKU on two lines, a total past 2^53 − 1 minor ' +
+          'units, or an idempotency key reused for another order.',
         problems: [
           'unknown-sku',
+          'product-discontinued',
           'mixed-currencies',
           'duplicate-order-line',
           'order-total-too-large',

@@ -88,7 +88,7 @@ export const orderAggregate: Aggregate<OrderState, OrderCommand, OrderEvent> = {
 };
 
 /**
- * A product: registered once, restocked, repriced, renamed and written off now and then. Its stream never holds an
+ * A product: registered once, restocked, repriced, renamed and written off now and then, discontinued at most once. Its stream never holds an
  * order, so pricing an order and restocking read a handful of events however much the product sells. Snapshots cover
  * a product restocked for years.
  */
@@ -98,7 +98,8 @@ export const productAggregate: Aggregate<ProductState, ProductCommand, ProductEv
   events: ProductEvent,
   // 3: the state counts the units written off and remembers its latest keyed write-offs; a snapshot of 2 (or 1) is
   // ignored, and the stream folded whole. A new name (ProductRenamed) changes a field the state had already, and no
-  // snapshot of 3 folded one before it could be recorded: those stay good.
+  // snapshot of 3 folded one before it could be recorded: those stay good. So does one from before products could be
+  // discontinued: its state has no `discontinued`, which is what a product for sale has.
   snapshot: { every: 100, schema: 'product-state-3' },
   moves: (event) => {
     const move = productStockMove(event);

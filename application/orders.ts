@@ -12,7 +12,7 @@ import {
 } from '../domain/order/index.js';
 import { stockBalanceId } from '../domain/inventory/index.js';
 import { fold } from '../domain/shared/decider.js';
-import { OrderNotFoundError } from '../domain/shared/errors.js';
+import { OrderNotFoundError, ProductDiscontinuedError } from '../domain/shared/errors.js';
 import { BalanceChangedError, BalanceTooLowError, ConcurrencyError } from '../eventstore/errors.js';
 import type { EventStore } from '../eventstore/types.js';
 import { orderAggregate } from './aggregates.js';
@@ -66,7 +66,7 @@ export const placeOrder = async (
   const hints = context.stockHints ?? new Map<string, number>();
   // Refused before any read: a second line for one SKU is wrong whatever the products are.
   assertOneLinePerSku(input.items);
-  const lines = await priceLines(context, input.items);
+  const { lines, discontinued } = await priceLines(context, input.items);
   const place: PlaceOrder = {
     type: 'PlaceOrder',
     data: { orderId, customerId: input.customerId, lines, paymentToken: input.paymentToken },
@@ -99,6 +99,8 @@ export const placeOrder = async (
           const placed = order.decide(place, current);
           // An order placed before (a repeated key) is answered as it stands: its stock was settled with it.
           if (placed.length === 0) return [];
+          // Only a new order is refused: one placed before its product was discontinued is answered above.
+          if (discontinued.length > 0) throw new ProductDiscontinuedError(discontinued);
           return [...placed, ...order.decide(settleStock, fold(order, placed, current))];
         },
         context,
@@ -149,19 +151,26 @@ export const STOCK_HINTS_KEPT = 10_000;
 const remember = (hints: Map<string, number>, sku: string, available: number): void =>
   keepLatest(hints, sku, available, STOCK_HINTS_KEPT);
 
-/** Captures each product's price now (within a second: `productForPricing`); the client never sets a price. */
-const priceLines = async (context: CommandContext, items: PlaceOrderInput['items']): Promise<OrderLine[]> => {
+/**
+ * Captures each product's price now (within a second: `productForPricing`); the client never sets a price. Says which
+ * products are discontinued (as of the same read), for a new order to be refused.
+ */
+const priceLines = async (
+  context: CommandContext,
+  items: PlaceOrderInput['items'],
+): Promise<{ lines: OrderLine[]; discontinued: string[] }> => {
   const now = (context.now ?? new Date()).getTime();
   const products = await Promise.all(
     items.map((item) => productForPricing(context.store, item.sku, context.catalogue, now)),
   );
   const unknown = items.filter((_, index) => !products[index]).map((item) => item.sku);
   if (unknown.length > 0) throw new UnknownSkuError(unknown);
-  return items.map((item, index) => {
+  const lines = items.map((item, index) => {
     const product = products[index];
     if (!product) throw new UnknownSkuError([item.sku]);
     return { sku: item.sku, quantity: item.quantity, unitPrice: product.unitPrice };
   });
+  return { lines, discontinued: items.filter((_, index) => products[index]?.discontinued).map((item) => item.sku) };
 };
 
 /** Cancels an order of the caller's (or any, for an admin); someone else's order does not exist for the caller. */

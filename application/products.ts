@@ -31,6 +31,8 @@ export type ProductDetails = {
   price: Money;
   stock: Stock;
   version: number;
+  /** Sold and restocked no more (ADR 0028). */
+  discontinued: boolean;
 };
 
 /** The SKU's stock as its balance holds it: the figures every reservation, sale and restock has moved. */
@@ -69,11 +71,13 @@ export const registerProduct = async (
     context,
   );
   // Registration is the balance's first move: nothing else can have moved it yet.
-  if (events.length > 0) return { sku, name, price, stock: { available: stock, reserved: 0, sold: 0 }, version: 1 };
+  if (events.length > 0) {
+    return { sku, name, price, stock: { available: stock, reserved: 0, sold: 0 }, version: 1, discontinued: false };
+  }
   // A retry: orders, restocks and new prices may have come since.
   if (state.status !== 'REGISTERED') throw new ProductNotFoundError(sku);
   const now = await readStock(context.store, sku, { consistent: true });
-  return { sku, name: state.name, price: state.unitPrice, ...now };
+  return { sku, name: state.name, price: state.unitPrice, ...now, discontinued: state.discontinued === true };
 };
 
 /**
@@ -149,7 +153,7 @@ const moveSupply = async (command: SupplyCommand, context: CommandContext): Prom
   if (state.status !== 'REGISTERED') throw new ProductNotFoundError(sku);
   // Orders move the balance too, so the figures after it are read, consistently, not computed here.
   const { stock, version } = await readStock(context.store, sku, { consistent: true });
-  return { sku, name: state.name, price: state.unitPrice, stock, version };
+  return { sku, name: state.name, price: state.unitPrice, stock, version, discontinued: state.discontinued === true };
 };
 
 /**
@@ -169,8 +173,13 @@ export const writeOffStock = (
     throw error;
   });
 
-/** What a new price or name answers: the product's catalogue facts after it. */
-type ProductFacts = { sku: string; name: string; price: Money };
+/** What a new price or name, or discontinuing, answers: the product's catalogue facts after it. */
+type ProductFacts = { sku: string; name: string; price: Money; discontinued: boolean };
+
+const factsOf = (sku: string, state: ProductState): ProductFacts => {
+  if (state.status !== 'REGISTERED') throw new ProductNotFoundError(sku);
+  return { sku, name: state.name, price: state.unitPrice, discontinued: state.discontinued === true };
+};
 
 /**
  * A new price or name, and the product's facts after it. A keyed one whose key is claimed already (ADR 0025, 0027) is
@@ -193,8 +202,7 @@ const changeFacts = async <Earlier>(
     if (!(error instanceof ClaimTakenError)) throw error;
     return doneBefore(sku, error, context, earlier, reused);
   });
-  if (state.status !== 'REGISTERED') throw new ProductNotFoundError(sku);
-  return { sku, name: state.name, price: state.unitPrice };
+  return factsOf(sku, state);
 };
 
 /**
@@ -234,6 +242,21 @@ export const renameProduct = (
     (held) => (typeof held.name === 'string' ? held.name : undefined),
     (earlier) => (earlier === name ? undefined : new RenameKeyReusedError(sku, earlier)),
   );
+
+/**
+ * Sells the product no more, for good (ADR 0028): placement refuses orders for it from about a second on (what it
+ * caches of the catalogue), and it takes no restock; its stock stays, for the orders in flight and a write-off. Sent
+ * again, however late, it records nothing and answers the product as it is: it needs no key, as nothing undoes it.
+ */
+export const discontinueProduct = async ({ sku }: { sku: string }, context: CommandContext): Promise<ProductFacts> => {
+  const { state } = await handleCommand(
+    productAggregate,
+    productStreamId(sku),
+    (current) => product.decide({ type: 'DiscontinueProduct', data: { sku } }, current),
+    context,
+  );
+  return factsOf(sku, state);
+};
 
 export type RegisteredProduct = Extract<ProductState, { status: 'REGISTERED' }>;
 

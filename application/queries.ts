@@ -214,13 +214,15 @@ export const getProduct = async (
       readStock(store, sku, { consistent: true }),
       readModels.liveVersion('products'),
     ]);
-    const product = { sku, name: registered.name, price: registered.unitPrice, ...figures };
+    const discontinued = registered.discontinued === true;
+    const product = { sku, name: registered.name, price: registered.unitPrice, ...figures, discontinued };
     return readModel === undefined ? { product } : { product, readModel };
   }
   const { name, price } = found.view;
+  const discontinued = found.view.discontinued === true;
   return {
     // The price's fields in one order, whichever order the view's map kept them in: one answer, one body.
-    product: { sku, name, price: { amount: price.amount, currency: price.currency }, stock, version },
+    product: { sku, name, price: { amount: price.amount, currency: price.currency }, stock, version, discontinued },
     ...(found.readModel === undefined ? {} : { readModel: found.readModel }),
   };
 };
@@ -256,6 +258,8 @@ export const listProducts = async (
     name,
     price,
     ...stockOf(balances.get(stockBalanceId(sku))),
+    // The listing's index holds what is for sale: a discontinued product's view leaves it (projections/products.ts).
+    discontinued: false,
   }));
   return {
     products,

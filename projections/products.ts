@@ -18,18 +18,24 @@ export const ProductView = z.object({
   price: Money,
   supplied: StockLevel,
   updatedAt: z.iso.datetime(),
+  /** There once the product is discontinued (ADR 0028); views written before it was an event have none. */
+  discontinued: z.literal(true).optional(),
 });
 export type ProductView = z.infer<typeof ProductView>;
 
 /**
  * The one partition of the products table's `bySku` index (serverless.yml), which lists the catalogue in SKU order.
  * One partition is enough: a product's item changes only when the back office registers, restocks, writes off,
- * reprices or renames it, never with an order, and the index holds only what a listing shows.
+ * reprices, renames or discontinues it, never with an order, and the index holds only what a listing shows. The index
+ * is sparse: a discontinued product's view has no `listingShard`, so the listing shows what is for sale.
  */
 export const LISTING_SHARD = '0';
 
-/** The products table's item: the view, plus the key that puts it in the `bySku` index. Clients never see it. */
-export type StoredProductView = ProductView & { listingShard: typeof LISTING_SHARD };
+/**
+ * The products table's item: the view, plus the key that puts it in the `bySku` index while the product is for sale.
+ * Clients never see it.
+ */
+export type StoredProductView = ProductView & { listingShard?: typeof LISTING_SHARD };
 
 /** What a page of the catalogue shows of a product, as the `bySku` index projects it. */
 export const ListedProduct = ProductView.pick({ sku: true, name: true, price: true });
@@ -65,6 +71,14 @@ const evolve = (view: StoredProductView | undefined, event: StoredEvent<ProductE
         throw new Error(`${event.streamId}: ${event.type} at version ${event.version} before ProductRegistered`);
       }
       return { ...view, name: event.data.name, updatedAt };
+    case 'ProductDiscontinued': {
+      if (view === undefined) {
+        throw new Error(`${event.streamId}: ${event.type} at version ${event.version} before ProductRegistered`);
+      }
+      // Out of the listing's index: the view is written whole, without the index's key.
+      const { listingShard: _, ...rest } = view;
+      return { ...rest, discontinued: true, updatedAt };
+    }
     default:
       return assertNever(event);
   }

@@ -41,5 +41,13 @@ export type RenameProduct = {
   data: { sku: Sku; name: string; renameId?: string | undefined };
 };
 
+/**
+ * The product is sold no more: no order is placed for it from now on, and it takes no restock. For good, so that a
+ * retry, however late, finds it as it left it and needs no key (ADR 0028). Its stock stays as it is: orders in flight
+ * settle, and what is left can be written off.
+ */
+export type DiscontinueProduct = { type: 'DiscontinueProduct'; data: { sku: Sku } };
+
 /** What is said about a product as a whole: its catalogue facts and the stock supplied. */
-export type ProductCommand = RegisterProduct | RestockProduct | RepriceProduct | RenameProduct | WriteOffStock;
+export type ProductCommand =
+  RegisterProduct | RestockProduct | RepriceProduct | RenameProduct | WriteOffStock | DiscontinueProduct;

@@ -1,6 +1,7 @@
 import { assertNever } from '../shared/decider.js';
 import {
   ProductAlreadyRegisteredError,
+  ProductDiscontinuedError,
   ProductNotFoundError,
   RegistrationKeyReusedError,
   RestockKeyReusedError,
@@ -35,6 +36,8 @@ const restock = ({ data }: RestockProduct, state: ProductState): ProductEvent[] 
   const { restockId } = data;
   const earlier = restockId === undefined ? undefined : state.recentRestocks.find((r) => r.restockId === restockId);
   if (isRetry(earlier, data.quantity, (quantity) => new RestockKeyReusedError(data.sku, quantity))) return [];
+  // Units no order can take: a restock of what is sold no more is a mistake (a retry of one before is answered above).
+  if (state.discontinued) throw new ProductDiscontinuedError([data.sku]);
   const supplied = state.initialStock + state.restocked;
   if (supplied + data.quantity > STOCK_LEVEL_MAX) {
     throw new StockLimitExceededError(data.sku, supplied, data.quantity, STOCK_LEVEL_MAX);
@@ -99,6 +102,11 @@ export const decide = (command: ProductCommand, state: ProductState): ProductEve
       // As for a new price: the name it has already records nothing, unless keyed, so that its key is claimed.
       if (state.name === command.data.name && command.data.renameId === undefined) return [];
       return [{ type: 'ProductRenamed', data: command.data }];
+    }
+    case 'DiscontinueProduct': {
+      if (state.status !== 'REGISTERED') throw new ProductNotFoundError(command.data.sku);
+      // For good: discontinued again, it is as it was, and a retry however late records nothing.
+      return state.discontinued ? [] : [{ type: 'ProductDiscontinued', data: command.data }];
     }
     default:
       return assertNever(command);

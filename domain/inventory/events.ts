@@ -54,6 +54,13 @@ export const ProductRenamed = z.strictObject({
 });
 export type ProductRenamed = z.infer<typeof ProductRenamed>;
 
+/** The product is sold no more, for good (ADR 0028): it moves no stock, and changes no order placed before it. */
+export const ProductDiscontinued = z.strictObject({
+  type: z.literal('ProductDiscontinued'),
+  data: z.strictObject({ sku: Sku }),
+});
+export type ProductDiscontinued = z.infer<typeof ProductDiscontinued>;
+
 /** The events of a product's stream (`product-<SKU>`): a handful per product, however much it sells. */
 export const ProductEvent = z.discriminatedUnion('type', [
   ProductRegistered,
@@ -61,5 +68,6 @@ export const ProductEvent = z.discriminatedUnion('type', [
   ProductRepriced,
   ProductRenamed,
   StockWrittenOff,
+  ProductDiscontinued,
 ]);
 export type ProductEvent = z.infer<typeof ProductEvent>;

@@ -46,6 +46,8 @@ export const evolve = (state: ProductState, event: ProductEvent): ProductState =
       return state.status === 'REGISTERED' ? { ...state, unitPrice: event.data.unitPrice } : state;
     case 'ProductRenamed':
       return state.status === 'REGISTERED' ? { ...state, name: event.data.name } : state;
+    case 'ProductDiscontinued':
+      return state.status === 'REGISTERED' ? { ...state, discontinued: true } : state;
     default:
       return assertNever(event);
   }

@@ -37,6 +37,8 @@ export type ProductState =
       /** Units written off, ever: what was supplied and no order will get. */
       writtenOff: number;
       recentWriteOffs: RememberedWriteOff[];
+      /** There once it is discontinued (ADR 0028): it is ordered and restocked no more. */
+      discontinued?: true;
     };
 
 export const initialState = (): ProductState => ({ status: 'UNREGISTERED' });

@@ -31,6 +31,7 @@ export const productStockMove = (event: ProductEvent): StockMove | undefined => 
       return { available: -event.data.quantity, reserved: 0, sold: 0 };
     case 'ProductRepriced':
     case 'ProductRenamed':
+    case 'ProductDiscontinued':
       return undefined;
     default:
       return assertNever(event);

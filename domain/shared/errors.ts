@@ -100,6 +100,18 @@ export class RenameKeyReusedError extends DomainError {
   }
 }
 
+/** An order for a product, or a restock of one, that is sold no more (ADR 0028): it never will be again. */
+export class ProductDiscontinuedError extends DomainError {
+  constructor(readonly skus: string[]) {
+    super(
+      'PRODUCT_DISCONTINUED',
+      'unprocessable',
+      `Product${skus.length > 1 ? 's' : ''} ${skus.join(', ')} ${skus.length > 1 ? 'are' : 'is'} discontinued: sold and restocked no more.`,
+    );
+    this.name = 'ProductDiscontinuedError';
+  }
+}
+
 /** A write-off of more units than are available: units held by orders in flight, or sold, are not to be written off. */
 export class WriteOffExceedsAvailableError extends DomainError {
   constructor(

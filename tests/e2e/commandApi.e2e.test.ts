@@ -49,6 +49,7 @@ describe('POST /products', () => {
       price: { amount: 1250, currency: 'EUR' },
       stock: { available: 7, reserved: 0, sold: 0 },
       version: 1,
+      discontinued: false,
     });
     // Its Location answers at once, before the products projection (a batching window behind) has its view.
     const read = await call('GET', `/products/${sku}`, { as: admin });
@@ -85,6 +86,7 @@ describe('POST /products', () => {
       price: eur(990),
       stock: { available: 7, reserved: 0, sold: 0 },
       version: 1,
+      discontinued: false,
     });
     const reused = await register({ ...body, stock: 8 });
     expectProblem(reused, 422, 'registration-key-reused');
@@ -226,7 +228,7 @@ describe('POST /products/{sku}/reprice', () => {
 
     const answer = await call('POST', `/products/${sku}/reprice`, { as: admin, body: { price: eur(1500) } });
     expect(answer.status, answer.text).toBe(200);
-    expect(answer.json).toEqual({ sku, name: `Product ${sku}`, price: eur(1500) });
+    expect(answer.json).toEqual({ sku, name: `Product ${sku}`, price: eur(1500), discontinued: false });
     // A placement prices from what its function read of the product less than a second ago (ADR 0022).
     await new Promise((resolve) => setTimeout(resolve, CATALOGUE_FRESH_MS + 100));
     const after = await givenOrder(call, uniqueCustomer(), sku);
@@ -279,7 +281,7 @@ describe('POST /products/{sku}/reprice', () => {
     const sku = await givenProduct(call, { price: eur(1000) });
     for (const price of [eur(1000), eur(700), eur(700)]) {
       const answer = await call('POST', `/products/${sku}/reprice`, { as: admin, body: { price } });
-      expect(answer.json, answer.text).toEqual({ sku, name: `Product ${sku}`, price });
+      expect(answer.json, answer.text).toEqual({ sku, name: `Product ${sku}`, price, discontinued: false });
     }
     expect((await storedEvents(`product-${sku}`)).map((event) => event.type)).toEqual([
       'ProductRegistered',
@@ -296,12 +298,17 @@ describe('POST /products/{sku}/reprice', () => {
         ...(key ? { headers: { 'idempotency-key': key } } : {}),
       });
     const key = `price-list-${randomUUID()}`;
-    expect((await reprice(eur(1200), key)).json).toEqual({ sku, name: `Product ${sku}`, price: eur(1200) });
+    expect((await reprice(eur(1200), key)).json).toEqual({
+      sku,
+      name: `Product ${sku}`,
+      price: eur(1200),
+      discontinued: false,
+    });
     // Another admin's price lands; then the first call's answer, lost, is sent again: the later price stays.
     expect((await reprice(eur(900))).status).toBe(200);
     const retry = await reprice(eur(1200), key);
     expect(retry.status, retry.text).toBe(200);
-    expect(retry.json).toEqual({ sku, name: `Product ${sku}`, price: eur(900) });
+    expect(retry.json).toEqual({ sku, name: `Product ${sku}`, price: eur(900), discontinued: false });
     expectProblem(await reprice(eur(1300), key), 422, 'reprice-key-reused');
     // Keyed at the price it has: recorded all the same, so that its own late retry cannot undo a later price.
     const same = `price-same-${randomUUID()}`;
@@ -362,7 +369,12 @@ describe('POST /products/{sku}/rename', () => {
     const answer = await rename(sku, '  Cobalt mug, 350 ml ');
     expect(answer.status, answer.text).toBe(200);
     // Trimmed, as a registration's name is.
-    expect(answer.json).toEqual({ sku, name: 'Cobalt mug, 350 ml', price: { amount: 1000, currency: 'EUR' } });
+    expect(answer.json).toEqual({
+      sku,
+      name: 'Cobalt mug, 350 ml',
+      price: { amount: 1000, currency: 'EUR' },
+      discontinued: false,
+    });
     await eventually(async () => {
       const one = await read(`/products/${sku}`, held.one);
       expect(one.status).toBe(200);
@@ -420,6 +432,74 @@ describe('POST /products/{sku}/rename', () => {
     expectProblem(await call('POST', `/products/${uniqueSku()}/rename`, { as: admin, body }), 404, 'not-found');
     const sku = await givenProduct(call);
     expectProblem(await call('POST', `/products/${sku}/rename`, { as: uniqueCustomer(), body }), 403, 'forbidden');
+    expect(await storedEvents(`product-${sku}`)).toHaveLength(1);
+  });
+});
+
+describe('POST /products/{sku}/discontinue', () => {
+  const discontinue = (sku: string, as: string | { admin: string } = admin) =>
+    call('POST', `/products/${sku}/discontinue`, { as });
+  const order = (sku: string, key?: string) =>
+    call('POST', '/orders', {
+      as: 'customer-discontinued',
+      body: { items: [{ sku, quantity: 1 }], payment },
+      ...(key ? { headers: { 'idempotency-key': key } } : {}),
+    });
+
+  it('sells the product no more: new orders and restocks refused, orders before it settle, the listing leaves it out', async () => {
+    const sku = await givenProduct(call);
+    const key = `before-${randomUUID()}`;
+    const before = await order(sku, key);
+    expect(before.status, before.text).toBe(202);
+    await eventually(async () => expect((await call('GET', '/products?limit=100', { as: admin })).text).toContain(sku));
+
+    const answer = await discontinue(sku);
+    expect(answer.status, answer.text).toBe(200);
+    expect(answer.json).toEqual({
+      sku,
+      name: `Product ${sku}`,
+      price: { amount: 1000, currency: 'EUR' },
+      discontinued: true,
+    });
+    // Again, however late: the same answer, and nothing more recorded.
+    expect((await discontinue(sku)).json).toEqual(answer.json);
+
+    // From about a second on (what placement caches of the catalogue), a new order is refused and writes nothing.
+    await new Promise((resolve) => setTimeout(resolve, CATALOGUE_FRESH_MS + 100));
+    const refused = await order(sku);
+    expectProblem(refused, 422, 'product-discontinued');
+    expect(refused.json.detail).toContain(sku);
+    // The order placed before it, sent again under its key, is answered as it stands; it settles as it would have.
+    const retried = await order(sku, key);
+    expect(retried.status, retried.text).toBe(202);
+    expect(retried.json.orderId).toBe(before.json.orderId);
+    await eventually(async () =>
+      expect((await call('GET', `/orders/${String(before.json.orderId)}`, { as: admin })).json.status).toBe(
+        'CONFIRMED',
+      ),
+    );
+    expectProblem(
+      await call('POST', `/products/${sku}/restock`, { as: admin, body: { quantity: 5 } }),
+      422,
+      'product-discontinued',
+    );
+    // What is left is written off.
+    const writtenOff = await call('POST', `/products/${sku}/write-off`, { as: admin, body: { quantity: 99 } });
+    expect(writtenOff.json).toMatchObject({ stock: { available: 0, reserved: 0, sold: 1 } });
+
+    await eventually(async () => {
+      const one = await call('GET', `/products/${sku}`, { as: admin });
+      expect(Product.parse(one.json)).toMatchObject({ sku, discontinued: true, stock: { available: 0, sold: 1 } });
+      expect((await call('GET', '/products?limit=100', { as: admin })).text).not.toContain(sku);
+    });
+    const types = (await storedEvents(`product-${sku}`)).map((event) => event.type);
+    expect(types).toEqual(['ProductRegistered', 'ProductDiscontinued', 'StockWrittenOff']);
+  });
+
+  it('answers 404 for a SKU never registered, and 403 to a customer', async () => {
+    expectProblem(await discontinue(uniqueSku()), 404, 'not-found');
+    const sku = await givenProduct(call);
+    expectProblem(await discontinue(sku, uniqueCustomer()), 403, 'forbidden');
     expect(await storedEvents(`product-${sku}`)).toHaveLength(1);
   });
 });

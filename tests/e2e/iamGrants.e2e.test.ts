@@ -238,6 +238,13 @@ describe('the IAM grants of the packaged template', () => {
       await outage.up();
     }
 
+    // Discontinued (ADR 0028): its product stream appended, no claim; then an order for it is refused, writing nothing.
+    expect((await call('POST', `/products/${sku}/discontinue`, { as: 'admin' })).status).toBe(200);
+    await eventually(async () => expect((await call('GET', `/products/${sku}`)).json.discontinued).toBe(true), {
+      timeoutMs: 20_000,
+      intervalMs: 200,
+    });
+
     // A change whose events cannot be read (its envelope refused, as an upcaster that throws would leave it): each of
     // the saga's consumers parks its stream under its own name (functions/streams/parkUnreadable.ts).
     const handlers = functionHandlers(stack.config);

@@ -186,6 +186,7 @@ describe('GET /products/{sku}', () => {
       price,
       stock: { available: 10, reserved: 0, sold: 0 },
       version: 1,
+      discontinued: false,
     });
     const byAnother = await get(`/products/${sku}`, someoneElse);
     expectOk(byAnother);
@@ -201,6 +202,7 @@ describe('GET /products/{sku}', () => {
       price,
       stock: { available: 15, reserved: 0, sold: 0 },
       version: 2,
+      discontinued: false,
     });
   });
 

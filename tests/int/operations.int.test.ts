@@ -45,6 +45,7 @@ const functionNames = [
   'RestockProduct',
   'RepriceProduct',
   'RenameProduct',
+  'DiscontinueProduct',
   'WriteOffStock',
   'PlaceOrder',
   'CancelOrder',
@@ -180,7 +181,7 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
     }
   });
 
-  it('has these 60 alarms, by logical id, and no other', () => {
+  it('has these 62 alarms, by logical id, and no other', () => {
     expect(
       alarmsOf(template())
         .map(([id]) => id)
@@ -203,7 +204,7 @@ describe.each(stages)('the packaged %s template, as operated', (stage) => {
         ...functionNames.map((fn) => `${fn}ThrottlesAlarm`),
       ].sort(),
     );
-    expect(alarmsOf(template())).toHaveLength(60);
+    expect(alarmsOf(template())).toHaveLength(62);
   });
 
   it("counts in the runbook's alarm table what the template has: each family of alarms, and all of them", async () => {

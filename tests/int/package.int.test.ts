@@ -266,6 +266,10 @@ describe('the packaged prod template', () => {
         [...on(eventsArn, 'PutItem', 'Query'), ...on(snapshotsArn, 'GetItem', 'PutItem', 'PutItem')].sort(),
       );
     }
+    // Nor does discontinuing, which takes no key (ADR 0028): it claims none.
+    expect(grants('discontinueProduct')).toEqual(
+      [...on(eventsArn, 'PutItem', 'Query'), ...on(snapshotsArn, 'GetItem', 'PutItem')].sort(),
+    );
     // Each read model is two tables, blue and green (ADR 0009); readers get the pointer's key of the projections table.
     const both = (table: string) => [
       { 'Fn::GetAtt': [table, 'Arn'] },
@@ -313,7 +317,8 @@ describe('the packaged prod template', () => {
       repriceProduct: 'repriceKey-*',
       renameProduct: 'renameKey-*',
     };
-    for (const fn of ['registerProduct', 'restockProduct', 'writeOffStock', 'repriceProduct', 'renameProduct']) {
+    const productWriters = ['registerProduct', 'restockProduct', 'writeOffStock', 'repriceProduct', 'renameProduct'];
+    for (const fn of [...productWriters, 'discontinueProduct']) {
       const claim = claims[fn];
       expect(conditionsOf(fn, 'dynamodb:PutItem', snapshotsArn), fn).toEqual(
         leading(product, ...(claim ? [claim] : [])),

@@ -27,10 +27,11 @@ describe("a write's 503 advice", () => {
     },
   );
 
-  it('is given for every write: the registration, the stock moves, the new price and name, the order and its cancel', () => {
+  it('is given for every write: the registration, the stock moves, the new price and name, discontinuing, the order and its cancel', () => {
     expect(writes.map((route) => route.operationId).sort()).toEqual(
       [
         'cancelOrder',
+        'discontinueProduct',
         'placeOrder',
         'registerProduct',
         'renameProduct',

@@ -5,6 +5,7 @@ import { decision, handleCommands } from '../../../application/handleCommand.js'
 import { cancelOrder, placeOrder, STOCK_HINTS_KEPT } from '../../../application/orders.js';
 import {
   type CatalogueCache,
+  discontinueProduct,
   readStock,
   registerProduct,
   renameProduct,
@@ -12,6 +13,7 @@ import {
   restockProduct,
   writeOffStock,
 } from '../../../application/products.js';
+import { productStreamId } from '../../../domain/inventory/index.js';
 import { RESTOCKS_REMEMBERED } from '../../../domain/inventory/state.js';
 import { STOCK_LEVEL_MAX } from '../../../domain/shared/limits.js';
 import { order as orders, orderStreamId } from '../../../domain/order/index.js';
@@ -20,6 +22,7 @@ import {
   OrderAlreadyPlacedError,
   OrderNotFoundError,
   ProductAlreadyRegisteredError,
+  ProductDiscontinuedError,
   ProductNotFoundError,
 } from '../../../domain/shared/errors.js';
 import type { EventStore } from '../../../eventstore/types.js';
@@ -375,6 +378,7 @@ describe('products and their stock', () => {
       ...input,
       stock: { available: 7, reserved: 0, sold: 0 },
       version: 1,
+      discontinued: false,
     });
     expect(await readStock(shop.store, 'MUG-1', { consistent: true })).toEqual({
       stock: { available: 7, reserved: 0, sold: 0 },
@@ -400,6 +404,7 @@ describe('products and their stock', () => {
       price: eur(990),
       stock: { available: 5, reserved: 2, sold: 0 },
       version: 2,
+      discontinued: false,
     });
     await expect(registerProduct({ ...input, stock: 8 }, shop.context)).rejects.toMatchObject({
       name: 'RegistrationKeyReusedError',
@@ -420,6 +425,7 @@ describe('products and their stock', () => {
       price: { amount: 1000, currency: 'EUR' },
       stock: { available: 11, reserved: 4, sold: 0 },
       version: 3,
+      discontinued: false,
     });
   });
 
@@ -479,6 +485,7 @@ describe('products and their stock', () => {
       sku: 'MUG-1',
       name: 'Cobalt mug',
       price,
+      discontinued: false,
     });
     await renameProduct({ sku: 'MUG-1', name: 'Navy mug' }, shop.context);
     const events = shop.count();
@@ -499,6 +506,50 @@ describe('products and their stock', () => {
     await expect(renameProduct({ sku: 'NOPE-1', name: 'Mug' }, shop.context)).rejects.toBeInstanceOf(
       ProductNotFoundError,
     );
+  });
+
+  it('discontinues a product for good: new orders and restocks refused, orders placed before answered, stock left to write off (ADR 0028)', async () => {
+    const shop = await givenShop({ 'MUG-1': 10, 'CUP-1': 10 });
+    const before = await shop.placed({ 'MUG-1': 2 }, 'checkout-1');
+    await restockProduct({ sku: 'MUG-1', quantity: 5, restockId: 'po-1' }, shop.context);
+    const price = { amount: 1000, currency: 'EUR' };
+    expect(await discontinueProduct({ sku: 'MUG-1' }, shop.context)).toEqual({
+      sku: 'MUG-1',
+      name: 'MUG-1',
+      price,
+      discontinued: true,
+    });
+    expect(await shop.types(productStreamId('MUG-1'))).toEqual([
+      'ProductRegistered',
+      'ProductRestocked',
+      'ProductDiscontinued',
+    ]);
+    const events = shop.count();
+    // Again, however late: nothing more is recorded, and the answer is the same.
+    expect(await discontinueProduct({ sku: 'MUG-1' }, shop.context)).toMatchObject({ discontinued: true });
+    // A new order naming it is refused, whatever else it holds, and writes nothing.
+    await expect(placeOrder(order({ 'CUP-1': 1, 'MUG-1': 1 }), shop.context)).rejects.toMatchObject({
+      name: 'ProductDiscontinuedError',
+      skus: ['MUG-1'],
+    });
+    // The order placed before it, sent again under its key, is answered as it stands.
+    expect(await placeOrder(order({ 'MUG-1': 2 }, 'checkout-1'), shop.context)).toMatchObject({
+      orderId: before,
+      status: 'PENDING',
+    });
+    // No restock, unless it is the retry of one recorded before.
+    await expect(restockProduct({ sku: 'MUG-1', quantity: 5 }, shop.context)).rejects.toBeInstanceOf(
+      ProductDiscontinuedError,
+    );
+    expect((await restockProduct({ sku: 'MUG-1', quantity: 5, restockId: 'po-1' }, shop.context)).discontinued).toBe(
+      true,
+    );
+    expect(shop.count()).toBe(events);
+    // What is left is written off; the order in flight keeps what it holds.
+    await writeOffStock({ sku: 'MUG-1', quantity: 13 }, shop.context);
+    expect(await shop.stock('MUG-1')).toEqual({ available: 0, reserved: 2, sold: 0 });
+    await expect(discontinueProduct({ sku: 'NOPE-1' }, shop.context)).rejects.toBeInstanceOf(ProductNotFoundError);
+    expect(await shop.placed({ 'CUP-1': 1 })).toEqual(expect.any(String));
   });
 
   it('answers a late keyed retry near the supply limit as a retry, not as a restock past the limit', async () => {

@@ -208,6 +208,7 @@ describe('GET /products/{sku} (getProduct)', () => {
         price: { amount: 1250, currency: 'EUR' },
         stock: { available: 7, reserved: 0, sold: 0 },
         version: 1,
+        discontinued: false,
       },
       // The live read model's version, as the view will carry it: one ETag for one representation.
       readModel: 3,
@@ -339,6 +340,7 @@ describe('GET /products (listProducts)', () => {
         price: { amount: 100, currency: 'EUR' },
         stock: { available: 7, reserved: 0, sold: 0 },
         version: 1,
+        discontinued: false,
       },
       // No balance (nothing ever moved its stock): zero figures, version 0, as a single product read gives them.
       {
@@ -347,6 +349,7 @@ describe('GET /products (listProducts)', () => {
         price: { amount: 100, currency: 'EUR' },
         stock: { available: 0, reserved: 0, sold: 0 },
         version: 0,
+        discontinued: false,
       },
     ]);
     expect(JSON.parse(Buffer.from(page.nextCursor ?? '', 'base64url').toString())).toEqual({

@@ -59,6 +59,7 @@ describe('stock invariants', { timeout: 30_000 }, () => {
     cmd.type === 'RestockProduct' ||
     cmd.type === 'RepriceProduct' ||
     cmd.type === 'RenameProduct' ||
+    cmd.type === 'DiscontinueProduct' ||
     cmd.type === 'WriteOffStock';
 
   const register = (sku: string): fc.Arbitrary<Command> =>
@@ -96,6 +97,11 @@ describe('stock invariants', { timeout: 30_000 }, () => {
         type: 'RenameProduct',
         data: { sku, name },
       })),
+    },
+    // Nor does discontinuing, which refuses every restock after it: the orders in flight keep what they hold.
+    {
+      weight: 1,
+      arbitrary: anySku.map((sku): Command => ({ type: 'DiscontinueProduct', data: { sku } })),
     },
   );
 
@@ -316,6 +322,7 @@ describe('stock invariants', { timeout: 30_000 }, () => {
           event.type === 'ProductRestocked' ||
           event.type === 'ProductRepriced' ||
           event.type === 'ProductRenamed' ||
+          event.type === 'ProductDiscontinued' ||
           event.type === 'StockWrittenOff'
             ? ProductEvent
             : OrderEvent;

@@ -22,6 +22,7 @@ import { fold } from '../../../domain/shared/decider.js';
 import {
   DomainError,
   ProductAlreadyRegisteredError,
+  ProductDiscontinuedError,
   ProductNotFoundError,
   RegistrationKeyReusedError,
   RestockKeyReusedError,
@@ -59,6 +60,8 @@ const reprice = (price = newPrice): ProductCommand => ({ type: 'RepriceProduct',
 
 const renamed = (name = 'Cobalt mug'): ProductEvent => ({ type: 'ProductRenamed', data: { sku, name } });
 const rename = (name = 'Cobalt mug'): ProductCommand => ({ type: 'RenameProduct', data: { sku, name } });
+const discontinued: ProductEvent = { type: 'ProductDiscontinued', data: { sku } };
+const discontinue: ProductCommand = { type: 'DiscontinueProduct', data: { sku } };
 
 const register = (initialStock = 10): ProductCommand => ({
   type: 'RegisterProduct',
@@ -342,6 +345,43 @@ describe('product decider', () => {
     });
   });
 
+  describe('DiscontinueProduct', () => {
+    it('discontinues a registered product, which keeps its facts and its supply', () => {
+      aProduct([registered(), restocked(5), renamed()])
+        .when(discontinue)
+        .then([discontinued]);
+      const state = fold(product, [registered(), restocked(5), renamed(), discontinued], product.initialState());
+      expect(state).toMatchObject({ status: 'REGISTERED', name: 'Cobalt mug', restocked: 5, discontinued: true });
+    });
+
+    it('records nothing for a product discontinued already: for good, so any retry finds it done', () => {
+      aProduct([registered(), discontinued]).when(discontinue).then([]);
+      aProduct([registered(), discontinued, repriced(), renamed()]).when(discontinue).then([]);
+    });
+
+    it('refuses every restock after it, but answers the retry of a keyed restock recorded before as a retry', () => {
+      aProduct([registered(), discontinued])
+        .when({ type: 'RestockProduct', data: { sku, quantity: 1 } })
+        .thenThrows(ProductDiscontinuedError, { code: 'PRODUCT_DISCONTINUED', kind: 'unprocessable', skus: [sku] });
+      aProduct([registered(), restocked(5, 'po-1'), discontinued])
+        .when({ type: 'RestockProduct', data: { sku, quantity: 5, restockId: 'po-1' } })
+        .then([]);
+    });
+
+    it('leaves what is left to write off, and the catalogue facts to change', () => {
+      aProduct([registered(), discontinued])
+        .when({ type: 'WriteOffStock', data: { sku, quantity: 3 } })
+        .then([writtenOff(3)]);
+      aProduct([registered(), discontinued]).when(rename()).then([renamed()]);
+    });
+
+    it('refuses a SKU never registered', () => {
+      aProduct([])
+        .when(discontinue)
+        .thenThrows(ProductNotFoundError, { code: 'PRODUCT_NOT_FOUND', kind: 'not-found', sku });
+    });
+  });
+
   describe('RestockProduct', () => {
     it('adds units to a registered product', () => {
       aProduct([registered()])
@@ -460,9 +500,10 @@ describe('product stock moves (productStockMove)', () => {
     expect(productStockMove(event)).toEqual(move);
   });
 
-  it('moves nothing, not even the balance, for a new price or name; a registration with no stock still moves it', () => {
+  it('moves nothing, not even the balance, for a new price or name or discontinuing; a registration with no stock still moves it', () => {
     expect(productStockMove(repriced())).toBeUndefined();
     expect(productStockMove(renamed())).toBeUndefined();
+    expect(productStockMove(discontinued)).toBeUndefined();
     expect(productStockMove(registered(0))).toEqual(noStock());
   });
 

@@ -118,6 +118,36 @@ describe('products projection', () => {
     });
   });
 
+  describe('ProductDiscontinued', () => {
+    it('marks the view discontinued and takes it out of the listing’s index (no listingShard), keeping its facts', () => {
+      const { listingShard: _, ...unlisted } = fresh;
+      spec([registered(), restocked(5)])
+        .when({ type: 'ProductDiscontinued', data: { sku } })
+        .then({ ...unlisted, supplied: 15, updatedAt: at(3), discontinued: true });
+    });
+
+    it('keeps it out of the listing through what may come after: a new name or price, a write-off', () => {
+      const view = foldView(
+        productsProjection,
+        stored(streamId, [
+          registered(),
+          { type: 'ProductDiscontinued', data: { sku } },
+          { type: 'ProductRenamed', data: { sku, name: 'Cobalt mug' } },
+          { type: 'StockWrittenOff', data: { sku, quantity: 10 } },
+        ] as ProductEvent[]),
+      );
+      expect(view).toMatchObject({ name: 'Cobalt mug', discontinued: true });
+      expect(view).not.toHaveProperty('listingShard');
+      expect(ProductView.parse(view)).toMatchObject({ discontinued: true });
+    });
+
+    it('throws on discontinuing before ProductRegistered instead of inventing a view', () => {
+      spec([])
+        .when({ type: 'ProductDiscontinued', data: { sku } })
+        .thenThrows(/^product-MUG-1: ProductDiscontinued at version 1 before ProductRegistered$/);
+    });
+  });
+
   describe('ProductRepriced', () => {
     it('sets the price and keeps the other catalogue facts and the stock supplied', () => {
       const newPrice = { amount: 1500, currency: 'USD' };

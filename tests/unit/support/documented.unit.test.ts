@@ -18,6 +18,7 @@ const product = {
   price: { amount: 1999, currency: 'EUR' },
   stock: { available: 3, reserved: 1, sold: 2 },
   version: 4,
+  discontinued: false,
 };
 
 /** A 409's problem document of type `slug`. */
