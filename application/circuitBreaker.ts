@@ -143,6 +143,7 @@ export const circuitBreaker = ({
   isFailure,
   now = Date.now,
   observer = {},
+  closedTrustMs = 0,
 }: {
   name: string;
   store: CircuitStore;
@@ -150,8 +151,24 @@ export const circuitBreaker = ({
   isFailure: (error: unknown) => boolean;
   now?: () => number;
   observer?: CircuitObserver;
+  /**
+   * How long a CLOSED circuit, once read, is taken as read: calls pass without reading it again, as nearly every call
+   * does. Another caller's opening is then seen up to this much later, and meanwhile this one's own failures (each
+   * recorded against the stored circuit, which ends the trust) tell it as well. 0 reads it on every call.
+   */
+  closedTrustMs?: number;
 }): CircuitBreaker => {
   const read = async (): Promise<StoredCircuit> => (await store.read(name)) ?? { circuit: closedCircuit(), version: 0 };
+
+  /** The last CLOSED circuit read, and until when it is taken as read. */
+  let trusted: { stored: StoredCircuit; until: number } | undefined;
+  const admitting = async (at: number): Promise<StoredCircuit> => {
+    if (trusted && at < trusted.until) return trusted.stored;
+    const stored = await read();
+    trusted =
+      stored.circuit.state === 'CLOSED' && closedTrustMs > 0 ? { stored, until: at + closedTrustMs } : undefined;
+    return stored;
+  };
 
   const reportChange = (from: Circuit, to: Circuit, at: number) => {
     if (from.state === to.state) return;
@@ -166,6 +183,8 @@ export const circuitBreaker = ({
 
   /** Applies `change` to the stored circuit, re-reading after a lost race. */
   const update = async (change: (circuit: Circuit, at: number) => Circuit | undefined) => {
+    // What is recorded changes the circuit: the next call reads it.
+    trusted = undefined;
     for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt += 1) {
       const { circuit, version } = await read();
       const at = now();
@@ -181,7 +200,7 @@ export const circuitBreaker = ({
 
   return {
     async call(call) {
-      const { circuit, version } = await read();
+      const { circuit, version } = await admitting(now());
       const at = now();
       const admission = admit(circuit, at, settings);
       if (admission.verdict === 'REFUSE') {

@@ -54,6 +54,11 @@ export { readModelProjections, type ReadModelName, type ViewOf };
 
 /** How long a half-open probe may hold the circuit: a saga step's function times out before that. */
 const PROBE_TIMEOUT_MS = 15_000;
+/**
+ * How long a function instance takes the payment circuit, read CLOSED, as read: about one read a second per warm
+ * instance instead of one a payment. Another instance's opening reaches it that much later, sooner if it fails itself.
+ */
+const CIRCUIT_CLOSED_TRUST_MS = 1000;
 
 export type Stage = {
   client: DynamoDBDocumentClient;
@@ -192,6 +197,7 @@ export const composeStage = ({
           coolDownMs: environment.CIRCUIT_COOL_DOWN_SECONDS * 1000,
           probeTimeoutMs: PROBE_TIMEOUT_MS,
         },
+        closedTrustMs: CIRCUIT_CLOSED_TRUST_MS,
         isFailure: isGatewayFailure,
         ...(observer ? { observer } : {}),
       });

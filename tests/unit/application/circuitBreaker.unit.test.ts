@@ -96,8 +96,12 @@ describe('the circuit transitions', () => {
 const memoryStore = () => {
   const items = new Map<string, StoredCircuit>();
   let writes = 0;
+  let reads = 0;
   const store: CircuitStore = {
-    read: async (name) => structuredClone(items.get(name)),
+    read: async (name) => {
+      reads += 1;
+      return structuredClone(items.get(name));
+    },
     write: async (name, circuit, version) => {
       await Promise.resolve();
       if ((items.get(name)?.version ?? 0) !== version) return false;
@@ -106,13 +110,13 @@ const memoryStore = () => {
       return true;
     },
   };
-  return { store, items, writes: () => writes };
+  return { store, items, writes: () => writes, reads: () => reads };
 };
 
 describe('the breaker around a gateway', () => {
   const unavailable = () => Promise.reject(new PaymentGatewayUnavailableError('down'));
 
-  const setup = () => {
+  const setup = ({ closedTrustMs = 0 } = {}) => {
     let clock = 0;
     const memory = memoryStore();
     const transitions: string[] = [];
@@ -125,6 +129,7 @@ describe('the breaker around a gateway', () => {
       settings,
       isFailure: isGatewayFailure,
       now: () => clock,
+      closedTrustMs,
       observer: {
         transition: ({ from, to, openForMs }) => {
           transitions.push(`${from}→${to}`);
@@ -227,6 +232,40 @@ describe('the breaker around a gateway', () => {
     expect(transitions).toEqual(['OPEN→HALF_OPEN', 'HALF_OPEN→CLOSED']);
     // The next call passes at once, not refused as probing until the probe's time runs out.
     await expect(breaker.call(() => Promise.resolve('approved'))).resolves.toBe('approved');
+  });
+
+  it('takes a CLOSED circuit as read for closedTrustMs: calls pass without reading it, until a failure or the time is up', async () => {
+    const { breaker, memory, tick } = setup({ closedTrustMs: 1000 });
+    const answered = () => Promise.resolve('ok');
+    for (let i = 0; i < 5; i += 1) await breaker.call(answered);
+    expect(memory.reads()).toBe(1);
+    tick(1000);
+    await breaker.call(answered);
+    await breaker.call(answered);
+    expect(memory.reads()).toBe(2);
+    // Its own failure is recorded against the stored circuit (a read), and the next call reads it again.
+    await breaker.call(unavailable).catch(() => undefined);
+    expect(memory.reads()).toBe(3);
+    await breaker.call(answered);
+    expect(memory.reads()).toBe(4);
+    expect(memory.items.get('payment-gateway')?.circuit.failures).toHaveLength(1);
+  });
+
+  it('sees another caller’s opening once its trust runs out, and never takes an OPEN circuit as read', async () => {
+    const { breaker, memory, tick } = setup({ closedTrustMs: 1000 });
+    const answered = () => Promise.resolve('ok');
+    await breaker.call(answered);
+    // Another function instance opens it.
+    memory.items.set('payment-gateway', {
+      circuit: { state: 'OPEN', failures: [], openSince: 0, openedAt: 0 },
+      version: 7,
+    });
+    await expect(breaker.call(answered)).resolves.toBe('ok');
+    tick(1000);
+    await expect(breaker.call(answered)).rejects.toBeInstanceOf(CircuitOpenError);
+    const reads = memory.reads();
+    await expect(breaker.call(answered)).rejects.toBeInstanceOf(CircuitOpenError);
+    expect(memory.reads()).toBe(reads + 1);
   });
 
   it('never opens on declines, and writes nothing while calls succeed', async () => {
