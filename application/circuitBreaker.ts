@@ -133,6 +133,16 @@ export type CircuitBreaker = {
   call<T>(call: () => Promise<T>): Promise<T>;
 };
 
+/**
+ * A CLOSED circuit as last read, taken as read for `forMs`: calls pass without reading it again, as nearly every call
+ * does. Another caller's opening is then seen up to `forMs` later, and meanwhile a failure of this caller's own (each
+ * is recorded against the stored circuit, which ends the trust) tells it as well. One per circuit and function
+ * instance, shared by the breakers made there (one per invocation, each with its own observer).
+ */
+export type ClosedTrust = { readonly forMs: number; held?: { stored: StoredCircuit; until: number } | undefined };
+
+export const closedTrust = (forMs: number): ClosedTrust => ({ forMs });
+
 /** A lost write is re-read and decided again; a few rounds settle any burst of writers. */
 const WRITE_ATTEMPTS = 8;
 
@@ -143,7 +153,7 @@ export const circuitBreaker = ({
   isFailure,
   now = Date.now,
   observer = {},
-  closedTrustMs = 0,
+  trust,
 }: {
   name: string;
   store: CircuitStore;
@@ -151,22 +161,16 @@ export const circuitBreaker = ({
   isFailure: (error: unknown) => boolean;
   now?: () => number;
   observer?: CircuitObserver;
-  /**
-   * How long a CLOSED circuit, once read, is taken as read: calls pass without reading it again, as nearly every call
-   * does. Another caller's opening is then seen up to this much later, and meanwhile this one's own failures (each
-   * recorded against the stored circuit, which ends the trust) tell it as well. 0 reads it on every call.
-   */
-  closedTrustMs?: number;
+  /** Where a CLOSED circuit read is kept for a while ({@link ClosedTrust}); without it, every call reads the circuit. */
+  trust?: ClosedTrust;
 }): CircuitBreaker => {
   const read = async (): Promise<StoredCircuit> => (await store.read(name)) ?? { circuit: closedCircuit(), version: 0 };
 
-  /** The last CLOSED circuit read, and until when it is taken as read. */
-  let trusted: { stored: StoredCircuit; until: number } | undefined;
   const admitting = async (at: number): Promise<StoredCircuit> => {
-    if (trusted && at < trusted.until) return trusted.stored;
+    const held = trust?.held;
+    if (held && at < held.until) return held.stored;
     const stored = await read();
-    trusted =
-      stored.circuit.state === 'CLOSED' && closedTrustMs > 0 ? { stored, until: at + closedTrustMs } : undefined;
+    if (trust) trust.held = stored.circuit.state === 'CLOSED' ? { stored, until: at + trust.forMs } : undefined;
     return stored;
   };
 
@@ -184,7 +188,7 @@ export const circuitBreaker = ({
   /** Applies `change` to the stored circuit, re-reading after a lost race. */
   const update = async (change: (circuit: Circuit, at: number) => Circuit | undefined) => {
     // What is recorded changes the circuit: the next call reads it.
-    trusted = undefined;
+    if (trust) trust.held = undefined;
     for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt += 1) {
       const { circuit, version } = await read();
       const at = now();

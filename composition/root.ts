@@ -8,7 +8,7 @@ import { dynamoPendingOrders } from '../adapters/pendingOrders.js';
 import { cachedPointers, dynamoPointerStore, dynamoRebuildNotes } from '../adapters/readModelPointer.js';
 import { simulatedPaymentGateway } from '../adapters/simulatedPaymentGateway.js';
 import { dynamoViewStore } from '../adapters/viewStore.js';
-import { circuitBreaker, type CircuitObserver, type CircuitStore } from '../application/circuitBreaker.js';
+import { circuitBreaker, type CircuitObserver, type CircuitStore, closedTrust } from '../application/circuitBreaker.js';
 import {
   guardedPaymentGateway,
   isGatewayFailure,
@@ -154,6 +154,8 @@ export const composeStage = ({
   const circuits = dynamoCircuitStore({ client, table: environment.CIRCUITS_TABLE });
   // By observer, which callers make per invocation's logger: weakly, so they go with it.
   const gateways = new WeakMap<CircuitObserver, PaymentGateway>();
+  // One for the instance: each invocation's gateway has a breaker of its own (its observer logs for that invocation).
+  const paymentCircuitTrust = closedTrust(CIRCUIT_CLOSED_TRUST_MS);
   let unobserved: PaymentGateway | undefined;
   return {
     client,
@@ -197,7 +199,7 @@ export const composeStage = ({
           coolDownMs: environment.CIRCUIT_COOL_DOWN_SECONDS * 1000,
           probeTimeoutMs: PROBE_TIMEOUT_MS,
         },
-        closedTrustMs: CIRCUIT_CLOSED_TRUST_MS,
+        trust: paymentCircuitTrust,
         isFailure: isGatewayFailure,
         ...(observer ? { observer } : {}),
       });

@@ -6,6 +6,7 @@ import {
   type Circuit,
   circuitBreaker,
   CircuitOpenError,
+  closedTrust,
   CircuitProbingError,
   type CircuitStore,
   closedCircuit,
@@ -129,7 +130,7 @@ describe('the breaker around a gateway', () => {
       settings,
       isFailure: isGatewayFailure,
       now: () => clock,
-      closedTrustMs,
+      ...(closedTrustMs > 0 ? { trust: closedTrust(closedTrustMs) } : {}),
       observer: {
         transition: ({ from, to, openForMs }) => {
           transitions.push(`${from}→${to}`);
@@ -249,6 +250,15 @@ describe('the breaker around a gateway', () => {
     await breaker.call(answered);
     expect(memory.reads()).toBe(4);
     expect(memory.items.get('payment-gateway')?.circuit.failures).toHaveLength(1);
+  });
+
+  it('shares what it trusts between the breakers of one function instance, one made per invocation', async () => {
+    const memory = memoryStore();
+    const trust = closedTrust(1000);
+    const breaker = () =>
+      circuitBreaker({ name: 'payment-gateway', store: memory.store, settings, isFailure: isGatewayFailure, trust });
+    for (let i = 0; i < 5; i += 1) await breaker().call(() => Promise.resolve('ok'));
+    expect(memory.reads()).toBe(1);
   });
 
   it('sees another caller’s opening once its trust runs out, and never takes an OPEN circuit as read', async () => {
