@@ -13,6 +13,7 @@ export const problemStatus = {
   'product-already-registered': 409,
   'invalid-order-transition': 409,
   'concurrent-modification': 409,
+  'cancellation-window-closed': 409,
   'payload-too-large': 413,
   'unsupported-media-type': 415,
   'unknown-sku': 422,

@@ -257,7 +257,9 @@ export const routes = [
     method: 'POST',
     path: '/orders/{orderId}/cancel',
     access: 'customer',
-    summary: 'Cancel a PENDING or CONFIRMED order (its customer, or an admin).',
+    summary:
+      'Cancel a PENDING or CONFIRMED order: its customer, a confirmed one within the stage’s cancellation window ' +
+      '(24 hours by default) of its confirmation; an admin, at any time.',
     params: z.object({ orderId: OrderIdParam }),
     responses: {
       202: {
@@ -268,9 +270,10 @@ export const routes = [
       404: { description: 'No such order for this caller.' },
       409: {
         description:
-          'The order was rejected: there is nothing to cancel; or it kept changing while the cancel retried: retry ' +
-          'after Retry-After.',
-        problems: ['invalid-order-transition', 'concurrent-modification'],
+          'The order was rejected: there is nothing to cancel; or its customer sent the cancel after the window ' +
+          'for a confirmed order closed (its goods may be on their way: support, an admin, may still cancel it); ' +
+          'or it kept changing while the cancel retried: retry after Retry-After.',
+        problems: ['invalid-order-transition', 'cancellation-window-closed', 'concurrent-modification'],
       },
     },
     safeToResend: 'a cancel sent again to the order it cancelled answers `202` and changes nothing',

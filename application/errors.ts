@@ -9,6 +9,24 @@ export class UnknownSkuError extends DomainError {
 }
 
 /**
+ * A customer's cancel of an order confirmed longer ago than the stage's cancellation window: its goods may be on
+ * their way. Support (an admin) may still cancel it.
+ */
+export class CancellationWindowClosedError extends DomainError {
+  constructor(
+    readonly orderId: string,
+    readonly closedAt: string,
+  ) {
+    super(
+      'CANCELLATION_WINDOW_CLOSED',
+      'conflict',
+      `Order ${orderId} can no longer be cancelled by its customer: it was confirmed, and the time to cancel it ended at ${closedAt}. Contact support.`,
+    );
+    this.name = 'CancellationWindowClosedError';
+  }
+}
+
+/**
  * A decision produced an event its own schema refuses: a defect, not the caller's doing (input is validated before
  * it reaches a decision). Nothing is written, since the event could never be read back.
  */

@@ -19,7 +19,7 @@ import { orderAggregate } from './aggregates.js';
 import { keepLatest } from './latest.js';
 import { productForPricing, readStock } from './products.js';
 import { type Caller, mayAccess } from './caller.js';
-import { UnknownSkuError } from './errors.js';
+import { CancellationWindowClosedError, UnknownSkuError } from './errors.js';
 import { type CommandContext, handleCommand } from './handleCommand.js';
 
 /**
@@ -173,17 +173,30 @@ const priceLines = async (
   return { lines, discontinued: items.filter((_, index) => products[index]?.discontinued).map((item) => item.sku) };
 };
 
-/** Cancels an order of the caller's (or any, for an admin); someone else's order does not exist for the caller. */
+/**
+ * Cancels an order of the caller's (or any, for an admin); someone else's order does not exist for the caller. A
+ * customer may cancel a confirmed order only within `cancellationWindowMs` of its confirmation (its goods may be on
+ * their way after that); an admin may at any time, and so may a customer an order confirmed before confirmations
+ * recorded their time.
+ */
 export const cancelOrder = async (
-  input: { orderId: string; caller: Caller },
+  input: { orderId: string; caller: Caller; cancellationWindowMs?: number },
   context: CommandContext,
 ): Promise<{ orderId: string; status: OrderStatus }> => {
+  const now = (context.now ?? new Date()).getTime();
   const { state } = await handleCommand(
     orderAggregate,
     orderStreamId(input.orderId),
     (current) => {
       if (current.status === 'NONE' || !mayAccess(input.caller, current.customerId)) {
         throw new OrderNotFoundError(input.orderId);
+      }
+      const { cancellationWindowMs } = input;
+      if (current.status === 'CONFIRMED' && current.confirmedAt && cancellationWindowMs !== undefined) {
+        const closesAt = Date.parse(current.confirmedAt) + cancellationWindowMs;
+        if (!input.caller.isAdmin && now > closesAt) {
+          throw new CancellationWindowClosedError(input.orderId, new Date(closesAt).toISOString());
+        }
       }
       return order.decide({ type: 'CancelOrder', data: { orderId: input.orderId } }, current);
     },

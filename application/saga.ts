@@ -224,12 +224,14 @@ export const confirmOrder = async (
   context: CommandContext,
   placed?: CarriedOrder,
 ): Promise<StepOutcome> => {
+  // When, for the window in which its customer may still cancel it.
+  const confirmedAt = (context.now ?? new Date()).toISOString();
   const { state } = await handleCommand(
     orderAggregate,
     orderStreamId(orderId),
     (current) =>
       current.status === 'PENDING' || current.status === 'CONFIRMED'
-        ? order.decide({ type: 'ConfirmOrder', data: { orderId } }, current)
+        ? order.decide({ type: 'ConfirmOrder', data: { orderId, confirmedAt } }, current)
         : [],
     context,
     assumedOrder(placed),

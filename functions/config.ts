@@ -13,6 +13,8 @@ const Config = StageEnvironment.extend({
   ORDER_SAGA_ARN: nonEmpty.optional(),
   /** The sweeper's: the saga's workflow type (STANDARD executions can be described; EXPRESS ones cannot). */
   SAGA_TYPE: z.enum(['STANDARD', 'EXPRESS']).optional(),
+  /** cancelOrder's: how long after its confirmation a customer may cancel an order. */
+  CANCELLATION_WINDOW_SECONDS: seconds,
   /** The sweeper's: how long an order may stay PENDING before it is settled. */
   SWEEP_PENDING_AFTER_SECONDS: seconds,
   /** AwaitPayment's: how the parked payment step waits, and for how long at most (ADR 0007). */

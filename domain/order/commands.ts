@@ -13,7 +13,8 @@ export type PlaceOrder = {
 /** The saga reserves every line's units of a PENDING order, once. */
 export type ReserveStock = { type: 'ReserveStock'; data: { orderId: OrderId } };
 
-export type ConfirmOrder = { type: 'ConfirmOrder'; data: { orderId: OrderId } };
+/** `confirmedAt`: the saga's clock when it confirms, for a customer's cancellation window. */
+export type ConfirmOrder = { type: 'ConfirmOrder'; data: { orderId: OrderId; confirmedAt?: string | undefined } };
 
 export type RejectOrder = {
   type: 'RejectOrder';

@@ -39,10 +39,13 @@ export const StockReserved = z.strictObject({
 });
 export type StockReserved = z.infer<typeof StockReserved>;
 
-/** The order is confirmed, and the units it held reserved are sold (the same write moves each SKU's balance). */
+/**
+ * The order is confirmed, and the units it held reserved are sold (the same write moves each SKU's balance).
+ * `confirmedAt`: when, which a customer's cancellation is held to; confirmations recorded before it was have none.
+ */
 export const OrderConfirmed = z.strictObject({
   type: z.literal('OrderConfirmed'),
-  data: z.strictObject({ orderId: OrderId }),
+  data: z.strictObject({ orderId: OrderId, confirmedAt: z.iso.datetime().optional() }),
 });
 export type OrderConfirmed = z.infer<typeof OrderConfirmed>;
 

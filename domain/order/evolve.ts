@@ -15,6 +15,7 @@ const addedAfterPlacement = {
   rejectionReason: true,
   outOfStock: true,
   cancelledFrom: true,
+  confirmedAt: true,
 } as const satisfies Record<Exclude<KeysOfAny<ExistingOrder>, keyof PlacedOrder | 'status'>, true>;
 
 /**
@@ -32,8 +33,10 @@ export const evolve = (state: OrderState, event: OrderEvent): OrderState => {
   switch (event.type) {
     case 'StockReserved':
       return state.status === 'PENDING' ? { ...state, stockReserved: true } : state;
-    case 'OrderConfirmed':
-      return { ...asPlaced(state), status: 'CONFIRMED' };
+    case 'OrderConfirmed': {
+      const { confirmedAt } = event.data;
+      return { ...asPlaced(state), status: 'CONFIRMED', ...(confirmedAt === undefined ? {} : { confirmedAt }) };
+    }
     case 'OrderRejected':
       return {
         ...asPlaced(state),

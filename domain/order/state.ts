@@ -40,7 +40,7 @@ export type AwaitingPayment = { since: string; until: string };
 export type OrderState =
   | { status: 'NONE' }
   | (PlacedOrder & { status: 'PENDING'; stockReserved?: true; awaitingPayment?: AwaitingPayment })
-  | (PlacedOrder & { status: 'CONFIRMED' })
+  | (PlacedOrder & { status: 'CONFIRMED'; confirmedAt?: string })
   | (PlacedOrder & { status: 'REJECTED'; rejectionReason: RejectionReason; outOfStock?: OutOfStock })
   | (PlacedOrder & { status: 'CANCELLED'; cancelledFrom: 'PENDING' | 'CONFIRMED' });
 

@@ -1,9 +1,18 @@
 import { route } from '../../api/routes.js';
 import { cancelOrder } from '../../application/orders.js';
+import { config } from '../config.js';
 import { commandContext } from '../dependencies.js';
 import { accepted, httpHandler } from './httpHandler.js';
 
 export const handler = httpHandler(route('cancelOrder'), async (request) => {
-  const order = await cancelOrder({ orderId: request.params.orderId, caller: request.caller }, commandContext(request));
+  const window = config().CANCELLATION_WINDOW_SECONDS;
+  const order = await cancelOrder(
+    {
+      orderId: request.params.orderId,
+      caller: request.caller,
+      ...(window === undefined ? {} : { cancellationWindowMs: window * 1000 }),
+    },
+    commandContext(request),
+  );
   return accepted(`/orders/${order.orderId}`, order);
 });

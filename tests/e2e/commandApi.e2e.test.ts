@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { routes } from '../../api/routes.js';
 import { OrderAccepted, OrderHistory, Product } from '../../api/responses.js';
 import { orderIdForKey } from '../../application/orders.js';
+import { confirmOrder } from '../../application/saga.js';
 import { CATALOGUE_FRESH_MS, registerProduct } from '../../application/products.js';
 import { eventually } from '../support/eventually.js';
 import { localStack, testMetadata } from '../support/stack.js';
@@ -642,6 +643,28 @@ describe('POST /orders: one line per product', () => {
 });
 
 describe('POST /orders/{orderId}/cancel', () => {
+  it('refuses a customer a confirmed order past the cancellation window (409), and lets support cancel it', async () => {
+    const customer = uniqueCustomer();
+    const sku = await givenProduct(call);
+    // Confirmed two days ago, as the saga would have (its own steps then find the order settled, and stop). Should
+    // the saga confirm it first, on a busy machine, a new order is taken.
+    const twoDaysAgo = new Date(Date.now() - 2 * 24 * 3600_000);
+    let orderId = '';
+    for (let attempt = 0; attempt < 5; attempt++) {
+      orderId = await givenOrder(call, customer, sku);
+      await confirmOrder(orderId, { store: localStack().store(), metadata: testMetadata(), now: twoDaysAgo });
+      const confirmation = (await storedEvents(`order-${orderId}`)).find(({ type }) => type === 'OrderConfirmed');
+      if ((confirmation?.data as { confirmedAt?: string } | undefined)?.confirmedAt === twoDaysAgo.toISOString()) break;
+    }
+    const refused = await call('POST', `/orders/${orderId}/cancel`, { as: customer });
+    expectProblem(refused, 409, 'cancellation-window-closed');
+    expect(refused.json.detail).toContain(new Date(twoDaysAgo.getTime() + 24 * 3600_000).toISOString());
+    expect((await historyOf(orderId, customer)).map(({ type }) => type)).not.toContain('OrderCancelled');
+    const bySupport = await call('POST', `/orders/${orderId}/cancel`, { as: admin });
+    expect(bySupport.status, bySupport.text).toBe(202);
+    expect(bySupport.json).toMatchObject({ status: 'CANCELLED' });
+  });
+
   it('cancels a PENDING order (202), then refuses to cancel it again (409)', async () => {
     const customer = uniqueCustomer();
     const sku = await givenProduct(call);

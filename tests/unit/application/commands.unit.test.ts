@@ -3,6 +3,7 @@ import { orderAggregate } from '../../../application/aggregates.js';
 import { UnknownSkuError, UnrecordableEventError } from '../../../application/errors.js';
 import { decision, handleCommands } from '../../../application/handleCommand.js';
 import { cancelOrder, placeOrder, STOCK_HINTS_KEPT } from '../../../application/orders.js';
+import { confirmOrder } from '../../../application/saga.js';
 import {
   type CatalogueCache,
   discontinueProduct,
@@ -355,6 +356,51 @@ describe('cancelling an order', () => {
     expect(await shop.types(orderStreamId(orderId))).toHaveLength(3);
     // The cancellation gave back the unit placement reserved, once.
     expect(await shop.stock('MUG-1')).toEqual({ available: 10, reserved: 0, sold: 0 });
+  });
+
+  it('lets a customer cancel a confirmed order only within the window after its confirmation; an admin at any time', async () => {
+    const shop = await givenShop({ 'MUG-1': 10 });
+    const day = 24 * 3600_000;
+    const confirmedAt = new Date(Date.UTC(2026, 11, 1, 12));
+    const at = (ms: number) => ({ ...shop.context, now: new Date(confirmedAt.getTime() + ms) });
+    const confirmed = async () => {
+      const orderId = await shop.placed({ 'MUG-1': 1 });
+      await confirmOrder(orderId, at(0));
+      return orderId;
+    };
+    const customer = { sub: 'customer-1', isAdmin: false };
+    const within = await confirmed();
+    const [, , confirmation] = await shop.store.readStream(orderStreamId(within));
+    expect(confirmation).toMatchObject({ type: 'OrderConfirmed', data: { confirmedAt: confirmedAt.toISOString() } });
+    expect(await cancelOrder({ orderId: within, caller: customer, cancellationWindowMs: day }, at(day))).toMatchObject({
+      status: 'CANCELLED',
+    });
+
+    const late = await confirmed();
+    const events = shop.count();
+    await expect(
+      cancelOrder({ orderId: late, caller: customer, cancellationWindowMs: day }, at(day + 1)),
+    ).rejects.toMatchObject({
+      name: 'CancellationWindowClosedError',
+      code: 'CANCELLATION_WINDOW_CLOSED',
+      kind: 'conflict',
+      closedAt: new Date(confirmedAt.getTime() + day).toISOString(),
+    });
+    expect(shop.count()).toBe(events);
+    // Support may; and without a window (a stage that sets none) so may the customer.
+    const admin = { sub: 'ops', isAdmin: true };
+    expect(await cancelOrder({ orderId: late, caller: admin, cancellationWindowMs: day }, at(30 * day))).toMatchObject({
+      status: 'CANCELLED',
+    });
+    const unbounded = await confirmed();
+    expect(await cancelOrder({ orderId: unbounded, caller: customer }, at(30 * day))).toMatchObject({
+      status: 'CANCELLED',
+    });
+    // A PENDING order has no window: it is not confirmed yet.
+    const pending = await shop.placed({ 'MUG-1': 1 });
+    expect(
+      await cancelOrder({ orderId: pending, caller: customer, cancellationWindowMs: day }, at(30 * day)),
+    ).toMatchObject({ status: 'CANCELLED' });
   });
 
   it('treats someone else’s order as not found, and lets an admin cancel it', async () => {

@@ -204,6 +204,22 @@ describe('order decider', () => {
       spec(reserved).when(confirm).then([confirmed]);
     });
 
+    it('records when it confirmed, which the order then holds until it is cancelled', () => {
+      const at = '2026-12-03T09:00:00.000Z';
+      const timed = { type: 'ConfirmOrder', data: { orderId, confirmedAt: at } } as const;
+      spec(reserved)
+        .when(timed)
+        .then([{ type: 'OrderConfirmed', data: { orderId, confirmedAt: at } }]);
+      const done = fold(order, [...reserved, { type: 'OrderConfirmed', data: { orderId, confirmedAt: at } }]);
+      expect(done).toMatchObject({ status: 'CONFIRMED', confirmedAt: at });
+      const cancelled: OrderEvent = { type: 'OrderCancelled', data: { orderId, previousStatus: 'CONFIRMED' } };
+      expect(
+        fold(order, [...reserved, { type: 'OrderConfirmed', data: { orderId, confirmedAt: at } }, cancelled]),
+      ).not.toHaveProperty('confirmedAt');
+      // A confirmation recorded before it said when: the order holds no time.
+      expect(fold(order, [...reserved, confirmed])).not.toHaveProperty('confirmedAt');
+    });
+
     it('confirms one parked for its payment, too', () => {
       spec([...reserved, awaitedEvent])
         .when(confirm)
