@@ -115,6 +115,10 @@ export const authorizePayment = async (
   // compensation's to refund (ADR 0015).
   const order = await loadOrder(orderId, context, { eventually: placed !== undefined });
   if (order.status !== 'PENDING') return 'STOP';
+  // A free order (every line priced 0) has nothing to pay: no gateway takes an authorization of nothing (Stripe, for
+  // one, refuses any amount below its minimum), and a refusal would reject a gift. Nothing is recorded: a
+  // cancellation finds no payment, and voids a key the gateway never saw, which holds nothing.
+  if (order.total.amount === 0) return 'PROCEED';
   // Carried, the payment is assumed not yet authorized: the gateway answers a repeated key as it did the first time,
   // and the append's condition sends a repeat to the recorded answer.
   const none = { state: payment.initialState(), version: 0 };

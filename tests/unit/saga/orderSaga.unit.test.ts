@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cancelOrder, placeOrder } from '../../../application/orders.js';
+import { registerProduct } from '../../../application/products.js';
 import type { PaymentGateway } from '../../../application/paymentGateway.js';
 import {
   authorizePayment,
@@ -57,6 +58,19 @@ describe('the order saga, step by step', () => {
     });
     expect(shop.calls).toEqual([`authorize ${orderId}`]);
     expect(shop.conflicts).toEqual([]);
+  });
+
+  it('a free order (every line priced 0) is confirmed without asking the gateway for anything, and records no payment', async () => {
+    const shop = await givenShop({});
+    const free = { amount: 0, currency: 'EUR' };
+    await registerProduct({ sku: 'SAMPLE-1', name: 'Sample', price: free, stock: 5 }, shop.context);
+    const orderId = await shop.placed({ 'SAMPLE-1': 2 });
+    expect(await authorizePayment(orderId, shop.context, shop.gateway)).toBe('PROCEED');
+    expect(await confirmOrder(orderId, shop.context)).toBe('PROCEED');
+    expect(shop.calls).toEqual([]);
+    expect(await shop.types(paymentStreamId(orderId))).toEqual([]);
+    expect(await shop.types(orderStreamId(orderId))).toEqual(['OrderPlaced', 'StockReserved', 'OrderConfirmed']);
+    expect(await shop.stock('SAMPLE-1')).toEqual({ available: 3, reserved: 0, sold: 2 });
   });
 
   it('out of stock: one short line rejects the whole order at placement, holding nothing, and a step run on it stops', async () => {
