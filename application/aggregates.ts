@@ -88,9 +88,9 @@ export const orderAggregate: Aggregate<OrderState, OrderCommand, OrderEvent> = {
 };
 
 /**
- * A product: registered once, restocked, repriced, renamed and written off now and then, discontinued at most once. Its stream never holds an
- * order, so pricing an order and restocking read a handful of events however much the product sells. Snapshots cover
- * a product restocked for years.
+ * A product: registered once, restocked, repriced, renamed and written off now and then, discontinued at most once.
+ * Its stream never holds an order, so pricing an order and restocking read a handful of events however much the
+ * product sells. Snapshots cover a product restocked for years.
  */
 export const productAggregate: Aggregate<ProductState, ProductCommand, ProductEvent> = {
   name: 'product',
