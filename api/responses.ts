@@ -125,7 +125,19 @@ export const GatewayMessage = z.object({ message: z.string() }).meta({ id: 'Gate
 
 /** An order as the read model holds it, with the stream version it reflects (also its ETag). */
 // The read model keeps any id it is given; the ones it is given are the ids we mint.
-export const Order = OrderView.extend({ orderId: orderIdShape, version: z.int().min(1) }).meta({ id: 'Order' });
+export const Order = OrderView.extend({
+  orderId: orderIdShape,
+  version: z.int().min(1),
+  cancellableUntil: z.iso
+    .datetime()
+    .optional()
+    .meta({
+      description:
+        'A confirmed order: until when its customer may cancel it (the stage’s cancellation window from its ' +
+        'confirmation; an admin may at any time). Past it, a customer’s cancel is refused: 409 ' +
+        'cancellation-window-closed.',
+    }),
+}).meta({ id: 'Order' });
 export type Order = z.infer<typeof Order>;
 
 export const OrderPage = z

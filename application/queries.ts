@@ -66,6 +66,15 @@ const foldOrder = async (
 };
 
 /**
+ * Until when the order's customer may cancel it (ADR 0029): a confirmed order's confirmation plus the stage's window,
+ * for a client to offer the cancel only while it is taken. Undefined for any other status, or with no window.
+ */
+export const cancellableUntil = (view: OrderView, windowMs: number | undefined): { cancellableUntil?: string } =>
+  view.status === 'CONFIRMED' && view.confirmedAt !== undefined && windowMs !== undefined
+    ? { cancellableUntil: new Date(Date.parse(view.confirmedAt) + windowMs).toISOString() }
+    : {};
+
+/**
  * The order from its read model; someone else's order is as missing as an absent one. One the read model has not
  * seen yet, or still shows `PENDING` (just placed, or the projection behind in a burst), is folded from its stream
  * instead: the `Location` a `202` hands out answers at once, and a client polling it never sees its order go back

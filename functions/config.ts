@@ -13,7 +13,10 @@ const Config = StageEnvironment.extend({
   ORDER_SAGA_ARN: nonEmpty.optional(),
   /** The sweeper's: the saga's workflow type (STANDARD executions can be described; EXPRESS ones cannot). */
   SAGA_TYPE: z.enum(['STANDARD', 'EXPRESS']).optional(),
-  /** cancelOrder's: how long after its confirmation a customer may cancel an order. */
+  /**
+   * cancelOrder's, and getOrder's and listOrders' to say until when: how long after its confirmation a customer may
+   * cancel an order.
+   */
   CANCELLATION_WINDOW_SECONDS: seconds,
   /** The sweeper's: how long an order may stay PENDING before it is settled. */
   SWEEP_PENDING_AFTER_SECONDS: seconds,
@@ -34,3 +37,9 @@ let cached: Config | undefined;
 
 /** The function's configuration, read and validated once per cold start; a missing variable fails loudly. */
 export const config = (): Config => (cached ??= Config.parse(process.env));
+
+/** How long after its confirmation a customer may cancel an order, where the function is told (ADR 0029). */
+export const cancellationWindowMs = (): number | undefined => {
+  const seconds = config().CANCELLATION_WINDOW_SECONDS;
+  return seconds === undefined ? undefined : seconds * 1000;
+};

@@ -100,7 +100,8 @@ const evolve = (stored: StoredOrderView | undefined, event: StoredEvent<OrderEve
   const { pendingReason: _, awaitingPaymentUntil: __, ...view } = publicView(stored);
   switch (event.type) {
     case 'OrderConfirmed':
-      return { ...view, status: 'CONFIRMED', confirmedAt: at, updatedAt: at };
+      // When the saga confirmed it, which a customer's cancellation window counts from; else when it was recorded.
+      return { ...view, status: 'CONFIRMED', confirmedAt: event.data.confirmedAt ?? at, updatedAt: at };
     case 'OrderRejected':
       return {
         ...view,

@@ -1,16 +1,16 @@
 import { route } from '../../api/routes.js';
 import { cancelOrder } from '../../application/orders.js';
-import { config } from '../config.js';
+import { cancellationWindowMs } from '../config.js';
 import { commandContext } from '../dependencies.js';
 import { accepted, httpHandler } from './httpHandler.js';
 
 export const handler = httpHandler(route('cancelOrder'), async (request) => {
-  const window = config().CANCELLATION_WINDOW_SECONDS;
+  const window = cancellationWindowMs();
   const order = await cancelOrder(
     {
       orderId: request.params.orderId,
       caller: request.caller,
-      ...(window === undefined ? {} : { cancellationWindowMs: window * 1000 }),
+      ...(window === undefined ? {} : { cancellationWindowMs: window }),
     },
     commandContext(request),
   );

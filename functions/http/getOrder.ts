@@ -1,5 +1,6 @@
 import { route } from '../../api/routes.js';
-import { getOrder, getOrderAt } from '../../application/queries.js';
+import { cancellableUntil, getOrder, getOrderAt } from '../../application/queries.js';
+import { cancellationWindowMs } from '../config.js';
 import { eventStore, readModels } from '../dependencies.js';
 import { etagOf } from './etags.js';
 import { httpHandler } from './httpHandler.js';
@@ -9,5 +10,9 @@ export const handler = httpHandler(route('getOrder'), async ({ params, query, ca
   const { view, version, readModel } = query.at
     ? await getOrderAt({ orderId, caller, at: new Date(query.at) }, eventStore())
     : await getOrder({ orderId, caller }, readModels(), eventStore());
-  return conditional(etagOf(version, readModel), { ...view, version });
+  return conditional(etagOf(version, readModel), {
+    ...view,
+    version,
+    ...cancellableUntil(view, cancellationWindowMs()),
+  });
 });

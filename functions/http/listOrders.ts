@@ -1,5 +1,6 @@
 import { route } from '../../api/routes.js';
-import { listOrders } from '../../application/queries.js';
+import { cancellableUntil, listOrders } from '../../application/queries.js';
+import { cancellationWindowMs } from '../config.js';
 import { readModels } from '../dependencies.js';
 import { pageEtagOf } from './etags.js';
 import { httpHandler } from './httpHandler.js';
@@ -15,7 +16,11 @@ export const handler = httpHandler(route('listOrders'), async ({ query, caller, 
     readModels(),
   );
   const body = {
-    orders: page.orders.map(({ view, version }) => ({ ...view, version })),
+    orders: page.orders.map(({ view, version }) => ({
+      ...view,
+      version,
+      ...cancellableUntil(view, cancellationWindowMs()),
+    })),
     ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
   };
   return conditional(

@@ -674,9 +674,19 @@ describe('POST /orders/{orderId}/cancel', () => {
       const confirmation = (await storedEvents(`order-${orderId}`)).find(({ type }) => type === 'OrderConfirmed');
       if ((confirmation?.data as { confirmedAt?: string } | undefined)?.confirmedAt === twoDaysAgo.toISOString()) break;
     }
+    // The order says until when it could be cancelled: a day after its confirmation, gone by.
+    const closedAt = new Date(twoDaysAgo.getTime() + 24 * 3600_000).toISOString();
+    await eventually(async () => {
+      const read = await call('GET', `/orders/${orderId}`, { as: customer });
+      expect(read.json).toMatchObject({ status: 'CONFIRMED', cancellableUntil: closedAt });
+      const page = await call('GET', '/orders?limit=100', { as: customer });
+      expect(page.json).toMatchObject({
+        orders: expect.arrayContaining([expect.objectContaining({ orderId, cancellableUntil: closedAt })]),
+      });
+    });
     const refused = await call('POST', `/orders/${orderId}/cancel`, { as: customer });
     expectProblem(refused, 409, 'cancellation-window-closed');
-    expect(refused.json.detail).toContain(new Date(twoDaysAgo.getTime() + 24 * 3600_000).toISOString());
+    expect(refused.json.detail).toContain(closedAt);
     expect((await historyOf(orderId, customer)).map(({ type }) => type)).not.toContain('OrderCancelled');
     const bySupport = await call('POST', `/orders/${orderId}/cancel`, { as: admin });
     expect(bySupport.status, bySupport.text).toBe(202);

@@ -9,6 +9,7 @@ import {
 } from '../../../application/products.js';
 import {
   type ReadModels,
+  cancellableUntil,
   getOrder,
   getProduct,
   InvalidCursorError,
@@ -22,7 +23,7 @@ import { eventSchemas } from '../../../composition/schemas.js';
 import { type OrderEvent, orderStreamId } from '../../../domain/order/index.js';
 import { OrderNotFoundError } from '../../../domain/shared/errors.js';
 import { memoryEventStore } from '../../../eventstore/memoryEventStore.js';
-import { ordersProjection } from '../../../projections/orders.js';
+import { type OrderView, ordersProjection } from '../../../projections/orders.js';
 import { orderPlaced, orderStockReserved } from '../../support/orderEvents.js';
 import { testMetadata } from '../../support/metadata.js';
 import { stored } from '../projections/givenView.js';
@@ -400,5 +401,24 @@ describe('GET /orders (listOrders)', () => {
       ListingForbiddenError,
     );
     expect(asked).toHaveLength(3);
+  });
+});
+
+describe('until when a customer may cancel an order (ADR 0029)', () => {
+  const view: OrderView = {
+    orderId: 'o-1',
+    customerId: 'customer-1',
+    status: 'PENDING',
+    lines: [{ sku: 'MUG-1', quantity: 1, unitPrice: { amount: 100, currency: 'EUR' } }],
+    total: { amount: 100, currency: 'EUR' },
+    placedAt: '2026-12-03T09:00:00.000Z',
+    updatedAt: '2026-12-03T09:00:00.000Z',
+  };
+
+  it('is the confirmation plus the window for a confirmed order, and nothing for any other or without a window', () => {
+    const confirmed = { ...view, status: 'CONFIRMED' as const, confirmedAt: '2026-12-03T10:00:00.000Z' };
+    expect(cancellableUntil(confirmed, 24 * 3600_000)).toEqual({ cancellableUntil: '2026-12-04T10:00:00.000Z' });
+    expect(cancellableUntil(confirmed, undefined)).toEqual({});
+    expect(cancellableUntil(view, 24 * 3600_000)).toEqual({});
   });
 });

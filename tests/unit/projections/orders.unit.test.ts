@@ -68,6 +68,13 @@ describe('orders projection', () => {
         .when(confirmed)
         .then({ ...pending, status: 'CONFIRMED', confirmedAt: at(2), updatedAt: at(2) });
     });
+
+    it('takes when the saga confirmed it, which the cancellation window counts from, where the event says', () => {
+      const confirmedAt = '2026-12-03T09:00:00.000Z';
+      spec([placed])
+        .when({ type: 'OrderConfirmed', data: { orderId, confirmedAt } })
+        .then({ ...pending, status: 'CONFIRMED', confirmedAt, updatedAt: at(2) });
+    });
   });
 
   describe('OrderRejected', () => {
