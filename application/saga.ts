@@ -228,8 +228,10 @@ export const confirmOrder = async (
   context: CommandContext,
   placed?: CarriedOrder,
 ): Promise<StepOutcome> => {
-  // When, for the window in which its customer may still cancel it.
-  const confirmedAt = (context.now ?? new Date()).toISOString();
+  // When, for the window in which its customer may still cancel it: the append's own time (its `recordedAt`), so that
+  // the event and its envelope say one instant.
+  const now = context.now ?? new Date();
+  const confirmedAt = now.toISOString();
   const { state } = await handleCommand(
     orderAggregate,
     orderStreamId(orderId),
@@ -237,7 +239,7 @@ export const confirmOrder = async (
       current.status === 'PENDING' || current.status === 'CONFIRMED'
         ? order.decide({ type: 'ConfirmOrder', data: { orderId, confirmedAt } }, current)
         : [],
-    context,
+    { ...context, now },
     assumedOrder(placed),
   );
   return state.status === 'CONFIRMED' ? 'PROCEED' : 'STOP';
