@@ -25,15 +25,17 @@ import { keepLatest } from './latest.js';
 import { type CommandContext, handleCommand, load } from './handleCommand.js';
 
 /** A product as clients see it. `version` counts the moves of its stock, so it changes whenever the figures do. */
-export type ProductDetails = {
+/** What a new price or name, or discontinuing, answers: the product's catalogue facts. */
+export type ProductFacts = {
   sku: string;
   name: string;
   price: Money;
-  stock: Stock;
-  version: number;
   /** Sold and restocked no more (ADR 0028). */
   discontinued: boolean;
 };
+
+/** The product's catalogue facts and its stock figures, at the version of its stock balance. */
+export type ProductDetails = ProductFacts & { stock: Stock; version: number };
 
 /** The SKU's stock as its balance holds it: the figures every reservation, sale and restock has moved. */
 export const stockOf = (balance: Balance | undefined): { stock: Stock; version: number } => {
@@ -48,6 +50,21 @@ export const readStock = async (
   options: { consistent?: boolean } = {},
 ): Promise<{ stock: Stock; version: number }> => stockOf(await store.readBalance(stockBalanceId(sku), options));
 
+/** Decides `command` on its product's stream and appends what it decides: what every command on a product runs. */
+const decideOnProduct = (command: ProductCommand, context: CommandContext) =>
+  handleCommand(
+    productAggregate,
+    productStreamId(command.data.sku),
+    (current) => product.decide(command, current),
+    context,
+  );
+
+/** What every product command answers of the product: its catalogue facts as `state` holds them. */
+const factsOf = (sku: string, state: ProductState): ProductFacts => {
+  if (state.status !== 'REGISTERED') throw new ProductNotFoundError(sku);
+  return { sku, name: state.name, price: state.unitPrice, discontinued: state.discontinued === true };
+};
+
 /**
  * Registers a product. With a `registrationId` (the caller's Idempotency-Key), a retry, however late, registers nothing
  * and answers the product as it is now (ADR 0026).
@@ -57,17 +74,11 @@ export const registerProduct = async (
   context: CommandContext,
 ): Promise<ProductDetails> => {
   const { sku, name, price, stock, registrationId } = input;
-  const { state, events } = await handleCommand(
-    productAggregate,
-    productStreamId(sku),
-    (current) =>
-      product.decide(
-        {
-          type: 'RegisterProduct',
-          data: { sku, name, unitPrice: price, initialStock: stock, ...(registrationId ? { registrationId } : {}) },
-        },
-        current,
-      ),
+  const { state, events } = await decideOnProduct(
+    {
+      type: 'RegisterProduct',
+      data: { sku, name, unitPrice: price, initialStock: stock, ...(registrationId ? { registrationId } : {}) },
+    },
     context,
   );
   // Registration is the balance's first move: nothing else can have moved it yet.
@@ -75,9 +86,8 @@ export const registerProduct = async (
     return { sku, name, price, stock: { available: stock, reserved: 0, sold: 0 }, version: 1, discontinued: false };
   }
   // A retry: orders, restocks and new prices may have come since.
-  if (state.status !== 'REGISTERED') throw new ProductNotFoundError(sku);
-  const now = await readStock(context.store, sku, { consistent: true });
-  return { sku, name: state.name, price: state.unitPrice, ...now, discontinued: state.discontinued === true };
+  const facts = factsOf(sku, state);
+  return { ...facts, ...(await readStock(context.store, sku, { consistent: true })) };
 };
 
 /**
@@ -134,12 +144,7 @@ const supplyDoneBefore = (command: SupplyCommand, taken: ClaimTakenError, contex
 /** A restock or a write-off, and the product's figures after it. */
 const moveSupply = async (command: SupplyCommand, context: CommandContext): Promise<ProductDetails> => {
   const { sku } = command.data;
-  const { state } = await handleCommand(
-    productAggregate,
-    productStreamId(sku),
-    (current) => product.decide(command, current),
-    context,
-  ).catch(async (error: unknown) => {
+  const { state } = await decideOnProduct(command, context).catch(async (error: unknown) => {
     if (error instanceof ClaimTakenError) return supplyDoneBefore(command, error, context);
     // The decider refuses a restock past the supply limit before the write could find its claim: a late retry of one
     // that is in already asks its claim, and is answered as the retry it is (ADR 0024).
@@ -150,10 +155,9 @@ const moveSupply = async (command: SupplyCommand, context: CommandContext): Prom
     }
     throw error;
   });
-  if (state.status !== 'REGISTERED') throw new ProductNotFoundError(sku);
+  const facts = factsOf(sku, state);
   // Orders move the balance too, so the figures after it are read, consistently, not computed here.
-  const { stock, version } = await readStock(context.store, sku, { consistent: true });
-  return { sku, name: state.name, price: state.unitPrice, stock, version, discontinued: state.discontinued === true };
+  return { ...facts, ...(await readStock(context.store, sku, { consistent: true })) };
 };
 
 /**
@@ -173,14 +177,6 @@ export const writeOffStock = (
     throw error;
   });
 
-/** What a new price or name, or discontinuing, answers: the product's catalogue facts after it. */
-type ProductFacts = { sku: string; name: string; price: Money; discontinued: boolean };
-
-const factsOf = (sku: string, state: ProductState): ProductFacts => {
-  if (state.status !== 'REGISTERED') throw new ProductNotFoundError(sku);
-  return { sku, name: state.name, price: state.unitPrice, discontinued: state.discontinued === true };
-};
-
 /**
  * A new price or name, and the product's facts after it. A keyed one whose key is claimed already (ADR 0025, 0027) is
  * answered as its retry (the facts as they are now), or refused when the claim (`earlier`) holds another value
@@ -193,12 +189,7 @@ const changeFacts = async <Earlier>(
   reused: (earlier: Earlier) => Error | undefined,
 ): Promise<ProductFacts> => {
   const { sku } = command.data;
-  const { state } = await handleCommand(
-    productAggregate,
-    productStreamId(sku),
-    (current) => product.decide(command, current),
-    context,
-  ).catch((error: unknown) => {
+  const { state } = await decideOnProduct(command, context).catch((error: unknown) => {
     if (!(error instanceof ClaimTakenError)) throw error;
     return doneBefore(sku, error, context, earlier, reused);
   });
@@ -249,12 +240,7 @@ export const renameProduct = (
  * again, however late, it records nothing and answers the product as it is: it needs no key, as nothing undoes it.
  */
 export const discontinueProduct = async ({ sku }: { sku: string }, context: CommandContext): Promise<ProductFacts> => {
-  const { state } = await handleCommand(
-    productAggregate,
-    productStreamId(sku),
-    (current) => product.decide({ type: 'DiscontinueProduct', data: { sku } }, current),
-    context,
-  );
+  const { state } = await decideOnProduct({ type: 'DiscontinueProduct', data: { sku } }, context);
   return factsOf(sku, state);
 };
 
