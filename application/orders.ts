@@ -174,6 +174,16 @@ const priceLines = async (
 };
 
 /**
+ * When a confirmed order's cancellation window closes for its customer (ms), from when it was confirmed; undefined
+ * with no window, or for an order confirmed before confirmations recorded their time (ADR 0029).
+ */
+export const cancellationWindowEnd = (
+  confirmedAt: string | undefined,
+  windowMs: number | undefined,
+): number | undefined =>
+  confirmedAt === undefined || windowMs === undefined ? undefined : Date.parse(confirmedAt) + windowMs;
+
+/**
  * Cancels an order of the caller's (or any, for an admin); someone else's order does not exist for the caller. A
  * customer may cancel a confirmed order only within `cancellationWindowMs` of its confirmation (its goods may be on
  * their way after that); an admin may at any time, and so may a customer an order confirmed before confirmations
@@ -191,12 +201,12 @@ export const cancelOrder = async (
       if (current.status === 'NONE' || !mayAccess(input.caller, current.customerId)) {
         throw new OrderNotFoundError(input.orderId);
       }
-      const { cancellationWindowMs } = input;
-      if (current.status === 'CONFIRMED' && current.confirmedAt && cancellationWindowMs !== undefined) {
-        const closesAt = Date.parse(current.confirmedAt) + cancellationWindowMs;
-        if (!input.caller.isAdmin && now > closesAt) {
-          throw new CancellationWindowClosedError(input.orderId, new Date(closesAt).toISOString());
-        }
+      const closesAt =
+        current.status === 'CONFIRMED'
+          ? cancellationWindowEnd(current.confirmedAt, input.cancellationWindowMs)
+          : undefined;
+      if (closesAt !== undefined && !input.caller.isAdmin && now > closesAt) {
+        throw new CancellationWindowClosedError(input.orderId, new Date(closesAt).toISOString());
       }
       return order.decide({ type: 'CancelOrder', data: { orderId: input.orderId } }, current);
     },

@@ -7,6 +7,7 @@ import { Sku } from '../domain/shared/values.js';
 import { isTransient } from '../eventstore/errors.js';
 import type { EventStore } from '../eventstore/types.js';
 import { ordersProjection, OrderView, publicView } from '../projections/orders.js';
+import { cancellationWindowEnd } from './orders.js';
 import type { ReadModelName } from '../projections/index.js';
 import { catchUp, type Versioned } from '../projections/projection.js';
 import { type Caller, mayAccess } from './caller.js';
@@ -69,10 +70,10 @@ const foldOrder = async (
  * Until when the order's customer may cancel it (ADR 0029): a confirmed order's confirmation plus the stage's window,
  * for a client to offer the cancel only while it is taken. Undefined for any other status, or with no window.
  */
-export const cancellableUntil = (view: OrderView, windowMs: number | undefined): { cancellableUntil?: string } =>
-  view.status === 'CONFIRMED' && view.confirmedAt !== undefined && windowMs !== undefined
-    ? { cancellableUntil: new Date(Date.parse(view.confirmedAt) + windowMs).toISOString() }
-    : {};
+export const cancellableUntil = (view: OrderView, windowMs: number | undefined): { cancellableUntil?: string } => {
+  const closesAt = view.status === 'CONFIRMED' ? cancellationWindowEnd(view.confirmedAt, windowMs) : undefined;
+  return closesAt === undefined ? {} : { cancellableUntil: new Date(closesAt).toISOString() };
+};
 
 /**
  * The order from its read model; someone else's order is as missing as an absent one. One the read model has not
