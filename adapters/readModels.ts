@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { LISTING_SHARD, ListedProduct, ProductView } from '../projections/products.js';
-import { OrderView } from '../projections/orders.js';
+import { FILTERED_PAGE_READS, OrderView } from '../projections/orders.js';
 import type { Versioned } from '../projections/projection.js';
 import type { OrderPageQuery, ReadModels } from '../application/queries.js';
 import { dynamoViewStore, VIEW_VERSION } from './viewStore.js';
@@ -29,9 +29,10 @@ export const dynamoReadModels = ({
   const orders = dynamoViewStore<OrderView>({ client, table: ordersTable });
   const products = dynamoViewStore<ProductView>({ client, table: productsTable });
   /**
-   * `limit` items, and the position after the last when there are more: one more than asked is read, so the last page
-   * has no position. A read DynamoDB cut at 1 MB holds fewer and says where it stopped: it goes on from there, lest a
-   * page end early.
+   * `limit` items, and the position to go on from when there may be more: one more than asked is read, so the last
+   * page has none. A read DynamoDB cut at 1 MB holds fewer and says where it stopped: it goes on from there, lest a
+   * page end early. A filtered read (`budget`) stops once it has read `budget` items, kept or not, and hands out where
+   * it stopped: its page may be short, even empty, with a position after it.
    */
   const page = async (
     read: (
@@ -40,33 +41,50 @@ export const dynamoReadModels = ({
     ) => Promise<{
       Items?: Record<string, unknown>[];
       LastEvaluatedKey?: Record<string, unknown>;
+      ScannedCount?: number;
     }>,
     limit: number,
     after: Record<string, unknown> | undefined,
+    budget?: number,
   ) => {
     const items: Record<string, unknown>[] = [];
     let from = after;
-    do {
-      const answer = await read(from, limit + 1 - items.length);
+    let scanned = 0;
+    for (let reads = 0; ; reads++) {
+      const wanted = limit + 1 - items.length;
+      // A filter's `Limit` counts the items read, not those kept: each read asks for twice what the last did, so
+      // a sparse filter takes a few reads, and a dense one reads little past the page.
+      const count = budget === undefined ? wanted : Math.min(budget - scanned, wanted * 2 ** reads);
+      const answer = await read(from, count);
       items.push(...(answer.Items ?? []));
+      scanned += answer.ScannedCount ?? answer.Items?.length ?? 0;
       from = answer.LastEvaluatedKey;
-    } while (from && items.length <= limit);
-    return { items: items.slice(0, limit), more: items.length > limit };
+      if (!from || items.length > limit || (budget !== undefined && scanned >= budget)) break;
+    }
+    if (items.length > limit) return { items: items.slice(0, limit), next: items[limit - 1] };
+    return { items, next: from };
   };
   return {
     order: async (orderId) => parsed(OrderView, await orders.get({ orderId })),
     product: async (sku) => parsed(ProductView, await products.get({ sku })),
     // One table of each read model, with no pointer: no version to name.
     liveVersion: async () => undefined,
-    async ordersOf({ customerId, limit, after }) {
-      const { items, more } = await page(
+    async ordersOf({ customerId, limit, after, statuses }) {
+      const filter = statuses && {
+        expression: statuses.map((_, i) => `#status = :status${i}`).join(' OR '),
+        values: Object.fromEntries(statuses.map((status, i) => [`:status${i}`, status])),
+      };
+      const { items, next } = await page(
         (from, count) =>
           client.send(
             new QueryCommand({
               TableName: ordersTable,
               IndexName: BY_CUSTOMER_INDEX,
               KeyConditionExpression: 'customerId = :customerId',
-              ExpressionAttributeValues: { ':customerId': customerId },
+              ...(filter
+                ? { FilterExpression: filter.expression, ExpressionAttributeNames: { '#status': 'status' } }
+                : {}),
+              ExpressionAttributeValues: { ':customerId': customerId, ...filter?.values },
               ScanIndexForward: false,
               Limit: count,
               ...(from ? { ExclusiveStartKey: from } : {}),
@@ -74,17 +92,15 @@ export const dynamoReadModels = ({
           ),
         limit,
         after,
+        statuses ? FILTERED_PAGE_READS : undefined,
       );
-      const last = items.at(-1);
       return {
         orders: items.map((item) => ({ view: OrderView.parse(item), version: Number(item[VIEW_VERSION]) })),
-        ...(more && last
-          ? { next: { orderId: last.orderId, customerId: last.customerId, placedAt: last.placedAt } }
-          : {}),
+        ...(next ? { next: { orderId: next.orderId, customerId: next.customerId, placedAt: next.placedAt } } : {}),
       };
     },
     async productsPage({ limit, after }) {
-      const { items, more } = await page(
+      const { items, next } = await page(
         (from, count) =>
           client.send(
             new QueryCommand({
@@ -99,10 +115,9 @@ export const dynamoReadModels = ({
         limit,
         after && { ...after, listingShard: LISTING_SHARD },
       );
-      const last = items.at(-1);
       return {
         products: items.map((item) => ListedProduct.parse(item)),
-        ...(more && last ? { next: { sku: last.sku } } : {}),
+        ...(next ? { next: { sku: next.sku } } : {}),
       };
     },
   };

@@ -1,5 +1,7 @@
 import * as z from 'zod';
 import { count, Currency, CustomerId, IdempotencyKey, Money, Sku } from '../domain/shared/values.js';
+import { OrderStatus } from '../domain/order/state.js';
+import { FILTERED_PAGE_READS } from '../projections/orders.js';
 import { isoCurrencies } from './currencies.js';
 
 /** Order ids are UUIDs we mint; anything else cannot name an order. */
@@ -189,6 +191,26 @@ const pageCursor = z
   .optional()
   .meta({ description: 'The `nextCursor` of the page before, for the page after it; left out, the first page.' });
 
+const statusNames = OrderStatus.options.join('|');
+
+/** Which statuses a listing keeps, as a comma-separated list (`CONFIRMED,CANCELLED`); a repeated one counts once. */
+const statusFilter = z
+  .string()
+  .regex(new RegExp(`^(?:${statusNames})(?:,(?:${statusNames}))*$`), {
+    error: `one or more of ${OrderStatus.options.join(', ')}, separated by commas`,
+  })
+  .transform((list) => [...new Set(list.split(','))] as OrderStatus[])
+  .optional()
+  .meta({
+    description:
+      'Only orders in these statuses, comma-separated (`CONFIRMED,CANCELLED`); all of them when left out. A page ' +
+      `then reads at most ${FILTERED_PAGE_READS.toLocaleString('en-US')} of the customer’s orders, so it may hold ` +
+      'fewer than `limit`, or none, and still have a `nextCursor`.',
+    override: ({ jsonSchema }: { jsonSchema: Record<string, unknown> }) => {
+      Object.assign(jsonSchema, { type: 'string', pattern: `^(${statusNames})(,(${statusNames}))*$` });
+    },
+  });
+
 // Strict, as the bodies are: a misspelt parameter (`limt`) is refused, not ignored with the answer quietly changed.
 export const ListOrdersQuery = z.strictObject({
   limit: pageLimit('orders'),
@@ -197,6 +219,7 @@ export const ListOrdersQuery = z.strictObject({
     description:
       'Whose orders: the caller’s own when left out. Another customer’s id needs the orderflow/admin scope (403).',
   }),
+  status: statusFilter,
 });
 
 export const ListProductsQuery = z.strictObject({ limit: pageLimit('products'), cursor: pageCursor });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { stockBalanceId } from '../domain/inventory/index.js';
-import { orderStreamId } from '../domain/order/index.js';
+import { orderStreamId, type OrderStatus } from '../domain/order/index.js';
 import { DomainError, OrderNotFoundError, ProductNotFoundError } from '../domain/shared/errors.js';
 import { Sku } from '../domain/shared/values.js';
 import { isTransient } from '../eventstore/errors.js';
@@ -14,7 +14,13 @@ import { type Caller, mayAccess } from './caller.js';
 import type { ListedProduct, ProductView } from '../projections/products.js';
 import { currentProduct, type ProductDetails, readStock, stockOf } from './products.js';
 
-export type OrderPageQuery = { customerId: string; limit: number; after?: Record<string, unknown> };
+export type OrderPageQuery = {
+  customerId: string;
+  limit: number;
+  after?: Record<string, unknown>;
+  /** Only orders in these statuses; all when left out. */
+  statuses?: OrderStatus[];
+};
 export type ProductPageQuery = { limit: number; after?: Record<string, unknown> };
 
 /**
@@ -178,8 +184,9 @@ export class ListingForbiddenError extends DomainError {
 }
 
 /**
- * A customer's orders, newest first, `limit` at a time: the caller's own, or for an admin any `customerId`'s (support
- * looking at a customer's orders). A cursor is good for the listing of the customer it was handed out for.
+ * A customer's orders, newest first, `limit` at a time, in `statuses` if given: the caller's own, or for an admin any
+ * `customerId`'s (support looking at a customer's orders). A cursor is good for the listing of the customer it was
+ * handed out for; it names a place in that customer's orders, so it carries on under any statuses.
  */
 export const listOrders = async (
   {
@@ -187,7 +194,8 @@ export const listOrders = async (
     limit,
     cursor,
     customerId = caller.sub,
-  }: { caller: Caller; limit: number; cursor?: string; customerId?: string },
+    statuses,
+  }: { caller: Caller; limit: number; cursor?: string; customerId?: string; statuses?: OrderStatus[] },
   readModels: ReadModels,
 ): Promise<{ orders: Versioned<OrderView>[]; nextCursor?: string; readModel?: number }> => {
   if (!mayAccess(caller, customerId)) throw new ListingForbiddenError();
@@ -195,6 +203,7 @@ export const listOrders = async (
     customerId,
     limit,
     ...(cursor ? { after: decodeOrderCursor(cursor, customerId) } : {}),
+    ...(statuses ? { statuses } : {}),
   });
   return {
     orders,

@@ -39,6 +39,12 @@ export const OrderView = z.object({
 });
 export type OrderView = z.infer<typeof OrderView>;
 
+/**
+ * How many of a customer's orders a listing filtered by status reads for one page at most (about 1 MB of views): a
+ * customer with thousands of orders and few in the statuses asked for gets short pages of bounded cost.
+ */
+export const FILTERED_PAGE_READS = 1_000;
+
 /** How many partitions the sparse `pendingSince` index spreads PENDING orders over. */
 export const PENDING_SHARDS = 4;
 

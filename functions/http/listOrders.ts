@@ -12,6 +12,7 @@ export const handler = httpHandler(route('listOrders'), async ({ query, caller, 
       limit: query.limit,
       ...(query.cursor ? { cursor: query.cursor } : {}),
       ...(query.customerId ? { customerId: query.customerId } : {}),
+      ...(query.status ? { statuses: query.status } : {}),
     },
     readModels(),
   );

@@ -734,6 +734,71 @@ describe('GET /orders: pagination', () => {
   });
 });
 
+describe('GET /orders?status=: a customer’s orders in some statuses', () => {
+  const statusOf = (answer: Answer) => OrderPage.parse(answer.json).orders.map((o) => [o.orderId, o.status]);
+
+  it('lists only the orders in the statuses asked for, newest first, page by page, to the customer and to support', async () => {
+    const customer = uniqueCustomer();
+    const sku = await givenProduct(call, { stock: 2 });
+    const [first, second, third] = [
+      await givenOrder(call, customer, sku),
+      await givenOrder(call, customer, sku),
+      // The third finds the two units taken: rejected in its POST.
+      await givenOrder(call, customer, sku),
+    ];
+    await readEventually(`/orders/${second}`, customer, (a) => expect(a.json.status).toBe('CONFIRMED'));
+    await cancel(second as string, customer);
+    const all = await readEventually('/orders?limit=100', customer, (a) =>
+      expect(statusOf(a)).toEqual([
+        [third, 'REJECTED'],
+        [second, 'CANCELLED'],
+        [first, 'CONFIRMED'],
+      ]),
+    );
+
+    const rejected = await get('/orders?status=REJECTED', customer);
+    expectOk(rejected);
+    expect(statusOf(rejected)).toEqual([[third, 'REJECTED']]);
+    expect(OrderPage.parse(rejected.json).nextCursor).toBeUndefined();
+    // A repeated status counts once; the list is in any order.
+    const settled = await get(withQuery('/orders', { status: 'CONFIRMED,CANCELLED,CONFIRMED' }), customer);
+    expectOk(settled);
+    expect(statusOf(settled)).toEqual([
+      [second, 'CANCELLED'],
+      [first, 'CONFIRMED'],
+    ]);
+    const pending = await get('/orders?status=PENDING', customer);
+    expectOk(pending);
+    expect(OrderPage.parse(pending.json)).toEqual({ orders: [] });
+    // Another status, another answer: the ETag names what the page holds.
+    expect(settled.headers.get('etag')).not.toBe(all.headers.get('etag'));
+
+    // A page at a time: each page's cursor carries on among the same statuses.
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const query = { limit: 1, status: 'REJECTED,CONFIRMED', customerId: customer, ...(cursor ? { cursor } : {}) };
+      const page = await get(withQuery('/orders', query), admin);
+      expectOk(page);
+      const parsed = OrderPage.parse(page.json);
+      seen.push(...parsed.orders.map((o) => o.orderId));
+      cursor = parsed.nextCursor;
+    } while (cursor && seen.length < 5);
+    expect(seen).toEqual([third, first]);
+  });
+
+  it.each([['SHIPPED'], ['confirmed'], [''], ['CONFIRMED,'], [',PENDING'], ['PENDING CONFIRMED']])(
+    'refuses status=%j with 400 naming `status` and the statuses there are',
+    async (status) => {
+      const answer = await get(withQuery('/orders', { status }), uniqueCustomer());
+      expectProblem(answer, 400, 'validation-failed');
+      expect(answer.json.errors).toEqual([
+        { parameter: 'status', detail: 'one or more of PENDING, CONFIRMED, REJECTED, CANCELLED, separated by commas' },
+      ]);
+    },
+  );
+});
+
 describe('GET /orders/{orderId}?at=: time travel', () => {
   /** `iso` (a UTC instant) written with a +02:00 offset: the same moment. */
   const inPlusTwo = (iso: string): string =>

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { dynamoReadModels } from '../../../adapters/readModels.js';
 import { VIEW_VERSION } from '../../../adapters/viewStore.js';
 import { orderStreamId } from '../../../domain/order/index.js';
-import { ordersProjection } from '../../../projections/orders.js';
+import { FILTERED_PAGE_READS, ordersProjection } from '../../../projections/orders.js';
 import { orderPlaced } from '../../support/orderEvents.js';
 import { stored } from '../projections/givenView.js';
 
@@ -56,6 +56,69 @@ describe("a customer's orders, page by page", () => {
     const page = await readModels.ordersOf({ customerId: String(items[0]?.customerId), limit: 2 });
     expect(page.orders).toHaveLength(2);
     expect(page.next).toMatchObject({ orderId: items[1]?.orderId });
+  });
+});
+
+describe("a customer's orders in some statuses, page by page", () => {
+  const [template] = items;
+  const customerId = String(template?.customerId);
+  /** 1,200 orders, newest first: all PENDING but the 4th and the 1,101st, CONFIRMED. */
+  const many = Array.from({ length: 1_200 }, (_, i) => ({
+    ...template,
+    orderId: `order-${i}`,
+    status: i === 3 || i === 1_100 ? 'CONFIRMED' : 'PENDING',
+  }));
+  /** The index with DynamoDB's filter: `Limit` counts the items read, and the answer keeps those that pass. */
+  const filtering = () => {
+    const limits: number[] = [];
+    const client = {
+      async send(command: unknown) {
+        if (!(command instanceof QueryCommand)) throw new Error('unexpected command');
+        const { Limit = 1e9, ExclusiveStartKey, ExpressionAttributeValues = {} } = command.input;
+        limits.push(Limit);
+        const kept = Object.entries(ExpressionAttributeValues)
+          .filter(([name]) => name.startsWith(':status'))
+          .map(([, status]) => status as unknown);
+        const start = ExclusiveStartKey ? many.findIndex((item) => item.orderId === ExclusiveStartKey.orderId) + 1 : 0;
+        const read = many.slice(start, start + Limit);
+        const more = start + read.length < many.length;
+        return {
+          Items: read.filter((item) => kept.length === 0 || kept.includes(item.status)),
+          ScannedCount: read.length,
+          ...(more ? { LastEvaluatedKey: { orderId: read.at(-1)?.orderId, customerId, placedAt: 'x' } } : {}),
+        };
+      },
+    } as unknown as DynamoDBDocumentClient;
+    return { readModels: dynamoReadModels({ client, ordersTable: 'orders', productsTable: 'products' }), limits };
+  };
+
+  it('reads at most FILTERED_PAGE_READS orders a page, doubling each read, and hands out where it stopped', async () => {
+    const { readModels, limits } = filtering();
+    const first = await readModels.ordersOf({ customerId, limit: 20, statuses: ['CONFIRMED'] });
+    expect(first.orders.map((o) => o.view.orderId)).toEqual(['order-3']);
+    expect(limits).toEqual([21, 40, 80, 160, 320, 379]);
+    expect(limits.reduce((a, b) => a + b)).toBe(FILTERED_PAGE_READS);
+    // Short, but not the last: it goes on after the last order read.
+    expect(first.next).toMatchObject({ orderId: `order-${FILTERED_PAGE_READS - 1}` });
+
+    const second = await readModels.ordersOf({ customerId, limit: 20, statuses: ['CONFIRMED'], after: first.next });
+    expect(second.orders.map((o) => o.view.orderId)).toEqual(['order-1100']);
+    expect(second.next).toBeUndefined();
+  });
+
+  it('reads little past a full page when most orders pass, and hands out the last one kept', async () => {
+    const { readModels, limits } = filtering();
+    const page = await readModels.ordersOf({ customerId, limit: 5, statuses: ['PENDING', 'CONFIRMED'] });
+    expect(page.orders.map((o) => o.view.orderId)).toEqual(['order-0', 'order-1', 'order-2', 'order-3', 'order-4']);
+    expect(limits).toEqual([6]);
+    expect(page.next).toMatchObject({ orderId: 'order-4' });
+  });
+
+  it('reads no more than the page asks when nothing is filtered, however many orders there are', async () => {
+    const { readModels, limits } = filtering();
+    const page = await readModels.ordersOf({ customerId, limit: 5 });
+    expect(page.orders).toHaveLength(5);
+    expect(limits).toEqual([6]);
   });
 });
 
