@@ -69,7 +69,15 @@ export const dynamoReadModels = ({
     product: async (sku) => parsed(ProductView, await products.get({ sku })),
     // One table of each read model, with no pointer: no version to name.
     liveVersion: async () => undefined,
-    async ordersOf({ customerId, limit, after, statuses }) {
+    async ordersOf({ customerId, limit, after, statuses, placed = {} }) {
+      const range =
+        placed.from && placed.to
+          ? ' AND placedAt BETWEEN :from AND :to'
+          : placed.from
+            ? ' AND placedAt >= :from'
+            : placed.to
+              ? ' AND placedAt <= :to'
+              : '';
       const filter = statuses && {
         expression: statuses.map((_, i) => `#status = :status${i}`).join(' OR '),
         values: Object.fromEntries(statuses.map((status, i) => [`:status${i}`, status])),
@@ -80,11 +88,16 @@ export const dynamoReadModels = ({
             new QueryCommand({
               TableName: ordersTable,
               IndexName: BY_CUSTOMER_INDEX,
-              KeyConditionExpression: 'customerId = :customerId',
+              KeyConditionExpression: `customerId = :customerId${range}`,
               ...(filter
                 ? { FilterExpression: filter.expression, ExpressionAttributeNames: { '#status': 'status' } }
                 : {}),
-              ExpressionAttributeValues: { ':customerId': customerId, ...filter?.values },
+              ExpressionAttributeValues: {
+                ':customerId': customerId,
+                ...(placed.from ? { ':from': placed.from } : {}),
+                ...(placed.to ? { ':to': placed.to } : {}),
+                ...filter?.values,
+              },
               ScanIndexForward: false,
               Limit: count,
               ...(from ? { ExclusiveStartKey: from } : {}),

@@ -191,6 +191,21 @@ const pageCursor = z
   .optional()
   .meta({ description: 'The `nextCursor` of the page before, for the page after it; left out, the first page.' });
 
+/** A moment in the query string: a date and time with `Z` or an offset. */
+const instantParam = (description: string) =>
+  z.iso
+    .datetime({
+      offset: true,
+      error: (issue) =>
+        'an ISO 8601 date and time with Z or an offset, e.g. 2026-12-01T15:00:00Z' +
+        // A query string reads `+` as a space: `+01:00` sent as is arrives as ` 01:00`.
+        (typeof issue.input === 'string' && / \d{2}(:?\d{2})?$/.test(issue.input)
+          ? '; an offset’s + arrives as a space unless it is sent as %2B'
+          : ''),
+    })
+    .optional()
+    .meta({ description });
+
 const statusNames = OrderStatus.options.join('|');
 
 /** Which statuses a listing keeps, as a comma-separated list (`CONFIRMED,CANCELLED`); a repeated one counts once. */
@@ -212,32 +227,29 @@ const statusFilter = z
   });
 
 // Strict, as the bodies are: a misspelt parameter (`limt`) is refused, not ignored with the answer quietly changed.
-export const ListOrdersQuery = z.strictObject({
-  limit: pageLimit('orders'),
-  cursor: pageCursor,
-  customerId: CustomerId.optional().meta({
-    description:
-      'Whose orders: the caller’s own when left out. Another customer’s id needs the orderflow/admin scope (403).',
-  }),
-  status: statusFilter,
-});
+export const ListOrdersQuery = z
+  .strictObject({
+    limit: pageLimit('orders'),
+    cursor: pageCursor,
+    customerId: CustomerId.optional().meta({
+      description:
+        'Whose orders: the caller’s own when left out. Another customer’s id needs the orderflow/admin scope (403).',
+    }),
+    status: statusFilter,
+    placedFrom: instantParam('Only orders placed at this moment or later: a date and time with `Z` or an offset.'),
+    placedBefore: instantParam(
+      'Only orders placed before this moment: a date and time with `Z` or an offset, later than `placedFrom`.',
+    ),
+  })
+  .refine(
+    ({ placedFrom, placedBefore }) => !placedFrom || !placedBefore || Date.parse(placedFrom) < Date.parse(placedBefore),
+    { path: ['placedBefore'], error: 'a moment later than placedFrom' },
+  );
 
 export const ListProductsQuery = z.strictObject({ limit: pageLimit('products'), cursor: pageCursor });
 
 export const OrderAtQuery = z.strictObject({
-  at: z.iso
-    .datetime({
-      offset: true,
-      error: (issue) =>
-        'an ISO 8601 date and time with Z or an offset, e.g. 2026-12-01T15:00:00Z' +
-        // A query string reads `+` as a space: `+01:00` sent as is arrives as ` 01:00`.
-        (typeof issue.input === 'string' && / \d{2}(:?\d{2})?$/.test(issue.input)
-          ? '; an offset’s + arrives as a space unless it is sent as %2B'
-          : ''),
-    })
-    .optional()
-    .meta({
-      description:
-        'Answer the order as it was at this moment, folded from its events: a date and time with `Z` or an offset.',
-    }),
+  at: instantParam(
+    'Answer the order as it was at this moment, folded from its events: a date and time with `Z` or an offset.',
+  ),
 });

@@ -20,6 +20,8 @@ export type OrderPageQuery = {
   after?: Record<string, unknown>;
   /** Only orders in these statuses; all when left out. */
   statuses?: OrderStatus[];
+  /** Only orders placed in this range, both ends included, as the views' `placedAt` are written (ISO, UTC). */
+  placed?: { from?: string; to?: string };
 };
 export type ProductPageQuery = { limit: number; after?: Record<string, unknown> };
 
@@ -183,10 +185,24 @@ export class ListingForbiddenError extends DomainError {
   }
 }
 
+// The instants a view's `placedAt` can be, as `toISOString` writes them: 24 characters that sort as they follow.
+const EARLIEST = '0000-01-01T00:00:00.000Z';
+const LATEST = '9999-12-31T23:59:59.999Z';
+/** `at` as a view's `placedAt` would be written, held within the years such a string can name. */
+const placedAtOf = (at: number): string =>
+  at < Date.parse(EARLIEST) ? EARLIEST : at > Date.parse(LATEST) ? LATEST : new Date(at).toISOString();
+
+/** The range of `placedAt` from `placedFrom` (included) to `placedBefore` (not), both ends included. */
+const placedRange = (placedFrom?: Date, placedBefore?: Date) => ({
+  ...(placedFrom ? { from: placedAtOf(placedFrom.getTime()) } : {}),
+  ...(placedBefore ? { to: placedAtOf(placedBefore.getTime() - 1) } : {}),
+});
+
 /**
- * A customer's orders, newest first, `limit` at a time, in `statuses` if given: the caller's own, or for an admin any
- * `customerId`'s (support looking at a customer's orders). A cursor is good for the listing of the customer it was
- * handed out for; it names a place in that customer's orders, so it carries on under any statuses.
+ * A customer's orders, newest first, `limit` at a time, in `statuses` and placed from `placedFrom` and before
+ * `placedBefore` if given: the caller's own, or for an admin any `customerId`'s (support looking at a customer's
+ * orders). A cursor is good for the listing of the customer it was handed out for; it names a place in that
+ * customer's orders, so it carries on under any statuses, and under any dates that hold that place.
  */
 export const listOrders = async (
   {
@@ -195,15 +211,35 @@ export const listOrders = async (
     cursor,
     customerId = caller.sub,
     statuses,
-  }: { caller: Caller; limit: number; cursor?: string; customerId?: string; statuses?: OrderStatus[] },
+    placedFrom,
+    placedBefore,
+  }: {
+    caller: Caller;
+    limit: number;
+    cursor?: string;
+    customerId?: string;
+    statuses?: OrderStatus[];
+    placedFrom?: Date;
+    placedBefore?: Date;
+  },
   readModels: ReadModels,
 ): Promise<{ orders: Versioned<OrderView>[]; nextCursor?: string; readModel?: number }> => {
   if (!mayAccess(caller, customerId)) throw new ListingForbiddenError();
+  const placed = placedRange(placedFrom, placedBefore);
+  const after = cursor ? decodeOrderCursor(cursor, customerId) : undefined;
+  // DynamoDB refuses a start key outside the query's range: a cursor of another listing's dates is the caller's.
+  const at = after?.placedAt as string | undefined;
+  if (at !== undefined && ((placed.from && at < placed.from) || (placed.to && at > placed.to))) {
+    throw new InvalidCursorError('The cursor names an order placed outside placedFrom and placedBefore.');
+  }
+  // Both ends within one millisecond, held to the same end of the years a date can name: no order can be placed there.
+  if (placed.from && placed.to && placed.from > placed.to) return { orders: [] };
   const { orders, next, readModel } = await readModels.ordersOf({
     customerId,
     limit,
-    ...(cursor ? { after: decodeOrderCursor(cursor, customerId) } : {}),
+    ...(after ? { after } : {}),
     ...(statuses ? { statuses } : {}),
+    ...(placed.from || placed.to ? { placed } : {}),
   });
   return {
     orders,

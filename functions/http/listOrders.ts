@@ -13,6 +13,8 @@ export const handler = httpHandler(route('listOrders'), async ({ query, caller, 
       ...(query.cursor ? { cursor: query.cursor } : {}),
       ...(query.customerId ? { customerId: query.customerId } : {}),
       ...(query.status ? { statuses: query.status } : {}),
+      ...(query.placedFrom ? { placedFrom: new Date(query.placedFrom) } : {}),
+      ...(query.placedBefore ? { placedBefore: new Date(query.placedBefore) } : {}),
     },
     readModels(),
   );

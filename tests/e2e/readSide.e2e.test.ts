@@ -734,7 +734,7 @@ describe('GET /orders: pagination', () => {
   });
 });
 
-describe('GET /orders?status=: a customer’s orders in some statuses', () => {
+describe('GET /orders?status=&placedFrom=&placedBefore=: some of a customer’s orders', () => {
   const statusOf = (answer: Answer) => OrderPage.parse(answer.json).orders.map((o) => [o.orderId, o.status]);
 
   it('lists only the orders in the statuses asked for, newest first, page by page, to the customer and to support', async () => {
@@ -797,6 +797,59 @@ describe('GET /orders?status=: a customer’s orders in some statuses', () => {
       ]);
     },
   );
+
+  it('lists the orders placed from placedFrom and before placedBefore, whatever offset names them', async () => {
+    const customer = uniqueCustomer();
+    const sku = await givenProduct(call);
+    const placed: string[] = [];
+    for (let i = 0; i < 3; i += 1) placed.push(await givenOrder(call, customer, sku));
+    const all = await readEventually('/orders', customer, (a) => expect(orderIdsOf(a)).toHaveLength(3));
+    const [third, second, first] = OrderPage.parse(all.json).orders;
+    if (!first || !second || !third) throw new Error(all.text);
+    expect([first.orderId, second.orderId, third.orderId]).toEqual(placed);
+    // The same instant at +02:00.
+    const shifted = (iso: string) => {
+      const at = new Date(Date.parse(iso) + 2 * 3600_000).toISOString();
+      return `${at.slice(0, 23)}+02:00`;
+    };
+
+    const from = await get(withQuery('/orders', { placedFrom: shifted(second.placedAt) }), customer);
+    expectOk(from);
+    expect(orderIdsOf(from)).toEqual([third.orderId, second.orderId]);
+    const before = await get(withQuery('/orders', { placedBefore: second.placedAt }), customer);
+    expectOk(before);
+    expect(orderIdsOf(before)).toEqual([first.orderId]);
+    const between = await get(
+      withQuery('/orders', { placedFrom: second.placedAt, placedBefore: third.placedAt, status: 'PENDING,CONFIRMED' }),
+      customer,
+    );
+    expectOk(between);
+    expect(orderIdsOf(between)).toEqual([second.orderId]);
+
+    // Page by page within the dates; a cursor naming an order outside them is not this listing's.
+    const range = { placedFrom: first.placedAt, placedBefore: third.placedAt, limit: 1 };
+    const page = await get(withQuery('/orders', range), customer);
+    expectOk(page);
+    expect(orderIdsOf(page)).toEqual([second.orderId]);
+    const cursor = OrderPage.parse(page.json).nextCursor;
+    if (!cursor) throw new Error(page.text);
+    const next = await get(withQuery('/orders', { ...range, cursor }), customer);
+    expectOk(next);
+    expect(orderIdsOf(next)).toEqual([first.orderId]);
+    expect(OrderPage.parse(next.json).nextCursor).toBeUndefined();
+    const outside = await get(withQuery('/orders', { placedFrom: third.placedAt, cursor }), customer);
+    expectProblem(outside, 422, 'invalid-cursor');
+  });
+
+  it.each([
+    [{ placedFrom: 'yesterday' }, 'placedFrom'],
+    [{ placedBefore: '2026-12-01' }, 'placedBefore'],
+    [{ placedFrom: '2026-12-01T00:00:00Z', placedBefore: '2026-12-01T00:00:00Z' }, 'placedBefore'],
+    [{ placedFrom: '2026-12-02T00:00:00Z', placedBefore: '2026-12-02T01:00:00+02:00' }, 'placedBefore'],
+  ])('refuses %j with 400 naming %s', async (query, parameter) => {
+    const answer = await get(withQuery('/orders', query), uniqueCustomer());
+    expectParameterError(answer, parameter);
+  });
 });
 
 describe('GET /orders/{orderId}?at=: time travel', () => {

@@ -8,6 +8,7 @@ import {
   repriceProduct,
 } from '../../../application/products.js';
 import {
+  type OrderPageQuery,
   type ReadModels,
   cancellableUntil,
   getOrder,
@@ -401,6 +402,57 @@ describe('GET /orders (listOrders)', () => {
       ListingForbiddenError,
     );
     expect(asked).toHaveLength(3);
+  });
+});
+
+describe('GET /orders?placedFrom=&placedBefore= (listOrders)', () => {
+  const caller = { sub: 'customer-1', isAdmin: false };
+  const asking = () => {
+    const asked: OrderPageQuery[] = [];
+    const models: ReadModels = {
+      ...readModels(),
+      ordersOf: async (query) => {
+        asked.push(query);
+        return { orders: [] };
+      },
+    };
+    return { asked, models };
+  };
+
+  it('asks for placedAt from placedFrom to the millisecond before placedBefore, as views write it', async () => {
+    const { asked, models } = asking();
+    await listOrders(
+      {
+        caller,
+        limit: 5,
+        placedFrom: new Date('2026-12-01T01:00:00+01:00'),
+        placedBefore: new Date('2026-12-02T00:00:00Z'),
+      },
+      models,
+    );
+    await listOrders({ caller, limit: 5, placedBefore: new Date('2026-12-02T00:00:00Z') }, models);
+    await listOrders({ caller, limit: 5 }, models);
+    expect(asked.map((query) => query.placed)).toEqual([
+      { from: '2026-12-01T00:00:00.000Z', to: '2026-12-01T23:59:59.999Z' },
+      { to: '2026-12-01T23:59:59.999Z' },
+      undefined,
+    ]);
+  });
+
+  it('holds a date past the years a placedAt names to the last it names, which no order has', async () => {
+    const { asked, models } = asking();
+    await listOrders(
+      { caller, limit: 5, placedFrom: new Date(Date.UTC(10_000, 0, 1)), placedBefore: new Date(Date.UTC(10_001, 0)) },
+      models,
+    );
+    expect(asked[0]?.placed).toEqual({ from: '9999-12-31T23:59:59.999Z', to: '9999-12-31T23:59:59.999Z' });
+  });
+
+  it('reads nothing for a range with nothing in it', async () => {
+    const { asked, models } = asking();
+    const at = new Date('2026-12-01T00:00:00Z');
+    expect(await listOrders({ caller, limit: 5, placedFrom: at, placedBefore: at }, models)).toEqual({ orders: [] });
+    expect(asked).toEqual([]);
   });
 });
 
