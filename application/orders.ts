@@ -152,7 +152,7 @@ const remember = (hints: Map<string, number>, sku: string, available: number): v
   keepLatest(hints, sku, available, STOCK_HINTS_KEPT);
 
 /**
- * Captures each product's price now (within a second: `productForPricing`); the client never sets a price. Says which
+ * Captures each product's price and name now (within a second: `productForPricing`); the client sets neither. Says which
  * products are discontinued (as of the same read), for a new order to be refused.
  */
 const priceLines = async (
@@ -168,7 +168,7 @@ const priceLines = async (
   const lines = items.map((item, index) => {
     const product = products[index];
     if (!product) throw new UnknownSkuError([item.sku]);
-    return { sku: item.sku, quantity: item.quantity, unitPrice: product.unitPrice };
+    return { sku: item.sku, name: product.name, quantity: item.quantity, unitPrice: product.unitPrice };
   });
   return { lines, discontinued: items.filter((_, index) => products[index]?.discontinued).map((item) => item.sku) };
 };

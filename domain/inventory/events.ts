@@ -1,8 +1,5 @@
 import * as z from 'zod';
-import { IdempotencyKey, Money, Quantity, Sku, StockLevel } from '../shared/values.js';
-
-/** A product's name as the catalogue shows it: given at registration, and by each rename. */
-export const ProductName = z.string().min(1).max(200);
+import { IdempotencyKey, Money, ProductName, Quantity, Sku, StockLevel } from '../shared/values.js';
 
 /**
  * `registrationId` is there when the caller keyed the registration; products registered before keys were taken have

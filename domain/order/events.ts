@@ -1,8 +1,16 @@
 import * as z from 'zod';
-import { CustomerId, Money, OrderId, Quantity, Sku } from '../shared/values.js';
+import { CustomerId, Money, OrderId, ProductName, Quantity, Sku } from '../shared/values.js';
 
-/** A line as placed: the unit price is the product's at placement, never the client's. */
-export const OrderLine = z.strictObject({ sku: Sku, quantity: Quantity, unitPrice: Money });
+/**
+ * A line as placed: the unit price and the name are the product's at placement, never the client's, and a later price
+ * or name leaves them as they were (ADR 0030). Lines placed before names were recorded have none.
+ */
+export const OrderLine = z.strictObject({
+  sku: Sku,
+  name: ProductName.optional(),
+  quantity: Quantity,
+  unitPrice: Money,
+});
 export type OrderLine = z.infer<typeof OrderLine>;
 
 /**

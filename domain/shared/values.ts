@@ -18,6 +18,9 @@ export const Money = z.strictObject({
 });
 export type Money = z.infer<typeof Money>;
 
+/** A product's name as the catalogue shows it: given at registration, and by each rename. */
+export const ProductName = z.string().min(1).max(200);
+
 export const Sku = z.string().regex(/^[A-Z0-9][A-Z0-9-]{0,63}$/, 'an upper-case SKU such as ABC-123');
 export type Sku = z.infer<typeof Sku>;
 

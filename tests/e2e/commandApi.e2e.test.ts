@@ -412,6 +412,33 @@ describe('POST /products/{sku}/rename', () => {
     ]);
   });
 
+  it('names the orders placed from then on by the new name; an order placed before keeps the name it was sold by', async () => {
+    const sku = await givenProduct(call);
+    const customer = uniqueCustomer();
+    const before = await givenOrder(call, customer, sku);
+    expect((await rename(sku, 'Cobalt mug')).status).toBe(200);
+    // A placement names its lines from what its function read of the product less than a second ago (ADR 0030).
+    await new Promise((resolve) => setTimeout(resolve, CATALOGUE_FRESH_MS + 100));
+    const after = await givenOrder(call, customer, sku);
+
+    const namesOf = async (orderId: string) => {
+      const answer = await call('GET', `/orders/${orderId}`, { as: customer });
+      expect(answer.status, answer.text).toBe(200);
+      return (answer.json as { lines: { name?: string }[] }).lines.map((line) => line.name);
+    };
+    expect(await namesOf(before)).toEqual([`Product ${sku}`]);
+    expect(await namesOf(after)).toEqual(['Cobalt mug']);
+    // And the read model, once it has both: the listing shows each line by the name it was sold by.
+    await eventually(async () => {
+      const page = await call('GET', '/orders', { as: customer });
+      const orders = (page.json as { orders: { orderId: string; lines: { name?: string }[] }[] }).orders;
+      expect(orders.map((o) => [o.orderId, o.lines.map((line) => line.name)])).toEqual([
+        [after, ['Cobalt mug']],
+        [before, [`Product ${sku}`]],
+      ]);
+    });
+  });
+
   it('keeps a later name from a late retry sent with its Idempotency-Key, and refuses the key for another name', async () => {
     const sku = await givenProduct(call);
     const key = `names-${randomUUID()}`;
@@ -537,7 +564,7 @@ describe('POST /orders', () => {
     expect(answer.headers.get('location')).toBe(`/orders/${accepted.orderId}`);
   });
 
-  it('prices the order from the products, never from the request', async () => {
+  it('prices and names the order from the products, never from the request', async () => {
     const cup = await givenProduct(call, { price: { amount: 1250, currency: 'EUR' } });
     const saucer = await givenProduct(call, { price: { amount: 399, currency: 'EUR' } });
     const customer = uniqueCustomer();
@@ -564,8 +591,8 @@ describe('POST /orders', () => {
       orderId,
       customerId: customer,
       lines: [
-        { sku: cup, quantity: 2, unitPrice: { amount: 1250, currency: 'EUR' } },
-        { sku: saucer, quantity: 3, unitPrice: { amount: 399, currency: 'EUR' } },
+        { sku: cup, name: `Product ${cup}`, quantity: 2, unitPrice: { amount: 1250, currency: 'EUR' } },
+        { sku: saucer, name: `Product ${saucer}`, quantity: 3, unitPrice: { amount: 399, currency: 'EUR' } },
       ],
       total: { amount: 2 * 1250 + 3 * 399, currency: 'EUR' },
     });

@@ -97,7 +97,7 @@ describe('GET /orders/{orderId} and GET /orders: an order as it moves', () => {
       customerId: customer,
       status: 'REJECTED',
       rejectionReason: 'PAYMENT_DECLINED',
-      lines: [{ sku, quantity: 3, unitPrice: price }],
+      lines: [{ sku, name: `Product ${sku}`, quantity: 3, unitPrice: price }],
       total: { amount: 3 * 1250, currency: 'EUR' },
       placedAt,
       rejectedAt,

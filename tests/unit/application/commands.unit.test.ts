@@ -17,7 +17,7 @@ import {
 import { productStreamId } from '../../../domain/inventory/index.js';
 import { RESTOCKS_REMEMBERED } from '../../../domain/inventory/state.js';
 import { STOCK_LEVEL_MAX } from '../../../domain/shared/limits.js';
-import { order as orders, orderStreamId } from '../../../domain/order/index.js';
+import { type OrderLine, order as orders, orderStreamId } from '../../../domain/order/index.js';
 import {
   InvalidOrderTransitionError,
   OrderAlreadyPlacedError,
@@ -61,6 +61,25 @@ describe('placing an order at a product’s current price (ADR 0022)', () => {
     expect(await totalOf(third.orderId)).toEqual({ amount: 800, currency: 'EUR' });
   });
 
+  it('names each line as the product was named when placed: a new name is for the orders placed after it', async () => {
+    const shop = await givenShop({ 'MUG-1': 10 });
+    const catalogue: CatalogueCache = new Map();
+    const at = (ms: number) => ({ ...shop.context, catalogue, now: new Date(Date.UTC(2026, 11, 1, 12) + ms) });
+    const namesOf = async (orderId: string) => {
+      const [placed] = await shop.store.readStream(orderStreamId(orderId));
+      return (placed?.data as { lines: OrderLine[] }).lines.map((line) => line.name);
+    };
+
+    const first = await placeOrder(order({ 'MUG-1': 1 }, 'checkout-1'), at(0));
+    await renameProduct({ sku: 'MUG-1', name: 'Cobalt mug' }, shop.context);
+    const second = await placeOrder(order({ 'MUG-1': 1 }), at(1000));
+    expect(await namesOf(first.orderId)).toEqual(['MUG-1']);
+    expect(await namesOf(second.orderId)).toEqual(['Cobalt mug']);
+    // A keyed retry after the rename is still the first order, with the name it was placed under.
+    expect(await placeOrder(order({ 'MUG-1': 1 }, 'checkout-1'), at(2000))).toEqual(first);
+    expect(await namesOf(first.orderId)).toEqual(['MUG-1']);
+  });
+
   it('moves no stock for a new price: the balance and its version stay', async () => {
     const shop = await givenShop({ 'MUG-1': 10 });
     const before = await readStock(shop.store, 'MUG-1', { consistent: true });
@@ -88,8 +107,8 @@ describe('placing an order', () => {
           orderId,
           customerId: 'customer-1',
           lines: [
-            { sku: 'MUG-1', quantity: 2, unitPrice: { amount: 1000, currency: 'EUR' } },
-            { sku: 'TEA-1', quantity: 3, unitPrice: { amount: 450, currency: 'EUR' } },
+            { sku: 'MUG-1', name: 'MUG-1', quantity: 2, unitPrice: { amount: 1000, currency: 'EUR' } },
+            { sku: 'TEA-1', name: 'Tea', quantity: 3, unitPrice: { amount: 450, currency: 'EUR' } },
           ],
           total: { amount: 3350, currency: 'EUR' },
         },
