@@ -88,6 +88,17 @@ export default tseslint.config(
       ],
     },
   },
+  // Modules every function evaluates at init: `toLocaleString` there loads ICU's locale data into each cold start
+  // (about 40 ms, docs/performance.md "Cold start").
+  {
+    files: ['api/**/*.ts', 'domain/**/*.ts', 'projections/**/*.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { property: 'toLocaleString', message: 'Loads ICU at init: spell the figure out (see api/schemas.ts).' },
+      ],
+    },
+  },
   // Each layer imports only the layers below it (docs/architecture.md, "Layers"):
   // domain, ports < eventstore < projections < application < adapters < composition < functions, api < ops, local, bench.
   ...layers({

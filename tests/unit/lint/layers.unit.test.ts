@@ -76,3 +76,18 @@ describe('layer boundaries (eslint.config.js)', () => {
     ).toHaveLength(1);
   });
 });
+
+describe('what every function evaluates at init (eslint.config.js)', () => {
+  const restricted = async (filePath: string, code: string) => {
+    const [result] = await eslint.lintText(code, { filePath });
+    return (result?.messages ?? []).filter((message) => message.ruleId === 'no-restricted-properties');
+  };
+
+  it('refuses toLocaleString in api/, domain/ and projections/, and leaves it to code that runs on demand', async () => {
+    const code = "export const figure = (1000).toLocaleString('en-US');";
+    for (const filePath of ['api/fixture.ts', 'domain/fixture.ts', 'projections/fixture.ts']) {
+      expect(await restricted(filePath, code)).toHaveLength(1);
+    }
+    expect(await restricted('functions/http/fixture.ts', code)).toEqual([]);
+  });
+});
