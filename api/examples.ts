@@ -21,11 +21,11 @@ export type Example<Id extends OperationId> = { request?: BodyOf<Id>; response: 
 const orderId = '0f8fad5b-d9cb-469f-a165-70867728950e';
 const customerId = 'auth0|5f7c8ec7c33c6c004bbafe82';
 const price = { amount: 1299, currency: 'EUR' };
-const line = { sku: 'MUG-001', quantity: 2, unitPrice: price };
+const line = { sku: 'MUG-001', name: 'Enamel mug, 350 ml', quantity: 2, unitPrice: price };
 const total = { amount: 2598, currency: 'EUR' };
 const placedAt = '2026-12-01T09:30:00.000Z';
 const confirmedAt = '2026-12-01T09:30:01.250Z';
-const product = { sku: 'MUG-001', name: 'Enamel mug, 350 ml', price };
+const product = { sku: line.sku, name: line.name, price };
 const forSale = { ...product, discontinued: false };
 const order = {
   orderId,
