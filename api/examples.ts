@@ -64,9 +64,9 @@ export const examples: { [Id in Exclude<OperationId, 'getOpenApi'>]: Example<Id>
   discontinueProduct: { response: { status: 200, value: { ...product, discontinued: true } } },
   placeOrder: {
     request: { items: [{ sku: 'MUG-001', quantity: 2 }], payment: { token: 'tok_visa' } },
-    response: { status: 202, value: { orderId, status: 'PENDING' } },
+    response: { status: 202, value: { orderId, status: 'PENDING', lines: [line], total } },
   },
-  cancelOrder: { response: { status: 202, value: { orderId, status: 'CANCELLED' } } },
+  cancelOrder: { response: { status: 202, value: { orderId, status: 'CANCELLED', lines: [line], total } } },
   getOrderEvents: {
     response: {
       status: 200,

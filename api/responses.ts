@@ -51,6 +51,10 @@ export const OrderAccepted = z
       description: 'Why, when the order is REJECTED already (OUT_OF_STOCK at once, or as a retry found it).',
     }),
     outOfStock: OrderView.shape.outOfStock,
+    lines: OrderView.shape.lines.meta({
+      description: 'The lines as placed: each at its product’s price and under its name then (never the client’s).',
+    }),
+    total: OrderView.shape.total.meta({ description: 'What the order costs, from those prices.' }),
   })
   .meta({ id: 'OrderAccepted' });
 export type OrderAccepted = z.infer<typeof OrderAccepted>;

@@ -12,6 +12,7 @@ import {
 } from '../domain/order/index.js';
 import { stockBalanceId } from '../domain/inventory/index.js';
 import { fold } from '../domain/shared/decider.js';
+import type { Money } from '../domain/shared/values.js';
 import { OrderNotFoundError, ProductDiscontinuedError } from '../domain/shared/errors.js';
 import { BalanceChangedError, BalanceTooLowError, ConcurrencyError } from '../eventstore/errors.js';
 import type { EventStore } from '../eventstore/types.js';
@@ -60,7 +61,14 @@ const PLACEMENT_ATTEMPTS = 8;
 export const placeOrder = async (
   input: PlaceOrderInput,
   context: CommandContext,
-): Promise<{ orderId: string; status: OrderStatus; rejectionReason?: RejectionReason; outOfStock?: OutOfStock }> => {
+): Promise<{
+  orderId: string;
+  status: OrderStatus;
+  rejectionReason?: RejectionReason;
+  outOfStock?: OutOfStock;
+  lines: OrderLine[];
+  total: Money;
+}> => {
   const orderId = input.idempotencyKey ? orderIdForKey(input.customerId, input.idempotencyKey) : randomUUID();
   const skus = input.items.map((item) => item.sku);
   const hints = context.stockHints ?? new Map<string, number>();
@@ -115,12 +123,15 @@ export const placeOrder = async (
           if (known !== undefined) remember(hints, line.sku, known - line.quantity);
         }
       }
-      // A rejected order says why, so a client need not read it again to tell out of stock from a failed payment.
+      // A rejected order says why, so a client need not read it again to tell out of stock from a failed payment; and
+      // every answer says what the order costs, priced here, for the client to show without reading it back.
       return {
         orderId,
         status: state.status,
         ...(state.status === 'REJECTED' ? { rejectionReason: state.rejectionReason } : {}),
         ...(state.status === 'REJECTED' && state.outOfStock ? { outOfStock: state.outOfStock } : {}),
+        lines: state.lines,
+        total: state.total,
       };
     } catch (error) {
       if (!(error instanceof BalanceTooLowError || error instanceof BalanceChangedError)) throw error;
@@ -192,7 +203,7 @@ export const cancellationWindowEnd = (
 export const cancelOrder = async (
   input: { orderId: string; caller: Caller; cancellationWindowMs?: number },
   context: CommandContext,
-): Promise<{ orderId: string; status: OrderStatus }> => {
+): Promise<{ orderId: string; status: OrderStatus; lines: OrderLine[]; total: Money }> => {
   const now = (context.now ?? new Date()).getTime();
   const { state } = await handleCommand(
     orderAggregate,
@@ -213,5 +224,5 @@ export const cancelOrder = async (
     context,
   );
   if (state.status === 'NONE') throw new OrderNotFoundError(input.orderId);
-  return { orderId: input.orderId, status: state.status };
+  return { orderId: input.orderId, status: state.status, lines: state.lines, total: state.total };
 };

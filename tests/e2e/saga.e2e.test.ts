@@ -129,7 +129,7 @@ describe('order saga', () => {
     expect(answer.status, answer.text).toBe(202);
     // It says why at once, and which line: a client need not read the order again to tell out of stock from a failed
     // payment, nor guess which item of its cart ran out.
-    expect(answer.json).toEqual({
+    expect(answer.json).toMatchObject({
       orderId: expect.any(String),
       status: 'REJECTED',
       rejectionReason: 'OUT_OF_STOCK',

@@ -137,7 +137,18 @@ describe('placing an order', () => {
     const { orderId } = answer;
 
     // The answer says which line was short, as the event records it: the tea, not the mugs.
-    expect(answer).toEqual({ orderId, status: 'REJECTED', rejectionReason: 'OUT_OF_STOCK', outOfStock: ['TEA-1'] });
+    // And what the order was: its lines as priced and named here, and its total.
+    expect(answer).toEqual({
+      orderId,
+      status: 'REJECTED',
+      rejectionReason: 'OUT_OF_STOCK',
+      outOfStock: ['TEA-1'],
+      lines: [
+        { sku: 'MUG-1', name: 'MUG-1', quantity: 2, unitPrice: { amount: 1000, currency: 'EUR' } },
+        { sku: 'TEA-1', name: 'TEA-1', quantity: 3, unitPrice: { amount: 1000, currency: 'EUR' } },
+      ],
+      total: { amount: 5000, currency: 'EUR' },
+    });
     expect(await shop.types(orderStreamId(orderId))).toEqual(['OrderPlaced', 'OrderRejected']);
     const [, rejected] = await shop.store.readStream(orderStreamId(orderId));
     expect(rejected?.data).toEqual({ orderId, reason: 'OUT_OF_STOCK', outOfStock: ['TEA-1'] });
@@ -368,10 +379,16 @@ describe('cancelling an order', () => {
     const shop = await givenShop({ 'MUG-1': 10 });
     const orderId = await shop.placed({ 'MUG-1': 1 });
     const caller = { sub: 'customer-1', isAdmin: false };
-    expect(await cancelOrder({ orderId, caller }, shop.context)).toEqual({ orderId, status: 'CANCELLED' });
-    expect(await cancelOrder({ orderId, caller }, shop.context)).toEqual({ orderId, status: 'CANCELLED' });
-    const [, , cancelled] = await shop.store.readStream(orderStreamId(orderId));
-    expect(cancelled).toMatchObject({ type: 'OrderCancelled', data: { orderId, previousStatus: 'PENDING' } });
+    const cancelled = {
+      orderId,
+      status: 'CANCELLED',
+      lines: [{ sku: 'MUG-1', name: 'MUG-1', quantity: 1, unitPrice: { amount: 1000, currency: 'EUR' } }],
+      total: { amount: 1000, currency: 'EUR' },
+    };
+    expect(await cancelOrder({ orderId, caller }, shop.context)).toEqual(cancelled);
+    expect(await cancelOrder({ orderId, caller }, shop.context)).toEqual(cancelled);
+    const [, , event] = await shop.store.readStream(orderStreamId(orderId));
+    expect(event).toMatchObject({ type: 'OrderCancelled', data: { orderId, previousStatus: 'PENDING' } });
     expect(await shop.types(orderStreamId(orderId))).toHaveLength(3);
     // The cancellation gave back the unit placement reserved, once.
     expect(await shop.stock('MUG-1')).toEqual({ available: 10, reserved: 0, sold: 0 });

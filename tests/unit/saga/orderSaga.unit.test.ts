@@ -88,7 +88,7 @@ describe('the order saga, step by step', () => {
 
     // Placed again (a client retry): the order is settled, so nothing more is appended.
     const before = shop.count();
-    expect(await placeOrder(placement, shop.context)).toEqual({
+    expect(await placeOrder(placement, shop.context)).toMatchObject({
       orderId,
       status: 'REJECTED',
       rejectionReason: 'OUT_OF_STOCK',
