@@ -192,7 +192,7 @@ const LATEST = '9999-12-31T23:59:59.999Z';
 const placedAtOf = (at: number): string =>
   at < Date.parse(EARLIEST) ? EARLIEST : at > Date.parse(LATEST) ? LATEST : new Date(at).toISOString();
 
-/** The range of `placedAt` from `placedFrom` (included) to `placedBefore` (not), both ends included. */
+/** The `placedAt` of orders placed from `placedFrom` and before `placedBefore`, as a range with both ends included. */
 const placedRange = (placedFrom?: Date, placedBefore?: Date) => ({
   ...(placedFrom ? { from: placedAtOf(placedFrom.getTime()) } : {}),
   ...(placedBefore ? { to: placedAtOf(placedBefore.getTime() - 1) } : {}),
@@ -232,7 +232,7 @@ export const listOrders = async (
   if (at !== undefined && ((placed.from && at < placed.from) || (placed.to && at > placed.to))) {
     throw new InvalidCursorError('The cursor names an order placed outside placedFrom and placedBefore.');
   }
-  // Both ends within one millisecond, held to the same end of the years a date can name: no order can be placed there.
+  // `placedBefore` not after `placedFrom` (the API answers it 400): nothing is in the range, which DynamoDB would refuse.
   if (placed.from && placed.to && placed.from > placed.to) return { orders: [] };
   const { orders, next, readModel } = await readModels.ordersOf({
     customerId,
