@@ -232,7 +232,7 @@ export const listOrders = async (
   if (at !== undefined && ((placed.from && at < placed.from) || (placed.to && at > placed.to))) {
     throw new InvalidCursorError('The cursor names an order placed outside placedFrom and placedBefore.');
   }
-  // `placedBefore` not after `placedFrom` (the API answers it 400): nothing is in the range, which DynamoDB would refuse.
+  // `placedBefore` not after `placedFrom` (the API answers it 400): nothing is in it, and DynamoDB would refuse it.
   if (placed.from && placed.to && placed.from > placed.to) return { orders: [] };
   const { orders, next, readModel } = await readModels.ordersOf({
     customerId,
