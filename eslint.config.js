@@ -95,7 +95,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-properties': [
         'error',
-        { property: 'toLocaleString', message: 'Loads ICU at init: spell the figure out (see api/schemas.ts).' },
+        { property: 'toLocaleString', message: 'Loads ICU at init: use figure() of api/figures.ts.' },
       ],
     },
   },

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { figure } from '../../api/figures.js';
 
 /**
  * What a field should be, in words a client reads in a `400`'s `errors[].detail`, for the checks whose message the
@@ -60,8 +61,6 @@ const units: Record<string, [string, string]> = {
   array: ['item', 'items'],
   set: ['item', 'items'],
 };
-
-const figure = (value: number | bigint): string => value.toLocaleString('en-US');
 
 const bound = (
   inclusiveWord: string,
