@@ -208,11 +208,13 @@ const instantParam = (description: string) =>
     .meta({ description });
 
 const statusNames = OrderStatus.options.join('|');
+/** One or more statuses, comma-separated: what the filter checks and what the document states, one pattern. */
+const statusList = `^(${statusNames})(,(${statusNames}))*$`;
 
 /** Which statuses a listing keeps, as a comma-separated list (`CONFIRMED,CANCELLED`); a repeated one counts once. */
 const statusFilter = z
   .string()
-  .regex(new RegExp(`^(?:${statusNames})(?:,(?:${statusNames}))*$`), {
+  .regex(new RegExp(statusList), {
     error: `one or more of ${OrderStatus.options.join(', ')}, separated by commas`,
   })
   .transform((list) => [...new Set(list.split(','))] as OrderStatus[])
@@ -223,7 +225,7 @@ const statusFilter = z
       `then reads at most ${figure(FILTERED_PAGE_READS)} of the customer’s orders, so it may hold ` +
       'fewer than `limit`, or none, and still have a `nextCursor`.',
     override: ({ jsonSchema }: { jsonSchema: Record<string, unknown> }) => {
-      Object.assign(jsonSchema, { type: 'string', pattern: `^(${statusNames})(,(${statusNames}))*$` });
+      Object.assign(jsonSchema, { type: 'string', pattern: statusList });
     },
   });
 
